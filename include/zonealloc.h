@@ -1,0 +1,366 @@
+/*
+ * zonealloc.h - the public interface of zonealloc, a zoned buddy page
+ * allocator with per-CPU page lists, watermarks, per-CPU statistics,
+ * reclaim, and CPU and memory hotplug, in user space.
+ *
+ * Conventions:
+ *  - Everything public starts with za_ / ZA_.
+ *  - Functions that can fail return 0 or a negative errno value
+ *    (-EINVAL, -ENOMEM, -EBUSY, -EAGAIN, -EEXIST, -ENOENT), or NULL for
+ *    pointers (with errno set where it says so).
+ *  - Every function may be called from any thread at any time unless its
+ *    comment says otherwise. Allocation and free never wait for a hotplug
+ *    operation.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef ZONEALLOC_H
+#define ZONEALLOC_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZA_VERSION_MAJOR 0
+#define ZA_VERSION_MINOR 1
+#define ZA_VERSION_PATCH 0
+
+struct za;      /* one allocator instance: nodes, zones, CPUs */
+struct za_page; /* the metadata of one page frame (opaque) */
+
+enum za_zone_type {
+	ZA_ZONE_DMA,
+	ZA_ZONE_DMA32,
+	ZA_ZONE_NORMAL,
+	ZA_ZONE_MOVABLE,
+	ZA_NR_ZONES
+};
+
+/* Migratetypes, as pageblocks carry them (reports and za_page_info). */
+enum za_migratetype {
+	ZA_MT_UNMOVABLE,
+	ZA_MT_MOVABLE,
+	ZA_MT_RECLAIMABLE,
+	ZA_MT_HIGHATOMIC,
+	ZA_MT_ISOLATE,
+	ZA_NR_MIGRATETYPES
+};
+
+/* Limits. */
+#define ZA_MAX_NODES 64
+#define ZA_MAX_CPUS 4096
+#define ZA_MAX_ORDER_LIMIT 20 /* largest max_order a config may ask for */
+
+/* za_config.flags */
+#define ZA_CFG_NO_PCP 0x1u     /* no per-CPU lists: every call takes the zone lock */
+#define ZA_CFG_NO_KSWAPD 0x2u  /* no background reclaim threads */
+#define ZA_CFG_NO_VMSTAT_WORKER 0x4u /* no periodic statistics fold */
+#define ZA_CFG_PCP_FIXED 0x8u  /* pcp high/batch fixed at pcp_high/pcp_batch */
+
+/* Error handler: called for misuse the API cannot return (double free,
+ * foreign page, wrong order), never with an allocator lock held. err is a
+ * negative errno (-EINVAL), msg a one-line description naming the pfn. */
+typedef void (*za_error_fn)(void *ctx, int err, const char *msg);
+
+struct za_config { /* all-zero means sensible defaults */
+	unsigned page_shift;            /* 0 -> 12 (4 KiB pages); 9..30 */
+	unsigned nr_cpus;               /* possible CPUs; 0 -> CPUs configured */
+	unsigned nr_nodes;              /* 0 -> 1 */
+	unsigned long min_free_kbytes;  /* 0 -> computed from memory size */
+	int (*cpu_id)(void *ctx);       /* NULL -> sched_getcpu() */
+	void *cpu_ctx;
+	/* Moves one in-use movable block (memory offline, contiguous
+	 * allocation). Copies src's contents to dst and points the client's
+	 * references at dst, then returns 0: the allocator then frees src
+	 * itself and the client owns dst. Returns -ENOENT when src is no
+	 * longer the client's (freed, or being freed: the client serialises its
+	 * own frees against this callback), or another negative errno to
+	 * refuse for now. Never called with an allocator lock held; may be
+	 * called from any thread. */
+	int (*migrate)(void *ctx, struct za_page *dst, struct za_page *src,
+	               unsigned order);
+	void *migrate_ctx;
+
+	/* Distance between nodes, nr_nodes * nr_nodes entries, row-major;
+	 * NULL -> 10 to itself, 20 to every other node. */
+	const unsigned char *node_distance;
+	/* Node of each possible CPU, nr_cpus entries; NULL -> CPUs split
+	 * evenly across nodes in order (cpu * nr_nodes / nr_cpus). */
+	const int *cpu_node;
+	unsigned max_order;             /* 0 -> 10 (4 MiB blocks of 4 KiB pages) */
+	unsigned pageblock_order;       /* 0 -> min(9, max_order) */
+	/* Memory hotplug granularity in pages; 0 -> 128 MiB worth. A power of
+	 * two, at least one max-order block and one pageblock. */
+	unsigned long block_pages;
+	/* Frame numbers must be below this; 0 -> 2^28 (1 TiB of 4 KiB pages).
+	 * At most 2^32 - 1. Page metadata address space (16 bytes a page) is
+	 * reserved for the whole range up front and committed per block. */
+	unsigned long max_pfn;
+	unsigned flags;                 /* ZA_CFG_* */
+	unsigned online_cpus;           /* CPUs online at create; 0 -> all */
+	unsigned pcp_high, pcp_batch;   /* with ZA_CFG_PCP_FIXED, in pages */
+	unsigned offline_timeout_ms;    /* za_memory_offline; 0 -> 5000 */
+	unsigned vmstat_interval_ms;    /* periodic fold; 0 -> 1000 */
+	za_error_fn error;              /* NULL -> message on stderr */
+	void *error_ctx;
+};
+
+/* Create an allocator with no memory (add it with za_memory_online).
+ * cfg may be NULL for all defaults. Returns NULL with errno = EINVAL for
+ * a bad config, ENOMEM when its own metadata cannot be had. */
+struct za *za_create(const struct za_config *cfg);
+/* Destroy: stops background threads, releases all metadata. No other call
+ * may run concurrently or after. Pages still allocated are simply gone. */
+void za_destroy(struct za *za);
+
+/* Memory hotplug. start_pfn and nr_pages must be multiples of the block
+ * size (za_block_pages). base may be NULL (frame numbers only: page
+ * addresses are NULL and ZA_GFP_ZERO zeroes nothing); otherwise it is the
+ * address of the first page, nr_pages pages of usable memory.
+ * online: 0, -EINVAL (bad node/zone/alignment/range), -EEXIST (part of the
+ * range is online already), -ENOMEM.
+ * offline: 0, -EINVAL (misaligned), -ENOENT (not wholly online), -EBUSY
+ * (an unmovable page is in use), -EAGAIN (timed out migrating), -ENOMEM. */
+int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
+                     unsigned long start_pfn, unsigned long nr_pages,
+                     void *base);
+int za_memory_offline(struct za *za, unsigned long start_pfn,
+                      unsigned long nr_pages);
+
+/* CPU hotplug. 0, -EINVAL (cpu out of range), -EBUSY (offlining the last
+ * online CPU), -EEXIST (already in that state). */
+int za_cpu_online(struct za *za, unsigned cpu);
+int za_cpu_offline(struct za *za, unsigned cpu);
+int za_cpu_is_online(struct za *za, unsigned cpu);
+
+/* gfp flags: the bits. */
+#define ZA___GFP_DMA 0x0001u
+#define ZA___GFP_DMA32 0x0002u
+#define ZA___GFP_MOVABLE 0x0004u     /* ZONE_MOVABLE allowed; movable data */
+#define ZA___GFP_RECLAIMABLE 0x0008u /* reclaimable data (caches) */
+#define ZA___GFP_HIGH 0x0010u        /* may use part of the reserves */
+#define ZA___GFP_DIRECT_RECLAIM 0x0020u /* may sleep and reclaim */
+#define ZA___GFP_KSWAPD_RECLAIM 0x0040u /* may wake background reclaim */
+#define ZA___GFP_ZERO 0x0100u
+#define ZA___GFP_NOFAIL 0x0200u
+#define ZA___GFP_NORETRY 0x0400u
+#define ZA___GFP_THISNODE 0x0800u
+#define ZA___GFP_NOWARN 0x1000u
+#define ZA___GFP_ATOMIC_RES 0x2000u /* atomic: deeper into the reserves */
+
+/* gfp flags: what callers write. */
+#define ZA_GFP_KERNEL (ZA___GFP_DIRECT_RECLAIM | ZA___GFP_KSWAPD_RECLAIM)
+#define ZA_GFP_ATOMIC \
+	(ZA___GFP_HIGH | ZA___GFP_ATOMIC_RES | ZA___GFP_KSWAPD_RECLAIM)
+#define ZA_GFP_NOWAIT ZA___GFP_KSWAPD_RECLAIM
+#define ZA_GFP_MOVABLE (ZA_GFP_KERNEL | ZA___GFP_MOVABLE)
+#define ZA_GFP_DMA ZA___GFP_DMA
+#define ZA_GFP_DMA32 ZA___GFP_DMA32
+#define ZA_GFP_ZERO ZA___GFP_ZERO
+#define ZA_GFP_NOFAIL ZA___GFP_NOFAIL
+#define ZA_GFP_NORETRY ZA___GFP_NORETRY
+#define ZA_GFP_THISNODE ZA___GFP_THISNODE
+#define ZA_GFP_RECLAIMABLE ZA___GFP_RECLAIMABLE
+#define ZA_GFP_NOWARN ZA___GFP_NOWARN
+#define ZA_GFP_ALL_BITS 0x3fffu
+typedef unsigned int za_gfp_t;
+
+/* Allocate a block of 2^order pages. NULL when it cannot be had under the
+ * rules of gfp (errno = ENOMEM), or for a bad order or gfp (errno =
+ * EINVAL). za_alloc_pages prefers the node of the current CPU;
+ * za_alloc_pages_node prefers nid (-1: the current CPU's node). */
+struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order);
+struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
+                                    unsigned order);
+/* Allocate up to nr order-0 pages into pages[]; returns how many. Fills
+ * from the current CPU's list under one lock hold where it can. */
+unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
+                             struct za_page **pages);
+/* Free a block allocated with the same order. A double free, a wrong
+ * order or a page this allocator never handed out is reported through the
+ * error handler and otherwise ignored. NULL is ignored. */
+void za_free_pages(struct za *za, struct za_page *page, unsigned order);
+/* Free nr order-0 pages (NULL entries are skipped). */
+void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages);
+
+/* Contiguous ranges larger than a max-order block (isolates and migrates
+ * as memory offline does). nr_pages is rounded up to a whole number of
+ * pageblocks. NULL with errno = ENOMEM when no range could be had. */
+struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
+                                      za_gfp_t gfp);
+void za_free_contig_pages(struct za *za, struct za_page *page,
+                          unsigned long nr_pages);
+
+unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p);
+/* NULL when pfn is not online. */
+struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn);
+/* NULL for frame-only memory. */
+void *za_page_address(const struct za *za, const struct za_page *p);
+/* Node and zone of an online page; -1 for a page not online here. */
+int za_page_nid(const struct za *za, const struct za_page *p);
+int za_page_zone(const struct za *za, const struct za_page *p);
+
+/* Per-CPU lists. */
+void za_drain_local_pages(struct za *za);
+void za_drain_all_pages(struct za *za);
+
+/* Topology and configuration as resolved. */
+unsigned za_nr_cpus(const struct za *za);
+unsigned za_nr_nodes(const struct za *za);
+unsigned za_max_order(const struct za *za);
+unsigned za_pageblock_order(const struct za *za);
+unsigned long za_block_pages(const struct za *za);
+unsigned za_page_shift(const struct za *za);
+int za_cpu_to_node(const struct za *za, unsigned cpu);
+/* Bytes of page metadata per page frame. */
+size_t za_page_meta_size(void);
+
+/* Statistics: per-zone counters, defined once here. The free-page counter
+ * counts pages on the buddy lists (not per-CPU lists, not isolated). */
+#define ZA_ZONE_STAT_LIST(X)                                               \
+	X(NR_FREE_PAGES, "nr_free_pages")                                      \
+	X(NR_ZONE_ALLOCATED, "nr_zone_allocated")                              \
+	X(NR_FREE_ISOLATED, "nr_free_isolated")
+
+/* Events: summed over CPUs on read. Kernel names where they exist. */
+#define ZA_EVENT_LIST(X)                                                   \
+	X(PGALLOC, "pgalloc")                                                  \
+	X(PGFREE, "pgfree")                                                    \
+	X(PGALLOC_FAIL, "pgalloc_fail")                                        \
+	X(PCP_REFILL, "zonealloc_pcp_refill")                                  \
+	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                      \
+	X(PCP_FLUSH, "zonealloc_pcp_flush")                                    \
+	X(PCP_FLUSH_PAGES, "zonealloc_pcp_flush_pages")                        \
+	X(PCP_DRAIN, "zonealloc_pcp_drain")                                    \
+	X(PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages")                        \
+	X(PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail")                      \
+	X(ZONE_LOCK, "zonealloc_zone_lock")                                    \
+	X(WMARK_FAIL, "zonealloc_watermark_fail")                              \
+	X(FALLBACK, "pgalloc_fallback")                                        \
+	X(STEAL_PAGEBLOCK, "pgsteal_pageblock")                                \
+	X(ZONELIST_RETRY, "zonealloc_zonelist_retry")                          \
+	X(ALLOCSTALL, "allocstall")                                            \
+	X(PGSCAN_DIRECT, "pgscan_direct")                                      \
+	X(PGSTEAL_DIRECT, "pgsteal_direct")                                    \
+	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                      \
+	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                    \
+	X(KSWAPD_WAKE, "kswapd_wake")                                          \
+	X(KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly")                \
+	X(KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly")              \
+	X(DRAIN_RETRY, "zonealloc_drain_retry")                                \
+	X(OOM_KILL, "oom_kill")                                                \
+	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
+	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
+	X(OFFLINE_OK, "zonealloc_offline_success")                             \
+	X(OFFLINE_FAIL, "zonealloc_offline_fail")                              \
+	X(CONTIG_OK, "zonealloc_contig_success")                               \
+	X(CONTIG_FAIL, "zonealloc_contig_fail")                                \
+	X(MISUSE, "zonealloc_misuse")
+
+#define ZA_X_ENUM(n, s) ZA_##n,
+enum za_zone_stat { ZA_ZONE_STAT_LIST(ZA_X_ENUM) ZA_NR_ZONE_STATS };
+enum za_event { ZA_EVENT_LIST(ZA_X_ENUM) ZA_NR_EVENTS };
+#undef ZA_X_ENUM
+const char *za_zone_stat_name(enum za_zone_stat item);
+const char *za_event_name(enum za_event item);
+
+/* The global value of a zone counter (may drift from the truth by the
+ * per-CPU deltas not yet folded). 0 for an unknown node or zone. */
+long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
+                  enum za_zone_stat item);
+/* The same, plus every CPU's pending delta (a snapshot). */
+long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
+                           enum za_zone_stat item);
+/* An event summed over every CPU and zone. */
+unsigned long long za_event_count(struct za *za, enum za_event item);
+/* Fold every CPU's pending deltas into the global values. */
+void za_vmstat_fold(struct za *za);
+
+/* Free pages of a zone (snapshot, buddy lists only). */
+unsigned long za_zone_free_pages(struct za *za, int nid,
+                                 enum za_zone_type zone);
+
+struct za_zone_info {
+	unsigned long start_pfn, spanned, present, managed;
+	unsigned long free;          /* snapshot of NR_FREE_PAGES */
+	unsigned long min, low, high;
+	unsigned long lowmem_reserve[ZA_NR_ZONES];
+	unsigned long pcp_pages;     /* pages on this zone's per-CPU lists */
+	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1]; /* free blocks by order */
+	unsigned long isolated_free; /* free pages in isolated pageblocks */
+	unsigned stat_threshold;
+	int populated;
+	int pcp_disabled;
+};
+/* 0, or -EINVAL for a bad node or zone. */
+int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
+                 struct za_zone_info *out);
+
+struct za_pcp_info {
+	unsigned count; /* pages on the lists */
+	unsigned high, batch;
+	int usable;     /* 0 while the CPU is offline or the zone's lists off */
+};
+int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
+                struct za_pcp_info *out);
+
+/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO. */
+enum za_report {
+	ZA_REPORT_ZONEINFO,
+	ZA_REPORT_BUDDYINFO,
+	ZA_REPORT_PAGETYPEINFO,
+	ZA_REPORT_VMSTAT
+};
+int za_report(struct za *za, enum za_report what, FILE *out);
+
+/* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
+ * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
+ * (may be NULL). Call it at a quiescent point: no allocation, free or
+ * hotplug running. It folds the statistics first. */
+int za_check(struct za *za, FILE *out);
+
+/* Error handler for misuse the API cannot return; NULL restores the
+ * default (a line on stderr). */
+void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx);
+
+/* Reclaim. Shrinkers free pages the client can spare (caches). Called
+ * without any allocator lock held, from the background reclaim threads or
+ * from an allocating thread in direct reclaim; they may call
+ * za_free_pages. */
+struct za_shrinker {
+	/* pages this shrinker could free now on node nid */
+	unsigned long (*count)(void *ctx, int nid);
+	/* free up to nr pages of node nid; return how many were freed */
+	unsigned long (*scan)(void *ctx, int nid, unsigned long nr);
+	void *ctx;
+	/* private to the allocator */
+	struct za_shrinker *za_next;
+};
+/* 0, -EINVAL (NULL or missing callbacks), -EEXIST (already registered). */
+int za_register_shrinker(struct za *za, struct za_shrinker *s);
+/* Returns once no reclaim call into s is running. */
+void za_unregister_shrinker(struct za *za, struct za_shrinker *s);
+
+/* Last resort when reclaim made no progress: free what it can, return the
+ * pages freed; 0 means the allocation fails (unless NOFAIL). */
+void za_set_oom_handler(struct za *za,
+                        unsigned long (*oom)(void *ctx, int nid,
+                                             unsigned order),
+                        void *ctx);
+
+/* Test and debugging knobs. Not for production use. */
+enum za_debug_knob {
+	ZA_DEBUG_NO_SNAPSHOT,  /* watermark checks never sum per-CPU deltas */
+	ZA_DEBUG_RANDOM_YIELD, /* yield at race points (debug builds) */
+	ZA_DEBUG_FAIL_META,    /* fail the next N metadata allocations */
+	ZA_NR_DEBUG_KNOBS
+};
+int za_debug_set(struct za *za, enum za_debug_knob knob, long value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZONEALLOC_H */
