@@ -1,0 +1,404 @@
+/*
+ * alloc.c - the allocation and free entry points.
+ *
+ * Fast path: read the current CPU, walk the zonelist, check the zone's
+ * low watermark, take a page from the CPU's page set (try-lock, pop,
+ * unlock). Anything else - a page set that is busy or switched off, an
+ * order with no page set, a zone below low - goes to the buddy lists or
+ * the slow path. The slow path, in order: wake background reclaim, retry
+ * at min, reclaim directly through the shrinkers, drain the per-CPU lists
+ * (local, then all) and retry once, retry if the zonelists changed under
+ * us, call the OOM handler, then fail - or keep trying for NOFAIL.
+ * Nothing here waits for a hotplug operation (seed 000).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_RECLAIM_RETRIES 16
+
+/* Set while this thread runs shrinkers or the OOM handler: an allocation
+ * from inside them must not recurse into reclaim. */
+static _Thread_local int in_reclaim;
+
+static unsigned gfp_to_alloc_flags(za_gfp_t gfp)
+{
+	unsigned f = ALLOC_WMARK_MIN;
+	if (gfp & ZA___GFP_HIGH)
+		f |= ALLOC_HIGH;
+	if (gfp & ZA___GFP_ATOMIC_RES)
+		f |= ALLOC_HARDER;
+	return f;
+}
+
+static void zero_block(struct za *za, struct za_page *page, unsigned order)
+{
+	void *addr = za_page_address(za, page);
+	if (addr)
+		memset(addr, 0, (size_t)1 << (za->page_shift + order));
+}
+
+static struct za_page *rmqueue(struct za *za, struct za_zone *z,
+                               unsigned order, int mt, unsigned alloc_flags,
+                               int cpu)
+{
+	struct za_page *page;
+	if (likely(cpu >= 0 && pcp_order(za, order) &&
+	           !(za->flags & ZA_CFG_NO_PCP))) {
+		bool usable;
+		page = pcp_alloc(za, z, order, mt, alloc_flags, cpu, &usable);
+		if (page || usable)
+			return page;
+	}
+	zone_lock(z, NULL);
+	page = buddy_alloc_locked(z, order, mt, alloc_flags);
+	if (page) {
+		page->order = (uint8_t)order;
+		page->mt = (uint8_t)mt;
+		set_page_state(page, ZA_PS_ALLOC);
+	}
+	zone_unlock(z);
+	if (page) {
+		vmstat_mod(z, ZA_NR_FREE_PAGES, -(1l << order));
+		vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, 1l << order);
+		event_zone(z, ZA_PGALLOC, 1);
+	}
+	return page;
+}
+
+struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
+                                       unsigned order, unsigned alloc_flags)
+{
+	for (unsigned i = 0;; i++) {
+		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
+		if (!z)
+			break;
+		if ((int)z->type > ac->highest_zoneidx)
+			continue;
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS)) {
+			unsigned long mark = zone_wmark(z, alloc_flags & ALLOC_WMARK_MASK);
+			if (!zone_watermark_ok(za, z, order, mark, ac->highest_zoneidx,
+			                       alloc_flags)) {
+				event_zone(z, ZA_WMARK_FAIL, 1);
+				continue;
+			}
+		}
+		struct za_page *page = rmqueue(za, z, order, ac->mt, alloc_flags,
+		                               ac->cpu);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+static void wake_all_kswapds(struct za *za, struct za_alloc_ctx *ac,
+                             unsigned order)
+{
+	for (unsigned i = 0;; i++) {
+		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
+		if (!z)
+			break;
+		if ((int)z->type > ac->highest_zoneidx)
+			continue;
+		if (!zone_watermark_ok(za, z, order, zone_wmark(z, ZA_WMARK_LOW),
+		                       ac->highest_zoneidx, 0))
+			wakeup_kswapd(za, z, order, ac->highest_zoneidx);
+	}
+}
+
+static void drain_cpu_all_zones(struct za *za, int cpu)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		for (int t = 0; t < ZA_NR_ZONES; t++)
+			pcp_drain_cpu_zone(za, &za->nodes[n].zones[t], cpu);
+}
+
+static void drain_all(struct za *za)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		drain_cpu_all_zones(za, (int)c);
+}
+
+static struct za_page *alloc_slowpath(struct za *za, struct za_alloc_ctx *ac,
+                                      unsigned order)
+{
+	za_gfp_t gfp = ac->gfp;
+	unsigned alloc_flags = gfp_to_alloc_flags(gfp);
+	bool can_reclaim = (gfp & ZA___GFP_DIRECT_RECLAIM) && !in_reclaim;
+	bool drained = false;
+	int retries = 0;
+	struct za_page *page;
+	unsigned seq;
+
+restart:
+	seq = zonelist_seq_begin(za);
+	if ((gfp & ZA___GFP_KSWAPD_RECLAIM) && !(za->flags & ZA_CFG_NO_KSWAPD))
+		wake_all_kswapds(za, ac, order);
+	page = get_page_from_freelist(za, ac, order, alloc_flags);
+	if (page)
+		return page;
+
+	if (!can_reclaim) {
+		/* Atomic and no-wait requests neither sleep nor call back. */
+		if (zonelist_seq_retry(za, seq)) {
+			event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
+			goto restart;
+		}
+		if (gfp & ZA___GFP_NOFAIL) {
+			za_yield();
+			goto restart;
+		}
+		return NULL;
+	}
+
+	for (;;) {
+		unsigned long progress;
+		in_reclaim++;
+		progress = direct_reclaim(za, ac, order);
+		in_reclaim--;
+		page = get_page_from_freelist(za, ac, order, alloc_flags);
+		if (page)
+			return page;
+
+		if (!drained) {
+			/* Free pages may sit on per-CPU lists: ours first, then
+			 * everybody's, by taking their locks - no IPI, no
+			 * hotplug lock (seeds 000 and 003). */
+			drained = true;
+			event_zone(&za->nodes[0].zones[0], ZA_DRAIN_RETRY, 1);
+			if (ac->cpu >= 0)
+				drain_cpu_all_zones(za, ac->cpu);
+			page = get_page_from_freelist(za, ac, order, alloc_flags);
+			if (page)
+				return page;
+			if (za_mutex_trylock(&za->drain_lock)) {
+				drain_all(za);
+				za_mutex_unlock(&za->drain_lock);
+			}
+			page = get_page_from_freelist(za, ac, order, alloc_flags);
+			if (page)
+				return page;
+		}
+		if (zonelist_seq_retry(za, seq)) {
+			event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
+			goto restart;
+		}
+		if (gfp & ZA___GFP_NORETRY)
+			return NULL;
+		if (progress && ++retries < MAX_RECLAIM_RETRIES)
+			continue;
+
+		in_reclaim++;
+		unsigned long freed = call_oom_handler(za, ac->preferred_nid, order);
+		in_reclaim--;
+		if (freed) {
+			retries = 0;
+			drained = false;
+			continue;
+		}
+		if (!(gfp & ZA___GFP_NOFAIL))
+			return NULL;
+		/* NOFAIL: dip into the reserves, then wait for somebody to
+		 * free memory and try again. */
+		page = get_page_from_freelist(za, ac, order,
+		                              alloc_flags | ALLOC_HIGH | ALLOC_HARDER);
+		if (page)
+			return page;
+		za_sleep_ns(1000000);
+		retries = 0;
+		drained = false;
+	}
+}
+
+static bool bad_request(struct za *za, za_gfp_t gfp, unsigned order, int nid)
+{
+	return order > za->max_order || (gfp & ~ZA_GFP_ALL_BITS) ||
+	       (nid >= 0 && (unsigned)nid >= za->nr_nodes) ||
+	       ((gfp & ZA___GFP_DMA) && (gfp & ZA___GFP_DMA32));
+}
+
+static void init_ctx(struct za *za, struct za_alloc_ctx *ac, int nid,
+                     za_gfp_t gfp)
+{
+	ac->cpu = za_current_cpu(za);
+	if (nid < 0)
+		nid = ac->cpu >= 0 ? za->cpu_node[ac->cpu] : 0;
+	ac->preferred_nid = nid;
+	ac->gfp = gfp;
+	ac->highest_zoneidx = gfp_zone(gfp);
+	ac->mt = gfp_migratetype(gfp);
+	ac->zonelist = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
+}
+
+struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
+                                    unsigned order)
+{
+	struct za_alloc_ctx ac;
+	if (unlikely(!za || bad_request(za, gfp, order, nid))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	init_ctx(za, &ac, nid, gfp);
+	struct za_page *page = get_page_from_freelist(za, &ac, order,
+	                                              ALLOC_WMARK_LOW);
+	if (unlikely(!page)) {
+		page = alloc_slowpath(za, &ac, order);
+		if (!page) {
+			event_zone(&za->nodes[ac.preferred_nid].zones[0],
+			           ZA_PGALLOC_FAIL, 1);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	if (gfp & ZA___GFP_ZERO)
+		zero_block(za, page, order);
+	return page;
+}
+
+struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
+{
+	return za_alloc_pages_node(za, -1, gfp, order);
+}
+
+unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
+                             struct za_page **pages)
+{
+	struct za_alloc_ctx ac;
+	unsigned got = 0;
+	if (!za || !pages || bad_request(za, gfp, 0, -1))
+		return 0;
+	init_ctx(za, &ac, -1, gfp);
+	if (ac.cpu >= 0 && !(za->flags & ZA_CFG_NO_PCP)) {
+		/* One lock hold on the first zone that is above low. */
+		for (unsigned i = 0; got < nr; i++) {
+			struct za_zone *z = za_load_relaxed(&ac.zonelist[i].zone);
+			if (!z)
+				break;
+			if ((int)z->type > ac.highest_zoneidx)
+				continue;
+			unsigned long mark = zone_wmark(z, ZA_WMARK_LOW);
+			if (!zone_watermark_ok(za, z, 0, mark, ac.highest_zoneidx, 0))
+				continue;
+			got += pcp_alloc_bulk(za, z, ac.cpu, ac.mt, nr - got,
+			                      pages + got, mark, ac.highest_zoneidx);
+			break;
+		}
+		if ((gfp & ZA___GFP_ZERO))
+			for (unsigned i = 0; i < got; i++)
+				zero_block(za, pages[i], 0);
+	}
+	/* The rest one by one, through the slow path if need be. */
+	while (got < nr) {
+		struct za_page *p = za_alloc_pages_node(za, -1, gfp | ZA___GFP_NOWARN, 0);
+		if (!p)
+			break;
+		pages[got++] = p;
+	}
+	return got;
+}
+
+/* --- free ------------------------------------------------------------------ */
+
+void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
+                   unsigned long pfn, unsigned order)
+{
+	zone_lock(z, NULL);
+	int mt = buddy_free_locked(z, page, pfn, order);
+	zone_unlock(z);
+	/* Counters after the lists (seed 003). */
+	vmstat_mod(z, mt == ZA_MT_ISOLATE ? ZA_NR_FREE_ISOLATED : ZA_NR_FREE_PAGES,
+	           1l << order);
+	vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(1l << order));
+	event_zone(z, ZA_PGFREE, 1);
+	(void)za;
+}
+
+static const char *const state_names[] = {
+	[ZA_PS_NONE] = "not the head of an allocated block",
+	[ZA_PS_BUDDY] = "already free (double free)",
+	[ZA_PS_PCP] = "already free on a per-CPU list (double free)",
+	[ZA_PS_ALLOC] = "allocated",
+	[ZA_PS_FREEING] = "being freed by another thread (double free)",
+	[ZA_PS_OFFLINE] = "taken out of the allocator",
+};
+
+/* A block the caller owns, checked and claimed: free it. */
+static void free_claimed(struct za *za, struct za_page *page,
+                         unsigned long pfn, unsigned order)
+{
+	struct za_zone *z = page_zone(za, page);
+	if (likely(pcp_order(za, order) && !(za->flags & ZA_CFG_NO_PCP))) {
+		int cpu = za_current_cpu(za);
+		if (cpu >= 0 && pcp_free(za, z, page, pfn, order, cpu))
+			return;
+	}
+	free_one_page(za, z, page, pfn, order);
+}
+
+/* Check that page heads a block of `order` that was handed out, and claim
+ * it (ALLOC -> FREEING) so that a second free of it, even a concurrent one,
+ * is reported instead of corrupting a list. */
+static bool claim_for_free(struct za *za, struct za_page *page,
+                           unsigned order, unsigned long *pfnp)
+{
+	unsigned long pfn = page_ptr_pfn(za, page);
+	if (unlikely(pfn == ULONG_MAX)) {
+		_za_report_misuse(za, -EINVAL,
+		                  "free of %p: not the metadata of an online page "
+		                  "of this allocator", (void *)page);
+		return false;
+	}
+	uint8_t st = za_load_relaxed(&page->state);
+	if (unlikely(st != ZA_PS_ALLOC)) {
+		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
+		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?");
+		return false;
+	}
+	if (unlikely(page->order != order)) {
+		_za_report_misuse(za, -EINVAL,
+		                  "free of pfn 0x%lx with order %u, allocated with "
+		                  "order %u", pfn, order, (unsigned)page->order);
+		return false;
+	}
+	uint8_t expect = ZA_PS_ALLOC;
+	if (unlikely(!za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING))) {
+		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
+		                  order, expect <= ZA_PS_OFFLINE ? state_names[expect] : "?");
+		return false;
+	}
+	*pfnp = pfn;
+	return true;
+}
+
+void za_free_pages(struct za *za, struct za_page *page, unsigned order)
+{
+	unsigned long pfn;
+	if (unlikely(!page || !za))
+		return;
+	if (likely(claim_for_free(za, page, order, &pfn)))
+		free_claimed(za, page, pfn, order);
+}
+
+void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
+{
+	if (!za || !pages)
+		return;
+	for (unsigned i = 0; i < nr; i++)
+		za_free_pages(za, pages[i], 0);
+}
+
+/* --- drains -------------------------------------------------------------------- */
+
+void za_drain_local_pages(struct za *za)
+{
+	int cpu = za_current_cpu(za);
+	if (cpu >= 0)
+		drain_cpu_all_zones(za, cpu);
+}
+
+void za_drain_all_pages(struct za *za)
+{
+	za_mutex_lock(&za->drain_lock);
+	drain_all(za);
+	za_mutex_unlock(&za->drain_lock);
+}

@@ -1,0 +1,35 @@
+/*
+ * atomic.h - atomics named by their ordering.
+ *
+ * The library uses the compiler's __atomic builtins on plain fields. Names
+ * say the ordering so that a reader sees it at the call site:
+ *   za_load_relaxed / za_store_relaxed: a single-copy atomic access with no
+ *     ordering (a field read locklessly, or written under a lock while
+ *     others read it without one);
+ *   za_load_acquire / za_store_release: publication;
+ *   za_add_relaxed / za_cas_acqrel ...: read-modify-write.
+ * ThreadSanitizer understands all of them.
+ */
+#ifndef ZA_ATOMIC_H
+#define ZA_ATOMIC_H
+
+#define za_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define za_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define za_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define za_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define za_add_relaxed(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+#define za_add_acqrel(p, v) __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
+#define za_xchg_acquire(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQUIRE)
+#define za_cas_acqrel(p, expp, v)                                          \
+	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL,     \
+	                            __ATOMIC_RELAXED)
+#define za_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/* Single-writer counter bump: the writer holds a lock, readers do not. */
+#define za_inc_single_writer(p, v)                                         \
+	za_store_relaxed((p), za_load_relaxed(p) + (v))
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * buddy.c - the buddy free lists of a zone: add and remove blocks, split
+ * on allocation, merge on free, fall back to other migratetypes and claim
+ * whole pageblocks when that fights fragmentation.
+ *
+ * Every function here runs under the zone lock (the _locked suffix), except
+ * buddy_free_range which takes it.
+ *
+ * Rule kept throughout: a free block sits on the list of the migratetype
+ * of its pageblock, and a free block larger than a pageblock has one
+ * migratetype in all its pageblocks. So splitting a block never puts a
+ * piece on the wrong list, and isolating a pageblock moves exactly the
+ * free blocks whose head lies in it.
+ */
+#include "internal.h"
+
+void buddy_add_locked(struct za_zone *z, struct za_page *page,
+                      unsigned long pfn, unsigned order, int mt)
+{
+	struct za *za = z->za;
+	uint32_t head = z->free_head[order][mt];
+	page->next = head;
+	page->prev = ZA_NIL;
+	if (head != ZA_NIL)
+		pfn_page(za, head)->prev = (uint32_t)pfn;
+	z->free_head[order][mt] = (uint32_t)pfn;
+	page->order = (uint8_t)order;
+	page->mt = (uint8_t)mt;
+	set_page_state(page, ZA_PS_BUDDY);
+	za_inc_single_writer(&z->nr_free[order][mt], 1);
+}
+
+void buddy_del_locked(struct za_zone *z, struct za_page *page,
+                      unsigned long pfn)
+{
+	struct za *za = z->za;
+	unsigned order = page->order;
+	int mt = page->mt;
+	ZA_ASSERT(page_state(page) == ZA_PS_BUDDY);
+	if (page->prev != ZA_NIL)
+		pfn_page(za, page->prev)->next = page->next;
+	else
+		z->free_head[order][mt] = page->next;
+	if (page->next != ZA_NIL)
+		pfn_page(za, page->next)->prev = page->prev;
+	page->next = page->prev = ZA_NIL;
+	(void)pfn;
+	za_inc_single_writer(&z->nr_free[order][mt], -1ul);
+}
+
+/* Set the migratetype of every pageblock in [pfn, pfn + 2^order). */
+static void set_block_pb_mt(struct za *za, unsigned long pfn, unsigned order,
+                            int mt)
+{
+	unsigned long pb = 1ul << za->pageblock_order;
+	unsigned long n = order >= za->pageblock_order ? (1ul << order) : 1;
+	for (unsigned long p = pageblock_start(za, pfn); p < pfn + n; p += pb)
+		za_store_relaxed(&pfn_page(za, p)->pb_mt, (uint8_t)mt);
+}
+
+int buddy_free_locked(struct za_zone *z, struct za_page *page,
+                      unsigned long pfn, unsigned order)
+{
+	struct za *za = z->za;
+	int mt = pageblock_mt(za, pfn);
+
+	/* A block larger than a pageblock frees with one type throughout. */
+	if (order > za->pageblock_order)
+		set_block_pb_mt(za, pfn, order, mt);
+	while (order < za->max_order) {
+		unsigned long buddy_pfn = pfn ^ (1ul << order);
+		struct za_page *buddy = pfn_page(za, buddy_pfn);
+		if (page_state(buddy) != ZA_PS_BUDDY || buddy->order != order)
+			break;
+		if (order >= za->pageblock_order) {
+			int bmt = buddy->mt;
+			if (bmt != mt) {
+				/* Isolation (or a reserve) keeps blocks apart;
+				 * two ordinary types merge, and the buddy takes
+				 * our type so the merged block has one. */
+				if (!mt_is_mergeable(mt) || !mt_is_mergeable(bmt))
+					break;
+				set_block_pb_mt(za, buddy_pfn, order, mt);
+			}
+		}
+		buddy_del_locked(z, buddy, buddy_pfn);
+		set_page_state(buddy, ZA_PS_NONE);
+		set_page_state(page, ZA_PS_NONE);
+		pfn &= buddy_pfn;
+		page = pfn_page(za, pfn);
+		order++;
+	}
+	buddy_add_locked(z, page, pfn, order, mt);
+	return mt;
+}
+
+/* Put the upper halves of a block split from order high down to low back
+ * on the lists. */
+static void expand(struct za_zone *z, unsigned long pfn, unsigned low,
+                   unsigned high, int mt)
+{
+	struct za *za = z->za;
+	while (high > low) {
+		high--;
+		unsigned long b = pfn + (1ul << high);
+		buddy_add_locked(z, pfn_page(za, b), b, high, mt);
+	}
+}
+
+static struct za_page *rmqueue_smallest(struct za_zone *z, unsigned order,
+                                        int mt)
+{
+	struct za *za = z->za;
+	for (unsigned o = order; o <= za->max_order; o++) {
+		uint32_t h = z->free_head[o][mt];
+		if (h == ZA_NIL)
+			continue;
+		struct za_page *page = pfn_page(za, h);
+		buddy_del_locked(z, page, h);
+		expand(z, h, order, o, mt);
+		set_page_state(page, ZA_PS_NONE);
+		return page;
+	}
+	return NULL;
+}
+
+/* Free pages of type `from` and allocated pages of type `to` in one
+ * pageblock: decides whether the whole pageblock may change type. */
+static void pageblock_census(struct za *za, unsigned long pb, int to,
+                             unsigned long *free, unsigned long *alike)
+{
+	unsigned long end = pb + (1ul << za->pageblock_order);
+	*free = *alike = 0;
+	for (unsigned long pfn = pb; pfn < end;) {
+		struct za_page *p = pfn_page(za, pfn);
+		int st = page_state(p);
+		unsigned long n = 1;
+		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
+			n = 1ul << p->order;
+		if (st == ZA_PS_BUDDY)
+			*free += n;
+		else if (st == ZA_PS_ALLOC && p->mt == to)
+			*alike += n;
+		pfn += n;
+	}
+}
+
+unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
+                                            unsigned long pb, int mt)
+{
+	struct za *za = z->za;
+	unsigned long end = pb + (1ul << za->pageblock_order), moved = 0;
+	int old = pageblock_mt(za, pb);
+	for (unsigned long pfn = pb; pfn < end;) {
+		struct za_page *p = pfn_page(za, pfn);
+		int st = page_state(p);
+		unsigned long n = 1;
+		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
+			n = 1ul << p->order;
+		if (st == ZA_PS_BUDDY) {
+			unsigned o = p->order;
+			buddy_del_locked(z, p, pfn);
+			buddy_add_locked(z, p, pfn, o, mt);
+			moved += n;
+		}
+		pfn += n;
+	}
+	za_store_relaxed(&pfn_page(za, pb)->pb_mt, (uint8_t)mt);
+	if (old == ZA_MT_ISOLATE && mt != ZA_MT_ISOLATE) {
+		vmstat_mod(z, ZA_NR_FREE_ISOLATED, -(long)moved);
+		vmstat_mod(z, ZA_NR_FREE_PAGES, (long)moved);
+	} else if (old != ZA_MT_ISOLATE && mt == ZA_MT_ISOLATE) {
+		vmstat_mod(z, ZA_NR_FREE_PAGES, -(long)moved);
+		vmstat_mod(z, ZA_NR_FREE_ISOLATED, (long)moved);
+	}
+	return moved;
+}
+
+static const int fallbacks[ZA_NR_PCPTYPES][2] = {
+	[ZA_MT_UNMOVABLE] = {ZA_MT_RECLAIMABLE, ZA_MT_MOVABLE},
+	[ZA_MT_MOVABLE] = {ZA_MT_RECLAIMABLE, ZA_MT_UNMOVABLE},
+	[ZA_MT_RECLAIMABLE] = {ZA_MT_UNMOVABLE, ZA_MT_MOVABLE},
+};
+
+/* No block of the wanted type: take one of another type, largest first so
+ * that whole pageblocks change hands rather than many small pieces. */
+static struct za_page *rmqueue_fallback(struct za_zone *z, unsigned order,
+                                        int start_mt)
+{
+	struct za *za = z->za;
+	int found_mt = -1;
+	unsigned o;
+	for (o = za->max_order + 1; o-- > order;) {
+		for (int i = 0; i < 2; i++) {
+			if (z->free_head[o][fallbacks[start_mt][i]] != ZA_NIL) {
+				found_mt = fallbacks[start_mt][i];
+				break;
+			}
+		}
+		if (found_mt >= 0)
+			break;
+	}
+	if (found_mt < 0)
+		return NULL;
+	event_zone(z, ZA_FALLBACK, 1);
+
+	uint32_t h = z->free_head[o][found_mt];
+	struct za_page *page = pfn_page(za, h);
+	if (o >= za->pageblock_order) {
+		/* A whole free pageblock or more: claim it all. */
+		buddy_del_locked(z, page, h);
+		set_block_pb_mt(za, h, o, start_mt);
+		buddy_add_locked(z, page, h, o, start_mt);
+		event_zone(z, ZA_STEAL_PAGEBLOCK, 1);
+		return rmqueue_smallest(z, order, start_mt);
+	}
+	/* Part of a pageblock. Unmovable and reclaimable requests claim the
+	 * pageblock when at least half of it is free or already theirs, so
+	 * that they cluster instead of polluting many movable pageblocks;
+	 * movable requests only claim for large orders. */
+	if (o >= za->pageblock_order / 2 || start_mt != ZA_MT_MOVABLE) {
+		unsigned long pb = pageblock_start(za, h), nfree, alike;
+		pageblock_census(za, pb, start_mt, &nfree, &alike);
+		if (nfree + alike >= (1ul << za->pageblock_order) / 2) {
+			buddy_set_pageblock_mt_locked(z, pb, start_mt);
+			event_zone(z, ZA_STEAL_PAGEBLOCK, 1);
+			return rmqueue_smallest(z, order, start_mt);
+		}
+	}
+	return rmqueue_smallest(z, order, found_mt);
+}
+
+struct za_page *buddy_alloc_locked(struct za_zone *z, unsigned order, int mt,
+                                   unsigned alloc_flags)
+{
+	struct za_page *page = NULL;
+	if (unlikely(alloc_flags & ALLOC_HARDER) && order > 0)
+		page = rmqueue_smallest(z, order, ZA_MT_HIGHATOMIC);
+	if (!page)
+		page = rmqueue_smallest(z, order, mt);
+	if (!page)
+		page = rmqueue_fallback(z, order, mt);
+	if (!page && (alloc_flags & ALLOC_HARDER))
+		page = rmqueue_smallest(z, order, ZA_MT_HIGHATOMIC);
+	return page;
+}
+
+void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr)
+{
+	struct za *za = z->za;
+	unsigned long max = 1ul << za->max_order;
+	unsigned long pfn = start, end = start + nr;
+	while (pfn < end) {
+		long nfree = 0, niso = 0;
+		/* Bounded lock holds: a large online must not stall
+		 * allocations on this zone. */
+		zone_lock(z, NULL);
+		for (int i = 0; i < 64 && pfn < end; i++) {
+			unsigned order = za->max_order;
+			while ((pfn & ((1ul << order) - 1)) || pfn + (1ul << order) > end)
+				order--;
+			for (unsigned long q = pfn; q < pfn + (1ul << order); q++)
+				set_page_state(pfn_page(za, q), ZA_PS_NONE);
+			int mt = buddy_free_locked(z, pfn_page(za, pfn), pfn, order);
+			if (mt == ZA_MT_ISOLATE)
+				niso += 1l << order;
+			else
+				nfree += 1l << order;
+			pfn += 1ul << order;
+			(void)max;
+		}
+		zone_unlock(z);
+		/* Counters after the lists (seed 003). */
+		vmstat_mod(z, ZA_NR_FREE_PAGES, nfree);
+		if (niso)
+			vmstat_mod(z, ZA_NR_FREE_ISOLATED, niso);
+	}
+}

@@ -1,0 +1,356 @@
+/*
+ * check.c - za_check: every invariant of DESIGN.md, verified from
+ * scratch at a quiescent point.
+ *
+ * For each zone it walks every buddy and pcp list and every online page:
+ *  - each free block lies in the zone, is aligned to its order, overlaps
+ *    no other block, sits on the list of its pageblock's type, and is
+ *    fully merged unless isolation keeps it apart from its buddy;
+ *  - list links and per-order counts agree;
+ *  - every page is covered by exactly one free, pcp, allocated or
+ *    taken-out block, and no other page claims to head anything;
+ *  - conservation: managed = buddy + pcp + allocated (+ isolated);
+ *  - the counters: before folding within the sum of the thresholds of the
+ *    truth, after folding equal to it;
+ *  - page sets of offline CPUs and disabled zones are empty;
+ *  - every populated zone is on every zonelist once, no other zone is.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct ck {
+	struct za *za;
+	FILE *out;
+	int errors;
+};
+
+static void fail(struct ck *ck, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fail(struct ck *ck, const char *fmt, ...)
+{
+	ck->errors++;
+	if (!ck->out || ck->errors > 50)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("za_check: ", ck->out);
+	vfprintf(ck->out, fmt, ap);
+	fputc('\n', ck->out);
+	va_end(ap);
+}
+
+static const char *const zname[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
+                                               "Movable"};
+
+/* One bit per page of the zone's span: set when some block covers it. */
+struct cover {
+	unsigned long start, n;
+	uint64_t *bits;
+};
+
+static bool cover_mark(struct ck *ck, struct za_zone *z, struct cover *cv,
+                       unsigned long pfn, unsigned long n, const char *what)
+{
+	if (pfn < cv->start || pfn + n > cv->start + cv->n) {
+		fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu outside the zone",
+		     z->nid, zname[z->type], what, pfn, n);
+		return false;
+	}
+	for (unsigned long i = pfn - cv->start; i < pfn - cv->start + n; i++) {
+		if (cv->bits[i / 64] & (1ull << (i % 64))) {
+			fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu overlaps "
+			     "another block at pfn 0x%lx", z->nid, zname[z->type], what,
+			     pfn, n, cv->start + i);
+			return false;
+		}
+		cv->bits[i / 64] |= 1ull << (i % 64);
+	}
+	return true;
+}
+
+static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
+                       long *sum_iso, long *sum_alloc)
+{
+	struct za *za = ck->za;
+	unsigned long start = z->start_pfn, end = z->end_pfn;
+	struct cover cv = {start, end - start, NULL};
+	unsigned long buddy = 0, iso = 0, pcp_pages = 0, alloc = 0, taken = 0;
+
+	*sum_free = *sum_iso = *sum_alloc = 0;
+	if (!zone_populated(z)) {
+		for (unsigned o = 0; o <= za->max_order; o++)
+			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+				if (z->free_head[o][mt] != ZA_NIL)
+					fail(ck, "node %d zone %s: empty zone has free blocks",
+					     z->nid, zname[z->type]);
+		return;
+	}
+	cv.bits = calloc((cv.n + 63) / 64 + 1, sizeof(uint64_t));
+	if (!cv.bits) {
+		fail(ck, "out of memory checking node %d zone %s", z->nid,
+		     zname[z->type]);
+		return;
+	}
+
+	/* Buddy lists. */
+	for (unsigned o = 0; o <= za->max_order; o++) {
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++) {
+			unsigned long cnt = 0;
+			uint32_t prev = ZA_NIL;
+			for (uint32_t h = z->free_head[o][mt]; h != ZA_NIL;) {
+				struct za_page *p;
+				if (h >= za->max_pfn || !pfn_online(za, h)) {
+					fail(ck, "node %d zone %s: order %u list %d links to "
+					     "pfn 0x%x which is not online", z->nid,
+					     zname[z->type], o, mt, h);
+					break;
+				}
+				p = pfn_page(za, h);
+				if (++cnt > cv.n + 1) {
+					fail(ck, "node %d zone %s: order %u list %d loops",
+					     z->nid, zname[z->type], o, mt);
+					break;
+				}
+				if (page_zone(za, p) != z)
+					fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
+					     "to another zone", h, z->nid, zname[z->type]);
+				if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
+				    p->mt != mt)
+					fail(ck, "pfn 0x%x on order %u list %d has state %d "
+					     "order %u type %u", h, o, mt, page_state(p),
+					     p->order, p->mt);
+				if (p->prev != prev)
+					fail(ck, "pfn 0x%x: back link 0x%x, expected 0x%x", h,
+					     p->prev, prev);
+				if (h & ((1u << o) - 1))
+					fail(ck, "free block pfn 0x%x is not aligned to its "
+					     "order %u", h, o);
+				if (pageblock_mt(za, h) != mt)
+					fail(ck, "free block pfn 0x%x order %u on list %d but "
+					     "its pageblock is type %d", h, o, mt,
+					     pageblock_mt(za, h));
+				cover_mark(ck, z, &cv, h, 1ul << o, "free");
+				if (o < za->max_order) {
+					unsigned long b = h ^ (1ul << o);
+					struct za_page *bp = pfn_page(za, b);
+					if (pfn_online(za, b) && page_state(bp) == ZA_PS_BUDDY &&
+					    bp->order == o) {
+						bool apart = o >= za->pageblock_order &&
+						             bp->mt != mt &&
+						             (!mt_is_mergeable(mt) ||
+						              !mt_is_mergeable(bp->mt));
+						if (!apart)
+							fail(ck, "free blocks pfn 0x%x and 0x%lx of order "
+							     "%u are buddies but not merged", h, b, o);
+					}
+				}
+				if (mt == ZA_MT_ISOLATE)
+					iso += 1ul << o;
+				else
+					buddy += 1ul << o;
+				prev = h;
+				h = p->next;
+			}
+			if (cnt != z->nr_free[o][mt])
+				fail(ck, "node %d zone %s: order %u type %d counts %lu free "
+				     "blocks, the list has %lu", z->nid, zname[z->type], o,
+				     mt, z->nr_free[o][mt], cnt);
+		}
+	}
+
+	/* Per-CPU lists. */
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp *pcp = zone_pcp(z, (int)c);
+		unsigned long n = 0;
+		for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
+			unsigned o = pcp_list_order(za, i);
+			unsigned long cnt = 0;
+			for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
+				if (h >= za->max_pfn || !pfn_online(za, h)) {
+					fail(ck, "cpu %u pcp list %d links to pfn 0x%x which "
+					     "is not online", c, i, h);
+					break;
+				}
+				struct za_page *p = pfn_page(za, h);
+				if (++cnt > cv.n + 1) {
+					fail(ck, "cpu %u pcp list %d loops", c, i);
+					break;
+				}
+				if (page_zone(za, p) != z)
+					fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
+					     "%s belongs to another zone", h, c, z->nid,
+					     zname[z->type]);
+				if (page_state(p) != ZA_PS_PCP || p->order != o)
+					fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
+					     "order %u", h, c, i, page_state(p), p->order);
+				cover_mark(ck, z, &cv, h, 1ul << o, "pcp");
+				n += 1ul << o;
+				h = p->next;
+			}
+		}
+		if ((long)n != pcp->count)
+			fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
+			     c, z->nid, zname[z->type], pcp->count, n);
+		if (pcp->flags && n)
+			fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
+			     "but hold %lu pages", c, z->nid, zname[z->type],
+			     pcp->flags, n);
+		pcp_pages += n;
+	}
+
+	/* Every online page: heads of allocated and taken blocks, and no
+	 * page left uncovered. */
+	for (unsigned long pfn = start; pfn < end; pfn += za->block_pages) {
+		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
+			continue;
+		for (unsigned long q = pfn; q < pfn + za->block_pages;) {
+			struct za_page *p = pfn_page(za, q);
+			int st = page_state(p);
+			unsigned long n = 1;
+			if (p->zone_id != z->id)
+				fail(ck, "pfn 0x%lx has zone id %u, its block is in zone "
+				     "id %u", q, p->zone_id, z->id);
+			if (st == ZA_PS_ALLOC) {
+				n = p->order == ZA_CONTIG_ORDER ? pfn_page(za, q + 1)->next
+				                                : 1ul << p->order;
+				if (q & (((p->order == ZA_CONTIG_ORDER) ? 1ul << za->max_order
+				                                        : n) - 1))
+					fail(ck, "allocated block pfn 0x%lx is not aligned", q);
+				if (cover_mark(ck, z, &cv, q, n, "allocated"))
+					alloc += n;
+			} else if (st == ZA_PS_OFFLINE) {
+				if (cover_mark(ck, z, &cv, q, 1, "taken"))
+					taken++;
+			} else if (st == ZA_PS_FREEING) {
+				fail(ck, "pfn 0x%lx is still being freed", q);
+			} else if (st == ZA_PS_BUDDY || st == ZA_PS_PCP) {
+				n = 1ul << p->order;
+			}
+			/* Only heads carry a state: a stale one inside a block
+			 * would let a tail page pass for a block of its own. */
+			for (unsigned long k = 1; k < n && q + k < pfn + za->block_pages; k++) {
+				int ks = page_state(pfn_page(za, q + k));
+				if (ks != ZA_PS_NONE && !(st == ZA_PS_ALLOC &&
+				                          p->order == ZA_CONTIG_ORDER &&
+				                          ks == ZA_PS_OFFLINE)) {
+					fail(ck, "pfn 0x%lx inside the block at pfn 0x%lx has "
+					     "state %d", q + k, q, ks);
+					break;
+				}
+			}
+			q += n;
+		}
+	}
+	for (unsigned long i = 0; i < cv.n; i++) {
+		unsigned long pfn = start + i;
+		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id) {
+			i += za->block_pages - 1 - (pfn & (za->block_pages - 1));
+			continue;
+		}
+		if (!(cv.bits[i / 64] & (1ull << (i % 64)))) {
+			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
+			     "per-CPU or allocated (lost page, state %d)", z->nid,
+			     zname[z->type], pfn, page_state(pfn_page(za, pfn)));
+			break;
+		}
+	}
+
+	unsigned long managed = z->managed_pages;
+	if (managed != buddy + iso + pcp_pages + alloc + taken)
+		fail(ck, "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
+		     "+ pcp %lu + allocated %lu + taken %lu", z->nid, zname[z->type],
+		     managed, buddy, iso, pcp_pages, alloc, taken);
+	*sum_free = (long)buddy;
+	*sum_iso = (long)iso;
+	*sum_alloc = (long)alloc;
+	free(cv.bits);
+}
+
+static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
+                           long truth_iso, long truth_alloc, bool folded)
+{
+	struct za *za = ck->za;
+	long truth[ZA_NR_ZONE_STATS] = {0};
+	truth[ZA_NR_FREE_PAGES] = truth_free;
+	truth[ZA_NR_FREE_ISOLATED] = truth_iso;
+	truth[ZA_NR_ZONE_ALLOCATED] = truth_alloc;
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
+		long g = zone_stat_global(z, i);
+		long snap = zone_stat_snapshot(za, z, i);
+		if (snap != truth[i])
+			fail(ck, "node %d zone %s: %s snapshot %ld, the lists say %ld",
+			     z->nid, zname[z->type], za_zone_stat_name(i), snap,
+			     truth[i]);
+		if (folded) {
+			if (g != truth[i])
+				fail(ck, "node %d zone %s: %s after folding is %ld, the "
+				     "lists say %ld", z->nid, zname[z->type],
+				     za_zone_stat_name(i), g, truth[i]);
+		} else {
+			long bound = 0;
+			for (unsigned c = 0; c < za->nr_cpus; c++)
+				bound += z->stat_threshold + 1;
+			if (labs(g - truth[i]) > bound && i != ZA_NR_FREE_ISOLATED)
+				fail(ck, "node %d zone %s: %s drifted %ld from the truth, "
+				     "beyond the thresholds' sum %ld", z->nid,
+				     zname[z->type], za_zone_stat_name(i), g - truth[i],
+				     bound);
+		}
+	}
+}
+
+static void check_zonelists(struct ck *ck)
+{
+	struct za *za = ck->za;
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int l = 0; l < 2; l++) {
+			unsigned seen[ZA_MAX_NODES * ZA_NR_ZONES] = {0};
+			struct za_zoneref *zl = za->nodes[n].zonelist[l];
+			for (unsigned i = 0; zl[i].zone; i++)
+				seen[zl[i].zone->id]++;
+			for (unsigned m = 0; m < za->nr_nodes; m++) {
+				if (l == 1 && m != n)
+					continue;
+				for (int t = 0; t < ZA_NR_ZONES; t++) {
+					struct za_zone *z = &za->nodes[m].zones[t];
+					unsigned want = zone_populated(z) ? 1 : 0;
+					if (seen[z->id] != want)
+						fail(ck, "node %u zonelist %d lists node %u zone %s "
+						     "%u times, expected %u", n, l, m, zname[t],
+						     seen[z->id], want);
+				}
+			}
+		}
+	}
+}
+
+int za_check(struct za *za, FILE *out)
+{
+	struct ck ck = {za, out, 0};
+	if (!za)
+		return -EINVAL;
+	za_mutex_lock(&za->mem_hotplug_lock);
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			long f, i, a;
+			check_zone(&ck, z, &f, &i, &a);
+			check_counters(&ck, z, f, i, a, false);
+			/* Fold this zone, then the counters must be exact. */
+			for (unsigned c = 0; c < za->nr_cpus; c++) {
+				pcp_lock(zone_pcp(z, (int)c));
+				vmstat_fold_cpu_zone(za, z, (int)c);
+				pcp_unlock(zone_pcp(z, (int)c));
+			}
+			check_counters(&ck, z, f, i, a, true);
+		}
+	}
+	check_zonelists(&ck);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+	if (ck.errors && out && ck.errors > 50)
+		fprintf(out, "za_check: ... %d problems in all\n", ck.errors);
+	return ck.errors ? -EUCLEAN : 0;
+}

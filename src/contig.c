@@ -1,0 +1,143 @@
+/*
+ * contig.c - contiguous ranges larger than a max-order block, built on the
+ * machinery of memory offline: find a candidate range of whole max-order
+ * blocks in an allowed zone, isolate it, migrate what is in use out, and
+ * hand the range out as one allocation (what the kernel calls
+ * alloc_contig_range, behind CMA and gigantic pages).
+ *
+ * A range in use has its head in state ALLOC with order ZA_CONTIG_ORDER and
+ * its length in the second page's `next`; its pageblocks stay isolated
+ * until it is freed, so nothing else allocates from them.
+ */
+#include "internal.h"
+
+static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
+                         unsigned long nr)
+{
+	for (unsigned long p = start; p < start + nr; p += za->block_pages)
+		if (!pfn_online(za, p) || pfn_section(za, p)->zone_id != z->id)
+			return false;
+	/* Quick scan: nothing unmovable in use, nothing taken already. */
+	for (unsigned long pfn = start; pfn < start + nr;) {
+		struct za_page *p = pfn_page(za, pfn);
+		int st = page_state(p);
+		unsigned long n = 1;
+		if (st == ZA_PS_OFFLINE || pageblock_mt(za, pfn) == ZA_MT_ISOLATE)
+			return false;
+		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC) {
+			unsigned o = za_load_relaxed(&p->order);
+			if (o == ZA_CONTIG_ORDER)
+				return false;
+			n = 1ul << o;
+		}
+		if (st == ZA_PS_ALLOC && za_load_relaxed(&p->mt) != ZA_MT_MOVABLE)
+			return false;
+		pfn += n;
+	}
+	return true;
+}
+
+struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
+                                      za_gfp_t gfp)
+{
+	if (!za || !nr_pages || (gfp & ~ZA_GFP_ALL_BITS)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	unsigned long chunk = 1ul << za->max_order;
+	unsigned long nr = (nr_pages + chunk - 1) & ~(chunk - 1);
+	int cpu = za_current_cpu(za);
+	int nid = cpu >= 0 ? za->cpu_node[cpu] : 0;
+	int hz = gfp_zone(gfp);
+	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
+	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * 1000000u;
+
+	za_mutex_lock(&za->mem_hotplug_lock);
+	for (unsigned i = 0;; i++) {
+		struct za_zone *z = za_load_relaxed(&zl[i].zone);
+		if (!z)
+			break;
+		if ((int)z->type > hz)
+			continue;
+		unsigned long zs = za_load_relaxed(&z->start_pfn);
+		unsigned long ze = za_load_relaxed(&z->end_pfn);
+		/* Highest candidates first: low memory is what DMA-limited
+		 * users need. */
+		for (unsigned long s = (ze >= nr ? (ze - nr) & ~(chunk - 1) : 0);
+		     s >= zs && s + nr <= ze; s -= chunk) {
+			/* Keep the zone above its high watermark afterwards. */
+			if (zone_free_estimate(za, z) < nr + zone_wmark(z, ZA_WMARK_HIGH))
+				break;
+			if (!candidate_ok(za, z, s, nr)) {
+				if (s < chunk)
+					break;
+				continue;
+			}
+			unsigned long migrated = 0;
+			if (take_range(za, z, s, nr, deadline, &migrated) == 0) {
+				struct za_page *head = pfn_page(za, s);
+				head->order = ZA_CONTIG_ORDER;
+				head->mt = ZA_MT_MOVABLE;
+				pfn_page(za, s + 1)->next = (uint32_t)nr;
+				zone_lock(z, NULL);
+				z->nr_isolate_pageblock += nr >> za->pageblock_order;
+				zone_unlock(z);
+				set_page_state(head, ZA_PS_ALLOC);
+				vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, (long)nr);
+				event_zone(z, ZA_CONTIG_OK, 1);
+				za_mutex_unlock(&za->mem_hotplug_lock);
+				if (gfp & ZA___GFP_ZERO) {
+					/* Zero block by block: the range may span
+					 * hotplug blocks with separate bases. */
+					for (unsigned long p = s; p < s + nr; p += chunk) {
+						void *a = za_page_address(za, pfn_page(za, p));
+						if (a)
+							__builtin_memset(a, 0, chunk << za->page_shift);
+					}
+				}
+				return head;
+			}
+			if (za_now_ns() > deadline || s < chunk)
+				break;
+		}
+	}
+	event_zone(&za->nodes[nid].zones[0], ZA_CONTIG_FAIL, 1);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void za_free_contig_pages(struct za *za, struct za_page *page,
+                          unsigned long nr_pages)
+{
+	if (!za || !page)
+		return;
+	unsigned long pfn = page_ptr_pfn(za, page);
+	unsigned long chunk = 1ul << za->max_order;
+	unsigned long nr = (nr_pages + chunk - 1) & ~(chunk - 1);
+	if (pfn == ULONG_MAX) {
+		_za_report_misuse(za, -EINVAL, "contig free of %p: not page "
+		                  "metadata of this allocator", (void *)page);
+		return;
+	}
+	uint8_t expect = ZA_PS_ALLOC;
+	if (page->order != ZA_CONTIG_ORDER || pfn_page(za, pfn + 1)->next != nr ||
+	    !za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING)) {
+		_za_report_misuse(za, -EINVAL, "contig free of pfn 0x%lx (%lu pages): "
+		                  "not a contiguous range of that size in use",
+		                  pfn, nr_pages);
+		return;
+	}
+	struct za_zone *z = page_zone(za, page);
+	za_mutex_lock(&za->mem_hotplug_lock);
+	zone_lock(z, NULL);
+	for (unsigned long p = pfn; p < pfn + nr; p += 1ul << za->pageblock_order)
+		za_store_relaxed(&pfn_page(za, p)->pb_mt, ZA_MT_MOVABLE);
+	z->nr_isolate_pageblock -= nr >> za->pageblock_order;
+	zone_unlock(z);
+	pfn_page(za, pfn + 1)->next = ZA_NIL;
+	page->order = 0;
+	vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(long)nr);
+	buddy_free_range(z, pfn, nr);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+}

@@ -1,0 +1,78 @@
+/*
+ * cpu_hotplug.c - CPUs going offline and online.
+ *
+ * Every possible CPU has its page sets for the allocator's whole life, so
+ * offline never frees anything another thread could be using. Offline
+ * sets the OFF_CPU flag in each of the CPU's page sets and drains it in the
+ * same lock hold, then folds its statistics. A thread whose cpu_id still
+ * names that CPU finds the flag under the lock and uses the buddy lists
+ * instead. Neither allocation nor drains ever take cpu_hotplug_lock, so
+ * no allocation can wait on a hotplug operation and no hotplug operation
+ * waits on an allocation that waits on it (seed 000).
+ */
+#include "internal.h"
+
+static void resize_after_change(struct za *za)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		for (int t = 0; t < ZA_NR_ZONES; t++)
+			pcp_update_sizes(za, &za->nodes[n].zones[t]);
+	vmstat_update_thresholds(za);
+}
+
+int za_cpu_offline(struct za *za, unsigned cpu)
+{
+	if (!za || cpu >= za->nr_cpus)
+		return -EINVAL;
+	za_mutex_lock(&za->cpu_hotplug_lock);
+	if (!za->cpu_online[cpu]) {
+		za_mutex_unlock(&za->cpu_hotplug_lock);
+		return -EEXIST;
+	}
+	if (za->nr_online_cpus == 1) {
+		za_mutex_unlock(&za->cpu_hotplug_lock);
+		return -EBUSY;
+	}
+	za_store_relaxed(&za->cpu_online[cpu], 0);
+	za_store_relaxed(&za->nr_online_cpus, za->nr_online_cpus - 1);
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU, true);
+			struct za_pcp *pcp = zone_pcp(z, (int)cpu);
+			pcp_lock(pcp);
+			vmstat_fold_cpu_zone(za, z, (int)cpu);
+			pcp_unlock(pcp);
+		}
+	}
+	resize_after_change(za);
+	za_mutex_unlock(&za->cpu_hotplug_lock);
+	return 0;
+}
+
+int za_cpu_online(struct za *za, unsigned cpu)
+{
+	if (!za || cpu >= za->nr_cpus)
+		return -EINVAL;
+	za_mutex_lock(&za->cpu_hotplug_lock);
+	if (za->cpu_online[cpu]) {
+		za_mutex_unlock(&za->cpu_hotplug_lock);
+		return -EEXIST;
+	}
+	za_store_relaxed(&za->cpu_online[cpu], 1);
+	za_store_relaxed(&za->nr_online_cpus, za->nr_online_cpus + 1);
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		for (int t = 0; t < ZA_NR_ZONES; t++)
+			pcp_set_flag(za, &za->nodes[n].zones[t], (int)cpu,
+			             ZA_PCP_OFF_CPU, false);
+	resize_after_change(za);
+	za_mutex_unlock(&za->cpu_hotplug_lock);
+	return 0;
+}
+
+int za_cpu_is_online(struct za *za, unsigned cpu)
+{
+	if (!za || cpu >= za->nr_cpus)
+		return -EINVAL;
+	return za_load_relaxed(&za->cpu_online[cpu]);
+}

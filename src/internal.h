@@ -1,0 +1,559 @@
+/*
+ * internal.h - the types of zonealloc and the interfaces between its
+ * modules. Tests include it to reach internals.
+ *
+ * Glossary
+ *  page      one frame of 2^page_shift bytes, named by its frame number
+ *            (pfn). Its metadata is a 16-byte struct za_page in the
+ *            memmap, a virtually contiguous array indexed by pfn.
+ *  order     a block of order k is 2^k pages aligned to 2^k pages.
+ *  buddy     the block of the same order that a block merges with:
+ *            pfn ^ (1 << order).
+ *  block     the unit of memory hotplug (block_pages, 128 MiB by default).
+ *            Every block belongs to one zone for as long as it is online,
+ *            and it is at least one max-order block, so a buddy always lies
+ *            in the same block (and zone) as its partner.
+ *  pageblock 2^pageblock_order pages with one migratetype, stored in the
+ *            pb_mt byte of the pageblock's first page.
+ *  migratetype UNMOVABLE, MOVABLE, RECLAIMABLE (the "pcp types"), plus
+ *            HIGHATOMIC (reserved for high-order atomic requests) and
+ *            ISOLATE (being taken away: never allocated from).
+ *  zone      DMA, DMA32, NORMAL, MOVABLE of one node: buddy free lists per
+ *            order and migratetype under one spin lock, watermarks, and a
+ *            per-CPU page set for every possible CPU.
+ *  node      a NUMA node: four zones, CPUs, a distance to other nodes, a
+ *            zonelist, and a background reclaim thread (kswapd).
+ *  pcp       per-CPU page set of one (CPU, zone): LIFO lists by order and
+ *            migratetype, with its own spin lock. The owner try-locks it, a
+ *            remote drainer locks it. It also holds that CPU's statistics
+ *            deltas and event counts for the zone.
+ *  zonelist  per node, the zones to try in order; updated in place under a
+ *            sequence count.
+ *  watermark min/low/high free-page levels per zone.
+ *
+ * Lock order, outermost first: mem_hotplug_lock, cpu_hotplug_lock,
+ * drain_lock, pcp lock, zone lock, leaf mutexes. Client callbacks run with
+ * no pcp, zone or leaf lock held. Functions whose name ends in _locked
+ * expect the caller to hold the lock the name says.
+ */
+#ifndef ZA_INTERNAL_H
+#define ZA_INTERNAL_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "platform.h"
+#include "zonealloc.h"
+
+#ifndef ZA_DEBUG
+#define ZA_DEBUG 0
+#endif
+/* Debug level as a constant so debug code always type-checks. */
+static const int za_debug = ZA_DEBUG;
+
+#ifndef EUCLEAN
+#define EUCLEAN EINVAL
+#endif
+
+#define ZA_CACHELINE 64
+#define ZA_NIL UINT32_MAX          /* end of a list of pfns */
+#define ZA_PCP_SMALL_ORDER 3       /* orders 0..3 have pcp lists */
+#define ZA_NR_PCPTYPES 3           /* UNMOVABLE, MOVABLE, RECLAIMABLE */
+#define ZA_NR_PCP_LISTS (ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 2))
+#define ZA_MAX_ORDER_MAX ZA_MAX_ORDER_LIMIT
+
+#define ZA_ASSERT(cond)                                                    \
+	do {                                                                   \
+		if (za_debug && unlikely(!(cond)))                                 \
+			_za_assert_fail(__FILE__, __LINE__, #cond);                    \
+	} while (0)
+_Noreturn void _za_assert_fail(const char *file, int line, const char *what);
+
+/* --- page metadata --------------------------------------------------------- */
+
+/* Page states (za_page.state). Only the head page of a block carries
+ * BUDDY, PCP or ALLOC; every other page of a block is NONE. Transitions
+ * to and from BUDDY happen under the zone lock; PCP <-> ALLOC under the
+ * pcp lock; ALLOC -> FREEING by compare-and-swap in za_free_pages, which
+ * is what turns a concurrent double free into a report. */
+enum za_page_state {
+	ZA_PS_NONE = 0, /* not the head of any block */
+	ZA_PS_BUDDY,    /* head of a free block on a buddy list */
+	ZA_PS_PCP,      /* head of a free block on a pcp list */
+	ZA_PS_ALLOC,    /* head of a block handed out to the caller */
+	ZA_PS_FREEING,  /* being freed: between ALLOC and PCP/BUDDY */
+	ZA_PS_OFFLINE,  /* taken out by memory offline or contig allocation */
+};
+
+struct za_page {
+	uint32_t next;   /* list link (pfn) or ZA_NIL: zone or pcp lock */
+	uint32_t prev;   /* buddy lists only: zone lock */
+	uint8_t state;   /* enum za_page_state, atomic */
+	uint8_t order;   /* order of the block this page heads */
+	uint8_t mt;      /* free: list's migratetype; ALLOC: requested type */
+	uint8_t zone_id; /* (nid << 2) | zone type; fixed while online */
+	uint8_t pb_mt;   /* first page of a pageblock: its migratetype */
+	uint8_t cpu_hint;/* spare */
+	uint16_t spare;
+};
+_Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
+
+/* --- per-CPU page set ---------------------------------------------------- */
+
+#define ZA_PCP_OFF_CPU 0x1  /* CPU offline */
+#define ZA_PCP_OFF_ZONE 0x2 /* zone's pcp lists disabled (memory offline) */
+
+struct za_pcp {
+	/* Hot line: everything the fast path touches. All fields are
+	 * protected by lock; fields read remotely without it are accessed
+	 * with relaxed atomics. */
+	za_spinlock_t lock;
+	uint8_t flags;      /* ZA_PCP_OFF_*: the lists take no pages */
+	uint8_t free_factor;/* grows on flushes, decays when idle (issue 4) */
+	uint16_t alloc_factor;
+	int count;          /* pages on the lists (relaxed for readers) */
+	int high;           /* flush to the buddy lists above this */
+	int batch;          /* pages moved per refill / flush */
+	int high_min, high_max; /* bounds for the self-sizing high */
+	uint32_t lists[ZA_NR_PCP_LISTS]; /* LIFO heads, linked by page.next */
+	/* Statistics deltas and events of this CPU for this zone: lock. */
+	int32_t vm_diff[ZA_NR_ZONE_STATS];
+	uint32_t refills_since_decay; /* self-sizing input */
+	uint64_t events[ZA_NR_EVENTS];
+} __attribute__((aligned(ZA_CACHELINE)));
+
+/* --- zone ------------------------------------------------------------------- */
+
+enum { ZA_WMARK_MIN, ZA_WMARK_LOW, ZA_WMARK_HIGH, ZA_NR_WMARKS };
+
+struct za_zone {
+	/* Read-mostly: written under za->mem_hotplug_lock (and the zone lock
+	 * where the buddy code reads them), read locklessly with relaxed
+	 * atomics. */
+	struct za *za;
+	struct za_node *node;
+	int nid;
+	enum za_zone_type type;
+	uint8_t id; /* (nid << 2) | type */
+	unsigned long wmark[ZA_NR_WMARKS];
+	unsigned long lowmem_reserve[ZA_NR_ZONES];
+	unsigned long percpu_drift_mark; /* below it, use the snapshot */
+	int stat_threshold;
+	struct za_pcp *pcp;         /* [nr_cpus]; fixed for the za's life */
+
+	/* Span: zone lock to write (with mem_hotplug_lock), relaxed reads. */
+	unsigned long start_pfn, end_pfn; /* end exclusive; 0,0 when empty */
+	unsigned long present_pages, managed_pages;
+
+	/* The buddy allocator: zone lock. nr_free is read locklessly by the
+	 * watermark check (relaxed). */
+	za_spinlock_t lock __attribute__((aligned(ZA_CACHELINE)));
+	uint32_t free_head[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	unsigned long nr_free[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	unsigned long nr_isolate_pageblock;
+
+	/* pcp disable nesting count (memory offline, contig allocation):
+	 * za->pcp_disable_lock. */
+	int pcp_disable_count;
+
+	/* Global statistics values and slow-path events (atomic). */
+	long vm_stat[ZA_NR_ZONE_STATS] __attribute__((aligned(ZA_CACHELINE)));
+	uint64_t events[ZA_NR_EVENTS];
+};
+
+/* --- node ------------------------------------------------------------------- */
+
+struct za_zoneref {
+	struct za_zone *zone; /* relaxed atomic; NULL ends the list */
+};
+
+struct za_node {
+	struct za_zone zones[ZA_NR_ZONES];
+	int nid;
+	/* Zonelists: [0] fallback across nodes, [1] this node only. Each has
+	 * nr_nodes * ZA_NR_ZONES + 1 entries, rewritten in place. */
+	struct za_zoneref *zonelist[2];
+
+	/* Background reclaim (reclaim.c): kswapd_lock guards the rest. */
+	za_thread_t kswapd;
+	za_mutex_t kswapd_lock;
+	za_cond_t kswapd_wait;
+	int kswapd_highest_zoneidx; /* what the waker asked for, -1: none */
+	int kswapd_order;
+	bool kswapd_running;        /* a reclaim pass is under way */
+	bool kswapd_started;
+};
+
+/* --- memory sections (hotplug blocks) ------------------------------------ */
+
+struct za_section {
+	char *base;       /* address of the block's first page, or NULL */
+	uint8_t online;   /* relaxed/acquire reads: the block's memmap is live */
+	uint8_t zone_id;
+};
+
+/* --- the allocator ------------------------------------------------------- */
+
+struct za_shrinker;
+
+struct za {
+	/* Read-mostly configuration, fixed at create. */
+	struct za_page *memmap;     /* pfn -> metadata */
+	unsigned long max_pfn;
+	unsigned page_shift;
+	unsigned max_order;
+	unsigned pageblock_order;
+	unsigned long block_pages;
+	unsigned block_shift;
+	unsigned nr_cpus, nr_nodes;
+	unsigned flags;             /* ZA_CFG_* */
+	int (*cpu_id)(void *ctx);
+	void *cpu_ctx;
+	int (*migrate)(void *ctx, struct za_page *dst, struct za_page *src,
+	               unsigned order);
+	void *migrate_ctx;
+	unsigned long min_free_kbytes_cfg;
+	unsigned pcp_high_cfg, pcp_batch_cfg;
+	unsigned offline_timeout_ms;
+	unsigned vmstat_interval_ms;
+	uint8_t *node_distance;     /* [nr_nodes * nr_nodes] */
+	int *cpu_node;              /* [nr_cpus] */
+	struct za_zone *zone_by_id[ZA_MAX_NODES * ZA_NR_ZONES];
+	struct za_node *nodes;      /* [nr_nodes] */
+	struct za_section *sections;/* [max_pfn >> block_shift] */
+	unsigned long nr_sections;
+	size_t memmap_bytes;
+
+	/* Zonelist generation: odd while a rebuild runs. */
+	unsigned zonelist_seq __attribute__((aligned(ZA_CACHELINE)));
+
+	/* CPU state: cpu_hotplug_lock to write, relaxed reads. */
+	uint8_t *cpu_online;        /* [nr_cpus] */
+	unsigned nr_online_cpus;
+
+	/* Locks outside the fast path. */
+	za_mutex_t mem_hotplug_lock;
+	za_mutex_t cpu_hotplug_lock;
+	za_mutex_t drain_lock;
+	za_mutex_t pcp_disable_lock; /* leaf: zone.pcp_disable_count */
+	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock */
+
+	/* Errors. */
+	za_error_fn error_fn;        /* relaxed */
+	void *error_ctx;
+
+	/* Reclaim (reclaim.c): shrinker_lock guards the list. */
+	za_mutex_t shrinker_lock;
+	za_cond_t shrinker_idle;
+	struct za_shrinker *shrinkers;
+	unsigned shrinkers_busy;
+	unsigned long (*oom_fn)(void *ctx, int nid, unsigned order);
+	void *oom_ctx;
+	unsigned reclaim_active;    /* nodes with kswapd running (relaxed) */
+	bool stopping;              /* background threads: exit */
+
+	/* Periodic statistics worker (vmstat.c). */
+	za_thread_t vmstat_thread;
+	za_mutex_t vmstat_lock;
+	za_cond_t vmstat_wait;
+	bool vmstat_started;
+
+	/* Debug knobs. */
+	long debug[ZA_NR_DEBUG_KNOBS];
+};
+
+/* --- gfp and allocation context ------------------------------------------ */
+
+#define ALLOC_WMARK_MIN ZA_WMARK_MIN
+#define ALLOC_WMARK_LOW ZA_WMARK_LOW
+#define ALLOC_WMARK_HIGH ZA_WMARK_HIGH
+#define ALLOC_WMARK_MASK 0x3
+#define ALLOC_NO_WATERMARKS 0x4
+#define ALLOC_HIGH 0x8      /* __GFP_HIGH: min / 2 */
+#define ALLOC_HARDER 0x10   /* atomic: a further quarter, and HIGHATOMIC */
+
+struct za_alloc_ctx {
+	struct za_zoneref *zonelist;
+	int highest_zoneidx;
+	int mt;
+	int preferred_nid;
+	int cpu;          /* simulated/real CPU, -1: no pcp */
+	za_gfp_t gfp;
+};
+
+static inline int gfp_zone(za_gfp_t gfp)
+{
+	if (gfp & ZA___GFP_DMA)
+		return ZA_ZONE_DMA;
+	if (gfp & ZA___GFP_DMA32)
+		return ZA_ZONE_DMA32;
+	if (gfp & ZA___GFP_MOVABLE)
+		return ZA_ZONE_MOVABLE;
+	return ZA_ZONE_NORMAL;
+}
+
+static inline int gfp_migratetype(za_gfp_t gfp)
+{
+	if (gfp & ZA___GFP_MOVABLE)
+		return ZA_MT_MOVABLE;
+	if (gfp & ZA___GFP_RECLAIMABLE)
+		return ZA_MT_RECLAIMABLE;
+	return ZA_MT_UNMOVABLE;
+}
+
+/* --- small helpers ------------------------------------------------------------ */
+
+static inline struct za_page *pfn_page(const struct za *za, unsigned long pfn)
+{
+	return (struct za_page *)&za->memmap[pfn];
+}
+static inline unsigned long page_pfn(const struct za *za,
+                                     const struct za_page *p)
+{
+	return (unsigned long)(p - za->memmap);
+}
+static inline struct za_zone *page_zone(const struct za *za,
+                                        const struct za_page *p)
+{
+	return za->zone_by_id[p->zone_id];
+}
+static inline int page_state(const struct za_page *p)
+{
+	return za_load_relaxed(&p->state);
+}
+static inline void set_page_state(struct za_page *p, int s)
+{
+	za_store_relaxed(&p->state, (uint8_t)s);
+}
+static inline unsigned long pageblock_start(const struct za *za,
+                                            unsigned long pfn)
+{
+	return pfn & ~((1ul << za->pageblock_order) - 1);
+}
+static inline int pageblock_mt(const struct za *za, unsigned long pfn)
+{
+	return za_load_relaxed(&pfn_page(za, pageblock_start(za, pfn))->pb_mt);
+}
+static inline bool mt_is_mergeable(int mt) { return mt < ZA_NR_PCPTYPES; }
+static inline bool zone_populated(const struct za_zone *z)
+{
+	return za_load_relaxed(&z->managed_pages) != 0;
+}
+static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
+{
+	return &z->pcp[cpu];
+}
+static inline bool pcp_order(const struct za *za, unsigned order)
+{
+	return order <= ZA_PCP_SMALL_ORDER || order == za->pageblock_order;
+}
+static inline int pcp_list_index(unsigned order, int mt)
+{
+	if (order > ZA_PCP_SMALL_ORDER)
+		return ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 1) + mt;
+	return (int)order * ZA_NR_PCPTYPES + mt;
+}
+static inline unsigned pcp_list_order(const struct za *za, int idx)
+{
+	if (idx >= ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 1))
+		return za->pageblock_order;
+	return (unsigned)idx / ZA_NR_PCPTYPES;
+}
+
+/* The current CPU as the allocator sees it: -1 when outside 0..nr_cpus-1. */
+static inline int za_current_cpu(const struct za *za)
+{
+	int cpu = za->cpu_id ? za->cpu_id(za->cpu_ctx) : za_os_current_cpu();
+	if (unlikely((unsigned)cpu >= za->nr_cpus))
+		return -1;
+	return cpu;
+}
+
+/* Race-point yields (debug builds, ZA_DEBUG_RANDOM_YIELD). */
+void _za_debug_yield(struct za *za);
+#define ZA_YIELD_POINT(za)                                                 \
+	do {                                                                   \
+		if (za_debug && unlikely((za)->debug[ZA_DEBUG_RANDOM_YIELD]))      \
+			_za_debug_yield(za);                                           \
+	} while (0)
+
+/* --- locks ------------------------------------------------------------------- */
+
+static inline void zone_lock(struct za_zone *z, struct za_pcp *pcp_held)
+{
+	za_witness_acquire(ZA_RANK_ZONE, "zone lock");
+	za_spin_lock_raw(&z->lock);
+	/* Count acquisitions where it costs nothing: in the pcp the caller
+	 * holds, else in the zone's atomic counter. */
+	if (pcp_held)
+		za_inc_single_writer(&pcp_held->events[ZA_ZONE_LOCK], 1);
+	else
+		za_add_relaxed(&z->events[ZA_ZONE_LOCK], 1);
+}
+static inline void zone_unlock(struct za_zone *z)
+{
+	za_spin_unlock_raw(&z->lock);
+	za_witness_release(ZA_RANK_ZONE);
+}
+static inline bool pcp_trylock(struct za_pcp *pcp)
+{
+	if (!za_spin_trylock_raw(&pcp->lock))
+		return false;
+	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	return true;
+}
+static inline void pcp_lock(struct za_pcp *pcp)
+{
+	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	za_spin_lock_raw(&pcp->lock);
+}
+static inline void pcp_unlock(struct za_pcp *pcp)
+{
+	za_spin_unlock_raw(&pcp->lock);
+	za_witness_release(ZA_RANK_PCP);
+}
+
+/* --- module interfaces --------------------------------------------------------- */
+
+/* core.c */
+void *za_meta_alloc(struct za *za, size_t size, size_t align);
+void za_meta_free(struct za *za, void *p);
+void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* memmap.c: page metadata and hotplug blocks. */
+int memmap_init(struct za *za);
+void memmap_fini(struct za *za);
+int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
+                        struct za_zone *z, void *base);
+void memmap_offline_range(struct za *za, unsigned long start,
+                          unsigned long nr);
+bool memmap_range_online(const struct za *za, unsigned long start,
+                         unsigned long nr, bool *any);
+struct za_section *pfn_section(const struct za *za, unsigned long pfn);
+bool pfn_online(const struct za *za, unsigned long pfn);
+/* The pfn of a pointer that claims to be page metadata, or ULONG_MAX. */
+unsigned long page_ptr_pfn(const struct za *za, const struct za_page *p);
+
+/* buddy.c: free lists, split and merge. All _locked: the zone lock. */
+void buddy_add_locked(struct za_zone *z, struct za_page *page,
+                      unsigned long pfn, unsigned order, int mt);
+void buddy_del_locked(struct za_zone *z, struct za_page *page,
+                      unsigned long pfn);
+/* Free a block into the buddy lists, merging; returns the migratetype of
+ * the list it landed on (ISOLATE counts separately). */
+int buddy_free_locked(struct za_zone *z, struct za_page *page,
+                      unsigned long pfn, unsigned order);
+struct za_page *buddy_alloc_locked(struct za_zone *z, unsigned order, int mt,
+                                   unsigned alloc_flags);
+/* Set a pageblock's migratetype, moving its free blocks; returns the
+ * number of free pages moved. */
+unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
+                                            unsigned long pb_pfn, int mt);
+/* Free pages into a zone outside the fast paths (memory online, offline
+ * undo, contig free): counts them. */
+void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr);
+
+/* pcp.c */
+struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
+                          int mt, unsigned alloc_flags, int cpu, bool *usable);
+bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
+              unsigned long pfn, unsigned order, int cpu);
+unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
+                        unsigned nr, struct za_page **pages,
+                        unsigned long mark, int highest_zoneidx);
+/* Drain one pcp completely (takes its lock). Returns pages drained. */
+unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu);
+void pcp_drain_zone(struct za *za, struct za_zone *z);
+void pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
+                  bool on);
+void pcp_update_sizes(struct za *za, struct za_zone *z);
+void pcp_set_high_all(struct za *za, bool pressure);
+void pcp_zone_disable(struct za *za, struct za_zone *z);
+void pcp_zone_enable(struct za *za, struct za_zone *z);
+void pcp_decay_all(struct za *za);
+
+/* vmstat.c */
+void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp, int item,
+                           long delta);
+void vmstat_mod(struct za_zone *z, int item, long delta);
+long zone_stat_global(struct za_zone *z, int item);
+long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
+void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);
+void vmstat_fold_cpu(struct za *za, int cpu);
+void vmstat_fold_all(struct za *za, bool trylock);
+void vmstat_update_thresholds(struct za *za);
+static inline void event_pcp_locked(struct za_pcp *pcp, int ev, uint64_t n)
+{
+	za_inc_single_writer(&pcp->events[ev], n);
+}
+static inline void event_zone(struct za_zone *z, int ev, uint64_t n)
+{
+	za_add_relaxed(&z->events[ev], n);
+}
+int vmstat_start(struct za *za);
+void vmstat_stop(struct za *za);
+
+/* watermark.c */
+void setup_per_zone_wmarks(struct za *za);
+bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
+                       unsigned long mark, int highest_zoneidx,
+                       unsigned alloc_flags);
+unsigned long zone_free_estimate(struct za *za, struct za_zone *z);
+unsigned long zone_wmark(const struct za_zone *z, int which);
+
+/* zonelist.c */
+void build_all_zonelists(struct za *za);
+static inline unsigned zonelist_seq_begin(const struct za *za)
+{
+	return za_load_acquire(&za->zonelist_seq);
+}
+static inline bool zonelist_seq_retry(const struct za *za, unsigned seq)
+{
+	return (seq & 1) || za_load_acquire(&za->zonelist_seq) != seq;
+}
+
+/* alloc.c */
+struct za_page *get_page_from_freelist(struct za *za,
+                                       struct za_alloc_ctx *ac,
+                                       unsigned order, unsigned alloc_flags);
+void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
+                   unsigned long pfn, unsigned order);
+
+/* reclaim.c */
+int reclaim_init(struct za *za);
+int reclaim_start(struct za *za);
+void reclaim_stop(struct za *za);
+void reclaim_fini(struct za *za);
+void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
+                   int highest_zoneidx);
+unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
+                             unsigned order);
+unsigned long call_oom_handler(struct za *za, int nid, unsigned order);
+
+/* isolate.c: pageblock isolation and migration (memory offline, contig).
+ * Ranges are whole max-order blocks of one zone; the caller holds
+ * mem_hotplug_lock. saved has one byte per pageblock of the range. */
+#define ZA_CONTIG_ORDER 0xff /* za_page.order of a contiguous range's head */
+int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
+                  unsigned long nr, uint8_t *saved);
+void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
+                     unsigned long nr, const uint8_t *saved);
+int migrate_range(struct za *za, unsigned long start, unsigned long nr,
+                  unsigned long *migrated);
+bool range_all_free_isolated(struct za *za, struct za_zone *z,
+                             unsigned long start, unsigned long nr);
+void take_range_off_lists(struct za *za, struct za_zone *z,
+                          unsigned long start, unsigned long nr);
+/* Isolate, disable pcp, migrate until free or the deadline: 0, -EBUSY,
+ * -EAGAIN. On failure everything is as it was. On success the range is
+ * off the lists (states OFFLINE) and the zone's pcp lists are enabled
+ * again. */
+int take_range(struct za *za, struct za_zone *z, unsigned long start,
+               unsigned long nr, uint64_t deadline_ns, unsigned long *migrated);
+
+#endif

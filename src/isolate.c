@@ -1,0 +1,271 @@
+/*
+ * isolate.c - taking a range of memory away from allocation: pageblock
+ * isolation, migration of the blocks in use, and the checks that the range
+ * is wholly free. Memory offline and contiguous allocation share it.
+ *
+ * Ranges are whole max-order blocks, so no free block straddles a range
+ * boundary. Isolation pulls each free block of the range off its list and
+ * frees it again with its pageblocks marked ISOLATE, so it lands on (and
+ * merges within) the isolate lists; undoing it does the reverse, merging
+ * with neighbours. Isolated free pages leave NR_FREE_PAGES for
+ * NR_FREE_ISOLATED, so watermarks never count memory that is going away.
+ *
+ * The caller holds mem_hotplug_lock.
+ */
+#include "internal.h"
+
+#define CONTIG_ORDER ZA_CONTIG_ORDER
+
+/* Re-free every free block in [start, end) whose list type is not what
+ * its pageblock says now. */
+static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
+                                      unsigned long end, long *to_iso,
+                                      long *from_iso)
+{
+	struct za *za = z->za;
+	for (unsigned long pfn = start; pfn < end;) {
+		struct za_page *p = pfn_page(za, pfn);
+		int st = page_state(p);
+		unsigned long n = 1;
+		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
+			n = p->order == CONTIG_ORDER ? 1 : 1ul << p->order;
+		if (st == ZA_PS_BUDDY && p->mt != pageblock_mt(za, pfn)) {
+			unsigned order = p->order;
+			bool was_iso = p->mt == ZA_MT_ISOLATE;
+			buddy_del_locked(z, p, pfn);
+			int mt = buddy_free_locked(z, p, pfn, order);
+			bool now_iso = mt == ZA_MT_ISOLATE;
+			if (!was_iso && now_iso)
+				*to_iso += (long)n;
+			else if (was_iso && !now_iso)
+				*from_iso += (long)n;
+		}
+		pfn += n;
+	}
+}
+
+static void account_refile(struct za_zone *z, long to_iso, long from_iso)
+{
+	long d = to_iso - from_iso;
+	if (d) {
+		vmstat_mod(z, ZA_NR_FREE_PAGES, -d);
+		vmstat_mod(z, ZA_NR_FREE_ISOLATED, d);
+	}
+}
+
+/* Whether any in-use block of the range is one that cannot be migrated. */
+static bool range_has_unmovable(struct za *za, unsigned long start,
+                                unsigned long end)
+{
+	for (unsigned long pfn = start; pfn < end;) {
+		struct za_page *p = pfn_page(za, pfn);
+		int st = page_state(p);
+		unsigned long n = 1;
+		if (st == ZA_PS_OFFLINE)
+			return true;
+		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC) {
+			if (p->order == CONTIG_ORDER)
+				return true;
+			n = 1ul << p->order;
+		}
+		if (st == ZA_PS_ALLOC && p->mt != ZA_MT_MOVABLE)
+			return true;
+		pfn += n;
+	}
+	return false;
+}
+
+int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
+                  unsigned long nr, uint8_t *saved)
+{
+	unsigned long pb = 1ul << za->pageblock_order, end = start + nr;
+	unsigned long chunk = 1ul << za->max_order;
+	long to_iso = 0, from_iso = 0;
+
+	/* Cheap refusal before anything changes: an unmovable block in use
+	 * fails the whole operation at once. */
+	if (range_has_unmovable(za, start, end))
+		return -EBUSY;
+	for (unsigned long c = start; c < end; c += chunk) {
+		zone_lock(z, NULL);
+		for (unsigned long p = c; p < c + chunk; p += pb) {
+			saved[(p - start) / pb] = (uint8_t)pageblock_mt(za, p);
+			za_store_relaxed(&pfn_page(za, p)->pb_mt, ZA_MT_ISOLATE);
+		}
+		z->nr_isolate_pageblock += chunk / pb;
+		refile_free_blocks_locked(z, c, c + chunk, &to_iso, &from_iso);
+		zone_unlock(z);
+	}
+	account_refile(z, to_iso, from_iso);
+	return 0;
+}
+
+void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
+                     unsigned long nr, const uint8_t *saved)
+{
+	unsigned long pb = 1ul << za->pageblock_order, end = start + nr;
+	unsigned long chunk = 1ul << za->max_order;
+	long to_iso = 0, from_iso = 0;
+	for (unsigned long c = start; c < end; c += chunk) {
+		zone_lock(z, NULL);
+		for (unsigned long p = c; p < c + chunk; p += pb) {
+			int mt = saved ? saved[(p - start) / pb] : ZA_MT_MOVABLE;
+			if (mt == ZA_MT_ISOLATE)
+				mt = ZA_MT_MOVABLE;
+			za_store_relaxed(&pfn_page(za, p)->pb_mt, (uint8_t)mt);
+		}
+		z->nr_isolate_pageblock -= chunk / pb;
+		refile_free_blocks_locked(z, c, c + chunk, &to_iso, &from_iso);
+		zone_unlock(z);
+	}
+	account_refile(z, to_iso, from_iso);
+}
+
+bool range_all_free_isolated(struct za *za, struct za_zone *z,
+                             unsigned long start, unsigned long nr)
+{
+	bool ok = true;
+	zone_lock(z, NULL);
+	for (unsigned long pfn = start; pfn < start + nr;) {
+		struct za_page *p = pfn_page(za, pfn);
+		if (page_state(p) != ZA_PS_BUDDY || p->mt != ZA_MT_ISOLATE) {
+			ok = false;
+			break;
+		}
+		pfn += 1ul << p->order;
+	}
+	zone_unlock(z);
+	return ok;
+}
+
+/* Take the (all free, isolated) range off the lists for good. */
+void take_range_off_lists(struct za *za, struct za_zone *z,
+                          unsigned long start, unsigned long nr)
+{
+	unsigned long chunk = 1ul << za->max_order;
+	for (unsigned long c = start; c < start + nr; c += chunk) {
+		zone_lock(z, NULL);
+		for (unsigned long pfn = c; pfn < c + chunk;) {
+			struct za_page *p = pfn_page(za, pfn);
+			unsigned long n = 1ul << p->order;
+			ZA_ASSERT(page_state(p) == ZA_PS_BUDDY);
+			buddy_del_locked(z, p, pfn);
+			set_page_state(p, ZA_PS_OFFLINE);
+			pfn += n;
+		}
+		zone_unlock(z);
+	}
+	vmstat_mod(z, ZA_NR_FREE_ISOLATED, -(long)nr);
+}
+
+/* Try to move every in-use block out of the range once. Returns 0 when a
+ * pass found nothing left to move, -EBUSY for an unmovable block, or
+ * -EAGAIN when something could not be moved this time. */
+int migrate_range(struct za *za, unsigned long start, unsigned long nr,
+                  unsigned long *migrated)
+{
+	int ret = 0;
+	for (unsigned long pfn = start; pfn < start + nr;) {
+		struct za_page *src = pfn_page(za, pfn);
+		int st = page_state(src);
+		unsigned long n = 1;
+		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC ||
+		    st == ZA_PS_FREEING) {
+			unsigned o = za_load_relaxed(&src->order);
+			if (o == CONTIG_ORDER)
+				return -EBUSY;
+			n = 1ul << o;
+		}
+		if (st != ZA_PS_ALLOC) {
+			if (st == ZA_PS_FREEING || st == ZA_PS_PCP)
+				ret = -EAGAIN; /* a free in flight: look again */
+			pfn += n;
+			continue;
+		}
+		unsigned order = za_load_relaxed(&src->order);
+		if (za_load_relaxed(&src->mt) != ZA_MT_MOVABLE)
+			return -EBUSY;
+		if (!za->migrate) {
+			ret = -EAGAIN; /* only its owner can free it */
+			pfn += n;
+			continue;
+		}
+		struct za_page *dst = za_alloc_pages_node(
+			za, src->zone_id >> 2,
+			ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, order);
+		if (!dst) {
+			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL], 1);
+			ret = -EAGAIN;
+			pfn += n;
+			continue;
+		}
+		za_witness_assert_callback("migrate");
+		int r = za->migrate(za->migrate_ctx, dst, src, order);
+		if (r == 0) {
+			/* The client now owns dst; src is ours to free. */
+			uint8_t expect = ZA_PS_ALLOC;
+			if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING))
+				free_one_page(za, page_zone(za, src), src, pfn, order);
+			else
+				_za_report_misuse(za, -EINVAL,
+				                  "pfn 0x%lx freed by its owner after the "
+				                  "migrate callback moved it", pfn);
+			(*migrated)++;
+			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_SUCCESS], 1);
+		} else {
+			za_free_pages(za, dst, order);
+			if (r != -ENOENT) {
+				za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL], 1);
+				ret = -EAGAIN;
+			}
+		}
+		pfn += n;
+	}
+	return ret;
+}
+
+int take_range(struct za *za, struct za_zone *z, unsigned long start,
+               unsigned long nr, uint64_t deadline_ns, unsigned long *migrated)
+{
+	uint8_t *saved = za_meta_alloc(za, (nr >> za->pageblock_order) + 1, 1);
+	int err;
+	if (!saved)
+		return -ENOMEM;
+	err = isolate_range(za, z, start, nr, saved);
+	if (err) {
+		za_meta_free(za, saved);
+		return err;
+	}
+	ZA_YIELD_POINT(za); /* between isolation and the drain */
+	/* From here every free of this zone goes to the buddy lists, where
+	 * the isolated pageblocks keep range pages off the normal lists: one
+	 * drain is enough (seed 004). */
+	pcp_zone_disable(za, z);
+	for (;;) {
+		int r = migrate_range(za, start, nr, migrated);
+		if (r == -EBUSY) {
+			err = -EBUSY;
+			break;
+		}
+		if (range_all_free_isolated(za, z, start, nr)) {
+			err = 0;
+			break;
+		}
+		if (za_now_ns() > deadline_ns) {
+			err = -EAGAIN;
+			break;
+		}
+		za_sleep_ns(50000);
+	}
+	if (!err) {
+		take_range_off_lists(za, z, start, nr);
+		zone_lock(z, NULL);
+		z->nr_isolate_pageblock -= nr >> za->pageblock_order;
+		zone_unlock(z);
+	} else {
+		unisolate_range(za, z, start, nr, saved);
+	}
+	pcp_zone_enable(za, z);
+	za_meta_free(za, saved);
+	return err;
+}

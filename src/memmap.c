@@ -1,0 +1,155 @@
+/*
+ * memmap.c - page metadata. One virtually contiguous array of struct
+ * za_page indexed by pfn is reserved for the whole pfn range at create and
+ * committed block by block as memory comes online, so pfn <-> metadata is
+ * one add and a free can tell a foreign pointer by its address alone. The
+ * section table records, per hotplug block, whether it is online, its zone
+ * and the address of its memory.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+int memmap_init(struct za *za)
+{
+	za->memmap_bytes = za->max_pfn * sizeof(struct za_page);
+	za->memmap = za_os_reserve(za->memmap_bytes);
+	if (!za->memmap)
+		return -ENOMEM;
+	za->sections = za_meta_alloc(za, za->nr_sections * sizeof(struct za_section),
+	                             0);
+	if (!za->sections)
+		return -ENOMEM;
+	return 0;
+}
+
+void memmap_fini(struct za *za)
+{
+	if (za->memmap)
+		za_os_release(za->memmap, za->memmap_bytes);
+	za->memmap = NULL;
+	za_meta_free(za, za->sections);
+	za->sections = NULL;
+}
+
+struct za_section *pfn_section(const struct za *za, unsigned long pfn)
+{
+	return &za->sections[pfn >> za->block_shift];
+}
+
+bool pfn_online(const struct za *za, unsigned long pfn)
+{
+	return pfn < za->max_pfn &&
+	       za_load_acquire(&pfn_section(za, pfn)->online);
+}
+
+/* Whether [start, start+nr) is wholly online; *any: partly. */
+bool memmap_range_online(const struct za *za, unsigned long start,
+                         unsigned long nr, bool *any)
+{
+	bool all = true;
+	*any = false;
+	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
+		if (pfn_online(za, pfn))
+			*any = true;
+		else
+			all = false;
+	}
+	return all;
+}
+
+/* Commit and initialise the metadata of a range (whole blocks), then mark
+ * its sections online. The pages are not yet free: the caller hands them
+ * to the buddy lists. Caller holds mem_hotplug_lock. */
+int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
+                        struct za_zone *z, void *base)
+{
+	struct za_page *first = pfn_page(za, start);
+	int err = za_os_commit(first, nr * sizeof(struct za_page));
+	if (err)
+		return err;
+	for (unsigned long i = 0; i < nr; i++) {
+		struct za_page *p = &first[i];
+		p->next = p->prev = ZA_NIL;
+		p->zone_id = z->id;
+		/* Pages start out as interior pages of an allocated range:
+		 * buddy_free_range() turns them into free blocks. */
+		p->state = ZA_PS_OFFLINE;
+	}
+	for (unsigned long pfn = start; pfn < start + nr;
+	     pfn += 1ul << za->pageblock_order)
+		pfn_page(za, pfn)->pb_mt = ZA_MT_MOVABLE;
+	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
+		struct za_section *s = pfn_section(za, pfn);
+		s->base = base ? (char *)base + ((pfn - start) << za->page_shift)
+		               : NULL;
+		s->zone_id = z->id;
+		za_store_release(&s->online, 1);
+	}
+	return 0;
+}
+
+/* Mark the sections offline and give the metadata back. Caller holds
+ * mem_hotplug_lock and has taken every page of the range off every list. */
+void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
+{
+	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
+		struct za_section *s = pfn_section(za, pfn);
+		za_store_release(&s->online, 0);
+		s->base = NULL;
+	}
+	za_os_decommit(pfn_page(za, start), nr * sizeof(struct za_page));
+}
+
+unsigned long page_ptr_pfn(const struct za *za, const struct za_page *p)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)za->memmap;
+	if (a < b || a >= b + za->memmap_bytes ||
+	    (a - b) % sizeof(struct za_page))
+		return ULONG_MAX;
+	unsigned long pfn = (unsigned long)((a - b) / sizeof(struct za_page));
+	if (!pfn_online(za, pfn))
+		return ULONG_MAX;
+	return pfn;
+}
+
+/* --- public ------------------------------------------------------------------- */
+
+unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p)
+{
+	return page_pfn(za, p);
+}
+
+struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn)
+{
+	if (!pfn_online(za, pfn))
+		return NULL;
+	return pfn_page(za, pfn);
+}
+
+void *za_page_address(const struct za *za, const struct za_page *p)
+{
+	unsigned long pfn = page_ptr_pfn(za, p);
+	if (pfn == ULONG_MAX)
+		return NULL;
+	char *base = pfn_section(za, pfn)->base;
+	if (!base)
+		return NULL;
+	return base + ((pfn & (za->block_pages - 1)) << za->page_shift);
+}
+
+int za_page_nid(const struct za *za, const struct za_page *p)
+{
+	unsigned long pfn = page_ptr_pfn(za, p);
+	if (pfn == ULONG_MAX)
+		return -1;
+	return p->zone_id >> 2;
+}
+
+int za_page_zone(const struct za *za, const struct za_page *p)
+{
+	unsigned long pfn = page_ptr_pfn(za, p);
+	if (pfn == ULONG_MAX)
+		return -1;
+	return p->zone_id & 3;
+}

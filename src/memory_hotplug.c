@@ -1,0 +1,126 @@
+/*
+ * memory_hotplug.c - memory coming online and going offline, in whole
+ * blocks, while allocations run.
+ *
+ * Online: commit the block's metadata, grow the zone, free the pages into
+ * the buddy lists, recompute watermarks and pcp sizes, and rebuild the
+ * zonelists if the zone was empty.
+ * Offline: isolate the range's pageblocks, disable the zone's per-CPU
+ * lists and drain them once, migrate every in-use movable block out, check
+ * that the range is all free and isolated, take it out of the zone, and
+ * rebuild the zonelists if the zone is now empty; then re-enable the
+ * per-CPU lists. Unmovable pages fail it at once (-EBUSY), a deadline fails
+ * it (-EAGAIN), and a failure leaves the range online and usable as it was.
+ * One hotplug operation runs at a time (mem_hotplug_lock); allocations
+ * never take that lock.
+ */
+#include "internal.h"
+
+static void recompute_span_locked(struct za *za, struct za_zone *z)
+{
+	unsigned long lo = ULONG_MAX, hi = 0;
+	for (unsigned long s = 0; s < za->nr_sections; s++) {
+		struct za_section *sec = &za->sections[s];
+		if (!za_load_relaxed(&sec->online) || sec->zone_id != z->id)
+			continue;
+		unsigned long pfn = s << za->block_shift;
+		if (pfn < lo)
+			lo = pfn;
+		if (pfn + za->block_pages > hi)
+			hi = pfn + za->block_pages;
+	}
+	if (lo == ULONG_MAX)
+		lo = hi = 0;
+	za_store_relaxed(&z->start_pfn, lo);
+	za_store_relaxed(&z->end_pfn, hi);
+}
+
+int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
+                     unsigned long start_pfn, unsigned long nr_pages,
+                     void *base)
+{
+	if (!za || nid < 0 || (unsigned)nid >= za->nr_nodes ||
+	    (unsigned)zone >= ZA_NR_ZONES || !nr_pages ||
+	    (start_pfn & (za->block_pages - 1)) ||
+	    (nr_pages & (za->block_pages - 1)) || start_pfn >= za->max_pfn ||
+	    nr_pages > za->max_pfn - start_pfn)
+		return -EINVAL;
+
+	struct za_zone *z = &za->nodes[nid].zones[zone];
+	bool any;
+	za_mutex_lock(&za->mem_hotplug_lock);
+	memmap_range_online(za, start_pfn, nr_pages, &any);
+	if (any) {
+		za_mutex_unlock(&za->mem_hotplug_lock);
+		return -EEXIST;
+	}
+	int err = memmap_online_range(za, start_pfn, nr_pages, z, base);
+	if (err) {
+		za_mutex_unlock(&za->mem_hotplug_lock);
+		return err;
+	}
+	if (base)
+		(void)za_os_bind_node(base, nr_pages << za->page_shift, nid);
+	bool was_empty = !zone_populated(z);
+
+	zone_lock(z, NULL);
+	recompute_span_locked(za, z);
+	za_store_relaxed(&z->present_pages, z->present_pages + nr_pages);
+	zone_unlock(z);
+	buddy_free_range(z, start_pfn, nr_pages);
+	/* Managed last: a zone becomes populated when its pages are there. */
+	za_add_relaxed(&z->managed_pages, nr_pages);
+
+	setup_per_zone_wmarks(za);
+	if (was_empty)
+		build_all_zonelists(za);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+	return 0;
+}
+
+int za_memory_offline(struct za *za, unsigned long start_pfn,
+                      unsigned long nr_pages)
+{
+	if (!za || !nr_pages || (start_pfn & (za->block_pages - 1)) ||
+	    (nr_pages & (za->block_pages - 1)) || start_pfn >= za->max_pfn ||
+	    nr_pages > za->max_pfn - start_pfn)
+		return -EINVAL;
+
+	bool any;
+	za_mutex_lock(&za->mem_hotplug_lock);
+	if (!memmap_range_online(za, start_pfn, nr_pages, &any)) {
+		za_mutex_unlock(&za->mem_hotplug_lock);
+		return -ENOENT;
+	}
+	/* One zone per operation. */
+	uint8_t zid = pfn_section(za, start_pfn)->zone_id;
+	for (unsigned long p = start_pfn; p < start_pfn + nr_pages;
+	     p += za->block_pages) {
+		if (pfn_section(za, p)->zone_id != zid) {
+			za_mutex_unlock(&za->mem_hotplug_lock);
+			return -EINVAL;
+		}
+	}
+	struct za_zone *z = za->zone_by_id[zid];
+	unsigned long migrated = 0;
+	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * 1000000u;
+	int err = take_range(za, z, start_pfn, nr_pages, deadline, &migrated);
+	if (err) {
+		event_zone(z, ZA_OFFLINE_FAIL, 1);
+		za_mutex_unlock(&za->mem_hotplug_lock);
+		return err;
+	}
+
+	za_store_relaxed(&z->managed_pages, z->managed_pages - nr_pages);
+	memmap_offline_range(za, start_pfn, nr_pages);
+	zone_lock(z, NULL);
+	za_store_relaxed(&z->present_pages, z->present_pages - nr_pages);
+	recompute_span_locked(za, z);
+	zone_unlock(z);
+	setup_per_zone_wmarks(za);
+	if (!zone_populated(z))
+		build_all_zonelists(za);
+	event_zone(z, ZA_OFFLINE_OK, 1);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+	return 0;
+}

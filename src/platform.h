@@ -1,0 +1,119 @@
+/*
+ * platform.h - the thin layer between the allocator core and the OS.
+ *
+ * Everything the core needs from its environment is here: spin locks and
+ * sleeping mutexes, threads and condition variables for the background
+ * workers, a monotonic clock, reserving and committing address space for
+ * page metadata, metadata allocation, the current CPU, and optional NUMA
+ * binding. One implementation per OS lives in src/platform/ (unix.c).
+ * A freestanding embedder replaces that file.
+ */
+#ifndef ZA_PLATFORM_H
+#define ZA_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atomic.h"
+
+/* Lock ranks, outermost first (DESIGN.md "Lock order"). Debug builds check
+ * that locks are taken in increasing rank and that client callbacks run
+ * with no pcp or zone lock held. */
+enum za_lock_rank {
+	ZA_RANK_NONE = 0,
+	ZA_RANK_MEM_HOTPLUG = 1,
+	ZA_RANK_CPU_HOTPLUG = 2,
+	ZA_RANK_DRAIN = 3,
+	ZA_RANK_PCP = 4,
+	ZA_RANK_ZONE = 5,
+	ZA_RANK_LEAF = 6, /* short internal mutexes: shrinker list, kswapd wait */
+	ZA_NR_RANKS
+};
+
+/* --- spin locks (pcp, zone) ------------------------------------------- */
+typedef struct {
+	int v;
+} za_spinlock_t;
+
+void za_spin_lock_slow(za_spinlock_t *l);
+
+static inline bool za_spin_trylock_raw(za_spinlock_t *l)
+{
+	return za_load_relaxed(&l->v) == 0 && za_xchg_acquire(&l->v, 1) == 0;
+}
+static inline void za_spin_lock_raw(za_spinlock_t *l)
+{
+	if (unlikely(!za_spin_trylock_raw(l)))
+		za_spin_lock_slow(l);
+}
+static inline void za_spin_unlock_raw(za_spinlock_t *l)
+{
+	za_store_release(&l->v, 0);
+}
+static inline bool za_spin_is_locked(za_spinlock_t *l)
+{
+	return za_load_relaxed(&l->v) != 0;
+}
+
+/* --- lock-order witness (debug builds) ---------------------------------- */
+void za_witness_acquire(enum za_lock_rank rank, const char *name);
+void za_witness_release(enum za_lock_rank rank);
+void za_witness_assert_callback(const char *what);
+bool za_witness_held(enum za_lock_rank rank);
+
+/* --- sleeping locks, threads -------------------------------------------- */
+typedef struct za_mutex {
+	void *impl; /* pthread_mutex_t, allocated by za_mutex_init */
+	enum za_lock_rank rank;
+	const char *name;
+} za_mutex_t;
+typedef struct za_cond {
+	void *impl;
+} za_cond_t;
+typedef struct za_thread {
+	void *impl;
+} za_thread_t;
+
+int za_mutex_init(za_mutex_t *m, enum za_lock_rank rank, const char *name);
+void za_mutex_destroy(za_mutex_t *m);
+void za_mutex_lock(za_mutex_t *m);
+bool za_mutex_trylock(za_mutex_t *m);
+void za_mutex_unlock(za_mutex_t *m);
+int za_cond_init(za_cond_t *c);
+void za_cond_destroy(za_cond_t *c);
+/* Wait at most timeout_ns (0: forever). Returns false on timeout. */
+bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns);
+void za_cond_broadcast(za_cond_t *c);
+int za_thread_start(za_thread_t *t, void *(*fn)(void *), void *arg,
+                    const char *name);
+void za_thread_join(za_thread_t *t);
+
+/* --- time, CPU, yield ----------------------------------------------------- */
+uint64_t za_now_ns(void);
+void za_sleep_ns(uint64_t ns);
+void za_cpu_relax(void);
+void za_yield(void);
+/* The CPU this thread runs on now (rseq-backed), or -1. */
+int za_os_current_cpu(void);
+unsigned za_os_nr_cpus(void);
+
+/* --- address space for page metadata ---------------------------------- */
+size_t za_os_page_size(void);
+void *za_os_reserve(size_t size);
+void za_os_release(void *p, size_t size);
+int za_os_commit(void *p, size_t size);   /* zero-filled; 0 or -ENOMEM */
+void za_os_decommit(void *p, size_t size);
+/* Bind [p, p+size) to a real NUMA node when libnuma is present; 0 or a
+ * negative errno (-ENOSYS without libnuma). Best effort. */
+int za_os_bind_node(void *p, size_t size, int node);
+
+/* --- small allocations (metadata) ------------------------------------- */
+void *za_os_alloc(size_t size, size_t align); /* zeroed */
+void za_os_free(void *p);
+
+/* --- fatal errors -------------------------------------------------------- */
+_Noreturn void za_die(const char *file, int line, const char *what, int err);
+#define ZA_DIE(what, err) za_die(__FILE__, __LINE__, (what), (err))
+
+#endif

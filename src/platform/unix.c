@@ -1,0 +1,356 @@
+/*
+ * unix.c - the platform layer for Linux/glibc (and other POSIX systems):
+ * pthreads, clock_gettime, mmap, rseq-backed sched_getcpu, optional libnuma.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__) && defined(__GLIBC__) && \
+	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#include <sys/rseq.h>
+#define ZA_HAVE_RSEQ 1
+#endif
+#if ZA_HAVE_NUMA
+#include <numa.h>
+#include <numaif.h>
+#endif
+
+#include "../platform.h"
+
+#ifndef ZA_DEBUG
+#define ZA_DEBUG 0
+#endif
+
+_Noreturn void za_die(const char *file, int line, const char *what, int err)
+{
+	fprintf(stderr, "zonealloc: fatal: %s:%d: %s: %s\n", file, line, what,
+	        strerror(err));
+	abort();
+}
+
+/* --- spin locks --------------------------------------------------------- */
+
+void za_spin_lock_slow(za_spinlock_t *l)
+{
+	unsigned spins = 0;
+	for (;;) {
+		if (za_spin_trylock_raw(l))
+			return;
+		/* Spin briefly, then yield: with more simulated CPUs than
+		 * cores the holder may be descheduled. */
+		if (++spins < 128)
+			za_cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+void za_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+void za_yield(void) { sched_yield(); }
+
+/* --- witness --------------------------------------------------------------- */
+
+static _Thread_local unsigned held_ranks;  /* bit per rank */
+static _Thread_local const char *held_names[ZA_NR_RANKS];
+
+void za_witness_acquire(enum za_lock_rank rank, const char *name)
+{
+	if (!ZA_DEBUG || rank == ZA_RANK_NONE)
+		return;
+	unsigned higher = held_ranks & ~((2u << rank) - 1);
+	if (held_ranks & (1u << rank))
+		higher |= 1u << rank;
+	if (higher) {
+		int h = 31 - __builtin_clz(higher);
+		fprintf(stderr,
+		        "zonealloc: lock order violation: taking %s (rank %d) "
+		        "while holding %s (rank %d)\n",
+		        name, (int)rank, held_names[h] ? held_names[h] : "?", h);
+		abort();
+	}
+	held_ranks |= 1u << rank;
+	held_names[rank] = name;
+}
+
+void za_witness_release(enum za_lock_rank rank)
+{
+	if (!ZA_DEBUG || rank == ZA_RANK_NONE)
+		return;
+	held_ranks &= ~(1u << rank);
+	held_names[rank] = NULL;
+}
+
+bool za_witness_held(enum za_lock_rank rank)
+{
+	return (held_ranks >> rank) & 1;
+}
+
+void za_witness_assert_callback(const char *what)
+{
+	if (!ZA_DEBUG)
+		return;
+	unsigned bad = held_ranks & ((1u << ZA_RANK_PCP) | (1u << ZA_RANK_ZONE) |
+	                             (1u << ZA_RANK_LEAF));
+	if (bad) {
+		int h = 31 - __builtin_clz(bad);
+		fprintf(stderr,
+		        "zonealloc: calling client callback %s while holding %s\n",
+		        what, held_names[h] ? held_names[h] : "?");
+		abort();
+	}
+}
+
+/* --- mutexes, conditions, threads ----------------------------------------- */
+
+int za_mutex_init(za_mutex_t *m, enum za_lock_rank rank, const char *name)
+{
+	pthread_mutex_t *pm = malloc(sizeof(*pm));
+	if (!pm)
+		return -ENOMEM;
+	int err = pthread_mutex_init(pm, NULL);
+	if (err) {
+		free(pm);
+		return -err;
+	}
+	m->impl = pm;
+	m->rank = rank;
+	m->name = name;
+	return 0;
+}
+
+void za_mutex_destroy(za_mutex_t *m)
+{
+	if (!m->impl)
+		return;
+	pthread_mutex_destroy(m->impl);
+	free(m->impl);
+	m->impl = NULL;
+}
+
+void za_mutex_lock(za_mutex_t *m)
+{
+	za_witness_acquire(m->rank, m->name);
+	int err = pthread_mutex_lock(m->impl);
+	if (err)
+		ZA_DIE("pthread_mutex_lock", err);
+}
+
+bool za_mutex_trylock(za_mutex_t *m)
+{
+	int err = pthread_mutex_trylock(m->impl);
+	if (err == EBUSY)
+		return false;
+	if (err)
+		ZA_DIE("pthread_mutex_trylock", err);
+	za_witness_acquire(m->rank, m->name);
+	return true;
+}
+
+void za_mutex_unlock(za_mutex_t *m)
+{
+	za_witness_release(m->rank);
+	int err = pthread_mutex_unlock(m->impl);
+	if (err)
+		ZA_DIE("pthread_mutex_unlock", err);
+}
+
+int za_cond_init(za_cond_t *c)
+{
+	pthread_cond_t *pc = malloc(sizeof(*pc));
+	pthread_condattr_t a;
+	if (!pc)
+		return -ENOMEM;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	int err = pthread_cond_init(pc, &a);
+	pthread_condattr_destroy(&a);
+	if (err) {
+		free(pc);
+		return -err;
+	}
+	c->impl = pc;
+	return 0;
+}
+
+void za_cond_destroy(za_cond_t *c)
+{
+	if (!c->impl)
+		return;
+	pthread_cond_destroy(c->impl);
+	free(c->impl);
+	c->impl = NULL;
+}
+
+bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns)
+{
+	int err;
+	if (!timeout_ns) {
+		err = pthread_cond_wait(c->impl, m->impl);
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns;
+		ts.tv_sec += (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		err = pthread_cond_timedwait(c->impl, m->impl, &ts);
+	}
+	if (err == ETIMEDOUT)
+		return false;
+	if (err)
+		ZA_DIE("pthread_cond_wait", err);
+	return true;
+}
+
+void za_cond_broadcast(za_cond_t *c) { pthread_cond_broadcast(c->impl); }
+
+int za_thread_start(za_thread_t *t, void *(*fn)(void *), void *arg,
+                    const char *name)
+{
+	pthread_t *pt = malloc(sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	int err = pthread_create(pt, NULL, fn, arg);
+	if (err) {
+		free(pt);
+		return -err;
+	}
+#ifdef __GLIBC__
+	if (name)
+		pthread_setname_np(*pt, name);
+#endif
+	t->impl = pt;
+	return 0;
+}
+
+void za_thread_join(za_thread_t *t)
+{
+	if (!t->impl)
+		return;
+	pthread_join(*(pthread_t *)t->impl, NULL);
+	free(t->impl);
+	t->impl = NULL;
+}
+
+/* --- time and CPU ----------------------------------------------------------- */
+
+uint64_t za_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void za_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000u),
+	                      (long)(ns % 1000000000u)};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+int za_os_current_cpu(void)
+{
+#ifdef ZA_HAVE_RSEQ
+	/* glibc registers rseq for every thread; its cpu_id field is kept
+	 * current by the kernel, so reading it is one load. Negative
+	 * values mean "not registered". */
+	if (__rseq_size > 0) {
+		const struct rseq *rs = (const struct rseq *)(
+			(char *)__builtin_thread_pointer() + __rseq_offset);
+		int cpu = (int)za_load_relaxed(&rs->cpu_id);
+		if (cpu >= 0)
+			return cpu;
+	}
+#endif
+	return sched_getcpu();
+}
+
+unsigned za_os_nr_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* --- address space ------------------------------------------------------------- */
+
+size_t za_os_page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	return p > 0 ? (size_t)p : 4096;
+}
+
+void *za_os_reserve(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_NONE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void za_os_release(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
+int za_os_commit(void *p, size_t size)
+{
+	/* Replace the range with fresh zero pages (also after decommit). */
+	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	return q == MAP_FAILED ? -ENOMEM : 0;
+}
+
+void za_os_decommit(void *p, size_t size)
+{
+	/* Give the memory back and make stray accesses fault. */
+	void *q = mmap(p, size, PROT_NONE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+	               -1, 0);
+	if (q == MAP_FAILED)
+		ZA_DIE("mmap (decommit)", errno);
+}
+
+int za_os_bind_node(void *p, size_t size, int node)
+{
+#if ZA_HAVE_NUMA
+	if (numa_available() < 0 || node > numa_max_node())
+		return -ENOSYS;
+	unsigned long mask = 1ul << node;
+	if (mbind(p, size, MPOL_BIND, &mask, sizeof(mask) * 8, 0))
+		return -errno;
+	return 0;
+#else
+	(void)p;
+	(void)size;
+	(void)node;
+	return -ENOSYS;
+#endif
+}
+
+void *za_os_alloc(size_t size, size_t align)
+{
+	void *p = NULL;
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	size = (size + align - 1) & ~(align - 1);
+	if (posix_memalign(&p, align, size))
+		return NULL;
+	memset(p, 0, size);
+	return p;
+}
+
+void za_os_free(void *p) { free(p); }

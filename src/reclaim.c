@@ -1,0 +1,317 @@
+/*
+ * reclaim.c - getting memory back: a background reclaim thread per node
+ * (kswapd) that runs the client's shrinkers from when a zone falls below
+ * its low watermark until it is above high again, direct reclaim by an
+ * allocating thread, and the out-of-memory handler.
+ *
+ * Shrinkers and the OOM handler are always called with no allocator lock
+ * held (checked by the witness in debug builds); they may free pages. The
+ * shrinker list is walked from a snapshot, and unregistering waits until
+ * no walk is running, so a shrinker is never called after
+ * za_unregister_shrinker returns.
+ *
+ * While any kswapd works, the per-CPU lists shrink to their minimum size
+ * and the statistics thresholds drop to the pressure threshold, so that
+ * less memory hides in per-CPU lists and deltas when it is short.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define SWAP_CLUSTER 32ul  /* pages asked of the shrinkers at least */
+#define KSWAPD_MAX_PASSES 64
+
+int reclaim_init(struct za *za)
+{
+	int err = za_mutex_init(&za->shrinker_lock, ZA_RANK_LEAF, "shrinker_lock");
+	if (!err)
+		err = za_cond_init(&za->shrinker_idle);
+	for (unsigned n = 0; !err && n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		node->kswapd_highest_zoneidx = -1;
+		err = za_mutex_init(&node->kswapd_lock, ZA_RANK_LEAF, "kswapd_lock");
+		if (!err)
+			err = za_cond_init(&node->kswapd_wait);
+	}
+	return err;
+}
+
+void reclaim_fini(struct za *za)
+{
+	for (unsigned n = 0; za->nodes && n < za->nr_nodes; n++) {
+		za_mutex_destroy(&za->nodes[n].kswapd_lock);
+		za_cond_destroy(&za->nodes[n].kswapd_wait);
+	}
+	za_mutex_destroy(&za->shrinker_lock);
+	za_cond_destroy(&za->shrinker_idle);
+}
+
+/* --- shrinkers ---------------------------------------------------------------- */
+
+int za_register_shrinker(struct za *za, struct za_shrinker *s)
+{
+	if (!za || !s || !s->count || !s->scan)
+		return -EINVAL;
+	za_mutex_lock(&za->shrinker_lock);
+	for (struct za_shrinker *p = za->shrinkers; p; p = p->za_next) {
+		if (p == s) {
+			za_mutex_unlock(&za->shrinker_lock);
+			return -EEXIST;
+		}
+	}
+	s->za_next = za->shrinkers;
+	za->shrinkers = s;
+	za_mutex_unlock(&za->shrinker_lock);
+	return 0;
+}
+
+void za_unregister_shrinker(struct za *za, struct za_shrinker *s)
+{
+	if (!za || !s)
+		return;
+	za_mutex_lock(&za->shrinker_lock);
+	for (struct za_shrinker **pp = &za->shrinkers; *pp; pp = &(*pp)->za_next) {
+		if (*pp == s) {
+			*pp = s->za_next;
+			break;
+		}
+	}
+	/* A walk may still hold s in its snapshot. */
+	while (za->shrinkers_busy)
+		za_cond_wait(&za->shrinker_idle, &za->shrinker_lock, 0);
+	za_mutex_unlock(&za->shrinker_lock);
+}
+
+/* Ask the shrinkers for up to nr pages of node nid; returns pages freed. */
+static unsigned long shrink_node(struct za *za, int nid, unsigned long nr)
+{
+	struct za_shrinker *local[16], **snap = local;
+	unsigned cnt = 0, cap = 16;
+	unsigned long freed = 0;
+
+	za_mutex_lock(&za->shrinker_lock);
+	for (struct za_shrinker *p = za->shrinkers; p; p = p->za_next)
+		cnt++;
+	if (cnt > cap) {
+		snap = malloc(cnt * sizeof(*snap));
+		if (!snap) {
+			snap = local;
+			cnt = cap;
+		}
+	}
+	unsigned i = 0;
+	for (struct za_shrinker *p = za->shrinkers; p && i < cnt; p = p->za_next)
+		snap[i++] = p;
+	cnt = i;
+	if (cnt)
+		za->shrinkers_busy++;
+	za_mutex_unlock(&za->shrinker_lock);
+	if (!cnt)
+		return 0;
+
+	za_witness_assert_callback("shrinker");
+	for (i = 0; i < cnt && freed < nr; i++) {
+		unsigned long can = snap[i]->count(snap[i]->ctx, nid);
+		if (!can)
+			continue;
+		unsigned long want = nr - freed;
+		freed += snap[i]->scan(snap[i]->ctx, nid, can < want ? can : want);
+	}
+
+	za_mutex_lock(&za->shrinker_lock);
+	if (--za->shrinkers_busy == 0)
+		za_cond_broadcast(&za->shrinker_idle);
+	za_mutex_unlock(&za->shrinker_lock);
+	if (snap != local)
+		free(snap);
+	return freed;
+}
+
+unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
+                             unsigned order)
+{
+	unsigned long nr = SWAP_CLUSTER << order, freed = 0;
+	struct za_zone *first = NULL;
+	event_zone(&za->nodes[ac->preferred_nid].zones[0], ZA_ALLOCSTALL, 1);
+	/* Nodes in zonelist order, the preferred one first. */
+	bool seen[ZA_MAX_NODES] = {false};
+	for (unsigned i = 0; freed < nr; i++) {
+		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
+		if (!z)
+			break;
+		if (seen[z->nid])
+			continue;
+		seen[z->nid] = true;
+		if (!first)
+			first = z;
+		freed += shrink_node(za, z->nid, nr - freed);
+	}
+	if (first) {
+		event_zone(first, ZA_PGSCAN_DIRECT, nr);
+		event_zone(first, ZA_PGSTEAL_DIRECT, freed);
+	}
+	return freed;
+}
+
+unsigned long call_oom_handler(struct za *za, int nid, unsigned order)
+{
+	unsigned long (*fn)(void *, int, unsigned) = za_load_acquire(&za->oom_fn);
+	if (!fn)
+		return 0;
+	za_witness_assert_callback("oom handler");
+	event_zone(&za->nodes[nid].zones[0], ZA_OOM_KILL, 1);
+	return fn(za_load_relaxed(&za->oom_ctx), nid, order);
+}
+
+void za_set_oom_handler(struct za *za,
+                        unsigned long (*oom)(void *ctx, int nid, unsigned order),
+                        void *ctx)
+{
+	za_store_relaxed(&za->oom_ctx, ctx);
+	za_store_release(&za->oom_fn, oom);
+}
+
+/* --- kswapd ------------------------------------------------------------------------ */
+
+static bool node_balanced(struct za *za, struct za_node *node, int hz)
+{
+	for (int t = 0; t <= hz; t++) {
+		struct za_zone *z = &node->zones[t];
+		if (!zone_populated(z))
+			continue;
+		/* The snapshot: deciding that a zone is fine on a drifted
+		 * counter is how the livelock of seed 003 starts. */
+		long free = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES);
+		if (free < (long)zone_wmark(z, ZA_WMARK_HIGH))
+			return false;
+	}
+	return true;
+}
+
+static unsigned long node_deficit(struct za *za, struct za_node *node, int hz)
+{
+	unsigned long need = 0;
+	for (int t = 0; t <= hz; t++) {
+		struct za_zone *z = &node->zones[t];
+		if (!zone_populated(z))
+			continue;
+		long free = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES);
+		long high = (long)zone_wmark(z, ZA_WMARK_HIGH);
+		if (free < high)
+			need += (unsigned long)(high - free);
+	}
+	return need < SWAP_CLUSTER ? SWAP_CLUSTER : need;
+}
+
+static void pressure_begin(struct za *za)
+{
+	if (za_add_acqrel(&za->reclaim_active, 1) == 1) {
+		vmstat_update_thresholds(za);
+		pcp_set_high_all(za, true);
+	}
+}
+
+static void pressure_end(struct za *za)
+{
+	if (za_add_acqrel(&za->reclaim_active, -1u) == 0) {
+		vmstat_update_thresholds(za);
+		pcp_set_high_all(za, false);
+	}
+}
+
+static void balance_node(struct za *za, struct za_node *node, int hz)
+{
+	struct za_zone *acct = &node->zones[0];
+	if (node_balanced(za, node, hz)) {
+		event_zone(acct, ZA_KSWAPD_HIGH_WMARK_HIT, 1);
+		return;
+	}
+	pressure_begin(za);
+	for (int pass = 0; pass < KSWAPD_MAX_PASSES; pass++) {
+		if (za_load_relaxed(&za->stopping) || node_balanced(za, node, hz))
+			break;
+		unsigned long nr = node_deficit(za, node, hz);
+		unsigned long freed = shrink_node(za, node->nid, nr);
+		event_zone(acct, ZA_PGSCAN_KSWAPD, nr);
+		event_zone(acct, ZA_PGSTEAL_KSWAPD, freed);
+		if (!freed) {
+			/* Nothing more to give: what sits on per-CPU lists is
+			 * the last free memory kswapd can bring back. */
+			for (int t = 0; t <= hz; t++)
+				pcp_drain_zone(za, &node->zones[t]);
+			break;
+		}
+	}
+	pressure_end(za);
+}
+
+static void *kswapd_main(void *arg)
+{
+	struct za_node *node = arg;
+	struct za *za = node->zones[0].za;
+	za_mutex_lock(&node->kswapd_lock);
+	while (!za_load_relaxed(&za->stopping)) {
+		int hz = node->kswapd_highest_zoneidx;
+		if (hz < 0) {
+			za_cond_wait(&node->kswapd_wait, &node->kswapd_lock, 0);
+			continue;
+		}
+		node->kswapd_highest_zoneidx = -1;
+		node->kswapd_running = true;
+		za_mutex_unlock(&node->kswapd_lock);
+		balance_node(za, node, hz);
+		za_mutex_lock(&node->kswapd_lock);
+		node->kswapd_running = false;
+	}
+	za_mutex_unlock(&node->kswapd_lock);
+	return NULL;
+}
+
+/* Never blocks: an allocating thread (even an atomic one) only leaves a
+ * request and a signal. If the lock is busy, whoever holds it is waking
+ * or running kswapd already. */
+void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
+                   int highest_zoneidx)
+{
+	struct za_node *node = z->node;
+	if (!node->kswapd_started)
+		return;
+	if (!za_mutex_trylock(&node->kswapd_lock))
+		return;
+	if (highest_zoneidx > node->kswapd_highest_zoneidx) {
+		node->kswapd_highest_zoneidx = highest_zoneidx;
+		if (!node->kswapd_running)
+			event_zone(&node->zones[0], ZA_KSWAPD_WAKE, 1);
+	}
+	if (order > (unsigned)node->kswapd_order)
+		node->kswapd_order = (int)order;
+	za_cond_broadcast(&node->kswapd_wait);
+	za_mutex_unlock(&node->kswapd_lock);
+}
+
+int reclaim_start(struct za *za)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		int err = za_thread_start(&node->kswapd, kswapd_main, node, "za-kswapd");
+		if (err)
+			return err;
+		node->kswapd_started = true;
+	}
+	return 0;
+}
+
+void reclaim_stop(struct za *za)
+{
+	for (unsigned n = 0; za->nodes && n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		if (!node->kswapd_started)
+			continue;
+		za_mutex_lock(&node->kswapd_lock);
+		za_store_relaxed(&za->stopping, true);
+		za_cond_broadcast(&node->kswapd_wait);
+		za_mutex_unlock(&node->kswapd_lock);
+		za_thread_join(&node->kswapd);
+		node->kswapd_started = false;
+	}
+}

@@ -1,0 +1,296 @@
+/*
+ * report.c - reports in the layouts of the kernel's /proc/zoneinfo,
+ * /proc/buddyinfo, /proc/pagetypeinfo and /proc/vmstat (as Linux 6.x
+ * prints them: same headings, field names, column order and widths), so
+ * that what people already read and parse reads the same. Fields the
+ * kernel has and zonealloc does not (boost, promo, cma, per-node page
+ * cache counters) print as 0 or are left out where the kernel leaves them
+ * out too. Also za_zone_info and za_pcp_info, the same facts as structs.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
+                                                    "Movable"};
+static const char *const mt_names[ZA_NR_MIGRATETYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"};
+
+static unsigned long nr_free_order(struct za_zone *z, unsigned o)
+{
+	unsigned long n = 0;
+	for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+		n += za_load_relaxed(&z->nr_free[o][mt]);
+	return n;
+}
+
+static long stat_clamped(struct za_zone *z, int item)
+{
+	long v = zone_stat_global(z, item);
+	return v < 0 ? 0 : v;
+}
+
+static bool node_has_memory(struct za *za, unsigned n)
+{
+	for (int t = 0; t < ZA_NR_ZONES; t++)
+		if (zone_populated(&za->nodes[n].zones[t]))
+			return true;
+	return false;
+}
+
+static void report_buddyinfo(struct za *za, FILE *out)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			if (!zone_populated(z))
+				continue;
+			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
+			for (unsigned o = 0; o <= za->max_order; o++)
+				fprintf(out, "%6lu ", nr_free_order(z, o));
+			fputc('\n', out);
+		}
+	}
+}
+
+static void report_pagetypeinfo(struct za *za, FILE *out)
+{
+	unsigned long pb = 1ul << za->pageblock_order;
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		if (!node_has_memory(za, n))
+			continue;
+		fprintf(out, "Page block order: %u\n", za->pageblock_order);
+		fprintf(out, "Pages per block:  %lu\n", pb);
+		fputc('\n', out);
+		fprintf(out, "%-43s ", "Free pages count per migrate type at order");
+		for (unsigned o = 0; o <= za->max_order; o++)
+			fprintf(out, "%6u ", o);
+		fputc('\n', out);
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			if (!zone_populated(z))
+				continue;
+			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++) {
+				fprintf(out, "Node %4u, zone %8s, type %12s ", n,
+				        zone_names[t], mt_names[mt]);
+				for (unsigned o = 0; o <= za->max_order; o++) {
+					unsigned long c = za_load_relaxed(&z->nr_free[o][mt]);
+					/* The kernel stops counting at 100000. */
+					if (c >= 100000)
+						fprintf(out, ">%6lu ", 100000ul);
+					else
+						fprintf(out, "%6lu ", c);
+				}
+				fputc('\n', out);
+			}
+		}
+		fprintf(out, "\n%-23s", "Number of blocks type ");
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+			fprintf(out, "%12s ", mt_names[mt]);
+		fputc('\n', out);
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			unsigned long cnt[ZA_NR_MIGRATETYPES] = {0};
+			if (!zone_populated(z))
+				continue;
+			unsigned long s = za_load_relaxed(&z->start_pfn);
+			unsigned long e = za_load_relaxed(&z->end_pfn);
+			for (unsigned long p = s; p < e; p += pb) {
+				if (!pfn_online(za, p) || pfn_section(za, p)->zone_id != z->id)
+					continue;
+				int mt = pageblock_mt(za, p);
+				if (mt < ZA_NR_MIGRATETYPES)
+					cnt[mt]++;
+			}
+			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
+			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+				fprintf(out, "%12lu ", cnt[mt]);
+			fputc('\n', out);
+		}
+	}
+}
+
+static unsigned long long zone_event(struct za *za, struct za_zone *z, int ev)
+{
+	unsigned long long v = za_load_relaxed(&z->events[ev]);
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		v += za_load_relaxed(&z->pcp[c].events[ev]);
+	return v;
+}
+
+static void report_zoneinfo(struct za *za, FILE *out)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		bool first = true;
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			fprintf(out, "Node %u, zone %8s", n, zone_names[t]);
+			if (first && zone_populated(z)) {
+				/* Per-node counters, printed with the node's first
+				 * populated zone as the kernel does. */
+				first = false;
+				long nf = 0, na = 0;
+				for (int u = 0; u < ZA_NR_ZONES; u++) {
+					nf += stat_clamped(&za->nodes[n].zones[u], ZA_NR_FREE_PAGES);
+					na += stat_clamped(&za->nodes[n].zones[u],
+					                   ZA_NR_ZONE_ALLOCATED);
+				}
+				fprintf(out, "\n  per-node stats");
+				fprintf(out, "\n      %-12s %ld", "nr_free_pages", nf);
+				fprintf(out, "\n      %-12s %ld", "nr_allocated", na);
+			}
+			unsigned long spanned = za_load_relaxed(&z->end_pfn) -
+			                        za_load_relaxed(&z->start_pfn);
+			fprintf(out,
+			        "\n  pages free     %lu"
+			        "\n        boost    %lu"
+			        "\n        min      %lu"
+			        "\n        low      %lu"
+			        "\n        high     %lu"
+			        "\n        promo    %lu"
+			        "\n        spanned  %lu"
+			        "\n        present  %lu"
+			        "\n        managed  %lu"
+			        "\n        cma      %lu",
+			        (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES), 0ul,
+			        zone_wmark(z, ZA_WMARK_MIN), zone_wmark(z, ZA_WMARK_LOW),
+			        zone_wmark(z, ZA_WMARK_HIGH), zone_wmark(z, ZA_WMARK_HIGH),
+			        spanned, za_load_relaxed(&z->present_pages),
+			        za_load_relaxed(&z->managed_pages), 0ul);
+			fprintf(out, "\n        protection: (%ld",
+			        (long)za_load_relaxed(&z->lowmem_reserve[0]));
+			for (int j = 1; j < ZA_NR_ZONES; j++)
+				fprintf(out, ", %ld", (long)za_load_relaxed(&z->lowmem_reserve[j]));
+			fputc(')', out);
+			if (!zone_populated(z)) {
+				fputc('\n', out);
+				continue;
+			}
+			for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+				fprintf(out, "\n      %-12s %ld", za_zone_stat_name(i),
+				        stat_clamped(z, i));
+			fprintf(out, "\n      %-12s %llu", "pgalloc",
+			        zone_event(za, z, ZA_PGALLOC));
+			fprintf(out, "\n  pagesets");
+			for (unsigned c = 0; c < za->nr_cpus; c++) {
+				if (!za_load_relaxed(&za->cpu_online[c]))
+					continue;
+				struct za_pcp *pcp = zone_pcp(z, (int)c);
+				fprintf(out,
+				        "\n    cpu: %u"
+				        "\n              count:    %d"
+				        "\n              high:     %d"
+				        "\n              batch:    %d"
+				        "\n              high_min: %d"
+				        "\n              high_max: %d",
+				        c, za_load_relaxed(&pcp->count),
+				        za_load_relaxed(&pcp->high),
+				        za_load_relaxed(&pcp->batch),
+				        za_load_relaxed(&pcp->high_min),
+				        za_load_relaxed(&pcp->high_max));
+				fprintf(out, "\n  vm stats threshold: %d",
+				        za_load_relaxed(&z->stat_threshold));
+			}
+			fprintf(out,
+			        "\n  node_unreclaimable:  %u"
+			        "\n  start_pfn:           %lu",
+			        0u, za_load_relaxed(&z->start_pfn));
+			fputc('\n', out);
+		}
+	}
+}
+
+static void report_vmstat(struct za *za, FILE *out)
+{
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
+		long v = 0;
+		for (unsigned n = 0; n < za->nr_nodes; n++)
+			for (int t = 0; t < ZA_NR_ZONES; t++)
+				v += stat_clamped(&za->nodes[n].zones[t], i);
+		fprintf(out, "%s %ld\n", za_zone_stat_name(i), v);
+	}
+	for (int ev = 0; ev < ZA_NR_EVENTS; ev++) {
+		if (ev == ZA_PGALLOC) {
+			/* Per zone type, as the kernel splits it. */
+			static const char *const names[ZA_NR_ZONES] = {
+				"pgalloc_dma", "pgalloc_dma32", "pgalloc_normal",
+				"pgalloc_movable"};
+			for (int t = 0; t < ZA_NR_ZONES; t++) {
+				unsigned long long v = 0;
+				for (unsigned n = 0; n < za->nr_nodes; n++)
+					v += zone_event(za, &za->nodes[n].zones[t], ZA_PGALLOC);
+				fprintf(out, "%s %llu\n", names[t], v);
+			}
+			continue;
+		}
+		fprintf(out, "%s %llu\n", za_event_name(ev), za_event_count(za, ev));
+	}
+}
+
+int za_report(struct za *za, enum za_report what, FILE *out)
+{
+	if (!za || !out)
+		return -EINVAL;
+	switch (what) {
+	case ZA_REPORT_ZONEINFO:
+		report_zoneinfo(za, out);
+		break;
+	case ZA_REPORT_BUDDYINFO:
+		report_buddyinfo(za, out);
+		break;
+	case ZA_REPORT_PAGETYPEINFO:
+		report_pagetypeinfo(za, out);
+		break;
+	case ZA_REPORT_VMSTAT:
+		report_vmstat(za, out);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
+                 struct za_zone_info *out)
+{
+	if (!za || !out || nid < 0 || (unsigned)nid >= za->nr_nodes ||
+	    (unsigned)zone >= ZA_NR_ZONES)
+		return -EINVAL;
+	struct za_zone *z = &za->nodes[nid].zones[zone];
+	memset(out, 0, sizeof(*out));
+	out->start_pfn = za_load_relaxed(&z->start_pfn);
+	out->spanned = za_load_relaxed(&z->end_pfn) - out->start_pfn;
+	out->present = za_load_relaxed(&z->present_pages);
+	out->managed = za_load_relaxed(&z->managed_pages);
+	long f = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES);
+	out->free = f > 0 ? (unsigned long)f : 0;
+	long iso = zone_stat_snapshot(za, z, ZA_NR_FREE_ISOLATED);
+	out->isolated_free = iso > 0 ? (unsigned long)iso : 0;
+	out->min = zone_wmark(z, ZA_WMARK_MIN);
+	out->low = zone_wmark(z, ZA_WMARK_LOW);
+	out->high = zone_wmark(z, ZA_WMARK_HIGH);
+	for (int j = 0; j < ZA_NR_ZONES; j++)
+		out->lowmem_reserve[j] = za_load_relaxed(&z->lowmem_reserve[j]);
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		out->pcp_pages += (unsigned long)za_load_relaxed(&z->pcp[c].count);
+	for (unsigned o = 0; o <= za->max_order; o++)
+		out->nr_free[o] = nr_free_order(z, o);
+	out->stat_threshold = (unsigned)za_load_relaxed(&z->stat_threshold);
+	out->populated = zone_populated(z);
+	out->pcp_disabled = z->pcp_disable_count > 0;
+	return 0;
+}
+
+int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
+                struct za_pcp_info *out)
+{
+	if (!za || !out || cpu >= za->nr_cpus || nid < 0 ||
+	    (unsigned)nid >= za->nr_nodes || (unsigned)zone >= ZA_NR_ZONES)
+		return -EINVAL;
+	struct za_pcp *pcp = zone_pcp(&za->nodes[nid].zones[zone], (int)cpu);
+	out->count = (unsigned)za_load_relaxed(&pcp->count);
+	out->high = (unsigned)za_load_relaxed(&pcp->high);
+	out->batch = (unsigned)za_load_relaxed(&pcp->batch);
+	out->usable = za_load_relaxed(&pcp->flags) == 0;
+	return 0;
+}

@@ -1,0 +1,253 @@
+/*
+ * vmstat.c - statistics. A zone counter is a global atomic value plus one
+ * delta per CPU, kept in that CPU's page set for the zone and protected by
+ * its lock. A delta is folded into the global value when it passes the
+ * zone's stat_threshold, by the periodic worker, and when the CPU goes
+ * offline. So the global value drifts by at most nr_cpus * threshold, and
+ * readers that must not be fooled by the drift take a snapshot (seed 003).
+ *
+ * Events (allocations, refills, reclaim...) are plain per-CPU counts,
+ * summed on read.
+ */
+#include "internal.h"
+
+static const char *const zone_stat_names[] = {
+#define X(n, s) s,
+	ZA_ZONE_STAT_LIST(X)
+#undef X
+};
+static const char *const event_names[] = {
+#define X(n, s) s,
+	ZA_EVENT_LIST(X)
+#undef X
+};
+
+const char *za_zone_stat_name(enum za_zone_stat item)
+{
+	return (unsigned)item < ZA_NR_ZONE_STATS ? zone_stat_names[item] : NULL;
+}
+
+const char *za_event_name(enum za_event item)
+{
+	return (unsigned)item < ZA_NR_EVENTS ? event_names[item] : NULL;
+}
+
+void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp, int item,
+                           long delta)
+{
+	long d = pcp->vm_diff[item] + delta;
+	long t = za_load_relaxed(&z->stat_threshold);
+	if (unlikely(d > t || d < -t)) {
+		za_add_relaxed(&z->vm_stat[item], d);
+		d = 0;
+	}
+	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
+}
+
+void vmstat_mod(struct za_zone *z, int item, long delta)
+{
+	za_add_relaxed(&z->vm_stat[item], delta);
+}
+
+long zone_stat_global(struct za_zone *z, int item)
+{
+	return za_load_relaxed(&z->vm_stat[item]);
+}
+
+long zone_stat_snapshot(struct za *za, struct za_zone *z, int item)
+{
+	long v = za_load_relaxed(&z->vm_stat[item]);
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		v += za_load_relaxed(&z->pcp[c].vm_diff[item]);
+	return v;
+}
+
+void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu)
+{
+	struct za_pcp *pcp = zone_pcp(z, cpu);
+	(void)za;
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
+		long d = pcp->vm_diff[i];
+		if (d) {
+			za_add_relaxed(&z->vm_stat[i], d);
+			za_store_relaxed(&pcp->vm_diff[i], 0);
+		}
+	}
+}
+
+static bool pcp_has_diff(const struct za_pcp *pcp)
+{
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+		if (za_load_relaxed(&pcp->vm_diff[i]))
+			return true;
+	return false;
+}
+
+void vmstat_fold_cpu(struct za *za, int cpu)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			struct za_pcp *pcp = zone_pcp(z, cpu);
+			pcp_lock(pcp);
+			vmstat_fold_cpu_zone(za, z, cpu);
+			pcp_unlock(pcp);
+		}
+	}
+}
+
+/* trylock: the periodic worker skips a page set its owner is using rather
+ * than wait for it. */
+void vmstat_fold_all(struct za *za, bool trylock)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			for (unsigned c = 0; c < za->nr_cpus; c++) {
+				struct za_pcp *pcp = zone_pcp(z, (int)c);
+				if (!pcp_has_diff(pcp))
+					continue;
+				if (trylock) {
+					if (!pcp_trylock(pcp))
+						continue;
+				} else {
+					pcp_lock(pcp);
+				}
+				vmstat_fold_cpu_zone(za, z, (int)c);
+				pcp_unlock(pcp);
+			}
+		}
+	}
+}
+
+static int fls_ul(unsigned long x) { return x ? 64 - __builtin_clzl(x) : 0; }
+
+/* The threshold grows with CPUs and zone size (more CPUs: more contention
+ * on the global value; bigger zone: drift matters less), capped at 125.
+ * While reclaim runs, it drops to what keeps the total drift within the
+ * gap between the low and min watermarks. */
+void vmstat_update_thresholds(struct za *za)
+{
+	unsigned cpus = za->nr_online_cpus ? za->nr_online_cpus : 1;
+	bool pressure = za_load_relaxed(&za->reclaim_active) != 0;
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			unsigned long managed = za_load_relaxed(&z->managed_pages);
+			long th;
+			if (pressure) {
+				unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
+				                    zone_wmark(z, ZA_WMARK_MIN);
+				th = (long)(gap / cpus);
+				if (th < 1)
+					th = 1;
+			} else {
+				unsigned long mem = managed >> (27 - za->page_shift);
+				th = 2l * fls_ul(cpus) * (1 + fls_ul(mem));
+			}
+			if (th > 125)
+				th = 125;
+			za_store_relaxed(&z->stat_threshold, (int)th);
+			/* Below this mark the summed deltas could hide a
+			 * breach of min: check with the snapshot there. */
+			unsigned long drift = (unsigned long)th * cpus;
+			unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
+			                    zone_wmark(z, ZA_WMARK_MIN);
+			za_store_relaxed(&z->percpu_drift_mark,
+			                 drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
+			                             : 0);
+		}
+	}
+}
+
+/* --- the periodic worker ---------------------------------------------------------- */
+
+static void *vmstat_worker(void *arg)
+{
+	struct za *za = arg;
+	za_mutex_lock(&za->vmstat_lock);
+	while (!za_load_relaxed(&za->stopping)) {
+		za_cond_wait(&za->vmstat_wait, &za->vmstat_lock,
+		             (uint64_t)za->vmstat_interval_ms * 1000000u);
+		if (za_load_relaxed(&za->stopping))
+			break;
+		za_mutex_unlock(&za->vmstat_lock);
+		vmstat_fold_all(za, true);
+		pcp_decay_all(za);
+		za_mutex_lock(&za->vmstat_lock);
+	}
+	za_mutex_unlock(&za->vmstat_lock);
+	return NULL;
+}
+
+int vmstat_start(struct za *za)
+{
+	int err = za_thread_start(&za->vmstat_thread, vmstat_worker, za,
+	                          "za-vmstat");
+	if (!err)
+		za->vmstat_started = true;
+	return err;
+}
+
+void vmstat_stop(struct za *za)
+{
+	if (!za->vmstat_started)
+		return;
+	za_mutex_lock(&za->vmstat_lock);
+	za_store_relaxed(&za->stopping, true);
+	za_cond_broadcast(&za->vmstat_wait);
+	za_mutex_unlock(&za->vmstat_lock);
+	za_thread_join(&za->vmstat_thread);
+	za->vmstat_started = false;
+}
+
+/* --- public ----------------------------------------------------------------------- */
+
+static struct za_zone *zone_of(struct za *za, int nid, enum za_zone_type t)
+{
+	if (nid < 0 || (unsigned)nid >= za->nr_nodes || (unsigned)t >= ZA_NR_ZONES)
+		return NULL;
+	return &za->nodes[nid].zones[t];
+}
+
+long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
+                  enum za_zone_stat item)
+{
+	struct za_zone *z = zone_of(za, nid, zone);
+	if (!z || (unsigned)item >= ZA_NR_ZONE_STATS)
+		return 0;
+	return zone_stat_global(z, item);
+}
+
+long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
+                           enum za_zone_stat item)
+{
+	struct za_zone *z = zone_of(za, nid, zone);
+	if (!z || (unsigned)item >= ZA_NR_ZONE_STATS)
+		return 0;
+	return zone_stat_snapshot(za, z, item);
+}
+
+unsigned long za_zone_free_pages(struct za *za, int nid, enum za_zone_type zone)
+{
+	long v = za_zone_stat_snapshot(za, nid, zone, ZA_NR_FREE_PAGES);
+	return v > 0 ? (unsigned long)v : 0;
+}
+
+unsigned long long za_event_count(struct za *za, enum za_event item)
+{
+	unsigned long long v = 0;
+	if ((unsigned)item >= ZA_NR_EVENTS)
+		return 0;
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			v += za_load_relaxed(&z->events[item]);
+			for (unsigned c = 0; c < za->nr_cpus; c++)
+				v += za_load_relaxed(&z->pcp[c].events[item]);
+		}
+	}
+	return v;
+}
+
+void za_vmstat_fold(struct za *za) { vmstat_fold_all(za, false); }

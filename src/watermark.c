@@ -1,0 +1,153 @@
+/*
+ * watermark.c - watermarks and the checks against them.
+ *
+ * min_free_kbytes (by default sqrt(16 * lowmem KiB), clamped to
+ * [128 KiB, 256 MiB]) is split across zones by size; low and high sit a
+ * quarter of min, or 0.1% of the zone, above min and twice that. Each zone
+ * also keeps a lowmem reserve against requests that could have used a
+ * higher zone. The fast path checks low, the slow path min; __GFP_HIGH
+ * halves min and atomic requests take a further quarter off, which is
+ * their floor.
+ */
+#include "internal.h"
+
+static const unsigned lowmem_reserve_ratio[ZA_NR_ZONES] = {256, 256, 32, 0};
+#define WATERMARK_SCALE_FACTOR 10 /* per 10000 of the zone */
+
+unsigned long zone_wmark(const struct za_zone *z, int which)
+{
+	return za_load_relaxed(&z->wmark[which]);
+}
+
+static unsigned long isqrt(unsigned long x)
+{
+	unsigned long r = 0, b = 1ul << 62;
+	while (b > x)
+		b >>= 2;
+	while (b) {
+		if (x >= r + b) {
+			x -= r + b;
+			r = (r >> 1) + b;
+		} else {
+			r >>= 1;
+		}
+		b >>= 2;
+	}
+	return r;
+}
+
+/* Recompute watermarks, lowmem reserves, pcp sizes and stat thresholds of
+ * every zone. Caller holds mem_hotplug_lock. */
+void setup_per_zone_wmarks(struct za *za)
+{
+	unsigned long lowmem = 0;
+	unsigned kb_shift = za->page_shift - 10;
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		for (int t = 0; t < ZA_NR_ZONES; t++)
+			if (t != ZA_ZONE_MOVABLE)
+				lowmem += za_load_relaxed(&za->nodes[n].zones[t].managed_pages);
+
+	unsigned long mfk = za->min_free_kbytes_cfg;
+	if (!mfk) {
+		mfk = isqrt((lowmem << kb_shift) * 16);
+		if (mfk < 128)
+			mfk = 128;
+		if (mfk > 262144)
+			mfk = 262144;
+	}
+	za->min_free_kbytes = mfk;
+	unsigned long pages_min = mfk >> kb_shift;
+
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &node->zones[t];
+			unsigned long managed = za_load_relaxed(&z->managed_pages);
+			unsigned long min;
+			if (t == ZA_ZONE_MOVABLE) {
+				/* The movable zone holds no kernel-style reserve:
+				 * a small fixed floor, as highmem has. */
+				min = managed / 1024;
+				if (min < 32)
+					min = 32;
+				if (min > 128)
+					min = 128;
+				if (min > managed)
+					min = managed;
+			} else {
+				min = lowmem ? (unsigned long)((unsigned __int128)pages_min *
+				                               managed / lowmem)
+				             : 0;
+			}
+			unsigned long step = min / 4;
+			unsigned long scale = (unsigned long)((unsigned __int128)managed *
+			                                      WATERMARK_SCALE_FACTOR / 10000);
+			if (scale > step)
+				step = scale;
+			za_store_relaxed(&z->wmark[ZA_WMARK_MIN], min);
+			za_store_relaxed(&z->wmark[ZA_WMARK_LOW], min + step);
+			za_store_relaxed(&z->wmark[ZA_WMARK_HIGH], min + 2 * step);
+		}
+		/* lowmem_reserve[j] of zone i: the pages of zones i+1..j over
+		 * zone i's ratio, so that requests able to use zone j leave
+		 * zone i to those that cannot. */
+		for (int i = 0; i < ZA_NR_ZONES; i++) {
+			struct za_zone *z = &node->zones[i];
+			unsigned long sum = 0;
+			for (int j = 0; j < ZA_NR_ZONES; j++) {
+				unsigned long r = 0;
+				if (j > i) {
+					sum += za_load_relaxed(&node->zones[j].managed_pages);
+					if (lowmem_reserve_ratio[i] && zone_populated(z))
+						r = sum / lowmem_reserve_ratio[i];
+				}
+				za_store_relaxed(&z->lowmem_reserve[j], r);
+			}
+		}
+	}
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		for (int t = 0; t < ZA_NR_ZONES; t++)
+			pcp_update_sizes(za, &za->nodes[n].zones[t]);
+	vmstat_update_thresholds(za);
+}
+
+/* The free-page count the checks use: the global value, or, when that is
+ * close enough to the watermarks for per-CPU drift to matter, the sum
+ * with every CPU's delta (seed 003). */
+unsigned long zone_free_estimate(struct za *za, struct za_zone *z)
+{
+	long v = zone_stat_global(z, ZA_NR_FREE_PAGES);
+	unsigned long drift_mark = za_load_relaxed(&z->percpu_drift_mark);
+	if (drift_mark && v < (long)drift_mark &&
+	    !za_load_relaxed(&za->debug[ZA_DEBUG_NO_SNAPSHOT]))
+		v = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES);
+	return v > 0 ? (unsigned long)v : 0;
+}
+
+bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
+                       unsigned long mark, int highest_zoneidx,
+                       unsigned alloc_flags)
+{
+	long free = (long)zone_free_estimate(za, z);
+	long min = (long)mark;
+
+	free -= (1l << order) - 1;
+	if (alloc_flags & ALLOC_HIGH)
+		min -= min / 2;
+	if (alloc_flags & ALLOC_HARDER)
+		min -= min / 4;
+	if (free <= min + (long)za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]))
+		return false;
+	if (!order)
+		return true;
+	/* A high-order request also needs a block that large. */
+	for (unsigned o = order; o <= za->max_order; o++) {
+		for (int mt = 0; mt < ZA_NR_PCPTYPES; mt++)
+			if (za_load_relaxed(&z->nr_free[o][mt]))
+				return true;
+		if ((alloc_flags & ALLOC_HARDER) &&
+		    za_load_relaxed(&z->nr_free[o][ZA_MT_HIGHATOMIC]))
+			return true;
+	}
+	return false;
+}
