@@ -1,0 +1,55 @@
+# Short wrappers around CMake. `make help` lists them.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all build run test test-release test-asan test-tsan check bench install clean help deps
+
+all: build
+
+help:
+	@echo "make deps        install the Debian packages the build and tests need"
+	@echo "make build       configure and build (RelWithDebInfo) in $(BUILD)/"
+	@echo "make run         build and run the zonealloc tool's default scenario"
+	@echo "make test        build and run the test suite (release build)"
+	@echo "make test-asan   the suite under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make test-tsan   the suite under ThreadSanitizer (build-tsan/)"
+	@echo "make check       all three: what CI runs"
+	@echo "make bench       the benchmarks (see docs/PERFORMANCE.md)"
+	@echo "make install     install library, header, pkg-config file and tool"
+
+deps:
+	./scripts/deps.sh
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	./$(BUILD)/tools/zonealloc
+
+test: test-release
+
+test-release: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+test-asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZA_SANITIZE=address -DZA_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-asan -j$(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
+
+test-tsan:
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DZA_SANITIZE=thread -DZA_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-tsan -j$(JOBS)
+	ctest --test-dir build-tsan --output-on-failure -j$(JOBS)
+
+check: test-release test-asan test-tsan
+
+bench:
+	./bench/run.sh
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-bench
