@@ -77,8 +77,8 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 			continue;
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS)) {
 			unsigned long mark = zone_wmark(z, alloc_flags & ALLOC_WMARK_MASK);
-			if (!zone_watermark_ok(za, z, order, mark, ac->highest_zoneidx,
-			                       alloc_flags)) {
+			if (!zone_watermark_fast(za, z, order, mark, ac->highest_zoneidx,
+			                         alloc_flags)) {
 				event_zone(z, ZA_WMARK_FAIL, 1);
 				continue;
 			}

@@ -434,10 +434,29 @@ void memmap_offline_range(struct za *za, unsigned long start,
                           unsigned long nr);
 bool memmap_range_online(const struct za *za, unsigned long start,
                          unsigned long nr, bool *any);
-struct za_section *pfn_section(const struct za *za, unsigned long pfn);
-bool pfn_online(const struct za *za, unsigned long pfn);
-/* The pfn of a pointer that claims to be page metadata, or ULONG_MAX. */
-unsigned long page_ptr_pfn(const struct za *za, const struct za_page *p);
+static inline struct za_section *pfn_section(const struct za *za,
+                                            unsigned long pfn)
+{
+	return &za->sections[pfn >> za->block_shift];
+}
+static inline bool pfn_online(const struct za *za, unsigned long pfn)
+{
+	return pfn < za->max_pfn && za_load_acquire(&pfn_section(za, pfn)->online);
+}
+/* The pfn of a pointer that claims to be the metadata of an online page,
+ * or ULONG_MAX: how a free recognises a foreign pointer. */
+static inline unsigned long page_ptr_pfn(const struct za *za,
+                                         const struct za_page *p)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)za->memmap;
+	if (unlikely(a < b || a >= b + za->memmap_bytes ||
+	             ((a - b) & (sizeof(struct za_page) - 1))))
+		return ULONG_MAX;
+	unsigned long pfn = (unsigned long)((a - b) / sizeof(struct za_page));
+	if (unlikely(!za_load_acquire(&pfn_section(za, pfn)->online)))
+		return ULONG_MAX;
+	return pfn;
+}
 
 /* buddy.c: free lists, split and merge. All _locked: the zone lock. */
 void buddy_add_locked(struct za_zone *z, struct za_page *page,
@@ -478,8 +497,19 @@ void pcp_zone_enable(struct za *za, struct za_zone *z);
 void pcp_decay_all(struct za *za);
 
 /* vmstat.c */
-void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp, int item,
-                           long delta);
+/* Change a counter through this CPU's delta; fold it into the global value
+ * when it passes the zone's threshold. Caller holds pcp->lock. */
+static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
+                                         int item, long delta)
+{
+	long d = pcp->vm_diff[item] + delta;
+	long t = za_load_relaxed(&z->stat_threshold);
+	if (unlikely(d > t || d < -t)) {
+		za_add_relaxed(&z->vm_stat[item], d);
+		d = 0;
+	}
+	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
+}
 void vmstat_mod(struct za_zone *z, int item, long delta);
 long zone_stat_global(struct za_zone *z, int item);
 long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
@@ -504,7 +534,26 @@ bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
                        unsigned long mark, int highest_zoneidx,
                        unsigned alloc_flags);
 unsigned long zone_free_estimate(struct za *za, struct za_zone *z);
-unsigned long zone_wmark(const struct za_zone *z, int which);
+static inline unsigned long zone_wmark(const struct za_zone *z, int which)
+{
+	return za_load_relaxed(&z->wmark[which]);
+}
+/* The common case of zone_watermark_ok, inline: an order-0 request with
+ * the global counter clearly above the mark and above the drift mark (so
+ * no snapshot is needed). Anything else takes the full check. */
+static inline bool zone_watermark_fast(struct za *za, struct za_zone *z,
+                                       unsigned order, unsigned long mark,
+                                       int highest_zoneidx, unsigned alloc_flags)
+{
+	if (likely(order == 0)) {
+		long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]);
+		long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]));
+		if (likely(free > need &&
+		           free >= (long)za_load_relaxed(&z->percpu_drift_mark)))
+			return true;
+	}
+	return zone_watermark_ok(za, z, order, mark, highest_zoneidx, alloc_flags);
+}
 
 /* zonelist.c */
 void build_all_zonelists(struct za *za);

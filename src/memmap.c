@@ -32,17 +32,6 @@ void memmap_fini(struct za *za)
 	za->sections = NULL;
 }
 
-struct za_section *pfn_section(const struct za *za, unsigned long pfn)
-{
-	return &za->sections[pfn >> za->block_shift];
-}
-
-bool pfn_online(const struct za *za, unsigned long pfn)
-{
-	return pfn < za->max_pfn &&
-	       za_load_acquire(&pfn_section(za, pfn)->online);
-}
-
 /* Whether [start, start+nr) is wholly online; *any: partly. */
 bool memmap_range_online(const struct za *za, unsigned long start,
                          unsigned long nr, bool *any)
@@ -99,18 +88,6 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 		s->base = NULL;
 	}
 	za_os_decommit(pfn_page(za, start), nr * sizeof(struct za_page));
-}
-
-unsigned long page_ptr_pfn(const struct za *za, const struct za_page *p)
-{
-	uintptr_t a = (uintptr_t)p, b = (uintptr_t)za->memmap;
-	if (a < b || a >= b + za->memmap_bytes ||
-	    (a - b) % sizeof(struct za_page))
-		return ULONG_MAX;
-	unsigned long pfn = (unsigned long)((a - b) / sizeof(struct za_page));
-	if (!pfn_online(za, pfn))
-		return ULONG_MAX;
-	return pfn;
 }
 
 /* --- public ------------------------------------------------------------------- */

@@ -57,10 +57,29 @@ static inline bool za_spin_is_locked(za_spinlock_t *l)
 }
 
 /* --- lock-order witness (debug builds) ---------------------------------- */
-void za_witness_acquire(enum za_lock_rank rank, const char *name);
-void za_witness_release(enum za_lock_rank rank);
-void za_witness_assert_callback(const char *what);
+#ifndef ZA_DEBUG
+#define ZA_DEBUG 0
+#endif
+void _za_witness_acquire(enum za_lock_rank rank, const char *name);
+void _za_witness_release(enum za_lock_rank rank);
+void _za_witness_assert_callback(const char *what);
 bool za_witness_held(enum za_lock_rank rank);
+/* Compiled to nothing unless ZA_DEBUG: the fast path pays no call. */
+static inline void za_witness_acquire(enum za_lock_rank rank, const char *name)
+{
+	if (ZA_DEBUG)
+		_za_witness_acquire(rank, name);
+}
+static inline void za_witness_release(enum za_lock_rank rank)
+{
+	if (ZA_DEBUG)
+		_za_witness_release(rank);
+}
+static inline void za_witness_assert_callback(const char *what)
+{
+	if (ZA_DEBUG)
+		_za_witness_assert_callback(what);
+}
 
 /* --- sleeping locks, threads -------------------------------------------- */
 typedef struct za_mutex {
@@ -94,8 +113,28 @@ uint64_t za_now_ns(void);
 void za_sleep_ns(uint64_t ns);
 void za_cpu_relax(void);
 void za_yield(void);
-/* The CPU this thread runs on now (rseq-backed), or -1. */
-int za_os_current_cpu(void);
+/* The CPU this thread runs on now, or -1. With glibc's rseq registration
+ * (2.35+) it is one load from the thread's rseq area, kept current by the
+ * kernel; otherwise sched_getcpu(). */
+int za_os_current_cpu_slow(void);
+#if defined(__linux__) && defined(__GLIBC__) && \
+	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#include <sys/rseq.h>
+#define ZA_HAVE_RSEQ 1
+static inline int za_os_current_cpu(void)
+{
+	if (likely(__rseq_size > 0)) {
+		const struct rseq *rs = (const struct rseq *)(
+			(char *)__builtin_thread_pointer() + __rseq_offset);
+		int cpu = (int)za_load_relaxed(&rs->cpu_id);
+		if (likely(cpu >= 0))
+			return cpu;
+	}
+	return za_os_current_cpu_slow();
+}
+#else
+static inline int za_os_current_cpu(void) { return za_os_current_cpu_slow(); }
+#endif
 unsigned za_os_nr_cpus(void);
 
 /* --- address space for page metadata ---------------------------------- */

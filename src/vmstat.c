@@ -32,18 +32,6 @@ const char *za_event_name(enum za_event item)
 	return (unsigned)item < ZA_NR_EVENTS ? event_names[item] : NULL;
 }
 
-void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp, int item,
-                           long delta)
-{
-	long d = pcp->vm_diff[item] + delta;
-	long t = za_load_relaxed(&z->stat_threshold);
-	if (unlikely(d > t || d < -t)) {
-		za_add_relaxed(&z->vm_stat[item], d);
-		d = 0;
-	}
-	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
-}
-
 void vmstat_mod(struct za_zone *z, int item, long delta)
 {
 	za_add_relaxed(&z->vm_stat[item], delta);

@@ -14,11 +14,6 @@
 static const unsigned lowmem_reserve_ratio[ZA_NR_ZONES] = {256, 256, 32, 0};
 #define WATERMARK_SCALE_FACTOR 10 /* per 10000 of the zone */
 
-unsigned long zone_wmark(const struct za_zone *z, int which)
-{
-	return za_load_relaxed(&z->wmark[which]);
-}
-
 static unsigned long isqrt(unsigned long x)
 {
 	unsigned long r = 0, b = 1ul << 62;

@@ -11,11 +11,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__) && defined(__GLIBC__) && \
-	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
-#include <sys/rseq.h>
-#define ZA_HAVE_RSEQ 1
-#endif
 #if ZA_HAVE_NUMA
 #include <numa.h>
 #include <numaif.h>
@@ -67,9 +62,9 @@ void za_yield(void) { sched_yield(); }
 static _Thread_local unsigned held_ranks;  /* bit per rank */
 static _Thread_local const char *held_names[ZA_NR_RANKS];
 
-void za_witness_acquire(enum za_lock_rank rank, const char *name)
+void _za_witness_acquire(enum za_lock_rank rank, const char *name)
 {
-	if (!ZA_DEBUG || rank == ZA_RANK_NONE)
+	if (rank == ZA_RANK_NONE)
 		return;
 	unsigned higher = held_ranks & ~((2u << rank) - 1);
 	if (held_ranks & (1u << rank))
@@ -86,9 +81,9 @@ void za_witness_acquire(enum za_lock_rank rank, const char *name)
 	held_names[rank] = name;
 }
 
-void za_witness_release(enum za_lock_rank rank)
+void _za_witness_release(enum za_lock_rank rank)
 {
-	if (!ZA_DEBUG || rank == ZA_RANK_NONE)
+	if (rank == ZA_RANK_NONE)
 		return;
 	held_ranks &= ~(1u << rank);
 	held_names[rank] = NULL;
@@ -99,10 +94,8 @@ bool za_witness_held(enum za_lock_rank rank)
 	return (held_ranks >> rank) & 1;
 }
 
-void za_witness_assert_callback(const char *what)
+void _za_witness_assert_callback(const char *what)
 {
-	if (!ZA_DEBUG)
-		return;
 	unsigned bad = held_ranks & ((1u << ZA_RANK_PCP) | (1u << ZA_RANK_ZONE) |
 	                             (1u << ZA_RANK_LEAF));
 	if (bad) {
@@ -262,22 +255,7 @@ void za_sleep_ns(uint64_t ns)
 		;
 }
 
-int za_os_current_cpu(void)
-{
-#ifdef ZA_HAVE_RSEQ
-	/* glibc registers rseq for every thread; its cpu_id field is kept
-	 * current by the kernel, so reading it is one load. Negative
-	 * values mean "not registered". */
-	if (__rseq_size > 0) {
-		const struct rseq *rs = (const struct rseq *)(
-			(char *)__builtin_thread_pointer() + __rseq_offset);
-		int cpu = (int)za_load_relaxed(&rs->cpu_id);
-		if (cpu >= 0)
-			return cpu;
-	}
-#endif
-	return sched_getcpu();
-}
+int za_os_current_cpu_slow(void) { return sched_getcpu(); }
 
 unsigned za_os_nr_cpus(void)
 {
