@@ -40,13 +40,13 @@ static void zero_block(struct za *za, struct za_page *page, unsigned order)
 
 static struct za_page *rmqueue(struct za *za, struct za_zone *z,
                                unsigned order, int mt, unsigned alloc_flags,
-                               int cpu)
+                               long floor, int cpu)
 {
 	struct za_page *page;
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
 	           !(za->flags & ZA_CFG_NO_PCP))) {
 		bool usable;
-		page = pcp_alloc(za, z, order, mt, alloc_flags, cpu, &usable);
+		page = pcp_alloc(za, z, order, mt, alloc_flags, floor, cpu, &usable);
 		if (page || usable)
 			return page;
 	}
@@ -75,16 +75,16 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 			break;
 		if ((int)z->type > ac->highest_zoneidx)
 			continue;
-		if (!(alloc_flags & ALLOC_NO_WATERMARKS)) {
-			unsigned long mark = zone_wmark(z, alloc_flags & ALLOC_WMARK_MASK);
-			if (!zone_watermark_fast(za, z, order, mark, ac->highest_zoneidx,
-			                         alloc_flags)) {
-				event_zone(z, ZA_WMARK_FAIL, 1);
-				continue;
-			}
+		unsigned long mark = zone_wmark(z, alloc_flags & ALLOC_WMARK_MASK);
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_fast(za, z, order, mark, ac->highest_zoneidx,
+		                         alloc_flags)) {
+			event_zone(z, ZA_WMARK_FAIL, 1);
+			continue;
 		}
-		struct za_page *page = rmqueue(za, z, order, ac->mt, alloc_flags,
-		                               ac->cpu);
+		struct za_page *page = rmqueue(
+			za, z, order, ac->mt, alloc_flags,
+			wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags), ac->cpu);
 		if (page)
 			return page;
 	}

@@ -112,12 +112,8 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 		? cfg->pageblock_order
 		: (za->max_order < 9 ? za->max_order : 9);
 
-	/* A block holds whole max-order blocks and whole pages of metadata,
-	 * so that committing one block's metadata never touches another's. */
+	/* A block holds whole max-order blocks and whole pageblocks. */
 	unsigned long min_block = 1ul << za->max_order;
-	unsigned long meta_min = za_os_page_size() / sizeof(struct za_page);
-	if (min_block < meta_min)
-		min_block = meta_min;
 	if (cfg->block_pages) {
 		if (!is_pow2(cfg->block_pages) || cfg->block_pages < min_block)
 			return -EINVAL;

@@ -479,7 +479,8 @@ void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr);
 
 /* pcp.c */
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
-                          int mt, unsigned alloc_flags, int cpu, bool *usable);
+                          int mt, unsigned alloc_flags, long floor, int cpu,
+                          bool *usable);
 bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
               unsigned long pfn, unsigned order, int cpu);
 unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
@@ -538,14 +539,32 @@ static inline unsigned long zone_wmark(const struct za_zone *z, int which)
 {
 	return za_load_relaxed(&z->wmark[which]);
 }
-/* The common case of zone_watermark_ok, inline: an order-0 request with
- * the global counter clearly above the mark and above the drift mark (so
- * no snapshot is needed). Anything else takes the full check. */
+/* The free-page level an allocation may not go below: the mark, lowered
+ * for __GFP_HIGH and atomic requests as zone_watermark_ok lowers it, plus
+ * the lowmem reserve. A refill never takes a zone under it. */
+static inline long wmark_floor(const struct za_zone *z, unsigned long mark,
+                               int highest_zoneidx, unsigned alloc_flags)
+{
+	long min = (long)mark;
+	if (alloc_flags & ALLOC_NO_WATERMARKS)
+		return 0;
+	if (alloc_flags & ALLOC_HIGH)
+		min -= min / 2;
+	if (alloc_flags & ALLOC_HARDER)
+		min -= min / 4;
+	return min + (long)za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]);
+}
+/* The common case of zone_watermark_ok, inline: an order-0 request at the
+ * low (or high) mark with the global counter clearly above it and above
+ * the drift mark (so no snapshot is needed). Anything else takes the full
+ * check. */
 static inline bool zone_watermark_fast(struct za *za, struct za_zone *z,
                                        unsigned order, unsigned long mark,
                                        int highest_zoneidx, unsigned alloc_flags)
 {
-	if (likely(order == 0)) {
+	/* Not at min: there the exact count decides (zone_watermark_ok). */
+	if (likely(order == 0 &&
+	           (alloc_flags & ALLOC_WMARK_MASK) != ALLOC_WMARK_MIN)) {
 		long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]);
 		long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]));
 		if (likely(free > need &&

@@ -50,13 +50,32 @@ bool memmap_range_online(const struct za *za, unsigned long start,
 /* Commit and initialise the metadata of a range (whole blocks), then mark
  * its sections online. The pages are not yet free: the caller hands them
  * to the buddy lists. Caller holds mem_hotplug_lock. */
+/* The OS pages holding the metadata of [start, start+nr). A block's
+ * metadata may be smaller than an OS page, so neighbours can share one. */
+static void meta_span(const struct za *za, unsigned long start,
+                      unsigned long nr, char **lo, char **hi)
+{
+	uintptr_t ps = za_os_page_size();
+	uintptr_t a = (uintptr_t)pfn_page(za, start);
+	uintptr_t b = (uintptr_t)pfn_page(za, start + nr);
+	*lo = (char *)(a & ~(ps - 1));
+	*hi = (char *)((b + ps - 1) & ~(ps - 1));
+}
+
 int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
                         struct za_zone *z, void *base)
 {
 	struct za_page *first = pfn_page(za, start);
-	int err = za_os_commit(first, nr * sizeof(struct za_page));
+	char *lo, *hi;
+	meta_span(za, start, nr, &lo, &hi);
+	/* Committing keeps what is there: an OS page shared with an online
+	 * neighbour keeps the neighbour's metadata. */
+	int err = za_os_commit(lo, (size_t)(hi - lo));
 	if (err)
 		return err;
+	/* A shared OS page may hold this block's metadata from an earlier
+	 * life: start from zero. */
+	__builtin_memset(first, 0, nr * sizeof(struct za_page));
 	for (unsigned long i = 0; i < nr; i++) {
 		struct za_page *p = &first[i];
 		p->next = p->prev = ZA_NIL;
@@ -87,7 +106,21 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 		za_store_release(&s->online, 0);
 		s->base = NULL;
 	}
-	za_os_decommit(pfn_page(za, start), nr * sizeof(struct za_page));
+	/* Give back every OS page of metadata no online block still uses. */
+	char *lo, *hi;
+	size_t ps = za_os_page_size();
+	meta_span(za, start, nr, &lo, &hi);
+	for (char *pg = lo; pg < hi; pg += ps) {
+		unsigned long p0 = (unsigned long)((struct za_page *)pg - za->memmap);
+		unsigned long p1 = p0 + ps / sizeof(struct za_page);
+		bool used = false;
+		for (unsigned long p = p0 & ~(za->block_pages - 1); p < p1 && p < za->max_pfn;
+		     p += za->block_pages)
+			if (za_load_relaxed(&pfn_section(za, p)->online))
+				used = true;
+		if (!used)
+			za_os_decommit(pg, ps);
+	}
 }
 
 /* --- public ------------------------------------------------------------------- */

@@ -14,13 +14,15 @@
  */
 #include "internal.h"
 
-static unsigned refill_count(const struct za_pcp *pcp, unsigned order)
+static unsigned refill_count(const struct za *za, const struct za_pcp *pcp,
+                             unsigned order)
 {
 	unsigned b = (unsigned)pcp->batch;
 	/* A stream of allocations (refill after refill with no flush in
 	 * between) gets bigger batches, as long as they fit under high. */
 	unsigned grown = b << pcp->alloc_factor;
-	if (grown > b && pcp->count + (int)grown <= pcp->high)
+	if (!(za->flags & ZA_CFG_PCP_FIXED) && grown > b &&
+	    pcp->count + (int)grown <= pcp->high)
 		b = grown;
 	if (order == 0)
 		return b;
@@ -34,10 +36,20 @@ static unsigned refill_count(const struct za_pcp *pcp, unsigned order)
  * the pages out in, so that a stream of allocations walks memory upward. */
 static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
                                   struct za_pcp *pcp, unsigned order, int mt,
-                                  unsigned alloc_flags)
+                                  unsigned alloc_flags, long floor)
 {
-	unsigned want = refill_count(pcp, order), got = 0;
+	unsigned want = refill_count(za, pcp, order), got = 0;
 	uint32_t head = ZA_NIL, tail = ZA_NIL;
+
+	/* The watermark check let one block through; a batch must not take
+	 * the zone below the floor that check kept (min for the slow path). */
+	long room = ((alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN
+	                 ? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
+	                 : (long)zone_free_estimate(za, z)) - floor;
+	if ((long)(want << order) > room) {
+		long n = room >> order;
+		want = n > 1 ? (unsigned)n : 1;
+	}
 
 	zone_lock(z, pcp);
 	for (; got < want; got++) {
@@ -140,7 +152,8 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
 }
 
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
-                          int mt, unsigned alloc_flags, int cpu, bool *usable)
+                          int mt, unsigned alloc_flags, long floor, int cpu,
+                          bool *usable)
 {
 	struct za_pcp *pcp = zone_pcp(z, cpu);
 	struct za_page *page = NULL;
@@ -159,7 +172,7 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 	*usable = true;
 	int idx = pcp_list_index(order, mt);
 	if (pcp->lists[idx] != ZA_NIL ||
-	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags))
+	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor))
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
 	pcp_unlock(pcp);
 	return page;
@@ -185,7 +198,8 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 			/* Each refill re-checks the watermark, so a bulk
 			 * request cannot run a zone below it. */
 			if (!zone_watermark_ok(za, z, 0, mark, highest_zoneidx, 0) ||
-			    !pcp_refill_locked(za, z, pcp, 0, mt, 0))
+			    !pcp_refill_locked(za, z, pcp, 0, mt, 0,
+			                       wmark_floor(z, mark, highest_zoneidx, 0)))
 				break;
 		}
 		pages[got++] = pcp_pop_locked(za, z, pcp, 0, mt, idx);

@@ -141,7 +141,8 @@ unsigned za_os_nr_cpus(void);
 size_t za_os_page_size(void);
 void *za_os_reserve(size_t size);
 void za_os_release(void *p, size_t size);
-int za_os_commit(void *p, size_t size);   /* zero-filled; 0 or -ENOMEM */
+int za_os_commit(void *p, size_t size);   /* keeps contents; 0 or -ENOMEM */
+/* Zero-fills and returns the memory; later accesses fault until commit. */
 void za_os_decommit(void *p, size_t size);
 /* Bind [p, p+size) to a real NUMA node when libnuma is present; 0 or a
  * negative errno (-ENOSYS without libnuma). Best effort. */

@@ -7,7 +7,8 @@
  * also keeps a lowmem reserve against requests that could have used a
  * higher zone. The fast path checks low, the slow path min; __GFP_HIGH
  * halves min and atomic requests take a further quarter off, which is
- * their floor.
+ * their floor. Checks at min use the exact snapshot of the free counter,
+ * checks at low the global value unless it is below the drift mark.
  */
 #include "internal.h"
 
@@ -123,7 +124,11 @@ bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
                        unsigned long mark, int highest_zoneidx,
                        unsigned alloc_flags)
 {
-	long free = (long)zone_free_estimate(za, z);
+	/* At min (the slow path) the drift between the global counter and
+	 * the truth could carry a zone below min: count exactly there. */
+	long free = (alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN
+		? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
+		: (long)zone_free_estimate(za, z);
 	long min = (long)mark;
 
 	free -= (1l << order) - 1;

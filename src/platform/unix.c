@@ -286,10 +286,8 @@ void za_os_release(void *p, size_t size)
 
 int za_os_commit(void *p, size_t size)
 {
-	/* Replace the range with fresh zero pages (also after decommit). */
-	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	return q == MAP_FAILED ? -ENOMEM : 0;
+	/* Contents are kept: zero where never used or decommitted. */
+	return mprotect(p, size, PROT_READ | PROT_WRITE) ? -ENOMEM : 0;
 }
 
 void za_os_decommit(void *p, size_t size)
