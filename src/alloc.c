@@ -53,8 +53,8 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	zone_lock(z, NULL);
 	page = buddy_alloc_locked(z, order, mt, alloc_flags);
 	if (page) {
-		page->order = (uint8_t)order;
-		page->mt = (uint8_t)mt;
+		za_store_relaxed(&page->order, (uint8_t)order);
+		za_store_relaxed(&page->mt, (uint8_t)mt);
 		set_page_state(page, ZA_PS_ALLOC);
 	}
 	zone_unlock(z);
@@ -354,10 +354,10 @@ static bool claim_for_free(struct za *za, struct za_page *page,
 		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?");
 		return false;
 	}
-	if (unlikely(page->order != order)) {
+	if (unlikely(page_order(page) != order)) {
 		_za_report_misuse(za, -EINVAL,
 		                  "free of pfn 0x%lx with order %u, allocated with "
-		                  "order %u", pfn, order, (unsigned)page->order);
+		                  "order %u", pfn, order, (unsigned)page_order(page));
 		return false;
 	}
 	uint8_t expect = ZA_PS_ALLOC;

@@ -24,8 +24,8 @@ void buddy_add_locked(struct za_zone *z, struct za_page *page,
 	if (head != ZA_NIL)
 		pfn_page(za, head)->prev = (uint32_t)pfn;
 	z->free_head[order][mt] = (uint32_t)pfn;
-	page->order = (uint8_t)order;
-	page->mt = (uint8_t)mt;
+	za_store_relaxed(&page->order, (uint8_t)order);
+	za_store_relaxed(&page->mt, (uint8_t)mt);
 	set_page_state(page, ZA_PS_BUDDY);
 	za_inc_single_writer(&z->nr_free[order][mt], 1);
 }
@@ -34,8 +34,8 @@ void buddy_del_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn)
 {
 	struct za *za = z->za;
-	unsigned order = page->order;
-	int mt = page->mt;
+	unsigned order = page_order(page);
+	int mt = page_mt(page);
 	ZA_ASSERT(page_state(page) == ZA_PS_BUDDY);
 	if (page->prev != ZA_NIL)
 		pfn_page(za, page->prev)->next = page->next;
@@ -70,10 +70,10 @@ int buddy_free_locked(struct za_zone *z, struct za_page *page,
 	while (order < za->max_order) {
 		unsigned long buddy_pfn = pfn ^ (1ul << order);
 		struct za_page *buddy = pfn_page(za, buddy_pfn);
-		if (page_state(buddy) != ZA_PS_BUDDY || buddy->order != order)
+		if (page_state(buddy) != ZA_PS_BUDDY || page_order(buddy) != order)
 			break;
 		if (order >= za->pageblock_order) {
-			int bmt = buddy->mt;
+			int bmt = page_mt(buddy);
 			if (bmt != mt) {
 				/* Isolation (or a reserve) keeps blocks apart;
 				 * two ordinary types merge, and the buddy takes
@@ -136,10 +136,10 @@ static void pageblock_census(struct za *za, unsigned long pb, int to,
 		int st = page_state(p);
 		unsigned long n = 1;
 		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
-			n = 1ul << p->order;
+			n = 1ul << page_order(p);
 		if (st == ZA_PS_BUDDY)
 			*free += n;
-		else if (st == ZA_PS_ALLOC && p->mt == to)
+		else if (st == ZA_PS_ALLOC && page_mt(p) == to)
 			*alike += n;
 		pfn += n;
 	}
@@ -156,9 +156,9 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
 		int st = page_state(p);
 		unsigned long n = 1;
 		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
-			n = 1ul << p->order;
+			n = 1ul << page_order(p);
 		if (st == ZA_PS_BUDDY) {
-			unsigned o = p->order;
+			unsigned o = page_order(p);
 			buddy_del_locked(z, p, pfn);
 			buddy_add_locked(z, p, pfn, o, mt);
 			moved += n;

@@ -292,7 +292,7 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 		} else {
 			long bound = 0;
 			for (unsigned c = 0; c < za->nr_cpus; c++)
-				bound += z->stat_threshold + 1;
+				bound += za_load_relaxed(&z->stat_threshold) + 1;
 			if (labs(g - truth[i]) > bound && i != ZA_NR_FREE_ISOLATED)
 				fail(ck, "node %d zone %s: %s drifted %ld from the truth, "
 				     "beyond the thresholds' sum %ld", z->nid,
@@ -337,15 +337,21 @@ int za_check(struct za *za, FILE *out)
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
 			long f, i, a;
+			/* Background work (the statistics worker's decay, kswapd's
+			 * drains) takes these locks too: hold every page set of
+			 * the zone and the zone itself while looking. */
+			for (unsigned c = 0; c < za->nr_cpus; c++)
+				pcp_lock_nested(zone_pcp(z, (int)c), c);
+			zone_lock(z, NULL);
 			check_zone(&ck, z, &f, &i, &a);
 			check_counters(&ck, z, f, i, a, false);
 			/* Fold this zone, then the counters must be exact. */
-			for (unsigned c = 0; c < za->nr_cpus; c++) {
-				pcp_lock(zone_pcp(z, (int)c));
+			for (unsigned c = 0; c < za->nr_cpus; c++)
 				vmstat_fold_cpu_zone(za, z, (int)c);
-				pcp_unlock(zone_pcp(z, (int)c));
-			}
 			check_counters(&ck, z, f, i, a, true);
+			zone_unlock(z);
+			for (unsigned c = za->nr_cpus; c-- > 0;)
+				pcp_unlock_nested(zone_pcp(z, (int)c), c);
 		}
 	}
 	check_zonelists(&ck);

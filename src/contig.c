@@ -76,8 +76,8 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 			unsigned long migrated = 0;
 			if (take_range(za, z, s, nr, deadline, &migrated) == 0) {
 				struct za_page *head = pfn_page(za, s);
-				head->order = ZA_CONTIG_ORDER;
-				head->mt = ZA_MT_MOVABLE;
+				za_store_relaxed(&head->order, (uint8_t)(ZA_CONTIG_ORDER));
+				za_store_relaxed(&head->mt, (uint8_t)(ZA_MT_MOVABLE));
 				pfn_page(za, s + 1)->next = (uint32_t)nr;
 				zone_lock(z, NULL);
 				z->nr_isolate_pageblock += nr >> za->pageblock_order;
@@ -121,7 +121,7 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 		return;
 	}
 	uint8_t expect = ZA_PS_ALLOC;
-	if (page->order != ZA_CONTIG_ORDER || pfn_page(za, pfn + 1)->next != nr ||
+	if (page_order(page) != ZA_CONTIG_ORDER || pfn_page(za, pfn + 1)->next != nr ||
 	    !za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING)) {
 		_za_report_misuse(za, -EINVAL, "contig free of pfn 0x%lx (%lu pages): "
 		                  "not a contiguous range of that size in use",
@@ -136,7 +136,7 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 	z->nr_isolate_pageblock -= nr >> za->pageblock_order;
 	zone_unlock(z);
 	pfn_page(za, pfn + 1)->next = ZA_NIL;
-	page->order = 0;
+	za_store_relaxed(&page->order, (uint8_t)(0));
 	vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(long)nr);
 	buddy_free_range(z, pfn, nr);
 	za_mutex_unlock(&za->mem_hotplug_lock);

@@ -329,6 +329,17 @@ static inline void set_page_state(struct za_page *p, int s)
 {
 	za_store_relaxed(&p->state, (uint8_t)s);
 }
+/* order and mt are read by lockless scans (isolation, migration,
+ * stealing) while their owners change them: relaxed atomics on both sides,
+ * plain moves on the machines that matter. */
+static inline unsigned page_order(const struct za_page *p)
+{
+	return za_load_relaxed(&p->order);
+}
+static inline int page_mt(const struct za_page *p)
+{
+	return za_load_relaxed(&p->mt);
+}
 static inline unsigned long pageblock_start(const struct za *za,
                                             unsigned long pfn)
 {
@@ -410,6 +421,20 @@ static inline void pcp_lock(struct za_pcp *pcp)
 {
 	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
 	za_spin_lock_raw(&pcp->lock);
+}
+/* za_check holds every page set of a zone at once; the witness sees the
+ * first (index 0) and the last release. */
+static inline void pcp_lock_nested(struct za_pcp *pcp, unsigned index)
+{
+	if (index == 0)
+		za_witness_acquire(ZA_RANK_PCP, "pcp lock (all of a zone)");
+	za_spin_lock_raw(&pcp->lock);
+}
+static inline void pcp_unlock_nested(struct za_pcp *pcp, unsigned index)
+{
+	za_spin_unlock_raw(&pcp->lock);
+	if (index == 0)
+		za_witness_release(ZA_RANK_PCP);
 }
 static inline void pcp_unlock(struct za_pcp *pcp)
 {

@@ -28,10 +28,10 @@ static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
 		int st = page_state(p);
 		unsigned long n = 1;
 		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
-			n = p->order == CONTIG_ORDER ? 1 : 1ul << p->order;
-		if (st == ZA_PS_BUDDY && p->mt != pageblock_mt(za, pfn)) {
-			unsigned order = p->order;
-			bool was_iso = p->mt == ZA_MT_ISOLATE;
+			n = page_order(p) == CONTIG_ORDER ? 1 : 1ul << page_order(p);
+		if (st == ZA_PS_BUDDY && page_mt(p) != pageblock_mt(za, pfn)) {
+			unsigned order = page_order(p);
+			bool was_iso = page_mt(p) == ZA_MT_ISOLATE;
 			buddy_del_locked(z, p, pfn);
 			int mt = buddy_free_locked(z, p, pfn, order);
 			bool now_iso = mt == ZA_MT_ISOLATE;
@@ -64,11 +64,11 @@ static bool range_has_unmovable(struct za *za, unsigned long start,
 		if (st == ZA_PS_OFFLINE)
 			return true;
 		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC) {
-			if (p->order == CONTIG_ORDER)
+			if (page_order(p) == CONTIG_ORDER)
 				return true;
-			n = 1ul << p->order;
+			n = 1ul << page_order(p);
 		}
-		if (st == ZA_PS_ALLOC && p->mt != ZA_MT_MOVABLE)
+		if (st == ZA_PS_ALLOC && page_mt(p) != ZA_MT_MOVABLE)
 			return true;
 		pfn += n;
 	}
@@ -128,11 +128,11 @@ bool range_all_free_isolated(struct za *za, struct za_zone *z,
 	zone_lock(z, NULL);
 	for (unsigned long pfn = start; pfn < start + nr;) {
 		struct za_page *p = pfn_page(za, pfn);
-		if (page_state(p) != ZA_PS_BUDDY || p->mt != ZA_MT_ISOLATE) {
+		if (page_state(p) != ZA_PS_BUDDY || page_mt(p) != ZA_MT_ISOLATE) {
 			ok = false;
 			break;
 		}
-		pfn += 1ul << p->order;
+		pfn += 1ul << page_order(p);
 	}
 	zone_unlock(z);
 	return ok;
@@ -147,7 +147,7 @@ void take_range_off_lists(struct za *za, struct za_zone *z,
 		zone_lock(z, NULL);
 		for (unsigned long pfn = c; pfn < c + chunk;) {
 			struct za_page *p = pfn_page(za, pfn);
-			unsigned long n = 1ul << p->order;
+			unsigned long n = 1ul << page_order(p);
 			ZA_ASSERT(page_state(p) == ZA_PS_BUDDY);
 			buddy_del_locked(z, p, pfn);
 			set_page_state(p, ZA_PS_OFFLINE);

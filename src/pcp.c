@@ -57,8 +57,8 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 		if (!page)
 			break;
 		uint32_t pfn = (uint32_t)page_pfn(za, page);
-		page->order = (uint8_t)order;
-		page->mt = (uint8_t)mt;
+		za_store_relaxed(&page->order, (uint8_t)order);
+		za_store_relaxed(&page->mt, (uint8_t)mt);
 		page->next = ZA_NIL;
 		set_page_state(page, ZA_PS_PCP);
 		if (tail == ZA_NIL)
@@ -112,7 +112,7 @@ static unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
 		}
 		empty = 0;
 		struct za_page *page = pfn_page(za, h);
-		unsigned order = page->order;
+		unsigned order = page_order(page);
 		pcp->lists[idx] = page->next;
 		page->next = ZA_NIL;
 		/* The pageblock's type is read under the zone lock: a block
@@ -143,7 +143,7 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
 	struct za_page *page = pfn_page(za, h);
 	pcp->lists[idx] = page->next;
 	page->next = ZA_NIL;
-	page->mt = (uint8_t)mt;
+	za_store_relaxed(&page->mt, (uint8_t)mt);
 	set_page_state(page, ZA_PS_ALLOC);
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
 	event_pcp_locked(pcp, ZA_PGALLOC, 1);
@@ -230,8 +230,8 @@ bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
 		return false;
 	}
 	int idx = pcp_list_index(order, mt);
-	page->order = (uint8_t)order;
-	page->mt = (uint8_t)mt;
+	za_store_relaxed(&page->order, (uint8_t)order);
+	za_store_relaxed(&page->mt, (uint8_t)mt);
 	page->next = pcp->lists[idx];
 	set_page_state(page, ZA_PS_PCP);
 	pcp->lists[idx] = (uint32_t)pfn;
@@ -336,10 +336,12 @@ void pcp_update_sizes(struct za *za, struct za_zone *z)
 			batch = 1;
 		unsigned ncpu = 0;
 		for (unsigned c = 0; c < za->nr_cpus; c++)
-			if (za->cpu_node[c] == z->nid && za->cpu_online[c])
+			if (za->cpu_node[c] == z->nid && za_load_relaxed(&za->cpu_online[c]))
 				ncpu++;
 		if (!ncpu)
-			ncpu = za->nr_online_cpus ? za->nr_online_cpus : 1;
+			ncpu = za_load_relaxed(&za->nr_online_cpus);
+		if (!ncpu)
+			ncpu = 1;
 		unsigned long lo = zone_wmark(z, ZA_WMARK_LOW) / ncpu;
 		unsigned long hi = (managed / 8) / ncpu;
 		high_min = (int)(lo > (unsigned long)batch * 4 ? lo : (unsigned long)batch * 4);

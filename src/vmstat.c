@@ -116,7 +116,9 @@ static int fls_ul(unsigned long x) { return x ? 64 - __builtin_clzl(x) : 0; }
  * gap between the low and min watermarks. */
 void vmstat_update_thresholds(struct za *za)
 {
-	unsigned cpus = za->nr_online_cpus ? za->nr_online_cpus : 1;
+	unsigned cpus = za_load_relaxed(&za->nr_online_cpus);
+	if (!cpus)
+		cpus = 1;
 	bool pressure = za_load_relaxed(&za->reclaim_active) != 0;
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int t = 0; t < ZA_NR_ZONES; t++) {

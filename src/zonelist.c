@@ -37,8 +37,8 @@ void build_all_zonelists(struct za *za)
 {
 	int order[ZA_MAX_NODES];
 	ZA_ASSERT(!(za->zonelist_seq & 1));
-	za_store_release(&za->zonelist_seq, za->zonelist_seq + 1);
-	za_fence_seq_cst();
+	/* Odd while the lists change; an RMW so later stores stay after it. */
+	za_add_acqrel(&za->zonelist_seq, 1);
 	ZA_YIELD_POINT(za);
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		/* Nodes by distance from n; n itself first. */
@@ -62,5 +62,5 @@ void build_all_zonelists(struct za *za)
 		ZA_YIELD_POINT(za);
 		write_list(za, za->nodes[n].zonelist[1], order, 1);
 	}
-	za_store_release(&za->zonelist_seq, za->zonelist_seq + 1);
+	za_add_acqrel(&za->zonelist_seq, 1);
 }
