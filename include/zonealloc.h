@@ -227,8 +227,8 @@ size_t za_page_meta_size(void);
 
 /* Events: summed over CPUs on read. Kernel names where they exist. */
 #define ZA_EVENT_LIST(X)                                                   \
-	X(PGALLOC, "pgalloc")                                                  \
-	X(PGFREE, "pgfree")                                                    \
+	X(PGALLOC, "pgalloc") /* pages, as the kernel counts */                \
+	X(PGFREE, "pgfree") /* pages */                                        \
 	X(PGALLOC_FAIL, "pgalloc_fail")                                        \
 	X(PCP_REFILL, "zonealloc_pcp_refill")                                  \
 	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                      \

@@ -61,7 +61,7 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	if (page) {
 		vmstat_mod(z, ZA_NR_FREE_PAGES, -(1l << order));
 		vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, 1l << order);
-		event_zone(z, ZA_PGALLOC, 1);
+		event_zone(z, ZA_PGALLOC, 1u << order);
 	}
 	return page;
 }
@@ -85,8 +85,11 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 		struct za_page *page = rmqueue(
 			za, z, order, ac->mt, alloc_flags,
 			wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags), ac->cpu);
-		if (page)
+		if (page) {
+			if (unlikely(order && (alloc_flags & ALLOC_HARDER)))
+				reserve_highatomic_pageblock(z, page);
 			return page;
+		}
 	}
 	return NULL;
 }
@@ -188,6 +191,14 @@ restart:
 		if (progress && ++retries < MAX_RECLAIM_RETRIES)
 			continue;
 
+		/* Pageblocks kept for high-order atomic requests are the last
+		 * free memory before the OOM handler. */
+		if (unreserve_highatomic_pageblock(za, ac)) {
+			page = get_page_from_freelist(za, ac, order, alloc_flags);
+			if (page)
+				return page;
+			continue;
+		}
 		in_reclaim++;
 		unsigned long freed = call_oom_handler(za, ac->preferred_nid, order);
 		in_reclaim--;
@@ -309,7 +320,7 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
 	vmstat_mod(z, mt == ZA_MT_ISOLATE ? ZA_NR_FREE_ISOLATED : ZA_NR_FREE_PAGES,
 	           1l << order);
 	vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(1l << order));
-	event_zone(z, ZA_PGFREE, 1);
+	event_zone(z, ZA_PGFREE, 1u << order);
 	(void)za;
 }
 

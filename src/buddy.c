@@ -276,3 +276,51 @@ void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr)
 			vmstat_mod(z, ZA_NR_FREE_ISOLATED, niso);
 	}
 }
+
+void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
+{
+	struct za *za = z->za;
+	unsigned long pb_pages = 1ul << za->pageblock_order;
+	unsigned long max = za_load_relaxed(&z->managed_pages) / 100 + pb_pages;
+	if (za_load_relaxed(&z->nr_reserved_highatomic) + pb_pages > max)
+		return;
+	zone_lock(z, NULL);
+	unsigned long pb = pageblock_start(za, page_pfn(za, page));
+	int mt = pageblock_mt(za, pb);
+	/* Only ordinary pageblocks, and not one inside a larger free block
+	 * (the allocation came from this pageblock, so none is). */
+	if (mt_is_mergeable(mt) &&
+	    za_load_relaxed(&z->nr_reserved_highatomic) + pb_pages <= max) {
+		buddy_set_pageblock_mt_locked(z, pb, ZA_MT_HIGHATOMIC);
+		za_store_relaxed(&z->nr_reserved_highatomic,
+		                 z->nr_reserved_highatomic + pb_pages);
+	}
+	zone_unlock(z);
+}
+
+bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac)
+{
+	for (unsigned i = 0;; i++) {
+		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
+		if (!z)
+			break;
+		if ((int)z->type > ac->highest_zoneidx ||
+		    !za_load_relaxed(&z->nr_reserved_highatomic))
+			continue;
+		zone_lock(z, NULL);
+		for (unsigned o = 0; o <= za->max_order; o++) {
+			uint32_t h = z->free_head[o][ZA_MT_HIGHATOMIC];
+			if (h == ZA_NIL)
+				continue;
+			unsigned long pb = pageblock_start(za, h);
+			buddy_set_pageblock_mt_locked(z, pb, ac->mt);
+			za_store_relaxed(&z->nr_reserved_highatomic,
+			                 z->nr_reserved_highatomic -
+			                     (1ul << za->pageblock_order));
+			zone_unlock(z);
+			return true;
+		}
+		zone_unlock(z);
+	}
+	return false;
+}

@@ -51,15 +51,19 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 	va_end(ap);
 	za_witness_assert_callback("error handler");
 	za_add_relaxed(&za->nodes[0].zones[0].events[ZA_MISUSE], 1);
-	za_error_fn fn = za_load_relaxed(&za->error_fn);
-	void *ctx = za_load_relaxed(&za->error_ctx);
+	za_spin_lock_raw(&za->error_lock);
+	za_error_fn fn = za->error_fn;
+	void *ctx = za->error_ctx;
+	za_spin_unlock_raw(&za->error_lock);
 	(fn ? fn : default_error)(ctx, err, msg);
 }
 
 void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
 {
-	za_store_relaxed(&za->error_ctx, ctx);
-	za_store_release(&za->error_fn, fn);
+	za_spin_lock_raw(&za->error_lock);
+	za->error_fn = fn;
+	za->error_ctx = ctx;
+	za_spin_unlock_raw(&za->error_lock);
 }
 
 /* --- debugging knobs ------------------------------------------------------------- */

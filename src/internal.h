@@ -155,6 +155,9 @@ struct za_zone {
 	uint32_t free_head[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
 	unsigned long nr_free[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
 	unsigned long nr_isolate_pageblock;
+	/* Pages in pageblocks reserved for high-order atomic requests
+	 * (relaxed reads by the watermark check). */
+	unsigned long nr_reserved_highatomic;
 
 	/* pcp disable nesting count (memory offline, contig allocation):
 	 * za->pcp_disable_lock. */
@@ -242,8 +245,9 @@ struct za {
 	za_mutex_t pcp_disable_lock; /* leaf: zone.pcp_disable_count */
 	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock */
 
-	/* Errors. */
-	za_error_fn error_fn;        /* relaxed */
+	/* Errors: error_lock keeps the handler and its context together. */
+	za_spinlock_t error_lock;
+	za_error_fn error_fn;
 	void *error_ctx;
 
 	/* Reclaim (reclaim.c): shrinker_lock guards the list. */
@@ -498,6 +502,11 @@ struct za_page *buddy_alloc_locked(struct za_zone *z, unsigned order, int mt,
  * number of free pages moved. */
 unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
                                             unsigned long pb_pfn, int mt);
+/* High-order atomic reserve: after an atomic high-order allocation, the
+ * pageblock it came from may become HIGHATOMIC (up to 1% of the zone);
+ * before the slow path gives up, reserved pageblocks go back. */
+void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page);
+bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac);
 /* Free pages into a zone outside the fast paths (memory online, offline
  * undo, contig free): counts them. */
 void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr);
@@ -590,7 +599,8 @@ static inline bool zone_watermark_fast(struct za *za, struct za_zone *z,
 	/* Not at min: there the exact count decides (zone_watermark_ok). */
 	if (likely(order == 0 &&
 	           (alloc_flags & ALLOC_WMARK_MASK) != ALLOC_WMARK_MIN)) {
-		long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]);
+		long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
+		            (long)za_load_relaxed(&z->nr_reserved_highatomic);
 		long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]));
 		if (likely(free > need &&
 		           free >= (long)za_load_relaxed(&z->percpu_drift_mark)))

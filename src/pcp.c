@@ -146,7 +146,7 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
 	za_store_relaxed(&page->mt, (uint8_t)mt);
 	set_page_state(page, ZA_PS_ALLOC);
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
-	event_pcp_locked(pcp, ZA_PGALLOC, 1);
+	event_pcp_locked(pcp, ZA_PGALLOC, 1u << order);
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, 1l << order);
 	return page;
 }
@@ -237,7 +237,7 @@ bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
 	pcp->lists[idx] = (uint32_t)pfn;
 	int count = pcp->count + (1 << order);
 	za_store_relaxed(&pcp->count, count);
-	event_pcp_locked(pcp, ZA_PGFREE, 1);
+	event_pcp_locked(pcp, ZA_PGFREE, 1u << order);
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
 	if (unlikely(count >= pcp->high)) {
 		long nr = pcp->batch + (count - pcp->high);

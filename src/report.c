@@ -154,7 +154,9 @@ static void report_zoneinfo(struct za *za, FILE *out)
 			        "\n        cma      %lu",
 			        (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES), 0ul,
 			        zone_wmark(z, ZA_WMARK_MIN), zone_wmark(z, ZA_WMARK_LOW),
-			        zone_wmark(z, ZA_WMARK_HIGH), zone_wmark(z, ZA_WMARK_HIGH),
+			        zone_wmark(z, ZA_WMARK_HIGH),
+			        /* promo: a step above high, as the kernel sets it */
+			        2 * zone_wmark(z, ZA_WMARK_HIGH) - zone_wmark(z, ZA_WMARK_LOW),
 			        spanned, za_load_relaxed(&z->present_pages),
 			        za_load_relaxed(&z->managed_pages), 0ul);
 			fprintf(out, "\n        protection: (%ld",

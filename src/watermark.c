@@ -32,12 +32,23 @@ static unsigned long isqrt(unsigned long x)
 	return r;
 }
 
+/* Pages may be smaller than 1 KiB (page_shift 9). */
+static unsigned long pages_to_kb(const struct za *za, unsigned long pages)
+{
+	return za->page_shift >= 10 ? pages << (za->page_shift - 10)
+	                            : pages >> (10 - za->page_shift);
+}
+static unsigned long kb_to_pages(const struct za *za, unsigned long kb)
+{
+	return za->page_shift >= 10 ? kb >> (za->page_shift - 10)
+	                            : kb << (10 - za->page_shift);
+}
+
 /* Recompute watermarks, lowmem reserves, pcp sizes and stat thresholds of
  * every zone. Caller holds mem_hotplug_lock. */
 void setup_per_zone_wmarks(struct za *za)
 {
 	unsigned long lowmem = 0;
-	unsigned kb_shift = za->page_shift - 10;
 	for (unsigned n = 0; n < za->nr_nodes; n++)
 		for (int t = 0; t < ZA_NR_ZONES; t++)
 			if (t != ZA_ZONE_MOVABLE)
@@ -45,14 +56,14 @@ void setup_per_zone_wmarks(struct za *za)
 
 	unsigned long mfk = za->min_free_kbytes_cfg;
 	if (!mfk) {
-		mfk = isqrt((lowmem << kb_shift) * 16);
+		mfk = isqrt(pages_to_kb(za, lowmem) * 16);
 		if (mfk < 128)
 			mfk = 128;
 		if (mfk > 262144)
 			mfk = 262144;
 	}
 	za->min_free_kbytes = mfk;
-	unsigned long pages_min = mfk >> kb_shift;
+	unsigned long pages_min = kb_to_pages(za, mfk);
 
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		struct za_node *node = &za->nodes[n];
@@ -136,6 +147,9 @@ bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
 		min -= min / 2;
 	if (alloc_flags & ALLOC_HARDER)
 		min -= min / 4;
+	else
+		/* The high-order atomic reserve is not for anybody else. */
+		free -= (long)za_load_relaxed(&z->nr_reserved_highatomic);
 	if (free <= min + (long)za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]))
 		return false;
 	if (!order)

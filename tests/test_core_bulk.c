@@ -1,0 +1,206 @@
+/*
+ * test_core_bulk.c - za_alloc_pages_bulk and za_free_pages_bulk.
+ *
+ * Checks that za_alloc_pages_bulk returns exactly nr pages when memory is
+ * there, fewer (never more, never past pages[nr - 1]) when it runs out,
+ * every returned page distinct, online and of a zone the gfp allows; that
+ * it obeys the same watermark as single allocations; that nr == 0 and a
+ * bad gfp return 0; that za_free_pages_bulk frees them all (NULL entries
+ * skipped) so that everything merges back, with PGALLOC/PGFREE counting
+ * every page. Runs with and without per-CPU lists, on several CPUs.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zonealloc.h>
+
+#define BLK 1024UL
+#define START (1UL << 20)
+#define NPAGES (4 * BLK)
+#define CAP 8192
+
+static int cur_cpu;
+static int get_cpu(void *ctx)
+{
+	(void)ctx;
+	return cur_cpu;
+}
+
+static struct za_page *pages[CAP + 16];
+static unsigned char seen[NPAGES];
+static struct za_page *const SENTINEL = (struct za_page *)0x5a5a5a5a;
+
+static struct za *make(unsigned flags)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 4;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + NPAGES + BLK;
+	cfg.min_free_kbytes = 512; /* 128 pages */
+	cfg.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	cur_cpu = 0;
+	return za;
+}
+
+static struct za_zone_info zinfo(struct za *za)
+{
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	return zi;
+}
+
+/* Bulk-allocate nr into pages[off..]; check the result; return the count. */
+static unsigned bulk(struct za *za, unsigned off, unsigned nr)
+{
+	CHECK(off + nr + 8 <= CAP + 16);
+	for (unsigned i = off; i < off + nr + 8; i++)
+		pages[i] = (i < off + nr) ? NULL : SENTINEL;
+	unsigned long long a0 = za_event_count(za, ZA_PGALLOC);
+	unsigned got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL, nr, pages + off);
+	CHECK(got <= nr);
+	for (unsigned i = off; i < off + got; i++) {
+		CHECK(pages[i] != NULL && pages[i] != SENTINEL);
+		unsigned long pfn = za_page_to_pfn(za, pages[i]);
+		CHECK(pfn >= START && pfn < START + NPAGES);
+		CHECK(za_pfn_to_page(za, pfn) == pages[i]);
+		CHECK_EQ(za_page_zone(za, pages[i]), ZA_ZONE_NORMAL);
+		if (seen[pfn - START]) {
+			fprintf(stderr, "pfn %#lx handed out twice\n", pfn);
+			exit(1);
+		}
+		seen[pfn - START] = 1;
+	}
+	for (unsigned i = off + nr; i < off + nr + 8; i++)
+		CHECK(pages[i] == SENTINEL); /* never past the end */
+	CHECK_EQ(za_event_count(za, ZA_PGALLOC) - a0, got);
+	return got;
+}
+
+static void unsee(struct za *za, unsigned off, unsigned n)
+{
+	for (unsigned i = off; i < off + n; i++)
+		if (pages[i]) {
+			unsigned long pfn = za_page_to_pfn(za, pages[i]);
+			CHECK(seen[pfn - START]);
+			seen[pfn - START] = 0;
+		}
+}
+
+static void all_back(struct za *za)
+{
+	za_drain_all_pages(za);
+	struct za_zone_info zi = zinfo(za);
+	CHECK_EQ(zi.free, NPAGES);
+	CHECK_EQ(zi.pcp_pages, 0);
+	unsigned mo = za_max_order(za);
+	CHECK_EQ(zi.nr_free[mo] << mo, NPAGES);
+	CHECK_EQ(za_check(za, stderr), 0);
+}
+
+static void run(unsigned flags)
+{
+	struct za *za = make(flags);
+	memset(seen, 0, sizeof(seen));
+
+	/* nothing asked, nothing given */
+	CHECK_EQ(za_alloc_pages_bulk(za, ZA_GFP_KERNEL, 0, pages), 0);
+	/* bad gfp: nothing */
+	pages[0] = SENTINEL;
+	CHECK_EQ(za_alloc_pages_bulk(za, ZA_GFP_KERNEL | 0x4000u, 4, pages), 0);
+	CHECK_EQ(zinfo(za).free + zinfo(za).pcp_pages, NPAGES);
+
+	/* small requests come back whole */
+	unsigned n = 0;
+	static const unsigned sizes[] = {1, 5, 31, 64, 100, 7};
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		cur_cpu = (int)(i % 4);
+		CHECK_EQ(bulk(za, n, sizes[i]), sizes[i]);
+		n += sizes[i];
+	}
+	struct za_zone_info zi = zinfo(za);
+	CHECK_EQ(zi.free + zi.pcp_pages + n, NPAGES);
+	/* free with a NULL hole in the middle */
+	unsee(za, 0, n);
+	pages[n] = pages[3];
+	pages[3] = NULL;
+	unsigned long long f0 = za_event_count(za, ZA_PGFREE);
+	za_free_pages_bulk(za, n + 1, pages);
+	CHECK_EQ(za_event_count(za, ZA_PGFREE) - f0, n);
+	all_back(za);
+
+	/* ask for more than there is: fewer, stopping at the watermark */
+	cur_cpu = 1;
+	unsigned got = bulk(za, 0, CAP);
+	zi = zinfo(za);
+	printf("asked %u, got %u of %lu (free %lu, min %lu, pcp %lu)\n", CAP, got,
+	       NPAGES, zi.free, zi.min, zi.pcp_pages);
+	CHECK(got < NPAGES);
+	CHECK(got > 0);
+	/* down to min, give or take the per-CPU counter drift */
+	CHECK(zi.free <= zi.min + 1 + za_nr_cpus(za) * zi.stat_threshold);
+	/* and not through the reserve: at most one per-CPU refill below min
+	 * (and the counter drift the check need not sum) */
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 1, 0, ZA_ZONE_NORMAL, &pi), 0);
+	unsigned long drift = za_nr_cpus(za) * zi.stat_threshold;
+	if (zi.free + pi.batch + drift < zi.min)
+		fprintf(stderr, "bulk took the zone to %lu free, min %lu\n", zi.free,
+		        zi.min);
+	CHECK(zi.free + pi.batch + drift >= zi.min);
+	CHECK_EQ(zi.free + zi.pcp_pages + got, NPAGES);
+	/* the rest, if any, by more bulk calls: never above the watermark */
+	unsigned more = bulk(za, got, 256);
+	got += more;
+	zi = zinfo(za);
+	CHECK_EQ(zi.free + zi.pcp_pages + got, NPAGES);
+	CHECK(got + zi.min + 1 + zi.pcp_pages +
+	          za_nr_cpus(za) * zi.stat_threshold >= NPAGES);
+	/* single allocations cannot get more than bulk left either */
+	errno = 0;
+	struct za_page *one = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY, 0);
+	if (one) {
+		/* only pages a drain gave back to the buddy lists */
+		CHECK(zi.pcp_pages > 0);
+		pages[got++] = one;
+	}
+	unsee(za, 0, got);
+	za_free_pages_bulk(za, got, pages);
+	all_back(za);
+
+	/* many rounds, random sizes, frees interleaved */
+	uint64_t s = 77;
+	n = 0;
+	for (int r = 0; r < tu_scale(300); r++) {
+		cur_cpu = (int)(tu_rand(&s) % 4);
+		if (n < 2000 && tu_rand(&s) % 2) {
+			unsigned want = 1 + (unsigned)(tu_rand(&s) % 40);
+			n += bulk(za, n, want);
+		} else if (n > 0) {
+			unsigned k = 1 + (unsigned)(tu_rand(&s) % n);
+			unsee(za, n - k, k);
+			za_free_pages_bulk(za, k, pages + (n - k));
+			n -= k;
+		}
+		zi = zinfo(za);
+		CHECK_EQ(zi.free + zi.pcp_pages + n, NPAGES);
+	}
+	unsee(za, 0, n);
+	za_free_pages_bulk(za, n, pages);
+	all_back(za);
+	za_destroy(za);
+}
+
+int main(void)
+{
+	tu_watchdog(60);
+	run(0);
+	run(ZA_CFG_NO_PCP);
+	printf("core_bulk: ok\n");
+	return 0;
+}

@@ -1,0 +1,423 @@
+/*
+ * test_core_pcp.c - per-CPU page lists: refill, flush and drain counts.
+ *
+ * Checks that:
+ *  - the first order-0 allocation on a CPU refills its list with `batch`
+ *    pages from the buddy lists (count == batch - 1, one PCP_REFILL event,
+ *    PCP_REFILL_PAGES == batch, buddy free counter down by batch);
+ *  - frees go on the list and, once the list passes `high`, exactly
+ *    `batch` pages go back to the buddy lists (PCP_FLUSH, count drops, the
+ *    buddy free counter rises by batch); the count never exceeds high;
+ *  - za_drain_local_pages empties only the current CPU's list,
+ *    za_drain_all_pages every list, and the pages reach the buddy counter;
+ *  - orders above the pcp orders (0..3 and pageblock order) bypass the lists;
+ *  - an allocation that would fail drains the other CPUs' lists and
+ *    retries before it gives up (seed 003's third patch);
+ *  - random mixed-order traffic on several CPUs keeps free + pcp +
+ *    allocated == managed and zone pcp_pages == the sum of the lists;
+ *  - ZA_CFG_NO_PCP: no page ever sits on a per-CPU list;
+ *  - ZA_CFG_PCP_FIXED: high and batch are pcp_high and pcp_batch.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zonealloc.h>
+
+#define BLK 1024UL
+#define START (1UL << 20)
+#define NPAGES (16 * BLK) /* 64 MiB */
+
+static int cur_cpu;
+static int get_cpu(void *ctx)
+{
+	(void)ctx;
+	return cur_cpu;
+}
+
+static struct za *make(unsigned nr_cpus, unsigned flags, unsigned high,
+                       unsigned batch)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = nr_cpus;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + NPAGES + BLK;
+	cfg.min_free_kbytes = 1024;
+	cfg.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.pcp_high = high;
+	cfg.pcp_batch = batch;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	cur_cpu = 0;
+	return za;
+}
+
+static struct za_zone_info zinfo(struct za *za)
+{
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	return zi;
+}
+
+static struct za_pcp_info pinfo(struct za *za, unsigned cpu)
+{
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, cpu, 0, ZA_ZONE_NORMAL, &pi), 0);
+	return pi;
+}
+
+static unsigned long long ev(struct za *za, enum za_event e)
+{
+	return za_event_count(za, e);
+}
+
+/* Default sizing: the first allocation refills one batch. */
+static void first_refill(void)
+{
+	struct za *za = make(1, 0, 0, 0);
+	struct za_pcp_info pi = pinfo(za, 0);
+	CHECK_EQ(pi.count, 0);
+	CHECK(pi.batch >= 1);
+	CHECK(pi.high >= pi.batch);
+	CHECK(pi.usable);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), 0);
+
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	struct za_pcp_info a = pinfo(za, 0);
+	CHECK_EQ(a.count, pi.batch - 1);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), 1);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL_PAGES), pi.batch);
+	struct za_zone_info zi = zinfo(za);
+	CHECK_EQ(zi.free, NPAGES - pi.batch);
+	CHECK_EQ(zi.pcp_pages, pi.batch - 1);
+
+	za_free_pages(za, p, 0);
+	CHECK_EQ(pinfo(za, 0).count, pi.batch);
+	za_drain_all_pages(za);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	zi = zinfo(za);
+	CHECK_EQ(zi.free, NPAGES);
+	CHECK_EQ(zi.pcp_pages, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Refills of a size other than batch seen with ZA_CFG_PCP_FIXED; checked
+ * last so that the other checks run first. */
+static unsigned odd_refills;
+static unsigned long long first_odd_refill;
+
+/* Fixed high/batch: exact refill and flush arithmetic. */
+static void fixed_refill_flush(void)
+{
+	const unsigned H = 64, B = 16, N = 200;
+	struct za_page *pages[200];
+	struct za *za = make(1, ZA_CFG_PCP_FIXED, H, B);
+	struct za_pcp_info pi = pinfo(za, 0);
+	CHECK_EQ(pi.high, H);
+	CHECK_EQ(pi.batch, B);
+
+	for (unsigned i = 0; i < N; i++) {
+		unsigned before = pinfo(za, 0).count;
+		unsigned long long refills = ev(za, ZA_PCP_REFILL);
+		unsigned long long rpages = ev(za, ZA_PCP_REFILL_PAGES);
+		unsigned long bfree = zinfo(za).free;
+		pages[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(pages[i] != NULL);
+		unsigned after = pinfo(za, 0).count;
+		CHECK(after <= H);
+		if (before == 0) {
+			/* refill: pages in from the buddy lists, one handed out */
+			unsigned long long got = ev(za, ZA_PCP_REFILL_PAGES) - rpages;
+			CHECK_EQ(ev(za, ZA_PCP_REFILL), refills + 1);
+			CHECK(got >= 1);
+			CHECK_EQ(after, got - 1);
+			CHECK_EQ(zinfo(za).free, bfree - got);
+			if (got != B && odd_refills++ == 0)
+				first_odd_refill = got;
+			if (i == 0)
+				CHECK_EQ(got, B); /* the first one surely is a batch */
+		} else {
+			CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+			CHECK_EQ(after, before - 1);
+			CHECK_EQ(zinfo(za).free, bfree);
+		}
+	}
+	unsigned long long rp = ev(za, ZA_PCP_REFILL_PAGES);
+	CHECK_EQ(pinfo(za, 0).count, rp - N);
+	CHECK_EQ(zinfo(za).pcp_pages, rp - N);
+	CHECK_EQ(zinfo(za).free, NPAGES - rp);
+	CHECK_EQ(ev(za, ZA_PGALLOC), N);
+	unsigned left = (unsigned)(rp - N);
+
+	/* Drain: the leftover pages go back to the buddy counter. */
+	unsigned long long drains = ev(za, ZA_PCP_DRAIN_PAGES);
+	za_drain_local_pages(za);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	CHECK_EQ(ev(za, ZA_PCP_DRAIN_PAGES), drains + left);
+	CHECK_EQ(zinfo(za).free, NPAGES - N);
+
+	/* Free one at a time: the list grows to high, then flushes batch. */
+	unsigned flushes = 0;
+	for (unsigned i = 0; i < N; i++) {
+		unsigned before = pinfo(za, 0).count;
+		unsigned long long fl = ev(za, ZA_PCP_FLUSH);
+		unsigned long long flp = ev(za, ZA_PCP_FLUSH_PAGES);
+		unsigned long bfree = zinfo(za).free;
+		za_free_pages(za, pages[i], 0);
+		unsigned after = pinfo(za, 0).count;
+		CHECK(after <= H);
+		if (ev(za, ZA_PCP_FLUSH) != fl) {
+			CHECK_EQ(ev(za, ZA_PCP_FLUSH), fl + 1);
+			CHECK_EQ(ev(za, ZA_PCP_FLUSH_PAGES), flp + B);
+			/* only once the list reached or passed high */
+			CHECK(before + 1 >= H);
+			CHECK_EQ(after, before + 1 - B);
+			CHECK_EQ(zinfo(za).free, bfree + B);
+			flushes++;
+		} else {
+			CHECK_EQ(ev(za, ZA_PCP_FLUSH_PAGES), flp);
+			CHECK(before + 1 <= H);
+			CHECK_EQ(after, before + 1);
+			CHECK_EQ(zinfo(za).free, bfree);
+		}
+	}
+	CHECK(flushes >= (N - H) / B);
+	CHECK_EQ(ev(za, ZA_PGFREE), N);
+	struct za_zone_info zi = zinfo(za);
+	CHECK_EQ(zi.free + zi.pcp_pages, NPAGES);
+	CHECK_EQ(zi.pcp_pages, pinfo(za, 0).count);
+
+	za_drain_all_pages(za);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	zi = zinfo(za);
+	CHECK_EQ(zi.free, NPAGES);
+	CHECK_EQ(zi.pcp_pages, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Two CPUs: drain_local drains only the caller's list. */
+static void drain_local_vs_all(void)
+{
+	const unsigned H = 32, B = 8;
+	struct za_page *a[5], *b[3];
+	struct za *za = make(2, ZA_CFG_PCP_FIXED, H, B);
+
+	cur_cpu = 0;
+	for (int i = 0; i < 5; i++)
+		CHECK((a[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	cur_cpu = 1;
+	for (int i = 0; i < 3; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	CHECK_EQ(pinfo(za, 0).count, B - 5);
+	CHECK_EQ(pinfo(za, 1).count, B - 3);
+	CHECK_EQ(zinfo(za).pcp_pages, 2 * B - 8);
+	CHECK_EQ(zinfo(za).free, NPAGES - 2 * B);
+
+	/* frees from CPU 1 of CPU 0's pages land on CPU 1's list */
+	for (int i = 0; i < 5; i++)
+		za_free_pages(za, a[i], 0);
+	CHECK_EQ(pinfo(za, 1).count, B - 3 + 5);
+	CHECK_EQ(pinfo(za, 0).count, B - 5);
+
+	cur_cpu = 0;
+	za_drain_local_pages(za);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	CHECK_EQ(pinfo(za, 1).count, B + 2);
+	CHECK_EQ(zinfo(za).free, NPAGES - 2 * B + (B - 5));
+
+	cur_cpu = 1;
+	za_drain_local_pages(za);
+	CHECK_EQ(pinfo(za, 1).count, 0);
+	CHECK_EQ(zinfo(za).free, NPAGES - 3);
+
+	for (int i = 0; i < 3; i++)
+		za_free_pages(za, b[i], 0);
+	CHECK_EQ(pinfo(za, 1).count, 3);
+	cur_cpu = 0;
+	za_drain_all_pages(za); /* remote drain of CPU 1 from CPU 0 */
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	CHECK_EQ(pinfo(za, 1).count, 0);
+	CHECK_EQ(zinfo(za).free, NPAGES);
+	CHECK_EQ(zinfo(za).pcp_pages, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Orders 1..3 use the lists, order 4 and above (but pageblock) do not. */
+static void orders(void)
+{
+	const unsigned H = 64, B = 16;
+	struct za *za = make(1, ZA_CFG_PCP_FIXED, H, B);
+	unsigned long long refills = ev(za, ZA_PCP_REFILL);
+
+	struct za_page *big = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
+	CHECK(big != NULL);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+	CHECK_EQ(zinfo(za).free, NPAGES - 32);
+	za_free_pages(za, big, 5);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	CHECK_EQ(zinfo(za).free, NPAGES);
+
+	/* Order 2: pages on the list are counted in pages. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 2);
+	CHECK(p != NULL);
+	struct za_zone_info zi = zinfo(za);
+	CHECK_EQ(zi.pcp_pages, pinfo(za, 0).count);
+	CHECK_EQ(zi.free + zi.pcp_pages + 4, NPAGES);
+	za_free_pages(za, p, 2);
+	zi = zinfo(za);
+	CHECK_EQ(zi.pcp_pages, pinfo(za, 0).count);
+	CHECK_EQ(zi.free + zi.pcp_pages, NPAGES);
+	CHECK(zi.pcp_pages >= 4); /* the order-2 block went on the list */
+	za_drain_all_pages(za);
+	CHECK_EQ(zinfo(za).free, NPAGES);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Pages parked on CPU 1's list are found by CPU 0 before it fails. */
+static void drain_before_fail(void)
+{
+	static struct za_page *pg[NPAGES];
+	unsigned n = 0;
+	struct za *za = make(2, ZA_CFG_PCP_FIXED, 2000, 100);
+	cur_cpu = 1;
+	for (unsigned i = 0; i < 1500; i++)
+		CHECK((pg[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	for (unsigned i = 0; i < 1500; i++)
+		za_free_pages(za, pg[i], 0);
+	unsigned parked = pinfo(za, 1).count;
+	CHECK(parked >= 1500);
+	cur_cpu = 0;
+	for (;;) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		if (!p)
+			break;
+		CHECK(n < NPAGES);
+		pg[n++] = p;
+	}
+	struct za_zone_info zi = zinfo(za);
+	unsigned long drift = 2 * zi.stat_threshold;
+	printf("CPU 1 had %u pages parked; CPU 0 got %u of %lu, free %lu, min "
+	       "%lu, CPU 1 now %u\n", parked, n, NPAGES, zi.free, zi.min,
+	       pinfo(za, 1).count);
+	/* the pages on CPU 1's list were used, not given up on */
+	CHECK_EQ(pinfo(za, 1).count, 0);
+	CHECK(n + zi.min + 100 + drift + pinfo(za, 0).count >= NPAGES);
+	CHECK(ev(za, ZA_DRAIN_RETRY) >= 1);
+	while (n)
+		za_free_pages(za, pg[--n], 0);
+	za_drain_all_pages(za);
+	CHECK_EQ(zinfo(za).free, NPAGES);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Random traffic, default sizing: the books always balance. */
+static void random_traffic(void)
+{
+	static struct za_page *pg[4096];
+	static unsigned char ord[4096];
+	unsigned n = 0;
+	unsigned long held = 0;
+	uint64_t s = 99;
+	struct za *za = make(4, 0, 0, 0);
+	static const unsigned orders[] = {0, 0, 0, 1, 2, 3, 5, 9};
+	for (long i = 0; i < tu_scale(20000); i++) {
+		uint64_t r = tu_rand(&s);
+		cur_cpu = (int)(r % 4);
+		if (n < 4096 && (n == 0 || (r >> 8) % 2)) {
+			unsigned o = orders[(r >> 16) % 8];
+			za_gfp_t g = (r >> 24) % 2 ? ZA_GFP_KERNEL : ZA_GFP_MOVABLE;
+			struct za_page *p = za_alloc_pages(za, g, o);
+			if (!p)
+				continue;
+			pg[n] = p;
+			ord[n++] = (unsigned char)o;
+			held += 1UL << o;
+		} else {
+			unsigned k = (unsigned)((r >> 16) % n);
+			za_free_pages(za, pg[k], ord[k]);
+			held -= 1UL << ord[k];
+			pg[k] = pg[--n];
+			ord[k] = ord[n];
+		}
+		if (i % 16 == 0) {
+			struct za_zone_info zi = zinfo(za);
+			unsigned long sum = 0;
+			for (unsigned c = 0; c < 4; c++)
+				sum += pinfo(za, c).count;
+			CHECK_EQ(zi.pcp_pages, sum);
+			CHECK_EQ(zi.free + zi.pcp_pages + held, NPAGES);
+		}
+	}
+	while (n) {
+		n--;
+		za_free_pages(za, pg[n], ord[n]);
+	}
+	za_drain_all_pages(za);
+	CHECK_EQ(zinfo(za).free, NPAGES);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* ZA_CFG_NO_PCP: every allocation and free goes to the buddy lists. */
+static void no_pcp(void)
+{
+	struct za_page *pages[300];
+	struct za *za = make(2, ZA_CFG_NO_PCP, 0, 0);
+	uint64_t s = 42;
+	unsigned n = 0;
+	for (int i = 0; i < 2000; i++) {
+		cur_cpu = (int)(tu_rand(&s) % 2);
+		if (n < 300 && (n == 0 || tu_rand(&s) % 3)) {
+			pages[n] = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+			CHECK(pages[n] != NULL);
+			n++;
+		} else {
+			unsigned k = (unsigned)(tu_rand(&s) % n);
+			za_free_pages(za, pages[k], 0);
+			pages[k] = pages[--n];
+		}
+		CHECK_EQ(pinfo(za, 0).count, 0);
+		CHECK_EQ(pinfo(za, 1).count, 0);
+		struct za_zone_info zi = zinfo(za);
+		CHECK_EQ(zi.pcp_pages, 0);
+		CHECK_EQ(zi.free, NPAGES - n);
+	}
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), 0);
+	CHECK_EQ(ev(za, ZA_PCP_FLUSH), 0);
+	while (n)
+		za_free_pages(za, pages[--n], 0);
+	CHECK_EQ(zinfo(za).free, NPAGES);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+int main(void)
+{
+	tu_watchdog(60);
+	first_refill();
+	fixed_refill_flush();
+	drain_local_vs_all();
+	orders();
+	drain_before_fail();
+	random_traffic();
+	no_pcp();
+	/* DESIGN.md: "an empty list is refilled with `batch` pages"; and
+	 * ZA_CFG_PCP_FIXED fixes batch. */
+	if (odd_refills)
+		fprintf(stderr, "ZA_CFG_PCP_FIXED batch %u: %u refills were not "
+		        "batch pages (first: %llu)\n", 16u, odd_refills,
+		        first_odd_refill);
+	CHECK_EQ(odd_refills, 0);
+	printf("core_pcp: ok\n");
+	return 0;
+}

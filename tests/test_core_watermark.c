@@ -1,0 +1,294 @@
+/*
+ * test_core_watermark.c - watermarks per gfp, lowmem reserve, bad requests.
+ *
+ * With per-CPU lists off (so the buddy counter is exact), draining one
+ * zone checks that:
+ *  - watermarks are sane (0 < min < low < high < managed) and come from
+ *    min_free_kbytes split across the zones by size;
+ *  - ZA_GFP_KERNEL and ZA_GFP_NOWAIT order-0 allocations never take the
+ *    zone below min and fail (ENOMEM) right at min;
+ *  - __GFP_HIGH alone goes below min, ZA_GFP_ATOMIC deeper, and both stop
+ *    at the floor watermark.c documents (the kernel's: min/2 for HIGH,
+ *    3/8 of min for ATOMIC), above zero;
+ *  - higher orders obey the same rule (free - 2^order + 1 > mark);
+ *  - NOFAIL succeeds while memory is there;
+ *  - a DMA32 zone under a NORMAL zone keeps lowmem_reserve[NORMAL] back
+ *    from KERNEL requests falling back into it, but not from DMA32 ones;
+ *  - an order above max_order and unknown gfp bits give NULL with EINVAL.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zonealloc.h>
+
+#define BLK 1024UL
+#define D32_START 0x10000UL
+#define NORM_START 0x100000UL
+#define MAXP 65536
+
+static int cpu0(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static struct za_page *held[MAXP];
+static unsigned held_order[MAXP];
+static unsigned nheld;
+
+static struct za_zone_info zinfo(struct za *za, int zone)
+{
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, (enum za_zone_type)zone, &zi), 0);
+	return zi;
+}
+
+static void hold(struct za_page *p, unsigned order)
+{
+	CHECK(nheld < MAXP);
+	held[nheld] = p;
+	held_order[nheld++] = order;
+}
+
+static void release(struct za *za)
+{
+	while (nheld) {
+		nheld--;
+		za_free_pages(za, held[nheld], held_order[nheld]);
+	}
+}
+
+static struct za *make(unsigned long normal_blocks, unsigned long d32_blocks,
+                       unsigned long min_kb)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 1;
+	cfg.cpu_id = cpu0;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = NORM_START + 64 * BLK;
+	cfg.min_free_kbytes = min_kb;
+	cfg.flags = ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	if (d32_blocks)
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, D32_START,
+		                          d32_blocks * BLK, NULL), 0);
+	if (normal_blocks)
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORM_START,
+		                          normal_blocks * BLK, NULL), 0);
+	return za;
+}
+
+/*
+ * Allocate with gfp/order from zone until NULL; check each success left
+ * free >= floor_min and return the free count at the NULL.
+ */
+static unsigned long drain(struct za *za, int zone, za_gfp_t gfp,
+                           unsigned order, unsigned long floor_min,
+                           const char *what)
+{
+	unsigned long n = 0;
+	for (;;) {
+		struct za_zone_info before = zinfo(za, zone);
+		errno = 0;
+		struct za_page *p = za_alloc_pages(za, gfp, order);
+		if (!p) {
+			CHECK_EQ(errno, ENOMEM);
+			break;
+		}
+		hold(p, order);
+		n++;
+		CHECK_EQ(za_page_zone(za, p), zone);
+		struct za_zone_info after = zinfo(za, zone);
+		CHECK_EQ(after.free, before.free - (1UL << order));
+		if (after.free < floor_min) {
+			fprintf(stderr, "%s: free %lu below the floor %lu (min %lu)\n",
+			        what, after.free, floor_min, after.min);
+			CHECK(after.free >= floor_min);
+		}
+	}
+	unsigned long f = zinfo(za, zone).free;
+	printf("%s: %lu allocations, stopped at %lu free\n", what, n, f);
+	return f;
+}
+
+static void per_gfp(void)
+{
+	/* one zone of 32 MiB, min_free_kbytes 2048 -> min 512 pages */
+	struct za *za = make(8, 0, 2048);
+	struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
+	printf("min %lu low %lu high %lu managed %lu\n", zi.min, zi.low, zi.high,
+	       zi.managed);
+	CHECK_EQ(zi.managed, 8 * BLK);
+	CHECK(zi.min > 0 && zi.min < zi.low && zi.low < zi.high &&
+	      zi.high < zi.managed);
+	/* the only lowmem zone gets all of min_free_kbytes */
+	CHECK_EQ(zi.min, 2048 / 4);
+	unsigned long min = zi.min;
+
+	/* NOFAIL with memory available simply succeeds */
+	struct za_page *nf = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOFAIL, 0);
+	CHECK(nf != NULL);
+	hold(nf, 0);
+
+	/* KERNEL: down to min, never below */
+	unsigned long f = drain(za, ZA_ZONE_NORMAL, ZA_GFP_KERNEL, 0, min,
+	                        "KERNEL");
+	CHECK(f >= min && f <= min + 1);
+	/* NOWAIT: nothing more */
+	CHECK_EQ(drain(za, ZA_ZONE_NORMAL, ZA_GFP_NOWAIT, 0, min, "NOWAIT"), f);
+	/* order 3 under the same rule cannot succeed either */
+	CHECK_EQ(drain(za, ZA_ZONE_NORMAL, ZA_GFP_KERNEL, 3, min, "KERNEL o3"), f);
+	/* KERNEL|NORETRY: no */
+	errno = 0;
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY, 0) == NULL);
+	CHECK_EQ(errno, ENOMEM);
+	CHECK(za_event_count(za, ZA_PGALLOC_FAIL) >= 1);
+	CHECK(za_event_count(za, ZA_WMARK_FAIL) >= 1);
+
+	/* __GFP_HIGH: into the reserve, not all of it */
+	unsigned long fh = drain(za, ZA_ZONE_NORMAL, ZA___GFP_HIGH, 0, 1,
+	                         "HIGH");
+	CHECK(fh < min);
+	CHECK(fh >= min / 4);
+	/* ATOMIC: deeper still, keeps a floor */
+	unsigned long fa = drain(za, ZA_ZONE_NORMAL, ZA_GFP_ATOMIC, 0, 1,
+	                         "ATOMIC");
+	CHECK(fa <= fh);
+	CHECK(fa > 0);
+	CHECK(fa >= min / 4);
+	/* the documented floors (watermark.c, as the kernel's
+	 * __zone_watermark_ok): __GFP_HIGH halves min, atomic takes a further
+	 * quarter off that */
+	unsigned long high_floor = min - min / 2;
+	unsigned long atomic_floor = high_floor - high_floor / 4;
+	CHECK(fh >= high_floor && fh <= high_floor + 1);
+	CHECK(fa >= atomic_floor && fa <= atomic_floor + 1);
+	/* KERNEL still fails; ATOMIC no more */
+	errno = 0;
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, 0) == NULL);
+	CHECK_EQ(errno, ENOMEM);
+	CHECK(za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 0) == NULL);
+
+	/* give back and go again with order 2 */
+	release(za);
+	CHECK_EQ(zinfo(za, ZA_ZONE_NORMAL).free, 8 * BLK);
+	f = drain(za, ZA_ZONE_NORMAL, ZA_GFP_KERNEL, 2, min, "KERNEL o2");
+	/* an order-2 request needs free - 4 + 1 > min */
+	CHECK(f >= min && f <= min + 3);
+	release(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+static void lowmem_reserve(void)
+{
+	/* DMA32 8 MiB under NORMAL 64 MiB */
+	struct za *za = make(16, 2, 1024);
+	struct za_zone_info d = zinfo(za, ZA_ZONE_DMA32);
+	struct za_zone_info n = zinfo(za, ZA_ZONE_NORMAL);
+	printf("DMA32 min %lu low %lu protection (%lu, %lu, %lu, %lu)\n", d.min,
+	       d.low, d.lowmem_reserve[0], d.lowmem_reserve[1],
+	       d.lowmem_reserve[2], d.lowmem_reserve[3]);
+	printf("Normal min %lu low %lu protection (%lu, %lu, %lu, %lu)\n", n.min,
+	       n.low, n.lowmem_reserve[0], n.lowmem_reserve[1],
+	       n.lowmem_reserve[2], n.lowmem_reserve[3]);
+	/* min_free_kbytes is split by size: 1/9 and 8/9 of 256 pages */
+	CHECK(d.min + n.min >= 256 - 2 && d.min + n.min <= 256);
+	CHECK(d.min < n.min);
+	/* DMA32 protects itself against NORMAL requests, not DMA32 ones */
+	CHECK_EQ(d.lowmem_reserve[ZA_ZONE_DMA32], 0);
+	CHECK(d.lowmem_reserve[ZA_ZONE_NORMAL] > 0);
+	CHECK_EQ(n.lowmem_reserve[ZA_ZONE_NORMAL], 0);
+	unsigned long R = d.lowmem_reserve[ZA_ZONE_NORMAL];
+	/* the kernel's ratio for DMA32 is 256 */
+	if (R != n.managed / 256)
+		printf("note: DMA32 reserve %lu, kernel ratio gives %lu\n", R,
+		       n.managed / 256);
+
+	/* KERNEL: NORMAL first, then DMA32 down to min + R */
+	unsigned long got_d32 = 0;
+	for (;;) {
+		struct za_zone_info bd = zinfo(za, ZA_ZONE_DMA32);
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		if (!p)
+			break;
+		hold(p, 0);
+		if (za_page_zone(za, p) == ZA_ZONE_DMA32) {
+			got_d32++;
+			CHECK(bd.free > bd.min + R);
+			/* NORMAL was below its low mark by then */
+			struct za_zone_info bn = zinfo(za, ZA_ZONE_NORMAL);
+			CHECK(bn.free <= bn.low);
+		} else {
+			CHECK_EQ(za_page_zone(za, p), ZA_ZONE_NORMAL);
+		}
+	}
+	d = zinfo(za, ZA_ZONE_DMA32);
+	CHECK(got_d32 > 0);
+	CHECK(d.free >= d.min + R && d.free <= d.min + R + 1);
+	CHECK(zinfo(za, ZA_ZONE_NORMAL).free <= n.min);
+
+	/* DMA32 requests may use what the reserve kept back, down to min */
+	unsigned long f = drain(za, ZA_ZONE_DMA32, ZA_GFP_KERNEL | ZA_GFP_DMA32, 0,
+	                        d.min, "DMA32 below the reserve");
+	CHECK(f >= d.min && f <= d.min + 1);
+	release(za);
+
+	/* and with NORMAL full, DMA32 requests still come from DMA32 only */
+	f = drain(za, ZA_ZONE_DMA32, ZA_GFP_KERNEL | ZA_GFP_DMA32, 0, d.min,
+	          "DMA32 fresh");
+	CHECK(f >= d.min && f <= d.min + 1);
+	CHECK_EQ(zinfo(za, ZA_ZONE_NORMAL).free, 16 * BLK);
+	release(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+static void bad_requests(void)
+{
+	struct za *za = make(2, 0, 256);
+	unsigned mo = za_max_order(za);
+	errno = 0;
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, mo + 1) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, 1000) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(za_alloc_pages_node(za, 0, ZA_GFP_KERNEL, mo + 1) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL | 0x4000u, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL | 0x80000000u, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(za_alloc_pages_node(za, 0, ~0u, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	/* DMA and DMA32 together name no zone (the kernel's GFP_ZONE_BAD) */
+	errno = 0;
+	CHECK(za_alloc_pages(za, ZA_GFP_DMA | ZA_GFP_DMA32, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	/* nothing was taken */
+	CHECK_EQ(zinfo(za, ZA_ZONE_NORMAL).free, 2 * BLK);
+	/* max_order itself is fine */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, mo);
+	CHECK(p != NULL);
+	za_free_pages(za, p, mo);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+int main(void)
+{
+	tu_watchdog(120);
+	per_gfp();
+	lowmem_reserve();
+	bad_requests();
+	printf("core_watermark: ok\n");
+	return 0;
+}
