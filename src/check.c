@@ -202,47 +202,52 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	}
 
 	/* Every online page: heads of allocated and taken blocks, and no
-	 * page left uncovered. */
-	for (unsigned long pfn = start; pfn < end; pfn += za->block_pages) {
-		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
+	 * page left uncovered. One walk over the zone's span, so that a
+	 * contiguous range crossing a block boundary is seen whole. */
+	for (unsigned long q = start; q < end;) {
+		if (!pfn_online(za, q) || pfn_section(za, q)->zone_id != z->id) {
+			q = (q | (za->block_pages - 1)) + 1;
 			continue;
-		for (unsigned long q = pfn; q < pfn + za->block_pages;) {
-			struct za_page *p = pfn_page(za, q);
-			int st = page_state(p);
-			unsigned long n = 1;
-			if (p->zone_id != z->id)
-				fail(ck, "pfn 0x%lx has zone id %u, its block is in zone "
-				     "id %u", q, p->zone_id, z->id);
-			if (st == ZA_PS_ALLOC) {
-				n = p->order == ZA_CONTIG_ORDER ? pfn_page(za, q + 1)->next
-				                                : 1ul << p->order;
-				if (q & (((p->order == ZA_CONTIG_ORDER) ? 1ul << za->max_order
-				                                        : n) - 1))
-					fail(ck, "allocated block pfn 0x%lx is not aligned", q);
-				if (cover_mark(ck, z, &cv, q, n, "allocated"))
-					alloc += n;
-			} else if (st == ZA_PS_OFFLINE) {
-				if (cover_mark(ck, z, &cv, q, 1, "taken"))
-					taken++;
-			} else if (st == ZA_PS_FREEING) {
-				fail(ck, "pfn 0x%lx is still being freed", q);
-			} else if (st == ZA_PS_BUDDY || st == ZA_PS_PCP) {
-				n = 1ul << p->order;
-			}
-			/* Only heads carry a state: a stale one inside a block
-			 * would let a tail page pass for a block of its own. */
-			for (unsigned long k = 1; k < n && q + k < pfn + za->block_pages; k++) {
-				int ks = page_state(pfn_page(za, q + k));
-				if (ks != ZA_PS_NONE && !(st == ZA_PS_ALLOC &&
-				                          p->order == ZA_CONTIG_ORDER &&
-				                          ks == ZA_PS_OFFLINE)) {
-					fail(ck, "pfn 0x%lx inside the block at pfn 0x%lx has "
-					     "state %d", q + k, q, ks);
-					break;
-				}
-			}
-			q += n;
 		}
+		struct za_page *p = pfn_page(za, q);
+		int st = page_state(p);
+		unsigned long n = 1;
+		bool contig = st == ZA_PS_ALLOC && p->order == ZA_CONTIG_ORDER;
+		if (p->zone_id != z->id)
+			fail(ck, "pfn 0x%lx has zone id %u, its block is in zone "
+			     "id %u", q, p->zone_id, z->id);
+		if (st == ZA_PS_ALLOC) {
+			n = contig ? pfn_page(za, q + 1)->next : 1ul << p->order;
+			unsigned long align = contig ? 1ul << za->max_order : n;
+			if (q & (align - 1))
+				fail(ck, "allocated block pfn 0x%lx is not aligned", q);
+			if (q + n > end || !n) {
+				fail(ck, "allocated block pfn 0x%lx+%lu runs past the "
+				     "zone", q, n);
+				n = 1;
+			} else if (cover_mark(ck, z, &cv, q, n, "allocated")) {
+				alloc += n;
+			}
+		} else if (st == ZA_PS_OFFLINE) {
+			if (cover_mark(ck, z, &cv, q, 1, "taken"))
+				taken++;
+		} else if (st == ZA_PS_FREEING) {
+			fail(ck, "pfn 0x%lx is still being freed", q);
+		} else if (st == ZA_PS_BUDDY || st == ZA_PS_PCP) {
+			n = 1ul << p->order;
+		}
+		/* Only heads carry a state: a stale one inside a block would
+		 * let a tail page pass for a block of its own. A contiguous
+		 * range keeps the OFFLINE marks its pieces had. */
+		for (unsigned long k = 1; k < n && q + k < end; k++) {
+			int ks = page_state(pfn_page(za, q + k));
+			if (ks != ZA_PS_NONE && !(contig && ks == ZA_PS_OFFLINE)) {
+				fail(ck, "pfn 0x%lx inside the block at pfn 0x%lx has "
+				     "state %d", q + k, q, ks);
+				break;
+			}
+		}
+		q += n;
 	}
 	for (unsigned long i = 0; i < cv.n; i++) {
 		unsigned long pfn = start + i;
