@@ -28,6 +28,13 @@ extern "C" {
 #define ZA_VERSION_MINOR 1
 #define ZA_VERSION_PATCH 0
 
+/* Exported from the shared library; everything else in it is hidden. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZA_API __attribute__((visibility("default")))
+#else
+#define ZA_API
+#endif
+
 struct za;      /* one allocator instance: nodes, zones, CPUs */
 struct za_page; /* the metadata of one page frame (opaque) */
 
@@ -111,10 +118,10 @@ struct za_config { /* all-zero means sensible defaults */
 /* Create an allocator with no memory (add it with za_memory_online).
  * cfg may be NULL for all defaults. Returns NULL with errno = EINVAL for
  * a bad config, ENOMEM when its own metadata cannot be had. */
-struct za *za_create(const struct za_config *cfg);
+ZA_API struct za *za_create(const struct za_config *cfg);
 /* Destroy: stops background threads, releases all metadata. No other call
  * may run concurrently or after. Pages still allocated are simply gone. */
-void za_destroy(struct za *za);
+ZA_API void za_destroy(struct za *za);
 
 /* Memory hotplug. start_pfn and nr_pages must be multiples of the block
  * size (za_block_pages). base may be NULL (frame numbers only: page
@@ -124,17 +131,17 @@ void za_destroy(struct za *za);
  * range is online already), -ENOMEM.
  * offline: 0, -EINVAL (misaligned), -ENOENT (not wholly online), -EBUSY
  * (an unmovable page is in use), -EAGAIN (timed out migrating), -ENOMEM. */
-int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
+ZA_API int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
                      unsigned long start_pfn, unsigned long nr_pages,
                      void *base);
-int za_memory_offline(struct za *za, unsigned long start_pfn,
+ZA_API int za_memory_offline(struct za *za, unsigned long start_pfn,
                       unsigned long nr_pages);
 
 /* CPU hotplug. 0, -EINVAL (cpu out of range), -EBUSY (offlining the last
  * online CPU), -EEXIST (already in that state). */
-int za_cpu_online(struct za *za, unsigned cpu);
-int za_cpu_offline(struct za *za, unsigned cpu);
-int za_cpu_is_online(struct za *za, unsigned cpu);
+ZA_API int za_cpu_online(struct za *za, unsigned cpu);
+ZA_API int za_cpu_offline(struct za *za, unsigned cpu);
+ZA_API int za_cpu_is_online(struct za *za, unsigned cpu);
 
 /* gfp flags: the bits. */
 #define ZA___GFP_DMA 0x0001u
@@ -172,51 +179,51 @@ typedef unsigned int za_gfp_t;
  * rules of gfp (errno = ENOMEM), or for a bad order or gfp (errno =
  * EINVAL). za_alloc_pages prefers the node of the current CPU;
  * za_alloc_pages_node prefers nid (-1: the current CPU's node). */
-struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order);
-struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
+ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order);
+ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
                                     unsigned order);
 /* Allocate up to nr order-0 pages into pages[]; returns how many. Fills
  * from the current CPU's list under one lock hold where it can. */
-unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
+ZA_API unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
                              struct za_page **pages);
 /* Free a block allocated with the same order. A double free, a wrong
  * order or a page this allocator never handed out is reported through the
  * error handler and otherwise ignored. NULL is ignored. */
-void za_free_pages(struct za *za, struct za_page *page, unsigned order);
+ZA_API void za_free_pages(struct za *za, struct za_page *page, unsigned order);
 /* Free nr order-0 pages (NULL entries are skipped). */
-void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages);
+ZA_API void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages);
 
 /* Contiguous ranges larger than a max-order block (isolates and migrates
  * as memory offline does). nr_pages is rounded up to a whole number of
  * pageblocks. NULL with errno = ENOMEM when no range could be had. */
-struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
+ZA_API struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
                                       za_gfp_t gfp);
-void za_free_contig_pages(struct za *za, struct za_page *page,
+ZA_API void za_free_contig_pages(struct za *za, struct za_page *page,
                           unsigned long nr_pages);
 
-unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p);
+ZA_API unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p);
 /* NULL when pfn is not online. */
-struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn);
+ZA_API struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn);
 /* NULL for frame-only memory. */
-void *za_page_address(const struct za *za, const struct za_page *p);
+ZA_API void *za_page_address(const struct za *za, const struct za_page *p);
 /* Node and zone of an online page; -1 for a page not online here. */
-int za_page_nid(const struct za *za, const struct za_page *p);
-int za_page_zone(const struct za *za, const struct za_page *p);
+ZA_API int za_page_nid(const struct za *za, const struct za_page *p);
+ZA_API int za_page_zone(const struct za *za, const struct za_page *p);
 
 /* Per-CPU lists. */
-void za_drain_local_pages(struct za *za);
-void za_drain_all_pages(struct za *za);
+ZA_API void za_drain_local_pages(struct za *za);
+ZA_API void za_drain_all_pages(struct za *za);
 
 /* Topology and configuration as resolved. */
-unsigned za_nr_cpus(const struct za *za);
-unsigned za_nr_nodes(const struct za *za);
-unsigned za_max_order(const struct za *za);
-unsigned za_pageblock_order(const struct za *za);
-unsigned long za_block_pages(const struct za *za);
-unsigned za_page_shift(const struct za *za);
-int za_cpu_to_node(const struct za *za, unsigned cpu);
+ZA_API unsigned za_nr_cpus(const struct za *za);
+ZA_API unsigned za_nr_nodes(const struct za *za);
+ZA_API unsigned za_max_order(const struct za *za);
+ZA_API unsigned za_pageblock_order(const struct za *za);
+ZA_API unsigned long za_block_pages(const struct za *za);
+ZA_API unsigned za_page_shift(const struct za *za);
+ZA_API int za_cpu_to_node(const struct za *za, unsigned cpu);
 /* Bytes of page metadata per page frame. */
-size_t za_page_meta_size(void);
+ZA_API size_t za_page_meta_size(void);
 
 /* Statistics: per-zone counters, defined once here. The free-page counter
  * counts pages on the buddy lists (not per-CPU lists, not isolated). */
@@ -264,23 +271,23 @@ size_t za_page_meta_size(void);
 enum za_zone_stat { ZA_ZONE_STAT_LIST(ZA_X_ENUM) ZA_NR_ZONE_STATS };
 enum za_event { ZA_EVENT_LIST(ZA_X_ENUM) ZA_NR_EVENTS };
 #undef ZA_X_ENUM
-const char *za_zone_stat_name(enum za_zone_stat item);
-const char *za_event_name(enum za_event item);
+ZA_API const char *za_zone_stat_name(enum za_zone_stat item);
+ZA_API const char *za_event_name(enum za_event item);
 
 /* The global value of a zone counter (may drift from the truth by the
  * per-CPU deltas not yet folded). 0 for an unknown node or zone. */
-long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
+ZA_API long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
                   enum za_zone_stat item);
 /* The same, plus every CPU's pending delta (a snapshot). */
-long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
+ZA_API long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
                            enum za_zone_stat item);
 /* An event summed over every CPU and zone. */
-unsigned long long za_event_count(struct za *za, enum za_event item);
+ZA_API unsigned long long za_event_count(struct za *za, enum za_event item);
 /* Fold every CPU's pending deltas into the global values. */
-void za_vmstat_fold(struct za *za);
+ZA_API void za_vmstat_fold(struct za *za);
 
 /* Free pages of a zone (snapshot, buddy lists only). */
-unsigned long za_zone_free_pages(struct za *za, int nid,
+ZA_API unsigned long za_zone_free_pages(struct za *za, int nid,
                                  enum za_zone_type zone);
 
 struct za_zone_info {
@@ -296,7 +303,7 @@ struct za_zone_info {
 	int pcp_disabled;
 };
 /* 0, or -EINVAL for a bad node or zone. */
-int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
+ZA_API int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
                  struct za_zone_info *out);
 
 struct za_pcp_info {
@@ -304,7 +311,7 @@ struct za_pcp_info {
 	unsigned high, batch;
 	int usable;     /* 0 while the CPU is offline or the zone's lists off */
 };
-int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
+ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
                 struct za_pcp_info *out);
 
 /* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO. */
@@ -314,17 +321,17 @@ enum za_report {
 	ZA_REPORT_PAGETYPEINFO,
 	ZA_REPORT_VMSTAT
 };
-int za_report(struct za *za, enum za_report what, FILE *out);
+ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
  * (may be NULL). Call it at a quiescent point: no allocation, free or
  * hotplug running. It folds the statistics first. */
-int za_check(struct za *za, FILE *out);
+ZA_API int za_check(struct za *za, FILE *out);
 
 /* Error handler for misuse the API cannot return; NULL restores the
  * default (a line on stderr). */
-void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx);
+ZA_API void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx);
 
 /* Reclaim. Shrinkers free pages the client can spare (caches). Called
  * without any allocator lock held, from the background reclaim threads or
@@ -340,13 +347,13 @@ struct za_shrinker {
 	struct za_shrinker *za_next;
 };
 /* 0, -EINVAL (NULL or missing callbacks), -EEXIST (already registered). */
-int za_register_shrinker(struct za *za, struct za_shrinker *s);
+ZA_API int za_register_shrinker(struct za *za, struct za_shrinker *s);
 /* Returns once no reclaim call into s is running. */
-void za_unregister_shrinker(struct za *za, struct za_shrinker *s);
+ZA_API void za_unregister_shrinker(struct za *za, struct za_shrinker *s);
 
 /* Last resort when reclaim made no progress: free what it can, return the
  * pages freed; 0 means the allocation fails (unless NOFAIL). */
-void za_set_oom_handler(struct za *za,
+ZA_API void za_set_oom_handler(struct za *za,
                         unsigned long (*oom)(void *ctx, int nid,
                                              unsigned order),
                         void *ctx);
@@ -358,7 +365,7 @@ enum za_debug_knob {
 	ZA_DEBUG_FAIL_META,    /* fail the next N metadata allocations */
 	ZA_NR_DEBUG_KNOBS
 };
-int za_debug_set(struct za *za, enum za_debug_knob knob, long value);
+ZA_API int za_debug_set(struct za *za, enum za_debug_knob knob, long value);
 
 #ifdef __cplusplus
 }

@@ -30,7 +30,7 @@ static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
 				return false;
 			n = 1ul << o;
 		}
-		if (st == ZA_PS_ALLOC && za_load_relaxed(&p->mt) != ZA_MT_MOVABLE)
+		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
 			return false;
 		pfn += n;
 	}

@@ -18,12 +18,25 @@ _Noreturn void _za_assert_fail(const char *file, int line, const char *what)
 
 /* --- metadata allocation (injectable failure for tests) ------------------- */
 
+/* Tests only: when >= 0, the metadata allocation that finds it at 0
+ * fails (counting down across za_create, whose za has no knobs yet). */
+long _za_fail_meta_after = -1;
+
+bool za_meta_inject_fail(struct za *za)
+{
+	if (unlikely(za_load_relaxed(&_za_fail_meta_after) >= 0) &&
+	    za_add_relaxed(&_za_fail_meta_after, -1) == -1)
+		return true;
+	if (za && unlikely(za_load_relaxed(&za->debug[ZA_DEBUG_FAIL_META]) > 0) &&
+	    za_add_relaxed(&za->debug[ZA_DEBUG_FAIL_META], -1) >= 0)
+		return true;
+	return false;
+}
+
 void *za_meta_alloc(struct za *za, size_t size, size_t align)
 {
-	if (za && unlikely(za_load_relaxed(&za->debug[ZA_DEBUG_FAIL_META]) > 0)) {
-		if (za_add_relaxed(&za->debug[ZA_DEBUG_FAIL_META], -1) >= 0)
-			return NULL;
-	}
+	if (za_meta_inject_fail(za))
+		return NULL;
 	return za_os_alloc(size, align);
 }
 

@@ -325,13 +325,26 @@ static inline struct za_zone *page_zone(const struct za *za,
 {
 	return za->zone_by_id[p->zone_id];
 }
+/* The state publishes order and mt: a scanner that sees a state sees the
+ * fields written before it (release/acquire; plain moves on x86). */
 static inline int page_state(const struct za_page *p)
 {
-	return za_load_relaxed(&p->state);
+	return za_load_acquire(&p->state);
 }
 static inline void set_page_state(struct za_page *p, int s)
 {
-	za_store_relaxed(&p->state, (uint8_t)s);
+	za_store_release(&p->state, (uint8_t)s);
+}
+/* For scanners without the owner's lock: whether an allocated block is one
+ * that cannot be migrated. A block freed while we look is not (its fields
+ * change under us: re-read the state after them). */
+static inline bool page_alloc_unmovable(const struct za_page *p)
+{
+	if (page_state(p) != ZA_PS_ALLOC)
+		return false;
+	bool unmovable = za_load_relaxed(&p->order) == 0xff ||
+	                 za_load_relaxed(&p->mt) != ZA_MT_MOVABLE;
+	return unmovable && page_state(p) == ZA_PS_ALLOC;
 }
 /* order and mt are read by lockless scans (isolation, migration,
  * stealing) while their owners change them: relaxed atomics on both sides,
@@ -449,6 +462,10 @@ static inline void pcp_unlock(struct za_pcp *pcp)
 /* --- module interfaces --------------------------------------------------------- */
 
 /* core.c */
+/* Metadata allocation goes through here so tests can make it fail
+ * (ZA_DEBUG_FAIL_META, and _za_fail_meta_after for za_create). */
+extern long _za_fail_meta_after;
+bool za_meta_inject_fail(struct za *za);
 void *za_meta_alloc(struct za *za, size_t size, size_t align);
 void za_meta_free(struct za *za, void *p);
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)

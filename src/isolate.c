@@ -68,7 +68,7 @@ static bool range_has_unmovable(struct za *za, unsigned long start,
 				return true;
 			n = 1ul << page_order(p);
 		}
-		if (st == ZA_PS_ALLOC && page_mt(p) != ZA_MT_MOVABLE)
+		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
 			return true;
 		pfn += n;
 	}
@@ -183,8 +183,13 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			continue;
 		}
 		unsigned order = za_load_relaxed(&src->order);
-		if (za_load_relaxed(&src->mt) != ZA_MT_MOVABLE)
+		if (page_alloc_unmovable(src))
 			return -EBUSY;
+		if (page_state(src) != ZA_PS_ALLOC || order == CONTIG_ORDER) {
+			ret = -EAGAIN; /* freed while we looked */
+			pfn += n;
+			continue;
+		}
 		if (!za->migrate) {
 			ret = -EAGAIN; /* only its owner can free it */
 			pfn += n;

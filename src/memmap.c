@@ -68,6 +68,8 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
 	struct za_page *first = pfn_page(za, start);
 	char *lo, *hi;
 	meta_span(za, start, nr, &lo, &hi);
+	if (za_meta_inject_fail(za))
+		return -ENOMEM;
 	/* Committing keeps what is there: an OS page shared with an online
 	 * neighbour keeps the neighbour's metadata. */
 	int err = za_os_commit(lo, (size_t)(hi - lo));

@@ -82,8 +82,10 @@ void za_unregister_shrinker(struct za *za, struct za_shrinker *s)
 	za_mutex_unlock(&za->shrinker_lock);
 }
 
-/* Ask the shrinkers for up to nr pages of node nid; returns pages freed. */
-static unsigned long shrink_node(struct za *za, int nid, unsigned long nr)
+/* Ask the shrinkers for up to nr pages of node nid; returns pages freed,
+ * *scanned the pages they were asked to look at. */
+static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
+                                 unsigned long *scanned)
 {
 	struct za_shrinker *local[16], **snap = local;
 	unsigned cnt = 0, cap = 16;
@@ -114,8 +116,9 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr)
 		unsigned long can = snap[i]->count(snap[i]->ctx, nid);
 		if (!can)
 			continue;
-		unsigned long want = nr - freed;
-		freed += snap[i]->scan(snap[i]->ctx, nid, can < want ? can : want);
+		unsigned long want = nr - freed, ask = can < want ? can : want;
+		*scanned += ask;
+		freed += snap[i]->scan(snap[i]->ctx, nid, ask);
 	}
 
 	za_mutex_lock(&za->shrinker_lock);
@@ -130,7 +133,7 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr)
 unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order)
 {
-	unsigned long nr = SWAP_CLUSTER << order, freed = 0;
+	unsigned long nr = SWAP_CLUSTER << order, freed = 0, scanned = 0;
 	struct za_zone *first = NULL;
 	event_zone(&za->nodes[ac->preferred_nid].zones[0], ZA_ALLOCSTALL, 1);
 	/* Nodes in zonelist order, the preferred one first. */
@@ -144,10 +147,10 @@ unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
 		seen[z->nid] = true;
 		if (!first)
 			first = z;
-		freed += shrink_node(za, z->nid, nr - freed);
+		freed += shrink_node(za, z->nid, nr - freed, &scanned);
 	}
 	if (first) {
-		event_zone(first, ZA_PGSCAN_DIRECT, nr);
+		event_zone(first, ZA_PGSCAN_DIRECT, scanned);
 		event_zone(first, ZA_PGSTEAL_DIRECT, freed);
 	}
 	return freed;
@@ -230,9 +233,9 @@ static void balance_node(struct za *za, struct za_node *node, int hz)
 	for (int pass = 0; pass < KSWAPD_MAX_PASSES; pass++) {
 		if (za_load_relaxed(&za->stopping) || node_balanced(za, node, hz))
 			break;
-		unsigned long nr = node_deficit(za, node, hz);
-		unsigned long freed = shrink_node(za, node->nid, nr);
-		event_zone(acct, ZA_PGSCAN_KSWAPD, nr);
+		unsigned long nr = node_deficit(za, node, hz), scanned = 0;
+		unsigned long freed = shrink_node(za, node->nid, nr, &scanned);
+		event_zone(acct, ZA_PGSCAN_KSWAPD, scanned);
 		event_zone(acct, ZA_PGSTEAL_KSWAPD, freed);
 		if (!freed) {
 			/* Nothing more to give: what sits on per-CPU lists is

@@ -3,3 +3,10 @@
 za_add_test(NAME check_broken SOURCES test_check_broken.c LABELS core)
 za_add_test(NAME lock_order SOURCES test_lock_order.c LABELS core)
 set_tests_properties(lock_order PROPERTIES SKIP_RETURN_CODE 77)
+za_add_test(NAME faults SOURCES test_faults.c LABELS core)
+
+# The shared library: its exports are enough for a real program.
+add_executable(shared_lib test_shared_lib.c)
+target_link_libraries(shared_lib PRIVATE zonealloc_shared)
+add_test(NAME shared_lib COMMAND shared_lib)
+set_tests_properties(shared_lib PROPERTIES LABELS core)

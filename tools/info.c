@@ -1,0 +1,160 @@
+/*
+ * info.c - `zonealloc info`: builds a topology from the options and
+ * prints what the allocator reports about it, in the layouts of the
+ * kernel's /proc/zoneinfo, /proc/buddyinfo, /proc/pagetypeinfo and
+ * /proc/vmstat, then runs the consistency check. A quick way to see what
+ * a layout of nodes, zones and watermarks looks like before running load
+ * on it, and a check that a freshly onlined topology is consistent.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const struct {
+	const char *name;
+	enum za_report what;
+} reports[] = {
+	{ "zoneinfo", ZA_REPORT_ZONEINFO },
+	{ "buddyinfo", ZA_REPORT_BUDDYINFO },
+	{ "pagetypeinfo", ZA_REPORT_PAGETYPEINFO },
+	{ "vmstat", ZA_REPORT_VMSTAT },
+};
+#define NR_REPORTS (sizeof(reports) / sizeof(reports[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s info [--report NAME]... [TOPOLOGY OPTIONS]\n"
+	        "\n"
+	        "Builds an allocator with the given topology, brings its memory "
+	        "online,\n"
+	        "prints its reports and runs za_check. Exit 1 if the check "
+	        "fails.\n"
+	        "\n"
+	        "  --report NAME         zoneinfo, buddyinfo, pagetypeinfo, "
+	        "vmstat or all;\n"
+	        "                        may repeat (default all, with the "
+	        "layout and\n"
+	        "                        a header before each report)\n"
+	        "  -h, --help            show this help\n"
+	        "\n",
+	        TOOL_NAME);
+	topo_usage(f, "1G");
+	fprintf(f,
+	        "\n"
+	        "Example: %s info --nodes 2 --mem 512M --movable 128M "
+	        "--report buddyinfo\n",
+	        TOOL_NAME);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	const char *cmd = "info";
+	struct topo_opts o;
+	struct topo *t;
+	unsigned want = 0; /* bit per report */
+	int headers, i, r, rc = 0;
+	size_t k;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *ms;
+
+	topo_opts_init(&o);
+	for (i = 1; i < argc; i++) {
+		const char *v;
+
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		r = topo_parse(&o, cmd, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		r = opt_value(cmd, argc, argv, &i, "--report", &v);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0) {
+			if (!strcmp(v, "all")) {
+				want |= (1u << NR_REPORTS) - 1;
+				continue;
+			}
+			for (k = 0; k < NR_REPORTS; k++)
+				if (!strcmp(v, reports[k].name))
+					break;
+			if (k == NR_REPORTS)
+				return tool_usage_err(cmd,
+				                      "unknown report '%s' (expected "
+				                      "zoneinfo, buddyinfo, pagetypeinfo, "
+				                      "vmstat or all)",
+				                      v);
+			want |= 1u << k;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			return tool_usage_err(cmd, "unknown option '%s'", argv[i]);
+		return tool_usage_err(cmd, "unexpected argument '%s'", argv[i]);
+	}
+	/* One report asked for: print it bare, so it can be parsed like
+	 * the /proc file it imitates. */
+	headers = !want || (want & (want - 1));
+	if (!want)
+		want = (1u << NR_REPORTS) - 1;
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		tool_err(cmd, "out of memory");
+		return EXIT_FAIL;
+	}
+	if (topo_plan(t, &o, cmd)) {
+		free(t);
+		return EXIT_USAGE;
+	}
+	if (topo_build(t, NULL, cmd)) {
+		free(t);
+		return EXIT_FAIL;
+	}
+
+	if (headers)
+		topo_describe(t, stdout);
+	for (k = 0; k < NR_REPORTS; k++) {
+		int err;
+
+		if (!(want & (1u << k)))
+			continue;
+		if (headers)
+			printf("\n==> %s <==\n", reports[k].name);
+		fflush(stdout);
+		err = za_report(t->za, reports[k].what, stdout);
+		if (err) {
+			tool_err(cmd, "za_report(%s) failed: %s", reports[k].name,
+			         strerror(-err));
+			rc = EXIT_FAIL;
+		}
+	}
+	fflush(stdout);
+
+	ms = open_memstream(&buf, &len);
+	r = za_check(t->za, ms);
+	if (ms)
+		fclose(ms);
+	if (r) {
+		tool_err(cmd, "za_check failed: %s", strerror(-r));
+		if (buf && len)
+			fprintf(stderr, "%s%s", buf,
+			        buf[len - 1] == '\n' ? "" : "\n");
+		rc = EXIT_FAIL;
+	} else if (headers) {
+		printf("\nza_check: ok\n");
+	}
+	free(buf);
+	topo_destroy(t);
+	free(t);
+	return rc;
+}

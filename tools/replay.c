@@ -1,0 +1,1288 @@
+/*
+ * replay.c - `zonealloc replay`: runs a real kernel page-allocator trace
+ * (ftrace kmem events, see trace.h) against zonealloc and compares how
+ * often each moved pages between its per-CPU lists and its buddy lists.
+ *
+ * The trace is read whole first (its highest pfn sizes the memory, its
+ * highest CPU number the CPU count), frees are paired with allocations
+ * (trace_match), and then every allocation in the trace makes zonealloc
+ * allocate the same order on the same CPU, and every free frees what that
+ * allocation got. zonealloc picks its own frames: the trace's pfns only
+ * say which free belongs to which allocation.
+ *
+ * Two modes. det: one thread that switches its simulated CPU before each
+ * event, so a run is exactly repeatable (the background threads are off).
+ * threads: one thread per CPU, each replaying its own CPU's events as the
+ * kernel's CPUs did, concurrently; a free waits until the allocation it
+ * frees has run (often on another thread), so frees never run ahead.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tool.h"
+#include "trace.h"
+
+static const char *const CMD = "replay";
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define MEM_CAP (64 * GiB) /* largest memory sized from a trace's pfns */
+#define FRAG_ORDER 9       /* "large" free blocks: order 9 and up (2 MiB) */
+#define MISUSE_KEEP 3      /* misuse messages kept for the report */
+
+enum mode { MODE_DET, MODE_THREADS };
+
+struct options {
+	const char *path;
+	enum mode mode;
+	int json, timing, quiet;
+	unsigned long long limit;
+	struct topo_opts topo;
+	int mem_given, cpus_given, max_order_given, block_given;
+};
+
+/* One allocation of the trace, as zonealloc answered it. */
+struct rec {
+	struct za_page *page; /* NULL: not allocated (yet) or it failed */
+	int ready;            /* threads mode: the alloc op ran (__atomic) */
+	uint8_t order;
+};
+
+/* What one replaying thread did; summed at the end. */
+struct tally {
+	uint64_t ops;          /* progress, read by the main thread */
+	uint64_t allocs, frees;
+	uint64_t failed[TRACE_MAX_ORDER + 1];
+	uint64_t rejected;     /* NULL with EINVAL: zonealloc refused the gfp */
+	uint64_t too_big;      /* order above zonealloc's max_order */
+	uint64_t frees_of_failed;
+	uint64_t waits;        /* frees that waited for another thread */
+	char pad[64];          /* keep threads' tallies off one cache line */
+};
+
+struct worker {
+	struct run *run;
+	unsigned cpu;
+	uint32_t *idx; /* its ops, in trace order */
+	size_t nr;
+	int started;
+	struct tally t;
+	pthread_t th;
+};
+
+struct zone_end {
+	int nid;
+	enum za_zone_type zone;
+	struct za_zone_info zi;
+};
+
+struct run {
+	struct options o;
+	struct trace tr;
+	struct trace_ops ops;
+	struct trace_lock_batches kb;
+	struct topo *topo;
+	struct za *za;
+	struct rec *recs;
+	unsigned ncpu, max_order;
+	int abort;                /* threads mode: stop (__atomic) */
+	int mem_capped;           /* the trace's pfns asked for more: MEM_CAP */
+	struct tally total;
+	/* misuse reported by the library (should never happen) */
+	pthread_mutex_t misuse_lock;
+	uint64_t misuse;
+	char *misuse_msg[MISUSE_KEEP];
+	/* timing */
+	double t_start, t_read, t_match, t_replay, t_progress;
+	int progress_shown;
+	/* end state; ev[] counts the replay only (onlining takes zone locks
+	 * too: ev_base is what the counters said before the first event) */
+	unsigned long long ev_base[ZA_NR_EVENTS];
+	unsigned long long ev[ZA_NR_EVENTS];
+	struct zone_end zones[ZA_MAX_NODES * ZA_NR_ZONES];
+	unsigned nr_zones;
+	unsigned long long free_pages, free_large, pcp_pages;
+	char *buddyinfo;
+	int check_live, check_after;
+	char *check_live_msg, *check_after_msg;
+	unsigned long long after_free, after_managed;
+	int whole_again;
+};
+
+/* ---------------------------------------------------------------- */
+/* Options                                                           */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s replay [OPTIONS] FILE|-\n"
+	        "\n"
+	        "Replays a Linux kernel page-allocator trace against zonealloc: "
+	        "ftrace text of\n"
+	        "kmem:mm_page_alloc, mm_page_free and mm_page_free_batched "
+	        "(replayed) and\n"
+	        "mm_page_alloc_zone_locked, mm_page_pcpu_drain (counted, to "
+	        "compare), as\n"
+	        "trace_pipe, 'trace-cmd report' or 'perf script' print it; plain, "
+	        ".gz or .xz\n"
+	        "(detected by content), '-' for standard input.\n"
+	        "\n"
+	        "  --mode det|threads    det (default): one thread, exactly "
+	        "repeatable;\n"
+	        "                        threads: one thread per traced CPU, "
+	        "concurrently\n"
+	        "  --json                the whole report as one JSON object\n"
+	        "  --no-timing           leave out wall times and rates (for "
+	        "comparing runs)\n"
+	        "  --limit N             read only the first N events of the "
+	        "trace\n"
+	        "  --quiet               no progress lines on stderr\n"
+	        "  -h, --help            show this help\n"
+	        "\n"
+	        "The topology defaults to the traced machine, not to the "
+	        "defaults listed\n"
+	        "below: memory up to the highest pfn seen (whole 16 MiB blocks; "
+	        "DMA below\n"
+	        "16 MiB, DMA32 below 4 GiB, Normal above), one CPU per traced CPU "
+	        "number,\n"
+	        "the trace's largest order. Memory is always frames only; det "
+	        "mode also\n"
+	        "turns the background threads off. --mem and --cpus override the "
+	        "trace\n"
+	        "(with fewer CPUs than traced, CPU c replays on CPU c mod N).\n"
+	        "\n",
+	        TOOL_NAME);
+	topo_usage(f, "from the trace");
+	fprintf(f,
+	        "\n"
+	        "Exit status: 0 replayed and za_check held; 1 unreadable or "
+	        "empty trace,\n"
+	        "no event in it, or a failed check; 2 a usage error.\n"
+	        "Example: %s replay --json kernel-mixed.trace.xz\n",
+	        TOOL_NAME);
+}
+
+static int starts_with_opt(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
+/* 0 to go on, or an exit code (0 after --help). */
+static int parse_options(struct options *o, int argc, char **argv, int *done)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	o->mode = MODE_DET;
+	o->timing = 1;
+	topo_opts_init(&o->topo);
+	*done = 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			*done = 1;
+			return 0;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--mode", &v)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			if (!strcmp(v, "det"))
+				o->mode = MODE_DET;
+			else if (!strcmp(v, "threads"))
+				o->mode = MODE_THREADS;
+			else
+				return tool_usage_err(CMD,
+				                      "--mode %s: expected det or threads",
+				                      v);
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--limit", &v)) != 0) {
+			if (r < 0 || parse_ull(CMD, "--limit", v, 1, UINT32_MAX - 1,
+			                       &o->limit))
+				return EXIT_USAGE;
+			continue;
+		}
+#define FLAG(name, field)                                                  \
+	if ((r = opt_flag(CMD, argv, i, name)) != 0) {                         \
+		if (r < 0)                                                         \
+			return EXIT_USAGE;                                             \
+		field;                                                             \
+		continue;                                                          \
+	}
+		FLAG("--json", o->json = 1)
+		FLAG("--no-timing", o->timing = 0)
+		FLAG("--quiet", o->quiet = 1)
+#undef FLAG
+		if (starts_with_opt(a, "--mem"))
+			o->mem_given = 1;
+		if (starts_with_opt(a, "--cpus"))
+			o->cpus_given = 1;
+		if (starts_with_opt(a, "--max-order"))
+			o->max_order_given = 1;
+		if (starts_with_opt(a, "--block"))
+			o->block_given = 1;
+		r = topo_parse(&o->topo, CMD, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (a[0] == '-' && a[1] != '\0')
+			return tool_usage_err(CMD, "unknown option '%s'", a);
+		if (o->path)
+			return tool_usage_err(CMD, "one trace file only ('%s' and "
+			                      "'%s')", o->path, a);
+		o->path = a;
+	}
+	if (!o->path)
+		return tool_usage_err(CMD, "which trace? give a FILE, or - for "
+		                      "standard input");
+	/* The replay manages frame numbers only: the trace has no data. */
+	o->topo.frames_only = 1;
+	if (o->mode == MODE_DET)
+		/* No background thread may change anything behind the replay's
+		 * back. kswapd has nothing to reclaim here anyway (no shrinker),
+		 * and statistics are summed on read. */
+		o->topo.cfg_flags |= ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Progress                                                          */
+
+static void progress(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* At most one line a second, and none in the first second: short runs
+ * stay quiet. On a terminal the line rewrites itself. */
+static void progress(struct run *r, const char *fmt, ...)
+{
+	double now;
+	va_list ap;
+
+	if (r->o.quiet)
+		return;
+	now = now_seconds();
+	if (now - r->t_progress < 1.0)
+		return;
+	r->t_progress = now;
+	fprintf(stderr, "%s%s %s: [%.0f s] ", isatty(2) ? "\r" : "", TOOL_NAME,
+	        CMD, now - r->t_start);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(isatty(2) ? "\033[K" : "\n", stderr);
+	r->progress_shown = 1;
+}
+
+static void progress_end(struct run *r)
+{
+	if (r->progress_shown && isatty(2))
+		fputc('\n', stderr);
+	r->progress_shown = 0;
+}
+
+static void load_progress(void *ctx, const struct trace *t)
+{
+	struct run *r = ctx;
+	progress(r, "reading: %llu lines, %zu events, %.1f MiB of text",
+	         (unsigned long long)t->st.lines, t->nr,
+	         (double)t->bytes_out / (double)MiB);
+}
+
+/* ---------------------------------------------------------------- */
+/* Replaying                                                         */
+
+static void on_misuse(void *ctx, int err, const char *msg)
+{
+	struct run *r = ctx;
+
+	(void)err;
+	pthread_mutex_lock(&r->misuse_lock);
+	if (r->misuse < MISUSE_KEEP)
+		r->misuse_msg[r->misuse] = strdup(msg ? msg : "?");
+	r->misuse++;
+	pthread_mutex_unlock(&r->misuse_lock);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* 0 once the record's allocation has run, -1 if the replay was called
+ * off (a thread could not start: its allocations will never come). */
+static int wait_ready(struct run *r, struct rec *rc, struct tally *t)
+{
+	unsigned spins = 0;
+
+	if (__atomic_load_n(&rc->ready, __ATOMIC_ACQUIRE))
+		return 0;
+	t->waits++;
+	/* The allocating thread is at an earlier point of the trace, so it
+	 * never waits on us: the wait ends. Spin briefly, then let it run
+	 * (there may be more threads than cores). */
+	while (!__atomic_load_n(&rc->ready, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&r->abort, __ATOMIC_RELAXED))
+			return -1;
+		if (++spins < 64)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+	return 0;
+}
+
+static void run_op(struct run *r, const struct trace_op *op, struct tally *t,
+                   int threaded)
+{
+	struct rec *rc = &r->recs[op->rec];
+
+	if (op->kind == TRACE_OP_ALLOC) {
+		struct za_page *p = NULL;
+
+		t->allocs++;
+		rc->order = op->order;
+		if (op->order > r->max_order) {
+			t->too_big++;
+			t->failed[op->order]++;
+		} else {
+			p = za_alloc_pages(r->za, op->gfp, op->order);
+			if (!p) {
+				t->failed[op->order]++;
+				if (errno == EINVAL)
+					t->rejected++;
+			}
+		}
+		rc->page = p;
+		if (threaded)
+			__atomic_store_n(&rc->ready, 1, __ATOMIC_RELEASE);
+	} else {
+		if (threaded && wait_ready(r, rc, t))
+			return;
+		if (rc->page) {
+			za_free_pages(r->za, rc->page, rc->order);
+			rc->page = NULL;
+			t->frees++;
+		} else {
+			t->frees_of_failed++;
+		}
+	}
+}
+
+static void replay_det(struct run *r)
+{
+	struct tally *t = &r->total;
+	size_t i;
+
+	simcpu_thread_start(0, 1, 0);
+	for (i = 0; i < r->ops.nr; i++) {
+		const struct trace_op *op = &r->ops.op[i];
+
+		simcpu_move(op->cpu % r->ncpu);
+		run_op(r, op, t, 0);
+		if ((i & 0x3fff) == 0)
+			progress(r, "replaying: %zu of %zu operations (%.0f%%)", i,
+			         r->ops.nr, 100.0 * (double)i / (double)r->ops.nr);
+	}
+	t->ops = r->ops.nr;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	simcpu_thread_start(w->cpu, w->cpu + 1, 0);
+	for (i = 0; i < w->nr && !__atomic_load_n(&w->run->abort,
+	                                          __ATOMIC_RELAXED); i++) {
+		run_op(w->run, &w->run->ops.op[w->idx[i]], &w->t, 1);
+		if ((i & 0x3ff) == 0)
+			__atomic_store_n(&w->t.ops, i, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&w->t.ops, w->nr, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void add_tally(struct tally *sum, const struct tally *t)
+{
+	unsigned k;
+
+	sum->ops += t->ops;
+	sum->allocs += t->allocs;
+	sum->frees += t->frees;
+	for (k = 0; k <= TRACE_MAX_ORDER; k++)
+		sum->failed[k] += t->failed[k];
+	sum->rejected += t->rejected;
+	sum->too_big += t->too_big;
+	sum->frees_of_failed += t->frees_of_failed;
+	sum->waits += t->waits;
+}
+
+/* 0, or -1 when threads could not be had (message printed). */
+static int replay_threads(struct run *r)
+{
+	struct worker *w = calloc(r->ncpu, sizeof(*w));
+	size_t *count = calloc(r->ncpu, sizeof(*count));
+	uint32_t *idx = malloc((r->ops.nr + 1) * sizeof(*idx));
+	size_t i, off = 0, started = 0;
+	unsigned c;
+	int rc = 0;
+
+	if (!w || !count || !idx) {
+		tool_err(CMD, "out of memory for %u threads", r->ncpu);
+		rc = -1;
+		goto out;
+	}
+	for (i = 0; i < r->ops.nr; i++)
+		count[r->ops.op[i].cpu % r->ncpu]++;
+	for (c = 0; c < r->ncpu; c++) {
+		w[c].run = r;
+		w[c].cpu = c;
+		w[c].idx = idx + off;
+		off += count[c];
+	}
+	for (i = 0; i < r->ops.nr; i++) {
+		struct worker *x = &w[r->ops.op[i].cpu % r->ncpu];
+		x->idx[x->nr++] = (uint32_t)i;
+	}
+	for (c = 0; c < r->ncpu; c++) {
+		int e;
+		if (!w[c].nr)
+			continue; /* a CPU with nothing to do needs no thread */
+		e = pthread_create(&w[c].th, NULL, worker_main, &w[c]);
+		if (e) {
+			tool_err(CMD, "cannot start a thread: %s", strerror(e));
+			/* the others may wait for this one's allocations */
+			__atomic_store_n(&r->abort, 1, __ATOMIC_RELAXED);
+			rc = -1;
+			break;
+		}
+		w[c].started = 1;
+		started++;
+	}
+	/* The main thread only reports progress until every worker is done
+	 * (or, if one could not start, waits for those that did). */
+	for (;;) {
+		size_t done = 0, ops = 0;
+		for (c = 0; c < r->ncpu; c++) {
+			size_t n = w[c].nr ? __atomic_load_n(&w[c].t.ops,
+			                                     __ATOMIC_ACQUIRE) : 0;
+			ops += n;
+			done += n == w[c].nr;
+		}
+		if (done == r->ncpu || rc)
+			break;
+		progress(r, "replaying: %zu of %zu operations (%.0f%%), %zu "
+		         "threads", ops, r->ops.nr,
+		         100.0 * (double)ops / (double)r->ops.nr, started);
+		usleep(20000);
+	}
+	for (c = 0; c < r->ncpu; c++) {
+		if (!w[c].started)
+			continue;
+		pthread_join(w[c].th, NULL);
+		add_tally(&r->total, &w[c].t);
+	}
+out:
+	free(w);
+	free(count);
+	free(idx);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* The end state                                                     */
+
+static char *capture_report(struct za *za, enum za_report what)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	if (za_report(za, what, f))
+		fputs("(report failed)\n", f);
+	fclose(f);
+	return buf;
+}
+
+static int capture_check(struct za *za, char **msg)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(msg, &len);
+	int rc = za_check(za, f);
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+static void collect_end_state(struct run *r)
+{
+	unsigned nid, k, o;
+	int z;
+
+	for (k = 0; k < ZA_NR_EVENTS; k++)
+		r->ev[k] = za_event_count(r->za, (enum za_event)k) - r->ev_base[k];
+	r->buddyinfo = capture_report(r->za, ZA_REPORT_BUDDYINFO);
+	for (nid = 0; nid < za_nr_nodes(r->za); nid++) {
+		for (z = 0; z < ZA_NR_ZONES; z++) {
+			struct zone_end *ze = &r->zones[r->nr_zones];
+			if (za_zone_info(r->za, (int)nid, (enum za_zone_type)z,
+			                 &ze->zi) || !ze->zi.populated)
+				continue;
+			ze->nid = (int)nid;
+			ze->zone = (enum za_zone_type)z;
+			r->nr_zones++;
+			for (o = 0; o <= za_max_order(r->za) && o <= ZA_MAX_ORDER_LIMIT;
+			     o++) {
+				unsigned long long pages =
+					(unsigned long long)ze->zi.nr_free[o] << o;
+				r->free_pages += pages;
+				if (o >= FRAG_ORDER)
+					r->free_large += pages;
+			}
+			r->pcp_pages += ze->zi.pcp_pages;
+		}
+	}
+	/* with the allocations the trace never freed still held */
+	r->check_live = capture_check(r->za, &r->check_live_msg);
+
+	/* Then give everything back: a zone must be whole again, every page
+	 * free on the buddy lists, or a page went missing. */
+	simcpu_thread_start(0, 1, 0);
+	for (k = 0; k < r->ops.nr_recs; k++) {
+		if (r->recs[k].page) {
+			za_free_pages(r->za, r->recs[k].page, r->recs[k].order);
+			r->recs[k].page = NULL;
+		}
+	}
+	za_drain_all_pages(r->za);
+	za_vmstat_fold(r->za);
+	r->after_free = r->after_managed = 0;
+	for (k = 0; k < r->nr_zones; k++) {
+		struct za_zone_info zi;
+		if (za_zone_info(r->za, r->zones[k].nid, r->zones[k].zone, &zi))
+			continue;
+		r->after_free += zi.free;
+		r->after_managed += zi.managed;
+	}
+	r->whole_again = r->after_free == r->after_managed;
+	r->check_after = capture_check(r->za, &r->check_after_msg);
+}
+
+/* ---------------------------------------------------------------- */
+/* Reports                                                           */
+
+static double per1000(unsigned long long n, unsigned long long d)
+{
+	return d ? 1000.0 * (double)n / (double)d : 0.0;
+}
+
+/* The figures both reports print, computed once. */
+struct figures {
+	unsigned long long k_allocs, k_pages, k_refill, k_drain, k_lock_min;
+	unsigned long long z_allocs, z_pages, z_refill, z_flush, z_drain, z_lock;
+	unsigned long long replayed;
+};
+
+static void figures(const struct run *r, struct figures *f)
+{
+	const struct trace_stats *st = &r->tr.st;
+
+	const struct tally *t = &r->total;
+	unsigned k;
+
+	/* Allocations are calls that got memory, on both sides: zonealloc's
+	 * pgalloc counts pages, as the kernel's vmstat does, so it is shown
+	 * beside the kernel's pages, not used to divide. */
+	f->k_allocs = st->by_type[TRACE_ALLOC] - st->kernel_alloc_failed;
+	f->k_pages = 0;
+	for (k = 0; k <= TRACE_MAX_ORDER; k++)
+		f->k_pages += (unsigned long long)st->alloc_by_order[k] << k;
+	f->z_allocs = t->allocs;
+	for (k = 0; k <= TRACE_MAX_ORDER; k++)
+		f->z_allocs -= t->failed[k];
+	f->z_pages = r->ev[ZA_PGALLOC];
+	f->k_refill = st->refill_pages;
+	f->k_drain = st->pages_by_type[TRACE_PCPU_DRAIN];
+	f->k_lock_min = r->kb.refill_batches + r->kb.drain_batches + r->kb.direct;
+	f->z_refill = r->ev[ZA_PCP_REFILL_PAGES];
+	f->z_flush = r->ev[ZA_PCP_FLUSH_PAGES];
+	f->z_drain = r->ev[ZA_PCP_DRAIN_PAGES];
+	f->z_lock = r->ev[ZA_ZONE_LOCK];
+	f->replayed = r->ops.st.alloc_events + r->ops.st.free_events;
+}
+
+static unsigned long long ull(uint64_t v)
+{
+	return (unsigned long long)v;
+}
+
+static void text_line_list(FILE *f, const uint64_t *lines, uint64_t n,
+                           const char *const *why)
+{
+	uint64_t k;
+	for (k = 0; k < n && k < TRACE_FIRST_LINES; k++) {
+		fprintf(f, "%sline %llu", k ? ", " : " (first: ", ull(lines[k]));
+		if (why && why[k])
+			fprintf(f, " %s", why[k]);
+	}
+	if (n)
+		fprintf(f, "%s)", n > TRACE_FIRST_LINES ? ", ..." : "");
+}
+
+static void report_text(const struct run *r, FILE *f)
+{
+	const struct trace_stats *st = &r->tr.st;
+	const struct trace_match_stats *ms = &r->ops.st;
+	const struct tally *t = &r->total;
+	struct figures fg;
+	char b1[32], b2[32];
+	unsigned k;
+	uint64_t failed = 0;
+
+	figures(r, &fg);
+	for (k = 0; k <= TRACE_MAX_ORDER; k++)
+		failed += t->failed[k];
+
+	fprintf(f, "zonealloc replay of %s (%s", r->o.path,
+	        trace_compression_name(r->tr.comp));
+	if (r->tr.comp != TRACE_PLAIN)
+		fprintf(f, ", %s", fmt_size(r->tr.bytes_in, b1, sizeof(b1)));
+	fprintf(f, ", %s of text%s)\n\n",
+	        fmt_size(r->tr.bytes_out, b2, sizeof(b2)),
+	        r->o.limit && r->tr.nr >= r->o.limit ? ", stopped at --limit"
+	                                             : "");
+
+	fprintf(f, "Trace: %llu lines\n", ull(st->lines));
+	fprintf(f, "  %-28s %10llu", trace_type_name(TRACE_ALLOC),
+	        ull(st->by_type[TRACE_ALLOC]));
+	if (st->kernel_alloc_failed)
+		fprintf(f, "  (%llu failed in the kernel)",
+		        ull(st->kernel_alloc_failed));
+	fputc('\n', f);
+	fprintf(f, "  %-28s %10llu\n", trace_type_name(TRACE_FREE),
+	        ull(st->by_type[TRACE_FREE]));
+	fprintf(f, "  %-28s %10llu\n", trace_type_name(TRACE_FREE_BATCHED),
+	        ull(st->by_type[TRACE_FREE_BATCHED]));
+	fprintf(f, "  %-28s %10llu  (%llu pcp refills, %llu pages)\n",
+	        trace_type_name(TRACE_ZONE_LOCKED),
+	        ull(st->by_type[TRACE_ZONE_LOCKED]), ull(st->refill_events),
+	        ull(st->refill_pages));
+	fprintf(f, "  %-28s %10llu  (%llu pages)\n",
+	        trace_type_name(TRACE_PCPU_DRAIN),
+	        ull(st->by_type[TRACE_PCPU_DRAIN]),
+	        ull(st->pages_by_type[TRACE_PCPU_DRAIN]));
+	fprintf(f, "  %-28s %10llu\n", "other events", ull(st->other));
+	fprintf(f, "  %-28s %10llu\n", "comments and blank lines",
+	        ull(st->comment + st->blank));
+	fprintf(f, "  %-28s %10llu", "lines not understood", ull(st->unknown));
+	text_line_list(f, st->unknown_line, st->unknown, NULL);
+	fprintf(f, "\n  %-28s %10llu", "malformed event lines",
+	        ull(st->malformed));
+	text_line_list(f, st->malformed_line, st->malformed, st->malformed_why);
+	fprintf(f, "\n  %-28s %10llu\n", "events lost by the kernel",
+	        ull(st->lost_events));
+	if (st->unknown_gfp_names)
+		fprintf(f, "  %-28s %10llu\n", "unknown gfp flag names",
+		        ull(st->unknown_gfp_names));
+	fprintf(f, "  CPUs 0-%d, pfns below %#llx, largest order %u\n\n",
+	        st->max_cpu, ull(st->max_pfn_end), st->max_order);
+
+	fprintf(f, "Topology (mode %s):\n",
+	        r->o.mode == MODE_DET ? "det, one thread switching CPUs"
+	                              : "threads, one per CPU");
+	topo_describe(r->topo, f);
+	fputc('\n', f);
+
+	fprintf(f, "Replay:\n");
+	fprintf(f, "  %-28s %10llu  (alloc and free events; %llu operations)\n",
+	        "events replayed", fg.replayed, ull(t->ops));
+	fprintf(f, "  %-28s %10llu  failed %llu", "allocations", ull(t->allocs),
+	        ull(failed));
+	if (failed) {
+		fprintf(f, " (by order:");
+		for (k = 0; k <= TRACE_MAX_ORDER; k++)
+			if (t->failed[k])
+				fprintf(f, " %u:%llu", k, ull(t->failed[k]));
+		fprintf(f, ")");
+		if (t->rejected)
+			fprintf(f, ", %llu refused as invalid", ull(t->rejected));
+		if (t->too_big)
+			fprintf(f, ", %llu above max order %u", ull(t->too_big),
+			        r->max_order);
+	}
+	fputc('\n', f);
+	fprintf(f, "  %-28s %10llu  (%llu whole, %llu in parts)\n",
+	        "frees matching an alloc", ull(ms->frees_exact + ms->frees_partial),
+	        ull(ms->frees_exact), ull(ms->frees_partial));
+	fprintf(f, "  %-28s %10llu  (pages allocated before the trace began)\n",
+	        "unmatched frees", ull(ms->frees_unmatched));
+	fprintf(f, "  %-28s %10llu  (%llu pages, still held at the end)\n",
+	        "never-freed allocations", ull(ms->never_freed),
+	        ull(ms->never_freed_pages));
+	if (ms->implicit_frees)
+		fprintf(f, "  %-28s %10llu  (pages handed out again: free events "
+		        "lost)\n", "implied frees", ull(ms->implicit_frees));
+	if (t->frees_of_failed)
+		fprintf(f, "  %-28s %10llu\n", "frees of failed allocations",
+		        ull(t->frees_of_failed));
+	fprintf(f, "  %-28s %10llu\n", "__GFP_NOFAIL not passed on",
+	        ull(ms->nofail_stripped));
+	if (r->o.mode == MODE_THREADS)
+		fprintf(f, "  %-28s %10llu\n", "frees that waited", ull(t->waits));
+	if (r->misuse) {
+		fprintf(f, "  %-28s %10llu\n", "MISUSE REPORTED", ull(r->misuse));
+		for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
+			fprintf(f, "    %s\n", r->misuse_msg[k]);
+	}
+	fputc('\n', f);
+
+	fprintf(f, "Per-CPU lists and buddy lists, per 1000 allocations:\n");
+	fprintf(f, "  %-36s %14s %14s\n", "", "zonealloc", "kernel");
+	fprintf(f, "  %-36s %14.1f %14.1f\n", "pages refilled, buddy -> pcp",
+	        per1000(fg.z_refill, fg.z_allocs), per1000(fg.k_refill, fg.k_allocs));
+	fprintf(f, "  %-36s %14.1f %14.1f\n", "pages returned, pcp -> buddy",
+	        per1000(fg.z_flush + fg.z_drain, fg.z_allocs),
+	        per1000(fg.k_drain, fg.k_allocs));
+	snprintf(b1, sizeof(b1), ">= %.1f", per1000(fg.k_lock_min, fg.k_allocs));
+	fprintf(f, "  %-36s %14.1f %14s\n", "zone-lock acquisitions",
+	        per1000(fg.z_lock, fg.z_allocs), b1);
+	fprintf(f, "Counts:\n");
+	fprintf(f, "  %-36s %14llu %14llu\n", "allocations", fg.z_allocs,
+	        fg.k_allocs);
+	fprintf(f, "  %-36s %14llu %14llu\n", "pages allocated", fg.z_pages,
+	        fg.k_pages);
+	snprintf(b1, sizeof(b1), "%llu", fg.z_refill);
+	snprintf(b2, sizeof(b2), "%llu", fg.k_refill);
+	fprintf(f, "  %-36s %14s %14s\n", "pages refilled", b1, b2);
+	fprintf(f, "  %-36s %14llu %14llu\n", "  in batches (one zone lock each)",
+	        ull(r->ev[ZA_PCP_REFILL]), ull(r->kb.refill_batches));
+	fprintf(f, "  %-36s %14llu %14llu\n", "pages returned", fg.z_flush +
+	        fg.z_drain, fg.k_drain);
+	fprintf(f, "  %-36s %14llu %14llu\n", "  in batches (one zone lock each)",
+	        ull(r->ev[ZA_PCP_FLUSH] + r->ev[ZA_PCP_DRAIN]),
+	        ull(r->kb.drain_batches));
+	fprintf(f, "  %-36s %14llu %14s\n", "  of which drained, not flushed",
+	        fg.z_drain, "-");
+	fprintf(f, "  %-36s %14s %14llu\n", "allocations straight from buddy", "-",
+	        ull(r->kb.direct));
+	snprintf(b1, sizeof(b1), ">= %llu", fg.k_lock_min);
+	fprintf(f, "  %-36s %14llu %14s\n\n", "zone-lock acquisitions", fg.z_lock,
+	        b1);
+
+	fprintf(f, "Fragmentation at the end (never-freed allocations held):\n");
+	if (r->buddyinfo)
+		fputs(r->buddyinfo, f);
+	fprintf(f, "  free pages in blocks of order >= %d: %.1f%% (%llu of %llu "
+	        "on the buddy lists; %llu more on per-CPU lists)\n\n",
+	        FRAG_ORDER, r->free_pages ? 100.0 * (double)r->free_large /
+	                                    (double)r->free_pages : 0.0,
+	        r->free_large, r->free_pages, r->pcp_pages);
+
+	if (r->o.timing) {
+		fprintf(f, "Timing: read %.2f s, match %.2f s, replay %.2f s "
+		        "(%.0f events/s, %.0f operations/s)\n",
+		        r->t_read, r->t_match, r->t_replay,
+		        r->t_replay > 0 ? (double)fg.replayed / r->t_replay : 0.0,
+		        r->t_replay > 0 ? (double)t->ops / r->t_replay : 0.0);
+	}
+	fprintf(f, "Check: za_check with the live allocations: %s; after freeing "
+	        "them, %llu of %llu\n  managed pages free: %s; za_check: %s\n",
+	        r->check_live ? "FAILED" : "ok", r->after_free, r->after_managed,
+	        r->whole_again ? "ok" : "PAGES MISSING",
+	        r->check_after ? "FAILED" : "ok");
+}
+
+/* Minimal JSON writer: keys in order, commas handled, strings escaped. */
+struct jw {
+	FILE *f;
+	int depth;
+	int first[16];
+};
+
+static void jw_sep(struct jw *w)
+{
+	int d;
+	if (w->depth > 0) {
+		if (!w->first[w->depth])
+			fputc(',', w->f);
+		w->first[w->depth] = 0;
+		fputc('\n', w->f);
+		for (d = 0; d < w->depth; d++)
+			fputs("  ", w->f);
+	}
+}
+
+static void jw_str_raw(struct jw *w, const char *s)
+{
+	fputc('"', w->f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(w->f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", w->f);
+		else if (c == '\t')
+			fputs("\\t", w->f);
+		else if (c < 0x20)
+			fprintf(w->f, "\\u%04x", c);
+		else
+			fputc(c, w->f);
+	}
+	fputc('"', w->f);
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	jw_sep(w);
+	if (k) {
+		jw_str_raw(w, k);
+		fputs(": ", w->f);
+	}
+}
+
+static void jw_open(struct jw *w, const char *k, char c)
+{
+	jw_key(w, k);
+	fputc(c, w->f);
+	w->first[++w->depth] = 1;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	int empty = w->first[w->depth];
+	int d;
+	w->depth--;
+	if (!empty) {
+		fputc('\n', w->f);
+		for (d = 0; d < w->depth; d++)
+			fputs("  ", w->f);
+	}
+	fputc(c, w->f);
+}
+
+static void jw_u(struct jw *w, const char *k, unsigned long long v)
+{
+	jw_key(w, k);
+	fprintf(w->f, "%llu", v);
+}
+
+static void jw_i(struct jw *w, const char *k, long long v)
+{
+	jw_key(w, k);
+	fprintf(w->f, "%lld", v);
+}
+
+static void jw_d(struct jw *w, const char *k, double v)
+{
+	jw_key(w, k);
+	fprintf(w->f, "%.4f", v);
+}
+
+static void jw_s(struct jw *w, const char *k, const char *s)
+{
+	jw_key(w, k);
+	if (s)
+		jw_str_raw(w, s);
+	else
+		fputs("null", w->f);
+}
+
+static void jw_b(struct jw *w, const char *k, int v)
+{
+	jw_key(w, k);
+	fputs(v ? "true" : "false", w->f);
+}
+
+static void report_json(const struct run *r, FILE *f)
+{
+	const struct trace_stats *st = &r->tr.st;
+	const struct trace_match_stats *ms = &r->ops.st;
+	const struct tally *t = &r->total;
+	struct jw w = { .f = f };
+	struct figures fg;
+	unsigned k, o;
+	uint64_t failed = 0;
+
+	figures(r, &fg);
+	for (k = 0; k <= TRACE_MAX_ORDER; k++)
+		failed += t->failed[k];
+
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "input", '{');
+	jw_s(&w, "file", r->o.path);
+	jw_s(&w, "compression", trace_compression_name(r->tr.comp));
+	jw_u(&w, "bytes_read", r->tr.bytes_in);
+	jw_u(&w, "bytes_text", r->tr.bytes_out);
+	jw_u(&w, "limit", r->o.limit);
+	jw_close(&w, '}');
+
+	jw_open(&w, "trace", '{');
+	jw_u(&w, "lines", st->lines);
+	jw_open(&w, "events", '{');
+	for (k = 0; k < TRACE_NR_TYPES; k++)
+		jw_u(&w, trace_type_name((enum trace_type)k), st->by_type[k]);
+	jw_close(&w, '}');
+	jw_u(&w, "events_total", r->tr.nr);
+	jw_u(&w, "kernel_alloc_failed", st->kernel_alloc_failed);
+	jw_u(&w, "pcp_refill_events", st->refill_events);
+	jw_u(&w, "pcp_refill_pages", st->refill_pages);
+	jw_u(&w, "pcp_drain_pages", st->pages_by_type[TRACE_PCPU_DRAIN]);
+	jw_u(&w, "other_events", st->other);
+	jw_u(&w, "comment_lines", st->comment);
+	jw_u(&w, "blank_lines", st->blank);
+	jw_u(&w, "lines_not_understood", st->unknown);
+	jw_open(&w, "lines_not_understood_first", '[');
+	for (k = 0; k < st->unknown && k < TRACE_FIRST_LINES; k++)
+		jw_u(&w, NULL, st->unknown_line[k]);
+	jw_close(&w, ']');
+	jw_u(&w, "lines_malformed", st->malformed);
+	jw_open(&w, "lines_malformed_first", '[');
+	for (k = 0; k < st->malformed && k < TRACE_FIRST_LINES; k++) {
+		jw_open(&w, NULL, '{');
+		jw_u(&w, "line", st->malformed_line[k]);
+		jw_s(&w, "why", st->malformed_why[k]);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_u(&w, "lost_events", st->lost_events);
+	jw_u(&w, "unknown_gfp_names", st->unknown_gfp_names);
+	jw_i(&w, "max_cpu", st->max_cpu);
+	jw_u(&w, "max_pfn_end", st->max_pfn_end);
+	jw_u(&w, "max_order", st->max_order);
+	jw_open(&w, "allocs_by_order", '[');
+	for (k = 0; k <= st->max_order; k++)
+		jw_u(&w, NULL, st->alloc_by_order[k]);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+
+	jw_open(&w, "topology", '{');
+	jw_s(&w, "mode", r->o.mode == MODE_DET ? "det" : "threads");
+	jw_u(&w, "nodes", r->topo->o.nodes);
+	jw_u(&w, "cpus", r->ncpu);
+	jw_u(&w, "mem_bytes_per_node", r->topo->o.mem);
+	jw_u(&w, "page_size", r->topo->page_size);
+	jw_u(&w, "block_pages", r->topo->block_pages);
+	jw_u(&w, "max_order", r->max_order);
+	jw_b(&w, "frames_only", r->topo->o.frames_only);
+	jw_b(&w, "mem_capped", r->mem_capped);
+	jw_open(&w, "ranges", '[');
+	for (k = 0; k < r->topo->nr_ranges; k++) {
+		const struct topo_range *rg = &r->topo->range[k];
+		jw_open(&w, NULL, '{');
+		jw_i(&w, "node", rg->nid);
+		jw_s(&w, "zone", topo_zone_name(rg->zone));
+		jw_u(&w, "start_pfn", rg->start_pfn);
+		jw_u(&w, "pages", rg->nr_pages);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+
+	jw_open(&w, "replay", '{');
+	jw_u(&w, "events_replayed", fg.replayed);
+	jw_u(&w, "operations", t->ops);
+	jw_u(&w, "allocations", t->allocs);
+	jw_u(&w, "alloc_failures", failed);
+	jw_open(&w, "alloc_failures_by_order", '[');
+	for (k = 0; k <= st->max_order; k++)
+		jw_u(&w, NULL, t->failed[k]);
+	jw_close(&w, ']');
+	jw_u(&w, "alloc_refused_invalid", t->rejected);
+	jw_u(&w, "alloc_above_max_order", t->too_big);
+	jw_u(&w, "free_events", ms->free_events);
+	jw_u(&w, "frees", t->frees);
+	jw_u(&w, "frees_whole", ms->frees_exact);
+	jw_u(&w, "frees_in_parts", ms->frees_partial);
+	jw_u(&w, "frees_unmatched", ms->frees_unmatched);
+	jw_u(&w, "frees_of_failed_allocations", t->frees_of_failed);
+	jw_u(&w, "implied_frees", ms->implicit_frees);
+	jw_u(&w, "never_freed", ms->never_freed);
+	jw_u(&w, "never_freed_pages", ms->never_freed_pages);
+	jw_u(&w, "nofail_stripped", ms->nofail_stripped);
+	if (r->o.mode == MODE_THREADS)
+		jw_u(&w, "frees_that_waited", t->waits);
+	jw_u(&w, "misuse_reports", r->misuse);
+	jw_open(&w, "misuse_first", '[');
+	for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
+		jw_s(&w, NULL, r->misuse_msg[k]);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+
+	jw_open(&w, "zonealloc_events", '{');
+	for (k = 0; k < ZA_NR_EVENTS; k++)
+		jw_u(&w, za_event_name((enum za_event)k), r->ev[k]);
+	jw_close(&w, '}');
+
+	jw_open(&w, "per_1000_allocs", '{');
+	jw_open(&w, "zonealloc", '{');
+	jw_u(&w, "allocations", fg.z_allocs);
+	jw_u(&w, "pages_allocated", fg.z_pages);
+	jw_d(&w, "pages_refilled", per1000(fg.z_refill, fg.z_allocs));
+	jw_d(&w, "pages_returned", per1000(fg.z_flush + fg.z_drain, fg.z_allocs));
+	jw_d(&w, "pages_flushed", per1000(fg.z_flush, fg.z_allocs));
+	jw_d(&w, "pages_drained", per1000(fg.z_drain, fg.z_allocs));
+	jw_d(&w, "zone_lock", per1000(fg.z_lock, fg.z_allocs));
+	jw_close(&w, '}');
+	jw_open(&w, "kernel", '{');
+	jw_u(&w, "allocations", fg.k_allocs);
+	jw_u(&w, "pages_allocated", fg.k_pages);
+	jw_d(&w, "pages_refilled", per1000(fg.k_refill, fg.k_allocs));
+	jw_d(&w, "pages_returned", per1000(fg.k_drain, fg.k_allocs));
+	jw_d(&w, "zone_lock_at_least", per1000(fg.k_lock_min, fg.k_allocs));
+	jw_u(&w, "refill_batches", r->kb.refill_batches);
+	jw_u(&w, "drain_batches", r->kb.drain_batches);
+	jw_u(&w, "direct_buddy_allocs", r->kb.direct);
+	jw_close(&w, '}');
+	jw_close(&w, '}');
+
+	jw_open(&w, "fragmentation", '{');
+	jw_u(&w, "free_pages", r->free_pages);
+	jw_u(&w, "free_pages_order_ge_9", r->free_large);
+	jw_d(&w, "fraction_order_ge_9",
+	     r->free_pages ? (double)r->free_large / (double)r->free_pages : 0.0);
+	jw_u(&w, "pcp_pages", r->pcp_pages);
+	jw_open(&w, "zones", '[');
+	for (k = 0; k < r->nr_zones; k++) {
+		const struct zone_end *ze = &r->zones[k];
+		jw_open(&w, NULL, '{');
+		jw_i(&w, "node", ze->nid);
+		jw_s(&w, "zone", topo_zone_name(ze->zone));
+		jw_u(&w, "managed", ze->zi.managed);
+		jw_u(&w, "free", ze->zi.free);
+		jw_u(&w, "pcp_pages", ze->zi.pcp_pages);
+		jw_open(&w, "nr_free", '[');
+		for (o = 0; o <= r->max_order; o++)
+			jw_u(&w, NULL, ze->zi.nr_free[o]);
+		jw_close(&w, ']');
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_s(&w, "buddyinfo", r->buddyinfo);
+	jw_close(&w, '}');
+
+	jw_open(&w, "check", '{');
+	jw_b(&w, "live_ok", r->check_live == 0);
+	jw_s(&w, "live_message", r->check_live ? r->check_live_msg : NULL);
+	jw_u(&w, "after_free_pages", r->after_free);
+	jw_u(&w, "after_managed_pages", r->after_managed);
+	jw_b(&w, "whole_again", r->whole_again);
+	jw_b(&w, "after_ok", r->check_after == 0);
+	jw_s(&w, "after_message", r->check_after ? r->check_after_msg : NULL);
+	jw_close(&w, '}');
+
+	/* Last, and one object, so a comparison of two runs drops it easily
+	 * (or run with --no-timing). */
+	if (r->o.timing) {
+		jw_open(&w, "timing", '{');
+		jw_d(&w, "read_seconds", r->t_read);
+		jw_d(&w, "match_seconds", r->t_match);
+		jw_d(&w, "replay_seconds", r->t_replay);
+		jw_d(&w, "events_per_second",
+		     r->t_replay > 0 ? (double)fg.replayed / r->t_replay : 0.0);
+		jw_d(&w, "operations_per_second",
+		     r->t_replay > 0 ? (double)t->ops / r->t_replay : 0.0);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, '}');
+	fputc('\n', f);
+}
+
+/* ---------------------------------------------------------------- */
+/* The command                                                       */
+
+/* Round up to a multiple of m (a power of two). */
+static unsigned long long round_up(unsigned long long v, unsigned long long m)
+{
+	return (v + m - 1) / m * m;
+}
+
+/* Fill in what the user left to the trace: memory up to the highest pfn
+ * seen, one CPU per traced CPU number, orders as large as the trace's. */
+static void fit_topology(struct run *r)
+{
+	struct topo_opts *o = &r->o.topo;
+	const struct trace_stats *st = &r->tr.st;
+	unsigned long long page = 1ull << o->page_shift;
+
+	if (!r->o.max_order_given && st->max_order > 10)
+		o->max_order = st->max_order;
+	if (!r->o.block_given && o->max_order &&
+	    (page << o->max_order) > o->block)
+		o->block = page << o->max_order;
+	if (!r->o.mem_given) {
+		unsigned long long pages = st->max_pfn_end ? st->max_pfn_end : 1;
+		o->mem = round_up(pages * page, o->block);
+		/* zonealloc picks its own frames, so the size only shapes the
+		 * zones; one stray huge pfn must not cost gigabytes of page
+		 * metadata */
+		if (o->mem > MEM_CAP) {
+			char b1[32], b2[32];
+			tool_err(CMD, "the trace's highest pfn %#llx means %s of memory; "
+			         "replaying with %s (use --mem to choose)",
+			         (unsigned long long)st->max_pfn_end - 1,
+			         fmt_size(o->mem, b1, sizeof(b1)),
+			         fmt_size(MEM_CAP, b2, sizeof(b2)));
+			o->mem = MEM_CAP;
+			r->mem_capped = 1;
+		}
+	}
+	if (!r->o.cpus_given)
+		o->cpus = st->max_cpu >= 0 ? (unsigned)st->max_cpu + 1 : 1;
+}
+
+static void free_run(struct run *r)
+{
+	unsigned k;
+
+	trace_free(&r->tr);
+	trace_ops_free(&r->ops);
+	if (r->topo) {
+		topo_destroy(r->topo);
+		free(r->topo);
+	}
+	free(r->recs);
+	for (k = 0; k < MISUSE_KEEP; k++)
+		free(r->misuse_msg[k]);
+	free(r->buddyinfo);
+	free(r->check_live_msg);
+	free(r->check_after_msg);
+	pthread_mutex_destroy(&r->misuse_lock);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct trace_load_opts lo;
+	struct za_config cfg;
+	char err[512];
+	int rc, done;
+	unsigned k;
+	double t0;
+
+	if (!r) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	pthread_mutex_init(&r->misuse_lock, NULL);
+	rc = parse_options(&r->o, argc, argv, &done);
+	if (rc || done)
+		goto out;
+	rc = EXIT_FAIL;
+	if (!strcmp(r->o.path, "-") && isatty(0)) {
+		tool_usage_err(CMD, "standard input is a terminal: pipe a trace "
+		               "in, or name a file");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+
+	/* 1. the whole trace into memory */
+	r->t_start = r->t_progress = now_seconds();
+	memset(&lo, 0, sizeof(lo));
+	lo.limit = r->o.limit;
+	lo.progress = load_progress;
+	lo.ctx = r;
+	if (trace_load(&r->tr, r->o.path, &lo, err, sizeof(err))) {
+		progress_end(r);
+		tool_err(CMD, "%s", err);
+		goto out;
+	}
+	t0 = now_seconds();
+	r->t_read = t0 - r->t_start;
+
+	/* 2. pair frees with allocations */
+	if (trace_match(&r->tr, r->tr.nr, &r->ops)) {
+		progress_end(r);
+		tool_err(CMD, "out of memory pairing %zu events", r->tr.nr);
+		goto out;
+	}
+	trace_lock_batches(&r->tr, r->tr.nr, &r->kb);
+	r->recs = calloc(r->ops.nr_recs + 1, sizeof(*r->recs));
+	if (!r->recs) {
+		tool_err(CMD, "out of memory for %u allocations", r->ops.nr_recs);
+		goto out;
+	}
+	r->t_match = now_seconds() - t0;
+
+	/* 3. an allocator shaped like the traced machine */
+	fit_topology(r);
+	r->topo = calloc(1, sizeof(*r->topo));
+	if (!r->topo) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
+	if (topo_plan(r->topo, &r->o.topo, CMD)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.error = on_misuse;
+	cfg.error_ctx = r;
+	if (topo_build(r->topo, &cfg, CMD))
+		goto out;
+	r->za = r->topo->za;
+	r->ncpu = za_nr_cpus(r->za);
+	r->max_order = za_max_order(r->za);
+
+	/* 4. replay */
+	for (k = 0; k < ZA_NR_EVENTS; k++)
+		r->ev_base[k] = za_event_count(r->za, (enum za_event)k);
+	t0 = now_seconds();
+	if (r->o.mode == MODE_DET) {
+		replay_det(r);
+	} else if (replay_threads(r)) {
+		progress_end(r);
+		goto out;
+	}
+	r->t_replay = now_seconds() - t0;
+	progress_end(r);
+
+	/* 5. what it left behind, then give it all back and check */
+	collect_end_state(r);
+	if (r->o.json)
+		report_json(r, stdout);
+	else
+		report_text(r, stdout);
+	fflush(stdout);
+
+	rc = 0;
+	if (r->check_live || r->check_after || !r->whole_again || r->misuse) {
+		if (r->check_live)
+			fprintf(stderr, "%s %s: za_check failed with the trace's "
+			        "allocations held:\n%s", TOOL_NAME, CMD,
+			        r->check_live_msg ? r->check_live_msg : "");
+		if (!r->whole_again)
+			tool_err(CMD, "after freeing everything, %llu of %llu managed "
+			         "pages are free: pages went missing",
+			         r->after_free, r->after_managed);
+		if (r->check_after)
+			fprintf(stderr, "%s %s: za_check failed after freeing "
+			        "everything:\n%s", TOOL_NAME, CMD,
+			        r->check_after_msg ? r->check_after_msg : "");
+		if (r->misuse)
+			tool_err(CMD, "the library reported %llu misuse(s): a replay "
+			         "or library bug", ull(r->misuse));
+		rc = EXIT_FAIL;
+	}
+out:
+	free_run(r);
+	free(r);
+	return rc;
+}

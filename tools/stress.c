@@ -1,0 +1,963 @@
+/*
+ * stress.c - `zonealloc stress`: runs worker threads against an allocator
+ * built from the topology options, in one of four scenarios (mixed load,
+ * CPU and memory hotplug under load, memory pressure with reclaim, memory
+ * offline under load), shows progress every second, and at the end frees
+ * everything and checks that the allocator is whole again: za_check, and
+ * every managed page back on the free lists.
+ *
+ * This file is the driver: options, the run of one scenario, the
+ * progress line and the summary (a table, or one JSON object). The
+ * workload itself is in stress_work.c, the hotplug drivers in
+ * stress_hotplug.c, the page cache and shrinker in stress_reclaim.c.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stress.h"
+
+#define MAX_MESSAGES 20
+
+const char *const scenario_names[SC_NR] = {
+	[SC_MIXED] = "mixed",
+	[SC_HOTPLUG] = "hotplug",
+	[SC_PRESSURE] = "pressure",
+	[SC_OFFLINE] = "offline",
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* ---------------------------------------------------------------- */
+/* Messages                                                          */
+
+static void vnote(struct stress *st, const char *kind, const char *fmt,
+                  va_list ap)
+{
+	pthread_mutex_lock(&st->msg_lock);
+	if (st->msgs < MAX_MESSAGES) {
+		if (st->progress_dirty) {
+			fputs("\r\033[K", stderr);
+			st->progress_dirty = 0;
+		}
+		fprintf(stderr, "%s stress: %s: ", TOOL_NAME, kind);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	} else if (st->msgs == MAX_MESSAGES) {
+		fprintf(stderr, "%s stress: (further messages suppressed)\n",
+		        TOOL_NAME);
+	}
+	st->msgs++;
+	pthread_mutex_unlock(&st->msg_lock);
+}
+
+void st_fail(struct stress *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	G_ADD(st, errors, 1);
+	va_start(ap, fmt);
+	vnote(st, "error", fmt, ap);
+	va_end(ap);
+}
+
+void st_note(struct stress *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(st, "note", fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------- */
+/* Options                                                           */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s stress [OPTIONS] [TOPOLOGY OPTIONS]\n"
+	        "\n"
+	        "Runs threads that allocate and free pages on simulated CPUs, "
+	        "fills each\n"
+	        "block with a pattern and verifies it before the free, then "
+	        "frees\n"
+	        "everything and checks that the allocator is whole (za_check, no "
+	        "page lost).\n"
+	        "Exit 0 when every check held, 1 otherwise.\n"
+	        "\n"
+	        "  --scenario NAME       mixed (default): mixed orders and gfp, "
+	        "cross-thread frees\n"
+	        "                        hotplug: + CPUs and ZONE_MOVABLE blocks "
+	        "going off/online\n"
+	        "                        pressure: demand beyond memory, with a "
+	        "cache shrinker\n"
+	        "                        and an OOM handler\n"
+	        "                        offline: movable blocks offlined and "
+	        "onlined under load\n"
+	        "                        all: each in turn, --seconds each\n"
+	        "  --seconds N           run time (default 5)\n"
+	        "  --threads N           worker threads (default nproc = %u)\n"
+	        "  --seed N              seed of the workload and fill patterns "
+	        "(default 1)\n"
+	        "  --json                summary as one JSON object on stdout\n"
+	        "  --quiet               no progress line\n"
+	        "  --offline-timeout MS  za_memory_offline timeout (default "
+	        "1000)\n"
+	        "  --random-yield N      ZA_DEBUG_RANDOM_YIELD knob (debug "
+	        "builds)\n"
+	        "  --verify MODE         fill-and-verify: auto (default: every "
+	        "word of blocks\n"
+	        "                        up to order 3, the first and last 64 "
+	        "bytes of each\n"
+	        "                        page above), full, or off\n"
+	        "  --inject FAULT        self-test: break the client on purpose "
+	        "(corrupt: a word\n"
+	        "                        of a held page; leak: forget a block); "
+	        "the run must fail\n"
+	        "  -h, --help            show this help\n"
+	        "\n"
+	        "The hotplug and offline scenarios put part of each node in "
+	        "ZONE_MOVABLE\n"
+	        "(a quarter, resp. a half) unless --movable says how much.\n"
+	        "\n",
+	        TOOL_NAME, tool_nproc());
+	topo_usage(f, "256M");
+	fprintf(f,
+	        "\n"
+	        "Example: %s stress --scenario hotplug --seconds 10 --cpus 16 "
+	        "--nodes 2\n",
+	        TOOL_NAME);
+}
+
+static int parse_args(struct stress_opts *o, int argc, char **argv)
+{
+	const char *cmd = "stress";
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	topo_opts_init(&o->topo);
+	o->topo.mem = 256ull << 20;
+	o->scenario = SC_MIXED;
+	o->seconds = 5;
+	o->threads = tool_nproc();
+	o->seed = 1;
+	o->progress = 1;
+	o->offline_timeout_ms = 1000;
+	o->random_yield = -1;
+	o->verify = VERIFY_AUTO;
+
+	for (i = 1; i < argc; i++) {
+		const char *v;
+		unsigned long long x;
+
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 1;
+		}
+		r = topo_parse(&o->topo, cmd, argc, argv, &i);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+#define VALUE(name)                                                        \
+	((r = opt_value(cmd, argc, argv, &i, name, &v)) != 0)
+		if (VALUE("--scenario")) {
+			int k;
+			if (r < 0)
+				return -1;
+			if (!strcmp(v, "all")) {
+				o->scenario = -1;
+				continue;
+			}
+			for (k = 0; k < SC_NR; k++)
+				if (!strcmp(v, scenario_names[k]))
+					break;
+			if (k == SC_NR) {
+				tool_usage_err(cmd,
+				               "unknown scenario '%s' (expected mixed, "
+				               "hotplug, pressure, offline or all)",
+				               v);
+				return -1;
+			}
+			o->scenario = k;
+		} else if (VALUE("--seconds")) {
+			if (r < 0 ||
+			    parse_uint(cmd, "--seconds", v, 1, 86400, &o->seconds))
+				return -1;
+		} else if (VALUE("--threads")) {
+			if (r < 0 ||
+			    parse_uint(cmd, "--threads", v, 1, 1024, &o->threads))
+				return -1;
+		} else if (VALUE("--seed")) {
+			if (r < 0 || parse_ull(cmd, "--seed", v, 0, ~0ull, &x))
+				return -1;
+			o->seed = x;
+		} else if (VALUE("--offline-timeout")) {
+			if (r < 0 || parse_uint(cmd, "--offline-timeout", v, 1,
+			                        3600000, &o->offline_timeout_ms))
+				return -1;
+		} else if (VALUE("--random-yield")) {
+			if (r < 0 ||
+			    parse_ull(cmd, "--random-yield", v, 0, 1000000, &x))
+				return -1;
+			o->random_yield = (long)x;
+		} else if (VALUE("--inject")) {
+			if (r < 0)
+				return -1;
+			if (!strcmp(v, "corrupt"))
+				o->inject = INJECT_CORRUPT;
+			else if (!strcmp(v, "leak"))
+				o->inject = INJECT_LEAK;
+			else {
+				tool_usage_err(cmd, "unknown --inject fault '%s' (expected "
+				                    "corrupt or leak)",
+				               v);
+				return -1;
+			}
+		} else if (VALUE("--verify")) {
+			if (r < 0)
+				return -1;
+			if (!strcmp(v, "off"))
+				o->verify = VERIFY_OFF;
+			else if (!strcmp(v, "auto"))
+				o->verify = VERIFY_AUTO;
+			else if (!strcmp(v, "full"))
+				o->verify = VERIFY_FULL;
+			else {
+				tool_usage_err(cmd, "unknown --verify mode '%s' (expected "
+				                    "auto, full or off)",
+				               v);
+				return -1;
+			}
+		} else if ((r = opt_flag(cmd, argv, i, "--json")) != 0) {
+			if (r < 0)
+				return -1;
+			o->json = 1;
+		} else if ((r = opt_flag(cmd, argv, i, "--quiet")) != 0) {
+			if (r < 0)
+				return -1;
+			o->progress = 0;
+		} else if (argv[i][0] == '-') {
+			tool_usage_err(cmd, "unknown option '%s'", argv[i]);
+			return -1;
+		} else {
+			tool_usage_err(cmd, "unexpected argument '%s'", argv[i]);
+			return -1;
+		}
+#undef VALUE
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Observing the allocator                                           */
+
+struct zone_sums {
+	unsigned long managed, free, isolated, pcp, min, low, high;
+};
+
+static void zone_sums(struct stress *st, struct zone_sums *s)
+{
+	unsigned nid;
+	int z;
+
+	memset(s, 0, sizeof(*s));
+	for (nid = 0; nid < st->tp.o.nodes; nid++)
+		for (z = 0; z < ZA_NR_ZONES; z++) {
+			struct za_zone_info zi;
+			if (za_zone_info(st->za, (int)nid, (enum za_zone_type)z, &zi))
+				continue;
+			s->managed += zi.managed;
+			s->free += zi.free;
+			s->isolated += zi.isolated_free;
+			s->pcp += zi.pcp_pages;
+			if (zi.managed) {
+				s->min += zi.min;
+				s->low += zi.low;
+				s->high += zi.high;
+			}
+		}
+}
+
+static void sum_stats(struct stress *st, struct wstats *t)
+{
+	unsigned i, k;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < st->nthreads; i++) {
+		const uint64_t *src = (const uint64_t *)&st->w[i].s;
+		uint64_t *dst = (uint64_t *)t;
+		for (k = 0; k < sizeof(*t) / sizeof(uint64_t); k++)
+			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+	}
+}
+
+static uint64_t sum_fails(const struct wstats *t)
+{
+	uint64_t n = 0;
+	unsigned k;
+
+	for (k = 0; k < ST_ORDERS; k++)
+		n += t->fails[k];
+	return n;
+}
+
+static unsigned long cached_pages(struct stress *st)
+{
+	unsigned long n = 0;
+	unsigned i;
+
+	for (i = 0; i < st->tp.o.nodes; i++)
+		if (st->cache[i])
+			n += __atomic_load_n(&st->cache[i]->pages, __ATOMIC_RELAXED);
+	return n;
+}
+
+static void progress_line(struct stress *st, unsigned sec, double mops)
+{
+	struct zone_sums z;
+	struct wstats t;
+	char extra[160] = "";
+
+	zone_sums(st, &z);
+	sum_stats(st, &t);
+	switch (st->sc) {
+	case SC_HOTPLUG:
+		snprintf(extra, sizeof(extra),
+		         "  cpus %u/%u flips %llu  offline %llu/%llu", simcpu_nr_online(),
+		         st->tp.o.cpus,
+		         (unsigned long long)(G_GET(st, cpu_offline) +
+		                              G_GET(st, cpu_online)),
+		         (unsigned long long)G_GET(st, mem_ok),
+		         (unsigned long long)G_GET(st, mem_tried));
+		break;
+	case SC_OFFLINE:
+		snprintf(extra, sizeof(extra), "  offline %llu/%llu migrated %llu",
+		         (unsigned long long)G_GET(st, mem_ok),
+		         (unsigned long long)G_GET(st, mem_tried),
+		         (unsigned long long)G_GET(st, migrate_ok));
+		break;
+	case SC_PRESSURE:
+		snprintf(extra, sizeof(extra),
+		         "  cache %lu  stalls %llu  kswapd %llu  oom %llu",
+		         cached_pages(st),
+		         za_event_count(st->za, ZA_ALLOCSTALL),
+		         za_event_count(st->za, ZA_KSWAPD_WAKE),
+		         (unsigned long long)G_GET(st, oom_calls));
+		break;
+	default:
+		break;
+	}
+	pthread_mutex_lock(&st->msg_lock);
+	fprintf(stderr,
+	        "%s[%3us] %.2f Mops/s  free %lu (min %lu low %lu high %lu)  pcp "
+	        "%lu  fails %llu%s%s",
+	        st->progress_tty ? "\r" : "", sec, mops, z.free, z.min, z.low,
+	        z.high, z.pcp, (unsigned long long)sum_fails(&t), extra,
+	        st->progress_tty ? "\033[K" : "\n");
+	st->progress_dirty = st->progress_tty;
+	fflush(stderr);
+	pthread_mutex_unlock(&st->msg_lock);
+}
+
+/* ---------------------------------------------------------------- */
+/* The final accounting                                              */
+
+struct final {
+	int check_rc;
+	char *check_out;
+	struct zone_sums z;
+	long allocated;            /* NR_ZONE_ALLOCATED, all zones */
+	unsigned long client_held; /* pages the client still marks in use */
+	long lost;                 /* managed - free - isolated - pcp */
+	double wall;
+	uint64_t ev[ZA_NR_EVENTS];
+	int pass;
+};
+
+static void final_check(struct stress *st, struct final *f)
+{
+	size_t len = 0;
+	FILE *ms;
+	unsigned nid;
+	int z;
+
+	za_drain_all_pages(st->za);
+	za_vmstat_fold(st->za);
+
+	ms = open_memstream(&f->check_out, &len);
+	f->check_rc = za_check(st->za, ms);
+	if (ms)
+		fclose(ms);
+	if (f->check_rc) {
+		st_fail(st, "za_check failed: %s", strerror(-f->check_rc));
+		if (f->check_out && len)
+			fprintf(stderr, "%s%s", f->check_out,
+			        f->check_out[len - 1] == '\n' ? "" : "\n");
+	}
+
+	/* Every page back: per zone, free + isolated == managed. */
+	memset(&f->z, 0, sizeof(f->z));
+	for (nid = 0; nid < st->tp.o.nodes; nid++)
+		for (z = 0; z < ZA_NR_ZONES; z++) {
+			struct za_zone_info zi;
+			unsigned long fr;
+			long a;
+
+			if (za_zone_info(st->za, (int)nid, (enum za_zone_type)z, &zi))
+				continue;
+			fr = za_zone_free_pages(st->za, (int)nid, (enum za_zone_type)z);
+			a = za_zone_stat_snapshot(st->za, (int)nid,
+			                          (enum za_zone_type)z,
+			                          ZA_NR_ZONE_ALLOCATED);
+			f->z.managed += zi.managed;
+			f->z.free += fr;
+			f->z.isolated += zi.isolated_free;
+			f->z.pcp += zi.pcp_pages;
+			f->allocated += a;
+			if (fr + zi.isolated_free != zi.managed)
+				st_fail(st,
+				        "node %u %s: free %lu + isolated %lu != managed %lu "
+				        "(%ld pages missing; %lu on per-CPU lists)",
+				        nid, topo_zone_name((enum za_zone_type)z), fr,
+				        zi.isolated_free, zi.managed,
+				        (long)zi.managed - (long)(fr + zi.isolated_free),
+				        zi.pcp_pages);
+			if (a)
+				st_fail(st, "node %u %s: nr_zone_allocated is %ld after "
+				            "every page was freed",
+				        nid, topo_zone_name((enum za_zone_type)z), a);
+		}
+	f->lost = (long)f->z.managed - (long)(f->z.free + f->z.isolated);
+	f->client_held = work_owned_in(st, 0, st->map_pfns);
+	if (f->client_held)
+		st_fail(st, "the client still marks %lu pages in use after "
+		            "freeing everything",
+		        f->client_held);
+	for (z = 0; z < ZA_NR_EVENTS; z++)
+		f->ev[z] = za_event_count(st->za, (enum za_event)z);
+}
+
+/* ---------------------------------------------------------------- */
+/* Summary                                                           */
+
+static double ms_of(uint64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+static void print_table(struct stress *st, const struct final *f, FILE *o)
+{
+	struct wstats t;
+	char b1[32], b2[32];
+	unsigned k, max = za_max_order(st->za);
+	uint64_t tried = G_GET(st, mem_tried);
+	const uint64_t *ev = f->ev;
+
+	sum_stats(st, &t);
+	fprintf(o,
+	        "== stress %s: %.1f s, %u threads on %u CPUs, %u node%s x %s"
+	        "%s%s, %s pages, seed %llu ==\n",
+	        scenario_names[st->sc], f->wall, st->nthreads, st->tp.o.cpus,
+	        st->tp.o.nodes, st->tp.o.nodes == 1 ? "" : "s",
+	        fmt_size(st->tp.o.mem, b1, sizeof(b1)),
+	        st->tp.o.movable ? " with movable " : "",
+	        st->tp.o.movable ? fmt_size(st->tp.o.movable, b2, sizeof(b2)) : "",
+	        st->backed ? "backed" : "frame-only",
+	        (unsigned long long)st->seed);
+	fprintf(o, "%-22s %llu (%.2f Mops/s)\n", "ops",
+	        (unsigned long long)t.ops, (double)t.ops / f->wall / 1e6);
+	fprintf(o, "%-22s %10s %10s\n", "order", "allocs", "fails");
+	for (k = 0; k <= max && k < ST_ORDERS; k++)
+		if (t.allocs[k] || t.fails[k])
+			fprintf(o, "%22u %10llu %10llu\n", k,
+			        (unsigned long long)t.allocs[k],
+			        (unsigned long long)t.fails[k]);
+	fprintf(o, "%-22s", "by request");
+	for (k = 0; k < GK_NR; k++)
+		if (t.allocs_gfp[k] || t.fails_gfp[k])
+			fprintf(o, " %s %llu/%llu", gfp_kind_names[k],
+			        (unsigned long long)t.allocs_gfp[k],
+			        (unsigned long long)t.fails_gfp[k]);
+	fprintf(o, "  (allocs/fails)\n");
+	fprintf(o, "%-22s %llu, on another thread %llu, on another CPU %llu\n",
+	        "frees", (unsigned long long)t.frees,
+	        (unsigned long long)t.cross_thread_frees,
+	        (unsigned long long)t.cross_cpu_frees);
+	fprintf(o, "%-22s alloc %llu calls (%llu pages), free %llu calls (%llu "
+	           "pages)\n",
+	        "bulk", (unsigned long long)t.bulk_calls,
+	        (unsigned long long)t.bulk_pages,
+	        (unsigned long long)t.bulk_free_calls,
+	        (unsigned long long)t.bulk_free_pages);
+	fprintf(o, "%-22s local %llu, all %llu; CPU hops %llu; zeroed allocs "
+	           "%llu\n",
+	        "drains", (unsigned long long)t.drains_local,
+	        (unsigned long long)t.drains_all, (unsigned long long)t.hops,
+	        (unsigned long long)t.zero_allocs);
+	fprintf(o, "%-22s verify %llu, zero %llu, double allocation %llu, "
+	           "misuse reports %llu, all errors %llu\n",
+	        "check failures", (unsigned long long)G_GET(st, verify_errors),
+	        (unsigned long long)G_GET(st, zero_errors),
+	        (unsigned long long)G_GET(st, double_allocs),
+	        (unsigned long long)G_GET(st, misuse),
+	        (unsigned long long)G_GET(st, errors));
+	fprintf(o, "%-22s refill %llu (%llu pages), flush %llu (%llu pages), "
+	           "drain %llu (%llu pages), trylock fail %llu\n",
+	        "pcp events", (unsigned long long)ev[ZA_PCP_REFILL],
+	        (unsigned long long)ev[ZA_PCP_REFILL_PAGES],
+	        (unsigned long long)ev[ZA_PCP_FLUSH],
+	        (unsigned long long)ev[ZA_PCP_FLUSH_PAGES],
+	        (unsigned long long)ev[ZA_PCP_DRAIN],
+	        (unsigned long long)ev[ZA_PCP_DRAIN_PAGES],
+	        (unsigned long long)ev[ZA_PCP_TRYLOCK_FAIL]);
+	fprintf(o, "%-22s zone lock %llu, watermark fail %llu, fallback %llu, "
+	           "pageblock steal %llu, zonelist retry %llu, drain retry %llu\n",
+	        "zone events", (unsigned long long)ev[ZA_ZONE_LOCK],
+	        (unsigned long long)ev[ZA_WMARK_FAIL],
+	        (unsigned long long)ev[ZA_FALLBACK],
+	        (unsigned long long)ev[ZA_STEAL_PAGEBLOCK],
+	        (unsigned long long)ev[ZA_ZONELIST_RETRY],
+	        (unsigned long long)ev[ZA_DRAIN_RETRY]);
+	fprintf(o, "%-22s pgalloc %llu, pgfree %llu, pgalloc_fail %llu\n",
+	        "library counts", (unsigned long long)ev[ZA_PGALLOC],
+	        (unsigned long long)ev[ZA_PGFREE],
+	        (unsigned long long)ev[ZA_PGALLOC_FAIL]);
+	if (st->sc == SC_HOTPLUG)
+		fprintf(o, "%-22s offline %llu, online %llu, errors %llu\n",
+		        "CPU hotplug", (unsigned long long)G_GET(st, cpu_offline),
+		        (unsigned long long)G_GET(st, cpu_online),
+		        (unsigned long long)(G_GET(st, cpu_errors) +
+		                             G_GET(st, cpu_ebusy)));
+	if (st->sc == SC_HOTPLUG || st->sc == SC_OFFLINE) {
+		fprintf(o, "%-22s tried %llu, ok %llu, -EBUSY %llu, -EAGAIN %llu, "
+		           "-ENOMEM %llu, other %llu, re-online failed %llu\n",
+		        "memory offline", (unsigned long long)tried,
+		        (unsigned long long)G_GET(st, mem_ok),
+		        (unsigned long long)G_GET(st, mem_ebusy),
+		        (unsigned long long)G_GET(st, mem_eagain),
+		        (unsigned long long)G_GET(st, mem_enomem),
+		        (unsigned long long)G_GET(st, mem_other),
+		        (unsigned long long)G_GET(st, mem_online_fail));
+		fprintf(o, "%-22s worst %.2f ms, mean %.2f ms\n", "offline latency",
+		        ms_of(G_GET(st, mem_latency_worst_us)),
+		        tried ? ms_of(G_GET(st, mem_latency_total_us)) / (double)tried
+		              : 0.0);
+		fprintf(o, "%-22s pgmigrate_success %llu, pgmigrate_fail %llu; "
+		           "callback moved %llu, -ENOENT %llu, refused %llu\n",
+		        "migration", (unsigned long long)ev[ZA_PGMIGRATE_SUCCESS],
+		        (unsigned long long)ev[ZA_PGMIGRATE_FAIL],
+		        (unsigned long long)G_GET(st, migrate_ok),
+		        (unsigned long long)G_GET(st, migrate_enoent),
+		        (unsigned long long)G_GET(st, migrate_bad));
+	}
+	if (st->sc == SC_PRESSURE)
+		fprintf(o, "%-22s allocstall %llu, pgscan direct %llu kswapd %llu, "
+		           "pgsteal direct %llu kswapd %llu, kswapd wakes %llu, "
+		           "oom_kill %llu\n"
+		           "%-22s pages cached %llu, shrinker scans %llu (freed "
+		           "%llu), OOM handler calls %llu (freed %llu)\n",
+		        "reclaim", (unsigned long long)ev[ZA_ALLOCSTALL],
+		        (unsigned long long)ev[ZA_PGSCAN_DIRECT],
+		        (unsigned long long)ev[ZA_PGSCAN_KSWAPD],
+		        (unsigned long long)ev[ZA_PGSTEAL_DIRECT],
+		        (unsigned long long)ev[ZA_PGSTEAL_KSWAPD],
+		        (unsigned long long)ev[ZA_KSWAPD_WAKE],
+		        (unsigned long long)ev[ZA_OOM_KILL], "",
+		        (unsigned long long)G_GET(st, cache_in),
+		        (unsigned long long)G_GET(st, shrink_scans),
+		        (unsigned long long)G_GET(st, shrink_freed),
+		        (unsigned long long)G_GET(st, oom_calls),
+		        (unsigned long long)G_GET(st, oom_freed));
+	fprintf(o, "%-22s za_check %s; managed %lu = free %lu + isolated %lu "
+	           "(%ld missing), pcp %lu, allocated %ld, client holds %lu\n",
+	        "final state", f->check_rc ? "FAILED" : "ok", f->z.managed,
+	        f->z.free, f->z.isolated, f->lost, f->z.pcp, f->allocated,
+	        f->client_held);
+	if (st->notimpl[0])
+		fprintf(o, "%-22s %s\n", "not implemented", st->notimpl);
+	fprintf(o, "%-22s %.2f s\n", "wall time", f->wall);
+	fprintf(o, "%-22s %s\n\n", "result", f->pass ? "PASS" : "FAIL");
+}
+
+static void json_str(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(o, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", o);
+		else if (c == '\t')
+			fputs("\\t", o);
+		else if (c < 0x20)
+			fprintf(o, "\\u%04x", c);
+		else
+			fputc(c, o);
+	}
+	fputc('"', o);
+}
+
+#define JU(o, name, v) fprintf(o, "\"%s\":%llu", name, (unsigned long long)(v))
+
+static void print_json(struct stress *st, const struct final *f, FILE *o)
+{
+	struct wstats t;
+	unsigned k, max = za_max_order(st->za);
+	uint64_t tried = G_GET(st, mem_tried);
+
+	sum_stats(st, &t);
+	fprintf(o, "{\"scenario\":\"%s\",", scenario_names[st->sc]);
+	JU(o, "seconds", st->o->seconds);
+	fprintf(o, ",\"wall_seconds\":%.3f,", f->wall);
+	JU(o, "threads", st->nthreads); fputc(',', o);
+	JU(o, "cpus", st->tp.o.cpus); fputc(',', o);
+	JU(o, "nodes", st->tp.o.nodes); fputc(',', o);
+	JU(o, "mem_bytes_per_node", st->tp.o.mem); fputc(',', o);
+	JU(o, "movable_bytes_per_node", st->tp.o.movable); fputc(',', o);
+	JU(o, "page_size", st->page_size); fputc(',', o);
+	JU(o, "seed", st->seed);
+	fprintf(o, ",\"backed\":%s,", st->backed ? "true" : "false");
+	JU(o, "ops", t.ops);
+	fprintf(o, ",\"mops_per_second\":%.4f", (double)t.ops / f->wall / 1e6);
+	fprintf(o, ",\"allocs_by_order\":[");
+	for (k = 0; k <= max && k < ST_ORDERS; k++)
+		fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)t.allocs[k]);
+	fprintf(o, "],\"fails_by_order\":[");
+	for (k = 0; k <= max && k < ST_ORDERS; k++)
+		fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)t.fails[k]);
+	fprintf(o, "],\"allocs_by_request\":{");
+	for (k = 0; k < GK_NR; k++) {
+		fprintf(o, "%s", k ? "," : "");
+		JU(o, gfp_kind_names[k], t.allocs_gfp[k]);
+	}
+	fprintf(o, "},\"fails_by_request\":{");
+	for (k = 0; k < GK_NR; k++) {
+		fprintf(o, "%s", k ? "," : "");
+		JU(o, gfp_kind_names[k], t.fails_gfp[k]);
+	}
+	fprintf(o, "},");
+	JU(o, "frees", t.frees); fputc(',', o);
+	JU(o, "cross_thread_frees", t.cross_thread_frees); fputc(',', o);
+	JU(o, "cross_cpu_frees", t.cross_cpu_frees); fputc(',', o);
+	JU(o, "bulk_alloc_calls", t.bulk_calls); fputc(',', o);
+	JU(o, "bulk_alloc_pages", t.bulk_pages); fputc(',', o);
+	JU(o, "bulk_free_calls", t.bulk_free_calls); fputc(',', o);
+	JU(o, "bulk_free_pages", t.bulk_free_pages); fputc(',', o);
+	JU(o, "drains_local", t.drains_local); fputc(',', o);
+	JU(o, "drains_all", t.drains_all); fputc(',', o);
+	JU(o, "cpu_hops", t.hops); fputc(',', o);
+	JU(o, "verify_errors", G_GET(st, verify_errors)); fputc(',', o);
+	JU(o, "zero_errors", G_GET(st, zero_errors)); fputc(',', o);
+	JU(o, "double_allocations", G_GET(st, double_allocs)); fputc(',', o);
+	JU(o, "misuse_reports", G_GET(st, misuse)); fputc(',', o);
+	JU(o, "errors", G_GET(st, errors));
+	fprintf(o, ",\"hotplug\":{");
+	JU(o, "cpu_offline", G_GET(st, cpu_offline)); fputc(',', o);
+	JU(o, "cpu_online", G_GET(st, cpu_online)); fputc(',', o);
+	JU(o, "cpu_errors", G_GET(st, cpu_errors) + G_GET(st, cpu_ebusy));
+	fputc(',', o);
+	JU(o, "mem_offline_tried", tried); fputc(',', o);
+	JU(o, "mem_offline_ok", G_GET(st, mem_ok)); fputc(',', o);
+	JU(o, "mem_offline_ebusy", G_GET(st, mem_ebusy)); fputc(',', o);
+	JU(o, "mem_offline_eagain", G_GET(st, mem_eagain)); fputc(',', o);
+	JU(o, "mem_offline_enomem", G_GET(st, mem_enomem)); fputc(',', o);
+	JU(o, "mem_offline_other", G_GET(st, mem_other)); fputc(',', o);
+	JU(o, "mem_online_failed", G_GET(st, mem_online_fail));
+	fprintf(o, ",\"offline_worst_ms\":%.3f,\"offline_mean_ms\":%.3f,",
+	        ms_of(G_GET(st, mem_latency_worst_us)),
+	        tried ? ms_of(G_GET(st, mem_latency_total_us)) / (double)tried
+	              : 0.0);
+	JU(o, "migrate_callback_moved", G_GET(st, migrate_ok)); fputc(',', o);
+	JU(o, "migrate_callback_enoent", G_GET(st, migrate_enoent));
+	fprintf(o, "},\"reclaim\":{");
+	JU(o, "pages_cached", G_GET(st, cache_in)); fputc(',', o);
+	JU(o, "shrinker_scans", G_GET(st, shrink_scans)); fputc(',', o);
+	JU(o, "shrinker_freed", G_GET(st, shrink_freed)); fputc(',', o);
+	JU(o, "oom_handler_calls", G_GET(st, oom_calls)); fputc(',', o);
+	JU(o, "oom_handler_freed", G_GET(st, oom_freed));
+	fprintf(o, "},\"events\":{");
+	for (k = 0; k < ZA_NR_EVENTS; k++) {
+		fprintf(o, "%s", k ? "," : "");
+		JU(o, za_event_name((enum za_event)k), f->ev[k]);
+	}
+	fprintf(o, "},\"final\":{\"za_check\":\"%s\",\"za_check_output\":",
+	        f->check_rc ? "failed" : "ok");
+	json_str(o, f->check_out ? f->check_out : "");
+	fputc(',', o);
+	JU(o, "managed", f->z.managed); fputc(',', o);
+	JU(o, "free", f->z.free); fputc(',', o);
+	JU(o, "isolated", f->z.isolated); fputc(',', o);
+	JU(o, "pcp", f->z.pcp); fputc(',', o);
+	fprintf(o, "\"allocated\":%ld,\"missing\":%ld,", f->allocated, f->lost);
+	JU(o, "client_held", f->client_held);
+	fprintf(o, "},\"not_implemented\":");
+	if (st->notimpl[0])
+		json_str(o, st->notimpl);
+	else
+		fputs("null", o);
+	fprintf(o, ",\"result\":\"%s\"}", f->pass ? "pass" : "fail");
+}
+
+/* ---------------------------------------------------------------- */
+/* One scenario                                                      */
+
+static unsigned long long movable_default(const struct stress_opts *o,
+                                          enum scenario sc)
+{
+	unsigned long long mem = o->topo.mem, block = o->topo.block, m;
+
+	if (o->topo.movable_given ||
+	    (o->topo.zones_given &&
+	     (o->topo.zones_mask & TOPO_ZONE_BIT(ZA_ZONE_MOVABLE))))
+		return o->topo.movable;
+	if (sc != SC_HOTPLUG && sc != SC_OFFLINE)
+		return o->topo.movable;
+	if (block == 0 || mem < 2 * block)
+		return o->topo.movable; /* too small: no offline, said later */
+	m = (sc == SC_OFFLINE ? mem / 2 : mem / 4) / block * block;
+	return m ? m : block;
+}
+
+/* Sleeps until `until` (monotonic seconds) or an interrupt; while it
+ * waits, moves the pressure scenario's demand up and down. */
+static void wait_until(struct stress *st, double until, double start)
+{
+	for (;;) {
+		double now = now_seconds(), left = until - now;
+		struct timespec ts;
+
+		if (st->sc == SC_PRESSURE) {
+			/* Demand sweeps 60 % .. 130 % of memory every 4 s, so
+			 * the run sees reclaim keep up, then fall behind. */
+			double ph = (now - start) / 4.0;
+			ph -= (double)(long)ph;
+			ph = ph < 0.5 ? ph * 2 : 2 - ph * 2;
+			__atomic_store_n(&st->target_pct, 60 + (unsigned)(ph * 70),
+			                 __ATOMIC_RELAXED);
+		}
+		if (left <= 0 || interrupted)
+			return;
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static const unsigned target_pct_of[SC_NR] = {
+	[SC_MIXED] = 50, [SC_HOTPLUG] = 40, [SC_PRESSURE] = 100, [SC_OFFLINE] = 30,
+};
+
+/* Runs one scenario; its summary goes to stdout (table) or, with
+ * --json, into a string left in *json_out. Returns an exit code. */
+static int run_one(const struct stress_opts *o, enum scenario sc,
+                   char **json_out)
+{
+	const char *cmd = "stress";
+	struct stress *st;
+	struct za_config cfg;
+	struct topo_opts to = o->topo;
+	struct final f;
+	struct zone_sums z;
+	double start, last;
+	uint64_t last_ops = 0;
+	unsigned sec;
+	int rc = EXIT_FAIL;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		tool_err(cmd, "out of memory");
+		return EXIT_FAIL;
+	}
+	memset(&f, 0, sizeof(f));
+	pthread_mutex_init(&st->msg_lock, NULL);
+	st->o = o;
+	st->sc = sc;
+	st->seed = o->seed;
+	st->nthreads = o->threads;
+	st->progress_tty = o->progress && isatty(STDERR_FILENO);
+
+	to.movable = movable_default(o, sc);
+	if (topo_plan(&st->tp, &to, cmd)) {
+		rc = EXIT_USAGE;
+		goto out_free;
+	}
+	if (sc == SC_OFFLINE && !st->tp.o.movable) {
+		rc = tool_usage_err(cmd,
+		                    "the offline scenario needs ZONE_MOVABLE memory: "
+		                    "give --movable, or --mem of at least two "
+		                    "blocks");
+		goto out_free;
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.migrate = stress_migrate;
+	cfg.migrate_ctx = st;
+	cfg.error = stress_error_handler;
+	cfg.error_ctx = st;
+	cfg.offline_timeout_ms = o->offline_timeout_ms;
+	if (topo_build(&st->tp, &cfg, cmd))
+		goto out_free;
+	st->za = st->tp.za;
+	st->backed = !st->tp.o.frames_only;
+	st->page_size = st->tp.page_size;
+
+	zone_sums(st, &z);
+	st->managed_total = z.managed;
+	st->target_pct = 100;
+	st->base_target = z.managed * target_pct_of[sc] / 100 / st->nthreads;
+	if (!st->base_target)
+		st->base_target = 1;
+
+	if (work_setup(st)) {
+		tool_err(cmd, "out of memory setting up the workload");
+		goto out_destroy;
+	}
+	if (o->random_yield >= 0) {
+		int err = za_debug_set(st->za, ZA_DEBUG_RANDOM_YIELD,
+		                       o->random_yield);
+		if (err)
+			st_note(st, "za_debug_set(RANDOM_YIELD) returned %s",
+			        strerror(-err));
+	}
+	if (sc == SC_PRESSURE && reclaim_setup(st) && st->notimpl[0])
+		st_note(st, "%s", st->notimpl);
+
+	if (o->progress) {
+		char b1[32];
+		fprintf(stderr,
+		        "%s stress: scenario %s, %u s, %u threads on %u CPUs, %u "
+		        "node%s x %s, %lu pages managed, seed %llu\n",
+		        TOOL_NAME, scenario_names[sc], o->seconds, st->nthreads,
+		        st->tp.o.cpus, st->tp.o.nodes, st->tp.o.nodes == 1 ? "" : "s",
+		        fmt_size(st->tp.o.mem, b1, sizeof(b1)), st->managed_total,
+		        (unsigned long long)st->seed);
+	}
+
+	start = now_seconds();
+	last = start;
+	if (work_start(st) || hotplug_start(st)) {
+		st_fail(st, "could not start the threads");
+	} else {
+		for (sec = 1; sec <= o->seconds && !interrupted; sec++) {
+			struct wstats t;
+			double now;
+
+			wait_until(st, start + sec, start);
+			now = now_seconds();
+			sum_stats(st, &t);
+			if (o->progress)
+				progress_line(st, sec,
+				              (double)(t.ops - last_ops) / (now - last) /
+				                      1e6);
+			last_ops = t.ops;
+			last = now;
+		}
+	}
+	if (st->progress_dirty) {
+		fputc('\n', stderr);
+		st->progress_dirty = 0;
+	}
+	if (interrupted)
+		st_note(st, "interrupted: stopping early");
+
+	/* The hotplug drivers stop first, while workers still run, so that
+	 * an offline waiting for a page in flight sees it freed. */
+	hotplug_stop(st);
+	work_stop(st);
+	f.wall = now_seconds() - start;
+	reclaim_teardown(st);
+	work_release_all(st);
+	final_check(st, &f);
+	f.pass = G_GET(st, errors) == 0 && f.check_rc == 0 && f.lost == 0 &&
+	         !st->notimpl[0];
+	if (st->notimpl[0])
+		tool_err(cmd, "%s", st->notimpl);
+
+	if (o->json) {
+		size_t jlen = 0;
+		FILE *js = open_memstream(json_out, &jlen);
+		if (js) {
+			print_json(st, &f, js);
+			fclose(js);
+		}
+	} else {
+		print_table(st, &f, stdout);
+	}
+	fflush(stdout);
+	rc = f.pass ? 0 : EXIT_FAIL;
+	free(f.check_out);
+
+	work_teardown(st);
+out_destroy:
+	topo_destroy(&st->tp);
+out_free:
+	pthread_mutex_destroy(&st->msg_lock);
+	free(st);
+	return rc;
+}
+
+int cmd_stress(int argc, char **argv)
+{
+	struct stress_opts o;
+	struct sigaction sa;
+	int r, rc = 0, sc, only, n = 0;
+	char *objs[SC_NR] = { NULL };
+
+	r = parse_args(&o, argc, argv);
+	if (r > 0)
+		return 0;
+	if (r < 0)
+		return EXIT_USAGE;
+
+	/* The first ^C ends the run early but still checks and reports; a
+	 * second one kills. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+
+	only = o.scenario >= 0;
+	for (sc = only ? o.scenario : 0; sc < (only ? o.scenario + 1 : SC_NR);
+	     sc++) {
+		r = run_one(&o, (enum scenario)sc, &objs[n]);
+		if (objs[n])
+			n++;
+		if (r > rc)
+			rc = r;
+		if (r == EXIT_USAGE || interrupted)
+			break;
+	}
+	if (o.json && rc != EXIT_USAGE) {
+		if (only) {
+			if (n)
+				printf("%s\n", objs[0]);
+		} else {
+			printf("{\"scenarios\":[");
+			for (sc = 0; sc < n; sc++)
+				printf("%s%s", sc ? "," : "", objs[sc]);
+			printf("],\"result\":\"%s\"}\n", rc ? "fail" : "pass");
+		}
+	}
+	for (sc = 0; sc < n; sc++)
+		free(objs[sc]);
+	return rc;
+}

@@ -1,0 +1,214 @@
+/*
+ * stress.h - the state `zonealloc stress` shares between its parts: the
+ * driver (stress.c: options, progress, summary), the client workload
+ * (stress_work.c: worker threads, page tracking, fill-and-verify, the
+ * migrate callback), the hotplug drivers (stress_hotplug.c) and the page
+ * cache with its shrinker and OOM handler (stress_reclaim.c).
+ *
+ * The client tracks every page it holds, because a client that lets
+ * memory go offline must: the migrate callback has to find the owner of
+ * a page from the page alone. Pages live in "boxes" (one per worker, one
+ * page cache per node), each under its own mutex; a pfn-indexed owner
+ * map says which box and slot hold a block's head page, and an in-use
+ * byte per pfn catches the allocator handing out a page twice.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef ZA_TOOL_STRESS_H
+#define ZA_TOOL_STRESS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "tool.h"
+
+#define ST_ORDERS (ZA_MAX_ORDER_LIMIT + 1)
+
+enum scenario { SC_MIXED, SC_HOTPLUG, SC_PRESSURE, SC_OFFLINE, SC_NR };
+extern const char *const scenario_names[SC_NR];
+
+/* Kinds of allocation request the workload mixes. */
+enum gfp_kind {
+	GK_KERNEL,
+	GK_MOVABLE,
+	GK_ATOMIC,
+	GK_NOWAIT,
+	GK_RECLAIMABLE,
+	GK_DMA32,
+	GK_DMA,
+	GK_NR
+};
+extern const char *const gfp_kind_names[GK_NR];
+
+enum verify_mode { VERIFY_OFF, VERIFY_AUTO, VERIFY_FULL };
+/* --inject: a deliberate client bug, to show the checks catch it. */
+enum inject { INJECT_NONE, INJECT_CORRUPT, INJECT_LEAK };
+
+struct stress_opts {
+	struct topo_opts topo;
+	int scenario;                /* SC_*, or -1 for all */
+	unsigned seconds;
+	unsigned threads;
+	uint64_t seed;
+	int json;
+	int progress;                /* 0: --quiet */
+	unsigned offline_timeout_ms;
+	long random_yield;           /* --random-yield, -1 unset */
+	int verify;                  /* --verify: VERIFY_* */
+	int inject;                  /* --inject: INJECT_* */
+};
+
+/* One block the client owns. */
+struct slot {
+	struct za_page *page;
+	unsigned long pfn;  /* head pfn now (migration changes it) */
+	unsigned long key;  /* head pfn at allocation: seeds the pattern */
+	uint8_t order;
+	uint8_t zeroed;     /* asked for ZA_GFP_ZERO (checked, then filled) */
+	int16_t cpu;        /* simulated CPU that allocated it */
+};
+
+/* A set of slots under one mutex; the owner map points into it. */
+struct box {
+	pthread_mutex_t lock;
+	struct slot *v;
+	size_t n, cap;
+	unsigned id;
+	unsigned long pages; /* sum of 2^order; written under lock */
+};
+
+/* Pages handed to a worker to free on its thread. */
+struct inbox {
+	pthread_mutex_t lock;
+	struct slot *v;
+	unsigned n, cap;     /* n also read without the lock, as a hint */
+};
+
+/* Per-worker counters: written only by their worker (relaxed atomic
+ * stores), read by the progress monitor. */
+struct wstats {
+	uint64_t ops;
+	uint64_t allocs[ST_ORDERS], fails[ST_ORDERS];
+	uint64_t fails_gfp[GK_NR], allocs_gfp[GK_NR];
+	uint64_t frees, handed, cross_thread_frees, cross_cpu_frees;
+	uint64_t bulk_calls, bulk_pages, bulk_free_calls, bulk_free_pages;
+	uint64_t drains_local, drains_all, hops, zero_allocs, cached;
+};
+
+struct worker {
+	struct stress *st;
+	unsigned id;
+	pthread_t thread;
+	uint64_t rng;
+	struct box box;
+	struct inbox in;
+	struct wstats s;
+	unsigned long held;   /* pages in box (worker's own count) */
+	uint64_t next_hop;
+	int started;
+	int injected;
+};
+
+/* Counters any thread may bump (__atomic). */
+struct gstats {
+	uint64_t errors;           /* every failure of a check, all kinds */
+	uint64_t verify_errors, zero_errors, double_allocs, misuse;
+	uint64_t migrate_ok, migrate_enoent, migrate_bad;
+	/* hotplug */
+	uint64_t cpu_offline, cpu_online, cpu_ebusy, cpu_errors;
+	uint64_t mem_tried, mem_ok, mem_ebusy, mem_eagain, mem_enomem,
+	         mem_other, mem_online_fail;
+	uint64_t mem_latency_worst_us, mem_latency_total_us;
+	/* reclaim */
+	uint64_t cache_pages, cache_in, shrink_count_calls, shrink_scans,
+	         shrink_freed, oom_calls, oom_freed;
+};
+
+struct stress {
+	const struct stress_opts *o;
+	enum scenario sc;
+	struct topo tp;
+	struct za *za;
+	unsigned nthreads;
+	struct worker *w;
+	/* box id -> box: workers first, then one page cache per node */
+	struct box **boxes;
+	unsigned nboxes;
+	struct box *cache[ZA_MAX_NODES];
+	uint64_t *owner;          /* per pfn: (box id + 1) << 32 | slot */
+	unsigned char *inuse;     /* per pfn: 1 while the client holds it */
+	size_t map_pfns;
+	size_t page_size;
+	int backed;
+	uint64_t seed;
+	unsigned long managed_total;
+	unsigned long base_target; /* pages per worker at 100 % */
+	unsigned target_pct;       /* __atomic: pressure moves it */
+	int stop_workers, stop_aux; /* __atomic */
+	int progress_tty;          /* messages must clear the progress line */
+	int progress_dirty;
+	struct gstats g;
+	struct za_shrinker shrinker;
+	int shrinker_registered;
+	char notimpl[256];          /* first "not implemented" report */
+	pthread_mutex_t msg_lock;
+	unsigned msgs;
+	/* hotplug drivers */
+	pthread_t cpu_thread, mem_thread;
+	int cpu_thread_on, mem_thread_on;
+	struct mblock {
+		int nid;
+		unsigned long pfn;
+		void *base;
+		int offline;  /* left offline after a failed re-online */
+	} *mblocks;
+	unsigned nr_mblocks;
+};
+
+#define G_ADD(st, field, n) __atomic_add_fetch(&(st)->g.field, (n), __ATOMIC_RELAXED)
+#define G_GET(st, field) __atomic_load_n(&(st)->g.field, __ATOMIC_RELAXED)
+/* Single-writer counters: a relaxed store the monitor can read. */
+#define W_ADD(w, field, n)                                                 \
+	__atomic_store_n(&(w)->s.field, (w)->s.field + (n), __ATOMIC_RELAXED)
+
+/* A failed check: counted, and the first few described on stderr. */
+void st_fail(struct stress *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A note (not a failure), same rate limit. */
+void st_note(struct stress *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* stress_work.c */
+int work_setup(struct stress *st);      /* maps, boxes, workers */
+int work_start(struct stress *st);      /* starts the workers */
+void work_stop(struct stress *st);      /* stops and joins them */
+/* Verifies and frees every page the client still holds (boxes,
+ * inboxes, caches); what is wrong goes through st_fail. */
+void work_release_all(struct stress *st);
+/* Pages of [pfn, pfn + nr) the client thinks it holds (should be 0
+ * after the range went offline). */
+unsigned long work_owned_in(struct stress *st, unsigned long pfn,
+                            unsigned long nr);
+void work_teardown(struct stress *st);
+int stress_migrate(void *ctx, struct za_page *dst, struct za_page *src,
+                   unsigned order);
+void stress_error_handler(void *ctx, int err, const char *msg);
+/* Frees one slot that is in no box: verify, untrack, za_free_pages. */
+void work_release(struct stress *st, const struct slot *s);
+/* Box operations, lock held. */
+void box_add_locked(struct stress *st, struct box *b, const struct slot *s);
+void box_take_locked(struct stress *st, struct box *b, size_t idx,
+                     struct slot *out);
+int box_init(struct box *b, unsigned id);
+
+/* stress_hotplug.c */
+int hotplug_start(struct stress *st);  /* CPU and/or memory drivers */
+void hotplug_stop(struct stress *st);  /* joins; everything back online */
+
+/* stress_reclaim.c */
+int reclaim_setup(struct stress *st);  /* shrinker + OOM handler */
+void reclaim_teardown(struct stress *st);
+/* Moves a slot (in no box) into the page cache of its node. */
+void cache_put(struct stress *st, const struct slot *s);
+
+#endif /* ZA_TOOL_STRESS_H */
