@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pcp.h"
 
 #define MAX_RECLAIM_RETRIES 16
 
@@ -241,6 +242,48 @@ static void init_ctx(struct za *za, struct za_alloc_ctx *ac, int nid,
 	ac->zonelist = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
 }
 
+/* The fast path, by design: a small order from the first zone the request
+ * may use, off the current CPU's list, when that list has a block and the
+ * zone is clearly above its low watermark. One try-lock, a pop, an unlock.
+ * Anything else - an empty list (refill), a zone near its watermarks, a
+ * busy or switched-off page set, an unknown CPU - returns NULL and the
+ * general path below does it all properly. */
+static inline struct za_page *alloc_fast(struct za *za, int nid, za_gfp_t gfp,
+                                         unsigned order)
+{
+	int cpu = za_current_cpu(za);
+	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
+	             (za->flags & ZA_CFG_NO_PCP)))
+		return NULL;
+	if (nid < 0)
+		nid = za->cpu_node[cpu];
+	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
+	int hz = gfp_zone(gfp);
+	struct za_zone *z = za_load_relaxed(&zl[0].zone);
+	if (unlikely(!z) || (int)z->type > hz) {
+		z = z ? za_load_relaxed(&zl[1].zone) : NULL;
+		if (!z || (int)z->type > hz)
+			return NULL;
+	}
+	long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
+	            (long)za_load_relaxed(&z->nr_reserved_highatomic);
+	long need = (long)(zone_wmark(z, ZA_WMARK_LOW) +
+	                   za_load_relaxed(&z->lowmem_reserve[hz]) + (1ul << order));
+	if (unlikely(free <= need ||
+	             free < (long)za_load_relaxed(&z->percpu_drift_mark)))
+		return NULL;
+	struct za_pcp *pcp = zone_pcp(z, cpu);
+	int mt = gfp_migratetype(gfp);
+	int idx = pcp_list_index(order, mt);
+	if (unlikely(!pcp_trylock(pcp)))
+		return NULL;
+	struct za_page *page = NULL;
+	if (likely(!pcp->flags && pcp->lists[idx] != ZA_NIL))
+		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
+	pcp_unlock(pcp);
+	return page;
+}
+
 struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
                                     unsigned order)
 {
@@ -248,6 +291,12 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 	if (unlikely(!za || bad_request(za, gfp, order, nid))) {
 		errno = EINVAL;
 		return NULL;
+	}
+	struct za_page *fast = alloc_fast(za, nid, gfp, order);
+	if (likely(fast)) {
+		if (unlikely(gfp & ZA___GFP_ZERO))
+			zero_block(za, fast, order);
+		return fast;
 	}
 	init_ctx(za, &ac, nid, gfp);
 	struct za_page *page = get_page_from_freelist(za, &ac, order,

@@ -532,8 +532,6 @@ void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr);
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
                           int mt, unsigned alloc_flags, long floor, int cpu,
                           bool *usable);
-bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
-              unsigned long pfn, unsigned order, int cpu);
 unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
                         unsigned nr, struct za_page **pages,
                         unsigned long mark, int highest_zoneidx);

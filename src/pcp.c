@@ -13,6 +13,7 @@
  * Refills and flushes move `batch` pages under one zone-lock hold.
  */
 #include "internal.h"
+#include "pcp.h"
 
 static unsigned refill_count(const struct za *za, const struct za_pcp *pcp,
                              unsigned order)
@@ -93,7 +94,7 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 
 /* Give `nr` pages (at least) back to the buddy lists, round-robin over
  * the lists so that no order or type starves. */
-static unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
+unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                       struct za_pcp *pcp, long nr, int ev,
                                       int ev_pages)
 {
@@ -133,22 +134,6 @@ static unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
 	event_pcp_locked(pcp, ev, 1);
 	event_pcp_locked(pcp, ev_pages, done);
 	return done;
-}
-
-static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
-                                             struct za_pcp *pcp, unsigned order,
-                                             int mt, int idx)
-{
-	uint32_t h = pcp->lists[idx];
-	struct za_page *page = pfn_page(za, h);
-	pcp->lists[idx] = page->next;
-	page->next = ZA_NIL;
-	za_store_relaxed(&page->mt, (uint8_t)mt);
-	set_page_state(page, ZA_PS_ALLOC);
-	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
-	event_pcp_locked(pcp, ZA_PGALLOC, 1u << order);
-	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, 1l << order);
-	return page;
 }
 
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
@@ -206,46 +191,6 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 	}
 	pcp_unlock(pcp);
 	return got;
-}
-
-bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
-              unsigned long pfn, unsigned order, int cpu)
-{
-	struct za_pcp *pcp = zone_pcp(z, cpu);
-	int mt = pageblock_mt(za, pfn);
-	if (unlikely(mt >= ZA_NR_PCPTYPES)) {
-		/* Isolated blocks go straight to the buddy lists; reserve
-		 * pages are cached as movable. */
-		if (mt == ZA_MT_ISOLATE)
-			return false;
-		mt = ZA_MT_MOVABLE;
-	}
-	ZA_YIELD_POINT(za);
-	if (unlikely(!pcp_trylock(pcp))) {
-		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
-		return false;
-	}
-	if (unlikely(pcp->flags)) {
-		pcp_unlock(pcp);
-		return false;
-	}
-	int idx = pcp_list_index(order, mt);
-	za_store_relaxed(&page->order, (uint8_t)order);
-	za_store_relaxed(&page->mt, (uint8_t)mt);
-	page->next = pcp->lists[idx];
-	set_page_state(page, ZA_PS_PCP);
-	pcp->lists[idx] = (uint32_t)pfn;
-	int count = pcp->count + (1 << order);
-	za_store_relaxed(&pcp->count, count);
-	event_pcp_locked(pcp, ZA_PGFREE, 1u << order);
-	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
-	if (unlikely(count >= pcp->high)) {
-		long nr = pcp->batch + (count - pcp->high);
-		pcp->alloc_factor = 0;
-		pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH, ZA_PCP_FLUSH_PAGES);
-	}
-	pcp_unlock(pcp);
-	return true;
 }
 
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)

@@ -124,25 +124,36 @@ void vmstat_update_thresholds(struct za *za)
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
 			unsigned long managed = za_load_relaxed(&z->managed_pages);
-			long th;
-			if (pressure) {
-				unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
-				                    zone_wmark(z, ZA_WMARK_MIN);
-				th = (long)(gap / cpus);
-				if (th < 1)
-					th = 1;
-			} else {
-				unsigned long mem = managed >> (27 - za->page_shift);
-				th = 2l * fls_ul(cpus) * (1 + fls_ul(mem));
-			}
+			unsigned long mem = managed >> (27 - za->page_shift);
+			unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
+			                    zone_wmark(z, ZA_WMARK_MIN);
+			long th = 2l * fls_ul(cpus) * (1 + fls_ul(mem));
 			if (th > 125)
 				th = 125;
+			if (pressure) {
+				/* Only ever lower: small enough that all CPUs'
+				 * deltas together stay within low - min. */
+				long p = (long)(gap / cpus);
+				if (p < 1)
+					p = 1;
+				if (p < th)
+					th = p;
+			}
+			long old = za_load_relaxed(&z->stat_threshold);
 			za_store_relaxed(&z->stat_threshold, (int)th);
+			/* Deltas built up under a larger threshold would exceed
+			 * the new one unseen: fold them now, so the drift stays
+			 * within nr_cpus * threshold at all times. */
+			if (th < old)
+				for (unsigned c = 0; c < za->nr_cpus; c++) {
+					struct za_pcp *pcp = zone_pcp(z, (int)c);
+					pcp_lock(pcp);
+					vmstat_fold_cpu_zone(za, z, (int)c);
+					pcp_unlock(pcp);
+				}
 			/* Below this mark the summed deltas could hide a
 			 * breach of min: check with the snapshot there. */
 			unsigned long drift = (unsigned long)th * cpus;
-			unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
-			                    zone_wmark(z, ZA_WMARK_MIN);
 			za_store_relaxed(&z->percpu_drift_mark,
 			                 drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
 			                             : 0);

@@ -115,6 +115,14 @@ static void usage(FILE *f)
 	        "(default 1)\n"
 	        "  --json                summary as one JSON object on stdout\n"
 	        "  --quiet               no progress line\n"
+	        "  --timeline FILE.csv   write one CSV row per zone every "
+	        "interval: free pages,\n"
+	        "                        watermarks, pcp pages, free blocks by "
+	        "order, events\n"
+	        "                        (plot it with tools/plot-timeline.sh; "
+	        "docs/TOOL.md)\n"
+	        "  --interval MS         progress and timeline interval (default "
+	        "1000, >= 10)\n"
 	        "  --offline-timeout MS  za_memory_offline timeout (default "
 	        "1000)\n"
 	        "  --random-yield N      ZA_DEBUG_RANDOM_YIELD knob (debug "
@@ -159,6 +167,7 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 	o->offline_timeout_ms = 1000;
 	o->random_yield = -1;
 	o->verify = VERIFY_AUTO;
+	o->interval_ms = 1000;
 
 	for (i = 1; i < argc; i++) {
 		const char *v;
@@ -243,6 +252,14 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 				               v);
 				return -1;
 			}
+		} else if (VALUE("--timeline")) {
+			if (r < 0)
+				return -1;
+			o->timeline = v;
+		} else if (VALUE("--interval")) {
+			if (r < 0 || parse_uint(cmd, "--interval", v, 10, 3600000,
+			                        &o->interval_ms))
+				return -1;
 		} else if ((r = opt_flag(cmd, argv, i, "--json")) != 0) {
 			if (r < 0)
 				return -1;
@@ -268,7 +285,19 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 
 struct zone_sums {
 	unsigned long managed, free, isolated, pcp, min, low, high;
+	/* The populated zone deepest below its watermarks: band 0 below
+	 * min, 1 below low, 2 below high, 3 at or above high. */
+	int tight_nid, tight_zone, tight_band;
 };
+
+static int wmark_band(const struct za_zone_info *zi)
+{
+	if (zi->free < zi->min)
+		return 0;
+	if (zi->free < zi->low)
+		return 1;
+	return zi->free < zi->high ? 2 : 3;
+}
 
 static void zone_sums(struct stress *st, struct zone_sums *s)
 {
@@ -276,11 +305,17 @@ static void zone_sums(struct stress *st, struct zone_sums *s)
 	int z;
 
 	memset(s, 0, sizeof(*s));
+	s->tight_band = 3;
 	for (nid = 0; nid < st->tp.o.nodes; nid++)
 		for (z = 0; z < ZA_NR_ZONES; z++) {
 			struct za_zone_info zi;
 			if (za_zone_info(st->za, (int)nid, (enum za_zone_type)z, &zi))
 				continue;
+			if (zi.managed && wmark_band(&zi) < s->tight_band) {
+				s->tight_band = wmark_band(&zi);
+				s->tight_nid = (int)nid;
+				s->tight_zone = z;
+			}
 			s->managed += zi.managed;
 			s->free += zi.free;
 			s->isolated += zi.isolated_free;
@@ -293,7 +328,7 @@ static void zone_sums(struct stress *st, struct zone_sums *s)
 		}
 }
 
-static void sum_stats(struct stress *st, struct wstats *t)
+void stress_sum_stats(struct stress *st, struct wstats *t)
 {
 	unsigned i, k;
 
@@ -316,7 +351,7 @@ static uint64_t sum_fails(const struct wstats *t)
 	return n;
 }
 
-static unsigned long cached_pages(struct stress *st)
+unsigned long stress_cached_pages(struct stress *st)
 {
 	unsigned long n = 0;
 	unsigned i;
@@ -327,14 +362,20 @@ static unsigned long cached_pages(struct stress *st)
 	return n;
 }
 
-static void progress_line(struct stress *st, unsigned sec, double mops)
+/* One progress line: t_ms into the run, mops over the time since the
+ * previous line. Free pages and watermarks are summed over the zones;
+ * the zone deepest below its watermarks is named when one is below
+ * high, since a sum can hide one zone at min behind another that is
+ * full. */
+static void progress_line(struct stress *st, unsigned long t_ms, double mops)
 {
+	static const char *const band_name[3] = { "< min", "< low", "< high" };
 	struct zone_sums z;
 	struct wstats t;
-	char extra[160] = "";
+	char extra[160] = "", when[16], tight[48] = "";
 
 	zone_sums(st, &z);
-	sum_stats(st, &t);
+	stress_sum_stats(st, &t);
 	switch (st->sc) {
 	case SC_HOTPLUG:
 		snprintf(extra, sizeof(extra),
@@ -354,7 +395,7 @@ static void progress_line(struct stress *st, unsigned sec, double mops)
 	case SC_PRESSURE:
 		snprintf(extra, sizeof(extra),
 		         "  cache %lu  stalls %llu  kswapd %llu  oom %llu",
-		         cached_pages(st),
+		         stress_cached_pages(st),
 		         za_event_count(st->za, ZA_ALLOCSTALL),
 		         za_event_count(st->za, ZA_KSWAPD_WAKE),
 		         (unsigned long long)G_GET(st, oom_calls));
@@ -362,12 +403,24 @@ static void progress_line(struct stress *st, unsigned sec, double mops)
 	default:
 		break;
 	}
+	if (st->o->interval_ms % 1000 == 0)
+		snprintf(when, sizeof(when), "%3lus", t_ms / 1000);
+	else
+		snprintf(when, sizeof(when), "%5.1fs", (double)t_ms / 1000.0);
+	if (z.tight_band < 3) {
+		char node[16] = "";
+		if (st->tp.o.nodes > 1)
+			snprintf(node, sizeof(node), "node %d ", z.tight_nid);
+		snprintf(tight, sizeof(tight), "; %s%s %s", node,
+		         topo_zone_name((enum za_zone_type)z.tight_zone),
+		         band_name[z.tight_band]);
+	}
 	pthread_mutex_lock(&st->msg_lock);
 	fprintf(stderr,
-	        "%s[%3us] %.2f Mops/s  free %lu (min %lu low %lu high %lu)  pcp "
+	        "%s[%s] %.2f Mops/s  free %lu (min %lu low %lu high %lu%s)  pcp "
 	        "%lu  fails %llu%s%s",
-	        st->progress_tty ? "\r" : "", sec, mops, z.free, z.min, z.low,
-	        z.high, z.pcp, (unsigned long long)sum_fails(&t), extra,
+	        st->progress_tty ? "\r" : "", when, mops, z.free, z.min, z.low,
+	        z.high, tight, z.pcp, (unsigned long long)sum_fails(&t), extra,
 	        st->progress_tty ? "\033[K" : "\n");
 	st->progress_dirty = st->progress_tty;
 	fflush(stderr);
@@ -468,7 +521,7 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	uint64_t tried = G_GET(st, mem_tried);
 	const uint64_t *ev = f->ev;
 
-	sum_stats(st, &t);
+	stress_sum_stats(st, &t);
 	fprintf(o,
 	        "== stress %s: %.1f s, %u threads on %u CPUs, %u node%s x %s"
 	        "%s%s, %s pages, seed %llu ==\n",
@@ -621,7 +674,7 @@ static void print_json(struct stress *st, const struct final *f, FILE *o)
 	unsigned k, max = za_max_order(st->za);
 	uint64_t tried = G_GET(st, mem_tried);
 
-	sum_stats(st, &t);
+	stress_sum_stats(st, &t);
 	fprintf(o, "{\"scenario\":\"%s\",", scenario_names[st->sc]);
 	JU(o, "seconds", st->o->seconds);
 	fprintf(o, ",\"wall_seconds\":%.3f,", f->wall);
@@ -766,9 +819,10 @@ static const unsigned target_pct_of[SC_NR] = {
 };
 
 /* Runs one scenario; its summary goes to stdout (table) or, with
- * --json, into a string left in *json_out. Returns an exit code. */
+ * --json, into a string left in *json_out; tl (NULL without --timeline)
+ * gets its rows. Returns an exit code. */
 static int run_one(const struct stress_opts *o, enum scenario sc,
-                   char **json_out)
+                   struct timeline *tl, char **json_out)
 {
 	const char *cmd = "stress";
 	struct stress *st;
@@ -778,7 +832,8 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	struct zone_sums z;
 	double start, last;
 	uint64_t last_ops = 0;
-	unsigned sec;
+	unsigned long tick, t_ms, last_ms = 0,
+	              end_ms = (unsigned long)o->seconds * 1000;
 	int rc = EXIT_FAIL;
 
 	st = calloc(1, sizeof(*st));
@@ -851,24 +906,44 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 		        (unsigned long long)st->seed);
 	}
 
+	st->tl = tl;
+	timeline_start(st);
+
 	start = now_seconds();
 	last = start;
 	if (work_start(st) || hotplug_start(st)) {
 		st_fail(st, "could not start the threads");
 	} else {
-		for (sec = 1; sec <= o->seconds && !interrupted; sec++) {
+		/* One tick per --interval: a timeline row each tick; a
+		 * progress line each tick on a terminal (it rewrites itself),
+		 * else at most one a second, so a log stays readable. */
+		for (tick = 1, t_ms = 0; t_ms < end_ms && !interrupted; tick++) {
 			struct wstats t;
 			double now;
 
-			wait_until(st, start + sec, start);
+			t_ms = tick * o->interval_ms;
+			if (t_ms > end_ms)
+				t_ms = end_ms;
+			wait_until(st, start + (double)t_ms / 1000.0, start);
 			now = now_seconds();
-			sum_stats(st, &t);
-			if (o->progress)
-				progress_line(st, sec,
-				              (double)(t.ops - last_ops) / (now - last) /
-				                      1e6);
+			timeline_sample(st, now - start);
+			/* A monitor that was kept off the CPU past several
+			 * ticks skips them, rather than writing rows of one
+			 * instant with nothing in between. */
+			while ((tick + 1) * o->interval_ms < end_ms &&
+			       start + (double)((tick + 1) * o->interval_ms) / 1000.0 <=
+			               now)
+				tick++;
+			if (!o->progress ||
+			    (!st->progress_tty && t_ms / 1000 == last_ms / 1000 &&
+			     t_ms < end_ms))
+				continue;
+			stress_sum_stats(st, &t);
+			progress_line(st, t_ms,
+			              (double)(t.ops - last_ops) / (now - last) / 1e6);
 			last_ops = t.ops;
 			last = now;
+			last_ms = t_ms;
 		}
 	}
 	if (st->progress_dirty) {
@@ -920,11 +995,16 @@ int cmd_stress(int argc, char **argv)
 	struct sigaction sa;
 	int r, rc = 0, sc, only, n = 0;
 	char *objs[SC_NR] = { NULL };
+	struct timeline tl;
 
 	r = parse_args(&o, argc, argv);
 	if (r > 0)
 		return 0;
 	if (r < 0)
+		return EXIT_USAGE;
+	/* Before anything runs: a path that cannot be written is the
+	 * user's to fix, and should not cost a whole run first. */
+	if (o.timeline && timeline_open(&tl, o.timeline, "stress"))
 		return EXIT_USAGE;
 
 	/* The first ^C ends the run early but still checks and reports; a
@@ -938,7 +1018,8 @@ int cmd_stress(int argc, char **argv)
 	only = o.scenario >= 0;
 	for (sc = only ? o.scenario : 0; sc < (only ? o.scenario + 1 : SC_NR);
 	     sc++) {
-		r = run_one(&o, (enum scenario)sc, &objs[n]);
+		r = run_one(&o, (enum scenario)sc, o.timeline ? &tl : NULL,
+		            &objs[n]);
 		if (objs[n])
 			n++;
 		if (r > rc)
@@ -959,5 +1040,7 @@ int cmd_stress(int argc, char **argv)
 	}
 	for (sc = 0; sc < n; sc++)
 		free(objs[sc]);
+	if (o.timeline && timeline_close(&tl, "stress") && rc == 0)
+		rc = EXIT_FAIL;
 	return rc;
 }

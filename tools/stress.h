@@ -2,8 +2,9 @@
  * stress.h - the state `zonealloc stress` shares between its parts: the
  * driver (stress.c: options, progress, summary), the client workload
  * (stress_work.c: worker threads, page tracking, fill-and-verify, the
- * migrate callback), the hotplug drivers (stress_hotplug.c) and the page
- * cache with its shrinker and OOM handler (stress_reclaim.c).
+ * migrate callback), the hotplug drivers (stress_hotplug.c), the page
+ * cache with its shrinker and OOM handler (stress_reclaim.c) and the
+ * --timeline sampler (stress_timeline.c).
  *
  * The client tracks every page it holds, because a client that lets
  * memory go offline must: the migrate callback has to find the owner of
@@ -56,6 +57,26 @@ struct stress_opts {
 	long random_yield;           /* --random-yield, -1 unset */
 	int verify;                  /* --verify: VERIFY_* */
 	int inject;                  /* --inject: INJECT_* */
+	const char *timeline;        /* --timeline FILE.csv, or NULL */
+	unsigned interval_ms;        /* --interval: progress and timeline tick */
+};
+
+/* The --timeline CSV: one file for the whole command, so that `--scenario
+ * all` writes every scenario into it (the scenario column tells them
+ * apart). Only the monitor thread touches it. */
+struct timeline {
+	FILE *f;
+	const char *path;
+	unsigned orders;    /* nr_free_order_* columns, fixed by the header */
+	int header_done;
+	unsigned long rows;
+};
+
+/* Cumulative counters at the previous timeline row: a row holds the
+ * differences, the events of its interval. */
+struct tl_counts {
+	uint64_t ev[ZA_NR_EVENTS];
+	uint64_t ops, allocs, fails, frees, cpu_flips;
 };
 
 /* One block the client owns. */
@@ -163,6 +184,13 @@ struct stress {
 		int offline;  /* left offline after a failed re-online */
 	} *mblocks;
 	unsigned nr_mblocks;
+	/* --timeline (NULL without it): the zones sampled, fixed when the
+	 * scenario starts (nid * ZA_NR_ZONES + zone), and the counters at
+	 * the last row. */
+	struct timeline *tl;
+	unsigned short tl_zone[TOPO_MAX_RANGES];
+	unsigned tl_nzones;
+	struct tl_counts tl_last;
 };
 
 #define G_ADD(st, field, n) __atomic_add_fetch(&(st)->g.field, (n), __ATOMIC_RELAXED)
@@ -177,6 +205,11 @@ void st_fail(struct stress *st, const char *fmt, ...)
 /* A note (not a failure), same rate limit. */
 void st_note(struct stress *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* stress.c: the workers' counters summed (each read relaxed), and the
+ * pages in the page caches of every node. */
+void stress_sum_stats(struct stress *st, struct wstats *t);
+unsigned long stress_cached_pages(struct stress *st);
 
 /* stress_work.c */
 int work_setup(struct stress *st);      /* maps, boxes, workers */
@@ -210,5 +243,17 @@ int reclaim_setup(struct stress *st);  /* shrinker + OOM handler */
 void reclaim_teardown(struct stress *st);
 /* Moves a slot (in no box) into the page cache of its node. */
 void cache_put(struct stress *st, const struct slot *s);
+
+/* stress_timeline.c: called from the monitor thread only.
+ * timeline_open creates (truncates) the file: 0, or -1 with the reason
+ * printed. timeline_start picks the populated zones of a scenario that is
+ * about to start and writes its row at time 0 (and the header before the
+ * first). timeline_sample writes one row per zone for the interval that
+ * ends at t seconds. timeline_close: 0, or -1 when a write failed (the
+ * reason printed). */
+int timeline_open(struct timeline *tl, const char *path, const char *cmd);
+void timeline_start(struct stress *st);
+void timeline_sample(struct stress *st, double t);
+int timeline_close(struct timeline *tl, const char *cmd);
 
 #endif /* ZA_TOOL_STRESS_H */

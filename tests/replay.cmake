@@ -1,0 +1,408 @@
+# tests/replay.cmake - tests of the trace reader (tools/trace.c) and of
+# `zonealloc replay` (tools/replay.c). Label: replay.
+#
+# One file, two roles, as tests/tool.cmake does it. Included by
+# tests/CMakeLists.txt it registers the tests; run as a script
+# (cmake -DCHECK=... -P tests/replay.cmake) it is the check one test runs.
+# The checks count the trace's events with xz, grep and awk, apart from the
+# C parser, and compare with what the command reports.
+#
+# Needs xz (xz-utils) to count the slice's events apart from the command:
+# without it those tests are registered but disabled. gzip is optional.
+
+if(CMAKE_SCRIPT_MODE_FILE)
+  # ------------------------------------------------------------------
+  # Script mode. In: CHECK, EXE, DATA (tests/data), XZ, GZIP, WORK.
+  set(SLICE ${DATA}/kernel-mixed-slice.trace.xz)
+  file(MAKE_DIRECTORY ${WORK})
+
+  function(fail msg)
+    message(FATAL_ERROR "replay test '${CHECK}': ${msg}")
+  endfunction()
+
+  # run(<out-var> <rc-var> <err-var> ARGS...): runs zonealloc replay ARGS
+  function(run out rc err)
+    execute_process(COMMAND ${EXE} replay --quiet ${ARGN}
+                    RESULT_VARIABLE _rc OUTPUT_VARIABLE _out
+                    ERROR_VARIABLE _err)
+    set(${out} "${_out}" PARENT_SCOPE)
+    set(${rc} "${_rc}" PARENT_SCOPE)
+    set(${err} "${_err}" PARENT_SCOPE)
+  endfunction()
+
+  # run_ok(<out-var> ARGS...): must exit 0
+  function(run_ok out)
+    run(_o _rc _e ${ARGN})
+    if(NOT _rc STREQUAL "0")
+      message("${_o}${_e}")
+      fail("zonealloc replay ${ARGN}: exit ${_rc}, expected 0")
+    endif()
+    set(${out} "${_o}" PARENT_SCOPE)
+  endfunction()
+
+  # expect_error(<regex> ARGS...): exit 1, message on stderr, no report
+  function(expect_error regex)
+    run(_o _rc _e ${ARGN})
+    if(NOT _rc STREQUAL "1")
+      message("${_o}${_e}")
+      fail("zonealloc replay ${ARGN}: exit '${_rc}', expected 1")
+    endif()
+    if(NOT _e MATCHES "${regex}")
+      fail("zonealloc replay ${ARGN}: stderr '${_e}' does not match '${regex}'")
+    endif()
+    if(NOT _o STREQUAL "")
+      fail("zonealloc replay ${ARGN}: printed a report after an error")
+    endif()
+    message("ok: ${ARGN} -> ${_e}")
+  endfunction()
+
+  # jeq(<json> <expected> <key>...): a value of the JSON report
+  function(jeq json expected)
+    string(JSON _v GET "${json}" ${ARGN})
+    if(NOT "${_v}" STREQUAL "${expected}")
+      fail("${ARGN} is '${_v}', expected '${expected}'")
+    endif()
+    message("ok: ${ARGN} = ${_v}")
+  endfunction()
+
+  function(jtrue json)
+    string(JSON _v GET "${json}" ${ARGN})
+    if(NOT _v)
+      fail("${ARGN} is '${_v}', expected true")
+    endif()
+  endfunction()
+
+  # count_lines(<var> <grep-pattern>): lines of the slice that match
+  function(count_lines var pattern)
+    execute_process(COMMAND ${XZ} -dc ${SLICE} COMMAND grep -c -e "${pattern}"
+                    OUTPUT_VARIABLE _n OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(_n STREQUAL "")
+      set(_n 0)
+    endif()
+    set(${var} ${_n} PARENT_SCOPE)
+  endfunction()
+
+  # The checks every run on the slice must pass, whatever the mode.
+  function(check_slice_counts json)
+    execute_process(COMMAND ${XZ} -dc ${SLICE} COMMAND wc -l
+                    OUTPUT_VARIABLE lines OUTPUT_STRIP_TRAILING_WHITESPACE)
+    string(STRIP "${lines}" lines)
+    jeq("${json}" ${lines} trace lines)
+    set(total 0)
+    foreach(ev mm_page_alloc mm_page_free mm_page_free_batched
+               mm_page_alloc_zone_locked mm_page_pcpu_drain)
+      count_lines(n " ${ev}: ")
+      jeq("${json}" ${n} trace events ${ev})
+      math(EXPR total "${total} + ${n}")
+      set(n_${ev} ${n})
+    endforeach()
+    jeq("${json}" ${total} trace events_total)
+    count_lines(refill " mm_page_alloc_zone_locked: .* percpu_refill=1")
+    jeq("${json}" ${refill} trace pcp_refill_events)
+    jeq("${json}" 0 trace lines_not_understood)
+    jeq("${json}" 0 trace lines_malformed)
+    # every allocation replayed, every free looked at
+    jeq("${json}" ${n_mm_page_alloc} replay allocations)
+    math(EXPR frees "${n_mm_page_free} + ${n_mm_page_free_batched}")
+    jeq("${json}" ${frees} replay free_events)
+    math(EXPR replayed "${n_mm_page_alloc} + ${frees}")
+    jeq("${json}" ${replayed} replay events_replayed)
+    jeq("${json}" 0 replay alloc_failures)
+    jeq("${json}" 0 replay misuse_reports)
+    # pairing, computed apart: frees match allocations by pfn and order
+    file(WRITE ${WORK}/pairs.awk [=[
+{
+  ev = ""; pfn = ""; order = "0"
+  for (i = 1; i <= NF; i++) {
+    if ($i ~ /^mm_page_(alloc|free|free_batched):$/) ev = $i
+    else if ($i ~ /^pfn=/) pfn = substr($i, 5)
+    else if ($i ~ /^order=/) order = substr($i, 7)
+  }
+  if (ev == "") next
+  key = pfn " " order
+  if (ev == "mm_page_alloc:") {
+    if (key in live) overlap++
+    live[key] = 1
+    pages_alloc += 2 ^ order
+  } else if (key in live) {
+    delete live[key]; matched++
+    pages_freed += 2 ^ order
+  } else {
+    unmatched++
+  }
+}
+END {
+  for (k in live) never++
+  printf "%d %d %d %d %d %d\n", matched, unmatched, never, overlap, \
+         pages_alloc, pages_freed
+}
+]=])
+    execute_process(COMMAND ${XZ} -dc ${SLICE} COMMAND awk -f ${WORK}/pairs.awk
+                    OUTPUT_VARIABLE pairs OUTPUT_STRIP_TRAILING_WHITESPACE)
+    string(REPLACE " " ";" pairs "${pairs}")
+    list(GET pairs 0 matched)
+    list(GET pairs 1 unmatched)
+    list(GET pairs 2 never)
+    list(GET pairs 3 overlap)
+    list(GET pairs 4 pages_alloc)
+    list(GET pairs 5 pages_freed)
+    if(NOT overlap EQUAL 0)
+      fail("the slice has allocations over live pages; the awk model is too simple")
+    endif()
+    jeq("${json}" ${matched} replay frees_whole)
+    jeq("${json}" 0 replay frees_in_parts)
+    jeq("${json}" ${unmatched} replay frees_unmatched)
+    jeq("${json}" ${never} replay never_freed)
+    jeq("${json}" 0 replay implied_frees)
+    jeq("${json}" ${matched} replay frees)
+    # zonealloc saw what was replayed (pgalloc and pgfree count pages)
+    jeq("${json}" ${pages_alloc} zonealloc_events pgalloc)
+    jeq("${json}" ${pages_freed} zonealloc_events pgfree)
+    jeq("${json}" ${pages_alloc} per_1000_allocs kernel pages_allocated)
+    jeq("${json}" ${n_mm_page_alloc} per_1000_allocs zonealloc allocations)
+    jtrue("${json}" check live_ok)
+    jtrue("${json}" check after_ok)
+    jtrue("${json}" check whole_again)
+  endfunction()
+
+  if(CHECK STREQUAL "counts")
+    run_ok(json --json --no-timing ${SLICE})
+    check_slice_counts("${json}")
+    jeq("${json}" det topology mode)
+    jeq("${json}" 2 topology cpus)
+    # the text report says the same
+    run_ok(text ${SLICE})
+    string(JSON n GET "${json}" trace events mm_page_alloc)
+    if(NOT text MATCHES "mm_page_alloc +${n}\n")
+      fail("the text report does not list ${n} mm_page_alloc events")
+    endif()
+    if(NOT text MATCHES "za_check: ok")
+      fail("the text report does not end with a passed za_check")
+    endif()
+
+  elseif(CHECK STREQUAL "threads")
+    run_ok(json --json --no-timing --mode threads ${SLICE})
+    check_slice_counts("${json}")
+    jeq("${json}" threads topology mode)
+
+  elseif(CHECK STREQUAL "repeat")
+    # det mode is exactly repeatable: the whole report, byte for byte
+    run_ok(a --json --no-timing ${SLICE})
+    run_ok(b --json --no-timing ${SLICE})
+    if(NOT a STREQUAL b)
+      file(WRITE ${WORK}/a.json "${a}")
+      file(WRITE ${WORK}/b.json "${b}")
+      fail("two det replays differ: see ${WORK}/a.json and b.json")
+    endif()
+    # with timing, the same once the one "timing" object is dropped
+    run_ok(c --json ${SLICE})
+    string(JSON secs GET "${c}" timing replay_seconds)
+    string(JSON c REMOVE "${c}" timing)
+    string(JSON na LENGTH "${a}")
+    string(JSON nc LENGTH "${c}")
+    if(NOT na EQUAL nc)
+      fail("a replay with timing has other members than one without")
+    endif()
+    math(EXPR last "${na} - 1")
+    foreach(k RANGE ${last})
+      string(JSON key MEMBER "${a}" ${k})
+      string(JSON x GET "${a}" ${key})
+      string(JSON y GET "${c}" ${key})
+      if(NOT x STREQUAL y)
+        fail("a replay with timing differs in '${key}'")
+      endif()
+    endforeach()
+    # and a different --cpus makes a different run (the check can fail)
+    run_ok(d --json --no-timing --cpus 4 ${SLICE})
+    if(a STREQUAL d)
+      fail("--cpus 4 changed nothing")
+    endif()
+    message("ok: identical det reports (replay took ${secs} s)")
+
+  elseif(CHECK STREQUAL "stdin")
+    run_ok(file_json --json --no-timing ${SLICE})
+    execute_process(COMMAND ${XZ} -dc ${SLICE}
+                    COMMAND ${EXE} replay --quiet --json --no-timing -
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE pipe_json)
+    if(NOT rc STREQUAL "0")
+      fail("replay from standard input: exit ${rc}")
+    endif()
+    jeq("${pipe_json}" plain input compression)
+    foreach(part trace replay zonealloc_events fragmentation check)
+      string(JSON x GET "${file_json}" ${part})
+      string(JSON y GET "${pipe_json}" ${part})
+      if(NOT x STREQUAL y)
+        fail("'${part}' differs between the .xz file and standard input")
+      endif()
+    endforeach()
+    # gzip, when the command reads it: the same again
+    if(GZIP AND EXISTS "${GZIP}")
+      execute_process(COMMAND ${XZ} -dc ${SLICE} COMMAND ${GZIP} -c
+                      OUTPUT_FILE ${WORK}/slice.gz)
+      run(gz_json rc err --json --no-timing ${WORK}/slice.gz)
+      if(rc STREQUAL "0")
+        foreach(part trace replay)
+          string(JSON x GET "${file_json}" ${part})
+          string(JSON y GET "${gz_json}" ${part})
+          if(NOT x STREQUAL y)
+            fail("'${part}' differs between .xz and .gz")
+          endif()
+        endforeach()
+      elseif(NOT err MATCHES "built without zlib")
+        fail("slice.gz: exit ${rc}: ${err}")
+      endif()
+    endif()
+
+  elseif(CHECK STREQUAL "limit")
+    run_ok(json --json --no-timing --limit 1000 ${SLICE})
+    jeq("${json}" 1000 trace events_total)
+    jeq("${json}" 1000 input limit)
+    jtrue("${json}" check live_ok)
+
+  elseif(CHECK STREQUAL "bad_input")
+    file(WRITE ${WORK}/empty.trace "")
+    expect_error("empty input" ${WORK}/empty.trace)
+    # NUL bytes, then other binary: the command itself
+    execute_process(COMMAND head -c 65536 /dev/zero OUTPUT_FILE ${WORK}/zeros.bin)
+    expect_error("no kmem page-allocator event" ${WORK}/zeros.bin)
+    expect_error("no kmem page-allocator event" ${EXE})
+    file(WRITE ${WORK}/text.trace "hello\nworld\n# tracer: nop\n")
+    expect_error("no kmem page-allocator event" ${WORK}/text.trace)
+    # a cut .xz (no stream end) and a .xz of nothing
+    execute_process(COMMAND head -c 40000 ${SLICE} OUTPUT_FILE ${WORK}/cut.xz)
+    expect_error("truncated xz stream" ${WORK}/cut.xz)
+    if(XZ AND EXISTS "${XZ}")
+      execute_process(COMMAND ${XZ} -c INPUT_FILE ${WORK}/empty.trace
+                      OUTPUT_FILE ${WORK}/empty.xz)
+      expect_error("empty input" ${WORK}/empty.xz)
+    endif()
+    if(XZ AND EXISTS "${XZ}" AND GZIP AND EXISTS "${GZIP}")
+      execute_process(COMMAND ${XZ} -dc ${SLICE} COMMAND ${GZIP} -c
+                      COMMAND head -c 30000 OUTPUT_FILE ${WORK}/cut.gz)
+      expect_error("truncated gzip stream|built without zlib" ${WORK}/cut.gz)
+    endif()
+    expect_error("No such file" ${WORK}/does-not-exist.trace)
+    # the same through standard input
+    execute_process(COMMAND ${CMAKE_COMMAND} -E cat ${WORK}/cut.xz
+                    COMMAND ${EXE} replay --quiet -
+                    RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc STREQUAL "1" OR NOT err MATCHES "truncated xz stream")
+      fail("cut .xz on standard input: exit ${rc}, '${err}'")
+    endif()
+
+  elseif(CHECK STREQUAL "formats")
+    # tests/data/formats.trace: see its first lines
+    run_ok(json --json --no-timing ${DATA}/formats.trace)
+    jeq("${json}" 30 trace lines)
+    jeq("${json}" 6 trace events mm_page_alloc)
+    jeq("${json}" 7 trace events mm_page_free)
+    jeq("${json}" 1 trace events mm_page_free_batched)
+    jeq("${json}" 2 trace events mm_page_alloc_zone_locked)
+    jeq("${json}" 2 trace events mm_page_pcpu_drain)
+    jeq("${json}" 1 trace kernel_alloc_failed)
+    jeq("${json}" 1 trace other_events)
+    jeq("${json}" 5 trace comment_lines)
+    jeq("${json}" 1 trace blank_lines)
+    jeq("${json}" 1 trace lines_not_understood)
+    jeq("${json}" 26 trace lines_not_understood_first 0)
+    jeq("${json}" 3 trace lines_malformed)
+    jeq("${json}" 28 trace lines_malformed_first 0 line)
+    jeq("${json}" "bad order" trace lines_malformed_first 0 why)
+    jeq("${json}" 29 trace lines_malformed_first 1 line)
+    jeq("${json}" "bad gfp_flags" trace lines_malformed_first 1 why)
+    jeq("${json}" 30 trace lines_malformed_first 2 line)
+    jeq("${json}" 42 trace lost_events)
+    jeq("${json}" 1 trace max_cpu)
+    jeq("${json}" 5 replay allocations)
+    jeq("${json}" 3 replay frees_whole)
+    jeq("${json}" 4 replay frees_in_parts)
+    jeq("${json}" 1 replay frees_unmatched)
+    jeq("${json}" 1 replay never_freed)
+    jeq("${json}" 512 replay never_freed_pages)
+    jeq("${json}" 0 replay alloc_failures)
+    jtrue("${json}" check live_ok)
+    jtrue("${json}" check whole_again)
+    # and the text report names the malformed lines
+    run_ok(text ${DATA}/formats.trace)
+    if(NOT text MATCHES "line 28 bad order, line 29 bad gfp_flags, line 30 no pfn")
+      fail("the text report does not list the malformed lines")
+    endif()
+
+  elseif(CHECK STREQUAL "usage")
+    foreach(args "--mode;fast;x" "--bogus;x" "" "--limit;0;x" "a;b"
+                 "--json=1;x" "--cpus;0;x" "--mem;1X;x")
+      execute_process(COMMAND ${EXE} replay ${args}
+                      RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+      if(NOT rc STREQUAL "2")
+        fail("replay ${args}: exit ${rc}, expected 2 (${err})")
+      endif()
+      if(NOT err MATCHES "Try 'zonealloc replay --help'")
+        fail("replay ${args}: no hint in '${err}'")
+      endif()
+    endforeach()
+    execute_process(COMMAND ${EXE} replay --help RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE out)
+    if(NOT rc STREQUAL "0" OR NOT out MATCHES "--mode det[|]threads")
+      fail("replay --help: exit ${rc}")
+    endif()
+
+  else()
+    fail("unknown CHECK")
+  endif()
+  return()
+endif()
+
+# ---------------------------------------------------------------------
+# Registration.
+
+find_package(ZLIB QUIET)
+find_package(LibLZMA QUIET)
+set(_za_trace_libs "")
+set(_za_trace_defs "")
+if(ZLIB_FOUND)
+  list(APPEND _za_trace_libs ZLIB::ZLIB)
+  list(APPEND _za_trace_defs ZA_HAVE_ZLIB=1)
+endif()
+if(LIBLZMA_FOUND)
+  list(APPEND _za_trace_libs LibLZMA::LibLZMA)
+  list(APPEND _za_trace_defs ZA_HAVE_LZMA=1)
+endif()
+
+# Unit tests compile tools/trace.c in; it needs nothing of the library but
+# the header, so they do not wait for the command to build.
+foreach(t parse read match)
+  za_add_test(NAME trace_${t}
+              SOURCES test_trace_${t}.c ${PROJECT_SOURCE_DIR}/tools/trace.c
+              LIBS ${_za_trace_libs} LABELS replay TIMEOUT 30)
+  target_include_directories(trace_${t} PRIVATE ${PROJECT_SOURCE_DIR}/tools)
+  target_compile_definitions(trace_${t} PRIVATE ${_za_trace_defs})
+endforeach()
+
+if(NOT TARGET zonealloc_tool)
+  return()
+endif()
+
+find_program(ZA_XZ_PROGRAM xz)
+find_program(ZA_GZIP_PROGRAM gzip)
+set(_za_replay_script ${CMAKE_CURRENT_LIST_FILE})
+
+function(za_replay_test check)
+  add_test(NAME replay_${check}
+           COMMAND ${CMAKE_COMMAND} -DCHECK=${check}
+                   "-DEXE=$<TARGET_FILE:zonealloc_tool>"
+                   -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
+                   "-DXZ=${ZA_XZ_PROGRAM}" "-DGZIP=${ZA_GZIP_PROGRAM}"
+                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/replay_${check}
+                   -P ${_za_replay_script})
+  set_tests_properties(replay_${check} PROPERTIES TIMEOUT 30 LABELS replay)
+endfunction()
+
+foreach(check counts threads repeat stdin limit bad_input formats usage)
+  za_replay_test(${check})
+endforeach()
+if(NOT ZA_XZ_PROGRAM)
+  message(STATUS "replay tests: no xz program (Debian: xz-utils); the "
+                 "tests that count the trace slice with it are disabled")
+  set_tests_properties(replay_counts replay_threads replay_stdin
+                       PROPERTIES DISABLED TRUE)
+endif()

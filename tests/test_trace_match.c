@@ -1,0 +1,226 @@
+/*
+ * test_trace_match.c - pairing frees with allocations (trace_match) and
+ * the kernel lock-batch estimate (trace_lock_batches) on small traces
+ * built line by line: whole frees, frees of pages allocated before the
+ * trace, a high-order block freed page by page, frees that span several
+ * allocations, pages handed out again while the trace thinks them in use
+ * (a lost free event), failed kernel allocations; and, on a random trace,
+ * the rules every replayer relies on: each free op comes after its
+ * record's alloc op, and each record is freed at most once.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "trace.h"
+
+static void add(struct trace *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add(struct trace *t, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int nomem = 0;
+	size_t before = t->nr;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	trace_add_line(t, line, strlen(line), &nomem);
+	CHECK(!nomem);
+	CHECK_EQ(t->nr, before + 1); /* every line here is an event */
+}
+
+#define ALLOC(t, cpu, pfn, order)                                          \
+	add(t, "t-1 [%03d] ..... 1.0: mm_page_alloc: pfn=%#lx order=%d "       \
+	       "migratetype=0 gfp_flags=GFP_KERNEL",                           \
+	    cpu, (unsigned long)(pfn), order)
+#define FREE(t, cpu, pfn, order)                                           \
+	add(t, "t-1 [%03d] ..... 1.0: mm_page_free: pfn=%#lx order=%d", cpu,   \
+	    (unsigned long)(pfn), order)
+
+static void init(struct trace *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->st.max_cpu = -1;
+}
+
+static void expect_op(const struct trace_ops *o, size_t i, int kind,
+                      uint32_t rec, int cpu, int order)
+{
+	CHECK(i < o->nr);
+	CHECK_EQ(o->op[i].kind, kind);
+	CHECK_EQ(o->op[i].rec, rec);
+	CHECK_EQ(o->op[i].cpu, cpu);
+	CHECK_EQ(o->op[i].order, order);
+}
+
+static void test_cases(void)
+{
+	struct trace t;
+	struct trace_ops o;
+
+	init(&t);
+	ALLOC(&t, 0, 0x100, 0);               /* 0: rec 0 */
+	FREE(&t, 1, 0x100, 0);                /* 1: whole, on another CPU */
+	FREE(&t, 0, 0x999, 0);                /* 2: before the trace */
+	ALLOC(&t, 1, 0x200, 2);               /* 3: rec 1, 4 pages */
+	FREE(&t, 1, 0x201, 0);                /* 4: in parts */
+	FREE(&t, 1, 0x200, 0);                /* 5 */
+	FREE(&t, 0, 0x203, 0);                /* 6 */
+	FREE(&t, 0, 0x202, 0);                /* 7: the last page: op */
+	ALLOC(&t, 0, 0x300, 0);               /* 8: rec 2 */
+	ALLOC(&t, 1, 0x300, 0);               /* 9: again: rec 2 implied free */
+	ALLOC(&t, 0, 0x400, 0);               /* 10: rec 4 */
+	ALLOC(&t, 0, 0x401, 0);               /* 11: rec 5 */
+	FREE(&t, 1, 0x400, 1);                /* 12: both at once */
+	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: page=(null) pfn=0x0 "
+	        "order=5 migratetype=0 gfp_flags=GFP_ATOMIC"); /* 13 */
+	ALLOC(&t, 1, 0x500, 1);               /* 14: rec 6, never freed */
+	add(&t, "t-1 [001] ..... 1.0: mm_page_alloc_zone_locked: pfn=0x1 "
+	        "order=0 migratetype=0 percpu_refill=1"); /* 15: counted only */
+	add(&t, "t-1 [001] ..... 1.0: mm_page_free_batched: pfn=0x100"); /* 16 */
+	ALLOC(&t, 0, 0x600, 0);               /* 17: rec 7, never freed */
+	add(&t, "t-1 [001] ..... 1.0: mm_page_alloc: pfn=0x700 order=0 "
+	        "migratetype=0 gfp_flags=GFP_NOFS|__GFP_NOFAIL"); /* 18 */
+
+	CHECK_EQ(trace_match(&t, t.nr, &o), 0);
+	CHECK_EQ(o.st.alloc_events, 10);
+	CHECK_EQ(o.st.kernel_failed, 1);
+	CHECK_EQ(o.st.allocs, 9);
+	CHECK_EQ(o.nr_recs, 9);
+	CHECK_EQ(o.st.free_events, 8);
+	CHECK_EQ(o.st.frees_exact, 1);
+	CHECK_EQ(o.st.frees_partial, 5);   /* 4 pieces of rec 1, the 2-in-1 */
+	CHECK_EQ(o.st.frees_unmatched, 2); /* 0x999, and 0x100 freed again */
+	CHECK_EQ(o.st.implicit_frees, 1);
+	CHECK_EQ(o.st.free_ops, 4);        /* recs 0, 1, 4, 5 */
+	CHECK_EQ(o.st.never_freed, 4);     /* recs 3, 6, 7, 8 */
+	CHECK_EQ(o.st.never_freed_pages, 1 + 2 + 1 + 1);
+	CHECK_EQ(o.st.nofail_stripped, 1);
+
+	expect_op(&o, 0, TRACE_OP_ALLOC, 0, 0, 0);
+	expect_op(&o, 1, TRACE_OP_FREE, 0, 1, 0);
+	expect_op(&o, 2, TRACE_OP_ALLOC, 1, 1, 2);
+	expect_op(&o, 3, TRACE_OP_FREE, 1, 0, 2); /* whole block, last CPU */
+	CHECK_EQ(o.op[3].ev, 7);
+	expect_op(&o, 4, TRACE_OP_ALLOC, 2, 0, 0);
+	expect_op(&o, 5, TRACE_OP_FREE, 2, 1, 0); /* implied, before the alloc */
+	CHECK_EQ(o.op[5].ev, 9);
+	expect_op(&o, 6, TRACE_OP_ALLOC, 3, 1, 0);
+	expect_op(&o, 7, TRACE_OP_ALLOC, 4, 0, 0);
+	expect_op(&o, 8, TRACE_OP_ALLOC, 5, 0, 0);
+	expect_op(&o, 9, TRACE_OP_FREE, 4, 1, 0);
+	expect_op(&o, 10, TRACE_OP_FREE, 5, 1, 0);
+	expect_op(&o, 11, TRACE_OP_ALLOC, 6, 1, 1);
+	expect_op(&o, 12, TRACE_OP_ALLOC, 7, 0, 0);
+	expect_op(&o, 13, TRACE_OP_ALLOC, 8, 1, 0);
+	CHECK_EQ(o.nr, 14);
+	CHECK_EQ(o.op[0].gfp, ZA_GFP_KERNEL | ZA_GFP_NOWARN);
+	CHECK_EQ(o.op[13].gfp & ZA_GFP_NOFAIL, 0);
+
+	/* only a prefix */
+	trace_ops_free(&o);
+	CHECK_EQ(trace_match(&t, 2, &o), 0);
+	CHECK_EQ(o.nr, 2);
+	CHECK_EQ(o.st.frees_exact, 1);
+	trace_ops_free(&o);
+	trace_free(&t);
+}
+
+static void test_lock_batches(void)
+{
+	struct trace t;
+	struct trace_lock_batches b;
+	const char *refill = "mm_page_alloc_zone_locked: pfn=0x1 order=0 "
+	                     "migratetype=0 percpu_refill=1";
+	const char *direct = "mm_page_alloc_zone_locked: pfn=0x1 order=3 "
+	                     "migratetype=0 percpu_refill=0";
+	const char *drain = "mm_page_pcpu_drain: pfn=0x1 order=0 migratetype=0";
+
+	init(&t);
+	/* CPU 0 refills while CPU 1's events interleave: still one batch */
+	add(&t, "a-1 [000] d..3. 1.0: %s", refill);
+	add(&t, "a-1 [001] d..3. 1.0: %s", refill);
+	add(&t, "a-1 [000] d..3. 1.0: %s", refill);
+	add(&t, "a-1 [001] d..3. 1.0: %s", drain);
+	add(&t, "a-1 [000] d..3. 1.0: %s", refill);
+	ALLOC(&t, 0, 0x10, 0);
+	add(&t, "a-1 [000] d..3. 1.0: %s", refill); /* a second batch */
+	add(&t, "a-1 [001] d..3. 1.0: %s", drain);
+	add(&t, "a-1 [001] d..3. 1.0: %s", direct);
+	add(&t, "a-1 [001] d..3. 1.0: %s", drain);  /* a new drain batch */
+	trace_lock_batches(&t, t.nr, &b);
+	CHECK_EQ(b.refill_batches, 3); /* CPU 0: 2, CPU 1: 1 */
+	CHECK_EQ(b.drain_batches, 2);
+	CHECK_EQ(b.direct, 1);
+	CHECK_EQ(t.st.refill_events, 5);
+	CHECK_EQ(t.st.by_type[TRACE_ZONE_LOCKED], 6);
+	trace_free(&t);
+}
+
+/* A random trace over a small pfn range, so that every case happens
+ * often; checked against the rules, not against fixed numbers. */
+static void test_random(void)
+{
+	struct trace t;
+	struct trace_ops o;
+	uint64_t s = 12345;
+	long n = tu_scale(20000), i;
+	uint8_t *state;
+	size_t k;
+
+	init(&t);
+	for (i = 0; i < n; i++) {
+		unsigned order = (unsigned)(tu_rand(&s) % 8 == 0 ? tu_rand(&s) % 4
+		                                                  : 0);
+		unsigned long pfn = (unsigned long)(tu_rand(&s) % 512) &
+		                    ~((1ul << order) - 1);
+		int cpu = (int)(tu_rand(&s) % 3);
+		if (tu_rand(&s) % 2)
+			ALLOC(&t, cpu, pfn, (int)order);
+		else
+			FREE(&t, cpu, pfn, (int)order);
+	}
+	CHECK_EQ(trace_match(&t, t.nr, &o), 0);
+	CHECK_EQ(o.st.frees_exact + o.st.frees_partial + o.st.frees_unmatched,
+	         o.st.free_events);
+	CHECK_EQ(o.st.alloc_events + o.st.free_events, (uint64_t)n);
+	CHECK_EQ(o.st.free_ops + o.st.implicit_frees + o.st.never_freed,
+	         o.nr_recs);
+	CHECK_EQ(o.nr, o.nr_recs + o.st.free_ops + o.st.implicit_frees);
+	CHECK(o.st.frees_partial > 0 && o.st.implicit_frees > 0 &&
+	      o.st.frees_unmatched > 0 && o.st.frees_exact > 0);
+	/* 0: not allocated yet, 1: allocated, 2: freed */
+	state = calloc(o.nr_recs, 1);
+	CHECK(state != NULL);
+	for (k = 0; k < o.nr; k++) {
+		const struct trace_op *op = &o.op[k];
+		CHECK(op->rec < o.nr_recs);
+		CHECK_EQ(op->cpu, t.ev[op->ev].cpu);
+		if (op->kind == TRACE_OP_ALLOC) {
+			CHECK_EQ(state[op->rec], 0);
+			CHECK_EQ(op->order, t.ev[op->ev].order);
+			state[op->rec] = 1;
+		} else {
+			CHECK_EQ(state[op->rec], 1);
+			state[op->rec] = 2;
+		}
+	}
+	free(state);
+	trace_ops_free(&o);
+	trace_free(&t);
+}
+
+int main(void)
+{
+	test_cases();
+	test_lock_batches();
+	test_random();
+	printf("test_trace_match: ok\n");
+	return 0;
+}
