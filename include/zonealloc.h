@@ -321,6 +321,8 @@ enum za_report {
 	ZA_REPORT_PAGETYPEINFO,
 	ZA_REPORT_VMSTAT
 };
+/* May run at any time, but not from inside a migrate callback (the
+ * pagetypeinfo block census waits for memory hotplug to finish). */
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative

@@ -141,13 +141,15 @@ restart:
 	page = get_page_from_freelist(za, ac, order, alloc_flags);
 	if (page)
 		return page;
+	/* The zonelists changed while we walked them (memory hotplug): we
+	 * may have missed a zone. Look again before reclaim or OOM (seed 002). */
+	if (zonelist_seq_retry(za, seq)) {
+		event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
+		goto restart;
+	}
 
 	if (!can_reclaim) {
 		/* Atomic and no-wait requests neither sleep nor call back. */
-		if (zonelist_seq_retry(za, seq)) {
-			event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
-			goto restart;
-		}
 		if (gfp & ZA___GFP_NOFAIL) {
 			za_yield();
 			goto restart;

@@ -91,9 +91,10 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
 		pfn_page(za, pfn)->pb_mt = ZA_MT_MOVABLE;
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
 		struct za_section *s = pfn_section(za, pfn);
-		s->base = base ? (char *)base + ((pfn - start) << za->page_shift)
-		               : NULL;
-		s->zone_id = z->id;
+		za_store_relaxed(&s->base, base ? (char *)base +
+		                                      ((pfn - start) << za->page_shift)
+		                                : NULL);
+		za_store_relaxed(&s->zone_id, z->id);
 		za_store_release(&s->online, 1);
 	}
 	return 0;
@@ -106,7 +107,7 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
 		struct za_section *s = pfn_section(za, pfn);
 		za_store_release(&s->online, 0);
-		s->base = NULL;
+		za_store_relaxed(&s->base, NULL);
 	}
 	/* Give back every OS page of metadata no online block still uses. */
 	char *lo, *hi;
@@ -144,18 +145,21 @@ void *za_page_address(const struct za *za, const struct za_page *p)
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return NULL;
-	char *base = pfn_section(za, pfn)->base;
+	char *base = za_load_relaxed(&pfn_section(za, pfn)->base);
 	if (!base)
 		return NULL;
 	return base + ((pfn & (za->block_pages - 1)) << za->page_shift);
 }
 
+/* Answered from the section table, which lives as long as the allocator:
+ * a block can go offline (and its metadata away) while another thread
+ * asks about one of its pages. */
 int za_page_nid(const struct za *za, const struct za_page *p)
 {
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
-	return p->zone_id >> 2;
+	return za_load_relaxed(&pfn_section(za, pfn)->zone_id) >> 2;
 }
 
 int za_page_zone(const struct za *za, const struct za_page *p)
@@ -163,5 +167,5 @@ int za_page_zone(const struct za *za, const struct za_page *p)
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
-	return p->zone_id & 3;
+	return za_load_relaxed(&pfn_section(za, pfn)->zone_id) & 3;
 }

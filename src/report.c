@@ -84,6 +84,9 @@ static void report_pagetypeinfo(struct za *za, FILE *out)
 				fputc('\n', out);
 			}
 		}
+		/* The block census reads page metadata, which memory offline
+		 * gives back: hold hotplug off while counting. */
+		za_mutex_lock(&za->mem_hotplug_lock);
 		fprintf(out, "\n%-23s", "Number of blocks type ");
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 			fprintf(out, "%12s ", mt_names[mt]);
@@ -107,6 +110,7 @@ static void report_pagetypeinfo(struct za *za, FILE *out)
 				fprintf(out, "%12lu ", cnt[mt]);
 			fputc('\n', out);
 		}
+		za_mutex_unlock(&za->mem_hotplug_lock);
 	}
 }
 
