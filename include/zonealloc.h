@@ -350,7 +350,8 @@ struct za_shrinker {
 };
 /* 0, -EINVAL (NULL or missing callbacks), -EEXIST (already registered). */
 ZA_API int za_register_shrinker(struct za *za, struct za_shrinker *s);
-/* Returns once no reclaim call into s is running. */
+/* Returns once no reclaim call into s is running. Not from inside a
+ * shrinker (it would wait for itself). */
 ZA_API void za_unregister_shrinker(struct za *za, struct za_shrinker *s);
 
 /* Last resort when reclaim made no progress: free what it can, return the
@@ -362,7 +363,8 @@ ZA_API void za_set_oom_handler(struct za *za,
 
 /* Test and debugging knobs. Not for production use. */
 enum za_debug_knob {
-	ZA_DEBUG_NO_SNAPSHOT,  /* watermark checks never sum per-CPU deltas */
+	ZA_DEBUG_NO_SNAPSHOT,  /* checks at low never sum per-CPU deltas (those
+	                        * at min always count exactly): seed 003 */
 	ZA_DEBUG_RANDOM_YIELD, /* yield at race points (debug builds) */
 	ZA_DEBUG_FAIL_META,    /* fail the next N metadata allocations */
 	ZA_NR_DEBUG_KNOBS

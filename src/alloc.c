@@ -18,9 +18,11 @@
 
 #define MAX_RECLAIM_RETRIES 16
 
-/* Set while this thread runs shrinkers or the OOM handler: an allocation
- * from inside them must not recurse into reclaim. */
-static _Thread_local int in_reclaim;
+/* Set while this thread runs shrinkers or the OOM handler, and for good on
+ * kswapd threads: an allocation from inside them must not recurse into
+ * reclaim (the kernel's PF_MEMALLOC). */
+_Thread_local int za_in_reclaim;
+#define in_reclaim za_in_reclaim
 
 static unsigned gfp_to_alloc_flags(za_gfp_t gfp)
 {
@@ -106,7 +108,8 @@ static void wake_all_kswapds(struct za *za, struct za_alloc_ctx *ac,
 			continue;
 		if (!zone_watermark_ok(za, z, order, zone_wmark(z, ZA_WMARK_LOW),
 		                       ac->highest_zoneidx, 0))
-			wakeup_kswapd(za, z, order, ac->highest_zoneidx);
+			wakeup_kswapd(za, z, order, ac->highest_zoneidx,
+			              (ac->gfp & ZA___GFP_DIRECT_RECLAIM) != 0);
 	}
 }
 
@@ -165,6 +168,11 @@ restart:
 		page = get_page_from_freelist(za, ac, order, alloc_flags);
 		if (page)
 			return page;
+		/* What reclaim freed may sit on per-CPU lists (ours or the
+		 * shrinker's thread's): drain after every round that freed
+		 * something, as well as the first time. */
+		if (progress)
+			drained = false;
 
 		if (!drained) {
 			/* Free pages may sit on per-CPU lists: ours first, then
@@ -189,7 +197,8 @@ restart:
 			event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
 			goto restart;
 		}
-		if (gfp & ZA___GFP_NORETRY)
+		/* NOFAIL wins over NORETRY. */
+		if ((gfp & ZA___GFP_NORETRY) && !(gfp & ZA___GFP_NOFAIL))
 			return NULL;
 		if (progress && ++retries < MAX_RECLAIM_RETRIES)
 			continue;

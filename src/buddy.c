@@ -151,21 +151,34 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
 	struct za *za = z->za;
 	unsigned long end = pb + (1ul << za->pageblock_order), moved = 0;
 	int old = pageblock_mt(za, pb);
+	/* A reserve or isolation kept these blocks from merging with their
+	 * buddies; once the pageblock is ordinary again they must merge, or
+	 * the zone stays fragmented for nothing. */
+	bool remerge = !mt_is_mergeable(old) && mt_is_mergeable(mt);
+
+	za_store_relaxed(&pfn_page(za, pb)->pb_mt, (uint8_t)mt);
 	for (unsigned long pfn = pb; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
 		unsigned long n = 1;
 		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
 			n = 1ul << page_order(p);
-		if (st == ZA_PS_BUDDY) {
+		if (st == ZA_PS_BUDDY && page_mt(p) != mt) {
 			unsigned o = page_order(p);
 			buddy_del_locked(z, p, pfn);
-			buddy_add_locked(z, p, pfn, o, mt);
 			moved += n;
+			if (remerge) {
+				/* May merge with the next block of this pageblock
+				 * (still on the old list: its own mt says which) or
+				 * with a buddy outside it; the walk goes on from
+				 * pfn + n, over pages that are interior by then. */
+				buddy_free_locked(z, p, pfn, o);
+			} else {
+				buddy_add_locked(z, p, pfn, o, mt);
+			}
 		}
 		pfn += n;
 	}
-	za_store_relaxed(&pfn_page(za, pb)->pb_mt, (uint8_t)mt);
 	if (old == ZA_MT_ISOLATE && mt != ZA_MT_ISOLATE) {
 		vmstat_mod(z, ZA_NR_FREE_ISOLATED, -(long)moved);
 		vmstat_mod(z, ZA_NR_FREE_PAGES, (long)moved);

@@ -14,7 +14,10 @@
 static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
                          unsigned long nr)
 {
-	for (unsigned long p = start; p < start + nr; p += za->block_pages)
+	/* Every block the range touches: it need not start on a block
+	 * boundary, so step from the block that holds its first page. */
+	for (unsigned long p = start & ~(za->block_pages - 1); p < start + nr;
+	     p += za->block_pages)
 		if (!pfn_online(za, p) || pfn_section(za, p)->zone_id != z->id)
 			return false;
 	/* Quick scan: nothing unmovable in use, nothing taken already. */

@@ -113,8 +113,8 @@ struct za_pcp {
 	 * with relaxed atomics. */
 	za_spinlock_t lock;
 	uint8_t flags;      /* ZA_PCP_OFF_*: the lists take no pages */
-	uint8_t free_factor;/* grows on flushes, decays when idle (issue 4) */
-	uint16_t alloc_factor;
+	uint8_t spare8;
+	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;          /* pages on the lists (relaxed for readers) */
 	int high;           /* flush to the buddy lists above this */
 	int batch;          /* pages moved per refill / flush */
@@ -122,7 +122,7 @@ struct za_pcp {
 	uint32_t lists[ZA_NR_PCP_LISTS]; /* LIFO heads, linked by page.next */
 	/* Statistics deltas and events of this CPU for this zone: lock. */
 	int32_t vm_diff[ZA_NR_ZONE_STATS];
-	uint32_t refills_since_decay; /* self-sizing input */
+	uint32_t trips_since_decay; /* refills + flushes: self-sizing input */
 	uint64_t events[ZA_NR_EVENTS];
 } __attribute__((aligned(ZA_CACHELINE)));
 
@@ -189,6 +189,7 @@ struct za_node {
 	int kswapd_order;
 	bool kswapd_running;        /* a reclaim pass is under way */
 	bool kswapd_started;
+	uint64_t kswapd_slept_ns;   /* when the last pass ended */
 };
 
 /* --- memory sections (hotplug blocks) ------------------------------------ */
@@ -648,7 +649,8 @@ int reclaim_start(struct za *za);
 void reclaim_stop(struct za *za);
 void reclaim_fini(struct za *za);
 void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
-                   int highest_zoneidx);
+                   int highest_zoneidx, bool may_sleep);
+extern _Thread_local int za_in_reclaim;
 unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order);
 unsigned long call_oom_handler(struct za *za, int nid, unsigned order);

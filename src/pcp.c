@@ -79,16 +79,9 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_FREE_PAGES, -(long)(got << order));
 	event_pcp_locked(pcp, ZA_PCP_REFILL, 1);
 	event_pcp_locked(pcp, ZA_PCP_REFILL_PAGES, got << order);
-	za_inc_single_writer(&pcp->refills_since_decay, 1);
 	if (pcp->alloc_factor < 3)
 		pcp->alloc_factor++;
-	/* A CPU that keeps refilling earns a longer list - unless memory is
-	 * short, when lists stay at their minimum. */
-	if (!(za->flags & ZA_CFG_PCP_FIXED) && pcp->high < pcp->high_max &&
-	    !za_load_relaxed(&za->reclaim_active)) {
-		int high = pcp->high + pcp->batch;
-		za_store_relaxed(&pcp->high, high < pcp->high_max ? high : pcp->high_max);
-	}
+	pcp_grow_locked(za, pcp);
 	return got;
 }
 
@@ -331,7 +324,8 @@ void pcp_set_high_all(struct za *za, bool pressure)
 	}
 }
 
-/* Periodic: a list that did not refill since the last call shrinks by an
+/* Periodic: a list that did not refill or flush since the last call
+ * shrinks by an
  * eighth (at least a batch) towards high_min and gives back what is over;
  * an idle CPU so returns its pages within a few intervals. */
 void pcp_decay_all(struct za *za)
@@ -347,7 +341,7 @@ void pcp_decay_all(struct za *za)
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
 				if (!pcp_trylock(pcp))
 					continue;
-				if (!pcp->refills_since_decay) {
+				if (!pcp->trips_since_decay) {
 					int step = pcp->high / 8;
 					if (step < pcp->batch)
 						step = pcp->batch;
@@ -359,7 +353,7 @@ void pcp_decay_all(struct za *za)
 						pcp_flush_locked(za, z, pcp, pcp->count - pcp->high,
 						                 ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES);
 				}
-				za_store_relaxed(&pcp->refills_since_decay, 0);
+				za_store_relaxed(&pcp->trips_since_decay, 0);
 				pcp_unlock(pcp);
 			}
 		}

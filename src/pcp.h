@@ -14,6 +14,19 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
                                int ev_pages);
 
+/* A CPU that keeps going to the zone - refilling, or flushing because it
+ * frees more than it allocates - earns a longer list, up to high_max,
+ * unless memory is short. pcp->lock held. */
+static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
+{
+	za_inc_single_writer(&pcp->trips_since_decay, 1);
+	if (!(za->flags & ZA_CFG_PCP_FIXED) && pcp->high < pcp->high_max &&
+	    !za_load_relaxed(&za->reclaim_active)) {
+		int high = pcp->high + pcp->batch;
+		za_store_relaxed(&pcp->high, high < pcp->high_max ? high : pcp->high_max);
+	}
+}
+
 /* Take the first block off list idx. pcp->lock held, list not empty. */
 static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
                                              struct za_pcp *pcp, unsigned order,
@@ -69,6 +82,7 @@ static inline bool pcp_free(struct za *za, struct za_zone *z, struct za_page *pa
 		long nr = pcp->batch + (count - pcp->high);
 		pcp->alloc_factor = 0;
 		pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH, ZA_PCP_FLUSH_PAGES);
+		pcp_grow_locked(za, pcp);
 	}
 	pcp_unlock(pcp);
 	return true;

@@ -252,6 +252,9 @@ static void *kswapd_main(void *arg)
 {
 	struct za_node *node = arg;
 	struct za *za = node->zones[0].za;
+	/* kswapd is reclaim: a shrinker that allocates from here must not
+	 * recurse into direct reclaim (and into itself). */
+	za_in_reclaim = 1;
 	za_mutex_lock(&node->kswapd_lock);
 	while (!za_load_relaxed(&za->stopping)) {
 		int hz = node->kswapd_highest_zoneidx;
@@ -261,25 +264,34 @@ static void *kswapd_main(void *arg)
 		}
 		node->kswapd_highest_zoneidx = -1;
 		node->kswapd_running = true;
+		/* Woken again within 100 ms of finishing: the zone fell to low
+		 * again quickly, a sign kswapd stops too early. */
+		if (node->kswapd_slept_ns &&
+		    za_now_ns() - node->kswapd_slept_ns < 100000000u)
+			event_zone(&node->zones[0], ZA_KSWAPD_LOW_WMARK_HIT, 1);
 		za_mutex_unlock(&node->kswapd_lock);
 		balance_node(za, node, hz);
 		za_mutex_lock(&node->kswapd_lock);
 		node->kswapd_running = false;
+		node->kswapd_slept_ns = za_now_ns();
 	}
 	za_mutex_unlock(&node->kswapd_lock);
 	return NULL;
 }
 
-/* Never blocks: an allocating thread (even an atomic one) only leaves a
- * request and a signal. If the lock is busy, whoever holds it is waking
- * or running kswapd already. */
+/* An allocating thread leaves a request and a signal. One that may sleep
+ * waits for the (short, leaf) lock; an atomic one only tries it - if it is
+ * busy, kswapd is being woken or is between passes, and the next
+ * allocation below low wakes it again. */
 void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
-                   int highest_zoneidx)
+                   int highest_zoneidx, bool may_sleep)
 {
 	struct za_node *node = z->node;
 	if (!node->kswapd_started)
 		return;
-	if (!za_mutex_trylock(&node->kswapd_lock))
+	if (may_sleep)
+		za_mutex_lock(&node->kswapd_lock);
+	else if (!za_mutex_trylock(&node->kswapd_lock))
 		return;
 	if (highest_zoneidx > node->kswapd_highest_zoneidx) {
 		node->kswapd_highest_zoneidx = highest_zoneidx;

@@ -1,0 +1,436 @@
+/*
+ * test_reclaim_kswapd.c - background reclaim.
+ *
+ * One NORMAL zone of 16 blocks, two simulated CPUs, kswapd on, a client
+ * cache behind a shrinker. In part 1 the main thread only allocates with
+ * ZA_GFP_NOWAIT, which wakes kswapd but never reclaims by itself, so every
+ * shrinker call there is kswapd's.
+ *
+ *  1. Drive the zone below low (the shrinker held closed meanwhile, so the
+ *     zone really gets there), open it: kswapd brings the zone's free pages
+ *     back to at least high, then stops calling the shrinker (no call over
+ *     a further 200 ms). kswapd_wake and pgsteal_kswapd are counted, and
+ *     pgsteal_kswapd is exactly what the shrinker said it freed.
+ *  2. za_unregister_shrinker while kswapd and two threads in direct reclaim
+ *     are inside it (scan sleeps): it returns only when none of them is,
+ *     and the shrinker is never called again.
+ *  3. za_destroy while kswapd is inside a slow shrinker (scan sleeps
+ *     50 ms), several times: no hang (watchdog), no leak (ASan), no race
+ *     (TSan), no call into the shrinker after za_destroy returned.
+ *  4. A shrinker that allocates a page of its own while it shrinks: when
+ *     kswapd calls it with the zone at min, that allocation must not
+ *     recurse into reclaim (it would call the same shrinker again on the
+ *     same thread - a client holding its own lock deadlocks). A known
+ *     library gap today: kswapd runs shrinkers without the flag that keeps
+ *     direct reclaim's callbacks out of reclaim.
+ *  5. Before, during and after reclaim, the free counter is within the sum
+ *     of the stat thresholds of the truth, and za_check agrees - although
+ *     reclaim changes the thresholds (up on a small zone with few CPUs,
+ *     down with many CPUs).
+ * Checks on known library gaps use EXPECT (the test fails, later parts run).
+ */
+#include "test_reclaim_common.c"
+
+#define BLK 1024UL
+#define NBLK 16UL
+#define MANAGED (NBLK * BLK)
+
+static struct za *make(unsigned vmstat_ms)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = (NBLK + 1) * BLK;
+	cfg.vmstat_interval_ms = vmstat_ms;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MANAGED, NULL), 0);
+	return za;
+}
+
+static bool kswapd_busy(struct za *za)
+{
+	struct za_node *node = &za->nodes[0];
+	bool busy;
+	za_mutex_lock(&node->kswapd_lock);
+	busy = node->kswapd_running || node->kswapd_highest_zoneidx >= 0;
+	za_mutex_unlock(&node->kswapd_lock);
+	return busy;
+}
+
+/* NOWAIT allocations into the cache until NULL (the zone at min). Returns
+ * how many. */
+static unsigned long fill_nowait(struct za *za, struct cache *c,
+                                 unsigned long max)
+{
+	unsigned long n = 0;
+	struct za_page *p;
+	while (n < max && (p = za_alloc_pages(za, ZA_GFP_NOWAIT, 0))) {
+		cache_add(c, p);
+		n++;
+	}
+	return n;
+}
+
+static void wait_for(atomic_int *v, int at_least)
+{
+	for (int i = 0; i < 10000 && atomic_load(v) < at_least; i++)
+		sleep_ms(1);
+	CHECK(atomic_load(v) >= at_least);
+}
+
+/* --- 1 --------------------------------------------------------------------------- */
+
+static void part_restore_high(void)
+{
+	struct za *za = make(50);
+	struct cache cache;
+	struct za_shrinker shr;
+	cache_init(&cache, za, MANAGED);
+	cache_shrinker(&shr, &cache);
+	CHECK_EQ(za_register_shrinker(za, &shr), 0);
+	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
+
+	cache_gate(&cache, true);
+	unsigned long n = fill_nowait(za, &cache, MANAGED);
+	zi = zone_info(za, ZA_ZONE_NORMAL);
+	printf("1: %lu NOWAIT pages; free %lu (min %lu low %lu high %lu); "
+	       "kswapd_wake %llu\n", n, zi.free, zi.min, zi.low, zi.high,
+	       za_event_count(za, ZA_KSWAPD_WAKE));
+	CHECK(zi.free < zi.low);
+	CHECK(za_event_count(za, ZA_KSWAPD_WAKE) >= 1);
+	cache_gate(&cache, false);
+
+	/* Wait until the zone is over high and kswapd has gone back to
+	 * sleep (a generous bound: a hang shows up as a failure). */
+	uint64_t t0 = now_ms();
+	while (now_ms() - t0 < 20000) {
+		zi = zone_info(za, ZA_ZONE_NORMAL);
+		if (zi.free >= zi.high && !kswapd_busy(za) && !atomic_load(&cache.in_scan))
+			break;
+		sleep_ms(2);
+	}
+	zi = zone_info(za, ZA_ZONE_NORMAL);
+	unsigned long scans = atomic_load(&cache.scan_calls);
+	printf("1: kswapd: free %lu (high %lu) after %lu scan calls freeing %lu; "
+	       "pcp pages %lu\n", zi.free, zi.high, scans,
+	       (unsigned long)atomic_load(&cache.scan_freed), zi.pcp_pages);
+	CHECK(zi.free >= zi.high);
+	CHECK(!kswapd_busy(za));
+
+	sleep_ms(200);
+	CHECK_EQ(atomic_load(&cache.scan_calls), scans);
+	zi = zone_info(za, ZA_ZONE_NORMAL);
+	CHECK(zi.free >= zi.high);
+
+	CHECK_EQ(atomic_load(&cache.scan_calls_main), 0);
+	CHECK_EQ(za_event_count(za, ZA_ALLOCSTALL), 0);
+	CHECK(za_event_count(za, ZA_KSWAPD_WAKE) >= 1);
+	CHECK_EQ(za_event_count(za, ZA_PGSTEAL_KSWAPD),
+	         atomic_load(&cache.scan_freed_other));
+	CHECK(za_event_count(za, ZA_PGSTEAL_KSWAPD) > 0);
+	CHECK(za_event_count(za, ZA_PGSCAN_KSWAPD) >=
+	      za_event_count(za, ZA_PGSTEAL_KSWAPD));
+	/* kswapd asks for what is missing up to high, not for everything:
+	 * the cache keeps most of its pages. */
+	CHECK(cache_size(&cache) > n / 2);
+
+	/* The cycle repeats: below low again, back over high again. */
+	unsigned long wakes = za_event_count(za, ZA_KSWAPD_WAKE);
+	cache_gate(&cache, true);
+	fill_nowait(za, &cache, MANAGED);
+	CHECK(zone_info(za, ZA_ZONE_NORMAL).free < zi.low);
+	cache_gate(&cache, false);
+	t0 = now_ms();
+	while (now_ms() - t0 < 20000 &&
+	       (zone_info(za, ZA_ZONE_NORMAL).free < zi.high || kswapd_busy(za)))
+		sleep_ms(2);
+	CHECK(zone_info(za, ZA_ZONE_NORMAL).free >= zi.high);
+	CHECK(za_event_count(za, ZA_KSWAPD_WAKE) > wakes);
+	CHECK_EQ(atomic_load(&lock_violations), 0);
+
+	za_unregister_shrinker(za, &shr);
+	cache_free_all(&cache);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	cache_fini(&cache);
+}
+
+/* --- 2 --------------------------------------------------------------------------- */
+
+struct stress {
+	struct za *za;
+	struct cache *cache;   /* where allocated pages go */
+	atomic_int *stop;
+	int cpu;
+	unsigned long allocs;
+};
+
+static void *direct_reclaimer(void *arg)
+{
+	struct stress *st = arg;
+	tl_cpu = st->cpu;
+	while (!atomic_load(st->stop)) {
+		struct za_page *p = za_alloc_pages(st->za, ZA_GFP_KERNEL, 0);
+		if (p) {
+			cache_add(st->cache, p);
+			st->allocs++;
+		}
+	}
+	return NULL;
+}
+
+static void part_unregister(void)
+{
+	struct za *za = make(50);
+	struct cache slow, backup;
+	struct za_shrinker s_slow, s_backup;
+	cache_init(&slow, za, 4 * MANAGED);
+	cache_init(&backup, za, 4 * MANAGED);
+	slow.scan_sleep_ms = 5;
+	slow.scan_max = 8;
+	cache_shrinker(&s_slow, &slow);
+	cache_shrinker(&s_backup, &backup);
+	/* Registered last, the slow one is asked first (it gives at most 8
+	 * pages a call, the backup makes up the rest). */
+	CHECK_EQ(za_register_shrinker(za, &s_backup), 0);
+	CHECK_EQ(za_register_shrinker(za, &s_slow), 0);
+
+	/* Both caches hold pages; the two threads put what they allocate in
+	 * the backup cache, which stays registered. */
+	unsigned long n = 0;
+	struct za_page *p;
+	while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT, 0)))
+		cache_add(n++ % 2 ? &slow : &backup, p);
+
+	atomic_int stop = 0;
+	struct stress st[2] = {{za, &backup, &stop, 0, 0}, {za, &backup, &stop, 1, 0}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(pthread_create(&th[i], NULL, direct_reclaimer, &st[i]), 0);
+
+	int rounds = (int)tu_scale(8);
+	unsigned long max_inside = 0;
+	for (int r = 0; r < rounds; r++) {
+		wait_for(&slow.in_scan, 1);
+		int inside = atomic_load(&slow.in_scan);
+		if ((unsigned long)inside > max_inside)
+			max_inside = (unsigned long)inside;
+		za_unregister_shrinker(za, &s_slow);
+		/* Returned: nobody is inside, and nobody will come. */
+		CHECK_EQ(atomic_load(&slow.in_scan), 0);
+		unsigned long calls = atomic_load(&slow.scan_calls) +
+		                      atomic_load(&slow.count_calls);
+		sleep_ms(30);
+		CHECK_EQ(atomic_load(&slow.scan_calls) + atomic_load(&slow.count_calls),
+		         calls);
+		CHECK_EQ(atomic_load(&slow.in_scan), 0);
+		/* Give it pages back and register it again. */
+		for (int i = 0; i < 256; i++) {
+			struct za_page *q = cache_take(&backup);
+			if (!q)
+				break;
+			cache_add(&slow, q);
+		}
+		CHECK_EQ(za_register_shrinker(za, &s_slow), 0);
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(pthread_join(th[i], NULL), 0);
+	printf("2: %d unregisters with up to %lu calls inside; direct reclaim "
+	       "threads allocated %lu + %lu pages\n", rounds, max_inside,
+	       st[0].allocs, st[1].allocs);
+	CHECK_EQ(atomic_load(&lock_violations), 0);
+
+	za_unregister_shrinker(za, &s_slow);
+	za_unregister_shrinker(za, &s_backup);
+	cache_free_all(&slow);
+	cache_free_all(&backup);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	cache_fini(&slow);
+	cache_fini(&backup);
+}
+
+/* --- 3 --------------------------------------------------------------------------- */
+
+static void part_destroy_busy(void)
+{
+	int rounds = (int)tu_scale(12);
+	if (rounds < 3)
+		rounds = 3;
+	for (int r = 0; r < rounds; r++) {
+		struct za *za = make(r % 2 ? 10 : 1000);
+		struct cache cache;
+		struct za_shrinker shr;
+		cache_init(&cache, za, MANAGED);
+		cache.scan_sleep_ms = 50;
+		cache.scan_max = 4; /* kswapd needs many passes */
+		cache_shrinker(&shr, &cache);
+		CHECK_EQ(za_register_shrinker(za, &shr), 0);
+		fill_nowait(za, &cache, MANAGED);
+		wait_for(&cache.in_scan, 1);
+		za_destroy(za);
+		/* kswapd was joined: nothing runs in the shrinker, and nothing
+		 * will. The cache's pages went with the allocator. */
+		CHECK_EQ(atomic_load(&cache.in_scan), 0);
+		unsigned long calls = atomic_load(&cache.scan_calls);
+		sleep_ms(5);
+		CHECK_EQ(atomic_load(&cache.scan_calls), calls);
+		cache_fini(&cache);
+	}
+	printf("3: %d destroys with kswapd inside a 50 ms shrinker: clean\n",
+	       rounds);
+}
+
+/* --- 4 --------------------------------------------------------------------------- */
+
+static void part_shrinker_allocates(void)
+{
+	struct za *za = make(1000);
+	struct cache cache;
+	struct za_shrinker shr;
+	cache_init(&cache, za, MANAGED);
+	cache.scan_allocates = true;
+	cache_shrinker(&shr, &cache);
+	CHECK_EQ(za_register_shrinker(za, &shr), 0);
+	cache_gate(&cache, true);
+	fill_nowait(za, &cache, MANAGED);
+	wait_for(&cache.in_scan, 1); /* kswapd is in */
+	/* Entering reclaim trimmed the per-CPU lists, which may have lifted
+	 * the zone a little: back down to min. */
+	fill_nowait(za, &cache, MANAGED);
+	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
+	CHECK(zi.free <= zi.min);
+	cache_gate(&cache, false);
+	uint64_t t0 = now_ms();
+	while (now_ms() - t0 < 20000 &&
+	       (zone_info(za, ZA_ZONE_NORMAL).free < zi.high || kswapd_busy(za)))
+		sleep_ms(2);
+	printf("4: shrinker allocating from kswapd: re-entered %lu times; "
+	       "allocstall %llu\n", (unsigned long)atomic_load(&cache.reentered),
+	       za_event_count(za, ZA_ALLOCSTALL));
+	EXPECT(atomic_load(&cache.reentered) == 0);
+	EXPECT(za_event_count(za, ZA_ALLOCSTALL) == 0);
+	za_unregister_shrinker(za, &shr);
+	cache_free_all(&cache);
+	za_destroy(za);
+	cache_fini(&cache);
+}
+
+/* --- 5 --------------------------------------------------------------------------- */
+
+/* |global - snapshot| within the sum of the thresholds in effect; at the
+ * end za_check must agree (only then: it folds every delta). */
+static void check_drift_bound(struct za *za, unsigned ncpu, const char *when,
+                              bool last)
+{
+	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
+	long drift = za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES) -
+	             za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES);
+	long bound = (long)ncpu * (long)zi.stat_threshold;
+	printf("5: %u CPUs, %s: threshold %u, counter off the truth by %ld "
+	       "(bound %ld)\n", ncpu, when, zi.stat_threshold, drift, bound);
+	EXPECT(labs(drift) <= bound);
+	if (last)
+		EXPECT(za_check(za, stderr) == 0);
+}
+
+/* The per-CPU deltas stay within the stat thresholds (DESIGN.md: "before
+ * folding it is within the sum of the stat thresholds") across the change
+ * of threshold that reclaim makes, both ways:
+ *  - 2 CPUs: the pressure threshold, (low - min) / CPUs = 32, is above the
+ *    normal one (4); deltas built up during reclaim must not outlive it;
+ *  - 64 CPUs: the pressure threshold (1) is below the normal one (14);
+ *    deltas built up before reclaim (9 pages on each of 63 CPUs) must not
+ *    outlive the switch.
+ * No periodic worker here, so nothing folds them by chance. */
+static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = ncpu;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = (NBLK + 1) * BLK;
+	cfg.flags = ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MANAGED, NULL), 0);
+	struct cache cache;
+	struct za_shrinker shr;
+	struct pinned held;
+	pinned_init(&held, (unsigned long)ncpu * pre_allocs + 64);
+	cache_init(&cache, za, MANAGED);
+	/* kswapd's frees go straight to the buddy lists (exact counter):
+	 * only the allocations below move per-CPU deltas, all downwards. */
+	cache.scan_no_cpu = true;
+	cache_shrinker(&shr, &cache);
+	CHECK_EQ(za_register_shrinker(za, &shr), 0);
+
+	/* Deltas before reclaim: refills on every CPU but 0. */
+	for (unsigned c = 1; c < ncpu; c++) {
+		tl_cpu = (int)c;
+		for (unsigned i = 0; i < pre_allocs; i++) {
+			struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+			CHECK(p != NULL);
+			pinned_add(&held, p);
+		}
+	}
+	tl_cpu = 0;
+	check_drift_bound(za, ncpu, "before reclaim", false);
+
+	/* Reclaim active, held inside the shrinker. */
+	cache_gate(&cache, true);
+	fill_nowait(za, &cache, MANAGED);
+	wait_for(&cache.in_scan, 1);
+	check_drift_bound(za, ncpu, "reclaim running", false);
+
+	/* Room above min (freed on no CPU: exact), then refills on CPU 1
+	 * (3 + 6 + 12 pages): its delta goes to -21 unless the threshold in
+	 * effect folds it. */
+	tl_cpu = -1;
+	for (int i = 0; i < 128; i++)
+		za_free_pages(za, cache_take(&cache), 0);
+	tl_cpu = 1;
+	for (int i = 0; i < 21; i++) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_NOWAIT, 0);
+		CHECK(p != NULL);
+		pinned_add(&held, p);
+	}
+	tl_cpu = 0;
+	check_drift_bound(za, ncpu, "reclaim running, after refills", false);
+
+	/* Reclaim ends: the threshold goes back. */
+	cache_gate(&cache, false);
+	uint64_t t0 = now_ms();
+	while (now_ms() - t0 < 20000 &&
+	       (za_load_relaxed(&za->reclaim_active) || kswapd_busy(za)))
+		sleep_ms(2);
+	CHECK_EQ(za_load_relaxed(&za->reclaim_active), 0);
+	check_drift_bound(za, ncpu, "after reclaim", true);
+
+	za_unregister_shrinker(za, &shr);
+	pinned_free(za, &held, held.n);
+	cache_free_all(&cache);
+	za_destroy(za);
+	cache_fini(&cache);
+	free(held.pages);
+}
+
+int main(void)
+{
+	tu_watchdog(120);
+	tl_is_main = 1;
+	tl_cpu = 0;
+	part_restore_high();
+	part_unregister();
+	part_destroy_busy();
+	part_shrinker_allocates();
+	part_threshold_change(2, 0);
+	part_threshold_change(64, 9);
+	CHECK_EQ(atomic_load(&lock_violations), 0);
+	return expect_failures("reclaim_kswapd");
+}
