@@ -247,7 +247,6 @@ static void free_all(struct za *za)
 	za_mutex_destroy(&za->mem_hotplug_lock);
 	za_mutex_destroy(&za->cpu_hotplug_lock);
 	za_mutex_destroy(&za->drain_lock);
-	za_mutex_destroy(&za->pcp_disable_lock);
 	za_mutex_destroy(&za->vmstat_lock);
 	za_cond_destroy(&za->vmstat_wait);
 	za_meta_free(za, za->nodes);
@@ -274,9 +273,6 @@ struct za *za_create(const struct za_config *cfg)
 		                    "cpu_hotplug_lock");
 	if (!err)
 		err = za_mutex_init(&za->drain_lock, ZA_RANK_DRAIN, "drain_lock");
-	if (!err)
-		err = za_mutex_init(&za->pcp_disable_lock, ZA_RANK_LEAF,
-		                    "pcp_disable_lock");
 	if (!err)
 		err = za_mutex_init(&za->vmstat_lock, ZA_RANK_LEAF, "vmstat_lock");
 	if (!err)

@@ -160,7 +160,7 @@ struct za_zone {
 	unsigned long nr_reserved_highatomic;
 
 	/* pcp disable nesting count (memory offline, contig allocation):
-	 * za->pcp_disable_lock. */
+	 * written under mem_hotplug_lock, read relaxed by za_zone_info. */
 	int pcp_disable_count;
 
 	/* Global statistics values and slow-path events (atomic). */
@@ -243,7 +243,6 @@ struct za {
 	za_mutex_t mem_hotplug_lock;
 	za_mutex_t cpu_hotplug_lock;
 	za_mutex_t drain_lock;
-	za_mutex_t pcp_disable_lock; /* leaf: zone.pcp_disable_count */
 	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock */
 
 	/* Errors: error_lock keeps the handler and its context together. */

@@ -227,7 +227,9 @@ void pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
  * mem_hotplug_lock. */
 void pcp_zone_disable(struct za *za, struct za_zone *z)
 {
-	if (z->pcp_disable_count++ == 0)
+	int was = z->pcp_disable_count;
+	za_store_relaxed(&z->pcp_disable_count, was + 1);
+	if (was == 0)
 		for (unsigned c = 0; c < za->nr_cpus; c++)
 			pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, true);
 }
@@ -235,7 +237,9 @@ void pcp_zone_disable(struct za *za, struct za_zone *z)
 void pcp_zone_enable(struct za *za, struct za_zone *z)
 {
 	ZA_ASSERT(z->pcp_disable_count > 0);
-	if (--z->pcp_disable_count == 0)
+	int now = z->pcp_disable_count - 1;
+	za_store_relaxed(&z->pcp_disable_count, now);
+	if (now == 0)
 		for (unsigned c = 0; c < za->nr_cpus; c++)
 			pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, false);
 }

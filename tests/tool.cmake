@@ -1,13 +1,53 @@
 # tests/tool.cmake - ctest tests of the `zonealloc` command.
 #
 # One file, two roles. Included by tests/CMakeLists.txt, it registers the
-# tests. Run as a script (cmake -P tests/tool.cmake) with EXE, ARGS
-# ('|'-separated), RC and optionally REGEX, it is the check each test
-# runs: the command must exit with exactly RC and its stdout+stderr must
-# match REGEX. ctest alone can check "exit 0" or "output matches", not
-# "exit 2 and says why", which is what a usage error must do.
+# tests. Run as a script (cmake -P tests/tool.cmake) it is the check one
+# test runs, chosen by MODE:
+#
+#  (no MODE)  EXE, ARGS ('|'-separated), RC and optionally REGEX: the
+#             command must exit with exactly RC and its stdout+stderr must
+#             match REGEX. ctest alone can check "exit 0" or "output
+#             matches", not "exit 2 and says why", which is what a usage
+#             error must do.
+#  timeline   the same run (it must exit 0), then the CSV it wrote to CSV
+#             is checked: the header, at least MIN_ROWS rows for every
+#             zone of every scenario in SCENARIOS (';'-separated), the
+#             last row near SECONDS, and numbers that agree with each
+#             other (free <= managed, min <= low <= high, ...).
+#  plot       runs tools/plot-timeline.sh (SCRIPT, with BASH) on CSV into
+#             OUTDIR and checks that every PNG it names exists and is one.
+
+if(CMAKE_SCRIPT_MODE_FILE AND "${MODE}" STREQUAL "plot")
+  file(REMOVE_RECURSE "${OUTDIR}")
+  execute_process(COMMAND ${BASH} ${SCRIPT} ${CSV} ${OUTDIR}
+                  RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+  message("${_out}${_err}")
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "plot-timeline.sh ${CSV}: exit status ${_rc}")
+  endif()
+  string(REGEX MATCHALL "[^\n]+[.]png" _pngs "${_out}")
+  foreach(_kind free frag pcp)
+    if(NOT _pngs MATCHES "-${_kind}[.]png")
+      message(FATAL_ERROR "no ${_kind} picture among: ${_pngs}")
+    endif()
+  endforeach()
+  foreach(_png ${_pngs})
+    if(NOT EXISTS "${_png}")
+      message(FATAL_ERROR "${_png} was named but not written")
+    endif()
+    file(READ "${_png}" _magic LIMIT 8 HEX)
+    file(SIZE "${_png}" _size)
+    if(NOT _magic STREQUAL "89504e470d0a1a0a" OR _size LESS 2000)
+      message(FATAL_ERROR "${_png} is not a PNG picture (${_size} bytes)")
+    endif()
+  endforeach()
+  return()
+endif()
 
 if(CMAKE_SCRIPT_MODE_FILE)
+  if("${MODE}" STREQUAL "timeline")
+    file(REMOVE "${CSV}")
+  endif()
   string(REPLACE "|" ";" _args "${ARGS}")
   execute_process(COMMAND ${EXE} ${_args}
                   RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
@@ -23,6 +63,93 @@ if(CMAKE_SCRIPT_MODE_FILE)
     endif()
   endif()
   message("${_all}")
+  if(NOT "${MODE}" STREQUAL "timeline")
+    return()
+  endif()
+
+  # ---- the timeline CSV ----
+  if(NOT EXISTS "${CSV}")
+    message(FATAL_ERROR "the run did not write ${CSV}")
+  endif()
+  file(STRINGS "${CSV}" _lines)
+  list(LENGTH _lines _n)
+  if(_n LESS 2)
+    message(FATAL_ERROR "${CSV}: ${_n} lines, expected a header and rows")
+  endif()
+  list(POP_FRONT _lines _header)
+  string(REPLACE "," ";" _cols "${_header}")
+  list(LENGTH _cols _ncols)
+  foreach(_c time_s scenario node zone managed free min low high pcp_pages
+             pcp_high isolated_free nr_free_order_0 frag_frac_ge9 ops allocs
+             frees pgalloc pgfree pcp_refills pcp_flushes pcp_drains
+             zone_locks kswapd_wakes offline_ok offline_fail cpu_flips)
+    list(FIND _cols ${_c} _i_${_c})
+    if(_i_${_c} LESS 0)
+      message(FATAL_ERROR "${CSV}: no column '${_c}' in the header: ${_header}")
+    endif()
+  endforeach()
+  set(_keys "")
+  set(_row 1)
+  foreach(_line IN LISTS _lines)
+    math(EXPR _row "${_row} + 1")
+    string(REPLACE "," ";" _f "${_line}")
+    list(LENGTH _f _nf)
+    if(NOT _nf EQUAL _ncols)
+      message(FATAL_ERROR "${CSV} line ${_row}: ${_nf} fields, the header has ${_ncols}")
+    endif()
+    foreach(_c time_s scenario node zone managed free min low high pcp_pages
+               frag_frac_ge9)
+      list(GET _f ${_i_${_c}} _${_c})
+    endforeach()
+    set(_where "${CSV} line ${_row} (${_scenario}, node ${_node} ${_zone}, t ${_time_s})")
+    foreach(_c managed free min low high pcp_pages)
+      if(NOT _${_c} MATCHES "^[0-9]+$")
+        message(FATAL_ERROR "${_where}: ${_c} is '${_${_c}}', not a count")
+      endif()
+    endforeach()
+    if(_free GREATER _managed)
+      message(FATAL_ERROR "${_where}: free ${_free} > managed ${_managed}")
+    endif()
+    if(_min GREATER _low OR _low GREATER _high)
+      message(FATAL_ERROR "${_where}: watermarks min ${_min} low ${_low} high ${_high} out of order")
+    endif()
+    if(NOT _frag_frac_ge9 MATCHES "^(0[.][0-9]+|1[.]0+)$")
+      message(FATAL_ERROR "${_where}: frag_frac_ge9 '${_frag_frac_ge9}' is not in [0, 1]")
+    endif()
+    # The row at time 0 is taken before any worker starts: every page
+    # of the zone is free and no per-CPU list holds one.
+    if(_time_s STREQUAL "0.000" AND
+       (NOT _free EQUAL _managed OR NOT _pcp_pages EQUAL 0))
+      message(FATAL_ERROR "${_where}: at time 0 free ${_free} of managed ${_managed}, pcp ${_pcp_pages}")
+    endif()
+    set(_k "${_scenario}/${_node}/${_zone}")
+    if(NOT DEFINED _rows_${_k})
+      set(_rows_${_k} 0)
+      list(APPEND _keys ${_k})
+    endif()
+    math(EXPR _rows_${_k} "${_rows_${_k}} + 1")
+    set(_last_${_scenario} ${_time_s})
+  endforeach()
+  foreach(_sc ${SCENARIOS})
+    if(NOT DEFINED _last_${_sc})
+      message(FATAL_ERROR "${CSV}: no rows of scenario ${_sc}")
+    endif()
+    # Seconds with three decimals: compare in milliseconds.
+    string(REPLACE "." "" _ms "${_last_${_sc}}")
+    math(EXPR _want "${SECONDS} * 900")
+    if(_ms LESS _want)
+      message(FATAL_ERROR "${CSV}: scenario ${_sc} ends at ${_last_${_sc}} s of ${SECONDS}")
+    endif()
+    if(NOT _keys MATCHES "${_sc}/0/DMA32")
+      message(FATAL_ERROR "${CSV}: scenario ${_sc} has no rows of node 0 DMA32")
+    endif()
+  endforeach()
+  foreach(_k ${_keys})
+    if(_rows_${_k} LESS MIN_ROWS)
+      message(FATAL_ERROR "${CSV}: ${_k} has ${_rows_${_k}} rows, expected at least ${MIN_ROWS}")
+    endif()
+    message("${_k}: ${_rows_${_k}} rows")
+  endforeach()
   return()
 endif()
 
@@ -75,3 +202,74 @@ za_tool_test(tool_stress_catches_corruption 1 "verify error before"
              stress --seconds 1 --mem 64M --quiet --inject corrupt)
 za_tool_test(tool_stress_catches_leak 1 "pages missing"
              stress --seconds 1 --mem 64M --quiet --inject leak)
+
+# --timeline: a pressure run and a run of every scenario write their CSV;
+# the check reads it back (see MODE timeline above). The pressure CSV is
+# then drawn by tools/plot-timeline.sh when gnuplot is installed (the test
+# never installs it: ZA_PLOT_NO_INSTALL=1, and it is skipped, exit 77,
+# when gnuplot is missing).
+function(za_timeline_test name csv seconds min_rows scenarios)
+  string(REPLACE ";" "|" _args "${ARGN}")
+  add_test(NAME ${name}
+           COMMAND ${CMAKE_COMMAND} "-DEXE=$<TARGET_FILE:zonealloc_tool>"
+                   "-DARGS=${_args}" -DRC=0 -DMODE=timeline "-DCSV=${csv}"
+                   -DSECONDS=${seconds} -DMIN_ROWS=${min_rows}
+                   "-DSCENARIOS=${scenarios}" -P ${CMAKE_CURRENT_LIST_FILE})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 60 LABELS tool)
+endfunction()
+
+set(_za_tl "${CMAKE_CURRENT_BINARY_DIR}/timeline")
+za_timeline_test(tool_timeline_pressure "${_za_tl}-pressure.csv" 2 5 pressure
+                 stress --scenario pressure --seconds 2 --interval 250
+                 --mem 128M --quiet --timeline "${_za_tl}-pressure.csv")
+set_tests_properties(tool_timeline_pressure PROPERTIES
+                     FIXTURES_SETUP za_timeline_csv)
+za_timeline_test(tool_timeline_all "${_za_tl}-all.csv" 1 3
+                 "mixed;hotplug;pressure;offline"
+                 stress --scenario all --seconds 1 --interval 250
+                 --mem 128M --quiet --timeline "${_za_tl}-all.csv")
+
+za_tool_test(tool_timeline_unwritable 2 "cannot write the timeline to '/nonexistent"
+             stress --seconds 1 --quiet --timeline /nonexistent/dir/t.csv)
+za_tool_test(tool_timeline_bad_interval 2 "--interval 5 is out of range"
+             stress --seconds 1 --interval 5)
+
+find_program(ZA_BASH bash)
+if(ZA_BASH)
+  set(_za_plot "${PROJECT_SOURCE_DIR}/tools/plot-timeline.sh")
+  add_test(NAME tool_plot_timeline
+           COMMAND sh -c "command -v gnuplot >/dev/null 2>&1 || { echo 'gnuplot is not installed: skipped'; exit 77; }; exec \"$0\" \"$@\""
+                   ${CMAKE_COMMAND} -DMODE=plot "-DBASH=${ZA_BASH}"
+                   "-DSCRIPT=${_za_plot}" "-DCSV=${_za_tl}-pressure.csv"
+                   "-DOUTDIR=${CMAKE_CURRENT_BINARY_DIR}/timeline-png"
+                   -P ${CMAKE_CURRENT_LIST_FILE})
+  set_tests_properties(tool_plot_timeline PROPERTIES
+                       TIMEOUT 60 LABELS tool SKIP_RETURN_CODE 77
+                       FIXTURES_REQUIRED za_timeline_csv
+                       ENVIRONMENT "ZA_PLOT_NO_INSTALL=1")
+
+  # What the script says about bad input, before it needs gnuplot.
+  set(_bad "${CMAKE_CURRENT_BINARY_DIR}/timeline-bad")
+  file(WRITE "${_bad}-header.csv" "time_s,scenario,node,zone,managed,free,min,low,high,pcp_pages,pcp_high,isolated_free,nr_free_order_0,frag_frac_ge9,pcp_refills,pcp_flushes,pcp_drains,zone_locks\n")
+  file(WRITE "${_bad}-fields.csv" "time_s,scenario,node,zone,managed,free,min,low,high,pcp_pages,pcp_high,isolated_free,nr_free_order_0,frag_frac_ge9,pcp_refills,pcp_flushes,pcp_drains,zone_locks\n0.000,mixed,0,DMA32,100,100,1,2,3,0,0,0,100,1.0,0,0,0,0\n0.500,mixed,0,DMA32,100,90\n")
+  file(WRITE "${_bad}-number.csv" "time_s,scenario,node,zone,managed,free,min,low,high,pcp_pages,pcp_high,isolated_free,nr_free_order_0,frag_frac_ge9,pcp_refills,pcp_flushes,pcp_drains,zone_locks\n0.000,mixed,0,DMA32,100,lots,1,2,3,0,0,0,100,1.0,0,0,0,0\n")
+  function(za_plot_test name rc regex)
+    string(REPLACE ";" "|" _args "${ARGN}")
+    add_test(NAME ${name}
+             COMMAND ${CMAKE_COMMAND} "-DEXE=${ZA_BASH}"
+                     "-DARGS=${_za_plot}|${_args}" "-DRC=${rc}" "-DREGEX=${regex}"
+                     -P ${CMAKE_CURRENT_LIST_FILE})
+    set_tests_properties(${name} PROPERTIES TIMEOUT 30 LABELS tool
+                         ENVIRONMENT "ZA_PLOT_NO_INSTALL=1")
+  endfunction()
+  za_plot_test(tool_plot_usage 2 "Usage: plot-timeline.sh CSV")
+  za_plot_test(tool_plot_help 0 "Usage: plot-timeline.sh CSV" --help)
+  za_plot_test(tool_plot_missing 1 "no such file" /nonexistent/t.csv)
+  za_plot_test(tool_plot_not_timeline 1 "not a zonealloc timeline"
+               ${CMAKE_CURRENT_LIST_FILE})
+  za_plot_test(tool_plot_header_only 1 "no data rows" "${_bad}-header.csv")
+  za_plot_test(tool_plot_short_row 1 "line 3: 6 fields where the header has 18"
+               "${_bad}-fields.csv")
+  za_plot_test(tool_plot_not_number 1 "column free is .lots., not a number"
+               "${_bad}-number.csv")
+endif()

@@ -2,17 +2,18 @@
 # plot-timeline.sh - draws the CSV of `zonealloc stress --timeline` as PNG
 # pictures with gnuplot, three per scenario in the file:
 #
-#   PREFIX-SCENARIO-free.png  free pages of each zone against its min, low
-#                             and high watermarks, over time
-#   PREFIX-SCENARIO-frag.png  fragmentation over time: the fraction of free
-#                             memory in blocks of order >= 9, and how many
-#                             free blocks there are of each order
-#   PREFIX-SCENARIO-pcp.png   pages on the per-CPU lists against their
-#                             total high mark, and pcp refills, flushes and
-#                             drains per second
+#   NAME-free.png  free pages of each zone against its min, low and high
+#                  watermarks, over time
+#   NAME-frag.png  fragmentation over time: the fraction of free memory in
+#                  blocks of order >= 9, and how many free blocks there are
+#                  of each order
+#   NAME-pcp.png   pages on the per-CPU lists against their total high
+#                  mark; pcp refills, flushes, drains and zone-lock
+#                  acquisitions per second
 #
-# PREFIX is the CSV's name without .csv. gnuplot is installed from Debian
-# (gnuplot-nox) when it is missing. Column meanings: docs/TOOL.md.
+# NAME is the CSV's name without .csv, followed by -SCENARIO when the file
+# holds more than one scenario (`--scenario all`). gnuplot is installed
+# from Debian (gnuplot-nox) when it is missing. Columns: docs/TOOL.md.
 #
 # SPDX-License-Identifier: MIT
 set -euo pipefail
@@ -25,10 +26,11 @@ Usage: $me CSV [OUTDIR]
 
 Draws the timeline CSV that 'zonealloc stress --timeline CSV' wrote as PNG
 pictures in OUTDIR (default: the CSV's directory), three per scenario:
-  NAME-SCENARIO-free.png   free pages against the min/low/high watermarks
-  NAME-SCENARIO-frag.png   free memory in large blocks; free blocks by order
-  NAME-SCENARIO-pcp.png    per-CPU list occupancy; refills/flushes/drains
-NAME is the CSV's file name without .csv.
+  NAME-free.png   free pages against the min/low/high watermarks
+  NAME-frag.png   free memory in large blocks; free blocks by order
+  NAME-pcp.png    per-CPU list occupancy; refills/flushes/drains
+NAME is the CSV's file name without .csv, and -SCENARIO after it when the
+CSV holds several scenarios (--scenario all). It prints the files' names.
 
 Installs gnuplot (Debian package gnuplot-nox, with sudo when not root)
 if it is missing; set ZA_PLOT_NO_INSTALL=1 to forbid that.
@@ -62,13 +64,17 @@ case "$1" in
 esac
 
 csv=$1
-[ -f "$csv" ] || die 1 "'$csv': no such file"
+[ -e "$csv" ] || die 1 "'$csv': no such file"
+[ ! -d "$csv" ] || die 1 "'$csv' is a directory, not a CSV file"
 [ -r "$csv" ] || die 1 "'$csv': cannot read it"
 outdir=${2:-$(dirname -- "$csv")}
 name=$(basename -- "$csv")
 name=${name%.csv}
 mkdir -p -- "$outdir" 2>/dev/null || die 1 "cannot create the directory '$outdir'"
 [ -w "$outdir" ] || die 1 "cannot write to '$outdir'"
+
+# A file name inside a gnuplot single-quoted string: ' is written ''.
+gq() { printf '%s' "${1//\'/\'\'}"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/za-plot.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
@@ -137,7 +143,6 @@ NR == 1 {
 	if (dt < 0)
 		bad("time goes backwards for node " node " " zone " (" sc ")")
 	lastt[key] = t
-	rows[key]++
 	f = dir "/" key ".dat"
 	printf "%s %s %s %s %s %s %s %s %s %s %s %s %s %s\n", t,
 	       num(col["free"]), num(col["min"]), num(col["low"]),
@@ -156,10 +161,6 @@ NR == 1 {
 			printf "%s %s %s %s\n", t - dt / 2, dt / 2, o,
 			       num(col["nr_free_order_" o]) > h
 	}
-	if (num(col["free"]) > managed_max[key])
-		managed_max[key] = num(col["free"])
-	if (num(col["managed"]) > managed_max[key])
-		managed_max[key] = num(col["managed"])
 }
 END {
 	if (failed)
@@ -174,8 +175,6 @@ END {
 	}
 	for (i = 1; i <= nscen; i++)
 		print scens[i], orders, zlist[scens[i]] > (dir "/scenarios")
-	for (i = 1; i <= nseries; i++)
-		print series[i], rows[series[i]], managed_max[series[i]] > (dir "/series")
 }
 ' "$csv" 2>"$work/err" || die 1 "'$csv': $(head -n 1 "$work/err")"
 
@@ -189,18 +188,20 @@ ensure_gnuplot() {
 	fi
 	command -v apt-get >/dev/null 2>&1 ||
 		die 3 "gnuplot is not installed, and this is not a Debian-like system: install gnuplot yourself"
-	local sudo=
+	# sudo resets the environment: pass the frontend through env.
+	local apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
 	if [ "$(id -u)" != 0 ]; then
 		command -v sudo >/dev/null 2>&1 ||
 			die 3 "gnuplot is not installed; run as root or install it: apt-get install gnuplot-nox"
-		sudo=sudo
+		apt=(sudo "${apt[@]}")
 	fi
-	echo "$me: gnuplot is missing; installing gnuplot-nox with apt-get" >&2
-	if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y gnuplot-nox >&2; then
+	echo "$me: gnuplot is missing; installing gnuplot-nox: ${apt[*]} install -y gnuplot-nox" >&2
+	if ! "${apt[@]}" install -y gnuplot-nox >&2; then
 		# A fresh machine may have no package lists yet.
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get update >&2 &&
-			DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y gnuplot-nox >&2 ||
+		if ! "${apt[@]}" update >&2 ||
+			! "${apt[@]}" install -y gnuplot-nox >&2; then
 			die 3 "could not install gnuplot-nox; install gnuplot yourself and run again"
+		fi
 	fi
 	command -v gnuplot >/dev/null 2>&1 ||
 		die 3 "gnuplot-nox installed, but there is still no gnuplot command"
@@ -219,10 +220,12 @@ fi
 common() { # common WIDTH HEIGHT OUTPUT NPANELS TITLE
 	cat <<EOF
 set terminal $term size $1,$2 noenhanced
-set output '$3'
+set output '$(gq "$3")'
 set datafile missing '?'
+set xrange [0:*]
+set autoscale xfixmax
 set grid back lc rgb '#dddddd'
-set key below horizontal samplen 4 spacing 1.1 width 2
+set key below horizontal maxcols 6 samplen 3 width -1
 set xlabel 'time since the scenario started (s)' offset 0,0.3
 set lmargin at screen 0.09
 set rmargin at screen 0.88
@@ -231,30 +234,34 @@ EOF
 }
 
 written=()
+nscen=$(wc -l <"$work/scenarios")
 while read -r sc orders zones; do
-	set -- $zones
-	n=$#
+	read -r -a zl <<<"$zones"
+	n=${#zl[@]}
 	h=$((60 + 280 * n))
-	free_png="$outdir/$name-$sc-free.png"
-	frag_png="$outdir/$name-$sc-frag.png"
-	pcp_png="$outdir/$name-$sc-pcp.png"
+	base="$outdir/$name"
+	[ "$nscen" -gt 1 ] && base="$base-$sc"
+	free_png="$base-free.png"
+	frag_png="$base-frag.png"
+	pcp_png="$base-pcp.png"
 
 	{
 		common 1000 "$h" "$free_png" "$n" \
 			"zonealloc stress --scenario $sc: free pages against the watermarks"
-		for nz in $zones; do
+		for nz in "${zl[@]}"; do
 			node=${nz%%-*} zone=${nz#*-}
 			d="$work/$sc-$nz.dat"
 			# Free memory falls from the whole zone to the
 			# watermarks: a log scale shows both the fall and the
 			# watermarks, which are a few per mille of the zone.
+			# No free page at all is drawn at 1, the axis' floor.
 			cat <<EOF
 set title 'node $node, zone $zone'
 set ylabel 'pages (log scale)'
 set logscale y
 set yrange [*:*]
 plot '$d' using 1:3:5 with filledcurves fs solid 0.15 noborder lc rgb '#ff7f0e' title 'min..high', \\
-     '' using 1:2 with lines lw 2 lc rgb '#1f77b4' title 'free', \\
+     '' using 1:(\$2 > 0 ? \$2 : 1) with lines lw 2 lc rgb '#1f77b4' title 'free', \\
      '' using 1:5 with lines lw 1.5 dt 2 lc rgb '#2ca02c' title 'high', \\
      '' using 1:4 with lines lw 1.5 dt 2 lc rgb '#ff7f0e' title 'low', \\
      '' using 1:3 with lines lw 1.5 dt 2 lc rgb '#d62728' title 'min', \\
@@ -266,9 +273,9 @@ EOF
 	} >"$work/free.gp"
 
 	{
-		common 1000 "$((60 + 380 * n))" "$frag_png" "$((2 * n))" \
+		common 1000 "$((60 + 440 * n))" "$frag_png" "$((2 * n))" \
 			"zonealloc stress --scenario $sc: fragmentation of free memory"
-		for nz in $zones; do
+		for nz in "${zl[@]}"; do
 			node=${nz%%-*} zone=${nz#*-}
 			d="$work/$sc-$nz.dat"
 			hf="$work/$sc-$nz.heat"
@@ -280,7 +287,7 @@ plot '$d' using 1:10 with lines lw 2 lc rgb '#9467bd' title 'order >= 9'
 set title 'node $node, zone $zone: free blocks of each order'
 set ylabel 'order'
 set yrange [-0.5:$orders - 0.5]
-set ytics $(( orders > 12 ? 2 : 1 ))
+set ytics $(( orders > 6 ? 2 : 1 ))
 set logscale cb
 set cbrange [1:*]
 set cblabel 'free blocks'
@@ -302,30 +309,33 @@ EOF
 	} >"$work/frag.gp"
 
 	{
-		common 1000 "$h" "$pcp_png" "$n" \
+		common 1000 "$((h + 280))" "$pcp_png" "$((n + 1))" \
 			"zonealloc stress --scenario $sc: per-CPU lists"
-		for nz in $zones; do
+		for nz in "${zl[@]}"; do
 			node=${nz%%-*} zone=${nz#*-}
 			d="$work/$sc-$nz.dat"
 			cat <<EOF
-set title 'node $node, zone $zone'
-set ylabel 'pages on per-CPU lists'
+set title 'node $node, zone $zone: pages on the per-CPU lists of every CPU'
+set ylabel 'pages'
 set yrange [0:*]
-set y2label 'events per second (all zones)'
-set y2tics
-set y2range [0:*]
-set ytics nomirror
-plot '$d' using 1:7 with filledcurves y1=0 fs solid 0.35 lc rgb '#1f77b4' title 'pcp pages', \\
-     '' using 1:8 with lines lw 1.5 dt 2 lc rgb '#1f77b4' title 'sum of pcp high', \\
-     '' using 1:11 axes x1y2 with lines lw 1.5 lc rgb '#ff7f0e' title 'refills/s', \\
-     '' using 1:12 axes x1y2 with lines lw 1.5 lc rgb '#2ca02c' title 'flushes/s', \\
-     '' using 1:13 axes x1y2 with lines lw 1.5 lc rgb '#d62728' title 'drains/s'
-unset y2tics
-unset y2label
-set ytics mirror
+plot '$d' using 1:7 with filledcurves y1=0 fs solid 0.35 noborder lc rgb '#1f77b4' title 'pcp pages', \\
+     '' using 1:7 with lines lw 1.5 lc rgb '#1f77b4' notitle, \\
+     '' using 1:8 with lines lw 1.5 dt 2 lc rgb '#d62728' title 'sum of pcp high (online CPUs)'
 EOF
 		done
-		echo 'unset multiplot'
+		# The library counts events over all zones: one panel, from the
+		# first zone's file (every zone row carries the same events).
+		d="$work/$sc-${zl[0]}.dat"
+		cat <<EOF
+set title 'moves between the per-CPU lists and the buddy lists (all zones)'
+set ylabel 'per second'
+set yrange [0:*]
+plot '$d' using 1:11 with lines lw 1.5 lc rgb '#ff7f0e' title 'pcp refills', \\
+     '' using 1:12 with lines lw 1.5 lc rgb '#2ca02c' title 'pcp flushes', \\
+     '' using 1:13 with lines lw 1.5 lc rgb '#d62728' title 'pcp drains', \\
+     '' using 1:14 with lines lw 1.5 dt 2 lc rgb '#7f7f7f' title 'zone-lock acquisitions'
+unset multiplot
+EOF
 	} >"$work/pcp.gp"
 
 	for gp in free frag pcp; do
