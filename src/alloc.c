@@ -126,6 +126,16 @@ static void drain_all(struct za *za)
 		drain_cpu_all_zones(za, (int)c);
 }
 
+/* The zonelists changed while we walked them (memory hotplug): we may
+ * have missed a zone, so look again (seed 002). */
+static bool zonelist_changed(struct za *za, unsigned seq)
+{
+	if (!zonelist_seq_retry(za, seq))
+		return false;
+	event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
+	return true;
+}
+
 static struct za_page *alloc_slowpath(struct za *za, struct za_alloc_ctx *ac,
                                       unsigned order)
 {
@@ -144,12 +154,9 @@ restart:
 	page = get_page_from_freelist(za, ac, order, alloc_flags);
 	if (page)
 		return page;
-	/* The zonelists changed while we walked them (memory hotplug): we
-	 * may have missed a zone. Look again before reclaim or OOM (seed 002). */
-	if (zonelist_seq_retry(za, seq)) {
-		event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
+	/* Before reclaim or OOM: was a zone missed? */
+	if (zonelist_changed(za, seq))
 		goto restart;
-	}
 
 	if (!can_reclaim) {
 		/* Atomic and no-wait requests neither sleep nor call back. */
@@ -193,10 +200,8 @@ restart:
 			if (page)
 				return page;
 		}
-		if (zonelist_seq_retry(za, seq)) {
-			event_zone(&za->nodes[0].zones[0], ZA_ZONELIST_RETRY, 1);
+		if (zonelist_changed(za, seq))
 			goto restart;
-		}
 		/* NOFAIL wins over NORETRY. */
 		if ((gfp & ZA___GFP_NORETRY) && !(gfp & ZA___GFP_NOFAIL))
 			return NULL;

@@ -261,7 +261,6 @@ struct za_page *buddy_alloc_locked(struct za_zone *z, unsigned order, int mt,
 void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr)
 {
 	struct za *za = z->za;
-	unsigned long max = 1ul << za->max_order;
 	unsigned long pfn = start, end = start + nr;
 	while (pfn < end) {
 		long nfree = 0, niso = 0;
@@ -280,7 +279,6 @@ void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr)
 			else
 				nfree += 1l << order;
 			pfn += 1ul << order;
-			(void)max;
 		}
 		zone_unlock(z);
 		/* Counters after the lists (seed 003). */

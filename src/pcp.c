@@ -303,6 +303,17 @@ void pcp_update_sizes(struct za *za, struct za_zone *z)
 	}
 }
 
+/* Set a list's high and give back what is over it. pcp->lock held. */
+static void pcp_trim_locked(struct za *za, struct za_zone *z,
+                            struct za_pcp *pcp, int high)
+{
+	za_store_relaxed(&pcp->high, high);
+	pcp->alloc_factor = 0;
+	if (pcp->count > pcp->high)
+		pcp_flush_locked(za, z, pcp, pcp->count - pcp->high, ZA_PCP_DRAIN,
+		                 ZA_PCP_DRAIN_PAGES);
+}
+
 /* While reclaim runs, every list shrinks to its minimum and gives the
  * rest back; afterwards lists grow again on demand. */
 void pcp_set_high_all(struct za *za, bool pressure)
@@ -317,11 +328,7 @@ void pcp_set_high_all(struct za *za, bool pressure)
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
 				pcp_lock(pcp);
-				za_store_relaxed(&pcp->high, pcp->high_min);
-				pcp->alloc_factor = 0;
-				if (pcp->count > pcp->high)
-					pcp_flush_locked(za, z, pcp, pcp->count - pcp->high,
-					                 ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES);
+				pcp_trim_locked(za, z, pcp, pcp->high_min);
 				pcp_unlock(pcp);
 			}
 		}
@@ -329,9 +336,8 @@ void pcp_set_high_all(struct za *za, bool pressure)
 }
 
 /* Periodic: a list that did not refill or flush since the last call
- * shrinks by an
- * eighth (at least a batch) towards high_min and gives back what is over;
- * an idle CPU so returns its pages within a few intervals. */
+ * shrinks by an eighth (at least a batch) towards high_min and gives back
+ * what is over; an idle CPU so returns its pages within a few intervals. */
 void pcp_decay_all(struct za *za)
 {
 	if (za->flags & ZA_CFG_PCP_FIXED)
@@ -350,12 +356,8 @@ void pcp_decay_all(struct za *za)
 					if (step < pcp->batch)
 						step = pcp->batch;
 					int high = pcp->high - step;
-					za_store_relaxed(&pcp->high, high > pcp->high_min
-					                                 ? high : pcp->high_min);
-					pcp->alloc_factor = 0;
-					if (pcp->count > pcp->high)
-						pcp_flush_locked(za, z, pcp, pcp->count - pcp->high,
-						                 ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES);
+					pcp_trim_locked(za, z, pcp, high > pcp->high_min
+					                                ? high : pcp->high_min);
 				}
 				za_store_relaxed(&pcp->trips_since_decay, 0);
 				pcp_unlock(pcp);
