@@ -663,7 +663,7 @@ int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
 void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
                      unsigned long nr, const uint8_t *saved);
 int migrate_range(struct za *za, unsigned long start, unsigned long nr,
-                  unsigned long *migrated);
+                  uint64_t deadline_ns, unsigned long *migrated);
 bool range_all_free_isolated(struct za *za, struct za_zone *z,
                              unsigned long start, unsigned long nr);
 void take_range_off_lists(struct za *za, struct za_zone *z,

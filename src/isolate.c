@@ -162,10 +162,16 @@ void take_range_off_lists(struct za *za, struct za_zone *z,
  * pass found nothing left to move, -EBUSY for an unmovable block, or
  * -EAGAIN when something could not be moved this time. */
 int migrate_range(struct za *za, unsigned long start, unsigned long nr,
-                  unsigned long *migrated)
+                  uint64_t deadline_ns, unsigned long *migrated)
 {
 	int ret = 0;
+	unsigned checked = 0;
 	for (unsigned long pfn = start; pfn < start + nr;) {
+		/* A pass over a large range with a slow client can outlast the
+		 * timeout: look at the clock every so often, not only between
+		 * passes. */
+		if (++checked % 64 == 0 && za_now_ns() > deadline_ns)
+			return -EAGAIN;
 		struct za_page *src = pfn_page(za, pfn);
 		int st = page_state(src);
 		unsigned long n = 1;
@@ -247,7 +253,7 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 	 * drain is enough (seed 004). */
 	pcp_zone_disable(za, z);
 	for (;;) {
-		int r = migrate_range(za, start, nr, migrated);
+		int r = migrate_range(za, start, nr, deadline_ns, migrated);
 		if (r == -EBUSY) {
 			err = -EBUSY;
 			break;
