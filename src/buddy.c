@@ -55,7 +55,7 @@ static void set_block_pb_mt(struct za *za, unsigned long pfn, unsigned order,
 	unsigned long pb = 1ul << za->pageblock_order;
 	unsigned long n = order >= za->pageblock_order ? (1ul << order) : 1;
 	for (unsigned long p = pageblock_start(za, pfn); p < pfn + n; p += pb)
-		za_store_relaxed(&pfn_page(za, p)->pb_mt, (uint8_t)mt);
+		set_pageblock_mt(za, p, mt);
 }
 
 int buddy_free_locked(struct za_zone *z, struct za_page *page,
@@ -156,7 +156,7 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
 	 * the zone stays fragmented for nothing. */
 	bool remerge = !mt_is_mergeable(old) && mt_is_mergeable(mt);
 
-	za_store_relaxed(&pfn_page(za, pb)->pb_mt, (uint8_t)mt);
+	set_pageblock_mt(za, pb, mt);
 	for (unsigned long pfn = pb; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);

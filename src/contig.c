@@ -135,7 +135,7 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 	za_mutex_lock(&za->mem_hotplug_lock);
 	zone_lock(z, NULL);
 	for (unsigned long p = pfn; p < pfn + nr; p += 1ul << za->pageblock_order)
-		za_store_relaxed(&pfn_page(za, p)->pb_mt, ZA_MT_MOVABLE);
+		set_pageblock_mt(za, p, ZA_MT_MOVABLE);
 	z->nr_isolate_pageblock -= nr >> za->pageblock_order;
 	zone_unlock(z);
 	pfn_page(za, pfn + 1)->next = ZA_NIL;

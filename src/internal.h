@@ -13,8 +13,10 @@
  *            Every block belongs to one zone for as long as it is online,
  *            and it is at least one max-order block, so a buddy always lies
  *            in the same block (and zone) as its partner.
- *  pageblock 2^pageblock_order pages with one migratetype, stored in the
- *            pb_mt byte of the pageblock's first page.
+ *  pageblock 2^pageblock_order pages with one migratetype, stored in a
+ *            byte array of its own (za.pb_mt), read-mostly: kept out of
+ *            the page metadata so that reading it on every free does not
+ *            share a cache line with a page another CPU is using.
  *  migratetype UNMOVABLE, MOVABLE, RECLAIMABLE (the "pcp types"), plus
  *            HIGHATOMIC (reserved for high-order atomic requests) and
  *            ISOLATE (being taken away: never allocated from).
@@ -96,9 +98,7 @@ struct za_page {
 	uint8_t order;   /* order of the block this page heads */
 	uint8_t mt;      /* free: list's migratetype; ALLOC: requested type */
 	uint8_t zone_id; /* (nid << 2) | zone type; fixed while online */
-	uint8_t pb_mt;   /* first page of a pageblock: its migratetype */
-	uint8_t cpu_hint;/* spare */
-	uint16_t spare;
+	uint8_t spare[4];/* room for compaction or memcg ids */
 };
 _Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
 
@@ -207,6 +207,8 @@ struct za_shrinker;
 struct za {
 	/* Read-mostly configuration, fixed at create. */
 	struct za_page *memmap;     /* pfn -> metadata */
+	uint8_t *pb_mt;             /* pageblock -> migratetype: zone lock */
+	size_t pb_mt_bytes;
 	unsigned long max_pfn;
 	unsigned page_shift;
 	unsigned max_order;
@@ -364,7 +366,12 @@ static inline unsigned long pageblock_start(const struct za *za,
 }
 static inline int pageblock_mt(const struct za *za, unsigned long pfn)
 {
-	return za_load_relaxed(&pfn_page(za, pageblock_start(za, pfn))->pb_mt);
+	return za_load_relaxed(&za->pb_mt[pfn >> za->pageblock_order]);
+}
+/* Zone lock held (or the range not yet visible to anybody). */
+static inline void set_pageblock_mt(struct za *za, unsigned long pfn, int mt)
+{
+	za_store_relaxed(&za->pb_mt[pfn >> za->pageblock_order], (uint8_t)mt);
 }
 static inline bool mt_is_mergeable(int mt) { return mt < ZA_NR_PCPTYPES; }
 static inline bool zone_populated(const struct za_zone *z)

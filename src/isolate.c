@@ -90,7 +90,7 @@ int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
 		zone_lock(z, NULL);
 		for (unsigned long p = c; p < c + chunk; p += pb) {
 			saved[(p - start) / pb] = (uint8_t)pageblock_mt(za, p);
-			za_store_relaxed(&pfn_page(za, p)->pb_mt, ZA_MT_ISOLATE);
+			set_pageblock_mt(za, p, ZA_MT_ISOLATE);
 		}
 		z->nr_isolate_pageblock += chunk / pb;
 		refile_free_blocks_locked(z, c, c + chunk, &to_iso, &from_iso);
@@ -112,7 +112,7 @@ void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
 			int mt = saved ? saved[(p - start) / pb] : ZA_MT_MOVABLE;
 			if (mt == ZA_MT_ISOLATE)
 				mt = ZA_MT_MOVABLE;
-			za_store_relaxed(&pfn_page(za, p)->pb_mt, (uint8_t)mt);
+			set_pageblock_mt(za, p, mt);
 		}
 		z->nr_isolate_pageblock -= chunk / pb;
 		refile_free_blocks_locked(z, c, c + chunk, &to_iso, &from_iso);

@@ -20,6 +20,14 @@ int memmap_init(struct za *za)
 	                             0);
 	if (!za->sections)
 		return -ENOMEM;
+	/* One byte per pageblock of the whole pfn range: reserved and
+	 * committed at once, backed by memory only where it is touched. */
+	size_t ps = za_os_page_size();
+	za->pb_mt_bytes = ((za->max_pfn >> za->pageblock_order) + ps - 1) & ~(ps - 1);
+	za->pb_mt = za_os_reserve(za->pb_mt_bytes);
+	if (!za->pb_mt || za_meta_inject_fail(za) ||
+	    za_os_commit(za->pb_mt, za->pb_mt_bytes))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -28,6 +36,9 @@ void memmap_fini(struct za *za)
 	if (za->memmap)
 		za_os_release(za->memmap, za->memmap_bytes);
 	za->memmap = NULL;
+	if (za->pb_mt)
+		za_os_release(za->pb_mt, za->pb_mt_bytes);
+	za->pb_mt = NULL;
 	za_meta_free(za, za->sections);
 	za->sections = NULL;
 }
@@ -88,7 +99,7 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
 	}
 	for (unsigned long pfn = start; pfn < start + nr;
 	     pfn += 1ul << za->pageblock_order)
-		pfn_page(za, pfn)->pb_mt = ZA_MT_MOVABLE;
+		set_pageblock_mt(za, pfn, ZA_MT_MOVABLE);
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
 		struct za_section *s = pfn_section(za, pfn);
 		za_store_relaxed(&s->base, base ? (char *)base +

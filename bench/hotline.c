@@ -1,0 +1,175 @@
+/*
+ * hotline.c - reproduces why order-0 pairs do not scale from 1 to 2
+ * threads: the cache line of the two CPUs' hottest pages.
+ *
+ * Two simulated CPUs (one pinned thread each) run alloc+free pairs. Each
+ * CPU's per-CPU list hands the same page out again and again (LIFO), so
+ * each CPU has one hot page whose 16-byte metadata it writes on every op.
+ * By default both hot pages come from the same pageblock, and one of them
+ * is the pageblock's first page, whose metadata also holds the pageblock's
+ * migratetype: the other CPU reads that on every free, so the line bounces
+ * between the cores. With "separate" CPU 1 first takes pages until it gets
+ * one from another pageblock (keeping the rest) and frees only that one,
+ * making it its hot page; nothing else changes.
+ *
+ *   build/bench/bench_hotline            # hot pages in one pageblock
+ *   build/bench/bench_hotline separate   # in two pageblocks
+ *   build/bench/bench_hotline atomics    # what one locked instruction
+ *                                        # costs on this CPU, uncontended
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "zonealloc.h"
+
+#define START_PFN 0x100000ul
+#define NR_PAGES 65536ul /* 256 MiB */
+
+static struct za *za;
+static __thread int this_cpu;
+static atomic_int go, stop;
+static double ns_per_op[2];
+
+static int cpu_id(void *ctx)
+{
+	(void)ctx;
+	return this_cpu;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *worker(void *arg)
+{
+	int id = (int)(long)arg;
+	cpu_set_t set;
+	long n = 0;
+	double t0;
+
+	CPU_ZERO(&set);
+	CPU_SET(id, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	this_cpu = id;
+	while (!atomic_load(&go))
+		;
+	t0 = now();
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		for (int i = 0; i < 64; i++) {
+			struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+
+			__asm__ volatile("" : : "r"(p) : "memory");
+			za_free_pages(za, p, 0);
+		}
+		n += 64;
+	}
+	ns_per_op[id] = (now() - t0) / (double)n * 1e9;
+	return NULL;
+}
+
+/* The price of the fast path's atomics alone: an exchange plus a release
+ * store (a try-lock and its unlock) and a one-byte compare-and-swap (a
+ * page-state change), on a line no other CPU touches. */
+static int atomics(void)
+{
+	static _Alignas(64) int lock;
+	static _Alignas(64) unsigned char state;
+	const long n = 50000000;
+	double t;
+
+	t = now();
+	for (long i = 0; i < n; i++) {
+		int v = __atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE);
+
+		__asm__ volatile("" : : "r"(v));
+		__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+	}
+	printf("exchange + release store: %.2f ns\n", (now() - t) / n * 1e9);
+	t = now();
+	for (long i = 0; i < n; i++) {
+		unsigned char e = 1;
+
+		__atomic_compare_exchange_n(&state, &e, 1, 0, __ATOMIC_ACQ_REL,
+		                            __ATOMIC_ACQUIRE);
+	}
+	printf("byte compare-and-swap:    %.2f ns\n", (now() - t) / n * 1e9);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int separate = argc > 1 && !strcmp(argv[1], "separate");
+	struct za_config zc;
+	struct za_page *p;
+	unsigned long pfn0, pfn1, pb = 1ul << 9;
+	void *mem;
+
+	if (argc > 1 && !strcmp(argv[1], "atomics"))
+		return atomics();
+	memset(&zc, 0, sizeof(zc));
+	zc.nr_cpus = 2;
+	zc.cpu_id = cpu_id;
+	zc.block_pages = 32768;
+	zc.max_pfn = START_PFN + NR_PAGES;
+	zc.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	za = za_create(&zc);
+	mem = mmap(NULL, NR_PAGES << 12, PROT_READ | PROT_WRITE,
+	           MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (!za || mem == MAP_FAILED ||
+	    za_memory_online(za, 0, ZA_ZONE_NORMAL, START_PFN, NR_PAGES, mem)) {
+		fprintf(stderr, "set-up failed\n");
+		return 1;
+	}
+	pb = 1ul << za_pageblock_order(za);
+
+	this_cpu = 0;
+	p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	pfn0 = za_page_to_pfn(za, p);
+	za_free_pages(za, p, 0);
+	this_cpu = 1;
+	p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	pfn1 = za_page_to_pfn(za, p);
+	while (separate && pfn1 / pb == pfn0 / pb) {
+		p = za_alloc_pages(za, ZA_GFP_KERNEL, 0); /* the others stay out */
+		pfn1 = za_page_to_pfn(za, p);
+	}
+	za_free_pages(za, p, 0);
+	printf("hot pages: CPU 0 pfn %#lx (offset %lu in its pageblock), CPU 1 "
+	       "pfn %#lx (offset %lu): %s pageblock\n", pfn0, pfn0 % pb, pfn1,
+	       pfn1 % pb, pfn0 / pb == pfn1 / pb ? "same" : "different");
+
+	for (int nt = 1; nt <= 2; nt++) {
+		pthread_t t[2];
+		struct timespec d = { 0, 500000000 };
+		double mops = 0;
+
+		atomic_store(&go, 0);
+		atomic_store(&stop, 0);
+		for (long i = 0; i < nt; i++)
+			pthread_create(&t[i], NULL, worker, (void *)i);
+		atomic_store(&go, 1);
+		nanosleep(&d, NULL);
+		atomic_store(&stop, 1);
+		for (int i = 0; i < nt; i++) {
+			pthread_join(t[i], NULL);
+			mops += 1e3 / ns_per_op[i];
+		}
+		printf("%d thread(s): %.2f ns per pair per thread, %.1f Mops/s\n", nt,
+		       nt == 1 ? ns_per_op[0] : (ns_per_op[0] + ns_per_op[1]) / 2,
+		       mops);
+	}
+	za_destroy(za);
+	return 0;
+}
