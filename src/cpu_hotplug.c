@@ -12,11 +12,15 @@
  */
 #include "internal.h"
 
+/* Page-set sizes depend on the number of online CPUs of each node. Empty
+ * zones are left alone (memory online sizes them when they fill): a flip
+ * takes as few page-set locks as it can. */
 static void resize_after_change(struct za *za)
 {
 	for (unsigned n = 0; n < za->nr_nodes; n++)
 		for (int t = 0; t < ZA_NR_ZONES; t++)
-			pcp_update_sizes(za, &za->nodes[n].zones[t]);
+			if (zone_populated(&za->nodes[n].zones[t]))
+				pcp_update_sizes(za, &za->nodes[n].zones[t]);
 	vmstat_update_thresholds(za);
 }
 

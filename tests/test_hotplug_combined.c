@@ -1,0 +1,182 @@
+/*
+ * test_hotplug_combined.c - the three seed scenarios at once.
+ *
+ * Node 0: ZONE_NORMAL (8 blocks), ZONE_MOVABLE (blocks C and M). Client
+ * threads on 8 simulated CPUs allocate ZA_GFP_MOVABLE blocks (fill, keep,
+ * verify, free) and now and then drain every CPU's lists; one thread
+ * flips random CPUs offline and online (never the last); the main thread
+ * takes M offline and back, and every fourth round C as well, so that
+ * ZONE_MOVABLE also empties and the zonelists are rebuilt. Memory hotplug
+ * and CPU hotplug both resize the page sets, from different locks, while
+ * allocations and drains run.
+ *
+ * Asserted: every offline, online and CPU flip returns 0; no allocation
+ * fails (the live set is far below ZONE_NORMAL's room); after each memory
+ * offline no per-CPU list holds a page of the range; after each CPU offline
+ * that CPU's page sets are empty and off; the data survives; the test ends
+ * (watchdog); at the end every page is back and za_check passes.
+ */
+#include "test_hotplug_common.c"
+
+#define NCPU 8
+#define NTHR 3
+#define BLK 1024ul
+#define NORMAL_PAGES (8 * BLK)
+#define C_START (8 * BLK)
+#define M_START (9 * BLK)
+#define MAX_PFN (10 * BLK)
+#define CAP 300
+
+static struct za *za;
+static struct hp_client cl;
+static unsigned char *mem;
+static atomic_int stop, stop_flipper;
+static atomic_ulong n_alloc, n_fail, n_flips;
+
+static void *client(void *arg)
+{
+	unsigned id = (unsigned)(long)arg;
+	uint64_t s = 0xc0b1ull + id;
+	hp_cpu = (int)id;
+	while (!atomic_load(&stop)) {
+		uint64_t r = tu_rand(&s);
+		if (r % 16 == 0)
+			hp_cpu = (int)((r >> 8) % NCPU);
+		if (r % 256 == 1)
+			hp_sleep_us(20);
+		if (r % 2048 == 2)
+			za_drain_all_pages(za);
+		unsigned n = hp_count(&cl, id);
+		if (n < CAP / 2 || (n < CAP && (r >> 16) % 2)) {
+			unsigned o = (unsigned)((r >> 20) % 8);
+			o = o < 5 ? 0 : o - 4;
+			struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE, o);
+			if (!p) {
+				atomic_fetch_add(&n_fail, 1);
+				continue;
+			}
+			atomic_fetch_add(&n_alloc, 1);
+			uint64_t seed = tu_rand(&s);
+			hp_fill(za, p, o, seed);
+			CHECK(hp_insert(&cl, id, p, o, seed));
+		} else {
+			struct hp_ent e;
+			if (hp_remove(&cl, id, (unsigned)(r >> 32), &e)) {
+				CHECK_EQ(hp_verify(za, e.p, e.order, e.seed, "client"), 0);
+				za_free_pages(za, e.p, e.order);
+			}
+		}
+	}
+	return NULL;
+}
+
+static void *flipper(void *arg)
+{
+	(void)arg;
+	uint64_t s = 0xf11bull;
+	int online[NCPU];
+	unsigned nonline = NCPU;
+	for (int c = 0; c < NCPU; c++)
+		online[c] = 1;
+	while (!atomic_load(&stop_flipper)) {
+		uint64_t r = tu_rand(&s);
+		unsigned c = (unsigned)(r % NCPU);
+		hp_cpu = (int)((r >> 8) % NCPU);
+		if (online[c] && nonline > 1) {
+			CHECK_EQ(za_cpu_offline(za, c), 0);
+			online[c] = 0;
+			nonline--;
+			for (int t = 0; t < ZA_NR_ZONES; t++) {
+				struct za_pcp_info pi;
+				CHECK_EQ(za_pcp_info(za, c, 0, (enum za_zone_type)t, &pi), 0);
+				CHECK_EQ(pi.count, 0);
+				CHECK_EQ(pi.usable, 0);
+			}
+		} else if (!online[c]) {
+			CHECK_EQ(za_cpu_online(za, c), 0);
+			online[c] = 1;
+			nonline++;
+		}
+		atomic_fetch_add(&n_flips, 1);
+		hp_sleep_us(hp_pace(200));
+	}
+	for (unsigned c = 0; c < NCPU; c++)
+		if (!online[c])
+			CHECK_EQ(za_cpu_online(za, c), 0);
+	return NULL;
+}
+
+static void offline_online(unsigned long start)
+{
+	CHECK_EQ(za_memory_offline(za, start, BLK), 0);
+	CHECK_EQ(hp_pcp_pages_in_range(za, start, BLK), 0);
+	CHECK(za_pfn_to_page(za, start) == NULL);
+	hp_sleep_us(hp_pace(50));
+}
+
+int main(void)
+{
+	tu_watchdog(250);
+	mem = hp_map(MAX_PFN);
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = hp_cpu_id;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = MAX_PFN;
+	cfg.flags = ZA_CFG_NO_KSWAPD;
+	cfg.vmstat_interval_ms = 20;
+	cfg.offline_timeout_ms = 20000; /* generous: the machine may be loaded */
+	cfg.migrate = hp_migrate;
+	cfg.migrate_ctx = &cl;
+	hp_client_init(&cl, NTHR, CAP, MAX_PFN);
+	za = za_create(&cfg);
+	CHECK(za != NULL);
+	cl.za = za;
+	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
+	                          mem + C_START * HP_PAGE), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
+	                          mem + M_START * HP_PAGE), 0);
+
+	pthread_t th[NTHR], fl;
+	for (long i = 0; i < NTHR; i++)
+		CHECK(pthread_create(&th[i], NULL, client, (void *)i) == 0);
+	CHECK(pthread_create(&fl, NULL, flipper, NULL) == 0);
+
+	long rounds = tu_scale(3000);
+	hp_cpu = 0;
+	for (long i = 0; i < rounds; i++) {
+		hp_sleep_us(hp_pace(100));
+		offline_online(M_START);
+		if (i % 4 == 3) {
+			/* The movable zone empties: zonelists rebuilt. */
+			offline_online(C_START);
+			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
+			                          mem + C_START * HP_PAGE), 0);
+		}
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
+		                          mem + M_START * HP_PAGE), 0);
+	}
+	atomic_store(&stop_flipper, 1);
+	CHECK(pthread_join(fl, NULL) == 0);
+	atomic_store(&stop, 1);
+	for (int i = 0; i < NTHR; i++)
+		CHECK(pthread_join(th[i], NULL) == 0);
+	printf("combined: %ld memory rounds, %lu CPU flips, %lu allocations (%lu "
+	       "failed), %lu blocks migrated, %llu offlines\n", rounds,
+	       atomic_load(&n_flips), atomic_load(&n_alloc), atomic_load(&n_fail),
+	       atomic_load(&cl.migrated), za_event_count(za, ZA_OFFLINE_OK));
+	CHECK_EQ(atomic_load(&n_fail), 0);
+	CHECK_EQ(atomic_load(&cl.corrupt), 0);
+	CHECK(atomic_load(&n_flips) > 0);
+	hp_verify_all(&cl, "end");
+	hp_free_all(&cl, "end");
+	hp_all_pages_back(za);
+	za_destroy(za);
+	hp_client_fini(&cl);
+	munmap(mem, MAX_PFN * HP_PAGE);
+	printf("hotplug_combined: ok\n");
+	return 0;
+}
