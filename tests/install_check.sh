@@ -17,8 +17,10 @@ libs=$(pkg-config --libs zonealloc)
 libdir=$(pkg-config --variable=libdir zonealloc)
 cc $cflags "$src/examples/hello.c" -o "$prefix/hello" $libs -pthread
 LD_LIBRARY_PATH=$libdir "$prefix/hello" | grep -q "hello from pfn"
+# Static: the archive plus what it needs (pkg-config --static adds it).
+static_libs=$(pkg-config --libs --static zonealloc | sed 's/-lzonealloc//')
 cc $cflags "$src/examples/hello.c" -o "$prefix/hello-static" \
-	"$libdir/libzonealloc.a" -pthread
+	"$libdir/libzonealloc.a" $static_libs
 "$prefix/hello-static" | grep -q "hello from pfn"
 [ -x "$prefix/bin/zonealloc" ] || { echo "no zonealloc tool installed"; exit 1; }
 "$prefix/bin/zonealloc" --version >/dev/null
