@@ -195,7 +195,8 @@ ZA_API void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **page
 
 /* Contiguous ranges larger than a max-order block (isolates and migrates
  * as memory offline does). nr_pages is rounded up to a whole number of
- * pageblocks. NULL with errno = ENOMEM when no range could be had. */
+ * max-order blocks, and the range is aligned to one; free with the same
+ * nr_pages. NULL with errno = ENOMEM when no range could be had. */
 ZA_API struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
                                       za_gfp_t gfp);
 ZA_API void za_free_contig_pages(struct za *za, struct za_page *page,
