@@ -113,7 +113,7 @@ struct za_pcp {
 	 * with relaxed atomics. */
 	za_spinlock_t lock;
 	uint8_t flags;      /* ZA_PCP_OFF_*: the lists take no pages */
-	uint8_t spare8;
+	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;          /* pages on the lists (relaxed for readers) */
 	int high;           /* flush to the buddy lists above this */

@@ -81,6 +81,7 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	event_pcp_locked(pcp, ZA_PCP_REFILL_PAGES, got << order);
 	if (pcp->alloc_factor < 3)
 		pcp->alloc_factor++;
+	pcp->free_factor = 0;
 	pcp_grow_locked(za, pcp);
 	return got;
 }
@@ -309,6 +310,7 @@ static void pcp_trim_locked(struct za *za, struct za_zone *z,
 {
 	za_store_relaxed(&pcp->high, high);
 	pcp->alloc_factor = 0;
+	pcp->free_factor = 0;
 	if (pcp->count > pcp->high)
 		pcp_flush_locked(za, z, pcp, pcp->count - pcp->high, ZA_PCP_DRAIN,
 		                 ZA_PCP_DRAIN_PAGES);

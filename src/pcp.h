@@ -14,9 +14,8 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
                                int ev_pages);
 
-/* A CPU that keeps going to the zone - refilling, or flushing because it
- * frees more than it allocates - earns a longer list, up to high_max,
- * unless memory is short. pcp->lock held. */
+/* A CPU that keeps refilling earns a longer list, up to high_max, unless
+ * memory is short. pcp->lock held. */
 static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
 {
 	za_inc_single_writer(&pcp->trips_since_decay, 1);
@@ -79,10 +78,18 @@ static inline bool pcp_free(struct za *za, struct za_zone *z, struct za_page *pa
 	event_pcp_locked(pcp, ZA_PGFREE, 1u << order);
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
 	if (unlikely(count >= pcp->high)) {
-		long nr = pcp->batch + (count - pcp->high);
+		/* A CPU that keeps flushing (it frees more than it allocates)
+		 * flushes bigger batches, up to the whole list above a batch:
+		 * fewer trips to the zone lock without holding more memory. */
+		long nr = ((long)pcp->batch << pcp->free_factor) + (count - pcp->high);
+		if (nr > count - pcp->batch)
+			nr = count - pcp->batch > pcp->batch ? count - pcp->batch
+			                                     : pcp->batch;
 		pcp->alloc_factor = 0;
+		if (pcp->free_factor < 3 && !(za->flags & ZA_CFG_PCP_FIXED))
+			pcp->free_factor++;
+		za_inc_single_writer(&pcp->trips_since_decay, 1);
 		pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH, ZA_PCP_FLUSH_PAGES);
-		pcp_grow_locked(za, pcp);
 	}
 	pcp_unlock(pcp);
 	return true;
