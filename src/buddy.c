@@ -30,6 +30,19 @@ void buddy_add_locked(struct za_zone *z, struct za_page *page,
 	za_inc_single_writer(&z->nr_free[order][mt], 1);
 }
 
+/* Debug level 2: walk a whole free list. Catches a block whose metadata
+ * says "on this list" when it is not - a corruption otherwise found only
+ * by the next za_check. */
+static bool list_holds(struct za_zone *z, unsigned order, int mt,
+                       unsigned long pfn)
+{
+	for (uint32_t h = z->free_head[order][mt]; h != ZA_NIL;
+	     h = pfn_page(z->za, h)->next)
+		if (h == pfn)
+			return true;
+	return false;
+}
+
 void buddy_del_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn)
 {
@@ -37,6 +50,8 @@ void buddy_del_locked(struct za_zone *z, struct za_page *page,
 	unsigned order = page_order(page);
 	int mt = page_mt(page);
 	ZA_ASSERT(page_state(page) == ZA_PS_BUDDY);
+	if (za_debug >= 2 && unlikely(!list_holds(z, order, mt, pfn)))
+		_za_assert_fail(__FILE__, __LINE__, "free block is on its list");
 	if (page->prev != ZA_NIL)
 		pfn_page(za, page->prev)->next = page->next;
 	else
@@ -44,7 +59,6 @@ void buddy_del_locked(struct za_zone *z, struct za_page *page,
 	if (page->next != ZA_NIL)
 		pfn_page(za, page->next)->prev = page->prev;
 	page->next = page->prev = ZA_NIL;
-	(void)pfn;
 	za_inc_single_writer(&z->nr_free[order][mt], -1ul);
 }
 
