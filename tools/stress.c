@@ -374,7 +374,7 @@ static void progress_line(struct stress *st, unsigned long t_ms, double mops)
 	static const char *const band_name[3] = { "< min", "< low", "< high" };
 	struct zone_sums z;
 	struct wstats t;
-	char extra[160] = "", when[16], tight[48] = "";
+	char extra[160] = "", when[32], tight[48] = "";
 
 	zone_sums(st, &z);
 	stress_sum_stats(st, &t);
