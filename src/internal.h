@@ -108,7 +108,8 @@ _Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
 #define ZA_PCP_OFF_ZONE 0x2 /* zone's pcp lists disabled (memory offline) */
 
 struct za_pcp {
-	/* Hot line: everything the fast path touches. All fields are
+	/* Hot fields first (lock to lists: the first two cache lines), then
+	 * statistics. All fields are
 	 * protected by lock; fields read remotely without it are accessed
 	 * with relaxed atomics. */
 	za_spinlock_t lock;
