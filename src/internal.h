@@ -109,9 +109,8 @@ _Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
 
 struct za_pcp {
 	/* Hot fields first (lock to lists: the first two cache lines), then
-	 * statistics. All fields are
-	 * protected by lock; fields read remotely without it are accessed
-	 * with relaxed atomics. */
+	 * statistics. All fields are protected by lock; fields read remotely
+	 * without it are accessed with relaxed atomics. */
 	za_spinlock_t lock;
 	uint8_t flags;      /* ZA_PCP_OFF_*: the lists take no pages */
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
