@@ -72,12 +72,8 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
                                        unsigned order, unsigned alloc_flags)
 {
-	for (unsigned i = 0;; i++) {
-		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
-		if (!z)
-			break;
-		if ((int)z->type > ac->highest_zoneidx)
-			continue;
+	struct za_zone *z;
+	for (unsigned i = 0; (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
 		unsigned long mark = zone_wmark(z, alloc_flags & ALLOC_WMARK_MASK);
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(za, z, order, mark, ac->highest_zoneidx,
@@ -100,12 +96,8 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 static void wake_all_kswapds(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order)
 {
-	for (unsigned i = 0;; i++) {
-		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
-		if (!z)
-			break;
-		if ((int)z->type > ac->highest_zoneidx)
-			continue;
+	struct za_zone *z;
+	for (unsigned i = 0; (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
 		if (!zone_watermark_ok(za, z, order, zone_wmark(z, ZA_WMARK_LOW),
 		                       ac->highest_zoneidx, 0))
 			wakeup_kswapd(za, z, order, ac->highest_zoneidx,
@@ -346,12 +338,9 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	init_ctx(za, &ac, -1, gfp);
 	if (ac.cpu >= 0 && !(za->flags & ZA_CFG_NO_PCP)) {
 		/* One lock hold on the first zone that is above low. */
-		for (unsigned i = 0; got < nr; i++) {
-			struct za_zone *z = za_load_relaxed(&ac.zonelist[i].zone);
-			if (!z)
-				break;
-			if ((int)z->type > ac.highest_zoneidx)
-				continue;
+		struct za_zone *z;
+		for (unsigned i = 0;
+		     got < nr && (z = zonelist_next(ac.zonelist, ac.highest_zoneidx, &i));) {
 			unsigned long mark = zone_wmark(z, ZA_WMARK_LOW);
 			if (!zone_watermark_ok(za, z, 0, mark, ac.highest_zoneidx, 0))
 				continue;

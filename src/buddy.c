@@ -148,9 +148,7 @@ static void pageblock_census(struct za *za, unsigned long pb, int to,
 	for (unsigned long pfn = pb; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
-		unsigned long n = 1;
-		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
-			n = 1ul << page_order(p);
+		unsigned long n = page_scan_span(p, st);
 		if (st == ZA_PS_BUDDY)
 			*free += n;
 		else if (st == ZA_PS_ALLOC && page_mt(p) == to)
@@ -174,9 +172,7 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
 	for (unsigned long pfn = pb; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
-		unsigned long n = 1;
-		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
-			n = 1ul << page_order(p);
+		unsigned long n = page_scan_span(p, st);
 		if (st == ZA_PS_BUDDY && page_mt(p) != mt) {
 			unsigned o = page_order(p);
 			buddy_del_locked(z, p, pfn);
@@ -325,12 +321,9 @@ void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
 
 bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac)
 {
-	for (unsigned i = 0;; i++) {
-		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
-		if (!z)
-			break;
-		if ((int)z->type > ac->highest_zoneidx ||
-		    !za_load_relaxed(&z->nr_reserved_highatomic))
+	struct za_zone *z;
+	for (unsigned i = 0; (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
+		if (!za_load_relaxed(&z->nr_reserved_highatomic))
 			continue;
 		zone_lock(z, NULL);
 		for (unsigned o = 0; o <= za->max_order; o++) {

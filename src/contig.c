@@ -24,15 +24,10 @@ static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
 	for (unsigned long pfn = start; pfn < start + nr;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
-		unsigned long n = 1;
-		if (st == ZA_PS_OFFLINE || pageblock_mt(za, pfn) == ZA_MT_ISOLATE)
+		unsigned long n = page_scan_span(p, st);
+		if (st == ZA_PS_OFFLINE || pageblock_mt(za, pfn) == ZA_MT_ISOLATE ||
+		    (n == 1 && st != ZA_PS_NONE && page_order(p) == ZA_CONTIG_ORDER))
 			return false;
-		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC) {
-			unsigned o = za_load_relaxed(&p->order);
-			if (o == ZA_CONTIG_ORDER)
-				return false;
-			n = 1ul << o;
-		}
 		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
 			return false;
 		pfn += n;
@@ -56,12 +51,8 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * 1000000u;
 
 	za_mutex_lock(&za->mem_hotplug_lock);
-	for (unsigned i = 0;; i++) {
-		struct za_zone *z = za_load_relaxed(&zl[i].zone);
-		if (!z)
-			break;
-		if ((int)z->type > hz)
-			continue;
+	struct za_zone *z;
+	for (unsigned i = 0; (z = zonelist_next(zl, hz, &i));) {
 		unsigned long zs = za_load_relaxed(&z->start_pfn);
 		unsigned long ze = za_load_relaxed(&z->end_pfn);
 		/* Highest candidates first: low memory is what DMA-limited

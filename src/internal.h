@@ -291,6 +291,21 @@ struct za_alloc_ctx {
 	za_gfp_t gfp;
 };
 
+/* The next zone of zonelist zl, from *i on, that a request whose highest
+ * zone is highest_zoneidx may use; NULL at the end. Readers may race an
+ * in-place rebuild (zonelist.c): every zone pointer stays valid. */
+static inline struct za_zone *zonelist_next(struct za_zoneref *zl,
+                                            int highest_zoneidx, unsigned *i)
+{
+	struct za_zone *z;
+	while ((z = za_load_relaxed(&zl[*i].zone)) != NULL) {
+		(*i)++;
+		if ((int)z->type <= highest_zoneidx)
+			return z;
+	}
+	return NULL;
+}
+
 static inline int gfp_zone(za_gfp_t gfp)
 {
 	if (gfp & ZA___GFP_DMA)
@@ -358,6 +373,17 @@ static inline unsigned page_order(const struct za_page *p)
 static inline int page_mt(const struct za_page *p)
 {
 	return za_load_relaxed(&p->mt);
+}
+/* Pages a lockless scan steps over at this page, given its state: the
+ * block it heads, or 1 for a page that heads nothing. A contiguous
+ * range's head counts 1 (its pieces keep their own marks); scanners that
+ * must treat such ranges specially test for ZA_CONTIG_ORDER themselves. */
+static inline unsigned long page_scan_span(const struct za_page *p, int st)
+{
+	if (st != ZA_PS_BUDDY && st != ZA_PS_PCP && st != ZA_PS_ALLOC)
+		return 1;
+	unsigned o = za_load_relaxed(&p->order);
+	return o == 0xff ? 1 : 1ul << o;
 }
 static inline unsigned long pageblock_start(const struct za *za,
                                             unsigned long pfn)

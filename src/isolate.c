@@ -26,9 +26,7 @@ static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
 	for (unsigned long pfn = start; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
-		unsigned long n = 1;
-		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC)
-			n = page_order(p) == CONTIG_ORDER ? 1 : 1ul << page_order(p);
+		unsigned long n = page_scan_span(p, st);
 		if (st == ZA_PS_BUDDY && page_mt(p) != pageblock_mt(za, pfn)) {
 			unsigned order = page_order(p);
 			bool was_iso = page_mt(p) == ZA_MT_ISOLATE;
@@ -60,14 +58,10 @@ static bool range_has_unmovable(struct za *za, unsigned long start,
 	for (unsigned long pfn = start; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
-		unsigned long n = 1;
-		if (st == ZA_PS_OFFLINE)
+		unsigned long n = page_scan_span(p, st);
+		if (st == ZA_PS_OFFLINE ||
+		    (n == 1 && st != ZA_PS_NONE && page_order(p) == CONTIG_ORDER))
 			return true;
-		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC) {
-			if (page_order(p) == CONTIG_ORDER)
-				return true;
-			n = 1ul << page_order(p);
-		}
 		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
 			return true;
 		pfn += n;
