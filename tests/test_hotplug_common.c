@@ -234,6 +234,28 @@ static bool hp_remove(struct hp_client *c, unsigned t, unsigned s,
 	return ok;
 }
 
+/* The client's two steps, as every test takes them: keep a block just
+ * allocated (filled with a fresh pattern and recorded in table t), and
+ * give back the block in slot s of table t (pattern verified, then
+ * freed). hp_drop returns whether the slot held a block. */
+static void hp_keep(struct za *za, struct hp_client *c, unsigned t,
+                    struct za_page *p, unsigned order, uint64_t *rng)
+{
+	uint64_t seed = tu_rand(rng);
+	hp_fill(za, p, order, seed);
+	CHECK(hp_insert(c, t, p, order, seed));
+}
+
+static bool hp_drop(struct za *za, struct hp_client *c, unsigned t, unsigned s)
+{
+	struct hp_ent e;
+	if (!hp_remove(c, t, s, &e))
+		return false;
+	CHECK_EQ(hp_verify(za, e.p, e.order, e.seed, "client"), 0);
+	za_free_pages(za, e.p, e.order);
+	return true;
+}
+
 static unsigned hp_count(struct hp_client *c, unsigned t)
 {
 	pthread_mutex_lock(&c->tab[t].lock);

@@ -98,9 +98,7 @@ static void populate(uint64_t *s, unsigned t, unsigned nblocks)
 		unsigned o = (unsigned)(tu_rand(s) % 3);
 		struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE, o);
 		CHECK(p != NULL);
-		uint64_t seed = tu_rand(s);
-		hp_fill(za, p, o, seed);
-		CHECK(hp_insert(&cl, t, p, o, seed));
+		hp_keep(za, &cl, t, p, o, s);
 	}
 }
 
@@ -259,15 +257,9 @@ static void *client(void *arg)
 			unsigned o = (unsigned)((r >> 20) % 3);
 			struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE, o);
 			CHECK(p != NULL);
-			uint64_t seed = tu_rand(&s);
-			hp_fill(za, p, o, seed);
-			CHECK(hp_insert(&cl, id, p, o, seed));
+			hp_keep(za, &cl, id, p, o, &s);
 		} else {
-			struct hp_ent e;
-			if (hp_remove(&cl, id, (unsigned)(r >> 32), &e)) {
-				CHECK_EQ(hp_verify(za, e.p, e.order, e.seed, "client"), 0);
-				za_free_pages(za, e.p, e.order);
-			}
+			hp_drop(za, &cl, id, (unsigned)(r >> 32));
 		}
 	}
 	return NULL;

@@ -198,9 +198,7 @@ static void unmovable(za_gfp_t gfp, unsigned order)
 		unsigned o = (unsigned)(tu_rand(&s) % 3);
 		struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE, o);
 		CHECK(p != NULL);
-		uint64_t seed = tu_rand(&s);
-		hp_fill(za, p, o, seed);
-		CHECK(hp_insert(&cl, 0, p, o, seed));
+		hp_keep(za, &cl, 0, p, o, &s);
 		CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
 	} while (zi.free + zi.pcp_pages > 700);
 	struct hp_ent e;
@@ -289,9 +287,7 @@ static void refused(void)
 			pin = p;
 			continue;
 		}
-		uint64_t seed = tu_rand(&s);
-		hp_fill(za, p, o, seed);
-		CHECK(hp_insert(&cl, 0, p, o, seed));
+		hp_keep(za, &cl, 0, p, o, &s);
 		in_b += pfn >= B_START && pfn < B_START + BLK;
 	}
 	CHECK(pin != NULL);
