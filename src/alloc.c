@@ -53,7 +53,8 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 		if (page || usable)
 			return page;
 	}
-	zone_lock(z, NULL);
+	struct za_pcp *spcp = pcp_stat_trylock(z, cpu);
+	zone_lock(z, spcp);
 	page = buddy_alloc_locked(z, order, mt, alloc_flags);
 	if (page) {
 		za_store_relaxed(&page->order, (uint8_t)order);
@@ -62,10 +63,12 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	}
 	zone_unlock(z);
 	if (page) {
-		vmstat_mod(z, ZA_NR_FREE_PAGES, -(1l << order));
-		vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, 1l << order);
-		event_zone(z, ZA_PGALLOC, 1u << order);
+		/* After the block left the buddy lists (seed 003). */
+		pcp_stat_mod(z, spcp, ZA_NR_FREE_PAGES, -(1l << order));
+		pcp_stat_mod(z, spcp, ZA_NR_ZONE_ALLOCATED, 1l << order);
+		pcp_stat_event(z, spcp, ZA_PGALLOC, 1u << order);
 	}
+	pcp_stat_unlock(spcp);
 	return page;
 }
 
@@ -254,19 +257,24 @@ static void init_ctx(struct za *za, struct za_alloc_ctx *ac, int nid,
  * may use, off the current CPU's list, when that list has a block and the
  * zone is clearly above its low watermark. One try-lock, a pop, an unlock.
  * Anything else - an empty list (refill), a zone near its watermarks, a
- * busy or switched-off page set, an unknown CPU - returns NULL and the
- * general path below does it all properly. */
+ * busy or switched-off page set, an unknown CPU, a request that is not
+ * valid - returns NULL and the general path below does it all properly
+ * (and reports what is not valid). */
 static inline struct za_page *alloc_fast(struct za *za, int nid, za_gfp_t gfp,
                                          unsigned order)
 {
 	int cpu = za_current_cpu(za);
+	unsigned cls = gfp_class(gfp);
 	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
+	             order > za->max_order || cls == GFP_CLASS_BAD ||
 	             (za->flags & ZA_CFG_NO_PCP)))
 		return NULL;
 	if (nid < 0)
 		nid = za->cpu_node[cpu];
+	else if (unlikely((unsigned)nid >= za->nr_nodes))
+		return NULL;
 	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
-	int hz = gfp_zone(gfp);
+	int hz = (int)(cls & 0xf);
 	struct za_zone *z = za_load_relaxed(&zl[0].zone);
 	if (unlikely(!z) || (int)z->type > hz) {
 		z = z ? za_load_relaxed(&zl[1].zone) : NULL;
@@ -281,7 +289,7 @@ static inline struct za_page *alloc_fast(struct za *za, int nid, za_gfp_t gfp,
 	             free < (long)za_load_relaxed(&z->percpu_drift_mark)))
 		return NULL;
 	struct za_pcp *pcp = zone_pcp(z, cpu);
-	int mt = gfp_migratetype(gfp);
+	int mt = (int)(cls >> 4);
 	int idx = pcp_list_index(order, mt);
 	if (unlikely(!pcp_trylock(pcp)))
 		return NULL;
@@ -292,23 +300,25 @@ static inline struct za_page *alloc_fast(struct za *za, int nid, za_gfp_t gfp,
 	return page;
 }
 
-struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
-                                    unsigned order)
+/* Everything the fast path left: checks the request, zeroes, refills,
+ * the buddy lists, the slow path. Out of line, so that the fast path
+ * stays a short function with few registers to save. */
+static __attribute__((noinline)) struct za_page *
+alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 {
 	struct za_alloc_ctx ac;
 	if (unlikely(!za || bad_request(za, gfp, order, nid))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	struct za_page *fast = alloc_fast(za, nid, gfp, order);
-	if (likely(fast)) {
-		if (unlikely(gfp & ZA___GFP_ZERO))
-			zero_block(za, fast, order);
-		return fast;
+	struct za_page *page;
+	/* Zeroing requests skip the fast path's first look: look here. */
+	if ((gfp & ZA___GFP_ZERO) && (page = alloc_fast(za, nid, gfp, order))) {
+		zero_block(za, page, order);
+		return page;
 	}
 	init_ctx(za, &ac, nid, gfp);
-	struct za_page *page = get_page_from_freelist(za, &ac, order,
-	                                              ALLOC_WMARK_LOW);
+	page = get_page_from_freelist(za, &ac, order, ALLOC_WMARK_LOW);
 	if (unlikely(!page)) {
 		page = alloc_slowpath(za, &ac, order);
 		if (!page) {
@@ -323,9 +333,30 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 	return page;
 }
 
+/* Requests the fast path leaves to the general one at once: unknown bits
+ * (reported there) and zeroing. */
+#define GFP_NOT_FAST (~ZA_GFP_ALL_BITS | ZA___GFP_ZERO)
+
+static inline struct za_page *alloc_pages(struct za *za, int nid,
+                                          za_gfp_t gfp, unsigned order)
+{
+	if (likely(za && order <= ZA_PCP_SMALL_ORDER && !(gfp & GFP_NOT_FAST))) {
+		struct za_page *page = alloc_fast(za, nid, gfp, order);
+		if (likely(page))
+			return page;
+	}
+	return alloc_general(za, nid, gfp, order);
+}
+
+struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
+                                    unsigned order)
+{
+	return alloc_pages(za, nid, gfp, order);
+}
+
 struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 {
-	return za_alloc_pages_node(za, -1, gfp, order);
+	return alloc_pages(za, -1, gfp, order);
 }
 
 unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
@@ -365,17 +396,20 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 /* --- free ------------------------------------------------------------------ */
 
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
-                   unsigned long pfn, unsigned order)
+                   unsigned long pfn, unsigned order, int cpu)
 {
-	zone_lock(z, NULL);
+	(void)za;
+	struct za_pcp *spcp = pcp_stat_trylock(z, cpu);
+	zone_lock(z, spcp);
 	int mt = buddy_free_locked(z, page, pfn, order);
 	zone_unlock(z);
 	/* Counters after the lists (seed 003). */
-	vmstat_mod(z, mt == ZA_MT_ISOLATE ? ZA_NR_FREE_ISOLATED : ZA_NR_FREE_PAGES,
-	           1l << order);
-	vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(1l << order));
-	event_zone(z, ZA_PGFREE, 1u << order);
-	(void)za;
+	pcp_stat_mod(z, spcp,
+	             mt == ZA_MT_ISOLATE ? ZA_NR_FREE_ISOLATED : ZA_NR_FREE_PAGES,
+	             1l << order);
+	pcp_stat_mod(z, spcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
+	pcp_stat_event(z, spcp, ZA_PGFREE, 1u << order);
+	pcp_stat_unlock(spcp);
 }
 
 static const char *const state_names[] = {
@@ -387,69 +421,122 @@ static const char *const state_names[] = {
 	[ZA_PS_OFFLINE] = "taken out of the allocator",
 };
 
-/* A block the caller owns, checked and claimed: free it. */
-static void free_claimed(struct za *za, struct za_page *page,
-                         unsigned long pfn, unsigned order)
+/* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
+ * pointer that is not the metadata of an online page; st is the state the
+ * claim found. */
+static __attribute__((noinline)) void free_misuse(struct za *za,
+                                                  struct za_page *page,
+                                                  unsigned long pfn,
+                                                  unsigned order, uint8_t st)
 {
-	struct za_zone *z = page_zone(za, page);
-	if (likely(pcp_order(za, order) && !(za->flags & ZA_CFG_NO_PCP))) {
-		int cpu = za_current_cpu(za);
-		if (cpu >= 0 && pcp_free(za, z, page, pfn, order, cpu))
-			return;
-	}
-	free_one_page(za, z, page, pfn, order);
+	if (pfn == ULONG_MAX)
+		_za_report_misuse(za, -EINVAL,
+		                  "free of %p: not the metadata of an online page "
+		                  "of this allocator", (void *)page);
+	else if (st != ZA_PS_ALLOC)
+		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
+		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?");
+	else
+		_za_report_misuse(za, -EINVAL,
+		                  "free of pfn 0x%lx with order %u, allocated with "
+		                  "order %u", pfn, order, (unsigned)page_order(page));
 }
 
 /* Check that page heads a block of `order` that was handed out, and claim
  * it (ALLOC -> FREEING) so that a second free of it, even a concurrent one,
- * is reported instead of corrupting a list. */
-static bool claim_for_free(struct za *za, struct za_page *page,
-                           unsigned order, unsigned long *pfnp)
+ * is reported instead of corrupting a list. False when it may not be
+ * freed: *pfnp is ULONG_MAX for a pointer that is not the metadata of an
+ * online page, *stp the state found; the caller reports it (free_misuse)
+ * once it holds no lock. */
+static inline bool claim_free(struct za *za, struct za_page *page,
+                              unsigned order, unsigned long *pfnp,
+                              uint8_t *stp)
 {
 	unsigned long pfn = page_ptr_pfn(za, page);
-	if (unlikely(pfn == ULONG_MAX)) {
-		_za_report_misuse(za, -EINVAL,
-		                  "free of %p: not the metadata of an online page "
-		                  "of this allocator", (void *)page);
-		return false;
-	}
-	uint8_t st = za_load_relaxed(&page->state);
-	if (unlikely(st != ZA_PS_ALLOC)) {
-		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
-		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?");
-		return false;
-	}
-	if (unlikely(page_order(page) != order)) {
-		_za_report_misuse(za, -EINVAL,
-		                  "free of pfn 0x%lx with order %u, allocated with "
-		                  "order %u", pfn, order, (unsigned)page_order(page));
-		return false;
-	}
-	uint8_t expect = ZA_PS_ALLOC;
-	if (unlikely(!za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING))) {
-		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
-		                  order, expect <= ZA_PS_OFFLINE ? state_names[expect] : "?");
-		return false;
-	}
 	*pfnp = pfn;
-	return true;
+	*stp = ZA_PS_NONE;
+	if (unlikely(pfn == ULONG_MAX))
+		return false;
+	/* The order is read before the claim: a block that is not allocated
+	 * fails the claim (and is reported for its state) whatever it holds. */
+	if (unlikely(page_order(page) != order)) {
+		*stp = za_load_relaxed(&page->state);
+		return false;
+	}
+	*stp = ZA_PS_ALLOC;
+	return likely(za_cas_acqrel(&page->state, stp, ZA_PS_FREEING));
 }
 
 void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
-	unsigned long pfn;
 	if (unlikely(!page || !za))
 		return;
-	if (likely(claim_for_free(za, page, order, &pfn)))
-		free_claimed(za, page, pfn, order);
+	/* First, while little is live across the call. */
+	int cpu = za_current_cpu(za);
+	unsigned long pfn;
+	uint8_t st;
+	if (unlikely(!claim_free(za, page, order, &pfn, &st))) {
+		free_misuse(za, page, pfn, order, st);
+		return;
+	}
+	struct za_zone *z = page_zone(za, page);
+	if (likely(cpu >= 0 && pcp_order(za, order) &&
+	           !(za->flags & ZA_CFG_NO_PCP)) &&
+	    pcp_free(za, z, page, pfn, order, cpu))
+		return;
+	free_one_page(za, z, page, pfn, order, cpu);
 }
 
+/* Longest run of frees under one hold of a page-set lock, so that a
+ * remote drain never waits for a whole long array. */
+#define BULK_FREE_RUN 64
+
+/* Each page checked and claimed as za_free_pages does, but the current
+ * CPU's page set is locked once for a run of pages instead of once per
+ * page. Misuse is reported with the lock dropped. */
 void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 {
 	if (!za || !pages)
 		return;
-	for (unsigned i = 0; i < nr; i++)
-		za_free_pages(za, pages[i], 0);
+	int cpu = za_current_cpu(za);
+	bool lists = cpu >= 0 && !(za->flags & ZA_CFG_NO_PCP);
+	struct za_pcp *held = NULL;
+	struct za_zone *held_zone = NULL;
+	unsigned run = 0;
+	for (unsigned i = 0; i < nr; i++) {
+		struct za_page *page = pages[i];
+		unsigned long pfn;
+		uint8_t st;
+		if (!page)
+			continue;
+		if (unlikely(!claim_free(za, page, 0, &pfn, &st))) {
+			if (held)
+				pcp_unlock(held);
+			held = NULL;
+			free_misuse(za, page, pfn, 0, st);
+			continue;
+		}
+		struct za_zone *z = page_zone(za, page);
+		int mt = lists ? pcp_free_mt(za, pfn) : -1;
+		if (held && (mt < 0 || z != held_zone || run == BULK_FREE_RUN)) {
+			pcp_unlock(held);
+			held = NULL;
+		}
+		if (mt >= 0 && !held) {
+			ZA_YIELD_POINT(za);
+			held = pcp_trylock_for_free(z, zone_pcp(z, cpu));
+			held_zone = z;
+			run = 0;
+		}
+		if (held) {
+			pcp_push_locked(za, z, held, page, pfn, 0, mt);
+			run++;
+		} else {
+			free_one_page(za, z, page, pfn, 0, cpu);
+		}
+	}
+	if (held)
+		pcp_unlock(held);
 }
 
 /* --- drains -------------------------------------------------------------------- */

@@ -306,24 +306,42 @@ static inline struct za_zone *zonelist_next(struct za_zoneref *zl,
 	return NULL;
 }
 
+/* The zone and migratetype a request's low four gfp bits (DMA, DMA32,
+ * MOVABLE, RECLAIMABLE) ask for, as one table lookup: highest zone index
+ * in the low nibble, migratetype in the high one; GFP_CLASS_BAD for DMA
+ * together with DMA32. */
+#define GFP_CLASS_ZONE(g)                                                  \
+	(((g) & ZA___GFP_DMA)     ? ZA_ZONE_DMA                                \
+	 : ((g) & ZA___GFP_DMA32) ? ZA_ZONE_DMA32                              \
+	 : ((g) & ZA___GFP_MOVABLE) ? ZA_ZONE_MOVABLE : ZA_ZONE_NORMAL)
+#define GFP_CLASS_MT(g)                                                    \
+	(((g) & ZA___GFP_MOVABLE)       ? ZA_MT_MOVABLE                        \
+	 : ((g) & ZA___GFP_RECLAIMABLE) ? ZA_MT_RECLAIMABLE : ZA_MT_UNMOVABLE)
+#define GFP_CLASS_BAD 0xff
+#define GFP_CLASS(g)                                                       \
+	((((g) & ZA___GFP_DMA) && ((g) & ZA___GFP_DMA32))                      \
+	     ? GFP_CLASS_BAD                                                   \
+	     : (uint8_t)(GFP_CLASS_ZONE(g) | GFP_CLASS_MT(g) << 4))
+_Static_assert(ZA___GFP_DMA == 1 && ZA___GFP_DMA32 == 2 &&
+               ZA___GFP_MOVABLE == 4 && ZA___GFP_RECLAIMABLE == 8,
+               "gfp_class is indexed by the low four gfp bits");
+static const uint8_t gfp_class_table[16] = {
+	GFP_CLASS(0),  GFP_CLASS(1),  GFP_CLASS(2),  GFP_CLASS(3),
+	GFP_CLASS(4),  GFP_CLASS(5),  GFP_CLASS(6),  GFP_CLASS(7),
+	GFP_CLASS(8),  GFP_CLASS(9),  GFP_CLASS(10), GFP_CLASS(11),
+	GFP_CLASS(12), GFP_CLASS(13), GFP_CLASS(14), GFP_CLASS(15),
+};
+static inline unsigned gfp_class(za_gfp_t gfp)
+{
+	return gfp_class_table[gfp & 0xf];
+}
 static inline int gfp_zone(za_gfp_t gfp)
 {
-	if (gfp & ZA___GFP_DMA)
-		return ZA_ZONE_DMA;
-	if (gfp & ZA___GFP_DMA32)
-		return ZA_ZONE_DMA32;
-	if (gfp & ZA___GFP_MOVABLE)
-		return ZA_ZONE_MOVABLE;
-	return ZA_ZONE_NORMAL;
+	return GFP_CLASS_ZONE(gfp);
 }
-
 static inline int gfp_migratetype(za_gfp_t gfp)
 {
-	if (gfp & ZA___GFP_MOVABLE)
-		return ZA_MT_MOVABLE;
-	if (gfp & ZA___GFP_RECLAIMABLE)
-		return ZA_MT_RECLAIMABLE;
-	return ZA_MT_UNMOVABLE;
+	return GFP_CLASS_MT(gfp);
 }
 
 /* --- small helpers ------------------------------------------------------------ */
@@ -672,8 +690,11 @@ static inline bool zonelist_seq_retry(const struct za *za, unsigned seq)
 struct za_page *get_page_from_freelist(struct za *za,
                                        struct za_alloc_ctx *ac,
                                        unsigned order, unsigned alloc_flags);
+/* Free a claimed block straight to the buddy lists, counting it in the
+ * deltas of cpu's page set when that can be try-locked (cpu -1: in the
+ * zone's shared counters). Takes and drops the locks itself. */
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
-                   unsigned long pfn, unsigned order);
+                   unsigned long pfn, unsigned order, int cpu);
 
 /* reclaim.c */
 int reclaim_init(struct za *za);

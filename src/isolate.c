@@ -210,7 +210,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			/* The client now owns dst; src is ours to free. */
 			uint8_t expect = ZA_PS_ALLOC;
 			if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING))
-				free_one_page(za, page_zone(za, src), src, pfn, order);
+				free_one_page(za, page_zone(za, src), src, pfn, order, -1);
 			else
 				_za_report_misuse(za, -EINVAL,
 				                  "pfn 0x%lx freed by its owner after the "

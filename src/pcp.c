@@ -130,6 +130,23 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
 	return done;
 }
 
+void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
+                               struct za_pcp *pcp, int count)
+{
+	/* A CPU that keeps flushing (it frees more than it allocates)
+	 * flushes bigger batches, up to the whole list above a batch:
+	 * fewer trips to the zone lock without holding more memory. */
+	long nr = ((long)pcp->batch << pcp->free_factor) + (count - pcp->high);
+	if (nr > count - pcp->batch)
+		nr = count - pcp->batch > pcp->batch ? count - pcp->batch
+		                                     : pcp->batch;
+	pcp->alloc_factor = 0;
+	if (pcp->free_factor < 3 && !(za->flags & ZA_CFG_PCP_FIXED))
+		pcp->free_factor++;
+	za_inc_single_writer(&pcp->trips_since_decay, 1);
+	pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH, ZA_PCP_FLUSH_PAGES);
+}
+
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
                           int mt, unsigned alloc_flags, long floor, int cpu,
                           bool *usable)

@@ -14,6 +14,10 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
                                int ev_pages);
 
+/* A free took the list to or above high: flush. pcp->lock held. */
+void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
+                               struct za_pcp *pcp, int count);
+
 /* A CPU that keeps refilling earns a longer list, up to high_max, unless
  * memory is short. pcp->lock held. */
 static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
@@ -26,6 +30,47 @@ static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
 	}
 }
 
+/* A block that goes to or comes from the buddy lists directly (an order
+ * with no list, a free the lists refused) is still counted in the current
+ * CPU's deltas, so that it writes no cache line that other CPUs read: the
+ * caller try-locks that page set around the zone-lock hold (pcp before
+ * zone in the lock order). NULL when the page set is busy, switched off or
+ * unknown: then the zone's shared atomic counters take the counts. */
+static inline struct za_pcp *pcp_stat_trylock(struct za_zone *z, int cpu)
+{
+	if (cpu < 0)
+		return NULL;
+	struct za_pcp *pcp = zone_pcp(z, cpu);
+	if (unlikely(!pcp_trylock(pcp)))
+		return NULL;
+	if (unlikely(pcp->flags)) {
+		pcp_unlock(pcp);
+		return NULL;
+	}
+	return pcp;
+}
+static inline void pcp_stat_mod(struct za_zone *z, struct za_pcp *pcp,
+                                int item, long delta)
+{
+	if (pcp)
+		vmstat_mod_pcp_locked(z, pcp, item, delta);
+	else
+		vmstat_mod(z, item, delta);
+}
+static inline void pcp_stat_event(struct za_zone *z, struct za_pcp *pcp,
+                                  int ev, uint64_t n)
+{
+	if (pcp)
+		event_pcp_locked(pcp, ev, n);
+	else
+		event_zone(z, ev, n);
+}
+static inline void pcp_stat_unlock(struct za_pcp *pcp)
+{
+	if (pcp)
+		pcp_unlock(pcp);
+}
+
 /* Take the first block off list idx. pcp->lock held, list not empty. */
 static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
                                              struct za_pcp *pcp, unsigned order,
@@ -34,13 +79,64 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
 	uint32_t h = pcp->lists[idx];
 	struct za_page *page = pfn_page(za, h);
 	pcp->lists[idx] = page->next;
-	page->next = ZA_NIL;
-	za_store_relaxed(&page->mt, (uint8_t)mt);
+	/* Every block on list idx already carries mt (set when it was put
+	 * there), and an allocated block's link is never read: the pop writes
+	 * the state alone, one store fewer for the next locked instruction to
+	 * wait for. */
+	ZA_ASSERT(page_mt(page) == mt && page_order(page) == order);
 	set_page_state(page, ZA_PS_ALLOC);
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
 	event_pcp_locked(pcp, ZA_PGALLOC, 1u << order);
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, 1l << order);
 	return page;
+}
+
+/* The list a claimed block goes on when freed: its pageblock's type
+ * (reserve pages are cached as movable), or -1 for an isolated pageblock,
+ * whose blocks go straight to the buddy lists. */
+static inline int pcp_free_mt(const struct za *za, unsigned long pfn)
+{
+	int mt = pageblock_mt(za, pfn);
+	if (unlikely(mt >= ZA_NR_PCPTYPES))
+		return mt == ZA_MT_ISOLATE ? -1 : ZA_MT_MOVABLE;
+	return mt;
+}
+
+/* Try-lock a page set to free onto it: NULL when it is busy (counted) or
+ * switched off. */
+static inline struct za_pcp *pcp_trylock_for_free(struct za_zone *z,
+                                                  struct za_pcp *pcp)
+{
+	if (unlikely(!pcp_trylock(pcp))) {
+		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
+		return NULL;
+	}
+	if (unlikely(pcp->flags)) {
+		pcp_unlock(pcp);
+		return NULL;
+	}
+	return pcp;
+}
+
+/* Push a claimed block on list mt of a page set, flushing above high.
+ * pcp->lock held. */
+static inline void pcp_push_locked(struct za *za, struct za_zone *z,
+                                   struct za_pcp *pcp, struct za_page *page,
+                                   unsigned long pfn, unsigned order, int mt)
+{
+	int idx = pcp_list_index(order, mt);
+	/* The order is the one the free was checked against. */
+	if (page_mt(page) != mt)
+		za_store_relaxed(&page->mt, (uint8_t)mt);
+	page->next = pcp->lists[idx];
+	set_page_state(page, ZA_PS_PCP);
+	pcp->lists[idx] = (uint32_t)pfn;
+	int count = pcp->count + (1 << order);
+	za_store_relaxed(&pcp->count, count);
+	event_pcp_locked(pcp, ZA_PGFREE, 1u << order);
+	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
+	if (unlikely(count >= pcp->high))
+		pcp_free_over_high_locked(za, z, pcp, count);
 }
 
 /* Put a claimed block on the current CPU's list; false when the page set
@@ -49,48 +145,14 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
 static inline bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
               unsigned long pfn, unsigned order, int cpu)
 {
-	struct za_pcp *pcp = zone_pcp(z, cpu);
-	int mt = pageblock_mt(za, pfn);
-	if (unlikely(mt >= ZA_NR_PCPTYPES)) {
-		/* Isolated blocks go straight to the buddy lists; reserve
-		 * pages are cached as movable. */
-		if (mt == ZA_MT_ISOLATE)
-			return false;
-		mt = ZA_MT_MOVABLE;
-	}
+	int mt = pcp_free_mt(za, pfn);
+	if (unlikely(mt < 0))
+		return false;
 	ZA_YIELD_POINT(za);
-	if (unlikely(!pcp_trylock(pcp))) {
-		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
+	struct za_pcp *pcp = pcp_trylock_for_free(z, zone_pcp(z, cpu));
+	if (unlikely(!pcp))
 		return false;
-	}
-	if (unlikely(pcp->flags)) {
-		pcp_unlock(pcp);
-		return false;
-	}
-	int idx = pcp_list_index(order, mt);
-	za_store_relaxed(&page->order, (uint8_t)order);
-	za_store_relaxed(&page->mt, (uint8_t)mt);
-	page->next = pcp->lists[idx];
-	set_page_state(page, ZA_PS_PCP);
-	pcp->lists[idx] = (uint32_t)pfn;
-	int count = pcp->count + (1 << order);
-	za_store_relaxed(&pcp->count, count);
-	event_pcp_locked(pcp, ZA_PGFREE, 1u << order);
-	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
-	if (unlikely(count >= pcp->high)) {
-		/* A CPU that keeps flushing (it frees more than it allocates)
-		 * flushes bigger batches, up to the whole list above a batch:
-		 * fewer trips to the zone lock without holding more memory. */
-		long nr = ((long)pcp->batch << pcp->free_factor) + (count - pcp->high);
-		if (nr > count - pcp->batch)
-			nr = count - pcp->batch > pcp->batch ? count - pcp->batch
-			                                     : pcp->batch;
-		pcp->alloc_factor = 0;
-		if (pcp->free_factor < 3 && !(za->flags & ZA_CFG_PCP_FIXED))
-			pcp->free_factor++;
-		za_inc_single_writer(&pcp->trips_since_decay, 1);
-		pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH, ZA_PCP_FLUSH_PAGES);
-	}
+	pcp_push_locked(za, z, pcp, page, pfn, order, mt);
 	pcp_unlock(pcp);
 	return true;
 }

@@ -16,7 +16,10 @@
  *  - random mixed-order traffic on several CPUs keeps free + pcp +
  *    allocated == managed and zone pcp_pages == the sum of the lists;
  *  - ZA_CFG_NO_PCP: no page ever sits on a per-CPU list;
- *  - ZA_CFG_PCP_FIXED: high and batch are pcp_high and pcp_batch.
+ *  - ZA_CFG_PCP_FIXED: high and batch are pcp_high and pcp_batch;
+ *  - bad requests (unknown gfp bits, DMA with DMA32, a node that does not
+ *    exist, an order above max) fail with EINVAL while the lists are warm:
+ *    the fast path refuses them too.
  */
 #include "testutil.h"
 
@@ -401,9 +404,71 @@ static void no_pcp(void)
 	za_destroy(za);
 }
 
+/* Requests that must fail whatever the lists hold: with every list of the
+ * current CPU warm (orders 0..3, each migratetype), the fast path meets
+ * them first and must refuse them as the general path does - it is not
+ * allowed to hand out a block just because one is at hand. */
+static void bad_requests_warm(void)
+{
+	struct za *za = make(2, 0, 0, 0);
+	static const za_gfp_t types[] = {ZA_GFP_KERNEL, ZA_GFP_MOVABLE,
+	                                 ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE};
+	cur_cpu = 1;
+	for (unsigned t = 0; t < 3; t++)
+		for (unsigned o = 0; o <= 3; o++) {
+			struct za_page *p = za_alloc_pages(za, types[t], o);
+			CHECK(p != NULL);
+			za_free_pages(za, p, o);
+		}
+	struct za_pcp_info pi = pinfo(za, 1);
+	CHECK(pi.count > 0);
+	struct za_zone_info z0 = zinfo(za);
+	static const struct {
+		int nid;
+		za_gfp_t gfp;
+		unsigned order;
+	} bad[] = {
+		{-1, ZA_GFP_KERNEL | 0x4000u, 0},           /* unknown bit */
+		{-1, ZA_GFP_KERNEL | 0x80000000u, 1},       /* unknown bit */
+		{-1, ZA_GFP_DMA | ZA_GFP_DMA32, 0},         /* no such zone */
+		{-1, ZA_GFP_MOVABLE | ZA_GFP_DMA | ZA_GFP_DMA32, 2},
+		{1, ZA_GFP_KERNEL, 0},                      /* no node 1 */
+		{ZA_MAX_NODES, ZA_GFP_MOVABLE, 3},
+		{-1, ZA_GFP_KERNEL, ZA_MAX_ORDER_LIMIT + 1}, /* order */
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		struct za_page *p = za_alloc_pages_node(za, bad[i].nid, bad[i].gfp,
+		                                        bad[i].order);
+		if (p || errno != EINVAL)
+			fprintf(stderr, "bad request %u (nid %d gfp %#x order %u): "
+			        "%p, errno %d\n", i, bad[i].nid, bad[i].gfp,
+			        bad[i].order, (void *)p, errno);
+		CHECK(p == NULL);
+		CHECK_EQ(errno, EINVAL);
+	}
+	/* nothing moved */
+	struct za_zone_info z1 = zinfo(za);
+	CHECK_EQ(z1.free, z0.free);
+	CHECK_EQ(z1.pcp_pages, z0.pcp_pages);
+	CHECK_EQ(pinfo(za, 1).count, pi.count);
+	/* and the good twins of those requests are served from the lists */
+	unsigned long long refills = ev(za, ZA_PCP_REFILL);
+	for (unsigned t = 0; t < 3; t++) {
+		struct za_page *p = za_alloc_pages_node(za, 0, types[t], 0);
+		CHECK(p != NULL);
+		za_free_pages(za, p, 0);
+	}
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+	za_drain_all_pages(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(60);
+	bad_requests_warm();
 	first_refill();
 	fixed_refill_flush();
 	drain_local_vs_all();

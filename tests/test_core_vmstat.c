@@ -16,7 +16,9 @@
  *  - seed 003: with the global counter far above the truth near the min
  *    watermark, allocations still stop at the true min (the check sums the
  *    per-CPU deltas); with ZA_DEBUG_NO_SNAPSHOT they do not, which shows
- *    the scenario really drifts.
+ *    the scenario really drifts;
+ *  - a block of an order without a per-CPU list is counted in the CPU's
+ *    deltas too: the global counters stay put until a fold.
  */
 #include "testutil.h"
 
@@ -275,10 +277,62 @@ static long drift_near_min(int no_snapshot, long *min_out)
 	return lowest;
 }
 
+/* A block of an order with no per-CPU list goes to and from the buddy
+ * lists directly, but is still counted in the CPU's deltas: the global
+ * counters (a cache line every CPU reads) do not move until a fold. */
+static void buddy_path_deltas(void)
+{
+	/* 1 GiB of frame numbers, so that the threshold passes 16 pages */
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + 256 * BLK + BLK;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, 256 * BLK, NULL), 0);
+	za_vmstat_fold(za);
+	unsigned t = zinfo(za).stat_threshold;
+	unsigned order = 4;
+	while (order < 8 && (2u << order) <= t)
+		order++;
+	if ((1u << order) > t || order < 4) {
+		printf("threshold %u too small for an order-4 block, skipped\n", t);
+		za_destroy(za);
+		return;
+	}
+	cur_cpu = 9;
+	unsigned long long a0 = za_event_count(za, ZA_PGALLOC);
+	long g0 = gstat(za);
+	long al0 = za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, order);
+	CHECK(p != NULL);
+	CHECK_EQ(za_event_count(za, ZA_PCP_REFILL), 0);
+	CHECK_EQ(sstat(za), g0 - (1l << order));
+	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED),
+	         al0 + (1l << order));
+	printf("order-%u block (threshold %u): global %ld, snapshot %ld\n", order,
+	       t, gstat(za), sstat(za));
+	CHECK_EQ(gstat(za), g0); /* in CPU 9's delta, not the global value */
+	CHECK_EQ(za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED), al0);
+	CHECK_EQ(za_event_count(za, ZA_PGALLOC) - a0, 1ull << order);
+	za_free_pages(za, p, order);
+	CHECK_EQ(sstat(za), g0);
+	CHECK_EQ(gstat(za), g0);
+	CHECK_EQ(za_event_count(za, ZA_PGFREE), 1ull << order);
+	za_vmstat_fold(za);
+	CHECK_EQ(gstat(za), g0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
 	drift_and_fold();
+	buddy_path_deltas();
 	long min;
 	/* a refill may take the buddy lists below min by at most what the
 	 * list can hold (high = 4B) */
