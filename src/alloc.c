@@ -510,8 +510,10 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		if (!page)
 			continue;
 		if (unlikely(!claim_free(za, page, 0, &pfn, &st))) {
-			if (held)
+			if (held) {
+				pcp_count_alloc_locked(held_zone, held, -(long)run);
 				pcp_unlock(held);
+			}
 			held = NULL;
 			free_misuse(za, page, pfn, 0, st);
 			continue;
@@ -519,6 +521,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		struct za_zone *z = page_zone(za, page);
 		int mt = lists ? pcp_free_mt(za, pfn) : -1;
 		if (held && (mt < 0 || z != held_zone || run == BULK_FREE_RUN)) {
+			pcp_count_alloc_locked(held_zone, held, -(long)run);
 			pcp_unlock(held);
 			held = NULL;
 		}
@@ -535,8 +538,10 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 			free_one_page(za, z, page, pfn, 0, cpu);
 		}
 	}
-	if (held)
+	if (held) {
+		pcp_count_alloc_locked(held_zone, held, -(long)run);
 		pcp_unlock(held);
+	}
 }
 
 /* --- drains -------------------------------------------------------------------- */

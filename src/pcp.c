@@ -198,8 +198,10 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 			                       wmark_floor(z, mark, highest_zoneidx, 0)))
 				break;
 		}
-		pages[got++] = pcp_pop_locked(za, z, pcp, 0, mt, idx);
+		pages[got++] = pcp_take_locked(za, pcp, 0, mt, idx);
 	}
+	if (got)
+		pcp_count_alloc_locked(z, pcp, got);
 	pcp_unlock(pcp);
 	return got;
 }

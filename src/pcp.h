@@ -71,10 +71,24 @@ static inline void pcp_stat_unlock(struct za_pcp *pcp)
 		pcp_unlock(pcp);
 }
 
-/* Take the first block off list idx. pcp->lock held, list not empty. */
-static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
-                                             struct za_pcp *pcp, unsigned order,
-                                             int mt, int idx)
+/* Count pages handed out from (or, negative, given back to) a page set's
+ * lists: the allocation event or free event and the allocated-pages
+ * delta. Bulk calls count a whole run at once. pcp->lock held. */
+static inline void pcp_count_alloc_locked(struct za_zone *z,
+                                          struct za_pcp *pcp, long pages)
+{
+	if (pages > 0)
+		event_pcp_locked(pcp, ZA_PGALLOC, (uint64_t)pages);
+	else
+		event_pcp_locked(pcp, ZA_PGFREE, (uint64_t)-pages);
+	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, pages);
+}
+
+/* Take the first block off list idx, uncounted (pcp_count_alloc_locked).
+ * pcp->lock held, list not empty. */
+static inline struct za_page *pcp_take_locked(struct za *za,
+                                              struct za_pcp *pcp,
+                                              unsigned order, int mt, int idx)
 {
 	uint32_t h = pcp->lists[idx];
 	struct za_page *page = pfn_page(za, h);
@@ -84,10 +98,20 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
 	 * the state alone, one store fewer for the next locked instruction to
 	 * wait for. */
 	ZA_ASSERT(page_mt(page) == mt && page_order(page) == order);
+	(void)mt;
 	set_page_state(page, ZA_PS_ALLOC);
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
-	event_pcp_locked(pcp, ZA_PGALLOC, 1u << order);
-	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, 1l << order);
+	return page;
+}
+
+/* Take the first block off list idx and count it. pcp->lock held, list
+ * not empty. */
+static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
+                                             struct za_pcp *pcp, unsigned order,
+                                             int mt, int idx)
+{
+	struct za_page *page = pcp_take_locked(za, pcp, order, mt, idx);
+	pcp_count_alloc_locked(z, pcp, 1l << order);
 	return page;
 }
 
@@ -118,8 +142,8 @@ static inline struct za_pcp *pcp_trylock_for_free(struct za_zone *z,
 	return pcp;
 }
 
-/* Push a claimed block on list mt of a page set, flushing above high.
- * pcp->lock held. */
+/* Push a claimed block on list mt of a page set, flushing above high,
+ * uncounted (pcp_count_alloc_locked). pcp->lock held. */
 static inline void pcp_push_locked(struct za *za, struct za_zone *z,
                                    struct za_pcp *pcp, struct za_page *page,
                                    unsigned long pfn, unsigned order, int mt)
@@ -133,8 +157,6 @@ static inline void pcp_push_locked(struct za *za, struct za_zone *z,
 	pcp->lists[idx] = (uint32_t)pfn;
 	int count = pcp->count + (1 << order);
 	za_store_relaxed(&pcp->count, count);
-	event_pcp_locked(pcp, ZA_PGFREE, 1u << order);
-	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
 	if (unlikely(count >= pcp->high))
 		pcp_free_over_high_locked(za, z, pcp, count);
 }
@@ -153,6 +175,7 @@ static inline bool pcp_free(struct za *za, struct za_zone *z, struct za_page *pa
 	if (unlikely(!pcp))
 		return false;
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt);
+	pcp_count_alloc_locked(z, pcp, -(1l << order));
 	pcp_unlock(pcp);
 	return true;
 }
