@@ -16,12 +16,17 @@
  *   build/bench/bench_hotline separate   # in two pageblocks
  *   build/bench/bench_hotline atomics    # what one locked instruction
  *                                        # costs on this CPU, uncontended
+ *   build/bench/bench_hotline floor      # the least a pair can cost with
+ *                                        # the three locked instructions
+ *                                        # DESIGN.md's rules need, and
+ *                                        # without them
  *
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +113,98 @@ static int atomics(void)
 	return 0;
 }
 
+/* The least an order-0 pair can cost under DESIGN.md's rules: a model of
+ * the work alone, with no checks, no statistics and no zone - a per-CPU
+ * set with a lock word and a LIFO list of 16-byte page records. The
+ * allocation try-locks the set, pops, marks the page allocated and
+ * unlocks; the free claims the page with a compare-and-swap of its state
+ * (what catches a double free, even a concurrent one), try-locks, pushes
+ * and unlocks. Run once with those three locked instructions and once
+ * with plain loads and stores in their place (wrong under concurrency:
+ * it only measures what the three cost). */
+struct model_page {
+	uint32_t next;
+	uint8_t state;
+	uint8_t pad[11];
+};
+struct model_set {
+	_Alignas(64) int lock;
+	int count;
+	uint32_t head;
+};
+#define MODEL_PAGES 64
+static struct model_page model_pages[MODEL_PAGES];
+static struct model_set model_set;
+
+static __attribute__((noinline)) struct model_page *model_alloc(int locked)
+{
+	struct model_set *s = &model_set;
+	if (locked ? __atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE)
+	           : __atomic_load_n(&s->lock, __ATOMIC_RELAXED))
+		return NULL;
+	if (!locked)
+		__atomic_store_n(&s->lock, 1, __ATOMIC_RELAXED);
+	struct model_page *p = &model_pages[s->head];
+	s->head = p->next;
+	s->count--;
+	__atomic_store_n(&p->state, 3, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+	return p;
+}
+
+static __attribute__((noinline)) void model_free(struct model_page *p,
+                                                 int locked)
+{
+	struct model_set *s = &model_set;
+	unsigned char e = 3;
+	if (locked ? !__atomic_compare_exchange_n(&p->state, &e, 4, 0,
+	                                          __ATOMIC_ACQ_REL,
+	                                          __ATOMIC_RELAXED)
+	           : __atomic_load_n(&p->state, __ATOMIC_RELAXED) != 3)
+		abort();
+	if (!locked)
+		__atomic_store_n(&p->state, 4, __ATOMIC_RELAXED);
+	if (locked ? __atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE)
+	           : __atomic_load_n(&s->lock, __ATOMIC_RELAXED))
+		abort();
+	if (!locked)
+		__atomic_store_n(&s->lock, 1, __ATOMIC_RELAXED);
+	p->next = s->head;
+	s->head = (uint32_t)(p - model_pages);
+	s->count++;
+	__atomic_store_n(&p->state, 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+}
+
+static int floor_model(void)
+{
+	const long n = 50000000;
+	double ns[2];
+
+	for (int locked = 1; locked >= 0; locked--) {
+		for (unsigned i = 0; i < MODEL_PAGES; i++) {
+			model_pages[i].next = i + 1;
+			model_pages[i].state = 2;
+		}
+		model_set.head = 0;
+		model_set.count = MODEL_PAGES;
+		for (long i = 0; i < n / 10; i++) /* warm-up */
+			model_free(model_alloc(locked), locked);
+		double t = now();
+		for (long i = 0; i < n; i++) {
+			struct model_page *p = model_alloc(locked);
+			__asm__ volatile("" : : "r"(p) : "memory");
+			model_free(p, locked);
+		}
+		ns[locked] = (now() - t) / n * 1e9;
+	}
+	printf("pair, model with the three locked instructions: %.2f ns\n", ns[1]);
+	printf("pair, model with plain loads and stores:        %.2f ns\n", ns[0]);
+	printf("the three locked instructions in a pair:        %.2f ns\n",
+	       ns[1] - ns[0]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int separate = argc > 1 && !strcmp(argv[1], "separate");
@@ -118,6 +215,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "atomics"))
 		return atomics();
+	if (argc > 1 && !strcmp(argv[1], "floor"))
+		return floor_model();
 	memset(&zc, 0, sizeof(zc));
 	zc.nr_cpus = 2;
 	zc.cpu_id = cpu_id;

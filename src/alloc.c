@@ -373,7 +373,11 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 		for (unsigned i = 0;
 		     got < nr && (z = zonelist_next(ac.zonelist, ac.highest_zoneidx, &i));) {
 			unsigned long mark = zone_wmark(z, ZA_WMARK_LOW);
-			if (!zone_watermark_ok(za, z, 0, mark, ac.highest_zoneidx, 0))
+			/* The low mark, checked as single allocations check it:
+			 * the per-CPU deltas are summed only near the drift
+			 * mark, not on every call. */
+			if (!zone_watermark_fast(za, z, 0, mark, ac.highest_zoneidx,
+			                         ALLOC_WMARK_LOW))
 				continue;
 			got += pcp_alloc_bulk(za, z, ac.cpu, ac.mt, nr - got,
 			                      pages + got, mark, ac.highest_zoneidx);

@@ -193,9 +193,11 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 		if (pcp->lists[idx] == ZA_NIL) {
 			/* Each refill re-checks the watermark, so a bulk
 			 * request cannot run a zone below it. */
-			if (!zone_watermark_ok(za, z, 0, mark, highest_zoneidx, 0) ||
-			    !pcp_refill_locked(za, z, pcp, 0, mt, 0,
-			                       wmark_floor(z, mark, highest_zoneidx, 0)))
+			if (!zone_watermark_fast(za, z, 0, mark, highest_zoneidx,
+			                         ALLOC_WMARK_LOW) ||
+			    !pcp_refill_locked(za, z, pcp, 0, mt, ALLOC_WMARK_LOW,
+			                       wmark_floor(z, mark, highest_zoneidx,
+			                                   ALLOC_WMARK_LOW)))
 				break;
 		}
 		pages[got++] = pcp_take_locked(za, pcp, 0, mt, idx);
