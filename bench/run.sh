@@ -169,12 +169,24 @@ rm -f "$out"/*.csv "$out"/*.json "$out"/*.txt "$out"/*.png "$out"/*.dat
 cat "$out/machine.txt"
 
 # ---- 4. run -----------------------------------------------------------------
+# What one block handed between the two cores costs with no allocator at
+# all (calib-ring, 0.1 s): on a VM this moves by up to 10x when the host
+# places the two vCPUs elsewhere, and with it every two-thread workload
+# that hands blocks over (xfree, xfree-swap, replay/2). Logged before and
+# after each binary so that a figure can be read against the machine's
+# state at the time.
+ring() {
+	r=$("$build/bench/bench_glibc" --quick --only calib-ring 2>/dev/null |
+		awk '$2 == "calib-ring" {print $4; exit}')
+	echo "$1: cross-core hand-over $2 (calib-ring, no allocator): ${r:-?} ns per block" >>"$out/load.txt"
+}
 status=0
 ran=""
 for b in $bins; do
 	name=${b#bench_}
 	say "$b"
 	quiet "$b"
+	ring "$b" before
 	if ! "$build/bench/$b" --check; then
 		say "$b: not the expected allocator, skipped"
 		[ "$b" = bench_zonealloc ] && status=1
@@ -186,6 +198,7 @@ for b in $bins; do
 		say "$b: failed"
 		[ "$b" = bench_zonealloc ] && status=1
 	fi
+	ring "$b" after
 	ran="$ran $name"
 done
 say "calibration: the machine's own 1 -> 2 thread scaling, no allocator"
