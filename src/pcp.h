@@ -95,8 +95,7 @@ static inline struct za_page *pcp_take_locked(struct za *za,
 	pcp->lists[idx] = page->next;
 	/* Every block on list idx already carries mt (set when it was put
 	 * there), and an allocated block's link is never read: the pop writes
-	 * the state alone, one store fewer for the next locked instruction to
-	 * wait for. */
+	 * the state alone. */
 	ZA_ASSERT(page_mt(page) == mt && page_order(page) == order);
 	(void)mt;
 	set_page_state(page, ZA_PS_ALLOC);
