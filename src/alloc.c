@@ -531,7 +531,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		}
 		if (mt >= 0 && !held) {
 			ZA_YIELD_POINT(za);
-			held = pcp_trylock_for_free(z, zone_pcp(z, cpu));
+			held = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
 			held_zone = z;
 			run = 0;
 		}

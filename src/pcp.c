@@ -151,21 +151,13 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
                           int mt, unsigned alloc_flags, long floor, int cpu,
                           bool *usable)
 {
-	struct za_pcp *pcp = zone_pcp(z, cpu);
 	struct za_page *page = NULL;
 
 	ZA_YIELD_POINT(za); /* between reading the CPU and locking */
-	if (unlikely(!pcp_trylock(pcp))) {
-		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
-		*usable = false;
+	struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
+	*usable = pcp != NULL;
+	if (unlikely(!pcp))
 		return NULL;
-	}
-	if (unlikely(pcp->flags)) {
-		pcp_unlock(pcp);
-		*usable = false;
-		return NULL;
-	}
-	*usable = true;
 	int idx = pcp_list_index(order, mt);
 	if (pcp->lists[idx] != ZA_NIL ||
 	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor))
@@ -178,17 +170,11 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
                         unsigned nr, struct za_page **pages,
                         unsigned long mark, int highest_zoneidx)
 {
-	struct za_pcp *pcp = zone_pcp(z, cpu);
 	unsigned got = 0;
 	int idx = pcp_list_index(0, mt);
-	if (!pcp_trylock(pcp)) {
-		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
+	struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
+	if (!pcp)
 		return 0;
-	}
-	if (pcp->flags) {
-		pcp_unlock(pcp);
-		return 0;
-	}
 	while (got < nr) {
 		if (pcp->lists[idx] == ZA_NIL) {
 			/* Each refill re-checks the watermark, so a bulk

@@ -30,6 +30,25 @@ static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
 	}
 }
 
+/* Try-lock a page set to take blocks from or give blocks to: NULL when
+ * it is busy (counted as PCP_TRYLOCK_FAIL when count_busy) or switched
+ * off; the caller then goes to the buddy lists. */
+static inline struct za_pcp *pcp_trylock_usable(struct za_zone *z,
+                                                struct za_pcp *pcp,
+                                                bool count_busy)
+{
+	if (unlikely(!pcp_trylock(pcp))) {
+		if (count_busy)
+			event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
+		return NULL;
+	}
+	if (unlikely(pcp->flags)) {
+		pcp_unlock(pcp);
+		return NULL;
+	}
+	return pcp;
+}
+
 /* A block that goes to or comes from the buddy lists directly (an order
  * with no list, a free the lists refused) is still counted in the current
  * CPU's deltas, so that it writes no cache line that other CPUs read: the
@@ -38,16 +57,7 @@ static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
  * unknown: then the zone's shared atomic counters take the counts. */
 static inline struct za_pcp *pcp_stat_trylock(struct za_zone *z, int cpu)
 {
-	if (cpu < 0)
-		return NULL;
-	struct za_pcp *pcp = zone_pcp(z, cpu);
-	if (unlikely(!pcp_trylock(pcp)))
-		return NULL;
-	if (unlikely(pcp->flags)) {
-		pcp_unlock(pcp);
-		return NULL;
-	}
-	return pcp;
+	return cpu < 0 ? NULL : pcp_trylock_usable(z, zone_pcp(z, cpu), false);
 }
 static inline void pcp_stat_mod(struct za_zone *z, struct za_pcp *pcp,
                                 int item, long delta)
@@ -125,22 +135,6 @@ static inline int pcp_free_mt(const struct za *za, unsigned long pfn)
 	return mt;
 }
 
-/* Try-lock a page set to free onto it: NULL when it is busy (counted) or
- * switched off. */
-static inline struct za_pcp *pcp_trylock_for_free(struct za_zone *z,
-                                                  struct za_pcp *pcp)
-{
-	if (unlikely(!pcp_trylock(pcp))) {
-		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
-		return NULL;
-	}
-	if (unlikely(pcp->flags)) {
-		pcp_unlock(pcp);
-		return NULL;
-	}
-	return pcp;
-}
-
 /* Push a claimed block on list mt of a page set, flushing above high,
  * uncounted (pcp_count_alloc_locked). pcp->lock held. */
 static inline void pcp_push_locked(struct za *za, struct za_zone *z,
@@ -170,7 +164,7 @@ static inline bool pcp_free(struct za *za, struct za_zone *z, struct za_page *pa
 	if (unlikely(mt < 0))
 		return false;
 	ZA_YIELD_POINT(za);
-	struct za_pcp *pcp = pcp_trylock_for_free(z, zone_pcp(z, cpu));
+	struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
 	if (unlikely(!pcp))
 		return false;
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt);
