@@ -66,6 +66,18 @@ enum za_migratetype {
 #define ZA_CFG_NO_KSWAPD 0x2u  /* no background reclaim threads */
 #define ZA_CFG_NO_VMSTAT_WORKER 0x4u /* no periodic statistics fold */
 #define ZA_CFG_PCP_FIXED 0x8u  /* pcp high/batch fixed at pcp_high/pcp_batch */
+/* Page sets always locked (one lock per set, the owner try-locks), never
+ * restartable. Without it they are restartable where the platform allows:
+ * Linux on x86-64 or AArch64, a thread rseq area (glibc's, or one the
+ * library registers), membarrier's expedited rseq fence, no cpu_id
+ * callback, and not a ThreadSanitizer build. za_pcp_info says which. */
+#define ZA_CFG_PCP_LOCKED 0x10u
+/* The free path claims the page with a compare-and-swap, so that two frees
+ * of one page racing on two CPUs are caught at once. Without it (the
+ * default outside debug builds) such a race is caught at the latest when
+ * the page would be handed out the second time; a free of a page that is
+ * not allocated is always reported at once. */
+#define ZA_CFG_STRICT_FREE 0x20u
 
 /* Error handler: called for misuse the API cannot return (double free,
  * foreign page, wrong order), never with an allocator lock held. err is a
@@ -245,6 +257,7 @@ ZA_API size_t za_page_meta_size(void);
 	X(PCP_DRAIN, "zonealloc_pcp_drain")                                    \
 	X(PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages")                        \
 	X(PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail")                      \
+	X(PCP_FENCE, "zonealloc_pcp_fence") /* CPU fences (restartable) */     \
 	X(ZONE_LOCK, "zonealloc_zone_lock")                                    \
 	X(WMARK_FAIL, "zonealloc_watermark_fail")                              \
 	X(FALLBACK, "pgalloc_fallback")                                        \
@@ -311,7 +324,11 @@ struct za_pcp_info {
 	unsigned count; /* pages on the lists */
 	unsigned high, batch;
 	int usable;     /* 0 while the CPU is offline or the zone's lists off */
+	int restartable; /* 1: owned by restartable sequences; 0: locked */
 };
+/* Why the page sets of za run locked ("" when they are restartable):
+ * the configuration, or what the platform lacks. */
+ZA_API const char *za_pcp_mode_reason(const struct za *za);
 ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
                 struct za_pcp_info *out);
 
@@ -368,6 +385,8 @@ enum za_debug_knob {
 	                        * at min always count exactly): seed 003 */
 	ZA_DEBUG_RANDOM_YIELD, /* yield at race points (debug builds) */
 	ZA_DEBUG_FAIL_META,    /* fail the next N metadata allocations */
+	ZA_DEBUG_FAIL_FENCE,   /* fail the next N CPU fences (restartable
+	                          page sets) with -EPERM */
 	ZA_NR_DEBUG_KNOBS
 };
 ZA_API int za_debug_set(struct za *za, enum za_debug_knob knob, long value);

@@ -68,7 +68,7 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 		pcp_stat_mod(z, spcp, ZA_NR_ZONE_ALLOCATED, 1l << order);
 		pcp_stat_event(z, spcp, ZA_PGALLOC, 1u << order);
 	}
-	pcp_stat_unlock(spcp);
+	pcp_stat_unlock(z, spcp);
 	return page;
 }
 
@@ -291,12 +291,14 @@ static inline struct za_page *alloc_fast(struct za *za, int nid, za_gfp_t gfp,
 	struct za_pcp *pcp = zone_pcp(z, cpu);
 	int mt = (int)(cls >> 4);
 	int idx = pcp_list_index(order, mt);
-	if (unlikely(!pcp_trylock(pcp)))
+	if (unlikely(!pcp_own_try(za, pcp)))
 		return NULL;
 	struct za_page *page = NULL;
 	if (likely(!pcp->flags && pcp->lists[idx] != ZA_NIL))
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
-	pcp_unlock(pcp);
+	pcp_own_release(za, pcp);
+	if (unlikely(!page))
+		pcp_report_corrupt(za, pcp);
 	return page;
 }
 
@@ -399,23 +401,6 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 
 /* --- free ------------------------------------------------------------------ */
 
-void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
-                   unsigned long pfn, unsigned order, int cpu)
-{
-	(void)za;
-	struct za_pcp *spcp = pcp_stat_trylock(z, cpu);
-	zone_lock(z, spcp);
-	int mt = buddy_free_locked(z, page, pfn, order);
-	zone_unlock(z);
-	/* Counters after the lists (seed 003). */
-	pcp_stat_mod(z, spcp,
-	             mt == ZA_MT_ISOLATE ? ZA_NR_FREE_ISOLATED : ZA_NR_FREE_PAGES,
-	             1l << order);
-	pcp_stat_mod(z, spcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
-	pcp_stat_event(z, spcp, ZA_PGFREE, 1u << order);
-	pcp_stat_unlock(spcp);
-}
-
 static const char *const state_names[] = {
 	[ZA_PS_NONE] = "not the head of an allocated block",
 	[ZA_PS_BUDDY] = "already free (double free)",
@@ -446,9 +431,34 @@ static __attribute__((noinline)) void free_misuse(struct za *za,
 		                  "order %u", pfn, order, (unsigned)page_order(page));
 }
 
+void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
+                   unsigned long pfn, unsigned order, int cpu)
+{
+	struct za_pcp *spcp = pcp_stat_trylock(z, cpu);
+	zone_lock(z, spcp);
+	/* Claimed by plain stores, two frees of one page can both get here:
+	 * the second finds it no longer FREEING. */
+	if (unlikely(page_state(page) != ZA_PS_FREEING)) {
+		uint8_t st = (uint8_t)page_state(page);
+		zone_unlock(z);
+		pcp_stat_unlock(z, spcp);
+		free_misuse(za, page, pfn, order, st);
+		return;
+	}
+	int mt = buddy_free_locked(z, page, pfn, order);
+	zone_unlock(z);
+	/* Counters after the lists (seed 003). */
+	pcp_stat_mod(z, spcp,
+	             mt == ZA_MT_ISOLATE ? ZA_NR_FREE_ISOLATED : ZA_NR_FREE_PAGES,
+	             1l << order);
+	pcp_stat_mod(z, spcp, ZA_NR_ZONE_ALLOCATED, -(1l << order));
+	pcp_stat_event(z, spcp, ZA_PGFREE, 1u << order);
+	pcp_stat_unlock(z, spcp);
+}
+
 /* Check that page heads a block of `order` that was handed out, and claim
- * it (ALLOC -> FREEING) so that a second free of it, even a concurrent one,
- * is reported instead of corrupting a list. False when it may not be
+ * it (ALLOC -> FREEING) so that a second free of it is reported instead of
+ * corrupting a list (a concurrent one at once only with strict frees). False when it may not be
  * freed: *pfnp is ULONG_MAX for a pointer that is not the metadata of an
  * online page, *stp the state found; the caller reports it (free_misuse)
  * once it holds no lock. */
@@ -468,7 +478,19 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 		return false;
 	}
 	*stp = ZA_PS_ALLOC;
-	return likely(za_cas_acqrel(&page->state, stp, ZA_PS_FREEING));
+	if (unlikely(za->strict_free))
+		return likely(za_cas_acqrel(&page->state, stp, ZA_PS_FREEING));
+	/* Check, then claim with a plain store: a free of a page that is not
+	 * allocated is reported here; two frees racing on two CPUs may both
+	 * pass, and the allocation side catches the page when it comes up a
+	 * second time (pcp_take_locked, buddy_alloc_locked). */
+	uint8_t st = za_load_acquire(&page->state);
+	if (unlikely(st != ZA_PS_ALLOC)) {
+		*stp = st;
+		return false;
+	}
+	za_store_relaxed(&page->state, (uint8_t)ZA_PS_FREEING);
+	return true;
 }
 
 void za_free_pages(struct za *za, struct za_page *page, unsigned order)
@@ -485,9 +507,15 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 	}
 	struct za_zone *z = page_zone(za, page);
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
-	           !(za->flags & ZA_CFG_NO_PCP)) &&
-	    pcp_free(za, z, page, pfn, order, cpu))
-		return;
+	           !(za->flags & ZA_CFG_NO_PCP))) {
+		int r = pcp_free(za, z, page, pfn, order, cpu);
+		if (likely(r > 0))
+			return;
+		if (unlikely(r < 0)) {
+			free_misuse(za, page, pfn, order, (uint8_t)page_state(page));
+			return;
+		}
+	}
 	free_one_page(za, z, page, pfn, order, cpu);
 }
 
@@ -516,7 +544,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		if (unlikely(!claim_free(za, page, 0, &pfn, &st))) {
 			if (held) {
 				pcp_count_alloc_locked(held_zone, held, -(long)run);
-				pcp_unlock(held);
+				pcp_own_release(za, held);
 			}
 			held = NULL;
 			free_misuse(za, page, pfn, 0, st);
@@ -526,7 +554,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		int mt = lists ? pcp_free_mt(za, pfn) : -1;
 		if (held && (mt < 0 || z != held_zone || run == BULK_FREE_RUN)) {
 			pcp_count_alloc_locked(held_zone, held, -(long)run);
-			pcp_unlock(held);
+			pcp_own_release(za, held);
 			held = NULL;
 		}
 		if (mt >= 0 && !held) {
@@ -535,7 +563,13 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 			held_zone = z;
 			run = 0;
 		}
-		if (held) {
+		if (held && unlikely(page_state(page) != ZA_PS_FREEING)) {
+			/* Another free of it raced ours (see pcp_free). */
+			pcp_count_alloc_locked(held_zone, held, -(long)run);
+			pcp_own_release(za, held);
+			held = NULL;
+			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page));
+		} else if (held) {
 			pcp_push_locked(za, z, held, page, pfn, 0, mt);
 			run++;
 		} else {
@@ -544,7 +578,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 	}
 	if (held) {
 		pcp_count_alloc_locked(held_zone, held, -(long)run);
-		pcp_unlock(held);
+		pcp_own_release(za, held);
 	}
 }
 

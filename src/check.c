@@ -345,8 +345,18 @@ int za_check(struct za *za, FILE *out)
 			/* Background work (the statistics worker's decay, kswapd's
 			 * drains) takes these locks too: hold every page set of
 			 * the zone and the zone itself while looking. */
-			for (unsigned c = 0; c < za->nr_cpus; c++)
-				pcp_lock_nested(zone_pcp(z, (int)c), c);
+			unsigned held = 0;
+			int err = 0;
+			while (held < za->nr_cpus &&
+			       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
+				held++;
+			if (err) {
+				fail(&ck, "node %u zone %s: cannot stop CPU %u's page "
+				     "set to look at it (fence: %d)", n, zname[t], held, err);
+				while (held-- > 0)
+					pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
+				continue;
+			}
 			zone_lock(z, NULL);
 			check_zone(&ck, z, &f, &i, &a);
 			check_counters(&ck, z, f, i, a, false);
@@ -356,7 +366,7 @@ int za_check(struct za *za, FILE *out)
 			check_counters(&ck, z, f, i, a, true);
 			zone_unlock(z);
 			for (unsigned c = za->nr_cpus; c-- > 0;)
-				pcp_unlock_nested(zone_pcp(z, (int)c), c);
+				pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
 		}
 	}
 	check_zonelists(&ck);

@@ -155,9 +155,12 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->nr_online_cpus = online;
 
 	if (cfg->flags & ~(ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD |
-	                   ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED))
+	                   ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED |
+	                   ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE))
 		return -EINVAL;
 	za->flags = cfg->flags;
+	/* Debug builds claim every free atomically (DESIGN.md invariants). */
+	za->strict_free = za_debug || (za->flags & ZA_CFG_STRICT_FREE);
 	if (za->flags & ZA_CFG_PCP_FIXED) {
 		if (!cfg->pcp_batch || cfg->pcp_high < cfg->pcp_batch)
 			return -EINVAL;
@@ -205,6 +208,41 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	return 0;
 }
 
+/* Restartable or locked page sets (DESIGN.md "Rules of concurrency").
+ * Locked when asked, when the embedder names the CPU (its CPU numbers
+ * need not be real ones, and a sequence must run on the set's real CPU),
+ * under ThreadSanitizer (it cannot follow a sequence), and when the
+ * platform lacks rseq or the membarrier fence: the last with one line on
+ * stderr, once per process. */
+static void choose_pcp_mode(struct za *za)
+{
+	const char *why = NULL;
+	za->pcp_rseq = false;
+	if (za->flags & ZA_CFG_PCP_LOCKED)
+		why = "ZA_CFG_PCP_LOCKED";
+	else if (za->cpu_id)
+		why = "a cpu_id callback names the CPUs";
+#if defined(__SANITIZE_THREAD__)
+	else
+		why = "ThreadSanitizer build";
+#endif
+	if (!why) {
+		const char *lack = NULL;
+		int err = za_os_rseq_setup(&lack);
+		if (!err) {
+			za->pcp_rseq = true;
+			za->pcp_mode_why = "";
+			return;
+		}
+		why = lack;
+		static int said;
+		if (!za_xchg_acquire(&said, 1))
+			fprintf(stderr, "zonealloc: per-CPU lists run locked: %s "
+			        "(%s)\n", lack, strerror(-err));
+	}
+	za->pcp_mode_why = why;
+}
+
 static int init_zone(struct za *za, struct za_node *node, int type)
 {
 	struct za_zone *z = &node->zones[type];
@@ -227,6 +265,8 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 			pcp->lists[i] = ZA_NIL;
 		pcp->flags = za->cpu_online[c] ? 0 : ZA_PCP_OFF_CPU;
 		pcp->batch = 1;
+		pcp->cpu = (uint16_t)c;
+		pcp->corrupt_pfn = ZA_NIL;
 	}
 	return 0;
 }
@@ -265,6 +305,8 @@ struct za *za_create(const struct za_config *cfg)
 		return NULL;
 	}
 	err = resolve_config(za, cfg);
+	if (!err)
+		choose_pcp_mode(za);
 	if (!err)
 		err = za_mutex_init(&za->mem_hotplug_lock, ZA_RANK_MEM_HOTPLUG,
 		                    "mem_hotplug_lock");

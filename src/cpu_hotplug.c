@@ -4,7 +4,8 @@
  * Every possible CPU has its page sets for the allocator's whole life, so
  * offline never frees anything another thread could be using. Offline
  * sets the OFF_CPU flag in each of the CPU's page sets and drains it in the
- * same lock hold, then folds its statistics. A thread whose cpu_id still
+ * same hold (a lock, or a stop and a fence of that CPU for restartable
+ * sets), then folds its statistics. A thread whose cpu_id still
  * names that CPU finds the flag under the lock and uses the buddy lists
  * instead. Neither allocation nor drains ever take cpu_hotplug_lock, so
  * no allocation can wait on a hotplug operation and no hotplug operation
@@ -37,16 +38,32 @@ int za_cpu_offline(struct za *za, unsigned cpu)
 		za_mutex_unlock(&za->cpu_hotplug_lock);
 		return -EBUSY;
 	}
+	/* Switch off and drain every page set of the CPU first; a fence that
+	 * fails (restartable sets) undoes what was done and fails the
+	 * offline with nothing changed. */
+	for (unsigned i = 0; i < za->nr_nodes * ZA_NR_ZONES; i++) {
+		struct za_zone *z = &za->nodes[i / ZA_NR_ZONES].zones[i % ZA_NR_ZONES];
+		int err = pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU, true);
+		if (err) {
+			while (i-- > 0)
+				pcp_set_flag(za, &za->nodes[i / ZA_NR_ZONES].zones[i % ZA_NR_ZONES],
+				             (int)cpu, ZA_PCP_OFF_CPU, false);
+			za_mutex_unlock(&za->cpu_hotplug_lock);
+			return err;
+		}
+	}
 	za_store_relaxed(&za->cpu_online[cpu], 0);
 	za_store_relaxed(&za->nr_online_cpus, za->nr_online_cpus - 1);
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
-			pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU, true);
 			struct za_pcp *pcp = zone_pcp(z, (int)cpu);
-			pcp_lock(pcp);
+			/* A set that cannot be stopped now keeps its deltas for
+			 * the periodic fold. */
+			if (pcp_lock(za, pcp))
+				continue;
 			vmstat_fold_cpu_zone(za, z, (int)cpu);
-			pcp_unlock(pcp);
+			pcp_unlock(za, pcp);
 		}
 	}
 	resize_after_change(za);

@@ -107,11 +107,24 @@ _Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
 #define ZA_PCP_OFF_CPU 0x1  /* CPU offline */
 #define ZA_PCP_OFF_ZONE 0x2 /* zone's pcp lists disabled (memory offline) */
 
+/* Who may touch a page set (see "owning a page set" below): the set's
+ * lock in locked mode; in restartable mode the owner's busy byte, taken
+ * by a restartable sequence, or a remote user's stop byte. */
+union za_pcp_own {
+	uint16_t word;      /* the sequence tests both bytes at once */
+	struct {
+		uint8_t busy;   /* an owner on the set's CPU holds it */
+		uint8_t stop;   /* a remote user has stopped the set */
+	};
+};
+
 struct za_pcp {
 	/* Hot fields first (lock to lists: the first two cache lines), then
-	 * statistics. All fields are protected by lock; fields read remotely
-	 * without it are accessed with relaxed atomics. */
-	za_spinlock_t lock;
+	 * statistics. All fields are protected by owning the set; fields read
+	 * remotely without it are accessed with relaxed atomics. */
+	za_spinlock_t lock; /* locked mode: the set; restartable: remote users */
+	union za_pcp_own own; /* restartable mode */
+	uint16_t cpu;       /* the CPU the set belongs to (fixed) */
 	uint8_t flags;      /* ZA_PCP_OFF_*: the lists take no pages */
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
@@ -120,6 +133,9 @@ struct za_pcp {
 	int batch;          /* pages moved per refill / flush */
 	int high_min, high_max; /* bounds for the self-sizing high */
 	uint32_t lists[ZA_NR_PCP_LISTS]; /* LIFO heads, linked by page.next */
+	/* A list head found not free (racing double free): pfn to report,
+	 * else ZA_NIL. Owner writes; reported after the set is let go. */
+	uint32_t corrupt_pfn;
 	/* Statistics deltas and events of this CPU for this zone: lock. */
 	int32_t vm_diff[ZA_NR_ZONE_STATS];
 	uint32_t trips_since_decay; /* refills + flushes: self-sizing input */
@@ -217,6 +233,11 @@ struct za {
 	unsigned block_shift;
 	unsigned nr_cpus, nr_nodes;
 	unsigned flags;             /* ZA_CFG_* */
+	/* Page sets are restartable (owned through rseq, stopped and fenced
+	 * from outside) rather than locked; why not, when they are locked. */
+	bool pcp_rseq;
+	bool strict_free;           /* frees claim the page by CAS */
+	const char *pcp_mode_why;
 	int (*cpu_id)(void *ctx);
 	void *cpu_ctx;
 	int (*migrate)(void *ctx, struct za_page *dst, struct za_page *src,
@@ -478,36 +499,51 @@ static inline void zone_unlock(struct za_zone *z)
 	za_spin_unlock_raw(&z->lock);
 	za_witness_release(ZA_RANK_ZONE);
 }
-static inline bool pcp_trylock(struct za_pcp *pcp)
+/* Owning a page set. The owner is a thread that runs on the set's CPU
+ * and takes it for a pop, a push, a refill or a flush: in locked mode with
+ * a try-lock (seed 001), in restartable mode with one restartable sequence
+ * that tests the busy and stop bytes and sets busy, with no locked
+ * instruction. Either way a busy set sends the caller to the buddy lists
+ * instead of waiting. A remote user (a drain, CPU or memory offline,
+ * statistics folds, decay, za_check) locks the set instead: in restartable
+ * mode it serialises with other remote users on the lock, sets stop,
+ * fences the set's CPU (membarrier aborts a sequence in flight there) and
+ * waits until no owner holds busy (pcp.c). */
+static inline bool pcp_own_try(struct za *za, struct za_pcp *pcp)
 {
-	if (!za_spin_trylock_raw(&pcp->lock))
+	if (za->pcp_rseq) {
+		struct rseq *rs = za_os_rseq_area();
+		if (unlikely(!rs) || !_za_rseq_try_own(&pcp->own.word, pcp->cpu, rs))
+			return false;
+	} else if (!za_spin_trylock_raw(&pcp->lock)) {
 		return false;
-	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	}
+	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	return true;
 }
-static inline void pcp_lock(struct za_pcp *pcp)
+static inline void pcp_own_release(struct za *za, struct za_pcp *pcp)
 {
-	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
-	za_spin_lock_raw(&pcp->lock);
-}
-/* za_check holds every page set of a zone at once; the witness sees the
- * first (index 0) and the last release. */
-static inline void pcp_lock_nested(struct za_pcp *pcp, unsigned index)
-{
-	if (index == 0)
-		za_witness_acquire(ZA_RANK_PCP, "pcp lock (all of a zone)");
-	za_spin_lock_raw(&pcp->lock);
-}
-static inline void pcp_unlock_nested(struct za_pcp *pcp, unsigned index)
-{
-	za_spin_unlock_raw(&pcp->lock);
-	if (index == 0)
-		za_witness_release(ZA_RANK_PCP);
-}
-static inline void pcp_unlock(struct za_pcp *pcp)
-{
-	za_spin_unlock_raw(&pcp->lock);
 	za_witness_release(ZA_RANK_PCP);
+	if (za->pcp_rseq)
+		za_store_release(&pcp->own.busy, 0);
+	else
+		za_spin_unlock_raw(&pcp->lock);
+}
+/* pcp.c: a remote user's hold. pcp_lock fails only in restartable mode,
+ * when the fence fails (-errno): the set is then left as it was.
+ * pcp_trylock gives up when another remote user (or, locked, the owner)
+ * holds the set. */
+int pcp_lock(struct za *za, struct za_pcp *pcp);
+bool pcp_trylock(struct za *za, struct za_pcp *pcp);
+void pcp_unlock(struct za *za, struct za_pcp *pcp);
+int pcp_lock_nested(struct za *za, struct za_pcp *pcp, unsigned index);
+void pcp_unlock_nested(struct za *za, struct za_pcp *pcp, unsigned index);
+/* Whether the caller owns or has locked the set (assertions). */
+static inline bool pcp_held(const struct za *za, const struct za_pcp *pcp)
+{
+	return za->pcp_rseq ? (za_load_relaxed(&pcp->own.busy) ||
+	                       za_load_relaxed(&pcp->own.stop))
+	                    : za_load_relaxed(&pcp->lock.v) != 0;
 }
 
 /* --- module interfaces --------------------------------------------------------- */
@@ -589,11 +625,13 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 /* Drain one pcp completely (takes its lock). Returns pages drained. */
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu);
 void pcp_drain_zone(struct za *za, struct za_zone *z);
-void pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
-                  bool on);
+/* Set (draining in the same hold) or clear a ZA_PCP_OFF_* flag. 0, or
+ * when setting, a failed fence's error with nothing changed. */
+int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
+                 bool on);
 void pcp_update_sizes(struct za *za, struct za_zone *z);
 void pcp_set_high_all(struct za *za, bool pressure);
-void pcp_zone_disable(struct za *za, struct za_zone *z);
+int pcp_zone_disable(struct za *za, struct za_zone *z);
 void pcp_zone_enable(struct za *za, struct za_zone *z);
 void pcp_decay_all(struct za *za);
 

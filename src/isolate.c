@@ -245,7 +245,13 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 	/* From here every free of this zone goes to the buddy lists, where
 	 * the isolated pageblocks keep range pages off the normal lists: one
 	 * drain is enough (seed 004). */
-	pcp_zone_disable(za, z);
+	err = pcp_zone_disable(za, z);
+	if (err) {
+		/* A fence failed: nothing was disabled; undo the isolation. */
+		unisolate_range(za, z, start, nr, saved);
+		za_meta_free(za, saved);
+		return err;
+	}
 	for (;;) {
 		int r = migrate_range(za, start, nr, deadline_ns, migrated);
 		if (r == -EBUSY) {

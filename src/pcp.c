@@ -147,6 +147,41 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 	pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH, ZA_PCP_FLUSH_PAGES);
 }
 
+/* The head of list idx is not a free block: two frees of one page raced
+ * past the free-side check (frees are not strict) and put it on two lists,
+ * or on one twice, and it was handed out from the other. What follows it
+ * may be on another list too: cut the list here (its pages are lost to
+ * the allocator, which za_check then reports) and recount the rest,
+ * walking at most what the set held so that a cycle ends the walk. */
+__attribute__((noinline, cold)) void
+pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
+{
+	pcp->lists[idx] = ZA_NIL;
+	long budget = pcp->count, count = 0;
+	for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
+		long steps = 0;
+		for (uint32_t h = pcp->lists[i]; h != ZA_NIL && steps <= budget;
+		     h = pfn_page(za, h)->next, steps++)
+			count += 1l << pcp_list_order(za, i);
+		if (steps > budget)
+			pcp->lists[i] = ZA_NIL; /* a cycle: cut this one too */
+	}
+	za_store_relaxed(&pcp->count, (int)(count < budget ? count : budget));
+	za_store_relaxed(&pcp->corrupt_pfn, pfn);
+}
+
+void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
+{
+	uint32_t pfn = za_xchg_acquire(&pcp->corrupt_pfn, ZA_NIL);
+	if (pfn == ZA_NIL)
+		return;
+	_za_report_misuse(za, -EINVAL,
+	                  "pfn 0x%lx handed out twice: two frees of it raced on "
+	                  "two CPUs (double free); CPU %u's per-CPU list was cut "
+	                  "and the pages on it are lost", (unsigned long)pfn,
+	                  (unsigned)pcp->cpu);
+}
+
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
                           int mt, unsigned alloc_flags, long floor, int cpu,
                           bool *usable)
@@ -162,7 +197,9 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 	if (pcp->lists[idx] != ZA_NIL ||
 	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor))
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
-	pcp_unlock(pcp);
+	pcp_own_release(za, pcp);
+	if (unlikely(!page))
+		pcp_report_corrupt(za, pcp);
 	return page;
 }
 
@@ -186,12 +223,111 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 			                                   ALLOC_WMARK_LOW)))
 				break;
 		}
-		pages[got++] = pcp_take_locked(za, pcp, 0, mt, idx);
+		struct za_page *page = pcp_take_locked(za, pcp, 0, mt, idx);
+		if (unlikely(!page))
+			break;
+		pages[got++] = page;
 	}
 	if (got)
 		pcp_count_alloc_locked(z, pcp, got);
-	pcp_unlock(pcp);
+	pcp_own_release(za, pcp);
+	pcp_report_corrupt(za, pcp);
 	return got;
+}
+
+/* --- remote users ------------------------------------------------------------ */
+
+/* Fence the set's CPU: after it, no restartable sequence that read stop
+ * as 0 can still commit there. ZA_DEBUG_FAIL_FENCE makes it fail. */
+static int pcp_fence(struct za *za, struct za_pcp *pcp)
+{
+	if (unlikely(za_load_relaxed(&za->debug[ZA_DEBUG_FAIL_FENCE]) > 0) &&
+	    za_add_relaxed(&za->debug[ZA_DEBUG_FAIL_FENCE], -1) >= 0)
+		return -EPERM;
+	event_zone(&za->nodes[0].zones[0], ZA_PCP_FENCE, 1);
+	return za_os_fence_cpu(pcp->cpu);
+}
+
+/* Restartable mode, remote lock held: stop the set, fence its CPU, wait
+ * for an owner that took it before the stop to let go. 0, or the fence's
+ * error with the set restarted. */
+static int pcp_stop_locked(struct za *za, struct za_pcp *pcp)
+{
+	za_store_relaxed(&pcp->own.stop, 1);
+	int err = pcp_fence(za, pcp);
+	if (unlikely(err)) {
+		za_store_release(&pcp->own.stop, 0);
+		return err;
+	}
+	/* The owner runs straight-line code with nothing to wait for; it may
+	 * have been preempted, so yield after a while. */
+	for (unsigned spins = 0; za_load_acquire(&pcp->own.busy); spins++) {
+		if (spins < 1000)
+			za_cpu_relax();
+		else
+			za_yield();
+	}
+	return 0;
+}
+
+int pcp_lock(struct za *za, struct za_pcp *pcp)
+{
+	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	za_spin_lock_raw(&pcp->lock);
+	if (za->pcp_rseq) {
+		int err = pcp_stop_locked(za, pcp);
+		if (unlikely(err)) {
+			za_spin_unlock_raw(&pcp->lock);
+			za_witness_release(ZA_RANK_PCP);
+			return err;
+		}
+	}
+	return 0;
+}
+
+bool pcp_trylock(struct za *za, struct za_pcp *pcp)
+{
+	if (!za_spin_trylock_raw(&pcp->lock))
+		return false;
+	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	if (za->pcp_rseq && pcp_stop_locked(za, pcp)) {
+		za_spin_unlock_raw(&pcp->lock);
+		za_witness_release(ZA_RANK_PCP);
+		return false;
+	}
+	return true;
+}
+
+void pcp_unlock(struct za *za, struct za_pcp *pcp)
+{
+	if (za->pcp_rseq)
+		za_store_release(&pcp->own.stop, 0);
+	za_spin_unlock_raw(&pcp->lock);
+	za_witness_release(ZA_RANK_PCP);
+}
+
+/* za_check holds every set of a zone at once; the witness sees the first
+ * (index 0) and the last release. */
+int pcp_lock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
+{
+	if (index == 0)
+		return pcp_lock(za, pcp);
+	za_spin_lock_raw(&pcp->lock);
+	int err = za->pcp_rseq ? pcp_stop_locked(za, pcp) : 0;
+	if (err)
+		za_spin_unlock_raw(&pcp->lock);
+	return err;
+}
+
+void pcp_unlock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
+{
+	if (index == 0) {
+		pcp_unlock(za, pcp);
+		return;
+	}
+	if (za->pcp_rseq)
+		za_store_release(&pcp->own.stop, 0);
+	za_spin_unlock_raw(&pcp->lock);
 }
 
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
@@ -200,10 +336,13 @@ unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 	unsigned long n = 0;
 	if (!za_load_relaxed(&pcp->count))
 		return 0;
-	pcp_lock(pcp);
+	/* A set that cannot be stopped (its fence failed) keeps its pages
+	 * this time; drains are best effort. */
+	if (pcp_lock(za, pcp))
+		return 0;
 	n = pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
 	                     ZA_PCP_DRAIN_PAGES);
-	pcp_unlock(pcp);
+	pcp_unlock(za, pcp);
 	return n;
 }
 
@@ -213,33 +352,52 @@ void pcp_drain_zone(struct za *za, struct za_zone *z)
 		pcp_drain_cpu_zone(za, z, (int)c);
 }
 
-void pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
-                  bool on)
+int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
+                 bool on)
 {
 	struct za_pcp *pcp = zone_pcp(z, cpu);
-	pcp_lock(pcp);
 	if (on) {
+		int err = pcp_lock(za, pcp);
+		if (err)
+			return err;
 		za_store_relaxed(&pcp->flags, pcp->flags | flag);
-		/* Same lock hold: nothing can slip in between the flag and
-		 * the drain. */
+		/* Same hold: nothing can slip in between the flag and the
+		 * drain (seeds 000 and 004). */
 		pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
 		                 ZA_PCP_DRAIN_PAGES);
-	} else {
-		za_store_relaxed(&pcp->flags, pcp->flags & ~flag);
+		pcp_unlock(za, pcp);
+		return 0;
 	}
-	pcp_unlock(pcp);
+	/* Clearing needs no stop: an owner that still sees the flag only
+	 * goes to the buddy lists once more. The remote lock keeps two
+	 * remote users from losing each other's bits. */
+	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	za_spin_lock_raw(&pcp->lock);
+	za_store_relaxed(&pcp->flags, pcp->flags & ~flag);
+	za_spin_unlock_raw(&pcp->lock);
+	za_witness_release(ZA_RANK_PCP);
+	return 0;
 }
 
 /* Memory offline and contiguous allocation: every free of this zone goes
  * straight to the buddy lists until pcp_zone_enable. Nests. Caller holds
- * mem_hotplug_lock. */
-void pcp_zone_disable(struct za *za, struct za_zone *z)
+ * mem_hotplug_lock. 0, or the error of a fence that failed: then nothing
+ * changed. */
+int pcp_zone_disable(struct za *za, struct za_zone *z)
 {
 	int was = z->pcp_disable_count;
+	if (was == 0) {
+		for (unsigned c = 0; c < za->nr_cpus; c++) {
+			int err = pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, true);
+			if (err) {
+				while (c-- > 0)
+					pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, false);
+				return err;
+			}
+		}
+	}
 	za_store_relaxed(&z->pcp_disable_count, was + 1);
-	if (was == 0)
-		for (unsigned c = 0; c < za->nr_cpus; c++)
-			pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, true);
+	return 0;
 }
 
 void pcp_zone_enable(struct za *za, struct za_zone *z)
@@ -299,7 +457,10 @@ void pcp_update_sizes(struct za *za, struct za_zone *z)
 	}
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp *pcp = zone_pcp(z, (int)c);
-		pcp_lock(pcp);
+		/* A set whose fence failed keeps its sizes until the next
+		 * change. */
+		if (pcp_lock(za, pcp))
+			continue;
 		za_store_relaxed(&pcp->batch, batch);
 		za_store_relaxed(&pcp->high_min, high_min);
 		za_store_relaxed(&pcp->high_max, high_max);
@@ -307,7 +468,7 @@ void pcp_update_sizes(struct za *za, struct za_zone *z)
 		if (high < high_min || high > high_max)
 			high = high_min;
 		za_store_relaxed(&pcp->high, high);
-		pcp_unlock(pcp);
+		pcp_unlock(za, pcp);
 	}
 }
 
@@ -336,9 +497,10 @@ void pcp_set_high_all(struct za *za, bool pressure)
 				continue;
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				pcp_lock(pcp);
+				if (pcp_lock(za, pcp))
+					continue;
 				pcp_trim_locked(za, z, pcp, pcp->high_min);
-				pcp_unlock(pcp);
+				pcp_unlock(za, pcp);
 			}
 		}
 	}
@@ -358,7 +520,7 @@ void pcp_decay_all(struct za *za)
 				continue;
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				if (!pcp_trylock(pcp))
+				if (!pcp_trylock(za, pcp))
 					continue;
 				if (!pcp->trips_since_decay) {
 					int step = pcp->high / 8;
@@ -369,7 +531,7 @@ void pcp_decay_all(struct za *za)
 					                                ? high : pcp->high_min);
 				}
 				za_store_relaxed(&pcp->trips_since_decay, 0);
-				pcp_unlock(pcp);
+				pcp_unlock(za, pcp);
 			}
 		}
 	}

@@ -1,8 +1,9 @@
 /*
  * pcp.h - the per-CPU page set operations that sit on the fast path,
  * inline so that an allocation or free is one straight run of code:
- * pop from and push onto a page set's list under its lock. The rest of
- * the page-set code (refill, flush, drain, sizing) is in pcp.c.
+ * own the current CPU's set (a restartable sequence, or a try-lock in
+ * locked mode), pop or push, let go. The rest of the page-set code
+ * (refill, flush, drain, sizing) is in pcp.c.
  */
 #ifndef ZA_PCP_H
 #define ZA_PCP_H
@@ -30,20 +31,20 @@ static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
 	}
 }
 
-/* Try-lock a page set to take blocks from or give blocks to: NULL when
- * it is busy (counted as PCP_TRYLOCK_FAIL when count_busy) or switched
- * off; the caller then goes to the buddy lists. */
+/* Own the current CPU's page set to take blocks from or give blocks to:
+ * NULL when it is busy or stopped (counted as PCP_TRYLOCK_FAIL when
+ * count_busy) or switched off; the caller then goes to the buddy lists. */
 static inline struct za_pcp *pcp_trylock_usable(struct za_zone *z,
                                                 struct za_pcp *pcp,
                                                 bool count_busy)
 {
-	if (unlikely(!pcp_trylock(pcp))) {
+	if (unlikely(!pcp_own_try(z->za, pcp))) {
 		if (count_busy)
 			event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
 		return NULL;
 	}
 	if (unlikely(pcp->flags)) {
-		pcp_unlock(pcp);
+		pcp_own_release(z->za, pcp);
 		return NULL;
 	}
 	return pcp;
@@ -75,10 +76,10 @@ static inline void pcp_stat_event(struct za_zone *z, struct za_pcp *pcp,
 	else
 		event_zone(z, ev, n);
 }
-static inline void pcp_stat_unlock(struct za_pcp *pcp)
+static inline void pcp_stat_unlock(struct za_zone *z, struct za_pcp *pcp)
 {
 	if (pcp)
-		pcp_unlock(pcp);
+		pcp_own_release(z->za, pcp);
 }
 
 /* Count pages handed out from (or, negative, given back to) a page set's
@@ -94,14 +95,31 @@ static inline void pcp_count_alloc_locked(struct za_zone *z,
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, pages);
 }
 
+/* A list whose head is not a free block: cut it (pcp.c). */
+void pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn);
+/* Report what pcp_cut_locked found, once the set is let go. */
+void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp);
+static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
+{
+	if (unlikely(za_load_relaxed(&pcp->corrupt_pfn) != ZA_NIL))
+		pcp_report_corrupt_slow(za, pcp);
+}
+
 /* Take the first block off list idx, uncounted (pcp_count_alloc_locked).
- * pcp->lock held, list not empty. */
+ * The set owned, list not empty. NULL when the head is not a free block:
+ * two frees of it raced (DESIGN.md invariants: caught at the latest when
+ * the page would be handed out the second time); the list is cut and the
+ * caller reports it with pcp_report_corrupt once it lets the set go. */
 static inline struct za_page *pcp_take_locked(struct za *za,
                                               struct za_pcp *pcp,
                                               unsigned order, int mt, int idx)
 {
 	uint32_t h = pcp->lists[idx];
 	struct za_page *page = pfn_page(za, h);
+	if (unlikely(page_state(page) != ZA_PS_PCP)) {
+		pcp_cut_locked(za, pcp, idx, h);
+		return NULL;
+	}
 	pcp->lists[idx] = page->next;
 	/* Every block on list idx already carries mt (set when it was put
 	 * there), and an allocated block's link is never read: the pop writes
@@ -120,7 +138,8 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
                                              int mt, int idx)
 {
 	struct za_page *page = pcp_take_locked(za, pcp, order, mt, idx);
-	pcp_count_alloc_locked(z, pcp, 1l << order);
+	if (likely(page))
+		pcp_count_alloc_locked(z, pcp, 1l << order);
 	return page;
 }
 
@@ -154,23 +173,29 @@ static inline void pcp_push_locked(struct za *za, struct za_zone *z,
 		pcp_free_over_high_locked(za, z, pcp, count);
 }
 
-/* Put a claimed block on the current CPU's list; false when the page set
+/* Put a claimed block on the current CPU's list: 1. 0 when the page set
  * is busy or switched off, or the block's pageblock is isolated: then the
- * caller frees it to the buddy lists. */
-static inline bool pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
-              unsigned long pfn, unsigned order, int cpu)
+ * caller frees it to the buddy lists. -1 when the block is no longer
+ * being freed by us (another free of it raced ours onto this CPU's list):
+ * the caller reports it. */
+static inline int pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
+                           unsigned long pfn, unsigned order, int cpu)
 {
 	int mt = pcp_free_mt(za, pfn);
 	if (unlikely(mt < 0))
-		return false;
+		return 0;
 	ZA_YIELD_POINT(za);
 	struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
 	if (unlikely(!pcp))
-		return false;
+		return 0;
+	if (unlikely(page_state(page) != ZA_PS_FREEING)) {
+		pcp_own_release(za, pcp);
+		return -1;
+	}
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt);
 	pcp_count_alloc_locked(z, pcp, -(1l << order));
-	pcp_unlock(pcp);
-	return true;
+	pcp_own_release(za, pcp);
+	return 1;
 }
 
 #endif

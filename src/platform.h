@@ -137,6 +137,49 @@ static inline int za_os_current_cpu(void) { return za_os_current_cpu_slow(); }
 #endif
 unsigned za_os_nr_cpus(void);
 
+/* --- restartable sequences (Linux rseq + membarrier) ------------------- */
+/* ZA_HAVE_RSEQ_SEQ: the build has the sequence of src/platform/rseq-<arch>.S
+ * (Linux on x86-64 or AArch64 with glibc's rseq headers). The page sets
+ * then run restartable where za_os_rseq_setup() says they can. */
+#if !defined(ZA_HAVE_RSEQ_SEQ) || !defined(ZA_HAVE_RSEQ)
+#undef ZA_HAVE_RSEQ_SEQ
+#define ZA_HAVE_RSEQ_SEQ 0 /* needs glibc's <sys/rseq.h> (2.35+) too */
+#endif
+#if ZA_HAVE_RSEQ_SEQ
+struct rseq *_za_os_rseq_area_self(void);
+/* The calling thread's rseq area: glibc's, else one we register for the
+ * thread on first use; NULL when registration failed. */
+static inline struct rseq *za_os_rseq_area(void)
+{
+	if (likely(__rseq_size > 0))
+		return (struct rseq *)((char *)__builtin_thread_pointer() +
+		                       __rseq_offset);
+	return _za_os_rseq_area_self();
+}
+/* Take a page set's ownership word (byte 0 busy, byte 1 stop) for the
+ * calling thread in one restartable sequence: true when the thread runs on
+ * cpu and neither byte was set; the caller then owns the set until it
+ * stores busy = 0 (release). No locked instruction. */
+bool _za_rseq_try_own(uint16_t *own, int cpu, struct rseq *rs);
+#else
+struct rseq;
+static inline struct rseq *za_os_rseq_area(void) { return NULL; }
+static inline bool _za_rseq_try_own(uint16_t *own, int cpu, struct rseq *rs)
+{
+	(void)own, (void)cpu, (void)rs;
+	return false;
+}
+#endif
+/* Once per process: check that this thread has an rseq area and register
+ * membarrier's expedited rseq fence. 0, or a negative errno with *why
+ * naming what is missing (no rseq, membarrier refused or too old). */
+int za_os_rseq_setup(const char **why);
+/* Abort any restartable sequence in flight on cpu and order memory with
+ * it (membarrier's expedited rseq command). 0 or a negative errno. */
+int za_os_fence_cpu(int cpu);
+/* Tests only: non-zero makes membarrier fail with this errno. */
+extern int _za_os_membarrier_refuse;
+
 /* --- address space for page metadata ---------------------------------- */
 size_t za_os_page_size(void);
 void *za_os_reserve(size_t size);

@@ -298,5 +298,13 @@ int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
 	out->high = (unsigned)za_load_relaxed(&pcp->high);
 	out->batch = (unsigned)za_load_relaxed(&pcp->batch);
 	out->usable = za_load_relaxed(&pcp->flags) == 0;
+	out->restartable = za->pcp_rseq;
 	return 0;
+}
+
+const char *za_pcp_mode_reason(const struct za *za)
+{
+	if (!za)
+		return "no allocator";
+	return za->pcp_rseq ? "" : za->pcp_mode_why;
 }

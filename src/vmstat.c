@@ -77,9 +77,10 @@ void vmstat_fold_cpu(struct za *za, int cpu)
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
 			struct za_pcp *pcp = zone_pcp(z, cpu);
-			pcp_lock(pcp);
+			if (pcp_lock(za, pcp))
+				continue; /* fence failed: the next fold gets it */
 			vmstat_fold_cpu_zone(za, z, cpu);
-			pcp_unlock(pcp);
+			pcp_unlock(za, pcp);
 		}
 	}
 }
@@ -95,14 +96,10 @@ void vmstat_fold_all(struct za *za, bool trylock)
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
 				if (!pcp_has_diff(pcp))
 					continue;
-				if (trylock) {
-					if (!pcp_trylock(pcp))
-						continue;
-				} else {
-					pcp_lock(pcp);
-				}
+				if (trylock ? !pcp_trylock(za, pcp) : pcp_lock(za, pcp) != 0)
+					continue;
 				vmstat_fold_cpu_zone(za, z, (int)c);
-				pcp_unlock(pcp);
+				pcp_unlock(za, pcp);
 			}
 		}
 	}
@@ -147,9 +144,10 @@ void vmstat_update_thresholds(struct za *za)
 			if (th < old)
 				for (unsigned c = 0; c < za->nr_cpus; c++) {
 					struct za_pcp *pcp = zone_pcp(z, (int)c);
-					pcp_lock(pcp);
+					if (pcp_lock(za, pcp))
+						continue;
 					vmstat_fold_cpu_zone(za, z, (int)c);
-					pcp_unlock(pcp);
+					pcp_unlock(za, pcp);
 				}
 			/* Below this mark the summed deltas could hide a
 			 * breach of min: check with the snapshot there. */

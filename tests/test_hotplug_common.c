@@ -353,7 +353,8 @@ static unsigned long hp_pcp_pages_in_range(struct za *za, unsigned long start,
 			struct za_zone *z = &za->nodes[n].zones[t];
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				pcp_lock(pcp);
+				if (pcp_lock(za, pcp) != 0)
+					continue;
 				for (int i = 0; i < ZA_NR_PCP_LISTS; i++)
 					for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
 						if (h >= start && h < start + nr) {
@@ -362,7 +363,7 @@ static unsigned long hp_pcp_pages_in_range(struct za *za, unsigned long start,
 						}
 						h = pfn_page(za, h)->next;
 					}
-				pcp_unlock(pcp);
+				pcp_unlock(za, pcp);
 			}
 		}
 	return found;

@@ -31,17 +31,17 @@ static int run_child(void (*fn)(void))
 static void right_order(void)
 {
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
-	pcp_lock(zone_pcp(z, 0));
+	pcp_lock(za, zone_pcp(z, 0));
 	zone_lock(z, NULL);
 	zone_unlock(z);
-	pcp_unlock(zone_pcp(z, 0));
+	pcp_unlock(za, zone_pcp(z, 0));
 }
 
 static void wrong_order(void)
 {
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
 	zone_lock(z, NULL);
-	pcp_lock(zone_pcp(z, 0)); /* must abort here */
+	pcp_lock(za, zone_pcp(z, 0)); /* must abort here */
 }
 
 static void callback_under_lock(void)
@@ -54,7 +54,7 @@ static void callback_under_lock(void)
 static void hotplug_inside_pcp(void)
 {
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
-	pcp_lock(zone_pcp(z, 0));
+	pcp_lock(za, zone_pcp(z, 0));
 	za_mutex_lock(&za->mem_hotplug_lock); /* must abort here */
 }
 
