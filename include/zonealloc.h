@@ -385,8 +385,8 @@ enum za_debug_knob {
 	                        * at min always count exactly): seed 003 */
 	ZA_DEBUG_RANDOM_YIELD, /* yield at race points (debug builds) */
 	ZA_DEBUG_FAIL_META,    /* fail the next N metadata allocations */
-	ZA_DEBUG_FAIL_FENCE,   /* fail the next N CPU fences (restartable
-	                          page sets) with -EPERM */
+	ZA_DEBUG_FAIL_FENCE,   /* n: the nth CPU fence from now (restartable
+	                          page sets) fails with -EPERM */
 	ZA_NR_DEBUG_KNOBS
 };
 ZA_API int za_debug_set(struct za *za, enum za_debug_knob knob, long value);

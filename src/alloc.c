@@ -59,6 +59,7 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	if (page) {
 		za_store_relaxed(&page->order, (uint8_t)order);
 		za_store_relaxed(&page->mt, (uint8_t)mt);
+		page->gen++; /* a stale per-CPU list entry for it is now void */
 		set_page_state(page, ZA_PS_ALLOC);
 	}
 	zone_unlock(z);
@@ -464,7 +465,7 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
  * once it holds no lock. */
 static inline bool claim_free(struct za *za, struct za_page *page,
                               unsigned order, unsigned long *pfnp,
-                              uint8_t *stp)
+                              uint8_t *stp, uint8_t *genp)
 {
 	unsigned long pfn = page_ptr_pfn(za, page);
 	*pfnp = pfn;
@@ -478,8 +479,11 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 		return false;
 	}
 	*stp = ZA_PS_ALLOC;
-	if (unlikely(za->strict_free))
-		return likely(za_cas_acqrel(&page->state, stp, ZA_PS_FREEING));
+	if (unlikely(za->strict_free)) {
+		bool ok = za_cas_acqrel(&page->state, stp, ZA_PS_FREEING);
+		*genp = page->gen;
+		return likely(ok);
+	}
 	/* Check, then claim with a plain store: a free of a page that is not
 	 * allocated is reported here; two frees racing on two CPUs may both
 	 * pass, and the allocation side catches the page when it comes up a
@@ -489,6 +493,7 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 		*stp = st;
 		return false;
 	}
+	*genp = page->gen;
 	za_store_relaxed(&page->state, (uint8_t)ZA_PS_FREEING);
 	return true;
 }
@@ -500,15 +505,15 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 	/* First, while little is live across the call. */
 	int cpu = za_current_cpu(za);
 	unsigned long pfn;
-	uint8_t st;
-	if (unlikely(!claim_free(za, page, order, &pfn, &st))) {
+	uint8_t st, gen;
+	if (unlikely(!claim_free(za, page, order, &pfn, &st, &gen))) {
 		free_misuse(za, page, pfn, order, st);
 		return;
 	}
 	struct za_zone *z = page_zone(za, page);
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
 	           !(za->flags & ZA_CFG_NO_PCP))) {
-		int r = pcp_free(za, z, page, pfn, order, cpu);
+		int r = pcp_free(za, z, page, pfn, order, cpu, gen);
 		if (likely(r > 0))
 			return;
 		if (unlikely(r < 0)) {
@@ -538,10 +543,10 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 	for (unsigned i = 0; i < nr; i++) {
 		struct za_page *page = pages[i];
 		unsigned long pfn;
-		uint8_t st;
+		uint8_t st, gen;
 		if (!page)
 			continue;
-		if (unlikely(!claim_free(za, page, 0, &pfn, &st))) {
+		if (unlikely(!claim_free(za, page, 0, &pfn, &st, &gen))) {
 			if (held) {
 				pcp_count_alloc_locked(held_zone, held, -(long)run);
 				pcp_own_release(za, held);
@@ -570,7 +575,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 			held = NULL;
 			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page));
 		} else if (held) {
-			pcp_push_locked(za, z, held, page, pfn, 0, mt);
+			pcp_push_locked(za, z, held, page, pfn, 0, mt, gen);
 			run++;
 		} else {
 			free_one_page(za, z, page, pfn, 0, cpu);

@@ -98,7 +98,14 @@ struct za_page {
 	uint8_t order;   /* order of the block this page heads */
 	uint8_t mt;      /* free: list's migratetype; ALLOC: requested type */
 	uint8_t zone_id; /* (nid << 2) | zone type; fixed while online */
-	uint8_t spare[4];/* room for compaction or memcg ids */
+	/* Per-CPU list bookkeeping that catches two frees of one block racing
+	 * on two CPUs (frees claim without a CAS unless strict): the CPU whose
+	 * list the block was put on, how many times it was handed out (mod
+	 * 256), and that count as the free that put it there saw it. A pop
+	 * hands the block out only when all three agree (pcp_take_locked). */
+	uint16_t pcp_cpu; /* written by the owner that puts it on its list */
+	uint8_t gen;      /* hand-outs, by the owner that hands it out */
+	uint8_t free_gen; /* gen seen by the free that claimed it */
 };
 _Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
 

@@ -61,6 +61,8 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 		za_store_relaxed(&page->order, (uint8_t)order);
 		za_store_relaxed(&page->mt, (uint8_t)mt);
 		page->next = ZA_NIL;
+		page->pcp_cpu = pcp->cpu;
+		page->free_gen = page->gen;
 		set_page_state(page, ZA_PS_PCP);
 		if (tail == ZA_NIL)
 			head = pfn;
@@ -238,11 +240,12 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 /* --- remote users ------------------------------------------------------------ */
 
 /* Fence the set's CPU: after it, no restartable sequence that read stop
- * as 0 can still commit there. ZA_DEBUG_FAIL_FENCE makes it fail. */
+ * as 0 can still commit there. ZA_DEBUG_FAIL_FENCE = n makes the nth
+ * fence from now fail. */
 static int pcp_fence(struct za *za, struct za_pcp *pcp)
 {
 	if (unlikely(za_load_relaxed(&za->debug[ZA_DEBUG_FAIL_FENCE]) > 0) &&
-	    za_add_relaxed(&za->debug[ZA_DEBUG_FAIL_FENCE], -1) >= 0)
+	    za_add_relaxed(&za->debug[ZA_DEBUG_FAIL_FENCE], -1) == 0)
 		return -EPERM;
 	event_zone(&za->nodes[0].zones[0], ZA_PCP_FENCE, 1);
 	return za_os_fence_cpu(pcp->cpu);

@@ -116,10 +116,15 @@ static inline struct za_page *pcp_take_locked(struct za *za,
 {
 	uint32_t h = pcp->lists[idx];
 	struct za_page *page = pfn_page(za, h);
-	if (unlikely(page_state(page) != ZA_PS_PCP)) {
+	/* A block that two racing frees put on two lists is the head of
+	 * both: only the CPU that wrote pcp_cpu last may take it, and it
+	 * cannot be taken again after a hand-out elsewhere (gen moved on). */
+	if (unlikely(page_state(page) != ZA_PS_PCP || page->pcp_cpu != pcp->cpu ||
+	             page->free_gen != page->gen)) {
 		pcp_cut_locked(za, pcp, idx, h);
 		return NULL;
 	}
+	page->gen++;
 	pcp->lists[idx] = page->next;
 	/* Every block on list idx already carries mt (set when it was put
 	 * there), and an allocated block's link is never read: the pop writes
@@ -155,15 +160,19 @@ static inline int pcp_free_mt(const struct za *za, unsigned long pfn)
 }
 
 /* Push a claimed block on list mt of a page set, flushing above high,
- * uncounted (pcp_count_alloc_locked). pcp->lock held. */
+ * uncounted (pcp_count_alloc_locked). The set owned; gen is the hand-out
+ * count the claim saw. */
 static inline void pcp_push_locked(struct za *za, struct za_zone *z,
                                    struct za_pcp *pcp, struct za_page *page,
-                                   unsigned long pfn, unsigned order, int mt)
+                                   unsigned long pfn, unsigned order, int mt,
+                                   uint8_t gen)
 {
 	int idx = pcp_list_index(order, mt);
 	/* The order is the one the free was checked against. */
 	if (page_mt(page) != mt)
 		za_store_relaxed(&page->mt, (uint8_t)mt);
+	page->pcp_cpu = pcp->cpu;
+	page->free_gen = gen;
 	page->next = pcp->lists[idx];
 	set_page_state(page, ZA_PS_PCP);
 	pcp->lists[idx] = (uint32_t)pfn;
@@ -179,7 +188,8 @@ static inline void pcp_push_locked(struct za *za, struct za_zone *z,
  * being freed by us (another free of it raced ours onto this CPU's list):
  * the caller reports it. */
 static inline int pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
-                           unsigned long pfn, unsigned order, int cpu)
+                           unsigned long pfn, unsigned order, int cpu,
+                           uint8_t gen)
 {
 	int mt = pcp_free_mt(za, pfn);
 	if (unlikely(mt < 0))
@@ -192,7 +202,7 @@ static inline int pcp_free(struct za *za, struct za_zone *z, struct za_page *pag
 		pcp_own_release(za, pcp);
 		return -1;
 	}
-	pcp_push_locked(za, z, pcp, page, pfn, order, mt);
+	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);
 	pcp_count_alloc_locked(z, pcp, -(1l << order));
 	pcp_own_release(za, pcp);
 	return 1;

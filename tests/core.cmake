@@ -11,3 +11,10 @@ za_add_test(NAME core_misuse SOURCES test_core_misuse.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_mt SOURCES test_core_mt.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_create SOURCES test_core_create.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_bulk SOURCES test_core_bulk.c LABELS core TIMEOUT 60)
+# Restartable page sets on the real CPUs; the second run makes the library
+# register rseq itself (glibc's registration switched off).
+za_add_test(NAME pcp_rseq SOURCES test_pcp_rseq.c LABELS core TIMEOUT 240)
+set_tests_properties(pcp_rseq PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME pcp_rseq_selfreg COMMAND pcp_rseq selfreg)
+set_tests_properties(pcp_rseq_selfreg PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
+                     LABELS core ENVIRONMENT "GLIBC_TUNABLES=glibc.pthread.rseq=0;${ZA_TEST_ENV}")

@@ -1,0 +1,484 @@
+/*
+ * test_pcp_rseq.c - restartable page sets (DESIGN.md "Rules of
+ * concurrency") on this machine's real CPUs:
+ *
+ *  - which mode an allocator gets: restartable by default where the
+ *    platform allows, locked when asked (ZA_CFG_PCP_LOCKED), with a cpu_id
+ *    callback, or when membarrier is refused (as a seccomp filter would);
+ *  - a fence that fails fails CPU offline and memory offline with nothing
+ *    changed;
+ *  - owners on every CPU against remote users (drains, CPU flips, folds,
+ *    za_check) stopping and fencing their sets: every page comes back and
+ *    za_check holds;
+ *  - frees without a compare-and-swap: a sequential double free is
+ *    reported at once, and one page freed on two CPUs at the same instant
+ *    is never handed out twice unreported (strict frees: always reported
+ *    at the free).
+ *
+ * "selfreg" as argv[1] runs the owner/remote part only; ctest runs it with
+ * glibc's rseq registration switched off, so that the library registers
+ * each thread itself. Skips (77) where the build has no sequence.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+#define RULE(cond, rule)                                                   \
+	do {                                                                   \
+		if (!(cond)) {                                                     \
+			fprintf(stderr, "%s:%d: rule broken: %s (%s)\n", __FILE__,   \
+			        __LINE__, rule, #cond);                                \
+			exit(1);                                                       \
+		}                                                                  \
+	} while (0)
+
+#define BLOCK 1024ul /* pages per hotplug block */
+
+static int ncpus;
+static atomic_long reports;
+static char last_report[256];
+
+static void on_error(void *ctx, int err, const char *msg)
+{
+	(void)ctx, (void)err;
+	snprintf(last_report, sizeof(last_report), "%s", msg);
+	atomic_fetch_add(&reports, 1);
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu % ncpus, &set);
+	CHECK_EQ(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static struct za *make(unsigned flags, unsigned long blocks)
+{
+	struct za_config cfg = {
+		.block_pages = BLOCK, .max_pfn = blocks * BLOCK,
+		.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER,
+		.error = on_error,
+	};
+	struct za *za = za_create(&cfg);
+	CHECK(za);
+	for (unsigned long b = 0; b < blocks; b++)
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, b * BLOCK, BLOCK,
+		                          NULL), 0);
+	return za;
+}
+
+static int restartable(struct za *za)
+{
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	return pi.restartable;
+}
+
+static unsigned long free_pages(struct za *za)
+{
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	return za_zone_free_pages(za, 0, ZA_ZONE_NORMAL);
+}
+
+/* --- which mode ------------------------------------------------------------ */
+
+static int fake_cpu(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static void test_mode(void)
+{
+	struct za *za = make(0, 1);
+	RULE(restartable(za) == 1 && !*za_pcp_mode_reason(za),
+	     "page sets are restartable by default where the platform allows");
+	za_destroy(za);
+
+	za = make(ZA_CFG_PCP_LOCKED, 1);
+	RULE(restartable(za) == 0 &&
+	     strcmp(za_pcp_mode_reason(za), "ZA_CFG_PCP_LOCKED") == 0,
+	     "ZA_CFG_PCP_LOCKED keeps the page sets locked");
+	za_destroy(za);
+
+	struct za_config cfg = {.nr_cpus = 8, .cpu_id = fake_cpu,
+	                        .flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER};
+	za = za_create(&cfg);
+	CHECK(za);
+	RULE(restartable(za) == 0,
+	     "simulated CPUs (a cpu_id callback) run the page sets locked");
+	za_destroy(za);
+
+	/* membarrier refused, as by a seccomp filter: locked, and working */
+	static const int errs[] = {EPERM, ENOSYS};
+	for (int i = 0; i < 2; i++) {
+		_za_os_membarrier_refuse = errs[i];
+		za = make(0, 1);
+		_za_os_membarrier_refuse = 0;
+		RULE(restartable(za) == 0 &&
+		     strstr(za_pcp_mode_reason(za), "membarrier"),
+		     "without the membarrier fence the page sets fall back to locked");
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(p);
+		za_free_pages(za, p, 0);
+		CHECK_EQ(za_check(za, stderr), 0);
+		za_destroy(za);
+	}
+	printf("mode: ok\n");
+}
+
+/* --- a fence that fails ---------------------------------------------------- */
+
+static void test_fence_failure(void)
+{
+	struct za *za = make(0, 2);
+	struct za_page *p[64];
+	/* Pages on CPU 1's list, so that a drain has something to do. */
+	pin(1);
+	for (int i = 0; i < 64; i++)
+		CHECK((p[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	for (int i = 0; i < 64; i++)
+		za_free_pages(za, p[i], 0);
+	pin(0);
+	struct za_pcp_info before;
+	CHECK_EQ(za_pcp_info(za, 1, 0, ZA_ZONE_NORMAL, &before), 0);
+	CHECK(before.count > 0);
+
+	/* The first fence fails, then the third (after two zones of the
+	 * CPU were switched off and drained): either way the offline
+	 * undoes what it did and fails. */
+	static const long nth[] = {1, 3};
+	for (int k = 0; k < 2; k++) {
+		CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, nth[k]), 0);
+		int r = za_cpu_offline(za, 1);
+		RULE(r == -EPERM, "a failed fence fails CPU offline with its error");
+		RULE(za_cpu_is_online(za, 1) == 1,
+		     "a failed CPU offline leaves the CPU online");
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_pcp_info pi;
+			CHECK_EQ(za_pcp_info(za, 1, 0, (enum za_zone_type)t, &pi), 0);
+			RULE(pi.usable, "a failed CPU offline leaves every set usable");
+		}
+	}
+
+	/* Memory offline: the zone's sets are disabled CPU by CPU; the
+	 * failure of the first fence leaves the range online and usable. */
+	for (long n = 1; n <= ncpus; n++) {
+		CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, n), 0);
+		int r = za_memory_offline(za, BLOCK, BLOCK);
+		RULE(r == -EPERM, "a failed fence fails memory offline with its error");
+		CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, 0), 0);
+		for (int c = 0; c < ncpus; c++) {
+			struct za_pcp_info pi;
+			CHECK_EQ(za_pcp_info(za, (unsigned)c, 0, ZA_ZONE_NORMAL, &pi), 0);
+			RULE(pi.usable, "a failed memory offline re-enables the page sets");
+		}
+		CHECK_EQ(za_check(za, stderr), 0);
+		RULE(free_pages(za) == 2 * BLOCK,
+		     "a failed memory offline keeps the range's pages in the zone");
+	}
+	/* And the range still goes offline once fences work. */
+	CHECK_EQ(za_memory_offline(za, BLOCK, BLOCK), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	printf("fence failure: ok\n");
+}
+
+/* --- owners against remote users ------------------------------------------- */
+
+struct owner_arg {
+	struct za *za;
+	int cpu;
+	atomic_bool *stop;
+	unsigned long ops;
+};
+
+static void *owner(void *v)
+{
+	struct owner_arg *a = v;
+	struct za_page *held[256] = {0};
+	unsigned ord[256] = {0};
+	uint64_t seed = 0x1234 + (uint64_t)a->cpu;
+	pin(a->cpu);
+	while (!atomic_load(a->stop)) {
+		unsigned i = (unsigned)(tu_rand(&seed) % 256);
+		if (held[i]) {
+			za_free_pages(a->za, held[i], ord[i]);
+			held[i] = NULL;
+		} else {
+			unsigned o = (unsigned)(tu_rand(&seed) % 8) == 0
+			             ? (unsigned)(tu_rand(&seed) % 4) : 0;
+			held[i] = za_alloc_pages(a->za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, o);
+			ord[i] = o;
+		}
+		a->ops++;
+	}
+	for (int i = 0; i < 256; i++)
+		if (held[i])
+			za_free_pages(a->za, held[i], ord[i]);
+	return NULL;
+}
+
+static void test_owners_and_remotes(void)
+{
+	struct za *za = make(0, 4);
+	CHECK(restartable(za));
+	unsigned long managed = free_pages(za);
+	atomic_bool stop = false;
+	int nthreads = ncpus * 2; /* two owners per CPU: they also race each other */
+	pthread_t th[64];
+	struct owner_arg args[64];
+	CHECK(nthreads <= 64);
+	for (int i = 0; i < nthreads; i++) {
+		args[i] = (struct owner_arg){za, i % ncpus, &stop, 0};
+		CHECK_EQ(pthread_create(&th[i], NULL, owner, &args[i]), 0);
+	}
+	unsigned long long fences0 = za_event_count(za, ZA_PCP_FENCE);
+	long rounds = tu_scale(300);
+	for (long r = 0; r < rounds; r++) {
+		switch (r % 4) {
+		case 0:
+			za_drain_all_pages(za);
+			break;
+		case 1:
+			if (ncpus > 1) {
+				CHECK_EQ(za_cpu_offline(za, (unsigned)(r % ncpus)), 0);
+				CHECK_EQ(za_cpu_online(za, (unsigned)(r % ncpus)), 0);
+			}
+			break;
+		case 2:
+			za_vmstat_fold(za);
+			break;
+		case 3:
+			/* A census stops every set of every zone at once. */
+			break;
+		}
+		usleep(200);
+	}
+	atomic_store(&stop, true);
+	unsigned long ops = 0;
+	for (int i = 0; i < nthreads; i++) {
+		CHECK_EQ(pthread_join(th[i], NULL), 0);
+		ops += args[i].ops;
+	}
+	RULE(za_event_count(za, ZA_PCP_FENCE) > fences0,
+	     "remote users of restartable sets fence the set's CPU");
+	RULE(za_check(za, stderr) == 0,
+	     "owners and fenced remote users never corrupt a page set");
+	RULE(free_pages(za) == managed,
+	     "every page comes back after owners raced remote users");
+	RULE(atomic_load(&reports) == 0, "no misuse was reported");
+	za_destroy(za);
+	printf("owners and remotes: ok (%lu operations)\n", ops);
+}
+
+/* --- frees without a compare-and-swap --------------------------------------- */
+
+static void test_double_free_sequential(unsigned flags)
+{
+	struct za *za = make(flags, 1);
+	unsigned long managed = free_pages(za);
+	for (unsigned order = 0; order <= 4; order++) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, order);
+		CHECK(p);
+		za_free_pages(za, p, order);
+		long before = atomic_load(&reports);
+		za_free_pages(za, p, order);
+		RULE(atomic_load(&reports) == before + 1,
+		     "a sequential double free is reported at once");
+	}
+	CHECK_EQ(za_check(za, stderr), 0);
+	RULE(free_pages(za) == managed, "a reported double free loses no page");
+	za_destroy(za);
+	atomic_store(&reports, 0);
+}
+
+#define TAKE 32
+
+struct racer {
+	pthread_t th;
+	int cpu;
+	struct za_page *got[TAKE];
+	unsigned ngot;
+};
+
+static struct za *race_za;
+static struct za_page *race_page;
+static pthread_barrier_t bar;
+static atomic_bool race_done;
+
+static void *racer(void *v)
+{
+	struct racer *r = v;
+	pin(r->cpu);
+	for (;;) {
+		pthread_barrier_wait(&bar); /* a round is set up (or we are done) */
+		if (atomic_load(&race_done))
+			return NULL;
+		za_free_pages(race_za, race_page, 0);
+		/* Both frees are over before either CPU allocates again: within
+		 * the few nanoseconds until the other CPU's stores are visible
+		 * only strict frees or a fence could tell (docs/CONCURRENCY.md). */
+		pthread_barrier_wait(&bar);
+		r->ngot = 0;
+		for (int i = 0; i < TAKE; i++) {
+			struct za_page *p = za_alloc_pages(race_za, ZA_GFP_KERNEL, 0);
+			if (p)
+				r->got[r->ngot++] = p;
+		}
+		pthread_barrier_wait(&bar); /* the round is over */
+	}
+}
+
+static void test_double_free_race(unsigned flags, bool strict)
+{
+	long rounds = tu_scale(3000);
+	long raced = 0, at_handout = 0, both_passed = 0;
+	struct racer rs[2] = {{.cpu = 0}, {.cpu = 1}};
+	CHECK_EQ(pthread_barrier_init(&bar, NULL, 3), 0);
+	atomic_store(&race_done, false);
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(pthread_create(&rs[i].th, NULL, racer, &rs[i]), 0);
+	for (long round = 0; round < rounds; round++) {
+		race_za = make(flags, 1);
+		race_page = za_alloc_pages(race_za, ZA_GFP_KERNEL, 0);
+		CHECK(race_page);
+		atomic_store(&reports, 0);
+		pthread_barrier_wait(&bar); /* go */
+		pthread_barrier_wait(&bar); /* both freed */
+		if (atomic_load(&reports) == 0)
+			both_passed++; /* the race beat the free-side check */
+		pthread_barrier_wait(&bar); /* both took TAKE pages */
+		long rep = atomic_load(&reports);
+		/* Every block handed out in this round, counted. */
+		unsigned seen_twice = 0;
+		for (int a = 0; a < 2; a++)
+			for (unsigned i = 0; i < rs[a].ngot; i++)
+				for (int b = a; b < 2; b++)
+					for (unsigned j = (b == a ? i + 1 : 0); j < rs[b].ngot; j++)
+						if (rs[a].got[i] == rs[b].got[j]) {
+							seen_twice++;
+							fprintf(stderr, "round %ld: pfn %#lx taken by "
+							        "CPU %d (#%u) and CPU %d (#%u); the "
+							        "raced pfn %#lx; %ld reports, last: %s\n",
+							        round, za_page_to_pfn(race_za, rs[a].got[i]),
+							        a, i, b, j, za_page_to_pfn(race_za, race_page),
+							        rep, last_report);
+						}
+		RULE(seen_twice == 0,
+		     "a page freed on two CPUs at once is never handed out twice");
+		RULE(rep >= 1, "one of two frees of one page is reported");
+		if (strict)
+			RULE(strstr(last_report, "handed out twice") == NULL,
+			     "strict frees catch a racing double free at the free");
+		else if (strstr(last_report, "handed out twice"))
+			at_handout++;
+		raced += rep > 1;
+		za_destroy(race_za);
+	}
+	atomic_store(&race_done, true);
+	pthread_barrier_wait(&bar);
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(pthread_join(rs[i].th, NULL), 0);
+	pthread_barrier_destroy(&bar);
+	atomic_store(&reports, 0);
+	if (strict)
+		RULE(both_passed == 0, "strict frees report a racing double free "
+		     "before either free returns");
+	printf("double free race (%s): %ld rounds, %ld passed the free-side "
+	       "check, %ld caught at hand-out, %ld with more than one report\n",
+	       strict ? "strict" : "default", rounds, both_passed, at_handout,
+	       raced);
+}
+
+/* The outcome of two frees that both passed the free-side check, made on
+ * purpose: CPU 0 frees the page; its state is put back to what CPU 1's
+ * check saw at that same instant (allocated, same hand-out count); CPU 1
+ * frees it too. The page is now on both CPUs' lists. Whatever order they
+ * allocate in, it is handed out once and the other list is reported. */
+static void test_double_free_aftermath(void)
+{
+	for (int first = 0; first < 2; first++) {
+		struct za *za = make(0, 1);
+		pin(0);
+		struct za_page *x = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(x);
+		uint8_t gen = x->gen;
+		za_free_pages(za, x, 0);
+		x->state = ZA_PS_ALLOC; /* CPU 1's check ran before CPU 0's claim */
+		CHECK_EQ(x->gen, gen);
+		pin(1);
+		za_free_pages(za, x, 0);
+		CHECK_EQ(atomic_load(&reports), 0);
+		int got = 0;
+		for (int k = 0; k < 2; k++) {
+			pin(k ^ first);
+			for (int i = 0; i < TAKE; i++)
+				got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
+		}
+		RULE(got == 1, "a page on two per-CPU lists is handed out once");
+		RULE(atomic_load(&reports) == 1 && strstr(last_report, "handed out twice"),
+		     "the second hand-out of a racing double free is reported");
+		RULE(za_check(za, NULL) != 0,
+		     "za_check reports the pages of a per-CPU list cut after a "
+		     "racing double free");
+		za_destroy(za);
+		atomic_store(&reports, 0);
+	}
+	pin(0);
+	printf("double free aftermath: ok\n");
+}
+
+static void test_owners_selfreg(void)
+{
+	test_owners_and_remotes();
+}
+
+int main(int argc, char **argv)
+{
+	tu_watchdog(240);
+	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!ZA_HAVE_RSEQ_SEQ) {
+		printf("no restartable sequence in this build: skipped\n");
+		return 77;
+	}
+	{
+		struct za *za = make(0, 1);
+		int ok = restartable(za);
+		const char *why = za_pcp_mode_reason(za);
+		if (!ok) {
+			printf("this machine cannot run restartable page sets (%s): "
+			       "skipped\n", why);
+			za_destroy(za);
+			return 77;
+		}
+		za_destroy(za);
+	}
+	if (argc > 1 && strcmp(argv[1], "selfreg") == 0) {
+		RULE(__rseq_size == 0, "this run has glibc's rseq switched off "
+		     "(GLIBC_TUNABLES=glibc.pthread.rseq=0)");
+		test_owners_selfreg();
+		printf("1 passed, 0 failed\n");
+		return 0;
+	}
+	test_mode();
+	test_fence_failure();
+	test_owners_and_remotes();
+	test_double_free_sequential(0);
+	test_double_free_sequential(ZA_CFG_STRICT_FREE);
+	if (ncpus >= 2) {
+		if (!za_debug) /* debug builds always free strictly */
+			test_double_free_aftermath();
+		test_double_free_race(0, za_debug != 0);
+		test_double_free_race(ZA_CFG_STRICT_FREE, true);
+	}
+	printf("8 passed, 0 failed\n");
+	return 0;
+}
