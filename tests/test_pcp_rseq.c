@@ -325,7 +325,8 @@ static void *racer(void *v)
 		za_free_pages(race_za, race_page, 0);
 		/* Both frees are over before either CPU allocates again: within
 		 * the few nanoseconds until the other CPU's stores are visible
-		 * only strict frees or a fence could tell (docs/CONCURRENCY.md). */
+		 * only strict frees or a fence could tell (docs/ARCHITECTURE.md,
+		 * "Racing double frees"). */
 		pthread_barrier_wait(&bar);
 		r->ngot = 0;
 		for (int i = 0; i < TAKE; i++) {

@@ -770,6 +770,11 @@ void topo_describe(const struct topo *t, FILE *f)
 	        fmt_size(t->o.block, b3, sizeof(b3)),
 	        t->za ? za_max_order(t->za) : t->o.max_order,
 	        t->o.frames_only ? "frames-only" : "backed");
+	if (t->za) {
+		const char *why = za_pcp_mode_reason(t->za);
+		fprintf(f, "# per-CPU page sets: %s%s%s\n",
+		        *why ? "locked (" : "restartable", why, *why ? ")" : "");
+	}
 	for (k = 0; k < t->nr_ranges; k++) {
 		const struct topo_range *r = &t->range[k];
 		fprintf(f, "# node %d %-8s pfn 0x%08lx-0x%08lx  %s\n", r->nid,
