@@ -261,8 +261,8 @@ static void init_ctx(struct za *za, struct za_alloc_ctx *ac, int nid,
  * busy or switched-off page set, an unknown CPU, a request that is not
  * valid - returns NULL and the general path below does it all properly
  * (and reports what is not valid). */
-static inline struct za_page *alloc_fast(struct za *za, int nid, za_gfp_t gfp,
-                                         unsigned order)
+static inline __attribute__((always_inline)) struct za_page *
+alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 {
 	int cpu = za_current_cpu(za);
 	unsigned cls = gfp_class(gfp);
@@ -291,7 +291,7 @@ static inline struct za_page *alloc_fast(struct za *za, int nid, za_gfp_t gfp,
 		return NULL;
 	struct za_pcp *pcp = zone_pcp(z, cpu);
 	int mt = (int)(cls >> 4);
-	int idx = pcp_list_index(order, mt);
+	int idx = pcp_list_index(za, order, mt);
 	if (unlikely(!pcp_own_try(za, pcp)))
 		return NULL;
 	struct za_page *page = NULL;

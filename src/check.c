@@ -164,9 +164,10 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	/* Per-CPU lists. */
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp *pcp = zone_pcp(z, (int)c);
-		unsigned long n = 0;
+		unsigned long n = 0, mid = 0;
 		for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
 			unsigned o = pcp_list_order(za, i);
+			bool is_mid = i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE;
 			unsigned long cnt = 0;
 			for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
 				if (h >= za->max_pfn || !pfn_online(za, h)) {
@@ -186,14 +187,24 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				if (page_state(p) != ZA_PS_PCP || p->order != o)
 					fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
 					     "order %u", h, c, i, page_state(p), p->order);
+				if (p->pcp_cpu != c)
+					fail(ck, "pfn 0x%x on cpu %u's pcp list says it is on "
+					     "cpu %u's", h, c, (unsigned)p->pcp_cpu);
 				cover_mark(ck, z, &cv, h, 1ul << o, "pcp");
 				n += 1ul << o;
+				if (is_mid)
+					mid += 1ul << o;
 				h = p->next;
 			}
 		}
 		if ((long)n != pcp->count)
 			fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
 			     c, z->nid, zname[z->type], pcp->count, n);
+		if ((long)mid != pcp->mid_pages ||
+		    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
+			fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
+			     "lists hold %lu (budget %lu)", c, z->nid, zname[z->type],
+			     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
 		if (pcp->flags && n)
 			fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
 			     "but hold %lu pages", c, z->nid, zname[z->type],

@@ -64,8 +64,18 @@ static const int za_debug = ZA_DEBUG;
 #define ZA_CACHELINE 64
 #define ZA_NIL UINT32_MAX          /* end of a list of pfns */
 #define ZA_PCP_SMALL_ORDER 3       /* orders 0..3 have pcp lists */
+/* Orders 4..8 below the pageblock order have lists too, holding at most
+ * ZA_PCP_MID_BYTES worth of pages per page set: a free of such a block
+ * that fits is kept for the next allocation of its order, the rest go
+ * to the buddy lists (never refilled in batches). */
+#define ZA_PCP_MID_MAX_ORDER 8
+#define ZA_PCP_MID_BYTES (1ul << 20)
 #define ZA_NR_PCPTYPES 3           /* UNMOVABLE, MOVABLE, RECLAIMABLE */
-#define ZA_NR_PCP_LISTS (ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 2))
+#define ZA_PCP_MID_BASE (ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 1))
+#define ZA_PCP_PB_BASE                                                     \
+	(ZA_PCP_MID_BASE +                                                     \
+	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
+#define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
 #define ZA_MAX_ORDER_MAX ZA_MAX_ORDER_LIMIT
 
 #define ZA_ASSERT(cond)                                                    \
@@ -136,6 +146,7 @@ struct za_pcp {
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;          /* pages on the lists (relaxed for readers) */
+	int mid_pages;      /* of those, on the lists of orders 4..8 */
 	int high;           /* flush to the buddy lists above this */
 	int batch;          /* pages moved per refill / flush */
 	int high_min, high_max; /* bounds for the self-sizing high */
@@ -454,20 +465,34 @@ static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
 {
 	return &z->pcp[cpu];
 }
+/* Orders between the small ones and the pageblock order (lists under a
+ * byte budget, see ZA_PCP_MID_BYTES). */
+static inline bool pcp_mid_order(const struct za *za, unsigned order)
+{
+	return order > ZA_PCP_SMALL_ORDER && order <= ZA_PCP_MID_MAX_ORDER &&
+	       order < za->pageblock_order;
+}
 static inline bool pcp_order(const struct za *za, unsigned order)
 {
-	return order <= ZA_PCP_SMALL_ORDER || order == za->pageblock_order;
+	return order <= ZA_PCP_SMALL_ORDER || order == za->pageblock_order ||
+	       pcp_mid_order(za, order);
 }
-static inline int pcp_list_index(unsigned order, int mt)
+static inline int pcp_list_index(const struct za *za, unsigned order, int mt)
 {
-	if (order > ZA_PCP_SMALL_ORDER)
-		return ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 1) + mt;
-	return (int)order * ZA_NR_PCPTYPES + mt;
+	if (order <= ZA_PCP_SMALL_ORDER)
+		return (int)order * ZA_NR_PCPTYPES + mt;
+	if (order == za->pageblock_order)
+		return ZA_PCP_PB_BASE + mt;
+	return ZA_PCP_MID_BASE +
+	       (int)(order - ZA_PCP_SMALL_ORDER - 1) * ZA_NR_PCPTYPES + mt;
 }
 static inline unsigned pcp_list_order(const struct za *za, int idx)
 {
-	if (idx >= ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 1))
+	if (idx >= ZA_PCP_PB_BASE)
 		return za->pageblock_order;
+	if (idx >= ZA_PCP_MID_BASE)
+		return ZA_PCP_SMALL_ORDER + 1 +
+		       (unsigned)(idx - ZA_PCP_MID_BASE) / ZA_NR_PCPTYPES;
 	return (unsigned)idx / ZA_NR_PCPTYPES;
 }
 

@@ -73,7 +73,7 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	zone_unlock(z);
 	if (!got)
 		return 0;
-	int idx = pcp_list_index(order, mt);
+	int idx = pcp_list_index(za, order, mt);
 	pfn_page(za, tail)->next = pcp->lists[idx];
 	pcp->lists[idx] = head;
 	za_store_relaxed(&pcp->count, pcp->count + (int)(got << order));
@@ -112,6 +112,8 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
 		unsigned order = page_order(page);
 		pcp->lists[idx] = page->next;
 		page->next = ZA_NIL;
+		if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
+			pcp->mid_pages -= 1 << order;
 		/* The pageblock's type is read under the zone lock: a block
 		 * isolated meanwhile lands on the isolate list. */
 		if (buddy_free_locked(z, page, h, order) == ZA_MT_ISOLATE)
@@ -159,15 +161,21 @@ __attribute__((noinline, cold)) void
 pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 {
 	pcp->lists[idx] = ZA_NIL;
-	long budget = pcp->count, count = 0;
+	long budget = pcp->count, count = 0, mid = 0;
 	for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
-		long steps = 0;
+		long steps = 0, pages = 0;
 		for (uint32_t h = pcp->lists[i]; h != ZA_NIL && steps <= budget;
 		     h = pfn_page(za, h)->next, steps++)
-			count += 1l << pcp_list_order(za, i);
-		if (steps > budget)
+			pages += 1l << pcp_list_order(za, i);
+		if (steps > budget) {
 			pcp->lists[i] = ZA_NIL; /* a cycle: cut this one too */
+			pages = 0;
+		}
+		count += pages;
+		if (i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE)
+			mid += pages;
 	}
+	pcp->mid_pages = (int)mid;
 	za_store_relaxed(&pcp->count, (int)(count < budget ? count : budget));
 	za_store_relaxed(&pcp->corrupt_pfn, pfn);
 }
@@ -195,7 +203,14 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 	*usable = pcp != NULL;
 	if (unlikely(!pcp))
 		return NULL;
-	int idx = pcp_list_index(order, mt);
+	int idx = pcp_list_index(za, order, mt);
+	if (pcp->lists[idx] == ZA_NIL && pcp_mid_order(za, order)) {
+		/* Orders 4..8 are never refilled: straight to the buddy
+		 * lists, as if the set were busy. */
+		*usable = false;
+		pcp_own_release(za, pcp);
+		return NULL;
+	}
 	if (pcp->lists[idx] != ZA_NIL ||
 	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor))
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
@@ -210,7 +225,7 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
                         unsigned long mark, int highest_zoneidx)
 {
 	unsigned got = 0;
-	int idx = pcp_list_index(0, mt);
+	int idx = pcp_list_index(za, 0, mt);
 	struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
 	if (!pcp)
 		return 0;

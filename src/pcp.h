@@ -125,6 +125,8 @@ static inline struct za_page *pcp_take_locked(struct za *za,
 		return NULL;
 	}
 	page->gen++;
+	if (unlikely(idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE))
+		pcp->mid_pages -= 1 << order;
 	pcp->lists[idx] = page->next;
 	/* Every block on list idx already carries mt (set when it was put
 	 * there), and an allocated block's link is never read: the pop writes
@@ -167,12 +169,14 @@ static inline void pcp_push_locked(struct za *za, struct za_zone *z,
                                    unsigned long pfn, unsigned order, int mt,
                                    uint8_t gen)
 {
-	int idx = pcp_list_index(order, mt);
+	int idx = pcp_list_index(za, order, mt);
 	/* The order is the one the free was checked against. */
 	if (page_mt(page) != mt)
 		za_store_relaxed(&page->mt, (uint8_t)mt);
 	page->pcp_cpu = pcp->cpu;
 	page->free_gen = gen;
+	if (unlikely(idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE))
+		pcp->mid_pages += 1 << order;
 	page->next = pcp->lists[idx];
 	set_page_state(page, ZA_PS_PCP);
 	pcp->lists[idx] = (uint32_t)pfn;
@@ -201,6 +205,13 @@ static inline int pcp_free(struct za *za, struct za_zone *z, struct za_page *pag
 	if (unlikely(page_state(page) != ZA_PS_FREEING)) {
 		pcp_own_release(za, pcp);
 		return -1;
+	}
+	/* Orders 4..8 are kept only within the set's byte budget. */
+	if (unlikely(pcp_mid_order(za, order)) &&
+	    pcp->mid_pages + (1 << order) >
+	        (int)(ZA_PCP_MID_BYTES >> za->page_shift)) {
+		pcp_own_release(za, pcp);
+		return 0;
 	}
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);
 	pcp_count_alloc_locked(z, pcp, -(1l << order));

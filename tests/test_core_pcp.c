@@ -252,10 +252,12 @@ static void drain_local_vs_all(void)
 	za_destroy(za);
 }
 
-/* Orders 1..3 use the lists, order 4 and above (but pageblock) do not. */
+/* Orders 1..3 use the lists with refills; orders 4..8 keep what is freed
+ * within a byte budget (ZA_PCP_MID_BYTES: 256 pages of 4 KiB here) and are
+ * never refilled. */
 static void orders(void)
 {
-	const unsigned H = 64, B = 16;
+	const unsigned H = 512, B = 16;
 	struct za *za = make(1, ZA_CFG_PCP_FIXED, H, B);
 	unsigned long long refills = ev(za, ZA_PCP_REFILL);
 
@@ -265,6 +267,22 @@ static void orders(void)
 	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
 	CHECK_EQ(zinfo(za).free, NPAGES - 32);
 	za_free_pages(za, big, 5);
+	CHECK_EQ(pinfo(za, 0).count, 32); /* kept for the next order 5 */
+	CHECK_EQ(zinfo(za).free, NPAGES - 32);
+	struct za_page *again = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
+	CHECK(again == big);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+	za_free_pages(za, again, 5);
+	/* 32 + 256 pages would pass the budget: the order-8 block goes back
+	 * to the buddy lists. */
+	struct za_page *b8 = za_alloc_pages(za, ZA_GFP_KERNEL, 8);
+	CHECK(b8 != NULL);
+	za_free_pages(za, b8, 8);
+	CHECK_EQ(pinfo(za, 0).count, 32);
+	CHECK_EQ(zinfo(za).free, NPAGES - 32);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_drain_all_pages(za);
 	CHECK_EQ(pinfo(za, 0).count, 0);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 
