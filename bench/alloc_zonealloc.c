@@ -3,12 +3,14 @@
  *
  * Creates one allocator over real, pre-faulted memory (an anonymous
  * mapping populated before any timing, so no first-touch fault is ever
- * measured): one node, one NORMAL zone, hotplug blocks of 128 MiB. Each
- * benchmark thread gets its own simulated CPU through the cpu_id callback
- * (or sched_getcpu() with --sched-cpu). Background threads (kswapd, the
- * vmstat worker) are switched off so they never run inside a measurement.
- * Variant 1 ("zonealloc-nopcp") sets ZA_CFG_NO_PCP: every call takes the
- * zone lock.
+ * measured): one node, one NORMAL zone, hotplug blocks of 128 MiB, and
+ * otherwise the configuration a zeroed za_config gives: the real CPUs
+ * (each benchmark thread pinned to its own core), background threads
+ * (kswapd, the vmstat worker) on, page sets restartable where the machine
+ * allows. --sim-cpu gives each thread a simulated CPU through the cpu_id
+ * callback instead (the page sets then run locked). Variant
+ * "zonealloc-locked" sets ZA_CFG_PCP_LOCKED, "zonealloc-nopcp"
+ * ZA_CFG_NO_PCP: every call takes the zone lock.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -33,16 +35,22 @@ static __thread int bench_cpu;
 #define BENCH_START_PFN 0x100000ul
 #define BENCH_BLOCK_PAGES 32768ul /* 128 MiB of 4 KiB pages */
 
-static const char *const variants[] = { "zonealloc", "zonealloc-nopcp" };
+/* zonealloc: the configuration a user gets from a zeroed za_config (its
+ * page sets restartable where the machine allows, background threads on);
+ * zonealloc-locked: the same with ZA_CFG_PCP_LOCKED; zonealloc-nopcp:
+ * ZA_CFG_NO_PCP, every call takes the zone lock. */
+static const char *const variants[] = { "zonealloc", "zonealloc-locked",
+                                        "zonealloc-nopcp" };
+#define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 unsigned ba_nr_variants(void)
 {
-	return 2;
+	return NR_VARIANTS;
 }
 
 const char *ba_variant_name(unsigned v)
 {
-	return v < 2 ? variants[v] : "?";
+	return v < NR_VARIANTS ? variants[v] : "?";
 }
 
 const char *ba_version(void)
@@ -110,8 +118,10 @@ int ba_setup(unsigned v, const struct bench_alloc_cfg *cfg)
 	zc.nr_nodes = 1;
 	zc.block_pages = BENCH_BLOCK_PAGES;
 	zc.max_pfn = BENCH_START_PFN + nr_pages;
-	zc.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	zc.flags = 0;
 	if (v == 1)
+		zc.flags |= ZA_CFG_PCP_LOCKED;
+	else if (v == 2)
 		zc.flags |= ZA_CFG_NO_PCP;
 	if (cfg->sched_cpu) {
 		zc.nr_cpus = 0; /* CPUs configured */
@@ -144,8 +154,9 @@ int ba_setup(unsigned v, const struct bench_alloc_cfg *cfg)
 
 		if (!za_pcp_info(bench_za, 0, 0, ZA_ZONE_NORMAL, &pi))
 			fprintf(stderr, "%s: %u CPUs, %lu MiB, pcp high %u batch %u "
-			        "usable %d\n", variants[v], bench_nr_cpus,
-			        (nr_pages << 12) >> 20, pi.high, pi.batch, pi.usable);
+			        "usable %d, %s\n", variants[v], bench_nr_cpus,
+			        (nr_pages << 12) >> 20, pi.high, pi.batch, pi.usable,
+			        pi.restartable ? "restartable" : "locked");
 	}
 	return 0;
 }

@@ -228,7 +228,7 @@ if [ "$instr" = yes ]; then
 	for name in $ran; do
 		b="$build/bench/bench_$name"
 		variants=$name
-		[ "$name" = zonealloc ] && variants="zonealloc zonealloc-nopcp"
+		[ "$name" = zonealloc ] && variants="zonealloc zonealloc-locked zonealloc-nopcp"
 		for v in $variants; do
 			vflag=""
 			[ "$name" = zonealloc ] && vflag="--variant $v"

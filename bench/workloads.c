@@ -117,7 +117,7 @@ static struct {
 	int verbose;
 } opt = {
 	.time_s = 0.5, .warmup_s = 0.2, .reps = 5, .threads_mask = 3,
-	.mem_mib = 1024, .pin = 1,
+	.mem_mib = 1024, .pin = 1, .sched_cpu = 1,
 	.trace = "/work/shared/traces/kernel-mixed.trace.xz",
 };
 
@@ -1016,12 +1016,15 @@ static void usage(FILE *out, const char *prog)
 		        workloads[i].desc);
 	fprintf(out,
 	"  --threads LIST     thread counts to run: 1, 2 or 1,2 (default)\n"
-	"  --variant NAME     one variant only (zonealloc, zonealloc-nopcp)\n"
+	"  --variant NAME     one variant only (zonealloc, zonealloc-locked,\n"
+	"                     zonealloc-nopcp)\n"
 	"  --csv FILE         append results as CSV\n"
 	"  --json FILE        write results as JSON\n"
 	"  --iters N          fixed-count mode: warm-up N ops, then exactly N\n"
 	"                     counted ops in bench_counted_run() (1 thread)\n"
-	"  --sched-cpu        zonealloc: current CPU from sched_getcpu()\n"
+	"  --sim-cpu          zonealloc: each thread its own simulated CPU (a\n"
+	"                     cpu_id callback: the page sets then run locked);\n"
+	"                     the default is the real CPU, as for a user\n"
 	"                     (default: each thread is its own simulated CPU)\n"
 	"  --cpus N           zonealloc: simulated CPUs (default: online CPUs)\n"
 	"  --cpu-stride N     zonealloc: thread i is simulated CPU i*N (tests\n"
@@ -1067,6 +1070,7 @@ int main(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "iters", required_argument, NULL, 'i' },
 		{ "sched-cpu", no_argument, NULL, 's' },
+		{ "sim-cpu", no_argument, NULL, 'U' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "cpu-stride", required_argument, NULL, 'S' },
 		{ "mem", required_argument, NULL, 'm' },
@@ -1100,6 +1104,7 @@ int main(int argc, char **argv)
 		case 'j': opt.json = optarg; break;
 		case 'i': opt.iters = strtoul(optarg, NULL, 0); break;
 		case 's': opt.sched_cpu = 1; break;
+		case 'U': opt.sched_cpu = 0; break;
 		case 'C': opt.nr_cpus = (unsigned)atoi(optarg); break;
 		case 'S': opt.cpu_stride = (unsigned)atoi(optarg); break;
 		case 'm': opt.mem_mib = strtoul(optarg, NULL, 0); break;
@@ -1154,7 +1159,7 @@ int main(int argc, char **argv)
 	printf("# %s%s; %.2f s x %d reps (median), warm-up %.2f s; op = one "
 	       "alloc+free, ns/op = wall x threads / ops\n", ba_version(),
 #ifdef BENCH_ZONEALLOC
-	       opt.sched_cpu ? "; CPU from sched_getcpu" :
+	       opt.sched_cpu ? "; real CPUs (one thread pinned per core)" :
 	                       "; each thread its own simulated CPU",
 #else
 	       "",
