@@ -24,6 +24,8 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -437,9 +439,39 @@ static void test_double_free_aftermath(void)
 	printf("double free aftermath: ok\n");
 }
 
+/* A thread whose rseq registration fails (here: the thread registered an
+ * area of its own first, so the library's registration is refused) still
+ * allocates and frees, through the buddy lists. */
+static void *foreign_rseq_thread(void *v)
+{
+	struct za *za = v;
+	static __thread struct rseq mine __attribute__((aligned(32)));
+	mine.cpu_id = (uint32_t)-1;
+	CHECK_EQ(syscall(__NR_rseq, &mine, 32, 0, 0x12345678), 0);
+	unsigned long long locks = za_event_count(za, ZA_ZONE_LOCK);
+	for (int i = 0; i < 1000; i++) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(p);
+		za_free_pages(za, p, 0);
+	}
+	RULE(za_event_count(za, ZA_ZONE_LOCK) >= locks + 1000,
+	     "a thread without rseq uses the buddy lists");
+	CHECK_EQ(syscall(__NR_rseq, &mine, 32, 1 /* unregister */, 0x12345678), 0);
+	return NULL;
+}
+
 static void test_owners_selfreg(void)
 {
 	test_owners_and_remotes();
+	struct za *za = make(0, 1);
+	unsigned long managed = free_pages(za);
+	pthread_t th;
+	CHECK_EQ(pthread_create(&th, NULL, foreign_rseq_thread, za), 0);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	RULE(free_pages(za) == managed, "every page comes back");
+	za_destroy(za);
+	printf("thread without rseq: ok\n");
 }
 
 int main(int argc, char **argv)
@@ -466,7 +498,7 @@ int main(int argc, char **argv)
 		RULE(__rseq_size == 0, "this run has glibc's rseq switched off "
 		     "(GLIBC_TUNABLES=glibc.pthread.rseq=0)");
 		test_owners_selfreg();
-		printf("1 passed, 0 failed\n");
+		printf("2 passed, 0 failed\n");
 		return 0;
 	}
 	test_mode();
