@@ -90,21 +90,23 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 
 /* Give `nr` pages (at least) back to the buddy lists, round-robin over
  * the lists so that no order or type starves. */
-unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
-                                      struct za_pcp *pcp, long nr, int ev,
-                                      int ev_pages)
+/* Give `nr` pages (at least) from lists first .. first + nlists - 1 back
+ * to the buddy lists, round-robin over them. */
+static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
+                                        struct za_pcp *pcp, long nr, int ev,
+                                        int ev_pages, int first, int nlists)
 {
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
-	int idx = 0, empty = 0;
+	int idx = first, empty = 0;
 	if (nr <= 0 || pcp->count == 0)
 		return 0;
 	zone_lock(z, pcp);
-	while ((long)done < nr && empty < ZA_NR_PCP_LISTS) {
+	while ((long)done < nr && empty < nlists) {
 		uint32_t h = pcp->lists[idx];
 		if (h == ZA_NIL) {
 			empty++;
-			idx = (idx + 1) % ZA_NR_PCP_LISTS;
+			idx = first + (idx + 1 - first) % nlists;
 			continue;
 		}
 		empty = 0;
@@ -121,7 +123,7 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
 		else
 			nfree += 1l << order;
 		done += 1ul << order;
-		idx = (idx + 1) % ZA_NR_PCP_LISTS;
+		idx = first + (idx + 1 - first) % nlists;
 	}
 	zone_unlock(z);
 	za_store_relaxed(&pcp->count, pcp->count - (int)done);
@@ -132,6 +134,14 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
 	event_pcp_locked(pcp, ev, 1);
 	event_pcp_locked(pcp, ev_pages, done);
 	return done;
+}
+
+unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
+                               struct za_pcp *pcp, long nr, int ev,
+                               int ev_pages)
+{
+	return flush_lists_locked(za, z, pcp, nr, ev, ev_pages, 0,
+	                          ZA_NR_PCP_LISTS);
 }
 
 void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
@@ -526,11 +536,11 @@ void pcp_set_high_all(struct za *za, bool pressure)
 
 /* Periodic: a list that did not refill or flush since the last call
  * shrinks by an eighth (at least a batch) towards high_min and gives back
- * what is over; an idle CPU so returns its pages within a few intervals. */
+ * what is over; an idle CPU so returns its pages within a few intervals.
+ * Blocks of orders 4..8 go back at every call (with fixed sizes too). */
 void pcp_decay_all(struct za *za)
 {
-	if (za->flags & ZA_CFG_PCP_FIXED)
-		return;
+	bool trim = !(za->flags & ZA_CFG_PCP_FIXED);
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
@@ -538,9 +548,20 @@ void pcp_decay_all(struct za *za)
 				continue;
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
+				/* Nothing to give back: no need to stop the set. */
+				if (!za_load_relaxed(&pcp->count))
+					continue;
 				if (!pcp_trylock(za, pcp))
 					continue;
-				if (!pcp->trips_since_decay) {
+				/* Orders 4..8 are kept for reuse within an interval,
+				 * no longer: held, they keep their buddies from
+				 * merging into larger blocks. */
+				if (pcp->mid_pages)
+					flush_lists_locked(za, z, pcp, pcp->mid_pages,
+					                   ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES,
+					                   ZA_PCP_MID_BASE,
+					                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
+				if (trim && !pcp->trips_since_decay) {
 					int step = pcp->high / 8;
 					if (step < pcp->batch)
 						step = pcp->batch;

@@ -206,12 +206,18 @@ static inline int pcp_free(struct za *za, struct za_zone *z, struct za_page *pag
 		pcp_own_release(za, pcp);
 		return -1;
 	}
-	/* Orders 4..8 are kept only within the set's byte budget. */
-	if (unlikely(pcp_mid_order(za, order)) &&
-	    pcp->mid_pages + (1 << order) >
-	        (int)(ZA_PCP_MID_BYTES >> za->page_shift)) {
-		pcp_own_release(za, pcp);
-		return 0;
+	/* Orders 4..8 are kept only within the set's byte budget, and only
+	 * when they would not merge at once: a block whose buddy is free goes
+	 * to the buddy lists, so that keeping it never costs a larger block
+	 * (the buddy's state is read without the zone lock: a hint). */
+	if (unlikely(pcp_mid_order(za, order))) {
+		const struct za_page *b = pfn_page(za, pfn ^ (1ul << order));
+		if (pcp->mid_pages + (1 << order) >
+		        (int)(ZA_PCP_MID_BYTES >> za->page_shift) ||
+		    (page_state(b) == ZA_PS_BUDDY && page_order(b) == order)) {
+			pcp_own_release(za, pcp);
+			return 0;
+		}
 	}
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);
 	pcp_count_alloc_locked(z, pcp, -(1l << order));

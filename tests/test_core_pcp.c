@@ -27,6 +27,8 @@
 #include <string.h>
 #include <zonealloc.h>
 
+#include "internal.h"
+
 #define BLK 1024UL
 #define START (1UL << 20)
 #define NPAGES (16 * BLK) /* 64 MiB */
@@ -266,9 +268,12 @@ static void orders(void)
 	CHECK_EQ(pinfo(za, 0).count, 0);
 	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
 	CHECK_EQ(zinfo(za).free, NPAGES - 32);
+	/* Its buddy in use, so that a freed block cannot merge. */
+	struct za_page *nb = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
+	CHECK_EQ(za_page_to_pfn(za, big) ^ 32, za_page_to_pfn(za, nb));
 	za_free_pages(za, big, 5);
 	CHECK_EQ(pinfo(za, 0).count, 32); /* kept for the next order 5 */
-	CHECK_EQ(zinfo(za).free, NPAGES - 32);
+	CHECK_EQ(zinfo(za).free, NPAGES - 64);
 	struct za_page *again = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
 	CHECK(again == big);
 	CHECK_EQ(pinfo(za, 0).count, 0);
@@ -280,9 +285,24 @@ static void orders(void)
 	CHECK(b8 != NULL);
 	za_free_pages(za, b8, 8);
 	CHECK_EQ(pinfo(za, 0).count, 32);
-	CHECK_EQ(zinfo(za).free, NPAGES - 32);
+	CHECK_EQ(zinfo(za).free, NPAGES - 64);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_drain_all_pages(za);
+	/* The periodic decay gives them back: held, they would keep their
+	 * buddies from merging. */
+	pcp_decay_all(za);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	za_free_pages(za, nb, 5);
+	CHECK_EQ(pinfo(za, 0).count, 0); /* its buddy is free: merged */
+	CHECK_EQ(zinfo(za).free, NPAGES);
+	/* A block whose buddy is free is not kept: it merges at once. */
+	struct za_page *pair[2];
+	CHECK((pair[0] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
+	CHECK((pair[1] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
+	CHECK_EQ(za_page_to_pfn(za, pair[0]) ^ 16, za_page_to_pfn(za, pair[1]));
+	za_free_pages(za, pair[0], 4);
+	CHECK_EQ(pinfo(za, 0).count, 16); /* its buddy is in use: kept */
+	pcp_decay_all(za);
+	za_free_pages(za, pair[1], 4);
 	CHECK_EQ(pinfo(za, 0).count, 0);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 
