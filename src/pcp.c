@@ -41,6 +41,7 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 {
 	unsigned want = refill_count(za, pcp, order), got = 0;
 	uint32_t head = ZA_NIL, tail = ZA_NIL;
+	ZA_ASSERT(pcp_held(za, pcp));
 
 	/* The watermark check let one block through; a batch must not take
 	 * the zone below the floor that check kept (min for the slow path). */
@@ -99,6 +100,7 @@ static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
 	int idx = first, empty = 0;
+	ZA_ASSERT(pcp_held(za, pcp));
 	if (nr <= 0 || pcp->count == 0)
 		return 0;
 	zone_lock(z, pcp);
