@@ -45,6 +45,7 @@ static long sys_membarrier(int cmd, unsigned flags, int cpu)
  * stops writing to it when the thread exits, before its TLS goes away. */
 static _Thread_local struct rseq self_area __attribute__((aligned(32)));
 static _Thread_local int self_state; /* 0 untried, 1 registered, -1 failed */
+static int said_thread; /* the one line about a failed registration */
 
 struct rseq *_za_os_rseq_area_self(void)
 {
@@ -59,8 +60,7 @@ struct rseq *_za_os_rseq_area_self(void)
 	if (r != 0) {
 		/* One line per process: this thread's page-set calls take the
 		 * buddy lists instead. */
-		static int said;
-		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		if (!__atomic_exchange_n(&said_thread, 1, __ATOMIC_RELAXED))
 			fprintf(stderr, "zonealloc: rseq registration of a thread "
 			        "failed (%s): its calls bypass the per-CPU lists\n",
 			        strerror(errno));
@@ -75,7 +75,13 @@ static const char *setup_why;
 
 static void setup(void)
 {
-	if (!za_os_rseq_area()) {
+	/* Failing here, the allocator says so itself (locked, and why). */
+	bool quiet = __rseq_size == 0 && self_state == 0 &&
+	             !__atomic_exchange_n(&said_thread, 1, __ATOMIC_RELAXED);
+	struct rseq *rs = za_os_rseq_area();
+	if (quiet && rs)
+		__atomic_store_n(&said_thread, 0, __ATOMIC_RELAXED);
+	if (!rs) {
 		setup_err = -ENOSYS;
 		setup_why = "this thread has no rseq area";
 		return;
