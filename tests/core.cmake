@@ -10,5 +10,6 @@ za_add_test(NAME core_report SOURCES test_core_report.c LABELS core TIMEOUT 60
             ARGS ${CMAKE_CURRENT_LIST_DIR}/golden)
 za_add_test(NAME core_misuse SOURCES test_core_misuse.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_mt SOURCES test_core_mt.c LABELS core TIMEOUT 60)
+za_add_rseq_run(NAME core_mt) # owners against remote drains on real CPUs
 za_add_test(NAME core_create SOURCES test_core_create.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_bulk SOURCES test_core_bulk.c LABELS core TIMEOUT 60)
