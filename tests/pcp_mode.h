@@ -98,17 +98,24 @@ static inline unsigned pm_cpus(unsigned locked_cpus)
 }
 
 /* Restartable runs: put the calling thread on real CPU cpu % pm_ncpu and
- * keep it there (the kernel moves it before sched_setaffinity returns). */
+ * keep it there (the kernel moves it before sched_setaffinity returns).
+ * A move waits for the CPU under load, so a thread already pinned there
+ * makes no call. */
+static __thread int pm_pinned = -1;
 static inline void pm_pin(int cpu)
 {
+	int real = (int)((unsigned)cpu % pm_ncpu);
+	if (real == pm_pinned)
+		return;
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET((unsigned)cpu % pm_ncpu, &set);
+	CPU_SET((unsigned)real, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-		fprintf(stderr, "sched_setaffinity(CPU %u): %s\n",
-		        (unsigned)cpu % pm_ncpu, strerror(errno));
+		fprintf(stderr, "sched_setaffinity(CPU %d): %s\n", real,
+		        strerror(errno));
 		exit(1);
 	}
+	pm_pinned = real;
 }
 
 /* The calling thread's CPU as the allocator sees it: *simulated = cpu when

@@ -354,7 +354,9 @@ static void random_traffic(void)
 	static const unsigned orders[] = {0, 0, 0, 1, 2, 3, 5, 9};
 	for (long i = 0; i < tu_scale(20000); i++) {
 		uint64_t r = tu_rand(&s);
-		set_cpu((int)(r % ncpu));
+		/* On real CPUs a move waits for the CPU: every 64 calls. */
+		if (!pm_rseq || i % 64 == 0)
+			set_cpu((int)(r % ncpu));
 		if (n < 4096 && (n == 0 || (r >> 8) % 2)) {
 			unsigned o = orders[(r >> 16) % 8];
 			za_gfp_t g = (r >> 24) % 2 ? ZA_GFP_KERNEL : ZA_GFP_MOVABLE;
@@ -398,7 +400,9 @@ static void no_pcp(void)
 	uint64_t s = 42;
 	unsigned n = 0;
 	for (int i = 0; i < 2000; i++) {
-		set_cpu((int)(tu_rand(&s) % 2));
+		int c = (int)(tu_rand(&s) % 2);
+		if (!pm_rseq || i % 64 == 0) /* real CPUs: see random_traffic */
+			set_cpu(c);
 		if (n < 300 && (n == 0 || tu_rand(&s) % 3)) {
 			pages[n] = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 			CHECK(pages[n] != NULL);
