@@ -40,6 +40,7 @@
 
 static int pm_rseq;        /* 1: restartable run on real CPUs */
 static unsigned pm_ncpu;   /* real CPUs the restartable run uses */
+static cpu_set_t pm_all;   /* the process's affinity mask at the start */
 
 /* Read the mode from argv ("--rseq") or ZA_TEST_PCP ("rseq", "locked").
  * max_cpus: the most CPUs the test is written for. Exits 77 when the
@@ -75,11 +76,10 @@ static inline void pm_init(int argc, char **argv, const char *name,
 	       "always run locked\n", name);
 	exit(PM_SKIP);
 #endif
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CHECK_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+	CPU_ZERO(&pm_all);
+	CHECK_EQ(sched_getaffinity(0, sizeof(pm_all), &pm_all), 0);
 	unsigned n = 0;
-	while (n < max_cpus && n < CPU_SETSIZE && CPU_ISSET(n, &set))
+	while (n < max_cpus && n < CPU_SETSIZE && CPU_ISSET(n, &pm_all))
 		n++;
 	if (n < 2) {
 		printf("%s: skipped: a restartable run needs real CPUs 0 and 1 in "
@@ -118,6 +118,15 @@ static inline void pm_pin(int cpu)
 	pm_pinned = real;
 }
 
+/* Let the calling thread run on every CPU again. */
+static inline void pm_unpin(void)
+{
+	if (pm_pinned < 0)
+		return;
+	CHECK_EQ(sched_setaffinity(0, sizeof(pm_all), &pm_all), 0);
+	pm_pinned = -1;
+}
+
 /* The calling thread's CPU as the allocator sees it: *simulated = cpu when
  * locked; pinned to real CPU cpu % pm_ncpu when restartable. */
 static inline void pm_set_cpu(int *simulated, int cpu)
@@ -128,11 +137,14 @@ static inline void pm_set_cpu(int *simulated, int cpu)
 		*simulated = cpu;
 }
 
-/* Fill the CPU fields of a configuration for the run's mode. */
+/* Fill the CPU fields of a configuration for the run's mode. Restartable:
+ * the caller is unpinned too, since the threads za_create starts (kswapd,
+ * the vmstat worker) take its affinity and should run on every CPU. */
 static inline void pm_config(struct za_config *cfg, unsigned locked_cpus,
                              int (*cpu_id)(void *ctx))
 {
 	if (pm_rseq) {
+		pm_unpin();
 		cfg->nr_cpus = pm_ncpu;
 		cfg->cpu_id = NULL;
 	} else {

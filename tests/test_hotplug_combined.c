@@ -165,8 +165,9 @@ int main(int argc, char **argv)
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
-	printf("combined (%s page sets): %ld memory rounds, %lu CPU flips, %lu allocations (%lu "
-	       "failed), %lu blocks migrated, %llu offlines, %llu CPU fences\n",
+	printf("combined (%s page sets): %ld memory rounds, %lu CPU flips, %lu "
+	       "allocations (%lu failed), %lu blocks migrated, %llu offlines, %llu "
+	       "CPU fences\n",
 	       pm_rseq ? "restartable" : "locked", rounds,
 	       atomic_load(&n_flips), atomic_load(&n_alloc), atomic_load(&n_fail),
 	       atomic_load(&cl.migrated), za_event_count(za, ZA_OFFLINE_OK),

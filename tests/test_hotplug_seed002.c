@@ -255,11 +255,12 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
 
-	printf("seed002 (%s page sets): %ld rounds (%ld zonelist rebuilds), worst offline %.2f ms; "
-	       "%lu allocations, %lu failed, %lu in ZONE_MOVABLE, %lu served by "
-	       "ZONE_NORMAL while M was offline; %llu zonelist retries; %lu blocks "
-	       "migrated; %lu checks\n",
-	       pm_rseq ? "restartable" : "locked", rounds, 2 * rounds, hp_ms(worst), atomic_load(&n_alloc),
+	printf("seed002 (%s page sets): %ld rounds (%ld zonelist rebuilds), worst "
+	       "offline %.2f ms; %lu allocations, %lu failed, %lu in ZONE_MOVABLE, "
+	       "%lu served by ZONE_NORMAL while M was offline; %llu zonelist "
+	       "retries; %lu blocks migrated; %lu checks\n",
+	       pm_rseq ? "restartable" : "locked", rounds, 2 * rounds, hp_ms(worst),
+	       atomic_load(&n_alloc),
 	       atomic_load(&n_fail), atomic_load(&n_in_m),
 	       atomic_load(&n_normal_while_off),
 	       za_event_count(za, ZA_ZONELIST_RETRY), atomic_load(&cl.migrated),

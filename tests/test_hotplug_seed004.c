@@ -183,10 +183,12 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
 
-	printf("seed004 (%s page sets): %ld offlines, worst %.2f ms, mean %.3f ms (timeout %u ms); "
-	       "%lu blocks migrated, %lu -ENOENT; %lu allocations (%lu in B), "
-	       "%lu frees (%lu of them in B while it went offline); %lu checks\n",
-	       pm_rseq ? "restartable" : "locked", iters, hp_ms(worst), hp_ms(total) / (double)iters, TIMEOUT_MS,
+	printf("seed004 (%s page sets): %ld offlines, worst %.2f ms, mean %.3f ms "
+	       "(timeout %u ms); %lu blocks migrated, %lu -ENOENT; %lu allocations "
+	       "(%lu in B), %lu frees (%lu of them in B while it went offline); "
+	       "%lu checks\n",
+	       pm_rseq ? "restartable" : "locked", iters, hp_ms(worst),
+	       hp_ms(total) / (double)iters, TIMEOUT_MS,
 	       atomic_load(&cl.migrated), atomic_load(&cl.enoent),
 	       atomic_load(&n_alloc), atomic_load(&n_in_b_alloc),
 	       atomic_load(&n_free), atomic_load(&n_in_b_free_offlining), checks);
