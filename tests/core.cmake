@@ -2,6 +2,7 @@
 # reports, misuse, stress, creation and bulk calls. Label: core.
 za_add_test(NAME core_buddy SOURCES test_core_buddy.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_pcp SOURCES test_core_pcp.c LABELS core TIMEOUT 60)
+za_add_rseq_run(NAME core_pcp) # seed 001 drains, restartable on real CPUs
 za_add_test(NAME core_zonelist SOURCES test_core_zonelist.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_watermark SOURCES test_core_watermark.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_vmstat SOURCES test_core_vmstat.c LABELS core TIMEOUT 120)
@@ -9,6 +10,7 @@ za_add_test(NAME core_report SOURCES test_core_report.c LABELS core TIMEOUT 60
             ARGS ${CMAKE_CURRENT_LIST_DIR}/golden)
 za_add_test(NAME core_misuse SOURCES test_core_misuse.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_mt SOURCES test_core_mt.c LABELS core TIMEOUT 60)
+za_add_rseq_run(NAME core_mt) # owners against remote drains on real CPUs
 za_add_test(NAME core_create SOURCES test_core_create.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_bulk SOURCES test_core_bulk.c LABELS core TIMEOUT 60)
 # Restartable page sets on the real CPUs; the second run makes the library

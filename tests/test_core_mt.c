@@ -14,6 +14,13 @@
  * watermarks no allocation may fail. Runs about 3 s (scaled by
  * ZA_TEST_SCALE). At the end: everything freed, za_drain_all_pages,
  * za_check == 0, all pages back in the buddy lists, fully merged.
+ *
+ * With --rseq (ctest: core_mt_rseq) the page sets are restartable and the
+ * CPUs real (pcp_mode.h): each "migration" pins the thread to a real CPU,
+ * so owners on one CPU race the remote drains, folds and decay of the
+ * others (seed 001's remote drain, with stop + fence in place of the
+ * lock), and frees of blocks other threads allocated land on real CPUs'
+ * lists.
  */
 #include "testutil.h"
 
@@ -24,6 +31,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <zonealloc.h>
+
+#include "pcp_mode.h"
 
 #define NCPU 8
 #define NTHR 4
@@ -126,12 +135,13 @@ static void *worker(void *arg)
 	uint64_t s = 0x1234567ull + (uint64_t)id * 0x9876543ull;
 	struct blk live[MAXLIVE];
 	int nlive = 0;
-	my_cpu = id % NCPU;
+	const unsigned ncpu = pm_cpus(NCPU);
+	pm_set_cpu(&my_cpu, (int)((unsigned)id % ncpu));
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		uint64_t r = tu_rand(&s);
 		if (r % 64 == 0)
-			my_cpu = (int)((r >> 8) % NCPU); /* "migrate" */
+			pm_set_cpu(&my_cpu, (int)((r >> 8) % ncpu)); /* "migrate" */
 		if (r % 1024 == 1)
 			za_drain_local_pages(za);
 		if (r % 4096 == 2)
@@ -180,8 +190,9 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	pm_init(argc, argv, "core_mt", NCPU);
 	tu_watchdog(60);
 	page_size = 4096;
 	mem = mmap(NULL, NPAGES * page_size, PROT_READ | PROT_WRITE,
@@ -191,14 +202,14 @@ int main(void)
 
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = get_cpu;
+	pm_config(&cfg, NCPU, get_cpu);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = START + NPAGES + BLK;
 	cfg.min_free_kbytes = 2048;
 	cfg.vmstat_interval_ms = 50; /* the periodic fold runs during the test */
 	za = za_create(&cfg);
 	CHECK(za != NULL);
+	pm_check_mode(za, "core_mt");
 	CHECK_EQ(za_page_shift(za), 12);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, mem), 0);
 
@@ -232,6 +243,7 @@ int main(void)
 	CHECK_EQ(fails, 0);
 
 	za_drain_all_pages(za);
+	pm_check_fenced(za, "core_mt");
 	CHECK_EQ(za_check(za, stderr), 0);
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);

@@ -20,6 +20,15 @@
  *  - bad requests (unknown gfp bits, DMA with DMA32, a node that does not
  *    exist, an order above max) fail with EINVAL while the lists are warm:
  *    the fast path refuses them too.
+ *
+ * With --rseq (ctest: core_pcp_rseq) every check runs again with
+ * restartable page sets on real CPUs 0 and 1 (pcp_mode.h): the thread
+ * pins itself to the CPU it would have simulated, so the remote drains
+ * above (za_drain_all_pages of CPU 1 from CPU 0, and the drain before an
+ * allocation fails - seed 001's remote drain of a set its owner may be
+ * using) stop and fence a real CPU. Each check then runs in a child
+ * process and is repeated when a sequence the kernel aborted moved a page
+ * past the lists it counts (pcp_mode.h, pm_run).
  */
 #include "testutil.h"
 
@@ -28,6 +37,7 @@
 #include <zonealloc.h>
 
 #include "internal.h"
+#include "pcp_mode.h"
 
 #define BLK 1024UL
 #define START (1UL << 20)
@@ -40,13 +50,18 @@ static int get_cpu(void *ctx)
 	return cur_cpu;
 }
 
+/* The calling thread's CPU: simulated, or a real one it is pinned to. */
+static void set_cpu(int c)
+{
+	pm_set_cpu(&cur_cpu, c);
+}
+
 static struct za *make(unsigned nr_cpus, unsigned flags, unsigned high,
                        unsigned batch)
 {
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = nr_cpus;
-	cfg.cpu_id = get_cpu;
+	pm_config(&cfg, nr_cpus, get_cpu);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = START + NPAGES + BLK;
 	cfg.min_free_kbytes = 1024;
@@ -55,8 +70,10 @@ static struct za *make(unsigned nr_cpus, unsigned flags, unsigned high,
 	cfg.pcp_batch = batch;
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
+	pm_check_mode(za, "core_pcp");
+	pm_watch(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
-	cur_cpu = 0;
+	set_cpu(0);
 	return za;
 }
 
@@ -108,7 +125,7 @@ static void first_refill(void)
 	CHECK_EQ(zi.free, NPAGES);
 	CHECK_EQ(zi.pcp_pages, 0);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
 /* Refills of a size other than batch seen with ZA_CFG_PCP_FIXED; checked
@@ -203,7 +220,7 @@ static void fixed_refill_flush(void)
 	CHECK_EQ(zi.free, NPAGES);
 	CHECK_EQ(zi.pcp_pages, 0);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
 /* Two CPUs: drain_local drains only the caller's list. */
@@ -213,10 +230,10 @@ static void drain_local_vs_all(void)
 	struct za_page *a[5], *b[3];
 	struct za *za = make(2, ZA_CFG_PCP_FIXED, H, B);
 
-	cur_cpu = 0;
+	set_cpu(0);
 	for (int i = 0; i < 5; i++)
 		CHECK((a[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
-	cur_cpu = 1;
+	set_cpu(1);
 	for (int i = 0; i < 3; i++)
 		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
 	CHECK_EQ(pinfo(za, 0).count, B - 5);
@@ -230,13 +247,13 @@ static void drain_local_vs_all(void)
 	CHECK_EQ(pinfo(za, 1).count, B - 3 + 5);
 	CHECK_EQ(pinfo(za, 0).count, B - 5);
 
-	cur_cpu = 0;
+	set_cpu(0);
 	za_drain_local_pages(za);
 	CHECK_EQ(pinfo(za, 0).count, 0);
 	CHECK_EQ(pinfo(za, 1).count, B + 2);
 	CHECK_EQ(zinfo(za).free, NPAGES - 2 * B + (B - 5));
 
-	cur_cpu = 1;
+	set_cpu(1);
 	za_drain_local_pages(za);
 	CHECK_EQ(pinfo(za, 1).count, 0);
 	CHECK_EQ(zinfo(za).free, NPAGES - 3);
@@ -244,14 +261,14 @@ static void drain_local_vs_all(void)
 	for (int i = 0; i < 3; i++)
 		za_free_pages(za, b[i], 0);
 	CHECK_EQ(pinfo(za, 1).count, 3);
-	cur_cpu = 0;
+	set_cpu(0);
 	za_drain_all_pages(za); /* remote drain of CPU 1 from CPU 0 */
 	CHECK_EQ(pinfo(za, 0).count, 0);
 	CHECK_EQ(pinfo(za, 1).count, 0);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 	CHECK_EQ(zinfo(za).pcp_pages, 0);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
 /* Orders 1..3 use the lists with refills; orders 4..8 keep what is freed
@@ -320,7 +337,7 @@ static void orders(void)
 	za_drain_all_pages(za);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
 /* Pages parked on CPU 1's list are found by CPU 0 before it fails. */
@@ -329,14 +346,14 @@ static void drain_before_fail(void)
 	static struct za_page *pg[NPAGES];
 	unsigned n = 0;
 	struct za *za = make(2, ZA_CFG_PCP_FIXED, 2000, 100);
-	cur_cpu = 1;
+	set_cpu(1);
 	for (unsigned i = 0; i < 1500; i++)
 		CHECK((pg[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
 	for (unsigned i = 0; i < 1500; i++)
 		za_free_pages(za, pg[i], 0);
 	unsigned parked = pinfo(za, 1).count;
 	CHECK(parked >= 1500);
-	cur_cpu = 0;
+	set_cpu(0);
 	for (;;) {
 		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 		if (!p)
@@ -358,7 +375,7 @@ static void drain_before_fail(void)
 	za_drain_all_pages(za);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
 /* Random traffic, default sizing: the books always balance. */
@@ -369,11 +386,14 @@ static void random_traffic(void)
 	unsigned n = 0;
 	unsigned long held = 0;
 	uint64_t s = 99;
+	const unsigned ncpu = pm_cpus(4);
 	struct za *za = make(4, 0, 0, 0);
 	static const unsigned orders[] = {0, 0, 0, 1, 2, 3, 5, 9};
 	for (long i = 0; i < tu_scale(20000); i++) {
 		uint64_t r = tu_rand(&s);
-		cur_cpu = (int)(r % 4);
+		/* On real CPUs a move waits for the CPU: every 64 calls. */
+		if (!pm_rseq || i % 64 == 0)
+			set_cpu((int)(r % ncpu));
 		if (n < 4096 && (n == 0 || (r >> 8) % 2)) {
 			unsigned o = orders[(r >> 16) % 8];
 			za_gfp_t g = (r >> 24) % 2 ? ZA_GFP_KERNEL : ZA_GFP_MOVABLE;
@@ -393,7 +413,7 @@ static void random_traffic(void)
 		if (i % 16 == 0) {
 			struct za_zone_info zi = zinfo(za);
 			unsigned long sum = 0;
-			for (unsigned c = 0; c < 4; c++)
+			for (unsigned c = 0; c < ncpu; c++)
 				sum += pinfo(za, c).count;
 			CHECK_EQ(zi.pcp_pages, sum);
 			CHECK_EQ(zi.free + zi.pcp_pages + held, NPAGES);
@@ -406,7 +426,7 @@ static void random_traffic(void)
 	za_drain_all_pages(za);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
 /* ZA_CFG_NO_PCP: every allocation and free goes to the buddy lists. */
@@ -417,7 +437,9 @@ static void no_pcp(void)
 	uint64_t s = 42;
 	unsigned n = 0;
 	for (int i = 0; i < 2000; i++) {
-		cur_cpu = (int)(tu_rand(&s) % 2);
+		int c = (int)(tu_rand(&s) % 2);
+		if (!pm_rseq || i % 64 == 0) /* real CPUs: see random_traffic */
+			set_cpu(c);
 		if (n < 300 && (n == 0 || tu_rand(&s) % 3)) {
 			pages[n] = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 			CHECK(pages[n] != NULL);
@@ -439,7 +461,7 @@ static void no_pcp(void)
 		za_free_pages(za, pages[--n], 0);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
 /* Requests that must fail whatever the lists hold: with every list of the
@@ -451,7 +473,7 @@ static void bad_requests_warm(void)
 	struct za *za = make(2, 0, 0, 0);
 	static const za_gfp_t types[] = {ZA_GFP_KERNEL, ZA_GFP_MOVABLE,
 	                                 ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE};
-	cur_cpu = 1;
+	set_cpu(1);
 	for (unsigned t = 0; t < 3; t++)
 		for (unsigned o = 0; o <= 3; o++) {
 			struct za_page *p = za_alloc_pages(za, types[t], o);
@@ -500,12 +522,43 @@ static void bad_requests_warm(void)
 	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
 	za_drain_all_pages(za);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 }
 
-int main(void)
+/* DESIGN.md: "an empty list is refilled with `batch` pages"; and
+ * ZA_CFG_PCP_FIXED fixes batch. */
+static void check_odd_refills(void)
 {
+	if (odd_refills)
+		fprintf(stderr, "ZA_CFG_PCP_FIXED batch %u: %u refills were not "
+		        "batch pages (first: %llu)\n", 16u, odd_refills,
+		        first_odd_refill);
+	CHECK_EQ(odd_refills, 0);
+}
+
+/* A restartable run checks each in its own process (pm_run). */
+static void fixed_refill_flush_all(void)
+{
+	fixed_refill_flush();
+	check_odd_refills();
+}
+
+int main(int argc, char **argv)
+{
+	pm_init(argc, argv, "core_pcp", 2);
 	tu_watchdog(60);
+	if (pm_rseq) {
+		pm_run("bad_requests_warm", bad_requests_warm);
+		pm_run("first_refill", first_refill);
+		pm_run("fixed_refill_flush", fixed_refill_flush_all);
+		pm_run("drain_local_vs_all", drain_local_vs_all);
+		pm_run("orders", orders);
+		pm_run("drain_before_fail", drain_before_fail);
+		pm_run("random_traffic", random_traffic);
+		pm_run("no_pcp", no_pcp);
+		printf("core_pcp: ok\n");
+		return 0;
+	}
 	bad_requests_warm();
 	first_refill();
 	fixed_refill_flush();
@@ -514,13 +567,7 @@ int main(void)
 	drain_before_fail();
 	random_traffic();
 	no_pcp();
-	/* DESIGN.md: "an empty list is refilled with `batch` pages"; and
-	 * ZA_CFG_PCP_FIXED fixes batch. */
-	if (odd_refills)
-		fprintf(stderr, "ZA_CFG_PCP_FIXED batch %u: %u refills were not "
-		        "batch pages (first: %llu)\n", 16u, odd_refills,
-		        first_odd_refill);
-	CHECK_EQ(odd_refills, 0);
+	check_odd_refills();
 	printf("core_pcp: ok\n");
 	return 0;
 }

@@ -15,6 +15,12 @@
  * offline no per-CPU list holds a page of the range; after each CPU offline
  * that CPU's page sets are empty and off; the data survives; the test ends
  * (watchdog); at the end every page is back and za_check passes.
+ *
+ * With --rseq (ctest: hotplug_combined_rseq) it all runs with restartable
+ * page sets on the real CPUs (pcp_mode.h): the client threads and the
+ * flipper pin themselves to the CPUs they would have simulated, so CPU
+ * offlines, memory offlines' pcp disables, drains and the vmstat worker
+ * all stop and fence CPUs where owners really run.
  */
 #include "test_hotplug_common.c"
 
@@ -37,11 +43,11 @@ static void *client(void *arg)
 {
 	unsigned id = (unsigned)(long)arg;
 	uint64_t s = 0xc0b1ull + id;
-	hp_cpu = (int)id;
+	hp_set_cpu((int)id);
 	while (!atomic_load(&stop)) {
 		uint64_t r = tu_rand(&s);
 		if (r % 16 == 0)
-			hp_cpu = (int)((r >> 8) % NCPU);
+			hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		if (r % 256 == 1)
 			hp_sleep_us(20);
 		if (r % 2048 == 2)
@@ -69,13 +75,13 @@ static void *flipper(void *arg)
 	(void)arg;
 	uint64_t s = 0xf11bull;
 	int online[NCPU];
-	unsigned nonline = NCPU;
-	for (int c = 0; c < NCPU; c++)
+	unsigned nonline = hp_ncpu;
+	for (unsigned c = 0; c < hp_ncpu; c++)
 		online[c] = 1;
 	while (!atomic_load(&stop_flipper)) {
 		uint64_t r = tu_rand(&s);
-		unsigned c = (unsigned)(r % NCPU);
-		hp_cpu = (int)((r >> 8) % NCPU);
+		unsigned c = (unsigned)(r % hp_ncpu);
+		hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		if (online[c] && nonline > 1) {
 			CHECK_EQ(za_cpu_offline(za, c), 0);
 			online[c] = 0;
@@ -94,7 +100,7 @@ static void *flipper(void *arg)
 		atomic_fetch_add(&n_flips, 1);
 		hp_sleep_us(hp_pace(200));
 	}
-	for (unsigned c = 0; c < NCPU; c++)
+	for (unsigned c = 0; c < hp_ncpu; c++)
 		if (!online[c])
 			CHECK_EQ(za_cpu_online(za, c), 0);
 	return NULL;
@@ -108,14 +114,14 @@ static void offline_online(unsigned long start)
 	hp_sleep_us(hp_pace(50));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	hp_mode(argc, argv, "hotplug_combined", NCPU);
 	tu_watchdog(250);
 	mem = hp_map(MAX_PFN);
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = hp_cpu_id;
+	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD;
@@ -127,6 +133,7 @@ int main(void)
 	za = za_create(&cfg);
 	CHECK(za != NULL);
 	cl.za = za;
+	pm_check_mode(za, "hotplug_combined");
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
@@ -140,7 +147,7 @@ int main(void)
 	CHECK(pthread_create(&fl, NULL, flipper, NULL) == 0);
 
 	long rounds = tu_scale(3000);
-	hp_cpu = 0;
+	hp_set_cpu(0);
 	for (long i = 0; i < rounds; i++) {
 		hp_sleep_us(hp_pace(100));
 		offline_online(M_START);
@@ -158,16 +165,20 @@ int main(void)
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
-	printf("combined: %ld memory rounds, %lu CPU flips, %lu allocations (%lu "
-	       "failed), %lu blocks migrated, %llu offlines\n", rounds,
+	printf("combined (%s page sets): %ld memory rounds, %lu CPU flips, %lu "
+	       "allocations (%lu failed), %lu blocks migrated, %llu offlines, %llu "
+	       "CPU fences\n",
+	       pm_rseq ? "restartable" : "locked", rounds,
 	       atomic_load(&n_flips), atomic_load(&n_alloc), atomic_load(&n_fail),
-	       atomic_load(&cl.migrated), za_event_count(za, ZA_OFFLINE_OK));
+	       atomic_load(&cl.migrated), za_event_count(za, ZA_OFFLINE_OK),
+	       za_event_count(za, ZA_PCP_FENCE));
 	CHECK_EQ(atomic_load(&n_fail), 0);
 	CHECK_EQ(atomic_load(&cl.corrupt), 0);
 	CHECK(atomic_load(&n_flips) > 0);
 	hp_verify_all(&cl, "end");
 	hp_free_all(&cl, "end");
 	hp_all_pages_back(za);
+	pm_check_fenced(za, "hotplug_combined");
 	za_destroy(za);
 	hp_client_fini(&cl);
 	munmap(mem, MAX_PFN * HP_PAGE);

@@ -3,7 +3,9 @@
  * test of its own: each test_hotplug_*.c includes it (everything here is
  * static), the way the kernel's tools/testing includes the code it needs.
  *
- *  - simulated CPUs: a thread-local CPU number behind za_config.cpu_id;
+ *  - the CPUs: simulated ones (a thread-local CPU number behind
+ *    za_config.cpu_id, page sets locked), or in a restartable run
+ *    (--rseq, pcp_mode.h) real ones the threads pin themselves to;
  *  - a clock in nanoseconds and milliseconds;
  *  - backing memory from mmap, so that page contents are real;
  *  - a client: tables of owned blocks (one mutex per table) filled with a
@@ -32,16 +34,40 @@
 #include <zonealloc.h>
 
 #include "internal.h"
+#include "pcp_mode.h"
 
 #define HP_PAGE 4096ul
 
-/* --- simulated CPUs --------------------------------------------------- */
+/* --- CPUs -------------------------------------------------------------- */
 
 static __thread int hp_cpu;
 static int hp_cpu_id(void *ctx)
 {
 	(void)ctx;
 	return hp_cpu;
+}
+
+/* The CPUs the test's threads spread over: its own count of simulated
+ * CPUs, or the real CPUs of a restartable run. */
+static unsigned hp_ncpu;
+
+/* Read the run's mode (pcp_mode.h) before anything else. */
+static void hp_mode(int argc, char **argv, const char *name, unsigned ncpu)
+{
+	pm_init(argc, argv, name, ncpu);
+	hp_ncpu = pm_cpus(ncpu);
+}
+
+/* Move the calling thread to CPU c: simulated, or pinned to a real one. */
+static void hp_set_cpu(int c)
+{
+	pm_set_cpu(&hp_cpu, c);
+}
+
+/* The configuration's CPUs for the run's mode. */
+static void hp_config_cpus(struct za_config *cfg, unsigned ncpu)
+{
+	pm_config(cfg, ncpu, hp_cpu_id);
 }
 
 /* --- time ---------------------------------------------------------------- */

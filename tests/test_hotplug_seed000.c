@@ -27,6 +27,14 @@
  * (-EBUSY) - each leaves the online mask and the reports as they were.
  * Allocation and free from a thread whose CPU is offline work and leave
  * that CPU's page sets empty.
+ *
+ * With --rseq (ctest: hotplug_seed000_rseq) both parts run with
+ * restartable page sets on the real CPUs (pcp_mode.h): the threads pin
+ * themselves to the CPUs they would have simulated, so every offline
+ * stops and fences a CPU where owners really run, and the drains of the
+ * slow path, of za_drain_all_pages and of the vmstat worker race them.
+ * Part 2 then uses the real CPUs, the last of them offline with a thread
+ * pinned to it.
  */
 #include "test_hotplug_common.c"
 
@@ -58,13 +66,13 @@ static void *worker(void *arg)
 	struct held *h = calloc(MAXHELD, sizeof(*h));
 	unsigned n = 0;
 	CHECK(h != NULL);
-	hp_cpu = (int)id;
+	hp_set_cpu((int)id);
 	while (!atomic_load(&stop)) {
 		/* Fill up until the allocator refuses (or our table is full). */
 		while (n < MAXHELD && !atomic_load(&stop)) {
 			uint64_t r = tu_rand(&s);
 			if (r % 8 == 0)
-				hp_cpu = (int)((r >> 8) % NCPU);
+				hp_set_cpu((int)((r >> 8) % hp_ncpu));
 			unsigned order = (r >> 16) % 16;
 			order = order < 8 ? 0 : order < 14 ? order - 7 : (order == 14 ? 9 : 10);
 			za_gfp_t gfp = gfps[(r >> 24) % (sizeof(gfps) / sizeof(gfps[0]))];
@@ -94,7 +102,7 @@ static void *worker(void *arg)
 		while (n > keep) {
 			uint64_t q = tu_rand(&s);
 			if (q % 8 == 0)
-				hp_cpu = (int)((q >> 8) % NCPU);
+				hp_set_cpu((int)((q >> 8) % hp_ncpu));
 			unsigned k = (unsigned)((q >> 16) % n);
 			za_free_pages(za, h[k].p, h[k].order);
 			h[k] = h[--n];
@@ -133,11 +141,11 @@ static void storm(void)
 {
 	uint64_t s = 0x570c0000ull;
 	int online[NCPU];
-	unsigned nonline = NCPU;
+	unsigned nonline = hp_ncpu;
 	unsigned long offs = 0, ons = 0, max_off = 0;
-	for (int c = 0; c < NCPU; c++)
+	for (unsigned c = 0; c < hp_ncpu; c++)
 		online[c] = 1;
-	hp_cpu = 0;
+	hp_set_cpu(0);
 
 	pthread_t th[NTHR];
 	for (long i = 0; i < NTHR; i++)
@@ -149,8 +157,9 @@ static void storm(void)
 	uint64_t t_end = t_start + (uint64_t)tu_scale(4000) * 1000000u;
 	while (hp_now_ns() < t_end) {
 		uint64_t r = tu_rand(&s);
-		unsigned c = (unsigned)(r % NCPU);
-		hp_cpu = (int)((r >> 8) % NCPU); /* the flipper's own CPU moves too */
+		unsigned c = (unsigned)(r % hp_ncpu);
+		/* the flipper's own CPU moves too */
+		hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		uint64_t t0 = hp_now_ns();
 		if (online[c] && nonline > 1) {
 			CHECK_EQ(za_cpu_offline(za, c), 0);
@@ -158,8 +167,8 @@ static void storm(void)
 			nonline--;
 			offs++;
 			check_cpu_off(c);
-			if (NCPU - nonline > max_off)
-				max_off = NCPU - nonline;
+			if (hp_ncpu - nonline > max_off)
+				max_off = hp_ncpu - nonline;
 		} else if (!online[c]) {
 			CHECK_EQ(za_cpu_online(za, c), 0);
 			CHECK_EQ(za_cpu_is_online(za, c), 1);
@@ -179,19 +188,22 @@ static void storm(void)
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
-	printf("seed000: %lu CPU offlines, %lu onlines in %.0f ms (up to %lu of %d "
-	       "CPUs off at once, slowest flip %.2f ms); %lu allocations in %lu fill/free cycles, %lu ran the "
-	       "allocator dry, %lu drain_all calls\n",
-	       offs, ons, hp_ms(t_storm), max_off, NCPU, hp_ms(worst_flip),
+	printf("seed000 (%s page sets): %lu CPU offlines, %lu onlines in %.0f ms "
+	       "(up to %lu of %u CPUs off at once, slowest flip %.2f ms); %lu "
+	       "allocations in %lu fill/free cycles, %lu ran the allocator dry, "
+	       "%lu drain_all calls; %llu CPU fences\n",
+	       pm_rseq ? "restartable" : "locked", offs, ons, hp_ms(t_storm),
+	       max_off, hp_ncpu, hp_ms(worst_flip),
 	       atomic_load(&n_alloc),
 	       atomic_load(&n_cycles), atomic_load(&n_exhausted),
-	       atomic_load(&n_drain_all));
+	       atomic_load(&n_drain_all), za_event_count(za, ZA_PCP_FENCE));
 	CHECK(offs > 0 && ons > 0);
+	pm_check_fenced(za, "hotplug_seed000");
 	CHECK(atomic_load(&n_exhausted) > 0);
 
 	/* Nothing lost with some CPUs still offline, then with all online. */
 	hp_all_pages_back(za);
-	for (unsigned c = 0; c < NCPU; c++)
+	for (unsigned c = 0; c < hp_ncpu; c++)
 		if (!online[c])
 			CHECK_EQ(za_cpu_online(za, c), 0);
 	hp_all_pages_back(za);
@@ -324,21 +336,118 @@ static void bad_input(void)
 	za_destroy(z);
 }
 
-int main(void)
+/* Part 2 on real CPUs (restartable page sets): CPUs 0 .. n - 1, the last
+ * one starting offline; a thread pinned to an offline CPU. */
+static void bad_input_real(void)
 {
+	const unsigned n = hp_ncpu, last = n - 1;
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	hp_config_cpus(&cfg, NCPU);
+	cfg.block_pages = BLK;
+	cfg.max_pfn = MAX_PFN;
+	cfg.online_cpus = n - 1; /* the last CPU starts offline */
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *z = za_create(&cfg);
+	CHECK(z != NULL);
+	pm_check_mode(z, "hotplug_seed000");
+	CHECK_EQ(za_memory_online(z, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	CHECK_EQ(za_cpu_is_online(z, 0), 1);
+	CHECK_EQ(za_cpu_is_online(z, last), 0);
+
+	hp_set_cpu(0);
+	struct za_page *keep[64];
+	for (int i = 0; i < 64; i++)
+		CHECK((keep[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 3)) != NULL);
+	for (int i = 0; i < 64; i += 2)
+		za_free_pages(z, keep[i], (unsigned)i % 3);
+
+	struct snap s;
+	take_snap(z, &s);
+	CHECK_EQ(za_cpu_offline(z, n), -EINVAL);
+	CHECK_EQ(za_cpu_online(z, n), -EINVAL);
+	CHECK_EQ(za_cpu_is_online(z, n), -EINVAL);
+	same_snap(z, &s, "an out-of-range CPU");
+	CHECK_EQ(za_cpu_offline(z, last), -EEXIST);
+	same_snap(z, &s, "offlining an offline CPU");
+	CHECK_EQ(za_cpu_online(z, 0), -EEXIST);
+	same_snap(z, &s, "onlining an online CPU");
+	free(s.zoneinfo);
+	free(s.vmstat);
+
+	/* Down to one CPU; the last one stays. */
+	for (unsigned c = 1; c < last; c++)
+		CHECK_EQ(za_cpu_offline(z, c), 0);
+	take_snap(z, &s);
+	CHECK_EQ(za_cpu_offline(z, 0), -EBUSY);
+	CHECK_EQ(za_cpu_is_online(z, 0), 1);
+	same_snap(z, &s, "offlining the last online CPU");
+	free(s.zoneinfo);
+	free(s.vmstat);
+
+	/* A thread that really runs on an offline CPU still allocates and
+	 * frees; that CPU's page sets stay empty and off. */
+	hp_set_cpu((int)last);
+	struct za_page *p[32];
+	for (int i = 0; i < 32; i++)
+		CHECK((p[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 4)) != NULL);
+	for (int i = 0; i < 32; i++)
+		za_free_pages(z, p[i], (unsigned)i % 4);
+	CHECK_EQ(za_alloc_pages_bulk(z, ZA_GFP_KERNEL, 32, p), 32);
+	za_free_pages_bulk(z, 32, p);
+	za_drain_local_pages(z);
+	for (int t = 0; t < ZA_NR_ZONES; t++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(z, last, 0, (enum za_zone_type)t, &pi), 0);
+		CHECK_EQ(pi.count, 0);
+		CHECK_EQ(pi.usable, 0);
+	}
+	/* Back online: usable again, and a free from that CPU goes on its
+	 * list (a sequence the kernel aborted - a preemption - takes the
+	 * buddy lists instead, so allow a few tries). */
+	CHECK_EQ(za_cpu_online(z, last), 0);
+	struct za_pcp_info pi;
+	for (int tries = 0; tries < 100; tries++) {
+		struct za_page *q = za_alloc_pages(z, ZA_GFP_KERNEL, 0);
+		CHECK(q != NULL);
+		za_free_pages(z, q, 0);
+		CHECK_EQ(za_pcp_info(z, last, 0, ZA_ZONE_NORMAL, &pi), 0);
+		if (pi.count > 0)
+			break;
+	}
+	CHECK_EQ(pi.usable, 1);
+	if (pi.count == 0)
+		fprintf(stderr, "seed000: frees on CPU %u never reached its list "
+		        "after it came back online\n", last);
+	CHECK(pi.count > 0);
+	for (unsigned c = 1; c < last; c++)
+		CHECK_EQ(za_cpu_online(z, c), 0);
+	hp_set_cpu(0);
+	for (int i = 1; i < 64; i += 2)
+		za_free_pages(z, keep[i], (unsigned)i % 3);
+	hp_all_pages_back(z);
+	za_destroy(z);
+}
+
+int main(int argc, char **argv)
+{
+	hp_mode(argc, argv, "hotplug_seed000", NCPU);
 	tu_watchdog(150);
-	bad_input();
+	if (pm_rseq)
+		bad_input_real();
+	else
+		bad_input();
 
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = hp_cpu_id;
+	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD;
 	cfg.vmstat_interval_ms = 5; /* the fold and decay run during the storm */
 	za = za_create(&cfg);
 	CHECK(za != NULL);
+	pm_check_mode(za, "hotplug_seed000");
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1); /* debug builds only */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
 	storm();

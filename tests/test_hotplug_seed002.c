@@ -32,6 +32,11 @@
  * empty movable zone listed) and checks that an allocation - with and
  * without direct reclaim - keeps retrying instead of failing, and gets its
  * page from ZONE_NORMAL once the "rebuild" completes.
+ *
+ * With --rseq (ctest: hotplug_seed002_rseq) it all runs with restartable
+ * page sets on the real CPUs (pcp_mode.h): the threads pin themselves to
+ * the CPUs they would have simulated, and each offline's pcp disable
+ * stops and fences them.
  */
 #include "test_hotplug_common.c"
 
@@ -57,12 +62,12 @@ static void *worker(void *arg)
 {
 	unsigned id = (unsigned)(long)arg;
 	uint64_t s = 0x5eed0002ull + id * 0x9e3779b9ull;
-	hp_cpu = (int)(id * 2 % NCPU);
+	hp_set_cpu(pm_rseq ? (int)id : (int)(id * 2 % NCPU));
 	while (!atomic_load(&stop)) {
 		hp_pause_point(&pz);
 		uint64_t r = tu_rand(&s);
 		if (r % 32 == 0)
-			hp_cpu = (int)((r >> 8) % NCPU);
+			hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		if (r % 256 == 1)
 			hp_sleep_us(20);
 		unsigned n = hp_count(&cl, id);
@@ -127,7 +132,7 @@ struct torn {
 static void *torn_alloc(void *arg)
 {
 	struct torn *t = arg;
-	hp_cpu = 3;
+	hp_set_cpu(3);
 	t->page = za_alloc_pages(za, t->gfp, 0);
 	atomic_store(&t->done, 1);
 	return NULL;
@@ -170,14 +175,14 @@ static void torn_rebuild(za_gfp_t gfp)
 	check_zonelist(true);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	hp_mode(argc, argv, "hotplug_seed002", NCPU);
 	tu_watchdog(280);
 	mem = hp_map(MAX_PFN);
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = hp_cpu_id;
+	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
@@ -188,6 +193,7 @@ int main(void)
 	za = za_create(&cfg);
 	CHECK(za != NULL);
 	cl.za = za;
+	pm_check_mode(za, "hotplug_seed002");
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1); /* debug builds only */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES,
 	                          mem + NORMAL_START * HP_PAGE), 0);
@@ -209,7 +215,7 @@ int main(void)
 	long rounds = tu_scale(2000);
 	unsigned long checks = 0;
 	uint64_t worst = 0;
-	hp_cpu = NCPU - 1;
+	hp_set_cpu((int)hp_ncpu - 1);
 	for (long it = 0; it < rounds; it++) {
 		hp_sleep_us(hp_pace(100));
 		unsigned seq = za_load_acquire(&za->zonelist_seq);
@@ -249,11 +255,12 @@ int main(void)
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
 
-	printf("seed002: %ld rounds (%ld zonelist rebuilds), worst offline %.2f ms; "
-	       "%lu allocations, %lu failed, %lu in ZONE_MOVABLE, %lu served by "
-	       "ZONE_NORMAL while M was offline; %llu zonelist retries; %lu blocks "
-	       "migrated; %lu checks\n",
-	       rounds, 2 * rounds, hp_ms(worst), atomic_load(&n_alloc),
+	printf("seed002 (%s page sets): %ld rounds (%ld zonelist rebuilds), worst "
+	       "offline %.2f ms; %lu allocations, %lu failed, %lu in ZONE_MOVABLE, "
+	       "%lu served by ZONE_NORMAL while M was offline; %llu zonelist "
+	       "retries; %lu blocks migrated; %lu checks\n",
+	       pm_rseq ? "restartable" : "locked", rounds, 2 * rounds, hp_ms(worst),
+	       atomic_load(&n_alloc),
 	       atomic_load(&n_fail), atomic_load(&n_in_m),
 	       atomic_load(&n_normal_while_off),
 	       za_event_count(za, ZA_ZONELIST_RETRY), atomic_load(&cl.migrated),
@@ -274,6 +281,7 @@ int main(void)
 	torn_rebuild(ZA_GFP_MOVABLE);
 	torn_rebuild(ZA_GFP_NOWAIT | ZA___GFP_MOVABLE);
 	hp_all_pages_back(za);
+	pm_check_fenced(za, "hotplug_seed002");
 	za_destroy(za);
 	hp_client_fini(&cl);
 	munmap(mem, MAX_PFN * HP_PAGE);

@@ -28,6 +28,11 @@
  * and every owned block still holds its pattern; no allocation fails;
  * the migration count the library reports is the one the client saw. At the
  * end everything is freed and every page is back on the buddy lists.
+ *
+ * With --rseq (ctest: hotplug_seed004_rseq) the same run uses restartable
+ * page sets on the real CPUs (pcp_mode.h): the threads pin themselves to
+ * the CPUs they would have simulated, so frees race the offline's pcp
+ * disable (stop, fence, drain) on real CPUs.
  */
 #include "test_hotplug_common.c"
 
@@ -60,12 +65,12 @@ static void *worker(void *arg)
 {
 	unsigned id = (unsigned)(long)arg;
 	uint64_t s = 0x5eed0004ull + id * 0x9e3779b9ull;
-	hp_cpu = (int)(id * 2 % NCPU);
+	hp_set_cpu(pm_rseq ? (int)id : (int)(id * 2 % NCPU));
 	while (!atomic_load(&stop)) {
 		hp_pause_point(&pz);
 		uint64_t r = tu_rand(&s);
 		if (r % 32 == 0)
-			hp_cpu = (int)((r >> 8) % NCPU);
+			hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		if (r % 256 == 1)
 			hp_sleep_us(20); /* four threads on two cores: let main run */
 		unsigned n = hp_count(&cl, id);
@@ -98,14 +103,14 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	hp_mode(argc, argv, "hotplug_seed004", NCPU);
 	tu_watchdog(280);
 	mem = hp_map(MAX_PFN);
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = hp_cpu_id;
+	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
@@ -116,6 +121,7 @@ int main(void)
 	za = za_create(&cfg);
 	CHECK(za != NULL);
 	cl.za = za;
+	pm_check_mode(za, "hotplug_seed004");
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1); /* debug builds only */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES,
 	                          mem + NORMAL_START * HP_PAGE), 0);
@@ -131,7 +137,7 @@ int main(void)
 	long iters = tu_scale(2500);
 	uint64_t worst = 0, total = 0;
 	unsigned long checks = 0, migrated_before;
-	hp_cpu = NCPU - 1;
+	hp_set_cpu((int)hp_ncpu - 1);
 	for (long it = 0; it < iters; it++) {
 		/* Let the threads put some of their blocks into B. */
 		hp_sleep_us(hp_pace(100));
@@ -177,10 +183,12 @@ int main(void)
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
 
-	printf("seed004: %ld offlines, worst %.2f ms, mean %.3f ms (timeout %u ms); "
-	       "%lu blocks migrated, %lu -ENOENT; %lu allocations (%lu in B), "
-	       "%lu frees (%lu of them in B while it went offline); %lu checks\n",
-	       iters, hp_ms(worst), hp_ms(total) / (double)iters, TIMEOUT_MS,
+	printf("seed004 (%s page sets): %ld offlines, worst %.2f ms, mean %.3f ms "
+	       "(timeout %u ms); %lu blocks migrated, %lu -ENOENT; %lu allocations "
+	       "(%lu in B), %lu frees (%lu of them in B while it went offline); "
+	       "%lu checks\n",
+	       pm_rseq ? "restartable" : "locked", iters, hp_ms(worst),
+	       hp_ms(total) / (double)iters, TIMEOUT_MS,
 	       atomic_load(&cl.migrated), atomic_load(&cl.enoent),
 	       atomic_load(&n_alloc), atomic_load(&n_in_b_alloc),
 	       atomic_load(&n_free), atomic_load(&n_in_b_free_offlining), checks);
@@ -197,6 +205,7 @@ int main(void)
 	hp_verify_all(&cl, "end");
 	hp_free_all(&cl, "end");
 	hp_all_pages_back(za);
+	pm_check_fenced(za, "hotplug_seed004");
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
 	CHECK_EQ(zi.managed, 2 * BLK);

@@ -35,22 +35,51 @@
  * alternately: the counter overclaims just the same, but no allocation
  * ever leaves the true free count below min (they fail, or the slow path
  * finds pages by draining the other CPUs' lists).
+ *
+ * With --rseq (ctest: reclaim_drift_rseq) the page sets are restartable
+ * and the CPUs real (pcp_mode.h): each CPU's step runs on a thread pinned
+ * to it, and the slow path's drain of the other CPUs' lists stops and
+ * fences a real CPU. Two CPUs cannot out-drift the default watermark gap,
+ * so this run uses a zone of 4096 pages of 64 KiB (a stat_threshold of 12
+ * with two CPUs against a low - min gap of 4) and fixed lists of one page
+ * only; and since a thread is always on some CPU, bring_down reaches its
+ * target exactly by allocating, draining and folding instead of allocating
+ * on no CPU, and part A's last step (down to empty buddy lists on no CPU)
+ * is left out. The rule is the same: with the snapshot no allocation
+ * leaves the true free count below min. Each run is a child process,
+ * repeated when a sequence the kernel aborted moved a page past the
+ * counts (pcp_mode.h, pm_run).
  */
 #include "test_reclaim_common.c"
+#include "pcp_mode.h"
 
 #define BLK 1024UL
 #define NBLK 64UL
-#define MANAGED (NBLK * BLK)
 #define NCPU 64
+/* The restartable run's zone: small, with big pages (see above). */
+#define RSEQ_NBLK 4UL
+#define RSEQ_PAGE_SHIFT 16
+#define RSEQ_MIN_KB 1024 /* 16 pages */
+
+static unsigned long n_managed = NBLK * BLK;
+static unsigned ncpu = NCPU; /* CPUs that build up drift */
+
+static void set_cpu(int c)
+{
+	pm_set_cpu(&tl_cpu, c);
+}
 
 static struct za *make(bool fixed)
 {
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = sim_cpu;
+	pm_config(&cfg, NCPU, sim_cpu);
 	cfg.block_pages = BLK;
-	cfg.max_pfn = (NBLK + 1) * BLK;
+	cfg.max_pfn = n_managed + BLK;
+	if (pm_rseq) {
+		cfg.page_shift = RSEQ_PAGE_SHIFT;
+		cfg.min_free_kbytes = RSEQ_MIN_KB;
+	}
 	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	if (fixed) {
 		cfg.flags |= ZA_CFG_PCP_FIXED;
@@ -59,7 +88,9 @@ static struct za *make(bool fixed)
 	}
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MANAGED, NULL), 0);
+	pm_check_mode(za, "reclaim_drift");
+	pm_watch(za);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, n_managed, NULL), 0);
 	return za;
 }
 
@@ -84,9 +115,30 @@ struct run {
 	long g_end, t_end;
 };
 
-/* Bring the zone to `target` free pages with allocations on no CPU. */
+/* Bring the zone to `target` free pages with allocations on no CPU (a
+ * restartable run: on CPU 0, then drain and fold). */
 static void bring_down(struct za *za, struct pinned *held, long target)
 {
+	if (pm_rseq) {
+		set_cpu(0);
+		for (;;) {
+			za_drain_all_pages(za);
+			za_vmstat_fold(za);
+			long n = global_free(za) - target;
+			if (n <= 0)
+				break;
+			while (n-- > 0) {
+				struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+				CHECK(p != NULL);
+				pinned_add(held, p);
+			}
+		}
+		CHECK_EQ(global_free(za), target);
+		CHECK_EQ((long)buddy_pages(za, ZA_ZONE_NORMAL), target);
+		for (unsigned c = 0; c < ncpu; c++)
+			CHECK_EQ(cpu_delta(za, (int)c), 0);
+		return;
+	}
 	int cpu = tl_cpu;
 	tl_cpu = -1;
 	while (global_free(za) > target) {
@@ -103,14 +155,14 @@ static void run(struct run *r)
 {
 	struct za *za = make(r->fixed);
 	struct pinned held;
-	pinned_init(&held, MANAGED);
+	pinned_init(&held, n_managed);
 	if (!r->snapshot)
 		CHECK_EQ(za_debug_set(za, ZA_DEBUG_NO_SNAPSHOT, 1), 0);
 	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
 	struct za_pcp_info pi = pcp_info(za, 0, ZA_ZONE_NORMAL);
 	r->th = zi.stat_threshold;
 	r->per_cpu = r->fixed ? r->th : (long)pi.batch;
-	r->drift = NCPU * r->per_cpu;
+	r->drift = (long)ncpu * r->per_cpu;
 	long min = (long)zi.min;
 	CHECK(r->drift > (long)(zi.low - zi.min)); /* drift beats the gap */
 	r->g0 = r->drift + min / 2;
@@ -120,8 +172,8 @@ static void run(struct run *r)
 	r->min_true_after_ok = r->g0;
 
 	/* Each CPU allocates from its own list. */
-	for (int c = 0; c < NCPU; c++) {
-		tl_cpu = c;
+	for (int c = 0; c < (int)ncpu; c++) {
+		set_cpu(c);
 		long n = r->fixed ? r->th : 1;
 		for (long i = 0; i < n; i++) {
 			za_gfp_t gfp = (r->snapshot && (c + i) % 2) ? ZA_GFP_NOWAIT
@@ -146,7 +198,7 @@ static void run(struct run *r)
 			CHECK_EQ(cpu_delta(za, c), -r->per_cpu);
 		}
 	}
-	tl_cpu = 0;
+	set_cpu(0);
 	r->g_end = global_free(za);
 	r->t_end = (long)buddy_pages(za, ZA_ZONE_NORMAL);
 	/* The snapshot is the truth: global value plus every delta. */
@@ -172,6 +224,8 @@ static void run(struct run *r)
 		CHECK(r->t_end < min);
 		CHECK(r->ok_below_min > 0);
 		CHECK_EQ(r->max_overclaim, r->drift);
+		if (pm_rseq)
+			goto done; /* no "no CPU" on real CPUs */
 		/* Down to empty buddy lists, on no CPU (exact accounting from
 		 * here): the counter still says more than min is free. */
 		tl_cpu = -1;
@@ -194,25 +248,50 @@ static void run(struct run *r)
 		 * then claiming more than the low-min gap above the truth. */
 		CHECK(r->min_true_after_ok < min + r->per_cpu);
 		CHECK(r->max_overclaim > (long)(zi.low - zi.min));
-		/* On no CPU too. */
-		tl_cpu = -1;
+		/* On no CPU too (a restartable run: on CPU 0). */
+		if (pm_rseq)
+			set_cpu(0);
+		else
+			tl_cpu = -1;
 		struct za_page *p;
 		while ((p = za_alloc_pages(za, ZA_GFP_KERNEL, 0)))
 			pinned_add(&held, p);
 		CHECK(buddy_pages(za, ZA_ZONE_NORMAL) >= (unsigned long)min);
-		tl_cpu = 0;
+		set_cpu(0);
 	}
+done:
+	pm_check_fenced(za, "reclaim_drift");
 
 	pinned_free(za, &held, held.n);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 	free(held.pages);
 }
 
-int main(void)
+/* A restartable run: each run in a child process (pm_run). */
+static struct run rseq_run;
+static void rseq_one(void)
 {
+	run(&rseq_run);
+	if (expect_failed)
+		exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	pm_init(argc, argv, "reclaim_drift", NCPU);
 	tu_watchdog(60);
 	tl_is_main = 1;
+	if (pm_rseq) {
+		ncpu = pm_ncpu;
+		n_managed = RSEQ_NBLK * BLK;
+		rseq_run = (struct run){.fixed = true, .snapshot = false};
+		pm_run("reclaim_drift, snapshot off", rseq_one);
+		rseq_run = (struct run){.fixed = true, .snapshot = true};
+		pm_run("reclaim_drift, snapshot on", rseq_one);
+		printf("reclaim_drift: ok\n");
+		return 0;
+	}
 	for (int fixed = 1; fixed >= 0; fixed--) {
 		struct run a = {.fixed = fixed, .snapshot = false};
 		run(&a);
