@@ -8,7 +8,9 @@
  * (or sched_getcpu() with --sched-cpu). Background threads (kswapd, the
  * vmstat worker) are switched off so they never run inside a measurement.
  * Variant 1 ("zonealloc-nopcp") sets ZA_CFG_NO_PCP: every call takes the
- * zone lock.
+ * zone lock. Built as bench_zonealloc_addr (BENCH_ZONEALLOC_ADDR), the
+ * variants are "zonealloc-addr" and "zonealloc-addr-nopcp": the workloads
+ * hold page addresses and free through za_virt_to_page (bench_alloc.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -33,7 +35,12 @@ static __thread int bench_cpu;
 #define BENCH_START_PFN 0x100000ul
 #define BENCH_BLOCK_PAGES 32768ul /* 128 MiB of 4 KiB pages */
 
+#ifdef BENCH_ZONEALLOC_ADDR
+static const char *const variants[] = { "zonealloc-addr",
+                                        "zonealloc-addr-nopcp" };
+#else
 static const char *const variants[] = { "zonealloc", "zonealloc-nopcp" };
+#endif
 
 unsigned ba_nr_variants(void)
 {
