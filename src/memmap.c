@@ -222,19 +222,22 @@ static void vrun_shift(struct za *za, unsigned long from, long by)
 	za_store_relaxed(&za->nr_vruns, n + (unsigned long)by);
 }
 
-/* How many runs start below a (lockless: relaxed reads, n runs). */
+/* How many of the first n runs start at or below a (lockless: relaxed
+ * reads). Bisection without a data-dependent branch: the addresses looked
+ * up are as random as the program's frees. */
 static unsigned long vrun_rank(const struct za *za, uintptr_t a,
                                unsigned long n)
 {
-	unsigned long lo = 0, hi = n;
-	while (lo < hi) {
-		unsigned long mid = lo + (hi - lo) / 2;
-		if (za_load_relaxed(&za->vruns[mid].lo) <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
+	const struct za_vrun *v = za->vruns;
+	unsigned long base = 0;
+	if (!n)
+		return 0;
+	while (n > 1) {
+		unsigned long half = n / 2;
+		base = za_load_relaxed(&v[base + half].lo) <= a ? base + half : base;
+		n -= half;
 	}
-	return lo;
+	return base + (za_load_relaxed(&v[base].lo) <= a);
 }
 
 int vrun_check(const struct za *za, const void *base, unsigned long nr)
