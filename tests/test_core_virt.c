@@ -200,7 +200,7 @@ static void test_bad_online(void)
 /* A reader looks up addresses of block 0 (always online) and block 1
  * (coming and going) while the main thread onlines and offlines block 1
  * and others around it. */
-static volatile int stop;
+static int stop;
 static unsigned long bad;
 
 static void *reader(void *arg)
@@ -208,7 +208,7 @@ static void *reader(void *arg)
 	(void)arg;
 	uint64_t seed = 7;
 	struct za_page *p0 = za_pfn_to_page(za, 0);
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		unsigned long k = tu_rand(&seed) % BLOCK;
 		if (za_virt_to_page(za, blk_addr(0) + k * PAGE + 5) != p0 + k)
 			__atomic_add_fetch(&bad, 1, __ATOMIC_RELAXED);
@@ -235,7 +235,7 @@ static void test_race(void)
 		CHECK_EQ(za_memory_offline(za, BLOCK, BLOCK), 0);
 		CHECK_EQ(za_memory_offline(za, (40 + b) * BLOCK, BLOCK), 0);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	CHECK_EQ(bad, 0);
 	CHECK_EQ(za_memory_offline(za, 0, BLOCK), 0);
