@@ -11,6 +11,10 @@
  * callback instead (the page sets then run locked). Variant
  * "zonealloc-locked" sets ZA_CFG_PCP_LOCKED, "zonealloc-nopcp"
  * ZA_CFG_NO_PCP: every call takes the zone lock.
+ * Built as bench_zonealloc_addr (BENCH_ZONEALLOC_ADDR), the variants are
+ * "zonealloc-addr", "zonealloc-addr-locked" and "zonealloc-addr-nopcp":
+ * the workloads hold page addresses and free through za_virt_to_page
+ * (bench_alloc.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -39,8 +43,14 @@ static __thread int bench_cpu;
  * page sets restartable where the machine allows, background threads on);
  * zonealloc-locked: the same with ZA_CFG_PCP_LOCKED; zonealloc-nopcp:
  * ZA_CFG_NO_PCP, every call takes the zone lock. */
+#ifdef BENCH_ZONEALLOC_ADDR
+static const char *const variants[] = { "zonealloc-addr",
+                                        "zonealloc-addr-locked",
+                                        "zonealloc-addr-nopcp" };
+#else
 static const char *const variants[] = { "zonealloc", "zonealloc-locked",
                                         "zonealloc-nopcp" };
+#endif
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 unsigned ba_nr_variants(void)

@@ -3,7 +3,9 @@
  *
  * bench/workloads.c is compiled once per allocator. With BENCH_ZONEALLOC
  * defined it calls zonealloc (za_alloc_pages / za_free_pages and the bulk
- * calls); otherwise it calls aligned_alloc(4096, 4096 << order) / free,
+ * calls) and the workloads hold page handles (struct za_page *); with
+ * BENCH_ZONEALLOC_ADDR too (bench_zonealloc_addr) they hold the pages'
+ * addresses and free through za_virt_to_page; otherwise it calls aligned_alloc(4096, 4096 << order) / free,
  * and whichever malloc the binary was linked against (glibc, jemalloc,
  * tcmalloc, mimalloc) answers. The hot calls are static inline here so
  * that every allocator pays the same (zero) wrapper cost; set-up, the
@@ -76,6 +78,38 @@ const char *ba_version(void);
 extern struct za *bench_za;
 #define BENCH_GFP ZA_GFP_KERNEL
 
+#ifdef BENCH_ZONEALLOC_ADDR
+/* bench_zonealloc_addr: the workloads hold page addresses, as a program
+ * that uses the memory does, and a free finds the page again with
+ * za_virt_to_page: what address-holding callers pay over page handles. */
+static inline void *ba_alloc(unsigned order)
+{
+	struct za_page *pg = za_alloc_pages(bench_za, BENCH_GFP, order);
+	return pg ? za_page_address(bench_za, pg) : NULL;
+}
+
+static inline void ba_free(void *p, unsigned order)
+{
+	za_free_pages(bench_za, za_virt_to_page(bench_za, p), order);
+}
+
+static inline unsigned ba_alloc_bulk(unsigned n, void **v)
+{
+	unsigned got = za_alloc_pages_bulk(bench_za, BENCH_GFP, n,
+	                                   (struct za_page **)v);
+	for (unsigned i = 0; i < got; i++)
+		v[i] = za_page_address(bench_za, (struct za_page *)v[i]);
+	return got;
+}
+
+static inline void ba_free_bulk(unsigned n, void **v)
+{
+	for (unsigned i = 0; i < n; i++)
+		v[i] = za_virt_to_page(bench_za, v[i]);
+	za_free_pages_bulk(bench_za, n, (struct za_page **)v);
+}
+#else
+
 static inline void *ba_alloc(unsigned order)
 {
 	return za_alloc_pages(bench_za, BENCH_GFP, order);
@@ -97,6 +131,7 @@ static inline void ba_free_bulk(unsigned n, void **v)
 {
 	za_free_pages_bulk(bench_za, n, (struct za_page **)v);
 }
+#endif /* BENCH_ZONEALLOC_ADDR */
 
 #else /* a malloc peer */
 #include <stdlib.h>

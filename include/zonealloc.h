@@ -139,8 +139,12 @@ ZA_API void za_destroy(struct za *za);
  * size (za_block_pages). base may be NULL (frame numbers only: page
  * addresses are NULL and ZA_GFP_ZERO zeroes nothing); otherwise it is the
  * address of the first page, nr_pages pages of usable memory.
- * online: 0, -EINVAL (bad node/zone/alignment/range), -EEXIST (part of the
- * range is online already), -ENOMEM.
+ * online: 0, -EINVAL (bad node/zone/alignment/range, or base + the range's
+ * size wraps the address space), -EEXIST (part of the range is online
+ * already, or base's memory overlaps memory online under other frames:
+ * an address names one page), -ENOMEM. Online is cheap: a page's metadata
+ * is initialised when the zone first needs the page's block, so a
+ * terabyte comes online in milliseconds (docs/PERFORMANCE.md, "Scale").
  * offline: 0, -EINVAL (misaligned), -ENOENT (not wholly online), -EBUSY
  * (an unmovable page is in use), -EAGAIN (timed out migrating), -ENOMEM. */
 ZA_API int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
@@ -219,6 +223,16 @@ ZA_API unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p
 ZA_API struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn);
 /* NULL for frame-only memory. */
 ZA_API void *za_page_address(const struct za *za, const struct za_page *p);
+/* The page whose frame holds addr: any address inside a page's memory,
+ * not only its first byte (the kernel's virt_to_page). NULL when addr lies
+ * in no online block of this allocator that came with a base address
+ * (frame-only memory has no addresses), or za or addr is NULL. A binary
+ * search over the runs of online memory (one per za_memory_online call,
+ * typically), lock-free, callable from any thread; it never blocks a
+ * hotplug operation and is not blocked by one. The answer is as of the
+ * call: the caller must not ask about memory that it lets go offline
+ * meanwhile (as for za_pfn_to_page). */
+ZA_API struct za_page *za_virt_to_page(struct za *za, const void *addr);
 /* Node and zone of an online page; -1 for a page not online here. */
 ZA_API int za_page_nid(const struct za *za, const struct za_page *p);
 ZA_API int za_page_zone(const struct za *za, const struct za_page *p);
@@ -279,7 +293,9 @@ ZA_API size_t za_page_meta_size(void);
 	X(OFFLINE_FAIL, "zonealloc_offline_fail")                              \
 	X(CONTIG_OK, "zonealloc_contig_success")                               \
 	X(CONTIG_FAIL, "zonealloc_contig_fail")                                \
-	X(MISUSE, "zonealloc_misuse")
+	X(MISUSE, "zonealloc_misuse")                                          \
+	/* hotplug blocks whose page metadata was initialised on first need */ \
+	X(LAZY_INIT, "zonealloc_lazy_init")
 
 #define ZA_X_ENUM(n, s) ZA_##n,
 enum za_zone_stat { ZA_ZONE_STAT_LIST(ZA_X_ENUM) ZA_NR_ZONE_STATS };
@@ -387,6 +403,9 @@ enum za_debug_knob {
 	ZA_DEBUG_FAIL_META,    /* fail the next N metadata allocations */
 	ZA_DEBUG_FAIL_FENCE,   /* n: the nth CPU fence from now (restartable
 	                          page sets) fails with -EPERM */
+	ZA_DEBUG_CHECK_LAZY,   /* za_check reads every page's metadata in lazy
+	                        * blocks, not only each block's first (always
+	                        * on in debug builds) */
 	ZA_NR_DEBUG_KNOBS
 };
 ZA_API int za_debug_set(struct za *za, enum za_debug_knob knob, long value);

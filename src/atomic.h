@@ -24,6 +24,9 @@
 	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL,     \
 	                            __ATOMIC_RELAXED)
 #define za_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* Sequence-count readers and writers (relaxed data between them). */
+#define za_fence_acquire() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define za_fence_release() __atomic_thread_fence(__ATOMIC_RELEASE)
 
 /* Single-writer counter bump: the writer holds a lock, readers do not. */
 #define za_inc_single_writer(p, v)                                         \

@@ -4,7 +4,7 @@
  * whole pageblocks when that fights fragmentation.
  *
  * Every function here runs under the zone lock (the _locked suffix), except
- * buddy_free_range which takes it.
+ * buddy_free_range and the lazy-range functions, which take it.
  *
  * Rule kept throughout: a free block sits on the list of the migratetype
  * of its pageblock, and a free block larger than a pageblock has one
@@ -72,6 +72,91 @@ static void set_block_pb_mt(struct za *za, unsigned long pfn, unsigned order,
 		set_pageblock_mt(za, p, mt);
 }
 
+/* --- lazy sections ----------------------------------------------------------
+ * A section that came online and was never needed yet: its blocks count
+ * in nr_free[max_order][MOVABLE] but are on no list (internal.h, struct
+ * za_section). Popped when the list runs dry, highest section first, as
+ * the eagerly filled list would have handed out its blocks. */
+
+static unsigned long lazy_blocks(const struct za *za)
+{
+	return za->block_pages >> za->max_order;
+}
+
+static void lazy_push_locked(struct za_zone *z, unsigned long s)
+{
+	struct za *za = z->za;
+	struct za_section *sec = &za->sections[s];
+	sec->lazy_prev = ZA_NIL;
+	sec->lazy_next = z->lazy_head;
+	if (z->lazy_head != ZA_NIL)
+		za->sections[z->lazy_head].lazy_prev = (uint32_t)s;
+	z->lazy_head = (uint32_t)s;
+	za_store_relaxed(&sec->lazy, 1);
+	z->nr_lazy++;
+	za_inc_single_writer(&z->nr_free[za->max_order][ZA_MT_MOVABLE],
+	                     lazy_blocks(za));
+}
+
+static void lazy_unlink_locked(struct za_zone *z, unsigned long s)
+{
+	struct za *za = z->za;
+	struct za_section *sec = &za->sections[s];
+	ZA_ASSERT(sec->lazy);
+	if (sec->lazy_prev != ZA_NIL)
+		za->sections[sec->lazy_prev].lazy_next = sec->lazy_next;
+	else
+		z->lazy_head = sec->lazy_next;
+	if (sec->lazy_next != ZA_NIL)
+		za->sections[sec->lazy_next].lazy_prev = sec->lazy_prev;
+	sec->lazy_next = sec->lazy_prev = ZA_NIL;
+	za_store_relaxed(&sec->lazy, 0);
+	z->nr_lazy--;
+	za_inc_single_writer(&z->nr_free[za->max_order][ZA_MT_MOVABLE],
+	                     -lazy_blocks(za));
+}
+
+/* Initialise a lazy section's metadata and put its max-order blocks on
+ * the free list (ascending, so the highest is handed out first). Its
+ * pageblocks are all MOVABLE: nothing changes a lazy section's types
+ * without initialising it first. */
+static void materialize_locked(struct za_zone *z, unsigned long s)
+{
+	struct za *za = z->za;
+	unsigned long start = section_pfn(za, s), chunk = 1ul << za->max_order;
+	lazy_unlink_locked(z, s);
+	memmap_init_pages(za, start, za->block_pages, z->id);
+	for (unsigned long pfn = start; pfn < start + za->block_pages; pfn += chunk) {
+		ZA_ASSERT(pageblock_mt(za, pfn) == ZA_MT_MOVABLE);
+		buddy_add_locked(z, pfn_page(za, pfn), pfn, za->max_order,
+		                 ZA_MT_MOVABLE);
+	}
+	event_zone(z, ZA_LAZY_INIT, 1);
+}
+
+/* Whether list (order, mt) has a block, counting lazy ones. */
+static inline bool free_list_any(const struct za_zone *z, unsigned order,
+                                 int mt)
+{
+	return z->free_head[order][mt] != ZA_NIL ||
+	       (order == z->za->max_order && mt == ZA_MT_MOVABLE &&
+	        z->lazy_head != ZA_NIL);
+}
+
+/* The first block of list (order, mt), initialising a lazy section when
+ * that list holds nothing else; ZA_NIL when empty. */
+static inline uint32_t free_list_first(struct za_zone *z, unsigned order,
+                                       int mt)
+{
+	uint32_t h = z->free_head[order][mt];
+	if (unlikely(h == ZA_NIL) && order == z->za->max_order &&
+	    mt == ZA_MT_MOVABLE && z->lazy_head != ZA_NIL) {
+		materialize_locked(z, z->lazy_head);
+		h = z->free_head[order][mt];
+	}
+	return h;
+}
+
 int buddy_free_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn, unsigned order)
 {
@@ -126,7 +211,7 @@ static struct za_page *rmqueue_smallest(struct za_zone *z, unsigned order,
 {
 	struct za *za = z->za;
 	for (unsigned o = order; o <= za->max_order; o++) {
-		uint32_t h = z->free_head[o][mt];
+		uint32_t h = free_list_first(z, o, mt);
 		if (h == ZA_NIL)
 			continue;
 		struct za_page *page = pfn_page(za, h);
@@ -215,7 +300,7 @@ static struct za_page *rmqueue_fallback(struct za_zone *z, unsigned order,
 	unsigned o;
 	for (o = za->max_order + 1; o-- > order;) {
 		for (int i = 0; i < 2; i++) {
-			if (z->free_head[o][fallbacks[start_mt][i]] != ZA_NIL) {
+			if (free_list_any(z, o, fallbacks[start_mt][i])) {
 				found_mt = fallbacks[start_mt][i];
 				break;
 			}
@@ -227,7 +312,7 @@ static struct za_page *rmqueue_fallback(struct za_zone *z, unsigned order,
 		return NULL;
 	event_zone(z, ZA_FALLBACK, 1);
 
-	uint32_t h = z->free_head[o][found_mt];
+	uint32_t h = free_list_first(z, o, found_mt);
 	struct za_page *page = pfn_page(za, h);
 	if (o >= za->pageblock_order) {
 		/* A whole free pageblock or more: claim it all. */
@@ -296,6 +381,65 @@ void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr)
 		if (niso)
 			vmstat_mod(z, ZA_NR_FREE_ISOLATED, niso);
 	}
+}
+
+void buddy_add_lazy_range(struct za_zone *z, unsigned long start,
+                          unsigned long nr)
+{
+	struct za *za = z->za;
+	unsigned long s = start >> za->block_shift, end = (start + nr) >> za->block_shift;
+	while (s < end) {
+		long nfree = 0;
+		/* Bounded lock holds, as for any large online. */
+		zone_lock(z, NULL);
+		for (int i = 0; i < 1024 && s < end; i++, s++) {
+			lazy_push_locked(z, s);
+			nfree += (long)za->block_pages;
+		}
+		zone_unlock(z);
+		/* Counters after the lists (seed 003). */
+		vmstat_mod(z, ZA_NR_FREE_PAGES, nfree);
+	}
+}
+
+void buddy_materialize_range(struct za_zone *z, unsigned long start,
+                             unsigned long nr)
+{
+	struct za *za = z->za;
+	for (unsigned long pfn = start & ~(za->block_pages - 1); pfn < start + nr;
+	     pfn += za->block_pages) {
+		unsigned long s = pfn >> za->block_shift;
+		if (!za_load_relaxed(&za->sections[s].lazy))
+			continue;
+		zone_lock(z, NULL);
+		if (za->sections[s].lazy)
+			materialize_locked(z, s);
+		zone_unlock(z);
+	}
+}
+
+bool buddy_take_lazy_range(struct za_zone *z, unsigned long start,
+                           unsigned long nr)
+{
+	struct za *za = z->za;
+	unsigned long s0 = start >> za->block_shift;
+	unsigned long s1 = (start + nr) >> za->block_shift;
+	/* A glance first, so that a range in use costs no lock hold. */
+	for (unsigned long s = s0; s < s1; s++)
+		if (!za_load_relaxed(&za->sections[s].lazy))
+			return false;
+	zone_lock(z, NULL);
+	for (unsigned long s = s0; s < s1; s++) {
+		if (!za->sections[s].lazy) {
+			zone_unlock(z);
+			return false;
+		}
+	}
+	for (unsigned long s = s0; s < s1; s++)
+		lazy_unlink_locked(z, s);
+	zone_unlock(z);
+	vmstat_mod(z, ZA_NR_FREE_PAGES, -(long)nr);
+	return true;
 }
 
 void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)

@@ -9,6 +9,9 @@
  *  - list links and per-order counts agree;
  *  - every page is covered by exactly one free, pcp, allocated or
  *    taken-out block, and no other page claims to head anything;
+ *  - lazy blocks (online, metadata not yet initialised) are on their
+ *    zone's lazy list once, on no free or pcp list, MOVABLE, their
+ *    metadata still zero, and counted free;
  *  - conservation: managed = buddy + pcp + allocated (+ isolated);
  *  - the counters: before folding within the sum of the thresholds of the
  *    truth, after folding equal to it;
@@ -59,16 +62,128 @@ static bool cover_mark(struct ck *ck, struct za_zone *z, struct cover *cv,
 		     z->nid, zname[z->type], what, pfn, n);
 		return false;
 	}
-	for (unsigned long i = pfn - cv->start; i < pfn - cv->start + n; i++) {
-		if (cv->bits[i / 64] & (1ull << (i % 64))) {
+	for (unsigned long i = pfn - cv->start; i < pfn - cv->start + n;) {
+		/* Whole words at a time where the block covers them (lazy
+		 * sections are thousands of pages). */
+		bool word = !(i % 64) && i + 64 <= pfn - cv->start + n;
+		uint64_t m = word ? ~0ull : 1ull << (i % 64);
+		if (cv->bits[i / 64] & m) {
+			unsigned long at = i;
+			while (!(cv->bits[at / 64] & (1ull << (at % 64))))
+				at++;
 			fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu overlaps "
 			     "another block at pfn 0x%lx", z->nid, zname[z->type], what,
-			     pfn, n, cv->start + i);
+			     pfn, n, cv->start + at);
 			return false;
 		}
-		cv->bits[i / 64] |= 1ull << (i % 64);
+		cv->bits[i / 64] |= m;
+		i += word ? 64 : 1;
 	}
 	return true;
+}
+
+/* Whether every page of [pfn, pfn+n) is covered. */
+static bool cover_full(const struct cover *cv, unsigned long pfn,
+                       unsigned long n, unsigned long *hole)
+{
+	for (unsigned long i = pfn - cv->start; i < pfn - cv->start + n;) {
+		if (!(i % 64) && i + 64 <= pfn - cv->start + n &&
+		    cv->bits[i / 64] == ~0ull) {
+			i += 64;
+			continue;
+		}
+		if (!(cv->bits[i / 64] & (1ull << (i % 64)))) {
+			*hole = cv->start + i;
+			return false;
+		}
+		i++;
+	}
+	return true;
+}
+
+/* Whether a page's metadata is all zero, as a lazy section's must be. */
+static bool meta_zero(const struct za_page *p)
+{
+	uint64_t w[2];
+	__builtin_memcpy(w, p, sizeof(w));
+	return !(w[0] | w[1]);
+}
+
+static bool pfn_lazy(const struct za *za, unsigned long pfn)
+{
+	return pfn < za->max_pfn && za_load_relaxed(&pfn_section(za, pfn)->lazy);
+}
+
+/* The zone's lazy sections: a well-linked list of online sections of this
+ * zone, as many as the sections flagged lazy, all pageblocks MOVABLE, and
+ * their metadata still zero (nothing was handed out of them without
+ * initialising them). Each covers its pages as one free area. */
+static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
+                                struct cover *cv)
+{
+	struct za *za = ck->za;
+	unsigned long cnt = 0, pages = 0;
+	uint32_t prev = ZA_NIL;
+	bool deep = za_debug || za->debug[ZA_DEBUG_CHECK_LAZY];
+	for (uint32_t s = z->lazy_head; s != ZA_NIL;) {
+		if (s >= za->nr_sections) {
+			fail(ck, "node %d zone %s: lazy list links to block %u, past "
+			     "the last", z->nid, zname[z->type], s);
+			break;
+		}
+		if (++cnt > za->nr_sections) {
+			fail(ck, "node %d zone %s: lazy list loops", z->nid,
+			     zname[z->type]);
+			break;
+		}
+		struct za_section *sec = &za->sections[s];
+		unsigned long pfn = section_pfn(za, s);
+		if (!sec->online || !sec->lazy || sec->zone_id != z->id)
+			fail(ck, "node %d zone %s: lazy block pfn 0x%lx is online %u, "
+			     "lazy %u, zone id %u", z->nid, zname[z->type], pfn,
+			     sec->online, sec->lazy, sec->zone_id);
+		if (sec->lazy_prev != prev)
+			fail(ck, "lazy block pfn 0x%lx: back link %u, expected %u", pfn,
+			     sec->lazy_prev, prev);
+		for (unsigned long p = pfn; p < pfn + za->block_pages;
+		     p += 1ul << za->pageblock_order)
+			if (pageblock_mt(za, p) != ZA_MT_MOVABLE) {
+				fail(ck, "lazy block pfn 0x%lx: pageblock 0x%lx is type %d",
+				     pfn, p, pageblock_mt(za, p));
+				break;
+			}
+		/* Reading the metadata of a terabyte of lazy blocks would fault
+		 * in a gigabyte of zero pages: the first page of each block
+		 * always (where a block handed out uninitialised would start),
+		 * the rest in debug builds or when asked. A page handed out of
+		 * a lazy block also breaks the counters' agreement below. */
+		unsigned long last = deep ? pfn + za->block_pages : pfn + 1;
+		for (unsigned long p = pfn; p < last; p++)
+			if (!meta_zero(pfn_page(za, p))) {
+				fail(ck, "lazy block pfn 0x%lx: pfn 0x%lx has metadata "
+				     "(state %d) before its block was initialised", pfn, p,
+				     page_state(pfn_page(za, p)));
+				break;
+			}
+		if (cover_mark(ck, z, cv, pfn, za->block_pages, "lazy"))
+			pages += za->block_pages;
+		prev = s;
+		s = sec->lazy_next;
+	}
+	if (cnt != z->nr_lazy)
+		fail(ck, "node %d zone %s: %lu lazy blocks counted, the list has %lu",
+		     z->nid, zname[z->type], z->nr_lazy, cnt);
+	unsigned long flagged = 0;
+	for (unsigned long pfn = z->start_pfn; pfn < z->end_pfn;
+	     pfn += za->block_pages) {
+		struct za_section *sec = pfn_section(za, pfn);
+		if (sec->online && sec->zone_id == z->id && sec->lazy)
+			flagged++;
+	}
+	if (flagged != cnt)
+		fail(ck, "node %d zone %s: %lu blocks are marked lazy, %lu are on "
+		     "the lazy list", z->nid, zname[z->type], flagged, cnt);
+	return pages;
 }
 
 static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
@@ -86,6 +201,9 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				if (z->free_head[o][mt] != ZA_NIL)
 					fail(ck, "node %d zone %s: empty zone has free blocks",
 					     z->nid, zname[z->type]);
+		if (z->lazy_head != ZA_NIL || z->nr_lazy)
+			fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
+			     zname[z->type]);
 		return;
 	}
 	cv.bits = calloc((cv.n + 63) / 64 + 1, sizeof(uint64_t));
@@ -94,6 +212,9 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		     zname[z->type]);
 		return;
 	}
+
+	/* Lazy sections: free, on no list, metadata not written yet. */
+	buddy += check_lazy(ck, z, &cv);
 
 	/* Buddy lists. */
 	for (unsigned o = 0; o <= za->max_order; o++) {
@@ -106,6 +227,12 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 					fail(ck, "node %d zone %s: order %u list %d links to "
 					     "pfn 0x%x which is not online", z->nid,
 					     zname[z->type], o, mt, h);
+					break;
+				}
+				if (pfn_lazy(za, h)) {
+					fail(ck, "node %d zone %s: order %u list %d links to "
+					     "pfn 0x%x of a lazy block", z->nid, zname[z->type],
+					     o, mt, h);
 					break;
 				}
 				p = pfn_page(za, h);
@@ -154,10 +281,14 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				prev = h;
 				h = p->next;
 			}
-			if (cnt != z->nr_free[o][mt])
+			/* The count includes the lazy blocks. */
+			unsigned long lazy = o == za->max_order && mt == ZA_MT_MOVABLE
+			                         ? z->nr_lazy * (za->block_pages >> o)
+			                         : 0;
+			if (cnt + lazy != z->nr_free[o][mt])
 				fail(ck, "node %d zone %s: order %u type %d counts %lu free "
-				     "blocks, the list has %lu", z->nid, zname[z->type], o,
-				     mt, z->nr_free[o][mt], cnt);
+				     "blocks, the list has %lu and lazy blocks %lu", z->nid,
+				     zname[z->type], o, mt, z->nr_free[o][mt], cnt, lazy);
 		}
 	}
 
@@ -170,9 +301,10 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 			bool is_mid = i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE;
 			unsigned long cnt = 0;
 			for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
-				if (h >= za->max_pfn || !pfn_online(za, h)) {
+				if (h >= za->max_pfn || !pfn_online(za, h) ||
+				    pfn_lazy(za, h)) {
 					fail(ck, "cpu %u pcp list %d links to pfn 0x%x which "
-					     "is not online", c, i, h);
+					     "is not online or in a lazy block", c, i, h);
 					break;
 				}
 				struct za_page *p = pfn_page(za, h);
@@ -216,7 +348,9 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	 * page left uncovered. One walk over the zone's span, so that a
 	 * contiguous range crossing a block boundary is seen whole. */
 	for (unsigned long q = start; q < end;) {
-		if (!pfn_online(za, q) || pfn_section(za, q)->zone_id != z->id) {
+		if (!pfn_online(za, q) || pfn_section(za, q)->zone_id != z->id ||
+		    pfn_lazy(za, q)) {
+			/* Lazy blocks were checked whole (check_lazy). */
 			q = (q | (za->block_pages - 1)) + 1;
 			continue;
 		}
@@ -260,16 +394,14 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		}
 		q += n;
 	}
-	for (unsigned long i = 0; i < cv.n; i++) {
-		unsigned long pfn = start + i;
-		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id) {
-			i += za->block_pages - 1 - (pfn & (za->block_pages - 1));
+	for (unsigned long pfn = start; pfn < end; pfn += za->block_pages) {
+		unsigned long hole;
+		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
 			continue;
-		}
-		if (!(cv.bits[i / 64] & (1ull << (i % 64)))) {
+		if (!cover_full(&cv, pfn, za->block_pages, &hole)) {
 			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
 			     "per-CPU or allocated (lost page, state %d)", z->nid,
-			     zname[z->type], pfn, page_state(pfn_page(za, pfn)));
+			     zname[z->type], hole, page_state(pfn_page(za, hole)));
 			break;
 		}
 	}

@@ -255,6 +255,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 	for (unsigned o = 0; o <= za->max_order; o++)
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 			z->free_head[o][mt] = ZA_NIL;
+	z->lazy_head = ZA_NIL;
 	z->pcp = za_meta_alloc(za, za->nr_cpus * sizeof(struct za_pcp),
 	                       ZA_CACHELINE);
 	if (!z->pcp)

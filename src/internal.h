@@ -187,7 +187,11 @@ struct za_zone {
 	 * watermark check (relaxed). */
 	za_spinlock_t lock __attribute__((aligned(ZA_CACHELINE)));
 	uint32_t free_head[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	/* Blocks per list; nr_free[max_order][MOVABLE] also counts the
+	 * max-order blocks of the lazy sections, which are on no list. */
 	unsigned long nr_free[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	uint32_t lazy_head;          /* first lazy section, or ZA_NIL */
+	unsigned long nr_lazy;       /* sections on the lazy list */
 	unsigned long nr_isolate_pageblock;
 	/* Pages in pageblocks reserved for high-order atomic requests
 	 * (relaxed reads by the watermark check). */
@@ -228,10 +232,31 @@ struct za_node {
 
 /* --- memory sections (hotplug blocks) ------------------------------------ */
 
+/* A block that comes online is "lazy" until its zone first needs it: all
+ * its pages are free, it counts in its zone's free pages and in
+ * nr_free[max_order][MOVABLE], but its page metadata is not initialised
+ * (it reads as zero: interior pages that head nothing) and its max-order
+ * blocks are not on the free list; the zone keeps the section on a list of
+ * its own instead. When the zone's max-order MOVABLE list runs dry, one
+ * lazy section is initialised and its blocks go on the list
+ * (buddy.c: materialize). Bringing memory online therefore costs one step
+ * per block, not one per page, and a page's metadata is first written when
+ * the page is first needed (the kernel's deferred struct-page init, done on
+ * demand). */
 struct za_section {
 	char *base;       /* address of the block's first page, or NULL */
+	uint32_t lazy_next, lazy_prev; /* zone's lazy list (sections): zone lock */
 	uint8_t online;   /* relaxed/acquire reads: the block's memmap is live */
 	uint8_t zone_id;
+	uint8_t lazy;     /* on the lazy list: zone lock to write, relaxed reads */
+};
+
+/* An address run: online blocks whose memory is contiguous at both ends,
+ * [lo, hi) in the address space holding frames pfn, pfn+1, ...
+ * za_virt_to_page's index (memmap.c). */
+struct za_vrun {
+	uintptr_t lo, hi;
+	unsigned long pfn;
 };
 
 /* --- the allocator ------------------------------------------------------- */
@@ -272,6 +297,13 @@ struct za {
 	struct za_section *sections;/* [max_pfn >> block_shift] */
 	unsigned long nr_sections;
 	size_t memmap_bytes;
+	/* Address runs of backed online memory, sorted by address: written
+	 * under mem_hotplug_lock inside vrun_seq (odd while it changes), read
+	 * locklessly (relaxed, then the count is checked). */
+	struct za_vrun *vruns;      /* [nr_sections + 1], committed as used */
+	size_t vruns_bytes;
+	unsigned long nr_vruns;
+	unsigned vrun_seq;
 
 	/* Zonelist generation: odd while a rebuild runs. */
 	unsigned zonelist_seq __attribute__((aligned(ZA_CACHELINE)));
@@ -597,6 +629,21 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
                         struct za_zone *z, void *base);
 void memmap_offline_range(struct za *za, unsigned long start,
                           unsigned long nr);
+/* The address index (za_virt_to_page). Caller holds mem_hotplug_lock.
+ * vrun_check: 0, or -EEXIST when [base, base + nr pages) overlaps memory
+ * that is online, -EINVAL when it wraps the address space. */
+int vrun_check(const struct za *za, const void *base, unsigned long nr);
+void vrun_add(struct za *za, unsigned long start, unsigned long nr,
+              const void *base);
+void vrun_remove(struct za *za, unsigned long start, unsigned long nr);
+/* Write the metadata of [start, start+nr) as interior pages of zone_id
+ * (a lazy section being initialised). */
+void memmap_init_pages(struct za *za, unsigned long start, unsigned long nr,
+                       uint8_t zone_id);
+static inline unsigned long section_pfn(const struct za *za, unsigned long s)
+{
+	return s << za->block_shift;
+}
 bool memmap_range_online(const struct za *za, unsigned long start,
                          unsigned long nr, bool *any);
 static inline struct za_section *pfn_section(const struct za *za,
@@ -646,6 +693,20 @@ bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac);
 /* Free pages into a zone outside the fast paths (memory online, offline
  * undo, contig free): counts them. */
 void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr);
+/* Memory online: put the (lazy, just onlined) blocks of a range on the
+ * zone's lazy list and count them free. Takes the zone lock. */
+void buddy_add_lazy_range(struct za_zone *z, unsigned long start,
+                          unsigned long nr);
+/* Initialise every lazy section of a range and put its blocks on the free
+ * lists (before isolation, which works on initialised metadata). Takes
+ * the zone lock. */
+void buddy_materialize_range(struct za_zone *z, unsigned long start,
+                             unsigned long nr);
+/* Memory offline of a range that is wholly lazy: take it off the lazy list
+ * and out of the free counts in one step. false (and nothing changed)
+ * when some block of the range is not lazy. Takes the zone lock. */
+bool buddy_take_lazy_range(struct za_zone *z, unsigned long start,
+                           unsigned long nr);
 
 /* pcp.c */
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,

@@ -80,6 +80,10 @@ int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
 	 * fails the whole operation at once. */
 	if (range_has_unmovable(za, start, end))
 		return -EBUSY;
+	/* Isolation works on page metadata: initialise lazy blocks first
+	 * (they stay initialised if the operation fails later; their pages
+	 * are free either way). */
+	buddy_materialize_range(z, start, nr);
 	for (unsigned long c = start; c < end; c += chunk) {
 		zone_lock(z, NULL);
 		for (unsigned long p = c; p < c + chunk; p += pb) {

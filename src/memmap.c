@@ -28,6 +28,12 @@ int memmap_init(struct za *za)
 	if (!za->pb_mt || za_meta_inject_fail(za) ||
 	    za_os_commit(za->pb_mt, za->pb_mt_bytes))
 		return -ENOMEM;
+	/* The address index: at most one run per online block. */
+	za->vruns_bytes = ((za->nr_sections + 1) * sizeof(struct za_vrun) + ps - 1) &
+	                  ~(ps - 1);
+	za->vruns = za_os_reserve(za->vruns_bytes);
+	if (!za->vruns || za_os_commit(za->vruns, za->vruns_bytes))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -39,6 +45,9 @@ void memmap_fini(struct za *za)
 	if (za->pb_mt)
 		za_os_release(za->pb_mt, za->pb_mt_bytes);
 	za->pb_mt = NULL;
+	if (za->vruns)
+		za_os_release(za->vruns, za->vruns_bytes);
+	za->vruns = NULL;
 	za_meta_free(za, za->sections);
 	za->sections = NULL;
 }
@@ -58,9 +67,6 @@ bool memmap_range_online(const struct za *za, unsigned long start,
 	return all;
 }
 
-/* Commit and initialise the metadata of a range (whole blocks), then mark
- * its sections online. The pages are not yet free: the caller hands them
- * to the buddy lists. Caller holds mem_hotplug_lock. */
 /* The OS pages holding the metadata of [start, start+nr). A block's
  * metadata may be smaller than an OS page, so neighbours can share one. */
 static void meta_span(const struct za *za, unsigned long start,
@@ -73,6 +79,11 @@ static void meta_span(const struct za *za, unsigned long start,
 	*hi = (char *)((b + ps - 1) & ~(ps - 1));
 }
 
+/* Commit the metadata of a range (whole blocks) and mark its sections
+ * online and lazy: no page's metadata is written here (buddy.c initialises
+ * a lazy section when its zone first needs it), so bringing a terabyte
+ * online costs one step per block. The caller puts the sections on the
+ * zone's lazy list. Caller holds mem_hotplug_lock. */
 int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
                         struct za_zone *z, void *base)
 {
@@ -81,34 +92,56 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
 	meta_span(za, start, nr, &lo, &hi);
 	if (za_meta_inject_fail(za))
 		return -ENOMEM;
-	/* Committing keeps what is there: an OS page shared with an online
-	 * neighbour keeps the neighbour's metadata. */
+	/* Committing keeps what is there (and does not touch it): an OS page
+	 * shared with an online neighbour keeps the neighbour's metadata. */
 	int err = za_os_commit(lo, (size_t)(hi - lo));
 	if (err)
 		return err;
-	/* A shared OS page may hold this block's metadata from an earlier
-	 * life: start from zero. */
-	__builtin_memset(first, 0, nr * sizeof(struct za_page));
-	for (unsigned long i = 0; i < nr; i++) {
-		struct za_page *p = &first[i];
-		p->next = p->prev = ZA_NIL;
-		p->zone_id = z->id;
-		/* Pages start out as interior pages of an allocated range:
-		 * buddy_free_range() turns them into free blocks. */
-		p->state = ZA_PS_OFFLINE;
+	/* Metadata of a lazy block must read as zero (pages that head
+	 * nothing), so that a lockless scan or a stray free sees no block
+	 * there. OS pages wholly ours are zero: never used, or given back
+	 * when the block last went offline. Only the OS pages at either end,
+	 * which a neighbour may share, can hold this block's metadata from an
+	 * earlier life. */
+	uintptr_t ps = za_os_page_size();
+	char *a = (char *)first, *b = (char *)(first + nr);
+	char *a_up = (char *)(((uintptr_t)a + ps - 1) & ~(ps - 1));
+	char *b_down = (char *)((uintptr_t)b & ~(ps - 1));
+	if (a_up >= b_down) {
+		__builtin_memset(a, 0, (size_t)(b - a));
+	} else {
+		__builtin_memset(a, 0, (size_t)(a_up - a));
+		__builtin_memset(b_down, 0, (size_t)(b - b_down));
 	}
-	for (unsigned long pfn = start; pfn < start + nr;
-	     pfn += 1ul << za->pageblock_order)
-		set_pageblock_mt(za, pfn, ZA_MT_MOVABLE);
+	/* One byte per pageblock: every pageblock starts MOVABLE. */
+	__builtin_memset(&za->pb_mt[start >> za->pageblock_order], ZA_MT_MOVABLE,
+	                 nr >> za->pageblock_order ? nr >> za->pageblock_order : 1);
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
 		struct za_section *s = pfn_section(za, pfn);
 		za_store_relaxed(&s->base, base ? (char *)base +
 		                                      ((pfn - start) << za->page_shift)
 		                                : NULL);
 		za_store_relaxed(&s->zone_id, z->id);
+		s->lazy_next = s->lazy_prev = ZA_NIL;
+		za_store_relaxed(&s->lazy, 1);
 		za_store_release(&s->online, 1);
 	}
 	return 0;
+}
+
+void memmap_init_pages(struct za *za, unsigned long start, unsigned long nr,
+                       uint8_t zone_id)
+{
+	/* The metadata reads as zero (memmap_online_range), so order and mt
+	 * are 0 and the state is NONE already. The state is not written:
+	 * lockless scanners (contiguous allocation's candidate scan, a stray
+	 * free) may be reading it while the zone lock's holder gets here. */
+	struct za_page *first = pfn_page(za, start);
+	for (unsigned long i = 0; i < nr; i++) {
+		ZA_ASSERT(page_state(&first[i]) == ZA_PS_NONE);
+		first[i].next = first[i].prev = ZA_NIL;
+		first[i].zone_id = zone_id;
+	}
 }
 
 /* Mark the sections offline and give the metadata back. Caller holds
@@ -124,6 +157,9 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 	char *lo, *hi;
 	size_t ps = za_os_page_size();
 	meta_span(za, start, nr, &lo, &hi);
+	/* Only the OS pages at either end can be shared with a neighbour;
+	 * runs of unused pages go back in one call each. */
+	char *run = NULL;
 	for (char *pg = lo; pg < hi; pg += ps) {
 		unsigned long p0 = (unsigned long)((struct za_page *)pg - za->memmap);
 		unsigned long p1 = p0 + ps / sizeof(struct za_page);
@@ -132,12 +168,181 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 		     p += za->block_pages)
 			if (za_load_relaxed(&pfn_section(za, p)->online))
 				used = true;
-		if (!used)
-			za_os_decommit(pg, ps);
+		if (used && run) {
+			za_os_decommit(run, (size_t)(pg - run));
+			run = NULL;
+		} else if (!used && !run) {
+			run = pg;
+		}
 	}
+	if (run)
+		za_os_decommit(run, (size_t)(hi - run));
+}
+
+/* --- address index ----------------------------------------------------------
+ * za_virt_to_page finds the block that holds an address by binary search
+ * over the runs of backed online memory, sorted by address. A program
+ * usually onlines memory in a few large calls, each one run (blocks that
+ * continue each other in both address and pfn merge), so the search is a
+ * step or two. Hotplug rewrites the runs in place inside a sequence
+ * count; a lookup that overlapped a rewrite searches again. */
+
+static void vrun_write_begin(struct za *za)
+{
+	za_store_relaxed(&za->vrun_seq, za->vrun_seq + 1);
+	za_fence_release();
+}
+
+static void vrun_write_end(struct za *za)
+{
+	za_store_release(&za->vrun_seq, za->vrun_seq + 1);
+}
+
+static void vrun_set(struct za *za, unsigned long i, uintptr_t lo,
+                     uintptr_t hi, unsigned long pfn)
+{
+	za_store_relaxed(&za->vruns[i].lo, lo);
+	za_store_relaxed(&za->vruns[i].hi, hi);
+	za_store_relaxed(&za->vruns[i].pfn, pfn);
+}
+
+/* Move runs [from, n) to [from + by, n + by) (by may be -1). */
+static void vrun_shift(struct za *za, unsigned long from, long by)
+{
+	unsigned long n = za->nr_vruns;
+	if (by > 0) {
+		for (unsigned long i = n; i-- > from;)
+			vrun_set(za, i + 1, za->vruns[i].lo, za->vruns[i].hi,
+			         za->vruns[i].pfn);
+	} else {
+		for (unsigned long i = from; i < n; i++)
+			vrun_set(za, i - 1, za->vruns[i].lo, za->vruns[i].hi,
+			         za->vruns[i].pfn);
+	}
+	za_store_relaxed(&za->nr_vruns, n + (unsigned long)by);
+}
+
+/* How many of the first n runs start at or below a (lockless: relaxed
+ * reads). Bisection without a data-dependent branch: the addresses looked
+ * up are as random as the program's frees. */
+static unsigned long vrun_rank(const struct za *za, uintptr_t a,
+                               unsigned long n)
+{
+	const struct za_vrun *v = za->vruns;
+	unsigned long base = 0;
+	if (!n)
+		return 0;
+	while (n > 1) {
+		unsigned long half = n / 2;
+		base = za_load_relaxed(&v[base + half].lo) <= a ? base + half : base;
+		n -= half;
+	}
+	return base + (za_load_relaxed(&v[base].lo) <= a);
+}
+
+int vrun_check(const struct za *za, const void *base, unsigned long nr)
+{
+	uintptr_t lo = (uintptr_t)base, len = (uintptr_t)nr << za->page_shift;
+	if ((len >> za->page_shift) != nr || lo + len < lo)
+		return -EINVAL;
+	/* Runs are disjoint and sorted: only the last one starting below our
+	 * end can reach into us. */
+	unsigned long i = vrun_rank(za, lo + len - 1, za->nr_vruns);
+	if (i && za->vruns[i - 1].hi > lo)
+		return -EEXIST;
+	return 0;
+}
+
+void vrun_add(struct za *za, unsigned long start, unsigned long nr,
+              const void *base)
+{
+	uintptr_t lo = (uintptr_t)base, hi = lo + ((uintptr_t)nr << za->page_shift);
+	unsigned long i = vrun_rank(za, lo, za->nr_vruns);
+	struct za_vrun *prev = i ? &za->vruns[i - 1] : NULL;
+	struct za_vrun *next = i < za->nr_vruns ? &za->vruns[i] : NULL;
+	bool join_prev = prev && prev->hi == lo &&
+	                 prev->pfn + ((prev->hi - prev->lo) >> za->page_shift) == start;
+	bool join_next = next && next->lo == hi && next->pfn == start + nr;
+	vrun_write_begin(za);
+	if (join_prev && join_next) {
+		vrun_set(za, i - 1, prev->lo, next->hi, prev->pfn);
+		vrun_shift(za, i + 1, -1);
+	} else if (join_prev) {
+		vrun_set(za, i - 1, prev->lo, hi, prev->pfn);
+	} else if (join_next) {
+		vrun_set(za, i, lo, next->hi, start);
+	} else {
+		vrun_shift(za, i, 1);
+		vrun_set(za, i, lo, hi, start);
+	}
+	vrun_write_end(za);
+}
+
+void vrun_remove(struct za *za, unsigned long start, unsigned long nr)
+{
+	unsigned long end = start + nr;
+	unsigned shift = za->page_shift;
+	bool writing = false;
+	for (unsigned long i = 0; i < za->nr_vruns;) {
+		struct za_vrun r = za->vruns[i];
+		unsigned long p0 = r.pfn, p1 = p0 + ((r.hi - r.lo) >> shift);
+		if (p1 <= start || p0 >= end) {
+			i++;
+			continue;
+		}
+		if (!writing)
+			vrun_write_begin(za);
+		writing = true;
+		if (start <= p0 && p1 <= end) {
+			vrun_shift(za, i + 1, -1);
+			continue;
+		}
+		if (start <= p0) {          /* the front goes */
+			vrun_set(za, i, r.lo + ((end - p0) << shift), r.hi, end);
+		} else if (p1 <= end) {     /* the back goes */
+			vrun_set(za, i, r.lo, r.lo + ((start - p0) << shift), p0);
+		} else {                    /* the middle goes: two runs */
+			vrun_shift(za, i + 1, 1);
+			vrun_set(za, i, r.lo, r.lo + ((start - p0) << shift), p0);
+			vrun_set(za, i + 1, r.lo + ((end - p0) << shift), r.hi, end);
+			i++;
+		}
+		i++;
+	}
+	if (writing)
+		vrun_write_end(za);
 }
 
 /* --- public ------------------------------------------------------------------- */
+
+struct za_page *za_virt_to_page(struct za *za, const void *addr)
+{
+	if (!za || !addr)
+		return NULL;
+	uintptr_t a = (uintptr_t)addr;
+	for (;;) {
+		unsigned seq = za_load_acquire(&za->vrun_seq);
+		if (unlikely(seq & 1)) {
+			za_cpu_relax();
+			continue;
+		}
+		unsigned long n = za_load_relaxed(&za->nr_vruns);
+		unsigned long pfn = ULONG_MAX;
+		if (n <= za->nr_sections + 1) {
+			unsigned long i = vrun_rank(za, a, n);
+			if (i) {
+				const struct za_vrun *r = &za->vruns[i - 1];
+				uintptr_t lo = za_load_relaxed(&r->lo);
+				if (a < za_load_relaxed(&r->hi))
+					pfn = za_load_relaxed(&r->pfn) +
+					      (unsigned long)((a - lo) >> za->page_shift);
+			}
+		}
+		za_fence_acquire();
+		if (likely(za_load_relaxed(&za->vrun_seq) == seq))
+			return pfn == ULONG_MAX ? NULL : pfn_page(za, pfn);
+	}
+}
 
 unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p)
 {

@@ -2,9 +2,10 @@
  * memory_hotplug.c - memory coming online and going offline, in whole
  * blocks, while allocations run.
  *
- * Online: commit the block's metadata, grow the zone, free the pages into
- * the buddy lists, recompute watermarks and pcp sizes, and rebuild the
- * zonelists if the zone was empty.
+ * Online: commit the block's metadata, grow the zone, count the pages free
+ * as lazy blocks (their metadata is initialised when the zone first needs
+ * them, buddy.c), recompute watermarks and pcp sizes, and rebuild the
+ * zonelists if the zone was empty. Nothing here runs once per page.
  * Offline: isolate the range's pageblocks, disable the zone's per-CPU
  * lists and drain them once, migrate every in-use movable block out, check
  * that the range is all free and isolated, take it out of the zone, and
@@ -50,24 +51,38 @@ int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
 	bool any;
 	za_mutex_lock(&za->mem_hotplug_lock);
 	memmap_range_online(za, start_pfn, nr_pages, &any);
-	if (any) {
+	int err = any ? -EEXIST : base ? vrun_check(za, base, nr_pages) : 0;
+	if (err) {
 		za_mutex_unlock(&za->mem_hotplug_lock);
-		return -EEXIST;
+		return err;
 	}
-	int err = memmap_online_range(za, start_pfn, nr_pages, z, base);
+	err = memmap_online_range(za, start_pfn, nr_pages, z, base);
 	if (err) {
 		za_mutex_unlock(&za->mem_hotplug_lock);
 		return err;
 	}
 	if (base)
+		vrun_add(za, start_pfn, nr_pages, base);
+	if (base)
 		(void)za_os_bind_node(base, nr_pages << za->page_shift, nid);
 	bool was_empty = !zone_populated(z);
 
 	zone_lock(z, NULL);
-	recompute_span_locked(za, z);
+	/* Growing: no need to look at every block of the allocator. */
+	if (was_empty || !z->end_pfn) {
+		za_store_relaxed(&z->start_pfn, start_pfn);
+		za_store_relaxed(&z->end_pfn, start_pfn + nr_pages);
+	} else {
+		if (start_pfn < z->start_pfn)
+			za_store_relaxed(&z->start_pfn, start_pfn);
+		if (start_pfn + nr_pages > z->end_pfn)
+			za_store_relaxed(&z->end_pfn, start_pfn + nr_pages);
+	}
 	za_store_relaxed(&z->present_pages, z->present_pages + nr_pages);
 	zone_unlock(z);
-	buddy_free_range(z, start_pfn, nr_pages);
+	/* Free, but lazily: the metadata of a block is written when the zone
+	 * first needs one of its pages (buddy.c). */
+	buddy_add_lazy_range(z, start_pfn, nr_pages);
 	/* Managed last: a zone becomes populated when its pages are there. */
 	za_add_relaxed(&z->managed_pages, nr_pages);
 
@@ -104,7 +119,11 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	struct za_zone *z = za->zone_by_id[zid];
 	unsigned long migrated = 0;
 	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * 1000000u;
-	int err = take_range(za, z, start_pfn, nr_pages, deadline, &migrated);
+	/* Memory never needed since it came online goes at once; anything
+	 * else through isolation and migration. */
+	int err = buddy_take_lazy_range(z, start_pfn, nr_pages)
+	              ? 0
+	              : take_range(za, z, start_pfn, nr_pages, deadline, &migrated);
 	if (err) {
 		event_zone(z, ZA_OFFLINE_FAIL, 1);
 		za_mutex_unlock(&za->mem_hotplug_lock);
@@ -112,6 +131,7 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	}
 
 	za_store_relaxed(&z->managed_pages, z->managed_pages - nr_pages);
+	vrun_remove(za, start_pfn, nr_pages);
 	memmap_offline_range(za, start_pfn, nr_pages);
 	zone_lock(z, NULL);
 	za_store_relaxed(&z->present_pages, z->present_pages - nr_pages);

@@ -56,6 +56,9 @@ int main(void)
 	CHECK(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2048, NULL), 0);
 	zn = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	/* Initialise the lazy blocks, so that free blocks are on the lists
+	 * (test_core_lazy breaks the lazy ones). */
+	buddy_materialize_range(zn, 0, 2048);
 
 	/* Some allocations so that every kind of block exists. */
 	struct za_page *held[8];

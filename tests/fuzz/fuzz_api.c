@@ -229,6 +229,17 @@ static void take(struct za_page *page, unsigned order, unsigned long npages,
 		die("%s: returned page with pfn 0x%lx out of range", what, pfn);
 	if (za_pfn_to_page(za, pfn) != page)
 		die("%s: pfn 0x%lx does not map back to its page", what, pfn);
+	/* Its memory maps back too: the first and the last byte. */
+	if (H.backed) {
+		char *m = page_mem(pfn);
+		if (za_page_address(za, page) != m || za_virt_to_page(za, m) != page ||
+		    za_virt_to_page(za, m + (npages << H.page_shift) - 1) !=
+		        za_pfn_to_page(za, pfn + npages - 1))
+			die("%s: pfn 0x%lx: address %p does not map back to its page",
+			    what, pfn, (void *)m);
+	} else if (za_page_address(za, page)) {
+		die("%s: frame-only pfn 0x%lx has an address", what, pfn);
+	}
 	unsigned long align = contig ? (1ul << H.max_order) : npages;
 	if (pfn & (align - 1))
 		die("%s: block at pfn 0x%lx is not aligned to %lu pages", what, pfn,
