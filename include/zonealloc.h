@@ -362,6 +362,54 @@ ZA_API void za_set_oom_handler(struct za *za,
                                              unsigned order),
                         void *ctx);
 
+/* Runtime tunables, named and behaving as the kernel's /proc/sys/vm files
+ * (values are text, as there):
+ *   min_free_kbytes        0..INT_MAX KiB kept free below the min
+ *                          watermarks (default: computed from memory size,
+ *                          or za_config.min_free_kbytes). Writing it
+ *                          recomputes watermarks, lowmem reserves and pcp
+ *                          sizes at once; the written value then stays in
+ *                          effect across memory hotplug (the kernel lets a
+ *                          later hotplug raise it to its computed value).
+ *   watermark_scale_factor 1..3000, per 10000 of a zone between min, low
+ *                          and high (default 10); recomputes as above.
+ *   lowmem_reserve_ratio   one ratio per zone, DMA DMA32 Normal Movable,
+ *                          each 0..INT_MAX (0: no reserve; default
+ *                          "256 256 32 0"): a zone keeps the pages of the
+ *                          zones above it over its ratio back from requests
+ *                          that could have used them. A write may give
+ *                          fewer values than zones (the rest keep theirs);
+ *                          recomputes as above. Read back tab-separated, as
+ *                          the kernel prints it.
+ *   percpu_pagelist_high_fraction 0, or 8..INT_MAX: each CPU's list of a
+ *                          zone holds at most managed / fraction / (CPUs of
+ *                          the node) pages, fixed (no self-sizing). 0 (the
+ *                          default) sizes it from the low watermark and
+ *                          lets it grow. Resizes every list at once. No
+ *                          effect with ZA_CFG_PCP_FIXED.
+ *   watermark_boost_factor 0..INT_MAX (default 15000),
+ *   compaction_proactiveness 0..100 (default 20),
+ *   extfrag_threshold      0..1000 (default 500): checked and stored only,
+ *                          read back as written; they take effect when
+ *                          compaction and watermark boosting exist.
+ * Parsing: decimal integers; leading and trailing white space (a newline,
+ * as `echo` writes) is ignored; anything else is -EINVAL.
+ * za_sysctl_set: 0, -ENOENT (unknown name), -EINVAL (NULL argument, not a
+ * number, trailing garbage, too many values), -ERANGE (a number outside
+ * the tunable's range, or too large for an int). A rejected write changes
+ * nothing. Serialised with memory and CPU hotplug: it may wait for one to
+ * finish, so not from inside a migrate callback.
+ * za_sysctl_get: writes the value as text (no newline) to buf; 0,
+ * -ENOENT, -EINVAL (NULL argument), -ERANGE when the text and its
+ * terminating NUL do not fit in len bytes (buf then holds "" if len > 0).
+ * ZA_SYSCTL_VALUE_MAX bytes always suffice. Never waits for hotplug. */
+#define ZA_SYSCTL_VALUE_MAX 64
+ZA_API int za_sysctl_set(struct za *za, const char *name, const char *value);
+ZA_API int za_sysctl_get(struct za *za, const char *name, char *buf,
+                         size_t len);
+/* The tunables' names, for listing: the i-th name, NULL past the last. */
+ZA_API const char *za_sysctl_name(unsigned i);
+
 /* Test and debugging knobs. Not for production use. */
 enum za_debug_knob {
 	ZA_DEBUG_NO_SNAPSHOT,  /* checks at low never sum per-CPU deltas (those

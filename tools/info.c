@@ -25,6 +25,25 @@ static const struct {
 	{ "vmstat", ZA_REPORT_VMSTAT },
 };
 #define NR_REPORTS (sizeof(reports) / sizeof(reports[0]))
+#define SYSCTL_BIT (1u << NR_REPORTS) /* --report sysctl: not in "all" */
+
+/* The tunables as `sysctl vm` prints them. */
+static int print_sysctl(struct za *za, const char *cmd)
+{
+	char buf[ZA_SYSCTL_VALUE_MAX];
+	unsigned k;
+
+	for (k = 0; za_sysctl_name(k); k++) {
+		int err = za_sysctl_get(za, za_sysctl_name(k), buf, sizeof(buf));
+		if (err) {
+			tool_err(cmd, "za_sysctl_get(%s) failed: %s", za_sysctl_name(k),
+			         strerror(-err));
+			return EXIT_FAIL;
+		}
+		printf("vm.%s = %s\n", za_sysctl_name(k), buf);
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -40,7 +59,9 @@ static void usage(FILE *f)
 	        "vmstat or all;\n"
 	        "                        may repeat (default all, with the "
 	        "layout and\n"
-	        "                        a header before each report)\n"
+	        "                        a header before each report); sysctl: "
+	        "the runtime\n"
+	        "                        tunables as `sysctl vm` prints them\n"
 	        "  -h, --help            show this help\n"
 	        "\n",
 	        TOOL_NAME);
@@ -81,6 +102,10 @@ int cmd_info(int argc, char **argv)
 		if (r < 0)
 			return EXIT_USAGE;
 		if (r > 0) {
+			if (!strcmp(v, "sysctl")) {
+				want |= SYSCTL_BIT;
+				continue;
+			}
 			if (!strcmp(v, "all")) {
 				want |= (1u << NR_REPORTS) - 1;
 				continue;
@@ -92,7 +117,7 @@ int cmd_info(int argc, char **argv)
 				return tool_usage_err(cmd,
 				                      "unknown report '%s' (expected "
 				                      "zoneinfo, buddyinfo, pagetypeinfo, "
-				                      "vmstat or all)",
+				                      "vmstat, sysctl or all)",
 				                      v);
 			want |= 1u << k;
 			continue;
@@ -137,6 +162,12 @@ int cmd_info(int argc, char **argv)
 			         strerror(-err));
 			rc = EXIT_FAIL;
 		}
+	}
+	if (want & SYSCTL_BIT) {
+		if (headers)
+			printf("\n==> sysctl <==\n");
+		if (print_sysctl(t->za, cmd))
+			rc = EXIT_FAIL;
 	}
 	fflush(stdout);
 
