@@ -226,18 +226,36 @@ ZA_API int za_cpu_to_node(const struct za *za, unsigned cpu);
 /* Bytes of page metadata per page frame. */
 ZA_API size_t za_page_meta_size(void);
 
-/* Statistics: per-zone counters, defined once here. The free-page counter
- * counts pages on the buddy lists (not per-CPU lists, not isolated). */
+/* Statistics: per-zone counters and events, defined once here. Names
+ * that the kernel's /proc/vmstat has keep the kernel's name and meaning
+ * and come first, in the kernel's order; the library's own follow,
+ * prefixed zonealloc_. za_report prints them in this order. The
+ * free-page counter counts pages on the buddy lists (not per-CPU lists,
+ * not isolated). */
 #define ZA_ZONE_STAT_LIST(X)                                               \
 	X(NR_FREE_PAGES, "nr_free_pages")                                      \
-	X(NR_ZONE_ALLOCATED, "nr_zone_allocated")                              \
-	X(NR_FREE_ISOLATED, "nr_free_isolated")
+	X(NR_ZONE_ALLOCATED, "zonealloc_nr_allocated") /* handed out */         \
+	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")
 
-/* Events: summed over CPUs on read. Kernel names where they exist. */
+/* Events: summed over CPUs on read. PGALLOC and ALLOCSTALL are counted
+ * per zone and printed per zone type as the kernel does (pgalloc_dma ...
+ * pgalloc_movable, allocstall_dma ...): their names here are the stems.
+ * Pages where the kernel counts pages (pgalloc, pgfree, pgscan, pgsteal,
+ * pgmigrate). */
 #define ZA_EVENT_LIST(X)                                                   \
-	X(PGALLOC, "pgalloc") /* pages, as the kernel counts */                \
-	X(PGFREE, "pgfree") /* pages */                                        \
-	X(PGALLOC_FAIL, "pgalloc_fail")                                        \
+	X(PGALLOC, "pgalloc") /* pages, per zone type */                        \
+	X(ALLOCSTALL, "allocstall") /* direct reclaims, by highest zone */      \
+	X(PGFREE, "pgfree")                                                    \
+	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                    \
+	X(PGSTEAL_DIRECT, "pgsteal_direct")                                    \
+	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                      \
+	X(PGSCAN_DIRECT, "pgscan_direct")                                      \
+	X(KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly")                \
+	X(KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly")              \
+	X(OOM_KILL, "oom_kill")                                                \
+	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
+	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
+	X(PGALLOC_FAIL, "zonealloc_pgalloc_fail")                              \
 	X(PCP_REFILL, "zonealloc_pcp_refill")                                  \
 	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                      \
 	X(PCP_FLUSH, "zonealloc_pcp_flush")                                    \
@@ -247,21 +265,11 @@ ZA_API size_t za_page_meta_size(void);
 	X(PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail")                      \
 	X(ZONE_LOCK, "zonealloc_zone_lock")                                    \
 	X(WMARK_FAIL, "zonealloc_watermark_fail")                              \
-	X(FALLBACK, "pgalloc_fallback")                                        \
-	X(STEAL_PAGEBLOCK, "pgsteal_pageblock")                                \
+	X(FALLBACK, "zonealloc_pgalloc_fallback")                              \
+	X(STEAL_PAGEBLOCK, "zonealloc_steal_pageblock")                        \
 	X(ZONELIST_RETRY, "zonealloc_zonelist_retry")                          \
-	X(ALLOCSTALL, "allocstall")                                            \
-	X(PGSCAN_DIRECT, "pgscan_direct")                                      \
-	X(PGSTEAL_DIRECT, "pgsteal_direct")                                    \
-	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                      \
-	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                    \
-	X(KSWAPD_WAKE, "kswapd_wake")                                          \
-	X(KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly")                \
-	X(KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly")              \
+	X(KSWAPD_WAKE, "zonealloc_kswapd_wake")                                \
 	X(DRAIN_RETRY, "zonealloc_drain_retry")                                \
-	X(OOM_KILL, "oom_kill")                                                \
-	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
-	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
 	X(OFFLINE_OK, "zonealloc_offline_success")                             \
 	X(OFFLINE_FAIL, "zonealloc_offline_fail")                              \
 	X(CONTIG_OK, "zonealloc_contig_success")                               \
@@ -274,6 +282,12 @@ enum za_event { ZA_EVENT_LIST(ZA_X_ENUM) ZA_NR_EVENTS };
 #undef ZA_X_ENUM
 ZA_API const char *za_zone_stat_name(enum za_zone_stat item);
 ZA_API const char *za_event_name(enum za_event item);
+/* The item a name denotes, or -ENOENT. Version 0.1's names, before the
+ * kernel's names and the zonealloc_ prefix (pgalloc_fail,
+ * pgalloc_fallback, pgsteal_pageblock, kswapd_wake, nr_zone_allocated,
+ * nr_free_isolated), are still accepted; they go in the next release. */
+ZA_API int za_zone_stat_lookup(const char *name);
+ZA_API int za_event_lookup(const char *name);
 
 /* The global value of a zone counter (may drift from the truth by the
  * per-CPU deltas not yet folded). 0 for an unknown node or zone. */
@@ -315,12 +329,16 @@ struct za_pcp_info {
 ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
                 struct za_pcp_info *out);
 
-/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO. */
+/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO.
+ * ZA_REPORT_VMSTAT_V0 is version 0.1's vmstat: its names and order
+ * (allocstall as one line, the names za_event_lookup still accepts),
+ * kept for one release for scripts that read them; it goes in the next. */
 enum za_report {
 	ZA_REPORT_ZONEINFO,
 	ZA_REPORT_BUDDYINFO,
 	ZA_REPORT_PAGETYPEINFO,
-	ZA_REPORT_VMSTAT
+	ZA_REPORT_VMSTAT,
+	ZA_REPORT_VMSTAT_V0
 };
 /* May run at any time, but not from inside a migrate callback (the
  * pagetypeinfo block census waits for memory hotplug to finish). */

@@ -627,6 +627,13 @@ static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
 	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
 }
 void vmstat_mod(struct za_zone *z, int item, long delta);
+/* Version 0.1's vmstat names and order (ZA_REPORT_VMSTAT_V0). */
+struct vmstat_v0_row {
+	int item;
+	const char *name;
+};
+extern const struct vmstat_v0_row vmstat_v0_zone_stats[], vmstat_v0_events[];
+extern const unsigned vmstat_v0_nr_zone_stats, vmstat_v0_nr_events;
 long zone_stat_global(struct za_zone *z, int item);
 long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
 void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);

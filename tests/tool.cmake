@@ -185,6 +185,13 @@ za_tool_test(tool_info_movable 0 "Node 1, zone +Movable"
              info --nodes 2 --mem 256M --movable 64M --report zoneinfo)
 za_tool_test(tool_info_frames 0 "za_check: ok" info --frames-only --mem 8G --nodes 2)
 
+# vmstat in the kernel's names and order, the library's own after them;
+# version 0.1's names still printed by vmstat-v0.
+za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\nzonealloc_nr_allocated 0\n"
+             info --mem 64M --report vmstat)
+za_tool_test(tool_info_vmstat_v0 0 "^nr_free_pages 16384\nnr_zone_allocated 0\n.*\nallocstall 0\n.*\nkswapd_wake 0\n"
+             info --mem 64M --report vmstat-v0)
+
 # --sysctl on every command: the effect shows in the reports (128 MiB:
 # DMA 4096 pages, DMA32 28672; min_free_kbytes 8192 = 2048 pages split
 # 256 / 1792), a bad one is a usage error naming the problem.

@@ -23,8 +23,11 @@ static const struct {
 	{ "buddyinfo", ZA_REPORT_BUDDYINFO },
 	{ "pagetypeinfo", ZA_REPORT_PAGETYPEINFO },
 	{ "vmstat", ZA_REPORT_VMSTAT },
+	/* Version 0.1's vmstat names, for one release: not part of "all". */
+	{ "vmstat-v0", ZA_REPORT_VMSTAT_V0 },
 };
 #define NR_REPORTS (sizeof(reports) / sizeof(reports[0]))
+#define ALL_REPORTS ((1u << (NR_REPORTS - 1)) - 1)
 #define SYSCTL_BIT (1u << NR_REPORTS) /* --report sysctl: not in "all" */
 
 /* The tunables as `sysctl vm` prints them. */
@@ -61,7 +64,10 @@ static void usage(FILE *f)
 	        "layout and\n"
 	        "                        a header before each report); sysctl: "
 	        "the runtime\n"
-	        "                        tunables as `sysctl vm` prints them\n"
+	        "                        tunables as `sysctl vm` prints them; "
+	        "vmstat-v0:\n"
+	        "                        vmstat with version 0.1's names (for one "
+	        "release)\n"
 	        "  -h, --help            show this help\n"
 	        "\n",
 	        TOOL_NAME);
@@ -107,7 +113,7 @@ int cmd_info(int argc, char **argv)
 				continue;
 			}
 			if (!strcmp(v, "all")) {
-				want |= (1u << NR_REPORTS) - 1;
+				want |= ALL_REPORTS;
 				continue;
 			}
 			for (k = 0; k < NR_REPORTS; k++)
@@ -117,7 +123,7 @@ int cmd_info(int argc, char **argv)
 				return tool_usage_err(cmd,
 				                      "unknown report '%s' (expected "
 				                      "zoneinfo, buddyinfo, pagetypeinfo, "
-				                      "vmstat, sysctl or all)",
+				                      "vmstat, vmstat-v0, sysctl or all)",
 				                      v);
 			want |= 1u << k;
 			continue;
@@ -130,7 +136,7 @@ int cmd_info(int argc, char **argv)
 	 * the /proc file it imitates. */
 	headers = !want || (want & (want - 1));
 	if (!want)
-		want = (1u << NR_REPORTS) - 1;
+		want = ALL_REPORTS;
 
 	t = calloc(1, sizeof(*t));
 	if (!t) {
