@@ -416,7 +416,8 @@ ZA_API void za_set_oom_handler(struct za *za,
  * number, trailing garbage, too many values), -ERANGE (a number outside
  * the tunable's range, or too large for an int). A rejected write changes
  * nothing. Serialised with memory and CPU hotplug: it may wait for one to
- * finish, so not from inside a migrate callback.
+ * finish, so not from inside a migrate callback, a shrinker or the OOM
+ * handler (memory offline may be what they run under).
  * za_sysctl_get: writes the value as text (no newline) to buf; 0,
  * -ENOENT, -EINVAL (NULL argument), -ERANGE when the text and its
  * terminating NUL do not fit in len bytes (buf then holds "" if len > 0).
