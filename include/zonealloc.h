@@ -401,7 +401,8 @@ ZA_API void za_set_oom_handler(struct za *za,
  *                          the kernel prints it.
  *   percpu_pagelist_high_fraction 0, or 8..INT_MAX: each CPU's list of a
  *                          zone holds at most managed / fraction / (CPUs of
- *                          the node) pages, fixed (no self-sizing). 0 (the
+ *                          the node) pages (at least four batches), fixed
+ *                          (no self-sizing). 0 (the
  *                          default) sizes it from the low watermark and
  *                          lets it grow. Resizes every list at once. No
  *                          effect with ZA_CFG_PCP_FIXED.
@@ -410,8 +411,9 @@ ZA_API void za_set_oom_handler(struct za *za,
  *   extfrag_threshold      0..1000 (default 500): checked and stored only,
  *                          read back as written; they take effect when
  *                          compaction and watermark boosting exist.
- * Parsing: decimal integers; leading and trailing white space (a newline,
- * as `echo` writes) is ignored; anything else is -EINVAL.
+ * Parsing: decimal integers, a leading '-' allowed (and then out of
+ * range); leading and trailing white space (a newline, as `echo` writes)
+ * is ignored; anything else ("+5", "0x10", "12abc") is -EINVAL.
  * za_sysctl_set: 0, -ENOENT (unknown name), -EINVAL (NULL argument, not a
  * number, trailing garbage, too many values), -ERANGE (a number outside
  * the tunable's range, or too large for an int). A rejected write changes
