@@ -252,18 +252,36 @@ ZA_API int za_cpu_to_node(const struct za *za, unsigned cpu);
 /* Bytes of page metadata per page frame. */
 ZA_API size_t za_page_meta_size(void);
 
-/* Statistics: per-zone counters, defined once here. The free-page counter
- * counts pages on the buddy lists (not per-CPU lists, not isolated). */
+/* Statistics: per-zone counters and events, defined once here. Names
+ * that the kernel's /proc/vmstat has keep the kernel's name and meaning
+ * and come first, in the kernel's order; the library's own follow,
+ * prefixed zonealloc_. za_report prints them in this order. The
+ * free-page counter counts pages on the buddy lists (not per-CPU lists,
+ * not isolated). */
 #define ZA_ZONE_STAT_LIST(X)                                               \
 	X(NR_FREE_PAGES, "nr_free_pages")                                      \
-	X(NR_ZONE_ALLOCATED, "nr_zone_allocated")                              \
-	X(NR_FREE_ISOLATED, "nr_free_isolated")
+	X(NR_ZONE_ALLOCATED, "zonealloc_nr_allocated") /* handed out */         \
+	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")
 
-/* Events: summed over CPUs on read. Kernel names where they exist. */
+/* Events: summed over CPUs on read. PGALLOC and ALLOCSTALL are counted
+ * per zone and printed per zone type as the kernel does (pgalloc_dma ...
+ * pgalloc_movable, allocstall_dma ...): their names here are the stems.
+ * Pages where the kernel counts pages (pgalloc, pgfree, pgscan, pgsteal,
+ * pgmigrate). */
 #define ZA_EVENT_LIST(X)                                                   \
-	X(PGALLOC, "pgalloc") /* pages, as the kernel counts */                \
-	X(PGFREE, "pgfree") /* pages */                                        \
-	X(PGALLOC_FAIL, "pgalloc_fail")                                        \
+	X(PGALLOC, "pgalloc") /* pages, per zone type */                        \
+	X(ALLOCSTALL, "allocstall") /* direct reclaims, by highest zone */      \
+	X(PGFREE, "pgfree")                                                    \
+	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                    \
+	X(PGSTEAL_DIRECT, "pgsteal_direct")                                    \
+	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                      \
+	X(PGSCAN_DIRECT, "pgscan_direct")                                      \
+	X(KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly")                \
+	X(KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly")              \
+	X(OOM_KILL, "oom_kill")                                                \
+	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
+	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
+	X(PGALLOC_FAIL, "zonealloc_pgalloc_fail")                              \
 	X(PCP_REFILL, "zonealloc_pcp_refill")                                  \
 	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                      \
 	X(PCP_FLUSH, "zonealloc_pcp_flush")                                    \
@@ -274,21 +292,11 @@ ZA_API size_t za_page_meta_size(void);
 	X(PCP_FENCE, "zonealloc_pcp_fence") /* CPU fences (restartable) */     \
 	X(ZONE_LOCK, "zonealloc_zone_lock")                                    \
 	X(WMARK_FAIL, "zonealloc_watermark_fail")                              \
-	X(FALLBACK, "pgalloc_fallback")                                        \
-	X(STEAL_PAGEBLOCK, "pgsteal_pageblock")                                \
+	X(FALLBACK, "zonealloc_pgalloc_fallback")                              \
+	X(STEAL_PAGEBLOCK, "zonealloc_steal_pageblock")                        \
 	X(ZONELIST_RETRY, "zonealloc_zonelist_retry")                          \
-	X(ALLOCSTALL, "allocstall")                                            \
-	X(PGSCAN_DIRECT, "pgscan_direct")                                      \
-	X(PGSTEAL_DIRECT, "pgsteal_direct")                                    \
-	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                      \
-	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                    \
-	X(KSWAPD_WAKE, "kswapd_wake")                                          \
-	X(KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly")                \
-	X(KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly")              \
+	X(KSWAPD_WAKE, "zonealloc_kswapd_wake")                                \
 	X(DRAIN_RETRY, "zonealloc_drain_retry")                                \
-	X(OOM_KILL, "oom_kill")                                                \
-	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
-	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
 	X(OFFLINE_OK, "zonealloc_offline_success")                             \
 	X(OFFLINE_FAIL, "zonealloc_offline_fail")                              \
 	X(CONTIG_OK, "zonealloc_contig_success")                               \
@@ -303,6 +311,12 @@ enum za_event { ZA_EVENT_LIST(ZA_X_ENUM) ZA_NR_EVENTS };
 #undef ZA_X_ENUM
 ZA_API const char *za_zone_stat_name(enum za_zone_stat item);
 ZA_API const char *za_event_name(enum za_event item);
+/* The item a name denotes, or -ENOENT. Version 0.1's names, before the
+ * kernel's names and the zonealloc_ prefix (pgalloc_fail,
+ * pgalloc_fallback, pgsteal_pageblock, kswapd_wake, nr_zone_allocated,
+ * nr_free_isolated), are still accepted; they go in the next release. */
+ZA_API int za_zone_stat_lookup(const char *name);
+ZA_API int za_event_lookup(const char *name);
 
 /* The global value of a zone counter (may drift from the truth by the
  * per-CPU deltas not yet folded). 0 for an unknown node or zone. */
@@ -348,12 +362,16 @@ ZA_API const char *za_pcp_mode_reason(const struct za *za);
 ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
                 struct za_pcp_info *out);
 
-/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO. */
+/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO.
+ * ZA_REPORT_VMSTAT_V0 is version 0.1's vmstat: its names and order
+ * (allocstall as one line, the names za_event_lookup still accepts),
+ * kept for one release for scripts that read them; it goes in the next. */
 enum za_report {
 	ZA_REPORT_ZONEINFO,
 	ZA_REPORT_BUDDYINFO,
 	ZA_REPORT_PAGETYPEINFO,
-	ZA_REPORT_VMSTAT
+	ZA_REPORT_VMSTAT,
+	ZA_REPORT_VMSTAT_V0
 };
 /* May run at any time, but not from inside a migrate callback (the
  * pagetypeinfo block census waits for memory hotplug to finish). */
@@ -394,6 +412,57 @@ ZA_API void za_set_oom_handler(struct za *za,
                         unsigned long (*oom)(void *ctx, int nid,
                                              unsigned order),
                         void *ctx);
+
+/* Runtime tunables, named and behaving as the kernel's /proc/sys/vm files
+ * (values are text, as there):
+ *   min_free_kbytes        0..INT_MAX KiB kept free below the min
+ *                          watermarks (default: computed from memory size,
+ *                          or za_config.min_free_kbytes). Writing it
+ *                          recomputes watermarks, lowmem reserves and pcp
+ *                          sizes at once; the written value then stays in
+ *                          effect across memory hotplug (the kernel lets a
+ *                          later hotplug raise it to its computed value).
+ *   watermark_scale_factor 1..3000, per 10000 of a zone between min, low
+ *                          and high (default 10); recomputes as above.
+ *   lowmem_reserve_ratio   one ratio per zone, DMA DMA32 Normal Movable,
+ *                          each 0..INT_MAX (0: no reserve; default
+ *                          "256 256 32 0"): a zone keeps the pages of the
+ *                          zones above it over its ratio back from requests
+ *                          that could have used them. A write may give
+ *                          fewer values than zones (the rest keep theirs);
+ *                          recomputes as above. Read back tab-separated, as
+ *                          the kernel prints it.
+ *   percpu_pagelist_high_fraction 0, or 8..INT_MAX: each CPU's list of a
+ *                          zone holds at most managed / fraction / (CPUs of
+ *                          the node) pages (at least four batches), fixed
+ *                          (no self-sizing). 0 (the
+ *                          default) sizes it from the low watermark and
+ *                          lets it grow. Resizes every list at once. No
+ *                          effect with ZA_CFG_PCP_FIXED.
+ *   watermark_boost_factor 0..INT_MAX (default 15000),
+ *   compaction_proactiveness 0..100 (default 20),
+ *   extfrag_threshold      0..1000 (default 500): checked and stored only,
+ *                          read back as written; they take effect when
+ *                          compaction and watermark boosting exist.
+ * Parsing: decimal integers, a leading '-' allowed (and then out of
+ * range); leading and trailing white space (a newline, as `echo` writes)
+ * is ignored; anything else ("+5", "0x10", "12abc") is -EINVAL.
+ * za_sysctl_set: 0, -ENOENT (unknown name), -EINVAL (NULL argument, not a
+ * number, trailing garbage, too many values), -ERANGE (a number outside
+ * the tunable's range, or too large for an int). A rejected write changes
+ * nothing. Serialised with memory and CPU hotplug: it may wait for one to
+ * finish, so not from inside a migrate callback, a shrinker or the OOM
+ * handler (memory offline may be what they run under).
+ * za_sysctl_get: writes the value as text (no newline) to buf; 0,
+ * -ENOENT, -EINVAL (NULL argument), -ERANGE when the text and its
+ * terminating NUL do not fit in len bytes (buf then holds "" if len > 0).
+ * ZA_SYSCTL_VALUE_MAX bytes always suffice. Never waits for hotplug. */
+#define ZA_SYSCTL_VALUE_MAX 64
+ZA_API int za_sysctl_set(struct za *za, const char *name, const char *value);
+ZA_API int za_sysctl_get(struct za *za, const char *name, char *buf,
+                         size_t len);
+/* The tunables' names, for listing: the i-th name, NULL past the last. */
+ZA_API const char *za_sysctl_name(unsigned i);
 
 /* Test and debugging knobs. Not for production use. */
 enum za_debug_knob {

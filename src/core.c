@@ -172,6 +172,7 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->migrate = cfg->migrate;
 	za->migrate_ctx = cfg->migrate_ctx;
 	za->min_free_kbytes_cfg = cfg->min_free_kbytes;
+	sysctl_init_defaults(za);
 	za->offline_timeout_ms = cfg->offline_timeout_ms ? cfg->offline_timeout_ms
 	                                                 : 5000;
 	za->vmstat_interval_ms = cfg->vmstat_interval_ms ? cfg->vmstat_interval_ms
@@ -289,6 +290,7 @@ static void free_all(struct za *za)
 	za_mutex_destroy(&za->cpu_hotplug_lock);
 	za_mutex_destroy(&za->drain_lock);
 	za_mutex_destroy(&za->vmstat_lock);
+	za_mutex_destroy(&za->sysctl_lock);
 	za_cond_destroy(&za->vmstat_wait);
 	za_meta_free(za, za->nodes);
 	za_meta_free(za, za->node_distance);
@@ -318,6 +320,8 @@ struct za *za_create(const struct za_config *cfg)
 		err = za_mutex_init(&za->drain_lock, ZA_RANK_DRAIN, "drain_lock");
 	if (!err)
 		err = za_mutex_init(&za->vmstat_lock, ZA_RANK_LEAF, "vmstat_lock");
+	if (!err)
+		err = za_mutex_init(&za->sysctl_lock, ZA_RANK_LEAF, "sysctl_lock");
 	if (!err)
 		err = za_cond_init(&za->vmstat_wait);
 	if (!err) {

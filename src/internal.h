@@ -316,7 +316,22 @@ struct za {
 	za_mutex_t mem_hotplug_lock;
 	za_mutex_t cpu_hotplug_lock;
 	za_mutex_t drain_lock;
-	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock */
+	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock to write,
+	                                * relaxed reads */
+
+	/* Runtime tunables (sysctl.c), the kernel's /proc/sys/vm names.
+	 * Writers hold mem_hotplug_lock and cpu_hotplug_lock (so every
+	 * recompute, which holds one of them, reads them plainly) and store
+	 * under sysctl_lock, which is all readers take. */
+	za_mutex_t sysctl_lock;
+	bool min_free_kbytes_set;          /* written: min_free_kbytes_user wins */
+	unsigned long min_free_kbytes_user;
+	unsigned watermark_scale_factor;   /* per 10000 of a zone */
+	unsigned watermark_boost_factor;   /* stored only (no boosting yet) */
+	unsigned lowmem_reserve_ratio[ZA_NR_ZONES];
+	unsigned percpu_pagelist_high_fraction; /* 0: high sized by low mark */
+	unsigned compaction_proactiveness; /* stored only (no compaction yet) */
+	unsigned extfrag_threshold;        /* stored only (no compaction yet) */
 
 	/* Errors: error_lock keeps the handler and its context together. */
 	za_spinlock_t error_lock;
@@ -743,6 +758,13 @@ static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
 	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
 }
 void vmstat_mod(struct za_zone *z, int item, long delta);
+/* Version 0.1's vmstat names and order (ZA_REPORT_VMSTAT_V0). */
+struct vmstat_v0_row {
+	int item;
+	const char *name;
+};
+extern const struct vmstat_v0_row vmstat_v0_zone_stats[], vmstat_v0_events[];
+extern const unsigned vmstat_v0_nr_zone_stats, vmstat_v0_nr_events;
 long zone_stat_global(struct za_zone *z, int item);
 long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
 void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);
@@ -759,6 +781,9 @@ static inline void event_zone(struct za_zone *z, int ev, uint64_t n)
 }
 int vmstat_start(struct za *za);
 void vmstat_stop(struct za *za);
+
+/* sysctl.c: the tunables' defaults, set by za_create. */
+void sysctl_init_defaults(struct za *za);
 
 /* watermark.c */
 void setup_per_zone_wmarks(struct za *za);

@@ -203,7 +203,8 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			za, src->zone_id >> 2,
 			ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, order);
 		if (!dst) {
-			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL], 1);
+			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],
+			               1ul << order);
 			ret = -EAGAIN;
 			pfn += n;
 			continue;
@@ -220,11 +221,13 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 				                  "pfn 0x%lx freed by its owner after the "
 				                  "migrate callback moved it", pfn);
 			(*migrated)++;
-			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_SUCCESS], 1);
+			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_SUCCESS],
+			               1ul << order); /* pages, as the kernel */
 		} else {
 			za_free_pages(za, dst, order);
 			if (r != -ENOENT) {
-				za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL], 1);
+				za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],
+				               1ul << order);
 				ret = -EAGAIN;
 			}
 		}

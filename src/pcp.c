@@ -453,7 +453,8 @@ static int round_pow2_minus1(unsigned long b)
 /* batch: a quarter of 1/1024 of the zone, capped at 1 MiB worth, a 2^n-1
  * so that successive batches do not fall on the same cache colours.
  * high_min: the low watermark shared among the node's CPUs; high_max: an
- * eighth of the zone likewise. high starts at high_min and sizes itself
+ * eighth of the zone likewise (both a fraction of the zone with
+ * percpu_pagelist_high_fraction set). high starts at high_min and sizes itself
  * between the two (pcp_decay_all and the refill path). */
 void pcp_update_sizes(struct za *za, struct za_zone *z)
 {
@@ -480,10 +481,20 @@ void pcp_update_sizes(struct za *za, struct za_zone *z)
 			ncpu = za_load_relaxed(&za->nr_online_cpus);
 		if (!ncpu)
 			ncpu = 1;
-		unsigned long lo = zone_wmark(z, ZA_WMARK_LOW) / ncpu;
+		/* percpu_pagelist_high_fraction (sysctl.c), when set, fixes
+		 * high at that fraction of the zone and turns self-sizing off,
+		 * as the kernel does. Huge watermarks (a large min_free_kbytes)
+		 * must not overflow the int fields. */
+		unsigned frac = za->percpu_pagelist_high_fraction;
+		unsigned long lo = (frac ? managed / frac : zone_wmark(z, ZA_WMARK_LOW)) / ncpu;
 		unsigned long hi = (managed / 8) / ncpu;
-		high_min = (int)(lo > (unsigned long)batch * 4 ? lo : (unsigned long)batch * 4);
-		high_max = (int)(hi > (unsigned long)high_min ? hi : (unsigned long)high_min);
+		unsigned long lim = INT_MAX / 2;
+		if (lo < (unsigned long)batch * 4)
+			lo = (unsigned long)batch * 4;
+		if (frac || hi < lo)
+			hi = lo;
+		high_min = (int)(lo < lim ? lo : lim);
+		high_max = (int)(hi < lim ? hi : lim);
 	}
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp *pcp = zone_pcp(z, (int)c);

@@ -135,7 +135,10 @@ unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
 {
 	unsigned long nr = SWAP_CLUSTER << order, freed = 0, scanned = 0;
 	struct za_zone *first = NULL;
-	event_zone(&za->nodes[ac->preferred_nid].zones[0], ZA_ALLOCSTALL, 1);
+	/* Counted against the highest zone the request may use, as the
+	 * kernel's allocstall_<zone> is. */
+	event_zone(&za->nodes[ac->preferred_nid].zones[ac->highest_zoneidx],
+	           ZA_ALLOCSTALL, 1);
 	/* Nodes in zonelist order, the preferred one first. */
 	bool seen[ZA_MAX_NODES] = {false};
 	for (unsigned i = 0; freed < nr; i++) {

@@ -5,7 +5,9 @@
  * that what people already read and parse reads the same. Fields the
  * kernel has and zonealloc does not (boost, promo, cma, per-node page
  * cache counters) print as 0 or are left out where the kernel leaves them
- * out too. Also za_zone_info and za_pcp_info, the same facts as structs.
+ * out too; the library's own counters follow the kernel's, prefixed
+ * zonealloc_, so that no key a parser reads repeats within a zone's
+ * block. Also za_zone_info and za_pcp_info, the same facts as structs.
  */
 #include <string.h>
 
@@ -122,6 +124,21 @@ static unsigned long long zone_event(struct za *za, struct za_zone *z, int ev)
 	return v;
 }
 
+/* The library's own counters carry this prefix and follow the kernel's. */
+static bool own_name(const char *name)
+{
+	return strncmp(name, "zonealloc_", 10) == 0;
+}
+
+/* Events the kernel counts per zone type and prints one line per type. */
+static bool per_zone_event(int ev)
+{
+	return ev == ZA_PGALLOC || ev == ZA_ALLOCSTALL;
+}
+
+static const char *const zone_suffix[ZA_NR_ZONES] = {"dma", "dma32", "normal",
+                                                     "movable"};
+
 static void report_zoneinfo(struct za *za, FILE *out)
 {
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
@@ -131,7 +148,11 @@ static void report_zoneinfo(struct za *za, FILE *out)
 			fprintf(out, "Node %u, zone %8s", n, zone_names[t]);
 			if (first && zone_populated(z)) {
 				/* Per-node counters, printed with the node's first
-				 * populated zone as the kernel does. */
+				 * populated zone as the kernel does. The kernel's are
+				 * page-cache and LRU counts zonealloc has none of; its
+				 * own node totals have names no zone line uses, so
+				 * the block a parser reads as one zone has no key
+				 * twice. */
 				first = false;
 				long nf = 0, na = 0;
 				for (int u = 0; u < ZA_NR_ZONES; u++) {
@@ -140,8 +161,8 @@ static void report_zoneinfo(struct za *za, FILE *out)
 					                   ZA_NR_ZONE_ALLOCATED);
 				}
 				fprintf(out, "\n  per-node stats");
-				fprintf(out, "\n      %-12s %ld", "nr_free_pages", nf);
-				fprintf(out, "\n      %-12s %ld", "nr_allocated", na);
+				fprintf(out, "\n      %-12s %ld", "zonealloc_node_nr_free_pages", nf);
+				fprintf(out, "\n      %-12s %ld", "zonealloc_node_nr_allocated", na);
 			}
 			unsigned long spanned = za_load_relaxed(&z->end_pfn) -
 			                        za_load_relaxed(&z->start_pfn);
@@ -172,10 +193,13 @@ static void report_zoneinfo(struct za *za, FILE *out)
 				fputc('\n', out);
 				continue;
 			}
-			for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
-				fprintf(out, "\n      %-12s %ld", za_zone_stat_name(i),
-				        stat_clamped(z, i));
-			fprintf(out, "\n      %-12s %llu", "pgalloc",
+			/* The kernel's zone counters first, then the library's. */
+			for (int pass = 0; pass < 2; pass++)
+				for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+					if (own_name(za_zone_stat_name(i)) == (pass == 1))
+						fprintf(out, "\n      %-12s %ld", za_zone_stat_name(i),
+						        stat_clamped(z, i));
+			fprintf(out, "\n      %-12s %llu", "zonealloc_pgalloc",
 			        zone_event(za, z, ZA_PGALLOC));
 			fprintf(out, "\n  pagesets");
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
@@ -206,30 +230,59 @@ static void report_zoneinfo(struct za *za, FILE *out)
 	}
 }
 
+static long stat_total(struct za *za, int item)
+{
+	long v = 0;
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		for (int t = 0; t < ZA_NR_ZONES; t++)
+			v += stat_clamped(&za->nodes[n].zones[t], item);
+	return v;
+}
+
+static void print_per_zone(struct za *za, FILE *out, const char *stem, int ev)
+{
+	for (int t = 0; t < ZA_NR_ZONES; t++) {
+		unsigned long long v = 0;
+		for (unsigned n = 0; n < za->nr_nodes; n++)
+			v += zone_event(za, &za->nodes[n].zones[t], ev);
+		fprintf(out, "%s_%s %llu\n", stem, zone_suffix[t], v);
+	}
+}
+
+/* As /proc/vmstat: counters, then events; every name the kernel has, in
+ * the kernel's order (the order of the lists in zonealloc.h), then the
+ * library's own, zonealloc_... */
 static void report_vmstat(struct za *za, FILE *out)
 {
-	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
-		long v = 0;
-		for (unsigned n = 0; n < za->nr_nodes; n++)
-			for (int t = 0; t < ZA_NR_ZONES; t++)
-				v += stat_clamped(&za->nodes[n].zones[t], i);
-		fprintf(out, "%s %ld\n", za_zone_stat_name(i), v);
-	}
-	for (int ev = 0; ev < ZA_NR_EVENTS; ev++) {
-		if (ev == ZA_PGALLOC) {
-			/* Per zone type, as the kernel splits it. */
-			static const char *const names[ZA_NR_ZONES] = {
-				"pgalloc_dma", "pgalloc_dma32", "pgalloc_normal",
-				"pgalloc_movable"};
-			for (int t = 0; t < ZA_NR_ZONES; t++) {
-				unsigned long long v = 0;
-				for (unsigned n = 0; n < za->nr_nodes; n++)
-					v += zone_event(za, &za->nodes[n].zones[t], ZA_PGALLOC);
-				fprintf(out, "%s %llu\n", names[t], v);
-			}
-			continue;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+			if (own_name(za_zone_stat_name(i)) == (pass == 1))
+				fprintf(out, "%s %ld\n", za_zone_stat_name(i), stat_total(za, i));
+		for (int ev = 0; ev < ZA_NR_EVENTS; ev++) {
+			if (own_name(za_event_name(ev)) != (pass == 1))
+				continue;
+			if (per_zone_event(ev))
+				print_per_zone(za, out, za_event_name(ev), ev);
+			else
+				fprintf(out, "%s %llu\n", za_event_name(ev),
+				        za_event_count(za, ev));
 		}
-		fprintf(out, "%s %llu\n", za_event_name(ev), za_event_count(za, ev));
+	}
+}
+
+/* Version 0.1's names and order, for one more release. */
+static void report_vmstat_v0(struct za *za, FILE *out)
+{
+	for (unsigned i = 0; i < vmstat_v0_nr_zone_stats; i++)
+		fprintf(out, "%s %ld\n", vmstat_v0_zone_stats[i].name,
+		        stat_total(za, vmstat_v0_zone_stats[i].item));
+	for (unsigned i = 0; i < vmstat_v0_nr_events; i++) {
+		int ev = vmstat_v0_events[i].item;
+		if (ev == ZA_PGALLOC)
+			print_per_zone(za, out, "pgalloc", ev);
+		else
+			fprintf(out, "%s %llu\n", vmstat_v0_events[i].name,
+			        za_event_count(za, ev));
 	}
 }
 
@@ -249,6 +302,9 @@ int za_report(struct za *za, enum za_report what, FILE *out)
 		break;
 	case ZA_REPORT_VMSTAT:
 		report_vmstat(za, out);
+		break;
+	case ZA_REPORT_VMSTAT_V0:
+		report_vmstat_v0(za, out);
 		break;
 	default:
 		return -EINVAL;

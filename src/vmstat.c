@@ -9,6 +9,8 @@
  * Events (allocations, refills, reclaim...) are plain per-CPU counts,
  * summed on read.
  */
+#include <string.h>
+
 #include "internal.h"
 
 static const char *const zone_stat_names[] = {
@@ -30,6 +32,78 @@ const char *za_zone_stat_name(enum za_zone_stat item)
 const char *za_event_name(enum za_event item)
 {
 	return (unsigned)item < ZA_NR_EVENTS ? event_names[item] : NULL;
+}
+
+/* Version 0.1's vmstat, frozen: its names and order, for
+ * ZA_REPORT_VMSTAT_V0 and the lookups. Delete in the release after 0.2. */
+const struct vmstat_v0_row vmstat_v0_zone_stats[] = {
+	{ZA_NR_FREE_PAGES, "nr_free_pages"},
+	{ZA_NR_ZONE_ALLOCATED, "nr_zone_allocated"},
+	{ZA_NR_FREE_ISOLATED, "nr_free_isolated"},
+};
+const struct vmstat_v0_row vmstat_v0_events[] = {
+	{ZA_PGALLOC, "pgalloc"}, /* printed as pgalloc_<zone> */
+	{ZA_PGFREE, "pgfree"},
+	{ZA_PGALLOC_FAIL, "pgalloc_fail"},
+	{ZA_PCP_REFILL, "zonealloc_pcp_refill"},
+	{ZA_PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages"},
+	{ZA_PCP_FLUSH, "zonealloc_pcp_flush"},
+	{ZA_PCP_FLUSH_PAGES, "zonealloc_pcp_flush_pages"},
+	{ZA_PCP_DRAIN, "zonealloc_pcp_drain"},
+	{ZA_PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages"},
+	{ZA_PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail"},
+	{ZA_ZONE_LOCK, "zonealloc_zone_lock"},
+	{ZA_WMARK_FAIL, "zonealloc_watermark_fail"},
+	{ZA_FALLBACK, "pgalloc_fallback"},
+	{ZA_STEAL_PAGEBLOCK, "pgsteal_pageblock"},
+	{ZA_ZONELIST_RETRY, "zonealloc_zonelist_retry"},
+	{ZA_ALLOCSTALL, "allocstall"},
+	{ZA_PGSCAN_DIRECT, "pgscan_direct"},
+	{ZA_PGSTEAL_DIRECT, "pgsteal_direct"},
+	{ZA_PGSCAN_KSWAPD, "pgscan_kswapd"},
+	{ZA_PGSTEAL_KSWAPD, "pgsteal_kswapd"},
+	{ZA_KSWAPD_WAKE, "kswapd_wake"},
+	{ZA_KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly"},
+	{ZA_KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly"},
+	{ZA_DRAIN_RETRY, "zonealloc_drain_retry"},
+	{ZA_OOM_KILL, "oom_kill"},
+	{ZA_PGMIGRATE_SUCCESS, "pgmigrate_success"},
+	{ZA_PGMIGRATE_FAIL, "pgmigrate_fail"},
+	{ZA_OFFLINE_OK, "zonealloc_offline_success"},
+	{ZA_OFFLINE_FAIL, "zonealloc_offline_fail"},
+	{ZA_CONTIG_OK, "zonealloc_contig_success"},
+	{ZA_CONTIG_FAIL, "zonealloc_contig_fail"},
+	{ZA_MISUSE, "zonealloc_misuse"},
+};
+const unsigned vmstat_v0_nr_zone_stats =
+	sizeof(vmstat_v0_zone_stats) / sizeof(vmstat_v0_zone_stats[0]);
+const unsigned vmstat_v0_nr_events =
+	sizeof(vmstat_v0_events) / sizeof(vmstat_v0_events[0]);
+
+static int lookup(const char *name, const char *const *names, int n,
+                  const struct vmstat_v0_row *v0, unsigned nv0)
+{
+	if (!name)
+		return -ENOENT;
+	for (int i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	for (unsigned i = 0; i < nv0; i++)
+		if (strcmp(name, v0[i].name) == 0)
+			return v0[i].item;
+	return -ENOENT;
+}
+
+int za_zone_stat_lookup(const char *name)
+{
+	return lookup(name, zone_stat_names, ZA_NR_ZONE_STATS, vmstat_v0_zone_stats,
+	              vmstat_v0_nr_zone_stats);
+}
+
+int za_event_lookup(const char *name)
+{
+	return lookup(name, event_names, ZA_NR_EVENTS, vmstat_v0_events,
+	              vmstat_v0_nr_events);
 }
 
 void vmstat_mod(struct za_zone *z, int item, long delta)

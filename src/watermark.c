@@ -5,15 +5,14 @@
  * [128 KiB, 256 MiB]) is split across zones by size; low and high sit a
  * quarter of min, or 0.1% of the zone, above min and twice that. Each zone
  * also keeps a lowmem reserve against requests that could have used a
- * higher zone. The fast path checks low, the slow path min; __GFP_HIGH
+ * higher zone. The split, the scale factor and the reserve ratios are the
+ * runtime tunables of sysctl.c (min_free_kbytes, watermark_scale_factor,
+ * lowmem_reserve_ratio). The fast path checks low, the slow path min; __GFP_HIGH
  * halves min and atomic requests take a further quarter off, which is
  * their floor. Checks at min use the exact snapshot of the free counter,
  * checks at low the global value unless it is below the drift mark.
  */
 #include "internal.h"
-
-static const unsigned lowmem_reserve_ratio[ZA_NR_ZONES] = {256, 256, 32, 0};
-#define WATERMARK_SCALE_FACTOR 10 /* per 10000 of the zone */
 
 static unsigned long isqrt(unsigned long x)
 {
@@ -45,7 +44,8 @@ static unsigned long kb_to_pages(const struct za *za, unsigned long kb)
 }
 
 /* Recompute watermarks, lowmem reserves, pcp sizes and stat thresholds of
- * every zone. Caller holds mem_hotplug_lock. */
+ * every zone. Caller holds mem_hotplug_lock (which keeps the tunables
+ * still: their writers hold it too). */
 void setup_per_zone_wmarks(struct za *za)
 {
 	unsigned long lowmem = 0;
@@ -54,15 +54,19 @@ void setup_per_zone_wmarks(struct za *za)
 			if (t != ZA_ZONE_MOVABLE)
 				lowmem += za_load_relaxed(&za->nodes[n].zones[t].managed_pages);
 
-	unsigned long mfk = za->min_free_kbytes_cfg;
-	if (!mfk) {
+	/* A value written at run time wins over the configured one, and
+	 * both over the computed default; a written value stays across
+	 * memory hotplug. */
+	unsigned long mfk = za->min_free_kbytes_set ? za->min_free_kbytes_user
+	                                            : za->min_free_kbytes_cfg;
+	if (!mfk && !za->min_free_kbytes_set) {
 		mfk = isqrt(pages_to_kb(za, lowmem) * 16);
 		if (mfk < 128)
 			mfk = 128;
 		if (mfk > 262144)
 			mfk = 262144;
 	}
-	za->min_free_kbytes = mfk;
+	za_store_relaxed(&za->min_free_kbytes, mfk);
 	unsigned long pages_min = kb_to_pages(za, mfk);
 
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
@@ -88,7 +92,7 @@ void setup_per_zone_wmarks(struct za *za)
 			}
 			unsigned long step = min / 4;
 			unsigned long scale = (unsigned long)((unsigned __int128)managed *
-			                                      WATERMARK_SCALE_FACTOR / 10000);
+			                                      za->watermark_scale_factor / 10000);
 			if (scale > step)
 				step = scale;
 			za_store_relaxed(&z->wmark[ZA_WMARK_MIN], min);
@@ -105,8 +109,8 @@ void setup_per_zone_wmarks(struct za *za)
 				unsigned long r = 0;
 				if (j > i) {
 					sum += za_load_relaxed(&node->zones[j].managed_pages);
-					if (lowmem_reserve_ratio[i] && zone_populated(z))
-						r = sum / lowmem_reserve_ratio[i];
+					if (za->lowmem_reserve_ratio[i] && zone_populated(z))
+						r = sum / za->lowmem_reserve_ratio[i];
 				}
 				za_store_relaxed(&z->lowmem_reserve[j], r);
 			}

@@ -270,11 +270,55 @@ static void check_pagetypeinfo(struct za *za, const char *text)
 	free_lines(&L);
 }
 
-/* "      %-12s %lu" lines (zoneinfo_show_print's stat rows). */
-static void stat_rows(struct lines *L, const char *first_name,
-                      unsigned long first_value)
+/* The kernel's per-zone counters (zone_stat_item and numa_stat_item, as
+ * Linux 6.x names them in /proc/zoneinfo and /proc/vmstat). A stat row
+ * of a zone must be one of these or the library's own, zonealloc_...,
+ * and the kernel's come first. */
+static const char *const kernel_zone_stats[] = {
+	"nr_free_pages", "nr_free_pages_blocks", "nr_zone_inactive_anon",
+	"nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file",
+	"nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock", "nr_zspages",
+	"nr_free_cma", "nr_unaccepted", "numa_hit", "numa_miss", "numa_foreign",
+	"numa_interleave", "numa_local", "numa_other",
+};
+
+static int kernel_index(const char *const *names, size_t n, const char *name)
 {
-	int row = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Keys of the block a parser reads as one zone ("Node N, zone Z" up to
+ * the next such line, pagesets left out: their keys repeat per CPU in
+ * the kernel too). None may repeat: a parser keeps the first or the last
+ * value, and either is then wrong for one of them. */
+static char block_keys[64][64];
+static int nblock_keys;
+
+static void block_key(const char *line)
+{
+	char key[64];
+	if (sscanf(line, " %63s", key) != 1)
+		return;
+	for (int i = 0; i < nblock_keys; i++)
+		if (strcmp(block_keys[i], key) == 0) {
+			fprintf(stderr, "zoneinfo: key \"%s\" twice in one zone's block\n",
+			        key);
+			exit(1);
+		}
+	CHECK(nblock_keys < 64);
+	strcpy(block_keys[nblock_keys++], key);
+}
+
+/* "      %-12s %lu" lines (zoneinfo_show_print's stat rows). zone_rows: a
+ * zone's rows (kernel names, then the library's), else the per-node ones
+ * (the library's only: zonealloc has none of the kernel's node counters). */
+static void stat_rows(struct lines *L, const char *first_name,
+                      unsigned long first_value, int zone_rows)
+{
+	int row = 0, own = 0, last_kernel = -1;
 	while (L->i < L->n && starts(peek(L), "      ")) {
 		const char *s = peek(L) + 6;
 		char name[128], want[256];
@@ -285,6 +329,21 @@ static void stat_rows(struct lines *L, const char *first_name,
 		unsigned long v;
 		CHECK_EQ(numbers(peek(L), 6 + strlen(name), &v, 1), 1);
 		snprintf(want, sizeof(want), "      %-12s %lu", name, v);
+		block_key(peek(L));
+		if (strncmp(name, "zonealloc_", 10) == 0) {
+			own = 1;
+		} else {
+			int k = kernel_index(kernel_zone_stats,
+			                     sizeof(kernel_zone_stats) / sizeof(kernel_zone_stats[0]),
+			                     name);
+			if (!zone_rows || k < 0 || own || k <= last_kernel) {
+				fprintf(stderr, "zoneinfo: stat row \"%s\": not a kernel "
+				        "%s counter in the kernel's order before the "
+				        "library's own\n", name, zone_rows ? "zone" : "node");
+				exit(1);
+			}
+			last_kernel = k;
+		}
 		if (row == 0 && first_name) {
 			CHECK(strcmp(name, first_name) == 0);
 			CHECK_EQ(v, first_value);
@@ -306,10 +365,11 @@ static void check_zoneinfo(struct za *za, const char *text)
 			CHECK_EQ(za_zone_info(za, (int)n, (enum za_zone_type)z, &zi), 0);
 			snprintf(want, sizeof(want), "Node %u, zone %8s", n, zone_names[z]);
 			expect(&L, "zoneinfo", want);
+			nblock_keys = 0;
 			if (zi.populated && first_populated) {
 				first_populated = 0;
 				if (accept(&L, "  per-node stats"))
-					stat_rows(&L, NULL, 0);
+					stat_rows(&L, NULL, 0, 0);
 			}
 			long gfree = za_zone_stat(za, (int)n, (enum za_zone_type)z,
 			                          ZA_NR_FREE_PAGES);
@@ -341,7 +401,10 @@ static void check_zoneinfo(struct za *za, const char *text)
 			expect(&L, "zoneinfo", want);
 			if (!zi.populated)
 				continue;
-			stat_rows(&L, "nr_free_pages", (unsigned long)gfree);
+			/* the 8-space rows are keys too (min, low, ...) */
+			for (int back = L.i - 1; back >= 0 && starts(L.l[back], "        "); back--)
+				block_key(L.l[back]);
+			stat_rows(&L, "nr_free_pages", (unsigned long)gfree, 1);
 			expect(&L, "zoneinfo", "  pagesets");
 			for (unsigned c = 0; c < za_nr_cpus(za); c++) {
 				if (!za_cpu_is_online(za, c))
@@ -415,12 +478,42 @@ static int zone_suffix(const char *s)
 	return -1;
 }
 
+/* The kernel's /proc/vmstat names that zonealloc has counterparts for
+ * (or may have: compaction), in the kernel's order (mm/vmstat.c
+ * vmstat_text, Linux 6.x). Every line of the report that is not the
+ * library's own (zonealloc_...) must be one of these, in this order. */
+static const char *const kernel_vmstat[] = {
+	"nr_free_pages", "nr_free_pages_blocks", "nr_zone_inactive_anon",
+	"nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file",
+	"nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock", "nr_zspages",
+	"nr_free_cma", "numa_hit", "numa_miss", "numa_foreign", "numa_interleave",
+	"numa_local", "numa_other", "pgpgin", "pgpgout", "pswpin", "pswpout",
+	"pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgalloc_movable",
+	"allocstall_dma", "allocstall_dma32", "allocstall_normal",
+	"allocstall_movable", "pgskip_dma", "pgskip_dma32", "pgskip_normal",
+	"pgskip_movable", "pgfree", "pgactivate", "pgdeactivate", "pglazyfree",
+	"pgfault", "pgmajfault", "pglazyfreed", "pgrefill", "pgreuse",
+	"pgsteal_kswapd", "pgsteal_direct", "pgsteal_khugepaged", "pgscan_kswapd",
+	"pgscan_direct", "pgscan_khugepaged", "pgscan_direct_throttle",
+	"pgscan_anon", "pgscan_file", "pgsteal_anon", "pgsteal_file",
+	"zone_reclaim_failed", "pginodesteal", "slabs_scanned",
+	"kswapd_inodesteal", "kswapd_low_wmark_hit_quickly",
+	"kswapd_high_wmark_hit_quickly", "pageoutrun", "pgrotated",
+	"drop_pagecache", "drop_slab", "oom_kill", "numa_pte_updates",
+	"numa_huge_pte_updates", "numa_hint_faults", "numa_hint_faults_local",
+	"numa_pages_migrated", "pgmigrate_success", "pgmigrate_fail",
+	"thp_migration_success", "thp_migration_fail", "thp_migration_split",
+	"compact_migrate_scanned", "compact_free_scanned", "compact_isolated",
+	"compact_stall", "compact_fail", "compact_success", "compact_daemon_wake",
+	"compact_daemon_migrate_scanned", "compact_daemon_free_scanned",
+};
+
 static void check_vmstat(struct za *za, const char *text)
 {
 	struct lines L = split(text);
 	int seen_stat[ZA_NR_ZONE_STATS] = {0}, seen_ev[ZA_NR_EVENTS] = {0};
-	int last_stat_line = -1, first_event_line = L.n;
 	int seen_zone[ZA_NR_EVENTS] = {0};
+	int last_kernel = -1, first_own = -1;
 	unsigned long long zone_sum[ZA_NR_EVENTS] = {0};
 	static const char *stat_names[] = {
 #define X(n, s) s,
@@ -447,6 +540,23 @@ static void check_vmstat(struct za *za, const char *text)
 			        i + 1, L.l[i], want);
 			exit(1);
 		}
+		/* the kernel's names, in its order, then the library's own */
+		if (starts(name, "zonealloc_")) {
+			if (first_own < 0)
+				first_own = i;
+		} else {
+			int k = kernel_index(kernel_vmstat,
+			                     sizeof(kernel_vmstat) / sizeof(kernel_vmstat[0]),
+			                     name);
+			if (k < 0 || k <= last_kernel || first_own >= 0) {
+				fprintf(stderr, "vmstat line %d: \"%s\" is %s\n", i + 1, name,
+				        k < 0 ? "not a name the kernel has (the library's "
+				                "own take the zonealloc_ prefix)"
+				              : "out of the kernel's order");
+				exit(1);
+			}
+			last_kernel = k;
+		}
 		for (int s = 0; s < ZA_NR_ZONE_STATS; s++)
 			if (strcmp(name, stat_names[s]) == 0) {
 				long sum = 0;
@@ -456,7 +566,6 @@ static void check_vmstat(struct za *za, const char *text)
 						                    (enum za_zone_stat)s);
 				CHECK_EQ((long long)v, sum);
 				seen_stat[s]++;
-				last_stat_line = i;
 			}
 		for (int e = 0; e < ZA_NR_EVENTS; e++) {
 			size_t el = strlen(ev_names[e]);
@@ -478,11 +587,7 @@ static void check_vmstat(struct za *za, const char *text)
 					CHECK_EQ(zone_sum[e], za_event_count(za, (enum za_event)e));
 					seen_ev[e]++;
 				}
-			} else {
-				continue;
 			}
-			if (i < first_event_line)
-				first_event_line = i;
 		}
 	}
 	for (int s = 0; s < ZA_NR_ZONE_STATS; s++)
@@ -493,9 +598,56 @@ static void check_vmstat(struct za *za, const char *text)
 			        seen_ev[e]);
 		CHECK_EQ(seen_ev[e], 1);
 	}
-	/* counters first, events after, as /proc/vmstat orders them */
-	CHECK(last_stat_line < first_event_line);
 	free_lines(&L);
+}
+
+/* Version 0.1's vmstat (ZA_REPORT_VMSTAT_V0): its names still reach the
+ * same values, through the report and through the lookups. */
+static void check_vmstat_v0(struct za *za, const char *text)
+{
+	static const struct {
+		const char *old;
+		int is_event;
+		int item;
+	} renamed[] = {
+		{"nr_zone_allocated", 0, ZA_NR_ZONE_ALLOCATED},
+		{"nr_free_isolated", 0, ZA_NR_FREE_ISOLATED},
+		{"pgalloc_fail", 1, ZA_PGALLOC_FAIL},
+		{"pgalloc_fallback", 1, ZA_FALLBACK},
+		{"pgsteal_pageblock", 1, ZA_STEAL_PAGEBLOCK},
+		{"kswapd_wake", 1, ZA_KSWAPD_WAKE},
+		{"allocstall", 1, ZA_ALLOCSTALL},
+	};
+	for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "\n%s ", renamed[i].old);
+		const char *at = strstr(text, key);
+		if (!at && strncmp(text, key + 1, strlen(key + 1)) == 0)
+			at = text - 1;
+		CHECK(at != NULL);
+		unsigned long long v = strtoull(at + strlen(key), NULL, 10);
+		unsigned long long want = 0;
+		if (renamed[i].is_event) {
+			want = za_event_count(za, (enum za_event)renamed[i].item);
+			CHECK_EQ(za_event_lookup(renamed[i].old), renamed[i].item);
+		} else {
+			for (unsigned n = 0; n < za_nr_nodes(za); n++)
+				for (int z = 0; z < ZA_NR_ZONES; z++)
+					want += (unsigned long long)za_zone_stat(
+						za, (int)n, (enum za_zone_type)z,
+						(enum za_zone_stat)renamed[i].item);
+			CHECK_EQ(za_zone_stat_lookup(renamed[i].old), renamed[i].item);
+		}
+		CHECK_EQ(v, want);
+	}
+	/* Today's names look up too; nonsense does not. */
+	for (int e = 0; e < ZA_NR_EVENTS; e++)
+		CHECK_EQ(za_event_lookup(za_event_name((enum za_event)e)), e);
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+		CHECK_EQ(za_zone_stat_lookup(za_zone_stat_name((enum za_zone_stat)i)), i);
+	CHECK_EQ(za_event_lookup("pgalloc_normal"), -ENOENT);
+	CHECK_EQ(za_event_lookup(NULL), -ENOENT);
+	CHECK_EQ(za_zone_stat_lookup("nr_free"), -ENOENT);
 }
 
 /* ---- golden files ---- */
@@ -640,6 +792,9 @@ int main(int argc, char **argv)
 	check_pagetypeinfo(za, text[1]);
 	check_zoneinfo(za, text[2]);
 	check_vmstat(za, text[3]);
+	char *v0 = capture(za, ZA_REPORT_VMSTAT_V0);
+	check_vmstat_v0(za, v0);
+	free(v0);
 	int golden_diffs = 0;
 	for (int i = 0; i < 4; i++)
 		golden_diffs += golden(dir, reps[i].name, text[i]);
@@ -690,7 +845,7 @@ int main(int argc, char **argv)
 	/* bad arguments */
 	FILE *nul = fopen("/dev/null", "w");
 	CHECK(nul != NULL);
-	CHECK_EQ(za_report(za, (enum za_report)4, nul), -EINVAL);
+	CHECK_EQ(za_report(za, (enum za_report)5, nul), -EINVAL);
 	CHECK_EQ(za_report(za, (enum za_report)99, nul), -EINVAL);
 	CHECK_EQ(za_report(za, (enum za_report)-1, nul), -EINVAL);
 	CHECK_EQ(za_report(za, ZA_REPORT_BUDDYINFO, NULL), -EINVAL);

@@ -8,9 +8,10 @@
  * quiescent, the report must hold every name below exactly once, in the
  * kernel's "name value" form, with the value za_event_count gives (and the
  * four pgalloc_<zone> lines adding up to pgalloc, each matching the
- * allocations made in that zone). pgalloc_* and pgfree count pages, as in
- * the kernel; pgsteal_* add up to what the shrinker freed and pgscan_* to
- * what it was asked for.
+ * allocations made in that zone; the same for allocstall_<zone>). Every
+ * name the kernel has comes before the library's own (zonealloc_...).
+ * pgalloc_* and pgfree count pages, as in the kernel; pgsteal_* add up to
+ * what the shrinker freed and pgscan_* to what it was asked for.
  */
 #include "test_reclaim_common.c"
 
@@ -23,7 +24,8 @@
 
 static const char *const required[] = {
 	"nr_free_pages", "pgalloc_dma", "pgalloc_dma32", "pgalloc_normal",
-	"pgalloc_movable", "pgfree", "allocstall", "kswapd_wake",
+	"pgalloc_movable", "allocstall_dma", "allocstall_dma32",
+	"allocstall_normal", "allocstall_movable", "pgfree", "zonealloc_kswapd_wake",
 	"kswapd_low_wmark_hit_quickly", "kswapd_high_wmark_hit_quickly",
 	"pgsteal_kswapd", "pgsteal_direct", "pgscan_kswapd", "pgscan_direct",
 	"oom_kill", "zonealloc_pcp_refill", "zonealloc_pcp_refill_pages",
@@ -71,13 +73,18 @@ static struct line *find(const char *name)
 	return NULL;
 }
 
-static unsigned long long zone_pgalloc(struct za *za, int t)
+static unsigned long long zone_event_sum(struct za *za, int t, int ev)
 {
 	struct za_zone *z = &za->nodes[0].zones[t];
-	unsigned long long v = za_load_relaxed(&z->events[ZA_PGALLOC]);
+	unsigned long long v = za_load_relaxed(&z->events[ev]);
 	for (unsigned c = 0; c < za->nr_cpus; c++)
-		v += za_load_relaxed(&z->pcp[c].events[ZA_PGALLOC]);
+		v += za_load_relaxed(&z->pcp[c].events[ev]);
 	return v;
+}
+
+static unsigned long long zone_pgalloc(struct za *za, int t)
+{
+	return zone_event_sum(za, t, ZA_PGALLOC);
 }
 
 static bool kswapd_busy(struct za *za)
@@ -219,8 +226,8 @@ int main(void)
 	for (int e = 0; e < ZA_NR_EVENTS; e++) {
 		const char *name = za_event_name((enum za_event)e);
 		CHECK(name != NULL);
-		if (e == ZA_PGALLOC) {
-			CHECK(find(name) == NULL);
+		if (e == ZA_PGALLOC || e == ZA_ALLOCSTALL) {
+			CHECK(find(name) == NULL); /* per zone type only */
 			continue;
 		}
 		struct line *l = find(name);
@@ -243,6 +250,29 @@ int main(void)
 		l->seen = 1;
 	}
 	CHECK_EQ(sum, ev[ZA_PGALLOC]);
+	static const char *const stall_names[ZA_NR_ZONES] = {
+		"allocstall_dma", "allocstall_dma32", "allocstall_normal",
+		"allocstall_movable"};
+	unsigned long long stalls = 0;
+	for (int t = 0; t < ZA_NR_ZONES; t++) {
+		struct line *l = find(stall_names[t]);
+		CHECK_EQ(l->value, zone_event_sum(za, t, ZA_ALLOCSTALL));
+		stalls += l->value;
+		l->seen = 1;
+	}
+	CHECK_EQ(stalls, ev[ZA_ALLOCSTALL]);
+	CHECK(stalls > 0);
+	/* The kernel's names first, in one run; the library's after. */
+	int first_own = nlines;
+	for (int i = 0; i < nlines; i++)
+		if (strncmp(lines[i].name, "zonealloc_", 10) == 0) {
+			if (first_own == nlines)
+				first_own = i;
+		} else if (first_own < nlines) {
+			fprintf(stderr, "%s after the library's own names\n",
+			        lines[i].name);
+			CHECK(0);
+		}
 	CHECK(find("pgalloc_dma")->value >= nr[ZA_ZONE_DMA]);
 	CHECK(find("pgalloc_movable")->value == nr[ZA_ZONE_MOVABLE]);
 	/* The zone statistics too (folded, quiescent: exact). */
@@ -263,7 +293,7 @@ int main(void)
 
 	/* Everything this test provoked shows. */
 	static const char *const nonzero[] = {
-		"pgfree", "allocstall", "kswapd_wake", "pgsteal_kswapd",
+		"pgfree", "zonealloc_kswapd_wake", "pgsteal_kswapd",
 		"pgscan_kswapd", "pgsteal_direct", "pgscan_direct", "oom_kill",
 		"zonealloc_pcp_refill", "zonealloc_pcp_drain",
 		"zonealloc_pcp_flush", "zonealloc_drain_retry"};
@@ -281,8 +311,8 @@ int main(void)
 	printf("report: %d lines; allocstall %llu, pgsteal_direct %llu, "
 	       "pgsteal_kswapd %llu, kswapd_wake %llu, oom_kill %llu, "
 	       "pcp refill %llu drain %llu\n", nlines,
-	       find("allocstall")->value, find("pgsteal_direct")->value,
-	       find("pgsteal_kswapd")->value, find("kswapd_wake")->value,
+	       stalls, find("pgsteal_direct")->value,
+	       find("pgsteal_kswapd")->value, find("zonealloc_kswapd_wake")->value,
 	       find("oom_kill")->value, find("zonealloc_pcp_refill")->value,
 	       find("zonealloc_pcp_drain")->value);
 

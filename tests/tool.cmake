@@ -185,6 +185,35 @@ za_tool_test(tool_info_movable 0 "Node 1, zone +Movable"
              info --nodes 2 --mem 256M --movable 64M --report zoneinfo)
 za_tool_test(tool_info_frames 0 "za_check: ok" info --frames-only --mem 8G --nodes 2)
 
+# vmstat in the kernel's names and order, the library's own after them;
+# version 0.1's names still printed by vmstat-v0.
+za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\nzonealloc_nr_allocated 0\n"
+             info --mem 64M --report vmstat)
+za_tool_test(tool_info_vmstat_v0 0 "^nr_free_pages 16384\nnr_zone_allocated 0\n.*\nallocstall 0\n.*\nkswapd_wake 0\n"
+             info --mem 64M --report vmstat-v0)
+
+# --sysctl on every command: the effect shows in the reports (128 MiB:
+# DMA 4096 pages, DMA32 28672; min_free_kbytes 8192 = 2048 pages split
+# 256 / 1792), a bad one is a usage error naming the problem.
+za_tool_test(tool_sysctl_effect 0 "zone +DMA\n.*\n +min +256\n.*zone +DMA32\n.*\n +min +1792\n"
+             info --mem 128M --report zoneinfo --sysctl min_free_kbytes=8192)
+za_tool_test(tool_sysctl_report 0 "vm.watermark_scale_factor = 100\nvm.watermark_boost_factor = 15000\nvm.lowmem_reserve_ratio = 64\t128\t32\t0\n"
+             info --mem 128M --report sysctl --sysctl watermark_scale_factor=100
+             "--sysctl=lowmem_reserve_ratio=64 128")
+za_tool_test(tool_sysctl_range 2 "--sysctl watermark_scale_factor=0: value out of range"
+             info --sysctl watermark_scale_factor=0)
+za_tool_test(tool_sysctl_unknown 2 "unknown tunable 'swappiness'"
+             stress --seconds 1 --sysctl swappiness=60)
+za_tool_test(tool_sysctl_garbage 2 "'12x' is not a valid value for min_free_kbytes"
+             info --sysctl min_free_kbytes=12x)
+za_tool_test(tool_sysctl_form 2 "--sysctl 'min_free_kbytes': expected NAME=VALUE"
+             info --sysctl min_free_kbytes)
+za_tool_test(tool_sysctl_replay 2 "--sysctl extfrag_threshold=1001: value out of range"
+             replay --sysctl extfrag_threshold=1001 ${CMAKE_CURRENT_LIST_DIR}/data/formats.trace)
+za_tool_test(tool_stress_sysctl 0 "result +PASS"
+             stress --seconds 1 --mem 64M --quiet --sysctl watermark_scale_factor=300
+             --sysctl percpu_pagelist_high_fraction=8 --sysctl min_free_kbytes=2048)
+
 # Every stress scenario, briefly, on small memory. They fail (exit 1) on
 # any verify error, broken invariant or lost page.
 foreach(sc mixed hotplug pressure offline)

@@ -23,8 +23,30 @@ static const struct {
 	{ "buddyinfo", ZA_REPORT_BUDDYINFO },
 	{ "pagetypeinfo", ZA_REPORT_PAGETYPEINFO },
 	{ "vmstat", ZA_REPORT_VMSTAT },
+	/* Version 0.1's vmstat names, for one release: not part of "all". */
+	{ "vmstat-v0", ZA_REPORT_VMSTAT_V0 },
 };
 #define NR_REPORTS (sizeof(reports) / sizeof(reports[0]))
+#define ALL_REPORTS ((1u << (NR_REPORTS - 1)) - 1)
+#define SYSCTL_BIT (1u << NR_REPORTS) /* --report sysctl: not in "all" */
+
+/* The tunables as `sysctl vm` prints them. */
+static int print_sysctl(struct za *za, const char *cmd)
+{
+	char buf[ZA_SYSCTL_VALUE_MAX];
+	unsigned k;
+
+	for (k = 0; za_sysctl_name(k); k++) {
+		int err = za_sysctl_get(za, za_sysctl_name(k), buf, sizeof(buf));
+		if (err) {
+			tool_err(cmd, "za_sysctl_get(%s) failed: %s", za_sysctl_name(k),
+			         strerror(-err));
+			return EXIT_FAIL;
+		}
+		printf("vm.%s = %s\n", za_sysctl_name(k), buf);
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -40,7 +62,12 @@ static void usage(FILE *f)
 	        "vmstat or all;\n"
 	        "                        may repeat (default all, with the "
 	        "layout and\n"
-	        "                        a header before each report)\n"
+	        "                        a header before each report); sysctl: "
+	        "the runtime\n"
+	        "                        tunables as `sysctl vm` prints them; "
+	        "vmstat-v0:\n"
+	        "                        vmstat with version 0.1's names (for one "
+	        "release)\n"
 	        "  -h, --help            show this help\n"
 	        "\n",
 	        TOOL_NAME);
@@ -81,8 +108,12 @@ int cmd_info(int argc, char **argv)
 		if (r < 0)
 			return EXIT_USAGE;
 		if (r > 0) {
+			if (!strcmp(v, "sysctl")) {
+				want |= SYSCTL_BIT;
+				continue;
+			}
 			if (!strcmp(v, "all")) {
-				want |= (1u << NR_REPORTS) - 1;
+				want |= ALL_REPORTS;
 				continue;
 			}
 			for (k = 0; k < NR_REPORTS; k++)
@@ -92,7 +123,7 @@ int cmd_info(int argc, char **argv)
 				return tool_usage_err(cmd,
 				                      "unknown report '%s' (expected "
 				                      "zoneinfo, buddyinfo, pagetypeinfo, "
-				                      "vmstat or all)",
+				                      "vmstat, vmstat-v0, sysctl or all)",
 				                      v);
 			want |= 1u << k;
 			continue;
@@ -105,7 +136,7 @@ int cmd_info(int argc, char **argv)
 	 * the /proc file it imitates. */
 	headers = !want || (want & (want - 1));
 	if (!want)
-		want = (1u << NR_REPORTS) - 1;
+		want = ALL_REPORTS;
 
 	t = calloc(1, sizeof(*t));
 	if (!t) {
@@ -137,6 +168,12 @@ int cmd_info(int argc, char **argv)
 			         strerror(-err));
 			rc = EXIT_FAIL;
 		}
+	}
+	if (want & SYSCTL_BIT) {
+		if (headers)
+			printf("\n==> sysctl <==\n");
+		if (print_sysctl(t->za, cmd))
+			rc = EXIT_FAIL;
 	}
 	fflush(stdout);
 

@@ -493,7 +493,7 @@ static void final_check(struct stress *st, struct final *f)
 				        (long)zi.managed - (long)(fr + zi.isolated_free),
 				        zi.pcp_pages);
 			if (a)
-				st_fail(st, "node %u %s: nr_zone_allocated is %ld after "
+				st_fail(st, "node %u %s: zonealloc_nr_allocated is %ld after "
 				            "every page was freed",
 				        nid, topo_zone_name((enum za_zone_type)z), a);
 		}

@@ -67,6 +67,7 @@ const char *fmt_size(unsigned long long bytes, char *buf, size_t len);
 
 #define TOPO_MAX_RANGES (ZA_MAX_NODES * ZA_NR_ZONES)
 #define TOPO_ZONE_BIT(z) (1u << (z))
+#define TOPO_MAX_SYSCTL 32
 
 /* What the user asked for; topo_opts_init gives the defaults. */
 struct topo_opts {
@@ -83,6 +84,10 @@ struct topo_opts {
 	int frames_only;                /* --frames-only */
 	unsigned long min_free_kbytes;  /* --min-free-kbytes, 0 = library's */
 	unsigned cfg_flags;             /* --no-pcp, --no-kswapd: ZA_CFG_* */
+	/* --sysctl NAME=VALUE, in order; checked when parsed, applied by
+	 * topo_build once the memory is online. */
+	const char *sysctl[TOPO_MAX_SYSCTL];
+	unsigned nr_sysctl;
 };
 
 /* One contiguous run of pfns of one zone of one node, onlined by one
@@ -117,8 +122,8 @@ void topo_usage(FILE *f, const char *mem_default);
 /* Checks the options together and lays out the zones (fills node_pages,
  * ranges, ...) without creating anything. 0 or -1 (message printed). */
 int topo_plan(struct topo *t, const struct topo_opts *o, const char *cmd);
-/* Creates the allocator from a planned topology and brings its memory
- * online. cfg carries what the caller wants besides topology (migrate
+/* Creates the allocator from a planned topology, brings its memory
+ * online and applies the --sysctl settings. cfg carries what the caller wants besides topology (migrate
  * callback, error handler, timeouts); it may be NULL. The simulated-CPU
  * callback is installed unless cfg already sets cpu_id. 0, or -1 with
  * the reason printed (everything created is released again). */

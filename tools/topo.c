@@ -290,7 +290,17 @@ void topo_usage(FILE *f, const char *mem_default)
 	        "  --min-free-kbytes N   reserve for the watermarks (default: "
 	        "computed)\n"
 	        "  --no-pcp              no per-CPU lists (ZA_CFG_NO_PCP)\n"
-	        "  --no-kswapd           no background reclaim threads\n",
+	        "  --no-kswapd           no background reclaim threads\n"
+	        "  --sysctl NAME=VALUE   set a runtime tunable once the memory is "
+	        "online, as\n"
+	        "                        /proc/sys/vm/NAME would (repeatable): "
+	        "min_free_kbytes,\n"
+	        "                        watermark_scale_factor, "
+	        "lowmem_reserve_ratio,\n"
+	        "                        percpu_pagelist_high_fraction, "
+	        "watermark_boost_factor,\n"
+	        "                        compaction_proactiveness, "
+	        "extfrag_threshold\n",
 	        ZA_MAX_NODES, mem_default,
 	        tool_nproc() > 4 ? tool_nproc() : 4u);
 }
@@ -328,6 +338,67 @@ static int parse_zones(const char *cmd, const char *s, unsigned *mask)
 		return -1;
 	}
 	*mask = m;
+	return 0;
+}
+
+/* Checks NAME=VALUE with the library's own rules, on a tiny allocator
+ * made for the purpose, so a mistake is a usage error before anything
+ * runs. 0, or -1 with the problem printed. */
+static int check_sysctl(const char *cmd, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char name[64];
+	struct za_config c;
+	struct za *za;
+	int err;
+
+	if (!eq || eq == arg) {
+		tool_usage_err(cmd, "--sysctl '%s': expected NAME=VALUE", arg);
+		return -1;
+	}
+	if ((size_t)(eq - arg) >= sizeof(name)) {
+		tool_usage_err(cmd, "--sysctl '%s': unknown tunable", arg);
+		return -1;
+	}
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 1;
+	c.block_pages = 1024;
+	c.max_pfn = 1024;
+	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	za = za_create(&c);
+	if (!za) {
+		tool_err(cmd, "cannot check --sysctl %s: za_create failed: %s", arg,
+		         strerror(errno));
+		return -1;
+	}
+	err = za_sysctl_set(za, name, eq + 1);
+	za_destroy(za);
+	if (err == -ENOENT) {
+		char known[512];
+		size_t k = 0;
+		unsigned n;
+		for (n = 0; za_sysctl_name(n) && k < sizeof(known); n++)
+			k += (size_t)snprintf(known + k, sizeof(known) - k, "%s%s",
+			                      n ? ", " : "", za_sysctl_name(n));
+		tool_usage_err(cmd, "--sysctl %s: unknown tunable '%s' (known: %s)",
+		               arg, name, known);
+		return -1;
+	}
+	if (err == -ERANGE) {
+		tool_usage_err(cmd, "--sysctl %s: value out of range for %s", arg,
+		               name);
+		return -1;
+	}
+	if (err) {
+		tool_usage_err(cmd, "--sysctl %s: '%s' is not a valid value for %s "
+		               "(decimal integers%s)",
+		               arg, eq + 1, name,
+		               strcmp(name, "lowmem_reserve_ratio") == 0
+		                       ? ", up to one per zone" : "");
+		return -1;
+	}
 	return 0;
 }
 
@@ -392,6 +463,17 @@ int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
 		                       ULONG_MAX / 1024, &k))
 			return -1;
 		o->min_free_kbytes = (unsigned long)k;
+		return 1;
+	}
+	if (VALUE("--sysctl")) {
+		if (r < 0 || check_sysctl(cmd, v))
+			return -1;
+		if (o->nr_sysctl == TOPO_MAX_SYSCTL) {
+			tool_usage_err(cmd, "more than %d --sysctl options",
+			               TOPO_MAX_SYSCTL);
+			return -1;
+		}
+		o->sysctl[o->nr_sysctl++] = v;
 		return 1;
 	}
 #undef VALUE
@@ -749,6 +831,20 @@ int topo_build(struct topo *t, const struct za_config *cfg, const char *cmd)
 			         "failed: %s",
 			         r->nid, topo_zone_name(r->zone), r->start_pfn,
 			         r->nr_pages, strerror(-err));
+			topo_destroy(t);
+			return -1;
+		}
+	}
+	for (k = 0; k < t->o.nr_sysctl; k++) {
+		const char *arg = t->o.sysctl[k], *eq = strchr(arg, '=');
+		char name[64];
+		int err;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+		err = za_sysctl_set(t->za, name, eq + 1);
+		if (err) {
+			tool_err(cmd, "--sysctl %s: za_sysctl_set failed: %s", arg,
+			         strerror(-err));
 			topo_destroy(t);
 			return -1;
 		}

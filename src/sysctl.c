@@ -1,0 +1,231 @@
+/*
+ * sysctl.c - runtime tunables with the names, ranges and effects of the
+ * kernel's /proc/sys/vm files: min_free_kbytes, watermark_scale_factor,
+ * lowmem_reserve_ratio, percpu_pagelist_high_fraction (which act at once,
+ * through the same recompute memory hotplug runs), and
+ * watermark_boost_factor, compaction_proactiveness, extfrag_threshold
+ * (checked and kept until compaction and boosting use them).
+ *
+ * A write parses and checks the whole value before it touches anything,
+ * so a rejected write changes nothing. It then takes mem_hotplug_lock and
+ * cpu_hotplug_lock, the locks under which watermarks and page-set sizes
+ * are recomputed, so the recompute it triggers cannot interleave with one
+ * of memory or CPU hotplug and every recompute reads the tunables without
+ * further locking. The values themselves are stored under sysctl_lock, a
+ * leaf, which is all a read takes: reading never waits for hotplug.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+enum sysctl_id {
+	SC_MIN_FREE_KBYTES,
+	SC_WATERMARK_SCALE_FACTOR,
+	SC_WATERMARK_BOOST_FACTOR,
+	SC_LOWMEM_RESERVE_RATIO,
+	SC_PERCPU_PAGELIST_HIGH_FRACTION,
+	SC_COMPACTION_PROACTIVENESS,
+	SC_EXTFRAG_THRESHOLD,
+	SC_NR
+};
+
+enum recompute { RC_NONE, RC_WMARKS, RC_PCP };
+
+static const struct sysctl_def {
+	const char *name;
+	long min, max;        /* each value's range */
+	unsigned nr_values;   /* 1, or one per zone */
+	enum recompute rc;
+} defs[SC_NR] = {
+	[SC_MIN_FREE_KBYTES] = {"min_free_kbytes", 0, INT_MAX, 1, RC_WMARKS},
+	[SC_WATERMARK_SCALE_FACTOR] = {"watermark_scale_factor", 1, 3000, 1,
+	                               RC_WMARKS},
+	[SC_WATERMARK_BOOST_FACTOR] = {"watermark_boost_factor", 0, INT_MAX, 1,
+	                               RC_NONE},
+	[SC_LOWMEM_RESERVE_RATIO] = {"lowmem_reserve_ratio", 0, INT_MAX,
+	                             ZA_NR_ZONES, RC_WMARKS},
+	/* 1..7 are refused too (below): a list may not hold more than an
+	 * eighth of its zone. */
+	[SC_PERCPU_PAGELIST_HIGH_FRACTION] = {"percpu_pagelist_high_fraction", 0,
+	                                      INT_MAX, 1, RC_PCP},
+	[SC_COMPACTION_PROACTIVENESS] = {"compaction_proactiveness", 0, 100, 1,
+	                                 RC_NONE},
+	[SC_EXTFRAG_THRESHOLD] = {"extfrag_threshold", 0, 1000, 1, RC_NONE},
+};
+#define MIN_HIGH_FRACTION 8
+
+void sysctl_init_defaults(struct za *za)
+{
+	static const unsigned ratio[ZA_NR_ZONES] = {256, 256, 32, 0};
+	za->watermark_scale_factor = 10;
+	za->watermark_boost_factor = 15000;
+	memcpy(za->lowmem_reserve_ratio, ratio, sizeof(ratio));
+	za->percpu_pagelist_high_fraction = 0;
+	za->compaction_proactiveness = 20;
+	za->extfrag_threshold = 500;
+}
+
+const char *za_sysctl_name(unsigned i)
+{
+	return i < SC_NR ? defs[i].name : NULL;
+}
+
+static int lookup(const char *name)
+{
+	for (int i = 0; i < SC_NR; i++)
+		if (strcmp(name, defs[i].name) == 0)
+			return i;
+	return -1;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+/* Up to max decimal integers separated by white space. Returns how many
+ * were read, -EINVAL for text that is not that, -ERANGE when one does not
+ * fit in an int (the syntax of the whole text is checked first). */
+static int parse_values(const char *s, long *v, unsigned max)
+{
+	unsigned n = 0;
+	bool overflow = false;
+	for (;;) {
+		while (is_space(*s))
+			s++;
+		if (!*s)
+			break;
+		if (n == max)
+			return -EINVAL; /* more values than the tunable has */
+		bool neg = *s == '-';
+		if (neg)
+			s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		long x = 0;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (x > (long)INT_MAX)
+				overflow = true; /* keep reading: syntax first */
+			else
+				x = x * 10 + (*s - '0');
+		}
+		if (*s && !is_space(*s))
+			return -EINVAL; /* "12abc", "1.5", "0x10" */
+		v[n++] = neg ? -x : x;
+	}
+	if (!n)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (v[i] > INT_MAX || v[i] < -(long)INT_MAX)
+			overflow = true;
+	return overflow ? -ERANGE : (int)n;
+}
+
+int za_sysctl_set(struct za *za, const char *name, const char *value)
+{
+	if (!za || !name || !value)
+		return -EINVAL;
+	int id = lookup(name);
+	if (id < 0)
+		return -ENOENT;
+	const struct sysctl_def *d = &defs[id];
+	long v[ZA_NR_ZONES];
+	int n = parse_values(value, v, d->nr_values);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (v[i] < d->min || v[i] > d->max)
+			return -ERANGE;
+	if (id == SC_PERCPU_PAGELIST_HIGH_FRACTION && v[0] &&
+	    v[0] < MIN_HIGH_FRACTION)
+		return -ERANGE;
+
+	za_mutex_lock(&za->mem_hotplug_lock);
+	za_mutex_lock(&za->cpu_hotplug_lock);
+	za_mutex_lock(&za->sysctl_lock);
+	switch (id) {
+	case SC_MIN_FREE_KBYTES:
+		za->min_free_kbytes_user = (unsigned long)v[0];
+		za->min_free_kbytes_set = true;
+		break;
+	case SC_WATERMARK_SCALE_FACTOR:
+		za->watermark_scale_factor = (unsigned)v[0];
+		break;
+	case SC_WATERMARK_BOOST_FACTOR:
+		za->watermark_boost_factor = (unsigned)v[0];
+		break;
+	case SC_LOWMEM_RESERVE_RATIO:
+		for (int i = 0; i < n; i++)
+			za->lowmem_reserve_ratio[i] = (unsigned)v[i];
+		break;
+	case SC_PERCPU_PAGELIST_HIGH_FRACTION:
+		za->percpu_pagelist_high_fraction = (unsigned)v[0];
+		break;
+	case SC_COMPACTION_PROACTIVENESS:
+		za->compaction_proactiveness = (unsigned)v[0];
+		break;
+	case SC_EXTFRAG_THRESHOLD:
+		za->extfrag_threshold = (unsigned)v[0];
+		break;
+	}
+	za_mutex_unlock(&za->sysctl_lock);
+	if (d->rc == RC_WMARKS) {
+		setup_per_zone_wmarks(za);
+	} else if (d->rc == RC_PCP) {
+		for (unsigned nid = 0; nid < za->nr_nodes; nid++)
+			for (int t = 0; t < ZA_NR_ZONES; t++)
+				pcp_update_sizes(za, &za->nodes[nid].zones[t]);
+	}
+	za_mutex_unlock(&za->cpu_hotplug_lock);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+	return 0;
+}
+
+int za_sysctl_get(struct za *za, const char *name, char *buf, size_t len)
+{
+	if (!za || !name || (!buf && len))
+		return -EINVAL;
+	int id = lookup(name);
+	if (id < 0)
+		return -ENOENT;
+	char text[ZA_SYSCTL_VALUE_MAX];
+	int k = 0;
+	za_mutex_lock(&za->sysctl_lock);
+	switch (id) {
+	case SC_MIN_FREE_KBYTES:
+		/* The value in effect, computed or written. */
+		k = snprintf(text, sizeof(text), "%lu",
+		             za_load_relaxed(&za->min_free_kbytes));
+		break;
+	case SC_WATERMARK_SCALE_FACTOR:
+		k = snprintf(text, sizeof(text), "%u", za->watermark_scale_factor);
+		break;
+	case SC_WATERMARK_BOOST_FACTOR:
+		k = snprintf(text, sizeof(text), "%u", za->watermark_boost_factor);
+		break;
+	case SC_LOWMEM_RESERVE_RATIO:
+		for (int i = 0; i < ZA_NR_ZONES; i++)
+			k += snprintf(text + k, sizeof(text) - (size_t)k, "%s%u",
+			              i ? "\t" : "", za->lowmem_reserve_ratio[i]);
+		break;
+	case SC_PERCPU_PAGELIST_HIGH_FRACTION:
+		k = snprintf(text, sizeof(text), "%u",
+		             za->percpu_pagelist_high_fraction);
+		break;
+	case SC_COMPACTION_PROACTIVENESS:
+		k = snprintf(text, sizeof(text), "%u", za->compaction_proactiveness);
+		break;
+	case SC_EXTFRAG_THRESHOLD:
+		k = snprintf(text, sizeof(text), "%u", za->extfrag_threshold);
+		break;
+	}
+	za_mutex_unlock(&za->sysctl_lock);
+	if (k < 0 || (size_t)k >= len) {
+		if (len)
+			buf[0] = 0;
+		return -ERANGE;
+	}
+	memcpy(buf, text, (size_t)k + 1);
+	return 0;
+}
