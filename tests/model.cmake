@@ -22,7 +22,12 @@
 #                                  sequence does not check its CPU;
 #                                  off_outside: the owner reads the disable
 #                                  flag before acquiring; nostop: no stop
-#                                  flag, which also starves remote users)
+#                                  flag, which also starves remote users;
+#                                  tso_nobarrier: the owner's commit store
+#                                  buffered and a fence that is no memory
+#                                  barrier)
+#   model_rseq_tso_ok              the owner's commit store buffered
+#                                  (x86-TSO): spin proves it
 # When spin is not installed (Debian package `spin`) the tests report
 # Skipped (exit 77) instead of failing. Each runs in a scratch directory
 # under the build tree and takes well under a minute (the rseq ones a few
@@ -62,9 +67,11 @@ foreach(_v ok impl_ok seed004_bug unlocked_check_bug)
 endforeach()
 
 foreach(_v ok nofence_bug stop_outside_bug nowait_bug nocpucheck_bug
-           off_outside_bug nostop_bug)
+           off_outside_bug nostop_bug tso_ok tso_nobarrier_bug)
   if(_v STREQUAL "ok")
     set(_arg rseq)
+  elseif(_v STREQUAL "tso_ok")
+    set(_arg rseq-tso)
   else()
     string(REGEX REPLACE "_bug$" "" _arg ${_v})
     string(REPLACE "_" "-" _arg ${_arg})

@@ -11,9 +11,10 @@
  *    remote users only), a disable flag for memory offline (pcp_off,
  *    written by whoever owns the set) and a mutex shared by remote users
  *    only.
- *  - NOWNER (3) owner threads, each doing forever (or OPS times): pick up
- *    the CPU it runs on (rseq's cpu_id), then the restartable sequence:
- *    check that it still runs on that CPU, that stop == 0 and busy == 0,
+ *  - NOWNER (2; -DNOWNER=3 takes minutes) owner threads, each doing
+ *    forever (or OPS times): read the CPU it runs on (rseq's cpu_id), then
+ *    the restartable sequence, on the CPU it runs on then: check that it
+ *    is the CPU it read, that stop == 0 and busy == 0,
  *    and commit with the single store busy = 1. On success it works on
  *    the set (plain loads and stores: if the set is not disabled, put a
  *    page on it), then releases it with the store busy = 0; on a failed
@@ -45,10 +46,12 @@
  *  - Pages: a put is an event; the model checks when it may happen, not
  *    what lists hold (tests/model/offline.pml models the pages of an
  *    offline range, under the locked mode's rules).
- *  - Memory ordering: the model is sequentially consistent. The release
- *    stores of busy = 0 and stop = 0, the acquire loads of busy and the
- *    fence's full barrier on the target CPU are what make the real code
- *    behave as this model; the model proves the protocol's logic.
+ *  - Memory ordering: the model is sequentially consistent, except with
+ *    -DTSO: then an owner's commit store busy = 1 may wait in its CPU's
+ *    store buffer (x86-TSO), drained by the CPU at any time, by a context
+ *    switch on that CPU, and by a fence on it (the fence is a full memory
+ *    barrier on the target CPU). The release stores of busy = 0 and
+ *    stop = 0 and the acquire loads are not modelled beyond that.
  *  - The owner's check reads stop and busy in two steps; the real sequence
  *    may load the 16-bit word at once, which is one of the interleavings.
  *  - Where a remote user runs does not matter: the fence aborts the
@@ -74,6 +77,13 @@
  *  NO_STOP         the remote user never stores stop: besides the overlap,
  *                  owners that keep acquiring the set starve it (the
  *                  liveness run finds the cycle with assertions off).
+ *  TSO             (not a bug) the owner's commit store goes through a
+ *                  store buffer, as above: still proved.
+ *  TSO + FENCE_NO_BARRIER  the fence aborts sequences but is no memory
+ *                  barrier: a commit still in the store buffer when the
+ *                  fence returns lets the remote user read busy == 0.
+ *  SPLIT_LOAD      (not a bug) the sequence loads stop and busy in two
+ *                  steps: still proved.
  *
  * Properties
  *  - assertions: an owner's work and a remote user's work on one set never
@@ -109,6 +119,33 @@ bit  abrt[NOWNER];  /* the kernel aborted this thread's sequence */
 byte users[NCPU];   /* ghost: threads working on the set now */
 bit  drained[NCPU]; /* ghost: offline disabled and drained the set */
 byte rdone;         /* ghost: remote users that finished */
+#ifdef TSO
+/* Each owner's store buffer, one slot: its commit store busy = 1 waits
+ * there until the CPU drains it (any time), a context switch on that CPU
+ * (another thread's sequence starts there) or a fence on it drains it. */
+bit  sb[NOWNER];    /* the commit store is still buffered */
+byte sbset[NOWNER]; /* ... for this set */
+byte sbcpu[NOWNER]; /* ... on this CPU */
+byte ft;            /* scratch of drain_cpu */
+
+/* Drain the store buffers of CPU k. */
+inline drain_cpu(k)
+{
+	ft = 0;
+	do
+	:: ft < NOWNER ->
+		if
+		:: sb[ft] && sbcpu[ft] == k ->
+			busy[sbset[ft]] = 1;
+			sb[ft] = 0; sbset[ft] = 0; sbcpu[ft] = 0
+		:: else -> skip
+		fi;
+		ft++
+	:: else -> break
+	od;
+	ft = 0
+}
+#endif
 
 ltl remotes_finish { <> (rdone == NREMOTE) }
 
@@ -120,7 +157,10 @@ inline fence(k)
 		if
 		:: seqthr[k] != 0 -> abrt[seqthr[k] - 1] = 1
 		:: else -> skip
-		fi
+		fi;
+#if defined(TSO) && !defined(FENCE_NO_BARRIER)
+		drain_cpu(k) /* a full memory barrier on k */
+#endif
 	}
 }
 
@@ -141,7 +181,16 @@ proctype owner(byte me)
 #endif
 
 	do
+#ifdef TSO
+	:: atomic { sb[me] -> /* the CPU drains the buffered commit store */
+		busy[sbset[me]] = 1; sb[me] = 0; sbset[me] = 0; sbcpu[me] = 0
+	   }
+	:: atomic { ok -> /* FIFO: a buffered busy = 1 before this busy = 0 */
+		sb[me] = 0; sbset[me] = 0; sbcpu[me] = 0;
+		users[c]--; busy[c] = 0; /* release */
+#else
 	:: atomic { ok -> users[c]--; busy[c] = 0; /* release */
+#endif
 		c = 0; ok = 0; off = 0
 	   }
 #if OPS > 0
@@ -188,6 +237,9 @@ proctype owner(byte me)
 			:: else -> skip
 			fi;
 			seqthr[cur] = me + 1;
+#ifdef TSO
+			drain_cpu(cur); /* the context switch is a barrier */
+#endif
 			abrt[me] = 0;
 #ifndef NO_CPU_CHECK
 			ok = ok && cur == c;
@@ -209,7 +261,12 @@ proctype owner(byte me)
 		atomic {
 			/* the commit, or the abort handler */
 			if
-			:: ok && !abrt[me] -> busy[c] = 1
+			:: ok && !abrt[me] ->
+#ifdef TSO
+				sb[me] = 1; sbset[me] = c; sbcpu[me] = cur
+#else
+				busy[c] = 1
+#endif
 			:: true -> ok = 0 /* failed check, fence, preemption, signal */
 			fi;
 			if

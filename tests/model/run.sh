@@ -33,6 +33,10 @@
 #           rseq-nostop  rseq.pml without the stop flag: the safety run
 #                     must find the overlap, and the liveness run (with
 #                     assertions off) a remote user starved
+#           rseq-tso  rseq.pml with the owner's commit store buffered
+#                     (x86-TSO): as rseq
+#           rseq-tso-nobarrier  the same with a fence that is no memory
+#                     barrier: the safety run must find the overlap
 #   WORKDIR scratch directory (default: a new one under /tmp); the spin
 #           output, pan sources and any trail (with its replay) stay there.
 # Environment: SPIN (default spin), CC (default cc), PAN_MEM_MB (default
@@ -69,7 +73,9 @@ rseq-nowait) model=rseq define=-DNO_WAIT safety=fail end=- live=- hash=-w18 want
 rseq-nocpucheck) model=rseq define=-DNO_CPU_CHECK safety=fail end=- live=- hash=-w18 want=$overlap ;;
 rseq-off-outside) model=rseq define=-DOFF_OUTSIDE safety=fail end=- live=- hash=-w18 want='assertion violated  !(drained[c])' ;;
 rseq-nostop) model=rseq define=-DNO_STOP safety=fail end=- live=fail hash=-w18 want=$overlap ;;
-*) echo "run.sh: unknown variant '$variant' (ok, impl, seed004, unlocked, rseq, rseq-nofence, rseq-stop-outside, rseq-nowait, rseq-nocpucheck, rseq-off-outside, rseq-nostop)" >&2; exit 2 ;;
+rseq-tso) model=rseq define=-DTSO safety=pass end=pass live=pass hash=-w22 ;;
+rseq-tso-nobarrier) model=rseq define="-DTSO -DFENCE_NO_BARRIER" safety=fail end=- live=- hash=-w18 want=$overlap ;;
+*) echo "run.sh: unknown variant '$variant' (ok, impl, seed004, unlocked, rseq, rseq-nofence, rseq-stop-outside, rseq-nowait, rseq-nocpucheck, rseq-off-outside, rseq-nostop, rseq-tso, rseq-tso-nobarrier)" >&2; exit 2 ;;
 esac
 
 command -v "$spin" >/dev/null 2>&1 || { echo "run.sh: $spin not found: SKIP"; exit 77; }
