@@ -1,5 +1,5 @@
-# model.cmake - registers the spin model checks of the memory-offline
-# protocol (tests/model/offline.pml, run by tests/model/run.sh):
+# model.cmake - registers the spin model checks (run by tests/model/run.sh)
+# of the memory-offline protocol (tests/model/offline.pml):
 #   model_offline_ok               the protocol of DESIGN.md: spin proves
 #                                  it (0 errors, safety and liveness)
 #   model_offline_seed004_bug      the 2020 protocol of seed 004: passes
@@ -9,9 +9,29 @@
 #                                  hold): spin proves it
 #   model_offline_unlocked_check_bug  the disable flag read outside the pcp
 #                                  lock: passes only if spin finds it
+# and of the restartable page sets' stop + fence protocol
+# (tests/model/rseq.pml):
+#   model_rseq_ok                  spin proves it (0 errors: safety, end
+#                                  states with bounded owners, liveness)
+#   model_rseq_<what>_bug          one step left out or misplaced: passes
+#                                  only if spin finds the violation
+#                                  (nofence: no membarrier fence;
+#                                  stop_outside: the owner reads stop before
+#                                  its sequence; nowait: the remote user does
+#                                  not wait for busy == 0; nocpucheck: the
+#                                  sequence does not check its CPU;
+#                                  off_outside: the owner reads the disable
+#                                  flag before acquiring; nostop: no stop
+#                                  flag, which also starves remote users;
+#                                  tso_nobarrier: the owner's commit store
+#                                  buffered and a fence that is no memory
+#                                  barrier)
+#   model_rseq_tso_ok              the owner's commit store buffered
+#                                  (x86-TSO): spin proves it
 # When spin is not installed (Debian package `spin`) the tests report
 # Skipped (exit 77) instead of failing. Each runs in a scratch directory
-# under the build tree and takes well under a minute. The model does not
+# under the build tree and takes well under a minute (the rseq ones a few
+# seconds, most of it compiling pan.c). The model does not
 # run library code, so the sanitizer builds leave these tests out.
 
 if(NOT ZA_SANITIZE STREQUAL "")
@@ -40,6 +60,27 @@ foreach(_v ok impl_ok seed004_bug unlocked_check_bug)
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${_arg}
                    ${CMAKE_CURRENT_BINARY_DIR}/model-work/${_v})
   set_tests_properties(model_offline_${_v} PROPERTIES
+    TIMEOUT 300
+    SKIP_RETURN_CODE 77
+    LABELS "model"
+    ENVIRONMENT "SPIN=${_za_spin};CC=${CMAKE_C_COMPILER}")
+endforeach()
+
+foreach(_v ok nofence_bug stop_outside_bug nowait_bug nocpucheck_bug
+           off_outside_bug nostop_bug tso_ok tso_nobarrier_bug)
+  if(_v STREQUAL "ok")
+    set(_arg rseq)
+  elseif(_v STREQUAL "tso_ok")
+    set(_arg rseq-tso)
+  else()
+    string(REGEX REPLACE "_bug$" "" _arg ${_v})
+    string(REPLACE "_" "-" _arg ${_arg})
+    set(_arg rseq-${_arg})
+  endif()
+  add_test(NAME model_rseq_${_v}
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${_arg}
+                   ${CMAKE_CURRENT_BINARY_DIR}/model-work/rseq_${_v})
+  set_tests_properties(model_rseq_${_v} PROPERTIES
     TIMEOUT 300
     SKIP_RETURN_CODE 77
     LABELS "model"

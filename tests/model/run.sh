@@ -1,24 +1,48 @@
 #!/bin/sh
-# run.sh - model-check the memory-offline protocol (tests/model/offline.pml)
-# with spin, exhaustively, in two runs:
-#   safety:   assertions (no range page on a drained pcp, global monitor,
-#             end state) and invalid end states, without the never claim;
-#   liveness: the ltl claim "<> done" (offline terminates), searched for
-#             acceptance cycles under weak fairness (pan -a -f).
+# run.sh - model-check zonealloc's concurrency protocols with spin,
+# exhaustively:
+#   offline.pml  memory offline against frees and allocations (locked
+#                page sets; seed 004);
+#   rseq.pml     restartable page sets: owners acquire with a restartable
+#                sequence, remote users stop, fence (membarrier) and wait.
+# Runs, each a separate pan binary:
+#   safety:   assertions and invalid end states, without the never claim;
+#   end:      (rseq ok only) the same with bounded owners (-DOPS=2), so that
+#             every thread ends and the end state is checked;
+#   liveness: the model's ltl claim (offline terminates; every remote user
+#             finishes), searched for acceptance cycles under weak fairness
+#             (pan -a -f).
 #
 # usage: run.sh VARIANT [WORKDIR]
-#   VARIANT ok        the protocol of DESIGN.md: both runs must find 0 errors
-#           seed004   the 2020 protocol (no pcp disable): both runs must
-#                     find an error (liveness run with assertions off, so
-#                     the non-termination is shown on its own)
-#           unlocked  the disable flag read before the pcp lock: as seed004
-#           impl      the protocol as src/pcp.c has it (a flag per pcp, set in
-#                     the drain's lock hold): as ok
+#   VARIANT ok        offline.pml, the protocol of DESIGN.md: both runs must
+#                     find 0 errors
+#           seed004   offline.pml, the 2020 protocol (no pcp disable): both
+#                     runs must find an error (liveness run with assertions
+#                     off, so the non-termination is shown on its own)
+#           unlocked  offline.pml, the disable flag read before the pcp
+#                     lock: as seed004
+#           impl      offline.pml as src/pcp.c has it (a flag per pcp, set
+#                     in the drain's lock hold): as ok
+#           rseq      rseq.pml, the stop + fence protocol: all three runs
+#                     must find 0 errors
+#           rseq-nofence, rseq-stop-outside, rseq-nowait, rseq-nocpucheck,
+#           rseq-off-outside
+#                     rseq.pml with one step of the protocol left out or
+#                     misplaced (see the file): the safety run must find
+#                     the assertion named below violated
+#           rseq-nostop  rseq.pml without the stop flag: the safety run
+#                     must find the overlap, and the liveness run (with
+#                     assertions off) a remote user starved
+#           rseq-tso  rseq.pml with the owner's commit store buffered
+#                     (x86-TSO): as rseq
+#           rseq-tso-nobarrier  the same with a fence that is no memory
+#                     barrier: the safety run must find the overlap
 #   WORKDIR scratch directory (default: a new one under /tmp); the spin
 #           output, pan sources and any trail (with its replay) stay there.
 # Environment: SPIN (default spin), CC (default cc), PAN_MEM_MB (default
 # 4096, pan's memory limit), MODEL_DEFS (extra spin -D options for a larger
-# model, e.g. "-DOPS=3 -DNPAGES=3"; see docs/VERIFICATION.md).
+# model, e.g. "-DOPS=3 -DNPAGES=3" or "-DNOWNER=3"; see
+# docs/VERIFICATION.md).
 # Exit status: 0 when the variant behaved as expected, 1 when not, 77 when
 # spin or the compiler is missing (ctest SKIP_RETURN_CODE).
 #
@@ -32,12 +56,26 @@ spin=${SPIN:-spin}
 cc=${CC:-cc}
 memmb=${PAN_MEM_MB:-4096}
 
+# model, spin defines, expected result of the safety, end and liveness
+# runs (pass, fail, or - for not run), the assertion the safety run must
+# report (empty: any error), the hash table size.
+overlap='assertion violated (users[c]==0)'
+want=
 case $variant in
-ok) define= ; expect=pass ;;
-seed004) define=-DSEED004_BUG ; expect=fail ;;
-unlocked) define=-DPCP_CHECK_UNLOCKED ; expect=fail ;;
-impl) define=-DFLAG_PER_PCP ; expect=pass ;;
-*) echo "run.sh: unknown variant '$variant' (ok, impl, seed004, unlocked)" >&2; exit 2 ;;
+ok) model=offline define= safety=pass end=- live=pass hash=-w26 ;;
+seed004) model=offline define=-DSEED004_BUG safety=fail end=- live=fail hash=-w18 ;;
+unlocked) model=offline define=-DPCP_CHECK_UNLOCKED safety=fail end=- live=fail hash=-w18 ;;
+impl) model=offline define=-DFLAG_PER_PCP safety=pass end=- live=pass hash=-w26 ;;
+rseq) model=rseq define= safety=pass end=pass live=pass hash=-w22 ;;
+rseq-nofence) model=rseq define=-DNO_FENCE safety=fail end=- live=- hash=-w18 want=$overlap ;;
+rseq-stop-outside) model=rseq define=-DSTOP_OUTSIDE safety=fail end=- live=- hash=-w18 want=$overlap ;;
+rseq-nowait) model=rseq define=-DNO_WAIT safety=fail end=- live=- hash=-w18 want=$overlap ;;
+rseq-nocpucheck) model=rseq define=-DNO_CPU_CHECK safety=fail end=- live=- hash=-w18 want=$overlap ;;
+rseq-off-outside) model=rseq define=-DOFF_OUTSIDE safety=fail end=- live=- hash=-w18 want='assertion violated  !(drained[c])' ;;
+rseq-nostop) model=rseq define=-DNO_STOP safety=fail end=- live=fail hash=-w18 want=$overlap ;;
+rseq-tso) model=rseq define=-DTSO safety=pass end=pass live=pass hash=-w22 ;;
+rseq-tso-nobarrier) model=rseq define="-DTSO -DFENCE_NO_BARRIER" safety=fail end=- live=- hash=-w18 want=$overlap ;;
+*) echo "run.sh: unknown variant '$variant' (ok, impl, seed004, unlocked, rseq, rseq-nofence, rseq-stop-outside, rseq-nowait, rseq-nocpucheck, rseq-off-outside, rseq-nostop, rseq-tso, rseq-tso-nobarrier)" >&2; exit 2 ;;
 esac
 
 command -v "$spin" >/dev/null 2>&1 || { echo "run.sh: $spin not found: SKIP"; exit 77; }
@@ -48,12 +86,9 @@ if [ -z "$work" ]; then
 fi
 rm -rf "$work" && mkdir -p "$work" || exit 1
 cd "$work" || exit 1
-cp "$here/offline.pml" . || exit 1
+cp "$here/$model.pml" . || exit 1
 
-echo "== model: offline.pml variant '$variant' ($define) in $work"
-"$spin" -a $define ${MODEL_DEFS:-} offline.pml > spin.out 2>&1 || { cat spin.out; exit 1; }
-"$cc" -O2 -w -DMEMLIM=$memmb -DNOCLAIM -o pan_safety pan.c || exit 1
-"$cc" -O2 -w -DMEMLIM=$memmb -o pan_liveness pan.c || exit 1
+echo "== model: $model.pml variant '$variant' ($define) in $work"
 
 # Print the figures of one pan run; sets $errors.
 figures()
@@ -68,53 +103,93 @@ figures()
 	fi
 }
 
-# Keep a trail and its replay next to the run that wrote it.
+# Keep a trail and its replay next to the run that wrote it ($1: run name,
+# $2: the spin defines the run was generated with).
 keep_trail()
 {
-	if [ -f offline.pml.trail ]; then
-		mv offline.pml.trail "$1.trail"
-		cp "$1.trail" offline.pml.trail
-		"$spin" -t -p -g -l $define ${MODEL_DEFS:-} offline.pml > "$1.replay.txt" 2>&1
-		rm -f offline.pml.trail
+	if [ -f $model.pml.trail ]; then
+		mv $model.pml.trail "$1.trail"
+		cp "$1.trail" $model.pml.trail
+		"$spin" -t -p -g -l $2 $model.pml > "$1.replay.txt" 2>&1
+		rm -f $model.pml.trail
 		echo "   trail: $work/$1.trail, replay: $work/$1.replay.txt"
 	fi
 }
 
-# -w26: start with the hash table the ok variant ends up needing (2^26
-# slots); the buggy variants stop at their first error long before.
-if [ "$expect" = pass ]; then hash=-w26; else hash=-w18; fi
+# run NAME SPIN-DEFINES CC-FLAGS PAN-FLAGS: generate, build and run one
+# pan; sets $errors and leaves pan's output in NAME.out.
+run()
+{
+	"$spin" -a $2 $model.pml > "$1.spin.out" 2>&1 || { cat "$1.spin.out"; exit 1; }
+	# shellcheck disable=SC2086
+	"$cc" $opt -w -DMEMLIM=$memmb $3 -o "pan_$1" pan.c || exit 1
+	echo "-- $1: ./pan_$1 $4"
+	# shellcheck disable=SC2086
+	"./pan_$1" $4 > "$1.out" 2>&1
+	figures "$1.out"
+	keep_trail "$1" "$2"
+}
 
-echo "-- safety (assertions, invalid end states): ./pan_safety -m200000 $hash"
-./pan_safety -m200000 $hash > safety.out 2>&1
-figures safety.out
-safety_errors=$errors
-keep_trail safety
+# check NAME EXPECT: did run NAME give what was expected? Sets $bad.
+bad=0
+check()
+{
+	case $2 in
+	pass) [ "$errors" = 0 ] || { echo "   expected 0 errors"; bad=1; } ;;
+	fail)
+		if [ "$errors" = unknown ] || [ "$errors" -lt 1 ]; then
+			echo "   expected an error: spin did not find the known bug"
+			bad=1
+		elif [ "$1" = safety ] && [ -n "$want" ] && ! grep -qF "$want" "$1.out"; then
+			echo "   expected '$want'"
+			bad=1
+		fi ;;
+	esac
+}
 
-live_flags="-a -f -m200000 $hash"
-# In the buggy variants the safety assertion would be hit first; turn
-# assertions off so that the run shows non-termination by itself.
-[ "$expect" = fail ] && live_flags="$live_flags -A"
-echo "-- liveness (ltl offline_terminates: <> done, weak fairness): ./pan_liveness $live_flags"
-./pan_liveness $live_flags > liveness.out 2>&1
-figures liveness.out
-live_errors=$errors
-keep_trail liveness
+defs="$define ${MODEL_DEFS:-}"
+# rseq.pml's state space is small: compiling pan.c with -O2 would take
+# longer than the search
+opt=-O2
+[ $model = rseq ] && opt=-O1
+# The buggy variants stop at their first error long before the hash table
+# matters; the ok ones start with the size they end up needing.
+run safety "$defs" -DNOCLAIM "-m200000 $hash"
+check safety $safety
+summary="safety errors: $errors"
+if [ "$end" != - ]; then
+	# bounded owners, so that every thread ends (the safety run's owners
+	# loop forever: it cannot see an end state)
+	run end "$defs -DOPS=2" -DNOCLAIM "-m200000 $hash"
+	check end $end
+	summary="$summary, end errors: $errors"
+fi
+if [ "$live" != - ]; then
+	live_flags="-a -f -m200000 $hash"
+	# In the buggy variants the safety assertion would be hit first; turn
+	# assertions off so that the run shows non-termination by itself.
+	[ "$live" = fail ] && live_flags="$live_flags -A"
+	# weak fairness needs room for every process: rseq.pml with
+	# -DNOWNER=3 has 7 with the never claim
+	nfair=
+	[ $model = rseq ] && nfair=-DNFAIR=3
+	run liveness "$defs" "$nfair" "$live_flags"
+	check liveness $live
+	summary="$summary, liveness errors: $errors"
+fi
 
-echo "== variant '$variant': safety errors: $safety_errors, liveness errors: $live_errors"
-case $expect in
-pass)
-	if [ "$safety_errors" = 0 ] && [ "$live_errors" = 0 ]; then
-		echo "PASS: the protocol is proved (0 errors in both runs)"
-		exit 0
+echo "== variant '$variant': $summary"
+if [ $bad = 0 ]; then
+	if [ "$safety" = pass ]; then
+		echo "PASS: the protocol is proved (0 errors in every run)"
+	else
+		echo "PASS: spin found the bug of this variant"
 	fi
-	echo "FAIL: spin found a violation in the protocol of DESIGN.md"
-	exit 1 ;;
-fail)
-	if [ "$safety_errors" != unknown ] && [ "$safety_errors" -ge 1 ] &&
-	   [ "$live_errors" != unknown ] && [ "$live_errors" -ge 1 ]; then
-		echo "PASS: spin found the bug (a range page on a drained pcp list, and offline never terminating)"
-		exit 0
-	fi
+	exit 0
+fi
+if [ "$safety" = pass ]; then
+	echo "FAIL: spin found a violation in the protocol"
+else
 	echo "FAIL: spin did not find the known bug of this variant: the model lost its teeth"
-	exit 1 ;;
-esac
+fi
+exit 1
