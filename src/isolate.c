@@ -246,6 +246,7 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 	 * the isolated pageblocks keep range pages off the normal lists: one
 	 * drain is enough (seed 004). */
 	pcp_zone_disable(za, z);
+	ZA_DEBUG_POINT(za, ZA_DP_OFFLINE_DRAINED, z);
 	for (;;) {
 		int r = migrate_range(za, start, nr, deadline_ns, migrated);
 		if (r == -EBUSY) {
