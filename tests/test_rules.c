@@ -25,6 +25,17 @@
  *     unusable, no list may hold a page of the range, the offline must
  *     succeed, and afterwards every page set must be usable again.
  *
+ *   test_rules seed001_trylock_fallback
+ *     Seed 001: the owner of a page set never waits for it. While another
+ *     thread holds every page set of the zone (as a remote drain does), an
+ *     allocation and a free on one of those CPUs must finish, through the
+ *     buddy lists, and leave the held sets alone.
+ *
+ *   test_rules highatomic_before_oom
+ *     The slow path gives the pageblocks reserved for high-order atomic
+ *     requests back before it calls the OOM handler: the handler never
+ *     runs while a reserve is left.
+ *
  *   test_rules seed000_cpu_offline_halfway
  *     Seed 000: drains never wait for CPU hotplug. A CPU offline is
  *     stopped half-way (its page sets switched off, drained and folded,
@@ -580,6 +591,164 @@ static void seed000_cpu_offline_halfway(const struct discipline *d)
 	za_destroy(za);
 }
 
+/* ============================================================================
+ * Seed 001: the owner try-locks its page set and falls back.
+ */
+
+static struct {
+	struct za *za;
+	atomic_int done;
+	struct za_page *got;
+} s1;
+
+/* Take every page set of a zone away from its owners, as a remote drainer
+ * does. The one place here that knows how a page set is protected: the
+ * locked discipline's lock (a restartable set would be stopped instead). */
+static void hold_page_sets(struct za *za, struct za_zone *z, bool hold)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		unsigned k = hold ? c : za->nr_cpus - 1 - c;
+		if (hold)
+			pcp_lock_nested(zone_pcp(z, (int)k), k);
+		else
+			pcp_unlock_nested(zone_pcp(z, (int)k), k);
+	}
+}
+
+static void *s1_owner(void *arg)
+{
+	(void)arg;
+	tl_cpu = 1;
+	struct za_page *p = za_alloc_pages(s1.za, ZA_GFP_KERNEL, 0);
+	s1.got = p;
+	if (p)
+		za_free_pages(s1.za, p, 0);
+	atomic_store(&s1.done, 1);
+	return NULL;
+}
+
+static void seed001_trylock_fallback(const struct discipline *d)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 4;
+	cfg.block_pages = 1024;
+	cfg.max_pfn = 2048;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	apply_discipline(&cfg, d);
+	tl_cpu = 1;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	memset(&s1, 0, sizeof(s1));
+	s1.za = za;
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2048, NULL), 0);
+	/* The owner's list has pages it could take. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 0);
+	unsigned counts[8];
+	CHECK(za->nr_cpus <= 8);
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_NORMAL, &pi), 0);
+		counts[c] = pi.count;
+	}
+	unsigned long long busy = za_event_count(za, ZA_PCP_TRYLOCK_FAIL);
+
+	hold_page_sets(za, z, true);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, s1_owner, NULL) == 0);
+	bool done = wait_for(&s1.done, 1, 5.0);
+	RULE(done, "seed 001 (the owner try-locks its page set and falls back "
+	     "to the buddy lists): an allocation and a free on a CPU whose page "
+	     "set another thread holds did not finish in 5 s");
+	/* The sets were not touched while held. */
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_NORMAL, &pi), 0);
+		CHECK_EQ(pi.count, counts[c]);
+	}
+	hold_page_sets(za, z, false);
+	CHECK(pthread_join(th, NULL) == 0);
+	RULE(s1.got != NULL, "seed 001: an allocation failed while its page set "
+	     "was busy: it must fall back to the buddy lists");
+	CHECK(za_event_count(za, ZA_PCP_TRYLOCK_FAIL) > busy);
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	printf("seed001_trylock_fallback [%s]: allocation and free went to the "
+	       "buddy lists while every page set was held\n", d->name);
+	za_destroy(za);
+}
+
+/* ============================================================================
+ * The slow path gives the high-order atomic reserve back before OOM.
+ */
+
+static struct {
+	struct za_zone *zone;
+	unsigned calls;
+	unsigned long worst_reserved;
+} ha;
+
+static unsigned long ha_oom(void *ctx, int nid, unsigned order)
+{
+	(void)ctx;
+	(void)nid;
+	(void)order;
+	unsigned long r = za_load_relaxed(&ha.zone->nr_reserved_highatomic);
+	ha.calls++;
+	if (r > ha.worst_reserved)
+		ha.worst_reserved = r;
+	return 0;
+}
+
+static void highatomic_before_oom(const struct discipline *d)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.block_pages = 1024;
+	cfg.max_pfn = 1024;
+	/* The whole zone under min: only atomic requests (which reserve a
+	 * pageblock when they reach the slow path) get pages. */
+	cfg.min_free_kbytes = 4096;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	apply_discipline(&cfg, d);
+	tl_cpu = 0;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	memset(&ha, 0, sizeof(ha));
+	ha.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 1024, NULL), 0);
+	za_set_oom_handler(za, ha_oom, NULL);
+	/* A high-order atomic allocation reserves its pageblock. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_ATOMIC, 1);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 1);
+	CHECK(za_load_relaxed(&ha.zone->nr_reserved_highatomic) > 0);
+	/* Ordinary requests until the allocator says no: the slow path must
+	 * give the reserve back (and use it) before it calls the handler. */
+	static struct za_page *held[1024];
+	unsigned n = 0;
+	while (n < 1024 && (p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)))
+		held[n++] = p;
+	CHECK(ha.calls > 0);
+	RULE(ha.worst_reserved == 0,
+	     "slow path (give the high-order atomic reserve back before OOM): "
+	     "the OOM handler was called while %lu pages stayed reserved for "
+	     "high-order atomic requests", ha.worst_reserved);
+	while (n)
+		za_free_pages(za, held[--n], 0);
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	printf("highatomic_before_oom [%s]: the reserve was given back before "
+	       "the OOM handler ran (%u calls)\n", d->name, ha.calls);
+	za_destroy(za);
+}
+
 /* ============================================================================ */
 
 static const struct {
@@ -589,6 +758,8 @@ static const struct {
 	{"seed003_counter_order", seed003_counter_order},
 	{"seed004_disable_drain", seed004_disable_drain},
 	{"seed000_cpu_offline_halfway", seed000_cpu_offline_halfway},
+	{"seed001_trylock_fallback", seed001_trylock_fallback},
+	{"highatomic_before_oom", highatomic_before_oom},
 };
 
 int main(int argc, char **argv)
