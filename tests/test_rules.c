@@ -54,6 +54,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zonealloc.h>
 
 #include "internal.h"
@@ -93,10 +94,17 @@ static int sim_cpu(void *ctx)
 	return tl_cpu;
 }
 
+/* Real CPUs: every CPU the threads may run on has its page sets (at least
+ * the test's own count, so that its CPU numbers exist). */
 static void apply_discipline(struct za_config *cfg, const struct discipline *d)
 {
 	cfg->flags |= d->flags;
 	cfg->cpu_id = d->simulated ? sim_cpu : NULL;
+	if (!d->simulated) {
+		long n = sysconf(_SC_NPROCESSORS_CONF);
+		if (n > (long)cfg->nr_cpus && n <= ZA_MAX_CPUS)
+			cfg->nr_cpus = (unsigned)n;
+	}
 }
 
 /* --- small helpers --------------------------------------------------------- */
@@ -647,8 +655,8 @@ static void seed001_trylock_fallback(const struct discipline *d)
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 	CHECK(p != NULL);
 	za_free_pages(za, p, 0);
-	unsigned counts[8];
-	CHECK(za->nr_cpus <= 8);
+	unsigned *counts = calloc(za->nr_cpus, sizeof(*counts));
+	CHECK(counts != NULL);
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp_info pi;
 		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_NORMAL, &pi), 0);
@@ -670,6 +678,7 @@ static void seed001_trylock_fallback(const struct discipline *d)
 		CHECK_EQ(pi.count, counts[c]);
 	}
 	hold_page_sets(za, z, false);
+	free(counts);
 	CHECK(pthread_join(th, NULL) == 0);
 	RULE(s1.got != NULL, "seed 001: an allocation failed while its page set "
 	     "was busy: it must fall back to the buddy lists");
