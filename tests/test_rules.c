@@ -559,9 +559,12 @@ static void seed000_cpu_offline_halfway(const struct discipline *d)
 	for (unsigned i = 0; i < nextra; i++)
 		za_free_pages(za, extra[i], 0);
 	za_drain_all_pages(za);
+	/* The CPU going offline has pages on its list and, with one block
+	 * still allocated, deltas that only a fold can clear. */
 	tl_cpu = (int)S0_OFF_CPU;
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
-	CHECK(p != NULL);
+	struct za_page *held_off = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL && held_off != NULL);
 	za_free_pages(za, p, 0);
 	tl_cpu = 1;
 	za_free_pages(za, keep[0], 0);
@@ -586,6 +589,7 @@ static void seed000_cpu_offline_halfway(const struct discipline *d)
 		CHECK_EQ(pi.count, 0);
 	}
 	za_free_pages(za, s0.big, za->max_order);
+	za_free_pages(za, held_off, 0);
 	CHECK_EQ(za_cpu_online(za, S0_OFF_CPU), 0);
 	za_drain_all_pages(za);
 	za_vmstat_fold(za);
