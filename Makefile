@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build run test test-release test-asan test-tsan check bench install clean help deps
+.PHONY: all build run test test-release test-asan test-tsan check mutants bench install clean help deps
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make test-asan   the suite under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make test-tsan   the suite under ThreadSanitizer (build-tsan/)"
 	@echo "make check       all three: what CI runs"
+	@echo "make mutants     undo each guarded rule in a scratch copy; every one must fail a test (docs/TESTING.md)"
 	@echo "make bench       the benchmarks (see docs/PERFORMANCE.md)"
 	@echo "make install     install library, header, pkg-config file and tool"
 
@@ -44,6 +45,11 @@ test-tsan:
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS)
 
 check: test-release test-asan test-tsan
+
+# Not part of check (it takes minutes): run it before submitting a change
+# to src/. See docs/TESTING.md.
+mutants:
+	JOBS=$(JOBS) ./scripts/mutants.sh
 
 bench:
 	./bench/run.sh

@@ -161,6 +161,7 @@ int buddy_free_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn, unsigned order)
 {
 	struct za *za = z->za;
+	ZA_DEBUG_POINT(za, ZA_DP_BUDDY_FREE, z);
 	int mt = pageblock_mt(za, pfn);
 
 	/* A block larger than a pageblock frees with one type throughout. */

@@ -88,7 +88,7 @@ void _za_debug_yield(struct za *za)
 	s ^= s << 13;
 	s ^= s >> 17;
 	s ^= s << 5;
-	(void)za;
+	ZA_DEBUG_POINT(za, ZA_DP_YIELD, NULL);
 	if ((s & 3) == 0)
 		za_yield();
 }

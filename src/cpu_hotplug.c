@@ -66,6 +66,7 @@ int za_cpu_offline(struct za *za, unsigned cpu)
 			pcp_unlock(za, pcp);
 		}
 	}
+	ZA_DEBUG_POINT(za, ZA_DP_CPU_OFFLINE, &cpu);
 	resize_after_change(za);
 	za_mutex_unlock(&za->cpu_hotplug_lock);
 	return 0;

@@ -197,9 +197,10 @@ struct za_zone {
 	 * (relaxed reads by the watermark check). */
 	unsigned long nr_reserved_highatomic;
 
-	/* pcp disable nesting count (memory offline, contig allocation):
-	 * written under mem_hotplug_lock, read relaxed by za_zone_info. */
-	int pcp_disable_count;
+	/* The zone's pcp lists are disabled (memory offline, contig
+	 * allocation): written under mem_hotplug_lock, read relaxed by
+	 * za_zone_info. One operation at a time, so it does not nest. */
+	uint8_t pcp_disabled;
 
 	/* Global statistics values and slow-path events (atomic). */
 	long vm_stat[ZA_NR_ZONE_STATS] __attribute__((aligned(ZA_CACHELINE)));
@@ -356,6 +357,11 @@ struct za {
 
 	/* Debug knobs. */
 	long debug[ZA_NR_DEBUG_KNOBS];
+	/* Test hook (debug builds): called at the named points of
+	 * ZA_DEBUG_POINT. Set by tests before the threads that reach those
+	 * points start (relaxed loads). */
+	void (*debug_hook)(struct za *za, int point, void *arg);
+	void *debug_hook_ctx;
 };
 
 /* --- gfp and allocation context ------------------------------------------ */
@@ -558,6 +564,32 @@ void _za_debug_yield(struct za *za);
 	do {                                                                   \
 		if (za_debug && unlikely((za)->debug[ZA_DEBUG_RANDOM_YIELD]))      \
 			_za_debug_yield(za);                                           \
+	} while (0)
+
+/* Named points where a test may stop the thread or look at the state
+ * (debug builds only: ZA_DEBUG_POINT compiles to nothing otherwise). The
+ * hook runs in the thread that reached the point, with what the point
+ * says held; it must not take a lock the point holds. */
+enum za_debug_point {
+	/* A race point (ZA_YIELD_POINT) with ZA_DEBUG_RANDOM_YIELD on; no
+	 * allocator lock held. arg NULL. */
+	ZA_DP_YIELD,
+	/* A block is about to enter the buddy lists (buddy_free_locked):
+	 * zone lock held, the pages not yet counted there. arg: the zone. */
+	ZA_DP_BUDDY_FREE,
+	/* Memory offline (or contig allocation) has isolated its range and
+	 * disabled and drained the zone's pcp lists, and migrated nothing
+	 * yet: mem_hotplug_lock held. arg: the zone. */
+	ZA_DP_OFFLINE_DRAINED,
+	/* CPU offline has switched off, drained and folded every page set of
+	 * the CPU and not yet resized the others: cpu_hotplug_lock held.
+	 * arg: pointer to the CPU number (unsigned). */
+	ZA_DP_CPU_OFFLINE,
+};
+#define ZA_DEBUG_POINT(za, point, arg)                                     \
+	do {                                                                   \
+		if (za_debug && unlikely(za_load_relaxed(&(za)->debug_hook)))      \
+			za_load_relaxed(&(za)->debug_hook)((za), (point), (arg));      \
 	} while (0)
 
 /* --- locks ------------------------------------------------------------------- */

@@ -259,6 +259,7 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 		za_meta_free(za, saved);
 		return err;
 	}
+	ZA_DEBUG_POINT(za, ZA_DP_OFFLINE_DRAINED, z);
 	for (;;) {
 		int r = migrate_range(za, start, nr, deadline_ns, migrated);
 		if (r == -EBUSY) {

@@ -410,34 +410,32 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 }
 
 /* Memory offline and contiguous allocation: every free of this zone goes
- * straight to the buddy lists until pcp_zone_enable. Nests. Caller holds
- * mem_hotplug_lock. 0, or the error of a fence that failed: then nothing
- * changed. */
+ * straight to the buddy lists until pcp_zone_enable. Each page set's flag
+ * is set and its lists drained in one hold, so this is the one drain the
+ * operation needs (seed 004). Caller holds mem_hotplug_lock: one such
+ * operation at a time, so it never nests. 0, or the error of a fence that
+ * failed: then nothing changed. */
 int pcp_zone_disable(struct za *za, struct za_zone *z)
 {
-	int was = z->pcp_disable_count;
-	if (was == 0) {
-		for (unsigned c = 0; c < za->nr_cpus; c++) {
-			int err = pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, true);
-			if (err) {
-				while (c-- > 0)
-					pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, false);
-				return err;
-			}
+	ZA_ASSERT(!z->pcp_disabled);
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		int err = pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, true);
+		if (err) {
+			while (c-- > 0)
+				pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, false);
+			return err;
 		}
 	}
-	za_store_relaxed(&z->pcp_disable_count, was + 1);
+	za_store_relaxed(&z->pcp_disabled, 1);
 	return 0;
 }
 
 void pcp_zone_enable(struct za *za, struct za_zone *z)
 {
-	ZA_ASSERT(z->pcp_disable_count > 0);
-	int now = z->pcp_disable_count - 1;
-	za_store_relaxed(&z->pcp_disable_count, now);
-	if (now == 0)
-		for (unsigned c = 0; c < za->nr_cpus; c++)
-			pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, false);
+	ZA_ASSERT(z->pcp_disabled);
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, false);
+	za_store_relaxed(&z->pcp_disabled, 0);
 }
 
 /* --- sizing ---------------------------------------------------------------- */

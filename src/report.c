@@ -339,7 +339,7 @@ int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
 		out->nr_free[o] = nr_free_order(z, o);
 	out->stat_threshold = (unsigned)za_load_relaxed(&z->stat_threshold);
 	out->populated = zone_populated(z);
-	out->pcp_disabled = za_load_relaxed(&z->pcp_disable_count) > 0;
+	out->pcp_disabled = za_load_relaxed(&z->pcp_disabled) != 0;
 	return 0;
 }
 

@@ -1,0 +1,816 @@
+/*
+ * test_rules.c - the seeds' rules, each pinned by a deterministic test
+ * that opens the race window on purpose and fails with a message naming
+ * the rule it saw broken (docs/TESTING.md maps seed -> fix -> test ->
+ * mutant). The windows are opened with the library's test hook
+ * (za->debug_hook, called at the ZA_DP_* points of src/internal.h), which
+ * exists in debug builds only: a build with ZA_DEBUG=0 skips (77).
+ *
+ *   test_rules seed003_counter_order
+ *     Seed 003: NR_FREE_PAGES is raised after pages reach the buddy lists,
+ *     never before. An observer runs every time a block is about to enter
+ *     the buddy lists (per-CPU flushes and drains, frees that bypass the
+ *     lists, memory online) and compares the counter (global value plus
+ *     every CPU's delta) with the pages the buddy lists hold: the counter
+ *     may lag the lists inside a flush, never lead them.
+ *
+ *   test_rules seed004_disable_drain
+ *     Seed 004: memory offline disables the zone's per-CPU lists and
+ *     drains them once. One thread per CPU claims a page of the range and
+ *     stops between reading its pageblock type (still MOVABLE) and putting
+ *     it on its CPU's list; the offline then isolates the range and
+ *     disables and drains the lists, and is stopped there while the
+ *     threads finish their frees (and free a page of the zone outside the
+ *     range). Every CPU's page set of the zone must then be empty and
+ *     unusable, no list may hold a page of the range, the offline must
+ *     succeed, and afterwards every page set must be usable again.
+ *
+ *   test_rules seed001_trylock_fallback
+ *     Seed 001: the owner of a page set never waits for it. While another
+ *     thread holds every page set of the zone (as a remote drain does), an
+ *     allocation and a free on one of those CPUs must finish, through the
+ *     buddy lists, and leave the held sets alone.
+ *
+ *   test_rules highatomic_before_oom
+ *     The slow path gives the pageblocks reserved for high-order atomic
+ *     requests back before it calls the OOM handler: the handler never
+ *     runs while a reserve is left.
+ *
+ *   test_rules seed000_cpu_offline_halfway
+ *     Seed 000: drains never wait for CPU hotplug. A CPU offline is
+ *     stopped half-way (its page sets switched off, drained and folded,
+ *     cpu_hotplug_lock held); meanwhile another thread makes a max-order
+ *     allocation that only the slow path's drain-and-retry can satisfy,
+ *     then drains every CPU and its own. All must finish, and the
+ *     allocation must succeed.
+ *
+ * Each test runs once per per-CPU discipline (disciplines[] below): the
+ * checks look at observable state only (za_pcp_info, counters, za_check),
+ * not at how a page set is protected.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zonealloc.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+/* A broken rule: print the message (naming the rule) and fail. */
+#define RULE(cond, ...)                                                    \
+	do {                                                                   \
+		if (!(cond)) {                                                     \
+			fprintf(stderr, "%s:%d: RULE BROKEN: ", __FILE__, __LINE__);  \
+			fprintf(stderr, __VA_ARGS__);                                  \
+			fputc('\n', stderr);                                           \
+			exit(1);                                                       \
+		}                                                                  \
+	} while (0)
+
+/* --- per-CPU disciplines -------------------------------------------------- */
+
+struct discipline {
+	const char *name;
+	unsigned flags;  /* za_config.flags added for this discipline */
+	bool simulated;  /* CPUs from tl_cpu (za_config.cpu_id), else real */
+	bool restartable; /* the page sets must come out restartable */
+};
+
+/* Simulated CPUs always run locked; real CPUs run restartable by default
+ * (where the build has the sequence: not under ThreadSanitizer), and
+ * locked when asked. */
+static const struct discipline disciplines[] = {
+	{"locked, simulated CPUs", 0, true, false},
+	{"restartable (default), real CPUs", 0, false, ZA_HAVE_RSEQ_SEQ},
+	{"locked, real CPUs", ZA_CFG_PCP_LOCKED, false, false},
+};
+
+/* za_create, and a check that the discipline is the one asked for. */
+static struct za *create_in(struct za_config *cfg, const struct discipline *d)
+{
+	struct za *za = za_create(cfg);
+	CHECK(za != NULL);
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	if (pi.restartable != d->restartable) {
+		fprintf(stderr, "discipline %s: page sets are %s (%s)\n", d->name,
+		        pi.restartable ? "restartable" : "locked",
+		        za_pcp_mode_reason(za));
+		exit(1);
+	}
+	return za;
+}
+
+static __thread int tl_cpu;
+static int sim_cpu(void *ctx)
+{
+	(void)ctx;
+	return tl_cpu;
+}
+
+/* Real CPUs: every CPU the threads may run on has its page sets (at least
+ * the test's own count, so that its CPU numbers exist). */
+static void apply_discipline(struct za_config *cfg, const struct discipline *d)
+{
+	cfg->flags |= d->flags;
+	cfg->cpu_id = d->simulated ? sim_cpu : NULL;
+	if (!d->simulated) {
+		long n = sysconf(_SC_NPROCESSORS_CONF);
+		if (n > (long)cfg->nr_cpus && n <= ZA_MAX_CPUS)
+			cfg->nr_cpus = (unsigned)n;
+	}
+}
+
+/* --- small helpers --------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Wait until *v >= want; false after `seconds` (the caller then reports
+ * the rule that a thread stuck behind a lock broke). */
+static bool wait_for(atomic_int *v, int want, double seconds)
+{
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
+	while (atomic_load(v) < want) {
+		if (now_ns() > end)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+static void set_hook(struct za *za, void (*fn)(struct za *, int, void *))
+{
+	za_store_relaxed(&za->debug_hook, fn);
+}
+
+/* Pages free in a zone's buddy lists: (normal, isolated). The caller holds
+ * the zone lock or the zone is quiescent. */
+static void buddy_pages(struct za *za, struct za_zone *z, long *free,
+                        long *iso)
+{
+	*free = *iso = 0;
+	for (unsigned o = 0; o <= za->max_order; o++)
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++) {
+			long n = (long)za_load_relaxed(&z->nr_free[o][mt]) << o;
+			if (mt == ZA_MT_ISOLATE)
+				*iso += n;
+			else
+				*free += n;
+		}
+}
+
+static const char *const zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
+                                                    "Movable"};
+
+/* ============================================================================
+ * Seed 003: the counter follows the lists.
+ */
+
+static struct {
+	struct za_zone *zone;
+	atomic_int observing;
+	long points;      /* blocks seen entering the buddy lists */
+	const char *doing;
+} s3;
+
+static void s3_hook(struct za *za, int point, void *arg)
+{
+	if (point != ZA_DP_BUDDY_FREE || arg != s3.zone ||
+	    !atomic_load(&s3.observing))
+		return;
+	struct za_zone *z = arg;
+	long free, iso;
+	buddy_pages(za, z, &free, &iso);
+	long cnt = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES);
+	long cnt_iso = zone_stat_snapshot(za, z, ZA_NR_FREE_ISOLATED);
+	s3.points++;
+	RULE(cnt <= free,
+	     "seed 003 (counters after the lists): while %s, a block about to "
+	     "enter zone %s's buddy lists finds NR_FREE_PAGES at %ld but only "
+	     "%ld pages on those lists: the counter was raised before the pages "
+	     "reached the lists",
+	     s3.doing, zone_names[z->type], cnt, free);
+	RULE(cnt_iso <= iso,
+	     "seed 003 (counters after the lists): while %s, NR_FREE_ISOLATED "
+	     "is %ld with %ld pages on the isolate lists", s3.doing, cnt_iso, iso);
+}
+
+/* At a quiescent point, after folding: the counter is the lists. */
+static void s3_quiescent(struct za *za, const char *when)
+{
+	za_vmstat_fold(za);
+	long free, iso;
+	buddy_pages(za, s3.zone, &free, &iso);
+	long cnt = zone_stat_global(s3.zone, ZA_NR_FREE_PAGES);
+	RULE(cnt == free,
+	     "invariant (after folding the free-page counter equals the pages "
+	     "on the buddy lists): %s: NR_FREE_PAGES %ld, buddy lists %ld",
+	     when, cnt, free);
+	CHECK_EQ(za_check(za, stderr), 0);
+}
+
+#define S3_BLK 1024ul
+#define S3_MAXHELD 2048
+
+static void seed003_counter_order(const struct discipline *d)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 4;
+	cfg.block_pages = S3_BLK;
+	cfg.max_pfn = 3 * S3_BLK;
+	/* Short fixed lists: a flush every few frees. */
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED;
+	cfg.pcp_high = 24;
+	cfg.pcp_batch = 8;
+	apply_discipline(&cfg, d);
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	CHECK(za != NULL);
+	memset(&s3, 0, sizeof(s3));
+	s3.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	set_hook(za, s3_hook);
+	atomic_store(&s3.observing, 1);
+	s3.doing = "memory came online";
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * S3_BLK, NULL), 0);
+	s3_quiescent(za, "after online");
+
+	static struct za_page *held[S3_MAXHELD];
+	static unsigned held_order[S3_MAXHELD];
+	uint64_t rng = 0x5eed0003ull;
+	for (int round = 0; round < 8; round++) {
+		unsigned n = 0;
+		/* Mixed orders on every CPU (and on none: straight from and to
+		 * the buddy lists), until the allocator says no or we have
+		 * enough. */
+		s3.doing = "allocating (refills)";
+		for (unsigned i = 0; i < 1200 && n < S3_MAXHELD; i++) {
+			uint64_t r = tu_rand(&rng);
+			tl_cpu = (int)(r % 5) - 1; /* -1: no CPU */
+			unsigned order = (r >> 8) % 8;
+			order = order < 4 ? 0 : order - 3; /* 0 mostly, 1..4 */
+			if ((r >> 16) % 64 == 0)
+				order = 9; /* a pageblock: its own pcp list */
+			struct za_page *p =
+				za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, order);
+			if (!p)
+				continue;
+			held[n] = p;
+			held_order[n++] = order;
+		}
+		CHECK(n > 40);
+		/* Free in a random order on random CPUs: flushes above high. */
+		s3.doing = "freeing (per-CPU flushes and direct frees)";
+		for (unsigned i = n; i > 0; i--) {
+			uint64_t r = tu_rand(&rng);
+			unsigned k = (unsigned)(r % i);
+			tl_cpu = (int)((r >> 20) % 5) - 1;
+			za_free_pages(za, held[k], held_order[k]);
+			held[k] = held[i - 1];
+			held_order[k] = held_order[i - 1];
+		}
+		s3.doing = "draining every CPU";
+		za_drain_all_pages(za);
+		s3_quiescent(za, "after a round");
+	}
+	atomic_store(&s3.observing, 0);
+	set_hook(za, NULL);
+	/* The window was looked at, many times, inside flushes and drains. */
+	CHECK(s3.points > 500);
+	CHECK(za_event_count(za, ZA_PCP_FLUSH) > 10);
+	CHECK(za_event_count(za, ZA_PCP_DRAIN) > 0);
+	printf("seed003_counter_order [%s]: %ld blocks watched entering the "
+	       "buddy lists, %llu flushes, %llu drains\n", d->name, s3.points,
+	       za_event_count(za, ZA_PCP_FLUSH), za_event_count(za, ZA_PCP_DRAIN));
+	za_destroy(za);
+}
+
+/* ============================================================================
+ * Seed 004: disable the zone's per-CPU lists, then drain once.
+ */
+
+#define S4_BLK 1024ul
+#define S4_NORMAL 0ul
+#define S4_C (1 * S4_BLK) /* ZONE_MOVABLE, stays */
+#define S4_B (2 * S4_BLK) /* ZONE_MOVABLE, goes offline */
+#define S4_MAX_PFN (3 * S4_BLK)
+#define S4_NCPU 4
+
+static struct {
+	struct za *za;
+	struct za_zone *zone;
+	unsigned nthr;
+	struct za_page *in_b[S4_NCPU], *in_c[S4_NCPU];
+	atomic_int parked, go, done, hook_ran, window_frees;
+} s4;
+static __thread int tl_stop_at_yield;
+
+static void s4_check_lists_off(const char *when)
+{
+	struct za *za = s4.za;
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_MOVABLE, &pi), 0);
+		RULE(pi.count == 0 && !pi.usable,
+		     "seed 004 (offline disables the zone's per-CPU lists, then "
+		     "drains once): %s, CPU %u's page set of zone Movable holds "
+		     "%u pages and is %s: a free racing the offline put pages on "
+		     "it after the drain", when, c, pi.count,
+		     pi.usable ? "usable" : "disabled");
+		/* And no list holds a page of the range (count 0 says so; the
+		 * walk says it without trusting the count). */
+		struct za_pcp *pcp = zone_pcp(s4.zone, (int)c);
+		for (int i = 0; i < ZA_NR_PCP_LISTS; i++)
+			for (uint32_t h = pcp->lists[i]; h != ZA_NIL;
+			     h = pfn_page(za, h)->next)
+				RULE(h < S4_B || h >= S4_B + S4_BLK,
+				     "invariant (after offline has disabled pcp and "
+				     "drained, no pcp list holds a page of the range): "
+				     "%s, CPU %u's list %d holds pfn 0x%x", when, c, i, h);
+	}
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
+	RULE(zi.pcp_disabled, "seed 004: %s, za_zone_info does not say the "
+	     "zone's per-CPU lists are disabled", when);
+}
+
+static void s4_hook(struct za *za, int point, void *arg)
+{
+	if (point == ZA_DP_YIELD && tl_stop_at_yield) {
+		/* A free between reading its pageblock's type and taking its
+		 * CPU's page set: stop until the offline has drained. */
+		tl_stop_at_yield = 0;
+		atomic_fetch_add(&s4.parked, 1);
+		while (!atomic_load(&s4.go))
+			sched_yield();
+		return;
+	}
+	if (point != ZA_DP_OFFLINE_DRAINED || arg != s4.zone)
+		return;
+	(void)za;
+	atomic_fetch_add(&s4.hook_ran, 1);
+	s4_check_lists_off("right after the offline's drain");
+	/* Let the stopped frees go on, and wait until they and a free of a
+	 * page outside the range on every CPU are done. */
+	atomic_store(&s4.go, 1);
+	RULE(wait_for(&s4.done, (int)s4.nthr, 10.0),
+	     "seed 004: frees did not finish while memory offline was between "
+	     "its drain and its migration (%d of %u done): a free must never wait "
+	     "for a hotplug operation", atomic_load(&s4.done), s4.nthr);
+	s4_check_lists_off("after frees raced the offline past its drain");
+}
+
+static void *s4_freer(void *arg)
+{
+	unsigned id = (unsigned)(long)arg;
+	tl_cpu = (int)id;
+	/* A page of the range: stops in the free path (s4_hook). */
+	tl_stop_at_yield = 1;
+	za_free_pages(s4.za, s4.in_b[id], 0);
+	tl_stop_at_yield = 0;
+	/* A page of the same zone outside the range: the lists are off. */
+	za_free_pages(s4.za, s4.in_c[id], 0);
+	atomic_fetch_add(&s4.done, 1);
+	return NULL;
+}
+
+static void seed004_disable_drain(const struct discipline *d)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = S4_NCPU;
+	cfg.block_pages = S4_BLK;
+	cfg.max_pfn = S4_MAX_PFN;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.offline_timeout_ms = 10000;
+	apply_discipline(&cfg, d);
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	CHECK(za != NULL);
+	memset(&s4, 0, sizeof(s4));
+	s4.za = za;
+	s4.zone = &za->nodes[0].zones[ZA_ZONE_MOVABLE];
+	s4.nthr = S4_NCPU;
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, S4_NORMAL, S4_BLK, NULL), 0);
+	/* C first, so that the first movable pages come from C. */
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, S4_C, S4_BLK, NULL), 0);
+	for (unsigned t = 0; t < s4.nthr; t++) {
+		s4.in_c[t] = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+		CHECK(s4.in_c[t] != NULL);
+		unsigned long pfn = za_page_to_pfn(za, s4.in_c[t]);
+		CHECK(pfn >= S4_C && pfn < S4_C + S4_BLK);
+	}
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, S4_B, S4_BLK, NULL), 0);
+	/* Now take movable pages until each thread has one in B; the rest go
+	 * back (onto CPU 0's list: the drain has work to do). */
+	static struct za_page *extra[3 * S4_BLK];
+	unsigned nextra = 0, nb = 0;
+	while (nb < s4.nthr && nextra < 3 * S4_BLK) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0);
+		CHECK(p != NULL);
+		unsigned long pfn = za_page_to_pfn(za, p);
+		if (pfn >= S4_B && pfn < S4_B + S4_BLK)
+			s4.in_b[nb++] = p;
+		else
+			extra[nextra++] = p;
+	}
+	CHECK_EQ(nb, s4.nthr);
+	for (unsigned i = 0; i < nextra; i++)
+		za_free_pages(za, extra[i], 0);
+
+	/* The window: every thread stops inside its free of a B page. */
+	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
+	set_hook(za, s4_hook);
+	pthread_t th[S4_NCPU];
+	for (long i = 0; i < (long)s4.nthr; i++)
+		CHECK(pthread_create(&th[i], NULL, s4_freer, (void *)i) == 0);
+	RULE(wait_for(&s4.parked, (int)s4.nthr, 10.0),
+	     "test setup: only %d of %u frees stopped at a race point between "
+	     "reading the pageblock type and taking the page set (ZA_YIELD_POINT "
+	     "in the free path): the seed-004 window cannot be opened",
+	     atomic_load(&s4.parked), s4.nthr);
+
+	int r = za_memory_offline(za, S4_B, S4_BLK);
+	for (unsigned i = 0; i < s4.nthr; i++)
+		CHECK(pthread_join(th[i], NULL) == 0);
+	set_hook(za, NULL);
+	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 0);
+	CHECK_EQ(atomic_load(&s4.hook_ran), 1);
+	RULE(r == 0, "seed 004: memory offline returned %d after one drain with "
+	     "frees racing it: the range must be all free and isolated", r);
+
+	/* Afterwards every page set of the zone takes pages again. */
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_MOVABLE, &pi), 0);
+		RULE(pi.usable, "memory offline (re-enable the per-CPU lists at the "
+		     "end): CPU %u's page set of zone Movable is still disabled", c);
+	}
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
+	RULE(!zi.pcp_disabled, "memory offline left zone Movable's per-CPU lists "
+	     "marked disabled");
+	CHECK_EQ(zi.managed, S4_BLK);
+	CHECK_EQ(za_check(za, stderr), 0);
+	/* B comes back whole. */
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, S4_B, S4_BLK, NULL), 0);
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
+	CHECK_EQ(zi.free, 2 * S4_BLK);
+	printf("seed004_disable_drain [%s]: %u frees stopped inside the window, "
+	       "page sets empty and off after the drain, offline ok\n", d->name,
+	       s4.nthr);
+	za_destroy(za);
+}
+
+/* ============================================================================
+ * Seed 000: a drain finishes while a CPU offline is stopped half-way.
+ */
+
+#define S0_BLK 1024ul
+#define S0_NCPU 4
+#define S0_OFF_CPU 2u
+
+static struct {
+	struct za *za;
+	atomic_int started, done, hook_ran;
+	struct za_page *big;
+	int helper_cpu;
+} s0;
+
+static void *s0_helper(void *arg)
+{
+	(void)arg;
+	struct za *za = s0.za;
+	tl_cpu = s0.helper_cpu;
+	atomic_store(&s0.started, 1);
+	/* Every block of the zone misses one page, which sits on CPU 1's
+	 * list: only the slow path's drain of every CPU can make a max-order
+	 * block. */
+	s0.big = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, za->max_order);
+	za_drain_all_pages(za);
+	za_drain_local_pages(za);
+	atomic_store(&s0.done, 1);
+	return NULL;
+}
+
+static void s0_hook(struct za *za, int point, void *arg)
+{
+	if (point != ZA_DP_CPU_OFFLINE)
+		return;
+	unsigned cpu = *(unsigned *)arg;
+	atomic_fetch_add(&s0.hook_ran, 1);
+	/* Half-way: the CPU's page sets are off, empty and folded. */
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_pcp_info pi;
+			CHECK_EQ(za_pcp_info(za, cpu, (int)n, (enum za_zone_type)t, &pi), 0);
+			RULE(pi.count == 0 && !pi.usable,
+			     "CPU offline (flag and flush the CPU's page sets): CPU %u's "
+			     "page set of node %u zone %s holds %u pages and is %s",
+			     cpu, n, zone_names[t], pi.count,
+			     pi.usable ? "usable" : "off");
+			struct za_pcp *pcp = zone_pcp(&za->nodes[n].zones[t], (int)cpu);
+			for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+				RULE(za_load_relaxed(&pcp->vm_diff[i]) == 0,
+				     "CPU offline (fold the CPU's statistics): CPU %u "
+				     "still holds a %s delta of %d in node %u zone %s",
+				     cpu, za_zone_stat_name(i),
+				     (int)za_load_relaxed(&pcp->vm_diff[i]), n,
+				     zone_names[t]);
+		}
+	/* With cpu_hotplug_lock held here, another thread allocates through
+	 * the slow path's drains and drains every CPU. */
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, s0_helper, NULL) == 0);
+	RULE(wait_for(&s0.done, 1, 10.0),
+	     "seed 000 (drains never take the CPU hotplug lock): a drain (the "
+	     "slow path's drain-and-retry, za_drain_all_pages or "
+	     "za_drain_local_pages) did not finish in 10 s while a CPU offline "
+	     "was stopped half-way holding cpu_hotplug_lock");
+	CHECK(pthread_join(th, NULL) == 0);
+}
+
+static void seed000_cpu_offline_halfway(const struct discipline *d)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = S0_NCPU;
+	cfg.block_pages = S0_BLK;
+	cfg.max_pfn = 2 * S0_BLK;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	apply_discipline(&cfg, d);
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	CHECK(za != NULL);
+	memset(&s0, 0, sizeof(s0));
+	s0.za = za;
+	s0.helper_cpu = 3;
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * S0_BLK, NULL), 0);
+
+	/* One page of each block held back; the CPU going offline has pages
+	 * on its lists and deltas to fold. */
+	struct za_page *keep[2] = {NULL, NULL};
+	static struct za_page *extra[2 * S0_BLK];
+	unsigned nextra = 0;
+	while ((!keep[0] || !keep[1]) && nextra < 2 * S0_BLK) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(p != NULL);
+		unsigned b = (unsigned)(za_page_to_pfn(za, p) / S0_BLK);
+		if (!keep[b])
+			keep[b] = p;
+		else
+			extra[nextra++] = p;
+	}
+	CHECK(keep[0] && keep[1]);
+	for (unsigned i = 0; i < nextra; i++)
+		za_free_pages(za, extra[i], 0);
+	za_drain_all_pages(za);
+	/* The CPU going offline has pages on its list and, with one block
+	 * still allocated, deltas that only a fold can clear. */
+	tl_cpu = (int)S0_OFF_CPU;
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	struct za_page *held_off = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL && held_off != NULL);
+	za_free_pages(za, p, 0);
+	tl_cpu = 1;
+	za_free_pages(za, keep[0], 0);
+	za_free_pages(za, keep[1], 0);
+	tl_cpu = 0;
+
+	unsigned long long retries = za_event_count(za, ZA_DRAIN_RETRY);
+	set_hook(za, s0_hook);
+	CHECK_EQ(za_cpu_offline(za, S0_OFF_CPU), 0);
+	set_hook(za, NULL);
+	CHECK_EQ(atomic_load(&s0.hook_ran), 1);
+	RULE(s0.big != NULL,
+	     "seed 000 (after a failed high-order allocation, drain what can be "
+	     "drained safely and retry): a max-order allocation failed while "
+	     "the only missing pages sat on another CPU's list");
+	if (d->simulated)
+		CHECK(za_event_count(za, ZA_DRAIN_RETRY) > retries);
+	/* Every page set is empty after the drains. */
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_NORMAL, &pi), 0);
+		CHECK_EQ(pi.count, 0);
+	}
+	za_free_pages(za, s0.big, za->max_order);
+	za_free_pages(za, held_off, 0);
+	CHECK_EQ(za_cpu_online(za, S0_OFF_CPU), 0);
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.free, zi.managed);
+	printf("seed000_cpu_offline_halfway [%s]: drains and a drain-and-retry "
+	       "allocation finished while CPU %u's offline was stopped half-way\n",
+	       d->name, S0_OFF_CPU);
+	za_destroy(za);
+}
+
+/* ============================================================================
+ * Seed 001: the owner try-locks its page set and falls back.
+ */
+
+static struct {
+	struct za *za;
+	atomic_int done;
+	struct za_page *got;
+} s1;
+
+/* Take every page set of a zone away from its owners, as a remote drainer
+ * does: the set's lock in the locked discipline, a stop and a fence of its
+ * CPU in the restartable one (pcp_lock_nested does either). */
+static void hold_page_sets(struct za *za, struct za_zone *z, bool hold)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		unsigned k = hold ? c : za->nr_cpus - 1 - c;
+		if (hold)
+			CHECK_EQ(pcp_lock_nested(za, zone_pcp(z, (int)k), k), 0);
+		else
+			pcp_unlock_nested(za, zone_pcp(z, (int)k), k);
+	}
+}
+
+static void *s1_owner(void *arg)
+{
+	(void)arg;
+	tl_cpu = 1;
+	struct za_page *p = za_alloc_pages(s1.za, ZA_GFP_KERNEL, 0);
+	s1.got = p;
+	if (p)
+		za_free_pages(s1.za, p, 0);
+	atomic_store(&s1.done, 1);
+	return NULL;
+}
+
+static void seed001_trylock_fallback(const struct discipline *d)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 4;
+	cfg.block_pages = 1024;
+	cfg.max_pfn = 2048;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	apply_discipline(&cfg, d);
+	tl_cpu = 1;
+	struct za *za = create_in(&cfg, d);
+	CHECK(za != NULL);
+	memset(&s1, 0, sizeof(s1));
+	s1.za = za;
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2048, NULL), 0);
+	/* The owner's list has pages it could take. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 0);
+	unsigned *counts = calloc(za->nr_cpus, sizeof(*counts));
+	CHECK(counts != NULL);
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_NORMAL, &pi), 0);
+		counts[c] = pi.count;
+	}
+	unsigned long long busy = za_event_count(za, ZA_PCP_TRYLOCK_FAIL);
+
+	hold_page_sets(za, z, true);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, s1_owner, NULL) == 0);
+	bool done = wait_for(&s1.done, 1, 5.0);
+	RULE(done, "seed 001 (the owner try-locks its page set and falls back "
+	     "to the buddy lists): an allocation and a free on a CPU whose page "
+	     "set another thread holds did not finish in 5 s");
+	/* The sets were not touched while held. */
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_NORMAL, &pi), 0);
+		CHECK_EQ(pi.count, counts[c]);
+	}
+	hold_page_sets(za, z, false);
+	free(counts);
+	CHECK(pthread_join(th, NULL) == 0);
+	RULE(s1.got != NULL, "seed 001: an allocation failed while its page set "
+	     "was busy: it must fall back to the buddy lists");
+	CHECK(za_event_count(za, ZA_PCP_TRYLOCK_FAIL) > busy);
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	printf("seed001_trylock_fallback [%s]: allocation and free went to the "
+	       "buddy lists while every page set was held\n", d->name);
+	za_destroy(za);
+}
+
+/* ============================================================================
+ * The slow path gives the high-order atomic reserve back before OOM.
+ */
+
+static struct {
+	struct za_zone *zone;
+	unsigned calls;
+	unsigned long worst_reserved;
+} ha;
+
+static unsigned long ha_oom(void *ctx, int nid, unsigned order)
+{
+	(void)ctx;
+	(void)nid;
+	(void)order;
+	unsigned long r = za_load_relaxed(&ha.zone->nr_reserved_highatomic);
+	ha.calls++;
+	if (r > ha.worst_reserved)
+		ha.worst_reserved = r;
+	return 0;
+}
+
+static void highatomic_before_oom(const struct discipline *d)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.block_pages = 1024;
+	cfg.max_pfn = 1024;
+	/* The whole zone under min: only atomic requests (which reserve a
+	 * pageblock when they reach the slow path) get pages. */
+	cfg.min_free_kbytes = 4096;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	apply_discipline(&cfg, d);
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	CHECK(za != NULL);
+	memset(&ha, 0, sizeof(ha));
+	ha.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 1024, NULL), 0);
+	za_set_oom_handler(za, ha_oom, NULL);
+	/* A high-order atomic allocation reserves its pageblock. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_ATOMIC, 1);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 1);
+	CHECK(za_load_relaxed(&ha.zone->nr_reserved_highatomic) > 0);
+	/* Ordinary requests until the allocator says no: the slow path must
+	 * give the reserve back (and use it) before it calls the handler. */
+	static struct za_page *held[1024];
+	unsigned n = 0;
+	while (n < 1024 && (p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)))
+		held[n++] = p;
+	CHECK(ha.calls > 0);
+	RULE(ha.worst_reserved == 0,
+	     "slow path (give the high-order atomic reserve back before OOM): "
+	     "the OOM handler was called while %lu pages stayed reserved for "
+	     "high-order atomic requests", ha.worst_reserved);
+	while (n)
+		za_free_pages(za, held[--n], 0);
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	printf("highatomic_before_oom [%s]: the reserve was given back before "
+	       "the OOM handler ran (%u calls)\n", d->name, ha.calls);
+	za_destroy(za);
+}
+
+/* ============================================================================ */
+
+static const struct {
+	const char *name;
+	void (*run)(const struct discipline *d);
+} tests[] = {
+	{"seed003_counter_order", seed003_counter_order},
+	{"seed004_disable_drain", seed004_disable_drain},
+	{"seed000_cpu_offline_halfway", seed000_cpu_offline_halfway},
+	{"seed001_trylock_fallback", seed001_trylock_fallback},
+	{"highatomic_before_oom", highatomic_before_oom},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_rules NAME\n");
+		return 2;
+	}
+	if (!za_debug) {
+		printf("the test hooks are compiled out (ZA_DEBUG=0): skipped\n");
+		return 77;
+	}
+	tu_watchdog(60);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (strcmp(argv[1], tests[i].name))
+			continue;
+		for (size_t k = 0; k < sizeof(disciplines) / sizeof(disciplines[0]); k++)
+			tests[i].run(&disciplines[k]);
+		return 0;
+	}
+	fprintf(stderr, "test_rules: no test '%s'\n", argv[1]);
+	return 2;
+}
