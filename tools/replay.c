@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "machine.h"
 #include "tool.h"
 #include "trace.h"
 
@@ -41,6 +42,7 @@ static const char *const CMD = "replay";
 #define MISUSE_KEEP 3      /* misuse messages kept for the report */
 
 enum mode { MODE_DET, MODE_THREADS };
+enum topology { TOPO_AUTO, TOPO_RECORDED, TOPO_OURS };
 
 struct options {
 	const char *path;
@@ -49,6 +51,26 @@ struct options {
 	unsigned long long limit;
 	struct topo_opts topo;
 	int mem_given, cpus_given, max_order_given, block_given;
+	enum topology topology;
+	const char *shape_opt;  /* a topology option that sets the machine's
+	                         * shape (--mem, --zones...): first one given */
+};
+
+/* A zone of the recorded machine as built here. */
+struct built_zone {
+	const struct machine_zone *mz;
+	unsigned long start_pfn, pages;  /* onlined: whole memory blocks */
+	unsigned long held;              /* of which held back: pages the
+	                                  * kernel did not manage */
+	struct za_zone_info zi;          /* right after building */
+	struct za_pcp_info pcp0;         /* CPU 0's page set then */
+};
+
+/* Pages allocated before the replay to hold back what a zone onlined
+ * beyond the kernel's managed count; freed before the final check. */
+struct held_block {
+	struct za_page *page;
+	unsigned order;
 };
 
 /* One allocation of the trace, as zonealloc answered it. */
@@ -91,6 +113,12 @@ struct run {
 	struct trace tr;
 	struct trace_ops ops;
 	struct trace_lock_batches kb;
+	struct machine *mach;     /* the trace's header, or NULL */
+	int recorded;             /* the topology is the recorded machine's */
+	struct built_zone bz[MACHINE_MAX_ZONES];
+	unsigned nr_bz;
+	struct held_block *held;
+	size_t nr_held;
 	struct topo *topo;
 	struct za *za;
 	struct rec *recs;
@@ -147,10 +175,18 @@ static void usage(FILE *f)
 	        "  --limit N             read only the first N events of the "
 	        "trace\n"
 	        "  --quiet               no progress lines on stderr\n"
+	        "  --topology recorded|ours\n"
+	        "                        recorded (default when the trace has "
+	        "the header of\n"
+	        "                        '%s record'): the recorded machine's "
+	        "zones, watermarks\n"
+	        "                        and per-CPU list sizes; ours: "
+	        "zonealloc's own, as below\n"
 	        "  -h, --help            show this help\n"
 	        "\n"
-	        "The topology defaults to the traced machine, not to the "
-	        "defaults listed\n"
+	        "Without a recorded machine the topology defaults to the traced "
+	        "machine as its\n"
+	        "trace shows it, not to the defaults listed "
 	        "below: memory up to the highest pfn seen (whole 16 MiB blocks; "
 	        "DMA below\n"
 	        "16 MiB, DMA32 below 4 GiB, Normal above), one CPU per traced CPU "
@@ -160,14 +196,18 @@ static void usage(FILE *f)
 	        "turns the background threads off. --mem and --cpus override the "
 	        "trace\n"
 	        "(with fewer CPUs than traced, CPU c replays on CPU c mod N).\n"
+	        "With the recorded machine only --no-pcp, --no-kswapd and "
+	        "--max-order apply.\n"
 	        "\n",
-	        TOOL_NAME);
+	        TOOL_NAME, TOOL_NAME);
 	topo_usage(f, "from the trace");
 	fprintf(f,
 	        "\n"
 	        "Exit status: 0 replayed and za_check held; 1 unreadable or "
 	        "empty trace,\n"
-	        "no event in it, or a failed check; 2 a usage error.\n"
+	        "no event in it, a header that cannot be true, a truncated "
+	        "recording, or a\n"
+	        "failed check; 2 a usage error.\n"
 	        "Example: %s replay --json kernel-mixed.trace.xz\n",
 	        TOOL_NAME);
 }
@@ -209,6 +249,18 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 				                      v);
 			continue;
 		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--topology", &v)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			if (!strcmp(v, "recorded"))
+				o->topology = TOPO_RECORDED;
+			else if (!strcmp(v, "ours"))
+				o->topology = TOPO_OURS;
+			else
+				return tool_usage_err(CMD, "--topology %s: expected "
+				                      "recorded or ours", v);
+			continue;
+		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--limit", &v)) != 0) {
 			if (r < 0 || parse_ull(CMD, "--limit", v, 1, UINT32_MAX - 1,
 			                       &o->limit))
@@ -234,6 +286,16 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			o->max_order_given = 1;
 		if (starts_with_opt(a, "--block"))
 			o->block_given = 1;
+		if (!o->shape_opt) {
+			static const char *const shape[] = {
+				"--mem", "--cpus", "--nodes", "--zones", "--movable",
+				"--block", "--page-shift", "--min-free-kbytes",
+			};
+			size_t k;
+			for (k = 0; k < sizeof(shape) / sizeof(shape[0]); k++)
+				if (starts_with_opt(a, shape[k]))
+					o->shape_opt = shape[k];
+		}
 		r = topo_parse(&o->topo, CMD, argc, argv, &i);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -249,6 +311,10 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 	if (!o->path)
 		return tool_usage_err(CMD, "which trace? give a FILE, or - for "
 		                      "standard input");
+	if (o->topology == TOPO_RECORDED && o->shape_opt)
+		return tool_usage_err(CMD, "%s shapes the machine, and --topology "
+		                      "recorded takes the recorded one; use "
+		                      "--topology ours", o->shape_opt);
 	/* The replay manages frame numbers only: the trace has no data. */
 	o->topo.frames_only = 1;
 	if (o->mode == MODE_DET)
@@ -506,6 +572,297 @@ out:
 }
 
 /* ---------------------------------------------------------------- */
+/* The recorded machine                                              */
+
+/* Read the trace's header. 0 (r->mach set or not), or an exit code after
+ * a message: a header that cannot be true, a truncated or damaged
+ * recording, or --topology recorded without a header. */
+static int read_machine(struct run *r)
+{
+	const struct trace_stats *st = &r->tr.st;
+	int limited = r->o.limit && r->tr.nr >= r->o.limit;
+	char err[512];
+	int k;
+
+	r->mach = calloc(1, sizeof(*r->mach));
+	if (!r->mach) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	k = machine_parse_header(r->tr.header, r->tr.header_len, r->mach, err,
+	                         sizeof(err));
+	if (k < 0) {
+		tool_err(CMD, "%s: bad machine header: %s", r->o.path, err);
+		return EXIT_FAIL;
+	}
+	if (k == 0) {
+		free(r->mach);
+		r->mach = NULL;
+		if (r->o.topology == TOPO_RECORDED)
+			return tool_usage_err(CMD, "--topology recorded: %s has no "
+			                      "machine header (it was not made by "
+			                      "'%s record')", r->o.path, TOOL_NAME);
+		return 0;
+	}
+	if (!limited && !r->mach->have_end) {
+		tool_err(CMD, "%s: a truncated recording: it starts with the header "
+		         "of '%s record' but its end line ('# zonealloc-trace-end') "
+		         "is missing after %llu lines", r->o.path, TOOL_NAME,
+		         (unsigned long long)st->lines);
+		return EXIT_FAIL;
+	}
+	if (!limited &&
+	    r->mach->end_lines != st->lines - st->comment - st->blank) {
+		tool_err(CMD, "%s: a damaged recording: its end line counts %llu "
+		         "lines of events, the file holds %llu", r->o.path,
+		         (unsigned long long)r->mach->end_lines,
+		         (unsigned long long)(st->lines - st->comment - st->blank));
+		return EXIT_FAIL;
+	}
+	if (st->max_cpu >= (int)r->mach->cpus_possible) {
+		tool_err(CMD, "%s: bad machine header: events on CPU %d, and the "
+		         "header says the machine has %u CPUs", r->o.path,
+		         st->max_cpu, r->mach->cpus_possible);
+		return EXIT_FAIL;
+	}
+	/* --mem and the like without --topology ask for our own */
+	r->recorded = r->o.topology == TOPO_RECORDED ||
+	              (r->o.topology == TOPO_AUTO && !r->o.shape_opt);
+	return 0;
+}
+
+/* The recorded machine's zones as whole memory blocks (the unit memory
+ * goes online in): each zone gets its managed pages rounded up to whole
+ * blocks, from its start (rounded down to a block, and past the zone
+ * before it), and what it gets beyond managed is held back, allocated
+ * before the replay begins, as the kernel's reserved pages are never
+ * managed. min_free_kbytes is the machine's, so the watermarks and the
+ * per-CPU list sizes (derived from them, as the kernel derives its own)
+ * come out as the machine's. 0, or -1 with a message. */
+static int plan_recorded(struct run *r)
+{
+	const struct machine *m = r->mach;
+	const struct trace_stats *st = &r->tr.st;
+	struct topo *t = r->topo;
+	struct topo_opts *o = &t->o;
+	const struct machine_zone *zs[MACHINE_MAX_ZONES];
+	unsigned n = 0, k, j, shift = 0;
+	unsigned long block, prev_end = 0;
+
+	memset(t, 0, sizeof(*t));
+	*o = r->o.topo;
+	while ((1ul << shift) < m->page_size)
+		shift++;
+	o->page_shift = shift;
+	o->nodes = m->nr_nodes;
+	o->cpus = m->cpus_possible;
+	if (!r->o.max_order_given)
+		o->max_order = st->max_order > 10 ? st->max_order : 10;
+	block = 1ul << o->max_order;
+	o->block = (unsigned long long)block << shift;
+	o->min_free_kbytes = m->min_free_kbytes > 0
+	                             ? (unsigned long)m->min_free_kbytes : 0;
+	o->frames_only = 1;
+	for (k = 0; k < m->zones.nr; k++) {
+		const struct machine_zone *z = &m->zones.z[k];
+		if (!z->managed)
+			continue;
+		for (j = n; j > 0 && zs[j - 1]->start_pfn > z->start_pfn; j--)
+			zs[j] = zs[j - 1];
+		zs[j] = z;
+		n++;
+	}
+	for (k = 0; k < n; k++) {
+		const struct machine_zone *z = zs[k];
+		struct built_zone *b = &r->bz[r->nr_bz++];
+		unsigned long start = z->start_pfn / block * block;
+		unsigned long pages = (z->managed + block - 1) / block * block;
+
+		if (start < prev_end)
+			start = prev_end;
+		if (start + pages > 0xffffffffull - block) {
+			tool_err(CMD, "%s: node %d zone %s: pfn %#lx + %lu pages is "
+			         "past what zonealloc addresses", r->o.path, z->nid,
+			         z->name, start, pages);
+			return -1;
+		}
+		b->mz = z;
+		b->start_pfn = start;
+		b->pages = pages;
+		b->held = pages - z->managed;
+		t->range[t->nr_ranges].nid = z->nid;
+		t->range[t->nr_ranges].zone = (enum za_zone_type)z->type;
+		t->range[t->nr_ranges].start_pfn = start;
+		t->range[t->nr_ranges].nr_pages = pages;
+		t->nr_ranges++;
+		prev_end = start + pages;
+	}
+	t->block_pages = block;
+	t->max_pfn = prev_end;
+	t->page_size = (size_t)1 << shift;
+	o->mem = (unsigned long long)prev_end << shift;
+	return 0;
+}
+
+static za_gfp_t zone_gfp(int type)
+{
+	switch (type) {
+	case ZA_ZONE_DMA: return ZA_GFP_DMA;
+	case ZA_ZONE_DMA32: return ZA_GFP_DMA32;
+	case ZA_ZONE_MOVABLE: return ZA___GFP_MOVABLE;
+	default: return 0;
+	}
+}
+
+/* Allocate the held-back pages, largest blocks first, then empty the
+ * per-CPU lists so that the replay starts from buddy lists alone, and
+ * note what the zones look like. 0, or -1 with a message. */
+static int hold_back(struct run *r)
+{
+	size_t cap = 0;
+	unsigned k;
+
+	simcpu_thread_start(0, 1, 0);
+	/* the list sizes as built, before any allocation moves them */
+	for (k = 0; k < r->nr_bz; k++)
+		za_pcp_info(r->za, 0, r->bz[k].mz->nid,
+		            (enum za_zone_type)r->bz[k].mz->type, &r->bz[k].pcp0);
+	for (k = 0; k < r->nr_bz; k++) {
+		struct built_zone *b = &r->bz[k];
+		unsigned long left = b->held;
+		unsigned o = r->max_order;
+		za_gfp_t gfp = ZA_GFP_NOWARN | ZA_GFP_THISNODE |
+		               zone_gfp(b->mz->type);
+
+		while (left) {
+			struct za_page *p;
+			if ((1ul << o) > left) {
+				o--;
+				continue;
+			}
+			if (r->nr_held == cap) {
+				struct held_block *h;
+				cap = cap ? cap * 2 : 64;
+				h = realloc(r->held, cap * sizeof(*h));
+				if (!h) {
+					tool_err(CMD, "out of memory");
+					return -1;
+				}
+				r->held = h;
+			}
+			p = za_alloc_pages_node(r->za, b->mz->nid, gfp, o);
+			if (p && (za_page_zone(r->za, p) != b->mz->type ||
+			          za_page_nid(r->za, p) != b->mz->nid)) {
+				za_free_pages(r->za, p, o);
+				p = NULL;
+			}
+			if (!p) {
+				tool_err(CMD, "cannot hold back %lu pages of node %d zone "
+				         "%s (order %u failed)", b->held, b->mz->nid,
+				         b->mz->name, o);
+				return -1;
+			}
+			r->held[r->nr_held].page = p;
+			r->held[r->nr_held].order = o;
+			r->nr_held++;
+			left -= 1ul << o;
+		}
+	}
+	za_drain_all_pages(r->za);
+	for (k = 0; k < r->nr_bz; k++) {
+		struct built_zone *b = &r->bz[k];
+		za_zone_info(r->za, b->mz->nid, (enum za_zone_type)b->mz->type,
+		             &b->zi);
+	}
+	return 0;
+}
+
+static void free_held(struct run *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->nr_held; k++)
+		za_free_pages(r->za, r->held[k].page, r->held[k].order);
+	r->nr_held = 0;
+}
+
+static const struct machine_pcp *first_pcp(const struct machine_zone *z)
+{
+	unsigned k;
+
+	for (k = 0; k < z->nr_pcp; k++)
+		if (z->pcp[k].cpu == 0)
+			return &z->pcp[k];
+	return z->nr_pcp ? &z->pcp[0] : NULL;
+}
+
+/* Settings of the recorded machine that zonealloc cannot reproduce: one
+ * line each (to stderr, and into the report). */
+static void machine_notes(const struct run *r, FILE *f, const char *pfx)
+{
+	const struct machine *m = r->mach;
+	unsigned k, j;
+
+	if (m->watermark_scale_factor >= 0 && m->watermark_scale_factor != 10)
+		fprintf(f, "%svm.watermark_scale_factor was %ld; zonealloc's is "
+		        "fixed at 10\n", pfx, m->watermark_scale_factor);
+	if (m->percpu_pagelist_high_fraction > 0)
+		fprintf(f, "%svm.percpu_pagelist_high_fraction was %ld; zonealloc "
+		        "sizes its lists as the kernel does with 0\n", pfx,
+		        m->percpu_pagelist_high_fraction);
+	for (k = 0; k < m->end_zones.nr; k++) {
+		const struct machine_zone *e = &m->end_zones.z[k];
+		for (j = 0; j < m->zones.nr; j++) {
+			const struct machine_zone *z = &m->zones.z[j];
+			if (z->nid == e->nid && !strcmp(z->name, e->name) &&
+			    z->managed != e->managed)
+				fprintf(f, "%snode %d zone %s had %lu managed pages at the "
+				        "start and %lu at the end of the recording; the "
+				        "replay uses the start\n", pfx, z->nid, z->name,
+				        z->managed, e->managed);
+		}
+	}
+}
+
+static void describe_recorded(const struct run *r, FILE *f)
+{
+	const struct machine *m = r->mach;
+	char b1[32], b2[32];
+	unsigned k;
+
+	fprintf(f, "# the recorded machine: Linux %s %s, %u CPUs, %s pages, "
+	        "min_free_kbytes %ld\n", m->kernel[0] ? m->kernel : "?",
+	        m->arch, m->cpus_possible, fmt_size(m->page_size, b1, sizeof(b1)),
+	        m->min_free_kbytes);
+	if (m->command[0])
+		fprintf(f, "# recorded running: %s\n", m->command);
+	fprintf(f, "# built: memory blocks of %s, max order %u, frames-only "
+	        "memory\n", fmt_size(r->topo->o.block, b2, sizeof(b2)),
+	        r->max_order);
+	for (k = 0; k < r->nr_bz; k++) {
+		const struct built_zone *b = &r->bz[k];
+		const struct machine_zone *z = b->mz;
+		const struct machine_pcp *c = first_pcp(z);
+
+		fprintf(f, "# node %d %-8s pfn 0x%08lx-0x%08lx  %s, %lu pages held "
+		        "back\n", z->nid, z->name, b->start_pfn,
+		        b->start_pfn + b->pages - 1,
+		        fmt_size((unsigned long long)b->pages << r->topo->o.page_shift,
+		                 b1, sizeof(b1)), b->held);
+		fprintf(f, "#   recorded: managed %lu, min %lu, low %lu, high %lu",
+		        z->managed, z->min, z->low, z->high);
+		if (c)
+			fprintf(f, "; CPU %ld's list high %ld (%ld..%ld), batch %ld",
+			        c->cpu, c->high, c->high_min, c->high_max, c->batch);
+		fprintf(f, "\n#   built:    managed %lu, min %lu, low %lu, high %lu; "
+		        "CPU 0's list high %u at the start, batch %u\n", b->zi.managed - b->held,
+		        b->zi.min, b->zi.low, b->zi.high, b->pcp0.high,
+		        b->pcp0.batch);
+	}
+	machine_notes(r, f, "# note: ");
+}
+
+/* ---------------------------------------------------------------- */
 /* The end state                                                     */
 
 static char *capture_report(struct za *za, enum za_report what)
@@ -572,6 +929,7 @@ static void collect_end_state(struct run *r)
 			r->recs[k].page = NULL;
 		}
 	}
+	free_held(r);
 	za_drain_all_pages(r->za);
 	za_vmstat_fold(r->za);
 	r->after_free = r->after_managed = 0;
@@ -705,10 +1063,15 @@ static void report_text(const struct run *r, FILE *f)
 	fprintf(f, "  CPUs 0-%d, pfns below %#llx, largest order %u\n\n",
 	        st->max_cpu, ull(st->max_pfn_end), st->max_order);
 
-	fprintf(f, "Topology (mode %s):\n",
+	fprintf(f, "Topology (%s; mode %s):\n",
+	        r->recorded ? "the recorded machine's" :
+	        r->mach ? "zonealloc's own, --topology ours" : "from the trace",
 	        r->o.mode == MODE_DET ? "det, one thread switching CPUs"
 	                              : "threads, one per CPU");
-	topo_describe(r->topo, f);
+	if (r->recorded)
+		describe_recorded(r, f);
+	else
+		topo_describe(r->topo, f);
 	fputc('\n', f);
 
 	fprintf(f, "Replay:\n");
@@ -911,6 +1274,75 @@ static void jw_b(struct jw *w, const char *k, int v)
 	fputs(v ? "true" : "false", w->f);
 }
 
+/* The recorded machine, and (with --topology recorded) what was built
+ * from it, zone by zone. */
+static void json_machine(const struct run *r, struct jw *w)
+{
+	const struct machine *m = r->mach;
+	unsigned k;
+
+	jw_open(w, "recorded_machine", '{');
+	jw_s(w, "kernel", m->kernel);
+	jw_s(w, "kernel_build", m->kernel_build);
+	jw_s(w, "arch", m->arch);
+	jw_u(w, "page_size", m->page_size);
+	jw_u(w, "cpus", m->cpus_possible);
+	jw_i(w, "min_free_kbytes", m->min_free_kbytes);
+	jw_i(w, "watermark_scale_factor", m->watermark_scale_factor);
+	jw_i(w, "percpu_pagelist_high_fraction",
+	     m->percpu_pagelist_high_fraction);
+	jw_s(w, "command", m->command[0] ? m->command : NULL);
+	jw_s(w, "started", m->started[0] ? m->started : NULL);
+	jw_d(w, "seconds", m->end_seconds);
+	jw_u(w, "lost_events", m->end_lost);
+	jw_s(w, "stopped_by", m->end_stop);
+	jw_open(w, "zones", '[');
+	for (k = 0; k < m->zones.nr; k++) {
+		const struct machine_zone *z = &m->zones.z[k];
+		const struct machine_pcp *c = first_pcp(z);
+		unsigned j;
+
+		if (!z->managed)
+			continue;
+		jw_open(w, NULL, '{');
+		jw_i(w, "node", z->nid);
+		jw_s(w, "zone", z->name);
+		jw_u(w, "start_pfn", z->start_pfn);
+		jw_u(w, "spanned", z->spanned);
+		jw_u(w, "present", z->present);
+		jw_u(w, "managed", z->managed);
+		jw_u(w, "min", z->min);
+		jw_u(w, "low", z->low);
+		jw_u(w, "high", z->high);
+		if (c) {
+			jw_i(w, "pcp_cpu", c->cpu);
+			jw_i(w, "pcp_high", c->high);
+			jw_i(w, "pcp_batch", c->batch);
+			jw_i(w, "pcp_high_min", c->high_min);
+			jw_i(w, "pcp_high_max", c->high_max);
+		}
+		for (j = 0; j < r->nr_bz; j++) {
+			const struct built_zone *b = &r->bz[j];
+			if (b->mz != z)
+				continue;
+			jw_open(w, "built", '{');
+			jw_u(w, "start_pfn", b->start_pfn);
+			jw_u(w, "pages", b->pages);
+			jw_u(w, "held_back", b->held);
+			jw_u(w, "managed", b->zi.managed - b->held);
+			jw_u(w, "min", b->zi.min);
+			jw_u(w, "low", b->zi.low);
+			jw_u(w, "high", b->zi.high);
+			jw_u(w, "pcp_high", b->pcp0.high);
+			jw_u(w, "pcp_batch", b->pcp0.batch);
+			jw_close(w, '}');
+		}
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
 static void report_json(const struct run *r, FILE *f)
 {
 	const struct trace_stats *st = &r->tr.st;
@@ -974,6 +1406,7 @@ static void report_json(const struct run *r, FILE *f)
 	jw_close(&w, '}');
 
 	jw_open(&w, "topology", '{');
+	jw_s(&w, "source", r->recorded ? "recorded" : r->mach ? "ours" : "trace");
 	jw_s(&w, "mode", r->o.mode == MODE_DET ? "det" : "threads");
 	jw_u(&w, "nodes", r->topo->o.nodes);
 	jw_u(&w, "cpus", r->ncpu);
@@ -994,6 +1427,8 @@ static void report_json(const struct run *r, FILE *f)
 		jw_close(&w, '}');
 	}
 	jw_close(&w, ']');
+	if (r->mach)
+		json_machine(r, &w);
 	jw_close(&w, '}');
 
 	jw_open(&w, "replay", '{');
@@ -1152,6 +1587,11 @@ static void free_run(struct run *r)
 {
 	unsigned k;
 
+	if (r->mach) {
+		machine_free(r->mach);
+		free(r->mach);
+	}
+	free(r->held);
 	trace_free(&r->tr);
 	trace_ops_free(&r->ops);
 	if (r->topo) {
@@ -1206,6 +1646,9 @@ int cmd_replay(int argc, char **argv)
 	}
 	t0 = now_seconds();
 	r->t_read = t0 - r->t_start;
+	if ((rc = read_machine(r)) != 0)
+		goto out;
+	rc = EXIT_FAIL;
 
 	/* 2. pair frees with allocations */
 	if (trace_match(&r->tr, r->tr.nr, &r->ops)) {
@@ -1221,16 +1664,22 @@ int cmd_replay(int argc, char **argv)
 	}
 	r->t_match = now_seconds() - t0;
 
-	/* 3. an allocator shaped like the traced machine */
-	fit_topology(r);
+	/* 3. an allocator shaped like the recorded machine, or like the
+	 * traced one as far as its events show */
 	r->topo = calloc(1, sizeof(*r->topo));
 	if (!r->topo) {
 		tool_err(CMD, "out of memory");
 		goto out;
 	}
-	if (topo_plan(r->topo, &r->o.topo, CMD)) {
-		rc = EXIT_USAGE;
-		goto out;
+	if (r->recorded) {
+		if (plan_recorded(r))
+			goto out;
+	} else {
+		fit_topology(r);
+		if (topo_plan(r->topo, &r->o.topo, CMD)) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
 	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.error = on_misuse;
@@ -1240,6 +1689,12 @@ int cmd_replay(int argc, char **argv)
 	r->za = r->topo->za;
 	r->ncpu = za_nr_cpus(r->za);
 	r->max_order = za_max_order(r->za);
+	if (r->recorded) {
+		if (hold_back(r))
+			goto out;
+		if (!r->o.quiet)
+			machine_notes(r, stderr, "zonealloc replay: note: ");
+	}
 
 	/* 4. replay */
 	for (k = 0; k < ZA_NR_EVENTS; k++)

@@ -970,6 +970,42 @@ static void note_line(uint64_t *lines, uint64_t count, uint64_t lineno)
 		lines[count - 1] = lineno;
 }
 
+/* Keep a comment that may belong to a recording's header or end. */
+static void keep_header_line(struct trace *t, const char *line, size_t len,
+                             int *nomem)
+{
+	static const char end1[] = "# zonealloc-trace-end";
+	static const char end2[] = "# end-zoneinfo";
+
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (len < 2 || line[0] != '#' || line[1] != ' ')
+		return;
+	if (t->nr && !(len >= sizeof(end1) - 1 &&
+	               !memcmp(line, end1, sizeof(end1) - 1)) &&
+	    !(len >= sizeof(end2) - 1 && !memcmp(line, end2, sizeof(end2) - 1)))
+		return;
+	if (t->header_len + len + 1 > TRACE_MAX_HEADER)
+		return;
+	if (t->header_len + len + 2 > t->header_cap) {
+		size_t cap = t->header_cap ? t->header_cap * 2 : 65536;
+		char *n;
+		while (cap < t->header_len + len + 2)
+			cap *= 2;
+		n = realloc(t->header, cap);
+		if (!n) {
+			*nomem = 1;
+			return;
+		}
+		t->header = n;
+		t->header_cap = cap;
+	}
+	memcpy(t->header + t->header_len, line, len);
+	t->header_len += len;
+	t->header[t->header_len++] = '\n';
+	t->header[t->header_len] = '\0';
+}
+
 void trace_add_line(struct trace *t, const char *line, size_t len,
                     int *nomem)
 {
@@ -986,6 +1022,7 @@ void trace_add_line(struct trace *t, const char *line, size_t len,
 		return;
 	case TRACE_LINE_COMMENT:
 		st->comment++;
+		keep_header_line(t, line, len, nomem);
 		return;
 	case TRACE_LINE_LOST:
 		return;
@@ -1109,6 +1146,9 @@ void trace_free(struct trace *t)
 {
 	free(t->ev);
 	t->ev = NULL;
+	free(t->header);
+	t->header = NULL;
+	t->header_len = t->header_cap = 0;
 	t->nr = t->cap = 0;
 }
 
