@@ -71,7 +71,7 @@ struct ropts {
 	const char *proc;
 	unsigned long long buffer_kb;
 	unsigned level;
-	int quiet, keep_page, no_instance;
+	int quiet, keep_page, no_instance, command_only;
 	char **cmd;            /* NULL-terminated, or NULL */
 };
 
@@ -107,6 +107,9 @@ static void usage(FILE *f)
 	        "  --keep-page           keep the hashed page= field (default: "
 	        "dropped, the\n"
 	        "                        pfn says the same)\n"
+	        "  --command-only        only the events of COMMAND and the "
+	        "processes it starts\n"
+	        "                        (default: the whole machine's)\n"
 	        "  --no-instance         use tracefs's top-level buffer (its "
 	        "settings are\n"
 	        "                        saved and restored) instead of a private "
@@ -214,6 +217,7 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 		FLAG("--quiet", o->quiet = 1)
 		FLAG("--keep-page", o->keep_page = 1)
 		FLAG("--no-instance", o->no_instance = 1)
+		FLAG("--command-only", o->command_only = 1)
 #undef FLAG
 		return tool_usage_err(CMD, "unknown option '%s'", a);
 	}
@@ -221,6 +225,11 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 		o->cmd = argv + i;
 	if (!o->out)
 		return tool_usage_err(CMD, "where to? give -o FILE");
+	if (o->command_only && !o->cmd)
+		return tool_usage_err(CMD, "--command-only needs a COMMAND");
+	if (o->command_only && o->no_instance)
+		return tool_usage_err(CMD, "--command-only works in a private "
+		                      "instance: drop --no-instance");
 	if (!strcmp(o->out, "-"))
 		return tool_usage_err(CMD, "-o -: the trace goes to a file (it is "
 		                      "renamed into place when complete)");
@@ -908,6 +917,10 @@ static void put_header(struct xout *x, const struct ropts *o,
 	}
 	if (o->cmd)
 		xout_printf(x, "# command: %s\n", buf);
+	if (o->cmd)
+		xout_printf(x, "# scope: %s\n", o->command_only
+		            ? "the command and the processes it started"
+		            : "the whole machine");
 	if (o->seconds > 0)
 		xout_printf(x, "# seconds: %g\n", o->seconds);
 	gmtime_r(&now, &tm);
@@ -925,6 +938,8 @@ struct pipe_state {
 	size_t len, cap;
 	uint64_t lines;
 	uint64_t bytes_text;
+	int at_end;            /* read() said end of file: a plain file in
+	                        * place of trace_pipe, which never ends */
 };
 
 /* One line, trimmed; returns 1, or 0 for a blank line (not written).
@@ -975,8 +990,10 @@ static ssize_t pump_pipe(struct tfs *t, struct pipe_state *ps, struct xout *x,
 		tool_err(CMD, "reading %s/trace_pipe: %s", t->dir, strerror(errno));
 		return -1;
 	}
-	if (n == 0)
+	if (n == 0) {
+		ps->at_end = 1;
 		return 0;
+	}
 	ps->len += (size_t)n;
 	ps->bytes_text += (uint64_t)n;
 	p = ps->buf;
@@ -993,14 +1010,24 @@ static ssize_t pump_pipe(struct tfs *t, struct pipe_state *ps, struct xout *x,
 /* ---------------------------------------------------------------- */
 /* The command                                                       */
 
-static pid_t start_command(char **cmd)
+/* Run cmd. With only (--command-only) the instance traces that process
+ * and, through event-fork, every process it starts: the child waits until
+ * the filter holds its pid before it runs the command. */
+static pid_t start_command(struct tfs *t, char **cmd, int only)
 {
-	int fds[2], e = 0;
+	int fds[2], go[2], e = 0;
 	pid_t pid;
 	ssize_t n;
+	char c = 0;
 
 	if (pipe2(fds, O_CLOEXEC)) {
 		tool_err(CMD, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(go, O_CLOEXEC)) {
+		tool_err(CMD, "pipe: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
 		return -1;
 	}
 	pid = fork();
@@ -1008,11 +1035,18 @@ static pid_t start_command(char **cmd)
 		tool_err(CMD, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		close(go[0]);
+		close(go[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		catch_signals(0);
 		close(fds[0]);
+		close(go[1]);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		if (c != 'g')
+			_exit(127); /* the recorder gave up */
 		execvp(cmd[0], cmd);
 		e = errno;
 		if (write(fds[1], &e, sizeof(e)) < 0)
@@ -1020,6 +1054,27 @@ static pid_t start_command(char **cmd)
 		_exit(127);
 	}
 	close(fds[1]);
+	close(go[0]);
+	if (only) {
+		char val[32];
+		snprintf(val, sizeof(val), "%ld", (long)pid);
+		if (set_file(t, "options/event-fork", "1", 1) ||
+		    set_file(t, "set_event_pid", val, 1)) {
+			close(go[1]);
+			close(fds[0]);
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
+	}
+	c = 'g';
+	if (write(go[1], &c, 1) != 1) {
+		tool_err(CMD, "cannot start the command: %s", strerror(errno));
+		close(go[1]);
+		close(fds[0]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(go[1]);
 	/* the write end closes on exec: nothing to read means it ran */
 	do
 		n = read(fds[0], &e, sizeof(e));
@@ -1090,9 +1145,9 @@ int cmd_record(int argc, char **argv)
 	x.fd = -1;
 	rc = EXIT_FAIL;
 
-	if (read_machine(&o, &mt))
-		goto out;
 	if (tracefs_find(&t, &o))
+		goto out;
+	if (read_machine(&o, &mt))
 		goto out;
 	if (xout_open(&x, o.out, o.level))
 		goto out;
@@ -1112,7 +1167,7 @@ int cmd_record(int argc, char **argv)
 	if (o.seconds > 0)
 		deadline = t0 + o.seconds;
 	if (o.cmd) {
-		child = start_command(o.cmd);
+		child = start_command(&t, o.cmd, o.command_only);
 		if (child < 0)
 			goto out;
 	}
@@ -1168,7 +1223,9 @@ int cmd_record(int argc, char **argv)
 		lost = lost_now(&t) - t.lost_base;
 		progress(&o, t0, ps.lines, &last_lines, &last_t, lost,
 		         x.bytes_out, 0);
-		if (got == 0)
+		if (got == 0 && ps.at_end)
+			usleep(100000); /* poll() would not wait on a plain file */
+		else if (got == 0)
 			poll(&pfd, 1, 100);
 	}
 	/* Stop the events, then take what is left in the buffer. */

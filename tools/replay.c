@@ -62,8 +62,11 @@ struct built_zone {
 	unsigned long start_pfn, pages;  /* onlined: whole memory blocks */
 	unsigned long held;              /* of which held back: pages the
 	                                  * kernel did not manage */
-	struct za_zone_info zi;          /* right after building */
-	struct za_pcp_info pcp0;         /* CPU 0's page set then */
+	struct za_zone_info zi;          /* once the held pages are out */
+	const struct machine_zone *built; /* zonealloc's own zoneinfo report
+	                                   * right after building, read back
+	                                   * with the parser of the recorded
+	                                   * one: watermarks, list sizes */
 };
 
 /* Pages allocated before the replay to hold back what a zone onlined
@@ -117,6 +120,7 @@ struct run {
 	int recorded;             /* the topology is the recorded machine's */
 	struct built_zone bz[MACHINE_MAX_ZONES];
 	unsigned nr_bz;
+	struct machine_zones *built;
 	struct held_block *held;
 	size_t nr_held;
 	struct topo *topo;
@@ -704,6 +708,41 @@ static int plan_recorded(struct run *r)
 	return 0;
 }
 
+/* zonealloc's zoneinfo report, parsed as the recorded one is, so that
+ * both sides of the comparison come from the same lines. */
+static int read_built(struct run *r)
+{
+	char *text = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	unsigned k, j;
+	int rc;
+
+	r->built = calloc(1, sizeof(*r->built));
+	if (!f || !r->built) {
+		if (f)
+			fclose(f);
+		free(text);
+		tool_err(CMD, "out of memory");
+		return -1;
+	}
+	rc = za_report(r->za, ZA_REPORT_ZONEINFO, f);
+	fclose(f);
+	if (!rc)
+		rc = machine_parse_zoneinfo(text, len, r->built, err, sizeof(err));
+	free(text);
+	if (rc) {
+		tool_err(CMD, "cannot read zonealloc's own zoneinfo back");
+		return -1;
+	}
+	for (k = 0; k < r->nr_bz; k++)
+		for (j = 0; j < r->built->nr; j++)
+			if (r->built->z[j].nid == r->bz[k].mz->nid &&
+			    r->built->z[j].type == r->bz[k].mz->type)
+				r->bz[k].built = &r->built->z[j];
+	return 0;
+}
+
 static za_gfp_t zone_gfp(int type)
 {
 	switch (type) {
@@ -723,10 +762,9 @@ static int hold_back(struct run *r)
 	unsigned k;
 
 	simcpu_thread_start(0, 1, 0);
-	/* the list sizes as built, before any allocation moves them */
-	for (k = 0; k < r->nr_bz; k++)
-		za_pcp_info(r->za, 0, r->bz[k].mz->nid,
-		            (enum za_zone_type)r->bz[k].mz->type, &r->bz[k].pcp0);
+	/* the zones as built, before any allocation moves the lists */
+	if (read_built(r))
+		return -1;
 	for (k = 0; k < r->nr_bz; k++) {
 		struct built_zone *b = &r->bz[k];
 		unsigned long left = b->held;
@@ -854,10 +892,12 @@ static void describe_recorded(const struct run *r, FILE *f)
 		if (c)
 			fprintf(f, "; CPU %ld's list high %ld (%ld..%ld), batch %ld",
 			        c->cpu, c->high, c->high_min, c->high_max, c->batch);
-		fprintf(f, "\n#   built:    managed %lu, min %lu, low %lu, high %lu; "
-		        "CPU 0's list high %u at the start, batch %u\n", b->zi.managed - b->held,
-		        b->zi.min, b->zi.low, b->zi.high, b->pcp0.high,
-		        b->pcp0.batch);
+		fprintf(f, "\n#   built:    managed %lu, min %lu, low %lu, high %lu",
+		        b->zi.managed - b->held, b->zi.min, b->zi.low, b->zi.high);
+		if (b->built && (c = first_pcp(b->built)))
+			fprintf(f, "; CPU %ld's list high %ld (%ld..%ld), batch %ld",
+			        c->cpu, c->high, c->high_min, c->high_max, c->batch);
+		fputc('\n', f);
 	}
 	machine_notes(r, f, "# note: ");
 }
@@ -1333,8 +1373,12 @@ static void json_machine(const struct run *r, struct jw *w)
 			jw_u(w, "min", b->zi.min);
 			jw_u(w, "low", b->zi.low);
 			jw_u(w, "high", b->zi.high);
-			jw_u(w, "pcp_high", b->pcp0.high);
-			jw_u(w, "pcp_batch", b->pcp0.batch);
+			if (b->built && (c = first_pcp(b->built))) {
+				jw_i(w, "pcp_high", c->high);
+				jw_i(w, "pcp_batch", c->batch);
+				jw_i(w, "pcp_high_min", c->high_min);
+				jw_i(w, "pcp_high_max", c->high_max);
+			}
 			jw_close(w, '}');
 		}
 		jw_close(w, '}');
@@ -1590,6 +1634,10 @@ static void free_run(struct run *r)
 	if (r->mach) {
 		machine_free(r->mach);
 		free(r->mach);
+	}
+	if (r->built) {
+		machine_zones_free(r->built);
+		free(r->built);
 	}
 	free(r->held);
 	trace_free(&r->tr);
