@@ -477,6 +477,82 @@ Node 0, zone  Movable
     expect(2 "has no machine header" ${EXE} replay --quiet
            --topology recorded ${WORK}/plain.trace)
 
+  elseif(CHECK STREQUAL "stream")
+    # --stream replays while reading: the same figures as reading the
+    # whole trace first, with memory for the live blocks only.
+    # same_report(<args...>): both ways, every section but timing equal
+    function(same_report)
+      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
+                      ${ARGN} RESULT_VARIABLE rc1 OUTPUT_VARIABLE a
+                      ERROR_VARIABLE e1)
+      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
+                      --stream ${ARGN} RESULT_VARIABLE rc2 OUTPUT_VARIABLE b
+                      ERROR_VARIABLE e2)
+      if(NOT rc1 STREQUAL "0" OR NOT rc2 STREQUAL "0")
+        fail("${ARGN}: exit ${rc1} whole, ${rc2} streamed: ${e1}${e2}")
+      endif()
+      foreach(k stream_peak_live_blocks stream_peak_table_bytes
+                stream_bytes_per_live_block)
+        string(JSON b REMOVE "${b}" replay ${k})
+      endforeach()
+      foreach(part trace topology replay zonealloc_events per_1000_allocs
+                   fragmentation check)
+        string(JSON x GET "${a}" ${part})
+        string(JSON y GET "${b}" ${part})
+        if(NOT x STREQUAL y)
+          fail("${ARGN}: '${part}' differs streamed:\n${x}\n---\n${y}")
+        endif()
+      endforeach()
+      message("ok: ${ARGN} the same streamed")
+    endfunction()
+    same_report(${TRACES}/thp-madvise.trace.xz)
+    same_report(--mem 6G --cpus 2 --limit 200000 ${TRACES}/kernel-mixed.trace.xz)
+
+    # 20000 blocks allocated and never freed: the table stays under 100
+    # bytes per live block
+    set(T ${WORK}/live.trace)
+    hand_trace(${T} "")
+    file(READ ${T} text)
+    string(REGEX REPLACE "\n[^#][^\n]*" "" head "${text}")
+    string(REGEX MATCH "# zonealloc-trace-end[^\n]*\n" tail "${text}")
+    # (awk: a CMake loop of 20000 appends takes minutes)
+    execute_process(COMMAND awk "BEGIN { for (i = 1; i <= 20000; i++) \
+printf \"x-1 [00%d] ..... 3.%d: mm_page_alloc: pfn=0x%x order=1 \
+migratetype=0 gfp_flags=GFP_KERNEL\\n\", i % 2, i, 1048576 + i * 8 }"
+                    OUTPUT_VARIABLE ev RESULT_VARIABLE rc)
+    if(NOT rc STREQUAL "0")
+      fail("awk could not write the events")
+    endif()
+    string(REGEX REPLACE "lines=[0-9]+" "lines=20000" tail "${tail}")
+    string(REGEX REPLACE "\n# zonealloc-trace-end.*" "\n" head "${head}")
+    file(WRITE ${T} "${head}${ev}${tail}")
+    same_report(${T})
+    execute_process(COMMAND ${EXE} replay --quiet --json --stream ${T}
+                    OUTPUT_VARIABLE json RESULT_VARIABLE rc)
+    jget(n "${json}" replay stream_peak_live_blocks)
+    jget(bytes "${json}" replay stream_peak_table_bytes)
+    if(NOT n STREQUAL "20000")
+      fail("streamed: ${n} live blocks at the peak, expected 20000")
+    endif()
+    math(EXPR per "${bytes} / ${n}")
+    if(per GREATER 100)
+      fail("streamed: ${bytes} bytes of table for ${n} live blocks")
+    endif()
+    message("ok: ${n} live blocks in ${bytes} bytes")
+
+    # a recording cut short is still refused, after the replay
+    hand_trace(${T} none)
+    expect(1 "a truncated recording" ${EXE} replay --quiet --stream ${T})
+    hand_trace(${T} 150)
+    expect(1 "a damaged recording" ${EXE} replay --quiet --stream ${T})
+    # the machine must be known before the first event
+    make_events(ev)
+    file(WRITE ${WORK}/plain.trace "${ev}")
+    expect(2 "--stream needs the machine before the events"
+           ${EXE} replay --quiet --stream ${WORK}/plain.trace)
+    expect(2 "--stream replays in det mode only"
+           ${EXE} replay --quiet --stream --mode threads ${T})
+
   elseif(CHECK STREQUAL "shipped")
     # Every trace shipped in traces/ replays and passes its checks; a
     # recorded one builds its machine. The large ones are cut with --limit
@@ -530,7 +606,7 @@ find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_SETPRIV_PROGRAM setpriv)
 set(_za_record_script ${CMAKE_CURRENT_LIST_FILE})
 
-foreach(check usage no_tracefs no_root fake signal bad_header shipped)
+foreach(check usage no_tracefs no_root fake signal bad_header stream shipped)
   add_test(NAME record_${check}
            COMMAND ${CMAKE_COMMAND} -DCHECK=${check}
                    "-DEXE=$<TARGET_FILE:zonealloc_tool>"

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "machine.h"
@@ -52,6 +53,7 @@ struct options {
 	struct topo_opts topo;
 	int mem_given, cpus_given, max_order_given, block_given;
 	enum topology topology;
+	int stream;             /* --stream: replay while reading (det) */
 	const char *shape_opt;  /* a topology option that sets the machine's
 	                         * shape (--mem, --zones...): first one given */
 };
@@ -121,6 +123,7 @@ struct run {
 	struct built_zone bz[MACHINE_MAX_ZONES];
 	unsigned nr_bz;
 	struct machine_zones *built;
+	size_t stream_peak_live, stream_peak_bytes; /* --stream */
 	struct held_block *held;
 	size_t nr_held;
 	struct topo *topo;
@@ -179,6 +182,10 @@ static void usage(FILE *f)
 	        "  --limit N             read only the first N events of the "
 	        "trace\n"
 	        "  --quiet               no progress lines on stderr\n"
+	        "  --stream              det mode: replay while reading, memory "
+	        "bounded by the\n"
+	        "                        blocks still allocated (needs a "
+	        "recording, or --mem)\n"
 	        "  --topology recorded|ours\n"
 	        "                        recorded (default when the trace has "
 	        "the header of\n"
@@ -281,6 +288,7 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		FLAG("--json", o->json = 1)
 		FLAG("--no-timing", o->timing = 0)
 		FLAG("--quiet", o->quiet = 1)
+		FLAG("--stream", o->stream = 1)
 #undef FLAG
 		if (starts_with_opt(a, "--mem"))
 			o->mem_given = 1;
@@ -315,6 +323,8 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 	if (!o->path)
 		return tool_usage_err(CMD, "which trace? give a FILE, or - for "
 		                      "standard input");
+	if (o->stream && o->mode != MODE_DET)
+		return tool_usage_err(CMD, "--stream replays in det mode only");
 	if (o->topology == TOPO_RECORDED && o->shape_opt)
 		return tool_usage_err(CMD, "%s shapes the machine, and --topology "
 		                      "recorded takes the recorded one; use "
@@ -581,10 +591,10 @@ out:
 /* Read the trace's header. 0 (r->mach set or not), or an exit code after
  * a message: a header that cannot be true, a truncated or damaged
  * recording, or --topology recorded without a header. */
-static int read_machine(struct run *r)
+static int read_machine(struct run *r, int check_end)
 {
 	const struct trace_stats *st = &r->tr.st;
-	int limited = r->o.limit && r->tr.nr >= r->o.limit;
+	int limited = !check_end || (r->o.limit && r->tr.nr >= r->o.limit);
 	char err[512];
 	int k;
 
@@ -623,7 +633,7 @@ static int read_machine(struct run *r)
 		         (unsigned long long)(st->lines - st->comment - st->blank));
 		return EXIT_FAIL;
 	}
-	if (st->max_cpu >= (int)r->mach->cpus_possible) {
+	if (check_end && st->max_cpu >= (int)r->mach->cpus_possible) {
 		tool_err(CMD, "%s: bad machine header: events on CPU %d, and the "
 		         "header says the machine has %u CPUs", r->o.path,
 		         st->max_cpu, r->mach->cpus_possible);
@@ -1150,6 +1160,12 @@ static void report_text(const struct run *r, FILE *f)
 	        ull(ms->nofail_stripped));
 	if (r->o.mode == MODE_THREADS)
 		fprintf(f, "  %-28s %10llu\n", "frees that waited", ull(t->waits));
+	if (r->o.stream)
+		fprintf(f, "  %-28s %10zu  (%zu bytes of table, %.0f a block)\n",
+		        "streamed: most blocks live", r->stream_peak_live,
+		        r->stream_peak_bytes, r->stream_peak_live
+		                ? (double)r->stream_peak_bytes /
+		                  (double)r->stream_peak_live : 0.0);
 	if (r->misuse) {
 		fprintf(f, "  %-28s %10llu\n", "MISUSE REPORTED", ull(r->misuse));
 		for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
@@ -1498,6 +1514,13 @@ static void report_json(const struct run *r, FILE *f)
 	jw_u(&w, "nofail_stripped", ms->nofail_stripped);
 	if (r->o.mode == MODE_THREADS)
 		jw_u(&w, "frees_that_waited", t->waits);
+	if (r->o.stream) {
+		jw_u(&w, "stream_peak_live_blocks", r->stream_peak_live);
+		jw_u(&w, "stream_peak_table_bytes", r->stream_peak_bytes);
+		jw_d(&w, "stream_bytes_per_live_block",
+		     r->stream_peak_live ? (double)r->stream_peak_bytes /
+		                           (double)r->stream_peak_live : 0.0);
+	}
 	jw_u(&w, "misuse_reports", r->misuse);
 	jw_open(&w, "misuse_first", '[');
 	for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
@@ -1655,11 +1678,559 @@ static void free_run(struct run *r)
 	pthread_mutex_destroy(&r->misuse_lock);
 }
 
+/* ---------------------------------------------------------------- */
+/* Streaming (det mode, --stream)                                    */
+
+/*
+ * The trace is replayed while it is read: each allocation runs when its
+ * event is read, each free when its event is. What must be kept is the
+ * blocks still allocated, one entry each (24 bytes, in a table at most a
+ * quarter full after it grows: under 100 bytes per live block), keyed by
+ * the block's first pfn. A free finds the blocks it covers by their start
+ * pfns: blocks that begin inside it, and the blocks of higher order that
+ * could hold it (the kernel's blocks are aligned to their order). Pairing
+ * follows trace_match() (a block is freed with its last page; a page
+ * handed out again frees what held it), except that a block freed in
+ * parts counts pages, not which pages: freeing the same part twice counts
+ * it twice.
+ *
+ * The machine must be known before the first event: a recording's header,
+ * or --topology ours with --mem (CPUs: --cpus or the machine's).
+ */
+static int build_machine(struct run *r);
+static int finish(struct run *r);
+
+struct live_ent {
+	uint64_t pfn;
+	struct za_page *page;
+	uint32_t left;     /* pages not yet freed */
+	uint8_t order;
+	uint8_t used;
+};
+
+struct live_map {
+	struct live_ent *e;
+	size_t cap, n;     /* cap a power of two */
+	size_t peak_n, peak_bytes;
+};
+
+static size_t live_home(uint64_t k, size_t mask)
+{
+	k *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(k ^ (k >> 29)) & mask;
+}
+
+static struct live_ent *live_find(struct live_map *m, uint64_t pfn)
+{
+	size_t mask = m->cap - 1, i = live_home(pfn, mask);
+
+	while (m->e[i].used) {
+		if (m->e[i].pfn == pfn)
+			return &m->e[i];
+		i = (i + 1) & mask;
+	}
+	return NULL;
+}
+
+static int live_grow(struct live_map *m, size_t cap)
+{
+	struct live_ent *old = m->e, *e = calloc(cap, sizeof(*e));
+	size_t k, oc = m->cap;
+
+	if (!e)
+		return -1;
+	m->e = e;
+	m->cap = cap;
+	for (k = 0; k < oc; k++) {
+		if (old[k].used) {
+			size_t i = live_home(old[k].pfn, cap - 1);
+			while (e[i].used)
+				i = (i + 1) & (cap - 1);
+			e[i] = old[k];
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static struct live_ent *live_put(struct live_map *m, uint64_t pfn)
+{
+	size_t mask, i;
+
+	if ((m->n + 1) * 2 > m->cap && live_grow(m, m->cap * 2))
+		return NULL;
+	mask = m->cap - 1;
+	for (i = live_home(pfn, mask); m->e[i].used; i = (i + 1) & mask)
+		;
+	memset(&m->e[i], 0, sizeof(m->e[i]));
+	m->e[i].pfn = pfn;
+	m->e[i].used = 1;
+	m->n++;
+	if (m->n > m->peak_n) {
+		m->peak_n = m->n;
+		m->peak_bytes = m->cap * sizeof(*m->e);
+	}
+	return &m->e[i];
+}
+
+/* Backward-shift deletion: no tombstones. */
+static void live_del(struct live_map *m, struct live_ent *x)
+{
+	size_t mask = m->cap - 1, i = (size_t)(x - m->e), j = i;
+
+	for (;;) {
+		size_t h;
+		j = (j + 1) & mask;
+		if (!m->e[j].used)
+			break;
+		h = live_home(m->e[j].pfn, mask);
+		if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+			m->e[i] = m->e[j];
+			i = j;
+		}
+	}
+	m->e[i].used = 0;
+	m->n--;
+}
+
+struct streamer {
+	struct run *r;
+	struct live_map live;
+	unsigned char last[ZA_MAX_CPUS]; /* lock-batch state per CPU */
+};
+
+/* n pages of x released on cpu; the block goes when its last does. */
+static void stream_release(struct streamer *sm, struct live_ent *x,
+                           uint64_t n, uint16_t cpu, uint64_t *released,
+                           uint64_t *completed)
+{
+	struct run *r = sm->r;
+	struct tally *t = &r->total;
+
+	if (n > x->left)
+		n = x->left;
+	x->left -= (uint32_t)n;
+	*released += n;
+	if (x->left)
+		return;
+	simcpu_move(cpu % r->ncpu);
+	if (x->page) {
+		za_free_pages(r->za, x->page, x->order);
+		t->frees++;
+	} else {
+		t->frees_of_failed++;
+	}
+	t->ops++;
+	(*completed)++;
+	live_del(&sm->live, x);
+}
+
+/* Release what live blocks cover of [pfn, pfn + 2^order). *touched counts
+ * the blocks touched; *exact says the one block was exactly this one. */
+static uint64_t stream_range(struct streamer *sm, uint64_t pfn,
+                             unsigned order, uint16_t cpu,
+                             uint64_t *completed, unsigned *touched,
+                             int *exact)
+{
+	uint64_t end = pfn + (1ull << order), released = 0, p;
+	unsigned o;
+
+	*touched = 0;
+	*exact = 0;
+	if (!sm->live.n)
+		return 0;
+	/* blocks of higher order that begin before pfn and may cover it */
+	for (o = 1; o <= TRACE_MAX_ORDER; o++) {
+		uint64_t s0 = pfn & ~((1ull << o) - 1);
+		struct live_ent *x;
+		if (s0 == pfn)
+			continue;
+		x = live_find(&sm->live, s0);
+		if (x && s0 + (1ull << x->order) > pfn) {
+			uint64_t e2 = s0 + (1ull << x->order);
+			(*touched)++;
+			stream_release(sm, x, (e2 < end ? e2 : end) - pfn, cpu,
+			               &released, completed);
+		}
+	}
+	/* blocks that begin inside it */
+	for (p = pfn; p < end; p++) {
+		struct live_ent *x = live_find(&sm->live, p);
+		uint64_t e2, n;
+		int whole;
+		if (!x)
+			continue;
+		e2 = p + (1ull << x->order);
+		n = (e2 < end ? e2 : end) - p;
+		whole = p == pfn && x->order == order && x->left == 1u << order;
+		(*touched)++;
+		if (*touched == 1 && whole)
+			*exact = 1;
+		stream_release(sm, x, n, cpu, &released, completed);
+		p = e2 - 1;
+	}
+	return released;
+}
+
+static int stream_event(struct streamer *sm, const struct trace_event *e)
+{
+	struct run *r = sm->r;
+	struct trace_match_stats *st = &r->ops.st;
+	struct tally *t = &r->total;
+	unsigned char now = 0;
+	uint64_t completed = 0, released;
+	unsigned touched;
+	int exact;
+
+	/* the kernel's lock holds, as trace_lock_batches() counts them */
+	if (e->type == TRACE_ZONE_LOCKED) {
+		if (e->flags & TRACE_EV_REFILL || !(e->flags & TRACE_EV_HAVE_REFILL))
+			now = 1;
+		else
+			r->kb.direct++;
+	} else if (e->type == TRACE_PCPU_DRAIN) {
+		now = 2;
+	}
+	if (now == 1 && sm->last[e->cpu] != 1)
+		r->kb.refill_batches++;
+	if (now == 2 && sm->last[e->cpu] != 2)
+		r->kb.drain_batches++;
+	sm->last[e->cpu] = now;
+
+	if (e->type == TRACE_ALLOC) {
+		struct live_ent *x;
+		struct za_page *p = NULL;
+		za_gfp_t gfp;
+
+		st->alloc_events++;
+		if (e->flags & TRACE_EV_FAILED) {
+			st->kernel_failed++;
+			return 0;
+		}
+		stream_range(sm, e->pfn, e->order, e->cpu, &completed, &touched,
+		             &exact);
+		st->implicit_frees += completed;
+		gfp = trace_gfp_to_za(e->kgfp, &st->nofail_stripped);
+		simcpu_move(e->cpu % r->ncpu);
+		t->allocs++;
+		t->ops++;
+		st->allocs++;
+		if (e->order > r->max_order) {
+			t->too_big++;
+			t->failed[e->order]++;
+		} else {
+			p = za_alloc_pages(r->za, gfp, e->order);
+			if (!p) {
+				t->failed[e->order]++;
+				if (errno == EINVAL)
+					t->rejected++;
+			}
+		}
+		x = live_put(&sm->live, e->pfn);
+		if (!x) {
+			if (p)
+				za_free_pages(r->za, p, e->order);
+			tool_err(CMD, "out of memory for %zu live blocks",
+			         sm->live.n);
+			return -1;
+		}
+		x->page = p;
+		x->order = e->order;
+		x->left = 1u << e->order;
+	} else if (e->type == TRACE_FREE || e->type == TRACE_FREE_BATCHED) {
+		st->free_events++;
+		released = stream_range(sm, e->pfn, e->order, e->cpu, &completed,
+		                        &touched, &exact);
+		st->free_ops += completed;
+		if (released == 0)
+			st->frees_unmatched++;
+		else if (touched == 1 && exact && completed == 1)
+			st->frees_exact++;
+		else
+			st->frees_partial++;
+	}
+	return 0;
+}
+
+static void stream_progress(struct run *r, struct trace_reader *rd,
+                            uint64_t size)
+{
+	double el = now_seconds() - r->t_start;
+	uint64_t in = trace_reader_bytes_in(rd);
+
+	if (size && in && in <= size)
+		progress(r, "replaying: %zu events, %.0f%% of the file, about %.0f "
+		         "s to go", r->tr.nr, 100.0 * (double)in / (double)size,
+		         el * (double)(size - in) / (double)in);
+	else
+		progress(r, "replaying: %zu events, %.1f MiB of text", r->tr.nr,
+		         (double)trace_reader_bytes_out(rd) / (double)MiB);
+}
+
+/* The whole of --stream: 0 or an exit code. */
+static int replay_stream(struct run *r)
+{
+	struct streamer *sm = calloc(1, sizeof(*sm));
+	struct trace_reader *rd = NULL;
+	struct trace_event ev;
+	const char *line;
+	char err[512];
+	size_t len;
+	uint64_t size = 0;
+	int rc = EXIT_FAIL, got, cut, nomem = 0;
+	unsigned k;
+	struct stat sb;
+
+	if (!sm) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	sm->r = r;
+	r->t_start = r->t_progress = now_seconds();
+	memset(&r->tr, 0, sizeof(r->tr));
+	r->tr.st.max_cpu = -1;
+	rd = trace_reader_open(r->o.path, err, sizeof(err));
+	if (!rd) {
+		tool_err(CMD, "%s", err);
+		goto out;
+	}
+	r->tr.comp = trace_reader_compression(rd);
+	if (strcmp(r->o.path, "-") && !stat(r->o.path, &sb) && S_ISREG(sb.st_mode))
+		size = (uint64_t)sb.st_size;
+
+	/* the header: every line up to the first event */
+	while ((got = trace_reader_line(rd, &line, &len, &cut)) == 1) {
+		if (!cut && trace_count_line(&r->tr, line, len, &ev, &nomem)) {
+			r->tr.nr++;
+			break;
+		}
+		if (cut) {
+			r->tr.st.lines++;
+			r->tr.st.unknown++;
+		}
+		if (nomem)
+			break;
+	}
+	if (got < 0) {
+		tool_err(CMD, "%s: %s", r->o.path, trace_reader_error(rd));
+		goto out;
+	}
+	if (got == 0 || nomem) {
+		tool_err(CMD, "%s: %s", r->o.path, nomem ? "out of memory"
+		         : "no kmem page-allocator event in it");
+		goto out;
+	}
+	if ((rc = read_machine(r, 0)) != 0)
+		goto out;
+	rc = EXIT_FAIL;
+	if (!r->recorded && !r->o.mem_given) {
+		rc = tool_usage_err(CMD, "--stream needs the machine before the "
+		                    "events: a recording of '%s record', or --mem "
+		                    "(and --cpus)", TOOL_NAME);
+		goto out;
+	}
+	/* Nothing of the trace is known yet: CPUs are --cpus or the
+	 * default, orders 10 or --max-order (larger ones fail). */
+	r->o.cpus_given = 1;
+	if ((rc = build_machine(r)) != 0)
+		goto out;
+	rc = EXIT_FAIL;
+	if (live_grow(&sm->live, 1024)) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < ZA_NR_EVENTS; k++)
+		r->ev_base[k] = za_event_count(r->za, (enum za_event)k);
+	simcpu_thread_start(0, 1, 0);
+
+	/* replay while reading (ev is the first event, read above) */
+	do {
+		if (r->mach && ev.cpu >= r->mach->cpus_possible) {
+			tool_err(CMD, "%s: bad machine header: an event on CPU %u, and "
+			         "the header says the machine has %u CPUs", r->o.path,
+			         ev.cpu, r->mach->cpus_possible);
+			goto out;
+		}
+		if (stream_event(sm, &ev))
+			goto out;
+		if (r->o.limit && r->tr.nr >= r->o.limit)
+			break;
+		for (;;) {
+			got = trace_reader_line(rd, &line, &len, &cut);
+			if (got != 1)
+				break;
+			if (cut) {
+				r->tr.st.lines++;
+				r->tr.st.unknown++;
+				continue;
+			}
+			if (trace_count_line(&r->tr, line, len, &ev, &nomem)) {
+				r->tr.nr++;
+				break;
+			}
+			if (nomem)
+				break;
+		}
+		if ((r->tr.nr & 0x3fff) == 0)
+			stream_progress(r, rd, size);
+	} while (got == 1 && !nomem);
+	r->tr.bytes_in = trace_reader_bytes_in(rd);
+	r->tr.bytes_out = trace_reader_bytes_out(rd);
+	progress_end(r);
+	if (got < 0) {
+		tool_err(CMD, "%s: %s (after %llu lines)", r->o.path,
+		         trace_reader_error(rd), (unsigned long long)r->tr.st.lines);
+		goto out;
+	}
+	if (nomem) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
+	r->t_replay = now_seconds() - r->t_start;
+
+	/* the end line, now that it has been read */
+	if (r->mach && !(r->o.limit && r->tr.nr >= r->o.limit)) {
+		struct machine *m = calloc(1, sizeof(*m));
+		const struct trace_stats *st = &r->tr.st;
+		int bad = !m || machine_parse_header(r->tr.header,
+		                                     r->tr.header_len, m, err,
+		                                     sizeof(err)) != 1;
+		if (!bad && !m->have_end) {
+			tool_err(CMD, "%s: a truncated recording: it starts with the "
+			         "header of '%s record' but its end line ('# "
+			         "zonealloc-trace-end') is missing after %llu lines",
+			         r->o.path, TOOL_NAME, (unsigned long long)st->lines);
+			bad = 2;
+		} else if (!bad && m->end_lines != st->lines - st->comment -
+		                                    st->blank) {
+			tool_err(CMD, "%s: a damaged recording: its end line counts "
+			         "%llu lines of events, the file holds %llu", r->o.path,
+			         (unsigned long long)m->end_lines,
+			         (unsigned long long)(st->lines - st->comment -
+			                              st->blank));
+			bad = 2;
+		} else if (bad == 1) {
+			tool_err(CMD, "%s: cannot read its end: %s", r->o.path,
+			         m ? err : "out of memory");
+		}
+		if (!bad) {
+			/* the end's facts join the header read at the start */
+			r->mach->have_end = 1;
+			r->mach->end_lines = m->end_lines;
+			r->mach->end_lost = m->end_lost;
+			r->mach->end_seconds = m->end_seconds;
+			memcpy(r->mach->end_stop, m->end_stop, sizeof(m->end_stop));
+			machine_zones_free(&r->mach->end_zones);
+			r->mach->end_zones = m->end_zones;
+			memset(&m->end_zones, 0, sizeof(m->end_zones));
+		}
+		if (m) {
+			machine_free(m);
+			free(m);
+		}
+		if (bad)
+			goto out;
+	}
+
+	/* what is still allocated becomes the records the end state frees */
+	r->stream_peak_live = sm->live.peak_n;
+	r->stream_peak_bytes = sm->live.peak_bytes;
+	r->recs = calloc(sm->live.n + 1, sizeof(*r->recs));
+	if (!r->recs) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < sm->live.cap; k++) {
+		struct live_ent *x = &sm->live.e[k];
+		if (!x->used)
+			continue;
+		r->recs[r->ops.nr_recs].page = x->page;
+		r->recs[r->ops.nr_recs].order = x->order;
+		r->ops.nr_recs++;
+		r->ops.st.never_freed++;
+		r->ops.st.never_freed_pages += 1ull << x->order;
+	}
+	rc = finish(r);
+out:
+	if (rd)
+		trace_reader_close(rd);
+	free(sm->live.e);
+	free(sm);
+	return rc;
+}
+
+/* Step 3: an allocator shaped like the recorded machine, or like the
+ * traced one as far as its events show. 0 or an exit code. */
+static int build_machine(struct run *r)
+{
+	struct za_config cfg;
+
+	r->topo = calloc(1, sizeof(*r->topo));
+	if (!r->topo) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	if (r->recorded) {
+		if (plan_recorded(r))
+			return EXIT_FAIL;
+	} else {
+		fit_topology(r);
+		if (topo_plan(r->topo, &r->o.topo, CMD))
+			return EXIT_USAGE;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.error = on_misuse;
+	cfg.error_ctx = r;
+	if (topo_build(r->topo, &cfg, CMD))
+		return EXIT_FAIL;
+	r->za = r->topo->za;
+	r->ncpu = za_nr_cpus(r->za);
+	r->max_order = za_max_order(r->za);
+	if (r->recorded) {
+		if (hold_back(r))
+			return EXIT_FAIL;
+		if (!r->o.quiet)
+			machine_notes(r, stderr, "zonealloc replay: note: ");
+	}
+	return 0;
+}
+
+/* Step 5: what the replay left behind, the report, then everything given
+ * back and checked. The exit code. */
+static int finish(struct run *r)
+{
+	collect_end_state(r);
+	if (r->o.json)
+		report_json(r, stdout);
+	else
+		report_text(r, stdout);
+	fflush(stdout);
+
+	if (r->check_live || r->check_after || !r->whole_again || r->misuse) {
+		if (r->check_live)
+			fprintf(stderr, "%s %s: za_check failed with the trace's "
+			        "allocations held:\n%s", TOOL_NAME, CMD,
+			        r->check_live_msg ? r->check_live_msg : "");
+		if (!r->whole_again)
+			tool_err(CMD, "after freeing everything, %llu of %llu managed "
+			         "pages are free: pages went missing",
+			         r->after_free, r->after_managed);
+		if (r->check_after)
+			fprintf(stderr, "%s %s: za_check failed after freeing "
+			        "everything:\n%s", TOOL_NAME, CMD,
+			        r->check_after_msg ? r->check_after_msg : "");
+		if (r->misuse)
+			tool_err(CMD, "the library reported %llu misuse(s): a replay "
+			         "or library bug", ull(r->misuse));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct trace_load_opts lo;
-	struct za_config cfg;
 	char err[512];
 	int rc, done;
 	unsigned k;
@@ -1680,6 +2251,10 @@ int cmd_replay(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (r->o.stream) {
+		rc = replay_stream(r);
+		goto out;
+	}
 
 	/* 1. the whole trace into memory */
 	r->t_start = r->t_progress = now_seconds();
@@ -1694,7 +2269,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	t0 = now_seconds();
 	r->t_read = t0 - r->t_start;
-	if ((rc = read_machine(r)) != 0)
+	if ((rc = read_machine(r, 1)) != 0)
 		goto out;
 	rc = EXIT_FAIL;
 
@@ -1712,37 +2287,10 @@ int cmd_replay(int argc, char **argv)
 	}
 	r->t_match = now_seconds() - t0;
 
-	/* 3. an allocator shaped like the recorded machine, or like the
-	 * traced one as far as its events show */
-	r->topo = calloc(1, sizeof(*r->topo));
-	if (!r->topo) {
-		tool_err(CMD, "out of memory");
+	/* 3. the machine */
+	if ((rc = build_machine(r)) != 0)
 		goto out;
-	}
-	if (r->recorded) {
-		if (plan_recorded(r))
-			goto out;
-	} else {
-		fit_topology(r);
-		if (topo_plan(r->topo, &r->o.topo, CMD)) {
-			rc = EXIT_USAGE;
-			goto out;
-		}
-	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.error = on_misuse;
-	cfg.error_ctx = r;
-	if (topo_build(r->topo, &cfg, CMD))
-		goto out;
-	r->za = r->topo->za;
-	r->ncpu = za_nr_cpus(r->za);
-	r->max_order = za_max_order(r->za);
-	if (r->recorded) {
-		if (hold_back(r))
-			goto out;
-		if (!r->o.quiet)
-			machine_notes(r, stderr, "zonealloc replay: note: ");
-	}
+	rc = EXIT_FAIL;
 
 	/* 4. replay */
 	for (k = 0; k < ZA_NR_EVENTS; k++)
@@ -1757,33 +2305,8 @@ int cmd_replay(int argc, char **argv)
 	r->t_replay = now_seconds() - t0;
 	progress_end(r);
 
-	/* 5. what it left behind, then give it all back and check */
-	collect_end_state(r);
-	if (r->o.json)
-		report_json(r, stdout);
-	else
-		report_text(r, stdout);
-	fflush(stdout);
-
-	rc = 0;
-	if (r->check_live || r->check_after || !r->whole_again || r->misuse) {
-		if (r->check_live)
-			fprintf(stderr, "%s %s: za_check failed with the trace's "
-			        "allocations held:\n%s", TOOL_NAME, CMD,
-			        r->check_live_msg ? r->check_live_msg : "");
-		if (!r->whole_again)
-			tool_err(CMD, "after freeing everything, %llu of %llu managed "
-			         "pages are free: pages went missing",
-			         r->after_free, r->after_managed);
-		if (r->check_after)
-			fprintf(stderr, "%s %s: za_check failed after freeing "
-			        "everything:\n%s", TOOL_NAME, CMD,
-			        r->check_after_msg ? r->check_after_msg : "");
-		if (r->misuse)
-			tool_err(CMD, "the library reported %llu misuse(s): a replay "
-			         "or library bug", ull(r->misuse));
-		rc = EXIT_FAIL;
-	}
+	/* 5. the end */
+	rc = finish(r);
 out:
 	free_run(r);
 	free(r);

@@ -1006,8 +1006,8 @@ static void keep_header_line(struct trace *t, const char *line, size_t len,
 	t->header[t->header_len] = '\0';
 }
 
-void trace_add_line(struct trace *t, const char *line, size_t len,
-                    int *nomem)
+int trace_count_line(struct trace *t, const char *line, size_t len,
+                     struct trace_event *evp, int *nomem)
 {
 	struct trace_stats *st = &t->st;
 	struct trace_event ev;
@@ -1019,41 +1019,31 @@ void trace_add_line(struct trace *t, const char *line, size_t len,
 	                         &st->unknown_gfp_names)) {
 	case TRACE_LINE_BLANK:
 		st->blank++;
-		return;
+		return 0;
 	case TRACE_LINE_COMMENT:
 		st->comment++;
 		keep_header_line(t, line, len, nomem);
-		return;
+		return 0;
 	case TRACE_LINE_LOST:
-		return;
+		return 0;
 	case TRACE_LINE_OTHER:
 		st->other++;
-		return;
+		return 0;
 	case TRACE_LINE_UNKNOWN:
 		st->unknown++;
 		note_line(st->unknown_line, st->unknown, lineno);
-		return;
+		return 0;
 	case TRACE_LINE_MALFORMED:
 		st->malformed++;
 		if (st->malformed <= TRACE_FIRST_LINES)
 			st->malformed_why[st->malformed - 1] = why;
 		note_line(st->malformed_line, st->malformed, lineno);
-		return;
+		return 0;
 	case TRACE_LINE_EVENT:
 		break;
 	}
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		struct trace_event *n = realloc(t->ev, cap * sizeof(*n));
-		if (!n) {
-			*nomem = 1;
-			return;
-		}
-		t->ev = n;
-		t->cap = cap;
-	}
 	ev.line = lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)lineno;
-	t->ev[t->nr++] = ev;
+	*evp = ev;
 
 	st->by_type[ev.type]++;
 	st->pages_by_type[ev.type] += 1ull << ev.order;
@@ -1066,7 +1056,7 @@ void trace_add_line(struct trace *t, const char *line, size_t len,
 	if (ev.type == TRACE_ALLOC) {
 		if (ev.flags & TRACE_EV_FAILED) {
 			st->kernel_alloc_failed++;
-			return; /* its pfn 0 says nothing about memory size */
+			return 1; /* its pfn 0 says nothing about memory size */
 		}
 		st->alloc_by_order[ev.order]++;
 	}
@@ -1077,6 +1067,27 @@ void trace_add_line(struct trace *t, const char *line, size_t len,
 	end = ev.pfn + (1ull << ev.order);
 	if (end > st->max_pfn_end)
 		st->max_pfn_end = end;
+	return 1;
+}
+
+void trace_add_line(struct trace *t, const char *line, size_t len,
+                    int *nomem)
+{
+	struct trace_event ev;
+
+	if (!trace_count_line(t, line, len, &ev, nomem))
+		return;
+	if (t->nr == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		struct trace_event *n = realloc(t->ev, cap * sizeof(*n));
+		if (!n) {
+			*nomem = 1;
+			return;
+		}
+		t->ev = n;
+		t->cap = cap;
+	}
+	t->ev[t->nr++] = ev;
 }
 
 int trace_load(struct trace *t, const char *path,
