@@ -616,3 +616,6 @@ foreach(check usage no_tracefs no_root fake signal bad_header stream shipped)
                    -P ${_za_record_script})
   set_tests_properties(record_${check} PROPERTIES TIMEOUT 60 LABELS record)
 endforeach()
+# These two replay real traces whole: 10-20 s in Release, 30-40 s under
+# ASan, on two shared cores.
+set_tests_properties(record_stream record_shipped PROPERTIES TIMEOUT 240)
