@@ -118,7 +118,7 @@ static struct {
 } opt = {
 	.time_s = 0.5, .warmup_s = 0.2, .reps = 5, .threads_mask = 3,
 	.mem_mib = 1024, .pin = 1, .sched_cpu = 1,
-	.trace = "/work/shared/traces/kernel-mixed.trace.xz",
+	.trace = BENCH_DEFAULT_TRACE,
 };
 
 /* ---- workers -------------------------------------------------------------- */

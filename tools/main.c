@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	  "vmstat" },
 	{ "replay", cmd_replay,
 	  "replay a kernel page-allocator trace (ftrace kmem events)" },
+	{ "record", cmd_record,
+	  "record this kernel's page-allocator events into a trace (root)" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

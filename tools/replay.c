@@ -27,8 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "machine.h"
 #include "tool.h"
 #include "trace.h"
 
@@ -41,6 +43,7 @@ static const char *const CMD = "replay";
 #define MISUSE_KEEP 3      /* misuse messages kept for the report */
 
 enum mode { MODE_DET, MODE_THREADS };
+enum topology { TOPO_AUTO, TOPO_RECORDED, TOPO_OURS };
 
 struct options {
 	const char *path;
@@ -49,6 +52,30 @@ struct options {
 	unsigned long long limit;
 	struct topo_opts topo;
 	int mem_given, cpus_given, max_order_given, block_given;
+	enum topology topology;
+	int stream;             /* --stream: replay while reading (det) */
+	const char *shape_opt;  /* a topology option that sets the machine's
+	                         * shape (--mem, --zones...): first one given */
+};
+
+/* A zone of the recorded machine as built here. */
+struct built_zone {
+	const struct machine_zone *mz;
+	unsigned long start_pfn, pages;  /* onlined: whole memory blocks */
+	unsigned long held;              /* of which held back: pages the
+	                                  * kernel did not manage */
+	struct za_zone_info zi;          /* once the held pages are out */
+	const struct machine_zone *built; /* zonealloc's own zoneinfo report
+	                                   * right after building, read back
+	                                   * with the parser of the recorded
+	                                   * one: watermarks, list sizes */
+};
+
+/* Pages allocated before the replay to hold back what a zone onlined
+ * beyond the kernel's managed count; freed before the final check. */
+struct held_block {
+	struct za_page *page;
+	unsigned order;
 };
 
 /* One allocation of the trace, as zonealloc answered it. */
@@ -91,6 +118,14 @@ struct run {
 	struct trace tr;
 	struct trace_ops ops;
 	struct trace_lock_batches kb;
+	struct machine *mach;     /* the trace's header, or NULL */
+	int recorded;             /* the topology is the recorded machine's */
+	struct built_zone bz[MACHINE_MAX_ZONES];
+	unsigned nr_bz;
+	struct machine_zones *built;
+	size_t stream_peak_live, stream_peak_bytes; /* --stream */
+	struct held_block *held;
+	size_t nr_held;
 	struct topo *topo;
 	struct za *za;
 	struct rec *recs;
@@ -147,11 +182,25 @@ static void usage(FILE *f)
 	        "  --limit N             read only the first N events of the "
 	        "trace\n"
 	        "  --quiet               no progress lines on stderr\n"
+	        "  --stream              det mode: replay while reading, memory "
+	        "bounded by the\n"
+	        "                        blocks still allocated (needs a "
+	        "recording, or --mem)\n"
+	        "  --topology recorded|ours\n"
+	        "                        recorded (default when the trace has "
+	        "the header of\n"
+	        "                        '%s record'): the recorded machine's "
+	        "zones,\n"
+	        "                        watermarks and per-CPU list sizes; "
+	        "ours: zonealloc's\n"
+	        "                        own, as below\n"
 	        "  -h, --help            show this help\n"
 	        "\n"
-	        "The topology defaults to the traced machine, not to the "
-	        "defaults listed\n"
-	        "below: memory up to the highest pfn seen (whole 16 MiB blocks; "
+	        "Without a recorded machine the topology defaults to the traced "
+	        "machine as its\n"
+	        "trace shows it, not to the defaults listed below: memory up to "
+	        "the highest\n"
+	        "pfn seen (whole 16 MiB blocks; "
 	        "DMA below\n"
 	        "16 MiB, DMA32 below 4 GiB, Normal above), one CPU per traced CPU "
 	        "number,\n"
@@ -160,14 +209,18 @@ static void usage(FILE *f)
 	        "turns the background threads off. --mem and --cpus override the "
 	        "trace\n"
 	        "(with fewer CPUs than traced, CPU c replays on CPU c mod N).\n"
+	        "With the recorded machine only --no-pcp, --no-kswapd and "
+	        "--max-order apply.\n"
 	        "\n",
-	        TOOL_NAME);
+	        TOOL_NAME, TOOL_NAME);
 	topo_usage(f, "from the trace");
 	fprintf(f,
 	        "\n"
 	        "Exit status: 0 replayed and za_check held; 1 unreadable or "
 	        "empty trace,\n"
-	        "no event in it, or a failed check; 2 a usage error.\n"
+	        "no event in it, a header that cannot be true, a truncated "
+	        "recording, or a\n"
+	        "failed check; 2 a usage error.\n"
 	        "Example: %s replay --json kernel-mixed.trace.xz\n",
 	        TOOL_NAME);
 }
@@ -209,6 +262,18 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 				                      v);
 			continue;
 		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--topology", &v)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			if (!strcmp(v, "recorded"))
+				o->topology = TOPO_RECORDED;
+			else if (!strcmp(v, "ours"))
+				o->topology = TOPO_OURS;
+			else
+				return tool_usage_err(CMD, "--topology %s: expected "
+				                      "recorded or ours", v);
+			continue;
+		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--limit", &v)) != 0) {
 			if (r < 0 || parse_ull(CMD, "--limit", v, 1, UINT32_MAX - 1,
 			                       &o->limit))
@@ -225,6 +290,7 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		FLAG("--json", o->json = 1)
 		FLAG("--no-timing", o->timing = 0)
 		FLAG("--quiet", o->quiet = 1)
+		FLAG("--stream", o->stream = 1)
 #undef FLAG
 		if (starts_with_opt(a, "--mem"))
 			o->mem_given = 1;
@@ -234,6 +300,16 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			o->max_order_given = 1;
 		if (starts_with_opt(a, "--block"))
 			o->block_given = 1;
+		if (!o->shape_opt) {
+			static const char *const shape[] = {
+				"--mem", "--cpus", "--nodes", "--zones", "--movable",
+				"--block", "--page-shift", "--min-free-kbytes",
+			};
+			size_t k;
+			for (k = 0; k < sizeof(shape) / sizeof(shape[0]); k++)
+				if (starts_with_opt(a, shape[k]))
+					o->shape_opt = shape[k];
+		}
 		r = topo_parse(&o->topo, CMD, argc, argv, &i);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -249,6 +325,12 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 	if (!o->path)
 		return tool_usage_err(CMD, "which trace? give a FILE, or - for "
 		                      "standard input");
+	if (o->stream && o->mode != MODE_DET)
+		return tool_usage_err(CMD, "--stream replays in det mode only");
+	if (o->topology == TOPO_RECORDED && o->shape_opt)
+		return tool_usage_err(CMD, "%s shapes the machine, and --topology "
+		                      "recorded takes the recorded one; use "
+		                      "--topology ours", o->shape_opt);
 	/* The replay manages frame numbers only: the trace has no data. */
 	o->topo.frames_only = 1;
 	if (o->mode == MODE_DET)
@@ -506,6 +588,333 @@ out:
 }
 
 /* ---------------------------------------------------------------- */
+/* The recorded machine                                              */
+
+/* Read the trace's header. 0 (r->mach set or not), or an exit code after
+ * a message: a header that cannot be true, a truncated or damaged
+ * recording, or --topology recorded without a header. */
+static int read_machine(struct run *r, int check_end)
+{
+	const struct trace_stats *st = &r->tr.st;
+	int limited = !check_end || (r->o.limit && r->tr.nr >= r->o.limit);
+	char err[512];
+	int k;
+
+	r->mach = calloc(1, sizeof(*r->mach));
+	if (!r->mach) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	k = machine_parse_header(r->tr.header, r->tr.header_len, r->mach, err,
+	                         sizeof(err));
+	if (k < 0) {
+		tool_err(CMD, "%s: bad machine header: %s", r->o.path, err);
+		return EXIT_FAIL;
+	}
+	if (k == 0) {
+		free(r->mach);
+		r->mach = NULL;
+		if (r->o.topology == TOPO_RECORDED)
+			return tool_usage_err(CMD, "--topology recorded: %s has no "
+			                      "machine header (it was not made by "
+			                      "'%s record')", r->o.path, TOOL_NAME);
+		return 0;
+	}
+	if (!limited && !r->mach->have_end) {
+		tool_err(CMD, "%s: a truncated recording: it starts with the header "
+		         "of '%s record' but its end line ('# zonealloc-trace-end') "
+		         "is missing after %llu lines", r->o.path, TOOL_NAME,
+		         (unsigned long long)st->lines);
+		return EXIT_FAIL;
+	}
+	if (!limited &&
+	    r->mach->end_lines != st->lines - st->comment - st->blank) {
+		tool_err(CMD, "%s: a damaged recording: its end line counts %llu "
+		         "lines of events, the file holds %llu", r->o.path,
+		         (unsigned long long)r->mach->end_lines,
+		         (unsigned long long)(st->lines - st->comment - st->blank));
+		return EXIT_FAIL;
+	}
+	if (check_end && st->max_cpu >= (int)r->mach->cpus_possible) {
+		tool_err(CMD, "%s: bad machine header: events on CPU %d, and the "
+		         "header says the machine has %u CPUs", r->o.path,
+		         st->max_cpu, r->mach->cpus_possible);
+		return EXIT_FAIL;
+	}
+	/* --mem and the like without --topology ask for our own */
+	r->recorded = r->o.topology == TOPO_RECORDED ||
+	              (r->o.topology == TOPO_AUTO && !r->o.shape_opt);
+	return 0;
+}
+
+/* The recorded machine's zones as whole memory blocks (the unit memory
+ * goes online in): each zone gets its managed pages rounded up to whole
+ * blocks, from its start (rounded down to a block, and past the zone
+ * before it), and what it gets beyond managed is held back, allocated
+ * before the replay begins, as the kernel's reserved pages are never
+ * managed. min_free_kbytes is the machine's, so the watermarks and the
+ * per-CPU list sizes (derived from them, as the kernel derives its own)
+ * come out as the machine's. 0, or -1 with a message. */
+static int plan_recorded(struct run *r)
+{
+	const struct machine *m = r->mach;
+	const struct trace_stats *st = &r->tr.st;
+	struct topo *t = r->topo;
+	struct topo_opts *o = &t->o;
+	const struct machine_zone *zs[MACHINE_MAX_ZONES];
+	unsigned n = 0, k, j, shift = 0;
+	unsigned long block, prev_end = 0;
+
+	memset(t, 0, sizeof(*t));
+	*o = r->o.topo;
+	while ((1ul << shift) < m->page_size)
+		shift++;
+	o->page_shift = shift;
+	o->nodes = m->nr_nodes;
+	o->cpus = m->cpus_possible;
+	if (!r->o.max_order_given)
+		o->max_order = st->max_order > 10 ? st->max_order : 10;
+	block = 1ul << o->max_order;
+	o->block = (unsigned long long)block << shift;
+	o->min_free_kbytes = m->min_free_kbytes > 0
+	                             ? (unsigned long)m->min_free_kbytes : 0;
+	o->frames_only = 1;
+	for (k = 0; k < m->zones.nr; k++) {
+		const struct machine_zone *z = &m->zones.z[k];
+		if (!z->managed)
+			continue;
+		for (j = n; j > 0 && zs[j - 1]->start_pfn > z->start_pfn; j--)
+			zs[j] = zs[j - 1];
+		zs[j] = z;
+		n++;
+	}
+	for (k = 0; k < n; k++) {
+		const struct machine_zone *z = zs[k];
+		struct built_zone *b = &r->bz[r->nr_bz++];
+		unsigned long start = z->start_pfn / block * block;
+		unsigned long pages = (z->managed + block - 1) / block * block;
+
+		if (start < prev_end)
+			start = prev_end;
+		if (start + pages > 0xffffffffull - block) {
+			tool_err(CMD, "%s: node %d zone %s: pfn %#lx + %lu pages is "
+			         "past what zonealloc addresses", r->o.path, z->nid,
+			         z->name, start, pages);
+			return -1;
+		}
+		b->mz = z;
+		b->start_pfn = start;
+		b->pages = pages;
+		b->held = pages - z->managed;
+		t->range[t->nr_ranges].nid = z->nid;
+		t->range[t->nr_ranges].zone = (enum za_zone_type)z->type;
+		t->range[t->nr_ranges].start_pfn = start;
+		t->range[t->nr_ranges].nr_pages = pages;
+		t->nr_ranges++;
+		prev_end = start + pages;
+	}
+	t->block_pages = block;
+	t->max_pfn = prev_end;
+	t->page_size = (size_t)1 << shift;
+	o->mem = (unsigned long long)prev_end << shift;
+	return 0;
+}
+
+/* zonealloc's zoneinfo report, parsed as the recorded one is, so that
+ * both sides of the comparison come from the same lines. */
+static int read_built(struct run *r)
+{
+	char *text = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	unsigned k, j;
+	int rc;
+
+	r->built = calloc(1, sizeof(*r->built));
+	if (!f || !r->built) {
+		if (f)
+			fclose(f);
+		free(text);
+		tool_err(CMD, "out of memory");
+		return -1;
+	}
+	rc = za_report(r->za, ZA_REPORT_ZONEINFO, f);
+	fclose(f);
+	if (!rc)
+		rc = machine_parse_zoneinfo(text, len, r->built, err, sizeof(err));
+	free(text);
+	if (rc) {
+		tool_err(CMD, "cannot read zonealloc's own zoneinfo back");
+		return -1;
+	}
+	for (k = 0; k < r->nr_bz; k++)
+		for (j = 0; j < r->built->nr; j++)
+			if (r->built->z[j].nid == r->bz[k].mz->nid &&
+			    r->built->z[j].type == r->bz[k].mz->type)
+				r->bz[k].built = &r->built->z[j];
+	return 0;
+}
+
+static za_gfp_t zone_gfp(int type)
+{
+	switch (type) {
+	case ZA_ZONE_DMA: return ZA_GFP_DMA;
+	case ZA_ZONE_DMA32: return ZA_GFP_DMA32;
+	case ZA_ZONE_MOVABLE: return ZA___GFP_MOVABLE;
+	default: return 0;
+	}
+}
+
+/* Allocate the held-back pages, largest blocks first, then empty the
+ * per-CPU lists so that the replay starts from buddy lists alone, and
+ * note what the zones look like. 0, or -1 with a message. */
+static int hold_back(struct run *r)
+{
+	size_t cap = 0;
+	unsigned k;
+
+	simcpu_thread_start(0, 1, 0);
+	/* the zones as built, before any allocation moves the lists */
+	if (read_built(r))
+		return -1;
+	for (k = 0; k < r->nr_bz; k++) {
+		struct built_zone *b = &r->bz[k];
+		unsigned long left = b->held;
+		unsigned o = r->max_order;
+		za_gfp_t gfp = ZA_GFP_NOWARN | ZA_GFP_THISNODE |
+		               zone_gfp(b->mz->type);
+
+		while (left) {
+			struct za_page *p;
+			if ((1ul << o) > left) {
+				o--;
+				continue;
+			}
+			if (r->nr_held == cap) {
+				struct held_block *h;
+				cap = cap ? cap * 2 : 64;
+				h = realloc(r->held, cap * sizeof(*h));
+				if (!h) {
+					tool_err(CMD, "out of memory");
+					return -1;
+				}
+				r->held = h;
+			}
+			p = za_alloc_pages_node(r->za, b->mz->nid, gfp, o);
+			if (p && (za_page_zone(r->za, p) != b->mz->type ||
+			          za_page_nid(r->za, p) != b->mz->nid)) {
+				za_free_pages(r->za, p, o);
+				p = NULL;
+			}
+			if (!p) {
+				tool_err(CMD, "cannot hold back %lu pages of node %d zone "
+				         "%s (order %u failed)", b->held, b->mz->nid,
+				         b->mz->name, o);
+				return -1;
+			}
+			r->held[r->nr_held].page = p;
+			r->held[r->nr_held].order = o;
+			r->nr_held++;
+			left -= 1ul << o;
+		}
+	}
+	za_drain_all_pages(r->za);
+	for (k = 0; k < r->nr_bz; k++) {
+		struct built_zone *b = &r->bz[k];
+		za_zone_info(r->za, b->mz->nid, (enum za_zone_type)b->mz->type,
+		             &b->zi);
+	}
+	return 0;
+}
+
+static void free_held(struct run *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->nr_held; k++)
+		za_free_pages(r->za, r->held[k].page, r->held[k].order);
+	r->nr_held = 0;
+}
+
+static const struct machine_pcp *first_pcp(const struct machine_zone *z)
+{
+	unsigned k;
+
+	for (k = 0; k < z->nr_pcp; k++)
+		if (z->pcp[k].cpu == 0)
+			return &z->pcp[k];
+	return z->nr_pcp ? &z->pcp[0] : NULL;
+}
+
+/* Settings of the recorded machine that zonealloc cannot reproduce: one
+ * line each (to stderr, and into the report). */
+static void machine_notes(const struct run *r, FILE *f, const char *pfx)
+{
+	const struct machine *m = r->mach;
+	unsigned k, j;
+
+	if (m->watermark_scale_factor >= 0 && m->watermark_scale_factor != 10)
+		fprintf(f, "%svm.watermark_scale_factor was %ld; zonealloc's is "
+		        "fixed at 10\n", pfx, m->watermark_scale_factor);
+	if (m->percpu_pagelist_high_fraction > 0)
+		fprintf(f, "%svm.percpu_pagelist_high_fraction was %ld; zonealloc "
+		        "sizes its lists as the kernel does with 0\n", pfx,
+		        m->percpu_pagelist_high_fraction);
+	for (k = 0; k < m->end_zones.nr; k++) {
+		const struct machine_zone *e = &m->end_zones.z[k];
+		for (j = 0; j < m->zones.nr; j++) {
+			const struct machine_zone *z = &m->zones.z[j];
+			if (z->nid == e->nid && !strcmp(z->name, e->name) &&
+			    z->managed != e->managed)
+				fprintf(f, "%snode %d zone %s had %lu managed pages at the "
+				        "start and %lu at the end of the recording; the "
+				        "replay uses the start\n", pfx, z->nid, z->name,
+				        z->managed, e->managed);
+		}
+	}
+}
+
+static void describe_recorded(const struct run *r, FILE *f)
+{
+	const struct machine *m = r->mach;
+	char b1[32], b2[32];
+	unsigned k;
+
+	fprintf(f, "# the recorded machine: Linux %s %s, %u CPUs, %s pages, "
+	        "min_free_kbytes %ld\n", m->kernel[0] ? m->kernel : "?",
+	        m->arch, m->cpus_possible, fmt_size(m->page_size, b1, sizeof(b1)),
+	        m->min_free_kbytes);
+	if (m->command[0])
+		fprintf(f, "# recorded running: %s\n", m->command);
+	fprintf(f, "# built: memory blocks of %s, max order %u, frames-only "
+	        "memory\n", fmt_size(r->topo->o.block, b2, sizeof(b2)),
+	        r->max_order);
+	for (k = 0; k < r->nr_bz; k++) {
+		const struct built_zone *b = &r->bz[k];
+		const struct machine_zone *z = b->mz;
+		const struct machine_pcp *c = first_pcp(z);
+
+		fprintf(f, "# node %d %-8s pfn 0x%08lx-0x%08lx  %s, %lu pages held "
+		        "back\n", z->nid, z->name, b->start_pfn,
+		        b->start_pfn + b->pages - 1,
+		        fmt_size((unsigned long long)b->pages << r->topo->o.page_shift,
+		                 b1, sizeof(b1)), b->held);
+		fprintf(f, "#   recorded: managed %lu, min %lu, low %lu, high %lu",
+		        z->managed, z->min, z->low, z->high);
+		if (c)
+			fprintf(f, "; CPU %ld's list high %ld (%ld..%ld), batch %ld",
+			        c->cpu, c->high, c->high_min, c->high_max, c->batch);
+		fprintf(f, "\n#   built:    managed %lu, min %lu, low %lu, high %lu",
+		        b->zi.managed - b->held, b->zi.min, b->zi.low, b->zi.high);
+		if (b->built && (c = first_pcp(b->built)))
+			fprintf(f, "; CPU %ld's list high %ld (%ld..%ld), batch %ld",
+			        c->cpu, c->high, c->high_min, c->high_max, c->batch);
+		fputc('\n', f);
+	}
+	machine_notes(r, f, "# note: ");
+}
+
+/* ---------------------------------------------------------------- */
 /* The end state                                                     */
 
 static char *capture_report(struct za *za, enum za_report what)
@@ -572,6 +981,7 @@ static void collect_end_state(struct run *r)
 			r->recs[k].page = NULL;
 		}
 	}
+	free_held(r);
 	za_drain_all_pages(r->za);
 	za_vmstat_fold(r->za);
 	r->after_free = r->after_managed = 0;
@@ -705,10 +1115,15 @@ static void report_text(const struct run *r, FILE *f)
 	fprintf(f, "  CPUs 0-%d, pfns below %#llx, largest order %u\n\n",
 	        st->max_cpu, ull(st->max_pfn_end), st->max_order);
 
-	fprintf(f, "Topology (mode %s):\n",
+	fprintf(f, "Topology (%s; mode %s):\n",
+	        r->recorded ? "the recorded machine's" :
+	        r->mach ? "zonealloc's own, --topology ours" : "from the trace",
 	        r->o.mode == MODE_DET ? "det, one thread switching CPUs"
 	                              : "threads, one per CPU");
-	topo_describe(r->topo, f);
+	if (r->recorded)
+		describe_recorded(r, f);
+	else
+		topo_describe(r->topo, f);
 	fputc('\n', f);
 
 	fprintf(f, "Replay:\n");
@@ -747,6 +1162,12 @@ static void report_text(const struct run *r, FILE *f)
 	        ull(ms->nofail_stripped));
 	if (r->o.mode == MODE_THREADS)
 		fprintf(f, "  %-28s %10llu\n", "frees that waited", ull(t->waits));
+	if (r->o.stream)
+		fprintf(f, "  %-28s %10zu  (%zu bytes of table, %.0f a block)\n",
+		        "streamed: most blocks live", r->stream_peak_live,
+		        r->stream_peak_bytes, r->stream_peak_live
+		                ? (double)r->stream_peak_bytes /
+		                  (double)r->stream_peak_live : 0.0);
 	if (r->misuse) {
 		fprintf(f, "  %-28s %10llu\n", "MISUSE REPORTED", ull(r->misuse));
 		for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
@@ -911,6 +1332,79 @@ static void jw_b(struct jw *w, const char *k, int v)
 	fputs(v ? "true" : "false", w->f);
 }
 
+/* The recorded machine, and (with --topology recorded) what was built
+ * from it, zone by zone. */
+static void json_machine(const struct run *r, struct jw *w)
+{
+	const struct machine *m = r->mach;
+	unsigned k;
+
+	jw_open(w, "recorded_machine", '{');
+	jw_s(w, "kernel", m->kernel);
+	jw_s(w, "kernel_build", m->kernel_build);
+	jw_s(w, "arch", m->arch);
+	jw_u(w, "page_size", m->page_size);
+	jw_u(w, "cpus", m->cpus_possible);
+	jw_i(w, "min_free_kbytes", m->min_free_kbytes);
+	jw_i(w, "watermark_scale_factor", m->watermark_scale_factor);
+	jw_i(w, "percpu_pagelist_high_fraction",
+	     m->percpu_pagelist_high_fraction);
+	jw_s(w, "command", m->command[0] ? m->command : NULL);
+	jw_s(w, "started", m->started[0] ? m->started : NULL);
+	jw_d(w, "seconds", m->end_seconds);
+	jw_u(w, "lost_events", m->end_lost);
+	jw_s(w, "stopped_by", m->end_stop);
+	jw_open(w, "zones", '[');
+	for (k = 0; k < m->zones.nr; k++) {
+		const struct machine_zone *z = &m->zones.z[k];
+		const struct machine_pcp *c = first_pcp(z);
+		unsigned j;
+
+		if (!z->managed)
+			continue;
+		jw_open(w, NULL, '{');
+		jw_i(w, "node", z->nid);
+		jw_s(w, "zone", z->name);
+		jw_u(w, "start_pfn", z->start_pfn);
+		jw_u(w, "spanned", z->spanned);
+		jw_u(w, "present", z->present);
+		jw_u(w, "managed", z->managed);
+		jw_u(w, "min", z->min);
+		jw_u(w, "low", z->low);
+		jw_u(w, "high", z->high);
+		if (c) {
+			jw_i(w, "pcp_cpu", c->cpu);
+			jw_i(w, "pcp_high", c->high);
+			jw_i(w, "pcp_batch", c->batch);
+			jw_i(w, "pcp_high_min", c->high_min);
+			jw_i(w, "pcp_high_max", c->high_max);
+		}
+		for (j = 0; j < r->nr_bz; j++) {
+			const struct built_zone *b = &r->bz[j];
+			if (b->mz != z)
+				continue;
+			jw_open(w, "built", '{');
+			jw_u(w, "start_pfn", b->start_pfn);
+			jw_u(w, "pages", b->pages);
+			jw_u(w, "held_back", b->held);
+			jw_u(w, "managed", b->zi.managed - b->held);
+			jw_u(w, "min", b->zi.min);
+			jw_u(w, "low", b->zi.low);
+			jw_u(w, "high", b->zi.high);
+			if (b->built && (c = first_pcp(b->built))) {
+				jw_i(w, "pcp_high", c->high);
+				jw_i(w, "pcp_batch", c->batch);
+				jw_i(w, "pcp_high_min", c->high_min);
+				jw_i(w, "pcp_high_max", c->high_max);
+			}
+			jw_close(w, '}');
+		}
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
 static void report_json(const struct run *r, FILE *f)
 {
 	const struct trace_stats *st = &r->tr.st;
@@ -974,6 +1468,7 @@ static void report_json(const struct run *r, FILE *f)
 	jw_close(&w, '}');
 
 	jw_open(&w, "topology", '{');
+	jw_s(&w, "source", r->recorded ? "recorded" : r->mach ? "ours" : "trace");
 	jw_s(&w, "mode", r->o.mode == MODE_DET ? "det" : "threads");
 	jw_u(&w, "nodes", r->topo->o.nodes);
 	jw_u(&w, "cpus", r->ncpu);
@@ -994,6 +1489,8 @@ static void report_json(const struct run *r, FILE *f)
 		jw_close(&w, '}');
 	}
 	jw_close(&w, ']');
+	if (r->mach)
+		json_machine(r, &w);
 	jw_close(&w, '}');
 
 	jw_open(&w, "replay", '{');
@@ -1019,6 +1516,13 @@ static void report_json(const struct run *r, FILE *f)
 	jw_u(&w, "nofail_stripped", ms->nofail_stripped);
 	if (r->o.mode == MODE_THREADS)
 		jw_u(&w, "frees_that_waited", t->waits);
+	if (r->o.stream) {
+		jw_u(&w, "stream_peak_live_blocks", r->stream_peak_live);
+		jw_u(&w, "stream_peak_table_bytes", r->stream_peak_bytes);
+		jw_d(&w, "stream_bytes_per_live_block",
+		     r->stream_peak_live ? (double)r->stream_peak_bytes /
+		                           (double)r->stream_peak_live : 0.0);
+	}
 	jw_u(&w, "misuse_reports", r->misuse);
 	jw_open(&w, "misuse_first", '[');
 	for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
@@ -1152,6 +1656,15 @@ static void free_run(struct run *r)
 {
 	unsigned k;
 
+	if (r->mach) {
+		machine_free(r->mach);
+		free(r->mach);
+	}
+	if (r->built) {
+		machine_zones_free(r->built);
+		free(r->built);
+	}
+	free(r->held);
 	trace_free(&r->tr);
 	trace_ops_free(&r->ops);
 	if (r->topo) {
@@ -1167,11 +1680,559 @@ static void free_run(struct run *r)
 	pthread_mutex_destroy(&r->misuse_lock);
 }
 
+/* ---------------------------------------------------------------- */
+/* Streaming (det mode, --stream)                                    */
+
+/*
+ * The trace is replayed while it is read: each allocation runs when its
+ * event is read, each free when its event is. What must be kept is the
+ * blocks still allocated, one entry each (24 bytes, in a table at most a
+ * quarter full after it grows: under 100 bytes per live block), keyed by
+ * the block's first pfn. A free finds the blocks it covers by their start
+ * pfns: blocks that begin inside it, and the blocks of higher order that
+ * could hold it (the kernel's blocks are aligned to their order). Pairing
+ * follows trace_match() (a block is freed with its last page; a page
+ * handed out again frees what held it), except that a block freed in
+ * parts counts pages, not which pages: freeing the same part twice counts
+ * it twice.
+ *
+ * The machine must be known before the first event: a recording's header,
+ * or --topology ours with --mem (CPUs: --cpus or the machine's).
+ */
+static int build_machine(struct run *r);
+static int finish(struct run *r);
+
+struct live_ent {
+	uint64_t pfn;
+	struct za_page *page;
+	uint32_t left;     /* pages not yet freed */
+	uint8_t order;
+	uint8_t used;
+};
+
+struct live_map {
+	struct live_ent *e;
+	size_t cap, n;     /* cap a power of two */
+	size_t peak_n, peak_bytes;
+};
+
+static size_t live_home(uint64_t k, size_t mask)
+{
+	k *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(k ^ (k >> 29)) & mask;
+}
+
+static struct live_ent *live_find(struct live_map *m, uint64_t pfn)
+{
+	size_t mask = m->cap - 1, i = live_home(pfn, mask);
+
+	while (m->e[i].used) {
+		if (m->e[i].pfn == pfn)
+			return &m->e[i];
+		i = (i + 1) & mask;
+	}
+	return NULL;
+}
+
+static int live_grow(struct live_map *m, size_t cap)
+{
+	struct live_ent *old = m->e, *e = calloc(cap, sizeof(*e));
+	size_t k, oc = m->cap;
+
+	if (!e)
+		return -1;
+	m->e = e;
+	m->cap = cap;
+	for (k = 0; k < oc; k++) {
+		if (old[k].used) {
+			size_t i = live_home(old[k].pfn, cap - 1);
+			while (e[i].used)
+				i = (i + 1) & (cap - 1);
+			e[i] = old[k];
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static struct live_ent *live_put(struct live_map *m, uint64_t pfn)
+{
+	size_t mask, i;
+
+	if ((m->n + 1) * 2 > m->cap && live_grow(m, m->cap * 2))
+		return NULL;
+	mask = m->cap - 1;
+	for (i = live_home(pfn, mask); m->e[i].used; i = (i + 1) & mask)
+		;
+	memset(&m->e[i], 0, sizeof(m->e[i]));
+	m->e[i].pfn = pfn;
+	m->e[i].used = 1;
+	m->n++;
+	if (m->n > m->peak_n) {
+		m->peak_n = m->n;
+		m->peak_bytes = m->cap * sizeof(*m->e);
+	}
+	return &m->e[i];
+}
+
+/* Backward-shift deletion: no tombstones. */
+static void live_del(struct live_map *m, struct live_ent *x)
+{
+	size_t mask = m->cap - 1, i = (size_t)(x - m->e), j = i;
+
+	for (;;) {
+		size_t h;
+		j = (j + 1) & mask;
+		if (!m->e[j].used)
+			break;
+		h = live_home(m->e[j].pfn, mask);
+		if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+			m->e[i] = m->e[j];
+			i = j;
+		}
+	}
+	m->e[i].used = 0;
+	m->n--;
+}
+
+struct streamer {
+	struct run *r;
+	struct live_map live;
+	unsigned char last[ZA_MAX_CPUS]; /* lock-batch state per CPU */
+};
+
+/* n pages of x released on cpu; the block goes when its last does. */
+static void stream_release(struct streamer *sm, struct live_ent *x,
+                           uint64_t n, uint16_t cpu, uint64_t *released,
+                           uint64_t *completed)
+{
+	struct run *r = sm->r;
+	struct tally *t = &r->total;
+
+	if (n > x->left)
+		n = x->left;
+	x->left -= (uint32_t)n;
+	*released += n;
+	if (x->left)
+		return;
+	simcpu_move(cpu % r->ncpu);
+	if (x->page) {
+		za_free_pages(r->za, x->page, x->order);
+		t->frees++;
+	} else {
+		t->frees_of_failed++;
+	}
+	t->ops++;
+	(*completed)++;
+	live_del(&sm->live, x);
+}
+
+/* Release what live blocks cover of [pfn, pfn + 2^order). *touched counts
+ * the blocks touched; *exact says the one block was exactly this one. */
+static uint64_t stream_range(struct streamer *sm, uint64_t pfn,
+                             unsigned order, uint16_t cpu,
+                             uint64_t *completed, unsigned *touched,
+                             int *exact)
+{
+	uint64_t end = pfn + (1ull << order), released = 0, p;
+	unsigned o;
+
+	*touched = 0;
+	*exact = 0;
+	if (!sm->live.n)
+		return 0;
+	/* blocks of higher order that begin before pfn and may cover it */
+	for (o = 1; o <= TRACE_MAX_ORDER; o++) {
+		uint64_t s0 = pfn & ~((1ull << o) - 1);
+		struct live_ent *x;
+		if (s0 == pfn)
+			continue;
+		x = live_find(&sm->live, s0);
+		if (x && s0 + (1ull << x->order) > pfn) {
+			uint64_t e2 = s0 + (1ull << x->order);
+			(*touched)++;
+			stream_release(sm, x, (e2 < end ? e2 : end) - pfn, cpu,
+			               &released, completed);
+		}
+	}
+	/* blocks that begin inside it */
+	for (p = pfn; p < end; p++) {
+		struct live_ent *x = live_find(&sm->live, p);
+		uint64_t e2, n;
+		int whole;
+		if (!x)
+			continue;
+		e2 = p + (1ull << x->order);
+		n = (e2 < end ? e2 : end) - p;
+		whole = p == pfn && x->order == order && x->left == 1u << order;
+		(*touched)++;
+		if (*touched == 1 && whole)
+			*exact = 1;
+		stream_release(sm, x, n, cpu, &released, completed);
+		p = e2 - 1;
+	}
+	return released;
+}
+
+static int stream_event(struct streamer *sm, const struct trace_event *e)
+{
+	struct run *r = sm->r;
+	struct trace_match_stats *st = &r->ops.st;
+	struct tally *t = &r->total;
+	unsigned char now = 0;
+	uint64_t completed = 0, released;
+	unsigned touched;
+	int exact;
+
+	/* the kernel's lock holds, as trace_lock_batches() counts them */
+	if (e->type == TRACE_ZONE_LOCKED) {
+		if (e->flags & TRACE_EV_REFILL || !(e->flags & TRACE_EV_HAVE_REFILL))
+			now = 1;
+		else
+			r->kb.direct++;
+	} else if (e->type == TRACE_PCPU_DRAIN) {
+		now = 2;
+	}
+	if (now == 1 && sm->last[e->cpu] != 1)
+		r->kb.refill_batches++;
+	if (now == 2 && sm->last[e->cpu] != 2)
+		r->kb.drain_batches++;
+	sm->last[e->cpu] = now;
+
+	if (e->type == TRACE_ALLOC) {
+		struct live_ent *x;
+		struct za_page *p = NULL;
+		za_gfp_t gfp;
+
+		st->alloc_events++;
+		if (e->flags & TRACE_EV_FAILED) {
+			st->kernel_failed++;
+			return 0;
+		}
+		stream_range(sm, e->pfn, e->order, e->cpu, &completed, &touched,
+		             &exact);
+		st->implicit_frees += completed;
+		gfp = trace_gfp_to_za(e->kgfp, &st->nofail_stripped);
+		simcpu_move(e->cpu % r->ncpu);
+		t->allocs++;
+		t->ops++;
+		st->allocs++;
+		if (e->order > r->max_order) {
+			t->too_big++;
+			t->failed[e->order]++;
+		} else {
+			p = za_alloc_pages(r->za, gfp, e->order);
+			if (!p) {
+				t->failed[e->order]++;
+				if (errno == EINVAL)
+					t->rejected++;
+			}
+		}
+		x = live_put(&sm->live, e->pfn);
+		if (!x) {
+			if (p)
+				za_free_pages(r->za, p, e->order);
+			tool_err(CMD, "out of memory for %zu live blocks",
+			         sm->live.n);
+			return -1;
+		}
+		x->page = p;
+		x->order = e->order;
+		x->left = 1u << e->order;
+	} else if (e->type == TRACE_FREE || e->type == TRACE_FREE_BATCHED) {
+		st->free_events++;
+		released = stream_range(sm, e->pfn, e->order, e->cpu, &completed,
+		                        &touched, &exact);
+		st->free_ops += completed;
+		if (released == 0)
+			st->frees_unmatched++;
+		else if (touched == 1 && exact && completed == 1)
+			st->frees_exact++;
+		else
+			st->frees_partial++;
+	}
+	return 0;
+}
+
+static void stream_progress(struct run *r, struct trace_reader *rd,
+                            uint64_t size)
+{
+	double el = now_seconds() - r->t_start;
+	uint64_t in = trace_reader_bytes_in(rd);
+
+	if (size && in && in <= size)
+		progress(r, "replaying: %zu events, %.0f%% of the file, about %.0f "
+		         "s to go", r->tr.nr, 100.0 * (double)in / (double)size,
+		         el * (double)(size - in) / (double)in);
+	else
+		progress(r, "replaying: %zu events, %.1f MiB of text", r->tr.nr,
+		         (double)trace_reader_bytes_out(rd) / (double)MiB);
+}
+
+/* The whole of --stream: 0 or an exit code. */
+static int replay_stream(struct run *r)
+{
+	struct streamer *sm = calloc(1, sizeof(*sm));
+	struct trace_reader *rd = NULL;
+	struct trace_event ev;
+	const char *line;
+	char err[512];
+	size_t len;
+	uint64_t size = 0;
+	int rc = EXIT_FAIL, got, cut, nomem = 0;
+	unsigned k;
+	struct stat sb;
+
+	if (!sm) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	sm->r = r;
+	r->t_start = r->t_progress = now_seconds();
+	memset(&r->tr, 0, sizeof(r->tr));
+	r->tr.st.max_cpu = -1;
+	rd = trace_reader_open(r->o.path, err, sizeof(err));
+	if (!rd) {
+		tool_err(CMD, "%s", err);
+		goto out;
+	}
+	r->tr.comp = trace_reader_compression(rd);
+	if (strcmp(r->o.path, "-") && !stat(r->o.path, &sb) && S_ISREG(sb.st_mode))
+		size = (uint64_t)sb.st_size;
+
+	/* the header: every line up to the first event */
+	while ((got = trace_reader_line(rd, &line, &len, &cut)) == 1) {
+		if (!cut && trace_count_line(&r->tr, line, len, &ev, &nomem)) {
+			r->tr.nr++;
+			break;
+		}
+		if (cut) {
+			r->tr.st.lines++;
+			r->tr.st.unknown++;
+		}
+		if (nomem)
+			break;
+	}
+	if (got < 0) {
+		tool_err(CMD, "%s: %s", r->o.path, trace_reader_error(rd));
+		goto out;
+	}
+	if (got == 0 || nomem) {
+		tool_err(CMD, "%s: %s", r->o.path, nomem ? "out of memory"
+		         : "no kmem page-allocator event in it");
+		goto out;
+	}
+	if ((rc = read_machine(r, 0)) != 0)
+		goto out;
+	rc = EXIT_FAIL;
+	if (!r->recorded && !r->o.mem_given) {
+		rc = tool_usage_err(CMD, "--stream needs the machine before the "
+		                    "events: a recording of '%s record', or --mem "
+		                    "(and --cpus)", TOOL_NAME);
+		goto out;
+	}
+	/* Nothing of the trace is known yet: CPUs are --cpus or the
+	 * default, orders 10 or --max-order (larger ones fail). */
+	r->o.cpus_given = 1;
+	if ((rc = build_machine(r)) != 0)
+		goto out;
+	rc = EXIT_FAIL;
+	if (live_grow(&sm->live, 1024)) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < ZA_NR_EVENTS; k++)
+		r->ev_base[k] = za_event_count(r->za, (enum za_event)k);
+	simcpu_thread_start(0, 1, 0);
+
+	/* replay while reading (ev is the first event, read above) */
+	do {
+		if (r->mach && ev.cpu >= r->mach->cpus_possible) {
+			tool_err(CMD, "%s: bad machine header: an event on CPU %u, and "
+			         "the header says the machine has %u CPUs", r->o.path,
+			         ev.cpu, r->mach->cpus_possible);
+			goto out;
+		}
+		if (stream_event(sm, &ev))
+			goto out;
+		if (r->o.limit && r->tr.nr >= r->o.limit)
+			break;
+		for (;;) {
+			got = trace_reader_line(rd, &line, &len, &cut);
+			if (got != 1)
+				break;
+			if (cut) {
+				r->tr.st.lines++;
+				r->tr.st.unknown++;
+				continue;
+			}
+			if (trace_count_line(&r->tr, line, len, &ev, &nomem)) {
+				r->tr.nr++;
+				break;
+			}
+			if (nomem)
+				break;
+		}
+		if ((r->tr.nr & 0x3fff) == 0)
+			stream_progress(r, rd, size);
+	} while (got == 1 && !nomem);
+	r->tr.bytes_in = trace_reader_bytes_in(rd);
+	r->tr.bytes_out = trace_reader_bytes_out(rd);
+	progress_end(r);
+	if (got < 0) {
+		tool_err(CMD, "%s: %s (after %llu lines)", r->o.path,
+		         trace_reader_error(rd), (unsigned long long)r->tr.st.lines);
+		goto out;
+	}
+	if (nomem) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
+	r->t_replay = now_seconds() - r->t_start;
+
+	/* the end line, now that it has been read */
+	if (r->mach && !(r->o.limit && r->tr.nr >= r->o.limit)) {
+		struct machine *m = calloc(1, sizeof(*m));
+		const struct trace_stats *st = &r->tr.st;
+		int bad = !m || machine_parse_header(r->tr.header,
+		                                     r->tr.header_len, m, err,
+		                                     sizeof(err)) != 1;
+		if (!bad && !m->have_end) {
+			tool_err(CMD, "%s: a truncated recording: it starts with the "
+			         "header of '%s record' but its end line ('# "
+			         "zonealloc-trace-end') is missing after %llu lines",
+			         r->o.path, TOOL_NAME, (unsigned long long)st->lines);
+			bad = 2;
+		} else if (!bad && m->end_lines != st->lines - st->comment -
+		                                    st->blank) {
+			tool_err(CMD, "%s: a damaged recording: its end line counts "
+			         "%llu lines of events, the file holds %llu", r->o.path,
+			         (unsigned long long)m->end_lines,
+			         (unsigned long long)(st->lines - st->comment -
+			                              st->blank));
+			bad = 2;
+		} else if (bad == 1) {
+			tool_err(CMD, "%s: cannot read its end: %s", r->o.path,
+			         m ? err : "out of memory");
+		}
+		if (!bad) {
+			/* the end's facts join the header read at the start */
+			r->mach->have_end = 1;
+			r->mach->end_lines = m->end_lines;
+			r->mach->end_lost = m->end_lost;
+			r->mach->end_seconds = m->end_seconds;
+			memcpy(r->mach->end_stop, m->end_stop, sizeof(m->end_stop));
+			machine_zones_free(&r->mach->end_zones);
+			r->mach->end_zones = m->end_zones;
+			memset(&m->end_zones, 0, sizeof(m->end_zones));
+		}
+		if (m) {
+			machine_free(m);
+			free(m);
+		}
+		if (bad)
+			goto out;
+	}
+
+	/* what is still allocated becomes the records the end state frees */
+	r->stream_peak_live = sm->live.peak_n;
+	r->stream_peak_bytes = sm->live.peak_bytes;
+	r->recs = calloc(sm->live.n + 1, sizeof(*r->recs));
+	if (!r->recs) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < sm->live.cap; k++) {
+		struct live_ent *x = &sm->live.e[k];
+		if (!x->used)
+			continue;
+		r->recs[r->ops.nr_recs].page = x->page;
+		r->recs[r->ops.nr_recs].order = x->order;
+		r->ops.nr_recs++;
+		r->ops.st.never_freed++;
+		r->ops.st.never_freed_pages += 1ull << x->order;
+	}
+	rc = finish(r);
+out:
+	if (rd)
+		trace_reader_close(rd);
+	free(sm->live.e);
+	free(sm);
+	return rc;
+}
+
+/* Step 3: an allocator shaped like the recorded machine, or like the
+ * traced one as far as its events show. 0 or an exit code. */
+static int build_machine(struct run *r)
+{
+	struct za_config cfg;
+
+	r->topo = calloc(1, sizeof(*r->topo));
+	if (!r->topo) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	if (r->recorded) {
+		if (plan_recorded(r))
+			return EXIT_FAIL;
+	} else {
+		fit_topology(r);
+		if (topo_plan(r->topo, &r->o.topo, CMD))
+			return EXIT_USAGE;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.error = on_misuse;
+	cfg.error_ctx = r;
+	if (topo_build(r->topo, &cfg, CMD))
+		return EXIT_FAIL;
+	r->za = r->topo->za;
+	r->ncpu = za_nr_cpus(r->za);
+	r->max_order = za_max_order(r->za);
+	if (r->recorded) {
+		if (hold_back(r))
+			return EXIT_FAIL;
+		if (!r->o.quiet)
+			machine_notes(r, stderr, "zonealloc replay: note: ");
+	}
+	return 0;
+}
+
+/* Step 5: what the replay left behind, the report, then everything given
+ * back and checked. The exit code. */
+static int finish(struct run *r)
+{
+	collect_end_state(r);
+	if (r->o.json)
+		report_json(r, stdout);
+	else
+		report_text(r, stdout);
+	fflush(stdout);
+
+	if (r->check_live || r->check_after || !r->whole_again || r->misuse) {
+		if (r->check_live)
+			fprintf(stderr, "%s %s: za_check failed with the trace's "
+			        "allocations held:\n%s", TOOL_NAME, CMD,
+			        r->check_live_msg ? r->check_live_msg : "");
+		if (!r->whole_again)
+			tool_err(CMD, "after freeing everything, %llu of %llu managed "
+			         "pages are free: pages went missing",
+			         r->after_free, r->after_managed);
+		if (r->check_after)
+			fprintf(stderr, "%s %s: za_check failed after freeing "
+			        "everything:\n%s", TOOL_NAME, CMD,
+			        r->check_after_msg ? r->check_after_msg : "");
+		if (r->misuse)
+			tool_err(CMD, "the library reported %llu misuse(s): a replay "
+			         "or library bug", ull(r->misuse));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct trace_load_opts lo;
-	struct za_config cfg;
 	char err[512];
 	int rc, done;
 	unsigned k;
@@ -1192,6 +2253,10 @@ int cmd_replay(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (r->o.stream) {
+		rc = replay_stream(r);
+		goto out;
+	}
 
 	/* 1. the whole trace into memory */
 	r->t_start = r->t_progress = now_seconds();
@@ -1206,6 +2271,9 @@ int cmd_replay(int argc, char **argv)
 	}
 	t0 = now_seconds();
 	r->t_read = t0 - r->t_start;
+	if ((rc = read_machine(r, 1)) != 0)
+		goto out;
+	rc = EXIT_FAIL;
 
 	/* 2. pair frees with allocations */
 	if (trace_match(&r->tr, r->tr.nr, &r->ops)) {
@@ -1221,25 +2289,10 @@ int cmd_replay(int argc, char **argv)
 	}
 	r->t_match = now_seconds() - t0;
 
-	/* 3. an allocator shaped like the traced machine */
-	fit_topology(r);
-	r->topo = calloc(1, sizeof(*r->topo));
-	if (!r->topo) {
-		tool_err(CMD, "out of memory");
+	/* 3. the machine */
+	if ((rc = build_machine(r)) != 0)
 		goto out;
-	}
-	if (topo_plan(r->topo, &r->o.topo, CMD)) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.error = on_misuse;
-	cfg.error_ctx = r;
-	if (topo_build(r->topo, &cfg, CMD))
-		goto out;
-	r->za = r->topo->za;
-	r->ncpu = za_nr_cpus(r->za);
-	r->max_order = za_max_order(r->za);
+	rc = EXIT_FAIL;
 
 	/* 4. replay */
 	for (k = 0; k < ZA_NR_EVENTS; k++)
@@ -1254,33 +2307,8 @@ int cmd_replay(int argc, char **argv)
 	r->t_replay = now_seconds() - t0;
 	progress_end(r);
 
-	/* 5. what it left behind, then give it all back and check */
-	collect_end_state(r);
-	if (r->o.json)
-		report_json(r, stdout);
-	else
-		report_text(r, stdout);
-	fflush(stdout);
-
-	rc = 0;
-	if (r->check_live || r->check_after || !r->whole_again || r->misuse) {
-		if (r->check_live)
-			fprintf(stderr, "%s %s: za_check failed with the trace's "
-			        "allocations held:\n%s", TOOL_NAME, CMD,
-			        r->check_live_msg ? r->check_live_msg : "");
-		if (!r->whole_again)
-			tool_err(CMD, "after freeing everything, %llu of %llu managed "
-			         "pages are free: pages went missing",
-			         r->after_free, r->after_managed);
-		if (r->check_after)
-			fprintf(stderr, "%s %s: za_check failed after freeing "
-			        "everything:\n%s", TOOL_NAME, CMD,
-			        r->check_after_msg ? r->check_after_msg : "");
-		if (r->misuse)
-			tool_err(CMD, "the library reported %llu misuse(s): a replay "
-			         "or library bug", ull(r->misuse));
-		rc = EXIT_FAIL;
-	}
+	/* 5. the end */
+	rc = finish(r);
 out:
 	free_run(r);
 	free(r);

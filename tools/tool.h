@@ -29,6 +29,7 @@
 int cmd_info(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_record(int argc, char **argv); /* record.c */
 
 /* ---- messages and option parsing (topo.c) ---- */
 

@@ -970,8 +970,44 @@ static void note_line(uint64_t *lines, uint64_t count, uint64_t lineno)
 		lines[count - 1] = lineno;
 }
 
-void trace_add_line(struct trace *t, const char *line, size_t len,
-                    int *nomem)
+/* Keep a comment that may belong to a recording's header or end. */
+static void keep_header_line(struct trace *t, const char *line, size_t len,
+                             int *nomem)
+{
+	static const char end1[] = "# zonealloc-trace-end";
+	static const char end2[] = "# end-zoneinfo";
+
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (len < 2 || line[0] != '#' || line[1] != ' ')
+		return;
+	if (t->nr && !(len >= sizeof(end1) - 1 &&
+	               !memcmp(line, end1, sizeof(end1) - 1)) &&
+	    !(len >= sizeof(end2) - 1 && !memcmp(line, end2, sizeof(end2) - 1)))
+		return;
+	if (t->header_len + len + 1 > TRACE_MAX_HEADER)
+		return;
+	if (t->header_len + len + 2 > t->header_cap) {
+		size_t cap = t->header_cap ? t->header_cap * 2 : 65536;
+		char *n;
+		while (cap < t->header_len + len + 2)
+			cap *= 2;
+		n = realloc(t->header, cap);
+		if (!n) {
+			*nomem = 1;
+			return;
+		}
+		t->header = n;
+		t->header_cap = cap;
+	}
+	memcpy(t->header + t->header_len, line, len);
+	t->header_len += len;
+	t->header[t->header_len++] = '\n';
+	t->header[t->header_len] = '\0';
+}
+
+int trace_count_line(struct trace *t, const char *line, size_t len,
+                     struct trace_event *evp, int *nomem)
 {
 	struct trace_stats *st = &t->st;
 	struct trace_event ev;
@@ -983,40 +1019,31 @@ void trace_add_line(struct trace *t, const char *line, size_t len,
 	                         &st->unknown_gfp_names)) {
 	case TRACE_LINE_BLANK:
 		st->blank++;
-		return;
+		return 0;
 	case TRACE_LINE_COMMENT:
 		st->comment++;
-		return;
+		keep_header_line(t, line, len, nomem);
+		return 0;
 	case TRACE_LINE_LOST:
-		return;
+		return 0;
 	case TRACE_LINE_OTHER:
 		st->other++;
-		return;
+		return 0;
 	case TRACE_LINE_UNKNOWN:
 		st->unknown++;
 		note_line(st->unknown_line, st->unknown, lineno);
-		return;
+		return 0;
 	case TRACE_LINE_MALFORMED:
 		st->malformed++;
 		if (st->malformed <= TRACE_FIRST_LINES)
 			st->malformed_why[st->malformed - 1] = why;
 		note_line(st->malformed_line, st->malformed, lineno);
-		return;
+		return 0;
 	case TRACE_LINE_EVENT:
 		break;
 	}
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		struct trace_event *n = realloc(t->ev, cap * sizeof(*n));
-		if (!n) {
-			*nomem = 1;
-			return;
-		}
-		t->ev = n;
-		t->cap = cap;
-	}
 	ev.line = lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)lineno;
-	t->ev[t->nr++] = ev;
+	*evp = ev;
 
 	st->by_type[ev.type]++;
 	st->pages_by_type[ev.type] += 1ull << ev.order;
@@ -1029,7 +1056,7 @@ void trace_add_line(struct trace *t, const char *line, size_t len,
 	if (ev.type == TRACE_ALLOC) {
 		if (ev.flags & TRACE_EV_FAILED) {
 			st->kernel_alloc_failed++;
-			return; /* its pfn 0 says nothing about memory size */
+			return 1; /* its pfn 0 says nothing about memory size */
 		}
 		st->alloc_by_order[ev.order]++;
 	}
@@ -1040,6 +1067,27 @@ void trace_add_line(struct trace *t, const char *line, size_t len,
 	end = ev.pfn + (1ull << ev.order);
 	if (end > st->max_pfn_end)
 		st->max_pfn_end = end;
+	return 1;
+}
+
+void trace_add_line(struct trace *t, const char *line, size_t len,
+                    int *nomem)
+{
+	struct trace_event ev;
+
+	if (!trace_count_line(t, line, len, &ev, nomem))
+		return;
+	if (t->nr == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		struct trace_event *n = realloc(t->ev, cap * sizeof(*n));
+		if (!n) {
+			*nomem = 1;
+			return;
+		}
+		t->ev = n;
+		t->cap = cap;
+	}
+	t->ev[t->nr++] = ev;
 }
 
 int trace_load(struct trace *t, const char *path,
@@ -1109,6 +1157,9 @@ void trace_free(struct trace *t)
 {
 	free(t->ev);
 	t->ev = NULL;
+	free(t->header);
+	t->header = NULL;
+	t->header_len = t->header_cap = 0;
 	t->nr = t->cap = 0;
 }
 

@@ -195,6 +195,11 @@ struct trace_stats {
 struct trace {
 	struct trace_event *ev;
 	size_t nr, cap;
+	/* "# " comment lines before the first event, and a recording's end
+	 * lines ("# zonealloc-trace-end", "# end-zoneinfo"), newline-separated:
+	 * the machine header of `zonealloc record` (machine.h). NULL if none. */
+	char *header;
+	size_t header_len, header_cap;
 	struct trace_stats st;
 	enum trace_compression comp;
 	uint64_t bytes_in, bytes_out;
@@ -217,6 +222,15 @@ struct trace_load_opts {
  */
 int trace_load(struct trace *t, const char *path,
                const struct trace_load_opts *opts, char *err, size_t errlen);
+/* Most header text kept (a zoneinfo of thousands of CPUs fits). */
+#define TRACE_MAX_HEADER (64u << 20)
+/*
+ * Count one line into t->st (and keep it if it is header text) without
+ * storing it: returns 1 and fills *ev when it is one of the five events,
+ * else 0. The caller counts t->nr itself. A streaming reader's step.
+ */
+int trace_count_line(struct trace *t, const char *line, size_t len,
+                     struct trace_event *ev, int *nomem);
 /* Add one line as trace_load does (for tests and other sources). */
 void trace_add_line(struct trace *t, const char *line, size_t len,
                     int *nomem);

@@ -1,0 +1,621 @@
+# tests/record.cmake - tests of `zonealloc record` (tools/record.c) and of
+# replaying a recording's machine header (tools/machine.c, tools/replay.c).
+# Label: record.
+#
+# One file, two roles, as tests/replay.cmake does it: included by
+# tests/CMakeLists.txt it registers the tests; run as a script
+# (cmake -DCHECK=... -P tests/record.cmake) it is the check one test runs.
+#
+# record needs root and a real tracefs, which CI may not have, so these
+# tests point it at a fake one (--tracefs DIR: plain files where tracefs
+# has its switches, a trace_pipe holding canned events) and a fake /proc
+# (--proc DIR: a hand-written zoneinfo and vm sysctls). They check what
+# record writes and that it leaves every tracefs file as it found it.
+# The shipped traces (traces/*.trace.xz) replay here too.
+
+if(CMAKE_SCRIPT_MODE_FILE)
+  # ------------------------------------------------------------------
+  # Script mode. In: CHECK, EXE, TRACES (traces/), XZ, WORK.
+  file(REMOVE_RECURSE ${WORK})
+  file(MAKE_DIRECTORY ${WORK})
+
+  function(fail msg)
+    message(FATAL_ERROR "record test '${CHECK}': ${msg}")
+  endfunction()
+
+  # The fake machine. Its watermarks are what Linux computes for these
+  # zones with min_free_kbytes 8192 (2048 pages over 1040128 lowmem
+  # pages; low and high a step of max(min/4, managed/1000) above), and its
+  # Movable zone is empty with the 32-page floor the kernel prints.
+  set(ZONEINFO "Node 0, zone      DMA
+  per-node stats
+      nr_inactive_anon 100
+  pages free     3840
+        boost    0
+        min      7
+        low      10
+        high     13
+        spanned  4095
+        present  3998
+        managed  3840
+        cma      0
+        protection: (0, 2015, 4047, 4047, 4047)
+      nr_free_pages 3840
+  pagesets
+    cpu: 0
+              count:    0
+              high:     0
+              batch:    1
+              high_min: 5
+              high_max: 240
+  vm stats threshold: 4
+  node_unreclaimable:  0
+  start_pfn:           1
+Node 0, zone    DMA32
+  pages free     500000
+        boost    0
+        min      1016
+        low      1532
+        high     2048
+        spanned  1044480
+        present  520192
+        managed  516096
+        cma      0
+        protection: (0, 0, 2032, 2032, 2032)
+  pagesets
+    cpu: 0
+              count:    17
+              high:     766
+              batch:    63
+              high_min: 766
+              high_max: 32256
+  vm stats threshold: 24
+  node_unreclaimable:  0
+  start_pfn:           4096
+Node 0, zone   Normal
+  pages free     510000
+        boost    0
+        min      1024
+        low      1544
+        high     2064
+        spanned  524288
+        present  524288
+        managed  520192
+        cma      0
+        protection: (0, 0, 0, 0, 0)
+  pagesets
+    cpu: 0
+              count:    300
+              high:     772
+              batch:    63
+              high_min: 772
+              high_max: 32512
+  vm stats threshold: 24
+  node_unreclaimable:  0
+  start_pfn:           1048576
+Node 0, zone  Movable
+  pages free     0
+        boost    0
+        min      32
+        low      32
+        high     32
+        spanned  0
+        present  0
+        managed  0
+        cma      0
+        protection: (0, 0, 0, 0, 0)
+")
+
+  # 100 order-0 allocations on CPU 0, then their frees, as trace_pipe
+  # prints them (with the hashed page= that record drops).
+  function(make_events out)
+    set(text "")
+    foreach(i RANGE 1 100)
+      math(EXPR pfn "1048576 + ${i} * 3" OUTPUT_FORMAT HEXADECIMAL)
+      string(APPEND text "          sh-42      [000] .....   1.${i}000: "
+             "mm_page_alloc: page=00000000deadbeef pfn=${pfn} order=0 "
+             "migratetype=0 gfp_flags=GFP_KERNEL\n")
+    endforeach()
+    foreach(i RANGE 1 100)
+      math(EXPR pfn "1048576 + ${i} * 3" OUTPUT_FORMAT HEXADECIMAL)
+      string(APPEND text "          sh-42      [000] .....   2.${i}000: "
+             "mm_page_free: page=00000000deadbeef pfn=${pfn} order=0\n")
+    endforeach()
+    set(${out} "${text}" PARENT_SCOPE)
+  endfunction()
+
+  # A fake tracefs (top-level only, no instances) and a fake /proc.
+  function(make_fakes)
+    set(t ${WORK}/tfs)
+    foreach(e mm_page_alloc mm_page_free mm_page_free_batched
+              mm_page_alloc_zone_locked mm_page_pcpu_drain)
+      file(WRITE ${t}/events/kmem/${e}/enable "0\n")
+    endforeach()
+    file(WRITE ${t}/tracing_on "1\n")
+    file(WRITE ${t}/buffer_size_kb "7 (expanded: 1408)\n")
+    file(WRITE ${t}/trace "")
+    file(WRITE ${t}/per_cpu/cpu0/stats
+         "entries: 0\noverrun: 3\ncommit overrun: 0\nbytes: 0\n"
+         "dropped events: 0\nread events: 0\n")
+    make_events(ev)
+    file(WRITE ${t}/trace_pipe "${ev}")
+    set(p ${WORK}/proc)
+    file(WRITE ${p}/zoneinfo "${ZONEINFO}")
+    file(WRITE ${p}/sys/vm/min_free_kbytes "8192\n")
+    file(WRITE ${p}/sys/vm/watermark_scale_factor "10\n")
+    file(WRITE ${p}/sys/vm/percpu_pagelist_high_fraction "0\n")
+    file(WRITE ${p}/sys/vm/lowmem_reserve_ratio "256\t256\t32\t0\t0\n")
+    file(WRITE ${p}/sys/kernel/osrelease "6.1.0-fake\n")
+    file(WRITE ${p}/sys/kernel/version "#1 SMP fake\n")
+  endfunction()
+
+  # Every tracefs file holds what it held before the recording.
+  function(expect_restored)
+    set(t ${WORK}/tfs)
+    foreach(e mm_page_alloc mm_page_free mm_page_free_batched
+              mm_page_alloc_zone_locked mm_page_pcpu_drain)
+      file(READ ${t}/events/kmem/${e}/enable v)
+      string(STRIP "${v}" v)
+      if(NOT v STREQUAL "0")
+        fail("events/kmem/${e}/enable is '${v}' after recording, was 0")
+      endif()
+    endforeach()
+    file(READ ${t}/tracing_on v)
+    string(STRIP "${v}" v)
+    if(NOT v STREQUAL "1")
+      fail("tracing_on is '${v}' after recording, was 1")
+    endif()
+    file(READ ${t}/buffer_size_kb v)
+    string(STRIP "${v}" v)
+    # what it said, or the size it stood for ("7 (expanded: 1408)" is a
+    # buffer not yet allocated; it will be 1408 KiB)
+    if(NOT v STREQUAL "1408" AND NOT v STREQUAL "7 (expanded: 1408)")
+      fail("buffer_size_kb is '${v}' after recording, was 1408 (expanded)")
+    endif()
+  endfunction()
+
+  # No temporary file of record's left in WORK.
+  function(expect_no_temp)
+    file(GLOB left ${WORK}/*.tmp.*)
+    if(left)
+      fail("temporary files left behind: ${left}")
+    endif()
+  endfunction()
+
+  # expect(<exit> <stderr-regex> <command...>)
+  function(expect code regex)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                    ERROR_VARIABLE err)
+    if(NOT rc STREQUAL "${code}")
+      fail("${ARGN}: exit '${rc}', expected ${code}\n${out}${err}")
+    endif()
+    if(NOT err MATCHES "${regex}")
+      fail("${ARGN}: stderr '${err}' does not match '${regex}'")
+    endif()
+    message("ok (${code}): ${ARGN} -> ${err}")
+  endfunction()
+
+  # jget(<out> <json> <key>...), and jnear(<json> <expected> <slack> key...)
+  function(jget out json)
+    string(JSON v ERROR_VARIABLE e GET "${json}" ${ARGN})
+    if(e)
+      fail("no ${ARGN} in the JSON report: ${e}")
+    endif()
+    set(${out} "${v}" PARENT_SCOPE)
+  endfunction()
+  function(jnear json expected slack)
+    jget(v "${json}" ${ARGN})
+    math(EXPR d "${v} - ${expected}")
+    if(d LESS 0)
+      math(EXPR d "0 - ${d}")
+    endif()
+    if(d GREATER ${slack})
+      fail("${ARGN} is ${v}, expected ${expected} (+-${slack})")
+    endif()
+  endfunction()
+
+  # The index of the zone called name in recorded_machine.zones.
+  function(zone_index out json name)
+    string(JSON n LENGTH "${json}" topology recorded_machine zones)
+    math(EXPR last "${n} - 1")
+    foreach(i RANGE ${last})
+      string(JSON z GET "${json}" topology recorded_machine zones ${i} zone)
+      if(z STREQUAL "${name}")
+        set(${out} ${i} PARENT_SCOPE)
+        return()
+      endif()
+    endforeach()
+    fail("no zone ${name} in recorded_machine")
+  endfunction()
+
+  # A recording written by hand: the fake machine's header (its zoneinfo
+  # passed through the regex replacements given as pairs), events, and an
+  # end line counting `lines` (default: the real count; "none": no end).
+  function(hand_trace path lines)
+    string(REPLACE "\n" ";" zl "${ZONEINFO}")
+    string(CONCAT h "# zonealloc-trace: 1\n# kernel: 6.1.0-hand\n"
+           "# page-size: 4096\n# cpus-possible: 2\n"
+           "# vm.min_free_kbytes: 8192\n")
+    foreach(l ${zl})
+      string(APPEND h "# zoneinfo: ${l}\n")
+    endforeach()
+    string(APPEND h "# header-end\n")
+    set(args ${ARGN})
+    while(args)
+      list(POP_FRONT args from to)
+      string(REGEX REPLACE "${from}" "${to}" h "${h}")
+    endwhile()
+    make_events(ev)
+    if(lines STREQUAL "")
+      set(lines 200)
+    endif()
+    if(lines STREQUAL "none")
+      file(WRITE ${path} "${h}${ev}")
+    else()
+      file(WRITE ${path} "${h}${ev}# zonealloc-trace-end: lines=${lines} "
+                 "lost=0 seconds=1.000 stop=command\n")
+    endif()
+  endfunction()
+
+  if(CHECK STREQUAL "usage")
+    foreach(args "" "--bogus" "-o;x;--xz-level;12" "-o;-" "-o;x;--seconds;0"
+                 "-o;x;--seconds;soon" "-o;x;--command-only"
+                 "-o;x;--buffer-kb;1" "--output")
+      expect(2 "Try 'zonealloc record --help'" ${EXE} record ${args})
+    endforeach()
+    expect(2 "--topology weird: expected recorded or ours"
+           ${EXE} replay --topology weird x)
+    execute_process(COMMAND ${EXE} record --help RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE out)
+    if(NOT rc STREQUAL "0" OR NOT out MATCHES "--seconds N")
+      fail("record --help: exit ${rc}")
+    endif()
+    execute_process(COMMAND ${EXE} --help OUTPUT_VARIABLE out)
+    if(NOT out MATCHES "record +record this kernel")
+      fail("'zonealloc --help' does not list record")
+    endif()
+
+  elseif(CHECK STREQUAL "no_tracefs")
+    make_fakes()
+    expect(1 "no tracefs there" ${EXE} record --quiet --tracefs ${WORK}/none
+           --proc ${WORK}/proc -o ${WORK}/out.trace.xz --seconds 1)
+    # a tracefs without the kmem events
+    file(REMOVE_RECURSE ${WORK}/tfs/events/kmem/mm_page_pcpu_drain)
+    expect(1 "no kmem:mm_page_pcpu_drain event" ${EXE} record --quiet
+           --tracefs ${WORK}/tfs --proc ${WORK}/proc -o ${WORK}/out.trace.xz
+           --seconds 1)
+    # no zoneinfo to describe the machine with
+    make_fakes()
+    file(REMOVE ${WORK}/proc/zoneinfo)
+    expect(1 "zoneinfo" ${EXE} record --quiet --tracefs ${WORK}/tfs
+           --proc ${WORK}/proc -o ${WORK}/out.trace.xz --seconds 1)
+    expect_restored()
+    # a command that cannot run: nothing written, tracefs as it was
+    make_fakes()
+    expect(1 "cannot run '${WORK}/no-such-program'" ${EXE} record --quiet
+           --tracefs ${WORK}/tfs --proc ${WORK}/proc -o ${WORK}/out.trace.xz
+           -- ${WORK}/no-such-program)
+    expect_restored()
+    if(EXISTS ${WORK}/out.trace.xz)
+      fail("an output file was written by a recording that failed")
+    endif()
+    expect_no_temp()
+
+  elseif(CHECK STREQUAL "no_root")
+    # A real "no root": the same command as user nobody (setpriv, from
+    # util-linux), against the machine's own tracefs.
+    execute_process(COMMAND id -u OUTPUT_VARIABLE uid
+                    OUTPUT_STRIP_TRAILING_WHITESPACE)
+    set(runner "")
+    if(uid STREQUAL "0")
+      if(NOT SETPRIV)
+        message("skipped: running as root and no setpriv to drop it")
+        return()
+      endif()
+      set(runner ${SETPRIV} --reuid=65534 --regid=65534 --clear-groups)
+    endif()
+    expect(1 "needs root" ${runner} ${EXE} record --quiet -o
+           /nonexistent-dir/out.trace.xz --seconds 1)
+
+  elseif(CHECK STREQUAL "fake")
+    # The whole round trip: record from the fake tracefs, the header
+    # read back by replay, and the zones built from it.
+    make_fakes()
+    expect(0 "" ${EXE} record --quiet --tracefs ${WORK}/tfs
+           --proc ${WORK}/proc -o ${WORK}/out.trace.xz -- true)
+    expect_restored()
+    expect_no_temp()
+    if(XZ)
+      execute_process(COMMAND ${XZ} -dc ${WORK}/out.trace.xz
+                      OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+      if(NOT rc STREQUAL "0")
+        fail("xz cannot read what record wrote")
+      endif()
+      foreach(want "# zonealloc-trace: 1\n" "# kernel: 6.1.0-fake\n"
+              "# vm.min_free_kbytes: 8192\n" "# command: true\n"
+              "# zoneinfo:   start_pfn:           4096\n" "# header-end\n"
+              "# zonealloc-trace-end: lines=200 lost=0 "
+              "\nsh-42 +\\[000\\] [.]+ +1.1000: mm_page_alloc: pfn=0x100003 "
+              "order=0 migratetype=0 gfp_flags=GFP_KERNEL\n")
+        if(NOT text MATCHES "${want}")
+          fail("the recording lacks '${want}'")
+        endif()
+      endforeach()
+      if(text MATCHES "page=")
+        fail("the hashed page= field was kept")
+      endif()
+    endif()
+    execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
+                    ${WORK}/out.trace.xz RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE json ERROR_VARIABLE err)
+    if(NOT rc STREQUAL "0")
+      fail("replay of the recording: exit ${rc}: ${err}")
+    endif()
+    jget(v "${json}" topology source)
+    if(NOT v STREQUAL "recorded")
+      fail("topology source is '${v}', expected recorded")
+    endif()
+    jget(v "${json}" topology recorded_machine kernel)
+    if(NOT v STREQUAL "6.1.0-fake")
+      fail("recorded kernel '${v}'")
+    endif()
+    jget(cpus "${json}" topology recorded_machine cpus)
+    jget(v "${json}" topology cpus)
+    if(NOT v STREQUAL cpus)
+      fail("replayed on ${v} CPUs, the machine had ${cpus}")
+    endif()
+    # DMA: 3840 managed of a 4096-page block: 256 held back
+    zone_index(i "${json}" DMA)
+    jnear("${json}" 3840 0 topology recorded_machine zones ${i} built managed)
+    jnear("${json}" 256 0 topology recorded_machine zones ${i} built held_back)
+    # DMA32 and Normal are whole blocks: their watermarks and list sizes
+    # are the kernel's, to a page of rounding
+    foreach(z DMA32 Normal)
+      zone_index(i "${json}" ${z})
+      set(k topology recorded_machine zones ${i})
+      jget(managed "${json}" ${k} managed)
+      jnear("${json}" ${managed} 0 ${k} built managed)
+      jnear("${json}" 0 0 ${k} built held_back)
+      foreach(w min low high)
+        jget(want "${json}" ${k} ${w})
+        jnear("${json}" ${want} 1 ${k} built ${w})
+      endforeach()
+      jnear("${json}" 63 0 ${k} built pcp_batch)
+      # high_min = low / CPUs, high_max = managed / 8 / CPUs (Linux 6.7+)
+      jget(low "${json}" ${k} low)
+      math(EXPR hmin "${low} / ${cpus}")
+      jnear("${json}" ${hmin} 1 ${k} built pcp_high_min)
+      math(EXPR hmax "${managed} / 8 / ${cpus}")
+      jnear("${json}" ${hmax} 1 ${k} built pcp_high_max)
+    endforeach()
+    jget(v "${json}" replay allocations)
+    if(NOT v STREQUAL "100")
+      fail("replayed ${v} allocations, expected 100")
+    endif()
+    jget(v "${json}" check whole_again)
+    if(NOT v STREQUAL "ON" AND NOT v STREQUAL "true")
+      fail("the zones were not whole again after the replay")
+    endif()
+    # --topology ours: today's machine from the trace's pfns
+    execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
+                    --topology ours ${WORK}/out.trace.xz
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE json)
+    jget(v "${json}" topology source)
+    if(NOT rc STREQUAL "0" OR NOT v STREQUAL "ours")
+      fail("--topology ours: exit ${rc}, source '${v}'")
+    endif()
+
+  elseif(CHECK STREQUAL "signal")
+    # SIGTERM while the command runs: the trace is finished and kept,
+    # tracefs restored, the command stopped.
+    make_fakes()
+    execute_process(COMMAND sh -c "\"$0\" record --quiet --tracefs \"$1\" \
+--proc \"$2\" -o \"$3\" -- sleep 60 & p=$!; sleep 1; kill -TERM $p; wait $p"
+                    ${EXE} ${WORK}/tfs ${WORK}/proc ${WORK}/out.trace.xz
+                    RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 30)
+    if(NOT rc STREQUAL "0")
+      fail("record stopped by SIGTERM: exit ${rc}: ${err}")
+    endif()
+    expect_restored()
+    expect_no_temp()
+    if(XZ)
+      execute_process(COMMAND ${XZ} -dc ${WORK}/out.trace.xz
+                      OUTPUT_VARIABLE text)
+      if(NOT text MATCHES "# zonealloc-trace-end: lines=200 [^\n]*stop=SIGTERM")
+        fail("the end line does not say SIGTERM stopped it")
+      endif()
+    endif()
+
+  elseif(CHECK STREQUAL "bad_header")
+    set(T ${WORK}/hand.trace)
+    # the good one first: the checks below must fail for their reason
+    hand_trace(${T} "")
+    execute_process(COMMAND ${EXE} replay --quiet --json --no-timing ${T}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE json ERROR_VARIABLE err)
+    if(NOT rc STREQUAL "0")
+      fail("the good hand-made recording: exit ${rc}: ${err}")
+    endif()
+    jget(v "${json}" topology source)
+    if(NOT v STREQUAL "recorded")
+      fail("the good hand-made recording: source '${v}'")
+    endif()
+    hand_trace(${T} "" "start_pfn:           1048576" "start_pfn:           900000")
+    expect(1 "bad machine header: node 0 zone Normal .* overlaps node 0 zone DMA32"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "high     2064" "high     600000")
+    expect(1 "bad machine header: node 0 zone Normal: watermark high 600000 is above its 520192 managed pages"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "managed  516096" "managed  999999")
+    expect(1 "999999 managed pages of 520192 present" ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# page-size: 4096" "# page-size: 5000")
+    expect(1 "page size 5000 is not a power of two" ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# cpus-possible: 2" "# cpus-possible: 1"
+               "cpu: 0" "cpu: 1")
+    expect(1 "a page set of CPU 1, and the header says 1 CPUs"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# header-end\n" "")
+    expect(1 "no '# header-end' line: a truncated recording"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} none)
+    expect(1 "a truncated recording: .* end line .* is missing"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} 150)
+    expect(1 "a damaged recording: its end line counts 150 lines of events, the file holds 200"
+           ${EXE} replay --quiet ${T})
+    # topology options
+    hand_trace(${T} "")
+    expect(2 "--mem shapes the machine" ${EXE} replay --quiet
+           --topology recorded --mem 1G ${T})
+    execute_process(COMMAND ${EXE} replay --quiet --json --mem 8G ${T}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE json)
+    jget(v "${json}" topology source)
+    if(NOT rc STREQUAL "0" OR NOT v STREQUAL "ours")
+      fail("--mem without --topology: exit ${rc}, source '${v}'")
+    endif()
+    make_events(ev)
+    file(WRITE ${WORK}/plain.trace "${ev}")
+    expect(2 "has no machine header" ${EXE} replay --quiet
+           --topology recorded ${WORK}/plain.trace)
+
+  elseif(CHECK STREQUAL "stream")
+    # --stream replays while reading: the same figures as reading the
+    # whole trace first, with memory for the live blocks only.
+    # same_report(<args...>): both ways, every section but timing equal
+    function(same_report)
+      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
+                      ${ARGN} RESULT_VARIABLE rc1 OUTPUT_VARIABLE a
+                      ERROR_VARIABLE e1)
+      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
+                      --stream ${ARGN} RESULT_VARIABLE rc2 OUTPUT_VARIABLE b
+                      ERROR_VARIABLE e2)
+      if(NOT rc1 STREQUAL "0" OR NOT rc2 STREQUAL "0")
+        fail("${ARGN}: exit ${rc1} whole, ${rc2} streamed: ${e1}${e2}")
+      endif()
+      foreach(k stream_peak_live_blocks stream_peak_table_bytes
+                stream_bytes_per_live_block)
+        string(JSON b REMOVE "${b}" replay ${k})
+      endforeach()
+      foreach(part trace topology replay zonealloc_events per_1000_allocs
+                   fragmentation check)
+        string(JSON x GET "${a}" ${part})
+        string(JSON y GET "${b}" ${part})
+        if(NOT x STREQUAL y)
+          fail("${ARGN}: '${part}' differs streamed:\n${x}\n---\n${y}")
+        endif()
+      endforeach()
+      message("ok: ${ARGN} the same streamed")
+    endfunction()
+    same_report(${TRACES}/thp-madvise.trace.xz)
+    same_report(--mem 6G --cpus 2 --limit 200000 ${TRACES}/kernel-mixed.trace.xz)
+
+    # 20000 blocks allocated and never freed: the table stays under 100
+    # bytes per live block
+    set(T ${WORK}/live.trace)
+    hand_trace(${T} "")
+    file(READ ${T} text)
+    string(REGEX REPLACE "\n[^#][^\n]*" "" head "${text}")
+    string(REGEX MATCH "# zonealloc-trace-end[^\n]*\n" tail "${text}")
+    # (awk: a CMake loop of 20000 appends takes minutes)
+    execute_process(COMMAND awk "BEGIN { for (i = 1; i <= 20000; i++) \
+printf \"x-1 [00%d] ..... 3.%d: mm_page_alloc: pfn=0x%x order=1 \
+migratetype=0 gfp_flags=GFP_KERNEL\\n\", i % 2, i, 1048576 + i * 8 }"
+                    OUTPUT_VARIABLE ev RESULT_VARIABLE rc)
+    if(NOT rc STREQUAL "0")
+      fail("awk could not write the events")
+    endif()
+    string(REGEX REPLACE "lines=[0-9]+" "lines=20000" tail "${tail}")
+    string(REGEX REPLACE "\n# zonealloc-trace-end.*" "\n" head "${head}")
+    file(WRITE ${T} "${head}${ev}${tail}")
+    same_report(${T})
+    execute_process(COMMAND ${EXE} replay --quiet --json --stream ${T}
+                    OUTPUT_VARIABLE json RESULT_VARIABLE rc)
+    jget(n "${json}" replay stream_peak_live_blocks)
+    jget(bytes "${json}" replay stream_peak_table_bytes)
+    if(NOT n STREQUAL "20000")
+      fail("streamed: ${n} live blocks at the peak, expected 20000")
+    endif()
+    math(EXPR per "${bytes} / ${n}")
+    if(per GREATER 100)
+      fail("streamed: ${bytes} bytes of table for ${n} live blocks")
+    endif()
+    message("ok: ${n} live blocks in ${bytes} bytes")
+
+    # a recording cut short is still refused, after the replay
+    hand_trace(${T} none)
+    expect(1 "a truncated recording" ${EXE} replay --quiet --stream ${T})
+    hand_trace(${T} 150)
+    expect(1 "a damaged recording" ${EXE} replay --quiet --stream ${T})
+    # the machine must be known before the first event
+    make_events(ev)
+    file(WRITE ${WORK}/plain.trace "${ev}")
+    expect(2 "--stream needs the machine before the events"
+           ${EXE} replay --quiet --stream ${WORK}/plain.trace)
+    expect(2 "--stream replays in det mode only"
+           ${EXE} replay --quiet --stream --mode threads ${T})
+
+  elseif(CHECK STREQUAL "shipped")
+    # Every trace shipped in traces/ replays and passes its checks; a
+    # recorded one builds its machine. The large ones are cut with --limit
+    # to keep CI short.
+    file(GLOB traces ${TRACES}/*.trace.xz)
+    if(NOT traces)
+      fail("no traces in ${TRACES}")
+    endif()
+    foreach(t ${traces})
+      file(SIZE ${t} size)
+      set(limit "")
+      if(size GREATER 1500000)
+        set(limit --limit 150000)
+      endif()
+      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
+                      ${limit} ${t} RESULT_VARIABLE rc OUTPUT_VARIABLE json
+                      ERROR_VARIABLE err)
+      if(NOT rc STREQUAL "0")
+        fail("${t}: exit ${rc}: ${err}")
+      endif()
+      jget(fails "${json}" replay alloc_failures)
+      jget(src "${json}" topology source)
+      jget(allocs "${json}" replay allocations)
+      if(allocs LESS 1000)
+        fail("${t}: only ${allocs} allocations replayed")
+      endif()
+      if(src STREQUAL "recorded")
+        string(JSON n LENGTH "${json}" topology recorded_machine zones)
+        if(n LESS 1)
+          fail("${t}: a recorded machine without zones")
+        endif()
+      endif()
+      message("ok: ${t} ${limit}: ${allocs} allocations, ${fails} failed, "
+              "topology ${src}")
+    endforeach()
+
+  else()
+    fail("unknown CHECK")
+  endif()
+  return()
+endif()
+
+# ---------------------------------------------------------------------
+# Registration.
+
+if(NOT TARGET zonealloc_tool)
+  return()
+endif()
+
+find_program(ZA_XZ_PROGRAM xz)
+find_program(ZA_SETPRIV_PROGRAM setpriv)
+set(_za_record_script ${CMAKE_CURRENT_LIST_FILE})
+
+foreach(check usage no_tracefs no_root fake signal bad_header stream shipped)
+  add_test(NAME record_${check}
+           COMMAND ${CMAKE_COMMAND} -DCHECK=${check}
+                   "-DEXE=$<TARGET_FILE:zonealloc_tool>"
+                   -DTRACES=${PROJECT_SOURCE_DIR}/traces
+                   "-DXZ=${ZA_XZ_PROGRAM}" "-DSETPRIV=${ZA_SETPRIV_PROGRAM}"
+                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/record_${check}
+                   -P ${_za_record_script})
+  set_tests_properties(record_${check} PROPERTIES TIMEOUT 60 LABELS record)
+endforeach()
+# These two replay real traces whole: 10-20 s in Release, 30-40 s under
+# ASan, on two shared cores.
+set_tests_properties(record_stream record_shipped PROPERTIES TIMEOUT 240)

@@ -1,0 +1,107 @@
+/*
+ * machine.h - the header `zonealloc record` writes at the top of a trace,
+ * and its reading back: what a faithful replay needs to know about the
+ * recorded machine (its /proc/zoneinfo: zones, spans, watermarks, per-CPU
+ * list high and batch; page size, CPU count, kernel version and the vm
+ * sysctls that size watermarks and per-CPU lists).
+ *
+ * The header is ftrace-comment text, so every other reader of ftrace text
+ * (and a replayer that knows nothing of it) skips it:
+ *
+ *   # zonealloc-trace: 1
+ *   # kernel: 6.18.44 ...            (KEY: VALUE lines, see machine.c)
+ *   # zoneinfo: Node 0, zone      DMA   (the file, one line per line)
+ *   # header-end
+ *   ...the events...
+ *   # zonealloc-trace-end: lines=N lost=M seconds=S stop=REASON
+ *   # end-zoneinfo: ...               (/proc/zoneinfo when it stopped)
+ *
+ * A recording without its end line was cut short: replay refuses it.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef ZA_TOOLS_MACHINE_H
+#define ZA_TOOLS_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "zonealloc.h"
+
+#define MACHINE_FORMAT 1
+#define MACHINE_MAX_ZONES (ZA_MAX_NODES * 6)
+
+/* One CPU's page set of a zone, as zoneinfo prints it (-1: not printed). */
+struct machine_pcp {
+	long cpu, count, high, batch, high_min, high_max;
+};
+
+struct machine_zone {
+	int nid;
+	char name[16];          /* "DMA", "Normal", "Device"... */
+	int type;               /* enum za_zone_type, -1 for zones zonealloc
+	                         * has no equivalent of (Device, HighMem) */
+	unsigned long start_pfn, spanned, present, managed, free;
+	unsigned long min, low, high;
+	int have_start;         /* start_pfn was printed (populated zones) */
+	struct machine_pcp *pcp;
+	unsigned nr_pcp;
+};
+
+struct machine_zones {
+	struct machine_zone z[MACHINE_MAX_ZONES];
+	unsigned nr;
+};
+
+struct machine {
+	int format;
+	char kernel[128];       /* uname -r */
+	char kernel_build[192]; /* uname -v */
+	char arch[32];
+	unsigned long page_size;
+	unsigned cpus_possible, cpus_online;
+	long min_free_kbytes, watermark_scale_factor;   /* -1: not recorded */
+	long percpu_pagelist_high_fraction;
+	char lowmem_reserve_ratio[96];
+	char command[256];
+	char started[64];
+	struct machine_zones zones;     /* at the start of the recording */
+	unsigned nr_nodes;
+	/* the end line */
+	int have_end;
+	uint64_t end_lines, end_lost;
+	double end_seconds;
+	char end_stop[64];
+	struct machine_zones end_zones; /* may be empty */
+};
+
+/*
+ * Parse /proc/zoneinfo text (len bytes). Returns 0, or -1 with the reason
+ * in err (a line that says something impossible, too many zones, out of
+ * memory). Zones without a "start_pfn:" line keep have_start 0.
+ */
+int machine_parse_zoneinfo(const char *text, size_t len,
+                           struct machine_zones *out, char *err,
+                           size_t errlen);
+
+/*
+ * Parse a header (the comment lines a trace_load() collected, "# " and
+ * all, one per line). Returns 1 and fills *m when the text is a zonealloc
+ * recording's header; 0 when there is none (m zeroed); -1 with the
+ * problem in err when the header is there but cannot be true: spans that
+ * overlap, watermarks above a zone's managed pages, more managed than
+ * present pages, no zone, a page size that is not a power of two, a
+ * header without its "# header-end", an unknown format.
+ */
+int machine_parse_header(const char *text, size_t len, struct machine *m,
+                         char *err, size_t errlen);
+
+/* The zone of *m that zonealloc calls (nid, type), or NULL. */
+const struct machine_zone *machine_zone(const struct machine *m, int nid,
+                                        int type);
+
+void machine_free(struct machine *m);
+void machine_zones_free(struct machine_zones *z);
+
+#endif
