@@ -311,6 +311,28 @@ static void orders(void)
 	za_free_pages(za, nb, 5);
 	CHECK_EQ(pinfo(za, 0).count, 0); /* its buddy is free: merged */
 	CHECK_EQ(zinfo(za).free, NPAGES);
+	/* The budget: of 20 freed order-4 blocks whose buddies are in use,
+	 * 256 pages' worth (16 blocks) stay; the rest go to the buddy lists. */
+	{
+		struct za_page *b4[40];
+		for (int i = 0; i < 40; i++)
+			CHECK((b4[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
+		unsigned kept_pairs = 0;
+		for (int i = 0; i < 40; i += 2)
+			if ((za_page_to_pfn(za, b4[i]) ^ 16) == za_page_to_pfn(za, b4[i + 1])) {
+				za_free_pages(za, b4[i], 4);
+				b4[i] = NULL;
+				kept_pairs++;
+			}
+		CHECK(kept_pairs > 16);
+		CHECK_EQ(pinfo(za, 0).count, 256);
+		CHECK_EQ(za_check(za, stderr), 0);
+		for (int i = 0; i < 40; i++)
+			if (b4[i])
+				za_free_pages(za, b4[i], 4);
+		za_drain_all_pages(za);
+		CHECK_EQ(zinfo(za).free, NPAGES);
+	}
 	/* A block whose buddy is free is not kept: it merges at once. */
 	struct za_page *pair[2];
 	CHECK((pair[0] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pcp.h"
 #include "testutil.h"
 
 #define RULE(cond, rule)                                                   \
@@ -435,6 +436,60 @@ static void test_double_free_aftermath(void)
 		za_destroy(za);
 		atomic_store(&reports, 0);
 	}
+
+	/* The same, and the page goes round once more before the stale entry
+	 * comes up: taken and freed again on CPU 1, it is a free page on CPU
+	 * 1's list with a current count; CPU 0's stale entry must still not
+	 * hand it out (the list it is on says CPU 1). */
+	{
+		struct za *za = make(0, 1);
+		pin(0);
+		struct za_page *x = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(x);
+		za_free_pages(za, x, 0);
+		x->state = ZA_PS_ALLOC;
+		pin(1);
+		za_free_pages(za, x, 0);
+		CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x);
+		za_free_pages(za, x, 0);
+		CHECK_EQ(atomic_load(&reports), 0);
+		pin(0);
+		int got = 0;
+		for (int i = 0; i < TAKE; i++)
+			got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
+		RULE(got == 0, "a stale per-CPU list entry never hands out a page "
+		     "that is free on another CPU's list");
+		RULE(atomic_load(&reports) == 1, "the stale entry is reported");
+		za_destroy(za);
+		atomic_store(&reports, 0);
+	}
+
+	/* A free that checked the page, was preempted, and pushes it after
+	 * the page was freed and handed out again by another CPU: its push
+	 * lands on a page in use. The count it saw is old, so its own CPU
+	 * does not hand the page out. */
+	{
+		struct za *za = make(0, 1);
+		struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+		pin(0);
+		struct za_page *x = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(x);
+		uint8_t seen = x->gen; /* CPU 1's check ran here */
+		za_free_pages(za, x, 0);
+		CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x); /* in use again */
+		pin(1);
+		x->state = ZA_PS_FREEING; /* CPU 1's claim, before it was preempted */
+		int r = pcp_free(za, z, x, za_page_to_pfn(za, x), 0, 1, seen);
+		CHECK_EQ(r, 1);
+		int got = 0;
+		for (int i = 0; i < TAKE; i++)
+			got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
+		RULE(got == 0, "a page pushed by a free that saw an older hand-out "
+		     "count is never handed out while it is in use");
+		RULE(atomic_load(&reports) == 1, "the late push is reported");
+		za_destroy(za);
+		atomic_store(&reports, 0);
+	}
 	pin(0);
 	printf("double free aftermath: ok\n");
 }
@@ -507,8 +562,7 @@ int main(int argc, char **argv)
 	test_double_free_sequential(0);
 	test_double_free_sequential(ZA_CFG_STRICT_FREE);
 	if (ncpus >= 2) {
-		if (!za_debug) /* debug builds always free strictly */
-			test_double_free_aftermath();
+		test_double_free_aftermath();
 		test_double_free_race(0, za_debug != 0);
 		test_double_free_race(ZA_CFG_STRICT_FREE, true);
 	}
