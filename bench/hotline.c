@@ -18,8 +18,12 @@
  *                                        # costs on this CPU, uncontended
  *   build/bench/bench_hotline floor      # the least a pair can cost with
  *                                        # the three locked instructions
- *                                        # DESIGN.md's rules need, and
+ *                                        # the old rules needed, and
  *                                        # without them
+ *   build/bench/bench_hotline fence      # what one CPU fence of the
+ *                                        # restartable page sets costs
+ *                                        # (membarrier), and a remote
+ *                                        # drain that needs one
  *
  * SPDX-License-Identifier: MIT
  */
@@ -32,6 +36,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "zonealloc.h"
 
@@ -205,6 +211,97 @@ static int floor_model(void)
 	return 0;
 }
 
+/* The fence a remote user of a restartable page set issues: membarrier's
+ * expedited rseq command aimed at one CPU (the other core, where a thread
+ * spins in user space, as an allocating owner would). Then the whole
+ * remote drain of a CPU's page set as za_drain_all_pages does it: stop,
+ * fence, wait, flush a batch, restart. */
+static atomic_int fence_stop;
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+static uint64_t now_ns(void)
+{
+	return (uint64_t)(now() * 1e9);
+}
+static void *spinner(void *arg)
+{
+	(void)arg;
+	pin(1);
+	while (!atomic_load_explicit(&fence_stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static int fence_cost(void)
+{
+#ifdef __linux__
+	enum { REGISTER = 1 << 8, FENCE = 1 << 7, FLAG_CPU = 1 };
+	const int n = 20000;
+	pthread_t t;
+	if (syscall(SYS_membarrier, REGISTER, 0, 0)) {
+		perror("membarrier register (expedited rseq)");
+		return 1;
+	}
+	pthread_create(&t, NULL, spinner, NULL);
+	pin(0);
+	usleep(10000);
+	uint64_t t0 = now_ns();
+	for (int i = 0; i < n; i++)
+		if (syscall(SYS_membarrier, FENCE, FLAG_CPU, 1)) {
+			perror("membarrier fence");
+			return 1;
+		}
+	uint64_t t1 = now_ns();
+	printf("one fence of another CPU (membarrier expedited rseq): %.0f ns\n",
+	       (double)(t1 - t0) / n);
+	t0 = now_ns();
+	for (int i = 0; i < n; i++)
+		syscall(SYS_membarrier, FENCE, FLAG_CPU, 0);
+	t1 = now_ns();
+	printf("one fence of the caller's own CPU:                    %.0f ns\n",
+	       (double)(t1 - t0) / n);
+	atomic_store(&fence_stop, 1);
+	pthread_join(t, NULL);
+
+	/* A remote drain of a set that holds pages, default configuration. */
+	struct za_config zc;
+	memset(&zc, 0, sizeof(zc));
+	zc.block_pages = 32768;
+	zc.max_pfn = START_PFN + NR_PAGES;
+	struct za *z = za_create(&zc);
+	if (!z || za_memory_online(z, 0, ZA_ZONE_NORMAL, START_PFN, NR_PAGES, NULL))
+		return 1;
+	struct za_pcp_info pi;
+	za_pcp_info(z, 0, 0, ZA_ZONE_NORMAL, &pi);
+	uint64_t total = 0;
+	const int rounds = 2000;
+	for (int r = 0; r < rounds; r++) {
+		struct za_page *pg[64];
+		pin(1);
+		for (int i = 0; i < 64; i++)
+			pg[i] = za_alloc_pages(z, ZA_GFP_KERNEL, 0);
+		for (int i = 0; i < 64; i++)
+			za_free_pages(z, pg[i], 0);
+		pin(0);
+		uint64_t a = now_ns();
+		za_drain_all_pages(z);
+		total += now_ns() - a;
+	}
+	printf("za_drain_all_pages with pages on one CPU's set (%s): %.0f ns\n",
+	       pi.restartable ? "restartable" : "locked", (double)total / rounds);
+	za_destroy(z);
+	return 0;
+#else
+	printf("no membarrier on this platform\n");
+	return 0;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	int separate = argc > 1 && !strcmp(argv[1], "separate");
@@ -217,6 +314,8 @@ int main(int argc, char **argv)
 		return atomics();
 	if (argc > 1 && !strcmp(argv[1], "floor"))
 		return floor_model();
+	if (argc > 1 && !strcmp(argv[1], "fence"))
+		return fence_cost();
 	memset(&zc, 0, sizeof(zc));
 	zc.nr_cpus = 2;
 	zc.cpu_id = cpu_id;

@@ -213,6 +213,7 @@ quiet hotline
 	run "$build/bench/bench_hotline" separate
 	run "$build/bench/bench_hotline" atomics
 	run "$build/bench/bench_hotline" floor
+	run "$build/bench/bench_hotline" fence
 } >"$out/hotline.txt" 2>&1 || true
 cat "$out/hotline.txt"
 
