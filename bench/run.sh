@@ -284,7 +284,7 @@ fi
 } >"$out/results.json"
 
 # Pivot: one row per workload and thread count, one column per allocator.
-awk -F, -v order="zonealloc zonealloc-nopcp$ran" '
+awk -F, -v order="zonealloc zonealloc-locked zonealloc-nopcp$ran" '
 NR == 1 { next }
 {
 	key = $2 "/" $3
