@@ -112,7 +112,14 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
 }
 
 /* Mark the sections offline and give the metadata back. Caller holds
- * mem_hotplug_lock and has taken every page of the range off every list. */
+ * mem_hotplug_lock and has taken every page of the range off every list.
+ *
+ * The metadata stays mapped (zeros: state NONE). A free of a page of this
+ * block that raced the offline - a double free, or a free of a page that
+ * was never the caller's - may have checked the section while it was still
+ * online and read the page a moment later: it must find memory there, and
+ * a state that is not ALLOC, and report itself. Unmapping it would turn
+ * that report into a fault. */
 void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 {
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
@@ -133,7 +140,7 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 			if (za_load_relaxed(&pfn_section(za, p)->online))
 				used = true;
 		if (!used)
-			za_os_decommit(pg, ps);
+			za_os_purge(pg, ps);
 	}
 }
 
@@ -141,18 +148,28 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 
 unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p)
 {
+	/* By address alone: a page whose block went offline keeps its
+	 * frame number. Anything else is not page metadata of za. */
+	if (!za || !p)
+		return ULONG_MAX;
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)za->memmap;
+	if (a < b || a - b >= za->memmap_bytes ||
+	    (a - b) % sizeof(struct za_page))
+		return ULONG_MAX;
 	return page_pfn(za, p);
 }
 
 struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn)
 {
-	if (!pfn_online(za, pfn))
+	if (!za || !pfn_online(za, pfn))
 		return NULL;
 	return pfn_page(za, pfn);
 }
 
 void *za_page_address(const struct za *za, const struct za_page *p)
 {
+	if (!za)
+		return NULL;
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return NULL;
@@ -167,6 +184,8 @@ void *za_page_address(const struct za *za, const struct za_page *p)
  * asks about one of its pages. */
 int za_page_nid(const struct za *za, const struct za_page *p)
 {
+	if (!za)
+		return -1;
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
@@ -175,6 +194,8 @@ int za_page_nid(const struct za *za, const struct za_page *p)
 
 int za_page_zone(const struct za *za, const struct za_page *p)
 {
+	if (!za)
+		return -1;
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;

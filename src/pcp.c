@@ -294,6 +294,11 @@ void pcp_update_sizes(struct za *za, struct za_zone *z)
 			ncpu = 1;
 		unsigned long lo = zone_wmark(z, ZA_WMARK_LOW) / ncpu;
 		unsigned long hi = (managed / 8) / ncpu;
+		/* Within an int whatever the zone's size or marks. */
+		if (lo > INT_MAX / 2)
+			lo = INT_MAX / 2;
+		if (hi > INT_MAX / 2)
+			hi = INT_MAX / 2;
 		high_min = (int)(lo > (unsigned long)batch * 4 ? lo : (unsigned long)batch * 4);
 		high_max = (int)(hi > (unsigned long)high_min ? hi : (unsigned long)high_min);
 	}

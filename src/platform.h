@@ -144,6 +144,9 @@ void za_os_release(void *p, size_t size);
 int za_os_commit(void *p, size_t size);   /* keeps contents; 0 or -ENOMEM */
 /* Zero-fills and returns the memory; later accesses fault until commit. */
 void za_os_decommit(void *p, size_t size);
+/* Zero-fills and returns the memory, which stays readable and writable
+ * (a racing reader sees the old contents or zeros, never a fault). */
+void za_os_purge(void *p, size_t size);
 /* Bind [p, p+size) to a real NUMA node when libnuma is present; 0 or a
  * negative errno (-ENOSYS without libnuma). Best effort. */
 int za_os_bind_node(void *p, size_t size, int node);

@@ -300,6 +300,16 @@ void za_os_decommit(void *p, size_t size)
 		ZA_DIE("mmap (decommit)", errno);
 }
 
+void za_os_purge(void *p, size_t size)
+{
+	/* A fresh mapping in place, in one step: no moment without one. */
+	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+	               -1, 0);
+	if (q == MAP_FAILED)
+		ZA_DIE("mmap (purge)", errno);
+}
+
 int za_os_bind_node(void *p, size_t size, int node)
 {
 #if ZA_HAVE_NUMA
