@@ -76,3 +76,81 @@ za_hostile_cases(hostile_callbacks test_hostile_callbacks.c
 
 za_hostile_cases(hostile_offline_race test_hostile_offline_race.c
   CASES meta_readable race)
+
+# --- the tool ----------------------------------------------------------------
+if(NOT TARGET zonealloc_tool)
+  return()
+endif()
+
+# za_hostile_tool(NAME RC REGEX [VARS -DX=... ...] -- ARGS...)
+function(za_hostile_tool name rc regex)
+  cmake_parse_arguments(H "" "" "VARS;ARGS" ${ARGN})
+  string(REPLACE ";" "|" _args "${H_ARGS}")
+  add_test(NAME ${name}
+           COMMAND ${CMAKE_COMMAND} "-DEXE=$<TARGET_FILE:zonealloc_tool>"
+                   "-DARGS=${_args}" "-DRC=${rc}" "-DREGEX=${regex}" ${H_VARS}
+                   -P ${CMAKE_CURRENT_FUNCTION_LIST_FILE})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 60 LABELS "hostile;tool")
+endfunction()
+
+# 8. Output that cannot be written is a failure, with a message.
+if(EXISTS /dev/full)
+  za_hostile_tool(hostile_tool_info_full 1 "writing|Input/output|No space"
+                  VARS -DSTDOUT=/dev/full ARGS info --mem 64M --report buddyinfo)
+  za_hostile_tool(hostile_tool_stress_json_full 1 "writing standard output"
+                  VARS -DSTDOUT=/dev/full
+                  ARGS stress --seconds 1 --mem 64M --quiet --json)
+  set(_tr "${CMAKE_CURRENT_BINARY_DIR}/hostile-small.trace")
+  za_hostile_tool(hostile_tool_replay_json_full 1 "writing standard output"
+                  VARS -DSTDOUT=/dev/full "-DTRACE=${_tr}"
+                  "-DTRACE_LINES=  a-1 [000] ..... 1.000001: mm_page_alloc: pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL|  a-1 [000] ..... 1.000002: mm_page_free: pfn=0x100 order=0"
+                  ARGS replay --json ${_tr})
+endif()
+
+# 9. A trace whose pfn is too large for any memory size says so, and the
+# size never wraps (to 0, or to 16 MiB with 8 KiB pages).
+set(_tr "${CMAKE_CURRENT_BINARY_DIR}/hostile-hugepfn.trace")
+za_hostile_tool(hostile_tool_replay_huge_pfn 0
+                "highest pfn 0xffffffffff000 means more than 16 EiB"
+                VARS "-DTRACE=${_tr}" "-DNOT_REGEX=--mem 0 B"
+                "-DTRACE_LINES=  a-1 [000] ..... 1.000001: mm_page_alloc: pfn=0xffffffffff000 order=0 migratetype=0 gfp_flags=GFP_KERNEL|  a-1 [000] ..... 1.000002: mm_page_free: pfn=0xffffffffff000 order=0"
+                ARGS replay --quiet ${_tr})
+set(_tr "${CMAKE_CURRENT_BINARY_DIR}/hostile-hugepfn13.trace")
+za_hostile_tool(hostile_tool_replay_huge_pfn_shift13 0
+                "highest pfn 0x8000000000001 means more than 16 EiB"
+                VARS "-DTRACE=${_tr}"
+                "-DTRACE_LINES=  a-1 [000] ..... 1.000001: mm_page_alloc: pfn=0x8000000000001 order=0 migratetype=0 gfp_flags=GFP_KERNEL|  a-1 [000] ..... 1.000002: mm_page_free: pfn=0x8000000000001 order=0"
+                ARGS replay --quiet --page-shift 13 ${_tr})
+
+# 10. A one-page memory block is a usage error naming --block.
+za_hostile_tool(hostile_tool_one_page_block 2 "--block 4 MiB holds a single page"
+                ARGS info --page-shift 22 --block 4M --mem 4M)
+# 4. page_shift 28..30 in the tool as in the library.
+za_hostile_tool(hostile_tool_page_shift_28 0 "za_check: ok"
+                ARGS info --page-shift 28 --block 512M --mem 512M --frames-only)
+za_hostile_tool(hostile_tool_page_shift_30 0 "za_check: ok"
+                ARGS info --page-shift 30 --block 2G --mem 4G --frames-only)
+
+# 11. --inject corrupt must be able to fail the run: refused where it
+# cannot.
+za_hostile_tool(hostile_tool_inject_frames_only 2
+                "--inject corrupt needs page contents.*--frames-only"
+                ARGS stress --seconds 1 --mem 64M --quiet --inject corrupt
+                     --frames-only)
+za_hostile_tool(hostile_tool_inject_verify_off 2
+                "--inject corrupt.*--verify off"
+                ARGS stress --seconds 1 --mem 64M --quiet --inject corrupt
+                     --verify off)
+
+# 12. SIGINT ends a stress run early: the checks still run, and it says
+# so and exits 130.
+za_hostile_tool(hostile_tool_stress_sigint 130
+                "INTERRUPTED.*interrupted [(]SIGINT[)]"
+                VARS -DSIGINT_AFTER=2
+                ARGS stress --seconds 60 --mem 64M --threads 2)
+
+# 13. --zones without movable: no ZONE_MOVABLE, whatever the scenario.
+za_hostile_tool(hostile_tool_zones_no_movable 0 "result +PASS"
+                VARS "-DNOT_REGEX=with movable"
+                ARGS stress --scenario hotplug --seconds 1 --mem 64M --quiet
+                     --zones dma32,normal)
