@@ -243,9 +243,9 @@ ZA_API void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **page
 /* Contiguous ranges larger than a max-order block (isolates and migrates
  * as memory offline does). nr_pages is rounded up to a whole number of
  * max-order blocks, and the range is aligned to one; free with the same
- * nr_pages. NULL with errno = ENOMEM when no range could be had, EINVAL
- * for nr_pages 0 or above the config's max_pfn (no range could ever be
- * that long) or a bad gfp, EDEADLK from a migrate callback. */
+ * nr_pages. NULL with errno = ENOMEM when no range could be had (any
+ * nr_pages up to ULONG_MAX: above max_pfn none ever can), EINVAL for
+ * nr_pages 0 or a bad gfp, EDEADLK from a migrate callback. */
 ZA_API struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
                                       za_gfp_t gfp);
 ZA_API void za_free_contig_pages(struct za *za, struct za_page *page,

@@ -38,12 +38,16 @@ static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
 struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
                                       za_gfp_t gfp)
 {
-	/* A range longer than the frame numbers can never be had; checking
-	 * first also keeps the round-up below from wrapping. */
-	if (!za || !nr_pages || nr_pages > za->max_pfn ||
-	    (gfp & ~ZA_GFP_ALL_BITS) ||
+	if (!za || !nr_pages || (gfp & ~ZA_GFP_ALL_BITS) ||
 	    ((gfp & ZA___GFP_DMA) && (gfp & ZA___GFP_DMA32))) {
 		errno = EINVAL;
+		return NULL;
+	}
+	/* A range longer than the frame numbers can never be had; checking
+	 * first also keeps the round-up below from wrapping. */
+	if (nr_pages > za->max_pfn) {
+		event_zone(&za->nodes[0].zones[0], ZA_CONTIG_FAIL, 1);
+		errno = ENOMEM;
 		return NULL;
 	}
 	if (mem_hotplug_held_by_me(za)) {
