@@ -114,6 +114,15 @@ static void *double_freer(void *arg)
 
 static void race(void)
 {
+#if defined(__SANITIZE_THREAD__)
+	/* A double free racing memory hotplug is the client's data race on
+	 * page metadata (the late read against the offline's purge and the
+	 * next online's initialisation): ThreadSanitizer rightly reports it.
+	 * What this case checks - no fault, a report - is for the other
+	 * builds. */
+	printf("skipped under ThreadSanitizer\n");
+	exit(77);
+#endif
 	rza = make();
 	my_cpu = 0;
 	pthread_t t;
