@@ -784,14 +784,18 @@ static void op_contig(void)
 	errno = 0;
 	struct za_page *p = za_alloc_contig_pages(H.za, nr, g);
 	trace("contig cpu %d gfp 0x%x nr %lu -> %s", H.cpu, g, nr, p ? "page" : "NULL");
+	/* Unknown bits, or DMA with DMA32: EINVAL, as za_alloc_pages says. */
+	bool bad = (g & ~ZA_GFP_ALL_BITS) ||
+	           ((g & ZA___GFP_DMA) && (g & ZA___GFP_DMA32));
+	(void)valid;
 	if (!p) {
-		if (!(g & ~ZA_GFP_ALL_BITS) && errno != ENOMEM)
-			die("contig failed with errno %d, not ENOMEM", errno);
+		if (errno != (bad ? EINVAL : ENOMEM))
+			die("contig failed with errno %d, not %s", errno,
+			    bad ? "EINVAL" : "ENOMEM");
 		return;
 	}
-	if (g & ~ZA_GFP_ALL_BITS)
+	if (bad)
 		die("contig with bad gfp 0x%x succeeded", g);
-	(void)valid; /* DMA|DMA32 is simply the (empty) DMA zone here */
 	/* The range the allocator reserves: the request rounded up to whole
 	 * max-order blocks (the header says pageblocks; the library takes
 	 * max-order blocks, which it counts as allocated). */
