@@ -161,7 +161,11 @@ unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p)
 
 struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn)
 {
-	if (!za || !pfn_online(za, pfn))
+	if (!za) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!pfn_online(za, pfn))
 		return NULL;
 	return pfn_page(za, pfn);
 }

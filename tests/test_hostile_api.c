@@ -405,6 +405,7 @@ static void null_za(void)
 	CHECK_EQ(errno, EINVAL);
 	errno = 0;
 	CHECK(za_pfn_to_page(n, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
 	CHECK_EQ(za_alloc_pages_bulk(n, ZA_GFP_KERNEL, 2, pages), 0);
 	za_free_pages(n, (struct za_page *)&zi, 0);
 	za_free_pages_bulk(n, 2, pages);
