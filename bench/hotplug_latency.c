@@ -31,7 +31,7 @@
 #include "zonealloc.h"
 
 #define NR_PAGES 16384ul /* 64 MiB of 4 KiB pages, frames only */
-#define MAX_FLIPS (1u << 20)
+#define MAX_FLIPS (1u << 23)
 
 static struct za *za;
 static __thread int this_cpu;

@@ -64,7 +64,10 @@ static inline void za_spin_unlock_raw(za_spinlock_t *l)
 	/* A waiter flag set after this load is lost (the waiter sets it
 	 * again while it spins): never a lost wake-up, only a lost turn. */
 	int v = za_load_relaxed(&l->v);
-	za_store_release(&l->v, likely(v == 1) ? 0 : v & ~1);
+	if (likely(v == 1))
+		za_store_release(&l->v, 0);
+	else
+		za_store_release(&l->v, v & ~1);
 }
 static inline bool za_spin_is_locked(za_spinlock_t *l)
 {
