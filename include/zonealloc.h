@@ -5,12 +5,40 @@
  *
  * Conventions:
  *  - Everything public starts with za_ / ZA_.
- *  - Functions that can fail return 0 or a negative errno value
- *    (-EINVAL, -ENOMEM, -EBUSY, -EAGAIN, -EEXIST, -ENOENT), or NULL for
- *    pointers (with errno set where it says so).
+ *  - Functions that can fail return 0 or a negative errno value, or NULL
+ *    for pointers (with errno set where it says so). The values used are
+ *    -EINVAL, -ENOMEM, -EBUSY, -EAGAIN, -EEXIST, -ENOENT, -EIO (reports)
+ *    and -EDEADLK (a call from a callback that would wait for itself, see
+ *    "Callbacks" below); each function lists the ones it returns.
+ *  - A NULL za is never a crash. Every function given one returns its
+ *    failure value and changes nothing: -EINVAL from functions returning
+ *    int, NULL with errno = EINVAL from functions returning a pointer (but
+ *    za_page_address, whose NULL also means frame-only memory), 0 from
+ *    the counts and topology queries (za_nr_cpus, za_zone_stat,
+ *    za_event_count, za_alloc_pages_bulk...), ULONG_MAX from
+ *    za_page_to_pfn, -1 from za_page_nid and za_page_zone; the void
+ *    functions (frees, drains, setters, za_vmstat_fold, za_destroy) do
+ *    nothing.
  *  - Every function may be called from any thread at any time unless its
  *    comment says otherwise. Allocation and free never wait for a hotplug
  *    operation.
+ *
+ * Callbacks (migrate, shrinkers, the OOM handler, the error handler) are
+ * called with no pcp or zone lock held, and may call allocation, free,
+ * the lookups, statistics, drains, CPU hotplug and za_report. The migrate
+ * callback runs while memory offline or a contiguous allocation holds the
+ * memory-hotplug lock, and so does every shrinker, OOM handler or error
+ * handler called from an allocation made inside it: there, the calls that
+ * take that lock refuse instead of waiting for themselves -
+ * za_memory_online and za_memory_offline and za_check return -EDEADLK,
+ * za_alloc_contig_pages returns NULL with errno = EDEADLK, and
+ * za_free_contig_pages reports -EDEADLK through the error handler and
+ * frees nothing (za_report's block census, which would take it, reads
+ * under the caller's hold instead). A shrinker may not unregister a
+ * shrinker (it would wait for its own walk): za_unregister_shrinker from
+ * inside one reports -EDEADLK and leaves it registered. A misuse that an
+ * error handler commits itself is written to stderr, not handed to the
+ * handler again.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -78,17 +106,24 @@ enum za_migratetype {
  * the page would be handed out the second time; a free of a page that is
  * not allocated is always reported at once. */
 #define ZA_CFG_STRICT_FREE 0x20u
+#define ZA_PCP_FIXED_MAX (1u << 30) /* largest fixed pcp_high */
 
 /* Error handler: called for misuse the API cannot return (double free,
  * foreign page, wrong order), never with an allocator lock held. err is a
- * negative errno (-EINVAL), msg a one-line description naming the pfn. */
+ * negative errno (-EINVAL; -EDEADLK for a call a callback may not make),
+ * msg a one-line description naming the pfn. See "Callbacks" above. */
 typedef void (*za_error_fn)(void *ctx, int err, const char *msg);
 
 struct za_config { /* all-zero means sensible defaults */
 	unsigned page_shift;            /* 0 -> 12 (4 KiB pages); 9..30 */
+	/* Every size below is checked: a value out of its range makes
+	 * za_create fail with EINVAL rather than wrap. */
 	unsigned nr_cpus;               /* possible CPUs; 0 -> CPUs configured */
 	unsigned nr_nodes;              /* 0 -> 1 */
-	unsigned long min_free_kbytes;  /* 0 -> computed from memory size */
+	/* 0 -> computed from memory size. Larger than a zone's share can
+	 * hold (up to ULONG_MAX), it saturates: that zone's min watermark is
+	 * all of its pages, never a wrapped small value. */
+	unsigned long min_free_kbytes;
 	int (*cpu_id)(void *ctx);       /* NULL -> sched_getcpu() */
 	void *cpu_ctx;
 	/* Moves one in-use movable block (memory offline, contiguous
@@ -97,8 +132,9 @@ struct za_config { /* all-zero means sensible defaults */
 	 * itself and the client owns dst. Returns -ENOENT when src is no
 	 * longer the client's (freed, or being freed: the client serialises its
 	 * own frees against this callback), or another negative errno to
-	 * refuse for now. Never called with an allocator lock held; may be
-	 * called from any thread. */
+	 * refuse for now. Called with no pcp or zone lock held but with the
+	 * memory-hotplug lock held (see "Callbacks" above for what it may
+	 * call); may be called from any thread. */
 	int (*migrate)(void *ctx, struct za_page *dst, struct za_page *src,
 	               unsigned order);
 	void *migrate_ctx;
@@ -112,7 +148,7 @@ struct za_config { /* all-zero means sensible defaults */
 	unsigned max_order;             /* 0 -> 10 (4 MiB blocks of 4 KiB pages) */
 	unsigned pageblock_order;       /* 0 -> min(9, max_order) */
 	/* Memory hotplug granularity in pages; 0 -> 128 MiB worth. A power of
-	 * two, at least one max-order block and one pageblock. */
+	 * two, at least one max-order block and one pageblock, at most 2^31. */
 	unsigned long block_pages;
 	/* Frame numbers must be below this; 0 -> 2^28 (1 TiB of 4 KiB pages).
 	 * At most 2^32 - 1. Page metadata address space (16 bytes a page) is
@@ -120,7 +156,9 @@ struct za_config { /* all-zero means sensible defaults */
 	unsigned long max_pfn;
 	unsigned flags;                 /* ZA_CFG_* */
 	unsigned online_cpus;           /* CPUs online at create; 0 -> all */
-	unsigned pcp_high, pcp_batch;   /* with ZA_CFG_PCP_FIXED, in pages */
+	/* With ZA_CFG_PCP_FIXED, in pages: 1 <= pcp_batch <= pcp_high <=
+	 * ZA_PCP_FIXED_MAX, else EINVAL. */
+	unsigned pcp_high, pcp_batch;
 	unsigned offline_timeout_ms;    /* za_memory_offline; 0 -> 5000 */
 	unsigned vmstat_interval_ms;    /* periodic fold; 0 -> 1000 */
 	za_error_fn error;              /* NULL -> message on stderr */
@@ -142,11 +180,15 @@ ZA_API void za_destroy(struct za *za);
  * online: 0, -EINVAL (bad node/zone/alignment/range, or base + the range's
  * size wraps the address space), -EEXIST (part of the range is online
  * already, or base's memory overlaps memory online under other frames:
- * an address names one page), -ENOMEM. Online is cheap: a page's metadata
- * is initialised when the zone first needs the page's block, so a
- * terabyte comes online in milliseconds (docs/PERFORMANCE.md, "Scale").
- * offline: 0, -EINVAL (misaligned), -ENOENT (not wholly online), -EBUSY
- * (an unmovable page is in use), -EAGAIN (timed out migrating), -ENOMEM. */
+ * an address names one page), -ENOMEM, -EDEADLK (from a migrate
+ * callback). Online is cheap: a page's metadata is initialised when the
+ * zone first needs the page's block, so a terabyte comes online in
+ * milliseconds (docs/PERFORMANCE.md, "Scale").
+ * offline: 0, -EINVAL (misaligned, or the range spans blocks of two
+ * zones: one zone per call), -ENOENT (not wholly online), -EBUSY (an
+ * unmovable page is in use), -EAGAIN (timed out migrating), -ENOMEM,
+ * -EDEADLK (from a migrate callback), or the error of a CPU fence that
+ * failed (restartable page sets: -EPERM from a seccomp filter, say). */
 ZA_API int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
                      unsigned long start_pfn, unsigned long nr_pages,
                      void *base);
@@ -192,9 +234,16 @@ ZA_API int za_cpu_is_online(struct za *za, unsigned cpu);
 typedef unsigned int za_gfp_t;
 
 /* Allocate a block of 2^order pages. NULL when it cannot be had under the
- * rules of gfp (errno = ENOMEM), or for a bad order or gfp (errno =
+ * rules of gfp (errno = ENOMEM), or for a bad order, gfp or node (errno =
  * EINVAL). za_alloc_pages prefers the node of the current CPU;
- * za_alloc_pages_node prefers nid (-1: the current CPU's node). */
+ * za_alloc_pages_node prefers nid (-1: the current CPU's node; any other
+ * negative nid, or one >= za_nr_nodes, is EINVAL).
+ * Reclaim, drains and the OOM handler are retried while they make
+ * progress, with bounds: a request calls the OOM handler at most 16 times
+ * without getting a page (a handler that says it freed pages and did not
+ * cannot keep it looping), then fails - except NOFAIL, which waits and
+ * tries again, waiting longer each time (up to 32 ms) while nothing
+ * frees. */
 ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order);
 ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
                                     unsigned order);
@@ -212,12 +261,16 @@ ZA_API void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **page
 /* Contiguous ranges larger than a max-order block (isolates and migrates
  * as memory offline does). nr_pages is rounded up to a whole number of
  * max-order blocks, and the range is aligned to one; free with the same
- * nr_pages. NULL with errno = ENOMEM when no range could be had. */
+ * nr_pages. NULL with errno = ENOMEM when no range could be had (any
+ * nr_pages up to ULONG_MAX: above max_pfn none ever can), EINVAL for
+ * nr_pages 0 or a bad gfp, EDEADLK from a migrate callback. */
 ZA_API struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
                                       za_gfp_t gfp);
 ZA_API void za_free_contig_pages(struct za *za, struct za_page *page,
                           unsigned long nr_pages);
 
+/* ULONG_MAX when p is not page metadata of za (NULL, a foreign or
+ * misaligned pointer); a page of a block gone offline keeps its pfn. */
 ZA_API unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p);
 /* NULL when pfn is not online. */
 ZA_API struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn);
@@ -362,7 +415,8 @@ ZA_API const char *za_pcp_mode_reason(const struct za *za);
 ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
                 struct za_pcp_info *out);
 
-/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO.
+/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, or -EIO
+ * when writing to out failed (out is flushed before the answer).
  * ZA_REPORT_VMSTAT_V0 is version 0.1's vmstat: its names and order
  * (allocstall as one line, the names za_event_lookup still accepts),
  * kept for one release for scripts that read them; it goes in the next. */
@@ -373,14 +427,16 @@ enum za_report {
 	ZA_REPORT_VMSTAT,
 	ZA_REPORT_VMSTAT_V0
 };
-/* May run at any time, but not from inside a migrate callback (the
- * pagetypeinfo block census waits for memory hotplug to finish). */
+/* May run at any time, from a callback too (the pagetypeinfo block
+ * census waits for memory hotplug to finish, except on the thread that
+ * runs it). */
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
  * (may be NULL). Call it at a quiescent point: no allocation, free or
- * hotplug running. It folds the statistics first. */
+ * hotplug running. It folds the statistics first. -EDEADLK from a migrate
+ * callback (memory hotplug is half done there). */
 ZA_API int za_check(struct za *za, FILE *out);
 
 /* Error handler for misuse the API cannot return; NULL restores the
@@ -402,12 +458,13 @@ struct za_shrinker {
 };
 /* 0, -EINVAL (NULL or missing callbacks), -EEXIST (already registered). */
 ZA_API int za_register_shrinker(struct za *za, struct za_shrinker *s);
-/* Returns once no reclaim call into s is running. Not from inside a
- * shrinker (it would wait for itself). */
+/* Returns once no reclaim call into s is running. From inside a shrinker
+ * it would wait for itself: it reports -EDEADLK and leaves s registered. */
 ZA_API void za_unregister_shrinker(struct za *za, struct za_shrinker *s);
 
 /* Last resort when reclaim made no progress: free what it can, return the
- * pages freed; 0 means the allocation fails (unless NOFAIL). */
+ * pages freed; 0 means the allocation fails (unless NOFAIL). Called at most
+ * 16 times per allocation that gets no page (see za_alloc_pages). */
 ZA_API void za_set_oom_handler(struct za *za,
                         unsigned long (*oom)(void *ctx, int nid,
                                              unsigned order),

@@ -17,6 +17,13 @@
 #include "pcp.h"
 
 #define MAX_RECLAIM_RETRIES 16
+/* OOM handler calls in one allocation that did not end in a page: a
+ * handler that says it freed memory and did not (or whose pages others
+ * took first) cannot keep a request looping (the kernel's
+ * no_progress_loops). Past it, only NOFAIL keeps trying, backing off. */
+#define MAX_OOM_RETRIES 16
+#define NOFAIL_BACKOFF_MIN_NS 1000000ull   /* 1 ms */
+#define NOFAIL_BACKOFF_MAX_NS 32000000ull  /* 32 ms */
 
 /* Set while this thread runs shrinkers or the OOM handler, and for good on
  * kswapd threads: an allocation from inside them must not recurse into
@@ -139,7 +146,8 @@ static struct za_page *alloc_slowpath(struct za *za, struct za_alloc_ctx *ac,
 	unsigned alloc_flags = gfp_to_alloc_flags(gfp);
 	bool can_reclaim = (gfp & ZA___GFP_DIRECT_RECLAIM) && !in_reclaim;
 	bool drained = false;
-	int retries = 0;
+	int retries = 0, oom_calls = 0;
+	uint64_t backoff = NOFAIL_BACKOFF_MIN_NS;
 	struct za_page *page;
 	unsigned seq;
 
@@ -212,9 +220,13 @@ restart:
 				return page;
 			continue;
 		}
-		in_reclaim++;
-		unsigned long freed = call_oom_handler(za, ac->preferred_nid, order);
-		in_reclaim--;
+		unsigned long freed = 0;
+		if (oom_calls < MAX_OOM_RETRIES) {
+			oom_calls++;
+			in_reclaim++;
+			freed = call_oom_handler(za, ac->preferred_nid, order);
+			in_reclaim--;
+		}
 		if (freed) {
 			retries = 0;
 			drained = false;
@@ -223,12 +235,16 @@ restart:
 		if (!(gfp & ZA___GFP_NOFAIL))
 			return NULL;
 		/* NOFAIL: dip into the reserves, then wait for somebody to
-		 * free memory and try again. */
+		 * free memory and try again, waiting longer each time. */
 		page = get_page_from_freelist(za, ac, order,
 		                              alloc_flags | ALLOC_HIGH | ALLOC_HARDER);
 		if (page)
 			return page;
-		za_sleep_ns(1000000);
+		za_sleep_ns(backoff);
+		if (backoff < NOFAIL_BACKOFF_MAX_NS)
+			backoff *= 2;
+		/* Give the handler another round of chances after a wait. */
+		oom_calls = 0;
 		retries = 0;
 		drained = false;
 	}
@@ -354,6 +370,11 @@ static inline struct za_page *alloc_pages(struct za *za, int nid,
 struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
                                     unsigned order)
 {
+	/* -1 is the only negative node id (the current CPU's node). */
+	if (unlikely(nid < -1)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	return alloc_pages(za, nid, gfp, order);
 }
 
@@ -591,6 +612,8 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 
 void za_drain_local_pages(struct za *za)
 {
+	if (!za)
+		return;
 	int cpu = za_current_cpu(za);
 	if (cpu >= 0)
 		drain_cpu_all_zones(za, cpu);
@@ -598,6 +621,8 @@ void za_drain_local_pages(struct za *za)
 
 void za_drain_all_pages(struct za *za)
 {
+	if (!za)
+		return;
 	za_mutex_lock(&za->drain_lock);
 	drain_all(za);
 	za_mutex_unlock(&za->drain_lock);

@@ -480,7 +480,11 @@ int za_check(struct za *za, FILE *out)
 	struct ck ck = {za, out, 0};
 	if (!za)
 		return -EINVAL;
-	za_mutex_lock(&za->mem_hotplug_lock);
+	/* Inside a migrate callback the allocator is mid-offline: not a
+	 * quiescent point, and the lock is this thread's. */
+	if (mem_hotplug_held_by_me(za))
+		return -EDEADLK;
+	mem_hotplug_lock(za);
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
@@ -513,7 +517,7 @@ int za_check(struct za *za, FILE *out)
 		}
 	}
 	check_zonelists(&ck);
-	za_mutex_unlock(&za->mem_hotplug_lock);
+	mem_hotplug_unlock(za);
 	if (ck.errors && out && ck.errors > 50)
 		fprintf(out, "za_check: ... %d problems in all\n", ck.errors);
 	return ck.errors ? -EUCLEAN : 0;

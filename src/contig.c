@@ -38,8 +38,20 @@ static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
 struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
                                       za_gfp_t gfp)
 {
-	if (!za || !nr_pages || (gfp & ~ZA_GFP_ALL_BITS)) {
+	if (!za || !nr_pages || (gfp & ~ZA_GFP_ALL_BITS) ||
+	    ((gfp & ZA___GFP_DMA) && (gfp & ZA___GFP_DMA32))) {
 		errno = EINVAL;
+		return NULL;
+	}
+	/* A range longer than the frame numbers can never be had; checking
+	 * first also keeps the round-up below from wrapping. */
+	if (nr_pages > za->max_pfn) {
+		event_zone(&za->nodes[0].zones[0], ZA_CONTIG_FAIL, 1);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (mem_hotplug_held_by_me(za)) {
+		errno = EDEADLK;
 		return NULL;
 	}
 	unsigned long chunk = 1ul << za->max_order;
@@ -50,7 +62,7 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
 	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * 1000000u;
 
-	za_mutex_lock(&za->mem_hotplug_lock);
+	mem_hotplug_lock(za);
 	struct za_zone *z;
 	for (unsigned i = 0; (z = zonelist_next(zl, hz, &i));) {
 		unsigned long zs = za_load_relaxed(&z->start_pfn);
@@ -79,7 +91,7 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 				set_page_state(head, ZA_PS_ALLOC);
 				vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, (long)nr);
 				event_zone(z, ZA_CONTIG_OK, 1);
-				za_mutex_unlock(&za->mem_hotplug_lock);
+				mem_hotplug_unlock(za);
 				if (gfp & ZA___GFP_ZERO) {
 					/* Zero block by block: the range may span
 					 * hotplug blocks with separate bases. */
@@ -96,7 +108,7 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 		}
 	}
 	event_zone(&za->nodes[nid].zones[0], ZA_CONTIG_FAIL, 1);
-	za_mutex_unlock(&za->mem_hotplug_lock);
+	mem_hotplug_unlock(za);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -114,8 +126,15 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 		                  "metadata of this allocator", (void *)page);
 		return;
 	}
+	if (mem_hotplug_held_by_me(za)) {
+		_za_report_misuse(za, -EDEADLK, "contig free of pfn 0x%lx from a "
+		                  "callback under the memory-hotplug lock: not "
+		                  "freed", pfn);
+		return;
+	}
 	uint8_t expect = ZA_PS_ALLOC;
-	if (page_order(page) != ZA_CONTIG_ORDER || pfn_page(za, pfn + 1)->next != nr ||
+	if (page_order(page) != ZA_CONTIG_ORDER || nr_pages > za->max_pfn ||
+	    pfn_page(za, pfn + 1)->next != nr ||
 	    !za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING)) {
 		_za_report_misuse(za, -EINVAL, "contig free of pfn 0x%lx (%lu pages): "
 		                  "not a contiguous range of that size in use",
@@ -123,7 +142,7 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 		return;
 	}
 	struct za_zone *z = page_zone(za, page);
-	za_mutex_lock(&za->mem_hotplug_lock);
+	mem_hotplug_lock(za);
 	zone_lock(z, NULL);
 	for (unsigned long p = pfn; p < pfn + nr; p += 1ul << za->pageblock_order)
 		set_pageblock_mt(za, p, ZA_MT_MOVABLE);
@@ -133,5 +152,5 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 	za_store_relaxed(&page->order, (uint8_t)(0));
 	vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(long)nr);
 	buddy_free_range(z, pfn, nr);
-	za_mutex_unlock(&za->mem_hotplug_lock);
+	mem_hotplug_unlock(za);
 }

@@ -55,6 +55,11 @@ static void default_error(void *ctx, int err, const char *msg)
 	fprintf(stderr, "zonealloc: %s\n", msg);
 }
 
+/* Set while this thread runs an error handler: a misuse the handler
+ * itself commits is reported on stderr instead of to the handler again, so
+ * a handler that misuses the allocator cannot recurse without bound. */
+static _Thread_local int in_error_handler;
+
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 {
 	char msg[256];
@@ -68,11 +73,43 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 	za_error_fn fn = za->error_fn;
 	void *ctx = za->error_ctx;
 	za_spin_unlock_raw(&za->error_lock);
+	if (in_error_handler) {
+		default_error(NULL, err, msg);
+		return;
+	}
+	in_error_handler++;
 	(fn ? fn : default_error)(ctx, err, msg);
+	in_error_handler--;
+}
+
+/* --- the memory-hotplug lock ------------------------------------------------------ */
+
+/* Which thread holds za->mem_hotplug_lock: the address of this
+ * thread-local, unique per thread. Only the holder writes it, so a thread
+ * that reads its own token knows it holds the lock. */
+static _Thread_local char hotplug_token;
+
+void mem_hotplug_lock(struct za *za)
+{
+	za_mutex_lock(&za->mem_hotplug_lock);
+	za_store_relaxed(&za->mem_hotplug_owner, (void *)&hotplug_token);
+}
+
+void mem_hotplug_unlock(struct za *za)
+{
+	za_store_relaxed(&za->mem_hotplug_owner, NULL);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+}
+
+bool mem_hotplug_held_by_me(const struct za *za)
+{
+	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token;
 }
 
 void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
 {
+	if (!za)
+		return;
 	za_spin_lock_raw(&za->error_lock);
 	za->error_fn = fn;
 	za->error_ctx = ctx;
@@ -132,7 +169,9 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	/* A block holds whole max-order blocks and whole pageblocks. */
 	unsigned long min_block = 1ul << za->max_order;
 	if (cfg->block_pages) {
-		if (!is_pow2(cfg->block_pages) || cfg->block_pages < min_block)
+		/* Frame numbers stay below 2^32: so does a block. */
+		if (!is_pow2(cfg->block_pages) || cfg->block_pages < min_block ||
+		    cfg->block_pages > (1ul << 31))
 			return -EINVAL;
 		za->block_pages = cfg->block_pages;
 	} else {
@@ -162,7 +201,8 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	/* Debug builds claim every free atomically (DESIGN.md invariants). */
 	za->strict_free = za_debug || (za->flags & ZA_CFG_STRICT_FREE);
 	if (za->flags & ZA_CFG_PCP_FIXED) {
-		if (!cfg->pcp_batch || cfg->pcp_high < cfg->pcp_batch)
+		if (!cfg->pcp_batch || cfg->pcp_high < cfg->pcp_batch ||
+		    cfg->pcp_high > ZA_PCP_FIXED_MAX)
 			return -EINVAL;
 		za->pcp_high_cfg = cfg->pcp_high;
 		za->pcp_batch_cfg = cfg->pcp_batch;
@@ -347,10 +387,10 @@ struct za *za_create(const struct za_config *cfg)
 	if (!err)
 		err = reclaim_init(za);
 	if (!err) {
-		za_mutex_lock(&za->mem_hotplug_lock);
+		mem_hotplug_lock(za);
 		setup_per_zone_wmarks(za);
 		build_all_zonelists(za);
-		za_mutex_unlock(&za->mem_hotplug_lock);
+		mem_hotplug_unlock(za);
 	}
 	if (!err && !(za->flags & ZA_CFG_NO_KSWAPD))
 		err = reclaim_start(za);
@@ -379,17 +419,24 @@ void za_destroy(struct za *za)
 
 /* --- topology queries ---------------------------------------------------------------- */
 
-unsigned za_nr_cpus(const struct za *za) { return za->nr_cpus; }
-unsigned za_nr_nodes(const struct za *za) { return za->nr_nodes; }
-unsigned za_max_order(const struct za *za) { return za->max_order; }
-unsigned za_pageblock_order(const struct za *za) { return za->pageblock_order; }
-unsigned long za_block_pages(const struct za *za) { return za->block_pages; }
-unsigned za_page_shift(const struct za *za) { return za->page_shift; }
+/* A NULL za answers 0 (the header's rule for NULL). */
+unsigned za_nr_cpus(const struct za *za) { return za ? za->nr_cpus : 0; }
+unsigned za_nr_nodes(const struct za *za) { return za ? za->nr_nodes : 0; }
+unsigned za_max_order(const struct za *za) { return za ? za->max_order : 0; }
+unsigned za_pageblock_order(const struct za *za)
+{
+	return za ? za->pageblock_order : 0;
+}
+unsigned long za_block_pages(const struct za *za)
+{
+	return za ? za->block_pages : 0;
+}
+unsigned za_page_shift(const struct za *za) { return za ? za->page_shift : 0; }
 size_t za_page_meta_size(void) { return sizeof(struct za_page); }
 
 int za_cpu_to_node(const struct za *za, unsigned cpu)
 {
-	if (cpu >= za->nr_cpus)
+	if (!za || cpu >= za->nr_cpus)
 		return -EINVAL;
 	return za->cpu_node[cpu];
 }

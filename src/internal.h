@@ -315,6 +315,7 @@ struct za {
 
 	/* Locks outside the fast path. */
 	za_mutex_t mem_hotplug_lock;
+	void *mem_hotplug_owner;    /* holder's token (core.c), relaxed */
 	za_mutex_t cpu_hotplug_lock;
 	za_mutex_t drain_lock;
 	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock to write,
@@ -668,6 +669,13 @@ void *za_meta_alloc(struct za *za, size_t size, size_t align);
 void za_meta_free(struct za *za, void *p);
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The memory-hotplug lock, with a record of which thread holds it: a
+ * client callback that runs under it (migrate, and whatever an allocation
+ * made inside one calls) must not take it again. Entry points that take
+ * it check mem_hotplug_held_by_me() first and refuse with -EDEADLK. */
+void mem_hotplug_lock(struct za *za);
+void mem_hotplug_unlock(struct za *za);
+bool mem_hotplug_held_by_me(const struct za *za);
 
 /* memmap.c: page metadata and hotplug blocks. */
 int memmap_init(struct za *za);
@@ -714,6 +722,9 @@ static inline unsigned long page_ptr_pfn(const struct za *za,
 	unsigned long pfn = (unsigned long)((a - b) / sizeof(struct za_page));
 	if (unlikely(!za_load_acquire(&pfn_section(za, pfn)->online)))
 		return ULONG_MAX;
+	/* The block may go offline from here on: its metadata stays
+	 * readable (memmap_offline_range), so callers may still look. */
+	ZA_YIELD_POINT((struct za *)za);
 	return pfn;
 }
 

@@ -145,7 +145,14 @@ void memmap_init_pages(struct za *za, unsigned long start, unsigned long nr,
 }
 
 /* Mark the sections offline and give the metadata back. Caller holds
- * mem_hotplug_lock and has taken every page of the range off every list. */
+ * mem_hotplug_lock and has taken every page of the range off every list.
+ *
+ * The metadata stays mapped (zeros: state NONE). A free of a page of this
+ * block that raced the offline - a double free, or a free of a page that
+ * was never the caller's - may have checked the section while it was still
+ * online and read the page a moment later: it must find memory there, and
+ * a state that is not ALLOC, and report itself. Unmapping it would turn
+ * that report into a fault. */
 void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 {
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
@@ -169,14 +176,14 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 			if (za_load_relaxed(&pfn_section(za, p)->online))
 				used = true;
 		if (used && run) {
-			za_os_decommit(run, (size_t)(pg - run));
+			za_os_purge(run, (size_t)(pg - run));
 			run = NULL;
 		} else if (!used && !run) {
 			run = pg;
 		}
 	}
 	if (run)
-		za_os_decommit(run, (size_t)(hi - run));
+		za_os_purge(run, (size_t)(hi - run));
 }
 
 /* --- address index ----------------------------------------------------------
@@ -346,11 +353,23 @@ struct za_page *za_virt_to_page(struct za *za, const void *addr)
 
 unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p)
 {
+	/* By address alone: a page whose block went offline keeps its
+	 * frame number. Anything else is not page metadata of za. */
+	if (!za || !p)
+		return ULONG_MAX;
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)za->memmap;
+	if (a < b || a - b >= za->memmap_bytes ||
+	    (a - b) % sizeof(struct za_page))
+		return ULONG_MAX;
 	return page_pfn(za, p);
 }
 
 struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn)
 {
+	if (!za) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (!pfn_online(za, pfn))
 		return NULL;
 	return pfn_page(za, pfn);
@@ -358,6 +377,8 @@ struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn)
 
 void *za_page_address(const struct za *za, const struct za_page *p)
 {
+	if (!za)
+		return NULL;
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return NULL;
@@ -372,6 +393,8 @@ void *za_page_address(const struct za *za, const struct za_page *p)
  * asks about one of its pages. */
 int za_page_nid(const struct za *za, const struct za_page *p)
 {
+	if (!za)
+		return -1;
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
@@ -380,6 +403,8 @@ int za_page_nid(const struct za *za, const struct za_page *p)
 
 int za_page_zone(const struct za *za, const struct za_page *p)
 {
+	if (!za)
+		return -1;
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;

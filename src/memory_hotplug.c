@@ -47,18 +47,22 @@ int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
 	    nr_pages > za->max_pfn - start_pfn)
 		return -EINVAL;
 
+	/* From a callback that runs under the lock (migrate). */
+	if (mem_hotplug_held_by_me(za))
+		return -EDEADLK;
+
 	struct za_zone *z = &za->nodes[nid].zones[zone];
 	bool any;
-	za_mutex_lock(&za->mem_hotplug_lock);
+	mem_hotplug_lock(za);
 	memmap_range_online(za, start_pfn, nr_pages, &any);
 	int err = any ? -EEXIST : base ? vrun_check(za, base, nr_pages) : 0;
 	if (err) {
-		za_mutex_unlock(&za->mem_hotplug_lock);
+		mem_hotplug_unlock(za);
 		return err;
 	}
 	err = memmap_online_range(za, start_pfn, nr_pages, z, base);
 	if (err) {
-		za_mutex_unlock(&za->mem_hotplug_lock);
+		mem_hotplug_unlock(za);
 		return err;
 	}
 	if (base)
@@ -89,7 +93,7 @@ int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
 	setup_per_zone_wmarks(za);
 	if (was_empty)
 		build_all_zonelists(za);
-	za_mutex_unlock(&za->mem_hotplug_lock);
+	mem_hotplug_unlock(za);
 	return 0;
 }
 
@@ -100,11 +104,13 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	    (nr_pages & (za->block_pages - 1)) || start_pfn >= za->max_pfn ||
 	    nr_pages > za->max_pfn - start_pfn)
 		return -EINVAL;
+	if (mem_hotplug_held_by_me(za))
+		return -EDEADLK;
 
 	bool any;
-	za_mutex_lock(&za->mem_hotplug_lock);
+	mem_hotplug_lock(za);
 	if (!memmap_range_online(za, start_pfn, nr_pages, &any)) {
-		za_mutex_unlock(&za->mem_hotplug_lock);
+		mem_hotplug_unlock(za);
 		return -ENOENT;
 	}
 	/* One zone per operation. */
@@ -112,7 +118,7 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	for (unsigned long p = start_pfn; p < start_pfn + nr_pages;
 	     p += za->block_pages) {
 		if (pfn_section(za, p)->zone_id != zid) {
-			za_mutex_unlock(&za->mem_hotplug_lock);
+			mem_hotplug_unlock(za);
 			return -EINVAL;
 		}
 	}
@@ -126,7 +132,7 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	              : take_range(za, z, start_pfn, nr_pages, deadline, &migrated);
 	if (err) {
 		event_zone(z, ZA_OFFLINE_FAIL, 1);
-		za_mutex_unlock(&za->mem_hotplug_lock);
+		mem_hotplug_unlock(za);
 		return err;
 	}
 
@@ -141,6 +147,6 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	if (!zone_populated(z))
 		build_all_zonelists(za);
 	event_zone(z, ZA_OFFLINE_OK, 1);
-	za_mutex_unlock(&za->mem_hotplug_lock);
+	mem_hotplug_unlock(za);
 	return 0;
 }

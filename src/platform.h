@@ -32,6 +32,13 @@ enum za_lock_rank {
 };
 
 /* --- spin locks (pcp, zone) ------------------------------------------- */
+/* v: 0 free; odd: held, and v >> 1 is the ticket of the waiter (in
+ * za_spin_lock_slow) that gets it next, 0 for none; even and non-zero:
+ * free but handed to the waiter with ticket v >> 1. A try-lock only takes
+ * a 0, so it cannot barge in ahead of a waiter, and waiters are served
+ * oldest ticket first: a waiter cannot starve behind threads that unlock
+ * and relock in a loop (a CPU flip behind allocating owners,
+ * docs/RELIABILITY.md). */
 typedef struct {
 	int v;
 } za_spinlock_t;
@@ -40,7 +47,12 @@ void za_spin_lock_slow(za_spinlock_t *l);
 
 static inline bool za_spin_trylock_raw(za_spinlock_t *l)
 {
-	return za_load_relaxed(&l->v) == 0 && za_xchg_acquire(&l->v, 1) == 0;
+	/* A compare-and-swap, not an exchange: writing 1 over a lock just
+	 * handed to a waiter would leave it held by nobody. */
+	int free = 0;
+	return za_load_relaxed(&l->v) == 0 &&
+	       __atomic_compare_exchange_n(&l->v, &free, 1, 0, __ATOMIC_ACQUIRE,
+	                                   __ATOMIC_RELAXED);
 }
 static inline void za_spin_lock_raw(za_spinlock_t *l)
 {
@@ -49,7 +61,13 @@ static inline void za_spin_lock_raw(za_spinlock_t *l)
 }
 static inline void za_spin_unlock_raw(za_spinlock_t *l)
 {
-	za_store_release(&l->v, 0);
+	/* A waiter flag set after this load is lost (the waiter sets it
+	 * again while it spins): never a lost wake-up, only a lost turn. */
+	int v = za_load_relaxed(&l->v);
+	if (likely(v == 1))
+		za_store_release(&l->v, 0);
+	else
+		za_store_release(&l->v, v & ~1);
 }
 static inline bool za_spin_is_locked(za_spinlock_t *l)
 {
@@ -187,6 +205,9 @@ void za_os_release(void *p, size_t size);
 int za_os_commit(void *p, size_t size);   /* keeps contents; 0 or -ENOMEM */
 /* Zero-fills and returns the memory; later accesses fault until commit. */
 void za_os_decommit(void *p, size_t size);
+/* Zero-fills and returns the memory, which stays readable and writable
+ * (a racing reader sees the old contents or zeros, never a fault). */
+void za_os_purge(void *p, size_t size);
 /* Bind [p, p+size) to a real NUMA node when libnuma is present; 0 or a
  * negative errno (-ENOSYS without libnuma). Best effort. */
 int za_os_bind_node(void *p, size_t size, int node);

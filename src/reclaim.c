@@ -65,10 +65,20 @@ int za_register_shrinker(struct za *za, struct za_shrinker *s)
 	return 0;
 }
 
+/* Shrinker walks this thread is inside: unregistering from inside one
+ * would wait for itself. */
+static _Thread_local unsigned in_shrinker_walk;
+
 void za_unregister_shrinker(struct za *za, struct za_shrinker *s)
 {
 	if (!za || !s)
 		return;
+	if (in_shrinker_walk) {
+		_za_report_misuse(za, -EDEADLK, "za_unregister_shrinker called "
+		                  "from inside a shrinker: it would wait for "
+		                  "itself; still registered");
+		return;
+	}
 	za_mutex_lock(&za->shrinker_lock);
 	for (struct za_shrinker **pp = &za->shrinkers; *pp; pp = &(*pp)->za_next) {
 		if (*pp == s) {
@@ -112,14 +122,19 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
 		return 0;
 
 	za_witness_assert_callback("shrinker");
+	in_shrinker_walk++;
 	for (i = 0; i < cnt && freed < nr; i++) {
 		unsigned long can = snap[i]->count(snap[i]->ctx, nid);
 		if (!can)
 			continue;
 		unsigned long want = nr - freed, ask = can < want ? can : want;
 		*scanned += ask;
-		freed += snap[i]->scan(snap[i]->ctx, nid, ask);
+		/* A shrinker may claim anything, ULONG_MAX included: the sum
+		 * saturates instead of wrapping to "nothing freed". */
+		unsigned long got = snap[i]->scan(snap[i]->ctx, nid, ask);
+		freed = got > ULONG_MAX - freed ? ULONG_MAX : freed + got;
 	}
+	in_shrinker_walk--;
 
 	za_mutex_lock(&za->shrinker_lock);
 	if (--za->shrinkers_busy == 0)
@@ -173,6 +188,8 @@ void za_set_oom_handler(struct za *za,
                         unsigned long (*oom)(void *ctx, int nid, unsigned order),
                         void *ctx)
 {
+	if (!za)
+		return;
 	za_store_relaxed(&za->oom_ctx, ctx);
 	za_store_release(&za->oom_fn, oom);
 }

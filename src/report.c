@@ -88,7 +88,9 @@ static void report_pagetypeinfo(struct za *za, FILE *out)
 		}
 		/* The block census reads page metadata, which memory offline
 		 * gives back: hold hotplug off while counting. */
-		za_mutex_lock(&za->mem_hotplug_lock);
+		bool lock = !mem_hotplug_held_by_me(za);
+		if (lock)
+			mem_hotplug_lock(za);
 		fprintf(out, "\n%-23s", "Number of blocks type ");
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 			fprintf(out, "%12s ", mt_names[mt]);
@@ -112,7 +114,8 @@ static void report_pagetypeinfo(struct za *za, FILE *out)
 				fprintf(out, "%12lu ", cnt[mt]);
 			fputc('\n', out);
 		}
-		za_mutex_unlock(&za->mem_hotplug_lock);
+		if (lock)
+			mem_hotplug_unlock(za);
 	}
 }
 
@@ -309,7 +312,11 @@ int za_report(struct za *za, enum za_report what, FILE *out)
 	default:
 		return -EINVAL;
 	}
-	return ferror(out) ? -EIO : 0;
+	/* What sits in the stream's buffer has not been written yet: a full
+	 * device shows only on the flush. */
+	if (fflush(out) != 0 || ferror(out))
+		return -EIO;
+	return 0;
 }
 
 int za_zone_info(struct za *za, int nid, enum za_zone_type zone,

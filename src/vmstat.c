@@ -195,7 +195,11 @@ void vmstat_update_thresholds(struct za *za)
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
 			unsigned long managed = za_load_relaxed(&z->managed_pages);
-			unsigned long mem = managed >> (27 - za->page_shift);
+			/* The zone's size in 128 MiB units, for pages up to
+			 * 1 GiB (page_shift 30). */
+			unsigned long mem = za->page_shift <= 27
+				? managed >> (27 - za->page_shift)
+				: managed << (za->page_shift - 27);
 			unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
 			                    zone_wmark(z, ZA_WMARK_MIN);
 			long th = 2l * fls_ul(cpus) * (1 + fls_ul(mem));
@@ -278,7 +282,8 @@ void vmstat_stop(struct za *za)
 
 static struct za_zone *zone_of(struct za *za, int nid, enum za_zone_type t)
 {
-	if (nid < 0 || (unsigned)nid >= za->nr_nodes || (unsigned)t >= ZA_NR_ZONES)
+	if (!za || nid < 0 || (unsigned)nid >= za->nr_nodes ||
+	    (unsigned)t >= ZA_NR_ZONES)
 		return NULL;
 	return &za->nodes[nid].zones[t];
 }
@@ -310,7 +315,7 @@ unsigned long za_zone_free_pages(struct za *za, int nid, enum za_zone_type zone)
 unsigned long long za_event_count(struct za *za, enum za_event item)
 {
 	unsigned long long v = 0;
-	if ((unsigned)item >= ZA_NR_EVENTS)
+	if (!za || (unsigned)item >= ZA_NR_EVENTS)
 		return 0;
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
@@ -323,4 +328,8 @@ unsigned long long za_event_count(struct za *za, enum za_event item)
 	return v;
 }
 
-void za_vmstat_fold(struct za *za) { vmstat_fold_all(za, false); }
+void za_vmstat_fold(struct za *za)
+{
+	if (za)
+		vmstat_fold_all(za, false);
+}

@@ -37,10 +37,14 @@ static unsigned long pages_to_kb(const struct za *za, unsigned long pages)
 	return za->page_shift >= 10 ? pages << (za->page_shift - 10)
 	                            : pages >> (10 - za->page_shift);
 }
+/* Saturates: a huge min_free_kbytes means "all of it", never a wrapped
+ * small reserve. */
 static unsigned long kb_to_pages(const struct za *za, unsigned long kb)
 {
-	return za->page_shift >= 10 ? kb >> (za->page_shift - 10)
-	                            : kb << (10 - za->page_shift);
+	if (za->page_shift >= 10)
+		return kb >> (za->page_shift - 10);
+	unsigned s = 10 - za->page_shift;
+	return kb > (ULONG_MAX >> s) ? ULONG_MAX : kb << s;
 }
 
 /* Recompute watermarks, lowmem reserves, pcp sizes and stat thresholds of
@@ -89,6 +93,11 @@ void setup_per_zone_wmarks(struct za *za)
 				min = lowmem ? (unsigned long)((unsigned __int128)pages_min *
 				                               managed / lowmem)
 				             : 0;
+				/* A reserve larger than the zone is the whole
+				 * zone: every mark stays within a few times the
+				 * zone's size, far from overflowing a long. */
+				if (min > managed)
+					min = managed;
 			}
 			unsigned long step = min / 4;
 			unsigned long scale = (unsigned long)((unsigned __int128)managed *

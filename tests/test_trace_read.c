@@ -255,6 +255,26 @@ static void test_gzip(void)
 		free(two);
 	}
 
+	/* after the last member: zero padding is fine, anything else is an
+	 * error, as after an xz stream (one rule for both, REPLAY.md) */
+	{
+		unsigned char *b = malloc(glen + 4100);
+		memcpy(b, gz, glen);
+		memset(b + glen, 0, 4100);
+		write_file(tmp_path("pad.gz"), b, glen + 4100);
+		CHECK_EQ(read_all(tmp_path("pad.gz"), NULL, err, sizeof(err)), 30000);
+		memcpy(b + glen, "garbage\n", 8);
+		write_file(tmp_path("tail.gz"), b, glen + 8);
+		CHECK_EQ(read_all(tmp_path("tail.gz"), NULL, err, sizeof(err)), -1);
+		CHECK(strstr(err, "trailing garbage after the gzip data") != NULL);
+		b[glen + 4000] = 'x'; /* zeros, then garbage */
+		memset(b + glen, 0, 8);
+		write_file(tmp_path("tail.gz"), b, glen + 4100);
+		CHECK_EQ(read_all(tmp_path("tail.gz"), NULL, err, sizeof(err)), -1);
+		CHECK(strstr(err, "trailing garbage") != NULL);
+		free(b);
+	}
+
 	/* cut anywhere, from inside the header to the last trailer byte */
 	/* (one byte is too short to be gzip's magic: that is plain text) */
 	for (cutlen = 2; cutlen < glen;
@@ -324,6 +344,16 @@ static void test_xz(void)
 	expect_load_error(tmp_path("cut.xz"), "xz");
 	write_file(tmp_path("cut.xz"), xz, xlen / 2);
 	expect_load_error(tmp_path("cut.xz"), "truncated xz stream");
+
+	/* garbage after the stream: an error, as after gzip data */
+	{
+		unsigned char *b = malloc(xlen + 8);
+		memcpy(b, xz, xlen);
+		memcpy(b + xlen, "garbage\n", 8);
+		write_file(tmp_path("tail.xz"), b, xlen + 8);
+		CHECK_EQ(read_all(tmp_path("tail.xz"), NULL, err, sizeof(err)), -1);
+		free(b);
+	}
 
 	xz[xlen / 2] ^= 0x55;
 	write_file(tmp_path("bad.xz"), xz, xlen);

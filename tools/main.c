@@ -7,6 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,21 @@ static int version(void)
 	return 0;
 }
 
+/* What a command printed is its result: if standard output could not
+ * take it (a full disk, a closed pipe), say so and fail, whatever the
+ * command thought of its run. */
+static int finish(int rc)
+{
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		tool_err(NULL, "writing standard output failed: %s",
+		         errno ? strerror(errno) : "I/O error");
+		if (rc == 0 || rc == EXIT_INTERRUPTED)
+			rc = EXIT_FAIL;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *c;
@@ -88,15 +104,15 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		char name[] = "stress";
 		char *args[] = { name, NULL };
-		return cmd_stress(1, args);
+		return finish(cmd_stress(1, args));
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
-		return 0;
+		return finish(0);
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") ||
 	    !strcmp(argv[1], "version"))
-		return version();
+		return finish(version());
 	if (!strcmp(argv[1], "help")) {
 		char opt[] = "--help";
 		char *args[3];
@@ -113,7 +129,7 @@ int main(int argc, char **argv)
 		args[0] = argv[2];
 		args[1] = opt;
 		args[2] = NULL;
-		return c->run(2, args);
+		return finish(c->run(2, args));
 	}
 	if (argv[1][0] == '-')
 		return tool_usage_err(NULL,
@@ -123,5 +139,5 @@ int main(int argc, char **argv)
 	c = find(argv[1]);
 	if (!c)
 		return tool_usage_err(NULL, "unknown command '%s'", argv[1]);
-	return c->run(argc - 1, argv + 1);
+	return finish(c->run(argc - 1, argv + 1));
 }

@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -1633,17 +1634,25 @@ static void fit_topology(struct run *r)
 		o->block = page << o->max_order;
 	if (!r->o.mem_given) {
 		unsigned long long pages = st->max_pfn_end ? st->max_pfn_end : 1;
-		o->mem = round_up(pages * page, o->block);
+		/* pages * page, rounded up to the block, may not fit in 64
+		 * bits (pfns go up to 2^52, pages up to 2^30 bytes): then it
+		 * is simply more than the cap. */
+		int huge = pages > (ULLONG_MAX - o->block + 1) >> o->page_shift;
+		o->mem = huge ? ULLONG_MAX : round_up(pages * page, o->block);
 		/* zonealloc picks its own frames, so the size only shapes the
 		 * zones; one stray huge pfn must not cost gigabytes of page
 		 * metadata */
 		if (o->mem > MEM_CAP) {
-			char b1[32], b2[32];
-			tool_err(CMD, "the trace's highest pfn %#llx means %s of memory; "
-			         "replaying with %s (use --mem to choose)",
-			         (unsigned long long)st->max_pfn_end - 1,
-			         fmt_size(o->mem, b1, sizeof(b1)),
-			         fmt_size(MEM_CAP, b2, sizeof(b2)));
+			char b1[32], b2[32], b3[32];
+			if (huge)
+				snprintf(b1, sizeof(b1), "more than 16 EiB");
+			else
+				fmt_size(o->mem, b1, sizeof(b1));
+			tool_err(CMD, "the trace's highest pfn %#llx means %s of memory "
+			         "at %s pages; replaying with %s (use --mem to choose)",
+			         (unsigned long long)st->max_pfn_end - 1, b1,
+			         fmt_size(page, b2, sizeof(b2)),
+			         fmt_size(MEM_CAP, b3, sizeof(b3)));
 			o->mem = MEM_CAP;
 			r->mem_capped = 1;
 		}

@@ -279,6 +279,18 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 		}
 #undef VALUE
 	}
+	/* A corruption nobody can see would pass: refuse the run. */
+	if (o->inject == INJECT_CORRUPT && o->topo.frames_only) {
+		tool_usage_err(cmd, "--inject corrupt needs page contents: it "
+		                    "cannot be used with --frames-only");
+		return -1;
+	}
+	if (o->inject == INJECT_CORRUPT && o->verify == VERIFY_OFF) {
+		tool_usage_err(cmd, "--inject corrupt is found by the verify "
+		                    "before each free: it cannot be used with "
+		                    "--verify off");
+		return -1;
+	}
 	return 0;
 }
 
@@ -646,7 +658,10 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	if (st->notimpl[0])
 		fprintf(o, "%-22s %s\n", "not implemented", st->notimpl);
 	fprintf(o, "%-22s %.2f s\n", "wall time", f->wall);
-	fprintf(o, "%-22s %s\n\n", "result", f->pass ? "PASS" : "FAIL");
+	fprintf(o, "%-22s %s\n\n", "result",
+	        !f->pass ? "FAIL"
+	                 : interrupted ? "INTERRUPTED (stopped early; checks held)"
+	                               : "PASS");
 }
 
 static void json_str(FILE *o, const char *s)
@@ -766,6 +781,7 @@ static void print_json(struct stress *st, const struct final *f, FILE *o)
 		json_str(o, st->notimpl);
 	else
 		fputs("null", o);
+	fprintf(o, ",\"interrupted\":%s", interrupted ? "true" : "false");
 	fprintf(o, ",\"result\":\"%s\"}", f->pass ? "pass" : "fail");
 }
 
@@ -777,9 +793,8 @@ static unsigned long long movable_default(const struct stress_opts *o,
 {
 	unsigned long long mem = o->topo.mem, block = o->topo.block, m;
 
-	if (o->topo.movable_given ||
-	    (o->topo.zones_given &&
-	     (o->topo.zones_mask & TOPO_ZONE_BIT(ZA_ZONE_MOVABLE))))
+	/* --movable, or --zones with or without movable, says it all. */
+	if (o->topo.movable_given || o->topo.zones_given)
 		return o->topo.movable;
 	if (sc != SC_HOTPLUG && sc != SC_OFFLINE)
 		return o->topo.movable;
@@ -1037,12 +1052,20 @@ int cmd_stress(int argc, char **argv)
 			printf("{\"scenarios\":[");
 			for (sc = 0; sc < n; sc++)
 				printf("%s%s", sc ? "," : "", objs[sc]);
-			printf("],\"result\":\"%s\"}\n", rc ? "fail" : "pass");
+			printf("],\"interrupted\":%s,\"result\":\"%s\"}\n",
+			       interrupted ? "true" : "false", rc ? "fail" : "pass");
 		}
 	}
 	for (sc = 0; sc < n; sc++)
 		free(objs[sc]);
 	if (o.timeline && timeline_close(&tl, "stress") && rc == 0)
 		rc = EXIT_FAIL;
+	/* Stopped early: the checks ran on what ran, but the run asked for
+	 * did not happen. A failed check still says 1. */
+	if (interrupted && rc == 0) {
+		tool_err("stress", "interrupted (SIGINT): the run stopped early; "
+		         "the final checks held");
+		rc = EXIT_INTERRUPTED;
+	}
 	return rc;
 }

@@ -6,7 +6,8 @@
  * CPUs that let a program with two cores drive a many-CPU allocator.
  *
  * Exit codes of every subcommand: 0 all held, 1 a run failed (broken
- * invariant, verify error, lost page, library error), 2 a usage error.
+ * invariant, verify error, lost page, library error, output that could
+ * not be written), 2 a usage error, 130 a stress run stopped by SIGINT.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -23,6 +24,7 @@
 #define TOOL_NAME "zonealloc"
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130 /* stress stopped by SIGINT, checks held */
 
 /* Subcommands: argv[0] is the subcommand's name; each returns an exit
  * code. cmd_replay lives in replay.c (trace replay). */

@@ -593,6 +593,17 @@ int topo_plan(struct topo *t, const struct topo_opts *opts, const char *cmd)
 		                      fmt_size(page, b2, sizeof(b2)),
 		                      o->page_shift),
 		       -1;
+	/* The library's smallest max-order block is 2 pages (max_order 1):
+	 * a memory block holds at least that. */
+	if (o->block < 2 * page)
+		return tool_usage_err(cmd,
+		                      "--block %s holds a single page of %s "
+		                      "(--page-shift %u): a memory block needs at "
+		                      "least 2 pages",
+		                      fmt_size(o->block, b1, sizeof(b1)),
+		                      fmt_size(page, b2, sizeof(b2)),
+		                      o->page_shift),
+		       -1;
 	if (o->mem == 0 || o->mem % o->block)
 		return tool_usage_err(cmd,
 		                      "--mem %s is not a multiple of the memory "

@@ -705,17 +705,25 @@ static int fill_out(struct trace_reader *r)
 		case TRACE_GZIP: {
 			int rc;
 			if (r->zs_member_done) {
-				/* gzip files may hold several members back to back;
-				 * anything else after a member is ignored, as gzip -d
-				 * does with trailing zeros */
+				/* gzip files may hold several members back to back,
+				 * then zero padding; anything else after a member is
+				 * an error, as after an xz stream (docs/REPLAY.md) */
 				if (r->in_eof) {
 					r->out_eof = 1;
 					break;
 				}
-				if (r->in[r->in_pos] != 0x1f) {
-					r->out_eof = 1;
-					break;
+				if (r->zs_member_done == 2 || r->in[r->in_pos] == 0) {
+					while (r->in_pos < r->in_len && r->in[r->in_pos] == 0)
+						r->in_pos++;
+					r->zs_member_done = 2; /* in the padding */
+					if (r->in_pos == r->in_len)
+						break;
+					return fail(r, "%s", "trailing garbage after the "
+					                     "gzip data");
 				}
+				if (r->in[r->in_pos] != 0x1f)
+					return fail(r, "%s", "trailing garbage after the "
+					                     "gzip data");
 				inflateReset(&r->zs);
 				r->zs_member_done = 0;
 			}

@@ -31,12 +31,49 @@ _Noreturn void za_die(const char *file, int line, const char *what, int err)
 
 /* --- spin locks --------------------------------------------------------- */
 
+/* Tickets of slow-path waiters: 30 bits, 0 never used, compared modulo
+ * 2^30 (older = smaller), shared by every lock (only their order
+ * matters). */
+#define TICKET_MASK ((1u << 30) - 1)
+static unsigned ticket_counter;
+
+static unsigned next_ticket(void)
+{
+	unsigned t;
+	do
+		t = __atomic_add_fetch(&ticket_counter, 1, __ATOMIC_RELAXED) &
+		    TICKET_MASK;
+	while (!t);
+	return t;
+}
+
+/* a was taken before b (modulo 2^30). */
+static bool ticket_older(unsigned a, unsigned b)
+{
+	return ((a - b) & TICKET_MASK) > (TICKET_MASK >> 1);
+}
+
 void za_spin_lock_slow(za_spinlock_t *l)
 {
-	unsigned spins = 0;
+	unsigned me = next_ticket(), spins = 0;
 	for (;;) {
-		if (za_spin_trylock_raw(l))
-			return;
+		int v = za_load_relaxed(&l->v);
+		unsigned who = (unsigned)v >> 1;
+		if (!(v & 1)) {
+			/* Free: take it unless it is handed to a waiter that
+			 * came before us. */
+			if ((v == 0 || who == me || ticket_older(me, who)) &&
+			    __atomic_compare_exchange_n(&l->v, &v, 1, 0,
+			                                __ATOMIC_ACQUIRE,
+			                                __ATOMIC_RELAXED))
+				return;
+		} else if (who == 0 || (who != me && ticket_older(me, who))) {
+			/* Held: ask for it next (the oldest waiter wins), so
+			 * the unlock hands it to us. A turn lost to a race is
+			 * asked for again on the next round. */
+			__atomic_compare_exchange_n(&l->v, &v, (int)(me << 1 | 1), 0,
+			                            __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		}
 		/* Spin briefly, then yield: with more simulated CPUs than
 		 * cores the holder may be descheduled. */
 		if (++spins < 128)
@@ -298,6 +335,16 @@ void za_os_decommit(void *p, size_t size)
 	               -1, 0);
 	if (q == MAP_FAILED)
 		ZA_DIE("mmap (decommit)", errno);
+}
+
+void za_os_purge(void *p, size_t size)
+{
+	/* A fresh mapping in place, in one step: no moment without one. */
+	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+	               -1, 0);
+	if (q == MAP_FAILED)
+		ZA_DIE("mmap (purge)", errno);
 }
 
 int za_os_bind_node(void *p, size_t size, int node)

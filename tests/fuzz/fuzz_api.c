@@ -25,6 +25,18 @@
  * freed, and every zone must have all its managed pages back on the buddy
  * lists. Any failure prints the reason and aborts.
  *
+ * Hostile mode (header byte 1, bit 6; issue 12): the configuration may
+ * take values at and past its limits (a fixed pcp_high of 2^30, 2^30 + 1
+ * or UINT_MAX; min_free_kbytes up to ULONG_MAX; 256 MiB to 1 GiB pages
+ * for frames-only memory), and za_create must either work or fail with
+ * EINVAL for exactly the values the header rejects. Half of the report
+ * operation's argument space then runs hostile calls instead (op_hostile):
+ * every entry point with a NULL za, contiguous sizes near ULONG_MAX,
+ * foreign and misaligned page pointers, node ids below -1, bad info
+ * arguments, an OOM handler that lies, shrinkers that claim ULONG_MAX
+ * pages, and a migrate callback that calls back into memory hotplug,
+ * za_check and contiguous allocation (all -EDEADLK) and za_report.
+ *
  * Environment: ZA_FUZZ_TRACE=1 prints every operation and its result.
  * To keep fuzzing past a known bug that is not fixed yet, build with
  * -DZA_FUZZ_NO_SHIFT9 (4 KiB pages only), -DZA_FUZZ_NO_CONTIG (no
@@ -34,6 +46,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,6 +99,9 @@ static struct {
 	size_t len, pos;
 	bool trace;
 	bool backed;
+	bool hostile;         /* header byte 1 bit 6: op_hostile, limits */
+	bool reenter_next;    /* the next migrate call re-enters the API */
+	unsigned long oom_liar_calls;
 	unsigned page_shift;
 	char *mem;            /* backing for every block, MAX_PFN pages */
 	int cpu;              /* what cpu_id returns */
@@ -326,6 +342,27 @@ static int cb_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 		    spfn, order, l->order, l->contig ? " (contig)" : "");
 	if (l->mt != ZA_MT_MOVABLE)
 		die("migrate: src pfn 0x%lx is not a movable allocation", spfn);
+	if (H.reenter_next) {
+		/* Under the memory-hotplug lock: what would wait for itself
+		 * refuses (the header's "Callbacks"), what may run runs. */
+		H.reenter_next = false;
+		int r1 = za_memory_offline(za, 0, BLOCK_PAGES);
+		int r2 = za_memory_online(za, 0, ZA_ZONE_NORMAL,
+		                          (BLOCKS_PER_NODE - 1) * BLOCK_PAGES,
+		                          BLOCK_PAGES, NULL);
+		int r3 = za_check(za, NULL);
+		errno = 0;
+		struct za_page *c = za_alloc_contig_pages(za, 1, ZA_GFP_MOVABLE);
+		int e4 = errno;
+		int r5 = za_report(za, ZA_REPORT_PAGETYPEINFO, H.devnull);
+		trace("  migrate re-enters: offline %d online %d check %d contig %s "
+		      "errno %d report %d", r1, r2, r3, c ? "page" : "NULL", e4, r5);
+		if (r1 != -EDEADLK || r2 != -EDEADLK || r3 != -EDEADLK || c ||
+		    e4 != EDEADLK || r5 != 0)
+			die("migrate callback re-entering: offline %d online %d check "
+			    "%d contig %p errno %d report %d", r1, r2, r3, (void *)c,
+			    e4, r5);
+	}
 	if (H.refuse_all || H.refuse_next) {
 		if (H.refuse_next)
 			H.refuse_next--;
@@ -758,14 +795,18 @@ static void op_contig(void)
 	errno = 0;
 	struct za_page *p = za_alloc_contig_pages(H.za, nr, g);
 	trace("contig cpu %d gfp 0x%x nr %lu -> %s", H.cpu, g, nr, p ? "page" : "NULL");
+	/* Unknown bits, or DMA with DMA32: EINVAL, as za_alloc_pages says. */
+	bool bad = (g & ~ZA_GFP_ALL_BITS) ||
+	           ((g & ZA___GFP_DMA) && (g & ZA___GFP_DMA32));
+	(void)valid;
 	if (!p) {
-		if (!(g & ~ZA_GFP_ALL_BITS) && errno != ENOMEM)
-			die("contig failed with errno %d, not ENOMEM", errno);
+		if (errno != (bad ? EINVAL : ENOMEM))
+			die("contig failed with errno %d, not %s", errno,
+			    bad ? "EINVAL" : "ENOMEM");
 		return;
 	}
-	if (g & ~ZA_GFP_ALL_BITS)
+	if (bad)
 		die("contig with bad gfp 0x%x succeeded", g);
-	(void)valid; /* DMA|DMA32 is simply the (empty) DMA zone here */
 	/* The range the allocator reserves: the request rounded up to whole
 	 * max-order blocks (the header says pageblocks; the library takes
 	 * max-order blocks, which it counts as allocated). */
@@ -884,9 +925,200 @@ static void op_reclaim_setup(void)
 	trace("reclaim: shrinker %d, oom budget %u", on, H.oom_budget);
 }
 
+/* --- hostile calls (hostile mode) ------------------------------------------- */
+
+static unsigned long cb_oom_liar(void *ctx, int nid, unsigned order)
+{
+	(void)ctx;
+	(void)nid;
+	(void)order;
+	H.oom_liar_calls++;
+	return 1000; /* and frees nothing */
+}
+
+static unsigned long cb_liar_count(void *ctx, int nid)
+{
+	(void)ctx;
+	(void)nid;
+	return ULONG_MAX;
+}
+
+static unsigned long cb_liar_scan(void *ctx, int nid, unsigned long nr)
+{
+	(void)ctx;
+	(void)nid;
+	(void)nr;
+	return ULONG_MAX;
+}
+
+#define EXPECT(cond)                                                       \
+	do {                                                                   \
+		if (!(cond))                                                       \
+			die("hostile call: %s does not hold", #cond);                  \
+	} while (0)
+
+static void null_za_sweep(void)
+{
+	struct za *n = NULL;
+	struct za_page *pages[2] = {NULL, NULL};
+	struct za_zone_info zi;
+	struct za_pcp_info pi;
+	struct za_page *any = H.nlive ? H.live[0].page : NULL;
+	errno = 0;
+	EXPECT(!za_alloc_pages(n, ZA_GFP_KERNEL, 0) && errno == EINVAL);
+	errno = 0;
+	EXPECT(!za_alloc_pages_node(n, 0, ZA_GFP_KERNEL, 0) && errno == EINVAL);
+	errno = 0;
+	EXPECT(!za_alloc_contig_pages(n, 8, ZA_GFP_MOVABLE) && errno == EINVAL);
+	EXPECT(za_alloc_pages_bulk(n, ZA_GFP_KERNEL, 2, pages) == 0);
+	za_free_pages(n, any, 0);
+	za_free_pages_bulk(n, 1, &any);
+	za_free_contig_pages(n, any, 8);
+	EXPECT(za_memory_online(n, 0, ZA_ZONE_NORMAL, 0, BLOCK_PAGES, NULL) == -EINVAL);
+	EXPECT(za_memory_offline(n, 0, BLOCK_PAGES) == -EINVAL);
+	EXPECT(za_cpu_online(n, 0) == -EINVAL && za_cpu_offline(n, 0) == -EINVAL);
+	EXPECT(za_cpu_is_online(n, 0) == -EINVAL);
+	EXPECT(za_page_to_pfn(n, any) == ULONG_MAX);
+	EXPECT(!za_pfn_to_page(n, 0) && !za_page_address(n, any));
+	EXPECT(za_page_nid(n, any) == -1 && za_page_zone(n, any) == -1);
+	za_drain_local_pages(n);
+	za_drain_all_pages(n);
+	EXPECT(!za_nr_cpus(n) && !za_nr_nodes(n) && !za_max_order(n));
+	EXPECT(!za_pageblock_order(n) && !za_block_pages(n) && !za_page_shift(n));
+	EXPECT(za_cpu_to_node(n, 0) == -EINVAL);
+	EXPECT(!za_zone_stat(n, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES));
+	EXPECT(!za_zone_stat_snapshot(n, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES));
+	EXPECT(!za_zone_free_pages(n, 0, ZA_ZONE_NORMAL));
+	EXPECT(!za_event_count(n, ZA_PGALLOC));
+	za_vmstat_fold(n);
+	EXPECT(za_zone_info(n, 0, ZA_ZONE_NORMAL, &zi) == -EINVAL);
+	EXPECT(za_pcp_info(n, 0, 0, ZA_ZONE_NORMAL, &pi) == -EINVAL);
+	EXPECT(za_report(n, ZA_REPORT_VMSTAT, H.devnull) == -EINVAL);
+	EXPECT(za_check(n, NULL) == -EINVAL);
+	za_set_error_handler(n, cb_error, NULL);
+	za_set_oom_handler(n, cb_oom, NULL);
+	EXPECT(za_register_shrinker(n, &H.shrinker) == -EINVAL);
+	za_unregister_shrinker(n, &H.shrinker);
+	EXPECT(za_debug_set(n, ZA_DEBUG_RANDOM_YIELD, 0) == -EINVAL);
+	za_destroy(n);
+}
+
+/* A high-order kernel allocation that may have to reclaim; if it
+ * succeeds, the harness owns the block like any other. */
+static void hostile_alloc(const char *what)
+{
+	unsigned order = H.max_order;
+	struct za_page *p = za_alloc_pages(H.za, ZA_GFP_KERNEL | ZA_GFP_NOWARN,
+	                                   order);
+	trace("  %s: order %u -> %s", what, order, p ? "page" : "NULL");
+	if (p)
+		take(p, order, 1ul << order, 0, ZA_MT_UNMOVABLE, false, false,
+		     ZA_ZONE_NORMAL, -1, false, what);
+	else if (errno != ENOMEM)
+		die("%s: errno %d, not ENOMEM", what, errno);
+}
+
+static void op_hostile(uint8_t b)
+{
+	struct za *za = H.za;
+	uint8_t a = byte();
+	switch (b % 8) {
+	case 0:
+		trace("hostile: every entry point with a NULL za");
+		null_za_sweep();
+		break;
+	case 1: {
+		unsigned long nr = ULONG_MAX - (unsigned long)a * 997;
+		if (a == 255)
+			nr = (ULONG_MAX >> 1) + 1;
+		errno = 0;
+		struct za_page *p = za_alloc_contig_pages(za, nr, ZA_GFP_MOVABLE);
+		trace("hostile: contig of %#lx pages -> %s errno %d", nr,
+		      p ? "page" : "NULL", errno);
+		if (p || errno != ENOMEM)
+			die("contig of %#lx pages: %p errno %d", nr, (void *)p, errno);
+		break;
+	}
+	case 2: {
+		/* Pointers that are not page metadata of za. */
+		static uint64_t outside[4];
+		const struct za_page *bad[3] = {NULL, (struct za_page *)outside, NULL};
+		if (H.nlive)
+			bad[2] = (const struct za_page *)((const char *)H.live[a % H.nlive].page +
+			                                  1 + a % 15);
+		for (unsigned i = 0; i < 3; i++) {
+			if (i == 2 && !bad[2])
+				continue;
+			EXPECT(za_page_to_pfn(za, bad[i]) == ULONG_MAX);
+			EXPECT(za_page_nid(za, bad[i]) == -1);
+			EXPECT(za_page_zone(za, bad[i]) == -1);
+			EXPECT(za_page_address(za, bad[i]) == NULL);
+		}
+		EXPECT(za_pfn_to_page(za, ULONG_MAX - a) == NULL);
+		trace("hostile: foreign and misaligned page pointers");
+		break;
+	}
+	case 3: {
+		int nid = a & 1 ? INT_MIN + a : -2 - a;
+		errno = 0;
+		EXPECT(!za_alloc_pages_node(za, nid, ZA_GFP_KERNEL, 0) &&
+		       errno == EINVAL);
+		struct za_zone_info zi;
+		struct za_pcp_info pi;
+		EXPECT(za_zone_info(za, nid, ZA_ZONE_NORMAL, &zi) == -EINVAL);
+		EXPECT(za_zone_info(za, 0, (enum za_zone_type)(4 + a), &zi) == -EINVAL);
+		EXPECT(za_pcp_info(za, NCPU + a, 0, ZA_ZONE_NORMAL, &pi) == -EINVAL);
+		EXPECT(za_zone_stat(za, nid, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES) == 0);
+		EXPECT(za_event_count(za, (enum za_event)(ZA_NR_EVENTS + a)) == 0);
+		EXPECT(za_cpu_offline(za, NCPU + a) == -EINVAL);
+		trace("hostile: node %d and other bad arguments", nid);
+		break;
+	}
+	case 4:
+		/* An OOM handler that says it freed pages and did not: the
+		 * allocation ends after a bounded number of calls. */
+		H.oom_liar_calls = 0;
+		za_set_oom_handler(za, cb_oom_liar, NULL);
+		hostile_alloc("lying OOM handler");
+		za_set_oom_handler(za, cb_oom, NULL);
+		if (H.oom_liar_calls > 16)
+			die("lying OOM handler called %lu times for one allocation",
+			    H.oom_liar_calls);
+		break;
+	case 5: {
+		static struct za_shrinker liar = {cb_liar_count, cb_liar_scan, NULL,
+		                                  NULL};
+		if (za_register_shrinker(za, &liar))
+			die("register of the lying shrinker failed");
+		hostile_alloc("shrinker claiming ULONG_MAX");
+		za_unregister_shrinker(za, &liar);
+		break;
+	}
+	case 6:
+		H.reenter_next = true;
+		trace("hostile: the next migrate call re-enters the API");
+		break;
+	case 7: {
+		struct za_page *pages[4] = {NULL, NULL, NULL, NULL};
+		EXPECT(za_alloc_pages_bulk(za, ZA_GFP_KERNEL, 4, NULL) == 0);
+		EXPECT(za_alloc_pages_bulk(za, ~0u, 4, pages) == 0);
+		za_free_pages_bulk(za, 4, pages); /* all NULL: nothing */
+		za_free_pages(za, NULL, a);
+		EXPECT(za_debug_set(za, (enum za_debug_knob)(ZA_NR_DEBUG_KNOBS + a),
+		                    1) == -EINVAL);
+		trace("hostile: NULL arrays and entries");
+		break;
+	}
+	}
+}
+
 static void op_report(void)
 {
 	uint8_t b = byte();
+	if (H.hostile && (b & 0x40)) {
+		op_hostile(b & 0x3f);
+		return;
+	}
 	enum za_report what = (enum za_report)(b % 4);
 	int r = za_report(H.za, what, H.devnull);
 	trace("report %d -> %d", what, r);
@@ -1003,6 +1235,7 @@ static bool decode_config(struct za_config *cfg)
 	cfg->nr_nodes = H.nodes;
 	cfg->cpu_id = cb_cpu_id;
 	cfg->migrate = cb_migrate;
+	H.hostile = h1 & 0x40;
 	cfg->max_order = 3 + (h1 & 7);           /* 3 .. 10 */
 	cfg->pageblock_order = 1 + ((h1 >> 3) & 7);
 	if (cfg->pageblock_order > cfg->max_order)
@@ -1014,11 +1247,24 @@ static bool decode_config(struct za_config *cfg)
 		cfg->flags |= ZA_CFG_PCP_FIXED;
 		cfg->pcp_batch = 1 + (h2 & 7);
 		cfg->pcp_high = cfg->pcp_batch + (h2 >> 3);
+		/* Hostile: the largest high, and the first two past it. */
+		static const unsigned extreme[4] = {0, 1u << 30, (1u << 30) + 1,
+		                                    UINT_MAX};
+		if (H.hostile && (h2 >> 6))
+			cfg->pcp_high = extreme[h2 >> 6];
 	}
 	if ((h0 & 0x18) == 0x18)
 		cfg->flags |= ZA_CFG_NO_PCP;
 	cfg->online_cpus = 1 + ((h0 >> 5) & 3);  /* 1 .. 4 */
 	cfg->min_free_kbytes = h3 ? (unsigned long)h3 * 4 : 0;
+	/* Hostile: 2^0 .. 2^62 KiB, and ULONG_MAX: the reserve saturates. */
+	if (H.hostile && h3 >= 192)
+		cfg->min_free_kbytes = h3 == 255 ? ULONG_MAX : 1ul << (h3 - 192);
+	/* Hostile, frames only: the largest pages the API allows. */
+	if (H.hostile && !H.backed && (h0 & 0x80)) {
+		H.page_shift = (h1 & 0x80) ? 30 : 28;
+		cfg->page_shift = H.page_shift;
+	}
 	cfg->offline_timeout_ms = 3; /* a refusing client fails an offline fast */
 	cfg->error = cb_error;
 	H.max_order = cfg->max_order;
@@ -1079,10 +1325,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		H.owner[p] = -1;
 	H.shrinker = (struct za_shrinker){.count = cb_count, .scan = cb_scan};
 
+	H.reenter_next = false;
 	struct za_config cfg;
 	if (!decode_config(&cfg))
 		return 0;
 	H.za = za_create(&cfg);
+	/* The header's limit for a fixed pcp_high (ZA_PCP_FIXED_MAX). */
+	bool cfg_valid = !(cfg.flags & ZA_CFG_PCP_FIXED) ||
+	                 cfg.pcp_high <= (1u << 30);
+	if (!cfg_valid) {
+		if (H.za || errno != EINVAL)
+			die("za_create accepted pcp_high %u (or failed with errno %d, "
+			    "not EINVAL)", cfg.pcp_high, errno);
+		return 0;
+	}
 	if (!H.za)
 		die("za_create failed (errno %d) for a valid config", errno);
 	za_set_oom_handler(H.za, cb_oom, NULL);

@@ -30,7 +30,12 @@ BLOCKS_PER_NODE = 6
 class Seed:
     def __init__(self, nodes=1, backed=True, pcp_fixed=False, no_pcp=False,
                  online_cpus=4, max_order=10, pb_order=9, batch=4, high=16,
-                 min_free_kb=0, small_pages=False):
+                 min_free_kb=0, small_pages=False, hostile=False,
+                 pcp_high_extreme=0, min_free_log2=None, huge_pages=0):
+        # hostile: header byte 1 bit 6 (fuzz_api.c "Hostile mode").
+        # pcp_high_extreme 1..3: pcp_high 2^30, 2^30 + 1, UINT_MAX.
+        # min_free_log2: min_free_kbytes 2^N (N 0..62), 63: ULONG_MAX.
+        # huge_pages 28 or 30 (frames only): page_shift.
         h0 = (1 if nodes == 2 else 0) | (2 if backed else 0)
         h0 |= 0x80 if small_pages else 0
         h0 |= 4 if pcp_fixed else 0
@@ -39,6 +44,14 @@ class Seed:
         h1 = (max_order - 3) | ((min(pb_order, 8) - 1) << 3)
         h2 = (batch - 1) | ((high - batch) << 3)
         h3 = min_free_kb // 4
+        if hostile:
+            h1 |= 0x40
+            h2 = (h2 & 0x3f) | (pcp_high_extreme << 6)
+            if min_free_log2 is not None:
+                h3 = 255 if min_free_log2 >= 63 else 192 + min_free_log2
+            if huge_pages:
+                h0 |= 0x80
+                h1 |= 0x80 if huge_pages == 30 else 0
         self.b = bytearray([h0, h1, h2 & 0xff, h3])
 
     def op(self, code, *args):
@@ -109,6 +122,12 @@ class Seed:
 
     def report(self, what, fold=False):
         return self.op(REPORT, what | (0x80 if fold else 0))
+
+    # Hostile mode only. 0 NULL za sweep, 1 contig near ULONG_MAX, 2 foreign
+    # pointers, 3 bad node and arguments, 4 lying OOM handler, 5 shrinker
+    # claiming ULONG_MAX, 6 next migrate re-enters, 7 NULL arrays.
+    def hostile(self, action, arg=0):
+        return self.op(REPORT, 0x40 | action, arg)
 
 
 def seeds():
@@ -228,6 +247,35 @@ def seeds():
     n.bulk(0, KERNEL, 16).free_bulk(0, 16).mem_offline(0, 1, 3)
     n.cpu_online(2).drain(2, all_cpus=True).free(0, 1)
     s["no-pcp"] = n
+
+    # Hostile callers (issue 12): every hostile call, then memory pressure
+    # with lying callbacks, then an offline whose migrate callback
+    # re-enters the API.
+    h = Seed(hostile=True)
+    for action in range(8):
+        h.hostile(action, 3 * action + 1)
+    for i in range(24):
+        h.alloc(i % 4, MOVABLE, 3, cache=(i % 3 == 0))
+    h.reclaim(True, 3).hostile(4).hostile(5).hostile(1, 255)
+    h.hostile(6).mem_offline(0, 0, 2).mem_offline(0, 0, 3)
+    h.hostile(6).contig(1, MOVABLE, 1024)
+    s["hostile-calls"] = h
+    # Configuration at its limits: the largest fixed pcp_high with a
+    # saturated reserve, and 1 GiB frames.
+    lim = Seed(hostile=True, pcp_fixed=True, batch=7, pcp_high_extreme=1,
+               min_free_log2=63)
+    for i in range(16):
+        lim.alloc(i % 4, [KERNEL, ATOMIC, MOVABLE, NOWAIT][i % 4], i % 3)
+    lim.hostile(0).drain(0, all_cpus=True).report(0)
+    s["hostile-limits"] = lim
+    big = Seed(hostile=True, backed=False, huge_pages=30, min_free_log2=40)
+    for i in range(16):
+        big.alloc(i % 4, KERNEL if i % 2 else MOVABLE, i % 5)
+    big.mem_offline(0, 0, 3).hostile(3, 9).report(1).report(2)
+    s["hostile-huge-pages"] = big
+    # Past the limit: za_create must refuse pcp_high 2^30 + 1 (EINVAL).
+    s["hostile-pcp-high-over"] = Seed(hostile=True, pcp_fixed=True,
+                                      pcp_high_extreme=2).alloc(0, KERNEL, 0)
     return s
 
 

@@ -1,0 +1,160 @@
+/*
+ * hotplug_latency.c - how long one CPU-hotplug flip waits while threads
+ * allocate to exhaustion (docs/RELIABILITY.md, "CPU-hotplug latency").
+ *
+ * THREADS worker threads (default 4), each on a simulated CPU of its own,
+ * take order-0 pages until the allocator says no and then free them all,
+ * over and over: every failed allocation goes through the slow path, which
+ * drains the per-CPU lists (its own, then everybody's), so the page-set
+ * and zone locks are as contended as they get. One more thread flips the
+ * other simulated CPUs offline and online (never a worker's, never the
+ * last) and times each za_cpu_offline and za_cpu_online call. On a
+ * machine with fewer cores than threads, lock holders are descheduled
+ * while others wait: the case where an unfair lock lets a flip starve.
+ *
+ *   build/bench/bench_hotplug_latency [SECONDS [THREADS [CPUS]]]
+ *
+ * Prints flips, mean, 99th percentile and the worst flip in ms, and the
+ * allocation rate; the worst flip is the figure recorded in
+ * docs/RELIABILITY.md. A benchmark, not a test: it asserts nothing.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "zonealloc.h"
+
+#define NR_PAGES 16384ul /* 64 MiB of 4 KiB pages, frames only */
+#define MAX_FLIPS (1u << 23)
+
+static struct za *za;
+static __thread int this_cpu;
+static atomic_int stop;
+static atomic_ullong allocs;
+
+static int cpu_id(void *ctx)
+{
+	(void)ctx;
+	return this_cpu;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *worker(void *arg)
+{
+	struct za_page **held = malloc(NR_PAGES * sizeof(*held));
+	unsigned long long n_ok = 0;
+
+	this_cpu = (int)(intptr_t)arg;
+	if (!held)
+		return NULL;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		unsigned long n = 0;
+		struct za_page *p;
+
+		while (n < NR_PAGES && (p = za_alloc_pages(za, ZA_GFP_KERNEL |
+		                                               ZA_GFP_NOWARN, 0)))
+			held[n++] = p;
+		n_ok += n;
+		for (unsigned long i = 0; i < n; i++)
+			za_free_pages(za, held[i], 0);
+	}
+	atomic_fetch_add(&allocs, n_ok);
+	free(held);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 10;
+	unsigned threads = argc > 2 ? (unsigned)atoi(argv[2]) : 4;
+	unsigned cpus = argc > 3 ? (unsigned)atoi(argv[3]) : 8;
+	struct za_config cfg;
+	pthread_t *t;
+	uint64_t *lat;
+	unsigned nflips = 0;
+
+	if (seconds <= 0 || !threads || cpus < threads + 2 || cpus > 4096) {
+		fprintf(stderr, "usage: %s [SECONDS [THREADS [CPUS >= THREADS+2]]]\n",
+		        argv[0]);
+		return 2;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = cpus;
+	cfg.cpu_id = cpu_id;
+	cfg.block_pages = 4096;
+	cfg.max_pfn = NR_PAGES;
+	za = za_create(&cfg);
+	if (!za || za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NR_PAGES, NULL)) {
+		fprintf(stderr, "cannot build the allocator\n");
+		return 1;
+	}
+	t = calloc(threads, sizeof(*t));
+	lat = malloc(MAX_FLIPS * sizeof(*lat));
+	if (!t || !lat)
+		return 1;
+	for (unsigned i = 0; i < threads; i++)
+		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
+
+	/* The flipper is on the last CPU; it flips the CPUs between the
+	 * workers' and its own. */
+	this_cpu = (int)cpus - 1;
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), t0 = now_ns();
+	unsigned next = threads;
+	while (now_ns() < end && nflips + 2 <= MAX_FLIPS) {
+		unsigned cpu = next;
+		uint64_t a = now_ns();
+		int r = za_cpu_offline(za, cpu);
+		uint64_t b = now_ns();
+		int r2 = za_cpu_online(za, cpu);
+		uint64_t c = now_ns();
+		if (r || r2) {
+			fprintf(stderr, "flip of CPU %u: %d %d\n", cpu, r, r2);
+			return 1;
+		}
+		lat[nflips++] = b - a;
+		lat[nflips++] = c - b;
+		if (++next >= cpus - 1)
+			next = threads;
+	}
+	double wall = (double)(now_ns() - t0) / 1e9;
+	atomic_store(&stop, 1);
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+
+	qsort(lat, nflips, sizeof(*lat), cmp_u64);
+	double sum = 0;
+	for (unsigned i = 0; i < nflips; i++)
+		sum += (double)lat[i];
+	printf("threads %u, simulated CPUs %u, %.1f s: %u flips "
+	       "(offline or online), mean %.3f ms, p99 %.3f ms, p99.9 %.3f ms, worst %.3f ms; "
+	       "%.2f M allocations/s\n",
+	       threads, cpus, wall, nflips, nflips ? sum / nflips / 1e6 : 0.0,
+	       nflips ? (double)lat[nflips * 99 / 100] / 1e6 : 0.0,
+	       nflips ? (double)lat[nflips * 999 / 1000] / 1e6 : 0.0,
+	       nflips ? (double)lat[nflips - 1] / 1e6 : 0.0,
+	       (double)atomic_load(&allocs) / wall / 1e6);
+	int check = za_check(za, stderr);
+	za_destroy(za);
+	free(lat);
+	free(t);
+	return check ? 1 : 0;
+}
