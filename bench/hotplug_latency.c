@@ -12,7 +12,12 @@
  * machine with fewer cores than threads, lock holders are descheduled
  * while others wait: the case where an unfair lock lets a flip starve.
  *
- *   build/bench/bench_hotplug_latency [SECONDS [THREADS [CPUS]]]
+ *   build/bench/bench_hotplug_latency [SECONDS [THREADS [CPUS [real]]]]
+ *
+ * "real": the workers run on the machine's real CPUs (pinned round-robin,
+ * no cpu_id callback: the page sets are restartable where the machine
+ * allows) and the flipper flips the last real CPU, where workers run;
+ * CPUS is then ignored.
  *
  * Prints flips, mean, 99th percentile and the worst flip in ms, and the
  * allocation rate; the worst flip is the figure recorded in
@@ -21,7 +26,9 @@
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,12 +59,24 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int real_cpus; /* 0: simulated CPUs; else the machine's count */
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void *worker(void *arg)
 {
 	struct za_page **held = malloc(NR_PAGES * sizeof(*held));
 	unsigned long long n_ok = 0;
 
 	this_cpu = (int)(intptr_t)arg;
+	if (real_cpus)
+		pin(this_cpu % real_cpus);
 	if (!held)
 		return NULL;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
@@ -92,14 +111,17 @@ int main(int argc, char **argv)
 	uint64_t *lat;
 	unsigned nflips = 0;
 
-	if (seconds <= 0 || !threads || cpus < threads + 2 || cpus > 4096) {
-		fprintf(stderr, "usage: %s [SECONDS [THREADS [CPUS >= THREADS+2]]]\n",
-		        argv[0]);
+	if (argc > 4 && !strcmp(argv[4], "real"))
+		real_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (seconds <= 0 || !threads || cpus < threads + 2 || cpus > 4096 ||
+	    (argc > 4 && real_cpus < 2)) {
+		fprintf(stderr, "usage: %s [SECONDS [THREADS [CPUS >= THREADS+2 "
+		        "[real]]]] (real: at least 2 CPUs)\n", argv[0]);
 		return 2;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = cpus;
-	cfg.cpu_id = cpu_id;
+	cfg.nr_cpus = real_cpus ? 0 : cpus;
+	cfg.cpu_id = real_cpus ? NULL : cpu_id;
 	cfg.block_pages = 4096;
 	cfg.max_pfn = NR_PAGES;
 	za = za_create(&cfg);
@@ -111,14 +133,23 @@ int main(int argc, char **argv)
 	lat = malloc(MAX_FLIPS * sizeof(*lat));
 	if (!t || !lat)
 		return 1;
-	for (unsigned i = 0; i < threads; i++)
+	unsigned nthreads = threads;
+	for (unsigned i = 0; i < nthreads; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
 
 	/* The flipper is on the last CPU; it flips the CPUs between the
 	 * workers' and its own. */
 	this_cpu = (int)cpus - 1;
-	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), t0 = now_ns();
 	unsigned next = threads;
+	if (real_cpus) {
+		/* Flip the last real CPU from the first. */
+		pin(0);
+		cpus = (unsigned)real_cpus + 1;
+		next = threads = (unsigned)real_cpus - 1;
+	}
+	struct za_pcp_info pi;
+	za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi);
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), t0 = now_ns();
 	while (now_ns() < end && nflips + 2 <= MAX_FLIPS) {
 		unsigned cpu = next;
 		uint64_t a = now_ns();
@@ -137,17 +168,19 @@ int main(int argc, char **argv)
 	}
 	double wall = (double)(now_ns() - t0) / 1e9;
 	atomic_store(&stop, 1);
-	for (unsigned i = 0; i < threads; i++)
+	for (unsigned i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
 
 	qsort(lat, nflips, sizeof(*lat), cmp_u64);
 	double sum = 0;
 	for (unsigned i = 0; i < nflips; i++)
 		sum += (double)lat[i];
-	printf("threads %u, simulated CPUs %u, %.1f s: %u flips "
+	printf("%s page sets, ", pi.restartable ? "restartable" : "locked");
+	printf("threads %u, %s CPUs %u, %.1f s: %u flips "
 	       "(offline or online), mean %.3f ms, p99 %.3f ms, p99.9 %.3f ms, worst %.3f ms; "
 	       "%.2f M allocations/s\n",
-	       threads, cpus, wall, nflips, nflips ? sum / nflips / 1e6 : 0.0,
+	       nthreads, real_cpus ? "real" : "simulated",
+	       real_cpus ? (unsigned)real_cpus : cpus, wall, nflips, nflips ? sum / nflips / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips * 99 / 100] / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips * 999 / 1000] / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips - 1] / 1e6 : 0.0,
