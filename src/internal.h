@@ -157,6 +157,9 @@ struct za_pcp {
 	/* Statistics deltas and events of this CPU for this zone: lock. */
 	int32_t vm_diff[ZA_NR_ZONE_STATS];
 	uint32_t trips_since_decay; /* refills + flushes: self-sizing input */
+	/* Allocation and free events at the periodic worker's last look: it
+	 * leaves a set whose owner is busy alone. The worker's own. */
+	uint64_t tick_events;
 	uint64_t events[ZA_NR_EVENTS];
 } __attribute__((aligned(ZA_CACHELINE)));
 

@@ -117,7 +117,7 @@ static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
 		pcp->lists[idx] = page->next;
 		page->next = ZA_NIL;
 		if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
-			pcp->mid_pages -= 1 << order;
+			za_store_relaxed(&pcp->mid_pages, pcp->mid_pages - (1 << order));
 		/* The pageblock's type is read under the zone lock: a block
 		 * isolated meanwhile lands on the isolate list. */
 		if (buddy_free_locked(z, page, h, order) == ZA_MT_ISOLATE)
@@ -187,7 +187,7 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 		if (i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE)
 			mid += pages;
 	}
-	pcp->mid_pages = (int)mid;
+	za_store_relaxed(&pcp->mid_pages, (int)mid);
 	za_store_relaxed(&pcp->count, (int)(count < budget ? count : budget));
 	za_store_relaxed(&pcp->corrupt_pfn, pfn);
 }
@@ -559,9 +559,17 @@ void pcp_decay_all(struct za *za)
 				continue;
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				/* Nothing to give back: no need to stop the set. */
+				/* Nothing to give back, or a set in use with no
+				 * blocks of orders 4..8: no need to stop it (the
+				 * trips count is a heuristic; a reset that loses
+				 * an owner's increment costs nothing). */
 				if (!za_load_relaxed(&pcp->count))
 					continue;
+				if ((!trim || za_load_relaxed(&pcp->trips_since_decay)) &&
+				    !za_load_relaxed(&pcp->mid_pages)) {
+					za_store_relaxed(&pcp->trips_since_decay, 0);
+					continue;
+				}
 				if (!pcp_trylock(za, pcp))
 					continue;
 				/* Orders 4..8 are kept for reuse within an interval,

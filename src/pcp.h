@@ -126,7 +126,7 @@ static inline struct za_page *pcp_take_locked(struct za *za,
 	}
 	page->gen++;
 	if (unlikely(idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE))
-		pcp->mid_pages -= 1 << order;
+		za_store_relaxed(&pcp->mid_pages, pcp->mid_pages - (1 << order));
 	pcp->lists[idx] = page->next;
 	/* Every block on list idx already carries mt (set when it was put
 	 * there), and an allocated block's link is never read: the pop writes
@@ -176,7 +176,7 @@ static inline void pcp_push_locked(struct za *za, struct za_zone *z,
 	page->pcp_cpu = pcp->cpu;
 	page->free_gen = gen;
 	if (unlikely(idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE))
-		pcp->mid_pages += 1 << order;
+		za_store_relaxed(&pcp->mid_pages, pcp->mid_pages + (1 << order));
 	page->next = pcp->lists[idx];
 	set_page_state(page, ZA_PS_PCP);
 	pcp->lists[idx] = (uint32_t)pfn;

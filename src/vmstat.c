@@ -159,8 +159,22 @@ void vmstat_fold_cpu(struct za *za, int cpu)
 	}
 }
 
-/* trylock: the periodic worker skips a page set its owner is using rather
- * than wait for it. */
+/* Whether the set's owner allocated or freed since the worker last
+ * looked (the worker's own bookkeeping, read without the set). */
+static bool pcp_busy_since_tick(struct za_pcp *pcp)
+{
+	uint64_t ev = za_load_relaxed(&pcp->events[ZA_PGALLOC]) +
+	              za_load_relaxed(&pcp->events[ZA_PGFREE]);
+	bool busy = ev != pcp->tick_events;
+	pcp->tick_events = ev;
+	return busy;
+}
+
+/* trylock: the periodic worker. It leaves alone a set whose owner is busy
+ * - the owner folds every delta that passes the threshold itself, so the
+ * drift stays bounded, and stopping the set (restartable) or holding its
+ * lock would send the owner to the buddy lists meanwhile - and skips a
+ * set another remote user holds rather than wait for it. */
 void vmstat_fold_all(struct za *za, bool trylock)
 {
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
@@ -168,6 +182,8 @@ void vmstat_fold_all(struct za *za, bool trylock)
 			struct za_zone *z = &za->nodes[n].zones[t];
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
+				if (trylock && pcp_busy_since_tick(pcp))
+					continue;
 				if (!pcp_has_diff(pcp))
 					continue;
 				if (trylock ? !pcp_trylock(za, pcp) : pcp_lock(za, pcp) != 0)
