@@ -2916,9 +2916,7 @@ static int sweep_run(struct run *r, struct sweep *sw)
 			double el = now_seconds() - t0;
 			progress(r, "sweep: %u of %u replays done, %u running, ETA %.0f "
 			         "s", done, total, running,
-			         el / done * (double)(total - done) /
-			                 (double)(running ? running : 1) *
-			                 (double)(running ? running : 1));
+			         el / done * (double)(total - done));
 		}
 	}
 	/* after a failure: wait for those still running */
@@ -3122,6 +3120,14 @@ static int out_open(struct out_file *o, const char *path, const char *suffix)
 		tool_err(CMD, "cannot write beside %s: %s", path, strerror(errno));
 		return -1;
 	}
+	{
+		/* as an ordinary new file would be: 0666 less the umask */
+		mode_t m = umask(0);
+		umask(m);
+		if (fchmod(fd, 0666 & ~m)) {
+			/* mkstemps' 0600 is safe; go on */
+		}
+	}
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		close(fd);
@@ -3173,6 +3179,13 @@ static int have_gnuplot(void)
 		path = c + 1;
 	}
 	return 0;
+}
+
+/* Whether gnuplot has the cairo PNG terminal (nicer text). */
+static int gnuplot_has_cairo(void)
+{
+	return system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") ==
+	       0;
 }
 
 /* A gnuplot string: ' is written ''. */
@@ -3231,17 +3244,22 @@ static int sweep_plot(const struct run *r, const struct sweep *sw,
 		out_commit(&png, 0);
 		return -1;
 	}
-	fprintf(gp, "set terminal png size %u,600 noenhanced\nset output ",
-	        sw->nr * 28 + 300 > 1800 ? 1800 : sw->nr * 28 + 300);
+	{
+		unsigned width = sw->nr * 40 + 300;
+		width = width < 800 ? 800 : width > 2400 ? 2400 : width;
+		fprintf(gp, "set terminal %s size %u,700 noenhanced\nset output ",
+		        gnuplot_has_cairo() ? "pngcairo" : "png", width);
+	}
 	gp_quote(gp, png.tmp);
 	fprintf(gp, "\nset title ");
-	snprintf(label, sizeof(label), "zonealloc replay --sweep: %s",
-	         rank_keys[sw->key].what);
+	snprintf(label, sizeof(label), "zonealloc replay --sweep of %s",
+	         r->o.path);
 	gp_quote(gp, label);
 	fprintf(gp, "\nset ylabel ");
-	gp_quote(gp, rank_keys[sw->key].name);
+	gp_quote(gp, rank_keys[sw->key].what);
 	fprintf(gp, "\nset style fill solid 0.6\nset boxwidth 0.7\n"
-	        "set xtics rotate by -60 font ',8'\nset key top left\n"
+	        "set xtics rotate by -60 font ',8'\nset key below\n"
+	        "set bmargin 14\nset grid ytics\n"
 	        "set yrange [0:*]\nset xrange [-1:%u]\n", sw->nr);
 	fprintf(gp, "plot ");
 	gp_quote(gp, dat.tmp);
@@ -3249,8 +3267,8 @@ static int sweep_plot(const struct run *r, const struct sweep *sw,
 	        "ranked', %.4f with lines lw 2 title 'zonealloc, no sweep "
 	        "setting'", res_metric(&sw->res[sw->nr], sw->key));
 	if (kref >= 0)
-		fprintf(gp, ", %.4f with lines lw 2 dt 2 title 'kernel (at least)'",
-		        kref);
+		fprintf(gp, ", %.4f with lines lw 2 dt 2 title 'kernel%s'", kref,
+		        sw->key == RK_LOCK ? " (at least)" : "");
 	fprintf(gp, "\n");
 	st = pclose(gp);
 	ok = st == 0;
