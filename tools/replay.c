@@ -62,7 +62,8 @@ struct options {
 	                         * shape (--mem, --zones...): first one given */
 	unsigned pcp_high, pcp_batch; /* --pcp-high, --pcp-batch: fixed per-CPU
 	                               * list sizes (0: the library's) */
-	const char *sweep;      /* --sweep SPEC (sweep.c part below) */
+	const char *sweep;      /* --sweep SPEC; repeated: joined with ';' */
+	char *sweep_buf;        /* what sweep points at, when joined */
 	unsigned jobs;          /* --jobs, 0: one per online CPU */
 	const char *rank;       /* --rank KEY */
 	const char *output;     /* -o, --output FILE (with --sweep) */
@@ -212,7 +213,8 @@ static void usage(FILE *f)
 	        "percpu_pagelist_high_fraction;\n"
 	        "                        values V, LO..HI or LO..HI/STEP, "
 	        "comma-separated; at\n"
-	        "                        most %d combinations (docs/REPLAY.md)\n"
+	        "                        most %d combinations (docs/REPLAY.md); "
+	        "repeatable\n"
 	        "  --jobs N              with --sweep: replays at once (default: "
 	        "online CPUs)\n"
 	        "  --rank KEY            with --sweep: lock (default), moves, pcp, "
@@ -272,6 +274,7 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 {
 	int i, r;
 
+	free(o->sweep_buf);
 	memset(o, 0, sizeof(*o));
 	o->mode = MODE_DET;
 	o->timing = 1;
@@ -323,9 +326,21 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			continue;
 		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--sweep", &v)) != 0) {
+			size_t n;
+			char *j;
 			if (r < 0)
 				return EXIT_USAGE;
-			o->sweep = v;
+			/* repeated: the tunables of every --sweep together */
+			n = (o->sweep ? strlen(o->sweep) + 1 : 0) + strlen(v) + 1;
+			j = malloc(n);
+			if (!j) {
+				tool_err(CMD, "out of memory");
+				return EXIT_FAIL;
+			}
+			snprintf(j, n, "%s%s%s", o->sweep ? o->sweep : "",
+			         o->sweep ? ";" : "", v);
+			free(o->sweep_buf);
+			o->sweep = o->sweep_buf = j;
 			continue;
 		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--jobs", &v)) != 0) {
@@ -1771,6 +1786,7 @@ static void free_run(struct run *r)
 	free(r->buddyinfo);
 	free(r->check_live_msg);
 	free(r->check_after_msg);
+	free(r->o.sweep_buf);
 	pthread_mutex_destroy(&r->misuse_lock);
 }
 
