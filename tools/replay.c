@@ -166,6 +166,9 @@ struct run {
 	int whole_again;
 };
 
+static void pcp_fixed_sizes(unsigned high, unsigned batch, unsigned *h,
+                            unsigned *b);
+
 /* ---------------------------------------------------------------- */
 /* Options                                                           */
 
@@ -1233,6 +1236,12 @@ static void report_text(const struct run *r, FILE *f)
 		describe_recorded(r, f);
 	else
 		topo_describe(r->topo, f);
+	if (r->o.pcp_high || r->o.pcp_batch) {
+		unsigned h, b;
+		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &h, &b);
+		fprintf(f, "  per-CPU lists fixed (--pcp-high, --pcp-batch): high %u, "
+		        "batch %u pages\n", h, b);
+	}
 	fputc('\n', f);
 
 	fprintf(f, "Replay:\n");
@@ -1587,6 +1596,12 @@ static void report_json(const struct run *r, FILE *f)
 	jw_u(&w, "max_order", r->max_order);
 	jw_b(&w, "frames_only", r->topo->o.frames_only);
 	jw_b(&w, "mem_capped", r->mem_capped);
+	if (r->o.pcp_high || r->o.pcp_batch) {
+		unsigned h, b;
+		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &h, &b);
+		jw_u(&w, "pcp_fixed_high", h);
+		jw_u(&w, "pcp_fixed_batch", b);
+	}
 	jw_open(&w, "ranges", '[');
 	for (k = 0; k < r->topo->nr_ranges; k++) {
 		const struct topo_range *rg = &r->topo->range[k];
