@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "machine.h"
@@ -42,6 +43,9 @@ static const char *const CMD = "replay";
 #define MEM_CAP (64 * GiB) /* largest memory sized from a trace's pfns */
 #define FRAG_ORDER 9       /* "large" free blocks: order 9 and up (2 MiB) */
 #define MISUSE_KEEP 3      /* misuse messages kept for the report */
+#define PCP_SIZE_MAX (1u << 20) /* --pcp-high, --pcp-batch: pages */
+#define SWEEP_MAX_JOBS 1024
+#define SWEEP_MAX_COMBOS 256   /* combinations in one --sweep */
 
 enum mode { MODE_DET, MODE_THREADS };
 enum topology { TOPO_AUTO, TOPO_RECORDED, TOPO_OURS };
@@ -57,6 +61,14 @@ struct options {
 	int stream;             /* --stream: replay while reading (det) */
 	const char *shape_opt;  /* a topology option that sets the machine's
 	                         * shape (--mem, --zones...): first one given */
+	unsigned pcp_high, pcp_batch; /* --pcp-high, --pcp-batch: fixed per-CPU
+	                               * list sizes (0: the library's) */
+	const char *sweep;      /* --sweep SPEC; repeated: joined with ';' */
+	char *sweep_buf;        /* what sweep points at, when joined */
+	unsigned jobs;          /* --jobs, 0: one per online CPU */
+	const char *rank;       /* --rank KEY */
+	const char *output;     /* -o, --output FILE (with --sweep) */
+	const char *plot;       /* --plot FILE.png (with --sweep) */
 };
 
 /* A zone of the recorded machine as built here. */
@@ -155,6 +167,9 @@ struct run {
 	int whole_again;
 };
 
+static void pcp_fixed_sizes(unsigned high, unsigned batch, unsigned *h,
+                            unsigned *b);
+
 /* ---------------------------------------------------------------- */
 /* Options                                                           */
 
@@ -187,6 +202,32 @@ static void usage(FILE *f)
 	        "bounded by the\n"
 	        "                        blocks still allocated (needs a "
 	        "recording, or --mem)\n"
+	        "  --pcp-high N, --pcp-batch N\n"
+	        "                        fixed per-CPU list sizes in pages "
+	        "(one alone: high is\n"
+	        "                        six batches); default: the library's "
+	        "own sizing\n"
+	        "  --sweep SPEC          replay under every combination of "
+	        "settings and print a\n"
+	        "                        ranked table, e.g. "
+	        "'pcp_high=64,256;batch=8..32/8';\n"
+	        "                        tunables: pcp_high, pcp_batch (batch), "
+	        "min_free_kbytes,\n"
+	        "                        watermark_scale_factor, "
+	        "percpu_pagelist_high_fraction;\n"
+	        "                        values V, LO..HI or LO..HI/STEP, "
+	        "comma-separated; at\n"
+	        "                        most %d combinations (docs/REPLAY.md); "
+	        "repeatable\n"
+	        "  --jobs N              with --sweep: replays at once (default: "
+	        "online CPUs)\n"
+	        "  --rank KEY            with --sweep: lock (default), moves, pcp, "
+	        "highorder,\n"
+	        "                        failed\n"
+	        "  -o, --output FILE     with --sweep: the table (or --json) to "
+	        "FILE, not stdout\n"
+	        "  --plot FILE.png       with --sweep: a bar chart (needs "
+	        "gnuplot)\n"
 	        "  --topology recorded|ours\n"
 	        "                        recorded (default when the trace has "
 	        "the header of\n"
@@ -213,7 +254,7 @@ static void usage(FILE *f)
 	        "With the recorded machine only --no-pcp, --no-kswapd and "
 	        "--max-order apply.\n"
 	        "\n",
-	        TOOL_NAME, TOOL_NAME);
+	        TOOL_NAME, SWEEP_MAX_COMBOS, TOOL_NAME);
 	topo_usage(f, "from the trace");
 	fprintf(f,
 	        "\n"
@@ -237,6 +278,7 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 {
 	int i, r;
 
+	free(o->sweep_buf);
 	memset(o, 0, sizeof(*o));
 	o->mode = MODE_DET;
 	o->timing = 1;
@@ -273,6 +315,61 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			else
 				return tool_usage_err(CMD, "--topology %s: expected "
 				                      "recorded or ours", v);
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--pcp-high", &v)) != 0) {
+			if (r < 0 || parse_uint(CMD, "--pcp-high", v, 1, PCP_SIZE_MAX,
+			                        &o->pcp_high))
+				return EXIT_USAGE;
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--pcp-batch", &v)) != 0) {
+			if (r < 0 || parse_uint(CMD, "--pcp-batch", v, 1, PCP_SIZE_MAX,
+			                        &o->pcp_batch))
+				return EXIT_USAGE;
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--sweep", &v)) != 0) {
+			size_t n;
+			char *j;
+			if (r < 0)
+				return EXIT_USAGE;
+			/* repeated: the tunables of every --sweep together */
+			n = (o->sweep ? strlen(o->sweep) + 1 : 0) + strlen(v) + 1;
+			j = malloc(n);
+			if (!j) {
+				tool_err(CMD, "out of memory");
+				return EXIT_FAIL;
+			}
+			snprintf(j, n, "%s%s%s", o->sweep ? o->sweep : "",
+			         o->sweep ? ";" : "", v);
+			free(o->sweep_buf);
+			o->sweep = o->sweep_buf = j;
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--jobs", &v)) != 0) {
+			if (r < 0 || parse_uint(CMD, "--jobs", v, 1, SWEEP_MAX_JOBS,
+			                        &o->jobs))
+				return EXIT_USAGE;
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--rank", &v)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			o->rank = v;
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--output", &v)) != 0 ||
+		    (r = opt_value(CMD, argc, argv, &i, "-o", &v)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			o->output = v;
+			continue;
+		}
+		if ((r = opt_value(CMD, argc, argv, &i, "--plot", &v)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			o->plot = v;
 			continue;
 		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--limit", &v)) != 0) {
@@ -328,6 +425,21 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                      "standard input");
 	if (o->stream && o->mode != MODE_DET)
 		return tool_usage_err(CMD, "--stream replays in det mode only");
+	if ((o->pcp_high || o->pcp_batch) && (o->topo.cfg_flags & ZA_CFG_NO_PCP))
+		return tool_usage_err(CMD, "--pcp-high and --pcp-batch size the "
+		                      "per-CPU lists, and --no-pcp has none");
+	if (o->pcp_high && o->pcp_batch && o->pcp_high < o->pcp_batch)
+		return tool_usage_err(CMD, "--pcp-high %u is below --pcp-batch %u",
+		                      o->pcp_high, o->pcp_batch);
+	if (!o->sweep && (o->jobs || o->rank || o->output || o->plot))
+		return tool_usage_err(CMD, "%s goes with --sweep",
+		                      o->jobs ? "--jobs" : o->rank ? "--rank" :
+		                      o->output ? "--output" : "--plot");
+	if (o->sweep && o->mode != MODE_DET)
+		return tool_usage_err(CMD, "--sweep replays in det mode only");
+	if (o->sweep && o->stream)
+		return tool_usage_err(CMD, "--sweep reads the trace once, whole: "
+		                      "leave out --stream");
 	if (o->topology == TOPO_RECORDED && o->shape_opt)
 		return tool_usage_err(CMD, "%s shapes the machine, and --topology "
 		                      "recorded takes the recorded one; use "
@@ -1125,6 +1237,12 @@ static void report_text(const struct run *r, FILE *f)
 		describe_recorded(r, f);
 	else
 		topo_describe(r->topo, f);
+	if (r->o.pcp_high || r->o.pcp_batch) {
+		unsigned h, b;
+		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &h, &b);
+		fprintf(f, "  per-CPU lists fixed (--pcp-high, --pcp-batch): high %u, "
+		        "batch %u pages\n", h, b);
+	}
 	fputc('\n', f);
 
 	fprintf(f, "Replay:\n");
@@ -1479,6 +1597,12 @@ static void report_json(const struct run *r, FILE *f)
 	jw_u(&w, "max_order", r->max_order);
 	jw_b(&w, "frames_only", r->topo->o.frames_only);
 	jw_b(&w, "mem_capped", r->mem_capped);
+	if (r->o.pcp_high || r->o.pcp_batch) {
+		unsigned h, b;
+		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &h, &b);
+		jw_u(&w, "pcp_fixed_high", h);
+		jw_u(&w, "pcp_fixed_batch", b);
+	}
 	jw_open(&w, "ranges", '[');
 	for (k = 0; k < r->topo->nr_ranges; k++) {
 		const struct topo_range *rg = &r->topo->range[k];
@@ -1686,6 +1810,7 @@ static void free_run(struct run *r)
 	free(r->buddyinfo);
 	free(r->check_live_msg);
 	free(r->check_after_msg);
+	free(r->o.sweep_buf);
 	pthread_mutex_destroy(&r->misuse_lock);
 }
 
@@ -2170,6 +2295,20 @@ out:
 	return rc;
 }
 
+/* The per-CPU list sizes of --pcp-high and --pcp-batch (or a sweep's):
+ * one given alone implies the other, as the kernel's old fixed sizing
+ * did (high six batches). */
+static void pcp_fixed_sizes(unsigned high, unsigned batch, unsigned *h,
+                            unsigned *b)
+{
+	if (!batch)
+		batch = high / 6 ? high / 6 : 1;
+	if (!high)
+		high = batch * 6 < PCP_SIZE_MAX ? batch * 6 : PCP_SIZE_MAX;
+	*h = high;
+	*b = batch;
+}
+
 /* Step 3: an allocator shaped like the recorded machine, or like the
  * traced one as far as its events show. 0 or an exit code. */
 static int build_machine(struct run *r)
@@ -2192,6 +2331,11 @@ static int build_machine(struct run *r)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.error = on_misuse;
 	cfg.error_ctx = r;
+	if (r->o.pcp_high || r->o.pcp_batch) {
+		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &cfg.pcp_high,
+		                &cfg.pcp_batch);
+		cfg.flags |= ZA_CFG_PCP_FIXED;
+	}
 	if (topo_build(r->topo, &cfg, CMD))
 		return EXIT_FAIL;
 	r->za = r->topo->za;
@@ -2238,9 +2382,995 @@ static int finish(struct run *r)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* Policy sweeps (--sweep)                                           */
+
+/*
+ * The trace is read and paired once; then each combination of settings
+ * is replayed in a child process (fork: the children share the parent's
+ * trace, copy on write), det mode, exactly as a plain replay with the same
+ * --pcp-high, --pcp-batch and --sysctl options would run it. A child sends
+ * its figures back through a pipe (one write, smaller than PIPE_BUF) and
+ * exits; at most --jobs children run at once. One more child replays with
+ * no sweep setting, as a reference row.
+ */
+
+#define SWEEP_MAX_DIMS 8
+#define SWEEP_MAX_VALUES SWEEP_MAX_COMBOS
+
+enum sweep_kind { SW_PCP_HIGH, SW_PCP_BATCH, SW_SYSCTL };
+
+struct sweep_dim {
+	const char *name;           /* canonical */
+	enum sweep_kind kind;
+	unsigned nr;
+	unsigned long long v[SWEEP_MAX_VALUES];
+};
+
+enum sweep_key { RK_LOCK, RK_MOVES, RK_PCP, RK_HIGHORDER, RK_FAILED,
+	         RK_NR };
+static const struct {
+	const char *name, *what;
+	int descending;
+} rank_keys[RK_NR] = {
+	[RK_LOCK] = {"lock", "zone-lock acquisitions per 1000 allocations", 0},
+	[RK_MOVES] = {"moves", "pages moved pcp<->buddy per 1000 allocations",
+	              0},
+	[RK_PCP] = {"pcp", "pages on per-CPU lists at the end", 0},
+	[RK_HIGHORDER] = {"highorder", "share of free pages in blocks of order "
+	                  ">= 9 at the end", 1},
+	[RK_FAILED] = {"failed", "failed allocations", 0},
+};
+
+/* What a child sends back. */
+struct sweep_res {
+	int status;   /* 0 replayed and checked, else the child's exit code */
+	int done;
+	unsigned long long allocs, failed, lock, refill, returned;
+	unsigned long long refill_batches, return_batches;
+	unsigned long long pcp_pages, free_pages, free_large, page_size;
+	double seconds;
+};
+
+struct sweep {
+	const char *spec;
+	struct sweep_dim dim[SWEEP_MAX_DIMS];
+	unsigned nr_dims;
+	unsigned nr;                /* combinations kept */
+	unsigned skipped;           /* pcp_high below pcp_batch */
+	unsigned *combo;            /* nr combination numbers (mixed radix) */
+	struct sweep_res *res;      /* nr + 1: the last is the reference */
+	enum sweep_key key;
+	unsigned jobs;
+};
+
+static const struct {
+	const char *name, *canon;
+	enum sweep_kind kind;
+} sweep_names[] = {
+	{"pcp_high", "pcp_high", SW_PCP_HIGH},
+	{"pcp_batch", "pcp_batch", SW_PCP_BATCH},
+	{"batch", "pcp_batch", SW_PCP_BATCH},
+	{"min_free_kbytes", "min_free_kbytes", SW_SYSCTL},
+	{"watermark_scale_factor", "watermark_scale_factor", SW_SYSCTL},
+	{"percpu_pagelist_high_fraction", "percpu_pagelist_high_fraction",
+	 SW_SYSCTL},
+};
+#define SWEEP_NAMES_LIST                                                   \
+	"pcp_high, pcp_batch (or batch), min_free_kbytes, "                    \
+	"watermark_scale_factor, percpu_pagelist_high_fraction"
+
+static void sweep_free(struct sweep *sw)
+{
+	if (!sw)
+		return;
+	free(sw->combo);
+	free(sw->res);
+	free(sw);
+}
+
+/* A decimal number of s[0..n): 0 or -1. */
+static int sweep_number(const char *s, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t k;
+
+	if (!n || n > 12)
+		return -1;
+	for (k = 0; k < n; k++) {
+		if (s[k] < '0' || s[k] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[k] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Whether value v may be given to the dimension: 0, or -1 (message). */
+static int sweep_check_value(const struct sweep_dim *d, unsigned long long v)
+{
+	char arg[96];
+	struct za_config c;
+	struct za *za;
+	int err;
+
+	if (d->kind != SW_SYSCTL) {
+		if (v < 1 || v > PCP_SIZE_MAX) {
+			tool_usage_err(CMD, "--sweep %s=%llu: out of range (1 to %u "
+			               "pages)", d->name, v, PCP_SIZE_MAX);
+			return -1;
+		}
+		return 0;
+	}
+	/* the library's own rules, on a tiny allocator */
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 1;
+	c.block_pages = 1024;
+	c.max_pfn = 1024;
+	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	za = za_create(&c);
+	if (!za) {
+		tool_err(CMD, "cannot check --sweep values: za_create failed: %s",
+		         strerror(errno));
+		return -1;
+	}
+	snprintf(arg, sizeof(arg), "%llu", v);
+	err = za_sysctl_set(za, d->name, arg);
+	za_destroy(za);
+	if (err) {
+		tool_usage_err(CMD, "--sweep %s=%llu: value out of range for %s",
+		               d->name, v, d->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* One "LO..HI/STEP" or "V" of dimension d: appended. 0 or -1. */
+static int sweep_item(struct sweep_dim *d, const char *s, size_t n)
+{
+	const char *dots = NULL, *slash = NULL;
+	unsigned long long lo, hi, step = 1, v, count;
+	size_t k;
+
+	for (k = 0; k + 1 < n; k++)
+		if (s[k] == '.' && s[k + 1] == '.') {
+			dots = s + k;
+			break;
+		}
+	for (k = 0; k < n; k++)
+		if (s[k] == '/')
+			slash = s + k;
+	if (!dots) {
+		if (slash || sweep_number(s, n, &lo)) {
+			tool_usage_err(CMD, "--sweep %s: '%.*s' is not a number or a "
+			               "range LO..HI[/STEP]", d->name, (int)n, s);
+			return -1;
+		}
+		hi = lo;
+	} else {
+		const char *end = s + n;
+		if (slash && slash < dots)
+			slash = NULL;
+		if (sweep_number(s, (size_t)(dots - s), &lo) ||
+		    sweep_number(dots + 2, (size_t)((slash ? slash : end) -
+		                                    (dots + 2)), &hi) ||
+		    (slash && sweep_number(slash + 1, (size_t)(end - slash - 1),
+		                           &step))) {
+			tool_usage_err(CMD, "--sweep %s: '%.*s' is not a number or a "
+			               "range LO..HI[/STEP]", d->name, (int)n, s);
+			return -1;
+		}
+		if (!step) {
+			tool_usage_err(CMD, "--sweep %s: '%.*s': a step of 0",
+			               d->name, (int)n, s);
+			return -1;
+		}
+		if (lo > hi) {
+			tool_usage_err(CMD, "--sweep %s: '%.*s' is an empty range "
+			               "(%llu is above %llu)", d->name, (int)n, s,
+			               lo, hi);
+			return -1;
+		}
+	}
+	count = (hi - lo) / step + 1;
+	if (count > SWEEP_MAX_VALUES - d->nr) {
+		tool_usage_err(CMD, "--sweep %s: more than %d values", d->name,
+		               SWEEP_MAX_VALUES);
+		return -1;
+	}
+	for (v = lo; count--; v += step) {
+		for (k = 0; k < d->nr; k++)
+			if (d->v[k] == v) {
+				tool_usage_err(CMD, "--sweep %s: the value %llu twice",
+				               d->name, v);
+				return -1;
+			}
+		if (sweep_check_value(d, v))
+			return -1;
+		d->v[d->nr++] = v;
+	}
+	return 0;
+}
+
+static unsigned long long sweep_value(const struct sweep *sw, unsigned combo,
+                                      unsigned dim)
+{
+	unsigned k;
+	for (k = sw->nr_dims; k-- > dim + 1;)
+		combo /= sw->dim[k].nr;
+	return sw->dim[dim].v[combo % sw->dim[dim].nr];
+}
+
+/* The settings of combination `combo`: pcp sizes (0: not swept). */
+static void sweep_pcp(const struct sweep *sw, unsigned combo, unsigned *high,
+                      unsigned *batch)
+{
+	unsigned k;
+	for (k = 0; k < sw->nr_dims; k++) {
+		if (sw->dim[k].kind == SW_PCP_HIGH)
+			*high = (unsigned)sweep_value(sw, combo, k);
+		else if (sw->dim[k].kind == SW_PCP_BATCH)
+			*batch = (unsigned)sweep_value(sw, combo, k);
+	}
+}
+
+/* Parses --sweep and the options that go with it. NULL and *rc = 2 on a
+ * usage error (message printed), or the sweep. */
+static struct sweep *sweep_parse(const struct options *o, int *rc)
+{
+	struct sweep *sw = calloc(1, sizeof(*sw));
+	const char *s = o->sweep;
+	unsigned long long total = 1;
+	unsigned k, c;
+
+	*rc = EXIT_USAGE;
+	if (!sw) {
+		tool_err(CMD, "out of memory");
+		*rc = EXIT_FAIL;
+		return NULL;
+	}
+	sw->spec = o->sweep;
+	sw->key = RK_LOCK;
+	if (o->rank) {
+		for (k = 0; k < RK_NR; k++)
+			if (!strcmp(o->rank, rank_keys[k].name))
+				break;
+		if (k == RK_NR) {
+			tool_usage_err(CMD, "--rank %s: expected lock, moves, pcp, "
+			               "highorder or failed", o->rank);
+			goto bad;
+		}
+		sw->key = (enum sweep_key)k;
+	}
+	while (*s) {
+		const char *end = strchr(s, ';'), *eq, *p;
+		size_t n, len;
+		struct sweep_dim *d;
+
+		if (!end)
+			end = s + strlen(s);
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+		len = (size_t)(end - s);
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (!len) {
+			if (!*end)
+				break;
+			s = end + 1;
+			continue;
+		}
+		eq = memchr(s, '=', len);
+		if (!eq) {
+			tool_usage_err(CMD, "--sweep: '%.*s' is not NAME=VALUES",
+			               (int)len, s);
+			goto bad;
+		}
+		n = (size_t)(eq - s);
+		for (k = 0; k < sizeof(sweep_names) / sizeof(sweep_names[0]); k++)
+			if (strlen(sweep_names[k].name) == n &&
+			    !strncmp(sweep_names[k].name, s, n))
+				break;
+		if (k == sizeof(sweep_names) / sizeof(sweep_names[0])) {
+			tool_usage_err(CMD, "--sweep: unknown tunable '%.*s' (known: "
+			               SWEEP_NAMES_LIST ")", (int)n, s);
+			goto bad;
+		}
+		for (c = 0; c < sw->nr_dims; c++)
+			if (!strcmp(sw->dim[c].name, sweep_names[k].canon)) {
+				tool_usage_err(CMD, "--sweep: %s given twice",
+				               sweep_names[k].canon);
+				goto bad;
+			}
+		if (sw->nr_dims == SWEEP_MAX_DIMS) {
+			tool_usage_err(CMD, "--sweep: more than %d tunables",
+			               SWEEP_MAX_DIMS);
+			goto bad;
+		}
+		d = &sw->dim[sw->nr_dims++];
+		d->name = sweep_names[k].canon;
+		d->kind = sweep_names[k].kind;
+		if (d->kind != SW_SYSCTL && (o->pcp_high || o->pcp_batch)) {
+			tool_usage_err(CMD, "--sweep %s: --pcp-high or --pcp-batch "
+			               "is given too; sweep both or fix both",
+			               d->name);
+			goto bad;
+		}
+		if (d->kind != SW_SYSCTL && (o->topo.cfg_flags & ZA_CFG_NO_PCP)) {
+			tool_usage_err(CMD, "--sweep %s: --no-pcp has no per-CPU "
+			               "lists", d->name);
+			goto bad;
+		}
+		for (c = 0; c < o->topo.nr_sysctl; c++) {
+			const char *a = o->topo.sysctl[c];
+			if (!strncmp(a, d->name, strlen(d->name)) &&
+			    a[strlen(d->name)] == '=') {
+				tool_usage_err(CMD, "--sweep %s: --sysctl %s sets it "
+				               "too", d->name, a);
+				goto bad;
+			}
+		}
+		/* the values, comma-separated */
+		p = eq + 1;
+		if (p == s + len) {
+			tool_usage_err(CMD, "--sweep %s: an empty range (no values)",
+			               d->name);
+			goto bad;
+		}
+		while (p < s + len) {
+			const char *comma = memchr(p, ',', (size_t)(s + len - p));
+			const char *ie = comma ? comma : s + len;
+			if (ie == p) {
+				tool_usage_err(CMD, "--sweep %s: an empty value in '%.*s'",
+				               d->name, (int)len, s);
+				goto bad;
+			}
+			if (sweep_item(d, p, (size_t)(ie - p)))
+				goto bad;
+			p = comma ? comma + 1 : ie;
+			if (comma && p == s + len) {
+				tool_usage_err(CMD, "--sweep %s: an empty value in "
+				               "'%.*s'", d->name, (int)len, s);
+				goto bad;
+			}
+		}
+		total *= d->nr;
+		if (total > SWEEP_MAX_COMBOS) {
+			tool_usage_err(CMD, "--sweep: more than %d combinations",
+			               SWEEP_MAX_COMBOS);
+			goto bad;
+		}
+		if (!*end)
+			break;
+		s = end + 1;
+	}
+	if (!sw->nr_dims) {
+		tool_usage_err(CMD, "--sweep '%s': no tunable (NAME=VALUES;...)",
+		               o->sweep);
+		goto bad;
+	}
+	sw->combo = calloc(total, sizeof(*sw->combo));
+	sw->res = calloc(total + 1, sizeof(*sw->res));
+	if (!sw->combo || !sw->res) {
+		tool_err(CMD, "out of memory");
+		*rc = EXIT_FAIL;
+		goto bad;
+	}
+	for (c = 0; c < total; c++) {
+		unsigned high = o->pcp_high, batch = o->pcp_batch;
+		sweep_pcp(sw, c, &high, &batch);
+		if (high && batch && high < batch) {
+			sw->skipped++;
+			continue;
+		}
+		sw->combo[sw->nr++] = c;
+	}
+	if (!sw->nr) {
+		tool_usage_err(CMD, "--sweep: in every combination pcp_high is "
+		               "below pcp_batch");
+		goto bad;
+	}
+	sw->jobs = o->jobs ? o->jobs : tool_nproc();
+	if (sw->jobs > sw->nr + 1)
+		sw->jobs = sw->nr + 1;
+	*rc = 0;
+	return sw;
+bad:
+	sweep_free(sw);
+	return NULL;
+}
+
+/* In the child: replay under combination `combo` (or none, < 0), send the
+ * figures down fd, exit. */
+static void sweep_child(struct run *r, const struct sweep *sw, int combo,
+                        int fd)
+{
+	static char sysctl[SWEEP_MAX_DIMS][96];
+	struct sweep_res res;
+	struct figures fg;
+	unsigned k;
+	ssize_t n;
+	double t0 = now_seconds();
+
+	memset(&res, 0, sizeof(res));
+	r->o.quiet = 1;
+	if (combo >= 0) {
+		sweep_pcp(sw, (unsigned)combo, &r->o.pcp_high, &r->o.pcp_batch);
+		for (k = 0; k < sw->nr_dims; k++) {
+			if (sw->dim[k].kind != SW_SYSCTL)
+				continue;
+			snprintf(sysctl[k], sizeof(sysctl[k]), "%s=%llu",
+			         sw->dim[k].name, sweep_value(sw, (unsigned)combo, k));
+			if (r->o.topo.nr_sysctl < TOPO_MAX_SYSCTL)
+				r->o.topo.sysctl[r->o.topo.nr_sysctl++] = sysctl[k];
+		}
+	}
+	res.status = build_machine(r);
+	if (!res.status) {
+		for (k = 0; k < ZA_NR_EVENTS; k++)
+			r->ev_base[k] = za_event_count(r->za, (enum za_event)k);
+		replay_det(r);
+		collect_end_state(r);
+		figures(r, &fg);
+		res.allocs = fg.z_allocs;
+		res.failed = r->total.allocs - fg.z_allocs;
+		res.lock = fg.z_lock;
+		res.refill = fg.z_refill;
+		res.returned = fg.z_flush + fg.z_drain;
+		res.refill_batches = r->ev[ZA_PCP_REFILL];
+		res.return_batches = r->ev[ZA_PCP_FLUSH] + r->ev[ZA_PCP_DRAIN];
+		res.pcp_pages = r->pcp_pages;
+		res.free_pages = r->free_pages;
+		res.free_large = r->free_large;
+		res.page_size = r->topo->page_size;
+		if (r->check_live || r->check_after || !r->whole_again ||
+		    r->misuse)
+			res.status = EXIT_FAIL;
+	}
+	res.done = 1;
+	res.seconds = now_seconds() - t0;
+	n = write(fd, &res, sizeof(res));
+	_exit(n == (ssize_t)sizeof(res) ? 0 : EXIT_FAIL);
+}
+
+static double res_metric(const struct sweep_res *x, enum sweep_key k)
+{
+	switch (k) {
+	case RK_LOCK:
+		return per1000(x->lock, x->allocs);
+	case RK_MOVES:
+		return per1000(x->refill + x->returned, x->allocs);
+	case RK_PCP:
+		return (double)x->pcp_pages;
+	case RK_HIGHORDER:
+		return x->free_pages ? 100.0 * (double)x->free_large /
+		                       (double)x->free_pages : 0.0;
+	case RK_FAILED:
+	default:
+		return (double)x->failed;
+	}
+}
+
+/* What a combination is called: "pcp_high=64 pcp_batch=8". */
+static void sweep_label(const struct sweep *sw, unsigned combo, char *buf,
+                        size_t len)
+{
+	size_t k, off = 0;
+	buf[0] = '\0';
+	for (k = 0; k < sw->nr_dims && off < len; k++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s=%llu",
+		                        k ? " " : "", sw->dim[k].name,
+		                        sweep_value(sw, combo, (unsigned)k));
+}
+
+/* Runs every combination, at most sw->jobs at once. 0, or 1 after a
+ * message naming the combination that failed. */
+static int sweep_run(struct run *r, struct sweep *sw)
+{
+	unsigned total = sw->nr + 1, next = 0, done = 0, running = 0, k;
+	pid_t *pid = calloc(total, sizeof(*pid));
+	int *fd = calloc(total, sizeof(*fd));
+	int rc = 0;
+	double t0 = now_seconds();
+
+	if (!pid || !fd) {
+		free(pid);
+		free(fd);
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	while (done < total) {
+		int st;
+		pid_t p;
+
+		while (!rc && running < sw->jobs && next < total) {
+			int pfd[2];
+			/* the reference (no sweep setting) runs first */
+			int combo = next == 0 ? -1 : (int)sw->combo[next - 1];
+			if (pipe(pfd)) {
+				tool_err(CMD, "pipe: %s", strerror(errno));
+				rc = EXIT_FAIL;
+				break;
+			}
+			p = fork();
+			if (p < 0) {
+				tool_err(CMD, "fork: %s", strerror(errno));
+				close(pfd[0]);
+				close(pfd[1]);
+				rc = EXIT_FAIL;
+				break;
+			}
+			if (p == 0) {
+				close(pfd[0]);
+				sweep_child(r, sw, combo, pfd[1]);
+			}
+			close(pfd[1]);
+			pid[next] = p;
+			fd[next] = pfd[0];
+			next++;
+			running++;
+		}
+		if (!running)
+			break;
+		p = waitpid(-1, &st, 0);
+		if (p < 0) {
+			if (errno == EINTR)
+				continue;
+			tool_err(CMD, "waitpid: %s", strerror(errno));
+			rc = EXIT_FAIL;
+			break;
+		}
+		for (k = 0; k < next && pid[k] != p; k++)
+			;
+		if (k == next)
+			continue;
+		running--;
+		done++;
+		{
+			/* the slot's result: the reference is res[nr] */
+			struct sweep_res *x = k == 0 ? &sw->res[sw->nr]
+			                             : &sw->res[k - 1];
+			ssize_t n = read(fd[k], x, sizeof(*x));
+			close(fd[k]);
+			pid[k] = 0;
+			if (n != (ssize_t)sizeof(*x) || !x->done || x->status ||
+			    !WIFEXITED(st) || WEXITSTATUS(st)) {
+				char label[256];
+				if (k == 0)
+					snprintf(label, sizeof(label), "without sweep settings");
+				else
+					sweep_label(sw, sw->combo[k - 1], label, sizeof(label));
+				if (WIFSIGNALED(st))
+					tool_err(CMD, "--sweep: the replay with %s was killed by "
+					         "signal %d", label, WTERMSIG(st));
+				else
+					tool_err(CMD, "--sweep: the replay with %s failed (exit "
+					         "%d)", label, n == (ssize_t)sizeof(*x) &&
+					         x->done ? x->status : WEXITSTATUS(st));
+				rc = EXIT_FAIL;
+			}
+		}
+		if (!r->o.quiet && done < total) {
+			double el = now_seconds() - t0;
+			progress(r, "sweep: %u of %u replays done, %u running, ETA %.0f "
+			         "s", done, total, running,
+			         el / done * (double)(total - done));
+		}
+	}
+	/* after a failure: wait for those still running */
+	for (k = 0; k < next; k++)
+		if (pid[k]) {
+			int st;
+			waitpid(pid[k], &st, 0);
+			close(fd[k]);
+		}
+	progress_end(r);
+	free(pid);
+	free(fd);
+	return rc;
+}
+
+/* Combination indexes (into sw->combo / sw->res) in ranked order. */
+static const struct sweep *sort_sw;
+static int sweep_cmp(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	double mx = res_metric(&sort_sw->res[x], sort_sw->key);
+	double my = res_metric(&sort_sw->res[y], sort_sw->key);
+	if (mx != my)
+		return (mx < my) == !rank_keys[sort_sw->key].descending ? -1 : 1;
+	return x < y ? -1 : 1;
+}
+
+static void sweep_kernel(const struct run *r, unsigned long long *allocs,
+                         double *lock, double *moves)
+{
+	const struct trace_stats *st = &r->tr.st;
+	*allocs = st->by_type[TRACE_ALLOC] - st->kernel_alloc_failed;
+	*lock = per1000(r->kb.refill_batches + r->kb.drain_batches +
+	                r->kb.direct, *allocs);
+	*moves = per1000(st->refill_pages + st->pages_by_type[TRACE_PCPU_DRAIN],
+	                 *allocs);
+}
+
+static void sweep_text(const struct run *r, const struct sweep *sw,
+                       const unsigned *order, FILE *f)
+{
+	unsigned k, d, w[SWEEP_MAX_DIMS], lw = 0;
+	unsigned long long kallocs;
+	double klock, kmoves;
+	char b[64];
+	const struct sweep_res *ref = &sw->res[sw->nr];
+
+	sweep_kernel(r, &kallocs, &klock, &kmoves);
+	fprintf(f, "zonealloc replay --sweep of %s: %u combinations, ranked by "
+	        "%s (%s first)\n", r->o.path, sw->nr, rank_keys[sw->key].what,
+	        rank_keys[sw->key].descending ? "highest" : "lowest");
+	if (sw->skipped)
+		fprintf(f, "(%u combinations with pcp_high below pcp_batch left "
+		        "out)\n", sw->skipped);
+	fprintf(f, "\n");
+	for (d = 0; d < sw->nr_dims; d++) {
+		w[d] = (unsigned)strlen(sw->dim[d].name);
+		if (w[d] < 6)
+			w[d] = 6;
+		lw += w[d] + 2;
+	}
+	fprintf(f, "%4s", "rank");
+	for (d = 0; d < sw->nr_dims; d++)
+		fprintf(f, "  %*s", (int)w[d], sw->dim[d].name);
+	fprintf(f, "  %10s %10s %9s %9s %7s\n", "lock/1000", "moves/1000",
+	        "pcp_pages", "order>=9%", "failed");
+	for (k = 0; k < sw->nr; k++) {
+		const struct sweep_res *x = &sw->res[order[k]];
+		fprintf(f, "%4u", k + 1);
+		for (d = 0; d < sw->nr_dims; d++)
+			fprintf(f, "  %*llu", (int)w[d],
+			        sweep_value(sw, sw->combo[order[k]], d));
+		fprintf(f, "  %10.2f %10.1f %9llu %9.1f %7llu\n",
+		        res_metric(x, RK_LOCK), res_metric(x, RK_MOVES),
+		        x->pcp_pages, res_metric(x, RK_HIGHORDER), x->failed);
+	}
+	fprintf(f, "\nReference:\n");
+	fprintf(f, "%-*s  %10.2f %10.1f %9llu %9.1f %7llu\n", (int)(lw + 4),
+	        "zonealloc, no sweep setting", res_metric(ref, RK_LOCK),
+	        res_metric(ref, RK_MOVES), ref->pcp_pages,
+	        res_metric(ref, RK_HIGHORDER), ref->failed);
+	snprintf(b, sizeof(b), ">= %.2f", klock);
+	fprintf(f, "%-*s  %10s %10.1f %9s %9s %7llu\n", (int)(lw + 4),
+	        "kernel, from the trace", b, kmoves, "-", "-",
+	        (unsigned long long)r->tr.st.kernel_alloc_failed);
+	fprintf(f, "\nlock/1000: zone-lock acquisitions per 1000 allocations; "
+	        "moves/1000: pages\nmoved between per-CPU and buddy lists per "
+	        "1000 allocations; pcp_pages: pages\non per-CPU lists at the "
+	        "end; order>=9%%: free pages in blocks of order >= 9\nat the end "
+	        "(the kernel's end state is not in a trace: '-'). %llu "
+	        "allocations.\n", (unsigned long long)ref->allocs);
+}
+
+static void json_res(struct jw *w, const struct sweep_res *x)
+{
+	jw_u(w, "allocations", x->allocs);
+	jw_u(w, "alloc_failures", x->failed);
+	jw_u(w, "zone_lock", x->lock);
+	jw_d(w, "zone_lock_per_1000", res_metric(x, RK_LOCK));
+	jw_u(w, "pages_refilled", x->refill);
+	jw_u(w, "pages_returned", x->returned);
+	jw_u(w, "refill_batches", x->refill_batches);
+	jw_u(w, "return_batches", x->return_batches);
+	jw_d(w, "moves_per_1000", res_metric(x, RK_MOVES));
+	jw_u(w, "pcp_pages_end", x->pcp_pages);
+	jw_u(w, "pcp_bytes_end", x->pcp_pages * x->page_size);
+	jw_u(w, "free_pages_end", x->free_pages);
+	jw_u(w, "free_pages_order_ge_9_end", x->free_large);
+	jw_d(w, "high_order_free_percent", res_metric(x, RK_HIGHORDER));
+}
+
+static void sweep_json(const struct run *r, const struct sweep *sw,
+                       const unsigned *order, double secs, FILE *f)
+{
+	struct jw w = { .f = f };
+	unsigned long long kallocs;
+	double klock, kmoves;
+	unsigned k, d;
+
+	sweep_kernel(r, &kallocs, &klock, &kmoves);
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "input", '{');
+	jw_s(&w, "file", r->o.path);
+	jw_u(&w, "limit", r->o.limit);
+	jw_close(&w, '}');
+	jw_open(&w, "sweep", '{');
+	jw_s(&w, "spec", sw->spec);
+	jw_open(&w, "tunables", '[');
+	for (d = 0; d < sw->nr_dims; d++) {
+		jw_open(&w, NULL, '{');
+		jw_s(&w, "name", sw->dim[d].name);
+		jw_open(&w, "values", '[');
+		for (k = 0; k < sw->dim[d].nr; k++)
+			jw_u(&w, NULL, sw->dim[d].v[k]);
+		jw_close(&w, ']');
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_u(&w, "combinations", sw->nr);
+	jw_u(&w, "skipped_pcp_high_below_batch", sw->skipped);
+	jw_s(&w, "rank_by", rank_keys[sw->key].name);
+	jw_s(&w, "rank_order", rank_keys[sw->key].descending ? "descending"
+	                                                      : "ascending");
+	jw_close(&w, '}');
+	jw_open(&w, "kernel", '{');
+	jw_u(&w, "allocations", kallocs);
+	jw_u(&w, "alloc_failures", r->tr.st.kernel_alloc_failed);
+	jw_u(&w, "zone_lock_at_least", r->kb.refill_batches +
+	     r->kb.drain_batches + r->kb.direct);
+	jw_d(&w, "zone_lock_per_1000_at_least", klock);
+	jw_u(&w, "pages_refilled", r->tr.st.refill_pages);
+	jw_u(&w, "pages_returned", r->tr.st.pages_by_type[TRACE_PCPU_DRAIN]);
+	jw_d(&w, "moves_per_1000", kmoves);
+	jw_close(&w, '}');
+	jw_open(&w, "reference", '{');
+	json_res(&w, &sw->res[sw->nr]);
+	jw_close(&w, '}');
+	jw_open(&w, "rows", '[');
+	for (k = 0; k < sw->nr; k++) {
+		jw_open(&w, NULL, '{');
+		jw_u(&w, "rank", k + 1);
+		jw_open(&w, "settings", '{');
+		for (d = 0; d < sw->nr_dims; d++)
+			jw_u(&w, sw->dim[d].name,
+			     sweep_value(sw, sw->combo[order[k]], d));
+		jw_close(&w, '}');
+		json_res(&w, &sw->res[order[k]]);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	if (r->o.timing) {
+		jw_open(&w, "timing", '{');
+		jw_d(&w, "sweep_seconds", secs);
+		jw_u(&w, "jobs", sw->jobs);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, '}');
+	fputc('\n', f);
+}
+
+/* A temporary file beside `path`, renamed over it by out_commit. */
+struct out_file {
+	const char *path;
+	char tmp[4096];
+	FILE *f;
+};
+
+static int out_open(struct out_file *o, const char *path, const char *suffix)
+{
+	int fd;
+
+	o->path = path;
+	o->f = NULL;
+	if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp-XXXXXX%s", path, suffix) >=
+	    (int)sizeof(o->tmp)) {
+		tool_err(CMD, "%s: name too long", path);
+		return -1;
+	}
+	fd = mkstemps(o->tmp, (int)strlen(suffix));
+	if (fd < 0) {
+		tool_err(CMD, "cannot write beside %s: %s", path, strerror(errno));
+		return -1;
+	}
+	{
+		/* as an ordinary new file would be: 0666 less the umask */
+		mode_t m = umask(0);
+		umask(m);
+		if (fchmod(fd, 0666 & ~m)) {
+			/* mkstemps' 0600 is safe; go on */
+		}
+	}
+	o->f = fdopen(fd, "w");
+	if (!o->f) {
+		close(fd);
+		unlink(o->tmp);
+		tool_err(CMD, "%s: %s", o->tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Closes and renames (ok) or removes (!ok). 0 or -1 (message). */
+static int out_commit(struct out_file *o, int ok)
+{
+	int bad = o->f && (ferror(o->f) | fclose(o->f));
+
+	o->f = NULL;
+	if (!ok || bad) {
+		if (bad)
+			tool_err(CMD, "cannot write %s", o->path);
+		unlink(o->tmp);
+		return -1;
+	}
+	if (rename(o->tmp, o->path)) {
+		tool_err(CMD, "cannot rename %s to %s: %s", o->tmp, o->path,
+		         strerror(errno));
+		unlink(o->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* gnuplot on PATH? */
+static int have_gnuplot(void)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	while (path && *path) {
+		const char *c = strchr(path, ':');
+		size_t n = c ? (size_t)(c - path) : strlen(path);
+		if (n && n < sizeof(buf) - 10) {
+			memcpy(buf, path, n);
+			strcpy(buf + n, "/gnuplot");
+			if (access(buf, X_OK) == 0)
+				return 1;
+		}
+		if (!c)
+			break;
+		path = c + 1;
+	}
+	return 0;
+}
+
+/* Whether gnuplot has the cairo PNG terminal (nicer text). */
+static int gnuplot_has_cairo(void)
+{
+	return system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") ==
+	       0;
+}
+
+/* A gnuplot string: ' is written ''. */
+static void gp_quote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', f);
+		fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* The ranked combinations as bars of the rank key, the reference and the
+ * kernel as lines. 0 or -1 (message; no file left behind). */
+static int sweep_plot(const struct run *r, const struct sweep *sw,
+                      const unsigned *order)
+{
+	struct out_file png, dat;
+	char cmd[64], label[256];
+	unsigned long long kallocs;
+	double klock, kmoves, kref = -1;
+	unsigned k;
+	FILE *gp;
+	int ok, st;
+
+	sweep_kernel(r, &kallocs, &klock, &kmoves);
+	if (sw->key == RK_LOCK)
+		kref = klock;
+	else if (sw->key == RK_MOVES)
+		kref = kmoves;
+	if (out_open(&dat, r->o.plot, ".dat"))
+		return -1;
+	for (k = 0; k < sw->nr; k++) {
+		sweep_label(sw, sw->combo[order[k]], label, sizeof(label));
+		fprintf(dat.f, "%u\t%.4f\t\"%s\"\n", k, res_metric(&sw->res[order[k]],
+		                                                 sw->key), label);
+	}
+	if (fflush(dat.f) || ferror(dat.f)) {
+		out_commit(&dat, 0);
+		tool_err(CMD, "cannot write the plot's data");
+		return -1;
+	}
+	if (out_open(&png, r->o.plot, ".png")) {
+		out_commit(&dat, 0);
+		return -1;
+	}
+	fclose(png.f); /* gnuplot writes it */
+	png.f = NULL;
+	snprintf(cmd, sizeof(cmd), "gnuplot");
+	gp = popen(cmd, "w");
+	if (!gp) {
+		tool_err(CMD, "cannot run gnuplot: %s", strerror(errno));
+		out_commit(&dat, 0);
+		out_commit(&png, 0);
+		return -1;
+	}
+	{
+		unsigned width = sw->nr * 40 + 300;
+		width = width < 800 ? 800 : width > 2400 ? 2400 : width;
+		fprintf(gp, "set terminal %s size %u,700 noenhanced\nset output ",
+		        gnuplot_has_cairo() ? "pngcairo" : "png", width);
+	}
+	gp_quote(gp, png.tmp);
+	fprintf(gp, "\nset title ");
+	snprintf(label, sizeof(label), "zonealloc replay --sweep of %s",
+	         r->o.path);
+	gp_quote(gp, label);
+	fprintf(gp, "\nset ylabel ");
+	gp_quote(gp, rank_keys[sw->key].what);
+	fprintf(gp, "\nset style fill solid 0.6\nset boxwidth 0.7\n"
+	        "set xtics rotate by -60 font ',8'\nset key below\n"
+	        "set bmargin 14\nset grid ytics\n"
+	        "set yrange [0:*]\nset xrange [-1:%u]\n", sw->nr);
+	fprintf(gp, "plot ");
+	gp_quote(gp, dat.tmp);
+	fprintf(gp, " using 1:2:xtic(3) with boxes title 'combinations, "
+	        "ranked', %.4f with lines lw 2 title 'zonealloc, no sweep "
+	        "setting'", res_metric(&sw->res[sw->nr], sw->key));
+	if (kref >= 0)
+		fprintf(gp, ", %.4f with lines lw 2 dt 2 title 'kernel%s'", kref,
+		        sw->key == RK_LOCK ? " (at least)" : "");
+	fprintf(gp, "\n");
+	st = pclose(gp);
+	ok = st == 0;
+	out_commit(&dat, 0); /* the data file is not kept */
+	if (!ok) {
+		tool_err(CMD, "gnuplot failed making %s", r->o.plot);
+		out_commit(&png, 0);
+		return -1;
+	}
+	return out_commit(&png, 1);
+}
+
+/* --sweep after the trace is read and paired. The exit code. */
+static int sweep_main(struct run *r, struct sweep *sw)
+{
+	unsigned *order;
+	unsigned k;
+	double t0 = now_seconds(), secs;
+	int rc;
+
+	if ((rc = sweep_run(r, sw)) != 0)
+		return rc;
+	secs = now_seconds() - t0;
+	order = calloc(sw->nr, sizeof(*order));
+	if (!order) {
+		tool_err(CMD, "out of memory");
+		return EXIT_FAIL;
+	}
+	for (k = 0; k < sw->nr; k++)
+		order[k] = k;
+	sort_sw = sw;
+	qsort(order, sw->nr, sizeof(*order), sweep_cmp);
+	if (r->o.plot && sweep_plot(r, sw, order)) {
+		free(order);
+		return EXIT_FAIL;
+	}
+	if (r->o.output) {
+		struct out_file out;
+		if (out_open(&out, r->o.output, "")) {
+			free(order);
+			return EXIT_FAIL;
+		}
+		if (r->o.json)
+			sweep_json(r, sw, order, secs, out.f);
+		else
+			sweep_text(r, sw, order, out.f);
+		rc = out_commit(&out, 1) ? EXIT_FAIL : 0;
+	} else {
+		if (r->o.json)
+			sweep_json(r, sw, order, secs, stdout);
+		else
+			sweep_text(r, sw, order, stdout);
+		fflush(stdout);
+	}
+	free(order);
+	return rc;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
+	struct sweep *sw = NULL;
 	struct trace_load_opts lo;
 	char err[512];
 	int rc, done;
@@ -2255,6 +3385,18 @@ int cmd_replay(int argc, char **argv)
 	rc = parse_options(&r->o, argc, argv, &done);
 	if (rc || done)
 		goto out;
+	if (r->o.sweep) {
+		sw = sweep_parse(&r->o, &rc);
+		if (!sw)
+			goto out;
+		if (r->o.plot && !have_gnuplot()) {
+			tool_err(CMD, "--plot %s: gnuplot is not installed (Debian: "
+			         "apt-get install gnuplot-nox); leave out --plot",
+			         r->o.plot);
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	}
 	rc = EXIT_FAIL;
 	if (!strcmp(r->o.path, "-") && isatty(0)) {
 		tool_usage_err(CMD, "standard input is a terminal: pipe a trace "
@@ -2298,6 +3440,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	r->t_match = now_seconds() - t0;
 
+	if (sw) {
+		rc = sweep_main(r, sw);
+		goto out;
+	}
+
 	/* 3. the machine */
 	if ((rc = build_machine(r)) != 0)
 		goto out;
@@ -2319,6 +3466,7 @@ int cmd_replay(int argc, char **argv)
 	/* 5. the end */
 	rc = finish(r);
 out:
+	sweep_free(sw);
 	free_run(r);
 	free(r);
 	return rc;
