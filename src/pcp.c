@@ -559,14 +559,18 @@ void pcp_decay_all(struct za *za)
 				continue;
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				/* Nothing to give back, or a set in use with no
-				 * blocks of orders 4..8: no need to stop it (the
-				 * trips count is a heuristic; a reset that loses
-				 * an owner's increment costs nothing). */
+				/* Nothing to give back, nothing to shrink (in use,
+				 * or at its smallest already) and no blocks of
+				 * orders 4..8: no need to stop it (the trips count
+				 * is a heuristic; a reset that loses an owner's
+				 * increment costs nothing). */
 				if (!za_load_relaxed(&pcp->count))
 					continue;
-				if ((!trim || za_load_relaxed(&pcp->trips_since_decay)) &&
-				    !za_load_relaxed(&pcp->mid_pages)) {
+				bool shrink = trim &&
+				    !za_load_relaxed(&pcp->trips_since_decay) &&
+				    (za_load_relaxed(&pcp->high) > za_load_relaxed(&pcp->high_min) ||
+				     za_load_relaxed(&pcp->count) > za_load_relaxed(&pcp->high));
+				if (!shrink && !za_load_relaxed(&pcp->mid_pages)) {
 					za_store_relaxed(&pcp->trips_since_decay, 0);
 					continue;
 				}
