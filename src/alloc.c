@@ -480,10 +480,11 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
 
 /* Check that page heads a block of `order` that was handed out, and claim
  * it (ALLOC -> FREEING) so that a second free of it is reported instead of
- * corrupting a list (a concurrent one at once only with strict frees). False when it may not be
- * freed: *pfnp is ULONG_MAX for a pointer that is not the metadata of an
- * online page, *stp the state found; the caller reports it (free_misuse)
- * once it holds no lock. */
+ * corrupting a list (a concurrent one at once only with strict frees).
+ * False when it may not be freed: *pfnp is ULONG_MAX for a pointer that is
+ * not the metadata of an online page, *stp the state found; the caller
+ * reports it (free_misuse) once it holds no lock. *genp is the page's
+ * hand-out count as the claim saw it (pcp_push_locked). */
 static inline bool claim_free(struct za *za, struct za_page *page,
                               unsigned order, unsigned long *pfnp,
                               uint8_t *stp, uint8_t *genp)
