@@ -89,10 +89,9 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	return got;
 }
 
-/* Give `nr` pages (at least) back to the buddy lists, round-robin over
- * the lists so that no order or type starves. */
 /* Give `nr` pages (at least) from lists first .. first + nlists - 1 back
- * to the buddy lists, round-robin over them. */
+ * to the buddy lists, round-robin over them so that no order or type
+ * starves. */
 static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
                                         struct za_pcp *pcp, long nr, int ev,
                                         int ev_pages, int first, int nlists)
