@@ -320,8 +320,17 @@ ZA_API size_t za_page_meta_size(void);
  * per zone and printed per zone type as the kernel does (pgalloc_dma ...
  * pgalloc_movable, allocstall_dma ...): their names here are the stems.
  * Pages where the kernel counts pages (pgalloc, pgfree, pgscan, pgsteal,
- * pgmigrate). */
+ * pgmigrate). The numa_* events count allocation calls, as the kernel's
+ * zone_statistics does: hit or miss against the node the request
+ * preferred, local or other against the allocating CPU's node; foreign is
+ * counted on the preferred node's zone of the type that was used. */
 #define ZA_EVENT_LIST(X)                                                   \
+	X(NUMA_HIT, "numa_hit") /* allocations on the preferred node */        \
+	X(NUMA_MISS, "numa_miss") /* ... elsewhere, counted on the zone used */ \
+	X(NUMA_FOREIGN, "numa_foreign") /* ... counted on the preferred node */ \
+	X(NUMA_INTERLEAVE, "numa_interleave") /* no interleave policy: 0 */    \
+	X(NUMA_LOCAL, "numa_local") /* on the allocating CPU's node */          \
+	X(NUMA_OTHER, "numa_other") /* on another node than the CPU's */        \
 	X(PGALLOC, "pgalloc") /* pages, per zone type */                        \
 	X(ALLOCSTALL, "allocstall") /* direct reclaims, by highest zone */      \
 	X(PGFREE, "pgfree")                                                    \

@@ -96,6 +96,7 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 			za, z, order, ac->mt, alloc_flags,
 			wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags), ac->cpu);
 		if (page) {
+			count_numa(za, z, NULL, ac->preferred_nid, ac->cpu, 1);
 			if (unlikely(order && (alloc_flags & ALLOC_HARDER)))
 				reserve_highatomic_pageblock(z, page);
 			return page;
@@ -311,8 +312,11 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	if (unlikely(!pcp_own_try(za, pcp)))
 		return NULL;
 	struct za_page *page = NULL;
-	if (likely(!pcp->flags && pcp->lists[idx] != ZA_NIL))
+	if (likely(!pcp->flags && pcp->lists[idx] != ZA_NIL)) {
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
+		if (likely(page))
+			count_numa(za, z, pcp, nid, cpu, 1);
+	}
 	pcp_own_release(za, pcp);
 	if (unlikely(!page))
 		pcp_report_corrupt(za, pcp);
@@ -403,8 +407,11 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 			if (!zone_watermark_fast(za, z, 0, mark, ac.highest_zoneidx,
 			                         ALLOC_WMARK_LOW))
 				continue;
-			got += pcp_alloc_bulk(za, z, ac.cpu, ac.mt, nr - got,
-			                      pages + got, mark, ac.highest_zoneidx);
+			unsigned n = pcp_alloc_bulk(za, z, ac.cpu, ac.mt, nr - got,
+			                            pages + got, mark, ac.highest_zoneidx);
+			if (n)
+				count_numa(za, z, NULL, ac.preferred_nid, ac.cpu, n);
+			got += n;
 			break;
 		}
 		if ((gfp & ZA___GFP_ZERO))

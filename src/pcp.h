@@ -82,6 +82,25 @@ static inline void pcp_stat_unlock(struct za_zone *z, struct za_pcp *pcp)
 		pcp_own_release(z->za, pcp);
 }
 
+/* The NUMA statistics of n allocations from zone z (the kernel's
+ * zone_statistics): pcp is the allocating CPU's owned set of z, or NULL
+ * (the zone's shared counters). pref_nid is the node the request
+ * preferred, cpu the allocating CPU (-1: unknown, counted as local). */
+static inline void count_numa(struct za *za, struct za_zone *z,
+                              struct za_pcp *pcp, int pref_nid, int cpu,
+                              uint64_t n)
+{
+	int local_nid = cpu >= 0 ? za->cpu_node[cpu] : z->nid;
+	if (likely(z->nid == pref_nid)) {
+		pcp_stat_event(z, pcp, ZA_NUMA_HIT, n);
+	} else {
+		pcp_stat_event(z, pcp, ZA_NUMA_MISS, n);
+		event_zone(&za->nodes[pref_nid].zones[z->type], ZA_NUMA_FOREIGN, n);
+	}
+	pcp_stat_event(z, pcp, z->nid == local_nid ? ZA_NUMA_LOCAL : ZA_NUMA_OTHER,
+	               n);
+}
+
 /* Count pages handed out from (or, negative, given back to) a page set's
  * lists: the allocation event or free event and the allocated-pages
  * delta. Bulk calls count a whole run at once. pcp->lock held. */

@@ -196,12 +196,17 @@ static void report_zoneinfo(struct za *za, FILE *out)
 				fputc('\n', out);
 				continue;
 			}
-			/* The kernel's zone counters first, then the library's. */
-			for (int pass = 0; pass < 2; pass++)
+			/* The kernel's zone counters first (its zone stats, then
+			 * its NUMA stats), then the library's. */
+			for (int pass = 0; pass < 2; pass++) {
 				for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
 					if (own_name(za_zone_stat_name(i)) == (pass == 1))
 						fprintf(out, "\n      %-12s %ld", za_zone_stat_name(i),
 						        stat_clamped(z, i));
+				for (int ev = ZA_NUMA_HIT; pass == 0 && ev <= ZA_NUMA_OTHER; ev++)
+					fprintf(out, "\n      %-12s %llu", za_event_name(ev),
+					        zone_event(za, z, ev));
+			}
 			fprintf(out, "\n      %-12s %llu", "zonealloc_pgalloc",
 			        zone_event(za, z, ZA_PGALLOC));
 			fprintf(out, "\n  pagesets");

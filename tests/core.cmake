@@ -22,4 +22,5 @@ set_tests_properties(pcp_rseq_selfreg PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
                      LABELS core ENVIRONMENT "GLIBC_TUNABLES=glibc.pthread.rseq=0;${ZA_TEST_ENV}")
 za_add_test(NAME core_lazy SOURCES test_core_lazy.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_virt SOURCES test_core_virt.c LABELS core TIMEOUT 120)
+za_add_test(NAME core_numa SOURCES test_core_numa.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_sysctl SOURCES test_core_sysctl.c LABELS core TIMEOUT 120)

@@ -187,7 +187,7 @@ za_tool_test(tool_info_frames 0 "za_check: ok" info --frames-only --mem 8G --nod
 
 # vmstat in the kernel's names and order, the library's own after them;
 # version 0.1's names still printed by vmstat-v0.
-za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\nzonealloc_nr_allocated 0\n"
+za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\nnuma_hit 0\nnuma_miss 0\nnuma_foreign 0\nnuma_interleave 0\nnuma_local 0\nnuma_other 0\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\nzonealloc_nr_allocated 0\n"
              info --mem 64M --report vmstat)
 za_tool_test(tool_info_vmstat_v0 0 "^nr_free_pages 16384\nnr_zone_allocated 0\n.*\nallocstall 0\n.*\nkswapd_wake 0\n"
              info --mem 64M --report vmstat-v0)
