@@ -106,6 +106,28 @@ enum za_migratetype {
  * the page would be handed out the second time; a free of a page that is
  * not allocated is always reported at once. */
 #define ZA_CFG_STRICT_FREE 0x20u
+/* The kernel's debugging aids (docs/DEBUGGING.md). Off by default; with
+ * any of them on, every allocation and free takes the general path (the
+ * per-CPU lists still serve it), so they cost nothing when off.
+ * Page owner: for every allocated block the allocating call site (the
+ * return address of the za_alloc_* call), gfp, order, CPU, thread and
+ * time; for a freed block the last free site. Read with za_page_owner,
+ * za_page_owner_summary and the ZA_REPORT_PAGE_OWNER* reports; misuse
+ * reports name the sites. A side table of 48 bytes per frame, reserved
+ * for the whole pfn range and backed where used (page metadata stays 16
+ * bytes). */
+#define ZA_CFG_PAGE_OWNER 0x40u
+/* Poisoning (the kernel's page poisoning): a freed block's memory is
+ * filled with ZA_POISON_BYTE, and checked when handed out again; a write
+ * after free is reported through the error handler (with the page owner's
+ * sites when that is on). Backed memory only: za_memory_online without a
+ * base address is -EINVAL on an allocator that poisons. */
+#define ZA_CFG_POISON 0x80u
+/* init_on_alloc: every allocation is zeroed, as if it asked for
+ * ZA_GFP_ZERO. Frame-only memory has nothing to zero (as for
+ * ZA_GFP_ZERO). */
+#define ZA_CFG_INIT_ON_ALLOC 0x100u
+#define ZA_POISON_BYTE 0xaa
 #define ZA_PCP_FIXED_MAX (1u << 30) /* largest fixed pcp_high */
 
 /* Error handler: called for misuse the API cannot return (double free,
@@ -434,12 +456,53 @@ enum za_report {
 	ZA_REPORT_BUDDYINFO,
 	ZA_REPORT_PAGETYPEINFO,
 	ZA_REPORT_VMSTAT,
-	ZA_REPORT_VMSTAT_V0
+	ZA_REPORT_VMSTAT_V0,
+	/* Every allocated block with its page-owner record, in the layout of
+	 * the kernel's /sys/kernel/debug/page_owner (call sites resolved to
+	 * symbols with dladdr where the program exports them). -ENOENT
+	 * without ZA_CFG_PAGE_OWNER. */
+	ZA_REPORT_PAGE_OWNER,
+	/* The allocated blocks grouped by call site, most pages first, as
+	 * the kernel's page_owner_sort prints them ("N times, M pages:" and
+	 * the site). -ENOENT without ZA_CFG_PAGE_OWNER. */
+	ZA_REPORT_PAGE_OWNER_SUMMARY
 };
 /* May run at any time, from a callback too (the pagetypeinfo block
  * census waits for memory hotplug to finish, except on the thread that
  * runs it). */
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
+
+/* Page owner (ZA_CFG_PAGE_OWNER). za_page_owner: what is known of the
+ * block that holds page (any page of it, not only its head): 0, -EINVAL
+ * (NULL argument, or page is not the metadata of an online page), -ENOENT
+ * (page owner is off, or no block holding page was allocated since the
+ * memory came online). A block being allocated or freed at the same time
+ * may read half old, half new. */
+struct za_page_owner_info {
+	const void *alloc_site;  /* return address of the allocating call */
+	const void *free_site;   /* of the last free; NULL: never freed */
+	unsigned long pfn;       /* the block's first page */
+	unsigned long nr_pages;  /* 2^order, or a contiguous range's length */
+	unsigned long long alloc_ns, free_ns; /* monotonic clock; 0: never */
+	za_gfp_t gfp;
+	unsigned order;          /* ZA_PAGE_OWNER_CONTIG: za_alloc_contig_pages */
+	int cpu;                 /* allocating CPU, -1 unknown */
+	int tid;                 /* allocating thread (Linux thread id) */
+	int allocated;           /* 1 while the block is allocated */
+};
+#define ZA_PAGE_OWNER_CONTIG 0xffu
+ZA_API int za_page_owner(struct za *za, const struct za_page *page,
+                         struct za_page_owner_info *out);
+/* The allocated blocks by call site: fills up to n entries, most pages
+ * first, and returns how many distinct sites there are (may be more than
+ * n), or -EINVAL (NULL za, or NULL sites with n > 0), -ENOENT (page owner
+ * off), -ENOMEM. A snapshot at any time; exact at a quiescent point. */
+struct za_page_owner_site {
+	const void *site;
+	unsigned long blocks, pages;
+};
+ZA_API long za_page_owner_summary(struct za *za, struct za_page_owner_site *sites,
+                                  size_t n);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out

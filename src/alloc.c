@@ -285,7 +285,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	unsigned cls = gfp_class(gfp);
 	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
 	             order > za->max_order || cls == GFP_CLASS_BAD ||
-	             (za->flags & ZA_CFG_NO_PCP)))
+	             za_load_relaxed(&za->nofast)))
 		return NULL;
 	if (nid < 0)
 		nid = za->cpu_node[cpu];
@@ -324,14 +324,24 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 }
 
 /* Everything the fast path left: checks the request, zeroes, refills,
- * the buddy lists, the slow path. Out of line, so that the fast path
- * stays a short function with few registers to save. */
+ * the buddy lists, the slow path, and the debugging aids (fault
+ * injection, page owner, poisoning: za.nofast sends every request here
+ * while one is on). Out of line, so that the fast path stays a short
+ * function with few registers to save. site: the return address of the
+ * public call. */
 static __attribute__((noinline)) struct za_page *
-alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order)
+alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
+              const void *site)
 {
 	struct za_alloc_ctx ac;
 	if (unlikely(!za || bad_request(za, gfp, order, nid))) {
 		errno = EINVAL;
+		return NULL;
+	}
+	unsigned nofast = za_load_relaxed(&za->nofast);
+	if (unlikely((nofast & ZA_NOFAST_FAULT) &&
+	             _za_should_fail_alloc(za, gfp, order, site))) {
+		errno = ENOMEM;
 		return NULL;
 	}
 	struct za_page *page;
@@ -351,6 +361,10 @@ alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 			return NULL;
 		}
 	}
+	/* Before zeroing: the poison check reads what the block holds. */
+	if (unlikely(nofast & ZA_NOFAST_DEBUG))
+		_za_debug_alloc(za, page_pfn(za, page), 1ul << order, order, gfp,
+		                site);
 	if (gfp & ZA___GFP_ZERO)
 		zero_block(za, page, order);
 	return page;
@@ -360,15 +374,18 @@ alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order)
  * (reported there) and zeroing. */
 #define GFP_NOT_FAST (~ZA_GFP_ALL_BITS | ZA___GFP_ZERO)
 
-static inline struct za_page *alloc_pages(struct za *za, int nid,
-                                          za_gfp_t gfp, unsigned order)
+/* Inlined into each public entry point, so that the call site (site,
+ * for the debugging aids) is only fetched on the way to alloc_general. */
+static inline __attribute__((always_inline)) struct za_page *
+alloc_pages(struct za *za, int nid, za_gfp_t gfp, unsigned order,
+            const void *site)
 {
 	if (likely(za && order <= ZA_PCP_SMALL_ORDER && !(gfp & GFP_NOT_FAST))) {
 		struct za_page *page = alloc_fast(za, nid, gfp, order);
 		if (likely(page))
 			return page;
 	}
-	return alloc_general(za, nid, gfp, order);
+	return alloc_general(za, nid, gfp, order, site);
 }
 
 struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
@@ -379,12 +396,12 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 		errno = EINVAL;
 		return NULL;
 	}
-	return alloc_pages(za, nid, gfp, order);
+	return alloc_pages(za, nid, gfp, order, __builtin_return_address(0));
 }
 
 struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 {
-	return alloc_pages(za, -1, gfp, order);
+	return alloc_pages(za, -1, gfp, order, __builtin_return_address(0));
 }
 
 unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
@@ -395,7 +412,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	if (!za || !pages || bad_request(za, gfp, 0, -1))
 		return 0;
 	init_ctx(za, &ac, -1, gfp);
-	if (ac.cpu >= 0 && !(za->flags & ZA_CFG_NO_PCP)) {
+	/* Not while a debugging aid must see each page (za.nofast). */
+	if (ac.cpu >= 0 && !za_load_relaxed(&za->nofast)) {
 		/* One lock hold on the first zone that is above low. */
 		struct za_zone *z;
 		for (unsigned i = 0;
@@ -420,7 +438,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	}
 	/* The rest one by one, through the slow path if need be. */
 	while (got < nr) {
-		struct za_page *p = za_alloc_pages_node(za, -1, gfp | ZA___GFP_NOWARN, 0);
+		struct za_page *p = alloc_pages(za, -1, gfp | ZA___GFP_NOWARN, 0,
+		                                __builtin_return_address(0));
 		if (!p)
 			break;
 		pages[got++] = p;
@@ -441,23 +460,36 @@ static const char *const state_names[] = {
 
 /* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
  * pointer that is not the metadata of an online page; st is the state the
- * claim found. */
+ * claim found; site the return address of the public call. With page
+ * owner on, the report names the site and what page owner knows of the
+ * block (its allocation and last free). */
 static __attribute__((noinline)) void free_misuse(struct za *za,
                                                   struct za_page *page,
                                                   unsigned long pfn,
-                                                  unsigned order, uint8_t st)
+                                                  unsigned order, uint8_t st,
+                                                  const void *site)
 {
+	char sites[700] = "";
+	if (unlikely(za->page_owner)) {
+		char s[256];
+		int n = snprintf(sites, sizeof(sites), " by %s",
+		                 za_os_symbolize(site, s, sizeof(s)));
+		if (pfn != ULONG_MAX && n > 0 && (size_t)n < sizeof(sites))
+			_za_debug_describe(za, pfn, sites + n, sizeof(sites) - (size_t)n);
+	}
 	if (pfn == ULONG_MAX)
 		_za_report_misuse(za, -EINVAL,
 		                  "free of %p: not the metadata of an online page "
-		                  "of this allocator", (void *)page);
+		                  "of this allocator%s", (void *)page, sites);
 	else if (st != ZA_PS_ALLOC)
-		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
-		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?");
+		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s%s", pfn,
+		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?",
+		                  sites);
 	else
 		_za_report_misuse(za, -EINVAL,
 		                  "free of pfn 0x%lx with order %u, allocated with "
-		                  "order %u", pfn, order, (unsigned)page_order(page));
+		                  "order %u%s", pfn, order, (unsigned)page_order(page),
+		                  sites);
 }
 
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
@@ -471,7 +503,7 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
 		uint8_t st = (uint8_t)page_state(page);
 		zone_unlock(z);
 		pcp_stat_unlock(z, spcp);
-		free_misuse(za, page, pfn, order, st);
+		free_misuse(za, page, pfn, order, st, NULL);
 		return;
 	}
 	int mt = buddy_free_locked(z, page, pfn, order);
@@ -527,6 +559,32 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 	return true;
 }
 
+/* A claimed block the per-CPU branch of za_free_pages did not take: to
+ * the buddy lists, or, when a debugging aid sent it here (za.nofast),
+ * through the aid's hook and then the per-CPU lists as the fast path
+ * would have. Out of line: the fast path only jumps here. */
+static __attribute__((noinline)) void
+free_general(struct za *za, struct za_zone *z, struct za_page *page,
+             unsigned long pfn, unsigned order, int cpu, uint8_t gen,
+             const void *site)
+{
+	unsigned nofast = za_load_relaxed(&za->nofast);
+	if (unlikely(nofast & ZA_NOFAST_DEBUG)) {
+		_za_debug_free(za, pfn, 1ul << order, site);
+		if (cpu >= 0 && pcp_order(za, order) && !(nofast & ZA_NOFAST_NO_PCP)) {
+			int r = pcp_free(za, z, page, pfn, order, cpu, gen);
+			if (r > 0)
+				return;
+			if (r < 0) {
+				free_misuse(za, page, pfn, order, (uint8_t)page_state(page),
+				            site);
+				return;
+			}
+		}
+	}
+	free_one_page(za, z, page, pfn, order, cpu);
+}
+
 void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
 	if (unlikely(!page || !za))
@@ -536,21 +594,22 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 	unsigned long pfn;
 	uint8_t st, gen;
 	if (unlikely(!claim_free(za, page, order, &pfn, &st, &gen))) {
-		free_misuse(za, page, pfn, order, st);
+		free_misuse(za, page, pfn, order, st, __builtin_return_address(0));
 		return;
 	}
 	struct za_zone *z = page_zone(za, page);
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
-	           !(za->flags & ZA_CFG_NO_PCP))) {
+	           !(za_load_relaxed(&za->nofast) & ZA_NOFAST_FREE))) {
 		int r = pcp_free(za, z, page, pfn, order, cpu, gen);
 		if (likely(r > 0))
 			return;
 		if (unlikely(r < 0)) {
-			free_misuse(za, page, pfn, order, (uint8_t)page_state(page));
+			free_misuse(za, page, pfn, order, (uint8_t)page_state(page),
+			            __builtin_return_address(0));
 			return;
 		}
 	}
-	free_one_page(za, z, page, pfn, order, cpu);
+	free_general(za, z, page, pfn, order, cpu, gen, __builtin_return_address(0));
 }
 
 /* Longest run of frees under one hold of a page-set lock, so that a
@@ -565,7 +624,8 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 	if (!za || !pages)
 		return;
 	int cpu = za_current_cpu(za);
-	bool lists = cpu >= 0 && !(za->flags & ZA_CFG_NO_PCP);
+	/* Not while a debugging aid must see each page (free_general). */
+	bool lists = cpu >= 0 && !(za_load_relaxed(&za->nofast) & ZA_NOFAST_FREE);
 	struct za_pcp *held = NULL;
 	struct za_zone *held_zone = NULL;
 	unsigned run = 0;
@@ -581,7 +641,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 				pcp_own_release(za, held);
 			}
 			held = NULL;
-			free_misuse(za, page, pfn, 0, st);
+			free_misuse(za, page, pfn, 0, st, __builtin_return_address(0));
 			continue;
 		}
 		struct za_zone *z = page_zone(za, page);
@@ -602,12 +662,14 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 			pcp_count_alloc_locked(held_zone, held, -(long)run);
 			pcp_own_release(za, held);
 			held = NULL;
-			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page));
+			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page),
+			            __builtin_return_address(0));
 		} else if (held) {
 			pcp_push_locked(za, z, held, page, pfn, 0, mt, gen);
 			run++;
 		} else {
-			free_one_page(za, z, page, pfn, 0, cpu);
+			free_general(za, z, page, pfn, 0, cpu, gen,
+			             __builtin_return_address(0));
 		}
 	}
 	if (held) {
