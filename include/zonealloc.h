@@ -573,6 +573,16 @@ ZA_API void za_set_oom_handler(struct za *za,
  *   extfrag_threshold      0..1000 (default 500): checked and stored only,
  *                          read back as written; they take effect when
  *                          compaction and watermark boosting exist.
+ * Page-allocation fault injection, the kernel's fail_page_alloc
+ * (docs/DEBUGGING.md), listed after these: fail_page_alloc.probability
+ * (0..100, default 0), .interval (0..INT_MAX, 1), .times (-1..INT_MAX,
+ * 1; -1 no limit), .space (pages, 0..INT_MAX, 0), .min-order (0..20, 1),
+ * .ignore-gfp-wait (Y/N, Y: requests that may wait never fail),
+ * .ignore-gfp-atomic (Y/N, Y: ZA_GFP_ATOMIC requests never fail),
+ * .verbose (0..2, 2: a line on stderr per failure naming the call site).
+ * The Y/N ones take Y, y, N, n, 1 or 0 and read back as Y or N. A failed
+ * request returns NULL with errno = ENOMEM at once; NOFAIL ones never
+ * fail. These writes take no hotplug lock (callable from callbacks).
  * Parsing: decimal integers, a leading '-' allowed (and then out of
  * range); leading and trailing white space (a newline, as `echo` writes)
  * is ignored; anything else ("+5", "0x10", "12abc") is -EINVAL.

@@ -16,6 +16,12 @@
 #include "internal.h"
 #include "pcp.h"
 
+/* The per-CPU free stays inlined into za_free_pages although free_general
+ * calls it too (the debugging aids' path). */
+static inline __attribute__((always_inline)) int
+pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
+         unsigned long pfn, unsigned order, int cpu, uint8_t gen);
+
 #define MAX_RECLAIM_RETRIES 16
 /* OOM handler calls in one allocation that did not end in a page: a
  * handler that says it freed memory and did not (or whose pages others
@@ -364,7 +370,7 @@ alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
 	/* Before zeroing: the poison check reads what the block holds. */
 	if (unlikely(nofast & ZA_NOFAST_DEBUG))
 		_za_debug_alloc(za, page_pfn(za, page), 1ul << order, order, gfp,
-		                site);
+		                ac.cpu, site);
 	if (gfp & ZA___GFP_ZERO)
 		zero_block(za, page, order);
 	return page;

@@ -94,7 +94,7 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 				mem_hotplug_unlock(za);
 				if (za_debug_aids_on(za))
 					_za_debug_alloc(za, s, nr, ZA_PAGE_OWNER_CONTIG, gfp,
-					                __builtin_return_address(0));
+					                cpu, __builtin_return_address(0));
 				if (gfp & ZA___GFP_ZERO) {
 					/* Zero block by block: the range may span
 					 * hotplug blocks with separate bases. */

@@ -977,7 +977,8 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
  * (tables only for the aids configured), and the hooks of the general
  * path: _za_debug_alloc for a block of nr pages at pfn just handed out
  * (poison check, init_on_alloc, page-owner record; order is
- * ZA_PAGE_OWNER_CONTIG for a contiguous range), _za_debug_free for a
+ * ZA_PAGE_OWNER_CONTIG for a contiguous range; cpu the allocating CPU or
+ * -1), _za_debug_free for a
  * block claimed for freeing and not yet on a list (page-owner free site,
  * poisoning), _za_debug_forget for memory going offline. Callers test
  * za->nofast & ZA_NOFAST_DEBUG first. No lock needed: the caller owns
@@ -985,7 +986,7 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 int _za_debug_init(struct za *za);
 void _za_debug_fini(struct za *za);
 void _za_debug_alloc(struct za *za, unsigned long pfn, unsigned long nr,
-                     unsigned order, za_gfp_t gfp, const void *site);
+                     unsigned order, za_gfp_t gfp, int cpu, const void *site);
 void _za_debug_free(struct za *za, unsigned long pfn, unsigned long nr,
                     const void *site);
 void _za_debug_forget(struct za *za, unsigned long pfn, unsigned long nr);

@@ -49,7 +49,7 @@ static void zero_pages(struct za *za, unsigned long pfn, unsigned long nr)
 }
 
 void _za_debug_alloc(struct za *za, unsigned long pfn, unsigned long nr,
-                     unsigned order, za_gfp_t gfp, const void *site)
+                     unsigned order, za_gfp_t gfp, int cpu, const void *site)
 {
 	/* Check first: a report names the block's last owner, whose record
 	 * the new one replaces. */
@@ -58,8 +58,7 @@ void _za_debug_alloc(struct za *za, unsigned long pfn, unsigned long nr,
 	if ((za->flags & ZA_CFG_INIT_ON_ALLOC) && !(gfp & ZA___GFP_ZERO))
 		zero_pages(za, pfn, nr);
 	if (za->page_owner)
-		_za_page_owner_alloc(za, pfn, nr, order, gfp, za_current_cpu(za),
-		                     site);
+		_za_page_owner_alloc(za, pfn, nr, order, gfp, cpu, site);
 }
 
 void _za_debug_free(struct za *za, unsigned long pfn, unsigned long nr,
