@@ -5,6 +5,8 @@ za_add_test(NAME debug_owner SOURCES test_debug_owner.c LABELS core debug TIMEOU
 set_target_properties(debug_owner PROPERTIES ENABLE_EXPORTS ON)
 za_add_test(NAME debug_poison SOURCES test_debug_poison.c LABELS core debug TIMEOUT 60)
 za_add_test(NAME debug_fault SOURCES test_debug_fault.c LABELS core debug TIMEOUT 120)
+# Its threads again on real CPUs, the page sets restartable.
+za_add_rseq_run(NAME debug_fault)
 
 # Every stress scenario of the tool with page-allocation faults injected
 # into every kind of request (5% of them): each must end with every page

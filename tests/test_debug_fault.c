@@ -6,6 +6,7 @@
  * and an allocator that ends whole after failures.
  */
 #include "debug_common.h"
+#include "pcp_mode.h"
 
 #define P "fail_page_alloc."
 
@@ -178,7 +179,7 @@ struct worker {
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	dbg_cpu = w->cpu;
+	pm_set_cpu(&dbg_cpu, w->cpu);
 	struct za_page *held[64] = {0};
 	unsigned ord[64] = {0};
 	long iters = tu_scale(20000);
@@ -213,8 +214,21 @@ static void *work(void *arg)
 
 static void test_threads(void)
 {
-	struct za *za = dbg_make(ZA_CFG_PAGE_OWNER | ZA_CFG_POISON |
-	                         ZA_CFG_INIT_ON_ALLOC, 1);
+	/* Simulated CPUs (locked page sets), or with --rseq real ones: the
+	 * restartable fast paths must send every call to the aids too. */
+	struct za_config c;
+	memset(&c, 0, sizeof(c));
+	pm_config(&c, 4, dbg_cpu_id);
+	c.block_pages = DBG_BLOCK;
+	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
+	c.flags = ZA_CFG_PAGE_OWNER | ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC |
+	          ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	c.error = dbg_error;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	pm_check_mode(za, "debug_fault");
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
+	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)), 0);
 	unsigned long free0 = dbg_free_pages(za);
 	set(za, P "verbose", "0");
 	set(za, P "times", "-1");
@@ -245,11 +259,14 @@ static void test_threads(void)
 	za_destroy(za);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	tu_watchdog(240);
-	test_tunables();
-	test_rules();
+	pm_init(argc, argv, "debug_fault", 4);
+	if (!pm_rseq) {
+		test_tunables();
+		test_rules();
+	}
 	test_threads();
 	printf("debug_fault: ok\n");
 	return 0;
