@@ -560,8 +560,9 @@ static __attribute__((noinline)) void free_misuse(struct za *za,
 	char sites[700] = "";
 	if (unlikely(za->page_owner)) {
 		char s[256];
-		int n = snprintf(sites, sizeof(sites), " by %s",
-		                 za_os_symbolize(site, s, sizeof(s)));
+		int n = site ? snprintf(sites, sizeof(sites), " by %s",
+		                        za_os_symbolize(site, s, sizeof(s)))
+		             : 0;
 		if (pfn != ULONG_MAX && n > 0 && (size_t)n < sizeof(sites))
 			_za_debug_describe(za, pfn, sites + n, sizeof(sites) - (size_t)n);
 	}
