@@ -25,6 +25,22 @@
 #define NOFAIL_BACKOFF_MIN_NS 1000000ull   /* 1 ms */
 #define NOFAIL_BACKOFF_MAX_NS 32000000ull  /* 32 ms */
 
+/* The call site of the public call that led to the out-of-line paths
+ * (alloc_pages_slow, free_pages_slow), for page owner and fault
+ * injection. Optimised builds: the leaf entry points reach them by a tail
+ * jump, so their return address is the caller's; taking
+ * __builtin_return_address in the leaves themselves would cost them
+ * their frameless, register-only shape. Unoptimised builds (no tail
+ * jumps) pass it from the entry point. Callers that are not a tail jump
+ * (the bulk calls) pass their own. */
+#ifdef __OPTIMIZE__
+#define ENTRY_SITE() ((const void *)0)
+#define SLOW_SITE(passed) ((passed) ? (passed) : __builtin_return_address(0))
+#else
+#define ENTRY_SITE() __builtin_return_address(0)
+#define SLOW_SITE(passed) (passed)
+#endif
+
 /* Set while this thread runs shrinkers or the OOM handler, and for good on
  * kswapd threads: an allocation from inside them must not recurse into
  * reclaim (the kernel's PF_MEMALLOC). */
@@ -311,7 +327,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	unsigned cls = gfp_class(gfp);
 	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
 	             order > za->max_order || cls == GFP_CLASS_BAD ||
-	             za_load_relaxed(&za->nofast)))
+	             za->nofast))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	unsigned zid = fast_zone(za, nid, gfp, cpu, hz);
@@ -410,7 +426,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	unsigned cls = gfp_class(gfp);
 	if (unlikely((unsigned)cpu >= za->nr_cpus || order > za->max_order ||
 	             cls == GFP_CLASS_BAD || (gfp & ZA___GFP_THISNODE) ||
-	             za_load_relaxed(&za->nofast)))
+	             za->nofast))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	unsigned zid = za_load_relaxed(&za->cpu_zone[cpu * ZA_NR_ZONES + hz]);
@@ -456,6 +472,7 @@ static __attribute__((noinline)) struct za_page *
 alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
                  const void *site)
 {
+	site = SLOW_SITE(site);
 	if (likely(za && order <= ZA_PCP_SMALL_ORDER && !(gfp & GFP_NOT_FAST))) {
 		struct za_page *page = alloc_fast(za, nid, gfp, order);
 		if (likely(page))
@@ -478,7 +495,7 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 		if (likely(page))
 			return page;
 	}
-	return alloc_pages_slow(za, nid, gfp, order, __builtin_return_address(0));
+	return alloc_pages_slow(za, nid, gfp, order, ENTRY_SITE());
 }
 
 struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
@@ -489,7 +506,7 @@ struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 		if (likely(page))
 			return page;
 	}
-	return alloc_pages_slow(za, -1, gfp, order, __builtin_return_address(0));
+	return alloc_pages_slow(za, -1, gfp, order, ENTRY_SITE());
 }
 
 unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
@@ -685,6 +702,7 @@ static __attribute__((noinline)) void
 free_pages_slow(struct za *za, struct za_page *page, unsigned order,
                 const void *site)
 {
+	site = SLOW_SITE(site);
 	if (unlikely(!page || !za))
 		return;
 	/* First, while little is live across the call. */
@@ -699,7 +717,7 @@ free_pages_slow(struct za *za, struct za_page *page, unsigned order,
 	unsigned zid = page->zone_id;
 	struct za_zone *z = za->zone_by_id[zid];
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
-	           !(za_load_relaxed(&za->nofast) & ZA_NOFAST_FREE))) {
+	           !(za->nofast & ZA_NOFAST_FREE))) {
 		int r = pcp_free(za, z, za_pcp_of(za, zid, cpu), page, pfn, order,
 		                 cpu, rs, gen);
 		if (likely(r > 0))
@@ -726,7 +744,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 	struct rseq *rs = za_rseq_area_fast();
 	int cpu = (int)za_load_relaxed(&rs->cpu_id);
 	if (unlikely((unsigned)cpu >= za->nr_cpus || order > ZA_PCP_SMALL_ORDER ||
-	             (za_load_relaxed(&za->nofast) & ZA_NOFAST_FREE)))
+	             (za->nofast & ZA_NOFAST_FREE)))
 		return false;
 	unsigned long pfn = page_ptr_pfn(za, page);
 	if (unlikely(pfn == ULONG_MAX || page_order(page) != order ||
@@ -777,7 +795,7 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
 	if (likely(za && page && za->pcp_rseq) && likely(free_fast_rseq(za, page, order)))
 		return;
-	free_pages_slow(za, page, order, __builtin_return_address(0));
+	free_pages_slow(za, page, order, ENTRY_SITE());
 }
 
 /* Longest run of frees under one hold of a page-set lock, so that a

@@ -292,12 +292,16 @@ struct za {
 	unsigned block_shift;
 	unsigned nr_cpus, nr_nodes;
 	unsigned flags;             /* ZA_CFG_* */
-	/* Why the inline fast paths (alloc_fast, the per-CPU branch of
-	 * za_free_pages) may not run: ZA_NOFAST_* bits, 0 when they may. The
-	 * one word they test, so that the debugging aids cost nothing there
-	 * when they are off. Relaxed atomic: fault injection sets and clears
-	 * its bit at run time. */
-	unsigned nofast;
+	/* Why the fast paths (alloc_fast_rseq, alloc_fast, free_fast_rseq,
+	 * the per-CPU branch of free_pages_slow) may not run: ZA_NOFAST_*
+	 * bits, 0 when they may. The one byte they test, as they tested
+	 * ZA_CFG_NO_PCP in flags, so that the debugging aids cost nothing
+	 * there when off. Fault injection sets and clears its bit at run time
+	 * (atomic read-modify-write, under sysctl_lock); the fast paths read
+	 * the byte plainly, so that the test stays one instruction: a call
+	 * that races a change takes the route of the value it read (a byte
+	 * does not tear). Everything else reads it with relaxed loads. */
+	uint8_t nofast;
 	/* Page sets are restartable (owned through rseq, stopped and fenced
 	 * from outside) rather than locked; why not, when they are locked. */
 	bool pcp_rseq;
