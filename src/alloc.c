@@ -412,7 +412,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	 * pushed onto it since): the flag test costs nothing beside the
 	 * others and keeps that from being the only guard. */
 	if (unlikely(pcp->flags || h == ZA_NIL || !pcp_head_ok(pcp, page))) {
-		pcp_own_release(za, pcp);
+		pcp_own_release_rseq(pcp);
 		return NULL;
 	}
 	ZA_ASSERT(page_mt(page) == mt && page_order(page) == order);
@@ -422,7 +422,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
 	pcp_count_alloc_locked(z, pcp, 1l << order);
 	count_numa(za, z, pcp, za->cpu_node[cpu], cpu, 1);
-	pcp_own_release(za, pcp);
+	pcp_own_release_rseq(pcp);
 	return page;
 }
 
@@ -693,10 +693,10 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 	pcp->lists[idx] = (uint32_t)pfn;
 	za_store_relaxed(&pcp->count, count);
 	pcp_count_alloc_locked(z, pcp, -(1l << order));
-	pcp_own_release(za, pcp);
+	pcp_own_release_rseq(pcp);
 	return true;
 no:
-	pcp_own_release(za, pcp);
+	pcp_own_release_rseq(pcp);
 	return false;
 }
 

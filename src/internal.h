@@ -667,6 +667,13 @@ static inline void pcp_own_release(struct za *za, struct za_pcp *pcp)
 	else
 		za_spin_unlock_raw(&pcp->lock);
 }
+/* pcp_own_release where the set is known to be restartable (the
+ * restartable fast paths). */
+static inline void pcp_own_release_rseq(struct za_pcp *pcp)
+{
+	za_witness_release(ZA_RANK_PCP);
+	za_store_release(&pcp->own.busy, 0);
+}
 /* pcp.c: a remote user's hold. pcp_lock fails only in restartable mode,
  * when the fence fails (-errno): the set is then left as it was.
  * pcp_trylock gives up when another remote user (or, locked, the owner)
