@@ -31,8 +31,10 @@
  * jump, so their return address is the caller's; taking
  * __builtin_return_address in the leaves themselves would cost them
  * their frameless, register-only shape. Unoptimised builds (no tail
- * jumps) pass it from the entry point. Callers that are not a tail jump
- * (the bulk calls) pass their own. */
+ * jumps) pass it from the entry point (in optimised builds the constant
+ * NULL then folds away: nothing is carried through the locked fast path
+ * of alloc_pages_slow). The bulk calls pass their own to alloc_general
+ * and free_general. */
 #ifdef __OPTIMIZE__
 #define ENTRY_SITE() ((const void *)0)
 #define SLOW_SITE(passed) ((passed) ? (passed) : __builtin_return_address(0))
@@ -463,13 +465,12 @@ static __attribute__((noinline)) struct za_page *
 alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
                  const void *site)
 {
-	site = SLOW_SITE(site);
 	if (likely(za && order <= ZA_PCP_SMALL_ORDER && !(gfp & GFP_NOT_FAST))) {
 		struct za_page *page = alloc_fast(za, nid, gfp, order);
 		if (likely(page))
 			return page;
 	}
-	return alloc_general(za, nid, gfp, order, site);
+	return alloc_general(za, nid, gfp, order, SLOW_SITE(site));
 }
 
 struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
@@ -534,8 +535,14 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	}
 	/* The rest one by one, through the slow path if need be. */
 	while (got < nr) {
-		struct za_page *p = alloc_pages_slow(za, -1, gfp | ZA___GFP_NOWARN, 0,
-		                                     __builtin_return_address(0));
+		/* alloc_pages_slow's two steps, with this call's site (so that
+		 * alloc_pages_slow's own is always its entry points'). */
+		struct za_page *p = NULL;
+		if (!(gfp & GFP_NOT_FAST))
+			p = alloc_fast(za, -1, gfp | ZA___GFP_NOWARN, 0);
+		if (!p)
+			p = alloc_general(za, -1, gfp | ZA___GFP_NOWARN, 0,
+			                  __builtin_return_address(0));
 		if (!p)
 			break;
 		pages[got++] = p;
@@ -693,7 +700,6 @@ static __attribute__((noinline)) void
 free_pages_slow(struct za *za, struct za_page *page, unsigned order,
                 const void *site)
 {
-	site = SLOW_SITE(site);
 	if (unlikely(!page || !za))
 		return;
 	/* First, while little is live across the call. */
@@ -702,7 +708,7 @@ free_pages_slow(struct za *za, struct za_page *page, unsigned order,
 	unsigned long pfn;
 	uint8_t st, gen;
 	if (unlikely(!claim_free(za, page, order, &pfn, &st, &gen))) {
-		free_misuse(za, page, pfn, order, st, site);
+		free_misuse(za, page, pfn, order, st, SLOW_SITE(site));
 		return;
 	}
 	unsigned zid = page->zone_id;
@@ -715,11 +721,11 @@ free_pages_slow(struct za *za, struct za_page *page, unsigned order,
 			return;
 		if (unlikely(r < 0)) {
 			free_misuse(za, page, pfn, order, (uint8_t)page_state(page),
-			            site);
+			            SLOW_SITE(site));
 			return;
 		}
 	}
-	free_general(za, z, page, pfn, order, cpu, rs, gen, site);
+	free_general(za, z, page, pfn, order, cpu, rs, gen, SLOW_SITE(site));
 }
 
 /* The restartable fast path of za_free_pages, a leaf as alloc_fast_rseq:
