@@ -7,7 +7,7 @@
  * How it runs. A block of the reporting order or larger that lands on an
  * ordinary free list sets za->report_pending (buddy.c; one flag store,
  * nothing else on any free path). The reporting thread polls that flag
- * every half delay; once it is set the thread waits one delay more, then
+ * every eighth of a delay; once it is set the thread waits one delay more, then
  * makes a pass: for each zone, order and migratetype (never ISOLATE) it
  * takes up to ZA_PAGE_REPORTING_CAPACITY unreported blocks off their free
  * list (head state REPORTING, out of NR_FREE_PAGES as an allocation would
@@ -259,7 +259,9 @@ static void *reporting_thread(void *arg)
 	struct za_reporting *rl = za->reporting;
 	za_mutex_lock(&rl->lock);
 	uint64_t delay = (uint64_t)rl->pr.delay_ms * 1000000u;
-	uint64_t poll = delay / 2 ? delay / 2 : 1000000u;
+	/* Polled an eighth of a delay apart: a free is seen within that
+	 * (the free path only sets the flag; it wakes nobody). */
+	uint64_t poll = delay / 8 ? delay / 8 : 1000000u;
 	while (!rl->stop) {
 		if (!za_load_relaxed(&za->report_pending)) {
 			wait_until(rl, za_now_ns() + poll);
