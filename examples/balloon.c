@@ -66,7 +66,9 @@ static int give_back(void *ctx, struct za_page *const *pages,
 			return -errno; /* put back unreported; retried later */
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	madvise_ns += (b.tv_sec - a.tv_sec) * 1000000000ll + b.tv_nsec - a.tv_nsec;
+	__atomic_fetch_add(&madvise_ns, (b.tv_sec - a.tv_sec) * 1000000000ll +
+	                                    b.tv_nsec - a.tv_nsec,
+	                   __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -201,8 +203,8 @@ int main(int argc, char **argv)
 		       "%lu MiB", w, freed, after, reporting ? reported_mib() : 0ul);
 		if (ms90 >= 0)
 			printf(" (90%% within %ld ms, %lld ms in madvise)", ms90,
-			       madvise_ns / 1000000);
-		madvise_ns = 0;
+			       __atomic_load_n(&madvise_ns, __ATOMIC_RELAXED) / 1000000);
+		__atomic_store_n(&madvise_ns, 0, __ATOMIC_RELAXED);
 		printf("\n");
 		if (reporting ? after > before - (long)freed / 2
 		              : after < before - 4)
