@@ -349,6 +349,14 @@ static int reporting_stop(struct za *za)
 		za_mutex_unlock(&rl->lock);
 		return -ENOENT;
 	}
+	if (rl->stop) {
+		/* Another caller is stopping it: wait for that to finish
+		 * (only one may join the thread). */
+		while (rl->running)
+			za_cond_wait(&rl->wake, &rl->lock, 0);
+		za_mutex_unlock(&rl->lock);
+		return 0;
+	}
 	za_store_relaxed(&rl->stop, true);
 	za_store_relaxed(&za->report_order, UINT_MAX);
 	za_cond_broadcast(&rl->wake);
@@ -359,8 +367,9 @@ static int reporting_stop(struct za *za)
 	za_mutex_lock(&rl->lock);
 	rl->running = false;
 	memset(&rl->pr, 0, sizeof(rl->pr));
-	za_mutex_unlock(&rl->lock);
 	za_store_relaxed(&za->report_pending, 0);
+	za_cond_broadcast(&rl->wake);
+	za_mutex_unlock(&rl->lock);
 	return 0;
 }
 
