@@ -493,10 +493,11 @@ ZA_API void za_set_oom_handler(struct za *za,
  * memory back to its host (madvise(MADV_DONTNEED), a balloon). During the
  * call the blocks are off the free lists (nobody can allocate them); then
  * they go back marked reported. A reported block is not reported again
- * until it has been allocated; when it merges with a free buddy that was
- * not reported, the merged block is not reported (it is reported whole
- * later). Blocks are naturally aligned to their order, so a report never
- * covers part of a host huge page no larger than 2^order pages.
+ * until it has been allocated (a split keeps the rest reported); a block
+ * that merges with a free buddy, reported or not, is a new block and not
+ * reported (it is reported whole later), as in the kernel. Blocks are
+ * naturally aligned to their order, so a report never covers part of a
+ * host huge page no larger than 2^order pages.
  *
  * report gets the head pages of n blocks and their orders; it returns 0,
  * or a negative errno to have the blocks put back unreported and the
