@@ -101,6 +101,14 @@ void mem_hotplug_unlock(struct za *za)
 	za_mutex_unlock(&za->mem_hotplug_lock);
 }
 
+bool _za_mem_hotplug_trylock(struct za *za)
+{
+	if (!za_mutex_trylock(&za->mem_hotplug_lock))
+		return false;
+	za_store_relaxed(&za->mem_hotplug_owner, (void *)&hotplug_token);
+	return true;
+}
+
 bool mem_hotplug_held_by_me(const struct za *za)
 {
 	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token;
@@ -195,7 +203,8 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 
 	if (cfg->flags & ~(ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD |
 	                   ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED |
-	                   ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE))
+	                   ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE |
+	                   ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_COMPACTION))
 		return -EINVAL;
 	za->flags = cfg->flags;
 	/* Debug builds claim every free atomically (DESIGN.md invariants). */
@@ -324,6 +333,7 @@ static void free_all(struct za *za)
 			za_meta_free(za, node->zonelist[1]);
 		}
 	}
+	_za_compaction_fini(za);
 	reclaim_fini(za);
 	memmap_fini(za);
 	za_mutex_destroy(&za->mem_hotplug_lock);
@@ -386,6 +396,8 @@ struct za *za_create(const struct za_config *cfg)
 		err = memmap_init(za);
 	if (!err)
 		err = reclaim_init(za);
+	if (!err)
+		err = _za_compaction_init(za);
 	if (!err) {
 		mem_hotplug_lock(za);
 		setup_per_zone_wmarks(za);
@@ -394,12 +406,18 @@ struct za *za_create(const struct za_config *cfg)
 	}
 	if (!err && !(za->flags & ZA_CFG_NO_KSWAPD))
 		err = reclaim_start(za);
+	/* kcompactd is kswapd's partner: no background reclaim, no
+	 * background compaction either. */
+	if (!err && !(za->flags & (ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD |
+	                           ZA_CFG_NO_COMPACTION)))
+		err = _za_kcompactd_start(za);
 	if (!err && !(za->flags & ZA_CFG_NO_VMSTAT_WORKER))
 		err = vmstat_start(za);
 	if (err) {
 		za_store_relaxed(&za->stopping, true);
 		vmstat_stop(za);
 		reclaim_stop(za);
+		_za_kcompactd_stop(za);
 		free_all(za);
 		errno = -err;
 		return NULL;
@@ -414,6 +432,7 @@ void za_destroy(struct za *za)
 	za_store_relaxed(&za->stopping, true);
 	vmstat_stop(za);
 	reclaim_stop(za);
+	_za_kcompactd_stop(za);
 	free_all(za);
 }
 

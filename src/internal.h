@@ -208,6 +208,12 @@ struct za_zone {
 	/* Global statistics values and slow-path events (atomic). */
 	long vm_stat[ZA_NR_ZONE_STATS] __attribute__((aligned(ZA_CACHELINE)));
 	uint64_t events[ZA_NR_EVENTS];
+
+	/* Compaction's deferral after failures (compaction.c), as the
+	 * kernel's: racy by design, relaxed atomics. */
+	unsigned compact_considered;
+	unsigned compact_defer_shift;
+	int compact_order_failed;
 };
 
 /* --- node ------------------------------------------------------------------- */
@@ -232,6 +238,16 @@ struct za_node {
 	bool kswapd_running;        /* a reclaim pass is under way */
 	bool kswapd_started;
 	uint64_t kswapd_slept_ns;   /* when the last pass ended */
+
+	/* Background compaction (compaction.c): kcompactd_lock guards the
+	 * request fields. */
+	za_thread_t kcompactd;
+	za_mutex_t kcompactd_lock;
+	za_cond_t kcompactd_wait;
+	int kcompactd_max_order;       /* what the waker asked for, -1: none */
+	int kcompactd_highest_zoneidx;
+	bool kcompactd_started;
+	bool kcompactd_stop;
 };
 
 /* --- memory sections (hotplug blocks) ------------------------------------ */
@@ -909,6 +925,33 @@ extern _Thread_local int za_in_reclaim;
 unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order);
 unsigned long call_oom_handler(struct za *za, int nid, unsigned order);
+
+/* compaction.c */
+#define ZA_COSTLY_ORDER ZA_PCP_SMALL_ORDER /* the kernel's PAGE_ALLOC_COSTLY_ORDER */
+/* Direct compaction for an allocation of order (slow path, costly
+ * orders): compacts the zones of ac's zonelist that are not deferred and
+ * returns the page the allocation then found, or NULL. *skipped is set
+ * when compaction could run but every zone was deferred or unsuitable
+ * (not when it cannot run: no migrate callback, a hotplug operation
+ * under way). Takes mem_hotplug_lock with a try-lock only. */
+struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
+                                   unsigned order, unsigned alloc_flags,
+                                   bool *skipped);
+int _za_compaction_init(struct za *za);
+void _za_compaction_fini(struct za *za);
+int _za_kcompactd_start(struct za *za);
+void _za_kcompactd_stop(struct za *za);
+/* kswapd's hand-off: a request of order failed on node nid. */
+void _za_wakeup_kcompactd(struct za *za, int nid, int order,
+                          int highest_zoneidx);
+/* The kernel's fragmentation index of a zone for order (in thousandths,
+ * -1000: a block of that order is free) and its unusable free index (in
+ * thousandths), and the node's fragmentation score (0..100). */
+int _za_fragmentation_index(struct za_zone *z, unsigned order);
+int _za_unusable_index(struct za_zone *z, unsigned order);
+unsigned _za_node_fragmentation_score(struct za *za, struct za_node *node);
+/* The memory-hotplug lock, tried (core.c). */
+bool _za_mem_hotplug_trylock(struct za *za);
 
 /* isolate.c: pageblock isolation and migration (memory offline, contig).
  * Ranges are whole max-order blocks of one zone; the caller holds

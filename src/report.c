@@ -278,6 +278,28 @@ static void report_vmstat(struct za *za, FILE *out)
 	}
 }
 
+/* The kernel's debugfs extfrag/extfrag_index and extfrag/unusable_index:
+ * one row per populated zone, one value per order, in thousandths printed
+ * as the kernel prints them ("%2d.%03d " and "%d.%03d "). */
+static void report_frag_index(struct za *za, FILE *out, bool unusable)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			if (!zone_populated(z))
+				continue;
+			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
+			for (unsigned o = 0; o <= za->max_order; o++) {
+				int idx = unusable ? _za_unusable_index(z, o)
+				                   : _za_fragmentation_index(z, o);
+				fprintf(out, unusable ? "%d.%03d " : "%2d.%03d ",
+				        idx / 1000, (idx < 0 ? -idx : idx) % 1000);
+			}
+			fputc('\n', out);
+		}
+	}
+}
+
 /* Version 0.1's names and order, for one more release. */
 static void report_vmstat_v0(struct za *za, FILE *out)
 {
@@ -313,6 +335,12 @@ int za_report(struct za *za, enum za_report what, FILE *out)
 		break;
 	case ZA_REPORT_VMSTAT_V0:
 		report_vmstat_v0(za, out);
+		break;
+	case ZA_REPORT_EXTFRAG_INDEX:
+		report_frag_index(za, out, false);
+		break;
+	case ZA_REPORT_UNUSABLE_INDEX:
+		report_frag_index(za, out, true);
 		break;
 	default:
 		return -EINVAL;
