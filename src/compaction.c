@@ -21,10 +21,15 @@
  *  - An unmovable block (allocated UNMOVABLE or RECLAIMABLE, a contiguous
  *    range, anything taken out) is never handed to the migrate callback
  *    (block_movable).
- *  - No zone or pcp lock is held across the callback; the only lock held
- *    there is mem_hotplug_lock (as for memory offline), which keeps the
- *    zone's span and its pageblocks' isolation still. Direct compaction
- *    takes it with a try-lock: an allocation never waits for hotplug.
+ *  - No lock of the allocator is held across the callback. Passes run
+ *    side by side (direct compactions, kcompactd, za_compact), never with
+ *    a memory-hotplug operation: taking mem_hotplug_lock waits until the
+ *    passes running end and keeps new ones out (compaction_begin), which
+ *    keeps zone spans and pageblock isolation still during a pass. Direct
+ *    compaction does not wait for a hotplug operation: it skips.
+ *  - A target is allocated to the pass and reads as not movable
+ *    (TARGET_MT) until it is handed to the client, so that a pass beside
+ *    never gives the client a block that is not the client's.
  *  - No pageblock is isolated: nothing to leak.
  *  - The callback's answers: 0 moved (src is freed here), -ENOENT the
  *    client freed src (dst stays a target), anything else - garbage
@@ -205,6 +210,52 @@ static void compaction_defer_reset(struct za_zone *z, int order, bool success)
 		za_store_relaxed(&z->compact_order_failed, order + 1);
 }
 
+/* --- passes and hotplug ---------------------------------------------------------- */
+
+_Thread_local unsigned _za_in_compaction;
+
+/* Enter a pass: false when a hotplug operation keeps passes out and
+ * wait is false (direct compaction never waits: the operation may be
+ * waiting for a client callback that waits for this thread). */
+static bool compaction_begin(struct za *za, bool wait)
+{
+	za_mutex_lock(&za->compact_lock);
+	while (za->compact_excluded) {
+		if (!wait) {
+			za_mutex_unlock(&za->compact_lock);
+			return false;
+		}
+		za_cond_wait(&za->compact_idle, &za->compact_lock, 0);
+	}
+	za->compact_running++;
+	za_mutex_unlock(&za->compact_lock);
+	_za_in_compaction++;
+	return true;
+}
+
+static void compaction_end(struct za *za)
+{
+	_za_in_compaction--;
+	za_mutex_lock(&za->compact_lock);
+	if (--za->compact_running == 0)
+		za_cond_broadcast(&za->compact_idle);
+	za_mutex_unlock(&za->compact_lock);
+}
+
+void _za_compaction_exclude(struct za *za, bool on)
+{
+	za_mutex_lock(&za->compact_lock);
+	if (on) {
+		za->compact_excluded = true;
+		while (za->compact_running)
+			za_cond_wait(&za->compact_idle, &za->compact_lock, 0);
+	} else {
+		za->compact_excluded = false;
+		za_cond_broadcast(&za->compact_idle);
+	}
+	za_mutex_unlock(&za->compact_lock);
+}
+
 /* --- the scanners ------------------------------------------------------------------ */
 
 /* Whether an in-use block may be given to the migrate callback: allocated
@@ -219,9 +270,9 @@ static bool block_movable(const struct za *za, const struct za_page *p)
 	return page_order(p) < za->pageblock_order;
 }
 
-/* A pageblock of this zone, online and initialised. mem_hotplug_lock
- * keeps the answer true for the pass (lazy sections only become
- * initialised). */
+/* A pageblock of this zone, online and initialised. Hotplug waits for
+ * the pass to end, which keeps the answer true for the pass (lazy
+ * sections only become initialised). */
 static bool pageblock_in_zone(struct compact_control *cc, unsigned long pb)
 {
 	struct za *za = cc->za;
@@ -255,10 +306,15 @@ static bool pageblock_worth_migrating(struct compact_control *cc,
 	return any;
 }
 
+/* A target reads as allocated but not movable while it is ours, so that
+ * another pass running beside this one never hands it to the client. */
+#define TARGET_MT ZA_MT_HIGHATOMIC
+
 static void push_target(struct compact_control *cc, unsigned long pfn,
                         unsigned order)
 {
 	struct za_page *p = pfn_page(cc->za, pfn);
+	za_store_relaxed(&p->mt, (uint8_t)TARGET_MT);
 	p->next = cc->target[order];
 	cc->target[order] = (uint32_t)pfn;
 	cc->nr_targets += 1ul << order;
@@ -282,10 +338,9 @@ static void isolate_free_pageblock(struct compact_control *cc, unsigned long pb)
 			    page_mt(p) == ZA_MT_MOVABLE) {
 				unsigned order = page_order(p);
 				buddy_del_locked(z, p, pfn);
-				za_store_relaxed(&p->mt, (uint8_t)ZA_MT_MOVABLE);
 				p->gen++; /* a stale per-CPU list entry is now void */
-				set_page_state(p, ZA_PS_ALLOC);
 				push_target(cc, pfn, order);
+				set_page_state(p, ZA_PS_ALLOC);
 				taken += (long)n;
 			}
 			pfn += n;
@@ -321,10 +376,9 @@ static unsigned long take_target(struct compact_control *cc, unsigned order)
 				unsigned long b = pfn + (1ul << o);
 				struct za_page *h = pfn_page(za, b);
 				za_store_relaxed(&h->order, (uint8_t)o);
-				za_store_relaxed(&h->mt, (uint8_t)ZA_MT_MOVABLE);
 				h->gen++;
-				set_page_state(h, ZA_PS_ALLOC);
 				push_target(cc, b, o);
+				set_page_state(h, ZA_PS_ALLOC);
 			}
 			za_store_relaxed(&p->order, (uint8_t)order);
 			return pfn;
@@ -389,6 +443,8 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		return 0;
 	}
 	cc->isolated += 1ul << order;
+	/* The client's block to be: an ordinary movable allocation. */
+	za_store_relaxed(&dst->mt, (uint8_t)ZA_MT_MOVABLE);
 	za_witness_assert_callback("migrate");
 	int r = za->migrate(za->migrate_ctx, dst, src, order);
 	if (r == 0) {
@@ -454,7 +510,7 @@ static enum compact_result compact_finished(struct compact_control *cc)
 	return (enum compact_result)-1; /* go on */
 }
 
-/* One pass over a zone. Caller holds mem_hotplug_lock. */
+/* One pass over a zone, inside compaction_begin/end. */
 static enum compact_result compact_zone(struct compact_control *cc)
 {
 	struct za *za = cc->za;
@@ -541,7 +597,7 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
 	bool ran = false;
 	*skipped = false;
 	if (!za->migrate || mem_hotplug_held_by_me(za) ||
-	    !_za_mem_hotplug_trylock(za))
+	    !compaction_begin(za, false))
 		return NULL;
 	for (unsigned i = 0;
 	     (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
@@ -564,7 +620,7 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
 		if (r == COMPACT_ABORTED)
 			break;
 	}
-	mem_hotplug_unlock(za);
+	compaction_end(za);
 	if (!ran) {
 		*skipped = true;
 		return NULL;
@@ -606,11 +662,11 @@ int za_compact(struct za *za, int nid)
 	if (!za->migrate)
 		return -EAGAIN;
 	unsigned long migrated = 0;
-	mem_hotplug_lock(za);
+	compaction_begin(za, true);
 	for (unsigned n = 0; n < za->nr_nodes; n++)
 		if (nid < 0 || (unsigned)nid == n)
 			migrated += compact_node(za, &za->nodes[n], false);
-	mem_hotplug_unlock(za);
+	compaction_end(za);
 	return migrated ? 0 : -EAGAIN;
 }
 
@@ -694,10 +750,10 @@ static void *kcompactd_main(void *arg)
 				continue;
 			za_mutex_unlock(&node->kcompactd_lock);
 			if (should_proactive_compact(za, node) && za->migrate &&
-			    _za_mem_hotplug_trylock(za)) {
+			    compaction_begin(za, true)) {
 				event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
 				proactive_compact_node(za, node);
-				mem_hotplug_unlock(za);
+				compaction_end(za);
 			}
 			za_mutex_lock(&node->kcompactd_lock);
 			continue;
@@ -709,10 +765,9 @@ static void *kcompactd_main(void *arg)
 		event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
 		/* Waits for a hotplug operation in progress: a background
 		 * thread may (allocations never do). */
-		if (za->migrate) {
-			mem_hotplug_lock(za);
+		if (za->migrate && compaction_begin(za, true)) {
 			kcompactd_do_work(za, node, order, hz);
-			mem_hotplug_unlock(za);
+			compaction_end(za);
 		}
 		za_mutex_lock(&node->kcompactd_lock);
 	}

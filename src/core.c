@@ -93,25 +93,20 @@ void mem_hotplug_lock(struct za *za)
 {
 	za_mutex_lock(&za->mem_hotplug_lock);
 	za_store_relaxed(&za->mem_hotplug_owner, (void *)&hotplug_token);
+	_za_compaction_exclude(za, true);
 }
 
 void mem_hotplug_unlock(struct za *za)
 {
+	_za_compaction_exclude(za, false);
 	za_store_relaxed(&za->mem_hotplug_owner, NULL);
 	za_mutex_unlock(&za->mem_hotplug_lock);
 }
 
-bool _za_mem_hotplug_trylock(struct za *za)
-{
-	if (!za_mutex_trylock(&za->mem_hotplug_lock))
-		return false;
-	za_store_relaxed(&za->mem_hotplug_owner, (void *)&hotplug_token);
-	return true;
-}
-
 bool mem_hotplug_held_by_me(const struct za *za)
 {
-	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token;
+	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token ||
+	       _za_in_compaction;
 }
 
 void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
@@ -337,6 +332,8 @@ static void free_all(struct za *za)
 	reclaim_fini(za);
 	memmap_fini(za);
 	za_mutex_destroy(&za->mem_hotplug_lock);
+	za_mutex_destroy(&za->compact_lock);
+	za_cond_destroy(&za->compact_idle);
 	za_mutex_destroy(&za->cpu_hotplug_lock);
 	za_mutex_destroy(&za->drain_lock);
 	za_mutex_destroy(&za->vmstat_lock);
@@ -363,6 +360,10 @@ struct za *za_create(const struct za_config *cfg)
 	if (!err)
 		err = za_mutex_init(&za->mem_hotplug_lock, ZA_RANK_MEM_HOTPLUG,
 		                    "mem_hotplug_lock");
+	if (!err)
+		err = za_mutex_init(&za->compact_lock, ZA_RANK_LEAF, "compact_lock");
+	if (!err)
+		err = za_cond_init(&za->compact_idle);
 	if (!err)
 		err = za_mutex_init(&za->cpu_hotplug_lock, ZA_RANK_CPU_HOTPLUG,
 		                    "cpu_hotplug_lock");

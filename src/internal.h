@@ -335,6 +335,14 @@ struct za {
 	/* Locks outside the fast path. */
 	za_mutex_t mem_hotplug_lock;
 	void *mem_hotplug_owner;    /* holder's token (core.c), relaxed */
+	/* Compaction passes run side by side, but never with a hotplug
+	 * operation (compaction.c): compact_lock guards the next two;
+	 * mem_hotplug_lock's holder sets compact_excluded and waits until
+	 * compact_running is 0. */
+	za_mutex_t compact_lock;
+	za_cond_t compact_idle;
+	unsigned compact_running;
+	bool compact_excluded;
 	za_mutex_t cpu_hotplug_lock;
 	za_mutex_t drain_lock;
 	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock to write,
@@ -691,7 +699,9 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 /* The memory-hotplug lock, with a record of which thread holds it: a
  * client callback that runs under it (migrate, and whatever an allocation
  * made inside one calls) must not take it again. Entry points that take
- * it check mem_hotplug_held_by_me() first and refuse with -EDEADLK. */
+ * it check mem_hotplug_held_by_me() first and refuse with -EDEADLK. A
+ * thread inside a compaction pass counts as holding it: an operation that
+ * takes the lock waits for the passes to end. */
 void mem_hotplug_lock(struct za *za);
 void mem_hotplug_unlock(struct za *za);
 bool mem_hotplug_held_by_me(const struct za *za);
@@ -950,8 +960,11 @@ void _za_wakeup_kcompactd(struct za *za, int nid, int order,
 int _za_fragmentation_index(struct za_zone *z, unsigned order);
 int _za_unusable_index(struct za_zone *z, unsigned order);
 unsigned _za_node_fragmentation_score(struct za *za, struct za_node *node);
-/* The memory-hotplug lock, tried (core.c). */
-bool _za_mem_hotplug_trylock(struct za *za);
+/* Keep compaction passes out (and wait for those running to end), or let
+ * them in again: mem_hotplug_lock and mem_hotplug_unlock do it. */
+void _za_compaction_exclude(struct za *za, bool on);
+/* Compaction passes this thread is inside (its callbacks run there). */
+extern _Thread_local unsigned _za_in_compaction;
 
 /* isolate.c: pageblock isolation and migration (memory offline, contig).
  * Ranges are whole max-order blocks of one zone; the caller holds

@@ -189,7 +189,7 @@ static void verify_client(const char *when)
 	}
 }
 
-static char *capture(enum za_report what)
+static __attribute__((noinline)) char *capture(enum za_report what)
 {
 	char *buf = NULL;
 	size_t len = 0;

@@ -187,8 +187,12 @@ za_tool_test(tool_info_frames 0 "za_check: ok" info --frames-only --mem 8G --nod
 
 # vmstat in the kernel's names and order, the library's own after them;
 # version 0.1's names still printed by vmstat-v0.
-za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\nnuma_hit 0\nnuma_miss 0\nnuma_foreign 0\nnuma_interleave 0\nnuma_local 0\nnuma_other 0\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\nzonealloc_nr_allocated 0\n"
+za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\nnuma_hit 0\nnuma_miss 0\nnuma_foreign 0\nnuma_interleave 0\nnuma_local 0\nnuma_other 0\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\ncompact_migrate_scanned 0\n.*compact_daemon_free_scanned 0\nzonealloc_nr_allocated 0\n"
              info --mem 64M --report vmstat)
+# The debugfs extfrag files: a fresh zone has every order free (-1.000)
+# and nothing unusable.
+za_tool_test(tool_info_extfrag 0 "==> extfrag_index <==\nNode 0, zone      DMA -1[.]000 -1[.]000 .*==> unusable_index <==\nNode 0, zone      DMA 0[.]000 0[.]000"
+             info --mem 64M --report extfrag)
 za_tool_test(tool_info_vmstat_v0 0 "^nr_free_pages 16384\nnr_zone_allocated 0\n.*\nallocstall 0\n.*\nkswapd_wake 0\n"
              info --mem 64M --report vmstat-v0)
 
@@ -220,6 +224,18 @@ foreach(sc mixed hotplug pressure offline)
   za_tool_test(tool_stress_${sc} 0 "result +PASS"
                stress --scenario ${sc} --seconds 2 --mem 128M --quiet)
 endforeach()
+# The fragment scenario, both modes, with unmovable blocks in the fill,
+# on frames only and on two nodes (docs/COMPACTION.md).
+za_tool_test(tool_stress_fragment 0 "compaction on .*result +PASS"
+             stress --scenario fragment --seconds 1 --mem 64M --quiet)
+za_tool_test(tool_stress_fragment_frames 0 "compaction on .*result +PASS"
+             stress --scenario fragment --seconds 1 --mem 64M --quiet
+             --frames-only --compaction on --unmovable 0)
+za_tool_test(tool_stress_fragment_json 0 "\"on\":.*\"result\":\"pass\""
+             stress --scenario fragment --seconds 1 --nodes 2 --cpus 4
+             --mem 32M --json --quiet --unmovable 20)
+za_tool_test(tool_bad_compaction_mode 2 "unknown --compaction mode 'maybe'"
+             stress --scenario fragment --compaction maybe)
 za_tool_test(tool_stress_json_2node 0 "\"result\":\"pass\""
              stress --seconds 1 --nodes 2 --cpus 8 --mem 64M --json --quiet)
 za_tool_test(tool_stress_frames_only 0 "result +PASS"
