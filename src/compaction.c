@@ -790,6 +790,18 @@ void _za_wakeup_kcompactd(struct za *za, int nid, int order,
 	za_mutex_unlock(&node->kcompactd_lock);
 }
 
+void _za_kcompactd_poke(struct za *za)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		if (!za_load_relaxed(&node->kcompactd_started))
+			continue;
+		za_mutex_lock(&node->kcompactd_lock);
+		za_cond_broadcast(&node->kcompactd_wait);
+		za_mutex_unlock(&node->kcompactd_lock);
+	}
+}
+
 int _za_compaction_init(struct za *za)
 {
 	int err = 0;
@@ -840,4 +852,75 @@ void _za_kcompactd_stop(struct za *za)
 		za_thread_join(&node->kcompactd);
 		za_store_relaxed(&node->kcompactd_started, false);
 	}
+}
+
+/* --- watermark boosting --------------------------------------------------------------- */
+
+static void set_marks_locked(struct za_zone *z)
+{
+	unsigned long b = z->watermark_boost;
+	for (int i = 0; i < ZA_NR_WMARKS; i++)
+		za_store_relaxed(&z->wmark[i], z->wmark_base[i] + b);
+}
+
+void _za_boost_apply(struct za_zone *z)
+{
+	/* Without kswapd nothing boosts (_za_boost_watermark_locked): no
+	 * writer to race, no lock needed. */
+	if (z->za->flags & ZA_CFG_NO_KSWAPD) {
+		set_marks_locked(z);
+		return;
+	}
+	zone_lock(z, NULL);
+	set_marks_locked(z);
+	zone_unlock(z);
+}
+
+/* The kernel's boost_watermark: a pageblock more per fallback, up to
+ * watermark_boost_factor per 10000 of the high mark (at least one
+ * pageblock). */
+void _za_boost_watermark_locked(struct za_zone *z)
+{
+	struct za *za = z->za;
+	unsigned long factor = za_load_relaxed(&za->watermark_boost_factor);
+	unsigned long pb = 1ul << za->pageblock_order;
+	/* Only kswapd takes a boost away again: without it, none. */
+	if (!factor || (za->flags & ZA_CFG_NO_KSWAPD))
+		return;
+	unsigned long max = (unsigned long)((unsigned __int128)
+	                                    z->wmark_base[ZA_WMARK_HIGH] * factor /
+	                                    10000);
+	if (!max)
+		return;
+	if (max < pb)
+		max = pb;
+	unsigned long boost = z->watermark_boost + pb;
+	za_store_relaxed(&z->watermark_boost, boost < max ? boost : max);
+	set_marks_locked(z);
+	za_store_relaxed(&z->boost_wake, (uint8_t)1);
+}
+
+void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx)
+{
+	za_store_relaxed(&z->boost_wake, (uint8_t)0);
+	if (!(za->flags & ZA_CFG_NO_KSWAPD))
+		wakeup_kswapd(za, z, 0, highest_zoneidx, false);
+}
+
+void _za_boost_done(struct za *za, struct za_node *node)
+{
+	bool any = false;
+	for (int t = 0; t < ZA_NR_ZONES; t++) {
+		struct za_zone *z = &node->zones[t];
+		if (!za_load_relaxed(&z->watermark_boost))
+			continue;
+		zone_lock(z, NULL);
+		za_store_relaxed(&z->watermark_boost, 0ul);
+		set_marks_locked(z);
+		zone_unlock(z);
+		any = true;
+	}
+	if (any && !(za->flags & ZA_CFG_NO_COMPACTION))
+		_za_wakeup_kcompactd(za, node->nid, (int)za->pageblock_order,
+		                     ZA_NR_ZONES - 1);
 }

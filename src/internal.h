@@ -214,6 +214,17 @@ struct za_zone {
 	unsigned compact_considered;
 	unsigned compact_defer_shift;
 	int compact_order_failed;
+
+	/* Watermark boosting (compaction.c): after a fallback mixed
+	 * migratetypes in a pageblock, wmark[] is wmark_base[] + boost until
+	 * kswapd has reclaimed to the boosted high mark and kcompactd has
+	 * been woken. Zone lock to write (setup_per_zone_wmarks holds
+	 * mem_hotplug_lock and takes it too), relaxed reads. boost_wake:
+	 * kswapd has yet to be told (set under the zone lock, cleared by the
+	 * allocation that wakes it). */
+	unsigned long watermark_boost;
+	unsigned long wmark_base[ZA_NR_WMARKS];
+	uint8_t boost_wake;
 };
 
 /* --- node ------------------------------------------------------------------- */
@@ -356,11 +367,11 @@ struct za {
 	bool min_free_kbytes_set;          /* written: min_free_kbytes_user wins */
 	unsigned long min_free_kbytes_user;
 	unsigned watermark_scale_factor;   /* per 10000 of a zone */
-	unsigned watermark_boost_factor;   /* stored only (no boosting yet) */
+	unsigned watermark_boost_factor;   /* per 10000 of the high mark */
 	unsigned lowmem_reserve_ratio[ZA_NR_ZONES];
 	unsigned percpu_pagelist_high_fraction; /* 0: high sized by low mark */
-	unsigned compaction_proactiveness; /* stored only (no compaction yet) */
-	unsigned extfrag_threshold;        /* stored only (no compaction yet) */
+	unsigned compaction_proactiveness; /* kcompactd's score target */
+	unsigned extfrag_threshold;        /* compaction_suitable */
 
 	/* Errors: error_lock keeps the handler and its context together. */
 	za_spinlock_t error_lock;
@@ -951,6 +962,9 @@ int _za_compaction_init(struct za *za);
 void _za_compaction_fini(struct za *za);
 int _za_kcompactd_start(struct za *za);
 void _za_kcompactd_stop(struct za *za);
+/* Wake every kcompactd to look at the fragmentation score (a write of
+ * compaction_proactiveness). */
+void _za_kcompactd_poke(struct za *za);
 /* kswapd's hand-off: a request of order failed on node nid. */
 void _za_wakeup_kcompactd(struct za *za, int nid, int order,
                           int highest_zoneidx);
@@ -960,6 +974,16 @@ void _za_wakeup_kcompactd(struct za *za, int nid, int order,
 int _za_fragmentation_index(struct za_zone *z, unsigned order);
 int _za_unusable_index(struct za_zone *z, unsigned order);
 unsigned _za_node_fragmentation_score(struct za *za, struct za_node *node);
+/* Watermark boosting. Zone lock held: a fallback took part of a pageblock
+ * of another migratetype; raise the zone's marks. */
+void _za_boost_watermark_locked(struct za_zone *z);
+/* An allocation found boost_wake set: wake kswapd for the zone. */
+void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx);
+/* kswapd after a pass: drop the node's boosts, wake kcompactd. */
+void _za_boost_done(struct za *za, struct za_node *node);
+/* Recompute: marks from new bases, keeping boosts. mem_hotplug_lock. */
+void _za_boost_apply(struct za_zone *z);
+
 /* Keep compaction passes out (and wait for those running to end), or let
  * them in again: mem_hotplug_lock and mem_hotplug_unlock do it. */
 void _za_compaction_exclude(struct za *za, bool on);

@@ -293,6 +293,9 @@ static void *kswapd_main(void *arg)
 		node->kswapd_order = 0;
 		za_mutex_unlock(&node->kswapd_lock);
 		balance_node(za, node, hz);
+		/* Boosted marks have done their job once kswapd reclaimed to
+		 * them: drop them and let kcompactd undo the mixing. */
+		_za_boost_done(za, node);
 		/* A high-order request failed: memory is balanced now (or as
 		 * balanced as reclaim makes it), make the order (compaction.c). */
 		if (order > ZA_COSTLY_ORDER &&

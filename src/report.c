@@ -3,7 +3,7 @@
  * /proc/buddyinfo, /proc/pagetypeinfo and /proc/vmstat (as Linux 6.x
  * prints them: same headings, field names, column order and widths), so
  * that what people already read and parse reads the same. Fields the
- * kernel has and zonealloc does not (boost, promo, cma, per-node page
+ * kernel has and zonealloc does not (cma, per-node page
  * cache counters) print as 0 or are left out where the kernel leaves them
  * out too; the library's own counters follow the kernel's, prefixed
  * zonealloc_, so that no key a parser reads repeats within a zone's
@@ -180,7 +180,8 @@ static void report_zoneinfo(struct za *za, FILE *out)
 			        "\n        present  %lu"
 			        "\n        managed  %lu"
 			        "\n        cma      %lu",
-			        (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES), 0ul,
+			        (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES),
+			        za_load_relaxed(&z->watermark_boost),
 			        zone_wmark(z, ZA_WMARK_MIN), zone_wmark(z, ZA_WMARK_LOW),
 			        zone_wmark(z, ZA_WMARK_HIGH),
 			        /* promo: a step above high, as the kernel sets it */

@@ -4,7 +4,7 @@
  * lowmem_reserve_ratio, percpu_pagelist_high_fraction (which act at once,
  * through the same recompute memory hotplug runs), and
  * watermark_boost_factor, compaction_proactiveness, extfrag_threshold
- * (checked and kept until compaction and boosting use them).
+ * (read by compaction.c when it boosts, wakes kcompactd, and decides).
  *
  * A write parses and checks the whole value before it touches anything,
  * so a rejected write changes nothing. It then takes mem_hotplug_lock and
@@ -141,6 +141,7 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 	    v[0] < MIN_HIGH_FRACTION)
 		return -ERANGE;
 
+	bool poke = false;
 	za_mutex_lock(&za->mem_hotplug_lock);
 	za_mutex_lock(&za->cpu_hotplug_lock);
 	za_mutex_lock(&za->sysctl_lock);
@@ -164,12 +165,16 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		break;
 	case SC_COMPACTION_PROACTIVENESS:
 		za->compaction_proactiveness = (unsigned)v[0];
+		poke = v[0] != 0;
 		break;
 	case SC_EXTFRAG_THRESHOLD:
 		za->extfrag_threshold = (unsigned)v[0];
 		break;
 	}
 	za_mutex_unlock(&za->sysctl_lock);
+	/* As the kernel: kcompactd looks at the score at once. */
+	if (poke)
+		_za_kcompactd_poke(za);
 	if (d->rc == RC_WMARKS) {
 		setup_per_zone_wmarks(za);
 	} else if (d->rc == RC_PCP) {

@@ -26,6 +26,10 @@
  *  kcompactd  a NOWAIT order-9 request that fails wakes kswapd, which
  *             wakes kcompactd, which makes the order; proactive
  *             compaction brings the fragmentation score down by itself.
+ *  boost      a fallback that mixes a pageblock boosts the zone's marks by
+ *             a pageblock (zoneinfo's boost line), wakes kswapd, which
+ *             drops the boost after its pass and wakes kcompactd;
+ *             watermark_boost_factor 0 turns it off.
  *  badinput   za_compact's errors; tunables out of range.
  * Every part ends with za_check.
  */
@@ -401,10 +405,13 @@ static void part_kcompactd(void)
 	setup(0, true);
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
 	fragment(2);
-	CHECK(za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN, 9) == NULL);
+	CHECK_EQ(free_blocks_from(9), 0);
+	/* A request that may not wait fails (or, if the background threads
+	 * are quick, already finds what they made), and wakes kswapd. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                           ZA_GFP_NOWARN, 9);
 	/* kswapd wakes kcompactd, which compacts: wait for its work (no
 	 * bound on how long it takes, only on a hang). */
-	struct za_page *p = NULL;
 	for (int i = 0; i < 20000 && !p; i++) {
 		hp_sleep_us(1000);
 		if (ev("compact_daemon_wake"))
@@ -440,6 +447,81 @@ static void part_kcompactd(void)
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
 	verify_client("proactive");
 	hp_free_all(&cl, "proactive end");
+	teardown();
+}
+
+/* A shrinker that holds kswapd inside it until the test lets it go. */
+static atomic_int gate_open, in_gate;
+static unsigned long gate_count(void *ctx, int nid)
+{
+	(void)ctx;
+	(void)nid;
+	return 1;
+}
+static unsigned long gate_scan(void *ctx, int nid, unsigned long nr)
+{
+	(void)ctx;
+	(void)nid;
+	(void)nr;
+	atomic_store(&in_gate, 1);
+	while (!atomic_load(&gate_open))
+		hp_sleep_us(1000);
+	return 0;
+}
+
+static void part_boost(void)
+{
+	setup(0, true);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	fragment(16); /* a sixteenth free: a fallback claims no pageblock */
+	struct za_zone_info before, during;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &before), 0);
+	struct za_shrinker sh = {gate_count, gate_scan, NULL, NULL};
+	atomic_store(&gate_open, 0);
+	atomic_store(&in_gate, 0);
+	CHECK_EQ(za_register_shrinker(za, &sh), 0);
+	/* An unmovable request takes a page of a movable pageblock. */
+	struct za_page *um = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+	CHECK(um != NULL);
+	CHECK_EQ(pageblock_mt(za, za_page_to_pfn(za, um)), ZA_MT_MOVABLE);
+	/* The boost woke kswapd, which reclaims towards the boosted high
+	 * mark: it is in the shrinker now, the boost still on. */
+	for (int i = 0; i < 20000 && !atomic_load(&in_gate); i++)
+		hp_sleep_us(1000);
+	CHECK(atomic_load(&in_gate));
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &during), 0);
+	unsigned long boost = during.low - before.low;
+	printf("boost: low %lu -> %lu, high %lu -> %lu\n", before.low, during.low,
+	       before.high, during.high);
+	CHECK_EQ(boost, PB); /* one pageblock per fallback, high * 1.5 < PB */
+	CHECK_EQ(during.min - before.min, boost);
+	CHECK_EQ(during.high - before.high, boost);
+	char *zi = capture(ZA_REPORT_ZONEINFO);
+	char want[64];
+	snprintf(want, sizeof(want), "boost    %lu", boost);
+	CHECK(strstr(zi, want) != NULL);
+	free(zi);
+	/* Let kswapd finish: it drops the boost and wakes kcompactd. */
+	atomic_store(&gate_open, 1);
+	struct za_zone_info after = during;
+	for (int i = 0; i < 20000 && (after.low != before.low ||
+	                              !ev("compact_daemon_wake")); i++) {
+		hp_sleep_us(1000);
+		CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &after), 0);
+	}
+	CHECK_EQ(after.low, before.low);
+	CHECK(ev("compact_daemon_wake") > 0);
+	za_unregister_shrinker(za, &sh);
+	/* watermark_boost_factor 0: no boost. */
+	CHECK_EQ(za_sysctl_set(za, "watermark_boost_factor", "0"), 0);
+	struct za_page *um2[16];
+	for (int i = 0; i < 16; i++)
+		CHECK((um2[i] = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)));
+	CHECK_EQ(za_load_relaxed(&za->nodes[0].zones[ZA_ZONE_NORMAL].watermark_boost), 0);
+	for (int i = 0; i < 16; i++)
+		za_free_pages(za, um2[i], 0);
+	za_free_pages(za, um, 0);
+	hp_free_all(&cl, "boost end");
 	teardown();
 }
 
@@ -481,6 +563,7 @@ int main(int argc, char **argv)
 	PART(defer)
 	PART(frames)
 	PART(kcompactd)
+	PART(boost)
 	PART(badinput)
 	printf("compaction: ok\n");
 	return 0;
