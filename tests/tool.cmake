@@ -80,8 +80,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
   string(REPLACE "," ";" _cols "${_header}")
   list(LENGTH _cols _ncols)
   foreach(_c time_s scenario node zone managed free min low high pcp_pages
-             pcp_high isolated_free nr_free_order_0 frag_frac_ge9 ops allocs
-             frees pgalloc pgfree pcp_refills pcp_flushes pcp_drains
+             pcp_high isolated_free nr_free_order_0 frag_frac_ge9 frag_score
+             ops allocs frees pgalloc pgfree pcp_refills pcp_flushes pcp_drains
              zone_locks kswapd_wakes offline_ok offline_fail cpu_flips)
     list(FIND _cols ${_c} _i_${_c})
     if(_i_${_c} LESS 0)
@@ -98,7 +98,7 @@ if(CMAKE_SCRIPT_MODE_FILE)
       message(FATAL_ERROR "${CSV} line ${_row}: ${_nf} fields, the header has ${_ncols}")
     endif()
     foreach(_c time_s scenario node zone managed free min low high pcp_pages
-               frag_frac_ge9)
+               frag_frac_ge9 frag_score)
       list(GET _f ${_i_${_c}} _${_c})
     endforeach()
     set(_where "${CSV} line ${_row} (${_scenario}, node ${_node} ${_zone}, t ${_time_s})")
@@ -115,6 +115,9 @@ if(CMAKE_SCRIPT_MODE_FILE)
     endif()
     if(NOT _frag_frac_ge9 MATCHES "^(0[.][0-9]+|1[.]0+)$")
       message(FATAL_ERROR "${_where}: frag_frac_ge9 '${_frag_frac_ge9}' is not in [0, 1]")
+    endif()
+    if(NOT _frag_score MATCHES "^([0-9]|[1-9][0-9]|100)$")
+      message(FATAL_ERROR "${_where}: frag_score '${_frag_score}' is not in 0..100")
     endif()
     # The row at time 0 is taken before any worker starts: every page
     # of the zone is free and no per-CPU list holds one.
