@@ -858,9 +858,9 @@ void _za_kcompactd_stop(struct za *za)
 
 static void set_marks_locked(struct za_zone *z)
 {
-	unsigned long b = z->watermark_boost;
+	unsigned long b = za_load_relaxed(&z->watermark_boost);
 	for (int i = 0; i < ZA_NR_WMARKS; i++)
-		za_store_relaxed(&z->wmark[i], z->wmark_base[i] + b);
+		za_store_relaxed(&z->wmark[i], za_load_relaxed(&z->wmark_base[i]) + b);
 }
 
 void _za_boost_apply(struct za_zone *z)
@@ -888,13 +888,13 @@ void _za_boost_watermark_locked(struct za_zone *z)
 	if (!factor || (za->flags & ZA_CFG_NO_KSWAPD))
 		return;
 	unsigned long max = (unsigned long)((unsigned __int128)
-	                                    z->wmark_base[ZA_WMARK_HIGH] * factor /
-	                                    10000);
+	                                    za_load_relaxed(&z->wmark_base[ZA_WMARK_HIGH]) *
+	                                    factor / 10000);
 	if (!max)
 		return;
 	if (max < pb)
 		max = pb;
-	unsigned long boost = z->watermark_boost + pb;
+	unsigned long boost = za_load_relaxed(&z->watermark_boost) + pb;
 	za_store_relaxed(&z->watermark_boost, boost < max ? boost : max);
 	set_marks_locked(z);
 	za_store_relaxed(&z->boost_wake, (uint8_t)1);

@@ -369,11 +369,11 @@ struct za {
 	bool min_free_kbytes_set;          /* written: min_free_kbytes_user wins */
 	unsigned long min_free_kbytes_user;
 	unsigned watermark_scale_factor;   /* per 10000 of a zone */
-	unsigned watermark_boost_factor;   /* per 10000 of the high mark */
+	unsigned watermark_boost_factor;   /* per 10000 of high; relaxed reads */
 	unsigned lowmem_reserve_ratio[ZA_NR_ZONES];
 	unsigned percpu_pagelist_high_fraction; /* 0: high sized by low mark */
-	unsigned compaction_proactiveness; /* kcompactd's score target */
-	unsigned extfrag_threshold;        /* compaction_suitable */
+	unsigned compaction_proactiveness; /* kcompactd; relaxed reads */
+	unsigned extfrag_threshold;        /* compaction_suitable; relaxed */
 
 	/* Errors: error_lock keeps the handler and its context together. */
 	za_spinlock_t error_lock;

@@ -154,7 +154,8 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		za->watermark_scale_factor = (unsigned)v[0];
 		break;
 	case SC_WATERMARK_BOOST_FACTOR:
-		za->watermark_boost_factor = (unsigned)v[0];
+		/* Read unlocked by the buddy code (compaction.c). */
+		za_store_relaxed(&za->watermark_boost_factor, (unsigned)v[0]);
 		break;
 	case SC_LOWMEM_RESERVE_RATIO:
 		for (int i = 0; i < n; i++)
@@ -164,11 +165,13 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		za->percpu_pagelist_high_fraction = (unsigned)v[0];
 		break;
 	case SC_COMPACTION_PROACTIVENESS:
-		za->compaction_proactiveness = (unsigned)v[0];
+		/* Read unlocked by kcompactd (compaction.c). */
+		za_store_relaxed(&za->compaction_proactiveness, (unsigned)v[0]);
 		poke = v[0] != 0;
 		break;
 	case SC_EXTFRAG_THRESHOLD:
-		za->extfrag_threshold = (unsigned)v[0];
+		/* Read unlocked by direct compaction (compaction.c). */
+		za_store_relaxed(&za->extfrag_threshold, (unsigned)v[0]);
 		break;
 	}
 	za_mutex_unlock(&za->sysctl_lock);
