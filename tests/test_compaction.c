@@ -109,6 +109,12 @@ static void setup(unsigned flags, bool with_base)
 	cfg.migrate = test_migrate;
 	cfg.migrate_ctx = &cl;
 	hp_set_cpu(0);
+	/* Before any background thread can call the callback. */
+	backed = with_base;
+	memset(is_unmovable, 0, sizeof(is_unmovable));
+	atomic_store(&unmovable_seen, 0);
+	atomic_store(&calls, 0);
+	mode_enoent_every = 0;
 	za = za_create(&cfg);
 	CHECK(za != NULL);
 	hp_client_init(&cl, 1, 60000, ZPAGES);
@@ -117,11 +123,6 @@ static void setup(unsigned flags, bool with_base)
 		mem = hp_map(ZPAGES);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, ZPAGES,
 	                          with_base ? mem : NULL), 0);
-	backed = with_base;
-	memset(is_unmovable, 0, sizeof(is_unmovable));
-	atomic_store(&unmovable_seen, 0);
-	atomic_store(&calls, 0);
-	mode_enoent_every = 0;
 }
 
 static void teardown(void)
@@ -182,7 +183,8 @@ static void verify_client(const char *when)
 	if (backed)
 		hp_verify_all(&cl, when);
 	/* Every owned block is allocated, of its order, where the table
-	 * says. */
+	 * says (under the table's lock: kcompactd may be moving blocks). */
+	pthread_mutex_lock(&cl.tab[0].lock);
 	for (unsigned s = 0; s < cl.tab[0].n; s++) {
 		struct hp_ent *e = &cl.tab[0].e[s];
 		unsigned long pfn = za_page_to_pfn(za, e->p);
@@ -191,6 +193,7 @@ static void verify_client(const char *when)
 		CHECK_EQ(page_state(e->p), ZA_PS_ALLOC);
 		CHECK_EQ(page_order(e->p), e->order);
 	}
+	pthread_mutex_unlock(&cl.tab[0].lock);
 }
 
 static __attribute__((noinline)) char *capture(enum za_report what)
