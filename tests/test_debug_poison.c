@@ -193,6 +193,77 @@ static void test_init_on_alloc(void)
 	}
 }
 
+/* Compaction moves blocks behind the client's back: the targets it hands
+ * out and the sources it frees go through the aids too, so that a correct
+ * program still gets no report. */
+static struct za_page *held[DBG_BLOCK * DBG_BLOCKS];
+static int copy_block(void *ctx, struct za_page *dst, struct za_page *src,
+                      unsigned order)
+{
+	struct za *za = ctx;
+	unsigned long s = za_page_to_pfn(za, src);
+	if (held[s] != src)
+		return -ENOENT;
+	memcpy(za_page_address(za, dst), za_page_address(za, src), 4096ul << order);
+	held[s] = NULL;
+	held[za_page_to_pfn(za, dst)] = dst;
+	return 0;
+}
+
+static void test_compaction(void)
+{
+	struct za_config c;
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 4;
+	c.cpu_id = dbg_cpu_id;
+	c.block_pages = DBG_BLOCK;
+	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
+	c.flags = ZA_CFG_POISON | ZA_CFG_PAGE_OWNER | ZA_CFG_NO_KSWAPD |
+	          ZA_CFG_NO_VMSTAT_WORKER;
+	c.error = dbg_error;
+	c.migrate = copy_block;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	/* The callback needs the za: set once it exists. */
+	za->migrate_ctx = za;
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
+	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)), 0);
+	unsigned before = dbg_msgs();
+	dbg_cpu = 0;
+	struct za_page *p;
+	while ((p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0))) {
+		memset(za_page_address(za, p), 0x77, 4096);
+		held[za_page_to_pfn(za, p)] = p;
+	}
+	/* Free every other page: poisoned holes everywhere. */
+	for (unsigned long i = 0; i < DBG_BLOCK * DBG_BLOCKS; i += 2)
+		if (held[i]) {
+			za_free_pages(za, held[i], 0);
+			held[i] = NULL;
+		}
+	za_drain_all_pages(za);
+	za_compact(za, -1);
+	CHECK(za_event_count(za, ZA_PGMIGRATE_SUCCESS) > 0);
+	for (unsigned long i = 0; i < DBG_BLOCK * DBG_BLOCKS; i++)
+		if (held[i]) {
+			za_free_pages(za, held[i], 0);
+			held[i] = NULL;
+		}
+	/* Everything handed out once more: every page checked. */
+	unsigned long n = 0;
+	while ((p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0)))
+		held[n++] = p;
+	if (dbg_msgs() != before) {
+		fprintf(stderr, "false poison report after compaction: %s\n",
+		        dbg_last_msg);
+		exit(1);
+	}
+	while (n)
+		za_free_pages(za, held[--n], 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -200,6 +271,7 @@ int main(void)
 	test_init_on_alloc();
 	test_write_after_free();
 	test_offline_forgets();
+	test_compaction();
 	printf("debug_poison: ok\n");
 	return 0;
 }
