@@ -16,20 +16,14 @@
 #include <stdint.h>
 
 #include "atomic.h"
+#include "witness.h"
 
-/* Lock ranks, outermost first (DESIGN.md "Lock order"). Debug builds check
- * that locks are taken in increasing rank and that client callbacks run
- * with no pcp or zone lock held. */
-enum za_lock_rank {
-	ZA_RANK_NONE = 0,
-	ZA_RANK_MEM_HOTPLUG = 1,
-	ZA_RANK_CPU_HOTPLUG = 2,
-	ZA_RANK_DRAIN = 3,
-	ZA_RANK_PCP = 4,
-	ZA_RANK_ZONE = 5,
-	ZA_RANK_LEAF = 6, /* short internal mutexes: shrinker list, kswapd wait */
-	ZA_NR_RANKS
-};
+/* Thread-local storage for the core (the witness's held locks, the
+ * reclaim and error-handler recursion guards, the debug yield's random
+ * state). An embedder without _Thread_local defines it to what it has. */
+#ifndef ZA_THREAD_LOCAL
+#define ZA_THREAD_LOCAL _Thread_local
+#endif
 
 /* --- spin locks (pcp, zone) ------------------------------------------- */
 /* v: 0 free; odd: held, and v >> 1 is the ticket of the waiter (in
@@ -72,31 +66,6 @@ static inline void za_spin_unlock_raw(za_spinlock_t *l)
 static inline bool za_spin_is_locked(za_spinlock_t *l)
 {
 	return za_load_relaxed(&l->v) != 0;
-}
-
-/* --- lock-order witness (debug builds) ---------------------------------- */
-#ifndef ZA_DEBUG
-#define ZA_DEBUG 0
-#endif
-void _za_witness_acquire(enum za_lock_rank rank, const char *name);
-void _za_witness_release(enum za_lock_rank rank);
-void _za_witness_assert_callback(const char *what);
-bool za_witness_held(enum za_lock_rank rank);
-/* Compiled to nothing unless ZA_DEBUG: the fast path pays no call. */
-static inline void za_witness_acquire(enum za_lock_rank rank, const char *name)
-{
-	if (ZA_DEBUG)
-		_za_witness_acquire(rank, name);
-}
-static inline void za_witness_release(enum za_lock_rank rank)
-{
-	if (ZA_DEBUG)
-		_za_witness_release(rank);
-}
-static inline void za_witness_assert_callback(const char *what)
-{
-	if (ZA_DEBUG)
-		_za_witness_assert_callback(what);
 }
 
 /* --- sleeping locks, threads -------------------------------------------- */
@@ -216,7 +185,12 @@ int za_os_bind_node(void *p, size_t size, int node);
 void *za_os_alloc(size_t size, size_t align); /* zeroed */
 void za_os_free(void *p);
 
-/* --- fatal errors -------------------------------------------------------- */
+/* --- fatal errors and error output ----------------------------------------- */
+/* Write n bytes of a diagnostic to the error output (stderr); no
+ * allocation, safe with any lock held. */
+void za_os_error_write(const char *s, size_t n);
+/* End the process (abort()): a broken invariant or lock order. */
+_Noreturn void za_os_abort(void);
 _Noreturn void za_die(const char *file, int line, const char *what, int err);
 #define ZA_DIE(what, err) za_die(__FILE__, __LINE__, (what), (err))
 
