@@ -9,11 +9,35 @@
 
 #include "internal.h"
 
+static void emit(const char *msg, int n, size_t cap)
+{
+	za_os_error_write(msg, n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1);
+}
+
 _Noreturn void _za_assert_fail(const char *file, int line, const char *what)
 {
-	fprintf(stderr, "zonealloc: assertion failed: %s:%d: %s\n", file, line,
-	        what);
-	abort();
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "zonealloc: assertion failed: %s:%d: %s\n",
+	                 file, line, what);
+	emit(msg, n, sizeof(msg));
+	za_os_abort();
+}
+
+/* As _za_assert_fail, with the page's metadata (the kernel's
+ * VM_BUG_ON_PAGE): which block, in which state, on which list. */
+_Noreturn void _za_assert_page_fail(const char *file, int line,
+                                    const char *what, const struct za *za,
+                                    const struct za_page *page)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg),
+	                 "zonealloc: page pfn %lu: state %u order %u mt %u "
+	                 "zone_id %u next %u prev %u pcp_cpu %u gen %u/%u\n",
+	                 page_pfn(za, page), page->state, page->order, page->mt,
+	                 page->zone_id, page->next, page->prev, page->pcp_cpu,
+	                 page->gen, page->free_gen);
+	emit(msg, n, sizeof(msg));
+	_za_assert_fail(file, line, what);
 }
 
 /* --- metadata allocation (injectable failure for tests) ------------------- */

@@ -78,12 +78,55 @@ static const int za_debug = ZA_DEBUG;
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
 #define ZA_MAX_ORDER_MAX ZA_MAX_ORDER_LIMIT
 
-#define ZA_ASSERT(cond)                                                    \
+/* --- assertions ------------------------------------------------------------ */
+
+/* Graded assertions, compiled in every build: za_debug is a constant, so a
+ * release build type-checks the condition and the compiler drops it (never
+ * an empty macro that lets a stale condition rot).
+ *   ZA_ASSERT            ZA_DEBUG >= 1 (Debug, sanitizer, mutant builds):
+ *                        cheap, a few loads; lock-held checks, page states.
+ *   ZA_ASSERT_EXPENSIVE  ZA_DEBUG >= 2 (make check's level-2 build): walks
+ *                        a list or every page of a block.
+ *   ZA_ASSERT_PAGE       as ZA_ASSERT, and prints the page's metadata. */
+#define ZA_DEBUG_INTERNAL 1
+#define ZA_DEBUG_EXPENSIVE 2
+#define ZA_ASSERT_LEVEL(level, cond)                                       \
 	do {                                                                   \
-		if (za_debug && unlikely(!(cond)))                                 \
+		if (za_debug >= (level) && unlikely(!(cond)))                      \
 			_za_assert_fail(__FILE__, __LINE__, #cond);                    \
 	} while (0)
+#define ZA_ASSERT(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_INTERNAL, cond)
+#define ZA_ASSERT_EXPENSIVE(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_EXPENSIVE, cond)
+#define ZA_ASSERT_PAGE(za, page, cond)                                     \
+	do {                                                                   \
+		if (za_debug >= ZA_DEBUG_INTERNAL && unlikely(!(cond)))            \
+			_za_assert_page_fail(__FILE__, __LINE__, #cond, (za), (page)); \
+	} while (0)
 _Noreturn void _za_assert_fail(const char *file, int line, const char *what);
+struct za;
+struct za_page;
+_Noreturn void _za_assert_page_fail(const char *file, int line,
+                                    const char *what, const struct za *za,
+                                    const struct za_page *page);
+
+/* Lock-held assertions (the kernel's lockdep_assert_held) at the top of
+ * every function whose caller must hold a lock: every *_locked function
+ * and those documented "caller holds". The spin locks are checked both
+ * ways: held by somebody, and held by this thread according to the
+ * witness (ZA_DEBUG >= 1 only, where the witness runs). */
+#define zone_assert_held(z)                                                \
+	ZA_ASSERT(za_spin_is_locked(&(z)->lock) &&                             \
+	          za_witness_holds(ZA_RANK_ZONE, &(z)->lock))
+/* The owner's hold or a remote user's (pcp_held, below). */
+#define pcp_assert_held(za, pcp)                                           \
+	ZA_ASSERT(pcp_held((za), (pcp)) && za_witness_holds(ZA_RANK_PCP, (pcp)))
+/* A remote user's hold: the set's spin lock, by this thread. */
+#define pcp_assert_locked(pcp)                                             \
+	ZA_ASSERT(za_spin_is_locked(&(pcp)->lock) &&                           \
+	          za_witness_held(ZA_RANK_PCP))
+#define mutex_assert_held(m) ZA_ASSERT(za_witness_holds((m)->rank, (m)))
+#define mem_hotplug_assert_held(za) ZA_ASSERT(mem_hotplug_held_by_me(za))
+#define cpu_hotplug_assert_held(za) mutex_assert_held(&(za)->cpu_hotplug_lock)
 
 /* --- page metadata --------------------------------------------------------- */
 
@@ -600,7 +643,7 @@ enum za_debug_point {
 
 static inline void zone_lock(struct za_zone *z, struct za_pcp *pcp_held)
 {
-	za_witness_acquire(ZA_RANK_ZONE, "zone lock");
+	za_witness_acquire_lock(ZA_RANK_ZONE, "zone lock", &z->lock);
 	za_spin_lock_raw(&z->lock);
 	/* Count acquisitions where it costs nothing: in the pcp the caller
 	 * holds, else in the zone's atomic counter. */
@@ -795,6 +838,7 @@ void pcp_decay_all(struct za *za);
 static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
                                          int item, long delta)
 {
+	pcp_assert_held(z->za, pcp);
 	long d = pcp->vm_diff[item] + delta;
 	long t = za_load_relaxed(&z->stat_threshold);
 	if (unlikely(d > t || d < -t)) {
@@ -819,6 +863,7 @@ void vmstat_fold_all(struct za *za, bool trylock);
 void vmstat_update_thresholds(struct za *za);
 static inline void event_pcp_locked(struct za_pcp *pcp, int ev, uint64_t n)
 {
+	ZA_ASSERT(za_witness_held(ZA_RANK_PCP));
 	za_inc_single_writer(&pcp->events[ev], n);
 }
 static inline void event_zone(struct za_zone *z, int ev, uint64_t n)

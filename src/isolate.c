@@ -23,6 +23,7 @@ static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
                                       long *from_iso)
 {
 	struct za *za = z->za;
+	zone_assert_held(z);
 	for (unsigned long pfn = start; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
@@ -72,6 +73,7 @@ static bool range_has_unmovable(struct za *za, unsigned long start,
 int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
                   unsigned long nr, uint8_t *saved)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long pb = 1ul << za->pageblock_order, end = start + nr;
 	unsigned long chunk = 1ul << za->max_order;
 	long to_iso = 0, from_iso = 0;
@@ -101,6 +103,7 @@ int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
 void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
                      unsigned long nr, const uint8_t *saved)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long pb = 1ul << za->pageblock_order, end = start + nr;
 	unsigned long chunk = 1ul << za->max_order;
 	long to_iso = 0, from_iso = 0;
@@ -122,6 +125,7 @@ void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
 bool range_all_free_isolated(struct za *za, struct za_zone *z,
                              unsigned long start, unsigned long nr)
 {
+	mem_hotplug_assert_held(za);
 	bool ok = true;
 	zone_lock(z, NULL);
 	for (unsigned long pfn = start; pfn < start + nr;) {
@@ -140,13 +144,15 @@ bool range_all_free_isolated(struct za *za, struct za_zone *z,
 void take_range_off_lists(struct za *za, struct za_zone *z,
                           unsigned long start, unsigned long nr)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long chunk = 1ul << za->max_order;
 	for (unsigned long c = start; c < start + nr; c += chunk) {
 		zone_lock(z, NULL);
 		for (unsigned long pfn = c; pfn < c + chunk;) {
 			struct za_page *p = pfn_page(za, pfn);
 			unsigned long n = 1ul << page_order(p);
-			ZA_ASSERT(page_state(p) == ZA_PS_BUDDY);
+			ZA_ASSERT_PAGE(za, p, page_state(p) == ZA_PS_BUDDY &&
+			                          page_mt(p) == ZA_MT_ISOLATE);
 			buddy_del_locked(z, p, pfn);
 			set_page_state(p, ZA_PS_OFFLINE);
 			pfn += n;
@@ -162,6 +168,7 @@ void take_range_off_lists(struct za *za, struct za_zone *z,
 int migrate_range(struct za *za, unsigned long start, unsigned long nr,
                   uint64_t deadline_ns, unsigned long *migrated)
 {
+	mem_hotplug_assert_held(za);
 	int ret = 0;
 	unsigned checked = 0;
 	for (unsigned long pfn = start; pfn < start + nr;) {
@@ -239,6 +246,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 int take_range(struct za *za, struct za_zone *z, unsigned long start,
                unsigned long nr, uint64_t deadline_ns, unsigned long *migrated)
 {
+	mem_hotplug_assert_held(za);
 	uint8_t *saved = za_meta_alloc(za, (nr >> za->pageblock_order) + 1, 1);
 	int err;
 	if (!saved)

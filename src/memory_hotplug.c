@@ -19,6 +19,7 @@
 
 static void recompute_span_locked(struct za *za, struct za_zone *z)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long lo = ULONG_MAX, hi = 0;
 	for (unsigned long s = 0; s < za->nr_sections; s++) {
 		struct za_section *sec = &za->sections[s];
