@@ -19,7 +19,6 @@
  *  - every populated zone is on every zonelist once, no other zone is.
  */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -206,7 +205,8 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 			     zname[z->type]);
 		return;
 	}
-	cv.bits = calloc((cv.n + 63) / 64 + 1, sizeof(uint64_t));
+	cv.bits = za_meta_alloc(za, ((cv.n + 63) / 64 + 1) * sizeof(uint64_t),
+	                        sizeof(uint64_t)); /* zeroed */
 	if (!cv.bits) {
 		fail(ck, "out of memory checking node %d zone %s", z->nid,
 		     zname[z->type]);
@@ -414,7 +414,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	*sum_free = (long)buddy;
 	*sum_iso = (long)iso;
 	*sum_alloc = (long)alloc;
-	free(cv.bits);
+	za_meta_free(za, cv.bits);
 }
 
 static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
@@ -441,7 +441,8 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 			long bound = 0;
 			for (unsigned c = 0; c < za->nr_cpus; c++)
 				bound += za_load_relaxed(&z->stat_threshold) + 1;
-			if (labs(g - truth[i]) > bound && i != ZA_NR_FREE_ISOLATED)
+			if ((g > truth[i] ? g - truth[i] : truth[i] - g) > bound &&
+			    i != ZA_NR_FREE_ISOLATED)
 				fail(ck, "node %d zone %s: %s drifted %ld from the truth, "
 				     "beyond the thresholds' sum %ld", z->nid,
 				     zname[z->type], za_zone_stat_name(i), g - truth[i],
