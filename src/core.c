@@ -315,7 +315,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 	z->node = node;
 	z->nid = node->nid;
 	z->type = type;
-	z->id = (uint8_t)((node->nid << 2) | type);
+	z->id = zone_id_make(node->nid, type);
 	za->zone_by_id[z->id] = z;
 	for (unsigned o = 0; o <= za->max_order; o++)
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)

@@ -76,7 +76,6 @@ static const int za_debug = ZA_DEBUG;
 	(ZA_PCP_MID_BASE +                                                     \
 	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
-#define ZA_MAX_ORDER_MAX ZA_MAX_ORDER_LIMIT
 
 /* --- assertions ------------------------------------------------------------ */
 
@@ -150,7 +149,7 @@ struct za_page {
 	uint8_t state;   /* enum za_page_state, atomic */
 	uint8_t order;   /* order of the block this page heads */
 	uint8_t mt;      /* free: list's migratetype; ALLOC: requested type */
-	uint8_t zone_id; /* (nid << 2) | zone type; fixed while online */
+	uint8_t zone_id; /* zone_id_make(nid, type); fixed while online */
 	/* Per-CPU list bookkeeping that catches two frees of one block racing
 	 * on two CPUs (frees claim without a CAS unless strict): the CPU whose
 	 * list the block was put on, how many times it was handed out (mod
@@ -161,6 +160,27 @@ struct za_page {
 	uint8_t free_gen; /* gen seen by the free that claimed it */
 };
 _Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
+
+/* za_page.order of a contiguous range's head (contig.c): no buddy order,
+ * the range's length is the caller's. */
+#define ZA_CONTIG_ORDER 0xff
+
+/* A zone id packs a node and a zone type into one byte (za_page.zone_id,
+ * za_section.zone_id, za_zone.id): the type in the low bits. */
+#define ZA_ZONE_ID_SHIFT 2
+_Static_assert(ZA_NR_ZONES <= (1 << ZA_ZONE_ID_SHIFT),
+               "a zone type fits the low bits of a zone id");
+_Static_assert((ZA_MAX_NODES << ZA_ZONE_ID_SHIFT) <= 256,
+               "a zone id fits in a byte");
+static inline uint8_t zone_id_make(int nid, int type)
+{
+	return (uint8_t)((nid << ZA_ZONE_ID_SHIFT) | type);
+}
+static inline int zone_id_nid(uint8_t id) { return id >> ZA_ZONE_ID_SHIFT; }
+static inline int zone_id_type(uint8_t id)
+{
+	return id & ((1 << ZA_ZONE_ID_SHIFT) - 1);
+}
 
 /* --- per-CPU page set ---------------------------------------------------- */
 
@@ -218,7 +238,7 @@ struct za_zone {
 	struct za_node *node;
 	int nid;
 	enum za_zone_type type;
-	uint8_t id; /* (nid << 2) | type */
+	uint8_t id; /* zone_id_make(nid, type) */
 	unsigned long wmark[ZA_NR_WMARKS];
 	unsigned long lowmem_reserve[ZA_NR_ZONES];
 	unsigned long percpu_drift_mark; /* below it, use the snapshot */
@@ -232,10 +252,10 @@ struct za_zone {
 	/* The buddy allocator: zone lock. nr_free is read locklessly by the
 	 * watermark check (relaxed). */
 	za_spinlock_t lock __attribute__((aligned(ZA_CACHELINE)));
-	uint32_t free_head[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	uint32_t free_head[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
 	/* Blocks per list; nr_free[max_order][MOVABLE] also counts the
 	 * max-order blocks of the lazy sections, which are on no list. */
-	unsigned long nr_free[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
 	uint32_t lazy_head;          /* first lazy section, or ZA_NIL */
 	unsigned long nr_lazy;       /* sections on the lazy list */
 	unsigned long nr_isolate_pageblock;
@@ -339,7 +359,7 @@ struct za {
 	unsigned vmstat_interval_ms;
 	uint8_t *node_distance;     /* [nr_nodes * nr_nodes] */
 	int *cpu_node;              /* [nr_cpus] */
-	struct za_zone *zone_by_id[ZA_MAX_NODES * ZA_NR_ZONES];
+	struct za_zone *zone_by_id[ZA_MAX_NODES << ZA_ZONE_ID_SHIFT];
 	struct za_node *nodes;      /* [nr_nodes] */
 	struct za_section *sections;/* [max_pfn >> block_shift] */
 	unsigned long nr_sections;
@@ -516,7 +536,7 @@ static inline bool page_alloc_unmovable(const struct za_page *p)
 {
 	if (page_state(p) != ZA_PS_ALLOC)
 		return false;
-	bool unmovable = za_load_relaxed(&p->order) == 0xff ||
+	bool unmovable = za_load_relaxed(&p->order) == ZA_CONTIG_ORDER ||
 	                 za_load_relaxed(&p->mt) != ZA_MT_MOVABLE;
 	return unmovable && page_state(p) == ZA_PS_ALLOC;
 }
@@ -540,7 +560,7 @@ static inline unsigned long page_scan_span(const struct za_page *p, int st)
 	if (st != ZA_PS_BUDDY && st != ZA_PS_PCP && st != ZA_PS_ALLOC)
 		return 1;
 	unsigned o = za_load_relaxed(&p->order);
-	return o == 0xff ? 1 : 1ul << o;
+	return o == ZA_CONTIG_ORDER ? 1 : 1ul << o;
 }
 static inline unsigned long pageblock_start(const struct za *za,
                                             unsigned long pfn)
@@ -958,7 +978,6 @@ unsigned long call_oom_handler(struct za *za, int nid, unsigned order);
 /* isolate.c: pageblock isolation and migration (memory offline, contig).
  * Ranges are whole max-order blocks of one zone; the caller holds
  * mem_hotplug_lock. saved has one byte per pageblock of the range. */
-#define ZA_CONTIG_ORDER 0xff /* za_page.order of a contiguous range's head */
 int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
                   unsigned long nr, uint8_t *saved);
 void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,

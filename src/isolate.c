@@ -14,7 +14,6 @@
  */
 #include "internal.h"
 
-#define CONTIG_ORDER ZA_CONTIG_ORDER
 
 /* Re-free every free block in [start, end) whose list type is not what
  * its pageblock says now. */
@@ -61,7 +60,7 @@ static bool range_has_unmovable(struct za *za, unsigned long start,
 		int st = page_state(p);
 		unsigned long n = page_scan_span(p, st);
 		if (st == ZA_PS_OFFLINE ||
-		    (n == 1 && st != ZA_PS_NONE && page_order(p) == CONTIG_ORDER))
+		    (n == 1 && st != ZA_PS_NONE && page_order(p) == ZA_CONTIG_ORDER))
 			return true;
 		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
 			return true;
@@ -183,7 +182,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC ||
 		    st == ZA_PS_FREEING) {
 			unsigned o = za_load_relaxed(&src->order);
-			if (o == CONTIG_ORDER)
+			if (o == ZA_CONTIG_ORDER)
 				return -EBUSY;
 			n = 1ul << o;
 		}
@@ -196,7 +195,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 		unsigned order = za_load_relaxed(&src->order);
 		if (page_alloc_unmovable(src))
 			return -EBUSY;
-		if (page_state(src) != ZA_PS_ALLOC || order == CONTIG_ORDER) {
+		if (page_state(src) != ZA_PS_ALLOC || order == ZA_CONTIG_ORDER) {
 			ret = -EAGAIN; /* freed while we looked */
 			pfn += n;
 			continue;
@@ -207,7 +206,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			continue;
 		}
 		struct za_page *dst = za_alloc_pages_node(
-			za, src->zone_id >> 2,
+			za, zone_id_nid(src->zone_id),
 			ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, order);
 		if (!dst) {
 			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],

@@ -404,7 +404,7 @@ int za_page_nid(const struct za *za, const struct za_page *p)
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
-	return za_load_relaxed(&pfn_section(za, pfn)->zone_id) >> 2;
+	return zone_id_nid(za_load_relaxed(&pfn_section(za, pfn)->zone_id));
 }
 
 int za_page_zone(const struct za *za, const struct za_page *p)
@@ -414,5 +414,5 @@ int za_page_zone(const struct za *za, const struct za_page *p)
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
-	return za_load_relaxed(&pfn_section(za, pfn)->zone_id) & 3;
+	return zone_id_type(za_load_relaxed(&pfn_section(za, pfn)->zone_id));
 }
