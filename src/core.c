@@ -164,6 +164,21 @@ int za_debug_set(struct za *za, enum za_debug_knob knob, long value)
 
 /* --- configuration -------------------------------------------------------------- */
 
+/* What a zero field of struct za_config means (zonealloc.h), and the
+ * bounds of the fields a config may set. */
+#define DEFAULT_PAGE_SHIFT 12            /* 4 KiB pages */
+#define MIN_PAGE_SHIFT 9
+#define MAX_PAGE_SHIFT 30
+#define DEFAULT_MAX_ORDER 10             /* the kernel's default MAX_ORDER */
+#define DEFAULT_PAGEBLOCK_ORDER 9        /* 2 MiB with 4 KiB pages */
+#define DEFAULT_BLOCK_BYTES (128ul << 20) /* memory hotplug block (x86-64) */
+#define MAX_BLOCK_PAGES (1ul << 31)      /* frame numbers stay below 2^32 */
+#define DEFAULT_MAX_PFN (1ul << 28)      /* 1 TiB of 4 KiB pages */
+#define DEFAULT_OFFLINE_TIMEOUT_MS 5000
+#define DEFAULT_VMSTAT_INTERVAL_MS 1000
+#define LOCAL_DISTANCE 10                /* the kernel's (ACPI SLIT) scale */
+#define REMOTE_DISTANCE 20
+
 static bool is_pow2(unsigned long x) { return x && !(x & (x - 1)); }
 
 static int resolve_config(struct za *za, const struct za_config *cfg)
@@ -172,8 +187,8 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	if (!cfg)
 		cfg = &zero;
 
-	za->page_shift = cfg->page_shift ? cfg->page_shift : 12;
-	if (za->page_shift < 9 || za->page_shift > 30)
+	za->page_shift = cfg->page_shift ? cfg->page_shift : DEFAULT_PAGE_SHIFT;
+	if (za->page_shift < MIN_PAGE_SHIFT || za->page_shift > MAX_PAGE_SHIFT)
 		return -EINVAL;
 	za->nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : 1;
 	if (za->nr_nodes > ZA_MAX_NODES)
@@ -181,31 +196,32 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : za_os_nr_cpus();
 	if (za->nr_cpus > ZA_MAX_CPUS)
 		return -EINVAL;
-	za->max_order = cfg->max_order ? cfg->max_order : 10;
+	za->max_order = cfg->max_order ? cfg->max_order : DEFAULT_MAX_ORDER;
 	if (za->max_order > ZA_MAX_ORDER_LIMIT)
 		return -EINVAL;
 	if (cfg->pageblock_order > za->max_order)
 		return -EINVAL;
 	za->pageblock_order = cfg->pageblock_order
 		? cfg->pageblock_order
-		: (za->max_order < 9 ? za->max_order : 9);
+		: (za->max_order < DEFAULT_PAGEBLOCK_ORDER ? za->max_order
+		                                         : DEFAULT_PAGEBLOCK_ORDER);
 
 	/* A block holds whole max-order blocks and whole pageblocks. */
 	unsigned long min_block = 1ul << za->max_order;
 	if (cfg->block_pages) {
 		/* Frame numbers stay below 2^32: so does a block. */
 		if (!is_pow2(cfg->block_pages) || cfg->block_pages < min_block ||
-		    cfg->block_pages > (1ul << 31))
+		    cfg->block_pages > MAX_BLOCK_PAGES)
 			return -EINVAL;
 		za->block_pages = cfg->block_pages;
 	} else {
-		za->block_pages = (128ul << 20) >> za->page_shift;
+		za->block_pages = DEFAULT_BLOCK_BYTES >> za->page_shift;
 		if (za->block_pages < min_block)
 			za->block_pages = min_block;
 	}
 	za->block_shift = (unsigned)__builtin_ctzl(za->block_pages);
 
-	unsigned long max_pfn = cfg->max_pfn ? cfg->max_pfn : 1ul << 28;
+	unsigned long max_pfn = cfg->max_pfn ? cfg->max_pfn : DEFAULT_MAX_PFN;
 	if (max_pfn > 0xfffffffful - za->block_pages)
 		return -EINVAL;
 	/* Round up to whole blocks. */
@@ -238,9 +254,9 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->min_free_kbytes_cfg = cfg->min_free_kbytes;
 	sysctl_init_defaults(za);
 	za->offline_timeout_ms = cfg->offline_timeout_ms ? cfg->offline_timeout_ms
-	                                                 : 5000;
+	                                                 : DEFAULT_OFFLINE_TIMEOUT_MS;
 	za->vmstat_interval_ms = cfg->vmstat_interval_ms ? cfg->vmstat_interval_ms
-	                                                 : 1000;
+	                                                 : DEFAULT_VMSTAT_INTERVAL_MS;
 	za->error_fn = cfg->error;
 	za->error_ctx = cfg->error_ctx;
 
@@ -253,7 +269,7 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 		for (unsigned b = 0; b < za->nr_nodes; b++) {
 			unsigned char d = cfg->node_distance
 				? cfg->node_distance[a * za->nr_nodes + b]
-				: (a == b ? 10 : 20);
+				: (a == b ? LOCAL_DISTANCE : REMOTE_DISTANCE);
 			/* A node is nearest to itself; distances are positive. */
 			if (!d || (a != b && cfg->node_distance &&
 			           d < cfg->node_distance[a * za->nr_nodes + a]))

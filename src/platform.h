@@ -96,6 +96,8 @@ int za_thread_start(za_thread_t *t, void *(*fn)(void *), void *arg,
 void za_thread_join(za_thread_t *t);
 
 /* --- time, CPU, yield ----------------------------------------------------- */
+#define ZA_NSEC_PER_MSEC 1000000ull
+#define ZA_NSEC_PER_SEC 1000000000ull
 uint64_t za_now_ns(void);
 void za_sleep_ns(uint64_t ns);
 void za_cpu_relax(void);

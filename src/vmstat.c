@@ -261,7 +261,7 @@ static void *vmstat_worker(void *arg)
 	za_mutex_lock(&za->vmstat_lock);
 	while (!za_load_relaxed(&za->stopping)) {
 		za_cond_wait(&za->vmstat_wait, &za->vmstat_lock,
-		             (uint64_t)za->vmstat_interval_ms * 1000000u);
+		             (uint64_t)za->vmstat_interval_ms * ZA_NSEC_PER_MSEC);
 		if (za_load_relaxed(&za->stopping))
 			break;
 		za_mutex_unlock(&za->vmstat_lock);

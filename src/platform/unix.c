@@ -192,8 +192,8 @@ bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns)
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns;
-		ts.tv_sec += (time_t)(ns / 1000000000u);
-		ts.tv_nsec = (long)(ns % 1000000000u);
+		ts.tv_sec += (time_t)(ns / ZA_NSEC_PER_SEC);
+		ts.tv_nsec = (long)(ns % ZA_NSEC_PER_SEC);
 		err = pthread_cond_timedwait(c->impl, m->impl, &ts);
 	}
 	if (err == ETIMEDOUT)
@@ -239,13 +239,13 @@ uint64_t za_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * ZA_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 void za_sleep_ns(uint64_t ns)
 {
-	struct timespec ts = {(time_t)(ns / 1000000000u),
-	                      (long)(ns % 1000000000u)};
+	struct timespec ts = {(time_t)(ns / ZA_NSEC_PER_SEC),
+	                      (long)(ns % ZA_NSEC_PER_SEC)};
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
