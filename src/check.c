@@ -44,8 +44,6 @@ static void fail(struct ck *ck, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *const zname[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
-                                               "Movable"};
 
 /* One bit per page of the zone's span: set when some block covers it. */
 struct cover {
@@ -58,7 +56,7 @@ static bool cover_mark(struct ck *ck, struct za_zone *z, struct cover *cv,
 {
 	if (pfn < cv->start || pfn + n > cv->start + cv->n) {
 		fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu outside the zone",
-		     z->nid, zname[z->type], what, pfn, n);
+		     z->nid, za_zone_name(z->type), what, pfn, n);
 		return false;
 	}
 	for (unsigned long i = pfn - cv->start; i < pfn - cv->start + n;) {
@@ -71,7 +69,7 @@ static bool cover_mark(struct ck *ck, struct za_zone *z, struct cover *cv,
 			while (!(cv->bits[at / 64] & (1ull << (at % 64))))
 				at++;
 			fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu overlaps "
-			     "another block at pfn 0x%lx", z->nid, zname[z->type], what,
+			     "another block at pfn 0x%lx", z->nid, za_zone_name(z->type), what,
 			     pfn, n, cv->start + at);
 			return false;
 		}
@@ -127,19 +125,19 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	for (uint32_t s = z->lazy_head; s != ZA_NIL;) {
 		if (s >= za->nr_sections) {
 			fail(ck, "node %d zone %s: lazy list links to block %u, past "
-			     "the last", z->nid, zname[z->type], s);
+			     "the last", z->nid, za_zone_name(z->type), s);
 			break;
 		}
 		if (++cnt > za->nr_sections) {
 			fail(ck, "node %d zone %s: lazy list loops", z->nid,
-			     zname[z->type]);
+			     za_zone_name(z->type));
 			break;
 		}
 		struct za_section *sec = &za->sections[s];
 		unsigned long pfn = section_pfn(za, s);
 		if (!sec->online || !sec->lazy || sec->zone_id != z->id)
 			fail(ck, "node %d zone %s: lazy block pfn 0x%lx is online %u, "
-			     "lazy %u, zone id %u", z->nid, zname[z->type], pfn,
+			     "lazy %u, zone id %u", z->nid, za_zone_name(z->type), pfn,
 			     sec->online, sec->lazy, sec->zone_id);
 		if (sec->lazy_prev != prev)
 			fail(ck, "lazy block pfn 0x%lx: back link %u, expected %u", pfn,
@@ -171,7 +169,7 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	}
 	if (cnt != z->nr_lazy)
 		fail(ck, "node %d zone %s: %lu lazy blocks counted, the list has %lu",
-		     z->nid, zname[z->type], z->nr_lazy, cnt);
+		     z->nid, za_zone_name(z->type), z->nr_lazy, cnt);
 	unsigned long flagged = 0;
 	for (unsigned long pfn = z->start_pfn; pfn < z->end_pfn;
 	     pfn += za->block_pages) {
@@ -181,7 +179,7 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	}
 	if (flagged != cnt)
 		fail(ck, "node %d zone %s: %lu blocks are marked lazy, %lu are on "
-		     "the lazy list", z->nid, zname[z->type], flagged, cnt);
+		     "the lazy list", z->nid, za_zone_name(z->type), flagged, cnt);
 	return pages;
 }
 
@@ -199,17 +197,17 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 				if (z->free_head[o][mt] != ZA_NIL)
 					fail(ck, "node %d zone %s: empty zone has free blocks",
-					     z->nid, zname[z->type]);
+					     z->nid, za_zone_name(z->type));
 		if (z->lazy_head != ZA_NIL || z->nr_lazy)
 			fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
-			     zname[z->type]);
+			     za_zone_name(z->type));
 		return;
 	}
 	cv.bits = za_meta_alloc(za, ((cv.n + 63) / 64 + 1) * sizeof(uint64_t),
 	                        sizeof(uint64_t)); /* zeroed */
 	if (!cv.bits) {
 		fail(ck, "out of memory checking node %d zone %s", z->nid,
-		     zname[z->type]);
+		     za_zone_name(z->type));
 		return;
 	}
 
@@ -226,24 +224,24 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				if (h >= za->max_pfn || !pfn_online(za, h)) {
 					fail(ck, "node %d zone %s: order %u list %d links to "
 					     "pfn 0x%x which is not online", z->nid,
-					     zname[z->type], o, mt, h);
+					     za_zone_name(z->type), o, mt, h);
 					break;
 				}
 				if (pfn_lazy(za, h)) {
 					fail(ck, "node %d zone %s: order %u list %d links to "
-					     "pfn 0x%x of a lazy block", z->nid, zname[z->type],
+					     "pfn 0x%x of a lazy block", z->nid, za_zone_name(z->type),
 					     o, mt, h);
 					break;
 				}
 				p = pfn_page(za, h);
 				if (++cnt > cv.n + 1) {
 					fail(ck, "node %d zone %s: order %u list %d loops",
-					     z->nid, zname[z->type], o, mt);
+					     z->nid, za_zone_name(z->type), o, mt);
 					break;
 				}
 				if (page_zone(za, p) != z)
 					fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
-					     "to another zone", h, z->nid, zname[z->type]);
+					     "to another zone", h, z->nid, za_zone_name(z->type));
 				if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
 				    p->mt != mt)
 					fail(ck, "pfn 0x%x on order %u list %d has state %d "
@@ -288,7 +286,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 			if (cnt + lazy != z->nr_free[o][mt])
 				fail(ck, "node %d zone %s: order %u type %d counts %lu free "
 				     "blocks, the list has %lu and lazy blocks %lu", z->nid,
-				     zname[z->type], o, mt, z->nr_free[o][mt], cnt, lazy);
+				     za_zone_name(z->type), o, mt, z->nr_free[o][mt], cnt, lazy);
 		}
 	}
 
@@ -315,7 +313,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				if (page_zone(za, p) != z)
 					fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
 					     "%s belongs to another zone", h, c, z->nid,
-					     zname[z->type]);
+					     za_zone_name(z->type));
 				if (page_state(p) != ZA_PS_PCP || p->order != o)
 					fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
 					     "order %u", h, c, i, page_state(p), p->order);
@@ -331,15 +329,15 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		}
 		if ((long)n != pcp->count)
 			fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
-			     c, z->nid, zname[z->type], pcp->count, n);
+			     c, z->nid, za_zone_name(z->type), pcp->count, n);
 		if ((long)mid != pcp->mid_pages ||
 		    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
 			fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
-			     "lists hold %lu (budget %lu)", c, z->nid, zname[z->type],
+			     "lists hold %lu (budget %lu)", c, z->nid, za_zone_name(z->type),
 			     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
 		if (pcp->flags && n)
 			fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
-			     "but hold %lu pages", c, z->nid, zname[z->type],
+			     "but hold %lu pages", c, z->nid, za_zone_name(z->type),
 			     pcp->flags, n);
 		pcp_pages += n;
 	}
@@ -401,7 +399,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		if (!cover_full(&cv, pfn, za->block_pages, &hole)) {
 			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
 			     "per-CPU or allocated (lost page, state %d)", z->nid,
-			     zname[z->type], hole, page_state(pfn_page(za, hole)));
+			     za_zone_name(z->type), hole, page_state(pfn_page(za, hole)));
 			break;
 		}
 	}
@@ -409,7 +407,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	unsigned long managed = z->managed_pages;
 	if (managed != buddy + iso + pcp_pages + alloc + taken)
 		fail(ck, "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
-		     "+ pcp %lu + allocated %lu + taken %lu", z->nid, zname[z->type],
+		     "+ pcp %lu + allocated %lu + taken %lu", z->nid, za_zone_name(z->type),
 		     managed, buddy, iso, pcp_pages, alloc, taken);
 	*sum_free = (long)buddy;
 	*sum_iso = (long)iso;
@@ -430,12 +428,12 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 		long snap = zone_stat_snapshot(za, z, i);
 		if (snap != truth[i])
 			fail(ck, "node %d zone %s: %s snapshot %ld, the lists say %ld",
-			     z->nid, zname[z->type], za_zone_stat_name(i), snap,
+			     z->nid, za_zone_name(z->type), za_zone_stat_name(i), snap,
 			     truth[i]);
 		if (folded) {
 			if (g != truth[i])
 				fail(ck, "node %d zone %s: %s after folding is %ld, the "
-				     "lists say %ld", z->nid, zname[z->type],
+				     "lists say %ld", z->nid, za_zone_name(z->type),
 				     za_zone_stat_name(i), g, truth[i]);
 		} else {
 			long bound = 0;
@@ -445,7 +443,7 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 			    i != ZA_NR_FREE_ISOLATED)
 				fail(ck, "node %d zone %s: %s drifted %ld from the truth, "
 				     "beyond the thresholds' sum %ld", z->nid,
-				     zname[z->type], za_zone_stat_name(i), g - truth[i],
+				     za_zone_name(z->type), za_zone_stat_name(i), g - truth[i],
 				     bound);
 		}
 	}
@@ -468,7 +466,7 @@ static void check_zonelists(struct ck *ck)
 					unsigned want = zone_populated(z) ? 1 : 0;
 					if (seen[z->id] != want)
 						fail(ck, "node %u zonelist %d lists node %u zone %s "
-						     "%u times, expected %u", n, l, m, zname[t],
+						     "%u times, expected %u", n, l, m, za_zone_name(t),
 						     seen[z->id], want);
 				}
 			}
@@ -500,7 +498,7 @@ int za_check(struct za *za, FILE *out)
 				held++;
 			if (err) {
 				fail(&ck, "node %u zone %s: cannot stop CPU %u's page "
-				     "set to look at it (fence: %d)", n, zname[t], held, err);
+				     "set to look at it (fence: %d)", n, za_zone_name(t), held, err);
 				while (held-- > 0)
 					pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
 				continue;

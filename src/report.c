@@ -13,10 +13,31 @@
 
 #include "internal.h"
 
-static const char *const zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
-                                                    "Movable"};
+static const char *const zone_names[ZA_NR_ZONES] = {
+#define X(n, s, suffix) s,
+	ZA_ZONE_LIST(X)
+#undef X
+};
+static const char *const zone_suffix[ZA_NR_ZONES] = {
+#define X(n, s, suffix) suffix,
+	ZA_ZONE_LIST(X)
+#undef X
+};
 static const char *const mt_names[ZA_NR_MIGRATETYPES] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"};
+#define X(n, s) s,
+	ZA_MIGRATETYPE_LIST(X)
+#undef X
+};
+
+const char *za_zone_name(enum za_zone_type zone)
+{
+	return (unsigned)zone < ZA_NR_ZONES ? zone_names[zone] : NULL;
+}
+
+const char *za_migratetype_name(enum za_migratetype mt)
+{
+	return (unsigned)mt < ZA_NR_MIGRATETYPES ? mt_names[mt] : NULL;
+}
 
 static unsigned long nr_free_order(struct za_zone *z, unsigned o)
 {
@@ -138,9 +159,6 @@ static bool per_zone_event(int ev)
 {
 	return ev == ZA_PGALLOC || ev == ZA_ALLOCSTALL;
 }
-
-static const char *const zone_suffix[ZA_NR_ZONES] = {"dma", "dma32", "normal",
-                                                     "movable"};
 
 static void report_zoneinfo(struct za *za, FILE *out)
 {

@@ -767,10 +767,29 @@ static void workload(struct za *za)
 	za_vmstat_fold(za);
 }
 
+/* The names the library prints come from one list in the public header;
+ * they must be the ones the kernel prints (this file's own copies). */
+static void check_names(void)
+{
+	for (int z = 0; z < ZA_NR_ZONES; z++)
+		CHECK(!strcmp(za_zone_name((enum za_zone_type)z), zone_names[z]));
+	for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+		CHECK(!strcmp(za_migratetype_name((enum za_migratetype)mt),
+		              mt_names[mt]));
+	CHECK(za_zone_name(ZA_NR_ZONES) == NULL);
+	CHECK(za_zone_name((enum za_zone_type)-1) == NULL);
+	CHECK(za_migratetype_name(ZA_NR_MIGRATETYPES) == NULL);
+	CHECK_EQ(ZA_ZONE_DMA, 0);
+	CHECK_EQ(ZA_ZONE_MOVABLE, 3);
+	CHECK_EQ(ZA_MT_UNMOVABLE, 0);
+	CHECK_EQ(ZA_MT_ISOLATE, 4);
+}
+
 int main(int argc, char **argv)
 {
 	tu_watchdog(60);
 	CHECK(argc == 2);
+	check_names();
 	const char *dir = argv[1];
 	struct za *za = build();
 	workload(za);
