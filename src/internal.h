@@ -581,6 +581,25 @@ static inline bool zone_populated(const struct za_zone *z)
 {
 	return za_load_relaxed(&z->managed_pages) != 0;
 }
+/* The zone after z: the next type of its node, then the first of the next
+ * node; NULL after the last. */
+static inline struct za_zone *next_zone(const struct za *za,
+                                        const struct za_zone *z)
+{
+	if ((int)z->type + 1 < ZA_NR_ZONES)
+		return (struct za_zone *)z + 1;
+	return (unsigned)z->nid + 1 < za->nr_nodes ? za->nodes[z->nid + 1].zones
+	                                           : NULL;
+}
+/* for_each_zone(za, z) { ... }: every zone of every node, node by node,
+ * declaring z (struct za_zone *); for_each_populated_zone skips the
+ * empty ones (the kernel's iterators). */
+#define for_each_zone(za, z)                                               \
+	for (struct za_zone *z = (za)->nodes[0].zones; z; z = next_zone((za), z))
+#define for_each_populated_zone(za, z)                                     \
+	for_each_zone(za, z)                                                   \
+		if (!zone_populated(z)) {                                          \
+		} else
 static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
 {
 	return &z->pcp[cpu];
