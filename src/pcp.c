@@ -547,18 +547,13 @@ void pcp_set_high_all(struct za *za, bool pressure)
 {
 	if (!pressure || (za->flags & ZA_CFG_PCP_FIXED))
 		return;
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			if (!zone_populated(z))
+	for_each_populated_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++) {
+			struct za_pcp *pcp = zone_pcp(z, (int)c);
+			if (pcp_lock(za, pcp))
 				continue;
-			for (unsigned c = 0; c < za->nr_cpus; c++) {
-				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				if (pcp_lock(za, pcp))
-					continue;
-				pcp_trim_locked(za, z, pcp, pcp->high_min);
-				pcp_unlock(za, pcp);
-			}
+			pcp_trim_locked(za, z, pcp, pcp->high_min);
+			pcp_unlock(za, pcp);
 		}
 	}
 }
@@ -570,49 +565,44 @@ void pcp_set_high_all(struct za *za, bool pressure)
 void pcp_decay_all(struct za *za)
 {
 	bool trim = !(za->flags & ZA_CFG_PCP_FIXED);
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			if (!zone_populated(z))
+	for_each_populated_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++) {
+			struct za_pcp *pcp = zone_pcp(z, (int)c);
+			/* Nothing to give back, nothing to shrink (in use,
+			 * or at its smallest already) and no blocks of
+			 * orders 4..8: no need to stop it (the trips count
+			 * is a heuristic; a reset that loses an owner's
+			 * increment costs nothing). */
+			if (!za_load_relaxed(&pcp->count))
 				continue;
-			for (unsigned c = 0; c < za->nr_cpus; c++) {
-				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				/* Nothing to give back, nothing to shrink (in use,
-				 * or at its smallest already) and no blocks of
-				 * orders 4..8: no need to stop it (the trips count
-				 * is a heuristic; a reset that loses an owner's
-				 * increment costs nothing). */
-				if (!za_load_relaxed(&pcp->count))
-					continue;
-				bool shrink = trim &&
-				    !za_load_relaxed(&pcp->trips_since_decay) &&
-				    (za_load_relaxed(&pcp->high) > za_load_relaxed(&pcp->high_min) ||
-				     za_load_relaxed(&pcp->count) > za_load_relaxed(&pcp->high));
-				if (!shrink && !za_load_relaxed(&pcp->mid_pages)) {
-					za_store_relaxed(&pcp->trips_since_decay, 0);
-					continue;
-				}
-				if (!pcp_trylock(za, pcp))
-					continue;
-				/* Orders 4..8 are kept for reuse within an interval,
-				 * no longer: held, they keep their buddies from
-				 * merging into larger blocks. */
-				if (pcp->mid_pages)
-					flush_lists_locked(za, z, pcp, pcp->mid_pages,
-					                   ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES,
-					                   ZA_PCP_MID_BASE,
-					                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
-				if (trim && !pcp->trips_since_decay) {
-					int step = pcp->high / 8;
-					if (step < pcp->batch)
-						step = pcp->batch;
-					int high = pcp->high - step;
-					pcp_trim_locked(za, z, pcp, high > pcp->high_min
-					                                ? high : pcp->high_min);
-				}
+			bool shrink = trim &&
+			    !za_load_relaxed(&pcp->trips_since_decay) &&
+			    (za_load_relaxed(&pcp->high) > za_load_relaxed(&pcp->high_min) ||
+			     za_load_relaxed(&pcp->count) > za_load_relaxed(&pcp->high));
+			if (!shrink && !za_load_relaxed(&pcp->mid_pages)) {
 				za_store_relaxed(&pcp->trips_since_decay, 0);
-				pcp_unlock(za, pcp);
+				continue;
 			}
+			if (!pcp_trylock(za, pcp))
+				continue;
+			/* Orders 4..8 are kept for reuse within an interval,
+			 * no longer: held, they keep their buddies from
+			 * merging into larger blocks. */
+			if (pcp->mid_pages)
+				flush_lists_locked(za, z, pcp, pcp->mid_pages,
+				                   ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES,
+				                   ZA_PCP_MID_BASE,
+				                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
+			if (trim && !pcp->trips_since_decay) {
+				int step = pcp->high / 8;
+				if (step < pcp->batch)
+					step = pcp->batch;
+				int high = pcp->high - step;
+				pcp_trim_locked(za, z, pcp, high > pcp->high_min
+				                                ? high : pcp->high_min);
+			}
+			za_store_relaxed(&pcp->trips_since_decay, 0);
+			pcp_unlock(za, pcp);
 		}
 	}
 }
