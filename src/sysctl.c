@@ -181,9 +181,8 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 	if (d->rc == RC_WMARKS) {
 		setup_per_zone_wmarks(za);
 	} else if (d->rc == RC_PCP) {
-		for (unsigned nid = 0; nid < za->nr_nodes; nid++)
-			for (int t = 0; t < ZA_NR_ZONES; t++)
-				pcp_update_sizes(za, &za->nodes[nid].zones[t]);
+		for_each_zone(za, z)
+			pcp_update_sizes(za, z);
 	}
 	za_mutex_unlock(&za->cpu_hotplug_lock);
 	za_mutex_unlock(&za->mem_hotplug_lock);
