@@ -484,36 +484,34 @@ int za_check(struct za *za, FILE *out)
 	if (mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	mem_hotplug_lock(za);
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			long f, i, a;
-			/* Background work (the statistics worker's decay, kswapd's
-			 * drains) takes these locks too: hold every page set of
-			 * the zone and the zone itself while looking. */
-			unsigned held = 0;
-			int err = 0;
-			while (held < za->nr_cpus &&
-			       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
-				held++;
-			if (err) {
-				fail(&ck, "node %u zone %s: cannot stop CPU %u's page "
-				     "set to look at it (fence: %d)", n, za_zone_name(t), held, err);
-				while (held-- > 0)
-					pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
-				continue;
-			}
-			zone_lock(z, NULL);
-			check_zone(&ck, z, &f, &i, &a);
-			check_counters(&ck, z, f, i, a, false);
-			/* Fold this zone, then the counters must be exact. */
-			for (unsigned c = 0; c < za->nr_cpus; c++)
-				vmstat_fold_cpu_zone(za, z, (int)c);
-			check_counters(&ck, z, f, i, a, true);
-			zone_unlock(z);
-			for (unsigned c = za->nr_cpus; c-- > 0;)
-				pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
+	for_each_zone(za, z) {
+		long f, i, a;
+		/* Background work (the statistics worker's decay, kswapd's
+		 * drains) takes these locks too: hold every page set of
+		 * the zone and the zone itself while looking. */
+		unsigned held = 0;
+		int err = 0;
+		while (held < za->nr_cpus &&
+		       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
+			held++;
+		if (err) {
+			fail(&ck, "node %d zone %s: cannot stop CPU %u's page "
+			     "set to look at it (fence: %d)", z->nid,
+			     za_zone_name(z->type), held, err);
+			while (held-- > 0)
+				pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
+			continue;
 		}
+		zone_lock(z, NULL);
+		check_zone(&ck, z, &f, &i, &a);
+		check_counters(&ck, z, f, i, a, false);
+		/* Fold this zone, then the counters must be exact. */
+		for (unsigned c = 0; c < za->nr_cpus; c++)
+			vmstat_fold_cpu_zone(za, z, (int)c);
+		check_counters(&ck, z, f, i, a, true);
+		zone_unlock(z);
+		for (unsigned c = za->nr_cpus; c-- > 0;)
+			pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
 	}
 	check_zonelists(&ck);
 	mem_hotplug_unlock(za);

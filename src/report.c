@@ -63,16 +63,11 @@ static bool node_has_memory(struct za *za, unsigned n)
 
 static void report_buddyinfo(struct za *za, FILE *out)
 {
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			if (!zone_populated(z))
-				continue;
-			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
-			for (unsigned o = 0; o <= za->max_order; o++)
-				fprintf(out, "%6lu ", nr_free_order(z, o));
-			fputc('\n', out);
-		}
+	for_each_populated_zone(za, z) {
+		fprintf(out, "Node %d, zone %8s ", z->nid, zone_names[z->type]);
+		for (unsigned o = 0; o <= za->max_order; o++)
+			fprintf(out, "%6lu ", nr_free_order(z, o));
+		fputc('\n', out);
 	}
 }
 
@@ -259,9 +254,8 @@ static void report_zoneinfo(struct za *za, FILE *out)
 static long stat_total(struct za *za, int item)
 {
 	long v = 0;
-	for (unsigned n = 0; n < za->nr_nodes; n++)
-		for (int t = 0; t < ZA_NR_ZONES; t++)
-			v += stat_clamped(&za->nodes[n].zones[t], item);
+	for_each_zone(za, z)
+		v += stat_clamped(z, item);
 	return v;
 }
 
