@@ -989,7 +989,7 @@ void reclaim_stop(struct za *za);
 void reclaim_fini(struct za *za);
 void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
                    int highest_zoneidx, bool may_sleep);
-extern _Thread_local int za_in_reclaim;
+extern ZA_THREAD_LOCAL int za_in_reclaim;
 unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order);
 unsigned long call_oom_handler(struct za *za, int nid, unsigned order);
