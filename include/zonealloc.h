@@ -46,7 +46,9 @@
 #define ZONEALLOC_H
 
 #include <stddef.h>
+#if __STDC_HOSTED__ /* FILE * front ends; a freestanding embedder has none */
 #include <stdio.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -450,17 +452,31 @@ enum za_report {
 	ZA_REPORT_VMSTAT,
 	ZA_REPORT_VMSTAT_V0
 };
+/* Output goes through a writer: a function handed the text piece by
+ * piece (len bytes, not NUL-terminated), in order, on the calling thread
+ * (mimalloc's output function). It must not call into the allocator. */
+typedef void (*za_write_fn)(void *ctx, const char *text, size_t len);
+
 /* May run at any time, from a callback too (the pagetypeinfo block
  * census waits for memory hotplug to finish, except on the thread that
  * runs it). */
+#if __STDC_HOSTED__
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
+#endif
+/* The same report handed to write: 0 or -EINVAL (bad za, what or write). */
+ZA_API int za_report_write(struct za *za, enum za_report what,
+                           za_write_fn write, void *ctx);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
  * (may be NULL). Call it at a quiescent point: no allocation, free or
  * hotplug running. It folds the statistics first. -EDEADLK from a migrate
  * callback (memory hotplug is half done there). */
+#if __STDC_HOSTED__
 ZA_API int za_check(struct za *za, FILE *out);
+#endif
+/* The same, with the problems handed to write (NULL: not written). */
+ZA_API int za_check_write(struct za *za, za_write_fn write, void *ctx);
 
 /* Error handler for misuse the API cannot return; NULL restores the
  * default (a line on stderr). */

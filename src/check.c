@@ -25,7 +25,7 @@
 
 struct ck {
 	struct za *za;
-	FILE *out;
+	struct za_out out;
 	int errors;
 };
 
@@ -34,13 +34,13 @@ static void fail(struct ck *ck, const char *fmt, ...)
 static void fail(struct ck *ck, const char *fmt, ...)
 {
 	ck->errors++;
-	if (!ck->out || ck->errors > 50)
+	if (!ck->out.write || ck->errors > 50)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("za_check: ", ck->out);
-	vfprintf(ck->out, fmt, ap);
-	fputc('\n', ck->out);
+	za_out_puts(&ck->out, "za_check: ");
+	za_out_vprintf(&ck->out, fmt, ap);
+	za_out_putc(&ck->out, '\n');
 	va_end(ap);
 }
 
@@ -474,9 +474,9 @@ static void check_zonelists(struct ck *ck)
 	}
 }
 
-int za_check(struct za *za, FILE *out)
+int za_check_write(struct za *za, za_write_fn write, void *ctx)
 {
-	struct ck ck = {za, out, 0};
+	struct ck ck = {za, {write, ctx}, 0};
 	if (!za)
 		return -EINVAL;
 	/* Inside a migrate callback the allocator is mid-offline: not a
@@ -515,7 +515,8 @@ int za_check(struct za *za, FILE *out)
 	}
 	check_zonelists(&ck);
 	mem_hotplug_unlock(za);
-	if (ck.errors && out && ck.errors > 50)
-		fprintf(out, "za_check: ... %d problems in all\n", ck.errors);
+	if (ck.errors > 50)
+		za_out_printf(&ck.out, "za_check: ... %d problems in all\n",
+		              ck.errors);
 	return ck.errors ? -EUCLEAN : 0;
 }

@@ -4,7 +4,6 @@
  * takes to the user's error handler.
  */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -76,13 +75,13 @@ static void default_error(void *ctx, int err, const char *msg)
 {
 	(void)ctx;
 	(void)err;
-	fprintf(stderr, "zonealloc: %s\n", msg);
+	za_err_printf("zonealloc: %s\n", msg);
 }
 
 /* Set while this thread runs an error handler: a misuse the handler
  * itself commits is reported on stderr instead of to the handler again, so
  * a handler that misuses the allocator cannot recurse without bound. */
-static _Thread_local int in_error_handler;
+static ZA_THREAD_LOCAL int in_error_handler;
 
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 {
@@ -111,7 +110,7 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 /* Which thread holds za->mem_hotplug_lock: the address of this
  * thread-local, unique per thread. Only the holder writes it, so a thread
  * that reads its own token knows it holds the lock. */
-static _Thread_local char hotplug_token;
+static ZA_THREAD_LOCAL char hotplug_token;
 
 void mem_hotplug_lock(struct za *za)
 {
@@ -145,7 +144,7 @@ void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
 void _za_debug_yield(struct za *za)
 {
 	/* A cheap per-thread coin: yield about one time in four. */
-	static _Thread_local uint32_t s = 2463534242u;
+	static ZA_THREAD_LOCAL uint32_t s = 2463534242u;
 	s ^= s << 13;
 	s ^= s >> 17;
 	s ^= s << 5;
@@ -318,8 +317,8 @@ static void choose_pcp_mode(struct za *za)
 		why = lack;
 		static int said;
 		if (!za_xchg_acquire(&said, 1))
-			fprintf(stderr, "zonealloc: per-CPU lists run locked: %s "
-			        "(%s)\n", lack, strerror(-err));
+			za_err_printf("zonealloc: per-CPU lists run locked: %s "
+			              "(%s)\n", lack, za_os_strerror(-err));
 	}
 	za->pcp_mode_why = why;
 }

@@ -43,10 +43,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stdio.h>  /* snprintf, vsnprintf: all the core uses of it */
+#include <string.h> /* memset, memcpy, strlen, strcmp, strncmp */
 
 #include "platform.h"
 #include "zonealloc.h"
@@ -126,6 +128,25 @@ _Noreturn void _za_assert_page_fail(const char *file, int line,
 #define mutex_assert_held(m) ZA_ASSERT(za_witness_holds((m)->rank, (m)))
 #define mem_hotplug_assert_held(za) ZA_ASSERT(mem_hotplug_held_by_me(za))
 #define cpu_hotplug_assert_held(za) mutex_assert_held(&(za)->cpu_hotplug_lock)
+
+/* --- output (output.c) ------------------------------------------------------- */
+
+/* Where reports, za_check and messages write: a writer and its context
+ * (write NULL: nowhere). The core formats with snprintf-style functions
+ * only and never sees a FILE. */
+struct za_out {
+	za_write_fn write;
+	void *ctx;
+};
+void za_out_write(struct za_out *o, const char *s, size_t n);
+void za_out_puts(struct za_out *o, const char *s);
+void za_out_putc(struct za_out *o, char c);
+void za_out_vprintf(struct za_out *o, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+void za_out_printf(struct za_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A message on the platform's error output (za_os_error_write). */
+void za_err_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- page metadata --------------------------------------------------------- */
 

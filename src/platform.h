@@ -5,8 +5,10 @@
  * sleeping mutexes, threads and condition variables for the background
  * workers, a monotonic clock, reserving and committing address space for
  * page metadata, metadata allocation, the current CPU, and optional NUMA
- * binding. One implementation per OS lives in src/platform/ (unix.c).
- * A freestanding embedder replaces that file.
+ * binding, the error output. One implementation per OS lives in
+ * src/platform/ (unix.c). A freestanding embedder replaces that file:
+ * tests/freestanding/platform_stub.c is the smallest that compiles
+ * (docs/ARCHITECTURE.md, "Embedding").
  */
 #ifndef ZA_PLATFORM_H
 #define ZA_PLATFORM_H
@@ -193,6 +195,8 @@ void za_os_free(void *p);
 void za_os_error_write(const char *s, size_t n);
 /* End the process (abort()): a broken invariant or lock order. */
 _Noreturn void za_os_abort(void);
+/* A short text for a positive errno value (strerror). */
+const char *za_os_strerror(int err);
 _Noreturn void za_die(const char *file, int line, const char *what, int err);
 #define ZA_DIE(what, err) za_die(__FILE__, __LINE__, (what), (err))
 

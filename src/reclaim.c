@@ -66,7 +66,7 @@ int za_register_shrinker(struct za *za, struct za_shrinker *s)
 
 /* Shrinker walks this thread is inside: unregistering from inside one
  * would wait for itself. */
-static _Thread_local unsigned in_shrinker_walk;
+static ZA_THREAD_LOCAL unsigned in_shrinker_walk;
 
 void za_unregister_shrinker(struct za *za, struct za_shrinker *s)
 {

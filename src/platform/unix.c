@@ -37,6 +37,8 @@ void za_os_error_write(const char *s, size_t n)
 
 _Noreturn void za_os_abort(void) { abort(); }
 
+const char *za_os_strerror(int err) { return strerror(err); }
+
 /* --- spin locks --------------------------------------------------------- */
 
 /* Tickets of slow-path waiters: 30 bits, 0 never used, compared modulo
