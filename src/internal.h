@@ -41,6 +41,8 @@
 #ifndef ZA_INTERNAL_H
 #define ZA_INTERNAL_H
 
+#include "namespace.h" /* first: the private names */
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -354,6 +356,16 @@ struct za_shrinker;
 struct za {
 	/* Read-mostly configuration, fixed at create. */
 	struct za_page *memmap;     /* pfn -> metadata */
+	/* Every page set, [zone id][cpu] (zone id = nid << 2 | type): a zone's
+	 * sets are z->pcp, and the fast paths find one by arithmetic. */
+	struct za_pcp *pcp_all;
+	/* For each CPU and highest zone type a request may use, the zone id
+	 * (ZA_NO_ZONE: none) that the CPU's node's zonelist tries first: the
+	 * fast path's zone, one load instead of walking node, zonelist and
+	 * zone. [nr_cpus * ZA_NR_ZONES]; rewritten with the zonelists
+	 * (relaxed; a stale id names a zone that exists, as a stale zonelist
+	 * entry does). */
+	uint8_t *cpu_zone;
 	uint8_t *pb_mt;             /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
 	unsigned long max_pfn;
@@ -625,6 +637,13 @@ static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
 {
 	return &z->pcp[cpu];
 }
+/* The page set of zone id zid on cpu, without loading the zone. */
+static inline struct za_pcp *za_pcp_of(const struct za *za, unsigned zid,
+                                       int cpu)
+{
+	return &za->pcp_all[zid * za->nr_cpus + (unsigned)cpu];
+}
+#define ZA_NO_ZONE 0xff
 /* Orders between the small ones and the pageblock order (lists under a
  * byte budget, see ZA_PCP_MID_BYTES). */
 static inline bool pcp_mid_order(const struct za *za, unsigned order)
@@ -731,7 +750,7 @@ static inline bool pcp_own_try(struct za *za, struct za_pcp *pcp)
 {
 	if (za->pcp_rseq) {
 		struct rseq *rs = za_os_rseq_area();
-		if (unlikely(!rs) || !_za_rseq_try_own(&pcp->own.word, pcp->cpu, rs))
+		if (unlikely(!rs) || !za_rseq_own(&pcp->own.word, pcp->cpu, rs))
 			return false;
 	} else if (!za_spin_trylock_raw(&pcp->lock)) {
 		return false;

@@ -32,6 +32,25 @@ static void write_list(struct za *za, struct za_zoneref *zl, const int *nodes,
 		za_store_relaxed(&zl[j].zone, NULL);
 }
 
+/* The fast path's zone for each CPU and highest zone type: the first zone
+ * of the CPU's node's zonelist [0] that the type allows (za->cpu_zone). */
+static void write_cpu_zones(struct za *za)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		const struct za_zoneref *zl = za->nodes[za->cpu_node[c]].zonelist[0];
+		for (int hz = 0; hz < ZA_NR_ZONES; hz++) {
+			uint8_t id = ZA_NO_ZONE;
+			for (const struct za_zoneref *r = zl; r->zone; r++) {
+				if ((int)r->zone->type <= hz) {
+					id = r->zone->id;
+					break;
+				}
+			}
+			za_store_relaxed(&za->cpu_zone[c * ZA_NR_ZONES + hz], id);
+		}
+	}
+}
+
 /* Caller holds mem_hotplug_lock (the only writer). */
 void build_all_zonelists(struct za *za)
 {
@@ -63,5 +82,6 @@ void build_all_zonelists(struct za *za)
 		ZA_YIELD_POINT(za);
 		write_list(za, za->nodes[n].zonelist[1], order, 1);
 	}
+	write_cpu_zones(za);
 	za_add_acqrel(&za->zonelist_seq, 1);
 }
