@@ -178,9 +178,23 @@ static inline struct rseq *za_rseq_area_fast(void)
 #error "ZA_HAVE_RSEQ_SEQ on an architecture without a sequence"
 #endif
 #else
-struct rseq;
+#ifndef ZA_HAVE_RSEQ
+/* No <sys/rseq.h> (another OS, a freestanding build): the one field the
+ * fast paths name. They never read it here - the page sets stay locked
+ * without a sequence - but they must compile. */
+struct rseq {
+	uint32_t cpu_id_start;
+	uint32_t cpu_id;
+};
+#endif
 static inline struct rseq *za_os_rseq_area(void) { return NULL; }
-static inline struct rseq *za_rseq_area_fast(void) { return NULL; }
+/* An area that names no CPU (never read: see above), not NULL, so that
+ * the compiler sees no null dereference on the unused path. */
+static inline struct rseq *za_rseq_area_fast(void)
+{
+	static struct rseq none = {.cpu_id = (uint32_t)-1};
+	return &none;
+}
 static inline bool za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {
 	(void)own, (void)cpu, (void)rs;
