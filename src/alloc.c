@@ -269,34 +269,34 @@ static void init_ctx(struct za *za, struct za_alloc_ctx *ac, int nid,
 	ac->zonelist = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
 }
 
-/* The zone a fast allocation takes from: for the CPU's own node (nid < 0,
- * no THISNODE) one load of the table the zonelist rebuild keeps; else the
- * first two entries of the zonelist. ZA_NO_ZONE when the general path
- * must look further. */
-static inline __attribute__((always_inline)) unsigned
-fast_zone(const struct za *za, int nid, za_gfp_t gfp, int cpu, int hz)
+/* The page set a fast allocation takes from, on cpu: for the CPU's own
+ * node (nid < 0, no THISNODE) one load of the table the zonelist rebuild
+ * keeps; else the first two entries of the zonelist. NULL when the
+ * general path must look further. */
+static inline __attribute__((always_inline)) struct za_pcp *
+fast_pcp(const struct za *za, int nid, za_gfp_t gfp, int cpu, int hz)
 {
 	if (likely(nid < 0 && !(gfp & ZA___GFP_THISNODE)))
-		return za_load_relaxed(&za->cpu_zone[cpu * ZA_NR_ZONES + hz]);
+		return za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
 	if (unlikely((unsigned)nid >= za->nr_nodes))
-		return ZA_NO_ZONE;
+		return NULL;
 	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
 	for (int i = 0; i < 2; i++) {
 		struct za_zone *z = za_load_relaxed(&zl[i].zone);
 		if (!z)
 			break;
 		if ((int)z->type <= hz)
-			return z->id;
+			return za_pcp_of(za, z->id, cpu);
 	}
-	return ZA_NO_ZONE;
+	return NULL;
 }
 
 /* The fast path, by design: a small order from the first zone the request
  * may use, off the current CPU's list, when that list has a block and the
  * zone is clearly above its low watermark. Own the set (a restartable
- * sequence, or a try-lock), pop, let go. The set is found by arithmetic
- * from the CPU and a zone id, so that the chain of dependent loads from
- * the call to the block is short: CPU, zone id, list head, block.
+ * sequence, or a try-lock), pop, let go. The set is one load away from
+ * the CPU (za->cpu_pcp), so that the chain of dependent loads from the
+ * call to the block is short: CPU, set, list head, block.
  * Anything else - an empty list (refill), a zone near its watermarks, a
  * busy or switched-off page set, an unknown CPU, a request that is not
  * valid - returns NULL and the general path below does it all properly
@@ -312,20 +312,14 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	             (za->flags & ZA_CFG_NO_PCP)))
 		return NULL;
 	int hz = (int)(cls & 0xf);
-	unsigned zid = fast_zone(za, nid, gfp, cpu, hz);
-	if (unlikely(zid == ZA_NO_ZONE))
+	struct za_pcp *pcp = fast_pcp(za, nid, gfp, cpu, hz);
+	if (unlikely(!pcp))
 		return NULL;
 	if (nid < 0)
 		nid = za->cpu_node[cpu];
-	struct za_zone *z = za->zone_by_id[zid];
-	long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
-	            (long)za_load_relaxed(&z->nr_reserved_highatomic);
-	long need = (long)(zone_wmark(z, ZA_WMARK_LOW) +
-	                   za_load_relaxed(&z->lowmem_reserve[hz]) + (1ul << order));
-	if (unlikely(free <= need ||
-	             free < (long)za_load_relaxed(&z->percpu_drift_mark)))
+	struct za_zone *z = pcp->zone;
+	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
 		return NULL;
-	struct za_pcp *pcp = za_pcp_of(za, zid, cpu);
 	int mt = (int)(cls >> 4);
 	int idx = pcp_list_index(za, order, mt);
 	if (unlikely(!pcp_fast_own(za, pcp, cpu, rs)))
@@ -397,18 +391,12 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	             (za->flags & ZA_CFG_NO_PCP)))
 		return NULL;
 	int hz = (int)(cls & 0xf);
-	unsigned zid = za_load_relaxed(&za->cpu_zone[cpu * ZA_NR_ZONES + hz]);
-	if (unlikely(zid == ZA_NO_ZONE))
+	struct za_pcp *pcp = za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
+	if (unlikely(!pcp))
 		return NULL;
-	struct za_zone *z = za->zone_by_id[zid];
-	long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
-	            (long)za_load_relaxed(&z->nr_reserved_highatomic);
-	long need = (long)(zone_wmark(z, ZA_WMARK_LOW) +
-	                   za_load_relaxed(&z->lowmem_reserve[hz]) + (1ul << order));
-	if (unlikely(free <= need ||
-	             free < (long)za_load_relaxed(&z->percpu_drift_mark)))
+	struct za_zone *z = pcp->zone;
+	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
 		return NULL;
-	struct za_pcp *pcp = za_pcp_of(za, zid, cpu);
 	int mt = (int)(cls >> 4);
 	int idx = (int)order * ZA_NR_PCPTYPES + mt;
 	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
@@ -417,7 +405,10 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	uint32_t h = pcp->lists[idx];
 	struct za_page *page = pfn_page(za, h);
 	/* The checks of pcp_take_locked; a head that fails them is left for
-	 * the slow path to cut and report. */
+	 * the slow path to cut and report. A set that is switched off has
+	 * empty lists (it was drained after the flag was set, and nothing is
+	 * pushed onto it since): the flag test costs nothing beside the
+	 * others and keeps that from being the only guard. */
 	if (unlikely(pcp->flags || h == ZA_NIL || !pcp_head_ok(pcp, page))) {
 		pcp_own_release(za, pcp);
 		return NULL;

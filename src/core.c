@@ -344,6 +344,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		pcp->flags = za->cpu_online[c] ? 0 : ZA_PCP_OFF_CPU;
 		pcp->batch = 1;
 		pcp->cpu = (uint16_t)c;
+		pcp->zone = z;
 		pcp->corrupt_pfn = ZA_NIL;
 	}
 	return 0;
@@ -368,7 +369,7 @@ static void free_all(struct za *za)
 	za_cond_destroy(&za->vmstat_wait);
 	za_meta_free(za, za->nodes);
 	za_meta_free(za, za->pcp_all);
-	za_meta_free(za, za->cpu_zone);
+	za_meta_free(za, za->cpu_pcp);
 	za_meta_free(za, za->node_distance);
 	za_meta_free(za, za->cpu_node);
 	za_meta_free(za, za->cpu_online);
@@ -406,11 +407,10 @@ struct za *za_create(const struct za_config *cfg)
 		size_t nr_sets = (size_t)za->nr_nodes * ZA_NR_ZONES * za->nr_cpus;
 		za->pcp_all = za_meta_alloc(za, nr_sets * sizeof(struct za_pcp),
 		                            ZA_CACHELINE);
-		za->cpu_zone = za_meta_alloc(za, (size_t)za->nr_cpus * ZA_NR_ZONES, 1);
-		if (!za->nodes || !za->pcp_all || !za->cpu_zone)
+		za->cpu_pcp = za_meta_alloc(za, (size_t)za->nr_cpus * ZA_NR_ZONES *
+		                                    sizeof(struct za_pcp *), 0);
+		if (!za->nodes || !za->pcp_all || !za->cpu_pcp)
 			err = -ENOMEM;
-		else
-			memset(za->cpu_zone, ZA_NO_ZONE, (size_t)za->nr_cpus * ZA_NR_ZONES);
 	}
 	for (unsigned n = 0; !err && n < za->nr_nodes; n++) {
 		struct za_node *node = &za->nodes[n];

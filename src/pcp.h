@@ -124,6 +124,10 @@ static inline void count_numa(struct za *za, struct za_zone *z,
                               uint64_t n)
 {
 	int local_nid = cpu >= 0 ? za->cpu_node[cpu] : z->nid;
+	if (likely(pcp && z->nid == pref_nid && z->nid == local_nid)) {
+		za_inc_single_writer(&pcp->numa_hit_local, n);
+		return;
+	}
 	if (likely(z->nid == pref_nid)) {
 		pcp_stat_event(z, pcp, ZA_NUMA_HIT, n);
 	} else {

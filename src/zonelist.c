@@ -32,21 +32,22 @@ static void write_list(struct za *za, struct za_zoneref *zl, const int *nodes,
 		za_store_relaxed(&zl[j].zone, NULL);
 }
 
-/* The fast path's zone for each CPU and highest zone type: the first zone
- * of the CPU's node's zonelist [0] that the type allows (za->cpu_zone). */
+/* The fast path's page set for each CPU and highest zone type: the CPU's
+ * set of the first zone of its node's zonelist [0] that the type allows
+ * (za->cpu_pcp). */
 static void write_cpu_zones(struct za *za)
 {
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		const struct za_zoneref *zl = za->nodes[za->cpu_node[c]].zonelist[0];
 		for (int hz = 0; hz < ZA_NR_ZONES; hz++) {
-			uint8_t id = ZA_NO_ZONE;
+			struct za_pcp *pcp = NULL;
 			for (const struct za_zoneref *r = zl; r->zone; r++) {
 				if ((int)r->zone->type <= hz) {
-					id = r->zone->id;
+					pcp = zone_pcp(r->zone, (int)c);
 					break;
 				}
 			}
-			za_store_relaxed(&za->cpu_zone[c * ZA_NR_ZONES + hz], id);
+			za_store_relaxed(&za->cpu_pcp[c * ZA_NR_ZONES + hz], pcp);
 		}
 	}
 }

@@ -139,12 +139,13 @@ static void *torn_alloc(void *arg)
 }
 
 /* A rebuild torn half-way also leaves the fast path's per-CPU zone table
- * (za->cpu_zone, rewritten with the zonelists) naming zone z first. */
+ * (za->cpu_pcp, rewritten with the zonelists) naming zone z first. */
 static void tear_cpu_zones(const struct za_zone *z)
 {
 	for (unsigned c = 0; c < za->nr_cpus; c++)
 		for (int hz = (int)z->type; hz < ZA_NR_ZONES; hz++)
-			za_store_relaxed(&za->cpu_zone[c * ZA_NR_ZONES + hz], z->id);
+			za_store_relaxed(&za->cpu_pcp[c * ZA_NR_ZONES + hz],
+			                 zone_pcp(z, (int)c));
 }
 
 static void torn_rebuild(za_gfp_t gfp)
