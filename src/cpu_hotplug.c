@@ -18,6 +18,7 @@
  * takes as few page-set locks as it can. */
 static void resize_after_change(struct za *za)
 {
+	cpu_hotplug_assert_held(za);
 	for_each_populated_zone(za, z)
 		pcp_update_sizes(za, z);
 	vmstat_update_thresholds(za);

@@ -53,6 +53,7 @@ static unsigned long kb_to_pages(const struct za *za, unsigned long kb)
 void setup_per_zone_wmarks(struct za *za)
 {
 	unsigned long lowmem = 0;
+	mem_hotplug_assert_held(za);
 	for_each_zone(za, z)
 		if (z->type != ZA_ZONE_MOVABLE)
 			lowmem += za_load_relaxed(&z->managed_pages);
