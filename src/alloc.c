@@ -96,6 +96,8 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 			wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags), ac->cpu);
 		if (page) {
 			count_numa(za, z, NULL, ac->preferred_nid, ac->cpu, 1);
+			if (unlikely(za_load_relaxed(&z->boost_wake)))
+				_za_boost_wake(za, z, ac->highest_zoneidx);
 			if (unlikely(order && (alloc_flags & ALLOC_HARDER)))
 				reserve_highatomic_pageblock(z, page);
 			return page;
@@ -170,6 +172,19 @@ restart:
 		return NULL;
 	}
 
+	/* Costly orders: compact before reclaiming (compaction.c). A
+	 * NORETRY request gives up when every zone is deferred. */
+	bool compact = order > ZA_COSTLY_ORDER &&
+	               !(za->flags & ZA_CFG_NO_COMPACTION);
+	if (compact) {
+		bool skipped;
+		page = _za_direct_compact(za, ac, order, alloc_flags, &skipped);
+		if (page)
+			return page;
+		if (skipped && (gfp & ZA___GFP_NORETRY) && !(gfp & ZA___GFP_NOFAIL))
+			return NULL;
+	}
+
 	for (;;) {
 		unsigned long progress;
 		za_in_reclaim++;
@@ -178,6 +193,12 @@ restart:
 		page = get_page_from_freelist(za, ac, order, alloc_flags);
 		if (page)
 			return page;
+		if (compact && progress) {
+			bool skipped;
+			page = _za_direct_compact(za, ac, order, alloc_flags, &skipped);
+			if (page)
+				return page;
+		}
 		/* What reclaim freed may sit on per-CPU lists (ours or the
 		 * shrinker's thread's): drain after every round that freed
 		 * something, as well as the first time. */
@@ -410,7 +431,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	 * pushed onto it since): the flag test costs nothing beside the
 	 * others and keeps that from being the only guard. */
 	if (unlikely(pcp->flags || h == ZA_NIL || !pcp_head_ok(pcp, page))) {
-		pcp_own_release(za, pcp);
+		pcp_own_release_rseq(pcp);
 		return NULL;
 	}
 	ZA_ASSERT(page_mt(page) == mt && page_order(page) == order);
@@ -420,7 +441,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
 	pcp_count_alloc_locked(z, pcp, 1l << order);
 	count_numa(za, z, pcp, za->cpu_node[cpu], cpu, 1);
-	pcp_own_release(za, pcp);
+	pcp_own_release_rseq(pcp);
 	return page;
 }
 
@@ -515,6 +536,7 @@ static const char *const state_names[] = {
 	[ZA_PS_ALLOC] = "allocated",
 	[ZA_PS_FREEING] = "being freed by another thread (double free)",
 	[ZA_PS_OFFLINE] = "taken out of the allocator",
+	[ZA_PS_REPORTING] = "free, held by free page reporting",
 };
 
 /* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
@@ -531,7 +553,7 @@ static __attribute__((noinline)) void free_misuse(struct za *za,
 		                  "of this allocator", (void *)page);
 	else if (st != ZA_PS_ALLOC)
 		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
-		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?");
+		                  order, st <= ZA_PS_REPORTING ? state_names[st] : "?");
 	else
 		_za_report_misuse(za, -EINVAL,
 		                  "free of pfn 0x%lx with order %u, allocated with "
@@ -691,10 +713,10 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 	pcp->lists[idx] = (uint32_t)pfn;
 	za_store_relaxed(&pcp->count, count);
 	pcp_count_alloc_locked(z, pcp, -(1l << order));
-	pcp_own_release(za, pcp);
+	pcp_own_release_rseq(pcp);
 	return true;
 no:
-	pcp_own_release(za, pcp);
+	pcp_own_release_rseq(pcp);
 	return false;
 }
 

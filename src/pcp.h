@@ -119,9 +119,9 @@ static inline void pcp_stat_unlock(struct za_zone *z, struct za_pcp *pcp)
  * zone_statistics): pcp is the allocating CPU's owned set of z, or NULL
  * (the zone's shared counters). pref_nid is the node the request
  * preferred, cpu the allocating CPU (-1: unknown, counted as local). */
-static inline void count_numa(struct za *za, struct za_zone *z,
-                              struct za_pcp *pcp, int pref_nid, int cpu,
-                              uint64_t n)
+static inline __attribute__((always_inline)) void
+count_numa(struct za *za, struct za_zone *z, struct za_pcp *pcp, int pref_nid,
+           int cpu, uint64_t n)
 {
 	int local_nid = cpu >= 0 ? za->cpu_node[cpu] : z->nid;
 	if (likely(pcp && z->nid == pref_nid && z->nid == local_nid)) {

@@ -12,6 +12,7 @@ extern int errno;
 #define EBUSY 16
 #define EEXIST 17
 #define EINVAL 22
+#define ENOSPC 28
 #define ERANGE 34
 #define EDEADLK 35
 #define ENOSYS 38
