@@ -212,7 +212,7 @@ static void compaction_defer_reset(struct za_zone *z, int order, bool success)
 
 /* --- passes and hotplug ---------------------------------------------------------- */
 
-_Thread_local unsigned _za_in_compaction;
+ZA_THREAD_LOCAL unsigned _za_in_compaction;
 
 /* Enter a pass: false when a hotplug operation keeps passes out and
  * wait is false (direct compaction never waits: the operation may be
@@ -743,7 +743,7 @@ static void *kcompactd_main(void *arg)
 			bool pro = za_load_relaxed(&za->compaction_proactiveness) != 0;
 			bool woken = za_cond_wait(&node->kcompactd_wait,
 			                          &node->kcompactd_lock,
-			                          pro ? PROACTIVE_INTERVAL_MS * 1000000ull
+			                          pro ? PROACTIVE_INTERVAL_MS * ZA_NSEC_PER_MSEC
 			                              : 0);
 			if (node->kcompactd_stop || node->kcompactd_max_order >= 0 ||
 			    !pro || woken)

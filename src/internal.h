@@ -1203,7 +1203,7 @@ void _za_boost_apply(struct za_zone *z);
  * them in again: mem_hotplug_lock and mem_hotplug_unlock do it. */
 void _za_compaction_exclude(struct za *za, bool on);
 /* Compaction passes this thread is inside (its callbacks run there). */
-extern _Thread_local unsigned _za_in_compaction;
+extern ZA_THREAD_LOCAL unsigned _za_in_compaction;
 
 /* isolate.c: pageblock isolation and migration (memory offline, contig).
  * Ranges are whole max-order blocks of one zone; the caller holds

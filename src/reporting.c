@@ -55,7 +55,7 @@ struct za_reporting {
 
 /* The thread that runs the client's callback (unregister from inside it
  * would wait for itself). */
-static _Thread_local struct za *in_report_callback;
+static ZA_THREAD_LOCAL struct za *in_report_callback;
 
 int _za_reporting_init(struct za *za)
 {
@@ -257,10 +257,10 @@ static void *reporting_thread(void *arg)
 	struct za *za = arg;
 	struct za_reporting *rl = za->reporting;
 	za_mutex_lock(&rl->lock);
-	uint64_t delay = (uint64_t)rl->pr.delay_ms * 1000000u;
+	uint64_t delay = (uint64_t)rl->pr.delay_ms * ZA_NSEC_PER_MSEC;
 	/* Polled an eighth of a delay apart: a free is seen within that
 	 * (the free path only sets the flag; it wakes nobody). */
-	uint64_t poll = delay / 8 ? delay / 8 : 1000000u;
+	uint64_t poll = delay / 8 ? delay / 8 : ZA_NSEC_PER_MSEC;
 	while (!rl->stop) {
 		if (!za_load_relaxed(&za->report_pending)) {
 			wait_until(rl, za_now_ns() + poll);
