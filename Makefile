@@ -12,7 +12,7 @@ help:
 	@echo "make build       configure and build (RelWithDebInfo) in $(BUILD)/"
 	@echo "make run         build and run the zonealloc tool's default scenario"
 	@echo "make test        build and run the test suite (release build)"
-	@echo "make test-debug2 level-2 assertions (ZA_DEBUG=2) on the core, hotplug, reclaim and rules tests (build-debug2/)"
+	@echo "make test-debug2 level-2 assertions (ZA_DEBUG=2) on the core, hotplug, reclaim, rules, compaction and reporting tests (build-debug2/)"
 	@echo "make test-asan   the suite under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make test-tsan   the suite under ThreadSanitizer (build-tsan/)"
 	@echo "make check       all four: what CI runs"
@@ -39,7 +39,7 @@ test-release: build
 # block) on the labels that drive a page through its states. The whole
 # suite at level 2 is too slow for CI (the fuzzer and the spin models run
 # minutes longer); see docs/TESTING.md.
-DEBUG2_LABELS ?= ^(core|hotplug|reclaim|rules)$$
+DEBUG2_LABELS ?= ^(core|hotplug|reclaim|rules|compaction|reporting)$$
 test-debug2:
 	cmake -S . -B build-debug2 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZA_DEBUG=2 -DZA_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build build-debug2 -j$(JOBS)

@@ -882,6 +882,7 @@ void _za_boost_apply(struct za_zone *z)
 void _za_boost_watermark_locked(struct za_zone *z)
 {
 	struct za *za = z->za;
+	zone_assert_held(z);
 	unsigned long factor = za_load_relaxed(&za->watermark_boost_factor);
 	unsigned long pb = 1ul << za->pageblock_order;
 	/* Only kswapd takes a boost away again: without it, none. */

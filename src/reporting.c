@@ -110,6 +110,7 @@ static unsigned long take_blocks_locked(struct za *za, struct za_zone *z,
 {
 	unsigned long taken = 0;
 	unsigned steps = 0;
+	zone_assert_held(z);
 	uint32_t h = *cursor == ZA_NIL ? z->free_head[order][mt] : *cursor;
 	while (h != ZA_NIL && *n < CAPACITY && steps++ < SCAN_BUDGET) {
 		struct za_page *p = pfn_page(za, h);
@@ -140,6 +141,7 @@ static int report_batch(struct za *za, struct za_zone *z,
                         struct za_reporting *rl, unsigned n)
 {
 	unsigned long pages = 0;
+	mem_hotplug_assert_held(za);
 	long nfree = 0, niso = 0;
 	for (unsigned i = 0; i < n; i++)
 		pages += 1ul << rl->orders[i];
