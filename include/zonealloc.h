@@ -46,7 +46,9 @@
 #define ZONEALLOC_H
 
 #include <stddef.h>
+#if __STDC_HOSTED__ /* FILE * front ends; a freestanding embedder has none */
 #include <stdio.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,23 +68,32 @@ extern "C" {
 struct za;      /* one allocator instance: nodes, zones, CPUs */
 struct za_page; /* the metadata of one page frame (opaque) */
 
-enum za_zone_type {
-	ZA_ZONE_DMA,
-	ZA_ZONE_DMA32,
-	ZA_ZONE_NORMAL,
-	ZA_ZONE_MOVABLE,
-	ZA_NR_ZONES
-};
+/* Zone types, defined once: X(name, report name, lower-case suffix). The
+ * enum (ZA_ZONE_DMA = 0 ...), the names reports print ("Node 0, zone
+ * DMA32", za_zone_name) and the suffixes of per-zone counters
+ * (pgalloc_dma32) all come from this list. */
+#define ZA_ZONE_LIST(X)                                                    \
+	X(DMA, "DMA", "dma")                                                   \
+	X(DMA32, "DMA32", "dma32")                                             \
+	X(NORMAL, "Normal", "normal")                                          \
+	X(MOVABLE, "Movable", "movable")
 
-/* Migratetypes, as pageblocks carry them (reports and za_page_info). */
-enum za_migratetype {
-	ZA_MT_UNMOVABLE,
-	ZA_MT_MOVABLE,
-	ZA_MT_RECLAIMABLE,
-	ZA_MT_HIGHATOMIC,
-	ZA_MT_ISOLATE,
-	ZA_NR_MIGRATETYPES
-};
+#define ZA_X_ZONE_ENUM(n, s, suffix) ZA_ZONE_##n,
+enum za_zone_type { ZA_ZONE_LIST(ZA_X_ZONE_ENUM) ZA_NR_ZONES };
+#undef ZA_X_ZONE_ENUM
+
+/* Migratetypes, as pageblocks carry them (reports and za_page_info):
+ * X(name, report name), as /proc/pagetypeinfo prints them. */
+#define ZA_MIGRATETYPE_LIST(X)                                             \
+	X(UNMOVABLE, "Unmovable")                                              \
+	X(MOVABLE, "Movable")                                                  \
+	X(RECLAIMABLE, "Reclaimable")                                          \
+	X(HIGHATOMIC, "HighAtomic")                                            \
+	X(ISOLATE, "Isolate")
+
+#define ZA_X_MT_ENUM(n, s) ZA_MT_##n,
+enum za_migratetype { ZA_MIGRATETYPE_LIST(ZA_X_MT_ENUM) ZA_NR_MIGRATETYPES };
+#undef ZA_X_MT_ENUM
 
 /* Limits. */
 #define ZA_MAX_NODES 64
@@ -418,6 +429,11 @@ enum za_zone_stat { ZA_ZONE_STAT_LIST(ZA_X_ENUM) ZA_NR_ZONE_STATS };
 enum za_event { ZA_EVENT_LIST(ZA_X_ENUM) ZA_NR_EVENTS };
 #undef ZA_X_ENUM
 ZA_API const char *za_zone_stat_name(enum za_zone_stat item);
+/* "DMA", "DMA32", "Normal", "Movable" (ZA_ZONE_LIST), and "Unmovable" ...
+ * "Isolate" (ZA_MIGRATETYPE_LIST), as the reports print them; NULL when
+ * out of range. Any thread. */
+ZA_API const char *za_zone_name(enum za_zone_type zone);
+ZA_API const char *za_migratetype_name(enum za_migratetype mt);
 ZA_API const char *za_event_name(enum za_event item);
 /* The item a name denotes, or -ENOENT. Version 0.1's names, before the
  * kernel's names and the zonealloc_ prefix (pgalloc_fail,
@@ -498,10 +514,20 @@ enum za_report {
 	 * the site). -ENOENT without ZA_CFG_PAGE_OWNER. */
 	ZA_REPORT_PAGE_OWNER_SUMMARY
 };
+/* Output goes through a writer: a function handed the text piece by
+ * piece (len bytes, not NUL-terminated), in order, on the calling thread
+ * (mimalloc's output function). It must not call into the allocator. */
+typedef void (*za_write_fn)(void *ctx, const char *text, size_t len);
+
 /* May run at any time, from a callback too (the pagetypeinfo block
  * census waits for memory hotplug to finish, except on the thread that
  * runs it). */
+#if __STDC_HOSTED__
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
+#endif
+/* The same report handed to write: 0 or -EINVAL (bad za, what or write). */
+ZA_API int za_report_write(struct za *za, enum za_report what,
+                           za_write_fn write, void *ctx);
 
 /* Compaction: move movable in-use blocks (through the migrate callback)
  * to make free blocks of higher order. nid -1: every node. Returns 0, or
@@ -553,7 +579,11 @@ ZA_API long za_page_owner_summary(struct za *za, struct za_page_owner_site *site
  * (may be NULL). Call it at a quiescent point: no allocation, free or
  * hotplug running. It folds the statistics first. -EDEADLK from a migrate
  * callback (memory hotplug is half done there). */
+#if __STDC_HOSTED__
 ZA_API int za_check(struct za *za, FILE *out);
+#endif
+/* The same, with the problems handed to write (NULL: not written). */
+ZA_API int za_check_write(struct za *za, za_write_fn write, void *ctx);
 
 /* Error handler for misuse the API cannot return; NULL restores the
  * default (a line on stderr). */

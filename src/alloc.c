@@ -22,8 +22,8 @@
  * took first) cannot keep a request looping (the kernel's
  * no_progress_loops). Past it, only NOFAIL keeps trying, backing off. */
 #define MAX_OOM_RETRIES 16
-#define NOFAIL_BACKOFF_MIN_NS 1000000ull   /* 1 ms */
-#define NOFAIL_BACKOFF_MAX_NS 32000000ull  /* 32 ms */
+#define NOFAIL_BACKOFF_MIN_NS (1 * ZA_NSEC_PER_MSEC)
+#define NOFAIL_BACKOFF_MAX_NS (32 * ZA_NSEC_PER_MSEC)
 
 /* The call site of the public call that led to the out-of-line paths
  * (alloc_pages_slow, free_pages_slow), for page owner and fault
@@ -46,8 +46,7 @@
 /* Set while this thread runs shrinkers or the OOM handler, and for good on
  * kswapd threads: an allocation from inside them must not recurse into
  * reclaim (the kernel's PF_MEMALLOC). */
-_Thread_local int za_in_reclaim;
-#define in_reclaim za_in_reclaim
+ZA_THREAD_LOCAL int za_in_reclaim;
 
 static unsigned gfp_to_alloc_flags(za_gfp_t gfp)
 {
@@ -139,9 +138,8 @@ static void wake_all_kswapds(struct za *za, struct za_alloc_ctx *ac,
 
 static void drain_cpu_all_zones(struct za *za, int cpu)
 {
-	for (unsigned n = 0; n < za->nr_nodes; n++)
-		for (int t = 0; t < ZA_NR_ZONES; t++)
-			pcp_drain_cpu_zone(za, &za->nodes[n].zones[t], cpu);
+	for_each_zone(za, z)
+		pcp_drain_cpu_zone(za, z, cpu);
 }
 
 static void drain_all(struct za *za)
@@ -165,7 +163,7 @@ static struct za_page *alloc_slowpath(struct za *za, struct za_alloc_ctx *ac,
 {
 	za_gfp_t gfp = ac->gfp;
 	unsigned alloc_flags = gfp_to_alloc_flags(gfp);
-	bool can_reclaim = (gfp & ZA___GFP_DIRECT_RECLAIM) && !in_reclaim;
+	bool can_reclaim = (gfp & ZA___GFP_DIRECT_RECLAIM) && !za_in_reclaim;
 	bool drained = false;
 	int retries = 0, oom_calls = 0;
 	uint64_t backoff = NOFAIL_BACKOFF_MIN_NS;
@@ -207,9 +205,9 @@ restart:
 
 	for (;;) {
 		unsigned long progress;
-		in_reclaim++;
+		za_in_reclaim++;
 		progress = direct_reclaim(za, ac, order);
-		in_reclaim--;
+		za_in_reclaim--;
 		page = get_page_from_freelist(za, ac, order, alloc_flags);
 		if (page)
 			return page;
@@ -263,9 +261,9 @@ restart:
 		unsigned long freed = 0;
 		if (oom_calls < MAX_OOM_RETRIES) {
 			oom_calls++;
-			in_reclaim++;
+			za_in_reclaim++;
 			freed = call_oom_handler(za, ac->preferred_nid, order);
-			in_reclaim--;
+			za_in_reclaim--;
 		}
 		if (freed) {
 			retries = 0;

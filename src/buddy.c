@@ -14,10 +14,32 @@
  */
 #include "internal.h"
 
+/* Debug level 2: every page of a block but its head heads nothing. */
+static bool block_interior_clear(const struct za *za, unsigned long pfn,
+                                 unsigned order)
+{
+	for (unsigned long q = pfn + 1; q < pfn + (1ul << order); q++)
+		if (page_state(pfn_page(za, q)) != ZA_PS_NONE)
+			return false;
+	return true;
+}
+
+static bool list_holds(struct za_zone *z, unsigned order, int mt,
+                       unsigned long pfn);
+
 void buddy_add_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn, unsigned order, int mt)
 {
 	struct za *za = z->za;
+	zone_assert_held(z);
+	/* A block handed out is claimed (FREEING) before it comes back. */
+	ZA_ASSERT_PAGE(za, page, page_state(page) != ZA_PS_ALLOC);
+	ZA_ASSERT_PAGE(za, page, page->zone_id == z->id);
+	ZA_ASSERT_PAGE(za, page, order <= za->max_order &&
+	                             !(pfn & ((1ul << order) - 1)));
+	ZA_ASSERT(mt >= 0 && mt < ZA_NR_MIGRATETYPES);
+	ZA_ASSERT_EXPENSIVE(block_interior_clear(za, pfn, order));
+	ZA_ASSERT_EXPENSIVE(!list_holds(z, order, mt, pfn));
 	uint32_t head = z->free_head[order][mt];
 	page->next = head;
 	page->prev = ZA_NIL;
@@ -49,9 +71,9 @@ void buddy_del_locked(struct za_zone *z, struct za_page *page,
 	struct za *za = z->za;
 	unsigned order = page_order(page);
 	int mt = page_mt(page);
-	ZA_ASSERT(page_state(page) == ZA_PS_BUDDY);
-	if (za_debug >= 2 && unlikely(!list_holds(z, order, mt, pfn)))
-		_za_assert_fail(__FILE__, __LINE__, "free block is on its list");
+	zone_assert_held(z);
+	ZA_ASSERT_PAGE(za, page, page_state(page) == ZA_PS_BUDDY);
+	ZA_ASSERT_EXPENSIVE(list_holds(z, order, mt, pfn));
 	if (page->prev != ZA_NIL)
 		pfn_page(za, page->prev)->next = page->next;
 	else
@@ -88,6 +110,8 @@ static void lazy_push_locked(struct za_zone *z, unsigned long s)
 {
 	struct za *za = z->za;
 	struct za_section *sec = &za->sections[s];
+	zone_assert_held(z);
+	ZA_ASSERT(sec->zone_id == z->id);
 	sec->lazy_prev = ZA_NIL;
 	sec->lazy_next = z->lazy_head;
 	if (z->lazy_head != ZA_NIL)
@@ -103,6 +127,7 @@ static void lazy_unlink_locked(struct za_zone *z, unsigned long s)
 {
 	struct za *za = z->za;
 	struct za_section *sec = &za->sections[s];
+	zone_assert_held(z);
 	ZA_ASSERT(sec->lazy);
 	if (sec->lazy_prev != ZA_NIL)
 		za->sections[sec->lazy_prev].lazy_next = sec->lazy_next;
@@ -125,6 +150,7 @@ static void materialize_locked(struct za_zone *z, unsigned long s)
 {
 	struct za *za = z->za;
 	unsigned long start = section_pfn(za, s), chunk = 1ul << za->max_order;
+	zone_assert_held(z);
 	lazy_unlink_locked(z, s);
 	memmap_init_pages(za, start, za->block_pages, z->id);
 	for (unsigned long pfn = start; pfn < start + za->block_pages; pfn += chunk) {
@@ -162,6 +188,9 @@ static int free_block_locked(struct za_zone *z, struct za_page *page,
                              unsigned long pfn, unsigned order, bool notify)
 {
 	struct za *za = z->za;
+	zone_assert_held(z);
+	ZA_ASSERT_PAGE(za, page, order <= za->max_order &&
+	                             !(pfn & ((1ul << order) - 1)));
 	ZA_DEBUG_POINT(za, ZA_DP_BUDDY_FREE, z);
 	int mt = pageblock_mt(za, pfn);
 
@@ -247,6 +276,7 @@ static struct za_page *rmqueue_smallest(struct za_zone *z, unsigned order,
 		buddy_del_locked(z, page, h);
 		expand(z, h, order, o, mt, reported);
 		set_page_state(page, ZA_PS_NONE);
+		ZA_ASSERT_EXPENSIVE(block_interior_clear(za, h, order));
 		return page;
 	}
 	return NULL;
@@ -275,6 +305,8 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
                                             unsigned long pb, int mt)
 {
 	struct za *za = z->za;
+	zone_assert_held(z);
+	ZA_ASSERT(pb == pageblock_start(za, pb));
 	unsigned long end = pb + (1ul << za->pageblock_order), moved = 0;
 	int old = pageblock_mt(za, pb);
 	/* A reserve or isolation kept these blocks from merging with their
@@ -377,6 +409,7 @@ struct za_page *buddy_alloc_locked(struct za_zone *z, unsigned order, int mt,
                                    unsigned alloc_flags)
 {
 	struct za_page *page = NULL;
+	zone_assert_held(z);
 	if (unlikely(alloc_flags & ALLOC_HARDER) && order > 0)
 		page = rmqueue_smallest(z, order, ZA_MT_HIGHATOMIC);
 	if (!page)

@@ -19,14 +19,13 @@
  *  - every populated zone is on every zonelist once, no other zone is.
  */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
 struct ck {
 	struct za *za;
-	FILE *out;
+	struct za_out out;
 	int errors;
 	long reported; /* free pages marked reported in the zone checked */
 };
@@ -36,18 +35,16 @@ static void fail(struct ck *ck, const char *fmt, ...)
 static void fail(struct ck *ck, const char *fmt, ...)
 {
 	ck->errors++;
-	if (!ck->out || ck->errors > 50)
+	if (!ck->out.write || ck->errors > 50)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("za_check: ", ck->out);
-	vfprintf(ck->out, fmt, ap);
-	fputc('\n', ck->out);
+	za_out_puts(&ck->out, "za_check: ");
+	za_out_vprintf(&ck->out, fmt, ap);
+	za_out_putc(&ck->out, '\n');
 	va_end(ap);
 }
 
-static const char *const zname[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
-                                               "Movable"};
 
 /* One bit per page of the zone's span: set when some block covers it. */
 struct cover {
@@ -60,7 +57,7 @@ static bool cover_mark(struct ck *ck, struct za_zone *z, struct cover *cv,
 {
 	if (pfn < cv->start || pfn + n > cv->start + cv->n) {
 		fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu outside the zone",
-		     z->nid, zname[z->type], what, pfn, n);
+		     z->nid, za_zone_name(z->type), what, pfn, n);
 		return false;
 	}
 	for (unsigned long i = pfn - cv->start; i < pfn - cv->start + n;) {
@@ -73,7 +70,7 @@ static bool cover_mark(struct ck *ck, struct za_zone *z, struct cover *cv,
 			while (!(cv->bits[at / 64] & (1ull << (at % 64))))
 				at++;
 			fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu overlaps "
-			     "another block at pfn 0x%lx", z->nid, zname[z->type], what,
+			     "another block at pfn 0x%lx", z->nid, za_zone_name(z->type), what,
 			     pfn, n, cv->start + at);
 			return false;
 		}
@@ -129,19 +126,19 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	for (uint32_t s = z->lazy_head; s != ZA_NIL;) {
 		if (s >= za->nr_sections) {
 			fail(ck, "node %d zone %s: lazy list links to block %u, past "
-			     "the last", z->nid, zname[z->type], s);
+			     "the last", z->nid, za_zone_name(z->type), s);
 			break;
 		}
 		if (++cnt > za->nr_sections) {
 			fail(ck, "node %d zone %s: lazy list loops", z->nid,
-			     zname[z->type]);
+			     za_zone_name(z->type));
 			break;
 		}
 		struct za_section *sec = &za->sections[s];
 		unsigned long pfn = section_pfn(za, s);
 		if (!sec->online || !sec->lazy || sec->zone_id != z->id)
 			fail(ck, "node %d zone %s: lazy block pfn 0x%lx is online %u, "
-			     "lazy %u, zone id %u", z->nid, zname[z->type], pfn,
+			     "lazy %u, zone id %u", z->nid, za_zone_name(z->type), pfn,
 			     sec->online, sec->lazy, sec->zone_id);
 		if (sec->lazy_prev != prev)
 			fail(ck, "lazy block pfn 0x%lx: back link %u, expected %u", pfn,
@@ -173,7 +170,7 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	}
 	if (cnt != z->nr_lazy)
 		fail(ck, "node %d zone %s: %lu lazy blocks counted, the list has %lu",
-		     z->nid, zname[z->type], z->nr_lazy, cnt);
+		     z->nid, za_zone_name(z->type), z->nr_lazy, cnt);
 	unsigned long flagged = 0;
 	for (unsigned long pfn = z->start_pfn; pfn < z->end_pfn;
 	     pfn += za->block_pages) {
@@ -183,7 +180,7 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	}
 	if (flagged != cnt)
 		fail(ck, "node %d zone %s: %lu blocks are marked lazy, %lu are on "
-		     "the lazy list", z->nid, zname[z->type], flagged, cnt);
+		     "the lazy list", z->nid, za_zone_name(z->type), flagged, cnt);
 	return pages;
 }
 
@@ -201,16 +198,17 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 				if (z->free_head[o][mt] != ZA_NIL)
 					fail(ck, "node %d zone %s: empty zone has free blocks",
-					     z->nid, zname[z->type]);
+					     z->nid, za_zone_name(z->type));
 		if (z->lazy_head != ZA_NIL || z->nr_lazy)
 			fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
-			     zname[z->type]);
+			     za_zone_name(z->type));
 		return;
 	}
-	cv.bits = calloc((cv.n + 63) / 64 + 1, sizeof(uint64_t));
+	cv.bits = za_meta_alloc(za, ((cv.n + 63) / 64 + 1) * sizeof(uint64_t),
+	                        sizeof(uint64_t)); /* zeroed */
 	if (!cv.bits) {
 		fail(ck, "out of memory checking node %d zone %s", z->nid,
-		     zname[z->type]);
+		     za_zone_name(z->type));
 		return;
 	}
 
@@ -227,24 +225,24 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				if (h >= za->max_pfn || !pfn_online(za, h)) {
 					fail(ck, "node %d zone %s: order %u list %d links to "
 					     "pfn 0x%x which is not online", z->nid,
-					     zname[z->type], o, mt, h);
+					     za_zone_name(z->type), o, mt, h);
 					break;
 				}
 				if (pfn_lazy(za, h)) {
 					fail(ck, "node %d zone %s: order %u list %d links to "
-					     "pfn 0x%x of a lazy block", z->nid, zname[z->type],
+					     "pfn 0x%x of a lazy block", z->nid, za_zone_name(z->type),
 					     o, mt, h);
 					break;
 				}
 				p = pfn_page(za, h);
 				if (++cnt > cv.n + 1) {
 					fail(ck, "node %d zone %s: order %u list %d loops",
-					     z->nid, zname[z->type], o, mt);
+					     z->nid, za_zone_name(z->type), o, mt);
 					break;
 				}
 				if (page_zone(za, p) != z)
 					fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
-					     "to another zone", h, z->nid, zname[z->type]);
+					     "to another zone", h, z->nid, za_zone_name(z->type));
 				if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
 				    p->mt != mt)
 					fail(ck, "pfn 0x%x on order %u list %d has state %d "
@@ -289,7 +287,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 			if (cnt + lazy != z->nr_free[o][mt])
 				fail(ck, "node %d zone %s: order %u type %d counts %lu free "
 				     "blocks, the list has %lu and lazy blocks %lu", z->nid,
-				     zname[z->type], o, mt, z->nr_free[o][mt], cnt, lazy);
+				     za_zone_name(z->type), o, mt, z->nr_free[o][mt], cnt, lazy);
 		}
 	}
 
@@ -316,7 +314,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				if (page_zone(za, p) != z)
 					fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
 					     "%s belongs to another zone", h, c, z->nid,
-					     zname[z->type]);
+					     za_zone_name(z->type));
 				if (page_state(p) != ZA_PS_PCP || p->order != o)
 					fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
 					     "order %u", h, c, i, page_state(p), p->order);
@@ -332,15 +330,15 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		}
 		if ((long)n != pcp->count)
 			fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
-			     c, z->nid, zname[z->type], pcp->count, n);
+			     c, z->nid, za_zone_name(z->type), pcp->count, n);
 		if ((long)mid != pcp->mid_pages ||
 		    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
 			fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
-			     "lists hold %lu (budget %lu)", c, z->nid, zname[z->type],
+			     "lists hold %lu (budget %lu)", c, z->nid, za_zone_name(z->type),
 			     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
 		if (pcp->flags && n)
 			fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
-			     "but hold %lu pages", c, z->nid, zname[z->type],
+			     "but hold %lu pages", c, z->nid, za_zone_name(z->type),
 			     pcp->flags, n);
 		pcp_pages += n;
 	}
@@ -402,7 +400,7 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		if (!cover_full(&cv, pfn, za->block_pages, &hole)) {
 			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
 			     "per-CPU or allocated (lost page, state %d)", z->nid,
-			     zname[z->type], hole, page_state(pfn_page(za, hole)));
+			     za_zone_name(z->type), hole, page_state(pfn_page(za, hole)));
 			break;
 		}
 	}
@@ -410,12 +408,12 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	unsigned long managed = z->managed_pages;
 	if (managed != buddy + iso + pcp_pages + alloc + taken)
 		fail(ck, "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
-		     "+ pcp %lu + allocated %lu + taken %lu", z->nid, zname[z->type],
+		     "+ pcp %lu + allocated %lu + taken %lu", z->nid, za_zone_name(z->type),
 		     managed, buddy, iso, pcp_pages, alloc, taken);
 	*sum_free = (long)buddy;
 	*sum_iso = (long)iso;
 	*sum_alloc = (long)alloc;
-	free(cv.bits);
+	za_meta_free(za, cv.bits);
 }
 
 /* Free page reporting's marks: only the heads of free blocks on this
@@ -463,21 +461,22 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 		long snap = zone_stat_snapshot(za, z, i);
 		if (snap != truth[i])
 			fail(ck, "node %d zone %s: %s snapshot %ld, the lists say %ld",
-			     z->nid, zname[z->type], za_zone_stat_name(i), snap,
+			     z->nid, za_zone_name(z->type), za_zone_stat_name(i), snap,
 			     truth[i]);
 		if (folded) {
 			if (g != truth[i])
 				fail(ck, "node %d zone %s: %s after folding is %ld, the "
-				     "lists say %ld", z->nid, zname[z->type],
+				     "lists say %ld", z->nid, za_zone_name(z->type),
 				     za_zone_stat_name(i), g, truth[i]);
 		} else {
 			long bound = 0;
 			for (unsigned c = 0; c < za->nr_cpus; c++)
 				bound += za_load_relaxed(&z->stat_threshold) + 1;
-			if (labs(g - truth[i]) > bound && i != ZA_NR_FREE_ISOLATED)
+			if ((g > truth[i] ? g - truth[i] : truth[i] - g) > bound &&
+			    i != ZA_NR_FREE_ISOLATED)
 				fail(ck, "node %d zone %s: %s drifted %ld from the truth, "
 				     "beyond the thresholds' sum %ld", z->nid,
-				     zname[z->type], za_zone_stat_name(i), g - truth[i],
+				     za_zone_name(z->type), za_zone_stat_name(i), g - truth[i],
 				     bound);
 		}
 	}
@@ -500,7 +499,7 @@ static void check_zonelists(struct ck *ck)
 					unsigned want = zone_populated(z) ? 1 : 0;
 					if (seen[z->id] != want)
 						fail(ck, "node %u zonelist %d lists node %u zone %s "
-						     "%u times, expected %u", n, l, m, zname[t],
+						     "%u times, expected %u", n, l, m, za_zone_name(t),
 						     seen[z->id], want);
 				}
 			}
@@ -508,9 +507,9 @@ static void check_zonelists(struct ck *ck)
 	}
 }
 
-int za_check(struct za *za, FILE *out)
+int za_check_write(struct za *za, za_write_fn write, void *ctx)
 {
-	struct ck ck = {za, out, 0, 0};
+	struct ck ck = {za, {write, ctx}, 0, 0};
 	if (!za)
 		return -EINVAL;
 	/* Inside a migrate callback the allocator is mid-offline: not a
@@ -518,41 +517,40 @@ int za_check(struct za *za, FILE *out)
 	if (mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	mem_hotplug_lock(za);
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			long f, i, a;
-			/* Background work (the statistics worker's decay, kswapd's
-			 * drains) takes these locks too: hold every page set of
-			 * the zone and the zone itself while looking. */
-			unsigned held = 0;
-			int err = 0;
-			while (held < za->nr_cpus &&
-			       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
-				held++;
-			if (err) {
-				fail(&ck, "node %u zone %s: cannot stop CPU %u's page "
-				     "set to look at it (fence: %d)", n, zname[t], held, err);
-				while (held-- > 0)
-					pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
-				continue;
-			}
-			zone_lock(z, NULL);
-			check_zone(&ck, z, &f, &i, &a);
-			check_reported(&ck, z);
-			check_counters(&ck, z, f, i, a, false);
-			/* Fold this zone, then the counters must be exact. */
-			for (unsigned c = 0; c < za->nr_cpus; c++)
-				vmstat_fold_cpu_zone(za, z, (int)c);
-			check_counters(&ck, z, f, i, a, true);
-			zone_unlock(z);
-			for (unsigned c = za->nr_cpus; c-- > 0;)
-				pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
+	for_each_zone(za, z) {
+		long f, i, a;
+		/* Background work (the statistics worker's decay, kswapd's
+		 * drains) takes these locks too: hold every page set of
+		 * the zone and the zone itself while looking. */
+		unsigned held = 0;
+		int err = 0;
+		while (held < za->nr_cpus &&
+		       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
+			held++;
+		if (err) {
+			fail(&ck, "node %d zone %s: cannot stop CPU %u's page "
+			     "set to look at it (fence: %d)", z->nid,
+			     za_zone_name(z->type), held, err);
+			while (held-- > 0)
+				pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
+			continue;
 		}
+		zone_lock(z, NULL);
+		check_zone(&ck, z, &f, &i, &a);
+		check_reported(&ck, z);
+		check_counters(&ck, z, f, i, a, false);
+		/* Fold this zone, then the counters must be exact. */
+		for (unsigned c = 0; c < za->nr_cpus; c++)
+			vmstat_fold_cpu_zone(za, z, (int)c);
+		check_counters(&ck, z, f, i, a, true);
+		zone_unlock(z);
+		for (unsigned c = za->nr_cpus; c-- > 0;)
+			pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
 	}
 	check_zonelists(&ck);
 	mem_hotplug_unlock(za);
-	if (ck.errors && out && ck.errors > 50)
-		fprintf(out, "za_check: ... %d problems in all\n", ck.errors);
+	if (ck.errors > 50)
+		za_out_printf(&ck.out, "za_check: ... %d problems in all\n",
+		              ck.errors);
 	return ck.errors ? -EUCLEAN : 0;
 }

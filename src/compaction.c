@@ -67,7 +67,7 @@ struct compact_control {
 	unsigned long free_pb;    /* lowest pageblock the free scanner took */
 	unsigned long zone_end;
 	/* Targets by order: heads of pfn lists linked by page.next. */
-	uint32_t target[ZA_MAX_ORDER_MAX + 1];
+	uint32_t target[ZA_MAX_ORDER_LIMIT + 1];
 	unsigned long nr_targets; /* pages */
 	/* Figures of the pass. */
 	unsigned long migrate_scanned, free_scanned, isolated;
@@ -212,7 +212,7 @@ static void compaction_defer_reset(struct za_zone *z, int order, bool success)
 
 /* --- passes and hotplug ---------------------------------------------------------- */
 
-_Thread_local unsigned _za_in_compaction;
+ZA_THREAD_LOCAL unsigned _za_in_compaction;
 
 /* Enter a pass: false when a hotplug operation keeps passes out and
  * wait is false (direct compaction never waits: the operation may be
@@ -527,7 +527,7 @@ static enum compact_result compact_zone(struct compact_control *cc)
 	cc->pb_pages = 1ul << za->pageblock_order;
 	cc->zone_end = za_load_relaxed(&z->end_pfn);
 	cc->free_pb = cc->zone_end;
-	for (unsigned o = 0; o <= ZA_MAX_ORDER_MAX; o++)
+	for (unsigned o = 0; o <= ZA_MAX_ORDER_LIMIT; o++)
 		cc->target[o] = ZA_NIL;
 	if (!za->migrate || start >= cc->zone_end)
 		return COMPACT_SKIPPED;
@@ -750,7 +750,7 @@ static void *kcompactd_main(void *arg)
 			bool pro = za_load_relaxed(&za->compaction_proactiveness) != 0;
 			bool woken = za_cond_wait(&node->kcompactd_wait,
 			                          &node->kcompactd_lock,
-			                          pro ? PROACTIVE_INTERVAL_MS * 1000000ull
+			                          pro ? PROACTIVE_INTERVAL_MS * ZA_NSEC_PER_MSEC
 			                              : 0);
 			if (node->kcompactd_stop || node->kcompactd_max_order >= 0 ||
 			    !pro || woken)
@@ -889,6 +889,7 @@ void _za_boost_apply(struct za_zone *z)
 void _za_boost_watermark_locked(struct za_zone *z)
 {
 	struct za *za = z->za;
+	zone_assert_held(z);
 	unsigned long factor = za_load_relaxed(&za->watermark_boost_factor);
 	unsigned long pb = 1ul << za->pageblock_order;
 	/* Only kswapd takes a boost away again: without it, none. */

@@ -60,7 +60,7 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 	int nid = cpu >= 0 ? za->cpu_node[cpu] : 0;
 	int hz = gfp_zone(gfp);
 	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
-	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * 1000000u;
+	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * ZA_NSEC_PER_MSEC;
 
 	mem_hotplug_lock(za);
 	struct za_zone *z;

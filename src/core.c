@@ -4,16 +4,39 @@
  * takes to the user's error handler.
  */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
+static void emit(const char *msg, int n, size_t cap)
+{
+	za_os_error_write(msg, n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1);
+}
+
 _Noreturn void _za_assert_fail(const char *file, int line, const char *what)
 {
-	fprintf(stderr, "zonealloc: assertion failed: %s:%d: %s\n", file, line,
-	        what);
-	abort();
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "zonealloc: assertion failed: %s:%d: %s\n",
+	                 file, line, what);
+	emit(msg, n, sizeof(msg));
+	za_os_abort();
+}
+
+/* As _za_assert_fail, with the page's metadata (the kernel's
+ * VM_BUG_ON_PAGE): which block, in which state, on which list. */
+_Noreturn void _za_assert_page_fail(const char *file, int line,
+                                    const char *what, const struct za *za,
+                                    const struct za_page *page)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg),
+	                 "zonealloc: page pfn %lu: state %u order %u mt %u "
+	                 "zone_id %u next %u prev %u pcp_cpu %u gen %u/%u\n",
+	                 page_pfn(za, page), page->state, page->order, page->mt,
+	                 page->zone_id, page->next, page->prev, page->pcp_cpu,
+	                 page->gen, page->free_gen);
+	emit(msg, n, sizeof(msg));
+	_za_assert_fail(file, line, what);
 }
 
 /* --- metadata allocation (injectable failure for tests) ------------------- */
@@ -52,13 +75,13 @@ static void default_error(void *ctx, int err, const char *msg)
 {
 	(void)ctx;
 	(void)err;
-	fprintf(stderr, "zonealloc: %s\n", msg);
+	za_err_printf("zonealloc: %s\n", msg);
 }
 
 /* Set while this thread runs an error handler: a misuse the handler
  * itself commits is reported on stderr instead of to the handler again, so
  * a handler that misuses the allocator cannot recurse without bound. */
-static _Thread_local int in_error_handler;
+static ZA_THREAD_LOCAL int in_error_handler;
 
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 {
@@ -87,7 +110,7 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 /* Which thread holds za->mem_hotplug_lock: the address of this
  * thread-local, unique per thread. Only the holder writes it, so a thread
  * that reads its own token knows it holds the lock. */
-static _Thread_local char hotplug_token;
+static ZA_THREAD_LOCAL char hotplug_token;
 
 void mem_hotplug_lock(struct za *za)
 {
@@ -124,7 +147,7 @@ void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
 void _za_debug_yield(struct za *za)
 {
 	/* A cheap per-thread coin: yield about one time in four. */
-	static _Thread_local uint32_t s = 2463534242u;
+	static ZA_THREAD_LOCAL uint32_t s = 2463534242u;
 	s ^= s << 13;
 	s ^= s >> 17;
 	s ^= s << 5;
@@ -143,6 +166,21 @@ int za_debug_set(struct za *za, enum za_debug_knob knob, long value)
 
 /* --- configuration -------------------------------------------------------------- */
 
+/* What a zero field of struct za_config means (zonealloc.h), and the
+ * bounds of the fields a config may set. */
+#define DEFAULT_PAGE_SHIFT 12            /* 4 KiB pages */
+#define MIN_PAGE_SHIFT 9
+#define MAX_PAGE_SHIFT 30
+#define DEFAULT_MAX_ORDER 10             /* the kernel's default MAX_ORDER */
+#define DEFAULT_PAGEBLOCK_ORDER 9        /* 2 MiB with 4 KiB pages */
+#define DEFAULT_BLOCK_BYTES (128ul << 20) /* memory hotplug block (x86-64) */
+#define MAX_BLOCK_PAGES (1ul << 31)      /* frame numbers stay below 2^32 */
+#define DEFAULT_MAX_PFN (1ul << 28)      /* 1 TiB of 4 KiB pages */
+#define DEFAULT_OFFLINE_TIMEOUT_MS 5000
+#define DEFAULT_VMSTAT_INTERVAL_MS 1000
+#define LOCAL_DISTANCE 10                /* the kernel's (ACPI SLIT) scale */
+#define REMOTE_DISTANCE 20
+
 static bool is_pow2(unsigned long x) { return x && !(x & (x - 1)); }
 
 static int resolve_config(struct za *za, const struct za_config *cfg)
@@ -151,8 +189,8 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	if (!cfg)
 		cfg = &zero;
 
-	za->page_shift = cfg->page_shift ? cfg->page_shift : 12;
-	if (za->page_shift < 9 || za->page_shift > 30)
+	za->page_shift = cfg->page_shift ? cfg->page_shift : DEFAULT_PAGE_SHIFT;
+	if (za->page_shift < MIN_PAGE_SHIFT || za->page_shift > MAX_PAGE_SHIFT)
 		return -EINVAL;
 	za->nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : 1;
 	if (za->nr_nodes > ZA_MAX_NODES)
@@ -160,31 +198,32 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : za_os_nr_cpus();
 	if (za->nr_cpus > ZA_MAX_CPUS)
 		return -EINVAL;
-	za->max_order = cfg->max_order ? cfg->max_order : 10;
+	za->max_order = cfg->max_order ? cfg->max_order : DEFAULT_MAX_ORDER;
 	if (za->max_order > ZA_MAX_ORDER_LIMIT)
 		return -EINVAL;
 	if (cfg->pageblock_order > za->max_order)
 		return -EINVAL;
 	za->pageblock_order = cfg->pageblock_order
 		? cfg->pageblock_order
-		: (za->max_order < 9 ? za->max_order : 9);
+		: (za->max_order < DEFAULT_PAGEBLOCK_ORDER ? za->max_order
+		                                         : DEFAULT_PAGEBLOCK_ORDER);
 
 	/* A block holds whole max-order blocks and whole pageblocks. */
 	unsigned long min_block = 1ul << za->max_order;
 	if (cfg->block_pages) {
 		/* Frame numbers stay below 2^32: so does a block. */
 		if (!is_pow2(cfg->block_pages) || cfg->block_pages < min_block ||
-		    cfg->block_pages > (1ul << 31))
+		    cfg->block_pages > MAX_BLOCK_PAGES)
 			return -EINVAL;
 		za->block_pages = cfg->block_pages;
 	} else {
-		za->block_pages = (128ul << 20) >> za->page_shift;
+		za->block_pages = DEFAULT_BLOCK_BYTES >> za->page_shift;
 		if (za->block_pages < min_block)
 			za->block_pages = min_block;
 	}
 	za->block_shift = (unsigned)__builtin_ctzl(za->block_pages);
 
-	unsigned long max_pfn = cfg->max_pfn ? cfg->max_pfn : 1ul << 28;
+	unsigned long max_pfn = cfg->max_pfn ? cfg->max_pfn : DEFAULT_MAX_PFN;
 	if (max_pfn > 0xfffffffful - za->block_pages)
 		return -EINVAL;
 	/* Round up to whole blocks. */
@@ -222,9 +261,9 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->min_free_kbytes_cfg = cfg->min_free_kbytes;
 	sysctl_init_defaults(za);
 	za->offline_timeout_ms = cfg->offline_timeout_ms ? cfg->offline_timeout_ms
-	                                                 : 5000;
+	                                                 : DEFAULT_OFFLINE_TIMEOUT_MS;
 	za->vmstat_interval_ms = cfg->vmstat_interval_ms ? cfg->vmstat_interval_ms
-	                                                 : 1000;
+	                                                 : DEFAULT_VMSTAT_INTERVAL_MS;
 	za->error_fn = cfg->error;
 	za->error_ctx = cfg->error_ctx;
 
@@ -237,7 +276,7 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 		for (unsigned b = 0; b < za->nr_nodes; b++) {
 			unsigned char d = cfg->node_distance
 				? cfg->node_distance[a * za->nr_nodes + b]
-				: (a == b ? 10 : 20);
+				: (a == b ? LOCAL_DISTANCE : REMOTE_DISTANCE);
 			/* A node is nearest to itself; distances are positive. */
 			if (!d || (a != b && cfg->node_distance &&
 			           d < cfg->node_distance[a * za->nr_nodes + a]))
@@ -286,8 +325,8 @@ static void choose_pcp_mode(struct za *za)
 		why = lack;
 		static int said;
 		if (!za_xchg_acquire(&said, 1))
-			fprintf(stderr, "zonealloc: per-CPU lists run locked: %s "
-			        "(%s)\n", lack, strerror(-err));
+			za_err_printf("zonealloc: per-CPU lists run locked: %s "
+			              "(%s)\n", lack, za_os_strerror(-err));
 	}
 	za->pcp_mode_why = why;
 }
@@ -299,7 +338,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 	z->node = node;
 	z->nid = node->nid;
 	z->type = type;
-	z->id = (uint8_t)((node->nid << 2) | type);
+	z->id = zone_id_make(node->nid, type);
 	za->zone_by_id[z->id] = z;
 	for (unsigned o = 0; o <= za->max_order; o++)
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)

@@ -18,10 +18,9 @@
  * takes as few page-set locks as it can. */
 static void resize_after_change(struct za *za)
 {
-	for (unsigned n = 0; n < za->nr_nodes; n++)
-		for (int t = 0; t < ZA_NR_ZONES; t++)
-			if (zone_populated(&za->nodes[n].zones[t]))
-				pcp_update_sizes(za, &za->nodes[n].zones[t]);
+	cpu_hotplug_assert_held(za);
+	for_each_populated_zone(za, z)
+		pcp_update_sizes(za, z);
 	vmstat_update_thresholds(za);
 }
 
@@ -54,17 +53,14 @@ int za_cpu_offline(struct za *za, unsigned cpu)
 	}
 	za_store_relaxed(&za->cpu_online[cpu], 0);
 	za_store_relaxed(&za->nr_online_cpus, za->nr_online_cpus - 1);
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			struct za_pcp *pcp = zone_pcp(z, (int)cpu);
-			/* A set that cannot be stopped now keeps its deltas for
-			 * the periodic fold. */
-			if (pcp_lock(za, pcp))
-				continue;
-			vmstat_fold_cpu_zone(za, z, (int)cpu);
-			pcp_unlock(za, pcp);
-		}
+	for_each_zone(za, z) {
+		struct za_pcp *pcp = zone_pcp(z, (int)cpu);
+		/* A set that cannot be stopped now keeps its deltas for
+		 * the periodic fold. */
+		if (pcp_lock(za, pcp))
+			continue;
+		vmstat_fold_cpu_zone(za, z, (int)cpu);
+		pcp_unlock(za, pcp);
 	}
 	ZA_DEBUG_POINT(za, ZA_DP_CPU_OFFLINE, &cpu);
 	resize_after_change(za);
@@ -83,10 +79,8 @@ int za_cpu_online(struct za *za, unsigned cpu)
 	}
 	za_store_relaxed(&za->cpu_online[cpu], 1);
 	za_store_relaxed(&za->nr_online_cpus, za->nr_online_cpus + 1);
-	for (unsigned n = 0; n < za->nr_nodes; n++)
-		for (int t = 0; t < ZA_NR_ZONES; t++)
-			pcp_set_flag(za, &za->nodes[n].zones[t], (int)cpu,
-			             ZA_PCP_OFF_CPU, false);
+	for_each_zone(za, z)
+		pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU, false);
 	resize_after_change(za);
 	za_mutex_unlock(&za->cpu_hotplug_lock);
 	return 0;

@@ -283,7 +283,7 @@ bool _za_should_fail_alloc(struct za *za, za_gfp_t gfp, unsigned order,
 	int verbose = za_load_relaxed(&f->verbose);
 	if (verbose && !(gfp & ZA___GFP_NOWARN)) {
 		char where[256];
-		fprintf(stderr,
+		za_err_printf(
 		        "zonealloc: FAULT_INJECTION: forcing a failure: "
 		        "fail_page_alloc order %u gfp %#x (probability %d, "
 		        "interval %d, space %ld, times %ld)%s%s\n",

@@ -45,10 +45,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stdio.h>  /* snprintf, vsnprintf: all the core uses of it */
+#include <string.h> /* memset, memcpy, strlen, strcmp, strncmp */
 
 #include "platform.h"
 #include "zonealloc.h"
@@ -78,14 +80,77 @@ static const int za_debug = ZA_DEBUG;
 	(ZA_PCP_MID_BASE +                                                     \
 	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
-#define ZA_MAX_ORDER_MAX ZA_MAX_ORDER_LIMIT
 
-#define ZA_ASSERT(cond)                                                    \
+/* --- assertions ------------------------------------------------------------ */
+
+/* Graded assertions, compiled in every build: za_debug is a constant, so a
+ * release build type-checks the condition and the compiler drops it (never
+ * an empty macro that lets a stale condition rot).
+ *   ZA_ASSERT            ZA_DEBUG >= 1 (Debug, sanitizer, mutant builds):
+ *                        cheap, a few loads; lock-held checks, page states.
+ *   ZA_ASSERT_EXPENSIVE  ZA_DEBUG >= 2 (make check's level-2 build): walks
+ *                        a list or every page of a block.
+ *   ZA_ASSERT_PAGE       as ZA_ASSERT, and prints the page's metadata. */
+#define ZA_DEBUG_INTERNAL 1
+#define ZA_DEBUG_EXPENSIVE 2
+#define ZA_ASSERT_LEVEL(level, cond)                                       \
 	do {                                                                   \
-		if (za_debug && unlikely(!(cond)))                                 \
+		if (za_debug >= (level) && unlikely(!(cond)))                      \
 			_za_assert_fail(__FILE__, __LINE__, #cond);                    \
 	} while (0)
+#define ZA_ASSERT(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_INTERNAL, cond)
+#define ZA_ASSERT_EXPENSIVE(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_EXPENSIVE, cond)
+#define ZA_ASSERT_PAGE(za, page, cond)                                     \
+	do {                                                                   \
+		if (za_debug >= ZA_DEBUG_INTERNAL && unlikely(!(cond)))            \
+			_za_assert_page_fail(__FILE__, __LINE__, #cond, (za), (page)); \
+	} while (0)
 _Noreturn void _za_assert_fail(const char *file, int line, const char *what);
+struct za;
+struct za_page;
+_Noreturn void _za_assert_page_fail(const char *file, int line,
+                                    const char *what, const struct za *za,
+                                    const struct za_page *page);
+
+/* Lock-held assertions (the kernel's lockdep_assert_held) at the top of
+ * every function whose caller must hold a lock: every *_locked function
+ * and those documented "caller holds". The spin locks are checked both
+ * ways: held by somebody, and held by this thread according to the
+ * witness (ZA_DEBUG >= 1 only, where the witness runs). */
+#define zone_assert_held(z)                                                \
+	ZA_ASSERT(za_spin_is_locked(&(z)->lock) &&                             \
+	          za_witness_holds(ZA_RANK_ZONE, &(z)->lock))
+/* The owner's hold or a remote user's (pcp_held, below). */
+#define pcp_assert_held(za, pcp)                                           \
+	ZA_ASSERT(pcp_held((za), (pcp)) && za_witness_holds(ZA_RANK_PCP, (pcp)))
+/* A remote user's hold: the set's spin lock, by this thread. */
+#define pcp_assert_locked(pcp)                                             \
+	ZA_ASSERT(za_spin_is_locked(&(pcp)->lock) &&                           \
+	          za_witness_held(ZA_RANK_PCP))
+#define mutex_assert_held(m) ZA_ASSERT(za_witness_holds((m)->rank, (m)))
+/* By the witness, not mem_hotplug_held_by_me: za_sysctl_set takes the
+ * mutex without recording its owner. */
+#define mem_hotplug_assert_held(za) mutex_assert_held(&(za)->mem_hotplug_lock)
+#define cpu_hotplug_assert_held(za) mutex_assert_held(&(za)->cpu_hotplug_lock)
+
+/* --- output (output.c) ------------------------------------------------------- */
+
+/* Where reports, za_check and messages write: a writer and its context
+ * (write NULL: nowhere). The core formats with snprintf-style functions
+ * only and never sees a FILE. */
+struct za_out {
+	za_write_fn write;
+	void *ctx;
+};
+void za_out_write(struct za_out *o, const char *s, size_t n);
+void za_out_puts(struct za_out *o, const char *s);
+void za_out_putc(struct za_out *o, char c);
+void za_out_vprintf(struct za_out *o, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+void za_out_printf(struct za_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A message on the platform's error output (za_os_error_write). */
+void za_err_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- page metadata --------------------------------------------------------- */
 
@@ -111,7 +176,7 @@ struct za_page {
 	uint8_t state;   /* enum za_page_state, atomic */
 	uint8_t order;   /* order of the block this page heads */
 	uint8_t mt;      /* free: list's migratetype; ALLOC: requested type */
-	uint8_t zone_id; /* (nid << 2) | zone type; fixed while online */
+	uint8_t zone_id; /* zone_id_make(nid, type); fixed while online */
 	/* Per-CPU list bookkeeping that catches two frees of one block racing
 	 * on two CPUs (frees claim without a CAS unless strict): the CPU whose
 	 * list the block was put on, how many times it was handed out (mod
@@ -122,6 +187,27 @@ struct za_page {
 	uint8_t free_gen; /* gen seen by the free that claimed it */
 };
 _Static_assert(sizeof(struct za_page) == 16, "page metadata is 16 bytes");
+
+/* za_page.order of a contiguous range's head (contig.c): no buddy order,
+ * the range's length is the caller's. */
+#define ZA_CONTIG_ORDER 0xff
+
+/* A zone id packs a node and a zone type into one byte (za_page.zone_id,
+ * za_section.zone_id, za_zone.id): the type in the low bits. */
+#define ZA_ZONE_ID_SHIFT 2
+_Static_assert(ZA_NR_ZONES <= (1 << ZA_ZONE_ID_SHIFT),
+               "a zone type fits the low bits of a zone id");
+_Static_assert((ZA_MAX_NODES << ZA_ZONE_ID_SHIFT) <= 256,
+               "a zone id fits in a byte");
+static inline uint8_t zone_id_make(int nid, int type)
+{
+	return (uint8_t)((nid << ZA_ZONE_ID_SHIFT) | type);
+}
+static inline int zone_id_nid(uint8_t id) { return id >> ZA_ZONE_ID_SHIFT; }
+static inline int zone_id_type(uint8_t id)
+{
+	return id & ((1 << ZA_ZONE_ID_SHIFT) - 1);
+}
 
 /* --- per-CPU page set ---------------------------------------------------- */
 
@@ -184,7 +270,7 @@ struct za_zone {
 	struct za_node *node;
 	int nid;
 	enum za_zone_type type;
-	uint8_t id; /* (nid << 2) | type */
+	uint8_t id; /* zone_id_make(nid, type) */
 	unsigned long wmark[ZA_NR_WMARKS];
 	unsigned long lowmem_reserve[ZA_NR_ZONES];
 	unsigned long percpu_drift_mark; /* below it, use the snapshot */
@@ -198,10 +284,10 @@ struct za_zone {
 	/* The buddy allocator: zone lock. nr_free is read locklessly by the
 	 * watermark check (relaxed). */
 	za_spinlock_t lock __attribute__((aligned(ZA_CACHELINE)));
-	uint32_t free_head[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	uint32_t free_head[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
 	/* Blocks per list; nr_free[max_order][MOVABLE] also counts the
 	 * max-order blocks of the lazy sections, which are on no list. */
-	unsigned long nr_free[ZA_MAX_ORDER_MAX + 1][ZA_NR_MIGRATETYPES];
+	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
 	uint32_t lazy_head;          /* first lazy section, or ZA_NIL */
 	unsigned long nr_lazy;       /* sections on the lazy list */
 	unsigned long nr_isolate_pageblock;
@@ -352,7 +438,7 @@ struct za {
 	unsigned vmstat_interval_ms;
 	uint8_t *node_distance;     /* [nr_nodes * nr_nodes] */
 	int *cpu_node;              /* [nr_cpus] */
-	struct za_zone *zone_by_id[ZA_MAX_NODES * ZA_NR_ZONES];
+	struct za_zone *zone_by_id[ZA_MAX_NODES << ZA_ZONE_ID_SHIFT];
 	struct za_node *nodes;      /* [nr_nodes] */
 	struct za_section *sections;/* [max_pfn >> block_shift] */
 	unsigned long nr_sections;
@@ -584,7 +670,7 @@ static inline bool page_alloc_unmovable(const struct za_page *p)
 {
 	if (page_state(p) != ZA_PS_ALLOC)
 		return false;
-	bool unmovable = za_load_relaxed(&p->order) == 0xff ||
+	bool unmovable = za_load_relaxed(&p->order) == ZA_CONTIG_ORDER ||
 	                 za_load_relaxed(&p->mt) != ZA_MT_MOVABLE;
 	return unmovable && page_state(p) == ZA_PS_ALLOC;
 }
@@ -608,7 +694,7 @@ static inline unsigned long page_scan_span(const struct za_page *p, int st)
 	if (st != ZA_PS_BUDDY && st != ZA_PS_PCP && st != ZA_PS_ALLOC)
 		return 1;
 	unsigned o = za_load_relaxed(&p->order);
-	return o == 0xff ? 1 : 1ul << o;
+	return o == ZA_CONTIG_ORDER ? 1 : 1ul << o;
 }
 static inline unsigned long pageblock_start(const struct za *za,
                                             unsigned long pfn)
@@ -629,6 +715,25 @@ static inline bool zone_populated(const struct za_zone *z)
 {
 	return za_load_relaxed(&z->managed_pages) != 0;
 }
+/* The zone after z: the next type of its node, then the first of the next
+ * node; NULL after the last. */
+static inline struct za_zone *next_zone(const struct za *za,
+                                        const struct za_zone *z)
+{
+	if ((int)z->type + 1 < ZA_NR_ZONES)
+		return (struct za_zone *)z + 1;
+	return (unsigned)z->nid + 1 < za->nr_nodes ? za->nodes[z->nid + 1].zones
+	                                           : NULL;
+}
+/* for_each_zone(za, z) { ... }: every zone of every node, node by node,
+ * declaring z (struct za_zone *); for_each_populated_zone skips the
+ * empty ones (the kernel's iterators). */
+#define for_each_zone(za, z)                                               \
+	for (struct za_zone *z = (za)->nodes[0].zones; z; z = next_zone((za), z))
+#define for_each_populated_zone(za, z)                                     \
+	for_each_zone(za, z)                                                   \
+		if (!zone_populated(z)) {                                          \
+		} else
 static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
 {
 	return &z->pcp[cpu];
@@ -717,7 +822,7 @@ enum za_debug_point {
 
 static inline void zone_lock(struct za_zone *z, struct za_pcp *pcp_held)
 {
-	za_witness_acquire(ZA_RANK_ZONE, "zone lock");
+	za_witness_acquire_lock(ZA_RANK_ZONE, "zone lock", &z->lock);
 	za_spin_lock_raw(&z->lock);
 	/* Count acquisitions where it costs nothing: in the pcp the caller
 	 * holds, else in the zone's atomic counter. */
@@ -968,6 +1073,7 @@ void pcp_decay_all(struct za *za);
 static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
                                          int item, long delta)
 {
+	pcp_assert_held(z->za, pcp);
 	long d = pcp->vm_diff[item] + delta;
 	long t = za_load_relaxed(&z->stat_threshold);
 	if (unlikely(d > t || d < -t)) {
@@ -992,6 +1098,7 @@ void vmstat_fold_all(struct za *za, bool trylock);
 void vmstat_update_thresholds(struct za *za);
 static inline void event_pcp_locked(struct za_pcp *pcp, int ev, uint64_t n)
 {
+	ZA_ASSERT(za_witness_held(ZA_RANK_PCP));
 	za_inc_single_writer(&pcp->events[ev], n);
 }
 /* A page set's count of event ev, as readers add it up. */
@@ -1095,7 +1202,7 @@ void reclaim_stop(struct za *za);
 void reclaim_fini(struct za *za);
 void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
                    int highest_zoneidx, bool may_sleep);
-extern _Thread_local int za_in_reclaim;
+extern ZA_THREAD_LOCAL int za_in_reclaim;
 unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order);
 unsigned long call_oom_handler(struct za *za, int nid, unsigned order);
@@ -1141,12 +1248,11 @@ void _za_boost_apply(struct za_zone *z);
  * them in again: mem_hotplug_lock and mem_hotplug_unlock do it. */
 void _za_compaction_exclude(struct za *za, bool on);
 /* Compaction passes this thread is inside (its callbacks run there). */
-extern _Thread_local unsigned _za_in_compaction;
+extern ZA_THREAD_LOCAL unsigned _za_in_compaction;
 
 /* isolate.c: pageblock isolation and migration (memory offline, contig).
  * Ranges are whole max-order blocks of one zone; the caller holds
  * mem_hotplug_lock. saved has one byte per pageblock of the range. */
-#define ZA_CONTIG_ORDER 0xff /* za_page.order of a contiguous range's head */
 int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
                   unsigned long nr, uint8_t *saved);
 void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
@@ -1195,8 +1301,8 @@ void _za_page_owner_free(struct za *za, unsigned long pfn, unsigned long nr,
 void _za_page_owner_forget(struct za *za, unsigned long pfn, unsigned long nr);
 size_t _za_page_owner_describe(struct za *za, unsigned long pfn, char *buf,
                                size_t len);
-int _za_page_owner_report(struct za *za, FILE *out);
-int _za_page_owner_summary_report(struct za *za, FILE *out);
+int _za_page_owner_report(struct za *za, struct za_out *out);
+int _za_page_owner_summary_report(struct za *za, struct za_out *out);
 /* poison.c */
 int _za_poison_init(struct za *za);
 void _za_poison_fini(struct za *za);

@@ -14,7 +14,6 @@
  */
 #include "internal.h"
 
-#define CONTIG_ORDER ZA_CONTIG_ORDER
 
 /* Re-free every free block in [start, end) whose list type is not what
  * its pageblock says now. */
@@ -23,6 +22,7 @@ static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
                                       long *from_iso)
 {
 	struct za *za = z->za;
+	zone_assert_held(z);
 	for (unsigned long pfn = start; pfn < end;) {
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
@@ -60,7 +60,7 @@ static bool range_has_unmovable(struct za *za, unsigned long start,
 		int st = page_state(p);
 		unsigned long n = page_scan_span(p, st);
 		if (st == ZA_PS_OFFLINE ||
-		    (n == 1 && st != ZA_PS_NONE && page_order(p) == CONTIG_ORDER))
+		    (n == 1 && st != ZA_PS_NONE && page_order(p) == ZA_CONTIG_ORDER))
 			return true;
 		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
 			return true;
@@ -72,6 +72,7 @@ static bool range_has_unmovable(struct za *za, unsigned long start,
 int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
                   unsigned long nr, uint8_t *saved)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long pb = 1ul << za->pageblock_order, end = start + nr;
 	unsigned long chunk = 1ul << za->max_order;
 	long to_iso = 0, from_iso = 0;
@@ -101,6 +102,7 @@ int isolate_range(struct za *za, struct za_zone *z, unsigned long start,
 void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
                      unsigned long nr, const uint8_t *saved)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long pb = 1ul << za->pageblock_order, end = start + nr;
 	unsigned long chunk = 1ul << za->max_order;
 	long to_iso = 0, from_iso = 0;
@@ -122,6 +124,7 @@ void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
 bool range_all_free_isolated(struct za *za, struct za_zone *z,
                              unsigned long start, unsigned long nr)
 {
+	mem_hotplug_assert_held(za);
 	bool ok = true;
 	zone_lock(z, NULL);
 	for (unsigned long pfn = start; pfn < start + nr;) {
@@ -140,13 +143,15 @@ bool range_all_free_isolated(struct za *za, struct za_zone *z,
 void take_range_off_lists(struct za *za, struct za_zone *z,
                           unsigned long start, unsigned long nr)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long chunk = 1ul << za->max_order;
 	for (unsigned long c = start; c < start + nr; c += chunk) {
 		zone_lock(z, NULL);
 		for (unsigned long pfn = c; pfn < c + chunk;) {
 			struct za_page *p = pfn_page(za, pfn);
 			unsigned long n = 1ul << page_order(p);
-			ZA_ASSERT(page_state(p) == ZA_PS_BUDDY);
+			ZA_ASSERT_PAGE(za, p, page_state(p) == ZA_PS_BUDDY &&
+			                          page_mt(p) == ZA_MT_ISOLATE);
 			buddy_del_locked(z, p, pfn);
 			set_page_state(p, ZA_PS_OFFLINE);
 			pfn += n;
@@ -162,6 +167,7 @@ void take_range_off_lists(struct za *za, struct za_zone *z,
 int migrate_range(struct za *za, unsigned long start, unsigned long nr,
                   uint64_t deadline_ns, unsigned long *migrated)
 {
+	mem_hotplug_assert_held(za);
 	int ret = 0;
 	unsigned checked = 0;
 	for (unsigned long pfn = start; pfn < start + nr;) {
@@ -176,7 +182,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 		if (st == ZA_PS_BUDDY || st == ZA_PS_PCP || st == ZA_PS_ALLOC ||
 		    st == ZA_PS_FREEING) {
 			unsigned o = za_load_relaxed(&src->order);
-			if (o == CONTIG_ORDER)
+			if (o == ZA_CONTIG_ORDER)
 				return -EBUSY;
 			n = 1ul << o;
 		}
@@ -189,7 +195,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 		unsigned order = za_load_relaxed(&src->order);
 		if (page_alloc_unmovable(src))
 			return -EBUSY;
-		if (page_state(src) != ZA_PS_ALLOC || order == CONTIG_ORDER) {
+		if (page_state(src) != ZA_PS_ALLOC || order == ZA_CONTIG_ORDER) {
 			ret = -EAGAIN; /* freed while we looked */
 			pfn += n;
 			continue;
@@ -200,7 +206,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			continue;
 		}
 		struct za_page *dst = za_alloc_pages_node(
-			za, src->zone_id >> 2,
+			za, zone_id_nid(src->zone_id),
 			ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, order);
 		if (!dst) {
 			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],
@@ -244,6 +250,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 int take_range(struct za *za, struct za_zone *z, unsigned long start,
                unsigned long nr, uint64_t deadline_ns, unsigned long *migrated)
 {
+	mem_hotplug_assert_held(za);
 	uint8_t *saved = za_meta_alloc(za, (nr >> za->pageblock_order) + 1, 1);
 	int err;
 	if (!saved)

@@ -87,6 +87,7 @@ static void meta_span(const struct za *za, unsigned long start,
 int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
                         struct za_zone *z, void *base)
 {
+	mem_hotplug_assert_held(za);
 	struct za_page *first = pfn_page(za, start);
 	char *lo, *hi;
 	meta_span(za, start, nr, &lo, &hi);
@@ -137,6 +138,7 @@ void memmap_init_pages(struct za *za, unsigned long start, unsigned long nr,
 	 * lockless scanners (contiguous allocation's candidate scan, a stray
 	 * free) may be reading it while the zone lock's holder gets here. */
 	struct za_page *first = pfn_page(za, start);
+	zone_assert_held(za->zone_by_id[zone_id]);
 	for (unsigned long i = 0; i < nr; i++) {
 		ZA_ASSERT(page_state(&first[i]) == ZA_PS_NONE);
 		first[i].next = first[i].prev = ZA_NIL;
@@ -155,6 +157,7 @@ void memmap_init_pages(struct za *za, unsigned long start, unsigned long nr,
  * that report into a fault. */
 void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 {
+	mem_hotplug_assert_held(za);
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
 		struct za_section *s = pfn_section(za, pfn);
 		za_store_release(&s->online, 0);
@@ -249,6 +252,7 @@ static unsigned long vrun_rank(const struct za *za, uintptr_t a,
 
 int vrun_check(const struct za *za, const void *base, unsigned long nr)
 {
+	mem_hotplug_assert_held(za);
 	uintptr_t lo = (uintptr_t)base, len = (uintptr_t)nr << za->page_shift;
 	if ((len >> za->page_shift) != nr || lo + len < lo)
 		return -EINVAL;
@@ -263,6 +267,7 @@ int vrun_check(const struct za *za, const void *base, unsigned long nr)
 void vrun_add(struct za *za, unsigned long start, unsigned long nr,
               const void *base)
 {
+	mem_hotplug_assert_held(za);
 	uintptr_t lo = (uintptr_t)base, hi = lo + ((uintptr_t)nr << za->page_shift);
 	unsigned long i = vrun_rank(za, lo, za->nr_vruns);
 	struct za_vrun *prev = i ? &za->vruns[i - 1] : NULL;
@@ -287,6 +292,7 @@ void vrun_add(struct za *za, unsigned long start, unsigned long nr,
 
 void vrun_remove(struct za *za, unsigned long start, unsigned long nr)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long end = start + nr;
 	unsigned shift = za->page_shift;
 	bool writing = false;
@@ -398,7 +404,7 @@ int za_page_nid(const struct za *za, const struct za_page *p)
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
-	return za_load_relaxed(&pfn_section(za, pfn)->zone_id) >> 2;
+	return zone_id_nid(za_load_relaxed(&pfn_section(za, pfn)->zone_id));
 }
 
 int za_page_zone(const struct za *za, const struct za_page *p)
@@ -408,5 +414,5 @@ int za_page_zone(const struct za *za, const struct za_page *p)
 	unsigned long pfn = page_ptr_pfn(za, p);
 	if (pfn == ULONG_MAX)
 		return -1;
-	return za_load_relaxed(&pfn_section(za, pfn)->zone_id) & 3;
+	return zone_id_type(za_load_relaxed(&pfn_section(za, pfn)->zone_id));
 }

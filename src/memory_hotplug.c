@@ -19,6 +19,7 @@
 
 static void recompute_span_locked(struct za *za, struct za_zone *z)
 {
+	mem_hotplug_assert_held(za);
 	unsigned long lo = ULONG_MAX, hi = 0;
 	for (unsigned long s = 0; s < za->nr_sections; s++) {
 		struct za_section *sec = &za->sections[s];
@@ -127,7 +128,7 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	}
 	struct za_zone *z = za->zone_by_id[zid];
 	unsigned long migrated = 0;
-	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * 1000000u;
+	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * ZA_NSEC_PER_MSEC;
 	/* Memory never needed since it came online goes at once; anything
 	 * else through isolation and migration. */
 	int err = buddy_take_lazy_range(z, start_pfn, nr_pages)

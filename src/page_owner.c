@@ -257,52 +257,52 @@ static const struct {
 	{ZA___GFP_ATOMIC_RES, "__GFP_ATOMIC_RES"},
 };
 
-static void print_gfp(FILE *out, za_gfp_t gfp)
+static void print_gfp(struct za_out *out, za_gfp_t gfp)
 {
 	za_gfp_t left = gfp;
 	bool first = true;
-	fprintf(out, "%#x(", gfp);
+	za_out_printf(out, "%#x(", gfp);
 	for (size_t i = 0; i < sizeof(gfp_names) / sizeof(gfp_names[0]); i++) {
 		za_gfp_t m = gfp_names[i].mask;
 		if ((left & m) == m) {
-			fprintf(out, "%s%s", first ? "" : "|", gfp_names[i].name);
+			za_out_printf(out, "%s%s", first ? "" : "|", gfp_names[i].name);
 			left &= ~m;
 			first = false;
 		}
 	}
-	fputc(')', out);
+	za_out_putc(out, ')');
 }
 
 static const char *const mt_names[ZA_NR_MIGRATETYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"};
 
-static void print_block(struct za *za, FILE *out, unsigned long pfn,
+static void print_block(struct za *za, struct za_out *out, unsigned long pfn,
                         const struct za_owner *o)
 {
 	char site[256];
 	const struct za_page *p = pfn_page(za, pfn);
 	int pmt = page_mt(p), bmt = pageblock_mt(za, pfn);
-	fprintf(out, "Page allocated via order %u, mask ",
+	za_out_printf(out, "Page allocated via order %u, mask ",
 	        o->order == ZA_PAGE_OWNER_CONTIG ? (unsigned)za->max_order
 	                                         : (unsigned)o->order);
 	print_gfp(out, o->gfp);
-	fprintf(out, ", pid %d, tgid %d (%s), ts %llu ns", (int)o->tid,
+	za_out_printf(out, ", pid %d, tgid %d (%s), ts %llu ns", (int)o->tid,
 	        za_os_process_id(), za_os_process_name(),
 	        (unsigned long long)o->alloc_ns);
 	if (o->order == ZA_PAGE_OWNER_CONTIG)
-		fprintf(out, ", contig %u pages", o->nr_pages);
-	fprintf(out, ", cpu %d\n", (int)o->cpu);
-	fprintf(out, "PFN 0x%lx type %s Block %lu type %s Flags %#x(node=%d|zone=%d)\n",
+		za_out_printf(out, ", contig %u pages", o->nr_pages);
+	za_out_printf(out, ", cpu %d\n", (int)o->cpu);
+	za_out_printf(out, "PFN 0x%lx type %s Block %lu type %s Flags %#x(node=%d|zone=%d)\n",
 	        pfn, pmt < ZA_NR_MIGRATETYPES ? mt_names[pmt] : "?",
 	        pfn >> za->pageblock_order,
 	        bmt < ZA_NR_MIGRATETYPES ? mt_names[bmt] : "?", p->zone_id,
 	        p->zone_id >> 2, p->zone_id & 3);
-	fprintf(out, " %s\n", za_os_symbolize(o->alloc_site, site, sizeof(site)));
+	za_out_printf(out, " %s\n", za_os_symbolize(o->alloc_site, site, sizeof(site)));
 	if (o->free_site)
-		fprintf(out, " last free before: %s, ts %llu ns\n",
+		za_out_printf(out, " last free before: %s, ts %llu ns\n",
 		        za_os_symbolize(o->free_site, site, sizeof(site)),
 		        (unsigned long long)o->free_ns);
-	fputc('\n', out);
+	za_out_putc(out, '\n');
 }
 
 /* Calls fn for every allocated block with its record, walking the online
@@ -459,10 +459,10 @@ long za_page_owner_summary(struct za *za, struct za_page_owner_site *sites,
 static void print_one(struct za *za, unsigned long pfn,
                       const struct za_owner *o, void *arg)
 {
-	print_block(za, (FILE *)arg, pfn, o);
+	print_block(za, (struct za_out *)arg, pfn, o);
 }
 
-int _za_page_owner_report(struct za *za, FILE *out)
+int _za_page_owner_report(struct za *za, struct za_out *out)
 {
 	if (!za->page_owner)
 		return -ENOENT;
@@ -475,7 +475,7 @@ int _za_page_owner_report(struct za *za, FILE *out)
 	return 0;
 }
 
-int _za_page_owner_summary_report(struct za *za, FILE *out)
+int _za_page_owner_summary_report(struct za *za, struct za_out *out)
 {
 	if (!za->page_owner)
 		return -ENOENT;
@@ -485,7 +485,7 @@ int _za_page_owner_summary_report(struct za *za, FILE *out)
 		return err;
 	char site[256];
 	for (size_t i = 0; i < t.n; i++)
-		fprintf(out, "%lu times, %lu pages:\n %s\n\n", t.v[i].blocks,
+		za_out_printf(out, "%lu times, %lu pages:\n %s\n\n", t.v[i].blocks,
 		        t.v[i].pages,
 		        za_os_symbolize(t.v[i].site, site, sizeof(site)));
 	za_os_free(t.v);

@@ -41,7 +41,7 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 {
 	unsigned want = refill_count(za, pcp, order), got = 0;
 	uint32_t head = ZA_NIL, tail = ZA_NIL;
-	ZA_ASSERT(pcp_held(za, pcp));
+	pcp_assert_held(za, pcp);
 
 	/* The watermark check let one block through; a batch must not take
 	 * the zone below the floor that check kept (min for the slow path). */
@@ -64,6 +64,8 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 		page->next = ZA_NIL;
 		page->pcp_cpu = pcp->cpu;
 		page->free_gen = page->gen;
+		/* buddy_alloc_locked hands out a block that heads nothing. */
+		ZA_ASSERT_PAGE(za, page, page_state(page) == ZA_PS_NONE);
 		set_page_state(page, ZA_PS_PCP);
 		if (tail == ZA_NIL)
 			head = pfn;
@@ -99,7 +101,7 @@ static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
 	int idx = first, empty = 0;
-	ZA_ASSERT(pcp_held(za, pcp));
+	pcp_assert_held(za, pcp);
 	if (nr <= 0 || pcp->count == 0)
 		return 0;
 	zone_lock(z, pcp);
@@ -113,6 +115,8 @@ static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
 		empty = 0;
 		struct za_page *page = pfn_page(za, h);
 		unsigned order = page_order(page);
+		ZA_ASSERT_PAGE(za, page, page_state(page) == ZA_PS_PCP &&
+		                             order == pcp_list_order(za, idx));
 		pcp->lists[idx] = page->next;
 		page->next = ZA_NIL;
 		if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
@@ -141,6 +145,7 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
                                int ev_pages)
 {
+	pcp_assert_held(za, pcp);
 	return flush_lists_locked(za, z, pcp, nr, ev, ev_pages, 0,
 	                          ZA_NR_PCP_LISTS);
 }
@@ -148,6 +153,7 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
 void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, int count)
 {
+	pcp_assert_held(za, pcp);
 	/* A CPU that keeps flushing (it frees more than it allocates)
 	 * flushes bigger batches, up to the whole list above a batch:
 	 * fewer trips to the zone lock without holding more memory. */
@@ -171,6 +177,7 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 __attribute__((noinline, cold)) void
 pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 {
+	pcp_assert_held(za, pcp);
 	pcp->lists[idx] = ZA_NIL;
 	long budget = pcp->count, count = 0, mid = 0;
 	for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
@@ -284,6 +291,7 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
  * error with the set restarted. */
 static int pcp_stop_locked(struct za *za, struct za_pcp *pcp)
 {
+	ZA_ASSERT(za->pcp_rseq && za_spin_is_locked(&pcp->lock));
 	za_store_relaxed(&pcp->own.stop, 1);
 	int err = pcp_fence(za, pcp);
 	if (unlikely(err)) {
@@ -301,9 +309,12 @@ static int pcp_stop_locked(struct za *za, struct za_pcp *pcp)
 	return 0;
 }
 
-int pcp_lock(struct za *za, struct za_pcp *pcp)
+/* witness_lock: what the witness records as held, NULL for "any set"
+ * (pcp_lock_nested holds them all). */
+static int pcp_lock_as(struct za *za, struct za_pcp *pcp,
+                       const void *witness_lock)
 {
-	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", witness_lock);
 	za_spin_lock_raw(&pcp->lock);
 	if (za->pcp_rseq) {
 		int err = pcp_stop_locked(za, pcp);
@@ -316,11 +327,16 @@ int pcp_lock(struct za *za, struct za_pcp *pcp)
 	return 0;
 }
 
+int pcp_lock(struct za *za, struct za_pcp *pcp)
+{
+	return pcp_lock_as(za, pcp, pcp);
+}
+
 bool pcp_trylock(struct za *za, struct za_pcp *pcp)
 {
 	if (!za_spin_trylock_raw(&pcp->lock))
 		return false;
-	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", pcp);
 	if (za->pcp_rseq && pcp_stop_locked(za, pcp)) {
 		za_spin_unlock_raw(&pcp->lock);
 		za_witness_release(ZA_RANK_PCP);
@@ -342,7 +358,7 @@ void pcp_unlock(struct za *za, struct za_pcp *pcp)
 int pcp_lock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
 {
 	if (index == 0)
-		return pcp_lock(za, pcp);
+		return pcp_lock_as(za, pcp, NULL);
 	za_spin_lock_raw(&pcp->lock);
 	int err = za->pcp_rseq ? pcp_stop_locked(za, pcp) : 0;
 	if (err)
@@ -402,7 +418,7 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 	/* Clearing needs no stop: an owner that still sees the flag only
 	 * goes to the buddy lists once more. The remote lock keeps two
 	 * remote users from losing each other's bits. */
-	za_witness_acquire(ZA_RANK_PCP, "pcp lock");
+	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", pcp);
 	za_spin_lock_raw(&pcp->lock);
 	za_store_relaxed(&pcp->flags, pcp->flags & ~flag);
 	za_spin_unlock_raw(&pcp->lock);
@@ -418,6 +434,7 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
  * failed: then nothing changed. */
 int pcp_zone_disable(struct za *za, struct za_zone *z)
 {
+	mem_hotplug_assert_held(za);
 	ZA_ASSERT(!z->pcp_disabled);
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		int err = pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, true);
@@ -433,6 +450,7 @@ int pcp_zone_disable(struct za *za, struct za_zone *z)
 
 void pcp_zone_enable(struct za *za, struct za_zone *z)
 {
+	mem_hotplug_assert_held(za);
 	ZA_ASSERT(z->pcp_disabled);
 	for (unsigned c = 0; c < za->nr_cpus; c++)
 		pcp_set_flag(za, z, (int)c, ZA_PCP_OFF_ZONE, false);
@@ -516,6 +534,7 @@ void pcp_update_sizes(struct za *za, struct za_zone *z)
 static void pcp_trim_locked(struct za *za, struct za_zone *z,
                             struct za_pcp *pcp, int high)
 {
+	pcp_assert_held(za, pcp);
 	za_store_relaxed(&pcp->high, high);
 	pcp->alloc_factor = 0;
 	pcp->free_factor = 0;
@@ -530,18 +549,13 @@ void pcp_set_high_all(struct za *za, bool pressure)
 {
 	if (!pressure || (za->flags & ZA_CFG_PCP_FIXED))
 		return;
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			if (!zone_populated(z))
+	for_each_populated_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++) {
+			struct za_pcp *pcp = zone_pcp(z, (int)c);
+			if (pcp_lock(za, pcp))
 				continue;
-			for (unsigned c = 0; c < za->nr_cpus; c++) {
-				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				if (pcp_lock(za, pcp))
-					continue;
-				pcp_trim_locked(za, z, pcp, pcp->high_min);
-				pcp_unlock(za, pcp);
-			}
+			pcp_trim_locked(za, z, pcp, pcp->high_min);
+			pcp_unlock(za, pcp);
 		}
 	}
 }
@@ -553,49 +567,44 @@ void pcp_set_high_all(struct za *za, bool pressure)
 void pcp_decay_all(struct za *za)
 {
 	bool trim = !(za->flags & ZA_CFG_PCP_FIXED);
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			if (!zone_populated(z))
+	for_each_populated_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++) {
+			struct za_pcp *pcp = zone_pcp(z, (int)c);
+			/* Nothing to give back, nothing to shrink (in use,
+			 * or at its smallest already) and no blocks of
+			 * orders 4..8: no need to stop it (the trips count
+			 * is a heuristic; a reset that loses an owner's
+			 * increment costs nothing). */
+			if (!za_load_relaxed(&pcp->count))
 				continue;
-			for (unsigned c = 0; c < za->nr_cpus; c++) {
-				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				/* Nothing to give back, nothing to shrink (in use,
-				 * or at its smallest already) and no blocks of
-				 * orders 4..8: no need to stop it (the trips count
-				 * is a heuristic; a reset that loses an owner's
-				 * increment costs nothing). */
-				if (!za_load_relaxed(&pcp->count))
-					continue;
-				bool shrink = trim &&
-				    !za_load_relaxed(&pcp->trips_since_decay) &&
-				    (za_load_relaxed(&pcp->high) > za_load_relaxed(&pcp->high_min) ||
-				     za_load_relaxed(&pcp->count) > za_load_relaxed(&pcp->high));
-				if (!shrink && !za_load_relaxed(&pcp->mid_pages)) {
-					za_store_relaxed(&pcp->trips_since_decay, 0);
-					continue;
-				}
-				if (!pcp_trylock(za, pcp))
-					continue;
-				/* Orders 4..8 are kept for reuse within an interval,
-				 * no longer: held, they keep their buddies from
-				 * merging into larger blocks. */
-				if (pcp->mid_pages)
-					flush_lists_locked(za, z, pcp, pcp->mid_pages,
-					                   ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES,
-					                   ZA_PCP_MID_BASE,
-					                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
-				if (trim && !pcp->trips_since_decay) {
-					int step = pcp->high / 8;
-					if (step < pcp->batch)
-						step = pcp->batch;
-					int high = pcp->high - step;
-					pcp_trim_locked(za, z, pcp, high > pcp->high_min
-					                                ? high : pcp->high_min);
-				}
+			bool shrink = trim &&
+			    !za_load_relaxed(&pcp->trips_since_decay) &&
+			    (za_load_relaxed(&pcp->high) > za_load_relaxed(&pcp->high_min) ||
+			     za_load_relaxed(&pcp->count) > za_load_relaxed(&pcp->high));
+			if (!shrink && !za_load_relaxed(&pcp->mid_pages)) {
 				za_store_relaxed(&pcp->trips_since_decay, 0);
-				pcp_unlock(za, pcp);
+				continue;
 			}
+			if (!pcp_trylock(za, pcp))
+				continue;
+			/* Orders 4..8 are kept for reuse within an interval,
+			 * no longer: held, they keep their buddies from
+			 * merging into larger blocks. */
+			if (pcp->mid_pages)
+				flush_lists_locked(za, z, pcp, pcp->mid_pages,
+				                   ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES,
+				                   ZA_PCP_MID_BASE,
+				                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
+			if (trim && !pcp->trips_since_decay) {
+				int step = pcp->high / 8;
+				if (step < pcp->batch)
+					step = pcp->batch;
+				int high = pcp->high - step;
+				pcp_trim_locked(za, z, pcp, high > pcp->high_min
+				                                ? high : pcp->high_min);
+			}
+			za_store_relaxed(&pcp->trips_since_decay, 0);
+			pcp_unlock(za, pcp);
 		}
 	}
 }

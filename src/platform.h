@@ -5,8 +5,10 @@
  * sleeping mutexes, threads and condition variables for the background
  * workers, a monotonic clock, reserving and committing address space for
  * page metadata, metadata allocation, the current CPU, and optional NUMA
- * binding. One implementation per OS lives in src/platform/ (unix.c).
- * A freestanding embedder replaces that file.
+ * binding, the error output. One implementation per OS lives in
+ * src/platform/ (unix.c). A freestanding embedder replaces that file:
+ * tests/freestanding/platform_stub.c is the smallest that compiles
+ * (docs/ARCHITECTURE.md, "Embedding").
  */
 #ifndef ZA_PLATFORM_H
 #define ZA_PLATFORM_H
@@ -18,20 +20,14 @@
 #include <stdint.h>
 
 #include "atomic.h"
+#include "witness.h"
 
-/* Lock ranks, outermost first (DESIGN.md "Lock order"). Debug builds check
- * that locks are taken in increasing rank and that client callbacks run
- * with no pcp or zone lock held. */
-enum za_lock_rank {
-	ZA_RANK_NONE = 0,
-	ZA_RANK_MEM_HOTPLUG = 1,
-	ZA_RANK_CPU_HOTPLUG = 2,
-	ZA_RANK_DRAIN = 3,
-	ZA_RANK_PCP = 4,
-	ZA_RANK_ZONE = 5,
-	ZA_RANK_LEAF = 6, /* short internal mutexes: shrinker list, kswapd wait */
-	ZA_NR_RANKS
-};
+/* Thread-local storage for the core (the witness's held locks, the
+ * reclaim and error-handler recursion guards, the debug yield's random
+ * state). An embedder without _Thread_local defines it to what it has. */
+#ifndef ZA_THREAD_LOCAL
+#define ZA_THREAD_LOCAL _Thread_local
+#endif
 
 /* --- spin locks (pcp, zone) ------------------------------------------- */
 /* v: 0 free; odd: held, and v >> 1 is the ticket of the waiter (in
@@ -76,31 +72,6 @@ static inline bool za_spin_is_locked(za_spinlock_t *l)
 	return za_load_relaxed(&l->v) != 0;
 }
 
-/* --- lock-order witness (debug builds) ---------------------------------- */
-#ifndef ZA_DEBUG
-#define ZA_DEBUG 0
-#endif
-void _za_witness_acquire(enum za_lock_rank rank, const char *name);
-void _za_witness_release(enum za_lock_rank rank);
-void _za_witness_assert_callback(const char *what);
-bool za_witness_held(enum za_lock_rank rank);
-/* Compiled to nothing unless ZA_DEBUG: the fast path pays no call. */
-static inline void za_witness_acquire(enum za_lock_rank rank, const char *name)
-{
-	if (ZA_DEBUG)
-		_za_witness_acquire(rank, name);
-}
-static inline void za_witness_release(enum za_lock_rank rank)
-{
-	if (ZA_DEBUG)
-		_za_witness_release(rank);
-}
-static inline void za_witness_assert_callback(const char *what)
-{
-	if (ZA_DEBUG)
-		_za_witness_assert_callback(what);
-}
-
 /* --- sleeping locks, threads -------------------------------------------- */
 typedef struct za_mutex {
 	void *impl; /* pthread_mutex_t, allocated by za_mutex_init */
@@ -129,6 +100,8 @@ int za_thread_start(za_thread_t *t, void *(*fn)(void *), void *arg,
 void za_thread_join(za_thread_t *t);
 
 /* --- time, CPU, yield ----------------------------------------------------- */
+#define ZA_NSEC_PER_MSEC 1000000ull
+#define ZA_NSEC_PER_SEC 1000000000ull
 uint64_t za_now_ns(void);
 void za_sleep_ns(uint64_t ns);
 void za_cpu_relax(void);
@@ -205,9 +178,23 @@ static inline struct rseq *za_rseq_area_fast(void)
 #error "ZA_HAVE_RSEQ_SEQ on an architecture without a sequence"
 #endif
 #else
-struct rseq;
+#ifndef ZA_HAVE_RSEQ
+/* No <sys/rseq.h> (another OS, a freestanding build): the one field the
+ * fast paths name. They never read it here - the page sets stay locked
+ * without a sequence - but they must compile. */
+struct rseq {
+	uint32_t cpu_id_start;
+	uint32_t cpu_id;
+};
+#endif
 static inline struct rseq *za_os_rseq_area(void) { return NULL; }
-static inline struct rseq *za_rseq_area_fast(void) { return NULL; }
+/* An area that names no CPU (never read: see above), not NULL, so that
+ * the compiler sees no null dereference on the unused path. */
+static inline struct rseq *za_rseq_area_fast(void)
+{
+	static struct rseq none = {.cpu_id = (uint32_t)-1};
+	return &none;
+}
 static inline bool za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {
 	(void)own, (void)cpu, (void)rs;
@@ -254,7 +241,14 @@ const char *za_os_process_name(void);
  * Writes at most len bytes including the NUL; returns buf. */
 char *za_os_symbolize(const void *addr, char *buf, size_t len);
 
-/* --- fatal errors -------------------------------------------------------- */
+/* --- fatal errors and error output ----------------------------------------- */
+/* Write n bytes of a diagnostic to the error output (stderr); no
+ * allocation, safe with any lock held. */
+void za_os_error_write(const char *s, size_t n);
+/* End the process (abort()): a broken invariant or lock order. */
+_Noreturn void za_os_abort(void);
+/* A short text for a positive errno value (strerror). */
+const char *za_os_strerror(int err);
 _Noreturn void za_die(const char *file, int line, const char *what, int err);
 #define ZA_DIE(what, err) za_die(__FILE__, __LINE__, (what), (err))
 

@@ -14,7 +14,6 @@
  * and the statistics thresholds drop to the pressure threshold, so that
  * less memory hides in per-CPU lists and deltas when it is short.
  */
-#include <stdlib.h>
 
 #include "internal.h"
 
@@ -67,7 +66,7 @@ int za_register_shrinker(struct za *za, struct za_shrinker *s)
 
 /* Shrinker walks this thread is inside: unregistering from inside one
  * would wait for itself. */
-static _Thread_local unsigned in_shrinker_walk;
+static ZA_THREAD_LOCAL unsigned in_shrinker_walk;
 
 void za_unregister_shrinker(struct za *za, struct za_shrinker *s)
 {
@@ -105,7 +104,9 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
 	for (struct za_shrinker *p = za->shrinkers; p; p = p->za_next)
 		cnt++;
 	if (cnt > cap) {
-		snap = malloc(cnt * sizeof(*snap));
+		/* Through the metadata allocator, so that its fault
+		 * injection reaches here too: on failure, the first cap. */
+		snap = za_meta_alloc(za, cnt * sizeof(*snap), sizeof(*snap));
 		if (!snap) {
 			snap = local;
 			cnt = cap;
@@ -141,7 +142,7 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
 		za_cond_broadcast(&za->shrinker_idle);
 	za_mutex_unlock(&za->shrinker_lock);
 	if (snap != local)
-		free(snap);
+		za_meta_free(za, snap);
 	return freed;
 }
 

@@ -13,10 +13,31 @@
 
 #include "internal.h"
 
-static const char *const zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
-                                                    "Movable"};
+static const char *const zone_names[ZA_NR_ZONES] = {
+#define X(n, s, suffix) s,
+	ZA_ZONE_LIST(X)
+#undef X
+};
+static const char *const zone_suffix[ZA_NR_ZONES] = {
+#define X(n, s, suffix) suffix,
+	ZA_ZONE_LIST(X)
+#undef X
+};
 static const char *const mt_names[ZA_NR_MIGRATETYPES] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"};
+#define X(n, s) s,
+	ZA_MIGRATETYPE_LIST(X)
+#undef X
+};
+
+const char *za_zone_name(enum za_zone_type zone)
+{
+	return (unsigned)zone < ZA_NR_ZONES ? zone_names[zone] : NULL;
+}
+
+const char *za_migratetype_name(enum za_migratetype mt)
+{
+	return (unsigned)mt < ZA_NR_MIGRATETYPES ? mt_names[mt] : NULL;
+}
 
 static unsigned long nr_free_order(struct za_zone *z, unsigned o)
 {
@@ -40,50 +61,45 @@ static bool node_has_memory(struct za *za, unsigned n)
 	return false;
 }
 
-static void report_buddyinfo(struct za *za, FILE *out)
+static void report_buddyinfo(struct za *za, struct za_out *out)
 {
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			if (!zone_populated(z))
-				continue;
-			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
-			for (unsigned o = 0; o <= za->max_order; o++)
-				fprintf(out, "%6lu ", nr_free_order(z, o));
-			fputc('\n', out);
-		}
+	for_each_populated_zone(za, z) {
+		za_out_printf(out, "Node %d, zone %8s ", z->nid, zone_names[z->type]);
+		for (unsigned o = 0; o <= za->max_order; o++)
+			za_out_printf(out, "%6lu ", nr_free_order(z, o));
+		za_out_putc(out, '\n');
 	}
 }
 
-static void report_pagetypeinfo(struct za *za, FILE *out)
+static void report_pagetypeinfo(struct za *za, struct za_out *out)
 {
 	unsigned long pb = 1ul << za->pageblock_order;
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		if (!node_has_memory(za, n))
 			continue;
-		fprintf(out, "Page block order: %u\n", za->pageblock_order);
-		fprintf(out, "Pages per block:  %lu\n", pb);
-		fputc('\n', out);
-		fprintf(out, "%-43s ", "Free pages count per migrate type at order");
+		za_out_printf(out, "Page block order: %u\n", za->pageblock_order);
+		za_out_printf(out, "Pages per block:  %lu\n", pb);
+		za_out_putc(out, '\n');
+		za_out_printf(out, "%-43s ", "Free pages count per migrate type at order");
 		for (unsigned o = 0; o <= za->max_order; o++)
-			fprintf(out, "%6u ", o);
-		fputc('\n', out);
+			za_out_printf(out, "%6u ", o);
+		za_out_putc(out, '\n');
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
 			if (!zone_populated(z))
 				continue;
 			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++) {
-				fprintf(out, "Node %4u, zone %8s, type %12s ", n,
+				za_out_printf(out, "Node %4u, zone %8s, type %12s ", n,
 				        zone_names[t], mt_names[mt]);
 				for (unsigned o = 0; o <= za->max_order; o++) {
 					unsigned long c = za_load_relaxed(&z->nr_free[o][mt]);
 					/* The kernel stops counting at 100000. */
 					if (c >= 100000)
-						fprintf(out, ">%6lu ", 100000ul);
+						za_out_printf(out, ">%6lu ", 100000ul);
 					else
-						fprintf(out, "%6lu ", c);
+						za_out_printf(out, "%6lu ", c);
 				}
-				fputc('\n', out);
+				za_out_putc(out, '\n');
 			}
 		}
 		/* The block census reads page metadata, which memory offline
@@ -91,10 +107,10 @@ static void report_pagetypeinfo(struct za *za, FILE *out)
 		bool lock = !mem_hotplug_held_by_me(za);
 		if (lock)
 			mem_hotplug_lock(za);
-		fprintf(out, "\n%-23s", "Number of blocks type ");
+		za_out_printf(out, "\n%-23s", "Number of blocks type ");
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
-			fprintf(out, "%12s ", mt_names[mt]);
-		fputc('\n', out);
+			za_out_printf(out, "%12s ", mt_names[mt]);
+		za_out_putc(out, '\n');
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
 			unsigned long cnt[ZA_NR_MIGRATETYPES] = {0};
@@ -109,10 +125,10 @@ static void report_pagetypeinfo(struct za *za, FILE *out)
 				if (mt < ZA_NR_MIGRATETYPES)
 					cnt[mt]++;
 			}
-			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
+			za_out_printf(out, "Node %u, zone %8s ", n, zone_names[t]);
 			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
-				fprintf(out, "%12lu ", cnt[mt]);
-			fputc('\n', out);
+				za_out_printf(out, "%12lu ", cnt[mt]);
+			za_out_putc(out, '\n');
 		}
 		if (lock)
 			mem_hotplug_unlock(za);
@@ -139,16 +155,13 @@ static bool per_zone_event(int ev)
 	return ev == ZA_PGALLOC || ev == ZA_ALLOCSTALL;
 }
 
-static const char *const zone_suffix[ZA_NR_ZONES] = {"dma", "dma32", "normal",
-                                                     "movable"};
-
-static void report_zoneinfo(struct za *za, FILE *out)
+static void report_zoneinfo(struct za *za, struct za_out *out)
 {
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		bool first = true;
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
-			fprintf(out, "Node %u, zone %8s", n, zone_names[t]);
+			za_out_printf(out, "Node %u, zone %8s", n, zone_names[t]);
 			if (first && zone_populated(z)) {
 				/* Per-node counters, printed with the node's first
 				 * populated zone as the kernel does. The kernel's are
@@ -163,13 +176,13 @@ static void report_zoneinfo(struct za *za, FILE *out)
 					na += stat_clamped(&za->nodes[n].zones[u],
 					                   ZA_NR_ZONE_ALLOCATED);
 				}
-				fprintf(out, "\n  per-node stats");
-				fprintf(out, "\n      %-12s %ld", "zonealloc_node_nr_free_pages", nf);
-				fprintf(out, "\n      %-12s %ld", "zonealloc_node_nr_allocated", na);
+				za_out_printf(out, "\n  per-node stats");
+				za_out_printf(out, "\n      %-12s %ld", "zonealloc_node_nr_free_pages", nf);
+				za_out_printf(out, "\n      %-12s %ld", "zonealloc_node_nr_allocated", na);
 			}
 			unsigned long spanned = za_load_relaxed(&z->end_pfn) -
 			                        za_load_relaxed(&z->start_pfn);
-			fprintf(out,
+			za_out_printf(out,
 			        "\n  pages free     %lu"
 			        "\n        boost    %lu"
 			        "\n        min      %lu"
@@ -188,13 +201,13 @@ static void report_zoneinfo(struct za *za, FILE *out)
 			        2 * zone_wmark(z, ZA_WMARK_HIGH) - zone_wmark(z, ZA_WMARK_LOW),
 			        spanned, za_load_relaxed(&z->present_pages),
 			        za_load_relaxed(&z->managed_pages), 0ul);
-			fprintf(out, "\n        protection: (%ld",
+			za_out_printf(out, "\n        protection: (%ld",
 			        (long)za_load_relaxed(&z->lowmem_reserve[0]));
 			for (int j = 1; j < ZA_NR_ZONES; j++)
-				fprintf(out, ", %ld", (long)za_load_relaxed(&z->lowmem_reserve[j]));
-			fputc(')', out);
+				za_out_printf(out, ", %ld", (long)za_load_relaxed(&z->lowmem_reserve[j]));
+			za_out_putc(out, ')');
 			if (!zone_populated(z)) {
-				fputc('\n', out);
+				za_out_putc(out, '\n');
 				continue;
 			}
 			/* The kernel's zone counters first (its zone stats, then
@@ -202,20 +215,20 @@ static void report_zoneinfo(struct za *za, FILE *out)
 			for (int pass = 0; pass < 2; pass++) {
 				for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
 					if (own_name(za_zone_stat_name(i)) == (pass == 1))
-						fprintf(out, "\n      %-12s %ld", za_zone_stat_name(i),
+						za_out_printf(out, "\n      %-12s %ld", za_zone_stat_name(i),
 						        stat_clamped(z, i));
 				for (int ev = ZA_NUMA_HIT; pass == 0 && ev <= ZA_NUMA_OTHER; ev++)
-					fprintf(out, "\n      %-12s %llu", za_event_name(ev),
+					za_out_printf(out, "\n      %-12s %llu", za_event_name(ev),
 					        zone_event(za, z, ev));
 			}
-			fprintf(out, "\n      %-12s %llu", "zonealloc_pgalloc",
+			za_out_printf(out, "\n      %-12s %llu", "zonealloc_pgalloc",
 			        zone_event(za, z, ZA_PGALLOC));
-			fprintf(out, "\n  pagesets");
+			za_out_printf(out, "\n  pagesets");
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				if (!za_load_relaxed(&za->cpu_online[c]))
 					continue;
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				fprintf(out,
+				za_out_printf(out,
 				        "\n    cpu: %u"
 				        "\n              count:    %d"
 				        "\n              high:     %d"
@@ -227,14 +240,14 @@ static void report_zoneinfo(struct za *za, FILE *out)
 				        za_load_relaxed(&pcp->batch),
 				        za_load_relaxed(&pcp->high_min),
 				        za_load_relaxed(&pcp->high_max));
-				fprintf(out, "\n  vm stats threshold: %d",
+				za_out_printf(out, "\n  vm stats threshold: %d",
 				        za_load_relaxed(&z->stat_threshold));
 			}
-			fprintf(out,
+			za_out_printf(out,
 			        "\n  node_unreclaimable:  %u"
 			        "\n  start_pfn:           %lu",
 			        0u, za_load_relaxed(&z->start_pfn));
-			fputc('\n', out);
+			za_out_putc(out, '\n');
 		}
 	}
 }
@@ -242,38 +255,37 @@ static void report_zoneinfo(struct za *za, FILE *out)
 static long stat_total(struct za *za, int item)
 {
 	long v = 0;
-	for (unsigned n = 0; n < za->nr_nodes; n++)
-		for (int t = 0; t < ZA_NR_ZONES; t++)
-			v += stat_clamped(&za->nodes[n].zones[t], item);
+	for_each_zone(za, z)
+		v += stat_clamped(z, item);
 	return v;
 }
 
-static void print_per_zone(struct za *za, FILE *out, const char *stem, int ev)
+static void print_per_zone(struct za *za, struct za_out *out, const char *stem, int ev)
 {
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		unsigned long long v = 0;
 		for (unsigned n = 0; n < za->nr_nodes; n++)
 			v += zone_event(za, &za->nodes[n].zones[t], ev);
-		fprintf(out, "%s_%s %llu\n", stem, zone_suffix[t], v);
+		za_out_printf(out, "%s_%s %llu\n", stem, zone_suffix[t], v);
 	}
 }
 
 /* As /proc/vmstat: counters, then events; every name the kernel has, in
  * the kernel's order (the order of the lists in zonealloc.h), then the
  * library's own, zonealloc_... */
-static void report_vmstat(struct za *za, FILE *out)
+static void report_vmstat(struct za *za, struct za_out *out)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
 			if (own_name(za_zone_stat_name(i)) == (pass == 1))
-				fprintf(out, "%s %ld\n", za_zone_stat_name(i), stat_total(za, i));
+				za_out_printf(out, "%s %ld\n", za_zone_stat_name(i), stat_total(za, i));
 		for (int ev = 0; ev < ZA_NR_EVENTS; ev++) {
 			if (own_name(za_event_name(ev)) != (pass == 1))
 				continue;
 			if (per_zone_event(ev))
 				print_per_zone(za, out, za_event_name(ev), ev);
 			else
-				fprintf(out, "%s %llu\n", za_event_name(ev),
+				za_out_printf(out, "%s %llu\n", za_event_name(ev),
 				        za_event_count(za, ev));
 		}
 	}
@@ -282,44 +294,46 @@ static void report_vmstat(struct za *za, FILE *out)
 /* The kernel's debugfs extfrag/extfrag_index and extfrag/unusable_index:
  * one row per populated zone, one value per order, in thousandths printed
  * as the kernel prints them ("%2d.%03d " and "%d.%03d "). */
-static void report_frag_index(struct za *za, FILE *out, bool unusable)
+static void report_frag_index(struct za *za, struct za_out *out, bool unusable)
 {
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
 			if (!zone_populated(z))
 				continue;
-			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
+			za_out_printf(out, "Node %u, zone %8s ", n, zone_names[t]);
 			for (unsigned o = 0; o <= za->max_order; o++) {
 				int idx = unusable ? _za_unusable_index(z, o)
 				                   : _za_fragmentation_index(z, o);
-				fprintf(out, unusable ? "%d.%03d " : "%2d.%03d ",
+				za_out_printf(out, unusable ? "%d.%03d " : "%2d.%03d ",
 				        idx / 1000, (idx < 0 ? -idx : idx) % 1000);
 			}
-			fputc('\n', out);
+			za_out_putc(out, '\n');
 		}
 	}
 }
 
 /* Version 0.1's names and order, for one more release. */
-static void report_vmstat_v0(struct za *za, FILE *out)
+static void report_vmstat_v0(struct za *za, struct za_out *out)
 {
 	for (unsigned i = 0; i < vmstat_v0_nr_zone_stats; i++)
-		fprintf(out, "%s %ld\n", vmstat_v0_zone_stats[i].name,
+		za_out_printf(out, "%s %ld\n", vmstat_v0_zone_stats[i].name,
 		        stat_total(za, vmstat_v0_zone_stats[i].item));
 	for (unsigned i = 0; i < vmstat_v0_nr_events; i++) {
 		int ev = vmstat_v0_events[i].item;
 		if (ev == ZA_PGALLOC)
 			print_per_zone(za, out, "pgalloc", ev);
 		else
-			fprintf(out, "%s %llu\n", vmstat_v0_events[i].name,
+			za_out_printf(out, "%s %llu\n", vmstat_v0_events[i].name,
 			        za_event_count(za, ev));
 	}
 }
 
-int za_report(struct za *za, enum za_report what, FILE *out)
+int za_report_write(struct za *za, enum za_report what, za_write_fn write,
+                    void *ctx)
 {
-	if (!za || !out)
+	struct za_out o = {write, ctx}, *out = &o;
+	if (!za || !write)
 		return -EINVAL;
 	switch (what) {
 	case ZA_REPORT_ZONEINFO:
@@ -355,10 +369,6 @@ int za_report(struct za *za, enum za_report what, FILE *out)
 	default:
 		return -EINVAL;
 	}
-	/* What sits in the stream's buffer has not been written yet: a full
-	 * device shows only on the flush. */
-	if (fflush(out) != 0 || ferror(out))
-		return -EIO;
 	return 0;
 }
 

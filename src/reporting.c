@@ -28,7 +28,6 @@
  * Lock order: mem_hotplug_lock, then one zone lock at a time; rl->lock is
  * a leaf, never held while either is taken or the client is called.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -56,7 +55,7 @@ struct za_reporting {
 
 /* The thread that runs the client's callback (unregister from inside it
  * would wait for itself). */
-static _Thread_local struct za *in_report_callback;
+static ZA_THREAD_LOCAL struct za *in_report_callback;
 
 int _za_reporting_init(struct za *za)
 {
@@ -111,6 +110,7 @@ static unsigned long take_blocks_locked(struct za *za, struct za_zone *z,
 {
 	unsigned long taken = 0;
 	unsigned steps = 0;
+	zone_assert_held(z);
 	uint32_t h = *cursor == ZA_NIL ? z->free_head[order][mt] : *cursor;
 	while (h != ZA_NIL && *n < CAPACITY && steps++ < SCAN_BUDGET) {
 		struct za_page *p = pfn_page(za, h);
@@ -141,6 +141,7 @@ static int report_batch(struct za *za, struct za_zone *z,
                         struct za_reporting *rl, unsigned n)
 {
 	unsigned long pages = 0;
+	mem_hotplug_assert_held(za);
 	long nfree = 0, niso = 0;
 	for (unsigned i = 0; i < n; i++)
 		pages += 1ul << rl->orders[i];
@@ -263,10 +264,10 @@ static void *reporting_thread(void *arg)
 	struct za *za = arg;
 	struct za_reporting *rl = za->reporting;
 	za_mutex_lock(&rl->lock);
-	uint64_t delay = (uint64_t)rl->pr.delay_ms * 1000000u;
+	uint64_t delay = (uint64_t)rl->pr.delay_ms * ZA_NSEC_PER_MSEC;
 	/* Polled an eighth of a delay apart: a free is seen within that
 	 * (the free path only sets the flag; it wakes nobody). */
-	uint64_t poll = delay / 8 ? delay / 8 : 1000000u;
+	uint64_t poll = delay / 8 ? delay / 8 : ZA_NSEC_PER_MSEC;
 	while (!rl->stop) {
 		if (!za_load_relaxed(&za->report_pending)) {
 			wait_until(rl, za_now_ns() + poll);

@@ -54,15 +54,23 @@ static const struct sysctl_def {
 };
 #define MIN_HIGH_FRACTION 8
 
+/* The kernel's defaults. */
+#define DEFAULT_WATERMARK_SCALE_FACTOR 10     /* 0.1% of a zone */
+#define DEFAULT_WATERMARK_BOOST_FACTOR 15000  /* 150% of the high mark */
+#define DEFAULT_LOWMEM_RESERVE_RATIO {256, 256, 32, 0} /* DMA..MOVABLE */
+#define DEFAULT_PCP_HIGH_FRACTION 0           /* high sized by the low mark */
+#define DEFAULT_COMPACTION_PROACTIVENESS 20
+#define DEFAULT_EXTFRAG_THRESHOLD 500
+
 void sysctl_init_defaults(struct za *za)
 {
-	static const unsigned ratio[ZA_NR_ZONES] = {256, 256, 32, 0};
-	za->watermark_scale_factor = 10;
-	za->watermark_boost_factor = 15000;
+	static const unsigned ratio[ZA_NR_ZONES] = DEFAULT_LOWMEM_RESERVE_RATIO;
+	za->watermark_scale_factor = DEFAULT_WATERMARK_SCALE_FACTOR;
+	za->watermark_boost_factor = DEFAULT_WATERMARK_BOOST_FACTOR;
 	memcpy(za->lowmem_reserve_ratio, ratio, sizeof(ratio));
-	za->percpu_pagelist_high_fraction = 0;
-	za->compaction_proactiveness = 20;
-	za->extfrag_threshold = 500;
+	za->percpu_pagelist_high_fraction = DEFAULT_PCP_HIGH_FRACTION;
+	za->compaction_proactiveness = DEFAULT_COMPACTION_PROACTIVENESS;
+	za->extfrag_threshold = DEFAULT_EXTFRAG_THRESHOLD;
 }
 
 const char *za_sysctl_name(unsigned i)
@@ -185,9 +193,8 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 	if (d->rc == RC_WMARKS) {
 		setup_per_zone_wmarks(za);
 	} else if (d->rc == RC_PCP) {
-		for (unsigned nid = 0; nid < za->nr_nodes; nid++)
-			for (int t = 0; t < ZA_NR_ZONES; t++)
-				pcp_update_sizes(za, &za->nodes[nid].zones[t]);
+		for_each_zone(za, z)
+			pcp_update_sizes(za, z);
 	}
 	za_mutex_unlock(&za->cpu_hotplug_lock);
 	za_mutex_unlock(&za->mem_hotplug_lock);

@@ -147,15 +147,12 @@ static bool pcp_has_diff(const struct za_pcp *pcp)
 
 void vmstat_fold_cpu(struct za *za, int cpu)
 {
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			struct za_pcp *pcp = zone_pcp(z, cpu);
-			if (pcp_lock(za, pcp))
-				continue; /* fence failed: the next fold gets it */
-			vmstat_fold_cpu_zone(za, z, cpu);
-			pcp_unlock(za, pcp);
-		}
+	for_each_zone(za, z) {
+		struct za_pcp *pcp = zone_pcp(z, cpu);
+		if (pcp_lock(za, pcp))
+			continue; /* fence failed: the next fold gets it */
+		vmstat_fold_cpu_zone(za, z, cpu);
+		pcp_unlock(za, pcp);
 	}
 }
 
@@ -177,20 +174,17 @@ static bool pcp_busy_since_tick(struct za_pcp *pcp)
  * set another remote user holds rather than wait for it. */
 void vmstat_fold_all(struct za *za, bool trylock)
 {
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			for (unsigned c = 0; c < za->nr_cpus; c++) {
-				struct za_pcp *pcp = zone_pcp(z, (int)c);
-				if (trylock && pcp_busy_since_tick(pcp))
-					continue;
-				if (!pcp_has_diff(pcp))
-					continue;
-				if (trylock ? !pcp_trylock(za, pcp) : pcp_lock(za, pcp) != 0)
-					continue;
-				vmstat_fold_cpu_zone(za, z, (int)c);
-				pcp_unlock(za, pcp);
-			}
+	for_each_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++) {
+			struct za_pcp *pcp = zone_pcp(z, (int)c);
+			if (trylock && pcp_busy_since_tick(pcp))
+				continue;
+			if (!pcp_has_diff(pcp))
+				continue;
+			if (trylock ? !pcp_trylock(za, pcp) : pcp_lock(za, pcp) != 0)
+				continue;
+			vmstat_fold_cpu_zone(za, z, (int)c);
+			pcp_unlock(za, pcp);
 		}
 	}
 }
@@ -207,49 +201,46 @@ void vmstat_update_thresholds(struct za *za)
 	if (!cpus)
 		cpus = 1;
 	bool pressure = za_load_relaxed(&za->reclaim_active) != 0;
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			unsigned long managed = za_load_relaxed(&z->managed_pages);
-			/* The zone's size in 128 MiB units, for pages up to
-			 * 1 GiB (page_shift 30). */
-			unsigned long mem = za->page_shift <= 27
-				? managed >> (27 - za->page_shift)
-				: managed << (za->page_shift - 27);
-			unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
-			                    zone_wmark(z, ZA_WMARK_MIN);
-			long th = 2l * fls_ul(cpus) * (1 + fls_ul(mem));
-			if (th > 125)
-				th = 125;
-			if (pressure) {
-				/* Only ever lower: small enough that all CPUs'
-				 * deltas together stay within low - min. */
-				long p = (long)(gap / cpus);
-				if (p < 1)
-					p = 1;
-				if (p < th)
-					th = p;
-			}
-			long old = za_load_relaxed(&z->stat_threshold);
-			za_store_relaxed(&z->stat_threshold, (int)th);
-			/* Deltas built up under a larger threshold would exceed
-			 * the new one unseen: fold them now, so the drift stays
-			 * within nr_cpus * threshold at all times. */
-			if (th < old)
-				for (unsigned c = 0; c < za->nr_cpus; c++) {
-					struct za_pcp *pcp = zone_pcp(z, (int)c);
-					if (pcp_lock(za, pcp))
-						continue;
-					vmstat_fold_cpu_zone(za, z, (int)c);
-					pcp_unlock(za, pcp);
-				}
-			/* Below this mark the summed deltas could hide a
-			 * breach of min: check with the snapshot there. */
-			unsigned long drift = (unsigned long)th * cpus;
-			za_store_relaxed(&z->percpu_drift_mark,
-			                 drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
-			                             : 0);
+	for_each_zone(za, z) {
+		unsigned long managed = za_load_relaxed(&z->managed_pages);
+		/* The zone's size in 128 MiB units, for pages up to
+		 * 1 GiB (page_shift 30). */
+		unsigned long mem = za->page_shift <= 27
+			? managed >> (27 - za->page_shift)
+			: managed << (za->page_shift - 27);
+		unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
+		                    zone_wmark(z, ZA_WMARK_MIN);
+		long th = 2l * fls_ul(cpus) * (1 + fls_ul(mem));
+		if (th > 125)
+			th = 125;
+		if (pressure) {
+			/* Only ever lower: small enough that all CPUs'
+			 * deltas together stay within low - min. */
+			long p = (long)(gap / cpus);
+			if (p < 1)
+				p = 1;
+			if (p < th)
+				th = p;
 		}
+		long old = za_load_relaxed(&z->stat_threshold);
+		za_store_relaxed(&z->stat_threshold, (int)th);
+		/* Deltas built up under a larger threshold would exceed
+		 * the new one unseen: fold them now, so the drift stays
+		 * within nr_cpus * threshold at all times. */
+		if (th < old)
+			for (unsigned c = 0; c < za->nr_cpus; c++) {
+				struct za_pcp *pcp = zone_pcp(z, (int)c);
+				if (pcp_lock(za, pcp))
+					continue;
+				vmstat_fold_cpu_zone(za, z, (int)c);
+				pcp_unlock(za, pcp);
+			}
+		/* Below this mark the summed deltas could hide a
+		 * breach of min: check with the snapshot there. */
+		unsigned long drift = (unsigned long)th * cpus;
+		za_store_relaxed(&z->percpu_drift_mark,
+		                 drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
+		                             : 0);
 	}
 }
 
@@ -261,7 +252,7 @@ static void *vmstat_worker(void *arg)
 	za_mutex_lock(&za->vmstat_lock);
 	while (!za_load_relaxed(&za->stopping)) {
 		za_cond_wait(&za->vmstat_wait, &za->vmstat_lock,
-		             (uint64_t)za->vmstat_interval_ms * 1000000u);
+		             (uint64_t)za->vmstat_interval_ms * ZA_NSEC_PER_MSEC);
 		if (za_load_relaxed(&za->stopping))
 			break;
 		za_mutex_unlock(&za->vmstat_lock);
@@ -333,13 +324,10 @@ unsigned long long za_event_count(struct za *za, enum za_event item)
 	unsigned long long v = 0;
 	if (!za || (unsigned)item >= ZA_NR_EVENTS)
 		return 0;
-	for (unsigned n = 0; n < za->nr_nodes; n++) {
-		for (int t = 0; t < ZA_NR_ZONES; t++) {
-			struct za_zone *z = &za->nodes[n].zones[t];
-			v += za_load_relaxed(&z->events[item]);
-			for (unsigned c = 0; c < za->nr_cpus; c++)
-				v += pcp_event(&z->pcp[c], (int)item);
-		}
+	for_each_zone(za, z) {
+		v += za_load_relaxed(&z->events[item]);
+		for (unsigned c = 0; c < za->nr_cpus; c++)
+			v += pcp_event(&z->pcp[c], (int)item);
 	}
 	return v;
 }

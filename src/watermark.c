@@ -53,10 +53,10 @@ static unsigned long kb_to_pages(const struct za *za, unsigned long kb)
 void setup_per_zone_wmarks(struct za *za)
 {
 	unsigned long lowmem = 0;
-	for (unsigned n = 0; n < za->nr_nodes; n++)
-		for (int t = 0; t < ZA_NR_ZONES; t++)
-			if (t != ZA_ZONE_MOVABLE)
-				lowmem += za_load_relaxed(&za->nodes[n].zones[t].managed_pages);
+	mem_hotplug_assert_held(za);
+	for_each_zone(za, z)
+		if (z->type != ZA_ZONE_MOVABLE)
+			lowmem += za_load_relaxed(&z->managed_pages);
 
 	/* A value written at run time wins over the configured one, and
 	 * both over the computed default; a written value stays across
@@ -126,9 +126,8 @@ void setup_per_zone_wmarks(struct za *za)
 			}
 		}
 	}
-	for (unsigned n = 0; n < za->nr_nodes; n++)
-		for (int t = 0; t < ZA_NR_ZONES; t++)
-			pcp_update_sizes(za, &za->nodes[n].zones[t]);
+	for_each_zone(za, z)
+		pcp_update_sizes(za, z);
 	vmstat_update_thresholds(za);
 }
 

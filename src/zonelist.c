@@ -55,6 +55,7 @@ static void write_cpu_zones(struct za *za)
 /* Caller holds mem_hotplug_lock (the only writer). */
 void build_all_zonelists(struct za *za)
 {
+	mem_hotplug_assert_held(za);
 	int order[ZA_MAX_NODES];
 	ZA_ASSERT(!(za->zonelist_seq & 1));
 	/* Odd while the lists change; an RMW so later stores stay after it. */

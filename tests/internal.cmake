@@ -1,8 +1,11 @@
 # Tests that reach the library's internals: za_check against deliberately
-# broken states, and the lock-order witness.
+# broken states, the lock-order witness and the debug assertions.
 za_add_test(NAME check_broken SOURCES test_check_broken.c LABELS core)
 za_add_test(NAME lock_order SOURCES test_lock_order.c LABELS core)
 set_tests_properties(lock_order PROPERTIES SKIP_RETURN_CODE 77)
+# Lock-held and page-state assertions fire on broken states (death tests).
+za_add_test(NAME assertions SOURCES test_assertions.c LABELS core)
+set_tests_properties(assertions PROPERTIES SKIP_RETURN_CODE 77)
 za_add_test(NAME faults SOURCES test_faults.c LABELS core)
 
 # The shared library: its exports are enough for a real program.

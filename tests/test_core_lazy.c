@@ -312,6 +312,7 @@ static void test_check_catches(void)
 	/* 7. A lazy block also on the free lists. */
 	unsigned long lz = blk == NPAGES ? NPAGES + BLOCK : NPAGES;
 	CHECK(pfn_section(za, lz)->lazy);
+	pfn_page(za, lz)->zone_id = zm->id; /* debug builds assert it */
 	zone_lock(zm, NULL);
 	buddy_add_locked(zm, pfn_page(za, lz), lz, MAX_ORDER, ZA_MT_MOVABLE);
 	zone_unlock(zm);

@@ -51,6 +51,35 @@ static char *capture(struct za *za, enum za_report what)
 	return buf;
 }
 
+/* A writer that appends to a growing string (za_report_write). */
+struct sink {
+	char *s;
+	size_t len, calls;
+};
+static void sink_write(void *ctx, const char *text, size_t n)
+{
+	struct sink *k = ctx;
+	k->s = realloc(k->s, k->len + n + 1);
+	CHECK(k->s);
+	memcpy(k->s + k->len, text, n);
+	k->len += n;
+	k->s[k->len] = 0;
+	k->calls++;
+}
+
+/* The writer gets exactly the text the FILE * front end prints. */
+static void check_writer(struct za *za, enum za_report what, const char *text)
+{
+	struct sink k = {NULL, 0, 0};
+	CHECK_EQ(za_report_write(za, what, sink_write, &k), 0);
+	CHECK(k.calls > 0 && k.s);
+	CHECK(!strcmp(k.s, text));
+	free(k.s);
+	CHECK_EQ(za_report_write(za, what, NULL, NULL), -EINVAL);
+	CHECK_EQ(za_report_write(NULL, what, sink_write, &k), -EINVAL);
+	CHECK_EQ(za_report_write(za, (enum za_report)99, sink_write, &k), -EINVAL);
+}
+
 struct lines {
 	char **l;
 	int n, i;
@@ -767,10 +796,29 @@ static void workload(struct za *za)
 	za_vmstat_fold(za);
 }
 
+/* The names the library prints come from one list in the public header;
+ * they must be the ones the kernel prints (this file's own copies). */
+static void check_names(void)
+{
+	for (int z = 0; z < ZA_NR_ZONES; z++)
+		CHECK(!strcmp(za_zone_name((enum za_zone_type)z), zone_names[z]));
+	for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+		CHECK(!strcmp(za_migratetype_name((enum za_migratetype)mt),
+		              mt_names[mt]));
+	CHECK(za_zone_name(ZA_NR_ZONES) == NULL);
+	CHECK(za_zone_name((enum za_zone_type)-1) == NULL);
+	CHECK(za_migratetype_name(ZA_NR_MIGRATETYPES) == NULL);
+	CHECK_EQ(ZA_ZONE_DMA, 0);
+	CHECK_EQ(ZA_ZONE_MOVABLE, 3);
+	CHECK_EQ(ZA_MT_UNMOVABLE, 0);
+	CHECK_EQ(ZA_MT_ISOLATE, 4);
+}
+
 int main(int argc, char **argv)
 {
 	tu_watchdog(60);
 	CHECK(argc == 2);
+	check_names();
 	const char *dir = argv[1];
 	struct za *za = build();
 	workload(za);
@@ -786,6 +834,8 @@ int main(int argc, char **argv)
 	char *text[4];
 	for (int i = 0; i < 4; i++)
 		text[i] = capture(za, reps[i].what);
+	for (int i = 0; i < 4; i++)
+		check_writer(za, reps[i].what, text[i]);
 
 	/* the layout first: it says what is wrong more precisely */
 	check_buddyinfo(za, text[0]);

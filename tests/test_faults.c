@@ -81,6 +81,19 @@ static void online_offline_failures(void)
 	CHECK_EQ(za_check(za, stderr), 0);
 	CHECK_EQ(za_memory_offline(za, BLOCK, BLOCK), 0);
 	CHECK_EQ(za_check(za, stderr), 0);
+
+	/* za_check's scratch memory comes from the metadata allocator too:
+	 * a failure there is reported as such, and nothing changes. */
+	za_debug_set(za, ZA_DEBUG_FAIL_META, 1);
+	FILE *out = tmpfile();
+	CHECK(out);
+	CHECK_EQ(za_check(za, out), -EUCLEAN);
+	char line[256] = "";
+	rewind(out);
+	CHECK(fgets(line, sizeof(line), out));
+	CHECK(strstr(line, "out of memory checking"));
+	fclose(out);
+	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
 }
 

@@ -33,6 +33,16 @@ _Noreturn void za_die(const char *file, int line, const char *what, int err)
 	abort();
 }
 
+void za_os_error_write(const char *s, size_t n)
+{
+	fwrite(s, 1, n, stderr);
+	fflush(stderr);
+}
+
+_Noreturn void za_os_abort(void) { abort(); }
+
+const char *za_os_strerror(int err) { return strerror(err); }
+
 /* --- spin locks --------------------------------------------------------- */
 
 /* Tickets of slow-path waiters: 30 bits, 0 never used, compared modulo
@@ -98,56 +108,6 @@ void za_cpu_relax(void)
 
 void za_yield(void) { sched_yield(); }
 
-/* --- witness --------------------------------------------------------------- */
-
-static _Thread_local unsigned held_ranks;  /* bit per rank */
-static _Thread_local const char *held_names[ZA_NR_RANKS];
-
-void _za_witness_acquire(enum za_lock_rank rank, const char *name)
-{
-	if (rank == ZA_RANK_NONE)
-		return;
-	unsigned higher = held_ranks & ~((2u << rank) - 1);
-	if (held_ranks & (1u << rank))
-		higher |= 1u << rank;
-	if (higher) {
-		int h = 31 - __builtin_clz(higher);
-		fprintf(stderr,
-		        "zonealloc: lock order violation: taking %s (rank %d) "
-		        "while holding %s (rank %d)\n",
-		        name, (int)rank, held_names[h] ? held_names[h] : "?", h);
-		abort();
-	}
-	held_ranks |= 1u << rank;
-	held_names[rank] = name;
-}
-
-void _za_witness_release(enum za_lock_rank rank)
-{
-	if (rank == ZA_RANK_NONE)
-		return;
-	held_ranks &= ~(1u << rank);
-	held_names[rank] = NULL;
-}
-
-bool za_witness_held(enum za_lock_rank rank)
-{
-	return (held_ranks >> rank) & 1;
-}
-
-void _za_witness_assert_callback(const char *what)
-{
-	unsigned bad = held_ranks & ((1u << ZA_RANK_PCP) | (1u << ZA_RANK_ZONE) |
-	                             (1u << ZA_RANK_LEAF));
-	if (bad) {
-		int h = 31 - __builtin_clz(bad);
-		fprintf(stderr,
-		        "zonealloc: calling client callback %s while holding %s\n",
-		        what, held_names[h] ? held_names[h] : "?");
-		abort();
-	}
-}
-
 /* --- mutexes, conditions, threads ----------------------------------------- */
 
 int za_mutex_init(za_mutex_t *m, enum za_lock_rank rank, const char *name)
@@ -177,7 +137,7 @@ void za_mutex_destroy(za_mutex_t *m)
 
 void za_mutex_lock(za_mutex_t *m)
 {
-	za_witness_acquire(m->rank, m->name);
+	za_witness_acquire_lock(m->rank, m->name, m);
 	int err = pthread_mutex_lock(m->impl);
 	if (err)
 		ZA_DIE("pthread_mutex_lock", err);
@@ -190,7 +150,7 @@ bool za_mutex_trylock(za_mutex_t *m)
 		return false;
 	if (err)
 		ZA_DIE("pthread_mutex_trylock", err);
-	za_witness_acquire(m->rank, m->name);
+	za_witness_acquire_lock(m->rank, m->name, m);
 	return true;
 }
 
@@ -238,8 +198,8 @@ bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns)
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns;
-		ts.tv_sec += (time_t)(ns / 1000000000u);
-		ts.tv_nsec = (long)(ns % 1000000000u);
+		ts.tv_sec += (time_t)(ns / ZA_NSEC_PER_SEC);
+		ts.tv_nsec = (long)(ns % ZA_NSEC_PER_SEC);
 		err = pthread_cond_timedwait(c->impl, m->impl, &ts);
 	}
 	if (err == ETIMEDOUT)
@@ -285,13 +245,13 @@ uint64_t za_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * ZA_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 void za_sleep_ns(uint64_t ns)
 {
-	struct timespec ts = {(time_t)(ns / 1000000000u),
-	                      (long)(ns % 1000000000u)};
+	struct timespec ts = {(time_t)(ns / ZA_NSEC_PER_SEC),
+	                      (long)(ns % ZA_NSEC_PER_SEC)};
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
