@@ -312,7 +312,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	if (unlikely(!pcp_own_try(za, pcp)))
 		return NULL;
 	struct za_page *page = NULL;
-	if (likely(!pcp->flags && pcp->lists[idx] != ZA_NIL)) {
+	if (likely(!za_load_relaxed(&pcp->flags) && pcp->lists[idx] != ZA_NIL)) {
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
 		if (likely(page))
 			count_numa(za, z, pcp, nid, cpu, 1);
