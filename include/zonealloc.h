@@ -106,6 +106,13 @@ enum za_migratetype {
  * the page would be handed out the second time; a free of a page that is
  * not allocated is always reported at once. */
 #define ZA_CFG_STRICT_FREE 0x20u
+/* No background compaction threads (kcompactd: one per node, woken by
+ * kswapd, and proactive). ZA_CFG_NO_KSWAPD turns them off too. */
+#define ZA_CFG_NO_KCOMPACTD 0x400u
+/* No compaction on its own: neither direct compaction in the slow path
+ * nor kcompactd (za_compact still runs a pass when asked), the kernel
+ * built without CONFIG_COMPACTION. */
+#define ZA_CFG_NO_COMPACTION 0x800u
 #define ZA_PCP_FIXED_MAX (1u << 30) /* largest fixed pcp_high */
 
 /* Error handler: called for misuse the API cannot return (double free,
@@ -314,7 +321,9 @@ ZA_API size_t za_page_meta_size(void);
 #define ZA_ZONE_STAT_LIST(X)                                               \
 	X(NR_FREE_PAGES, "nr_free_pages")                                      \
 	X(NR_ZONE_ALLOCATED, "zonealloc_nr_allocated") /* handed out */         \
-	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")
+	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")                     \
+	/* free pages in blocks marked reported (free page reporting) */     \
+	X(NR_FREE_REPORTED, "zonealloc_nr_free_reported")
 
 /* Events: summed over CPUs on read. PGALLOC and ALLOCSTALL are counted
  * per zone and printed per zone type as the kernel does (pgalloc_dma ...
@@ -343,6 +352,16 @@ ZA_API size_t za_page_meta_size(void);
 	X(OOM_KILL, "oom_kill")                                                \
 	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
 	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
+	/* compaction (pages scanned, pages isolated: sources and targets) */  \
+	X(COMPACT_MIGRATE_SCANNED, "compact_migrate_scanned")                  \
+	X(COMPACT_FREE_SCANNED, "compact_free_scanned")                        \
+	X(COMPACT_ISOLATED, "compact_isolated")                                \
+	X(COMPACT_STALL, "compact_stall") /* direct compactions run */         \
+	X(COMPACT_FAIL, "compact_fail")   /* ... that did not give a page */   \
+	X(COMPACT_SUCCESS, "compact_success") /* ... that did */               \
+	X(COMPACT_DAEMON_WAKE, "compact_daemon_wake")                          \
+	X(COMPACT_DAEMON_MIGRATE_SCANNED, "compact_daemon_migrate_scanned")    \
+	X(COMPACT_DAEMON_FREE_SCANNED, "compact_daemon_free_scanned")          \
 	X(PGALLOC_FAIL, "zonealloc_pgalloc_fail")                              \
 	X(PCP_REFILL, "zonealloc_pcp_refill")                                  \
 	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                      \
@@ -364,6 +383,11 @@ ZA_API size_t za_page_meta_size(void);
 	X(CONTIG_OK, "zonealloc_contig_success")                               \
 	X(CONTIG_FAIL, "zonealloc_contig_fail")                                \
 	X(MISUSE, "zonealloc_misuse")                                          \
+	/* free page reporting: pages and batches the client accepted, and  \
+	 * batches it refused (handed back unreported, retried later) */     \
+	X(REPORTED_PAGES, "zonealloc_reported_pages")                          \
+	X(REPORTED_BATCHES, "zonealloc_reported_batches")                      \
+	X(REPORT_RETRY, "zonealloc_report_retry")                              \
 	/* hotplug blocks whose page metadata was initialised on first need */ \
 	X(LAZY_INIT, "zonealloc_lazy_init")
 
@@ -434,12 +458,32 @@ enum za_report {
 	ZA_REPORT_BUDDYINFO,
 	ZA_REPORT_PAGETYPEINFO,
 	ZA_REPORT_VMSTAT,
-	ZA_REPORT_VMSTAT_V0
+	ZA_REPORT_VMSTAT_V0,
+	/* The kernel's debugfs extfrag/extfrag_index and
+	 * extfrag/unusable_index: per populated zone and order, the
+	 * fragmentation index (-1.000: a block of the order is free; towards
+	 * 0 a failure would be for lack of memory, towards 1 for
+	 * fragmentation) and the share of free memory unusable for the order. */
+	ZA_REPORT_EXTFRAG_INDEX,
+	ZA_REPORT_UNUSABLE_INDEX
 };
 /* May run at any time, from a callback too (the pagetypeinfo block
  * census waits for memory hotplug to finish, except on the thread that
  * runs it). */
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
+
+/* Compaction: move movable in-use blocks (through the migrate callback)
+ * to make free blocks of higher order. nid -1: every node. Returns 0, or
+ * -EAGAIN when there was nothing it could do (nothing moved, or no
+ * migrate callback), -EINVAL on a bad nid, -EDEADLK from a callback that
+ * runs under the memory-hotplug lock. The same as writing 1 to the
+ * kernel's /proc/sys/vm/compact_memory (or the node's compact file).
+ * Waits for a memory-hotplug operation in progress; any thread. */
+ZA_API int za_compact(struct za *za, int nid);
+/* The node's fragmentation score as the kernel computes it for proactive
+ * compaction: the percentage of free memory in blocks below the pageblock
+ * order, zones weighted by size (0..100), or -EINVAL. */
+ZA_API int za_fragmentation_score(struct za *za, int nid);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
@@ -478,6 +522,46 @@ ZA_API void za_set_oom_handler(struct za *za,
                         unsigned long (*oom)(void *ctx, int nid,
                                              unsigned order),
                         void *ctx);
+
+/* Free page reporting (the kernel's page_reporting, as virtio-balloon
+ * uses it): the allocator hands the client free blocks of at least
+ * `order` (0: the pageblock order) that became free some delay_ms before
+ * (0: 2000 ms), up to 32 blocks at a time, so that a VMM can give their
+ * memory back to its host (madvise(MADV_DONTNEED), a balloon). During the
+ * call the blocks are off the free lists (nobody can allocate them); then
+ * they go back marked reported. A reported block is not reported again
+ * until it has been allocated (a split keeps the rest reported); a block
+ * that merges with a free buddy, reported or not, is a new block and not
+ * reported (it is reported whole later), as in the kernel. Blocks are
+ * naturally aligned to their order, so a report never covers part of a
+ * host huge page no larger than 2^order pages.
+ *
+ * report gets the head pages of n blocks and their orders; it returns 0,
+ * or a negative errno to have the blocks put back unreported and the
+ * batch retried one delay later (nothing is lost). It is called from the
+ * reporting thread, with no pcp or zone lock held but with the
+ * memory-hotplug lock held, as the migrate callback is (see "Callbacks";
+ * memory offline waits for a batch in flight rather than lose it). It may
+ * allocate and free, but not unregister reporting (-EDEADLK).
+ * Only blocks that went through the free lists are reported: memory that
+ * came online and was never handed out is not (it was never touched).
+ * The thread is started by register and stopped by unregister and
+ * za_destroy; the free path only sets a flag (no wake-up, no lock).
+ * register: 0, -EINVAL (NULL pr or report, order above the max order,
+ * delay_ms above 3600000), -EBUSY (registered already), -ENOMEM.
+ * unregister: 0, -ENOENT (none registered), -EDEADLK (from the report
+ * callback); returns once no batch is out. */
+struct za_page_reporting {
+	int (*report)(void *ctx, struct za_page *const *pages,
+	              const unsigned *orders, unsigned n);
+	void *ctx;
+	unsigned order;     /* 0 -> pageblock order */
+	unsigned delay_ms;  /* 0 -> 2000 */
+};
+#define ZA_PAGE_REPORTING_CAPACITY 32 /* blocks per call, at most */
+ZA_API int za_page_reporting_register(struct za *za,
+                                      const struct za_page_reporting *pr);
+ZA_API int za_page_reporting_unregister(struct za *za);
 
 /* Runtime tunables, named and behaving as the kernel's /proc/sys/vm files
  * (values are text, as there):

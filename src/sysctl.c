@@ -4,8 +4,8 @@
  * lowmem_reserve_ratio, percpu_pagelist_high_fraction (which act at once,
  * through tunables_update, the recompute memory and CPU hotplug and
  * reclaim pressure run too), and watermark_boost_factor,
- * compaction_proactiveness, extfrag_threshold (checked and kept until
- * compaction and boosting use them).
+ * compaction_proactiveness, extfrag_threshold (read by compaction.c when
+ * it boosts, wakes kcompactd, and decides).
  *
  * A write parses and checks the whole value before it touches anything,
  * so a rejected write changes nothing. It then stores the value under
@@ -140,6 +140,7 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 	    v[0] < MIN_HIGH_FRACTION)
 		return -ERANGE;
 
+	bool poke = false;
 	za_mutex_lock(&za->tunables_lock);
 	za_mutex_lock(&za->sysctl_lock);
 	switch (id) {
@@ -151,7 +152,8 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		za->watermark_scale_factor = (unsigned)v[0];
 		break;
 	case SC_WATERMARK_BOOST_FACTOR:
-		za->watermark_boost_factor = (unsigned)v[0];
+		/* Read unlocked by the buddy code (compaction.c). */
+		za_store_relaxed(&za->watermark_boost_factor, (unsigned)v[0]);
 		break;
 	case SC_LOWMEM_RESERVE_RATIO:
 		for (int i = 0; i < n; i++)
@@ -161,14 +163,20 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		za->percpu_pagelist_high_fraction = (unsigned)v[0];
 		break;
 	case SC_COMPACTION_PROACTIVENESS:
-		za->compaction_proactiveness = (unsigned)v[0];
+		/* Read unlocked by kcompactd (compaction.c). */
+		za_store_relaxed(&za->compaction_proactiveness, (unsigned)v[0]);
+		poke = v[0] != 0;
 		break;
 	case SC_EXTFRAG_THRESHOLD:
-		za->extfrag_threshold = (unsigned)v[0];
+		/* Read unlocked by direct compaction (compaction.c). */
+		za_store_relaxed(&za->extfrag_threshold, (unsigned)v[0]);
 		break;
 	}
 	za_mutex_unlock(&za->sysctl_lock);
 	za_mutex_unlock(&za->tunables_lock);
+	/* As the kernel: kcompactd looks at the score at once. */
+	if (poke)
+		_za_kcompactd_poke(za);
 	if (d->recompute)
 		tunables_update(za, TUNABLES_SYSCTL);
 	return 0;
