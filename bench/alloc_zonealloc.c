@@ -15,6 +15,9 @@
  * "zonealloc-addr", "zonealloc-addr-locked" and "zonealloc-addr-nopcp":
  * the workloads hold page addresses and free through za_virt_to_page
  * (bench_alloc.h).
+ * BENCH_ZA_FLAGS in the environment (a number, e.g. 0x40 for
+ * ZA_CFG_PAGE_OWNER) adds za_config flags to every variant: how the cost
+ * of the debugging aids is measured (docs/DEBUGGING.md).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -133,6 +136,8 @@ int ba_setup(unsigned v, const struct bench_alloc_cfg *cfg)
 		zc.flags |= ZA_CFG_PCP_LOCKED;
 	else if (v == 2)
 		zc.flags |= ZA_CFG_NO_PCP;
+	if (getenv("BENCH_ZA_FLAGS"))
+		zc.flags |= (unsigned)strtoul(getenv("BENCH_ZA_FLAGS"), NULL, 0);
 	if (cfg->sched_cpu) {
 		zc.nr_cpus = 0; /* CPUs configured */
 		zc.cpu_id = NULL;

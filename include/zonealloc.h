@@ -106,6 +106,28 @@ enum za_migratetype {
  * the page would be handed out the second time; a free of a page that is
  * not allocated is always reported at once. */
 #define ZA_CFG_STRICT_FREE 0x20u
+/* The kernel's debugging aids (docs/DEBUGGING.md). Off by default; with
+ * any of them on, every allocation and free takes the general path (the
+ * per-CPU lists still serve it), so they cost nothing when off.
+ * Page owner: for every allocated block the allocating call site (the
+ * return address of the za_alloc_* call), gfp, order, CPU, thread and
+ * time; for a freed block the last free site. Read with za_page_owner,
+ * za_page_owner_summary and the ZA_REPORT_PAGE_OWNER* reports; misuse
+ * reports name the sites. A side table of 56 bytes per frame, reserved
+ * for the whole pfn range and backed where used (page metadata stays 16
+ * bytes). */
+#define ZA_CFG_PAGE_OWNER 0x40u
+/* Poisoning (the kernel's page poisoning): a freed block's memory is
+ * filled with ZA_POISON_BYTE, and checked when handed out again; a write
+ * after free is reported through the error handler (with the page owner's
+ * sites when that is on). Backed memory only: za_memory_online without a
+ * base address is -EINVAL on an allocator that poisons. */
+#define ZA_CFG_POISON 0x80u
+/* init_on_alloc: every allocation is zeroed, as if it asked for
+ * ZA_GFP_ZERO. Frame-only memory has nothing to zero (as for
+ * ZA_GFP_ZERO). */
+#define ZA_CFG_INIT_ON_ALLOC 0x100u
+#define ZA_POISON_BYTE 0xaa
 /* No background compaction threads (kcompactd: one per node, woken by
  * kswapd, and proactive). ZA_CFG_NO_KSWAPD turns them off too. */
 #define ZA_CFG_NO_KCOMPACTD 0x400u
@@ -465,7 +487,16 @@ enum za_report {
 	 * 0 a failure would be for lack of memory, towards 1 for
 	 * fragmentation) and the share of free memory unusable for the order. */
 	ZA_REPORT_EXTFRAG_INDEX,
-	ZA_REPORT_UNUSABLE_INDEX
+	ZA_REPORT_UNUSABLE_INDEX,
+	/* Every allocated block with its page-owner record, in the layout of
+	 * the kernel's /sys/kernel/debug/page_owner (call sites resolved to
+	 * symbols with dladdr where the program exports them). -ENOENT
+	 * without ZA_CFG_PAGE_OWNER. */
+	ZA_REPORT_PAGE_OWNER,
+	/* The allocated blocks grouped by call site, most pages first, as
+	 * the kernel's page_owner_sort prints them ("N times, M pages:" and
+	 * the site). -ENOENT without ZA_CFG_PAGE_OWNER. */
+	ZA_REPORT_PAGE_OWNER_SUMMARY
 };
 /* May run at any time, from a callback too (the pagetypeinfo block
  * census waits for memory hotplug to finish, except on the thread that
@@ -484,6 +515,38 @@ ZA_API int za_compact(struct za *za, int nid);
  * compaction: the percentage of free memory in blocks below the pageblock
  * order, zones weighted by size (0..100), or -EINVAL. */
 ZA_API int za_fragmentation_score(struct za *za, int nid);
+
+/* Page owner (ZA_CFG_PAGE_OWNER). za_page_owner: what is known of the
+ * block that holds page (any page of it, not only its head): 0, -EINVAL
+ * (NULL argument, or page is not the metadata of an online page), -ENOENT
+ * (page owner is off, or no block holding page was allocated since the
+ * memory came online). A block being allocated or freed at the same time
+ * may read half old, half new. */
+struct za_page_owner_info {
+	const void *alloc_site;  /* return address of the allocating call */
+	const void *free_site;   /* of the last free; NULL: never freed */
+	unsigned long pfn;       /* the block's first page */
+	unsigned long nr_pages;  /* 2^order, or a contiguous range's length */
+	unsigned long long alloc_ns, free_ns; /* monotonic clock; 0: never */
+	za_gfp_t gfp;
+	unsigned order;          /* ZA_PAGE_OWNER_CONTIG: za_alloc_contig_pages */
+	int cpu;                 /* allocating CPU, -1 unknown */
+	int tid;                 /* allocating thread (Linux thread id) */
+	int allocated;           /* 1 while the block is allocated */
+};
+#define ZA_PAGE_OWNER_CONTIG 0xffu
+ZA_API int za_page_owner(struct za *za, const struct za_page *page,
+                         struct za_page_owner_info *out);
+/* The allocated blocks by call site: fills up to n entries, most pages
+ * first, and returns how many distinct sites there are (may be more than
+ * n), or -EINVAL (NULL za, or NULL sites with n > 0), -ENOENT (page owner
+ * off), -ENOMEM. A snapshot at any time; exact at a quiescent point. */
+struct za_page_owner_site {
+	const void *site;
+	unsigned long blocks, pages;
+};
+ZA_API long za_page_owner_summary(struct za *za, struct za_page_owner_site *sites,
+                                  size_t n);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
@@ -594,6 +657,16 @@ ZA_API int za_page_reporting_unregister(struct za *za);
  *   extfrag_threshold      0..1000 (default 500): checked and stored only,
  *                          read back as written; they take effect when
  *                          compaction and watermark boosting exist.
+ * Page-allocation fault injection, the kernel's fail_page_alloc
+ * (docs/DEBUGGING.md), listed after these: fail_page_alloc.probability
+ * (0..100, default 0), .interval (0..INT_MAX, 1), .times (-1..INT_MAX,
+ * 1; -1 no limit), .space (pages, 0..INT_MAX, 0), .min-order (0..20, 1),
+ * .ignore-gfp-wait (Y/N, Y: requests that may wait never fail),
+ * .ignore-gfp-atomic (Y/N, Y: ZA_GFP_ATOMIC requests never fail),
+ * .verbose (0..2, 2: a line on stderr per failure naming the call site).
+ * The Y/N ones take Y, y, N, n, 1 or 0 and read back as Y or N. A failed
+ * request returns NULL with errno = ENOMEM at once; NOFAIL ones never
+ * fail. These writes take no hotplug lock (callable from callbacks).
  * Parsing: decimal integers, a leading '-' allowed (and then out of
  * range); leading and trailing white space (a newline, as `echo` writes)
  * is ignored; anything else ("+5", "0x10", "12abc") is -EINVAL.

@@ -25,6 +25,24 @@
 #define NOFAIL_BACKOFF_MIN_NS 1000000ull   /* 1 ms */
 #define NOFAIL_BACKOFF_MAX_NS 32000000ull  /* 32 ms */
 
+/* The call site of the public call that led to the out-of-line paths
+ * (alloc_pages_slow, free_pages_slow), for page owner and fault
+ * injection. Optimised builds: the leaf entry points reach them by a tail
+ * jump, so their return address is the caller's; taking
+ * __builtin_return_address in the leaves themselves would cost them
+ * their frameless, register-only shape. Unoptimised builds (no tail
+ * jumps) pass it from the entry point (in optimised builds the constant
+ * NULL then folds away: nothing is carried through the locked fast path
+ * of alloc_pages_slow). The bulk calls pass their own to alloc_general
+ * and free_general. */
+#ifdef __OPTIMIZE__
+#define ENTRY_SITE() ((const void *)0)
+#define SLOW_SITE(passed) ((passed) ? (passed) : __builtin_return_address(0))
+#else
+#define ENTRY_SITE() __builtin_return_address(0)
+#define SLOW_SITE(passed) (passed)
+#endif
+
 /* Set while this thread runs shrinkers or the OOM handler, and for good on
  * kswapd threads: an allocation from inside them must not recurse into
  * reclaim (the kernel's PF_MEMALLOC). */
@@ -332,7 +350,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	unsigned cls = gfp_class(gfp);
 	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
 	             order > za->max_order || cls == GFP_CLASS_BAD ||
-	             (za->flags & ZA_CFG_NO_PCP)))
+	             za->nofast))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	struct za_pcp *pcp = fast_pcp(za, nid, gfp, cpu, hz);
@@ -360,14 +378,24 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 }
 
 /* Everything the fast path left: checks the request, zeroes, refills,
- * the buddy lists, the slow path. Out of line, so that the fast path
- * stays a short function with few registers to save. */
+ * the buddy lists, the slow path, and the debugging aids (fault
+ * injection, page owner, poisoning: za.nofast sends every request here
+ * while one is on). Out of line, so that the fast path stays a short
+ * function with few registers to save. site: the return address of the
+ * public call. */
 static __attribute__((noinline)) struct za_page *
-alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order)
+alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
+              const void *site)
 {
 	struct za_alloc_ctx ac;
 	if (unlikely(!za || bad_request(za, gfp, order, nid))) {
 		errno = EINVAL;
+		return NULL;
+	}
+	unsigned nofast = za_load_relaxed(&za->nofast);
+	if (unlikely((nofast & ZA_NOFAST_FAULT) &&
+	             _za_should_fail_alloc(za, gfp, order, site))) {
+		errno = ENOMEM;
 		return NULL;
 	}
 	struct za_page *page;
@@ -387,6 +415,10 @@ alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 			return NULL;
 		}
 	}
+	/* Before zeroing: the poison check reads what the block holds. */
+	if (unlikely(nofast & ZA_NOFAST_DEBUG))
+		_za_debug_alloc(za, page_pfn(za, page), 1ul << order, order, gfp,
+		                ac.cpu, site);
 	if (gfp & ZA___GFP_ZERO)
 		zero_block(za, page, order);
 	return page;
@@ -411,7 +443,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	unsigned cls = gfp_class(gfp);
 	if (unlikely((unsigned)cpu >= za->nr_cpus || order > za->max_order ||
 	             cls == GFP_CLASS_BAD || (gfp & ZA___GFP_THISNODE) ||
-	             (za->flags & ZA_CFG_NO_PCP)))
+	             za->nofast))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	struct za_pcp *pcp = za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
@@ -448,16 +480,18 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 }
 
 /* Everything but the restartable fast path: the locked fast path, then
- * the general one. */
+ * the general one. site: the return address of the public call, for the
+ * debugging aids (fetched on the way here only). */
 static __attribute__((noinline)) struct za_page *
-alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order)
+alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
+                 const void *site)
 {
 	if (likely(za && order <= ZA_PCP_SMALL_ORDER && !(gfp & GFP_NOT_FAST))) {
 		struct za_page *page = alloc_fast(za, nid, gfp, order);
 		if (likely(page))
 			return page;
 	}
-	return alloc_general(za, nid, gfp, order);
+	return alloc_general(za, nid, gfp, order, SLOW_SITE(site));
 }
 
 struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
@@ -474,7 +508,7 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 		if (likely(page))
 			return page;
 	}
-	return alloc_pages_slow(za, nid, gfp, order);
+	return alloc_pages_slow(za, nid, gfp, order, ENTRY_SITE());
 }
 
 struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
@@ -485,7 +519,7 @@ struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 		if (likely(page))
 			return page;
 	}
-	return alloc_pages_slow(za, -1, gfp, order);
+	return alloc_pages_slow(za, -1, gfp, order, ENTRY_SITE());
 }
 
 unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
@@ -496,7 +530,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	if (!za || !pages || bad_request(za, gfp, 0, -1))
 		return 0;
 	init_ctx(za, &ac, -1, gfp);
-	if (ac.cpu >= 0 && !(za->flags & ZA_CFG_NO_PCP)) {
+	/* Not while a debugging aid must see each page (za.nofast). */
+	if (ac.cpu >= 0 && !za_load_relaxed(&za->nofast)) {
 		/* One lock hold on the first zone that is above low. */
 		struct za_zone *z;
 		for (unsigned i = 0;
@@ -521,7 +556,14 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	}
 	/* The rest one by one, through the slow path if need be. */
 	while (got < nr) {
-		struct za_page *p = za_alloc_pages_node(za, -1, gfp | ZA___GFP_NOWARN, 0);
+		/* alloc_pages_slow's two steps, with this call's site (so that
+		 * alloc_pages_slow's own is always its entry points'). */
+		struct za_page *p = NULL;
+		if (!(gfp & GFP_NOT_FAST))
+			p = alloc_fast(za, -1, gfp | ZA___GFP_NOWARN, 0);
+		if (!p)
+			p = alloc_general(za, -1, gfp | ZA___GFP_NOWARN, 0,
+			                  __builtin_return_address(0));
 		if (!p)
 			break;
 		pages[got++] = p;
@@ -543,23 +585,37 @@ static const char *const state_names[] = {
 
 /* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
  * pointer that is not the metadata of an online page; st is the state the
- * claim found. */
+ * claim found; site the return address of the public call. With page
+ * owner on, the report names the site and what page owner knows of the
+ * block (its allocation and last free). */
 static __attribute__((noinline)) void free_misuse(struct za *za,
                                                   struct za_page *page,
                                                   unsigned long pfn,
-                                                  unsigned order, uint8_t st)
+                                                  unsigned order, uint8_t st,
+                                                  const void *site)
 {
+	char sites[700] = "";
+	if (unlikely(za->page_owner)) {
+		char s[256];
+		int n = site ? snprintf(sites, sizeof(sites), " by %s",
+		                        za_os_symbolize(site, s, sizeof(s)))
+		             : 0;
+		if (pfn != ULONG_MAX && n > 0 && (size_t)n < sizeof(sites))
+			_za_debug_describe(za, pfn, sites + n, sizeof(sites) - (size_t)n);
+	}
 	if (pfn == ULONG_MAX)
 		_za_report_misuse(za, -EINVAL,
 		                  "free of %p: not the metadata of an online page "
-		                  "of this allocator", (void *)page);
+		                  "of this allocator%s", (void *)page, sites);
 	else if (st != ZA_PS_ALLOC)
-		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
-		                  order, st <= ZA_PS_REPORTING ? state_names[st] : "?");
+		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s%s", pfn,
+		                  order, st <= ZA_PS_REPORTING ? state_names[st] : "?",
+		                  sites);
 	else
 		_za_report_misuse(za, -EINVAL,
 		                  "free of pfn 0x%lx with order %u, allocated with "
-		                  "order %u", pfn, order, (unsigned)page_order(page));
+		                  "order %u%s", pfn, order, (unsigned)page_order(page),
+		                  sites);
 }
 
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
@@ -573,7 +629,7 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
 		uint8_t st = (uint8_t)page_state(page);
 		zone_unlock(z);
 		pcp_stat_unlock(z, spcp);
-		free_misuse(za, page, pfn, order, st);
+		free_misuse(za, page, pfn, order, st, NULL);
 		return;
 	}
 	int mt = buddy_free_locked(z, page, pfn, order);
@@ -629,11 +685,42 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 	return true;
 }
 
+/* A claimed block the per-CPU branch of free_pages_slow did not take: to
+ * the buddy lists, or, when a debugging aid sent it here (za.nofast),
+ * through the aid's hook and then the per-CPU lists as the fast path
+ * would have. Out of line. */
+static __attribute__((noinline)) void
+free_general(struct za *za, struct za_zone *z, struct za_page *page,
+             unsigned long pfn, unsigned order, int cpu, struct rseq *rs,
+             uint8_t gen, const void *site)
+{
+	unsigned nofast = za_load_relaxed(&za->nofast);
+	if (unlikely(nofast & ZA_NOFAST_DEBUG)) {
+		_za_debug_free(za, pfn, 1ul << order, site);
+		/* rs NULL (the bulk free): the fast paths' CPU and area. */
+		if (!rs && za->pcp_rseq)
+			cpu = pcp_fast_cpu(za, &rs);
+		if (cpu >= 0 && pcp_order(za, order) && !(nofast & ZA_NOFAST_NO_PCP)) {
+			int r = pcp_free(za, z, za_pcp_of(za, z->id, cpu), page, pfn,
+			                 order, cpu, rs, gen);
+			if (r > 0)
+				return;
+			if (r < 0) {
+				free_misuse(za, page, pfn, order, (uint8_t)page_state(page),
+				            site);
+				return;
+			}
+		}
+	}
+	free_one_page(za, z, page, pfn, order, cpu);
+}
+
 /* Everything but the restartable fast path of za_free_pages: claim the
  * block (reporting misuse), then the current CPU's list or the buddy
- * lists. */
+ * lists. site: the return address of the public call. */
 static __attribute__((noinline)) void
-free_pages_slow(struct za *za, struct za_page *page, unsigned order)
+free_pages_slow(struct za *za, struct za_page *page, unsigned order,
+                const void *site)
 {
 	if (unlikely(!page || !za))
 		return;
@@ -643,23 +730,24 @@ free_pages_slow(struct za *za, struct za_page *page, unsigned order)
 	unsigned long pfn;
 	uint8_t st, gen;
 	if (unlikely(!claim_free(za, page, order, &pfn, &st, &gen))) {
-		free_misuse(za, page, pfn, order, st);
+		free_misuse(za, page, pfn, order, st, SLOW_SITE(site));
 		return;
 	}
 	unsigned zid = page->zone_id;
 	struct za_zone *z = za->zone_by_id[zid];
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
-	           !(za->flags & ZA_CFG_NO_PCP))) {
+	           !(za->nofast & ZA_NOFAST_FREE))) {
 		int r = pcp_free(za, z, za_pcp_of(za, zid, cpu), page, pfn, order,
 		                 cpu, rs, gen);
 		if (likely(r > 0))
 			return;
 		if (unlikely(r < 0)) {
-			free_misuse(za, page, pfn, order, (uint8_t)page_state(page));
+			free_misuse(za, page, pfn, order, (uint8_t)page_state(page),
+			            SLOW_SITE(site));
 			return;
 		}
 	}
-	free_one_page(za, z, page, pfn, order, cpu);
+	free_general(za, z, page, pfn, order, cpu, rs, gen, SLOW_SITE(site));
 }
 
 /* The restartable fast path of za_free_pages, a leaf as alloc_fast_rseq:
@@ -675,7 +763,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 	struct rseq *rs = za_rseq_area_fast();
 	int cpu = (int)za_load_relaxed(&rs->cpu_id);
 	if (unlikely((unsigned)cpu >= za->nr_cpus || order > ZA_PCP_SMALL_ORDER ||
-	             (za->flags & ZA_CFG_NO_PCP)))
+	             (za->nofast & ZA_NOFAST_FREE)))
 		return false;
 	unsigned long pfn = page_ptr_pfn(za, page);
 	if (unlikely(pfn == ULONG_MAX || page_order(page) != order ||
@@ -726,7 +814,7 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
 	if (likely(za && page && za->pcp_rseq) && likely(free_fast_rseq(za, page, order)))
 		return;
-	free_pages_slow(za, page, order);
+	free_pages_slow(za, page, order, ENTRY_SITE());
 }
 
 /* Longest run of frees under one hold of a page-set lock, so that a
@@ -741,7 +829,8 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 	if (!za || !pages)
 		return;
 	int cpu = za_current_cpu(za);
-	bool lists = cpu >= 0 && !(za->flags & ZA_CFG_NO_PCP);
+	/* Not while a debugging aid must see each page (free_general). */
+	bool lists = cpu >= 0 && !(za_load_relaxed(&za->nofast) & ZA_NOFAST_FREE);
 	struct za_pcp *held = NULL;
 	struct za_zone *held_zone = NULL;
 	unsigned run = 0;
@@ -757,7 +846,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 				pcp_own_release(za, held);
 			}
 			held = NULL;
-			free_misuse(za, page, pfn, 0, st);
+			free_misuse(za, page, pfn, 0, st, __builtin_return_address(0));
 			continue;
 		}
 		struct za_zone *z = page_zone(za, page);
@@ -778,12 +867,14 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 			pcp_count_alloc_locked(held_zone, held, -(long)run);
 			pcp_own_release(za, held);
 			held = NULL;
-			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page));
+			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page),
+			            __builtin_return_address(0));
 		} else if (held) {
 			pcp_push_locked(za, z, held, page, pfn, 0, mt, gen);
 			run++;
 		} else {
-			free_one_page(za, z, page, pfn, 0, cpu);
+			free_general(za, z, page, pfn, 0, cpu, NULL, gen,
+			             __builtin_return_address(0));
 		}
 	}
 	if (held) {

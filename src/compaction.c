@@ -445,14 +445,21 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 	cc->isolated += 1ul << order;
 	/* The client's block to be: an ordinary movable allocation. */
 	za_store_relaxed(&dst->mt, (uint8_t)ZA_MT_MOVABLE);
+	/* Handed out: the debugging aids see it (poison check, page owner). */
+	if (za_debug_aids_on(za))
+		_za_debug_alloc(za, tpfn, 1ul << order, order, ZA_GFP_MOVABLE, -1,
+		                (const void *)migrate_block);
 	za_witness_assert_callback("migrate");
 	int r = za->migrate(za->migrate_ctx, dst, src, order);
 	if (r == 0) {
 		/* The client owns dst now; src is ours to free. */
 		uint8_t expect = ZA_PS_ALLOC;
-		if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING))
+		if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING)) {
+			if (za_debug_aids_on(za))
+				_za_debug_free(za, pfn, 1ul << order,
+				               (const void *)migrate_block);
 			free_one_page(za, cc->z, src, pfn, order, -1);
-		else
+		} else
 			_za_report_misuse(za, -EINVAL,
 			                  "pfn 0x%lx freed by its owner after the "
 			                  "migrate callback moved it", pfn);

@@ -92,6 +92,9 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 				vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, (long)nr);
 				event_zone(z, ZA_CONTIG_OK, 1);
 				mem_hotplug_unlock(za);
+				if (za_debug_aids_on(za))
+					_za_debug_alloc(za, s, nr, ZA_PAGE_OWNER_CONTIG, gfp,
+					                cpu, __builtin_return_address(0));
 				if (gfp & ZA___GFP_ZERO) {
 					/* Zero block by block: the range may span
 					 * hotplug blocks with separate bases. */
@@ -142,6 +145,8 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 		return;
 	}
 	struct za_zone *z = page_zone(za, page);
+	if (za_debug_aids_on(za))
+		_za_debug_free(za, pfn, nr, __builtin_return_address(0));
 	mem_hotplug_lock(za);
 	zone_lock(z, NULL);
 	for (unsigned long p = pfn; p < pfn + nr; p += 1ul << za->pageblock_order)

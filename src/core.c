@@ -62,7 +62,7 @@ static _Thread_local int in_error_handler;
 
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[1024]; /* room for the page owner's sites */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -199,9 +199,13 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	if (cfg->flags & ~(ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD |
 	                   ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED |
 	                   ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE |
+	                   ZA_CFG_PAGE_OWNER | ZA_CFG_POISON |
+	                   ZA_CFG_INIT_ON_ALLOC |
 	                   ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_COMPACTION))
 		return -EINVAL;
 	za->flags = cfg->flags;
+	/* The debugging aids add theirs in _za_debug_init. */
+	za->nofast = (za->flags & ZA_CFG_NO_PCP) ? ZA_NOFAST_NO_PCP : 0;
 	/* Debug builds claim every free atomically (DESIGN.md invariants). */
 	za->strict_free = za_debug || (za->flags & ZA_CFG_STRICT_FREE);
 	if (za->flags & ZA_CFG_PCP_FIXED) {
@@ -326,6 +330,7 @@ static void free_all(struct za *za)
 	}
 	_za_compaction_fini(za);
 	reclaim_fini(za);
+	_za_debug_fini(za);
 	_za_reporting_fini(za);
 	memmap_fini(za);
 	za_mutex_destroy(&za->mem_hotplug_lock);
@@ -403,6 +408,8 @@ struct za *za_create(const struct za_config *cfg)
 	}
 	if (!err)
 		err = memmap_init(za);
+	if (!err)
+		err = _za_debug_init(za);
 	if (!err)
 		err = reclaim_init(za);
 	if (!err)

@@ -349,6 +349,16 @@ struct za {
 	unsigned block_shift;
 	unsigned nr_cpus, nr_nodes;
 	unsigned flags;             /* ZA_CFG_* */
+	/* Why the fast paths (alloc_fast_rseq, alloc_fast, free_fast_rseq,
+	 * the per-CPU branch of free_pages_slow) may not run: ZA_NOFAST_*
+	 * bits, 0 when they may. The one byte they test, as they tested
+	 * ZA_CFG_NO_PCP in flags, so that the debugging aids cost nothing
+	 * there when off. Fault injection sets and clears its bit at run time
+	 * (atomic read-modify-write, under sysctl_lock); the fast paths read
+	 * the byte plainly, so that the test stays one instruction: a call
+	 * that races a change takes the route of the value it read (a byte
+	 * does not tear). Everything else reads it with relaxed loads. */
+	uint8_t nofast;
 	/* Page sets are restartable (owned through rseq, stopped and fenced
 	 * from outside) rather than locked; why not, when they are locked. */
 	bool pcp_rseq;
@@ -444,6 +454,28 @@ struct za {
 	za_cond_t vmstat_wait;
 	bool vmstat_started;
 
+	/* The kernel's debugging aids (docs/DEBUGGING.md). page_owner: one
+	 * record per frame (page_owner.c), reserved for the whole pfn range
+	 * and backed where touched; NULL unless ZA_CFG_PAGE_OWNER. poison_map:
+	 * one byte per frame, 1 while the frame holds the poison pattern
+	 * (poison.c); NULL unless ZA_CFG_POISON. Fixed at create. */
+	struct za_owner *page_owner;
+	size_t page_owner_bytes;
+	uint8_t *poison_map;
+	size_t poison_map_bytes;
+	/* Page-allocation fault injection (fault_inject.c): written under
+	 * sysctl_lock, read with relaxed atomics. */
+	struct za_fail_attr {
+		int probability;        /* percent, 0..100 */
+		int interval;           /* fail only every interval-th call */
+		long times;             /* failures left; -1: no limit */
+		long space;             /* pages let through before failing */
+		unsigned min_order;     /* fail only orders >= this */
+		bool ignore_gfp_wait;   /* never fail requests that may wait */
+		bool ignore_gfp_atomic; /* never fail atomic requests */
+		int verbose;            /* 0 quiet, 1 a line, 2 with the site */
+		unsigned long calls;    /* calls that reached the interval test */
+	} fail;
 	/* Free page reporting (reporting.c). report_order: blocks of this
 	 * order and up that land on the free lists set report_pending;
 	 * UINT_MAX while no client is registered (relaxed reads).
@@ -464,6 +496,19 @@ struct za {
 	void (*debug_hook)(struct za *za, int point, void *arg);
 	void *debug_hook_ctx;
 };
+
+/* za.nofast bits. */
+#define ZA_NOFAST_NO_PCP 0x1u /* ZA_CFG_NO_PCP */
+#define ZA_NOFAST_DEBUG 0x2u  /* page owner, poisoning or init-on-alloc */
+#define ZA_NOFAST_FAULT 0x4u  /* fault injection armed */
+/* The bits that keep frees off the fast path (fault injection does not). */
+#define ZA_NOFAST_FREE (ZA_NOFAST_NO_PCP | ZA_NOFAST_DEBUG)
+/* Whether a debugging aid that sees every block is on (page owner,
+ * poisoning, init-on-alloc): fixed at create. */
+static inline bool za_debug_aids_on(const struct za *za)
+{
+	return za_load_relaxed(&za->nofast) & ZA_NOFAST_DEBUG;
+}
 
 /* --- gfp and allocation context ------------------------------------------ */
 
@@ -1181,5 +1226,58 @@ void take_range_off_lists(struct za *za, struct za_zone *z,
  * again. */
 int take_range(struct za *za, struct za_zone *z, unsigned long start,
                unsigned long nr, uint64_t deadline_ns, unsigned long *migrated);
+
+/* The debugging aids (docs/DEBUGGING.md). page_debug.c: set up at create
+ * (tables only for the aids configured), and the hooks of the general
+ * path: _za_debug_alloc for a block of nr pages at pfn just handed out
+ * (poison check, init_on_alloc, page-owner record; order is
+ * ZA_PAGE_OWNER_CONTIG for a contiguous range; cpu the allocating CPU or
+ * -1), _za_debug_free for a
+ * block claimed for freeing and not yet on a list (page-owner free site,
+ * poisoning), _za_debug_forget for memory going offline. Callers test
+ * za->nofast & ZA_NOFAST_DEBUG first. No lock needed: the caller owns
+ * the block. */
+int _za_debug_init(struct za *za);
+void _za_debug_fini(struct za *za);
+void _za_debug_alloc(struct za *za, unsigned long pfn, unsigned long nr,
+                     unsigned order, za_gfp_t gfp, int cpu, const void *site);
+void _za_debug_free(struct za *za, unsigned long pfn, unsigned long nr,
+                    const void *site);
+void _za_debug_forget(struct za *za, unsigned long pfn, unsigned long nr);
+/* " [page owner: ...]" naming the sites known for pfn, or "". */
+size_t _za_debug_describe(struct za *za, unsigned long pfn, char *buf,
+                          size_t len);
+/* page_owner.c */
+int _za_page_owner_init(struct za *za);
+void _za_page_owner_fini(struct za *za);
+void _za_page_owner_alloc(struct za *za, unsigned long pfn, unsigned long nr,
+                          unsigned order, za_gfp_t gfp, int cpu,
+                          const void *site);
+void _za_page_owner_free(struct za *za, unsigned long pfn, unsigned long nr,
+                         const void *site);
+void _za_page_owner_forget(struct za *za, unsigned long pfn, unsigned long nr);
+size_t _za_page_owner_describe(struct za *za, unsigned long pfn, char *buf,
+                               size_t len);
+int _za_page_owner_report(struct za *za, FILE *out);
+int _za_page_owner_summary_report(struct za *za, FILE *out);
+/* poison.c */
+int _za_poison_init(struct za *za);
+void _za_poison_fini(struct za *za);
+void _za_poison_pages(struct za *za, unsigned long pfn, unsigned long nr);
+unsigned long _za_poison_check(struct za *za, unsigned long pfn,
+                               unsigned long nr);
+void _za_poison_forget(struct za *za, unsigned long pfn, unsigned long nr);
+/* fault_inject.c: the kernel's fail_page_alloc. _za_should_fail_alloc is
+ * asked only while ZA_NOFAST_FAULT is set (armed: probability > 0 and
+ * times != 0). The sysctl functions take the name after
+ * "fail_page_alloc." and answer as za_sysctl_set / _get do. */
+void _za_fail_init(struct za *za);
+bool _za_should_fail_alloc(struct za *za, za_gfp_t gfp, unsigned order,
+                           const void *site);
+int _za_fail_sysctl_set(struct za *za, const char *name, const char *value);
+int _za_fail_sysctl_get(struct za *za, const char *name, char *buf,
+                        size_t len);
+const char *_za_fail_sysctl_name(unsigned i);
+#define ZA_FAIL_SYSCTL_PREFIX "fail_page_alloc."
 
 #endif

@@ -214,9 +214,14 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 		if (r == 0) {
 			/* The client now owns dst; src is ours to free. */
 			uint8_t expect = ZA_PS_ALLOC;
-			if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING))
+			if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING)) {
+				/* Page owner records the move as a free here;
+				 * poisoning fills what the client left. */
+				if (za_debug_aids_on(za))
+					_za_debug_free(za, pfn, 1ul << order,
+					               (const void *)migrate_range);
 				free_one_page(za, page_zone(za, src), src, pfn, order, -1);
-			else
+			} else
 				_za_report_misuse(za, -EINVAL,
 				                  "pfn 0x%lx freed by its owner after the "
 				                  "migrate callback moved it", pfn);

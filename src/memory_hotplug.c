@@ -47,6 +47,9 @@ int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
 	    nr_pages > za->max_pfn - start_pfn)
 		return -EINVAL;
 
+	/* Poisoning needs memory to write the pattern into. */
+	if (!base && (za->flags & ZA_CFG_POISON))
+		return -EINVAL;
 	/* From a callback that runs under the lock (migrate). */
 	if (mem_hotplug_held_by_me(za))
 		return -EDEADLK;
@@ -138,6 +141,8 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 
 	za_store_relaxed(&z->managed_pages, z->managed_pages - nr_pages);
 	vrun_remove(za, start_pfn, nr_pages);
+	if (za_debug_aids_on(za))
+		_za_debug_forget(za, start_pfn, nr_pages);
 	memmap_offline_range(za, start_pfn, nr_pages);
 	zone_lock(z, NULL);
 	za_store_relaxed(&z->present_pages, z->present_pages - nr_pages);

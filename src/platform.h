@@ -243,6 +243,18 @@ int za_os_bind_node(void *p, size_t size, int node);
 void *za_os_alloc(size_t size, size_t align); /* zeroed */
 void za_os_free(void *p);
 
+/* --- debugging aids (page owner, fault injection) ----------------------- */
+/* The calling thread's id (Linux: gettid), and the process's (getpid). */
+int za_os_thread_id(void);
+int za_os_process_id(void);
+/* The program's short name, "" when unknown. */
+const char *za_os_process_name(void);
+/* A code address as text: "name+0xoff/0xsize [object]" when the dynamic
+ * linker knows the symbol (dladdr: exported symbols; a program linked
+ * with -rdynamic exports its own), else "0xaddr [object]" or "0xaddr".
+ * Writes at most len bytes including the NUL; returns buf. */
+char *za_os_symbolize(const void *addr, char *buf, size_t len);
+
 /* --- fatal errors -------------------------------------------------------- */
 _Noreturn void za_die(const char *file, int line, const char *what, int err);
 #define ZA_DIE(what, err) za_die(__FILE__, __LINE__, (what), (err))

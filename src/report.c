@@ -342,6 +342,15 @@ int za_report(struct za *za, enum za_report what, FILE *out)
 	case ZA_REPORT_UNUSABLE_INDEX:
 		report_frag_index(za, out, true);
 		break;
+	case ZA_REPORT_PAGE_OWNER:
+	case ZA_REPORT_PAGE_OWNER_SUMMARY: {
+		int err = what == ZA_REPORT_PAGE_OWNER
+			? _za_page_owner_report(za, out)
+			: _za_page_owner_summary_report(za, out);
+		if (err)
+			return err;
+		break;
+	}
 	default:
 		return -EINVAL;
 	}

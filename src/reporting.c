@@ -145,6 +145,11 @@ static int report_batch(struct za *za, struct za_zone *z,
 	for (unsigned i = 0; i < n; i++)
 		pages += 1ul << rl->orders[i];
 	za_witness_assert_callback("page reporting");
+	/* The host may hand reported memory back zero-filled: it no longer
+	 * holds the poison pattern (docs/DEBUGGING.md). */
+	if (za->poison_map)
+		for (unsigned i = 0; i < n; i++)
+			_za_poison_forget(za, rl->pfns[i], 1ul << rl->orders[i]);
 	in_report_callback = za;
 	int r = rl->pr.report(rl->pr.ctx, rl->pages, rl->orders, n);
 	in_report_callback = NULL;

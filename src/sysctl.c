@@ -66,7 +66,8 @@ void sysctl_init_defaults(struct za *za)
 
 const char *za_sysctl_name(unsigned i)
 {
-	return i < SC_NR ? defs[i].name : NULL;
+	/* Then page-allocation fault injection's (fault_inject.c). */
+	return i < SC_NR ? defs[i].name : _za_fail_sysctl_name(i - SC_NR);
 }
 
 static int lookup(const char *name)
@@ -125,6 +126,9 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 {
 	if (!za || !name || !value)
 		return -EINVAL;
+	if (!strncmp(name, ZA_FAIL_SYSCTL_PREFIX, sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1))
+		return _za_fail_sysctl_set(za, name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1,
+		                           value);
 	int id = lookup(name);
 	if (id < 0)
 		return -ENOENT;
@@ -186,6 +190,9 @@ int za_sysctl_get(struct za *za, const char *name, char *buf, size_t len)
 {
 	if (!za || !name || (!buf && len))
 		return -EINVAL;
+	if (!strncmp(name, ZA_FAIL_SYSCTL_PREFIX, sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1))
+		return _za_fail_sysctl_get(za, name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1,
+		                           buf, len);
 	int id = lookup(name);
 	if (id < 0)
 		return -ENOENT;

@@ -545,7 +545,7 @@ static void part_badinput(void)
 	char buf2[64];
 	CHECK_EQ(za_sysctl_get(za, "compaction_proactiveness", buf2, sizeof(buf2)), 0);
 	CHECK(strcmp(buf, buf2) == 0);
-	CHECK_EQ(za_report(za, ZA_REPORT_UNUSABLE_INDEX + 1, stdout), -EINVAL);
+	CHECK_EQ(za_report(za, ZA_REPORT_PAGE_OWNER_SUMMARY + 1, stdout), -EINVAL);
 	teardown();
 }
 

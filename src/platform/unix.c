@@ -2,13 +2,17 @@
  * unix.c - the platform layer for Linux/glibc (and other POSIX systems):
  * pthreads, clock_gettime, mmap, rseq-backed sched_getcpu, optional libnuma.
  */
+#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #if ZA_HAVE_NUMA
@@ -298,6 +302,61 @@ unsigned za_os_nr_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_CONF);
 	return n > 0 ? (unsigned)n : 1;
+}
+
+/* --- debugging aids ---------------------------------------------------------------- */
+
+int za_os_thread_id(void)
+{
+#ifdef SYS_gettid
+	static _Thread_local int tid;
+	if (!tid)
+		tid = (int)syscall(SYS_gettid);
+	return tid;
+#else
+	return (int)getpid();
+#endif
+}
+
+int za_os_process_id(void) { return (int)getpid(); }
+
+const char *za_os_process_name(void)
+{
+#ifdef __GLIBC__
+	extern char *program_invocation_short_name;
+	return program_invocation_short_name ? program_invocation_short_name : "";
+#else
+	return "";
+#endif
+}
+
+char *za_os_symbolize(const void *addr, char *buf, size_t len)
+{
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (!len)
+		return buf;
+	memset(&info, 0, sizeof(info));
+	if (!addr || !dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT)) {
+		snprintf(buf, len, "%p", addr);
+		return buf;
+	}
+	const char *obj = info.dli_fname ? info.dli_fname : "?";
+	if (info.dli_sname && info.dli_saddr) {
+		unsigned long off = (unsigned long)((const char *)addr -
+		                                    (const char *)info.dli_saddr);
+		if (sym && sym->st_size)
+			snprintf(buf, len, "%s+0x%lx/0x%lx [%s]", info.dli_sname, off,
+			         (unsigned long)sym->st_size, obj);
+		else
+			snprintf(buf, len, "%s+0x%lx [%s]", info.dli_sname, off, obj);
+	} else {
+		/* No symbol: the offset in the object, as addr2line takes it. */
+		snprintf(buf, len, "%p (+0x%lx) [%s]", addr,
+		         (unsigned long)((const char *)addr -
+		                         (const char *)info.dli_fbase), obj);
+	}
+	return buf;
 }
 
 /* --- address space ------------------------------------------------------------- */

@@ -1,0 +1,273 @@
+/*
+ * test_debug_fault.c - page-allocation fault injection, the kernel's
+ * fail_page_alloc: its tunables through za_sysctl_set/get (names,
+ * defaults, bad input changes nothing), each knob's rule, armed only
+ * while it can fail something (za.nofast: the fast path runs otherwise),
+ * and an allocator that ends whole after failures.
+ */
+#include "debug_common.h"
+#include "pcp_mode.h"
+
+#define P "fail_page_alloc."
+
+static void expect(struct za *za, const char *name, const char *value)
+{
+	char buf[ZA_SYSCTL_VALUE_MAX];
+	CHECK_EQ(za_sysctl_get(za, name, buf, sizeof(buf)), 0);
+	if (strcmp(buf, value) != 0) {
+		fprintf(stderr, "%s is '%s', expected '%s'\n", name, buf, value);
+		exit(1);
+	}
+}
+
+static void set(struct za *za, const char *name, const char *value)
+{
+	int err = za_sysctl_set(za, name, value);
+	if (err) {
+		fprintf(stderr, "za_sysctl_set(%s, %s): %d\n", name, value, err);
+		exit(1);
+	}
+}
+
+static const char *const names[] = {
+	P "probability", P "interval", P "times", P "space", P "min-order",
+	P "ignore-gfp-wait", P "ignore-gfp-atomic", P "verbose"};
+static const char *const defaults[] = {"0", "1", "1", "0", "1", "Y", "Y", "2"};
+
+static void test_tunables(void)
+{
+	struct za *za = dbg_make(0, 0);
+	for (unsigned i = 0; i < 8; i++) {
+		unsigned k;
+		for (k = 0; za_sysctl_name(k); k++)
+			if (!strcmp(za_sysctl_name(k), names[i]))
+				break;
+		CHECK(za_sysctl_name(k) != NULL);
+		expect(za, names[i], defaults[i]);
+	}
+	CHECK_EQ(za->nofast, 0);
+	static const struct {
+		const char *name, *value;
+		int err;
+	} bad[] = {
+		{P "probability", "101", -ERANGE}, {P "probability", "-1", -ERANGE},
+		{P "probability", "Y", -EINVAL},   {P "probability", "5x", -EINVAL},
+		{P "probability", "", -EINVAL},    {P "probability", "0x10", -EINVAL},
+		{P "interval", "-1", -ERANGE},     {P "times", "-2", -ERANGE},
+		{P "times", "99999999999", -ERANGE}, {P "space", "-5", -ERANGE},
+		{P "min-order", "21", -ERANGE},    {P "ignore-gfp-wait", "2", -ERANGE},
+		{P "ignore-gfp-wait", "yes", -EINVAL}, {P "verbose", "3", -ERANGE},
+		{P "probabilty", "5", -ENOENT},    {P "", "5", -ENOENT},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err = za_sysctl_set(za, bad[i].name, bad[i].value);
+		if (err != bad[i].err) {
+			fprintf(stderr, "%s = '%s': %d, expected %d\n", bad[i].name,
+			        bad[i].value, err, bad[i].err);
+			exit(1);
+		}
+	}
+	for (unsigned i = 0; i < 8; i++) /* nothing changed */
+		expect(za, names[i], defaults[i]);
+	CHECK_EQ(za->nofast, 0);
+	char small[2];
+	CHECK_EQ(za_sysctl_get(za, P "times", small, sizeof(small)), 0);
+	CHECK_EQ(za_sysctl_get(za, P "interval", small, 1), -ERANGE);
+	set(za, P "ignore-gfp-wait", " n\n");
+	expect(za, P "ignore-gfp-wait", "N");
+	set(za, P "ignore-gfp-wait", "1");
+	expect(za, P "ignore-gfp-wait", "Y");
+	set(za, P "times", "-1");
+	expect(za, P "times", "-1");
+	/* Armed only with a probability and times left. */
+	set(za, P "probability", "10");
+	CHECK_EQ(za->nofast, ZA_NOFAST_FAULT);
+	set(za, P "times", "0");
+	CHECK_EQ(za->nofast, 0);
+	set(za, P "times", "3");
+	CHECK_EQ(za->nofast, ZA_NOFAST_FAULT);
+	set(za, P "probability", "0");
+	CHECK_EQ(za->nofast, 0);
+	za_destroy(za);
+}
+
+/* n calls of za_alloc_pages: how many failed (the others freed at once). */
+static int fails(struct za *za, za_gfp_t gfp, unsigned order, int n)
+{
+	int f = 0;
+	for (int i = 0; i < n; i++) {
+		errno = 0;
+		struct za_page *p = za_alloc_pages(za, gfp, order);
+		if (!p) {
+			CHECK_EQ(errno, ENOMEM);
+			f++;
+		} else {
+			za_free_pages(za, p, order);
+		}
+	}
+	return f;
+}
+
+static void test_rules(void)
+{
+	struct za *za = dbg_make(0, 1);
+	unsigned long free0 = dbg_free_pages(za);
+	set(za, P "verbose", "0");
+	set(za, P "times", "-1");
+	set(za, P "probability", "100");
+	/* Defaults: min-order 1, ignore-gfp-wait, ignore-gfp-atomic. */
+	CHECK_EQ(fails(za, ZA_GFP_NOWAIT, 0, 10), 0);
+	CHECK_EQ(fails(za, ZA_GFP_NOWAIT, 1, 10), 10);
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 1, 10), 0);
+	CHECK_EQ(fails(za, ZA_GFP_ATOMIC, 1, 10), 0);
+	set(za, P "min-order", "0");
+	CHECK_EQ(fails(za, ZA_GFP_NOWAIT, 0, 10), 10);
+	set(za, P "ignore-gfp-wait", "0");
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 0, 10), 10);
+	CHECK_EQ(fails(za, ZA_GFP_MOVABLE, 2, 10), 10);
+	CHECK_EQ(fails(za, ZA_GFP_ATOMIC, 0, 10), 0);
+	set(za, P "ignore-gfp-atomic", "0");
+	CHECK_EQ(fails(za, ZA_GFP_ATOMIC, 0, 10), 10);
+	/* NOFAIL never fails. */
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL | ZA_GFP_NOFAIL, 0, 10), 0);
+	/* Bulk calls fail page by page. */
+	struct za_page *v[8];
+	CHECK_EQ(za_alloc_pages_bulk(za, ZA_GFP_KERNEL, 8, v), 0);
+	/* min-order 3: orders below it pass. */
+	set(za, P "min-order", "3");
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 2, 10), 0);
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 3, 10), 10);
+	set(za, P "min-order", "0");
+	/* interval 4: one eligible call in four. */
+	set(za, P "interval", "4");
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 0, 40), 10);
+	set(za, P "interval", "1");
+	/* space 8: 7 order-0 calls spend it, then failures. */
+	set(za, P "space", "8");
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 0, 7), 0);
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 0, 3), 3);
+	expect(za, P "space", "1");
+	/* times 3: three failures, then it disarms (the fast path is back). */
+	set(za, P "times", "3");
+	CHECK_EQ(fails(za, ZA_GFP_KERNEL, 0, 20), 3);
+	expect(za, P "times", "0");
+	CHECK_EQ(za->nofast, 0);
+	/* probability 50: about half (bounds that never fail by chance). */
+	set(za, P "times", "-1");
+	set(za, P "probability", "50");
+	int f = fails(za, ZA_GFP_KERNEL, 0, 2000);
+	CHECK(f > 700 && f < 1300);
+	set(za, P "probability", "0");
+	CHECK_EQ(za->nofast, 0);
+	/* Nothing was lost along the way. */
+	CHECK_EQ(dbg_free_pages(za), free0);
+	CHECK_EQ(dbg_msgs(), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Threads allocating and freeing across CPUs while failures are injected,
+ * with page owner, poisoning and init-on-alloc on: every page comes back,
+ * no false report, za_check clean. */
+struct worker {
+	struct za *za;
+	int cpu;
+	uint64_t seed;
+	long failed;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	pm_set_cpu(&dbg_cpu, w->cpu);
+	struct za_page *held[64] = {0};
+	unsigned ord[64] = {0};
+	long iters = tu_scale(20000);
+	for (long i = 0; i < iters; i++) {
+		unsigned k = (unsigned)(tu_rand(&w->seed) % 64);
+		if (held[k]) {
+			za_free_pages(w->za, held[k], ord[k]);
+			held[k] = NULL;
+			continue;
+		}
+		ord[k] = (unsigned)(tu_rand(&w->seed) % 4);
+		za_gfp_t gfp = (i & 3) == 0 ? ZA_GFP_NOWAIT
+		               : (i & 3) == 1 ? ZA_GFP_ATOMIC : ZA_GFP_MOVABLE;
+		held[k] = za_alloc_pages(w->za, gfp, ord[k]);
+		if (!held[k]) {
+			w->failed++;
+			continue;
+		}
+		unsigned char *a = za_page_address(w->za, held[k]);
+		CHECK(a[0] == 0 && a[(4096ul << ord[k]) - 1] == 0); /* init_on_alloc */
+		memset(a, w->cpu + 1, 4096ul << ord[k]);
+		if (i % 1000 == 0) {
+			struct za_page_owner_site s[4];
+			CHECK(za_page_owner_summary(w->za, s, 4) >= 0);
+		}
+	}
+	for (int k = 0; k < 64; k++)
+		if (held[k])
+			za_free_pages(w->za, held[k], ord[k]);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	/* Simulated CPUs (locked page sets), or with --rseq real ones: the
+	 * restartable fast paths must send every call to the aids too. */
+	struct za_config c;
+	memset(&c, 0, sizeof(c));
+	pm_config(&c, 4, dbg_cpu_id);
+	c.block_pages = DBG_BLOCK;
+	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
+	c.flags = ZA_CFG_PAGE_OWNER | ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC |
+	          ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	c.error = dbg_error;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	pm_check_mode(za, "debug_fault");
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
+	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)), 0);
+	unsigned long free0 = dbg_free_pages(za);
+	set(za, P "verbose", "0");
+	set(za, P "times", "-1");
+	set(za, P "min-order", "0");
+	set(za, P "ignore-gfp-wait", "N");
+	set(za, P "ignore-gfp-atomic", "N");
+	set(za, P "probability", "10");
+	pthread_t t[4];
+	struct worker w[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){za, i, 1234u + (uint64_t)i, 0};
+		CHECK_EQ(pthread_create(&t[i], NULL, work, &w[i]), 0);
+	}
+	long failed = 0;
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(pthread_join(t[i], NULL), 0);
+		failed += w[i].failed;
+	}
+	CHECK(failed > 0);
+	set(za, P "probability", "0");
+	CHECK_EQ(za_page_owner_summary(za, NULL, 0), 0);
+	if (dbg_msgs()) {
+		fprintf(stderr, "reports in a correct program: %s\n", dbg_last_msg);
+		exit(1);
+	}
+	CHECK_EQ(dbg_free_pages(za), free0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+int main(int argc, char **argv)
+{
+	tu_watchdog(240);
+	pm_init(argc, argv, "debug_fault", 4);
+	if (!pm_rseq) {
+		test_tunables();
+		test_rules();
+	}
+	test_threads();
+	printf("debug_fault: ok\n");
+	return 0;
+}
