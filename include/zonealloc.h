@@ -703,9 +703,10 @@ ZA_API int za_page_reporting_unregister(struct za *za);
  * za_sysctl_set: 0, -ENOENT (unknown name), -EINVAL (NULL argument, not a
  * number, trailing garbage, too many values), -ERANGE (a number outside
  * the tunable's range, or too large for an int). A rejected write changes
- * nothing. Serialised with memory and CPU hotplug: it may wait for one to
+ * nothing. Serialised with the recompute of watermarks and page-set sizes
+ * that memory and CPU hotplug and reclaim run: it may wait for one to
  * finish, so not from inside a migrate callback, a shrinker or the OOM
- * handler (memory offline may be what they run under).
+ * handler.
  * za_sysctl_get: writes the value as text (no newline) to buf; 0,
  * -ENOENT, -EINVAL (NULL argument), -ERANGE when the text and its
  * terminating NUL do not fit in len bytes (buf then holds "" if len > 0).

@@ -364,7 +364,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	if (unlikely(!pcp_fast_own(za, pcp, cpu, rs)))
 		return NULL;
 	struct za_page *page = NULL;
-	if (likely(!pcp->flags && pcp->lists[idx] != ZA_NIL)) {
+	if (likely(!za_load_relaxed(&pcp->flags) && pcp->lists[idx] != ZA_NIL)) {
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
 		if (likely(page))
 			count_numa(za, z, pcp, nid, cpu, 1);
@@ -462,7 +462,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	 * empty lists (it was drained after the flag was set, and nothing is
 	 * pushed onto it since): the flag test costs nothing beside the
 	 * others and keeps that from being the only guard. */
-	if (unlikely(pcp->flags || h == ZA_NIL || !pcp_head_ok(pcp, page))) {
+	if (unlikely(za_load_relaxed(&pcp->flags) || h == ZA_NIL || !pcp_head_ok(pcp, page))) {
 		pcp_own_release_rseq(pcp);
 		return NULL;
 	}
@@ -777,7 +777,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 		return false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	int count = pcp->count + (1 << order);
-	if (unlikely(pcp->flags || count >= pcp->high))
+	if (unlikely(za_load_relaxed(&pcp->flags) || count >= pcp->high))
 		goto no;
 	/* Claim it where nobody on this CPU can come between the check and
 	 * the claim: a free of it racing ours on another CPU is caught when

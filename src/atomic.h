@@ -23,6 +23,9 @@
 #define za_cas_acqrel(p, expp, v)                                          \
 	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL,     \
 	                            __ATOMIC_RELAXED)
+/* Bit flags set and cleared by several threads. */
+#define za_or_release(p, v) __atomic_fetch_or((p), (v), __ATOMIC_RELEASE)
+#define za_and_acquire(p, v) __atomic_fetch_and((p), (v), __ATOMIC_ACQUIRE)
 #define za_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 /* Sequence-count readers and writers (relaxed data between them). */
 #define za_fence_acquire() __atomic_thread_fence(__ATOMIC_ACQUIRE)

@@ -336,10 +336,13 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 			fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
 			     "lists hold %lu (budget %lu)", c, z->nid, za_zone_name(z->type),
 			     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
-		if (pcp->flags && n)
+		/* RESIZE may be set meanwhile by a recompute that does not
+		 * hold the set: an atomic read. */
+		unsigned flags = za_load_relaxed(&pcp->flags);
+		if ((flags & ZA_PCP_OFF_MASK) && n)
 			fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
 			     "but hold %lu pages", c, z->nid, za_zone_name(z->type),
-			     pcp->flags, n);
+			     flags, n);
 		pcp_pages += n;
 	}
 

@@ -377,6 +377,7 @@ static void free_all(struct za *za)
 	za_cond_destroy(&za->compact_idle);
 	za_mutex_destroy(&za->cpu_hotplug_lock);
 	za_mutex_destroy(&za->drain_lock);
+	za_mutex_destroy(&za->tunables_lock);
 	za_mutex_destroy(&za->vmstat_lock);
 	za_mutex_destroy(&za->sysctl_lock);
 	za_cond_destroy(&za->vmstat_wait);
@@ -410,6 +411,9 @@ struct za *za_create(const struct za_config *cfg)
 	if (!err)
 		err = za_mutex_init(&za->cpu_hotplug_lock, ZA_RANK_CPU_HOTPLUG,
 		                    "cpu_hotplug_lock");
+	if (!err)
+		err = za_mutex_init(&za->tunables_lock, ZA_RANK_TUNABLES,
+		                    "tunables_lock");
 	if (!err)
 		err = za_mutex_init(&za->drain_lock, ZA_RANK_DRAIN, "drain_lock");
 	if (!err)
@@ -453,7 +457,7 @@ struct za *za_create(const struct za_config *cfg)
 		err = _za_compaction_init(za);
 	if (!err) {
 		mem_hotplug_lock(za);
-		setup_per_zone_wmarks(za);
+		tunables_update(za, TUNABLES_MEMORY);
 		build_all_zonelists(za);
 		mem_hotplug_unlock(za);
 	}

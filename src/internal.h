@@ -213,6 +213,12 @@ static inline int zone_id_type(uint8_t id)
 
 #define ZA_PCP_OFF_CPU 0x1  /* CPU offline */
 #define ZA_PCP_OFF_ZONE 0x2 /* zone's pcp lists disabled (memory offline) */
+#define ZA_PCP_OFF_MASK (ZA_PCP_OFF_CPU | ZA_PCP_OFF_ZONE)
+/* New sizes are published in the zone (struct za_pcp_sizes): whoever
+ * next holds the set, owner or remote user, copies them in
+ * (pcp_flags_slow). Set without holding the set, so that a resize stops
+ * no page set and waits for no owner. */
+#define ZA_PCP_RESIZE 0x4
 
 /* Who may touch a page set (see "owning a page set" below): the set's
  * lock in locked mode; in restartable mode the owner's busy byte, taken
@@ -233,7 +239,10 @@ struct za_pcp {
 	union za_pcp_own own; /* restartable mode */
 	uint16_t cpu;       /* the CPU the set belongs to (fixed) */
 	struct za_zone *zone; /* the zone it belongs to (fixed) */
-	uint8_t flags;      /* ZA_PCP_OFF_*: the lists take no pages */
+	/* ZA_PCP_OFF_*: the lists take no pages; ZA_PCP_RESIZE. Atomic:
+	 * remote users set and clear bits with read-modify-writes (OFF_*
+	 * set only while holding the set), the holder clears RESIZE. */
+	uint8_t flags;
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;          /* pages on the lists (relaxed for readers) */
@@ -241,6 +250,9 @@ struct za_pcp {
 	int high;           /* flush to the buddy lists above this */
 	int batch;          /* pages moved per refill / flush */
 	int high_min, high_max; /* bounds for the self-sizing high */
+	/* high when memory pressure trimmed the set (0: not trimmed): given
+	 * back when the pressure ends. Holder only. */
+	int high_saved;
 	uint32_t lists[ZA_NR_PCP_LISTS]; /* LIFO heads, linked by page.next */
 	/* A list head found not free (racing double free): pfn to report,
 	 * else ZA_NIL. Owner writes; reported after the set is let go. */
@@ -262,6 +274,15 @@ struct za_pcp {
 
 enum { ZA_WMARK_MIN, ZA_WMARK_LOW, ZA_WMARK_HIGH, ZA_NR_WMARKS };
 
+/* A zone's page-set sizes as the tunables recompute (watermark.c)
+ * publishes them for every set of the zone; each set copies them when
+ * it sees ZA_PCP_RESIZE. Written under za.tunables_lock inside
+ * pcp_sizes_seq (odd while it changes), read relaxed and retried. */
+struct za_pcp_sizes {
+	int batch, high_min, high_max;
+	int pressure;       /* memory is short: high stays at high_min */
+};
+
 struct za_zone {
 	/* Read-mostly: written under za->mem_hotplug_lock (and the zone lock
 	 * where the buddy code reads them), read locklessly with relaxed
@@ -275,6 +296,8 @@ struct za_zone {
 	unsigned long lowmem_reserve[ZA_NR_ZONES];
 	unsigned long percpu_drift_mark; /* below it, use the snapshot */
 	int stat_threshold;
+	struct za_pcp_sizes pcp_sizes;
+	unsigned pcp_sizes_seq;
 	struct za_pcp *pcp;         /* [nr_cpus]; fixed for the za's life */
 
 	/* Span: zone lock to write (with mem_hotplug_lock), relaxed reads. */
@@ -313,8 +336,8 @@ struct za_zone {
 	/* Watermark boosting (compaction.c): after a fallback mixed
 	 * migratetypes in a pageblock, wmark[] is wmark_base[] + boost until
 	 * kswapd has reclaimed to the boosted high mark and kcompactd has
-	 * been woken. Zone lock to write (setup_per_zone_wmarks holds
-	 * mem_hotplug_lock and takes it too), relaxed reads. boost_wake:
+	 * been woken. Zone lock to write (tunables_update holds
+	 * tunables_lock and takes it too), relaxed reads. boost_wake:
 	 * kswapd has yet to be told (set under the zone lock, cleared by the
 	 * allocation that wakes it). */
 	unsigned long watermark_boost;
@@ -471,13 +494,21 @@ struct za {
 	bool compact_excluded;
 	za_mutex_t cpu_hotplug_lock;
 	za_mutex_t drain_lock;
-	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock to write,
+	/* The one recompute of every zone's tunables (watermark.c,
+	 * tunables_update): watermarks, lowmem reserves, page-set sizes,
+	 * statistics thresholds. Held for the whole recompute, so the last
+	 * one to run reads every input as it is now; its outputs are
+	 * written only under it. */
+	za_mutex_t tunables_lock;
+	bool pressure_applied;      /* tunables_lock: pressure in effect */
+	unsigned tunables_dirty;    /* a flip's recompute is owed (atomic) */
+	unsigned long min_free_kbytes; /* in effect: tunables_lock to write,
 	                                * relaxed reads */
 
 	/* Runtime tunables (sysctl.c), the kernel's /proc/sys/vm names.
-	 * Writers hold mem_hotplug_lock and cpu_hotplug_lock (so every
-	 * recompute, which holds one of them, reads them plainly) and store
-	 * under sysctl_lock, which is all readers take. */
+	 * Writers hold tunables_lock (so the recompute, which holds it,
+	 * reads them plainly) and store under sysctl_lock, which is all
+	 * readers take. */
 	za_mutex_t sysctl_lock;
 	bool min_free_kbytes_set;          /* written: min_free_kbytes_user wins */
 	unsigned long min_free_kbytes_user;
@@ -1061,8 +1092,20 @@ void pcp_drain_zone(struct za *za, struct za_zone *z);
  * when setting, a failed fence's error with nothing changed. */
 int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
                  bool on);
-void pcp_update_sizes(struct za *za, struct za_zone *z);
-void pcp_set_high_all(struct za *za, bool pressure);
+/* Switch off and drain every page set of a CPU, folding its statistics,
+ * in one hold with one fence (CPU offline). 0, or a failed fence's error
+ * with nothing changed. */
+int pcp_cpu_off(struct za *za, int cpu);
+/* The holder (owner or remote user) of a set whose flags are non-zero:
+ * copies sizes published since it last looked; true when the lists are
+ * switched off. */
+bool pcp_flags_slow(struct za_zone *z, struct za_pcp *pcp);
+/* What a set's sizes are once it picks up what was published (reports). */
+void pcp_sizes_now(const struct za_zone *z, const struct za_pcp *pcp,
+                   int *high, int *batch, int *high_min, int *high_max);
+/* tunables_update only (tunables_lock held): */
+void pcp_publish_sizes_locked(struct za *za, struct za_zone *z, bool pressure);
+void pcp_pressure_trim_locked(struct za *za);
 int pcp_zone_disable(struct za *za, struct za_zone *z);
 void pcp_zone_enable(struct za *za, struct za_zone *z);
 void pcp_decay_all(struct za *za);
@@ -1095,7 +1138,9 @@ long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
 void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);
 void vmstat_fold_cpu(struct za *za, int cpu);
 void vmstat_fold_all(struct za *za, bool trylock);
-void vmstat_update_thresholds(struct za *za);
+/* tunables_update only: the thresholds and drift marks, lower under
+ * pressure. */
+void vmstat_update_thresholds_locked(struct za *za, bool pressure);
 static inline void event_pcp_locked(struct za_pcp *pcp, int ev, uint64_t n)
 {
 	ZA_ASSERT(za_witness_held(ZA_RANK_PCP));
@@ -1120,7 +1165,25 @@ void vmstat_stop(struct za *za);
 void sysctl_init_defaults(struct za *za);
 
 /* watermark.c */
-void setup_per_zone_wmarks(struct za *za);
+/* The one place that recomputes every zone's tunables from their inputs
+ * (managed pages, online CPUs, the sysctls, memory pressure): watermarks,
+ * lowmem reserves, page-set sizes (published, picked up lazily),
+ * statistics thresholds and drift marks. Every event that changes an
+ * input calls it after changing it: memory online and offline, CPU
+ * online and offline, pressure beginning and ending, a sysctl write.
+ * Locking rule: it takes tunables_lock itself, and everything it writes
+ * is written under that lock only (asserted); the caller holds no drain,
+ * pcp, zone or leaf lock. A CPU flip's call does not wait: when another
+ * recompute runs, that one recomputes again for it. It stops a page set
+ * only to fold deltas when a threshold drops and to trim lists when
+ * pressure begins, never for a CPU flip. */
+enum tunables_event {
+	TUNABLES_MEMORY,   /* memory online or offline, za_create */
+	TUNABLES_SYSCTL,   /* a sysctl written */
+	TUNABLES_PRESSURE, /* reclaim began or ended (reclaim_active) */
+	TUNABLES_CPU,      /* a CPU flip: does not wait for a running recompute */
+};
+void tunables_update(struct za *za, enum tunables_event ev);
 bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
                        unsigned long mark, int highest_zoneidx,
                        unsigned alloc_flags);

@@ -94,7 +94,7 @@ int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
 	/* Managed last: a zone becomes populated when its pages are there. */
 	za_add_relaxed(&z->managed_pages, nr_pages);
 
-	setup_per_zone_wmarks(za);
+	tunables_update(za, TUNABLES_MEMORY);
 	if (was_empty)
 		build_all_zonelists(za);
 	mem_hotplug_unlock(za);
@@ -149,7 +149,7 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	za_store_relaxed(&z->present_pages, z->present_pages - nr_pages);
 	recompute_span_locked(za, z);
 	zone_unlock(z);
-	setup_per_zone_wmarks(za);
+	tunables_update(za, TUNABLES_MEMORY);
 	if (!zone_populated(z))
 		build_all_zonelists(za);
 	event_zone(z, ZA_OFFLINE_OK, 1);

@@ -286,6 +286,20 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
 	return za_os_fence_cpu(pcp->cpu);
 }
 
+/* Restartable mode, remote lock held: wait for an owner that took the
+ * set before it was stopped and fenced to let go. The owner runs
+ * straight-line code with nothing to wait for; it may have been
+ * preempted, so yield after a while. */
+static void pcp_wait_owner(struct za_pcp *pcp)
+{
+	for (unsigned spins = 0; za_load_acquire(&pcp->own.busy); spins++) {
+		if (spins < 1000)
+			za_cpu_relax();
+		else
+			za_yield();
+	}
+}
+
 /* Restartable mode, remote lock held: stop the set, fence its CPU, wait
  * for an owner that took it before the stop to let go. 0, or the fence's
  * error with the set restarted. */
@@ -298,14 +312,7 @@ static int pcp_stop_locked(struct za *za, struct za_pcp *pcp)
 		za_store_release(&pcp->own.stop, 0);
 		return err;
 	}
-	/* The owner runs straight-line code with nothing to wait for; it may
-	 * have been preempted, so yield after a while. */
-	for (unsigned spins = 0; za_load_acquire(&pcp->own.busy); spins++) {
-		if (spins < 1000)
-			za_cpu_relax();
-		else
-			za_yield();
-	}
+	pcp_wait_owner(pcp);
 	return 0;
 }
 
@@ -407,7 +414,7 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 		int err = pcp_lock(za, pcp);
 		if (err)
 			return err;
-		za_store_relaxed(&pcp->flags, pcp->flags | flag);
+		za_or_release(&pcp->flags, flag);
 		/* Same hold: nothing can slip in between the flag and the
 		 * drain (seeds 000 and 004). */
 		pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
@@ -415,15 +422,56 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 		pcp_unlock(za, pcp);
 		return 0;
 	}
-	/* Clearing needs no stop: an owner that still sees the flag only
-	 * goes to the buddy lists once more. The remote lock keeps two
-	 * remote users from losing each other's bits. */
-	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", pcp);
-	za_spin_lock_raw(&pcp->lock);
-	za_store_relaxed(&pcp->flags, pcp->flags & ~flag);
-	za_spin_unlock_raw(&pcp->lock);
-	za_witness_release(ZA_RANK_PCP);
+	/* Clearing needs no hold: an owner that still sees the flag only
+	 * goes to the buddy lists once more, and the read-modify-write keeps
+	 * the other bits (another remote user's, a published resize). */
+	za_and_acquire(&pcp->flags, (uint8_t)~flag);
 	return 0;
+}
+
+/* The zones in the one order in which anybody holds several page sets
+ * at once: node, then zone type, then CPU (za_check holds every CPU's set
+ * of one zone, CPU offline one CPU's set of every zone). */
+#define for_each_zone_index(za, i) for (unsigned i = 0; i < (za)->nr_nodes * ZA_NR_ZONES; i++)
+static struct za_zone *zone_at(struct za *za, unsigned i)
+{
+	return &za->nodes[i / ZA_NR_ZONES].zones[i % ZA_NR_ZONES];
+}
+
+int pcp_cpu_off(struct za *za, int cpu)
+{
+	/* Every set of the CPU is stopped before the one fence, so that
+	 * after it no owner can take any of them; then each owner that took
+	 * one before is waited for. One fence and one wait per CPU, not per
+	 * zone: a CPU flip costs what one page set's stop costs. */
+	za_witness_acquire(ZA_RANK_PCP, "pcp lock (every zone of a CPU)");
+	for_each_zone_index(za, i) {
+		struct za_pcp *pcp = zone_pcp(zone_at(za, i), cpu);
+		za_spin_lock_raw(&pcp->lock);
+		if (za->pcp_rseq)
+			za_store_relaxed(&pcp->own.stop, 1);
+	}
+	int err = za->pcp_rseq ? pcp_fence(za, zone_pcp(zone_at(za, 0), cpu)) : 0;
+	for_each_zone_index(za, i) {
+		struct za_zone *z = zone_at(za, i);
+		struct za_pcp *pcp = zone_pcp(z, cpu);
+		if (!err) {
+			if (za->pcp_rseq)
+				pcp_wait_owner(pcp);
+			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU);
+			/* The flag, the drain and the fold in one hold: from
+			 * here on the set takes no page, and whoever names the
+			 * CPU counts in the zone's shared counters. */
+			pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
+			                 ZA_PCP_DRAIN_PAGES);
+			vmstat_fold_cpu_zone(za, z, cpu);
+		}
+		if (za->pcp_rseq)
+			za_store_release(&pcp->own.stop, 0);
+		za_spin_unlock_raw(&pcp->lock);
+	}
+	za_witness_release(ZA_RANK_PCP);
+	return err;
 }
 
 /* Memory offline and contiguous allocation: every free of this zone goes
@@ -469,68 +517,154 @@ static int round_pow2_minus1(unsigned long b)
 
 /* batch: a quarter of 1/1024 of the zone, capped at 1 MiB worth, a 2^n-1
  * so that successive batches do not fall on the same cache colours.
- * high_min: the low watermark shared among the node's CPUs; high_max: an
- * eighth of the zone likewise (both a fraction of the zone with
- * percpu_pagelist_high_fraction set). high starts at high_min and sizes itself
- * between the two (pcp_decay_all and the refill path). */
-void pcp_update_sizes(struct za *za, struct za_zone *z)
+ * high_min: the low watermark shared among the node's online CPUs;
+ * high_max: an eighth of the zone likewise (both a fraction of the zone
+ * with percpu_pagelist_high_fraction set). high starts at high_min and
+ * sizes itself between the two (pcp_decay_all and the refill path). */
+static void pcp_compute_sizes(struct za *za, struct za_zone *z,
+                              struct za_pcp_sizes *s)
 {
 	unsigned long managed = za_load_relaxed(&z->managed_pages);
-	int batch, high_min, high_max;
 	if (za->flags & ZA_CFG_PCP_FIXED) {
-		batch = (int)za->pcp_batch_cfg;
-		high_min = high_max = (int)za->pcp_high_cfg;
-	} else {
-		unsigned long b = managed >> 10, cap = (1ul << 20) >> za->page_shift;
-		if (b > cap)
-			b = cap;
-		b /= 4;
-		if (b < 1)
-			b = 1;
-		batch = round_pow2_minus1(b + b / 2);
-		if (batch < 1)
-			batch = 1;
-		unsigned ncpu = 0;
-		for (unsigned c = 0; c < za->nr_cpus; c++)
-			if (za->cpu_node[c] == z->nid && za_load_relaxed(&za->cpu_online[c]))
-				ncpu++;
-		if (!ncpu)
-			ncpu = za_load_relaxed(&za->nr_online_cpus);
-		if (!ncpu)
-			ncpu = 1;
-		/* percpu_pagelist_high_fraction (sysctl.c), when set, fixes
-		 * high at that fraction of the zone and turns self-sizing off,
-		 * as the kernel does. Huge watermarks (a large min_free_kbytes)
-		 * must not overflow the int fields. */
-		unsigned frac = za->percpu_pagelist_high_fraction;
-		unsigned long lo = (frac ? managed / frac : zone_wmark(z, ZA_WMARK_LOW)) / ncpu;
-		unsigned long hi = (managed / 8) / ncpu;
-		unsigned long lim = INT_MAX / 2;
-		if (lo < (unsigned long)batch * 4)
-			lo = (unsigned long)batch * 4;
-		if (frac || hi < lo)
-			hi = lo;
-		high_min = (int)(lo < lim ? lo : lim);
-		high_max = (int)(hi < lim ? hi : lim);
+		s->batch = (int)za->pcp_batch_cfg;
+		s->high_min = s->high_max = (int)za->pcp_high_cfg;
+		return;
 	}
-	for (unsigned c = 0; c < za->nr_cpus; c++) {
-		struct za_pcp *pcp = zone_pcp(z, (int)c);
-		/* A set whose fence failed keeps its sizes until the next
-		 * change. */
-		if (pcp_lock(za, pcp))
-			continue;
-		za_store_relaxed(&pcp->batch, batch);
-		za_store_relaxed(&pcp->high_min, high_min);
-		za_store_relaxed(&pcp->high_max, high_max);
-		int high = pcp->high;
-		if (high < high_min || high > high_max)
-			high = high_min;
-		za_store_relaxed(&pcp->high, high);
-		pcp_unlock(za, pcp);
-	}
+	unsigned long b = managed >> 10, cap = (1ul << 20) >> za->page_shift;
+	if (b > cap)
+		b = cap;
+	b /= 4;
+	if (b < 1)
+		b = 1;
+	int batch = round_pow2_minus1(b + b / 2);
+	if (batch < 1)
+		batch = 1;
+	unsigned ncpu = 0;
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		if (za->cpu_node[c] == z->nid && za_load_relaxed(&za->cpu_online[c]))
+			ncpu++;
+	if (!ncpu)
+		ncpu = za_load_relaxed(&za->nr_online_cpus);
+	if (!ncpu)
+		ncpu = 1;
+	/* percpu_pagelist_high_fraction (sysctl.c), when set, fixes high at
+	 * that fraction of the zone and turns self-sizing off, as the kernel
+	 * does. Huge watermarks (a large min_free_kbytes) must not overflow
+	 * the int fields. */
+	unsigned frac = za->percpu_pagelist_high_fraction;
+	unsigned long lo = (frac ? managed / frac : zone_wmark(z, ZA_WMARK_LOW)) / ncpu;
+	unsigned long hi = (managed / 8) / ncpu;
+	unsigned long lim = INT_MAX / 2;
+	if (lo < (unsigned long)batch * 4)
+		lo = (unsigned long)batch * 4;
+	if (frac || hi < lo)
+		hi = lo;
+	s->batch = batch;
+	s->high_min = (int)(lo < lim ? lo : lim);
+	s->high_max = (int)(hi < lim ? hi : lim);
 }
 
-/* Set a list's high and give back what is over it. pcp->lock held. */
+/* The zone's published sizes, consistent with each other. */
+static void pcp_sizes_read(const struct za_zone *z, struct za_pcp_sizes *s)
+{
+	unsigned seq;
+	do {
+		seq = za_load_acquire(&z->pcp_sizes_seq);
+		s->batch = za_load_relaxed(&z->pcp_sizes.batch);
+		s->high_min = za_load_relaxed(&z->pcp_sizes.high_min);
+		s->high_max = za_load_relaxed(&z->pcp_sizes.high_max);
+		s->pressure = za_load_relaxed(&z->pcp_sizes.pressure);
+		za_fence_acquire();
+	} while ((seq & 1) || za_load_relaxed(&z->pcp_sizes_seq) != seq);
+}
+
+/* A set's high under sizes s, from its high and the high it had when
+ * pressure trimmed it (saved, 0: none): under pressure the minimum, the
+ * set remembering what it had earned; after it, what it had earned back;
+ * never outside the bounds (out of them: the minimum). */
+static void sizes_high(const struct za_pcp_sizes *s, int *high, int *saved)
+{
+	if (s->pressure) {
+		if (!*saved)
+			*saved = *high;
+		*high = s->high_min;
+	} else if (*saved) {
+		*high = *saved;
+		*saved = 0;
+	}
+	if (*high < s->high_min || *high > s->high_max)
+		*high = s->high_min;
+}
+
+/* Held set: copy what was published since it last looked. The bit is
+ * cleared before the sizes are read, so a publication that races this
+ * sets it again and is picked up next time. */
+static void pcp_pickup_sizes_locked(const struct za_zone *z, struct za_pcp *pcp)
+{
+	struct za_pcp_sizes s;
+	za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_RESIZE);
+	pcp_sizes_read(z, &s);
+	int high = pcp->high, saved = za_load_relaxed(&pcp->high_saved);
+	sizes_high(&s, &high, &saved);
+	za_store_relaxed(&pcp->batch, s.batch);
+	za_store_relaxed(&pcp->high_min, s.high_min);
+	za_store_relaxed(&pcp->high_max, s.high_max);
+	za_store_relaxed(&pcp->high, high);
+	za_store_relaxed(&pcp->high_saved, saved);
+}
+
+__attribute__((noinline, cold)) bool pcp_flags_slow(struct za_zone *z,
+                                                    struct za_pcp *pcp)
+{
+	if (za_load_relaxed(&pcp->flags) & ZA_PCP_RESIZE)
+		pcp_pickup_sizes_locked(z, pcp);
+	return (za_load_relaxed(&pcp->flags) & ZA_PCP_OFF_MASK) != 0;
+}
+
+void pcp_sizes_now(const struct za_zone *z, const struct za_pcp *pcp,
+                   int *high, int *batch, int *high_min, int *high_max)
+{
+	*high = za_load_relaxed(&pcp->high);
+	*batch = za_load_relaxed(&pcp->batch);
+	*high_min = za_load_relaxed(&pcp->high_min);
+	*high_max = za_load_relaxed(&pcp->high_max);
+	if (!(za_load_relaxed(&pcp->flags) & ZA_PCP_RESIZE))
+		return;
+	struct za_pcp_sizes s;
+	int saved = za_load_relaxed(&pcp->high_saved);
+	pcp_sizes_read(z, &s);
+	sizes_high(&s, high, &saved);
+	*batch = s.batch;
+	*high_min = s.high_min;
+	*high_max = s.high_max;
+}
+
+/* Publish the zone's sizes and tell every set, without stopping any: a
+ * CPU flip or a memory online resizes every CPU's lists and waits for
+ * none of them. Nothing is published when nothing changed. */
+void pcp_publish_sizes_locked(struct za *za, struct za_zone *z, bool pressure)
+{
+	struct za_pcp_sizes s;
+	ZA_ASSERT(za_witness_held(ZA_RANK_TUNABLES));
+	pcp_compute_sizes(za, z, &s);
+	s.pressure = pressure && !(za->flags & ZA_CFG_PCP_FIXED);
+	if (z->pcp_sizes_seq && s.batch == z->pcp_sizes.batch &&
+	    s.high_min == z->pcp_sizes.high_min &&
+	    s.high_max == z->pcp_sizes.high_max &&
+	    s.pressure == z->pcp_sizes.pressure)
+		return;
+	za_store_relaxed(&z->pcp_sizes_seq, z->pcp_sizes_seq + 1);
+	za_fence_release();
+	za_store_relaxed(&z->pcp_sizes.batch, s.batch);
+	za_store_relaxed(&z->pcp_sizes.high_min, s.high_min);
+	za_store_relaxed(&z->pcp_sizes.high_max, s.high_max);
+	za_store_relaxed(&z->pcp_sizes.pressure, s.pressure);
+	za_store_release(&z->pcp_sizes_seq, z->pcp_sizes_seq + 1);
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		za_or_release(&zone_pcp(z, (int)c)->flags, ZA_PCP_RESIZE);
+}
+
+/* Set a list's high and give back what is over it. Set held. */
 static void pcp_trim_locked(struct za *za, struct za_zone *z,
                             struct za_pcp *pcp, int high)
 {
@@ -543,18 +677,24 @@ static void pcp_trim_locked(struct za *za, struct za_zone *z,
 		                 ZA_PCP_DRAIN_PAGES);
 }
 
-/* While reclaim runs, every list shrinks to its minimum and gives the
- * rest back; afterwards lists grow again on demand. */
-void pcp_set_high_all(struct za *za, bool pressure)
+/* Pressure began (the sizes with pressure published): every list takes
+ * its minimum size now and gives the rest back, so that less memory
+ * hides in per-CPU lists while it is short. When the pressure ends the
+ * next publication gives each list back the high it had (sizes_high). */
+void pcp_pressure_trim_locked(struct za *za)
 {
-	if (!pressure || (za->flags & ZA_CFG_PCP_FIXED))
+	ZA_ASSERT(za_witness_held(ZA_RANK_TUNABLES));
+	if (za->flags & ZA_CFG_PCP_FIXED)
 		return;
 	for_each_populated_zone(za, z) {
 		for (unsigned c = 0; c < za->nr_cpus; c++) {
 			struct za_pcp *pcp = zone_pcp(z, (int)c);
-			if (pcp_lock(za, pcp))
+			/* An empty set gives nothing back: its owner
+			 * picks the sizes up itself. */
+			if (!za_load_relaxed(&pcp->count) || pcp_lock(za, pcp))
 				continue;
-			pcp_trim_locked(za, z, pcp, pcp->high_min);
+			pcp_flags_slow(z, pcp);
+			pcp_trim_locked(za, z, pcp, pcp->high);
 			pcp_unlock(za, pcp);
 		}
 	}
@@ -587,6 +727,7 @@ void pcp_decay_all(struct za *za)
 			}
 			if (!pcp_trylock(za, pcp))
 				continue;
+			pcp_flags_slow(z, pcp);
 			/* Orders 4..8 are kept for reuse within an interval,
 			 * no longer: held, they keep their buddies from
 			 * merging into larger blocks. */

@@ -43,7 +43,7 @@ static inline struct za_pcp *pcp_trylock_usable(struct za_zone *z,
 			event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
 		return NULL;
 	}
-	if (unlikely(pcp->flags)) {
+	if (unlikely(za_load_relaxed(&pcp->flags)) && pcp_flags_slow(z, pcp)) {
 		pcp_own_release(z->za, pcp);
 		return NULL;
 	}
@@ -268,7 +268,7 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
 		return 0;
 	}
-	if (unlikely(pcp->flags)) {
+	if (unlikely(za_load_relaxed(&pcp->flags)) && pcp_flags_slow(z, pcp)) {
 		pcp_own_release(za, pcp);
 		return 0;
 	}

@@ -12,7 +12,8 @@
  *
  * While any kswapd works, the per-CPU lists shrink to their minimum size
  * and the statistics thresholds drop to the pressure threshold, so that
- * less memory hides in per-CPU lists and deltas when it is short.
+ * less memory hides in per-CPU lists and deltas when it is short; when
+ * the last kswapd is done, the lists get back the size they had.
  */
 
 #include "internal.h"
@@ -227,20 +228,21 @@ static unsigned long node_deficit(struct za *za, struct za_node *node, int hz)
 	return need < SWAP_CLUSTER ? SWAP_CLUSTER : need;
 }
 
+/* Pressure is an input of the tunables (tunables_update): while it
+ * lasts every page set is trimmed to its minimum and the statistics
+ * thresholds drop; when it ends the sets get back the size they had and
+ * the thresholds rise again. Only the first kswapd in and the last out
+ * change it. */
 static void pressure_begin(struct za *za)
 {
-	if (za_add_acqrel(&za->reclaim_active, 1) == 1) {
-		vmstat_update_thresholds(za);
-		pcp_set_high_all(za, true);
-	}
+	if (za_add_acqrel(&za->reclaim_active, 1) == 1)
+		tunables_update(za, TUNABLES_PRESSURE);
 }
 
 static void pressure_end(struct za *za)
 {
-	if (za_add_acqrel(&za->reclaim_active, -1u) == 0) {
-		vmstat_update_thresholds(za);
-		pcp_set_high_all(za, false);
-	}
+	if (za_add_acqrel(&za->reclaim_active, -1u) == 0)
+		tunables_update(za, TUNABLES_PRESSURE);
 }
 
 static void balance_node(struct za *za, struct za_node *node, int hz)

@@ -228,6 +228,8 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 				if (!za_load_relaxed(&za->cpu_online[c]))
 					continue;
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
+				int high, batch, hmin, hmax;
+				pcp_sizes_now(z, pcp, &high, &batch, &hmin, &hmax);
 				za_out_printf(out,
 				        "\n    cpu: %u"
 				        "\n              count:    %d"
@@ -235,11 +237,8 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 				        "\n              batch:    %d"
 				        "\n              high_min: %d"
 				        "\n              high_max: %d",
-				        c, za_load_relaxed(&pcp->count),
-				        za_load_relaxed(&pcp->high),
-				        za_load_relaxed(&pcp->batch),
-				        za_load_relaxed(&pcp->high_min),
-				        za_load_relaxed(&pcp->high_max));
+				        c, za_load_relaxed(&pcp->count), high, batch,
+				        hmin, hmax);
 				za_out_printf(out, "\n  vm stats threshold: %d",
 				        za_load_relaxed(&z->stat_threshold));
 			}
@@ -409,11 +408,15 @@ int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
 	if (!za || !out || cpu >= za->nr_cpus || nid < 0 ||
 	    (unsigned)nid >= za->nr_nodes || (unsigned)zone >= ZA_NR_ZONES)
 		return -EINVAL;
-	struct za_pcp *pcp = zone_pcp(&za->nodes[nid].zones[zone], (int)cpu);
+	struct za_zone *z = &za->nodes[nid].zones[zone];
+	struct za_pcp *pcp = zone_pcp(z, (int)cpu);
+	int high, batch, hmin, hmax;
+	/* The sizes the set has once it picks up what was published. */
+	pcp_sizes_now(z, pcp, &high, &batch, &hmin, &hmax);
 	out->count = (unsigned)za_load_relaxed(&pcp->count);
-	out->high = (unsigned)za_load_relaxed(&pcp->high);
-	out->batch = (unsigned)za_load_relaxed(&pcp->batch);
-	out->usable = za_load_relaxed(&pcp->flags) == 0;
+	out->high = (unsigned)high;
+	out->batch = (unsigned)batch;
+	out->usable = !(za_load_relaxed(&pcp->flags) & ZA_PCP_OFF_MASK);
 	out->restartable = za->pcp_rseq;
 	return 0;
 }

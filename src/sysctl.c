@@ -2,17 +2,18 @@
  * sysctl.c - runtime tunables with the names, ranges and effects of the
  * kernel's /proc/sys/vm files: min_free_kbytes, watermark_scale_factor,
  * lowmem_reserve_ratio, percpu_pagelist_high_fraction (which act at once,
- * through the same recompute memory hotplug runs), and
- * watermark_boost_factor, compaction_proactiveness, extfrag_threshold
- * (read by compaction.c when it boosts, wakes kcompactd, and decides).
+ * through tunables_update, the recompute memory and CPU hotplug and
+ * reclaim pressure run too), and watermark_boost_factor,
+ * compaction_proactiveness, extfrag_threshold (read by compaction.c when
+ * it boosts, wakes kcompactd, and decides).
  *
  * A write parses and checks the whole value before it touches anything,
- * so a rejected write changes nothing. It then takes mem_hotplug_lock and
- * cpu_hotplug_lock, the locks under which watermarks and page-set sizes
- * are recomputed, so the recompute it triggers cannot interleave with one
- * of memory or CPU hotplug and every recompute reads the tunables without
- * further locking. The values themselves are stored under sysctl_lock, a
- * leaf, which is all a read takes: reading never waits for hotplug.
+ * so a rejected write changes nothing. It then stores the value under
+ * tunables_lock, the lock every recompute holds, so that no recompute
+ * reads half a write and every recompute reads the tunables without
+ * further locking, and recomputes (tunables_update). The values are
+ * stored under sysctl_lock too, a leaf, which is all a read takes:
+ * reading never waits for a recompute.
  */
 #include <string.h>
 
@@ -29,28 +30,26 @@ enum sysctl_id {
 	SC_NR
 };
 
-enum recompute { RC_NONE, RC_WMARKS, RC_PCP };
-
 static const struct sysctl_def {
 	const char *name;
 	long min, max;        /* each value's range */
 	unsigned nr_values;   /* 1, or one per zone */
-	enum recompute rc;
+	bool recompute;       /* an input of tunables_update */
 } defs[SC_NR] = {
-	[SC_MIN_FREE_KBYTES] = {"min_free_kbytes", 0, INT_MAX, 1, RC_WMARKS},
+	[SC_MIN_FREE_KBYTES] = {"min_free_kbytes", 0, INT_MAX, 1, true},
 	[SC_WATERMARK_SCALE_FACTOR] = {"watermark_scale_factor", 1, 3000, 1,
-	                               RC_WMARKS},
+	                               true},
 	[SC_WATERMARK_BOOST_FACTOR] = {"watermark_boost_factor", 0, INT_MAX, 1,
-	                               RC_NONE},
+	                               false},
 	[SC_LOWMEM_RESERVE_RATIO] = {"lowmem_reserve_ratio", 0, INT_MAX,
-	                             ZA_NR_ZONES, RC_WMARKS},
+	                             ZA_NR_ZONES, true},
 	/* 1..7 are refused too (below): a list may not hold more than an
 	 * eighth of its zone. */
 	[SC_PERCPU_PAGELIST_HIGH_FRACTION] = {"percpu_pagelist_high_fraction", 0,
-	                                      INT_MAX, 1, RC_PCP},
+	                                      INT_MAX, 1, true},
 	[SC_COMPACTION_PROACTIVENESS] = {"compaction_proactiveness", 0, 100, 1,
-	                                 RC_NONE},
-	[SC_EXTFRAG_THRESHOLD] = {"extfrag_threshold", 0, 1000, 1, RC_NONE},
+	                                 false},
+	[SC_EXTFRAG_THRESHOLD] = {"extfrag_threshold", 0, 1000, 1, false},
 };
 #define MIN_HIGH_FRACTION 8
 
@@ -154,8 +153,7 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		return -ERANGE;
 
 	bool poke = false;
-	za_mutex_lock(&za->mem_hotplug_lock);
-	za_mutex_lock(&za->cpu_hotplug_lock);
+	za_mutex_lock(&za->tunables_lock);
 	za_mutex_lock(&za->sysctl_lock);
 	switch (id) {
 	case SC_MIN_FREE_KBYTES:
@@ -187,17 +185,12 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		break;
 	}
 	za_mutex_unlock(&za->sysctl_lock);
+	za_mutex_unlock(&za->tunables_lock);
 	/* As the kernel: kcompactd looks at the score at once. */
 	if (poke)
 		_za_kcompactd_poke(za);
-	if (d->rc == RC_WMARKS) {
-		setup_per_zone_wmarks(za);
-	} else if (d->rc == RC_PCP) {
-		for_each_zone(za, z)
-			pcp_update_sizes(za, z);
-	}
-	za_mutex_unlock(&za->cpu_hotplug_lock);
-	za_mutex_unlock(&za->mem_hotplug_lock);
+	if (d->recompute)
+		tunables_update(za, TUNABLES_SYSCTL);
 	return 0;
 }
 

@@ -191,16 +191,19 @@ void vmstat_fold_all(struct za *za, bool trylock)
 
 static int fls_ul(unsigned long x) { return x ? 64 - __builtin_clzl(x) : 0; }
 
-/* The threshold grows with CPUs and zone size (more CPUs: more contention
+/* tunables_update only (tunables_lock held). The threshold grows with
+ * CPUs and zone size (more CPUs: more contention
  * on the global value; bigger zone: drift matters less), capped at 125.
  * While reclaim runs, it drops to what keeps the total drift within the
  * gap between the low and min watermarks. */
-void vmstat_update_thresholds(struct za *za)
+void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 {
-	unsigned cpus = za_load_relaxed(&za->nr_online_cpus);
-	if (!cpus)
-		cpus = 1;
-	bool pressure = za_load_relaxed(&za->reclaim_active) != 0;
+	/* The possible CPUs, not the online ones: a CPU flip then changes no
+	 * threshold and folds no other CPU's deltas (an offline CPU holds
+	 * none, so the drift stays within online CPUs x threshold, less than
+	 * the bound used here). */
+	unsigned cpus = za->nr_cpus;
+	ZA_ASSERT(za_witness_held(ZA_RANK_TUNABLES));
 	for_each_zone(za, z) {
 		unsigned long managed = za_load_relaxed(&z->managed_pages);
 		/* The zone's size in 128 MiB units, for pages up to

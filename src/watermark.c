@@ -7,10 +7,17 @@
  * also keeps a lowmem reserve against requests that could have used a
  * higher zone. The split, the scale factor and the reserve ratios are the
  * runtime tunables of sysctl.c (min_free_kbytes, watermark_scale_factor,
- * lowmem_reserve_ratio). The fast path checks low, the slow path min; __GFP_HIGH
- * halves min and atomic requests take a further quarter off, which is
- * their floor. Checks at min use the exact snapshot of the free counter,
- * checks at low the global value unless it is below the drift mark.
+ * lowmem_reserve_ratio). The fast path checks low, the slow path min;
+ * __GFP_HIGH halves min and atomic requests take a further quarter off,
+ * which is their floor. Checks at min use the exact snapshot of the free
+ * counter, checks at low the global value unless it is below the drift
+ * mark.
+ *
+ * tunables_update is the one place that recomputes what derives from the
+ * tunables and the machine: watermarks, lowmem reserves, page-set sizes
+ * and statistics thresholds, for every zone, under tunables_lock. Memory
+ * online and offline, CPU online and offline, reclaim pressure beginning
+ * and ending and every sysctl write call it once their input changed.
  */
 #include "internal.h"
 
@@ -47,13 +54,12 @@ static unsigned long kb_to_pages(const struct za *za, unsigned long kb)
 	return kb > (ULONG_MAX >> s) ? ULONG_MAX : kb << s;
 }
 
-/* Recompute watermarks, lowmem reserves, pcp sizes and stat thresholds of
- * every zone. Caller holds mem_hotplug_lock (which keeps the tunables
- * still: their writers hold it too). */
-void setup_per_zone_wmarks(struct za *za)
+/* Watermarks and lowmem reserves of every zone, from the managed pages
+ * and the sysctls. */
+static void setup_per_zone_wmarks_locked(struct za *za)
 {
 	unsigned long lowmem = 0;
-	mem_hotplug_assert_held(za);
+	ZA_ASSERT(za_witness_held(ZA_RANK_TUNABLES));
 	for_each_zone(za, z)
 		if (z->type != ZA_ZONE_MOVABLE)
 			lowmem += za_load_relaxed(&z->managed_pages);
@@ -104,6 +110,12 @@ void setup_per_zone_wmarks(struct za *za)
 			                                      za->watermark_scale_factor / 10000);
 			if (scale > step)
 				step = scale;
+			/* Unchanged (a CPU flip changes no mark): leave the
+			 * zone lock to the allocators. */
+			if (z->wmark_base[ZA_WMARK_MIN] == min &&
+			    z->wmark_base[ZA_WMARK_LOW] == min + step &&
+			    z->wmark_base[ZA_WMARK_HIGH] == min + 2 * step)
+				continue;
 			za_store_relaxed(&z->wmark_base[ZA_WMARK_MIN], min);
 			za_store_relaxed(&z->wmark_base[ZA_WMARK_LOW], min + step);
 			za_store_relaxed(&z->wmark_base[ZA_WMARK_HIGH], min + 2 * step);
@@ -126,9 +138,60 @@ void setup_per_zone_wmarks(struct za *za)
 			}
 		}
 	}
+}
+
+/* Recompute everything from the inputs as they are now. Pressure is
+ * read only for a pressure event: any other recompute keeps the pressure
+ * state the last pressure event applied, so that only kswapd, which can
+ * afford it, trims page sets and folds deltas for it. */
+static void tunables_update_locked(struct za *za, bool pressure_event)
+{
+	ZA_ASSERT(za_witness_held(ZA_RANK_TUNABLES));
+	bool pressure = pressure_event ? za_load_relaxed(&za->reclaim_active) != 0
+	                               : za->pressure_applied;
+	setup_per_zone_wmarks_locked(za);
+	/* Page-set sizes follow the low watermark, the managed pages and the
+	 * node's online CPUs; under pressure they stay at their minimum. */
 	for_each_zone(za, z)
-		pcp_update_sizes(za, z);
-	vmstat_update_thresholds(za);
+		pcp_publish_sizes_locked(za, z, pressure);
+	/* The thresholds follow the zone sizes, the gap between the low and
+	 * min marks and the pressure (not the online CPUs: vmstat.c). */
+	vmstat_update_thresholds_locked(za, pressure);
+	if (pressure && !za->pressure_applied)
+		pcp_pressure_trim_locked(za);
+	za->pressure_applied = pressure;
+}
+
+void tunables_update(struct za *za, enum tunables_event ev)
+{
+	/* A CPU flip must not wait for a recompute that is running (kswapd's
+	 * can take a while: it stops page sets): it leaves its mark and the
+	 * running one recomputes again before it lets go. The mark is
+	 * published before the lock is tried, and the holder looks for marks
+	 * after it let go (both with full fences), so no mark is missed: one
+	 * of the two sees the other. */
+	bool wait = ev != TUNABLES_CPU;
+	if (!wait) {
+		za_store_release(&za->tunables_dirty, 1);
+		za_fence_seq_cst();
+	}
+	for (;;) {
+		if (wait)
+			za_mutex_lock(&za->tunables_lock);
+		else if (!za_mutex_trylock(&za->tunables_lock))
+			return;
+		/* One recompute covers every mark left so far. */
+		za_xchg_acquire(&za->tunables_dirty, 0);
+		tunables_update_locked(za, ev == TUNABLES_PRESSURE);
+		za_mutex_unlock(&za->tunables_lock);
+		za_fence_seq_cst();
+		if (!za_load_relaxed(&za->tunables_dirty))
+			return;
+		/* A flip left its mark while we held the lock: recompute for
+		 * it, unless somebody else has the lock by now. */
+		wait = false;
+		ev = TUNABLES_CPU;
+	}
 }
 
 /* The free-page count the checks use: the global value, or, when that is

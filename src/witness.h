@@ -26,10 +26,11 @@ enum za_lock_rank {
 	ZA_RANK_NONE = 0,
 	ZA_RANK_MEM_HOTPLUG = 1,
 	ZA_RANK_CPU_HOTPLUG = 2,
-	ZA_RANK_DRAIN = 3,
-	ZA_RANK_PCP = 4,
-	ZA_RANK_ZONE = 5,
-	ZA_RANK_LEAF = 6, /* short internal mutexes: shrinker list, kswapd wait */
+	ZA_RANK_TUNABLES = 3, /* the recompute of watermarks and pcp sizes */
+	ZA_RANK_DRAIN = 4,
+	ZA_RANK_PCP = 5,
+	ZA_RANK_ZONE = 6,
+	ZA_RANK_LEAF = 7, /* short internal mutexes: shrinker list, kswapd wait */
 	ZA_NR_RANKS
 };
 

@@ -12,7 +12,9 @@
  * write of it keeps the rest, percpu_pagelist_high_fraction fixes every
  * list's high, and a written min_free_kbytes survives memory hotplug.
  * Last, writers race CPU and memory hotplug and allocations (run under
- * TSan in the TSan build) and the allocator must stay consistent.
+ * TSan in the TSan build) and the allocator must stay consistent, every
+ * page set with the sizes the final state gives (the one recompute, under
+ * one lock, reads every input afresh).
  */
 #include "testutil.h"
 
@@ -261,6 +263,55 @@ static void check_ranges(void)
 
 /* ---- writers against hotplug, readers and allocations ---- */
 
+/* After the race, every page set has the sizes the final state gives
+ * (batch, high_min, high_max from the kernel's arithmetic, DESIGN:
+ * docs/RECLAIM.md section 7): no recompute, however it interleaved with
+ * another, left a stale one behind. frac: the final
+ * percpu_pagelist_high_fraction. */
+static void expect_pcp_sizes(struct za *za, unsigned long frac)
+{
+	static const char *const zname[] = {"DMA", "DMA32"};
+	char *text = capture(za);
+	for (int t = ZA_ZONE_DMA; t <= ZA_ZONE_DMA32; t++) {
+		struct za_zone_info zi;
+		CHECK_EQ(za_zone_info(za, 0, (enum za_zone_type)t, &zi), 0);
+		unsigned long b = zi.managed >> 10, cap = 256;
+		if (b > cap)
+			b = cap;
+		b /= 4;
+		if (b < 1)
+			b = 1;
+		unsigned long batch = 1;
+		while (batch * 2 <= b + b / 2)
+			batch *= 2;
+		batch = batch - 1 ? batch - 1 : 1;
+		unsigned long lo = (frac ? zi.managed / frac : zi.low) / 2;
+		unsigned long hi = zi.managed / 8 / 2;
+		if (lo < 4 * batch)
+			lo = 4 * batch;
+		if (frac || hi < lo)
+			hi = lo;
+		char head[64], want[256];
+		snprintf(head, sizeof(head), "zone %8s\n", zname[t]);
+		const char *at = strstr(text, head);
+		CHECK(at != NULL);
+		for (unsigned c = 0; c < 2; c++) {
+			struct za_pcp_info pi;
+			CHECK_EQ(za_pcp_info(za, c, 0, (enum za_zone_type)t, &pi), 0);
+			snprintf(want, sizeof(want), "    cpu: %u\n              count:    %u\n"
+			         "              high:     %u\n              batch:    %lu\n"
+			         "              high_min: %lu\n              high_max: %lu\n",
+			         c, pi.count, pi.high, batch, lo, hi);
+			if (!strstr(at, want) || pi.high < lo || pi.high > hi) {
+				fprintf(stderr, "zone %s cpu %u: stale page-set sizes, want\n%s"
+				        "in\n%s", zname[t], c, want, text);
+				exit(1);
+			}
+		}
+	}
+	free(text);
+}
+
 static struct za *rza;
 static int rounds;
 
@@ -330,6 +381,7 @@ static void race(void)
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(pthread_join(t[i], NULL), 0);
 	expect_value(rza, "min_free_kbytes", "4096");
+	expect_pcp_sizes(rza, ((rounds - 1) >> 2) & 1 ? 8 : 0);
 	CHECK_EQ(za_check(rza, stderr), 0);
 	za_destroy(rza);
 }

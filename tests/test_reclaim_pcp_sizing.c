@@ -14,7 +14,8 @@
  *     gives its pages back (count drops to at most high_min).
  *  3. With kswapd running (held inside the shrinker so that reclaim stays
  *     active): every list's high is at its minimum, and refills on a CPU do
- *     not grow it; once reclaim ends they do again.
+ *     not grow it; once reclaim ends, an idle CPU's list gets back the
+ *     high it had before, and refills grow a list again.
  *  4. ZA_CFG_PCP_FIXED at the initial size (high_min, batch of part 1):
  *     high and batch never move - not with a stream, not when idle, not
  *     under reclaim - and every refill is exactly one batch.
@@ -49,14 +50,18 @@ static struct za_pcp *pcp_of(struct za *za, int cpu)
 	return &za->nodes[0].zones[ZA_ZONE_NORMAL].pcp[cpu];
 }
 
+/* The bounds published for every set of the zone (each set copies them
+ * when it next runs). */
 static int high_min_of(struct za *za, int cpu)
 {
-	return za_load_relaxed(&pcp_of(za, cpu)->high_min);
+	(void)cpu;
+	return za_load_relaxed(&za->nodes[0].zones[ZA_ZONE_NORMAL].pcp_sizes.high_min);
 }
 
 static int high_max_of(struct za *za, int cpu)
 {
-	return za_load_relaxed(&pcp_of(za, cpu)->high_max);
+	(void)cpu;
+	return za_load_relaxed(&za->nodes[0].zones[ZA_ZONE_NORMAL].pcp_sizes.high_max);
 }
 
 /* Measured by parts 1 and 4 for the comparison printed at the end. */
@@ -204,7 +209,9 @@ static void part_decay(void)
 
 static void part_pressure(void)
 {
-	struct za *za = make(0, 0, 0);
+	/* No periodic worker: its decay would shrink the idle cpu0 list
+	 * that this part watches come back after reclaim. */
+	struct za *za = make(ZA_CFG_NO_VMSTAT_WORKER, 0, 0);
 	struct cache cache;
 	struct za_shrinker shr;
 	struct pinned held;
@@ -220,7 +227,8 @@ static void part_pressure(void)
 	stream(za, &held, 2048, &seen, false);
 	tl_cpu = 1;
 	stream(za, &held, 2048, &seen, false);
-	CHECK((int)pcp_info(za, 0, ZA_ZONE_NORMAL).high > hmin0);
+	unsigned high0 = pcp_info(za, 0, ZA_ZONE_NORMAL).high;
+	CHECK((int)high0 > hmin0);
 	CHECK((int)pcp_info(za, 1, ZA_ZONE_NORMAL).high > hmin1);
 
 	/* Below low with the shrinker closed: kswapd stays inside it. */
@@ -241,6 +249,12 @@ static void part_pressure(void)
 	CHECK_EQ((int)p0.high, hmin0);
 	CHECK_EQ((int)p1.high, hmin1);
 	CHECK(p0.count <= p0.high && p1.count <= p1.high);
+	/* What cpu0's list had earned when the pressure trimmed it (its
+	 * refills above grew it further until kswapd began). */
+	int earned0 = za_load_relaxed(&pcp_of(za, 0)->high_saved);
+	if (!earned0) /* not trimmed (it was empty): it keeps its high */
+		earned0 = za_load_relaxed(&pcp_of(za, 0)->high);
+	CHECK(earned0 >= (int)high0);
 
 	/* Refills on cpu1 while reclaim runs: high stays at its minimum.
 	 * Pages come back from the held set (freed on cpu1, overflowing its
@@ -268,6 +282,15 @@ static void part_pressure(void)
 	                                 atomic_load(&cache.in_scan)))
 		sleep_ms(2);
 	CHECK_EQ(za_load_relaxed(&za->reclaim_active), 0);
+	/* The last kswapd out recomputes the sizes without pressure: cpu0,
+	 * idle since it was trimmed, gets back the high it had earned. */
+	struct za_zone *zn = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	while (now_ms() - t0 < 20000 && za_load_relaxed(&zn->pcp_sizes.pressure))
+		sleep_ms(2);
+	CHECK_EQ(za_load_relaxed(&zn->pcp_sizes.pressure), 0);
+	printf("3: after reclaim: cpu0 high %u again (%d when reclaim began)\n",
+	       pcp_info(za, 0, ZA_ZONE_NORMAL).high, earned0);
+	CHECK_EQ((int)pcp_info(za, 0, ZA_ZONE_NORMAL).high, earned0);
 	pinned_free(za, &held, 2048);
 	seen = 0;
 	stream(za, &held, 1024, &seen, false);

@@ -40,7 +40,8 @@
  *                     before taking the pcp lock: the same race returns.
  *  FLAG_PER_PCP       the protocol as src/pcp.c implements it: one flag per
  *                     pcp, set by the offliner in the same lock hold as
- *                     that pcp's drain (pcp_set_flag), cleared at the end.
+ *                     that pcp's drain (pcp_set_flag), cleared at the end
+ *                     without the lock (an atomic and).
  *
  * Properties
  *  - assertions: after a CPU's pcp was drained, no page of the range is put
@@ -354,8 +355,9 @@ proctype offliner()
 	c = 0;
 	do
 	:: c < NCPU ->
-		atomic { pcp_lock[c] == 0 -> pcp_lock[c] = 1 };
-		atomic { pcp_off[c] = 0; pcp_lock[c] = 0; c++ }
+		/* Cleared with an atomic and, without the pcp lock: an owner
+		 * that still sees the flag only frees to the buddy once more. */
+		atomic { pcp_off[c] = 0; c++ }
 	:: else -> break
 	od
 #elif !defined(SEED004_BUG)
