@@ -1,4 +1,4 @@
-# tests/replay.cmake - tests of the trace reader (tools/trace.c) and of
+# tests/replay.cmake - tests of the trace reader (tools/trace_*.c, zatrace) and of
 # `zonealloc replay` (tools/replay.c). Label: replay.
 #
 # One file, two roles, as tests/tool.cmake does it. Included by
@@ -355,27 +355,12 @@ endif()
 # ---------------------------------------------------------------------
 # Registration.
 
-find_package(ZLIB QUIET)
-find_package(LibLZMA QUIET)
-set(_za_trace_libs "")
-set(_za_trace_defs "")
-if(ZLIB_FOUND)
-  list(APPEND _za_trace_libs ZLIB::ZLIB)
-  list(APPEND _za_trace_defs ZA_HAVE_ZLIB=1)
-endif()
-if(LIBLZMA_FOUND)
-  list(APPEND _za_trace_libs LibLZMA::LibLZMA)
-  list(APPEND _za_trace_defs ZA_HAVE_LZMA=1)
-endif()
-
-# Unit tests compile tools/trace.c in; it needs nothing of the library but
-# the header, so they do not wait for the command to build.
+# Unit tests of the three layers link the trace reader library (zatrace,
+# tools/zatrace.cmake, with zlib and liblzma when found); they need nothing
+# of the command, so they do not wait for it to build.
 foreach(t parse read match)
-  za_add_test(NAME trace_${t}
-              SOURCES test_trace_${t}.c ${PROJECT_SOURCE_DIR}/tools/trace.c
-              LIBS ${_za_trace_libs} LABELS replay TIMEOUT 30)
-  target_include_directories(trace_${t} PRIVATE ${PROJECT_SOURCE_DIR}/tools)
-  target_compile_definitions(trace_${t} PRIVATE ${_za_trace_defs})
+  za_add_test(NAME trace_${t} SOURCES test_trace_${t}.c LIBS zatrace
+              LABELS replay TIMEOUT 30)
 endforeach()
 
 if(NOT TARGET zonealloc_tool)

@@ -54,7 +54,7 @@ static const char *const CMD = "record";
 #define DEFAULT_BUFFER_KB 65536
 #define DEFAULT_XZ_LEVEL 0
 
-/* The events replay understands (tools/trace.c), in its order. */
+/* The events replay understands (tools/trace_parse.c), in its order. */
 static const char *const rec_events[] = {
 	"mm_page_alloc",
 	"mm_page_free",
