@@ -33,7 +33,7 @@ int cmd_stress(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_record(int argc, char **argv); /* record.c */
 
-/* ---- messages and option parsing (topo.c) ---- */
+/* ---- messages and option parsing (options.c) ---- */
 
 /* "zonealloc CMD: message" on stderr. */
 void tool_err(const char *cmd, const char *fmt, ...)
@@ -139,7 +139,7 @@ void *topo_pfn_address(const struct topo *t, int nid, unsigned long pfn);
 const char *topo_zone_name(enum za_zone_type z);
 /* Prints the layout ("# node 0 DMA pfn ... ") as comment lines. */
 void topo_describe(const struct topo *t, FILE *f);
-/* Online CPUs of the machine running the tool (at least 1). */
+/* Online CPUs of the machine running the tool (at least 1; options.c). */
 unsigned tool_nproc(void);
 
 /* ---- simulated CPUs (simcpu.c) ----
@@ -196,6 +196,6 @@ static inline unsigned rng_below(uint64_t *s, unsigned n)
 	return n ? (unsigned)(((rng_next(s) >> 32) * (uint64_t)n) >> 32) : 0;
 }
 
-double now_seconds(void); /* CLOCK_MONOTONIC */
+double now_seconds(void); /* CLOCK_MONOTONIC (options.c) */
 
 #endif /* ZA_TOOL_H */
