@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "machine.h"
 #include "tool.h"
 #include "trace.h"
@@ -1348,107 +1349,6 @@ static void report_text(const struct run *r, FILE *f)
 	        r->check_live ? "FAILED" : "ok", r->after_free, r->after_managed,
 	        r->whole_again ? "ok" : "PAGES MISSING",
 	        r->check_after ? "FAILED" : "ok");
-}
-
-/* Minimal JSON writer: keys in order, commas handled, strings escaped. */
-struct jw {
-	FILE *f;
-	int depth;
-	int first[16];
-};
-
-static void jw_sep(struct jw *w)
-{
-	int d;
-	if (w->depth > 0) {
-		if (!w->first[w->depth])
-			fputc(',', w->f);
-		w->first[w->depth] = 0;
-		fputc('\n', w->f);
-		for (d = 0; d < w->depth; d++)
-			fputs("  ", w->f);
-	}
-}
-
-static void jw_str_raw(struct jw *w, const char *s)
-{
-	fputc('"', w->f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(w->f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", w->f);
-		else if (c == '\t')
-			fputs("\\t", w->f);
-		else if (c < 0x20)
-			fprintf(w->f, "\\u%04x", c);
-		else
-			fputc(c, w->f);
-	}
-	fputc('"', w->f);
-}
-
-static void jw_key(struct jw *w, const char *k)
-{
-	jw_sep(w);
-	if (k) {
-		jw_str_raw(w, k);
-		fputs(": ", w->f);
-	}
-}
-
-static void jw_open(struct jw *w, const char *k, char c)
-{
-	jw_key(w, k);
-	fputc(c, w->f);
-	w->first[++w->depth] = 1;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-	int empty = w->first[w->depth];
-	int d;
-	w->depth--;
-	if (!empty) {
-		fputc('\n', w->f);
-		for (d = 0; d < w->depth; d++)
-			fputs("  ", w->f);
-	}
-	fputc(c, w->f);
-}
-
-static void jw_u(struct jw *w, const char *k, unsigned long long v)
-{
-	jw_key(w, k);
-	fprintf(w->f, "%llu", v);
-}
-
-static void jw_i(struct jw *w, const char *k, long long v)
-{
-	jw_key(w, k);
-	fprintf(w->f, "%lld", v);
-}
-
-static void jw_d(struct jw *w, const char *k, double v)
-{
-	jw_key(w, k);
-	fprintf(w->f, "%.4f", v);
-}
-
-static void jw_s(struct jw *w, const char *k, const char *s)
-{
-	jw_key(w, k);
-	if (s)
-		jw_str_raw(w, s);
-	else
-		fputs("null", w->f);
-}
-
-static void jw_b(struct jw *w, const char *k, int v)
-{
-	jw_key(w, k);
-	fputs(v ? "true" : "false", w->f);
 }
 
 /* The recorded machine, and (with --topology recorded) what was built

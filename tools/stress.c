@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "stress.h"
 
 #define MAX_MESSAGES 20
@@ -664,125 +665,106 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	                               : "PASS");
 }
 
-static void json_str(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", o);
-		else if (c == '\t')
-			fputs("\\t", o);
-		else if (c < 0x20)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
-	fputc('"', o);
-}
-
-#define JU(o, name, v) fprintf(o, "\"%s\":%llu", name, (unsigned long long)(v))
-
+/* The run as one JSON object on one line (json.h, compact). */
 static void print_json(struct stress *st, const struct final *f, FILE *o)
 {
+	struct jw w = { .f = o, .compact = 1 };
 	struct wstats t;
 	unsigned k, max = za_max_order(st->za);
 	uint64_t tried = G_GET(st, mem_tried);
 
 	stress_sum_stats(st, &t);
-	fprintf(o, "{\"scenario\":\"%s\",", scenario_names[st->sc]);
-	JU(o, "seconds", st->o->seconds);
-	fprintf(o, ",\"wall_seconds\":%.3f,", f->wall);
-	JU(o, "threads", st->nthreads); fputc(',', o);
-	JU(o, "cpus", st->tp.o.cpus); fputc(',', o);
-	JU(o, "nodes", st->tp.o.nodes); fputc(',', o);
-	JU(o, "mem_bytes_per_node", st->tp.o.mem); fputc(',', o);
-	JU(o, "movable_bytes_per_node", st->tp.o.movable); fputc(',', o);
-	JU(o, "page_size", st->page_size); fputc(',', o);
-	JU(o, "seed", st->seed);
-	fprintf(o, ",\"backed\":%s,", st->backed ? "true" : "false");
-	JU(o, "ops", t.ops);
-	fprintf(o, ",\"mops_per_second\":%.4f", (double)t.ops / f->wall / 1e6);
-	fprintf(o, ",\"allocs_by_order\":[");
+	jw_open(&w, NULL, '{');
+	jw_s(&w, "scenario", scenario_names[st->sc]);
+	jw_u(&w, "seconds", st->o->seconds);
+	jw_fixed(&w, "wall_seconds", f->wall, 3);
+	jw_u(&w, "threads", st->nthreads);
+	jw_u(&w, "cpus", st->tp.o.cpus);
+	jw_u(&w, "nodes", st->tp.o.nodes);
+	jw_u(&w, "mem_bytes_per_node", st->tp.o.mem);
+	jw_u(&w, "movable_bytes_per_node", st->tp.o.movable);
+	jw_u(&w, "page_size", st->page_size);
+	jw_u(&w, "seed", st->seed);
+	jw_b(&w, "backed", st->backed);
+	jw_u(&w, "ops", t.ops);
+	jw_d(&w, "mops_per_second", (double)t.ops / f->wall / 1e6);
+	jw_open(&w, "allocs_by_order", '[');
 	for (k = 0; k <= max && k < ST_ORDERS; k++)
-		fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)t.allocs[k]);
-	fprintf(o, "],\"fails_by_order\":[");
+		jw_u(&w, NULL, t.allocs[k]);
+	jw_close(&w, ']');
+	jw_open(&w, "fails_by_order", '[');
 	for (k = 0; k <= max && k < ST_ORDERS; k++)
-		fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)t.fails[k]);
-	fprintf(o, "],\"allocs_by_request\":{");
-	for (k = 0; k < GK_NR; k++) {
-		fprintf(o, "%s", k ? "," : "");
-		JU(o, gfp_kind_names[k], t.allocs_gfp[k]);
-	}
-	fprintf(o, "},\"fails_by_request\":{");
-	for (k = 0; k < GK_NR; k++) {
-		fprintf(o, "%s", k ? "," : "");
-		JU(o, gfp_kind_names[k], t.fails_gfp[k]);
-	}
-	fprintf(o, "},");
-	JU(o, "frees", t.frees); fputc(',', o);
-	JU(o, "cross_thread_frees", t.cross_thread_frees); fputc(',', o);
-	JU(o, "cross_cpu_frees", t.cross_cpu_frees); fputc(',', o);
-	JU(o, "bulk_alloc_calls", t.bulk_calls); fputc(',', o);
-	JU(o, "bulk_alloc_pages", t.bulk_pages); fputc(',', o);
-	JU(o, "bulk_free_calls", t.bulk_free_calls); fputc(',', o);
-	JU(o, "bulk_free_pages", t.bulk_free_pages); fputc(',', o);
-	JU(o, "drains_local", t.drains_local); fputc(',', o);
-	JU(o, "drains_all", t.drains_all); fputc(',', o);
-	JU(o, "cpu_hops", t.hops); fputc(',', o);
-	JU(o, "verify_errors", G_GET(st, verify_errors)); fputc(',', o);
-	JU(o, "zero_errors", G_GET(st, zero_errors)); fputc(',', o);
-	JU(o, "double_allocations", G_GET(st, double_allocs)); fputc(',', o);
-	JU(o, "misuse_reports", G_GET(st, misuse)); fputc(',', o);
-	JU(o, "errors", G_GET(st, errors));
-	fprintf(o, ",\"hotplug\":{");
-	JU(o, "cpu_offline", G_GET(st, cpu_offline)); fputc(',', o);
-	JU(o, "cpu_online", G_GET(st, cpu_online)); fputc(',', o);
-	JU(o, "cpu_errors", G_GET(st, cpu_errors) + G_GET(st, cpu_ebusy));
-	fputc(',', o);
-	JU(o, "mem_offline_tried", tried); fputc(',', o);
-	JU(o, "mem_offline_ok", G_GET(st, mem_ok)); fputc(',', o);
-	JU(o, "mem_offline_ebusy", G_GET(st, mem_ebusy)); fputc(',', o);
-	JU(o, "mem_offline_eagain", G_GET(st, mem_eagain)); fputc(',', o);
-	JU(o, "mem_offline_enomem", G_GET(st, mem_enomem)); fputc(',', o);
-	JU(o, "mem_offline_other", G_GET(st, mem_other)); fputc(',', o);
-	JU(o, "mem_online_failed", G_GET(st, mem_online_fail));
-	fprintf(o, ",\"offline_worst_ms\":%.3f,\"offline_mean_ms\":%.3f,",
-	        ms_of(G_GET(st, mem_latency_worst_us)),
-	        tried ? ms_of(G_GET(st, mem_latency_total_us)) / (double)tried
-	              : 0.0);
-	JU(o, "migrate_callback_moved", G_GET(st, migrate_ok)); fputc(',', o);
-	JU(o, "migrate_callback_enoent", G_GET(st, migrate_enoent));
-	fprintf(o, "},\"reclaim\":{");
-	JU(o, "pages_cached", G_GET(st, cache_in)); fputc(',', o);
-	JU(o, "shrinker_scans", G_GET(st, shrink_scans)); fputc(',', o);
-	JU(o, "shrinker_freed", G_GET(st, shrink_freed)); fputc(',', o);
-	JU(o, "oom_handler_calls", G_GET(st, oom_calls)); fputc(',', o);
-	JU(o, "oom_handler_freed", G_GET(st, oom_freed));
-	fprintf(o, "},\"events\":{");
-	for (k = 0; k < ZA_NR_EVENTS; k++) {
-		fprintf(o, "%s", k ? "," : "");
-		JU(o, za_event_name((enum za_event)k), f->ev[k]);
-	}
-	fprintf(o, "},\"final\":{\"za_check\":\"%s\",\"za_check_output\":",
-	        f->check_rc ? "failed" : "ok");
-	json_str(o, f->check_out ? f->check_out : "");
-	fputc(',', o);
-	JU(o, "managed", f->z.managed); fputc(',', o);
-	JU(o, "free", f->z.free); fputc(',', o);
-	JU(o, "isolated", f->z.isolated); fputc(',', o);
-	JU(o, "pcp", f->z.pcp); fputc(',', o);
-	fprintf(o, "\"allocated\":%ld,\"missing\":%ld,", f->allocated, f->lost);
-	JU(o, "client_held", f->client_held);
-	fprintf(o, "},\"not_implemented\":");
-	if (st->notimpl[0])
-		json_str(o, st->notimpl);
-	else
-		fputs("null", o);
-	fprintf(o, ",\"interrupted\":%s", interrupted ? "true" : "false");
-	fprintf(o, ",\"result\":\"%s\"}", f->pass ? "pass" : "fail");
+		jw_u(&w, NULL, t.fails[k]);
+	jw_close(&w, ']');
+	jw_open(&w, "allocs_by_request", '{');
+	for (k = 0; k < GK_NR; k++)
+		jw_u(&w, gfp_kind_names[k], t.allocs_gfp[k]);
+	jw_close(&w, '}');
+	jw_open(&w, "fails_by_request", '{');
+	for (k = 0; k < GK_NR; k++)
+		jw_u(&w, gfp_kind_names[k], t.fails_gfp[k]);
+	jw_close(&w, '}');
+	jw_u(&w, "frees", t.frees);
+	jw_u(&w, "cross_thread_frees", t.cross_thread_frees);
+	jw_u(&w, "cross_cpu_frees", t.cross_cpu_frees);
+	jw_u(&w, "bulk_alloc_calls", t.bulk_calls);
+	jw_u(&w, "bulk_alloc_pages", t.bulk_pages);
+	jw_u(&w, "bulk_free_calls", t.bulk_free_calls);
+	jw_u(&w, "bulk_free_pages", t.bulk_free_pages);
+	jw_u(&w, "drains_local", t.drains_local);
+	jw_u(&w, "drains_all", t.drains_all);
+	jw_u(&w, "cpu_hops", t.hops);
+	jw_u(&w, "verify_errors", G_GET(st, verify_errors));
+	jw_u(&w, "zero_errors", G_GET(st, zero_errors));
+	jw_u(&w, "double_allocations", G_GET(st, double_allocs));
+	jw_u(&w, "misuse_reports", G_GET(st, misuse));
+	jw_u(&w, "errors", G_GET(st, errors));
+	jw_open(&w, "hotplug", '{');
+	jw_u(&w, "cpu_offline", G_GET(st, cpu_offline));
+	jw_u(&w, "cpu_online", G_GET(st, cpu_online));
+	jw_u(&w, "cpu_errors", G_GET(st, cpu_errors) + G_GET(st, cpu_ebusy));
+	jw_u(&w, "mem_offline_tried", tried);
+	jw_u(&w, "mem_offline_ok", G_GET(st, mem_ok));
+	jw_u(&w, "mem_offline_ebusy", G_GET(st, mem_ebusy));
+	jw_u(&w, "mem_offline_eagain", G_GET(st, mem_eagain));
+	jw_u(&w, "mem_offline_enomem", G_GET(st, mem_enomem));
+	jw_u(&w, "mem_offline_other", G_GET(st, mem_other));
+	jw_u(&w, "mem_online_failed", G_GET(st, mem_online_fail));
+	jw_fixed(&w, "offline_worst_ms", ms_of(G_GET(st, mem_latency_worst_us)),
+	         3);
+	jw_fixed(&w, "offline_mean_ms",
+	         tried ? ms_of(G_GET(st, mem_latency_total_us)) / (double)tried
+	               : 0.0,
+	         3);
+	jw_u(&w, "migrate_callback_moved", G_GET(st, migrate_ok));
+	jw_u(&w, "migrate_callback_enoent", G_GET(st, migrate_enoent));
+	jw_close(&w, '}');
+	jw_open(&w, "reclaim", '{');
+	jw_u(&w, "pages_cached", G_GET(st, cache_in));
+	jw_u(&w, "shrinker_scans", G_GET(st, shrink_scans));
+	jw_u(&w, "shrinker_freed", G_GET(st, shrink_freed));
+	jw_u(&w, "oom_handler_calls", G_GET(st, oom_calls));
+	jw_u(&w, "oom_handler_freed", G_GET(st, oom_freed));
+	jw_close(&w, '}');
+	jw_open(&w, "events", '{');
+	for (k = 0; k < ZA_NR_EVENTS; k++)
+		jw_u(&w, za_event_name((enum za_event)k), f->ev[k]);
+	jw_close(&w, '}');
+	jw_open(&w, "final", '{');
+	jw_s(&w, "za_check", f->check_rc ? "failed" : "ok");
+	jw_s(&w, "za_check_output", f->check_out ? f->check_out : "");
+	jw_u(&w, "managed", f->z.managed);
+	jw_u(&w, "free", f->z.free);
+	jw_u(&w, "isolated", f->z.isolated);
+	jw_u(&w, "pcp", f->z.pcp);
+	jw_i(&w, "allocated", f->allocated);
+	jw_i(&w, "missing", f->lost);
+	jw_u(&w, "client_held", f->client_held);
+	jw_close(&w, '}');
+	jw_s(&w, "not_implemented", st->notimpl[0] ? st->notimpl : NULL);
+	jw_b(&w, "interrupted", interrupted);
+	jw_s(&w, "result", f->pass ? "pass" : "fail");
+	jw_close(&w, '}');
 }
 
 /* ---------------------------------------------------------------- */
@@ -1049,11 +1031,17 @@ int cmd_stress(int argc, char **argv)
 			if (n)
 				printf("%s\n", objs[0]);
 		} else {
-			printf("{\"scenarios\":[");
+			struct jw w = { .f = stdout, .compact = 1 };
+
+			jw_open(&w, NULL, '{');
+			jw_open(&w, "scenarios", '[');
 			for (sc = 0; sc < n; sc++)
-				printf("%s%s", sc ? "," : "", objs[sc]);
-			printf("],\"interrupted\":%s,\"result\":\"%s\"}\n",
-			       interrupted ? "true" : "false", rc ? "fail" : "pass");
+				jw_raw(&w, NULL, objs[sc]);
+			jw_close(&w, ']');
+			jw_b(&w, "interrupted", interrupted);
+			jw_s(&w, "result", rc ? "fail" : "pass");
+			jw_close(&w, '}');
+			putchar('\n');
 		}
 	}
 	for (sc = 0; sc < n; sc++)
