@@ -41,6 +41,8 @@
 #ifndef ZA_INTERNAL_H
 #define ZA_INTERNAL_H
 
+#include "namespace.h" /* first: the private names */
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>

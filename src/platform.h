@@ -11,6 +11,8 @@
 #ifndef ZA_PLATFORM_H
 #define ZA_PLATFORM_H
 
+#include "namespace.h" /* first: the private names */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

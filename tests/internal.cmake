@@ -10,3 +10,10 @@ add_executable(shared_lib test_shared_lib.c)
 target_link_libraries(shared_lib PRIVATE zonealloc_shared)
 add_test(NAME shared_lib COMMAND shared_lib)
 set_tests_properties(shared_lib PROPERTIES LABELS core)
+
+# The private namespace: nm over both libraries (tests/symbols.sh).
+add_test(NAME symbols
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/symbols.sh ${CMAKE_NM}
+                 $<TARGET_FILE:zonealloc_static> $<TARGET_FILE:zonealloc_shared>
+                 ${PROJECT_SOURCE_DIR}/include/zonealloc.h)
+set_tests_properties(symbols PROPERTIES LABELS core)
