@@ -44,10 +44,6 @@
 #include "machine.h"
 #include "tool.h"
 
-#ifndef ZA_TOOL_VERSION
-#define ZA_TOOL_VERSION "0"
-#endif
-
 static const char *const CMD = "record";
 
 #define DEFAULT_TRACEFS "/sys/kernel/tracing"
@@ -873,7 +869,7 @@ static void put_header(struct xout *x, const struct ropts *o,
 
 	xout_printf(x, "# zonealloc-trace: %d\n", MACHINE_FORMAT);
 	xout_printf(x, "# recorded-by: %s record %s\n", TOOL_NAME,
-	            ZA_TOOL_VERSION);
+	            TOOL_VERSION);
 	if (uname(&u))
 		memset(&u, 0, sizeof(u));
 	snprintf(path, sizeof(path), "%s/sys/kernel/osrelease", o->proc);

@@ -22,6 +22,13 @@
 #include "zonealloc.h"
 
 #define TOOL_NAME "zonealloc"
+/* "0.1.0": the library's version (zonealloc_version.h, from CMake's
+ * project version), which the tool shares. */
+#define TOOL_STR_(x) #x
+#define TOOL_STR(x) TOOL_STR_(x)
+#define TOOL_VERSION                                                       \
+	TOOL_STR(ZA_VERSION_MAJOR) "." TOOL_STR(ZA_VERSION_MINOR) "."          \
+	TOOL_STR(ZA_VERSION_PATCH)
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_INTERRUPTED 130 /* stress stopped by SIGINT, checks held */

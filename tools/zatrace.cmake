@@ -20,7 +20,7 @@ add_library(zatrace STATIC
   ${CMAKE_CURRENT_LIST_DIR}/trace_match.c)
 # It needs the public header's gfp constants, nothing of the library.
 target_include_directories(zatrace PUBLIC ${CMAKE_CURRENT_LIST_DIR}
-                           ${PROJECT_SOURCE_DIR}/include)
+                           ${ZA_PUBLIC_INCLUDE_DIRS})
 if(ZLIB_FOUND)
   target_link_libraries(zatrace PUBLIC ZLIB::ZLIB)
   target_compile_definitions(zatrace PUBLIC ZA_HAVE_ZLIB=1)
