@@ -190,10 +190,10 @@ ZA_API void za_destroy(struct za *za);
  * -EDEADLK (from a migrate callback), or the error of a CPU fence that
  * failed (restartable page sets: -EPERM from a seccomp filter, say). */
 ZA_API int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
-                     unsigned long start_pfn, unsigned long nr_pages,
-                     void *base);
+                            unsigned long start_pfn, unsigned long nr_pages,
+                            void *base);
 ZA_API int za_memory_offline(struct za *za, unsigned long start_pfn,
-                      unsigned long nr_pages);
+                             unsigned long nr_pages);
 
 /* CPU hotplug. 0, -EINVAL (cpu out of range), -EBUSY (offlining the last
  * online CPU), -EEXIST (already in that state). */
@@ -244,19 +244,21 @@ typedef unsigned int za_gfp_t;
  * cannot keep it looping), then fails - except NOFAIL, which waits and
  * tries again, waiting longer each time (up to 32 ms) while nothing
  * frees. */
-ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order);
+ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp,
+                                      unsigned order);
 ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
-                                    unsigned order);
+                                           unsigned order);
 /* Allocate up to nr order-0 pages into pages[]; returns how many. Fills
  * from the current CPU's list under one lock hold where it can. */
 ZA_API unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
-                             struct za_page **pages);
+                                    struct za_page **pages);
 /* Free a block allocated with the same order. A double free, a wrong
  * order or a page this allocator never handed out is reported through the
  * error handler and otherwise ignored. NULL is ignored. */
 ZA_API void za_free_pages(struct za *za, struct za_page *page, unsigned order);
 /* Free nr order-0 pages (NULL entries are skipped). */
-ZA_API void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages);
+ZA_API void za_free_pages_bulk(struct za *za, unsigned nr,
+                               struct za_page **pages);
 
 /* Contiguous ranges larger than a max-order block (isolates and migrates
  * as memory offline does). nr_pages is rounded up to a whole number of
@@ -264,14 +266,16 @@ ZA_API void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **page
  * nr_pages. NULL with errno = ENOMEM when no range could be had (any
  * nr_pages up to ULONG_MAX: above max_pfn none ever can), EINVAL for
  * nr_pages 0 or a bad gfp, EDEADLK from a migrate callback. */
-ZA_API struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
-                                      za_gfp_t gfp);
+ZA_API struct za_page *za_alloc_contig_pages(struct za *za,
+                                             unsigned long nr_pages,
+                                             za_gfp_t gfp);
 ZA_API void za_free_contig_pages(struct za *za, struct za_page *page,
-                          unsigned long nr_pages);
+                                 unsigned long nr_pages);
 
 /* ULONG_MAX when p is not page metadata of za (NULL, a foreign or
  * misaligned pointer); a page of a block gone offline keeps its pfn. */
-ZA_API unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p);
+ZA_API unsigned long za_page_to_pfn(const struct za *za,
+                                    const struct za_page *p);
 /* NULL when pfn is not online. */
 ZA_API struct za_page *za_pfn_to_page(struct za *za, unsigned long pfn);
 /* NULL for frame-only memory. */
@@ -383,10 +387,11 @@ ZA_API int za_event_lookup(const char *name);
 /* The global value of a zone counter (may drift from the truth by the
  * per-CPU deltas not yet folded). 0 for an unknown node or zone. */
 ZA_API long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
-                  enum za_zone_stat item);
+                         enum za_zone_stat item);
 /* The same, plus every CPU's pending delta (a snapshot). */
-ZA_API long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
-                           enum za_zone_stat item);
+ZA_API long za_zone_stat_snapshot(struct za *za, int nid,
+                                  enum za_zone_type zone,
+                                  enum za_zone_stat item);
 /* An event summed over every CPU and zone. */
 ZA_API unsigned long long za_event_count(struct za *za, enum za_event item);
 /* Fold every CPU's pending deltas into the global values. */
@@ -394,7 +399,7 @@ ZA_API void za_vmstat_fold(struct za *za);
 
 /* Free pages of a zone (snapshot, buddy lists only). */
 ZA_API unsigned long za_zone_free_pages(struct za *za, int nid,
-                                 enum za_zone_type zone);
+                                        enum za_zone_type zone);
 
 struct za_zone_info {
 	unsigned long start_pfn, spanned, present, managed;
@@ -410,7 +415,7 @@ struct za_zone_info {
 };
 /* 0, or -EINVAL for a bad node or zone. */
 ZA_API int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
-                 struct za_zone_info *out);
+                        struct za_zone_info *out);
 
 struct za_pcp_info {
 	unsigned count; /* pages on the lists */
@@ -421,8 +426,8 @@ struct za_pcp_info {
 /* Why the page sets of za run locked ("" when they are restartable):
  * the configuration, or what the platform lacks. */
 ZA_API const char *za_pcp_mode_reason(const struct za *za);
-ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
-                struct za_pcp_info *out);
+ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid,
+                       enum za_zone_type zone, struct za_pcp_info *out);
 
 /* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, or -EIO
  * when writing to out failed (out is flushed before the answer).
@@ -475,9 +480,9 @@ ZA_API void za_unregister_shrinker(struct za *za, struct za_shrinker *s);
  * pages freed; 0 means the allocation fails (unless NOFAIL). Called at most
  * 16 times per allocation that gets no page (see za_alloc_pages). */
 ZA_API void za_set_oom_handler(struct za *za,
-                        unsigned long (*oom)(void *ctx, int nid,
-                                             unsigned order),
-                        void *ctx);
+                               unsigned long (*oom)(void *ctx, int nid,
+                                                    unsigned order),
+                               void *ctx);
 
 /* Runtime tunables, named and behaving as the kernel's /proc/sys/vm files
  * (values are text, as there):
