@@ -817,49 +817,50 @@ static const unsigned target_pct_of[SC_NR] = {
 	[SC_MIXED] = 50, [SC_HOTPLUG] = 40, [SC_PRESSURE] = 100, [SC_OFFLINE] = 30,
 };
 
-/* Runs one scenario; its summary goes to stdout (table) or, with
- * --json, into a string left in *json_out; tl (NULL without --timeline)
- * gets its rows. Returns an exit code. */
-static int run_one(const struct stress_opts *o, enum scenario sc,
-                   struct timeline *tl, char **json_out)
+/* A run of scenario sc: its state, before anything is built. NULL when
+ * out of memory (said). */
+static struct stress *stress_new(const struct stress_opts *o, enum scenario sc)
 {
-	const char *cmd = "stress";
-	struct stress *st;
-	struct za_config cfg;
-	struct topo_opts to = o->topo;
-	struct final f;
-	struct zone_sums z;
-	double start, last;
-	uint64_t last_ops = 0;
-	unsigned long tick, t_ms, last_ms = 0,
-	              end_ms = (unsigned long)o->seconds * 1000;
-	int rc = EXIT_FAIL;
+	struct stress *st = calloc(1, sizeof(*st));
 
-	st = calloc(1, sizeof(*st));
 	if (!st) {
-		tool_err(cmd, "out of memory");
-		return EXIT_FAIL;
+		tool_err("stress", "out of memory");
+		return NULL;
 	}
-	memset(&f, 0, sizeof(f));
 	pthread_mutex_init(&st->msg_lock, NULL);
 	st->o = o;
 	st->sc = sc;
 	st->seed = o->seed;
 	st->nthreads = o->threads;
 	st->progress_tty = o->progress && isatty(STDERR_FILENO);
+	return st;
+}
 
-	to.movable = movable_default(o, sc);
-	if (topo_plan(&st->tp, &to, cmd)) {
-		rc = EXIT_USAGE;
-		goto out_free;
-	}
-	if (sc == SC_OFFLINE && !st->tp.o.movable) {
-		rc = tool_usage_err(cmd,
-		                    "the offline scenario needs ZONE_MOVABLE memory: "
-		                    "give --movable, or --mem of at least two "
-		                    "blocks");
-		goto out_free;
-	}
+static void stress_free(struct stress *st)
+{
+	pthread_mutex_destroy(&st->msg_lock);
+	free(st);
+}
+
+/* The allocator of the scenario, its memory online, and the workers'
+ * share of it. 0, EXIT_USAGE (a topology that does not fit the scenario)
+ * or EXIT_FAIL (said; nothing is left built). */
+static int scenario_build(struct stress *st)
+{
+	const char *cmd = "stress";
+	const struct stress_opts *o = st->o;
+	struct topo_opts to = o->topo;
+	struct za_config cfg;
+	struct zone_sums z;
+
+	to.movable = movable_default(o, st->sc);
+	if (topo_plan(&st->tp, &to, cmd))
+		return EXIT_USAGE;
+	if (st->sc == SC_OFFLINE && !st->tp.o.movable)
+		return tool_usage_err(cmd,
+		                      "the offline scenario needs ZONE_MOVABLE "
+		                      "memory: give --movable, or --mem of at "
+		                      "least two blocks");
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.migrate = stress_migrate;
@@ -868,7 +869,7 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	cfg.error_ctx = st;
 	cfg.offline_timeout_ms = o->offline_timeout_ms;
 	if (topo_build(&st->tp, &cfg, cmd))
-		goto out_free;
+		return EXIT_FAIL;
 	st->za = st->tp.za;
 	st->backed = !st->tp.o.frames_only;
 	st->page_size = st->tp.page_size;
@@ -876,13 +877,21 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	zone_sums(st, &z);
 	st->managed_total = z.managed;
 	st->target_pct = 100;
-	st->base_target = z.managed * target_pct_of[sc] / 100 / st->nthreads;
+	st->base_target = z.managed * target_pct_of[st->sc] / 100 / st->nthreads;
 	if (!st->base_target)
 		st->base_target = 1;
+	return 0;
+}
+
+/* The workload's tables, the debug yields, the pressure scenario's
+ * reclaim. 0, or -1 when out of memory (said). */
+static int scenario_setup(struct stress *st)
+{
+	const struct stress_opts *o = st->o;
 
 	if (work_setup(st)) {
-		tool_err(cmd, "out of memory setting up the workload");
-		goto out_destroy;
+		tool_err("stress", "out of memory setting up the workload");
+		return -1;
 	}
 	if (o->random_yield >= 0) {
 		int err = za_debug_set(st->za, ZA_DEBUG_RANDOM_YIELD,
@@ -891,60 +900,72 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 			st_note(st, "za_debug_set(RANDOM_YIELD) returned %s",
 			        strerror(-err));
 	}
-	if (sc == SC_PRESSURE && reclaim_setup(st) && st->notimpl[0])
+	if (st->sc == SC_PRESSURE && reclaim_setup(st) && st->notimpl[0])
 		st_note(st, "%s", st->notimpl);
+	return 0;
+}
 
-	if (o->progress) {
-		char b1[32];
-		fprintf(stderr,
-		        "%s stress: scenario %s, %u s, %u threads on %u CPUs, %u "
-		        "node%s x %s, %lu pages managed, seed %llu\n",
-		        TOOL_NAME, scenario_names[sc], o->seconds, st->nthreads,
-		        st->tp.o.cpus, st->tp.o.nodes, st->tp.o.nodes == 1 ? "" : "s",
-		        fmt_size(st->tp.o.mem, b1, sizeof(b1)), st->managed_total,
-		        (unsigned long long)st->seed);
+/* "zonealloc stress: scenario mixed, 10 s, ..." on stderr. */
+static void progress_banner(const struct stress *st)
+{
+	const struct stress_opts *o = st->o;
+	char b1[32];
+
+	fprintf(stderr,
+	        "%s stress: scenario %s, %u s, %u threads on %u CPUs, %u "
+	        "node%s x %s, %lu pages managed, seed %llu\n",
+	        TOOL_NAME, scenario_names[st->sc], o->seconds, st->nthreads,
+	        st->tp.o.cpus, st->tp.o.nodes, st->tp.o.nodes == 1 ? "" : "s",
+	        fmt_size(st->tp.o.mem, b1, sizeof(b1)), st->managed_total,
+	        (unsigned long long)st->seed);
+}
+
+/* Watches the running threads until --seconds are up (or SIGINT): one
+ * tick per --interval, a timeline row each tick; a progress line each
+ * tick on a terminal (it rewrites itself), else at most one a second, so
+ * a log stays readable. */
+static void scenario_watch(struct stress *st, double start)
+{
+	const struct stress_opts *o = st->o;
+	unsigned long tick, t_ms, last_ms = 0,
+	              end_ms = (unsigned long)o->seconds * 1000;
+	double last = start;
+	uint64_t last_ops = 0;
+
+	for (tick = 1, t_ms = 0; t_ms < end_ms && !interrupted; tick++) {
+		struct wstats t;
+		double now;
+
+		t_ms = tick * o->interval_ms;
+		if (t_ms > end_ms)
+			t_ms = end_ms;
+		wait_until(st, start + (double)t_ms / 1000.0, start);
+		now = now_seconds();
+		timeline_sample(st, now - start);
+		/* A monitor that was kept off the CPU past several ticks
+		 * skips them, rather than writing rows of one instant with
+		 * nothing in between. */
+		while ((tick + 1) * o->interval_ms < end_ms &&
+		       start + (double)((tick + 1) * o->interval_ms) / 1000.0 <=
+		               now)
+			tick++;
+		if (!o->progress ||
+		    (!st->progress_tty && t_ms / 1000 == last_ms / 1000 &&
+		     t_ms < end_ms))
+			continue;
+		stress_sum_stats(st, &t);
+		progress_line(st, t_ms,
+		              (double)(t.ops - last_ops) / (now - last) / 1e6);
+		last_ops = t.ops;
+		last = now;
+		last_ms = t_ms;
 	}
+}
 
-	st->tl = tl;
-	timeline_start(st);
-
-	start = now_seconds();
-	last = start;
-	if (work_start(st) || hotplug_start(st)) {
-		st_fail(st, "could not start the threads");
-	} else {
-		/* One tick per --interval: a timeline row each tick; a
-		 * progress line each tick on a terminal (it rewrites itself),
-		 * else at most one a second, so a log stays readable. */
-		for (tick = 1, t_ms = 0; t_ms < end_ms && !interrupted; tick++) {
-			struct wstats t;
-			double now;
-
-			t_ms = tick * o->interval_ms;
-			if (t_ms > end_ms)
-				t_ms = end_ms;
-			wait_until(st, start + (double)t_ms / 1000.0, start);
-			now = now_seconds();
-			timeline_sample(st, now - start);
-			/* A monitor that was kept off the CPU past several
-			 * ticks skips them, rather than writing rows of one
-			 * instant with nothing in between. */
-			while ((tick + 1) * o->interval_ms < end_ms &&
-			       start + (double)((tick + 1) * o->interval_ms) / 1000.0 <=
-			               now)
-				tick++;
-			if (!o->progress ||
-			    (!st->progress_tty && t_ms / 1000 == last_ms / 1000 &&
-			     t_ms < end_ms))
-				continue;
-			stress_sum_stats(st, &t);
-			progress_line(st, t_ms,
-			              (double)(t.ops - last_ops) / (now - last) / 1e6);
-			last_ops = t.ops;
-			last = now;
-			last_ms = t_ms;
-		}
-	}
+/* Stops the threads, gives every page back and checks what is left:
+ * fills *f (the caller frees f->check_out). */
+static void scenario_finish(struct stress *st, struct final *f, double start)
+{
 	if (st->progress_dirty) {
 		fputc('\n', stderr);
 		st->progress_dirty = 0;
@@ -956,26 +977,67 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	 * an offline waiting for a page in flight sees it freed. */
 	hotplug_stop(st);
 	work_stop(st);
-	f.wall = now_seconds() - start;
+	f->wall = now_seconds() - start;
 	reclaim_teardown(st);
 	work_release_all(st);
-	final_check(st, &f);
-	f.pass = G_GET(st, errors) == 0 && f.check_rc == 0 && f.lost == 0 &&
-	         !st->notimpl[0];
+	final_check(st, f);
+	f->pass = G_GET(st, errors) == 0 && f->check_rc == 0 && f->lost == 0 &&
+	          !st->notimpl[0];
 	if (st->notimpl[0])
-		tool_err(cmd, "%s", st->notimpl);
+		tool_err("stress", "%s", st->notimpl);
+}
 
-	if (o->json) {
+/* The summary: a table on stdout, or with --json one object left in
+ * *json_out (NULL if it could not be made). */
+static void scenario_report(struct stress *st, const struct final *f,
+                            char **json_out)
+{
+	if (st->o->json) {
 		size_t jlen = 0;
 		FILE *js = open_memstream(json_out, &jlen);
 		if (js) {
-			print_json(st, &f, js);
+			print_json(st, f, js);
 			fclose(js);
 		}
 	} else {
-		print_table(st, &f, stdout);
+		print_table(st, f, stdout);
 	}
 	fflush(stdout);
+}
+
+/* Runs one scenario; its summary goes to stdout (table) or, with
+ * --json, into a string left in *json_out; tl (NULL without --timeline)
+ * gets its rows. Returns an exit code. */
+static int run_one(const struct stress_opts *o, enum scenario sc,
+                   struct timeline *tl, char **json_out)
+{
+	struct stress *st;
+	struct final f;
+	double start;
+	int rc;
+
+	st = stress_new(o, sc);
+	if (!st)
+		return EXIT_FAIL;
+	memset(&f, 0, sizeof(f));
+	rc = scenario_build(st);
+	if (rc)
+		goto out_free;
+	rc = EXIT_FAIL;
+	if (scenario_setup(st))
+		goto out_destroy;
+	if (o->progress)
+		progress_banner(st);
+
+	st->tl = tl;
+	timeline_start(st);
+	start = now_seconds();
+	if (work_start(st) || hotplug_start(st))
+		st_fail(st, "could not start the threads");
+	else
+		scenario_watch(st, start);
+	scenario_finish(st, &f, start);
+	scenario_report(st, &f, json_out);
 	rc = f.pass ? 0 : EXIT_FAIL;
 	free(f.check_out);
 
@@ -983,8 +1045,7 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 out_destroy:
 	topo_destroy(&st->tp);
 out_free:
-	pthread_mutex_destroy(&st->msg_lock);
-	free(st);
+	stress_free(st);
 	return rc;
 }
 
