@@ -100,6 +100,39 @@ int opt_flag(const char *cmd, char **argv, int i, const char *name)
 	return 0;
 }
 
+int opt_uint(const char *cmd, int argc, char **argv, int *i, const char *name,
+             unsigned min, unsigned max, unsigned *out)
+{
+	const char *v;
+	int r = opt_value(cmd, argc, argv, i, name, &v);
+
+	if (r <= 0)
+		return r;
+	return parse_uint(cmd, name, v, min, max, out) ? -1 : 1;
+}
+
+int opt_ull(const char *cmd, int argc, char **argv, int *i, const char *name,
+            unsigned long long min, unsigned long long max,
+            unsigned long long *out)
+{
+	const char *v;
+	int r = opt_value(cmd, argc, argv, i, name, &v);
+
+	if (r <= 0)
+		return r;
+	return parse_ull(cmd, name, v, min, max, out) ? -1 : 1;
+}
+
+int opt_set(const char *cmd, char **argv, int i, const char *name, int *field,
+            int value)
+{
+	int r = opt_flag(cmd, argv, i, name);
+
+	if (r > 0)
+		*field = value;
+	return r;
+}
+
 int parse_ull(const char *cmd, const char *opt, const char *s,
               unsigned long long min, unsigned long long max,
               unsigned long long *out)

@@ -318,18 +318,6 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 				                      "recorded or ours", v);
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--pcp-high", &v)) != 0) {
-			if (r < 0 || parse_uint(CMD, "--pcp-high", v, 1, PCP_SIZE_MAX,
-			                        &o->pcp_high))
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--pcp-batch", &v)) != 0) {
-			if (r < 0 || parse_uint(CMD, "--pcp-batch", v, 1, PCP_SIZE_MAX,
-			                        &o->pcp_batch))
-				return EXIT_USAGE;
-			continue;
-		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--sweep", &v)) != 0) {
 			size_t n;
 			char *j;
@@ -348,49 +336,26 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			o->sweep = o->sweep_buf = j;
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--jobs", &v)) != 0) {
-			if (r < 0 || parse_uint(CMD, "--jobs", v, 1, SWEEP_MAX_JOBS,
-			                        &o->jobs))
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--rank", &v)) != 0) {
+		if ((r = opt_uint(CMD, argc, argv, &i, "--pcp-high", 1,
+		                  PCP_SIZE_MAX, &o->pcp_high)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--pcp-batch", 1,
+		                  PCP_SIZE_MAX, &o->pcp_batch)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--jobs", 1, SWEEP_MAX_JOBS,
+		                  &o->jobs)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--rank", &o->rank)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--output", &o->output)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "-o", &o->output)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--plot", &o->plot)) ||
+		    (r = opt_ull(CMD, argc, argv, &i, "--limit", 1, UINT32_MAX - 1,
+		                 &o->limit)) ||
+		    (r = opt_set(CMD, argv, i, "--json", &o->json, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--no-timing", &o->timing, 0)) ||
+		    (r = opt_set(CMD, argv, i, "--quiet", &o->quiet, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--stream", &o->stream, 1))) {
 			if (r < 0)
 				return EXIT_USAGE;
-			o->rank = v;
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--output", &v)) != 0 ||
-		    (r = opt_value(CMD, argc, argv, &i, "-o", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			o->output = v;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--plot", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			o->plot = v;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--limit", &v)) != 0) {
-			if (r < 0 || parse_ull(CMD, "--limit", v, 1, UINT32_MAX - 1,
-			                       &o->limit))
-				return EXIT_USAGE;
-			continue;
-		}
-#define FLAG(name, field)                                                  \
-	if ((r = opt_flag(CMD, argv, i, name)) != 0) {                         \
-		if (r < 0)                                                         \
-			return EXIT_USAGE;                                             \
-		field;                                                             \
-		continue;                                                          \
-	}
-		FLAG("--json", o->json = 1)
-		FLAG("--no-timing", o->timing = 0)
-		FLAG("--quiet", o->quiet = 1)
-		FLAG("--stream", o->stream = 1)
-#undef FLAG
 		if (starts_with_opt(a, "--mem"))
 			o->mem_given = 1;
 		if (starts_with_opt(a, "--cpus"))

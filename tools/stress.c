@@ -206,22 +206,24 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 				return -1;
 			}
 			o->scenario = k;
-		} else if (VALUE("--seconds")) {
-			if (r < 0 ||
-			    parse_uint(cmd, "--seconds", v, 1, 86400, &o->seconds))
-				return -1;
-		} else if (VALUE("--threads")) {
-			if (r < 0 ||
-			    parse_uint(cmd, "--threads", v, 1, 1024, &o->threads))
+		} else if ((r = opt_uint(cmd, argc, argv, &i, "--seconds", 1,
+		                         86400, &o->seconds)) ||
+		           (r = opt_uint(cmd, argc, argv, &i, "--threads", 1, 1024,
+		                         &o->threads)) ||
+		           (r = opt_uint(cmd, argc, argv, &i, "--offline-timeout",
+		                         1, 3600000, &o->offline_timeout_ms)) ||
+		           (r = opt_uint(cmd, argc, argv, &i, "--interval", 10,
+		                         3600000, &o->interval_ms)) ||
+		           (r = opt_value(cmd, argc, argv, &i, "--timeline",
+		                          &o->timeline)) ||
+		           (r = opt_set(cmd, argv, i, "--json", &o->json, 1)) ||
+		           (r = opt_set(cmd, argv, i, "--quiet", &o->progress, 0))) {
+			if (r < 0)
 				return -1;
 		} else if (VALUE("--seed")) {
 			if (r < 0 || parse_ull(cmd, "--seed", v, 0, ~0ull, &x))
 				return -1;
 			o->seed = x;
-		} else if (VALUE("--offline-timeout")) {
-			if (r < 0 || parse_uint(cmd, "--offline-timeout", v, 1,
-			                        3600000, &o->offline_timeout_ms))
-				return -1;
 		} else if (VALUE("--random-yield")) {
 			if (r < 0 ||
 			    parse_ull(cmd, "--random-yield", v, 0, 1000000, &x))
@@ -255,22 +257,6 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 				               v);
 				return -1;
 			}
-		} else if (VALUE("--timeline")) {
-			if (r < 0)
-				return -1;
-			o->timeline = v;
-		} else if (VALUE("--interval")) {
-			if (r < 0 || parse_uint(cmd, "--interval", v, 10, 3600000,
-			                        &o->interval_ms))
-				return -1;
-		} else if ((r = opt_flag(cmd, argv, i, "--json")) != 0) {
-			if (r < 0)
-				return -1;
-			o->json = 1;
-		} else if ((r = opt_flag(cmd, argv, i, "--quiet")) != 0) {
-			if (r < 0)
-				return -1;
-			o->progress = 0;
 		} else if (argv[i][0] == '-') {
 			tool_usage_err(cmd, "unknown option '%s'", argv[i]);
 			return -1;

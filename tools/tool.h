@@ -60,6 +60,31 @@ int opt_value(const char *cmd, int argc, char **argv, int *i,
  * ("--json=1") is an error (-1, message printed). */
 int opt_flag(const char *cmd, char **argv, int i, const char *name);
 
+/*
+ * One option stored in one step, for a parse loop that tries each option
+ * of a command in turn:
+ *
+ *	if ((r = opt_uint(cmd, argc, argv, &i, "--jobs", 1, 64, &o->jobs)) ||
+ *	    (r = opt_value(cmd, argc, argv, &i, "--rank", &o->rank)) ||
+ *	    (r = opt_set(cmd, argv, i, "--json", &o->json, 1))) {
+ *		if (r < 0)
+ *			return EXIT_USAGE;
+ *		continue;
+ *	}
+ *
+ * Each returns 1 when argv[*i] was the option and its value is stored, 0
+ * when it is another option (nothing stored), -1 after a usage message.
+ * opt_uint and opt_ull take the value as parse_uint and parse_ull do (the
+ * option's name in their messages); opt_set stores `value` for a flag.
+ */
+int opt_uint(const char *cmd, int argc, char **argv, int *i, const char *name,
+             unsigned min, unsigned max, unsigned *out);
+int opt_ull(const char *cmd, int argc, char **argv, int *i, const char *name,
+            unsigned long long min, unsigned long long max,
+            unsigned long long *out);
+int opt_set(const char *cmd, char **argv, int i, const char *name, int *field,
+            int value);
+
 /* Number parsers: print "invalid value for OPT" and return -1 on error. */
 int parse_ull(const char *cmd, const char *opt, const char *s,
               unsigned long long min, unsigned long long max,
