@@ -2443,7 +2443,6 @@ static int sweep_number(const char *s, size_t n, unsigned long long *out)
 static int sweep_check_value(const struct sweep_dim *d, unsigned long long v)
 {
 	char arg[96];
-	struct za_config c;
 	struct za *za;
 	int err;
 
@@ -2456,12 +2455,7 @@ static int sweep_check_value(const struct sweep_dim *d, unsigned long long v)
 		return 0;
 	}
 	/* the library's own rules, on a tiny allocator */
-	memset(&c, 0, sizeof(c));
-	c.nr_cpus = 1;
-	c.block_pages = 1024;
-	c.max_pfn = 1024;
-	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	za = za_create(&c);
+	za = topo_scratch_za();
 	if (!za) {
 		tool_err(CMD, "cannot check --sweep values: za_create failed: %s",
 		         strerror(errno));

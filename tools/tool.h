@@ -152,6 +152,10 @@ void topo_opts_init(struct topo_opts *o);
  * its value), 0 not a topology option, -1 bad value (message printed). */
 int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
                int *i);
+/* A tiny allocator (one CPU, 1024 frames, no background threads) made to
+ * try a tunable's value with the library's own rules before the real
+ * allocator exists. NULL with errno set; za_destroy it. */
+struct za *topo_scratch_za(void);
 /* The topology options for a subcommand's --help. */
 void topo_usage(FILE *f, const char *mem_default);
 /* Checks the options together and lays out the zones (fills node_pages,

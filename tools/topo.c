@@ -143,6 +143,18 @@ static int parse_zones(const char *cmd, const char *s, unsigned *mask)
 	return 0;
 }
 
+struct za *topo_scratch_za(void)
+{
+	struct za_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 1;
+	c.block_pages = 1024;
+	c.max_pfn = 1024;
+	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	return za_create(&c);
+}
+
 /* Checks NAME=VALUE with the library's own rules, on a tiny allocator
  * made for the purpose, so a mistake is a usage error before anything
  * runs. 0, or -1 with the problem printed. */
@@ -150,7 +162,6 @@ static int check_sysctl(const char *cmd, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	char name[64];
-	struct za_config c;
 	struct za *za;
 	int err;
 
@@ -164,12 +175,7 @@ static int check_sysctl(const char *cmd, const char *arg)
 	}
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
-	memset(&c, 0, sizeof(c));
-	c.nr_cpus = 1;
-	c.block_pages = 1024;
-	c.max_pfn = 1024;
-	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	za = za_create(&c);
+	za = topo_scratch_za();
 	if (!za) {
 		tool_err(cmd, "cannot check --sysctl %s: za_create failed: %s", arg,
 		         strerror(errno));
