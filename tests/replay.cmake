@@ -16,29 +16,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
   set(SLICE ${DATA}/kernel-mixed-slice.trace.xz)
   file(MAKE_DIRECTORY ${WORK})
 
-  function(fail msg)
-    message(FATAL_ERROR "replay test '${CHECK}': ${msg}")
-  endfunction()
-
-  # run(<out-var> <rc-var> <err-var> ARGS...): runs zonealloc replay ARGS
-  function(run out rc err)
-    execute_process(COMMAND ${EXE} replay --quiet ${ARGN}
-                    RESULT_VARIABLE _rc OUTPUT_VARIABLE _out
-                    ERROR_VARIABLE _err)
-    set(${out} "${_out}" PARENT_SCOPE)
-    set(${rc} "${_rc}" PARENT_SCOPE)
-    set(${err} "${_err}" PARENT_SCOPE)
-  endfunction()
-
-  # run_ok(<out-var> ARGS...): must exit 0
-  function(run_ok out)
-    run(_o _rc _e ${ARGN})
-    if(NOT _rc STREQUAL "0")
-      message("${_o}${_e}")
-      fail("zonealloc replay ${ARGN}: exit ${_rc}, expected 0")
-    endif()
-    set(${out} "${_o}" PARENT_SCOPE)
-  endfunction()
+  set(ZA_AREA replay)
+  include(${CMAKE_CURRENT_LIST_DIR}/script/common.cmake)
 
   # expect_error(<regex> ARGS...): exit 1, message on stderr, no report
   function(expect_error regex)
@@ -369,22 +348,10 @@ endif()
 
 find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_GZIP_PROGRAM gzip)
-set(_za_replay_script ${CMAKE_CURRENT_LIST_FILE})
-
-function(za_replay_test check)
-  add_test(NAME replay_${check}
-           COMMAND ${CMAKE_COMMAND} -DCHECK=${check}
-                   "-DEXE=$<TARGET_FILE:zonealloc_tool>"
-                   -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
-                   "-DXZ=${ZA_XZ_PROGRAM}" "-DGZIP=${ZA_GZIP_PROGRAM}"
-                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/replay_${check}
-                   -P ${_za_replay_script})
-  set_tests_properties(replay_${check} PROPERTIES TIMEOUT 30 LABELS replay)
-endfunction()
-
-foreach(check counts threads repeat stdin limit bad_input formats usage)
-  za_replay_test(${check})
-endforeach()
+za_script_test(AREA replay
+               CHECKS counts threads repeat stdin limit bad_input formats usage
+               DEFS -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
+                    "-DXZ=${ZA_XZ_PROGRAM}" "-DGZIP=${ZA_GZIP_PROGRAM}")
 if(NOT ZA_XZ_PROGRAM)
   message(STATUS "replay tests: no xz program (Debian: xz-utils); the "
                  "tests that count the trace slice with it are disabled")
