@@ -186,163 +186,167 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	return pages;
 }
 
-static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
-                       long *sum_iso, long *sum_alloc)
+/* A zone without memory has nothing on its lists. */
+static void check_empty_zone(struct ck *ck, struct za_zone *z)
+{
+	struct za *za = ck->za;
+
+	for (unsigned o = 0; o <= za->max_order; o++)
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+			if (z->free_head[o][mt] != ZA_NIL)
+				fail(ck, "node %d zone %s: empty zone has free blocks",
+				     z->nid, zname[z->type]);
+	if (z->lazy_head != ZA_NIL || z->nr_lazy)
+		fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
+		     zname[z->type]);
+}
+
+/* One buddy list, order o and migratetype mt: its links, every block on
+ * it, and its count. Adds the pages to *buddy, or *iso for the isolate
+ * list. */
+static void check_free_list(struct ck *ck, struct za_zone *z,
+                            struct cover *cv, unsigned o, int mt,
+                            unsigned long *buddy, unsigned long *iso)
+{
+	struct za *za = ck->za;
+	unsigned long cnt = 0;
+	uint32_t prev = ZA_NIL;
+
+	for (uint32_t h = z->free_head[o][mt]; h != ZA_NIL;) {
+		struct za_page *p;
+		if (h >= za->max_pfn || !pfn_online(za, h)) {
+			fail(ck, "node %d zone %s: order %u list %d links to "
+			     "pfn 0x%x which is not online", z->nid,
+			     zname[z->type], o, mt, h);
+			break;
+		}
+		if (pfn_lazy(za, h)) {
+			fail(ck, "node %d zone %s: order %u list %d links to "
+			     "pfn 0x%x of a lazy block", z->nid, zname[z->type],
+			     o, mt, h);
+			break;
+		}
+		p = pfn_page(za, h);
+		if (++cnt > cv->n + 1) {
+			fail(ck, "node %d zone %s: order %u list %d loops",
+			     z->nid, zname[z->type], o, mt);
+			break;
+		}
+		if (page_zone(za, p) != z)
+			fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
+			     "to another zone", h, z->nid, zname[z->type]);
+		if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
+		    p->mt != mt)
+			fail(ck, "pfn 0x%x on order %u list %d has state %d "
+			     "order %u type %u", h, o, mt, page_state(p),
+			     p->order, p->mt);
+		if (p->prev != prev)
+			fail(ck, "pfn 0x%x: back link 0x%x, expected 0x%x", h,
+			     p->prev, prev);
+		if (h & ((1u << o) - 1))
+			fail(ck, "free block pfn 0x%x is not aligned to its "
+			     "order %u", h, o);
+		if (pageblock_mt(za, h) != mt)
+			fail(ck, "free block pfn 0x%x order %u on list %d but "
+			     "its pageblock is type %d", h, o, mt,
+			     pageblock_mt(za, h));
+		cover_mark(ck, z, cv, h, 1ul << o, "free");
+		if (o < za->max_order) {
+			unsigned long b = h ^ (1ul << o);
+			struct za_page *bp = pfn_page(za, b);
+			if (pfn_online(za, b) && page_state(bp) == ZA_PS_BUDDY &&
+			    bp->order == o) {
+				bool apart = o >= za->pageblock_order &&
+				             bp->mt != mt &&
+				             (!mt_is_mergeable(mt) ||
+				              !mt_is_mergeable(bp->mt));
+				if (!apart)
+					fail(ck, "free blocks pfn 0x%x and 0x%lx of order "
+					     "%u are buddies but not merged", h, b, o);
+			}
+		}
+		if (mt == ZA_MT_ISOLATE)
+			*iso += 1ul << o;
+		else
+			*buddy += 1ul << o;
+		prev = h;
+		h = p->next;
+	}
+	/* The count includes the lazy blocks. */
+	unsigned long lazy = o == za->max_order && mt == ZA_MT_MOVABLE
+	                         ? z->nr_lazy * (za->block_pages >> o)
+	                         : 0;
+	if (cnt + lazy != z->nr_free[o][mt])
+		fail(ck, "node %d zone %s: order %u type %d counts %lu free "
+		     "blocks, the list has %lu and lazy blocks %lu", z->nid,
+		     zname[z->type], o, mt, z->nr_free[o][mt], cnt, lazy);
+}
+
+/* CPU c's page set of the zone: links, states, counts. Returns the pages
+ * it holds. */
+static unsigned long check_pcp(struct ck *ck, struct za_zone *z,
+                               struct cover *cv, unsigned c)
+{
+	struct za *za = ck->za;
+	struct za_pcp *pcp = zone_pcp(z, (int)c);
+	unsigned long n = 0, mid = 0;
+
+	for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
+		unsigned o = pcp_list_order(za, i);
+		bool is_mid = i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE;
+		unsigned long cnt = 0;
+		for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
+			if (h >= za->max_pfn || !pfn_online(za, h) ||
+			    pfn_lazy(za, h)) {
+				fail(ck, "cpu %u pcp list %d links to pfn 0x%x which "
+				     "is not online or in a lazy block", c, i, h);
+				break;
+			}
+			struct za_page *p = pfn_page(za, h);
+			if (++cnt > cv->n + 1) {
+				fail(ck, "cpu %u pcp list %d loops", c, i);
+				break;
+			}
+			if (page_zone(za, p) != z)
+				fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
+				     "%s belongs to another zone", h, c, z->nid,
+				     zname[z->type]);
+			if (page_state(p) != ZA_PS_PCP || p->order != o)
+				fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
+				     "order %u", h, c, i, page_state(p), p->order);
+			if (p->pcp_cpu != c)
+				fail(ck, "pfn 0x%x on cpu %u's pcp list says it is on "
+				     "cpu %u's", h, c, (unsigned)p->pcp_cpu);
+			cover_mark(ck, z, cv, h, 1ul << o, "pcp");
+			n += 1ul << o;
+			if (is_mid)
+				mid += 1ul << o;
+			h = p->next;
+		}
+	}
+	if ((long)n != pcp->count)
+		fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
+		     c, z->nid, zname[z->type], pcp->count, n);
+	if ((long)mid != pcp->mid_pages ||
+	    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
+		fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
+		     "lists hold %lu (budget %lu)", c, z->nid, zname[z->type],
+		     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
+	if (pcp->flags && n)
+		fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
+		     "but hold %lu pages", c, z->nid, zname[z->type],
+		     pcp->flags, n);
+	return n;
+}
+
+/* Every online page of the zone: heads of allocated and taken blocks
+ * (counted into *alloc and *taken), and no stale state inside a block. */
+static void check_online_pages(struct ck *ck, struct za_zone *z,
+                               struct cover *cv, unsigned long *alloc,
+                               unsigned long *taken)
 {
 	struct za *za = ck->za;
 	unsigned long start = z->start_pfn, end = z->end_pfn;
-	struct cover cv = {start, end - start, NULL};
-	unsigned long buddy = 0, iso = 0, pcp_pages = 0, alloc = 0, taken = 0;
-
-	*sum_free = *sum_iso = *sum_alloc = 0;
-	if (!zone_populated(z)) {
-		for (unsigned o = 0; o <= za->max_order; o++)
-			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
-				if (z->free_head[o][mt] != ZA_NIL)
-					fail(ck, "node %d zone %s: empty zone has free blocks",
-					     z->nid, zname[z->type]);
-		if (z->lazy_head != ZA_NIL || z->nr_lazy)
-			fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
-			     zname[z->type]);
-		return;
-	}
-	cv.bits = calloc((cv.n + 63) / 64 + 1, sizeof(uint64_t));
-	if (!cv.bits) {
-		fail(ck, "out of memory checking node %d zone %s", z->nid,
-		     zname[z->type]);
-		return;
-	}
-
-	/* Lazy sections: free, on no list, metadata not written yet. */
-	buddy += check_lazy(ck, z, &cv);
-
-	/* Buddy lists. */
-	for (unsigned o = 0; o <= za->max_order; o++) {
-		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++) {
-			unsigned long cnt = 0;
-			uint32_t prev = ZA_NIL;
-			for (uint32_t h = z->free_head[o][mt]; h != ZA_NIL;) {
-				struct za_page *p;
-				if (h >= za->max_pfn || !pfn_online(za, h)) {
-					fail(ck, "node %d zone %s: order %u list %d links to "
-					     "pfn 0x%x which is not online", z->nid,
-					     zname[z->type], o, mt, h);
-					break;
-				}
-				if (pfn_lazy(za, h)) {
-					fail(ck, "node %d zone %s: order %u list %d links to "
-					     "pfn 0x%x of a lazy block", z->nid, zname[z->type],
-					     o, mt, h);
-					break;
-				}
-				p = pfn_page(za, h);
-				if (++cnt > cv.n + 1) {
-					fail(ck, "node %d zone %s: order %u list %d loops",
-					     z->nid, zname[z->type], o, mt);
-					break;
-				}
-				if (page_zone(za, p) != z)
-					fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
-					     "to another zone", h, z->nid, zname[z->type]);
-				if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
-				    p->mt != mt)
-					fail(ck, "pfn 0x%x on order %u list %d has state %d "
-					     "order %u type %u", h, o, mt, page_state(p),
-					     p->order, p->mt);
-				if (p->prev != prev)
-					fail(ck, "pfn 0x%x: back link 0x%x, expected 0x%x", h,
-					     p->prev, prev);
-				if (h & ((1u << o) - 1))
-					fail(ck, "free block pfn 0x%x is not aligned to its "
-					     "order %u", h, o);
-				if (pageblock_mt(za, h) != mt)
-					fail(ck, "free block pfn 0x%x order %u on list %d but "
-					     "its pageblock is type %d", h, o, mt,
-					     pageblock_mt(za, h));
-				cover_mark(ck, z, &cv, h, 1ul << o, "free");
-				if (o < za->max_order) {
-					unsigned long b = h ^ (1ul << o);
-					struct za_page *bp = pfn_page(za, b);
-					if (pfn_online(za, b) && page_state(bp) == ZA_PS_BUDDY &&
-					    bp->order == o) {
-						bool apart = o >= za->pageblock_order &&
-						             bp->mt != mt &&
-						             (!mt_is_mergeable(mt) ||
-						              !mt_is_mergeable(bp->mt));
-						if (!apart)
-							fail(ck, "free blocks pfn 0x%x and 0x%lx of order "
-							     "%u are buddies but not merged", h, b, o);
-					}
-				}
-				if (mt == ZA_MT_ISOLATE)
-					iso += 1ul << o;
-				else
-					buddy += 1ul << o;
-				prev = h;
-				h = p->next;
-			}
-			/* The count includes the lazy blocks. */
-			unsigned long lazy = o == za->max_order && mt == ZA_MT_MOVABLE
-			                         ? z->nr_lazy * (za->block_pages >> o)
-			                         : 0;
-			if (cnt + lazy != z->nr_free[o][mt])
-				fail(ck, "node %d zone %s: order %u type %d counts %lu free "
-				     "blocks, the list has %lu and lazy blocks %lu", z->nid,
-				     zname[z->type], o, mt, z->nr_free[o][mt], cnt, lazy);
-		}
-	}
-
-	/* Per-CPU lists. */
-	for (unsigned c = 0; c < za->nr_cpus; c++) {
-		struct za_pcp *pcp = zone_pcp(z, (int)c);
-		unsigned long n = 0, mid = 0;
-		for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
-			unsigned o = pcp_list_order(za, i);
-			bool is_mid = i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE;
-			unsigned long cnt = 0;
-			for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
-				if (h >= za->max_pfn || !pfn_online(za, h) ||
-				    pfn_lazy(za, h)) {
-					fail(ck, "cpu %u pcp list %d links to pfn 0x%x which "
-					     "is not online or in a lazy block", c, i, h);
-					break;
-				}
-				struct za_page *p = pfn_page(za, h);
-				if (++cnt > cv.n + 1) {
-					fail(ck, "cpu %u pcp list %d loops", c, i);
-					break;
-				}
-				if (page_zone(za, p) != z)
-					fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
-					     "%s belongs to another zone", h, c, z->nid,
-					     zname[z->type]);
-				if (page_state(p) != ZA_PS_PCP || p->order != o)
-					fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
-					     "order %u", h, c, i, page_state(p), p->order);
-				if (p->pcp_cpu != c)
-					fail(ck, "pfn 0x%x on cpu %u's pcp list says it is on "
-					     "cpu %u's", h, c, (unsigned)p->pcp_cpu);
-				cover_mark(ck, z, &cv, h, 1ul << o, "pcp");
-				n += 1ul << o;
-				if (is_mid)
-					mid += 1ul << o;
-				h = p->next;
-			}
-		}
-		if ((long)n != pcp->count)
-			fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
-			     c, z->nid, zname[z->type], pcp->count, n);
-		if ((long)mid != pcp->mid_pages ||
-		    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
-			fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
-			     "lists hold %lu (budget %lu)", c, z->nid, zname[z->type],
-			     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
-		if (pcp->flags && n)
-			fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
-			     "but hold %lu pages", c, z->nid, zname[z->type],
-			     pcp->flags, n);
-		pcp_pages += n;
-	}
 
 	/* Every online page: heads of allocated and taken blocks, and no
 	 * page left uncovered. One walk over the zone's span, so that a
@@ -370,12 +374,12 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 				fail(ck, "allocated block pfn 0x%lx+%lu runs past the "
 				     "zone", q, n);
 				n = 1;
-			} else if (cover_mark(ck, z, &cv, q, n, "allocated")) {
-				alloc += n;
+			} else if (cover_mark(ck, z, cv, q, n, "allocated")) {
+				*alloc += n;
 			}
 		} else if (st == ZA_PS_OFFLINE) {
-			if (cover_mark(ck, z, &cv, q, 1, "taken"))
-				taken++;
+			if (cover_mark(ck, z, cv, q, 1, "taken"))
+				(*taken)++;
 		} else if (st == ZA_PS_FREEING) {
 			fail(ck, "pfn 0x%lx is still being freed", q);
 		} else if (st == ZA_PS_BUDDY || st == ZA_PS_PCP) {
@@ -394,17 +398,57 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		}
 		q += n;
 	}
+}
+
+/* No page of an online block left out of every block: a lost page. */
+static void check_covered(struct ck *ck, struct za_zone *z,
+                          const struct cover *cv)
+{
+	struct za *za = ck->za;
+	unsigned long start = z->start_pfn, end = z->end_pfn;
+
 	for (unsigned long pfn = start; pfn < end; pfn += za->block_pages) {
 		unsigned long hole;
 		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
 			continue;
-		if (!cover_full(&cv, pfn, za->block_pages, &hole)) {
+		if (!cover_full(cv, pfn, za->block_pages, &hole)) {
 			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
 			     "per-CPU or allocated (lost page, state %d)", z->nid,
 			     zname[z->type], hole, page_state(pfn_page(za, hole)));
 			break;
 		}
 	}
+}
+
+static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
+                       long *sum_iso, long *sum_alloc)
+{
+	struct za *za = ck->za;
+	unsigned long start = z->start_pfn, end = z->end_pfn;
+	struct cover cv = {start, end - start, NULL};
+	unsigned long buddy = 0, iso = 0, pcp_pages = 0, alloc = 0, taken = 0;
+
+	*sum_free = *sum_iso = *sum_alloc = 0;
+	if (!zone_populated(z)) {
+		check_empty_zone(ck, z);
+		return;
+	}
+	cv.bits = calloc((cv.n + 63) / 64 + 1, sizeof(uint64_t));
+	if (!cv.bits) {
+		fail(ck, "out of memory checking node %d zone %s", z->nid,
+		     zname[z->type]);
+		return;
+	}
+
+	/* Lazy sections: free, on no list, metadata not written yet. */
+	buddy += check_lazy(ck, z, &cv);
+	for (unsigned o = 0; o <= za->max_order; o++)
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+			check_free_list(ck, z, &cv, o, mt, &buddy, &iso);
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		pcp_pages += check_pcp(ck, z, &cv, c);
+	check_online_pages(ck, z, &cv, &alloc, &taken);
+	check_covered(ck, z, &cv);
 
 	unsigned long managed = z->managed_pages;
 	if (managed != buddy + iso + pcp_pages + alloc + taken)
