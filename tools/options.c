@@ -133,6 +133,25 @@ int opt_set(const char *cmd, char **argv, int i, const char *name, int *field,
 	return r;
 }
 
+int opt_choice(const char *cmd, int argc, char **argv, int *i,
+               const char *name, const struct opt_word *words, int *out,
+               const char *bad)
+{
+	const char *v;
+	int r = opt_value(cmd, argc, argv, i, name, &v);
+
+	if (r <= 0)
+		return r;
+	for (; words->word; words++) {
+		if (!strcmp(v, words->word)) {
+			*out = words->value;
+			return 1;
+		}
+	}
+	tool_usage_err(cmd, bad, v);
+	return -1;
+}
+
 int parse_ull(const char *cmd, const char *opt, const char *s,
               unsigned long long min, unsigned long long max,
               unsigned long long *out)

@@ -53,12 +53,12 @@ enum topology { TOPO_AUTO, TOPO_RECORDED, TOPO_OURS };
 
 struct options {
 	const char *path;
-	enum mode mode;
+	int mode;               /* enum mode */
 	int json, timing, quiet;
 	unsigned long long limit;
 	struct topo_opts topo;
 	int mem_given, cpus_given, max_order_given, block_given;
-	enum topology topology;
+	int topology;           /* enum topology */
 	int stream;             /* --stream: replay while reading (det) */
 	const char *shape_opt;  /* a topology option that sets the machine's
 	                         * shape (--mem, --zones...): first one given */
@@ -274,6 +274,17 @@ static int starts_with_opt(const char *a, const char *name)
 	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
+static const struct opt_word mode_words[] = {
+	{ "det", MODE_DET },
+	{ "threads", MODE_THREADS },
+	{ NULL, 0 },
+};
+static const struct opt_word topology_words[] = {
+	{ "recorded", TOPO_RECORDED },
+	{ "ours", TOPO_OURS },
+	{ NULL, 0 },
+};
+
 /* 0 to go on, or an exit code (0 after --help). */
 static int parse_options(struct options *o, int argc, char **argv, int *done)
 {
@@ -293,29 +304,14 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			*done = 1;
 			return 0;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--mode", &v)) != 0) {
+		if ((r = opt_choice(CMD, argc, argv, &i, "--mode", mode_words,
+		                    &o->mode,
+		                    "--mode %s: expected det or threads")) ||
+		    (r = opt_choice(CMD, argc, argv, &i, "--topology",
+		                    topology_words, &o->topology,
+		                    "--topology %s: expected recorded or ours"))) {
 			if (r < 0)
 				return EXIT_USAGE;
-			if (!strcmp(v, "det"))
-				o->mode = MODE_DET;
-			else if (!strcmp(v, "threads"))
-				o->mode = MODE_THREADS;
-			else
-				return tool_usage_err(CMD,
-				                      "--mode %s: expected det or threads",
-				                      v);
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--topology", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			if (!strcmp(v, "recorded"))
-				o->topology = TOPO_RECORDED;
-			else if (!strcmp(v, "ours"))
-				o->topology = TOPO_OURS;
-			else
-				return tool_usage_err(CMD, "--topology %s: expected "
-				                      "recorded or ours", v);
 			continue;
 		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--sweep", &v)) != 0) {

@@ -154,6 +154,18 @@ static void usage(FILE *f)
 	        TOOL_NAME);
 }
 
+static const struct opt_word inject_words[] = {
+	{ "corrupt", INJECT_CORRUPT },
+	{ "leak", INJECT_LEAK },
+	{ NULL, 0 },
+};
+static const struct opt_word verify_words[] = {
+	{ "off", VERIFY_OFF },
+	{ "auto", VERIFY_AUTO },
+	{ "full", VERIFY_FULL },
+	{ NULL, 0 },
+};
+
 static int parse_args(struct stress_opts *o, int argc, char **argv)
 {
 	const char *cmd = "stress";
@@ -229,34 +241,16 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			    parse_ull(cmd, "--random-yield", v, 0, 1000000, &x))
 				return -1;
 			o->random_yield = (long)x;
-		} else if (VALUE("--inject")) {
+		} else if ((r = opt_choice(cmd, argc, argv, &i, "--inject",
+		                           inject_words, &o->inject,
+		                           "unknown --inject fault '%s' "
+		                           "(expected corrupt or leak)")) ||
+		           (r = opt_choice(cmd, argc, argv, &i, "--verify",
+		                           verify_words, &o->verify,
+		                           "unknown --verify mode '%s' "
+		                           "(expected auto, full or off)"))) {
 			if (r < 0)
 				return -1;
-			if (!strcmp(v, "corrupt"))
-				o->inject = INJECT_CORRUPT;
-			else if (!strcmp(v, "leak"))
-				o->inject = INJECT_LEAK;
-			else {
-				tool_usage_err(cmd, "unknown --inject fault '%s' (expected "
-				                    "corrupt or leak)",
-				               v);
-				return -1;
-			}
-		} else if (VALUE("--verify")) {
-			if (r < 0)
-				return -1;
-			if (!strcmp(v, "off"))
-				o->verify = VERIFY_OFF;
-			else if (!strcmp(v, "auto"))
-				o->verify = VERIFY_AUTO;
-			else if (!strcmp(v, "full"))
-				o->verify = VERIFY_FULL;
-			else {
-				tool_usage_err(cmd, "unknown --verify mode '%s' (expected "
-				                    "auto, full or off)",
-				               v);
-				return -1;
-			}
 		} else if (argv[i][0] == '-') {
 			tool_usage_err(cmd, "unknown option '%s'", argv[i]);
 			return -1;

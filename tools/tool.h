@@ -84,6 +84,17 @@ int opt_ull(const char *cmd, int argc, char **argv, int *i, const char *name,
             unsigned long long *out);
 int opt_set(const char *cmd, char **argv, int i, const char *name, int *field,
             int value);
+/* One word of an option that takes a word out of a list. */
+struct opt_word {
+	const char *word;
+	int value;
+};
+/* The option takes one of words[] (ended by a NULL word) and stores its
+ * value. Another word is a usage error whose message is `bad`, a printf
+ * format with one %s, the word given. */
+int opt_choice(const char *cmd, int argc, char **argv, int *i,
+               const char *name, const struct opt_word *words, int *out,
+               const char *bad);
 
 /* Number parsers: print "invalid value for OPT" and return -1 on error. */
 int parse_ull(const char *cmd, const char *opt, const char *s,
