@@ -297,10 +297,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 			z->free_head[o][mt] = ZA_NIL;
 	z->lazy_head = ZA_NIL;
-	z->pcp = za_meta_alloc(za, za->nr_cpus * sizeof(struct za_pcp),
-	                       ZA_CACHELINE);
-	if (!z->pcp)
-		return -ENOMEM;
+	z->pcp = za_pcp_of(za, z->id, 0);
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp *pcp = &z->pcp[c];
 		for (int i = 0; i < ZA_NR_PCP_LISTS; i++)
@@ -308,6 +305,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		pcp->flags = za->cpu_online[c] ? 0 : ZA_PCP_OFF_CPU;
 		pcp->batch = 1;
 		pcp->cpu = (uint16_t)c;
+		pcp->zone = z;
 		pcp->corrupt_pfn = ZA_NIL;
 	}
 	return 0;
@@ -318,8 +316,6 @@ static void free_all(struct za *za)
 	if (za->nodes) {
 		for (unsigned n = 0; n < za->nr_nodes; n++) {
 			struct za_node *node = &za->nodes[n];
-			for (int t = 0; t < ZA_NR_ZONES; t++)
-				za_meta_free(za, node->zones[t].pcp);
 			za_meta_free(za, node->zonelist[0]);
 			za_meta_free(za, node->zonelist[1]);
 		}
@@ -333,6 +329,8 @@ static void free_all(struct za *za)
 	za_mutex_destroy(&za->sysctl_lock);
 	za_cond_destroy(&za->vmstat_wait);
 	za_meta_free(za, za->nodes);
+	za_meta_free(za, za->pcp_all);
+	za_meta_free(za, za->cpu_pcp);
 	za_meta_free(za, za->node_distance);
 	za_meta_free(za, za->cpu_node);
 	za_meta_free(za, za->cpu_online);
@@ -367,7 +365,12 @@ struct za *za_create(const struct za_config *cfg)
 	if (!err) {
 		za->nodes = za_meta_alloc(za, za->nr_nodes * sizeof(struct za_node),
 		                          ZA_CACHELINE);
-		if (!za->nodes)
+		size_t nr_sets = (size_t)za->nr_nodes * ZA_NR_ZONES * za->nr_cpus;
+		za->pcp_all = za_meta_alloc(za, nr_sets * sizeof(struct za_pcp),
+		                            ZA_CACHELINE);
+		za->cpu_pcp = za_meta_alloc(za, (size_t)za->nr_cpus * ZA_NR_ZONES *
+		                                    sizeof(struct za_pcp *), 0);
+		if (!za->nodes || !za->pcp_all || !za->cpu_pcp)
 			err = -ENOMEM;
 	}
 	for (unsigned n = 0; !err && n < za->nr_nodes; n++) {

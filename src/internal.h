@@ -144,6 +144,7 @@ struct za_pcp {
 	za_spinlock_t lock; /* locked mode: the set; restartable: remote users */
 	union za_pcp_own own; /* restartable mode */
 	uint16_t cpu;       /* the CPU the set belongs to (fixed) */
+	struct za_zone *zone; /* the zone it belongs to (fixed) */
 	uint8_t flags;      /* ZA_PCP_OFF_*: the lists take no pages */
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
@@ -162,6 +163,10 @@ struct za_pcp {
 	/* Allocation and free events at the periodic worker's last look: it
 	 * leaves a set whose owner is busy alone. The worker's own. */
 	uint64_t tick_events;
+	/* Allocations that were both a NUMA hit and local, the common case,
+	 * counted once here instead of twice: part of numa_hit and of
+	 * numa_local (pcp_event). */
+	uint64_t numa_hit_local;
 	uint64_t events[ZA_NR_EVENTS];
 } __attribute__((aligned(ZA_CACHELINE)));
 
@@ -272,6 +277,16 @@ struct za_shrinker;
 struct za {
 	/* Read-mostly configuration, fixed at create. */
 	struct za_page *memmap;     /* pfn -> metadata */
+	/* Every page set, [zone id][cpu] (zone id = nid << 2 | type): a zone's
+	 * sets are z->pcp, and the fast paths find one by arithmetic. */
+	struct za_pcp *pcp_all;
+	/* For each CPU and highest zone type a request may use, the CPU's set
+	 * of the zone that the CPU's node's zonelist tries first (NULL: none):
+	 * the fast path's set, one load instead of walking node, zonelist and
+	 * zone. [nr_cpus * ZA_NR_ZONES]; rewritten with the zonelists
+	 * (relaxed; a stale entry names a set that exists, as a stale
+	 * zonelist entry names a zone that does). */
+	struct za_pcp **cpu_pcp;
 	uint8_t *pb_mt;             /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
 	unsigned long max_pfn;
@@ -524,6 +539,12 @@ static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
 {
 	return &z->pcp[cpu];
 }
+/* The page set of zone id zid on cpu, without loading the zone. */
+static inline struct za_pcp *za_pcp_of(const struct za *za, unsigned zid,
+                                       int cpu)
+{
+	return &za->pcp_all[zid * za->nr_cpus + (unsigned)cpu];
+}
 /* Orders between the small ones and the pageblock order (lists under a
  * byte budget, see ZA_PCP_MID_BYTES). */
 static inline bool pcp_mid_order(const struct za *za, unsigned order)
@@ -630,7 +651,7 @@ static inline bool pcp_own_try(struct za *za, struct za_pcp *pcp)
 {
 	if (za->pcp_rseq) {
 		struct rseq *rs = za_os_rseq_area();
-		if (unlikely(!rs) || !_za_rseq_try_own(&pcp->own.word, pcp->cpu, rs))
+		if (unlikely(!rs) || !za_rseq_own(&pcp->own.word, pcp->cpu, rs))
 			return false;
 	} else if (!za_spin_trylock_raw(&pcp->lock)) {
 		return false;
@@ -645,6 +666,13 @@ static inline void pcp_own_release(struct za *za, struct za_pcp *pcp)
 		za_store_release(&pcp->own.busy, 0);
 	else
 		za_spin_unlock_raw(&pcp->lock);
+}
+/* pcp_own_release where the set is known to be restartable (the
+ * restartable fast paths). */
+static inline void pcp_own_release_rseq(struct za_pcp *pcp)
+{
+	za_witness_release(ZA_RANK_PCP);
+	za_store_release(&pcp->own.busy, 0);
 }
 /* pcp.c: a remote user's hold. pcp_lock fails only in restartable mode,
  * when the fence fails (-errno): the set is then left as it was.
@@ -823,6 +851,14 @@ static inline void event_pcp_locked(struct za_pcp *pcp, int ev, uint64_t n)
 {
 	za_inc_single_writer(&pcp->events[ev], n);
 }
+/* A page set's count of event ev, as readers add it up. */
+static inline uint64_t pcp_event(const struct za_pcp *pcp, int ev)
+{
+	uint64_t v = za_load_relaxed(&pcp->events[ev]);
+	if (ev == ZA_NUMA_HIT || ev == ZA_NUMA_LOCAL)
+		v += za_load_relaxed(&pcp->numa_hit_local);
+	return v;
+}
 static inline void event_zone(struct za_zone *z, int ev, uint64_t n)
 {
 	za_add_relaxed(&z->events[ev], n);
@@ -858,24 +894,33 @@ static inline long wmark_floor(const struct za_zone *z, unsigned long mark,
 		min -= min / 4;
 	return min + (long)za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]);
 }
+/* Whether a zone is clearly above mark for a block of 2^order: the global
+ * free counter, less the high-order atomic reserve, exceeds the mark, the
+ * lowmem reserve against highest_zoneidx and the block, and is not below
+ * the drift mark (so no snapshot is needed: seed 003). The per-CPU fast
+ * paths' check at low; anything it refuses takes the full check. */
+static inline bool zone_clearly_above(const struct za_zone *z,
+                                      unsigned long mark, int highest_zoneidx,
+                                      unsigned order)
+{
+	long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
+	            (long)za_load_relaxed(&z->nr_reserved_highatomic);
+	long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]) +
+	                   (1ul << order));
+	return free > need && free >= (long)za_load_relaxed(&z->percpu_drift_mark);
+}
 /* The common case of zone_watermark_ok, inline: an order-0 request at the
- * low (or high) mark with the global counter clearly above it and above
- * the drift mark (so no snapshot is needed). Anything else takes the full
- * check. */
+ * low (or high) mark with the zone clearly above it. Anything else takes
+ * the full check. */
 static inline bool zone_watermark_fast(struct za *za, struct za_zone *z,
                                        unsigned order, unsigned long mark,
                                        int highest_zoneidx, unsigned alloc_flags)
 {
 	/* Not at min: there the exact count decides (zone_watermark_ok). */
 	if (likely(order == 0 &&
-	           (alloc_flags & ALLOC_WMARK_MASK) != ALLOC_WMARK_MIN)) {
-		long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
-		            (long)za_load_relaxed(&z->nr_reserved_highatomic);
-		long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]));
-		if (likely(free > need &&
-		           free >= (long)za_load_relaxed(&z->percpu_drift_mark)))
-			return true;
-	}
+	           (alloc_flags & ALLOC_WMARK_MASK) != ALLOC_WMARK_MIN &&
+	           zone_clearly_above(z, mark, highest_zoneidx, 0)))
+		return true;
 	return zone_watermark_ok(za, z, order, mark, highest_zoneidx, alloc_flags);
 }
 

@@ -50,6 +50,39 @@ static inline struct za_pcp *pcp_trylock_usable(struct za_zone *z,
 	return pcp;
 }
 
+/* The CPU the fast paths run on and, restartable, the rseq area whose
+ * sequence will own its page set: one load from the thread's rseq area
+ * (cpu_id reads as -1 until the thread is registered). -1 when unknown. */
+static inline __attribute__((always_inline)) int
+pcp_fast_cpu(const struct za *za, struct rseq **rsp)
+{
+	int cpu;
+	if (likely(za->pcp_rseq)) {
+		struct rseq *rs = za_rseq_area_fast();
+		*rsp = rs;
+		cpu = (int)za_load_relaxed(&rs->cpu_id);
+		if (unlikely((unsigned)cpu >= za->nr_cpus))
+			return -1;
+		return cpu;
+	}
+	*rsp = NULL;
+	return za_current_cpu(za);
+}
+
+/* Own the current CPU's page set on a fast path: the restartable sequence
+ * inline, or the try-lock. */
+static inline __attribute__((always_inline)) bool
+pcp_fast_own(struct za *za, struct za_pcp *pcp, int cpu, struct rseq *rs)
+{
+	if (likely(rs)) {
+		if (!za_rseq_own(&pcp->own.word, cpu, rs))
+			return false;
+		za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
+		return true;
+	}
+	return pcp_own_try(za, pcp);
+}
+
 /* A block that goes to or comes from the buddy lists directly (an order
  * with no list, a free the lists refused) is still counted in the current
  * CPU's deltas, so that it writes no cache line that other CPUs read: the
@@ -86,11 +119,15 @@ static inline void pcp_stat_unlock(struct za_zone *z, struct za_pcp *pcp)
  * zone_statistics): pcp is the allocating CPU's owned set of z, or NULL
  * (the zone's shared counters). pref_nid is the node the request
  * preferred, cpu the allocating CPU (-1: unknown, counted as local). */
-static inline void count_numa(struct za *za, struct za_zone *z,
-                              struct za_pcp *pcp, int pref_nid, int cpu,
-                              uint64_t n)
+static inline __attribute__((always_inline)) void
+count_numa(struct za *za, struct za_zone *z, struct za_pcp *pcp, int pref_nid,
+           int cpu, uint64_t n)
 {
 	int local_nid = cpu >= 0 ? za->cpu_node[cpu] : z->nid;
+	if (likely(pcp && z->nid == pref_nid && z->nid == local_nid)) {
+		za_inc_single_writer(&pcp->numa_hit_local, n);
+		return;
+	}
 	if (likely(z->nid == pref_nid)) {
 		pcp_stat_event(z, pcp, ZA_NUMA_HIT, n);
 	} else {
@@ -124,6 +161,17 @@ static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
 		pcp_report_corrupt_slow(za, pcp);
 }
 
+/* Whether the head of one of the set's lists may be handed out: a block
+ * that two racing frees put on two lists is the head of both; only the
+ * CPU that wrote pcp_cpu last may take it, and it cannot be taken again
+ * after a hand-out elsewhere (gen moved on). */
+static inline bool pcp_head_ok(const struct za_pcp *pcp,
+                               const struct za_page *page)
+{
+	return page_state(page) == ZA_PS_PCP && page->pcp_cpu == pcp->cpu &&
+	       page->free_gen == page->gen;
+}
+
 /* Take the first block off list idx, uncounted (pcp_count_alloc_locked).
  * The set owned, list not empty. NULL when the head is not a free block:
  * two frees of it raced (DESIGN.md invariants: caught at the latest when
@@ -135,11 +183,7 @@ static inline struct za_page *pcp_take_locked(struct za *za,
 {
 	uint32_t h = pcp->lists[idx];
 	struct za_page *page = pfn_page(za, h);
-	/* A block that two racing frees put on two lists is the head of
-	 * both: only the CPU that wrote pcp_cpu last may take it, and it
-	 * cannot be taken again after a hand-out elsewhere (gen moved on). */
-	if (unlikely(page_state(page) != ZA_PS_PCP || page->pcp_cpu != pcp->cpu ||
-	             page->free_gen != page->gen)) {
+	if (unlikely(!pcp_head_ok(pcp, page))) {
 		pcp_cut_locked(za, pcp, idx, h);
 		return NULL;
 	}
@@ -205,22 +249,29 @@ static inline void pcp_push_locked(struct za *za, struct za_zone *z,
 		pcp_free_over_high_locked(za, z, pcp, count);
 }
 
-/* Put a claimed block on the current CPU's list: 1. 0 when the page set
- * is busy or switched off, or the block's pageblock is isolated: then the
- * caller frees it to the buddy lists. -1 when the block is no longer
+/* Put a claimed block on the current CPU's list (pcp, the set of the
+ * block's zone on cpu; rs as pcp_fast_cpu gave it): 1. 0 when the page
+ * set is busy or switched off, or the block's pageblock is isolated: then
+ * the caller frees it to the buddy lists. -1 when the block is no longer
  * being freed by us (another free of it raced ours onto this CPU's list):
  * the caller reports it. */
-static inline int pcp_free(struct za *za, struct za_zone *z, struct za_page *page,
-                           unsigned long pfn, unsigned order, int cpu,
-                           uint8_t gen)
+static inline __attribute__((always_inline)) int
+pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
+         struct za_page *page, unsigned long pfn, unsigned order, int cpu,
+         struct rseq *rs, uint8_t gen)
 {
 	int mt = pcp_free_mt(za, pfn);
 	if (unlikely(mt < 0))
 		return 0;
 	ZA_YIELD_POINT(za);
-	struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
-	if (unlikely(!pcp))
+	if (unlikely(!pcp_fast_own(za, pcp, cpu, rs))) {
+		event_zone(z, ZA_PCP_TRYLOCK_FAIL, 1);
 		return 0;
+	}
+	if (unlikely(pcp->flags)) {
+		pcp_own_release(za, pcp);
+		return 0;
+	}
 	if (unlikely(page_state(page) != ZA_PS_FREEING)) {
 		pcp_own_release(za, pcp);
 		return -1;

@@ -158,7 +158,7 @@ static inline int za_os_current_cpu(void) { return za_os_current_cpu_slow(); }
 unsigned za_os_nr_cpus(void);
 
 /* --- restartable sequences (Linux rseq + membarrier) ------------------- */
-/* ZA_HAVE_RSEQ_SEQ: the build has the sequence of src/platform/rseq-<arch>.S
+/* ZA_HAVE_RSEQ_SEQ: the build has the sequence of src/platform/rseq-<arch>.h
  * (Linux on x86-64 or AArch64 with glibc's rseq headers). The page sets
  * then run restartable where za_os_rseq_setup() says they can. */
 #if !defined(ZA_HAVE_RSEQ_SEQ) || !defined(ZA_HAVE_RSEQ)
@@ -176,15 +176,39 @@ static inline struct rseq *za_os_rseq_area(void)
 		                       __rseq_offset);
 	return _za_os_rseq_area_self();
 }
+/* Where the rseq area the page sets use sits, from the thread pointer:
+ * glibc's offset, or that of the library's own (initial-exec TLS, so the
+ * same in every thread). Set by za_os_rseq_setup() before any allocator
+ * runs restartable; read by the fast paths, which then need neither
+ * glibc's variables (two loads through the GOT) nor a call. */
+extern long _za_rseq_off __attribute__((visibility("hidden")));
+/* The calling thread's rseq area for the fast paths. A thread that has
+ * not registered yet (the library's own registration happens in the slow
+ * path, za_os_rseq_area) reads cpu_id as -1 there and takes the slow
+ * path. */
+static inline struct rseq *za_rseq_area_fast(void)
+{
+	return (struct rseq *)((char *)__builtin_thread_pointer() + _za_rseq_off);
+}
 /* Take a page set's ownership word (byte 0 busy, byte 1 stop) for the
  * calling thread in one restartable sequence: true when the thread runs on
  * cpu and neither byte was set; the caller then owns the set until it
- * stores busy = 0 (release). No locked instruction. */
-bool _za_rseq_try_own(uint16_t *own, int cpu, struct rseq *rs);
+ * stores busy = 0 (release). No locked instruction. One small file per
+ * architecture. */
+#define ZA_RSEQ_STR_(x) #x
+#define ZA_RSEQ_STR(x) ZA_RSEQ_STR_(x)
+#if defined(__x86_64__)
+#include "platform/rseq-x86_64.h"
+#elif defined(__aarch64__)
+#include "platform/rseq-aarch64.h"
+#else
+#error "ZA_HAVE_RSEQ_SEQ on an architecture without a sequence"
+#endif
 #else
 struct rseq;
 static inline struct rseq *za_os_rseq_area(void) { return NULL; }
-static inline bool _za_rseq_try_own(uint16_t *own, int cpu, struct rseq *rs)
+static inline struct rseq *za_rseq_area_fast(void) { return NULL; }
+static inline bool za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {
 	(void)own, (void)cpu, (void)rs;
 	return false;

@@ -123,7 +123,7 @@ static unsigned long long zone_event(struct za *za, struct za_zone *z, int ev)
 {
 	unsigned long long v = za_load_relaxed(&z->events[ev]);
 	for (unsigned c = 0; c < za->nr_cpus; c++)
-		v += za_load_relaxed(&z->pcp[c].events[ev]);
+		v += pcp_event(&z->pcp[c], ev);
 	return v;
 }
 

@@ -338,7 +338,7 @@ unsigned long long za_event_count(struct za *za, enum za_event item)
 			struct za_zone *z = &za->nodes[n].zones[t];
 			v += za_load_relaxed(&z->events[item]);
 			for (unsigned c = 0; c < za->nr_cpus; c++)
-				v += za_load_relaxed(&z->pcp[c].events[item]);
+				v += pcp_event(&z->pcp[c], (int)item);
 		}
 	}
 	return v;

@@ -32,6 +32,26 @@ static void write_list(struct za *za, struct za_zoneref *zl, const int *nodes,
 		za_store_relaxed(&zl[j].zone, NULL);
 }
 
+/* The fast path's page set for each CPU and highest zone type: the CPU's
+ * set of the first zone of its node's zonelist [0] that the type allows
+ * (za->cpu_pcp). */
+static void write_cpu_zones(struct za *za)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		const struct za_zoneref *zl = za->nodes[za->cpu_node[c]].zonelist[0];
+		for (int hz = 0; hz < ZA_NR_ZONES; hz++) {
+			struct za_pcp *pcp = NULL;
+			for (const struct za_zoneref *r = zl; r->zone; r++) {
+				if ((int)r->zone->type <= hz) {
+					pcp = zone_pcp(r->zone, (int)c);
+					break;
+				}
+			}
+			za_store_relaxed(&za->cpu_pcp[c * ZA_NR_ZONES + hz], pcp);
+		}
+	}
+}
+
 /* Caller holds mem_hotplug_lock (the only writer). */
 void build_all_zonelists(struct za *za)
 {
@@ -62,5 +82,6 @@ void build_all_zonelists(struct za *za)
 		ZA_YIELD_POINT(za);
 		write_list(za, za->nodes[n].zonelist[1], order, 1);
 	}
+	write_cpu_zones(za);
 	za_add_acqrel(&za->zonelist_seq, 1);
 }

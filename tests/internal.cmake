@@ -17,3 +17,13 @@ add_test(NAME symbols
                  $<TARGET_FILE:zonealloc_static> $<TARGET_FILE:zonealloc_shared>
                  ${PROJECT_SOURCE_DIR}/include/zonealloc.h)
 set_tests_properties(symbols PROPERTIES LABELS core)
+
+# The restartable sequence of every architecture assembles (clang's cross
+# targets), whatever machine runs the tests (tests/rseq_arch.sh).
+find_program(ZA_CLANG_CROSS NAMES clang clang-16 clang-15 clang-14)
+if(ZA_CLANG_CROSS)
+  add_test(NAME rseq_arch
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/rseq_arch.sh ${ZA_CLANG_CROSS}
+                   ${PROJECT_SOURCE_DIR})
+  set_tests_properties(rseq_arch PROPERTIES LABELS core)
+endif()

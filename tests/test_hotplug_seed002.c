@@ -138,6 +138,16 @@ static void *torn_alloc(void *arg)
 	return NULL;
 }
 
+/* A rebuild torn half-way also leaves the fast path's per-CPU zone table
+ * (za->cpu_pcp, rewritten with the zonelists) naming zone z first. */
+static void tear_cpu_zones(const struct za_zone *z)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		for (int hz = (int)z->type; hz < ZA_NR_ZONES; hz++)
+			za_store_relaxed(&za->cpu_pcp[c * ZA_NR_ZONES + hz],
+			                 zone_pcp(z, (int)c));
+}
+
 static void torn_rebuild(za_gfp_t gfp)
 {
 	struct za_zoneref *zl = za->nodes[0].zonelist[0];
@@ -149,6 +159,7 @@ static void torn_rebuild(za_gfp_t gfp)
 	unsigned long long retries = za_event_count(za, ZA_ZONELIST_RETRY);
 	za_store_release(&za->zonelist_seq, seq + 1);
 	za_store_relaxed(&zl[0].zone, zm);
+	tear_cpu_zones(zm);
 
 	struct torn t = {gfp, NULL, 0};
 	pthread_t th;
@@ -162,6 +173,7 @@ static void torn_rebuild(za_gfp_t gfp)
 	CHECK(za_event_count(za, ZA_ZONELIST_RETRY) > retries);
 
 	za_store_relaxed(&zl[0].zone, zn);
+	tear_cpu_zones(zn);
 	za_store_release(&za->zonelist_seq, seq + 2);
 	CHECK(pthread_join(th, NULL) == 0);
 	CHECK(t.page != NULL);

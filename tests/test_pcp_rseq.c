@@ -479,7 +479,10 @@ static void test_double_free_aftermath(void)
 		CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x); /* in use again */
 		pin(1);
 		x->state = ZA_PS_FREEING; /* CPU 1's claim, before it was preempted */
-		int r = pcp_free(za, z, x, za_page_to_pfn(za, x), 0, 1, seen);
+		struct rseq *rs;
+		CHECK_EQ(pcp_fast_cpu(za, &rs), 1);
+		int r = pcp_free(za, z, za_pcp_of(za, z->id, 1), x,
+		                 za_page_to_pfn(za, x), 0, 1, rs, seen);
 		CHECK_EQ(r, 1);
 		int got = 0;
 		for (int i = 0; i < TAKE; i++)

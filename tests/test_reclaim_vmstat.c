@@ -78,7 +78,7 @@ static unsigned long long zone_event_sum(struct za *za, int t, int ev)
 	struct za_zone *z = &za->nodes[0].zones[t];
 	unsigned long long v = za_load_relaxed(&z->events[ev]);
 	for (unsigned c = 0; c < za->nr_cpus; c++)
-		v += za_load_relaxed(&z->pcp[c].events[ev]);
+		v += pcp_event(&z->pcp[c], ev);
 	return v;
 }
 

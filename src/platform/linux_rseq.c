@@ -2,7 +2,7 @@
  * linux_rseq.c - what the restartable page sets need from Linux: the
  * calling thread's rseq area (glibc's registration, or our own where glibc
  * has none), and membarrier's expedited rseq fence, registered once per
- * process. The sequence itself is in rseq-<arch>.S.
+ * process. The sequence itself is in rseq-<arch>.h.
  *
  * Without any of these the allocator runs its page sets locked (pcp.c);
  * nothing here is needed for correctness, only for speed.
@@ -23,14 +23,8 @@ int _za_os_membarrier_refuse;
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define ZA_RSEQ_SIG_X86 0x53053053
-#define ZA_RSEQ_SIG_A64 0xd428bc00
-#if defined(__x86_64__)
-#define ZA_RSEQ_SIG ZA_RSEQ_SIG_X86
-#else
-#define ZA_RSEQ_SIG ZA_RSEQ_SIG_A64
-#endif
-
+/* ZA_RSEQ_SIG, the signature before every abort stub, comes with the
+ * sequence (rseq-<arch>.h). */
 static long sys_membarrier(int cmd, unsigned flags, int cpu)
 {
 	if (_za_os_membarrier_refuse) {
@@ -43,9 +37,16 @@ static long sys_membarrier(int cmd, unsigned flags, int cpu)
 /* Our own registration, for a process whose glibc registered none
  * (glibc before 2.35, or GLIBC_TUNABLES=glibc.pthread.rseq=0). The kernel
  * stops writing to it when the thread exits, before its TLS goes away. */
-static _Thread_local struct rseq self_area __attribute__((aligned(32)));
+/* Initial-exec, so that it sits at one offset from the thread pointer in
+ * every thread (_za_rseq_off); cpu_id starts as "not registered", which
+ * the fast paths read as "no CPU" until the slow path registers it. */
+static _Thread_local struct rseq self_area
+	__attribute__((aligned(32), tls_model("initial-exec"))) = {
+	.cpu_id = (uint32_t)-1, /* RSEQ_CPU_ID_UNINITIALIZED */
+};
 static _Thread_local int self_state; /* 0 untried, 1 registered, -1 failed */
 static int said_thread; /* the one line about a failed registration */
+long _za_rseq_off;
 
 struct rseq *_za_os_rseq_area_self(void)
 {
@@ -103,6 +104,7 @@ static void setup(void)
 		setup_why = "membarrier refused to register the rseq fence";
 		return;
 	}
+	_za_rseq_off = (long)((char *)rs - (char *)__builtin_thread_pointer());
 }
 
 int za_os_rseq_setup(const char **why)

@@ -1,0 +1,55 @@
+/*
+ * rseq-aarch64.h - the restartable sequence of the restartable page sets,
+ * for AArch64 Linux, as inline assembly (see rseq-x86_64.h for what it
+ * does and why it is inline).
+ *
+ * Both bytes of the ownership word are read with load-acquires, so that
+ * the owner sees everything the last owner or remote user wrote before
+ * letting go (they let go with a store-release of their byte). The commit
+ * is the byte store of busy = 1.
+ */
+#ifndef ZA_RSEQ_AARCH64_H
+#define ZA_RSEQ_AARCH64_H
+
+#define ZA_RSEQ_SIG 0xd428bc00 /* glibc's AArch64 signature (a BRK) */
+
+static inline __attribute__((always_inline)) bool
+za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
+{
+	__asm__ goto(
+		".pushsection __za_rseq_cs, \"aw\"\n\t"
+		".balign 32\n"
+		"3:\n\t"
+		".long 0, 0\n\t"
+		".quad 1f, 2f - 1f, 4f\n\t"
+		".popsection\n\t"
+		"adrp x17, 3b\n\t"
+		"add x17, x17, :lo12:3b\n\t"
+		"str x17, [%[rs], #8]\n"      /* arm the descriptor */
+		"1:\n\t"
+		"ldr w17, [%[rs], #4]\n\t"
+		"cmp w17, %w[cpu]\n\t"        /* still on the set's CPU? */
+		"b.ne %l[no]\n\t"
+		"ldarb w17, [%[stop]]\n\t"
+		"cbnz w17, %l[no]\n\t"        /* stopped */
+		"ldarb w17, [%[own]]\n\t"
+		"cbnz w17, %l[no]\n\t"        /* owned */
+		"mov w17, #1\n\t"
+		"strb w17, [%[own]]\n"        /* commit: busy = 1 */
+		"2:\n\t"
+		".pushsection __za_rseq_abort, \"ax\"\n\t"
+		".inst " ZA_RSEQ_STR(ZA_RSEQ_SIG) "\n"
+		"4:\n\t"
+		"b %l[no]\n\t"
+		".popsection\n"
+		:
+		: [rs] "r"(rs), [cpu] "r"(cpu), [own] "r"(own),
+		  [stop] "r"((uint8_t *)own + 1) /* ldarb takes no offset */
+		: "memory", "cc", "x17"
+		: no);
+	return true;
+no:
+	return false;
+}
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * rseq-x86_64.h - the restartable sequence of the restartable page sets,
+ * for x86-64 Linux, written as inline assembly so that it sits in the
+ * allocation and free paths themselves: no call, no registers spilled
+ * around one.
+ *
+ * za_rseq_own(own, cpu, rs): own is a page set's ownership word, byte 0
+ * "busy" (set here, cleared by the owner with a store-release when it is
+ * done), byte 1 "stop" (set by whoever stops the set from outside). The
+ * sequence takes the set for the calling thread when the thread runs on
+ * `cpu` and the word is zero; the single byte store that takes it is the
+ * commit. If the thread is preempted, migrated or signalled, or another
+ * thread fences this CPU (membarrier's expedited rseq command) before the
+ * commit, the kernel resumes it at the abort label instead: it then owns
+ * nothing. Sequences of two threads on one CPU therefore never interleave,
+ * so the test and the store act as one without a locked instruction.
+ *
+ * Every place the function is inlined gets its own descriptor (section
+ * __za_rseq_cs) and abort stub (section __za_rseq_abort, after the 4-byte
+ * signature the kernel checks); the stub jumps to the caller's "no" path.
+ * The "memory" clobber keeps the compiler from moving the owner's work
+ * above the commit; x86 keeps stores in order, so that is all the
+ * ordering an acquire needs here. The two bytes are tested one by one:
+ * the last owner let go with a byte store, and a 16-bit load of the word
+ * right after it cannot be forwarded from that store (a stall of a dozen
+ * cycles, measured as a quarter of a free's time).
+ *
+ * Offsets in struct rseq (uapi): u32 cpu_id_start at 0, u32 cpu_id at 4,
+ * u64 rseq_cs at 8.
+ */
+#ifndef ZA_RSEQ_X86_64_H
+#define ZA_RSEQ_X86_64_H
+
+#define ZA_RSEQ_SIG 0x53053053 /* glibc's x86 signature; ours when we register */
+
+static inline __attribute__((always_inline)) bool
+za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
+{
+	__asm__ goto(
+		/* The descriptor: version, flags, start, length, abort. */
+		".pushsection __za_rseq_cs, \"aw\"\n\t"
+		".balign 32\n"
+		"3:\n\t"
+		".long 0, 0\n\t"
+		".quad 1f, 2f - 1f, 4f\n\t"
+		".popsection\n\t"
+		"leaq 3b(%%rip), %%rax\n\t"
+		"movq %%rax, 8(%[rs])\n"      /* arm it */
+		"1:\n\t"
+		"cmpl %[cpu], 4(%[rs])\n\t"  /* still on the set's CPU? */
+		"jne %l[no]\n\t"
+		"cmpb $0, 1(%[own])\n\t"     /* not stopped */
+		"jne %l[no]\n\t"
+		"cmpb $0, (%[own])\n\t"      /* not owned */
+		"jne %l[no]\n\t"
+		"movb $1, (%[own])\n"        /* commit: busy = 1 */
+		"2:\n\t"
+		".pushsection __za_rseq_abort, \"ax\"\n\t"
+		".long " ZA_RSEQ_STR(ZA_RSEQ_SIG) "\n"
+		"4:\n\t"
+		"jmp %l[no]\n\t"
+		".popsection\n"
+		:
+		: [rs] "r"(rs), [cpu] "r"(cpu), [own] "r"(own)
+		: "memory", "cc", "rax"
+		: no);
+	return true;
+no:
+	return false;
+}
+
+#endif
