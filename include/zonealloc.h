@@ -318,7 +318,9 @@ ZA_API size_t za_page_meta_size(void);
 #define ZA_ZONE_STAT_LIST(X)                                               \
 	X(NR_FREE_PAGES, "nr_free_pages")                                      \
 	X(NR_ZONE_ALLOCATED, "zonealloc_nr_allocated") /* handed out */         \
-	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")
+	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")                     \
+	/* free pages in blocks marked reported (free page reporting) */     \
+	X(NR_FREE_REPORTED, "zonealloc_nr_free_reported")
 
 /* Events: summed over CPUs on read. PGALLOC and ALLOCSTALL are counted
  * per zone and printed per zone type as the kernel does (pgalloc_dma ...
@@ -368,6 +370,11 @@ ZA_API size_t za_page_meta_size(void);
 	X(CONTIG_OK, "zonealloc_contig_success")                               \
 	X(CONTIG_FAIL, "zonealloc_contig_fail")                                \
 	X(MISUSE, "zonealloc_misuse")                                          \
+	/* free page reporting: pages and batches the client accepted, and  \
+	 * batches it refused (handed back unreported, retried later) */     \
+	X(REPORTED_PAGES, "zonealloc_reported_pages")                          \
+	X(REPORTED_BATCHES, "zonealloc_reported_batches")                      \
+	X(REPORT_RETRY, "zonealloc_report_retry")                              \
 	/* hotplug blocks whose page metadata was initialised on first need */ \
 	X(LAZY_INIT, "zonealloc_lazy_init")
 
@@ -483,6 +490,46 @@ ZA_API void za_set_oom_handler(struct za *za,
                                unsigned long (*oom)(void *ctx, int nid,
                                                     unsigned order),
                                void *ctx);
+
+/* Free page reporting (the kernel's page_reporting, as virtio-balloon
+ * uses it): the allocator hands the client free blocks of at least
+ * `order` (0: the pageblock order) that became free some delay_ms before
+ * (0: 2000 ms), up to 32 blocks at a time, so that a VMM can give their
+ * memory back to its host (madvise(MADV_DONTNEED), a balloon). During the
+ * call the blocks are off the free lists (nobody can allocate them); then
+ * they go back marked reported. A reported block is not reported again
+ * until it has been allocated (a split keeps the rest reported); a block
+ * that merges with a free buddy, reported or not, is a new block and not
+ * reported (it is reported whole later), as in the kernel. Blocks are
+ * naturally aligned to their order, so a report never covers part of a
+ * host huge page no larger than 2^order pages.
+ *
+ * report gets the head pages of n blocks and their orders; it returns 0,
+ * or a negative errno to have the blocks put back unreported and the
+ * batch retried one delay later (nothing is lost). It is called from the
+ * reporting thread, with no pcp or zone lock held but with the
+ * memory-hotplug lock held, as the migrate callback is (see "Callbacks";
+ * memory offline waits for a batch in flight rather than lose it). It may
+ * allocate and free, but not unregister reporting (-EDEADLK).
+ * Only blocks that went through the free lists are reported: memory that
+ * came online and was never handed out is not (it was never touched).
+ * The thread is started by register and stopped by unregister and
+ * za_destroy; the free path only sets a flag (no wake-up, no lock).
+ * register: 0, -EINVAL (NULL pr or report, order above the max order,
+ * delay_ms above 3600000), -EBUSY (registered already), -ENOMEM.
+ * unregister: 0, -ENOENT (none registered), -EDEADLK (from the report
+ * callback); returns once no batch is out. */
+struct za_page_reporting {
+	int (*report)(void *ctx, struct za_page *const *pages,
+	              const unsigned *orders, unsigned n);
+	void *ctx;
+	unsigned order;     /* 0 -> pageblock order */
+	unsigned delay_ms;  /* 0 -> 2000 */
+};
+#define ZA_PAGE_REPORTING_CAPACITY 32 /* blocks per call, at most */
+ZA_API int za_page_reporting_register(struct za *za,
+                                      const struct za_page_reporting *pr);
+ZA_API int za_page_reporting_unregister(struct za *za);
 
 /* Runtime tunables, named and behaving as the kernel's /proc/sys/vm files
  * (values are text, as there):

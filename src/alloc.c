@@ -517,6 +517,7 @@ static const char *const state_names[] = {
 	[ZA_PS_ALLOC] = "allocated",
 	[ZA_PS_FREEING] = "being freed by another thread (double free)",
 	[ZA_PS_OFFLINE] = "taken out of the allocator",
+	[ZA_PS_REPORTING] = "free, held by free page reporting",
 };
 
 /* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
@@ -533,7 +534,7 @@ static __attribute__((noinline)) void free_misuse(struct za *za,
 		                  "of this allocator", (void *)page);
 	else if (st != ZA_PS_ALLOC)
 		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s", pfn,
-		                  order, st <= ZA_PS_OFFLINE ? state_names[st] : "?");
+		                  order, st <= ZA_PS_REPORTING ? state_names[st] : "?");
 	else
 		_za_report_misuse(za, -EINVAL,
 		                  "free of pfn 0x%lx with order %u, allocated with "

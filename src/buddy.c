@@ -60,6 +60,7 @@ void buddy_del_locked(struct za_zone *z, struct za_page *page,
 		pfn_page(za, page->next)->prev = page->prev;
 	page->next = page->prev = ZA_NIL;
 	za_inc_single_writer(&z->nr_free[order][mt], -1ul);
+	clear_page_reported_locked(z, pfn, order);
 }
 
 /* Set the migratetype of every pageblock in [pfn, pfn + 2^order). */
@@ -157,8 +158,8 @@ static inline uint32_t free_list_first(struct za_zone *z, unsigned order,
 	return h;
 }
 
-int buddy_free_locked(struct za_zone *z, struct za_page *page,
-                      unsigned long pfn, unsigned order)
+static int free_block_locked(struct za_zone *z, struct za_page *page,
+                             unsigned long pfn, unsigned order, bool notify)
 {
 	struct za *za = z->za;
 	ZA_DEBUG_POINT(za, ZA_DP_BUDDY_FREE, z);
@@ -191,19 +192,45 @@ int buddy_free_locked(struct za_zone *z, struct za_page *page,
 		order++;
 	}
 	buddy_add_locked(z, page, pfn, order, mt);
+	if (notify)
+		page_reporting_notify_free(za, order);
+	return mt;
+}
+
+int buddy_free_locked(struct za_zone *z, struct za_page *page,
+                      unsigned long pfn, unsigned order)
+{
+	return free_block_locked(z, page, pfn, order, true);
+}
+
+/* Free page reporting hands its batch back (reporting.c): no new notice,
+ * and the mark only when the block is still whole - merged with a free
+ * buddy it is a new, larger block that is reported later. */
+int _za_buddy_putback_reported_locked(struct za_zone *z, struct za_page *page,
+                                      unsigned long pfn, unsigned order,
+                                      bool reported)
+{
+	int mt = free_block_locked(z, page, pfn, order, false);
+	if (reported && page_state(page) == ZA_PS_BUDDY &&
+	    page_order(page) == order)
+		set_page_reported_locked(z, pfn, order);
 	return mt;
 }
 
 /* Put the upper halves of a block split from order high down to low back
  * on the lists. */
 static void expand(struct za_zone *z, unsigned long pfn, unsigned low,
-                   unsigned high, int mt)
+                   unsigned high, int mt, bool reported)
 {
 	struct za *za = z->za;
 	while (high > low) {
 		high--;
 		unsigned long b = pfn + (1ul << high);
 		buddy_add_locked(z, pfn_page(za, b), b, high, mt);
+		/* The halves of a reported block were reported with it: they
+		 * stay so until they are allocated themselves. */
+		if (unlikely(reported))
+			set_page_reported_locked(z, b, high);
 	}
 }
 
@@ -216,8 +243,9 @@ static struct za_page *rmqueue_smallest(struct za_zone *z, unsigned order,
 		if (h == ZA_NIL)
 			continue;
 		struct za_page *page = pfn_page(za, h);
+		bool reported = page_reported(za, h);
 		buddy_del_locked(z, page, h);
-		expand(z, h, order, o, mt);
+		expand(z, h, order, o, mt, reported);
 		set_page_state(page, ZA_PS_NONE);
 		return page;
 	}
@@ -316,10 +344,14 @@ static struct za_page *rmqueue_fallback(struct za_zone *z, unsigned order,
 	uint32_t h = free_list_first(z, o, found_mt);
 	struct za_page *page = pfn_page(za, h);
 	if (o >= za->pageblock_order) {
-		/* A whole free pageblock or more: claim it all. */
+		/* A whole free pageblock or more: claim it all (a reported
+		 * block stays reported: it only changes lists). */
+		bool reported = page_reported(za, h);
 		buddy_del_locked(z, page, h);
 		set_block_pb_mt(za, h, o, start_mt);
 		buddy_add_locked(z, page, h, o, start_mt);
+		if (unlikely(reported))
+			set_page_reported_locked(z, h, o);
 		event_zone(z, ZA_STEAL_PAGEBLOCK, 1);
 		return rmqueue_smallest(z, order, start_mt);
 	}

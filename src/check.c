@@ -28,6 +28,7 @@ struct ck {
 	struct za *za;
 	FILE *out;
 	int errors;
+	long reported; /* free pages marked reported in the zone checked */
 };
 
 static void fail(struct ck *ck, const char *fmt, ...)
@@ -461,6 +462,37 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	free(cv.bits);
 }
 
+/* Free page reporting's marks: only the heads of free blocks on this
+ * zone's lists carry one (an allocation or a merge clears it). Sets
+ * ck->reported to the pages they cover. Zone lock held. */
+static void check_reported(struct ck *ck, struct za_zone *z)
+{
+	struct za *za = ck->za;
+	ck->reported = 0;
+	if (!za->reported_map || !zone_populated(z))
+		return;
+	for (unsigned long w = z->start_pfn / 64; w * 64 < z->end_pfn; w++) {
+		uint64_t bits = za_load_relaxed(&za->reported_map[w]);
+		while (bits) {
+			unsigned long pfn = w * 64 + (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			if (pfn < z->start_pfn || pfn >= z->end_pfn ||
+			    !pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
+				continue;
+			struct za_page *p = pfn_page(za, pfn);
+			if (page_state(p) != ZA_PS_BUDDY) {
+				fail(ck, "pfn 0x%lx is marked reported but is not a free "
+				     "block (state %d)", pfn, page_state(p));
+				continue;
+			}
+			if (p->mt == ZA_MT_ISOLATE)
+				fail(ck, "pfn 0x%lx is marked reported on an isolate list",
+				     pfn);
+			ck->reported += 1l << p->order;
+		}
+	}
+}
+
 static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
                            long truth_iso, long truth_alloc, bool folded)
 {
@@ -469,6 +501,7 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 	truth[ZA_NR_FREE_PAGES] = truth_free;
 	truth[ZA_NR_FREE_ISOLATED] = truth_iso;
 	truth[ZA_NR_ZONE_ALLOCATED] = truth_alloc;
+	truth[ZA_NR_FREE_REPORTED] = ck->reported;
 	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
 		long g = zone_stat_global(z, i);
 		long snap = zone_stat_snapshot(za, z, i);
@@ -521,7 +554,7 @@ static void check_zonelists(struct ck *ck)
 
 int za_check(struct za *za, FILE *out)
 {
-	struct ck ck = {za, out, 0};
+	struct ck ck = {za, out, 0, 0};
 	if (!za)
 		return -EINVAL;
 	/* Inside a migrate callback the allocator is mid-offline: not a
@@ -550,6 +583,7 @@ int za_check(struct za *za, FILE *out)
 			}
 			zone_lock(z, NULL);
 			check_zone(&ck, z, &f, &i, &a);
+			check_reported(&ck, z);
 			check_counters(&ck, z, f, i, a, false);
 			/* Fold this zone, then the counters must be exact. */
 			for (unsigned c = 0; c < za->nr_cpus; c++)

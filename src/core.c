@@ -321,6 +321,7 @@ static void free_all(struct za *za)
 		}
 	}
 	reclaim_fini(za);
+	_za_reporting_fini(za);
 	memmap_fini(za);
 	za_mutex_destroy(&za->mem_hotplug_lock);
 	za_mutex_destroy(&za->cpu_hotplug_lock);
@@ -389,6 +390,8 @@ struct za *za_create(const struct za_config *cfg)
 		err = memmap_init(za);
 	if (!err)
 		err = reclaim_init(za);
+	if (!err)
+		err = _za_reporting_init(za);
 	if (!err) {
 		mem_hotplug_lock(za);
 		setup_per_zone_wmarks(za);
@@ -414,6 +417,8 @@ void za_destroy(struct za *za)
 {
 	if (!za)
 		return;
+	/* Reporting first: its batch in flight goes back to the lists. */
+	_za_reporting_stop(za);
 	za_store_relaxed(&za->stopping, true);
 	vmstat_stop(za);
 	reclaim_stop(za);

@@ -101,6 +101,8 @@ enum za_page_state {
 	ZA_PS_ALLOC,    /* head of a block handed out to the caller */
 	ZA_PS_FREEING,  /* being freed: between ALLOC and PCP/BUDDY */
 	ZA_PS_OFFLINE,  /* taken out by memory offline or contig allocation */
+	ZA_PS_REPORTING, /* free, held off the lists by free page reporting
+	                  * while the client's callback runs (reporting.c) */
 };
 
 struct za_page {
@@ -375,6 +377,18 @@ struct za {
 	za_mutex_t vmstat_lock;
 	za_cond_t vmstat_wait;
 	bool vmstat_started;
+
+	/* Free page reporting (reporting.c). report_order: blocks of this
+	 * order and up that land on the free lists set report_pending;
+	 * UINT_MAX while no client is registered (relaxed reads).
+	 * reported_map: one bit per pfn, set for the head of a free block
+	 * marked reported; zone lock to change (atomic bit operations: two
+	 * zones may share a word), NULL until the first registration. */
+	struct za_reporting *reporting;
+	unsigned report_order;
+	uint8_t report_pending;
+	uint64_t *reported_map;
+	size_t reported_map_bytes;
 
 	/* Debug knobs. */
 	long debug[ZA_NR_DEBUG_KNOBS];
@@ -798,6 +812,53 @@ void buddy_materialize_range(struct za_zone *z, unsigned long start,
  * when some block of the range is not lazy. Takes the zone lock. */
 bool buddy_take_lazy_range(struct za_zone *z, unsigned long start,
                            unsigned long nr);
+
+/* buddy.c: a block held by free page reporting goes back to the lists,
+ * marked reported when `reported` and it did not merge. Returns the
+ * migratetype of the list it landed on. */
+int _za_buddy_putback_reported_locked(struct za_zone *z, struct za_page *page,
+                                      unsigned long pfn, unsigned order,
+                                      bool reported);
+
+/* reporting.c: set up at za_create (0 or -ENOMEM), the thread stopped at
+ * za_destroy before the others, everything released by free_all. */
+int _za_reporting_init(struct za *za);
+void _za_reporting_stop(struct za *za);
+void _za_reporting_fini(struct za *za);
+
+/* Free page reporting's marks (the kernel's PageReported): the head of a
+ * free block is marked when the client has been given it; any removal
+ * from the free lists (allocation, merging, offline) clears the mark. */
+static inline bool page_reported(const struct za *za, unsigned long pfn)
+{
+	const uint64_t *map = za_load_relaxed(&za->reported_map);
+	return map && ((za_load_relaxed(&map[pfn >> 6]) >> (pfn & 63)) & 1);
+}
+/* Zone lock held. */
+static inline void set_page_reported_locked(struct za_zone *z,
+                                            unsigned long pfn, unsigned order)
+{
+	__atomic_fetch_or(&z->za->reported_map[pfn >> 6], 1ull << (pfn & 63),
+	                  __ATOMIC_RELAXED);
+	za_add_relaxed(&z->vm_stat[ZA_NR_FREE_REPORTED], 1l << order);
+}
+static inline void clear_page_reported_locked(struct za_zone *z,
+                                              unsigned long pfn, unsigned order)
+{
+	if (unlikely(page_reported(z->za, pfn))) {
+		__atomic_fetch_and(&z->za->reported_map[pfn >> 6],
+		                   ~(1ull << (pfn & 63)), __ATOMIC_RELAXED);
+		za_add_relaxed(&z->vm_stat[ZA_NR_FREE_REPORTED], -(1l << order));
+	}
+}
+/* A block of `order` has just become free on an ordinary list: wake the
+ * reporter's interest (a flag it polls; nothing else on the free path). */
+static inline void page_reporting_notify_free(struct za *za, unsigned order)
+{
+	if (unlikely(order >= za_load_relaxed(&za->report_order)) &&
+	    !za_load_relaxed(&za->report_pending))
+		za_store_relaxed(&za->report_pending, 1);
+}
 
 /* pcp.c */
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,

@@ -18,3 +18,33 @@ if(NOT ZA_SANITIZE)
                    ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
   set_tests_properties(install_cmake_package PROPERTIES LABELS core)
 endif()
+
+# examples/balloon.c: free page reporting gives freed guest RAM back to the
+# host (the resident size falls after a wave of frees), and without
+# reporting it does not. --hugepages falls back as hugemem.h says: the
+# machine's /proc/meminfo and THP switch are replaced by files of ours, so
+# that the fallback paths run on any machine.
+za_add_test(NAME example_balloon SOURCES ${PROJECT_SOURCE_DIR}/examples/balloon.c
+            ARGS --check --mem 128 --waves 2 --delay 20 LABELS reporting TIMEOUT 120)
+add_test(NAME example_balloon_no_reporting
+         COMMAND example_balloon --no-reporting --check --mem 128 --waves 2 --delay 20)
+add_test(NAME example_balloon_hugepages_thp
+         COMMAND example_balloon --hugepages --check --mem 128 --waves 2 --delay 20)
+add_test(NAME example_balloon_hugepages_off
+         COMMAND example_balloon --hugepages --check --mem 128 --waves 1 --delay 20)
+set_tests_properties(example_balloon_no_reporting example_balloon_hugepages_thp
+                     example_balloon_hugepages_off PROPERTIES LABELS reporting TIMEOUT 120)
+set_property(TEST example_balloon_hugepages_thp example_balloon_hugepages_off APPEND
+             PROPERTY ENVIRONMENT HUGEMEM_MEMINFO=${CMAKE_CURRENT_SOURCE_DIR}/data/meminfo_no_hugetlb)
+set_property(TEST example_balloon_hugepages_thp APPEND
+             PROPERTY ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_madvise)
+set_property(TEST example_balloon_hugepages_off APPEND
+             PROPERTY ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
+# No reserved huge pages: transparent ones (or, where the kernel has none,
+# madvise says so); THP off: base pages. Either way the waves pass --check.
+set_tests_properties(example_balloon_hugepages_thp PROPERTIES
+  PASS_REGULAR_EXPRESSION "backing: (transparent huge pages \\(madvise\\)|base pages)[^\n]*0 reserved huge pages free"
+  FAIL_REGULAR_EXPRESSION "did not|za_check")
+set_tests_properties(example_balloon_hugepages_off PROPERTIES
+  PASS_REGULAR_EXPRESSION "backing: base pages[^\n]*transparent huge pages are off"
+  FAIL_REGULAR_EXPRESSION "did not|za_check")

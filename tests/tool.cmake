@@ -185,6 +185,25 @@ za_tool_test(tool_info_movable 0 "Node 1, zone +Movable"
              info --nodes 2 --mem 256M --movable 64M --report zoneinfo)
 za_tool_test(tool_info_frames 0 "za_check: ok" info --frames-only --mem 8G --nodes 2)
 
+# --hugepages says what it got. The machine's /proc/meminfo and THP switch
+# are replaced by files that say "no reserved huge pages" (and THP on, or
+# off), so that the fallbacks run on any machine; with --frames-only there
+# is nothing to back.
+za_tool_test(tool_info_hugepages_thp 0
+             "backing: (transparent huge pages [(]madvise[)]|base pages)[^\n]*0 reserved huge pages free.*za_check: ok"
+             info --hugepages --mem 64M)
+za_tool_test(tool_info_hugepages_off 0
+             "backing: base pages[^\n]*transparent huge pages are off.*za_check: ok"
+             info --hugepages --mem 64M)
+set_property(TEST tool_info_hugepages_thp tool_info_hugepages_off APPEND PROPERTY
+             ENVIRONMENT HUGEMEM_MEMINFO=${CMAKE_CURRENT_SOURCE_DIR}/data/meminfo_no_hugetlb)
+set_property(TEST tool_info_hugepages_thp APPEND PROPERTY
+             ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_madvise)
+set_property(TEST tool_info_hugepages_off APPEND PROPERTY
+             ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
+za_tool_test(tool_info_hugepages_frames 2 "--hugepages needs backing memory"
+             info --hugepages --frames-only --mem 64M)
+
 # vmstat in the kernel's names and order, the library's own after them;
 # version 0.1's names still printed by vmstat-v0.
 za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\nnuma_hit 0\nnuma_miss 0\nnuma_foreign 0\nnuma_interleave 0\nnuma_local 0\nnuma_other 0\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\nzonealloc_nr_allocated 0\n"

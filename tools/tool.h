@@ -128,6 +128,7 @@ struct topo_opts {
 	unsigned page_shift;            /* --page-shift, 12 */
 	unsigned max_order;             /* --max-order, 0 = fitted to block */
 	int frames_only;                /* --frames-only */
+	int hugepages;                  /* --hugepages (examples/hugemem.h) */
 	unsigned long min_free_kbytes;  /* --min-free-kbytes, 0 = library's */
 	unsigned cfg_flags;             /* --no-pcp, --no-kswapd: ZA_CFG_* */
 	/* --sysctl NAME=VALUE, in order; checked when parsed, applied by
@@ -154,6 +155,14 @@ struct topo {
 	unsigned long max_pfn;
 	size_t page_size;
 	void *base[ZA_MAX_NODES];   /* node memory; NULL with --frames-only */
+	/* With --hugepages: each node's mapping (what to unmap) and the
+	 * backing it got. */
+	struct topo_huge {
+		void *map;
+		size_t map_len;
+		int kind;           /* enum hugemem_kind */
+		char desc[224];     /* hugemem_describe's line */
+	} huge[ZA_MAX_NODES];
 	struct topo_range range[TOPO_MAX_RANGES];
 	unsigned nr_ranges;
 };

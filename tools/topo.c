@@ -22,6 +22,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../examples/hugemem.h"
+
 #include "tool.h"
 
 #define MiB (1ull << 20)
@@ -89,6 +91,10 @@ void topo_usage(FILE *f, const char *mem_default)
 	        "  --frames-only         no backing memory: frame numbers only\n"
 	        "                        (default: real memory, one mapping per "
 	        "node)\n"
+	        "  --hugepages           back it with huge pages: MAP_HUGETLB "
+	        "when enough are\n"
+	        "                        reserved, else transparent ones "
+	        "(madvise); says which\n"
 	        "  --min-free-kbytes N   reserve for the watermarks (default: "
 	        "computed)\n"
 	        "  --no-pcp              no per-CPU lists (ZA_CFG_NO_PCP)\n"
@@ -289,6 +295,10 @@ int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
 		o->frames_only = 1;
 		return r;
 	}
+	if ((r = opt_flag(cmd, argv, *i, "--hugepages")) != 0) {
+		o->hugepages = 1;
+		return r;
+	}
 	if ((r = opt_flag(cmd, argv, *i, "--no-pcp")) != 0) {
 		o->cfg_flags |= ZA_CFG_NO_PCP;
 		return r;
@@ -386,6 +396,10 @@ int topo_plan(struct topo *t, const struct topo_opts *opts, const char *cmd)
 	*o = *opts;
 	page = 1ull << o->page_shift;
 	t->page_size = (size_t)page;
+	if (o->hugepages && o->frames_only)
+		return tool_usage_err(cmd, "--hugepages needs backing memory: not "
+		                      "with --frames-only"),
+		       -1;
 
 	if (!is_pow2(o->block) || o->block < 4 * MiB)
 		return tool_usage_err(cmd,
@@ -581,9 +595,11 @@ void topo_destroy(struct topo *t)
 		za_destroy(t->za);
 	t->za = NULL;
 	for (nid = 0; nid < t->o.nodes && nid < ZA_MAX_NODES; nid++) {
-		if (t->base[nid])
+		if (t->huge[nid].map)
+			munmap(t->huge[nid].map, t->huge[nid].map_len);
+		else if (t->base[nid])
 			munmap(t->base[nid], len);
-		t->base[nid] = NULL;
+		t->base[nid] = t->huge[nid].map = NULL;
 	}
 }
 
@@ -616,7 +632,29 @@ int topo_build(struct topo *t, const struct za_config *cfg, const char *cmd)
 
 	if (!t->o.frames_only) {
 		for (nid = 0; nid < t->o.nodes; nid++) {
-			t->base[nid] = map_node(len, align);
+			if (t->o.hugepages) {
+				/* Aligned to the huge page size: every block of that
+				 * size or larger covers whole huge pages. */
+				struct hugemem m;
+				if (!hugemem_map(&m, len, 1)) {
+					char *line = NULL;
+					size_t n = 0;
+					FILE *f = open_memstream(&line, &n);
+					if (f) {
+						hugemem_describe(&m, f);
+						fclose(f);
+						snprintf(t->huge[nid].desc,
+						         sizeof(t->huge[nid].desc), "%s", line);
+						free(line);
+					}
+					t->base[nid] = m.base;
+					t->huge[nid].map = m.map;
+					t->huge[nid].map_len = m.map_len;
+					t->huge[nid].kind = (int)m.kind;
+				}
+			} else {
+				t->base[nid] = map_node(len, align);
+			}
 			if (!t->base[nid]) {
 				tool_err(cmd, "cannot map %s for node %u: %s",
 				         fmt_size(len, b1, sizeof(b1)), nid,
@@ -685,6 +723,11 @@ void topo_describe(const struct topo *t, FILE *f)
 	        fmt_size(t->o.block, b3, sizeof(b3)),
 	        t->za ? za_max_order(t->za) : t->o.max_order,
 	        t->o.frames_only ? "frames-only" : "backed");
+	/* Which huge pages --hugepages got (node 0 speaks for all unless
+	 * they differ). */
+	for (k = 0; t->o.hugepages && k < t->o.nodes && k < ZA_MAX_NODES; k++)
+		if (k == 0 || strcmp(t->huge[k].desc, t->huge[0].desc))
+			fprintf(f, "%s", t->huge[k].desc);
 	if (t->za) {
 		const char *why = za_pcp_mode_reason(t->za);
 		fprintf(f, "# per-CPU page sets: %s%s%s\n",

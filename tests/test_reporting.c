@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_reporting.c - free page reporting (src/reporting.c):
+ *  - bad input: NULL, order above max order, twice (-EBUSY), -ENOENT;
+ *  - every free block of the reporting order is reported once, off the
+ *    lists during the call; a reported block is not reported again until
+ *    allocated; a split keeps the halves reported; a merge with a reported
+ *    buddy makes the merged block unreported (reported again whole);
+ *  - a callback error puts the batch back and it is retried;
+ *  - memory offline never runs against a batch in flight (it waits, then
+ *    succeeds with nothing lost); unregister waits for a batch out;
+ *    offline, za_check and unregister from inside the callback: -EDEADLK;
+ *  - stress: threads allocate, fill, verify and free while the callback
+ *    scribbles over every block it is given (as MADV_DONTNEED zeroes it)
+ *    and a block goes offline and online again; ends with za_check.
+ * Waits are bounded by generous limits (a correctness bound, not speed).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+#define PB 9
+#define MAXO 10
+#define BLOCK (1ul << 13) /* 8192 pages: 32 MiB of 4 KiB pages */
+
+static struct za *mk(unsigned flags, unsigned max_order)
+{
+	struct za_config c = {0};
+	c.nr_cpus = 2;
+	c.max_order = max_order;
+	c.pageblock_order = PB;
+	c.block_pages = BLOCK;
+	c.max_pfn = 1ul << 20;
+	c.flags = flags | ZA_CFG_NO_KSWAPD;
+	c.min_free_kbytes = 128;
+	c.offline_timeout_ms = 50;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	return za;
+}
+
+static unsigned long long ev(struct za *za, enum za_event e)
+{
+	return za_event_count(za, e);
+}
+
+static long reported_now(struct za *za, enum za_zone_type t)
+{
+	return za_zone_stat(za, 0, t, ZA_NR_FREE_REPORTED);
+}
+
+/* Wait (bounded) until f(za) holds. */
+static bool wait_for(bool (*f)(struct za *, void *), struct za *za, void *arg)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (f(za, arg))
+			return true;
+		usleep(5000);
+	}
+	return f(za, arg);
+}
+
+/* --- a recording client ----------------------------------------------------- */
+
+struct rec {
+	struct za *za;
+	pthread_mutex_t lock;
+	unsigned long pages, calls;
+	int fail_first;   /* refuse this many calls */
+	int overlap;      /* an allocation in the call got a held block */
+};
+
+static int rec_report(void *ctx, struct za_page *const *pages,
+                      const unsigned *orders, unsigned n)
+{
+	struct rec *r = ctx;
+	struct za *za = r->za;
+	CHECK(n >= 1 && n <= ZA_PAGE_REPORTING_CAPACITY);
+	pthread_mutex_lock(&r->lock);
+	r->calls++;
+	if (r->fail_first > 0) {
+		r->fail_first--;
+		pthread_mutex_unlock(&r->lock);
+		return -EAGAIN;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned long pfn = za_page_to_pfn(za, pages[i]);
+		CHECK(pfn != ULONG_MAX);
+		CHECK(orders[i] >= PB && orders[i] <= za_max_order(za));
+		CHECK((pfn & ((1ul << orders[i]) - 1)) == 0); /* aligned */
+		/* Off the lists while we have it. */
+		CHECK_EQ(page_state(pages[i]), ZA_PS_REPORTING);
+		CHECK(!page_reported(za, pfn));
+		r->pages += 1ul << orders[i];
+	}
+	/* Nobody can allocate a held block: take what is left of the zone's
+	 * pageblock-sized blocks and look (in the first calls only: what we
+	 * free here is new to report). */
+	struct za_page *got[64];
+	unsigned ng = 0;
+	while (r->calls <= 2 && ng < 64 &&
+	       (got[ng] = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, PB)))
+		ng++;
+	for (unsigned k = 0; k < ng; k++)
+		for (unsigned i = 0; i < n; i++) {
+			unsigned long a = za_page_to_pfn(za, got[k]);
+			unsigned long b = za_page_to_pfn(za, pages[i]);
+			if (a + (1ul << PB) > b && b + (1ul << orders[i]) > a)
+				r->overlap++;
+		}
+	for (unsigned k = 0; k < ng; k++)
+		za_free_pages(za, got[k], PB);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static int rec_overlap(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	int n = r->overlap;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+static bool all_reported(struct za *za, void *arg)
+{
+	/* Every free page in blocks of order >= PB is marked. */
+	(void)arg;
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	unsigned long big = 0;
+	for (unsigned o = PB; o <= za_max_order(za); o++)
+		big += zi.nr_free[o] << o;
+	return big && reported_now(za, ZA_ZONE_NORMAL) == (long)big;
+}
+
+static void quiet(struct za *za, unsigned delays)
+{
+	(void)za;
+	usleep(delays * 10 * 1000); /* delay_ms is 10 below */
+}
+
+static void test_bad_input(void)
+{
+	struct za *za = mk(0, MAXO);
+	struct za_page_reporting pr = {rec_report, NULL, 0, 10};
+	CHECK_EQ(za_page_reporting_register(NULL, &pr), -EINVAL);
+	CHECK_EQ(za_page_reporting_register(za, NULL), -EINVAL);
+	struct za_page_reporting bad = pr;
+	bad.report = NULL;
+	CHECK_EQ(za_page_reporting_register(za, &bad), -EINVAL);
+	bad = pr;
+	bad.order = MAXO + 1;
+	CHECK_EQ(za_page_reporting_register(za, &bad), -EINVAL);
+	bad = pr;
+	bad.delay_ms = 3600001;
+	CHECK_EQ(za_page_reporting_register(za, &bad), -EINVAL);
+	CHECK_EQ(za_page_reporting_unregister(za), -ENOENT);
+	CHECK_EQ(za_page_reporting_unregister(NULL), -EINVAL);
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	CHECK_EQ(za_page_reporting_register(za, &pr), -EBUSY);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_page_reporting_unregister(za), -ENOENT);
+	/* Register again after unregister; destroy with it registered. */
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	za_destroy(za);
+}
+
+/* Allocate all of the zone at order PB (materialising every block), then
+ * free it: everything goes through the free lists. */
+static void cycle_all(struct za *za)
+{
+	static struct za_page *all[4096];
+	unsigned n = 0;
+	while ((all[n] = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, PB)))
+		n++;
+	CHECK(n > 4);
+	for (unsigned i = 0; i < n; i++)
+		za_free_pages(za, all[i], PB);
+	za_drain_all_pages(za);
+}
+
+static void test_report_rules(unsigned max_order)
+{
+	struct za *za = mk(ZA_CFG_NO_PCP, max_order);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLOCK, NULL), 0);
+	cycle_all(za);
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	pthread_mutex_init(&r->lock, NULL);
+	struct za_page_reporting pr = {rec_report, r, 0, 10};
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	CHECK(wait_for(all_reported, za, NULL));
+	CHECK_EQ(rec_overlap(r), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+
+	/* Nothing is reported twice while it stays free. */
+	unsigned long long pages0 = ev(za, ZA_REPORTED_PAGES);
+	CHECK(pages0 > 0);
+	quiet(za, 10);
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), pages0);
+
+	/* A split keeps the rest reported: one page allocated, one page
+	 * less reported, nothing new to report. */
+	long rep0 = reported_now(za, ZA_ZONE_NORMAL);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	CHECK_EQ(reported_now(za, ZA_ZONE_NORMAL), rep0 - 1);
+	CHECK_EQ(za_check(za, stderr), 0);
+	quiet(za, 10);
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), pages0);
+
+	/* Freed, it merges back with its reported buddies: the merged block
+	 * (the largest order) is unreported and reported again whole. */
+	za_free_pages(za, p, 0);
+	CHECK_EQ(reported_now(za, ZA_ZONE_NORMAL), rep0 - (1l << max_order));
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK(wait_for(all_reported, za, NULL));
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), pages0 + (1ull << max_order));
+
+	/* An allocated block is reported again when freed. */
+	p = za_alloc_pages(za, ZA_GFP_KERNEL, PB);
+	CHECK(p != NULL);
+	CHECK(!page_reported(za, za_page_to_pfn(za, p)));
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_free_pages(za, p, PB);
+	CHECK(wait_for(all_reported, za, NULL));
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), pages0 + (2ull << max_order));
+	CHECK_EQ(rec_overlap(r), 0);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+}
+
+static void test_retry(void)
+{
+	struct za *za = mk(ZA_CFG_NO_PCP, MAXO);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, NULL), 0);
+	cycle_all(za);
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	r->fail_first = 3;
+	pthread_mutex_init(&r->lock, NULL);
+	struct za_page_reporting pr = {rec_report, r, 0, 10};
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	CHECK(wait_for(all_reported, za, NULL));
+	CHECK_EQ(ev(za, ZA_REPORT_RETRY), 3);
+	CHECK(ev(za, ZA_REPORTED_BATCHES) >= 1);
+	/* Marked is what the client accepted, no more: a refused batch went
+	 * back unmarked and was reported again. */
+	pthread_mutex_lock(&r->lock);
+	unsigned long accepted = r->pages;
+	pthread_mutex_unlock(&r->lock);
+	CHECK_EQ(reported_now(za, ZA_ZONE_NORMAL), (long)accepted);
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), accepted);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+}
+
+/* --- offline against a batch in flight --------------------------------------- */
+
+struct hold {
+	struct za *za;
+	atomic_int in_call, calls, released, isolated_seen, deadlk;
+	atomic_int done; /* the callback has returned */
+	unsigned hold_ms;
+};
+
+static int hold_report(void *ctx, struct za_page *const *pages,
+                       const unsigned *orders, unsigned n)
+{
+	struct hold *h = ctx;
+	struct za *za = h->za;
+	(void)orders;
+	if (atomic_fetch_add(&h->calls, 1) == 0) {
+		/* Calls that would wait for this callback refuse. */
+		if (za_memory_offline(za, BLOCK, BLOCK) == -EDEADLK &&
+		    za_check(za, NULL) == -EDEADLK &&
+		    za_page_reporting_unregister(za) == -EDEADLK)
+			atomic_store(&h->deadlk, 1);
+		atomic_store(&h->in_call, 1);
+		/* Hold the batch while the main thread starts an offline of
+		 * the block these pages are in; their pageblocks must not be
+		 * isolated under us. */
+		for (unsigned t = 0; t < h->hold_ms; t++) {
+			for (unsigned i = 0; i < n; i++) {
+				unsigned long pfn = za_page_to_pfn(za, pages[i]);
+				if (pageblock_mt(za, pfn) == ZA_MT_ISOLATE ||
+				    page_state(pages[i]) != ZA_PS_REPORTING)
+					atomic_store(&h->isolated_seen, 1);
+			}
+			usleep(1000);
+		}
+		atomic_store(&h->done, 1);
+	}
+	return 0;
+}
+
+struct off_arg {
+	struct za *za;
+	struct hold *h;
+	int ret, done_before;
+};
+
+static void *offline_thread(void *arg)
+{
+	struct off_arg *o = arg;
+	o->ret = za_memory_offline(o->za, BLOCK, BLOCK);
+	o->done_before = atomic_load(&o->h->done);
+	return NULL;
+}
+
+static void test_offline_waits(void)
+{
+	struct za *za = mk(0, MAXO);
+	/* Movable memory so that it can go offline; only the second block
+	 * is ever made free at the reporting order before registering. */
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 0, 2 * BLOCK, NULL), 0);
+	static struct za_page *all[4096];
+	unsigned n = 0;
+	while ((all[n] = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                        ZA_GFP_NOWARN, PB)))
+		n++;
+	CHECK(n > 4);
+	for (unsigned i = 0; i < n; i++)
+		if (za_page_to_pfn(za, all[i]) >= BLOCK) {
+			za_free_pages(za, all[i], PB);
+			all[i] = NULL;
+		}
+	za_drain_all_pages(za);
+	struct hold *h = calloc(1, sizeof(*h));
+	h->za = za;
+	h->hold_ms = 300;
+	struct za_page_reporting pr = {hold_report, h, 0, 10};
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	for (int i = 0; i < 4000 && !atomic_load(&h->in_call); i++)
+		usleep(1000);
+	CHECK(atomic_load(&h->in_call));
+	struct off_arg o = {za, h, 1, 0};
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, offline_thread, &o), 0);
+	pthread_join(t, NULL);
+	CHECK_EQ(o.ret, 0);          /* nothing lost: the range was all free */
+	CHECK_EQ(o.done_before, 1);  /* and it waited for the batch */
+	CHECK_EQ(atomic_load(&h->isolated_seen), 0);
+	CHECK_EQ(atomic_load(&h->deadlk), 1);
+	CHECK_EQ(za_check(za, stderr), 0);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
+	CHECK_EQ(zi.managed, BLOCK);
+	for (unsigned i = 0; i < n; i++)
+		if (all[i])
+			za_free_pages(za, all[i], PB);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(h);
+}
+
+static atomic_int unregistered;
+
+static void *unregister_thread(void *arg)
+{
+	struct hold *h = arg;
+	int r = za_page_reporting_unregister(h->za);
+	/* Two at once: one stops the thread, the other waits for it (or
+	 * comes too late and finds nothing registered). */
+	CHECK(r == 0 || r == -ENOENT);
+	if (r == 0)
+		atomic_fetch_add(&unregistered, 1);
+	/* Returned: no batch may be out any more. */
+	CHECK_EQ(atomic_load(&h->done), 1);
+	return NULL;
+}
+
+static void test_unregister_waits(void)
+{
+	struct za *za = mk(0, MAXO);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, NULL), 0);
+	cycle_all(za);
+	struct hold *h = calloc(1, sizeof(*h));
+	h->za = za;
+	h->hold_ms = 100;
+	struct za_page_reporting pr = {hold_report, h, 0, 10};
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	for (int i = 0; i < 4000 && !atomic_load(&h->in_call); i++)
+		usleep(1000);
+	CHECK(atomic_load(&h->in_call));
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(pthread_create(&t[i], NULL, unregister_thread, h), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK(atomic_load(&unregistered) >= 1);
+	CHECK_EQ(za_page_reporting_unregister(za), -ENOENT);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(h);
+}
+
+/* --- stress ---------------------------------------------------------------------- */
+
+#define FILL 0x5au
+#define SCRIBBLE 0xa5u
+
+struct st {
+	struct za *za;
+	atomic_int stop;
+	atomic_ulong scribbled;
+	int bad;
+	uint64_t seed;
+};
+
+static int scribble_report(void *ctx, struct za_page *const *pages,
+                           const unsigned *orders, unsigned n)
+{
+	struct st *s = ctx;
+	/* What MADV_DONTNEED does to the memory: its contents are gone. */
+	for (unsigned i = 0; i < n; i++) {
+		memset(za_page_address(s->za, pages[i]), SCRIBBLE,
+		       (size_t)4096 << orders[i]);
+		atomic_fetch_add(&s->scribbled, 1ul << orders[i]);
+	}
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct st *s = arg;
+	uint64_t seed = atomic_fetch_add((atomic_ulong *)&s->seed, 7777) + 1;
+	struct { struct za_page *p; unsigned o; } held[64];
+	unsigned nh = 0;
+	while (!atomic_load(&s->stop)) {
+		uint64_t r = tu_rand(&seed);
+		if (nh < 64 && (r & 1)) {
+			unsigned o = (unsigned)(r >> 8) % (MAXO + 1);
+			struct za_page *p = za_alloc_pages(s->za, ZA_GFP_MOVABLE |
+			                                   ZA_GFP_NOWARN, o);
+			if (p) {
+				memset(za_page_address(s->za, p), FILL, (size_t)4096 << o);
+				held[nh].p = p;
+				held[nh++].o = o;
+			}
+		} else if (nh) {
+			unsigned i = (unsigned)(r >> 16) % nh;
+			const unsigned char *m = za_page_address(s->za, held[i].p);
+			for (size_t k = 0; k < ((size_t)4096 << held[i].o); k += 512)
+				if (m[k] != FILL)
+					s->bad = 1;
+			za_free_pages(s->za, held[i].p, held[i].o);
+			held[i] = held[--nh];
+		}
+	}
+	while (nh--)
+		za_free_pages(s->za, held[nh].p, held[nh].o);
+	return NULL;
+}
+
+static void test_stress(void)
+{
+	/* Backed memory, NORMAL (block 0, where most allocations go) and
+	 * MOVABLE (blocks 1-2, going offline and online). No migrate callback:
+	 * an offline of a block in use fails, one of a free block works. */
+	size_t bytes = (size_t)3 * BLOCK * 4096;
+	void *mem = aligned_alloc(1ul << 21, bytes);
+	CHECK(mem != NULL);
+	struct za *za = mk(0, MAXO);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, mem), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, BLOCK, 2 * BLOCK,
+	                          (char *)mem + (size_t)BLOCK * 4096), 0);
+	struct st s = {.za = za, .seed = 42};
+	struct za_page_reporting pr = {scribble_report, &s, 0, 1};
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(pthread_create(&t[i], NULL, worker, &s), 0);
+	long rounds = tu_scale(40), offlined = 0;
+	for (long i = 0; i < rounds; i++) {
+		int err = za_memory_offline(za, 2 * BLOCK, BLOCK);
+		if (err == 0) {
+			offlined++;
+			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 2 * BLOCK,
+			                          BLOCK, (char *)mem +
+			                                     (size_t)2 * BLOCK * 4096), 0);
+		} else {
+			CHECK(err == -EBUSY || err == -EAGAIN);
+		}
+		usleep(10000);
+	}
+	atomic_store(&s.stop, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	CHECK_EQ(s.bad, 0);
+	CHECK(atomic_load(&s.scribbled) > 0);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	za_drain_all_pages(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	fprintf(stderr, "stress: %lu pages reported, %ld offlines of %ld\n",
+	        (unsigned long)atomic_load(&s.scribbled), offlined, rounds);
+	za_destroy(za);
+	free(mem);
+}
+
+int main(void)
+{
+	tu_watchdog(240);
+	test_bad_input();
+	test_report_rules(MAXO);
+	test_report_rules(PB); /* max order = pageblock order: no merging up */
+	test_retry();
+	test_offline_waits();
+	test_unregister_waits();
+	test_stress();
+	puts("reporting: ok");
+	return 0;
+}
