@@ -106,6 +106,13 @@ enum za_migratetype {
  * the page would be handed out the second time; a free of a page that is
  * not allocated is always reported at once. */
 #define ZA_CFG_STRICT_FREE 0x20u
+/* No background compaction threads (kcompactd: one per node, woken by
+ * kswapd, and proactive). ZA_CFG_NO_KSWAPD turns them off too. */
+#define ZA_CFG_NO_KCOMPACTD 0x400u
+/* No compaction on its own: neither direct compaction in the slow path
+ * nor kcompactd (za_compact still runs a pass when asked), the kernel
+ * built without CONFIG_COMPACTION. */
+#define ZA_CFG_NO_COMPACTION 0x800u
 #define ZA_PCP_FIXED_MAX (1u << 30) /* largest fixed pcp_high */
 
 /* Error handler: called for misuse the API cannot return (double free,
@@ -349,6 +356,16 @@ ZA_API size_t za_page_meta_size(void);
 	X(OOM_KILL, "oom_kill")                                                \
 	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
 	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
+	/* compaction (pages scanned, pages isolated: sources and targets) */  \
+	X(COMPACT_MIGRATE_SCANNED, "compact_migrate_scanned")                  \
+	X(COMPACT_FREE_SCANNED, "compact_free_scanned")                        \
+	X(COMPACT_ISOLATED, "compact_isolated")                                \
+	X(COMPACT_STALL, "compact_stall") /* direct compactions run */         \
+	X(COMPACT_FAIL, "compact_fail")   /* ... that did not give a page */   \
+	X(COMPACT_SUCCESS, "compact_success") /* ... that did */               \
+	X(COMPACT_DAEMON_WAKE, "compact_daemon_wake")                          \
+	X(COMPACT_DAEMON_MIGRATE_SCANNED, "compact_daemon_migrate_scanned")    \
+	X(COMPACT_DAEMON_FREE_SCANNED, "compact_daemon_free_scanned")          \
 	X(PGALLOC_FAIL, "zonealloc_pgalloc_fail")                              \
 	X(PCP_REFILL, "zonealloc_pcp_refill")                                  \
 	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                      \
@@ -446,12 +463,32 @@ enum za_report {
 	ZA_REPORT_BUDDYINFO,
 	ZA_REPORT_PAGETYPEINFO,
 	ZA_REPORT_VMSTAT,
-	ZA_REPORT_VMSTAT_V0
+	ZA_REPORT_VMSTAT_V0,
+	/* The kernel's debugfs extfrag/extfrag_index and
+	 * extfrag/unusable_index: per populated zone and order, the
+	 * fragmentation index (-1.000: a block of the order is free; towards
+	 * 0 a failure would be for lack of memory, towards 1 for
+	 * fragmentation) and the share of free memory unusable for the order. */
+	ZA_REPORT_EXTFRAG_INDEX,
+	ZA_REPORT_UNUSABLE_INDEX
 };
 /* May run at any time, from a callback too (the pagetypeinfo block
  * census waits for memory hotplug to finish, except on the thread that
  * runs it). */
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
+
+/* Compaction: move movable in-use blocks (through the migrate callback)
+ * to make free blocks of higher order. nid -1: every node. Returns 0, or
+ * -EAGAIN when there was nothing it could do (nothing moved, or no
+ * migrate callback), -EINVAL on a bad nid, -EDEADLK from a callback that
+ * runs under the memory-hotplug lock. The same as writing 1 to the
+ * kernel's /proc/sys/vm/compact_memory (or the node's compact file).
+ * Waits for a memory-hotplug operation in progress; any thread. */
+ZA_API int za_compact(struct za *za, int nid);
+/* The node's fragmentation score as the kernel computes it for proactive
+ * compaction: the percentage of free memory in blocks below the pageblock
+ * order, zones weighted by size (0..100), or -EINVAL. */
+ZA_API int za_fragmentation_score(struct za *za, int nid);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out

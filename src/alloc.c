@@ -97,6 +97,8 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 			wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags), ac->cpu);
 		if (page) {
 			count_numa(za, z, NULL, ac->preferred_nid, ac->cpu, 1);
+			if (unlikely(za_load_relaxed(&z->boost_wake)))
+				_za_boost_wake(za, z, ac->highest_zoneidx);
 			if (unlikely(order && (alloc_flags & ALLOC_HARDER)))
 				reserve_highatomic_pageblock(z, page);
 			return page;
@@ -172,6 +174,19 @@ restart:
 		return NULL;
 	}
 
+	/* Costly orders: compact before reclaiming (compaction.c). A
+	 * NORETRY request gives up when every zone is deferred. */
+	bool compact = order > ZA_COSTLY_ORDER &&
+	               !(za->flags & ZA_CFG_NO_COMPACTION);
+	if (compact) {
+		bool skipped;
+		page = _za_direct_compact(za, ac, order, alloc_flags, &skipped);
+		if (page)
+			return page;
+		if (skipped && (gfp & ZA___GFP_NORETRY) && !(gfp & ZA___GFP_NOFAIL))
+			return NULL;
+	}
+
 	for (;;) {
 		unsigned long progress;
 		in_reclaim++;
@@ -180,6 +195,12 @@ restart:
 		page = get_page_from_freelist(za, ac, order, alloc_flags);
 		if (page)
 			return page;
+		if (compact && progress) {
+			bool skipped;
+			page = _za_direct_compact(za, ac, order, alloc_flags, &skipped);
+			if (page)
+				return page;
+		}
 		/* What reclaim freed may sit on per-CPU lists (ours or the
 		 * shrinker's thread's): drain after every round that freed
 		 * something, as well as the first time. */

@@ -359,6 +359,8 @@ static struct za_page *rmqueue_fallback(struct za_zone *z, unsigned order,
 	 * pageblock when at least half of it is free or already theirs, so
 	 * that they cluster instead of polluting many movable pageblocks;
 	 * movable requests only claim for large orders. */
+	/* Types mix in a pageblock: boost the marks (compaction.c). */
+	_za_boost_watermark_locked(z);
 	if (o >= za->pageblock_order / 2 || start_mt != ZA_MT_MOVABLE) {
 		unsigned long pb = pageblock_start(za, h), nfree, alike;
 		pageblock_census(za, pb, start_mt, &nfree, &alike);

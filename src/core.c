@@ -93,17 +93,20 @@ void mem_hotplug_lock(struct za *za)
 {
 	za_mutex_lock(&za->mem_hotplug_lock);
 	za_store_relaxed(&za->mem_hotplug_owner, (void *)&hotplug_token);
+	_za_compaction_exclude(za, true);
 }
 
 void mem_hotplug_unlock(struct za *za)
 {
+	_za_compaction_exclude(za, false);
 	za_store_relaxed(&za->mem_hotplug_owner, NULL);
 	za_mutex_unlock(&za->mem_hotplug_lock);
 }
 
 bool mem_hotplug_held_by_me(const struct za *za)
 {
-	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token;
+	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token ||
+	       _za_in_compaction;
 }
 
 void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
@@ -195,7 +198,8 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 
 	if (cfg->flags & ~(ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD |
 	                   ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED |
-	                   ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE))
+	                   ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE |
+	                   ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_COMPACTION))
 		return -EINVAL;
 	za->flags = cfg->flags;
 	/* Debug builds claim every free atomically (DESIGN.md invariants). */
@@ -320,10 +324,13 @@ static void free_all(struct za *za)
 			za_meta_free(za, node->zonelist[1]);
 		}
 	}
+	_za_compaction_fini(za);
 	reclaim_fini(za);
 	_za_reporting_fini(za);
 	memmap_fini(za);
 	za_mutex_destroy(&za->mem_hotplug_lock);
+	za_mutex_destroy(&za->compact_lock);
+	za_cond_destroy(&za->compact_idle);
 	za_mutex_destroy(&za->cpu_hotplug_lock);
 	za_mutex_destroy(&za->drain_lock);
 	za_mutex_destroy(&za->vmstat_lock);
@@ -352,6 +359,10 @@ struct za *za_create(const struct za_config *cfg)
 	if (!err)
 		err = za_mutex_init(&za->mem_hotplug_lock, ZA_RANK_MEM_HOTPLUG,
 		                    "mem_hotplug_lock");
+	if (!err)
+		err = za_mutex_init(&za->compact_lock, ZA_RANK_LEAF, "compact_lock");
+	if (!err)
+		err = za_cond_init(&za->compact_idle);
 	if (!err)
 		err = za_mutex_init(&za->cpu_hotplug_lock, ZA_RANK_CPU_HOTPLUG,
 		                    "cpu_hotplug_lock");
@@ -392,6 +403,8 @@ struct za *za_create(const struct za_config *cfg)
 		err = reclaim_init(za);
 	if (!err)
 		err = _za_reporting_init(za);
+	if (!err)
+		err = _za_compaction_init(za);
 	if (!err) {
 		mem_hotplug_lock(za);
 		setup_per_zone_wmarks(za);
@@ -400,12 +413,18 @@ struct za *za_create(const struct za_config *cfg)
 	}
 	if (!err && !(za->flags & ZA_CFG_NO_KSWAPD))
 		err = reclaim_start(za);
+	/* kcompactd is kswapd's partner: no background reclaim, no
+	 * background compaction either. */
+	if (!err && !(za->flags & (ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD |
+	                           ZA_CFG_NO_COMPACTION)))
+		err = _za_kcompactd_start(za);
 	if (!err && !(za->flags & ZA_CFG_NO_VMSTAT_WORKER))
 		err = vmstat_start(za);
 	if (err) {
 		za_store_relaxed(&za->stopping, true);
 		vmstat_stop(za);
 		reclaim_stop(za);
+		_za_kcompactd_stop(za);
 		free_all(za);
 		errno = -err;
 		return NULL;
@@ -422,6 +441,7 @@ void za_destroy(struct za *za)
 	za_store_relaxed(&za->stopping, true);
 	vmstat_stop(za);
 	reclaim_stop(za);
+	_za_kcompactd_stop(za);
 	free_all(za);
 }
 

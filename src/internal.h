@@ -217,6 +217,23 @@ struct za_zone {
 	/* Global statistics values and slow-path events (atomic). */
 	long vm_stat[ZA_NR_ZONE_STATS] __attribute__((aligned(ZA_CACHELINE)));
 	uint64_t events[ZA_NR_EVENTS];
+
+	/* Compaction's deferral after failures (compaction.c), as the
+	 * kernel's: racy by design, relaxed atomics. */
+	unsigned compact_considered;
+	unsigned compact_defer_shift;
+	int compact_order_failed;
+
+	/* Watermark boosting (compaction.c): after a fallback mixed
+	 * migratetypes in a pageblock, wmark[] is wmark_base[] + boost until
+	 * kswapd has reclaimed to the boosted high mark and kcompactd has
+	 * been woken. Zone lock to write (setup_per_zone_wmarks holds
+	 * mem_hotplug_lock and takes it too), relaxed reads. boost_wake:
+	 * kswapd has yet to be told (set under the zone lock, cleared by the
+	 * allocation that wakes it). */
+	unsigned long watermark_boost;
+	unsigned long wmark_base[ZA_NR_WMARKS];
+	uint8_t boost_wake;
 };
 
 /* --- node ------------------------------------------------------------------- */
@@ -241,6 +258,16 @@ struct za_node {
 	bool kswapd_running;        /* a reclaim pass is under way */
 	bool kswapd_started;
 	uint64_t kswapd_slept_ns;   /* when the last pass ended */
+
+	/* Background compaction (compaction.c): kcompactd_lock guards the
+	 * request fields. */
+	za_thread_t kcompactd;
+	za_mutex_t kcompactd_lock;
+	za_cond_t kcompactd_wait;
+	int kcompactd_max_order;       /* what the waker asked for, -1: none */
+	int kcompactd_highest_zoneidx;
+	bool kcompactd_started;
+	bool kcompactd_stop;
 };
 
 /* --- memory sections (hotplug blocks) ------------------------------------ */
@@ -338,6 +365,14 @@ struct za {
 	/* Locks outside the fast path. */
 	za_mutex_t mem_hotplug_lock;
 	void *mem_hotplug_owner;    /* holder's token (core.c), relaxed */
+	/* Compaction passes run side by side, but never with a hotplug
+	 * operation (compaction.c): compact_lock guards the next two;
+	 * mem_hotplug_lock's holder sets compact_excluded and waits until
+	 * compact_running is 0. */
+	za_mutex_t compact_lock;
+	za_cond_t compact_idle;
+	unsigned compact_running;
+	bool compact_excluded;
 	za_mutex_t cpu_hotplug_lock;
 	za_mutex_t drain_lock;
 	unsigned long min_free_kbytes; /* in effect: mem_hotplug_lock to write,
@@ -351,11 +386,11 @@ struct za {
 	bool min_free_kbytes_set;          /* written: min_free_kbytes_user wins */
 	unsigned long min_free_kbytes_user;
 	unsigned watermark_scale_factor;   /* per 10000 of a zone */
-	unsigned watermark_boost_factor;   /* stored only (no boosting yet) */
+	unsigned watermark_boost_factor;   /* per 10000 of high; relaxed reads */
 	unsigned lowmem_reserve_ratio[ZA_NR_ZONES];
 	unsigned percpu_pagelist_high_fraction; /* 0: high sized by low mark */
-	unsigned compaction_proactiveness; /* stored only (no compaction yet) */
-	unsigned extfrag_threshold;        /* stored only (no compaction yet) */
+	unsigned compaction_proactiveness; /* kcompactd; relaxed reads */
+	unsigned extfrag_threshold;        /* compaction_suitable; relaxed */
 
 	/* Errors: error_lock keeps the handler and its context together. */
 	za_spinlock_t error_lock;
@@ -719,7 +754,9 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 /* The memory-hotplug lock, with a record of which thread holds it: a
  * client callback that runs under it (migrate, and whatever an allocation
  * made inside one calls) must not take it again. Entry points that take
- * it check mem_hotplug_held_by_me() first and refuse with -EDEADLK. */
+ * it check mem_hotplug_held_by_me() first and refuse with -EDEADLK. A
+ * thread inside a compaction pass counts as holding it: an operation that
+ * takes the lock waits for the passes to end. */
 void mem_hotplug_lock(struct za *za);
 void mem_hotplug_unlock(struct za *za);
 bool mem_hotplug_held_by_me(const struct za *za);
@@ -1017,6 +1054,49 @@ extern _Thread_local int za_in_reclaim;
 unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order);
 unsigned long call_oom_handler(struct za *za, int nid, unsigned order);
+
+/* compaction.c */
+#define ZA_COSTLY_ORDER ZA_PCP_SMALL_ORDER /* the kernel's PAGE_ALLOC_COSTLY_ORDER */
+/* Direct compaction for an allocation of order (slow path, costly
+ * orders): compacts the zones of ac's zonelist that are not deferred and
+ * returns the page the allocation then found, or NULL. *skipped is set
+ * when compaction could run but every zone was deferred or unsuitable
+ * (not when it cannot run: no migrate callback, a hotplug operation
+ * under way). Takes mem_hotplug_lock with a try-lock only. */
+struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
+                                   unsigned order, unsigned alloc_flags,
+                                   bool *skipped);
+int _za_compaction_init(struct za *za);
+void _za_compaction_fini(struct za *za);
+int _za_kcompactd_start(struct za *za);
+void _za_kcompactd_stop(struct za *za);
+/* Wake every kcompactd to look at the fragmentation score (a write of
+ * compaction_proactiveness). */
+void _za_kcompactd_poke(struct za *za);
+/* kswapd's hand-off: a request of order failed on node nid. */
+void _za_wakeup_kcompactd(struct za *za, int nid, int order,
+                          int highest_zoneidx);
+/* The kernel's fragmentation index of a zone for order (in thousandths,
+ * -1000: a block of that order is free) and its unusable free index (in
+ * thousandths), and the node's fragmentation score (0..100). */
+int _za_fragmentation_index(struct za_zone *z, unsigned order);
+int _za_unusable_index(struct za_zone *z, unsigned order);
+unsigned _za_node_fragmentation_score(struct za *za, struct za_node *node);
+/* Watermark boosting. Zone lock held: a fallback took part of a pageblock
+ * of another migratetype; raise the zone's marks. */
+void _za_boost_watermark_locked(struct za_zone *z);
+/* An allocation found boost_wake set: wake kswapd for the zone. */
+void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx);
+/* kswapd after a pass: drop the node's boosts, wake kcompactd. */
+void _za_boost_done(struct za *za, struct za_node *node);
+/* Recompute: marks from new bases, keeping boosts. mem_hotplug_lock. */
+void _za_boost_apply(struct za_zone *z);
+
+/* Keep compaction passes out (and wait for those running to end), or let
+ * them in again: mem_hotplug_lock and mem_hotplug_unlock do it. */
+void _za_compaction_exclude(struct za *za, bool on);
+/* Compaction passes this thread is inside (its callbacks run there). */
+extern _Thread_local unsigned _za_in_compaction;
 
 /* isolate.c: pageblock isolation and migration (memory offline, contig).
  * Ranges are whole max-order blocks of one zone; the caller holds

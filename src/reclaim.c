@@ -289,8 +289,18 @@ static void *kswapd_main(void *arg)
 		if (node->kswapd_slept_ns &&
 		    za_now_ns() - node->kswapd_slept_ns < 100000000u)
 			event_zone(&node->zones[0], ZA_KSWAPD_LOW_WMARK_HIT, 1);
+		int order = node->kswapd_order;
+		node->kswapd_order = 0;
 		za_mutex_unlock(&node->kswapd_lock);
 		balance_node(za, node, hz);
+		/* Boosted marks have done their job once kswapd reclaimed to
+		 * them: drop them and let kcompactd undo the mixing. */
+		_za_boost_done(za, node);
+		/* A high-order request failed: memory is balanced now (or as
+		 * balanced as reclaim makes it), make the order (compaction.c). */
+		if (order > ZA_COSTLY_ORDER &&
+		    !(za->flags & ZA_CFG_NO_COMPACTION))
+			_za_wakeup_kcompactd(za, node->nid, order, hz);
 		za_mutex_lock(&node->kswapd_lock);
 		node->kswapd_running = false;
 		node->kswapd_slept_ns = za_now_ns();

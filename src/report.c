@@ -3,7 +3,7 @@
  * /proc/buddyinfo, /proc/pagetypeinfo and /proc/vmstat (as Linux 6.x
  * prints them: same headings, field names, column order and widths), so
  * that what people already read and parse reads the same. Fields the
- * kernel has and zonealloc does not (boost, promo, cma, per-node page
+ * kernel has and zonealloc does not (cma, per-node page
  * cache counters) print as 0 or are left out where the kernel leaves them
  * out too; the library's own counters follow the kernel's, prefixed
  * zonealloc_, so that no key a parser reads repeats within a zone's
@@ -180,7 +180,8 @@ static void report_zoneinfo(struct za *za, FILE *out)
 			        "\n        present  %lu"
 			        "\n        managed  %lu"
 			        "\n        cma      %lu",
-			        (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES), 0ul,
+			        (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES),
+			        za_load_relaxed(&z->watermark_boost),
 			        zone_wmark(z, ZA_WMARK_MIN), zone_wmark(z, ZA_WMARK_LOW),
 			        zone_wmark(z, ZA_WMARK_HIGH),
 			        /* promo: a step above high, as the kernel sets it */
@@ -278,6 +279,28 @@ static void report_vmstat(struct za *za, FILE *out)
 	}
 }
 
+/* The kernel's debugfs extfrag/extfrag_index and extfrag/unusable_index:
+ * one row per populated zone, one value per order, in thousandths printed
+ * as the kernel prints them ("%2d.%03d " and "%d.%03d "). */
+static void report_frag_index(struct za *za, FILE *out, bool unusable)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		for (int t = 0; t < ZA_NR_ZONES; t++) {
+			struct za_zone *z = &za->nodes[n].zones[t];
+			if (!zone_populated(z))
+				continue;
+			fprintf(out, "Node %u, zone %8s ", n, zone_names[t]);
+			for (unsigned o = 0; o <= za->max_order; o++) {
+				int idx = unusable ? _za_unusable_index(z, o)
+				                   : _za_fragmentation_index(z, o);
+				fprintf(out, unusable ? "%d.%03d " : "%2d.%03d ",
+				        idx / 1000, (idx < 0 ? -idx : idx) % 1000);
+			}
+			fputc('\n', out);
+		}
+	}
+}
+
 /* Version 0.1's names and order, for one more release. */
 static void report_vmstat_v0(struct za *za, FILE *out)
 {
@@ -313,6 +336,12 @@ int za_report(struct za *za, enum za_report what, FILE *out)
 		break;
 	case ZA_REPORT_VMSTAT_V0:
 		report_vmstat_v0(za, out);
+		break;
+	case ZA_REPORT_EXTFRAG_INDEX:
+		report_frag_index(za, out, false);
+		break;
+	case ZA_REPORT_UNUSABLE_INDEX:
+		report_frag_index(za, out, true);
 		break;
 	default:
 		return -EINVAL;

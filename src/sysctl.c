@@ -4,7 +4,7 @@
  * lowmem_reserve_ratio, percpu_pagelist_high_fraction (which act at once,
  * through the same recompute memory hotplug runs), and
  * watermark_boost_factor, compaction_proactiveness, extfrag_threshold
- * (checked and kept until compaction and boosting use them).
+ * (read by compaction.c when it boosts, wakes kcompactd, and decides).
  *
  * A write parses and checks the whole value before it touches anything,
  * so a rejected write changes nothing. It then takes mem_hotplug_lock and
@@ -141,6 +141,7 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 	    v[0] < MIN_HIGH_FRACTION)
 		return -ERANGE;
 
+	bool poke = false;
 	za_mutex_lock(&za->mem_hotplug_lock);
 	za_mutex_lock(&za->cpu_hotplug_lock);
 	za_mutex_lock(&za->sysctl_lock);
@@ -153,7 +154,8 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		za->watermark_scale_factor = (unsigned)v[0];
 		break;
 	case SC_WATERMARK_BOOST_FACTOR:
-		za->watermark_boost_factor = (unsigned)v[0];
+		/* Read unlocked by the buddy code (compaction.c). */
+		za_store_relaxed(&za->watermark_boost_factor, (unsigned)v[0]);
 		break;
 	case SC_LOWMEM_RESERVE_RATIO:
 		for (int i = 0; i < n; i++)
@@ -163,13 +165,19 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		za->percpu_pagelist_high_fraction = (unsigned)v[0];
 		break;
 	case SC_COMPACTION_PROACTIVENESS:
-		za->compaction_proactiveness = (unsigned)v[0];
+		/* Read unlocked by kcompactd (compaction.c). */
+		za_store_relaxed(&za->compaction_proactiveness, (unsigned)v[0]);
+		poke = v[0] != 0;
 		break;
 	case SC_EXTFRAG_THRESHOLD:
-		za->extfrag_threshold = (unsigned)v[0];
+		/* Read unlocked by direct compaction (compaction.c). */
+		za_store_relaxed(&za->extfrag_threshold, (unsigned)v[0]);
 		break;
 	}
 	za_mutex_unlock(&za->sysctl_lock);
+	/* As the kernel: kcompactd looks at the score at once. */
+	if (poke)
+		_za_kcompactd_poke(za);
 	if (d->rc == RC_WMARKS) {
 		setup_per_zone_wmarks(za);
 	} else if (d->rc == RC_PCP) {

@@ -104,9 +104,10 @@ void setup_per_zone_wmarks(struct za *za)
 			                                      za->watermark_scale_factor / 10000);
 			if (scale > step)
 				step = scale;
-			za_store_relaxed(&z->wmark[ZA_WMARK_MIN], min);
-			za_store_relaxed(&z->wmark[ZA_WMARK_LOW], min + step);
-			za_store_relaxed(&z->wmark[ZA_WMARK_HIGH], min + 2 * step);
+			za_store_relaxed(&z->wmark_base[ZA_WMARK_MIN], min);
+			za_store_relaxed(&z->wmark_base[ZA_WMARK_LOW], min + step);
+			za_store_relaxed(&z->wmark_base[ZA_WMARK_HIGH], min + 2 * step);
+			_za_boost_apply(z); /* wmark[] = base + boost */
 		}
 		/* lowmem_reserve[j] of zone i: the pages of zones i+1..j over
 		 * zone i's ratio, so that requests able to use zone j leave

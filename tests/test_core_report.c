@@ -845,7 +845,7 @@ int main(int argc, char **argv)
 	/* bad arguments */
 	FILE *nul = fopen("/dev/null", "w");
 	CHECK(nul != NULL);
-	CHECK_EQ(za_report(za, (enum za_report)5, nul), -EINVAL);
+	CHECK_EQ(za_report(za, (enum za_report)(ZA_REPORT_UNUSABLE_INDEX + 1), nul), -EINVAL);
 	CHECK_EQ(za_report(za, (enum za_report)99, nul), -EINVAL);
 	CHECK_EQ(za_report(za, (enum za_report)-1, nul), -EINVAL);
 	CHECK_EQ(za_report(za, ZA_REPORT_BUDDYINFO, NULL), -EINVAL);

@@ -80,8 +80,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
   string(REPLACE "," ";" _cols "${_header}")
   list(LENGTH _cols _ncols)
   foreach(_c time_s scenario node zone managed free min low high pcp_pages
-             pcp_high isolated_free nr_free_order_0 frag_frac_ge9 ops allocs
-             frees pgalloc pgfree pcp_refills pcp_flushes pcp_drains
+             pcp_high isolated_free nr_free_order_0 frag_frac_ge9 frag_score
+             ops allocs frees pgalloc pgfree pcp_refills pcp_flushes pcp_drains
              zone_locks kswapd_wakes offline_ok offline_fail cpu_flips)
     list(FIND _cols ${_c} _i_${_c})
     if(_i_${_c} LESS 0)
@@ -98,7 +98,7 @@ if(CMAKE_SCRIPT_MODE_FILE)
       message(FATAL_ERROR "${CSV} line ${_row}: ${_nf} fields, the header has ${_ncols}")
     endif()
     foreach(_c time_s scenario node zone managed free min low high pcp_pages
-               frag_frac_ge9)
+               frag_frac_ge9 frag_score)
       list(GET _f ${_i_${_c}} _${_c})
     endforeach()
     set(_where "${CSV} line ${_row} (${_scenario}, node ${_node} ${_zone}, t ${_time_s})")
@@ -115,6 +115,9 @@ if(CMAKE_SCRIPT_MODE_FILE)
     endif()
     if(NOT _frag_frac_ge9 MATCHES "^(0[.][0-9]+|1[.]0+)$")
       message(FATAL_ERROR "${_where}: frag_frac_ge9 '${_frag_frac_ge9}' is not in [0, 1]")
+    endif()
+    if(NOT _frag_score MATCHES "^([0-9]|[1-9][0-9]|100)$")
+      message(FATAL_ERROR "${_where}: frag_score '${_frag_score}' is not in 0..100")
     endif()
     # The row at time 0 is taken before any worker starts: every page
     # of the zone is free and no per-CPU list holds one.
@@ -206,8 +209,12 @@ za_tool_test(tool_info_hugepages_frames 2 "--hugepages needs backing memory"
 
 # vmstat in the kernel's names and order, the library's own after them;
 # version 0.1's names still printed by vmstat-v0.
-za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\nnuma_hit 0\nnuma_miss 0\nnuma_foreign 0\nnuma_interleave 0\nnuma_local 0\nnuma_other 0\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\nzonealloc_nr_allocated 0\n"
+za_tool_test(tool_info_vmstat 0 "^nr_free_pages 16384\nnuma_hit 0\nnuma_miss 0\nnuma_foreign 0\nnuma_interleave 0\nnuma_local 0\nnuma_other 0\npgalloc_dma 0\n.*allocstall_movable 0\npgfree 0\n.*pgmigrate_fail 0\ncompact_migrate_scanned 0\n.*compact_daemon_free_scanned 0\nzonealloc_nr_allocated 0\n"
              info --mem 64M --report vmstat)
+# The debugfs extfrag files: a fresh zone has every order free (-1.000)
+# and nothing unusable.
+za_tool_test(tool_info_extfrag 0 "==> extfrag_index <==\nNode 0, zone      DMA -1[.]000 -1[.]000 .*==> unusable_index <==\nNode 0, zone      DMA 0[.]000 0[.]000"
+             info --mem 64M --report extfrag)
 za_tool_test(tool_info_vmstat_v0 0 "^nr_free_pages 16384\nnr_zone_allocated 0\n.*\nallocstall 0\n.*\nkswapd_wake 0\n"
              info --mem 64M --report vmstat-v0)
 
@@ -239,6 +246,18 @@ foreach(sc mixed hotplug pressure offline)
   za_tool_test(tool_stress_${sc} 0 "result +PASS"
                stress --scenario ${sc} --seconds 2 --mem 128M --quiet)
 endforeach()
+# The fragment scenario, both modes, with unmovable blocks in the fill,
+# on frames only and on two nodes (docs/COMPACTION.md).
+za_tool_test(tool_stress_fragment 0 "compaction on .*result +PASS"
+             stress --scenario fragment --seconds 1 --mem 64M --quiet)
+za_tool_test(tool_stress_fragment_frames 0 "compaction on .*result +PASS"
+             stress --scenario fragment --seconds 1 --mem 64M --quiet
+             --frames-only --compaction on --unmovable 0)
+za_tool_test(tool_stress_fragment_json 0 "\"on\":.*\"result\":\"pass\""
+             stress --scenario fragment --seconds 1 --nodes 2 --cpus 4
+             --mem 32M --json --quiet --unmovable 20)
+za_tool_test(tool_bad_compaction_mode 2 "unknown --compaction mode 'maybe'"
+             stress --scenario fragment --compaction maybe)
 za_tool_test(tool_stress_json_2node 0 "\"result\":\"pass\""
              stress --seconds 1 --nodes 2 --cpus 8 --mem 64M --json --quiet)
 za_tool_test(tool_stress_frames_only 0 "result +PASS"

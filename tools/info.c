@@ -25,9 +25,12 @@ static const struct {
 	{ "vmstat", ZA_REPORT_VMSTAT },
 	/* Version 0.1's vmstat names, for one release: not part of "all". */
 	{ "vmstat-v0", ZA_REPORT_VMSTAT_V0 },
+	/* debugfs extfrag files: not part of "all" either. */
+	{ "extfrag_index", ZA_REPORT_EXTFRAG_INDEX },
+	{ "unusable_index", ZA_REPORT_UNUSABLE_INDEX },
 };
 #define NR_REPORTS (sizeof(reports) / sizeof(reports[0]))
-#define ALL_REPORTS ((1u << (NR_REPORTS - 1)) - 1)
+#define ALL_REPORTS ((1u << 4) - 1) /* zoneinfo .. vmstat */
 #define SYSCTL_BIT (1u << NR_REPORTS) /* --report sysctl: not in "all" */
 
 /* The tunables as `sysctl vm` prints them. */
@@ -67,7 +70,10 @@ static void usage(FILE *f)
 	        "                        tunables as `sysctl vm` prints them; "
 	        "vmstat-v0:\n"
 	        "                        vmstat with version 0.1's names (for one "
-	        "release)\n"
+	        "release);\n"
+	        "                        extfrag_index, unusable_index: the "
+	        "kernel's debugfs\n"
+	        "                        extfrag files; extfrag: both\n"
 	        "  -h, --help            show this help\n"
 	        "\n",
 	        TOOL_NAME);
@@ -116,6 +122,11 @@ int cmd_info(int argc, char **argv)
 				want |= ALL_REPORTS;
 				continue;
 			}
+			if (!strcmp(v, "extfrag")) {
+				/* Both debugfs extfrag files, with headers. */
+				want |= 3u << (NR_REPORTS - 2);
+				continue;
+			}
 			for (k = 0; k < NR_REPORTS; k++)
 				if (!strcmp(v, reports[k].name))
 					break;
@@ -123,7 +134,9 @@ int cmd_info(int argc, char **argv)
 				return tool_usage_err(cmd,
 				                      "unknown report '%s' (expected "
 				                      "zoneinfo, buddyinfo, pagetypeinfo, "
-				                      "vmstat, vmstat-v0, sysctl or all)",
+				                      "vmstat, vmstat-v0, extfrag, "
+				                      "extfrag_index, unusable_index, "
+				                      "sysctl or all)",
 				                      v);
 			want |= 1u << k;
 			continue;

@@ -70,6 +70,7 @@ struct options {
 	const char *rank;       /* --rank KEY */
 	const char *output;     /* -o, --output FILE (with --sweep) */
 	const char *plot;       /* --plot FILE.png (with --sweep) */
+	int compaction;         /* --compaction: a migrate callback (det) */
 };
 
 /* A zone of the recorded machine as built here. */
@@ -143,6 +144,11 @@ struct run {
 	struct topo *topo;
 	struct za *za;
 	struct rec *recs;
+	/* --compaction: our pfn -> the rec holding it, + 1 (0: none), so
+	 * that the migrate callback can move a block the trace holds. */
+	uint32_t *rev;
+	unsigned long rev_pfns;
+	unsigned long long moved;
 	unsigned ncpu, max_order;
 	int abort;                /* threads mode: stop (__atomic) */
 	int mem_capped;           /* the trace's pfns asked for more: MEM_CAP */
@@ -203,6 +209,10 @@ static void usage(FILE *f)
 	        "bounded by the\n"
 	        "                        blocks still allocated (needs a "
 	        "recording, or --mem)\n"
+	        "  --compaction          det mode: a migrate callback moves the "
+	        "trace's blocks,\n"
+	        "                        so that compaction runs (default: "
+	        "off, nothing can move)\n"
 	        "  --pcp-high N, --pcp-batch N\n"
 	        "                        fixed per-CPU list sizes in pages "
 	        "(one alone: high is\n"
@@ -347,7 +357,8 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		    (r = opt_set(CMD, argv, i, "--json", &o->json, 1)) ||
 		    (r = opt_set(CMD, argv, i, "--no-timing", &o->timing, 0)) ||
 		    (r = opt_set(CMD, argv, i, "--quiet", &o->quiet, 1)) ||
-		    (r = opt_set(CMD, argv, i, "--stream", &o->stream, 1))) {
+		    (r = opt_set(CMD, argv, i, "--stream", &o->stream, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--compaction", &o->compaction, 1))) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -387,6 +398,9 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                      "standard input");
 	if (o->stream && o->mode != MODE_DET)
 		return tool_usage_err(CMD, "--stream replays in det mode only");
+	if (o->compaction && (o->mode != MODE_DET || o->stream || o->sweep))
+		return tool_usage_err(CMD, "--compaction replays in det mode, "
+		                      "without --stream or --sweep");
 	if ((o->pcp_high || o->pcp_batch) && (o->topo.cfg_flags & ZA_CFG_NO_PCP))
 		return tool_usage_err(CMD, "--pcp-high and --pcp-batch size the "
 		                      "per-CPU lists, and --no-pcp has none");
@@ -526,12 +540,16 @@ static void run_op(struct run *r, const struct trace_op *op, struct tally *t,
 			}
 		}
 		rc->page = p;
+		if (p && r->rev)
+			r->rev[za_page_to_pfn(r->za, p)] = op->rec + 1;
 		if (threaded)
 			__atomic_store_n(&rc->ready, 1, __ATOMIC_RELEASE);
 	} else {
 		if (threaded && wait_ready(r, rc, t))
 			return;
 		if (rc->page) {
+			if (r->rev)
+				r->rev[za_page_to_pfn(r->za, rc->page)] = 0;
 			za_free_pages(r->za, rc->page, rc->order);
 			rc->page = NULL;
 			t->frees++;
@@ -1239,6 +1257,12 @@ static void text_replay(const struct run *r, const struct figures *fg,
 			        r->max_order);
 	}
 	fputc('\n', f);
+	if (r->o.compaction)
+		fprintf(f, "  %-28s %10llu  (compact_stall %llu, compact_success "
+		        "%llu, compact_fail %llu, pgmigrate_success %llu)\n",
+		        "blocks compaction moved", r->moved,
+		        ull(r->ev[ZA_COMPACT_STALL]), ull(r->ev[ZA_COMPACT_SUCCESS]),
+		        ull(r->ev[ZA_COMPACT_FAIL]), ull(r->ev[ZA_PGMIGRATE_SUCCESS]));
 	fprintf(f, "  %-28s %10llu  (%llu whole, %llu in parts)\n",
 	        "frees matching an alloc", ull(ms->frees_exact + ms->frees_partial),
 	        ull(ms->frees_exact), ull(ms->frees_partial));
@@ -1543,6 +1567,8 @@ static void json_replay(const struct run *r, const struct figures *fg,
 	jw_close(w, ']');
 	jw_u(w, "alloc_refused_invalid", t->rejected);
 	jw_u(w, "alloc_above_max_order", t->too_big);
+	jw_b(w, "compaction", r->o.compaction);
+	jw_u(w, "compaction_moved", r->moved);
 	jw_u(w, "free_events", ms->free_events);
 	jw_u(w, "frees", t->frees);
 	jw_u(w, "frees_whole", ms->frees_exact);
@@ -1747,6 +1773,7 @@ static void free_run(struct run *r)
 		free(r->built);
 	}
 	free(r->held);
+	free(r->rev);
 	trace_free(&r->tr);
 	trace_ops_free(&r->ops);
 	if (r->topo) {
@@ -2258,6 +2285,27 @@ static void pcp_fixed_sizes(unsigned high, unsigned batch, unsigned *h,
 	*b = batch;
 }
 
+/* --compaction: the allocator moves a block the trace holds. Det mode: it
+ * runs in the replaying thread, inside an allocation, so run_op is not
+ * in the middle of changing recs. */
+static int replay_migrate(void *ctx, struct za_page *dst, struct za_page *src,
+                          unsigned order)
+{
+	struct run *r = ctx;
+	unsigned long spfn = za_page_to_pfn(r->za, src);
+	unsigned long dpfn = za_page_to_pfn(r->za, dst);
+	if (spfn >= r->rev_pfns || dpfn >= r->rev_pfns || !r->rev[spfn])
+		return -ENOENT;
+	struct rec *rc = &r->recs[r->rev[spfn] - 1];
+	if (rc->page != src || rc->order != order)
+		return -ENOENT;
+	rc->page = dst;
+	r->rev[dpfn] = r->rev[spfn];
+	r->rev[spfn] = 0;
+	r->moved++;
+	return 0;
+}
+
 /* Step 3: an allocator shaped like the recorded machine, or like the
  * traced one as far as its events show. 0 or an exit code. */
 static int build_machine(struct run *r)
@@ -2285,9 +2333,25 @@ static int build_machine(struct run *r)
 		                &cfg.pcp_batch);
 		cfg.flags |= ZA_CFG_PCP_FIXED;
 	}
+	if (r->o.compaction) {
+		cfg.migrate = replay_migrate;
+		cfg.migrate_ctx = r;
+	} else {
+		/* The kernel without CONFIG_COMPACTION: nothing could move. */
+		cfg.flags |= ZA_CFG_NO_COMPACTION;
+	}
 	if (topo_build(r->topo, &cfg, CMD))
 		return EXIT_FAIL;
 	r->za = r->topo->za;
+	if (r->o.compaction) {
+		/* Nothing is allocated yet: the callback cannot run before. */
+		r->rev = calloc(r->topo->max_pfn, sizeof(*r->rev));
+		if (!r->rev) {
+			tool_err(CMD, "out of memory");
+			return EXIT_FAIL;
+		}
+		r->rev_pfns = r->topo->max_pfn;
+	}
 	r->ncpu = za_nr_cpus(r->za);
 	r->max_order = za_max_order(r->za);
 	if (r->recorded) {

@@ -32,6 +32,7 @@ const char *const scenario_names[SC_NR] = {
 	[SC_HOTPLUG] = "hotplug",
 	[SC_PRESSURE] = "pressure",
 	[SC_OFFLINE] = "offline",
+	[SC_FRAGMENT] = "fragment",
 };
 
 static volatile sig_atomic_t interrupted;
@@ -111,6 +112,11 @@ static void usage(FILE *f)
 	        "                        and an OOM handler\n"
 	        "                        offline: movable blocks offlined and "
 	        "onlined under load\n"
+	        "                        fragment: memory half free in single "
+	        "pages, then\n"
+	        "                        pageblock-order requests, compaction "
+	        "off and on\n"
+	        "                        (docs/COMPACTION.md)\n"
 	        "                        all: each in turn, --seconds each\n"
 	        "  --seconds N           run time (default 5)\n"
 	        "  --threads N           worker threads (default nproc = %u)\n"
@@ -135,6 +141,11 @@ static void usage(FILE *f)
 	        "                        up to order 3, the first and last 64 "
 	        "bytes of each\n"
 	        "                        page above), full, or off\n"
+	        "  --compaction MODE     fragment: off, on or both (default "
+	        "both, off first)\n"
+	        "  --unmovable PCT       fragment: share of the fill allocated "
+	        "unmovable\n"
+	        "                        (default 10)\n"
 	        "  --inject FAULT        self-test: break the client on purpose "
 	        "(corrupt: a word\n"
 	        "                        of a held page; leak: forget a block); "
@@ -183,6 +194,8 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 	o->random_yield = -1;
 	o->verify = VERIFY_AUTO;
 	o->interval_ms = 1000;
+	o->compaction = 3;
+	o->unmovable_pct = 10;
 
 	for (i = 1; i < argc; i++) {
 		const char *v;
@@ -213,11 +226,30 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			if (k == SC_NR) {
 				tool_usage_err(cmd,
 				               "unknown scenario '%s' (expected mixed, "
-				               "hotplug, pressure, offline or all)",
+				               "hotplug, pressure, offline, fragment or "
+				               "all)",
 				               v);
 				return -1;
 			}
 			o->scenario = k;
+		} else if (VALUE("--compaction")) {
+			if (r < 0)
+				return -1;
+			if (!strcmp(v, "off"))
+				o->compaction = 1;
+			else if (!strcmp(v, "on"))
+				o->compaction = 2;
+			else if (!strcmp(v, "both"))
+				o->compaction = 3;
+			else {
+				tool_usage_err(cmd, "unknown --compaction mode '%s' "
+				                    "(expected off, on or both)", v);
+				return -1;
+			}
+		} else if (VALUE("--unmovable")) {
+			if (r < 0 ||
+			    parse_uint(cmd, "--unmovable", v, 0, 100, &o->unmovable_pct))
+				return -1;
 		} else if ((r = opt_uint(cmd, argc, argv, &i, "--seconds", 1,
 		                         86400, &o->seconds)) ||
 		           (r = opt_uint(cmd, argc, argv, &i, "--threads", 1, 1024,
@@ -1058,8 +1090,11 @@ int cmd_stress(int argc, char **argv)
 	only = o.scenario >= 0;
 	for (sc = only ? o.scenario : 0; sc < (only ? o.scenario + 1 : SC_NR);
 	     sc++) {
-		r = run_one(&o, (enum scenario)sc, o.timeline ? &tl : NULL,
-		            &objs[n]);
+		if (sc == SC_FRAGMENT)
+			r = stress_fragment(&o, &interrupted, &objs[n]);
+		else
+			r = run_one(&o, (enum scenario)sc, o.timeline ? &tl : NULL,
+			            &objs[n]);
 		if (objs[n])
 			n++;
 		if (r > rc)

@@ -19,13 +19,15 @@
 #define ZA_TOOL_STRESS_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "tool.h"
 
 #define ST_ORDERS (ZA_MAX_ORDER_LIMIT + 1)
 
-enum scenario { SC_MIXED, SC_HOTPLUG, SC_PRESSURE, SC_OFFLINE, SC_NR };
+enum scenario { SC_MIXED, SC_HOTPLUG, SC_PRESSURE, SC_OFFLINE, SC_FRAGMENT,
+                SC_NR };
 extern const char *const scenario_names[SC_NR];
 
 /* Kinds of allocation request the workload mixes. */
@@ -58,6 +60,8 @@ struct stress_opts {
 	int verify;                  /* --verify: VERIFY_* */
 	int inject;                  /* --inject: INJECT_* */
 	const char *timeline;        /* --timeline FILE.csv, or NULL */
+	int compaction;              /* fragment: bit 0 off, bit 1 on */
+	unsigned unmovable_pct;      /* fragment: --unmovable */
 	unsigned interval_ms;        /* --interval: progress and timeline tick */
 };
 
@@ -255,5 +259,11 @@ int timeline_open(struct timeline *tl, const char *path, const char *cmd);
 void timeline_start(struct stress *st);
 void timeline_sample(struct stress *st, double t);
 int timeline_close(struct timeline *tl, const char *cmd);
+
+/* stress_fragment.c: the fragment scenario, run apart from the others
+ * (its own allocator per mode). *stop ends it early. Returns an exit
+ * code; with --json, the summary object in *json_out. */
+int stress_fragment(const struct stress_opts *o,
+                    const volatile sig_atomic_t *stop, char **json_out);
 
 #endif /* ZA_TOOL_STRESS_H */

@@ -46,6 +46,10 @@ static const struct {
 	{ "oom_kills", ZA_OOM_KILL },
 	{ "offline_ok", ZA_OFFLINE_OK },
 	{ "offline_fail", ZA_OFFLINE_FAIL },
+	{ "compact_stall", ZA_COMPACT_STALL },
+	{ "compact_success", ZA_COMPACT_SUCCESS },
+	{ "compact_daemon_wake", ZA_COMPACT_DAEMON_WAKE },
+	{ "pgmigrate_success", ZA_PGMIGRATE_SUCCESS },
 };
 #define NR_LIB_EVENTS (sizeof(lib_events) / sizeof(lib_events[0]))
 
@@ -100,7 +104,7 @@ static void write_header(struct timeline *tl, struct za *za)
 	      f);
 	for (k = 0; k < tl->orders; k++)
 		fprintf(f, ",nr_free_order_%u", k);
-	fputs(",frag_frac_ge9,ops,allocs,alloc_fails,frees", f);
+	fputs(",frag_frac_ge9,frag_score,ops,allocs,alloc_fails,frees", f);
 	for (k = 0; k < NR_LIB_EVENTS; k++)
 		fprintf(f, ",%s", lib_events[k].name);
 	fputs(",cpu_flips,cpus_online,cache_pages\n", f);
@@ -204,8 +208,10 @@ static void write_row(struct stress *st, double t, int nid,
 	        pcp_cpus, zi.pcp_disabled, zi.isolated_free);
 	for (k = 0; k < tl->orders; k++)
 		fprintf(f, ",%lu", k <= max && k < ST_ORDERS ? zi.nr_free[k] : 0ul);
-	fprintf(f, ",%.4f,%llu,%llu,%llu,%llu",
+	fprintf(f, ",%.4f,%d,%llu,%llu,%llu,%llu",
 	        buddy ? (double)large / (double)buddy : 0.0,
+	        /* the node's, as proactive compaction reads it */
+	        za_fragmentation_score(st->za, nid),
 	        (unsigned long long)d->ops, (unsigned long long)d->allocs,
 	        (unsigned long long)d->fails, (unsigned long long)d->frees);
 	for (k = 0; k < NR_LIB_EVENTS; k++)

@@ -1,0 +1,926 @@
+/*
+ * compaction.c - making free blocks of high order out of scattered free
+ * pages, by moving in-use movable blocks through the client's migrate
+ * callback: direct compaction in the slow path (costly orders), a
+ * background thread per node (kcompactd, woken by kswapd and proactive
+ * against compaction_proactiveness), and za_compact for an explicit pass.
+ *
+ * One pass over a zone runs two scanners towards each other, as the
+ * kernel's does. The migrate scanner walks the zone's pageblocks from its
+ * start and picks the blocks to move: in-use blocks allocated movable, in
+ * pageblocks of type MOVABLE that hold nothing unmovable (a pageblock
+ * with an unmovable block in it can never become free, so emptying it is
+ * wasted work). The free scanner walks from the zone's end down and takes
+ * free blocks of MOVABLE pageblocks off the buddy lists as targets: they
+ * count as allocated to the compactor (so every invariant holds while a
+ * pass runs) and unused ones go back at the end of the pass. The pass
+ * ends when the scanners meet, or for an allocation as soon as a block of
+ * its order is free.
+ *
+ * Rules kept:
+ *  - An unmovable block (allocated UNMOVABLE or RECLAIMABLE, a contiguous
+ *    range, anything taken out) is never handed to the migrate callback
+ *    (block_movable).
+ *  - No lock of the allocator is held across the callback. Passes run
+ *    side by side (direct compactions, kcompactd, za_compact), never with
+ *    a memory-hotplug operation: taking mem_hotplug_lock waits until the
+ *    passes running end and keeps new ones out (compaction_begin), which
+ *    keeps zone spans and pageblock isolation still during a pass. Direct
+ *    compaction does not wait for a hotplug operation: it skips.
+ *  - A target is allocated to the pass and reads as not movable
+ *    (TARGET_MT) until it is handed to the client, so that a pass beside
+ *    never gives the client a block that is not the client's.
+ *  - No pageblock is isolated: nothing to leak.
+ *  - The callback's answers: 0 moved (src is freed here), -ENOENT the
+ *    client freed src (dst stays a target), anything else - garbage
+ *    included - a refusal counted in pgmigrate_fail.
+ *
+ * Deferral (the kernel's compaction_deferred / defer_compaction): after a
+ * full pass that did not give the order, the zone is skipped by the next
+ * 1, 2, 4 ... 64 direct compactions of that order or above, until a
+ * compaction of it succeeds.
+ */
+#include "internal.h"
+
+#define COMPACT_MAX_DEFER_SHIFT 6
+/* The kernel's COMPACTION_HPAGE_ORDER: the order the fragmentation score
+ * is about (the pageblock order here). Proactive passes are checked for
+ * this often (HPAGE_FRAG_CHECK_INTERVAL_MSEC). */
+#define PROACTIVE_INTERVAL_MS 500u
+
+enum compact_result {
+	COMPACT_SKIPPED,  /* not run: deferred, unsuitable, no callback */
+	COMPACT_SUCCESS,  /* the order is free (or the score is low enough) */
+	COMPACT_COMPLETE, /* the scanners met */
+	COMPACT_ABORTED,  /* stopping */
+};
+
+struct compact_control {
+	struct za *za;
+	struct za_zone *z;
+	int order;              /* -1: the whole zone */
+	int mt;                 /* what the request wants */
+	bool proactive;         /* stop below the score's low mark */
+	bool daemon;            /* kcompactd: counted in compact_daemon_* */
+	unsigned long pb_pages;
+	unsigned long migrate_pb; /* pageblock the migrate scanner is in */
+	unsigned long free_pb;    /* lowest pageblock the free scanner took */
+	unsigned long zone_end;
+	/* Targets by order: heads of pfn lists linked by page.next. */
+	uint32_t target[ZA_MAX_ORDER_MAX + 1];
+	unsigned long nr_targets; /* pages */
+	/* Figures of the pass. */
+	unsigned long migrate_scanned, free_scanned, isolated;
+	unsigned long migrated, failed;
+	unsigned long freed_by_client; /* -ENOENT answers */
+};
+
+/* --- indices ------------------------------------------------------------------ */
+
+struct contig_info {
+	unsigned long free_pages, free_blocks_total, free_blocks_suitable;
+};
+
+/* Free blocks per order (buddy lists, lazy blocks included), relaxed. */
+static void fill_contig_info(struct za_zone *z, unsigned order,
+                             struct contig_info *info)
+{
+	struct za *za = z->za;
+	info->free_pages = info->free_blocks_total = info->free_blocks_suitable = 0;
+	for (unsigned o = 0; o <= za->max_order; o++) {
+		unsigned long blocks = 0;
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+			if (mt != ZA_MT_ISOLATE)
+				blocks += za_load_relaxed(&z->nr_free[o][mt]);
+		info->free_blocks_total += blocks;
+		info->free_pages += blocks << o;
+		if (o >= order)
+			info->free_blocks_suitable += blocks << (o - order);
+	}
+}
+
+int _za_fragmentation_index(struct za_zone *z, unsigned order)
+{
+	struct contig_info info;
+	fill_contig_info(z, order, &info);
+	if (!info.free_blocks_total)
+		return 0;
+	if (info.free_blocks_suitable)
+		return -1000;
+	/* 0 when the memory is simply short, towards 1000 when it is free
+	 * but in pieces too small. */
+	unsigned long per_block = (1000 + info.free_pages * 1000 / (1ul << order)) /
+	                          info.free_blocks_total;
+	return 1000 - (int)per_block;
+}
+
+int _za_unusable_index(struct za_zone *z, unsigned order)
+{
+	struct contig_info info;
+	fill_contig_info(z, order, &info);
+	if (!info.free_pages)
+		return 0;
+	return (int)((info.free_pages - (info.free_blocks_suitable << order)) *
+	             1000 / info.free_pages);
+}
+
+/* Percent of a zone's free memory in blocks below the pageblock order. */
+static unsigned zone_score(struct za_zone *z)
+{
+	struct contig_info info;
+	unsigned order = z->za->pageblock_order;
+	fill_contig_info(z, order, &info);
+	if (!info.free_pages)
+		return 0;
+	return (unsigned)((info.free_pages - (info.free_blocks_suitable << order)) *
+	                  100 / info.free_pages);
+}
+
+static unsigned long node_present(struct za_node *node)
+{
+	unsigned long n = 0;
+	for (int t = 0; t < ZA_NR_ZONES; t++)
+		n += za_load_relaxed(&node->zones[t].present_pages);
+	return n;
+}
+
+/* A zone's score weighted by its share of the node, as the kernel's. */
+static unsigned zone_score_weighted(struct za_zone *z)
+{
+	unsigned long present = za_load_relaxed(&z->present_pages);
+	return (unsigned)(present * zone_score(z) / (node_present(z->node) + 1));
+}
+
+unsigned _za_node_fragmentation_score(struct za *za, struct za_node *node)
+{
+	(void)za;
+	unsigned score = 0;
+	for (int t = 0; t < ZA_NR_ZONES; t++)
+		if (zone_populated(&node->zones[t]))
+			score += zone_score_weighted(&node->zones[t]);
+	return score;
+}
+
+/* The score a proactive pass works down to (low) and the one that starts
+ * it (high), from compaction_proactiveness. */
+static unsigned score_wmark(struct za *za, bool low)
+{
+	unsigned p = za_load_relaxed(&za->compaction_proactiveness);
+	unsigned wlow = 100 - p > 5 ? 100 - p : 5;
+	if (low)
+		return wlow;
+	return wlow + 10 < 100 ? wlow + 10 : 100;
+}
+
+/* --- deferral ------------------------------------------------------------------- */
+
+static void defer_compaction(struct za_zone *z, int order)
+{
+	za_store_relaxed(&z->compact_considered, 0u);
+	unsigned shift = za_load_relaxed(&z->compact_defer_shift);
+	if (shift < COMPACT_MAX_DEFER_SHIFT)
+		za_store_relaxed(&z->compact_defer_shift, shift + 1);
+	if (order < za_load_relaxed(&z->compact_order_failed))
+		za_store_relaxed(&z->compact_order_failed, order);
+}
+
+/* Whether direct compaction of this order should skip the zone now;
+ * counts the attempt. */
+static bool compaction_deferred(struct za_zone *z, int order)
+{
+	unsigned limit = 1u << za_load_relaxed(&z->compact_defer_shift);
+	if (order < za_load_relaxed(&z->compact_order_failed))
+		return false;
+	unsigned c = za_load_relaxed(&z->compact_considered) + 1;
+	if (c >= limit) {
+		za_store_relaxed(&z->compact_considered, limit);
+		return false;
+	}
+	za_store_relaxed(&z->compact_considered, c);
+	return true;
+}
+
+static void compaction_defer_reset(struct za_zone *z, int order, bool success)
+{
+	if (success) {
+		za_store_relaxed(&z->compact_considered, 0u);
+		za_store_relaxed(&z->compact_defer_shift, 0u);
+	}
+	if (order >= za_load_relaxed(&z->compact_order_failed))
+		za_store_relaxed(&z->compact_order_failed, order + 1);
+}
+
+/* --- passes and hotplug ---------------------------------------------------------- */
+
+_Thread_local unsigned _za_in_compaction;
+
+/* Enter a pass: false when a hotplug operation keeps passes out and
+ * wait is false (direct compaction never waits: the operation may be
+ * waiting for a client callback that waits for this thread). */
+static bool compaction_begin(struct za *za, bool wait)
+{
+	za_mutex_lock(&za->compact_lock);
+	while (za->compact_excluded) {
+		if (!wait) {
+			za_mutex_unlock(&za->compact_lock);
+			return false;
+		}
+		za_cond_wait(&za->compact_idle, &za->compact_lock, 0);
+	}
+	za->compact_running++;
+	za_mutex_unlock(&za->compact_lock);
+	_za_in_compaction++;
+	return true;
+}
+
+static void compaction_end(struct za *za)
+{
+	_za_in_compaction--;
+	za_mutex_lock(&za->compact_lock);
+	if (--za->compact_running == 0)
+		za_cond_broadcast(&za->compact_idle);
+	za_mutex_unlock(&za->compact_lock);
+}
+
+void _za_compaction_exclude(struct za *za, bool on)
+{
+	za_mutex_lock(&za->compact_lock);
+	if (on) {
+		za->compact_excluded = true;
+		while (za->compact_running)
+			za_cond_wait(&za->compact_idle, &za->compact_lock, 0);
+	} else {
+		za->compact_excluded = false;
+		za_cond_broadcast(&za->compact_idle);
+	}
+	za_mutex_unlock(&za->compact_lock);
+}
+
+/* --- the scanners ------------------------------------------------------------------ */
+
+/* Whether an in-use block may be given to the migrate callback: allocated
+ * movable, an ordinary block (not a contiguous range), below the
+ * pageblock order (a block that large is already what compaction makes).
+ * Read without the owner's lock: a block freed meanwhile reads as not in
+ * use, and the callback answers -ENOENT for one freed after. */
+static bool block_movable(const struct za *za, const struct za_page *p)
+{
+	if (page_state(p) != ZA_PS_ALLOC || page_alloc_unmovable(p))
+		return false;
+	return page_order(p) < za->pageblock_order;
+}
+
+/* A pageblock of this zone, online and initialised. Hotplug waits for
+ * the pass to end, which keeps the answer true for the pass (lazy
+ * sections only become initialised). */
+static bool pageblock_in_zone(struct compact_control *cc, unsigned long pb)
+{
+	struct za *za = cc->za;
+	struct za_section *sec = pfn_section(za, pb);
+	return pfn_online(za, pb) && sec->zone_id == cc->z->id &&
+	       !za_load_relaxed(&sec->lazy);
+}
+
+/* Whether emptying the pageblock is worth it: MOVABLE, and every block in
+ * use in it movable; false too when nothing in it is in use. */
+static bool pageblock_worth_migrating(struct compact_control *cc,
+                                      unsigned long pb)
+{
+	struct za *za = cc->za;
+	bool any = false;
+	if (pageblock_mt(za, pb) != ZA_MT_MOVABLE)
+		return false;
+	for (unsigned long pfn = pb; pfn < pb + cc->pb_pages;) {
+		struct za_page *p = pfn_page(za, pfn);
+		int st = page_state(p);
+		unsigned long n = page_scan_span(p, st);
+		if (st == ZA_PS_OFFLINE)
+			return false;
+		if (st == ZA_PS_ALLOC) {
+			if (!block_movable(za, p))
+				return false;
+			any = true;
+		}
+		pfn += n;
+	}
+	return any;
+}
+
+/* A target reads as allocated but not movable while it is ours, so that
+ * another pass running beside this one never hands it to the client. */
+#define TARGET_MT ZA_MT_HIGHATOMIC
+
+static void push_target(struct compact_control *cc, unsigned long pfn,
+                        unsigned order)
+{
+	struct za_page *p = pfn_page(cc->za, pfn);
+	za_store_relaxed(&p->mt, (uint8_t)TARGET_MT);
+	p->next = cc->target[order];
+	cc->target[order] = (uint32_t)pfn;
+	cc->nr_targets += 1ul << order;
+}
+
+/* The free scanner: take the free blocks below the pageblock order of
+ * one MOVABLE pageblock off the buddy lists, as blocks allocated to us. */
+static void isolate_free_pageblock(struct compact_control *cc, unsigned long pb)
+{
+	struct za *za = cc->za;
+	struct za_zone *z = cc->z;
+	long taken = 0;
+	cc->free_scanned += cc->pb_pages;
+	zone_lock(z, NULL);
+	if (pageblock_mt(za, pb) == ZA_MT_MOVABLE && !pfn_section(za, pb)->lazy) {
+		for (unsigned long pfn = pb; pfn < pb + cc->pb_pages;) {
+			struct za_page *p = pfn_page(za, pfn);
+			int st = page_state(p);
+			unsigned long n = page_scan_span(p, st);
+			if (st == ZA_PS_BUDDY && page_order(p) < za->pageblock_order &&
+			    page_mt(p) == ZA_MT_MOVABLE) {
+				unsigned order = page_order(p);
+				buddy_del_locked(z, p, pfn);
+				p->gen++; /* a stale per-CPU list entry is now void */
+				push_target(cc, pfn, order);
+				set_page_state(p, ZA_PS_ALLOC);
+				taken += (long)n;
+			}
+			pfn += n;
+		}
+	}
+	zone_unlock(z);
+	if (taken) {
+		/* After the lists, as an allocation counts (seed 003). */
+		vmstat_mod(z, ZA_NR_FREE_PAGES, -taken);
+		vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, taken);
+		cc->isolated += (unsigned long)taken;
+	}
+}
+
+/* A target of exactly `order`, split from a larger one if need be, or
+ * ZA_NIL when the free scanner has met the migrate scanner. */
+static unsigned long take_target(struct compact_control *cc, unsigned order)
+{
+	struct za *za = cc->za;
+	for (;;) {
+		for (unsigned o = order; o <= za->max_order; o++) {
+			uint32_t pfn = cc->target[o];
+			if (pfn == ZA_NIL)
+				continue;
+			struct za_page *p = pfn_page(za, pfn);
+			cc->target[o] = p->next;
+			p->next = ZA_NIL;
+			cc->nr_targets -= 1ul << o;
+			/* Split: the upper halves stay targets, heads of their
+			 * own (allocated) blocks. */
+			while (o > order) {
+				o--;
+				unsigned long b = pfn + (1ul << o);
+				struct za_page *h = pfn_page(za, b);
+				za_store_relaxed(&h->order, (uint8_t)o);
+				h->gen++;
+				push_target(cc, b, o);
+				set_page_state(h, ZA_PS_ALLOC);
+			}
+			za_store_relaxed(&p->order, (uint8_t)order);
+			return pfn;
+		}
+		/* Next pageblock down, while it lies above the migrate
+		 * scanner's. */
+		if (cc->free_pb < cc->pb_pages ||
+		    cc->free_pb - cc->pb_pages <= cc->migrate_pb)
+			return ZA_NIL;
+		cc->free_pb -= cc->pb_pages;
+		if (pageblock_in_zone(cc, cc->free_pb))
+			isolate_free_pageblock(cc, cc->free_pb);
+	}
+}
+
+/* Give the unused targets back to the buddy lists. */
+static void release_targets(struct compact_control *cc)
+{
+	struct za *za = cc->za;
+	struct za_zone *z = cc->z;
+	long nfree = 0, niso = 0;
+	zone_lock(z, NULL);
+	for (unsigned o = 0; o <= za->max_order; o++) {
+		while (cc->target[o] != ZA_NIL) {
+			unsigned long pfn = cc->target[o];
+			struct za_page *p = pfn_page(za, pfn);
+			cc->target[o] = p->next;
+			p->next = ZA_NIL;
+			set_page_state(p, ZA_PS_FREEING);
+			if (buddy_free_locked(z, p, pfn, o) == ZA_MT_ISOLATE)
+				niso += 1l << o;
+			else
+				nfree += 1l << o;
+		}
+	}
+	zone_unlock(z);
+	cc->nr_targets = 0;
+	/* Counters after the lists (seed 003). */
+	if (nfree)
+		vmstat_mod(z, ZA_NR_FREE_PAGES, nfree);
+	if (niso)
+		vmstat_mod(z, ZA_NR_FREE_ISOLATED, niso);
+	if (nfree + niso)
+		vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(nfree + niso));
+}
+
+/* Move one block. 0 moved or not (the pass goes on), -ENOSPC when no
+ * target is left. */
+static int migrate_block(struct compact_control *cc, unsigned long pfn,
+                         unsigned order)
+{
+	struct za *za = cc->za;
+	struct za_page *src = pfn_page(za, pfn);
+	unsigned long tpfn = take_target(cc, order);
+	if (tpfn == ZA_NIL)
+		return -ENOSPC;
+	struct za_page *dst = pfn_page(za, tpfn);
+	/* Looked at once more just before the call: the rule is checked on
+	 * what is there now, not on what the scan saw. */
+	if (!block_movable(za, src) || page_order(src) != order) {
+		push_target(cc, tpfn, order);
+		return 0;
+	}
+	cc->isolated += 1ul << order;
+	/* The client's block to be: an ordinary movable allocation. */
+	za_store_relaxed(&dst->mt, (uint8_t)ZA_MT_MOVABLE);
+	za_witness_assert_callback("migrate");
+	int r = za->migrate(za->migrate_ctx, dst, src, order);
+	if (r == 0) {
+		/* The client owns dst now; src is ours to free. */
+		uint8_t expect = ZA_PS_ALLOC;
+		if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING))
+			free_one_page(za, cc->z, src, pfn, order, -1);
+		else
+			_za_report_misuse(za, -EINVAL,
+			                  "pfn 0x%lx freed by its owner after the "
+			                  "migrate callback moved it", pfn);
+		cc->migrated += 1ul << order;
+		event_zone(cc->z, ZA_PGMIGRATE_SUCCESS, 1ul << order);
+		return 0;
+	}
+	/* dst is still ours: a target for the next block. */
+	push_target(cc, tpfn, order);
+	if (r != -ENOENT) {
+		cc->failed += 1ul << order;
+		event_zone(cc->z, ZA_PGMIGRATE_FAIL, 1ul << order);
+	} else {
+		cc->freed_by_client++;
+	}
+	return 0;
+}
+
+/* Free pages on the zone's per-CPU lists cannot merge: give them back to
+ * the buddy lists before a pass. Skipped when another drain runs. */
+static void drain_for_compaction(struct za *za, struct za_zone *z)
+{
+	if (za_mutex_trylock(&za->drain_lock)) {
+		pcp_drain_zone(za, z);
+		za_mutex_unlock(&za->drain_lock);
+	}
+}
+
+/* Whether a block of cc->order (or more) that the request can use is
+ * free in the zone now. */
+static bool order_free(struct compact_control *cc)
+{
+	struct za *za = cc->za;
+	for (unsigned o = (unsigned)cc->order; o <= za->max_order; o++) {
+		if (za_load_relaxed(&cc->z->nr_free[o][cc->mt]))
+			return true;
+		/* A whole pageblock of another ordinary type is stolen. */
+		if (o >= za->pageblock_order)
+			for (int mt = 0; mt < ZA_NR_PCPTYPES; mt++)
+				if (za_load_relaxed(&cc->z->nr_free[o][mt]))
+					return true;
+	}
+	return false;
+}
+
+static enum compact_result compact_finished(struct compact_control *cc)
+{
+	if (za_load_relaxed(&cc->za->stopping))
+		return COMPACT_ABORTED;
+	if (cc->proactive)
+		return zone_score(cc->z) <= score_wmark(cc->za, true)
+		           ? COMPACT_SUCCESS : (enum compact_result)-1;
+	if (cc->order >= 0 && order_free(cc))
+		return COMPACT_SUCCESS;
+	return (enum compact_result)-1; /* go on */
+}
+
+/* One pass over a zone, inside compaction_begin/end. */
+static enum compact_result compact_zone(struct compact_control *cc)
+{
+	struct za *za = cc->za;
+	struct za_zone *z = cc->z;
+	enum compact_result ret = COMPACT_COMPLETE;
+	unsigned long start = za_load_relaxed(&z->start_pfn);
+	cc->pb_pages = 1ul << za->pageblock_order;
+	cc->zone_end = za_load_relaxed(&z->end_pfn);
+	cc->free_pb = cc->zone_end;
+	for (unsigned o = 0; o <= ZA_MAX_ORDER_MAX; o++)
+		cc->target[o] = ZA_NIL;
+	if (!za->migrate || start >= cc->zone_end)
+		return COMPACT_SKIPPED;
+	enum compact_result fin = compact_finished(cc);
+	if (fin != (enum compact_result)-1)
+		return fin;
+
+	for (cc->migrate_pb = start; cc->migrate_pb < cc->free_pb;
+	     cc->migrate_pb += cc->pb_pages) {
+		unsigned long pb = cc->migrate_pb;
+		if (!pageblock_in_zone(cc, pb))
+			continue;
+		cc->migrate_scanned += cc->pb_pages;
+		if (!pageblock_worth_migrating(cc, pb))
+			continue;
+		for (unsigned long pfn = pb; pfn < pb + cc->pb_pages;) {
+			struct za_page *p = pfn_page(za, pfn);
+			int st = page_state(p);
+			unsigned long n = page_scan_span(p, st);
+			if (st == ZA_PS_ALLOC && block_movable(za, p)) {
+				unsigned order = page_order(p);
+				n = 1ul << order;
+				if (migrate_block(cc, pfn, order) == -ENOSPC)
+					goto out;
+				ZA_YIELD_POINT(za);
+			}
+			pfn += n;
+		}
+		fin = compact_finished(cc);
+		if (fin != (enum compact_result)-1) {
+			ret = fin;
+			break;
+		}
+	}
+out:
+	release_targets(cc);
+	/* Blocks the client freed meanwhile may sit on per-CPU lists, where
+	 * they cannot merge into what the pass made. */
+	if (cc->freed_by_client)
+		drain_for_compaction(za, z);
+	if (ret == COMPACT_COMPLETE && cc->order >= 0 && order_free(cc))
+		ret = COMPACT_SUCCESS;
+	event_zone(z, ZA_COMPACT_MIGRATE_SCANNED, cc->migrate_scanned);
+	event_zone(z, ZA_COMPACT_FREE_SCANNED, cc->free_scanned);
+	event_zone(z, ZA_COMPACT_ISOLATED, cc->isolated);
+	if (cc->daemon) {
+		event_zone(z, ZA_COMPACT_DAEMON_MIGRATE_SCANNED, cc->migrate_scanned);
+		event_zone(z, ZA_COMPACT_DAEMON_FREE_SCANNED, cc->free_scanned);
+	}
+	return ret;
+}
+
+/* The kernel's compaction_suitable: enough free memory for the targets
+ * (an order-0 low mark plus twice the request), and a failure that is
+ * about fragmentation rather than memory (the fragmentation index above
+ * extfrag_threshold). */
+static bool compaction_suitable(struct za *za, struct za_zone *z,
+                                unsigned order)
+{
+	unsigned long free = zone_free_estimate(za, z);
+	if (free < zone_wmark(z, ZA_WMARK_LOW) + (2ul << order))
+		return false;
+	int idx = _za_fragmentation_index(z, order);
+	return !(idx >= 0 &&
+	         idx <= (int)za_load_relaxed(&za->extfrag_threshold));
+}
+
+struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
+                                   unsigned order, unsigned alloc_flags,
+                                   bool *skipped)
+{
+	struct za_page *page = NULL;
+	struct za_zone *z;
+	bool ran = false;
+	*skipped = false;
+	if (!za->migrate || mem_hotplug_held_by_me(za) ||
+	    !compaction_begin(za, false))
+		return NULL;
+	for (unsigned i = 0;
+	     (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
+		if (!zone_populated(z) || compaction_deferred(z, (int)order) ||
+		    !compaction_suitable(za, z, order))
+			continue;
+		ran = true;
+		drain_for_compaction(za, z);
+		struct compact_control cc = {
+			.za = za, .z = z, .order = (int)order, .mt = ac->mt,
+		};
+		enum compact_result r = compact_zone(&cc);
+		page = get_page_from_freelist(za, ac, order, alloc_flags);
+		if (page) {
+			compaction_defer_reset(page_zone(za, page), (int)order, true);
+			break;
+		}
+		if (r == COMPACT_COMPLETE)
+			defer_compaction(z, (int)order);
+		if (r == COMPACT_ABORTED)
+			break;
+	}
+	compaction_end(za);
+	if (!ran) {
+		*skipped = true;
+		return NULL;
+	}
+	struct za_zone *acct = &za->nodes[ac->preferred_nid].zones[0];
+	event_zone(acct, ZA_COMPACT_STALL, 1);
+	event_zone(acct, page ? ZA_COMPACT_SUCCESS : ZA_COMPACT_FAIL, 1);
+	return page;
+}
+
+/* --- za_compact ---------------------------------------------------------------------- */
+
+static unsigned long compact_node(struct za *za, struct za_node *node,
+                                  bool daemon)
+{
+	unsigned long migrated = 0;
+	for (int t = 0; t < ZA_NR_ZONES; t++) {
+		struct za_zone *z = &node->zones[t];
+		if (!zone_populated(z))
+			continue;
+		drain_for_compaction(za, z);
+		struct compact_control cc = {
+			.za = za, .z = z, .order = -1, .mt = ZA_MT_MOVABLE,
+			.daemon = daemon,
+		};
+		compact_zone(&cc);
+		migrated += cc.migrated;
+	}
+	return migrated;
+}
+
+int za_compact(struct za *za, int nid)
+{
+	if (!za || nid < -1 || (nid >= 0 && (unsigned)nid >= za->nr_nodes))
+		return -EINVAL;
+	/* From a callback that runs under the lock (migrate). */
+	if (mem_hotplug_held_by_me(za))
+		return -EDEADLK;
+	if (!za->migrate)
+		return -EAGAIN;
+	unsigned long migrated = 0;
+	compaction_begin(za, true);
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		if (nid < 0 || (unsigned)nid == n)
+			migrated += compact_node(za, &za->nodes[n], false);
+	compaction_end(za);
+	return migrated ? 0 : -EAGAIN;
+}
+
+int za_fragmentation_score(struct za *za, int nid)
+{
+	if (!za || nid < 0 || (unsigned)nid >= za->nr_nodes)
+		return -EINVAL;
+	return (int)_za_node_fragmentation_score(za, &za->nodes[nid]);
+}
+
+/* --- kcompactd ---------------------------------------------------------------------- */
+
+/* A request's pass: the zones up to the highest one asked for, each until
+ * the order is free. Not deferred by its own failures beyond the
+ * kernel's: a zone deferred for the order is left alone. */
+static void kcompactd_do_work(struct za *za, struct za_node *node, int order,
+                              int hz)
+{
+	for (int t = 0; t <= hz && t < ZA_NR_ZONES; t++) {
+		struct za_zone *z = &node->zones[t];
+		if (!zone_populated(z) || compaction_deferred(z, order) ||
+		    !compaction_suitable(za, z, (unsigned)order))
+			continue;
+		drain_for_compaction(za, z);
+		struct compact_control cc = {
+			.za = za, .z = z, .order = order, .mt = ZA_MT_MOVABLE,
+			.daemon = true,
+		};
+		enum compact_result r = compact_zone(&cc);
+		if (r == COMPACT_SUCCESS)
+			compaction_defer_reset(z, order, false);
+		else if (r == COMPACT_COMPLETE)
+			defer_compaction(z, order);
+		if (za_load_relaxed(&za->stopping))
+			return;
+	}
+}
+
+static void proactive_compact_node(struct za *za, struct za_node *node)
+{
+	for (int t = 0; t < ZA_NR_ZONES; t++) {
+		struct za_zone *z = &node->zones[t];
+		if (!zone_populated(z) || zone_score(z) <= score_wmark(za, true))
+			continue;
+		drain_for_compaction(za, z);
+		struct compact_control cc = {
+			.za = za, .z = z, .order = -1, .mt = ZA_MT_MOVABLE,
+			.proactive = true, .daemon = true,
+		};
+		compact_zone(&cc);
+	}
+}
+
+static bool should_proactive_compact(struct za *za, struct za_node *node)
+{
+	if (!za_load_relaxed(&za->compaction_proactiveness))
+		return false;
+	return _za_node_fragmentation_score(za, node) > score_wmark(za, false);
+}
+
+static void *kcompactd_main(void *arg)
+{
+	struct za_node *node = arg;
+	struct za *za = node->zones[0].za;
+	/* Like kswapd: an allocation from inside a callback run from here
+	 * must not recurse into reclaim or compaction. */
+	za_in_reclaim = 1;
+	za_mutex_lock(&node->kcompactd_lock);
+	while (!node->kcompactd_stop) {
+		int order = node->kcompactd_max_order;
+		if (order < 0) {
+			/* Asleep until woken, or until the next look at the
+			 * fragmentation score when proactive. */
+			bool pro = za_load_relaxed(&za->compaction_proactiveness) != 0;
+			bool woken = za_cond_wait(&node->kcompactd_wait,
+			                          &node->kcompactd_lock,
+			                          pro ? PROACTIVE_INTERVAL_MS * 1000000ull
+			                              : 0);
+			if (node->kcompactd_stop || node->kcompactd_max_order >= 0 ||
+			    !pro || woken)
+				continue;
+			za_mutex_unlock(&node->kcompactd_lock);
+			if (should_proactive_compact(za, node) && za->migrate &&
+			    compaction_begin(za, true)) {
+				event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
+				proactive_compact_node(za, node);
+				compaction_end(za);
+			}
+			za_mutex_lock(&node->kcompactd_lock);
+			continue;
+		}
+		int hz = node->kcompactd_highest_zoneidx;
+		node->kcompactd_max_order = -1;
+		node->kcompactd_highest_zoneidx = -1;
+		za_mutex_unlock(&node->kcompactd_lock);
+		event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
+		/* Waits for a hotplug operation in progress: a background
+		 * thread may (allocations never do). */
+		if (za->migrate && compaction_begin(za, true)) {
+			kcompactd_do_work(za, node, order, hz);
+			compaction_end(za);
+		}
+		za_mutex_lock(&node->kcompactd_lock);
+	}
+	za_mutex_unlock(&node->kcompactd_lock);
+	return NULL;
+}
+
+void _za_wakeup_kcompactd(struct za *za, int nid, int order,
+                          int highest_zoneidx)
+{
+	struct za_node *node = &za->nodes[nid];
+	if (order <= 0 || !za_load_relaxed(&node->kcompactd_started))
+		return;
+	za_mutex_lock(&node->kcompactd_lock);
+	if (order > node->kcompactd_max_order)
+		node->kcompactd_max_order = order;
+	if (highest_zoneidx > node->kcompactd_highest_zoneidx)
+		node->kcompactd_highest_zoneidx = highest_zoneidx;
+	za_cond_broadcast(&node->kcompactd_wait);
+	za_mutex_unlock(&node->kcompactd_lock);
+}
+
+void _za_kcompactd_poke(struct za *za)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		if (!za_load_relaxed(&node->kcompactd_started))
+			continue;
+		za_mutex_lock(&node->kcompactd_lock);
+		za_cond_broadcast(&node->kcompactd_wait);
+		za_mutex_unlock(&node->kcompactd_lock);
+	}
+}
+
+int _za_compaction_init(struct za *za)
+{
+	int err = 0;
+	for (unsigned n = 0; !err && n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		node->kcompactd_max_order = -1;
+		node->kcompactd_highest_zoneidx = -1;
+		err = za_mutex_init(&node->kcompactd_lock, ZA_RANK_LEAF,
+		                    "kcompactd_lock");
+		if (!err)
+			err = za_cond_init(&node->kcompactd_wait);
+	}
+	return err;
+}
+
+void _za_compaction_fini(struct za *za)
+{
+	for (unsigned n = 0; za->nodes && n < za->nr_nodes; n++) {
+		za_mutex_destroy(&za->nodes[n].kcompactd_lock);
+		za_cond_destroy(&za->nodes[n].kcompactd_wait);
+	}
+}
+
+int _za_kcompactd_start(struct za *za)
+{
+	for (unsigned n = 0; n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		node->kcompactd_stop = false;
+		int err = za_thread_start(&node->kcompactd, kcompactd_main, node,
+		                          "za-kcompactd");
+		if (err)
+			return err;
+		za_store_relaxed(&node->kcompactd_started, true);
+	}
+	return 0;
+}
+
+void _za_kcompactd_stop(struct za *za)
+{
+	for (unsigned n = 0; za->nodes && n < za->nr_nodes; n++) {
+		struct za_node *node = &za->nodes[n];
+		if (!node->kcompactd_started)
+			continue;
+		za_mutex_lock(&node->kcompactd_lock);
+		node->kcompactd_stop = true;
+		za_cond_broadcast(&node->kcompactd_wait);
+		za_mutex_unlock(&node->kcompactd_lock);
+		za_thread_join(&node->kcompactd);
+		za_store_relaxed(&node->kcompactd_started, false);
+	}
+}
+
+/* --- watermark boosting --------------------------------------------------------------- */
+
+static void set_marks_locked(struct za_zone *z)
+{
+	unsigned long b = za_load_relaxed(&z->watermark_boost);
+	for (int i = 0; i < ZA_NR_WMARKS; i++)
+		za_store_relaxed(&z->wmark[i], za_load_relaxed(&z->wmark_base[i]) + b);
+}
+
+void _za_boost_apply(struct za_zone *z)
+{
+	/* Without kswapd nothing boosts (_za_boost_watermark_locked): no
+	 * writer to race, no lock needed. */
+	if (z->za->flags & ZA_CFG_NO_KSWAPD) {
+		set_marks_locked(z);
+		return;
+	}
+	zone_lock(z, NULL);
+	set_marks_locked(z);
+	zone_unlock(z);
+}
+
+/* The kernel's boost_watermark: a pageblock more per fallback, up to
+ * watermark_boost_factor per 10000 of the high mark (at least one
+ * pageblock). */
+void _za_boost_watermark_locked(struct za_zone *z)
+{
+	struct za *za = z->za;
+	unsigned long factor = za_load_relaxed(&za->watermark_boost_factor);
+	unsigned long pb = 1ul << za->pageblock_order;
+	/* Only kswapd takes a boost away again: without it, none. */
+	if (!factor || (za->flags & ZA_CFG_NO_KSWAPD))
+		return;
+	unsigned long max = (unsigned long)((unsigned __int128)
+	                                    za_load_relaxed(&z->wmark_base[ZA_WMARK_HIGH]) *
+	                                    factor / 10000);
+	if (!max)
+		return;
+	if (max < pb)
+		max = pb;
+	unsigned long boost = za_load_relaxed(&z->watermark_boost) + pb;
+	za_store_relaxed(&z->watermark_boost, boost < max ? boost : max);
+	set_marks_locked(z);
+	za_store_relaxed(&z->boost_wake, (uint8_t)1);
+}
+
+void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx)
+{
+	za_store_relaxed(&z->boost_wake, (uint8_t)0);
+	if (!(za->flags & ZA_CFG_NO_KSWAPD))
+		wakeup_kswapd(za, z, 0, highest_zoneidx, false);
+}
+
+void _za_boost_done(struct za *za, struct za_node *node)
+{
+	bool any = false;
+	for (int t = 0; t < ZA_NR_ZONES; t++) {
+		struct za_zone *z = &node->zones[t];
+		if (!za_load_relaxed(&z->watermark_boost))
+			continue;
+		zone_lock(z, NULL);
+		za_store_relaxed(&z->watermark_boost, 0ul);
+		set_marks_locked(z);
+		zone_unlock(z);
+		any = true;
+	}
+	if (any && !(za->flags & ZA_CFG_NO_COMPACTION))
+		_za_wakeup_kcompactd(za, node->nid, (int)za->pageblock_order,
+		                     ZA_NR_ZONES - 1);
+}

@@ -1,0 +1,573 @@
+/*
+ * test_compaction.c - compaction (compaction.c) against a client with real
+ * data in its blocks (the migrate callback of test_hotplug_common.c).
+ *
+ * Every part starts from the same fragmented zone: ZONE_NORMAL of 4
+ * blocks of 1024 pages (8 pageblocks of 512), filled with movable order-0
+ * blocks each holding a pattern, then every other page freed, so half the
+ * memory is free and no free block is larger than one page.
+ *
+ *  explicit   za_compact makes order-9 blocks; every block keeps its data;
+ *             pgmigrate_success is the client's count; the compact_*
+ *             counters moved; the extfrag/unusable reports say so.
+ *  direct     an order-9 movable request compacts in the slow path and
+ *             succeeds (compact_stall, compact_success); with
+ *             ZA_CFG_NO_COMPACTION it fails; NOWAIT and ATOMIC requests
+ *             never compact.
+ *  unmovable  unmovable blocks placed inside movable pageblocks (fallback)
+ *             are never handed to the migrate callback.
+ *  defer      a callback that refuses: repeated NORETRY order-9 requests
+ *             compact 1, 3, 7, 15 ... times (the kernel's deferral), not
+ *             every time; refusals and garbage errnos count in
+ *             pgmigrate_fail; -ENOENT (the client freed src inside the
+ *             callback) is not a failure.
+ *  frames     frames-only memory (no base): the callback moves frame
+ *             numbers only, and compaction works the same.
+ *  kcompactd  a NOWAIT order-9 request that fails wakes kswapd, which
+ *             wakes kcompactd, which makes the order; proactive
+ *             compaction brings the fragmentation score down by itself.
+ *  boost      a fallback that mixes a pageblock boosts the zone's marks by
+ *             a pageblock (zoneinfo's boost line), wakes kswapd, which
+ *             drops the boost after its pass and wakes kcompactd;
+ *             watermark_boost_factor 0 turns it off.
+ *  badinput   za_compact's errors; tunables out of range.
+ * Every part ends with za_check.
+ */
+#include "test_hotplug_common.c"
+
+#define NCPU 2
+#define BLK 1024ul
+#define ZPAGES (4 * BLK)
+#define PB 512ul
+
+static struct za *za;
+static struct hp_client cl;
+static unsigned char *mem;
+static uint64_t rng = 42;
+static atomic_ulong unmovable_seen, calls;
+static unsigned char is_unmovable[ZPAGES];
+static int mode_enoent_every; /* free src and answer -ENOENT every nth call */
+static bool backed;           /* memory has addresses (else frames only) */
+
+static unsigned long ev(const char *name)
+{
+	int e = za_event_lookup(name);
+	CHECK(e >= 0);
+	return (unsigned long)za_event_count(za, (enum za_event)e);
+}
+
+static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
+                        unsigned order)
+{
+	unsigned long spfn = za_page_to_pfn(za, src);
+	unsigned long n = atomic_fetch_add(&calls, 1) + 1;
+	if (spfn < ZPAGES && is_unmovable[spfn])
+		atomic_fetch_add(&unmovable_seen, 1);
+	if (mode_enoent_every && n % (unsigned)mode_enoent_every == 0) {
+		uint32_t code = atomic_load(&cl.owner[spfn]);
+		if (code) {
+			/* The client frees src itself, then says so. */
+			unsigned s = (code - 1) & ((1u << HP_SLOT_BITS) - 1);
+			CHECK(hp_drop(za, &cl, 0, s));
+			atomic_fetch_add(&cl.enoent, 1);
+			return -ENOENT;
+		}
+	}
+	if (backed)
+		return hp_migrate(ctx, dst, src, order);
+	/* Frames only: the client's references are frame numbers. */
+	if (cl.refuse)
+		return cl.refuse;
+	uint32_t code = atomic_load(&cl.owner[spfn]);
+	if (!code)
+		return -ENOENT;
+	unsigned s = (code - 1) & ((1u << HP_SLOT_BITS) - 1);
+	struct hp_table *tb = &cl.tab[0];
+	pthread_mutex_lock(&tb->lock);
+	if (s >= tb->n || tb->e[s].p != src) {
+		pthread_mutex_unlock(&tb->lock);
+		return -ENOENT;
+	}
+	CHECK_EQ(tb->e[s].order, order);
+	tb->e[s].p = dst;
+	atomic_store(&cl.owner[za_page_to_pfn(za, dst)], code);
+	atomic_store(&cl.owner[spfn], 0);
+	pthread_mutex_unlock(&tb->lock);
+	atomic_fetch_add(&cl.migrated, 1);
+	return 0;
+}
+
+static void setup(unsigned flags, bool with_base)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	hp_config_cpus(&cfg, NCPU);
+	cfg.block_pages = BLK;
+	cfg.max_pfn = ZPAGES;
+	cfg.min_free_kbytes = 128;
+	cfg.flags = flags | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.migrate = test_migrate;
+	cfg.migrate_ctx = &cl;
+	hp_set_cpu(0);
+	/* Before any background thread can call the callback. */
+	backed = with_base;
+	memset(is_unmovable, 0, sizeof(is_unmovable));
+	atomic_store(&unmovable_seen, 0);
+	atomic_store(&calls, 0);
+	mode_enoent_every = 0;
+	za = za_create(&cfg);
+	CHECK(za != NULL);
+	hp_client_init(&cl, 1, 60000, ZPAGES);
+	cl.za = za;
+	if (!mem)
+		mem = hp_map(ZPAGES);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, ZPAGES,
+	                          with_base ? mem : NULL), 0);
+}
+
+static void teardown(void)
+{
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	za = NULL;
+	hp_client_fini(&cl);
+}
+
+/* Fill the zone with movable order-0 blocks, then free those at pfns
+ * with (pfn % every == keep_mod)... i.e. free 1 page of every `every`. */
+static unsigned long fragment(unsigned every)
+{
+	unsigned long n = 0;
+	struct za_page *p;
+	while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                   ZA_GFP_NOWARN, 0))) {
+		if (backed)
+			hp_keep(za, &cl, 0, p, 0, &rng);
+		else
+			CHECK(hp_insert(&cl, 0, p, 0, 0));
+		n++;
+	}
+	CHECK(n > ZPAGES * 9 / 10);
+	unsigned long freed = 0;
+	for (unsigned long pfn = 1; pfn < ZPAGES; pfn += every) {
+		uint32_t code = atomic_load(&cl.owner[pfn]);
+		if (!code)
+			continue;
+		unsigned s = (code - 1) & ((1u << HP_SLOT_BITS) - 1);
+		if (backed)
+			CHECK(hp_drop(za, &cl, 0, s));
+		else {
+			struct hp_ent e;
+			CHECK(hp_remove(&cl, 0, s, &e));
+			za_free_pages(za, e.p, 0);
+		}
+		freed++;
+	}
+	za_drain_all_pages(za);
+	return freed;
+}
+
+/* Free blocks of order >= o in the zone. */
+static unsigned long free_blocks_from(unsigned o)
+{
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	unsigned long n = 0;
+	for (unsigned k = o; k <= za_max_order(za); k++)
+		n += zi.nr_free[k] << (k - o);
+	return n;
+}
+
+static void verify_client(const char *when)
+{
+	if (backed)
+		hp_verify_all(&cl, when);
+	/* Every owned block is allocated, of its order, where the table
+	 * says (under the table's lock: kcompactd may be moving blocks). */
+	pthread_mutex_lock(&cl.tab[0].lock);
+	for (unsigned s = 0; s < cl.tab[0].n; s++) {
+		struct hp_ent *e = &cl.tab[0].e[s];
+		unsigned long pfn = za_page_to_pfn(za, e->p);
+		CHECK(pfn < ZPAGES);
+		CHECK_EQ(atomic_load(&cl.owner[pfn]), hp_code(0, s));
+		CHECK_EQ(page_state(e->p), ZA_PS_ALLOC);
+		CHECK_EQ(page_order(e->p), e->order);
+	}
+	pthread_mutex_unlock(&cl.tab[0].lock);
+}
+
+static __attribute__((noinline)) char *capture(enum za_report what)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CHECK(f != NULL);
+	CHECK_EQ(za_report(za, what, f), 0);
+	fclose(f);
+	return buf;
+}
+
+/* The report's value for Normal at order o, in thousandths. */
+static int report_value(enum za_report what, unsigned o)
+{
+	char *r = capture(what);
+	char *line = strstr(r, "zone   Normal ");
+	CHECK(line != NULL);
+	line += strlen("zone   Normal ");
+	double v = 0;
+	for (unsigned k = 0; k <= o; k++) {
+		char *end;
+		v = strtod(line, &end);
+		CHECK(end != line);
+		line = end;
+	}
+	free(r);
+	return (int)(v * 1000 + (v < 0 ? -0.5 : 0.5));
+}
+
+static void part_explicit(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	unsigned long freed = fragment(2);
+	CHECK(freed > ZPAGES / 3);
+	CHECK_EQ(free_blocks_from(9), 0);
+	/* Free memory, all in single pages: fragmentation, not shortage. */
+	CHECK(report_value(ZA_REPORT_EXTFRAG_INDEX, 9) > 900);
+	CHECK(report_value(ZA_REPORT_UNUSABLE_INDEX, 9) == 1000);
+	CHECK(za_fragmentation_score(za, 0) > 90);
+	unsigned long free_before = za_zone_free_pages(za, 0, ZA_ZONE_NORMAL);
+
+	CHECK_EQ(za_compact(za, 0), 0);
+	unsigned long big = free_blocks_from(9);
+	printf("explicit: %lu pages free, %lu order-9 blocks after, %lu moved\n",
+	       free_before, big, atomic_load(&cl.migrated));
+	CHECK(big >= 2);
+	CHECK_EQ(za_zone_free_pages(za, 0, ZA_ZONE_NORMAL), free_before);
+	CHECK_EQ(ev("pgmigrate_success"), atomic_load(&cl.migrated));
+	CHECK_EQ(atomic_load(&cl.corrupt), 0);
+	CHECK_EQ(atomic_load(&cl.bad_order), 0);
+	CHECK(ev("compact_migrate_scanned") > 0);
+	CHECK(ev("compact_free_scanned") > 0);
+	CHECK(ev("compact_isolated") >= 2 * atomic_load(&cl.migrated));
+	CHECK_EQ(ev("compact_stall"), 0);
+	CHECK_EQ(ev("compact_daemon_wake"), 0);
+	CHECK_EQ(report_value(ZA_REPORT_EXTFRAG_INDEX, 9), -1000);
+	CHECK(report_value(ZA_REPORT_UNUSABLE_INDEX, 9) < 500);
+	CHECK(za_fragmentation_score(za, 0) < 50);
+	verify_client("after za_compact");
+	/* No isolation is left behind. */
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.isolated_free, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	/* A second pass has nothing left to gain in the compacted part and
+	 * still keeps everything. */
+	za_compact(za, -1);
+	verify_client("after a second za_compact");
+	hp_free_all(&cl, "explicit end");
+	teardown();
+}
+
+static void part_direct(void)
+{
+	/* On: order-9 requests succeed until memory runs short. */
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	fragment(2);
+	/* No compaction for requests that may not wait. */
+	CHECK(za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN, 9) == NULL);
+	CHECK(za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 9) == NULL);
+	CHECK_EQ(ev("compact_stall"), 0);
+	CHECK_EQ(atomic_load(&calls), 0);
+	struct za_page *got[8];
+	unsigned n = 0;
+	while (n < 8 && (got[n] = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY |
+	                                                 ZA_GFP_NOWARN, 9)))
+		n++;
+	printf("direct: %u order-9 blocks, stall %lu success %lu fail %lu\n", n,
+	       ev("compact_stall"), ev("compact_success"), ev("compact_fail"));
+	CHECK(n >= 2);
+	CHECK(ev("compact_stall") >= 1);
+	CHECK(ev("compact_success") >= 1);
+	CHECK_EQ(ev("compact_stall"), ev("compact_success") + ev("compact_fail"));
+	verify_client("after direct compaction");
+	for (unsigned i = 0; i < n; i++)
+		za_free_pages(za, got[i], 9);
+	hp_free_all(&cl, "direct end");
+	teardown();
+
+	/* Off: the same request fails, and nothing is scanned. */
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_COMPACTION, true);
+	fragment(2);
+	CHECK(za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9) == NULL);
+	CHECK_EQ(ev("compact_stall"), 0);
+	CHECK_EQ(ev("compact_migrate_scanned"), 0);
+	hp_free_all(&cl, "direct off end");
+	teardown();
+}
+
+static void part_unmovable(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	/* A quarter free: a fallback does not claim such a pageblock, so
+	 * the unmovable blocks below land inside MOVABLE pageblocks. */
+	fragment(4);
+	struct za_page *um[64];
+	unsigned nm = 0, inside = 0;
+	for (; nm < 64; nm++) {
+		um[nm] = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+		CHECK(um[nm] != NULL);
+		unsigned long pfn = za_page_to_pfn(za, um[nm]);
+		is_unmovable[pfn] = 1;
+		if (pageblock_mt(za, pfn) == ZA_MT_MOVABLE)
+			inside++;
+	}
+	CHECK(inside > 0);
+	za_compact(za, 0);
+	printf("unmovable: %u of 64 in movable pageblocks, %lu callback calls, "
+	       "%lu on unmovable blocks\n", inside, atomic_load(&calls),
+	       atomic_load(&unmovable_seen));
+	CHECK_EQ(atomic_load(&unmovable_seen), 0);
+	for (unsigned i = 0; i < nm; i++) {
+		CHECK_EQ(page_state(um[i]), ZA_PS_ALLOC);
+		za_free_pages(za, um[i], 0);
+	}
+	verify_client("unmovable");
+	hp_free_all(&cl, "unmovable end");
+	teardown();
+}
+
+static void part_defer(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	fragment(2);
+	cl.refuse = -EAGAIN;
+	for (int i = 0; i < 64; i++)
+		CHECK(za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9) == NULL);
+	unsigned long stalls = ev("compact_stall");
+	printf("defer: 64 refused requests, %lu compactions, pgmigrate_fail %lu\n",
+	       stalls, ev("pgmigrate_fail"));
+	/* Runs at requests 1, 3, 7, 15, 31, 63. */
+	CHECK_EQ(stalls, 6);
+	CHECK_EQ(ev("compact_fail"), stalls);
+	CHECK(ev("pgmigrate_fail") > 0);
+	CHECK_EQ(ev("pgmigrate_success"), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+
+	/* Garbage from the callback is a refusal too. */
+	unsigned long fail0 = ev("pgmigrate_fail");
+	cl.refuse = 12345;
+	CHECK_EQ(za_compact(za, 0), -EAGAIN);
+	CHECK(ev("pgmigrate_fail") > fail0);
+	cl.refuse = INT_MIN;
+	CHECK_EQ(za_compact(za, 0), -EAGAIN);
+	CHECK_EQ(za_check(za, stderr), 0);
+	verify_client("refused");
+
+	/* -ENOENT (src freed by the client) is no failure; the rest moves,
+	 * and the zone gets its order back. */
+	cl.refuse = 0;
+	fail0 = ev("pgmigrate_fail");
+	mode_enoent_every = 3;
+	CHECK_EQ(za_compact(za, 0), 0);
+	CHECK(atomic_load(&cl.enoent) > 0);
+	CHECK_EQ(ev("pgmigrate_fail"), fail0);
+	CHECK_EQ(ev("pgmigrate_success"), atomic_load(&cl.migrated));
+	CHECK(free_blocks_from(9) >= 2);
+	verify_client("enoent");
+	/* A success resets the deferral: the next request compacts. */
+	unsigned long s0 = ev("compact_stall");
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 9);
+	(void)s0;
+	hp_free_all(&cl, "defer end");
+	teardown();
+}
+
+static void part_frames(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, false);
+	fragment(2);
+	CHECK_EQ(free_blocks_from(9), 0);
+	CHECK_EQ(za_compact(za, -1), 0);
+	CHECK(free_blocks_from(9) >= 2);
+	CHECK_EQ(ev("pgmigrate_success"), atomic_load(&cl.migrated));
+	verify_client("frames");
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
+	CHECK(p != NULL);
+	CHECK(za_page_address(za, p) == NULL);
+	za_free_pages(za, p, 9);
+	struct hp_ent e;
+	while (hp_remove(&cl, 0, 0, &e))
+		za_free_pages(za, e.p, e.order);
+	teardown();
+}
+
+static void part_kcompactd(void)
+{
+	setup(0, true);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	fragment(2);
+	CHECK_EQ(free_blocks_from(9), 0);
+	/* A request that may not wait fails (or, if the background threads
+	 * are quick, already finds what they made), and wakes kswapd. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                           ZA_GFP_NOWARN, 9);
+	/* kswapd wakes kcompactd, which compacts: wait for its work (no
+	 * bound on how long it takes, only on a hang). */
+	for (int i = 0; i < 20000 && !p; i++) {
+		hp_sleep_us(1000);
+		if (ev("compact_daemon_wake"))
+			p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN, 9);
+	}
+	printf("kcompactd: wakes %lu, migrate scanned %lu\n", ev("compact_daemon_wake"),
+	       ev("compact_daemon_migrate_scanned"));
+	CHECK(p != NULL);
+	CHECK(ev("compact_daemon_migrate_scanned") > 0);
+	CHECK(ev("compact_daemon_migrate_scanned") <= ev("compact_migrate_scanned"));
+	CHECK_EQ(ev("compact_stall"), 0);
+	za_free_pages(za, p, 9);
+	hp_free_all(&cl, "kcompactd end");
+	teardown();
+
+	/* Proactive: nobody asks, the score falls by itself. */
+	setup(0, true);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	fragment(2);
+	int before = za_fragmentation_score(za, 0);
+	CHECK(before > 90);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
+	int score = before;
+	for (int i = 0; i < 20000 && score > 50; i++) {
+		hp_sleep_us(1000);
+		score = za_fragmentation_score(za, 0);
+	}
+	printf("proactive: score %d -> %d, daemon wakes %lu\n", before, score,
+	       ev("compact_daemon_wake"));
+	CHECK(score <= 50);
+	CHECK(ev("compact_daemon_wake") > 0);
+	CHECK_EQ(ev("compact_stall"), 0);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	verify_client("proactive");
+	hp_free_all(&cl, "proactive end");
+	teardown();
+}
+
+/* A shrinker that holds kswapd inside it until the test lets it go. */
+static atomic_int gate_open, in_gate;
+static unsigned long gate_count(void *ctx, int nid)
+{
+	(void)ctx;
+	(void)nid;
+	return 1;
+}
+static unsigned long gate_scan(void *ctx, int nid, unsigned long nr)
+{
+	(void)ctx;
+	(void)nid;
+	(void)nr;
+	atomic_store(&in_gate, 1);
+	while (!atomic_load(&gate_open))
+		hp_sleep_us(1000);
+	return 0;
+}
+
+static void part_boost(void)
+{
+	setup(0, true);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	fragment(16); /* a sixteenth free: a fallback claims no pageblock */
+	struct za_zone_info before, during;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &before), 0);
+	struct za_shrinker sh = {gate_count, gate_scan, NULL, NULL};
+	atomic_store(&gate_open, 0);
+	atomic_store(&in_gate, 0);
+	CHECK_EQ(za_register_shrinker(za, &sh), 0);
+	/* An unmovable request takes a page of a movable pageblock. */
+	struct za_page *um = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+	CHECK(um != NULL);
+	CHECK_EQ(pageblock_mt(za, za_page_to_pfn(za, um)), ZA_MT_MOVABLE);
+	/* The boost woke kswapd, which reclaims towards the boosted high
+	 * mark: it is in the shrinker now, the boost still on. */
+	for (int i = 0; i < 20000 && !atomic_load(&in_gate); i++)
+		hp_sleep_us(1000);
+	CHECK(atomic_load(&in_gate));
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &during), 0);
+	unsigned long boost = during.low - before.low;
+	printf("boost: low %lu -> %lu, high %lu -> %lu\n", before.low, during.low,
+	       before.high, during.high);
+	CHECK_EQ(boost, PB); /* one pageblock per fallback, high * 1.5 < PB */
+	CHECK_EQ(during.min - before.min, boost);
+	CHECK_EQ(during.high - before.high, boost);
+	char *zi = capture(ZA_REPORT_ZONEINFO);
+	char want[64];
+	snprintf(want, sizeof(want), "boost    %lu", boost);
+	CHECK(strstr(zi, want) != NULL);
+	free(zi);
+	/* Let kswapd finish: it drops the boost and wakes kcompactd. */
+	atomic_store(&gate_open, 1);
+	struct za_zone_info after = during;
+	for (int i = 0; i < 20000 && (after.low != before.low ||
+	                              !ev("compact_daemon_wake")); i++) {
+		hp_sleep_us(1000);
+		CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &after), 0);
+	}
+	CHECK_EQ(after.low, before.low);
+	CHECK(ev("compact_daemon_wake") > 0);
+	za_unregister_shrinker(za, &sh);
+	/* watermark_boost_factor 0: no boost. */
+	CHECK_EQ(za_sysctl_set(za, "watermark_boost_factor", "0"), 0);
+	struct za_page *um2[16];
+	for (int i = 0; i < 16; i++)
+		CHECK((um2[i] = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)));
+	CHECK_EQ(za_load_relaxed(&za->nodes[0].zones[ZA_ZONE_NORMAL].watermark_boost), 0);
+	for (int i = 0; i < 16; i++)
+		za_free_pages(za, um2[i], 0);
+	za_free_pages(za, um, 0);
+	hp_free_all(&cl, "boost end");
+	teardown();
+}
+
+static void part_badinput(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	CHECK_EQ(za_compact(NULL, 0), -EINVAL);
+	CHECK_EQ(za_compact(za, 1), -EINVAL);
+	CHECK_EQ(za_compact(za, -2), -EINVAL);
+	CHECK_EQ(za_fragmentation_score(za, 1), -EINVAL);
+	CHECK_EQ(za_fragmentation_score(NULL, 0), -EINVAL);
+	/* Nothing in use: nothing to move. */
+	CHECK_EQ(za_compact(za, 0), -EAGAIN);
+	char buf[64];
+	CHECK_EQ(za_sysctl_get(za, "compaction_proactiveness", buf, sizeof(buf)), 0);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "101"), -ERANGE);
+	CHECK_EQ(za_sysctl_set(za, "extfrag_threshold", "1001"), -ERANGE);
+	char buf2[64];
+	CHECK_EQ(za_sysctl_get(za, "compaction_proactiveness", buf2, sizeof(buf2)), 0);
+	CHECK(strcmp(buf, buf2) == 0);
+	CHECK_EQ(za_report(za, ZA_REPORT_UNUSABLE_INDEX + 1, stdout), -EINVAL);
+	teardown();
+}
+
+int main(int argc, char **argv)
+{
+	hp_mode(argc, argv, "compaction", NCPU);
+	tu_watchdog(240);
+	/* One part only (debugging): ZA_TEST_PART=name. */
+	const char *only = getenv("ZA_TEST_PART");
+#define PART(name)                                                         \
+	if (!only || !strcmp(only, #name)) {                                   \
+		printf("-- %s\n", #name);                                          \
+		part_##name();                                                     \
+	}
+	PART(explicit)
+	PART(direct)
+	PART(unmovable)
+	PART(defer)
+	PART(frames)
+	PART(kcompactd)
+	PART(boost)
+	PART(badinput)
+	printf("compaction: ok\n");
+	return 0;
+}
