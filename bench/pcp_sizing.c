@@ -20,11 +20,8 @@
  * Zones: 64 MiB and 1 GiB (frame numbers only, 4 KiB pages), two CPUs,
  * kswapd and reclaim never involved (memory stays well above low).
  *
- * Build (until bench/CMakeLists.txt has a target for it):
- *   cmake --build build --target zonealloc_static
- *   gcc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude bench/pcp_sizing.c \
- *       build/libzonealloc.a -lpthread -o build/pcp_sizing
- *   ./build/pcp_sizing [scale-percent]
+ * Build: cmake --build build --target bench_pcp_sizing
+ *   ./build/bench/bench_pcp_sizing [scale-percent]
  *
  * SPDX-License-Identifier: MIT
  */

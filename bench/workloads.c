@@ -24,7 +24,7 @@
  *               half the time, 1..3 a third, 4..9 the rest (uniform inside
  *               each group); each op frees a random live slot and
  *               allocates a new block into it
- *   replay      (with tools/trace.c) the kernel trace replayed threaded,
+ *   replay      (with the trace reader, zatrace) the kernel trace replayed threaded,
  *               trace CPU c on thread c % threads (bench/replay.c)
  * and, only when named with --only, two calibrations of the machine with
  * no allocator at all: calib (1 and 2 threads of pure arithmetic: how far

@@ -11,6 +11,13 @@ if(ZA_PKG_CONFIG AND NOT ZA_SANITIZE)
                    ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
   set_tests_properties(install_pkgconfig PROPERTIES LABELS core)
 endif()
+# The same for a CMake user: find_package(zonealloc) after an install.
+if(NOT ZA_SANITIZE)
+  add_test(NAME install_cmake_package
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/install_cmake_check.sh
+                   ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+  set_tests_properties(install_cmake_package PROPERTIES LABELS core)
+endif()
 
 # examples/balloon.c: free page reporting gives freed guest RAM back to the
 # host (the resident size falls after a wave of frees), and without

@@ -14,12 +14,12 @@ elseif(CMAKE_C_COMPILER_ID MATCHES "Clang")
   set(ZA_CC_INCLUDE ${ZA_CC_RESOURCE}/include)
 endif()
 if(ZA_CC_INCLUDE AND EXISTS ${ZA_CC_INCLUDE}/stddef.h)
-  file(GLOB ZA_CORE_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/*.c)
-  list(REMOVE_ITEM ZA_CORE_SOURCES ${PROJECT_SOURCE_DIR}/src/stdio.c)
+  set(ZA_CORE_SOURCES ${ZA_SOURCES})
+  list(FILTER ZA_CORE_SOURCES EXCLUDE REGEX "/src/(stdio\\.c|platform/)")
   add_library(freestanding_core OBJECT ${ZA_CORE_SOURCES}
               ${CMAKE_CURRENT_SOURCE_DIR}/freestanding/platform_stub.c)
   target_include_directories(freestanding_core PRIVATE
-                             ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+                             ${PROJECT_SOURCE_DIR}/src ${ZA_PUBLIC_INCLUDE_DIRS})
   # The stubs come before the compiler's headers (its limits.h would look
   # for the C library's).
   target_compile_options(freestanding_core PRIVATE -ffreestanding -nostdinc

@@ -19,9 +19,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
   file(REMOVE_RECURSE ${WORK})
   file(MAKE_DIRECTORY ${WORK})
 
-  function(fail msg)
-    message(FATAL_ERROR "record test '${CHECK}': ${msg}")
-  endfunction()
+  set(ZA_AREA record)
+  include(${CMAKE_CURRENT_LIST_DIR}/script/common.cmake)
 
   # The fake machine. Its watermarks are what Linux computes for these
   # zones with min_free_kbytes 8192 (2048 pages over 1040128 lowmem
@@ -195,14 +194,7 @@ Node 0, zone  Movable
     message("ok (${code}): ${ARGN} -> ${err}")
   endfunction()
 
-  # jget(<out> <json> <key>...), and jnear(<json> <expected> <slack> key...)
-  function(jget out json)
-    string(JSON v ERROR_VARIABLE e GET "${json}" ${ARGN})
-    if(e)
-      fail("no ${ARGN} in the JSON report: ${e}")
-    endif()
-    set(${out} "${v}" PARENT_SCOPE)
-  endfunction()
+  # jnear(<json> <expected> <slack> key...)
   function(jnear json expected slack)
     jget(v "${json}" ${ARGN})
     math(EXPR d "${v} - ${expected}")
@@ -604,18 +596,11 @@ endif()
 
 find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_SETPRIV_PROGRAM setpriv)
-set(_za_record_script ${CMAKE_CURRENT_LIST_FILE})
-
-foreach(check usage no_tracefs no_root fake signal bad_header stream shipped)
-  add_test(NAME record_${check}
-           COMMAND ${CMAKE_COMMAND} -DCHECK=${check}
-                   "-DEXE=$<TARGET_FILE:zonealloc_tool>"
-                   -DTRACES=${PROJECT_SOURCE_DIR}/traces
-                   "-DXZ=${ZA_XZ_PROGRAM}" "-DSETPRIV=${ZA_SETPRIV_PROGRAM}"
-                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/record_${check}
-                   -P ${_za_record_script})
-  set_tests_properties(record_${check} PROPERTIES TIMEOUT 60 LABELS record)
-endforeach()
+za_script_test(AREA record TIMEOUT 60
+               CHECKS usage no_tracefs no_root fake signal bad_header stream
+                      shipped
+               DEFS -DTRACES=${PROJECT_SOURCE_DIR}/traces
+                    "-DXZ=${ZA_XZ_PROGRAM}" "-DSETPRIV=${ZA_SETPRIV_PROGRAM}")
 # These two replay real traces whole: 10-20 s in Release, 30-40 s under
 # ASan, on two shared cores.
 set_tests_properties(record_stream record_shipped PROPERTIES TIMEOUT 240)

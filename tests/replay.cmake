@@ -1,4 +1,4 @@
-# tests/replay.cmake - tests of the trace reader (tools/trace.c) and of
+# tests/replay.cmake - tests of the trace reader (tools/trace_*.c, zatrace) and of
 # `zonealloc replay` (tools/replay.c). Label: replay.
 #
 # One file, two roles, as tests/tool.cmake does it. Included by
@@ -16,29 +16,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
   set(SLICE ${DATA}/kernel-mixed-slice.trace.xz)
   file(MAKE_DIRECTORY ${WORK})
 
-  function(fail msg)
-    message(FATAL_ERROR "replay test '${CHECK}': ${msg}")
-  endfunction()
-
-  # run(<out-var> <rc-var> <err-var> ARGS...): runs zonealloc replay ARGS
-  function(run out rc err)
-    execute_process(COMMAND ${EXE} replay --quiet ${ARGN}
-                    RESULT_VARIABLE _rc OUTPUT_VARIABLE _out
-                    ERROR_VARIABLE _err)
-    set(${out} "${_out}" PARENT_SCOPE)
-    set(${rc} "${_rc}" PARENT_SCOPE)
-    set(${err} "${_err}" PARENT_SCOPE)
-  endfunction()
-
-  # run_ok(<out-var> ARGS...): must exit 0
-  function(run_ok out)
-    run(_o _rc _e ${ARGN})
-    if(NOT _rc STREQUAL "0")
-      message("${_o}${_e}")
-      fail("zonealloc replay ${ARGN}: exit ${_rc}, expected 0")
-    endif()
-    set(${out} "${_o}" PARENT_SCOPE)
-  endfunction()
+  set(ZA_AREA replay)
+  include(${CMAKE_CURRENT_LIST_DIR}/script/common.cmake)
 
   # expect_error(<regex> ARGS...): exit 1, message on stderr, no report
   function(expect_error regex)
@@ -355,27 +334,12 @@ endif()
 # ---------------------------------------------------------------------
 # Registration.
 
-find_package(ZLIB QUIET)
-find_package(LibLZMA QUIET)
-set(_za_trace_libs "")
-set(_za_trace_defs "")
-if(ZLIB_FOUND)
-  list(APPEND _za_trace_libs ZLIB::ZLIB)
-  list(APPEND _za_trace_defs ZA_HAVE_ZLIB=1)
-endif()
-if(LIBLZMA_FOUND)
-  list(APPEND _za_trace_libs LibLZMA::LibLZMA)
-  list(APPEND _za_trace_defs ZA_HAVE_LZMA=1)
-endif()
-
-# Unit tests compile tools/trace.c in; it needs nothing of the library but
-# the header, so they do not wait for the command to build.
+# Unit tests of the three layers link the trace reader library (zatrace,
+# tools/zatrace.cmake, with zlib and liblzma when found); they need nothing
+# of the command, so they do not wait for it to build.
 foreach(t parse read match)
-  za_add_test(NAME trace_${t}
-              SOURCES test_trace_${t}.c ${PROJECT_SOURCE_DIR}/tools/trace.c
-              LIBS ${_za_trace_libs} LABELS replay TIMEOUT 30)
-  target_include_directories(trace_${t} PRIVATE ${PROJECT_SOURCE_DIR}/tools)
-  target_compile_definitions(trace_${t} PRIVATE ${_za_trace_defs})
+  za_add_test(NAME trace_${t} SOURCES test_trace_${t}.c LIBS zatrace
+              LABELS replay TIMEOUT 30)
 endforeach()
 
 if(NOT TARGET zonealloc_tool)
@@ -384,22 +348,10 @@ endif()
 
 find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_GZIP_PROGRAM gzip)
-set(_za_replay_script ${CMAKE_CURRENT_LIST_FILE})
-
-function(za_replay_test check)
-  add_test(NAME replay_${check}
-           COMMAND ${CMAKE_COMMAND} -DCHECK=${check}
-                   "-DEXE=$<TARGET_FILE:zonealloc_tool>"
-                   -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
-                   "-DXZ=${ZA_XZ_PROGRAM}" "-DGZIP=${ZA_GZIP_PROGRAM}"
-                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/replay_${check}
-                   -P ${_za_replay_script})
-  set_tests_properties(replay_${check} PROPERTIES TIMEOUT 30 LABELS replay)
-endfunction()
-
-foreach(check counts threads repeat stdin limit bad_input formats usage)
-  za_replay_test(${check})
-endforeach()
+za_script_test(AREA replay
+               CHECKS counts threads repeat stdin limit bad_input formats usage
+               DEFS -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
+                    "-DXZ=${ZA_XZ_PROGRAM}" "-DGZIP=${ZA_GZIP_PROGRAM}")
 if(NOT ZA_XZ_PROGRAM)
   message(STATUS "replay tests: no xz program (Debian: xz-utils); the "
                  "tests that count the trace slice with it are disabled")

@@ -15,28 +15,8 @@ if(CMAKE_SCRIPT_MODE_FILE)
   file(REMOVE_RECURSE ${WORK})
   file(MAKE_DIRECTORY ${WORK})
 
-  function(fail msg)
-    message(FATAL_ERROR "sweep test '${CHECK}': ${msg}")
-  endfunction()
-
-  # run(<out-var> <rc-var> <err-var> ARGS...): zonealloc replay ARGS
-  function(run out rc err)
-    execute_process(COMMAND ${EXE} replay --quiet ${ARGN}
-                    RESULT_VARIABLE _rc OUTPUT_VARIABLE _out
-                    ERROR_VARIABLE _err)
-    set(${out} "${_out}" PARENT_SCOPE)
-    set(${rc} "${_rc}" PARENT_SCOPE)
-    set(${err} "${_err}" PARENT_SCOPE)
-  endfunction()
-
-  function(run_ok out)
-    run(_o _rc _e ${ARGN})
-    if(NOT _rc STREQUAL "0")
-      message("${_o}${_e}")
-      fail("zonealloc replay ${ARGN}: exit ${_rc}, expected 0")
-    endif()
-    set(${out} "${_o}" PARENT_SCOPE)
-  endfunction()
+  set(ZA_AREA sweep)
+  include(${CMAKE_CURRENT_LIST_DIR}/script/common.cmake)
 
   # The ranked rows of a text table: a list of "rank;v1;v2;...;lock;
   # moves;pcp;highorder;failed" strings (';' escaped as '|').
@@ -56,12 +36,6 @@ if(CMAKE_SCRIPT_MODE_FILE)
       endif()
     endforeach()
     set(${out} "${rows}" PARENT_SCOPE)
-  endfunction()
-
-  # A value of a JSON document.
-  function(jget out json)
-    string(JSON _v GET "${json}" ${ARGN})
-    set(${out} "${_v}" PARENT_SCOPE)
   endfunction()
 
   if(CHECK STREQUAL "table")
@@ -363,15 +337,8 @@ if(NOT TARGET zonealloc_tool)
 endif()
 find_program(ZA_PYTHON3_PROGRAM python3)
 find_program(ZA_GNUPLOT_PROGRAM gnuplot)
-set(_za_sweep_script ${CMAKE_CURRENT_LIST_FILE})
-foreach(check table equal json bad plot)
-  add_test(NAME sweep_${check}
-           COMMAND ${CMAKE_COMMAND} -DCHECK=${check}
-                   "-DEXE=$<TARGET_FILE:zonealloc_tool>"
-                   -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
-                   "-DPYTHON=${ZA_PYTHON3_PROGRAM}"
-                   "-DGNUPLOT=${ZA_GNUPLOT_PROGRAM}"
-                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/sweep_${check}
-                   -P ${_za_sweep_script})
-  set_tests_properties(sweep_${check} PROPERTIES TIMEOUT 60 LABELS replay)
-endforeach()
+za_script_test(AREA sweep LABEL replay TIMEOUT 60
+               CHECKS table equal json bad plot
+               DEFS -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
+                    "-DPYTHON=${ZA_PYTHON3_PROGRAM}"
+                    "-DGNUPLOT=${ZA_GNUPLOT_PROGRAM}")

@@ -1,5 +1,5 @@
 /*
- * test_trace_parse.c - the kmem ftrace line parser (tools/trace.c) on the
+ * test_trace_parse.c - the kmem ftrace line parser (tools/trace_parse.c) on the
  * line shapes of trace_pipe, `trace-cmd report` and `perf script`, with
  * and without page=, hex and decimal fields, odd task names, the lines it
  * must skip or count, malformed lines, and the kernel-to-zonealloc gfp

@@ -1,5 +1,5 @@
 /*
- * test_trace_read.c - reading trace files (tools/trace.c): plain, gzip
+ * test_trace_read.c - reading trace files (tools/trace_reader.c): plain, gzip
  * and xz by their magic bytes, lines split across buffers, over-long
  * lines, a last line without newline; and the failures that must be clear
  * errors, never crashes: empty input, binary garbage, compressed streams

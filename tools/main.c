@@ -13,10 +13,6 @@
 
 #include "tool.h"
 
-#ifndef ZA_TOOL_VERSION
-#define ZA_TOOL_VERSION "0.1.0"
-#endif
-
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -77,7 +73,7 @@ static const struct command *find(const char *name)
 
 static int version(void)
 {
-	printf("%s %s (library %d.%d.%d)\n", TOOL_NAME, ZA_TOOL_VERSION,
+	printf("%s %s (library %d.%d.%d)\n", TOOL_NAME, TOOL_VERSION,
 	       ZA_VERSION_MAJOR, ZA_VERSION_MINOR, ZA_VERSION_PATCH);
 	return 0;
 }

@@ -44,17 +44,13 @@
 #include "machine.h"
 #include "tool.h"
 
-#ifndef ZA_TOOL_VERSION
-#define ZA_TOOL_VERSION "0"
-#endif
-
 static const char *const CMD = "record";
 
 #define DEFAULT_TRACEFS "/sys/kernel/tracing"
 #define DEFAULT_BUFFER_KB 65536
 #define DEFAULT_XZ_LEVEL 0
 
-/* The events replay understands (tools/trace.c), in its order. */
+/* The events replay understands (tools/trace_parse.c), in its order. */
 static const char *const rec_events[] = {
 	"mm_page_alloc",
 	"mm_page_free",
@@ -166,12 +162,6 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 			o->out = argv[++i];
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--output", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			o->out = v;
-			continue;
-		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--seconds", &v)) != 0) {
 			char *end;
 			if (r < 0)
@@ -184,41 +174,23 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 				                      "number of seconds above 0", v);
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--buffer-kb", &v)) != 0) {
-			if (r < 0 || parse_ull(CMD, "--buffer-kb", v, 64, 1u << 24,
-			                       &o->buffer_kb))
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--xz-level", &v)) != 0) {
-			if (r < 0 || parse_uint(CMD, "--xz-level", v, 0, 9, &o->level))
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--tracefs", &v)) != 0) {
+		if ((r = opt_value(CMD, argc, argv, &i, "--output", &o->out)) ||
+		    (r = opt_ull(CMD, argc, argv, &i, "--buffer-kb", 64, 1u << 24,
+		                 &o->buffer_kb)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--xz-level", 0, 9,
+		                  &o->level)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--tracefs", &o->tracefs)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--proc", &o->proc)) ||
+		    (r = opt_set(CMD, argv, i, "--quiet", &o->quiet, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--keep-page", &o->keep_page, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--no-instance", &o->no_instance,
+		                 1)) ||
+		    (r = opt_set(CMD, argv, i, "--command-only", &o->command_only,
+		                 1))) {
 			if (r < 0)
 				return EXIT_USAGE;
-			o->tracefs = v;
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--proc", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			o->proc = v;
-			continue;
-		}
-#define FLAG(name, field)                                                  \
-	if ((r = opt_flag(CMD, argv, i, name)) != 0) {                         \
-		if (r < 0)                                                         \
-			return EXIT_USAGE;                                             \
-		field;                                                             \
-		continue;                                                          \
-	}
-		FLAG("--quiet", o->quiet = 1)
-		FLAG("--keep-page", o->keep_page = 1)
-		FLAG("--no-instance", o->no_instance = 1)
-		FLAG("--command-only", o->command_only = 1)
-#undef FLAG
 		return tool_usage_err(CMD, "unknown option '%s'", a);
 	}
 	if (i < argc)
@@ -873,7 +845,7 @@ static void put_header(struct xout *x, const struct ropts *o,
 
 	xout_printf(x, "# zonealloc-trace: %d\n", MACHINE_FORMAT);
 	xout_printf(x, "# recorded-by: %s record %s\n", TOOL_NAME,
-	            ZA_TOOL_VERSION);
+	            TOOL_VERSION);
 	if (uname(&u))
 		memset(&u, 0, sizeof(u));
 	snprintf(path, sizeof(path), "%s/sys/kernel/osrelease", o->proc);

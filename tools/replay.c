@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "machine.h"
 #include "tool.h"
 #include "trace.h"
@@ -52,12 +53,12 @@ enum topology { TOPO_AUTO, TOPO_RECORDED, TOPO_OURS };
 
 struct options {
 	const char *path;
-	enum mode mode;
+	int mode;               /* enum mode */
 	int json, timing, quiet;
 	unsigned long long limit;
 	struct topo_opts topo;
 	int mem_given, cpus_given, max_order_given, block_given;
-	enum topology topology;
+	int topology;           /* enum topology */
 	int stream;             /* --stream: replay while reading (det) */
 	const char *shape_opt;  /* a topology option that sets the machine's
 	                         * shape (--mem, --zones...): first one given */
@@ -283,6 +284,17 @@ static int starts_with_opt(const char *a, const char *name)
 	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
+static const struct opt_word mode_words[] = {
+	{ "det", MODE_DET },
+	{ "threads", MODE_THREADS },
+	{ NULL, 0 },
+};
+static const struct opt_word topology_words[] = {
+	{ "recorded", TOPO_RECORDED },
+	{ "ours", TOPO_OURS },
+	{ NULL, 0 },
+};
+
 /* 0 to go on, or an exit code (0 after --help). */
 static int parse_options(struct options *o, int argc, char **argv, int *done)
 {
@@ -302,40 +314,13 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			*done = 1;
 			return 0;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--mode", &v)) != 0) {
+		if ((r = opt_choice(CMD, argc, argv, &i, "--mode", mode_words,
+		                    &o->mode,
+		                    "--mode %s: expected det or threads")) ||
+		    (r = opt_choice(CMD, argc, argv, &i, "--topology",
+		                    topology_words, &o->topology,
+		                    "--topology %s: expected recorded or ours"))) {
 			if (r < 0)
-				return EXIT_USAGE;
-			if (!strcmp(v, "det"))
-				o->mode = MODE_DET;
-			else if (!strcmp(v, "threads"))
-				o->mode = MODE_THREADS;
-			else
-				return tool_usage_err(CMD,
-				                      "--mode %s: expected det or threads",
-				                      v);
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--topology", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			if (!strcmp(v, "recorded"))
-				o->topology = TOPO_RECORDED;
-			else if (!strcmp(v, "ours"))
-				o->topology = TOPO_OURS;
-			else
-				return tool_usage_err(CMD, "--topology %s: expected "
-				                      "recorded or ours", v);
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--pcp-high", &v)) != 0) {
-			if (r < 0 || parse_uint(CMD, "--pcp-high", v, 1, PCP_SIZE_MAX,
-			                        &o->pcp_high))
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--pcp-batch", &v)) != 0) {
-			if (r < 0 || parse_uint(CMD, "--pcp-batch", v, 1, PCP_SIZE_MAX,
-			                        &o->pcp_batch))
 				return EXIT_USAGE;
 			continue;
 		}
@@ -357,50 +342,27 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			o->sweep = o->sweep_buf = j;
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--jobs", &v)) != 0) {
-			if (r < 0 || parse_uint(CMD, "--jobs", v, 1, SWEEP_MAX_JOBS,
-			                        &o->jobs))
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--rank", &v)) != 0) {
+		if ((r = opt_uint(CMD, argc, argv, &i, "--pcp-high", 1,
+		                  PCP_SIZE_MAX, &o->pcp_high)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--pcp-batch", 1,
+		                  PCP_SIZE_MAX, &o->pcp_batch)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--jobs", 1, SWEEP_MAX_JOBS,
+		                  &o->jobs)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--rank", &o->rank)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--output", &o->output)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "-o", &o->output)) ||
+		    (r = opt_value(CMD, argc, argv, &i, "--plot", &o->plot)) ||
+		    (r = opt_ull(CMD, argc, argv, &i, "--limit", 1, UINT32_MAX - 1,
+		                 &o->limit)) ||
+		    (r = opt_set(CMD, argv, i, "--json", &o->json, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--no-timing", &o->timing, 0)) ||
+		    (r = opt_set(CMD, argv, i, "--quiet", &o->quiet, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--stream", &o->stream, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--compaction", &o->compaction, 1))) {
 			if (r < 0)
 				return EXIT_USAGE;
-			o->rank = v;
 			continue;
 		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--output", &v)) != 0 ||
-		    (r = opt_value(CMD, argc, argv, &i, "-o", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			o->output = v;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--plot", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			o->plot = v;
-			continue;
-		}
-		if ((r = opt_value(CMD, argc, argv, &i, "--limit", &v)) != 0) {
-			if (r < 0 || parse_ull(CMD, "--limit", v, 1, UINT32_MAX - 1,
-			                       &o->limit))
-				return EXIT_USAGE;
-			continue;
-		}
-#define FLAG(name, field)                                                  \
-	if ((r = opt_flag(CMD, argv, i, name)) != 0) {                         \
-		if (r < 0)                                                         \
-			return EXIT_USAGE;                                             \
-		field;                                                             \
-		continue;                                                          \
-	}
-		FLAG("--json", o->json = 1)
-		FLAG("--no-timing", o->timing = 0)
-		FLAG("--quiet", o->quiet = 1)
-		FLAG("--stream", o->stream = 1)
-		FLAG("--compaction", o->compaction = 1)
-#undef FLAG
 		if (starts_with_opt(a, "--mem"))
 			o->mem_given = 1;
 		if (starts_with_opt(a, "--cpus"))
@@ -1140,6 +1102,7 @@ struct figures {
 	unsigned long long k_allocs, k_pages, k_refill, k_drain, k_lock_min;
 	unsigned long long z_allocs, z_pages, z_refill, z_flush, z_drain, z_lock;
 	unsigned long long replayed;
+	unsigned long long failed; /* allocations zonealloc failed, all orders */
 };
 
 static void figures(const struct run *r, struct figures *f)
@@ -1168,6 +1131,9 @@ static void figures(const struct run *r, struct figures *f)
 	f->z_drain = r->ev[ZA_PCP_DRAIN_PAGES];
 	f->z_lock = r->ev[ZA_ZONE_LOCK];
 	f->replayed = r->ops.st.alloc_events + r->ops.st.free_events;
+	f->failed = 0;
+	for (k = 0; k <= TRACE_MAX_ORDER; k++)
+		f->failed += t->failed[k];
 }
 
 static unsigned long long ull(uint64_t v)
@@ -1188,19 +1154,10 @@ static void text_line_list(FILE *f, const uint64_t *lines, uint64_t n,
 		fprintf(f, "%s)", n > TRACE_FIRST_LINES ? ", ..." : "");
 }
 
-static void report_text(const struct run *r, FILE *f)
+/* "zonealloc replay of FILE (xz, 1.2 MiB, 9.8 MiB of text)" */
+static void text_input(const struct run *r, FILE *f)
 {
-	const struct trace_stats *st = &r->tr.st;
-	const struct trace_match_stats *ms = &r->ops.st;
-	const struct tally *t = &r->total;
-	struct figures fg;
 	char b1[32], b2[32];
-	unsigned k;
-	uint64_t failed = 0;
-
-	figures(r, &fg);
-	for (k = 0; k <= TRACE_MAX_ORDER; k++)
-		failed += t->failed[k];
 
 	fprintf(f, "zonealloc replay of %s (%s", r->o.path,
 	        trace_compression_name(r->tr.comp));
@@ -1210,6 +1167,12 @@ static void report_text(const struct run *r, FILE *f)
 	        fmt_size(r->tr.bytes_out, b2, sizeof(b2)),
 	        r->o.limit && r->tr.nr >= r->o.limit ? ", stopped at --limit"
 	                                             : "");
+}
+
+/* What the trace held, line by line. */
+static void text_trace(const struct run *r, FILE *f)
+{
+	const struct trace_stats *st = &r->tr.st;
 
 	fprintf(f, "Trace: %llu lines\n", ull(st->lines));
 	fprintf(f, "  %-28s %10llu", trace_type_name(TRACE_ALLOC),
@@ -1245,7 +1208,11 @@ static void report_text(const struct run *r, FILE *f)
 		        ull(st->unknown_gfp_names));
 	fprintf(f, "  CPUs 0-%d, pfns below %#llx, largest order %u\n\n",
 	        st->max_cpu, ull(st->max_pfn_end), st->max_order);
+}
 
+/* The machine the replay ran on. */
+static void text_topology(const struct run *r, FILE *f)
+{
 	fprintf(f, "Topology (%s; mode %s):\n",
 	        r->recorded ? "the recorded machine's" :
 	        r->mach ? "zonealloc's own, --topology ours" : "from the trace",
@@ -1262,13 +1229,22 @@ static void report_text(const struct run *r, FILE *f)
 		        "batch %u pages\n", h, b);
 	}
 	fputc('\n', f);
+}
+
+/* What was replayed, what failed, how frees matched. */
+static void text_replay(const struct run *r, const struct figures *fg,
+                        FILE *f)
+{
+	const struct trace_match_stats *ms = &r->ops.st;
+	const struct tally *t = &r->total;
+	unsigned k;
 
 	fprintf(f, "Replay:\n");
 	fprintf(f, "  %-28s %10llu  (alloc and free events; %llu operations)\n",
-	        "events replayed", fg.replayed, ull(t->ops));
+	        "events replayed", fg->replayed, ull(t->ops));
 	fprintf(f, "  %-28s %10llu  failed %llu", "allocations", ull(t->allocs),
-	        ull(failed));
-	if (failed) {
+	        fg->failed);
+	if (fg->failed) {
 		fprintf(f, " (by order:");
 		for (k = 0; k <= TRACE_MAX_ORDER; k++)
 			if (t->failed[k])
@@ -1317,40 +1293,50 @@ static void report_text(const struct run *r, FILE *f)
 			fprintf(f, "    %s\n", r->misuse_msg[k]);
 	}
 	fputc('\n', f);
+}
+
+/* zonealloc's per-CPU and buddy list traffic beside the kernel's. */
+static void text_lists(const struct run *r, const struct figures *fg,
+                       FILE *f)
+{
+	char b1[32], b2[32];
 
 	fprintf(f, "Per-CPU lists and buddy lists, per 1000 allocations:\n");
 	fprintf(f, "  %-36s %14s %14s\n", "", "zonealloc", "kernel");
 	fprintf(f, "  %-36s %14.1f %14.1f\n", "pages refilled, buddy -> pcp",
-	        per1000(fg.z_refill, fg.z_allocs), per1000(fg.k_refill, fg.k_allocs));
+	        per1000(fg->z_refill, fg->z_allocs), per1000(fg->k_refill, fg->k_allocs));
 	fprintf(f, "  %-36s %14.1f %14.1f\n", "pages returned, pcp -> buddy",
-	        per1000(fg.z_flush + fg.z_drain, fg.z_allocs),
-	        per1000(fg.k_drain, fg.k_allocs));
-	snprintf(b1, sizeof(b1), ">= %.1f", per1000(fg.k_lock_min, fg.k_allocs));
+	        per1000(fg->z_flush + fg->z_drain, fg->z_allocs),
+	        per1000(fg->k_drain, fg->k_allocs));
+	snprintf(b1, sizeof(b1), ">= %.1f", per1000(fg->k_lock_min, fg->k_allocs));
 	fprintf(f, "  %-36s %14.1f %14s\n", "zone-lock acquisitions",
-	        per1000(fg.z_lock, fg.z_allocs), b1);
+	        per1000(fg->z_lock, fg->z_allocs), b1);
 	fprintf(f, "Counts:\n");
-	fprintf(f, "  %-36s %14llu %14llu\n", "allocations", fg.z_allocs,
-	        fg.k_allocs);
-	fprintf(f, "  %-36s %14llu %14llu\n", "pages allocated", fg.z_pages,
-	        fg.k_pages);
-	snprintf(b1, sizeof(b1), "%llu", fg.z_refill);
-	snprintf(b2, sizeof(b2), "%llu", fg.k_refill);
+	fprintf(f, "  %-36s %14llu %14llu\n", "allocations", fg->z_allocs,
+	        fg->k_allocs);
+	fprintf(f, "  %-36s %14llu %14llu\n", "pages allocated", fg->z_pages,
+	        fg->k_pages);
+	snprintf(b1, sizeof(b1), "%llu", fg->z_refill);
+	snprintf(b2, sizeof(b2), "%llu", fg->k_refill);
 	fprintf(f, "  %-36s %14s %14s\n", "pages refilled", b1, b2);
 	fprintf(f, "  %-36s %14llu %14llu\n", "  in batches (one zone lock each)",
 	        ull(r->ev[ZA_PCP_REFILL]), ull(r->kb.refill_batches));
-	fprintf(f, "  %-36s %14llu %14llu\n", "pages returned", fg.z_flush +
-	        fg.z_drain, fg.k_drain);
+	fprintf(f, "  %-36s %14llu %14llu\n", "pages returned", fg->z_flush +
+	        fg->z_drain, fg->k_drain);
 	fprintf(f, "  %-36s %14llu %14llu\n", "  in batches (one zone lock each)",
 	        ull(r->ev[ZA_PCP_FLUSH] + r->ev[ZA_PCP_DRAIN]),
 	        ull(r->kb.drain_batches));
 	fprintf(f, "  %-36s %14llu %14s\n", "  of which drained, not flushed",
-	        fg.z_drain, "-");
+	        fg->z_drain, "-");
 	fprintf(f, "  %-36s %14s %14llu\n", "allocations straight from buddy", "-",
 	        ull(r->kb.direct));
-	snprintf(b1, sizeof(b1), ">= %llu", fg.k_lock_min);
-	fprintf(f, "  %-36s %14llu %14s\n\n", "zone-lock acquisitions", fg.z_lock,
+	snprintf(b1, sizeof(b1), ">= %llu", fg->k_lock_min);
+	fprintf(f, "  %-36s %14llu %14s\n\n", "zone-lock acquisitions", fg->z_lock,
 	        b1);
+}
 
+static void text_fragmentation(const struct run *r, FILE *f)
+{
 	fprintf(f, "Fragmentation at the end (never-freed allocations held):\n");
 	if (r->buddyinfo)
 		fputs(r->buddyinfo, f);
@@ -1359,12 +1345,19 @@ static void report_text(const struct run *r, FILE *f)
 	        FRAG_ORDER, r->free_pages ? 100.0 * (double)r->free_large /
 	                                    (double)r->free_pages : 0.0,
 	        r->free_large, r->free_pages, r->pcp_pages);
+}
+
+/* Timing (unless --no-timing) and the checks at the end. */
+static void text_check(const struct run *r, const struct figures *fg,
+                       FILE *f)
+{
+	const struct tally *t = &r->total;
 
 	if (r->o.timing) {
 		fprintf(f, "Timing: read %.2f s, match %.2f s, replay %.2f s "
 		        "(%.0f events/s, %.0f operations/s)\n",
 		        r->t_read, r->t_match, r->t_replay,
-		        r->t_replay > 0 ? (double)fg.replayed / r->t_replay : 0.0,
+		        r->t_replay > 0 ? (double)fg->replayed / r->t_replay : 0.0,
 		        r->t_replay > 0 ? (double)t->ops / r->t_replay : 0.0);
 	}
 	fprintf(f, "Check: za_check with the live allocations: %s; after freeing "
@@ -1374,105 +1367,18 @@ static void report_text(const struct run *r, FILE *f)
 	        r->check_after ? "FAILED" : "ok");
 }
 
-/* Minimal JSON writer: keys in order, commas handled, strings escaped. */
-struct jw {
-	FILE *f;
-	int depth;
-	int first[16];
-};
-
-static void jw_sep(struct jw *w)
+static void report_text(const struct run *r, FILE *f)
 {
-	int d;
-	if (w->depth > 0) {
-		if (!w->first[w->depth])
-			fputc(',', w->f);
-		w->first[w->depth] = 0;
-		fputc('\n', w->f);
-		for (d = 0; d < w->depth; d++)
-			fputs("  ", w->f);
-	}
-}
+	struct figures fg;
 
-static void jw_str_raw(struct jw *w, const char *s)
-{
-	fputc('"', w->f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(w->f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", w->f);
-		else if (c == '\t')
-			fputs("\\t", w->f);
-		else if (c < 0x20)
-			fprintf(w->f, "\\u%04x", c);
-		else
-			fputc(c, w->f);
-	}
-	fputc('"', w->f);
-}
-
-static void jw_key(struct jw *w, const char *k)
-{
-	jw_sep(w);
-	if (k) {
-		jw_str_raw(w, k);
-		fputs(": ", w->f);
-	}
-}
-
-static void jw_open(struct jw *w, const char *k, char c)
-{
-	jw_key(w, k);
-	fputc(c, w->f);
-	w->first[++w->depth] = 1;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-	int empty = w->first[w->depth];
-	int d;
-	w->depth--;
-	if (!empty) {
-		fputc('\n', w->f);
-		for (d = 0; d < w->depth; d++)
-			fputs("  ", w->f);
-	}
-	fputc(c, w->f);
-}
-
-static void jw_u(struct jw *w, const char *k, unsigned long long v)
-{
-	jw_key(w, k);
-	fprintf(w->f, "%llu", v);
-}
-
-static void jw_i(struct jw *w, const char *k, long long v)
-{
-	jw_key(w, k);
-	fprintf(w->f, "%lld", v);
-}
-
-static void jw_d(struct jw *w, const char *k, double v)
-{
-	jw_key(w, k);
-	fprintf(w->f, "%.4f", v);
-}
-
-static void jw_s(struct jw *w, const char *k, const char *s)
-{
-	jw_key(w, k);
-	if (s)
-		jw_str_raw(w, s);
-	else
-		fputs("null", w->f);
-}
-
-static void jw_b(struct jw *w, const char *k, int v)
-{
-	jw_key(w, k);
-	fputs(v ? "true" : "false", w->f);
+	figures(r, &fg);
+	text_input(r, f);
+	text_trace(r, f);
+	text_topology(r, f);
+	text_replay(r, &fg, f);
+	text_lists(r, &fg, f);
+	text_fragmentation(r, f);
+	text_check(r, &fg, f);
 }
 
 /* The recorded machine, and (with --topology recorded) what was built
@@ -1548,214 +1454,257 @@ static void json_machine(const struct run *r, struct jw *w)
 	jw_close(w, '}');
 }
 
-static void report_json(const struct run *r, FILE *f)
+/* Sections of the JSON report, in its order. */
+static void json_input(const struct run *r, struct jw *w)
+{
+	jw_open(w, "input", '{');
+	jw_s(w, "file", r->o.path);
+	jw_s(w, "compression", trace_compression_name(r->tr.comp));
+	jw_u(w, "bytes_read", r->tr.bytes_in);
+	jw_u(w, "bytes_text", r->tr.bytes_out);
+	jw_u(w, "limit", r->o.limit);
+	jw_close(w, '}');
+}
+
+static void json_trace(const struct run *r, struct jw *w)
+{
+	const struct trace_stats *st = &r->tr.st;
+	unsigned k;
+
+	jw_open(w, "trace", '{');
+	jw_u(w, "lines", st->lines);
+	jw_open(w, "events", '{');
+	for (k = 0; k < TRACE_NR_TYPES; k++)
+		jw_u(w, trace_type_name((enum trace_type)k), st->by_type[k]);
+	jw_close(w, '}');
+	jw_u(w, "events_total", r->tr.nr);
+	jw_u(w, "kernel_alloc_failed", st->kernel_alloc_failed);
+	jw_u(w, "pcp_refill_events", st->refill_events);
+	jw_u(w, "pcp_refill_pages", st->refill_pages);
+	jw_u(w, "pcp_drain_pages", st->pages_by_type[TRACE_PCPU_DRAIN]);
+	jw_u(w, "other_events", st->other);
+	jw_u(w, "comment_lines", st->comment);
+	jw_u(w, "blank_lines", st->blank);
+	jw_u(w, "lines_not_understood", st->unknown);
+	jw_open(w, "lines_not_understood_first", '[');
+	for (k = 0; k < st->unknown && k < TRACE_FIRST_LINES; k++)
+		jw_u(w, NULL, st->unknown_line[k]);
+	jw_close(w, ']');
+	jw_u(w, "lines_malformed", st->malformed);
+	jw_open(w, "lines_malformed_first", '[');
+	for (k = 0; k < st->malformed && k < TRACE_FIRST_LINES; k++) {
+		jw_open(w, NULL, '{');
+		jw_u(w, "line", st->malformed_line[k]);
+		jw_s(w, "why", st->malformed_why[k]);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_u(w, "lost_events", st->lost_events);
+	jw_u(w, "unknown_gfp_names", st->unknown_gfp_names);
+	jw_i(w, "max_cpu", st->max_cpu);
+	jw_u(w, "max_pfn_end", st->max_pfn_end);
+	jw_u(w, "max_order", st->max_order);
+	jw_open(w, "allocs_by_order", '[');
+	for (k = 0; k <= st->max_order; k++)
+		jw_u(w, NULL, st->alloc_by_order[k]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+static void json_topology(const struct run *r, struct jw *w)
+{
+	unsigned k;
+
+	jw_open(w, "topology", '{');
+	jw_s(w, "source", r->recorded ? "recorded" : r->mach ? "ours" : "trace");
+	jw_s(w, "mode", r->o.mode == MODE_DET ? "det" : "threads");
+	jw_u(w, "nodes", r->topo->o.nodes);
+	jw_u(w, "cpus", r->ncpu);
+	jw_u(w, "mem_bytes_per_node", r->topo->o.mem);
+	jw_u(w, "page_size", r->topo->page_size);
+	jw_u(w, "block_pages", r->topo->block_pages);
+	jw_u(w, "max_order", r->max_order);
+	jw_b(w, "frames_only", r->topo->o.frames_only);
+	jw_b(w, "mem_capped", r->mem_capped);
+	if (r->o.pcp_high || r->o.pcp_batch) {
+		unsigned h, b;
+		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &h, &b);
+		jw_u(w, "pcp_fixed_high", h);
+		jw_u(w, "pcp_fixed_batch", b);
+	}
+	jw_open(w, "ranges", '[');
+	for (k = 0; k < r->topo->nr_ranges; k++) {
+		const struct topo_range *rg = &r->topo->range[k];
+		jw_open(w, NULL, '{');
+		jw_i(w, "node", rg->nid);
+		jw_s(w, "zone", topo_zone_name(rg->zone));
+		jw_u(w, "start_pfn", rg->start_pfn);
+		jw_u(w, "pages", rg->nr_pages);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	if (r->mach)
+		json_machine(r, w);
+	jw_close(w, '}');
+}
+
+static void json_replay(const struct run *r, const struct figures *fg,
+                        struct jw *w)
 {
 	const struct trace_stats *st = &r->tr.st;
 	const struct trace_match_stats *ms = &r->ops.st;
 	const struct tally *t = &r->total;
-	struct jw w = { .f = f };
-	struct figures fg;
-	unsigned k, o;
-	uint64_t failed = 0;
+	unsigned k;
 
-	figures(r, &fg);
-	for (k = 0; k <= TRACE_MAX_ORDER; k++)
-		failed += t->failed[k];
-
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "input", '{');
-	jw_s(&w, "file", r->o.path);
-	jw_s(&w, "compression", trace_compression_name(r->tr.comp));
-	jw_u(&w, "bytes_read", r->tr.bytes_in);
-	jw_u(&w, "bytes_text", r->tr.bytes_out);
-	jw_u(&w, "limit", r->o.limit);
-	jw_close(&w, '}');
-
-	jw_open(&w, "trace", '{');
-	jw_u(&w, "lines", st->lines);
-	jw_open(&w, "events", '{');
-	for (k = 0; k < TRACE_NR_TYPES; k++)
-		jw_u(&w, trace_type_name((enum trace_type)k), st->by_type[k]);
-	jw_close(&w, '}');
-	jw_u(&w, "events_total", r->tr.nr);
-	jw_u(&w, "kernel_alloc_failed", st->kernel_alloc_failed);
-	jw_u(&w, "pcp_refill_events", st->refill_events);
-	jw_u(&w, "pcp_refill_pages", st->refill_pages);
-	jw_u(&w, "pcp_drain_pages", st->pages_by_type[TRACE_PCPU_DRAIN]);
-	jw_u(&w, "other_events", st->other);
-	jw_u(&w, "comment_lines", st->comment);
-	jw_u(&w, "blank_lines", st->blank);
-	jw_u(&w, "lines_not_understood", st->unknown);
-	jw_open(&w, "lines_not_understood_first", '[');
-	for (k = 0; k < st->unknown && k < TRACE_FIRST_LINES; k++)
-		jw_u(&w, NULL, st->unknown_line[k]);
-	jw_close(&w, ']');
-	jw_u(&w, "lines_malformed", st->malformed);
-	jw_open(&w, "lines_malformed_first", '[');
-	for (k = 0; k < st->malformed && k < TRACE_FIRST_LINES; k++) {
-		jw_open(&w, NULL, '{');
-		jw_u(&w, "line", st->malformed_line[k]);
-		jw_s(&w, "why", st->malformed_why[k]);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
-	jw_u(&w, "lost_events", st->lost_events);
-	jw_u(&w, "unknown_gfp_names", st->unknown_gfp_names);
-	jw_i(&w, "max_cpu", st->max_cpu);
-	jw_u(&w, "max_pfn_end", st->max_pfn_end);
-	jw_u(&w, "max_order", st->max_order);
-	jw_open(&w, "allocs_by_order", '[');
+	jw_open(w, "replay", '{');
+	jw_u(w, "events_replayed", fg->replayed);
+	jw_u(w, "operations", t->ops);
+	jw_u(w, "allocations", t->allocs);
+	jw_u(w, "alloc_failures", fg->failed);
+	jw_open(w, "alloc_failures_by_order", '[');
 	for (k = 0; k <= st->max_order; k++)
-		jw_u(&w, NULL, st->alloc_by_order[k]);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
-
-	jw_open(&w, "topology", '{');
-	jw_s(&w, "source", r->recorded ? "recorded" : r->mach ? "ours" : "trace");
-	jw_s(&w, "mode", r->o.mode == MODE_DET ? "det" : "threads");
-	jw_u(&w, "nodes", r->topo->o.nodes);
-	jw_u(&w, "cpus", r->ncpu);
-	jw_u(&w, "mem_bytes_per_node", r->topo->o.mem);
-	jw_u(&w, "page_size", r->topo->page_size);
-	jw_u(&w, "block_pages", r->topo->block_pages);
-	jw_u(&w, "max_order", r->max_order);
-	jw_b(&w, "frames_only", r->topo->o.frames_only);
-	jw_b(&w, "mem_capped", r->mem_capped);
-	if (r->o.pcp_high || r->o.pcp_batch) {
-		unsigned h, b;
-		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &h, &b);
-		jw_u(&w, "pcp_fixed_high", h);
-		jw_u(&w, "pcp_fixed_batch", b);
-	}
-	jw_open(&w, "ranges", '[');
-	for (k = 0; k < r->topo->nr_ranges; k++) {
-		const struct topo_range *rg = &r->topo->range[k];
-		jw_open(&w, NULL, '{');
-		jw_i(&w, "node", rg->nid);
-		jw_s(&w, "zone", topo_zone_name(rg->zone));
-		jw_u(&w, "start_pfn", rg->start_pfn);
-		jw_u(&w, "pages", rg->nr_pages);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
-	if (r->mach)
-		json_machine(r, &w);
-	jw_close(&w, '}');
-
-	jw_open(&w, "replay", '{');
-	jw_u(&w, "events_replayed", fg.replayed);
-	jw_u(&w, "operations", t->ops);
-	jw_u(&w, "allocations", t->allocs);
-	jw_u(&w, "alloc_failures", failed);
-	jw_open(&w, "alloc_failures_by_order", '[');
-	for (k = 0; k <= st->max_order; k++)
-		jw_u(&w, NULL, t->failed[k]);
-	jw_close(&w, ']');
-	jw_u(&w, "alloc_refused_invalid", t->rejected);
-	jw_u(&w, "alloc_above_max_order", t->too_big);
-	jw_b(&w, "compaction", r->o.compaction);
-	jw_u(&w, "compaction_moved", r->moved);
-	jw_u(&w, "free_events", ms->free_events);
-	jw_u(&w, "frees", t->frees);
-	jw_u(&w, "frees_whole", ms->frees_exact);
-	jw_u(&w, "frees_in_parts", ms->frees_partial);
-	jw_u(&w, "frees_unmatched", ms->frees_unmatched);
-	jw_u(&w, "frees_of_failed_allocations", t->frees_of_failed);
-	jw_u(&w, "implied_frees", ms->implicit_frees);
-	jw_u(&w, "never_freed", ms->never_freed);
-	jw_u(&w, "never_freed_pages", ms->never_freed_pages);
-	jw_u(&w, "nofail_stripped", ms->nofail_stripped);
+		jw_u(w, NULL, t->failed[k]);
+	jw_close(w, ']');
+	jw_u(w, "alloc_refused_invalid", t->rejected);
+	jw_u(w, "alloc_above_max_order", t->too_big);
+	jw_b(w, "compaction", r->o.compaction);
+	jw_u(w, "compaction_moved", r->moved);
+	jw_u(w, "free_events", ms->free_events);
+	jw_u(w, "frees", t->frees);
+	jw_u(w, "frees_whole", ms->frees_exact);
+	jw_u(w, "frees_in_parts", ms->frees_partial);
+	jw_u(w, "frees_unmatched", ms->frees_unmatched);
+	jw_u(w, "frees_of_failed_allocations", t->frees_of_failed);
+	jw_u(w, "implied_frees", ms->implicit_frees);
+	jw_u(w, "never_freed", ms->never_freed);
+	jw_u(w, "never_freed_pages", ms->never_freed_pages);
+	jw_u(w, "nofail_stripped", ms->nofail_stripped);
 	if (r->o.mode == MODE_THREADS)
-		jw_u(&w, "frees_that_waited", t->waits);
+		jw_u(w, "frees_that_waited", t->waits);
 	if (r->o.stream) {
-		jw_u(&w, "stream_peak_live_blocks", r->stream_peak_live);
-		jw_u(&w, "stream_peak_table_bytes", r->stream_peak_bytes);
-		jw_d(&w, "stream_bytes_per_live_block",
+		jw_u(w, "stream_peak_live_blocks", r->stream_peak_live);
+		jw_u(w, "stream_peak_table_bytes", r->stream_peak_bytes);
+		jw_d(w, "stream_bytes_per_live_block",
 		     r->stream_peak_live ? (double)r->stream_peak_bytes /
 		                           (double)r->stream_peak_live : 0.0);
 	}
-	jw_u(&w, "misuse_reports", r->misuse);
-	jw_open(&w, "misuse_first", '[');
+	jw_u(w, "misuse_reports", r->misuse);
+	jw_open(w, "misuse_first", '[');
 	for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
-		jw_s(&w, NULL, r->misuse_msg[k]);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
+		jw_s(w, NULL, r->misuse_msg[k]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
 
-	jw_open(&w, "zonealloc_events", '{');
+/* zonealloc's events, and per-CPU and buddy list traffic beside the
+ * kernel's. */
+static void json_lists(const struct run *r, const struct figures *fg,
+                       struct jw *w)
+{
+	unsigned k;
+
+	jw_open(w, "zonealloc_events", '{');
 	for (k = 0; k < ZA_NR_EVENTS; k++)
-		jw_u(&w, za_event_name((enum za_event)k), r->ev[k]);
-	jw_close(&w, '}');
+		jw_u(w, za_event_name((enum za_event)k), r->ev[k]);
+	jw_close(w, '}');
 
-	jw_open(&w, "per_1000_allocs", '{');
-	jw_open(&w, "zonealloc", '{');
-	jw_u(&w, "allocations", fg.z_allocs);
-	jw_u(&w, "pages_allocated", fg.z_pages);
-	jw_d(&w, "pages_refilled", per1000(fg.z_refill, fg.z_allocs));
-	jw_d(&w, "pages_returned", per1000(fg.z_flush + fg.z_drain, fg.z_allocs));
-	jw_d(&w, "pages_flushed", per1000(fg.z_flush, fg.z_allocs));
-	jw_d(&w, "pages_drained", per1000(fg.z_drain, fg.z_allocs));
-	jw_d(&w, "zone_lock", per1000(fg.z_lock, fg.z_allocs));
-	jw_close(&w, '}');
-	jw_open(&w, "kernel", '{');
-	jw_u(&w, "allocations", fg.k_allocs);
-	jw_u(&w, "pages_allocated", fg.k_pages);
-	jw_d(&w, "pages_refilled", per1000(fg.k_refill, fg.k_allocs));
-	jw_d(&w, "pages_returned", per1000(fg.k_drain, fg.k_allocs));
-	jw_d(&w, "zone_lock_at_least", per1000(fg.k_lock_min, fg.k_allocs));
-	jw_u(&w, "refill_batches", r->kb.refill_batches);
-	jw_u(&w, "drain_batches", r->kb.drain_batches);
-	jw_u(&w, "direct_buddy_allocs", r->kb.direct);
-	jw_close(&w, '}');
-	jw_close(&w, '}');
+	jw_open(w, "per_1000_allocs", '{');
+	jw_open(w, "zonealloc", '{');
+	jw_u(w, "allocations", fg->z_allocs);
+	jw_u(w, "pages_allocated", fg->z_pages);
+	jw_d(w, "pages_refilled", per1000(fg->z_refill, fg->z_allocs));
+	jw_d(w, "pages_returned", per1000(fg->z_flush + fg->z_drain, fg->z_allocs));
+	jw_d(w, "pages_flushed", per1000(fg->z_flush, fg->z_allocs));
+	jw_d(w, "pages_drained", per1000(fg->z_drain, fg->z_allocs));
+	jw_d(w, "zone_lock", per1000(fg->z_lock, fg->z_allocs));
+	jw_close(w, '}');
+	jw_open(w, "kernel", '{');
+	jw_u(w, "allocations", fg->k_allocs);
+	jw_u(w, "pages_allocated", fg->k_pages);
+	jw_d(w, "pages_refilled", per1000(fg->k_refill, fg->k_allocs));
+	jw_d(w, "pages_returned", per1000(fg->k_drain, fg->k_allocs));
+	jw_d(w, "zone_lock_at_least", per1000(fg->k_lock_min, fg->k_allocs));
+	jw_u(w, "refill_batches", r->kb.refill_batches);
+	jw_u(w, "drain_batches", r->kb.drain_batches);
+	jw_u(w, "direct_buddy_allocs", r->kb.direct);
+	jw_close(w, '}');
+	jw_close(w, '}');
+}
 
-	jw_open(&w, "fragmentation", '{');
-	jw_u(&w, "free_pages", r->free_pages);
-	jw_u(&w, "free_pages_order_ge_9", r->free_large);
-	jw_d(&w, "fraction_order_ge_9",
+static void json_fragmentation(const struct run *r, struct jw *w)
+{
+	unsigned k, o;
+
+	jw_open(w, "fragmentation", '{');
+	jw_u(w, "free_pages", r->free_pages);
+	jw_u(w, "free_pages_order_ge_9", r->free_large);
+	jw_d(w, "fraction_order_ge_9",
 	     r->free_pages ? (double)r->free_large / (double)r->free_pages : 0.0);
-	jw_u(&w, "pcp_pages", r->pcp_pages);
-	jw_open(&w, "zones", '[');
+	jw_u(w, "pcp_pages", r->pcp_pages);
+	jw_open(w, "zones", '[');
 	for (k = 0; k < r->nr_zones; k++) {
 		const struct zone_end *ze = &r->zones[k];
-		jw_open(&w, NULL, '{');
-		jw_i(&w, "node", ze->nid);
-		jw_s(&w, "zone", topo_zone_name(ze->zone));
-		jw_u(&w, "managed", ze->zi.managed);
-		jw_u(&w, "free", ze->zi.free);
-		jw_u(&w, "pcp_pages", ze->zi.pcp_pages);
-		jw_open(&w, "nr_free", '[');
+		jw_open(w, NULL, '{');
+		jw_i(w, "node", ze->nid);
+		jw_s(w, "zone", topo_zone_name(ze->zone));
+		jw_u(w, "managed", ze->zi.managed);
+		jw_u(w, "free", ze->zi.free);
+		jw_u(w, "pcp_pages", ze->zi.pcp_pages);
+		jw_open(w, "nr_free", '[');
 		for (o = 0; o <= r->max_order; o++)
-			jw_u(&w, NULL, ze->zi.nr_free[o]);
-		jw_close(&w, ']');
-		jw_close(&w, '}');
+			jw_u(w, NULL, ze->zi.nr_free[o]);
+		jw_close(w, ']');
+		jw_close(w, '}');
 	}
-	jw_close(&w, ']');
-	jw_s(&w, "buddyinfo", r->buddyinfo);
-	jw_close(&w, '}');
+	jw_close(w, ']');
+	jw_s(w, "buddyinfo", r->buddyinfo);
+	jw_close(w, '}');
+}
 
-	jw_open(&w, "check", '{');
-	jw_b(&w, "live_ok", r->check_live == 0);
-	jw_s(&w, "live_message", r->check_live ? r->check_live_msg : NULL);
-	jw_u(&w, "after_free_pages", r->after_free);
-	jw_u(&w, "after_managed_pages", r->after_managed);
-	jw_b(&w, "whole_again", r->whole_again);
-	jw_b(&w, "after_ok", r->check_after == 0);
-	jw_s(&w, "after_message", r->check_after ? r->check_after_msg : NULL);
-	jw_close(&w, '}');
+/* The checks, then timing: last, and one object, so a comparison of two
+ * runs drops it easily (or run with --no-timing). */
+static void json_check(const struct run *r, const struct figures *fg,
+                       struct jw *w)
+{
+	const struct tally *t = &r->total;
 
-	/* Last, and one object, so a comparison of two runs drops it easily
-	 * (or run with --no-timing). */
+	jw_open(w, "check", '{');
+	jw_b(w, "live_ok", r->check_live == 0);
+	jw_s(w, "live_message", r->check_live ? r->check_live_msg : NULL);
+	jw_u(w, "after_free_pages", r->after_free);
+	jw_u(w, "after_managed_pages", r->after_managed);
+	jw_b(w, "whole_again", r->whole_again);
+	jw_b(w, "after_ok", r->check_after == 0);
+	jw_s(w, "after_message", r->check_after ? r->check_after_msg : NULL);
+	jw_close(w, '}');
+
 	if (r->o.timing) {
-		jw_open(&w, "timing", '{');
-		jw_d(&w, "read_seconds", r->t_read);
-		jw_d(&w, "match_seconds", r->t_match);
-		jw_d(&w, "replay_seconds", r->t_replay);
-		jw_d(&w, "events_per_second",
-		     r->t_replay > 0 ? (double)fg.replayed / r->t_replay : 0.0);
-		jw_d(&w, "operations_per_second",
+		jw_open(w, "timing", '{');
+		jw_d(w, "read_seconds", r->t_read);
+		jw_d(w, "match_seconds", r->t_match);
+		jw_d(w, "replay_seconds", r->t_replay);
+		jw_d(w, "events_per_second",
+		     r->t_replay > 0 ? (double)fg->replayed / r->t_replay : 0.0);
+		jw_d(w, "operations_per_second",
 		     r->t_replay > 0 ? (double)t->ops / r->t_replay : 0.0);
-		jw_close(&w, '}');
+		jw_close(w, '}');
 	}
+}
+
+static void report_json(const struct run *r, FILE *f)
+{
+	struct jw w = { .f = f };
+	struct figures fg;
+
+	figures(r, &fg);
+	jw_open(&w, NULL, '{');
+	json_input(r, &w);
+	json_trace(r, &w);
+	json_topology(r, &w);
+	json_replay(r, &fg, &w);
+	json_lists(r, &fg, &w);
+	json_fragmentation(r, &w);
+	json_check(r, &fg, &w);
 	jw_close(&w, '}');
 	fputc('\n', f);
 }
@@ -2554,7 +2503,6 @@ static int sweep_number(const char *s, size_t n, unsigned long long *out)
 static int sweep_check_value(const struct sweep_dim *d, unsigned long long v)
 {
 	char arg[96];
-	struct za_config c;
 	struct za *za;
 	int err;
 
@@ -2567,12 +2515,7 @@ static int sweep_check_value(const struct sweep_dim *d, unsigned long long v)
 		return 0;
 	}
 	/* the library's own rules, on a tiny allocator */
-	memset(&c, 0, sizeof(c));
-	c.nr_cpus = 1;
-	c.block_pages = 1024;
-	c.max_pfn = 1024;
-	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	za = za_create(&c);
+	za = topo_scratch_za();
 	if (!za) {
 		tool_err(CMD, "cannot check --sweep values: za_create failed: %s",
 		         strerror(errno));

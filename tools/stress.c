@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "stress.h"
 
 #define MAX_MESSAGES 20
@@ -164,6 +165,18 @@ static void usage(FILE *f)
 	        TOOL_NAME);
 }
 
+static const struct opt_word inject_words[] = {
+	{ "corrupt", INJECT_CORRUPT },
+	{ "leak", INJECT_LEAK },
+	{ NULL, 0 },
+};
+static const struct opt_word verify_words[] = {
+	{ "off", VERIFY_OFF },
+	{ "auto", VERIFY_AUTO },
+	{ "full", VERIFY_FULL },
+	{ NULL, 0 },
+};
+
 static int parse_args(struct stress_opts *o, int argc, char **argv)
 {
 	const char *cmd = "stress";
@@ -237,71 +250,39 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			if (r < 0 ||
 			    parse_uint(cmd, "--unmovable", v, 0, 100, &o->unmovable_pct))
 				return -1;
-		} else if (VALUE("--seconds")) {
-			if (r < 0 ||
-			    parse_uint(cmd, "--seconds", v, 1, 86400, &o->seconds))
-				return -1;
-		} else if (VALUE("--threads")) {
-			if (r < 0 ||
-			    parse_uint(cmd, "--threads", v, 1, 1024, &o->threads))
+		} else if ((r = opt_uint(cmd, argc, argv, &i, "--seconds", 1,
+		                         86400, &o->seconds)) ||
+		           (r = opt_uint(cmd, argc, argv, &i, "--threads", 1, 1024,
+		                         &o->threads)) ||
+		           (r = opt_uint(cmd, argc, argv, &i, "--offline-timeout",
+		                         1, 3600000, &o->offline_timeout_ms)) ||
+		           (r = opt_uint(cmd, argc, argv, &i, "--interval", 10,
+		                         3600000, &o->interval_ms)) ||
+		           (r = opt_value(cmd, argc, argv, &i, "--timeline",
+		                          &o->timeline)) ||
+		           (r = opt_set(cmd, argv, i, "--json", &o->json, 1)) ||
+		           (r = opt_set(cmd, argv, i, "--quiet", &o->progress, 0))) {
+			if (r < 0)
 				return -1;
 		} else if (VALUE("--seed")) {
 			if (r < 0 || parse_ull(cmd, "--seed", v, 0, ~0ull, &x))
 				return -1;
 			o->seed = x;
-		} else if (VALUE("--offline-timeout")) {
-			if (r < 0 || parse_uint(cmd, "--offline-timeout", v, 1,
-			                        3600000, &o->offline_timeout_ms))
-				return -1;
 		} else if (VALUE("--random-yield")) {
 			if (r < 0 ||
 			    parse_ull(cmd, "--random-yield", v, 0, 1000000, &x))
 				return -1;
 			o->random_yield = (long)x;
-		} else if (VALUE("--inject")) {
+		} else if ((r = opt_choice(cmd, argc, argv, &i, "--inject",
+		                           inject_words, &o->inject,
+		                           "unknown --inject fault '%s' "
+		                           "(expected corrupt or leak)")) ||
+		           (r = opt_choice(cmd, argc, argv, &i, "--verify",
+		                           verify_words, &o->verify,
+		                           "unknown --verify mode '%s' "
+		                           "(expected auto, full or off)"))) {
 			if (r < 0)
 				return -1;
-			if (!strcmp(v, "corrupt"))
-				o->inject = INJECT_CORRUPT;
-			else if (!strcmp(v, "leak"))
-				o->inject = INJECT_LEAK;
-			else {
-				tool_usage_err(cmd, "unknown --inject fault '%s' (expected "
-				                    "corrupt or leak)",
-				               v);
-				return -1;
-			}
-		} else if (VALUE("--verify")) {
-			if (r < 0)
-				return -1;
-			if (!strcmp(v, "off"))
-				o->verify = VERIFY_OFF;
-			else if (!strcmp(v, "auto"))
-				o->verify = VERIFY_AUTO;
-			else if (!strcmp(v, "full"))
-				o->verify = VERIFY_FULL;
-			else {
-				tool_usage_err(cmd, "unknown --verify mode '%s' (expected "
-				                    "auto, full or off)",
-				               v);
-				return -1;
-			}
-		} else if (VALUE("--timeline")) {
-			if (r < 0)
-				return -1;
-			o->timeline = v;
-		} else if (VALUE("--interval")) {
-			if (r < 0 || parse_uint(cmd, "--interval", v, 10, 3600000,
-			                        &o->interval_ms))
-				return -1;
-		} else if ((r = opt_flag(cmd, argv, i, "--json")) != 0) {
-			if (r < 0)
-				return -1;
-			o->json = 1;
-		} else if ((r = opt_flag(cmd, argv, i, "--quiet")) != 0) {
-			if (r < 0)
-				return -1;
-			o->progress = 0;
 		} else if (argv[i][0] == '-') {
 			tool_usage_err(cmd, "unknown option '%s'", argv[i]);
 			return -1;
@@ -696,125 +677,106 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	                               : "PASS");
 }
 
-static void json_str(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", o);
-		else if (c == '\t')
-			fputs("\\t", o);
-		else if (c < 0x20)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
-	fputc('"', o);
-}
-
-#define JU(o, name, v) fprintf(o, "\"%s\":%llu", name, (unsigned long long)(v))
-
+/* The run as one JSON object on one line (json.h, compact). */
 static void print_json(struct stress *st, const struct final *f, FILE *o)
 {
+	struct jw w = { .f = o, .compact = 1 };
 	struct wstats t;
 	unsigned k, max = za_max_order(st->za);
 	uint64_t tried = G_GET(st, mem_tried);
 
 	stress_sum_stats(st, &t);
-	fprintf(o, "{\"scenario\":\"%s\",", scenario_names[st->sc]);
-	JU(o, "seconds", st->o->seconds);
-	fprintf(o, ",\"wall_seconds\":%.3f,", f->wall);
-	JU(o, "threads", st->nthreads); fputc(',', o);
-	JU(o, "cpus", st->tp.o.cpus); fputc(',', o);
-	JU(o, "nodes", st->tp.o.nodes); fputc(',', o);
-	JU(o, "mem_bytes_per_node", st->tp.o.mem); fputc(',', o);
-	JU(o, "movable_bytes_per_node", st->tp.o.movable); fputc(',', o);
-	JU(o, "page_size", st->page_size); fputc(',', o);
-	JU(o, "seed", st->seed);
-	fprintf(o, ",\"backed\":%s,", st->backed ? "true" : "false");
-	JU(o, "ops", t.ops);
-	fprintf(o, ",\"mops_per_second\":%.4f", (double)t.ops / f->wall / 1e6);
-	fprintf(o, ",\"allocs_by_order\":[");
+	jw_open(&w, NULL, '{');
+	jw_s(&w, "scenario", scenario_names[st->sc]);
+	jw_u(&w, "seconds", st->o->seconds);
+	jw_fixed(&w, "wall_seconds", f->wall, 3);
+	jw_u(&w, "threads", st->nthreads);
+	jw_u(&w, "cpus", st->tp.o.cpus);
+	jw_u(&w, "nodes", st->tp.o.nodes);
+	jw_u(&w, "mem_bytes_per_node", st->tp.o.mem);
+	jw_u(&w, "movable_bytes_per_node", st->tp.o.movable);
+	jw_u(&w, "page_size", st->page_size);
+	jw_u(&w, "seed", st->seed);
+	jw_b(&w, "backed", st->backed);
+	jw_u(&w, "ops", t.ops);
+	jw_d(&w, "mops_per_second", (double)t.ops / f->wall / 1e6);
+	jw_open(&w, "allocs_by_order", '[');
 	for (k = 0; k <= max && k < ST_ORDERS; k++)
-		fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)t.allocs[k]);
-	fprintf(o, "],\"fails_by_order\":[");
+		jw_u(&w, NULL, t.allocs[k]);
+	jw_close(&w, ']');
+	jw_open(&w, "fails_by_order", '[');
 	for (k = 0; k <= max && k < ST_ORDERS; k++)
-		fprintf(o, "%s%llu", k ? "," : "", (unsigned long long)t.fails[k]);
-	fprintf(o, "],\"allocs_by_request\":{");
-	for (k = 0; k < GK_NR; k++) {
-		fprintf(o, "%s", k ? "," : "");
-		JU(o, gfp_kind_names[k], t.allocs_gfp[k]);
-	}
-	fprintf(o, "},\"fails_by_request\":{");
-	for (k = 0; k < GK_NR; k++) {
-		fprintf(o, "%s", k ? "," : "");
-		JU(o, gfp_kind_names[k], t.fails_gfp[k]);
-	}
-	fprintf(o, "},");
-	JU(o, "frees", t.frees); fputc(',', o);
-	JU(o, "cross_thread_frees", t.cross_thread_frees); fputc(',', o);
-	JU(o, "cross_cpu_frees", t.cross_cpu_frees); fputc(',', o);
-	JU(o, "bulk_alloc_calls", t.bulk_calls); fputc(',', o);
-	JU(o, "bulk_alloc_pages", t.bulk_pages); fputc(',', o);
-	JU(o, "bulk_free_calls", t.bulk_free_calls); fputc(',', o);
-	JU(o, "bulk_free_pages", t.bulk_free_pages); fputc(',', o);
-	JU(o, "drains_local", t.drains_local); fputc(',', o);
-	JU(o, "drains_all", t.drains_all); fputc(',', o);
-	JU(o, "cpu_hops", t.hops); fputc(',', o);
-	JU(o, "verify_errors", G_GET(st, verify_errors)); fputc(',', o);
-	JU(o, "zero_errors", G_GET(st, zero_errors)); fputc(',', o);
-	JU(o, "double_allocations", G_GET(st, double_allocs)); fputc(',', o);
-	JU(o, "misuse_reports", G_GET(st, misuse)); fputc(',', o);
-	JU(o, "errors", G_GET(st, errors));
-	fprintf(o, ",\"hotplug\":{");
-	JU(o, "cpu_offline", G_GET(st, cpu_offline)); fputc(',', o);
-	JU(o, "cpu_online", G_GET(st, cpu_online)); fputc(',', o);
-	JU(o, "cpu_errors", G_GET(st, cpu_errors) + G_GET(st, cpu_ebusy));
-	fputc(',', o);
-	JU(o, "mem_offline_tried", tried); fputc(',', o);
-	JU(o, "mem_offline_ok", G_GET(st, mem_ok)); fputc(',', o);
-	JU(o, "mem_offline_ebusy", G_GET(st, mem_ebusy)); fputc(',', o);
-	JU(o, "mem_offline_eagain", G_GET(st, mem_eagain)); fputc(',', o);
-	JU(o, "mem_offline_enomem", G_GET(st, mem_enomem)); fputc(',', o);
-	JU(o, "mem_offline_other", G_GET(st, mem_other)); fputc(',', o);
-	JU(o, "mem_online_failed", G_GET(st, mem_online_fail));
-	fprintf(o, ",\"offline_worst_ms\":%.3f,\"offline_mean_ms\":%.3f,",
-	        ms_of(G_GET(st, mem_latency_worst_us)),
-	        tried ? ms_of(G_GET(st, mem_latency_total_us)) / (double)tried
-	              : 0.0);
-	JU(o, "migrate_callback_moved", G_GET(st, migrate_ok)); fputc(',', o);
-	JU(o, "migrate_callback_enoent", G_GET(st, migrate_enoent));
-	fprintf(o, "},\"reclaim\":{");
-	JU(o, "pages_cached", G_GET(st, cache_in)); fputc(',', o);
-	JU(o, "shrinker_scans", G_GET(st, shrink_scans)); fputc(',', o);
-	JU(o, "shrinker_freed", G_GET(st, shrink_freed)); fputc(',', o);
-	JU(o, "oom_handler_calls", G_GET(st, oom_calls)); fputc(',', o);
-	JU(o, "oom_handler_freed", G_GET(st, oom_freed));
-	fprintf(o, "},\"events\":{");
-	for (k = 0; k < ZA_NR_EVENTS; k++) {
-		fprintf(o, "%s", k ? "," : "");
-		JU(o, za_event_name((enum za_event)k), f->ev[k]);
-	}
-	fprintf(o, "},\"final\":{\"za_check\":\"%s\",\"za_check_output\":",
-	        f->check_rc ? "failed" : "ok");
-	json_str(o, f->check_out ? f->check_out : "");
-	fputc(',', o);
-	JU(o, "managed", f->z.managed); fputc(',', o);
-	JU(o, "free", f->z.free); fputc(',', o);
-	JU(o, "isolated", f->z.isolated); fputc(',', o);
-	JU(o, "pcp", f->z.pcp); fputc(',', o);
-	fprintf(o, "\"allocated\":%ld,\"missing\":%ld,", f->allocated, f->lost);
-	JU(o, "client_held", f->client_held);
-	fprintf(o, "},\"not_implemented\":");
-	if (st->notimpl[0])
-		json_str(o, st->notimpl);
-	else
-		fputs("null", o);
-	fprintf(o, ",\"interrupted\":%s", interrupted ? "true" : "false");
-	fprintf(o, ",\"result\":\"%s\"}", f->pass ? "pass" : "fail");
+		jw_u(&w, NULL, t.fails[k]);
+	jw_close(&w, ']');
+	jw_open(&w, "allocs_by_request", '{');
+	for (k = 0; k < GK_NR; k++)
+		jw_u(&w, gfp_kind_names[k], t.allocs_gfp[k]);
+	jw_close(&w, '}');
+	jw_open(&w, "fails_by_request", '{');
+	for (k = 0; k < GK_NR; k++)
+		jw_u(&w, gfp_kind_names[k], t.fails_gfp[k]);
+	jw_close(&w, '}');
+	jw_u(&w, "frees", t.frees);
+	jw_u(&w, "cross_thread_frees", t.cross_thread_frees);
+	jw_u(&w, "cross_cpu_frees", t.cross_cpu_frees);
+	jw_u(&w, "bulk_alloc_calls", t.bulk_calls);
+	jw_u(&w, "bulk_alloc_pages", t.bulk_pages);
+	jw_u(&w, "bulk_free_calls", t.bulk_free_calls);
+	jw_u(&w, "bulk_free_pages", t.bulk_free_pages);
+	jw_u(&w, "drains_local", t.drains_local);
+	jw_u(&w, "drains_all", t.drains_all);
+	jw_u(&w, "cpu_hops", t.hops);
+	jw_u(&w, "verify_errors", G_GET(st, verify_errors));
+	jw_u(&w, "zero_errors", G_GET(st, zero_errors));
+	jw_u(&w, "double_allocations", G_GET(st, double_allocs));
+	jw_u(&w, "misuse_reports", G_GET(st, misuse));
+	jw_u(&w, "errors", G_GET(st, errors));
+	jw_open(&w, "hotplug", '{');
+	jw_u(&w, "cpu_offline", G_GET(st, cpu_offline));
+	jw_u(&w, "cpu_online", G_GET(st, cpu_online));
+	jw_u(&w, "cpu_errors", G_GET(st, cpu_errors) + G_GET(st, cpu_ebusy));
+	jw_u(&w, "mem_offline_tried", tried);
+	jw_u(&w, "mem_offline_ok", G_GET(st, mem_ok));
+	jw_u(&w, "mem_offline_ebusy", G_GET(st, mem_ebusy));
+	jw_u(&w, "mem_offline_eagain", G_GET(st, mem_eagain));
+	jw_u(&w, "mem_offline_enomem", G_GET(st, mem_enomem));
+	jw_u(&w, "mem_offline_other", G_GET(st, mem_other));
+	jw_u(&w, "mem_online_failed", G_GET(st, mem_online_fail));
+	jw_fixed(&w, "offline_worst_ms", ms_of(G_GET(st, mem_latency_worst_us)),
+	         3);
+	jw_fixed(&w, "offline_mean_ms",
+	         tried ? ms_of(G_GET(st, mem_latency_total_us)) / (double)tried
+	               : 0.0,
+	         3);
+	jw_u(&w, "migrate_callback_moved", G_GET(st, migrate_ok));
+	jw_u(&w, "migrate_callback_enoent", G_GET(st, migrate_enoent));
+	jw_close(&w, '}');
+	jw_open(&w, "reclaim", '{');
+	jw_u(&w, "pages_cached", G_GET(st, cache_in));
+	jw_u(&w, "shrinker_scans", G_GET(st, shrink_scans));
+	jw_u(&w, "shrinker_freed", G_GET(st, shrink_freed));
+	jw_u(&w, "oom_handler_calls", G_GET(st, oom_calls));
+	jw_u(&w, "oom_handler_freed", G_GET(st, oom_freed));
+	jw_close(&w, '}');
+	jw_open(&w, "events", '{');
+	for (k = 0; k < ZA_NR_EVENTS; k++)
+		jw_u(&w, za_event_name((enum za_event)k), f->ev[k]);
+	jw_close(&w, '}');
+	jw_open(&w, "final", '{');
+	jw_s(&w, "za_check", f->check_rc ? "failed" : "ok");
+	jw_s(&w, "za_check_output", f->check_out ? f->check_out : "");
+	jw_u(&w, "managed", f->z.managed);
+	jw_u(&w, "free", f->z.free);
+	jw_u(&w, "isolated", f->z.isolated);
+	jw_u(&w, "pcp", f->z.pcp);
+	jw_i(&w, "allocated", f->allocated);
+	jw_i(&w, "missing", f->lost);
+	jw_u(&w, "client_held", f->client_held);
+	jw_close(&w, '}');
+	jw_s(&w, "not_implemented", st->notimpl[0] ? st->notimpl : NULL);
+	jw_b(&w, "interrupted", interrupted);
+	jw_s(&w, "result", f->pass ? "pass" : "fail");
+	jw_close(&w, '}');
 }
 
 /* ---------------------------------------------------------------- */
@@ -867,49 +829,50 @@ static const unsigned target_pct_of[SC_NR] = {
 	[SC_MIXED] = 50, [SC_HOTPLUG] = 40, [SC_PRESSURE] = 100, [SC_OFFLINE] = 30,
 };
 
-/* Runs one scenario; its summary goes to stdout (table) or, with
- * --json, into a string left in *json_out; tl (NULL without --timeline)
- * gets its rows. Returns an exit code. */
-static int run_one(const struct stress_opts *o, enum scenario sc,
-                   struct timeline *tl, char **json_out)
+/* A run of scenario sc: its state, before anything is built. NULL when
+ * out of memory (said). */
+static struct stress *stress_new(const struct stress_opts *o, enum scenario sc)
 {
-	const char *cmd = "stress";
-	struct stress *st;
-	struct za_config cfg;
-	struct topo_opts to = o->topo;
-	struct final f;
-	struct zone_sums z;
-	double start, last;
-	uint64_t last_ops = 0;
-	unsigned long tick, t_ms, last_ms = 0,
-	              end_ms = (unsigned long)o->seconds * 1000;
-	int rc = EXIT_FAIL;
+	struct stress *st = calloc(1, sizeof(*st));
 
-	st = calloc(1, sizeof(*st));
 	if (!st) {
-		tool_err(cmd, "out of memory");
-		return EXIT_FAIL;
+		tool_err("stress", "out of memory");
+		return NULL;
 	}
-	memset(&f, 0, sizeof(f));
 	pthread_mutex_init(&st->msg_lock, NULL);
 	st->o = o;
 	st->sc = sc;
 	st->seed = o->seed;
 	st->nthreads = o->threads;
 	st->progress_tty = o->progress && isatty(STDERR_FILENO);
+	return st;
+}
 
-	to.movable = movable_default(o, sc);
-	if (topo_plan(&st->tp, &to, cmd)) {
-		rc = EXIT_USAGE;
-		goto out_free;
-	}
-	if (sc == SC_OFFLINE && !st->tp.o.movable) {
-		rc = tool_usage_err(cmd,
-		                    "the offline scenario needs ZONE_MOVABLE memory: "
-		                    "give --movable, or --mem of at least two "
-		                    "blocks");
-		goto out_free;
-	}
+static void stress_free(struct stress *st)
+{
+	pthread_mutex_destroy(&st->msg_lock);
+	free(st);
+}
+
+/* The allocator of the scenario, its memory online, and the workers'
+ * share of it. 0, EXIT_USAGE (a topology that does not fit the scenario)
+ * or EXIT_FAIL (said; nothing is left built). */
+static int scenario_build(struct stress *st)
+{
+	const char *cmd = "stress";
+	const struct stress_opts *o = st->o;
+	struct topo_opts to = o->topo;
+	struct za_config cfg;
+	struct zone_sums z;
+
+	to.movable = movable_default(o, st->sc);
+	if (topo_plan(&st->tp, &to, cmd))
+		return EXIT_USAGE;
+	if (st->sc == SC_OFFLINE && !st->tp.o.movable)
+		return tool_usage_err(cmd,
+		                      "the offline scenario needs ZONE_MOVABLE "
+		                      "memory: give --movable, or --mem of at "
+		                      "least two blocks");
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.migrate = stress_migrate;
@@ -918,7 +881,7 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	cfg.error_ctx = st;
 	cfg.offline_timeout_ms = o->offline_timeout_ms;
 	if (topo_build(&st->tp, &cfg, cmd))
-		goto out_free;
+		return EXIT_FAIL;
 	st->za = st->tp.za;
 	st->backed = !st->tp.o.frames_only;
 	st->page_size = st->tp.page_size;
@@ -926,13 +889,21 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	zone_sums(st, &z);
 	st->managed_total = z.managed;
 	st->target_pct = 100;
-	st->base_target = z.managed * target_pct_of[sc] / 100 / st->nthreads;
+	st->base_target = z.managed * target_pct_of[st->sc] / 100 / st->nthreads;
 	if (!st->base_target)
 		st->base_target = 1;
+	return 0;
+}
+
+/* The workload's tables, the debug yields, the pressure scenario's
+ * reclaim. 0, or -1 when out of memory (said). */
+static int scenario_setup(struct stress *st)
+{
+	const struct stress_opts *o = st->o;
 
 	if (work_setup(st)) {
-		tool_err(cmd, "out of memory setting up the workload");
-		goto out_destroy;
+		tool_err("stress", "out of memory setting up the workload");
+		return -1;
 	}
 	if (o->random_yield >= 0) {
 		int err = za_debug_set(st->za, ZA_DEBUG_RANDOM_YIELD,
@@ -941,60 +912,72 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 			st_note(st, "za_debug_set(RANDOM_YIELD) returned %s",
 			        strerror(-err));
 	}
-	if (sc == SC_PRESSURE && reclaim_setup(st) && st->notimpl[0])
+	if (st->sc == SC_PRESSURE && reclaim_setup(st) && st->notimpl[0])
 		st_note(st, "%s", st->notimpl);
+	return 0;
+}
 
-	if (o->progress) {
-		char b1[32];
-		fprintf(stderr,
-		        "%s stress: scenario %s, %u s, %u threads on %u CPUs, %u "
-		        "node%s x %s, %lu pages managed, seed %llu\n",
-		        TOOL_NAME, scenario_names[sc], o->seconds, st->nthreads,
-		        st->tp.o.cpus, st->tp.o.nodes, st->tp.o.nodes == 1 ? "" : "s",
-		        fmt_size(st->tp.o.mem, b1, sizeof(b1)), st->managed_total,
-		        (unsigned long long)st->seed);
+/* "zonealloc stress: scenario mixed, 10 s, ..." on stderr. */
+static void progress_banner(const struct stress *st)
+{
+	const struct stress_opts *o = st->o;
+	char b1[32];
+
+	fprintf(stderr,
+	        "%s stress: scenario %s, %u s, %u threads on %u CPUs, %u "
+	        "node%s x %s, %lu pages managed, seed %llu\n",
+	        TOOL_NAME, scenario_names[st->sc], o->seconds, st->nthreads,
+	        st->tp.o.cpus, st->tp.o.nodes, st->tp.o.nodes == 1 ? "" : "s",
+	        fmt_size(st->tp.o.mem, b1, sizeof(b1)), st->managed_total,
+	        (unsigned long long)st->seed);
+}
+
+/* Watches the running threads until --seconds are up (or SIGINT): one
+ * tick per --interval, a timeline row each tick; a progress line each
+ * tick on a terminal (it rewrites itself), else at most one a second, so
+ * a log stays readable. */
+static void scenario_watch(struct stress *st, double start)
+{
+	const struct stress_opts *o = st->o;
+	unsigned long tick, t_ms, last_ms = 0,
+	              end_ms = (unsigned long)o->seconds * 1000;
+	double last = start;
+	uint64_t last_ops = 0;
+
+	for (tick = 1, t_ms = 0; t_ms < end_ms && !interrupted; tick++) {
+		struct wstats t;
+		double now;
+
+		t_ms = tick * o->interval_ms;
+		if (t_ms > end_ms)
+			t_ms = end_ms;
+		wait_until(st, start + (double)t_ms / 1000.0, start);
+		now = now_seconds();
+		timeline_sample(st, now - start);
+		/* A monitor that was kept off the CPU past several ticks
+		 * skips them, rather than writing rows of one instant with
+		 * nothing in between. */
+		while ((tick + 1) * o->interval_ms < end_ms &&
+		       start + (double)((tick + 1) * o->interval_ms) / 1000.0 <=
+		               now)
+			tick++;
+		if (!o->progress ||
+		    (!st->progress_tty && t_ms / 1000 == last_ms / 1000 &&
+		     t_ms < end_ms))
+			continue;
+		stress_sum_stats(st, &t);
+		progress_line(st, t_ms,
+		              (double)(t.ops - last_ops) / (now - last) / 1e6);
+		last_ops = t.ops;
+		last = now;
+		last_ms = t_ms;
 	}
+}
 
-	st->tl = tl;
-	timeline_start(st);
-
-	start = now_seconds();
-	last = start;
-	if (work_start(st) || hotplug_start(st)) {
-		st_fail(st, "could not start the threads");
-	} else {
-		/* One tick per --interval: a timeline row each tick; a
-		 * progress line each tick on a terminal (it rewrites itself),
-		 * else at most one a second, so a log stays readable. */
-		for (tick = 1, t_ms = 0; t_ms < end_ms && !interrupted; tick++) {
-			struct wstats t;
-			double now;
-
-			t_ms = tick * o->interval_ms;
-			if (t_ms > end_ms)
-				t_ms = end_ms;
-			wait_until(st, start + (double)t_ms / 1000.0, start);
-			now = now_seconds();
-			timeline_sample(st, now - start);
-			/* A monitor that was kept off the CPU past several
-			 * ticks skips them, rather than writing rows of one
-			 * instant with nothing in between. */
-			while ((tick + 1) * o->interval_ms < end_ms &&
-			       start + (double)((tick + 1) * o->interval_ms) / 1000.0 <=
-			               now)
-				tick++;
-			if (!o->progress ||
-			    (!st->progress_tty && t_ms / 1000 == last_ms / 1000 &&
-			     t_ms < end_ms))
-				continue;
-			stress_sum_stats(st, &t);
-			progress_line(st, t_ms,
-			              (double)(t.ops - last_ops) / (now - last) / 1e6);
-			last_ops = t.ops;
-			last = now;
-			last_ms = t_ms;
-		}
-	}
+/* Stops the threads, gives every page back and checks what is left:
+ * fills *f (the caller frees f->check_out). */
+static void scenario_finish(struct stress *st, struct final *f, double start)
+{
 	if (st->progress_dirty) {
 		fputc('\n', stderr);
 		st->progress_dirty = 0;
@@ -1006,26 +989,67 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	 * an offline waiting for a page in flight sees it freed. */
 	hotplug_stop(st);
 	work_stop(st);
-	f.wall = now_seconds() - start;
+	f->wall = now_seconds() - start;
 	reclaim_teardown(st);
 	work_release_all(st);
-	final_check(st, &f);
-	f.pass = G_GET(st, errors) == 0 && f.check_rc == 0 && f.lost == 0 &&
-	         !st->notimpl[0];
+	final_check(st, f);
+	f->pass = G_GET(st, errors) == 0 && f->check_rc == 0 && f->lost == 0 &&
+	          !st->notimpl[0];
 	if (st->notimpl[0])
-		tool_err(cmd, "%s", st->notimpl);
+		tool_err("stress", "%s", st->notimpl);
+}
 
-	if (o->json) {
+/* The summary: a table on stdout, or with --json one object left in
+ * *json_out (NULL if it could not be made). */
+static void scenario_report(struct stress *st, const struct final *f,
+                            char **json_out)
+{
+	if (st->o->json) {
 		size_t jlen = 0;
 		FILE *js = open_memstream(json_out, &jlen);
 		if (js) {
-			print_json(st, &f, js);
+			print_json(st, f, js);
 			fclose(js);
 		}
 	} else {
-		print_table(st, &f, stdout);
+		print_table(st, f, stdout);
 	}
 	fflush(stdout);
+}
+
+/* Runs one scenario; its summary goes to stdout (table) or, with
+ * --json, into a string left in *json_out; tl (NULL without --timeline)
+ * gets its rows. Returns an exit code. */
+static int run_one(const struct stress_opts *o, enum scenario sc,
+                   struct timeline *tl, char **json_out)
+{
+	struct stress *st;
+	struct final f;
+	double start;
+	int rc;
+
+	st = stress_new(o, sc);
+	if (!st)
+		return EXIT_FAIL;
+	memset(&f, 0, sizeof(f));
+	rc = scenario_build(st);
+	if (rc)
+		goto out_free;
+	rc = EXIT_FAIL;
+	if (scenario_setup(st))
+		goto out_destroy;
+	if (o->progress)
+		progress_banner(st);
+
+	st->tl = tl;
+	timeline_start(st);
+	start = now_seconds();
+	if (work_start(st) || hotplug_start(st))
+		st_fail(st, "could not start the threads");
+	else
+		scenario_watch(st, start);
+	scenario_finish(st, &f, start);
+	scenario_report(st, &f, json_out);
 	rc = f.pass ? 0 : EXIT_FAIL;
 	free(f.check_out);
 
@@ -1033,8 +1057,7 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 out_destroy:
 	topo_destroy(&st->tp);
 out_free:
-	pthread_mutex_destroy(&st->msg_lock);
-	free(st);
+	stress_free(st);
 	return rc;
 }
 
@@ -1084,11 +1107,17 @@ int cmd_stress(int argc, char **argv)
 			if (n)
 				printf("%s\n", objs[0]);
 		} else {
-			printf("{\"scenarios\":[");
+			struct jw w = { .f = stdout, .compact = 1 };
+
+			jw_open(&w, NULL, '{');
+			jw_open(&w, "scenarios", '[');
 			for (sc = 0; sc < n; sc++)
-				printf("%s%s", sc ? "," : "", objs[sc]);
-			printf("],\"interrupted\":%s,\"result\":\"%s\"}\n",
-			       interrupted ? "true" : "false", rc ? "fail" : "pass");
+				jw_raw(&w, NULL, objs[sc]);
+			jw_close(&w, ']');
+			jw_b(&w, "interrupted", interrupted);
+			jw_s(&w, "result", rc ? "fail" : "pass");
+			jw_close(&w, '}');
+			putchar('\n');
 		}
 	}
 	for (sc = 0; sc < n; sc++)

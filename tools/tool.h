@@ -22,6 +22,13 @@
 #include "zonealloc.h"
 
 #define TOOL_NAME "zonealloc"
+/* "0.1.0": the library's version (zonealloc_version.h, from CMake's
+ * project version), which the tool shares. */
+#define TOOL_STR_(x) #x
+#define TOOL_STR(x) TOOL_STR_(x)
+#define TOOL_VERSION                                                       \
+	TOOL_STR(ZA_VERSION_MAJOR) "." TOOL_STR(ZA_VERSION_MINOR) "."          \
+	TOOL_STR(ZA_VERSION_PATCH)
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_INTERRUPTED 130 /* stress stopped by SIGINT, checks held */
@@ -33,7 +40,7 @@ int cmd_stress(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_record(int argc, char **argv); /* record.c */
 
-/* ---- messages and option parsing (topo.c) ---- */
+/* ---- messages and option parsing (options.c) ---- */
 
 /* "zonealloc CMD: message" on stderr. */
 void tool_err(const char *cmd, const char *fmt, ...)
@@ -52,6 +59,42 @@ int opt_value(const char *cmd, int argc, char **argv, int *i,
 /* 1 when argv[i] is exactly the flag `name`; a flag given a value
  * ("--json=1") is an error (-1, message printed). */
 int opt_flag(const char *cmd, char **argv, int i, const char *name);
+
+/*
+ * One option stored in one step, for a parse loop that tries each option
+ * of a command in turn:
+ *
+ *	if ((r = opt_uint(cmd, argc, argv, &i, "--jobs", 1, 64, &o->jobs)) ||
+ *	    (r = opt_value(cmd, argc, argv, &i, "--rank", &o->rank)) ||
+ *	    (r = opt_set(cmd, argv, i, "--json", &o->json, 1))) {
+ *		if (r < 0)
+ *			return EXIT_USAGE;
+ *		continue;
+ *	}
+ *
+ * Each returns 1 when argv[*i] was the option and its value is stored, 0
+ * when it is another option (nothing stored), -1 after a usage message.
+ * opt_uint and opt_ull take the value as parse_uint and parse_ull do (the
+ * option's name in their messages); opt_set stores `value` for a flag.
+ */
+int opt_uint(const char *cmd, int argc, char **argv, int *i, const char *name,
+             unsigned min, unsigned max, unsigned *out);
+int opt_ull(const char *cmd, int argc, char **argv, int *i, const char *name,
+            unsigned long long min, unsigned long long max,
+            unsigned long long *out);
+int opt_set(const char *cmd, char **argv, int i, const char *name, int *field,
+            int value);
+/* One word of an option that takes a word out of a list. */
+struct opt_word {
+	const char *word;
+	int value;
+};
+/* The option takes one of words[] (ended by a NULL word) and stores its
+ * value. Another word is a usage error whose message is `bad`, a printf
+ * format with one %s, the word given. */
+int opt_choice(const char *cmd, int argc, char **argv, int *i,
+               const char *name, const struct opt_word *words, int *out,
+               const char *bad);
 
 /* Number parsers: print "invalid value for OPT" and return -1 on error. */
 int parse_ull(const char *cmd, const char *opt, const char *s,
@@ -129,6 +172,10 @@ void topo_opts_init(struct topo_opts *o);
  * its value), 0 not a topology option, -1 bad value (message printed). */
 int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
                int *i);
+/* A tiny allocator (one CPU, 1024 frames, no background threads) made to
+ * try a tunable's value with the library's own rules before the real
+ * allocator exists. NULL with errno set; za_destroy it. */
+struct za *topo_scratch_za(void);
 /* The topology options for a subcommand's --help. */
 void topo_usage(FILE *f, const char *mem_default);
 /* Checks the options together and lays out the zones (fills node_pages,
@@ -148,7 +195,7 @@ void *topo_pfn_address(const struct topo *t, int nid, unsigned long pfn);
 const char *topo_zone_name(enum za_zone_type z);
 /* Prints the layout ("# node 0 DMA pfn ... ") as comment lines. */
 void topo_describe(const struct topo *t, FILE *f);
-/* Online CPUs of the machine running the tool (at least 1). */
+/* Online CPUs of the machine running the tool (at least 1; options.c). */
 unsigned tool_nproc(void);
 
 /* ---- simulated CPUs (simcpu.c) ----
@@ -205,6 +252,6 @@ static inline unsigned rng_below(uint64_t *s, unsigned n)
 	return n ? (unsigned)(((rng_next(s) >> 32) * (uint64_t)n) >> 32) : 0;
 }
 
-double now_seconds(void); /* CLOCK_MONOTONIC */
+double now_seconds(void); /* CLOCK_MONOTONIC (options.c) */
 
 #endif /* ZA_TOOL_H */

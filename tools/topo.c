@@ -2,8 +2,8 @@
  * topo.c - the topology options shared by the subcommands (how many
  * nodes, how much memory each, which zones, how many CPUs, the page and
  * block sizes) and the code that turns them into a running allocator with
- * its memory online; plus the option-parsing and message helpers every
- * subcommand uses, so all of them report mistakes the same way.
+ * its memory online. The option-parsing and message helpers are in
+ * options.c.
  *
  * The default layout is what an x86-64 kernel builds: on node 0 the first
  * 16 MiB is ZONE_DMA, the rest below 4 GiB ZONE_DMA32, anything above
@@ -16,22 +16,18 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../examples/hugemem.h"
 
 #include "tool.h"
 
-#define KiB (1ull << 10)
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
-#define TiB (1ull << 40)
 
 /* x86 zone boundaries, as byte addresses. */
 #define DMA_LIMIT (16 * MiB)
@@ -40,200 +36,6 @@
 #define KERNEL_ZONES                                                       \
 	(TOPO_ZONE_BIT(ZA_ZONE_DMA) | TOPO_ZONE_BIT(ZA_ZONE_DMA32) |           \
 	 TOPO_ZONE_BIT(ZA_ZONE_NORMAL))
-
-/* ---------------------------------------------------------------- */
-/* Messages and option parsing                                       */
-
-static void vmsg(const char *cmd, const char *fmt, va_list ap)
-{
-	if (cmd && *cmd)
-		fprintf(stderr, "%s %s: ", TOOL_NAME, cmd);
-	else
-		fprintf(stderr, "%s: ", TOOL_NAME);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void tool_err(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg(cmd, fmt, ap);
-	va_end(ap);
-}
-
-int tool_usage_err(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmsg(cmd, fmt, ap);
-	va_end(ap);
-	if (cmd && *cmd)
-		fprintf(stderr, "Try '%s %s --help' for more information.\n",
-		        TOOL_NAME, cmd);
-	else
-		fprintf(stderr, "Try '%s --help' for more information.\n",
-		        TOOL_NAME);
-	return EXIT_USAGE;
-}
-
-int opt_value(const char *cmd, int argc, char **argv, int *i,
-              const char *name, const char **val)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		if (!**val) {
-			tool_usage_err(cmd, "option '%s' needs a value", name);
-			return -1;
-		}
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		tool_usage_err(cmd, "option '%s' needs a value", name);
-		return -1;
-	}
-	*i += 1;
-	*val = argv[*i];
-	return 1;
-}
-
-int opt_flag(const char *cmd, char **argv, int i, const char *name)
-{
-	const char *a = argv[i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '\0')
-		return 1;
-	if (a[n] == '=') {
-		tool_usage_err(cmd, "option '%s' takes no value", name);
-		return -1;
-	}
-	return 0;
-}
-
-int parse_ull(const char *cmd, const char *opt, const char *s,
-              unsigned long long min, unsigned long long max,
-              unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	/* strtoull accepts "-1" and wraps it; a count is never negative. */
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
-		goto bad;
-	if (v < min || v > max) {
-		tool_usage_err(cmd, "%s %s is out of range (%llu..%llu)", opt, s,
-		               min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-bad:
-	tool_usage_err(cmd, "invalid value '%s' for %s: expected a number", s,
-	               opt);
-	return -1;
-}
-
-int parse_uint(const char *cmd, const char *opt, const char *s,
-               unsigned min, unsigned max, unsigned *out)
-{
-	unsigned long long v;
-
-	if (parse_ull(cmd, opt, s, min, max, &v))
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
-int parse_size(const char *cmd, const char *opt, const char *s,
-               unsigned long long *out)
-{
-	char *end;
-	unsigned long long v, mult = 1;
-
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		goto bad;
-	switch (*end) {
-	case 'k': case 'K': mult = KiB; end++; break;
-	case 'm': case 'M': mult = MiB; end++; break;
-	case 'g': case 'G': mult = GiB; end++; break;
-	case 't': case 'T': mult = TiB; end++; break;
-	default: break;
-	}
-	/* Accept "16M", "16MB", "16MiB" and a bare byte count "16777216B". */
-	if (mult > 1 && *end == 'i')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end)
-		goto bad;
-	if (v > ULLONG_MAX / mult) {
-		tool_usage_err(cmd, "%s %s is too large", opt, s);
-		return -1;
-	}
-	*out = v * mult;
-	return 0;
-bad:
-	tool_usage_err(cmd,
-	               "invalid size '%s' for %s: expected a number with an "
-	               "optional K, M, G or T suffix",
-	               s, opt);
-	return -1;
-}
-
-const char *fmt_size(unsigned long long bytes, char *buf, size_t len)
-{
-	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	unsigned u = 0;
-	unsigned long long v = bytes;
-
-	while (u < 4 && v >= 1024 && v % 1024 == 0) {
-		v /= 1024;
-		u++;
-	}
-	if (v >= 10240 && u < 4) {
-		/* Not a round number: one decimal in the next unit up. */
-		double d = (double)v;
-		while (u < 4 && d >= 1024) {
-			d /= 1024;
-			u++;
-		}
-		snprintf(buf, len, "%.1f %s", d, unit[u]);
-	} else {
-		snprintf(buf, len, "%llu %s", v, unit[u]);
-	}
-	return buf;
-}
-
-double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-unsigned tool_nproc(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
 
 /* ---------------------------------------------------------------- */
 /* Topology options                                                  */
@@ -347,6 +149,18 @@ static int parse_zones(const char *cmd, const char *s, unsigned *mask)
 	return 0;
 }
 
+struct za *topo_scratch_za(void)
+{
+	struct za_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 1;
+	c.block_pages = 1024;
+	c.max_pfn = 1024;
+	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	return za_create(&c);
+}
+
 /* Checks NAME=VALUE with the library's own rules, on a tiny allocator
  * made for the purpose, so a mistake is a usage error before anything
  * runs. 0, or -1 with the problem printed. */
@@ -354,7 +168,6 @@ static int check_sysctl(const char *cmd, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	char name[64];
-	struct za_config c;
 	struct za *za;
 	int err;
 
@@ -368,12 +181,7 @@ static int check_sysctl(const char *cmd, const char *arg)
 	}
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
-	memset(&c, 0, sizeof(c));
-	c.nr_cpus = 1;
-	c.block_pages = 1024;
-	c.max_pfn = 1024;
-	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	za = za_create(&c);
+	za = topo_scratch_za();
 	if (!za) {
 		tool_err(cmd, "cannot check --sysctl %s: za_create failed: %s", arg,
 		         strerror(errno));

@@ -51,6 +51,16 @@ if ! "$clang" -fsanitize=fuzzer "$probe" -o "$work/probe" >"$work/probe.log" 2>&
 	exit 77
 fi
 
+# zonealloc.h includes the generated zonealloc_version.h: made here from
+# the version in CMakeLists.txt, as the CMake build makes it.
+mkdir -p "$work/include" || exit 1
+v=$(sed -n 's/^project(zonealloc VERSION \([0-9.]*\).*/\1/p' "$top/CMakeLists.txt")
+vmaj=${v%%.*} vrest=${v#*.}
+vmin=${vrest%%.*} vpat=${vrest#*.}
+sed -e "s/@PROJECT_VERSION_MAJOR@/$vmaj/" -e "s/@PROJECT_VERSION_MINOR@/$vmin/" \
+	-e "s/@PROJECT_VERSION_PATCH@/$vpat/" "$top/include/zonealloc_version.h.in" \
+	> "$work/include/zonealloc_version.h" || exit 1
+
 bin=$work/fuzz_api
 echo "== building $bin"
 # za_check runs after every operation and walks every page: comparison
@@ -62,7 +72,7 @@ printf '# coverage: leave out the whole-state validator\nsrc:*check.c\n' \
 	-fsanitize-coverage-ignorelist="$work/coverage-ignore.txt" \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	-std=gnu11 -D_GNU_SOURCE -DZA_DEBUG=1 -DZA_HAVE_NUMA=0 -DZA_BUILDING=1 \
-	${CFLAGS_EXTRA:-} -I"$top/include" -I"$top/src" \
+	${CFLAGS_EXTRA:-} -I"$top/include" -I"$work/include" -I"$top/src" \
 	"$here/fuzz_api.c" "$top"/src/*.c "$top"/src/platform/*.c \
 	-lpthread -o "$bin" || exit 1
 [ "$build_only" = 1 ] && exit 0

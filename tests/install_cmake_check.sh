@@ -1,0 +1,71 @@
+#!/bin/sh
+# install_cmake_check.sh BUILD_DIR SOURCE_DIR - install zonealloc into a
+# scratch prefix and build the README example against it the way a CMake
+# user would: find_package(zonealloc) and the imported targets
+# zonealloc::zonealloc (shared) and zonealloc::zonealloc_static. The
+# version file must accept this version and refuse another minor one.
+set -eu
+build=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null
+cfg=$(find "$prefix" -name zonealloc-config.cmake | head -n1)
+[ -n "$cfg" ] || { echo "no zonealloc-config.cmake installed"; exit 1; }
+[ -f "$(dirname "$cfg")/zonealloc-config-version.cmake" ] ||
+	{ echo "no zonealloc-config-version.cmake installed"; exit 1; }
+[ -f "$prefix/include/zonealloc_version.h" ] ||
+	{ echo "no zonealloc_version.h installed"; exit 1; }
+version=$(sed -n 's/^project(zonealloc VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+[ -n "$version" ] || { echo "no version in $src/CMakeLists.txt"; exit 1; }
+
+# A consumer project outside the source tree.
+mkdir "$work/consumer"
+cp "$src/examples/hello.c" "$work/consumer/"
+cat >"$work/consumer/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.25)
+project(consumer C)
+find_package(zonealloc \${WANT} REQUIRED)
+if(NOT zonealloc_VERSION STREQUAL "$version")
+  message(FATAL_ERROR "found zonealloc \${zonealloc_VERSION}, built $version")
+endif()
+add_executable(hello_shared hello.c)
+target_link_libraries(hello_shared PRIVATE zonealloc::zonealloc)
+add_executable(hello_static hello.c)
+target_link_libraries(hello_static PRIVATE zonealloc::zonealloc_static)
+CMAKE
+want=$(echo "$version" | cut -d. -f1,2)
+if ! cmake -S "$work/consumer" -B "$work/cb" -DCMAKE_PREFIX_PATH="$prefix" \
+	-DWANT="$want" >"$work/log" 2>&1; then
+	cat "$work/log"
+	echo "find_package(zonealloc $want) failed"
+	exit 1
+fi
+cmake --build "$work/cb" >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+# The shared one finds its library through the installed path, not the
+# build tree's.
+LD_LIBRARY_PATH=$(dirname "$(find "$prefix" -name 'libzonealloc.so' | head -n1)") \
+	"$work/cb/hello_shared" | grep -q "hello from pfn"
+if ldd "$work/cb/hello_shared" | grep -q "$build"; then
+	echo "hello_shared links the build tree's library"; exit 1
+fi
+"$work/cb/hello_static" | grep -q "hello from pfn"
+if ldd "$work/cb/hello_static" | grep -q libzonealloc; then
+	echo "hello_static links the shared library"; exit 1
+fi
+
+# Another minor version, older or newer, is refused by the version file
+# (before 1.0 a minor release may change the API).
+major=$(echo "$version" | cut -d. -f1)
+minor=$(echo "$version" | cut -d. -f2)
+others="$major.$((minor + 1))"
+[ "$minor" -gt 0 ] && others="$others $major.$((minor - 1))"
+for other in $others; do
+	if cmake -S "$work/consumer" -B "$work/cb-$other" \
+		-DCMAKE_PREFIX_PATH="$prefix" -DWANT="$other" >"$work/log" 2>&1; then
+		echo "find_package(zonealloc $other) accepted version $version"
+		exit 1
+	fi
+done
+echo "install: find_package(zonealloc $want) finds $version; shared and static targets build and run; 1 passed, 0 failed"
