@@ -167,12 +167,14 @@ struct za_config { /* all-zero means sensible defaults */
 	int (*cpu_id)(void *ctx);       /* NULL -> sched_getcpu() */
 	void *cpu_ctx;
 	/* Moves one in-use movable block (memory offline, contiguous
-	 * allocation). Copies src's contents to dst and points the client's
-	 * references at dst, then returns 0: the allocator then frees src
-	 * itself and the client owns dst. Returns -ENOENT when src is no
-	 * longer the client's (freed, or being freed: the client serialises its
-	 * own frees against this callback), or another negative errno to
-	 * refuse for now. Called with no pcp or zone lock held but with the
+	 * allocation, compaction). Copies src's contents to dst and points the
+	 * client's references at dst, then returns 0: the allocator then frees
+	 * src itself and the client owns dst. Returns -ENOENT when src is no
+	 * longer the client's block of that order (freed, or being freed: the
+	 * client serialises its own frees against this callback; compaction,
+	 * which isolates no pageblock, may even ask about a block that was
+	 * freed and handed out again at another order since it looked), or
+	 * another negative errno to refuse for now. Called with no pcp or zone lock held but with the
 	 * memory-hotplug lock held (see "Callbacks" above for what it may
 	 * call); may be called from any thread. */
 	int (*migrate)(void *ctx, struct za_page *dst, struct za_page *src,
