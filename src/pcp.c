@@ -1,14 +1,18 @@
 /*
- * pcp.c - per-CPU page sets: the fast path of allocation and free.
+ * pcp.c - per-CPU page sets: refill, flush, drain, sizing, and the remote
+ * users' hold. The fast paths that pop and push (alloc_fast_rseq,
+ * free_fast_rseq and the locked alloc_fast in alloc.c, the inline helpers
+ * of pcp.h) come here when a list is empty or over high.
  *
- * A page set belongs to one (CPU, zone). Its owner takes its lock with a
- * try-lock and, when that fails (a remote drainer holds it, or another
- * thread that read the same CPU number), falls back to the buddy lists
- * rather than spinning. Remote drains take the lock outright: no signal,
- * no IPI, no stop-the-world. A page set whose flags are non-zero (CPU
- * offline, or its zone's lists disabled for memory offline) takes no
- * pages: the checks happen under its lock, so one drain after setting a
- * flag leaves it empty for good (seeds 000 and 004).
+ * A page set belongs to one (CPU, zone). Its owner takes it with a
+ * restartable sequence or, locked, a try-lock and, when that fails (a
+ * remote user holds it, or another thread of the same CPU), falls back to
+ * the buddy lists rather than spinning. Remote users stop and fence it
+ * (restartable) or take the lock outright: no signal, no stop-the-world.
+ * A page set whose flags say off (CPU offline, or its zone's lists
+ * disabled for memory offline) takes no pages: the checks happen while
+ * it is held, so one drain after setting a flag leaves it empty for good
+ * (seeds 000 and 004).
  *
  * Refills and flushes move `batch` pages under one zone-lock hold.
  */
