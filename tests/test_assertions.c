@@ -18,23 +18,9 @@
 static struct za *za;
 static struct za_zone *zn;
 
-static int run_child(void (*fn)(void))
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	int st;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-}
-
 static void expect(void (*fn)(void), int sig, const char *name, int *passed)
 {
-	int got = run_child(fn);
+	int got = tu_run_child(fn);
 	if (got != sig) {
 		fprintf(stderr, "%s: child ended with signal %d, expected %d\n",
 		        name, got, sig);

@@ -14,20 +14,6 @@
 
 static struct za *za;
 
-static int run_child(void (*fn)(void))
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	int st;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-}
-
 static void right_order(void)
 {
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
@@ -69,10 +55,10 @@ int main(void)
 	za = za_create(&cfg);
 	CHECK(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 1024, NULL), 0);
-	CHECK_EQ(run_child(right_order), 0);
-	CHECK_EQ(run_child(wrong_order), SIGABRT);
-	CHECK_EQ(run_child(callback_under_lock), SIGABRT);
-	CHECK_EQ(run_child(hotplug_inside_pcp), SIGABRT);
+	CHECK_EQ(tu_run_child(right_order), 0);
+	CHECK_EQ(tu_run_child(wrong_order), SIGABRT);
+	CHECK_EQ(tu_run_child(callback_under_lock), SIGABRT);
+	CHECK_EQ(tu_run_child(hotplug_inside_pcp), SIGABRT);
 	za_destroy(za);
 	printf("4 passed, 0 failed\n");
 	return 0;

@@ -74,4 +74,21 @@ static inline void tu_watchdog(unsigned seconds)
 	alarm(seconds);
 }
 
+/* Death tests: run fn in a forked child; the signal that ended it, or 0
+ * when it returned. */
+#include <sys/wait.h>
+static inline int tu_run_child(void (*fn)(void))
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
+
 #endif
