@@ -184,24 +184,315 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	return pages;
 }
 
+/* What the walks of one zone found, in pages. */
+struct tally {
+	unsigned long buddy, iso, pcp, alloc, taken;
+};
+
+/* An unpopulated zone: no free and no lazy blocks. */
+static void check_empty_zone(struct ck *ck, struct za_zone *z)
+{
+	struct za *za = ck->za;
+
+	for (unsigned o = 0; o <= za->max_order; o++)
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+			if (z->free_head[o][mt] != ZA_NIL)
+				fail(ck, "node %d zone %s: empty zone has free blocks",
+				     z->nid, za_zone_name(z->type));
+	if (z->lazy_head != ZA_NIL || z->nr_lazy)
+		fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
+		     za_zone_name(z->type));
+}
+
+/* A free block of order o heading a list of type mt: fully merged unless
+ * isolation keeps it apart from its buddy. */
+static void check_merged(struct ck *ck, uint32_t h, unsigned o, int mt)
+{
+	struct za *za = ck->za;
+
+	if (o >= za->max_order)
+		return;
+	unsigned long b = h ^ (1ul << o);
+	struct za_page *bp = pfn_page(za, b);
+	if (pfn_online(za, b) && page_state(bp) == ZA_PS_BUDDY &&
+	    bp->order == o) {
+		bool apart = o >= za->pageblock_order && bp->mt != mt &&
+		             (!mt_is_mergeable(mt) || !mt_is_mergeable(bp->mt));
+		if (!apart)
+			fail(ck, "free blocks pfn 0x%x and 0x%lx of order "
+			     "%u are buddies but not merged", h, b, o);
+	}
+}
+
+/* One buddy list, order o type mt: links, states, alignment, pageblock
+ * type, merging, and the list's count (which includes the lazy blocks). */
+static void check_free_list(struct ck *ck, struct za_zone *z,
+                            struct cover *cv, unsigned o, int mt,
+                            struct tally *t)
+{
+	struct za *za = ck->za;
+	unsigned long cnt = 0;
+	uint32_t prev = ZA_NIL;
+
+	for (uint32_t h = z->free_head[o][mt]; h != ZA_NIL;) {
+		struct za_page *p;
+		if (h >= za->max_pfn || !pfn_online(za, h)) {
+			fail(ck, "node %d zone %s: order %u list %d links to "
+			     "pfn 0x%x which is not online", z->nid,
+			     za_zone_name(z->type), o, mt, h);
+			break;
+		}
+		if (pfn_lazy(za, h)) {
+			fail(ck, "node %d zone %s: order %u list %d links to "
+			     "pfn 0x%x of a lazy block", z->nid, za_zone_name(z->type),
+			     o, mt, h);
+			break;
+		}
+		p = pfn_page(za, h);
+		if (++cnt > cv->n + 1) {
+			fail(ck, "node %d zone %s: order %u list %d loops",
+			     z->nid, za_zone_name(z->type), o, mt);
+			break;
+		}
+		if (page_zone(za, p) != z)
+			fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
+			     "to another zone", h, z->nid, za_zone_name(z->type));
+		if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
+		    p->mt != mt)
+			fail(ck, "pfn 0x%x on order %u list %d has state %d "
+			     "order %u type %u", h, o, mt, page_state(p),
+			     p->order, p->mt);
+		if (p->prev != prev)
+			fail(ck, "pfn 0x%x: back link 0x%x, expected 0x%x", h,
+			     p->prev, prev);
+		if (h & ((1u << o) - 1))
+			fail(ck, "free block pfn 0x%x is not aligned to its "
+			     "order %u", h, o);
+		if (pageblock_mt(za, h) != mt)
+			fail(ck, "free block pfn 0x%x order %u on list %d but "
+			     "its pageblock is type %d", h, o, mt,
+			     pageblock_mt(za, h));
+		cover_mark(ck, z, cv, h, 1ul << o, "free");
+		check_merged(ck, h, o, mt);
+		if (mt == ZA_MT_ISOLATE)
+			t->iso += 1ul << o;
+		else
+			t->buddy += 1ul << o;
+		prev = h;
+		h = p->next;
+	}
+	/* The count includes the lazy blocks. */
+	unsigned long lazy = o == za->max_order && mt == ZA_MT_MOVABLE
+	                         ? z->nr_lazy * (za->block_pages >> o)
+	                         : 0;
+	if (cnt + lazy != z->nr_free[o][mt])
+		fail(ck, "node %d zone %s: order %u type %d counts %lu free "
+		     "blocks, the list has %lu and lazy blocks %lu", z->nid,
+		     za_zone_name(z->type), o, mt, z->nr_free[o][mt], cnt, lazy);
+}
+
+/* Every buddy list of the zone. */
+static void check_free_lists(struct ck *ck, struct za_zone *z,
+                             struct cover *cv, struct tally *t)
+{
+	for (unsigned o = 0; o <= ck->za->max_order; o++)
+		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
+			check_free_list(ck, z, cv, o, mt, t);
+}
+
+/* CPU c's page set of the zone: links, states, owner, its counts and the
+ * budget of the middle orders, empty when switched off. */
+static void check_page_set(struct ck *ck, struct za_zone *z,
+                           struct cover *cv, unsigned c, struct tally *t)
+{
+	struct za *za = ck->za;
+	struct za_pcp *pcp = zone_pcp(z, (int)c);
+	unsigned long n = 0, mid = 0;
+
+	for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
+		unsigned o = pcp_list_order(za, i);
+		bool is_mid = i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE;
+		unsigned long cnt = 0;
+		for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
+			if (h >= za->max_pfn || !pfn_online(za, h) ||
+			    pfn_lazy(za, h)) {
+				fail(ck, "cpu %u pcp list %d links to pfn 0x%x which "
+				     "is not online or in a lazy block", c, i, h);
+				break;
+			}
+			struct za_page *p = pfn_page(za, h);
+			if (++cnt > cv->n + 1) {
+				fail(ck, "cpu %u pcp list %d loops", c, i);
+				break;
+			}
+			if (page_zone(za, p) != z)
+				fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
+				     "%s belongs to another zone", h, c, z->nid,
+				     za_zone_name(z->type));
+			if (page_state(p) != ZA_PS_PCP || p->order != o)
+				fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
+				     "order %u", h, c, i, page_state(p), p->order);
+			if (p->pcp_cpu != c)
+				fail(ck, "pfn 0x%x on cpu %u's pcp list says it is on "
+				     "cpu %u's", h, c, (unsigned)p->pcp_cpu);
+			cover_mark(ck, z, cv, h, 1ul << o, "pcp");
+			n += 1ul << o;
+			if (is_mid)
+				mid += 1ul << o;
+			h = p->next;
+		}
+	}
+	if ((long)n != pcp->count)
+		fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
+		     c, z->nid, za_zone_name(z->type), pcp->count, n);
+	if ((long)mid != pcp->mid_pages ||
+	    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
+		fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
+		     "lists hold %lu (budget %lu)", c, z->nid, za_zone_name(z->type),
+		     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
+	/* RESIZE may be set meanwhile by a recompute that does not
+	 * hold the set: an atomic read. */
+	unsigned flags = za_load_relaxed(&pcp->flags);
+	if ((flags & ZA_PCP_OFF_MASK) && n)
+		fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
+		     "but hold %lu pages", c, z->nid, za_zone_name(z->type),
+		     flags, n);
+	t->pcp += n;
+}
+
+/* Every CPU's page set of the zone. */
+static void check_page_sets(struct ck *ck, struct za_zone *z,
+                            struct cover *cv, struct tally *t)
+{
+	for (unsigned c = 0; c < ck->za->nr_cpus; c++)
+		check_page_set(ck, z, cv, c, t);
+}
+
+/* Only heads carry a state: a stale one inside the block [q, q+n) would
+ * let a tail page pass for a block of its own. A contiguous range keeps
+ * the OFFLINE marks its pieces had. */
+static void check_block_tails(struct ck *ck, unsigned long q, unsigned long n,
+                              unsigned long end, bool contig)
+{
+	struct za *za = ck->za;
+
+	for (unsigned long k = 1; k < n && q + k < end; k++) {
+		int ks = page_state(pfn_page(za, q + k));
+		if (ks != ZA_PS_NONE && !(contig && ks == ZA_PS_OFFLINE)) {
+			fail(ck, "pfn 0x%lx inside the block at pfn 0x%lx has "
+			     "state %d", q + k, q, ks);
+			break;
+		}
+	}
+}
+
+/* The block headed by online page q: checks its head, covers it if it is
+ * allocated or taken out, and returns its size in pages (1 for a page
+ * that heads nothing). */
+static unsigned long check_block(struct ck *ck, struct za_zone *z,
+                                 struct cover *cv, unsigned long q,
+                                 struct tally *t)
+{
+	struct za *za = ck->za;
+	unsigned long end = z->end_pfn;
+	struct za_page *p = pfn_page(za, q);
+	int st = page_state(p);
+	unsigned long n = 1;
+	bool contig = st == ZA_PS_ALLOC && p->order == ZA_CONTIG_ORDER;
+
+	if (p->zone_id != z->id)
+		fail(ck, "pfn 0x%lx has zone id %u, its block is in zone "
+		     "id %u", q, p->zone_id, z->id);
+	if (st == ZA_PS_ALLOC) {
+		n = contig ? pfn_page(za, q + 1)->next : 1ul << p->order;
+		unsigned long align = contig ? 1ul << za->max_order : n;
+		if (q & (align - 1))
+			fail(ck, "allocated block pfn 0x%lx is not aligned", q);
+		if (q + n > end || !n) {
+			fail(ck, "allocated block pfn 0x%lx+%lu runs past the "
+			     "zone", q, n);
+			n = 1;
+		} else if (cover_mark(ck, z, cv, q, n, "allocated")) {
+			t->alloc += n;
+		}
+	} else if (st == ZA_PS_OFFLINE) {
+		if (cover_mark(ck, z, cv, q, 1, "taken"))
+			t->taken++;
+	} else if (st == ZA_PS_FREEING) {
+		fail(ck, "pfn 0x%lx is still being freed", q);
+	} else if (st == ZA_PS_BUDDY || st == ZA_PS_PCP) {
+		n = 1ul << p->order;
+	}
+	check_block_tails(ck, q, n, end, contig);
+	return n;
+}
+
+/* Every online page: heads of allocated and taken blocks. One walk over
+ * the zone's span, so that a contiguous range crossing a block boundary
+ * is seen whole. */
+static void check_page_walk(struct ck *ck, struct za_zone *z,
+                            struct cover *cv, struct tally *t)
+{
+	struct za *za = ck->za;
+
+	for (unsigned long q = z->start_pfn; q < z->end_pfn;) {
+		if (!pfn_online(za, q) || pfn_section(za, q)->zone_id != z->id ||
+		    pfn_lazy(za, q)) {
+			/* Lazy blocks were checked whole (check_lazy). */
+			q = (q | (za->block_pages - 1)) + 1;
+			continue;
+		}
+		q += check_block(ck, z, cv, q, t);
+	}
+}
+
+/* No online page of the zone left uncovered by the walks above. */
+static void check_coverage(struct ck *ck, struct za_zone *z,
+                           const struct cover *cv)
+{
+	struct za *za = ck->za;
+
+	for (unsigned long pfn = z->start_pfn; pfn < z->end_pfn;
+	     pfn += za->block_pages) {
+		unsigned long hole;
+		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
+			continue;
+		if (!cover_full(cv, pfn, za->block_pages, &hole)) {
+			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
+			     "per-CPU or allocated (lost page, state %d)", z->nid,
+			     za_zone_name(z->type), hole, page_state(pfn_page(za, hole)));
+			break;
+		}
+	}
+}
+
+/* Conservation: managed = buddy + isolated + pcp + allocated + taken. */
+static void check_conservation(struct ck *ck, struct za_zone *z,
+                               const struct tally *t)
+{
+	unsigned long managed = z->managed_pages;
+
+	if (managed != t->buddy + t->iso + t->pcp + t->alloc + t->taken)
+		fail(ck, "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
+		     "+ pcp %lu + allocated %lu + taken %lu", z->nid,
+		     za_zone_name(z->type), managed, t->buddy, t->iso, t->pcp,
+		     t->alloc, t->taken);
+}
+
+/* The structure of one zone: its lazy blocks, buddy lists and page sets,
+ * then every online page, each covered once, and the pages conserved.
+ * Returns the free, isolated and allocated pages the lists hold, the
+ * truth the counters are checked against. */
 static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
                        long *sum_iso, long *sum_alloc)
 {
 	struct za *za = ck->za;
-	unsigned long start = z->start_pfn, end = z->end_pfn;
-	struct cover cv = {start, end - start, NULL};
-	unsigned long buddy = 0, iso = 0, pcp_pages = 0, alloc = 0, taken = 0;
+	struct cover cv = {z->start_pfn, z->end_pfn - z->start_pfn, NULL};
+	struct tally t = {0, 0, 0, 0, 0};
 
 	*sum_free = *sum_iso = *sum_alloc = 0;
 	if (!zone_populated(z)) {
-		for (unsigned o = 0; o <= za->max_order; o++)
-			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
-				if (z->free_head[o][mt] != ZA_NIL)
-					fail(ck, "node %d zone %s: empty zone has free blocks",
-					     z->nid, za_zone_name(z->type));
-		if (z->lazy_head != ZA_NIL || z->nr_lazy)
-			fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
-			     za_zone_name(z->type));
+		check_empty_zone(ck, z);
 		return;
 	}
 	cv.bits = za_meta_alloc(za, ((cv.n + 63) / 64 + 1) * sizeof(uint64_t),
@@ -211,211 +502,16 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 		     za_zone_name(z->type));
 		return;
 	}
-
 	/* Lazy sections: free, on no list, metadata not written yet. */
-	buddy += check_lazy(ck, z, &cv);
-
-	/* Buddy lists. */
-	for (unsigned o = 0; o <= za->max_order; o++) {
-		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++) {
-			unsigned long cnt = 0;
-			uint32_t prev = ZA_NIL;
-			for (uint32_t h = z->free_head[o][mt]; h != ZA_NIL;) {
-				struct za_page *p;
-				if (h >= za->max_pfn || !pfn_online(za, h)) {
-					fail(ck, "node %d zone %s: order %u list %d links to "
-					     "pfn 0x%x which is not online", z->nid,
-					     za_zone_name(z->type), o, mt, h);
-					break;
-				}
-				if (pfn_lazy(za, h)) {
-					fail(ck, "node %d zone %s: order %u list %d links to "
-					     "pfn 0x%x of a lazy block", z->nid, za_zone_name(z->type),
-					     o, mt, h);
-					break;
-				}
-				p = pfn_page(za, h);
-				if (++cnt > cv.n + 1) {
-					fail(ck, "node %d zone %s: order %u list %d loops",
-					     z->nid, za_zone_name(z->type), o, mt);
-					break;
-				}
-				if (page_zone(za, p) != z)
-					fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
-					     "to another zone", h, z->nid, za_zone_name(z->type));
-				if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
-				    p->mt != mt)
-					fail(ck, "pfn 0x%x on order %u list %d has state %d "
-					     "order %u type %u", h, o, mt, page_state(p),
-					     p->order, p->mt);
-				if (p->prev != prev)
-					fail(ck, "pfn 0x%x: back link 0x%x, expected 0x%x", h,
-					     p->prev, prev);
-				if (h & ((1u << o) - 1))
-					fail(ck, "free block pfn 0x%x is not aligned to its "
-					     "order %u", h, o);
-				if (pageblock_mt(za, h) != mt)
-					fail(ck, "free block pfn 0x%x order %u on list %d but "
-					     "its pageblock is type %d", h, o, mt,
-					     pageblock_mt(za, h));
-				cover_mark(ck, z, &cv, h, 1ul << o, "free");
-				if (o < za->max_order) {
-					unsigned long b = h ^ (1ul << o);
-					struct za_page *bp = pfn_page(za, b);
-					if (pfn_online(za, b) && page_state(bp) == ZA_PS_BUDDY &&
-					    bp->order == o) {
-						bool apart = o >= za->pageblock_order &&
-						             bp->mt != mt &&
-						             (!mt_is_mergeable(mt) ||
-						              !mt_is_mergeable(bp->mt));
-						if (!apart)
-							fail(ck, "free blocks pfn 0x%x and 0x%lx of order "
-							     "%u are buddies but not merged", h, b, o);
-					}
-				}
-				if (mt == ZA_MT_ISOLATE)
-					iso += 1ul << o;
-				else
-					buddy += 1ul << o;
-				prev = h;
-				h = p->next;
-			}
-			/* The count includes the lazy blocks. */
-			unsigned long lazy = o == za->max_order && mt == ZA_MT_MOVABLE
-			                         ? z->nr_lazy * (za->block_pages >> o)
-			                         : 0;
-			if (cnt + lazy != z->nr_free[o][mt])
-				fail(ck, "node %d zone %s: order %u type %d counts %lu free "
-				     "blocks, the list has %lu and lazy blocks %lu", z->nid,
-				     za_zone_name(z->type), o, mt, z->nr_free[o][mt], cnt, lazy);
-		}
-	}
-
-	/* Per-CPU lists. */
-	for (unsigned c = 0; c < za->nr_cpus; c++) {
-		struct za_pcp *pcp = zone_pcp(z, (int)c);
-		unsigned long n = 0, mid = 0;
-		for (int i = 0; i < ZA_NR_PCP_LISTS; i++) {
-			unsigned o = pcp_list_order(za, i);
-			bool is_mid = i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE;
-			unsigned long cnt = 0;
-			for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
-				if (h >= za->max_pfn || !pfn_online(za, h) ||
-				    pfn_lazy(za, h)) {
-					fail(ck, "cpu %u pcp list %d links to pfn 0x%x which "
-					     "is not online or in a lazy block", c, i, h);
-					break;
-				}
-				struct za_page *p = pfn_page(za, h);
-				if (++cnt > cv.n + 1) {
-					fail(ck, "cpu %u pcp list %d loops", c, i);
-					break;
-				}
-				if (page_zone(za, p) != z)
-					fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
-					     "%s belongs to another zone", h, c, z->nid,
-					     za_zone_name(z->type));
-				if (page_state(p) != ZA_PS_PCP || p->order != o)
-					fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
-					     "order %u", h, c, i, page_state(p), p->order);
-				if (p->pcp_cpu != c)
-					fail(ck, "pfn 0x%x on cpu %u's pcp list says it is on "
-					     "cpu %u's", h, c, (unsigned)p->pcp_cpu);
-				cover_mark(ck, z, &cv, h, 1ul << o, "pcp");
-				n += 1ul << o;
-				if (is_mid)
-					mid += 1ul << o;
-				h = p->next;
-			}
-		}
-		if ((long)n != pcp->count)
-			fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
-			     c, z->nid, za_zone_name(z->type), pcp->count, n);
-		if ((long)mid != pcp->mid_pages ||
-		    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
-			fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
-			     "lists hold %lu (budget %lu)", c, z->nid, za_zone_name(z->type),
-			     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
-		/* RESIZE may be set meanwhile by a recompute that does not
-		 * hold the set: an atomic read. */
-		unsigned flags = za_load_relaxed(&pcp->flags);
-		if ((flags & ZA_PCP_OFF_MASK) && n)
-			fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
-			     "but hold %lu pages", c, z->nid, za_zone_name(z->type),
-			     flags, n);
-		pcp_pages += n;
-	}
-
-	/* Every online page: heads of allocated and taken blocks, and no
-	 * page left uncovered. One walk over the zone's span, so that a
-	 * contiguous range crossing a block boundary is seen whole. */
-	for (unsigned long q = start; q < end;) {
-		if (!pfn_online(za, q) || pfn_section(za, q)->zone_id != z->id ||
-		    pfn_lazy(za, q)) {
-			/* Lazy blocks were checked whole (check_lazy). */
-			q = (q | (za->block_pages - 1)) + 1;
-			continue;
-		}
-		struct za_page *p = pfn_page(za, q);
-		int st = page_state(p);
-		unsigned long n = 1;
-		bool contig = st == ZA_PS_ALLOC && p->order == ZA_CONTIG_ORDER;
-		if (p->zone_id != z->id)
-			fail(ck, "pfn 0x%lx has zone id %u, its block is in zone "
-			     "id %u", q, p->zone_id, z->id);
-		if (st == ZA_PS_ALLOC) {
-			n = contig ? pfn_page(za, q + 1)->next : 1ul << p->order;
-			unsigned long align = contig ? 1ul << za->max_order : n;
-			if (q & (align - 1))
-				fail(ck, "allocated block pfn 0x%lx is not aligned", q);
-			if (q + n > end || !n) {
-				fail(ck, "allocated block pfn 0x%lx+%lu runs past the "
-				     "zone", q, n);
-				n = 1;
-			} else if (cover_mark(ck, z, &cv, q, n, "allocated")) {
-				alloc += n;
-			}
-		} else if (st == ZA_PS_OFFLINE) {
-			if (cover_mark(ck, z, &cv, q, 1, "taken"))
-				taken++;
-		} else if (st == ZA_PS_FREEING) {
-			fail(ck, "pfn 0x%lx is still being freed", q);
-		} else if (st == ZA_PS_BUDDY || st == ZA_PS_PCP) {
-			n = 1ul << p->order;
-		}
-		/* Only heads carry a state: a stale one inside a block would
-		 * let a tail page pass for a block of its own. A contiguous
-		 * range keeps the OFFLINE marks its pieces had. */
-		for (unsigned long k = 1; k < n && q + k < end; k++) {
-			int ks = page_state(pfn_page(za, q + k));
-			if (ks != ZA_PS_NONE && !(contig && ks == ZA_PS_OFFLINE)) {
-				fail(ck, "pfn 0x%lx inside the block at pfn 0x%lx has "
-				     "state %d", q + k, q, ks);
-				break;
-			}
-		}
-		q += n;
-	}
-	for (unsigned long pfn = start; pfn < end; pfn += za->block_pages) {
-		unsigned long hole;
-		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
-			continue;
-		if (!cover_full(&cv, pfn, za->block_pages, &hole)) {
-			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
-			     "per-CPU or allocated (lost page, state %d)", z->nid,
-			     za_zone_name(z->type), hole, page_state(pfn_page(za, hole)));
-			break;
-		}
-	}
-
-	unsigned long managed = z->managed_pages;
-	if (managed != buddy + iso + pcp_pages + alloc + taken)
-		fail(ck, "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
-		     "+ pcp %lu + allocated %lu + taken %lu", z->nid, za_zone_name(z->type),
-		     managed, buddy, iso, pcp_pages, alloc, taken);
-	*sum_free = (long)buddy;
-	*sum_iso = (long)iso;
-	*sum_alloc = (long)alloc;
+	t.buddy += check_lazy(ck, z, &cv);
+	check_free_lists(ck, z, &cv, &t);
+	check_page_sets(ck, z, &cv, &t);
+	check_page_walk(ck, z, &cv, &t);
+	check_coverage(ck, z, &cv);
+	check_conservation(ck, z, &t);
+	*sum_free = (long)t.buddy;
+	*sum_iso = (long)t.iso;
+	*sum_alloc = (long)t.alloc;
 	za_meta_free(za, cv.bits);
 }
 
@@ -510,6 +606,41 @@ static void check_zonelists(struct ck *ck)
 	}
 }
 
+/* One zone, held still: every page set of the zone and the zone itself
+ * (background work, the statistics worker's decay and kswapd's drains,
+ * takes these locks too). Checks its structure, then its counters
+ * before and after folding them. */
+static void check_zone_held(struct ck *ck, struct za_zone *z)
+{
+	struct za *za = ck->za;
+	unsigned held = 0;
+	int err = 0;
+	long f, i, a;
+
+	while (held < za->nr_cpus &&
+	       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
+		held++;
+	if (err) {
+		fail(ck, "node %d zone %s: cannot stop CPU %u's page "
+		     "set to look at it (fence: %d)", z->nid,
+		     za_zone_name(z->type), held, err);
+		while (held-- > 0)
+			pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
+		return;
+	}
+	zone_lock(z, NULL);
+	check_zone(ck, z, &f, &i, &a);
+	check_reported(ck, z);
+	check_counters(ck, z, f, i, a, false);
+	/* Fold this zone, then the counters must be exact. */
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		vmstat_fold_cpu_zone(za, z, (int)c);
+	check_counters(ck, z, f, i, a, true);
+	zone_unlock(z);
+	for (unsigned c = za->nr_cpus; c-- > 0;)
+		pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
+}
+
 int za_check_write(struct za *za, za_write_fn write, void *ctx)
 {
 	struct ck ck = {za, {write, ctx}, 0, 0};
@@ -520,36 +651,8 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	if (mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	mem_hotplug_lock(za);
-	for_each_zone(za, z) {
-		long f, i, a;
-		/* Background work (the statistics worker's decay, kswapd's
-		 * drains) takes these locks too: hold every page set of
-		 * the zone and the zone itself while looking. */
-		unsigned held = 0;
-		int err = 0;
-		while (held < za->nr_cpus &&
-		       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
-			held++;
-		if (err) {
-			fail(&ck, "node %d zone %s: cannot stop CPU %u's page "
-			     "set to look at it (fence: %d)", z->nid,
-			     za_zone_name(z->type), held, err);
-			while (held-- > 0)
-				pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
-			continue;
-		}
-		zone_lock(z, NULL);
-		check_zone(&ck, z, &f, &i, &a);
-		check_reported(&ck, z);
-		check_counters(&ck, z, f, i, a, false);
-		/* Fold this zone, then the counters must be exact. */
-		for (unsigned c = 0; c < za->nr_cpus; c++)
-			vmstat_fold_cpu_zone(za, z, (int)c);
-		check_counters(&ck, z, f, i, a, true);
-		zone_unlock(z);
-		for (unsigned c = za->nr_cpus; c-- > 0;)
-			pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
-	}
+	for_each_zone(za, z)
+		check_zone_held(&ck, z);
 	check_zonelists(&ck);
 	mem_hotplug_unlock(za);
 	if (ck.errors > 50)
