@@ -25,7 +25,8 @@
  *
  * Callbacks (migrate, shrinkers, the OOM handler, the error handler) are
  * called with no pcp or zone lock held, and may call allocation, free,
- * the lookups, statistics, drains, CPU hotplug and za_report. The migrate
+ * the lookups, statistics, drains, CPU hotplug, za_report and the sysctl
+ * reads and writes. The migrate
  * callback runs while memory offline or a contiguous allocation holds the
  * memory-hotplug lock, and so does every shrinker, OOM handler or error
  * handler called from an allocation made inside it: there, the calls that
@@ -712,8 +713,8 @@ ZA_API int za_page_reporting_unregister(struct za *za);
  * the tunable's range, or too large for an int). A rejected write changes
  * nothing. Serialised with the recompute of watermarks and page-set sizes
  * that memory and CPU hotplug and reclaim run: it may wait for one to
- * finish, so not from inside a migrate callback, a shrinker or the OOM
- * handler.
+ * finish, which never waits for a client callback, so a callback (migrate,
+ * shrinker, OOM or error handler) may write too. Takes no hotplug lock.
  * za_sysctl_get: writes the value as text (no newline) to buf; 0,
  * -ENOENT, -EINVAL (NULL argument), -ERANGE when the text and its
  * terminating NUL do not fit in len bytes (buf then holds "" if len > 0).

@@ -128,8 +128,8 @@ _Noreturn void _za_assert_page_fail(const char *file, int line,
 	ZA_ASSERT(za_spin_is_locked(&(pcp)->lock) &&                           \
 	          za_witness_held(ZA_RANK_PCP))
 #define mutex_assert_held(m) ZA_ASSERT(za_witness_holds((m)->rank, (m)))
-/* By the witness, not mem_hotplug_held_by_me: za_sysctl_set takes the
- * mutex without recording its owner. */
+/* By the witness, which names both locks when it fires (every holder
+ * goes through mem_hotplug_lock(), which records its owner too). */
 #define mem_hotplug_assert_held(za) mutex_assert_held(&(za)->mem_hotplug_lock)
 #define cpu_hotplug_assert_held(za) mutex_assert_held(&(za)->cpu_hotplug_lock)
 

@@ -13,7 +13,11 @@
  * reads half a write and every recompute reads the tunables without
  * further locking, and recomputes (tunables_update). The values are
  * stored under sysctl_lock too, a leaf, which is all a read takes:
- * reading never waits for a recompute.
+ * reading never waits for a recompute. Neither takes a hotplug lock, and
+ * nobody holds tunables_lock while calling a client: a migrate callback
+ * (under the memory-hotplug lock), a shrinker or an OOM handler may read
+ * and write (tests/test_hostile_callbacks.c; the mutant
+ * sysctl-write-takes-hotplug-lock).
  */
 #include <string.h>
 

@@ -8,12 +8,13 @@
  *                   za_alloc_contig_pages (NULL, EDEADLK),
  *                   za_free_contig_pages (reported -EDEADLK, not freed),
  *                   and the calls it may make: za_report of every kind,
- *                   drains, CPU hotplug, allocation and free. The offline
+ *                   drains, CPU hotplug, allocation and free, a sysctl
+ *                   write (it takes effect) and read. The offline
  *                   then completes, and nothing is lost.
  *  nested_reenter   inside the migrate callback, an allocation that must
  *                   reclaim runs a shrinker and the OOM handler on the
  *                   same thread: they are under the lock too, and get the
- *                   same -EDEADLK answers.
+ *                   same -EDEADLK answers (and a sysctl write works).
  *  shrinker_self    a shrinker that unregisters itself from its scan:
  *                   reported -EDEADLK, still registered, no hang; it can
  *                   be unregistered from outside afterwards.
@@ -78,7 +79,7 @@ static int find_owned(struct za_page *p)
 /* --- what the migrate callback does on its first call ------------------------ */
 
 enum { R_OFFLINE, R_ONLINE, R_CHECK, R_CONTIG, R_CONTIG_ERRNO, R_REPORT,
-       R_CPU_OFF, R_CPU_ON, R_ALLOC, R_NR };
+       R_CPU_OFF, R_CPU_ON, R_ALLOC, R_SYSCTL_SET, R_SYSCTL_GET, R_NR };
 static long results[R_NR];
 static int reenter_done;
 static struct za_page *contig; /* a contiguous range the callback frees */
@@ -109,6 +110,14 @@ static void reenter_all(void)
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 	results[R_ALLOC] = p != NULL;
 	za_free_pages(za, p, 0);
+	/* A sysctl write recomputes the watermarks under the tunables lock,
+	 * which nobody holds while calling a client: no hotplug lock. */
+	char v[ZA_SYSCTL_VALUE_MAX];
+	results[R_SYSCTL_SET] = za_sysctl_set(za, "watermark_scale_factor", "20");
+	results[R_SYSCTL_GET] = za_sysctl_get(za, "watermark_scale_factor", v,
+	                                      sizeof(v));
+	if (!results[R_SYSCTL_GET] && strcmp(v, "20"))
+		results[R_SYSCTL_GET] = -1;
 }
 
 static int migrate(void *ctx, struct za_page *dst, struct za_page *src,
@@ -196,10 +205,12 @@ static void migrate_reenter(void)
 	fill_a();
 	int r = za_memory_offline(za, A_START, BLK);
 	printf("offline A: %d; from the callback: offline %ld online %ld check %ld "
-	       "contig %ld (errno %ld) reports %ld cpu off %ld on %ld alloc %ld\n",
+	       "contig %ld (errno %ld) reports %ld cpu off %ld on %ld alloc %ld "
+	       "sysctl set %ld get %ld\n",
 	       r, results[R_OFFLINE], results[R_ONLINE], results[R_CHECK],
 	       results[R_CONTIG], results[R_CONTIG_ERRNO], results[R_REPORT],
-	       results[R_CPU_OFF], results[R_CPU_ON], results[R_ALLOC]);
+	       results[R_CPU_OFF], results[R_CPU_ON], results[R_ALLOC],
+	       results[R_SYSCTL_SET], results[R_SYSCTL_GET]);
 	CHECK(reenter_done);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(results[R_OFFLINE], -EDEADLK);
@@ -211,6 +222,8 @@ static void migrate_reenter(void)
 	CHECK_EQ(results[R_CPU_OFF], 0);
 	CHECK_EQ(results[R_CPU_ON], 0);
 	CHECK_EQ(results[R_ALLOC], 1);
+	CHECK_EQ(results[R_SYSCTL_SET], 0);
+	CHECK_EQ(results[R_SYSCTL_GET], 0);
 	/* Nothing happened that the callback was refused: B still online
 	 * with the range in use, C never came online. */
 	CHECK(za_pfn_to_page(za, B_START) != NULL);
@@ -229,7 +242,7 @@ static void migrate_reenter(void)
 
 /* --- nested_reenter ------------------------------------------------------------ */
 
-static long nested[4];
+static long nested[5];
 static int in_migrate;
 static unsigned long shr_count(void *ctx, int nid)
 {
@@ -244,6 +257,7 @@ static unsigned long shr_scan(void *ctx, int nid, unsigned long nr)
 	(void)nr;
 	nested[0] = za_memory_offline(za, B_START, BLK);
 	nested[1] = za_check(za, NULL);
+	nested[4] = za_sysctl_set(za, "watermark_scale_factor", "10");
 	return 0;
 }
 static unsigned long oom(void *ctx, int nid, unsigned order)
@@ -294,14 +308,15 @@ static void nested_reenter(void)
 	CHECK_EQ(za_register_shrinker(za, &s), 0);
 	za_set_oom_handler(za, oom, NULL);
 	int r = za_memory_offline(za, A_START, BLK);
-	printf("offline A: %d; shrinker: offline %ld check %ld; oom: contig "
-	       "failed %ld errno %ld\n", r, nested[0], nested[1], nested[2],
-	       nested[3]);
+	printf("offline A: %d; shrinker: offline %ld check %ld sysctl %ld; oom: "
+	       "contig failed %ld errno %ld\n", r, nested[0], nested[1],
+	       nested[4], nested[2], nested[3]);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(nested[0], -EDEADLK);
 	CHECK_EQ(nested[1], -EDEADLK);
 	CHECK_EQ(nested[2], 1);
 	CHECK_EQ(nested[3], EDEADLK);
+	CHECK_EQ(nested[4], 0);
 	za_unregister_shrinker(za, &s);
 	for (unsigned i = 0; i < nhog; i++)
 		za_free_pages(za, hog[i], 0);
