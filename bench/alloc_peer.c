@@ -78,8 +78,9 @@ static void peer_version(void)
 
 	snprintf(version, sizeof(version), "%s", BENCH_PEER);
 	if ((fn = dlsym(RTLD_DEFAULT, "mallctl"))) {
-		int (*mallctl)(const char *, void *, size_t *, void *, size_t) =
-			(int (*)(const char *, void *, size_t *, void *, size_t))fn;
+		int (*mallctl)(const char *, void *, size_t *, void *,
+		               size_t) = (int (*)(const char *, void *, size_t *,
+		                                  void *, size_t))fn;
 		const char *v = NULL;
 		size_t len = sizeof(v);
 
@@ -87,7 +88,7 @@ static void peer_version(void)
 			snprintf(version, sizeof(version), "jemalloc %s", v);
 	} else if ((fn = dlsym(RTLD_DEFAULT, "tc_version"))) {
 		const char *(*tc_version)(int *, int *, const char **) =
-			(const char *(*)(int *, int *, const char **))fn;
+		    (const char *(*)(int *, int *, const char **))fn;
 		int maj = 0, min = 0;
 		const char *patch = NULL;
 		const char *s = tc_version(&maj, &min, &patch);
@@ -119,9 +120,10 @@ int ba_check_active(FILE *out)
 		const char *obj = defining_object(syms[i]);
 
 		if (!obj || !strstr(obj, want)) {
-			fprintf(out, "allocator check: %s comes from %s, expected %s "
-			        "(%s)\n", syms[i], obj ? obj : "(unknown)", want,
-			        BENCH_PEER);
+			fprintf(out,
+			        "allocator check: %s comes from %s, expected %s "
+			        "(%s)\n",
+			        syms[i], obj ? obj : "(unknown)", want, BENCH_PEER);
 			ok = 0;
 		}
 	}

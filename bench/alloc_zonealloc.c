@@ -48,11 +48,11 @@ static __thread int bench_cpu;
  * ZA_CFG_NO_PCP, every call takes the zone lock. */
 #ifdef BENCH_ZONEALLOC_ADDR
 static const char *const variants[] = { "zonealloc-addr",
-                                        "zonealloc-addr-locked",
-                                        "zonealloc-addr-nopcp" };
+	                                    "zonealloc-addr-locked",
+	                                    "zonealloc-addr-nopcp" };
 #else
 static const char *const variants[] = { "zonealloc", "zonealloc-locked",
-                                        "zonealloc-nopcp" };
+	                                    "zonealloc-nopcp" };
 #endif
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -79,8 +79,10 @@ int ba_check_active(FILE *out)
 {
 	/* Linked statically into this binary: the calls cannot go anywhere
 	 * else. Say what the page metadata costs, which is fixed. */
-	fprintf(out, "allocator: %s (static library), %zu bytes of metadata "
-	        "per page\n", ba_version(), za_page_meta_size());
+	fprintf(out,
+	        "allocator: %s (static library), %zu bytes of metadata "
+	        "per page\n",
+	        ba_version(), za_page_meta_size());
 	return 0;
 }
 
@@ -168,9 +170,11 @@ int ba_setup(unsigned v, const struct bench_alloc_cfg *cfg)
 		struct za_pcp_info pi;
 
 		if (!za_pcp_info(bench_za, 0, 0, ZA_ZONE_NORMAL, &pi))
-			fprintf(stderr, "%s: %u CPUs, %lu MiB, pcp high %u batch %u "
-			        "usable %d, %s\n", variants[v], bench_nr_cpus,
-			        (nr_pages << 12) >> 20, pi.high, pi.batch, pi.usable,
+			fprintf(stderr,
+			        "%s: %u CPUs, %lu MiB, pcp high %u batch %u "
+			        "usable %d, %s\n",
+			        variants[v], bench_nr_cpus, (nr_pages << 12) >> 20,
+			        pi.high, pi.batch, pi.usable,
 			        pi.restartable ? "restartable" : "locked");
 	}
 	return 0;
@@ -216,8 +220,8 @@ int ba_quiesce(FILE *err)
 			struct za_pcp_info pi;
 
 			if (!za_pcp_info(bench_za, cpu, 0, ZA_ZONE_NORMAL, &pi))
-				fprintf(err, "  cpu %u: pcp count %u high %u batch %u\n",
-				        cpu, pi.count, pi.high, pi.batch);
+				fprintf(err, "  cpu %u: pcp count %u high %u batch %u\n", cpu,
+				        pi.count, pi.high, pi.batch);
 		}
 	}
 	rc = za_check(bench_za, err);

@@ -32,14 +32,14 @@ struct bench_alloc_cfg {
 /* Statistics a back end can report (zonealloc only; valid = 0 otherwise). */
 struct bench_alloc_stats {
 	int valid;
-	unsigned long long zone_lock;  /* ZA_ZONE_LOCK events */
-	unsigned long long pgalloc;    /* ZA_PGALLOC events */
-	unsigned long long pcp_refill; /* ZA_PCP_REFILL events */
-	unsigned long long pcp_flush;  /* ZA_PCP_FLUSH events */
+	unsigned long long zone_lock;    /* ZA_ZONE_LOCK events */
+	unsigned long long pgalloc;      /* ZA_PGALLOC events */
+	unsigned long long pcp_refill;   /* ZA_PCP_REFILL events */
+	unsigned long long pcp_flush;    /* ZA_PCP_FLUSH events */
 	unsigned long long trylock_fail; /* ZA_PCP_TRYLOCK_FAIL events */
-	unsigned long long alloc_fail; /* ZA_PGALLOC_FAIL events */
-	unsigned long pcp_pages;       /* pages on every CPU's per-CPU lists */
-	size_t meta_bytes;             /* za_page_meta_size() */
+	unsigned long long alloc_fail;   /* ZA_PGALLOC_FAIL events */
+	unsigned long pcp_pages;         /* pages on every CPU's per-CPU lists */
+	size_t meta_bytes;               /* za_page_meta_size() */
 };
 
 /* The variants one binary measures: zonealloc has "zonealloc" (per-CPU
@@ -123,8 +123,7 @@ static inline void ba_free(void *p, unsigned order)
 /* Up to n order-0 blocks into v[]; returns how many. */
 static inline unsigned ba_alloc_bulk(unsigned n, void **v)
 {
-	return za_alloc_pages_bulk(bench_za, BENCH_GFP, n,
-	                           (struct za_page **)v);
+	return za_alloc_pages_bulk(bench_za, BENCH_GFP, n, (struct za_page **)v);
 }
 
 static inline void ba_free_bulk(unsigned n, void **v)

@@ -163,10 +163,10 @@ static __attribute__((noinline)) void model_free(struct model_page *p,
 {
 	struct model_set *s = &model_set;
 	unsigned char e = 3;
-	if (locked ? !__atomic_compare_exchange_n(&p->state, &e, 4, 0,
-	                                          __ATOMIC_ACQ_REL,
-	                                          __ATOMIC_RELAXED)
-	           : __atomic_load_n(&p->state, __ATOMIC_RELAXED) != 3)
+	if (locked
+	        ? !__atomic_compare_exchange_n(&p->state, &e, 4, 0,
+	                                       __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
+	        : __atomic_load_n(&p->state, __ATOMIC_RELAXED) != 3)
 		abort();
 	if (!locked)
 		__atomic_store_n(&p->state, 4, __ATOMIC_RELAXED);
@@ -274,7 +274,8 @@ static int fence_cost(void)
 	zc.block_pages = 32768;
 	zc.max_pfn = START_PFN + NR_PAGES;
 	struct za *z = za_create(&zc);
-	if (!z || za_memory_online(z, 0, ZA_ZONE_NORMAL, START_PFN, NR_PAGES, NULL))
+	if (!z ||
+	    za_memory_online(z, 0, ZA_ZONE_NORMAL, START_PFN, NR_PAGES, NULL))
 		return 1;
 	struct za_pcp_info pi;
 	za_pcp_info(z, 0, 0, ZA_ZONE_NORMAL, &pi);
@@ -345,8 +346,9 @@ int main(int argc, char **argv)
 	}
 	za_free_pages(za, p, 0);
 	printf("hot pages: CPU 0 pfn %#lx (offset %lu in its pageblock), CPU 1 "
-	       "pfn %#lx (offset %lu): %s pageblock\n", pfn0, pfn0 % pb, pfn1,
-	       pfn1 % pb, pfn0 / pb == pfn1 / pb ? "same" : "different");
+	       "pfn %#lx (offset %lu): %s pageblock\n",
+	       pfn0, pfn0 % pb, pfn1, pfn1 % pb,
+	       pfn0 / pb == pfn1 / pb ? "same" : "different");
 
 	for (int nt = 1; nt <= 2; nt++) {
 		pthread_t t[2];

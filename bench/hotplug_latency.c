@@ -83,8 +83,8 @@ static void *worker(void *arg)
 		unsigned long n = 0;
 		struct za_page *p;
 
-		while (n < NR_PAGES && (p = za_alloc_pages(za, ZA_GFP_KERNEL |
-		                                               ZA_GFP_NOWARN, 0)))
+		while (n < NR_PAGES &&
+		       (p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)))
 			held[n++] = p;
 		n_ok += n;
 		for (unsigned long i = 0; i < n; i++)
@@ -115,8 +115,10 @@ int main(int argc, char **argv)
 		real_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (seconds <= 0 || !threads || cpus < threads + 2 || cpus > 4096 ||
 	    (argc > 4 && real_cpus < 2)) {
-		fprintf(stderr, "usage: %s [SECONDS [THREADS [CPUS >= THREADS+2 "
-		        "[real]]]] (real: at least 2 CPUs)\n", argv[0]);
+		fprintf(stderr,
+		        "usage: %s [SECONDS [THREADS [CPUS >= THREADS+2 "
+		        "[real]]]] (real: at least 2 CPUs)\n",
+		        argv[0]);
 		return 2;
 	}
 	memset(&cfg, 0, sizeof(cfg));
@@ -180,7 +182,8 @@ int main(int argc, char **argv)
 	       "(offline or online), mean %.3f ms, p99 %.3f ms, p99.9 %.3f ms, worst %.3f ms; "
 	       "%.2f M allocations/s\n",
 	       nthreads, real_cpus ? "real" : "simulated",
-	       real_cpus ? (unsigned)real_cpus : cpus, wall, nflips, nflips ? sum / nflips / 1e6 : 0.0,
+	       real_cpus ? (unsigned)real_cpus : cpus, wall, nflips,
+	       nflips ? sum / nflips / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips * 99 / 100] / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips * 999 / 1000] / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips - 1] / 1e6 : 0.0,

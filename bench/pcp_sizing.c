@@ -53,7 +53,7 @@ static double cpu_seconds(void)
 
 static void sleep_ms(unsigned ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
@@ -166,7 +166,8 @@ static void *producer(void *arg)
 		if (!p)
 			die("prodcons: allocation failed");
 		unsigned long h = atomic_load_explicit(&r->head, memory_order_relaxed);
-		while (h - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING)
+		while (h - atomic_load_explicit(&r->tail, memory_order_acquire) >=
+		       RING)
 			sched_yield();
 		r->slot[h % RING] = p;
 		atomic_store_explicit(&r->head, h + 1, memory_order_release);
@@ -216,11 +217,11 @@ static struct result measure(unsigned long blocks, bool fixed, unsigned high,
                              unsigned batch, pattern_fn fn, unsigned long n)
 {
 	struct result res;
-	struct sampler s = {0, 0, 0};
+	struct sampler s = { 0, 0, 0 };
 	struct za *za = make(blocks, fixed, high, batch);
 	/* Warm up: the first refills of an empty list cost the same either
 	 * way; measure the steady state. */
-	struct sampler warm = {0, 0, 0};
+	struct sampler warm = { 0, 0, 0 };
 	fn(za, n / 10 + 1024, &warm);
 	unsigned long long l0 = za_event_count(za, ZA_ZONE_LOCK);
 	unsigned long long a0 = za_event_count(za, ZA_PGALLOC);
@@ -260,19 +261,19 @@ int main(int argc, char **argv)
 		pattern_fn fn;
 		unsigned long n;
 	} pats[] = {
-		{"pairs", run_pairs, 4000000},
-		{"batch1024", run_batch1024, 4000000},
-		{"batch4096", run_batch4096, 4000000},
-		{"prodcons", run_prodcons, 2000000},
+		{ "pairs", run_pairs, 4000000 },
+		{ "batch1024", run_batch1024, 4000000 },
+		{ "batch4096", run_batch4096, 4000000 },
+		{ "prodcons", run_prodcons, 2000000 },
 	};
 	static const struct {
 		const char *name;
 		unsigned long blocks;
-	} zones[] = {{"64MiB", 16}, {"1GiB", 256}};
+	} zones[] = { { "64MiB", 16 }, { "1GiB", 256 } };
 
 	printf("%-10s %-6s %-12s %6s %7s %7s %12s %9s %9s %9s %8s\n", "pattern",
-	       "zone", "lists", "batch", "high0", "high1", "locks/1000", "pcp_mean",
-	       "pcp_peak", "pcp_idle", "ns/op");
+	       "zone", "lists", "batch", "high0", "high1", "locks/1000",
+	       "pcp_mean", "pcp_peak", "pcp_idle", "ns/op");
 	for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
 		/* The initial size of self-sizing lists: the fixed config. */
 		struct za *probe = make(zones[z].blocks, false, 0, 0);
@@ -288,16 +289,18 @@ int main(int argc, char **argv)
 				struct result r = measure(zones[z].blocks, fixed, high, batch,
 				                          pats[p].fn, n);
 				char lists[32];
-				snprintf(lists, sizeof(lists), "%s", fixed ? "fixed" : "self-sizing");
+				snprintf(lists, sizeof(lists), "%s",
+				         fixed ? "fixed" : "self-sizing");
 				printf("%-10s %-6s %-12s %6u %7u %7u %12.1f %9.0f %9lu %9lu %8.1f\n",
-				       pats[p].name, zones[z].name, lists, r.batch, r.high_end0,
-				       r.high_end1, r.locks_per_1000, r.pcp_mean, r.pcp_peak,
-				       r.pcp_idle, r.ns_per_op);
+				       pats[p].name, zones[z].name, lists, r.batch,
+				       r.high_end0, r.high_end1, r.locks_per_1000, r.pcp_mean,
+				       r.pcp_peak, r.pcp_idle, r.ns_per_op);
 				fflush(stdout);
 			}
 		}
 		printf("(%s: fixed lists at high %u, batch %u = where self-sizing "
-		       "starts)\n", zones[z].name, high, batch);
+		       "starts)\n",
+		       zones[z].name, high, batch);
 	}
 	return 0;
 }

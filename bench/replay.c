@@ -37,7 +37,7 @@ struct rop { /* one op, as a thread replays it */
 struct bench_replay {
 	unsigned nthreads;
 	uint32_t nr_recs;
-	_Atomic(void *) *slot;   /* per record: NULL, a block, or FAILED */
+	_Atomic(void *) *slot; /* per record: NULL, a block, or FAILED */
 	uint8_t *rec_order;
 	struct rop *ops[REPLAY_MAX_THREADS];
 	size_t nr_ops[REPLAY_MAX_THREADS];
@@ -106,7 +106,8 @@ static int load_cached(const char *path, unsigned long max_events, FILE *err)
 		trace_free(&t);
 		return -1;
 	}
-	fprintf(err, "replay: %s: %zu events -> %zu ops, %u blocks (%llu never "
+	fprintf(err,
+	        "replay: %s: %zu events -> %zu ops, %u blocks (%llu never "
 	        "freed by the trace, %llu frees of older blocks skipped)\n",
 	        path, t.nr, cached.nr, cached.nr_recs,
 	        (unsigned long long)cached.st.never_freed,
@@ -156,7 +157,7 @@ struct bench_replay *bench_replay_load(const char *path,
 		unsigned th = op->cpu % nthreads;
 
 		r->ops[th][r->nr_ops[th]++] = (struct rop){ op->rec, op->kind,
-		                                            op->order };
+			                                        op->order };
 		if (op->kind == TRACE_OP_ALLOC) {
 			r->owned[th][r->nr_owned[th]++] = op->rec;
 			r->rec_order[op->rec] = op->order;
@@ -221,8 +222,7 @@ uint64_t bench_replay_pass(struct bench_replay_thread *t, uint64_t *fails,
 				done++;
 			else
 				failed++;
-			atomic_store_explicit(slot, p ? p : FAILED,
-			                      memory_order_release);
+			atomic_store_explicit(slot, p ? p : FAILED, memory_order_release);
 		} else {
 			while (!(p = atomic_load_explicit(slot, memory_order_acquire)))
 				replay_relax();

@@ -102,10 +102,10 @@ static struct {
 	double time_s, warmup_s;
 	int reps;
 	int quick;
-	unsigned long iters;   /* fixed-count mode (instruction counting) */
-	const char *only;      /* comma list of workload names */
-	const char *variant;   /* one variant name */
-	int threads_mask;      /* bit t-1: run with t threads */
+	unsigned long iters; /* fixed-count mode (instruction counting) */
+	const char *only;    /* comma list of workload names */
+	const char *variant; /* one variant name */
+	int threads_mask;    /* bit t-1: run with t threads */
 	const char *csv, *json;
 	int sched_cpu;
 	unsigned nr_cpus;
@@ -116,8 +116,13 @@ static struct {
 	unsigned long trace_events; /* replay only the first N events (0: all) */
 	int verbose;
 } opt = {
-	.time_s = 0.5, .warmup_s = 0.2, .reps = 5, .threads_mask = 3,
-	.mem_mib = 1024, .pin = 1, .sched_cpu = 1,
+	.time_s = 0.5,
+	.warmup_s = 0.2,
+	.reps = 5,
+	.threads_mask = 3,
+	.mem_mib = 1024,
+	.pin = 1,
+	.sched_cpu = 1,
 	.trace = BENCH_DEFAULT_TRACE,
 };
 
@@ -128,34 +133,34 @@ struct run;
 struct worker {
 	_Alignas(CACHELINE) unsigned idx;
 	struct run *run;
-	void *state;        /* per-thread workload state */
-	uint64_t ops;       /* ops completed in the last repetition */
-	uint64_t fails;     /* allocations that returned NULL */
-	uint64_t t0, t1;    /* start and end of the last repetition */
+	void *state;     /* per-thread workload state */
+	uint64_t ops;    /* ops completed in the last repetition */
+	uint64_t fails;  /* allocations that returned NULL */
+	uint64_t t0, t1; /* start and end of the last repetition */
 	pthread_t tid;
 };
 
 struct workload {
 	const char *name;
 	const char *desc;
-	unsigned threads[2]; /* thread counts to run (0 = none) */
-	int (*setup)(struct run *r);    /* main thread, before the workers */
+	unsigned threads[2];             /* thread counts to run (0 = none) */
+	int (*setup)(struct run *r);     /* main thread, before the workers */
 	void (*teardown)(struct run *r); /* main thread, after they joined */
-	int (*init)(struct worker *w);  /* in each worker, before the warm-up */
+	int (*init)(struct worker *w);   /* in each worker, before the warm-up */
 	uint64_t (*run)(struct worker *w);
-	void (*fini)(struct worker *w); /* in each worker, at the end */
+	void (*fini)(struct worker *w);   /* in each worker, at the end */
 	void (*after_rep)(struct run *r); /* main thread, between reps */
 };
 
 struct run {
 	const struct workload *wl;
 	unsigned nthreads;
-	_Atomic int stop;      /* set by the main thread to end a repetition */
-	int quit;              /* read by workers after the start barrier */
-	int counted;           /* this repetition is the instruction-counted one */
-	unsigned long limit;   /* fixed-count mode: ops per repetition */
+	_Atomic int stop;    /* set by the main thread to end a repetition */
+	int quit;            /* read by workers after the start barrier */
+	int counted;         /* this repetition is the instruction-counted one */
+	unsigned long limit; /* fixed-count mode: ops per repetition */
 	pthread_barrier_t ready, start, end;
-	void *shared;          /* rings, trace */
+	void *shared; /* rings, trace */
 	struct worker w[MAX_THREADS];
 };
 
@@ -660,28 +665,89 @@ static uint64_t run_calib(struct worker *w)
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct workload workloads[] = {
-	{ "pair", "order-0 alloc+free pairs", { 1, 2 }, NULL, NULL, NULL,
-	  run_pair, NULL, NULL },
-	{ "batch", "1024 allocs then 1024 frees", { 1, 2 }, NULL, NULL,
-	  init_array, run_batch, fini_free_state, NULL },
-	{ "bulk", "bulk alloc 64 + bulk free 64", { 1, 2 }, NULL, NULL,
-	  init_array, run_bulk, fini_free_state, NULL },
-	{ "xfree", "alloc on thread 0, free on thread 1 (SPSC ring)", { 2, 0 },
-	  setup_rings, teardown_rings, NULL, run_xfree, NULL, drain_rings },
-	{ "xfree-swap", "each thread frees the other's pages (2 rings)",
-	  { 2, 0 }, setup_rings, teardown_rings, NULL, run_xswap, NULL,
+	{ "pair",
+	  "order-0 alloc+free pairs",
+	  { 1, 2 },
+	  NULL,
+	  NULL,
+	  NULL,
+	  run_pair,
+	  NULL,
+	  NULL },
+	{ "batch",
+	  "1024 allocs then 1024 frees",
+	  { 1, 2 },
+	  NULL,
+	  NULL,
+	  init_array,
+	  run_batch,
+	  fini_free_state,
+	  NULL },
+	{ "bulk",
+	  "bulk alloc 64 + bulk free 64",
+	  { 1, 2 },
+	  NULL,
+	  NULL,
+	  init_array,
+	  run_bulk,
+	  fini_free_state,
+	  NULL },
+	{ "xfree",
+	  "alloc on thread 0, free on thread 1 (SPSC ring)",
+	  { 2, 0 },
+	  setup_rings,
+	  teardown_rings,
+	  NULL,
+	  run_xfree,
+	  NULL,
 	  drain_rings },
-	{ "mixed", "orders 0..9, 64 MiB working set per thread", { 1, 2 },
-	  NULL, NULL, init_mixed, run_mixed, fini_mixed, NULL },
+	{ "xfree-swap",
+	  "each thread frees the other's pages (2 rings)",
+	  { 2, 0 },
+	  setup_rings,
+	  teardown_rings,
+	  NULL,
+	  run_xswap,
+	  NULL,
+	  drain_rings },
+	{ "mixed",
+	  "orders 0..9, 64 MiB working set per thread",
+	  { 1, 2 },
+	  NULL,
+	  NULL,
+	  init_mixed,
+	  run_mixed,
+	  fini_mixed,
+	  NULL },
 #ifdef BENCH_HAVE_REPLAY
-	{ "replay", "kernel-mixed trace, threaded", { 1, 2 }, setup_replay,
-	  teardown_replay, init_replay, run_replay, fini_replay, NULL },
+	{ "replay",
+	  "kernel-mixed trace, threaded",
+	  { 1, 2 },
+	  setup_replay,
+	  teardown_replay,
+	  init_replay,
+	  run_replay,
+	  fini_replay,
+	  NULL },
 #endif
 	/* Only when named in --only (calibrations of the machine): */
-	{ "calib", "no allocator: 20 dependent multiply-adds (machine scaling)",
-	  { 1, 2 }, NULL, NULL, NULL, run_calib, NULL, NULL },
-	{ "calib-ring", "no allocator: the xfree ring alone", { 2, 0 },
-	  setup_rings, teardown_calib_rings, NULL, run_ring_calib, NULL,
+	{ "calib",
+	  "no allocator: 20 dependent multiply-adds (machine scaling)",
+	  { 1, 2 },
+	  NULL,
+	  NULL,
+	  NULL,
+	  run_calib,
+	  NULL,
+	  NULL },
+	{ "calib-ring",
+	  "no allocator: the xfree ring alone",
+	  { 2, 0 },
+	  setup_rings,
+	  teardown_calib_rings,
+	  NULL,
+	  run_ring_calib,
+	  NULL,
 	  reset_rings },
 };
 #define NR_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
@@ -693,15 +759,15 @@ struct result {
 	const char *workload;
 	unsigned threads;
 	int nreps;
-	double ns[MAX_REPS];      /* ns/op of each repetition */
+	double ns[MAX_REPS]; /* ns/op of each repetition */
 	double median, min, max;
-	double mops;              /* at the median repetition */
-	uint64_t ops;             /* over all measured repetitions */
+	double mops;  /* at the median repetition */
+	uint64_t ops; /* over all measured repetitions */
 	uint64_t fails;
 	int have_stats;
-	double zl_per_1k;         /* zone-lock acquisitions per 1000 pages
+	double zl_per_1k;     /* zone-lock acquisitions per 1000 pages
 	                           * allocated (ZA_PGALLOC counts pages) */
-	double zl_per_1k_ops;     /* the same per 1000 allocation calls (ops) */
+	double zl_per_1k_ops; /* the same per 1000 allocation calls (ops) */
 	unsigned long long zone_lock, pgalloc, refill, flush, trylock_fail;
 	unsigned long pcp_pages_end;
 	size_t meta_bytes;
@@ -769,7 +835,7 @@ static double one_rep(struct run *r, double seconds, uint64_t *ops_out,
 	pthread_barrier_wait(&r->start);
 	if (!r->limit) {
 		struct timespec ts = { (time_t)seconds,
-		                       (long)((seconds - (time_t)seconds) * 1e9) };
+			                   (long)((seconds - (time_t)seconds) * 1e9) };
 
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
@@ -883,10 +949,12 @@ static int measure(const char *alloc, const struct workload *wl,
 		res->refill = s1.pcp_refill - s0.pcp_refill;
 		res->flush = s1.pcp_flush - s0.pcp_flush;
 		res->trylock_fail = s1.trylock_fail - s0.trylock_fail;
-		res->zl_per_1k = res->pgalloc ?
-			1000.0 * (double)res->zone_lock / (double)res->pgalloc : 0;
-		res->zl_per_1k_ops = res->ops ?
-			1000.0 * (double)res->zone_lock / (double)res->ops : 0;
+		res->zl_per_1k = res->pgalloc ? 1000.0 * (double)res->zone_lock /
+		                                    (double)res->pgalloc
+		                              : 0;
+		res->zl_per_1k_ops = res->ops ? 1000.0 * (double)res->zone_lock /
+		                                    (double)res->ops
+		                              : 0;
 		res->pcp_pages_end = s2.pcp_pages;
 		res->meta_bytes = s2.meta_bytes;
 	}
@@ -924,10 +992,10 @@ static void print_result(const struct result *res)
 }
 
 static const char csv_header[] =
-	"allocator,workload,threads,ns_per_op,ns_min,ns_max,mops,reps,ops,"
-	"failed_allocs,zone_lock,pgalloc,zone_lock_per_1k_alloc,pcp_refill,"
-	"pcp_flush,pcp_trylock_fail,pcp_pages_end,meta_bytes_per_page,"
-	"zone_lock_per_1k_ops\n";
+    "allocator,workload,threads,ns_per_op,ns_min,ns_max,mops,reps,ops,"
+    "failed_allocs,zone_lock,pgalloc,zone_lock_per_1k_alloc,pcp_refill,"
+    "pcp_flush,pcp_trylock_fail,pcp_pages_end,meta_bytes_per_page,"
+    "zone_lock_per_1k_ops\n";
 
 static void write_csv(const char *path)
 {
@@ -949,8 +1017,8 @@ static void write_csv(const char *path)
 		        (unsigned long long)r->fails);
 		if (r->have_stats)
 			fprintf(f, "%llu,%llu,%.3f,%llu,%llu,%llu,%lu,%zu,%.3f\n",
-			        r->zone_lock, r->pgalloc, r->zl_per_1k, r->refill, r->flush,
-			        r->trylock_fail, r->pcp_pages_end, r->meta_bytes,
+			        r->zone_lock, r->pgalloc, r->zl_per_1k, r->refill,
+			        r->flush, r->trylock_fail, r->pcp_pages_end, r->meta_bytes,
 			        r->zl_per_1k_ops);
 		else
 			fprintf(f, ",,,,,,,,\n");
@@ -967,31 +1035,35 @@ static void write_json(const char *path, const char *version)
 		perror(path);
 		return;
 	}
-	fprintf(f, "{\n  \"version\": \"%s\",\n  \"op\": \"one block allocated "
+	fprintf(f,
+	        "{\n  \"version\": \"%s\",\n  \"op\": \"one block allocated "
 	        "and freed; ns_per_op = wall time x threads / ops\",\n"
-	        "  \"time_s\": %.3f, \"reps\": %d,\n  \"results\": [\n", version,
-	        opt.time_s, opt.reps);
+	        "  \"time_s\": %.3f, \"reps\": %d,\n  \"results\": [\n",
+	        version, opt.time_s, opt.reps);
 	for (unsigned i = 0; i < nr_results; i++) {
 		const struct result *r = &results[i];
 
-		fprintf(f, "    {\"allocator\": \"%s\", \"workload\": \"%s\", "
+		fprintf(f,
+		        "    {\"allocator\": \"%s\", \"workload\": \"%s\", "
 		        "\"threads\": %u, \"ns_per_op\": %.3f, \"ns_min\": %.3f, "
 		        "\"ns_max\": %.3f, \"mops\": %.3f, \"ops\": %llu, "
-		        "\"failed_allocs\": %llu, \"reps_ns\": [", r->alloc,
-		        r->workload, r->threads, r->median, r->min, r->max, r->mops,
-		        (unsigned long long)r->ops, (unsigned long long)r->fails);
+		        "\"failed_allocs\": %llu, \"reps_ns\": [",
+		        r->alloc, r->workload, r->threads, r->median, r->min, r->max,
+		        r->mops, (unsigned long long)r->ops,
+		        (unsigned long long)r->fails);
 		for (int k = 0; k < r->nreps; k++)
 			fprintf(f, "%s%.3f", k ? ", " : "", r->ns[k]);
 		fprintf(f, "]");
 		if (r->have_stats)
-			fprintf(f, ", \"zone_lock\": %llu, \"pgalloc\": %llu, "
+			fprintf(f,
+			        ", \"zone_lock\": %llu, \"pgalloc\": %llu, "
 			        "\"zone_lock_per_1k_alloc\": %.3f, \"pcp_refill\": %llu, "
 			        "\"pcp_flush\": %llu, \"pcp_trylock_fail\": %llu, "
 			        "\"pcp_pages_end\": %lu, \"meta_bytes_per_page\": %zu, "
 			        "\"zone_lock_per_1k_ops\": %.3f",
 			        r->zone_lock, r->pgalloc, r->zl_per_1k, r->refill,
-			        r->flush, r->trylock_fail, r->pcp_pages_end,
-			        r->meta_bytes, r->zl_per_1k_ops);
+			        r->flush, r->trylock_fail, r->pcp_pages_end, r->meta_bytes,
+			        r->zl_per_1k_ops);
 		fprintf(f, "}%s\n", i + 1 < nr_results ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
@@ -1003,39 +1075,40 @@ static void write_json(const char *path, const char *version)
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-	"usage: %s [options]\n"
-	"  --quick            0.1 s per measurement, 3 repetitions, a shorter\n"
-	"                     replay\n"
-	"  --time S           seconds per measurement (default 0.5)\n"
-	"  --reps N           repetitions, median reported (default 5)\n"
-	"  --warmup S         warm-up seconds (default 0.2)\n"
-	"  --only LIST        workloads, comma separated (default all):\n",
-	prog);
+	        "usage: %s [options]\n"
+	        "  --quick            0.1 s per measurement, 3 repetitions, a shorter\n"
+	        "                     replay\n"
+	        "  --time S           seconds per measurement (default 0.5)\n"
+	        "  --reps N           repetitions, median reported (default 5)\n"
+	        "  --warmup S         warm-up seconds (default 0.2)\n"
+	        "  --only LIST        workloads, comma separated (default all):\n",
+	        prog);
 	for (unsigned i = 0; i < NR_WORKLOADS; i++)
 		fprintf(out, "                       %-11s %s\n", workloads[i].name,
 		        workloads[i].desc);
-	fprintf(out,
-	"  --threads LIST     thread counts to run: 1, 2 or 1,2 (default)\n"
-	"  --variant NAME     one variant only (zonealloc, zonealloc-locked,\n"
-	"                     zonealloc-nopcp)\n"
-	"  --csv FILE         append results as CSV\n"
-	"  --json FILE        write results as JSON\n"
-	"  --iters N          fixed-count mode: warm-up N ops, then exactly N\n"
-	"                     counted ops in bench_counted_run() (1 thread)\n"
-	"  --sim-cpu          zonealloc: each thread its own simulated CPU (a\n"
-	"                     cpu_id callback: the page sets then run locked);\n"
-	"                     the default is the real CPU, as for a user\n"
-	"                     (default: each thread is its own simulated CPU)\n"
-	"  --cpus N           zonealloc: simulated CPUs (default: online CPUs)\n"
-	"  --cpu-stride N     zonealloc: thread i is simulated CPU i*N (tests\n"
-	"                     false sharing between neighbouring CPUs' data)\n"
-	"  --mem MIB          zonealloc: backing memory (default 1024)\n"
-	"  --trace FILE       trace for the replay workload\n"
-	"  --trace-events N   replay only the trace's first N events (default\n"
-	"                     all; --quick: 200000)\n"
-	"  --no-pin           do not pin threads to cores\n"
-	"  --check            only check which allocator is active, then exit\n"
-	"  -v, --verbose\n");
+	fprintf(
+	    out,
+	    "  --threads LIST     thread counts to run: 1, 2 or 1,2 (default)\n"
+	    "  --variant NAME     one variant only (zonealloc, zonealloc-locked,\n"
+	    "                     zonealloc-nopcp)\n"
+	    "  --csv FILE         append results as CSV\n"
+	    "  --json FILE        write results as JSON\n"
+	    "  --iters N          fixed-count mode: warm-up N ops, then exactly N\n"
+	    "                     counted ops in bench_counted_run() (1 thread)\n"
+	    "  --sim-cpu          zonealloc: each thread its own simulated CPU (a\n"
+	    "                     cpu_id callback: the page sets then run locked);\n"
+	    "                     the default is the real CPU, as for a user\n"
+	    "                     (default: each thread is its own simulated CPU)\n"
+	    "  --cpus N           zonealloc: simulated CPUs (default: online CPUs)\n"
+	    "  --cpu-stride N     zonealloc: thread i is simulated CPU i*N (tests\n"
+	    "                     false sharing between neighbouring CPUs' data)\n"
+	    "  --mem MIB          zonealloc: backing memory (default 1024)\n"
+	    "  --trace FILE       trace for the replay workload\n"
+	    "  --trace-events N   replay only the trace's first N events (default\n"
+	    "                     all; --quick: 200000)\n"
+	    "  --no-pin           do not pin threads to cores\n"
+	    "  --check            only check which allocator is active, then exit\n"
+	    "  -v, --verbose\n");
 }
 
 static int selected(const char *name)
@@ -1088,36 +1161,78 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'q': opt.quick = 1; break;
-		case 't': opt.time_s = atof(optarg); time_set = 1; break;
-		case 'r': opt.reps = atoi(optarg); reps_set = 1; break;
-		case 'w': opt.warmup_s = atof(optarg); break;
-		case 'o': opt.only = optarg; break;
+		case 'q':
+			opt.quick = 1;
+			break;
+		case 't':
+			opt.time_s = atof(optarg);
+			time_set = 1;
+			break;
+		case 'r':
+			opt.reps = atoi(optarg);
+			reps_set = 1;
+			break;
+		case 'w':
+			opt.warmup_s = atof(optarg);
+			break;
+		case 'o':
+			opt.only = optarg;
+			break;
 		case 'T':
 			opt.threads_mask = 0;
 			for (const char *p = optarg; *p; p++)
 				if (*p == '1' || *p == '2')
 					opt.threads_mask |= 1 << (*p - '1');
 			break;
-		case 'V': opt.variant = optarg; break;
-		case 'c': opt.csv = optarg; break;
-		case 'j': opt.json = optarg; break;
-		case 'i': opt.iters = strtoul(optarg, NULL, 0); break;
-		case 's': opt.sched_cpu = 1; break;
-		case 'U': opt.sched_cpu = 0; break;
-		case 'C': opt.nr_cpus = (unsigned)atoi(optarg); break;
-		case 'S': opt.cpu_stride = (unsigned)atoi(optarg); break;
-		case 'm': opt.mem_mib = strtoul(optarg, NULL, 0); break;
-		case 'R': opt.trace = optarg; break;
+		case 'V':
+			opt.variant = optarg;
+			break;
+		case 'c':
+			opt.csv = optarg;
+			break;
+		case 'j':
+			opt.json = optarg;
+			break;
+		case 'i':
+			opt.iters = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			opt.sched_cpu = 1;
+			break;
+		case 'U':
+			opt.sched_cpu = 0;
+			break;
+		case 'C':
+			opt.nr_cpus = (unsigned)atoi(optarg);
+			break;
+		case 'S':
+			opt.cpu_stride = (unsigned)atoi(optarg);
+			break;
+		case 'm':
+			opt.mem_mib = strtoul(optarg, NULL, 0);
+			break;
+		case 'R':
+			opt.trace = optarg;
+			break;
 		case 'E':
 			opt.trace_events = strtoul(optarg, NULL, 0);
 			ev_set = 1;
 			break;
-		case 'P': opt.pin = 0; break;
-		case 'k': check_only = 1; break;
-		case 'v': opt.verbose = 1; break;
-		case 'h': usage(stdout, argv[0]); return 0;
-		default: usage(stderr, argv[0]); return 2;
+		case 'P':
+			opt.pin = 0;
+			break;
+		case 'k':
+			check_only = 1;
+			break;
+		case 'v':
+			opt.verbose = 1;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
+			return 2;
 		}
 	}
 	if (opt.quick) {
@@ -1148,8 +1263,10 @@ int main(int argc, char **argv)
 				cpus_allowed[ncpus_allowed++] = i;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.mem_mib = opt.mem_mib;
-	cfg.nr_cpus = opt.nr_cpus ? opt.nr_cpus :
-		(ncpus_allowed > MAX_THREADS ? (unsigned)ncpus_allowed : MAX_THREADS);
+	cfg.nr_cpus = opt.nr_cpus
+	                  ? opt.nr_cpus
+	                  : (ncpus_allowed > MAX_THREADS ? (unsigned)ncpus_allowed
+	                                                 : MAX_THREADS);
 	cfg.sched_cpu = opt.sched_cpu;
 	cfg.cpu_stride = opt.cpu_stride;
 	if (opt.cpu_stride && !opt.nr_cpus)
@@ -1157,10 +1274,11 @@ int main(int argc, char **argv)
 	cfg.verbose = opt.verbose;
 
 	printf("# %s%s; %.2f s x %d reps (median), warm-up %.2f s; op = one "
-	       "alloc+free, ns/op = wall x threads / ops\n", ba_version(),
+	       "alloc+free, ns/op = wall x threads / ops\n",
+	       ba_version(),
 #ifdef BENCH_ZONEALLOC
-	       opt.sched_cpu ? "; real CPUs (one thread pinned per core)" :
-	                       "; each thread its own simulated CPU",
+	       opt.sched_cpu ? "; real CPUs (one thread pinned per core)"
+	                     : "; each thread its own simulated CPU",
 #else
 	       "",
 #endif

@@ -66,8 +66,9 @@ static int give_back(void *ctx, struct za_page *const *pages,
 			return -errno; /* put back unreported; retried later */
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	__atomic_fetch_add(&madvise_ns, (b.tv_sec - a.tv_sec) * 1000000000ll +
-	                                    b.tv_nsec - a.tv_nsec,
+	__atomic_fetch_add(&madvise_ns,
+	                   (b.tv_sec - a.tv_sec) * 1000000000ll + b.tv_nsec -
+	                       a.tv_nsec,
 	                   __ATOMIC_RELAXED);
 	return 0;
 }
@@ -98,13 +99,15 @@ int main(int argc, char **argv)
 			huge = 1;
 		else if (!strcmp(argv[i], "--check"))
 			check = 1;
-		else if (i + 1 < argc && (!strcmp(argv[i], "--mem") ||
-		                          !strcmp(argv[i], "--waves") ||
-		                          !strcmp(argv[i], "--delay"))) {
+		else if (i + 1 < argc &&
+		         (!strcmp(argv[i], "--mem") || !strcmp(argv[i], "--waves") ||
+		          !strcmp(argv[i], "--delay"))) {
 			unsigned long v = strtoul(argv[i + 1], &end, 10);
 			if (!*argv[i + 1] || *end || !v || v > (1ul << 20)) {
-				fprintf(stderr, "balloon: %s %s: not a number in "
-				        "1..1048576\n", argv[i], argv[i + 1]);
+				fprintf(stderr,
+				        "balloon: %s %s: not a number in "
+				        "1..1048576\n",
+				        argv[i], argv[i + 1]);
 				return 2;
 			}
 			if (!strcmp(argv[i], "--mem"))
@@ -132,7 +135,7 @@ int main(int argc, char **argv)
 
 	/* Report at the pageblock order, or the huge page's if larger: a
 	 * reported block then covers whole huge pages. */
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	unsigned order = 9;
 	while (((size_t)1 << (order + PAGE_SHIFT)) < ram.huge_size && order < 20)
 		order++;
@@ -149,13 +152,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "balloon: cannot set up the allocator\n");
 		return 1;
 	}
-	struct za_page_reporting pr = {give_back, NULL, order, (unsigned)delay_ms};
+	struct za_page_reporting pr = { give_back, NULL, order,
+		                            (unsigned)delay_ms };
 	if (reporting && za_page_reporting_register(za, &pr)) {
 		fprintf(stderr, "balloon: cannot register reporting\n");
 		return 1;
 	}
 	printf("# guest RAM %zu MiB, free page reporting %s (order %u, delay "
-	       "%lu ms)\n", bytes >> 20, reporting ? "on" : "off", order, delay_ms);
+	       "%lu ms)\n",
+	       bytes >> 20, reporting ? "on" : "off", order, delay_ms);
 
 	size_t piece = (size_t)1 << (WS_ORDER + PAGE_SHIFT);
 	size_t max_pieces = bytes * 3 / 4 / piece;
@@ -188,7 +193,8 @@ int main(int argc, char **argv)
 			          (t1.tv_nsec - t0.tv_nsec) / 1000000;
 			if (ms90 < 0 && reported_mib() * 10 >= freed * 9)
 				ms90 = ms;
-			if (ms >= 10 * (long)delay_ms || (!reporting && ms >= 3 * (long)delay_ms))
+			if (ms >= 10 * (long)delay_ms ||
+			    (!reporting && ms >= 3 * (long)delay_ms))
 				break;
 			usleep((useconds_t)(delay_ms * 100));
 		}
@@ -200,14 +206,14 @@ int main(int argc, char **argv)
 		}
 		long after = rss_mib();
 		printf("wave %lu: freed        %4zu MiB  rss %4ld MiB  reported "
-		       "%lu MiB", w, freed, after, reporting ? reported_mib() : 0ul);
+		       "%lu MiB",
+		       w, freed, after, reporting ? reported_mib() : 0ul);
 		if (ms90 >= 0)
 			printf(" (90%% within %ld ms, %lld ms in madvise)", ms90,
 			       __atomic_load_n(&madvise_ns, __ATOMIC_RELAXED) / 1000000);
 		__atomic_store_n(&madvise_ns, 0, __ATOMIC_RELAXED);
 		printf("\n");
-		if (reporting ? after > before - (long)freed / 2
-		              : after < before - 4)
+		if (reporting ? after > before - (long)freed / 2 : after < before - 4)
 			failed = 1;
 	}
 	if (reporting)

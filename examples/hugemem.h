@@ -37,13 +37,13 @@
 enum hugemem_kind { HUGEMEM_BASE, HUGEMEM_HUGETLB, HUGEMEM_THP };
 
 struct hugemem {
-	void *base;        /* the region, aligned to huge_size */
-	size_t len;        /* its length (a multiple of huge_size) */
-	void *map;         /* what to munmap */
+	void *base; /* the region, aligned to huge_size */
+	size_t len; /* its length (a multiple of huge_size) */
+	void *map;  /* what to munmap */
 	size_t map_len;
 	enum hugemem_kind kind;
-	size_t huge_size;  /* the huge page size (Hugepagesize), bytes */
-	char why[160];     /* why not a better kind, "" if none was tried */
+	size_t huge_size; /* the huge page size (Hugepagesize), bytes */
+	char why[160];    /* why not a better kind, "" if none was tried */
 };
 
 /* A /proc/meminfo value in kB, or -1 when absent. */
@@ -69,7 +69,8 @@ static inline long long hugemem_meminfo(const char *key)
 static inline int hugemem_thp_allowed(void)
 {
 	const char *path = getenv("HUGEMEM_THP_ENABLED");
-	FILE *f = fopen(path ? path : "/sys/kernel/mm/transparent_hugepage/enabled",
+	FILE *f = fopen(path ? path
+	                     : "/sys/kernel/mm/transparent_hugepage/enabled",
 	                "r");
 	char line[128] = "";
 	if (!f)
@@ -82,7 +83,7 @@ static inline int hugemem_thp_allowed(void)
 
 /* Anonymous memory of len bytes aligned to align. */
 static inline void *hugemem_map_aligned(size_t len, size_t align, void **map,
-                                 size_t *map_len)
+                                        size_t *map_len)
 {
 	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

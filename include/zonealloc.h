@@ -73,10 +73,10 @@ struct za_page; /* the metadata of one page frame (opaque) */
  * enum (ZA_ZONE_DMA = 0 ...), the names reports print ("Node 0, zone
  * DMA32", za_zone_name) and the suffixes of per-zone counters
  * (pgalloc_dma32) all come from this list. */
-#define ZA_ZONE_LIST(X)                                                    \
-	X(DMA, "DMA", "dma")                                                   \
-	X(DMA32, "DMA32", "dma32")                                             \
-	X(NORMAL, "Normal", "normal")                                          \
+#define ZA_ZONE_LIST(X)                                                       \
+	X(DMA, "DMA", "dma")                                                      \
+	X(DMA32, "DMA32", "dma32")                                                \
+	X(NORMAL, "Normal", "normal")                                             \
 	X(MOVABLE, "Movable", "movable")
 
 #define ZA_X_ZONE_ENUM(n, s, suffix) ZA_ZONE_##n,
@@ -85,11 +85,11 @@ enum za_zone_type { ZA_ZONE_LIST(ZA_X_ZONE_ENUM) ZA_NR_ZONES };
 
 /* Migratetypes, as pageblocks carry them (reports and za_page_info):
  * X(name, report name), as /proc/pagetypeinfo prints them. */
-#define ZA_MIGRATETYPE_LIST(X)                                             \
-	X(UNMOVABLE, "Unmovable")                                              \
-	X(MOVABLE, "Movable")                                                  \
-	X(RECLAIMABLE, "Reclaimable")                                          \
-	X(HIGHATOMIC, "HighAtomic")                                            \
+#define ZA_MIGRATETYPE_LIST(X)                                                \
+	X(UNMOVABLE, "Unmovable")                                                 \
+	X(MOVABLE, "Movable")                                                     \
+	X(RECLAIMABLE, "Reclaimable")                                             \
+	X(HIGHATOMIC, "HighAtomic")                                               \
 	X(ISOLATE, "Isolate")
 
 #define ZA_X_MT_ENUM(n, s) ZA_MT_##n,
@@ -102,10 +102,11 @@ enum za_migratetype { ZA_MIGRATETYPE_LIST(ZA_X_MT_ENUM) ZA_NR_MIGRATETYPES };
 #define ZA_MAX_ORDER_LIMIT 20 /* largest max_order a config may ask for */
 
 /* za_config.flags */
-#define ZA_CFG_NO_PCP 0x1u     /* no per-CPU lists: every call takes the zone lock */
-#define ZA_CFG_NO_KSWAPD 0x2u  /* no background reclaim threads */
+#define ZA_CFG_NO_PCP                                                         \
+	0x1u /* no per-CPU lists: every call takes the zone lock */
+#define ZA_CFG_NO_KSWAPD 0x2u        /* no background reclaim threads */
 #define ZA_CFG_NO_VMSTAT_WORKER 0x4u /* no periodic statistics fold */
-#define ZA_CFG_PCP_FIXED 0x8u  /* pcp high/batch fixed at pcp_high/pcp_batch */
+#define ZA_CFG_PCP_FIXED 0x8u /* pcp high/batch fixed at pcp_high/pcp_batch */
 /* Page sets always locked (one lock per set, the owner try-locks), never
  * restartable. Without it they are restartable where the platform allows:
  * Linux on x86-64 or AArch64, a thread rseq area (glibc's, or one the
@@ -155,17 +156,17 @@ enum za_migratetype { ZA_MIGRATETYPE_LIST(ZA_X_MT_ENUM) ZA_NR_MIGRATETYPES };
  * msg a one-line description naming the pfn. See "Callbacks" above. */
 typedef void (*za_error_fn)(void *ctx, int err, const char *msg);
 
-struct za_config { /* all-zero means sensible defaults */
-	unsigned page_shift;            /* 0 -> 12 (4 KiB pages); 9..30 */
+struct za_config {       /* all-zero means sensible defaults */
+	unsigned page_shift; /* 0 -> 12 (4 KiB pages); 9..30 */
 	/* Every size below is checked: a value out of its range makes
 	 * za_create fail with EINVAL rather than wrap. */
-	unsigned nr_cpus;               /* possible CPUs; 0 -> CPUs configured */
-	unsigned nr_nodes;              /* 0 -> 1 */
+	unsigned nr_cpus;  /* possible CPUs; 0 -> CPUs configured */
+	unsigned nr_nodes; /* 0 -> 1 */
 	/* 0 -> computed from memory size. Larger than a zone's share can
 	 * hold (up to ULONG_MAX), it saturates: that zone's min watermark is
 	 * all of its pages, never a wrapped small value. */
 	unsigned long min_free_kbytes;
-	int (*cpu_id)(void *ctx);       /* NULL -> sched_getcpu() */
+	int (*cpu_id)(void *ctx); /* NULL -> sched_getcpu() */
 	void *cpu_ctx;
 	/* Moves one in-use movable block (memory offline, contiguous
 	 * allocation, compaction). Copies src's contents to dst and points the
@@ -188,8 +189,8 @@ struct za_config { /* all-zero means sensible defaults */
 	/* Node of each possible CPU, nr_cpus entries; NULL -> CPUs split
 	 * evenly across nodes in order (cpu * nr_nodes / nr_cpus). */
 	const int *cpu_node;
-	unsigned max_order;             /* 0 -> 10 (4 MiB blocks of 4 KiB pages) */
-	unsigned pageblock_order;       /* 0 -> min(9, max_order) */
+	unsigned max_order;       /* 0 -> 10 (4 MiB blocks of 4 KiB pages) */
+	unsigned pageblock_order; /* 0 -> min(9, max_order) */
 	/* Memory hotplug granularity in pages; 0 -> 128 MiB worth. A power of
 	 * two, at least one max-order block and one pageblock, at most 2^31. */
 	unsigned long block_pages;
@@ -197,14 +198,14 @@ struct za_config { /* all-zero means sensible defaults */
 	 * At most 2^32 - 1. Page metadata address space (16 bytes a page) is
 	 * reserved for the whole range up front and committed per block. */
 	unsigned long max_pfn;
-	unsigned flags;                 /* ZA_CFG_* */
-	unsigned online_cpus;           /* CPUs online at create; 0 -> all */
+	unsigned flags;       /* ZA_CFG_* */
+	unsigned online_cpus; /* CPUs online at create; 0 -> all */
 	/* With ZA_CFG_PCP_FIXED, in pages: 1 <= pcp_batch <= pcp_high <=
 	 * ZA_PCP_FIXED_MAX, else EINVAL. */
 	unsigned pcp_high, pcp_batch;
-	unsigned offline_timeout_ms;    /* za_memory_offline; 0 -> 5000 */
-	unsigned vmstat_interval_ms;    /* periodic fold; 0 -> 1000 */
-	za_error_fn error;              /* NULL -> message on stderr */
+	unsigned offline_timeout_ms; /* za_memory_offline; 0 -> 5000 */
+	unsigned vmstat_interval_ms; /* periodic fold; 0 -> 1000 */
+	za_error_fn error;           /* NULL -> message on stderr */
 	void *error_ctx;
 };
 
@@ -261,7 +262,7 @@ ZA_API int za_cpu_is_online(struct za *za, unsigned cpu);
 
 /* gfp flags: what callers write. */
 #define ZA_GFP_KERNEL (ZA___GFP_DIRECT_RECLAIM | ZA___GFP_KSWAPD_RECLAIM)
-#define ZA_GFP_ATOMIC \
+#define ZA_GFP_ATOMIC                                                         \
 	(ZA___GFP_HIGH | ZA___GFP_ATOMIC_RES | ZA___GFP_KSWAPD_RECLAIM)
 #define ZA_GFP_NOWAIT ZA___GFP_KSWAPD_RECLAIM
 #define ZA_GFP_MOVABLE (ZA_GFP_KERNEL | ZA___GFP_MOVABLE)
@@ -289,8 +290,8 @@ typedef unsigned int za_gfp_t;
  * frees. */
 ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp,
                                       unsigned order);
-ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
-                                           unsigned order);
+ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid,
+                                           za_gfp_t gfp, unsigned order);
 /* Allocate up to nr order-0 pages into pages[]; returns how many. Fills
  * from the current CPU's list under one lock hold where it can. */
 ZA_API unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
@@ -309,9 +310,8 @@ ZA_API void za_free_pages_bulk(struct za *za, unsigned nr,
  * nr_pages. NULL with errno = ENOMEM when no range could be had (any
  * nr_pages up to ULONG_MAX: above max_pfn none ever can), EINVAL for
  * nr_pages 0 or a bad gfp, EDEADLK from a migrate callback. */
-ZA_API struct za_page *za_alloc_contig_pages(struct za *za,
-                                             unsigned long nr_pages,
-                                             za_gfp_t gfp);
+ZA_API struct za_page *
+za_alloc_contig_pages(struct za *za, unsigned long nr_pages, za_gfp_t gfp);
 ZA_API void za_free_contig_pages(struct za *za, struct za_page *page,
                                  unsigned long nr_pages);
 
@@ -358,11 +358,11 @@ ZA_API size_t za_page_meta_size(void);
  * prefixed zonealloc_. za_report prints them in this order. The
  * free-page counter counts pages on the buddy lists (not per-CPU lists,
  * not isolated). */
-#define ZA_ZONE_STAT_LIST(X)                                               \
-	X(NR_FREE_PAGES, "nr_free_pages")                                      \
-	X(NR_ZONE_ALLOCATED, "zonealloc_nr_allocated") /* handed out */         \
-	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")                     \
-	/* free pages in blocks marked reported (free page reporting) */     \
+#define ZA_ZONE_STAT_LIST(X)                                                  \
+	X(NR_FREE_PAGES, "nr_free_pages")                                         \
+	X(NR_ZONE_ALLOCATED, "zonealloc_nr_allocated") /* handed out */           \
+	X(NR_FREE_ISOLATED, "zonealloc_nr_free_isolated")                         \
+	/* free pages in blocks marked reported (free page reporting) */          \
 	X(NR_FREE_REPORTED, "zonealloc_nr_free_reported")
 
 /* Events: summed over CPUs on read. PGALLOC and ALLOCSTALL are counted
@@ -373,62 +373,62 @@ ZA_API size_t za_page_meta_size(void);
  * zone_statistics does: hit or miss against the node the request
  * preferred, local or other against the allocating CPU's node; foreign is
  * counted on the preferred node's zone of the type that was used. */
-#define ZA_EVENT_LIST(X)                                                   \
-	X(NUMA_HIT, "numa_hit") /* allocations on the preferred node */        \
-	X(NUMA_MISS, "numa_miss") /* ... elsewhere, counted on the zone used */ \
-	X(NUMA_FOREIGN, "numa_foreign") /* ... counted on the preferred node */ \
-	X(NUMA_INTERLEAVE, "numa_interleave") /* no interleave policy: 0 */    \
-	X(NUMA_LOCAL, "numa_local") /* on the allocating CPU's node */          \
-	X(NUMA_OTHER, "numa_other") /* on another node than the CPU's */        \
-	X(PGALLOC, "pgalloc") /* pages, per zone type */                        \
-	X(ALLOCSTALL, "allocstall") /* direct reclaims, by highest zone */      \
-	X(PGFREE, "pgfree")                                                    \
-	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                    \
-	X(PGSTEAL_DIRECT, "pgsteal_direct")                                    \
-	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                      \
-	X(PGSCAN_DIRECT, "pgscan_direct")                                      \
-	X(KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly")                \
-	X(KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly")              \
-	X(OOM_KILL, "oom_kill")                                                \
-	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                              \
-	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                    \
-	/* compaction (pages scanned, pages isolated: sources and targets) */  \
-	X(COMPACT_MIGRATE_SCANNED, "compact_migrate_scanned")                  \
-	X(COMPACT_FREE_SCANNED, "compact_free_scanned")                        \
-	X(COMPACT_ISOLATED, "compact_isolated")                                \
-	X(COMPACT_STALL, "compact_stall") /* direct compactions run */         \
-	X(COMPACT_FAIL, "compact_fail")   /* ... that did not give a page */   \
-	X(COMPACT_SUCCESS, "compact_success") /* ... that did */               \
-	X(COMPACT_DAEMON_WAKE, "compact_daemon_wake")                          \
-	X(COMPACT_DAEMON_MIGRATE_SCANNED, "compact_daemon_migrate_scanned")    \
-	X(COMPACT_DAEMON_FREE_SCANNED, "compact_daemon_free_scanned")          \
-	X(PGALLOC_FAIL, "zonealloc_pgalloc_fail")                              \
-	X(PCP_REFILL, "zonealloc_pcp_refill")                                  \
-	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                      \
-	X(PCP_FLUSH, "zonealloc_pcp_flush")                                    \
-	X(PCP_FLUSH_PAGES, "zonealloc_pcp_flush_pages")                        \
-	X(PCP_DRAIN, "zonealloc_pcp_drain")                                    \
-	X(PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages")                        \
-	X(PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail")                      \
-	X(PCP_FENCE, "zonealloc_pcp_fence") /* CPU fences (restartable) */     \
-	X(ZONE_LOCK, "zonealloc_zone_lock")                                    \
-	X(WMARK_FAIL, "zonealloc_watermark_fail")                              \
-	X(FALLBACK, "zonealloc_pgalloc_fallback")                              \
-	X(STEAL_PAGEBLOCK, "zonealloc_steal_pageblock")                        \
-	X(ZONELIST_RETRY, "zonealloc_zonelist_retry")                          \
-	X(KSWAPD_WAKE, "zonealloc_kswapd_wake")                                \
-	X(DRAIN_RETRY, "zonealloc_drain_retry")                                \
-	X(OFFLINE_OK, "zonealloc_offline_success")                             \
-	X(OFFLINE_FAIL, "zonealloc_offline_fail")                              \
-	X(CONTIG_OK, "zonealloc_contig_success")                               \
-	X(CONTIG_FAIL, "zonealloc_contig_fail")                                \
-	X(MISUSE, "zonealloc_misuse")                                          \
+#define ZA_EVENT_LIST(X)                                                      \
+	X(NUMA_HIT, "numa_hit")   /* allocations on the preferred node */         \
+	X(NUMA_MISS, "numa_miss") /* ... elsewhere, counted on the zone used */   \
+	X(NUMA_FOREIGN, "numa_foreign") /* ... counted on the preferred node */   \
+	X(NUMA_INTERLEAVE, "numa_interleave") /* no interleave policy: 0 */       \
+	X(NUMA_LOCAL, "numa_local")           /* on the allocating CPU's node */  \
+	X(NUMA_OTHER, "numa_other") /* on another node than the CPU's */          \
+	X(PGALLOC, "pgalloc")       /* pages, per zone type */                    \
+	X(ALLOCSTALL, "allocstall") /* direct reclaims, by highest zone */        \
+	X(PGFREE, "pgfree")                                                       \
+	X(PGSTEAL_KSWAPD, "pgsteal_kswapd")                                       \
+	X(PGSTEAL_DIRECT, "pgsteal_direct")                                       \
+	X(PGSCAN_KSWAPD, "pgscan_kswapd")                                         \
+	X(PGSCAN_DIRECT, "pgscan_direct")                                         \
+	X(KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly")                   \
+	X(KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly")                 \
+	X(OOM_KILL, "oom_kill")                                                   \
+	X(PGMIGRATE_SUCCESS, "pgmigrate_success")                                 \
+	X(PGMIGRATE_FAIL, "pgmigrate_fail")                                       \
+	/* compaction (pages scanned, pages isolated: sources and targets) */     \
+	X(COMPACT_MIGRATE_SCANNED, "compact_migrate_scanned")                     \
+	X(COMPACT_FREE_SCANNED, "compact_free_scanned")                           \
+	X(COMPACT_ISOLATED, "compact_isolated")                                   \
+	X(COMPACT_STALL, "compact_stall")     /* direct compactions run */        \
+	X(COMPACT_FAIL, "compact_fail")       /* ... that did not give a page */  \
+	X(COMPACT_SUCCESS, "compact_success") /* ... that did */                  \
+	X(COMPACT_DAEMON_WAKE, "compact_daemon_wake")                             \
+	X(COMPACT_DAEMON_MIGRATE_SCANNED, "compact_daemon_migrate_scanned")       \
+	X(COMPACT_DAEMON_FREE_SCANNED, "compact_daemon_free_scanned")             \
+	X(PGALLOC_FAIL, "zonealloc_pgalloc_fail")                                 \
+	X(PCP_REFILL, "zonealloc_pcp_refill")                                     \
+	X(PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages")                         \
+	X(PCP_FLUSH, "zonealloc_pcp_flush")                                       \
+	X(PCP_FLUSH_PAGES, "zonealloc_pcp_flush_pages")                           \
+	X(PCP_DRAIN, "zonealloc_pcp_drain")                                       \
+	X(PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages")                           \
+	X(PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail")                         \
+	X(PCP_FENCE, "zonealloc_pcp_fence") /* CPU fences (restartable) */        \
+	X(ZONE_LOCK, "zonealloc_zone_lock")                                       \
+	X(WMARK_FAIL, "zonealloc_watermark_fail")                                 \
+	X(FALLBACK, "zonealloc_pgalloc_fallback")                                 \
+	X(STEAL_PAGEBLOCK, "zonealloc_steal_pageblock")                           \
+	X(ZONELIST_RETRY, "zonealloc_zonelist_retry")                             \
+	X(KSWAPD_WAKE, "zonealloc_kswapd_wake")                                   \
+	X(DRAIN_RETRY, "zonealloc_drain_retry")                                   \
+	X(OFFLINE_OK, "zonealloc_offline_success")                                \
+	X(OFFLINE_FAIL, "zonealloc_offline_fail")                                 \
+	X(CONTIG_OK, "zonealloc_contig_success")                                  \
+	X(CONTIG_FAIL, "zonealloc_contig_fail")                                   \
+	X(MISUSE, "zonealloc_misuse")                                             \
 	/* free page reporting: pages and batches the client accepted, and  \
 	 * batches it refused (handed back unreported, retried later) */     \
-	X(REPORTED_PAGES, "zonealloc_reported_pages")                          \
-	X(REPORTED_BATCHES, "zonealloc_reported_batches")                      \
-	X(REPORT_RETRY, "zonealloc_report_retry")                              \
-	/* hotplug blocks whose page metadata was initialised on first need */ \
+	X(REPORTED_PAGES, "zonealloc_reported_pages")                             \
+	X(REPORTED_BATCHES, "zonealloc_reported_batches")                         \
+	X(REPORT_RETRY, "zonealloc_report_retry")                                 \
+	/* hotplug blocks whose page metadata was initialised on first need */    \
 	X(LAZY_INIT, "zonealloc_lazy_init")
 
 #define ZA_X_ENUM(n, s) ZA_##n,
@@ -468,10 +468,10 @@ ZA_API unsigned long za_zone_free_pages(struct za *za, int nid,
 
 struct za_zone_info {
 	unsigned long start_pfn, spanned, present, managed;
-	unsigned long free;          /* snapshot of NR_FREE_PAGES */
+	unsigned long free; /* snapshot of NR_FREE_PAGES */
 	unsigned long min, low, high;
 	unsigned long lowmem_reserve[ZA_NR_ZONES];
-	unsigned long pcp_pages;     /* pages on this zone's per-CPU lists */
+	unsigned long pcp_pages; /* pages on this zone's per-CPU lists */
 	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1]; /* free blocks by order */
 	unsigned long isolated_free; /* free pages in isolated pageblocks */
 	unsigned stat_threshold;
@@ -485,7 +485,7 @@ ZA_API int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
 struct za_pcp_info {
 	unsigned count; /* pages on the lists */
 	unsigned high, batch;
-	int usable;     /* 0 while the CPU is offline or the zone's lists off */
+	int usable;      /* 0 while the CPU is offline or the zone's lists off */
 	int restartable; /* 1: owned by restartable sequences; 0: locked */
 };
 /* Why the page sets of za run locked ("" when they are restartable):
@@ -557,16 +557,16 @@ ZA_API int za_fragmentation_score(struct za *za, int nid);
  * memory came online). A block being allocated or freed at the same time
  * may read half old, half new. */
 struct za_page_owner_info {
-	const void *alloc_site;  /* return address of the allocating call */
-	const void *free_site;   /* of the last free; NULL: never freed */
-	unsigned long pfn;       /* the block's first page */
-	unsigned long nr_pages;  /* 2^order, or a contiguous range's length */
+	const void *alloc_site; /* return address of the allocating call */
+	const void *free_site;  /* of the last free; NULL: never freed */
+	unsigned long pfn;      /* the block's first page */
+	unsigned long nr_pages; /* 2^order, or a contiguous range's length */
 	unsigned long long alloc_ns, free_ns; /* monotonic clock; 0: never */
 	za_gfp_t gfp;
-	unsigned order;          /* ZA_PAGE_OWNER_CONTIG: za_alloc_contig_pages */
-	int cpu;                 /* allocating CPU, -1 unknown */
-	int tid;                 /* allocating thread (Linux thread id) */
-	int allocated;           /* 1 while the block is allocated */
+	unsigned order; /* ZA_PAGE_OWNER_CONTIG: za_alloc_contig_pages */
+	int cpu;        /* allocating CPU, -1 unknown */
+	int tid;        /* allocating thread (Linux thread id) */
+	int allocated;  /* 1 while the block is allocated */
 };
 #define ZA_PAGE_OWNER_CONTIG 0xffu
 ZA_API int za_page_owner(struct za *za, const struct za_page *page,
@@ -579,8 +579,8 @@ struct za_page_owner_site {
 	const void *site;
 	unsigned long blocks, pages;
 };
-ZA_API long za_page_owner_summary(struct za *za, struct za_page_owner_site *sites,
-                                  size_t n);
+ZA_API long za_page_owner_summary(struct za *za,
+                                  struct za_page_owner_site *sites, size_t n);
 
 /* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
  * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
@@ -656,8 +656,8 @@ struct za_page_reporting {
 	int (*report)(void *ctx, struct za_page *const *pages,
 	              const unsigned *orders, unsigned n);
 	void *ctx;
-	unsigned order;     /* 0 -> pageblock order */
-	unsigned delay_ms;  /* 0 -> 2000 */
+	unsigned order;    /* 0 -> pageblock order */
+	unsigned delay_ms; /* 0 -> 2000 */
 };
 #define ZA_PAGE_REPORTING_CAPACITY 32 /* blocks per call, at most */
 ZA_API int za_page_reporting_register(struct za *za,

@@ -2,6 +2,8 @@
 # deps.sh - install what zonealloc's build, tests and tool need on Debian 12.
 # Uses sudo when not run as root. Safe to run again.
 #
+# clang-format (14, Debian 12's) is for the `format` test (scripts/format.sh).
+#
 # prometheus-node-exporter and curl are for one test
 # (tests/client_node_exporter.sh), which starts the exporter itself on a
 # loopback port and stops it again. The package would start it as a
@@ -9,7 +11,7 @@
 # the start during the install (policy-rc.d) and disables the service.
 set -eu
 PKGS="build-essential cmake pkg-config zlib1g-dev liblzma-dev libnuma-dev \
-xz-utils spin clang libclang-rt-14-dev prometheus-node-exporter curl"
+xz-utils spin clang libclang-rt-14-dev clang-format prometheus-node-exporter curl"
 SERVICE=prometheus-node-exporter
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

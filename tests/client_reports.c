@@ -32,8 +32,8 @@ static int get_cpu(void *ctx)
 	return cur_cpu;
 }
 
-static const char *const zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
-                                                    "Movable"};
+static const char *const zone_names[ZA_NR_ZONES] = { "DMA", "DMA32", "Normal",
+	                                                 "Movable" };
 
 static char *capture(struct za *za, enum za_report what)
 {
@@ -105,17 +105,25 @@ int main(int argc, char **argv)
 	CHECK(za != NULL);
 	/* node 0: 16 MiB DMA, 48 MiB DMA32, 32 MiB Normal, 16 MiB Movable */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA, 0, 4 * BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, 4 * BLK, 12 * BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 16 * BLK, 8 * BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 24 * BLK, 4 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, 4 * BLK, 12 * BLK, NULL),
+	         0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 16 * BLK, 8 * BLK, NULL),
+	         0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 24 * BLK, 4 * BLK, NULL),
+	         0);
 	/* node 1: 64 MiB Normal, 32 MiB Movable */
-	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 64 * BLK, 16 * BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_MOVABLE, 80 * BLK, 8 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 64 * BLK, 16 * BLK, NULL),
+	         0);
+	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_MOVABLE, 80 * BLK, 8 * BLK, NULL),
+	         0);
 
 	/* Allocations of every kind on every CPU; every third one freed. */
 	static const za_gfp_t kinds[] = {
-		ZA_GFP_KERNEL, ZA_GFP_MOVABLE, ZA_GFP_KERNEL | ZA_GFP_DMA,
-		ZA_GFP_KERNEL | ZA_GFP_DMA32, ZA_GFP_ATOMIC,
+		ZA_GFP_KERNEL,
+		ZA_GFP_MOVABLE,
+		ZA_GFP_KERNEL | ZA_GFP_DMA,
+		ZA_GFP_KERNEL | ZA_GFP_DMA32,
+		ZA_GFP_ATOMIC,
 		ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE,
 	};
 	unsigned kept = 0;
@@ -134,7 +142,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(za_check(za, stderr), 0);
 
 	/* Every zone has pages out. */
-	long node_free[2] = {0, 0};
+	long node_free[2] = { 0, 0 };
 	FILE *ex;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/expected.prom", dir);
@@ -145,32 +153,44 @@ int main(int argc, char **argv)
 			struct za_zone_info zi;
 			CHECK_EQ(za_zone_info(za, n, (enum za_zone_type)z, &zi), 0);
 			const char *zn = zone_names[z];
-			fprintf(ex, "node_zoneinfo_min_pages{node=\"%d\",zone=\"%s\"} %lu\n",
+			fprintf(ex,
+			        "node_zoneinfo_min_pages{node=\"%d\",zone=\"%s\"} %lu\n",
 			        n, zn, zi.min);
-			fprintf(ex, "node_zoneinfo_low_pages{node=\"%d\",zone=\"%s\"} %lu\n",
+			fprintf(ex,
+			        "node_zoneinfo_low_pages{node=\"%d\",zone=\"%s\"} %lu\n",
 			        n, zn, zi.low);
-			fprintf(ex, "node_zoneinfo_high_pages{node=\"%d\",zone=\"%s\"} %lu\n",
+			fprintf(ex,
+			        "node_zoneinfo_high_pages{node=\"%d\",zone=\"%s\"} %lu\n",
 			        n, zn, zi.high);
-			fprintf(ex, "node_zoneinfo_spanned_pages{node=\"%d\",zone=\"%s\"} %lu\n",
+			fprintf(ex,
+			        "node_zoneinfo_spanned_pages{node=\"%d\",zone=\"%s\"} %lu\n",
 			        n, zn, zi.spanned);
-			fprintf(ex, "node_zoneinfo_present_pages{node=\"%d\",zone=\"%s\"} %lu\n",
+			fprintf(ex,
+			        "node_zoneinfo_present_pages{node=\"%d\",zone=\"%s\"} %lu\n",
 			        n, zn, zi.present);
-			fprintf(ex, "node_zoneinfo_managed_pages{node=\"%d\",zone=\"%s\"} %lu\n",
+			fprintf(ex,
+			        "node_zoneinfo_managed_pages{node=\"%d\",zone=\"%s\"} %lu\n",
 			        n, zn, zi.managed);
 			for (int j = 0; j < ZA_NR_ZONES; j++)
-				fprintf(ex, "node_zoneinfo_protection_%d{node=\"%d\",zone=\"%s\"} "
-				        "%lu\n", j, n, zn, zi.lowmem_reserve[j]);
+				fprintf(ex,
+				        "node_zoneinfo_protection_%d{node=\"%d\",zone=\"%s\"} "
+				        "%lu\n",
+				        j, n, zn, zi.lowmem_reserve[j]);
 			if (!zi.populated)
 				continue;
 			if (zi.free >= zi.managed)
 				fprintf(stderr, "node %d %s: no page out\n", n, zn);
 			CHECK(zi.free < zi.managed); /* pages allocated here */
 			node_free[n] += (long)zi.free;
-			fprintf(ex, "node_zoneinfo_nr_free_pages{node=\"%d\",zone=\"%s\"} "
-			        "%lu\n", n, zn, zi.free);
+			fprintf(ex,
+			        "node_zoneinfo_nr_free_pages{node=\"%d\",zone=\"%s\"} "
+			        "%lu\n",
+			        n, zn, zi.free);
 			for (unsigned o = 0; o <= za_max_order(za); o++)
-				fprintf(ex, "node_buddyinfo_blocks{node=\"%d\",size=\"%u\","
-				        "zone=\"%s\"} %lu\n", n, o, zn, zi.nr_free[o]);
+				fprintf(ex,
+				        "node_buddyinfo_blocks{node=\"%d\",size=\"%u\","
+				        "zone=\"%s\"} %lu\n",
+				        n, o, zn, zi.nr_free[o]);
 		}
 	}
 	CHECK(fclose(ex) == 0);
@@ -190,8 +210,8 @@ int main(int argc, char **argv)
 	write_file(dir, "vmstat", t = capture(za, ZA_REPORT_VMSTAT));
 	free(t);
 	free(zoneinfo);
-	printf("client_reports: %s: 2 nodes, 6 zones, %u blocks held%s\n", dir, kept,
-	       broken ? ", zoneinfo broken on purpose" : "");
+	printf("client_reports: %s: 2 nodes, 6 zones, %u blocks held%s\n", dir,
+	       kept, broken ? ", zoneinfo broken on purpose" : "");
 	za_destroy(za);
 	return 0;
 }

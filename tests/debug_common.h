@@ -68,7 +68,8 @@ static struct za *dbg_make(unsigned flags, int backed)
 	CHECK(za != NULL);
 	void *base = backed ? dbg_map(DBG_BLOCK * DBG_BLOCKS) : NULL;
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
-	                          base), 0);
+	                          base),
+	         0);
 	return za;
 }
 

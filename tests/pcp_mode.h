@@ -35,12 +35,12 @@
 #include "platform.h" /* ZA_HAVE_RSEQ_SEQ, as the library was built */
 
 #define PM_SKIP 77
-#define PM_RETRY 3  /* a child's "a sequence was aborted" (pm_run) */
+#define PM_RETRY 3 /* a child's "a sequence was aborted" (pm_run) */
 #define PM_TRIES 5
 
-static int pm_rseq;        /* 1: restartable run on real CPUs */
-static unsigned pm_ncpu;   /* real CPUs the restartable run uses */
-static cpu_set_t pm_all;   /* the process's affinity mask at the start */
+static int pm_rseq;      /* 1: restartable run on real CPUs */
+static unsigned pm_ncpu; /* real CPUs the restartable run uses */
+static cpu_set_t pm_all; /* the process's affinity mask at the start */
 
 /* Read the mode from argv ("--rseq") or ZA_TEST_PCP ("rseq", "locked").
  * max_cpus: the most CPUs the test is written for. Exits 77 when the
@@ -73,7 +73,8 @@ static inline void pm_init(int argc, char **argv, const char *name,
 #if !ZA_HAVE_RSEQ_SEQ
 	printf("%s: skipped: this build has no restartable sequence "
 	       "(ThreadSanitizer, or no rseq on this platform); its page sets "
-	       "always run locked\n", name);
+	       "always run locked\n",
+	       name);
 	exit(PM_SKIP);
 #endif
 	CPU_ZERO(&pm_all);
@@ -83,7 +84,8 @@ static inline void pm_init(int argc, char **argv, const char *name,
 		n++;
 	if (n < 2) {
 		printf("%s: skipped: a restartable run needs real CPUs 0 and 1 in "
-		       "the affinity mask\n", name);
+		       "the affinity mask\n",
+		       name);
 		exit(PM_SKIP);
 	}
 	pm_ncpu = n;
@@ -213,8 +215,10 @@ static void pm_child_exit(void)
 	unsigned long long busy = za_event_count(pm_watched, ZA_PCP_TRYLOCK_FAIL);
 	if (!busy)
 		return;
-	fprintf(stderr, "(%llu calls found their page set busy in this run: "
-	        "aborted sequences)\n", busy);
+	fprintf(stderr,
+	        "(%llu calls found their page set busy in this run: "
+	        "aborted sequences)\n",
+	        busy);
 	fflush(NULL);
 	_exit(PM_RETRY);
 }
@@ -244,11 +248,12 @@ static inline void pm_run(const char *what, void (*check)(void))
 		if (WIFEXITED(st) && WEXITSTATUS(st) == PM_RETRY &&
 		    attempt < PM_TRIES) {
 			printf("%s: repeated (a restartable sequence was aborted "
-			       "during attempt %d)\n", what, attempt);
+			       "during attempt %d)\n",
+			       what, attempt);
 			continue;
 		}
-		fprintf(stderr, "%s failed (attempt %d, status %#x)\n", what,
-		        attempt, st);
+		fprintf(stderr, "%s failed (attempt %d, status %#x)\n", what, attempt,
+		        st);
 		exit(1);
 	}
 }

@@ -22,8 +22,8 @@ static void expect(void (*fn)(void), int sig, const char *name, int *passed)
 {
 	int got = tu_run_child(fn);
 	if (got != sig) {
-		fprintf(stderr, "%s: child ended with signal %d, expected %d\n",
-		        name, got, sig);
+		fprintf(stderr, "%s: child ended with signal %d, expected %d\n", name,
+		        got, sig);
 		exit(1);
 	}
 	(*passed)++;
@@ -66,7 +66,8 @@ static void flush_with_pcp_lock(void)
 {
 	struct za_pcp *pcp = zone_pcp(zn, 0);
 	CHECK_EQ(pcp_lock(za, pcp), 0);
-	pcp_flush_locked(za, zn, pcp, pcp->count, ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES);
+	pcp_flush_locked(za, zn, pcp, pcp->count, ZA_PCP_DRAIN,
+	                 ZA_PCP_DRAIN_PAGES);
 	pcp_unlock(za, pcp);
 }
 
@@ -112,8 +113,11 @@ int main(void)
 		printf("assertions are compiled out (ZA_DEBUG=0): skipped\n");
 		return 77;
 	}
-	struct za_config cfg = {.nr_cpus = 2, .block_pages = 1024, .max_pfn = 4096,
-	                        .flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER};
+	struct za_config cfg = { .nr_cpus = 2,
+		                     .block_pages = 1024,
+		                     .max_pfn = 4096,
+		                     .flags = ZA_CFG_NO_KSWAPD |
+		                              ZA_CFG_NO_VMSTAT_WORKER };
 	za = za_create(&cfg);
 	CHECK(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA, 0, 1024, NULL), 0);

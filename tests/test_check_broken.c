@@ -21,19 +21,19 @@ static int check_quiet(void)
 	return r;
 }
 
-#define EXPECT_BROKEN(what)                                                \
-	do {                                                                   \
-		int _r = check_quiet();                                            \
-		if (_r == 0) {                                                     \
-			fprintf(stderr, "za_check missed: %s\n", what);                \
-			exit(1);                                                       \
-		}                                                                  \
-		printf("caught: %s\n", what);                                      \
+#define EXPECT_BROKEN(what)                                                   \
+	do {                                                                      \
+		int _r = check_quiet();                                               \
+		if (_r == 0) {                                                        \
+			fprintf(stderr, "za_check missed: %s\n", what);                   \
+			exit(1);                                                          \
+		}                                                                     \
+		printf("caught: %s\n", what);                                         \
 	} while (0)
-#define EXPECT_OK()                                                        \
-	do {                                                                   \
-		int _r = za_check(za, stderr);                                     \
-		CHECK_EQ(_r, 0);                                                   \
+#define EXPECT_OK()                                                           \
+	do {                                                                      \
+		int _r = za_check(za, stderr);                                        \
+		CHECK_EQ(_r, 0);                                                      \
 	} while (0)
 
 /* The head of some free block of `order` in the NORMAL zone. */
@@ -47,7 +47,7 @@ static uint32_t free_block(unsigned order)
 
 int main(void)
 {
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	cfg.nr_cpus = 2;
 	cfg.block_pages = 1024;
 	cfg.max_pfn = 4096;

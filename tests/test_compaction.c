@@ -122,7 +122,8 @@ static void setup(unsigned flags, bool with_base)
 	if (!mem)
 		mem = hp_map(ZPAGES);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, ZPAGES,
-	                          with_base ? mem : NULL), 0);
+	                          with_base ? mem : NULL),
+	         0);
 }
 
 static void teardown(void)
@@ -139,8 +140,10 @@ static unsigned long fragment(unsigned every)
 {
 	unsigned long n = 0;
 	struct za_page *p;
-	while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
-	                                   ZA_GFP_NOWARN, 0))) {
+	while (
+	    (p = za_alloc_pages(za,
+	                        ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN,
+	                        0))) {
 		if (backed)
 			hp_keep(za, &cl, 0, p, 0, &rng);
 		else
@@ -274,14 +277,17 @@ static void part_direct(void)
 	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
 	fragment(2);
 	/* No compaction for requests that may not wait. */
-	CHECK(za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN, 9) == NULL);
+	CHECK(za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN,
+	                     9) == NULL);
 	CHECK(za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 9) == NULL);
 	CHECK_EQ(ev("compact_stall"), 0);
 	CHECK_EQ(atomic_load(&calls), 0);
 	struct za_page *got[8];
 	unsigned n = 0;
-	while (n < 8 && (got[n] = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY |
-	                                                 ZA_GFP_NOWARN, 9)))
+	while (n < 8 && (got[n] = za_alloc_pages(za,
+	                                         ZA_GFP_MOVABLE | ZA_GFP_NORETRY |
+	                                             ZA_GFP_NOWARN,
+	                                         9)))
 		n++;
 	printf("direct: %u order-9 blocks, stall %lu success %lu fail %lu\n", n,
 	       ev("compact_stall"), ev("compact_success"), ev("compact_fail"));
@@ -298,7 +304,8 @@ static void part_direct(void)
 	/* Off: the same request fails, and nothing is scanned. */
 	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_COMPACTION, true);
 	fragment(2);
-	CHECK(za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9) == NULL);
+	CHECK(za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN,
+	                     9) == NULL);
 	CHECK_EQ(ev("compact_stall"), 0);
 	CHECK_EQ(ev("compact_migrate_scanned"), 0);
 	hp_free_all(&cl, "direct off end");
@@ -324,8 +331,8 @@ static void part_unmovable(void)
 	CHECK(inside > 0);
 	za_compact(za, 0);
 	printf("unmovable: %u of 64 in movable pageblocks, %lu callback calls, "
-	       "%lu on unmovable blocks\n", inside, atomic_load(&calls),
-	       atomic_load(&unmovable_seen));
+	       "%lu on unmovable blocks\n",
+	       inside, atomic_load(&calls), atomic_load(&unmovable_seen));
 	CHECK_EQ(atomic_load(&unmovable_seen), 0);
 	for (unsigned i = 0; i < nm; i++) {
 		CHECK_EQ(page_state(um[i]), ZA_PS_ALLOC);
@@ -342,7 +349,9 @@ static void part_defer(void)
 	fragment(2);
 	cl.refuse = -EAGAIN;
 	for (int i = 0; i < 64; i++)
-		CHECK(za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9) == NULL);
+		CHECK(za_alloc_pages(za,
+		                     ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN,
+		                     9) == NULL);
 	unsigned long stalls = ev("compact_stall");
 	printf("defer: 64 refused requests, %lu compactions, pgmigrate_fail %lu\n",
 	       stalls, ev("pgmigrate_fail"));
@@ -376,7 +385,8 @@ static void part_defer(void)
 	verify_client("enoent");
 	/* A success resets the deferral: the next request compacts. */
 	unsigned long s0 = ev("compact_stall");
-	struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
+	struct za_page *p =
+	    za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
 	CHECK(p != NULL);
 	za_free_pages(za, p, 9);
 	(void)s0;
@@ -393,7 +403,8 @@ static void part_frames(void)
 	CHECK(free_blocks_from(9) >= 2);
 	CHECK_EQ(ev("pgmigrate_success"), atomic_load(&cl.migrated));
 	verify_client("frames");
-	struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
+	struct za_page *p =
+	    za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
 	CHECK(p != NULL);
 	CHECK(za_page_address(za, p) == NULL);
 	za_free_pages(za, p, 9);
@@ -411,20 +422,26 @@ static void part_kcompactd(void)
 	CHECK_EQ(free_blocks_from(9), 0);
 	/* A request that may not wait fails (or, if the background threads
 	 * are quick, already finds what they made), and wakes kswapd. */
-	struct za_page *p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
-	                                           ZA_GFP_NOWARN, 9);
+	struct za_page *p = za_alloc_pages(za,
+	                                   ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                       ZA_GFP_NOWARN,
+	                                   9);
 	/* kswapd wakes kcompactd, which compacts: wait for its work (no
 	 * bound on how long it takes, only on a hang). */
 	for (int i = 0; i < 20000 && !p; i++) {
 		hp_sleep_us(1000);
 		if (ev("compact_daemon_wake"))
-			p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN, 9);
+			p = za_alloc_pages(za,
+			                   ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+			                       ZA_GFP_NOWARN,
+			                   9);
 	}
-	printf("kcompactd: wakes %lu, migrate scanned %lu\n", ev("compact_daemon_wake"),
-	       ev("compact_daemon_migrate_scanned"));
+	printf("kcompactd: wakes %lu, migrate scanned %lu\n",
+	       ev("compact_daemon_wake"), ev("compact_daemon_migrate_scanned"));
 	CHECK(p != NULL);
 	CHECK(ev("compact_daemon_migrate_scanned") > 0);
-	CHECK(ev("compact_daemon_migrate_scanned") <= ev("compact_migrate_scanned"));
+	CHECK(ev("compact_daemon_migrate_scanned") <=
+	      ev("compact_migrate_scanned"));
 	CHECK_EQ(ev("compact_stall"), 0);
 	za_free_pages(za, p, 9);
 	hp_free_all(&cl, "kcompactd end");
@@ -479,7 +496,7 @@ static void part_boost(void)
 	fragment(16); /* a sixteenth free: a fallback claims no pageblock */
 	struct za_zone_info before, during;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &before), 0);
-	struct za_shrinker sh = {gate_count, gate_scan, NULL, NULL};
+	struct za_shrinker sh = { gate_count, gate_scan, NULL, NULL };
 	atomic_store(&gate_open, 0);
 	atomic_store(&in_gate, 0);
 	CHECK_EQ(za_register_shrinker(za, &sh), 0);
@@ -507,8 +524,9 @@ static void part_boost(void)
 	/* Let kswapd finish: it drops the boost and wakes kcompactd. */
 	atomic_store(&gate_open, 1);
 	struct za_zone_info after = during;
-	for (int i = 0; i < 20000 && (after.low != before.low ||
-	                              !ev("compact_daemon_wake")); i++) {
+	for (int i = 0;
+	     i < 20000 && (after.low != before.low || !ev("compact_daemon_wake"));
+	     i++) {
 		hp_sleep_us(1000);
 		CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &after), 0);
 	}
@@ -520,7 +538,9 @@ static void part_boost(void)
 	struct za_page *um2[16];
 	for (int i = 0; i < 16; i++)
 		CHECK((um2[i] = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)));
-	CHECK_EQ(za_load_relaxed(&za->nodes[0].zones[ZA_ZONE_NORMAL].watermark_boost), 0);
+	CHECK_EQ(za_load_relaxed(
+	             &za->nodes[0].zones[ZA_ZONE_NORMAL].watermark_boost),
+	         0);
 	for (int i = 0; i < 16; i++)
 		za_free_pages(za, um2[i], 0);
 	za_free_pages(za, um, 0);
@@ -539,11 +559,13 @@ static void part_badinput(void)
 	/* Nothing in use: nothing to move. */
 	CHECK_EQ(za_compact(za, 0), -EAGAIN);
 	char buf[64];
-	CHECK_EQ(za_sysctl_get(za, "compaction_proactiveness", buf, sizeof(buf)), 0);
+	CHECK_EQ(za_sysctl_get(za, "compaction_proactiveness", buf, sizeof(buf)),
+	         0);
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "101"), -ERANGE);
 	CHECK_EQ(za_sysctl_set(za, "extfrag_threshold", "1001"), -ERANGE);
 	char buf2[64];
-	CHECK_EQ(za_sysctl_get(za, "compaction_proactiveness", buf2, sizeof(buf2)), 0);
+	CHECK_EQ(za_sysctl_get(za, "compaction_proactiveness", buf2, sizeof(buf2)),
+	         0);
 	CHECK(strcmp(buf, buf2) == 0);
 	CHECK_EQ(za_report(za, ZA_REPORT_PAGE_OWNER_SUMMARY + 1, stdout), -EINVAL);
 	teardown();
@@ -555,10 +577,10 @@ int main(int argc, char **argv)
 	tu_watchdog(240);
 	/* One part only (debugging): ZA_TEST_PART=name. */
 	const char *only = getenv("ZA_TEST_PART");
-#define PART(name)                                                         \
-	if (!only || !strcmp(only, #name)) {                                   \
-		printf("-- %s\n", #name);                                          \
-		part_##name();                                                     \
+#define PART(name)                                                            \
+	if (!only || !strcmp(only, #name)) {                                      \
+		printf("-- %s\n", #name);                                             \
+		part_##name();                                                        \
 	}
 	PART(explicit)
 	PART(direct)

@@ -38,7 +38,7 @@ static struct hp_client cl;
 static unsigned char *mem;
 static atomic_int stop, stop_helpers;
 static atomic_ulong n_big, n_big_ok, n_compact, n_offline, n_contig, n_flips,
-	n_refused, n_garbage;
+    n_refused, n_garbage;
 static atomic_ulong calls;
 
 /* Refuse one call in 16, answer garbage in one in 64. */
@@ -79,7 +79,7 @@ static unsigned long cache_scan(void *ctx, int nid, unsigned long nr)
 	return freed;
 }
 
-static struct za_shrinker shrinker = {cache_count, cache_scan, NULL, NULL};
+static struct za_shrinker shrinker = { cache_count, cache_scan, NULL, NULL };
 
 static void *client(void *arg)
 {
@@ -92,8 +92,11 @@ static void *client(void *arg)
 			hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		if (r % 512 == 3) {
 			atomic_fetch_add(&n_big, 1);
-			struct za_page *p = za_alloc_pages(
-				za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
+			struct za_page *p = za_alloc_pages(za,
+			                                   ZA_GFP_MOVABLE |
+			                                       ZA_GFP_NORETRY |
+			                                       ZA_GFP_NOWARN,
+			                                   9);
 			if (p) {
 				atomic_fetch_add(&n_big_ok, 1);
 				hp_fill(za, p, 9, r);
@@ -107,7 +110,9 @@ static void *client(void *arg)
 		if (n < CAP / 2 || (n < CAP && (r >> 16) % 2)) {
 			unsigned o = (unsigned)((r >> 20) % 8);
 			o = o < 5 ? 0 : o - 4;
-			struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, o);
+			struct za_page *p = za_alloc_pages(za,
+			                                   ZA_GFP_MOVABLE | ZA_GFP_NOWARN,
+			                                   o);
 			if (p)
 				hp_keep(za, &cl, t, p, o, &s);
 		} else {
@@ -142,10 +147,13 @@ static void *hotplugger(void *arg)
 		if (err == 0) {
 			CHECK_EQ(hp_pcp_pages_in_range(za, A_START, BLK), 0);
 			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-			                          mem + A_START * HP_PAGE), 0);
+			                          mem + A_START * HP_PAGE),
+			         0);
 			atomic_fetch_add(&n_offline, 1);
 		}
-		struct za_page *c = za_alloc_contig_pages(za, BLK, ZA_GFP_MOVABLE | ZA_GFP_NOWARN);
+		struct za_page *c = za_alloc_contig_pages(za, BLK,
+		                                          ZA_GFP_MOVABLE |
+		                                              ZA_GFP_NOWARN);
 		if (c) {
 			atomic_fetch_add(&n_contig, 1);
 			za_free_contig_pages(za, c, BLK);
@@ -195,9 +203,11 @@ int main(int argc, char **argv)
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-	                          mem + A_START * HP_PAGE), 0);
+	                          mem + A_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE), 0);
+	                          mem + B_START * HP_PAGE),
+	         0);
 	shrinker.ctx = &cl;
 	CHECK_EQ(za_register_shrinker(za, &shrinker), 0);
 
@@ -228,8 +238,9 @@ int main(int argc, char **argv)
 	printf("compaction_race: %lu za_compact, %lu order-9 asked (%lu got), "
 	       "%lu offlines, %lu contig, %lu CPU flips; callback: %lu moved, "
 	       "%lu refused, %lu garbage, %lu -ENOENT\n",
-	       atomic_load(&n_compact), atomic_load(&n_big), atomic_load(&n_big_ok),
-	       atomic_load(&n_offline), atomic_load(&n_contig), atomic_load(&n_flips),
+	       atomic_load(&n_compact), atomic_load(&n_big),
+	       atomic_load(&n_big_ok), atomic_load(&n_offline),
+	       atomic_load(&n_contig), atomic_load(&n_flips),
 	       atomic_load(&cl.migrated), atomic_load(&n_refused),
 	       atomic_load(&n_garbage), atomic_load(&cl.enoent));
 	CHECK_EQ(atomic_load(&cl.corrupt), 0);

@@ -83,8 +83,10 @@ static void take(struct za *za, struct za_page *p, unsigned order)
 	CHECK(za_page_address(za, p) == NULL); /* frame-only memory */
 	for (unsigned long i = 0; i < n; i++) {
 		if (used[pfn - START + i]) {
-			fprintf(stderr, "block pfn %#lx order %u overlaps a live "
-			        "block at pfn %#lx\n", pfn, order, pfn + i);
+			fprintf(stderr,
+			        "block pfn %#lx order %u overlaps a live "
+			        "block at pfn %#lx\n",
+			        pfn, order, pfn + i);
 			CHECK(!used[pfn - START + i]);
 		}
 		used[pfn - START + i] = 1;
@@ -180,9 +182,11 @@ static void exhaust_order0(struct za *za)
 	 * smaller than the gap between low and min). */
 	unsigned long drift = za_nr_cpus(za) * zi.stat_threshold;
 	if (zi.free > zi.min + drift) {
-		fprintf(stderr, "order-0 KERNEL failed with %lu free, min %lu "
-		        "(global counter %ld, pcp %lu, threshold %u)\n", zi.free,
-		        zi.min, za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES),
+		fprintf(stderr,
+		        "order-0 KERNEL failed with %lu free, min %lu "
+		        "(global counter %ld, pcp %lu, threshold %u)\n",
+		        zi.free, zi.min,
+		        za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES),
 		        zi.pcp_pages, zi.stat_threshold);
 		za_report(za, ZA_REPORT_PAGETYPEINFO, stderr);
 	}
@@ -289,11 +293,12 @@ static void no_mixing(struct za *za)
 	const unsigned N = 600;
 	for (unsigned i = 0; i < 2 * N; i++) {
 		int mov = i % 2;
-		struct za_page *p = za_alloc_pages(
-		    za, mov ? ZA_GFP_MOVABLE : ZA_GFP_KERNEL, 0);
+		struct za_page *p =
+		    za_alloc_pages(za, mov ? ZA_GFP_MOVABLE : ZA_GFP_KERNEL, 0);
 		CHECK(p != NULL);
 		take(za, p, 0);
-		kind[(live[nlive - 1].pfn - START) >> pbo] |= (unsigned char)(mov ? 2 : 1);
+		kind[(live[nlive - 1].pfn - START) >> pbo] |= (unsigned char)(mov ? 2
+		                                                                  : 1);
 	}
 	unsigned long mixed = 0, unmov = 0;
 	for (unsigned long b = 0; b < npb; b++) {
@@ -301,15 +306,16 @@ static void no_mixing(struct za *za)
 		unmov += (kind[b] & 1) != 0;
 	}
 	printf("pageblock order %u: %lu pageblocks hold unmovable pages, %lu "
-	       "mixed; fallbacks %llu, steals %llu\n", pbo, unmov, mixed,
-	       za_event_count(za, ZA_FALLBACK) - fb0,
+	       "mixed; fallbacks %llu, steals %llu\n",
+	       pbo, unmov, mixed, za_event_count(za, ZA_FALLBACK) - fb0,
 	       za_event_count(za, ZA_STEAL_PAGEBLOCK) - st0);
 	CHECK_EQ(mixed, 0);
 	/* 600 unmovable pages need ceil(600 / pageblock) pageblocks, and a
 	 * max-order steal may take a few more at once */
 	unsigned long need = (N + (1UL << pbo) - 1) >> pbo;
 	unsigned long per_steal = za_max_order(za) > pbo
-	                              ? 1UL << (za_max_order(za) - pbo) : 1;
+	                              ? 1UL << (za_max_order(za) - pbo)
+	                              : 1;
 	CHECK(unmov >= need && unmov <= need + per_steal);
 	CHECK(za_event_count(za, ZA_FALLBACK) > fb0);
 	CHECK(za_event_count(za, ZA_STEAL_PAGEBLOCK) > st0);
@@ -335,7 +341,7 @@ static void run(unsigned max_order, unsigned pb_order)
 int main(void)
 {
 	tu_watchdog(120);
-	run(0, 0);  /* defaults: max_order 10, pageblock_order 9 */
+	run(0, 0); /* defaults: max_order 10, pageblock_order 9 */
 	run(4, 3);
 	CHECK_EQ(below_min_by_refill, 0);
 	printf("core_buddy: ok\n");

@@ -168,7 +168,7 @@ static void run(unsigned flags)
 
 	/* small requests come back whole */
 	unsigned n = 0;
-	static const unsigned sizes[] = {1, 5, 31, 64, 100, 7};
+	static const unsigned sizes[] = { 1, 5, 31, 64, 100, 7 };
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		cur_cpu = (int)(i % 4);
 		CHECK_EQ(bulk(za, n, sizes[i]), sizes[i]);
@@ -216,10 +216,12 @@ static void run(unsigned flags)
 	zi = zinfo(za);
 	CHECK_EQ(zi.free + zi.pcp_pages + got, NPAGES);
 	CHECK(got + zi.min + 1 + zi.pcp_pages +
-	          za_nr_cpus(za) * zi.stat_threshold >= NPAGES);
+	          za_nr_cpus(za) * zi.stat_threshold >=
+	      NPAGES);
 	/* single allocations cannot get more than bulk left either */
 	errno = 0;
-	struct za_page *one = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY, 0);
+	struct za_page *one = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY,
+	                                     0);
 	if (one) {
 		/* only pages a drain gave back to the buddy lists */
 		CHECK(zi.pcp_pages > 0);

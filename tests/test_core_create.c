@@ -49,8 +49,10 @@ static void bad(const char *what, const struct za_config *c)
 	errno = 0;
 	struct za *za = za_create(c);
 	if (za != NULL || errno != EINVAL) {
-		fprintf(stderr, "bad config accepted or wrong errno: %s (za %p, "
-		        "errno %d)\n", what, (void *)za, errno);
+		fprintf(stderr,
+		        "bad config accepted or wrong errno: %s (za %p, "
+		        "errno %d)\n",
+		        what, (void *)za, errno);
 		exit(1);
 	}
 }
@@ -105,36 +107,65 @@ static void bad_configs(void)
 	CHECK(za != NULL); /* the base is good */
 	za_destroy(za);
 
-	base_cfg(&c); c.page_shift = 3; bad("page_shift 3", &c);
-	base_cfg(&c); c.page_shift = 8; bad("page_shift 8", &c);
-	base_cfg(&c); c.page_shift = 31; bad("page_shift 31", &c);
-	base_cfg(&c); c.max_order = 5; c.pageblock_order = 6;
+	base_cfg(&c);
+	c.page_shift = 3;
+	bad("page_shift 3", &c);
+	base_cfg(&c);
+	c.page_shift = 8;
+	bad("page_shift 8", &c);
+	base_cfg(&c);
+	c.page_shift = 31;
+	bad("page_shift 31", &c);
+	base_cfg(&c);
+	c.max_order = 5;
+	c.pageblock_order = 6;
 	bad("pageblock_order > max_order", &c);
-	base_cfg(&c); c.max_order = ZA_MAX_ORDER_LIMIT + 1;
+	base_cfg(&c);
+	c.max_order = ZA_MAX_ORDER_LIMIT + 1;
 	bad("max_order above the limit", &c);
-	base_cfg(&c); c.block_pages = 1536; bad("block_pages 1536", &c);
-	base_cfg(&c); c.block_pages = 1000; bad("block_pages 1000", &c);
-	base_cfg(&c); c.block_pages = 512; bad("block_pages < max-order block", &c);
-	base_cfg(&c); c.max_order = 6; c.block_pages = 32;
+	base_cfg(&c);
+	c.block_pages = 1536;
+	bad("block_pages 1536", &c);
+	base_cfg(&c);
+	c.block_pages = 1000;
+	bad("block_pages 1000", &c);
+	base_cfg(&c);
+	c.block_pages = 512;
+	bad("block_pages < max-order block", &c);
+	base_cfg(&c);
+	c.max_order = 6;
+	c.block_pages = 32;
 	bad("block_pages 32 < order-6 block", &c);
-	base_cfg(&c); c.nr_nodes = ZA_MAX_NODES + 1; bad("nr_nodes 65", &c);
-	base_cfg(&c); c.nr_cpus = ZA_MAX_CPUS + 1; bad("nr_cpus 4097", &c);
-	base_cfg(&c); c.online_cpus = 3; bad("online_cpus > nr_cpus", &c);
-	base_cfg(&c); c.max_pfn = 1UL << 33;
+	base_cfg(&c);
+	c.nr_nodes = ZA_MAX_NODES + 1;
+	bad("nr_nodes 65", &c);
+	base_cfg(&c);
+	c.nr_cpus = ZA_MAX_CPUS + 1;
+	bad("nr_cpus 4097", &c);
+	base_cfg(&c);
+	c.online_cpus = 3;
+	bad("online_cpus > nr_cpus", &c);
+	base_cfg(&c);
+	c.max_pfn = 1UL << 33;
 	if (sizeof(unsigned long) > 4)
 		bad("max_pfn 2^33", &c);
-	static const int cn[2] = {0, 1};
-	base_cfg(&c); c.cpu_node = cn; /* one node only: node 1 is bad */
+	static const int cn[2] = { 0, 1 };
+	base_cfg(&c);
+	c.cpu_node = cn; /* one node only: node 1 is bad */
 	bad("cpu_node names node 1 of 1", &c);
 
-	base_cfg(&c); c.nr_nodes = ZA_MAX_NODES; c.nr_cpus = ZA_MAX_NODES;
+	base_cfg(&c);
+	c.nr_nodes = ZA_MAX_NODES;
+	c.nr_cpus = ZA_MAX_NODES;
 	za = za_create(&c);
 	CHECK(za != NULL);
 	CHECK_EQ(za_nr_nodes(za), ZA_MAX_NODES);
 	/* default cpu_node: cpu * nr_nodes / nr_cpus */
 	CHECK_EQ(za_cpu_to_node(za, 5), 5);
 	za_destroy(za);
-	base_cfg(&c); c.nr_cpus = 4; c.online_cpus = 2;
+	base_cfg(&c);
+	c.nr_cpus = 4;
+	c.online_cpus = 2;
 	za = za_create(&c);
 	CHECK(za != NULL);
 	CHECK(za_cpu_is_online(za, 0) && za_cpu_is_online(za, 1));
@@ -148,7 +179,10 @@ static void small_blocks(void)
 {
 	struct za_config c;
 	struct za *za;
-	base_cfg(&c); c.max_order = 6; c.pageblock_order = 6; c.block_pages = 64;
+	base_cfg(&c);
+	c.max_order = 6;
+	c.pageblock_order = 6;
+	c.block_pages = 64;
 	c.max_pfn = 1024;
 	errno = 0;
 	za = za_create(&c);
@@ -167,11 +201,16 @@ static void small_blocks(void)
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
 
-	base_cfg(&c); c.page_shift = 9; c.max_order = 3; c.block_pages = 8;
+	base_cfg(&c);
+	c.page_shift = 9;
+	c.max_order = 3;
+	c.block_pages = 8;
 	za = za_create(&c);
 	if (!za)
-		fprintf(stderr, "page_shift 9, max_order 3, block_pages 8 refused "
-		        "(errno %d)\n", errno);
+		fprintf(stderr,
+		        "page_shift 9, max_order 3, block_pages 8 refused "
+		        "(errno %d)\n",
+		        errno);
 	CHECK(za != NULL);
 	CHECK_EQ(za_page_shift(za), 9);
 	CHECK_EQ(za_pageblock_order(za), 3); /* min(9, max_order) */
@@ -223,7 +262,7 @@ static void online_errors(void)
 	CHECK_EQ(za_memory_online(za, 2, ZA_ZONE_NORMAL, S, BLK, NULL), -EINVAL);
 	CHECK_EQ(za_memory_online(za, -1, ZA_ZONE_NORMAL, S, BLK, NULL), -EINVAL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_NR_ZONES, S, BLK, NULL), -EINVAL);
-	CHECK_EQ(za_memory_online(za, 0, (enum za_zone_type)-1, S, BLK, NULL),
+	CHECK_EQ(za_memory_online(za, 0, (enum za_zone_type) - 1, S, BLK, NULL),
 	         -EINVAL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, S + 512, BLK, NULL),
 	         -EINVAL);
@@ -241,8 +280,9 @@ static void online_errors(void)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 1UL << 40, BLK, NULL),
 	         -EINVAL);
 	/* wrapping around */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 32 * BLK, ~0UL & ~(BLK - 1),
-	                          NULL), -EINVAL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 32 * BLK,
+	                          ~0UL & ~(BLK - 1), NULL),
+	         -EINVAL);
 	/* none of that put anything online */
 	for (unsigned long pfn = 0; pfn < 64 * BLK; pfn += BLK / 2)
 		CHECK(za_pfn_to_page(za, pfn) == NULL);

@@ -24,7 +24,7 @@
 #include "testutil.h"
 
 #define MAX_ORDER 4
-#define BLOCK 64ul          /* 4 max-order blocks per hotplug block */
+#define BLOCK 64ul /* 4 max-order blocks per hotplug block */
 #define NBLOCKS 8
 #define NPAGES (BLOCK * NBLOCKS)
 
@@ -40,19 +40,19 @@ static int check_quiet(void)
 	return r;
 }
 
-#define EXPECT_BROKEN(what)                                                \
-	do {                                                                   \
-		if (check_quiet() == 0) {                                          \
-			fprintf(stderr, "za_check missed: %s\n", what);                \
-			exit(1);                                                       \
-		}                                                                  \
-		printf("caught: %s\n", what);                                      \
+#define EXPECT_BROKEN(what)                                                   \
+	do {                                                                      \
+		if (check_quiet() == 0) {                                             \
+			fprintf(stderr, "za_check missed: %s\n", what);                   \
+			exit(1);                                                          \
+		}                                                                     \
+		printf("caught: %s\n", what);                                         \
 	} while (0)
 #define EXPECT_OK() CHECK_EQ(za_check(za, stderr), 0)
 
 static struct za *make(unsigned long max_pfn)
 {
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	cfg.nr_cpus = 2;
 	cfg.max_order = MAX_ORDER;
 	cfg.block_pages = BLOCK;
@@ -102,7 +102,7 @@ static void test_every_order(void)
 		unsigned order;
 	} held[NPAGES];
 	unsigned nheld = 0;
-	uint8_t used[NPAGES] = {0};
+	uint8_t used[NPAGES] = { 0 };
 	unsigned long pages = 0;
 	uint64_t seed = 42;
 
@@ -111,7 +111,8 @@ static void test_every_order(void)
 	 * MOVABLE lazy blocks and movable ones taking them directly. */
 	for (unsigned i = 0; pages + (1ul << MAX_ORDER) <= NPAGES * 3 / 4; i++) {
 		unsigned order = i % (MAX_ORDER + 1);
-		za_gfp_t gfp = (i / (MAX_ORDER + 1)) % 2 ? ZA_GFP_MOVABLE : ZA_GFP_KERNEL;
+		za_gfp_t gfp = (i / (MAX_ORDER + 1)) % 2 ? ZA_GFP_MOVABLE
+		                                         : ZA_GFP_KERNEL;
 		struct za_page *p = za_alloc_pages(za, gfp, order);
 		CHECK(p);
 		unsigned long pfn = za_page_to_pfn(za, p);
@@ -166,7 +167,8 @@ static void test_offline(void)
 	struct za_zone_info zi;
 
 	/* A wholly lazy range: gone without being initialised. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NPAGES, 2 * BLOCK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NPAGES, 2 * BLOCK, NULL),
+	         0);
 	CHECK_EQ(lazy_sections(NPAGES, 2 * BLOCK), 2);
 	EXPECT_OK();
 	CHECK_EQ(za_memory_offline(za, NPAGES, 2 * BLOCK), 0);
@@ -178,7 +180,8 @@ static void test_offline(void)
 	EXPECT_OK();
 
 	/* A mixed range: one block initialised (an allocation), one lazy. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 2 * BLOCK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 2 * BLOCK, NULL),
+	         0);
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
 	CHECK(p);
 	unsigned long pfn = za_page_to_pfn(za, p);
@@ -194,7 +197,8 @@ static void test_offline(void)
 	/* Refused: an unmovable page in use in one block of the range; the
 	 * lazy block beside it stays lazy. (DMA32: a zone of its own, so the
 	 * allocation comes out of the new range.) */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, NPAGES, 2 * BLOCK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, NPAGES, 2 * BLOCK, NULL),
+	         0);
 	p = za_alloc_pages(za, ZA_GFP_DMA32, 0);
 	CHECK(p);
 	CHECK(za_page_to_pfn(za, p) >= NPAGES);
@@ -215,7 +219,8 @@ static void test_offline(void)
 static void test_contig(void)
 {
 	/* Fresh lazy memory in its own zone. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 4 * BLOCK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 4 * BLOCK, NULL),
+	         0);
 	CHECK_EQ(lazy_sections(NPAGES, 4 * BLOCK), 4);
 	struct za_page *r = za_alloc_contig_pages(za, BLOCK, ZA_GFP_MOVABLE);
 	CHECK(r);
@@ -233,14 +238,16 @@ static void test_contig(void)
  * comes back it must read as lazy (zero) again. */
 static void test_shared_meta_page(void)
 {
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 2 * BLOCK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 2 * BLOCK, NULL),
+	         0);
 	buddy_materialize_range(&za->nodes[0].zones[ZA_ZONE_MOVABLE], NPAGES,
 	                        2 * BLOCK);
 	CHECK_EQ(lazy_sections(NPAGES, 2 * BLOCK), 0);
 	EXPECT_OK();
 	CHECK_EQ(za_memory_offline(za, NPAGES, BLOCK), 0);
 	/* The neighbour's metadata is still there (same OS page)... */
-	CHECK_EQ(pfn_page(za, NPAGES + BLOCK)->zone_id, za->nodes[0].zones[ZA_ZONE_MOVABLE].id);
+	CHECK_EQ(pfn_page(za, NPAGES + BLOCK)->zone_id,
+	         za->nodes[0].zones[ZA_ZONE_MOVABLE].id);
 	/* ...and so is what offline left in the block's own. */
 	CHECK(pfn_page(za, NPAGES)->state != 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, BLOCK, NULL), 0);
@@ -257,7 +264,8 @@ static void test_shared_meta_page(void)
 
 static void test_check_catches(void)
 {
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 2 * BLOCK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, NPAGES, 2 * BLOCK, NULL),
+	         0);
 	struct za_zone *zm = &za->nodes[0].zones[ZA_ZONE_MOVABLE];
 	EXPECT_OK();
 	unsigned long s = NPAGES >> za->block_shift;

@@ -128,9 +128,11 @@ static void bad_free(struct za *za, struct errlog *log, const char *what,
 	CHECK_EQ(za_event_count(za, ZA_MISUSE), mis + 1);
 	struct state after = snap(za);
 	if (memcmp(&before, &after, sizeof(before)) != 0) {
-		fprintf(stderr, "%s: state changed: free %lu -> %lu, pcp %lu -> %lu, "
-		        "pgfree %llu -> %llu\n", what, before.free, after.free,
-		        before.pcp, after.pcp, before.pgfree, after.pgfree);
+		fprintf(stderr,
+		        "%s: state changed: free %lu -> %lu, pcp %lu -> %lu, "
+		        "pgfree %llu -> %llu\n",
+		        what, before.free, after.free, before.pcp, after.pcp,
+		        before.pgfree, after.pgfree);
 		for (unsigned o = 0; o <= ZA_MAX_ORDER_LIMIT; o++)
 			if (before.nr_free[o] != after.nr_free[o])
 				fprintf(stderr, "  nr_free[%u] %lu -> %lu\n", o,
@@ -189,7 +191,8 @@ static void concurrent_double_free(void)
 	cfg.cpu_id = race_get_cpu;
 	cfg.block_pages = BLK;
 	cfg.max_pfn = START + 16 * BLK;
-	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_STRICT_FREE;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER |
+	            ZA_CFG_STRICT_FREE;
 	cfg.error = race_handler;
 	race_za = za_create(&cfg);
 	CHECK(race_za != NULL);
@@ -208,8 +211,10 @@ static void concurrent_double_free(void)
 		pthread_barrier_wait(&race_bar);
 		pthread_barrier_wait(&race_bar);
 		if (atomic_load(&race_reports) != before + 1) {
-			fprintf(stderr, "round %d: %d reports for two frees of one "
-			        "block\n", r, atomic_load(&race_reports) - before);
+			fprintf(stderr,
+			        "round %d: %d reports for two frees of one "
+			        "block\n",
+			        r, atomic_load(&race_reports) - before);
 			CHECK_EQ(atomic_load(&race_reports), before + 1);
 		}
 	}
@@ -328,7 +333,7 @@ int main(void)
 	za_destroy(other);
 
 	/* not page metadata at all */
-	long on_stack[8] = {0};
+	long on_stack[8] = { 0 };
 	bad_free(za, &log, "stack pointer", (struct za_page *)on_stack, 0, ~0UL);
 	void *heap = calloc(1, 4096);
 	CHECK(heap != NULL);

@@ -95,7 +95,8 @@ static void verify(const struct blk *b)
 		uint64_t *w = (uint64_t *)(a + k * page_size);
 		for (size_t i = 0; i < page_size / 8; i++)
 			if (w[i] != word(pfn + k, b->seed, i)) {
-				fprintf(stderr, "block pfn %#lx order %u: page %#lx word %zu "
+				fprintf(stderr,
+				        "block pfn %#lx order %u: page %#lx word %zu "
 				        "is %#llx, want %#llx (someone else wrote it)\n",
 				        pfn, b->order, pfn + k, i, (unsigned long long)w[i],
 				        (unsigned long long)word(pfn + k, b->seed, i));
@@ -116,18 +117,24 @@ static void check_new(struct za_page *p, unsigned order, int zero)
 		const uint64_t *w = (const uint64_t *)a;
 		for (size_t i = 0; i < (n * page_size) / 8; i++)
 			if (w[i] != 0) {
-				fprintf(stderr, "ZA_GFP_ZERO block pfn %#lx order %u: word "
-				        "%zu is %#llx\n", pfn, order, i,
-				        (unsigned long long)w[i]);
+				fprintf(stderr,
+				        "ZA_GFP_ZERO block pfn %#lx order %u: word "
+				        "%zu is %#llx\n",
+				        pfn, order, i, (unsigned long long)w[i]);
 				exit(1);
 			}
 	}
 }
 
-static const za_gfp_t gfps[] = {
-    ZA_GFP_KERNEL, ZA_GFP_KERNEL, ZA_GFP_NOWAIT, ZA_GFP_ATOMIC,
-    ZA_GFP_MOVABLE, ZA_GFP_MOVABLE, ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE,
-    ZA_GFP_KERNEL | ZA_GFP_ZERO, ZA_GFP_MOVABLE | ZA_GFP_ZERO};
+static const za_gfp_t gfps[] = { ZA_GFP_KERNEL,
+	                             ZA_GFP_KERNEL,
+	                             ZA_GFP_NOWAIT,
+	                             ZA_GFP_ATOMIC,
+	                             ZA_GFP_MOVABLE,
+	                             ZA_GFP_MOVABLE,
+	                             ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE,
+	                             ZA_GFP_KERNEL | ZA_GFP_ZERO,
+	                             ZA_GFP_MOVABLE | ZA_GFP_ZERO };
 
 static void *worker(void *arg)
 {
@@ -217,7 +224,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < NTHR; i++)
 		CHECK(pthread_create(&th[i], NULL, worker, (void *)i) == 0);
 	long ms = tu_scale(3000);
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHR; i++)

@@ -20,14 +20,19 @@ static int cpu_id(void *ctx)
 	return cur_cpu;
 }
 
-struct numa { unsigned long long hit, miss, foreign, interleave, local, other; };
+struct numa {
+	unsigned long long hit, miss, foreign, interleave, local, other;
+};
 
 static struct numa now(struct za *za)
 {
 	struct numa n = {
-		za_event_count(za, ZA_NUMA_HIT), za_event_count(za, ZA_NUMA_MISS),
-		za_event_count(za, ZA_NUMA_FOREIGN), za_event_count(za, ZA_NUMA_INTERLEAVE),
-		za_event_count(za, ZA_NUMA_LOCAL), za_event_count(za, ZA_NUMA_OTHER),
+		za_event_count(za, ZA_NUMA_HIT),
+		za_event_count(za, ZA_NUMA_MISS),
+		za_event_count(za, ZA_NUMA_FOREIGN),
+		za_event_count(za, ZA_NUMA_INTERLEAVE),
+		za_event_count(za, ZA_NUMA_LOCAL),
+		za_event_count(za, ZA_NUMA_OTHER),
 	};
 	return n;
 }
@@ -42,10 +47,11 @@ static void expect(struct za *za, struct numa *was, const char *what,
 	if (n.hit - was->hit != hit || n.miss - was->miss != miss ||
 	    n.foreign - was->foreign != foreign || n.interleave != 0 ||
 	    n.local - was->local != local || n.other - was->other != other) {
-		fprintf(stderr, "%s: numa_hit +%llu (want %llu), numa_miss +%llu "
+		fprintf(stderr,
+		        "%s: numa_hit +%llu (want %llu), numa_miss +%llu "
 		        "(%llu), numa_foreign +%llu (%llu), numa_local +%llu (%llu), "
-		        "numa_other +%llu (%llu), numa_interleave %llu (0)\n", what,
-		        n.hit - was->hit, hit, n.miss - was->miss, miss,
+		        "numa_other +%llu (%llu), numa_interleave %llu (0)\n",
+		        what, n.hit - was->hit, hit, n.miss - was->miss, miss,
 		        n.foreign - was->foreign, foreign, n.local - was->local, local,
 		        n.other - was->other, other, n.interleave);
 		exit(1);
@@ -70,7 +76,8 @@ static void restartable_fast_path(void)
 	struct za_pcp_info pi;
 	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
 	if (!pi.restartable) {
-		printf("restartable fast path: skipped (%s)\n", za_pcp_mode_reason(za));
+		printf("restartable fast path: skipped (%s)\n",
+		       za_pcp_mode_reason(za));
 		za_destroy(za);
 		return;
 	}
@@ -84,7 +91,8 @@ static void restartable_fast_path(void)
 		for (int i = 0; i < 8; i++)
 			za_free_pages(za, p[i], 0);
 	}
-	expect(za, &was, "800 order-0 allocations, restartable", 800, 0, 0, 800, 0);
+	expect(za, &was, "800 order-0 allocations, restartable", 800, 0, 0, 800,
+	       0);
 	CHECK_EQ(za_event_count(za, ZA_PGALLOC) - pgalloc, 800);
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
@@ -96,7 +104,7 @@ int main(void)
 	restartable_fast_path();
 
 	/* Three nodes; node 2 has a CPU but no memory. CPU c is on node c. */
-	static const int cpu_node[3] = {0, 1, 2};
+	static const int cpu_node[3] = { 0, 1, 2 };
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.nr_cpus = 3;
@@ -109,7 +117,8 @@ int main(void)
 	struct za *za = za_create(&cfg);
 	CHECK(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 2 * BLK, 2 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 2 * BLK, 2 * BLK, NULL),
+	         0);
 	struct numa was = now(za);
 	struct za_page *p, *bulk[10];
 

@@ -319,7 +319,8 @@ static void orders(void)
 			CHECK((b4[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
 		unsigned kept_pairs = 0;
 		for (int i = 0; i < 40; i += 2)
-			if ((za_page_to_pfn(za, b4[i]) ^ 16) == za_page_to_pfn(za, b4[i + 1])) {
+			if ((za_page_to_pfn(za, b4[i]) ^ 16) ==
+			    za_page_to_pfn(za, b4[i + 1])) {
 				za_free_pages(za, b4[i], 4);
 				b4[i] = NULL;
 				kept_pairs++;
@@ -386,8 +387,8 @@ static void drain_before_fail(void)
 	struct za_zone_info zi = zinfo(za);
 	unsigned long drift = 2 * zi.stat_threshold;
 	printf("CPU 1 had %u pages parked; CPU 0 got %u of %lu, free %lu, min "
-	       "%lu, CPU 1 now %u\n", parked, n, NPAGES, zi.free, zi.min,
-	       pinfo(za, 1).count);
+	       "%lu, CPU 1 now %u\n",
+	       parked, n, NPAGES, zi.free, zi.min, pinfo(za, 1).count);
 	/* the pages on CPU 1's list were used, not given up on */
 	CHECK_EQ(pinfo(za, 1).count, 0);
 	CHECK(n + zi.min + 100 + drift + pinfo(za, 0).count >= NPAGES);
@@ -410,7 +411,7 @@ static void random_traffic(void)
 	uint64_t s = 99;
 	const unsigned ncpu = pm_cpus(4);
 	struct za *za = make(4, 0, 0, 0);
-	static const unsigned orders[] = {0, 0, 0, 1, 2, 3, 5, 9};
+	static const unsigned orders[] = { 0, 0, 0, 1, 2, 3, 5, 9 };
 	for (long i = 0; i < tu_scale(20000); i++) {
 		uint64_t r = tu_rand(&s);
 		/* On real CPUs a move waits for the CPU: every 64 calls. */
@@ -493,8 +494,8 @@ static void no_pcp(void)
 static void bad_requests_warm(void)
 {
 	struct za *za = make(2, 0, 0, 0);
-	static const za_gfp_t types[] = {ZA_GFP_KERNEL, ZA_GFP_MOVABLE,
-	                                 ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE};
+	static const za_gfp_t types[] = { ZA_GFP_KERNEL, ZA_GFP_MOVABLE,
+		                              ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE };
 	set_cpu(1);
 	for (unsigned t = 0; t < 3; t++)
 		for (unsigned o = 0; o <= 3; o++) {
@@ -510,22 +511,23 @@ static void bad_requests_warm(void)
 		za_gfp_t gfp;
 		unsigned order;
 	} bad[] = {
-		{-1, ZA_GFP_KERNEL | 0x4000u, 0},           /* unknown bit */
-		{-1, ZA_GFP_KERNEL | 0x80000000u, 1},       /* unknown bit */
-		{-1, ZA_GFP_DMA | ZA_GFP_DMA32, 0},         /* no such zone */
-		{-1, ZA_GFP_MOVABLE | ZA_GFP_DMA | ZA_GFP_DMA32, 2},
-		{1, ZA_GFP_KERNEL, 0},                      /* no node 1 */
-		{ZA_MAX_NODES, ZA_GFP_MOVABLE, 3},
-		{-1, ZA_GFP_KERNEL, ZA_MAX_ORDER_LIMIT + 1}, /* order */
+		{ -1, ZA_GFP_KERNEL | 0x4000u, 0 },     /* unknown bit */
+		{ -1, ZA_GFP_KERNEL | 0x80000000u, 1 }, /* unknown bit */
+		{ -1, ZA_GFP_DMA | ZA_GFP_DMA32, 0 },   /* no such zone */
+		{ -1, ZA_GFP_MOVABLE | ZA_GFP_DMA | ZA_GFP_DMA32, 2 },
+		{ 1, ZA_GFP_KERNEL, 0 }, /* no node 1 */
+		{ ZA_MAX_NODES, ZA_GFP_MOVABLE, 3 },
+		{ -1, ZA_GFP_KERNEL, ZA_MAX_ORDER_LIMIT + 1 }, /* order */
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		struct za_page *p = za_alloc_pages_node(za, bad[i].nid, bad[i].gfp,
 		                                        bad[i].order);
 		if (p || errno != EINVAL)
-			fprintf(stderr, "bad request %u (nid %d gfp %#x order %u): "
-			        "%p, errno %d\n", i, bad[i].nid, bad[i].gfp,
-			        bad[i].order, (void *)p, errno);
+			fprintf(stderr,
+			        "bad request %u (nid %d gfp %#x order %u): "
+			        "%p, errno %d\n",
+			        i, bad[i].nid, bad[i].gfp, bad[i].order, (void *)p, errno);
 		CHECK(p == NULL);
 		CHECK_EQ(errno, EINVAL);
 	}
@@ -552,9 +554,10 @@ static void bad_requests_warm(void)
 static void check_odd_refills(void)
 {
 	if (odd_refills)
-		fprintf(stderr, "ZA_CFG_PCP_FIXED batch %u: %u refills were not "
-		        "batch pages (first: %llu)\n", 16u, odd_refills,
-		        first_odd_refill);
+		fprintf(stderr,
+		        "ZA_CFG_PCP_FIXED batch %u: %u refills were not "
+		        "batch pages (first: %llu)\n",
+		        16u, odd_refills, first_odd_refill);
 	CHECK_EQ(odd_refills, 0);
 }
 

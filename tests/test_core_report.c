@@ -26,10 +26,11 @@
 
 #define BLK 1024UL
 
-static const char *zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
-                                              "Movable"};
-static const char *mt_names[ZA_NR_MIGRATETYPES] = {
-    "Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"};
+static const char *zone_names[ZA_NR_ZONES] = { "DMA", "DMA32", "Normal",
+	                                           "Movable" };
+static const char *mt_names[ZA_NR_MIGRATETYPES] = { "Unmovable", "Movable",
+	                                                "Reclaimable",
+	                                                "HighAtomic", "Isolate" };
 
 static int cur_cpu;
 static int get_cpu(void *ctx)
@@ -70,7 +71,7 @@ static void sink_write(void *ctx, const char *text, size_t n)
 /* The writer gets exactly the text the FILE * front end prints. */
 static void check_writer(struct za *za, enum za_report what, const char *text)
 {
-	struct sink k = {NULL, 0, 0};
+	struct sink k = { NULL, 0, 0 };
 	CHECK_EQ(za_report_write(za, what, sink_write, &k), 0);
 	CHECK(k.calls > 0 && k.s);
 	CHECK(!strcmp(k.s, text));
@@ -87,7 +88,7 @@ struct lines {
 
 static struct lines split(const char *text)
 {
-	struct lines L = {NULL, 0, 0};
+	struct lines L = { NULL, 0, 0 };
 	size_t len = strlen(text);
 	CHECK(len > 0 && text[len - 1] == '\n'); /* ends with a newline */
 	const char *p = text;
@@ -219,7 +220,7 @@ static void check_pagetypeinfo_node(struct za *za, struct lines *Lp, int nid)
 	expect(Lp, "pagetypeinfo", want);
 	for (int z = 0; z < ZA_NR_ZONES; z++) {
 		struct za_zone_info zi;
-		unsigned long sum[ZA_MAX_ORDER_LIMIT + 1] = {0};
+		unsigned long sum[ZA_MAX_ORDER_LIMIT + 1] = { 0 };
 		CHECK_EQ(za_zone_info(za, nid, (enum za_zone_type)z, &zi), 0);
 		if (!zi.populated)
 			continue;
@@ -229,8 +230,10 @@ static void check_pagetypeinfo_node(struct za *za, struct lines *Lp, int nid)
 			         nid, zone_names[z], mt_names[mt]);
 			const char *got = peek(Lp);
 			if (!starts(got, prefix)) {
-				fprintf(stderr, "pagetypeinfo line %d:\n  got:  \"%s\"\n"
-				        "  want: \"%s...\"\n", Lp->i + 1, got, prefix);
+				fprintf(stderr,
+				        "pagetypeinfo line %d:\n  got:  \"%s\"\n"
+				        "  want: \"%s...\"\n",
+				        Lp->i + 1, got, prefix);
 				exit(1);
 			}
 			int nv = numbers(got, strlen(prefix), v, 64);
@@ -245,9 +248,10 @@ static void check_pagetypeinfo_node(struct za *za, struct lines *Lp, int nid)
 		}
 		for (unsigned o = 0; o <= mo; o++)
 			if (sum[o] != zi.nr_free[o]) {
-				fprintf(stderr, "pagetypeinfo: %s order %u: %lu blocks over "
-				        "the types, nr_free says %lu\n", zone_names[z], o,
-				        sum[o], zi.nr_free[o]);
+				fprintf(stderr,
+				        "pagetypeinfo: %s order %u: %lu blocks over "
+				        "the types, nr_free says %lu\n",
+				        zone_names[z], o, sum[o], zi.nr_free[o]);
 				exit(1);
 			}
 	}
@@ -268,8 +272,10 @@ static void check_pagetypeinfo_node(struct za *za, struct lines *Lp, int nid)
 		         zone_names[z]);
 		const char *got = peek(Lp);
 		if (!starts(got, prefix)) {
-			fprintf(stderr, "pagetypeinfo line %d:\n  got:  \"%s\"\n"
-			        "  want: \"%s...\"\n", Lp->i + 1, got, prefix);
+			fprintf(stderr,
+			        "pagetypeinfo line %d:\n  got:  \"%s\"\n"
+			        "  want: \"%s...\"\n",
+			        Lp->i + 1, got, prefix);
 			exit(1);
 		}
 		int nv = numbers(got, strlen(prefix), v, 64);
@@ -304,11 +310,24 @@ static void check_pagetypeinfo(struct za *za, const char *text)
  * of a zone must be one of these or the library's own, zonealloc_...,
  * and the kernel's come first. */
 static const char *const kernel_zone_stats[] = {
-	"nr_free_pages", "nr_free_pages_blocks", "nr_zone_inactive_anon",
-	"nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file",
-	"nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock", "nr_zspages",
-	"nr_free_cma", "nr_unaccepted", "numa_hit", "numa_miss", "numa_foreign",
-	"numa_interleave", "numa_local", "numa_other",
+	"nr_free_pages",
+	"nr_free_pages_blocks",
+	"nr_zone_inactive_anon",
+	"nr_zone_active_anon",
+	"nr_zone_inactive_file",
+	"nr_zone_active_file",
+	"nr_zone_unevictable",
+	"nr_zone_write_pending",
+	"nr_mlock",
+	"nr_zspages",
+	"nr_free_cma",
+	"nr_unaccepted",
+	"numa_hit",
+	"numa_miss",
+	"numa_foreign",
+	"numa_interleave",
+	"numa_local",
+	"numa_other",
 };
 
 static int kernel_index(const char *const *names, size_t n, const char *name)
@@ -363,12 +382,15 @@ static void stat_rows(struct lines *L, const char *first_name,
 			own = 1;
 		} else {
 			int k = kernel_index(kernel_zone_stats,
-			                     sizeof(kernel_zone_stats) / sizeof(kernel_zone_stats[0]),
+			                     sizeof(kernel_zone_stats) /
+			                         sizeof(kernel_zone_stats[0]),
 			                     name);
 			if (!zone_rows || k < 0 || own || k <= last_kernel) {
-				fprintf(stderr, "zoneinfo: stat row \"%s\": not a kernel "
+				fprintf(stderr,
+				        "zoneinfo: stat row \"%s\": not a kernel "
 				        "%s counter in the kernel's order before the "
-				        "library's own\n", name, zone_rows ? "zone" : "node");
+				        "library's own\n",
+				        name, zone_rows ? "zone" : "node");
 				exit(1);
 			}
 			last_kernel = k;
@@ -392,7 +414,8 @@ static void check_zoneinfo(struct za *za, const char *text)
 		for (int z = 0; z < ZA_NR_ZONES; z++) {
 			struct za_zone_info zi;
 			CHECK_EQ(za_zone_info(za, (int)n, (enum za_zone_type)z, &zi), 0);
-			snprintf(want, sizeof(want), "Node %u, zone %8s", n, zone_names[z]);
+			snprintf(want, sizeof(want), "Node %u, zone %8s", n,
+			         zone_names[z]);
 			expect(&L, "zoneinfo", want);
 			nblock_keys = 0;
 			if (zi.populated && first_populated) {
@@ -431,7 +454,8 @@ static void check_zoneinfo(struct za *za, const char *text)
 			if (!zi.populated)
 				continue;
 			/* the 8-space rows are keys too (min, low, ...) */
-			for (int back = L.i - 1; back >= 0 && starts(L.l[back], "        "); back--)
+			for (int back = L.i - 1;
+			     back >= 0 && starts(L.l[back], "        "); back--)
 				block_key(L.l[back]);
 			stat_rows(&L, "nr_free_pages", (unsigned long)gfree, 1);
 			expect(&L, "zoneinfo", "  pagesets");
@@ -512,46 +536,106 @@ static int zone_suffix(const char *s)
  * vmstat_text, Linux 6.x). Every line of the report that is not the
  * library's own (zonealloc_...) must be one of these, in this order. */
 static const char *const kernel_vmstat[] = {
-	"nr_free_pages", "nr_free_pages_blocks", "nr_zone_inactive_anon",
-	"nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file",
-	"nr_zone_unevictable", "nr_zone_write_pending", "nr_mlock", "nr_zspages",
-	"nr_free_cma", "numa_hit", "numa_miss", "numa_foreign", "numa_interleave",
-	"numa_local", "numa_other", "pgpgin", "pgpgout", "pswpin", "pswpout",
-	"pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgalloc_movable",
-	"allocstall_dma", "allocstall_dma32", "allocstall_normal",
-	"allocstall_movable", "pgskip_dma", "pgskip_dma32", "pgskip_normal",
-	"pgskip_movable", "pgfree", "pgactivate", "pgdeactivate", "pglazyfree",
-	"pgfault", "pgmajfault", "pglazyfreed", "pgrefill", "pgreuse",
-	"pgsteal_kswapd", "pgsteal_direct", "pgsteal_khugepaged", "pgscan_kswapd",
-	"pgscan_direct", "pgscan_khugepaged", "pgscan_direct_throttle",
-	"pgscan_anon", "pgscan_file", "pgsteal_anon", "pgsteal_file",
-	"zone_reclaim_failed", "pginodesteal", "slabs_scanned",
-	"kswapd_inodesteal", "kswapd_low_wmark_hit_quickly",
-	"kswapd_high_wmark_hit_quickly", "pageoutrun", "pgrotated",
-	"drop_pagecache", "drop_slab", "oom_kill", "numa_pte_updates",
-	"numa_huge_pte_updates", "numa_hint_faults", "numa_hint_faults_local",
-	"numa_pages_migrated", "pgmigrate_success", "pgmigrate_fail",
-	"thp_migration_success", "thp_migration_fail", "thp_migration_split",
-	"compact_migrate_scanned", "compact_free_scanned", "compact_isolated",
-	"compact_stall", "compact_fail", "compact_success", "compact_daemon_wake",
-	"compact_daemon_migrate_scanned", "compact_daemon_free_scanned",
+	"nr_free_pages",
+	"nr_free_pages_blocks",
+	"nr_zone_inactive_anon",
+	"nr_zone_active_anon",
+	"nr_zone_inactive_file",
+	"nr_zone_active_file",
+	"nr_zone_unevictable",
+	"nr_zone_write_pending",
+	"nr_mlock",
+	"nr_zspages",
+	"nr_free_cma",
+	"numa_hit",
+	"numa_miss",
+	"numa_foreign",
+	"numa_interleave",
+	"numa_local",
+	"numa_other",
+	"pgpgin",
+	"pgpgout",
+	"pswpin",
+	"pswpout",
+	"pgalloc_dma",
+	"pgalloc_dma32",
+	"pgalloc_normal",
+	"pgalloc_movable",
+	"allocstall_dma",
+	"allocstall_dma32",
+	"allocstall_normal",
+	"allocstall_movable",
+	"pgskip_dma",
+	"pgskip_dma32",
+	"pgskip_normal",
+	"pgskip_movable",
+	"pgfree",
+	"pgactivate",
+	"pgdeactivate",
+	"pglazyfree",
+	"pgfault",
+	"pgmajfault",
+	"pglazyfreed",
+	"pgrefill",
+	"pgreuse",
+	"pgsteal_kswapd",
+	"pgsteal_direct",
+	"pgsteal_khugepaged",
+	"pgscan_kswapd",
+	"pgscan_direct",
+	"pgscan_khugepaged",
+	"pgscan_direct_throttle",
+	"pgscan_anon",
+	"pgscan_file",
+	"pgsteal_anon",
+	"pgsteal_file",
+	"zone_reclaim_failed",
+	"pginodesteal",
+	"slabs_scanned",
+	"kswapd_inodesteal",
+	"kswapd_low_wmark_hit_quickly",
+	"kswapd_high_wmark_hit_quickly",
+	"pageoutrun",
+	"pgrotated",
+	"drop_pagecache",
+	"drop_slab",
+	"oom_kill",
+	"numa_pte_updates",
+	"numa_huge_pte_updates",
+	"numa_hint_faults",
+	"numa_hint_faults_local",
+	"numa_pages_migrated",
+	"pgmigrate_success",
+	"pgmigrate_fail",
+	"thp_migration_success",
+	"thp_migration_fail",
+	"thp_migration_split",
+	"compact_migrate_scanned",
+	"compact_free_scanned",
+	"compact_isolated",
+	"compact_stall",
+	"compact_fail",
+	"compact_success",
+	"compact_daemon_wake",
+	"compact_daemon_migrate_scanned",
+	"compact_daemon_free_scanned",
 };
 
 static void check_vmstat(struct za *za, const char *text)
 {
 	struct lines L = split(text);
-	int seen_stat[ZA_NR_ZONE_STATS] = {0}, seen_ev[ZA_NR_EVENTS] = {0};
-	int seen_zone[ZA_NR_EVENTS] = {0};
+	int seen_stat[ZA_NR_ZONE_STATS] = { 0 }, seen_ev[ZA_NR_EVENTS] = { 0 };
+	int seen_zone[ZA_NR_EVENTS] = { 0 };
 	int last_kernel = -1, first_own = -1;
-	unsigned long long zone_sum[ZA_NR_EVENTS] = {0};
+	unsigned long long zone_sum[ZA_NR_EVENTS] = { 0 };
 	static const char *stat_names[] = {
 #define X(n, s) s,
-	    ZA_ZONE_STAT_LIST(X)
+		ZA_ZONE_STAT_LIST(X)
 #undef X
 	};
 	static const char *ev_names[] = {
 #define X(n, s) s,
-	    ZA_EVENT_LIST(X)
+		ZA_EVENT_LIST(X)
 #undef X
 	};
 	CHECK(starts(L.l[0], "nr_free_pages "));
@@ -565,8 +649,9 @@ static void check_vmstat(struct za *za, const char *text)
 		}
 		snprintf(want, sizeof(want), "%s %llu", name, v);
 		if (strcmp(want, L.l[i]) != 0) {
-			fprintf(stderr, "vmstat line %d:\n  got:  \"%s\"\n  want: \"%s\"\n",
-			        i + 1, L.l[i], want);
+			fprintf(stderr,
+			        "vmstat line %d:\n  got:  \"%s\"\n  want: \"%s\"\n", i + 1,
+			        L.l[i], want);
 			exit(1);
 		}
 		/* the kernel's names, in its order, then the library's own */
@@ -575,7 +660,8 @@ static void check_vmstat(struct za *za, const char *text)
 				first_own = i;
 		} else {
 			int k = kernel_index(kernel_vmstat,
-			                     sizeof(kernel_vmstat) / sizeof(kernel_vmstat[0]),
+			                     sizeof(kernel_vmstat) /
+			                         sizeof(kernel_vmstat[0]),
 			                     name);
 			if (k < 0 || k <= last_kernel || first_own >= 0) {
 				fprintf(stderr, "vmstat line %d: \"%s\" is %s\n", i + 1, name,
@@ -607,13 +693,16 @@ static void check_vmstat(struct za *za, const char *text)
 				 * order, all four, summing to the event */
 				int z = zone_suffix(name + el + 1);
 				if (z != seen_zone[e]) {
-					fprintf(stderr, "vmstat line %d: \"%s\" out of zone "
-					        "order\n", i + 1, L.l[i]);
+					fprintf(stderr,
+					        "vmstat line %d: \"%s\" out of zone "
+					        "order\n",
+					        i + 1, L.l[i]);
 					exit(1);
 				}
 				zone_sum[e] += v;
 				if (++seen_zone[e] == ZA_NR_ZONES) {
-					CHECK_EQ(zone_sum[e], za_event_count(za, (enum za_event)e));
+					CHECK_EQ(zone_sum[e],
+					         za_event_count(za, (enum za_event)e));
 					seen_ev[e]++;
 				}
 			}
@@ -639,13 +728,13 @@ static void check_vmstat_v0(struct za *za, const char *text)
 		int is_event;
 		int item;
 	} renamed[] = {
-		{"nr_zone_allocated", 0, ZA_NR_ZONE_ALLOCATED},
-		{"nr_free_isolated", 0, ZA_NR_FREE_ISOLATED},
-		{"pgalloc_fail", 1, ZA_PGALLOC_FAIL},
-		{"pgalloc_fallback", 1, ZA_FALLBACK},
-		{"pgsteal_pageblock", 1, ZA_STEAL_PAGEBLOCK},
-		{"kswapd_wake", 1, ZA_KSWAPD_WAKE},
-		{"allocstall", 1, ZA_ALLOCSTALL},
+		{ "nr_zone_allocated", 0, ZA_NR_ZONE_ALLOCATED },
+		{ "nr_free_isolated", 0, ZA_NR_FREE_ISOLATED },
+		{ "pgalloc_fail", 1, ZA_PGALLOC_FAIL },
+		{ "pgalloc_fallback", 1, ZA_FALLBACK },
+		{ "pgsteal_pageblock", 1, ZA_STEAL_PAGEBLOCK },
+		{ "kswapd_wake", 1, ZA_KSWAPD_WAKE },
+		{ "allocstall", 1, ZA_ALLOCSTALL },
 	};
 	for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++) {
 		char key[64];
@@ -662,9 +751,9 @@ static void check_vmstat_v0(struct za *za, const char *text)
 		} else {
 			for (unsigned n = 0; n < za_nr_nodes(za); n++)
 				for (int z = 0; z < ZA_NR_ZONES; z++)
-					want += (unsigned long long)za_zone_stat(
-						za, (int)n, (enum za_zone_type)z,
-						(enum za_zone_stat)renamed[i].item);
+					want += (unsigned long long)
+					    za_zone_stat(za, (int)n, (enum za_zone_type)z,
+					                 (enum za_zone_stat)renamed[i].item);
 			CHECK_EQ(za_zone_stat_lookup(renamed[i].old), renamed[i].item);
 		}
 		CHECK_EQ(v, want);
@@ -673,7 +762,8 @@ static void check_vmstat_v0(struct za *za, const char *text)
 	for (int e = 0; e < ZA_NR_EVENTS; e++)
 		CHECK_EQ(za_event_lookup(za_event_name((enum za_event)e)), e);
 	for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
-		CHECK_EQ(za_zone_stat_lookup(za_zone_stat_name((enum za_zone_stat)i)), i);
+		CHECK_EQ(za_zone_stat_lookup(za_zone_stat_name((enum za_zone_stat)i)),
+		         i);
 	CHECK_EQ(za_event_lookup("pgalloc_normal"), -ENOENT);
 	CHECK_EQ(za_event_lookup(NULL), -ENOENT);
 	CHECK_EQ(za_zone_stat_lookup("nr_free"), -ENOENT);
@@ -697,8 +787,10 @@ static int golden(const char *dir, const char *name, const char *text)
 	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "missing golden file %s (ZA_UPDATE_GOLDEN=1 writes "
-		        "it)\n", path);
+		fprintf(stderr,
+		        "missing golden file %s (ZA_UPDATE_GOLDEN=1 writes "
+		        "it)\n",
+		        path);
 		exit(1);
 	}
 	char *buf = NULL;
@@ -721,9 +813,11 @@ static int golden(const char *dir, const char *name, const char *text)
 		int i = 0;
 		while (i < a.n && i < b.n && strcmp(a.l[i], b.l[i]) == 0)
 			i++;
-		fprintf(stderr, "%s differs from golden %s at line %d:\n"
-		        "  golden: \"%s\"\n  now:    \"%s\"\n", name, path, i + 1,
-		        i < a.n ? a.l[i] : "<end>", i < b.n ? b.l[i] : "<end>");
+		fprintf(stderr,
+		        "%s differs from golden %s at line %d:\n"
+		        "  golden: \"%s\"\n  now:    \"%s\"\n",
+		        name, path, i + 1, i < a.n ? a.l[i] : "<end>",
+		        i < b.n ? b.l[i] : "<end>");
 		free_lines(&a);
 		free_lines(&b);
 		free(buf);
@@ -806,7 +900,7 @@ static void check_names(void)
 		CHECK(!strcmp(za_migratetype_name((enum za_migratetype)mt),
 		              mt_names[mt]));
 	CHECK(za_zone_name(ZA_NR_ZONES) == NULL);
-	CHECK(za_zone_name((enum za_zone_type)-1) == NULL);
+	CHECK(za_zone_name((enum za_zone_type) - 1) == NULL);
 	CHECK(za_migratetype_name(ZA_NR_MIGRATETYPES) == NULL);
 	CHECK_EQ(ZA_ZONE_DMA, 0);
 	CHECK_EQ(ZA_ZONE_MOVABLE, 3);
@@ -827,10 +921,10 @@ int main(int argc, char **argv)
 	static const struct {
 		enum za_report what;
 		const char *name;
-	} reps[] = {{ZA_REPORT_BUDDYINFO, "buddyinfo"},
-	            {ZA_REPORT_PAGETYPEINFO, "pagetypeinfo"},
-	            {ZA_REPORT_ZONEINFO, "zoneinfo"},
-	            {ZA_REPORT_VMSTAT, "vmstat"}};
+	} reps[] = { { ZA_REPORT_BUDDYINFO, "buddyinfo" },
+		         { ZA_REPORT_PAGETYPEINFO, "pagetypeinfo" },
+		         { ZA_REPORT_ZONEINFO, "zoneinfo" },
+		         { ZA_REPORT_VMSTAT, "vmstat" } };
 	char *text[4];
 	for (int i = 0; i < 4; i++)
 		text[i] = capture(za, reps[i].what);
@@ -870,11 +964,13 @@ int main(int argc, char **argv)
 		cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 		struct za *z2 = za_create(&cfg);
 		CHECK(z2 != NULL);
-		CHECK_EQ(za_memory_online(z2, 0, ZA_ZONE_DMA32, 0x10000, BLK, NULL), 0);
+		CHECK_EQ(za_memory_online(z2, 0, ZA_ZONE_DMA32, 0x10000, BLK, NULL),
+		         0);
 		CHECK_EQ(za_memory_online(z2, 1, ZA_ZONE_NORMAL, 0x100000, 2 * BLK,
-		                          NULL), 0);
-		CHECK_EQ(za_memory_online(z2, 1, ZA_ZONE_MOVABLE, 0x104000, BLK,
-		                          NULL), 0);
+		                          NULL),
+		         0);
+		CHECK_EQ(za_memory_online(z2, 1, ZA_ZONE_MOVABLE, 0x104000, BLK, NULL),
+		         0);
 		cur_cpu = 1;
 		for (int i = 0; i < 40; i++)
 			CHECK(za_alloc_pages(z2, i % 2 ? ZA_GFP_MOVABLE : ZA_GFP_KERNEL,
@@ -895,10 +991,11 @@ int main(int argc, char **argv)
 	/* bad arguments */
 	FILE *nul = fopen("/dev/null", "w");
 	CHECK(nul != NULL);
-	CHECK_EQ(za_report(za, (enum za_report)(ZA_REPORT_PAGE_OWNER_SUMMARY + 1), nul),
+	CHECK_EQ(za_report(za, (enum za_report)(ZA_REPORT_PAGE_OWNER_SUMMARY + 1),
+	                   nul),
 	         -EINVAL);
 	CHECK_EQ(za_report(za, (enum za_report)99, nul), -EINVAL);
-	CHECK_EQ(za_report(za, (enum za_report)-1, nul), -EINVAL);
+	CHECK_EQ(za_report(za, (enum za_report) - 1, nul), -EINVAL);
 	CHECK_EQ(za_report(za, ZA_REPORT_BUDDYINFO, NULL), -EINVAL);
 	fclose(nul);
 	FILE *ro = fopen("/dev/null", "r");

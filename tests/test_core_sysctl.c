@@ -45,7 +45,8 @@ static struct za *build(unsigned long mfk)
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA, 0, 4 * BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, 4 * BLK, 8 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, 4 * BLK, 8 * BLK, NULL),
+	         0);
 	return za;
 }
 
@@ -109,14 +110,17 @@ static void snap(struct za *za, struct state *s)
 	for (unsigned i = 0; za_sysctl_name(i); i++) {
 		CHECK(i < 32);
 		CHECK_EQ(za_sysctl_get(za, za_sysctl_name(i), s->values[i],
-		                       sizeof(s->values[i])), 0);
+		                       sizeof(s->values[i])),
+		         0);
 	}
 	s->zoneinfo = capture(za);
 }
 
-static void same(const struct state *a, const struct state *b, const char *what)
+static void same(const struct state *a, const struct state *b,
+                 const char *what)
 {
-	if (memcmp(a->zi, b->zi, sizeof(a->zi)) || memcmp(a->pi, b->pi, sizeof(a->pi)) ||
+	if (memcmp(a->zi, b->zi, sizeof(a->zi)) ||
+	    memcmp(a->pi, b->pi, sizeof(a->pi)) ||
 	    memcmp(a->values, b->values, sizeof(a->values)) ||
 	    strcmp(a->zoneinfo, b->zoneinfo) != 0) {
 		fprintf(stderr, "a rejected write changed the allocator: %s\n", what);
@@ -133,7 +137,7 @@ static void expect_wmarks(struct za *za, unsigned long mfk, unsigned long wsf)
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_DMA32, &dma32), 0);
 	unsigned long lowmem = dma.managed + dma32.managed;
 	unsigned long pages_min = mfk >> 2; /* 4 KiB pages */
-	const struct za_zone_info *zs[2] = {&dma, &dma32};
+	const struct za_zone_info *zs[2] = { &dma, &dma32 };
 	for (int i = 0; i < 2; i++) {
 		unsigned long min = pages_min * zs[i]->managed / lowmem;
 		unsigned long step = min / 4, scale = zs[i]->managed * wsf / 10000;
@@ -141,9 +145,10 @@ static void expect_wmarks(struct za *za, unsigned long mfk, unsigned long wsf)
 			step = scale;
 		if (zs[i]->min != min || zs[i]->low != min + step ||
 		    zs[i]->high != min + 2 * step) {
-			fprintf(stderr, "zone %d: min/low/high %lu/%lu/%lu, expected "
-			        "%lu/%lu/%lu (min_free_kbytes %lu, scale %lu)\n", i,
-			        zs[i]->min, zs[i]->low, zs[i]->high, min, min + step,
+			fprintf(stderr,
+			        "zone %d: min/low/high %lu/%lu/%lu, expected "
+			        "%lu/%lu/%lu (min_free_kbytes %lu, scale %lu)\n",
+			        i, zs[i]->min, zs[i]->low, zs[i]->high, min, min + step,
 			        min + 2 * step, mfk, wsf);
 			exit(1);
 		}
@@ -152,11 +157,13 @@ static void expect_wmarks(struct za *za, unsigned long mfk, unsigned long wsf)
 	char *text = capture(za), want[128];
 	char *at = strstr(text, "zone    DMA32");
 	CHECK(at != NULL);
-	snprintf(want, sizeof(want), "\n        min      %lu\n        low      %lu\n"
-	         "        high     %lu\n", dma32.min, dma32.low, dma32.high);
+	snprintf(want, sizeof(want),
+	         "\n        min      %lu\n        low      %lu\n"
+	         "        high     %lu\n",
+	         dma32.min, dma32.low, dma32.high);
 	if (!strstr(at, want)) {
-		fprintf(stderr, "zoneinfo does not show DMA32's new marks:%s\n%s", want,
-		        text);
+		fprintf(stderr, "zoneinfo does not show DMA32's new marks:%s\n%s",
+		        want, text);
 		exit(1);
 	}
 	/* Page sets were resized at once: high_min is the low mark over the
@@ -170,8 +177,9 @@ static void expect_wmarks(struct za *za, unsigned long mfk, unsigned long wsf)
 	at = strstr(at, "  pagesets\n");
 	CHECK(at != NULL);
 	if (!strstr(at, want)) {
-		fprintf(stderr, "zoneinfo: DMA32's page sets not resized (want %s)\n%s",
-		        want, text);
+		fprintf(stderr,
+		        "zoneinfo: DMA32's page sets not resized (want %s)\n%s", want,
+		        text);
 		exit(1);
 	}
 	free(text);
@@ -186,15 +194,16 @@ struct range {
 };
 
 static const struct range ranges[] = {
-	{"min_free_kbytes", NULL, "0", "-1", "2147483647", "2147483648"},
-	{"watermark_scale_factor", "10", "1", "0", "3000", "3001"},
-	{"watermark_boost_factor", "15000", "0", "-1", "2147483647", "2147483648"},
-	{"lowmem_reserve_ratio", "256\t256\t32\t0", "0", "-1", "2147483647",
-	 "2147483648"},
-	{"percpu_pagelist_high_fraction", "0", "8", "7", "2147483647",
-	 "2147483648"},
-	{"compaction_proactiveness", "20", "0", "-1", "100", "101"},
-	{"extfrag_threshold", "500", "0", "-1", "1000", "1001"},
+	{ "min_free_kbytes", NULL, "0", "-1", "2147483647", "2147483648" },
+	{ "watermark_scale_factor", "10", "1", "0", "3000", "3001" },
+	{ "watermark_boost_factor", "15000", "0", "-1", "2147483647",
+	  "2147483648" },
+	{ "lowmem_reserve_ratio", "256\t256\t32\t0", "0", "-1", "2147483647",
+	  "2147483648" },
+	{ "percpu_pagelist_high_fraction", "0", "8", "7", "2147483647",
+	  "2147483648" },
+	{ "compaction_proactiveness", "20", "0", "-1", "100", "101" },
+	{ "extfrag_threshold", "500", "0", "-1", "1000", "1001" },
 };
 #define NR_RANGES (sizeof(ranges) / sizeof(ranges[0]))
 
@@ -216,8 +225,22 @@ static void check_ranges(void)
 
 		/* Out of range, syntax errors: rejected, nothing changes. */
 		static const char *const bad_syntax[] = {
-			"", " ", "\n", "abc", "12abc", "1.5", "0x10", "+5", "--1", "-",
-			"1,2", "1;", "5 x", "99999999999999999999999x", "\x01" "1",
+			"",
+			" ",
+			"\n",
+			"abc",
+			"12abc",
+			"1.5",
+			"0x10",
+			"+5",
+			"--1",
+			"-",
+			"1,2",
+			"1;",
+			"5 x",
+			"99999999999999999999999x",
+			"\x01"
+			"1",
 		};
 		expect_set(za, r->name, r->below_min, -ERANGE);
 		expect_set(za, r->name, r->above_max, -ERANGE);
@@ -270,7 +293,7 @@ static void check_ranges(void)
  * percpu_pagelist_high_fraction. */
 static void expect_pcp_sizes(struct za *za, unsigned long frac)
 {
-	static const char *const zname[] = {"DMA", "DMA32"};
+	static const char *const zname[] = { "DMA", "DMA32" };
 	char *text = capture(za);
 	for (int t = ZA_ZONE_DMA; t <= ZA_ZONE_DMA32; t++) {
 		struct za_zone_info zi;
@@ -298,13 +321,16 @@ static void expect_pcp_sizes(struct za *za, unsigned long frac)
 		for (unsigned c = 0; c < 2; c++) {
 			struct za_pcp_info pi;
 			CHECK_EQ(za_pcp_info(za, c, 0, (enum za_zone_type)t, &pi), 0);
-			snprintf(want, sizeof(want), "    cpu: %u\n              count:    %u\n"
+			snprintf(want, sizeof(want),
+			         "    cpu: %u\n              count:    %u\n"
 			         "              high:     %u\n              batch:    %lu\n"
 			         "              high_min: %lu\n              high_max: %lu\n",
 			         c, pi.count, pi.high, batch, lo, hi);
 			if (!strstr(at, want) || pi.high < lo || pi.high > hi) {
-				fprintf(stderr, "zone %s cpu %u: stale page-set sizes, want\n%s"
-				        "in\n%s", zname[t], c, want, text);
+				fprintf(stderr,
+				        "zone %s cpu %u: stale page-set sizes, want\n%s"
+				        "in\n%s",
+				        zname[t], c, want, text);
 				exit(1);
 			}
 		}
@@ -318,15 +344,21 @@ static int rounds;
 static void *writer(void *arg)
 {
 	(void)arg;
-	static const char *const mfk[] = {"2048", "4096"}, *const wsf[] = {"10", "200"},
-	                         *const frac[] = {"0", "8"},
-	                         *const ratio[] = {"256 256 32 0", "32 64"};
+	static const char *const mfk[] = { "2048", "4096" },
+	                         *const wsf[] = { "10", "200" },
+	                         *const frac[] = { "0", "8" },
+	                         *const ratio[] = { "256 256 32 0", "32 64" };
 	for (int i = 0; i < rounds; i++) {
 		CHECK_EQ(za_sysctl_set(rza, "min_free_kbytes", mfk[i & 1]), 0);
-		CHECK_EQ(za_sysctl_set(rza, "watermark_scale_factor", wsf[(i >> 1) & 1]), 0);
+		CHECK_EQ(za_sysctl_set(rza, "watermark_scale_factor",
+		                       wsf[(i >> 1) & 1]),
+		         0);
 		CHECK_EQ(za_sysctl_set(rza, "percpu_pagelist_high_fraction",
-		                       frac[(i >> 2) & 1]), 0);
-		CHECK_EQ(za_sysctl_set(rza, "lowmem_reserve_ratio", ratio[(i >> 3) & 1]), 0);
+		                       frac[(i >> 2) & 1]),
+		         0);
+		CHECK_EQ(za_sysctl_set(rza, "lowmem_reserve_ratio",
+		                       ratio[(i >> 3) & 1]),
+		         0);
 		CHECK_EQ(za_sysctl_set(rza, "min_free_kbytes", "-1"), -ERANGE);
 	}
 	return NULL;
@@ -338,7 +370,8 @@ static void *hotplug(void *arg)
 	for (int i = 0; i < rounds; i++) {
 		CHECK_EQ(za_cpu_offline(rza, 1), 0);
 		CHECK_EQ(za_cpu_online(rza, 1), 0);
-		CHECK_EQ(za_memory_online(rza, 0, ZA_ZONE_NORMAL, 12 * BLK, BLK, NULL), 0);
+		CHECK_EQ(za_memory_online(rza, 0, ZA_ZONE_NORMAL, 12 * BLK, BLK, NULL),
+		         0);
 		int err;
 		while ((err = za_memory_offline(rza, 12 * BLK, BLK)) == -EBUSY ||
 		       err == -EAGAIN)
@@ -354,7 +387,8 @@ static void *reader(void *arg)
 	char buf[ZA_SYSCTL_VALUE_MAX];
 	for (int i = 0; i < rounds * 4; i++)
 		for (unsigned k = 0; za_sysctl_name(k); k++)
-			CHECK_EQ(za_sysctl_get(rza, za_sysctl_name(k), buf, sizeof(buf)), 0);
+			CHECK_EQ(za_sysctl_get(rza, za_sysctl_name(k), buf, sizeof(buf)),
+			         0);
 	return NULL;
 }
 
@@ -414,7 +448,8 @@ int main(void)
 	CHECK_EQ(za_sysctl_set(NULL, "min_free_kbytes", "10"), -EINVAL);
 	CHECK_EQ(za_sysctl_set(za, NULL, "10"), -EINVAL);
 	CHECK_EQ(za_sysctl_set(za, "min_free_kbytes", NULL), -EINVAL);
-	CHECK_EQ(za_sysctl_get(NULL, "min_free_kbytes", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ(za_sysctl_get(NULL, "min_free_kbytes", buf, sizeof(buf)),
+	         -EINVAL);
 	CHECK_EQ(za_sysctl_get(za, NULL, buf, sizeof(buf)), -EINVAL);
 	CHECK_EQ(za_sysctl_get(za, "min_free_kbytes", NULL, 8), -EINVAL);
 	/* "4096" needs 5 bytes: 4 is too small and leaves "", 5 fits. */
@@ -475,9 +510,10 @@ int main(void)
 	}
 	char *text = capture(za);
 	char want[160];
-	snprintf(want, sizeof(want), "              high_min: %lu\n"
-	         "              high_max: %lu\n", dma32.managed / 16,
-	         dma32.managed / 16);
+	snprintf(want, sizeof(want),
+	         "              high_min: %lu\n"
+	         "              high_max: %lu\n",
+	         dma32.managed / 16, dma32.managed / 16);
 	CHECK(strstr(strstr(text, "zone    DMA32"), want) != NULL);
 	free(text);
 	expect_set(za, "percpu_pagelist_high_fraction", "1000", 0);
@@ -489,7 +525,8 @@ int main(void)
 
 	/* A written min_free_kbytes stays across memory hotplug. */
 	expect_set(za, "min_free_kbytes", "3000", 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 12 * BLK, 4 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 12 * BLK, 4 * BLK, NULL),
+	         0);
 	expect_value(za, "min_free_kbytes", "3000");
 	CHECK_EQ(za_memory_offline(za, 12 * BLK, 4 * BLK), 0);
 	expect_value(za, "min_free_kbytes", "3000");

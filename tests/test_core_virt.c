@@ -31,11 +31,14 @@
 static struct za *za;
 static char *mem; /* NB blocks of backing memory */
 
-static char *blk_addr(unsigned b) { return mem + (unsigned long)b * BLOCK * PAGE; }
+static char *blk_addr(unsigned b)
+{
+	return mem + (unsigned long)b * BLOCK * PAGE;
+}
 
 static struct za *make(void)
 {
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	cfg.nr_cpus = 2;
 	cfg.block_pages = BLOCK;
 	cfg.max_pfn = 64 * BLOCK;
@@ -67,9 +70,12 @@ static void test_hits(void)
 {
 	/* Blocks 0-3 at pfn 0, blocks 6-7 at pfn 8*BLOCK: two ranges with a
 	 * gap between them in both spaces. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * BLOCK, blk_addr(0)), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * BLOCK,
+	                          blk_addr(0)),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 8 * BLOCK, 2 * BLOCK,
-	                          blk_addr(6)), 0);
+	                          blk_addr(6)),
+	         0);
 	CHECK_EQ(za->nr_vruns, 2);
 	struct za_page *held[64];
 	unsigned orders[64], n = 0;
@@ -98,14 +104,15 @@ static void test_misses(void)
 	CHECK(za_virt_to_page(NULL, blk_addr(0)) == NULL);
 	CHECK(za_virt_to_page(za, NULL) == NULL);
 	CHECK(za_virt_to_page(za, mem - 1) == NULL);
-	CHECK(za_virt_to_page(za, blk_addr(4)) == NULL);               /* gap */
-	CHECK(za_virt_to_page(za, blk_addr(6) - 1) == NULL);           /* gap */
-	CHECK(za_virt_to_page(za, blk_addr(8)) == NULL);               /* past */
+	CHECK(za_virt_to_page(za, blk_addr(4)) == NULL);     /* gap */
+	CHECK(za_virt_to_page(za, blk_addr(6) - 1) == NULL); /* gap */
+	CHECK(za_virt_to_page(za, blk_addr(8)) == NULL);     /* past */
 	CHECK(za_virt_to_page(za, &on_stack) == NULL);
 	CHECK(za_virt_to_page(za, &za) == NULL);
 	CHECK(za_virt_to_page(za, (void *)UINTPTR_MAX) == NULL);
 	/* Frame-only memory has pages but no addresses. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 20 * BLOCK, BLOCK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 20 * BLOCK, BLOCK, NULL),
+	         0);
 	CHECK(za_pfn_to_page(za, 20 * BLOCK));
 	CHECK(za_page_address(za, za_pfn_to_page(za, 20 * BLOCK)) == NULL);
 	CHECK_EQ(za->nr_vruns, 2);
@@ -115,13 +122,18 @@ static void test_misses(void)
 static void test_runs(void)
 {
 	/* Block 4 continues blocks 0-3 in both spaces: one run. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 4 * BLOCK, BLOCK, blk_addr(4)), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 4 * BLOCK, BLOCK,
+	                          blk_addr(4)),
+	         0);
 	CHECK_EQ(za->nr_vruns, 2);
 	/* Block 5 closes the gap in addresses but not in frames (blocks 6-7
 	 * are at pfn 8 * BLOCK): stays a run of its own. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 5 * BLOCK, BLOCK, blk_addr(5)), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 5 * BLOCK, BLOCK,
+	                          blk_addr(5)),
+	         0);
 	CHECK_EQ(za->nr_vruns, 2); /* joins the first, not the second */
-	CHECK(za_virt_to_page(za, blk_addr(5) + 7) == za_pfn_to_page(za, 5 * BLOCK));
+	CHECK(za_virt_to_page(za, blk_addr(5) + 7) ==
+	      za_pfn_to_page(za, 5 * BLOCK));
 	CHECK(za_virt_to_page(za, blk_addr(6)) == za_pfn_to_page(za, 8 * BLOCK));
 
 	/* Offline block 2: a hole in the middle of the first run. */
@@ -140,9 +152,14 @@ static void test_runs(void)
 	CHECK(za_virt_to_page(za, blk_addr(7)) == NULL);
 	CHECK(za_virt_to_page(za, blk_addr(6)) == za_pfn_to_page(za, 8 * BLOCK));
 	/* Back again: the runs merge. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 2 * BLOCK, BLOCK, blk_addr(2)), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, blk_addr(0)), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 9 * BLOCK, BLOCK, blk_addr(7)), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 2 * BLOCK, BLOCK,
+	                          blk_addr(2)),
+	         0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, blk_addr(0)),
+	         0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 9 * BLOCK, BLOCK,
+	                          blk_addr(7)),
+	         0);
 	CHECK_EQ(za->nr_vruns, 2);
 	for (unsigned b = 0; b < 8; b++) {
 		unsigned long pfn = b < 6 ? b * BLOCK : (b + 2) * BLOCK;
@@ -157,7 +174,8 @@ static void test_runs(void)
 	/* Each block alone, addresses running against frames: NB runs. */
 	for (unsigned b = 0; b < NB; b++)
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, (30 + b) * BLOCK,
-		                          BLOCK, blk_addr(NB - 1 - b)), 0);
+		                          BLOCK, blk_addr(NB - 1 - b)),
+		         0);
 	CHECK_EQ(za->nr_vruns, NB);
 	for (unsigned b = 0; b < NB; b++)
 		for (unsigned long k = 0; k < BLOCK; k += 97)
@@ -172,22 +190,32 @@ static void test_runs(void)
 
 static void test_bad_online(void)
 {
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * BLOCK, blk_addr(2)), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * BLOCK,
+	                          blk_addr(2)),
+	         0);
 	/* The same memory, or part of it, under other frames. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 10 * BLOCK, BLOCK, blk_addr(2)),
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 10 * BLOCK, BLOCK,
+	                          blk_addr(2)),
 	         -EEXIST);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 10 * BLOCK, 2 * BLOCK,
-	                          blk_addr(1)), -EEXIST);
+	                          blk_addr(1)),
+	         -EEXIST);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 10 * BLOCK, BLOCK,
-	                          blk_addr(5) + 4 * PAGE), -EEXIST);
+	                          blk_addr(5) + 4 * PAGE),
+	         -EEXIST);
 	/* Wrapping the address space. */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 10 * BLOCK, BLOCK,
-	                          (void *)(UINTPTR_MAX - 8 * PAGE + 1)), -EINVAL);
+	                          (void *)(UINTPTR_MAX - 8 * PAGE + 1)),
+	         -EINVAL);
 	CHECK(za_pfn_to_page(za, 10 * BLOCK) == NULL);
 	CHECK_EQ(za->nr_vruns, 1);
 	/* Right before and right after are fine. */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 10 * BLOCK, BLOCK, blk_addr(1)), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 12 * BLOCK, BLOCK, blk_addr(6)), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 10 * BLOCK, BLOCK,
+	                          blk_addr(1)),
+	         0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 12 * BLOCK, BLOCK,
+	                          blk_addr(6)),
+	         0);
 	CHECK(za_virt_to_page(za, blk_addr(1)) == za_pfn_to_page(za, 10 * BLOCK));
 	CHECK(za_virt_to_page(za, blk_addr(6)) == za_pfn_to_page(za, 12 * BLOCK));
 	CHECK_EQ(za_check(za, stderr), 0);
@@ -221,17 +249,21 @@ static void *reader(void *arg)
 
 static void test_race(void)
 {
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, blk_addr(0)), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, blk_addr(0)),
+	         0);
 	pthread_t t;
 	CHECK_EQ(pthread_create(&t, NULL, reader, NULL), 0);
 	long rounds = tu_scale(300);
 	for (long i = 0; i < rounds; i++) {
 		/* Block 1 joins block 0's run, then leaves it; blocks 3.. come
 		 * and go in runs of their own, shifting the array. */
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, BLOCK, BLOCK, blk_addr(1)), 0);
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, BLOCK, BLOCK,
+		                          blk_addr(1)),
+		         0);
 		unsigned b = 3 + (unsigned)(i % (NB - 3));
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, (40 + b) * BLOCK, BLOCK,
-		                          blk_addr(b)), 0);
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, (40 + b) * BLOCK,
+		                          BLOCK, blk_addr(b)),
+		         0);
 		CHECK_EQ(za_memory_offline(za, BLOCK, BLOCK), 0);
 		CHECK_EQ(za_memory_offline(za, (40 + b) * BLOCK, BLOCK), 0);
 	}

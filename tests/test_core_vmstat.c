@@ -128,14 +128,15 @@ static void drift_and_fold(void)
 	printf("after %lu allocations (batch %u): global %ld snapshot %ld\n",
 	       total, B, g, s);
 	CHECK_EQ(s, (long)(NPAGES - NCPU * B)); /* pages off the buddy lists */
-	CHECK_EQ(g, NPAGES); /* nothing folded yet */
+	CHECK_EQ(g, NPAGES);                    /* nothing folded yet */
 	CHECK(g != s);
 	CHECK(g - s <= (long)NCPU * t);
 	CHECK_EQ(zinfo(za).free, (unsigned long)s);
 	CHECK_EQ(zinfo(za).pcp_pages, NCPU * B - total);
 	CHECK_EQ(za_zone_free_pages(za, 0, ZA_ZONE_NORMAL), (unsigned long)s);
 	CHECK_EQ(za_event_count(za, ZA_PGALLOC) - a0, total);
-	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED),
+	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+	                               ZA_NR_ZONE_ALLOCATED),
 	         (long)total);
 
 	/* free them from other CPUs: deltas move again, still bounded */
@@ -166,7 +167,8 @@ static void drift_and_fold(void)
 	CHECK_EQ(sum + zi.pcp_pages + (total - freed), NPAGES);
 	CHECK_EQ(za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED),
 	         (long)(total - freed));
-	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED),
+	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+	                               ZA_NR_ZONE_ALLOCATED),
 	         (long)(total - freed));
 
 	/* one CPU passes its threshold: its delta reaches the global value */
@@ -180,7 +182,7 @@ static void drift_and_fold(void)
 	g = gstat(za);
 	s = sstat(za);
 	CHECK(g_before - g > (long)t); /* at least one fold happened */
-	CHECK(g - s <= (long)t);        /* only CPU 5 has a delta */
+	CHECK(g - s <= (long)t);       /* only CPU 5 has a delta */
 	for (unsigned long i = 0; i < more; i++)
 		za_free_pages(za, extra[i], 0);
 
@@ -292,7 +294,8 @@ static void buddy_path_deltas(void)
 	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, 256 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, 256 * BLK, NULL),
+	         0);
 	za_vmstat_fold(za);
 	unsigned t = zinfo(za).stat_threshold;
 	unsigned order = 4;
@@ -311,7 +314,8 @@ static void buddy_path_deltas(void)
 	CHECK(p != NULL);
 	CHECK_EQ(za_event_count(za, ZA_PCP_REFILL), 0);
 	CHECK_EQ(sstat(za), g0 - (1l << order));
-	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED),
+	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+	                               ZA_NR_ZONE_ALLOCATED),
 	         al0 + (1l << order));
 	printf("order-%u block (threshold %u): global %ld, snapshot %ld\n", order,
 	       t, gstat(za), sstat(za));
@@ -340,8 +344,10 @@ int main(void)
 	 * list can hold (high = 4B) */
 	long lowest = drift_near_min(0, &min);
 	if (lowest + 4 * (long)B < min)
-		fprintf(stderr, "free went %ld pages below min with a drifted "
-		        "counter (seed 003)\n", min - lowest);
+		fprintf(stderr,
+		        "free went %ld pages below min with a drifted "
+		        "counter (seed 003)\n",
+		        min - lowest);
 	CHECK(lowest + 4 * (long)B >= min);
 	lowest = drift_near_min(1, &min);
 	if (lowest < 0)
@@ -350,9 +356,10 @@ int main(void)
 		CHECK(lowest + 4 * (long)B < min); /* the knob shows the drift */
 	/* the kernel's pgalloc and pgfree count pages: 3 blocks of 4 */
 	if (order2_alloc_events != 12 || order2_free_events != 12)
-		fprintf(stderr, "three order-2 blocks counted pgalloc +%llu, pgfree "
-		        "+%llu; the kernel counts pages (12)\n", order2_alloc_events,
-		        order2_free_events);
+		fprintf(stderr,
+		        "three order-2 blocks counted pgalloc +%llu, pgfree "
+		        "+%llu; the kernel counts pages (12)\n",
+		        order2_alloc_events, order2_free_events);
 	CHECK_EQ(order2_alloc_events, 12);
 	CHECK_EQ(order2_free_events, 12);
 	printf("core_vmstat: ok\n");

@@ -74,10 +74,12 @@ static struct za *make(unsigned long normal_blocks, unsigned long d32_blocks,
 	CHECK(za != NULL);
 	if (d32_blocks)
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, D32_START,
-		                          d32_blocks * BLK, NULL), 0);
+		                          d32_blocks * BLK, NULL),
+		         0);
 	if (normal_blocks)
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORM_START,
-		                          normal_blocks * BLK, NULL), 0);
+		                          normal_blocks * BLK, NULL),
+		         0);
 	return za;
 }
 
@@ -149,8 +151,7 @@ static void per_gfp(void)
 	CHECK(za_event_count(za, ZA_WMARK_FAIL) >= 1);
 
 	/* __GFP_HIGH: into the reserve, not all of it */
-	unsigned long fh = drain(za, ZA_ZONE_NORMAL, ZA___GFP_HIGH, 0, 1,
-	                         "HIGH");
+	unsigned long fh = drain(za, ZA_ZONE_NORMAL, ZA___GFP_HIGH, 0, 1, "HIGH");
 	CHECK(fh < min);
 	CHECK(fh >= min / 4);
 	/* ATOMIC: deeper still, keeps a floor */

@@ -46,7 +46,7 @@ static unsigned nheld;
 
 static const char *zname(int z)
 {
-	static const char *n[] = {"DMA", "DMA32", "Normal", "Movable"};
+	static const char *n[] = { "DMA", "DMA32", "Normal", "Movable" };
 	return z >= 0 && z < 4 ? n[z] : "?";
 }
 
@@ -81,7 +81,7 @@ static void drain_in_order(struct za *za, const char *what, za_gfp_t gfp,
 	struct za_zone_info pre[ZA_MAX_NODES][ZA_NR_ZONES];
 	struct za_zone_info start[ZA_MAX_NODES][ZA_NR_ZONES];
 	int seen[16], nseen = 0;
-	unsigned long from[16] = {0};
+	unsigned long from[16] = { 0 };
 
 	CHECK(nzl <= 16);
 	CHECK_EQ(nheld, 0);
@@ -108,26 +108,31 @@ static void drain_in_order(struct za *za, const char *what, za_gfp_t gfp,
 			if (zl[i].nid == pn && zl[i].zone == pz)
 				k = i;
 		if (k < 0) {
-			fprintf(stderr, "%s: page from node %d zone %s, not in the "
-			        "zonelist\n", what, pn, zname(pz));
+			fprintf(stderr,
+			        "%s: page from node %d zone %s, not in the "
+			        "zonelist\n",
+			        what, pn, zname(pz));
 			CHECK(k >= 0);
 		}
 		for (int j = 0; j < k; j++) {
 			struct za_zone_info *y = &pre[zl[j].nid][zl[j].zone];
 			if (y->free > y->low + y->lowmem_reserve[hi]) {
-				fprintf(stderr, "%s: took node %d %s while node %d %s "
+				fprintf(stderr,
+				        "%s: took node %d %s while node %d %s "
 				        "(earlier in the zonelist) had %lu free, low %lu "
-				        "reserve %lu\n", what, pn, zname(pz), zl[j].nid,
-				        zname(zl[j].zone), y->free, y->low,
-				        y->lowmem_reserve[hi]);
+				        "reserve %lu\n",
+				        what, pn, zname(pz), zl[j].nid, zname(zl[j].zone),
+				        y->free, y->low, y->lowmem_reserve[hi]);
 				CHECK(y->free <= y->low + y->lowmem_reserve[hi]);
 			}
 		}
 		struct za_zone_info *me = &pre[pn][pz];
 		if (me->free <= me->min + me->lowmem_reserve[hi]) {
-			fprintf(stderr, "%s: node %d %s gave a page at %lu free, min "
-			        "%lu reserve %lu\n", what, pn, zname(pz), me->free,
-			        me->min, me->lowmem_reserve[hi]);
+			fprintf(stderr,
+			        "%s: node %d %s gave a page at %lu free, min "
+			        "%lu reserve %lu\n",
+			        what, pn, zname(pz), me->free, me->min,
+			        me->lowmem_reserve[hi]);
 			CHECK(me->free > me->min + me->lowmem_reserve[hi]);
 		}
 		if (from[k]++ == 0)
@@ -137,10 +142,11 @@ static void drain_in_order(struct za *za, const char *what, za_gfp_t gfp,
 	/* first appearances follow the zonelist exactly */
 	for (int i = 0; i < nseen; i++) {
 		if (seen[i] != i) {
-			fprintf(stderr, "%s: zone #%d used was node %d %s, expected "
-			        "node %d %s\n", what, i, zl[seen[i]].nid,
-			        zname(zl[seen[i]].zone), zl[i].nid,
-			        zname(zl[i].zone));
+			fprintf(stderr,
+			        "%s: zone #%d used was node %d %s, expected "
+			        "node %d %s\n",
+			        what, i, zl[seen[i]].nid, zname(zl[seen[i]].zone),
+			        zl[i].nid, zname(zl[i].zone));
 			CHECK_EQ(seen[i], i);
 		}
 	}
@@ -149,9 +155,11 @@ static void drain_in_order(struct za *za, const char *what, za_gfp_t gfp,
 	for (int i = 0; i < nzl; i++) {
 		struct za_zone_info y = zinfo(za, zl[i].nid, zl[i].zone);
 		if (y.free > y.min + y.lowmem_reserve[hi])
-			fprintf(stderr, "%s: NULL while node %d %s has %lu free, min "
-			        "%lu reserve %lu\n", what, zl[i].nid, zname(zl[i].zone),
-			        y.free, y.min, y.lowmem_reserve[hi]);
+			fprintf(stderr,
+			        "%s: NULL while node %d %s has %lu free, min "
+			        "%lu reserve %lu\n",
+			        what, zl[i].nid, zname(zl[i].zone), y.free, y.min,
+			        y.lowmem_reserve[hi]);
 		CHECK(y.free <= y.min + y.lowmem_reserve[hi]);
 	}
 	/* zones outside the list untouched */
@@ -164,8 +172,8 @@ static void drain_in_order(struct za *za, const char *what, za_gfp_t gfp,
 				continue;
 			struct za_zone_info y = zinfo(za, n, z);
 			if (y.free != start[n][z].free)
-				fprintf(stderr, "%s: node %d %s touched (%lu -> %lu)\n",
-				        what, n, zname(z), start[n][z].free, y.free);
+				fprintf(stderr, "%s: node %d %s touched (%lu -> %lu)\n", what,
+				        n, zname(z), start[n][z].free, y.free);
 			CHECK_EQ(y.free, start[n][z].free);
 		}
 
@@ -198,9 +206,11 @@ static struct za *make(unsigned nodes, unsigned cpus,
 	CHECK_EQ(za_nr_nodes(za), nodes);
 	for (unsigned n = 0; n < nodes; n++) {
 		CHECK_EQ(za_memory_online(za, (int)n, ZA_ZONE_DMA32,
-		                          0x10000UL * (n + 1), BLK, NULL), 0);
+		                          0x10000UL * (n + 1), BLK, NULL),
+		         0);
 		CHECK_EQ(za_memory_online(za, (int)n, ZA_ZONE_NORMAL,
-		                          0x100000UL + 0x2000UL * n, BLK, NULL), 0);
+		                          0x100000UL + 0x2000UL * n, BLK, NULL),
+		         0);
 	}
 	return za;
 }
@@ -222,42 +232,42 @@ static void two_nodes(void)
 	const int N = ZA_ZONE_NORMAL, D = ZA_ZONE_DMA32, M = ZA_ZONE_MOVABLE;
 
 	cur_cpu = 0;
-	struct zref k0[] = {{0, N}, {0, D}, {1, N}, {1, D}};
+	struct zref k0[] = { { 0, N }, { 0, D }, { 1, N }, { 1, D } };
 	drain_in_order(za, "cpu0 KERNEL", ZA_GFP_KERNEL, -2, k0, 4);
 	drain_in_order(za, "cpu0 node(-1) KERNEL", ZA_GFP_KERNEL, -1, k0, 4);
 
 	cur_cpu = 1;
-	struct zref k1[] = {{1, N}, {1, D}, {0, N}, {0, D}};
+	struct zref k1[] = { { 1, N }, { 1, D }, { 0, N }, { 0, D } };
 	drain_in_order(za, "cpu1 KERNEL", ZA_GFP_KERNEL, -2, k1, 4);
 
 	cur_cpu = 0;
 	drain_in_order(za, "cpu0 node(1) KERNEL", ZA_GFP_KERNEL, 1, k1, 4);
 	drain_in_order(za, "cpu0 node(0) NOWAIT", ZA_GFP_NOWAIT, 0, k0, 4);
 
-	struct zref d0[] = {{0, D}, {1, D}};
+	struct zref d0[] = { { 0, D }, { 1, D } };
 	drain_in_order(za, "cpu0 DMA32", ZA_GFP_KERNEL | ZA_GFP_DMA32, -2, d0, 2);
 	cur_cpu = 1;
-	struct zref d1[] = {{1, D}, {0, D}};
+	struct zref d1[] = { { 1, D }, { 0, D } };
 	drain_in_order(za, "cpu1 DMA32", ZA_GFP_KERNEL | ZA_GFP_DMA32, -2, d1, 2);
 
 	cur_cpu = 0;
-	struct zref m0[] = {{0, M}, {0, N}, {0, D}, {1, N}, {1, D}};
+	struct zref m0[] = { { 0, M }, { 0, N }, { 0, D }, { 1, N }, { 1, D } };
 	drain_in_order(za, "cpu0 MOVABLE", ZA_GFP_MOVABLE, -2, m0, 5);
 	cur_cpu = 1;
-	struct zref m1[] = {{1, N}, {1, D}, {0, M}, {0, N}, {0, D}};
+	struct zref m1[] = { { 1, N }, { 1, D }, { 0, M }, { 0, N }, { 0, D } };
 	drain_in_order(za, "cpu1 MOVABLE", ZA_GFP_MOVABLE, -2, m1, 5);
 
 	cur_cpu = 0;
-	struct zref t0[] = {{0, N}, {0, D}};
+	struct zref t0[] = { { 0, N }, { 0, D } };
 	drain_in_order(za, "cpu0 KERNEL|THISNODE", ZA_GFP_KERNEL | ZA_GFP_THISNODE,
 	               -2, t0, 2);
-	struct zref t1[] = {{1, N}, {1, D}};
+	struct zref t1[] = { { 1, N }, { 1, D } };
 	drain_in_order(za, "cpu0 node(1) KERNEL|THISNODE",
 	               ZA_GFP_KERNEL | ZA_GFP_THISNODE, 1, t1, 2);
-	struct zref tm0[] = {{0, M}, {0, N}, {0, D}};
+	struct zref tm0[] = { { 0, M }, { 0, N }, { 0, D } };
 	drain_in_order(za, "cpu0 MOVABLE|THISNODE",
 	               ZA_GFP_MOVABLE | ZA_GFP_THISNODE, -2, tm0, 3);
-	struct zref td1[] = {{1, D}};
+	struct zref td1[] = { { 1, D } };
 	drain_in_order(za, "cpu0 node(1) DMA32|THISNODE",
 	               ZA_GFP_KERNEL | ZA_GFP_DMA32 | ZA_GFP_THISNODE, 1, td1, 1);
 
@@ -282,28 +292,31 @@ static void two_nodes(void)
 /* 3 nodes; distances 0-1: 40, 0-2: 20, 1-2: 30. */
 static void three_nodes(void)
 {
-	static const unsigned char dist[9] = {10, 40, 20, 40, 10, 30, 20, 30, 10};
+	static const unsigned char dist[9] = { 10, 40, 20, 40, 10, 30, 20, 30, 10 };
 	const int N = ZA_ZONE_NORMAL, D = ZA_ZONE_DMA32;
 	struct za *za = make(3, 3, dist, NULL);
 	for (int c = 0; c < 3; c++)
 		CHECK_EQ(za_cpu_to_node(za, (unsigned)c), c);
 
 	cur_cpu = 0;
-	struct zref z0[] = {{0, N}, {0, D}, {2, N}, {2, D}, {1, N}, {1, D}};
+	struct zref z0[] = { { 0, N }, { 0, D }, { 2, N },
+		                 { 2, D }, { 1, N }, { 1, D } };
 	drain_in_order(za, "3n cpu0 KERNEL", ZA_GFP_KERNEL, -2, z0, 6);
 	cur_cpu = 1;
-	struct zref z1[] = {{1, N}, {1, D}, {2, N}, {2, D}, {0, N}, {0, D}};
+	struct zref z1[] = { { 1, N }, { 1, D }, { 2, N },
+		                 { 2, D }, { 0, N }, { 0, D } };
 	drain_in_order(za, "3n cpu1 KERNEL", ZA_GFP_KERNEL, -2, z1, 6);
 	cur_cpu = 2;
-	struct zref z2[] = {{2, N}, {2, D}, {0, N}, {0, D}, {1, N}, {1, D}};
+	struct zref z2[] = { { 2, N }, { 2, D }, { 0, N },
+		                 { 0, D }, { 1, N }, { 1, D } };
 	drain_in_order(za, "3n cpu2 KERNEL", ZA_GFP_KERNEL, -2, z2, 6);
-	struct zref dd1[] = {{1, D}, {2, D}, {0, D}};
+	struct zref dd1[] = { { 1, D }, { 2, D }, { 0, D } };
 	drain_in_order(za, "3n cpu2 node(1) DMA32", ZA_GFP_KERNEL | ZA_GFP_DMA32,
 	               1, dd1, 3);
 	za_destroy(za);
 
 	/* custom cpu_node: cpu 0 on node 2, cpu 1 on node 0, cpu 2 on node 1 */
-	static const int cn[3] = {2, 0, 1};
+	static const int cn[3] = { 2, 0, 1 };
 	za = make(3, 3, dist, cn);
 	CHECK_EQ(za_cpu_to_node(za, 0), 2);
 	CHECK_EQ(za_cpu_to_node(za, 1), 0);
@@ -338,32 +351,32 @@ static void late_online(void)
 	CHECK_EQ(errno, ENOMEM);
 
 	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_DMA32, 0x20000, BLK, NULL), 0);
-	struct zref a[] = {{1, D}};
+	struct zref a[] = { { 1, D } };
 	drain_in_order(za, "late: node 1 DMA32 only", ZA_GFP_KERNEL, -2, a, 1);
 	errno = 0;
 	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_THISNODE, 0) == NULL);
 	CHECK_EQ(errno, ENOMEM);
 
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, 0x10000, BLK, NULL), 0);
-	struct zref b[] = {{0, D}, {1, D}};
+	struct zref b[] = { { 0, D }, { 1, D } };
 	drain_in_order(za, "late: + node 0 DMA32", ZA_GFP_KERNEL, -2, b, 2);
 
 	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 0x102000, BLK, NULL), 0);
-	struct zref c[] = {{0, D}, {1, N}, {1, D}};
+	struct zref c[] = { { 0, D }, { 1, N }, { 1, D } };
 	drain_in_order(za, "late: + node 1 Normal", ZA_GFP_KERNEL, -2, c, 3);
 
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0x100000, BLK, NULL), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 0x108000, BLK, NULL), 0);
-	struct zref d[] = {{0, N}, {0, D}, {1, N}, {1, D}};
+	struct zref d[] = { { 0, N }, { 0, D }, { 1, N }, { 1, D } };
 	drain_in_order(za, "late: + node 0 Normal", ZA_GFP_KERNEL, -2, d, 4);
-	struct zref e[] = {{0, M}, {0, N}, {0, D}, {1, N}, {1, D}};
+	struct zref e[] = { { 0, M }, { 0, N }, { 0, D }, { 1, N }, { 1, D } };
 	drain_in_order(za, "late: MOVABLE", ZA_GFP_MOVABLE, -2, e, 5);
 	/* a second block of a populated zone changes nothing in the order */
 	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 0x103000, BLK, NULL), 0);
 	cur_cpu = 1;
-	struct zref f[] = {{1, N}, {1, D}, {0, N}, {0, D}};
-	drain_in_order(za, "late: cpu1, node 1 Normal grown", ZA_GFP_KERNEL, -2,
-	               f, 4);
+	struct zref f[] = { { 1, N }, { 1, D }, { 0, N }, { 0, D } };
+	drain_in_order(za, "late: cpu1, node 1 Normal grown", ZA_GFP_KERNEL, -2, f,
+	               4);
 	za_destroy(za);
 }
 

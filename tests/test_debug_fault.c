@@ -29,10 +29,17 @@ static void set(struct za *za, const char *name, const char *value)
 	}
 }
 
-static const char *const names[] = {
-	P "probability", P "interval", P "times", P "space", P "min-order",
-	P "ignore-gfp-wait", P "ignore-gfp-atomic", P "verbose"};
-static const char *const defaults[] = {"0", "1", "1", "0", "1", "Y", "Y", "2"};
+static const char *const names[] = { P "probability",
+	                                 P "interval",
+	                                 P "times",
+	                                 P "space",
+	                                 P "min-order",
+	                                 P "ignore-gfp-wait",
+	                                 P "ignore-gfp-atomic",
+	                                 P "verbose" };
+static const char *const defaults[] = {
+	"0", "1", "1", "0", "1", "Y", "Y", "2"
+};
 
 static void test_tunables(void)
 {
@@ -50,14 +57,22 @@ static void test_tunables(void)
 		const char *name, *value;
 		int err;
 	} bad[] = {
-		{P "probability", "101", -ERANGE}, {P "probability", "-1", -ERANGE},
-		{P "probability", "Y", -EINVAL},   {P "probability", "5x", -EINVAL},
-		{P "probability", "", -EINVAL},    {P "probability", "0x10", -EINVAL},
-		{P "interval", "-1", -ERANGE},     {P "times", "-2", -ERANGE},
-		{P "times", "99999999999", -ERANGE}, {P "space", "-5", -ERANGE},
-		{P "min-order", "21", -ERANGE},    {P "ignore-gfp-wait", "2", -ERANGE},
-		{P "ignore-gfp-wait", "yes", -EINVAL}, {P "verbose", "3", -ERANGE},
-		{P "probabilty", "5", -ENOENT},    {P "", "5", -ENOENT},
+		{ P "probability", "101", -ERANGE },
+		{ P "probability", "-1", -ERANGE },
+		{ P "probability", "Y", -EINVAL },
+		{ P "probability", "5x", -EINVAL },
+		{ P "probability", "", -EINVAL },
+		{ P "probability", "0x10", -EINVAL },
+		{ P "interval", "-1", -ERANGE },
+		{ P "times", "-2", -ERANGE },
+		{ P "times", "99999999999", -ERANGE },
+		{ P "space", "-5", -ERANGE },
+		{ P "min-order", "21", -ERANGE },
+		{ P "ignore-gfp-wait", "2", -ERANGE },
+		{ P "ignore-gfp-wait", "yes", -EINVAL },
+		{ P "verbose", "3", -ERANGE },
+		{ P "probabilty", "5", -ENOENT },
+		{ P "", "5", -ENOENT },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int err = za_sysctl_set(za, bad[i].name, bad[i].value);
@@ -180,8 +195,8 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	pm_set_cpu(&dbg_cpu, w->cpu);
-	struct za_page *held[64] = {0};
-	unsigned ord[64] = {0};
+	struct za_page *held[64] = { 0 };
+	unsigned ord[64] = { 0 };
 	long iters = tu_scale(20000);
 	for (long i = 0; i < iters; i++) {
 		unsigned k = (unsigned)(tu_rand(&w->seed) % 64);
@@ -191,8 +206,9 @@ static void *work(void *arg)
 			continue;
 		}
 		ord[k] = (unsigned)(tu_rand(&w->seed) % 4);
-		za_gfp_t gfp = (i & 3) == 0 ? ZA_GFP_NOWAIT
-		               : (i & 3) == 1 ? ZA_GFP_ATOMIC : ZA_GFP_MOVABLE;
+		za_gfp_t gfp = (i & 3) == 0   ? ZA_GFP_NOWAIT
+		               : (i & 3) == 1 ? ZA_GFP_ATOMIC
+		                              : ZA_GFP_MOVABLE;
 		held[k] = za_alloc_pages(w->za, gfp, ord[k]);
 		if (!held[k]) {
 			w->failed++;
@@ -228,7 +244,8 @@ static void test_threads(void)
 	CHECK(za != NULL);
 	pm_check_mode(za, "debug_fault");
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
-	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)), 0);
+	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)),
+	         0);
 	unsigned long free0 = dbg_free_pages(za);
 	set(za, P "verbose", "0");
 	set(za, P "times", "-1");
@@ -239,7 +256,7 @@ static void test_threads(void)
 	pthread_t t[4];
 	struct worker w[4];
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){za, i, 1234u + (uint64_t)i, 0};
+		w[i] = (struct worker){ za, i, 1234u + (uint64_t)i, 0 };
 		CHECK_EQ(pthread_create(&t[i], NULL, work, &w[i]), 0);
 	}
 	long failed = 0;

@@ -15,13 +15,15 @@
 #include "debug_common.h"
 
 /* The sites. noinline, and not static: dladdr must find them. */
-__attribute__((noinline)) struct za_page *owner_site_a(struct za *za, unsigned order)
+__attribute__((noinline)) struct za_page *owner_site_a(struct za *za,
+                                                       unsigned order)
 {
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, order);
 	__asm__ volatile("" ::: "memory"); /* not a tail call */
 	return p;
 }
-__attribute__((noinline)) struct za_page *owner_site_c(struct za *za, unsigned order)
+__attribute__((noinline)) struct za_page *owner_site_c(struct za *za,
+                                                       unsigned order)
 {
 	struct za_page *p = za_alloc_pages_node(za, 0, ZA_GFP_MOVABLE, order);
 	__asm__ volatile("" ::: "memory");
@@ -34,30 +36,34 @@ __attribute__((noinline)) unsigned owner_site_bulk(struct za *za, unsigned n,
 	__asm__ volatile("" ::: "memory");
 	return got;
 }
-__attribute__((noinline)) void owner_free_b(struct za *za, struct za_page *p, unsigned order)
+__attribute__((noinline)) void owner_free_b(struct za *za, struct za_page *p,
+                                            unsigned order)
 {
 	za_free_pages(za, p, order);
 	__asm__ volatile("" ::: "memory");
 }
-__attribute__((noinline)) void owner_free_d(struct za *za, struct za_page *p, unsigned order)
+__attribute__((noinline)) void owner_free_d(struct za *za, struct za_page *p,
+                                            unsigned order)
 {
 	za_free_pages(za, p, order);
 	__asm__ volatile("" ::: "memory");
 }
-__attribute__((noinline)) void owner_free_bulk(struct za *za, unsigned n, struct za_page **v)
+__attribute__((noinline)) void owner_free_bulk(struct za *za, unsigned n,
+                                               struct za_page **v)
 {
 	za_free_pages_bulk(za, n, v);
 	__asm__ volatile("" ::: "memory");
 }
 
-__attribute__((noinline)) struct za_page *owner_contig(struct za *za, unsigned long n)
+__attribute__((noinline)) struct za_page *owner_contig(struct za *za,
+                                                       unsigned long n)
 {
 	struct za_page *p = za_alloc_contig_pages(za, n, ZA_GFP_MOVABLE);
 	__asm__ volatile("" ::: "memory");
 	return p;
 }
-__attribute__((noinline)) void owner_contig_free(struct za *za, struct za_page *p,
-                                                 unsigned long n)
+__attribute__((noinline)) void
+owner_contig_free(struct za *za, struct za_page *p, unsigned long n)
 {
 	za_free_contig_pages(za, p, n);
 	__asm__ volatile("" ::: "memory");
@@ -72,13 +78,13 @@ static const char *site_name(const void *site)
 	return i.dli_sname;
 }
 
-#define CHECK_SITE(site, fn)                                               \
-	do {                                                                   \
-		if (strcmp(site_name(site), #fn) != 0) {                           \
-			fprintf(stderr, "%s:%d: site %p is in %s, expected %s\n",     \
-			        __FILE__, __LINE__, (site), site_name(site), #fn);     \
-			exit(1);                                                       \
-		}                                                                  \
+#define CHECK_SITE(site, fn)                                                  \
+	do {                                                                      \
+		if (strcmp(site_name(site), #fn) != 0) {                              \
+			fprintf(stderr, "%s:%d: site %p is in %s, expected %s\n",         \
+			        __FILE__, __LINE__, (site), site_name(site), #fn);        \
+			exit(1);                                                          \
+		}                                                                     \
 	} while (0)
 
 static char *capture(struct za *za, enum za_report what, int *err)
@@ -242,12 +248,17 @@ static void test_reports(void)
 	char *rep = capture(za, ZA_REPORT_PAGE_OWNER, &err);
 	CHECK_EQ(err, 0);
 	CHECK_EQ(count(rep, "Page allocated via order "), 8);
-	CHECK_EQ(count(rep, "Page allocated via order 1, mask 0x64(GFP_MOVABLE), pid "), 3);
-	CHECK_EQ(count(rep, "Page allocated via order 0, mask 0x60(GFP_KERNEL), pid "), 5);
+	CHECK_EQ(count(rep,
+	               "Page allocated via order 1, mask 0x64(GFP_MOVABLE), pid "),
+	         3);
+	CHECK_EQ(count(rep,
+	               "Page allocated via order 0, mask 0x60(GFP_KERNEL), pid "),
+	         5);
 	CHECK_EQ(count(rep, " owner_site_c+0x"), 3);
 	CHECK_EQ(count(rep, " owner_site_a+0x"), 5);
 	char line[128];
-	snprintf(line, sizeof(line), "PFN 0x%lx type Movable Block %lu type Movable Flags 0x2(node=0|zone=2)\n owner_site_c+0x",
+	snprintf(line, sizeof(line),
+	         "PFN 0x%lx type Movable Block %lu type Movable Flags 0x2(node=0|zone=2)\n owner_site_c+0x",
 	         za_page_to_pfn(za, c[0]),
 	         za_page_to_pfn(za, c[0]) >> za_pageblock_order(za));
 	if (!strstr(rep, line)) {

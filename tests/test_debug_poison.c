@@ -27,13 +27,15 @@ static void test_frames_only(void)
 	c.flags = ZA_CFG_POISON | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	struct za *za = za_create(&c);
 	CHECK(za != NULL);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK, NULL), -EINVAL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK, NULL),
+	         -EINVAL);
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
 	CHECK_EQ(zi.managed, 0);
 	za_destroy(za);
 	/* init-on-alloc alone takes frame-only memory (nothing to zero). */
-	c.flags = ZA_CFG_INIT_ON_ALLOC | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	c.flags = ZA_CFG_INIT_ON_ALLOC | ZA_CFG_NO_KSWAPD |
+	          ZA_CFG_NO_VMSTAT_WORKER;
 	za = za_create(&c);
 	CHECK(za != NULL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK, NULL), 0);
@@ -77,9 +79,12 @@ static void test_write_after_free(void)
 	CHECK(found);
 	CHECK_EQ(dbg_msgs(), before + 1);
 	char want[96];
-	snprintf(want, sizeof(want), "poison mismatch (write after free) in pfn "
-	         "0x%lx at offset 100: 0x42, expected 0xaa", za_page_to_pfn(za, p));
-	if (!strstr(dbg_last_msg, want) || !strstr(dbg_last_msg, "allocated by ") ||
+	snprintf(want, sizeof(want),
+	         "poison mismatch (write after free) in pfn "
+	         "0x%lx at offset 100: 0x42, expected 0xaa",
+	         za_page_to_pfn(za, p));
+	if (!strstr(dbg_last_msg, want) ||
+	    !strstr(dbg_last_msg, "allocated by ") ||
 	    !strstr(dbg_last_msg, "last freed by ")) {
 		fprintf(stderr, "expected '%s' with the page owner's sites, got: %s\n",
 		        want, dbg_last_msg);
@@ -140,7 +145,8 @@ static void test_offline_forgets(void)
 	za_drain_all_pages(za);
 	CHECK_EQ(za_memory_offline(za, 0, DBG_BLOCK * DBG_BLOCKS), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
-	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)), 0);
+	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)),
+	         0);
 	/* Every page, handed out once. */
 	struct za_page *p;
 	unsigned long n = 0;
@@ -165,7 +171,8 @@ static void test_init_on_alloc(void)
 {
 	for (int poison = 0; poison < 2; poison++) {
 		struct za *za = dbg_make(ZA_CFG_INIT_ON_ALLOC |
-		                         (poison ? ZA_CFG_POISON : 0), 1);
+		                             (poison ? ZA_CFG_POISON : 0),
+		                         1);
 		dbg_cpu = 1;
 		for (int i = 0; i < 100; i++) {
 			unsigned order = (unsigned)(i % 4);
@@ -204,7 +211,8 @@ static int copy_block(void *ctx, struct za_page *dst, struct za_page *src,
 	unsigned long s = za_page_to_pfn(za, src);
 	if (held[s] != src)
 		return -ENOENT;
-	memcpy(za_page_address(za, dst), za_page_address(za, src), 4096ul << order);
+	memcpy(za_page_address(za, dst), za_page_address(za, src),
+	       4096ul << order);
 	held[s] = NULL;
 	held[za_page_to_pfn(za, dst)] = dst;
 	return 0;
@@ -227,7 +235,8 @@ static void test_compaction(void)
 	/* The callback needs the za: set once it exists. */
 	za->migrate_ctx = za;
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
-	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)), 0);
+	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)),
+	         0);
 	unsigned before = dbg_msgs();
 	dbg_cpu = 0;
 	struct za_page *p;

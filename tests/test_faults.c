@@ -13,13 +13,18 @@
 
 #define BLOCK 1024ul
 static _Thread_local int cur_cpu;
-static int cpu_cb(void *ctx) { (void)ctx; return cur_cpu; }
+static int cpu_cb(void *ctx)
+{
+	(void)ctx;
+	return cur_cpu;
+}
 
 /* --- create fails at each of its metadata allocations ------------------ */
 static void create_failures(void)
 {
-	struct za_config cfg = {.nr_cpus = 4, .nr_nodes = 2, .block_pages = BLOCK,
-	                        .max_pfn = 8 * BLOCK};
+	struct za_config cfg = {
+		.nr_cpus = 4, .nr_nodes = 2, .block_pages = BLOCK, .max_pfn = 8 * BLOCK
+	};
 	int failed = 0;
 	for (long k = 0; k < 200; k++) {
 		_za_fail_meta_after = k;
@@ -46,9 +51,11 @@ static void create_failures(void)
 /* --- online and offline with metadata failures ---------------------------- */
 static void online_offline_failures(void)
 {
-	struct za_config cfg = {.nr_cpus = 2, .block_pages = BLOCK,
-	                        .max_pfn = 4 * BLOCK, .cpu_id = cpu_cb,
-	                        .flags = ZA_CFG_NO_KSWAPD};
+	struct za_config cfg = { .nr_cpus = 2,
+		                     .block_pages = BLOCK,
+		                     .max_pfn = 4 * BLOCK,
+		                     .cpu_id = cpu_cb,
+		                     .flags = ZA_CFG_NO_KSWAPD };
 	struct za *za = za_create(&cfg);
 	CHECK(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, NULL), 0);
@@ -142,17 +149,21 @@ static void migrate_failures(void)
 	size_t bytes = 2 * BLOCK * 4096;
 	char *mem = aligned_alloc(4096, bytes);
 	CHECK(mem);
-	struct za_config cfg = {.nr_cpus = 2, .block_pages = BLOCK,
-	                        .max_pfn = 2 * BLOCK, .cpu_id = cpu_cb,
-	                        .migrate = flaky_migrate, .offline_timeout_ms = 50,
-	                        .flags = ZA_CFG_NO_KSWAPD};
+	struct za_config cfg = { .nr_cpus = 2,
+		                     .block_pages = BLOCK,
+		                     .max_pfn = 2 * BLOCK,
+		                     .cpu_id = cpu_cb,
+		                     .migrate = flaky_migrate,
+		                     .offline_timeout_ms = 50,
+		                     .flags = ZA_CFG_NO_KSWAPD };
 	mza = za_create(&cfg);
 	CHECK(mza);
 	CHECK_EQ(za_memory_online(mza, 0, ZA_ZONE_NORMAL, 0, BLOCK, mem), 0);
 	int ok = 0, again = 0;
 	for (int round = 0; round < tu_scale(40); round++) {
 		CHECK_EQ(za_memory_online(mza, 0, ZA_ZONE_MOVABLE, BLOCK, BLOCK,
-		                          mem + BLOCK * 4096), 0);
+		                          mem + BLOCK * 4096),
+		         0);
 		for (unsigned i = 0; i < NHELD; i++) {
 			held[i] = za_alloc_pages(mza, ZA_GFP_MOVABLE, 0);
 			CHECK(held[i]);
@@ -174,7 +185,8 @@ static void migrate_failures(void)
 		CHECK_EQ(za_check(mza, stderr), 0);
 	}
 	printf("offline with a flaky migrate: %d ok, %d -EAGAIN, %d of %d "
-	       "migrations refused\n", ok, again, migrate_refused, migrate_calls);
+	       "migrations refused\n",
+	       ok, again, migrate_refused, migrate_calls);
 	CHECK(ok > 0);
 	CHECK(migrate_refused > 0);
 	za_drain_all_pages(mza);
@@ -210,17 +222,20 @@ static unsigned long s_scan(void *ctx, int nid, unsigned long nr)
 
 static void shrinker_failures(void)
 {
-	struct za_config cfg = {.nr_cpus = 1, .block_pages = BLOCK,
-	                        .max_pfn = BLOCK, .cpu_id = cpu_cb,
-	                        .flags = ZA_CFG_NO_KSWAPD};
+	struct za_config cfg = { .nr_cpus = 1,
+		                     .block_pages = BLOCK,
+		                     .max_pfn = BLOCK,
+		                     .cpu_id = cpu_cb,
+		                     .flags = ZA_CFG_NO_KSWAPD };
 	sza = za_create(&cfg);
 	CHECK(sza);
 	CHECK_EQ(za_memory_online(sza, 0, ZA_ZONE_NORMAL, 0, BLOCK, NULL), 0);
-	struct za_shrinker sh = {.count = s_count, .scan = s_scan};
+	struct za_shrinker sh = { .count = s_count, .scan = s_scan };
 	CHECK_EQ(za_register_shrinker(sza, &sh), 0);
 	unsigned got = 0, failed = 0;
 	for (int i = 0; i < tu_scale(20000); i++) {
-		struct za_page *p = za_alloc_pages(sza, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+		struct za_page *p = za_alloc_pages(sza, ZA_GFP_KERNEL | ZA_GFP_NOWARN,
+		                                   0);
 		if (!p) {
 			failed++;
 			continue;

@@ -18,7 +18,7 @@
 
 int main(void)
 {
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	cfg.nr_cpus = 2;
 	cfg.max_order = 6;
 	cfg.pageblock_order = 4;

@@ -18,7 +18,7 @@
 
 static struct za *make(bool movable_between)
 {
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	cfg.nr_cpus = 1;
 	cfg.max_order = 6; /* contig ranges are 64-page aligned, blocks 1024 */
 	cfg.pageblock_order = 4;
@@ -30,7 +30,8 @@ static struct za *make(bool movable_between)
 	/* NORMAL at blocks 1 and 3; block 2 MOVABLE or offline. */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 1024, 1024, NULL), 0);
 	if (movable_between)
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 2048, 1024, NULL), 0);
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 2048, 1024, NULL),
+		         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 3072, 1024, NULL), 0);
 	return za;
 }

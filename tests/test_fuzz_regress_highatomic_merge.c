@@ -15,7 +15,7 @@
 
 int main(void)
 {
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	cfg.nr_cpus = 1;
 	cfg.max_order = 3;
 	cfg.pageblock_order = 1; /* tiny pageblocks: the reserve is 2 pages */

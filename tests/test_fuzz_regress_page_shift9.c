@@ -15,7 +15,7 @@
 
 static unsigned long zone_min(unsigned page_shift, unsigned long mfk)
 {
-	struct za_config cfg = {0};
+	struct za_config cfg = { 0 };
 	cfg.page_shift = page_shift;
 	cfg.nr_cpus = 2;
 	cfg.max_order = 10;

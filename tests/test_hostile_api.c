@@ -96,13 +96,16 @@ static void contig_huge(void)
 {
 	struct za *za = make();
 	unsigned long before = zone_free(za, ZA_ZONE_NORMAL);
-	const unsigned long sizes[] = {ULONG_MAX, ULONG_MAX - 1000,
-	                               ULONG_MAX - (1UL << 10) + 2,
-	                               (ULONG_MAX >> 1) + 1, 1UL << 40,
-	                               START + 16 * BLK + 1};
+	const unsigned long sizes[] = { ULONG_MAX,
+		                            ULONG_MAX - 1000,
+		                            ULONG_MAX - (1UL << 10) + 2,
+		                            (ULONG_MAX >> 1) + 1,
+		                            1UL << 40,
+		                            START + 16 * BLK + 1 };
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		errno = 0;
-		struct za_page *p = za_alloc_contig_pages(za, sizes[i], ZA_GFP_MOVABLE);
+		struct za_page *p = za_alloc_contig_pages(za, sizes[i],
+		                                          ZA_GFP_MOVABLE);
 		printf("contig %#lx: %p errno %d\n", sizes[i], (void *)p, errno);
 		CHECK(p == NULL);
 		CHECK_EQ(errno, ENOMEM);
@@ -143,7 +146,7 @@ struct freer {
 static void *free_later(void *arg)
 {
 	struct freer *f = arg;
-	struct timespec ts = {0, (long)f->delay_ms * 1000000L};
+	struct timespec ts = { 0, (long)f->delay_ms * 1000000L };
 	nanosleep(&ts, NULL);
 	for (unsigned i = 0; i < f->nr; i++)
 		za_free_pages(f->za, f->pages[i], 0);
@@ -188,7 +191,7 @@ static void oom_liar(void)
 		held[n++] = p;
 	za_set_oom_handler(za, lying_oom, NULL);
 	n -= 64;
-	struct freer f = {za, held + n, 64, 300};
+	struct freer f = { za, held + n, 64, 300 };
 	pthread_t t;
 	CHECK_EQ(pthread_create(&t, NULL, free_later, &f), 0);
 	p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOFAIL, 0);
@@ -261,8 +264,12 @@ static void page_shift_big(void)
 static void pcp_fixed(void)
 {
 	const unsigned bad[][2] = {
-		{UINT_MAX, 1}, {UINT_MAX, UINT_MAX}, {(unsigned)INT_MAX + 1u, 31},
-		{(1u << 30) + 1, 1}, {100, 200}, {100, 0},
+		{ UINT_MAX, 1 },
+		{ UINT_MAX, UINT_MAX },
+		{ (unsigned)INT_MAX + 1u, 31 },
+		{ (1u << 30) + 1, 1 },
+		{ 100, 200 },
+		{ 100, 0 },
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct za_config cfg = base_cfg();
@@ -312,10 +319,11 @@ static void min_free_one(unsigned shift, unsigned long kb)
 	struct za_pcp_info pi;
 	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
 	printf("page_shift %u min_free_kbytes %#lx: min %lu low %lu high %lu, "
-	       "managed %lu, pcp high %d batch %d\n", shift, kb, zi.min, zi.low,
-	       zi.high, zi.managed, (int)pi.high, (int)pi.batch);
+	       "managed %lu, pcp high %d batch %d\n",
+	       shift, kb, zi.min, zi.low, zi.high, zi.managed, (int)pi.high,
+	       (int)pi.batch);
 	CHECK(zi.min <= zi.low && zi.low <= zi.high);
-	CHECK(zi.min >= zi.managed);   /* saturated, not wrapped */
+	CHECK(zi.min >= zi.managed); /* saturated, not wrapped */
 	CHECK(zi.high <= 4 * zi.managed);
 	CHECK((int)pi.high > 0 && (int)pi.batch > 0);
 	/* The reserve holds: a KERNEL request may not take the zone. */
@@ -345,14 +353,15 @@ static void min_free_huge(void)
 
 static void sizes(void)
 {
-	const unsigned long blocks[] = {1UL << 32, 1UL << 40, 1UL << 63};
+	const unsigned long blocks[] = { 1UL << 32, 1UL << 40, 1UL << 63 };
 	for (unsigned i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
 		struct za_config cfg = base_cfg();
 		cfg.block_pages = blocks[i];
 		cfg.max_pfn = 0;
 		errno = 0;
 		struct za *za = za_create(&cfg);
-		printf("block_pages %#lx: %p errno %d\n", blocks[i], (void *)za, errno);
+		printf("block_pages %#lx: %p errno %d\n", blocks[i], (void *)za,
+		       errno);
 		if (za)
 			za_destroy(za);
 		CHECK(za == NULL);
@@ -388,7 +397,7 @@ static unsigned long null_oom(void *ctx, int nid, unsigned order)
 static void null_za(void)
 {
 	struct za *n = NULL;
-	struct za_page *pages[2] = {NULL, NULL};
+	struct za_page *pages[2] = { NULL, NULL };
 	struct za_zone_info zi;
 	struct za_pcp_info pi;
 	struct za_shrinker s;
@@ -479,7 +488,7 @@ static void bad_nid(void)
 {
 	struct za *za = make();
 	unsigned long before = zone_free(za, ZA_ZONE_NORMAL);
-	const int nids[] = {-2, -100, INT_MIN, 1, INT_MAX};
+	const int nids[] = { -2, -100, INT_MIN, 1, INT_MAX };
 	for (unsigned i = 0; i < sizeof(nids) / sizeof(nids[0]); i++) {
 		errno = 0;
 		struct za_page *p = za_alloc_pages_node(za, nids[i], ZA_GFP_KERNEL, 0);
@@ -502,7 +511,8 @@ static void offline_2zones(void)
 {
 	struct za *za = make(); /* NORMAL at START, 4 blocks */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, START + NPAGES, BLK,
-	                          NULL), 0);
+	                          NULL),
+	         0);
 	unsigned long n0 = zone_free(za, ZA_ZONE_NORMAL);
 	unsigned long m0 = zone_free(za, ZA_ZONE_MOVABLE);
 	CHECK_EQ(za_memory_offline(za, START + NPAGES - BLK, 2 * BLK), -EINVAL);
@@ -523,8 +533,8 @@ static void report_full(void)
 		exit(77);
 	}
 	struct za *za = make();
-	const enum za_report what[] = {ZA_REPORT_ZONEINFO, ZA_REPORT_BUDDYINFO,
-	                               ZA_REPORT_PAGETYPEINFO, ZA_REPORT_VMSTAT};
+	const enum za_report what[] = { ZA_REPORT_ZONEINFO, ZA_REPORT_BUDDYINFO,
+		                            ZA_REPORT_PAGETYPEINFO, ZA_REPORT_VMSTAT };
 	for (unsigned i = 0; i < 4; i++) {
 		int r = za_report(za, what[i], f);
 		printf("report %u to /dev/full: %d\n", i, r);
@@ -546,12 +556,17 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*fn)(void);
 	} cases[] = {
-		{"contig_huge", contig_huge},   {"oom_liar", oom_liar},
-		{"page_shift_big", page_shift_big}, {"pcp_fixed", pcp_fixed},
-		{"min_free_huge", min_free_huge}, {"sizes", sizes},
-		{"null_za", null_za},           {"page_to_pfn", page_to_pfn},
-		{"bad_nid", bad_nid},           {"offline_2zones", offline_2zones},
-		{"report_full", report_full},
+		{ "contig_huge", contig_huge },
+		{ "oom_liar", oom_liar },
+		{ "page_shift_big", page_shift_big },
+		{ "pcp_fixed", pcp_fixed },
+		{ "min_free_huge", min_free_huge },
+		{ "sizes", sizes },
+		{ "null_za", null_za },
+		{ "page_to_pfn", page_to_pfn },
+		{ "bad_nid", bad_nid },
+		{ "offline_2zones", offline_2zones },
+		{ "report_full", report_full },
 	};
 	tu_watchdog(60);
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

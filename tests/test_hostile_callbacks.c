@@ -78,8 +78,20 @@ static int find_owned(struct za_page *p)
 
 /* --- what the migrate callback does on its first call ------------------------ */
 
-enum { R_OFFLINE, R_ONLINE, R_CHECK, R_CONTIG, R_CONTIG_ERRNO, R_REPORT,
-       R_CPU_OFF, R_CPU_ON, R_ALLOC, R_SYSCTL_SET, R_SYSCTL_GET, R_NR };
+enum {
+	R_OFFLINE,
+	R_ONLINE,
+	R_CHECK,
+	R_CONTIG,
+	R_CONTIG_ERRNO,
+	R_REPORT,
+	R_CPU_OFF,
+	R_CPU_ON,
+	R_ALLOC,
+	R_SYSCTL_SET,
+	R_SYSCTL_GET,
+	R_NR
+};
 static long results[R_NR];
 static int reenter_done;
 static struct za_page *contig; /* a contiguous range the callback frees */
@@ -151,7 +163,8 @@ static struct za *make(int (*mig)(void *, struct za_page *, struct za_page *,
 	struct za *z = za_create(&cfg);
 	CHECK(z != NULL);
 	CHECK_EQ(za_memory_online(z, 0, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES,
-	                          NULL), 0);
+	                          NULL),
+	         0);
 	return z;
 }
 
@@ -304,13 +317,13 @@ static void nested_reenter(void)
 	fill_a();
 	while ((hog[nhog] = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY, 0)))
 		nhog++;
-	static struct za_shrinker s = {shr_count, shr_scan, NULL, NULL};
+	static struct za_shrinker s = { shr_count, shr_scan, NULL, NULL };
 	CHECK_EQ(za_register_shrinker(za, &s), 0);
 	za_set_oom_handler(za, oom, NULL);
 	int r = za_memory_offline(za, A_START, BLK);
 	printf("offline A: %d; shrinker: offline %ld check %ld sysctl %ld; oom: "
-	       "contig failed %ld errno %ld\n", r, nested[0], nested[1],
-	       nested[4], nested[2], nested[3]);
+	       "contig failed %ld errno %ld\n",
+	       r, nested[0], nested[1], nested[4], nested[2], nested[3]);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(nested[0], -EDEADLK);
 	CHECK_EQ(nested[1], -EDEADLK);
@@ -395,8 +408,8 @@ static void shrinker_liar(void)
 	za = make(NULL);
 	while ((hog[nhog] = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY, 0)))
 		nhog++;
-	static struct za_shrinker a = {liar_count, liar_scan, NULL, NULL};
-	static struct za_shrinker b = {liar_count, liar_scan, NULL, NULL};
+	static struct za_shrinker a = { liar_count, liar_scan, NULL, NULL };
+	static struct za_shrinker b = { liar_count, liar_scan, NULL, NULL };
 	CHECK_EQ(za_register_shrinker(za, &a), 0);
 	CHECK_EQ(za_register_shrinker(za, &b), 0);
 	errno = 0;
@@ -439,8 +452,8 @@ static void error_recursion(void)
 	za_free_pages(za, freed_page, 0);
 	unsigned long long m0 = za_event_count(za, ZA_MISUSE);
 	za_free_pages(za, freed_page, 0); /* the outside double free */
-	printf("handler calls %d, deepest %d, misuse events %llu\n",
-	       handler_calls, handler_max_depth, za_event_count(za, ZA_MISUSE) - m0);
+	printf("handler calls %d, deepest %d, misuse events %llu\n", handler_calls,
+	       handler_max_depth, za_event_count(za, ZA_MISUSE) - m0);
 	CHECK_EQ(handler_calls, 1);
 	CHECK_EQ(handler_max_depth, 1);
 	/* Both misuses are counted, the inner one reported on stderr. */
@@ -457,11 +470,11 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*fn)(void);
 	} cases[] = {
-		{"migrate_reenter", migrate_reenter},
-		{"nested_reenter", nested_reenter},
-		{"shrinker_self", shrinker_self},
-		{"shrinker_liar", shrinker_liar},
-		{"error_recursion", error_recursion},
+		{ "migrate_reenter", migrate_reenter },
+		{ "nested_reenter", nested_reenter },
+		{ "shrinker_self", shrinker_self },
+		{ "shrinker_liar", shrinker_liar },
+		{ "error_recursion", error_recursion },
 	};
 	tu_watchdog(60);
 	if (argc < 2) {

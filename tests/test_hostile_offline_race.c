@@ -66,7 +66,8 @@ static struct za *make(void)
 	cfg.error = on_error;
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, NULL),
+	         0);
 	return za;
 }
 
@@ -134,7 +135,8 @@ static void race(void)
 	long rounds = tu_scale(20000);
 	for (long r = 0; r < rounds; r++) {
 		CHECK_EQ(za_memory_offline(rza, X_START, BLK), 0);
-		CHECK_EQ(za_memory_online(rza, 0, ZA_ZONE_MOVABLE, X_START, BLK, NULL), 0);
+		CHECK_EQ(za_memory_online(rza, 0, ZA_ZONE_MOVABLE, X_START, BLK, NULL),
+		         0);
 	}
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);

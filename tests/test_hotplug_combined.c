@@ -137,9 +137,11 @@ int main(int argc, char **argv)
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE), 0);
+	                          mem + C_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-	                          mem + M_START * HP_PAGE), 0);
+	                          mem + M_START * HP_PAGE),
+	         0);
 
 	pthread_t th[NTHR], fl;
 	for (long i = 0; i < NTHR; i++)
@@ -155,10 +157,12 @@ int main(int argc, char **argv)
 			/* The movable zone empties: zonelists rebuilt. */
 			offline_online(C_START);
 			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-			                          mem + C_START * HP_PAGE), 0);
+			                          mem + C_START * HP_PAGE),
+			         0);
 		}
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-		                          mem + M_START * HP_PAGE), 0);
+		                          mem + M_START * HP_PAGE),
+		         0);
 	}
 	atomic_store(&stop_flipper, 1);
 	CHECK(pthread_join(fl, NULL) == 0);
@@ -168,8 +172,8 @@ int main(int argc, char **argv)
 	printf("combined (%s page sets): %ld memory rounds, %lu CPU flips, %lu "
 	       "allocations (%lu failed), %lu blocks migrated, %llu offlines, %llu "
 	       "CPU fences\n",
-	       pm_rseq ? "restartable" : "locked", rounds,
-	       atomic_load(&n_flips), atomic_load(&n_alloc), atomic_load(&n_fail),
+	       pm_rseq ? "restartable" : "locked", rounds, atomic_load(&n_flips),
+	       atomic_load(&n_alloc), atomic_load(&n_fail),
 	       atomic_load(&cl.migrated), za_event_count(za, ZA_OFFLINE_OK),
 	       za_event_count(za, ZA_PCP_FENCE));
 	CHECK_EQ(atomic_load(&n_fail), 0);

@@ -79,7 +79,10 @@ static uint64_t hp_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static double hp_ms(uint64_t ns) { return (double)ns / 1e6; }
+static double hp_ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
 
 /* Sanitizer builds run fewer iterations (ZA_TEST_SCALE < 100) and each is
  * slower: pauses that let worker threads get work done grow with that. */
@@ -91,7 +94,7 @@ static unsigned hp_pace(unsigned us)
 
 static void hp_sleep_us(unsigned us)
 {
-	struct timespec ts = {us / 1000000u, (long)(us % 1000000u) * 1000L};
+	struct timespec ts = { us / 1000000u, (long)(us % 1000000u) * 1000L };
 	nanosleep(&ts, NULL);
 }
 
@@ -114,7 +117,8 @@ static void *hp_map(unsigned long pages)
 
 static uint64_t hp_word(uint64_t seed, unsigned long page, size_t i)
 {
-	uint64_t x = seed ^ (page * 0x9e3779b97f4a7c15ull) ^ (i * 0x100000001b3ull);
+	uint64_t x = seed ^ (page * 0x9e3779b97f4a7c15ull) ^
+	             (i * 0x100000001b3ull);
 	x ^= x >> 29;
 	return x * 0xbf58476d1ce4e5b9ull;
 }
@@ -141,9 +145,10 @@ static unsigned long hp_verify(struct za *za, struct za_page *p,
 			uint64_t want = hp_word(seed, k, i);
 			uint64_t got = w[k * (HP_PAGE / 8) + i];
 			if (got != want && bad++ == 0)
-				fprintf(stderr, "%s: block pfn %#lx order %u: page %lu word "
-				        "%zu is %#llx, want %#llx\n", when,
-				        za_page_to_pfn(za, p), order, k, i,
+				fprintf(stderr,
+				        "%s: block pfn %#lx order %u: page %lu word "
+				        "%zu is %#llx, want %#llx\n",
+				        when, za_page_to_pfn(za, p), order, k, i,
 				        (unsigned long long)got, (unsigned long long)want);
 		}
 	return bad;
@@ -169,10 +174,10 @@ struct hp_client {
 	struct za *za;
 	unsigned ntab;
 	struct hp_table *tab;
-	_Atomic uint32_t *owner;    /* [max_pfn]: (tab << 16 | slot) + 1, 0 none */
+	_Atomic uint32_t *owner; /* [max_pfn]: (tab << 16 | slot) + 1, 0 none */
 	unsigned long max_pfn;
-	int verify_on_migrate;      /* check src's pattern before copying */
-	int refuse;                 /* return this (negative) instead of moving */
+	int verify_on_migrate; /* check src's pattern before copying */
+	int refuse;            /* return this (negative) instead of moving */
 	/* Figures (atomic: bumped from the offlining thread and read later). */
 	atomic_ulong migrated, enoent, refused, bad_order, corrupt;
 	atomic_ulong migrated_by_order[ZA_MAX_ORDER_LIMIT + 1];
@@ -226,7 +231,7 @@ static bool hp_insert(struct hp_client *c, unsigned t, struct za_page *p,
 	pthread_mutex_lock(&tb->lock);
 	if (tb->n < tb->cap) {
 		unsigned s = tb->n++;
-		tb->e[s] = (struct hp_ent){p, order, seed};
+		tb->e[s] = (struct hp_ent){ p, order, seed };
 		atomic_store(&c->owner[za_page_to_pfn(c->za, p)], hp_code(t, s));
 		ok = true;
 	}
@@ -307,7 +312,8 @@ static int hp_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 		atomic_fetch_add(&c->enoent, 1);
 		return -ENOENT;
 	}
-	unsigned t = (code - 1) >> HP_SLOT_BITS, s = (code - 1) & ((1u << HP_SLOT_BITS) - 1);
+	unsigned t = (code - 1) >> HP_SLOT_BITS,
+	         s = (code - 1) & ((1u << HP_SLOT_BITS) - 1);
 	CHECK(t < c->ntab);
 	struct hp_table *tb = &c->tab[t];
 	pthread_mutex_lock(&tb->lock);
@@ -320,10 +326,11 @@ static int hp_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 	struct hp_ent *e = &tb->e[s];
 	if (e->order != order)
 		atomic_fetch_add(&c->bad_order, 1);
-	if (c->verify_on_migrate && hp_verify(c->za, src, e->order, e->seed,
-	                                      "migrate: source"))
+	if (c->verify_on_migrate &&
+	    hp_verify(c->za, src, e->order, e->seed, "migrate: source"))
 		atomic_fetch_add(&c->corrupt, 1);
-	void *from = za_page_address(c->za, src), *to = za_page_address(c->za, dst);
+	void *from = za_page_address(c->za, src),
+	     *to = za_page_address(c->za, dst);
 	CHECK(from && to);
 	memcpy(to, from, HP_PAGE << e->order);
 	e->p = dst;
@@ -356,8 +363,9 @@ static void hp_verify_all(struct hp_client *c, const char *when)
 		struct hp_table *tb = &c->tab[t];
 		pthread_mutex_lock(&tb->lock);
 		for (unsigned s = 0; s < tb->n; s++) {
-			CHECK_EQ(hp_verify(c->za, tb->e[s].p, tb->e[s].order, tb->e[s].seed,
-			                   when), 0);
+			CHECK_EQ(hp_verify(c->za, tb->e[s].p, tb->e[s].order,
+			                   tb->e[s].seed, when),
+			         0);
 			CHECK_EQ(atomic_load(&c->owner[za_page_to_pfn(c->za, tb->e[s].p)]),
 			         hp_code(t, s));
 		}
@@ -410,7 +418,8 @@ static void hp_all_pages_back(struct za *za)
 			CHECK_EQ(zi.isolated_free, 0);
 			CHECK_EQ(zi.free, zi.managed);
 			CHECK_EQ(za_zone_stat(za, (int)n, (enum za_zone_type)t,
-			                      ZA_NR_ZONE_ALLOCATED), 0);
+			                      ZA_NR_ZONE_ALLOCATED),
+			         0);
 		}
 }
 

@@ -61,8 +61,10 @@ static void verify_range(unsigned long pfn, unsigned long nr, uint64_t seed)
 	const uint64_t *w = (const uint64_t *)(mem + pfn * HP_PAGE);
 	for (unsigned long i = 0; i < nr * HP_PAGE / 8; i += HP_STRIDE)
 		if (w[i] != (seed ^ (i * 0x9e3779b97f4a7c15ull))) {
-			fprintf(stderr, "contig range pfn %#lx+%lu: word %lu was "
-			        "overwritten\n", pfn, nr, i);
+			fprintf(stderr,
+			        "contig range pfn %#lx+%lu: word %lu was "
+			        "overwritten\n",
+			        pfn, nr, i);
 			exit(1);
 		}
 }
@@ -119,7 +121,7 @@ static void part1(void)
 		za_free_pages(za, e.p, e.order);
 	}
 	/* Where the client's blocks are, per max-order block. */
-	unsigned long per_blk[MAX_PFN / BLK] = {0};
+	unsigned long per_blk[MAX_PFN / BLK] = { 0 };
 	for (unsigned i = 0; i < cl.tab[0].n; i++)
 		per_blk[za_page_to_pfn(za, cl.tab[0].e[i].p) / BLK]++;
 	for (unsigned b = MOV_START / BLK; b < MAX_PFN / BLK; b++)
@@ -131,7 +133,8 @@ static void part1(void)
 	CHECK(r2 != NULL);
 	unsigned long p2 = check_range(r2, 2 * BLK, ZA_ZONE_MOVABLE);
 	CHECK_EQ(client_blocks_in(p2, 2 * BLK), 0);
-	CHECK_EQ(atomic_load(&cl.migrated) - m0, per_blk[p2 / BLK] + per_blk[p2 / BLK + 1]);
+	CHECK_EQ(atomic_load(&cl.migrated) - m0,
+	         per_blk[p2 / BLK] + per_blk[p2 / BLK + 1]);
 	hp_verify_all(&cl, "after contig 2");
 	fill_range(p2, 2 * BLK, 0x2222);
 
@@ -145,7 +148,8 @@ static void part1(void)
 		if (q >= MOV_START && (q < p2 || q >= p2 + 2 * BLK) && !per_blk[b])
 			memset(mem + q * HP_PAGE, 0xa5, BLK * HP_PAGE);
 	}
-	struct za_page *r3 = za_alloc_contig_pages(za, 3 * BLK, ZA_GFP_MOVABLE | ZA_GFP_ZERO);
+	struct za_page *r3 = za_alloc_contig_pages(za, 3 * BLK,
+	                                           ZA_GFP_MOVABLE | ZA_GFP_ZERO);
 	CHECK(r3 != NULL);
 	unsigned long p3 = check_range(r3, 3 * BLK, ZA_ZONE_MOVABLE);
 	CHECK(p3 + 3 * BLK <= p2 || p2 + 2 * BLK <= p3); /* no overlap */
@@ -160,8 +164,8 @@ static void part1(void)
 	fill_range(p3, 3 * BLK, 0x3333);
 	hp_verify_all(&cl, "after contig 3");
 	printf("contig: 2 blocks at pfn %#lx, 3 blocks at pfn %#lx, %lu client "
-	       "blocks migrated out of the way\n", p2, p3,
-	       atomic_load(&cl.migrated));
+	       "blocks migrated out of the way\n",
+	       p2, p3, atomic_load(&cl.migrated));
 
 	/* While held: no offline under them; the checker agrees; a page free
 	 * of the head is misuse. */
@@ -211,7 +215,8 @@ static void part1(void)
 	CHECK_EQ(atomic_load(&errs), e0 + 1);
 	CHECK_EQ(last_err, -EINVAL);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_free_contig_pages(za, za_pfn_to_page(za, pr + BLK), BLK); /* not a head */
+	za_free_contig_pages(za, za_pfn_to_page(za, pr + BLK),
+	                     BLK); /* not a head */
 	CHECK_EQ(atomic_load(&errs), e0 + 2);
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_free_contig_pages(za, r, 2 * BLK);
@@ -339,8 +344,8 @@ static void part2(void)
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
 	printf("contig: part 2, %ld rounds of two ranges, %lu refused, %lu client "
-	       "blocks migrated, slowest %.2f ms\n", rounds, failed,
-	       atomic_load(&cl.migrated) - m0, hp_ms(worst));
+	       "blocks migrated, slowest %.2f ms\n",
+	       rounds, failed, atomic_load(&cl.migrated) - m0, hp_ms(worst));
 	/* The clients hold at most NTHR * CAP blocks of at most 4 pages,
 	 * 3600 pages (about 1600 on average), the page sets at most 1024 more:
 	 * with two ranges of at most 3 blocks each the zone of 12 blocks keeps
@@ -375,7 +380,8 @@ int main(void)
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MOV_START, mem), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, MOV_START, MOV_PAGES,
-	                          mem + MOV_START * HP_PAGE), 0);
+	                          mem + MOV_START * HP_PAGE),
+	         0);
 	part1();
 	part2();
 	za_destroy(za);

@@ -55,7 +55,8 @@ static void check_block(const struct hp_ent *e)
 }
 
 /* Per-order counts of the client's blocks inside [start, start + BLK). */
-static void count_in(unsigned long start, unsigned long *by_order, unsigned long *all)
+static void count_in(unsigned long start, unsigned long *by_order,
+                     unsigned long *all)
 {
 	*all = 0;
 	for (unsigned o = 0; o <= 4; o++)
@@ -169,12 +170,15 @@ int main(void)
 	za = za_create(&cfg);
 	CHECK(za != NULL);
 	cl.za = za;
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES,
-	                          mem + NORMAL_START * HP_PAGE), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START,
+	                          NORMAL_PAGES, mem + NORMAL_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-	                          mem + A_START * HP_PAGE), 0);
+	                          mem + A_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE), 0);
+	                          mem + B_START * HP_PAGE),
+	         0);
 
 	/* Part 1. */
 	hp_cpu = 0;
@@ -182,8 +186,8 @@ int main(void)
 	unsigned long in_a[5], n_a;
 	count_in(A_START, in_a, &n_a);
 	printf("migrate: %u blocks of order 0..4, %lu of them in A (by order: %lu "
-	       "%lu %lu %lu %lu)\n", nblocks, n_a, in_a[0], in_a[1], in_a[2],
-	       in_a[3], in_a[4]);
+	       "%lu %lu %lu %lu)\n",
+	       nblocks, n_a, in_a[0], in_a[1], in_a[2], in_a[3], in_a[4]);
 	for (unsigned o = 0; o <= 4; o++)
 		CHECK(in_a[o] > 0); /* every order is really moved */
 	uint64_t *seeds_a = calloc(n_a, sizeof(uint64_t));
@@ -210,7 +214,8 @@ int main(void)
 		unsigned long off = r % 2 ? A_START : B_START;
 		unsigned long on = r % 2 ? B_START : A_START;
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, on, BLK,
-		                          mem + on * HP_PAGE), 0);
+		                          mem + on * HP_PAGE),
+		         0);
 		/* Reshuffle: free a third, allocate as many back. */
 		unsigned third = cl.tab[0].n / 3;
 		for (unsigned i = 0; i < third; i++) {
@@ -241,17 +246,20 @@ int main(void)
 	 * each in turn goes offline and comes back. */
 	if (!za_pfn_to_page(za, A_START))
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-		                          mem + A_START * HP_PAGE), 0);
+		                          mem + A_START * HP_PAGE),
+		         0);
 	if (!za_pfn_to_page(za, B_START))
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-		                          mem + B_START * HP_PAGE), 0);
+		                          mem + B_START * HP_PAGE),
+		         0);
 	rounds = tu_scale(1000);
 	for (long r = 0; r < rounds; r++) {
 		unsigned long x = r % 2 ? A_START : B_START;
 		CHECK_EQ(za_memory_offline(za, x, BLK), 0);
 		CHECK(za_pfn_to_page(za, x) == NULL);
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, x, BLK,
-		                          mem + x * HP_PAGE), 0);
+		                          mem + x * HP_PAGE),
+		         0);
 		/* Pull blocks back into the movable zone now and then so
 		 * that there is something to move. */
 		if (r % 8 == 0) {
@@ -267,7 +275,8 @@ int main(void)
 	for (int i = 0; i < NTHR; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
 	printf("migrate: part 3, %ld offlines under %lu rewrites, %llu blocks "
-	       "moved\n", rounds, atomic_load(&rewrites),
+	       "moved\n",
+	       rounds, atomic_load(&rewrites),
 	       (unsigned long long)(atomic_load(&cl.migrated) - moved0));
 	CHECK_EQ(atomic_load(&cl.corrupt), 0);
 	CHECK_EQ(atomic_load(&cl.bad_order), 0);

@@ -80,9 +80,11 @@ static void *observer(void *arg)
 		 * every pageblock, most of all - observer 1 asks about frames. */
 		switch (id == 0 ? 0 : 1 + r % 3) {
 		case 0:
-			CHECK_EQ(za_report(za, r % 4 ? ZA_REPORT_PAGETYPEINFO
-			                             : (enum za_report)((r >> 8) % 4),
-			                   null), 0);
+			CHECK_EQ(za_report(za,
+			                   r % 4 ? ZA_REPORT_PAGETYPEINFO
+			                         : (enum za_report)((r >> 8) % 4),
+			                   null),
+			         0);
 			break;
 		case 1:
 			for (int t = 0; t < ZA_NR_ZONES; t++) {
@@ -93,7 +95,8 @@ static void *observer(void *arg)
 				CHECK(zi.spanned <= MAX_PFN);
 				struct za_pcp_info pi;
 				CHECK_EQ(za_pcp_info(za, (unsigned)(r >> 8) % NCPU, 0,
-				                     (enum za_zone_type)t, &pi), 0);
+				                     (enum za_zone_type)t, &pi),
+				         0);
 				CHECK(pi.count <= MAX_PFN);
 			}
 			break;
@@ -152,9 +155,11 @@ int main(void)
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE), 0);
+	                          mem + C_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, B_PAGES,
-	                          mem + B_START * HP_PAGE), 0);
+	                          mem + B_START * HP_PAGE),
+	         0);
 
 	pthread_t th[NTHR + NOBS];
 	for (long i = 0; i < NTHR; i++)
@@ -168,7 +173,8 @@ int main(void)
 		CHECK_EQ(za_memory_offline(za, B_START, B_PAGES), 0);
 		hp_sleep_us(hp_pace(50));
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, B_PAGES,
-		                          mem + B_START * HP_PAGE), 0);
+		                          mem + B_START * HP_PAGE),
+		         0);
 		hp_sleep_us(hp_pace(50));
 	}
 	atomic_store(&stop, 1);

@@ -109,8 +109,8 @@ static void free_snap(struct snap *s)
 		free(s->rep[r]);
 }
 
-static const char *const rep_name[4] = {"ZONEINFO", "BUDDYINFO",
-                                        "PAGETYPEINFO", "VMSTAT"};
+static const char *const rep_name[4] = { "ZONEINFO", "BUDDYINFO",
+	                                     "PAGETYPEINFO", "VMSTAT" };
 
 /* Compare: reports in `reports` (bit per enum za_report) with lines
  * containing skip[r] dropped, zone info, stats and events; an event in
@@ -126,8 +126,10 @@ static void same(struct snap *a, struct snap *b, unsigned reports,
 		char *x = without_lines(strdup(a->rep[r]), skip ? skip[r] : NULL);
 		char *y = without_lines(strdup(b->rep[r]), skip ? skip[r] : NULL);
 		if (strcmp(x, y)) {
-			fprintf(stderr, "%s: the %s report changed.\n--- before\n%s\n"
-			        "--- after\n%s\n", what, rep_name[r], x, y);
+			fprintf(stderr,
+			        "%s: the %s report changed.\n--- before\n%s\n"
+			        "--- after\n%s\n",
+			        what, rep_name[r], x, y);
 			exit(1);
 		}
 		free(x);
@@ -135,12 +137,13 @@ static void same(struct snap *a, struct snap *b, unsigned reports,
 	}
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		if (memcmp(&a->zi[t], &b->zi[t], sizeof(a->zi[t]))) {
-			fprintf(stderr, "%s: za_zone_info of zone %d changed (free %lu -> "
+			fprintf(stderr,
+			        "%s: za_zone_info of zone %d changed (free %lu -> "
 			        "%lu, managed %lu -> %lu, pcp %lu -> %lu, isolated %lu -> "
-			        "%lu)\n", what, t, a->zi[t].free, b->zi[t].free,
-			        a->zi[t].managed, b->zi[t].managed, a->zi[t].pcp_pages,
-			        b->zi[t].pcp_pages, a->zi[t].isolated_free,
-			        b->zi[t].isolated_free);
+			        "%lu)\n",
+			        what, t, a->zi[t].free, b->zi[t].free, a->zi[t].managed,
+			        b->zi[t].managed, a->zi[t].pcp_pages, b->zi[t].pcp_pages,
+			        a->zi[t].isolated_free, b->zi[t].isolated_free);
 			exit(1);
 		}
 		for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
@@ -156,8 +159,8 @@ static void same(struct snap *a, struct snap *b, unsigned reports,
 	for (int e = 0; e < ZA_NR_EVENTS; e++) {
 		long long want = ev_delta ? ev_delta[e] : 0;
 		if ((long long)(b->ev[e] - a->ev[e]) != want) {
-			fprintf(stderr, "%s: event %s moved by %lld, expected %lld\n", what,
-			        za_event_name((enum za_event)e),
+			fprintf(stderr, "%s: event %s moved by %lld, expected %lld\n",
+			        what, za_event_name((enum za_event)e),
 			        (long long)(b->ev[e] - a->ev[e]), want);
 			exit(1);
 		}
@@ -225,7 +228,8 @@ static void unmovable(za_gfp_t gfp, unsigned order)
 	unsigned long blk = za_page_to_pfn(za, pin) & ~(BLK - 1);
 	unsigned long movable_in_blk = 0;
 	for (unsigned i = 0; i < cl.tab[0].n; i++)
-		movable_in_blk += (za_page_to_pfn(za, cl.tab[0].e[i].p) & ~(BLK - 1)) == blk;
+		movable_in_blk += (za_page_to_pfn(za, cl.tab[0].e[i].p) &
+		                   ~(BLK - 1)) == blk;
 	CHECK(movable_in_blk > 0);
 	/* Some free pages on per-CPU lists right up to the offline. */
 	for (int i = 0; i < 20; i++) {
@@ -242,17 +246,18 @@ static void unmovable(za_gfp_t gfp, unsigned order)
 	CHECK_EQ(atomic_load(&migrate_calls), calls); /* at once: nothing moved */
 	CHECK(dt < 5000ull * 1000000u);
 	take_snap(za, &b);
-	long long delta[ZA_NR_EVENTS] = {0};
+	long long delta[ZA_NR_EVENTS] = { 0 };
 	delta[ZA_OFFLINE_FAIL] = 1;
-	same(&a, &b, 0xf, (const char *const[4]){NULL, NULL, NULL, "offline_fail"},
-	     delta, false, "offline -EBUSY");
+	same(&a, &b, 0xf,
+	     (const char *const[4]){ NULL, NULL, NULL, "offline_fail" }, delta,
+	     false, "offline -EBUSY");
 	free_snap(&a);
 	free_snap(&b);
 	CHECK_EQ(za_check(za, stderr), 0);
 	hp_verify_all(&cl, "after -EBUSY");
 	printf("offline_fail: gfp %#x order %u in block %#lx with %lu movable "
-	       "blocks: -EBUSY in %.3f ms, nothing changed\n", gfp, order, blk,
-	       movable_in_blk, hp_ms(dt));
+	       "blocks: -EBUSY in %.3f ms, nothing changed\n",
+	       gfp, order, blk, movable_in_blk, hp_ms(dt));
 
 	/* Without the pin, the same offline goes through. */
 	za_free_pages(za, pin, order);
@@ -262,7 +267,8 @@ static void unmovable(za_gfp_t gfp, unsigned order)
 	for (unsigned i = 0; i < cl.tab[0].n; i++)
 		CHECK((za_page_to_pfn(za, cl.tab[0].e[i].p) & ~(BLK - 1)) != blk);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, blk, BLK,
-	                          mem + blk * HP_PAGE), 0);
+	                          mem + blk * HP_PAGE),
+	         0);
 	hp_free_all(&cl, "end");
 	hp_all_pages_back(za);
 	za_destroy(za);
@@ -274,16 +280,25 @@ static void unmovable(za_gfp_t gfp, unsigned order)
 
 static void refused(void)
 {
-	enum { NORMAL_START = 0, C_START = 2 * BLK, B_START = 3 * BLK, MAX = 4 * BLK };
+	enum {
+		NORMAL_START = 0,
+		C_START = 2 * BLK,
+		B_START = 3 * BLK,
+		MAX = 4 * BLK
+	};
 	const unsigned timeout = 200;
 	struct hp_client cl;
 	unsigned char *mem = hp_map(MAX);
 	struct za *za = make(&cl, mem, MAX, timeout, ZA_CFG_PCP_FIXED);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, 2 * BLK, mem), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, 2 * BLK,
+	                          mem),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE), 0);
+	                          mem + C_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE), 0);
+	                          mem + B_START * HP_PAGE),
+	         0);
 	uint64_t s = 0xb10c;
 	hp_cpu = 2;
 	/* One page held in C, so that B is the movable zone's only free
@@ -314,12 +329,13 @@ static void refused(void)
 	uint64_t dt = hp_now_ns() - t0;
 	cl.refuse = 0;
 	CHECK(dt >= (uint64_t)timeout * 1000000u);
-	CHECK(dt < (uint64_t)(timeout + 20000) * 1000000u); /* bounded, generously */
+	CHECK(dt <
+	      (uint64_t)(timeout + 20000) * 1000000u); /* bounded, generously */
 	CHECK(atomic_load(&cl.refused) >= in_b);
 	CHECK(za_event_count(za, ZA_PGMIGRATE_FAIL) > fail0);
 	printf("offline_fail: refusing client, timeout %u ms: -EAGAIN after %.1f "
-	       "ms, %lu refusals for %lu blocks\n", timeout, hp_ms(dt),
-	       atomic_load(&cl.refused), in_b);
+	       "ms, %lu refusals for %lu blocks\n",
+	       timeout, hp_ms(dt), atomic_load(&cl.refused), in_b);
 
 	/* Online and usable as before. */
 	CHECK(za_pfn_to_page(za, B_START) != NULL);
@@ -328,10 +344,11 @@ static void refused(void)
 	/* The offline allocated and freed a destination for every refusal,
 	 * so events moved (the allocation counts and the NUMA counts);
 	 * everything else is as it was. */
-	same(&a, &b, (1u << ZA_REPORT_BUDDYINFO) | (1u << ZA_REPORT_PAGETYPEINFO) |
-	             (1u << ZA_REPORT_ZONEINFO),
-	     (const char *const[4]){"pgalloc|numa_", NULL, NULL, NULL}, NULL, true,
-	     "offline -EAGAIN");
+	same(&a, &b,
+	     (1u << ZA_REPORT_BUDDYINFO) | (1u << ZA_REPORT_PAGETYPEINFO) |
+	         (1u << ZA_REPORT_ZONEINFO),
+	     (const char *const[4]){ "pgalloc|numa_", NULL, NULL, NULL }, NULL,
+	     true, "offline -EAGAIN");
 	CHECK_EQ(b.zi[ZA_ZONE_MOVABLE].pcp_disabled, 0);
 	CHECK_EQ(b.zi[ZA_ZONE_MOVABLE].isolated_free, 0);
 	free_snap(&a);
@@ -358,7 +375,8 @@ static void refused(void)
 	/* And now it goes offline. */
 	CHECK_EQ(za_memory_offline(za, B_START, BLK), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE), 0);
+	                          mem + B_START * HP_PAGE),
+	         0);
 	hp_all_pages_back(za);
 	za_destroy(za);
 	hp_client_fini(&cl);
@@ -373,39 +391,47 @@ static void bad_ranges(void)
 	const unsigned long max = 8 * BLK;
 	struct hp_client cl;
 	struct za *za = make(&cl, NULL, max, 5000, 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 1 * BLK, 2 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 1 * BLK, 2 * BLK, NULL),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 4 * BLK, BLK, NULL), 0);
 	hp_cpu = 0;
 	struct za_page *p[16];
 	for (int i = 0; i < 16; i++)
-		CHECK((p[i] = za_alloc_pages(za, i % 2 ? ZA_GFP_MOVABLE : ZA_GFP_KERNEL,
-		                             (unsigned)i % 3)) != NULL);
+		CHECK(
+		    (p[i] = za_alloc_pages(za, i % 2 ? ZA_GFP_MOVABLE : ZA_GFP_KERNEL,
+		                           (unsigned)i % 3)) != NULL);
 	for (int i = 0; i < 16; i += 3)
 		za_free_pages(za, p[i], (unsigned)i % 3);
 
 	struct snap a, b;
 	take_snap(za, &a);
-	CHECK_EQ(za_memory_offline(za, 0, BLK), -ENOENT);       /* never online */
+	CHECK_EQ(za_memory_offline(za, 0, BLK), -ENOENT); /* never online */
 	CHECK_EQ(za_memory_offline(za, 5 * BLK, 2 * BLK), -ENOENT);
-	CHECK_EQ(za_memory_offline(za, 0, 2 * BLK), -ENOENT);   /* partly online */
+	CHECK_EQ(za_memory_offline(za, 0, 2 * BLK), -ENOENT); /* partly online */
 	CHECK_EQ(za_memory_offline(za, 2 * BLK, 2 * BLK), -ENOENT);
-	CHECK_EQ(za_memory_offline(za, 1 * BLK + 512, BLK), -EINVAL); /* misaligned */
+	CHECK_EQ(za_memory_offline(za, 1 * BLK + 512, BLK),
+	         -EINVAL); /* misaligned */
 	CHECK_EQ(za_memory_offline(za, 1 * BLK, BLK / 2), -EINVAL);
 	CHECK_EQ(za_memory_offline(za, 1 * BLK, BLK + 1), -EINVAL);
 	CHECK_EQ(za_memory_offline(za, 1 * BLK, 0), -EINVAL);
-	CHECK_EQ(za_memory_offline(za, max, BLK), -EINVAL);     /* beyond max_pfn */
+	CHECK_EQ(za_memory_offline(za, max, BLK), -EINVAL); /* beyond max_pfn */
 	CHECK_EQ(za_memory_offline(za, 7 * BLK, 2 * BLK), -EINVAL);
 	CHECK_EQ(za_memory_offline(za, 1 * BLK, ~0ul & ~(BLK - 1)), -EINVAL);
 	CHECK_EQ(za_memory_offline(NULL, 1 * BLK, BLK), -EINVAL);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 1 * BLK, BLK, NULL), -EEXIST);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLK, NULL), -EEXIST);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 3 * BLK, 3 * BLK, NULL), -EEXIST);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 4 * BLK, BLK, NULL), -EEXIST);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 1 * BLK, BLK, NULL),
+	         -EEXIST);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLK, NULL),
+	         -EEXIST);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 3 * BLK, 3 * BLK, NULL),
+	         -EEXIST);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 4 * BLK, BLK, NULL),
+	         -EEXIST);
 	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 0, BLK, NULL), -EINVAL);
 	CHECK_EQ(za_memory_online(za, -1, ZA_ZONE_NORMAL, 0, BLK, NULL), -EINVAL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_NR_ZONES, 0, BLK, NULL), -EINVAL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 512, BLK, NULL), -EINVAL);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLK + 512, NULL), -EINVAL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLK + 512, NULL),
+	         -EINVAL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 0, NULL), -EINVAL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, max, BLK, NULL), -EINVAL);
 	take_snap(za, &b);

@@ -50,9 +50,10 @@ static struct za *za;
 static atomic_int stop;
 static atomic_ulong n_alloc, n_exhausted, n_drain_all, n_cycles;
 
-static const za_gfp_t gfps[] = {ZA_GFP_KERNEL, ZA_GFP_KERNEL, ZA_GFP_NOWAIT,
-                                ZA_GFP_ATOMIC, ZA_GFP_MOVABLE,
-                                ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE};
+static const za_gfp_t gfps[] = {
+	ZA_GFP_KERNEL, ZA_GFP_KERNEL,  ZA_GFP_NOWAIT,
+	ZA_GFP_ATOMIC, ZA_GFP_MOVABLE, ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE
+};
 
 struct held {
 	struct za_page *p;
@@ -74,7 +75,9 @@ static void *worker(void *arg)
 			if (r % 8 == 0)
 				hp_set_cpu((int)((r >> 8) % hp_ncpu));
 			unsigned order = (r >> 16) % 16;
-			order = order < 8 ? 0 : order < 14 ? order - 7 : (order == 14 ? 9 : 10);
+			order = order < 8    ? 0
+			        : order < 14 ? order - 7
+			                     : (order == 14 ? 9 : 10);
 			za_gfp_t gfp = gfps[(r >> 24) % (sizeof(gfps) / sizeof(gfps[0]))];
 			struct za_page *p = za_alloc_pages(za, gfp | ZA_GFP_NOWARN, order);
 			if (!p) {
@@ -87,7 +90,7 @@ static void *worker(void *arg)
 			unsigned long pfn = za_page_to_pfn(za, p);
 			CHECK(pfn >= START && pfn + (1ul << order) <= START + NPAGES);
 			CHECK(pfn % (1ul << order) == 0);
-			h[n++] = (struct held){p, order};
+			h[n++] = (struct held){ p, order };
 			atomic_fetch_add(&n_alloc, 1);
 		}
 		uint64_t r = tu_rand(&s);
@@ -193,8 +196,7 @@ static void storm(void)
 	       "allocations in %lu fill/free cycles, %lu ran the allocator dry, "
 	       "%lu drain_all calls; %llu CPU fences\n",
 	       pm_rseq ? "restartable" : "locked", offs, ons, hp_ms(t_storm),
-	       max_off, hp_ncpu, hp_ms(worst_flip),
-	       atomic_load(&n_alloc),
+	       max_off, hp_ncpu, hp_ms(worst_flip), atomic_load(&n_alloc),
 	       atomic_load(&n_cycles), atomic_load(&n_exhausted),
 	       atomic_load(&n_drain_all), za_event_count(za, ZA_PCP_FENCE));
 	CHECK(offs > 0 && ons > 0);
@@ -272,7 +274,8 @@ static void bad_input(void)
 	hp_cpu = 1;
 	struct za_page *keep[64];
 	for (int i = 0; i < 64; i++)
-		CHECK((keep[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 3)) != NULL);
+		CHECK((keep[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 3)) !=
+		      NULL);
 	for (int i = 0; i < 64; i += 2)
 		za_free_pages(z, keep[i], (unsigned)i % 3);
 
@@ -306,7 +309,8 @@ static void bad_input(void)
 	hp_cpu = 4;
 	struct za_page *p[32];
 	for (int i = 0; i < 32; i++)
-		CHECK((p[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 4)) != NULL);
+		CHECK((p[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 4)) !=
+		      NULL);
 	for (int i = 0; i < 32; i++)
 		za_free_pages(z, p[i], (unsigned)i % 4);
 	CHECK_EQ(za_alloc_pages_bulk(z, ZA_GFP_KERNEL, 32, p), 32);
@@ -358,7 +362,8 @@ static void bad_input_real(void)
 	hp_set_cpu(0);
 	struct za_page *keep[64];
 	for (int i = 0; i < 64; i++)
-		CHECK((keep[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 3)) != NULL);
+		CHECK((keep[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 3)) !=
+		      NULL);
 	for (int i = 0; i < 64; i += 2)
 		za_free_pages(z, keep[i], (unsigned)i % 3);
 
@@ -390,7 +395,8 @@ static void bad_input_real(void)
 	hp_set_cpu((int)last);
 	struct za_page *p[32];
 	for (int i = 0; i < 32; i++)
-		CHECK((p[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 4)) != NULL);
+		CHECK((p[i] = za_alloc_pages(z, ZA_GFP_KERNEL, (unsigned)i % 4)) !=
+		      NULL);
 	for (int i = 0; i < 32; i++)
 		za_free_pages(z, p[i], (unsigned)i % 4);
 	CHECK_EQ(za_alloc_pages_bulk(z, ZA_GFP_KERNEL, 32, p), 32);
@@ -417,8 +423,10 @@ static void bad_input_real(void)
 	}
 	CHECK_EQ(pi.usable, 1);
 	if (pi.count == 0)
-		fprintf(stderr, "seed000: frees on CPU %u never reached its list "
-		        "after it came back online\n", last);
+		fprintf(stderr,
+		        "seed000: frees on CPU %u never reached its list "
+		        "after it came back online\n",
+		        last);
 	CHECK(pi.count > 0);
 	for (unsigned c = 1; c < last; c++)
 		CHECK_EQ(za_cpu_online(z, c), 0);

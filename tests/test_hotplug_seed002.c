@@ -161,7 +161,7 @@ static void torn_rebuild(za_gfp_t gfp)
 	za_store_relaxed(&zl[0].zone, zm);
 	tear_cpu_zones(zm);
 
-	struct torn t = {gfp, NULL, 0};
+	struct torn t = { gfp, NULL, 0 };
 	pthread_t th;
 	CHECK(pthread_create(&th, NULL, torn_alloc, &t) == 0);
 	uint64_t t0 = hp_now_ns();
@@ -179,11 +179,12 @@ static void torn_rebuild(za_gfp_t gfp)
 	CHECK(t.page != NULL);
 	CHECK_EQ(za_page_zone(za, t.page), ZA_ZONE_NORMAL);
 	printf("seed002: torn rebuild, gfp %#x: the allocation retried %llu times, "
-	       "then succeeded\n", gfp,
-	       za_event_count(za, ZA_ZONELIST_RETRY) - retries);
+	       "then succeeded\n",
+	       gfp, za_event_count(za, ZA_ZONELIST_RETRY) - retries);
 	za_free_pages(za, t.page, 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-	                          mem + M_START * HP_PAGE), 0);
+	                          mem + M_START * HP_PAGE),
+	         0);
 	check_zonelist(true);
 }
 
@@ -207,10 +208,12 @@ int main(int argc, char **argv)
 	cl.za = za;
 	pm_check_mode(za, "hotplug_seed002");
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1); /* debug builds only */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES,
-	                          mem + NORMAL_START * HP_PAGE), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START,
+	                          NORMAL_PAGES, mem + NORMAL_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-	                          mem + M_START * HP_PAGE), 0);
+	                          mem + M_START * HP_PAGE),
+	         0);
 	check_zonelist(true);
 
 	/* The live set against ZONE_NORMAL: at most NTHR * CAP blocks of up
@@ -218,7 +221,8 @@ int main(int argc, char **argv)
 	 * its min watermark and its reserve against movable requests. */
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
-	CHECK(NTHR * CAP * 8ul + 2048 < zi.managed - zi.high - zi.lowmem_reserve[ZA_ZONE_MOVABLE]);
+	CHECK(NTHR * CAP * 8ul + 2048 <
+	      zi.managed - zi.high - zi.lowmem_reserve[ZA_ZONE_MOVABLE]);
 
 	pthread_t th[NTHR];
 	for (long i = 0; i < NTHR; i++)
@@ -256,7 +260,8 @@ int main(int argc, char **argv)
 
 		seq = za_load_acquire(&za->zonelist_seq);
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-		                          mem + M_START * HP_PAGE), 0);
+		                          mem + M_START * HP_PAGE),
+		         0);
 		atomic_store(&m_online, 1);
 		CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
 		CHECK_EQ(zi.populated, 1);
@@ -271,10 +276,9 @@ int main(int argc, char **argv)
 	       "offline %.2f ms; %lu allocations, %lu failed, %lu in ZONE_MOVABLE, "
 	       "%lu served by ZONE_NORMAL while M was offline; %llu zonelist "
 	       "retries; %lu blocks migrated; %lu checks\n",
-	       pm_rseq ? "restartable" : "locked", rounds, 2 * rounds, hp_ms(worst),
-	       atomic_load(&n_alloc),
-	       atomic_load(&n_fail), atomic_load(&n_in_m),
-	       atomic_load(&n_normal_while_off),
+	       pm_rseq ? "restartable" : "locked", rounds, 2 * rounds,
+	       hp_ms(worst), atomic_load(&n_alloc), atomic_load(&n_fail),
+	       atomic_load(&n_in_m), atomic_load(&n_normal_while_off),
 	       za_event_count(za, ZA_ZONELIST_RETRY), atomic_load(&cl.migrated),
 	       checks);
 	CHECK_EQ(atomic_load(&n_fail), 0);

@@ -53,7 +53,8 @@ static struct hp_client cl;
 static struct hp_pause pz;
 static unsigned char *mem;
 static atomic_int stop, offlining;
-static atomic_ulong n_alloc, n_free, n_fail, n_in_b_alloc, n_in_b_free_offlining;
+static atomic_ulong n_alloc, n_free, n_fail, n_in_b_alloc,
+    n_in_b_free_offlining;
 
 static bool in_b(struct za_page *p)
 {
@@ -123,12 +124,15 @@ int main(int argc, char **argv)
 	cl.za = za;
 	pm_check_mode(za, "hotplug_seed004");
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1); /* debug builds only */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES,
-	                          mem + NORMAL_START * HP_PAGE), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START,
+	                          NORMAL_PAGES, mem + NORMAL_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE), 0);
+	                          mem + C_START * HP_PAGE),
+	         0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE), 0);
+	                          mem + B_START * HP_PAGE),
+	         0);
 
 	pthread_t th[NTHR];
 	for (long i = 0; i < NTHR; i++)
@@ -148,8 +152,9 @@ int main(int argc, char **argv)
 		uint64_t dt = hp_now_ns() - t0;
 		atomic_store(&offlining, 0);
 		if (r != 0)
-			fprintf(stderr, "offline %ld: %d after %.1f ms (%lu migrated)\n", it,
-			        r, hp_ms(dt), atomic_load(&cl.migrated) - migrated_before);
+			fprintf(stderr, "offline %ld: %d after %.1f ms (%lu migrated)\n",
+			        it, r, hp_ms(dt),
+			        atomic_load(&cl.migrated) - migrated_before);
 		CHECK_EQ(r, 0);
 		CHECK(dt < (uint64_t)TIMEOUT_MS * 1000000u);
 		if (dt > worst)
@@ -177,7 +182,8 @@ int main(int argc, char **argv)
 			hp_resume_all(&pz);
 		}
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-		                          mem + B_START * HP_PAGE), 0);
+		                          mem + B_START * HP_PAGE),
+		         0);
 	}
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NTHR; i++)
@@ -188,10 +194,10 @@ int main(int argc, char **argv)
 	       "(%lu in B), %lu frees (%lu of them in B while it went offline); "
 	       "%lu checks\n",
 	       pm_rseq ? "restartable" : "locked", iters, hp_ms(worst),
-	       hp_ms(total) / (double)iters, TIMEOUT_MS,
-	       atomic_load(&cl.migrated), atomic_load(&cl.enoent),
-	       atomic_load(&n_alloc), atomic_load(&n_in_b_alloc),
-	       atomic_load(&n_free), atomic_load(&n_in_b_free_offlining), checks);
+	       hp_ms(total) / (double)iters, TIMEOUT_MS, atomic_load(&cl.migrated),
+	       atomic_load(&cl.enoent), atomic_load(&n_alloc),
+	       atomic_load(&n_in_b_alloc), atomic_load(&n_free),
+	       atomic_load(&n_in_b_free_offlining), checks);
 	CHECK_EQ(atomic_load(&n_fail), 0);
 	CHECK_EQ(atomic_load(&cl.corrupt), 0);
 	CHECK_EQ(atomic_load(&cl.bad_order), 0);

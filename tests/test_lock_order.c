@@ -50,8 +50,11 @@ int main(void)
 		printf("lock-order witness is compiled out (ZA_DEBUG=0): skipped\n");
 		return 77;
 	}
-	struct za_config cfg = {.nr_cpus = 2, .block_pages = 1024, .max_pfn = 2048,
-	                        .flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER};
+	struct za_config cfg = { .nr_cpus = 2,
+		                     .block_pages = 1024,
+		                     .max_pfn = 2048,
+		                     .flags = ZA_CFG_NO_KSWAPD |
+		                              ZA_CFG_NO_VMSTAT_WORKER };
 	za = za_create(&cfg);
 	CHECK(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 1024, NULL), 0);

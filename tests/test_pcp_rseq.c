@@ -31,13 +31,13 @@
 #include "pcp.h"
 #include "testutil.h"
 
-#define RULE(cond, rule)                                                   \
-	do {                                                                   \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: rule broken: %s (%s)\n", __FILE__,   \
-			        __LINE__, rule, #cond);                                \
-			exit(1);                                                       \
-		}                                                                  \
+#define RULE(cond, rule)                                                      \
+	do {                                                                      \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: rule broken: %s (%s)\n", __FILE__,        \
+			        __LINE__, rule, #cond);                                   \
+			exit(1);                                                          \
+		}                                                                     \
 	} while (0)
 
 #define BLOCK 1024ul /* pages per hotplug block */
@@ -64,7 +64,8 @@ static void pin(int cpu)
 static struct za *make(unsigned flags, unsigned long blocks)
 {
 	struct za_config cfg = {
-		.block_pages = BLOCK, .max_pfn = blocks * BLOCK,
+		.block_pages = BLOCK,
+		.max_pfn = blocks * BLOCK,
 		.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER,
 		.error = on_error,
 	};
@@ -72,7 +73,8 @@ static struct za *make(unsigned flags, unsigned long blocks)
 	CHECK(za);
 	for (unsigned long b = 0; b < blocks; b++)
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, b * BLOCK, BLOCK,
-		                          NULL), 0);
+		                          NULL),
+		         0);
 	return za;
 }
 
@@ -107,12 +109,14 @@ static void test_mode(void)
 
 	za = make(ZA_CFG_PCP_LOCKED, 1);
 	RULE(restartable(za) == 0 &&
-	     strcmp(za_pcp_mode_reason(za), "ZA_CFG_PCP_LOCKED") == 0,
+	         strcmp(za_pcp_mode_reason(za), "ZA_CFG_PCP_LOCKED") == 0,
 	     "ZA_CFG_PCP_LOCKED keeps the page sets locked");
 	za_destroy(za);
 
-	struct za_config cfg = {.nr_cpus = 8, .cpu_id = fake_cpu,
-	                        .flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER};
+	struct za_config cfg = { .nr_cpus = 8,
+		                     .cpu_id = fake_cpu,
+		                     .flags = ZA_CFG_NO_KSWAPD |
+		                              ZA_CFG_NO_VMSTAT_WORKER };
 	za = za_create(&cfg);
 	CHECK(za);
 	RULE(restartable(za) == 0,
@@ -120,13 +124,13 @@ static void test_mode(void)
 	za_destroy(za);
 
 	/* membarrier refused, as by a seccomp filter: locked, and working */
-	static const int errs[] = {EPERM, ENOSYS};
+	static const int errs[] = { EPERM, ENOSYS };
 	for (int i = 0; i < 2; i++) {
 		_za_os_membarrier_refuse = errs[i];
 		za = make(0, 1);
 		_za_os_membarrier_refuse = 0;
 		RULE(restartable(za) == 0 &&
-		     strstr(za_pcp_mode_reason(za), "membarrier"),
+		         strstr(za_pcp_mode_reason(za), "membarrier"),
 		     "without the membarrier fence the page sets fall back to locked");
 		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 		CHECK(p);
@@ -156,7 +160,7 @@ static void test_fence_failure(void)
 
 	/* The offline stops every set of the CPU and fences it once: when
 	 * that fence fails, the offline fails with nothing changed. */
-	static const long nth[] = {1};
+	static const long nth[] = { 1 };
 	for (int k = 0; k < 1; k++) {
 		CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, nth[k]), 0);
 		int r = za_cpu_offline(za, 1);
@@ -175,12 +179,14 @@ static void test_fence_failure(void)
 	for (long n = 1; n <= ncpus; n++) {
 		CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, n), 0);
 		int r = za_memory_offline(za, BLOCK, BLOCK);
-		RULE(r == -EPERM, "a failed fence fails memory offline with its error");
+		RULE(r == -EPERM,
+		     "a failed fence fails memory offline with its error");
 		CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, 0), 0);
 		for (int c = 0; c < ncpus; c++) {
 			struct za_pcp_info pi;
 			CHECK_EQ(za_pcp_info(za, (unsigned)c, 0, ZA_ZONE_NORMAL, &pi), 0);
-			RULE(pi.usable, "a failed memory offline re-enables the page sets");
+			RULE(pi.usable,
+			     "a failed memory offline re-enables the page sets");
 		}
 		CHECK_EQ(za_check(za, stderr), 0);
 		RULE(free_pages(za) == 2 * BLOCK,
@@ -205,8 +211,8 @@ struct owner_arg {
 static void *owner(void *v)
 {
 	struct owner_arg *a = v;
-	struct za_page *held[256] = {0};
-	unsigned ord[256] = {0};
+	struct za_page *held[256] = { 0 };
+	unsigned ord[256] = { 0 };
 	uint64_t seed = 0x1234 + (uint64_t)a->cpu;
 	pin(a->cpu);
 	while (!atomic_load(a->stop)) {
@@ -216,7 +222,8 @@ static void *owner(void *v)
 			held[i] = NULL;
 		} else {
 			unsigned o = (unsigned)(tu_rand(&seed) % 8) == 0
-			             ? (unsigned)(tu_rand(&seed) % 4) : 0;
+			                 ? (unsigned)(tu_rand(&seed) % 4)
+			                 : 0;
 			held[i] = za_alloc_pages(a->za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, o);
 			ord[i] = o;
 		}
@@ -234,12 +241,13 @@ static void test_owners_and_remotes(void)
 	CHECK(restartable(za));
 	unsigned long managed = free_pages(za);
 	atomic_bool stop = false;
-	int nthreads = ncpus * 2; /* two owners per CPU: they also race each other */
+	int nthreads = ncpus *
+	               2; /* two owners per CPU: they also race each other */
 	pthread_t th[64];
 	struct owner_arg args[64];
 	CHECK(nthreads <= 64);
 	for (int i = 0; i < nthreads; i++) {
-		args[i] = (struct owner_arg){za, i % ncpus, &stop, 0};
+		args[i] = (struct owner_arg){ za, i % ncpus, &stop, 0 };
 		CHECK_EQ(pthread_create(&th[i], NULL, owner, &args[i]), 0);
 	}
 	unsigned long long fences0 = za_event_count(za, ZA_PCP_FENCE);
@@ -344,7 +352,7 @@ static void test_double_free_race(unsigned flags, bool strict)
 {
 	long rounds = tu_scale(3000);
 	long raced = 0, at_handout = 0, both_passed = 0;
-	struct racer rs[2] = {{.cpu = 0}, {.cpu = 1}};
+	struct racer rs[2] = { { .cpu = 0 }, { .cpu = 1 } };
 	CHECK_EQ(pthread_barrier_init(&bar, NULL, 3), 0);
 	atomic_store(&race_done, false);
 	for (int i = 0; i < 2; i++)
@@ -357,7 +365,7 @@ static void test_double_free_race(unsigned flags, bool strict)
 		pthread_barrier_wait(&bar); /* go */
 		pthread_barrier_wait(&bar); /* both freed */
 		if (atomic_load(&reports) == 0)
-			both_passed++; /* the race beat the free-side check */
+			both_passed++;          /* the race beat the free-side check */
 		pthread_barrier_wait(&bar); /* both took TAKE pages */
 		long rep = atomic_load(&reports);
 		/* Every block handed out in this round, counted. */
@@ -365,15 +373,19 @@ static void test_double_free_race(unsigned flags, bool strict)
 		for (int a = 0; a < 2; a++)
 			for (unsigned i = 0; i < rs[a].ngot; i++)
 				for (int b = a; b < 2; b++)
-					for (unsigned j = (b == a ? i + 1 : 0); j < rs[b].ngot; j++)
+					for (unsigned j = (b == a ? i + 1 : 0); j < rs[b].ngot;
+					     j++)
 						if (rs[a].got[i] == rs[b].got[j]) {
 							seen_twice++;
-							fprintf(stderr, "round %ld: pfn %#lx taken by "
+							fprintf(stderr,
+							        "round %ld: pfn %#lx taken by "
 							        "CPU %d (#%u) and CPU %d (#%u); the "
 							        "raced pfn %#lx; %ld reports, last: %s\n",
-							        round, za_page_to_pfn(race_za, rs[a].got[i]),
-							        a, i, b, j, za_page_to_pfn(race_za, race_page),
-							        rep, last_report);
+							        round,
+							        za_page_to_pfn(race_za, rs[a].got[i]), a,
+							        i, b, j,
+							        za_page_to_pfn(race_za, race_page), rep,
+							        last_report);
 						}
 		RULE(seen_twice == 0,
 		     "a page freed on two CPUs at once is never handed out twice");
@@ -394,7 +406,7 @@ static void test_double_free_race(unsigned flags, bool strict)
 	atomic_store(&reports, 0);
 	if (strict)
 		RULE(both_passed == 0, "strict frees report a racing double free "
-		     "before either free returns");
+		                       "before either free returns");
 	printf("double free race (%s): %ld rounds, %ld passed the free-side "
 	       "check, %ld caught at hand-out, %ld with more than one report\n",
 	       strict ? "strict" : "default", rounds, both_passed, at_handout,
@@ -427,7 +439,8 @@ static void test_double_free_aftermath(void)
 				got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
 		}
 		RULE(got == 1, "a page on two per-CPU lists is handed out once");
-		RULE(atomic_load(&reports) == 1 && strstr(last_report, "handed out twice"),
+		RULE(atomic_load(&reports) == 1 &&
+		         strstr(last_report, "handed out twice"),
 		     "the second hand-out of a racing double free is reported");
 		RULE(za_check(za, NULL) != 0,
 		     "za_check reports the pages of a per-CPU list cut after a "
@@ -457,7 +470,7 @@ static void test_double_free_aftermath(void)
 		for (int i = 0; i < TAKE; i++)
 			got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
 		RULE(got == 0, "a stale per-CPU list entry never hands out a page "
-		     "that is free on another CPU's list");
+		               "that is free on another CPU's list");
 		RULE(atomic_load(&reports) == 1, "the stale entry is reported");
 		za_destroy(za);
 		atomic_store(&reports, 0);
@@ -487,7 +500,7 @@ static void test_double_free_aftermath(void)
 		for (int i = 0; i < TAKE; i++)
 			got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
 		RULE(got == 0, "a page pushed by a free that saw an older hand-out "
-		     "count is never handed out while it is in use");
+		               "count is never handed out while it is in use");
 		RULE(atomic_load(&reports) == 1, "the late push is reported");
 		za_destroy(za);
 		atomic_store(&reports, 0);
@@ -545,7 +558,8 @@ int main(int argc, char **argv)
 		const char *why = za_pcp_mode_reason(za);
 		if (!ok) {
 			printf("this machine cannot run restartable page sets (%s): "
-			       "skipped\n", why);
+			       "skipped\n",
+			       why);
 			za_destroy(za);
 			return 77;
 		}
@@ -553,7 +567,7 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "selfreg") == 0) {
 		RULE(__rseq_size == 0, "this run has glibc's rseq switched off "
-		     "(GLIBC_TUNABLES=glibc.pthread.rseq=0)");
+		                       "(GLIBC_TUNABLES=glibc.pthread.rseq=0)");
 		test_owners_selfreg();
 		printf("2 passed, 0 failed\n");
 		return 0;

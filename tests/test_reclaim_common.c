@@ -28,13 +28,13 @@
 /* EXPECT: like CHECK, but the test goes on (so that one known library bug
  * does not hide the checks after it); main() returns expect_failures(). */
 static int expect_failed;
-#define EXPECT(cond)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: EXPECT failed: %s\n", __FILE__,      \
-			        __LINE__, #cond);                                      \
-			expect_failed++;                                               \
-		}                                                                  \
+#define EXPECT(cond)                                                          \
+	do {                                                                      \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: EXPECT failed: %s\n", __FILE__, __LINE__, \
+			        #cond);                                                   \
+			expect_failed++;                                                  \
+		}                                                                     \
 	} while (0)
 
 static RC_UNUSED int expect_failures(const char *name)
@@ -69,7 +69,7 @@ static int sim_cpu(void *ctx)
 
 static RC_UNUSED void sleep_ms(unsigned ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
@@ -107,8 +107,8 @@ static RC_UNUSED void check_no_allocator_lock(struct za *za, bool alone)
 					atomic_fetch_add(&lock_violations, 1);
 		}
 	}
-	za_mutex_t *mutexes[] = {&za->shrinker_lock, &za->drain_lock,
-	                         &za->nodes[0].kswapd_lock};
+	za_mutex_t *mutexes[] = { &za->shrinker_lock, &za->drain_lock,
+		                      &za->nodes[0].kswapd_lock };
 	for (size_t i = 0; i < sizeof(mutexes) / sizeof(mutexes[0]); i++) {
 		if (za_mutex_trylock(mutexes[i]))
 			za_mutex_unlock(mutexes[i]);
@@ -138,10 +138,10 @@ struct cache {
 	atomic_ulong scan_asked;                         /* sum of nr */
 	atomic_ulong scan_calls_main, scan_freed_main;   /* from the test */
 	atomic_ulong scan_calls_other, scan_freed_other; /* from library threads */
-	atomic_ulong scan_calls_forbidden;  /* from an ATOMIC/NOWAIT caller */
+	atomic_ulong scan_calls_forbidden; /* from an ATOMIC/NOWAIT caller */
 	atomic_ulong count_calls_forbidden;
-	atomic_int in_scan;                 /* calls running now */
-	atomic_ulong reentered;             /* scan() inside scan() on one thread */
+	atomic_int in_scan;     /* calls running now */
+	atomic_ulong reentered; /* scan() inside scan() on one thread */
 };
 
 static _Thread_local int tl_scan_depth;

@@ -102,7 +102,7 @@ static long global_free(struct za *za)
 static long cpu_delta(struct za *za, int cpu)
 {
 	return za_load_relaxed(
-		&za->nodes[0].zones[ZA_ZONE_NORMAL].pcp[cpu].vm_diff[ZA_NR_FREE_PAGES]);
+	    &za->nodes[0].zones[ZA_ZONE_NORMAL].pcp[cpu].vm_diff[ZA_NR_FREE_PAGES]);
 }
 
 struct run {
@@ -285,17 +285,17 @@ int main(int argc, char **argv)
 	if (pm_rseq) {
 		ncpu = pm_ncpu;
 		n_managed = RSEQ_NBLK * BLK;
-		rseq_run = (struct run){.fixed = true, .snapshot = false};
+		rseq_run = (struct run){ .fixed = true, .snapshot = false };
 		pm_run("reclaim_drift, snapshot off", rseq_one);
-		rseq_run = (struct run){.fixed = true, .snapshot = true};
+		rseq_run = (struct run){ .fixed = true, .snapshot = true };
 		pm_run("reclaim_drift, snapshot on", rseq_one);
 		printf("reclaim_drift: ok\n");
 		return 0;
 	}
 	for (int fixed = 1; fixed >= 0; fixed--) {
-		struct run a = {.fixed = fixed, .snapshot = false};
+		struct run a = { .fixed = fixed, .snapshot = false };
 		run(&a);
-		struct run b = {.fixed = fixed, .snapshot = true};
+		struct run b = { .fixed = fixed, .snapshot = true };
 		run(&b);
 	}
 	return expect_failures("reclaim_drift");

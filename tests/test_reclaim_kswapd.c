@@ -97,7 +97,8 @@ static void part_restore_high(void)
 	unsigned long n = fill_nowait(za, &cache, MANAGED);
 	zi = zone_info(za, ZA_ZONE_NORMAL);
 	printf("1: %lu NOWAIT pages; free %lu (min %lu low %lu high %lu); "
-	       "kswapd_wake %llu\n", n, zi.free, zi.min, zi.low, zi.high,
+	       "kswapd_wake %llu\n",
+	       n, zi.free, zi.min, zi.low, zi.high,
 	       za_event_count(za, ZA_KSWAPD_WAKE));
 	CHECK(zi.free < zi.low);
 	CHECK(za_event_count(za, ZA_KSWAPD_WAKE) >= 1);
@@ -108,14 +109,16 @@ static void part_restore_high(void)
 	uint64_t t0 = now_ms();
 	while (now_ms() - t0 < 20000) {
 		zi = zone_info(za, ZA_ZONE_NORMAL);
-		if (zi.free >= zi.high && !kswapd_busy(za) && !atomic_load(&cache.in_scan))
+		if (zi.free >= zi.high && !kswapd_busy(za) &&
+		    !atomic_load(&cache.in_scan))
 			break;
 		sleep_ms(2);
 	}
 	zi = zone_info(za, ZA_ZONE_NORMAL);
 	unsigned long scans = atomic_load(&cache.scan_calls);
 	printf("1: kswapd: free %lu (high %lu) after %lu scan calls freeing %lu; "
-	       "pcp pages %lu\n", zi.free, zi.high, scans,
+	       "pcp pages %lu\n",
+	       zi.free, zi.high, scans,
 	       (unsigned long)atomic_load(&cache.scan_freed), zi.pcp_pages);
 	CHECK(zi.free >= zi.high);
 	CHECK(!kswapd_busy(za));
@@ -162,7 +165,7 @@ static void part_restore_high(void)
 
 struct stress {
 	struct za *za;
-	struct cache *cache;   /* where allocated pages go */
+	struct cache *cache; /* where allocated pages go */
 	atomic_int *stop;
 	int cpu;
 	unsigned long allocs;
@@ -206,7 +209,8 @@ static void part_unregister(void)
 		cache_add(n++ % 2 ? &slow : &backup, p);
 
 	atomic_int stop = 0;
-	struct stress st[2] = {{za, &backup, &stop, 0, 0}, {za, &backup, &stop, 1, 0}};
+	struct stress st[2] = { { za, &backup, &stop, 0, 0 },
+		                    { za, &backup, &stop, 1, 0 } };
 	pthread_t th[2];
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(pthread_create(&th[i], NULL, direct_reclaimer, &st[i]), 0);
@@ -224,7 +228,8 @@ static void part_unregister(void)
 		unsigned long calls = atomic_load(&slow.scan_calls) +
 		                      atomic_load(&slow.count_calls);
 		sleep_ms(30);
-		CHECK_EQ(atomic_load(&slow.scan_calls) + atomic_load(&slow.count_calls),
+		CHECK_EQ(atomic_load(&slow.scan_calls) +
+		             atomic_load(&slow.count_calls),
 		         calls);
 		CHECK_EQ(atomic_load(&slow.in_scan), 0);
 		/* Give it pages back and register it again. */
@@ -240,8 +245,8 @@ static void part_unregister(void)
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(pthread_join(th[i], NULL), 0);
 	printf("2: %d unregisters with up to %lu calls inside; direct reclaim "
-	       "threads allocated %lu + %lu pages\n", rounds, max_inside,
-	       st[0].allocs, st[1].allocs);
+	       "threads allocated %lu + %lu pages\n",
+	       rounds, max_inside, st[0].allocs, st[1].allocs);
 	CHECK_EQ(atomic_load(&lock_violations), 0);
 
 	za_unregister_shrinker(za, &s_slow);
@@ -310,7 +315,8 @@ static void part_shrinker_allocates(void)
 	       (zone_info(za, ZA_ZONE_NORMAL).free < zi.high || kswapd_busy(za)))
 		sleep_ms(2);
 	printf("4: shrinker allocating from kswapd: re-entered %lu times; "
-	       "allocstall %llu\n", (unsigned long)atomic_load(&cache.reentered),
+	       "allocstall %llu\n",
+	       (unsigned long)atomic_load(&cache.reentered),
 	       za_event_count(za, ZA_ALLOCSTALL));
 	EXPECT(atomic_load(&cache.reentered) == 0);
 	EXPECT(za_event_count(za, ZA_ALLOCSTALL) == 0);
@@ -329,10 +335,12 @@ static void check_drift_bound(struct za *za, unsigned ncpu, const char *when,
 {
 	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
 	long drift = za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES) -
-	             za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES);
+	             za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+	                                   ZA_NR_FREE_PAGES);
 	long bound = (long)ncpu * (long)zi.stat_threshold;
 	printf("5: %u CPUs, %s: threshold %u, counter off the truth by %ld "
-	       "(bound %ld)\n", ncpu, when, zi.stat_threshold, drift, bound);
+	       "(bound %ld)\n",
+	       ncpu, when, zi.stat_threshold, drift, bound);
 	EXPECT(labs(drift) <= bound);
 	if (last)
 		EXPECT(za_check(za, stderr) == 0);

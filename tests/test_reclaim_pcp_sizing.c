@@ -55,13 +55,15 @@ static struct za_pcp *pcp_of(struct za *za, int cpu)
 static int high_min_of(struct za *za, int cpu)
 {
 	(void)cpu;
-	return za_load_relaxed(&za->nodes[0].zones[ZA_ZONE_NORMAL].pcp_sizes.high_min);
+	return za_load_relaxed(
+	    &za->nodes[0].zones[ZA_ZONE_NORMAL].pcp_sizes.high_min);
 }
 
 static int high_max_of(struct za *za, int cpu)
 {
 	(void)cpu;
-	return za_load_relaxed(&za->nodes[0].zones[ZA_ZONE_NORMAL].pcp_sizes.high_max);
+	return za_load_relaxed(
+	    &za->nodes[0].zones[ZA_ZONE_NORMAL].pcp_sizes.high_max);
 }
 
 /* Measured by parts 1 and 4 for the comparison printed at the end. */
@@ -76,8 +78,8 @@ static double stream(struct za *za, struct pinned *held, unsigned n,
 	unsigned long long r0 = za_event_count(za, ZA_PCP_REFILL);
 	unsigned long long pg0 = za_event_count(za, ZA_PCP_REFILL_PAGES);
 	unsigned long long r_half = 0;
-	unsigned prev_refill_pages = 0, batch = pcp_info(za, (unsigned)tl_cpu,
-	                                                  ZA_ZONE_NORMAL).batch;
+	unsigned prev_refill_pages = 0,
+	         batch = pcp_info(za, (unsigned)tl_cpu, ZA_ZONE_NORMAL).batch;
 	unsigned hmax = (unsigned)high_max_of(za, tl_cpu);
 	for (unsigned i = 0; i < n; i++) {
 		unsigned long long r = za_event_count(za, ZA_PCP_REFILL);
@@ -90,7 +92,8 @@ static double stream(struct za *za, struct pinned *held, unsigned n,
 			/* One refill: batch first, then each one twice the last
 			 * up to 8 * batch. */
 			CHECK_EQ(r2, r + 1);
-			unsigned got = (unsigned)(za_event_count(za, ZA_PCP_REFILL_PAGES) - pg);
+			unsigned got = (unsigned)(za_event_count(za, ZA_PCP_REFILL_PAGES) -
+			                          pg);
 			unsigned want = prev_refill_pages ? prev_refill_pages * 2 : batch;
 			if (want > 8 * batch)
 				want = 8 * batch;
@@ -151,8 +154,8 @@ static void part_grow(void)
 	pi = pcp_info(za, 0, ZA_ZONE_NORMAL);
 	printf("1: stream of %d on cpu0: batch %u, high %d -> %u (high_max %d); "
 	       "refills per 1000 allocations at the end %.1f (the initial batch "
-	       "would need %.1f)\n", STREAM, pi.batch, hmin, pi.high, hmax,
-	       per1000, 1000.0 / pi.batch);
+	       "would need %.1f)\n",
+	       STREAM, pi.batch, hmin, pi.high, hmax, per1000, 1000.0 / pi.batch);
 	CHECK((int)pi.high > hmin);
 	CHECK((int)pi.high <= hmax);
 	CHECK_EQ((int)high_seen, hmax); /* grew all the way, and no further */
@@ -196,8 +199,8 @@ static void part_decay(void)
 	wait_decayed(za, 0);
 	struct za_pcp_info pi = pcp_info(za, 0, ZA_ZONE_NORMAL);
 	printf("2: idle: high back to %u, count %u; %llu pages drained back by "
-	       "the decay\n", pi.high, pi.count,
-	       za_event_count(za, ZA_PCP_DRAIN_PAGES) - drains);
+	       "the decay\n",
+	       pi.high, pi.count, za_event_count(za, ZA_PCP_DRAIN_PAGES) - drains);
 	CHECK(pi.count < count_full);
 	CHECK(za_event_count(za, ZA_PCP_DRAIN_PAGES) > drains);
 	CHECK_EQ(za_check(za, stderr), 0);
@@ -244,8 +247,8 @@ static void part_pressure(void)
 	struct za_pcp_info p0 = pcp_info(za, 0, ZA_ZONE_NORMAL);
 	struct za_pcp_info p1 = pcp_info(za, 1, ZA_ZONE_NORMAL);
 	printf("3: reclaim active: high cpu0 %u (min %d), cpu1 %u (min %d); "
-	       "counts %u, %u\n", p0.high, hmin0, p1.high, hmin1, p0.count,
-	       p1.count);
+	       "counts %u, %u\n",
+	       p0.high, hmin0, p1.high, hmin1, p0.count, p1.count);
 	CHECK_EQ((int)p0.high, hmin0);
 	CHECK_EQ((int)p1.high, hmin1);
 	CHECK(p0.count <= p0.high && p1.count <= p1.high);
@@ -362,8 +365,8 @@ static void part_fixed(void)
 		sleep_ms(2);
 	check_fixed(za, high, batch);
 	printf("4: ZA_CFG_PCP_FIXED high %u batch %u: unchanged by a stream, "
-	       "idling and reclaim; refills per 1000 allocations %.1f\n", high,
-	       batch, per1000);
+	       "idling and reclaim; refills per 1000 allocations %.1f\n",
+	       high, batch, per1000);
 
 	za_unregister_shrinker(za, &shr);
 	pinned_free(za, &held, held.n);
@@ -383,8 +386,8 @@ int main(void)
 	part_pressure();
 	part_fixed();
 	printf("refills per 1000 allocations in a stream: self-sizing %.1f, "
-	       "fixed at the initial size %.1f\n", sizing_refills_per_1000,
-	       fixed_refills_per_1000);
+	       "fixed at the initial size %.1f\n",
+	       sizing_refills_per_1000, fixed_refills_per_1000);
 	CHECK(sizing_refills_per_1000 * 4 < fixed_refills_per_1000);
 	return expect_failures("reclaim_pcp_sizing");
 }

@@ -39,7 +39,7 @@ struct oom {
 	struct za *za;
 	struct cache *cache;
 	struct pinned *pinned;
-	unsigned free_every;  /* free pinned pages on every n-th call; 0: never */
+	unsigned free_every; /* free pinned pages on every n-th call; 0: never */
 	unsigned long free_nr;
 	atomic_ulong calls, calls_cache_nonempty, calls_forbidden, freed;
 };
@@ -143,17 +143,18 @@ static void part_main(void)
 	za_set_oom_handler(za, oom_cb, &oom);
 	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
 	CHECK_EQ(zi.managed, MANAGED);
-	printf("zone: managed %lu min %lu low %lu high %lu\n", zi.managed,
-	       zi.min, zi.low, zi.high);
+	printf("zone: managed %lu min %lu low %lu high %lu\n", zi.managed, zi.min,
+	       zi.low, zi.high);
 
 	/* 1: far past the memory size, most of it into the cache. */
 	unsigned long total = 4 * MANAGED;
 	for (unsigned long i = 0; i < total; i++) {
 		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 		if (!p) {
-			fprintf(stderr, "KERNEL allocation %lu of %lu failed: cache %lu "
-			        "pinned %lu oom calls %lu\n", i, total,
-			        cache_size(&cache), pinned.n,
+			fprintf(stderr,
+			        "KERNEL allocation %lu of %lu failed: cache %lu "
+			        "pinned %lu oom calls %lu\n",
+			        i, total, cache_size(&cache), pinned.n,
 			        (unsigned long)atomic_load(&oom.calls));
 			CHECK(p != NULL);
 		}
@@ -165,12 +166,15 @@ static void part_main(void)
 	CHECK_EQ(atomic_load(&oom.calls), 0);
 	CHECK(atomic_load(&cache.scan_calls) > 0);
 	CHECK(za_event_count(za, ZA_ALLOCSTALL) > 0);
-	CHECK_EQ(za_event_count(za, ZA_PGSTEAL_DIRECT), atomic_load(&cache.scan_freed));
-	CHECK_EQ(cache_size(&cache) + pinned.n + atomic_load(&cache.scan_freed), total);
+	CHECK_EQ(za_event_count(za, ZA_PGSTEAL_DIRECT),
+	         atomic_load(&cache.scan_freed));
+	CHECK_EQ(cache_size(&cache) + pinned.n + atomic_load(&cache.scan_freed),
+	         total);
 	CHECK_EQ(za_check(za, stderr), 0);
 	printf("1: %lu KERNEL allocations (%.1fx memory): %lu scan calls freed "
-	       "%lu pages, allocstall %llu, oom 0\n", total,
-	       (double)total / MANAGED, (unsigned long)atomic_load(&cache.scan_calls),
+	       "%lu pages, allocstall %llu, oom 0\n",
+	       total, (double)total / MANAGED,
+	       (unsigned long)atomic_load(&cache.scan_calls),
 	       (unsigned long)atomic_load(&cache.scan_freed),
 	       za_event_count(za, ZA_ALLOCSTALL));
 
@@ -190,8 +194,9 @@ static void part_main(void)
 	}
 	zi = zone_info(za, ZA_ZONE_NORMAL);
 	printf("2: NOWAIT %lu pages (free then %lu), ATOMIC %lu more (free now "
-	       "%lu, min %lu); cache %lu\n", nowait, after_nowait, atomic_n,
-	       zi.free, zi.min, cache_size(&cache));
+	       "%lu, min %lu); cache %lu\n",
+	       nowait, after_nowait, atomic_n, zi.free, zi.min,
+	       cache_size(&cache));
 	CHECK(atomic_n > 0);
 	CHECK(zi.free < zi.min);
 	CHECK_EQ(atomic_load(&cache.scan_calls), scans);
@@ -209,15 +214,16 @@ static void part_main(void)
 	 * handler runs with the cache full, and the allocation fails. */
 	struct za_pcp_info pi = pcp_info(za, 0, ZA_ZONE_NORMAL);
 	printf("3: cpu0 pcp count %u high %u batch %u before KERNEL at the "
-	       "atomic floor\n", pi.count, pi.high, pi.batch);
+	       "atomic floor\n",
+	       pi.count, pi.high, pi.batch);
 	unsigned long cached_before = cache_size(&cache);
 	p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 	zi = zone_info(za, ZA_ZONE_NORMAL);
 	pi = pcp_info(za, 0, ZA_ZONE_NORMAL);
 	printf("3: KERNEL -> %s; oom calls %lu; cache %lu -> %lu; free %lu; "
-	       "cpu0 pcp count %u\n", p ? "page" : "NULL",
-	       (unsigned long)atomic_load(&oom.calls), cached_before,
-	       cache_size(&cache), zi.free, pi.count);
+	       "cpu0 pcp count %u\n",
+	       p ? "page" : "NULL", (unsigned long)atomic_load(&oom.calls),
+	       cached_before, cache_size(&cache), zi.free, pi.count);
 	EXPECT(p != NULL);
 	EXPECT(atomic_load(&oom.calls) == 0);
 	if (p)
@@ -240,7 +246,8 @@ static void part_main(void)
 		CHECK(got <= MANAGED);
 	}
 	printf("4: KERNEL %lu more pages, then NULL with the cache empty; oom "
-	       "calls %lu\n", got, (unsigned long)atomic_load(&oom.calls));
+	       "calls %lu\n",
+	       got, (unsigned long)atomic_load(&oom.calls));
 	CHECK(atomic_load(&oom.calls) >= 1);
 	CHECK_EQ(atomic_load(&oom.calls_cache_nonempty), 0);
 	CHECK_EQ(cache_size(&cache), 0);
@@ -298,7 +305,7 @@ static void part_main(void)
 	 * to bring the zone back over min (where NOWAIT may allocate). */
 	zi = zone_info(za, ZA_ZONE_NORMAL);
 	CHECK(zi.free < zi.min);
-	struct late_free lf = {za, &pinned, 50, zi.min - zi.free + 32};
+	struct late_free lf = { za, &pinned, 50, zi.min - zi.free + 32 };
 	pthread_t th;
 	unsigned long pinned_before = pinned.n;
 	ooms = atomic_load(&oom.calls);
@@ -379,8 +386,8 @@ static void part_kswapd(void)
 	for (int i = 0; i < 200 && atomic_load(&cache.in_scan); i++)
 		sleep_ms(5);
 	printf("7: ATOMIC/NOWAIT with kswapd: %lu ok, %lu NULL; kswapd scan "
-	       "calls %lu freed %lu; from the allocating thread %lu\n", ok, fails,
-	       (unsigned long)atomic_load(&cache.scan_calls_other),
+	       "calls %lu freed %lu; from the allocating thread %lu\n",
+	       ok, fails, (unsigned long)atomic_load(&cache.scan_calls_other),
 	       (unsigned long)atomic_load(&cache.scan_freed_other),
 	       (unsigned long)atomic_load(&cache.scan_calls_forbidden));
 	CHECK(atomic_load(&cache.scan_calls_other) > 0);

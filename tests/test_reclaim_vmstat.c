@@ -23,14 +23,31 @@
 #define TOTAL (8 * BLK)
 
 static const char *const required[] = {
-	"nr_free_pages", "pgalloc_dma", "pgalloc_dma32", "pgalloc_normal",
-	"pgalloc_movable", "allocstall_dma", "allocstall_dma32",
-	"allocstall_normal", "allocstall_movable", "pgfree", "zonealloc_kswapd_wake",
-	"kswapd_low_wmark_hit_quickly", "kswapd_high_wmark_hit_quickly",
-	"pgsteal_kswapd", "pgsteal_direct", "pgscan_kswapd", "pgscan_direct",
-	"oom_kill", "zonealloc_pcp_refill", "zonealloc_pcp_refill_pages",
-	"zonealloc_pcp_flush", "zonealloc_pcp_flush_pages", "zonealloc_pcp_drain",
-	"zonealloc_pcp_drain_pages", "zonealloc_drain_retry",
+	"nr_free_pages",
+	"pgalloc_dma",
+	"pgalloc_dma32",
+	"pgalloc_normal",
+	"pgalloc_movable",
+	"allocstall_dma",
+	"allocstall_dma32",
+	"allocstall_normal",
+	"allocstall_movable",
+	"pgfree",
+	"zonealloc_kswapd_wake",
+	"kswapd_low_wmark_hit_quickly",
+	"kswapd_high_wmark_hit_quickly",
+	"pgsteal_kswapd",
+	"pgsteal_direct",
+	"pgscan_kswapd",
+	"pgscan_direct",
+	"oom_kill",
+	"zonealloc_pcp_refill",
+	"zonealloc_pcp_refill_pages",
+	"zonealloc_pcp_flush",
+	"zonealloc_pcp_flush_pages",
+	"zonealloc_pcp_drain",
+	"zonealloc_pcp_drain_pages",
+	"zonealloc_drain_retry",
 };
 
 struct line {
@@ -120,9 +137,14 @@ int main(void)
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA, DMA_START, BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, DMA32_START, BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, 4 * BLK, NULL), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, MOVABLE_START, 2 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, DMA32_START, BLK, NULL),
+	         0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, 4 * BLK,
+	                          NULL),
+	         0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, MOVABLE_START, 2 * BLK,
+	                          NULL),
+	         0);
 
 	struct cache cache;
 	struct za_shrinker shr;
@@ -134,9 +156,9 @@ int main(void)
 	za_set_oom_handler(za, oom_cb, NULL);
 
 	/* Known allocations in each zone, on both CPUs. */
-	static const za_gfp_t gfp[ZA_NR_ZONES] = {ZA_GFP_DMA, ZA_GFP_DMA32,
-	                                          ZA_GFP_KERNEL, ZA_GFP_MOVABLE};
-	static const unsigned nr[ZA_NR_ZONES] = {17, 29, 101, 53};
+	static const za_gfp_t gfp[ZA_NR_ZONES] = { ZA_GFP_DMA, ZA_GFP_DMA32,
+		                                       ZA_GFP_KERNEL, ZA_GFP_MOVABLE };
+	static const unsigned nr[ZA_NR_ZONES] = { 17, 29, 101, 53 };
 	unsigned long long before[ZA_NR_ZONES];
 	for (int t = 0; t < ZA_NR_ZONES; t++)
 		before[t] = zone_pgalloc(za, t);
@@ -167,7 +189,8 @@ int main(void)
 		cache_add(&cache, p);
 	uint64_t t0 = now_ms();
 	while (now_ms() - t0 < 20000 &&
-	       (zone_info(za, ZA_ZONE_NORMAL).free < zone_info(za, ZA_ZONE_NORMAL).high ||
+	       (zone_info(za, ZA_ZONE_NORMAL).free <
+	            zone_info(za, ZA_ZONE_NORMAL).high ||
 	        kswapd_busy(za) || atomic_load(&cache.in_scan)))
 		sleep_ms(2);
 	CHECK(za_event_count(za, ZA_PGSTEAL_KSWAPD) > 0);
@@ -190,7 +213,8 @@ int main(void)
 	pinned_free(za, &pinned, pinned.n);
 	cache_free_all(&cache);
 	t0 = now_ms();
-	while (now_ms() - t0 < 20000 && (kswapd_busy(za) || atomic_load(&cache.in_scan)))
+	while (now_ms() - t0 < 20000 &&
+	       (kswapd_busy(za) || atomic_load(&cache.in_scan)))
 		sleep_ms(2);
 	CHECK(!kswapd_busy(za));
 	za_drain_all_pages(za);
@@ -241,7 +265,8 @@ int main(void)
 		l->seen = 1;
 	}
 	static const char *const pgalloc_names[ZA_NR_ZONES] = {
-		"pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgalloc_movable"};
+		"pgalloc_dma", "pgalloc_dma32", "pgalloc_normal", "pgalloc_movable"
+	};
 	unsigned long long sum = 0;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		struct line *l = find(pgalloc_names[t]);
@@ -252,7 +277,8 @@ int main(void)
 	CHECK_EQ(sum, ev[ZA_PGALLOC]);
 	static const char *const stall_names[ZA_NR_ZONES] = {
 		"allocstall_dma", "allocstall_dma32", "allocstall_normal",
-		"allocstall_movable"};
+		"allocstall_movable"
+	};
 	unsigned long long stalls = 0;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		struct line *l = find(stall_names[t]);
@@ -281,7 +307,8 @@ int main(void)
 		CHECK(l != NULL);
 		long v = 0;
 		for (int t = 0; t < ZA_NR_ZONES; t++)
-			v += za_zone_stat(za, 0, (enum za_zone_type)t, (enum za_zone_stat)i);
+			v += za_zone_stat(za, 0, (enum za_zone_type)t,
+			                  (enum za_zone_stat)i);
 		CHECK_EQ((long long)l->value, v);
 		l->seen = 1;
 	}
@@ -292,11 +319,17 @@ int main(void)
 			       lines[i].value);
 
 	/* Everything this test provoked shows. */
-	static const char *const nonzero[] = {
-		"pgfree", "zonealloc_kswapd_wake", "pgsteal_kswapd",
-		"pgscan_kswapd", "pgsteal_direct", "pgscan_direct", "oom_kill",
-		"zonealloc_pcp_refill", "zonealloc_pcp_drain",
-		"zonealloc_pcp_flush", "zonealloc_drain_retry"};
+	static const char *const nonzero[] = { "pgfree",
+		                                   "zonealloc_kswapd_wake",
+		                                   "pgsteal_kswapd",
+		                                   "pgscan_kswapd",
+		                                   "pgsteal_direct",
+		                                   "pgscan_direct",
+		                                   "oom_kill",
+		                                   "zonealloc_pcp_refill",
+		                                   "zonealloc_pcp_drain",
+		                                   "zonealloc_pcp_flush",
+		                                   "zonealloc_drain_retry" };
 	for (size_t i = 0; i < sizeof(nonzero) / sizeof(nonzero[0]); i++) {
 		if (!find(nonzero[i])->value)
 			fprintf(stderr, "%s is 0\n", nonzero[i]);
@@ -310,8 +343,8 @@ int main(void)
 	         atomic_load(&cache.scan_asked));
 	printf("report: %d lines; allocstall %llu, pgsteal_direct %llu, "
 	       "pgsteal_kswapd %llu, kswapd_wake %llu, oom_kill %llu, "
-	       "pcp refill %llu drain %llu\n", nlines,
-	       stalls, find("pgsteal_direct")->value,
+	       "pcp refill %llu drain %llu\n",
+	       nlines, stalls, find("pgsteal_direct")->value,
 	       find("pgsteal_kswapd")->value, find("zonealloc_kswapd_wake")->value,
 	       find("oom_kill")->value, find("zonealloc_pcp_refill")->value,
 	       find("zonealloc_pcp_drain")->value);

@@ -29,7 +29,7 @@
 
 static struct za *mk(unsigned flags, unsigned max_order)
 {
-	struct za_config c = {0};
+	struct za_config c = { 0 };
 	c.nr_cpus = 2;
 	c.max_order = max_order;
 	c.pageblock_order = PB;
@@ -70,8 +70,8 @@ struct rec {
 	struct za *za;
 	pthread_mutex_t lock;
 	unsigned long pages, calls;
-	int fail_first;   /* refuse this many calls */
-	int overlap;      /* an allocation in the call got a held block */
+	int fail_first; /* refuse this many calls */
+	int overlap;    /* an allocation in the call got a held block */
 };
 
 static int rec_report(void *ctx, struct za_page *const *pages,
@@ -147,7 +147,7 @@ static void quiet(struct za *za, unsigned delays)
 static void test_bad_input(void)
 {
 	struct za *za = mk(0, MAXO);
-	struct za_page_reporting pr = {rec_report, NULL, 0, 10};
+	struct za_page_reporting pr = { rec_report, NULL, 0, 10 };
 	CHECK_EQ(za_page_reporting_register(NULL, &pr), -EINVAL);
 	CHECK_EQ(za_page_reporting_register(za, NULL), -EINVAL);
 	struct za_page_reporting bad = pr;
@@ -192,7 +192,7 @@ static void test_report_rules(unsigned max_order)
 	struct rec *r = calloc(1, sizeof(*r));
 	r->za = za;
 	pthread_mutex_init(&r->lock, NULL);
-	struct za_page_reporting pr = {rec_report, r, 0, 10};
+	struct za_page_reporting pr = { rec_report, r, 0, 10 };
 	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
 	CHECK(wait_for(all_reported, za, NULL));
 	CHECK_EQ(rec_overlap(r), 0);
@@ -246,7 +246,7 @@ static void test_retry(void)
 	r->za = za;
 	r->fail_first = 3;
 	pthread_mutex_init(&r->lock, NULL);
-	struct za_page_reporting pr = {rec_report, r, 0, 10};
+	struct za_page_reporting pr = { rec_report, r, 0, 10 };
 	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
 	CHECK(wait_for(all_reported, za, NULL));
 	CHECK_EQ(ev(za, ZA_REPORT_RETRY), 3);
@@ -325,8 +325,10 @@ static void test_offline_waits(void)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 0, 2 * BLOCK, NULL), 0);
 	static struct za_page *all[4096];
 	unsigned n = 0;
-	while ((all[n] = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
-	                                        ZA_GFP_NOWARN, PB)))
+	while ((all[n] = za_alloc_pages(za,
+	                                ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                    ZA_GFP_NOWARN,
+	                                PB)))
 		n++;
 	CHECK(n > 4);
 	for (unsigned i = 0; i < n; i++)
@@ -338,17 +340,17 @@ static void test_offline_waits(void)
 	struct hold *h = calloc(1, sizeof(*h));
 	h->za = za;
 	h->hold_ms = 300;
-	struct za_page_reporting pr = {hold_report, h, 0, 10};
+	struct za_page_reporting pr = { hold_report, h, 0, 10 };
 	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
 	for (int i = 0; i < 4000 && !atomic_load(&h->in_call); i++)
 		usleep(1000);
 	CHECK(atomic_load(&h->in_call));
-	struct off_arg o = {za, h, 1, 0};
+	struct off_arg o = { za, h, 1, 0 };
 	pthread_t t;
 	CHECK_EQ(pthread_create(&t, NULL, offline_thread, &o), 0);
 	pthread_join(t, NULL);
-	CHECK_EQ(o.ret, 0);          /* nothing lost: the range was all free */
-	CHECK_EQ(o.done_before, 1);  /* and it waited for the batch */
+	CHECK_EQ(o.ret, 0);         /* nothing lost: the range was all free */
+	CHECK_EQ(o.done_before, 1); /* and it waited for the batch */
 	CHECK_EQ(atomic_load(&h->isolated_seen), 0);
 	CHECK_EQ(atomic_load(&h->deadlk), 1);
 	CHECK_EQ(za_check(za, stderr), 0);
@@ -388,7 +390,7 @@ static void test_unregister_waits(void)
 	struct hold *h = calloc(1, sizeof(*h));
 	h->za = za;
 	h->hold_ms = 100;
-	struct za_page_reporting pr = {hold_report, h, 0, 10};
+	struct za_page_reporting pr = { hold_report, h, 0, 10 };
 	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
 	for (int i = 0; i < 4000 && !atomic_load(&h->in_call); i++)
 		usleep(1000);
@@ -435,14 +437,18 @@ static void *worker(void *arg)
 {
 	struct st *s = arg;
 	uint64_t seed = atomic_fetch_add((atomic_ulong *)&s->seed, 7777) + 1;
-	struct { struct za_page *p; unsigned o; } held[64];
+	struct {
+		struct za_page *p;
+		unsigned o;
+	} held[64];
 	unsigned nh = 0;
 	while (!atomic_load(&s->stop)) {
 		uint64_t r = tu_rand(&seed);
 		if (nh < 64 && (r & 1)) {
 			unsigned o = (unsigned)(r >> 8) % (MAXO + 1);
-			struct za_page *p = za_alloc_pages(s->za, ZA_GFP_MOVABLE |
-			                                   ZA_GFP_NOWARN, o);
+			struct za_page *p = za_alloc_pages(s->za,
+			                                   ZA_GFP_MOVABLE | ZA_GFP_NOWARN,
+			                                   o);
 			if (p) {
 				memset(za_page_address(s->za, p), FILL, (size_t)4096 << o);
 				held[nh].p = p;
@@ -474,9 +480,10 @@ static void test_stress(void)
 	struct za *za = mk(0, MAXO);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, mem), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, BLOCK, 2 * BLOCK,
-	                          (char *)mem + (size_t)BLOCK * 4096), 0);
-	struct st s = {.za = za, .seed = 42};
-	struct za_page_reporting pr = {scribble_report, &s, 0, 1};
+	                          (char *)mem + (size_t)BLOCK * 4096),
+	         0);
+	struct st s = { .za = za, .seed = 42 };
+	struct za_page_reporting pr = { scribble_report, &s, 0, 1 };
 	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
 	pthread_t t[3];
 	for (int i = 0; i < 3; i++)
@@ -486,9 +493,9 @@ static void test_stress(void)
 		int err = za_memory_offline(za, 2 * BLOCK, BLOCK);
 		if (err == 0) {
 			offlined++;
-			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 2 * BLOCK,
-			                          BLOCK, (char *)mem +
-			                                     (size_t)2 * BLOCK * 4096), 0);
+			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 2 * BLOCK, BLOCK,
+			                          (char *)mem + (size_t)2 * BLOCK * 4096),
+			         0);
 		} else {
 			CHECK(err == -EBUSY || err == -EAGAIN);
 		}

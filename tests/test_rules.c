@@ -61,22 +61,22 @@
 #include "testutil.h"
 
 /* A broken rule: print the message (naming the rule) and fail. */
-#define RULE(cond, ...)                                                    \
-	do {                                                                   \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: RULE BROKEN: ", __FILE__, __LINE__);  \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fputc('\n', stderr);                                           \
-			exit(1);                                                       \
-		}                                                                  \
+#define RULE(cond, ...)                                                       \
+	do {                                                                      \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: RULE BROKEN: ", __FILE__, __LINE__);      \
+			fprintf(stderr, __VA_ARGS__);                                     \
+			fputc('\n', stderr);                                              \
+			exit(1);                                                          \
+		}                                                                     \
 	} while (0)
 
 /* --- per-CPU disciplines -------------------------------------------------- */
 
 struct discipline {
 	const char *name;
-	unsigned flags;  /* za_config.flags added for this discipline */
-	bool simulated;  /* CPUs from tl_cpu (za_config.cpu_id), else real */
+	unsigned flags;   /* za_config.flags added for this discipline */
+	bool simulated;   /* CPUs from tl_cpu (za_config.cpu_id), else real */
 	bool restartable; /* the page sets must come out restartable */
 };
 
@@ -84,9 +84,9 @@ struct discipline {
  * (where the build has the sequence: not under ThreadSanitizer), and
  * locked when asked. */
 static const struct discipline disciplines[] = {
-	{"locked, simulated CPUs", 0, true, false},
-	{"restartable (default), real CPUs", 0, false, ZA_HAVE_RSEQ_SEQ},
-	{"locked, real CPUs", ZA_CFG_PCP_LOCKED, false, false},
+	{ "locked, simulated CPUs", 0, true, false },
+	{ "restartable (default), real CPUs", 0, false, ZA_HAVE_RSEQ_SEQ },
+	{ "locked, real CPUs", ZA_CFG_PCP_LOCKED, false, false },
 };
 
 /* za_create, and a check that the discipline is the one asked for. */
@@ -168,8 +168,8 @@ static void buddy_pages(struct za *za, struct za_zone *z, long *free,
 		}
 }
 
-static const char *const zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
-                                                    "Movable"};
+static const char *const zone_names[ZA_NR_ZONES] = { "DMA", "DMA32", "Normal",
+	                                                 "Movable" };
 
 /* ============================================================================
  * Seed 003: the counter follows the lists.
@@ -178,7 +178,7 @@ static const char *const zone_names[ZA_NR_ZONES] = {"DMA", "DMA32", "Normal",
 static struct {
 	struct za_zone *zone;
 	atomic_int observing;
-	long points;      /* blocks seen entering the buddy lists */
+	long points; /* blocks seen entering the buddy lists */
 	const char *doing;
 } s3;
 
@@ -201,7 +201,8 @@ static void s3_hook(struct za *za, int point, void *arg)
 	     s3.doing, zone_names[z->type], cnt, free);
 	RULE(cnt_iso <= iso,
 	     "seed 003 (counters after the lists): while %s, NR_FREE_ISOLATED "
-	     "is %ld with %ld pages on the isolate lists", s3.doing, cnt_iso, iso);
+	     "is %ld with %ld pages on the isolate lists",
+	     s3.doing, cnt_iso, iso);
 }
 
 /* At a quiescent point, after folding: the counter is the lists. */
@@ -260,8 +261,9 @@ static void seed003_counter_order(const struct discipline *d)
 			order = order < 4 ? 0 : order - 3; /* 0 mostly, 1..4 */
 			if ((r >> 16) % 64 == 0)
 				order = 9; /* a pageblock: its own pcp list */
-			struct za_page *p =
-				za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, order);
+			struct za_page *p = za_alloc_pages(za,
+			                                   ZA_GFP_NOWAIT | ZA_GFP_NOWARN,
+			                                   order);
 			if (!p)
 				continue;
 			held[n] = p;
@@ -289,8 +291,9 @@ static void seed003_counter_order(const struct discipline *d)
 	CHECK(za_event_count(za, ZA_PCP_FLUSH) > 10);
 	CHECK(za_event_count(za, ZA_PCP_DRAIN) > 0);
 	printf("seed003_counter_order [%s]: %ld blocks watched entering the "
-	       "buddy lists, %llu flushes, %llu drains\n", d->name, s3.points,
-	       za_event_count(za, ZA_PCP_FLUSH), za_event_count(za, ZA_PCP_DRAIN));
+	       "buddy lists, %llu flushes, %llu drains\n",
+	       d->name, s3.points, za_event_count(za, ZA_PCP_FLUSH),
+	       za_event_count(za, ZA_PCP_DRAIN));
 	za_destroy(za);
 }
 
@@ -324,8 +327,8 @@ static void s4_check_lists_off(const char *when)
 		     "seed 004 (offline disables the zone's per-CPU lists, then "
 		     "drains once): %s, CPU %u's page set of zone Movable holds "
 		     "%u pages and is %s: a free racing the offline put pages on "
-		     "it after the drain", when, c, pi.count,
-		     pi.usable ? "usable" : "disabled");
+		     "it after the drain",
+		     when, c, pi.count, pi.usable ? "usable" : "disabled");
 		/* And no list holds a page of the range (count 0 says so; the
 		 * walk says it without trusting the count). */
 		struct za_pcp *pcp = zone_pcp(s4.zone, (int)c);
@@ -335,12 +338,15 @@ static void s4_check_lists_off(const char *when)
 				RULE(h < S4_B || h >= S4_B + S4_BLK,
 				     "invariant (after offline has disabled pcp and "
 				     "drained, no pcp list holds a page of the range): "
-				     "%s, CPU %u's list %d holds pfn 0x%x", when, c, i, h);
+				     "%s, CPU %u's list %d holds pfn 0x%x",
+				     when, c, i, h);
 	}
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
-	RULE(zi.pcp_disabled, "seed 004: %s, za_zone_info does not say the "
-	     "zone's per-CPU lists are disabled", when);
+	RULE(zi.pcp_disabled,
+	     "seed 004: %s, za_zone_info does not say the "
+	     "zone's per-CPU lists are disabled",
+	     when);
 }
 
 static void s4_hook(struct za *za, int point, void *arg)
@@ -365,7 +371,8 @@ static void s4_hook(struct za *za, int point, void *arg)
 	RULE(wait_for(&s4.done, (int)s4.nthr, 10.0),
 	     "seed 004: frees did not finish while memory offline was between "
 	     "its drain and its migration (%d of %u done): a free must never wait "
-	     "for a hotplug operation", atomic_load(&s4.done), s4.nthr);
+	     "for a hotplug operation",
+	     atomic_load(&s4.done), s4.nthr);
 	s4_check_lists_off("after frees raced the offline past its drain");
 }
 
@@ -400,7 +407,8 @@ static void seed004_disable_drain(const struct discipline *d)
 	s4.za = za;
 	s4.zone = &za->nodes[0].zones[ZA_ZONE_MOVABLE];
 	s4.nthr = S4_NCPU;
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, S4_NORMAL, S4_BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, S4_NORMAL, S4_BLK, NULL),
+	         0);
 	/* C first, so that the first movable pages come from C. */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, S4_C, S4_BLK, NULL), 0);
 	for (unsigned t = 0; t < s4.nthr; t++) {
@@ -415,7 +423,8 @@ static void seed004_disable_drain(const struct discipline *d)
 	static struct za_page *extra[3 * S4_BLK];
 	unsigned nextra = 0, nb = 0;
 	while (nb < s4.nthr && nextra < 3 * S4_BLK) {
-		struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0);
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN,
+		                                   0);
 		CHECK(p != NULL);
 		unsigned long pfn = za_page_to_pfn(za, p);
 		if (pfn >= S4_B && pfn < S4_B + S4_BLK)
@@ -445,20 +454,24 @@ static void seed004_disable_drain(const struct discipline *d)
 	set_hook(za, NULL);
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 0);
 	CHECK_EQ(atomic_load(&s4.hook_ran), 1);
-	RULE(r == 0, "seed 004: memory offline returned %d after one drain with "
-	     "frees racing it: the range must be all free and isolated", r);
+	RULE(r == 0,
+	     "seed 004: memory offline returned %d after one drain with "
+	     "frees racing it: the range must be all free and isolated",
+	     r);
 
 	/* Afterwards every page set of the zone takes pages again. */
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp_info pi;
 		CHECK_EQ(za_pcp_info(za, c, 0, ZA_ZONE_MOVABLE, &pi), 0);
-		RULE(pi.usable, "memory offline (re-enable the per-CPU lists at the "
-		     "end): CPU %u's page set of zone Movable is still disabled", c);
+		RULE(pi.usable,
+		     "memory offline (re-enable the per-CPU lists at the "
+		     "end): CPU %u's page set of zone Movable is still disabled",
+		     c);
 	}
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
 	RULE(!zi.pcp_disabled, "memory offline left zone Movable's per-CPU lists "
-	     "marked disabled");
+	                       "marked disabled");
 	CHECK_EQ(zi.managed, S4_BLK);
 	CHECK_EQ(za_check(za, stderr), 0);
 	/* B comes back whole. */
@@ -469,8 +482,8 @@ static void seed004_disable_drain(const struct discipline *d)
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
 	CHECK_EQ(zi.free, 2 * S4_BLK);
 	printf("seed004_disable_drain [%s]: %u frees stopped inside the window, "
-	       "page sets empty and off after the drain, offline ok\n", d->name,
-	       s4.nthr);
+	       "page sets empty and off after the drain, offline ok\n",
+	       d->name, s4.nthr);
 	za_destroy(za);
 }
 
@@ -515,7 +528,8 @@ static void s0_hook(struct za *za, int point, void *arg)
 	for (unsigned n = 0; n < za->nr_nodes; n++)
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_pcp_info pi;
-			CHECK_EQ(za_pcp_info(za, cpu, (int)n, (enum za_zone_type)t, &pi), 0);
+			CHECK_EQ(za_pcp_info(za, cpu, (int)n, (enum za_zone_type)t, &pi),
+			         0);
 			RULE(pi.count == 0 && !pi.usable,
 			     "CPU offline (flag and flush the CPU's page sets): CPU %u's "
 			     "page set of node %u zone %s holds %u pages and is %s",
@@ -527,8 +541,7 @@ static void s0_hook(struct za *za, int point, void *arg)
 				     "CPU offline (fold the CPU's statistics): CPU %u "
 				     "still holds a %s delta of %d in node %u zone %s",
 				     cpu, za_zone_stat_name(i),
-				     (int)za_load_relaxed(&pcp->vm_diff[i]), n,
-				     zone_names[t]);
+				     (int)za_load_relaxed(&pcp->vm_diff[i]), n, zone_names[t]);
 		}
 	/* With cpu_hotplug_lock held here, another thread allocates through
 	 * the slow path's drains and drains every CPU. */
@@ -561,7 +574,7 @@ static void seed000_cpu_offline_halfway(const struct discipline *d)
 
 	/* One page of each block held back; the CPU going offline has pages
 	 * on its lists and deltas to fold. */
-	struct za_page *keep[2] = {NULL, NULL};
+	struct za_page *keep[2] = { NULL, NULL };
 	static struct za_page *extra[2 * S0_BLK];
 	unsigned nextra = 0;
 	while ((!keep[0] || !keep[1]) && nextra < 2 * S0_BLK) {
@@ -690,7 +703,8 @@ static void seed001_trylock_fallback(const struct discipline *d)
 	pthread_t th;
 	CHECK(pthread_create(&th, NULL, s1_owner, NULL) == 0);
 	bool done = wait_for(&s1.done, 1, 5.0);
-	RULE(done, "seed 001 (the owner try-locks its page set and falls back "
+	RULE(done,
+	     "seed 001 (the owner try-locks its page set and falls back "
 	     "to the buddy lists): an allocation and a free on a CPU whose page "
 	     "set another thread holds did not finish in 5 s");
 	/* The sets were not touched while held. */
@@ -703,13 +717,14 @@ static void seed001_trylock_fallback(const struct discipline *d)
 	free(counts);
 	CHECK(pthread_join(th, NULL) == 0);
 	RULE(s1.got != NULL, "seed 001: an allocation failed while its page set "
-	     "was busy: it must fall back to the buddy lists");
+	                     "was busy: it must fall back to the buddy lists");
 	CHECK(za_event_count(za, ZA_PCP_TRYLOCK_FAIL) > busy);
 	za_drain_all_pages(za);
 	za_vmstat_fold(za);
 	CHECK_EQ(za_check(za, stderr), 0);
 	printf("seed001_trylock_fallback [%s]: allocation and free went to the "
-	       "buddy lists while every page set was held\n", d->name);
+	       "buddy lists while every page set was held\n",
+	       d->name);
 	za_destroy(za);
 }
 
@@ -763,20 +778,23 @@ static void highatomic_before_oom(const struct discipline *d)
 	 * give the reserve back (and use it) before it calls the handler. */
 	static struct za_page *held[1024];
 	unsigned n = 0;
-	while (n < 1024 && (p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)))
+	while (n < 1024 &&
+	       (p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)))
 		held[n++] = p;
 	CHECK(ha.calls > 0);
 	RULE(ha.worst_reserved == 0,
 	     "slow path (give the high-order atomic reserve back before OOM): "
 	     "the OOM handler was called while %lu pages stayed reserved for "
-	     "high-order atomic requests", ha.worst_reserved);
+	     "high-order atomic requests",
+	     ha.worst_reserved);
 	while (n)
 		za_free_pages(za, held[--n], 0);
 	za_drain_all_pages(za);
 	za_vmstat_fold(za);
 	CHECK_EQ(za_check(za, stderr), 0);
 	printf("highatomic_before_oom [%s]: the reserve was given back before "
-	       "the OOM handler ran (%u calls)\n", d->name, ha.calls);
+	       "the OOM handler ran (%u calls)\n",
+	       d->name, ha.calls);
 	za_destroy(za);
 }
 
@@ -786,11 +804,11 @@ static const struct {
 	const char *name;
 	void (*run)(const struct discipline *d);
 } tests[] = {
-	{"seed003_counter_order", seed003_counter_order},
-	{"seed004_disable_drain", seed004_disable_drain},
-	{"seed000_cpu_offline_halfway", seed000_cpu_offline_halfway},
-	{"seed001_trylock_fallback", seed001_trylock_fallback},
-	{"highatomic_before_oom", highatomic_before_oom},
+	{ "seed003_counter_order", seed003_counter_order },
+	{ "seed004_disable_drain", seed004_disable_drain },
+	{ "seed000_cpu_offline_halfway", seed000_cpu_offline_halfway },
+	{ "seed001_trylock_fallback", seed001_trylock_fallback },
+	{ "highatomic_before_oom", highatomic_before_oom },
 };
 
 int main(int argc, char **argv)
@@ -807,7 +825,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (strcmp(argv[1], tests[i].name))
 			continue;
-		for (size_t k = 0; k < sizeof(disciplines) / sizeof(disciplines[0]); k++)
+		for (size_t k = 0; k < sizeof(disciplines) / sizeof(disciplines[0]);
+		     k++)
 			tests[i].run(&disciplines[k]);
 		return 0;
 	}

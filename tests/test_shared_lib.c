@@ -8,7 +8,9 @@
 
 int main(void)
 {
-	struct za_config cfg = {.nr_cpus = 2, .block_pages = 1024, .max_pfn = 1024};
+	struct za_config cfg = { .nr_cpus = 2,
+		                     .block_pages = 1024,
+		                     .max_pfn = 1024 };
 	struct za *za = za_create(&cfg);
 	if (!za || za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 1024, NULL))
 		return 1;

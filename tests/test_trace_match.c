@@ -18,7 +18,7 @@
 #include "trace.h"
 
 static void add(struct trace *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void add(struct trace *t, const char *fmt, ...)
 {
@@ -35,12 +35,13 @@ static void add(struct trace *t, const char *fmt, ...)
 	CHECK_EQ(t->nr, before + 1); /* every line here is an event */
 }
 
-#define ALLOC(t, cpu, pfn, order)                                          \
-	add(t, "t-1 [%03d] ..... 1.0: mm_page_alloc: pfn=%#lx order=%d "       \
-	       "migratetype=0 gfp_flags=GFP_KERNEL",                           \
+#define ALLOC(t, cpu, pfn, order)                                             \
+	add(t,                                                                    \
+	    "t-1 [%03d] ..... 1.0: mm_page_alloc: pfn=%#lx order=%d "             \
+	    "migratetype=0 gfp_flags=GFP_KERNEL",                                 \
 	    cpu, (unsigned long)(pfn), order)
-#define FREE(t, cpu, pfn, order)                                           \
-	add(t, "t-1 [%03d] ..... 1.0: mm_page_free: pfn=%#lx order=%d", cpu,   \
+#define FREE(t, cpu, pfn, order)                                              \
+	add(t, "t-1 [%03d] ..... 1.0: mm_page_free: pfn=%#lx order=%d", cpu,      \
 	    (unsigned long)(pfn), order)
 
 static void init(struct trace *t)
@@ -65,26 +66,26 @@ static void test_cases(void)
 	struct trace_ops o;
 
 	init(&t);
-	ALLOC(&t, 0, 0x100, 0);               /* 0: rec 0 */
-	FREE(&t, 1, 0x100, 0);                /* 1: whole, on another CPU */
-	FREE(&t, 0, 0x999, 0);                /* 2: before the trace */
-	ALLOC(&t, 1, 0x200, 2);               /* 3: rec 1, 4 pages */
-	FREE(&t, 1, 0x201, 0);                /* 4: in parts */
-	FREE(&t, 1, 0x200, 0);                /* 5 */
-	FREE(&t, 0, 0x203, 0);                /* 6 */
-	FREE(&t, 0, 0x202, 0);                /* 7: the last page: op */
-	ALLOC(&t, 0, 0x300, 0);               /* 8: rec 2 */
-	ALLOC(&t, 1, 0x300, 0);               /* 9: again: rec 2 implied free */
-	ALLOC(&t, 0, 0x400, 0);               /* 10: rec 4 */
-	ALLOC(&t, 0, 0x401, 0);               /* 11: rec 5 */
-	FREE(&t, 1, 0x400, 1);                /* 12: both at once */
+	ALLOC(&t, 0, 0x100, 0); /* 0: rec 0 */
+	FREE(&t, 1, 0x100, 0);  /* 1: whole, on another CPU */
+	FREE(&t, 0, 0x999, 0);  /* 2: before the trace */
+	ALLOC(&t, 1, 0x200, 2); /* 3: rec 1, 4 pages */
+	FREE(&t, 1, 0x201, 0);  /* 4: in parts */
+	FREE(&t, 1, 0x200, 0);  /* 5 */
+	FREE(&t, 0, 0x203, 0);  /* 6 */
+	FREE(&t, 0, 0x202, 0);  /* 7: the last page: op */
+	ALLOC(&t, 0, 0x300, 0); /* 8: rec 2 */
+	ALLOC(&t, 1, 0x300, 0); /* 9: again: rec 2 implied free */
+	ALLOC(&t, 0, 0x400, 0); /* 10: rec 4 */
+	ALLOC(&t, 0, 0x401, 0); /* 11: rec 5 */
+	FREE(&t, 1, 0x400, 1);  /* 12: both at once */
 	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: page=(null) pfn=0x0 "
 	        "order=5 migratetype=0 gfp_flags=GFP_ATOMIC"); /* 13 */
-	ALLOC(&t, 1, 0x500, 1);               /* 14: rec 6, never freed */
+	ALLOC(&t, 1, 0x500, 1); /* 14: rec 6, never freed */
 	add(&t, "t-1 [001] ..... 1.0: mm_page_alloc_zone_locked: pfn=0x1 "
 	        "order=0 migratetype=0 percpu_refill=1"); /* 15: counted only */
 	add(&t, "t-1 [001] ..... 1.0: mm_page_free_batched: pfn=0x100"); /* 16 */
-	ALLOC(&t, 0, 0x600, 0);               /* 17: rec 7, never freed */
+	ALLOC(&t, 0, 0x600, 0); /* 17: rec 7, never freed */
 	add(&t, "t-1 [001] ..... 1.0: mm_page_alloc: pfn=0x700 order=0 "
 	        "migratetype=0 gfp_flags=GFP_NOFS|__GFP_NOFAIL"); /* 18 */
 
@@ -98,8 +99,8 @@ static void test_cases(void)
 	CHECK_EQ(o.st.frees_partial, 5);   /* 4 pieces of rec 1, the 2-in-1 */
 	CHECK_EQ(o.st.frees_unmatched, 2); /* 0x999, and 0x100 freed again */
 	CHECK_EQ(o.st.implicit_frees, 1);
-	CHECK_EQ(o.st.free_ops, 4);        /* recs 0, 1, 4, 5 */
-	CHECK_EQ(o.st.never_freed, 4);     /* recs 3, 6, 7, 8 */
+	CHECK_EQ(o.st.free_ops, 4);    /* recs 0, 1, 4, 5 */
+	CHECK_EQ(o.st.never_freed, 4); /* recs 3, 6, 7, 8 */
 	CHECK_EQ(o.st.never_freed_pages, 1 + 2 + 1 + 1);
 	CHECK_EQ(o.st.nofail_stripped, 1);
 
@@ -153,7 +154,7 @@ static void test_lock_batches(void)
 	add(&t, "a-1 [000] d..3. 1.0: %s", refill); /* a second batch */
 	add(&t, "a-1 [001] d..3. 1.0: %s", drain);
 	add(&t, "a-1 [001] d..3. 1.0: %s", direct);
-	add(&t, "a-1 [001] d..3. 1.0: %s", drain);  /* a new drain batch */
+	add(&t, "a-1 [001] d..3. 1.0: %s", drain); /* a new drain batch */
 	trace_lock_batches(&t, t.nr, &b);
 	CHECK_EQ(b.refill_batches, 3); /* CPU 0: 2, CPU 1: 1 */
 	CHECK_EQ(b.drain_batches, 2);
@@ -177,7 +178,7 @@ static void test_random(void)
 	init(&t);
 	for (i = 0; i < n; i++) {
 		unsigned order = (unsigned)(tu_rand(&s) % 8 == 0 ? tu_rand(&s) % 4
-		                                                  : 0);
+		                                                 : 0);
 		unsigned long pfn = (unsigned long)(tu_rand(&s) % 512) &
 		                    ~((1ul << order) - 1);
 		int cpu = (int)(tu_rand(&s) % 3);

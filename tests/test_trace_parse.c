@@ -26,8 +26,8 @@ static uint32_t gfp(const char *s)
 	return k;
 }
 
-#define K_KERNEL                                                           \
-	(TRACE_KGFP_DIRECT_RECLAIM | TRACE_KGFP_KSWAPD_RECLAIM | TRACE_KGFP_IO | \
+#define K_KERNEL                                                              \
+	(TRACE_KGFP_DIRECT_RECLAIM | TRACE_KGFP_KSWAPD_RECLAIM | TRACE_KGFP_IO |  \
 	 TRACE_KGFP_FS)
 
 static void test_trace_pipe(void)
@@ -234,8 +234,8 @@ static void test_skipped_and_unknown(void)
 	CHECK_EQ(parse("perf 1 [000] 1.0: kmem:kfree: call_site=x ptr=0", &ev),
 	         TRACE_LINE_OTHER);
 	/* ftrace's overflow marker */
-	CHECK_EQ(trace_parse_line("CPU:1 [LOST 123 EVENTS]", 23, &ev, &lost,
-	                          NULL, NULL),
+	CHECK_EQ(trace_parse_line("CPU:1 [LOST 123 EVENTS]", 23, &ev, &lost, NULL,
+	                          NULL),
 	         TRACE_LINE_LOST);
 	CHECK_EQ(lost, 128);
 	/* junk */
@@ -252,8 +252,7 @@ static void test_skipped_and_unknown(void)
 	{
 		/* binary: NUL bytes inside */
 		static const char bin[] = "a-1 [000] 1.0: mm_page_free: pfn=\0x1";
-		CHECK_EQ(trace_parse_line(bin, sizeof(bin) - 1, &ev, NULL, NULL,
-		                          NULL),
+		CHECK_EQ(trace_parse_line(bin, sizeof(bin) - 1, &ev, NULL, NULL, NULL),
 		         TRACE_LINE_UNKNOWN);
 	}
 	{
@@ -372,7 +371,8 @@ static void test_gfp(void)
 	         ZA_GFP_NOWAIT | ZA_GFP_NOWARN);
 	CHECK_EQ(trace_gfp_to_za(gfp("GFP_HIGHUSER_MOVABLE"), NULL),
 	         ZA_GFP_MOVABLE | ZA_GFP_NOWARN);
-	CHECK_EQ(trace_gfp_to_za(gfp("GFP_DMA"), NULL), ZA_GFP_DMA | ZA_GFP_NOWARN);
+	CHECK_EQ(trace_gfp_to_za(gfp("GFP_DMA"), NULL),
+	         ZA_GFP_DMA | ZA_GFP_NOWARN);
 	CHECK_EQ(trace_gfp_to_za(gfp("GFP_KERNEL|__GFP_DMA32"), NULL),
 	         ZA_GFP_KERNEL | ZA_GFP_DMA32 | ZA_GFP_NOWARN);
 	CHECK_EQ(trace_gfp_to_za(gfp("GFP_KERNEL|__GFP_RECLAIMABLE|__GFP_ZERO|"

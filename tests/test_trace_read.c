@@ -58,8 +58,9 @@ static char *make_text(unsigned n, size_t *len)
 		                        "order=0%s\n",
 		                        i, i % 4, i / 1000, i % 1000000,
 		                        i % 3 ? "mm_page_free" : "mm_page_alloc", i,
-		                        i % 3 ? "" : " migratetype=0 "
-		                                     "gfp_flags=GFP_KERNEL");
+		                        i % 3 ? ""
+		                              : " migratetype=0 "
+		                                "gfp_flags=GFP_KERNEL");
 	*len = off;
 	return s;
 }
@@ -113,13 +114,14 @@ static void test_plain(void)
 	memset(big, 'x', 10000);
 	memcpy(big, "a-1 [000] 1.0: ", 15);
 	len = 10000;
-	len += (size_t)sprintf(big + len, "\r\n\r\na-1 [000] 1.0: mm_page_free: "
+	len += (size_t)sprintf(big + len,
+	                       "\r\n\r\na-1 [000] 1.0: mm_page_free: "
 	                       "pfn=0x5 order=0\r\na-1 [001] 2.0: mm_page_free: "
 	                       "pfn=0x6 order=1");
 	write_file(tmp_path("odd.txt"), big, len);
 	{
-		struct trace_reader *r =
-			trace_reader_open(tmp_path("odd.txt"), err, sizeof(err));
+		struct trace_reader *r = trace_reader_open(tmp_path("odd.txt"), err,
+		                                           sizeof(err));
 		const char *line;
 		size_t l;
 		int cut;
@@ -152,8 +154,7 @@ static void test_plain(void)
 
 	/* --limit stops reading */
 	lo.limit = 100;
-	CHECK_EQ(trace_load(&tr, tmp_path("plain.txt"), &lo, err, sizeof(err)),
-	         0);
+	CHECK_EQ(trace_load(&tr, tmp_path("plain.txt"), &lo, err, sizeof(err)), 0);
 	CHECK_EQ(tr.nr, 100);
 	CHECK_EQ(tr.st.by_type[TRACE_ALLOC] + tr.st.by_type[TRACE_FREE], 100);
 	trace_free(&tr);
@@ -217,8 +218,7 @@ static unsigned char *gzip_buf(const char *text, size_t len, size_t *out_len)
 
 	CHECK(out != NULL);
 	memset(&zs, 0, sizeof(zs));
-	CHECK_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
-	                      Z_DEFAULT_STRATEGY),
+	CHECK_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
 	         Z_OK);
 	zs.next_in = (Bytef *)text;
 	zs.avail_in = (uInt)len;
@@ -380,11 +380,11 @@ int main(void)
 #endif
 	/* best effort: the files are small */
 	{
-		static const char *names[] = { "plain.txt", "odd.txt", "empty",
-			                           "zeros", "junk", "text", "bz", "zst",
-			                           "t.gz", "two.gz", "cut.gz", "bad.gz",
-			                           "empty.gz", "t.xz", "cut.xz",
-			                           "bad.xz" };
+		static const char *names[] = {
+			"plain.txt", "odd.txt", "empty",  "zeros",  "junk",   "text",
+			"bz",        "zst",     "t.gz",   "two.gz", "cut.gz", "bad.gz",
+			"empty.gz",  "t.xz",    "cut.xz", "bad.xz"
+		};
 		size_t i;
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			unlink(tmp_path(names[i]));

@@ -30,7 +30,7 @@ static const struct {
 	{ "unusable_index", ZA_REPORT_UNUSABLE_INDEX },
 };
 #define NR_REPORTS (sizeof(reports) / sizeof(reports[0]))
-#define ALL_REPORTS ((1u << 4) - 1) /* zoneinfo .. vmstat */
+#define ALL_REPORTS ((1u << 4) - 1)   /* zoneinfo .. vmstat */
 #define SYSCTL_BIT (1u << NR_REPORTS) /* --report sysctl: not in "all" */
 
 /* The tunables as `sysctl vm` prints them. */
@@ -197,8 +197,7 @@ int cmd_info(int argc, char **argv)
 	if (r) {
 		tool_err(cmd, "za_check failed: %s", strerror(-r));
 		if (buf && len)
-			fprintf(stderr, "%s%s", buf,
-			        buf[len - 1] == '\n' ? "" : "\n");
+			fprintf(stderr, "%s%s", buf, buf[len - 1] == '\n' ? "" : "\n");
 		rc = EXIT_FAIL;
 	} else if (headers) {
 		printf("\nza_check: ok\n");

@@ -24,7 +24,7 @@
 
 struct jw {
 	FILE *f;
-	int compact;                 /* 0: pretty, 1: one line */
+	int compact; /* 0: pretty, 1: one line */
 	int depth;
 	int first[JW_MAX_DEPTH + 1]; /* nothing written yet at that level */
 };

@@ -104,8 +104,7 @@ void machine_free(struct machine *m)
 }
 
 int machine_parse_zoneinfo(const char *text, size_t len,
-                           struct machine_zones *out, char *err,
-                           size_t errlen)
+                           struct machine_zones *out, char *err, size_t errlen)
 {
 	const char *p = text, *end = text + len;
 	struct machine_zone *z = NULL;
@@ -126,13 +125,17 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 		if (sscanf(line, "Node %d, zone %15s", &nid, name) == 2) {
 			int t;
 			if (nid < 0 || nid >= ZA_MAX_NODES) {
-				snprintf(err, errlen, "zoneinfo line %u: node %d out of "
-				         "range (0..%d)", lineno, nid, ZA_MAX_NODES - 1);
+				snprintf(err, errlen,
+				         "zoneinfo line %u: node %d out of "
+				         "range (0..%d)",
+				         lineno, nid, ZA_MAX_NODES - 1);
 				return -1;
 			}
 			if (out->nr == MACHINE_MAX_ZONES) {
-				snprintf(err, errlen, "zoneinfo line %u: more than %d "
-				         "zones", lineno, MACHINE_MAX_ZONES);
+				snprintf(err, errlen,
+				         "zoneinfo line %u: more than %d "
+				         "zones",
+				         lineno, MACHINE_MAX_ZONES);
 				return -1;
 			}
 			z = &out->z[out->nr++];
@@ -170,8 +173,10 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 			z->have_start = 1;
 		} else if (key_num(line, "cpu", &v)) {
 			if (v < 0 || v >= ZA_MAX_CPUS) {
-				snprintf(err, errlen, "zoneinfo line %u: cpu %ld out of "
-				         "range", lineno, v);
+				snprintf(err, errlen,
+				         "zoneinfo line %u: cpu %ld out of "
+				         "range",
+				         lineno, v);
 				return -1;
 			}
 			if (add_pcp(z, v)) {
@@ -188,8 +193,10 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 			z->pcp[z->nr_pcp - 1].high_max = v;
 		}
 		if (v < 0) {
-			snprintf(err, errlen, "zoneinfo line %u: negative value in "
-			         "'%s'", lineno, line);
+			snprintf(err, errlen,
+			         "zoneinfo line %u: negative value in "
+			         "'%s'",
+			         lineno, line);
 			return -1;
 		}
 	}
@@ -261,8 +268,10 @@ static int check_machine(struct machine *m, char *err, size_t errlen)
 
 	if (m->page_size < 512 || (m->page_size & (m->page_size - 1)) ||
 	    m->page_size > (1ul << 30)) {
-		snprintf(err, errlen, "page size %lu is not a power of two "
-		         "between 512 and 1 GiB", m->page_size);
+		snprintf(err, errlen,
+		         "page size %lu is not a power of two "
+		         "between 512 and 1 GiB",
+		         m->page_size);
 		return -1;
 	}
 	if (m->cpus_possible == 0 || m->cpus_possible > ZA_MAX_CPUS) {
@@ -276,66 +285,77 @@ static int check_machine(struct machine *m, char *err, size_t errlen)
 		if (a->nid + 1 > (int)m->nr_nodes)
 			m->nr_nodes = (unsigned)a->nid + 1;
 		if (a->present > a->spanned) {
-			snprintf(err, errlen, "node %d zone %s: %lu present pages "
-			         "in a span of %lu", a->nid, a->name, a->present,
-			         a->spanned);
+			snprintf(err, errlen,
+			         "node %d zone %s: %lu present pages "
+			         "in a span of %lu",
+			         a->nid, a->name, a->present, a->spanned);
 			return -1;
 		}
 		if (a->managed > a->present) {
-			snprintf(err, errlen, "node %d zone %s: %lu managed pages "
-			         "of %lu present", a->nid, a->name, a->managed,
-			         a->present);
+			snprintf(err, errlen,
+			         "node %d zone %s: %lu managed pages "
+			         "of %lu present",
+			         a->nid, a->name, a->managed, a->present);
 			return -1;
 		}
 		if (!a->managed)
 			continue;
 		populated++;
 		if (a->type < 0) {
-			snprintf(err, errlen, "node %d zone %s has memory, and "
-			         "zonealloc has no zone %s", a->nid, a->name, a->name);
+			snprintf(err, errlen,
+			         "node %d zone %s has memory, and "
+			         "zonealloc has no zone %s",
+			         a->nid, a->name, a->name);
 			return -1;
 		}
 		if (!a->have_start) {
-			snprintf(err, errlen, "node %d zone %s: no start_pfn",
-			         a->nid, a->name);
+			snprintf(err, errlen, "node %d zone %s: no start_pfn", a->nid,
+			         a->name);
 			return -1;
 		}
 		if (a->min > a->low || a->low > a->high) {
-			snprintf(err, errlen, "node %d zone %s: watermarks out of "
-			         "order (min %lu, low %lu, high %lu)", a->nid, a->name,
-			         a->min, a->low, a->high);
+			snprintf(err, errlen,
+			         "node %d zone %s: watermarks out of "
+			         "order (min %lu, low %lu, high %lu)",
+			         a->nid, a->name, a->min, a->low, a->high);
 			return -1;
 		}
 		if (a->high > a->managed) {
-			snprintf(err, errlen, "node %d zone %s: watermark high %lu is "
-			         "above its %lu managed pages", a->nid, a->name,
-			         a->high, a->managed);
+			snprintf(err, errlen,
+			         "node %d zone %s: watermark high %lu is "
+			         "above its %lu managed pages",
+			         a->nid, a->name, a->high, a->managed);
 			return -1;
 		}
 		if (a->start_pfn + a->spanned < a->start_pfn ||
 		    a->start_pfn + a->spanned > 0xffffffffull) {
-			snprintf(err, errlen, "node %d zone %s: span %#lx + %lu "
-			         "pages is past 2^32 page frames", a->nid, a->name,
-			         a->start_pfn, a->spanned);
+			snprintf(err, errlen,
+			         "node %d zone %s: span %#lx + %lu "
+			         "pages is past 2^32 page frames",
+			         a->nid, a->name, a->start_pfn, a->spanned);
 			return -1;
 		}
 		for (k = 0; k < a->nr_pcp; k++) {
 			const struct machine_pcp *c = &a->pcp[k];
 			if (c->cpu >= (long)m->cpus_possible) {
-				snprintf(err, errlen, "node %d zone %s: a page set of "
-				         "CPU %ld, and the header says %u CPUs", a->nid,
-				         a->name, c->cpu, m->cpus_possible);
+				snprintf(err, errlen,
+				         "node %d zone %s: a page set of "
+				         "CPU %ld, and the header says %u CPUs",
+				         a->nid, a->name, c->cpu, m->cpus_possible);
 				return -1;
 			}
 			if (c->batch < 1 && c->batch != -1) {
-				snprintf(err, errlen, "node %d zone %s CPU %ld: batch "
-				         "%ld", a->nid, a->name, c->cpu, c->batch);
+				snprintf(err, errlen,
+				         "node %d zone %s CPU %ld: batch "
+				         "%ld",
+				         a->nid, a->name, c->cpu, c->batch);
 				return -1;
 			}
 			if (c->high_min > c->high_max && c->high_max != -1) {
-				snprintf(err, errlen, "node %d zone %s CPU %ld: high_min "
-				         "%ld above high_max %ld", a->nid, a->name,
-				         c->cpu, c->high_min, c->high_max);
+				snprintf(err, errlen,
+				         "node %d zone %s CPU %ld: high_min "
+				         "%ld above high_max %ld",
+				         a->nid, a->name, c->cpu, c->high_min, c->high_max);
 				return -1;
 			}
 		}
@@ -345,7 +365,8 @@ static int check_machine(struct machine *m, char *err, size_t errlen)
 				continue;
 			if (a->start_pfn < b->start_pfn + b->spanned &&
 			    b->start_pfn < a->start_pfn + a->spanned) {
-				snprintf(err, errlen, "node %d zone %s (pfn %#lx-%#lx) "
+				snprintf(err, errlen,
+				         "node %d zone %s (pfn %#lx-%#lx) "
 				         "overlaps node %d zone %s (pfn %#lx-%#lx)",
 				         a->nid, a->name, a->start_pfn,
 				         a->start_pfn + a->spanned - 1, b->nid, b->name,
@@ -360,7 +381,8 @@ static int check_machine(struct machine *m, char *err, size_t errlen)
 		}
 	}
 	if (!populated) {
-		snprintf(err, errlen, "the zoneinfo in it has no zone with "
+		snprintf(err, errlen,
+		         "the zoneinfo in it has no zone with "
 		         "managed pages");
 		return -1;
 	}
@@ -397,8 +419,10 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 			}
 			m->format = (int)parse_long(v);
 			if (m->format != MACHINE_FORMAT) {
-				snprintf(err, errlen, "header format '%s' is not one this "
-				         "zonealloc reads (%d)", v, MACHINE_FORMAT);
+				snprintf(err, errlen,
+				         "header format '%s' is not one this "
+				         "zonealloc reads (%d)",
+				         v, MACHINE_FORMAT);
 				goto out;
 			}
 			in_header = 1;
@@ -454,12 +478,11 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 			m->min_free_kbytes = parse_long(v);
 		} else if ((v = hdr_value(line, "vm.watermark_scale_factor"))) {
 			m->watermark_scale_factor = parse_long(v);
-		} else if ((v = hdr_value(line,
-		                          "vm.percpu_pagelist_high_fraction"))) {
+		} else if ((v = hdr_value(line, "vm.percpu_pagelist_high_fraction"))) {
 			m->percpu_pagelist_high_fraction = parse_long(v);
 		} else if ((v = hdr_value(line, "vm.lowmem_reserve_ratio"))) {
-			copy_trim(m->lowmem_reserve_ratio,
-			          sizeof(m->lowmem_reserve_ratio), v, v + strlen(v));
+			copy_trim(m->lowmem_reserve_ratio, sizeof(m->lowmem_reserve_ratio),
+			          v, v + strlen(v));
 		} else if ((v = hdr_value(line, "command"))) {
 			copy_trim(m->command, sizeof(m->command), v, v + strlen(v));
 		} else if ((v = hdr_value(line, "started"))) {
@@ -471,7 +494,8 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 		goto out;
 	}
 	if (!header_done) {
-		snprintf(err, errlen, "the header has no '# header-end' line: "
+		snprintf(err, errlen,
+		         "the header has no '# header-end' line: "
 		         "a truncated recording");
 		goto out;
 	}
@@ -479,13 +503,12 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 		snprintf(err, errlen, "the header holds no zoneinfo");
 		goto out;
 	}
-	if (machine_parse_zoneinfo(zi.p, zi.len, &m->zones, zerr,
-	                           sizeof(zerr))) {
+	if (machine_parse_zoneinfo(zi.p, zi.len, &m->zones, zerr, sizeof(zerr))) {
 		snprintf(err, errlen, "header %s", zerr);
 		goto out;
 	}
-	if (ezi.len && machine_parse_zoneinfo(ezi.p, ezi.len, &m->end_zones,
-	                                      zerr, sizeof(zerr))) {
+	if (ezi.len && machine_parse_zoneinfo(ezi.p, ezi.len, &m->end_zones, zerr,
+	                                      sizeof(zerr))) {
 		snprintf(err, errlen, "end-of-recording %s", zerr);
 		goto out;
 	}

@@ -39,12 +39,12 @@ struct machine_pcp {
 
 struct machine_zone {
 	int nid;
-	char name[16];          /* "DMA", "Normal", "Device"... */
-	int type;               /* enum za_zone_type, -1 for zones zonealloc
+	char name[16]; /* "DMA", "Normal", "Device"... */
+	int type;      /* enum za_zone_type, -1 for zones zonealloc
 	                         * has no equivalent of (Device, HighMem) */
 	unsigned long start_pfn, spanned, present, managed, free;
 	unsigned long min, low, high;
-	int have_start;         /* start_pfn was printed (populated zones) */
+	int have_start; /* start_pfn was printed (populated zones) */
 	struct machine_pcp *pcp;
 	unsigned nr_pcp;
 };
@@ -61,12 +61,12 @@ struct machine {
 	char arch[32];
 	unsigned long page_size;
 	unsigned cpus_possible, cpus_online;
-	long min_free_kbytes, watermark_scale_factor;   /* -1: not recorded */
+	long min_free_kbytes, watermark_scale_factor; /* -1: not recorded */
 	long percpu_pagelist_high_fraction;
 	char lowmem_reserve_ratio[96];
 	char command[256];
 	char started[64];
-	struct machine_zones zones;     /* at the start of the recording */
+	struct machine_zones zones; /* at the start of the recording */
 	unsigned nr_nodes;
 	/* the end line */
 	int have_end;

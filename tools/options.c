@@ -52,13 +52,12 @@ int tool_usage_err(const char *cmd, const char *fmt, ...)
 		fprintf(stderr, "Try '%s %s --help' for more information.\n",
 		        TOOL_NAME, cmd);
 	else
-		fprintf(stderr, "Try '%s --help' for more information.\n",
-		        TOOL_NAME);
+		fprintf(stderr, "Try '%s --help' for more information.\n", TOOL_NAME);
 	return EXIT_USAGE;
 }
 
-int opt_value(const char *cmd, int argc, char **argv, int *i,
-              const char *name, const char **val)
+int opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
+              const char **val)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(name);
@@ -167,8 +166,8 @@ int parse_ull(const char *cmd, const char *opt, const char *s,
 	if (errno || *end)
 		goto bad;
 	if (v < min || v > max) {
-		tool_usage_err(cmd, "%s %s is out of range (%llu..%llu)", opt, s,
-		               min, max);
+		tool_usage_err(cmd, "%s %s is out of range (%llu..%llu)", opt, s, min,
+		               max);
 		return -1;
 	}
 	*out = v;
@@ -179,8 +178,8 @@ bad:
 	return -1;
 }
 
-int parse_uint(const char *cmd, const char *opt, const char *s,
-               unsigned min, unsigned max, unsigned *out)
+int parse_uint(const char *cmd, const char *opt, const char *s, unsigned min,
+               unsigned max, unsigned *out)
 {
 	unsigned long long v;
 
@@ -203,11 +202,28 @@ int parse_size(const char *cmd, const char *opt, const char *s,
 	if (errno || end == s)
 		goto bad;
 	switch (*end) {
-	case 'k': case 'K': mult = KiB; end++; break;
-	case 'm': case 'M': mult = MiB; end++; break;
-	case 'g': case 'G': mult = GiB; end++; break;
-	case 't': case 'T': mult = TiB; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = KiB;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = MiB;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = GiB;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		mult = TiB;
+		end++;
+		break;
+	default:
+		break;
 	}
 	/* Accept "16M", "16MB", "16MiB" and a bare byte count "16777216B". */
 	if (mult > 1 && *end == 'i')

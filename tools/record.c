@@ -52,23 +52,21 @@ static const char *const CMD = "record";
 
 /* The events replay understands (tools/trace_parse.c), in its order. */
 static const char *const rec_events[] = {
-	"mm_page_alloc",
-	"mm_page_free",
-	"mm_page_free_batched",
-	"mm_page_alloc_zone_locked",
+	"mm_page_alloc",        "mm_page_free",
+	"mm_page_free_batched", "mm_page_alloc_zone_locked",
 	"mm_page_pcpu_drain",
 };
 #define NR_REC_EVENTS (sizeof(rec_events) / sizeof(rec_events[0]))
 
 struct ropts {
 	const char *out;
-	double seconds;        /* 0: until the command ends or a signal */
-	const char *tracefs;   /* NULL: DEFAULT_TRACEFS, mounted if needed */
+	double seconds;      /* 0: until the command ends or a signal */
+	const char *tracefs; /* NULL: DEFAULT_TRACEFS, mounted if needed */
 	const char *proc;
 	unsigned long long buffer_kb;
 	unsigned level;
 	int quiet, keep_page, no_instance, command_only;
-	char **cmd;            /* NULL-terminated, or NULL */
+	char **cmd; /* NULL-terminated, or NULL */
 };
 
 static void usage(FILE *f)
@@ -170,8 +168,10 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 			o->seconds = strtod(v, &end);
 			if (errno || *end || end == v || !(o->seconds > 0) ||
 			    o->seconds > 86400.0 * 365)
-				return tool_usage_err(CMD, "--seconds %s: expected a "
-				                      "number of seconds above 0", v);
+				return tool_usage_err(CMD,
+				                      "--seconds %s: expected a "
+				                      "number of seconds above 0",
+				                      v);
 			continue;
 		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--output", &o->out)) ||
@@ -183,8 +183,7 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 		    (r = opt_value(CMD, argc, argv, &i, "--proc", &o->proc)) ||
 		    (r = opt_set(CMD, argv, i, "--quiet", &o->quiet, 1)) ||
 		    (r = opt_set(CMD, argv, i, "--keep-page", &o->keep_page, 1)) ||
-		    (r = opt_set(CMD, argv, i, "--no-instance", &o->no_instance,
-		                 1)) ||
+		    (r = opt_set(CMD, argv, i, "--no-instance", &o->no_instance, 1)) ||
 		    (r = opt_set(CMD, argv, i, "--command-only", &o->command_only,
 		                 1))) {
 			if (r < 0)
@@ -201,10 +200,10 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 		return tool_usage_err(CMD, "--command-only needs a COMMAND");
 	if (o->command_only && o->no_instance)
 		return tool_usage_err(CMD, "--command-only works in a private "
-		                      "instance: drop --no-instance");
+		                           "instance: drop --no-instance");
 	if (!strcmp(o->out, "-"))
 		return tool_usage_err(CMD, "-o -: the trace goes to a file (it is "
-		                      "renamed into place when complete)");
+		                           "renamed into place when complete)");
 	return 0;
 }
 
@@ -218,7 +217,7 @@ int cmd_record(int argc, char **argv)
 	if (rc || done)
 		return rc;
 	tool_err(CMD, "this zonealloc was built without liblzma (liblzma-dev): "
-	         "it cannot write .xz traces");
+	              "it cannot write .xz traces");
 	return EXIT_FAIL;
 }
 
@@ -351,10 +350,10 @@ struct saved {
 };
 
 struct tfs {
-	char root[PATH_MAX];    /* the tracefs mount */
-	char dir[PATH_MAX];     /* where we work: root or our instance */
-	int instance;           /* dir is an instance we created */
-	int mounted;            /* we mounted root */
+	char root[PATH_MAX]; /* the tracefs mount */
+	char dir[PATH_MAX];  /* where we work: root or our instance */
+	int instance;        /* dir is an instance we created */
+	int mounted;         /* we mounted root */
 	struct saved saved[MAX_SAVED];
 	unsigned nsaved;
 	int pipe_fd;
@@ -396,14 +395,12 @@ static int save_file(struct tfs *t, const char *rel)
 }
 
 /* Set rel to val, saving the old value first in top-level mode. */
-static int set_file(struct tfs *t, const char *rel, const char *val,
-                    int fatal)
+static int set_file(struct tfs *t, const char *rel, const char *val, int fatal)
 {
 	char path[PATH_MAX];
 
 	if (!t->instance && save_file(t, rel) && fatal) {
-		tool_err(CMD, "cannot read %s/%s: %s", t->dir, rel,
-		         strerror(errno));
+		tool_err(CMD, "cannot read %s/%s: %s", t->dir, rel, strerror(errno));
 		return -1;
 	}
 	tpath(path, sizeof(path), t->dir, rel);
@@ -411,8 +408,8 @@ static int set_file(struct tfs *t, const char *rel, const char *val,
 		if (!fatal)
 			return 0;
 		if (errno == EACCES || errno == EPERM)
-			tool_err(CMD, "cannot write %s: %s (recording needs root)",
-			         path, strerror(errno));
+			tool_err(CMD, "cannot write %s: %s (recording needs root)", path,
+			         strerror(errno));
 		else
 			tool_err(CMD, "cannot write %s: %s", path, strerror(errno));
 		return -1;
@@ -478,8 +475,10 @@ static int tracefs_find(struct tfs *t, const struct ropts *o)
 		tpath(p, sizeof(p), t->root, "events");
 		if (!is_dir(p) && mount("nodev", t->root, "tracefs", 0, NULL)) {
 			e = errno;
-			tool_err(CMD, "tracefs is not mounted at %s and mounting it "
-			         "failed: %s%s", t->root, strerror(e),
+			tool_err(CMD,
+			         "tracefs is not mounted at %s and mounting it "
+			         "failed: %s%s",
+			         t->root, strerror(e),
 			         e == EPERM || e == EACCES ? " (recording needs root)"
 			                                   : "");
 			return -1;
@@ -492,8 +491,10 @@ static int tracefs_find(struct tfs *t, const struct ropts *o)
 		if (e == EACCES || e == EPERM)
 			tool_err(CMD, "%s: %s: recording needs root", p, strerror(e));
 		else
-			tool_err(CMD, "%s: %s: no kmem events in this tracefs (a "
-			         "kernel without tracepoints?)", p, strerror(e));
+			tool_err(CMD,
+			         "%s: %s: no kmem events in this tracefs (a "
+			         "kernel without tracepoints?)",
+			         p, strerror(e));
 		return -1;
 	}
 	for (k = 0; k < NR_REC_EVENTS; k++) {
@@ -506,8 +507,7 @@ static int tracefs_find(struct tfs *t, const struct ropts *o)
 			return -1;
 		}
 		if (access(p, W_OK)) {
-			tool_err(CMD, "%s: %s: recording needs root", p,
-			         strerror(errno));
+			tool_err(CMD, "%s: %s: recording needs root", p, strerror(errno));
 			return -1;
 		}
 	}
@@ -528,15 +528,17 @@ static void tracefs_restore(struct tfs *t)
 		for (k = 0; k < 50 && rmdir(t->dir) && errno == EBUSY; k++)
 			usleep(20000);
 		if (is_dir(t->dir))
-			tool_err(CMD, "could not remove the tracefs instance %s: %s "
-			         "(rmdir it by hand)", t->dir, strerror(errno));
+			tool_err(CMD,
+			         "could not remove the tracefs instance %s: %s "
+			         "(rmdir it by hand)",
+			         t->dir, strerror(errno));
 		t->instance = 0;
 	}
 	while (t->nsaved) {
 		struct saved *s = &t->saved[--t->nsaved];
 		if (write_file(s->path, s->val))
-			tool_err(CMD, "could not restore %s to '%s': %s", s->path,
-			         s->val, strerror(errno));
+			tool_err(CMD, "could not restore %s to '%s': %s", s->path, s->val,
+			         strerror(errno));
 	}
 	if (t->mounted && umount2(t->root, 0))
 		tool_err(CMD, "could not unmount %s: %s", t->root, strerror(errno));
@@ -556,8 +558,8 @@ static int tracefs_start(struct tfs *t, const struct ropts *o)
 		         (long)getpid());
 		tpath(t->dir, sizeof(t->dir), t->root, rel);
 		if (mkdir(t->dir, 0700)) {
-			tool_err(CMD, "cannot create the tracefs instance %s: %s",
-			         t->dir, strerror(errno));
+			tool_err(CMD, "cannot create the tracefs instance %s: %s", t->dir,
+			         strerror(errno));
 			return -1;
 		}
 		t->instance = 1;
@@ -609,7 +611,7 @@ struct xout {
 	char tmp[PATH_MAX];
 	uint8_t obuf[1 << 16];
 	uint64_t bytes_out;
-	char *lbuf;            /* text not yet compressed */
+	char *lbuf; /* text not yet compressed */
 	size_t llen;
 	int failed;
 };
@@ -626,8 +628,7 @@ static int xout_pump(struct xout *x, const void *p, size_t n, lzma_action a)
 		x->s.avail_out = sizeof(x->obuf);
 		r = lzma_code(&x->s, a);
 		if (r != LZMA_OK && r != LZMA_STREAM_END) {
-			tool_err(CMD, "xz compression failed (liblzma error %d)",
-			         (int)r);
+			tool_err(CMD, "xz compression failed (liblzma error %d)", (int)r);
 			x->failed = 1;
 			return -1;
 		}
@@ -638,8 +639,7 @@ static int xout_pump(struct xout *x, const void *p, size_t n, lzma_action a)
 				if (k < 0 && errno == EINTR)
 					continue;
 				if (k < 0) {
-					tool_err(CMD, "writing %s: %s", x->tmp,
-					         strerror(errno));
+					tool_err(CMD, "writing %s: %s", x->tmp, strerror(errno));
 					x->failed = 1;
 					return -1;
 				}
@@ -678,7 +678,7 @@ static void xout_add(struct xout *x, const char *p, size_t n)
 }
 
 static void xout_printf(struct xout *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void xout_printf(struct xout *x, const char *fmt, ...)
 {
 	char buf[4608];
@@ -818,8 +818,7 @@ static int read_machine(const struct ropts *o, struct mach_text *mt)
 		tool_err(CMD, "out of memory");
 		return -1;
 	}
-	rc = machine_parse_zoneinfo(mt->zoneinfo, mt->zlen, zs, err,
-	                            sizeof(err));
+	rc = machine_parse_zoneinfo(mt->zoneinfo, mt->zlen, zs, err, sizeof(err));
 	if (!rc && zs->nr == 0) {
 		snprintf(err, sizeof(err), "no zone in it");
 		rc = -1;
@@ -844,8 +843,7 @@ static void put_header(struct xout *x, const struct ropts *o,
 	size_t k;
 
 	xout_printf(x, "# zonealloc-trace: %d\n", MACHINE_FORMAT);
-	xout_printf(x, "# recorded-by: %s record %s\n", TOOL_NAME,
-	            TOOL_VERSION);
+	xout_printf(x, "# recorded-by: %s record %s\n", TOOL_NAME, TOOL_VERSION);
 	if (uname(&u))
 		memset(&u, 0, sizeof(u));
 	snprintf(path, sizeof(path), "%s/sys/kernel/osrelease", o->proc);
@@ -890,9 +888,10 @@ static void put_header(struct xout *x, const struct ropts *o,
 	if (o->cmd)
 		xout_printf(x, "# command: %s\n", buf);
 	if (o->cmd)
-		xout_printf(x, "# scope: %s\n", o->command_only
-		            ? "the command and the processes it started"
-		            : "the whole machine");
+		xout_printf(x, "# scope: %s\n",
+		            o->command_only
+		                ? "the command and the processes it started"
+		                : "the whole machine");
 	if (o->seconds > 0)
 		xout_printf(x, "# seconds: %g\n", o->seconds);
 	gmtime_r(&now, &tm);
@@ -910,7 +909,7 @@ struct pipe_state {
 	size_t len, cap;
 	uint64_t lines;
 	uint64_t bytes_text;
-	int at_end;            /* read() said end of file: a plain file in
+	int at_end; /* read() said end of file: a plain file in
 	                        * place of trace_pipe, which never ends */
 };
 
@@ -928,8 +927,8 @@ static int put_line(struct xout *x, const struct ropts *o, const char *p,
 	n = (size_t)(end - p);
 	if (!n)
 		return 0; /* blank: dropped, not counted */
-	if (!o->keep_page && (pg = memmem(p, n, " page=", 6)) &&
-	    pg + 6 < end && pg[6] != '(') {
+	if (!o->keep_page && (pg = memmem(p, n, " page=", 6)) && pg + 6 < end &&
+	    pg[6] != '(') {
 		const char *q = pg + 6;
 		while (q < end && *q != ' ')
 			q++;
@@ -1063,10 +1062,14 @@ static pid_t start_command(struct tfs *t, char **cmd, int only)
 static const char *signame(int sig)
 {
 	switch (sig) {
-	case SIGINT: return "SIGINT";
-	case SIGTERM: return "SIGTERM";
-	case SIGHUP: return "SIGHUP";
-	default: return "signal";
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	default:
+		return "signal";
 	}
 }
 
@@ -1079,7 +1082,8 @@ static void progress(const struct ropts *o, double t0, uint64_t lines,
 
 	if (o->quiet || (!final && now - *last_t < 1.0))
 		return;
-	fprintf(stderr, "%s%s %s: [%.0f s] %llu events, %.0f/s, %llu dropped "
+	fprintf(stderr,
+	        "%s%s %s: [%.0f s] %llu events, %.0f/s, %llu dropped "
 	        "by the kernel, %s written%s",
 	        isatty(2) ? "\r" : "", TOOL_NAME, CMD, now - t0,
 	        (unsigned long long)lines,
@@ -1193,8 +1197,7 @@ int cmd_record(int argc, char **argv)
 			kill_at = now + 3600;
 		}
 		lost = lost_now(&t) - t.lost_base;
-		progress(&o, t0, ps.lines, &last_lines, &last_t, lost,
-		         x.bytes_out, 0);
+		progress(&o, t0, ps.lines, &last_lines, &last_t, lost, x.bytes_out, 0);
 		if (got == 0 && ps.at_end)
 			usleep(100000); /* poll() would not wait on a plain file */
 		else if (got == 0)
@@ -1223,9 +1226,10 @@ int cmd_record(int argc, char **argv)
 		size_t zlen = 0;
 		char path[PATH_MAX], *endzi;
 
-		xout_printf(&x, "# zonealloc-trace-end: lines=%llu lost=%llu "
-		            "seconds=%.3f stop=%s\n", (unsigned long long)ps.lines,
-		            lost, secs, stop);
+		xout_printf(&x,
+		            "# zonealloc-trace-end: lines=%llu lost=%llu "
+		            "seconds=%.3f stop=%s\n",
+		            (unsigned long long)ps.lines, lost, secs, stop);
 		snprintf(path, sizeof(path), "%s/zoneinfo", o.proc);
 		endzi = read_all(path, &zlen);
 		if (endzi)
@@ -1241,7 +1245,8 @@ int cmd_record(int argc, char **argv)
 		        TOOL_NAME, CMD, o.out, (unsigned long long)ps.lines,
 		        now_seconds() - t0,
 		        lost ? "; the kernel dropped events: use a larger "
-		               "--buffer-kb" : "");
+		               "--buffer-kb"
+		             : "");
 	if (lost)
 		fprintf(stderr, "%s %s: %llu events dropped by the kernel\n",
 		        TOOL_NAME, CMD, lost);
@@ -1256,7 +1261,8 @@ int cmd_record(int argc, char **argv)
 			         WIFEXITED(status) ? "exited with status"
 			                           : "was killed by signal",
 			         WIFEXITED(status) ? WEXITSTATUS(status)
-			                           : WTERMSIG(status), o.out);
+			                           : WTERMSIG(status),
+			         o.out);
 			rc = EXIT_FAIL;
 		}
 	}

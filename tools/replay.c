@@ -46,40 +46,40 @@ static const char *const CMD = "replay";
 #define MISUSE_KEEP 3      /* misuse messages kept for the report */
 #define PCP_SIZE_MAX (1u << 20) /* --pcp-high, --pcp-batch: pages */
 #define SWEEP_MAX_JOBS 1024
-#define SWEEP_MAX_COMBOS 256   /* combinations in one --sweep */
+#define SWEEP_MAX_COMBOS 256 /* combinations in one --sweep */
 
 enum mode { MODE_DET, MODE_THREADS };
 enum topology { TOPO_AUTO, TOPO_RECORDED, TOPO_OURS };
 
 struct options {
 	const char *path;
-	int mode;               /* enum mode */
+	int mode; /* enum mode */
 	int json, timing, quiet;
 	unsigned long long limit;
 	struct topo_opts topo;
 	int mem_given, cpus_given, max_order_given, block_given;
-	int topology;           /* enum topology */
-	int stream;             /* --stream: replay while reading (det) */
-	const char *shape_opt;  /* a topology option that sets the machine's
+	int topology;                 /* enum topology */
+	int stream;                   /* --stream: replay while reading (det) */
+	const char *shape_opt;        /* a topology option that sets the machine's
 	                         * shape (--mem, --zones...): first one given */
 	unsigned pcp_high, pcp_batch; /* --pcp-high, --pcp-batch: fixed per-CPU
 	                               * list sizes (0: the library's) */
-	const char *sweep;      /* --sweep SPEC; repeated: joined with ';' */
-	char *sweep_buf;        /* what sweep points at, when joined */
-	unsigned jobs;          /* --jobs, 0: one per online CPU */
-	const char *rank;       /* --rank KEY */
-	const char *output;     /* -o, --output FILE (with --sweep) */
-	const char *plot;       /* --plot FILE.png (with --sweep) */
-	int compaction;         /* --compaction: a migrate callback (det) */
+	const char *sweep;            /* --sweep SPEC; repeated: joined with ';' */
+	char *sweep_buf;              /* what sweep points at, when joined */
+	unsigned jobs;                /* --jobs, 0: one per online CPU */
+	const char *rank;             /* --rank KEY */
+	const char *output;           /* -o, --output FILE (with --sweep) */
+	const char *plot;             /* --plot FILE.png (with --sweep) */
+	int compaction;               /* --compaction: a migrate callback (det) */
 };
 
 /* A zone of the recorded machine as built here. */
 struct built_zone {
 	const struct machine_zone *mz;
-	unsigned long start_pfn, pages;  /* onlined: whole memory blocks */
-	unsigned long held;              /* of which held back: pages the
+	unsigned long start_pfn, pages;   /* onlined: whole memory blocks */
+	unsigned long held;               /* of which held back: pages the
 	                                  * kernel did not manage */
-	struct za_zone_info zi;          /* once the held pages are out */
+	struct za_zone_info zi;           /* once the held pages are out */
 	const struct machine_zone *built; /* zonealloc's own zoneinfo report
 	                                   * right after building, read back
 	                                   * with the parser of the recorded
@@ -102,14 +102,14 @@ struct rec {
 
 /* What one replaying thread did; summed at the end. */
 struct tally {
-	uint64_t ops;          /* progress, read by the main thread */
+	uint64_t ops; /* progress, read by the main thread */
 	uint64_t allocs, frees;
 	uint64_t failed[TRACE_MAX_ORDER + 1];
-	uint64_t rejected;     /* NULL with EINVAL: zonealloc refused the gfp */
-	uint64_t too_big;      /* order above zonealloc's max_order */
+	uint64_t rejected; /* NULL with EINVAL: zonealloc refused the gfp */
+	uint64_t too_big;  /* order above zonealloc's max_order */
 	uint64_t frees_of_failed;
-	uint64_t waits;        /* frees that waited for another thread */
-	char pad[64];          /* keep threads' tallies off one cache line */
+	uint64_t waits; /* frees that waited for another thread */
+	char pad[64];   /* keep threads' tallies off one cache line */
 };
 
 struct worker {
@@ -133,8 +133,8 @@ struct run {
 	struct trace tr;
 	struct trace_ops ops;
 	struct trace_lock_batches kb;
-	struct machine *mach;     /* the trace's header, or NULL */
-	int recorded;             /* the topology is the recorded machine's */
+	struct machine *mach; /* the trace's header, or NULL */
+	int recorded;         /* the topology is the recorded machine's */
 	struct built_zone bz[MACHINE_MAX_ZONES];
 	unsigned nr_bz;
 	struct machine_zones *built;
@@ -150,8 +150,8 @@ struct run {
 	unsigned long rev_pfns;
 	unsigned long long moved;
 	unsigned ncpu, max_order;
-	int abort;                /* threads mode: stop (__atomic) */
-	int mem_capped;           /* the trace's pfns asked for more: MEM_CAP */
+	int abort;      /* threads mode: stop (__atomic) */
+	int mem_capped; /* the trace's pfns asked for more: MEM_CAP */
 	struct tally total;
 	/* misuse reported by the library (should never happen) */
 	pthread_mutex_t misuse_lock;
@@ -315,10 +315,9 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			return 0;
 		}
 		if ((r = opt_choice(CMD, argc, argv, &i, "--mode", mode_words,
-		                    &o->mode,
-		                    "--mode %s: expected det or threads")) ||
-		    (r = opt_choice(CMD, argc, argv, &i, "--topology",
-		                    topology_words, &o->topology,
+		                    &o->mode, "--mode %s: expected det or threads")) ||
+		    (r = opt_choice(CMD, argc, argv, &i, "--topology", topology_words,
+		                    &o->topology,
 		                    "--topology %s: expected recorded or ours"))) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -342,10 +341,10 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			o->sweep = o->sweep_buf = j;
 			continue;
 		}
-		if ((r = opt_uint(CMD, argc, argv, &i, "--pcp-high", 1,
-		                  PCP_SIZE_MAX, &o->pcp_high)) ||
-		    (r = opt_uint(CMD, argc, argv, &i, "--pcp-batch", 1,
-		                  PCP_SIZE_MAX, &o->pcp_batch)) ||
+		if ((r = opt_uint(CMD, argc, argv, &i, "--pcp-high", 1, PCP_SIZE_MAX,
+		                  &o->pcp_high)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--pcp-batch", 1, PCP_SIZE_MAX,
+		                  &o->pcp_batch)) ||
 		    (r = opt_uint(CMD, argc, argv, &i, "--jobs", 1, SWEEP_MAX_JOBS,
 		                  &o->jobs)) ||
 		    (r = opt_value(CMD, argc, argv, &i, "--rank", &o->rank)) ||
@@ -373,8 +372,8 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			o->block_given = 1;
 		if (!o->shape_opt) {
 			static const char *const shape[] = {
-				"--mem", "--cpus", "--nodes", "--zones", "--movable",
-				"--block", "--page-shift", "--min-free-kbytes",
+				"--mem",     "--cpus",  "--nodes",      "--zones",
+				"--movable", "--block", "--page-shift", "--min-free-kbytes",
 			};
 			size_t k;
 			for (k = 0; k < sizeof(shape) / sizeof(shape[0]); k++)
@@ -389,37 +388,43 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		if (a[0] == '-' && a[1] != '\0')
 			return tool_usage_err(CMD, "unknown option '%s'", a);
 		if (o->path)
-			return tool_usage_err(CMD, "one trace file only ('%s' and "
-			                      "'%s')", o->path, a);
+			return tool_usage_err(CMD,
+			                      "one trace file only ('%s' and "
+			                      "'%s')",
+			                      o->path, a);
 		o->path = a;
 	}
 	if (!o->path)
 		return tool_usage_err(CMD, "which trace? give a FILE, or - for "
-		                      "standard input");
+		                           "standard input");
 	if (o->stream && o->mode != MODE_DET)
 		return tool_usage_err(CMD, "--stream replays in det mode only");
 	if (o->compaction && (o->mode != MODE_DET || o->stream || o->sweep))
 		return tool_usage_err(CMD, "--compaction replays in det mode, "
-		                      "without --stream or --sweep");
+		                           "without --stream or --sweep");
 	if ((o->pcp_high || o->pcp_batch) && (o->topo.cfg_flags & ZA_CFG_NO_PCP))
 		return tool_usage_err(CMD, "--pcp-high and --pcp-batch size the "
-		                      "per-CPU lists, and --no-pcp has none");
+		                           "per-CPU lists, and --no-pcp has none");
 	if (o->pcp_high && o->pcp_batch && o->pcp_high < o->pcp_batch)
 		return tool_usage_err(CMD, "--pcp-high %u is below --pcp-batch %u",
 		                      o->pcp_high, o->pcp_batch);
 	if (!o->sweep && (o->jobs || o->rank || o->output || o->plot))
 		return tool_usage_err(CMD, "%s goes with --sweep",
-		                      o->jobs ? "--jobs" : o->rank ? "--rank" :
-		                      o->output ? "--output" : "--plot");
+		                      o->jobs     ? "--jobs"
+		                      : o->rank   ? "--rank"
+		                      : o->output ? "--output"
+		                                  : "--plot");
 	if (o->sweep && o->mode != MODE_DET)
 		return tool_usage_err(CMD, "--sweep replays in det mode only");
 	if (o->sweep && o->stream)
 		return tool_usage_err(CMD, "--sweep reads the trace once, whole: "
-		                      "leave out --stream");
+		                           "leave out --stream");
 	if (o->topology == TOPO_RECORDED && o->shape_opt)
-		return tool_usage_err(CMD, "%s shapes the machine, and --topology "
+		return tool_usage_err(CMD,
+		                      "%s shapes the machine, and --topology "
 		                      "recorded takes the recorded one; use "
-		                      "--topology ours", o->shape_opt);
+		                      "--topology ours",
+		                      o->shape_opt);
 	/* The replay manages frame numbers only: the trace has no data. */
 	o->topo.frames_only = 1;
 	if (o->mode == MODE_DET)
@@ -434,7 +439,7 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 /* Progress                                                          */
 
 static void progress(struct run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* At most one line a second, and none in the first second: short runs
  * stay quiet. On a terminal the line rewrites itself. */
@@ -583,8 +588,9 @@ static void *worker_main(void *arg)
 	size_t i;
 
 	simcpu_thread_start(w->cpu, w->cpu + 1, 0);
-	for (i = 0; i < w->nr && !__atomic_load_n(&w->run->abort,
-	                                          __ATOMIC_RELAXED); i++) {
+	for (i = 0;
+	     i < w->nr && !__atomic_load_n(&w->run->abort, __ATOMIC_RELAXED);
+	     i++) {
 		run_op(w->run, &w->run->ops.op[w->idx[i]], &w->t, 1);
 		if ((i & 0x3ff) == 0)
 			__atomic_store_n(&w->t.ops, i, __ATOMIC_RELAXED);
@@ -655,16 +661,18 @@ static int replay_threads(struct run *r)
 	for (;;) {
 		size_t done = 0, ops = 0;
 		for (c = 0; c < r->ncpu; c++) {
-			size_t n = w[c].nr ? __atomic_load_n(&w[c].t.ops,
-			                                     __ATOMIC_ACQUIRE) : 0;
+			size_t n = w[c].nr ? __atomic_load_n(&w[c].t.ops, __ATOMIC_ACQUIRE)
+			                   : 0;
 			ops += n;
 			done += n == w[c].nr;
 		}
 		if (done == r->ncpu || rc)
 			break;
-		progress(r, "replaying: %zu of %zu operations (%.0f%%), %zu "
-		         "threads", ops, r->ops.nr,
-		         100.0 * (double)ops / (double)r->ops.nr, started);
+		progress(r,
+		         "replaying: %zu of %zu operations (%.0f%%), %zu "
+		         "threads",
+		         ops, r->ops.nr, 100.0 * (double)ops / (double)r->ops.nr,
+		         started);
 		usleep(20000);
 	}
 	for (c = 0; c < r->ncpu; c++) {
@@ -708,30 +716,35 @@ static int read_machine(struct run *r, int check_end)
 		free(r->mach);
 		r->mach = NULL;
 		if (r->o.topology == TOPO_RECORDED)
-			return tool_usage_err(CMD, "--topology recorded: %s has no "
+			return tool_usage_err(CMD,
+			                      "--topology recorded: %s has no "
 			                      "machine header (it was not made by "
-			                      "'%s record')", r->o.path, TOOL_NAME);
+			                      "'%s record')",
+			                      r->o.path, TOOL_NAME);
 		return 0;
 	}
 	if (!limited && !r->mach->have_end) {
-		tool_err(CMD, "%s: a truncated recording: it starts with the header "
+		tool_err(CMD,
+		         "%s: a truncated recording: it starts with the header "
 		         "of '%s record' but its end line ('# zonealloc-trace-end') "
-		         "is missing after %llu lines", r->o.path, TOOL_NAME,
-		         (unsigned long long)st->lines);
+		         "is missing after %llu lines",
+		         r->o.path, TOOL_NAME, (unsigned long long)st->lines);
 		return EXIT_FAIL;
 	}
 	if (!limited &&
 	    r->mach->end_lines != st->lines - st->comment - st->blank) {
-		tool_err(CMD, "%s: a damaged recording: its end line counts %llu "
-		         "lines of events, the file holds %llu", r->o.path,
-		         (unsigned long long)r->mach->end_lines,
+		tool_err(CMD,
+		         "%s: a damaged recording: its end line counts %llu "
+		         "lines of events, the file holds %llu",
+		         r->o.path, (unsigned long long)r->mach->end_lines,
 		         (unsigned long long)(st->lines - st->comment - st->blank));
 		return EXIT_FAIL;
 	}
 	if (check_end && st->max_cpu >= (int)r->mach->cpus_possible) {
-		tool_err(CMD, "%s: bad machine header: events on CPU %d, and the "
-		         "header says the machine has %u CPUs", r->o.path,
-		         st->max_cpu, r->mach->cpus_possible);
+		tool_err(CMD,
+		         "%s: bad machine header: events on CPU %d, and the "
+		         "header says the machine has %u CPUs",
+		         r->o.path, st->max_cpu, r->mach->cpus_possible);
 		return EXIT_FAIL;
 	}
 	/* --mem and the like without --topology ask for our own */
@@ -770,7 +783,8 @@ static int plan_recorded(struct run *r)
 	block = 1ul << o->max_order;
 	o->block = (unsigned long long)block << shift;
 	o->min_free_kbytes = m->min_free_kbytes > 0
-	                             ? (unsigned long)m->min_free_kbytes : 0;
+	                         ? (unsigned long)m->min_free_kbytes
+	                         : 0;
 	o->frames_only = 1;
 	for (k = 0; k < m->zones.nr; k++) {
 		const struct machine_zone *z = &m->zones.z[k];
@@ -790,9 +804,10 @@ static int plan_recorded(struct run *r)
 		if (start < prev_end)
 			start = prev_end;
 		if (start + pages > 0xffffffffull - block) {
-			tool_err(CMD, "%s: node %d zone %s: pfn %#lx + %lu pages is "
-			         "past what zonealloc addresses", r->o.path, z->nid,
-			         z->name, start, pages);
+			tool_err(CMD,
+			         "%s: node %d zone %s: pfn %#lx + %lu pages is "
+			         "past what zonealloc addresses",
+			         r->o.path, z->nid, z->name, start, pages);
 			return -1;
 		}
 		b->mz = z;
@@ -851,10 +866,14 @@ static int read_built(struct run *r)
 static za_gfp_t zone_gfp(int type)
 {
 	switch (type) {
-	case ZA_ZONE_DMA: return ZA_GFP_DMA;
-	case ZA_ZONE_DMA32: return ZA_GFP_DMA32;
-	case ZA_ZONE_MOVABLE: return ZA___GFP_MOVABLE;
-	default: return 0;
+	case ZA_ZONE_DMA:
+		return ZA_GFP_DMA;
+	case ZA_ZONE_DMA32:
+		return ZA_GFP_DMA32;
+	case ZA_ZONE_MOVABLE:
+		return ZA___GFP_MOVABLE;
+	default:
+		return 0;
 	}
 }
 
@@ -874,8 +893,7 @@ static int hold_back(struct run *r)
 		struct built_zone *b = &r->bz[k];
 		unsigned long left = b->held;
 		unsigned o = r->max_order;
-		za_gfp_t gfp = ZA_GFP_NOWARN | ZA_GFP_THISNODE |
-		               zone_gfp(b->mz->type);
+		za_gfp_t gfp = ZA_GFP_NOWARN | ZA_GFP_THISNODE | zone_gfp(b->mz->type);
 
 		while (left) {
 			struct za_page *p;
@@ -900,9 +918,10 @@ static int hold_back(struct run *r)
 				p = NULL;
 			}
 			if (!p) {
-				tool_err(CMD, "cannot hold back %lu pages of node %d zone "
-				         "%s (order %u failed)", b->held, b->mz->nid,
-				         b->mz->name, o);
+				tool_err(CMD,
+				         "cannot hold back %lu pages of node %d zone "
+				         "%s (order %u failed)",
+				         b->held, b->mz->nid, b->mz->name, o);
 				return -1;
 			}
 			r->held[r->nr_held].page = p;
@@ -947,22 +966,26 @@ static void machine_notes(const struct run *r, FILE *f, const char *pfx)
 	unsigned k, j;
 
 	if (m->watermark_scale_factor >= 0 && m->watermark_scale_factor != 10)
-		fprintf(f, "%svm.watermark_scale_factor was %ld; zonealloc's is "
-		        "fixed at 10\n", pfx, m->watermark_scale_factor);
+		fprintf(f,
+		        "%svm.watermark_scale_factor was %ld; zonealloc's is "
+		        "fixed at 10\n",
+		        pfx, m->watermark_scale_factor);
 	if (m->percpu_pagelist_high_fraction > 0)
-		fprintf(f, "%svm.percpu_pagelist_high_fraction was %ld; zonealloc "
-		        "sizes its lists as the kernel does with 0\n", pfx,
-		        m->percpu_pagelist_high_fraction);
+		fprintf(f,
+		        "%svm.percpu_pagelist_high_fraction was %ld; zonealloc "
+		        "sizes its lists as the kernel does with 0\n",
+		        pfx, m->percpu_pagelist_high_fraction);
 	for (k = 0; k < m->end_zones.nr; k++) {
 		const struct machine_zone *e = &m->end_zones.z[k];
 		for (j = 0; j < m->zones.nr; j++) {
 			const struct machine_zone *z = &m->zones.z[j];
 			if (z->nid == e->nid && !strcmp(z->name, e->name) &&
 			    z->managed != e->managed)
-				fprintf(f, "%snode %d zone %s had %lu managed pages at the "
+				fprintf(f,
+				        "%snode %d zone %s had %lu managed pages at the "
 				        "start and %lu at the end of the recording; the "
-				        "replay uses the start\n", pfx, z->nid, z->name,
-				        z->managed, e->managed);
+				        "replay uses the start\n",
+				        pfx, z->nid, z->name, z->managed, e->managed);
 		}
 	}
 }
@@ -973,25 +996,29 @@ static void describe_recorded(const struct run *r, FILE *f)
 	char b1[32], b2[32];
 	unsigned k;
 
-	fprintf(f, "# the recorded machine: Linux %s %s, %u CPUs, %s pages, "
-	        "min_free_kbytes %ld\n", m->kernel[0] ? m->kernel : "?",
-	        m->arch, m->cpus_possible, fmt_size(m->page_size, b1, sizeof(b1)),
-	        m->min_free_kbytes);
+	fprintf(f,
+	        "# the recorded machine: Linux %s %s, %u CPUs, %s pages, "
+	        "min_free_kbytes %ld\n",
+	        m->kernel[0] ? m->kernel : "?", m->arch, m->cpus_possible,
+	        fmt_size(m->page_size, b1, sizeof(b1)), m->min_free_kbytes);
 	if (m->command[0])
 		fprintf(f, "# recorded running: %s\n", m->command);
-	fprintf(f, "# built: memory blocks of %s, max order %u, frames-only "
-	        "memory\n", fmt_size(r->topo->o.block, b2, sizeof(b2)),
-	        r->max_order);
+	fprintf(f,
+	        "# built: memory blocks of %s, max order %u, frames-only "
+	        "memory\n",
+	        fmt_size(r->topo->o.block, b2, sizeof(b2)), r->max_order);
 	for (k = 0; k < r->nr_bz; k++) {
 		const struct built_zone *b = &r->bz[k];
 		const struct machine_zone *z = b->mz;
 		const struct machine_pcp *c = first_pcp(z);
 
-		fprintf(f, "# node %d %-8s pfn 0x%08lx-0x%08lx  %s, %lu pages held "
-		        "back\n", z->nid, z->name, b->start_pfn,
-		        b->start_pfn + b->pages - 1,
+		fprintf(f,
+		        "# node %d %-8s pfn 0x%08lx-0x%08lx  %s, %lu pages held "
+		        "back\n",
+		        z->nid, z->name, b->start_pfn, b->start_pfn + b->pages - 1,
 		        fmt_size((unsigned long long)b->pages << r->topo->o.page_shift,
-		                 b1, sizeof(b1)), b->held);
+		                 b1, sizeof(b1)),
+		        b->held);
 		fprintf(f, "#   recorded: managed %lu, min %lu, low %lu, high %lu",
 		        z->managed, z->min, z->low, z->high);
 		if (c)
@@ -1045,8 +1072,8 @@ static void collect_end_state(struct run *r)
 	for (nid = 0; nid < za_nr_nodes(r->za); nid++) {
 		for (z = 0; z < ZA_NR_ZONES; z++) {
 			struct zone_end *ze = &r->zones[r->nr_zones];
-			if (za_zone_info(r->za, (int)nid, (enum za_zone_type)z,
-			                 &ze->zi) || !ze->zi.populated)
+			if (za_zone_info(r->za, (int)nid, (enum za_zone_type)z, &ze->zi) ||
+			    !ze->zi.populated)
 				continue;
 			ze->nid = (int)nid;
 			ze->zone = (enum za_zone_type)z;
@@ -1054,7 +1081,7 @@ static void collect_end_state(struct run *r)
 			for (o = 0; o <= za_max_order(r->za) && o <= ZA_MAX_ORDER_LIMIT;
 			     o++) {
 				unsigned long long pages =
-					(unsigned long long)ze->zi.nr_free[o] << o;
+				    (unsigned long long)ze->zi.nr_free[o] << o;
 				r->free_pages += pages;
 				if (o >= FRAG_ORDER)
 					r->free_large += pages;
@@ -1214,8 +1241,9 @@ static void text_trace(const struct run *r, FILE *f)
 static void text_topology(const struct run *r, FILE *f)
 {
 	fprintf(f, "Topology (%s; mode %s):\n",
-	        r->recorded ? "the recorded machine's" :
-	        r->mach ? "zonealloc's own, --topology ours" : "from the trace",
+	        r->recorded ? "the recorded machine's"
+	        : r->mach   ? "zonealloc's own, --topology ours"
+	                    : "from the trace",
 	        r->o.mode == MODE_DET ? "det, one thread switching CPUs"
 	                              : "threads, one per CPU");
 	if (r->recorded)
@@ -1225,15 +1253,16 @@ static void text_topology(const struct run *r, FILE *f)
 	if (r->o.pcp_high || r->o.pcp_batch) {
 		unsigned h, b;
 		pcp_fixed_sizes(r->o.pcp_high, r->o.pcp_batch, &h, &b);
-		fprintf(f, "  per-CPU lists fixed (--pcp-high, --pcp-batch): high %u, "
-		        "batch %u pages\n", h, b);
+		fprintf(f,
+		        "  per-CPU lists fixed (--pcp-high, --pcp-batch): high %u, "
+		        "batch %u pages\n",
+		        h, b);
 	}
 	fputc('\n', f);
 }
 
 /* What was replayed, what failed, how frees matched. */
-static void text_replay(const struct run *r, const struct figures *fg,
-                        FILE *f)
+static void text_replay(const struct run *r, const struct figures *fg, FILE *f)
 {
 	const struct trace_match_stats *ms = &r->ops.st;
 	const struct tally *t = &r->total;
@@ -1258,22 +1287,26 @@ static void text_replay(const struct run *r, const struct figures *fg,
 	}
 	fputc('\n', f);
 	if (r->o.compaction)
-		fprintf(f, "  %-28s %10llu  (compact_stall %llu, compact_success "
+		fprintf(f,
+		        "  %-28s %10llu  (compact_stall %llu, compact_success "
 		        "%llu, compact_fail %llu, pgmigrate_success %llu)\n",
 		        "blocks compaction moved", r->moved,
 		        ull(r->ev[ZA_COMPACT_STALL]), ull(r->ev[ZA_COMPACT_SUCCESS]),
 		        ull(r->ev[ZA_COMPACT_FAIL]), ull(r->ev[ZA_PGMIGRATE_SUCCESS]));
 	fprintf(f, "  %-28s %10llu  (%llu whole, %llu in parts)\n",
-	        "frees matching an alloc", ull(ms->frees_exact + ms->frees_partial),
-	        ull(ms->frees_exact), ull(ms->frees_partial));
+	        "frees matching an alloc",
+	        ull(ms->frees_exact + ms->frees_partial), ull(ms->frees_exact),
+	        ull(ms->frees_partial));
 	fprintf(f, "  %-28s %10llu  (pages allocated before the trace began)\n",
 	        "unmatched frees", ull(ms->frees_unmatched));
 	fprintf(f, "  %-28s %10llu  (%llu pages, still held at the end)\n",
 	        "never-freed allocations", ull(ms->never_freed),
 	        ull(ms->never_freed_pages));
 	if (ms->implicit_frees)
-		fprintf(f, "  %-28s %10llu  (pages handed out again: free events "
-		        "lost)\n", "implied frees", ull(ms->implicit_frees));
+		fprintf(f,
+		        "  %-28s %10llu  (pages handed out again: free events "
+		        "lost)\n",
+		        "implied frees", ull(ms->implicit_frees));
 	if (t->frees_of_failed)
 		fprintf(f, "  %-28s %10llu\n", "frees of failed allocations",
 		        ull(t->frees_of_failed));
@@ -1284,9 +1317,10 @@ static void text_replay(const struct run *r, const struct figures *fg,
 	if (r->o.stream)
 		fprintf(f, "  %-28s %10zu  (%zu bytes of table, %.0f a block)\n",
 		        "streamed: most blocks live", r->stream_peak_live,
-		        r->stream_peak_bytes, r->stream_peak_live
-		                ? (double)r->stream_peak_bytes /
-		                  (double)r->stream_peak_live : 0.0);
+		        r->stream_peak_bytes,
+		        r->stream_peak_live ? (double)r->stream_peak_bytes /
+		                                  (double)r->stream_peak_live
+		                            : 0.0);
 	if (r->misuse) {
 		fprintf(f, "  %-28s %10llu\n", "MISUSE REPORTED", ull(r->misuse));
 		for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
@@ -1296,15 +1330,15 @@ static void text_replay(const struct run *r, const struct figures *fg,
 }
 
 /* zonealloc's per-CPU and buddy list traffic beside the kernel's. */
-static void text_lists(const struct run *r, const struct figures *fg,
-                       FILE *f)
+static void text_lists(const struct run *r, const struct figures *fg, FILE *f)
 {
 	char b1[32], b2[32];
 
 	fprintf(f, "Per-CPU lists and buddy lists, per 1000 allocations:\n");
 	fprintf(f, "  %-36s %14s %14s\n", "", "zonealloc", "kernel");
 	fprintf(f, "  %-36s %14.1f %14.1f\n", "pages refilled, buddy -> pcp",
-	        per1000(fg->z_refill, fg->z_allocs), per1000(fg->k_refill, fg->k_allocs));
+	        per1000(fg->z_refill, fg->z_allocs),
+	        per1000(fg->k_refill, fg->k_allocs));
 	fprintf(f, "  %-36s %14.1f %14.1f\n", "pages returned, pcp -> buddy",
 	        per1000(fg->z_flush + fg->z_drain, fg->z_allocs),
 	        per1000(fg->k_drain, fg->k_allocs));
@@ -1321,8 +1355,8 @@ static void text_lists(const struct run *r, const struct figures *fg,
 	fprintf(f, "  %-36s %14s %14s\n", "pages refilled", b1, b2);
 	fprintf(f, "  %-36s %14llu %14llu\n", "  in batches (one zone lock each)",
 	        ull(r->ev[ZA_PCP_REFILL]), ull(r->kb.refill_batches));
-	fprintf(f, "  %-36s %14llu %14llu\n", "pages returned", fg->z_flush +
-	        fg->z_drain, fg->k_drain);
+	fprintf(f, "  %-36s %14llu %14llu\n", "pages returned",
+	        fg->z_flush + fg->z_drain, fg->k_drain);
 	fprintf(f, "  %-36s %14llu %14llu\n", "  in batches (one zone lock each)",
 	        ull(r->ev[ZA_PCP_FLUSH] + r->ev[ZA_PCP_DRAIN]),
 	        ull(r->kb.drain_batches));
@@ -1340,27 +1374,31 @@ static void text_fragmentation(const struct run *r, FILE *f)
 	fprintf(f, "Fragmentation at the end (never-freed allocations held):\n");
 	if (r->buddyinfo)
 		fputs(r->buddyinfo, f);
-	fprintf(f, "  free pages in blocks of order >= %d: %.1f%% (%llu of %llu "
+	fprintf(f,
+	        "  free pages in blocks of order >= %d: %.1f%% (%llu of %llu "
 	        "on the buddy lists; %llu more on per-CPU lists)\n\n",
-	        FRAG_ORDER, r->free_pages ? 100.0 * (double)r->free_large /
-	                                    (double)r->free_pages : 0.0,
+	        FRAG_ORDER,
+	        r->free_pages
+	            ? 100.0 * (double)r->free_large / (double)r->free_pages
+	            : 0.0,
 	        r->free_large, r->free_pages, r->pcp_pages);
 }
 
 /* Timing (unless --no-timing) and the checks at the end. */
-static void text_check(const struct run *r, const struct figures *fg,
-                       FILE *f)
+static void text_check(const struct run *r, const struct figures *fg, FILE *f)
 {
 	const struct tally *t = &r->total;
 
 	if (r->o.timing) {
-		fprintf(f, "Timing: read %.2f s, match %.2f s, replay %.2f s "
+		fprintf(f,
+		        "Timing: read %.2f s, match %.2f s, replay %.2f s "
 		        "(%.0f events/s, %.0f operations/s)\n",
 		        r->t_read, r->t_match, r->t_replay,
 		        r->t_replay > 0 ? (double)fg->replayed / r->t_replay : 0.0,
 		        r->t_replay > 0 ? (double)t->ops / r->t_replay : 0.0);
 	}
-	fprintf(f, "Check: za_check with the live allocations: %s; after freeing "
+	fprintf(f,
+	        "Check: za_check with the live allocations: %s; after freeing "
 	        "them, %llu of %llu\n  managed pages free: %s; za_check: %s\n",
 	        r->check_live ? "FAILED" : "ok", r->after_free, r->after_managed,
 	        r->whole_again ? "ok" : "PAGES MISSING",
@@ -1396,8 +1434,7 @@ static void json_machine(const struct run *r, struct jw *w)
 	jw_u(w, "cpus", m->cpus_possible);
 	jw_i(w, "min_free_kbytes", m->min_free_kbytes);
 	jw_i(w, "watermark_scale_factor", m->watermark_scale_factor);
-	jw_i(w, "percpu_pagelist_high_fraction",
-	     m->percpu_pagelist_high_fraction);
+	jw_i(w, "percpu_pagelist_high_fraction", m->percpu_pagelist_high_fraction);
 	jw_s(w, "command", m->command[0] ? m->command : NULL);
 	jw_s(w, "started", m->started[0] ? m->started : NULL);
 	jw_d(w, "seconds", m->end_seconds);
@@ -1585,8 +1622,9 @@ static void json_replay(const struct run *r, const struct figures *fg,
 		jw_u(w, "stream_peak_live_blocks", r->stream_peak_live);
 		jw_u(w, "stream_peak_table_bytes", r->stream_peak_bytes);
 		jw_d(w, "stream_bytes_per_live_block",
-		     r->stream_peak_live ? (double)r->stream_peak_bytes /
-		                           (double)r->stream_peak_live : 0.0);
+		     r->stream_peak_live
+		         ? (double)r->stream_peak_bytes / (double)r->stream_peak_live
+		         : 0.0);
 	}
 	jw_u(w, "misuse_reports", r->misuse);
 	jw_open(w, "misuse_first", '[');
@@ -1613,7 +1651,8 @@ static void json_lists(const struct run *r, const struct figures *fg,
 	jw_u(w, "allocations", fg->z_allocs);
 	jw_u(w, "pages_allocated", fg->z_pages);
 	jw_d(w, "pages_refilled", per1000(fg->z_refill, fg->z_allocs));
-	jw_d(w, "pages_returned", per1000(fg->z_flush + fg->z_drain, fg->z_allocs));
+	jw_d(w, "pages_returned",
+	     per1000(fg->z_flush + fg->z_drain, fg->z_allocs));
 	jw_d(w, "pages_flushed", per1000(fg->z_flush, fg->z_allocs));
 	jw_d(w, "pages_drained", per1000(fg->z_drain, fg->z_allocs));
 	jw_d(w, "zone_lock", per1000(fg->z_lock, fg->z_allocs));
@@ -1728,8 +1767,7 @@ static void fit_topology(struct run *r)
 
 	if (!r->o.max_order_given && st->max_order > 10)
 		o->max_order = st->max_order;
-	if (!r->o.block_given && o->max_order &&
-	    (page << o->max_order) > o->block)
+	if (!r->o.block_given && o->max_order && (page << o->max_order) > o->block)
 		o->block = page << o->max_order;
 	if (!r->o.mem_given) {
 		unsigned long long pages = st->max_pfn_end ? st->max_pfn_end : 1;
@@ -1747,7 +1785,8 @@ static void fit_topology(struct run *r)
 				snprintf(b1, sizeof(b1), "more than 16 EiB");
 			else
 				fmt_size(o->mem, b1, sizeof(b1));
-			tool_err(CMD, "the trace's highest pfn %#llx means %s of memory "
+			tool_err(CMD,
+			         "the trace's highest pfn %#llx means %s of memory "
 			         "at %s pages; replaying with %s (use --mem to choose)",
 			         (unsigned long long)st->max_pfn_end - 1, b1,
 			         fmt_size(page, b2, sizeof(b2)),
@@ -1815,14 +1854,14 @@ static int finish(struct run *r);
 struct live_ent {
 	uint64_t pfn;
 	struct za_page *page;
-	uint32_t left;     /* pages not yet freed */
+	uint32_t left; /* pages not yet freed */
 	uint8_t order;
 	uint8_t used;
 };
 
 struct live_map {
 	struct live_ent *e;
-	size_t cap, n;     /* cap a power of two */
+	size_t cap, n; /* cap a power of two */
 	size_t peak_n, peak_bytes;
 };
 
@@ -1912,8 +1951,8 @@ struct streamer {
 };
 
 /* n pages of x released on cpu; the block goes when its last does. */
-static void stream_release(struct streamer *sm, struct live_ent *x,
-                           uint64_t n, uint16_t cpu, uint64_t *released,
+static void stream_release(struct streamer *sm, struct live_ent *x, uint64_t n,
+                           uint16_t cpu, uint64_t *released,
                            uint64_t *completed)
 {
 	struct run *r = sm->r;
@@ -1939,10 +1978,9 @@ static void stream_release(struct streamer *sm, struct live_ent *x,
 
 /* Release what live blocks cover of [pfn, pfn + 2^order). *touched counts
  * the blocks touched; *exact says the one block was exactly this one. */
-static uint64_t stream_range(struct streamer *sm, uint64_t pfn,
-                             unsigned order, uint16_t cpu,
-                             uint64_t *completed, unsigned *touched,
-                             int *exact)
+static uint64_t stream_range(struct streamer *sm, uint64_t pfn, unsigned order,
+                             uint16_t cpu, uint64_t *completed,
+                             unsigned *touched, int *exact)
 {
 	uint64_t end = pfn + (1ull << order), released = 0, p;
 	unsigned o;
@@ -1961,8 +1999,8 @@ static uint64_t stream_range(struct streamer *sm, uint64_t pfn,
 		if (x && s0 + (1ull << x->order) > pfn) {
 			uint64_t e2 = s0 + (1ull << x->order);
 			(*touched)++;
-			stream_release(sm, x, (e2 < end ? e2 : end) - pfn, cpu,
-			               &released, completed);
+			stream_release(sm, x, (e2 < end ? e2 : end) - pfn, cpu, &released,
+			               completed);
 		}
 	}
 	/* blocks that begin inside it */
@@ -2042,8 +2080,7 @@ static int stream_event(struct streamer *sm, const struct trace_event *e)
 		if (!x) {
 			if (p)
 				za_free_pages(r->za, p, e->order);
-			tool_err(CMD, "out of memory for %zu live blocks",
-			         sm->live.n);
+			tool_err(CMD, "out of memory for %zu live blocks", sm->live.n);
 			return -1;
 		}
 		x->page = p;
@@ -2071,8 +2108,10 @@ static void stream_progress(struct run *r, struct trace_reader *rd,
 	uint64_t in = trace_reader_bytes_in(rd);
 
 	if (size && in && in <= size)
-		progress(r, "replaying: %zu events, %.0f%% of the file, about %.0f "
-		         "s to go", r->tr.nr, 100.0 * (double)in / (double)size,
+		progress(r,
+		         "replaying: %zu events, %.0f%% of the file, about %.0f "
+		         "s to go",
+		         r->tr.nr, 100.0 * (double)in / (double)size,
 		         el * (double)(size - in) / (double)in);
 	else
 		progress(r, "replaying: %zu events, %.1f MiB of text", r->tr.nr,
@@ -2128,17 +2167,20 @@ static int replay_stream(struct run *r)
 		goto out;
 	}
 	if (got == 0 || nomem) {
-		tool_err(CMD, "%s: %s", r->o.path, nomem ? "out of memory"
-		         : "no kmem page-allocator event in it");
+		tool_err(CMD, "%s: %s", r->o.path,
+		         nomem ? "out of memory"
+		               : "no kmem page-allocator event in it");
 		goto out;
 	}
 	if ((rc = read_machine(r, 0)) != 0)
 		goto out;
 	rc = EXIT_FAIL;
 	if (!r->recorded && !r->o.mem_given) {
-		rc = tool_usage_err(CMD, "--stream needs the machine before the "
+		rc = tool_usage_err(CMD,
+		                    "--stream needs the machine before the "
 		                    "events: a recording of '%s record', or --mem "
-		                    "(and --cpus)", TOOL_NAME);
+		                    "(and --cpus)",
+		                    TOOL_NAME);
 		goto out;
 	}
 	/* Nothing of the trace is known yet: CPUs are --cpus or the
@@ -2158,9 +2200,10 @@ static int replay_stream(struct run *r)
 	/* replay while reading (ev is the first event, read above) */
 	do {
 		if (r->mach && ev.cpu >= r->mach->cpus_possible) {
-			tool_err(CMD, "%s: bad machine header: an event on CPU %u, and "
-			         "the header says the machine has %u CPUs", r->o.path,
-			         ev.cpu, r->mach->cpus_possible);
+			tool_err(CMD,
+			         "%s: bad machine header: an event on CPU %u, and "
+			         "the header says the machine has %u CPUs",
+			         r->o.path, ev.cpu, r->mach->cpus_possible);
 			goto out;
 		}
 		if (stream_event(sm, &ev))
@@ -2204,20 +2247,21 @@ static int replay_stream(struct run *r)
 	if (r->mach && !(r->o.limit && r->tr.nr >= r->o.limit)) {
 		struct machine *m = calloc(1, sizeof(*m));
 		const struct trace_stats *st = &r->tr.st;
-		int bad = !m || machine_parse_header(r->tr.header,
-		                                     r->tr.header_len, m, err,
-		                                     sizeof(err)) != 1;
+		int bad = !m || machine_parse_header(r->tr.header, r->tr.header_len, m,
+		                                     err, sizeof(err)) != 1;
 		if (!bad && !m->have_end) {
-			tool_err(CMD, "%s: a truncated recording: it starts with the "
+			tool_err(CMD,
+			         "%s: a truncated recording: it starts with the "
 			         "header of '%s record' but its end line ('# "
 			         "zonealloc-trace-end') is missing after %llu lines",
 			         r->o.path, TOOL_NAME, (unsigned long long)st->lines);
 			bad = 2;
-		} else if (!bad && m->end_lines != st->lines - st->comment -
-		                                    st->blank) {
-			tool_err(CMD, "%s: a damaged recording: its end line counts "
-			         "%llu lines of events, the file holds %llu", r->o.path,
-			         (unsigned long long)m->end_lines,
+		} else if (!bad &&
+		           m->end_lines != st->lines - st->comment - st->blank) {
+			tool_err(CMD,
+			         "%s: a damaged recording: its end line counts "
+			         "%llu lines of events, the file holds %llu",
+			         r->o.path, (unsigned long long)m->end_lines,
 			         (unsigned long long)(st->lines - st->comment -
 			                              st->blank));
 			bad = 2;
@@ -2376,20 +2420,27 @@ static int finish(struct run *r)
 
 	if (r->check_live || r->check_after || !r->whole_again || r->misuse) {
 		if (r->check_live)
-			fprintf(stderr, "%s %s: za_check failed with the trace's "
-			        "allocations held:\n%s", TOOL_NAME, CMD,
+			fprintf(stderr,
+			        "%s %s: za_check failed with the trace's "
+			        "allocations held:\n%s",
+			        TOOL_NAME, CMD,
 			        r->check_live_msg ? r->check_live_msg : "");
 		if (!r->whole_again)
-			tool_err(CMD, "after freeing everything, %llu of %llu managed "
+			tool_err(CMD,
+			         "after freeing everything, %llu of %llu managed "
 			         "pages are free: pages went missing",
 			         r->after_free, r->after_managed);
 		if (r->check_after)
-			fprintf(stderr, "%s %s: za_check failed after freeing "
-			        "everything:\n%s", TOOL_NAME, CMD,
+			fprintf(stderr,
+			        "%s %s: za_check failed after freeing "
+			        "everything:\n%s",
+			        TOOL_NAME, CMD,
 			        r->check_after_msg ? r->check_after_msg : "");
 		if (r->misuse)
-			tool_err(CMD, "the library reported %llu misuse(s): a replay "
-			         "or library bug", ull(r->misuse));
+			tool_err(CMD,
+			         "the library reported %llu misuse(s): a replay "
+			         "or library bug",
+			         ull(r->misuse));
 		return EXIT_FAIL;
 	}
 	return 0;
@@ -2414,30 +2465,31 @@ static int finish(struct run *r)
 enum sweep_kind { SW_PCP_HIGH, SW_PCP_BATCH, SW_SYSCTL };
 
 struct sweep_dim {
-	const char *name;           /* canonical */
+	const char *name; /* canonical */
 	enum sweep_kind kind;
 	unsigned nr;
 	unsigned long long v[SWEEP_MAX_VALUES];
 };
 
-enum sweep_key { RK_LOCK, RK_MOVES, RK_PCP, RK_HIGHORDER, RK_FAILED,
-	         RK_NR };
+enum sweep_key { RK_LOCK, RK_MOVES, RK_PCP, RK_HIGHORDER, RK_FAILED, RK_NR };
 static const struct {
 	const char *name, *what;
 	int descending;
 } rank_keys[RK_NR] = {
-	[RK_LOCK] = {"lock", "zone-lock acquisitions per 1000 allocations", 0},
-	[RK_MOVES] = {"moves", "pages moved pcp<->buddy per 1000 allocations",
-	              0},
-	[RK_PCP] = {"pcp", "pages on per-CPU lists at the end", 0},
-	[RK_HIGHORDER] = {"highorder", "share of free pages in blocks of order "
-	                  ">= 9 at the end", 1},
-	[RK_FAILED] = {"failed", "failed allocations", 0},
+	[RK_LOCK] = { "lock", "zone-lock acquisitions per 1000 allocations", 0 },
+	[RK_MOVES] = { "moves", "pages moved pcp<->buddy per 1000 allocations",
+	               0 },
+	[RK_PCP] = { "pcp", "pages on per-CPU lists at the end", 0 },
+	[RK_HIGHORDER] = { "highorder",
+	                   "share of free pages in blocks of order "
+	                   ">= 9 at the end",
+	                   1 },
+	[RK_FAILED] = { "failed", "failed allocations", 0 },
 };
 
 /* What a child sends back. */
 struct sweep_res {
-	int status;   /* 0 replayed and checked, else the child's exit code */
+	int status; /* 0 replayed and checked, else the child's exit code */
 	int done;
 	unsigned long long allocs, failed, lock, refill, returned;
 	unsigned long long refill_batches, return_batches;
@@ -2449,10 +2501,10 @@ struct sweep {
 	const char *spec;
 	struct sweep_dim dim[SWEEP_MAX_DIMS];
 	unsigned nr_dims;
-	unsigned nr;                /* combinations kept */
-	unsigned skipped;           /* pcp_high below pcp_batch */
-	unsigned *combo;            /* nr combination numbers (mixed radix) */
-	struct sweep_res *res;      /* nr + 1: the last is the reference */
+	unsigned nr;           /* combinations kept */
+	unsigned skipped;      /* pcp_high below pcp_batch */
+	unsigned *combo;       /* nr combination numbers (mixed radix) */
+	struct sweep_res *res; /* nr + 1: the last is the reference */
 	enum sweep_key key;
 	unsigned jobs;
 };
@@ -2461,16 +2513,16 @@ static const struct {
 	const char *name, *canon;
 	enum sweep_kind kind;
 } sweep_names[] = {
-	{"pcp_high", "pcp_high", SW_PCP_HIGH},
-	{"pcp_batch", "pcp_batch", SW_PCP_BATCH},
-	{"batch", "pcp_batch", SW_PCP_BATCH},
-	{"min_free_kbytes", "min_free_kbytes", SW_SYSCTL},
-	{"watermark_scale_factor", "watermark_scale_factor", SW_SYSCTL},
-	{"percpu_pagelist_high_fraction", "percpu_pagelist_high_fraction",
-	 SW_SYSCTL},
+	{ "pcp_high", "pcp_high", SW_PCP_HIGH },
+	{ "pcp_batch", "pcp_batch", SW_PCP_BATCH },
+	{ "batch", "pcp_batch", SW_PCP_BATCH },
+	{ "min_free_kbytes", "min_free_kbytes", SW_SYSCTL },
+	{ "watermark_scale_factor", "watermark_scale_factor", SW_SYSCTL },
+	{ "percpu_pagelist_high_fraction", "percpu_pagelist_high_fraction",
+	  SW_SYSCTL },
 };
-#define SWEEP_NAMES_LIST                                                   \
-	"pcp_high, pcp_batch (or batch), min_free_kbytes, "                    \
+#define SWEEP_NAMES_LIST                                                      \
+	"pcp_high, pcp_batch (or batch), min_free_kbytes, "                       \
 	"watermark_scale_factor, percpu_pagelist_high_fraction"
 
 static void sweep_free(struct sweep *sw)
@@ -2508,8 +2560,10 @@ static int sweep_check_value(const struct sweep_dim *d, unsigned long long v)
 
 	if (d->kind != SW_SYSCTL) {
 		if (v < 1 || v > PCP_SIZE_MAX) {
-			tool_usage_err(CMD, "--sweep %s=%llu: out of range (1 to %u "
-			               "pages)", d->name, v, PCP_SIZE_MAX);
+			tool_usage_err(CMD,
+			               "--sweep %s=%llu: out of range (1 to %u "
+			               "pages)",
+			               d->name, v, PCP_SIZE_MAX);
 			return -1;
 		}
 		return 0;
@@ -2549,8 +2603,10 @@ static int sweep_item(struct sweep_dim *d, const char *s, size_t n)
 			slash = s + k;
 	if (!dots) {
 		if (slash || sweep_number(s, n, &lo)) {
-			tool_usage_err(CMD, "--sweep %s: '%.*s' is not a number or a "
-			               "range LO..HI[/STEP]", d->name, (int)n, s);
+			tool_usage_err(CMD,
+			               "--sweep %s: '%.*s' is not a number or a "
+			               "range LO..HI[/STEP]",
+			               d->name, (int)n, s);
 			return -1;
 		}
 		hi = lo;
@@ -2559,23 +2615,26 @@ static int sweep_item(struct sweep_dim *d, const char *s, size_t n)
 		if (slash && slash < dots)
 			slash = NULL;
 		if (sweep_number(s, (size_t)(dots - s), &lo) ||
-		    sweep_number(dots + 2, (size_t)((slash ? slash : end) -
-		                                    (dots + 2)), &hi) ||
-		    (slash && sweep_number(slash + 1, (size_t)(end - slash - 1),
-		                           &step))) {
-			tool_usage_err(CMD, "--sweep %s: '%.*s' is not a number or a "
-			               "range LO..HI[/STEP]", d->name, (int)n, s);
-			return -1;
-		}
-		if (!step) {
-			tool_usage_err(CMD, "--sweep %s: '%.*s': a step of 0",
+		    sweep_number(dots + 2,
+		                 (size_t)((slash ? slash : end) - (dots + 2)), &hi) ||
+		    (slash &&
+		     sweep_number(slash + 1, (size_t)(end - slash - 1), &step))) {
+			tool_usage_err(CMD,
+			               "--sweep %s: '%.*s' is not a number or a "
+			               "range LO..HI[/STEP]",
 			               d->name, (int)n, s);
 			return -1;
 		}
+		if (!step) {
+			tool_usage_err(CMD, "--sweep %s: '%.*s': a step of 0", d->name,
+			               (int)n, s);
+			return -1;
+		}
 		if (lo > hi) {
-			tool_usage_err(CMD, "--sweep %s: '%.*s' is an empty range "
-			               "(%llu is above %llu)", d->name, (int)n, s,
-			               lo, hi);
+			tool_usage_err(CMD,
+			               "--sweep %s: '%.*s' is an empty range "
+			               "(%llu is above %llu)",
+			               d->name, (int)n, s, lo, hi);
 			return -1;
 		}
 	}
@@ -2643,8 +2702,10 @@ static struct sweep *sweep_parse(const struct options *o, int *rc)
 			if (!strcmp(o->rank, rank_keys[k].name))
 				break;
 		if (k == RK_NR) {
-			tool_usage_err(CMD, "--rank %s: expected lock, moves, pcp, "
-			               "highorder or failed", o->rank);
+			tool_usage_err(CMD,
+			               "--rank %s: expected lock, moves, pcp, "
+			               "highorder or failed",
+			               o->rank);
 			goto bad;
 		}
 		sw->key = (enum sweep_key)k;
@@ -2669,8 +2730,8 @@ static struct sweep *sweep_parse(const struct options *o, int *rc)
 		}
 		eq = memchr(s, '=', len);
 		if (!eq) {
-			tool_usage_err(CMD, "--sweep: '%.*s' is not NAME=VALUES",
-			               (int)len, s);
+			tool_usage_err(CMD, "--sweep: '%.*s' is not NAME=VALUES", (int)len,
+			               s);
 			goto bad;
 		}
 		n = (size_t)(eq - s);
@@ -2679,8 +2740,10 @@ static struct sweep *sweep_parse(const struct options *o, int *rc)
 			    !strncmp(sweep_names[k].name, s, n))
 				break;
 		if (k == sizeof(sweep_names) / sizeof(sweep_names[0])) {
-			tool_usage_err(CMD, "--sweep: unknown tunable '%.*s' (known: "
-			               SWEEP_NAMES_LIST ")", (int)n, s);
+			tool_usage_err(CMD,
+			               "--sweep: unknown tunable '%.*s' (known: " SWEEP_NAMES_LIST
+			               ")",
+			               (int)n, s);
 			goto bad;
 		}
 		for (c = 0; c < sw->nr_dims; c++)
@@ -2698,22 +2761,27 @@ static struct sweep *sweep_parse(const struct options *o, int *rc)
 		d->name = sweep_names[k].canon;
 		d->kind = sweep_names[k].kind;
 		if (d->kind != SW_SYSCTL && (o->pcp_high || o->pcp_batch)) {
-			tool_usage_err(CMD, "--sweep %s: --pcp-high or --pcp-batch "
+			tool_usage_err(CMD,
+			               "--sweep %s: --pcp-high or --pcp-batch "
 			               "is given too; sweep both or fix both",
 			               d->name);
 			goto bad;
 		}
 		if (d->kind != SW_SYSCTL && (o->topo.cfg_flags & ZA_CFG_NO_PCP)) {
-			tool_usage_err(CMD, "--sweep %s: --no-pcp has no per-CPU "
-			               "lists", d->name);
+			tool_usage_err(CMD,
+			               "--sweep %s: --no-pcp has no per-CPU "
+			               "lists",
+			               d->name);
 			goto bad;
 		}
 		for (c = 0; c < o->topo.nr_sysctl; c++) {
 			const char *a = o->topo.sysctl[c];
 			if (!strncmp(a, d->name, strlen(d->name)) &&
 			    a[strlen(d->name)] == '=') {
-				tool_usage_err(CMD, "--sweep %s: --sysctl %s sets it "
-				               "too", d->name, a);
+				tool_usage_err(CMD,
+				               "--sweep %s: --sysctl %s sets it "
+				               "too",
+				               d->name, a);
 				goto bad;
 			}
 		}
@@ -2736,8 +2804,10 @@ static struct sweep *sweep_parse(const struct options *o, int *rc)
 				goto bad;
 			p = comma ? comma + 1 : ie;
 			if (comma && p == s + len) {
-				tool_usage_err(CMD, "--sweep %s: an empty value in "
-				               "'%.*s'", d->name, (int)len, s);
+				tool_usage_err(CMD,
+				               "--sweep %s: an empty value in "
+				               "'%.*s'",
+				               d->name, (int)len, s);
 				goto bad;
 			}
 		}
@@ -2774,7 +2844,7 @@ static struct sweep *sweep_parse(const struct options *o, int *rc)
 	}
 	if (!sw->nr) {
 		tool_usage_err(CMD, "--sweep: in every combination pcp_high is "
-		               "below pcp_batch");
+		                    "below pcp_batch");
 		goto bad;
 	}
 	sw->jobs = o->jobs ? o->jobs : tool_nproc();
@@ -2806,8 +2876,8 @@ static void sweep_child(struct run *r, const struct sweep *sw, int combo,
 		for (k = 0; k < sw->nr_dims; k++) {
 			if (sw->dim[k].kind != SW_SYSCTL)
 				continue;
-			snprintf(sysctl[k], sizeof(sysctl[k]), "%s=%llu",
-			         sw->dim[k].name, sweep_value(sw, (unsigned)combo, k));
+			snprintf(sysctl[k], sizeof(sysctl[k]), "%s=%llu", sw->dim[k].name,
+			         sweep_value(sw, (unsigned)combo, k));
 			if (r->o.topo.nr_sysctl < TOPO_MAX_SYSCTL)
 				r->o.topo.sysctl[r->o.topo.nr_sysctl++] = sysctl[k];
 		}
@@ -2830,8 +2900,7 @@ static void sweep_child(struct run *r, const struct sweep *sw, int combo,
 		res.free_pages = r->free_pages;
 		res.free_large = r->free_large;
 		res.page_size = r->topo->page_size;
-		if (r->check_live || r->check_after || !r->whole_again ||
-		    r->misuse)
+		if (r->check_live || r->check_after || !r->whole_again || r->misuse)
 			res.status = EXIT_FAIL;
 	}
 	res.done = 1;
@@ -2850,8 +2919,9 @@ static double res_metric(const struct sweep_res *x, enum sweep_key k)
 	case RK_PCP:
 		return (double)x->pcp_pages;
 	case RK_HIGHORDER:
-		return x->free_pages ? 100.0 * (double)x->free_large /
-		                       (double)x->free_pages : 0.0;
+		return x->free_pages
+		           ? 100.0 * (double)x->free_large / (double)x->free_pages
+		           : 0.0;
 	case RK_FAILED:
 	default:
 		return (double)x->failed;
@@ -2937,8 +3007,7 @@ static int sweep_run(struct run *r, struct sweep *sw)
 		done++;
 		{
 			/* the slot's result: the reference is res[nr] */
-			struct sweep_res *x = k == 0 ? &sw->res[sw->nr]
-			                             : &sw->res[k - 1];
+			struct sweep_res *x = k == 0 ? &sw->res[sw->nr] : &sw->res[k - 1];
 			ssize_t n = read(fd[k], x, sizeof(*x));
 			close(fd[k]);
 			pid[k] = 0;
@@ -2950,20 +3019,27 @@ static int sweep_run(struct run *r, struct sweep *sw)
 				else
 					sweep_label(sw, sw->combo[k - 1], label, sizeof(label));
 				if (WIFSIGNALED(st))
-					tool_err(CMD, "--sweep: the replay with %s was killed by "
-					         "signal %d", label, WTERMSIG(st));
+					tool_err(CMD,
+					         "--sweep: the replay with %s was killed by "
+					         "signal %d",
+					         label, WTERMSIG(st));
 				else
-					tool_err(CMD, "--sweep: the replay with %s failed (exit "
-					         "%d)", label, n == (ssize_t)sizeof(*x) &&
-					         x->done ? x->status : WEXITSTATUS(st));
+					tool_err(CMD,
+					         "--sweep: the replay with %s failed (exit "
+					         "%d)",
+					         label,
+					         n == (ssize_t)sizeof(*x) && x->done
+					             ? x->status
+					             : WEXITSTATUS(st));
 				rc = EXIT_FAIL;
 			}
 		}
 		if (!r->o.quiet && done < total) {
 			double el = now_seconds() - t0;
-			progress(r, "sweep: %u of %u replays done, %u running, ETA %.0f "
-			         "s", done, total, running,
-			         el / done * (double)(total - done));
+			progress(r,
+			         "sweep: %u of %u replays done, %u running, ETA %.0f "
+			         "s",
+			         done, total, running, el / done * (double)(total - done));
 		}
 	}
 	/* after a failure: wait for those still running */
@@ -2996,8 +3072,8 @@ static void sweep_kernel(const struct run *r, unsigned long long *allocs,
 {
 	const struct trace_stats *st = &r->tr.st;
 	*allocs = st->by_type[TRACE_ALLOC] - st->kernel_alloc_failed;
-	*lock = per1000(r->kb.refill_batches + r->kb.drain_batches +
-	                r->kb.direct, *allocs);
+	*lock = per1000(r->kb.refill_batches + r->kb.drain_batches + r->kb.direct,
+	                *allocs);
 	*moves = per1000(st->refill_pages + st->pages_by_type[TRACE_PCPU_DRAIN],
 	                 *allocs);
 }
@@ -3012,12 +3088,16 @@ static void sweep_text(const struct run *r, const struct sweep *sw,
 	const struct sweep_res *ref = &sw->res[sw->nr];
 
 	sweep_kernel(r, &kallocs, &klock, &kmoves);
-	fprintf(f, "zonealloc replay --sweep of %s: %u combinations, ranked by "
-	        "%s (%s first)\n", r->o.path, sw->nr, rank_keys[sw->key].what,
+	fprintf(f,
+	        "zonealloc replay --sweep of %s: %u combinations, ranked by "
+	        "%s (%s first)\n",
+	        r->o.path, sw->nr, rank_keys[sw->key].what,
 	        rank_keys[sw->key].descending ? "highest" : "lowest");
 	if (sw->skipped)
-		fprintf(f, "(%u combinations with pcp_high below pcp_batch left "
-		        "out)\n", sw->skipped);
+		fprintf(f,
+		        "(%u combinations with pcp_high below pcp_batch left "
+		        "out)\n",
+		        sw->skipped);
 	fprintf(f, "\n");
 	for (d = 0; d < sw->nr_dims; d++) {
 		w[d] = (unsigned)strlen(sw->dim[d].name);
@@ -3037,8 +3117,8 @@ static void sweep_text(const struct run *r, const struct sweep *sw,
 			fprintf(f, "  %*llu", (int)w[d],
 			        sweep_value(sw, sw->combo[order[k]], d));
 		fprintf(f, "  %10.2f %10.1f %9llu %9.1f %7llu\n",
-		        res_metric(x, RK_LOCK), res_metric(x, RK_MOVES),
-		        x->pcp_pages, res_metric(x, RK_HIGHORDER), x->failed);
+		        res_metric(x, RK_LOCK), res_metric(x, RK_MOVES), x->pcp_pages,
+		        res_metric(x, RK_HIGHORDER), x->failed);
 	}
 	fprintf(f, "\nReference:\n");
 	fprintf(f, "%-*s  %10.2f %10.1f %9llu %9.1f %7llu\n", (int)(lw + 4),
@@ -3049,12 +3129,14 @@ static void sweep_text(const struct run *r, const struct sweep *sw,
 	fprintf(f, "%-*s  %10s %10.1f %9s %9s %7llu\n", (int)(lw + 4),
 	        "kernel, from the trace", b, kmoves, "-", "-",
 	        (unsigned long long)r->tr.st.kernel_alloc_failed);
-	fprintf(f, "\nlock/1000: zone-lock acquisitions per 1000 allocations; "
+	fprintf(f,
+	        "\nlock/1000: zone-lock acquisitions per 1000 allocations; "
 	        "moves/1000: pages\nmoved between per-CPU and buddy lists per "
 	        "1000 allocations; pcp_pages: pages\non per-CPU lists at the "
 	        "end; order>=9%%: free pages in blocks of order >= 9\nat the end "
 	        "(the kernel's end state is not in a trace: '-'). %llu "
-	        "allocations.\n", (unsigned long long)ref->allocs);
+	        "allocations.\n",
+	        (unsigned long long)ref->allocs);
 }
 
 static void json_res(struct jw *w, const struct sweep_res *x)
@@ -3105,14 +3187,14 @@ static void sweep_json(const struct run *r, const struct sweep *sw,
 	jw_u(&w, "combinations", sw->nr);
 	jw_u(&w, "skipped_pcp_high_below_batch", sw->skipped);
 	jw_s(&w, "rank_by", rank_keys[sw->key].name);
-	jw_s(&w, "rank_order", rank_keys[sw->key].descending ? "descending"
-	                                                      : "ascending");
+	jw_s(&w, "rank_order",
+	     rank_keys[sw->key].descending ? "descending" : "ascending");
 	jw_close(&w, '}');
 	jw_open(&w, "kernel", '{');
 	jw_u(&w, "allocations", kallocs);
 	jw_u(&w, "alloc_failures", r->tr.st.kernel_alloc_failed);
-	jw_u(&w, "zone_lock_at_least", r->kb.refill_batches +
-	     r->kb.drain_batches + r->kb.direct);
+	jw_u(&w, "zone_lock_at_least",
+	     r->kb.refill_batches + r->kb.drain_batches + r->kb.direct);
 	jw_d(&w, "zone_lock_per_1000_at_least", klock);
 	jw_u(&w, "pages_refilled", r->tr.st.refill_pages);
 	jw_u(&w, "pages_returned", r->tr.st.pages_by_type[TRACE_PCPU_DRAIN]);
@@ -3127,8 +3209,7 @@ static void sweep_json(const struct run *r, const struct sweep *sw,
 		jw_u(&w, "rank", k + 1);
 		jw_open(&w, "settings", '{');
 		for (d = 0; d < sw->nr_dims; d++)
-			jw_u(&w, sw->dim[d].name,
-			     sweep_value(sw, sw->combo[order[k]], d));
+			jw_u(&w, sw->dim[d].name, sweep_value(sw, sw->combo[order[k]], d));
 		jw_close(&w, '}');
 		json_res(&w, &sw->res[order[k]]);
 		jw_close(&w, '}');
@@ -3231,8 +3312,7 @@ static int have_gnuplot(void)
 /* Whether gnuplot has the cairo PNG terminal (nicer text). */
 static int gnuplot_has_cairo(void)
 {
-	return system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") ==
-	       0;
+	return system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") == 0;
 }
 
 /* A gnuplot string: ' is written ''. */
@@ -3269,8 +3349,8 @@ static int sweep_plot(const struct run *r, const struct sweep *sw,
 		return -1;
 	for (k = 0; k < sw->nr; k++) {
 		sweep_label(sw, sw->combo[order[k]], label, sizeof(label));
-		fprintf(dat.f, "%u\t%.4f\t\"%s\"\n", k, res_metric(&sw->res[order[k]],
-		                                                 sw->key), label);
+		fprintf(dat.f, "%u\t%.4f\t\"%s\"\n", k,
+		        res_metric(&sw->res[order[k]], sw->key), label);
 	}
 	if (fflush(dat.f) || ferror(dat.f)) {
 		out_commit(&dat, 0);
@@ -3304,15 +3384,19 @@ static int sweep_plot(const struct run *r, const struct sweep *sw,
 	gp_quote(gp, label);
 	fprintf(gp, "\nset ylabel ");
 	gp_quote(gp, rank_keys[sw->key].what);
-	fprintf(gp, "\nset style fill solid 0.6\nset boxwidth 0.7\n"
+	fprintf(gp,
+	        "\nset style fill solid 0.6\nset boxwidth 0.7\n"
 	        "set xtics rotate by -60 font ',8'\nset key below\n"
 	        "set bmargin 14\nset grid ytics\n"
-	        "set yrange [0:*]\nset xrange [-1:%u]\n", sw->nr);
+	        "set yrange [0:*]\nset xrange [-1:%u]\n",
+	        sw->nr);
 	fprintf(gp, "plot ");
 	gp_quote(gp, dat.tmp);
-	fprintf(gp, " using 1:2:xtic(3) with boxes title 'combinations, "
+	fprintf(gp,
+	        " using 1:2:xtic(3) with boxes title 'combinations, "
 	        "ranked', %.4f with lines lw 2 title 'zonealloc, no sweep "
-	        "setting'", res_metric(&sw->res[sw->nr], sw->key));
+	        "setting'",
+	        res_metric(&sw->res[sw->nr], sw->key));
 	if (kref >= 0)
 		fprintf(gp, ", %.4f with lines lw 2 dt 2 title 'kernel%s'", kref,
 		        sw->key == RK_LOCK ? " (at least)" : "");
@@ -3397,7 +3481,8 @@ int cmd_replay(int argc, char **argv)
 		if (!sw)
 			goto out;
 		if (r->o.plot && !have_gnuplot()) {
-			tool_err(CMD, "--plot %s: gnuplot is not installed (Debian: "
+			tool_err(CMD,
+			         "--plot %s: gnuplot is not installed (Debian: "
 			         "apt-get install gnuplot-nox); leave out --plot",
 			         r->o.plot);
 			rc = EXIT_FAIL;
@@ -3407,7 +3492,7 @@ int cmd_replay(int argc, char **argv)
 	rc = EXIT_FAIL;
 	if (!strcmp(r->o.path, "-") && isatty(0)) {
 		tool_usage_err(CMD, "standard input is a terminal: pipe a trace "
-		               "in, or name a file");
+		                    "in, or name a file");
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -28,10 +28,8 @@
 #define MAX_MESSAGES 20
 
 const char *const scenario_names[SC_NR] = {
-	[SC_MIXED] = "mixed",
-	[SC_HOTPLUG] = "hotplug",
-	[SC_PRESSURE] = "pressure",
-	[SC_OFFLINE] = "offline",
+	[SC_MIXED] = "mixed",       [SC_HOTPLUG] = "hotplug",
+	[SC_PRESSURE] = "pressure", [SC_OFFLINE] = "offline",
 	[SC_FRAGMENT] = "fragment",
 };
 
@@ -210,8 +208,7 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			return -1;
 		if (r > 0)
 			continue;
-#define VALUE(name)                                                        \
-	((r = opt_value(cmd, argc, argv, &i, name, &v)) != 0)
+#define VALUE(name) ((r = opt_value(cmd, argc, argv, &i, name, &v)) != 0)
 		if (VALUE("--scenario")) {
 			int k;
 			if (r < 0)
@@ -242,20 +239,22 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			else if (!strcmp(v, "both"))
 				o->compaction = 3;
 			else {
-				tool_usage_err(cmd, "unknown --compaction mode '%s' "
-				                    "(expected off, on or both)", v);
+				tool_usage_err(cmd,
+				               "unknown --compaction mode '%s' "
+				               "(expected off, on or both)",
+				               v);
 				return -1;
 			}
 		} else if (VALUE("--unmovable")) {
 			if (r < 0 ||
 			    parse_uint(cmd, "--unmovable", v, 0, 100, &o->unmovable_pct))
 				return -1;
-		} else if ((r = opt_uint(cmd, argc, argv, &i, "--seconds", 1,
-		                         86400, &o->seconds)) ||
+		} else if ((r = opt_uint(cmd, argc, argv, &i, "--seconds", 1, 86400,
+		                         &o->seconds)) ||
 		           (r = opt_uint(cmd, argc, argv, &i, "--threads", 1, 1024,
 		                         &o->threads)) ||
-		           (r = opt_uint(cmd, argc, argv, &i, "--offline-timeout",
-		                         1, 3600000, &o->offline_timeout_ms)) ||
+		           (r = opt_uint(cmd, argc, argv, &i, "--offline-timeout", 1,
+		                         3600000, &o->offline_timeout_ms)) ||
 		           (r = opt_uint(cmd, argc, argv, &i, "--interval", 10,
 		                         3600000, &o->interval_ms)) ||
 		           (r = opt_value(cmd, argc, argv, &i, "--timeline",
@@ -269,8 +268,7 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 				return -1;
 			o->seed = x;
 		} else if (VALUE("--random-yield")) {
-			if (r < 0 ||
-			    parse_ull(cmd, "--random-yield", v, 0, 1000000, &x))
+			if (r < 0 || parse_ull(cmd, "--random-yield", v, 0, 1000000, &x))
 				return -1;
 			o->random_yield = (long)x;
 		} else if ((r = opt_choice(cmd, argc, argv, &i, "--inject",
@@ -406,8 +404,8 @@ static void progress_line(struct stress *st, unsigned long t_ms, double mops)
 	switch (st->sc) {
 	case SC_HOTPLUG:
 		snprintf(extra, sizeof(extra),
-		         "  cpus %u/%u flips %llu  offline %llu/%llu", simcpu_nr_online(),
-		         st->tp.o.cpus,
+		         "  cpus %u/%u flips %llu  offline %llu/%llu",
+		         simcpu_nr_online(), st->tp.o.cpus,
 		         (unsigned long long)(G_GET(st, cpu_offline) +
 		                              G_GET(st, cpu_online)),
 		         (unsigned long long)G_GET(st, mem_ok),
@@ -501,8 +499,7 @@ static void final_check(struct stress *st, struct final *f)
 			if (za_zone_info(st->za, (int)nid, (enum za_zone_type)z, &zi))
 				continue;
 			fr = za_zone_free_pages(st->za, (int)nid, (enum za_zone_type)z);
-			a = za_zone_stat_snapshot(st->za, (int)nid,
-			                          (enum za_zone_type)z,
+			a = za_zone_stat_snapshot(st->za, (int)nid, (enum za_zone_type)z,
 			                          ZA_NR_ZONE_ALLOCATED);
 			f->z.managed += zi.managed;
 			f->z.free += fr;
@@ -518,15 +515,17 @@ static void final_check(struct stress *st, struct final *f)
 				        (long)zi.managed - (long)(fr + zi.isolated_free),
 				        zi.pcp_pages);
 			if (a)
-				st_fail(st, "node %u %s: zonealloc_nr_allocated is %ld after "
-				            "every page was freed",
+				st_fail(st,
+				        "node %u %s: zonealloc_nr_allocated is %ld after "
+				        "every page was freed",
 				        nid, topo_zone_name((enum za_zone_type)z), a);
 		}
 	f->lost = (long)f->z.managed - (long)(f->z.free + f->z.isolated);
 	f->client_held = work_owned_in(st, 0, st->map_pfns);
 	if (f->client_held)
-		st_fail(st, "the client still marks %lu pages in use after "
-		            "freeing everything",
+		st_fail(st,
+		        "the client still marks %lu pages in use after "
+		        "freeing everything",
 		        f->client_held);
 	for (z = 0; z < ZA_NR_EVENTS; z++)
 		f->ev[z] = za_event_count(st->za, (enum za_event)z);
@@ -559,8 +558,8 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	        st->tp.o.movable ? fmt_size(st->tp.o.movable, b2, sizeof(b2)) : "",
 	        st->backed ? "backed" : "frame-only",
 	        (unsigned long long)st->seed);
-	fprintf(o, "%-22s %llu (%.2f Mops/s)\n", "ops",
-	        (unsigned long long)t.ops, (double)t.ops / f->wall / 1e6);
+	fprintf(o, "%-22s %llu (%.2f Mops/s)\n", "ops", (unsigned long long)t.ops,
+	        (double)t.ops / f->wall / 1e6);
 	fprintf(o, "%-22s %10s %10s\n", "order", "allocs", "fails");
 	for (k = 0; k <= max && k < ST_ORDERS; k++)
 		if (t.allocs[k] || t.fails[k])
@@ -578,26 +577,30 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	        "frees", (unsigned long long)t.frees,
 	        (unsigned long long)t.cross_thread_frees,
 	        (unsigned long long)t.cross_cpu_frees);
-	fprintf(o, "%-22s alloc %llu calls (%llu pages), free %llu calls (%llu "
-	           "pages)\n",
+	fprintf(o,
+	        "%-22s alloc %llu calls (%llu pages), free %llu calls (%llu "
+	        "pages)\n",
 	        "bulk", (unsigned long long)t.bulk_calls,
 	        (unsigned long long)t.bulk_pages,
 	        (unsigned long long)t.bulk_free_calls,
 	        (unsigned long long)t.bulk_free_pages);
-	fprintf(o, "%-22s local %llu, all %llu; CPU hops %llu; zeroed allocs "
-	           "%llu\n",
+	fprintf(o,
+	        "%-22s local %llu, all %llu; CPU hops %llu; zeroed allocs "
+	        "%llu\n",
 	        "drains", (unsigned long long)t.drains_local,
 	        (unsigned long long)t.drains_all, (unsigned long long)t.hops,
 	        (unsigned long long)t.zero_allocs);
-	fprintf(o, "%-22s verify %llu, zero %llu, double allocation %llu, "
-	           "misuse reports %llu, all errors %llu\n",
+	fprintf(o,
+	        "%-22s verify %llu, zero %llu, double allocation %llu, "
+	        "misuse reports %llu, all errors %llu\n",
 	        "check failures", (unsigned long long)G_GET(st, verify_errors),
 	        (unsigned long long)G_GET(st, zero_errors),
 	        (unsigned long long)G_GET(st, double_allocs),
 	        (unsigned long long)G_GET(st, misuse),
 	        (unsigned long long)G_GET(st, errors));
-	fprintf(o, "%-22s refill %llu (%llu pages), flush %llu (%llu pages), "
-	           "drain %llu (%llu pages), trylock fail %llu\n",
+	fprintf(o,
+	        "%-22s refill %llu (%llu pages), flush %llu (%llu pages), "
+	        "drain %llu (%llu pages), trylock fail %llu\n",
 	        "pcp events", (unsigned long long)ev[ZA_PCP_REFILL],
 	        (unsigned long long)ev[ZA_PCP_REFILL_PAGES],
 	        (unsigned long long)ev[ZA_PCP_FLUSH],
@@ -605,8 +608,9 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	        (unsigned long long)ev[ZA_PCP_DRAIN],
 	        (unsigned long long)ev[ZA_PCP_DRAIN_PAGES],
 	        (unsigned long long)ev[ZA_PCP_TRYLOCK_FAIL]);
-	fprintf(o, "%-22s zone lock %llu, watermark fail %llu, fallback %llu, "
-	           "pageblock steal %llu, zonelist retry %llu, drain retry %llu\n",
+	fprintf(o,
+	        "%-22s zone lock %llu, watermark fail %llu, fallback %llu, "
+	        "pageblock steal %llu, zonelist retry %llu, drain retry %llu\n",
 	        "zone events", (unsigned long long)ev[ZA_ZONE_LOCK],
 	        (unsigned long long)ev[ZA_WMARK_FAIL],
 	        (unsigned long long)ev[ZA_FALLBACK],
@@ -624,8 +628,9 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 		        (unsigned long long)(G_GET(st, cpu_errors) +
 		                             G_GET(st, cpu_ebusy)));
 	if (st->sc == SC_HOTPLUG || st->sc == SC_OFFLINE) {
-		fprintf(o, "%-22s tried %llu, ok %llu, -EBUSY %llu, -EAGAIN %llu, "
-		           "-ENOMEM %llu, other %llu, re-online failed %llu\n",
+		fprintf(o,
+		        "%-22s tried %llu, ok %llu, -EBUSY %llu, -EAGAIN %llu, "
+		        "-ENOMEM %llu, other %llu, re-online failed %llu\n",
 		        "memory offline", (unsigned long long)tried,
 		        (unsigned long long)G_GET(st, mem_ok),
 		        (unsigned long long)G_GET(st, mem_ebusy),
@@ -637,8 +642,9 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 		        ms_of(G_GET(st, mem_latency_worst_us)),
 		        tried ? ms_of(G_GET(st, mem_latency_total_us)) / (double)tried
 		              : 0.0);
-		fprintf(o, "%-22s pgmigrate_success %llu, pgmigrate_fail %llu; "
-		           "callback moved %llu, -ENOENT %llu, refused %llu\n",
+		fprintf(o,
+		        "%-22s pgmigrate_success %llu, pgmigrate_fail %llu; "
+		        "callback moved %llu, -ENOENT %llu, refused %llu\n",
 		        "migration", (unsigned long long)ev[ZA_PGMIGRATE_SUCCESS],
 		        (unsigned long long)ev[ZA_PGMIGRATE_FAIL],
 		        (unsigned long long)G_GET(st, migrate_ok),
@@ -646,11 +652,12 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 		        (unsigned long long)G_GET(st, migrate_bad));
 	}
 	if (st->sc == SC_PRESSURE)
-		fprintf(o, "%-22s allocstall %llu, pgscan direct %llu kswapd %llu, "
-		           "pgsteal direct %llu kswapd %llu, kswapd wakes %llu, "
-		           "oom_kill %llu\n"
-		           "%-22s pages cached %llu, shrinker scans %llu (freed "
-		           "%llu), OOM handler calls %llu (freed %llu)\n",
+		fprintf(o,
+		        "%-22s allocstall %llu, pgscan direct %llu kswapd %llu, "
+		        "pgsteal direct %llu kswapd %llu, kswapd wakes %llu, "
+		        "oom_kill %llu\n"
+		        "%-22s pages cached %llu, shrinker scans %llu (freed "
+		        "%llu), OOM handler calls %llu (freed %llu)\n",
 		        "reclaim", (unsigned long long)ev[ZA_ALLOCSTALL],
 		        (unsigned long long)ev[ZA_PGSCAN_DIRECT],
 		        (unsigned long long)ev[ZA_PGSCAN_KSWAPD],
@@ -663,8 +670,9 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 		        (unsigned long long)G_GET(st, shrink_freed),
 		        (unsigned long long)G_GET(st, oom_calls),
 		        (unsigned long long)G_GET(st, oom_freed));
-	fprintf(o, "%-22s za_check %s; managed %lu = free %lu + isolated %lu "
-	           "(%ld missing), pcp %lu, allocated %ld, client holds %lu\n",
+	fprintf(o,
+	        "%-22s za_check %s; managed %lu = free %lu + isolated %lu "
+	        "(%ld missing), pcp %lu, allocated %ld, client holds %lu\n",
 	        "final state", f->check_rc ? "FAILED" : "ok", f->z.managed,
 	        f->z.free, f->z.isolated, f->lost, f->z.pcp, f->allocated,
 	        f->client_held);
@@ -672,9 +680,9 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 		fprintf(o, "%-22s %s\n", "not implemented", st->notimpl);
 	fprintf(o, "%-22s %.2f s\n", "wall time", f->wall);
 	fprintf(o, "%-22s %s\n\n", "result",
-	        !f->pass ? "FAIL"
-	                 : interrupted ? "INTERRUPTED (stopped early; checks held)"
-	                               : "PASS");
+	        !f->pass      ? "FAIL"
+	        : interrupted ? "INTERRUPTED (stopped early; checks held)"
+	                      : "PASS");
 }
 
 /* The run as one JSON object on one line (json.h, compact). */
@@ -826,7 +834,10 @@ static void wait_until(struct stress *st, double until, double start)
 }
 
 static const unsigned target_pct_of[SC_NR] = {
-	[SC_MIXED] = 50, [SC_HOTPLUG] = 40, [SC_PRESSURE] = 100, [SC_OFFLINE] = 30,
+	[SC_MIXED] = 50,
+	[SC_HOTPLUG] = 40,
+	[SC_PRESSURE] = 100,
+	[SC_OFFLINE] = 30,
 };
 
 /* A run of scenario sc: its state, before anything is built. NULL when
@@ -869,10 +880,9 @@ static int scenario_build(struct stress *st)
 	if (topo_plan(&st->tp, &to, cmd))
 		return EXIT_USAGE;
 	if (st->sc == SC_OFFLINE && !st->tp.o.movable)
-		return tool_usage_err(cmd,
-		                      "the offline scenario needs ZONE_MOVABLE "
-		                      "memory: give --movable, or --mem of at "
-		                      "least two blocks");
+		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
+		                           "memory: give --movable, or --mem of at "
+		                           "least two blocks");
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.migrate = stress_migrate;
@@ -906,8 +916,7 @@ static int scenario_setup(struct stress *st)
 		return -1;
 	}
 	if (o->random_yield >= 0) {
-		int err = za_debug_set(st->za, ZA_DEBUG_RANDOM_YIELD,
-		                       o->random_yield);
+		int err = za_debug_set(st->za, ZA_DEBUG_RANDOM_YIELD, o->random_yield);
 		if (err)
 			st_note(st, "za_debug_set(RANDOM_YIELD) returned %s",
 			        strerror(-err));
@@ -940,7 +949,7 @@ static void scenario_watch(struct stress *st, double start)
 {
 	const struct stress_opts *o = st->o;
 	unsigned long tick, t_ms, last_ms = 0,
-	              end_ms = (unsigned long)o->seconds * 1000;
+	                          end_ms = (unsigned long)o->seconds * 1000;
 	double last = start;
 	uint64_t last_ops = 0;
 
@@ -958,12 +967,10 @@ static void scenario_watch(struct stress *st, double start)
 		 * skips them, rather than writing rows of one instant with
 		 * nothing in between. */
 		while ((tick + 1) * o->interval_ms < end_ms &&
-		       start + (double)((tick + 1) * o->interval_ms) / 1000.0 <=
-		               now)
+		       start + (double)((tick + 1) * o->interval_ms) / 1000.0 <= now)
 			tick++;
-		if (!o->progress ||
-		    (!st->progress_tty && t_ms / 1000 == last_ms / 1000 &&
-		     t_ms < end_ms))
+		if (!o->progress || (!st->progress_tty &&
+		                     t_ms / 1000 == last_ms / 1000 && t_ms < end_ms))
 			continue;
 		stress_sum_stats(st, &t);
 		progress_line(st, t_ms,
@@ -1128,7 +1135,7 @@ int cmd_stress(int argc, char **argv)
 	 * did not happen. A failed check still says 1. */
 	if (interrupted && rc == 0) {
 		tool_err("stress", "interrupted (SIGINT): the run stopped early; "
-		         "the final checks held");
+		                   "the final checks held");
 		rc = EXIT_INTERRUPTED;
 	}
 	return rc;

@@ -26,8 +26,14 @@
 
 #define ST_ORDERS (ZA_MAX_ORDER_LIMIT + 1)
 
-enum scenario { SC_MIXED, SC_HOTPLUG, SC_PRESSURE, SC_OFFLINE, SC_FRAGMENT,
-                SC_NR };
+enum scenario {
+	SC_MIXED,
+	SC_HOTPLUG,
+	SC_PRESSURE,
+	SC_OFFLINE,
+	SC_FRAGMENT,
+	SC_NR
+};
 extern const char *const scenario_names[SC_NR];
 
 /* Kinds of allocation request the workload mixes. */
@@ -49,20 +55,20 @@ enum inject { INJECT_NONE, INJECT_CORRUPT, INJECT_LEAK };
 
 struct stress_opts {
 	struct topo_opts topo;
-	int scenario;                /* SC_*, or -1 for all */
+	int scenario; /* SC_*, or -1 for all */
 	unsigned seconds;
 	unsigned threads;
 	uint64_t seed;
 	int json;
-	int progress;                /* 0: --quiet */
+	int progress; /* 0: --quiet */
 	unsigned offline_timeout_ms;
-	long random_yield;           /* --random-yield, -1 unset */
-	int verify;                  /* --verify: VERIFY_* */
-	int inject;                  /* --inject: INJECT_* */
-	const char *timeline;        /* --timeline FILE.csv, or NULL */
-	int compaction;              /* fragment: bit 0 off, bit 1 on */
-	unsigned unmovable_pct;      /* fragment: --unmovable */
-	unsigned interval_ms;        /* --interval: progress and timeline tick */
+	long random_yield;      /* --random-yield, -1 unset */
+	int verify;             /* --verify: VERIFY_* */
+	int inject;             /* --inject: INJECT_* */
+	const char *timeline;   /* --timeline FILE.csv, or NULL */
+	int compaction;         /* fragment: bit 0 off, bit 1 on */
+	unsigned unmovable_pct; /* fragment: --unmovable */
+	unsigned interval_ms;   /* --interval: progress and timeline tick */
 };
 
 /* The --timeline CSV: one file for the whole command, so that `--scenario
@@ -71,7 +77,7 @@ struct stress_opts {
 struct timeline {
 	FILE *f;
 	const char *path;
-	unsigned orders;    /* nr_free_order_* columns, fixed by the header */
+	unsigned orders; /* nr_free_order_* columns, fixed by the header */
 	int header_done;
 	unsigned long rows;
 };
@@ -86,11 +92,11 @@ struct tl_counts {
 /* One block the client owns. */
 struct slot {
 	struct za_page *page;
-	unsigned long pfn;  /* head pfn now (migration changes it) */
-	unsigned long key;  /* head pfn at allocation: seeds the pattern */
+	unsigned long pfn; /* head pfn now (migration changes it) */
+	unsigned long key; /* head pfn at allocation: seeds the pattern */
 	uint8_t order;
-	uint8_t zeroed;     /* asked for ZA_GFP_ZERO (checked, then filled) */
-	int16_t cpu;        /* simulated CPU that allocated it */
+	uint8_t zeroed; /* asked for ZA_GFP_ZERO (checked, then filled) */
+	int16_t cpu;    /* simulated CPU that allocated it */
 };
 
 /* A set of slots under one mutex; the owner map points into it. */
@@ -106,7 +112,7 @@ struct box {
 struct inbox {
 	pthread_mutex_t lock;
 	struct slot *v;
-	unsigned n, cap;     /* n also read without the lock, as a hint */
+	unsigned n, cap; /* n also read without the lock, as a hint */
 };
 
 /* Per-worker counters: written only by their worker (relaxed atomic
@@ -128,7 +134,7 @@ struct worker {
 	struct box box;
 	struct inbox in;
 	struct wstats s;
-	unsigned long held;   /* pages in box (worker's own count) */
+	unsigned long held; /* pages in box (worker's own count) */
 	uint64_t next_hop;
 	int started;
 	int injected;
@@ -136,17 +142,17 @@ struct worker {
 
 /* Counters any thread may bump (__atomic). */
 struct gstats {
-	uint64_t errors;           /* every failure of a check, all kinds */
+	uint64_t errors; /* every failure of a check, all kinds */
 	uint64_t verify_errors, zero_errors, double_allocs, misuse;
 	uint64_t migrate_ok, migrate_enoent, migrate_bad;
 	/* hotplug */
 	uint64_t cpu_offline, cpu_online, cpu_ebusy, cpu_errors;
-	uint64_t mem_tried, mem_ok, mem_ebusy, mem_eagain, mem_enomem,
-	         mem_other, mem_online_fail;
+	uint64_t mem_tried, mem_ok, mem_ebusy, mem_eagain, mem_enomem, mem_other,
+	    mem_online_fail;
 	uint64_t mem_latency_worst_us, mem_latency_total_us;
 	/* reclaim */
 	uint64_t cache_pages, cache_in, shrink_count_calls, shrink_scans,
-	         shrink_freed, oom_calls, oom_freed;
+	    shrink_freed, oom_calls, oom_freed;
 };
 
 struct stress {
@@ -160,22 +166,22 @@ struct stress {
 	struct box **boxes;
 	unsigned nboxes;
 	struct box *cache[ZA_MAX_NODES];
-	uint64_t *owner;          /* per pfn: (box id + 1) << 32 | slot */
-	unsigned char *inuse;     /* per pfn: 1 while the client holds it */
+	uint64_t *owner;      /* per pfn: (box id + 1) << 32 | slot */
+	unsigned char *inuse; /* per pfn: 1 while the client holds it */
 	size_t map_pfns;
 	size_t page_size;
 	int backed;
 	uint64_t seed;
 	unsigned long managed_total;
-	unsigned long base_target; /* pages per worker at 100 % */
-	unsigned target_pct;       /* __atomic: pressure moves it */
+	unsigned long base_target;  /* pages per worker at 100 % */
+	unsigned target_pct;        /* __atomic: pressure moves it */
 	int stop_workers, stop_aux; /* __atomic */
-	int progress_tty;          /* messages must clear the progress line */
+	int progress_tty;           /* messages must clear the progress line */
 	int progress_dirty;
 	struct gstats g;
 	struct za_shrinker shrinker;
 	int shrinker_registered;
-	char notimpl[256];          /* first "not implemented" report */
+	char notimpl[256]; /* first "not implemented" report */
 	pthread_mutex_t msg_lock;
 	unsigned msgs;
 	/* hotplug drivers */
@@ -185,8 +191,8 @@ struct stress {
 		int nid;
 		unsigned long pfn;
 		void *base;
-		int offline;  /* left offline after a failed re-online */
-	} *mblocks;
+		int offline; /* left offline after a failed re-online */
+	} * mblocks;
 	unsigned nr_mblocks;
 	/* --timeline (NULL without it): the zones sampled, fixed when the
 	 * scenario starts (nid * ZA_NR_ZONES + zone), and the counters at
@@ -197,18 +203,19 @@ struct stress {
 	struct tl_counts tl_last;
 };
 
-#define G_ADD(st, field, n) __atomic_add_fetch(&(st)->g.field, (n), __ATOMIC_RELAXED)
+#define G_ADD(st, field, n)                                                   \
+	__atomic_add_fetch(&(st)->g.field, (n), __ATOMIC_RELAXED)
 #define G_GET(st, field) __atomic_load_n(&(st)->g.field, __ATOMIC_RELAXED)
 /* Single-writer counters: a relaxed store the monitor can read. */
-#define W_ADD(w, field, n)                                                 \
+#define W_ADD(w, field, n)                                                    \
 	__atomic_store_n(&(w)->s.field, (w)->s.field + (n), __ATOMIC_RELAXED)
 
 /* A failed check: counted, and the first few described on stderr. */
 void st_fail(struct stress *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* A note (not a failure), same rate limit. */
 void st_note(struct stress *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* stress.c: the workers' counters summed (each read relaxed), and the
  * pages in the page caches of every node. */
@@ -216,9 +223,9 @@ void stress_sum_stats(struct stress *st, struct wstats *t);
 unsigned long stress_cached_pages(struct stress *st);
 
 /* stress_work.c */
-int work_setup(struct stress *st);      /* maps, boxes, workers */
-int work_start(struct stress *st);      /* starts the workers */
-void work_stop(struct stress *st);      /* stops and joins them */
+int work_setup(struct stress *st); /* maps, boxes, workers */
+int work_start(struct stress *st); /* starts the workers */
+void work_stop(struct stress *st); /* stops and joins them */
 /* Verifies and frees every page the client still holds (boxes,
  * inboxes, caches); what is wrong goes through st_fail. */
 void work_release_all(struct stress *st);
@@ -239,11 +246,11 @@ void box_take_locked(struct stress *st, struct box *b, size_t idx,
 int box_init(struct box *b, unsigned id);
 
 /* stress_hotplug.c */
-int hotplug_start(struct stress *st);  /* CPU and/or memory drivers */
-void hotplug_stop(struct stress *st);  /* joins; everything back online */
+int hotplug_start(struct stress *st); /* CPU and/or memory drivers */
+void hotplug_stop(struct stress *st); /* joins; everything back online */
 
 /* stress_reclaim.c */
-int reclaim_setup(struct stress *st);  /* shrinker + OOM handler */
+int reclaim_setup(struct stress *st); /* shrinker + OOM handler */
 void reclaim_teardown(struct stress *st);
 /* Moves a slot (in no box) into the page cache of its node. */
 void cache_put(struct stress *st, const struct slot *s);

@@ -57,12 +57,12 @@ struct frag {
 	int backed;
 	size_t page_size;
 	unsigned nthreads, order, unmovable_pct;
-	_Atomic uint32_t *owner;      /* [max_pfn] */
+	_Atomic uint32_t *owner; /* [max_pfn] */
 	unsigned long max_pfn;
 	struct fbox *box;
 	pthread_barrier_t bar;
-	unsigned per_thread;          /* requests per thread and round */
-	int done;                     /* written between barriers */
+	unsigned per_thread; /* requests per thread and round */
+	int done;            /* written between barriers */
 	const volatile sig_atomic_t *stop;
 	uint64_t seed;
 	atomic_ulong attempts, successes, errors, migrated;
@@ -136,7 +136,7 @@ static int keep(struct frag *fs, unsigned t, struct za_page *p, uint64_t seed,
 	pthread_mutex_lock(&b->lock);
 	if (b->n < b->cap) {
 		unsigned s = b->n++;
-		b->e[s] = (struct fent){p, seed, (uint8_t)unmovable};
+		b->e[s] = (struct fent){ p, seed, (uint8_t)unmovable };
 		atomic_store(&fs->owner[pfn_of(fs, p)],
 		             ((uint32_t)t << CODE_SHIFT | s) + 1);
 		ok = 1;
@@ -187,7 +187,8 @@ static int frag_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 		pthread_mutex_unlock(&b->lock);
 		return -ENOENT;
 	}
-	void *from = za_page_address(fs->za, src), *to = za_page_address(fs->za, dst);
+	void *from = za_page_address(fs->za, src),
+	     *to = za_page_address(fs->za, dst);
 	if (from && to)
 		memcpy(to, from, fs->page_size << order);
 	b->e[s].p = dst;
@@ -208,9 +209,13 @@ static void *frag_thread(void *arg)
 	struct fthread *th = arg;
 	struct frag *fs = th->fs;
 	struct fbox *b = &fs->box[th->id];
-	struct za_page **held = calloc(fs->max_pfn >> fs->order ? fs->max_pfn >> fs->order : 1,
+	struct za_page **held = calloc(fs->max_pfn >> fs->order
+	                                   ? fs->max_pfn >> fs->order
+	                                   : 1,
 	                               sizeof(*held));
-	uint64_t *hseed = calloc(fs->max_pfn >> fs->order ? fs->max_pfn >> fs->order : 1,
+	uint64_t *hseed = calloc(fs->max_pfn >> fs->order
+	                             ? fs->max_pfn >> fs->order
+	                             : 1,
 	                         sizeof(*hseed));
 	simcpu_thread_start(th->id % fs->tp.o.cpus, th->rng, 0);
 	if (!held || !hseed)
@@ -223,8 +228,10 @@ static void *frag_thread(void *arg)
 		/* 1. fill */
 		for (;;) {
 			int um = (unsigned)(rnd(&th->rng) % 100) < fs->unmovable_pct;
-			struct za_page *p = za_alloc_pages(
-				fs->za, um ? GFP_FILL_UNMOVABLE : GFP_FILL_MOVABLE, 0);
+			struct za_page *p = za_alloc_pages(fs->za,
+			                                   um ? GFP_FILL_UNMOVABLE
+			                                      : GFP_FILL_MOVABLE,
+			                                   0);
 			if (!p && um) {
 				p = za_alloc_pages(fs->za, GFP_FILL_MOVABLE, 0);
 				um = 0;
@@ -259,9 +266,11 @@ static void *frag_thread(void *arg)
 		 * keep them, each with a pattern. */
 		unsigned nh = 0;
 		for (unsigned k = 0; k < fs->per_thread && held && hseed; k++) {
-			struct za_page *p = za_alloc_pages(
-				fs->za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN,
-				fs->order);
+			struct za_page *p = za_alloc_pages(fs->za,
+			                                   ZA_GFP_MOVABLE |
+			                                       ZA_GFP_NORETRY |
+			                                       ZA_GFP_NOWARN,
+			                                   fs->order);
 			atomic_fetch_add(&fs->attempts, 1);
 			if (!p)
 				continue;
@@ -321,7 +330,7 @@ struct frag_result {
 	int score_start, score_end;
 	unsigned long attempts, successes, migrated;
 	unsigned long long stall, success, fail, mscan, fscan, pgm_ok, pgm_fail,
-		daemon_wake;
+	    daemon_wake;
 	int check_rc;
 	unsigned long errors, left;
 };
@@ -374,8 +383,7 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 		}
 	r->managed = managed;
 	unsigned cap = (unsigned)(managed / fs->nthreads + managed / 8 + 64);
-	if (!fs->owner || !fs->box || !th || !tid ||
-	    cap >= (1u << CODE_SHIFT)) {
+	if (!fs->owner || !fs->box || !th || !tid || cap >= (1u << CODE_SHIFT)) {
 		tool_err(cmd, !fs->owner || !fs->box || !th || !tid
 		                  ? "out of memory"
 		                  : "fragment: too many pages per thread (use more "
@@ -394,7 +402,7 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 	}
 	pthread_barrier_init(&fs->bar, NULL, fs->nthreads + 1);
 	for (unsigned t = 0; t < fs->nthreads; t++) {
-		th[t] = (struct fthread){fs, t, o->seed * 1000003u + t + 1};
+		th[t] = (struct fthread){ fs, t, o->seed * 1000003u + t + 1 };
 		if (pthread_create(&tid[t], NULL, frag_thread, &th[t])) {
 			tool_err(cmd, "could not start the threads");
 			exit(EXIT_FAIL); /* the others wait at the barrier */
@@ -411,7 +419,8 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 		/* Requests for 80 % of the free memory: room for all of them,
 		 * were it not in pieces. */
 		unsigned long want = nfree * 8 / 10 >> fs->order;
-		fs->per_thread = (unsigned)(want / fs->nthreads ? want / fs->nthreads : 1);
+		fs->per_thread = (unsigned)(want / fs->nthreads ? want / fs->nthreads
+		                                                : 1);
 		if (round == 0) {
 			r->free_start = nfree;
 			r->big_start = free_at_least(fs, fs->order);
@@ -448,19 +457,24 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 	za_vmstat_fold(fs->za);
 	for (unsigned nid = 0; nid < fs->tp.o.nodes; nid++)
 		for (int z = 0; z < ZA_NR_ZONES; z++)
-			r->left += (unsigned long)za_zone_stat(
-				fs->za, (int)nid, (enum za_zone_type)z, ZA_NR_ZONE_ALLOCATED);
+			r->left += (unsigned long)za_zone_stat(fs->za, (int)nid,
+			                                       (enum za_zone_type)z,
+			                                       ZA_NR_ZONE_ALLOCATED);
 	r->check_rc = za_check(fs->za, stderr);
 	if (r->check_rc)
 		tool_err(cmd, "fragment: za_check failed: %s", strerror(-r->check_rc));
 	if (r->left)
-		tool_err(cmd, "fragment: %lu pages still allocated after every "
-		         "block was freed", r->left);
+		tool_err(cmd,
+		         "fragment: %lu pages still allocated after every "
+		         "block was freed",
+		         r->left);
 	if (r->errors)
 		tool_err(cmd, "fragment: %lu blocks lost their contents", r->errors);
 	if (r->pgm_ok != r->migrated) {
-		tool_err(cmd, "fragment: pgmigrate_success %llu, but the client "
-		         "moved %lu blocks", r->pgm_ok, r->migrated);
+		tool_err(cmd,
+		         "fragment: pgmigrate_success %llu, but the client "
+		         "moved %lu blocks",
+		         r->pgm_ok, r->migrated);
 		r->errors++;
 	}
 	r->order = fs->order;
@@ -499,10 +513,10 @@ static void print_mode(FILE *f, const char *name, const struct frag_result *r,
 	        "%llu pgmigrate_success %llu pgmigrate_fail %llu\n"
 	        "                checks: %s\n",
 	        name, order, r->attempts, r->rounds, r->successes,
-	        pct(r->successes, r->attempts),
-	        r->free_start, r->managed, r->big_start, order, r->score_start,
-	        r->score_end, r->stall, r->success, r->fail, r->daemon_wake, r->mscan,
-	        r->fscan, r->pgm_ok, r->pgm_fail,
+	        pct(r->successes, r->attempts), r->free_start, r->managed,
+	        r->big_start, order, r->score_start, r->score_end, r->stall,
+	        r->success, r->fail, r->daemon_wake, r->mscan, r->fscan, r->pgm_ok,
+	        r->pgm_fail,
 	        r->check_rc || r->left || r->errors ? "FAILED" : "ok");
 }
 
@@ -517,22 +531,25 @@ static void json_mode(FILE *f, const char *name, const struct frag_result *r)
 	        "\"compact_free_scanned\":%llu,\"pgmigrate_success\":%llu,"
 	        "\"pgmigrate_fail\":%llu,\"check\":\"%s\"}",
 	        name, r->rounds, r->attempts, r->successes,
-	        pct(r->successes, r->attempts), r->managed, r->free_start, r->big_start, r->score_start, r->score_end,
-	        r->stall, r->success, r->fail, r->daemon_wake, r->mscan, r->fscan,
-	        r->pgm_ok, r->pgm_fail, r->check_rc || r->left || r->errors ? "fail" : "ok");
+	        pct(r->successes, r->attempts), r->managed, r->free_start,
+	        r->big_start, r->score_start, r->score_end, r->stall, r->success,
+	        r->fail, r->daemon_wake, r->mscan, r->fscan, r->pgm_ok,
+	        r->pgm_fail, r->check_rc || r->left || r->errors ? "fail" : "ok");
 }
 
-int stress_fragment(const struct stress_opts *o, const volatile sig_atomic_t *stop,
-                    char **json_out)
+int stress_fragment(const struct stress_opts *o,
+                    const volatile sig_atomic_t *stop, char **json_out)
 {
 	struct frag_result res[2];
 	int rc = 0, modes = o->compaction; /* bit 0: off, bit 1: on */
 	unsigned order = 0;
 
 	if (o->progress)
-		fprintf(stderr, "%s stress: scenario fragment, %u s per mode, %u "
-		        "threads, %u%% unmovable, seed %llu\n", TOOL_NAME, o->seconds,
-		        o->threads, o->unmovable_pct, (unsigned long long)o->seed);
+		fprintf(stderr,
+		        "%s stress: scenario fragment, %u s per mode, %u "
+		        "threads, %u%% unmovable, seed %llu\n",
+		        TOOL_NAME, o->seconds, o->threads, o->unmovable_pct,
+		        (unsigned long long)o->seed);
 	for (int on = 0; on < 2; on++) {
 		res[on].ran = 0;
 		if (!(modes & (1 << on)) || *stop)
@@ -550,7 +567,8 @@ int stress_fragment(const struct stress_opts *o, const volatile sig_atomic_t *st
 		size_t len = 0;
 		FILE *js = open_memstream(json_out, &len);
 		if (js) {
-			fprintf(js, "{\"scenario\":\"fragment\",\"seconds\":%u,"
+			fprintf(js,
+			        "{\"scenario\":\"fragment\",\"seconds\":%u,"
 			        "\"threads\":%u,\"unmovable_pct\":%u,\"order\":%u",
 			        o->seconds, o->threads, o->unmovable_pct, order);
 			for (int on = 0; on < 2; on++)
@@ -563,8 +581,8 @@ int stress_fragment(const struct stress_opts *o, const volatile sig_atomic_t *st
 		}
 	} else {
 		printf("%s stress: scenario fragment, %u s per mode, %u threads, "
-		       "%u%% of the fill unmovable\n", TOOL_NAME, o->seconds,
-		       o->threads, o->unmovable_pct);
+		       "%u%% of the fill unmovable\n",
+		       TOOL_NAME, o->seconds, o->threads, o->unmovable_pct);
 		for (int on = 0; on < 2; on++)
 			if (res[on].ran)
 				print_mode(stdout, on ? "on" : "off", &res[on], order);

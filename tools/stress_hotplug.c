@@ -23,7 +23,7 @@
 static void sleep_us(unsigned us)
 {
 	struct timespec ts = { .tv_sec = us / 1000000,
-		               .tv_nsec = (long)(us % 1000000) * 1000 };
+		                   .tv_nsec = (long)(us % 1000000) * 1000 };
 	nanosleep(&ts, NULL);
 }
 
@@ -37,8 +37,7 @@ static void record_notimpl(struct stress *st, const char *what, int err)
 	pthread_mutex_lock(&st->msg_lock);
 	if (!st->notimpl[0])
 		snprintf(st->notimpl, sizeof(st->notimpl),
-		         "%s is not implemented (returned %s)", what,
-		         strerror(-err));
+		         "%s is not implemented (returned %s)", what, strerror(-err));
 	pthread_mutex_unlock(&st->msg_lock);
 }
 
@@ -65,8 +64,9 @@ static void *cpu_driver(void *arg)
 			if (!err) {
 				G_ADD(st, cpu_offline, 1);
 				if (za_cpu_is_online(st->za, c))
-					st_fail(st, "CPU %u still online after "
-					            "za_cpu_offline returned 0",
+					st_fail(st,
+					        "CPU %u still online after "
+					        "za_cpu_offline returned 0",
 					        c);
 				continue;
 			}
@@ -79,8 +79,9 @@ static void *cpu_driver(void *arg)
 				/* Only for the last online CPU, which we never
 				 * offline: the library disagrees on the count. */
 				G_ADD(st, cpu_ebusy, 1);
-				st_fail(st, "za_cpu_offline(%u) returned -EBUSY with %u "
-				            "CPUs online",
+				st_fail(st,
+				        "za_cpu_offline(%u) returned -EBUSY with %u "
+				        "CPUs online",
 				        c, simcpu_nr_online());
 			} else {
 				G_ADD(st, cpu_errors, 1);
@@ -202,8 +203,7 @@ static void *mem_driver(void *arg)
 	uint64_t rng = mix64(st->seed ^ 0xb10cull) | 1;
 
 	while (!__atomic_load_n(&st->stop_aux, __ATOMIC_ACQUIRE)) {
-		struct mblock *b =
-		        &st->mblocks[rng_below(&rng, st->nr_mblocks)];
+		struct mblock *b = &st->mblocks[rng_below(&rng, st->nr_mblocks)];
 		if (!b->offline)
 			offline_one(st, b);
 		sleep_us(200 + rng_below(&rng, 800));

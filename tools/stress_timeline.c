@@ -149,7 +149,7 @@ void timeline_start(struct stress *st)
 				continue;
 			if (st->tl_nzones < TOPO_MAX_RANGES)
 				st->tl_zone[st->tl_nzones++] =
-				        (unsigned short)(nid * ZA_NR_ZONES + (unsigned)z);
+				    (unsigned short)(nid * ZA_NR_ZONES + (unsigned)z);
 		}
 	read_counts(st, &st->tl_last);
 	timeline_sample(st, 0.0);
@@ -204,16 +204,16 @@ static void write_row(struct stress *st, double t, int nid,
 
 	fprintf(f, "%.3f,%s,%d,%s,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%u,%d,%lu", t,
 	        scenario_names[st->sc], nid, topo_zone_name(z), zi.managed,
-	        zi.free, zi.min, zi.low, zi.high, zi.pcp_pages, pcp_high,
-	        pcp_cpus, zi.pcp_disabled, zi.isolated_free);
+	        zi.free, zi.min, zi.low, zi.high, zi.pcp_pages, pcp_high, pcp_cpus,
+	        zi.pcp_disabled, zi.isolated_free);
 	for (k = 0; k < tl->orders; k++)
 		fprintf(f, ",%lu", k <= max && k < ST_ORDERS ? zi.nr_free[k] : 0ul);
 	fprintf(f, ",%.4f,%d,%llu,%llu,%llu,%llu",
 	        buddy ? (double)large / (double)buddy : 0.0,
 	        /* the node's, as proactive compaction reads it */
-	        za_fragmentation_score(st->za, nid),
-	        (unsigned long long)d->ops, (unsigned long long)d->allocs,
-	        (unsigned long long)d->fails, (unsigned long long)d->frees);
+	        za_fragmentation_score(st->za, nid), (unsigned long long)d->ops,
+	        (unsigned long long)d->allocs, (unsigned long long)d->fails,
+	        (unsigned long long)d->frees);
 	for (k = 0; k < NR_LIB_EVENTS; k++)
 		fprintf(f, ",%llu", (unsigned long long)ev_delta[k]);
 	fprintf(f, ",%llu,%u,%lu\n", (unsigned long long)d->cpu_flips,

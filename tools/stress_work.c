@@ -45,8 +45,8 @@ static uint64_t page_seed(const struct stress *st, unsigned long pfn)
  * cache line of every page, which still catches a page handed out twice,
  * a bad migration copy and an overlap, at a fraction of the memory
  * traffic (a 2 MiB block would otherwise dominate the run). */
-static void pattern_span(const struct stress *st, unsigned order,
-                         size_t *head, size_t *tail)
+static void pattern_span(const struct stress *st, unsigned order, size_t *head,
+                         size_t *tail)
 {
 	size_t words = st->page_size / sizeof(uint64_t);
 
@@ -60,8 +60,8 @@ static void pattern_span(const struct stress *st, unsigned order,
 	}
 }
 
-static void fill_block(const struct stress *st, void *addr,
-                       unsigned long key, unsigned order)
+static void fill_block(const struct stress *st, void *addr, unsigned long key,
+                       unsigned order)
 {
 	size_t words = st->page_size / sizeof(uint64_t), head, tail;
 	uint64_t *p = addr;
@@ -162,8 +162,8 @@ static int track_alloc(struct stress *st, const struct slot *s,
 	int dup = 0;
 
 	if (s->pfn + n > st->map_pfns || s->pfn + n < s->pfn) {
-		st_fail(st, "%s returned pfn %#lx order %u, outside the topology",
-		        how, s->pfn, s->order);
+		st_fail(st, "%s returned pfn %#lx order %u, outside the topology", how,
+		        s->pfn, s->order);
 		return -1;
 	}
 	if (s->pfn & (n - 1)) {
@@ -172,8 +172,8 @@ static int track_alloc(struct stress *st, const struct slot *s,
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (__atomic_exchange_n(&st->inuse[s->pfn + i], 1,
-		                        __ATOMIC_ACQ_REL) && !dup) {
+		if (__atomic_exchange_n(&st->inuse[s->pfn + i], 1, __ATOMIC_ACQ_REL) &&
+		    !dup) {
 			dup = 1;
 			G_ADD(st, double_allocs, 1);
 			st_fail(st,
@@ -340,8 +340,9 @@ int stress_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 			void *sa = za_page_address(st->za, src);
 			void *da = za_page_address(st->za, dst);
 			if (!sa || !da) {
-				st_fail(st, "migrate: page without an address (src %#lx "
-				            "dst %#lx)",
+				st_fail(st,
+				        "migrate: page without an address (src %#lx "
+				        "dst %#lx)",
 				        spfn, dpfn);
 			} else {
 				memcpy(da, sa, st->page_size << order);
@@ -374,11 +375,11 @@ void stress_error_handler(void *ctx, int err, const char *msg)
 
 /* Cumulative per-mille tables: request kind and order class. */
 struct profile {
-	unsigned target_pct;         /* working set, % of managed pages */
-	unsigned gfp[GK_NR];         /* per mille of each kind */
+	unsigned target_pct;                 /* working set, % of managed pages */
+	unsigned gfp[GK_NR];                 /* per mille of each kind */
 	unsigned order0, order1_3, order4_8; /* per mille; the rest order 9 */
 	unsigned zero_pct;
-	unsigned cache_pct;          /* pressure: order-0 frees to the cache */
+	unsigned cache_pct; /* pressure: order-0 frees to the cache */
 };
 
 static const struct profile profiles[SC_NR] = {
@@ -395,14 +396,22 @@ const char *const gfp_kind_names[GK_NR] = {
 static za_gfp_t gfp_of(enum gfp_kind k)
 {
 	switch (k) {
-	case GK_KERNEL: return ZA_GFP_KERNEL;
-	case GK_MOVABLE: return ZA_GFP_MOVABLE;
-	case GK_ATOMIC: return ZA_GFP_ATOMIC | ZA_GFP_NOWARN;
-	case GK_NOWAIT: return ZA_GFP_NOWAIT | ZA_GFP_NOWARN;
-	case GK_RECLAIMABLE: return ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE;
-	case GK_DMA32: return ZA_GFP_KERNEL | ZA_GFP_DMA32;
-	case GK_DMA: return ZA_GFP_KERNEL | ZA_GFP_DMA;
-	default: return ZA_GFP_KERNEL;
+	case GK_KERNEL:
+		return ZA_GFP_KERNEL;
+	case GK_MOVABLE:
+		return ZA_GFP_MOVABLE;
+	case GK_ATOMIC:
+		return ZA_GFP_ATOMIC | ZA_GFP_NOWARN;
+	case GK_NOWAIT:
+		return ZA_GFP_NOWAIT | ZA_GFP_NOWARN;
+	case GK_RECLAIMABLE:
+		return ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE;
+	case GK_DMA32:
+		return ZA_GFP_KERNEL | ZA_GFP_DMA32;
+	case GK_DMA:
+		return ZA_GFP_KERNEL | ZA_GFP_DMA;
+	default:
+		return ZA_GFP_KERNEL;
 	}
 }
 
@@ -435,8 +444,8 @@ static enum gfp_kind pick_kind(struct worker *w, const struct profile *p)
 	if (k == GK_DMA && !(st->tp.o.zones_mask & TOPO_ZONE_BIT(ZA_ZONE_DMA)))
 		k = GK_KERNEL;
 	if (k == GK_DMA32 &&
-	    !(st->tp.o.zones_mask & (TOPO_ZONE_BIT(ZA_ZONE_DMA32) |
-	                             TOPO_ZONE_BIT(ZA_ZONE_DMA))))
+	    !(st->tp.o.zones_mask &
+	      (TOPO_ZONE_BIT(ZA_ZONE_DMA32) | TOPO_ZONE_BIT(ZA_ZONE_DMA))))
 		k = GK_KERNEL;
 	return (enum gfp_kind)k;
 }
@@ -482,19 +491,19 @@ static void adopt(struct worker *w, struct za_page *page, unsigned order,
 	zone = za_page_zone(st->za, page);
 	pnid = za_page_nid(st->za, page);
 	if (zone < 0 || zone > (int)highest_zone(gfp))
-		st_fail(st, "%s(gfp %#x) returned pfn %#lx from zone %s",
-		        how, gfp, s.pfn,
+		st_fail(st, "%s(gfp %#x) returned pfn %#lx from zone %s", how, gfp,
+		        s.pfn,
 		        zone < 0 ? "none" : topo_zone_name((enum za_zone_type)zone));
 	if ((gfp & ZA_GFP_THISNODE) && nid >= 0 && pnid != nid)
-		st_fail(st, "%s(node %d, THISNODE) returned pfn %#lx of node %d",
-		        how, nid, s.pfn, pnid);
+		st_fail(st, "%s(node %d, THISNODE) returned pfn %#lx of node %d", how,
+		        nid, s.pfn, pnid);
 	if (track_alloc(st, &s, how))
 		return; /* untrackable: leaking it is all we can do safely */
 	if (st->backed) {
 		void *a = za_page_address(st->za, page);
 		if (!a) {
-			st_fail(st, "%s: pfn %#lx has no address in backed memory",
-			        how, s.pfn);
+			st_fail(st, "%s: pfn %#lx has no address in backed memory", how,
+			        s.pfn);
 		} else {
 			if (s.zeroed)
 				check_zero(st, a, &s);
@@ -536,8 +545,8 @@ static int alloc_one(struct worker *w, const struct profile *p)
 	W_ADD(w, allocs_gfp[kind], 1);
 	if (gfp & ZA_GFP_ZERO)
 		W_ADD(w, zero_allocs, 1);
-	adopt(w, page, order, gfp,
-	      nid, nid >= 0 ? "za_alloc_pages_node" : "za_alloc_pages");
+	adopt(w, page, order, gfp, nid,
+	      nid >= 0 ? "za_alloc_pages_node" : "za_alloc_pages");
 	return 1;
 }
 
@@ -611,8 +620,8 @@ static int take_random(struct worker *w, struct slot *out)
 
 	pthread_mutex_lock(&w->box.lock);
 	if (w->box.n) {
-		box_take_locked(w->st, &w->box,
-		                rng_below(&w->rng, (unsigned)w->box.n), out);
+		box_take_locked(w->st, &w->box, rng_below(&w->rng, (unsigned)w->box.n),
+		                out);
 		ok = 1;
 	}
 	pthread_mutex_unlock(&w->box.lock);
@@ -742,14 +751,14 @@ static void *worker_main(void *arg)
 		st_fail(st, "worker %u: out of memory", w->id);
 		return NULL;
 	}
-	simcpu_thread_start(w->id % st->tp.o.cpus, st->seed + w->id * 7919,
-	                    1024);
+	simcpu_thread_start(w->id % st->tp.o.cpus, st->seed + w->id * 7919, 1024);
 	w->next_hop = 1000 + rng_below(&w->rng, 4000);
 
 	while (!__atomic_load_n(&st->stop_workers, __ATOMIC_ACQUIRE)) {
-		unsigned long target =
-		        st->base_target *
-		        __atomic_load_n(&st->target_pct, __ATOMIC_RELAXED) / 100;
+		unsigned long target = st->base_target *
+		                       __atomic_load_n(&st->target_pct,
+		                                       __ATOMIC_RELAXED) /
+		                       100;
 
 		for (batch = 0; batch < 64; batch++) {
 			unsigned r;
@@ -846,8 +855,7 @@ int work_start(struct stress *st)
 	for (i = 0; i < st->nthreads; i++) {
 		err = pthread_create(&st->w[i].thread, NULL, worker_main, &st->w[i]);
 		if (err) {
-			tool_err("stress", "cannot start worker %u: %s", i,
-			         strerror(err));
+			tool_err("stress", "cannot start worker %u: %s", i, strerror(err));
 			return -1;
 		}
 		st->w[i].started = 1;

@@ -26,9 +26,9 @@
  * project version), which the tool shares. */
 #define TOOL_STR_(x) #x
 #define TOOL_STR(x) TOOL_STR_(x)
-#define TOOL_VERSION                                                       \
-	TOOL_STR(ZA_VERSION_MAJOR) "." TOOL_STR(ZA_VERSION_MINOR) "."          \
-	TOOL_STR(ZA_VERSION_PATCH)
+#define TOOL_VERSION                                                          \
+	TOOL_STR(ZA_VERSION_MAJOR)                                                \
+	"." TOOL_STR(ZA_VERSION_MINOR) "." TOOL_STR(ZA_VERSION_PATCH)
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_INTERRUPTED 130 /* stress stopped by SIGINT, checks held */
@@ -44,18 +44,18 @@ int cmd_record(int argc, char **argv); /* record.c */
 
 /* "zonealloc CMD: message" on stderr. */
 void tool_err(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* A usage error: the message, then a hint to run --help. Returns
  * EXIT_USAGE so callers can `return tool_usage_err(...)`. */
 int tool_usage_err(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Matches argv[*i] against the option `name` ("--mem"), in either the
  * form "--mem 1G" or "--mem=1G". Returns 1 and sets *val (advancing *i
  * past a separate value word) on a match, 0 when argv[*i] is another
  * option, -1 after printing an error when the value is missing. */
-int opt_value(const char *cmd, int argc, char **argv, int *i,
-              const char *name, const char **val);
+int opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
+              const char **val);
 /* 1 when argv[i] is exactly the flag `name`; a flag given a value
  * ("--json=1") is an error (-1, message printed). */
 int opt_flag(const char *cmd, char **argv, int i, const char *name);
@@ -100,8 +100,8 @@ int opt_choice(const char *cmd, int argc, char **argv, int *i,
 int parse_ull(const char *cmd, const char *opt, const char *s,
               unsigned long long min, unsigned long long max,
               unsigned long long *out);
-int parse_uint(const char *cmd, const char *opt, const char *s,
-               unsigned min, unsigned max, unsigned *out);
+int parse_uint(const char *cmd, const char *opt, const char *s, unsigned min,
+               unsigned max, unsigned *out);
 /* Sizes: a number with an optional K, M, G or T suffix (powers of 1024),
  * optionally followed by "B" or "iB". */
 int parse_size(const char *cmd, const char *opt, const char *s,
@@ -117,20 +117,20 @@ const char *fmt_size(unsigned long long bytes, char *buf, size_t len);
 
 /* What the user asked for; topo_opts_init gives the defaults. */
 struct topo_opts {
-	unsigned nodes;                 /* --nodes, 1 */
-	unsigned long long mem;         /* --mem, bytes per node, 1 GiB */
-	unsigned cpus;                  /* --cpus, max(4, nproc) */
-	unsigned zones_mask;            /* --zones, TOPO_ZONE_BIT()s */
+	unsigned nodes;         /* --nodes, 1 */
+	unsigned long long mem; /* --mem, bytes per node, 1 GiB */
+	unsigned cpus;          /* --cpus, max(4, nproc) */
+	unsigned zones_mask;    /* --zones, TOPO_ZONE_BIT()s */
 	int zones_given;
-	unsigned long long movable;     /* --movable, bytes per node, 0 */
+	unsigned long long movable; /* --movable, bytes per node, 0 */
 	int movable_given;
-	unsigned long long block;       /* --block, bytes, 16 MiB */
-	unsigned page_shift;            /* --page-shift, 12 */
-	unsigned max_order;             /* --max-order, 0 = fitted to block */
-	int frames_only;                /* --frames-only */
-	int hugepages;                  /* --hugepages (examples/hugemem.h) */
-	unsigned long min_free_kbytes;  /* --min-free-kbytes, 0 = library's */
-	unsigned cfg_flags;             /* --no-pcp, --no-kswapd: ZA_CFG_* */
+	unsigned long long block;      /* --block, bytes, 16 MiB */
+	unsigned page_shift;           /* --page-shift, 12 */
+	unsigned max_order;            /* --max-order, 0 = fitted to block */
+	int frames_only;               /* --frames-only */
+	int hugepages;                 /* --hugepages (examples/hugemem.h) */
+	unsigned long min_free_kbytes; /* --min-free-kbytes, 0 = library's */
+	unsigned cfg_flags;            /* --no-pcp, --no-kswapd: ZA_CFG_* */
 	/* --sysctl NAME=VALUE, in order; checked when parsed, applied by
 	 * topo_build once the memory is online. */
 	const char *sysctl[TOPO_MAX_SYSCTL];
@@ -149,19 +149,19 @@ struct topo_range {
 struct topo {
 	struct topo_opts o;
 	struct za *za;
-	unsigned long node_pages;   /* pages per node */
-	unsigned long node_stride;  /* pfn distance between node starts */
+	unsigned long node_pages;  /* pages per node */
+	unsigned long node_stride; /* pfn distance between node starts */
 	unsigned long block_pages;
 	unsigned long max_pfn;
 	size_t page_size;
-	void *base[ZA_MAX_NODES];   /* node memory; NULL with --frames-only */
+	void *base[ZA_MAX_NODES]; /* node memory; NULL with --frames-only */
 	/* With --hugepages: each node's mapping (what to unmap) and the
 	 * backing it got. */
 	struct topo_huge {
 		void *map;
 		size_t map_len;
-		int kind;           /* enum hugemem_kind */
-		char desc[224];     /* hugemem_describe's line */
+		int kind;       /* enum hugemem_kind */
+		char desc[224]; /* hugemem_describe's line */
 	} huge[ZA_MAX_NODES];
 	struct topo_range range[TOPO_MAX_RANGES];
 	unsigned nr_ranges;
@@ -209,12 +209,12 @@ unsigned tool_nproc(void);
  * hop between: it goes down before za_cpu_offline, as the scheduler
  * moves tasks off a CPU before the allocator's offline callback runs. */
 void simcpu_init(unsigned nr_cpus);
-int simcpu_cpu_id(void *ctx);          /* the za_config.cpu_id callback */
+int simcpu_cpu_id(void *ctx); /* the za_config.cpu_id callback */
 /* Enter a thread into the simulation on `cpu`, with its own random
  * stream; `jitter` = 1 in how many cpu_id calls moves the thread right
  * after answering (0: never). */
 void simcpu_thread_start(unsigned cpu, uint64_t seed, unsigned jitter);
-int simcpu_current(void);              /* -1 outside the simulation */
+int simcpu_current(void); /* -1 outside the simulation */
 void simcpu_move(unsigned cpu);
 /* Moves the calling thread to a random online CPU; returns it. */
 unsigned simcpu_hop(void);

@@ -33,8 +33,8 @@
 #define DMA_LIMIT (16 * MiB)
 #define DMA32_LIMIT (4 * GiB)
 
-#define KERNEL_ZONES                                                       \
-	(TOPO_ZONE_BIT(ZA_ZONE_DMA) | TOPO_ZONE_BIT(ZA_ZONE_DMA32) |           \
+#define KERNEL_ZONES                                                          \
+	(TOPO_ZONE_BIT(ZA_ZONE_DMA) | TOPO_ZONE_BIT(ZA_ZONE_DMA32) |              \
 	 TOPO_ZONE_BIT(ZA_ZONE_NORMAL))
 
 /* ---------------------------------------------------------------- */
@@ -109,8 +109,7 @@ void topo_usage(FILE *f, const char *mem_default)
 	        "watermark_boost_factor,\n"
 	        "                        compaction_proactiveness, "
 	        "extfrag_threshold\n",
-	        ZA_MAX_NODES, mem_default,
-	        tool_nproc() > 4 ? tool_nproc() : 4u);
+	        ZA_MAX_NODES, mem_default, tool_nproc() > 4 ? tool_nproc() : 4u);
 }
 
 static int parse_zones(const char *cmd, const char *s, unsigned *mask)
@@ -206,11 +205,13 @@ static int check_sysctl(const char *cmd, const char *arg)
 		return -1;
 	}
 	if (err) {
-		tool_usage_err(cmd, "--sysctl %s: '%s' is not a valid value for %s "
+		tool_usage_err(cmd,
+		               "--sysctl %s: '%s' is not a valid value for %s "
 		               "(decimal integers%s)",
 		               arg, eq + 1, name,
 		               strcmp(name, "lowmem_reserve_ratio") == 0
-		                       ? ", up to one per zone" : "");
+		                   ? ", up to one per zone"
+		                   : "");
 		return -1;
 	}
 	return 0;
@@ -222,13 +223,12 @@ int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
 	const char *v;
 	int r;
 
-#define VALUE(name)                                                        \
-	((r = opt_value(cmd, argc, argv, i, name, &v)) != 0)
+#define VALUE(name) ((r = opt_value(cmd, argc, argv, i, name, &v)) != 0)
 	if (VALUE("--nodes")) {
 		if (r < 0)
 			return -1;
-		return parse_uint(cmd, "--nodes", v, 1, ZA_MAX_NODES, &o->nodes)
-		               ? -1 : 1;
+		return parse_uint(cmd, "--nodes", v, 1, ZA_MAX_NODES, &o->nodes) ? -1
+		                                                                 : 1;
 	}
 	if (VALUE("--mem")) {
 		if (r < 0 || parse_size(cmd, "--mem", v, &o->mem))
@@ -238,8 +238,7 @@ int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
 	if (VALUE("--cpus")) {
 		if (r < 0)
 			return -1;
-		return parse_uint(cmd, "--cpus", v, 1, ZA_MAX_CPUS, &o->cpus)
-		               ? -1 : 1;
+		return parse_uint(cmd, "--cpus", v, 1, ZA_MAX_CPUS, &o->cpus) ? -1 : 1;
 	}
 	if (VALUE("--zones")) {
 		if (r < 0 || parse_zones(cmd, v, &o->zones_mask))
@@ -261,20 +260,21 @@ int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
 	if (VALUE("--page-shift")) {
 		if (r < 0)
 			return -1;
-		return parse_uint(cmd, "--page-shift", v, 9, 30, &o->page_shift)
-		               ? -1 : 1;
+		return parse_uint(cmd, "--page-shift", v, 9, 30, &o->page_shift) ? -1
+		                                                                 : 1;
 	}
 	if (VALUE("--max-order")) {
 		if (r < 0)
 			return -1;
 		return parse_uint(cmd, "--max-order", v, 1, ZA_MAX_ORDER_LIMIT,
 		                  &o->max_order)
-		               ? -1 : 1;
+		           ? -1
+		           : 1;
 	}
 	if (VALUE("--min-free-kbytes")) {
 		unsigned long long k;
-		if (r < 0 || parse_ull(cmd, "--min-free-kbytes", v, 1,
-		                       ULONG_MAX / 1024, &k))
+		if (r < 0 ||
+		    parse_ull(cmd, "--min-free-kbytes", v, 1, ULONG_MAX / 1024, &k))
 			return -1;
 		o->min_free_kbytes = (unsigned long)k;
 		return 1;
@@ -398,7 +398,7 @@ int topo_plan(struct topo *t, const struct topo_opts *opts, const char *cmd)
 	t->page_size = (size_t)page;
 	if (o->hugepages && o->frames_only)
 		return tool_usage_err(cmd, "--hugepages needs backing memory: not "
-		                      "with --frames-only"),
+		                           "with --frames-only"),
 		       -1;
 
 	if (!is_pow2(o->block) || o->block < 4 * MiB)
@@ -412,8 +412,7 @@ int topo_plan(struct topo *t, const struct topo_opts *opts, const char *cmd)
 		                      "--block %s is smaller than a page (%s, "
 		                      "--page-shift %u)",
 		                      fmt_size(o->block, b1, sizeof(b1)),
-		                      fmt_size(page, b2, sizeof(b2)),
-		                      o->page_shift),
+		                      fmt_size(page, b2, sizeof(b2)), o->page_shift),
 		       -1;
 	/* The library's smallest max-order block is 2 pages (max_order 1):
 	 * a memory block holds at least that. */
@@ -423,8 +422,7 @@ int topo_plan(struct topo *t, const struct topo_opts *opts, const char *cmd)
 		                      "(--page-shift %u): a memory block needs at "
 		                      "least 2 pages",
 		                      fmt_size(o->block, b1, sizeof(b1)),
-		                      fmt_size(page, b2, sizeof(b2)),
-		                      o->page_shift),
+		                      fmt_size(page, b2, sizeof(b2)), o->page_shift),
 		       -1;
 	if (o->mem == 0 || o->mem % o->block)
 		return tool_usage_err(cmd,
@@ -535,8 +533,7 @@ int topo_plan(struct topo *t, const struct topo_opts *opts, const char *cmd)
 				end = dma_end;
 			else if (nid == 0 && nat == ZA_ZONE_DMA32 && dma32_end < end)
 				end = dma32_end;
-			if (add_range(t, (int)nid, pick_zone(kmask, nat), pfn,
-			              end - pfn))
+			if (add_range(t, (int)nid, pick_zone(kmask, nat), pfn, end - pfn))
 				goto too_many;
 			pfn = end;
 		}
@@ -582,8 +579,8 @@ void *topo_pfn_address(const struct topo *t, int nid, unsigned long pfn)
 	if (nid < 0 || (unsigned)nid >= t->o.nodes || !t->base[nid])
 		return NULL;
 	b = t->base[nid];
-	return b + ((pfn - (unsigned long)nid * t->node_stride)
-	            << t->o.page_shift);
+	return b +
+	       ((pfn - (unsigned long)nid * t->node_stride) << t->o.page_shift);
 }
 
 void topo_destroy(struct topo *t)
@@ -643,8 +640,8 @@ int topo_build(struct topo *t, const struct za_config *cfg, const char *cmd)
 					if (f) {
 						hugemem_describe(&m, f);
 						fclose(f);
-						snprintf(t->huge[nid].desc,
-						         sizeof(t->huge[nid].desc), "%s", line);
+						snprintf(t->huge[nid].desc, sizeof(t->huge[nid].desc),
+						         "%s", line);
 						free(line);
 					}
 					t->base[nid] = m.base;
@@ -657,8 +654,7 @@ int topo_build(struct topo *t, const struct za_config *cfg, const char *cmd)
 			}
 			if (!t->base[nid]) {
 				tool_err(cmd, "cannot map %s for node %u: %s",
-				         fmt_size(len, b1, sizeof(b1)), nid,
-				         strerror(errno));
+				         fmt_size(len, b1, sizeof(b1)), nid, strerror(errno));
 				topo_destroy(t);
 				return -1;
 			}

@@ -55,26 +55,26 @@ const char *trace_type_name(enum trace_type t);
 /* One event, 32 bytes: a million events fit in 32 MiB. */
 struct trace_event {
 	uint64_t pfn;
-	uint64_t ts_ns;      /* timestamp, nanoseconds */
-	uint32_t kgfp;       /* kernel gfp bits (TRACE_KGFP_*), alloc only */
-	uint32_t line;       /* line number in the input (saturates) */
+	uint64_t ts_ns; /* timestamp, nanoseconds */
+	uint32_t kgfp;  /* kernel gfp bits (TRACE_KGFP_*), alloc only */
+	uint32_t line;  /* line number in the input (saturates) */
 	uint16_t cpu;
-	uint8_t type;        /* enum trace_type */
+	uint8_t type; /* enum trace_type */
 	uint8_t order;
-	int8_t migratetype;  /* -1 when the line did not say */
-	uint8_t flags;       /* TRACE_EV_* */
+	int8_t migratetype; /* -1 when the line did not say */
+	uint8_t flags;      /* TRACE_EV_* */
 	uint8_t pad[2];
 };
 
 /* What a line turned out to be. */
 enum trace_line_kind {
-	TRACE_LINE_EVENT,     /* one of the five events, fields good */
-	TRACE_LINE_BLANK,     /* empty or only white space */
-	TRACE_LINE_COMMENT,   /* '#' comment, or a trace-cmd header line */
-	TRACE_LINE_LOST,      /* ftrace's "[LOST n EVENTS]" marker */
-	TRACE_LINE_OTHER,     /* a well-formed line of some other event */
-	TRACE_LINE_UNKNOWN,   /* not understood */
-	TRACE_LINE_MALFORMED  /* one of the five events, with bad fields */
+	TRACE_LINE_EVENT,    /* one of the five events, fields good */
+	TRACE_LINE_BLANK,    /* empty or only white space */
+	TRACE_LINE_COMMENT,  /* '#' comment, or a trace-cmd header line */
+	TRACE_LINE_LOST,     /* ftrace's "[LOST n EVENTS]" marker */
+	TRACE_LINE_OTHER,    /* a well-formed line of some other event */
+	TRACE_LINE_UNKNOWN,  /* not understood */
+	TRACE_LINE_MALFORMED /* one of the five events, with bad fields */
 };
 
 /*
@@ -88,8 +88,7 @@ enum trace_line_kind {
  */
 enum trace_line_kind trace_parse_line(const char *line, size_t len,
                                       struct trace_event *ev, uint64_t *lost,
-                                      const char **why,
-                                      uint64_t *unknown_gfp);
+                                      const char **why, uint64_t *unknown_gfp);
 
 /*
  * Kernel gfp bits in the layout of Linux 5.0 to 6.x (hex gfp_flags values
@@ -158,8 +157,8 @@ struct trace_reader *trace_reader_open(const char *path, char *err,
  * Lines longer than TRACE_MAX_LINE are cut; *cut (may be NULL) says so.
  */
 #define TRACE_MAX_LINE 4096
-int trace_reader_line(struct trace_reader *r, const char **line,
-                      size_t *len, int *cut);
+int trace_reader_line(struct trace_reader *r, const char **line, size_t *len,
+                      int *cut);
 const char *trace_reader_error(const struct trace_reader *r);
 enum trace_compression trace_reader_compression(const struct trace_reader *r);
 /* Bytes read from the file so far (compressed bytes for .gz/.xz). */
@@ -175,16 +174,16 @@ void trace_reader_close(struct trace_reader *r);
 struct trace_stats {
 	uint64_t lines;
 	uint64_t blank, comment, other, unknown, malformed;
-	uint64_t lost_events;      /* from "[LOST n EVENTS]" markers */
+	uint64_t lost_events; /* from "[LOST n EVENTS]" markers */
 	uint64_t by_type[TRACE_NR_TYPES];
 	uint64_t pages_by_type[TRACE_NR_TYPES]; /* sum of 2^order */
-	uint64_t refill_events;    /* zone_locked with percpu_refill=1 */
+	uint64_t refill_events; /* zone_locked with percpu_refill=1 */
 	uint64_t refill_pages;
 	uint64_t kernel_alloc_failed; /* mm_page_alloc without a page */
 	uint64_t unknown_gfp_names;
 	uint64_t alloc_by_order[TRACE_MAX_ORDER + 1];
-	uint64_t max_pfn_end;      /* 1 + the last pfn any event touched */
-	int max_cpu;               /* -1 when no event */
+	uint64_t max_pfn_end; /* 1 + the last pfn any event touched */
+	int max_cpu;          /* -1 when no event */
 	unsigned max_order;
 	/* the first few line numbers of each kind of bad line */
 	uint64_t malformed_line[TRACE_FIRST_LINES];
@@ -232,8 +231,7 @@ int trace_load(struct trace *t, const char *path,
 int trace_count_line(struct trace *t, const char *line, size_t len,
                      struct trace_event *ev, int *nomem);
 /* Add one line as trace_load does (for tests and other sources). */
-void trace_add_line(struct trace *t, const char *line, size_t len,
-                    int *nomem);
+void trace_add_line(struct trace *t, const char *line, size_t len, int *nomem);
 void trace_free(struct trace *t);
 
 /*
@@ -249,7 +247,7 @@ void trace_free(struct trace *t);
 struct trace_lock_batches {
 	uint64_t refill_batches;
 	uint64_t drain_batches;
-	uint64_t direct;  /* zone_locked without percpu_refill */
+	uint64_t direct; /* zone_locked without percpu_refill */
 };
 void trace_lock_batches(const struct trace *t, size_t nr_events,
                         struct trace_lock_batches *out);
@@ -265,10 +263,10 @@ enum trace_op_kind { TRACE_OP_ALLOC, TRACE_OP_FREE };
  */
 struct trace_op {
 	uint32_t rec;
-	uint32_t ev;     /* index of the event in trace.ev that caused it */
-	za_gfp_t gfp;    /* alloc: zonealloc gfp (trace_gfp_to_za) */
+	uint32_t ev;  /* index of the event in trace.ev that caused it */
+	za_gfp_t gfp; /* alloc: zonealloc gfp (trace_gfp_to_za) */
 	uint16_t cpu;
-	uint8_t kind;    /* enum trace_op_kind */
+	uint8_t kind; /* enum trace_op_kind */
 	uint8_t order;
 };
 
@@ -305,7 +303,8 @@ struct trace_ops {
  * covers no such page freed memory allocated before the trace began: it is
  * counted and produces no op. Returns 0, or -1 when out of memory.
  */
-int trace_match(const struct trace *t, size_t nr_events, struct trace_ops *out);
+int trace_match(const struct trace *t, size_t nr_events,
+                struct trace_ops *out);
 void trace_ops_free(struct trace_ops *ops);
 
 #endif

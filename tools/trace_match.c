@@ -115,7 +115,7 @@ static void pmap_del_slot(struct pmap *m, size_t i)
 }
 
 struct matcher {
-	struct pmap live;   /* every page held by a record */
+	struct pmap live; /* every page held by a record */
 	uint64_t *rec_pfn;
 	uint32_t *rec_left; /* pages of the record not yet released */
 	uint8_t *rec_order;
@@ -137,10 +137,9 @@ static void emit(struct matcher *mt, uint32_t rec, uint32_t ev, za_gfp_t gfp,
 /* Release the live pages of [pfn, pfn + 2^order). Emits a free op for each
  * record whose last page goes. Returns the pages released; *first is the
  * first record touched, *several says whether others were. */
-static uint64_t release_range(struct matcher *mt, uint64_t pfn,
-                              unsigned order, uint32_t evi, uint16_t cpu,
-                              uint32_t *first, int *several,
-                              uint64_t *completed)
+static uint64_t release_range(struct matcher *mt, uint64_t pfn, unsigned order,
+                              uint32_t evi, uint16_t cpu, uint32_t *first,
+                              int *several, uint64_t *completed)
 {
 	uint64_t p, released = 0;
 	*first = UINT32_MAX;
@@ -207,8 +206,8 @@ int trace_match(const struct trace *t, size_t nr_events, struct trace_ops *out)
 			}
 			/* Pages the kernel hands out again were freed, whatever
 			 * the trace says: a free event was lost. */
-			release_range(&mt, e->pfn, e->order, (uint32_t)i, e->cpu,
-			              &first, &several, &completed);
+			release_range(&mt, e->pfn, e->order, (uint32_t)i, e->cpu, &first,
+			              &several, &completed);
 			st->implicit_frees += completed;
 			r = out->nr_recs++;
 			mt.rec_pfn[r] = e->pfn;

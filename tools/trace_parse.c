@@ -152,9 +152,10 @@ static int parse_timestamp(const char *p, const char *end, uint64_t *ns)
 #define K_KERNEL (K_RECLAIM | TRACE_KGFP_IO | TRACE_KGFP_FS)
 #define K_USER (K_KERNEL | TRACE_KGFP_HARDWALL)
 #define K_HIGHUSER_MOVABLE (K_USER | TRACE_KGFP_HIGHMEM | TRACE_KGFP_MOVABLE)
-#define K_THP_LIGHT                                                          \
-	((K_HIGHUSER_MOVABLE | TRACE_KGFP_COMP | TRACE_KGFP_NOMEMALLOC |         \
-	  TRACE_KGFP_NOWARN) & ~K_RECLAIM)
+#define K_THP_LIGHT                                                           \
+	((K_HIGHUSER_MOVABLE | TRACE_KGFP_COMP | TRACE_KGFP_NOMEMALLOC |          \
+	  TRACE_KGFP_NOWARN) &                                                    \
+	 ~K_RECLAIM)
 
 /* The names show_gfp_flags() prints, composite masks first as it does.
  * Names of flags that mean nothing to an allocator without KASAN or lockdep
@@ -163,58 +164,58 @@ static const struct {
 	const char *name;
 	uint32_t bits;
 } gfp_names[] = {
-	{"GFP_TRANSHUGE", K_THP_LIGHT | TRACE_KGFP_DIRECT_RECLAIM},
-	{"GFP_TRANSHUGE_LIGHT", K_THP_LIGHT},
-	{"GFP_HIGHUSER_MOVABLE", K_HIGHUSER_MOVABLE},
-	{"GFP_HIGHUSER", K_USER | TRACE_KGFP_HIGHMEM},
-	{"GFP_USER", K_USER},
-	{"GFP_KERNEL_ACCOUNT", K_KERNEL | TRACE_KGFP_ACCOUNT},
-	{"GFP_KERNEL", K_KERNEL},
-	{"GFP_NOFS", K_RECLAIM | TRACE_KGFP_IO},
-	{"GFP_NOIO", K_RECLAIM},
-	{"GFP_ATOMIC", TRACE_KGFP_HIGH | TRACE_KGFP_KSWAPD_RECLAIM},
-	{"GFP_NOWAIT", TRACE_KGFP_KSWAPD_RECLAIM},
-	{"GFP_DMA", TRACE_KGFP_DMA},
-	{"GFP_DMA32", TRACE_KGFP_DMA32},
-	{"GFP_TEMPORARY", K_KERNEL | TRACE_KGFP_RECLAIMABLE}, /* before 4.14 */
-	{"GFP_IOFS", TRACE_KGFP_IO | TRACE_KGFP_FS},          /* before 4.4 */
-	{"__GFP_DMA", TRACE_KGFP_DMA},
-	{"__GFP_HIGHMEM", TRACE_KGFP_HIGHMEM},
-	{"__GFP_DMA32", TRACE_KGFP_DMA32},
-	{"__GFP_MOVABLE", TRACE_KGFP_MOVABLE},
-	{"__GFP_RECLAIMABLE", TRACE_KGFP_RECLAIMABLE},
-	{"__GFP_HIGH", TRACE_KGFP_HIGH},
-	{"__GFP_IO", TRACE_KGFP_IO},
-	{"__GFP_FS", TRACE_KGFP_FS},
-	{"__GFP_ZERO", TRACE_KGFP_ZERO},
-	{"__GFP_ATOMIC", TRACE_KGFP_ATOMIC},
-	{"__GFP_RECLAIM", K_RECLAIM},
-	{"__GFP_DIRECT_RECLAIM", TRACE_KGFP_DIRECT_RECLAIM},
-	{"__GFP_KSWAPD_RECLAIM", TRACE_KGFP_KSWAPD_RECLAIM},
-	{"__GFP_WAIT", TRACE_KGFP_DIRECT_RECLAIM}, /* before 4.4 */
-	{"__GFP_WRITE", TRACE_KGFP_WRITE},
-	{"__GFP_NOWARN", TRACE_KGFP_NOWARN},
-	{"__GFP_RETRY_MAYFAIL", TRACE_KGFP_RETRY_MAYFAIL},
-	{"__GFP_REPEAT", TRACE_KGFP_RETRY_MAYFAIL}, /* before 4.13 */
-	{"__GFP_NOFAIL", TRACE_KGFP_NOFAIL},
-	{"__GFP_NORETRY", TRACE_KGFP_NORETRY},
-	{"__GFP_MEMALLOC", TRACE_KGFP_MEMALLOC},
-	{"__GFP_COMP", TRACE_KGFP_COMP},
-	{"__GFP_NOMEMALLOC", TRACE_KGFP_NOMEMALLOC},
-	{"__GFP_HARDWALL", TRACE_KGFP_HARDWALL},
-	{"__GFP_THISNODE", TRACE_KGFP_THISNODE},
-	{"__GFP_ACCOUNT", TRACE_KGFP_ACCOUNT},
-	{"__GFP_ZEROTAGS", TRACE_KGFP_ZEROTAGS},
-	{"__GFP_SKIP_ZERO", 0},
-	{"__GFP_SKIP_KASAN", 0},
-	{"__GFP_SKIP_KASAN_POISON", 0},
-	{"__GFP_SKIP_KASAN_UNPOISON", 0},
-	{"__GFP_NOLOCKDEP", 0},
-	{"__GFP_NO_OBJ_EXT", 0},
-	{"__GFP_NOTRACK", 0},
-	{"__GFP_COLD", 0},
-	{"__GFP_OTHER_NODE", 0},
-	{"__GFP_NOACCOUNT", 0},
+	{ "GFP_TRANSHUGE", K_THP_LIGHT | TRACE_KGFP_DIRECT_RECLAIM },
+	{ "GFP_TRANSHUGE_LIGHT", K_THP_LIGHT },
+	{ "GFP_HIGHUSER_MOVABLE", K_HIGHUSER_MOVABLE },
+	{ "GFP_HIGHUSER", K_USER | TRACE_KGFP_HIGHMEM },
+	{ "GFP_USER", K_USER },
+	{ "GFP_KERNEL_ACCOUNT", K_KERNEL | TRACE_KGFP_ACCOUNT },
+	{ "GFP_KERNEL", K_KERNEL },
+	{ "GFP_NOFS", K_RECLAIM | TRACE_KGFP_IO },
+	{ "GFP_NOIO", K_RECLAIM },
+	{ "GFP_ATOMIC", TRACE_KGFP_HIGH | TRACE_KGFP_KSWAPD_RECLAIM },
+	{ "GFP_NOWAIT", TRACE_KGFP_KSWAPD_RECLAIM },
+	{ "GFP_DMA", TRACE_KGFP_DMA },
+	{ "GFP_DMA32", TRACE_KGFP_DMA32 },
+	{ "GFP_TEMPORARY", K_KERNEL | TRACE_KGFP_RECLAIMABLE }, /* before 4.14 */
+	{ "GFP_IOFS", TRACE_KGFP_IO | TRACE_KGFP_FS },          /* before 4.4 */
+	{ "__GFP_DMA", TRACE_KGFP_DMA },
+	{ "__GFP_HIGHMEM", TRACE_KGFP_HIGHMEM },
+	{ "__GFP_DMA32", TRACE_KGFP_DMA32 },
+	{ "__GFP_MOVABLE", TRACE_KGFP_MOVABLE },
+	{ "__GFP_RECLAIMABLE", TRACE_KGFP_RECLAIMABLE },
+	{ "__GFP_HIGH", TRACE_KGFP_HIGH },
+	{ "__GFP_IO", TRACE_KGFP_IO },
+	{ "__GFP_FS", TRACE_KGFP_FS },
+	{ "__GFP_ZERO", TRACE_KGFP_ZERO },
+	{ "__GFP_ATOMIC", TRACE_KGFP_ATOMIC },
+	{ "__GFP_RECLAIM", K_RECLAIM },
+	{ "__GFP_DIRECT_RECLAIM", TRACE_KGFP_DIRECT_RECLAIM },
+	{ "__GFP_KSWAPD_RECLAIM", TRACE_KGFP_KSWAPD_RECLAIM },
+	{ "__GFP_WAIT", TRACE_KGFP_DIRECT_RECLAIM }, /* before 4.4 */
+	{ "__GFP_WRITE", TRACE_KGFP_WRITE },
+	{ "__GFP_NOWARN", TRACE_KGFP_NOWARN },
+	{ "__GFP_RETRY_MAYFAIL", TRACE_KGFP_RETRY_MAYFAIL },
+	{ "__GFP_REPEAT", TRACE_KGFP_RETRY_MAYFAIL }, /* before 4.13 */
+	{ "__GFP_NOFAIL", TRACE_KGFP_NOFAIL },
+	{ "__GFP_NORETRY", TRACE_KGFP_NORETRY },
+	{ "__GFP_MEMALLOC", TRACE_KGFP_MEMALLOC },
+	{ "__GFP_COMP", TRACE_KGFP_COMP },
+	{ "__GFP_NOMEMALLOC", TRACE_KGFP_NOMEMALLOC },
+	{ "__GFP_HARDWALL", TRACE_KGFP_HARDWALL },
+	{ "__GFP_THISNODE", TRACE_KGFP_THISNODE },
+	{ "__GFP_ACCOUNT", TRACE_KGFP_ACCOUNT },
+	{ "__GFP_ZEROTAGS", TRACE_KGFP_ZEROTAGS },
+	{ "__GFP_SKIP_ZERO", 0 },
+	{ "__GFP_SKIP_KASAN", 0 },
+	{ "__GFP_SKIP_KASAN_POISON", 0 },
+	{ "__GFP_SKIP_KASAN_UNPOISON", 0 },
+	{ "__GFP_NOLOCKDEP", 0 },
+	{ "__GFP_NO_OBJ_EXT", 0 },
+	{ "__GFP_NOTRACK", 0 },
+	{ "__GFP_COLD", 0 },
+	{ "__GFP_OTHER_NODE", 0 },
+	{ "__GFP_NOACCOUNT", 0 },
 };
 
 /* A flag name of the kernel's shape: optional underscores, GFP_, then
@@ -467,8 +468,7 @@ static int header_line(const char *p, const char *end)
 
 enum trace_line_kind trace_parse_line(const char *line, size_t len,
                                       struct trace_event *ev, uint64_t *lost,
-                                      const char **why,
-                                      uint64_t *unknown_gfp)
+                                      const char **why, uint64_t *unknown_gfp)
 {
 	const char *p = line, *end = line + len, *b;
 	struct prefix px;

@@ -45,9 +45,9 @@ struct trace_reader {
 	unsigned char in[IN_SIZE];
 	size_t in_pos, in_len;
 	int in_eof;
-	char *out;           /* text not yet returned as lines */
+	char *out; /* text not yet returned as lines */
 	size_t out_pos, out_len;
-	int out_eof;         /* no more text will come */
+	int out_eof; /* no more text will come */
 	char line[TRACE_MAX_LINE + 1];
 	uint64_t bytes_in, bytes_out;
 	int failed;
@@ -128,12 +128,14 @@ static int fill_out(struct trace_reader *r)
 					r->zs_member_done = 2; /* in the padding */
 					if (r->in_pos == r->in_len)
 						break;
-					return fail(r, "%s", "trailing garbage after the "
-					                     "gzip data");
+					return fail(r, "%s",
+					            "trailing garbage after the "
+					            "gzip data");
 				}
 				if (r->in[r->in_pos] != 0x1f)
-					return fail(r, "%s", "trailing garbage after the "
-					                     "gzip data");
+					return fail(r, "%s",
+					            "trailing garbage after the "
+					            "gzip data");
 				inflateReset(&r->zs);
 				r->zs_member_done = 0;
 			}
@@ -149,8 +151,9 @@ static int fill_out(struct trace_reader *r)
 				r->zs_member_done = 1;
 			else if (rc == Z_BUF_ERROR && r->in_eof)
 				/* no progress possible and no more input */
-				return fail(r, "%s", "truncated gzip stream (unexpected "
-				                     "end of input)");
+				return fail(r, "%s",
+				            "truncated gzip stream (unexpected "
+				            "end of input)");
 			else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT)
 				return fail(r, "corrupt gzip data: %s",
 				            r->zs.msg ? r->zs.msg : "bad data");
@@ -176,8 +179,9 @@ static int fill_out(struct trace_reader *r)
 				r->out_eof = 1;
 			} else if (rc == LZMA_BUF_ERROR) {
 				/* liblzma says this when the input ended mid-stream */
-				return fail(r, "%s", "truncated xz stream (unexpected end "
-				                     "of input)");
+				return fail(r, "%s",
+				            "truncated xz stream (unexpected end "
+				            "of input)");
 			} else if (rc == LZMA_DATA_ERROR || rc == LZMA_FORMAT_ERROR ||
 			           rc == LZMA_OPTIONS_ERROR) {
 				return fail(r, "%s", "corrupt xz data");
@@ -237,15 +241,20 @@ struct trace_reader *trace_reader_open(const char *path, char *err,
 	have = r->in_len;
 	if (have >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
 		r->comp = TRACE_GZIP;
-	} else if (have >= 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0) {
+	} else if (have >= 6 && memcmp(m,
+	                               "\xfd"
+	                               "7zXZ\0",
+	                               6) == 0) {
 		r->comp = TRACE_XZ;
 	} else if (have >= 3 && memcmp(m, "BZh", 3) == 0) {
-		snprintf(err, errlen, "%s: bzip2 input is not supported; "
+		snprintf(err, errlen,
+		         "%s: bzip2 input is not supported; "
 		         "decompress it first (bzip2 -dc FILE | zonealloc replay -)",
 		         path);
 		goto fail;
 	} else if (have >= 4 && memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0) {
-		snprintf(err, errlen, "%s: zstd input is not supported; "
+		snprintf(err, errlen,
+		         "%s: zstd input is not supported; "
 		         "decompress it first (zstd -dc FILE | zonealloc replay -)",
 		         path);
 		goto fail;
@@ -259,7 +268,8 @@ struct trace_reader *trace_reader_open(const char *path, char *err,
 		}
 		r->zs_init = 1;
 #else
-		snprintf(err, errlen, "%s: gzip input, but this zonealloc was "
+		snprintf(err, errlen,
+		         "%s: gzip input, but this zonealloc was "
 		         "built without zlib; use: gzip -dc FILE | zonealloc replay -",
 		         path);
 		goto fail;
@@ -276,7 +286,8 @@ struct trace_reader *trace_reader_open(const char *path, char *err,
 		}
 		r->xs_init = 1;
 #else
-		snprintf(err, errlen, "%s: xz input, but this zonealloc was "
+		snprintf(err, errlen,
+		         "%s: xz input, but this zonealloc was "
 		         "built without liblzma; use: xz -dc FILE | zonealloc replay -",
 		         path);
 		goto fail;
@@ -288,8 +299,8 @@ fail:
 	return NULL;
 }
 
-int trace_reader_line(struct trace_reader *r, const char **line,
-                      size_t *len, int *cut)
+int trace_reader_line(struct trace_reader *r, const char **line, size_t *len,
+                      int *cut)
 {
 	size_t used = 0;
 	int too_long = 0;
@@ -399,8 +410,8 @@ static void keep_header_line(struct trace *t, const char *line, size_t len,
 		len--;
 	if (len < 2 || line[0] != '#' || line[1] != ' ')
 		return;
-	if (t->nr && !(len >= sizeof(end1) - 1 &&
-	               !memcmp(line, end1, sizeof(end1) - 1)) &&
+	if (t->nr &&
+	    !(len >= sizeof(end1) - 1 && !memcmp(line, end1, sizeof(end1) - 1)) &&
 	    !(len >= sizeof(end2) - 1 && !memcmp(line, end2, sizeof(end2) - 1)))
 		return;
 	if (t->header_len + len + 1 > TRACE_MAX_HEADER)
@@ -488,8 +499,7 @@ int trace_count_line(struct trace *t, const char *line, size_t len,
 	return 1;
 }
 
-void trace_add_line(struct trace *t, const char *line, size_t len,
-                    int *nomem)
+void trace_add_line(struct trace *t, const char *line, size_t len, int *nomem)
 {
 	struct trace_event ev;
 
@@ -533,8 +543,8 @@ int trace_load(struct trace *t, const char *path,
 			trace_add_line(t, line, len, &nomem);
 		}
 		if (nomem) {
-			snprintf(err, errlen, "%s: out of memory after %zu events",
-			         path, t->nr);
+			snprintf(err, errlen, "%s: out of memory after %zu events", path,
+			         t->nr);
 			break;
 		}
 		if (opts && opts->progress && (t->st.lines & 0xffff) == 0) {

@@ -25,41 +25,75 @@ int za_mutex_init(za_mutex_t *m, enum za_lock_rank rank, const char *name)
 	m->name = name;
 	return 0;
 }
-void za_mutex_destroy(za_mutex_t *m) { (void)m; }
-void za_mutex_lock(za_mutex_t *m) { za_witness_acquire_lock(m->rank, m->name, m); }
+void za_mutex_destroy(za_mutex_t *m)
+{
+	(void)m;
+}
+void za_mutex_lock(za_mutex_t *m)
+{
+	za_witness_acquire_lock(m->rank, m->name, m);
+}
 bool za_mutex_trylock(za_mutex_t *m)
 {
 	za_mutex_lock(m);
 	return true;
 }
-void za_mutex_unlock(za_mutex_t *m) { za_witness_release(m->rank); }
+void za_mutex_unlock(za_mutex_t *m)
+{
+	za_witness_release(m->rank);
+}
 int za_cond_init(za_cond_t *c)
 {
 	c->impl = (void *)0;
 	return 0;
 }
-void za_cond_destroy(za_cond_t *c) { (void)c; }
+void za_cond_destroy(za_cond_t *c)
+{
+	(void)c;
+}
 bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns)
 {
 	(void)c, (void)m, (void)timeout_ns;
 	return false;
 }
-void za_cond_broadcast(za_cond_t *c) { (void)c; }
+void za_cond_broadcast(za_cond_t *c)
+{
+	(void)c;
+}
 int za_thread_start(za_thread_t *t, void *(*fn)(void *), void *arg,
                     const char *name)
 {
 	(void)t, (void)fn, (void)arg, (void)name;
 	return -ENOSYS; /* no background threads: reclaim runs inline */
 }
-void za_thread_join(za_thread_t *t) { (void)t; }
+void za_thread_join(za_thread_t *t)
+{
+	(void)t;
+}
 
 static uint64_t ticks;
-uint64_t za_now_ns(void) { return ticks += 1000; }
-void za_sleep_ns(uint64_t ns) { ticks += ns; }
-void za_cpu_relax(void) {}
-void za_yield(void) {}
-int za_os_current_cpu_slow(void) { return 0; }
-unsigned za_os_nr_cpus(void) { return 1; }
+uint64_t za_now_ns(void)
+{
+	return ticks += 1000;
+}
+void za_sleep_ns(uint64_t ns)
+{
+	ticks += ns;
+}
+void za_cpu_relax(void)
+{
+}
+void za_yield(void)
+{
+}
+int za_os_current_cpu_slow(void)
+{
+	return 0;
+}
+unsigned za_os_nr_cpus(void)
+{
+	return 1;
+}
 int za_os_rseq_setup(const char **why)
 {
 	*why = "no restartable sequences";
@@ -71,20 +105,32 @@ int za_os_fence_cpu(int cpu)
 	return -ENOSYS;
 }
 
-size_t za_os_page_size(void) { return 4096; }
+size_t za_os_page_size(void)
+{
+	return 4096;
+}
 void *za_os_reserve(size_t size)
 {
 	(void)size;
 	return (void *)0;
 }
-void za_os_release(void *p, size_t size) { (void)p, (void)size; }
+void za_os_release(void *p, size_t size)
+{
+	(void)p, (void)size;
+}
 int za_os_commit(void *p, size_t size)
 {
 	(void)p, (void)size;
 	return -ENOMEM;
 }
-void za_os_decommit(void *p, size_t size) { (void)p, (void)size; }
-void za_os_purge(void *p, size_t size) { (void)p, (void)size; }
+void za_os_decommit(void *p, size_t size)
+{
+	(void)p, (void)size;
+}
+void za_os_purge(void *p, size_t size)
+{
+	(void)p, (void)size;
+}
 int za_os_bind_node(void *p, size_t size, int node)
 {
 	(void)p, (void)size, (void)node;
@@ -96,9 +142,15 @@ void *za_os_alloc(size_t size, size_t align)
 	(void)size, (void)align;
 	return (void *)0;
 }
-void za_os_free(void *p) { (void)p; }
+void za_os_free(void *p)
+{
+	(void)p;
+}
 
-void za_os_error_write(const char *s, size_t n) { (void)s, (void)n; }
+void za_os_error_write(const char *s, size_t n)
+{
+	(void)s, (void)n;
+}
 _Noreturn void za_os_abort(void)
 {
 	for (;;)

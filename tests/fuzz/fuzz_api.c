@@ -61,22 +61,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* --- topology ----------------------------------------------------------- */
 
-#define NCPU 4                /* possible CPUs; id NCPU means "no CPU" */
-#define MAX_PAGE_SHIFT 12     /* 4 KiB pages, or 512 bytes (header bit) */
-#define BLOCK_PAGES 1024ul    /* memory hotplug granularity */
-#define BLOCKS_PER_NODE 6     /* DMA32, NORMAL, MOVABLE x2, 2 spare */
+#define NCPU 4             /* possible CPUs; id NCPU means "no CPU" */
+#define MAX_PAGE_SHIFT 12  /* 4 KiB pages, or 512 bytes (header bit) */
+#define BLOCK_PAGES 1024ul /* memory hotplug granularity */
+#define BLOCKS_PER_NODE 6  /* DMA32, NORMAL, MOVABLE x2, 2 spare */
 #define MAX_NODES 2
 #define NBLOCKS (BLOCKS_PER_NODE * MAX_NODES)
 #define MAX_PFN (NBLOCKS * BLOCK_PAGES)
-#define MAX_OPS 768           /* operations per input */
-#define MAX_LIVE 16384        /* live blocks the harness holds */
+#define MAX_OPS 768    /* operations per input */
+#define MAX_LIVE 16384 /* live blocks the harness holds */
 #define BULK_MAX 48
 
 /* The zone a block of a node is onlined into at the start; spare blocks
  * (4, 5) start offline and come online in the zone the input picks. */
 static const int block_home_zone[BLOCKS_PER_NODE] = {
-	ZA_ZONE_DMA32, ZA_ZONE_NORMAL, ZA_ZONE_MOVABLE, ZA_ZONE_MOVABLE,
-	ZA_ZONE_MOVABLE, ZA_ZONE_NORMAL,
+	ZA_ZONE_DMA32,   ZA_ZONE_NORMAL,  ZA_ZONE_MOVABLE,
+	ZA_ZONE_MOVABLE, ZA_ZONE_MOVABLE, ZA_ZONE_NORMAL,
 };
 
 /* --- harness state ------------------------------------------------------- */
@@ -87,9 +87,9 @@ struct live {
 	unsigned long npages; /* 2^order, or the rounded contig length */
 	unsigned long req;    /* contig: the nr_pages asked for */
 	unsigned order;
-	int mt;               /* ZA_MT_* the request implies */
+	int mt; /* ZA_MT_* the request implies */
 	bool contig;
-	bool cache;           /* the shrinker may free it */
+	bool cache; /* the shrinker may free it */
 	uint64_t stamp;
 };
 
@@ -99,24 +99,24 @@ static struct {
 	size_t len, pos;
 	bool trace;
 	bool backed;
-	bool hostile;         /* header byte 1 bit 6: op_hostile, limits */
-	bool reenter_next;    /* the next migrate call re-enters the API */
+	bool hostile;      /* header byte 1 bit 6: op_hostile, limits */
+	bool reenter_next; /* the next migrate call re-enters the API */
 	unsigned long oom_liar_calls;
 	unsigned page_shift;
-	char *mem;            /* backing for every block, MAX_PFN pages */
-	int cpu;              /* what cpu_id returns */
+	char *mem; /* backing for every block, MAX_PFN pages */
+	int cpu;   /* what cpu_id returns */
 	unsigned nodes;
 	unsigned max_order, pb_order;
 	bool online_cpu[NCPU];
 	int block_zone[NBLOCKS]; /* -1: offline */
 	struct live *live;
 	unsigned nlive;
-	int32_t *owner;       /* pfn -> live index, -1 */
+	int32_t *owner; /* pfn -> live index, -1 */
 	uint64_t next_stamp;
 	/* migrate callback behaviour */
 	unsigned refuse_next; /* refuse this many calls */
 	bool refuse_all;
-	bool enoent_next;     /* free src itself and answer -ENOENT */
+	bool enoent_next;            /* free src itself and answer -ENOENT */
 	long offline_lo, offline_hi; /* range being offlined, or -1 */
 	unsigned long migrations;
 	/* reclaim */
@@ -129,7 +129,8 @@ static struct {
 	unsigned op_index;
 } H;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -206,7 +207,8 @@ static void verify_stamp(const struct live *l, const char *when)
 		memcpy(&b, m + (1u << H.page_shift) - sizeof b, sizeof b);
 		if (a != v || b != v)
 			die("%s: pfn 0x%lx (page %lu of a block at 0x%lx) was written "
-			    "by somebody else: two owners", when, l->pfn + i, i, l->pfn);
+			    "by somebody else: two owners",
+			    when, l->pfn + i, i, l->pfn);
 	}
 }
 
@@ -273,7 +275,8 @@ static void take(struct za_page *page, unsigned order, unsigned long npages,
 		unsigned long p = pfn + i;
 		if (H.owner[p] >= 0)
 			die("%s: pfn 0x%lx+%lu overlaps a live block at pfn 0x%lx "
-			    "(order %u)", what, pfn, i, H.live[H.owner[p]].pfn,
+			    "(order %u)",
+			    what, pfn, i, H.live[H.owner[p]].pfn,
 			    H.live[H.owner[p]].order);
 		int b = (int)(p / BLOCK_PAGES);
 		if (H.block_zone[b] < 0)
@@ -290,14 +293,16 @@ static void take(struct za_page *page, unsigned order, unsigned long npages,
 			for (size_t j = 0; j < psz; j = (j == 63 ? psz - 64 : j + 1))
 				if (m[j])
 					die("%s: ZA_GFP_ZERO block at pfn 0x%lx: page %lu "
-					    "byte %zu = %d", what, pfn, i, j, m[j]);
+					    "byte %zu = %d",
+					    what, pfn, i, j, m[j]);
 		}
 	}
 	if (H.nlive >= MAX_LIVE) /* cannot happen: fewer pages than that */
 		die("live table full");
 	struct live *l = &H.live[H.nlive];
-	*l = (struct live){page, pfn, npages, req, order, mt, contig, cache,
-	                   ++H.next_stamp * 0x9e3779b97f4a7c15ull};
+	*l = (struct live){ page,   pfn,   npages,
+		                req,    order, mt,
+		                contig, cache, ++H.next_stamp * 0x9e3779b97f4a7c15ull };
 	own(H.nlive);
 	H.nlive++;
 	stamp_block(l);
@@ -334,7 +339,8 @@ static int cb_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 	}
 	if (H.live[H.owner[spfn]].pfn != spfn)
 		die("migrate: src pfn 0x%lx is inside the client's block at pfn "
-		    "0x%lx, not its head", spfn, H.live[H.owner[spfn]].pfn);
+		    "0x%lx, not its head",
+		    spfn, H.live[H.owner[spfn]].pfn);
 	unsigned idx = (unsigned)H.owner[spfn];
 	struct live *l = &H.live[idx];
 	if (l->contig || l->order != order)
@@ -356,12 +362,13 @@ static int cb_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 		int e4 = errno;
 		int r5 = za_report(za, ZA_REPORT_PAGETYPEINFO, H.devnull);
 		trace("  migrate re-enters: offline %d online %d check %d contig %s "
-		      "errno %d report %d", r1, r2, r3, c ? "page" : "NULL", e4, r5);
+		      "errno %d report %d",
+		      r1, r2, r3, c ? "page" : "NULL", e4, r5);
 		if (r1 != -EDEADLK || r2 != -EDEADLK || r3 != -EDEADLK || c ||
 		    e4 != EDEADLK || r5 != 0)
 			die("migrate callback re-entering: offline %d online %d check "
-			    "%d contig %p errno %d report %d", r1, r2, r3, (void *)c,
-			    e4, r5);
+			    "%d contig %p errno %d report %d",
+			    r1, r2, r3, (void *)c, e4, r5);
 	}
 	if (H.refuse_all || H.refuse_next) {
 		if (H.refuse_next)
@@ -476,13 +483,20 @@ static za_gfp_t decode_gfp(bool *valid)
 			g |= 0x10000u; /* a bit outside ZA_GFP_ALL_BITS */
 	} else {
 		g = gfp_base[b % NGFP];
-		if (m & 0x01) g |= ZA_GFP_ZERO;
-		if (m & 0x02) g |= ZA_GFP_NORETRY;
-		if (m & 0x04) g |= ZA_GFP_THISNODE;
-		if (m & 0x08) g |= ZA_GFP_NOWARN;
-		if (m & 0x10) g |= ZA___GFP_HIGH;
-		if (m & 0x20) g |= ZA___GFP_ATOMIC_RES;
-		if (m & 0x40) g |= ZA___GFP_KSWAPD_RECLAIM;
+		if (m & 0x01)
+			g |= ZA_GFP_ZERO;
+		if (m & 0x02)
+			g |= ZA_GFP_NORETRY;
+		if (m & 0x04)
+			g |= ZA_GFP_THISNODE;
+		if (m & 0x08)
+			g |= ZA_GFP_NOWARN;
+		if (m & 0x10)
+			g |= ZA___GFP_HIGH;
+		if (m & 0x20)
+			g |= ZA___GFP_ATOMIC_RES;
+		if (m & 0x40)
+			g |= ZA___GFP_KSWAPD_RECLAIM;
 	}
 	g &= ~ZA___GFP_NOFAIL;
 #ifdef ZA_FUZZ_NO_HIGHATOMIC
@@ -549,17 +563,16 @@ static void op_alloc(void)
 	if (order > H.max_order || (nid >= 0 && (unsigned)nid >= H.nodes))
 		valid = false;
 	errno = 0;
-	struct za_page *p = (nb & 1)
-		? za_alloc_pages_node(H.za, nid, g, order)
-		: za_alloc_pages(H.za, g, order);
+	struct za_page *p = (nb & 1) ? za_alloc_pages_node(H.za, nid, g, order)
+	                             : za_alloc_pages(H.za, g, order);
 	trace("alloc cpu %d gfp 0x%x order %u nid %d%s -> %s", H.cpu, g, order,
 	      nid, cache ? " (cache)" : "",
 	      p ? "page" : (errno == EINVAL ? "EINVAL" : "NULL"));
 	if (!valid) {
 		if (p || errno != EINVAL)
 			die("alloc with a bad request (gfp 0x%x order %u nid %d) "
-			    "gave %p errno %d, not NULL/EINVAL", g, order, nid,
-			    (void *)p, errno);
+			    "gave %p errno %d, not NULL/EINVAL",
+			    g, order, nid, (void *)p, errno);
 		return;
 	}
 	if (!p) {
@@ -636,7 +649,8 @@ static void check_drained(unsigned cpu)
 				die("za_pcp_info(%u, %u, %d) failed", cpu, n, z);
 			if (pi.count)
 				die("cpu %u node %u zone %d: %u pages on the pcp lists "
-				    "after a drain", cpu, n, z, pi.count);
+				    "after a drain",
+				    cpu, n, z, pi.count);
 		}
 }
 
@@ -749,8 +763,8 @@ static void op_mem_offline(void)
 		return;
 	if (r == -EAGAIN && used)
 		return; /* migration failed or was refused */
-	die("offline of blocks %u+%u returned %d (in use: %d, unmovable: %d)",
-	    blk, nblk, r, used, unmovable);
+	die("offline of blocks %u+%u returned %d (in use: %d, unmovable: %d)", blk,
+	    nblk, r, used, unmovable);
 }
 
 static void op_mem_online(void)
@@ -794,7 +808,8 @@ static void op_contig(void)
 	unsigned long nr = 1 + (unsigned long)b * 8; /* 1 .. 2041 pages */
 	errno = 0;
 	struct za_page *p = za_alloc_contig_pages(H.za, nr, g);
-	trace("contig cpu %d gfp 0x%x nr %lu -> %s", H.cpu, g, nr, p ? "page" : "NULL");
+	trace("contig cpu %d gfp 0x%x nr %lu -> %s", H.cpu, g, nr,
+	      p ? "page" : "NULL");
 	/* Unknown bits, or DMA with DMA32: EINVAL, as za_alloc_pages says. */
 	bool bad = (g & ~ZA_GFP_ALL_BITS) ||
 	           ((g & ZA___GFP_DMA) && (g & ZA___GFP_DMA32));
@@ -830,8 +845,9 @@ static void misuse_expect(const char *what, void (*act)(struct live *),
 
 static void free_wrong_order(struct live *l)
 {
-	unsigned wrong = l->contig ? 0 : l->order < H.max_order ? l->order + 1
-	                                                        : l->order - 1;
+	unsigned wrong = l->contig                ? 0
+	                 : l->order < H.max_order ? l->order + 1
+	                                          : l->order - 1;
 	za_free_pages(H.za, l->page, wrong);
 }
 
@@ -889,8 +905,8 @@ static void op_misuse(void)
 	case 2:
 		if (l.npages < 2)
 			return;
-		trace("misuse: free pfn 0x%lx, inside the block at 0x%lx",
-		      l.pfn + 1, l.pfn);
+		trace("misuse: free pfn 0x%lx, inside the block at 0x%lx", l.pfn + 1,
+		      l.pfn);
 		misuse_expect("free of a tail page", free_tail, &l);
 		break;
 	case 3:
@@ -900,8 +916,8 @@ static void op_misuse(void)
 		} else {
 			trace("misuse: contig free of pfn 0x%lx with the wrong size",
 			      l.pfn);
-			misuse_expect("contig free with the wrong size",
-			              free_contig_wrong, &l);
+			misuse_expect("contig free with the wrong size", free_contig_wrong,
+			              &l);
 		}
 		break;
 	}
@@ -951,16 +967,16 @@ static unsigned long cb_liar_scan(void *ctx, int nid, unsigned long nr)
 	return ULONG_MAX;
 }
 
-#define EXPECT(cond)                                                       \
-	do {                                                                   \
-		if (!(cond))                                                       \
-			die("hostile call: %s does not hold", #cond);                  \
+#define EXPECT(cond)                                                          \
+	do {                                                                      \
+		if (!(cond))                                                          \
+			die("hostile call: %s does not hold", #cond);                     \
 	} while (0)
 
 static void null_za_sweep(void)
 {
 	struct za *n = NULL;
-	struct za_page *pages[2] = {NULL, NULL};
+	struct za_page *pages[2] = { NULL, NULL };
 	struct za_zone_info zi;
 	struct za_pcp_info pi;
 	struct za_page *any = H.nlive ? H.live[0].page : NULL;
@@ -974,7 +990,8 @@ static void null_za_sweep(void)
 	za_free_pages(n, any, 0);
 	za_free_pages_bulk(n, 1, &any);
 	za_free_contig_pages(n, any, 8);
-	EXPECT(za_memory_online(n, 0, ZA_ZONE_NORMAL, 0, BLOCK_PAGES, NULL) == -EINVAL);
+	EXPECT(za_memory_online(n, 0, ZA_ZONE_NORMAL, 0, BLOCK_PAGES, NULL) ==
+	       -EINVAL);
 	EXPECT(za_memory_offline(n, 0, BLOCK_PAGES) == -EINVAL);
 	EXPECT(za_cpu_online(n, 0) == -EINVAL && za_cpu_offline(n, 0) == -EINVAL);
 	EXPECT(za_cpu_is_online(n, 0) == -EINVAL);
@@ -1042,9 +1059,11 @@ static void op_hostile(uint8_t b)
 	case 2: {
 		/* Pointers that are not page metadata of za. */
 		static uint64_t outside[4];
-		const struct za_page *bad[3] = {NULL, (struct za_page *)outside, NULL};
+		const struct za_page *bad[3] = { NULL, (struct za_page *)outside,
+			                             NULL };
 		if (H.nlive)
-			bad[2] = (const struct za_page *)((const char *)H.live[a % H.nlive].page +
+			bad[2] = (const struct za_page *)((const char *)H.live[a % H.nlive]
+			                                      .page +
 			                                  1 + a % 15);
 		for (unsigned i = 0; i < 3; i++) {
 			if (i == 2 && !bad[2])
@@ -1066,7 +1085,8 @@ static void op_hostile(uint8_t b)
 		struct za_zone_info zi;
 		struct za_pcp_info pi;
 		EXPECT(za_zone_info(za, nid, ZA_ZONE_NORMAL, &zi) == -EINVAL);
-		EXPECT(za_zone_info(za, 0, (enum za_zone_type)(4 + a), &zi) == -EINVAL);
+		EXPECT(za_zone_info(za, 0, (enum za_zone_type)(4 + a), &zi) ==
+		       -EINVAL);
 		EXPECT(za_pcp_info(za, NCPU + a, 0, ZA_ZONE_NORMAL, &pi) == -EINVAL);
 		EXPECT(za_zone_stat(za, nid, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES) == 0);
 		EXPECT(za_event_count(za, (enum za_event)(ZA_NR_EVENTS + a)) == 0);
@@ -1086,8 +1106,8 @@ static void op_hostile(uint8_t b)
 			    H.oom_liar_calls);
 		break;
 	case 5: {
-		static struct za_shrinker liar = {cb_liar_count, cb_liar_scan, NULL,
-		                                  NULL};
+		static struct za_shrinker liar = { cb_liar_count, cb_liar_scan, NULL,
+			                               NULL };
 		if (za_register_shrinker(za, &liar))
 			die("register of the lying shrinker failed");
 		hostile_alloc("shrinker claiming ULONG_MAX");
@@ -1099,7 +1119,7 @@ static void op_hostile(uint8_t b)
 		trace("hostile: the next migrate call re-enters the API");
 		break;
 	case 7: {
-		struct za_page *pages[4] = {NULL, NULL, NULL, NULL};
+		struct za_page *pages[4] = { NULL, NULL, NULL, NULL };
 		EXPECT(za_alloc_pages_bulk(za, ZA_GFP_KERNEL, 4, NULL) == 0);
 		EXPECT(za_alloc_pages_bulk(za, ~0u, 4, pages) == 0);
 		za_free_pages_bulk(za, 4, pages); /* all NULL: nothing */
@@ -1129,27 +1149,68 @@ static void op_report(void)
 }
 
 enum {
-	OP_ALLOC, OP_ALLOC2, OP_FREE, OP_FREE2, OP_ALLOC_BULK, OP_FREE_BULK,
-	OP_DRAIN, OP_CPU, OP_MEM_OFFLINE, OP_MEM_ONLINE, OP_MIGRATE_MODE,
-	OP_CONTIG, OP_MISUSE, OP_RECLAIM, OP_REPORT, OP_COUNT
+	OP_ALLOC,
+	OP_ALLOC2,
+	OP_FREE,
+	OP_FREE2,
+	OP_ALLOC_BULK,
+	OP_FREE_BULK,
+	OP_DRAIN,
+	OP_CPU,
+	OP_MEM_OFFLINE,
+	OP_MEM_ONLINE,
+	OP_MIGRATE_MODE,
+	OP_CONTIG,
+	OP_MISUSE,
+	OP_RECLAIM,
+	OP_REPORT,
+	OP_COUNT
 };
 
 static void run_op(uint8_t op)
 {
 	switch (op % OP_COUNT) {
-	case OP_ALLOC: case OP_ALLOC2: op_alloc(); break;
-	case OP_FREE: case OP_FREE2: op_free(); break;
-	case OP_ALLOC_BULK: op_alloc_bulk(); break;
-	case OP_FREE_BULK: op_free_bulk(); break;
-	case OP_DRAIN: op_drain(); break;
-	case OP_CPU: op_cpu_hotplug(); break;
-	case OP_MEM_OFFLINE: op_mem_offline(); break;
-	case OP_MEM_ONLINE: op_mem_online(); break;
-	case OP_MIGRATE_MODE: op_migrate_mode(); break;
-	case OP_CONTIG: op_contig(); break;
-	case OP_MISUSE: op_misuse(); break;
-	case OP_RECLAIM: op_reclaim_setup(); break;
-	case OP_REPORT: op_report(); break;
+	case OP_ALLOC:
+	case OP_ALLOC2:
+		op_alloc();
+		break;
+	case OP_FREE:
+	case OP_FREE2:
+		op_free();
+		break;
+	case OP_ALLOC_BULK:
+		op_alloc_bulk();
+		break;
+	case OP_FREE_BULK:
+		op_free_bulk();
+		break;
+	case OP_DRAIN:
+		op_drain();
+		break;
+	case OP_CPU:
+		op_cpu_hotplug();
+		break;
+	case OP_MEM_OFFLINE:
+		op_mem_offline();
+		break;
+	case OP_MEM_ONLINE:
+		op_mem_online();
+		break;
+	case OP_MIGRATE_MODE:
+		op_migrate_mode();
+		break;
+	case OP_CONTIG:
+		op_contig();
+		break;
+	case OP_MISUSE:
+		op_misuse();
+		break;
+	case OP_RECLAIM:
+		op_reclaim_setup();
+		break;
+	case OP_REPORT:
+		op_report();
+		break;
 	}
 }
 
@@ -1159,7 +1220,7 @@ static void run_op(uint8_t op)
  * folded NR_ZONE_ALLOCATED (za_check folds). */
 static void check_counts(void)
 {
-	long held[MAX_NODES][ZA_NR_ZONES] = {{0}};
+	long held[MAX_NODES][ZA_NR_ZONES] = { { 0 } };
 	for (unsigned i = 0; i < H.nlive; i++) {
 		const struct live *l = &H.live[i];
 		int nid = za_page_nid(H.za, l->page), z = za_page_zone(H.za, l->page);
@@ -1173,7 +1234,8 @@ static void check_counts(void)
 			                      ZA_NR_ZONE_ALLOCATED);
 			if (a != held[n][z])
 				die("node %u zone %d: NR_ZONE_ALLOCATED %ld, the client "
-				    "holds %ld pages", n, z, a, held[n][z]);
+				    "holds %ld pages",
+				    n, z, a, held[n][z]);
 		}
 }
 
@@ -1204,14 +1266,16 @@ static void check_all_back(void)
 					want += BLOCK_PAGES;
 			if (zi.managed != want || zi.present != want)
 				die("end: node %u zone %d manages %lu (present %lu) pages, "
-				    "%lu are online in it", n, z, zi.managed, zi.present, want);
+				    "%lu are online in it",
+				    n, z, zi.managed, zi.present, want);
 			if (zi.pcp_pages || zi.isolated_free)
 				die("end: node %u zone %d: %lu pages on pcp lists, %lu "
-				    "isolated, after freeing all and draining", n, z,
-				    zi.pcp_pages, zi.isolated_free);
+				    "isolated, after freeing all and draining",
+				    n, z, zi.pcp_pages, zi.isolated_free);
 			if (zi.free != want || blocks != want)
 				die("end: node %u zone %d: %lu free (%lu in the free "
-				    "areas) of %lu: pages lost", n, z, zi.free, blocks, want);
+				    "areas) of %lu: pages lost",
+				    n, z, zi.free, blocks, want);
 		}
 }
 
@@ -1236,7 +1300,7 @@ static bool decode_config(struct za_config *cfg)
 	cfg->cpu_id = cb_cpu_id;
 	cfg->migrate = cb_migrate;
 	H.hostile = h1 & 0x40;
-	cfg->max_order = 3 + (h1 & 7);           /* 3 .. 10 */
+	cfg->max_order = 3 + (h1 & 7); /* 3 .. 10 */
 	cfg->pageblock_order = 1 + ((h1 >> 3) & 7);
 	if (cfg->pageblock_order > cfg->max_order)
 		cfg->pageblock_order = cfg->max_order;
@@ -1248,14 +1312,14 @@ static bool decode_config(struct za_config *cfg)
 		cfg->pcp_batch = 1 + (h2 & 7);
 		cfg->pcp_high = cfg->pcp_batch + (h2 >> 3);
 		/* Hostile: the largest high, and the first two past it. */
-		static const unsigned extreme[4] = {0, 1u << 30, (1u << 30) + 1,
-		                                    UINT_MAX};
+		static const unsigned extreme[4] = { 0, 1u << 30, (1u << 30) + 1,
+			                                 UINT_MAX };
 		if (H.hostile && (h2 >> 6))
 			cfg->pcp_high = extreme[h2 >> 6];
 	}
 	if ((h0 & 0x18) == 0x18)
 		cfg->flags |= ZA_CFG_NO_PCP;
-	cfg->online_cpus = 1 + ((h0 >> 5) & 3);  /* 1 .. 4 */
+	cfg->online_cpus = 1 + ((h0 >> 5) & 3); /* 1 .. 4 */
 	cfg->min_free_kbytes = h3 ? (unsigned long)h3 * 4 : 0;
 	/* Hostile: 2^0 .. 2^62 KiB, and ULONG_MAX: the reserve saturates. */
 	if (H.hostile && h3 >= 192)
@@ -1323,7 +1387,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	H.cpu = 0;
 	for (unsigned long p = 0; p < MAX_PFN; p++)
 		H.owner[p] = -1;
-	H.shrinker = (struct za_shrinker){.count = cb_count, .scan = cb_scan};
+	H.shrinker = (struct za_shrinker){ .count = cb_count, .scan = cb_scan };
 
 	H.reenter_next = false;
 	struct za_config cfg;
@@ -1336,7 +1400,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cfg_valid) {
 		if (H.za || errno != EINVAL)
 			die("za_create accepted pcp_high %u (or failed with errno %d, "
-			    "not EINVAL)", cfg.pcp_high, errno);
+			    "not EINVAL)",
+			    cfg.pcp_high, errno);
 		return 0;
 	}
 	if (!H.za)
@@ -1344,10 +1409,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	za_set_oom_handler(H.za, cb_oom, NULL);
 	setup_memory();
 	trace("config: page_shift %u nodes %u backed %d max_order %u pageblock_order %u "
-	      "flags 0x%x online cpus %u min_free_kbytes %lu", H.page_shift,
-	      H.nodes, H.backed,
-	      cfg.max_order, cfg.pageblock_order, cfg.flags, cfg.online_cpus,
-	      cfg.min_free_kbytes);
+	      "flags 0x%x online cpus %u min_free_kbytes %lu",
+	      H.page_shift, H.nodes, H.backed, cfg.max_order, cfg.pageblock_order,
+	      cfg.flags, cfg.online_cpus, cfg.min_free_kbytes);
 	check_all();
 
 	while (H.pos < H.len && H.op_index < MAX_OPS) {

@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 int snprintf(char *restrict s, size_t n, const char *restrict fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *restrict s, size_t n, const char *restrict fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 #endif

@@ -1,0 +1,15 @@
+# Checks of the source tree itself (label `source`); they need no build.
+#
+# format: the C files of the directories scripts/format.sh keeps formatted
+# are laid out as .clang-format says (skipped without clang-format 14).
+find_program(ZA_CLANG_FORMAT NAMES clang-format-14 clang-format)
+if(ZA_CLANG_FORMAT)
+  set(_za_cf ${ZA_CLANG_FORMAT})
+else()
+  set(_za_cf clang-format)
+endif()
+add_test(NAME format
+         COMMAND ${CMAKE_COMMAND} -E env CLANG_FORMAT=${_za_cf}
+                 sh ${PROJECT_SOURCE_DIR}/scripts/format.sh --check)
+set_tests_properties(format PROPERTIES LABELS source TIMEOUT 120
+                     SKIP_RETURN_CODE 77)
