@@ -102,8 +102,8 @@ enum za_migratetype { ZA_MIGRATETYPE_LIST(ZA_X_MT_ENUM) ZA_NR_MIGRATETYPES };
 #define ZA_MAX_ORDER_LIMIT 20 /* largest max_order a config may ask for */
 
 /* za_config.flags */
-#define ZA_CFG_NO_PCP                                                         \
-	0x1u /* no per-CPU lists: every call takes the zone lock */
+/* No per-CPU lists: every call takes the zone lock. */
+#define ZA_CFG_NO_PCP 0x1u
 #define ZA_CFG_NO_KSWAPD 0x2u        /* no background reclaim threads */
 #define ZA_CFG_NO_VMSTAT_WORKER 0x4u /* no periodic statistics fold */
 #define ZA_CFG_PCP_FIXED 0x8u /* pcp high/batch fixed at pcp_high/pcp_batch */
@@ -423,8 +423,8 @@ ZA_API size_t za_page_meta_size(void);
 	X(CONTIG_OK, "zonealloc_contig_success")                                  \
 	X(CONTIG_FAIL, "zonealloc_contig_fail")                                   \
 	X(MISUSE, "zonealloc_misuse")                                             \
-	/* free page reporting: pages and batches the client accepted, and  \
-	 * batches it refused (handed back unreported, retried later) */     \
+	/* free page reporting: pages and batches the client accepted */          \
+	/* and batches it refused (handed back unreported, retried later) */      \
 	X(REPORTED_PAGES, "zonealloc_reported_pages")                             \
 	X(REPORTED_BATCHES, "zonealloc_reported_batches")                         \
 	X(REPORT_RETRY, "zonealloc_report_retry")                                 \
