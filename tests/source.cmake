@@ -13,3 +13,11 @@ add_test(NAME format
                  sh ${PROJECT_SOURCE_DIR}/scripts/format.sh --check)
 set_tests_properties(format PROPERTIES LABELS source TIMEOUT 120
                      SKIP_RETURN_CODE 77)
+
+# api_names: every public name of include/zonealloc.h is in docs/API.md.
+add_test(NAME api_names
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/api_names.sh
+                 ${PROJECT_SOURCE_DIR}/include/zonealloc.h
+                 ${PROJECT_SOURCE_DIR}/include/zonealloc_version.h.in
+                 ${PROJECT_SOURCE_DIR}/docs/API.md)
+set_tests_properties(api_names PROPERTIES LABELS source TIMEOUT 60)
