@@ -106,10 +106,8 @@ static void *client(void *arg)
 			continue;
 		}
 		unsigned t = (r >> 12) % 4 == 0 ? NTHR + id : id;
-		unsigned n = hp_count(&cl, t);
-		if (n < CAP / 2 || (n < CAP && (r >> 16) % 2)) {
-			unsigned o = (unsigned)((r >> 20) % 8);
-			o = o < 5 ? 0 : o - 4;
+		if (hp_churn_allocates(hp_count(&cl, t), CAP, r)) {
+			unsigned o = hp_churn_order(r);
 			struct za_page *p = za_alloc_pages(za,
 			                                   ZA_GFP_MOVABLE | ZA_GFP_NOWARN,
 			                                   o);
@@ -146,9 +144,7 @@ static void *hotplugger(void *arg)
 		CHECK(err == 0 || err == -EAGAIN || err == -EBUSY);
 		if (err == 0) {
 			CHECK_EQ(hp_pcp_pages_in_range(za, A_START, BLK), 0);
-			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-			                          mem + A_START * HP_PAGE),
-			         0);
+			CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, A_START, BLK), 0);
 			atomic_fetch_add(&n_offline, 1);
 		}
 		struct za_page *c = za_alloc_contig_pages(za, BLK,
@@ -187,33 +183,21 @@ int main(int argc, char **argv)
 	mem = hp_map(MAX_PFN);
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.vmstat_interval_ms = 20;
 	cfg.offline_timeout_ms = 300;
 	cfg.migrate = racy_migrate;
-	cfg.migrate_ctx = &cl;
-	hp_client_init(&cl, 2 * NTHR, CAP, MAX_PFN);
-	za = za_create(&cfg);
-	CHECK(za != NULL);
-	cl.za = za;
-	pm_check_mode(za, "compaction_race");
-	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
+	za = hp_create(&cfg, NCPU, &cl, 2 * NTHR, CAP, "compaction_race");
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-	                          mem + A_START * HP_PAGE),
-	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_NORMAL, 0, NORMAL_PAGES), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, A_START, BLK), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, BLK), 0);
 	shrinker.ctx = &cl;
 	CHECK_EQ(za_register_shrinker(za, &shrinker), 0);
 
 	pthread_t th[NTHR], co, hp, fl;
-	for (long i = 0; i < NTHR; i++)
-		CHECK(pthread_create(&th[i], NULL, client, (void *)i) == 0);
+	hp_start(th, NTHR, client);
 	CHECK(pthread_create(&co, NULL, compactor, NULL) == 0);
 	CHECK(pthread_create(&hp, NULL, hotplugger, NULL) == 0);
 	CHECK(pthread_create(&fl, NULL, flipper, NULL) == 0);
@@ -231,8 +215,7 @@ int main(int argc, char **argv)
 	pthread_join(hp, NULL);
 	pthread_join(fl, NULL);
 	atomic_store(&stop, 1);
-	for (int i = 0; i < NTHR; i++)
-		pthread_join(th[i], NULL);
+	hp_join(th, NTHR);
 	za_unregister_shrinker(za, &shrinker);
 
 	printf("compaction_race: %lu za_compact, %lu order-9 asked (%lu got), "

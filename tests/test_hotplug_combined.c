@@ -52,10 +52,8 @@ static void *client(void *arg)
 			hp_sleep_us(20);
 		if (r % 2048 == 2)
 			za_drain_all_pages(za);
-		unsigned n = hp_count(&cl, id);
-		if (n < CAP / 2 || (n < CAP && (r >> 16) % 2)) {
-			unsigned o = (unsigned)((r >> 20) % 8);
-			o = o < 5 ? 0 : o - 4;
+		if (hp_churn_allocates(hp_count(&cl, id), CAP, r)) {
+			unsigned o = hp_churn_order(r);
 			struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE, o);
 			if (!p) {
 				atomic_fetch_add(&n_fail, 1);
@@ -121,31 +119,18 @@ int main(int argc, char **argv)
 	mem = hp_map(MAX_PFN);
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD;
 	cfg.vmstat_interval_ms = 20;
 	cfg.offline_timeout_ms = 20000; /* generous: the machine may be loaded */
-	cfg.migrate = hp_migrate;
-	cfg.migrate_ctx = &cl;
-	hp_client_init(&cl, NTHR, CAP, MAX_PFN);
-	za = za_create(&cfg);
-	CHECK(za != NULL);
-	cl.za = za;
-	pm_check_mode(za, "hotplug_combined");
-	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE),
-	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-	                          mem + M_START * HP_PAGE),
-	         0);
+	za = hp_create(&cfg, NCPU, &cl, NTHR, CAP, "hotplug_combined");
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_NORMAL, 0, NORMAL_PAGES), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, C_START, BLK), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, M_START, BLK), 0);
 
 	pthread_t th[NTHR], fl;
-	for (long i = 0; i < NTHR; i++)
-		CHECK(pthread_create(&th[i], NULL, client, (void *)i) == 0);
+	hp_start(th, NTHR, client);
 	CHECK(pthread_create(&fl, NULL, flipper, NULL) == 0);
 
 	long rounds = tu_scale(3000);
@@ -156,19 +141,14 @@ int main(int argc, char **argv)
 		if (i % 4 == 3) {
 			/* The movable zone empties: zonelists rebuilt. */
 			offline_online(C_START);
-			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-			                          mem + C_START * HP_PAGE),
-			         0);
+			CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, C_START, BLK), 0);
 		}
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-		                          mem + M_START * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, M_START, BLK), 0);
 	}
 	atomic_store(&stop_flipper, 1);
 	CHECK(pthread_join(fl, NULL) == 0);
 	atomic_store(&stop, 1);
-	for (int i = 0; i < NTHR; i++)
-		CHECK(pthread_join(th[i], NULL) == 0);
+	hp_join(th, NTHR);
 	printf("combined (%s page sets): %ld memory rounds, %lu CPU flips, %lu "
 	       "allocations (%lu failed), %lu blocks migrated, %llu offlines, %llu "
 	       "CPU fences\n",
@@ -179,13 +159,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(atomic_load(&n_fail), 0);
 	CHECK_EQ(atomic_load(&cl.corrupt), 0);
 	CHECK(atomic_load(&n_flips) > 0);
-	hp_verify_all(&cl, "end");
-	hp_free_all(&cl, "end");
-	hp_all_pages_back(za);
-	pm_check_fenced(za, "hotplug_combined");
-	za_destroy(za);
-	hp_client_fini(&cl);
-	munmap(mem, MAX_PFN * HP_PAGE);
+	hp_finish(za, &cl, mem, MAX_PFN, "hotplug_combined");
 	printf("hotplug_combined: ok\n");
 	return 0;
 }

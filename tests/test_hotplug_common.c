@@ -451,3 +451,79 @@ static void hp_resume_all(struct hp_pause *pz)
 {
 	atomic_store(&pz->request, 0);
 }
+
+/* --- stress scaffolding ------------------------------------------------------ */
+
+/* The allocator of a stress test. The caller has set cfg's layout
+ * (block_pages, max_pfn), flags and timeouts; cfg gets the run's CPUs
+ * (hp_mode) and, unless the caller set one, the client's migrate callback
+ * (hp_migrate, with the client as its context); the client gets ntab
+ * tables of cap blocks; yields at the race points are on (debug builds).
+ * name is the test's, for pm_check_mode. */
+static struct za *hp_create(struct za_config *cfg, unsigned ncpu,
+                            struct hp_client *cl, unsigned ntab, unsigned cap,
+                            const char *name)
+{
+	hp_config_cpus(cfg, ncpu);
+	if (!cfg->migrate)
+		cfg->migrate = hp_migrate;
+	cfg->migrate_ctx = cl;
+	hp_client_init(cl, ntab, cap, cfg->max_pfn);
+	struct za *za = za_create(cfg);
+	CHECK(za != NULL);
+	cl->za = za;
+	pm_check_mode(za, name);
+	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
+	return za;
+}
+
+/* Online frames [start, start + n) in node 0's zone, backed by the
+ * mapping mem at the same offset (hp_map(max_pfn) maps every frame). */
+static int hp_online(struct za *za, unsigned char *mem, enum za_zone_type zone,
+                     unsigned long start, unsigned long n)
+{
+	return za_memory_online(za, 0, zone, start, n, mem + start * HP_PAGE);
+}
+
+/* The churn of a client thread, from one random draw r: whether a thread
+ * holding n of at most cap blocks allocates one (else it frees one), and
+ * the order it asks for (0 mostly, 1..3 now and then). */
+static bool hp_churn_allocates(unsigned n, unsigned cap, uint64_t r)
+{
+	return n < cap / 2 || (n < cap && (r >> 16) % 2);
+}
+
+static unsigned hp_churn_order(uint64_t r)
+{
+	unsigned o = (unsigned)((r >> 20) % 8);
+	return o < 5 ? 0 : o - 4;
+}
+
+/* Start n threads running fn, each given its index; join them. */
+static void hp_start(pthread_t *th, unsigned n, void *(*fn)(void *))
+{
+	for (unsigned long i = 0; i < n; i++)
+		CHECK(pthread_create(&th[i], NULL, fn, (void *)i) == 0);
+}
+
+static void hp_join(pthread_t *th, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		CHECK(pthread_join(th[i], NULL) == 0);
+}
+
+/* The end of a stress run, the threads joined: every block the client
+ * holds kept its contents, goes back, and then every page is free and
+ * za_check passes; a restartable run fenced CPUs. Destroys the allocator,
+ * the client and the mapping of max_pfn frames. */
+static void hp_finish(struct za *za, struct hp_client *cl, unsigned char *mem,
+                      unsigned long max_pfn, const char *name)
+{
+	hp_verify_all(cl, "end");
+	hp_free_all(cl, "end");
+	hp_all_pages_back(za);
+	pm_check_fenced(za, name);
+	za_destroy(za);
+	hp_client_fini(cl);
+	munmap(mem, max_pfn * HP_PAGE);
+}

@@ -379,9 +379,7 @@ int main(void)
 	cl.za = za;
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MOV_START, mem), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, MOV_START, MOV_PAGES,
-	                          mem + MOV_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, MOV_START, MOV_PAGES), 0);
 	part1();
 	part2();
 	za_destroy(za);

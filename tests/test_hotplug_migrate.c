@@ -173,12 +173,8 @@ int main(void)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START,
 	                          NORMAL_PAGES, mem + NORMAL_START * HP_PAGE),
 	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-	                          mem + A_START * HP_PAGE),
-	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, A_START, BLK), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, BLK), 0);
 
 	/* Part 1. */
 	hp_cpu = 0;
@@ -213,9 +209,7 @@ int main(void)
 	for (long r = 0; r < rounds; r++) {
 		unsigned long off = r % 2 ? A_START : B_START;
 		unsigned long on = r % 2 ? B_START : A_START;
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, on, BLK,
-		                          mem + on * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, on, BLK), 0);
 		/* Reshuffle: free a third, allocate as many back. */
 		unsigned third = cl.tab[0].n / 3;
 		for (unsigned i = 0; i < third; i++) {
@@ -245,21 +239,15 @@ int main(void)
 	/* Both movable blocks online (part 2 left one of them offline), then
 	 * each in turn goes offline and comes back. */
 	if (!za_pfn_to_page(za, A_START))
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, A_START, BLK,
-		                          mem + A_START * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, A_START, BLK), 0);
 	if (!za_pfn_to_page(za, B_START))
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-		                          mem + B_START * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, BLK), 0);
 	rounds = tu_scale(1000);
 	for (long r = 0; r < rounds; r++) {
 		unsigned long x = r % 2 ? A_START : B_START;
 		CHECK_EQ(za_memory_offline(za, x, BLK), 0);
 		CHECK(za_pfn_to_page(za, x) == NULL);
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, x, BLK,
-		                          mem + x * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, x, BLK), 0);
 		/* Pull blocks back into the movable zone now and then so
 		 * that there is something to move. */
 		if (r % 8 == 0) {

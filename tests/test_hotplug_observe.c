@@ -154,12 +154,8 @@ int main(void)
 	cl.za = za;
 	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NORMAL_PAGES, mem), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE),
-	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, B_PAGES,
-	                          mem + B_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, C_START, BLK), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, B_PAGES), 0);
 
 	pthread_t th[NTHR + NOBS];
 	for (long i = 0; i < NTHR; i++)
@@ -172,9 +168,7 @@ int main(void)
 	for (long i = 0; i < rounds; i++) {
 		CHECK_EQ(za_memory_offline(za, B_START, B_PAGES), 0);
 		hp_sleep_us(hp_pace(50));
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, B_PAGES,
-		                          mem + B_START * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, B_PAGES), 0);
 		hp_sleep_us(hp_pace(50));
 	}
 	atomic_store(&stop, 1);

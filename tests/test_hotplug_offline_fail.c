@@ -266,9 +266,7 @@ static void unmovable(za_gfp_t gfp, unsigned order)
 	hp_verify_all(&cl, "after the offline");
 	for (unsigned i = 0; i < cl.tab[0].n; i++)
 		CHECK((za_page_to_pfn(za, cl.tab[0].e[i].p) & ~(BLK - 1)) != blk);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, blk, BLK,
-	                          mem + blk * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_NORMAL, blk, BLK), 0);
 	hp_free_all(&cl, "end");
 	hp_all_pages_back(za);
 	za_destroy(za);
@@ -293,12 +291,8 @@ static void refused(void)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START, 2 * BLK,
 	                          mem),
 	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE),
-	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, C_START, BLK), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, BLK), 0);
 	uint64_t s = 0xb10c;
 	hp_cpu = 2;
 	/* One page held in C, so that B is the movable zone's only free
@@ -374,9 +368,7 @@ static void refused(void)
 	za_free_pages(za, pin, 0);
 	/* And now it goes offline. */
 	CHECK_EQ(za_memory_offline(za, B_START, BLK), 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, BLK), 0);
 	hp_all_pages_back(za);
 	za_destroy(za);
 	hp_client_fini(&cl);

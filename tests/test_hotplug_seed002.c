@@ -70,10 +70,8 @@ static void *worker(void *arg)
 			hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		if (r % 256 == 1)
 			hp_sleep_us(20);
-		unsigned n = hp_count(&cl, id);
-		if (n < CAP / 2 || (n < CAP && (r >> 16) % 2)) {
-			unsigned order = (r >> 20) % 8;
-			order = order < 5 ? 0 : order - 4;
+		if (hp_churn_allocates(hp_count(&cl, id), CAP, r)) {
+			unsigned order = hp_churn_order(r);
 			za_gfp_t gfp = (r >> 24) % 2 ? ZA_GFP_MOVABLE
 			                             : (ZA_GFP_NOWAIT | ZA___GFP_MOVABLE);
 			int was_online = atomic_load(&m_online);
@@ -182,9 +180,7 @@ static void torn_rebuild(za_gfp_t gfp)
 	       "then succeeded\n",
 	       gfp, za_event_count(za, ZA_ZONELIST_RETRY) - retries);
 	za_free_pages(za, t.page, 0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-	                          mem + M_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, M_START, BLK), 0);
 	check_zonelist(true);
 }
 
@@ -195,25 +191,14 @@ int main(int argc, char **argv)
 	mem = hp_map(MAX_PFN);
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	cfg.offline_timeout_ms = 20000; /* generous: the machine may be loaded */
-	cfg.migrate = hp_migrate;
-	cfg.migrate_ctx = &cl;
-	hp_client_init(&cl, NTHR, CAP, MAX_PFN);
-	za = za_create(&cfg);
-	CHECK(za != NULL);
-	cl.za = za;
-	pm_check_mode(za, "hotplug_seed002");
-	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1); /* debug builds only */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START,
-	                          NORMAL_PAGES, mem + NORMAL_START * HP_PAGE),
+	za = hp_create(&cfg, NCPU, &cl, NTHR, CAP, "hotplug_seed002");
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES),
 	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-	                          mem + M_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, M_START, BLK), 0);
 	check_zonelist(true);
 
 	/* The live set against ZONE_NORMAL: at most NTHR * CAP blocks of up
@@ -225,8 +210,7 @@ int main(int argc, char **argv)
 	      zi.managed - zi.high - zi.lowmem_reserve[ZA_ZONE_MOVABLE]);
 
 	pthread_t th[NTHR];
-	for (long i = 0; i < NTHR; i++)
-		CHECK(pthread_create(&th[i], NULL, worker, (void *)i) == 0);
+	hp_start(th, NTHR, worker);
 
 	long rounds = tu_scale(2000);
 	unsigned long checks = 0;
@@ -259,9 +243,7 @@ int main(int argc, char **argv)
 		}
 
 		seq = za_load_acquire(&za->zonelist_seq);
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, M_START, BLK,
-		                          mem + M_START * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, M_START, BLK), 0);
 		atomic_store(&m_online, 1);
 		CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
 		CHECK_EQ(zi.populated, 1);
@@ -269,8 +251,7 @@ int main(int argc, char **argv)
 		CHECK_EQ(za_load_acquire(&za->zonelist_seq), seq + 2);
 	}
 	atomic_store(&stop, 1);
-	for (int i = 0; i < NTHR; i++)
-		CHECK(pthread_join(th[i], NULL) == 0);
+	hp_join(th, NTHR);
 
 	printf("seed002 (%s page sets): %ld rounds (%ld zonelist rebuilds), worst "
 	       "offline %.2f ms; %lu allocations, %lu failed, %lu in ZONE_MOVABLE, "

@@ -74,11 +74,8 @@ static void *worker(void *arg)
 			hp_set_cpu((int)((r >> 8) % hp_ncpu));
 		if (r % 256 == 1)
 			hp_sleep_us(20); /* four threads on two cores: let main run */
-		unsigned n = hp_count(&cl, id);
-		bool alloc = n < CAP / 2 || (n < CAP && (r >> 16) % 2);
-		if (alloc) {
-			unsigned order = (r >> 20) % 8;
-			order = order < 5 ? 0 : order - 4; /* 0 mostly, 1..3 */
+		if (hp_churn_allocates(hp_count(&cl, id), CAP, r)) {
+			unsigned order = hp_churn_order(r);
 			struct za_page *p = za_alloc_pages(za, ZA_GFP_MOVABLE, order);
 			if (!p) {
 				atomic_fetch_add(&n_fail, 1);
@@ -111,32 +108,18 @@ int main(int argc, char **argv)
 	mem = hp_map(MAX_PFN);
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	hp_config_cpus(&cfg, NCPU);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	cfg.offline_timeout_ms = TIMEOUT_MS;
-	cfg.migrate = hp_migrate;
-	cfg.migrate_ctx = &cl;
-	hp_client_init(&cl, NTHR, CAP, MAX_PFN);
-	za = za_create(&cfg);
-	CHECK(za != NULL);
-	cl.za = za;
-	pm_check_mode(za, "hotplug_seed004");
-	za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1); /* debug builds only */
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORMAL_START,
-	                          NORMAL_PAGES, mem + NORMAL_START * HP_PAGE),
+	za = hp_create(&cfg, NCPU, &cl, NTHR, CAP, "hotplug_seed004");
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_NORMAL, NORMAL_START, NORMAL_PAGES),
 	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, C_START, BLK,
-	                          mem + C_START * HP_PAGE),
-	         0);
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-	                          mem + B_START * HP_PAGE),
-	         0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, C_START, BLK), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, BLK), 0);
 
 	pthread_t th[NTHR];
-	for (long i = 0; i < NTHR; i++)
-		CHECK(pthread_create(&th[i], NULL, worker, (void *)i) == 0);
+	hp_start(th, NTHR, worker);
 
 	long iters = tu_scale(2500);
 	uint64_t worst = 0, total = 0;
@@ -181,13 +164,10 @@ int main(int argc, char **argv)
 			checks++;
 			hp_resume_all(&pz);
 		}
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, B_START, BLK,
-		                          mem + B_START * HP_PAGE),
-		         0);
+		CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, B_START, BLK), 0);
 	}
 	atomic_store(&stop, 1);
-	for (int i = 0; i < NTHR; i++)
-		CHECK(pthread_join(th[i], NULL) == 0);
+	hp_join(th, NTHR);
 
 	printf("seed004 (%s page sets): %ld offlines, worst %.2f ms, mean %.3f ms "
 	       "(timeout %u ms); %lu blocks migrated, %lu -ENOENT; %lu allocations "
@@ -212,18 +192,13 @@ int main(int argc, char **argv)
 	CHECK(atomic_load(&n_in_b_alloc) > 0);
 	CHECK(atomic_load(&cl.migrated) > 0);
 
-	hp_verify_all(&cl, "end");
-	hp_free_all(&cl, "end");
-	hp_all_pages_back(za);
-	pm_check_fenced(za, "hotplug_seed004");
+	/* B came back each time. */
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
 	CHECK_EQ(zi.managed, 2 * BLK);
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
 	CHECK_EQ(zi.managed, NORMAL_PAGES);
-	za_destroy(za);
-	hp_client_fini(&cl);
-	munmap(mem, MAX_PFN * HP_PAGE);
+	hp_finish(za, &cl, mem, MAX_PFN, "hotplug_seed004");
 	printf("hotplug_seed004: ok\n");
 	return 0;
 }
