@@ -89,22 +89,6 @@ static const struct discipline disciplines[] = {
 	{ "locked, real CPUs", ZA_CFG_PCP_LOCKED, false, false },
 };
 
-/* za_create, and a check that the discipline is the one asked for. */
-static struct za *create_in(struct za_config *cfg, const struct discipline *d)
-{
-	struct za *za = za_create(cfg);
-	CHECK(za != NULL);
-	struct za_pcp_info pi;
-	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
-	if (pi.restartable != d->restartable) {
-		fprintf(stderr, "discipline %s: page sets are %s (%s)\n", d->name,
-		        pi.restartable ? "restartable" : "locked",
-		        za_pcp_mode_reason(za));
-		exit(1);
-	}
-	return za;
-}
-
 static __thread int tl_cpu;
 static int sim_cpu(void *ctx)
 {
@@ -125,7 +109,47 @@ static void apply_discipline(struct za_config *cfg, const struct discipline *d)
 	}
 }
 
+/* The configuration every rule starts from: nr_cpus CPUs (more on real
+ * ones: apply_discipline), blocks of block_pages pages, max_pfn frames,
+ * no background threads. */
+static void rules_config(struct za_config *cfg, unsigned nr_cpus,
+                         unsigned long block_pages, unsigned long max_pfn)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_cpus = nr_cpus;
+	cfg->block_pages = block_pages;
+	cfg->max_pfn = max_pfn;
+	cfg->flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+}
+
+/* za_create in discipline d, and a check that the discipline is the one
+ * asked for. */
+static struct za *create_in(struct za_config *cfg, const struct discipline *d)
+{
+	apply_discipline(cfg, d);
+	struct za *za = za_create(cfg);
+	CHECK(za != NULL);
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	if (pi.restartable != d->restartable) {
+		fprintf(stderr, "discipline %s: page sets are %s (%s)\n", d->name,
+		        pi.restartable ? "restartable" : "locked",
+		        za_pcp_mode_reason(za));
+		exit(1);
+	}
+	return za;
+}
+
 /* --- small helpers --------------------------------------------------------- */
+
+/* The end of every rule: nothing on the page sets, the counters folded,
+ * and za_check passes. */
+static void drain_fold_check(struct za *za)
+{
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+}
 
 static uint64_t now_ns(void)
 {
@@ -225,18 +249,13 @@ static void s3_quiescent(struct za *za, const char *when)
 static void seed003_counter_order(const struct discipline *d)
 {
 	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = 4;
-	cfg.block_pages = S3_BLK;
-	cfg.max_pfn = 3 * S3_BLK;
+	rules_config(&cfg, 4, S3_BLK, 3 * S3_BLK);
 	/* Short fixed lists: a flush every few frees. */
-	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED;
+	cfg.flags |= ZA_CFG_PCP_FIXED;
 	cfg.pcp_high = 24;
 	cfg.pcp_batch = 8;
-	apply_discipline(&cfg, d);
 	tl_cpu = 0;
 	struct za *za = create_in(&cfg, d);
-	CHECK(za != NULL);
 	memset(&s3, 0, sizeof(s3));
 	s3.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
 	set_hook(za, s3_hook);
@@ -393,16 +412,10 @@ static void *s4_freer(void *arg)
 static void seed004_disable_drain(const struct discipline *d)
 {
 	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = S4_NCPU;
-	cfg.block_pages = S4_BLK;
-	cfg.max_pfn = S4_MAX_PFN;
-	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	rules_config(&cfg, S4_NCPU, S4_BLK, S4_MAX_PFN);
 	cfg.offline_timeout_ms = 10000;
-	apply_discipline(&cfg, d);
 	tl_cpu = 0;
 	struct za *za = create_in(&cfg, d);
-	CHECK(za != NULL);
 	memset(&s4, 0, sizeof(s4));
 	s4.za = za;
 	s4.zone = &za->nodes[0].zones[ZA_ZONE_MOVABLE];
@@ -476,9 +489,7 @@ static void seed004_disable_drain(const struct discipline *d)
 	CHECK_EQ(za_check(za, stderr), 0);
 	/* B comes back whole. */
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, S4_B, S4_BLK, NULL), 0);
-	za_drain_all_pages(za);
-	za_vmstat_fold(za);
-	CHECK_EQ(za_check(za, stderr), 0);
+	drain_fold_check(za);
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_MOVABLE, &zi), 0);
 	CHECK_EQ(zi.free, 2 * S4_BLK);
 	printf("seed004_disable_drain [%s]: %u frees stopped inside the window, "
@@ -558,15 +569,9 @@ static void s0_hook(struct za *za, int point, void *arg)
 static void seed000_cpu_offline_halfway(const struct discipline *d)
 {
 	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = S0_NCPU;
-	cfg.block_pages = S0_BLK;
-	cfg.max_pfn = 2 * S0_BLK;
-	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	apply_discipline(&cfg, d);
+	rules_config(&cfg, S0_NCPU, S0_BLK, 2 * S0_BLK);
 	tl_cpu = 0;
 	struct za *za = create_in(&cfg, d);
-	CHECK(za != NULL);
 	memset(&s0, 0, sizeof(s0));
 	s0.za = za;
 	s0.helper_cpu = 3;
@@ -622,9 +627,7 @@ static void seed000_cpu_offline_halfway(const struct discipline *d)
 	za_free_pages(za, s0.big, za->max_order);
 	za_free_pages(za, held_off, 0);
 	CHECK_EQ(za_cpu_online(za, S0_OFF_CPU), 0);
-	za_drain_all_pages(za);
-	za_vmstat_fold(za);
-	CHECK_EQ(za_check(za, stderr), 0);
+	drain_fold_check(za);
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
 	CHECK_EQ(zi.free, zi.managed);
@@ -673,15 +676,9 @@ static void *s1_owner(void *arg)
 static void seed001_trylock_fallback(const struct discipline *d)
 {
 	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = 4;
-	cfg.block_pages = 1024;
-	cfg.max_pfn = 2048;
-	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	apply_discipline(&cfg, d);
+	rules_config(&cfg, 4, 1024, 2048);
 	tl_cpu = 1;
 	struct za *za = create_in(&cfg, d);
-	CHECK(za != NULL);
 	memset(&s1, 0, sizeof(s1));
 	s1.za = za;
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
@@ -719,9 +716,7 @@ static void seed001_trylock_fallback(const struct discipline *d)
 	RULE(s1.got != NULL, "seed 001: an allocation failed while its page set "
 	                     "was busy: it must fall back to the buddy lists");
 	CHECK(za_event_count(za, ZA_PCP_TRYLOCK_FAIL) > busy);
-	za_drain_all_pages(za);
-	za_vmstat_fold(za);
-	CHECK_EQ(za_check(za, stderr), 0);
+	drain_fold_check(za);
 	printf("seed001_trylock_fallback [%s]: allocation and free went to the "
 	       "buddy lists while every page set was held\n",
 	       d->name);
@@ -753,18 +748,12 @@ static unsigned long ha_oom(void *ctx, int nid, unsigned order)
 static void highatomic_before_oom(const struct discipline *d)
 {
 	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = 2;
-	cfg.block_pages = 1024;
-	cfg.max_pfn = 1024;
+	rules_config(&cfg, 2, 1024, 1024);
 	/* The whole zone under min: only atomic requests (which reserve a
 	 * pageblock when they reach the slow path) get pages. */
 	cfg.min_free_kbytes = 4096;
-	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	apply_discipline(&cfg, d);
 	tl_cpu = 0;
 	struct za *za = create_in(&cfg, d);
-	CHECK(za != NULL);
 	memset(&ha, 0, sizeof(ha));
 	ha.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 1024, NULL), 0);
@@ -789,9 +778,7 @@ static void highatomic_before_oom(const struct discipline *d)
 	     ha.worst_reserved);
 	while (n)
 		za_free_pages(za, held[--n], 0);
-	za_drain_all_pages(za);
-	za_vmstat_fold(za);
-	CHECK_EQ(za_check(za, stderr), 0);
+	drain_fold_check(za);
 	printf("highatomic_before_oom [%s]: the reserve was given back before "
 	       "the OOM handler ran (%u calls)\n",
 	       d->name, ha.calls);
