@@ -337,12 +337,7 @@ Node 0, zone  Movable
         fail("the hashed page= field was kept")
       endif()
     endif()
-    execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
-                    ${WORK}/out.trace.xz RESULT_VARIABLE rc
-                    OUTPUT_VARIABLE json ERROR_VARIABLE err)
-    if(NOT rc STREQUAL "0")
-      fail("replay of the recording: exit ${rc}: ${err}")
-    endif()
+    run_ok(json --json --no-timing ${WORK}/out.trace.xz)
     jget(v "${json}" topology source)
     if(NOT v STREQUAL "recorded")
       fail("topology source is '${v}', expected recorded")
@@ -422,11 +417,7 @@ Node 0, zone  Movable
     set(T ${WORK}/hand.trace)
     # the good one first: the checks below must fail for their reason
     hand_trace(${T} "")
-    execute_process(COMMAND ${EXE} replay --quiet --json --no-timing ${T}
-                    RESULT_VARIABLE rc OUTPUT_VARIABLE json ERROR_VARIABLE err)
-    if(NOT rc STREQUAL "0")
-      fail("the good hand-made recording: exit ${rc}: ${err}")
-    endif()
+    run_ok(json --json --no-timing ${T})
     jget(v "${json}" topology source)
     if(NOT v STREQUAL "recorded")
       fail("the good hand-made recording: source '${v}'")
@@ -474,27 +465,14 @@ Node 0, zone  Movable
     # whole trace first, with memory for the live blocks only.
     # same_report(<args...>): both ways, every section but timing equal
     function(same_report)
-      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
-                      ${ARGN} RESULT_VARIABLE rc1 OUTPUT_VARIABLE a
-                      ERROR_VARIABLE e1)
-      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
-                      --stream ${ARGN} RESULT_VARIABLE rc2 OUTPUT_VARIABLE b
-                      ERROR_VARIABLE e2)
-      if(NOT rc1 STREQUAL "0" OR NOT rc2 STREQUAL "0")
-        fail("${ARGN}: exit ${rc1} whole, ${rc2} streamed: ${e1}${e2}")
-      endif()
+      run_ok(a --json --no-timing ${ARGN})
+      run_ok(b --json --no-timing --stream ${ARGN})
       foreach(k stream_peak_live_blocks stream_peak_table_bytes
                 stream_bytes_per_live_block)
         string(JSON b REMOVE "${b}" replay ${k})
       endforeach()
-      foreach(part trace topology replay zonealloc_events per_1000_allocs
-                   fragmentation check)
-        string(JSON x GET "${a}" ${part})
-        string(JSON y GET "${b}" ${part})
-        if(NOT x STREQUAL y)
-          fail("${ARGN}: '${part}' differs streamed:\n${x}\n---\n${y}")
-        endif()
-      endforeach()
+      jsame("${a}" "${b}" "streamed (${ARGN})" trace topology replay
+            zonealloc_events per_1000_allocs fragmentation check)
       message("ok: ${ARGN} the same streamed")
     endfunction()
     same_report(${TRACES}/thp-madvise.trace.xz)
@@ -559,12 +537,7 @@ migratetype=0 gfp_flags=GFP_KERNEL\\n\", i % 2, i, 1048576 + i * 8 }"
       if(size GREATER 1500000)
         set(limit --limit 150000)
       endif()
-      execute_process(COMMAND ${EXE} replay --quiet --json --no-timing
-                      ${limit} ${t} RESULT_VARIABLE rc OUTPUT_VARIABLE json
-                      ERROR_VARIABLE err)
-      if(NOT rc STREQUAL "0")
-        fail("${t}: exit ${rc}: ${err}")
-      endif()
+      run_ok(json --json --no-timing ${limit} ${t})
       jget(fails "${json}" replay alloc_failures)
       jget(src "${json}" topology source)
       jget(allocs "${json}" replay allocations)

@@ -9,6 +9,9 @@
 #  run_ok(<out> ARGS...)            the same; it must exit 0
 #  jget(<out> <json> <key>...)      a value of a JSON report; a missing
 #                                   key fails the check
+#  jsame(<a> <b> <how> <part>...)   each part (a top-level member) is the
+#                                   same in the JSON reports a and b; the
+#                                   failure says the part "differs <how>"
 
 function(fail msg)
   message(FATAL_ERROR "${ZA_AREA} test '${CHECK}': ${msg}")
@@ -38,4 +41,14 @@ function(jget out json)
     fail("no ${ARGN} in the JSON report: ${_e}")
   endif()
   set(${out} "${_v}" PARENT_SCOPE)
+endfunction()
+
+function(jsame a b how)
+  foreach(part ${ARGN})
+    string(JSON _x GET "${a}" ${part})
+    string(JSON _y GET "${b}" ${part})
+    if(NOT _x STREQUAL _y)
+      fail("'${part}' differs ${how}:\n${_x}\n---\n${_y}")
+    endif()
+  endforeach()
 endfunction()
