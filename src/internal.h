@@ -270,6 +270,9 @@ struct za_pcp {
 	uint64_t events[ZA_NR_EVENTS];
 } __attribute__((aligned(ZA_CACHELINE)));
 
+/* A zone's global value of a statistics item (an lvalue). */
+#define zone_vm_stat(z, item) ((z)->vm_stat[(item)].v)
+
 /* --- zone ------------------------------------------------------------------- */
 
 enum { ZA_WMARK_MIN, ZA_WMARK_LOW, ZA_WMARK_HIGH, ZA_NR_WMARKS };
@@ -323,9 +326,20 @@ struct za_zone {
 	 * za_zone_info. One operation at a time, so it does not nest. */
 	uint8_t pcp_disabled;
 
-	/* Global statistics values and slow-path events (atomic). */
-	long vm_stat[ZA_NR_ZONE_STATS] __attribute__((aligned(ZA_CACHELINE)));
-	uint64_t events[ZA_NR_EVENTS];
+	/* Global statistics values (atomic), one to a cache line. Every
+	 * fast-path allocation reads the free-page count; the other values
+	 * are folded into often (the allocated-page count at every
+	 * threshold's worth of fast-path allocations), and the slow-path
+	 * events below are bumped on every buddy-list operation. Sharing a
+	 * line with them made one CPU's fast path miss whenever another CPU
+	 * folded or used the buddy lists (the mixed benchmark on 2 threads
+	 * ran 2-3 times slower in such runs, docs/PERFORMANCE.md). Read and
+	 * written through zone_vm_stat(). */
+	struct {
+		long v;
+	} __attribute__((aligned(ZA_CACHELINE))) vm_stat[ZA_NR_ZONE_STATS];
+	/* Slow-path events (atomic). */
+	uint64_t events[ZA_NR_EVENTS] __attribute__((aligned(ZA_CACHELINE)));
 
 	/* Compaction's deferral after failures (compaction.c), as the
 	 * kernel's: racy by design, relaxed atomics. */
@@ -1058,7 +1072,7 @@ static inline void set_page_reported_locked(struct za_zone *z,
 {
 	__atomic_fetch_or(&z->za->reported_map[pfn >> 6], 1ull << (pfn & 63),
 	                  __ATOMIC_RELAXED);
-	za_add_relaxed(&z->vm_stat[ZA_NR_FREE_REPORTED], 1l << order);
+	za_add_relaxed(&zone_vm_stat(z, ZA_NR_FREE_REPORTED), 1l << order);
 }
 static inline void clear_page_reported_locked(struct za_zone *z,
                                               unsigned long pfn, unsigned order)
@@ -1066,7 +1080,7 @@ static inline void clear_page_reported_locked(struct za_zone *z,
 	if (unlikely(page_reported(z->za, pfn))) {
 		__atomic_fetch_and(&z->za->reported_map[pfn >> 6],
 		                   ~(1ull << (pfn & 63)), __ATOMIC_RELAXED);
-		za_add_relaxed(&z->vm_stat[ZA_NR_FREE_REPORTED], -(1l << order));
+		za_add_relaxed(&zone_vm_stat(z, ZA_NR_FREE_REPORTED), -(1l << order));
 	}
 }
 /* A block of `order` has just become free on an ordinary list: wake the
@@ -1120,7 +1134,7 @@ static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
 	long d = pcp->vm_diff[item] + delta;
 	long t = za_load_relaxed(&z->stat_threshold);
 	if (unlikely(d > t || d < -t)) {
-		za_add_relaxed(&z->vm_stat[item], d);
+		za_add_relaxed(&zone_vm_stat(z, item), d);
 		d = 0;
 	}
 	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
@@ -1216,7 +1230,7 @@ static inline bool zone_clearly_above(const struct za_zone *z,
                                       unsigned long mark, int highest_zoneidx,
                                       unsigned order)
 {
-	long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
+	long free = za_load_relaxed(&zone_vm_stat(z, ZA_NR_FREE_PAGES)) -
 	            (long)za_load_relaxed(&z->nr_reserved_highatomic);
 	long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]) +
 	                   (1ul << order));

@@ -108,17 +108,17 @@ int za_event_lookup(const char *name)
 
 void vmstat_mod(struct za_zone *z, int item, long delta)
 {
-	za_add_relaxed(&z->vm_stat[item], delta);
+	za_add_relaxed(&zone_vm_stat(z, item), delta);
 }
 
 long zone_stat_global(struct za_zone *z, int item)
 {
-	return za_load_relaxed(&z->vm_stat[item]);
+	return za_load_relaxed(&zone_vm_stat(z, item));
 }
 
 long zone_stat_snapshot(struct za *za, struct za_zone *z, int item)
 {
-	long v = za_load_relaxed(&z->vm_stat[item]);
+	long v = za_load_relaxed(&zone_vm_stat(z, item));
 	for (unsigned c = 0; c < za->nr_cpus; c++)
 		v += za_load_relaxed(&z->pcp[c].vm_diff[item]);
 	return v;
@@ -131,7 +131,7 @@ void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
 		long d = pcp->vm_diff[i];
 		if (d) {
-			za_add_relaxed(&z->vm_stat[i], d);
+			za_add_relaxed(&zone_vm_stat(z, i), d);
 			za_store_relaxed(&pcp->vm_diff[i], 0);
 		}
 	}
