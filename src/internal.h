@@ -219,6 +219,14 @@ static inline int zone_id_type(uint8_t id)
  * (pcp_flags_slow). Set without holding the set, so that a resize stops
  * no page set and waits for no owner. */
 #define ZA_PCP_RESIZE 0x4
+/* With OFF_CPU: the CPU went offline while an owner that took the set
+ * before the stop still held it (preempted in the middle of an
+ * operation). The offline did not wait for it: the set takes no page
+ * from then on, and its drain and statistics fold are left to the
+ * statistics worker (pcp_finish_deferred), which does them as soon as
+ * that owner lets go. Cleared by whoever finishes them, or by the CPU's
+ * online. */
+#define ZA_PCP_DEFERRED 0x8
 
 /* Who may touch a page set (see "owning a page set" below): the set's
  * lock in locked mode; in restartable mode the owner's busy byte, taken
@@ -553,6 +561,11 @@ struct za {
 	za_mutex_t vmstat_lock;
 	za_cond_t vmstat_wait;
 	bool vmstat_started;
+	/* The worker is asked to finish deferred CPU-offline drains now
+	 * (under vmstat_lock). */
+	bool vmstat_kicked;
+	/* Some page set may carry ZA_PCP_DEFERRED (atomic). */
+	unsigned pcp_deferred;
 
 	/* The kernel's debugging aids (docs/DEBUGGING.md). page_owner: one
 	 * record per frame (page_owner.c), reserved for the whole pfn range
@@ -1110,6 +1123,9 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
  * in one hold with one fence (CPU offline). 0, or a failed fence's error
  * with nothing changed. */
 int pcp_cpu_off(struct za *za, int cpu);
+/* Drain and fold every page set that a CPU offline left to the worker
+ * (ZA_PCP_DEFERRED), waiting for their owners to let go. */
+void pcp_finish_deferred(struct za *za);
 /* The holder (owner or remote user) of a set whose flags are non-zero:
  * copies sizes published since it last looked; true when the lists are
  * switched off. */
@@ -1152,6 +1168,9 @@ long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
 void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);
 void vmstat_fold_cpu(struct za *za, int cpu);
 void vmstat_fold_all(struct za *za, bool trylock);
+/* Wake the statistics worker to finish deferred CPU-offline drains;
+ * false when there is no worker. */
+bool vmstat_kick(struct za *za);
 /* tunables_update only: the thresholds and drift marks, lower under
  * pressure. */
 void vmstat_update_thresholds_locked(struct za *za, bool pressure);

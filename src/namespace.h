@@ -49,6 +49,7 @@
 #define pcp_decay_all                    _za_pcp_decay_all
 #define pcp_drain_cpu_zone               _za_pcp_drain_cpu_zone
 #define pcp_drain_zone                   _za_pcp_drain_zone
+#define pcp_finish_deferred              _za_pcp_finish_deferred
 #define pcp_flags_slow                   _za_pcp_flags_slow
 #define pcp_flush_locked                 _za_pcp_flush_locked
 #define pcp_free_over_high_locked        _za_pcp_free_over_high_locked
@@ -79,6 +80,7 @@
 #define vmstat_fold_all                  _za_vmstat_fold_all
 #define vmstat_fold_cpu                  _za_vmstat_fold_cpu
 #define vmstat_fold_cpu_zone             _za_vmstat_fold_cpu_zone
+#define vmstat_kick                      _za_vmstat_kick
 #define vmstat_mod                       _za_vmstat_mod
 #define vmstat_start                     _za_vmstat_start
 #define vmstat_stop                      _za_vmstat_stop

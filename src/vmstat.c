@@ -249,22 +249,47 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 
 /* --- the periodic worker ---------------------------------------------------------- */
 
+/* Every interval: fold, decay. In between, when a CPU offline kicks it:
+ * finish the drains the offline left (pcp_finish_deferred), which may
+ * wait for a preempted owner - here, not in the offline. */
 static void *vmstat_worker(void *arg)
 {
 	struct za *za = arg;
+	uint64_t interval = (uint64_t)za->vmstat_interval_ms * ZA_NSEC_PER_MSEC;
+	uint64_t next = za_now_ns() + interval;
 	za_mutex_lock(&za->vmstat_lock);
 	while (!za_load_relaxed(&za->stopping)) {
-		za_cond_wait(&za->vmstat_wait, &za->vmstat_lock,
-		             (uint64_t)za->vmstat_interval_ms * ZA_NSEC_PER_MSEC);
+		uint64_t now = za_now_ns();
+		if (now < next && !za->vmstat_kicked)
+			za_cond_wait(&za->vmstat_wait, &za->vmstat_lock, next - now);
 		if (za_load_relaxed(&za->stopping))
 			break;
+		bool kicked = za->vmstat_kicked;
+		za->vmstat_kicked = false;
 		za_mutex_unlock(&za->vmstat_lock);
-		vmstat_fold_all(za, true);
-		pcp_decay_all(za);
+		if (kicked)
+			pcp_finish_deferred(za);
+		if (za_now_ns() >= next) {
+			pcp_finish_deferred(za); /* one whose fence failed */
+			vmstat_fold_all(za, true);
+			pcp_decay_all(za);
+			next = za_now_ns() + interval;
+		}
 		za_mutex_lock(&za->vmstat_lock);
 	}
 	za_mutex_unlock(&za->vmstat_lock);
 	return NULL;
+}
+
+bool vmstat_kick(struct za *za)
+{
+	if (!za->vmstat_started)
+		return false;
+	za_mutex_lock(&za->vmstat_lock);
+	za->vmstat_kicked = true;
+	za_cond_broadcast(&za->vmstat_wait);
+	za_mutex_unlock(&za->vmstat_lock);
+	return true;
 }
 
 int vmstat_start(struct za *za)
