@@ -1281,6 +1281,34 @@ static inline bool zonelist_seq_retry(const struct za *za, unsigned seq)
 	return (seq & 1) || za_load_acquire(&za->zonelist_seq) != seq;
 }
 
+/* fastpath.c, alloc.c */
+/* The call site of the public call that led to the out-of-line paths
+ * (alloc_pages_slow, free_pages_slow), for page owner and fault
+ * injection. Optimised builds: the leaf entry points reach them by a tail
+ * jump, so their return address is the caller's; taking
+ * __builtin_return_address in the leaves themselves would cost them
+ * their frameless, register-only shape. Unoptimised builds (no tail
+ * jumps) pass it from the entry point (in optimised builds the constant
+ * NULL then folds away: nothing is carried through the locked fast path
+ * of alloc_pages_slow). The bulk calls pass their own. */
+#ifdef __OPTIMIZE__
+#define ENTRY_SITE() ((const void *)0)
+#define SLOW_SITE(passed) ((passed) ? (passed) : __builtin_return_address(0))
+#else
+#define ENTRY_SITE() __builtin_return_address(0)
+#define SLOW_SITE(passed) (passed)
+#endif
+
+/* The locked fast path, then alloc_general (fastpath.c). */
+struct za_page *alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp,
+                                 unsigned order, const void *site);
+/* Everything the fast paths leave (alloc.c). */
+struct za_page *alloc_general(struct za *za, int nid, za_gfp_t gfp,
+                              unsigned order, const void *site);
+void free_pages_slow(struct za *za, struct za_page *page, unsigned order,
+                     const void *site);
+void zero_block(struct za *za, struct za_page *page, unsigned order);
+
 /* alloc.c */
 struct za_page *get_page_from_freelist(struct za *za,
                                        struct za_alloc_ctx *ac,
