@@ -22,7 +22,7 @@
  *    set with the sequence (pcp_fast_own) for the requests the leaf
  *    leaves (another node, a zeroing request).
  *
- * Both share the checks they make (zone_clearly_above, pcp_head_ok, the
+ * Both share the checks they make (zone_fast_ok, pcp_head_ok, the
  * counting helpers in pcp.h and internal.h). What neither takes goes to
  * alloc_pages_slow / alloc_general and free_pages_slow (alloc.c).
  */
@@ -78,7 +78,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	if (nid < 0)
 		nid = za->cpu_node[cpu];
 	struct za_zone *z = pcp->zone;
-	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
+	if (unlikely(!zone_fast_ok(z, hz)))
 		return NULL;
 	int mt = (int)(cls >> 4);
 	int idx = pcp_list_index(za, order, mt);
@@ -122,7 +122,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	if (unlikely(!pcp))
 		return NULL;
 	struct za_zone *z = pcp->zone;
-	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
+	if (unlikely(!zone_fast_ok(z, hz)))
 		return NULL;
 	int mt = (int)(cls >> 4);
 	int idx = (int)order * ZA_NR_PCPTYPES + mt;
