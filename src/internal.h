@@ -252,6 +252,9 @@ struct za_pcp {
 	 * set only while holding the set), the holder clears RESIZE. */
 	uint8_t flags;
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
+	/* The zone is on the CPU's node (fixed): an allocation of the
+	 * restartable fast path from it is a NUMA hit and local. */
+	uint8_t numa_local;
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;          /* pages on the lists (relaxed for readers) */
 	int mid_pages;      /* of those, on the lists of orders 4..8 */
