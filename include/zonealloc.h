@@ -241,8 +241,8 @@ ZA_API int za_memory_offline(struct za *za, unsigned long start_pfn,
  * online CPU), -EEXIST (already in that state); offline also fails with
  * a failed membarrier fence's error, nothing changed. Offline drains the
  * CPU's per-CPU lists and folds its statistics before it returns, except
- * (restartable page sets, statistics worker on) a list whose owner was
- * preempted in the middle of an operation on it: that list takes no page
+ * (statistics worker on) a list whose owner was preempted in the middle
+ * of an operation on it: that list takes no page
  * from then on and the statistics worker drains it as soon as the owner
  * lets go (zonealloc_pcp_offline_deferred counts such offlines; za_check
  * finishes them first). */

@@ -247,9 +247,11 @@ struct za_pcp {
 	union za_pcp_own own; /* restartable mode */
 	uint16_t cpu;       /* the CPU the set belongs to (fixed) */
 	struct za_zone *zone; /* the zone it belongs to (fixed) */
-	/* ZA_PCP_OFF_*: the lists take no pages; ZA_PCP_RESIZE. Atomic:
-	 * remote users set and clear bits with read-modify-writes (OFF_*
-	 * set only while holding the set), the holder clears RESIZE. */
+	/* ZA_PCP_OFF_*: the lists take no pages; ZA_PCP_RESIZE;
+	 * ZA_PCP_DEFERRED. Atomic: remote users set and clear bits with
+	 * read-modify-writes (OFF_* set while holding the set, except by a
+	 * CPU offline that defers: then with DEFERRED, while an owner
+	 * finishes the one operation it started), the holder clears RESIZE. */
 	uint8_t flags;
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	/* The zone is on the CPU's node (fixed): an allocation of the

@@ -320,6 +320,23 @@ static void pcp_wait_owner(struct za_pcp *pcp)
 	(void)pcp_wait_owner_until(pcp, 0);
 }
 
+/* Locked mode: a set's lock, which its owner holds for one operation
+ * (or the whole time slice it was preempted for), waited for until
+ * deadline at most. False without it. */
+static bool pcp_spin_lock_until(za_spinlock_t *l, uint64_t deadline)
+{
+	for (unsigned spins = 0; !za_spin_trylock_raw(l); spins++) {
+		if (spins < 1000) {
+			za_cpu_relax();
+			continue;
+		}
+		if (za_now_ns() >= deadline)
+			return false;
+		za_yield();
+	}
+	return true;
+}
+
 /* Restartable mode, remote lock held: stop the set, fence its CPU, wait
  * for an owner that took it before the stop to let go. 0, or the fence's
  * error with the set restarted. */
@@ -488,17 +505,23 @@ int pcp_cpu_off(struct za *za, int cpu)
 	 * one before is waited for. One fence and one wait per CPU, not per
 	 * zone: a CPU flip costs what one page set's stop costs. The wait is
 	 * bounded when the statistics worker can take over: a set whose
-	 * owner was preempted while it held it is switched off at once (the
-	 * owner finishes its one operation; nobody takes a page after it)
-	 * and its drain and fold are left to the worker, which waits for
-	 * that owner instead of the offline (ZA_PCP_DEFERRED). */
-	bool defer = za->pcp_rseq && za->vmstat_started;
+	 * owner was preempted while it held it (its busy byte, or in locked
+	 * mode its lock) is switched off at once (the owner finishes its one
+	 * operation; nobody takes a page after it) and its drain and fold are
+	 * left to the worker, which waits for that owner instead of the
+	 * offline (ZA_PCP_DEFERRED). */
+	bool defer = za->vmstat_started;
 	uint64_t deadline = defer ? za_now_ns() + OFFLINE_OWNER_WAIT_NS : 0;
 	bool deferred = false;
+	bool held[ZA_MAX_NODES * ZA_NR_ZONES];
 	za_witness_acquire(ZA_RANK_PCP, "pcp lock (every zone of a CPU)");
 	for_each_zone_index(za, i) {
 		struct za_pcp *pcp = zone_pcp(zone_at(za, i), cpu);
-		za_spin_lock_raw(&pcp->lock);
+		held[i] = true;
+		if (za->pcp_rseq || !defer)
+			za_spin_lock_raw(&pcp->lock);
+		else
+			held[i] = pcp_spin_lock_until(&pcp->lock, deadline);
 		if (za->pcp_rseq)
 			za_store_relaxed(&pcp->own.stop, 1);
 	}
@@ -506,7 +529,8 @@ int pcp_cpu_off(struct za *za, int cpu)
 	for_each_zone_index(za, i) {
 		struct za_zone *z = zone_at(za, i);
 		struct za_pcp *pcp = zone_pcp(z, cpu);
-		if (!err && za->pcp_rseq && !pcp_wait_owner_until(pcp, deadline)) {
+		if (!err && (!held[i] ||
+		             (za->pcp_rseq && !pcp_wait_owner_until(pcp, deadline)))) {
 			/* The owner is inside one operation; it read the
 			 * flags before this, so it completes it, and every
 			 * later operation finds the set off. */
@@ -521,6 +545,8 @@ int pcp_cpu_off(struct za *za, int cpu)
 			                 ZA_PCP_DRAIN_PAGES);
 			vmstat_fold_cpu_zone(za, z, cpu);
 		}
+		if (!held[i])
+			continue;
 		if (za->pcp_rseq)
 			za_store_release(&pcp->own.stop, 0);
 		za_spin_unlock_raw(&pcp->lock);
