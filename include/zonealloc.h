@@ -238,7 +238,14 @@ ZA_API int za_memory_offline(struct za *za, unsigned long start_pfn,
                              unsigned long nr_pages);
 
 /* CPU hotplug. 0, -EINVAL (cpu out of range), -EBUSY (offlining the last
- * online CPU), -EEXIST (already in that state). */
+ * online CPU), -EEXIST (already in that state); offline also fails with
+ * a failed membarrier fence's error, nothing changed. Offline drains the
+ * CPU's per-CPU lists and folds its statistics before it returns, except
+ * (restartable page sets, statistics worker on) a list whose owner was
+ * preempted in the middle of an operation on it: that list takes no page
+ * from then on and the statistics worker drains it as soon as the owner
+ * lets go (zonealloc_pcp_offline_deferred counts such offlines; za_check
+ * finishes them first). */
 ZA_API int za_cpu_online(struct za *za, unsigned cpu);
 ZA_API int za_cpu_offline(struct za *za, unsigned cpu);
 ZA_API int za_cpu_is_online(struct za *za, unsigned cpu);
@@ -336,7 +343,9 @@ ZA_API struct za_page *za_virt_to_page(struct za *za, const void *addr);
 ZA_API int za_page_nid(const struct za *za, const struct za_page *p);
 ZA_API int za_page_zone(const struct za *za, const struct za_page *p);
 
-/* Per-CPU lists. */
+/* Per-CPU lists, best effort: a list whose owner (restartable page
+ * sets) was preempted in the middle of an operation on it for more than
+ * half a millisecond keeps its pages this time. */
 ZA_API void za_drain_local_pages(struct za *za);
 ZA_API void za_drain_all_pages(struct za *za);
 
@@ -410,6 +419,9 @@ ZA_API size_t za_page_meta_size(void);
 	X(PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages")                        \
 	X(PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail")                      \
 	X(PCP_FENCE, "zonealloc_pcp_fence") /* CPU fences (restartable) */     \
+	/* CPU offlines that left a page set's drain to the statistics     \
+	 * worker: its owner was preempted while it held it (restartable) */ \
+	X(PCP_OFFLINE_DEFERRED, "zonealloc_pcp_offline_deferred")              \
 	X(ZONE_LOCK, "zonealloc_zone_lock")                                    \
 	X(WMARK_FAIL, "zonealloc_watermark_fail")                              \
 	X(FALLBACK, "zonealloc_pgalloc_fallback")                              \

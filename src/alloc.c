@@ -1,14 +1,15 @@
 /*
- * alloc.c - the allocation and free entry points.
+ * alloc.c - allocation and free beyond the fast paths, and the bulk calls.
  *
- * Fast path: read the current CPU, walk the zonelist, check the zone's
- * low watermark, take a page from the CPU's page set (try-lock, pop,
- * unlock). Anything else - a page set that is busy or switched off, an
- * order with no page set, a zone below low - goes to the buddy lists or
- * the slow path. The slow path, in order: wake background reclaim, retry
- * at min, reclaim directly through the shrinkers, drain the per-CPU lists
- * (local, then all) and retry once, retry if the zonelists changed under
- * us, call the OOM handler, then fail - or keep trying for NOFAIL.
+ * The fast paths (fastpath.c) take a small block from the current CPU's
+ * page set or put one back; everything they leave comes here:
+ * alloc_general (the request checked, the zonelist walked, the buddy
+ * lists, the debugging aids) and free_pages_slow (the block claimed and
+ * misuse reported, then the page set or the buddy lists). The slow path,
+ * in order: wake background reclaim, retry at min, reclaim directly
+ * through the shrinkers, drain the per-CPU lists (local, then all) and
+ * retry once, retry if the zonelists changed under us, call the OOM
+ * handler, then fail - or keep trying for NOFAIL.
  * Nothing here waits for a hotplug operation (seed 000).
  */
 #include <string.h>
@@ -25,24 +26,6 @@
 #define NOFAIL_BACKOFF_MIN_NS (1 * ZA_NSEC_PER_MSEC)
 #define NOFAIL_BACKOFF_MAX_NS (32 * ZA_NSEC_PER_MSEC)
 
-/* The call site of the public call that led to the out-of-line paths
- * (alloc_pages_slow, free_pages_slow), for page owner and fault
- * injection. Optimised builds: the leaf entry points reach them by a tail
- * jump, so their return address is the caller's; taking
- * __builtin_return_address in the leaves themselves would cost them
- * their frameless, register-only shape. Unoptimised builds (no tail
- * jumps) pass it from the entry point (in optimised builds the constant
- * NULL then folds away: nothing is carried through the locked fast path
- * of alloc_pages_slow). The bulk calls pass their own to alloc_general
- * and free_general. */
-#ifdef __OPTIMIZE__
-#define ENTRY_SITE() ((const void *)0)
-#define SLOW_SITE(passed) ((passed) ? (passed) : __builtin_return_address(0))
-#else
-#define ENTRY_SITE() __builtin_return_address(0)
-#define SLOW_SITE(passed) (passed)
-#endif
-
 /* Set while this thread runs shrinkers or the OOM handler, and for good on
  * kswapd threads: an allocation from inside them must not recurse into
  * reclaim (the kernel's PF_MEMALLOC). */
@@ -58,7 +41,7 @@ static unsigned gfp_to_alloc_flags(za_gfp_t gfp)
 	return f;
 }
 
-static void zero_block(struct za *za, struct za_page *page, unsigned order)
+void zero_block(struct za *za, struct za_page *page, unsigned order)
 {
 	void *addr = za_page_address(za, page);
 	if (addr)
@@ -308,80 +291,13 @@ static void init_ctx(struct za *za, struct za_alloc_ctx *ac, int nid,
 	ac->zonelist = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
 }
 
-/* The page set a fast allocation takes from, on cpu: for the CPU's own
- * node (nid < 0, no THISNODE) one load of the table the zonelist rebuild
- * keeps; else the first two entries of the zonelist. NULL when the
- * general path must look further. */
-static inline __attribute__((always_inline)) struct za_pcp *
-fast_pcp(const struct za *za, int nid, za_gfp_t gfp, int cpu, int hz)
-{
-	if (likely(nid < 0 && !(gfp & ZA___GFP_THISNODE)))
-		return za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
-	if (unlikely((unsigned)nid >= za->nr_nodes))
-		return NULL;
-	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
-	for (int i = 0; i < 2; i++) {
-		struct za_zone *z = za_load_relaxed(&zl[i].zone);
-		if (!z)
-			break;
-		if ((int)z->type <= hz)
-			return za_pcp_of(za, z->id, cpu);
-	}
-	return NULL;
-}
-
-/* The fast path, by design: a small order from the first zone the request
- * may use, off the current CPU's list, when that list has a block and the
- * zone is clearly above its low watermark. Own the set (a restartable
- * sequence, or a try-lock), pop, let go. The set is one load away from
- * the CPU (za->cpu_pcp), so that the chain of dependent loads from the
- * call to the block is short: CPU, set, list head, block.
- * Anything else - an empty list (refill), a zone near its watermarks, a
- * busy or switched-off page set, an unknown CPU, a request that is not
- * valid - returns NULL and the general path below does it all properly
- * (and reports what is not valid). */
-static inline __attribute__((always_inline)) struct za_page *
-alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
-{
-	struct rseq *rs;
-	int cpu = pcp_fast_cpu(za, &rs);
-	unsigned cls = gfp_class(gfp);
-	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
-	             order > za->max_order || cls == GFP_CLASS_BAD ||
-	             za->nofast))
-		return NULL;
-	int hz = (int)(cls & 0xf);
-	struct za_pcp *pcp = fast_pcp(za, nid, gfp, cpu, hz);
-	if (unlikely(!pcp))
-		return NULL;
-	if (nid < 0)
-		nid = za->cpu_node[cpu];
-	struct za_zone *z = pcp->zone;
-	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
-		return NULL;
-	int mt = (int)(cls >> 4);
-	int idx = pcp_list_index(za, order, mt);
-	if (unlikely(!pcp_fast_own(za, pcp, cpu, rs)))
-		return NULL;
-	struct za_page *page = NULL;
-	if (likely(!za_load_relaxed(&pcp->flags) && pcp->lists[idx] != ZA_NIL)) {
-		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
-		if (likely(page))
-			count_numa(za, z, pcp, nid, cpu, 1);
-	}
-	pcp_own_release(za, pcp);
-	if (unlikely(!page))
-		pcp_report_corrupt(za, pcp);
-	return page;
-}
-
 /* Everything the fast path left: checks the request, zeroes, refills,
  * the buddy lists, the slow path, and the debugging aids (fault
  * injection, page owner, poisoning: za.nofast sends every request here
  * while one is on). Out of line, so that the fast path stays a short
  * function with few registers to save. site: the return address of the
  * public call. */
-static __attribute__((noinline)) struct za_page *
+__attribute__((noinline)) struct za_page *
 alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
               const void *site)
 {
@@ -396,14 +312,8 @@ alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
 		errno = ENOMEM;
 		return NULL;
 	}
-	struct za_page *page;
-	/* Zeroing requests skip the fast path's first look: look here. */
-	if ((gfp & ZA___GFP_ZERO) && (page = alloc_fast(za, nid, gfp, order))) {
-		zero_block(za, page, order);
-		return page;
-	}
 	init_ctx(za, &ac, nid, gfp);
-	page = get_page_from_freelist(za, &ac, order, ALLOC_WMARK_LOW);
+	struct za_page *page = get_page_from_freelist(za, &ac, order, ALLOC_WMARK_LOW);
 	if (unlikely(!page)) {
 		page = alloc_slowpath(za, &ac, order);
 		if (!page) {
@@ -420,104 +330,6 @@ alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
 	if (gfp & ZA___GFP_ZERO)
 		zero_block(za, page, order);
 	return page;
-}
-
-/* Requests the fast path leaves to the general one at once: unknown bits
- * (reported there) and zeroing. */
-#define GFP_NOT_FAST (~ZA_GFP_ALL_BITS | ZA___GFP_ZERO)
-
-/* The restartable fast path of za_alloc_pages: a leaf function's worth of
- * code with no call on any path, so that it needs no registers saved and
- * no frame. It takes the common case only - the current CPU's node, a
- * small order, a list with a block whose head is clean, the zone clearly
- * above low - and leaves everything else, untouched, to alloc_pages_slow
- * (which also reports and cuts a list head that a racing double free
- * spoilt). The statistics are those of pcp_pop_locked and count_numa. */
-static inline __attribute__((always_inline)) struct za_page *
-alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
-{
-	struct rseq *rs = za_rseq_area_fast();
-	int cpu = (int)za_load_relaxed(&rs->cpu_id);
-	unsigned cls = gfp_class(gfp);
-	if (unlikely((unsigned)cpu >= za->nr_cpus || order > za->max_order ||
-	             cls == GFP_CLASS_BAD || (gfp & ZA___GFP_THISNODE) ||
-	             za->nofast))
-		return NULL;
-	int hz = (int)(cls & 0xf);
-	struct za_pcp *pcp = za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
-	if (unlikely(!pcp))
-		return NULL;
-	struct za_zone *z = pcp->zone;
-	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
-		return NULL;
-	int mt = (int)(cls >> 4);
-	int idx = (int)order * ZA_NR_PCPTYPES + mt;
-	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
-		return NULL;
-	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
-	uint32_t h = pcp->lists[idx];
-	struct za_page *page = pfn_page(za, h);
-	/* The checks of pcp_take_locked; a head that fails them is left for
-	 * the slow path to cut and report. A set that is switched off has
-	 * empty lists (it was drained after the flag was set, and nothing is
-	 * pushed onto it since): the flag test costs nothing beside the
-	 * others and keeps that from being the only guard. */
-	if (unlikely(za_load_relaxed(&pcp->flags) || h == ZA_NIL || !pcp_head_ok(pcp, page))) {
-		pcp_own_release_rseq(pcp);
-		return NULL;
-	}
-	ZA_ASSERT(page_mt(page) == mt && page_order(page) == order);
-	page->gen++;
-	pcp->lists[idx] = page->next;
-	set_page_state(page, ZA_PS_ALLOC);
-	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
-	pcp_count_alloc_locked(z, pcp, 1l << order);
-	count_numa(za, z, pcp, za->cpu_node[cpu], cpu, 1);
-	pcp_own_release_rseq(pcp);
-	return page;
-}
-
-/* Everything but the restartable fast path: the locked fast path, then
- * the general one. site: the return address of the public call, for the
- * debugging aids (fetched on the way here only). */
-static __attribute__((noinline)) struct za_page *
-alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
-                 const void *site)
-{
-	if (likely(za && order <= ZA_PCP_SMALL_ORDER && !(gfp & GFP_NOT_FAST))) {
-		struct za_page *page = alloc_fast(za, nid, gfp, order);
-		if (likely(page))
-			return page;
-	}
-	return alloc_general(za, nid, gfp, order, SLOW_SITE(site));
-}
-
-struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
-                                    unsigned order)
-{
-	/* -1 is the only negative node id (the current CPU's node). */
-	if (unlikely(nid < -1)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (nid < 0 && likely(za && za->pcp_rseq && order <= ZA_PCP_SMALL_ORDER &&
-	                      !(gfp & GFP_NOT_FAST))) {
-		struct za_page *page = alloc_fast_rseq(za, gfp, order);
-		if (likely(page))
-			return page;
-	}
-	return alloc_pages_slow(za, nid, gfp, order, ENTRY_SITE());
-}
-
-struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
-{
-	if (likely(za && za->pcp_rseq && order <= ZA_PCP_SMALL_ORDER &&
-	           !(gfp & GFP_NOT_FAST))) {
-		struct za_page *page = alloc_fast_rseq(za, gfp, order);
-		if (likely(page))
-			return page;
-	}
-	return alloc_pages_slow(za, -1, gfp, order, ENTRY_SITE());
 }
 
 unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
@@ -554,14 +366,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	}
 	/* The rest one by one, through the slow path if need be. */
 	while (got < nr) {
-		/* alloc_pages_slow's two steps, with this call's site (so that
-		 * alloc_pages_slow's own is always its entry points'). */
-		struct za_page *p = NULL;
-		if (!(gfp & GFP_NOT_FAST))
-			p = alloc_fast(za, -1, gfp | ZA___GFP_NOWARN, 0);
-		if (!p)
-			p = alloc_general(za, -1, gfp | ZA___GFP_NOWARN, 0,
-			                  __builtin_return_address(0));
+		struct za_page *p = alloc_pages_slow(za, -1, gfp | ZA___GFP_NOWARN,
+		                                     0, __builtin_return_address(0));
 		if (!p)
 			break;
 		pages[got++] = p;
@@ -716,7 +522,7 @@ free_general(struct za *za, struct za_zone *z, struct za_page *page,
 /* Everything but the restartable fast path of za_free_pages: claim the
  * block (reporting misuse), then the current CPU's list or the buddy
  * lists. site: the return address of the public call. */
-static __attribute__((noinline)) void
+__attribute__((noinline)) void
 free_pages_slow(struct za *za, struct za_page *page, unsigned order,
                 const void *site)
 {
@@ -746,73 +552,6 @@ free_pages_slow(struct za *za, struct za_page *page, unsigned order,
 		}
 	}
 	free_general(za, z, page, pfn, order, cpu, rs, gen, SLOW_SITE(site));
-}
-
-/* The restartable fast path of za_free_pages, a leaf as alloc_fast_rseq:
- * a small-order block of a pageblock that is not isolated, onto the
- * current CPU's list while it stays below high. The block is checked
- * (the pointer, its order, that it is allocated) and, with the set owned,
- * checked again and claimed: allocated to on-the-list in one step (by
- * compare-and-swap with strict frees). False, with nothing changed, for
- * everything else: free_pages_slow then does it, and reports misuse. */
-static inline __attribute__((always_inline)) bool
-free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
-{
-	struct rseq *rs = za_rseq_area_fast();
-	int cpu = (int)za_load_relaxed(&rs->cpu_id);
-	if (unlikely((unsigned)cpu >= za->nr_cpus || order > ZA_PCP_SMALL_ORDER ||
-	             (za->nofast & ZA_NOFAST_FREE)))
-		return false;
-	unsigned long pfn = page_ptr_pfn(za, page);
-	if (unlikely(pfn == ULONG_MAX || page_order(page) != order ||
-	             za_load_relaxed(&page->state) != ZA_PS_ALLOC))
-		return false;
-	int mt = pageblock_mt(za, pfn);
-	if (unlikely(mt >= ZA_NR_PCPTYPES))
-		return false; /* isolated or reserved: pcp_free_mt's cases */
-	unsigned zid = page->zone_id;
-	struct za_zone *z = za->zone_by_id[zid];
-	struct za_pcp *pcp = za_pcp_of(za, zid, cpu);
-	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
-		return false;
-	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
-	int count = pcp->count + (1 << order);
-	if (unlikely(za_load_relaxed(&pcp->flags) || count >= pcp->high))
-		goto no;
-	/* Claim it where nobody on this CPU can come between the check and
-	 * the claim: a free of it racing ours on another CPU is caught when
-	 * the block comes up a second time (pcp_take_locked), or at once by
-	 * the compare-and-swap of strict frees. */
-	uint8_t gen = page->gen;
-	if (unlikely(za->strict_free)) {
-		uint8_t st = ZA_PS_ALLOC;
-		if (!za_cas_acqrel(&page->state, &st, ZA_PS_PCP))
-			goto no;
-	} else if (unlikely(za_load_acquire(&page->state) != ZA_PS_ALLOC)) {
-		goto no;
-	}
-	int idx = (int)order * ZA_NR_PCPTYPES + mt;
-	if (page_mt(page) != mt)
-		za_store_relaxed(&page->mt, (uint8_t)mt);
-	page->pcp_cpu = pcp->cpu;
-	page->free_gen = gen;
-	page->next = pcp->lists[idx];
-	set_page_state(page, ZA_PS_PCP);
-	pcp->lists[idx] = (uint32_t)pfn;
-	za_store_relaxed(&pcp->count, count);
-	pcp_count_alloc_locked(z, pcp, -(1l << order));
-	pcp_own_release_rseq(pcp);
-	return true;
-no:
-	pcp_own_release_rseq(pcp);
-	return false;
-}
-
-void za_free_pages(struct za *za, struct za_page *page, unsigned order)
-{
-	if (likely(za && page && za->pcp_rseq) && likely(free_fast_rseq(za, page, order)))
-		return;
-	free_pages_slow(za, page, order, ENTRY_SITE());
 }
 
 /* Longest run of frees under one hold of a page-set lock, so that a

@@ -520,6 +520,10 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	if (mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	mem_hotplug_lock(za);
+	/* A quiescent point: the drains a CPU offline left for owners that
+	 * were preempted mid-operation can be finished, and must be before
+	 * the offline CPUs' sets are seen empty. */
+	pcp_finish_deferred(za);
 	for_each_zone(za, z) {
 		long f, i, a;
 		/* Background work (the statistics worker's decay, kswapd's

@@ -10,7 +10,10 @@
  * and uses the buddy lists instead. Online clears the flags. Either way
  * the other CPUs' page sets get their new sizes through tunables_update,
  * which publishes them for their owners to pick up: a flip stops no other
- * CPU's page set and waits for none of their owners. Neither allocation
+ * CPU's page set and waits for none of their owners. Nor, for long, for
+ * an owner of its own CPU's sets: one that was preempted while it held
+ * a set leaves that set's drain to the statistics worker
+ * (ZA_PCP_DEFERRED). Neither allocation
  * nor drains ever take cpu_hotplug_lock, so no allocation can wait on a
  * hotplug operation and no hotplug operation waits on an allocation that
  * waits on it (seed 000).
@@ -58,8 +61,11 @@ int za_cpu_online(struct za *za, unsigned cpu)
 	}
 	za_store_relaxed(&za->cpu_online[cpu], 1);
 	za_store_relaxed(&za->nr_online_cpus, za->nr_online_cpus + 1);
+	/* A drain the offline left to the worker (ZA_PCP_DEFERRED) is
+	 * called off: the set is in use again, with its pages. */
 	for_each_zone(za, z)
-		pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU, false);
+		pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED,
+		             false);
 	tunables_update(za, TUNABLES_CPU);
 	za_mutex_unlock(&za->cpu_hotplug_lock);
 	return 0;

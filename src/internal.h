@@ -219,6 +219,14 @@ static inline int zone_id_type(uint8_t id)
  * (pcp_flags_slow). Set without holding the set, so that a resize stops
  * no page set and waits for no owner. */
 #define ZA_PCP_RESIZE 0x4
+/* With OFF_CPU: the CPU went offline while an owner that took the set
+ * before the stop still held it (preempted in the middle of an
+ * operation). The offline did not wait for it: the set takes no page
+ * from then on, and its drain and statistics fold are left to the
+ * statistics worker (pcp_finish_deferred), which does them as soon as
+ * that owner lets go. Cleared by whoever finishes them, or by the CPU's
+ * online. */
+#define ZA_PCP_DEFERRED 0x8
 
 /* Who may touch a page set (see "owning a page set" below): the set's
  * lock in locked mode; in restartable mode the owner's busy byte, taken
@@ -269,6 +277,9 @@ struct za_pcp {
 	uint64_t numa_hit_local;
 	uint64_t events[ZA_NR_EVENTS];
 } __attribute__((aligned(ZA_CACHELINE)));
+
+/* A zone's global value of a statistics item (an lvalue). */
+#define zone_vm_stat(z, item) ((z)->vm_stat[(item)].v)
 
 /* --- zone ------------------------------------------------------------------- */
 
@@ -323,9 +334,20 @@ struct za_zone {
 	 * za_zone_info. One operation at a time, so it does not nest. */
 	uint8_t pcp_disabled;
 
-	/* Global statistics values and slow-path events (atomic). */
-	long vm_stat[ZA_NR_ZONE_STATS] __attribute__((aligned(ZA_CACHELINE)));
-	uint64_t events[ZA_NR_EVENTS];
+	/* Global statistics values (atomic), one to a cache line. Every
+	 * fast-path allocation reads the free-page count; the other values
+	 * are folded into often (the allocated-page count at every
+	 * threshold's worth of fast-path allocations), and the slow-path
+	 * events below are bumped on every buddy-list operation. Sharing a
+	 * line with them made one CPU's fast path miss whenever another CPU
+	 * folded or used the buddy lists (the mixed benchmark on 2 threads
+	 * ran 2-3 times slower in such runs, docs/PERFORMANCE.md). Read and
+	 * written through zone_vm_stat(). */
+	struct {
+		long v;
+	} __attribute__((aligned(ZA_CACHELINE))) vm_stat[ZA_NR_ZONE_STATS];
+	/* Slow-path events (atomic). */
+	uint64_t events[ZA_NR_EVENTS] __attribute__((aligned(ZA_CACHELINE)));
 
 	/* Compaction's deferral after failures (compaction.c), as the
 	 * kernel's: racy by design, relaxed atomics. */
@@ -541,6 +563,11 @@ struct za {
 	za_mutex_t vmstat_lock;
 	za_cond_t vmstat_wait;
 	bool vmstat_started;
+	/* The worker is asked to finish deferred CPU-offline drains now
+	 * (under vmstat_lock). */
+	bool vmstat_kicked;
+	/* Some page set may carry ZA_PCP_DEFERRED (atomic). */
+	unsigned pcp_deferred;
 
 	/* The kernel's debugging aids (docs/DEBUGGING.md). page_owner: one
 	 * record per frame (page_owner.c), reserved for the whole pfn range
@@ -1060,7 +1087,7 @@ static inline void set_page_reported_locked(struct za_zone *z,
 {
 	__atomic_fetch_or(&z->za->reported_map[pfn >> 6], 1ull << (pfn & 63),
 	                  __ATOMIC_RELAXED);
-	za_add_relaxed(&z->vm_stat[ZA_NR_FREE_REPORTED], 1l << order);
+	za_add_relaxed(&zone_vm_stat(z, ZA_NR_FREE_REPORTED), 1l << order);
 }
 static inline void clear_page_reported_locked(struct za_zone *z,
                                               unsigned long pfn, unsigned order)
@@ -1068,7 +1095,7 @@ static inline void clear_page_reported_locked(struct za_zone *z,
 	if (unlikely(page_reported(z->za, pfn))) {
 		__atomic_fetch_and(&z->za->reported_map[pfn >> 6],
 		                   ~(1ull << (pfn & 63)), __ATOMIC_RELAXED);
-		za_add_relaxed(&z->vm_stat[ZA_NR_FREE_REPORTED], -(1l << order));
+		za_add_relaxed(&zone_vm_stat(z, ZA_NR_FREE_REPORTED), -(1l << order));
 	}
 }
 /* A block of `order` has just become free on an ordinary list: wake the
@@ -1098,6 +1125,9 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
  * in one hold with one fence (CPU offline). 0, or a failed fence's error
  * with nothing changed. */
 int pcp_cpu_off(struct za *za, int cpu);
+/* Drain and fold every page set that a CPU offline left to the worker
+ * (ZA_PCP_DEFERRED), waiting for their owners to let go. */
+void pcp_finish_deferred(struct za *za);
 /* The holder (owner or remote user) of a set whose flags are non-zero:
  * copies sizes published since it last looked; true when the lists are
  * switched off. */
@@ -1122,7 +1152,7 @@ static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
 	long d = pcp->vm_diff[item] + delta;
 	long t = za_load_relaxed(&z->stat_threshold);
 	if (unlikely(d > t || d < -t)) {
-		za_add_relaxed(&z->vm_stat[item], d);
+		za_add_relaxed(&zone_vm_stat(z, item), d);
 		d = 0;
 	}
 	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
@@ -1140,6 +1170,9 @@ long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
 void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);
 void vmstat_fold_cpu(struct za *za, int cpu);
 void vmstat_fold_all(struct za *za, bool trylock);
+/* Wake the statistics worker to finish deferred CPU-offline drains;
+ * false when there is no worker. */
+bool vmstat_kick(struct za *za);
 /* tunables_update only: the thresholds and drift marks, lower under
  * pressure. */
 void vmstat_update_thresholds_locked(struct za *za, bool pressure);
@@ -1218,7 +1251,7 @@ static inline bool zone_clearly_above(const struct za_zone *z,
                                       unsigned long mark, int highest_zoneidx,
                                       unsigned order)
 {
-	long free = za_load_relaxed(&z->vm_stat[ZA_NR_FREE_PAGES]) -
+	long free = za_load_relaxed(&zone_vm_stat(z, ZA_NR_FREE_PAGES)) -
 	            (long)za_load_relaxed(&z->nr_reserved_highatomic);
 	long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]) +
 	                   (1ul << order));
@@ -1249,6 +1282,34 @@ static inline bool zonelist_seq_retry(const struct za *za, unsigned seq)
 {
 	return (seq & 1) || za_load_acquire(&za->zonelist_seq) != seq;
 }
+
+/* fastpath.c, alloc.c */
+/* The call site of the public call that led to the out-of-line paths
+ * (alloc_pages_slow, free_pages_slow), for page owner and fault
+ * injection. Optimised builds: the leaf entry points reach them by a tail
+ * jump, so their return address is the caller's; taking
+ * __builtin_return_address in the leaves themselves would cost them
+ * their frameless, register-only shape. Unoptimised builds (no tail
+ * jumps) pass it from the entry point (in optimised builds the constant
+ * NULL then folds away: nothing is carried through the locked fast path
+ * of alloc_pages_slow). The bulk calls pass their own. */
+#ifdef __OPTIMIZE__
+#define ENTRY_SITE() ((const void *)0)
+#define SLOW_SITE(passed) ((passed) ? (passed) : __builtin_return_address(0))
+#else
+#define ENTRY_SITE() __builtin_return_address(0)
+#define SLOW_SITE(passed) (passed)
+#endif
+
+/* The locked fast path, then alloc_general (fastpath.c). */
+struct za_page *alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp,
+                                 unsigned order, const void *site);
+/* Everything the fast paths leave (alloc.c). */
+struct za_page *alloc_general(struct za *za, int nid, za_gfp_t gfp,
+                              unsigned order, const void *site);
+void free_pages_slow(struct za *za, struct za_page *page, unsigned order,
+                     const void *site);
+void zero_block(struct za *za, struct za_page *page, unsigned order);
 
 /* alloc.c */
 struct za_page *get_page_from_freelist(struct za *za,

@@ -17,6 +17,8 @@
 #ifndef ZA_NAMESPACE_H
 #define ZA_NAMESPACE_H
 
+#define alloc_general                    _za_alloc_general
+#define alloc_pages_slow                 _za_alloc_pages_slow
 #define buddy_add_lazy_range             _za_buddy_add_lazy_range
 #define buddy_add_locked                 _za_buddy_add_locked
 #define buddy_alloc_locked               _za_buddy_alloc_locked
@@ -30,6 +32,7 @@
 #define call_oom_handler                 _za_call_oom_handler
 #define direct_reclaim                   _za_direct_reclaim
 #define free_one_page                    _za_free_one_page
+#define free_pages_slow                  _za_free_pages_slow
 #define get_page_from_freelist           _za_get_page_from_freelist
 #define isolate_range                    _za_isolate_range
 #define mem_hotplug_held_by_me           _za_mem_hotplug_held_by_me
@@ -49,6 +52,7 @@
 #define pcp_decay_all                    _za_pcp_decay_all
 #define pcp_drain_cpu_zone               _za_pcp_drain_cpu_zone
 #define pcp_drain_zone                   _za_pcp_drain_zone
+#define pcp_finish_deferred              _za_pcp_finish_deferred
 #define pcp_flags_slow                   _za_pcp_flags_slow
 #define pcp_flush_locked                 _za_pcp_flush_locked
 #define pcp_free_over_high_locked        _za_pcp_free_over_high_locked
@@ -79,6 +83,7 @@
 #define vmstat_fold_all                  _za_vmstat_fold_all
 #define vmstat_fold_cpu                  _za_vmstat_fold_cpu
 #define vmstat_fold_cpu_zone             _za_vmstat_fold_cpu_zone
+#define vmstat_kick                      _za_vmstat_kick
 #define vmstat_mod                       _za_vmstat_mod
 #define vmstat_start                     _za_vmstat_start
 #define vmstat_stop                      _za_vmstat_stop
@@ -91,6 +96,7 @@
 #define vrun_check                       _za_vrun_check
 #define vrun_remove                      _za_vrun_remove
 #define wakeup_kswapd                    _za_wakeup_kswapd
+#define zero_block                       _za_zero_block
 #define zone_free_estimate               _za_zone_free_estimate
 #define zone_stat_global                 _za_zone_stat_global
 #define zone_stat_snapshot               _za_zone_stat_snapshot

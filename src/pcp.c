@@ -290,18 +290,34 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
 	return za_os_fence_cpu(pcp->cpu);
 }
 
+/* How long a CPU offline waits, in all, for owners that took the CPU's
+ * page sets before it stopped them. An owner runs a few dozen
+ * instructions with nothing to wait for; one that is still at it after
+ * this long was preempted in the middle, and may not run again for a
+ * time slice or more (docs/RELIABILITY.md). */
+#define OFFLINE_OWNER_WAIT_NS (500 * 1000ul)
+
 /* Restartable mode, remote lock held: wait for an owner that took the
- * set before it was stopped and fenced to let go. The owner runs
- * straight-line code with nothing to wait for; it may have been
- * preempted, so yield after a while. */
-static void pcp_wait_owner(struct za_pcp *pcp)
+ * set before it was stopped and fenced to let go; it may have been
+ * preempted, so yield after a while. deadline: za_now_ns() after which
+ * to give up (0: never). False when the owner still holds it then. */
+static bool pcp_wait_owner_until(struct za_pcp *pcp, uint64_t deadline)
 {
 	for (unsigned spins = 0; za_load_acquire(&pcp->own.busy); spins++) {
-		if (spins < 1000)
+		if (spins < 1000) {
 			za_cpu_relax();
-		else
-			za_yield();
+			continue;
+		}
+		if (deadline && za_now_ns() >= deadline)
+			return false;
+		za_yield();
 	}
+	return true;
+}
+
+static void pcp_wait_owner(struct za_pcp *pcp)
+{
+	(void)pcp_wait_owner_until(pcp, 0);
 }
 
 /* Restartable mode, remote lock held: stop the set, fence its CPU, wait
@@ -388,15 +404,38 @@ void pcp_unlock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
 	za_spin_unlock_raw(&pcp->lock);
 }
 
+/* A drain's pcp_lock, restartable mode: it gives up on a set whose
+ * owner does not let go within OFFLINE_OWNER_WAIT_NS (preempted in the
+ * middle of an operation). Waiting for it would hold the set's remote
+ * lock all that time, and the CPU's offline waits for that lock. */
+static int pcp_lock_drain(struct za *za, struct za_pcp *pcp)
+{
+	if (!za->pcp_rseq)
+		return pcp_lock(za, pcp);
+	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", pcp);
+	za_spin_lock_raw(&pcp->lock);
+	za_store_relaxed(&pcp->own.stop, 1);
+	int err = pcp_fence(za, pcp);
+	if (!err && !pcp_wait_owner_until(pcp, za_now_ns() + OFFLINE_OWNER_WAIT_NS))
+		err = -EAGAIN;
+	if (unlikely(err)) {
+		za_store_release(&pcp->own.stop, 0);
+		za_spin_unlock_raw(&pcp->lock);
+		za_witness_release(ZA_RANK_PCP);
+	}
+	return err;
+}
+
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 {
 	struct za_pcp *pcp = zone_pcp(z, cpu);
 	unsigned long n = 0;
 	if (!za_load_relaxed(&pcp->count))
 		return 0;
-	/* A set that cannot be stopped (its fence failed) keeps its pages
-	 * this time; drains are best effort. */
-	if (pcp_lock(za, pcp))
+	/* A set that cannot be stopped (its fence failed) or whose owner
+	 * was preempted while it held it keeps its pages this time; drains
+	 * are best effort. */
+	if (pcp_lock_drain(za, pcp))
 		return 0;
 	n = pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
 	                     ZA_PCP_DRAIN_PAGES);
@@ -447,7 +486,15 @@ int pcp_cpu_off(struct za *za, int cpu)
 	/* Every set of the CPU is stopped before the one fence, so that
 	 * after it no owner can take any of them; then each owner that took
 	 * one before is waited for. One fence and one wait per CPU, not per
-	 * zone: a CPU flip costs what one page set's stop costs. */
+	 * zone: a CPU flip costs what one page set's stop costs. The wait is
+	 * bounded when the statistics worker can take over: a set whose
+	 * owner was preempted while it held it is switched off at once (the
+	 * owner finishes its one operation; nobody takes a page after it)
+	 * and its drain and fold are left to the worker, which waits for
+	 * that owner instead of the offline (ZA_PCP_DEFERRED). */
+	bool defer = za->pcp_rseq && za->vmstat_started;
+	uint64_t deadline = defer ? za_now_ns() + OFFLINE_OWNER_WAIT_NS : 0;
+	bool deferred = false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp lock (every zone of a CPU)");
 	for_each_zone_index(za, i) {
 		struct za_pcp *pcp = zone_pcp(zone_at(za, i), cpu);
@@ -459,9 +506,13 @@ int pcp_cpu_off(struct za *za, int cpu)
 	for_each_zone_index(za, i) {
 		struct za_zone *z = zone_at(za, i);
 		struct za_pcp *pcp = zone_pcp(z, cpu);
-		if (!err) {
-			if (za->pcp_rseq)
-				pcp_wait_owner(pcp);
+		if (!err && za->pcp_rseq && !pcp_wait_owner_until(pcp, deadline)) {
+			/* The owner is inside one operation; it read the
+			 * flags before this, so it completes it, and every
+			 * later operation finds the set off. */
+			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED);
+			deferred = true;
+		} else if (!err) {
 			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU);
 			/* The flag, the drain and the fold in one hold: from
 			 * here on the set takes no page, and whoever names the
@@ -475,7 +526,43 @@ int pcp_cpu_off(struct za *za, int cpu)
 		za_spin_unlock_raw(&pcp->lock);
 	}
 	za_witness_release(ZA_RANK_PCP);
+	if (deferred) {
+		za_store_release(&za->pcp_deferred, 1);
+		event_zone(&za->nodes[0].zones[0], ZA_PCP_OFFLINE_DEFERRED, 1);
+		vmstat_kick(za);
+	}
 	return err;
+}
+
+void pcp_finish_deferred(struct za *za)
+{
+	/* Taken before the look (an exchange reads the latest value and
+	 * sees the flags stored before it): an offline that defers after
+	 * this sets it again, after its flags. */
+	if (!za_load_relaxed(&za->pcp_deferred) ||
+	    !za_xchg_acquire(&za->pcp_deferred, 0))
+		return;
+	for_each_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++) {
+			struct za_pcp *pcp = zone_pcp(z, (int)c);
+			if (!(za_load_acquire(&pcp->flags) & ZA_PCP_DEFERRED))
+				continue;
+			/* pcp_lock waits for the owner, however long. */
+			if (pcp_lock(za, pcp)) {
+				za_store_relaxed(&za->pcp_deferred, 1);
+				continue; /* a failed fence: next time */
+			}
+			/* An online since may have cleared it: then the set
+			 * is in use again and keeps its pages. */
+			if (za_load_relaxed(&pcp->flags) & ZA_PCP_DEFERRED) {
+				pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
+				                 ZA_PCP_DRAIN_PAGES);
+				vmstat_fold_cpu_zone(za, z, (int)c);
+				za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_DEFERRED);
+			}
+			pcp_unlock(za, pcp);
+		}
+	}
 }
 
 /* Memory offline and contiguous allocation: every free of this zone goes

@@ -171,9 +171,9 @@ static inline struct rseq *za_rseq_area_fast(void)
 #define ZA_RSEQ_STR_(x) #x
 #define ZA_RSEQ_STR(x) ZA_RSEQ_STR_(x)
 #if defined(__x86_64__)
-#include "platform/rseq-x86_64.h"
+#include "rseq-x86_64.h"
 #elif defined(__aarch64__)
-#include "platform/rseq-aarch64.h"
+#include "rseq-aarch64.h"
 #else
 #error "ZA_HAVE_RSEQ_SEQ on an architecture without a sequence"
 #endif

@@ -108,17 +108,17 @@ int za_event_lookup(const char *name)
 
 void vmstat_mod(struct za_zone *z, int item, long delta)
 {
-	za_add_relaxed(&z->vm_stat[item], delta);
+	za_add_relaxed(&zone_vm_stat(z, item), delta);
 }
 
 long zone_stat_global(struct za_zone *z, int item)
 {
-	return za_load_relaxed(&z->vm_stat[item]);
+	return za_load_relaxed(&zone_vm_stat(z, item));
 }
 
 long zone_stat_snapshot(struct za *za, struct za_zone *z, int item)
 {
-	long v = za_load_relaxed(&z->vm_stat[item]);
+	long v = za_load_relaxed(&zone_vm_stat(z, item));
 	for (unsigned c = 0; c < za->nr_cpus; c++)
 		v += za_load_relaxed(&z->pcp[c].vm_diff[item]);
 	return v;
@@ -131,7 +131,7 @@ void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
 		long d = pcp->vm_diff[i];
 		if (d) {
-			za_add_relaxed(&z->vm_stat[i], d);
+			za_add_relaxed(&zone_vm_stat(z, i), d);
 			za_store_relaxed(&pcp->vm_diff[i], 0);
 		}
 	}
@@ -249,22 +249,47 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 
 /* --- the periodic worker ---------------------------------------------------------- */
 
+/* Every interval: fold, decay. In between, when a CPU offline kicks it:
+ * finish the drains the offline left (pcp_finish_deferred), which may
+ * wait for a preempted owner - here, not in the offline. */
 static void *vmstat_worker(void *arg)
 {
 	struct za *za = arg;
+	uint64_t interval = (uint64_t)za->vmstat_interval_ms * ZA_NSEC_PER_MSEC;
+	uint64_t next = za_now_ns() + interval;
 	za_mutex_lock(&za->vmstat_lock);
 	while (!za_load_relaxed(&za->stopping)) {
-		za_cond_wait(&za->vmstat_wait, &za->vmstat_lock,
-		             (uint64_t)za->vmstat_interval_ms * ZA_NSEC_PER_MSEC);
+		uint64_t now = za_now_ns();
+		if (now < next && !za->vmstat_kicked)
+			za_cond_wait(&za->vmstat_wait, &za->vmstat_lock, next - now);
 		if (za_load_relaxed(&za->stopping))
 			break;
+		bool kicked = za->vmstat_kicked;
+		za->vmstat_kicked = false;
 		za_mutex_unlock(&za->vmstat_lock);
-		vmstat_fold_all(za, true);
-		pcp_decay_all(za);
+		if (kicked)
+			pcp_finish_deferred(za);
+		if (za_now_ns() >= next) {
+			pcp_finish_deferred(za); /* one whose fence failed */
+			vmstat_fold_all(za, true);
+			pcp_decay_all(za);
+			next = za_now_ns() + interval;
+		}
 		za_mutex_lock(&za->vmstat_lock);
 	}
 	za_mutex_unlock(&za->vmstat_lock);
 	return NULL;
+}
+
+bool vmstat_kick(struct za *za)
+{
+	if (!za->vmstat_started)
+		return false;
+	za_mutex_lock(&za->vmstat_lock);
+	za->vmstat_kicked = true;
+	za_cond_broadcast(&za->vmstat_wait);
+	za_mutex_unlock(&za->vmstat_lock);
+	return true;
 }
 
 int vmstat_start(struct za *za)

@@ -16,9 +16,9 @@ struct rseq { /* the uapi layout the sequences use */
 #define ZA_RSEQ_STR_(x) #x
 #define ZA_RSEQ_STR(x) ZA_RSEQ_STR_(x)
 #if defined(__x86_64__)
-#include "../src/platform/rseq-x86_64.h"
+#include "../src/rseq-x86_64.h"
 #elif defined(__aarch64__)
-#include "../src/platform/rseq-aarch64.h"
+#include "../src/rseq-aarch64.h"
 #endif
 
 /* Two uses: two descriptors, two stubs. */

@@ -137,6 +137,148 @@ static void test_mode(void)
 	printf("mode: ok\n");
 }
 
+/* --- a CPU offline and an owner preempted while it holds a set ----------- */
+
+static struct za_pcp *normal_pcp(struct za *za, int cpu)
+{
+	return zone_pcp(&za->nodes[0].zones[ZA_ZONE_NORMAL], cpu);
+}
+
+struct offline_call {
+	struct za *za;
+	unsigned cpu;
+	int rc;
+};
+
+static void *offline_thread(void *arg)
+{
+	struct offline_call *c = arg;
+	c->rc = za_cpu_offline(c->za, c->cpu);
+	return NULL;
+}
+
+/* za_cpu_offline on a thread; true when it returned within the limit
+ * (a generous one: this checks that it returns at all while the owner
+ * holds on, not how fast). */
+static bool offline_returns(struct offline_call *c, pthread_t *t, int secs)
+{
+	struct timespec until;
+	CHECK_EQ(pthread_create(t, NULL, offline_thread, c), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += secs;
+	return pthread_timedjoin_np(*t, NULL, &until) == 0;
+}
+
+/* Pages on CPU 1's Normal set: freed there by a thread pinned to it. */
+static void fill_cpu1(struct za *za)
+{
+	struct za_page *p[32];
+	pin(1);
+	for (int i = 0; i < 32; i++)
+		CHECK(p[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0));
+	for (int i = 0; i < 32; i++)
+		za_free_pages(za, p[i], 0);
+	pin(0);
+}
+
+static bool wait_drained(struct za_pcp *pcp, int secs)
+{
+	for (int i = 0; i < secs * 1000; i++) {
+		if (!__atomic_load_n(&pcp->count, __ATOMIC_RELAXED) &&
+		    !(__atomic_load_n(&pcp->flags, __ATOMIC_ACQUIRE) & ZA_PCP_DEFERRED))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void test_offline_preempted_owner(void)
+{
+	/* With the statistics worker (as by default): the offline switches
+	 * the set off and returns; the worker drains it once the owner
+	 * lets go. */
+	struct za_config cfg = {.block_pages = BLOCK, .max_pfn = 2 * BLOCK,
+	                        .flags = ZA_CFG_NO_KSWAPD, .error = on_error};
+	struct za *za = za_create(&cfg);
+	CHECK(za);
+	for (unsigned long b = 0; b < 2; b++)
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, b * BLOCK, BLOCK,
+		                          NULL), 0);
+	unsigned long all = free_pages(za);
+	struct za_pcp *pcp = normal_pcp(za, 1);
+	fill_cpu1(za);
+	int held = pcp->count;
+	CHECK(held > 0);
+	/* The owner took the set and was preempted before it let go. */
+	__atomic_store_n(&pcp->own.busy, 1, __ATOMIC_RELEASE);
+	unsigned long long deferred0 = za_event_count(za, ZA_PCP_OFFLINE_DEFERRED);
+	struct offline_call c = {za, 1, -1};
+	pthread_t t;
+	bool returned = offline_returns(&c, &t, 20);
+	if (!returned) {
+		__atomic_store_n(&pcp->own.busy, 0, __ATOMIC_RELEASE);
+		pthread_join(t, NULL);
+	}
+	RULE(returned, "a CPU offline does not wait for an owner that was "
+	     "preempted while it held one of the CPU's page sets");
+	CHECK_EQ(c.rc, 0);
+	unsigned flags = __atomic_load_n(&pcp->flags, __ATOMIC_ACQUIRE);
+	RULE((flags & ZA_PCP_OFF_CPU) && (flags & ZA_PCP_DEFERRED) &&
+	     za_event_count(za, ZA_PCP_OFFLINE_DEFERRED) == deferred0 + 1,
+	     "the offline switches the held set off at once and leaves its "
+	     "drain to the worker");
+	/* Nobody drains it while the owner still holds it. */
+	usleep(100 * 1000);
+	RULE(pcp->count == held,
+	     "a deferred drain waits for the owner to let go");
+	__atomic_store_n(&pcp->own.busy, 0, __ATOMIC_RELEASE);
+	RULE(wait_drained(pcp, 20),
+	     "the worker drains and folds the set once its owner lets go");
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(free_pages(za), all);
+
+	/* Online before the owner lets go: the drain is called off and the
+	 * set is in use again with its pages. */
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+	fill_cpu1(za);
+	held = pcp->count;
+	__atomic_store_n(&pcp->own.busy, 1, __ATOMIC_RELEASE);
+	c.rc = -1;
+	returned = offline_returns(&c, &t, 20);
+	if (!returned) {
+		__atomic_store_n(&pcp->own.busy, 0, __ATOMIC_RELEASE);
+		pthread_join(t, NULL);
+	}
+	CHECK(returned);
+	CHECK_EQ(c.rc, 0);
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+	flags = __atomic_load_n(&pcp->flags, __ATOMIC_ACQUIRE);
+	RULE(!(flags & (ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED)) && pcp->count == held,
+	     "an online calls off a drain its offline left to the worker");
+	__atomic_store_n(&pcp->own.busy, 0, __ATOMIC_RELEASE);
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(free_pages(za), all);
+	za_destroy(za);
+
+	/* Without the worker nobody could finish it: the offline waits. */
+	za = make(0, 2);
+	pcp = normal_pcp(za, 1);
+	fill_cpu1(za);
+	__atomic_store_n(&pcp->own.busy, 1, __ATOMIC_RELEASE);
+	c = (struct offline_call){za, 1, -1};
+	returned = offline_returns(&c, &t, 1);
+	__atomic_store_n(&pcp->own.busy, 0, __ATOMIC_RELEASE);
+	if (!returned)
+		pthread_join(t, NULL);
+	RULE(!returned, "without the statistics worker an offline waits for "
+	     "the owner (nobody else would drain the set)");
+	CHECK_EQ(c.rc, 0);
+	RULE(pcp->count == 0, "the offline drained the set itself");
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	printf("offline with a preempted owner: ok\n");
+}
+
 /* --- a fence that fails ---------------------------------------------------- */
 
 static void test_fence_failure(void)
@@ -564,10 +706,11 @@ int main(int argc, char **argv)
 	test_double_free_sequential(0);
 	test_double_free_sequential(ZA_CFG_STRICT_FREE);
 	if (ncpus >= 2) {
+		test_offline_preempted_owner();
 		test_double_free_aftermath();
 		test_double_free_race(0, za_debug != 0);
 		test_double_free_race(ZA_CFG_STRICT_FREE, true);
 	}
-	printf("8 passed, 0 failed\n");
+	printf("%d passed, 0 failed\n", ncpus >= 2 ? 9 : 5);
 	return 0;
 }

@@ -67,27 +67,40 @@ static bool ticket_older(unsigned a, unsigned b)
 	return ((a - b) & TICKET_MASK) > (TICKET_MASK >> 1);
 }
 
+/* A waiter competes for the lock as a plain test-and-set lock does for
+ * its first QUEUE_AFTER rounds, and only then takes a ticket and asks to
+ * be handed the lock. Handing it over at every unlock would serve two
+ * threads that both take one lock all the time strictly in turn: each
+ * acquisition would wait for the other thread's whole hold plus the
+ * wake-up of a spinning waiter, a convoy that, once formed, lasts (the
+ * mixed benchmark on 2 threads ran 3 times slower in such runs,
+ * docs/PERFORMANCE.md). A waiter that has waited that long is still
+ * served oldest first, so none starves. */
+#define QUEUE_AFTER 64
+
 void za_spin_lock_slow(za_spinlock_t *l)
 {
-	unsigned me = next_ticket(), spins = 0;
+	unsigned me = 0, spins = 0;
 	for (;;) {
 		int v = za_load_relaxed(&l->v);
 		unsigned who = (unsigned)v >> 1;
 		if (!(v & 1)) {
 			/* Free: take it unless it is handed to a waiter that
-			 * came before us. */
-			if ((v == 0 || who == me || ticket_older(me, who)) &&
+			 * came before us (or, not queued yet, to anybody). */
+			if ((v == 0 || (me && (who == me || ticket_older(me, who)))) &&
 			    __atomic_compare_exchange_n(&l->v, &v, 1, 0,
 			                                __ATOMIC_ACQUIRE,
 			                                __ATOMIC_RELAXED))
 				return;
-		} else if (who == 0 || (who != me && ticket_older(me, who))) {
+		} else if (me && (who == 0 || (who != me && ticket_older(me, who)))) {
 			/* Held: ask for it next (the oldest waiter wins), so
 			 * the unlock hands it to us. A turn lost to a race is
 			 * asked for again on the next round. */
 			__atomic_compare_exchange_n(&l->v, &v, (int)(me << 1 | 1), 0,
 			                            __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		}
+		if (!me && spins >= QUEUE_AFTER)
+			me = next_ticket();
 		/* Spin briefly, then yield: with more simulated CPUs than
 		 * cores the holder may be descheduled. */
 		if (++spins < 128)

@@ -2,7 +2,8 @@
  * rseq-x86_64.h - the restartable sequence of the restartable page sets,
  * for x86-64 Linux, written as inline assembly so that it sits in the
  * allocation and free paths themselves: no call, no registers spilled
- * around one.
+ * around one. It sits beside the fast paths that inline it (fastpath.c,
+ * and pcp_fast_own in pcp.h); platform.h picks the architecture's file.
  *
  * za_rseq_own(own, cpu, rs): own is a page set's ownership word, byte 0
  * "busy" (set here, cleared by the owner with a store-release when it is
