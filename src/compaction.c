@@ -245,8 +245,9 @@ static void reset_cached_positions(struct za_zone *z)
 
 /* Where this pass's scanners start: the cached positions when they are
  * on the pass's pageblock grid (migrate: start + k pageblocks, free:
- * end - k pageblocks) with a pageblock at least between them, else the
- * zone's ends. */
+ * end - k pageblocks) and two pageblocks apart at least (one to empty,
+ * one to take targets from), else the zone's ends (and the cache is
+ * reset to them). A pass over the whole zone starts at the ends. */
 static void start_positions(struct compact_control *cc, unsigned long start)
 {
 	struct za_zone *z = cc->z;

@@ -676,5 +676,7 @@ za_script_test(AREA record TIMEOUT 60
                DEFS -DTRACES=${PROJECT_SOURCE_DIR}/traces
                     "-DXZ=${ZA_XZ_PROGRAM}" "-DSETPRIV=${ZA_SETPRIV_PROGRAM}")
 # These two replay real traces whole: 10-20 s in Release, 30-40 s under
-# ASan, on two shared cores.
-set_tests_properties(record_stream record_shipped PROPERTIES TIMEOUT 240)
+# ASan, on two shared cores; record_compaction replays thp-compact twice
+# (2 s in Release, 30 s under TSan).
+set_tests_properties(record_stream record_shipped record_compaction
+                     PROPERTIES TIMEOUT 240)
