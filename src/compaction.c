@@ -977,6 +977,7 @@ static void set_marks_locked(struct za_zone *z)
 	unsigned long b = za_load_relaxed(&z->watermark_boost);
 	for (int i = 0; i < ZA_NR_WMARKS; i++)
 		za_store_relaxed(&z->wmark[i], za_load_relaxed(&z->wmark_base[i]) + b);
+	zone_fast_input_changed(z);
 }
 
 void _za_boost_apply(struct za_zone *z)

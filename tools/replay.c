@@ -455,6 +455,12 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                      "recorded takes the recorded one; use "
 		                      "--topology ours", o->shape_opt);
 	/* The replay manages frame numbers only: the trace has no data. */
+	if (o->topo.cfg_flags & (ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC))
+		return tool_usage_err(CMD, "%s works on page contents, and a "
+		                      "replay has frame numbers only (no memory "
+		                      "behind them)",
+		                      (o->topo.cfg_flags & ZA_CFG_POISON)
+		                              ? "--poison" : "--init-on-alloc");
 	o->topo.frames_only = 1;
 	if (o->mode == MODE_DET)
 		/* No background thread may change anything behind the replay's
