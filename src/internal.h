@@ -370,6 +370,8 @@ struct za_zone {
 	unsigned compact_considered;
 	unsigned compact_defer_shift;
 	int compact_order_failed;
+	/* Where the scanners of the next pass start (compaction.c), hints. */
+	unsigned long compact_cached_migrate_pfn, compact_cached_free_pfn;
 
 	/* Watermark boosting (compaction.c): after a fallback mixed
 	 * migratetypes in a pageblock, wmark[] is wmark_base[] + boost until
