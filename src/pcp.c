@@ -302,36 +302,36 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
 #define OWNER_WAIT_NS (500 * 1000ul)
 
 /* Restartable mode, remote lock held: wait for an owner that took the
- * set before it was stopped and fenced to let go; it may have been
- * preempted, so yield after a while. deadline: za_now_ns() after which
- * to give up (0: never). False when the owner still holds it then. */
+ * set before it was stopped and fenced to let go. deadline: za_now_ns()
+ * after which to give up; until then spin (a yield could hand the CPU
+ * to another thread for a whole time slice, longer than the deadline).
+ * 0: however long, yielding after a while (the owner may have been
+ * preempted). False when the owner still holds it at the deadline. */
 static bool pcp_wait_owner_until(struct za_pcp *pcp, uint64_t deadline)
 {
 	for (unsigned spins = 0; za_load_acquire(&pcp->own.busy); spins++) {
 		if (spins < 1000) {
 			za_cpu_relax();
-			continue;
+		} else if (deadline) {
+			if (za_now_ns() >= deadline)
+				return false;
+			za_cpu_relax();
+		} else {
+			za_yield();
 		}
-		if (deadline && za_now_ns() >= deadline)
-			return false;
-		za_yield();
 	}
 	return true;
 }
 
 /* Locked mode: a set's lock, which its owner holds for one operation
- * (or the whole time slice it was preempted for), waited for until
+ * (or the whole time slice it was preempted for), spun for until
  * deadline at most. False without it. */
 static bool pcp_spin_lock_until(za_spinlock_t *l, uint64_t deadline)
 {
 	for (unsigned spins = 0; !za_spin_trylock_raw(l); spins++) {
-		if (spins < 1000) {
-			za_cpu_relax();
-			continue;
-		}
-		if (za_now_ns() >= deadline)
+		if (spins >= 1000 && za_now_ns() >= deadline)
 			return false;
-		za_yield();
+		za_cpu_relax();
 	}
 	return true;
 }
