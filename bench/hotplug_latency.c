@@ -180,14 +180,15 @@ int main(int argc, char **argv)
 	printf("%s page sets, ", pi.restartable ? "restartable" : "locked");
 	printf("threads %u, %s CPUs %u, %.1f s: %u flips "
 	       "(offline or online), mean %.3f ms, p99 %.3f ms, p99.9 %.3f ms, worst %.3f ms; "
-	       "%.2f M allocations/s\n",
+	       "%.2f M allocations/s; %llu offlines left a set to the worker\n",
 	       nthreads, real_cpus ? "real" : "simulated",
 	       real_cpus ? (unsigned)real_cpus : cpus, wall, nflips,
 	       nflips ? sum / nflips / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips * 99 / 100] / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips * 999 / 1000] / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips - 1] / 1e6 : 0.0,
-	       (double)atomic_load(&allocs) / wall / 1e6);
+	       (double)atomic_load(&allocs) / wall / 1e6,
+	       za_event_count(za, ZA_PCP_OFFLINE_DEFERRED));
 	int check = za_check(za, stderr);
 	za_destroy(za);
 	free(lat);

@@ -243,8 +243,8 @@ ZA_API int za_memory_offline(struct za *za, unsigned long start_pfn,
  * online CPU), -EEXIST (already in that state); offline also fails with
  * a failed membarrier fence's error, nothing changed. Offline drains the
  * CPU's per-CPU lists and folds its statistics before it returns, except
- * (restartable page sets, statistics worker on) a list whose owner was
- * preempted in the middle of an operation on it: that list takes no page
+ * (statistics worker on) a list whose owner was preempted in the middle
+ * of an operation on it: that list takes no page
  * from then on and the statistics worker drains it as soon as the owner
  * lets go (zonealloc_pcp_offline_deferred counts such offlines; za_check
  * finishes them first). */
@@ -660,10 +660,17 @@ ZA_API void za_set_oom_handler(struct za *za,
  * came online and was never handed out is not (it was never touched).
  * The thread is started by register and stopped by unregister and
  * za_destroy; the free path only sets a flag (no wake-up, no lock).
+ * Without background threads (ZA_CFG_NO_KSWAPD and ZA_CFG_NO_VMSTAT_WORKER
+ * both set, the configuration of a platform without threads) register
+ * starts no thread: nothing is reported until the client calls
+ * za_page_reporting_run, which makes the pass on the calling thread, and
+ * delay_ms is not used (the client's calls pace the passes).
  * register: 0, -EINVAL (NULL pr or report, order above the max order,
- * delay_ms above 3600000), -EBUSY (registered already), -ENOMEM.
+ * delay_ms above 3600000), -EBUSY (registered already), -ENOMEM, or the
+ * platform's error starting the thread.
  * unregister: 0, -ENOENT (none registered), -EDEADLK (from the report
- * callback); returns once no batch is out. */
+ * callback); returns once no batch is out (the thread's or a
+ * za_page_reporting_run's). */
 struct za_page_reporting {
 	int (*report)(void *ctx, struct za_page *const *pages,
 	              const unsigned *orders, unsigned n);
@@ -675,6 +682,21 @@ struct za_page_reporting {
 ZA_API int za_page_reporting_register(struct za *za,
                                       const struct za_page_reporting *pr);
 ZA_API int za_page_reporting_unregister(struct za *za);
+/* One reporting pass now, on the calling thread: every free block of the
+ * reporting order or larger that is not marked reported goes to the
+ * client, as the thread's pass would hand them (same rules: batches of
+ * up to 32, the low watermark kept, the memory-hotplug lock held around
+ * each batch). A call when nothing of that order was freed since the last
+ * pass returns 0 at once, taking no lock. The way to report on an
+ * allocator without background threads (above); with the thread it
+ * reports now rather than a delay later. Returns the pages the client
+ * accepted, or -EINVAL (NULL za), -ENOENT (no client registered, or
+ * being unregistered), -EBUSY (a pass is running: the thread's or another
+ * caller's), -EDEADLK (from the report or migrate callback), or the
+ * client's negative errno: the pass stopped there, that batch went back
+ * unreported and the next pass retries it (batches it accepted before
+ * stay reported). */
+ZA_API long za_page_reporting_run(struct za *za);
 
 /* Runtime tunables, named and behaving as the kernel's /proc/sys/vm files
  * (values are text, as there):

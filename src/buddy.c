@@ -527,6 +527,7 @@ void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
 		buddy_set_pageblock_mt_locked(z, pb, ZA_MT_HIGHATOMIC);
 		za_store_relaxed(&z->nr_reserved_highatomic,
 		                 z->nr_reserved_highatomic + pb_pages);
+		zone_fast_input_changed(z);
 	}
 	zone_unlock(z);
 }
@@ -547,6 +548,7 @@ bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac)
 			za_store_relaxed(&z->nr_reserved_highatomic,
 			                 z->nr_reserved_highatomic -
 			                     (1ul << za->pageblock_order));
+			zone_fast_input_changed(z);
 			zone_unlock(z);
 			return true;
 		}

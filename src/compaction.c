@@ -39,6 +39,18 @@
  * full pass that did not give the order, the zone is skipped by the next
  * 1, 2, 4 ... 64 direct compactions of that order or above, until a
  * compaction of it succeeds.
+ *
+ * Cached positions (the kernel's compact_cached_migrate_pfn and
+ * compact_cached_free_pfn): a pass for an order starts its scanners where
+ * the zone's last pass left them, not at the zone's ends, so that
+ * repeated direct compactions do not scan again what the last one
+ * emptied or took. Each pass moves them on; they go back to the ends
+ * when the scanners meet, and when a zone deferred at the longest
+ * deferral is tried again. A pass over the whole zone (za_compact,
+ * proactive) starts at the ends. They are hints, read and written
+ * relaxed, checked against the zone's span when a pass starts. A pass
+ * that started from them and met the other scanner did not look at the
+ * whole zone: it is not a reason to defer (COMPACT_PARTIAL_SKIPPED).
  */
 #include "internal.h"
 
@@ -51,7 +63,8 @@
 enum compact_result {
 	COMPACT_SKIPPED,  /* not run: deferred, unsuitable, no callback */
 	COMPACT_SUCCESS,  /* the order is free (or the score is low enough) */
-	COMPACT_COMPLETE, /* the scanners met */
+	COMPACT_COMPLETE, /* the scanners met, having started at the ends */
+	COMPACT_PARTIAL_SKIPPED, /* met, from the cached positions */
 	COMPACT_ABORTED,  /* stopping */
 };
 
@@ -62,6 +75,7 @@ struct compact_control {
 	int mt;                 /* what the request wants */
 	bool proactive;         /* stop below the score's low mark */
 	bool daemon;            /* kcompactd: counted in compact_daemon_* */
+	bool whole_zone;        /* the scanners started at the zone's ends */
 	unsigned long pb_pages;
 	unsigned long migrate_pb; /* pageblock the migrate scanner is in */
 	unsigned long free_pb;    /* lowest pageblock the free scanner took */
@@ -208,6 +222,79 @@ static void compaction_defer_reset(struct za_zone *z, int order, bool success)
 	}
 	if (order >= za_load_relaxed(&z->compact_order_failed))
 		za_store_relaxed(&z->compact_order_failed, order + 1);
+}
+
+/* The kernel's compaction_restarting: the zone was deferred as long as
+ * deferral goes and that ran out; its next pass starts afresh. */
+static bool compaction_restarting(struct za_zone *z, int order)
+{
+	if (order < za_load_relaxed(&z->compact_order_failed))
+		return false;
+	return za_load_relaxed(&z->compact_defer_shift) == COMPACT_MAX_DEFER_SHIFT &&
+	       za_load_relaxed(&z->compact_considered) >= 1u << COMPACT_MAX_DEFER_SHIFT;
+}
+
+/* --- cached scanner positions ----------------------------------------------------- */
+
+static void reset_cached_positions(struct za_zone *z)
+{
+	za_store_relaxed(&z->compact_cached_migrate_pfn,
+	                 za_load_relaxed(&z->start_pfn));
+	za_store_relaxed(&z->compact_cached_free_pfn, za_load_relaxed(&z->end_pfn));
+}
+
+/* Where this pass's scanners start: the cached positions when they are
+ * on the pass's pageblock grid (migrate: start + k pageblocks, free:
+ * end - k pageblocks) and two pageblocks apart at least (one to empty,
+ * one to take targets from), else the zone's ends (and the cache is
+ * reset to them). A pass over the whole zone starts at the ends. */
+static void start_positions(struct compact_control *cc, unsigned long start)
+{
+	struct za_zone *z = cc->z;
+	unsigned long pb = cc->pb_pages, end = cc->zone_end;
+	unsigned long m = za_load_relaxed(&z->compact_cached_migrate_pfn);
+	unsigned long f = za_load_relaxed(&z->compact_cached_free_pfn);
+	if (m < start || (m - start) % pb || f > end || (end - f) % pb ||
+	    f < m + 2 * pb) {
+		reset_cached_positions(z);
+		m = start;
+		f = end;
+	}
+	if (cc->order < 0) {
+		m = start;
+		f = end;
+	}
+	cc->migrate_pb = m;
+	cc->free_pb = f;
+	cc->whole_zone = m == start && f == end;
+}
+
+/* The migrate scanner is done with everything below pfn. Forward only. */
+static void advance_cached_migrate(struct za_zone *z, unsigned long pfn)
+{
+	if (pfn > za_load_relaxed(&z->compact_cached_migrate_pfn))
+		za_store_relaxed(&z->compact_cached_migrate_pfn, pfn);
+}
+
+/* The free scanner took what it could at and above pfn. */
+static void advance_cached_free(struct za_zone *z, unsigned long pfn)
+{
+	if (pfn < za_load_relaxed(&z->compact_cached_free_pfn))
+		za_store_relaxed(&z->compact_cached_free_pfn, pfn);
+}
+
+/* Unused targets went back up to (below) pfn: move the cached free
+ * position back up (never down) to the end of their pageblock on the
+ * pass's grid, so the next pass's free scanner looks at it again. */
+static void advance_cached_free_back(struct compact_control *cc,
+                                     unsigned long pfn)
+{
+	unsigned long end = cc->zone_end, pb = cc->pb_pages;
+	if (pfn > end || pfn == 0)
+		return;
+	unsigned long f = end - (end - pfn) / pb * pb;
+	if (f > za_load_relaxed(&cc->z->compact_cached_free_pfn))
+		za_store_relaxed(&cc->z->compact_cached_free_pfn, f);
 }
 
 /* --- passes and hotplug ---------------------------------------------------------- */
@@ -391,15 +478,18 @@ static unsigned long take_target(struct compact_control *cc, unsigned order)
 		cc->free_pb -= cc->pb_pages;
 		if (pageblock_in_zone(cc, cc->free_pb))
 			isolate_free_pageblock(cc, cc->free_pb);
+		advance_cached_free(cc->z, cc->free_pb);
 	}
 }
 
-/* Give the unused targets back to the buddy lists. */
-static void release_targets(struct compact_control *cc)
+/* Give the unused targets back to the buddy lists. Returns the pfn above
+ * the highest one given back, 0 when none. */
+static unsigned long release_targets(struct compact_control *cc)
 {
 	struct za *za = cc->za;
 	struct za_zone *z = cc->z;
 	long nfree = 0, niso = 0;
+	unsigned long high = 0;
 	zone_lock(z, NULL);
 	for (unsigned o = 0; o <= za->max_order; o++) {
 		while (cc->target[o] != ZA_NIL) {
@@ -407,6 +497,8 @@ static void release_targets(struct compact_control *cc)
 			struct za_page *p = pfn_page(za, pfn);
 			cc->target[o] = p->next;
 			p->next = ZA_NIL;
+			if (pfn + (1ul << o) > high)
+				high = pfn + (1ul << o);
 			set_page_state(p, ZA_PS_FREEING);
 			if (buddy_free_locked(z, p, pfn, o) == ZA_MT_ISOLATE)
 				niso += 1l << o;
@@ -423,6 +515,7 @@ static void release_targets(struct compact_control *cc)
 		vmstat_mod(z, ZA_NR_FREE_ISOLATED, niso);
 	if (nfree + niso)
 		vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, -(nfree + niso));
+	return high;
 }
 
 /* Move one block. 0 moved or not (the pass goes on), -ENOSPC when no
@@ -526,7 +619,6 @@ static enum compact_result compact_zone(struct compact_control *cc)
 	unsigned long start = za_load_relaxed(&z->start_pfn);
 	cc->pb_pages = 1ul << za->pageblock_order;
 	cc->zone_end = za_load_relaxed(&z->end_pfn);
-	cc->free_pb = cc->zone_end;
 	for (unsigned o = 0; o <= ZA_MAX_ORDER_LIMIT; o++)
 		cc->target[o] = ZA_NIL;
 	if (!za->migrate || start >= cc->zone_end)
@@ -534,15 +626,15 @@ static enum compact_result compact_zone(struct compact_control *cc)
 	enum compact_result fin = compact_finished(cc);
 	if (fin != (enum compact_result)-1)
 		return fin;
+	start_positions(cc, start);
 
-	for (cc->migrate_pb = start; cc->migrate_pb < cc->free_pb;
-	     cc->migrate_pb += cc->pb_pages) {
+	for (; cc->migrate_pb < cc->free_pb; cc->migrate_pb += cc->pb_pages) {
 		unsigned long pb = cc->migrate_pb;
 		if (!pageblock_in_zone(cc, pb))
-			continue;
+			goto next;
 		cc->migrate_scanned += cc->pb_pages;
 		if (!pageblock_worth_migrating(cc, pb))
-			continue;
+			goto next;
 		for (unsigned long pfn = pb; pfn < pb + cc->pb_pages;) {
 			struct za_page *p = pfn_page(za, pfn);
 			int st = page_state(p);
@@ -559,17 +651,30 @@ static enum compact_result compact_zone(struct compact_control *cc)
 		fin = compact_finished(cc);
 		if (fin != (enum compact_result)-1) {
 			ret = fin;
+			advance_cached_migrate(z, pb + cc->pb_pages);
 			break;
 		}
+next:
+		advance_cached_migrate(z, pb + cc->pb_pages);
 	}
-out:
-	release_targets(cc);
+out:;
+	unsigned long high = release_targets(cc);
+	if (ret == COMPACT_COMPLETE) {
+		/* The scanners met: the next pass starts at the ends. */
+		reset_cached_positions(z);
+	} else if (high) {
+		/* The free scanner starts again at the pageblock of the
+		 * highest target given back: nothing is left behind. */
+		advance_cached_free_back(cc, high);
+	}
 	/* Blocks the client freed meanwhile may sit on per-CPU lists, where
 	 * they cannot merge into what the pass made. */
 	if (cc->freed_by_client)
 		drain_for_compaction(za, z);
 	if (ret == COMPACT_COMPLETE && cc->order >= 0 && order_free(cc))
 		ret = COMPACT_SUCCESS;
+	if (ret == COMPACT_COMPLETE && !cc->whole_zone)
+		ret = COMPACT_PARTIAL_SKIPPED;
 	event_zone(z, ZA_COMPACT_MIGRATE_SCANNED, cc->migrate_scanned);
 	event_zone(z, ZA_COMPACT_FREE_SCANNED, cc->free_scanned);
 	event_zone(z, ZA_COMPACT_ISOLATED, cc->isolated);
@@ -611,6 +716,8 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
 		if (!zone_populated(z) || compaction_deferred(z, (int)order) ||
 		    !compaction_suitable(za, z, order))
 			continue;
+		if (compaction_restarting(z, (int)order))
+			reset_cached_positions(z);
 		ran = true;
 		drain_for_compaction(za, z);
 		struct compact_control cc = {
@@ -697,6 +804,8 @@ static void kcompactd_do_work(struct za *za, struct za_node *node, int order,
 		if (!zone_populated(z) || compaction_deferred(z, order) ||
 		    !compaction_suitable(za, z, (unsigned)order))
 			continue;
+		if (compaction_restarting(z, order))
+			reset_cached_positions(z);
 		drain_for_compaction(za, z);
 		struct compact_control cc = {
 			.za = za, .z = z, .order = order, .mt = ZA_MT_MOVABLE,
@@ -868,6 +977,7 @@ static void set_marks_locked(struct za_zone *z)
 	unsigned long b = za_load_relaxed(&z->watermark_boost);
 	for (int i = 0; i < ZA_NR_WMARKS; i++)
 		za_store_relaxed(&z->wmark[i], za_load_relaxed(&z->wmark_base[i]) + b);
+	zone_fast_input_changed(z);
 }
 
 void _za_boost_apply(struct za_zone *z)

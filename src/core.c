@@ -353,6 +353,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		pcp->batch = 1;
 		pcp->cpu = (uint16_t)c;
 		pcp->zone = z;
+		pcp->numa_local = za->cpu_node[c] == node->nid;
 		pcp->corrupt_pfn = ZA_NIL;
 	}
 	return 0;

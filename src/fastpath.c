@@ -22,7 +22,7 @@
  *    set with the sequence (pcp_fast_own) for the requests the leaf
  *    leaves (another node, a zeroing request).
  *
- * Both share the checks they make (zone_clearly_above, pcp_head_ok, the
+ * Both share the checks they make (zone_fast_ok, pcp_head_ok, the
  * counting helpers in pcp.h and internal.h). What neither takes goes to
  * alloc_pages_slow / alloc_general and free_pages_slow (alloc.c).
  */
@@ -78,7 +78,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	if (nid < 0)
 		nid = za->cpu_node[cpu];
 	struct za_zone *z = pcp->zone;
-	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
+	if (unlikely(!zone_fast_ok(z, hz)))
 		return NULL;
 	int mt = (int)(cls >> 4);
 	int idx = pcp_list_index(za, order, mt);
@@ -96,9 +96,11 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	return page;
 }
 
-/* Requests the fast path leaves to the general one at once: unknown bits
- * (reported there) and zeroing. */
-#define GFP_NOT_FAST (~ZA_GFP_ALL_BITS | ZA___GFP_ZERO)
+/* Requests the restartable fast path leaves to alloc_pages_slow at once,
+ * tested with one instruction at the entry: unknown bits (reported by
+ * the general path), zeroing, and THISNODE (its zonelist: the locked fast
+ * path's work). */
+#define GFP_NOT_FAST (~ZA_GFP_ALL_BITS | ZA___GFP_ZERO | ZA___GFP_THISNODE)
 
 /* The restartable fast path of za_alloc_pages: a leaf function's worth of
  * code with no call on any path, so that it needs no registers saved and
@@ -114,15 +116,14 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	int cpu = (int)za_load_relaxed(&rs->cpu_id);
 	unsigned cls = gfp_class(gfp);
 	if (unlikely((unsigned)cpu >= za->nr_cpus || order > za->max_order ||
-	             cls == GFP_CLASS_BAD || (gfp & ZA___GFP_THISNODE) ||
-	             za->nofast))
+	             cls == GFP_CLASS_BAD || za->nofast))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	struct za_pcp *pcp = za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
 	if (unlikely(!pcp))
 		return NULL;
 	struct za_zone *z = pcp->zone;
-	if (unlikely(!zone_clearly_above(z, zone_wmark(z, ZA_WMARK_LOW), hz, order)))
+	if (unlikely(!zone_fast_ok(z, hz)))
 		return NULL;
 	int mt = (int)(cls >> 4);
 	int idx = (int)order * ZA_NR_PCPTYPES + mt;
@@ -146,7 +147,12 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	set_page_state(page, ZA_PS_ALLOC);
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
 	pcp_count_alloc_locked(z, pcp, 1l << order);
-	count_numa(za, z, pcp, za->cpu_node[cpu], cpu, 1);
+	/* The request names no node: the CPU's is preferred, so a zone on
+	 * it is a hit and local (count_numa's common case, known per set). */
+	if (likely(pcp->numa_local))
+		za_inc_single_writer(&pcp->numa_hit_local, 1);
+	else
+		count_numa(za, z, pcp, za->cpu_node[cpu], cpu, 1);
 	pcp_own_release_rseq(pcp);
 	return page;
 }

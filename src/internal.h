@@ -247,11 +247,16 @@ struct za_pcp {
 	union za_pcp_own own; /* restartable mode */
 	uint16_t cpu;       /* the CPU the set belongs to (fixed) */
 	struct za_zone *zone; /* the zone it belongs to (fixed) */
-	/* ZA_PCP_OFF_*: the lists take no pages; ZA_PCP_RESIZE. Atomic:
-	 * remote users set and clear bits with read-modify-writes (OFF_*
-	 * set only while holding the set), the holder clears RESIZE. */
+	/* ZA_PCP_OFF_*: the lists take no pages; ZA_PCP_RESIZE;
+	 * ZA_PCP_DEFERRED. Atomic: remote users set and clear bits with
+	 * read-modify-writes (OFF_* set while holding the set, except by a
+	 * CPU offline that defers: then with DEFERRED, while an owner
+	 * finishes the one operation it started), the holder clears RESIZE. */
 	uint8_t flags;
 	uint8_t free_factor;    /* flush batches grow for streams of frees */
+	/* The zone is on the CPU's node (fixed): an allocation of the
+	 * restartable fast path from it is a NUMA hit and local. */
+	uint8_t numa_local;
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;          /* pages on the lists (relaxed for readers) */
 	int mid_pages;      /* of those, on the lists of orders 4..8 */
@@ -303,6 +308,17 @@ struct za_zone {
 	int nid;
 	enum za_zone_type type;
 	uint8_t id; /* zone_id_make(nid, type) */
+	/* The fast paths' watermark check, made when its inputs change
+	 * rather than on every allocation: bit hz set when the zone is
+	 * clearly above its low mark for a request whose highest zone index
+	 * is hz (zone_fast_mask). Kept by zone_fast_refresh (atomic); the
+	 * fast paths read this byte, in a line nobody writes often, instead
+	 * of the free-page count, which other CPUs fold into. */
+	uint8_t fast_ok;
+	/* Bumped (atomic) by whoever changes an input of fast_ok other than
+	 * the free-page count: the marks, the reserves, the drift mark, the
+	 * high-order atomic reserve (zone_fast_refresh). */
+	unsigned fast_gen;
 	unsigned long wmark[ZA_NR_WMARKS];
 	unsigned long lowmem_reserve[ZA_NR_ZONES];
 	unsigned long percpu_drift_mark; /* below it, use the snapshot */
@@ -354,6 +370,8 @@ struct za_zone {
 	unsigned compact_considered;
 	unsigned compact_defer_shift;
 	int compact_order_failed;
+	/* Where the scanners of the next pass start (compaction.c), hints. */
+	unsigned long compact_cached_migrate_pfn, compact_cached_free_pfn;
 
 	/* Watermark boosting (compaction.c): after a fallback mixed
 	 * migratetypes in a pageblock, wmark[] is wmark_base[] + boost until
@@ -1140,6 +1158,11 @@ int pcp_zone_disable(struct za *za, struct za_zone *z);
 void pcp_zone_enable(struct za *za, struct za_zone *z);
 void pcp_decay_all(struct za *za);
 
+/* Make za_zone.fast_ok match its inputs (watermark.c). Called after the
+ * free-page count is folded into and, with fast_gen bumped first
+ * (zone_fast_input_changed), after any other input changed. */
+void zone_fast_refresh(struct za_zone *z);
+
 /* vmstat.c */
 /* Change a counter through this CPU's delta; fold it into the global value
  * when it passes the zone's threshold. Caller holds pcp->lock. */
@@ -1151,6 +1174,8 @@ static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
 	long t = za_load_relaxed(&z->stat_threshold);
 	if (unlikely(d > t || d < -t)) {
 		za_add_relaxed(&zone_vm_stat(z, item), d);
+		if (item == ZA_NR_FREE_PAGES)
+			zone_fast_refresh(z);
 		d = 0;
 	}
 	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
@@ -1254,6 +1279,28 @@ static inline bool zone_clearly_above(const struct za_zone *z,
 	long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]) +
 	                   (1ul << order));
 	return free > need && free >= (long)za_load_relaxed(&z->percpu_drift_mark);
+}
+/* fast_ok as it should be now: bit hz for zone_clearly_above at low
+ * against hz, for a block of the largest per-CPU order. */
+static inline uint8_t zone_fast_mask(const struct za_zone *z)
+{
+	unsigned long low = zone_wmark(z, ZA_WMARK_LOW);
+	uint8_t m = 0;
+	for (int hz = 0; hz < ZA_NR_ZONES; hz++)
+		if (zone_clearly_above(z, low, hz, ZA_PCP_SMALL_ORDER))
+			m |= (uint8_t)(1u << hz);
+	return m;
+}
+static inline void zone_fast_input_changed(struct za_zone *z)
+{
+	za_add_relaxed(&z->fast_gen, 1);
+	zone_fast_refresh(z);
+}
+/* The fast paths' check: the zone is clearly above low for a request of
+ * a per-CPU order whose highest zone index is hz. */
+static inline bool zone_fast_ok(const struct za_zone *z, int hz)
+{
+	return (za_load_relaxed(&z->fast_ok) >> hz) & 1;
 }
 /* The common case of zone_watermark_ok, inline: an order-0 request at the
  * low (or high) mark with the zone clearly above it. Anything else takes

@@ -290,81 +290,109 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
 	return za_os_fence_cpu(pcp->cpu);
 }
 
-/* How long a CPU offline waits, in all, for owners that took the CPU's
- * page sets before it stopped them. An owner runs a few dozen
- * instructions with nothing to wait for; one that is still at it after
- * this long was preempted in the middle, and may not run again for a
- * time slice or more (docs/RELIABILITY.md). */
-#define OFFLINE_OWNER_WAIT_NS (500 * 1000ul)
+/* How long a remote user waits for an owner that took the set before it
+ * was stopped (a CPU offline: for all of its CPU's sets together). An
+ * owner runs a few dozen instructions with nothing to wait for; one that
+ * is still at it after this long was preempted in the middle, and may not
+ * run again for a time slice or more (docs/RELIABILITY.md). Past it, a
+ * remote user lets the set go rather than hold its remote lock, which a
+ * CPU offline of that CPU needs: a drain or the worker gives up, pcp_lock
+ * waits for the owner without the lock and tries again, a CPU offline
+ * defers (pcp_cpu_off). */
+#define OWNER_WAIT_NS (500 * 1000ul)
 
 /* Restartable mode, remote lock held: wait for an owner that took the
- * set before it was stopped and fenced to let go; it may have been
- * preempted, so yield after a while. deadline: za_now_ns() after which
- * to give up (0: never). False when the owner still holds it then. */
+ * set before it was stopped and fenced to let go. deadline: za_now_ns()
+ * after which to give up; until then spin (a yield could hand the CPU
+ * to another thread for a whole time slice, longer than the deadline).
+ * 0: however long, yielding after a while (the owner may have been
+ * preempted). False when the owner still holds it at the deadline. */
 static bool pcp_wait_owner_until(struct za_pcp *pcp, uint64_t deadline)
 {
 	for (unsigned spins = 0; za_load_acquire(&pcp->own.busy); spins++) {
 		if (spins < 1000) {
 			za_cpu_relax();
-			continue;
+		} else if (deadline) {
+			if (za_now_ns() >= deadline)
+				return false;
+			za_cpu_relax();
+		} else {
+			za_yield();
 		}
-		if (deadline && za_now_ns() >= deadline)
-			return false;
-		za_yield();
 	}
 	return true;
 }
 
-static void pcp_wait_owner(struct za_pcp *pcp)
+/* Locked mode: a set's lock, which its owner holds for one operation
+ * (or the whole time slice it was preempted for), spun for until
+ * deadline at most. False without it. */
+static bool pcp_spin_lock_until(za_spinlock_t *l, uint64_t deadline)
 {
-	(void)pcp_wait_owner_until(pcp, 0);
+	for (unsigned spins = 0; !za_spin_trylock_raw(l); spins++) {
+		if (spins >= 1000 && za_now_ns() >= deadline)
+			return false;
+		za_cpu_relax();
+	}
+	return true;
 }
 
 /* Restartable mode, remote lock held: stop the set, fence its CPU, wait
- * for an owner that took it before the stop to let go. 0, or the fence's
- * error with the set restarted. */
-static int pcp_stop_locked(struct za *za, struct za_pcp *pcp)
+ * for an owner that took it before the stop to let go, until deadline
+ * (0: however long). 0; or the fence's error, or -EAGAIN when the owner
+ * still held it at the deadline, with the set restarted. */
+static int pcp_stop_locked(struct za *za, struct za_pcp *pcp,
+                           uint64_t deadline)
 {
 	ZA_ASSERT(za->pcp_rseq && za_spin_is_locked(&pcp->lock));
 	za_store_relaxed(&pcp->own.stop, 1);
 	int err = pcp_fence(za, pcp);
-	if (unlikely(err)) {
+	if (!err && !pcp_wait_owner_until(pcp, deadline))
+		err = -EAGAIN;
+	if (unlikely(err))
 		za_store_release(&pcp->own.stop, 0);
-		return err;
-	}
-	pcp_wait_owner(pcp);
-	return 0;
+	return err;
 }
 
 /* witness_lock: what the witness records as held, NULL for "any set"
- * (pcp_lock_nested holds them all). */
+ * (pcp_lock_nested holds them all). give_up: return -EAGAIN rather than
+ * wait for an owner that holds the set past OWNER_WAIT_NS (restartable
+ * mode; drains). Otherwise such an owner is waited for without the
+ * set's remote lock, then the set stopped again. */
 static int pcp_lock_as(struct za *za, struct za_pcp *pcp,
-                       const void *witness_lock)
+                       const void *witness_lock, bool give_up)
 {
 	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", witness_lock);
 	za_spin_lock_raw(&pcp->lock);
-	if (za->pcp_rseq) {
-		int err = pcp_stop_locked(za, pcp);
-		if (unlikely(err)) {
-			za_spin_unlock_raw(&pcp->lock);
+	if (!za->pcp_rseq)
+		return 0;
+	for (;;) {
+		int err = pcp_stop_locked(za, pcp, za_now_ns() + OWNER_WAIT_NS);
+		if (likely(!err))
+			return 0;
+		za_spin_unlock_raw(&pcp->lock);
+		if (err != -EAGAIN || give_up) {
 			za_witness_release(ZA_RANK_PCP);
 			return err;
 		}
+		while (za_load_acquire(&pcp->own.busy))
+			za_yield();
+		za_spin_lock_raw(&pcp->lock);
 	}
-	return 0;
 }
 
 int pcp_lock(struct za *za, struct za_pcp *pcp)
 {
-	return pcp_lock_as(za, pcp, pcp);
+	return pcp_lock_as(za, pcp, pcp, false);
 }
 
+/* Restartable mode: a set whose owner holds it past OWNER_WAIT_NS is
+ * left alone, as one whose remote lock is taken. */
 bool pcp_trylock(struct za *za, struct za_pcp *pcp)
 {
 	if (!za_spin_trylock_raw(&pcp->lock))
 		return false;
 	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", pcp);
-	if (za->pcp_rseq && pcp_stop_locked(za, pcp)) {
+	if (za->pcp_rseq && pcp_stop_locked(za, pcp, za_now_ns() + OWNER_WAIT_NS)) {
 		za_spin_unlock_raw(&pcp->lock);
 		za_witness_release(ZA_RANK_PCP);
 		return false;
@@ -385,9 +413,9 @@ void pcp_unlock(struct za *za, struct za_pcp *pcp)
 int pcp_lock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
 {
 	if (index == 0)
-		return pcp_lock_as(za, pcp, NULL);
+		return pcp_lock_as(za, pcp, NULL, false);
 	za_spin_lock_raw(&pcp->lock);
-	int err = za->pcp_rseq ? pcp_stop_locked(za, pcp) : 0;
+	int err = za->pcp_rseq ? pcp_stop_locked(za, pcp, 0) : 0;
 	if (err)
 		za_spin_unlock_raw(&pcp->lock);
 	return err;
@@ -404,26 +432,11 @@ void pcp_unlock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
 	za_spin_unlock_raw(&pcp->lock);
 }
 
-/* A drain's pcp_lock, restartable mode: it gives up on a set whose
- * owner does not let go within OFFLINE_OWNER_WAIT_NS (preempted in the
- * middle of an operation). Waiting for it would hold the set's remote
- * lock all that time, and the CPU's offline waits for that lock. */
+/* A drain's pcp_lock: it gives up on a set whose owner holds it past
+ * OWNER_WAIT_NS (restartable mode). */
 static int pcp_lock_drain(struct za *za, struct za_pcp *pcp)
 {
-	if (!za->pcp_rseq)
-		return pcp_lock(za, pcp);
-	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", pcp);
-	za_spin_lock_raw(&pcp->lock);
-	za_store_relaxed(&pcp->own.stop, 1);
-	int err = pcp_fence(za, pcp);
-	if (!err && !pcp_wait_owner_until(pcp, za_now_ns() + OFFLINE_OWNER_WAIT_NS))
-		err = -EAGAIN;
-	if (unlikely(err)) {
-		za_store_release(&pcp->own.stop, 0);
-		za_spin_unlock_raw(&pcp->lock);
-		za_witness_release(ZA_RANK_PCP);
-	}
-	return err;
+	return pcp_lock_as(za, pcp, pcp, true);
 }
 
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
@@ -488,17 +501,23 @@ int pcp_cpu_off(struct za *za, int cpu)
 	 * one before is waited for. One fence and one wait per CPU, not per
 	 * zone: a CPU flip costs what one page set's stop costs. The wait is
 	 * bounded when the statistics worker can take over: a set whose
-	 * owner was preempted while it held it is switched off at once (the
-	 * owner finishes its one operation; nobody takes a page after it)
-	 * and its drain and fold are left to the worker, which waits for
-	 * that owner instead of the offline (ZA_PCP_DEFERRED). */
-	bool defer = za->pcp_rseq && za->vmstat_started;
-	uint64_t deadline = defer ? za_now_ns() + OFFLINE_OWNER_WAIT_NS : 0;
+	 * owner was preempted while it held it (its busy byte, or in locked
+	 * mode its lock) is switched off at once (the owner finishes its one
+	 * operation; nobody takes a page after it) and its drain and fold are
+	 * left to the worker, which waits for that owner instead of the
+	 * offline (ZA_PCP_DEFERRED). */
+	bool defer = za->vmstat_started;
+	uint64_t deadline = defer ? za_now_ns() + OWNER_WAIT_NS : 0;
 	bool deferred = false;
+	bool held[ZA_MAX_NODES * ZA_NR_ZONES];
 	za_witness_acquire(ZA_RANK_PCP, "pcp lock (every zone of a CPU)");
 	for_each_zone_index(za, i) {
 		struct za_pcp *pcp = zone_pcp(zone_at(za, i), cpu);
-		za_spin_lock_raw(&pcp->lock);
+		held[i] = true;
+		if (za->pcp_rseq || !defer)
+			za_spin_lock_raw(&pcp->lock);
+		else
+			held[i] = pcp_spin_lock_until(&pcp->lock, deadline);
 		if (za->pcp_rseq)
 			za_store_relaxed(&pcp->own.stop, 1);
 	}
@@ -506,7 +525,8 @@ int pcp_cpu_off(struct za *za, int cpu)
 	for_each_zone_index(za, i) {
 		struct za_zone *z = zone_at(za, i);
 		struct za_pcp *pcp = zone_pcp(z, cpu);
-		if (!err && za->pcp_rseq && !pcp_wait_owner_until(pcp, deadline)) {
+		if (!err && (!held[i] ||
+		             (za->pcp_rseq && !pcp_wait_owner_until(pcp, deadline)))) {
 			/* The owner is inside one operation; it read the
 			 * flags before this, so it completes it, and every
 			 * later operation finds the set off. */
@@ -521,6 +541,8 @@ int pcp_cpu_off(struct za *za, int cpu)
 			                 ZA_PCP_DRAIN_PAGES);
 			vmstat_fold_cpu_zone(za, z, cpu);
 		}
+		if (!held[i])
+			continue;
 		if (za->pcp_rseq)
 			za_store_release(&pcp->own.stop, 0);
 		za_spin_unlock_raw(&pcp->lock);

@@ -25,6 +25,13 @@
  * watermark without it, as the kernel does: reporting never makes an
  * allocation fail or wake reclaim.
  *
+ * Without background threads. An allocator created with ZA_CFG_NO_KSWAPD
+ * and ZA_CFG_NO_VMSTAT_WORKER runs no thread of its own (an embedder's
+ * platform may have none: docs/ARCHITECTURE.md), so register starts none
+ * either: the client makes the passes itself with za_page_reporting_run,
+ * on its own thread, when it likes. Any pass, the thread's or a caller's,
+ * is the only one while rl->busy is set.
+ *
  * Lock order: mem_hotplug_lock, then one zone lock at a time; rl->lock is
  * a leaf, never held while either is taken or the client is called.
  */
@@ -43,11 +50,13 @@ struct za_reporting {
 	za_mutex_t lock;         /* leaf: the fields up to `pr` */
 	za_cond_t wake;          /* stop requests; busy going false */
 	za_thread_t thread;
-	bool running;            /* the thread exists */
-	bool stop;               /* the thread must exit */
+	bool running;            /* a client is registered */
+	bool threaded;           /* ... and the thread exists */
+	bool stop;               /* unregistering: passes end, the thread exits */
 	bool busy;               /* a pass is running: a batch may be out */
 	struct za_page_reporting pr; /* the client's, copied at register */
-	/* The thread's own. */
+	/* The pass's own (one pass at a time: busy). */
+	unsigned long pass_pages; /* pages the client accepted in this pass */
 	struct za_page *pages[CAPACITY];
 	unsigned orders[CAPACITY];
 	unsigned long pfns[CAPACITY];
@@ -175,6 +184,7 @@ static int report_batch(struct za *za, struct za_zone *z,
 	if (niso)
 		vmstat_mod(z, ZA_NR_FREE_ISOLATED, niso);
 	if (r == 0) {
+		rl->pass_pages += pages;
 		event_zone(z, ZA_REPORTED_PAGES, pages);
 		event_zone(z, ZA_REPORTED_BATCHES, 1);
 	} else {
@@ -230,7 +240,9 @@ static int report_zone(struct za *za, struct za_zone *z,
 
 /* --- the thread ----------------------------------------------------------------- */
 
-static void report_pass(struct za *za, struct za_reporting *rl)
+/* One pass over every zone, rl->busy set by the caller. 0, or the
+ * client's error (the pass stopped there). */
+static int report_pass(struct za *za, struct za_reporting *rl)
 {
 	unsigned order = rl->pr.order;
 	for (unsigned nid = 0; nid < za->nr_nodes; nid++) {
@@ -238,14 +250,16 @@ static void report_pass(struct za *za, struct za_reporting *rl)
 			struct za_zone *z = &za->nodes[nid].zones[t];
 			if (!zone_populated(z))
 				continue;
-			if (report_zone(za, z, rl, order)) {
+			int r = report_zone(za, z, rl, order);
+			if (r) {
 				/* Refused: everything went back unreported; try
-				 * again one delay from now. */
+				 * again one delay from now (the next run). */
 				za_store_relaxed(&za->report_pending, 1);
-				return;
+				return r;
 			}
 		}
 	}
+	return 0;
 }
 
 /* Sleep until deadline (ns) or a stop request; rl->lock held. */
@@ -275,13 +289,16 @@ static void *reporting_thread(void *arg)
 		}
 		/* Something became free: let it stay free a delay first. */
 		wait_until(rl, za_now_ns() + delay);
+		/* A caller's pass (za_page_reporting_run) goes first. */
+		while (rl->busy && !rl->stop)
+			za_cond_wait(&rl->wake, &rl->lock, 0);
 		if (rl->stop)
 			break;
 		rl->busy = true;
 		za_mutex_unlock(&rl->lock);
 		/* Cleared before the pass: a free during it asks again. */
 		za_store_relaxed(&za->report_pending, 0);
-		report_pass(za, rl);
+		(void)report_pass(za, rl);
 		za_mutex_lock(&rl->lock);
 		rl->busy = false;
 		za_cond_broadcast(&rl->wake);
@@ -291,6 +308,14 @@ static void *reporting_thread(void *arg)
 }
 
 /* --- API --------------------------------------------------------------------------- */
+
+/* The configuration without background threads (docs/ARCHITECTURE.md,
+ * "Embedding"): no kswapd (nor kcompactd) and no statistics worker. */
+static bool no_background_threads(const struct za *za)
+{
+	return (za->flags & ZA_CFG_NO_KSWAPD) &&
+	       (za->flags & ZA_CFG_NO_VMSTAT_WORKER);
+}
 
 int za_page_reporting_register(struct za *za,
                                const struct za_page_reporting *pr)
@@ -335,11 +360,16 @@ int za_page_reporting_register(struct za *za,
 	/* Whatever is free now is worth a pass. */
 	za_store_relaxed(&za->report_pending, 1);
 	za_store_relaxed(&za->report_order, rl->pr.order);
-	err = za_thread_start(&rl->thread, reporting_thread, za, "za_reporting");
-	if (err) {
-		za_store_relaxed(&za->report_order, UINT_MAX);
-		za_mutex_unlock(&rl->lock);
-		return err;
+	rl->threaded = !no_background_threads(za);
+	if (rl->threaded) {
+		err = za_thread_start(&rl->thread, reporting_thread, za,
+		                      "za_reporting");
+		if (err) {
+			rl->threaded = false;
+			za_store_relaxed(&za->report_order, UINT_MAX);
+			za_mutex_unlock(&rl->lock);
+			return err;
+		}
 	}
 	rl->running = true;
 	za_mutex_unlock(&rl->lock);
@@ -366,17 +396,60 @@ static int reporting_stop(struct za *za)
 	za_store_relaxed(&rl->stop, true);
 	za_store_relaxed(&za->report_order, UINT_MAX);
 	za_cond_broadcast(&rl->wake);
-	za_mutex_unlock(&rl->lock);
-	/* The thread finishes the batch it has out (its blocks go back to
-	 * the lists) and exits. */
-	za_thread_join(&rl->thread);
-	za_mutex_lock(&rl->lock);
+	if (rl->threaded) {
+		za_mutex_unlock(&rl->lock);
+		/* The thread finishes the batch it has out (its blocks go back
+		 * to the lists) and exits. */
+		za_thread_join(&rl->thread);
+		za_mutex_lock(&rl->lock);
+		rl->threaded = false;
+	}
+	/* A caller's pass (za_page_reporting_run) ends at its next list
+	 * once it sees stop; its batch out comes back first. */
+	while (rl->busy)
+		za_cond_wait(&rl->wake, &rl->lock, 0);
 	rl->running = false;
 	memset(&rl->pr, 0, sizeof(rl->pr));
 	za_store_relaxed(&za->report_pending, 0);
 	za_cond_broadcast(&rl->wake);
 	za_mutex_unlock(&rl->lock);
 	return 0;
+}
+
+long za_page_reporting_run(struct za *za)
+{
+	if (!za)
+		return -EINVAL;
+	/* From the report callback the pass would wait for itself; from a
+	 * migrate callback the memory-hotplug lock is this thread's. */
+	if (in_report_callback == za || mem_hotplug_held_by_me(za))
+		return -EDEADLK;
+	struct za_reporting *rl = za->reporting;
+	za_mutex_lock(&rl->lock);
+	if (!rl->running || rl->stop) {
+		za_mutex_unlock(&rl->lock);
+		return -ENOENT;
+	}
+	if (rl->busy) {
+		za_mutex_unlock(&rl->lock);
+		return -EBUSY;
+	}
+	rl->busy = true;
+	za_mutex_unlock(&rl->lock);
+	long r = 0;
+	/* Nothing of the reporting order freed since the last pass: nothing
+	 * to do, and no lock taken. */
+	if (za_load_relaxed(&za->report_pending)) {
+		za_store_relaxed(&za->report_pending, 0);
+		rl->pass_pages = 0;
+		int err = report_pass(za, rl);
+		r = err ? err : (long)rl->pass_pages;
+	}
+	za_mutex_lock(&rl->lock);
+	rl->busy = false;
+	za_cond_broadcast(&rl->wake);
+	za_mutex_unlock(&rl->lock);
+	return r;
 }
 
 int za_page_reporting_unregister(struct za *za)

@@ -109,6 +109,8 @@ int za_event_lookup(const char *name)
 void vmstat_mod(struct za_zone *z, int item, long delta)
 {
 	za_add_relaxed(&zone_vm_stat(z, item), delta);
+	if (item == ZA_NR_FREE_PAGES)
+		zone_fast_refresh(z);
 }
 
 long zone_stat_global(struct za_zone *z, int item)
@@ -133,6 +135,8 @@ void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 		if (d) {
 			za_add_relaxed(&zone_vm_stat(z, i), d);
 			za_store_relaxed(&pcp->vm_diff[i], 0);
+			if (i == ZA_NR_FREE_PAGES)
+				zone_fast_refresh(z);
 		}
 	}
 }
@@ -244,6 +248,7 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 		za_store_relaxed(&z->percpu_drift_mark,
 		                 drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
 		                             : 0);
+		zone_fast_input_changed(z);
 	}
 }
 

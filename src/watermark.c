@@ -150,6 +150,9 @@ static void tunables_update_locked(struct za *za, bool pressure_event)
 	bool pressure = pressure_event ? za_load_relaxed(&za->reclaim_active) != 0
 	                               : za->pressure_applied;
 	setup_per_zone_wmarks_locked(za);
+	/* The marks and reserves are the fast paths' check's inputs. */
+	for_each_zone(za, z)
+		zone_fast_input_changed(z);
 	/* Page-set sizes follow the low watermark, the managed pages and the
 	 * node's online CPUs; under pressure they stay at their minimum. */
 	for_each_zone(za, z)
@@ -191,6 +194,26 @@ void tunables_update(struct za *za, enum tunables_event ev)
 		 * it, unless somebody else has the lock by now. */
 		wait = false;
 		ev = TUNABLES_CPU;
+	}
+}
+
+void zone_fast_refresh(struct za_zone *z)
+{
+	/* Two refreshes may race (two CPUs folding, a fold and a
+	 * recompute): each stores what it computed, then looks again at what
+	 * it computed from. The last to store either saw every change before
+	 * its look, or a change after it, whose own refresh then stores
+	 * later (the full fence orders the store before the look). */
+	for (;;) {
+		long free = za_load_relaxed(&zone_vm_stat(z, ZA_NR_FREE_PAGES));
+		unsigned gen = za_load_acquire(&z->fast_gen);
+		uint8_t m = zone_fast_mask(z);
+		if (za_load_relaxed(&z->fast_ok) != m)
+			za_store_relaxed(&z->fast_ok, m);
+		za_fence_seq_cst();
+		if (za_load_relaxed(&zone_vm_stat(z, ZA_NR_FREE_PAGES)) == free &&
+		    za_load_relaxed(&z->fast_gen) == gen)
+			return;
 	}
 }
 

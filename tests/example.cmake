@@ -1,6 +1,30 @@
 # The README's example program builds and runs.
 za_add_test(NAME example_hello SOURCES ${PROJECT_SOURCE_DIR}/examples/hello.c LABELS core)
 set_tests_properties(example_hello PROPERTIES PASS_REGULAR_EXPRESSION "hello from pfn [0-9]+")
+# hello --hugepages maps its memory with examples/hugemem.h, as the
+# balloon and the tool do: no reserved huge pages here (a meminfo file of
+# ours), so transparent ones, or base pages where the kernel has none. The
+# check is tool.cmake's: exit status and output. Anything else is a usage
+# error (exit 2).
+foreach(_t hugepages usage)
+  if(_t STREQUAL "hugepages")
+    set(_args --hugepages)
+    set(_rc 0)
+    set(_re "# backing: (transparent huge pages [(]madvise[)]|base pages), 128 MiB[^\n]*0 reserved huge pages free[^\n]*\nhello from pfn [0-9]+\n")
+  else()
+    set(_args --bogus)
+    set(_rc 2)
+    set(_re "usage: hello [[]--hugepages[]]")
+  endif()
+  add_test(NAME example_hello_${_t}
+           COMMAND ${CMAKE_COMMAND} "-DEXE=$<TARGET_FILE:example_hello>"
+                   "-DARGS=${_args}" -DRC=${_rc} "-DREGEX=${_re}"
+                   -P ${CMAKE_CURRENT_LIST_DIR}/tool.cmake)
+  set_tests_properties(example_hello_${_t} PROPERTIES LABELS core TIMEOUT 60)
+endforeach()
+set_property(TEST example_hello_hugepages APPEND PROPERTY ENVIRONMENT
+             HUGEMEM_MEMINFO=${CMAKE_CURRENT_SOURCE_DIR}/data/meminfo_no_hugetlb
+             HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_madvise)
 
 # Installing gives a user what they need: header, libraries, pkg-config
 # file and the tool (built first: the test installs the whole build).

@@ -22,7 +22,7 @@ version=$(sed -n 's/^project(zonealloc VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLi
 
 # A consumer project outside the source tree.
 mkdir "$work/consumer"
-cp "$src/examples/hello.c" "$work/consumer/"
+cp "$src/examples/hello.c" "$src/examples/hugemem.h" "$work/consumer/"
 cat >"$work/consumer/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.25)
 project(consumer C)

@@ -146,6 +146,10 @@ Node 0, zone  Movable
     file(WRITE ${p}/sys/vm/lowmem_reserve_ratio "256\t256\t32\t0\t0\n")
     file(WRITE ${p}/sys/kernel/osrelease "6.1.0-fake\n")
     file(WRITE ${p}/sys/kernel/version "#1 SMP fake\n")
+    # the kernel's counters: record keeps compact_*, thp_*, pgmigrate_*
+    file(WRITE ${p}/vmstat "nr_free_pages 100\npgmigrate_success 40\n"
+         "compact_stall 5\ncompact_success 4\nthp_fault_alloc 7\n"
+         "thp_fault_fallback 1\nallocstall_normal 0\n")
   endfunction()
 
   # Every tracefs file holds what it held before the recording.
@@ -325,7 +329,10 @@ Node 0, zone  Movable
       endif()
       foreach(want "# zonealloc-trace: 1\n" "# kernel: 6.1.0-fake\n"
               "# vm.min_free_kbytes: 8192\n" "# command: true\n"
-              "# zoneinfo:   start_pfn:           4096\n" "# header-end\n"
+              "# zoneinfo:   start_pfn:           4096\n"
+              "# vmstat: compact_stall 5\n" "# vmstat: thp_fault_fallback 1\n"
+              "# vmstat: pgmigrate_success 40\n" "# header-end\n"
+              "# end-vmstat: compact_stall 5\n"
               "# zonealloc-trace-end: lines=200 lost=0 "
               "\nsh-42 +\\[000\\] [.]+ +1.1000: mm_page_alloc: pfn=0x100003 "
               "order=0 migratetype=0 gfp_flags=GFP_KERNEL\n")
@@ -335,6 +342,9 @@ Node 0, zone  Movable
       endforeach()
       if(text MATCHES "page=")
         fail("the hashed page= field was kept")
+      endif()
+      if(text MATCHES "vmstat: (nr_free_pages|allocstall)")
+        fail("vmstat lines other than compact_, thp_, pgmigrate_ kept")
       endif()
     endif()
     run_ok(json --json --no-timing ${WORK}/out.trace.xz)
@@ -379,6 +389,15 @@ Node 0, zone  Movable
     if(NOT v STREQUAL "100")
       fail("replayed ${v} allocations, expected 100")
     endif()
+    # the kernel's counters at both ends, beside zonealloc's own
+    jget(v "${json}" compaction kernel 1 name)
+    jget(s "${json}" compaction kernel 1 start)
+    jget(e "${json}" compaction kernel 1 delta)
+    if(NOT v STREQUAL "compact_stall" OR NOT s STREQUAL "5" OR
+       NOT e STREQUAL "0")
+      fail("compaction kernel 1: '${v}' start '${s}' delta '${e}'")
+    endif()
+    jget(v "${json}" compaction zonealloc compact_stall)
     jget(v "${json}" check whole_again)
     if(NOT v STREQUAL "ON" AND NOT v STREQUAL "true")
       fail("the zones were not whole again after the replay")
@@ -523,6 +542,61 @@ migratetype=0 gfp_flags=GFP_KERNEL\\n\", i % 2, i, 1048576 + i * 8 }"
     expect(2 "--stream replays in det mode only"
            ${EXE} replay --quiet --stream --mode threads ${T})
 
+  elseif(CHECK STREQUAL "compaction")
+    # traces/thp-compact.trace.xz (the kernel compacted while it was
+    # recorded) on a small machine fragmented before the replay: with
+    # compaction off some of its order-9 allocations fail that succeed
+    # with it on. Behaviour only: the counts, never the time.
+    set(t ${TRACES}/thp-compact.trace.xz)
+    set(args --json --no-timing --topology ours --mem 256M --prefragment 80)
+    run_ok(off ${args} ${t})
+    run_ok(on ${args} --compaction ${t})
+    jget(f_off "${off}" replay alloc_failures_by_order 9)
+    jget(f_on "${on}" replay alloc_failures_by_order 9)
+    jget(moved "${on}" replay compaction_moved_prefragment)
+    jget(st_off "${off}" compaction zonealloc compact_stall)
+    jget(st_on "${on}" compaction zonealloc compact_stall)
+    jget(ok_on "${on}" compaction zonealloc compact_success)
+    message("order-9 failures: ${f_off} with compaction off, ${f_on} on "
+            "(${st_on} direct compactions, ${ok_on} successful, "
+            "${moved} prefragment blocks moved)")
+    if(NOT f_off GREATER 0)
+      fail("no order-9 allocation failed with compaction off")
+    endif()
+    if(NOT f_on LESS f_off)
+      fail("compaction on: ${f_on} order-9 failures, off: ${f_off}")
+    endif()
+    if(NOT st_off EQUAL 0 OR NOT ok_on GREATER 0 OR NOT moved GREATER 0)
+      fail("compact_stall off ${st_off}, compact_success on ${ok_on}, "
+           "moved ${moved}")
+    endif()
+    # the kernel's own counters around the capture are in the report
+    string(JSON n LENGTH "${on}" compaction kernel)
+    set(found 0)
+    math(EXPR last "${n} - 1")
+    foreach(i RANGE ${last})
+      jget(name "${on}" compaction kernel ${i} name)
+      if(name STREQUAL "compact_stall")
+        jget(d "${on}" compaction kernel ${i} delta)
+        if(NOT d GREATER 0)
+          fail("the kernel's compact_stall moved by ${d} in the recording")
+        endif()
+        set(found 1)
+      endif()
+    endforeach()
+    if(NOT found)
+      fail("no kernel compact_stall in the report")
+    endif()
+    # the switches' bad input
+    run(o rc e --prefragment 0 ${t})
+    if(NOT rc STREQUAL "2")
+      fail("--prefragment 0: exit ${rc}")
+    endif()
+    run(o rc e --prefragment-unmovable 10 ${t})
+    if(NOT rc STREQUAL "2" OR NOT e MATCHES "goes with --prefragment")
+      fail("--prefragment-unmovable alone: exit ${rc}: ${e}")
+    endif()
+
   elseif(CHECK STREQUAL "shipped")
     # Every trace shipped in traces/ replays and passes its checks; a
     # recorded one builds its machine. The large ones are cut with --limit
@@ -571,9 +645,11 @@ find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_SETPRIV_PROGRAM setpriv)
 za_script_test(AREA record TIMEOUT 60
                CHECKS usage no_tracefs no_root fake signal bad_header stream
-                      shipped
+                      shipped compaction
                DEFS -DTRACES=${PROJECT_SOURCE_DIR}/traces
                     "-DXZ=${ZA_XZ_PROGRAM}" "-DSETPRIV=${ZA_SETPRIV_PROGRAM}")
 # These two replay real traces whole: 10-20 s in Release, 30-40 s under
-# ASan, on two shared cores.
-set_tests_properties(record_stream record_shipped PROPERTIES TIMEOUT 240)
+# ASan, on two shared cores; record_compaction replays thp-compact twice
+# (2 s in Release, 30 s under TSan).
+set_tests_properties(record_stream record_shipped record_compaction
+                     PROPERTIES TIMEOUT 240)

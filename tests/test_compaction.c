@@ -14,6 +14,11 @@
  *             succeeds (compact_stall, compact_success); with
  *             ZA_CFG_NO_COMPACTION it fails; NOWAIT and ATOMIC requests
  *             never compact.
+ *  cache      the cached scanner positions: the second of two direct
+ *             compactions in a row starts where the first stopped (it
+ *             scans one pageblock, not two); a pass from the cached
+ *             positions that meets the free scanner resets them and is
+ *             not deferred; the next, over the whole zone, is.
  *  unmovable  unmovable blocks placed inside movable pageblocks (fallback)
  *             are never handed to the migrate callback.
  *  defer      a callback that refuses: repeated NORETRY order-9 requests
@@ -312,6 +317,85 @@ static void part_direct(void)
 	teardown();
 }
 
+/* One NORETRY order-9 request; what its direct compaction scanned. */
+static struct za_page *request9(unsigned long *mscan, unsigned long *fscan)
+{
+	unsigned long m0 = ev("compact_migrate_scanned");
+	unsigned long f0 = ev("compact_free_scanned");
+	struct za_page *p =
+	    za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 9);
+	*mscan = ev("compact_migrate_scanned") - m0;
+	*fscan = ev("compact_free_scanned") - f0;
+	return p;
+}
+
+static void part_cache(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	fragment(2);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	unsigned long start = z->start_pfn, end = z->end_pfn;
+	unsigned long m1, f1, m2, f2, m3, f3, m4, f4;
+	/* The first empties the zone's first pageblock into its last one. */
+	struct za_page *a = request9(&m1, &f1);
+	CHECK(a != NULL);
+	CHECK_EQ(za_page_to_pfn(za, a), start);
+	CHECK_EQ(z->compact_cached_migrate_pfn, start + PB);
+	CHECK_EQ(z->compact_cached_free_pfn, end - PB);
+	/* The second starts where the first stopped: the next pageblock,
+	 * into the one below the last. Ignoring the cache, it would scan
+	 * the first pageblock again (and the full last one). */
+	struct za_page *b = request9(&m2, &f2);
+	CHECK(b != NULL);
+	printf("cache: first pass scanned %lu/%lu (migrate/free), second "
+	       "%lu/%lu\n",
+	       m1, f1, m2, f2);
+	CHECK_EQ(za_page_to_pfn(za, b), start + PB);
+	CHECK_EQ(m1, PB);
+	CHECK_EQ(m2, PB);
+	CHECK_EQ(f2, PB);
+	CHECK_EQ(z->compact_cached_migrate_pfn, start + 2 * PB);
+	/* The free scanner took the pageblock below the last; it starts
+	 * there again if targets were left in it. */
+	CHECK(z->compact_cached_free_pfn == end - 2 * PB ||
+	      z->compact_cached_free_pfn == end - PB);
+	CHECK_EQ(ev("compact_success"), 2);
+	za_free_pages(za, a, 9);
+	za_free_pages(za, b, 9);
+	verify_client("cache");
+	hp_free_all(&cl, "cache");
+	teardown();
+
+	/* Refused: the pass from the cached positions meets the free
+	 * scanner; the positions go back to the ends, and a pass that did
+	 * not see the whole zone defers nothing. (After one success only:
+	 * after two, too little is free to compact.) */
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	fragment(2);
+	z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	a = request9(&m1, &f1);
+	CHECK(a != NULL);
+	CHECK_EQ(z->compact_cached_migrate_pfn, start + PB);
+	cl.refuse = -EAGAIN;
+	CHECK(request9(&m3, &f3) == NULL);
+	CHECK_EQ(ev("compact_fail"), 1);
+	CHECK_EQ(z->compact_cached_migrate_pfn, start);
+	CHECK_EQ(z->compact_cached_free_pfn, end);
+	CHECK_EQ(z->compact_defer_shift, 0);
+	/* The next pass sees the whole zone, fails, and defers. */
+	CHECK(request9(&m4, &f4) == NULL);
+	printf("cache: refused from the cache scanned %lu, from the ends %lu\n",
+	       m3, m4);
+	CHECK_EQ(ev("compact_fail"), 2);
+	CHECK(m4 > m3);
+	CHECK_EQ(z->compact_defer_shift, 1);
+	cl.refuse = 0;
+	za_free_pages(za, a, 9);
+	verify_client("cache end");
+	hp_free_all(&cl, "cache end");
+	teardown();
+}
+
 static void part_unmovable(void)
 {
 	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
@@ -584,6 +668,7 @@ int main(int argc, char **argv)
 	}
 	PART(explicit)
 	PART(direct)
+	PART(cache)
 	PART(unmovable)
 	PART(defer)
 	PART(frames)

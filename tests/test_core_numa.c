@@ -7,6 +7,7 @@
  * higher orders and bulk calls alike.
  */
 #include <string.h>
+#include <unistd.h>
 #include <zonealloc.h>
 
 #include "testutil.h"
@@ -96,7 +97,37 @@ static void restartable_fast_path(void)
 	CHECK_EQ(za_event_count(za, ZA_PGALLOC) - pgalloc, 800);
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
-	printf("restartable fast path: 800 allocations, 800 hits, 800 local\n");
+
+	/* Every CPU on node 1, which has no memory: the fast path's zone is
+	 * node 0's, so each allocation is a miss, foreign on node 1, other. */
+	static int on_node1[ZA_MAX_CPUS];
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+	CHECK(ncpu > 0 && ncpu <= ZA_MAX_CPUS);
+	for (int c = 0; c < ncpu; c++)
+		on_node1[c] = 1;
+	cfg.nr_nodes = 2;
+	cfg.nr_cpus = (unsigned)ncpu;
+	cfg.cpu_node = on_node1;
+	za = za_create(&cfg);
+	CHECK(za);
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	CHECK(pi.restartable);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLK, NULL), 0);
+	was = now(za);
+	for (int round = 0; round < 100; round++) {
+		for (int i = 0; i < 8; i++)
+			CHECK((p[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+		for (int i = 0; i < 8; i++)
+			za_free_pages(za, p[i], 0);
+	}
+	expect(za, &was,
+	       "800 order-0 allocations from a memoryless node, "
+	       "restartable",
+	       0, 800, 800, 0, 800);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	printf("restartable fast path: 800 allocations, 800 hits, 800 local; "
+	       "from a memoryless node 800 misses, 800 other\n");
 }
 
 int main(void)

@@ -19,7 +19,9 @@
  *  - ZA_CFG_PCP_FIXED: high and batch are pcp_high and pcp_batch;
  *  - bad requests (unknown gfp bits, DMA with DMA32, a node that does not
  *    exist, an order above max) fail with EINVAL while the lists are warm:
- *    the fast path refuses them too.
+ *    the fast path refuses them too;
+ *  - a CPU offline does not wait for an owner preempted while it holds
+ *    the CPU's (locked) page set: the worker drains it afterwards.
  *
  * With --rseq (ctest: core_pcp_rseq) every check runs again with
  * restartable page sets on real CPUs 0 and 1 (pcp_mode.h): the thread
@@ -33,6 +35,9 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <pthread.h>
 #include <string.h>
 #include <zonealloc.h>
 
@@ -568,6 +573,81 @@ static void fixed_refill_flush_all(void)
 	check_odd_refills();
 }
 
+/* Locked page sets (simulated CPUs): a CPU offline whose set's lock is
+ * held by an owner the scheduler preempted does not wait for it; the set
+ * is switched off at once and the statistics worker drains it once the
+ * lock is let go (the restartable twin is in test_pcp_rseq.c). */
+struct offline_arg {
+	struct za *za;
+	int rc;
+};
+static void *offline_cpu1(void *arg)
+{
+	struct offline_arg *a = arg;
+	a->rc = za_cpu_offline(a->za, 1);
+	return NULL;
+}
+static void offline_held_lock(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + NPAGES + BLK;
+	cfg.flags = ZA_CFG_NO_KSWAPD; /* the statistics worker on */
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	cur_cpu = 1;
+	struct za_page *p[32];
+	for (int i = 0; i < 32; i++)
+		CHECK((p[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	for (int i = 0; i < 32; i++)
+		za_free_pages(za, p[i], 0);
+	cur_cpu = 0;
+	struct za_pcp *pcp = zone_pcp(&za->nodes[0].zones[ZA_ZONE_NORMAL], 1);
+	int held = pcp->count;
+	CHECK(held > 0);
+	za_spin_lock_raw(&pcp->lock); /* the preempted owner */
+	struct offline_arg a = { za, -1 };
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, offline_cpu1, &a), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	bool returned = pthread_timedjoin_np(t, NULL, &until) == 0;
+	if (!returned) {
+		za_spin_unlock_raw(&pcp->lock);
+		pthread_join(t, NULL);
+		fprintf(stderr,
+		        "rule broken: a CPU offline waits for an owner "
+		        "preempted while it holds the CPU's page set (locked)\n");
+		exit(1);
+	}
+	CHECK_EQ(a.rc, 0);
+	unsigned flags = za_load_acquire(&pcp->flags);
+	CHECK((flags & ZA_PCP_OFF_CPU) && (flags & ZA_PCP_DEFERRED));
+	usleep(100 * 1000);
+	CHECK_EQ(pcp->count, held); /* nobody drains it under its owner */
+	za_spin_unlock_raw(&pcp->lock);
+	bool drained = false;
+	for (int i = 0; i < 20000 && !drained; i++) {
+		drained = !za_load_relaxed(&pcp->count) &&
+		          !(za_load_acquire(&pcp->flags) & ZA_PCP_DEFERRED);
+		if (!drained)
+			usleep(1000);
+	}
+	if (!drained) {
+		fprintf(stderr, "rule broken: the worker never drained the set the "
+		                "offline left it (locked)\n");
+		exit(1);
+	}
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	printf("offline with a held page-set lock: ok\n");
+}
+
 int main(int argc, char **argv)
 {
 	pm_init(argc, argv, "core_pcp", 2);
@@ -593,6 +673,7 @@ int main(int argc, char **argv)
 	random_traffic();
 	no_pcp();
 	check_odd_refills();
+	offline_held_lock();
 	printf("core_pcp: ok\n");
 	return 0;
 }

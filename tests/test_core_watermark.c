@@ -14,7 +14,9 @@
  *  - NOFAIL succeeds while memory is there;
  *  - a DMA32 zone under a NORMAL zone keeps lowmem_reserve[NORMAL] back
  *    from KERNEL requests falling back into it, but not from DMA32 ones;
- *  - an order above max_order and unknown gfp bits give NULL with EINVAL.
+ *  - an order above max_order and unknown gfp bits give NULL with EINVAL;
+ *  - with per-CPU lists on, a CPU whose list is full still sees its zone
+ *    fall below low (the fast paths' kept check follows the free count).
  */
 #include "testutil.h"
 
@@ -284,12 +286,77 @@ static void bad_requests(void)
 	za_destroy(za);
 }
 
+static int cur_cpu;
+static int cpu_cur(void *ctx)
+{
+	(void)ctx;
+	return cur_cpu;
+}
+
+/* The fast paths check the zone against low before they take from a
+ * per-CPU list (their check is kept when its inputs change, not made on
+ * every call: za_zone.fast_ok). CPU 0's list is full when CPU 1 takes the
+ * zone below low: CPU 0's next allocation must see the zone below low
+ * (a watermark failure, then the slow path), its full list or not. */
+static void fast_path_below_low(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = cpu_cur;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = NORM_START + 64 * BLK;
+	cfg.min_free_kbytes = 1024;
+	cfg.pcp_high = 256;
+	cfg.pcp_batch = 32;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORM_START, 4 * BLK,
+	                          NULL),
+	         0);
+	cur_cpu = 0;
+	for (int i = 0; i < 200; i++)
+		hold(za_alloc_pages(za, ZA_GFP_KERNEL, 0), 0);
+	release(za);
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	CHECK(pi.count >= 100);
+	cur_cpu = 1;
+	for (struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL); zi.free >= zi.low;
+	     zi = zinfo(za, ZA_ZONE_NORMAL)) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(p != NULL);
+		hold(p, 0);
+	}
+	struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
+	CHECK(zi.free < zi.low && zi.free > zi.min);
+	cur_cpu = 0;
+	unsigned long long fails = za_event_count(za, ZA_WMARK_FAIL);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	hold(p, 0);
+	if (za_event_count(za, ZA_WMARK_FAIL) == fails) {
+		fprintf(stderr,
+		        "rule broken: an allocation with the zone below low "
+		        "(free %lu, low %lu) took a page from its CPU's list without "
+		        "seeing the low watermark\n",
+		        zi.free, zi.low);
+		exit(1);
+	}
+	release(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	printf("fast path below low: ok\n");
+}
+
 int main(void)
 {
 	tu_watchdog(120);
 	per_gfp();
 	lowmem_reserve();
 	bad_requests();
+	fast_path_below_low();
 	printf("core_watermark: ok\n");
 	return 0;
 }

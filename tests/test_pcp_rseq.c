@@ -161,6 +161,12 @@ static void *offline_thread(void *arg)
 	return NULL;
 }
 
+static void *drain_thread(void *arg)
+{
+	za_drain_all_pages(arg);
+	return NULL;
+}
+
 /* za_cpu_offline on a thread; true when it returned within the limit
  * (a generous one: this checks that it returns at all while the owner
  * holds on, not how fast). */
@@ -235,9 +241,27 @@ static void test_offline_preempted_owner(void)
 	         za_event_count(za, ZA_PCP_OFFLINE_DEFERRED) == deferred0 + 1,
 	     "the offline switches the held set off at once and leaves its "
 	     "drain to the worker");
-	/* Nobody drains it while the owner still holds it. */
+	/* Nobody drains it while the owner still holds it, and whoever waits
+	 * for the owner (the worker, kicked by the offline) does so without
+	 * the set's remote lock, which the CPU's next offline would need. */
 	usleep(100 * 1000);
 	RULE(pcp->count == held, "a deferred drain waits for the owner to let go");
+	RULE(!za_spin_is_locked(&pcp->lock),
+	     "a remote user waiting for a preempted owner does not hold the "
+	     "set's remote lock");
+	/* A drain gives up on the set (drains are best effort). */
+	pthread_t d;
+	CHECK_EQ(pthread_create(&d, NULL, drain_thread, za), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	returned = pthread_timedjoin_np(d, NULL, &until) == 0;
+	if (!returned) {
+		__atomic_store_n(&pcp->own.busy, 0, __ATOMIC_RELEASE);
+		pthread_join(d, NULL);
+	}
+	RULE(returned && pcp->count == held,
+	     "a drain gives up on a set whose owner was preempted holding it");
 	__atomic_store_n(&pcp->own.busy, 0, __ATOMIC_RELEASE);
 	RULE(wait_drained(pcp, 20),
 	     "the worker drains and folds the set once its owner lets go");

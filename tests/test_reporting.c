@@ -7,6 +7,9 @@
  *    allocated; a split keeps the halves reported; a merge with a reported
  *    buddy makes the merged block unreported (reported again whole);
  *  - a callback error puts the batch back and it is retried;
+ *  - without background threads (NO_KSWAPD + NO_VMSTAT_WORKER) register
+ *    starts no thread and nothing is reported until the caller runs a
+ *    pass (za_page_reporting_run); with the thread a run reports now;
  *  - memory offline never runs against a batch in flight (it waits, then
  *    succeeds with nothing lost); unregister waits for a batch out;
  *    offline, za_check and unregister from inside the callback: -EDEADLK;
@@ -15,6 +18,7 @@
  *    and a block goes offline and online again; ends with za_check.
  * Waits are bounded by generous limits (a correctness bound, not speed).
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -70,8 +74,10 @@ struct rec {
 	struct za *za;
 	pthread_mutex_t lock;
 	unsigned long pages, calls;
-	int fail_first; /* refuse this many calls */
-	int overlap;    /* an allocation in the call got a held block */
+	int fail_first;  /* refuse this many calls */
+	int overlap;     /* an allocation in the call got a held block */
+	int try_run;     /* call za_page_reporting_run from the callback */
+	long run_inside; /* ... and what it answered */
 };
 
 static int rec_report(void *ctx, struct za_page *const *pages,
@@ -82,6 +88,8 @@ static int rec_report(void *ctx, struct za_page *const *pages,
 	CHECK(n >= 1 && n <= ZA_PAGE_REPORTING_CAPACITY);
 	pthread_mutex_lock(&r->lock);
 	r->calls++;
+	if (r->try_run)
+		r->run_inside = za_page_reporting_run(za);
 	if (r->fail_first > 0) {
 		r->fail_first--;
 		pthread_mutex_unlock(&r->lock);
@@ -259,6 +267,124 @@ static void test_retry(void)
 	CHECK_EQ(reported_now(za, ZA_ZONE_NORMAL), (long)accepted);
 	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), accepted);
 	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+}
+
+/* --- without background threads: the caller runs the passes ----------------- */
+
+/* Threads of this process (Linux: one directory each). */
+static int nr_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+	CHECK(d != NULL);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Allocate a pageblock and free it: the next pass has it to report
+ * (merged with its reported buddies into a max-order block, unreported). */
+static void churn(struct za *za)
+{
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, PB);
+	CHECK(p != NULL);
+	za_free_pages(za, p, PB);
+}
+
+static void test_no_threads(void)
+{
+	/* mk adds ZA_CFG_NO_KSWAPD: with the statistics worker off too, the
+	 * allocator runs no thread, and reporting starts none. */
+	struct za *za = mk(ZA_CFG_NO_PCP | ZA_CFG_NO_VMSTAT_WORKER, MAXO);
+	CHECK_EQ(za_page_reporting_run(NULL), -EINVAL);
+	CHECK_EQ(za_page_reporting_run(za), -ENOENT);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLOCK, NULL), 0);
+	cycle_all(za);
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	pthread_mutex_init(&r->lock, NULL);
+	struct za_page_reporting pr = { rec_report, r, 0, 10 };
+	int threads = nr_threads();
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	CHECK_EQ(nr_threads(), threads);
+	/* Ten delays: a thread would have reported everything by now. */
+	quiet(za, 10);
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), 0);
+	CHECK_EQ(reported_now(za, ZA_ZONE_NORMAL), 0);
+
+	/* The caller's passes report it all, on this thread: the first
+	 * does most; the callback's own allocations free blocks again (in
+	 * its first two calls), which the next pass reports. Once nothing
+	 * was freed since the last pass, a pass has nothing to do. */
+	long got = 0, n = 0;
+	for (int i = 0; i < 4 && (n = za_page_reporting_run(za)) > 0; i++)
+		got += n;
+	CHECK_EQ(n, 0);
+	CHECK(got > 0);
+	CHECK_EQ((unsigned long long)got, ev(za, ZA_REPORTED_PAGES));
+	CHECK(all_reported(za, NULL));
+	CHECK_EQ(rec_overlap(r), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+
+	/* A block freed again is reported by the next pass, whole. */
+	churn(za);
+	CHECK_EQ(za_page_reporting_run(za), 1l << MAXO);
+	CHECK(all_reported(za, NULL));
+
+	/* A refused batch: the client's error, and the next pass retries
+	 * it; from inside the callback a pass would wait for itself. */
+	churn(za);
+	pthread_mutex_lock(&r->lock);
+	r->fail_first = 1;
+	r->try_run = 1;
+	pthread_mutex_unlock(&r->lock);
+	CHECK_EQ(za_page_reporting_run(za), -EAGAIN);
+	CHECK_EQ(ev(za, ZA_REPORT_RETRY), 1);
+	CHECK_EQ(za_page_reporting_run(za), 1l << MAXO);
+	pthread_mutex_lock(&r->lock);
+	CHECK_EQ(r->run_inside, -EDEADLK);
+	r->try_run = 0;
+	pthread_mutex_unlock(&r->lock);
+	CHECK(all_reported(za, NULL));
+	CHECK_EQ(za_check(za, stderr), 0);
+
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_page_reporting_run(za), -ENOENT);
+	CHECK_EQ(nr_threads(), threads);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+}
+
+/* With the thread, a caller's pass reports now instead of a delay later
+ * (an hour here: the thread never gets to it). */
+static void test_run_with_thread(void)
+{
+	struct za *za = mk(ZA_CFG_NO_PCP, MAXO);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLOCK, NULL), 0);
+	cycle_all(za);
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	pthread_mutex_init(&r->lock, NULL);
+	struct za_page_reporting pr = { rec_report, r, 0, 3600000 };
+	int threads = nr_threads();
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	CHECK_EQ(nr_threads(), threads + 1);
+	long got = 0, n = 0;
+	for (int i = 0; i < 4 && (n = za_page_reporting_run(za)) > 0; i++)
+		got += n;
+	CHECK_EQ(n, 0);
+	CHECK(got > 0);
+	CHECK_EQ((unsigned long long)got, ev(za, ZA_REPORTED_PAGES));
+	CHECK(all_reported(za, NULL));
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(nr_threads(), threads);
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
 	free(r);
@@ -522,6 +648,8 @@ int main(void)
 	test_report_rules(MAXO);
 	test_report_rules(PB); /* max order = pageblock order: no merging up */
 	test_retry();
+	test_no_threads();
+	test_run_with_thread();
 	test_offline_waits();
 	test_unregister_waits();
 	test_stress();

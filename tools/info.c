@@ -28,10 +28,24 @@ static const struct {
 	/* debugfs extfrag files: not part of "all" either. */
 	{ "extfrag_index", ZA_REPORT_EXTFRAG_INDEX },
 	{ "unusable_index", ZA_REPORT_UNUSABLE_INDEX },
+	/* Page owner (--page-owner): not part of "all" either. */
+	{ "page_owner", ZA_REPORT_PAGE_OWNER },
+	{ "page_owner_summary", ZA_REPORT_PAGE_OWNER_SUMMARY },
 };
 #define NR_REPORTS (sizeof(reports) / sizeof(reports[0]))
 #define ALL_REPORTS ((1u << 4) - 1)   /* zoneinfo .. vmstat */
 #define SYSCTL_BIT (1u << NR_REPORTS) /* --report sysctl: not in "all" */
+
+/* The bit of the report called name (it is in the table). */
+static unsigned report_bit(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < NR_REPORTS; k++)
+		if (!strcmp(reports[k].name, name))
+			return 1u << k;
+	return 0;
+}
 
 /* The tunables as `sysctl vm` prints them. */
 static int print_sysctl(struct za *za, const char *cmd)
@@ -73,7 +87,14 @@ static void usage(FILE *f)
 	        "release);\n"
 	        "                        extfrag_index, unusable_index: the "
 	        "kernel's debugfs\n"
-	        "                        extfrag files; extfrag: both\n"
+	        "                        extfrag files; extfrag: both;\n"
+	        "                        page_owner, page_owner_summary: the "
+	        "page owner's\n"
+	        "                        records, per block and by call site "
+	        "(with\n"
+	        "                        --page-owner; a fresh allocator has "
+	        "none: see\n"
+	        "                        stress --page-owner for a loaded one)\n"
 	        "  -h, --help            show this help\n"
 	        "\n",
 	        TOOL_NAME);
@@ -124,7 +145,8 @@ int cmd_info(int argc, char **argv)
 			}
 			if (!strcmp(v, "extfrag")) {
 				/* Both debugfs extfrag files, with headers. */
-				want |= 3u << (NR_REPORTS - 2);
+				want |= report_bit("extfrag_index") |
+				        report_bit("unusable_index");
 				continue;
 			}
 			for (k = 0; k < NR_REPORTS; k++)
@@ -136,6 +158,7 @@ int cmd_info(int argc, char **argv)
 				                      "zoneinfo, buddyinfo, pagetypeinfo, "
 				                      "vmstat, vmstat-v0, extfrag, "
 				                      "extfrag_index, unusable_index, "
+				                      "page_owner, page_owner_summary, "
 				                      "sysctl or all)",
 				                      v);
 			want |= 1u << k;
@@ -145,6 +168,13 @@ int cmd_info(int argc, char **argv)
 			return tool_usage_err(cmd, "unknown option '%s'", argv[i]);
 		return tool_usage_err(cmd, "unexpected argument '%s'", argv[i]);
 	}
+	if ((want &
+	     (report_bit("page_owner") | report_bit("page_owner_summary"))) &&
+	    !(o.cfg_flags & ZA_CFG_PAGE_OWNER))
+		return tool_usage_err(cmd,
+		                      "--report page_owner and "
+		                      "page_owner_summary need --page-owner (page "
+		                      "owner is off unless asked for)");
 	/* One report asked for: print it bare, so it can be parsed like
 	 * the /proc file it imitates. */
 	headers = !want || (want & (want - 1));

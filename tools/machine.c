@@ -233,6 +233,49 @@ static long parse_long(const char *s)
 	return end == s ? -1 : v;
 }
 
+const struct machine_counter *machine_counter(const struct machine *m,
+                                              const char *name)
+{
+	for (unsigned k = 0; k < m->nr_vmstat; k++)
+		if (!strcmp(m->vmstat[k].name, name))
+			return &m->vmstat[k];
+	return NULL;
+}
+
+/* A "name value" vmstat line of the header (end: of its end). Lines that
+ * are not that, and counters beyond MACHINE_MAX_VMSTAT, are skipped: the
+ * counters are shown, nothing is built from them. */
+static void add_vmstat(struct machine *m, const char *v, int end)
+{
+	char name[48];
+	const char *sp = strchr(v, ' ');
+	char *e;
+	unsigned long long val;
+	struct machine_counter *c;
+
+	if (!sp || sp == v || (size_t)(sp - v) >= sizeof(name))
+		return;
+	val = strtoull(sp + 1, &e, 10);
+	if (e == sp + 1)
+		return;
+	memcpy(name, v, (size_t)(sp - v));
+	name[sp - v] = '\0';
+	c = (struct machine_counter *)machine_counter(m, name);
+	if (!c) {
+		if (m->nr_vmstat >= MACHINE_MAX_VMSTAT)
+			return;
+		c = &m->vmstat[m->nr_vmstat++];
+		memcpy(c->name, name, sizeof(name));
+	}
+	if (end) {
+		c->end = val;
+		c->have_end = 1;
+	} else {
+		c->start = val;
+		c->have_start = 1;
+	}
+}
+
 /* Append one zoneinfo line to a growing buffer. */
 struct buf {
 	char *p;
@@ -450,6 +493,10 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 				goto nomem;
 			continue;
 		}
+		if ((v = hdr_value(line, "end-vmstat"))) {
+			add_vmstat(m, v, 1);
+			continue;
+		}
 		if (!in_header)
 			continue;
 		if (!strcmp(line, "# header-end")) {
@@ -458,6 +505,8 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 		} else if ((v = hdr_value(line, "zoneinfo"))) {
 			if (buf_add(&zi, v))
 				goto nomem;
+		} else if ((v = hdr_value(line, "vmstat"))) {
+			add_vmstat(m, v, 0);
 		} else if ((v = hdr_value(line, "kernel"))) {
 			copy_trim(m->kernel, sizeof(m->kernel), v, v + strlen(v));
 		} else if ((v = hdr_value(line, "kernel-build"))) {

@@ -11,10 +11,14 @@
  *   # zonealloc-trace: 1
  *   # kernel: 6.18.44 ...            (KEY: VALUE lines, see machine.c)
  *   # zoneinfo: Node 0, zone      DMA   (the file, one line per line)
+ *   # vmstat: compact_stall 12        (/proc/vmstat's compact_*, thp_*,
+ *                                      pgmigrate_* lines; recordings
+ *                                      made since they were added)
  *   # header-end
  *   ...the events...
  *   # zonealloc-trace-end: lines=N lost=M seconds=S stop=REASON
  *   # end-zoneinfo: ...               (/proc/zoneinfo when it stopped)
+ *   # end-vmstat: compact_stall 15    (the same lines when it stopped)
  *
  * A recording without its end line was cut short: replay refuses it.
  *
@@ -31,6 +35,7 @@
 
 #define MACHINE_FORMAT 1
 #define MACHINE_MAX_ZONES (ZA_MAX_NODES * 6)
+#define MACHINE_MAX_VMSTAT 128 /* kernel counters kept from the header */
 
 /* One CPU's page set of a zone, as zoneinfo prints it (-1: not printed). */
 struct machine_pcp {
@@ -47,6 +52,14 @@ struct machine_zone {
 	int have_start; /* start_pfn was printed (populated zones) */
 	struct machine_pcp *pcp;
 	unsigned nr_pcp;
+};
+
+/* A /proc/vmstat counter of the recorded machine at the start and the
+ * end of the recording. */
+struct machine_counter {
+	char name[48];
+	unsigned long long start, end;
+	int have_start, have_end;
 };
 
 struct machine_zones {
@@ -74,6 +87,10 @@ struct machine {
 	double end_seconds;
 	char end_stop[64];
 	struct machine_zones end_zones; /* may be empty */
+	/* the kernel's compact_*, thp_*, pgmigrate_* counters, in the
+	 * order of the header (none in older recordings) */
+	struct machine_counter vmstat[MACHINE_MAX_VMSTAT];
+	unsigned nr_vmstat;
 };
 
 /*
@@ -100,6 +117,10 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 /* The zone of *m that zonealloc calls (nid, type), or NULL. */
 const struct machine_zone *machine_zone(const struct machine *m, int nid,
                                         int type);
+
+/* The recorded kernel counter called name, or NULL. */
+const struct machine_counter *machine_counter(const struct machine *m,
+                                              const char *name);
 
 void machine_free(struct machine *m);
 void machine_zones_free(struct machine_zones *z);

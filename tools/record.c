@@ -85,8 +85,12 @@ static void usage(FILE *f)
 	        "/proc/zoneinfo, page size, CPU count, kernel version and vm "
 	        "sysctls, so that\n"
 	        "replay can build the same zones, watermarks and per-CPU list "
-	        "sizes. Needs\n"
-	        "root (tracefs). tracefs is left as it was found.\n"
+	        "sizes, and the\n"
+	        "compact_*, thp_* and pgmigrate_* lines of /proc/vmstat at the "
+	        "start and the\n"
+	        "end, which replay shows beside its own. Needs root (tracefs). "
+	        "tracefs is left\n"
+	        "as it was found.\n"
 	        "\n"
 	        "  -o, --output FILE     the trace to write (xz; written to a "
 	        "temporary file\n"
@@ -112,7 +116,7 @@ static void usage(FILE *f)
 	        "there if\n"
 	        "                        it is not); with DIR nothing is "
 	        "mounted\n"
-	        "  --proc DIR            read zoneinfo and sys/vm from DIR "
+	        "  --proc DIR            read zoneinfo, vmstat and sys/vm from DIR "
 	        "(default /proc)\n"
 	        "  --quiet               no progress lines on stderr\n"
 	        "  -h, --help            show this help\n"
@@ -799,6 +803,35 @@ static void put_sysctl(struct xout *x, const struct ropts *o, const char *name)
 	xout_printf(x, "# vm.%s: %s\n", name, buf);
 }
 
+/* The kernel's own compaction, huge-page and migration counters
+ * (/proc/vmstat's compact_*, thp_* and pgmigrate_* lines), one "# KEY:
+ * name value" line each, so that a replay can put what the kernel did
+ * around the capture beside its own counters. Nothing when the file
+ * cannot be read (a kernel without them). */
+static void put_vmstat(struct xout *x, const struct ropts *o, const char *key)
+{
+	static const char *const want[] = { "compact_", "thp_", "pgmigrate_" };
+	char path[PATH_MAX];
+	size_t len = 0;
+	char *text, *p, *end;
+
+	snprintf(path, sizeof(path), "%s/vmstat", o->proc);
+	text = read_all(path, &len);
+	if (!text)
+		return;
+	for (p = text, end = text + len; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+			if (n > strlen(want[k]) && !strncmp(p, want[k], strlen(want[k]))) {
+				xout_printf(x, "# %s: %.*s\n", key, (int)n, p);
+				break;
+			}
+		p = nl ? nl + 1 : end;
+	}
+	free(text);
+}
+
 /* The machine as it is now: 0, or -1 when its zoneinfo cannot be read or
  * makes no sense (message printed). */
 static int read_machine(const struct ropts *o, struct mach_text *mt)
@@ -898,6 +931,7 @@ static void put_header(struct xout *x, const struct ropts *o,
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	xout_printf(x, "# started: %s\n", when);
 	put_prefixed(x, "# zoneinfo: ", mt->zoneinfo, mt->zlen);
+	put_vmstat(x, o, "vmstat");
 	xout_printf(x, "# header-end\n");
 }
 
@@ -1235,6 +1269,7 @@ int cmd_record(int argc, char **argv)
 		if (endzi)
 			put_prefixed(&x, "# end-zoneinfo: ", endzi, zlen);
 		free(endzi);
+		put_vmstat(&x, &o, "end-vmstat");
 	}
 	tracefs_restore(&t);
 	if (xout_commit(&x, o.out))

@@ -71,6 +71,10 @@ struct options {
 	const char *output;           /* -o, --output FILE (with --sweep) */
 	const char *plot;             /* --plot FILE.png (with --sweep) */
 	int compaction;               /* --compaction: a migrate callback (det) */
+	unsigned prefragment;         /* --prefragment PCT: memory fragmented by
+	                         * held order-0 blocks before the replay */
+	unsigned prefragment_unmovable; /* --prefragment-unmovable PCT */
+	int prefragment_unmovable_given;
 };
 
 /* A zone of the recorded machine as built here. */
@@ -148,7 +152,13 @@ struct run {
 	 * that the migrate callback can move a block the trace holds. */
 	uint32_t *rev;
 	unsigned long rev_pfns;
-	unsigned long long moved;
+	unsigned long long moved, moved_pre;
+	/* --prefragment: the order-0 blocks held through the replay (a
+	 * movable one may move: rev[] has its index + 1 | REV_PRE). */
+	struct za_page **pre;
+	uint8_t *pre_unmovable;
+	size_t nr_pre;
+	unsigned long long pre_filled, pre_held, pre_unmovable_held;
 	unsigned ncpu, max_order;
 	int abort;      /* threads mode: stop (__atomic) */
 	int mem_capped; /* the trace's pfns asked for more: MEM_CAP */
@@ -213,6 +223,18 @@ static void usage(FILE *f)
 	        "trace's blocks,\n"
 	        "                        so that compaction runs (default: "
 	        "off, nothing can move)\n"
+	        "  --prefragment PCT     before the replay, fill PCT%% (1..95) of "
+	        "memory with\n"
+	        "                        order-0 blocks and free every movable "
+	        "one at an odd\n"
+	        "                        frame: memory fragmented as a busy "
+	        "machine's is; the\n"
+	        "                        rest are held to the end (--compaction "
+	        "moves them)\n"
+	        "  --prefragment-unmovable PCT\n"
+	        "                        the share of that fill allocated "
+	        "unmovable (default 0;\n"
+	        "                        never freed early, never moved)\n"
 	        "  --pcp-high N, --pcp-batch N\n"
 	        "                        fixed per-CPU list sizes in pages "
 	        "(one alone: high is\n"
@@ -323,6 +345,13 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 				return EXIT_USAGE;
 			continue;
 		}
+		if ((r = opt_uint(CMD, argc, argv, &i, "--prefragment-unmovable", 0,
+		                  100, &o->prefragment_unmovable)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			o->prefragment_unmovable_given = 1;
+			continue;
+		}
 		if ((r = opt_value(CMD, argc, argv, &i, "--sweep", &v)) != 0) {
 			size_t n;
 			char *j;
@@ -347,6 +376,8 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                  &o->pcp_batch)) ||
 		    (r = opt_uint(CMD, argc, argv, &i, "--jobs", 1, SWEEP_MAX_JOBS,
 		                  &o->jobs)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--prefragment", 1, 95,
+		                  &o->prefragment)) ||
 		    (r = opt_value(CMD, argc, argv, &i, "--rank", &o->rank)) ||
 		    (r = opt_value(CMD, argc, argv, &i, "--output", &o->output)) ||
 		    (r = opt_value(CMD, argc, argv, &i, "-o", &o->output)) ||
@@ -414,6 +445,9 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                      : o->rank   ? "--rank"
 		                      : o->output ? "--output"
 		                                  : "--plot");
+	if (o->prefragment_unmovable_given && !o->prefragment)
+		return tool_usage_err(CMD, "--prefragment-unmovable goes with "
+		                           "--prefragment");
 	if (o->sweep && o->mode != MODE_DET)
 		return tool_usage_err(CMD, "--sweep replays in det mode only");
 	if (o->sweep && o->stream)
@@ -426,6 +460,14 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                      "--topology ours",
 		                      o->shape_opt);
 	/* The replay manages frame numbers only: the trace has no data. */
+	if (o->topo.cfg_flags & (ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC))
+		return tool_usage_err(CMD,
+		                      "%s works on page contents, and a "
+		                      "replay has frame numbers only (no memory "
+		                      "behind them)",
+		                      (o->topo.cfg_flags & ZA_CFG_POISON)
+		                          ? "--poison"
+		                          : "--init-on-alloc");
 	o->topo.frames_only = 1;
 	if (o->mode == MODE_DET)
 		/* No background thread may change anything behind the replay's
@@ -946,6 +988,89 @@ static void free_held(struct run *r)
 	for (k = 0; k < r->nr_held; k++)
 		za_free_pages(r->za, r->held[k].page, r->held[k].order);
 	r->nr_held = 0;
+	for (k = 0; k < r->nr_pre; k++)
+		za_free_pages(r->za, r->pre[k], 0);
+	r->nr_pre = 0;
+}
+
+/* rev[] entry of a --prefragment block (else: a rec's index + 1). */
+#define REV_PRE 0x80000000u
+
+/*
+ * --prefragment PCT: memory as a long-running machine leaves it, before
+ * the first event. Order-0 blocks are allocated until PCT percent of the
+ * managed memory is (--prefragment-unmovable of them unmovable, spread
+ * evenly: the kernel's slab and page tables), then every movable one at
+ * an odd frame number is freed: the memory filled is left half free, in
+ * single pages, with no free block above order 0 in it, and the rest of
+ * memory is whole. The blocks left are held through the replay and freed
+ * before the final check; with --compaction the movable ones can move,
+ * the unmovable ones never. 0, or -1 with a message.
+ */
+static int prefragment(struct run *r)
+{
+	unsigned long long managed = 0, target;
+	unsigned nid, u = r->o.prefragment_unmovable, acc = 0;
+	size_t cap = 0, k, kept = 0;
+	int z;
+
+	for (nid = 0; nid < za_nr_nodes(r->za); nid++)
+		for (z = 0; z < ZA_NR_ZONES; z++) {
+			struct za_zone_info zi;
+			if (!za_zone_info(r->za, (int)nid, (enum za_zone_type)z, &zi) &&
+			    zi.populated)
+				managed += zi.managed;
+		}
+	target = managed * r->o.prefragment / 100;
+	simcpu_thread_start(0, 1, 0);
+	while (r->nr_pre < target) {
+		/* Bresenham: u of every 100 unmovable, evenly spread. */
+		int unmov = (acc += u) >= 100;
+		struct za_page *p;
+		if (unmov)
+			acc -= 100;
+		if (r->nr_pre == cap) {
+			size_t c = cap ? cap * 2 : 4096;
+			struct za_page **np = realloc(r->pre, c * sizeof(*np));
+			uint8_t *nu = np ? realloc(r->pre_unmovable, c) : NULL;
+			if (np)
+				r->pre = np;
+			if (!np || !nu) {
+				tool_err(CMD, "out of memory");
+				return -1;
+			}
+			r->pre_unmovable = nu;
+			cap = c;
+		}
+		p = za_alloc_pages(r->za,
+		                   ZA_GFP_NOWARN | ZA_GFP_NORETRY |
+		                       (unmov ? ZA_GFP_KERNEL : ZA_GFP_MOVABLE),
+		                   0);
+		if (!p)
+			break; /* at the watermarks: as full as it gets */
+		r->pre[r->nr_pre] = p;
+		r->pre_unmovable[r->nr_pre] = (uint8_t)unmov;
+		r->nr_pre++;
+	}
+	r->pre_filled = r->nr_pre;
+	for (k = 0; k < r->nr_pre; k++) {
+		struct za_page *p = r->pre[k];
+		if (!r->pre_unmovable[k] && (za_page_to_pfn(r->za, p) & 1)) {
+			za_free_pages(r->za, p, 0);
+			continue;
+		}
+		r->pre[kept] = p;
+		r->pre_unmovable[kept] = r->pre_unmovable[k];
+		r->pre_unmovable_held += r->pre_unmovable[k];
+		if (r->rev && !r->pre_unmovable[k])
+			r->rev[za_page_to_pfn(r->za, p)] = (uint32_t)(kept + 1) | REV_PRE;
+		kept++;
+	}
+	r->nr_pre = kept;
+	r->pre_held = kept;
+	/* The replay starts from the buddy lists alone, as after hold_back. */
+	za_drain_all_pages(r->za);
+	return 0;
 }
 
 static const struct machine_pcp *first_pcp(const struct machine_zone *z)
@@ -1286,13 +1411,20 @@ static void text_replay(const struct run *r, const struct figures *fg, FILE *f)
 			        r->max_order);
 	}
 	fputc('\n', f);
+	if (r->o.prefragment)
+		fprintf(f,
+		        "  %-28s %10llu  (order-0 blocks filled before the "
+		        "replay, %u%% of memory; %llu held, %llu of them unmovable)\n",
+		        "prefragmented", r->pre_filled, r->o.prefragment, r->pre_held,
+		        r->pre_unmovable_held);
 	if (r->o.compaction)
 		fprintf(f,
-		        "  %-28s %10llu  (compact_stall %llu, compact_success "
-		        "%llu, compact_fail %llu, pgmigrate_success %llu)\n",
-		        "blocks compaction moved", r->moved,
+		        "  %-28s %10llu  (%llu of them prefragment blocks; "
+		        "compact_stall %llu, compact_success %llu, compact_fail "
+		        "%llu)\n",
+		        "blocks compaction moved", r->moved, r->moved_pre,
 		        ull(r->ev[ZA_COMPACT_STALL]), ull(r->ev[ZA_COMPACT_SUCCESS]),
-		        ull(r->ev[ZA_COMPACT_FAIL]), ull(r->ev[ZA_PGMIGRATE_SUCCESS]));
+		        ull(r->ev[ZA_COMPACT_FAIL]));
 	fprintf(f, "  %-28s %10llu  (%llu whole, %llu in parts)\n",
 	        "frees matching an alloc",
 	        ull(ms->frees_exact + ms->frees_partial), ull(ms->frees_exact),
@@ -1405,6 +1537,94 @@ static void text_check(const struct run *r, const struct figures *fg, FILE *f)
 	        r->check_after ? "FAILED" : "ok");
 }
 
+/* The counters compared in the compaction section: zonealloc's compact_*
+ * and pgmigrate_* events, which carry the kernel's names. */
+static int compaction_event(enum za_event e)
+{
+	const char *n = za_event_name(e);
+	return n && (!strncmp(n, "compact_", 8) || !strncmp(n, "pgmigrate_", 10));
+}
+
+/* What the recorded kernel's counter did during the capture: 1 and *d
+ * when the header has it at both ends. */
+static int kernel_delta(const struct run *r, const char *name,
+                        unsigned long long *d)
+{
+	const struct machine_counter *c = r->mach ? machine_counter(r->mach, name)
+	                                          : NULL;
+	if (!c || !c->have_start || !c->have_end)
+		return 0;
+	*d = c->end >= c->start ? c->end - c->start : 0;
+	return 1;
+}
+
+/* Whether a kernel counter of the header is one of zonealloc's events. */
+static int ours(const char *name)
+{
+	int e = za_event_lookup(name);
+	return e >= 0 && compaction_event((enum za_event)e);
+}
+
+/* zonealloc's compaction counters for the replay beside the recorded
+ * kernel's around the capture (recordings whose header has /proc/vmstat),
+ * and the kernel's huge-page counters. */
+static void text_compaction(const struct run *r, FILE *f)
+{
+	int have_kernel = 0;
+	unsigned long long d;
+	unsigned k, thp = 0, thp_zero = 0;
+
+	for (k = 0; r->mach && k < r->mach->nr_vmstat; k++)
+		if (r->mach->vmstat[k].have_start && r->mach->vmstat[k].have_end)
+			have_kernel = 1;
+	if (!have_kernel && !r->o.compaction)
+		return;
+	fprintf(f,
+	        "Compaction: zonealloc's in the replay (%s) beside the "
+	        "kernel's %s:\n",
+	        r->o.compaction ? "on, --compaction" : "off",
+	        have_kernel ? "in the recording (/proc/vmstat at its start and "
+	                      "end)"
+	                    : "(not recorded: no /proc/vmstat in the trace)");
+	fprintf(f, "  %-34s %12s %12s\n", "", "zonealloc", "kernel");
+	for (int e = 0; e < ZA_NR_EVENTS; e++) {
+		const char *n = za_event_name((enum za_event)e);
+		if (!compaction_event((enum za_event)e))
+			continue;
+		fprintf(f, "  %-34s %12llu ", n, ull(r->ev[e]));
+		if (kernel_delta(r, n, &d))
+			fprintf(f, "%12llu\n", d);
+		else
+			fprintf(f, "%12s\n", "-");
+	}
+	for (k = 0; r->mach && k < r->mach->nr_vmstat; k++) {
+		const char *n = r->mach->vmstat[k].name;
+		if (!kernel_delta(r, n, &d) || ours(n))
+			continue;
+		if (!strncmp(n, "thp_", 4)) {
+			thp++;
+			continue;
+		}
+		fprintf(f, "  %-34s %12s %12llu\n", n, "-", d);
+	}
+	if (thp) {
+		fprintf(f, "  the kernel's huge pages during the recording:\n");
+		for (k = 0; k < r->mach->nr_vmstat; k++) {
+			const char *n = r->mach->vmstat[k].name;
+			if (strncmp(n, "thp_", 4) || !kernel_delta(r, n, &d))
+				continue;
+			if (!d) {
+				thp_zero++;
+				continue;
+			}
+			fprintf(f, "  %-34s %12s %12llu\n", n, "-", d);
+		}
+		if (thp_zero)
+			fprintf(f, "  (%u other thp_* counters did not move)\n", thp_zero);
+	}
+	fputc('\n', f);
+}
+
 static void report_text(const struct run *r, FILE *f)
 {
 	struct figures fg;
@@ -1414,6 +1634,7 @@ static void report_text(const struct run *r, FILE *f)
 	text_trace(r, f);
 	text_topology(r, f);
 	text_replay(r, &fg, f);
+	text_compaction(r, f);
 	text_lists(r, &fg, f);
 	text_fragmentation(r, f);
 	text_check(r, &fg, f);
@@ -1606,6 +1827,12 @@ static void json_replay(const struct run *r, const struct figures *fg,
 	jw_u(w, "alloc_above_max_order", t->too_big);
 	jw_b(w, "compaction", r->o.compaction);
 	jw_u(w, "compaction_moved", r->moved);
+	jw_u(w, "compaction_moved_prefragment", r->moved_pre);
+	jw_u(w, "prefragment_pct", r->o.prefragment);
+	jw_u(w, "prefragment_unmovable_pct", r->o.prefragment_unmovable);
+	jw_u(w, "prefragment_filled", r->pre_filled);
+	jw_u(w, "prefragment_held", r->pre_held);
+	jw_u(w, "prefragment_unmovable_held", r->pre_unmovable_held);
 	jw_u(w, "free_events", ms->free_events);
 	jw_u(w, "frees", t->frees);
 	jw_u(w, "frees_whole", ms->frees_exact);
@@ -1630,6 +1857,37 @@ static void json_replay(const struct run *r, const struct figures *fg,
 	jw_open(w, "misuse_first", '[');
 	for (k = 0; k < MISUSE_KEEP && k < r->misuse; k++)
 		jw_s(w, NULL, r->misuse_msg[k]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+/* The compaction section: zonealloc's counters for the replay, and the
+ * recorded kernel's vmstat counters at the start and end of the capture
+ * (an empty list for traces without them). */
+static void json_compaction(const struct run *r, struct jw *w)
+{
+	unsigned k;
+
+	jw_open(w, "compaction", '{');
+	jw_b(w, "on", r->o.compaction);
+	jw_open(w, "zonealloc", '{');
+	for (int e = 0; e < ZA_NR_EVENTS; e++)
+		if (compaction_event((enum za_event)e))
+			jw_u(w, za_event_name((enum za_event)e), r->ev[e]);
+	jw_close(w, '}');
+	jw_open(w, "kernel", '[');
+	for (k = 0; r->mach && k < r->mach->nr_vmstat; k++) {
+		const struct machine_counter *c = &r->mach->vmstat[k];
+		jw_open(w, NULL, '{');
+		jw_s(w, "name", c->name);
+		if (c->have_start)
+			jw_u(w, "start", c->start);
+		if (c->have_end)
+			jw_u(w, "end", c->end);
+		if (c->have_start && c->have_end)
+			jw_u(w, "delta", c->end >= c->start ? c->end - c->start : 0);
+		jw_close(w, '}');
+	}
 	jw_close(w, ']');
 	jw_close(w, '}');
 }
@@ -1741,6 +1999,7 @@ static void report_json(const struct run *r, FILE *f)
 	json_trace(r, &w);
 	json_topology(r, &w);
 	json_replay(r, &fg, &w);
+	json_compaction(r, &w);
 	json_lists(r, &fg, &w);
 	json_fragmentation(r, &w);
 	json_check(r, &fg, &w);
@@ -1813,6 +2072,8 @@ static void free_run(struct run *r)
 	}
 	free(r->held);
 	free(r->rev);
+	free(r->pre);
+	free(r->pre_unmovable);
 	trace_free(&r->tr);
 	trace_ops_free(&r->ops);
 	if (r->topo) {
@@ -2340,6 +2601,17 @@ static int replay_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 	unsigned long dpfn = za_page_to_pfn(r->za, dst);
 	if (spfn >= r->rev_pfns || dpfn >= r->rev_pfns || !r->rev[spfn])
 		return -ENOENT;
+	if (r->rev[spfn] & REV_PRE) {
+		size_t k = (r->rev[spfn] & ~REV_PRE) - 1;
+		if (k >= r->nr_pre || r->pre[k] != src || order != 0)
+			return -ENOENT;
+		r->pre[k] = dst;
+		r->rev[dpfn] = r->rev[spfn];
+		r->rev[spfn] = 0;
+		r->moved++;
+		r->moved_pre++;
+		return 0;
+	}
 	struct rec *rc = &r->recs[r->rev[spfn] - 1];
 	if (rc->page != src || rc->order != order)
 		return -ENOENT;
@@ -2404,6 +2676,8 @@ static int build_machine(struct run *r)
 		if (!r->o.quiet)
 			machine_notes(r, stderr, "zonealloc replay: note: ");
 	}
+	if (r->o.prefragment && prefragment(r))
+		return EXIT_FAIL;
 	return 0;
 }
 

@@ -34,6 +34,9 @@ const char *const scenario_names[SC_NR] = {
 };
 
 static volatile sig_atomic_t interrupted;
+/* --page-owner-report: open for the whole command (every scenario of
+ * --scenario all appends to it), NULL without it. */
+static FILE *owner_file;
 
 static void on_sigint(int sig)
 {
@@ -146,8 +149,18 @@ static void usage(FILE *f)
 	        "                        (default 10)\n"
 	        "  --inject FAULT        self-test: break the client on purpose "
 	        "(corrupt: a word\n"
-	        "                        of a held page; leak: forget a block); "
-	        "the run must fail\n"
+	        "                        of a held page; leak: forget a block; "
+	        "use-after-free:\n"
+	        "                        write to a page after freeing it, with "
+	        "--poison);\n"
+	        "                        the run must fail\n"
+	        "  --page-owner-report FILE  with --page-owner: write the "
+	        "per-block report\n"
+	        "                        (the kernel's page_owner layout) of the "
+	        "blocks held\n"
+	        "                        when the workers stop to FILE; the "
+	        "summary by call\n"
+	        "                        site follows the result table\n"
 	        "  -h, --help            show this help\n"
 	        "\n"
 	        "The hotplug and offline scenarios put part of each node in "
@@ -166,6 +179,7 @@ static void usage(FILE *f)
 static const struct opt_word inject_words[] = {
 	{ "corrupt", INJECT_CORRUPT },
 	{ "leak", INJECT_LEAK },
+	{ "use-after-free", INJECT_UAF },
 	{ NULL, 0 },
 };
 static const struct opt_word verify_words[] = {
@@ -259,6 +273,8 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 		                         3600000, &o->interval_ms)) ||
 		           (r = opt_value(cmd, argc, argv, &i, "--timeline",
 		                          &o->timeline)) ||
+		           (r = opt_value(cmd, argc, argv, &i, "--page-owner-report",
+		                          &o->owner_report)) ||
 		           (r = opt_set(cmd, argv, i, "--json", &o->json, 1)) ||
 		           (r = opt_set(cmd, argv, i, "--quiet", &o->progress, 0))) {
 			if (r < 0)
@@ -274,7 +290,8 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 		} else if ((r = opt_choice(cmd, argc, argv, &i, "--inject",
 		                           inject_words, &o->inject,
 		                           "unknown --inject fault '%s' "
-		                           "(expected corrupt or leak)")) ||
+		                           "(expected corrupt, leak or "
+		                           "use-after-free)")) ||
 		           (r = opt_choice(cmd, argc, argv, &i, "--verify",
 		                           verify_words, &o->verify,
 		                           "unknown --verify mode '%s' "
@@ -300,6 +317,17 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 		tool_usage_err(cmd, "--inject corrupt is found by the verify "
 		                    "before each free: it cannot be used with "
 		                    "--verify off");
+		return -1;
+	}
+	/* A write after free is seen by the allocator's poisoning only. */
+	if (o->inject == INJECT_UAF && !(o->topo.cfg_flags & ZA_CFG_POISON)) {
+		tool_usage_err(cmd, "--inject use-after-free is caught by the "
+		                    "allocator's poisoning: it needs --poison");
+		return -1;
+	}
+	if (o->owner_report && !(o->topo.cfg_flags & ZA_CFG_PAGE_OWNER)) {
+		tool_usage_err(cmd, "--page-owner-report needs --page-owner (page "
+		                    "owner is off unless asked for)");
 		return -1;
 	}
 	return 0;
@@ -465,6 +493,9 @@ struct final {
 	double wall;
 	uint64_t ev[ZA_NR_EVENTS];
 	int pass;
+	/* --page-owner: the summary by call site of the blocks held when
+	 * the workers stopped (NULL without page owner). */
+	char *owner_summary;
 };
 
 static void final_check(struct stress *st, struct final *f)
@@ -683,6 +714,13 @@ static void print_table(struct stress *st, const struct final *f, FILE *o)
 	        !f->pass      ? "FAIL"
 	        : interrupted ? "INTERRUPTED (stopped early; checks held)"
 	                      : "PASS");
+	if (f->owner_summary)
+		fprintf(o,
+		        "== page owner (%s): blocks held when the workers "
+		        "stopped, by allocation site ==\n%s%s",
+		        scenario_names[st->sc],
+		        *f->owner_summary ? f->owner_summary : "(none)\n",
+		        *f->owner_summary ? "" : "\n");
 }
 
 /* The run as one JSON object on one line (json.h, compact). */
@@ -782,6 +820,7 @@ static void print_json(struct stress *st, const struct final *f, FILE *o)
 	jw_u(&w, "client_held", f->client_held);
 	jw_close(&w, '}');
 	jw_s(&w, "not_implemented", st->notimpl[0] ? st->notimpl : NULL);
+	jw_s(&w, "page_owner_summary", f->owner_summary);
 	jw_b(&w, "interrupted", interrupted);
 	jw_s(&w, "result", f->pass ? "pass" : "fail");
 	jw_close(&w, '}');
@@ -981,6 +1020,37 @@ static void scenario_watch(struct stress *st, double start)
 	}
 }
 
+/* --page-owner, with the workers stopped and every block still held:
+ * the summary by call site into f->owner_summary, and with
+ * --page-owner-report the per-block report appended to that file. */
+static void owner_reports(struct stress *st, struct final *f)
+{
+	size_t len = 0;
+	FILE *ms = open_memstream(&f->owner_summary, &len);
+	int err;
+
+	if (!ms) {
+		st_fail(st, "out of memory for the page owner summary");
+		return;
+	}
+	err = za_report(st->za, ZA_REPORT_PAGE_OWNER_SUMMARY, ms);
+	fclose(ms);
+	if (err)
+		st_fail(st, "za_report(page_owner_summary) failed: %s",
+		        strerror(-err));
+	if (owner_file) {
+		fprintf(owner_file,
+		        "# scenario %s: blocks held when the "
+		        "workers stopped\n",
+		        scenario_names[st->sc]);
+		fflush(owner_file);
+		err = za_report(st->za, ZA_REPORT_PAGE_OWNER, owner_file);
+		if (err)
+			st_fail(st, "za_report(page_owner) to %s failed: %s",
+			        st->o->owner_report, strerror(-err));
+	}
+}
+
 /* Stops the threads, gives every page back and checks what is left:
  * fills *f (the caller frees f->check_out). */
 static void scenario_finish(struct stress *st, struct final *f, double start)
@@ -998,6 +1068,8 @@ static void scenario_finish(struct stress *st, struct final *f, double start)
 	work_stop(st);
 	f->wall = now_seconds() - start;
 	reclaim_teardown(st);
+	if (st->tp.o.cfg_flags & ZA_CFG_PAGE_OWNER)
+		owner_reports(st, f);
 	work_release_all(st);
 	final_check(st, f);
 	f->pass = G_GET(st, errors) == 0 && f->check_rc == 0 && f->lost == 0 &&
@@ -1059,6 +1131,7 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 	scenario_report(st, &f, json_out);
 	rc = f.pass ? 0 : EXIT_FAIL;
 	free(f.check_out);
+	free(f.owner_summary);
 
 	work_teardown(st);
 out_destroy:
@@ -1085,6 +1158,18 @@ int cmd_stress(int argc, char **argv)
 	 * user's to fix, and should not cost a whole run first. */
 	if (o.timeline && timeline_open(&tl, o.timeline, "stress"))
 		return EXIT_USAGE;
+	if (o.owner_report) {
+		owner_file = fopen(o.owner_report, "w");
+		if (!owner_file) {
+			int e = errno;
+			if (o.timeline)
+				timeline_close(&tl, "stress");
+			return tool_usage_err("stress",
+			                      "cannot write the page owner "
+			                      "report to '%s': %s",
+			                      o.owner_report, strerror(e));
+		}
+	}
 
 	/* The first ^C ends the run early but still checks and reports; a
 	 * second one kills. */
@@ -1131,6 +1216,16 @@ int cmd_stress(int argc, char **argv)
 		free(objs[sc]);
 	if (o.timeline && timeline_close(&tl, "stress") && rc == 0)
 		rc = EXIT_FAIL;
+	if (owner_file) {
+		if ((ferror(owner_file) | fclose(owner_file)) && rc == 0) {
+			tool_err("stress",
+			         "writing the page owner report to '%s' "
+			         "failed",
+			         o.owner_report);
+			rc = EXIT_FAIL;
+		}
+		owner_file = NULL;
+	}
 	/* Stopped early: the checks ran on what ran, but the run asked for
 	 * did not happen. A failed check still says 1. */
 	if (interrupted && rc == 0) {

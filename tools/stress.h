@@ -51,7 +51,7 @@ extern const char *const gfp_kind_names[GK_NR];
 
 enum verify_mode { VERIFY_OFF, VERIFY_AUTO, VERIFY_FULL };
 /* --inject: a deliberate client bug, to show the checks catch it. */
-enum inject { INJECT_NONE, INJECT_CORRUPT, INJECT_LEAK };
+enum inject { INJECT_NONE, INJECT_CORRUPT, INJECT_LEAK, INJECT_UAF };
 
 struct stress_opts {
 	struct topo_opts topo;
@@ -62,13 +62,14 @@ struct stress_opts {
 	int json;
 	int progress; /* 0: --quiet */
 	unsigned offline_timeout_ms;
-	long random_yield;      /* --random-yield, -1 unset */
-	int verify;             /* --verify: VERIFY_* */
-	int inject;             /* --inject: INJECT_* */
-	const char *timeline;   /* --timeline FILE.csv, or NULL */
-	int compaction;         /* fragment: bit 0 off, bit 1 on */
-	unsigned unmovable_pct; /* fragment: --unmovable */
-	unsigned interval_ms;   /* --interval: progress and timeline tick */
+	long random_yield;        /* --random-yield, -1 unset */
+	int verify;               /* --verify: VERIFY_* */
+	int inject;               /* --inject: INJECT_* */
+	const char *owner_report; /* --page-owner-report FILE, or NULL */
+	const char *timeline;     /* --timeline FILE.csv, or NULL */
+	int compaction;           /* fragment: bit 0 off, bit 1 on */
+	unsigned unmovable_pct;   /* fragment: --unmovable */
+	unsigned interval_ms;     /* --interval: progress and timeline tick */
 };
 
 /* The --timeline CSV: one file for the whole command, so that `--scenario
@@ -234,6 +235,13 @@ void work_release_all(struct stress *st);
 unsigned long work_owned_in(struct stress *st, unsigned long pfn,
                             unsigned long nr);
 void work_teardown(struct stress *st);
+/* The workload's allocation sites. They are exported and never inlined
+ * (the tool is linked with ENABLE_EXPORTS) so that page owner's reports
+ * (--page-owner) name them rather than an address. */
+struct profile;
+int stress_alloc_one(struct worker *w, const struct profile *p);
+void stress_bulk_alloc(struct worker *w);
+void stress_inject_use_after_free(struct worker *w);
 int stress_migrate(void *ctx, struct za_page *dst, struct za_page *src,
                    unsigned order);
 void stress_error_handler(void *ctx, int err, const char *msg);

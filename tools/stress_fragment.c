@@ -330,7 +330,7 @@ struct frag_result {
 	int score_start, score_end;
 	unsigned long attempts, successes, migrated;
 	unsigned long long stall, success, fail, mscan, fscan, pgm_ok, pgm_fail,
-	    daemon_wake;
+	    daemon_wake, dmscan, dfscan;
 	int check_rc;
 	unsigned long errors, left;
 };
@@ -452,6 +452,8 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 	r->pgm_ok = event(fs->za, "pgmigrate_success");
 	r->pgm_fail = event(fs->za, "pgmigrate_fail");
 	r->daemon_wake = event(fs->za, "compact_daemon_wake");
+	r->dmscan = event(fs->za, "compact_daemon_migrate_scanned");
+	r->dfscan = event(fs->za, "compact_daemon_free_scanned");
 	r->errors = atomic_load(&fs->errors);
 	/* Every block came back: nothing allocated is left. */
 	za_vmstat_fold(fs->za);
@@ -511,12 +513,14 @@ static void print_mode(FILE *f, const char *name, const struct frag_result *r,
 	        "compact_fail %llu compact_daemon_wake %llu\n"
 	        "                compact_migrate_scanned %llu compact_free_scanned "
 	        "%llu pgmigrate_success %llu pgmigrate_fail %llu\n"
+	        "                of which kcompactd: compact_daemon_migrate_scanned "
+	        "%llu compact_daemon_free_scanned %llu\n"
 	        "                checks: %s\n",
 	        name, order, r->attempts, r->rounds, r->successes,
 	        pct(r->successes, r->attempts), r->free_start, r->managed,
 	        r->big_start, order, r->score_start, r->score_end, r->stall,
 	        r->success, r->fail, r->daemon_wake, r->mscan, r->fscan, r->pgm_ok,
-	        r->pgm_fail,
+	        r->pgm_fail, r->dmscan, r->dfscan,
 	        r->check_rc || r->left || r->errors ? "FAILED" : "ok");
 }
 
@@ -528,13 +532,15 @@ static void json_mode(FILE *f, const char *name, const struct frag_result *r)
 	        "\"score_start\":%d,\"score_end\":%d,\"compact_stall\":%llu,"
 	        "\"compact_success\":%llu,\"compact_fail\":%llu,"
 	        "\"compact_daemon_wake\":%llu,\"compact_migrate_scanned\":%llu,"
-	        "\"compact_free_scanned\":%llu,\"pgmigrate_success\":%llu,"
+	        "\"compact_free_scanned\":%llu,\"compact_daemon_migrate_scanned\":%llu,"
+	        "\"compact_daemon_free_scanned\":%llu,\"pgmigrate_success\":%llu,"
 	        "\"pgmigrate_fail\":%llu,\"check\":\"%s\"}",
 	        name, r->rounds, r->attempts, r->successes,
 	        pct(r->successes, r->attempts), r->managed, r->free_start,
 	        r->big_start, r->score_start, r->score_end, r->stall, r->success,
-	        r->fail, r->daemon_wake, r->mscan, r->fscan, r->pgm_ok,
-	        r->pgm_fail, r->check_rc || r->left || r->errors ? "fail" : "ok");
+	        r->fail, r->daemon_wake, r->mscan, r->fscan, r->dmscan, r->dfscan,
+	        r->pgm_ok, r->pgm_fail,
+	        r->check_rc || r->left || r->errors ? "fail" : "ok");
 }
 
 int stress_fragment(const struct stress_opts *o,

@@ -139,10 +139,10 @@ static int check_zero(struct stress *st, const void *addr,
 		if (p[j]) {
 			G_ADD(st, zero_errors, 1);
 			st_fail(st,
-			        "ZA_GFP_ZERO block %#lx order %u is not zero: word %zu "
+			        "%s block %#lx order %u is not zero: word %zu "
 			        "(pfn %#lx) is %#llx",
-			        s->pfn, s->order, j,
-			        s->pfn + j * sizeof(uint64_t) / st->page_size,
+			        s->zeroed ? "ZA_GFP_ZERO" : "init-on-alloc", s->pfn,
+			        s->order, j, s->pfn + j * sizeof(uint64_t) / st->page_size,
 			        (unsigned long long)p[j]);
 			return -1;
 		}
@@ -505,7 +505,8 @@ static void adopt(struct worker *w, struct za_page *page, unsigned order,
 			st_fail(st, "%s: pfn %#lx has no address in backed memory", how,
 			        s.pfn);
 		} else {
-			if (s.zeroed)
+			/* --init-on-alloc: the allocator zeroes every block. */
+			if (s.zeroed || (st->tp.o.cfg_flags & ZA_CFG_INIT_ON_ALLOC))
 				check_zero(st, a, &s);
 			fill_block(st, a, s.key, order);
 		}
@@ -513,8 +514,10 @@ static void adopt(struct worker *w, struct za_page *page, unsigned order,
 	put_in_box(w, &s);
 }
 
-/* 1 when a block was had. */
-static int alloc_one(struct worker *w, const struct profile *p)
+/* 1 when a block was had. Exported and never inlined, as the other
+ * allocation sites are (stress.h), so that page owner names it. */
+__attribute__((noinline)) int stress_alloc_one(struct worker *w,
+                                               const struct profile *p)
 {
 	struct stress *st = w->st;
 	enum gfp_kind kind = pick_kind(w, p);
@@ -638,7 +641,7 @@ static void free_one(struct worker *w, const struct profile *p)
 		let_go(w, &s, p);
 }
 
-static void bulk_alloc(struct worker *w)
+__attribute__((noinline)) void stress_bulk_alloc(struct worker *w)
 {
 	struct stress *st = w->st;
 	struct za_page *pages[BULK_MAX];
@@ -712,15 +715,67 @@ static void bulk_free(struct worker *w)
 	W_ADD(w, bulk_free_pages, k);
 }
 
+/* --inject use-after-free (with --poison): allocates a page, frees it,
+ * then writes into it, as a client with a dangling pointer would; the
+ * allocator must report the write when it hands the page out again. To
+ * make that happen now, rather than whenever the page comes round, it
+ * asks for order-0 pages on the CPU it freed on until it gets the page
+ * back (the per-CPU list hands out the page freed last first). The page
+ * is none of the client's: it is never tracked, and freed again here.
+ * Exported, for page owner to name it as the page's allocation site. */
+__attribute__((noinline)) void stress_inject_use_after_free(struct worker *w)
+{
+	struct stress *st = w->st;
+	struct za_page *page, *again[64];
+	unsigned long pfn;
+	unsigned n = 0, k;
+	int cpu = simcpu_current();
+	volatile uint64_t *a;
+
+	page = za_alloc_pages(st->za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+	if (!page)
+		return; /* try again later */
+	w->injected = 1;
+	pfn = za_page_to_pfn(st->za, page);
+	a = za_page_address(st->za, page);
+	za_free_pages(st->za, page, 0);
+	if (!a)
+		return;
+	a[8] = 0x5a5a5a5a5a5a5a5aull; /* byte offset 64 */
+	st_note(st, "injected: pfn %#lx written at offset 64 after its free", pfn);
+	if (cpu >= 0 && simcpu_is_online((unsigned)cpu))
+		simcpu_move((unsigned)cpu);
+	while (n < sizeof(again) / sizeof(again[0])) {
+		struct za_page *p = za_alloc_pages(st->za,
+		                                   ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+		if (!p)
+			break;
+		again[n++] = p;
+		if (za_page_to_pfn(st->za, p) == pfn)
+			break;
+	}
+	if (!n || za_page_to_pfn(st->za, again[n - 1]) != pfn)
+		st_note(st,
+		        "pfn %#lx was not handed out again at once; the "
+		        "allocator checks it when it is",
+		        pfn);
+	for (k = 0; k < n; k++)
+		za_free_pages(st->za, again[k], 0);
+}
+
 /* --inject: worker 0 breaks one rule once, early in the run. corrupt:
  * overwrites a word of a block it holds (the verify before free must
  * notice). leak: forgets a block entirely, as a buggy client would (the
- * final accounting must find the pages missing). */
+ * final accounting must find the pages missing). use-after-free: above. */
 static void inject_fault(struct worker *w)
 {
 	struct stress *st = w->st;
 	struct slot s;
 
+	if (st->o->inject == INJECT_UAF) {
+		stress_inject_use_after_free(w);
+		return;
+	}
 	if (!take_random(w, &s))
 		return; /* nothing held yet: try again later */
 	w->injected = 1;
@@ -775,7 +830,7 @@ static void *worker_main(void *arg)
 				inject_fault(w);
 			r = rng_below(&w->rng, 10000);
 			if (r < 20) {
-				bulk_alloc(w);
+				stress_bulk_alloc(w);
 			} else if (r < 40) {
 				bulk_free(w);
 			} else if (r < 42) {
@@ -790,7 +845,7 @@ static void *worker_main(void *arg)
 				 * working set climbs to it and churns there. */
 				/* Could not have it: give something back, as a
 				 * program under pressure would. */
-				if (!alloc_one(w, p))
+				if (!stress_alloc_one(w, p))
 					free_one(w, p);
 			} else {
 				free_one(w, p);

@@ -130,7 +130,9 @@ struct topo_opts {
 	int frames_only;               /* --frames-only */
 	int hugepages;                 /* --hugepages (examples/hugemem.h) */
 	unsigned long min_free_kbytes; /* --min-free-kbytes, 0 = library's */
-	unsigned cfg_flags;            /* --no-pcp, --no-kswapd: ZA_CFG_* */
+	/* --no-pcp, --no-kswapd, --page-owner, --poison, --init-on-alloc:
+	 * ZA_CFG_* */
+	unsigned cfg_flags;
 	/* --sysctl NAME=VALUE, in order; checked when parsed, applied by
 	 * topo_build once the memory is online. */
 	const char *sysctl[TOPO_MAX_SYSCTL];

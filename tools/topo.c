@@ -99,6 +99,18 @@ void topo_usage(FILE *f, const char *mem_default)
 	        "computed)\n"
 	        "  --no-pcp              no per-CPU lists (ZA_CFG_NO_PCP)\n"
 	        "  --no-kswapd           no background reclaim threads\n"
+	        "  --page-owner          record who allocated and freed each "
+	        "block\n"
+	        "                        (ZA_CFG_PAGE_OWNER; misuse reports name "
+	        "the sites)\n"
+	        "  --poison              fill freed blocks with 0x%02x and check "
+	        "them when\n"
+	        "                        handed out again: a write after free is "
+	        "reported\n"
+	        "                        (ZA_CFG_POISON; needs backing memory)\n"
+	        "  --init-on-alloc       zero every allocation "
+	        "(ZA_CFG_INIT_ON_ALLOC; needs\n"
+	        "                        backing memory)\n"
 	        "  --sysctl NAME=VALUE   set a runtime tunable once the memory is "
 	        "online, as\n"
 	        "                        /proc/sys/vm/NAME would (repeatable): "
@@ -109,7 +121,8 @@ void topo_usage(FILE *f, const char *mem_default)
 	        "watermark_boost_factor,\n"
 	        "                        compaction_proactiveness, "
 	        "extfrag_threshold\n",
-	        ZA_MAX_NODES, mem_default, tool_nproc() > 4 ? tool_nproc() : 4u);
+	        ZA_MAX_NODES, mem_default, tool_nproc() > 4 ? tool_nproc() : 4u,
+	        ZA_POISON_BYTE);
 }
 
 static int parse_zones(const char *cmd, const char *s, unsigned *mask)
@@ -307,6 +320,19 @@ int topo_parse(struct topo_opts *o, const char *cmd, int argc, char **argv,
 		o->cfg_flags |= ZA_CFG_NO_KSWAPD;
 		return r;
 	}
+	/* The debugging aids (docs/DEBUGGING.md). */
+	if ((r = opt_flag(cmd, argv, *i, "--page-owner")) != 0) {
+		o->cfg_flags |= ZA_CFG_PAGE_OWNER;
+		return r;
+	}
+	if ((r = opt_flag(cmd, argv, *i, "--poison")) != 0) {
+		o->cfg_flags |= ZA_CFG_POISON;
+		return r;
+	}
+	if ((r = opt_flag(cmd, argv, *i, "--init-on-alloc")) != 0) {
+		o->cfg_flags |= ZA_CFG_INIT_ON_ALLOC;
+		return r;
+	}
 	return 0;
 }
 
@@ -399,6 +425,22 @@ int topo_plan(struct topo *t, const struct topo_opts *opts, const char *cmd)
 	if (o->hugepages && o->frames_only)
 		return tool_usage_err(cmd, "--hugepages needs backing memory: not "
 		                           "with --frames-only"),
+		       -1;
+	/* The library refuses poisoning on frame-only memory (its
+	 * za_memory_online is -EINVAL there); zeroing frames that have no
+	 * memory does nothing at all. Say so before anything is built. */
+	if ((o->cfg_flags & ZA_CFG_POISON) && o->frames_only)
+		return tool_usage_err(cmd,
+		                      "--poison fills freed pages with a "
+		                      "pattern and needs backing memory: not with "
+		                      "--frames-only (there is nothing to poison)"),
+		       -1;
+	if ((o->cfg_flags & ZA_CFG_INIT_ON_ALLOC) && o->frames_only)
+		return tool_usage_err(cmd,
+		                      "--init-on-alloc zeroes the memory of "
+		                      "each allocation and needs backing memory: "
+		                      "not with --frames-only (there is nothing to "
+		                      "zero)"),
 		       -1;
 
 	if (!is_pow2(o->block) || o->block < 4 * MiB)
@@ -724,6 +766,27 @@ void topo_describe(const struct topo *t, FILE *f)
 	for (k = 0; t->o.hugepages && k < t->o.nodes && k < ZA_MAX_NODES; k++)
 		if (k == 0 || strcmp(t->huge[k].desc, t->huge[0].desc))
 			fprintf(f, "%s", t->huge[k].desc);
+	if (t->o.cfg_flags &
+	    (ZA_CFG_PAGE_OWNER | ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC)) {
+		unsigned fl = t->o.cfg_flags;
+		/* Page owner as the allocator has it (its summary is -ENOENT
+		 * when the flag did not reach za_create). */
+		int owner = t->za ? za_page_owner_summary(t->za, NULL, 0) >= 0
+		                  : (fl & ZA_CFG_PAGE_OWNER) != 0;
+		const char *sep = "";
+		fprintf(f, "# debugging aids: ");
+		if (owner) {
+			fprintf(f, "page owner");
+			sep = ", ";
+		}
+		if (fl & ZA_CFG_POISON) {
+			fprintf(f, "%spoisoning (0x%02x)", sep, ZA_POISON_BYTE);
+			sep = ", ";
+		}
+		if (fl & ZA_CFG_INIT_ON_ALLOC)
+			fprintf(f, "%sinit-on-alloc", sep);
+		fputc('\n', f);
+	}
 	if (t->za) {
 		const char *why = za_pcp_mode_reason(t->za);
 		fprintf(f, "# per-CPU page sets: %s%s%s\n",

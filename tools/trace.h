@@ -195,8 +195,9 @@ struct trace {
 	struct trace_event *ev;
 	size_t nr, cap;
 	/* "# " comment lines before the first event, and a recording's end
-	 * lines ("# zonealloc-trace-end", "# end-zoneinfo"), newline-separated:
-	 * the machine header of `zonealloc record` (machine.h). NULL if none. */
+	 * lines ("# zonealloc-trace-end", "# end-zoneinfo", "# end-vmstat"),
+	 * newline-separated: the machine header of `zonealloc record`
+	 * (machine.h). NULL if none. */
 	char *header;
 	size_t header_len, header_cap;
 	struct trace_stats st;
