@@ -120,7 +120,10 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	struct za_pcp *pcp = za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
-	if (unlikely(!pcp))
+	/* A zone on another node (the CPU's has no memory there) is left to
+	 * alloc_fast, whose NUMA count tells the cases apart: here every
+	 * allocation is a hit and local. */
+	if (unlikely(!pcp || !pcp->numa_local))
 		return NULL;
 	struct za_zone *z = pcp->zone;
 	if (unlikely(!zone_fast_ok(z, hz)))
@@ -147,12 +150,9 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	set_page_state(page, ZA_PS_ALLOC);
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
 	pcp_count_alloc_locked(z, pcp, 1l << order);
-	/* The request names no node: the CPU's is preferred, so a zone on
-	 * it is a hit and local (count_numa's common case, known per set). */
-	if (likely(pcp->numa_local))
-		za_inc_single_writer(&pcp->numa_hit_local, 1);
-	else
-		count_numa(za, z, pcp, za->cpu_node[cpu], cpu, 1);
+	/* A hit and local (count_numa's common case): the request prefers
+	 * the CPU's node, and the zone is on it (numa_local, above). */
+	za_inc_single_writer(&pcp->numa_hit_local, 1);
 	pcp_own_release_rseq(pcp);
 	return page;
 }

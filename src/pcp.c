@@ -296,7 +296,7 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
  * is still at it after this long was preempted in the middle, and may not
  * run again for a time slice or more (docs/RELIABILITY.md). Past it, a
  * remote user lets the set go rather than hold its remote lock, which a
- * CPU offline of that CPU needs: a drain or the worker gives up, pcp_lock
+ * CPU offline of that CPU needs: the worker's trylock gives up, pcp_lock
  * waits for the owner without the lock and tries again, a CPU offline
  * defers (pcp_cpu_off). */
 #define OWNER_WAIT_NS (500 * 1000ul)
@@ -354,12 +354,11 @@ static int pcp_stop_locked(struct za *za, struct za_pcp *pcp,
 }
 
 /* witness_lock: what the witness records as held, NULL for "any set"
- * (pcp_lock_nested holds them all). give_up: return -EAGAIN rather than
- * wait for an owner that holds the set past OWNER_WAIT_NS (restartable
- * mode; drains). Otherwise such an owner is waited for without the
- * set's remote lock, then the set stopped again. */
+ * (pcp_lock_nested holds them all). An owner that holds the set past
+ * OWNER_WAIT_NS (restartable mode) is waited for without the set's
+ * remote lock, which a CPU offline needs, then the set stopped again. */
 static int pcp_lock_as(struct za *za, struct za_pcp *pcp,
-                       const void *witness_lock, bool give_up)
+                       const void *witness_lock)
 {
 	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", witness_lock);
 	za_spin_lock_raw(&pcp->lock);
@@ -370,7 +369,7 @@ static int pcp_lock_as(struct za *za, struct za_pcp *pcp,
 		if (likely(!err))
 			return 0;
 		za_spin_unlock_raw(&pcp->lock);
-		if (err != -EAGAIN || give_up) {
+		if (err != -EAGAIN) {
 			za_witness_release(ZA_RANK_PCP);
 			return err;
 		}
@@ -382,7 +381,7 @@ static int pcp_lock_as(struct za *za, struct za_pcp *pcp,
 
 int pcp_lock(struct za *za, struct za_pcp *pcp)
 {
-	return pcp_lock_as(za, pcp, pcp, false);
+	return pcp_lock_as(za, pcp, pcp);
 }
 
 /* Restartable mode: a set whose owner holds it past OWNER_WAIT_NS is
@@ -413,7 +412,7 @@ void pcp_unlock(struct za *za, struct za_pcp *pcp)
 int pcp_lock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
 {
 	if (index == 0)
-		return pcp_lock_as(za, pcp, NULL, false);
+		return pcp_lock_as(za, pcp, NULL);
 	za_spin_lock_raw(&pcp->lock);
 	int err = za->pcp_rseq ? pcp_stop_locked(za, pcp, 0) : 0;
 	if (err)
@@ -432,23 +431,17 @@ void pcp_unlock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
 	za_spin_unlock_raw(&pcp->lock);
 }
 
-/* A drain's pcp_lock: it gives up on a set whose owner holds it past
- * OWNER_WAIT_NS (restartable mode). */
-static int pcp_lock_drain(struct za *za, struct za_pcp *pcp)
-{
-	return pcp_lock_as(za, pcp, pcp, true);
-}
-
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 {
 	struct za_pcp *pcp = zone_pcp(z, cpu);
 	unsigned long n = 0;
 	if (!za_load_relaxed(&pcp->count))
 		return 0;
-	/* A set that cannot be stopped (its fence failed) or whose owner
-	 * was preempted while it held it keeps its pages this time; drains
-	 * are best effort. */
-	if (pcp_lock_drain(za, pcp))
+	/* A set that cannot be stopped (its fence failed) keeps its pages
+	 * this time; drains are best effort. An owner preempted while it
+	 * holds the set is waited for (the pages may be what an allocation
+	 * that is about to fail needs), without the set's remote lock. */
+	if (pcp_lock(za, pcp))
 		return 0;
 	n = pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
 	                     ZA_PCP_DRAIN_PAGES);

@@ -239,17 +239,13 @@ bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
 	long free = (alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN
 		? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
 		: (long)zone_free_estimate(za, z);
-	long min = (long)mark;
-
 	free -= (1l << order) - 1;
-	if (alloc_flags & ALLOC_HIGH)
-		min -= min / 2;
-	if (alloc_flags & ALLOC_HARDER)
-		min -= min / 4;
-	else
-		/* The high-order atomic reserve is not for anybody else. */
+	/* The high-order atomic reserve is not for anybody else. */
+	if (!(alloc_flags & ALLOC_HARDER))
 		free -= (long)za_load_relaxed(&z->nr_reserved_highatomic);
-	if (free <= min + (long)za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]))
+	/* Callers check ALLOC_NO_WATERMARKS before they ask. */
+	if (free <= wmark_floor(z, mark, highest_zoneidx,
+	                        alloc_flags & ~ALLOC_NO_WATERMARKS))
 		return false;
 	if (!order)
 		return true;
