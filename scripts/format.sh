@@ -16,9 +16,8 @@
 set -u
 cd "$(dirname "$0")/.."
 
-# The directories the `format` test checks. src/ follows once it has been
-# formatted too.
-FORMATTED="include tools tests bench examples"
+# The directories the `format` test checks: every C file of the project.
+FORMATTED="src include tools tests bench examples"
 
 CF=${CLANG_FORMAT:-clang-format}
 check=0

@@ -84,7 +84,8 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
                                        unsigned order, unsigned alloc_flags)
 {
 	struct za_zone *z;
-	for (unsigned i = 0; (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
+	for (unsigned i = 0;
+	     (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
 		unsigned long mark = zone_wmark(z, alloc_flags & ALLOC_WMARK_MASK);
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(za, z, order, mark, ac->highest_zoneidx,
@@ -92,9 +93,10 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 			event_zone(z, ZA_WMARK_FAIL, 1);
 			continue;
 		}
-		struct za_page *page = rmqueue(
-			za, z, order, ac->mt, alloc_flags,
-			wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags), ac->cpu);
+		struct za_page *page =
+		    rmqueue(za, z, order, ac->mt, alloc_flags,
+		            wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags),
+		            ac->cpu);
 		if (page) {
 			count_numa(za, z, NULL, ac->preferred_nid, ac->cpu, 1);
 			if (unlikely(za_load_relaxed(&z->boost_wake)))
@@ -111,7 +113,8 @@ static void wake_all_kswapds(struct za *za, struct za_alloc_ctx *ac,
                              unsigned order)
 {
 	struct za_zone *z;
-	for (unsigned i = 0; (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
+	for (unsigned i = 0;
+	     (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
 		if (!zone_watermark_ok(za, z, order, zone_wmark(z, ZA_WMARK_LOW),
 		                       ac->highest_zoneidx, 0))
 			wakeup_kswapd(za, z, order, ac->highest_zoneidx,
@@ -297,9 +300,10 @@ static void init_ctx(struct za *za, struct za_alloc_ctx *ac, int nid,
  * while one is on). Out of line, so that the fast path stays a short
  * function with few registers to save. site: the return address of the
  * public call. */
-__attribute__((noinline)) struct za_page *
-alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
-              const void *site)
+__attribute__((noinline)) struct za_page *alloc_general(struct za *za, int nid,
+                                                        za_gfp_t gfp,
+                                                        unsigned order,
+                                                        const void *site)
 {
 	struct za_alloc_ctx ac;
 	if (unlikely(!za || bad_request(za, gfp, order, nid))) {
@@ -313,12 +317,13 @@ alloc_general(struct za *za, int nid, za_gfp_t gfp, unsigned order,
 		return NULL;
 	}
 	init_ctx(za, &ac, nid, gfp);
-	struct za_page *page = get_page_from_freelist(za, &ac, order, ALLOC_WMARK_LOW);
+	struct za_page *page = get_page_from_freelist(za, &ac, order,
+	                                              ALLOC_WMARK_LOW);
 	if (unlikely(!page)) {
 		page = alloc_slowpath(za, &ac, order);
 		if (!page) {
-			event_zone(&za->nodes[ac.preferred_nid].zones[0],
-			           ZA_PGALLOC_FAIL, 1);
+			event_zone(&za->nodes[ac.preferred_nid].zones[0], ZA_PGALLOC_FAIL,
+			           1);
 			errno = ENOMEM;
 			return NULL;
 		}
@@ -345,7 +350,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 		/* One lock hold on the first zone that is above low. */
 		struct za_zone *z;
 		for (unsigned i = 0;
-		     got < nr && (z = zonelist_next(ac.zonelist, ac.highest_zoneidx, &i));) {
+		     got < nr &&
+		     (z = zonelist_next(ac.zonelist, ac.highest_zoneidx, &i));) {
 			unsigned long mark = zone_wmark(z, ZA_WMARK_LOW);
 			/* The low mark, checked as single allocations check it:
 			 * the per-CPU deltas are summed only near the drift
@@ -366,8 +372,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	}
 	/* The rest one by one, through the slow path if need be. */
 	while (got < nr) {
-		struct za_page *p = alloc_pages_slow(za, -1, gfp | ZA___GFP_NOWARN,
-		                                     0, __builtin_return_address(0));
+		struct za_page *p = alloc_pages_slow(za, -1, gfp | ZA___GFP_NOWARN, 0,
+		                                     __builtin_return_address(0));
 		if (!p)
 			break;
 		pages[got++] = p;
@@ -392,11 +398,9 @@ static const char *const state_names[] = {
  * claim found; site the return address of the public call. With page
  * owner on, the report names the site and what page owner knows of the
  * block (its allocation and last free). */
-static __attribute__((noinline)) void free_misuse(struct za *za,
-                                                  struct za_page *page,
-                                                  unsigned long pfn,
-                                                  unsigned order, uint8_t st,
-                                                  const void *site)
+static __attribute__((noinline)) void
+free_misuse(struct za *za, struct za_page *page, unsigned long pfn,
+            unsigned order, uint8_t st, const void *site)
 {
 	char sites[700] = "";
 	if (unlikely(za->page_owner)) {
@@ -410,7 +414,8 @@ static __attribute__((noinline)) void free_misuse(struct za *za,
 	if (pfn == ULONG_MAX)
 		_za_report_misuse(za, -EINVAL,
 		                  "free of %p: not the metadata of an online page "
-		                  "of this allocator%s", (void *)page, sites);
+		                  "of this allocator%s",
+		                  (void *)page, sites);
 	else if (st != ZA_PS_ALLOC)
 		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s%s", pfn,
 		                  order, st <= ZA_PS_REPORTING ? state_names[st] : "?",
@@ -418,8 +423,8 @@ static __attribute__((noinline)) void free_misuse(struct za *za,
 	else
 		_za_report_misuse(za, -EINVAL,
 		                  "free of pfn 0x%lx with order %u, allocated with "
-		                  "order %u%s", pfn, order, (unsigned)page_order(page),
-		                  sites);
+		                  "order %u%s",
+		                  pfn, order, (unsigned)page_order(page), sites);
 }
 
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
@@ -522,9 +527,10 @@ free_general(struct za *za, struct za_zone *z, struct za_page *page,
 /* Everything but the restartable fast path of za_free_pages: claim the
  * block (reporting misuse), then the current CPU's list or the buddy
  * lists. site: the return address of the public call. */
-__attribute__((noinline)) void
-free_pages_slow(struct za *za, struct za_page *page, unsigned order,
-                const void *site)
+__attribute__((noinline)) void free_pages_slow(struct za *za,
+                                               struct za_page *page,
+                                               unsigned order,
+                                               const void *site)
 {
 	if (unlikely(!page || !za))
 		return;
@@ -541,8 +547,8 @@ free_pages_slow(struct za *za, struct za_page *page, unsigned order,
 	struct za_zone *z = za->zone_by_id[zid];
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
 	           !(za->nofast & ZA_NOFAST_FREE))) {
-		int r = pcp_free(za, z, za_pcp_of(za, zid, cpu), page, pfn, order,
-		                 cpu, rs, gen);
+		int r = pcp_free(za, z, za_pcp_of(za, zid, cpu), page, pfn, order, cpu,
+		                 rs, gen);
 		if (likely(r > 0))
 			return;
 		if (unlikely(r < 0)) {

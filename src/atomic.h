@@ -20,8 +20,8 @@
 #define za_add_relaxed(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
 #define za_add_acqrel(p, v) __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
 #define za_xchg_acquire(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQUIRE)
-#define za_cas_acqrel(p, expp, v)                                          \
-	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL,     \
+#define za_cas_acqrel(p, expp, v)                                             \
+	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL,        \
 	                            __ATOMIC_RELAXED)
 /* Bit flags set and cleared by several threads. */
 #define za_or_release(p, v) __atomic_fetch_or((p), (v), __ATOMIC_RELEASE)
@@ -32,7 +32,7 @@
 #define za_fence_release() __atomic_thread_fence(__ATOMIC_RELEASE)
 
 /* Single-writer counter bump: the writer holds a lock, readers do not. */
-#define za_inc_single_writer(p, v)                                         \
+#define za_inc_single_writer(p, v)                                            \
 	za_store_relaxed((p), za_load_relaxed(p) + (v))
 
 #define likely(x) __builtin_expect(!!(x), 1)

@@ -35,8 +35,8 @@ void buddy_add_locked(struct za_zone *z, struct za_page *page,
 	/* A block handed out is claimed (FREEING) before it comes back. */
 	ZA_ASSERT_PAGE(za, page, page_state(page) != ZA_PS_ALLOC);
 	ZA_ASSERT_PAGE(za, page, page->zone_id == z->id);
-	ZA_ASSERT_PAGE(za, page, order <= za->max_order &&
-	                             !(pfn & ((1ul << order) - 1)));
+	ZA_ASSERT_PAGE(za, page,
+	               order <= za->max_order && !(pfn & ((1ul << order) - 1)));
 	ZA_ASSERT(mt >= 0 && mt < ZA_NR_MIGRATETYPES);
 	ZA_ASSERT_EXPENSIVE(block_interior_clear(za, pfn, order));
 	ZA_ASSERT_EXPENSIVE(!list_holds(z, order, mt, pfn));
@@ -153,7 +153,8 @@ static void materialize_locked(struct za_zone *z, unsigned long s)
 	zone_assert_held(z);
 	lazy_unlink_locked(z, s);
 	memmap_init_pages(za, start, za->block_pages, z->id);
-	for (unsigned long pfn = start; pfn < start + za->block_pages; pfn += chunk) {
+	for (unsigned long pfn = start; pfn < start + za->block_pages;
+	     pfn += chunk) {
 		ZA_ASSERT(pageblock_mt(za, pfn) == ZA_MT_MOVABLE);
 		buddy_add_locked(z, pfn_page(za, pfn), pfn, za->max_order,
 		                 ZA_MT_MOVABLE);
@@ -189,8 +190,8 @@ static int free_block_locked(struct za_zone *z, struct za_page *page,
 {
 	struct za *za = z->za;
 	zone_assert_held(z);
-	ZA_ASSERT_PAGE(za, page, order <= za->max_order &&
-	                             !(pfn & ((1ul << order) - 1)));
+	ZA_ASSERT_PAGE(za, page,
+	               order <= za->max_order && !(pfn & ((1ul << order) - 1)));
 	ZA_DEBUG_POINT(za, ZA_DP_BUDDY_FREE, z);
 	int mt = pageblock_mt(za, pfn);
 
@@ -346,9 +347,9 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
 }
 
 static const int fallbacks[ZA_NR_PCPTYPES][2] = {
-	[ZA_MT_UNMOVABLE] = {ZA_MT_RECLAIMABLE, ZA_MT_MOVABLE},
-	[ZA_MT_MOVABLE] = {ZA_MT_RECLAIMABLE, ZA_MT_UNMOVABLE},
-	[ZA_MT_RECLAIMABLE] = {ZA_MT_UNMOVABLE, ZA_MT_MOVABLE},
+	[ZA_MT_UNMOVABLE] = { ZA_MT_RECLAIMABLE, ZA_MT_MOVABLE },
+	[ZA_MT_MOVABLE] = { ZA_MT_RECLAIMABLE, ZA_MT_UNMOVABLE },
+	[ZA_MT_RECLAIMABLE] = { ZA_MT_UNMOVABLE, ZA_MT_MOVABLE },
 };
 
 /* No block of the wanted type: take one of another type, largest first so
@@ -455,7 +456,8 @@ void buddy_add_lazy_range(struct za_zone *z, unsigned long start,
                           unsigned long nr)
 {
 	struct za *za = z->za;
-	unsigned long s = start >> za->block_shift, end = (start + nr) >> za->block_shift;
+	unsigned long s = start >> za->block_shift,
+	              end = (start + nr) >> za->block_shift;
 	while (s < end) {
 		long nfree = 0;
 		/* Bounded lock holds, as for any large online. */
@@ -535,7 +537,8 @@ void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
 bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac)
 {
 	struct za_zone *z;
-	for (unsigned i = 0; (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
+	for (unsigned i = 0;
+	     (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
 		if (!za_load_relaxed(&z->nr_reserved_highatomic))
 			continue;
 		zone_lock(z, NULL);

@@ -31,7 +31,7 @@ struct ck {
 };
 
 static void fail(struct ck *ck, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void fail(struct ck *ck, const char *fmt, ...)
 {
 	ck->errors++;
@@ -44,7 +44,6 @@ static void fail(struct ck *ck, const char *fmt, ...)
 	za_out_putc(&ck->out, '\n');
 	va_end(ap);
 }
-
 
 /* One bit per page of the zone's span: set when some block covers it. */
 struct cover {
@@ -69,9 +68,10 @@ static bool cover_mark(struct ck *ck, struct za_zone *z, struct cover *cv,
 			unsigned long at = i;
 			while (!(cv->bits[at / 64] & (1ull << (at % 64))))
 				at++;
-			fail(ck, "node %d zone %s: %s block pfn 0x%lx+%lu overlaps "
-			     "another block at pfn 0x%lx", z->nid, za_zone_name(z->type), what,
-			     pfn, n, cv->start + at);
+			fail(ck,
+			     "node %d zone %s: %s block pfn 0x%lx+%lu overlaps "
+			     "another block at pfn 0x%lx",
+			     z->nid, za_zone_name(z->type), what, pfn, n, cv->start + at);
 			return false;
 		}
 		cv->bits[i / 64] |= m;
@@ -125,8 +125,10 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 	bool deep = za_debug || za->debug[ZA_DEBUG_CHECK_LAZY];
 	for (uint32_t s = z->lazy_head; s != ZA_NIL;) {
 		if (s >= za->nr_sections) {
-			fail(ck, "node %d zone %s: lazy list links to block %u, past "
-			     "the last", z->nid, za_zone_name(z->type), s);
+			fail(ck,
+			     "node %d zone %s: lazy list links to block %u, past "
+			     "the last",
+			     z->nid, za_zone_name(z->type), s);
 			break;
 		}
 		if (++cnt > za->nr_sections) {
@@ -137,9 +139,11 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 		struct za_section *sec = &za->sections[s];
 		unsigned long pfn = section_pfn(za, s);
 		if (!sec->online || !sec->lazy || sec->zone_id != z->id)
-			fail(ck, "node %d zone %s: lazy block pfn 0x%lx is online %u, "
-			     "lazy %u, zone id %u", z->nid, za_zone_name(z->type), pfn,
-			     sec->online, sec->lazy, sec->zone_id);
+			fail(ck,
+			     "node %d zone %s: lazy block pfn 0x%lx is online %u, "
+			     "lazy %u, zone id %u",
+			     z->nid, za_zone_name(z->type), pfn, sec->online, sec->lazy,
+			     sec->zone_id);
 		if (sec->lazy_prev != prev)
 			fail(ck, "lazy block pfn 0x%lx: back link %u, expected %u", pfn,
 			     sec->lazy_prev, prev);
@@ -158,9 +162,10 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 		unsigned long last = deep ? pfn + za->block_pages : pfn + 1;
 		for (unsigned long p = pfn; p < last; p++)
 			if (!meta_zero(pfn_page(za, p))) {
-				fail(ck, "lazy block pfn 0x%lx: pfn 0x%lx has metadata "
-				     "(state %d) before its block was initialised", pfn, p,
-				     page_state(pfn_page(za, p)));
+				fail(ck,
+				     "lazy block pfn 0x%lx: pfn 0x%lx has metadata "
+				     "(state %d) before its block was initialised",
+				     pfn, p, page_state(pfn_page(za, p)));
 				break;
 			}
 		if (cover_mark(ck, z, cv, pfn, za->block_pages, "lazy"))
@@ -179,8 +184,10 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 			flagged++;
 	}
 	if (flagged != cnt)
-		fail(ck, "node %d zone %s: %lu blocks are marked lazy, %lu are on "
-		     "the lazy list", z->nid, za_zone_name(z->type), flagged, cnt);
+		fail(ck,
+		     "node %d zone %s: %lu blocks are marked lazy, %lu are on "
+		     "the lazy list",
+		     z->nid, za_zone_name(z->type), flagged, cnt);
 	return pages;
 }
 
@@ -197,8 +204,8 @@ static void check_empty_zone(struct ck *ck, struct za_zone *z)
 	for (unsigned o = 0; o <= za->max_order; o++)
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 			if (z->free_head[o][mt] != ZA_NIL)
-				fail(ck, "node %d zone %s: empty zone has free blocks",
-				     z->nid, za_zone_name(z->type));
+				fail(ck, "node %d zone %s: empty zone has free blocks", z->nid,
+				     za_zone_name(z->type));
 	if (z->lazy_head != ZA_NIL || z->nr_lazy)
 		fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
 		     za_zone_name(z->type));
@@ -214,21 +221,21 @@ static void check_merged(struct ck *ck, uint32_t h, unsigned o, int mt)
 		return;
 	unsigned long b = h ^ (1ul << o);
 	struct za_page *bp = pfn_page(za, b);
-	if (pfn_online(za, b) && page_state(bp) == ZA_PS_BUDDY &&
-	    bp->order == o) {
+	if (pfn_online(za, b) && page_state(bp) == ZA_PS_BUDDY && bp->order == o) {
 		bool apart = o >= za->pageblock_order && bp->mt != mt &&
 		             (!mt_is_mergeable(mt) || !mt_is_mergeable(bp->mt));
 		if (!apart)
-			fail(ck, "free blocks pfn 0x%x and 0x%lx of order "
-			     "%u are buddies but not merged", h, b, o);
+			fail(ck,
+			     "free blocks pfn 0x%x and 0x%lx of order "
+			     "%u are buddies but not merged",
+			     h, b, o);
 	}
 }
 
 /* One buddy list, order o type mt: links, states, alignment, pageblock
  * type, merging, and the list's count (which includes the lazy blocks). */
-static void check_free_list(struct ck *ck, struct za_zone *z,
-                            struct cover *cv, unsigned o, int mt,
-                            struct tally *t)
+static void check_free_list(struct ck *ck, struct za_zone *z, struct cover *cv,
+                            unsigned o, int mt, struct tally *t)
 {
 	struct za *za = ck->za;
 	unsigned long cnt = 0;
@@ -237,41 +244,48 @@ static void check_free_list(struct ck *ck, struct za_zone *z,
 	for (uint32_t h = z->free_head[o][mt]; h != ZA_NIL;) {
 		struct za_page *p;
 		if (h >= za->max_pfn || !pfn_online(za, h)) {
-			fail(ck, "node %d zone %s: order %u list %d links to "
-			     "pfn 0x%x which is not online", z->nid,
-			     za_zone_name(z->type), o, mt, h);
+			fail(ck,
+			     "node %d zone %s: order %u list %d links to "
+			     "pfn 0x%x which is not online",
+			     z->nid, za_zone_name(z->type), o, mt, h);
 			break;
 		}
 		if (pfn_lazy(za, h)) {
-			fail(ck, "node %d zone %s: order %u list %d links to "
-			     "pfn 0x%x of a lazy block", z->nid, za_zone_name(z->type),
-			     o, mt, h);
+			fail(ck,
+			     "node %d zone %s: order %u list %d links to "
+			     "pfn 0x%x of a lazy block",
+			     z->nid, za_zone_name(z->type), o, mt, h);
 			break;
 		}
 		p = pfn_page(za, h);
 		if (++cnt > cv->n + 1) {
-			fail(ck, "node %d zone %s: order %u list %d loops",
-			     z->nid, za_zone_name(z->type), o, mt);
+			fail(ck, "node %d zone %s: order %u list %d loops", z->nid,
+			     za_zone_name(z->type), o, mt);
 			break;
 		}
 		if (page_zone(za, p) != z)
-			fail(ck, "pfn 0x%x on node %d zone %s's list belongs "
-			     "to another zone", h, z->nid, za_zone_name(z->type));
-		if (page_state(p) != ZA_PS_BUDDY || p->order != o ||
-		    p->mt != mt)
-			fail(ck, "pfn 0x%x on order %u list %d has state %d "
-			     "order %u type %u", h, o, mt, page_state(p),
-			     p->order, p->mt);
+			fail(ck,
+			     "pfn 0x%x on node %d zone %s's list belongs "
+			     "to another zone",
+			     h, z->nid, za_zone_name(z->type));
+		if (page_state(p) != ZA_PS_BUDDY || p->order != o || p->mt != mt)
+			fail(ck,
+			     "pfn 0x%x on order %u list %d has state %d "
+			     "order %u type %u",
+			     h, o, mt, page_state(p), p->order, p->mt);
 		if (p->prev != prev)
-			fail(ck, "pfn 0x%x: back link 0x%x, expected 0x%x", h,
-			     p->prev, prev);
+			fail(ck, "pfn 0x%x: back link 0x%x, expected 0x%x", h, p->prev,
+			     prev);
 		if (h & ((1u << o) - 1))
-			fail(ck, "free block pfn 0x%x is not aligned to its "
-			     "order %u", h, o);
+			fail(ck,
+			     "free block pfn 0x%x is not aligned to its "
+			     "order %u",
+			     h, o);
 		if (pageblock_mt(za, h) != mt)
-			fail(ck, "free block pfn 0x%x order %u on list %d but "
-			     "its pageblock is type %d", h, o, mt,
-			     pageblock_mt(za, h));
+			fail(ck,
+			     "free block pfn 0x%x order %u on list %d but "
+			     "its pageblock is type %d",
+			     h, o, mt, pageblock_mt(za, h));
 		cover_mark(ck, z, cv, h, 1ul << o, "free");
 		check_merged(ck, h, o, mt);
 		if (mt == ZA_MT_ISOLATE)
@@ -286,9 +300,11 @@ static void check_free_list(struct ck *ck, struct za_zone *z,
 	                         ? z->nr_lazy * (za->block_pages >> o)
 	                         : 0;
 	if (cnt + lazy != z->nr_free[o][mt])
-		fail(ck, "node %d zone %s: order %u type %d counts %lu free "
-		     "blocks, the list has %lu and lazy blocks %lu", z->nid,
-		     za_zone_name(z->type), o, mt, z->nr_free[o][mt], cnt, lazy);
+		fail(ck,
+		     "node %d zone %s: order %u type %d counts %lu free "
+		     "blocks, the list has %lu and lazy blocks %lu",
+		     z->nid, za_zone_name(z->type), o, mt, z->nr_free[o][mt], cnt,
+		     lazy);
 }
 
 /* Every buddy list of the zone. */
@@ -302,8 +318,8 @@ static void check_free_lists(struct ck *ck, struct za_zone *z,
 
 /* CPU c's page set of the zone: links, states, owner, its counts and the
  * budget of the middle orders, empty when switched off. */
-static void check_page_set(struct ck *ck, struct za_zone *z,
-                           struct cover *cv, unsigned c, struct tally *t)
+static void check_page_set(struct ck *ck, struct za_zone *z, struct cover *cv,
+                           unsigned c, struct tally *t)
 {
 	struct za *za = ck->za;
 	struct za_pcp *pcp = zone_pcp(z, (int)c);
@@ -314,10 +330,11 @@ static void check_page_set(struct ck *ck, struct za_zone *z,
 		bool is_mid = i >= ZA_PCP_MID_BASE && i < ZA_PCP_PB_BASE;
 		unsigned long cnt = 0;
 		for (uint32_t h = pcp->lists[i]; h != ZA_NIL;) {
-			if (h >= za->max_pfn || !pfn_online(za, h) ||
-			    pfn_lazy(za, h)) {
-				fail(ck, "cpu %u pcp list %d links to pfn 0x%x which "
-				     "is not online or in a lazy block", c, i, h);
+			if (h >= za->max_pfn || !pfn_online(za, h) || pfn_lazy(za, h)) {
+				fail(ck,
+				     "cpu %u pcp list %d links to pfn 0x%x which "
+				     "is not online or in a lazy block",
+				     c, i, h);
 				break;
 			}
 			struct za_page *p = pfn_page(za, h);
@@ -326,15 +343,20 @@ static void check_page_set(struct ck *ck, struct za_zone *z,
 				break;
 			}
 			if (page_zone(za, p) != z)
-				fail(ck, "pfn 0x%x on cpu %u's pcp list of node %d zone "
-				     "%s belongs to another zone", h, c, z->nid,
-				     za_zone_name(z->type));
+				fail(ck,
+				     "pfn 0x%x on cpu %u's pcp list of node %d zone "
+				     "%s belongs to another zone",
+				     h, c, z->nid, za_zone_name(z->type));
 			if (page_state(p) != ZA_PS_PCP || p->order != o)
-				fail(ck, "pfn 0x%x on cpu %u pcp list %d has state %d "
-				     "order %u", h, c, i, page_state(p), p->order);
+				fail(ck,
+				     "pfn 0x%x on cpu %u pcp list %d has state %d "
+				     "order %u",
+				     h, c, i, page_state(p), p->order);
 			if (p->pcp_cpu != c)
-				fail(ck, "pfn 0x%x on cpu %u's pcp list says it is on "
-				     "cpu %u's", h, c, (unsigned)p->pcp_cpu);
+				fail(ck,
+				     "pfn 0x%x on cpu %u's pcp list says it is on "
+				     "cpu %u's",
+				     h, c, (unsigned)p->pcp_cpu);
 			cover_mark(ck, z, cv, h, 1ul << o, "pcp");
 			n += 1ul << o;
 			if (is_mid)
@@ -343,26 +365,29 @@ static void check_page_set(struct ck *ck, struct za_zone *z,
 		}
 	}
 	if ((long)n != pcp->count)
-		fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu",
-		     c, z->nid, za_zone_name(z->type), pcp->count, n);
+		fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu", c,
+		     z->nid, za_zone_name(z->type), pcp->count, n);
 	if ((long)mid != pcp->mid_pages ||
 	    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
-		fail(ck, "cpu %u node %d zone %s: orders 4..8 count %d pages, "
-		     "lists hold %lu (budget %lu)", c, z->nid, za_zone_name(z->type),
-		     pcp->mid_pages, mid, ZA_PCP_MID_BYTES >> za->page_shift);
+		fail(ck,
+		     "cpu %u node %d zone %s: orders 4..8 count %d pages, "
+		     "lists hold %lu (budget %lu)",
+		     c, z->nid, za_zone_name(z->type), pcp->mid_pages, mid,
+		     ZA_PCP_MID_BYTES >> za->page_shift);
 	/* RESIZE may be set meanwhile by a recompute that does not
 	 * hold the set: an atomic read. */
 	unsigned flags = za_load_relaxed(&pcp->flags);
 	if ((flags & ZA_PCP_OFF_MASK) && n)
-		fail(ck, "cpu %u node %d zone %s: pcp lists are off (flags %u) "
-		     "but hold %lu pages", c, z->nid, za_zone_name(z->type),
-		     flags, n);
+		fail(ck,
+		     "cpu %u node %d zone %s: pcp lists are off (flags %u) "
+		     "but hold %lu pages",
+		     c, z->nid, za_zone_name(z->type), flags, n);
 	t->pcp += n;
 }
 
 /* Every CPU's page set of the zone. */
-static void check_page_sets(struct ck *ck, struct za_zone *z,
-                            struct cover *cv, struct tally *t)
+static void check_page_sets(struct ck *ck, struct za_zone *z, struct cover *cv,
+                            struct tally *t)
 {
 	for (unsigned c = 0; c < ck->za->nr_cpus; c++)
 		check_page_set(ck, z, cv, c, t);
@@ -379,8 +404,10 @@ static void check_block_tails(struct ck *ck, unsigned long q, unsigned long n,
 	for (unsigned long k = 1; k < n && q + k < end; k++) {
 		int ks = page_state(pfn_page(za, q + k));
 		if (ks != ZA_PS_NONE && !(contig && ks == ZA_PS_OFFLINE)) {
-			fail(ck, "pfn 0x%lx inside the block at pfn 0x%lx has "
-			     "state %d", q + k, q, ks);
+			fail(ck,
+			     "pfn 0x%lx inside the block at pfn 0x%lx has "
+			     "state %d",
+			     q + k, q, ks);
 			break;
 		}
 	}
@@ -401,16 +428,20 @@ static unsigned long check_block(struct ck *ck, struct za_zone *z,
 	bool contig = st == ZA_PS_ALLOC && p->order == ZA_CONTIG_ORDER;
 
 	if (p->zone_id != z->id)
-		fail(ck, "pfn 0x%lx has zone id %u, its block is in zone "
-		     "id %u", q, p->zone_id, z->id);
+		fail(ck,
+		     "pfn 0x%lx has zone id %u, its block is in zone "
+		     "id %u",
+		     q, p->zone_id, z->id);
 	if (st == ZA_PS_ALLOC) {
 		n = contig ? pfn_page(za, q + 1)->next : 1ul << p->order;
 		unsigned long align = contig ? 1ul << za->max_order : n;
 		if (q & (align - 1))
 			fail(ck, "allocated block pfn 0x%lx is not aligned", q);
 		if (q + n > end || !n) {
-			fail(ck, "allocated block pfn 0x%lx+%lu runs past the "
-			     "zone", q, n);
+			fail(ck,
+			     "allocated block pfn 0x%lx+%lu runs past the "
+			     "zone",
+			     q, n);
 			n = 1;
 		} else if (cover_mark(ck, z, cv, q, n, "allocated")) {
 			t->alloc += n;
@@ -430,8 +461,8 @@ static unsigned long check_block(struct ck *ck, struct za_zone *z,
 /* Every online page: heads of allocated and taken blocks. One walk over
  * the zone's span, so that a contiguous range crossing a block boundary
  * is seen whole. */
-static void check_page_walk(struct ck *ck, struct za_zone *z,
-                            struct cover *cv, struct tally *t)
+static void check_page_walk(struct ck *ck, struct za_zone *z, struct cover *cv,
+                            struct tally *t)
 {
 	struct za *za = ck->za;
 
@@ -458,9 +489,11 @@ static void check_coverage(struct ck *ck, struct za_zone *z,
 		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
 			continue;
 		if (!cover_full(cv, pfn, za->block_pages, &hole)) {
-			fail(ck, "node %d zone %s: pfn 0x%lx is in no block: free, "
-			     "per-CPU or allocated (lost page, state %d)", z->nid,
-			     za_zone_name(z->type), hole, page_state(pfn_page(za, hole)));
+			fail(ck,
+			     "node %d zone %s: pfn 0x%lx is in no block: free, "
+			     "per-CPU or allocated (lost page, state %d)",
+			     z->nid, za_zone_name(z->type), hole,
+			     page_state(pfn_page(za, hole)));
 			break;
 		}
 	}
@@ -473,9 +506,10 @@ static void check_conservation(struct ck *ck, struct za_zone *z,
 	unsigned long managed = z->managed_pages;
 
 	if (managed != t->buddy + t->iso + t->pcp + t->alloc + t->taken)
-		fail(ck, "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
-		     "+ pcp %lu + allocated %lu + taken %lu", z->nid,
-		     za_zone_name(z->type), managed, t->buddy, t->iso, t->pcp,
+		fail(ck,
+		     "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
+		     "+ pcp %lu + allocated %lu + taken %lu",
+		     z->nid, za_zone_name(z->type), managed, t->buddy, t->iso, t->pcp,
 		     t->alloc, t->taken);
 }
 
@@ -487,8 +521,8 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
                        long *sum_iso, long *sum_alloc)
 {
 	struct za *za = ck->za;
-	struct cover cv = {z->start_pfn, z->end_pfn - z->start_pfn, NULL};
-	struct tally t = {0, 0, 0, 0, 0};
+	struct cover cv = { z->start_pfn, z->end_pfn - z->start_pfn, NULL };
+	struct tally t = { 0, 0, 0, 0, 0 };
 
 	*sum_free = *sum_iso = *sum_alloc = 0;
 	if (!zone_populated(z)) {
@@ -534,8 +568,10 @@ static void check_reported(struct ck *ck, struct za_zone *z)
 				continue;
 			struct za_page *p = pfn_page(za, pfn);
 			if (page_state(p) != ZA_PS_BUDDY) {
-				fail(ck, "pfn 0x%lx is marked reported but is not a free "
-				     "block (state %d)", pfn, page_state(p));
+				fail(ck,
+				     "pfn 0x%lx is marked reported but is not a free "
+				     "block (state %d)",
+				     pfn, page_state(p));
 				continue;
 			}
 			if (p->mt == ZA_MT_ISOLATE)
@@ -550,7 +586,7 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
                            long truth_iso, long truth_alloc, bool folded)
 {
 	struct za *za = ck->za;
-	long truth[ZA_NR_ZONE_STATS] = {0};
+	long truth[ZA_NR_ZONE_STATS] = { 0 };
 	truth[ZA_NR_FREE_PAGES] = truth_free;
 	truth[ZA_NR_FREE_ISOLATED] = truth_iso;
 	truth[ZA_NR_ZONE_ALLOCATED] = truth_alloc;
@@ -564,19 +600,22 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 			     truth[i]);
 		if (folded) {
 			if (g != truth[i])
-				fail(ck, "node %d zone %s: %s after folding is %ld, the "
-				     "lists say %ld", z->nid, za_zone_name(z->type),
-				     za_zone_stat_name(i), g, truth[i]);
+				fail(ck,
+				     "node %d zone %s: %s after folding is %ld, the "
+				     "lists say %ld",
+				     z->nid, za_zone_name(z->type), za_zone_stat_name(i), g,
+				     truth[i]);
 		} else {
 			long bound = 0;
 			for (unsigned c = 0; c < za->nr_cpus; c++)
 				bound += za_load_relaxed(&z->stat_threshold) + 1;
 			if ((g > truth[i] ? g - truth[i] : truth[i] - g) > bound &&
 			    i != ZA_NR_FREE_ISOLATED)
-				fail(ck, "node %d zone %s: %s drifted %ld from the truth, "
-				     "beyond the thresholds' sum %ld", z->nid,
-				     za_zone_name(z->type), za_zone_stat_name(i), g - truth[i],
-				     bound);
+				fail(ck,
+				     "node %d zone %s: %s drifted %ld from the truth, "
+				     "beyond the thresholds' sum %ld",
+				     z->nid, za_zone_name(z->type), za_zone_stat_name(i),
+				     g - truth[i], bound);
 		}
 	}
 }
@@ -586,7 +625,7 @@ static void check_zonelists(struct ck *ck)
 	struct za *za = ck->za;
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int l = 0; l < 2; l++) {
-			unsigned seen[ZA_MAX_NODES * ZA_NR_ZONES] = {0};
+			unsigned seen[ZA_MAX_NODES * ZA_NR_ZONES] = { 0 };
 			struct za_zoneref *zl = za->nodes[n].zonelist[l];
 			for (unsigned i = 0; zl[i].zone; i++)
 				seen[zl[i].zone->id]++;
@@ -597,9 +636,10 @@ static void check_zonelists(struct ck *ck)
 					struct za_zone *z = &za->nodes[m].zones[t];
 					unsigned want = zone_populated(z) ? 1 : 0;
 					if (seen[z->id] != want)
-						fail(ck, "node %u zonelist %d lists node %u zone %s "
-						     "%u times, expected %u", n, l, m, za_zone_name(t),
-						     seen[z->id], want);
+						fail(ck,
+						     "node %u zonelist %d lists node %u zone %s "
+						     "%u times, expected %u",
+						     n, l, m, za_zone_name(t), seen[z->id], want);
 				}
 			}
 		}
@@ -621,9 +661,10 @@ static void check_zone_held(struct ck *ck, struct za_zone *z)
 	       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
 		held++;
 	if (err) {
-		fail(ck, "node %d zone %s: cannot stop CPU %u's page "
-		     "set to look at it (fence: %d)", z->nid,
-		     za_zone_name(z->type), held, err);
+		fail(ck,
+		     "node %d zone %s: cannot stop CPU %u's page "
+		     "set to look at it (fence: %d)",
+		     z->nid, za_zone_name(z->type), held, err);
 		while (held-- > 0)
 			pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
 		return;
@@ -643,7 +684,7 @@ static void check_zone_held(struct ck *ck, struct za_zone *z)
 
 int za_check_write(struct za *za, za_write_fn write, void *ctx)
 {
-	struct ck ck = {za, {write, ctx}, 0, 0};
+	struct ck ck = { za, { write, ctx }, 0, 0 };
 	if (!za)
 		return -EINVAL;
 	/* Inside a migrate callback the allocator is mid-offline: not a

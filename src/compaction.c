@@ -65,17 +65,17 @@ enum compact_result {
 	COMPACT_SUCCESS,  /* the order is free (or the score is low enough) */
 	COMPACT_COMPLETE, /* the scanners met, having started at the ends */
 	COMPACT_PARTIAL_SKIPPED, /* met, from the cached positions */
-	COMPACT_ABORTED,  /* stopping */
+	COMPACT_ABORTED,         /* stopping */
 };
 
 struct compact_control {
 	struct za *za;
 	struct za_zone *z;
-	int order;              /* -1: the whole zone */
-	int mt;                 /* what the request wants */
-	bool proactive;         /* stop below the score's low mark */
-	bool daemon;            /* kcompactd: counted in compact_daemon_* */
-	bool whole_zone;        /* the scanners started at the zone's ends */
+	int order;       /* -1: the whole zone */
+	int mt;          /* what the request wants */
+	bool proactive;  /* stop below the score's low mark */
+	bool daemon;     /* kcompactd: counted in compact_daemon_* */
+	bool whole_zone; /* the scanners started at the zone's ends */
 	unsigned long pb_pages;
 	unsigned long migrate_pb; /* pageblock the migrate scanner is in */
 	unsigned long free_pb;    /* lowest pageblock the free scanner took */
@@ -123,7 +123,8 @@ int _za_fragmentation_index(struct za_zone *z, unsigned order)
 		return -1000;
 	/* 0 when the memory is simply short, towards 1000 when it is free
 	 * but in pieces too small. */
-	unsigned long per_block = (1000 + info.free_pages * 1000 / (1ul << order)) /
+	unsigned long per_block = (1000 +
+	                           info.free_pages * 1000 / (1ul << order)) /
 	                          info.free_blocks_total;
 	return 1000 - (int)per_block;
 }
@@ -146,8 +147,9 @@ static unsigned zone_score(struct za_zone *z)
 	fill_contig_info(z, order, &info);
 	if (!info.free_pages)
 		return 0;
-	return (unsigned)((info.free_pages - (info.free_blocks_suitable << order)) *
-	                  100 / info.free_pages);
+	return (
+	    unsigned)((info.free_pages - (info.free_blocks_suitable << order)) *
+	              100 / info.free_pages);
 }
 
 static unsigned long node_present(struct za_node *node)
@@ -230,8 +232,10 @@ static bool compaction_restarting(struct za_zone *z, int order)
 {
 	if (order < za_load_relaxed(&z->compact_order_failed))
 		return false;
-	return za_load_relaxed(&z->compact_defer_shift) == COMPACT_MAX_DEFER_SHIFT &&
-	       za_load_relaxed(&z->compact_considered) >= 1u << COMPACT_MAX_DEFER_SHIFT;
+	return za_load_relaxed(&z->compact_defer_shift) ==
+	           COMPACT_MAX_DEFER_SHIFT &&
+	       za_load_relaxed(&z->compact_considered) >=
+	           1u << COMPACT_MAX_DEFER_SHIFT;
 }
 
 /* --- cached scanner positions ----------------------------------------------------- */
@@ -240,7 +244,8 @@ static void reset_cached_positions(struct za_zone *z)
 {
 	za_store_relaxed(&z->compact_cached_migrate_pfn,
 	                 za_load_relaxed(&z->start_pfn));
-	za_store_relaxed(&z->compact_cached_free_pfn, za_load_relaxed(&z->end_pfn));
+	za_store_relaxed(&z->compact_cached_free_pfn,
+	                 za_load_relaxed(&z->end_pfn));
 }
 
 /* Where this pass's scanners start: the cached positions when they are
@@ -409,7 +414,8 @@ static void push_target(struct compact_control *cc, unsigned long pfn,
 
 /* The free scanner: take the free blocks below the pageblock order of
  * one MOVABLE pageblock off the buddy lists, as blocks allocated to us. */
-static void isolate_free_pageblock(struct compact_control *cc, unsigned long pb)
+static void isolate_free_pageblock(struct compact_control *cc,
+                                   unsigned long pb)
 {
 	struct za *za = cc->za;
 	struct za_zone *z = cc->z;
@@ -555,7 +561,8 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		} else
 			_za_report_misuse(za, -EINVAL,
 			                  "pfn 0x%lx freed by its owner after the "
-			                  "migrate callback moved it", pfn);
+			                  "migrate callback moved it",
+			                  pfn);
 		cc->migrated += 1ul << order;
 		event_zone(cc->z, ZA_PGMIGRATE_SUCCESS, 1ul << order);
 		return 0;
@@ -604,10 +611,11 @@ static enum compact_result compact_finished(struct compact_control *cc)
 		return COMPACT_ABORTED;
 	if (cc->proactive)
 		return zone_score(cc->z) <= score_wmark(cc->za, true)
-		           ? COMPACT_SUCCESS : (enum compact_result)-1;
+		           ? COMPACT_SUCCESS
+		           : (enum compact_result) - 1;
 	if (cc->order >= 0 && order_free(cc))
 		return COMPACT_SUCCESS;
-	return (enum compact_result)-1; /* go on */
+	return (enum compact_result) - 1; /* go on */
 }
 
 /* One pass over a zone, inside compaction_begin/end. */
@@ -624,7 +632,7 @@ static enum compact_result compact_zone(struct compact_control *cc)
 	if (!za->migrate || start >= cc->zone_end)
 		return COMPACT_SKIPPED;
 	enum compact_result fin = compact_finished(cc);
-	if (fin != (enum compact_result)-1)
+	if (fin != (enum compact_result) - 1)
 		return fin;
 	start_positions(cc, start);
 
@@ -649,7 +657,7 @@ static enum compact_result compact_zone(struct compact_control *cc)
 			pfn += n;
 		}
 		fin = compact_finished(cc);
-		if (fin != (enum compact_result)-1) {
+		if (fin != (enum compact_result) - 1) {
 			ret = fin;
 			advance_cached_migrate(z, pb + cc->pb_pages);
 			break;
@@ -696,8 +704,7 @@ static bool compaction_suitable(struct za *za, struct za_zone *z,
 	if (free < zone_wmark(z, ZA_WMARK_LOW) + (2ul << order))
 		return false;
 	int idx = _za_fragmentation_index(z, order);
-	return !(idx >= 0 &&
-	         idx <= (int)za_load_relaxed(&za->extfrag_threshold));
+	return !(idx >= 0 && idx <= (int)za_load_relaxed(&za->extfrag_threshold));
 }
 
 struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
@@ -721,7 +728,10 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
 		ran = true;
 		drain_for_compaction(za, z);
 		struct compact_control cc = {
-			.za = za, .z = z, .order = (int)order, .mt = ac->mt,
+			.za = za,
+			.z = z,
+			.order = (int)order,
+			.mt = ac->mt,
 		};
 		enum compact_result r = compact_zone(&cc);
 		page = get_page_from_freelist(za, ac, order, alloc_flags);
@@ -757,7 +767,10 @@ static unsigned long compact_node(struct za *za, struct za_node *node,
 			continue;
 		drain_for_compaction(za, z);
 		struct compact_control cc = {
-			.za = za, .z = z, .order = -1, .mt = ZA_MT_MOVABLE,
+			.za = za,
+			.z = z,
+			.order = -1,
+			.mt = ZA_MT_MOVABLE,
 			.daemon = daemon,
 		};
 		compact_zone(&cc);
@@ -808,7 +821,10 @@ static void kcompactd_do_work(struct za *za, struct za_node *node, int order,
 			reset_cached_positions(z);
 		drain_for_compaction(za, z);
 		struct compact_control cc = {
-			.za = za, .z = z, .order = order, .mt = ZA_MT_MOVABLE,
+			.za = za,
+			.z = z,
+			.order = order,
+			.mt = ZA_MT_MOVABLE,
 			.daemon = true,
 		};
 		enum compact_result r = compact_zone(&cc);
@@ -829,8 +845,12 @@ static void proactive_compact_node(struct za *za, struct za_node *node)
 			continue;
 		drain_for_compaction(za, z);
 		struct compact_control cc = {
-			.za = za, .z = z, .order = -1, .mt = ZA_MT_MOVABLE,
-			.proactive = true, .daemon = true,
+			.za = za,
+			.z = z,
+			.order = -1,
+			.mt = ZA_MT_MOVABLE,
+			.proactive = true,
+			.daemon = true,
 		};
 		compact_zone(&cc);
 	}
@@ -859,7 +879,8 @@ static void *kcompactd_main(void *arg)
 			bool pro = za_load_relaxed(&za->compaction_proactiveness) != 0;
 			bool woken = za_cond_wait(&node->kcompactd_wait,
 			                          &node->kcompactd_lock,
-			                          pro ? PROACTIVE_INTERVAL_MS * ZA_NSEC_PER_MSEC
+			                          pro ? PROACTIVE_INTERVAL_MS *
+			                                    ZA_NSEC_PER_MSEC
 			                              : 0);
 			if (node->kcompactd_stop || node->kcompactd_max_order >= 0 ||
 			    !pro || woken)
@@ -1005,8 +1026,8 @@ void _za_boost_watermark_locked(struct za_zone *z)
 	/* Only kswapd takes a boost away again: without it, none. */
 	if (!factor || (za->flags & ZA_CFG_NO_KSWAPD))
 		return;
-	unsigned long max = (unsigned long)((unsigned __int128)
-	                                    za_load_relaxed(&z->wmark_base[ZA_WMARK_HIGH]) *
+	unsigned long max = (unsigned long)((unsigned __int128)za_load_relaxed(
+	                                        &z->wmark_base[ZA_WMARK_HIGH]) *
 	                                    factor / 10000);
 	if (!max)
 		return;

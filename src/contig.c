@@ -59,8 +59,10 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 	int cpu = za_current_cpu(za);
 	int nid = cpu >= 0 ? za->cpu_node[cpu] : 0;
 	int hz = gfp_zone(gfp);
-	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
-	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * ZA_NSEC_PER_MSEC;
+	struct za_zoneref *zl =
+	    za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
+	uint64_t deadline = za_now_ns() +
+	                    (uint64_t)za->offline_timeout_ms * ZA_NSEC_PER_MSEC;
 
 	mem_hotplug_lock(za);
 	struct za_zone *z;
@@ -93,8 +95,8 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 				event_zone(z, ZA_CONTIG_OK, 1);
 				mem_hotplug_unlock(za);
 				if (za_debug_aids_on(za))
-					_za_debug_alloc(za, s, nr, ZA_PAGE_OWNER_CONTIG, gfp,
-					                cpu, __builtin_return_address(0));
+					_za_debug_alloc(za, s, nr, ZA_PAGE_OWNER_CONTIG, gfp, cpu,
+					                __builtin_return_address(0));
 				if (gfp & ZA___GFP_ZERO) {
 					/* Zero block by block: the range may span
 					 * hotplug blocks with separate bases. */
@@ -125,21 +127,26 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 	unsigned long chunk = 1ul << za->max_order;
 	unsigned long nr = (nr_pages + chunk - 1) & ~(chunk - 1);
 	if (pfn == ULONG_MAX) {
-		_za_report_misuse(za, -EINVAL, "contig free of %p: not page "
-		                  "metadata of this allocator", (void *)page);
+		_za_report_misuse(za, -EINVAL,
+		                  "contig free of %p: not page "
+		                  "metadata of this allocator",
+		                  (void *)page);
 		return;
 	}
 	if (mem_hotplug_held_by_me(za)) {
-		_za_report_misuse(za, -EDEADLK, "contig free of pfn 0x%lx from a "
+		_za_report_misuse(za, -EDEADLK,
+		                  "contig free of pfn 0x%lx from a "
 		                  "callback under the memory-hotplug lock: not "
-		                  "freed", pfn);
+		                  "freed",
+		                  pfn);
 		return;
 	}
 	uint8_t expect = ZA_PS_ALLOC;
 	if (page_order(page) != ZA_CONTIG_ORDER || nr_pages > za->max_pfn ||
 	    pfn_page(za, pfn + 1)->next != nr ||
 	    !za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING)) {
-		_za_report_misuse(za, -EINVAL, "contig free of pfn 0x%lx (%lu pages): "
+		_za_report_misuse(za, -EINVAL,
+		                  "contig free of pfn 0x%lx (%lu pages): "
 		                  "not a contiguous range of that size in use",
 		                  pfn, nr_pages);
 		return;

@@ -16,8 +16,9 @@ static void emit(const char *msg, int n, size_t cap)
 _Noreturn void _za_assert_fail(const char *file, int line, const char *what)
 {
 	char msg[512];
-	int n = snprintf(msg, sizeof(msg), "zonealloc: assertion failed: %s:%d: %s\n",
-	                 file, line, what);
+	int n = snprintf(msg, sizeof(msg),
+	                 "zonealloc: assertion failed: %s:%d: %s\n", file, line,
+	                 what);
 	emit(msg, n, sizeof(msg));
 	za_os_abort();
 }
@@ -168,20 +169,23 @@ int za_debug_set(struct za *za, enum za_debug_knob knob, long value)
 
 /* What a zero field of struct za_config means (zonealloc.h), and the
  * bounds of the fields a config may set. */
-#define DEFAULT_PAGE_SHIFT 12            /* 4 KiB pages */
+#define DEFAULT_PAGE_SHIFT 12 /* 4 KiB pages */
 #define MIN_PAGE_SHIFT 9
 #define MAX_PAGE_SHIFT 30
-#define DEFAULT_MAX_ORDER 10             /* the kernel's default MAX_ORDER */
-#define DEFAULT_PAGEBLOCK_ORDER 9        /* 2 MiB with 4 KiB pages */
+#define DEFAULT_MAX_ORDER 10              /* the kernel's default MAX_ORDER */
+#define DEFAULT_PAGEBLOCK_ORDER 9         /* 2 MiB with 4 KiB pages */
 #define DEFAULT_BLOCK_BYTES (128ul << 20) /* memory hotplug block (x86-64) */
-#define MAX_BLOCK_PAGES (1ul << 31)      /* frame numbers stay below 2^32 */
-#define DEFAULT_MAX_PFN (1ul << 28)      /* 1 TiB of 4 KiB pages */
+#define MAX_BLOCK_PAGES (1ul << 31)       /* frame numbers stay below 2^32 */
+#define DEFAULT_MAX_PFN (1ul << 28)       /* 1 TiB of 4 KiB pages */
 #define DEFAULT_OFFLINE_TIMEOUT_MS 5000
 #define DEFAULT_VMSTAT_INTERVAL_MS 1000
-#define LOCAL_DISTANCE 10                /* the kernel's (ACPI SLIT) scale */
+#define LOCAL_DISTANCE 10 /* the kernel's (ACPI SLIT) scale */
 #define REMOTE_DISTANCE 20
 
-static bool is_pow2(unsigned long x) { return x && !(x & (x - 1)); }
+static bool is_pow2(unsigned long x)
+{
+	return x && !(x & (x - 1));
+}
 
 static int resolve_config(struct za *za, const struct za_config *cfg)
 {
@@ -204,9 +208,10 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	if (cfg->pageblock_order > za->max_order)
 		return -EINVAL;
 	za->pageblock_order = cfg->pageblock_order
-		? cfg->pageblock_order
-		: (za->max_order < DEFAULT_PAGEBLOCK_ORDER ? za->max_order
-		                                         : DEFAULT_PAGEBLOCK_ORDER);
+	                          ? cfg->pageblock_order
+	                          : (za->max_order < DEFAULT_PAGEBLOCK_ORDER
+	                                 ? za->max_order
+	                                 : DEFAULT_PAGEBLOCK_ORDER);
 
 	/* A block holds whole max-order blocks and whole pageblocks. */
 	unsigned long min_block = 1ul << za->max_order;
@@ -235,12 +240,11 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 		return -EINVAL;
 	za->nr_online_cpus = online;
 
-	if (cfg->flags & ~(ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD |
-	                   ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED |
-	                   ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE |
-	                   ZA_CFG_PAGE_OWNER | ZA_CFG_POISON |
-	                   ZA_CFG_INIT_ON_ALLOC |
-	                   ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_COMPACTION))
+	if (cfg->flags &
+	    ~(ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER |
+	      ZA_CFG_PCP_FIXED | ZA_CFG_PCP_LOCKED | ZA_CFG_STRICT_FREE |
+	      ZA_CFG_PAGE_OWNER | ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC |
+	      ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_COMPACTION))
 		return -EINVAL;
 	za->flags = cfg->flags;
 	/* The debugging aids add theirs in _za_debug_init. */
@@ -260,10 +264,12 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->migrate_ctx = cfg->migrate_ctx;
 	za->min_free_kbytes_cfg = cfg->min_free_kbytes;
 	sysctl_init_defaults(za);
-	za->offline_timeout_ms = cfg->offline_timeout_ms ? cfg->offline_timeout_ms
-	                                                 : DEFAULT_OFFLINE_TIMEOUT_MS;
-	za->vmstat_interval_ms = cfg->vmstat_interval_ms ? cfg->vmstat_interval_ms
-	                                                 : DEFAULT_VMSTAT_INTERVAL_MS;
+	za->offline_timeout_ms = cfg->offline_timeout_ms
+	                             ? cfg->offline_timeout_ms
+	                             : DEFAULT_OFFLINE_TIMEOUT_MS;
+	za->vmstat_interval_ms = cfg->vmstat_interval_ms
+	                             ? cfg->vmstat_interval_ms
+	                             : DEFAULT_VMSTAT_INTERVAL_MS;
 	za->error_fn = cfg->error;
 	za->error_ctx = cfg->error_ctx;
 
@@ -275,8 +281,9 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	for (unsigned a = 0; a < za->nr_nodes; a++) {
 		for (unsigned b = 0; b < za->nr_nodes; b++) {
 			unsigned char d = cfg->node_distance
-				? cfg->node_distance[a * za->nr_nodes + b]
-				: (a == b ? LOCAL_DISTANCE : REMOTE_DISTANCE);
+			                      ? cfg->node_distance[a * za->nr_nodes + b]
+			                      : (a == b ? LOCAL_DISTANCE
+			                                : REMOTE_DISTANCE);
 			/* A node is nearest to itself; distances are positive. */
 			if (!d || (a != b && cfg->node_distance &&
 			           d < cfg->node_distance[a * za->nr_nodes + a]))
@@ -285,9 +292,9 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 		}
 	}
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
-		int n = cfg->cpu_node ? cfg->cpu_node[c]
-		                      : (int)((unsigned long)c * za->nr_nodes /
-		                              za->nr_cpus);
+		int n = cfg->cpu_node
+		            ? cfg->cpu_node[c]
+		            : (int)((unsigned long)c * za->nr_nodes / za->nr_cpus);
 		if (n < 0 || (unsigned)n >= za->nr_nodes)
 			return -EINVAL;
 		za->cpu_node[c] = n;
@@ -326,7 +333,8 @@ static void choose_pcp_mode(struct za *za)
 		static int said;
 		if (!za_xchg_acquire(&said, 1))
 			za_err_printf("zonealloc: per-CPU lists run locked: %s "
-			              "(%s)\n", lack, za_os_strerror(-err));
+			              "(%s)\n",
+			              lack, za_os_strerror(-err));
 	}
 	za->pcp_mode_why = why;
 }
@@ -429,8 +437,10 @@ struct za *za_create(const struct za_config *cfg)
 		size_t nr_sets = (size_t)za->nr_nodes * ZA_NR_ZONES * za->nr_cpus;
 		za->pcp_all = za_meta_alloc(za, nr_sets * sizeof(struct za_pcp),
 		                            ZA_CACHELINE);
-		za->cpu_pcp = za_meta_alloc(za, (size_t)za->nr_cpus * ZA_NR_ZONES *
-		                                    sizeof(struct za_pcp *), 0);
+		za->cpu_pcp = za_meta_alloc(za,
+		                            (size_t)za->nr_cpus * ZA_NR_ZONES *
+		                                sizeof(struct za_pcp *),
+		                            0);
 		if (!za->nodes || !za->pcp_all || !za->cpu_pcp)
 			err = -ENOMEM;
 	}
@@ -499,9 +509,18 @@ void za_destroy(struct za *za)
 /* --- topology queries ---------------------------------------------------------------- */
 
 /* A NULL za answers 0 (the header's rule for NULL). */
-unsigned za_nr_cpus(const struct za *za) { return za ? za->nr_cpus : 0; }
-unsigned za_nr_nodes(const struct za *za) { return za ? za->nr_nodes : 0; }
-unsigned za_max_order(const struct za *za) { return za ? za->max_order : 0; }
+unsigned za_nr_cpus(const struct za *za)
+{
+	return za ? za->nr_cpus : 0;
+}
+unsigned za_nr_nodes(const struct za *za)
+{
+	return za ? za->nr_nodes : 0;
+}
+unsigned za_max_order(const struct za *za)
+{
+	return za ? za->max_order : 0;
+}
 unsigned za_pageblock_order(const struct za *za)
 {
 	return za ? za->pageblock_order : 0;
@@ -510,8 +529,14 @@ unsigned long za_block_pages(const struct za *za)
 {
 	return za ? za->block_pages : 0;
 }
-unsigned za_page_shift(const struct za *za) { return za ? za->page_shift : 0; }
-size_t za_page_meta_size(void) { return sizeof(struct za_page); }
+unsigned za_page_shift(const struct za *za)
+{
+	return za ? za->page_shift : 0;
+}
+size_t za_page_meta_size(void)
+{
+	return sizeof(struct za_page);
+}
 
 int za_cpu_to_node(const struct za *za, unsigned cpu)
 {

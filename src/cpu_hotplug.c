@@ -64,8 +64,7 @@ int za_cpu_online(struct za *za, unsigned cpu)
 	/* A drain the offline left to the worker (ZA_PCP_DEFERRED) is
 	 * called off: the set is in use again, with its pages. */
 	for_each_zone(za, z)
-		pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED,
-		             false);
+		pcp_set_flag(za, z, (int)cpu, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED, false);
 	tunables_update(za, TUNABLES_CPU);
 	za_mutex_unlock(&za->cpu_hotplug_lock);
 	return 0;

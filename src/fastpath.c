@@ -40,7 +40,8 @@ fast_pcp(const struct za *za, int nid, za_gfp_t gfp, int cpu, int hz)
 		return za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
 	if (unlikely((unsigned)nid >= za->nr_nodes))
 		return NULL;
-	struct za_zoneref *zl = za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
+	struct za_zoneref *zl =
+	    za->nodes[nid].zonelist[(gfp & ZA___GFP_THISNODE) ? 1 : 0];
 	for (int i = 0; i < 2; i++) {
 		struct za_zone *z = za_load_relaxed(&zl[i].zone);
 		if (!z)
@@ -68,8 +69,7 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	int cpu = pcp_fast_cpu(za, &rs);
 	unsigned cls = gfp_class(gfp);
 	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
-	             order > za->max_order || cls == GFP_CLASS_BAD ||
-	             za->nofast))
+	             order > za->max_order || cls == GFP_CLASS_BAD || za->nofast))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	struct za_pcp *pcp = fast_pcp(za, nid, gfp, cpu, hz);
@@ -140,7 +140,8 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	 * empty lists (it was drained after the flag was set, and nothing is
 	 * pushed onto it since): the flag test costs nothing beside the
 	 * others and keeps that from being the only guard. */
-	if (unlikely(za_load_relaxed(&pcp->flags) || h == ZA_NIL || !pcp_head_ok(pcp, page))) {
+	if (unlikely(za_load_relaxed(&pcp->flags) || h == ZA_NIL ||
+	             !pcp_head_ok(pcp, page))) {
 		pcp_own_release_rseq(pcp);
 		return NULL;
 	}
@@ -166,7 +167,8 @@ __attribute__((noinline)) struct za_page *
 alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
                  const void *site)
 {
-	if (likely(za && order <= ZA_PCP_SMALL_ORDER && !(gfp & ~ZA_GFP_ALL_BITS))) {
+	if (likely(za && order <= ZA_PCP_SMALL_ORDER &&
+	           !(gfp & ~ZA_GFP_ALL_BITS))) {
 		struct za_page *page = alloc_fast(za, nid, gfp, order);
 		if (likely(page)) {
 			if (gfp & ZA___GFP_ZERO)
@@ -267,8 +269,8 @@ no:
 
 void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
-	if (likely(za && page && za->pcp_rseq) && likely(free_fast_rseq(za, page, order)))
+	if (likely(za && page && za->pcp_rseq) &&
+	    likely(free_fast_rseq(za, page, order)))
 		return;
 	free_pages_slow(za, page, order, ENTRY_SITE());
 }
-

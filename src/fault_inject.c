@@ -51,18 +51,18 @@ enum fail_knob {
 static const struct fail_def {
 	const char *name; /* with the prefix, as za_sysctl_name lists it */
 	long min, max;
-	bool boolean;     /* Y/N (1/0 accepted), read back as Y or N */
+	bool boolean; /* Y/N (1/0 accepted), read back as Y or N */
 } defs[FK_NR] = {
-	[FK_PROBABILITY] = {ZA_FAIL_SYSCTL_PREFIX "probability", 0, 100, false},
-	[FK_INTERVAL] = {ZA_FAIL_SYSCTL_PREFIX "interval", 0, INT_MAX, false},
-	[FK_TIMES] = {ZA_FAIL_SYSCTL_PREFIX "times", -1, INT_MAX, false},
-	[FK_SPACE] = {ZA_FAIL_SYSCTL_PREFIX "space", 0, INT_MAX, false},
-	[FK_MIN_ORDER] = {ZA_FAIL_SYSCTL_PREFIX "min-order", 0,
-	                  ZA_MAX_ORDER_LIMIT, false},
-	[FK_IGNORE_WAIT] = {ZA_FAIL_SYSCTL_PREFIX "ignore-gfp-wait", 0, 1, true},
-	[FK_IGNORE_ATOMIC] = {ZA_FAIL_SYSCTL_PREFIX "ignore-gfp-atomic", 0, 1,
-	                      true},
-	[FK_VERBOSE] = {ZA_FAIL_SYSCTL_PREFIX "verbose", 0, 2, false},
+	[FK_PROBABILITY] = { ZA_FAIL_SYSCTL_PREFIX "probability", 0, 100, false },
+	[FK_INTERVAL] = { ZA_FAIL_SYSCTL_PREFIX "interval", 0, INT_MAX, false },
+	[FK_TIMES] = { ZA_FAIL_SYSCTL_PREFIX "times", -1, INT_MAX, false },
+	[FK_SPACE] = { ZA_FAIL_SYSCTL_PREFIX "space", 0, INT_MAX, false },
+	[FK_MIN_ORDER] = { ZA_FAIL_SYSCTL_PREFIX "min-order", 0,
+	                   ZA_MAX_ORDER_LIMIT, false },
+	[FK_IGNORE_WAIT] = { ZA_FAIL_SYSCTL_PREFIX "ignore-gfp-wait", 0, 1, true },
+	[FK_IGNORE_ATOMIC] = { ZA_FAIL_SYSCTL_PREFIX "ignore-gfp-atomic", 0, 1,
+	                       true },
+	[FK_VERBOSE] = { ZA_FAIL_SYSCTL_PREFIX "verbose", 0, 2, false },
 };
 
 void _za_fail_init(struct za *za)
@@ -85,7 +85,8 @@ const char *_za_fail_sysctl_name(unsigned i)
 static int lookup(const char *name)
 {
 	for (int i = 0; i < FK_NR; i++)
-		if (strcmp(name, defs[i].name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1) == 0)
+		if (strcmp(name, defs[i].name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1) ==
+		    0)
 			return i;
 	return -1;
 }
@@ -190,8 +191,7 @@ int _za_fail_sysctl_set(struct za *za, const char *name, const char *value)
 	return 0;
 }
 
-int _za_fail_sysctl_get(struct za *za, const char *name, char *buf,
-                        size_t len)
+int _za_fail_sysctl_get(struct za *za, const char *name, char *buf, size_t len)
 {
 	int id = lookup(name);
 	if (id < 0)
@@ -199,18 +199,35 @@ int _za_fail_sysctl_get(struct za *za, const char *name, char *buf,
 	struct za_fail_attr *f = &za->fail;
 	long v = 0;
 	switch (id) {
-	case FK_PROBABILITY: v = za_load_relaxed(&f->probability); break;
-	case FK_INTERVAL: v = za_load_relaxed(&f->interval); break;
-	case FK_TIMES: v = za_load_relaxed(&f->times); break;
-	case FK_SPACE: v = za_load_relaxed(&f->space); break;
-	case FK_MIN_ORDER: v = za_load_relaxed(&f->min_order); break;
-	case FK_IGNORE_WAIT: v = za_load_relaxed(&f->ignore_gfp_wait); break;
-	case FK_IGNORE_ATOMIC: v = za_load_relaxed(&f->ignore_gfp_atomic); break;
-	case FK_VERBOSE: v = za_load_relaxed(&f->verbose); break;
+	case FK_PROBABILITY:
+		v = za_load_relaxed(&f->probability);
+		break;
+	case FK_INTERVAL:
+		v = za_load_relaxed(&f->interval);
+		break;
+	case FK_TIMES:
+		v = za_load_relaxed(&f->times);
+		break;
+	case FK_SPACE:
+		v = za_load_relaxed(&f->space);
+		break;
+	case FK_MIN_ORDER:
+		v = za_load_relaxed(&f->min_order);
+		break;
+	case FK_IGNORE_WAIT:
+		v = za_load_relaxed(&f->ignore_gfp_wait);
+		break;
+	case FK_IGNORE_ATOMIC:
+		v = za_load_relaxed(&f->ignore_gfp_atomic);
+		break;
+	case FK_VERBOSE:
+		v = za_load_relaxed(&f->verbose);
+		break;
 	}
 	char text[32];
-	int k = defs[id].boolean ? snprintf(text, sizeof(text), "%s", v ? "Y" : "N")
-	                         : snprintf(text, sizeof(text), "%ld", v);
+	int k = defs[id].boolean
+	            ? snprintf(text, sizeof(text), "%s", v ? "Y" : "N")
+	            : snprintf(text, sizeof(text), "%ld", v);
 	if (k < 0 || (size_t)k >= len) {
 		if (len)
 			buf[0] = 0;
@@ -262,7 +279,8 @@ bool _za_should_fail_alloc(struct za *za, za_gfp_t gfp, unsigned order,
 		return false;
 	if (za_load_relaxed(&f->ignore_gfp_atomic) && (gfp & ZA___GFP_ATOMIC_RES))
 		return false;
-	if (za_load_relaxed(&f->ignore_gfp_wait) && (gfp & ZA___GFP_DIRECT_RECLAIM))
+	if (za_load_relaxed(&f->ignore_gfp_wait) &&
+	    (gfp & ZA___GFP_DIRECT_RECLAIM))
 		return false;
 	if (za_load_relaxed(&f->times) == 0)
 		return false;
@@ -283,14 +301,14 @@ bool _za_should_fail_alloc(struct za *za, za_gfp_t gfp, unsigned order,
 	int verbose = za_load_relaxed(&f->verbose);
 	if (verbose && !(gfp & ZA___GFP_NOWARN)) {
 		char where[256];
-		za_err_printf(
-		        "zonealloc: FAULT_INJECTION: forcing a failure: "
-		        "fail_page_alloc order %u gfp %#x (probability %d, "
-		        "interval %d, space %ld, times %ld)%s%s\n",
-		        order, gfp, za_load_relaxed(&f->probability), interval,
-		        za_load_relaxed(&f->space), za_load_relaxed(&f->times),
-		        verbose > 1 ? " at " : "",
-		        verbose > 1 ? za_os_symbolize(site, where, sizeof(where)) : "");
+		za_err_printf("zonealloc: FAULT_INJECTION: forcing a failure: "
+		              "fail_page_alloc order %u gfp %#x (probability %d, "
+		              "interval %d, space %ld, times %ld)%s%s\n",
+		              order, gfp, za_load_relaxed(&f->probability), interval,
+		              za_load_relaxed(&f->space), za_load_relaxed(&f->times),
+		              verbose > 1 ? " at " : "",
+		              verbose > 1 ? za_os_symbolize(site, where, sizeof(where))
+		                          : "");
 	}
 	return true;
 }

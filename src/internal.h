@@ -66,18 +66,18 @@ static const int za_debug = ZA_DEBUG;
 #endif
 
 #define ZA_CACHELINE 64
-#define ZA_NIL UINT32_MAX          /* end of a list of pfns */
-#define ZA_PCP_SMALL_ORDER 3       /* orders 0..3 have pcp lists */
+#define ZA_NIL UINT32_MAX    /* end of a list of pfns */
+#define ZA_PCP_SMALL_ORDER 3 /* orders 0..3 have pcp lists */
 /* Orders 4..8 below the pageblock order have lists too, holding at most
  * ZA_PCP_MID_BYTES worth of pages per page set: a free of such a block
  * that fits is kept for the next allocation of its order, the rest go
  * to the buddy lists (never refilled in batches). */
 #define ZA_PCP_MID_MAX_ORDER 8
 #define ZA_PCP_MID_BYTES (1ul << 20)
-#define ZA_NR_PCPTYPES 3           /* UNMOVABLE, MOVABLE, RECLAIMABLE */
+#define ZA_NR_PCPTYPES 3 /* UNMOVABLE, MOVABLE, RECLAIMABLE */
 #define ZA_PCP_MID_BASE (ZA_NR_PCPTYPES * (ZA_PCP_SMALL_ORDER + 1))
-#define ZA_PCP_PB_BASE                                                     \
-	(ZA_PCP_MID_BASE +                                                     \
+#define ZA_PCP_PB_BASE                                                        \
+	(ZA_PCP_MID_BASE +                                                        \
 	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
 
@@ -93,17 +93,17 @@ static const int za_debug = ZA_DEBUG;
  *   ZA_ASSERT_PAGE       as ZA_ASSERT, and prints the page's metadata. */
 #define ZA_DEBUG_INTERNAL 1
 #define ZA_DEBUG_EXPENSIVE 2
-#define ZA_ASSERT_LEVEL(level, cond)                                       \
-	do {                                                                   \
-		if (za_debug >= (level) && unlikely(!(cond)))                      \
-			_za_assert_fail(__FILE__, __LINE__, #cond);                    \
+#define ZA_ASSERT_LEVEL(level, cond)                                          \
+	do {                                                                      \
+		if (za_debug >= (level) && unlikely(!(cond)))                         \
+			_za_assert_fail(__FILE__, __LINE__, #cond);                       \
 	} while (0)
 #define ZA_ASSERT(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_INTERNAL, cond)
 #define ZA_ASSERT_EXPENSIVE(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_EXPENSIVE, cond)
-#define ZA_ASSERT_PAGE(za, page, cond)                                     \
-	do {                                                                   \
-		if (za_debug >= ZA_DEBUG_INTERNAL && unlikely(!(cond)))            \
-			_za_assert_page_fail(__FILE__, __LINE__, #cond, (za), (page)); \
+#define ZA_ASSERT_PAGE(za, page, cond)                                        \
+	do {                                                                      \
+		if (za_debug >= ZA_DEBUG_INTERNAL && unlikely(!(cond)))               \
+			_za_assert_page_fail(__FILE__, __LINE__, #cond, (za), (page));    \
 	} while (0)
 _Noreturn void _za_assert_fail(const char *file, int line, const char *what);
 struct za;
@@ -117,16 +117,15 @@ _Noreturn void _za_assert_page_fail(const char *file, int line,
  * and those documented "caller holds". The spin locks are checked both
  * ways: held by somebody, and held by this thread according to the
  * witness (ZA_DEBUG >= 1 only, where the witness runs). */
-#define zone_assert_held(z)                                                \
-	ZA_ASSERT(za_spin_is_locked(&(z)->lock) &&                             \
+#define zone_assert_held(z)                                                   \
+	ZA_ASSERT(za_spin_is_locked(&(z)->lock) &&                                \
 	          za_witness_holds(ZA_RANK_ZONE, &(z)->lock))
 /* The owner's hold or a remote user's (pcp_held, below). */
-#define pcp_assert_held(za, pcp)                                           \
+#define pcp_assert_held(za, pcp)                                              \
 	ZA_ASSERT(pcp_held((za), (pcp)) && za_witness_holds(ZA_RANK_PCP, (pcp)))
 /* A remote user's hold: the set's spin lock, by this thread. */
-#define pcp_assert_locked(pcp)                                             \
-	ZA_ASSERT(za_spin_is_locked(&(pcp)->lock) &&                           \
-	          za_witness_held(ZA_RANK_PCP))
+#define pcp_assert_locked(pcp)                                                \
+	ZA_ASSERT(za_spin_is_locked(&(pcp)->lock) && za_witness_held(ZA_RANK_PCP))
 #define mutex_assert_held(m) ZA_ASSERT(za_witness_holds((m)->rank, (m)))
 /* By the witness, which names both locks when it fires (every holder
  * goes through mem_hotplug_lock(), which records its owner too). */
@@ -146,9 +145,9 @@ void za_out_write(struct za_out *o, const char *s, size_t n);
 void za_out_puts(struct za_out *o, const char *s);
 void za_out_putc(struct za_out *o, char c);
 void za_out_vprintf(struct za_out *o, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 void za_out_printf(struct za_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* A message on the platform's error output (za_os_error_write). */
 void za_err_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -160,12 +159,12 @@ void za_err_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * pcp lock; ALLOC -> FREEING by compare-and-swap in za_free_pages, which
  * is what turns a concurrent double free into a report. */
 enum za_page_state {
-	ZA_PS_NONE = 0, /* not the head of any block */
-	ZA_PS_BUDDY,    /* head of a free block on a buddy list */
-	ZA_PS_PCP,      /* head of a free block on a pcp list */
-	ZA_PS_ALLOC,    /* head of a block handed out to the caller */
-	ZA_PS_FREEING,  /* being freed: between ALLOC and PCP/BUDDY */
-	ZA_PS_OFFLINE,  /* taken out by memory offline or contig allocation */
+	ZA_PS_NONE = 0,  /* not the head of any block */
+	ZA_PS_BUDDY,     /* head of a free block on a buddy list */
+	ZA_PS_PCP,       /* head of a free block on a pcp list */
+	ZA_PS_ALLOC,     /* head of a block handed out to the caller */
+	ZA_PS_FREEING,   /* being freed: between ALLOC and PCP/BUDDY */
+	ZA_PS_OFFLINE,   /* taken out by memory offline or contig allocation */
 	ZA_PS_REPORTING, /* free, held off the lists by free page reporting
 	                  * while the client's callback runs (reporting.c) */
 };
@@ -203,7 +202,10 @@ static inline uint8_t zone_id_make(int nid, int type)
 {
 	return (uint8_t)((nid << ZA_ZONE_ID_SHIFT) | type);
 }
-static inline int zone_id_nid(uint8_t id) { return id >> ZA_ZONE_ID_SHIFT; }
+static inline int zone_id_nid(uint8_t id)
+{
+	return id >> ZA_ZONE_ID_SHIFT;
+}
 static inline int zone_id_type(uint8_t id)
 {
 	return id & ((1 << ZA_ZONE_ID_SHIFT) - 1);
@@ -232,10 +234,10 @@ static inline int zone_id_type(uint8_t id)
  * lock in locked mode; in restartable mode the owner's busy byte, taken
  * by a restartable sequence, or a remote user's stop byte. */
 union za_pcp_own {
-	uint16_t word;      /* the sequence tests both bytes at once */
+	uint16_t word; /* the sequence tests both bytes at once */
 	struct {
-		uint8_t busy;   /* an owner on the set's CPU holds it */
-		uint8_t stop;   /* a remote user has stopped the set */
+		uint8_t busy; /* an owner on the set's CPU holds it */
+		uint8_t stop; /* a remote user has stopped the set */
 	};
 };
 
@@ -243,9 +245,9 @@ struct za_pcp {
 	/* Hot fields first (lock to lists: the first two cache lines), then
 	 * statistics. All fields are protected by owning the set; fields read
 	 * remotely without it are accessed with relaxed atomics. */
-	za_spinlock_t lock; /* locked mode: the set; restartable: remote users */
+	za_spinlock_t lock;   /* locked mode: the set; restartable: remote users */
 	union za_pcp_own own; /* restartable mode */
-	uint16_t cpu;       /* the CPU the set belongs to (fixed) */
+	uint16_t cpu;         /* the CPU the set belongs to (fixed) */
 	struct za_zone *zone; /* the zone it belongs to (fixed) */
 	/* ZA_PCP_OFF_*: the lists take no pages; ZA_PCP_RESIZE;
 	 * ZA_PCP_DEFERRED. Atomic: remote users set and clear bits with
@@ -253,15 +255,15 @@ struct za_pcp {
 	 * CPU offline that defers: then with DEFERRED, while an owner
 	 * finishes the one operation it started), the holder clears RESIZE. */
 	uint8_t flags;
-	uint8_t free_factor;    /* flush batches grow for streams of frees */
+	uint8_t free_factor; /* flush batches grow for streams of frees */
 	/* The zone is on the CPU's node (fixed): an allocation of the
 	 * restartable fast path from it is a NUMA hit and local. */
 	uint8_t numa_local;
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
-	int count;          /* pages on the lists (relaxed for readers) */
-	int mid_pages;      /* of those, on the lists of orders 4..8 */
-	int high;           /* flush to the buddy lists above this */
-	int batch;          /* pages moved per refill / flush */
+	int count;              /* pages on the lists (relaxed for readers) */
+	int mid_pages;          /* of those, on the lists of orders 4..8 */
+	int high;               /* flush to the buddy lists above this */
+	int batch;              /* pages moved per refill / flush */
 	int high_min, high_max; /* bounds for the self-sizing high */
 	/* high when memory pressure trimmed the set (0: not trimmed): given
 	 * back when the pressure ends. Holder only. */
@@ -296,7 +298,7 @@ enum { ZA_WMARK_MIN, ZA_WMARK_LOW, ZA_WMARK_HIGH, ZA_NR_WMARKS };
  * pcp_sizes_seq (odd while it changes), read relaxed and retried. */
 struct za_pcp_sizes {
 	int batch, high_min, high_max;
-	int pressure;       /* memory is short: high stays at high_min */
+	int pressure; /* memory is short: high stays at high_min */
 };
 
 struct za_zone {
@@ -325,7 +327,7 @@ struct za_zone {
 	int stat_threshold;
 	struct za_pcp_sizes pcp_sizes;
 	unsigned pcp_sizes_seq;
-	struct za_pcp *pcp;         /* [nr_cpus]; fixed for the za's life */
+	struct za_pcp *pcp; /* [nr_cpus]; fixed for the za's life */
 
 	/* Span: zone lock to write (with mem_hotplug_lock), relaxed reads. */
 	unsigned long start_pfn, end_pfn; /* end exclusive; 0,0 when empty */
@@ -338,8 +340,8 @@ struct za_zone {
 	/* Blocks per list; nr_free[max_order][MOVABLE] also counts the
 	 * max-order blocks of the lazy sections, which are on no list. */
 	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
-	uint32_t lazy_head;          /* first lazy section, or ZA_NIL */
-	unsigned long nr_lazy;       /* sections on the lazy list */
+	uint32_t lazy_head;    /* first lazy section, or ZA_NIL */
+	unsigned long nr_lazy; /* sections on the lazy list */
 	unsigned long nr_isolate_pageblock;
 	/* Pages in pageblocks reserved for high-order atomic requests
 	 * (relaxed reads by the watermark check). */
@@ -404,16 +406,16 @@ struct za_node {
 	za_cond_t kswapd_wait;
 	int kswapd_highest_zoneidx; /* what the waker asked for, -1: none */
 	int kswapd_order;
-	bool kswapd_running;        /* a reclaim pass is under way */
+	bool kswapd_running; /* a reclaim pass is under way */
 	bool kswapd_started;
-	uint64_t kswapd_slept_ns;   /* when the last pass ended */
+	uint64_t kswapd_slept_ns; /* when the last pass ended */
 
 	/* Background compaction (compaction.c): kcompactd_lock guards the
 	 * request fields. */
 	za_thread_t kcompactd;
 	za_mutex_t kcompactd_lock;
 	za_cond_t kcompactd_wait;
-	int kcompactd_max_order;       /* what the waker asked for, -1: none */
+	int kcompactd_max_order; /* what the waker asked for, -1: none */
 	int kcompactd_highest_zoneidx;
 	bool kcompactd_started;
 	bool kcompactd_stop;
@@ -433,11 +435,11 @@ struct za_node {
  * the page is first needed (the kernel's deferred struct-page init, done on
  * demand). */
 struct za_section {
-	char *base;       /* address of the block's first page, or NULL */
+	char *base; /* address of the block's first page, or NULL */
 	uint32_t lazy_next, lazy_prev; /* zone's lazy list (sections): zone lock */
-	uint8_t online;   /* relaxed/acquire reads: the block's memmap is live */
+	uint8_t online; /* relaxed/acquire reads: the block's memmap is live */
 	uint8_t zone_id;
-	uint8_t lazy;     /* on the lazy list: zone lock to write, relaxed reads */
+	uint8_t lazy; /* on the lazy list: zone lock to write, relaxed reads */
 };
 
 /* An address run: online blocks whose memory is contiguous at both ends,
@@ -454,7 +456,7 @@ struct za_shrinker;
 
 struct za {
 	/* Read-mostly configuration, fixed at create. */
-	struct za_page *memmap;     /* pfn -> metadata */
+	struct za_page *memmap; /* pfn -> metadata */
 	/* Every page set, [zone id][cpu] (zone id = nid << 2 | type): a zone's
 	 * sets are z->pcp, and the fast paths find one by arithmetic. */
 	struct za_pcp *pcp_all;
@@ -465,7 +467,7 @@ struct za {
 	 * (relaxed; a stale entry names a set that exists, as a stale
 	 * zonelist entry names a zone that does). */
 	struct za_pcp **cpu_pcp;
-	uint8_t *pb_mt;             /* pageblock -> migratetype: zone lock */
+	uint8_t *pb_mt; /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
 	unsigned long max_pfn;
 	unsigned page_shift;
@@ -474,7 +476,7 @@ struct za {
 	unsigned long block_pages;
 	unsigned block_shift;
 	unsigned nr_cpus, nr_nodes;
-	unsigned flags;             /* ZA_CFG_* */
+	unsigned flags; /* ZA_CFG_* */
 	/* Why the fast paths (alloc_fast_rseq, alloc_fast, free_fast_rseq,
 	 * the per-CPU branch of free_pages_slow) may not run: ZA_NOFAST_*
 	 * bits, 0 when they may. The one byte they test, as they tested
@@ -488,7 +490,7 @@ struct za {
 	/* Page sets are restartable (owned through rseq, stopped and fenced
 	 * from outside) rather than locked; why not, when they are locked. */
 	bool pcp_rseq;
-	bool strict_free;           /* frees claim the page by CAS */
+	bool strict_free; /* frees claim the page by CAS */
 	const char *pcp_mode_why;
 	int (*cpu_id)(void *ctx);
 	void *cpu_ctx;
@@ -499,17 +501,17 @@ struct za {
 	unsigned pcp_high_cfg, pcp_batch_cfg;
 	unsigned offline_timeout_ms;
 	unsigned vmstat_interval_ms;
-	uint8_t *node_distance;     /* [nr_nodes * nr_nodes] */
-	int *cpu_node;              /* [nr_cpus] */
+	uint8_t *node_distance; /* [nr_nodes * nr_nodes] */
+	int *cpu_node;          /* [nr_cpus] */
 	struct za_zone *zone_by_id[ZA_MAX_NODES << ZA_ZONE_ID_SHIFT];
-	struct za_node *nodes;      /* [nr_nodes] */
-	struct za_section *sections;/* [max_pfn >> block_shift] */
+	struct za_node *nodes;       /* [nr_nodes] */
+	struct za_section *sections; /* [max_pfn >> block_shift] */
 	unsigned long nr_sections;
 	size_t memmap_bytes;
 	/* Address runs of backed online memory, sorted by address: written
 	 * under mem_hotplug_lock inside vrun_seq (odd while it changes), read
 	 * locklessly (relaxed, then the count is checked). */
-	struct za_vrun *vruns;      /* [nr_sections + 1], committed as used */
+	struct za_vrun *vruns; /* [nr_sections + 1], committed as used */
 	size_t vruns_bytes;
 	unsigned long nr_vruns;
 	unsigned vrun_seq;
@@ -518,12 +520,12 @@ struct za {
 	unsigned zonelist_seq __attribute__((aligned(ZA_CACHELINE)));
 
 	/* CPU state: cpu_hotplug_lock to write, relaxed reads. */
-	uint8_t *cpu_online;        /* [nr_cpus] */
+	uint8_t *cpu_online; /* [nr_cpus] */
 	unsigned nr_online_cpus;
 
 	/* Locks outside the fast path. */
 	za_mutex_t mem_hotplug_lock;
-	void *mem_hotplug_owner;    /* holder's token (core.c), relaxed */
+	void *mem_hotplug_owner; /* holder's token (core.c), relaxed */
 	/* Compaction passes run side by side, but never with a hotplug
 	 * operation (compaction.c): compact_lock guards the next two;
 	 * mem_hotplug_lock's holder sets compact_excluded and waits until
@@ -540,8 +542,8 @@ struct za {
 	 * one to run reads every input as it is now; its outputs are
 	 * written only under it. */
 	za_mutex_t tunables_lock;
-	bool pressure_applied;      /* tunables_lock: pressure in effect */
-	unsigned tunables_dirty;    /* a flip's recompute is owed (atomic) */
+	bool pressure_applied;         /* tunables_lock: pressure in effect */
+	unsigned tunables_dirty;       /* a flip's recompute is owed (atomic) */
 	unsigned long min_free_kbytes; /* in effect: tunables_lock to write,
 	                                * relaxed reads */
 
@@ -550,14 +552,14 @@ struct za {
 	 * reads them plainly) and store under sysctl_lock, which is all
 	 * readers take. */
 	za_mutex_t sysctl_lock;
-	bool min_free_kbytes_set;          /* written: min_free_kbytes_user wins */
+	bool min_free_kbytes_set; /* written: min_free_kbytes_user wins */
 	unsigned long min_free_kbytes_user;
-	unsigned watermark_scale_factor;   /* per 10000 of a zone */
-	unsigned watermark_boost_factor;   /* per 10000 of high; relaxed reads */
+	unsigned watermark_scale_factor; /* per 10000 of a zone */
+	unsigned watermark_boost_factor; /* per 10000 of high; relaxed reads */
 	unsigned lowmem_reserve_ratio[ZA_NR_ZONES];
 	unsigned percpu_pagelist_high_fraction; /* 0: high sized by low mark */
-	unsigned compaction_proactiveness; /* kcompactd; relaxed reads */
-	unsigned extfrag_threshold;        /* compaction_suitable; relaxed */
+	unsigned compaction_proactiveness;      /* kcompactd; relaxed reads */
+	unsigned extfrag_threshold;             /* compaction_suitable; relaxed */
 
 	/* Errors: error_lock keeps the handler and its context together. */
 	za_spinlock_t error_lock;
@@ -571,8 +573,8 @@ struct za {
 	unsigned shrinkers_busy;
 	unsigned long (*oom_fn)(void *ctx, int nid, unsigned order);
 	void *oom_ctx;
-	unsigned reclaim_active;    /* nodes with kswapd running (relaxed) */
-	bool stopping;              /* background threads: exit */
+	unsigned reclaim_active; /* nodes with kswapd running (relaxed) */
+	bool stopping;           /* background threads: exit */
 
 	/* Periodic statistics worker (vmstat.c). */
 	za_thread_t vmstat_thread;
@@ -648,15 +650,15 @@ static inline bool za_debug_aids_on(const struct za *za)
 #define ALLOC_WMARK_HIGH ZA_WMARK_HIGH
 #define ALLOC_WMARK_MASK 0x3
 #define ALLOC_NO_WATERMARKS 0x4
-#define ALLOC_HIGH 0x8      /* __GFP_HIGH: min / 2 */
-#define ALLOC_HARDER 0x10   /* atomic: a further quarter, and HIGHATOMIC */
+#define ALLOC_HIGH 0x8    /* __GFP_HIGH: min / 2 */
+#define ALLOC_HARDER 0x10 /* atomic: a further quarter, and HIGHATOMIC */
 
 struct za_alloc_ctx {
 	struct za_zoneref *zonelist;
 	int highest_zoneidx;
 	int mt;
 	int preferred_nid;
-	int cpu;          /* simulated/real CPU, -1: no pcp */
+	int cpu; /* simulated/real CPU, -1: no pcp */
 	za_gfp_t gfp;
 };
 
@@ -679,20 +681,22 @@ static inline struct za_zone *zonelist_next(struct za_zoneref *zl,
  * MOVABLE, RECLAIMABLE) ask for, as one table lookup: highest zone index
  * in the low nibble, migratetype in the high one; GFP_CLASS_BAD for DMA
  * together with DMA32. */
-#define GFP_CLASS_ZONE(g)                                                  \
-	(((g) & ZA___GFP_DMA)     ? ZA_ZONE_DMA                                \
-	 : ((g) & ZA___GFP_DMA32) ? ZA_ZONE_DMA32                              \
-	 : ((g) & ZA___GFP_MOVABLE) ? ZA_ZONE_MOVABLE : ZA_ZONE_NORMAL)
-#define GFP_CLASS_MT(g)                                                    \
-	(((g) & ZA___GFP_MOVABLE)       ? ZA_MT_MOVABLE                        \
-	 : ((g) & ZA___GFP_RECLAIMABLE) ? ZA_MT_RECLAIMABLE : ZA_MT_UNMOVABLE)
+#define GFP_CLASS_ZONE(g)                                                     \
+	(((g)&ZA___GFP_DMA)       ? ZA_ZONE_DMA                                   \
+	 : ((g)&ZA___GFP_DMA32)   ? ZA_ZONE_DMA32                                 \
+	 : ((g)&ZA___GFP_MOVABLE) ? ZA_ZONE_MOVABLE                               \
+	                          : ZA_ZONE_NORMAL)
+#define GFP_CLASS_MT(g)                                                       \
+	(((g)&ZA___GFP_MOVABLE)       ? ZA_MT_MOVABLE                             \
+	 : ((g)&ZA___GFP_RECLAIMABLE) ? ZA_MT_RECLAIMABLE                         \
+	                              : ZA_MT_UNMOVABLE)
 #define GFP_CLASS_BAD 0xff
-#define GFP_CLASS(g)                                                       \
-	((((g) & ZA___GFP_DMA) && ((g) & ZA___GFP_DMA32))                      \
-	     ? GFP_CLASS_BAD                                                   \
+#define GFP_CLASS(g)                                                          \
+	((((g)&ZA___GFP_DMA) && ((g)&ZA___GFP_DMA32))                             \
+	     ? GFP_CLASS_BAD                                                      \
 	     : (uint8_t)(GFP_CLASS_ZONE(g) | GFP_CLASS_MT(g) << 4))
 _Static_assert(ZA___GFP_DMA == 1 && ZA___GFP_DMA32 == 2 &&
-               ZA___GFP_MOVABLE == 4 && ZA___GFP_RECLAIMABLE == 8,
+                   ZA___GFP_MOVABLE == 4 && ZA___GFP_RECLAIMABLE == 8,
                "gfp_class is indexed by the low four gfp bits");
 static const uint8_t gfp_class_table[16] = {
 	GFP_CLASS(0),  GFP_CLASS(1),  GFP_CLASS(2),  GFP_CLASS(3),
@@ -786,7 +790,10 @@ static inline void set_pageblock_mt(struct za *za, unsigned long pfn, int mt)
 {
 	za_store_relaxed(&za->pb_mt[pfn >> za->pageblock_order], (uint8_t)mt);
 }
-static inline bool mt_is_mergeable(int mt) { return mt < ZA_NR_PCPTYPES; }
+static inline bool mt_is_mergeable(int mt)
+{
+	return mt < ZA_NR_PCPTYPES;
+}
 static inline bool zone_populated(const struct za_zone *z)
 {
 	return za_load_relaxed(&z->managed_pages) != 0;
@@ -804,11 +811,11 @@ static inline struct za_zone *next_zone(const struct za *za,
 /* for_each_zone(za, z) { ... }: every zone of every node, node by node,
  * declaring z (struct za_zone *); for_each_populated_zone skips the
  * empty ones (the kernel's iterators). */
-#define for_each_zone(za, z)                                               \
+#define for_each_zone(za, z)                                                  \
 	for (struct za_zone *z = (za)->nodes[0].zones; z; z = next_zone((za), z))
-#define for_each_populated_zone(za, z)                                     \
-	for_each_zone(za, z)                                                   \
-		if (!zone_populated(z)) {                                          \
+#define for_each_populated_zone(za, z)                                        \
+	for_each_zone(za, z)                                                      \
+		if (!zone_populated(z)) {                                             \
 		} else
 static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
 {
@@ -862,10 +869,10 @@ static inline int za_current_cpu(const struct za *za)
 
 /* Race-point yields (debug builds, ZA_DEBUG_RANDOM_YIELD). */
 void _za_debug_yield(struct za *za);
-#define ZA_YIELD_POINT(za)                                                 \
-	do {                                                                   \
-		if (za_debug && unlikely((za)->debug[ZA_DEBUG_RANDOM_YIELD]))      \
-			_za_debug_yield(za);                                           \
+#define ZA_YIELD_POINT(za)                                                    \
+	do {                                                                      \
+		if (za_debug && unlikely((za)->debug[ZA_DEBUG_RANDOM_YIELD]))         \
+			_za_debug_yield(za);                                              \
 	} while (0)
 
 /* Named points where a test may stop the thread or look at the state
@@ -888,10 +895,10 @@ enum za_debug_point {
 	 * arg: pointer to the CPU number (unsigned). */
 	ZA_DP_CPU_OFFLINE,
 };
-#define ZA_DEBUG_POINT(za, point, arg)                                     \
-	do {                                                                   \
-		if (za_debug && unlikely(za_load_relaxed(&(za)->debug_hook)))      \
-			za_load_relaxed(&(za)->debug_hook)((za), (point), (arg));      \
+#define ZA_DEBUG_POINT(za, point, arg)                                        \
+	do {                                                                      \
+		if (za_debug && unlikely(za_load_relaxed(&(za)->debug_hook)))         \
+			za_load_relaxed (&(za)->debug_hook)((za), (point), (arg));        \
 	} while (0)
 
 /* --- locks ------------------------------------------------------------------- */
@@ -976,7 +983,7 @@ bool za_meta_inject_fail(struct za *za);
 void *za_meta_alloc(struct za *za, size_t size, size_t align);
 void za_meta_free(struct za *za, void *p);
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* The memory-hotplug lock, with a record of which thread holds it: a
  * client callback that runs under it (migrate, and whatever an allocation
  * made inside one calls) must not take it again. Entry points that take
@@ -1012,7 +1019,7 @@ static inline unsigned long section_pfn(const struct za *za, unsigned long s)
 bool memmap_range_online(const struct za *za, unsigned long start,
                          unsigned long nr, bool *any);
 static inline struct za_section *pfn_section(const struct za *za,
-                                            unsigned long pfn)
+                                             unsigned long pfn)
 {
 	return &za->sections[pfn >> za->block_shift];
 }
@@ -1060,7 +1067,8 @@ void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page);
 bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac);
 /* Free pages into a zone outside the fast paths (memory online, offline
  * undo, contig free): counts them. */
-void buddy_free_range(struct za_zone *z, unsigned long start, unsigned long nr);
+void buddy_free_range(struct za_zone *z, unsigned long start,
+                      unsigned long nr);
 /* Memory online: put the (lazy, just onlined) blocks of a range on the
  * zone's lazy list and count them free. Takes the zone lock. */
 void buddy_add_lazy_range(struct za_zone *z, unsigned long start,
@@ -1106,7 +1114,8 @@ static inline void set_page_reported_locked(struct za_zone *z,
 	za_add_relaxed(&zone_vm_stat(z, ZA_NR_FREE_REPORTED), 1l << order);
 }
 static inline void clear_page_reported_locked(struct za_zone *z,
-                                              unsigned long pfn, unsigned order)
+                                              unsigned long pfn,
+                                              unsigned order)
 {
 	if (unlikely(page_reported(z->za, pfn))) {
 		__atomic_fetch_and(&z->za->reported_map[pfn >> 6],
@@ -1276,7 +1285,8 @@ static inline bool zone_clearly_above(const struct za_zone *z,
 {
 	long free = za_load_relaxed(&zone_vm_stat(z, ZA_NR_FREE_PAGES)) -
 	            (long)za_load_relaxed(&z->nr_reserved_highatomic);
-	long need = (long)(mark + za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]) +
+	long need = (long)(mark +
+	                   za_load_relaxed(&z->lowmem_reserve[highest_zoneidx]) +
 	                   (1ul << order));
 	return free > need && free >= (long)za_load_relaxed(&z->percpu_drift_mark);
 }
@@ -1307,7 +1317,8 @@ static inline bool zone_fast_ok(const struct za_zone *z, int hz)
  * the full check. */
 static inline bool zone_watermark_fast(struct za *za, struct za_zone *z,
                                        unsigned order, unsigned long mark,
-                                       int highest_zoneidx, unsigned alloc_flags)
+                                       int highest_zoneidx,
+                                       unsigned alloc_flags)
 {
 	/* Not at min: there the exact count decides (zone_watermark_ok). */
 	if (likely(order == 0 &&
@@ -1357,8 +1368,7 @@ void free_pages_slow(struct za *za, struct za_page *page, unsigned order,
 void zero_block(struct za *za, struct za_page *page, unsigned order);
 
 /* alloc.c */
-struct za_page *get_page_from_freelist(struct za *za,
-                                       struct za_alloc_ctx *ac,
+struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
                                        unsigned order, unsigned alloc_flags);
 /* Free a claimed block straight to the buddy lists, counting it in the
  * deltas of cpu's page set when that can be try-locked (cpu -1: in the
@@ -1379,7 +1389,8 @@ unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
 unsigned long call_oom_handler(struct za *za, int nid, unsigned order);
 
 /* compaction.c */
-#define ZA_COSTLY_ORDER ZA_PCP_SMALL_ORDER /* the kernel's PAGE_ALLOC_COSTLY_ORDER */
+/* The kernel's PAGE_ALLOC_COSTLY_ORDER. */
+#define ZA_COSTLY_ORDER ZA_PCP_SMALL_ORDER
 /* Direct compaction for an allocation of order (slow path, costly
  * orders): compacts the zones of ac's zonelist that are not deferred and
  * returns the page the allocation then found, or NULL. *skipped is set
@@ -1439,7 +1450,8 @@ void take_range_off_lists(struct za *za, struct za_zone *z,
  * off the lists (states OFFLINE) and the zone's pcp lists are enabled
  * again. */
 int take_range(struct za *za, struct za_zone *z, unsigned long start,
-               unsigned long nr, uint64_t deadline_ns, unsigned long *migrated);
+               unsigned long nr, uint64_t deadline_ns,
+               unsigned long *migrated);
 
 /* The debugging aids (docs/DEBUGGING.md). page_debug.c: set up at create
  * (tables only for the aids configured), and the hooks of the general

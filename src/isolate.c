@@ -14,7 +14,6 @@
  */
 #include "internal.h"
 
-
 /* Re-free every free block in [start, end) whose list type is not what
  * its pageblock says now. */
 static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
@@ -150,8 +149,9 @@ void take_range_off_lists(struct za *za, struct za_zone *z,
 		for (unsigned long pfn = c; pfn < c + chunk;) {
 			struct za_page *p = pfn_page(za, pfn);
 			unsigned long n = 1ul << page_order(p);
-			ZA_ASSERT_PAGE(za, p, page_state(p) == ZA_PS_BUDDY &&
-			                          page_mt(p) == ZA_MT_ISOLATE);
+			ZA_ASSERT_PAGE(za, p,
+			               page_state(p) == ZA_PS_BUDDY &&
+			                   page_mt(p) == ZA_MT_ISOLATE);
 			buddy_del_locked(z, p, pfn);
 			set_page_state(p, ZA_PS_OFFLINE);
 			pfn += n;
@@ -205,9 +205,12 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			pfn += n;
 			continue;
 		}
-		struct za_page *dst = za_alloc_pages_node(
-			za, zone_id_nid(src->zone_id),
-			ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, order);
+		struct za_page *dst = za_alloc_pages_node(za,
+		                                          zone_id_nid(src->zone_id),
+		                                          ZA_GFP_MOVABLE |
+		                                              ZA_GFP_NORETRY |
+		                                              ZA_GFP_NOWARN,
+		                                          order);
 		if (!dst) {
 			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],
 			               1ul << order);
@@ -230,7 +233,8 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			} else
 				_za_report_misuse(za, -EINVAL,
 				                  "pfn 0x%lx freed by its owner after the "
-				                  "migrate callback moved it", pfn);
+				                  "migrate callback moved it",
+				                  pfn);
 			(*migrated)++;
 			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_SUCCESS],
 			               1ul << order); /* pages, as the kernel */

@@ -16,20 +16,23 @@ int memmap_init(struct za *za)
 	za->memmap = za_os_reserve(za->memmap_bytes);
 	if (!za->memmap)
 		return -ENOMEM;
-	za->sections = za_meta_alloc(za, za->nr_sections * sizeof(struct za_section),
+	za->sections = za_meta_alloc(za,
+	                             za->nr_sections * sizeof(struct za_section),
 	                             0);
 	if (!za->sections)
 		return -ENOMEM;
 	/* One byte per pageblock of the whole pfn range: reserved and
 	 * committed at once, backed by memory only where it is touched. */
 	size_t ps = za_os_page_size();
-	za->pb_mt_bytes = ((za->max_pfn >> za->pageblock_order) + ps - 1) & ~(ps - 1);
+	za->pb_mt_bytes = ((za->max_pfn >> za->pageblock_order) + ps - 1) &
+	                  ~(ps - 1);
 	za->pb_mt = za_os_reserve(za->pb_mt_bytes);
 	if (!za->pb_mt || za_meta_inject_fail(za) ||
 	    za_os_commit(za->pb_mt, za->pb_mt_bytes))
 		return -ENOMEM;
 	/* The address index: at most one run per online block. */
-	za->vruns_bytes = ((za->nr_sections + 1) * sizeof(struct za_vrun) + ps - 1) &
+	za->vruns_bytes = ((za->nr_sections + 1) * sizeof(struct za_vrun) + ps -
+	                   1) &
 	                  ~(ps - 1);
 	za->vruns = za_os_reserve(za->vruns_bytes);
 	if (!za->vruns || za_os_commit(za->vruns, za->vruns_bytes))
@@ -116,7 +119,8 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
 	}
 	/* One byte per pageblock: every pageblock starts MOVABLE. */
 	__builtin_memset(&za->pb_mt[start >> za->pageblock_order], ZA_MT_MOVABLE,
-	                 nr >> za->pageblock_order ? nr >> za->pageblock_order : 1);
+	                 nr >> za->pageblock_order ? nr >> za->pageblock_order
+	                                           : 1);
 	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
 		struct za_section *s = pfn_section(za, pfn);
 		za_store_relaxed(&s->base, base ? (char *)base +
@@ -174,8 +178,8 @@ void memmap_offline_range(struct za *za, unsigned long start, unsigned long nr)
 		unsigned long p0 = (unsigned long)((struct za_page *)pg - za->memmap);
 		unsigned long p1 = p0 + ps / sizeof(struct za_page);
 		bool used = false;
-		for (unsigned long p = p0 & ~(za->block_pages - 1); p < p1 && p < za->max_pfn;
-		     p += za->block_pages)
+		for (unsigned long p = p0 & ~(za->block_pages - 1);
+		     p < p1 && p < za->max_pfn; p += za->block_pages)
 			if (za_load_relaxed(&pfn_section(za, p)->online))
 				used = true;
 		if (used && run) {
@@ -268,12 +272,14 @@ void vrun_add(struct za *za, unsigned long start, unsigned long nr,
               const void *base)
 {
 	mem_hotplug_assert_held(za);
-	uintptr_t lo = (uintptr_t)base, hi = lo + ((uintptr_t)nr << za->page_shift);
+	uintptr_t lo = (uintptr_t)base,
+	          hi = lo + ((uintptr_t)nr << za->page_shift);
 	unsigned long i = vrun_rank(za, lo, za->nr_vruns);
 	struct za_vrun *prev = i ? &za->vruns[i - 1] : NULL;
 	struct za_vrun *next = i < za->nr_vruns ? &za->vruns[i] : NULL;
 	bool join_prev = prev && prev->hi == lo &&
-	                 prev->pfn + ((prev->hi - prev->lo) >> za->page_shift) == start;
+	                 prev->pfn + ((prev->hi - prev->lo) >> za->page_shift) ==
+	                     start;
 	bool join_next = next && next->lo == hi && next->pfn == start + nr;
 	vrun_write_begin(za);
 	if (join_prev && join_next) {
@@ -310,11 +316,11 @@ void vrun_remove(struct za *za, unsigned long start, unsigned long nr)
 			vrun_shift(za, i + 1, -1);
 			continue;
 		}
-		if (start <= p0) {          /* the front goes */
+		if (start <= p0) { /* the front goes */
 			vrun_set(za, i, r.lo + ((end - p0) << shift), r.hi, end);
-		} else if (p1 <= end) {     /* the back goes */
+		} else if (p1 <= end) { /* the back goes */
 			vrun_set(za, i, r.lo, r.lo + ((start - p0) << shift), p0);
-		} else {                    /* the middle goes: two runs */
+		} else { /* the middle goes: two runs */
 			vrun_shift(za, i + 1, 1);
 			vrun_set(za, i, r.lo, r.lo + ((start - p0) << shift), p0);
 			vrun_set(za, i + 1, r.lo + ((end - p0) << shift), r.hi, end);
@@ -364,8 +370,7 @@ unsigned long za_page_to_pfn(const struct za *za, const struct za_page *p)
 	if (!za || !p)
 		return ULONG_MAX;
 	uintptr_t a = (uintptr_t)p, b = (uintptr_t)za->memmap;
-	if (a < b || a - b >= za->memmap_bytes ||
-	    (a - b) % sizeof(struct za_page))
+	if (a < b || a - b >= za->memmap_bytes || (a - b) % sizeof(struct za_page))
 		return ULONG_MAX;
 	return page_pfn(za, p);
 }

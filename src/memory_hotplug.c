@@ -128,12 +128,14 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	}
 	struct za_zone *z = za->zone_by_id[zid];
 	unsigned long migrated = 0;
-	uint64_t deadline = za_now_ns() + (uint64_t)za->offline_timeout_ms * ZA_NSEC_PER_MSEC;
+	uint64_t deadline = za_now_ns() +
+	                    (uint64_t)za->offline_timeout_ms * ZA_NSEC_PER_MSEC;
 	/* Memory never needed since it came online goes at once; anything
 	 * else through isolation and migration. */
 	int err = buddy_take_lazy_range(z, start_pfn, nr_pages)
 	              ? 0
-	              : take_range(za, z, start_pfn, nr_pages, deadline, &migrated);
+	              : take_range(za, z, start_pfn, nr_pages, deadline,
+	                           &migrated);
 	if (err) {
 		event_zone(z, ZA_OFFLINE_FAIL, 1);
 		mem_hotplug_unlock(za);

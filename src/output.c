@@ -72,7 +72,7 @@ static void error_write(void *ctx, const char *s, size_t n)
 
 void za_err_printf(const char *fmt, ...)
 {
-	struct za_out o = {error_write, NULL};
+	struct za_out o = { error_write, NULL };
 	va_list ap;
 	va_start(ap, fmt);
 	za_out_vprintf(&o, fmt, ap);

@@ -34,7 +34,7 @@ struct za_owner {
 	int32_t tid;
 	uint16_t gfp;
 	int16_t cpu;
-	uint8_t order;     /* ZA_PAGE_OWNER_CONTIG for a contiguous range */
+	uint8_t order; /* ZA_PAGE_OWNER_CONTIG for a contiguous range */
 };
 _Static_assert(sizeof(struct za_owner) == 56, "page owner record size");
 _Static_assert(ZA_GFP_ALL_BITS <= UINT16_MAX, "gfp fits the record");
@@ -62,8 +62,8 @@ void _za_page_owner_fini(struct za *za)
 }
 
 static void put_record(struct za_owner *r, unsigned long head,
-                       unsigned long nr, unsigned order, za_gfp_t gfp,
-                       int cpu, const void *site, uint64_t now, int tid)
+                       unsigned long nr, unsigned order, za_gfp_t gfp, int cpu,
+                       const void *site, uint64_t now, int tid)
 {
 	za_store_relaxed(&r->alloc_site, site);
 	za_store_relaxed(&r->free_site, (const void *)NULL);
@@ -78,8 +78,8 @@ static void put_record(struct za_owner *r, unsigned long head,
 }
 
 /* Chunk heads of a contiguous range after its first page (see above). */
-#define for_each_contig_chunk(za, c, pfn, nr)                              \
-	for (unsigned long c = (pfn) + (1ul << (za)->max_order);             \
+#define for_each_contig_chunk(za, c, pfn, nr)                                 \
+	for (unsigned long c = (pfn) + (1ul << (za)->max_order);                  \
 	     c < (pfn) + (nr); c += 1ul << (za)->max_order)
 
 void _za_page_owner_alloc(struct za *za, unsigned long pfn, unsigned long nr,
@@ -91,8 +91,8 @@ void _za_page_owner_alloc(struct za *za, unsigned long pfn, unsigned long nr,
 	put_record(&za->page_owner[pfn], pfn, nr, order, gfp, cpu, site, now, tid);
 	if (order == ZA_PAGE_OWNER_CONTIG)
 		for_each_contig_chunk(za, c, pfn, nr)
-			put_record(&za->page_owner[c], pfn, nr, order, gfp, cpu, site,
-			           now, tid);
+		    put_record(&za->page_owner[c], pfn, nr, order, gfp, cpu, site, now,
+		               tid);
 }
 
 void _za_page_owner_free(struct za *za, unsigned long pfn, unsigned long nr,
@@ -103,7 +103,8 @@ void _za_page_owner_free(struct za *za, unsigned long pfn, unsigned long nr,
 	za_store_relaxed(&r->free_site, site);
 	za_store_relaxed(&r->free_ns, now);
 	if (za_load_relaxed(&r->order) == ZA_PAGE_OWNER_CONTIG)
-		for_each_contig_chunk(za, c, pfn, nr) {
+		for_each_contig_chunk(za, c, pfn, nr)
+		{
 			za_store_relaxed(&za->page_owner[c].free_site, site);
 			za_store_relaxed(&za->page_owner[c].free_ns, now);
 		}
@@ -216,15 +217,16 @@ size_t _za_page_owner_describe(struct za *za, unsigned long pfn, char *buf,
 	                 " [page owner: block pfn 0x%x order %d allocated by %s "
 	                 "(gfp %#x, cpu %d, tid %d, at %llu ns)",
 	                 o.head, o.order == ZA_PAGE_OWNER_CONTIG ? -1 : o.order,
-	                 za_os_symbolize(o.alloc_site, a, sizeof(a)), o.gfp,
-	                 o.cpu, o.tid, (unsigned long long)o.alloc_ns);
+	                 za_os_symbolize(o.alloc_site, a, sizeof(a)), o.gfp, o.cpu,
+	                 o.tid, (unsigned long long)o.alloc_ns);
 	if (n < 0 || (size_t)n >= len)
 		return len - 1;
 	int m = o.free_site
-		? snprintf(buf + n, len - (size_t)n, "; last freed by %s (at %llu ns)]",
-		           za_os_symbolize(o.free_site, f, sizeof(f)),
-		           (unsigned long long)o.free_ns)
-		: snprintf(buf + n, len - (size_t)n, "; not freed since]");
+	            ? snprintf(buf + n, len - (size_t)n,
+	                       "; last freed by %s (at %llu ns)]",
+	                       za_os_symbolize(o.free_site, f, sizeof(f)),
+	                       (unsigned long long)o.free_ns)
+	            : snprintf(buf + n, len - (size_t)n, "; not freed since]");
 	if (m < 0 || (size_t)(n + m) >= len)
 		return len - 1;
 	return (size_t)(n + m);
@@ -238,23 +240,23 @@ static const struct {
 	za_gfp_t mask;
 	const char *name;
 } gfp_names[] = {
-	{ZA_GFP_MOVABLE, "GFP_MOVABLE"},
-	{ZA_GFP_KERNEL, "GFP_KERNEL"},
-	{ZA_GFP_ATOMIC, "GFP_ATOMIC"},
-	{ZA_GFP_NOWAIT, "GFP_NOWAIT"},
-	{ZA___GFP_DMA, "__GFP_DMA"},
-	{ZA___GFP_DMA32, "__GFP_DMA32"},
-	{ZA___GFP_MOVABLE, "__GFP_MOVABLE"},
-	{ZA___GFP_RECLAIMABLE, "__GFP_RECLAIMABLE"},
-	{ZA___GFP_HIGH, "__GFP_HIGH"},
-	{ZA___GFP_DIRECT_RECLAIM, "__GFP_DIRECT_RECLAIM"},
-	{ZA___GFP_KSWAPD_RECLAIM, "__GFP_KSWAPD_RECLAIM"},
-	{ZA___GFP_ZERO, "__GFP_ZERO"},
-	{ZA___GFP_NOFAIL, "__GFP_NOFAIL"},
-	{ZA___GFP_NORETRY, "__GFP_NORETRY"},
-	{ZA___GFP_THISNODE, "__GFP_THISNODE"},
-	{ZA___GFP_NOWARN, "__GFP_NOWARN"},
-	{ZA___GFP_ATOMIC_RES, "__GFP_ATOMIC_RES"},
+	{ ZA_GFP_MOVABLE, "GFP_MOVABLE" },
+	{ ZA_GFP_KERNEL, "GFP_KERNEL" },
+	{ ZA_GFP_ATOMIC, "GFP_ATOMIC" },
+	{ ZA_GFP_NOWAIT, "GFP_NOWAIT" },
+	{ ZA___GFP_DMA, "__GFP_DMA" },
+	{ ZA___GFP_DMA32, "__GFP_DMA32" },
+	{ ZA___GFP_MOVABLE, "__GFP_MOVABLE" },
+	{ ZA___GFP_RECLAIMABLE, "__GFP_RECLAIMABLE" },
+	{ ZA___GFP_HIGH, "__GFP_HIGH" },
+	{ ZA___GFP_DIRECT_RECLAIM, "__GFP_DIRECT_RECLAIM" },
+	{ ZA___GFP_KSWAPD_RECLAIM, "__GFP_KSWAPD_RECLAIM" },
+	{ ZA___GFP_ZERO, "__GFP_ZERO" },
+	{ ZA___GFP_NOFAIL, "__GFP_NOFAIL" },
+	{ ZA___GFP_NORETRY, "__GFP_NORETRY" },
+	{ ZA___GFP_THISNODE, "__GFP_THISNODE" },
+	{ ZA___GFP_NOWARN, "__GFP_NOWARN" },
+	{ ZA___GFP_ATOMIC_RES, "__GFP_ATOMIC_RES" },
 };
 
 static void print_gfp(struct za_out *out, za_gfp_t gfp)
@@ -274,7 +276,8 @@ static void print_gfp(struct za_out *out, za_gfp_t gfp)
 }
 
 static const char *const mt_names[ZA_NR_MIGRATETYPES] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"};
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"
+};
 
 static void print_block(struct za *za, struct za_out *out, unsigned long pfn,
                         const struct za_owner *o)
@@ -283,25 +286,28 @@ static void print_block(struct za *za, struct za_out *out, unsigned long pfn,
 	const struct za_page *p = pfn_page(za, pfn);
 	int pmt = page_mt(p), bmt = pageblock_mt(za, pfn);
 	za_out_printf(out, "Page allocated via order %u, mask ",
-	        o->order == ZA_PAGE_OWNER_CONTIG ? (unsigned)za->max_order
-	                                         : (unsigned)o->order);
+	              o->order == ZA_PAGE_OWNER_CONTIG ? (unsigned)za->max_order
+	                                               : (unsigned)o->order);
 	print_gfp(out, o->gfp);
 	za_out_printf(out, ", pid %d, tgid %d (%s), ts %llu ns", (int)o->tid,
-	        za_os_process_id(), za_os_process_name(),
-	        (unsigned long long)o->alloc_ns);
+	              za_os_process_id(), za_os_process_name(),
+	              (unsigned long long)o->alloc_ns);
 	if (o->order == ZA_PAGE_OWNER_CONTIG)
 		za_out_printf(out, ", contig %u pages", o->nr_pages);
 	za_out_printf(out, ", cpu %d\n", (int)o->cpu);
-	za_out_printf(out, "PFN 0x%lx type %s Block %lu type %s Flags %#x(node=%d|zone=%d)\n",
-	        pfn, pmt < ZA_NR_MIGRATETYPES ? mt_names[pmt] : "?",
-	        pfn >> za->pageblock_order,
-	        bmt < ZA_NR_MIGRATETYPES ? mt_names[bmt] : "?", p->zone_id,
-	        p->zone_id >> 2, p->zone_id & 3);
-	za_out_printf(out, " %s\n", za_os_symbolize(o->alloc_site, site, sizeof(site)));
+	za_out_printf(
+	    out,
+	    "PFN 0x%lx type %s Block %lu type %s Flags %#x(node=%d|zone=%d)\n",
+	    pfn, pmt < ZA_NR_MIGRATETYPES ? mt_names[pmt] : "?",
+	    pfn >> za->pageblock_order,
+	    bmt < ZA_NR_MIGRATETYPES ? mt_names[bmt] : "?", p->zone_id,
+	    p->zone_id >> 2, p->zone_id & 3);
+	za_out_printf(out, " %s\n",
+	              za_os_symbolize(o->alloc_site, site, sizeof(site)));
 	if (o->free_site)
 		za_out_printf(out, " last free before: %s, ts %llu ns\n",
-		        za_os_symbolize(o->free_site, site, sizeof(site)),
-		        (unsigned long long)o->free_ns);
+		              za_os_symbolize(o->free_site, site, sizeof(site)),
+		              (unsigned long long)o->free_ns);
 	za_out_putc(out, '\n');
 }
 
@@ -329,8 +335,7 @@ static void for_each_allocated(struct za *za,
 					fn(za, pfn, &o, arg);
 					/* A contiguous range is reported once, at
 					 * its head; its chunk records are skipped. */
-					if (o.order == ZA_PAGE_OWNER_CONTIG &&
-					    o.nr_pages > step)
+					if (o.order == ZA_PAGE_OWNER_CONTIG && o.nr_pages > step)
 						step = o.nr_pages;
 				}
 			}
@@ -405,8 +410,9 @@ static int cmp_sites(const void *a, const void *b)
 		return x->pages < y->pages ? 1 : -1;
 	if (x->blocks != y->blocks)
 		return x->blocks < y->blocks ? 1 : -1;
-	return (uintptr_t)x->site < (uintptr_t)y->site ? -1
-	       : (uintptr_t)x->site > (uintptr_t)y->site;
+	return (uintptr_t)x->site < (uintptr_t)y->site
+	           ? -1
+	           : (uintptr_t)x->site > (uintptr_t)y->site;
 }
 
 /* The census, sorted, in t->v[0..t->n). Takes mem_hotplug_lock unless
@@ -486,8 +492,8 @@ int _za_page_owner_summary_report(struct za *za, struct za_out *out)
 	char site[256];
 	for (size_t i = 0; i < t.n; i++)
 		za_out_printf(out, "%lu times, %lu pages:\n %s\n\n", t.v[i].blocks,
-		        t.v[i].pages,
-		        za_os_symbolize(t.v[i].site, site, sizeof(site)));
+		              t.v[i].pages,
+		              za_os_symbolize(t.v[i].site, site, sizeof(site)));
 	za_os_free(t.v);
 	return 0;
 }

@@ -51,7 +51,8 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	 * the zone below the floor that check kept (min for the slow path). */
 	long room = ((alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN
 	                 ? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
-	                 : (long)zone_free_estimate(za, z)) - floor;
+	                 : (long)zone_free_estimate(za, z)) -
+	            floor;
 	if ((long)(want << order) > room) {
 		long n = room >> order;
 		want = n > 1 ? (unsigned)n : 1;
@@ -119,8 +120,9 @@ static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
 		empty = 0;
 		struct za_page *page = pfn_page(za, h);
 		unsigned order = page_order(page);
-		ZA_ASSERT_PAGE(za, page, page_state(page) == ZA_PS_PCP &&
-		                             order == pcp_list_order(za, idx));
+		ZA_ASSERT_PAGE(za, page,
+		               page_state(page) == ZA_PS_PCP &&
+		                   order == pcp_list_order(za, idx));
 		pcp->lists[idx] = page->next;
 		page->next = ZA_NIL;
 		if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
@@ -163,8 +165,7 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 	 * fewer trips to the zone lock without holding more memory. */
 	long nr = ((long)pcp->batch << pcp->free_factor) + (count - pcp->high);
 	if (nr > count - pcp->batch)
-		nr = count - pcp->batch > pcp->batch ? count - pcp->batch
-		                                     : pcp->batch;
+		nr = count - pcp->batch > pcp->batch ? count - pcp->batch : pcp->batch;
 	pcp->alloc_factor = 0;
 	if (pcp->free_factor < 3 && !(za->flags & ZA_CFG_PCP_FIXED))
 		pcp->free_factor++;
@@ -212,8 +213,8 @@ void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
 	_za_report_misuse(za, -EINVAL,
 	                  "pfn 0x%lx handed out twice: two frees of it raced on "
 	                  "two CPUs (double free); CPU %u's per-CPU list was cut "
-	                  "and the pages on it are lost%s", (unsigned long)pfn,
-	                  (unsigned)pcp->cpu, owner);
+	                  "and the pages on it are lost%s",
+	                  (unsigned long)pfn, (unsigned)pcp->cpu, owner);
 }
 
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
@@ -391,7 +392,8 @@ bool pcp_trylock(struct za *za, struct za_pcp *pcp)
 	if (!za_spin_trylock_raw(&pcp->lock))
 		return false;
 	za_witness_acquire_lock(ZA_RANK_PCP, "pcp lock", pcp);
-	if (za->pcp_rseq && pcp_stop_locked(za, pcp, za_now_ns() + OWNER_WAIT_NS)) {
+	if (za->pcp_rseq &&
+	    pcp_stop_locked(za, pcp, za_now_ns() + OWNER_WAIT_NS)) {
 		za_spin_unlock_raw(&pcp->lock);
 		za_witness_release(ZA_RANK_PCP);
 		return false;
@@ -481,7 +483,8 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 /* The zones in the one order in which anybody holds several page sets
  * at once: node, then zone type, then CPU (za_check holds every CPU's set
  * of one zone, CPU offline one CPU's set of every zone). */
-#define for_each_zone_index(za, i) for (unsigned i = 0; i < (za)->nr_nodes * ZA_NR_ZONES; i++)
+#define for_each_zone_index(za, i)                                            \
+	for (unsigned i = 0; i < (za)->nr_nodes * ZA_NR_ZONES; i++)
 static struct za_zone *zone_at(struct za *za, unsigned i)
 {
 	return &za->nodes[i / ZA_NR_ZONES].zones[i % ZA_NR_ZONES];
@@ -504,7 +507,8 @@ int pcp_cpu_off(struct za *za, int cpu)
 	bool deferred = false;
 	bool held[ZA_MAX_NODES * ZA_NR_ZONES];
 	za_witness_acquire(ZA_RANK_PCP, "pcp lock (every zone of a CPU)");
-	for_each_zone_index(za, i) {
+	for_each_zone_index(za, i)
+	{
 		struct za_pcp *pcp = zone_pcp(zone_at(za, i), cpu);
 		held[i] = true;
 		if (za->pcp_rseq || !defer)
@@ -515,7 +519,8 @@ int pcp_cpu_off(struct za *za, int cpu)
 			za_store_relaxed(&pcp->own.stop, 1);
 	}
 	int err = za->pcp_rseq ? pcp_fence(za, zone_pcp(zone_at(za, 0), cpu)) : 0;
-	for_each_zone_index(za, i) {
+	for_each_zone_index(za, i)
+	{
 		struct za_zone *z = zone_at(za, i);
 		struct za_pcp *pcp = zone_pcp(z, cpu);
 		if (!err && (!held[i] ||
@@ -658,7 +663,8 @@ static void pcp_compute_sizes(struct za *za, struct za_zone *z,
 	 * does. Huge watermarks (a large min_free_kbytes) must not overflow
 	 * the int fields. */
 	unsigned frac = za->percpu_pagelist_high_fraction;
-	unsigned long lo = (frac ? managed / frac : zone_wmark(z, ZA_WMARK_LOW)) / ncpu;
+	unsigned long lo = (frac ? managed / frac : zone_wmark(z, ZA_WMARK_LOW)) /
+	                   ncpu;
 	unsigned long hi = (managed / 8) / ncpu;
 	unsigned long lim = INT_MAX / 2;
 	if (lo < (unsigned long)batch * 4)
@@ -705,7 +711,8 @@ static void sizes_high(const struct za_pcp_sizes *s, int *high, int *saved)
 /* Held set: copy what was published since it last looked. The bit is
  * cleared before the sizes are read, so a publication that races this
  * sets it again and is picked up next time. */
-static void pcp_pickup_sizes_locked(const struct za_zone *z, struct za_pcp *pcp)
+static void pcp_pickup_sizes_locked(const struct za_zone *z,
+                                    struct za_pcp *pcp)
 {
 	struct za_pcp_sizes s;
 	za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_RESIZE);
@@ -823,10 +830,11 @@ void pcp_decay_all(struct za *za)
 			 * increment costs nothing). */
 			if (!za_load_relaxed(&pcp->count))
 				continue;
-			bool shrink = trim &&
-			    !za_load_relaxed(&pcp->trips_since_decay) &&
-			    (za_load_relaxed(&pcp->high) > za_load_relaxed(&pcp->high_min) ||
-			     za_load_relaxed(&pcp->count) > za_load_relaxed(&pcp->high));
+			bool shrink = trim && !za_load_relaxed(&pcp->trips_since_decay) &&
+			              (za_load_relaxed(&pcp->high) >
+			                   za_load_relaxed(&pcp->high_min) ||
+			               za_load_relaxed(&pcp->count) >
+			                   za_load_relaxed(&pcp->high));
 			if (!shrink && !za_load_relaxed(&pcp->mid_pages)) {
 				za_store_relaxed(&pcp->trips_since_decay, 0);
 				continue;
@@ -838,17 +846,16 @@ void pcp_decay_all(struct za *za)
 			 * no longer: held, they keep their buddies from
 			 * merging into larger blocks. */
 			if (pcp->mid_pages)
-				flush_lists_locked(za, z, pcp, pcp->mid_pages,
-				                   ZA_PCP_DRAIN, ZA_PCP_DRAIN_PAGES,
-				                   ZA_PCP_MID_BASE,
+				flush_lists_locked(za, z, pcp, pcp->mid_pages, ZA_PCP_DRAIN,
+				                   ZA_PCP_DRAIN_PAGES, ZA_PCP_MID_BASE,
 				                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
 			if (trim && !pcp->trips_since_decay) {
 				int step = pcp->high / 8;
 				if (step < pcp->batch)
 					step = pcp->batch;
 				int high = pcp->high - step;
-				pcp_trim_locked(za, z, pcp, high > pcp->high_min
-				                                ? high : pcp->high_min);
+				pcp_trim_locked(za, z, pcp,
+				                high > pcp->high_min ? high : pcp->high_min);
 			}
 			za_store_relaxed(&pcp->trips_since_decay, 0);
 			pcp_unlock(za, pcp);

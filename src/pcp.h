@@ -27,16 +27,16 @@ static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
 	if (!(za->flags & ZA_CFG_PCP_FIXED) && pcp->high < pcp->high_max &&
 	    !za_load_relaxed(&za->reclaim_active)) {
 		int high = pcp->high + pcp->batch;
-		za_store_relaxed(&pcp->high, high < pcp->high_max ? high : pcp->high_max);
+		za_store_relaxed(&pcp->high,
+		                 high < pcp->high_max ? high : pcp->high_max);
 	}
 }
 
 /* Own the current CPU's page set to take blocks from or give blocks to:
  * NULL when it is busy or stopped (counted as PCP_TRYLOCK_FAIL when
  * count_busy) or switched off; the caller then goes to the buddy lists. */
-static inline struct za_pcp *pcp_trylock_usable(struct za_zone *z,
-                                                struct za_pcp *pcp,
-                                                bool count_busy)
+static inline struct za_pcp *
+pcp_trylock_usable(struct za_zone *z, struct za_pcp *pcp, bool count_busy)
 {
 	if (unlikely(!pcp_own_try(z->za, pcp))) {
 		if (count_busy)
@@ -204,8 +204,8 @@ static inline struct za_page *pcp_take_locked(struct za *za,
 /* Take the first block off list idx and count it. pcp->lock held, list
  * not empty. */
 static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
-                                             struct za_pcp *pcp, unsigned order,
-                                             int mt, int idx)
+                                             struct za_pcp *pcp,
+                                             unsigned order, int mt, int idx)
 {
 	struct za_page *page = pcp_take_locked(za, pcp, order, mt, idx);
 	if (likely(page))

@@ -110,15 +110,16 @@ void za_yield(void);
  * (2.35+) it is one load from the thread's rseq area, kept current by the
  * kernel; otherwise sched_getcpu(). */
 int za_os_current_cpu_slow(void);
-#if defined(__linux__) && defined(__GLIBC__) && \
-	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#if defined(__linux__) && defined(__GLIBC__) &&                               \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
 #include <sys/rseq.h>
 #define ZA_HAVE_RSEQ 1
 static inline int za_os_current_cpu(void)
 {
 	if (likely(__rseq_size > 0)) {
-		const struct rseq *rs = (const struct rseq *)(
-			(char *)__builtin_thread_pointer() + __rseq_offset);
+		const struct rseq *rs =
+		    (const struct rseq *)((char *)__builtin_thread_pointer() +
+		                          __rseq_offset);
 		int cpu = (int)za_load_relaxed(&rs->cpu_id);
 		if (likely(cpu >= 0))
 			return cpu;
@@ -126,7 +127,10 @@ static inline int za_os_current_cpu(void)
 	return za_os_current_cpu_slow();
 }
 #else
-static inline int za_os_current_cpu(void) { return za_os_current_cpu_slow(); }
+static inline int za_os_current_cpu(void)
+{
+	return za_os_current_cpu_slow();
+}
 #endif
 unsigned za_os_nr_cpus(void);
 
@@ -187,12 +191,15 @@ struct rseq {
 	uint32_t cpu_id;
 };
 #endif
-static inline struct rseq *za_os_rseq_area(void) { return NULL; }
+static inline struct rseq *za_os_rseq_area(void)
+{
+	return NULL;
+}
 /* An area that names no CPU (never read: see above), not NULL, so that
  * the compiler sees no null dereference on the unused path. */
 static inline struct rseq *za_rseq_area_fast(void)
 {
-	static struct rseq none = {.cpu_id = (uint32_t)-1};
+	static struct rseq none = { .cpu_id = (uint32_t)-1 };
 	return &none;
 }
 static inline bool za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
@@ -215,7 +222,7 @@ extern int _za_os_membarrier_refuse;
 size_t za_os_page_size(void);
 void *za_os_reserve(size_t size);
 void za_os_release(void *p, size_t size);
-int za_os_commit(void *p, size_t size);   /* keeps contents; 0 or -ENOMEM */
+int za_os_commit(void *p, size_t size); /* keeps contents; 0 or -ENOMEM */
 /* Zero-fills and returns the memory; later accesses fault until commit. */
 void za_os_decommit(void *p, size_t size);
 /* Zero-fills and returns the memory, which stays readable and writable

@@ -18,7 +18,7 @@
 
 #include "internal.h"
 
-#define SWAP_CLUSTER 32ul  /* pages asked of the shrinkers at least */
+#define SWAP_CLUSTER 32ul /* pages asked of the shrinkers at least */
 #define KSWAPD_MAX_PASSES 64
 
 int reclaim_init(struct za *za)
@@ -74,7 +74,8 @@ void za_unregister_shrinker(struct za *za, struct za_shrinker *s)
 	if (!za || !s)
 		return;
 	if (in_shrinker_walk) {
-		_za_report_misuse(za, -EDEADLK, "za_unregister_shrinker called "
+		_za_report_misuse(za, -EDEADLK,
+		                  "za_unregister_shrinker called "
 		                  "from inside a shrinker: it would wait for "
 		                  "itself; still registered");
 		return;
@@ -157,7 +158,7 @@ unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
 	event_zone(&za->nodes[ac->preferred_nid].zones[ac->highest_zoneidx],
 	           ZA_ALLOCSTALL, 1);
 	/* Nodes in zonelist order, the preferred one first. */
-	bool seen[ZA_MAX_NODES] = {false};
+	bool seen[ZA_MAX_NODES] = { false };
 	for (unsigned i = 0; freed < nr; i++) {
 		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
 		if (!z)
@@ -187,7 +188,8 @@ unsigned long call_oom_handler(struct za *za, int nid, unsigned order)
 }
 
 void za_set_oom_handler(struct za *za,
-                        unsigned long (*oom)(void *ctx, int nid, unsigned order),
+                        unsigned long (*oom)(void *ctx, int nid,
+                                             unsigned order),
                         void *ctx)
 {
 	if (!za)
@@ -301,8 +303,7 @@ static void *kswapd_main(void *arg)
 		_za_boost_done(za, node);
 		/* A high-order request failed: memory is balanced now (or as
 		 * balanced as reclaim makes it), make the order (compaction.c). */
-		if (order > ZA_COSTLY_ORDER &&
-		    !(za->flags & ZA_CFG_NO_COMPACTION))
+		if (order > ZA_COSTLY_ORDER && !(za->flags & ZA_CFG_NO_COMPACTION))
 			_za_wakeup_kcompactd(za, node->nid, order, hz);
 		za_mutex_lock(&node->kswapd_lock);
 		node->kswapd_running = false;
@@ -341,7 +342,8 @@ int reclaim_start(struct za *za)
 {
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		struct za_node *node = &za->nodes[n];
-		int err = za_thread_start(&node->kswapd, kswapd_main, node, "za-kswapd");
+		int err = za_thread_start(&node->kswapd, kswapd_main, node,
+		                          "za-kswapd");
 		if (err)
 			return err;
 		node->kswapd_started = true;

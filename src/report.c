@@ -80,7 +80,8 @@ static void report_pagetypeinfo(struct za *za, struct za_out *out)
 		za_out_printf(out, "Page block order: %u\n", za->pageblock_order);
 		za_out_printf(out, "Pages per block:  %lu\n", pb);
 		za_out_putc(out, '\n');
-		za_out_printf(out, "%-43s ", "Free pages count per migrate type at order");
+		za_out_printf(out, "%-43s ",
+		              "Free pages count per migrate type at order");
 		for (unsigned o = 0; o <= za->max_order; o++)
 			za_out_printf(out, "%6u ", o);
 		za_out_putc(out, '\n');
@@ -90,7 +91,7 @@ static void report_pagetypeinfo(struct za *za, struct za_out *out)
 				continue;
 			for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++) {
 				za_out_printf(out, "Node %4u, zone %8s, type %12s ", n,
-				        zone_names[t], mt_names[mt]);
+				              zone_names[t], mt_names[mt]);
 				for (unsigned o = 0; o <= za->max_order; o++) {
 					unsigned long c = za_load_relaxed(&z->nr_free[o][mt]);
 					/* The kernel stops counting at 100000. */
@@ -113,7 +114,7 @@ static void report_pagetypeinfo(struct za *za, struct za_out *out)
 		za_out_putc(out, '\n');
 		for (int t = 0; t < ZA_NR_ZONES; t++) {
 			struct za_zone *z = &za->nodes[n].zones[t];
-			unsigned long cnt[ZA_NR_MIGRATETYPES] = {0};
+			unsigned long cnt[ZA_NR_MIGRATETYPES] = { 0 };
 			if (!zone_populated(z))
 				continue;
 			unsigned long s = za_load_relaxed(&z->start_pfn);
@@ -172,39 +173,45 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 				first = false;
 				long nf = 0, na = 0;
 				for (int u = 0; u < ZA_NR_ZONES; u++) {
-					nf += stat_clamped(&za->nodes[n].zones[u], ZA_NR_FREE_PAGES);
+					nf += stat_clamped(&za->nodes[n].zones[u],
+					                   ZA_NR_FREE_PAGES);
 					na += stat_clamped(&za->nodes[n].zones[u],
 					                   ZA_NR_ZONE_ALLOCATED);
 				}
 				za_out_printf(out, "\n  per-node stats");
-				za_out_printf(out, "\n      %-12s %ld", "zonealloc_node_nr_free_pages", nf);
-				za_out_printf(out, "\n      %-12s %ld", "zonealloc_node_nr_allocated", na);
+				za_out_printf(out, "\n      %-12s %ld",
+				              "zonealloc_node_nr_free_pages", nf);
+				za_out_printf(out, "\n      %-12s %ld",
+				              "zonealloc_node_nr_allocated", na);
 			}
 			unsigned long spanned = za_load_relaxed(&z->end_pfn) -
 			                        za_load_relaxed(&z->start_pfn);
 			za_out_printf(out,
-			        "\n  pages free     %lu"
-			        "\n        boost    %lu"
-			        "\n        min      %lu"
-			        "\n        low      %lu"
-			        "\n        high     %lu"
-			        "\n        promo    %lu"
-			        "\n        spanned  %lu"
-			        "\n        present  %lu"
-			        "\n        managed  %lu"
-			        "\n        cma      %lu",
-			        (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES),
-			        za_load_relaxed(&z->watermark_boost),
-			        zone_wmark(z, ZA_WMARK_MIN), zone_wmark(z, ZA_WMARK_LOW),
-			        zone_wmark(z, ZA_WMARK_HIGH),
-			        /* promo: a step above high, as the kernel sets it */
-			        2 * zone_wmark(z, ZA_WMARK_HIGH) - zone_wmark(z, ZA_WMARK_LOW),
-			        spanned, za_load_relaxed(&z->present_pages),
-			        za_load_relaxed(&z->managed_pages), 0ul);
+			              "\n  pages free     %lu"
+			              "\n        boost    %lu"
+			              "\n        min      %lu"
+			              "\n        low      %lu"
+			              "\n        high     %lu"
+			              "\n        promo    %lu"
+			              "\n        spanned  %lu"
+			              "\n        present  %lu"
+			              "\n        managed  %lu"
+			              "\n        cma      %lu",
+			              (unsigned long)stat_clamped(z, ZA_NR_FREE_PAGES),
+			              za_load_relaxed(&z->watermark_boost),
+			              zone_wmark(z, ZA_WMARK_MIN),
+			              zone_wmark(z, ZA_WMARK_LOW),
+			              zone_wmark(z, ZA_WMARK_HIGH),
+			              /* promo: a step above high, as the kernel sets it */
+			              2 * zone_wmark(z, ZA_WMARK_HIGH) -
+			                  zone_wmark(z, ZA_WMARK_LOW),
+			              spanned, za_load_relaxed(&z->present_pages),
+			              za_load_relaxed(&z->managed_pages), 0ul);
 			za_out_printf(out, "\n        protection: (%ld",
-			        (long)za_load_relaxed(&z->lowmem_reserve[0]));
+			              (long)za_load_relaxed(&z->lowmem_reserve[0]));
 			for (int j = 1; j < ZA_NR_ZONES; j++)
-				za_out_printf(out, ", %ld", (long)za_load_relaxed(&z->lowmem_reserve[j]));
+				za_out_printf(out, ", %ld",
+				              (long)za_load_relaxed(&z->lowmem_reserve[j]));
 			za_out_putc(out, ')');
 			if (!zone_populated(z)) {
 				za_out_putc(out, '\n');
@@ -215,14 +222,16 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 			for (int pass = 0; pass < 2; pass++) {
 				for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
 					if (own_name(za_zone_stat_name(i)) == (pass == 1))
-						za_out_printf(out, "\n      %-12s %ld", za_zone_stat_name(i),
-						        stat_clamped(z, i));
-				for (int ev = ZA_NUMA_HIT; pass == 0 && ev <= ZA_NUMA_OTHER; ev++)
+						za_out_printf(out, "\n      %-12s %ld",
+						              za_zone_stat_name(i),
+						              stat_clamped(z, i));
+				for (int ev = ZA_NUMA_HIT; pass == 0 && ev <= ZA_NUMA_OTHER;
+				     ev++)
 					za_out_printf(out, "\n      %-12s %llu", za_event_name(ev),
-					        zone_event(za, z, ev));
+					              zone_event(za, z, ev));
 			}
 			za_out_printf(out, "\n      %-12s %llu", "zonealloc_pgalloc",
-			        zone_event(za, z, ZA_PGALLOC));
+			              zone_event(za, z, ZA_PGALLOC));
 			za_out_printf(out, "\n  pagesets");
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				if (!za_load_relaxed(&za->cpu_online[c]))
@@ -231,21 +240,21 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 				int high, batch, hmin, hmax;
 				pcp_sizes_now(z, pcp, &high, &batch, &hmin, &hmax);
 				za_out_printf(out,
-				        "\n    cpu: %u"
-				        "\n              count:    %d"
-				        "\n              high:     %d"
-				        "\n              batch:    %d"
-				        "\n              high_min: %d"
-				        "\n              high_max: %d",
-				        c, za_load_relaxed(&pcp->count), high, batch,
-				        hmin, hmax);
+				              "\n    cpu: %u"
+				              "\n              count:    %d"
+				              "\n              high:     %d"
+				              "\n              batch:    %d"
+				              "\n              high_min: %d"
+				              "\n              high_max: %d",
+				              c, za_load_relaxed(&pcp->count), high, batch,
+				              hmin, hmax);
 				za_out_printf(out, "\n  vm stats threshold: %d",
-				        za_load_relaxed(&z->stat_threshold));
+				              za_load_relaxed(&z->stat_threshold));
 			}
 			za_out_printf(out,
-			        "\n  node_unreclaimable:  %u"
-			        "\n  start_pfn:           %lu",
-			        0u, za_load_relaxed(&z->start_pfn));
+			              "\n  node_unreclaimable:  %u"
+			              "\n  start_pfn:           %lu",
+			              0u, za_load_relaxed(&z->start_pfn));
 			za_out_putc(out, '\n');
 		}
 	}
@@ -259,7 +268,8 @@ static long stat_total(struct za *za, int item)
 	return v;
 }
 
-static void print_per_zone(struct za *za, struct za_out *out, const char *stem, int ev)
+static void print_per_zone(struct za *za, struct za_out *out, const char *stem,
+                           int ev)
 {
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		unsigned long long v = 0;
@@ -277,7 +287,8 @@ static void report_vmstat(struct za *za, struct za_out *out)
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
 			if (own_name(za_zone_stat_name(i)) == (pass == 1))
-				za_out_printf(out, "%s %ld\n", za_zone_stat_name(i), stat_total(za, i));
+				za_out_printf(out, "%s %ld\n", za_zone_stat_name(i),
+				              stat_total(za, i));
 		for (int ev = 0; ev < ZA_NR_EVENTS; ev++) {
 			if (own_name(za_event_name(ev)) != (pass == 1))
 				continue;
@@ -285,7 +296,7 @@ static void report_vmstat(struct za *za, struct za_out *out)
 				print_per_zone(za, out, za_event_name(ev), ev);
 			else
 				za_out_printf(out, "%s %llu\n", za_event_name(ev),
-				        za_event_count(za, ev));
+				              za_event_count(za, ev));
 		}
 	}
 }
@@ -305,7 +316,7 @@ static void report_frag_index(struct za *za, struct za_out *out, bool unusable)
 				int idx = unusable ? _za_unusable_index(z, o)
 				                   : _za_fragmentation_index(z, o);
 				za_out_printf(out, unusable ? "%d.%03d " : "%2d.%03d ",
-				        idx / 1000, (idx < 0 ? -idx : idx) % 1000);
+				              idx / 1000, (idx < 0 ? -idx : idx) % 1000);
 			}
 			za_out_putc(out, '\n');
 		}
@@ -317,21 +328,21 @@ static void report_vmstat_v0(struct za *za, struct za_out *out)
 {
 	for (unsigned i = 0; i < vmstat_v0_nr_zone_stats; i++)
 		za_out_printf(out, "%s %ld\n", vmstat_v0_zone_stats[i].name,
-		        stat_total(za, vmstat_v0_zone_stats[i].item));
+		              stat_total(za, vmstat_v0_zone_stats[i].item));
 	for (unsigned i = 0; i < vmstat_v0_nr_events; i++) {
 		int ev = vmstat_v0_events[i].item;
 		if (ev == ZA_PGALLOC)
 			print_per_zone(za, out, "pgalloc", ev);
 		else
 			za_out_printf(out, "%s %llu\n", vmstat_v0_events[i].name,
-			        za_event_count(za, ev));
+			              za_event_count(za, ev));
 	}
 }
 
 int za_report_write(struct za *za, enum za_report what, za_write_fn write,
                     void *ctx)
 {
-	struct za_out o = {write, ctx}, *out = &o;
+	struct za_out o = { write, ctx }, *out = &o;
 	if (!za || !write)
 		return -EINVAL;
 	switch (what) {
@@ -359,8 +370,8 @@ int za_report_write(struct za *za, enum za_report what, za_write_fn write,
 	case ZA_REPORT_PAGE_OWNER:
 	case ZA_REPORT_PAGE_OWNER_SUMMARY: {
 		int err = what == ZA_REPORT_PAGE_OWNER
-			? _za_page_owner_report(za, out)
-			: _za_page_owner_summary_report(za, out);
+		              ? _za_page_owner_report(za, out)
+		              : _za_page_owner_summary_report(za, out);
 		if (err)
 			return err;
 		break;

@@ -47,13 +47,13 @@
 #define SCAN_BUDGET 1024
 
 struct za_reporting {
-	za_mutex_t lock;         /* leaf: the fields up to `pr` */
-	za_cond_t wake;          /* stop requests; busy going false */
+	za_mutex_t lock; /* leaf: the fields up to `pr` */
+	za_cond_t wake;  /* stop requests; busy going false */
 	za_thread_t thread;
-	bool running;            /* a client is registered */
-	bool threaded;           /* ... and the thread exists */
-	bool stop;               /* unregistering: passes end, the thread exits */
-	bool busy;               /* a pass is running: a batch may be out */
+	bool running;  /* a client is registered */
+	bool threaded; /* ... and the thread exists */
+	bool stop;     /* unregistering: passes end, the thread exits */
+	bool busy;     /* a pass is running: a batch may be out */
 	struct za_page_reporting pr; /* the client's, copied at register */
 	/* The pass's own (one pass at a time: busy). */
 	unsigned long pass_pages; /* pages the client accepted in this pass */
@@ -115,7 +115,8 @@ static bool still_on_list(struct za *za, struct za_zone *z, unsigned long pfn,
 static unsigned long take_blocks_locked(struct za *za, struct za_zone *z,
                                         struct za_reporting *rl, unsigned *n,
                                         unsigned order, int mt,
-                                        uint32_t *cursor, long *room, bool *low)
+                                        uint32_t *cursor, long *room,
+                                        bool *low)
 {
 	unsigned long taken = 0;
 	unsigned steps = 0;
@@ -214,9 +215,8 @@ static int report_zone(struct za *za, struct za_zone *z,
 					cursor = ZA_NIL;
 				long room = zone_stat_global(z, ZA_NR_FREE_PAGES) -
 				            (long)zone_wmark(z, ZA_WMARK_LOW);
-				unsigned long taken =
-					take_blocks_locked(za, z, rl, &n, o, mt, &cursor, &room,
-					                   &low);
+				unsigned long taken = take_blocks_locked(za, z, rl, &n, o, mt,
+				                                         &cursor, &room, &low);
 				zone_unlock(z);
 				/* At the watermark with a batch out, go on once it is
 				 * back (its pages count free again); with nothing out

@@ -16,6 +16,7 @@
 static inline __attribute__((always_inline)) bool
 za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {
+	/* clang-format off */
 	__asm__ goto(
 		".pushsection __za_rseq_cs, \"aw\"\n\t"
 		".balign 32\n"
@@ -47,6 +48,7 @@ za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 		  [stop] "r"((uint8_t *)own + 1) /* ldarb takes no offset */
 		: "memory", "cc", "x17"
 		: no);
+	/* clang-format on */
 	return true;
 no:
 	return false;

@@ -32,11 +32,13 @@
 #ifndef ZA_RSEQ_X86_64_H
 #define ZA_RSEQ_X86_64_H
 
-#define ZA_RSEQ_SIG 0x53053053 /* glibc's x86 signature; ours when we register */
+/* glibc's x86 signature; ours when we register. */
+#define ZA_RSEQ_SIG 0x53053053
 
 static inline __attribute__((always_inline)) bool
 za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {
+	/* clang-format off */
 	__asm__ goto(
 		/* The descriptor: version, flags, start, length, abort. */
 		".pushsection __za_rseq_cs, \"aw\"\n\t"
@@ -65,6 +67,7 @@ za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 		: [rs] "r"(rs), [cpu] "r"(cpu), [own] "r"(own)
 		: "memory", "cc", "rax"
 		: no);
+	/* clang-format on */
 	return true;
 no:
 	return false;

@@ -36,32 +36,35 @@ enum sysctl_id {
 
 static const struct sysctl_def {
 	const char *name;
-	long min, max;        /* each value's range */
-	unsigned nr_values;   /* 1, or one per zone */
-	bool recompute;       /* an input of tunables_update */
+	long min, max;      /* each value's range */
+	unsigned nr_values; /* 1, or one per zone */
+	bool recompute;     /* an input of tunables_update */
 } defs[SC_NR] = {
-	[SC_MIN_FREE_KBYTES] = {"min_free_kbytes", 0, INT_MAX, 1, true},
-	[SC_WATERMARK_SCALE_FACTOR] = {"watermark_scale_factor", 1, 3000, 1,
-	                               true},
-	[SC_WATERMARK_BOOST_FACTOR] = {"watermark_boost_factor", 0, INT_MAX, 1,
-	                               false},
-	[SC_LOWMEM_RESERVE_RATIO] = {"lowmem_reserve_ratio", 0, INT_MAX,
-	                             ZA_NR_ZONES, true},
+	[SC_MIN_FREE_KBYTES] = { "min_free_kbytes", 0, INT_MAX, 1, true },
+	[SC_WATERMARK_SCALE_FACTOR] = { "watermark_scale_factor", 1, 3000, 1,
+	                                true },
+	[SC_WATERMARK_BOOST_FACTOR] = { "watermark_boost_factor", 0, INT_MAX, 1,
+	                                false },
+	[SC_LOWMEM_RESERVE_RATIO] = { "lowmem_reserve_ratio", 0, INT_MAX,
+	                              ZA_NR_ZONES, true },
 	/* 1..7 are refused too (below): a list may not hold more than an
 	 * eighth of its zone. */
-	[SC_PERCPU_PAGELIST_HIGH_FRACTION] = {"percpu_pagelist_high_fraction", 0,
-	                                      INT_MAX, 1, true},
-	[SC_COMPACTION_PROACTIVENESS] = {"compaction_proactiveness", 0, 100, 1,
-	                                 false},
-	[SC_EXTFRAG_THRESHOLD] = {"extfrag_threshold", 0, 1000, 1, false},
+	[SC_PERCPU_PAGELIST_HIGH_FRACTION] = { "percpu_pagelist_high_fraction", 0,
+	                                       INT_MAX, 1, true },
+	[SC_COMPACTION_PROACTIVENESS] = { "compaction_proactiveness", 0, 100, 1,
+	                                  false },
+	[SC_EXTFRAG_THRESHOLD] = { "extfrag_threshold", 0, 1000, 1, false },
 };
 #define MIN_HIGH_FRACTION 8
 
 /* The kernel's defaults. */
-#define DEFAULT_WATERMARK_SCALE_FACTOR 10     /* 0.1% of a zone */
-#define DEFAULT_WATERMARK_BOOST_FACTOR 15000  /* 150% of the high mark */
-#define DEFAULT_LOWMEM_RESERVE_RATIO {256, 256, 32, 0} /* DMA..MOVABLE */
-#define DEFAULT_PCP_HIGH_FRACTION 0           /* high sized by the low mark */
+#define DEFAULT_WATERMARK_SCALE_FACTOR 10    /* 0.1% of a zone */
+#define DEFAULT_WATERMARK_BOOST_FACTOR 15000 /* 150% of the high mark */
+#define DEFAULT_LOWMEM_RESERVE_RATIO                                          \
+	{                                                                         \
+		256, 256, 32, 0                                                       \
+	}                               /* DMA..MOVABLE */
+#define DEFAULT_PCP_HIGH_FRACTION 0 /* high sized by the low mark */
 #define DEFAULT_COMPACTION_PROACTIVENESS 20
 #define DEFAULT_EXTFRAG_THRESHOLD 500
 
@@ -138,8 +141,10 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 {
 	if (!za || !name || !value)
 		return -EINVAL;
-	if (!strncmp(name, ZA_FAIL_SYSCTL_PREFIX, sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1))
-		return _za_fail_sysctl_set(za, name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1,
+	if (!strncmp(name, ZA_FAIL_SYSCTL_PREFIX,
+	             sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1))
+		return _za_fail_sysctl_set(za,
+		                           name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1,
 		                           value);
 	int id = lookup(name);
 	if (id < 0)
@@ -202,8 +207,10 @@ int za_sysctl_get(struct za *za, const char *name, char *buf, size_t len)
 {
 	if (!za || !name || (!buf && len))
 		return -EINVAL;
-	if (!strncmp(name, ZA_FAIL_SYSCTL_PREFIX, sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1))
-		return _za_fail_sysctl_get(za, name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1,
+	if (!strncmp(name, ZA_FAIL_SYSCTL_PREFIX,
+	             sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1))
+		return _za_fail_sysctl_get(za,
+		                           name + sizeof(ZA_FAIL_SYSCTL_PREFIX) - 1,
 		                           buf, len);
 	int id = lookup(name);
 	if (id < 0)

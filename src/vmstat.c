@@ -37,48 +37,48 @@ const char *za_event_name(enum za_event item)
 /* Version 0.1's vmstat, frozen: its names and order, for
  * ZA_REPORT_VMSTAT_V0 and the lookups. Delete in the release after 0.2. */
 const struct vmstat_v0_row vmstat_v0_zone_stats[] = {
-	{ZA_NR_FREE_PAGES, "nr_free_pages"},
-	{ZA_NR_ZONE_ALLOCATED, "nr_zone_allocated"},
-	{ZA_NR_FREE_ISOLATED, "nr_free_isolated"},
+	{ ZA_NR_FREE_PAGES, "nr_free_pages" },
+	{ ZA_NR_ZONE_ALLOCATED, "nr_zone_allocated" },
+	{ ZA_NR_FREE_ISOLATED, "nr_free_isolated" },
 };
 const struct vmstat_v0_row vmstat_v0_events[] = {
-	{ZA_PGALLOC, "pgalloc"}, /* printed as pgalloc_<zone> */
-	{ZA_PGFREE, "pgfree"},
-	{ZA_PGALLOC_FAIL, "pgalloc_fail"},
-	{ZA_PCP_REFILL, "zonealloc_pcp_refill"},
-	{ZA_PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages"},
-	{ZA_PCP_FLUSH, "zonealloc_pcp_flush"},
-	{ZA_PCP_FLUSH_PAGES, "zonealloc_pcp_flush_pages"},
-	{ZA_PCP_DRAIN, "zonealloc_pcp_drain"},
-	{ZA_PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages"},
-	{ZA_PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail"},
-	{ZA_ZONE_LOCK, "zonealloc_zone_lock"},
-	{ZA_WMARK_FAIL, "zonealloc_watermark_fail"},
-	{ZA_FALLBACK, "pgalloc_fallback"},
-	{ZA_STEAL_PAGEBLOCK, "pgsteal_pageblock"},
-	{ZA_ZONELIST_RETRY, "zonealloc_zonelist_retry"},
-	{ZA_ALLOCSTALL, "allocstall"},
-	{ZA_PGSCAN_DIRECT, "pgscan_direct"},
-	{ZA_PGSTEAL_DIRECT, "pgsteal_direct"},
-	{ZA_PGSCAN_KSWAPD, "pgscan_kswapd"},
-	{ZA_PGSTEAL_KSWAPD, "pgsteal_kswapd"},
-	{ZA_KSWAPD_WAKE, "kswapd_wake"},
-	{ZA_KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly"},
-	{ZA_KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly"},
-	{ZA_DRAIN_RETRY, "zonealloc_drain_retry"},
-	{ZA_OOM_KILL, "oom_kill"},
-	{ZA_PGMIGRATE_SUCCESS, "pgmigrate_success"},
-	{ZA_PGMIGRATE_FAIL, "pgmigrate_fail"},
-	{ZA_OFFLINE_OK, "zonealloc_offline_success"},
-	{ZA_OFFLINE_FAIL, "zonealloc_offline_fail"},
-	{ZA_CONTIG_OK, "zonealloc_contig_success"},
-	{ZA_CONTIG_FAIL, "zonealloc_contig_fail"},
-	{ZA_MISUSE, "zonealloc_misuse"},
+	{ ZA_PGALLOC, "pgalloc" }, /* printed as pgalloc_<zone> */
+	{ ZA_PGFREE, "pgfree" },
+	{ ZA_PGALLOC_FAIL, "pgalloc_fail" },
+	{ ZA_PCP_REFILL, "zonealloc_pcp_refill" },
+	{ ZA_PCP_REFILL_PAGES, "zonealloc_pcp_refill_pages" },
+	{ ZA_PCP_FLUSH, "zonealloc_pcp_flush" },
+	{ ZA_PCP_FLUSH_PAGES, "zonealloc_pcp_flush_pages" },
+	{ ZA_PCP_DRAIN, "zonealloc_pcp_drain" },
+	{ ZA_PCP_DRAIN_PAGES, "zonealloc_pcp_drain_pages" },
+	{ ZA_PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail" },
+	{ ZA_ZONE_LOCK, "zonealloc_zone_lock" },
+	{ ZA_WMARK_FAIL, "zonealloc_watermark_fail" },
+	{ ZA_FALLBACK, "pgalloc_fallback" },
+	{ ZA_STEAL_PAGEBLOCK, "pgsteal_pageblock" },
+	{ ZA_ZONELIST_RETRY, "zonealloc_zonelist_retry" },
+	{ ZA_ALLOCSTALL, "allocstall" },
+	{ ZA_PGSCAN_DIRECT, "pgscan_direct" },
+	{ ZA_PGSTEAL_DIRECT, "pgsteal_direct" },
+	{ ZA_PGSCAN_KSWAPD, "pgscan_kswapd" },
+	{ ZA_PGSTEAL_KSWAPD, "pgsteal_kswapd" },
+	{ ZA_KSWAPD_WAKE, "kswapd_wake" },
+	{ ZA_KSWAPD_LOW_WMARK_HIT, "kswapd_low_wmark_hit_quickly" },
+	{ ZA_KSWAPD_HIGH_WMARK_HIT, "kswapd_high_wmark_hit_quickly" },
+	{ ZA_DRAIN_RETRY, "zonealloc_drain_retry" },
+	{ ZA_OOM_KILL, "oom_kill" },
+	{ ZA_PGMIGRATE_SUCCESS, "pgmigrate_success" },
+	{ ZA_PGMIGRATE_FAIL, "pgmigrate_fail" },
+	{ ZA_OFFLINE_OK, "zonealloc_offline_success" },
+	{ ZA_OFFLINE_FAIL, "zonealloc_offline_fail" },
+	{ ZA_CONTIG_OK, "zonealloc_contig_success" },
+	{ ZA_CONTIG_FAIL, "zonealloc_contig_fail" },
+	{ ZA_MISUSE, "zonealloc_misuse" },
 };
-const unsigned vmstat_v0_nr_zone_stats =
-	sizeof(vmstat_v0_zone_stats) / sizeof(vmstat_v0_zone_stats[0]);
-const unsigned vmstat_v0_nr_events =
-	sizeof(vmstat_v0_events) / sizeof(vmstat_v0_events[0]);
+const unsigned vmstat_v0_nr_zone_stats = sizeof(vmstat_v0_zone_stats) /
+                                         sizeof(vmstat_v0_zone_stats[0]);
+const unsigned vmstat_v0_nr_events = sizeof(vmstat_v0_events) /
+                                     sizeof(vmstat_v0_events[0]);
 
 static int lookup(const char *name, const char *const *names, int n,
                   const struct vmstat_v0_row *v0, unsigned nv0)
@@ -96,8 +96,8 @@ static int lookup(const char *name, const char *const *names, int n,
 
 int za_zone_stat_lookup(const char *name)
 {
-	return lookup(name, zone_stat_names, ZA_NR_ZONE_STATS, vmstat_v0_zone_stats,
-	              vmstat_v0_nr_zone_stats);
+	return lookup(name, zone_stat_names, ZA_NR_ZONE_STATS,
+	              vmstat_v0_zone_stats, vmstat_v0_nr_zone_stats);
 }
 
 int za_event_lookup(const char *name)
@@ -193,7 +193,10 @@ void vmstat_fold_all(struct za *za, bool trylock)
 	}
 }
 
-static int fls_ul(unsigned long x) { return x ? 64 - __builtin_clzl(x) : 0; }
+static int fls_ul(unsigned long x)
+{
+	return x ? 64 - __builtin_clzl(x) : 0;
+}
 
 /* tunables_update only (tunables_lock held). The threshold grows with
  * CPUs and zone size (more CPUs: more contention
@@ -213,8 +216,8 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 		/* The zone's size in 128 MiB units, for pages up to
 		 * 1 GiB (page_shift 30). */
 		unsigned long mem = za->page_shift <= 27
-			? managed >> (27 - za->page_shift)
-			: managed << (za->page_shift - 27);
+		                        ? managed >> (27 - za->page_shift)
+		                        : managed << (za->page_shift - 27);
 		unsigned long gap = zone_wmark(z, ZA_WMARK_LOW) -
 		                    zone_wmark(z, ZA_WMARK_MIN);
 		long th = 2l * fls_ul(cpus) * (1 + fls_ul(mem));
@@ -346,7 +349,8 @@ long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
 	return zone_stat_snapshot(za, z, item);
 }
 
-unsigned long za_zone_free_pages(struct za *za, int nid, enum za_zone_type zone)
+unsigned long za_zone_free_pages(struct za *za, int nid,
+                                 enum za_zone_type zone)
 {
 	long v = za_zone_stat_snapshot(za, nid, zone, ZA_NR_FREE_PAGES);
 	return v > 0 ? (unsigned long)v : 0;

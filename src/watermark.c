@@ -107,7 +107,8 @@ static void setup_per_zone_wmarks_locked(struct za *za)
 			}
 			unsigned long step = min / 4;
 			unsigned long scale = (unsigned long)((unsigned __int128)managed *
-			                                      za->watermark_scale_factor / 10000);
+			                                      za->watermark_scale_factor /
+			                                      10000);
 			if (scale > step)
 				step = scale;
 			/* Unchanged (a CPU flip changes no mark): leave the
@@ -237,8 +238,8 @@ bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
 	/* At min (the slow path) the drift between the global counter and
 	 * the truth could carry a zone below min: count exactly there. */
 	long free = (alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN
-		? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
-		: (long)zone_free_estimate(za, z);
+	                ? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
+	                : (long)zone_free_estimate(za, z);
 	free -= (1l << order) - 1;
 	/* The high-order atomic reserve is not for anybody else. */
 	if (!(alloc_flags & ALLOC_HARDER))

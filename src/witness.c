@@ -24,7 +24,7 @@ static void put(const char *s)
 
 static void put_rank(int rank)
 {
-	char c[2] = {(char)('0' + rank % 10), 0};
+	char c[2] = { (char)('0' + rank % 10), 0 };
 	put(c);
 }
 

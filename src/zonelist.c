@@ -65,7 +65,7 @@ void build_all_zonelists(struct za *za)
 		/* Nodes by distance from n; n itself first. */
 		unsigned cnt = 0;
 		order[cnt++] = (int)n;
-		bool used[ZA_MAX_NODES] = {false};
+		bool used[ZA_MAX_NODES] = { false };
 		used[n] = true;
 		while (cnt < za->nr_nodes) {
 			int best = -1;

@@ -41,9 +41,9 @@ static long sys_membarrier(int cmd, unsigned flags, int cpu)
  * every thread (_za_rseq_off); cpu_id starts as "not registered", which
  * the fast paths read as "no CPU" until the slow path registers it. */
 static _Thread_local struct rseq self_area
-	__attribute__((aligned(32), tls_model("initial-exec"))) = {
-	.cpu_id = (uint32_t)-1, /* RSEQ_CPU_ID_UNINITIALIZED */
-};
+    __attribute__((aligned(32), tls_model("initial-exec"))) = {
+	    .cpu_id = (uint32_t)-1, /* RSEQ_CPU_ID_UNINITIALIZED */
+    };
 static _Thread_local int self_state; /* 0 untried, 1 registered, -1 failed */
 static int said_thread; /* the one line about a failed registration */
 long _za_rseq_off;
@@ -62,7 +62,8 @@ struct rseq *_za_os_rseq_area_self(void)
 		/* One line per process: this thread's page-set calls take the
 		 * buddy lists instead. */
 		if (!__atomic_exchange_n(&said_thread, 1, __ATOMIC_RELAXED))
-			fprintf(stderr, "zonealloc: rseq registration of a thread "
+			fprintf(stderr,
+			        "zonealloc: rseq registration of a thread "
 			        "failed (%s): its calls bypass the per-CPU lists\n",
 			        strerror(errno));
 		return NULL;

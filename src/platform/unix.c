@@ -39,9 +39,15 @@ void za_os_error_write(const char *s, size_t n)
 	fflush(stderr);
 }
 
-_Noreturn void za_os_abort(void) { abort(); }
+_Noreturn void za_os_abort(void)
+{
+	abort();
+}
 
-const char *za_os_strerror(int err) { return strerror(err); }
+const char *za_os_strerror(int err)
+{
+	return strerror(err);
+}
 
 /* --- spin locks --------------------------------------------------------- */
 
@@ -88,8 +94,7 @@ void za_spin_lock_slow(za_spinlock_t *l)
 			/* Free: take it unless it is handed to a waiter that
 			 * came before us (or, not queued yet, to anybody). */
 			if ((v == 0 || (me && (who == me || ticket_older(me, who)))) &&
-			    __atomic_compare_exchange_n(&l->v, &v, 1, 0,
-			                                __ATOMIC_ACQUIRE,
+			    __atomic_compare_exchange_n(&l->v, &v, 1, 0, __ATOMIC_ACQUIRE,
 			                                __ATOMIC_RELAXED))
 				return;
 		} else if (me && (who == 0 || (who != me && ticket_older(me, who)))) {
@@ -119,7 +124,10 @@ void za_cpu_relax(void)
 #endif
 }
 
-void za_yield(void) { sched_yield(); }
+void za_yield(void)
+{
+	sched_yield();
+}
 
 /* --- mutexes, conditions, threads ----------------------------------------- */
 
@@ -222,7 +230,10 @@ bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns)
 	return true;
 }
 
-void za_cond_broadcast(za_cond_t *c) { pthread_cond_broadcast(c->impl); }
+void za_cond_broadcast(za_cond_t *c)
+{
+	pthread_cond_broadcast(c->impl);
+}
 
 int za_thread_start(za_thread_t *t, void *(*fn)(void *), void *arg,
                     const char *name)
@@ -263,13 +274,16 @@ uint64_t za_now_ns(void)
 
 void za_sleep_ns(uint64_t ns)
 {
-	struct timespec ts = {(time_t)(ns / ZA_NSEC_PER_SEC),
-	                      (long)(ns % ZA_NSEC_PER_SEC)};
+	struct timespec ts = { (time_t)(ns / ZA_NSEC_PER_SEC),
+		                   (long)(ns % ZA_NSEC_PER_SEC) };
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
 
-int za_os_current_cpu_slow(void) { return sched_getcpu(); }
+int za_os_current_cpu_slow(void)
+{
+	return sched_getcpu();
+}
 
 unsigned za_os_nr_cpus(void)
 {
@@ -291,7 +305,10 @@ int za_os_thread_id(void)
 #endif
 }
 
-int za_os_process_id(void) { return (int)getpid(); }
+int za_os_process_id(void)
+{
+	return (int)getpid();
+}
 
 const char *za_os_process_name(void)
 {
@@ -327,7 +344,8 @@ char *za_os_symbolize(const void *addr, char *buf, size_t len)
 		/* No symbol: the offset in the object, as addr2line takes it. */
 		snprintf(buf, len, "%p (+0x%lx) [%s]", addr,
 		         (unsigned long)((const char *)addr -
-		                         (const char *)info.dli_fbase), obj);
+		                         (const char *)info.dli_fbase),
+		         obj);
 	}
 	return buf;
 }
@@ -363,8 +381,8 @@ void za_os_decommit(void *p, size_t size)
 {
 	/* Give the memory back and make stray accesses fault. */
 	void *q = mmap(p, size, PROT_NONE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
-	               -1, 0);
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+	               0);
 	if (q == MAP_FAILED)
 		ZA_DIE("mmap (decommit)", errno);
 }
@@ -373,8 +391,8 @@ void za_os_purge(void *p, size_t size)
 {
 	/* A fresh mapping in place, in one step: no moment without one. */
 	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
-	               -1, 0);
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+	               0);
 	if (q == MAP_FAILED)
 		ZA_DIE("mmap (purge)", errno);
 }
@@ -408,4 +426,7 @@ void *za_os_alloc(size_t size, size_t align)
 	return p;
 }
 
-void za_os_free(void *p) { free(p); }
+void za_os_free(void *p)
+{
+	free(p);
+}
