@@ -51,6 +51,15 @@ static int cpu_id(void *ctx)
 	return this_cpu;
 }
 
+/* CPU time of the calling thread: what a flip cost in work, apart from
+ * the time its thread waited for a CPU. */
+static uint64_t thread_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -152,13 +161,18 @@ int main(int argc, char **argv)
 	struct za_pcp_info pi;
 	za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi);
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), t0 = now_ns();
+	uint64_t worst_cpu = 0;
 	while (now_ns() < end && nflips + 2 <= MAX_FLIPS) {
 		unsigned cpu = next;
-		uint64_t a = now_ns();
+		uint64_t ta = thread_ns(), a = now_ns();
 		int r = za_cpu_offline(za, cpu);
-		uint64_t b = now_ns();
+		uint64_t b = now_ns(), tb = thread_ns();
 		int r2 = za_cpu_online(za, cpu);
-		uint64_t c = now_ns();
+		uint64_t c = now_ns(), tc = thread_ns();
+		if (tb - ta > worst_cpu)
+			worst_cpu = tb - ta;
+		if (tc - tb > worst_cpu)
+			worst_cpu = tc - tb;
 		if (r || r2) {
 			fprintf(stderr, "flip of CPU %u: %d %d\n", cpu, r, r2);
 			return 1;
@@ -180,7 +194,9 @@ int main(int argc, char **argv)
 	printf("%s page sets, ", pi.restartable ? "restartable" : "locked");
 	printf("threads %u, %s CPUs %u, %.1f s: %u flips "
 	       "(offline or online), mean %.3f ms, p99 %.3f ms, p99.9 %.3f ms, worst %.3f ms; "
-	       "%.2f M allocations/s; %llu offlines left a set to the worker\n",
+	       "%.2f M allocations/s; %llu offlines left a set to the worker; "
+	       "most CPU time one flip used %.3f ms (the rest of its worst was "
+	       "its thread waiting for a CPU)\n",
 	       nthreads, real_cpus ? "real" : "simulated",
 	       real_cpus ? (unsigned)real_cpus : cpus, wall, nflips,
 	       nflips ? sum / nflips / 1e6 : 0.0,
@@ -188,7 +204,8 @@ int main(int argc, char **argv)
 	       nflips ? (double)lat[nflips * 999 / 1000] / 1e6 : 0.0,
 	       nflips ? (double)lat[nflips - 1] / 1e6 : 0.0,
 	       (double)atomic_load(&allocs) / wall / 1e6,
-	       za_event_count(za, ZA_PCP_OFFLINE_DEFERRED));
+	       za_event_count(za, ZA_PCP_OFFLINE_DEFERRED),
+	       (double)worst_cpu / 1e6);
 	int check = za_check(za, stderr);
 	za_destroy(za);
 	free(lat);

@@ -300,7 +300,7 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
  * CPU offline of that CPU needs: the worker's trylock gives up, pcp_lock
  * waits for the owner without the lock and tries again, a CPU offline
  * defers (pcp_cpu_off). */
-#define OWNER_WAIT_NS (500 * 1000ul)
+#define OWNER_WAIT_NS (100 * 1000ul)
 
 /* Restartable mode, remote lock held: wait for an owner that took the
  * set before it was stopped and fenced to let go. deadline: za_now_ns()

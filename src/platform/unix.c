@@ -84,9 +84,12 @@ static bool ticket_older(unsigned a, unsigned b)
  * served oldest first, so none starves. */
 #define QUEUE_AFTER 64
 
+#define SPIN_NS (50 * 1000ul)
+
 void za_spin_lock_slow(za_spinlock_t *l)
 {
 	unsigned me = 0, spins = 0;
+	uint64_t start = 0;
 	for (;;) {
 		int v = za_load_relaxed(&l->v);
 		unsigned who = (unsigned)v >> 1;
@@ -106,9 +109,14 @@ void za_spin_lock_slow(za_spinlock_t *l)
 		}
 		if (!me && spins >= QUEUE_AFTER)
 			me = next_ticket();
-		/* Spin briefly, then yield: with more simulated CPUs than
-		 * cores the holder may be descheduled. */
-		if (++spins < 128)
+		/* Spin, then yield: with more threads than cores the holder
+		 * may be descheduled. The spin lasts SPIN_NS, a few holds of a
+		 * zone or page-set lock: a waiter that yields sooner gives its
+		 * CPU away for a time slice while the lock is soon free (or,
+		 * queued, handed to it, with every other waiter waiting for it
+		 * to run again). The clock is read once per 64 rounds. */
+		if (++spins < QUEUE_AFTER || (spins & 63) ||
+		    za_now_ns() - (start ? start : (start = za_now_ns())) < SPIN_NS)
 			za_cpu_relax();
 		else
 			sched_yield();
