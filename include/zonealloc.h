@@ -344,9 +344,10 @@ ZA_API struct za_page *za_virt_to_page(struct za *za, const void *addr);
 ZA_API int za_page_nid(const struct za *za, const struct za_page *p);
 ZA_API int za_page_zone(const struct za *za, const struct za_page *p);
 
-/* Per-CPU lists, best effort: a list whose owner (restartable page
- * sets) was preempted in the middle of an operation on it for more than
- * half a millisecond keeps its pages this time. */
+/* Per-CPU lists. A drain waits for a thread in the middle of an operation
+ * on a list (restartable page sets: preempted there, however long); a
+ * list whose CPU cannot be fenced (a seccomp filter refused membarrier)
+ * keeps its pages this time. */
 ZA_API void za_drain_local_pages(struct za *za);
 ZA_API void za_drain_all_pages(struct za *za);
 
