@@ -1171,6 +1171,15 @@ void pcp_decay_all(struct za *za);
  * free-page count is folded into and, with fast_gen bumped first
  * (zone_fast_input_changed), after any other input changed. */
 void zone_fast_refresh(struct za_zone *z);
+/* Change a zone's global value of a statistics item directly (no
+ * per-CPU delta): every change of the free-page count refreshes the fast
+ * paths' check (fast_ok). Also the fold of a per-CPU delta. */
+static inline void vmstat_mod(struct za_zone *z, int item, long delta)
+{
+	za_add_relaxed(&zone_vm_stat(z, item), delta);
+	if (item == ZA_NR_FREE_PAGES)
+		zone_fast_refresh(z);
+}
 
 /* vmstat.c */
 /* Change a counter through this CPU's delta; fold it into the global value
@@ -1182,14 +1191,11 @@ static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,
 	long d = pcp->vm_diff[item] + delta;
 	long t = za_load_relaxed(&z->stat_threshold);
 	if (unlikely(d > t || d < -t)) {
-		za_add_relaxed(&zone_vm_stat(z, item), d);
-		if (item == ZA_NR_FREE_PAGES)
-			zone_fast_refresh(z);
+		vmstat_mod(z, item, d);
 		d = 0;
 	}
 	za_store_relaxed(&pcp->vm_diff[item], (int32_t)d);
 }
-void vmstat_mod(struct za_zone *z, int item, long delta);
 /* Version 0.1's vmstat names and order (ZA_REPORT_VMSTAT_V0). */
 struct vmstat_v0_row {
 	int item;

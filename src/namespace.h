@@ -84,7 +84,6 @@
 #define vmstat_fold_cpu _za_vmstat_fold_cpu
 #define vmstat_fold_cpu_zone _za_vmstat_fold_cpu_zone
 #define vmstat_kick _za_vmstat_kick
-#define vmstat_mod _za_vmstat_mod
 #define vmstat_start _za_vmstat_start
 #define vmstat_stop _za_vmstat_stop
 #define vmstat_update_thresholds_locked _za_vmstat_update_thresholds_locked

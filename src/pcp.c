@@ -302,38 +302,45 @@ static int pcp_fence(struct za *za, struct za_pcp *pcp)
  * defers (pcp_cpu_off). */
 #define OWNER_WAIT_NS (100 * 1000ul)
 
+/* One round of waiting for an owner to let go of a set (round: how many
+ * went before). deadline: za_now_ns() after which to give up; until then
+ * spin (a yield could hand the CPU to another thread for a whole time
+ * slice, longer than the deadline). 0: however long, yielding after a
+ * while (the owner may have been preempted). False once the deadline has
+ * passed. */
+static bool wait_round(unsigned round, uint64_t deadline)
+{
+	if (round >= 1000) {
+		if (!deadline) {
+			za_yield();
+			return true;
+		}
+		if (za_now_ns() >= deadline)
+			return false;
+	}
+	za_cpu_relax();
+	return true;
+}
+
 /* Restartable mode, remote lock held: wait for an owner that took the
- * set before it was stopped and fenced to let go. deadline: za_now_ns()
- * after which to give up; until then spin (a yield could hand the CPU
- * to another thread for a whole time slice, longer than the deadline).
- * 0: however long, yielding after a while (the owner may have been
- * preempted). False when the owner still holds it at the deadline. */
+ * set before it was stopped and fenced to let go (wait_round). False
+ * when the owner still holds it at the deadline. */
 static bool pcp_wait_owner_until(struct za_pcp *pcp, uint64_t deadline)
 {
-	for (unsigned spins = 0; za_load_acquire(&pcp->own.busy); spins++) {
-		if (spins < 1000) {
-			za_cpu_relax();
-		} else if (deadline) {
-			if (za_now_ns() >= deadline)
-				return false;
-			za_cpu_relax();
-		} else {
-			za_yield();
-		}
-	}
+	for (unsigned round = 0; za_load_acquire(&pcp->own.busy); round++)
+		if (!wait_round(round, deadline))
+			return false;
 	return true;
 }
 
 /* Locked mode: a set's lock, which its owner holds for one operation
- * (or the whole time slice it was preempted for), spun for until
- * deadline at most. False without it. */
+ * (or the whole time slice it was preempted for), waited for until
+ * deadline (wait_round). False without it. */
 static bool pcp_spin_lock_until(za_spinlock_t *l, uint64_t deadline)
 {
-	for (unsigned spins = 0; !za_spin_trylock_raw(l); spins++) {
-		if (spins >= 1000 && za_now_ns() >= deadline)
+	for (unsigned round = 0; !za_spin_trylock_raw(l); round++)
+		if (!wait_round(round, deadline))
 			return false;
-		za_cpu_relax();
-	}
 	return true;
 }
 
@@ -433,6 +440,24 @@ void pcp_unlock_nested(struct za *za, struct za_pcp *pcp, unsigned index)
 	za_spin_unlock_raw(&pcp->lock);
 }
 
+/* Every page of a held set back to the buddy lists, counted as a drain. */
+static unsigned long pcp_drain_locked(struct za *za, struct za_zone *z,
+                                      struct za_pcp *pcp)
+{
+	return pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
+	                        ZA_PCP_DRAIN_PAGES);
+}
+
+/* A held set of an offline CPU: drained, and its statistics deltas
+ * folded, so that whoever names the CPU counts in the zone's shared
+ * counters. */
+static void pcp_offline_drain_locked(struct za *za, struct za_zone *z,
+                                     struct za_pcp *pcp)
+{
+	pcp_drain_locked(za, z, pcp);
+	vmstat_fold_cpu_zone(za, z, pcp->cpu);
+}
+
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 {
 	struct za_pcp *pcp = zone_pcp(z, cpu);
@@ -445,8 +470,7 @@ unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 	 * that is about to fail needs), without the set's remote lock. */
 	if (pcp_lock(za, pcp))
 		return 0;
-	n = pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
-	                     ZA_PCP_DRAIN_PAGES);
+	n = pcp_drain_locked(za, z, pcp);
 	pcp_unlock(za, pcp);
 	return n;
 }
@@ -468,8 +492,7 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 		za_or_release(&pcp->flags, flag);
 		/* Same hold: nothing can slip in between the flag and the
 		 * drain (seeds 000 and 004). */
-		pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
-		                 ZA_PCP_DRAIN_PAGES);
+		pcp_drain_locked(za, z, pcp);
 		pcp_unlock(za, pcp);
 		return 0;
 	}
@@ -533,11 +556,8 @@ int pcp_cpu_off(struct za *za, int cpu)
 		} else if (!err) {
 			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU);
 			/* The flag, the drain and the fold in one hold: from
-			 * here on the set takes no page, and whoever names the
-			 * CPU counts in the zone's shared counters. */
-			pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
-			                 ZA_PCP_DRAIN_PAGES);
-			vmstat_fold_cpu_zone(za, z, cpu);
+			 * here on the set takes no page. */
+			pcp_offline_drain_locked(za, z, pcp);
 		}
 		if (!held[i])
 			continue;
@@ -575,9 +595,7 @@ void pcp_finish_deferred(struct za *za)
 			/* An online since may have cleared it: then the set
 			 * is in use again and keeps its pages. */
 			if (za_load_relaxed(&pcp->flags) & ZA_PCP_DEFERRED) {
-				pcp_flush_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
-				                 ZA_PCP_DRAIN_PAGES);
-				vmstat_fold_cpu_zone(za, z, (int)c);
+				pcp_offline_drain_locked(za, z, pcp);
 				za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_DEFERRED);
 			}
 			pcp_unlock(za, pcp);

@@ -106,13 +106,6 @@ int za_event_lookup(const char *name)
 	              vmstat_v0_nr_events);
 }
 
-void vmstat_mod(struct za_zone *z, int item, long delta)
-{
-	za_add_relaxed(&zone_vm_stat(z, item), delta);
-	if (item == ZA_NR_FREE_PAGES)
-		zone_fast_refresh(z);
-}
-
 long zone_stat_global(struct za_zone *z, int item)
 {
 	return za_load_relaxed(&zone_vm_stat(z, item));
@@ -133,10 +126,8 @@ void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
 		long d = pcp->vm_diff[i];
 		if (d) {
-			za_add_relaxed(&zone_vm_stat(z, i), d);
+			vmstat_mod(z, i, d);
 			za_store_relaxed(&pcp->vm_diff[i], 0);
-			if (i == ZA_NR_FREE_PAGES)
-				zone_fast_refresh(z);
 		}
 	}
 }
