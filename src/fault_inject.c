@@ -228,13 +228,7 @@ int _za_fail_sysctl_get(struct za *za, const char *name, char *buf, size_t len)
 	int k = defs[id].boolean
 	            ? snprintf(text, sizeof(text), "%s", v ? "Y" : "N")
 	            : snprintf(text, sizeof(text), "%ld", v);
-	if (k < 0 || (size_t)k >= len) {
-		if (len)
-			buf[0] = 0;
-		return -ERANGE;
-	}
-	memcpy(buf, text, (size_t)k + 1);
-	return 0;
+	return sysctl_copy_out(buf, len, text, k);
 }
 
 /* A per-thread xorshift: cheap, and good enough for a percentage. */

@@ -1507,6 +1507,9 @@ void _za_fail_init(struct za *za);
 bool _za_should_fail_alloc(struct za *za, za_gfp_t gfp, unsigned order,
                            const void *site);
 int _za_fail_sysctl_set(struct za *za, const char *name, const char *value);
+/* A sysctl value's text (k: snprintf's result) into the caller's buffer:
+ * 0, or -ERANGE with buf emptied when it does not fit (sysctl.c). */
+int sysctl_copy_out(char *buf, size_t len, const char *text, int k);
 int _za_fail_sysctl_get(struct za *za, const char *name, char *buf,
                         size_t len);
 const char *_za_fail_sysctl_name(unsigned i);

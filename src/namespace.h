@@ -74,6 +74,7 @@
 #define reclaim_start _za_reclaim_start
 #define reclaim_stop _za_reclaim_stop
 #define reserve_highatomic_pageblock _za_reserve_highatomic_pageblock
+#define sysctl_copy_out _za_sysctl_copy_out
 #define sysctl_init_defaults _za_sysctl_init_defaults
 #define take_range _za_take_range
 #define take_range_off_lists _za_take_range_off_lists

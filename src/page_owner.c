@@ -312,13 +312,17 @@ static void print_block(struct za *za, struct za_out *out, unsigned long pfn,
 }
 
 /* Calls fn for every allocated block with its record, walking the online
- * blocks that are not lazy (lazy ones hold no allocation). The caller
- * holds mem_hotplug_lock (or runs under it in a callback). */
+ * blocks that are not lazy (lazy ones hold no allocation), under
+ * mem_hotplug_lock (taken here unless this thread runs under it, in a
+ * callback). */
 static void for_each_allocated(struct za *za,
                                void (*fn)(struct za *, unsigned long,
                                           const struct za_owner *, void *),
                                void *arg)
 {
+	bool lock = !mem_hotplug_held_by_me(za);
+	if (lock)
+		mem_hotplug_lock(za);
 	for (unsigned long s = 0; s < za->nr_sections; s++) {
 		struct za_section *sec = &za->sections[s];
 		if (!za_load_acquire(&sec->online) || za_load_relaxed(&sec->lazy))
@@ -342,6 +346,8 @@ static void for_each_allocated(struct za *za,
 			pfn += step;
 		}
 	}
+	if (lock)
+		mem_hotplug_unlock(za);
 }
 
 struct site_stat {
@@ -422,12 +428,7 @@ static int collect_sites(struct za *za, struct site_table *t)
 	memset(t, 0, sizeof(*t));
 	if (!site_grow(t))
 		return -ENOMEM;
-	bool lock = !mem_hotplug_held_by_me(za);
-	if (lock)
-		mem_hotplug_lock(za);
 	for_each_allocated(za, count_site, t);
-	if (lock)
-		mem_hotplug_unlock(za);
 	if (t->failed) {
 		za_os_free(t->v);
 		return -ENOMEM;
@@ -472,12 +473,7 @@ int _za_page_owner_report(struct za *za, struct za_out *out)
 {
 	if (!za->page_owner)
 		return -ENOENT;
-	bool lock = !mem_hotplug_held_by_me(za);
-	if (lock)
-		mem_hotplug_lock(za);
 	for_each_allocated(za, print_one, out);
-	if (lock)
-		mem_hotplug_unlock(za);
 	return 0;
 }
 

@@ -247,6 +247,11 @@ int za_sysctl_get(struct za *za, const char *name, char *buf, size_t len)
 		break;
 	}
 	za_mutex_unlock(&za->sysctl_lock);
+	return sysctl_copy_out(buf, len, text, k);
+}
+
+int sysctl_copy_out(char *buf, size_t len, const char *text, int k)
+{
 	if (k < 0 || (size_t)k >= len) {
 		if (len)
 			buf[0] = 0;
