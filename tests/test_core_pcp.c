@@ -35,14 +35,12 @@
 #include "testutil.h"
 
 #include <errno.h>
-#include <time.h>
-#include <unistd.h>
-#include <pthread.h>
 #include <string.h>
 #include <zonealloc.h>
 
 #include "internal.h"
 #include "pcp_mode.h"
+#include "offline_util.h"
 
 #define BLK 1024UL
 #define START (1UL << 20)
@@ -577,16 +575,6 @@ static void fixed_refill_flush_all(void)
  * held by an owner the scheduler preempted does not wait for it; the set
  * is switched off at once and the statistics worker drains it once the
  * lock is let go (the restartable twin is in test_pcp_rseq.c). */
-struct offline_arg {
-	struct za *za;
-	int rc;
-};
-static void *offline_cpu1(void *arg)
-{
-	struct offline_arg *a = arg;
-	a->rc = za_cpu_offline(a->za, 1);
-	return NULL;
-}
 static void offline_held_lock(void)
 {
 	struct za_config cfg;
@@ -610,14 +598,9 @@ static void offline_held_lock(void)
 	int held = pcp->count;
 	CHECK(held > 0);
 	za_spin_lock_raw(&pcp->lock); /* the preempted owner */
-	struct offline_arg a = { za, -1 };
+	struct offline_call c = { za, 1, -1 };
 	pthread_t t;
-	CHECK_EQ(pthread_create(&t, NULL, offline_cpu1, &a), 0);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 20;
-	bool returned = pthread_timedjoin_np(t, NULL, &until) == 0;
-	if (!returned) {
+	if (!offline_returns(&c, &t, 20)) {
 		za_spin_unlock_raw(&pcp->lock);
 		pthread_join(t, NULL);
 		fprintf(stderr,
@@ -625,20 +608,13 @@ static void offline_held_lock(void)
 		        "preempted while it holds the CPU's page set (locked)\n");
 		exit(1);
 	}
-	CHECK_EQ(a.rc, 0);
+	CHECK_EQ(c.rc, 0);
 	unsigned flags = za_load_acquire(&pcp->flags);
 	CHECK((flags & ZA_PCP_OFF_CPU) && (flags & ZA_PCP_DEFERRED));
 	usleep(100 * 1000);
 	CHECK_EQ(pcp->count, held); /* nobody drains it under its owner */
 	za_spin_unlock_raw(&pcp->lock);
-	bool drained = false;
-	for (int i = 0; i < 20000 && !drained; i++) {
-		drained = !za_load_relaxed(&pcp->count) &&
-		          !(za_load_acquire(&pcp->flags) & ZA_PCP_DEFERRED);
-		if (!drained)
-			usleep(1000);
-	}
-	if (!drained) {
+	if (!wait_drained(pcp, 20)) {
 		fprintf(stderr, "rule broken: the worker never drained the set the "
 		                "offline left it (locked)\n");
 		exit(1);

@@ -30,6 +30,7 @@
 #include "internal.h"
 #include "pcp.h"
 #include "testutil.h"
+#include "offline_util.h"
 
 #define RULE(cond, rule)                                                      \
 	do {                                                                      \
@@ -148,35 +149,10 @@ static struct za_pcp *normal_pcp(struct za *za, int cpu)
 	return zone_pcp(&za->nodes[0].zones[ZA_ZONE_NORMAL], cpu);
 }
 
-struct offline_call {
-	struct za *za;
-	unsigned cpu;
-	int rc;
-};
-
-static void *offline_thread(void *arg)
-{
-	struct offline_call *c = arg;
-	c->rc = za_cpu_offline(c->za, c->cpu);
-	return NULL;
-}
-
 static void *drain_thread(void *arg)
 {
 	za_drain_all_pages(arg);
 	return NULL;
-}
-
-/* za_cpu_offline on a thread; true when it returned within the limit
- * (a generous one: this checks that it returns at all while the owner
- * holds on, not how fast). */
-static bool offline_returns(struct offline_call *c, pthread_t *t, int secs)
-{
-	struct timespec until;
-	CHECK_EQ(pthread_create(t, NULL, offline_thread, c), 0);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += secs;
-	return pthread_timedjoin_np(*t, NULL, &until) == 0;
 }
 
 /* Pages on CPU 1's Normal set: freed there by a thread pinned to it. */
@@ -189,18 +165,6 @@ static void fill_cpu1(struct za *za)
 	for (int i = 0; i < 32; i++)
 		za_free_pages(za, p[i], 0);
 	pin(0);
-}
-
-static bool wait_drained(struct za_pcp *pcp, int secs)
-{
-	for (int i = 0; i < secs * 1000; i++) {
-		if (!__atomic_load_n(&pcp->count, __ATOMIC_RELAXED) &&
-		    !(__atomic_load_n(&pcp->flags, __ATOMIC_ACQUIRE) &
-		      ZA_PCP_DEFERRED))
-			return true;
-		usleep(1000);
-	}
-	return false;
 }
 
 static void test_offline_preempted_owner(void)
