@@ -242,6 +242,9 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 		za_store_relaxed(&z->percpu_drift_mark,
 		                 drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
 		                             : 0);
+		/* The drift mark, and the marks and reserves the recompute
+		 * set just before (tunables_update_locked), are inputs of the
+		 * fast paths' check. */
 		zone_fast_input_changed(z);
 	}
 }

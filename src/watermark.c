@@ -151,9 +151,6 @@ static void tunables_update_locked(struct za *za, bool pressure_event)
 	bool pressure = pressure_event ? za_load_relaxed(&za->reclaim_active) != 0
 	                               : za->pressure_applied;
 	setup_per_zone_wmarks_locked(za);
-	/* The marks and reserves are the fast paths' check's inputs. */
-	for_each_zone(za, z)
-		zone_fast_input_changed(z);
 	/* Page-set sizes follow the low watermark, the managed pages and the
 	 * node's online CPUs; under pressure they stay at their minimum. */
 	for_each_zone(za, z)
