@@ -275,6 +275,9 @@ struct za_pcp {
 	/* Statistics deltas and events of this CPU for this zone: lock. */
 	int32_t vm_diff[ZA_NR_ZONE_STATS];
 	uint32_t trips_since_decay; /* refills + flushes: self-sizing input */
+	/* Pages flushed over high that no refill has taken back yet: what a
+	 * refill takes back of them grows high (pcp.c). Holder only. */
+	int flushed_debt;
 	/* Allocation and free events at the periodic worker's last look: it
 	 * leaves a set whose owner is busy alone. The worker's own. */
 	uint64_t tick_events;

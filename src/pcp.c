@@ -15,6 +15,16 @@
  * (seeds 000 and 004).
  *
  * Refills and flushes move `batch` pages under one zone-lock hold.
+ *
+ * high sizes itself between high_min and high_max: every refill grows it
+ * by a batch, and by more when the refill takes back pages the list had
+ * to flush over high (flushed_debt): a CPU that frees a run of blocks and
+ * then allocates them again (a program that maps and unmaps huge pages,
+ * 512 pages a block) so earns, within a cycle or two, a list that holds
+ * the whole run, where a batch per refill would take hundreds of trips to
+ * the zone lock. A stream of allocations, or of frees, that never comes
+ * back earns nothing more than a batch per refill. The periodic decay and
+ * memory pressure shrink high again and forget the debt.
  */
 #include "internal.h"
 #include "pcp.h"
@@ -92,7 +102,13 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	if (pcp->alloc_factor < 3)
 		pcp->alloc_factor++;
 	pcp->free_factor = 0;
-	pcp_grow_locked(za, pcp);
+	/* Pages flushed over high and now needed again: the list was too
+	 * short for this CPU's cycle of frees and allocations. */
+	int back = (int)(got << order);
+	if (back > pcp->flushed_debt)
+		back = pcp->flushed_debt;
+	pcp->flushed_debt -= back;
+	pcp_grow_locked(za, pcp, back);
 	return got;
 }
 
@@ -167,10 +183,17 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 	if (nr > count - pcp->batch)
 		nr = count - pcp->batch > pcp->batch ? count - pcp->batch : pcp->batch;
 	pcp->alloc_factor = 0;
-	if (pcp->free_factor < 3 && !(za->flags & ZA_CFG_PCP_FIXED))
+	if (pcp->free_factor < 5 && !(za->flags & ZA_CFG_PCP_FIXED))
 		pcp->free_factor++;
 	za_inc_single_writer(&pcp->trips_since_decay, 1);
-	pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH, ZA_PCP_FLUSH_PAGES);
+	long done = (long)pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH,
+	                                   ZA_PCP_FLUSH_PAGES);
+	/* Owed back to high if a refill takes them back (pcp_refill_locked);
+	 * never more than high can grow by. */
+	if (!(za->flags & ZA_CFG_PCP_FIXED)) {
+		long debt = pcp->flushed_debt + done;
+		pcp->flushed_debt = (int)(debt < pcp->high_max ? debt : pcp->high_max);
+	}
 }
 
 /* The head of list idx is not a free block: two frees of one page raced
@@ -803,6 +826,7 @@ static void pcp_trim_locked(struct za *za, struct za_zone *z,
 	za_store_relaxed(&pcp->high, high);
 	pcp->alloc_factor = 0;
 	pcp->free_factor = 0;
+	pcp->flushed_debt = 0;
 	if (pcp->count > pcp->high)
 		pcp_flush_locked(za, z, pcp, pcp->count - pcp->high, ZA_PCP_DRAIN,
 		                 ZA_PCP_DRAIN_PAGES);

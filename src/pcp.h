@@ -20,13 +20,17 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, int count);
 
 /* A CPU that keeps refilling earns a longer list, up to high_max, unless
- * memory is short. pcp->lock held. */
-static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp)
+ * memory is short: a batch per refill, or what the refill took back of
+ * the pages the list flushed over high (taken_back), when that is more.
+ * pcp->lock held. */
+static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp,
+                                   int taken_back)
 {
 	za_inc_single_writer(&pcp->trips_since_decay, 1);
 	if (!(za->flags & ZA_CFG_PCP_FIXED) && pcp->high < pcp->high_max &&
 	    !za_load_relaxed(&za->reclaim_active)) {
-		int high = pcp->high + pcp->batch;
+		int high = pcp->high +
+		           (taken_back > pcp->batch ? taken_back : pcp->batch);
 		za_store_relaxed(&pcp->high,
 		                 high < pcp->high_max ? high : pcp->high_max);
 	}
