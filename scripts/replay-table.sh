@@ -6,7 +6,10 @@
 # (from the trace's mm_page_alloc_zone_locked and mm_page_pcpu_drain
 # events). A trace made by `zonealloc record` replays on its recorded
 # machine (zones, watermarks, per-CPU list sizes); the others on the
-# machine their events show.
+# machine their events show. The last two columns: the most pages one
+# CPU's list of a zone held at any time of the replay, and the kernel's
+# high for that list at the start and the end of the recording (a
+# recording's header has them; "-" otherwise).
 #
 # Usage: scripts/replay-table.sh [-z ZONEALLOC] [TRACE...]
 #   -z ZONEALLOC  the tool to run (default: build/tools/zonealloc)
@@ -28,8 +31,8 @@ if [ $# -eq 0 ]; then
 	set -- traces/*.trace.xz
 fi
 
-echo "| trace | machine | allocations | zone lock: zonealloc | kernel | buddy→pcp pages: zonealloc | kernel | pcp→buddy pages: zonealloc | kernel |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| trace | machine | allocations | zone lock: zonealloc | kernel | buddy→pcp pages: zonealloc | kernel | pcp→buddy pages: zonealloc | kernel | most on one list: zonealloc | kernel's high, start / end |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 cmds=""
 for t in "$@"; do
 	out=$("$exe" replay --quiet --no-timing "$t") || {
@@ -44,9 +47,16 @@ for t in "$@"; do
 		/pages returned, pcp -> buddy/ { fz = $(NF-1); fk = $NF }
 		/^  zone-lock acquisitions/ && !lz { lz = $(NF-2); lk = $NF }
 		/^  allocations +[0-9]+ +[0-9]+ *$/ { allocs = $NF }
+		/^Per-CPU lists, the most pages/ { peaks = 1; next }
+		peaks && /^$/ { peaks = 0 }
+		peaks && /^  node / && $5 + 0 > pz + 0 {
+			pz = $5; pk = $(NF-1) " / " $NF
+		}
 		END {
-			printf "| `%s` | %s | %s | %s | >= %s | %s | %s | %s | %s |\n",
-			       name, machine, allocs, lz, lk, rz, rk, fz, fk
+			if (pz == "") { pz = "-"; pk = "-" }
+			if (pk == "- / -") pk = "-"
+			printf "| `%s` | %s | %s | %s | >= %s | %s | %s | %s | %s | %s | %s |\n",
+			       name, machine, allocs, lz, lk, rz, rk, fz, fk, pz, pk
 		}'
 	cmds="$cmds
     $exe replay $t"

@@ -177,6 +177,12 @@ struct run {
 	struct zone_end zones[ZA_MAX_NODES * ZA_NR_ZONES];
 	unsigned nr_zones;
 	unsigned long long free_pages, free_large, pcp_pages;
+	/* det mode: the most pages one CPU's list of a zone held between two
+	 * operations, per populated zone (the same order as zones[] at the
+	 * end) and CPU: peak[z * ncpu + cpu]; peak_high the high it had then */
+	struct zone_end peak_zone[ZA_MAX_NODES * ZA_NR_ZONES];
+	unsigned nr_peak_zones;
+	unsigned *peak, *peak_high;
 	char *buddyinfo;
 	int check_live, check_after;
 	char *check_live_msg, *check_after_msg;
@@ -606,17 +612,65 @@ static void run_op(struct run *r, const struct trace_op *op, struct tally *t,
 	}
 }
 
+/* Det mode: the populated zones, whose per-CPU lists pcp_peak follows. */
+static void pcp_peak_start(struct run *r)
+{
+	unsigned nid;
+	int z;
+
+	r->nr_peak_zones = 0;
+	for (nid = 0; nid < za_nr_nodes(r->za); nid++) {
+		for (z = 0; z < ZA_NR_ZONES; z++) {
+			struct zone_end *ze = &r->peak_zone[r->nr_peak_zones];
+			if (za_zone_info(r->za, (int)nid, (enum za_zone_type)z, &ze->zi) ||
+			    !ze->zi.populated)
+				continue;
+			ze->nid = (int)nid;
+			ze->zone = (enum za_zone_type)z;
+			r->nr_peak_zones++;
+		}
+	}
+	r->peak = calloc((size_t)r->nr_peak_zones * r->ncpu + 1, sizeof(*r->peak));
+	r->peak_high = calloc((size_t)r->nr_peak_zones * r->ncpu + 1,
+	                      sizeof(*r->peak_high));
+	if (!r->peak || !r->peak_high) {
+		free(r->peak);
+		free(r->peak_high);
+		r->peak = r->peak_high = NULL;
+		r->nr_peak_zones = 0;
+	}
+}
+
+/* After an operation on cpu: the most pages its lists ever held. */
+static inline void pcp_peak(struct run *r, unsigned cpu)
+{
+	unsigned k;
+
+	for (k = 0; k < r->nr_peak_zones; k++) {
+		struct za_pcp_info pi;
+		size_t at = (size_t)k * r->ncpu + cpu;
+		if (!za_pcp_info(r->za, cpu, r->peak_zone[k].nid, r->peak_zone[k].zone,
+		                 &pi) &&
+		    pi.count > r->peak[at]) {
+			r->peak[at] = pi.count;
+			r->peak_high[at] = pi.high;
+		}
+	}
+}
+
 static void replay_det(struct run *r)
 {
 	struct tally *t = &r->total;
 	size_t i;
 
 	simcpu_thread_start(0, 1, 0);
+	pcp_peak_start(r);
 	for (i = 0; i < r->ops.nr; i++) {
 		const struct trace_op *op = &r->ops.op[i];
 
 		simcpu_move(op->cpu % r->ncpu);
 		run_op(r, op, t, 0);
+		pcp_peak(r, op->cpu % r->ncpu);
 		if ((i & 0x3fff) == 0)
 			progress(r, "replaying: %zu of %zu operations (%.0f%%)", i,
 			         r->ops.nr, 100.0 * (double)i / (double)r->ops.nr);
@@ -1501,6 +1555,67 @@ static void text_lists(const struct run *r, const struct figures *fg, FILE *f)
 	        b1);
 }
 
+/* The kernel's high for cpu's list of a zone in a recorded zoneinfo
+ * (start or end), -1 when it does not say. */
+static long kernel_high(const struct machine_zones *zs, int nid,
+                        enum za_zone_type zone, unsigned cpu)
+{
+	unsigned k, j;
+
+	for (k = 0; k < zs->nr; k++) {
+		const struct machine_zone *z = &zs->z[k];
+		if (z->nid != nid || z->type != (int)zone)
+			continue;
+		for (j = 0; j < z->nr_pcp; j++)
+			if (z->pcp[j].cpu == (long)cpu)
+				return z->pcp[j].high;
+	}
+	return -1;
+}
+
+/* One row of the peak table: the kernel's highs of the recorded machine
+ * (only when it is the machine replayed: the same CPUs). */
+static void peak_kernel(const struct run *r, unsigned k, unsigned cpu,
+                        long *start, long *end)
+{
+	*start = *end = -1;
+	if (!r->recorded)
+		return;
+	*start = kernel_high(&r->mach->zones, r->peak_zone[k].nid,
+	                     r->peak_zone[k].zone, cpu);
+	*end = kernel_high(&r->mach->end_zones, r->peak_zone[k].nid,
+	                   r->peak_zone[k].zone, cpu);
+}
+
+static void text_peak(const struct run *r, FILE *f)
+{
+	unsigned k, c;
+
+	if (!r->peak)
+		return;
+	fprintf(f, "Per-CPU lists, the most pages each held between two "
+	           "operations:\n");
+	fprintf(f, "  %-18s %4s %10s %10s %15s %10s\n", "zone", "CPU", "zonealloc",
+	        "its high", "kernel's high:", "at end");
+	fprintf(f, "  %-18s %4s %10s %10s %15s %10s\n", "", "", "", "then",
+	        "at start", "");
+	for (k = 0; k < r->nr_peak_zones; k++) {
+		for (c = 0; c < r->ncpu; c++) {
+			size_t at = (size_t)k * r->ncpu + c;
+			char name[32], b1[24], b2[24];
+			long ks, ke;
+			peak_kernel(r, k, c, &ks, &ke);
+			snprintf(name, sizeof(name), "node %d %s", r->peak_zone[k].nid,
+			         topo_zone_name(r->peak_zone[k].zone));
+			snprintf(b1, sizeof(b1), ks < 0 ? "-" : "%ld", ks);
+			snprintf(b2, sizeof(b2), ke < 0 ? "-" : "%ld", ke);
+			fprintf(f, "  %-18s %4u %10u %10u %15s %10s\n", name, c,
+			        r->peak[at], r->peak_high[at], b1, b2);
+		}
+	}
+	fputc('\n', f);
+}
+
 static void text_fragmentation(const struct run *r, FILE *f)
 {
 	fprintf(f, "Fragmentation at the end (never-freed allocations held):\n");
@@ -1636,6 +1751,7 @@ static void report_text(const struct run *r, FILE *f)
 	text_replay(r, &fg, f);
 	text_compaction(r, f);
 	text_lists(r, &fg, f);
+	text_peak(r, f);
 	text_fragmentation(r, f);
 	text_check(r, &fg, f);
 }
@@ -1988,6 +2104,33 @@ static void json_check(const struct run *r, const struct figures *fg,
 	}
 }
 
+/* The peak table of text_peak: [] outside det mode. */
+static void json_peak(const struct run *r, struct jw *w)
+{
+	unsigned k, c;
+
+	jw_open(w, "pcp_peak", '[');
+	for (k = 0; r->peak && k < r->nr_peak_zones; k++) {
+		for (c = 0; c < r->ncpu; c++) {
+			size_t at = (size_t)k * r->ncpu + c;
+			long ks, ke;
+			peak_kernel(r, k, c, &ks, &ke);
+			jw_open(w, NULL, '{');
+			jw_i(w, "node", r->peak_zone[k].nid);
+			jw_s(w, "zone", topo_zone_name(r->peak_zone[k].zone));
+			jw_u(w, "cpu", c);
+			jw_u(w, "pages", r->peak[at]);
+			jw_u(w, "high_then", r->peak_high[at]);
+			if (ks >= 0)
+				jw_i(w, "kernel_high_start", ks);
+			if (ke >= 0)
+				jw_i(w, "kernel_high_end", ke);
+			jw_close(w, '}');
+		}
+	}
+	jw_close(w, ']');
+}
+
 static void report_json(const struct run *r, FILE *f)
 {
 	struct jw w = { .f = f };
@@ -2001,6 +2144,7 @@ static void report_json(const struct run *r, FILE *f)
 	json_replay(r, &fg, &w);
 	json_compaction(r, &w);
 	json_lists(r, &fg, &w);
+	json_peak(r, &w);
 	json_fragmentation(r, &w);
 	json_check(r, &fg, &w);
 	jw_close(&w, '}');
@@ -2084,6 +2228,8 @@ static void free_run(struct run *r)
 	for (k = 0; k < MISUSE_KEEP; k++)
 		free(r->misuse_msg[k]);
 	free(r->buddyinfo);
+	free(r->peak);
+	free(r->peak_high);
 	free(r->check_live_msg);
 	free(r->check_after_msg);
 	free(r->o.sweep_buf);
@@ -2457,6 +2603,7 @@ static int replay_stream(struct run *r)
 	for (k = 0; k < ZA_NR_EVENTS; k++)
 		r->ev_base[k] = za_event_count(r->za, (enum za_event)k);
 	simcpu_thread_start(0, 1, 0);
+	pcp_peak_start(r);
 
 	/* replay while reading (ev is the first event, read above) */
 	do {
@@ -2469,6 +2616,9 @@ static int replay_stream(struct run *r)
 		}
 		if (stream_event(sm, &ev))
 			goto out;
+		if (ev.type == TRACE_ALLOC || ev.type == TRACE_FREE ||
+		    ev.type == TRACE_FREE_BATCHED)
+			pcp_peak(r, ev.cpu % r->ncpu);
 		if (r->o.limit && r->tr.nr >= r->o.limit)
 			break;
 		for (;;) {
