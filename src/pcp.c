@@ -24,7 +24,8 @@
  * the whole run, where a batch per refill would take hundreds of trips to
  * the zone lock. A stream of allocations, or of frees, that never comes
  * back earns nothing more than a batch per refill. The periodic decay and
- * memory pressure shrink high again and forget the debt.
+ * memory pressure shrink high again and forget the debt; a drain that
+ * empties the list forgets it too.
  */
 #include "internal.h"
 #include "pcp.h"
@@ -154,6 +155,10 @@ static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
 	}
 	zone_unlock(z);
 	za_store_relaxed(&pcp->count, pcp->count - (int)done);
+	/* A list drained empty (a CPU offline, a drain of every CPU when
+	 * memory is short) owes its high nothing any more. */
+	if (ev == ZA_PCP_DRAIN && !pcp->count)
+		pcp->flushed_debt = 0;
 	/* After the pages reached the buddy lists (seed 003). */
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_FREE_PAGES, nfree);
 	if (niso)

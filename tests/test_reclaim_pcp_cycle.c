@@ -15,6 +15,8 @@
  *     high, and each such refill grows high by the pages it took back,
  *     not by a batch. After every call the list holds no more than its
  *     high, and high stays within high_max.
+ *     A drain that empties the list forgets what it was owed: the next
+ *     round's refills grow high by a batch each.
  *  2. A stream of allocations on one CPU whose frees never come back to
  *     it (they go to the other CPU) grows its high by exactly one batch a
  *     refill: nothing was flushed there, so nothing is taken back. The
@@ -105,6 +107,40 @@ static void part_cycle(void)
 	pi = pcp_info(za, 0, ZA_ZONE_NORMAL);
 	CHECK(pi.high >= (unsigned)THP_BLOCKS << po);
 	CHECK(pi.high <= high0 + (THP_BLOCKS << po) + 2 * THP_BLOCKS * pi.batch);
+	za_drain_all_pages(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* A list drained empty forgets what its flushes were owed: after a round
+ * that flushed, a drain of every CPU, then the refills of the next round
+ * grow high by a batch each, as a fresh list's would. */
+static void part_drain_forgets(void)
+{
+	struct za *za = make(4096);
+	unsigned po = za_pageblock_order(za);
+	struct za_page *blk[THP_BLOCKS];
+	tl_cpu = 0;
+	unsigned long long fp0 = za_event_count(za, ZA_PCP_FLUSH_PAGES);
+	for (int i = 0; i < THP_BLOCKS; i++)
+		CHECK((blk[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, po)) != NULL);
+	for (int i = 0; i < THP_BLOCKS; i++)
+		za_free_pages(za, blk[i], po);
+	CHECK(za_event_count(za, ZA_PCP_FLUSH_PAGES) - fp0 >= 4ull << po);
+	za_drain_all_pages(za);
+	CHECK_EQ(pcp_info(za, 0, ZA_ZONE_NORMAL).count, 0u);
+	struct za_pcp_info a0 = pcp_info(za, 0, ZA_ZONE_NORMAL);
+	unsigned long long r0 = za_event_count(za, ZA_PCP_REFILL);
+	for (int i = 0; i < THP_BLOCKS; i++)
+		CHECK((blk[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, po)) != NULL);
+	unsigned long long refills = za_event_count(za, ZA_PCP_REFILL) - r0;
+	struct za_pcp_info a = pcp_info(za, 0, ZA_ZONE_NORMAL);
+	printf("1: after a drain: %llu refills grew high %u -> %u (batch %u)\n",
+	       refills, a0.high, a.high, a.batch);
+	CHECK_EQ(refills, (unsigned long long)THP_BLOCKS);
+	CHECK_EQ(a.high, a0.high + (unsigned)refills * a.batch);
+	for (int i = 0; i < THP_BLOCKS; i++)
+		za_free_pages(za, blk[i], po);
 	za_drain_all_pages(za);
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
@@ -211,6 +247,7 @@ int main(void)
 	tu_watchdog(120);
 	tl_is_main = 1;
 	part_cycle();
+	part_drain_forgets();
 	part_no_way_back();
 	part_flush_scale();
 	return expect_failures("reclaim_pcp_cycle");
