@@ -243,11 +243,12 @@ ZA_API int za_memory_offline(struct za *za, unsigned long start_pfn,
  * online CPU), -EEXIST (already in that state); offline also fails with
  * a failed membarrier fence's error, nothing changed. Offline drains the
  * CPU's per-CPU lists and folds its statistics before it returns, except
- * (statistics worker on) a list whose owner was preempted in the middle
- * of an operation on it: that list takes no page
- * from then on and the statistics worker drains it as soon as the owner
- * lets go (zonealloc_pcp_offline_deferred counts such offlines; za_check
- * finishes them first). */
+ * (statistics worker on) a list it cannot finish within 0.1 ms - its
+ * owner was preempted in the middle of an operation on it, or another
+ * thread holds the lock the drain needs (the list's remote lock, the
+ * zone lock): that list takes no page from then on and the statistics
+ * worker drains it as soon as they let go (zonealloc_pcp_offline_deferred
+ * counts such offlines; za_check finishes them first). */
 ZA_API int za_cpu_online(struct za *za, unsigned cpu);
 ZA_API int za_cpu_offline(struct za *za, unsigned cpu);
 ZA_API int za_cpu_is_online(struct za *za, unsigned cpu);
@@ -422,7 +423,7 @@ ZA_API size_t za_page_meta_size(void);
 	X(PCP_TRYLOCK_FAIL, "zonealloc_pcp_trylock_fail")                         \
 	X(PCP_FENCE, "zonealloc_pcp_fence") /* CPU fences (restartable) */        \
 	/* CPU offlines that left a page set's drain to the statistics */         \
-	/* worker: its owner was preempted while it held it (restartable) */      \
+	/* worker: its owner, or the lock its drain needs, was held */            \
 	X(PCP_OFFLINE_DEFERRED, "zonealloc_pcp_offline_deferred")                 \
 	X(ZONE_LOCK, "zonealloc_zone_lock")                                       \
 	X(WMARK_FAIL, "zonealloc_watermark_fail")                                 \

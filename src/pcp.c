@@ -113,20 +113,16 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	return got;
 }
 
-/* Give `nr` pages (at least) from lists first .. first + nlists - 1 back
- * to the buddy lists, round-robin over them so that no order or type
- * starves. */
-static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
-                                        struct za_pcp *pcp, long nr, int ev,
-                                        int ev_pages, int first, int nlists)
+/* flush_lists_locked with the zone lock already taken (nr > 0, pages on
+ * the set), which it lets go. */
+static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
+                                             struct za_pcp *pcp, long nr,
+                                             int ev, int ev_pages, int first,
+                                             int nlists)
 {
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
 	int idx = first, empty = 0;
-	pcp_assert_held(za, pcp);
-	if (nr <= 0 || pcp->count == 0)
-		return 0;
-	zone_lock(z, pcp);
 	while ((long)done < nr && empty < nlists) {
 		uint32_t h = pcp->lists[idx];
 		if (h == ZA_NIL) {
@@ -166,6 +162,21 @@ static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
 	event_pcp_locked(pcp, ev, 1);
 	event_pcp_locked(pcp, ev_pages, done);
 	return done;
+}
+
+/* Give `nr` pages (at least) from lists first .. first + nlists - 1 back
+ * to the buddy lists, round-robin over them so that no order or type
+ * starves. */
+static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
+                                        struct za_pcp *pcp, long nr, int ev,
+                                        int ev_pages, int first, int nlists)
+{
+	pcp_assert_held(za, pcp);
+	if (nr <= 0 || pcp->count == 0)
+		return 0;
+	zone_lock(z, pcp);
+	return flush_lists_zone_locked(za, z, pcp, nr, ev, ev_pages, first,
+	                               nlists);
 }
 
 unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
@@ -372,6 +383,21 @@ static bool pcp_spin_lock_until(za_spinlock_t *l, uint64_t deadline)
 	return true;
 }
 
+/* The zone lock, waited for until deadline (wait_round): a CPU offline
+ * does not wait for a thread the scheduler preempted while it held it.
+ * False without it. Counted as zone_lock counts. */
+static bool zone_lock_until(struct za_zone *z, struct za_pcp *pcp_held,
+                            uint64_t deadline)
+{
+	za_witness_acquire_lock(ZA_RANK_ZONE, "zone lock", &z->lock);
+	if (!pcp_spin_lock_until(&z->lock, deadline)) {
+		za_witness_release(ZA_RANK_ZONE);
+		return false;
+	}
+	za_inc_single_writer(&pcp_held->events[ZA_ZONE_LOCK], 1);
+	return true;
+}
+
 /* Restartable mode, remote lock held: stop the set, fence its CPU, wait
  * for an owner that took it before the stop to let go, until deadline
  * (0: however long). 0; or the fence's error, or -EAGAIN when the owner
@@ -486,6 +512,25 @@ static void pcp_offline_drain_locked(struct za *za, struct za_zone *z,
 	vmstat_fold_cpu_zone(za, z, pcp->cpu);
 }
 
+/* pcp_offline_drain_locked for a CPU offline that can leave the work to
+ * the statistics worker: the zone lock is waited for until deadline
+ * (0: however long). False, with nothing done, without it. */
+static bool pcp_offline_drain_until_locked(struct za *za, struct za_zone *z,
+                                           struct za_pcp *pcp,
+                                           uint64_t deadline)
+{
+	if (!deadline || !pcp->count) {
+		pcp_offline_drain_locked(za, z, pcp);
+		return true;
+	}
+	if (!zone_lock_until(z, pcp, deadline))
+		return false;
+	flush_lists_zone_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
+	                        ZA_PCP_DRAIN_PAGES, 0, ZA_NR_PCP_LISTS);
+	vmstat_fold_cpu_zone(za, z, pcp->cpu);
+	return true;
+}
+
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 {
 	struct za_pcp *pcp = zone_pcp(z, cpu);
@@ -547,12 +592,15 @@ int pcp_cpu_off(struct za *za, int cpu)
 	 * after it no owner can take any of them; then each owner that took
 	 * one before is waited for. One fence and one wait per CPU, not per
 	 * zone: a CPU flip costs what one page set's stop costs. The wait is
-	 * bounded when the statistics worker can take over: a set whose
-	 * owner was preempted while it held it (its busy byte, or in locked
-	 * mode its lock) is switched off at once (the owner finishes its one
+	 * bounded when the statistics worker can take over: a set it cannot
+	 * finish within OWNER_WAIT_NS - one whose owner was preempted while
+	 * it held it (its busy byte, or in locked mode its lock), one whose
+	 * remote lock another remote user holds, or one whose zone lock is
+	 * taken - is switched off at once (an owner finishes its one
 	 * operation; nobody takes a page after it) and its drain and fold are
-	 * left to the worker, which waits for that owner instead of the
-	 * offline (ZA_PCP_DEFERRED). */
+	 * left to the worker, which waits for those threads instead of the
+	 * offline (ZA_PCP_DEFERRED). A thread the scheduler preempted holding
+	 * one of them may not run again for several time slices. */
 	bool defer = za->vmstat_started;
 	uint64_t deadline = defer ? za_now_ns() + OWNER_WAIT_NS : 0;
 	bool deferred = false;
@@ -562,11 +610,11 @@ int pcp_cpu_off(struct za *za, int cpu)
 	{
 		struct za_pcp *pcp = zone_pcp(zone_at(za, i), cpu);
 		held[i] = true;
-		if (za->pcp_rseq || !defer)
+		if (!defer)
 			za_spin_lock_raw(&pcp->lock);
 		else
 			held[i] = pcp_spin_lock_until(&pcp->lock, deadline);
-		if (za->pcp_rseq)
+		if (held[i] && za->pcp_rseq)
 			za_store_relaxed(&pcp->own.stop, 1);
 	}
 	int err = za->pcp_rseq ? pcp_fence(za, zone_pcp(zone_at(za, 0), cpu)) : 0;
@@ -574,18 +622,21 @@ int pcp_cpu_off(struct za *za, int cpu)
 	{
 		struct za_zone *z = zone_at(za, i);
 		struct za_pcp *pcp = zone_pcp(z, cpu);
-		if (!err && (!held[i] ||
-		             (za->pcp_rseq && !pcp_wait_owner_until(pcp, deadline)))) {
-			/* The owner is inside one operation; it read the
-			 * flags before this, so it completes it, and every
-			 * later operation finds the set off. */
-			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED);
-			deferred = true;
-		} else if (!err) {
+		bool done = false;
+		if (!err && held[i] &&
+		    (!za->pcp_rseq || pcp_wait_owner_until(pcp, deadline))) {
 			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU);
 			/* The flag, the drain and the fold in one hold: from
 			 * here on the set takes no page. */
-			pcp_offline_drain_locked(za, z, pcp);
+			done = pcp_offline_drain_until_locked(za, z, pcp, deadline);
+		}
+		if (!err && !done) {
+			/* An owner inside one operation read the flags before
+			 * this, so it completes it, and every later operation
+			 * finds the set off; the worker drains what is left
+			 * once nobody holds the set or the zone. */
+			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED);
+			deferred = true;
 		}
 		if (!held[i])
 			continue;

@@ -28,6 +28,11 @@
 #                                  barrier)
 #   model_rseq_tso_ok              the owner's commit store buffered
 #                                  (x86-TSO): spin proves it
+# and of a CPU offline with bounded waits (tests/model/cpuoff.pml):
+#   model_cpuoff_ok                spin proves it (safety, end states)
+#   model_cpuoff_<what>_bug        defer_no_mark, worker_no_wait,
+#                                  worker_no_drain: passes only if spin
+#                                  finds the violation
 # When spin is not installed (Debian package `spin`) the tests report
 # Skipped (exit 77) instead of failing. Each runs in a scratch directory
 # under the build tree and takes well under a minute (the rseq ones a few
@@ -81,6 +86,24 @@ foreach(_v ok nofence_bug stop_outside_bug nowait_bug nocpucheck_bug
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${_arg}
                    ${CMAKE_CURRENT_BINARY_DIR}/model-work/rseq_${_v})
   set_tests_properties(model_rseq_${_v} PROPERTIES
+    TIMEOUT 300
+    SKIP_RETURN_CODE 77
+    LABELS "model"
+    ENVIRONMENT "SPIN=${_za_spin};CC=${CMAKE_C_COMPILER}")
+endforeach()
+
+foreach(_v ok defer_no_mark_bug worker_no_wait_bug worker_no_drain_bug)
+  if(_v STREQUAL "ok")
+    set(_arg cpuoff)
+  else()
+    string(REGEX REPLACE "_bug$" "" _arg ${_v})
+    string(REPLACE "_" "-" _arg ${_arg})
+    set(_arg cpuoff-${_arg})
+  endif()
+  add_test(NAME model_cpuoff_${_v}
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${_arg}
+                   ${CMAKE_CURRENT_BINARY_DIR}/model-work/cpuoff_${_v})
+  set_tests_properties(model_cpuoff_${_v} PROPERTIES
     TIMEOUT 300
     SKIP_RETURN_CODE 77
     LABELS "model"

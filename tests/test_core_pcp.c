@@ -571,11 +571,12 @@ static void fixed_refill_flush_all(void)
 	check_odd_refills();
 }
 
-/* Locked page sets (simulated CPUs): a CPU offline whose set's lock is
- * held by an owner the scheduler preempted does not wait for it; the set
- * is switched off at once and the statistics worker drains it once the
- * lock is let go (the restartable twin is in test_pcp_rseq.c). */
-static void offline_held_lock(void)
+/* Locked page sets (simulated CPUs): a CPU offline does not wait for a
+ * lock that a thread the scheduler preempted holds - the set's lock (its
+ * owner) or the zone lock its drain needs; the set is switched off at
+ * once and the statistics worker drains it once the lock is let go (the
+ * restartable twins are in test_pcp_rseq.c). */
+static void offline_beside_held_lock(bool zone)
 {
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
@@ -594,34 +595,41 @@ static void offline_held_lock(void)
 	for (int i = 0; i < 32; i++)
 		za_free_pages(za, p[i], 0);
 	cur_cpu = 0;
-	struct za_pcp *pcp = zone_pcp(&za->nodes[0].zones[ZA_ZONE_NORMAL], 1);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	za_spinlock_t *lock = zone ? &z->lock : &pcp->lock;
+	const char *what = zone ? "the zone lock its drain needs"
+	                        : "its page set's lock (the preempted owner)";
 	int held = pcp->count;
 	CHECK(held > 0);
-	za_spin_lock_raw(&pcp->lock); /* the preempted owner */
+	za_spin_lock_raw(lock);
 	struct offline_call c = { za, 1, -1 };
 	pthread_t t;
 	if (!offline_returns(&c, &t, 20)) {
-		za_spin_unlock_raw(&pcp->lock);
+		za_spin_unlock_raw(lock);
 		pthread_join(t, NULL);
 		fprintf(stderr,
-		        "rule broken: a CPU offline waits for an owner "
-		        "preempted while it holds the CPU's page set (locked)\n");
+		        "rule broken: a CPU offline waits for a thread preempted "
+		        "while it holds %s (locked)\n",
+		        what);
 		exit(1);
 	}
 	CHECK_EQ(c.rc, 0);
 	unsigned flags = za_load_acquire(&pcp->flags);
 	CHECK((flags & ZA_PCP_OFF_CPU) && (flags & ZA_PCP_DEFERRED));
 	usleep(100 * 1000);
-	CHECK_EQ(pcp->count, held); /* nobody drains it under its owner */
-	za_spin_unlock_raw(&pcp->lock);
+	CHECK_EQ(pcp->count, held); /* nobody drains it under the lock */
+	za_spin_unlock_raw(lock);
 	if (!wait_drained(pcp, 20)) {
-		fprintf(stderr, "rule broken: the worker never drained the set the "
-		                "offline left it (locked)\n");
+		fprintf(stderr,
+		        "rule broken: the worker never drained the set the "
+		        "offline left it (locked, %s)\n",
+		        what);
 		exit(1);
 	}
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
-	printf("offline with a held page-set lock: ok\n");
+	printf("offline beside a held %s lock: ok\n", zone ? "zone" : "page-set");
 }
 
 int main(int argc, char **argv)
@@ -649,7 +657,8 @@ int main(int argc, char **argv)
 	random_traffic();
 	no_pcp();
 	check_odd_refills();
-	offline_held_lock();
+	offline_beside_held_lock(false);
+	offline_beside_held_lock(true);
 	printf("core_pcp: ok\n");
 	return 0;
 }

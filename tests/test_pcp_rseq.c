@@ -269,6 +269,68 @@ static void test_offline_preempted_owner(void)
 	printf("offline with a preempted owner: ok\n");
 }
 
+/* A CPU offline and a lock held by a thread the scheduler preempted: the
+ * set's remote lock (another remote user: a drain, a fold) or the zone
+ * lock a drain needs. The offline switches the set off, leaves its drain
+ * to the statistics worker and returns (test_core_pcp.c has the locked
+ * twin of the zone lock). */
+static void offline_beside_held_lock(struct za *za, za_spinlock_t *lock,
+                                     const char *rule_returns,
+                                     const char *rule_drained)
+{
+	struct za_pcp *pcp = normal_pcp(za, 1);
+	unsigned long all = free_pages(za);
+	fill_cpu1(za);
+	int held = pcp->count;
+	CHECK(held > 0);
+	za_spin_lock_raw(lock);
+	struct offline_call c = { za, 1, -1 };
+	pthread_t t;
+	bool returned = offline_returns(&c, &t, 20);
+	if (!returned) {
+		za_spin_unlock_raw(lock);
+		pthread_join(t, NULL);
+	}
+	RULE(returned, rule_returns);
+	CHECK_EQ(c.rc, 0);
+	unsigned flags = __atomic_load_n(&pcp->flags, __ATOMIC_ACQUIRE);
+	RULE((flags & ZA_PCP_OFF_CPU) && (flags & ZA_PCP_DEFERRED) &&
+	         pcp->count == held,
+	     "the offline switches the set off at once and leaves its drain "
+	     "to the worker");
+	za_spin_unlock_raw(lock);
+	RULE(wait_drained(pcp, 20), rule_drained);
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(free_pages(za), all);
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+}
+
+static void test_offline_held_locks(void)
+{
+	struct za_config cfg = { .block_pages = BLOCK,
+		                     .max_pfn = 2 * BLOCK,
+		                     .flags = ZA_CFG_NO_KSWAPD,
+		                     .error = on_error };
+	struct za *za = za_create(&cfg);
+	CHECK(za);
+	for (unsigned long b = 0; b < 2; b++)
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, b * BLOCK, BLOCK,
+		                          NULL),
+		         0);
+	offline_beside_held_lock(
+	    za, &normal_pcp(za, 1)->lock,
+	    "a CPU offline does not wait for another remote user that holds "
+	    "the remote lock of one of the CPU's page sets",
+	    "the worker drains the set once the remote lock is let go");
+	offline_beside_held_lock(
+	    za, &za->nodes[0].zones[ZA_ZONE_NORMAL].lock,
+	    "a CPU offline does not wait for a thread that holds the zone lock "
+	    "its drain needs",
+	    "the worker drains the set once the zone lock is let go");
+	za_destroy(za);
+	printf("offline beside a held remote or zone lock: ok\n");
+}
+
 /* --- a fence that fails ---------------------------------------------------- */
 
 static void test_fence_failure(void)
@@ -707,10 +769,11 @@ int main(int argc, char **argv)
 	test_double_free_sequential(ZA_CFG_STRICT_FREE);
 	if (ncpus >= 2) {
 		test_offline_preempted_owner();
+		test_offline_held_locks();
 		test_double_free_aftermath();
 		test_double_free_race(0, za_debug != 0);
 		test_double_free_race(ZA_CFG_STRICT_FREE, true);
 	}
-	printf("%d passed, 0 failed\n", ncpus >= 2 ? 9 : 5);
+	printf("%d passed, 0 failed\n", ncpus >= 2 ? 10 : 5);
 	return 0;
 }

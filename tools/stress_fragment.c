@@ -300,6 +300,35 @@ static unsigned long long event(struct za *za, const char *name)
 	return e < 0 ? 0 : za_event_count(za, (enum za_event)e);
 }
 
+/* Pages the zones count as allocated, every CPU's delta folded. */
+static unsigned long allocated_pages(struct frag *fs)
+{
+	unsigned long n = 0;
+	za_vmstat_fold(fs->za);
+	for (unsigned nid = 0; nid < fs->tp.o.nodes; nid++)
+		for (int z = 0; z < ZA_NR_ZONES; z++)
+			n += (unsigned long)za_zone_stat(fs->za, (int)nid,
+			                                 (enum za_zone_type)z,
+			                                 ZA_NR_ZONE_ALLOCATED);
+	return n;
+}
+
+/* The threads are done, but kcompactd may be in the middle of a pass: it
+ * holds free pages as its targets (counted as allocated until the pass
+ * gives them back) and counts a move in pgmigrate_success just after the
+ * client's callback counted it. Wait, up to two seconds, for both to
+ * settle before the checks read them: what is still off then is a bug. */
+static void settle(struct frag *fs, unsigned long migrated)
+{
+	double until = mono() + 2.0;
+	while (mono() < until &&
+	       (allocated_pages(fs) ||
+	        event(fs->za, "pgmigrate_success") != migrated)) {
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+}
+
 static unsigned long free_at_least(struct frag *fs, unsigned order)
 {
 	unsigned long n = 0;
@@ -440,10 +469,11 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 	pthread_barrier_destroy(&fs->bar);
 
 	za_drain_all_pages(fs->za);
+	r->migrated = atomic_load(&fs->migrated);
+	settle(fs, r->migrated);
 	r->score_end = za_fragmentation_score(fs->za, 0);
 	r->attempts = atomic_load(&fs->attempts);
 	r->successes = atomic_load(&fs->successes);
-	r->migrated = atomic_load(&fs->migrated);
 	r->stall = event(fs->za, "compact_stall");
 	r->success = event(fs->za, "compact_success");
 	r->fail = event(fs->za, "compact_fail");
@@ -456,12 +486,7 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 	r->dfscan = event(fs->za, "compact_daemon_free_scanned");
 	r->errors = atomic_load(&fs->errors);
 	/* Every block came back: nothing allocated is left. */
-	za_vmstat_fold(fs->za);
-	for (unsigned nid = 0; nid < fs->tp.o.nodes; nid++)
-		for (int z = 0; z < ZA_NR_ZONES; z++)
-			r->left += (unsigned long)za_zone_stat(fs->za, (int)nid,
-			                                       (enum za_zone_type)z,
-			                                       ZA_NR_ZONE_ALLOCATED);
+	r->left = allocated_pages(fs);
 	r->check_rc = za_check(fs->za, stderr);
 	if (r->check_rc)
 		tool_err(cmd, "fragment: za_check failed: %s", strerror(-r->check_rc));
