@@ -519,15 +519,14 @@ static bool pcp_offline_drain_until_locked(struct za *za, struct za_zone *z,
                                            struct za_pcp *pcp,
                                            uint64_t deadline)
 {
-	if (!deadline || !pcp->count) {
-		pcp_offline_drain_locked(za, z, pcp);
-		return true;
+	if (deadline && pcp->count) {
+		if (!zone_lock_until(z, pcp, deadline))
+			return false;
+		flush_lists_zone_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
+		                        ZA_PCP_DRAIN_PAGES, 0, ZA_NR_PCP_LISTS);
 	}
-	if (!zone_lock_until(z, pcp, deadline))
-		return false;
-	flush_lists_zone_locked(za, z, pcp, pcp->count, ZA_PCP_DRAIN,
-	                        ZA_PCP_DRAIN_PAGES, 0, ZA_NR_PCP_LISTS);
-	vmstat_fold_cpu_zone(za, z, pcp->cpu);
+	/* The rest (all of it without a deadline) and the fold. */
+	pcp_offline_drain_locked(za, z, pcp);
 	return true;
 }
 
