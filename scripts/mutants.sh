@@ -116,6 +116,11 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
 	tar --exclude='./build*' -cf - . | tar -xf - -C "$SRC" || die "cannot copy the tree"
 fi
+# The build directory is kept between runs; the copy's files carry the
+# times of the work tree, older than the objects that the last run built
+# from its last mutant: stamp them now, so that everything built from
+# them is built again (make would keep a mutated object otherwise).
+find "$SRC" -type f -exec touch {} + || die "cannot stamp the copy"
 cp -a "$SRC" "$PRISTINE"
 
 say "mutants: configuring and building $BUILD (RelWithDebInfo, ZA_DEBUG=1)..."
