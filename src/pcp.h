@@ -29,10 +29,10 @@ static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp,
 	za_inc_single_writer(&pcp->trips_since_decay, 1);
 	if (!(za->flags & ZA_CFG_PCP_FIXED) && pcp->high < pcp->high_max &&
 	    !za_load_relaxed(&za->reclaim_active)) {
-		int high = pcp->high +
-		           (taken_back > pcp->batch ? taken_back : pcp->batch);
+		long high = (long)pcp->high +
+		            (taken_back > pcp->batch ? taken_back : pcp->batch);
 		za_store_relaxed(&pcp->high,
-		                 high < pcp->high_max ? high : pcp->high_max);
+		                 high < pcp->high_max ? (int)high : pcp->high_max);
 	}
 }
 
