@@ -166,6 +166,16 @@ static int report_batch(struct za *za, struct za_zone *z,
 	in_report_callback = NULL;
 	if (r > 0)
 		r = 0; /* a positive answer is not an error */
+	/* Counted before the pages show as reported (on the lists, under
+	 * the zone lock below): whoever sees a page reported sees it
+	 * counted too. */
+	if (r == 0) {
+		rl->pass_pages += pages;
+		event_zone(z, ZA_REPORTED_PAGES, pages);
+		event_zone(z, ZA_REPORTED_BATCHES, 1);
+	} else {
+		event_zone(z, ZA_REPORT_RETRY, 1);
+	}
 
 	zone_lock(z, NULL);
 	for (unsigned i = 0; i < n; i++) {
@@ -184,13 +194,6 @@ static int report_batch(struct za *za, struct za_zone *z,
 	vmstat_mod(z, ZA_NR_FREE_PAGES, nfree);
 	if (niso)
 		vmstat_mod(z, ZA_NR_FREE_ISOLATED, niso);
-	if (r == 0) {
-		rl->pass_pages += pages;
-		event_zone(z, ZA_REPORTED_PAGES, pages);
-		event_zone(z, ZA_REPORTED_BATCHES, 1);
-	} else {
-		event_zone(z, ZA_REPORT_RETRY, 1);
-	}
 	return r;
 }
 

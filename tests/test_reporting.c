@@ -136,14 +136,22 @@ static int rec_overlap(struct rec *r)
 
 static bool all_reported(struct za *za, void *arg)
 {
-	/* Every free page in blocks of order >= PB is marked. */
+	/* Every free page in blocks of order >= PB is marked, and (the
+	 * callers hold no page) every page of the zone is on the free
+	 * lists: none is out in a batch, whose putback could still merge
+	 * reported blocks into a larger one, unreported until the next
+	 * pass reports it. */
 	(void)arg;
 	struct za_zone_info zi;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
-	unsigned long big = 0;
-	for (unsigned o = PB; o <= za_max_order(za); o++)
-		big += zi.nr_free[o] << o;
-	return big && reported_now(za, ZA_ZONE_NORMAL) == (long)big;
+	unsigned long big = 0, listed = 0;
+	for (unsigned o = 0; o <= za_max_order(za); o++) {
+		listed += zi.nr_free[o] << o;
+		if (o >= PB)
+			big += zi.nr_free[o] << o;
+	}
+	return big && listed == zi.managed &&
+	       reported_now(za, ZA_ZONE_NORMAL) == (long)big;
 }
 
 static void quiet(struct za *za, unsigned delays)
