@@ -129,6 +129,9 @@ struct cache {
 	unsigned scan_max;      /* free at most this many per call; 0: nr */
 	bool scan_allocates;    /* scan() allocates a bookkeeping page (KERNEL) */
 	bool scan_no_cpu;       /* scan() frees as a thread on no CPU */
+	/* scan() from a library thread (kswapd) frees nothing while set:
+	 * the reclaim that frees is the test thread's own (direct). */
+	atomic_bool others_free_nothing;
 	/* scan() blocks while gate_closed (a test holds kswapd inside it). */
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond;
@@ -256,6 +259,8 @@ static unsigned long cache_scan_cb(void *ctx, int nid, unsigned long nr)
 			nr = c->scan_max;
 		/* Re-entered on this thread, the client holds its own lock
 		 * already: it gives nothing back rather than deadlock. */
+		if (!tl_is_main && atomic_load(&c->others_free_nothing))
+			nr = 0;
 		if (!reentered) {
 			int cpu = tl_cpu;
 			if (c->scan_no_cpu)
