@@ -257,10 +257,10 @@ static unsigned long cache_scan_cb(void *ctx, int nid, unsigned long nr)
 	if (nid == 0) {
 		if (c->scan_max && nr > c->scan_max)
 			nr = c->scan_max;
-		/* Re-entered on this thread, the client holds its own lock
-		 * already: it gives nothing back rather than deadlock. */
 		if (!tl_is_main && atomic_load(&c->others_free_nothing))
 			nr = 0;
+		/* Re-entered on this thread, the client holds its own lock
+		 * already: it gives nothing back rather than deadlock. */
 		if (!reentered) {
 			int cpu = tl_cpu;
 			if (c->scan_no_cpu)
