@@ -51,6 +51,18 @@ else()
   message(STATUS "zonealloc: spin not found: the model_* tests will be skipped (apt-get install spin)")
 endif()
 
+# One model check: run.sh VARIANT in its own scratch directory WORK.
+function(za_add_model_test name variant work)
+  add_test(NAME ${name}
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${variant}
+                   ${CMAKE_CURRENT_BINARY_DIR}/model-work/${work})
+  set_tests_properties(${name} PROPERTIES
+    TIMEOUT 300
+    SKIP_RETURN_CODE 77
+    LABELS "model"
+    ENVIRONMENT "SPIN=${_za_spin};CC=${CMAKE_C_COMPILER}")
+endfunction()
+
 foreach(_v ok impl_ok seed004_bug unlocked_check_bug)
   if(_v STREQUAL "ok")
     set(_arg ok)
@@ -61,14 +73,7 @@ foreach(_v ok impl_ok seed004_bug unlocked_check_bug)
   else()
     set(_arg unlocked)
   endif()
-  add_test(NAME model_offline_${_v}
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${_arg}
-                   ${CMAKE_CURRENT_BINARY_DIR}/model-work/${_v})
-  set_tests_properties(model_offline_${_v} PROPERTIES
-    TIMEOUT 300
-    SKIP_RETURN_CODE 77
-    LABELS "model"
-    ENVIRONMENT "SPIN=${_za_spin};CC=${CMAKE_C_COMPILER}")
+  za_add_model_test(model_offline_${_v} ${_arg} ${_v})
 endforeach()
 
 foreach(_v ok nofence_bug stop_outside_bug nowait_bug nocpucheck_bug
@@ -82,14 +87,7 @@ foreach(_v ok nofence_bug stop_outside_bug nowait_bug nocpucheck_bug
     string(REPLACE "_" "-" _arg ${_arg})
     set(_arg rseq-${_arg})
   endif()
-  add_test(NAME model_rseq_${_v}
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${_arg}
-                   ${CMAKE_CURRENT_BINARY_DIR}/model-work/rseq_${_v})
-  set_tests_properties(model_rseq_${_v} PROPERTIES
-    TIMEOUT 300
-    SKIP_RETURN_CODE 77
-    LABELS "model"
-    ENVIRONMENT "SPIN=${_za_spin};CC=${CMAKE_C_COMPILER}")
+  za_add_model_test(model_rseq_${_v} ${_arg} rseq_${_v})
 endforeach()
 
 foreach(_v ok defer_no_mark_bug worker_no_wait_bug worker_no_drain_bug)
@@ -100,12 +98,5 @@ foreach(_v ok defer_no_mark_bug worker_no_wait_bug worker_no_drain_bug)
     string(REPLACE "_" "-" _arg ${_arg})
     set(_arg cpuoff-${_arg})
   endif()
-  add_test(NAME model_cpuoff_${_v}
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/model/run.sh ${_arg}
-                   ${CMAKE_CURRENT_BINARY_DIR}/model-work/cpuoff_${_v})
-  set_tests_properties(model_cpuoff_${_v} PROPERTIES
-    TIMEOUT 300
-    SKIP_RETURN_CODE 77
-    LABELS "model"
-    ENVIRONMENT "SPIN=${_za_spin};CC=${CMAKE_C_COMPILER}")
+  za_add_model_test(model_cpuoff_${_v} ${_arg} cpuoff_${_v})
 endforeach()

@@ -167,11 +167,10 @@ static void fill_cpu1(struct za *za)
 	pin(0);
 }
 
-static void test_offline_preempted_owner(void)
+/* Two blocks of Normal with the statistics worker on (as by default),
+ * which finishes the drains a CPU offline leaves it. */
+static struct za *make_with_worker(void)
 {
-	/* With the statistics worker (as by default): the offline switches
-	 * the set off and returns; the worker drains it once the owner
-	 * lets go. */
 	struct za_config cfg = { .block_pages = BLOCK,
 		                     .max_pfn = 2 * BLOCK,
 		                     .flags = ZA_CFG_NO_KSWAPD,
@@ -182,6 +181,15 @@ static void test_offline_preempted_owner(void)
 		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, b * BLOCK, BLOCK,
 		                          NULL),
 		         0);
+	return za;
+}
+
+static void test_offline_preempted_owner(void)
+{
+	/* With the statistics worker (as by default): the offline switches
+	 * the set off and returns; the worker drains it once the owner
+	 * lets go. */
+	struct za *za = make_with_worker();
 	unsigned long all = free_pages(za);
 	struct za_pcp *pcp = normal_pcp(za, 1);
 	fill_cpu1(za);
@@ -307,16 +315,7 @@ static void offline_beside_held_lock(struct za *za, za_spinlock_t *lock,
 
 static void test_offline_held_locks(void)
 {
-	struct za_config cfg = { .block_pages = BLOCK,
-		                     .max_pfn = 2 * BLOCK,
-		                     .flags = ZA_CFG_NO_KSWAPD,
-		                     .error = on_error };
-	struct za *za = za_create(&cfg);
-	CHECK(za);
-	for (unsigned long b = 0; b < 2; b++)
-		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, b * BLOCK, BLOCK,
-		                          NULL),
-		         0);
+	struct za *za = make_with_worker();
 	offline_beside_held_lock(
 	    za, &normal_pcp(za, 1)->lock,
 	    "a CPU offline does not wait for another remote user that holds "
