@@ -959,3 +959,38 @@ void pcp_decay_all(struct za *za)
 		}
 	}
 }
+
+/* --- setting a list from outside ------------------------------------------- */
+
+int za_pcp_set_high(struct za *za, unsigned cpu, int nid,
+                    enum za_zone_type zone, unsigned high)
+{
+	if (!za || cpu >= za->nr_cpus || nid < 0 ||
+	    (unsigned)nid >= za->nr_nodes || (unsigned)zone >= ZA_NR_ZONES)
+		return -EINVAL;
+	struct za_zone *z = &za->nodes[nid].zones[zone];
+	if (!zone_populated(z))
+		return -EINVAL;
+	if (za->flags & ZA_CFG_PCP_FIXED)
+		return -EPERM;
+	struct za_pcp *pcp = zone_pcp(z, (int)cpu);
+	int err = pcp_lock(za, pcp);
+	if (err)
+		return err;
+	/* the sizes published since the set last looked, first */
+	pcp_flags_slow(z, pcp);
+	long h = high > (unsigned)INT_MAX ? INT_MAX : (long)high;
+	if (h < pcp->high_min)
+		h = pcp->high_min;
+	if (h > pcp->high_max)
+		h = pcp->high_max;
+	pcp_trim_locked(za, z, pcp, (int)h);
+	pcp_unlock(za, pcp);
+	return 0;
+}
+
+void za_pcp_decay(struct za *za)
+{
+	if (za)
+		pcp_decay_all(za);
+}
