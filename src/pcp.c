@@ -122,21 +122,28 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 {
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
-	int idx = first, empty = 0;
-	while ((long)done < nr && empty < nlists) {
+	/* Bit i: list first + i has a block. Lists only lose blocks here
+	 * (the set is held), so the mask is built once, and the round-robin
+	 * steps from one list with blocks to the next without visiting the
+	 * empty ones: with one list left, a flush is a plain loop over it. */
+	uint32_t live = 0;
+	for (int i = 0; i < nlists; i++)
+		if (pcp->lists[first + i] != ZA_NIL)
+			live |= 1u << i;
+	int i = 0;
+	while ((long)done < nr && live) {
+		uint32_t ahead = live >> i;
+		i = ahead ? i + __builtin_ctz(ahead) : __builtin_ctz(live);
+		int idx = first + i;
 		uint32_t h = pcp->lists[idx];
-		if (h == ZA_NIL) {
-			empty++;
-			idx = first + (idx + 1 - first) % nlists;
-			continue;
-		}
-		empty = 0;
 		struct za_page *page = pfn_page(za, h);
 		unsigned order = page_order(page);
 		ZA_ASSERT_PAGE(za, page,
 		               page_state(page) == ZA_PS_PCP &&
 		                   order == pcp_list_order(za, idx));
 		pcp->lists[idx] = page->next;
+		if (page->next == ZA_NIL)
+			live &= ~(1u << i);
 		page->next = ZA_NIL;
 		if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
 			za_store_relaxed(&pcp->mid_pages, pcp->mid_pages - (1 << order));
@@ -147,7 +154,7 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 		else
 			nfree += 1l << order;
 		done += 1ul << order;
-		idx = first + (idx + 1 - first) % nlists;
+		i = i + 1 == nlists ? 0 : i + 1;
 	}
 	zone_unlock(z);
 	za_store_relaxed(&pcp->count, pcp->count - (int)done);
