@@ -95,7 +95,7 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	int idx = pcp_list_index(za, order, mt);
 	pfn_page(za, tail)->next = pcp->lists[idx];
 	pcp->lists[idx] = head;
-	za_store_relaxed(&pcp->count, pcp->count + (int)(got << order));
+	pcp_count_moved_locked(pcp, (int)(got << order));
 	/* After the pages left the buddy lists (seed 003). */
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_FREE_PAGES, -(long)(got << order));
 	event_pcp_locked(pcp, ZA_PCP_REFILL, 1);
@@ -157,7 +157,7 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 		i = i + 1 == nlists ? 0 : i + 1;
 	}
 	zone_unlock(z);
-	za_store_relaxed(&pcp->count, pcp->count - (int)done);
+	pcp_count_moved_locked(pcp, -(int)done);
 	/* A list drained empty (a CPU offline, a drain of every CPU when
 	 * memory is short) owes its high nothing any more. */
 	if (ev == ZA_PCP_DRAIN && !pcp->count)
@@ -245,7 +245,8 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 			mid += pages;
 	}
 	za_store_relaxed(&pcp->mid_pages, (int)mid);
-	za_store_relaxed(&pcp->count, (int)(count < budget ? count : budget));
+	pcp_count_moved_locked(pcp, (int)(count < budget ? count : budget) -
+	                                pcp->count);
 	za_store_relaxed(&pcp->corrupt_pfn, pfn);
 }
 
@@ -317,7 +318,7 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 		pages[got++] = page;
 	}
 	if (got)
-		pcp_count_alloc_locked(z, pcp, got);
+		pcp_count_alloc_locked(pcp, got);
 	pcp_own_release(za, pcp);
 	pcp_report_corrupt(za, pcp);
 	return got;
