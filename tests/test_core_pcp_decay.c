@@ -16,7 +16,9 @@
  *    ZA_CFG_PCP_FIXED (-EPERM);
  *  - za_pcp_decay on an idle list takes max(high / 8, batch) off its high
  *    (not below high_min) and gives back what is over the new high, pass
- *    after pass, until high_min; a list that refilled since the last pass
+ *    after pass, until high_min, at most 32 batches a pass (this zone's
+ *    batch is small enough for that to bind); a list that refilled since
+ *    the last pass
  *    keeps its high that pass; with ZA_CFG_PCP_FIXED nothing moves;
  *    za_pcp_decay(NULL) does nothing.
  * Each part ends with za_check.
@@ -179,9 +181,17 @@ static void decay(void)
 	CHECK_EQ(pi.count, start - 1);
 	/* Idle from here: each pass takes max(high / 8, batch) off high and
 	 * gives back what is over it, down to high_min. */
+	unsigned capped = 0;
 	while (pi.high > high_min) {
 		unsigned step = pi.high / 8 > batch ? pi.high / 8 : batch;
-		unsigned want = pi.high - step > high_min ? pi.high - step : high_min;
+		unsigned want = pi.high - step;
+		/* at most 32 batches given back a pass */
+		if (pi.count > 32 * batch && want < pi.count - 32 * batch) {
+			want = pi.count - 32 * batch;
+			capped++;
+		}
+		if (want < high_min)
+			want = high_min;
 		unsigned long long drained = ev(za, ZA_PCP_DRAIN_PAGES);
 		unsigned long before = buddy_free(za);
 		unsigned had = pi.count;
@@ -194,6 +204,9 @@ static void decay(void)
 		CHECK(++passes < 100);
 	}
 	CHECK(passes >= 2);
+	printf("decay: %u passes to high_min, %u of them capped at 32 batches\n",
+	       passes, capped);
+	CHECK(capped >= 1);
 	/* at high_min it stays */
 	za_pcp_decay(za);
 	CHECK_EQ(info(za, 0).high, high_min);
