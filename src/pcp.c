@@ -123,9 +123,12 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
 	/* Bit i: list first + i has a block. Lists only lose blocks here
-	 * (the set is held), so the mask is built once, and the round-robin
-	 * steps from one list with blocks to the next without visiting the
-	 * empty ones: with one list left, a flush is a plain loop over it. */
+	 * (the set is held), so the mask is built once. Each list is given
+	 * back whole before the next, as the kernel's flush does: one block
+	 * of each list in turn emptied the lists of large blocks (512 pages a
+	 * turn against one of order 0), which the next allocation of that
+	 * order then refilled, growing high by what it took back, while
+	 * order-0 pages stayed. */
 	uint32_t live = 0;
 	for (int i = 0; i < nlists; i++)
 		if (pcp->lists[first + i] != ZA_NIL)
@@ -154,7 +157,6 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 		else
 			nfree += 1l << order;
 		done += 1ul << order;
-		i = i + 1 == nlists ? 0 : i + 1;
 	}
 	zone_unlock(z);
 	pcp_count_moved_locked(pcp, -(int)done);
@@ -172,8 +174,7 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 }
 
 /* Give `nr` pages (at least) from lists first .. first + nlists - 1 back
- * to the buddy lists, round-robin over them so that no order or type
- * starves. */
+ * to the buddy lists, each list whole before the next (order 0 first). */
 static unsigned long flush_lists_locked(struct za *za, struct za_zone *z,
                                         struct za_pcp *pcp, long nr, int ev,
                                         int ev_pages, int first, int nlists)

@@ -21,6 +21,7 @@
  *    the last pass
  *    keeps its high that pass; with ZA_CFG_PCP_FIXED nothing moves;
  *    za_pcp_decay(NULL) does nothing.
+ *  - a flush gives each list back whole before the next, order 0 first.
  * Each part ends with za_check.
  */
 #include "testutil.h"
@@ -227,10 +228,48 @@ static void decay(void)
 	za_destroy(za);
 }
 
+/* A flush gives each list back whole before the next, order 0 first (as
+ * the kernel's does): a list holding order-0 pages and order-2 blocks,
+ * trimmed by less than its order-0 pages, keeps every order-2 block, so
+ * allocating them again takes no refill. One block of each list in turn
+ * (the old flush) gave back an order-2 block for every order-0 page. */
+static void flush_whole_lists(void)
+{
+	struct za *za = make(0);
+	enum { N0 = 200, N2 = 20 };
+	struct za_page *p0[N0], *p2[N2];
+	for (int k = 0; k < N0; k++)
+		CHECK((p0[k] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	for (int k = 0; k < N2; k++)
+		CHECK((p2[k] = za_alloc_pages(za, ZA_GFP_KERNEL, 2)) != NULL);
+	za_drain_all_pages(za);
+	CHECK_EQ(za_pcp_set_high(za, 0, 0, ZA_ZONE_NORMAL, high_max), 0);
+	for (int k = 0; k < N0; k++)
+		za_free_pages(za, p0[k], 0);
+	for (int k = 0; k < N2; k++)
+		za_free_pages(za, p2[k], 2);
+	CHECK_EQ(info(za, 0).count, N0 + 4 * N2);
+	/* give back 120 pages: all order 0 */
+	CHECK_EQ(za_pcp_set_high(za, 0, 0, ZA_ZONE_NORMAL, high_min), 0);
+	CHECK_EQ(high_min, 160u);
+	CHECK_EQ(info(za, 0).count, high_min);
+	unsigned long long refills = ev(za, ZA_PCP_REFILL);
+	for (int k = 0; k < N2; k++)
+		CHECK((p2[k] = za_alloc_pages(za, ZA_GFP_KERNEL, 2)) != NULL);
+	printf("flush: %llu refills to take the %d order-2 blocks back\n",
+	       ev(za, ZA_PCP_REFILL) - refills, (int)N2);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+	for (int k = 0; k < N2; k++)
+		za_free_pages(za, p2[k], 2);
+	check_ok(za);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	set_high();
 	decay();
+	flush_whole_lists();
 	printf("core_pcp_decay: ok (high_min %u, high_max %u, batch %u)\n",
 	       high_min, high_max, batch);
 	return 0;
