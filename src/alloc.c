@@ -585,7 +585,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 			continue;
 		if (unlikely(!claim_free(za, page, 0, &pfn, &st, &gen))) {
 			if (held) {
-				pcp_count_alloc_locked(held_zone, held, -(long)run);
+				pcp_count_alloc_locked(held, -(long)run);
 				pcp_own_release(za, held);
 			}
 			held = NULL;
@@ -595,7 +595,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		struct za_zone *z = page_zone(za, page);
 		int mt = lists ? pcp_free_mt(za, pfn) : -1;
 		if (held && (mt < 0 || z != held_zone || run == BULK_FREE_RUN)) {
-			pcp_count_alloc_locked(held_zone, held, -(long)run);
+			pcp_count_alloc_locked(held, -(long)run);
 			pcp_own_release(za, held);
 			held = NULL;
 		}
@@ -607,7 +607,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		}
 		if (held && unlikely(page_state(page) != ZA_PS_FREEING)) {
 			/* Another free of it raced ours (see pcp_free). */
-			pcp_count_alloc_locked(held_zone, held, -(long)run);
+			pcp_count_alloc_locked(held, -(long)run);
 			pcp_own_release(za, held);
 			held = NULL;
 			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page),
@@ -621,7 +621,7 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		}
 	}
 	if (held) {
-		pcp_count_alloc_locked(held_zone, held, -(long)run);
+		pcp_count_alloc_locked(held, -(long)run);
 		pcp_own_release(za, held);
 	}
 }

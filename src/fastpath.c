@@ -150,7 +150,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	pcp->lists[idx] = page->next;
 	set_page_state(page, ZA_PS_ALLOC);
 	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
-	pcp_count_alloc_locked(z, pcp, 1l << order);
+	pcp_count_alloc_locked(pcp, 1l << order);
 	/* A hit and local (count_numa's common case): the request prefers
 	 * the CPU's node, and the zone is on it (numa_local, above). */
 	za_inc_single_writer(&pcp->numa_hit_local, 1);
@@ -229,9 +229,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 	int mt = pageblock_mt(za, pfn);
 	if (unlikely(mt >= ZA_NR_PCPTYPES))
 		return false; /* isolated or reserved: pcp_free_mt's cases */
-	unsigned zid = page->zone_id;
-	struct za_zone *z = za->zone_by_id[zid];
-	struct za_pcp *pcp = za_pcp_of(za, zid, cpu);
+	struct za_pcp *pcp = za_pcp_of(za, page->zone_id, cpu);
 	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
 		return false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
@@ -259,7 +257,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 	set_page_state(page, ZA_PS_PCP);
 	pcp->lists[idx] = (uint32_t)pfn;
 	za_store_relaxed(&pcp->count, count);
-	pcp_count_alloc_locked(z, pcp, -(1l << order));
+	pcp_count_alloc_locked(pcp, -(1l << order));
 	pcp_own_release_rseq(pcp);
 	return true;
 no:

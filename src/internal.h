@@ -79,6 +79,8 @@ static const int za_debug = ZA_DEBUG;
 	(ZA_PCP_MID_BASE +                                                        \
 	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
+/* A flush keeps one bit per list (pcp.c). */
+_Static_assert(ZA_NR_PCP_LISTS <= 32, "a flush's mask of lists fits 32 bits");
 
 /* --- assertions ------------------------------------------------------------ */
 
@@ -273,6 +275,15 @@ struct za_pcp {
 	uint32_t corrupt_pfn;
 	/* Statistics deltas and events of this CPU for this zone: lock. */
 	int32_t vm_diff[ZA_NR_ZONE_STATS];
+	/* count as the statistics last saw it. A block handed out from the
+	 * lists or freed onto them changes count and nothing else: this
+	 * CPU's delta of NR_ZONE_ALLOCATED is vm_diff[] of it plus
+	 * alloc_base - count, so that the fast paths count allocated pages
+	 * by the store of count they make anyway. Whatever else moves pages
+	 * on or off the lists (refill, flush, drain, a cut) moves alloc_base
+	 * with count; a fold adds the difference to the zone's value and
+	 * sets alloc_base to count. Holder writes, readers relaxed. */
+	long alloc_base;
 	uint32_t trips_since_decay; /* refills + flushes: self-sizing input */
 	/* Pages flushed over high that no refill has taken back yet: what a
 	 * refill takes back of them grows high (pcp.c). Holder only. */

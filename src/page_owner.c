@@ -183,7 +183,7 @@ int za_page_owner(struct za *za, const struct za_page *page,
 	unsigned long pfn = page_ptr_pfn(za, page);
 	if (pfn == ULONG_MAX)
 		return -EINVAL;
-	struct za_owner o;
+	struct za_owner o = { 0 }; /* find_record fills it when it finds one */
 	if (!za->page_owner || !find_record(za, pfn, &o))
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));

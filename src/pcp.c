@@ -112,7 +112,7 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	int idx = pcp_list_index(za, order, mt);
 	pfn_page(za, tail)->next = pcp->lists[idx];
 	pcp->lists[idx] = head;
-	za_store_relaxed(&pcp->count, pcp->count + (int)(got << order));
+	pcp_count_moved_locked(pcp, (int)(got << order));
 	if (pcp_mid_order(za, order))
 		za_store_relaxed(&pcp->mid_pages, pcp->mid_pages + (int)(got << order));
 	/* After the pages left the buddy lists (seed 003). */
@@ -145,21 +145,28 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 {
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
-	int idx = first, empty = 0;
-	while ((long)done < nr && empty < nlists) {
+	/* Bit i: list first + i has a block. Lists only lose blocks here
+	 * (the set is held), so the mask is built once, and the round-robin
+	 * steps from one list with blocks to the next without visiting the
+	 * empty ones: with one list left, a flush is a plain loop over it. */
+	uint32_t live = 0;
+	for (int i = 0; i < nlists; i++)
+		if (pcp->lists[first + i] != ZA_NIL)
+			live |= 1u << i;
+	int i = 0;
+	while ((long)done < nr && live) {
+		uint32_t ahead = live >> i;
+		i = ahead ? i + __builtin_ctz(ahead) : __builtin_ctz(live);
+		int idx = first + i;
 		uint32_t h = pcp->lists[idx];
-		if (h == ZA_NIL) {
-			empty++;
-			idx = first + (idx + 1 - first) % nlists;
-			continue;
-		}
-		empty = 0;
 		struct za_page *page = pfn_page(za, h);
 		unsigned order = page_order(page);
 		ZA_ASSERT_PAGE(za, page,
 		               page_state(page) == ZA_PS_PCP &&
 		                   order == pcp_list_order(za, idx));
 		pcp->lists[idx] = page->next;
+		if (page->next == ZA_NIL)
+			live &= ~(1u << i);
 		page->next = ZA_NIL;
 		if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
 			za_store_relaxed(&pcp->mid_pages, pcp->mid_pages - (1 << order));
@@ -170,10 +177,10 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 		else
 			nfree += 1l << order;
 		done += 1ul << order;
-		idx = first + (idx + 1 - first) % nlists;
+		i = i + 1 == nlists ? 0 : i + 1;
 	}
 	zone_unlock(z);
-	za_store_relaxed(&pcp->count, pcp->count - (int)done);
+	pcp_count_moved_locked(pcp, -(int)done);
 	/* A list drained empty (a CPU offline, a drain of every CPU when
 	 * memory is short) owes its high nothing any more. */
 	if (ev == ZA_PCP_DRAIN && !pcp->count)
@@ -261,7 +268,8 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 			mid += pages;
 	}
 	za_store_relaxed(&pcp->mid_pages, (int)mid);
-	za_store_relaxed(&pcp->count, (int)(count < budget ? count : budget));
+	pcp_count_moved_locked(pcp, (int)(count < budget ? count : budget) -
+	                                pcp->count);
 	za_store_relaxed(&pcp->corrupt_pfn, pfn);
 }
 
@@ -368,7 +376,9 @@ static int mid_split_locked(struct za *za, struct za_pcp *pcp, unsigned order,
 		if (unlikely(!page))
 			return -1;
 		uint32_t pfn = (uint32_t)page_pfn(za, page);
-		/* pcp_take_locked took 2^j pages off count: the pieces stay. */
+		/* pcp_take_locked took 2^j pages off count, an allocation to
+		 * the statistics (alloc_base - count): the pieces stay, so
+		 * count goes back and nothing was allocated. */
 		za_store_relaxed(&pcp->count, pcp->count + (1 << j));
 		for (unsigned h = j; h-- > order;)
 			mid_put_locked(za, pcp, pfn + (1u << h), h, mt);
@@ -464,7 +474,7 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 		pages[got++] = page;
 	}
 	if (got)
-		pcp_count_alloc_locked(z, pcp, got);
+		pcp_count_alloc_locked(pcp, got);
 	pcp_own_release(za, pcp);
 	pcp_report_corrupt(za, pcp);
 	return got;

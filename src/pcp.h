@@ -148,17 +148,26 @@ count_numa(struct za *za, struct za_zone *z, struct za_pcp *pcp, int pref_nid,
 	               n);
 }
 
+/* Pages put on (or, negative, taken off) a page set's lists other than by
+ * handing them out or taking them back: a refill, a flush, a drain, a cut.
+ * Nothing was allocated or freed, so alloc_base moves with count. The set
+ * held. */
+static inline void pcp_count_moved_locked(struct za_pcp *pcp, int pages)
+{
+	za_store_relaxed(&pcp->alloc_base, pcp->alloc_base + pages);
+	za_store_relaxed(&pcp->count, pcp->count + pages);
+}
+
 /* Count pages handed out from (or, negative, given back to) a page set's
- * lists: the allocation event or free event and the allocated-pages
- * delta. Bulk calls count a whole run at once. pcp->lock held. */
-static inline void pcp_count_alloc_locked(struct za_zone *z,
-                                          struct za_pcp *pcp, long pages)
+ * lists: the allocation event or free event. The allocated-pages delta
+ * is the change of count the caller stores (struct za_pcp, alloc_base).
+ * Bulk calls count a whole run at once. pcp->lock held. */
+static inline void pcp_count_alloc_locked(struct za_pcp *pcp, long pages)
 {
 	if (pages > 0)
 		event_pcp_locked(pcp, ZA_PGALLOC, (uint64_t)pages);
 	else
 		event_pcp_locked(pcp, ZA_PGFREE, (uint64_t)-pages);
-	vmstat_mod_pcp_locked(z, pcp, ZA_NR_ZONE_ALLOCATED, pages);
 }
 
 /* A list whose head is not a free block: cut it (pcp.c). */
@@ -219,7 +228,7 @@ static inline struct za_page *pcp_pop_locked(struct za *za, struct za_zone *z,
 {
 	struct za_page *page = pcp_take_locked(za, pcp, order, mt, idx);
 	if (likely(page))
-		pcp_count_alloc_locked(z, pcp, 1l << order);
+		pcp_count_alloc_locked(pcp, 1l << order);
 	return page;
 }
 
@@ -293,7 +302,7 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 		return 0;
 	}
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);
-	pcp_count_alloc_locked(z, pcp, -(1l << order));
+	pcp_count_alloc_locked(pcp, -(1l << order));
 	pcp_own_release(za, pcp);
 	return 1;
 }

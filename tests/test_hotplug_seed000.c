@@ -147,6 +147,8 @@ static void check_cpu_off(unsigned cpu)
 		CHECK_EQ(pi.count, 0);
 		for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
 			CHECK_EQ(za_load_relaxed(&pcp->vm_diff[i]), 0);
+		/* The allocated pages its lists handed out, folded too. */
+		CHECK_EQ(za_load_relaxed(&pcp->alloc_base), 0);
 	}
 }
 
