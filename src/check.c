@@ -367,7 +367,8 @@ static void check_page_set(struct ck *ck, struct za_zone *z, struct cover *cv,
 	if ((long)n != pcp->count)
 		fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu", c,
 		     z->nid, za_zone_name(z->type), pcp->count, n);
-	if ((long)mid != pcp->mid_pages || mid > (unsigned long)pcp_mid_budget(za, pcp))
+	if ((long)mid != pcp->mid_pages ||
+	    mid > (unsigned long)pcp_mid_budget(za, pcp))
 		fail(ck,
 		     "cpu %u node %d zone %s: orders 4..8 count %d pages, "
 		     "lists hold %lu (budget %d)",

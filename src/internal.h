@@ -853,7 +853,8 @@ static inline bool pcp_mid_order(const struct za *za, unsigned order)
  * set's own sizes: held, or for a report. */
 static inline int pcp_mid_budget(const struct za *za, const struct za_pcp *pcp)
 {
-	int b = za_load_relaxed(&pcp->high_max) / 8, high = za_load_relaxed(&pcp->high);
+	int b = za_load_relaxed(&pcp->high_max) / 8,
+	    high = za_load_relaxed(&pcp->high);
 	int floor = (int)(ZA_PCP_MID_BYTES >> za->page_shift);
 	if (b > high)
 		b = high;

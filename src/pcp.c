@@ -114,7 +114,8 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	pcp->lists[idx] = head;
 	pcp_count_moved_locked(pcp, (int)(got << order));
 	if (pcp_mid_order(za, order))
-		za_store_relaxed(&pcp->mid_pages, pcp->mid_pages + (int)(got << order));
+		za_store_relaxed(&pcp->mid_pages,
+		                 pcp->mid_pages + (int)(got << order));
 	/* After the pages left the buddy lists (seed 003). */
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_FREE_PAGES, -(long)(got << order));
 	event_pcp_locked(pcp, ZA_PCP_REFILL, 1);
@@ -429,8 +430,7 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 	if (pcp->lists[idx] == ZA_NIL && pcp_mid_order(za, order)) {
 		/* Split or refill (pcp_mid_fill_locked); else straight to
 		 * the buddy lists, as if the set were busy. */
-		if (!pcp_mid_fill_locked(za, z, pcp, order, mt, alloc_flags,
-		                         floor)) {
+		if (!pcp_mid_fill_locked(za, z, pcp, order, mt, alloc_flags, floor)) {
 			*usable = false;
 			pcp_own_release(za, pcp);
 			pcp_report_corrupt(za, pcp);

@@ -321,7 +321,8 @@ static void pattern(void)
 		ord[k] = 4 + (unsigned)(tu_rand(&s) % 5);
 		CHECK((slot[k] = za_alloc_pages(za, ZA_GFP_KERNEL, ord[k])) != NULL);
 	}
-	double per1k = 1000.0 * (double)(ev(za, ZA_ZONE_LOCK) - locks) / (double)ops;
+	double per1k = 1000.0 * (double)(ev(za, ZA_ZONE_LOCK) - locks) /
+	               (double)ops;
 	printf("pattern: %ld ops on orders 4..8, %.1f zone locks per 1000, "
 	       "%llu splits, %u pages on the lists\n",
 	       ops, per1k, ev(za, ZA_PCP_MID_SPLIT) - splits, pinfo(za).count);
