@@ -295,7 +295,9 @@ void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
  * work as a small buddy allocator of the CPU's own:
  * - an allocation whose list is empty splits the smallest larger block on
  *   the set's lists of orders up to 8 (same migratetype), keeping the
- *   pieces on their lists: no zone lock (mid_split_locked);
+ *   pieces on their lists: no zone lock (mid_split_locked); only when the
+ *   zone has no free block of an order between, which the buddy lists'
+ *   best fit would take first;
  * - when there is none, one zone-lock hold refills the list with at
  *   least two blocks, a batch's worth for the small orders, within the
  *   budget and above the watermark floor (pcp_mid_fill_locked); every
@@ -363,14 +365,21 @@ static void mid_put_locked(struct za *za, struct za_pcp *pcp, uint32_t pfn,
 }
 
 /* List (order, mt) is empty: split the smallest larger block of the
- * set's lists of orders up to 8 into it. 1 when the list has a block
- * now, 0 when there was none to split, -1 when the larger list's head
- * was not a free block (pcp_take_locked cut it). Set held. */
-static int mid_split_locked(struct za *za, struct za_pcp *pcp, unsigned order,
-                            int mt)
+ * set's lists of orders up to 8 into it - but only a block that the
+ * buddy lists' best fit would split as well: while the zone has a free
+ * block of type mt of an order between, the refill takes that one, so
+ * that the CPU's blocks do not stay whole (and get split) while smaller
+ * free blocks wait on the buddy lists (nr_free read without the zone
+ * lock: a hint). 1 when the list has a block now, 0 when there was none
+ * to split, -1 when the larger list's head was not a free block
+ * (pcp_take_locked cut it). Set held. */
+static int mid_split_locked(struct za *za, struct za_zone *z,
+                            struct za_pcp *pcp, unsigned order, int mt)
 {
 	for (unsigned j = order + 1; pcp_mid_order(za, j); j++) {
 		int idx = pcp_list_index(za, j, mt);
+		if (za_load_relaxed(&z->nr_free[j - 1][mt]))
+			return 0;
 		if (pcp->lists[idx] == ZA_NIL)
 			continue;
 		struct za_page *page = pcp_take_locked(za, pcp, j, mt, idx);
@@ -397,7 +406,7 @@ static bool pcp_mid_fill_locked(struct za *za, struct za_zone *z,
                                 struct za_pcp *pcp, unsigned order, int mt,
                                 unsigned alloc_flags, long floor)
 {
-	int r = mid_split_locked(za, pcp, order, mt);
+	int r = mid_split_locked(za, z, pcp, order, mt);
 	if (r)
 		return r > 0;
 	int budget = pcp_mid_budget(za, pcp), size = 1 << order;
@@ -409,8 +418,12 @@ static bool pcp_mid_fill_locked(struct za *za, struct za_zone *z,
 		want = 2;
 	if (want > budget / 2 / size)
 		want = budget / 2 / size;
-	if (pcp->mid_pages + want * size > budget)
-		mid_flush_to_locked(za, z, pcp, budget - want * size);
+	/* Blocks the set holds go back to make room for the one block the
+	 * allocation needs, never for the extra ones. */
+	if (pcp->mid_pages + size > budget)
+		mid_flush_to_locked(za, z, pcp, budget - size);
+	if (want > (budget - pcp->mid_pages) / size)
+		want = (budget - pcp->mid_pages) / size;
 	return pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor,
 	                         (unsigned)want) != 0;
 }
