@@ -510,6 +510,27 @@ struct za_pcp_info {
 ZA_API const char *za_pcp_mode_reason(const struct za *za);
 ZA_API int za_pcp_info(struct za *za, unsigned cpu, int nid,
                        enum za_zone_type zone, struct za_pcp_info *out);
+/* Set CPU cpu's list of a zone to hold at most high pages, clamped to
+ * the range the list sizes itself in (the kernel's high_min..high_max:
+ * za_pcp_info reads the value set), and give back at once what it holds
+ * over that; the list's growth state (consecutive refills and flushes,
+ * pages owed back) starts afresh. For restoring a list as a snapshot had
+ * it (`zonealloc replay` starts each CPU's list as the traced kernel's
+ * was). 0; -EINVAL for a bad za, CPU, node or zone, or a zone with no
+ * memory; -EPERM with ZA_CFG_PCP_FIXED (sizes are fixed); or the error of
+ * a fence that failed (restartable page sets), with nothing changed. Any
+ * thread; the list's own CPU takes it back after the call. */
+ZA_API int za_pcp_set_high(struct za *za, unsigned cpu, int nid,
+                           enum za_zone_type zone, unsigned high);
+/* One pass of the periodic per-CPU list decay that the statistics worker
+ * runs every interval (docs/RECLAIM.md, "Decaying"): each list that
+ * neither refilled nor flushed since the last pass loses an eighth of its
+ * high (at least a batch) down to its minimum and gives back the pages
+ * over the new high; blocks of orders 4..8 go back. For a program that
+ * runs without the worker (ZA_CFG_NO_VMSTAT_WORKER) and keeps its own
+ * clock, such as a replay of a trace at the trace's time. Any thread;
+ * NULL does nothing. */
+ZA_API void za_pcp_decay(struct za *za);
 
 /* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, or -EIO
  * when writing to out failed (out is flushed before the answer).

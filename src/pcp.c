@@ -1090,10 +1090,31 @@ void pcp_pressure_trim_locked(struct za *za)
 	}
 }
 
+/* One decay step of a list's high: an eighth of it (at least a batch)
+ * less, but not below high_min, and not so low that the pass gives back
+ * more than PCP_DECAY_MAX_BATCHES batches. */
+#define PCP_DECAY_MAX_BATCHES 32
+static int decayed_high(const struct za_pcp *pcp)
+{
+	int step = pcp->high / 8;
+	if (step < pcp->batch)
+		step = pcp->batch;
+	long high = (long)pcp->high - step;
+	long keep = (long)pcp->count - (long)pcp->batch * PCP_DECAY_MAX_BATCHES;
+	if (high < keep)
+		high = keep < pcp->high ? keep : pcp->high;
+	if (high < pcp->high_min)
+		high = pcp->high_min;
+	return (int)high;
+}
+
 /* Periodic: a list that did not refill or flush since the last call
  * shrinks by an eighth (at least a batch) towards high_min and gives back
  * what is over; an idle CPU so returns its pages within a few intervals.
- * Blocks of orders 4..8 go back at every call (with fixed sizes too). */
+ * A pass gives back at most 32 batches (decayed_high), so that the decay
+ * of a long list is not one zone-lock hold of thousands of pages while
+ * its owner waits. Blocks of orders 4..8 go back at every call (with
+ * fixed sizes too). */
 void pcp_decay_all(struct za *za)
 {
 	bool trim = !(za->flags & ZA_CFG_PCP_FIXED);
@@ -1126,16 +1147,45 @@ void pcp_decay_all(struct za *za)
 				flush_lists_locked(za, z, pcp, pcp->mid_pages, ZA_PCP_DRAIN,
 				                   ZA_PCP_DRAIN_PAGES, ZA_PCP_MID_BASE,
 				                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
-			if (trim && !pcp->trips_since_decay) {
-				int step = pcp->high / 8;
-				if (step < pcp->batch)
-					step = pcp->batch;
-				int high = pcp->high - step;
-				pcp_trim_locked(za, z, pcp,
-				                high > pcp->high_min ? high : pcp->high_min);
-			}
+			if (trim && !pcp->trips_since_decay)
+				pcp_trim_locked(za, z, pcp, decayed_high(pcp));
 			za_store_relaxed(&pcp->trips_since_decay, 0);
 			pcp_unlock(za, pcp);
 		}
 	}
+}
+
+/* --- setting a list from outside ------------------------------------------- */
+
+int za_pcp_set_high(struct za *za, unsigned cpu, int nid,
+                    enum za_zone_type zone, unsigned high)
+{
+	if (!za || cpu >= za->nr_cpus || nid < 0 ||
+	    (unsigned)nid >= za->nr_nodes || (unsigned)zone >= ZA_NR_ZONES)
+		return -EINVAL;
+	struct za_zone *z = &za->nodes[nid].zones[zone];
+	if (!zone_populated(z))
+		return -EINVAL;
+	if (za->flags & ZA_CFG_PCP_FIXED)
+		return -EPERM;
+	struct za_pcp *pcp = zone_pcp(z, (int)cpu);
+	int err = pcp_lock(za, pcp);
+	if (err)
+		return err;
+	/* the sizes published since the set last looked, first */
+	pcp_flags_slow(z, pcp);
+	long h = high > (unsigned)INT_MAX ? INT_MAX : (long)high;
+	if (h < pcp->high_min)
+		h = pcp->high_min;
+	if (h > pcp->high_max)
+		h = pcp->high_max;
+	pcp_trim_locked(za, z, pcp, (int)h);
+	pcp_unlock(za, pcp);
+	return 0;
+}
+
+void za_pcp_decay(struct za *za)
+{
+	if (za)
+		pcp_decay_all(za);
 }

@@ -35,6 +35,15 @@ if(CMAKE_SCRIPT_MODE_FILE)
     message("ok: ${ARGN} -> ${_e}")
   endfunction()
 
+  # expect_usage(<regex> ARGS...): exit 2, the message on stderr
+  function(expect_usage regex)
+    run(_o _rc _e ${ARGN})
+    if(NOT _rc STREQUAL "2" OR NOT _e MATCHES "${regex}")
+      fail("zonealloc replay ${ARGN}: exit '${_rc}', stderr '${_e}'; "
+           "expected 2 and '${regex}'")
+    endif()
+  endfunction()
+
   # jeq(<json> <expected> <key>...): a value of the JSON report
   function(jeq json expected)
     string(JSON _v GET "${json}" ${ARGN})
@@ -62,7 +71,9 @@ if(CMAKE_SCRIPT_MODE_FILE)
   endfunction()
 
   # The checks every run on the slice must pass, whatever the mode.
+  # SKIP: the run had --skip-unmatched (no stand-in blocks).
   function(check_slice_counts json)
+    cmake_parse_arguments(_c "SKIP" "" "" ${ARGN})
     execute_process(COMMAND ${XZ} -dc ${SLICE} COMMAND wc -l
                     OUTPUT_VARIABLE lines OUTPUT_STRIP_TRAILING_WHITESPACE)
     string(STRIP "${lines}" lines)
@@ -108,12 +119,13 @@ if(CMAKE_SCRIPT_MODE_FILE)
     pages_freed += 2 ^ order
   } else {
     unmatched++
+    pages_unmatched += 2 ^ order
   }
 }
 END {
   for (k in live) never++
-  printf "%d %d %d %d %d %d\n", matched, unmatched, never, overlap, \
-         pages_alloc, pages_freed
+  printf "%d %d %d %d %d %d %d\n", matched, unmatched, never, overlap, \
+         pages_alloc, pages_freed, pages_unmatched
 }
 ]=])
     execute_process(COMMAND ${XZ} -dc ${SLICE} COMMAND awk -f ${WORK}/pairs.awk
@@ -125,6 +137,7 @@ END {
     list(GET pairs 3 overlap)
     list(GET pairs 4 pages_alloc)
     list(GET pairs 5 pages_freed)
+    list(GET pairs 6 pages_unmatched)
     if(NOT overlap EQUAL 0)
       fail("the slice has allocations over live pages; the awk model is too simple")
     endif()
@@ -133,7 +146,21 @@ END {
     jeq("${json}" ${unmatched} replay frees_unmatched)
     jeq("${json}" ${never} replay never_freed)
     jeq("${json}" 0 replay implied_frees)
-    jeq("${json}" ${matched} replay frees)
+    # each unmatched free frees its stand-in block (allocated before the
+    # counters start, freed during the replay), unless --skip-unmatched
+    if(_c_SKIP)
+      jeq("${json}" ${matched} replay frees)
+      jeq("${json}" 0 replay standins)
+      jeq("${json}" 0 replay standin_frees)
+    else()
+      math(EXPR frees "${matched} + ${unmatched}")
+      math(EXPR pages_freed "${pages_freed} + ${pages_unmatched}")
+      jeq("${json}" ${frees} replay frees)
+      jeq("${json}" ${unmatched} replay standins)
+      jeq("${json}" ${unmatched} replay standin_frees)
+      jeq("${json}" ${pages_unmatched} replay standin_pages)
+      jeq("${json}" 0 replay standin_failed)
+    endif()
     # zonealloc saw what was replayed (pgalloc and pgfree count pages)
     jeq("${json}" ${pages_alloc} zonealloc_events pgalloc)
     jeq("${json}" ${pages_freed} zonealloc_events pgfree)
@@ -147,6 +174,8 @@ END {
   if(CHECK STREQUAL "counts")
     run_ok(json --json --no-timing ${SLICE})
     check_slice_counts("${json}")
+    run_ok(json --json --no-timing --skip-unmatched ${SLICE})
+    check_slice_counts("${json}" SKIP)
     jeq("${json}" det topology mode)
     jeq("${json}" 2 topology cpus)
     # the text report says the same
@@ -294,6 +323,109 @@ END {
       fail("the text report does not list the malformed lines")
     endif()
 
+  elseif(CHECK STREQUAL "warm")
+    # The replay starts from the traced kernel's state (docs/REPLAY.md,
+    # "Starting from the traced kernel's state"): each CPU's list holds
+    # the pages the recording's header says it held, with the kernel's
+    # high; a stand-in block for each unmatched free is freed where the
+    # trace frees it. fork-exec: 66885 pages on two lists at the start.
+    set(T ${TRACES}/fork-exec.trace.xz)
+    # lists_as_header(<json> <what>): every list's start as recorded
+    function(lists_as_header json what)
+      string(JSON n LENGTH "${json}" pcp_peak)
+      math(EXPR last "${n} - 1")
+      set(sum 0)
+      foreach(k RANGE ${last})
+        string(JSON kc ERROR_VARIABLE e GET "${json}" pcp_peak ${k}
+               kernel_count_start)
+        if(e)
+          fail("${what}: pcp_peak ${k} has no kernel_count_start")
+        endif()
+        string(JSON kh GET "${json}" pcp_peak ${k} kernel_high_start)
+        string(JSON zc GET "${json}" pcp_peak ${k} start_pages)
+        string(JSON zh GET "${json}" pcp_peak ${k} start_high)
+        string(JSON zone GET "${json}" pcp_peak ${k} zone)
+        string(JSON cpu GET "${json}" pcp_peak ${k} cpu)
+        if(NOT zc EQUAL kc)
+          fail("${what}: ${zone} CPU ${cpu}'s list starts with ${zc} pages, "
+               "the kernel's held ${kc}")
+        endif()
+        # the kernel's high, where it lies in the list's own range (the
+        # Normal zone's: 9173..258048)
+        if(zone STREQUAL "Normal" AND NOT zh EQUAL kh)
+          fail("${what}: ${zone} CPU ${cpu}'s list starts at high ${zh}, "
+               "the kernel's was ${kh}")
+        endif()
+        math(EXPR sum "${sum} + ${kc}")
+      endforeach()
+      if(NOT sum EQUAL 66885)
+        fail("${what}: the header's lists hold ${sum} pages, expected 66885")
+      endif()
+      jeq("${json}" ${sum} replay warm_pages)
+      jeq("${json}" 0 replay warm_pages_short)
+    endfunction()
+    run_ok(json --json --no-timing ${T})
+    lists_as_header("${json}" "det")
+    jget(unmatched "${json}" replay frees_unmatched)
+    if(unmatched LESS 1000)
+      fail("fork-exec has ${unmatched} unmatched frees, expected thousands")
+    endif()
+    jeq("${json}" ${unmatched} replay standins)
+    jeq("${json}" ${unmatched} replay standin_frees)
+    jeq("${json}" 0 replay standin_failed)
+    jeq("${json}" 0 replay frees_of_failed_allocations)
+    run_ok(json --json --no-timing --stream ${T})
+    lists_as_header("${json}" "--stream")
+    jeq("${json}" 0 replay standins)
+    run_ok(json --json --no-timing --mode threads ${T})
+    jeq("${json}" ${unmatched} replay standin_frees)
+    jeq("${json}" 66885 replay warm_pages)
+    # the old behaviour, asked for
+    run_ok(json --json --no-timing --empty-lists --skip-unmatched ${T})
+    jeq("${json}" 0 replay warm_pages)
+    jeq("${json}" 0 replay standins)
+    jeq("${json}" 0 replay standin_frees)
+    string(JSON n LENGTH "${json}" pcp_peak)
+    math(EXPR last "${n} - 1")
+    foreach(k RANGE ${last})
+      jeq("${json}" 0 pcp_peak ${k} start_pages)
+    endforeach()
+    # without a header there is nothing to start the lists from
+    run_ok(json --json --no-timing ${SLICE})
+    jeq("${json}" 0 replay warm_pages)
+    jeq("${json}" OFF replay warm_lists_on)
+    expect_usage("--stream always skips" --stream --skip-unmatched ${T})
+
+  elseif(CHECK STREQUAL "decay")
+    # det mode runs the statistics worker's decay (za_pcp_decay) once
+    # for every second of the trace's time: the passes counted apart from
+    # the trace's first and last timestamps.
+    set(T ${TRACES}/fork-exec.trace.xz)
+    execute_process(COMMAND ${XZ} -dc ${T}
+                    COMMAND awk "/^#/ { next } { for (i = 1; i <= NF; i++) \
+if ($i ~ /^[0-9]+\\.[0-9]+:$/) { t = $i + 0; if (!n++) f = t; l = t; break } } \
+END { printf \"%d\", l - f }"
+                    OUTPUT_VARIABLE secs RESULT_VARIABLE rc)
+    if(NOT rc STREQUAL "0" OR secs LESS 3)
+      fail("awk could not read the trace's time span ('${secs}')")
+    endif()
+    run_ok(json --json --no-timing ${T})
+    jeq("${json}" ${secs} replay decay_passes)
+    jtrue("${json}" replay decay_on)
+    # the passes did something: the idle lists gave pages back
+    jget(drained "${json}" zonealloc_events zonealloc_pcp_drain_pages)
+    if(drained EQUAL 0)
+      fail("${secs} decay passes drained nothing")
+    endif()
+    run_ok(json --json --no-timing --no-decay ${T})
+    jeq("${json}" 0 replay decay_passes)
+    jeq("${json}" 0 zonealloc_events zonealloc_pcp_drain_pages)
+    # --stream ticks at the same seconds
+    run_ok(json --json --no-timing --stream ${T})
+    jeq("${json}" ${secs} replay decay_passes)
+    expect_usage("--no-decay is for det mode" --no-decay --mode threads ${T})
+    message("ok: ${secs} decay passes, ${drained} pages drained")
+
   elseif(CHECK STREQUAL "usage")
     foreach(args "--mode;fast;x" "--bogus;x" "" "--limit;0;x" "a;b"
                  "--json=1;x" "--cpus;0;x" "--mem;1X;x")
@@ -337,11 +469,13 @@ find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_GZIP_PROGRAM gzip)
 za_script_test(AREA replay
                CHECKS counts threads repeat stdin limit bad_input formats usage
+                      warm decay
                DEFS -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
+                    -DTRACES=${PROJECT_SOURCE_DIR}/traces
                     "-DXZ=${ZA_XZ_PROGRAM}" "-DGZIP=${ZA_GZIP_PROGRAM}")
 if(NOT ZA_XZ_PROGRAM)
   message(STATUS "replay tests: no xz program (Debian: xz-utils); the "
                  "tests that count the trace slice with it are disabled")
   set_tests_properties(replay_counts replay_threads replay_stdin
-                       PROPERTIES DISABLED TRUE)
+                       replay_decay PROPERTIES DISABLED TRUE)
 endif()

@@ -6,7 +6,8 @@
  * allocations, pages handed out again while the trace thinks them in use
  * (a lost free event), failed kernel allocations; and, on a random trace,
  * the rules every replayer relies on: each free op comes after its
- * record's alloc op, and each record is freed at most once.
+ * record's alloc op, and each record is freed at most once; and the
+ * stand-in records of TRACE_MATCH_STANDINS for the unmatched frees.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -217,11 +218,76 @@ static void test_random(void)
 	trace_free(&t);
 }
 
+/* TRACE_MATCH_STANDINS: a record and a free op for each unmatched free,
+ * where and on the CPU the trace frees it; its mobility from the first
+ * later allocation or drain of its pfn; nothing else changes. */
+static void test_standins(void)
+{
+	struct trace t;
+	struct trace_ops o, plain;
+
+	init(&t);
+	ALLOC(&t, 0, 0x100, 0); /* 0: rec 0 */
+	FREE(&t, 1, 0x999, 1);  /* 1: before the trace: stand-in rec 1 */
+	FREE(&t, 0, 0x100, 0);  /* 2: whole: rec 0 freed */
+	FREE(&t, 0, 0x500, 0);  /* 3: before the trace: stand-in rec 2 */
+	FREE(&t, 1, 0x600, 3);  /* 4: stand-in rec 3, mobility never shown */
+	add(&t, "t-1 [001] ..... 1.0: mm_page_pcpu_drain: pfn=0x999 order=1 "
+	        "migratetype=2"); /* 5: rec 1 was reclaimable */
+	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: pfn=0x500 order=0 "
+	        "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE"); /* 6: rec 4;
+	                                                          * rec 2
+	                                                          * movable */
+	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: pfn=0x999 order=1 "
+	        "migratetype=0 gfp_flags=GFP_KERNEL"); /* 7: rec 5; rec 1
+	                                                * learnt already */
+	CHECK_EQ(trace_match_flags(&t, t.nr, TRACE_MATCH_STANDINS, &o), 0);
+	CHECK_EQ(trace_match(&t, t.nr, &plain), 0);
+	/* the same pairing and statistics */
+	CHECK_EQ(o.st.frees_unmatched, 3);
+	CHECK_EQ(memcmp(&o.st, &plain.st, sizeof(o.st)), 0);
+	CHECK_EQ(plain.nr_standin, 0);
+	CHECK(plain.standin == NULL);
+	CHECK_EQ(plain.nr, 4);
+	/* three stand-ins, in trace order */
+	CHECK_EQ(o.nr_standin, 3);
+	CHECK_EQ(o.standin_pages, 2 + 1 + 8);
+	CHECK_EQ(o.standin_mt_known, 2);
+	CHECK_EQ(o.standin[0].rec, 1);
+	CHECK_EQ(o.standin[0].kind, TRACE_OP_ALLOC);
+	CHECK_EQ(o.standin[0].cpu, 1);
+	CHECK_EQ(o.standin[0].order, 1);
+	CHECK_EQ(o.standin[0].ev, 1);
+	CHECK_EQ(o.standin[0].gfp, ZA___GFP_RECLAIMABLE);
+	CHECK_EQ(o.standin[1].rec, 2);
+	CHECK_EQ(o.standin[1].cpu, 0);
+	CHECK_EQ(o.standin[1].gfp, ZA___GFP_MOVABLE);
+	CHECK_EQ(o.standin[2].rec, 3);
+	CHECK_EQ(o.standin[2].order, 3);
+	CHECK_EQ(o.standin[2].gfp, ZA___GFP_MOVABLE); /* the default */
+	/* the ops: each stand-in freed where the trace frees it */
+	CHECK_EQ(o.nr, 7);
+	CHECK_EQ(o.nr_recs, 6);
+	expect_op(&o, 0, TRACE_OP_ALLOC, 0, 0, 0);
+	expect_op(&o, 1, TRACE_OP_FREE, 1, 1, 1);
+	CHECK_EQ(o.op[1].ev, 1);
+	expect_op(&o, 2, TRACE_OP_FREE, 0, 0, 0);
+	expect_op(&o, 3, TRACE_OP_FREE, 2, 0, 0);
+	expect_op(&o, 4, TRACE_OP_FREE, 3, 1, 3);
+	expect_op(&o, 5, TRACE_OP_ALLOC, 4, 0, 0);
+	expect_op(&o, 6, TRACE_OP_ALLOC, 5, 0, 1);
+	trace_ops_free(&o);
+	CHECK(o.standin == NULL);
+	trace_ops_free(&plain);
+	trace_free(&t);
+}
+
 int main(void)
 {
 	test_cases();
 	test_lock_batches();
 	test_random();
+	test_standins();
 	printf("test_trace_match: ok\n");
 	return 0;
 }

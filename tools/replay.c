@@ -75,6 +75,12 @@ struct options {
 	                         * held order-0 blocks before the replay */
 	unsigned prefragment_unmovable; /* --prefragment-unmovable PCT */
 	int prefragment_unmovable_given;
+	int empty_lists;    /* --empty-lists: per-CPU lists start empty, at
+	                     * their smallest, not as the recorded kernel's */
+	int skip_unmatched; /* --skip-unmatched: no stand-in blocks for the
+	                     * frees of pages allocated before the trace */
+	int no_decay;       /* --no-decay: det mode runs no decay at the
+	                     * trace's seconds */
 };
 
 /* A zone of the recorded machine as built here. */
@@ -102,6 +108,7 @@ struct rec {
 	struct za_page *page; /* NULL: not allocated (yet) or it failed */
 	int ready;            /* threads mode: the alloc op ran (__atomic) */
 	uint8_t order;
+	uint8_t standin; /* a stand-in for an unmatched free (place_standins) */
 };
 
 /* What one replaying thread did; summed at the end. */
@@ -112,8 +119,9 @@ struct tally {
 	uint64_t rejected; /* NULL with EINVAL: zonealloc refused the gfp */
 	uint64_t too_big;  /* order above zonealloc's max_order */
 	uint64_t frees_of_failed;
-	uint64_t waits; /* frees that waited for another thread */
-	char pad[64];   /* keep threads' tallies off one cache line */
+	uint64_t waits;         /* frees that waited for another thread */
+	uint64_t standin_frees; /* frees of stand-in blocks */
+	char pad[64];           /* keep threads' tallies off one cache line */
 };
 
 struct worker {
@@ -159,6 +167,18 @@ struct run {
 	uint8_t *pre_unmovable;
 	size_t nr_pre;
 	unsigned long long pre_filled, pre_held, pre_unmovable_held;
+	/* the per-CPU lists started as the recorded kernel's (warm_lists):
+	 * pages put on them, lists given the kernel's high, pages of the
+	 * recorded counts that did not fit (over high, or the zone full) */
+	unsigned long long warm_pages, warm_lists, warm_short;
+	/* stand-ins for the unmatched frees (allocated before the first
+	 * event): allocated, in another zone than the pfn's, failed */
+	unsigned long long standin_ok, standin_pages, standin_other_zone,
+	    standin_failed;
+	/* det mode: decay passes run at the trace's seconds */
+	unsigned long long decay_passes;
+	uint64_t decay_next_ns;
+	int decay_armed;
 	unsigned ncpu, max_order;
 	int abort;      /* threads mode: stop (__atomic) */
 	int mem_capped; /* the trace's pfns asked for more: MEM_CAP */
@@ -183,6 +203,7 @@ struct run {
 	struct zone_end peak_zone[ZA_MAX_NODES * ZA_NR_ZONES];
 	unsigned nr_peak_zones;
 	unsigned *peak, *peak_high;
+	unsigned *start_count, *start_high; /* each list when the replay began */
 	char *buddyinfo;
 	int check_live, check_after;
 	char *check_live_msg, *check_after_msg;
@@ -192,6 +213,7 @@ struct run {
 
 static void pcp_fixed_sizes(unsigned high, unsigned batch, unsigned *h,
                             unsigned *b);
+static void decay_until(struct run *r, uint64_t ts);
 
 /* ---------------------------------------------------------------- */
 /* Options                                                           */
@@ -241,6 +263,20 @@ static void usage(FILE *f)
 	        "                        the share of that fill allocated "
 	        "unmovable (default 0;\n"
 	        "                        never freed early, never moved)\n"
+	        "  --empty-lists         per-CPU lists start empty and at their "
+	        "smallest high,\n"
+	        "                        not as the recorded kernel's were "
+	        "(its count and high)\n"
+	        "  --skip-unmatched      skip the frees of pages allocated "
+	        "before the trace\n"
+	        "                        began (default: stand-in blocks, "
+	        "allocated first, are\n"
+	        "                        freed there; --stream always skips "
+	        "them)\n"
+	        "  --no-decay            det mode: no per-CPU list decay at "
+	        "each second of the\n"
+	        "                        trace's time (the statistics "
+	        "worker's, default on)\n"
 	        "  --pcp-high N, --pcp-batch N\n"
 	        "                        fixed per-CPU list sizes in pages "
 	        "(one alone: high is\n"
@@ -394,7 +430,11 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		    (r = opt_set(CMD, argv, i, "--no-timing", &o->timing, 0)) ||
 		    (r = opt_set(CMD, argv, i, "--quiet", &o->quiet, 1)) ||
 		    (r = opt_set(CMD, argv, i, "--stream", &o->stream, 1)) ||
-		    (r = opt_set(CMD, argv, i, "--compaction", &o->compaction, 1))) {
+		    (r = opt_set(CMD, argv, i, "--compaction", &o->compaction, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--empty-lists", &o->empty_lists, 1)) ||
+		    (r = opt_set(CMD, argv, i, "--skip-unmatched", &o->skip_unmatched,
+		                 1)) ||
+		    (r = opt_set(CMD, argv, i, "--no-decay", &o->no_decay, 1))) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -436,6 +476,14 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                           "standard input");
 	if (o->stream && o->mode != MODE_DET)
 		return tool_usage_err(CMD, "--stream replays in det mode only");
+	if (o->no_decay && o->mode != MODE_DET)
+		return tool_usage_err(CMD, "--no-decay is for det mode: in threads "
+		                           "mode the statistics worker decays the "
+		                           "lists by the wall clock");
+	if (o->skip_unmatched && o->stream)
+		return tool_usage_err(CMD, "--skip-unmatched: --stream always "
+		                           "skips the unmatched frees (it cannot "
+		                           "know them before it reads them)");
 	if (o->compaction && (o->mode != MODE_DET || o->stream || o->sweep))
 		return tool_usage_err(CMD, "--compaction replays in det mode, "
 		                           "without --stream or --sweep");
@@ -606,6 +654,7 @@ static void run_op(struct run *r, const struct trace_op *op, struct tally *t,
 			za_free_pages(r->za, rc->page, rc->order);
 			rc->page = NULL;
 			t->frees++;
+			t->standin_frees += rc->standin;
 		} else {
 			t->frees_of_failed++;
 		}
@@ -633,12 +682,33 @@ static void pcp_peak_start(struct run *r)
 	r->peak = calloc((size_t)r->nr_peak_zones * r->ncpu + 1, sizeof(*r->peak));
 	r->peak_high = calloc((size_t)r->nr_peak_zones * r->ncpu + 1,
 	                      sizeof(*r->peak_high));
-	if (!r->peak || !r->peak_high) {
+	r->start_count = calloc((size_t)r->nr_peak_zones * r->ncpu + 1,
+	                        sizeof(*r->start_count));
+	r->start_high = calloc((size_t)r->nr_peak_zones * r->ncpu + 1,
+	                       sizeof(*r->start_high));
+	if (!r->peak || !r->peak_high || !r->start_count || !r->start_high) {
 		free(r->peak);
 		free(r->peak_high);
-		r->peak = r->peak_high = NULL;
+		free(r->start_count);
+		free(r->start_high);
+		r->peak = r->peak_high = r->start_count = r->start_high = NULL;
 		r->nr_peak_zones = 0;
+		return;
 	}
+	for (unsigned k = 0; k < r->nr_peak_zones; k++)
+		for (unsigned c = 0; c < r->ncpu; c++) {
+			struct za_pcp_info pi;
+			size_t at = (size_t)k * r->ncpu + c;
+			if (za_pcp_info(r->za, c, r->peak_zone[k].nid,
+			                r->peak_zone[k].zone, &pi))
+				continue;
+			r->start_count[at] = pi.count;
+			r->start_high[at] = pi.high;
+			if (pi.count) {
+				r->peak[at] = pi.count;
+				r->peak_high[at] = pi.high;
+			}
+		}
 }
 
 /* After an operation on cpu: the most pages its lists ever held. */
@@ -665,9 +735,12 @@ static void replay_det(struct run *r)
 
 	simcpu_thread_start(0, 1, 0);
 	pcp_peak_start(r);
+	if (r->tr.nr)
+		decay_until(r, r->tr.ev[0].ts_ns);
 	for (i = 0; i < r->ops.nr; i++) {
 		const struct trace_op *op = &r->ops.op[i];
 
+		decay_until(r, r->tr.ev[op->ev].ts_ns);
 		simcpu_move(op->cpu % r->ncpu);
 		run_op(r, op, t, 0);
 		pcp_peak(r, op->cpu % r->ncpu);
@@ -675,6 +748,9 @@ static void replay_det(struct run *r)
 			progress(r, "replaying: %zu of %zu operations (%.0f%%)", i,
 			         r->ops.nr, 100.0 * (double)i / (double)r->ops.nr);
 	}
+	/* up to the trace's last event, as --stream ticks at every event */
+	if (r->tr.nr)
+		decay_until(r, r->tr.ev[r->tr.nr - 1].ts_ns);
 	t->ops = r->ops.nr;
 }
 
@@ -708,6 +784,7 @@ static void add_tally(struct tally *sum, const struct tally *t)
 	sum->too_big += t->too_big;
 	sum->frees_of_failed += t->frees_of_failed;
 	sum->waits += t->waits;
+	sum->standin_frees += t->standin_frees;
 }
 
 /* 0, or -1 when threads could not be had (message printed). */
@@ -1127,6 +1204,363 @@ static int prefragment(struct run *r)
 	return 0;
 }
 
+/* The populated zones of the built machine, to place a trace's pfn in. */
+struct zspan {
+	int nid;
+	enum za_zone_type zone;
+	unsigned long start, end;
+};
+#define MAX_ZSPANS (ZA_MAX_NODES * ZA_NR_ZONES)
+
+static unsigned zone_spans(struct run *r, struct zspan *zs)
+{
+	unsigned nid, n = 0;
+	int z;
+
+	for (nid = 0; nid < za_nr_nodes(r->za); nid++)
+		for (z = 0; z < ZA_NR_ZONES; z++) {
+			struct za_zone_info zi;
+			if (za_zone_info(r->za, (int)nid, (enum za_zone_type)z, &zi) ||
+			    !zi.populated)
+				continue;
+			zs[n].nid = (int)nid;
+			zs[n].zone = (enum za_zone_type)z;
+			zs[n].start = zi.start_pfn;
+			zs[n].end = zi.start_pfn + zi.spanned;
+			n++;
+		}
+	return n;
+}
+
+/* The zone whose span holds pfn: its index in zs, or -1. */
+static int pfn_zone(const struct zspan *zs, unsigned n, uint64_t pfn)
+{
+	unsigned k;
+
+	for (k = 0; k < n; k++)
+		if (pfn >= zs[k].start && pfn < zs[k].end)
+			return (int)k;
+	return -1;
+}
+
+/* Every list's high (zs order, then CPU), to put back after the set-up's
+ * own allocations grew them. NULL when out of memory (message). */
+static unsigned *save_highs(struct run *r, const struct zspan *zs, unsigned n)
+{
+	unsigned *h = calloc((size_t)n * r->ncpu + 1, sizeof(*h));
+	unsigned k, c;
+
+	if (!h) {
+		tool_err(CMD, "out of memory");
+		return NULL;
+	}
+	for (k = 0; k < n; k++)
+		for (c = 0; c < r->ncpu; c++) {
+			struct za_pcp_info pi;
+			if (!za_pcp_info(r->za, c, zs[k].nid, zs[k].zone, &pi))
+				h[(size_t)k * r->ncpu + c] = pi.high;
+		}
+	return h;
+}
+
+static void restore_highs(struct run *r, const struct zspan *zs, unsigned n,
+                          const unsigned *h)
+{
+	unsigned k, c;
+
+	for (k = 0; k < n; k++)
+		for (c = 0; c < r->ncpu; c++)
+			/* -EPERM with fixed sizes: nothing grew */
+			za_pcp_set_high(r->za, c, zs[k].nid, zs[k].zone,
+			                h[(size_t)k * r->ncpu + c]);
+}
+
+/*
+ * The unmatched frees of the trace free pages the kernel allocated before
+ * the trace began. Without them the kernel's per-CPU lists would have
+ * received fewer pages, so they are replayed: a stand-in block of the
+ * same order for each, allocated here (before the counters are read) in
+ * the zone of its pfn, with the mobility a later event of that pfn shows
+ * (movable otherwise), and freed by the replay on the CPU and at the
+ * point where the trace frees it. The set-up's own refills are drained
+ * and the lists' highs put back as they were, so that the replay starts
+ * from the same lists. 0, or -1 with a message.
+ */
+static int place_standins(struct run *r)
+{
+	const struct trace_ops *o = &r->ops;
+	struct zspan zs[MAX_ZSPANS];
+	unsigned nz, *high;
+	size_t k;
+
+	if (!o->nr_standin)
+		return 0;
+	nz = zone_spans(r, zs);
+	if (!(high = save_highs(r, zs, nz)))
+		return -1;
+	simcpu_thread_start(0, 1, 0);
+	for (k = 0; k < o->nr_standin; k++) {
+		const struct trace_op *op = &o->standin[k];
+		struct rec *rc = &r->recs[op->rec];
+		int zi = pfn_zone(zs, nz, r->tr.ev[op->ev].pfn);
+		za_gfp_t gfp = op->gfp | ZA_GFP_NOWARN;
+		struct za_page *p = NULL;
+
+		rc->order = op->order;
+		rc->standin = 1;
+		__atomic_store_n(&rc->ready, 1, __ATOMIC_RELEASE);
+		if (op->order > r->max_order) {
+			r->standin_failed++;
+			continue;
+		}
+		simcpu_move(op->cpu % r->ncpu);
+		if (zi >= 0) {
+			p = za_alloc_pages_node(r->za, zs[zi].nid,
+			                        gfp | ZA_GFP_THISNODE |
+			                            zone_gfp((int)zs[zi].zone),
+			                        op->order);
+			if (p && za_page_zone(r->za, p) != (int)zs[zi].zone)
+				r->standin_other_zone++;
+		}
+		if (!p) {
+			/* anywhere rather than nowhere */
+			p = za_alloc_pages(r->za, gfp, op->order);
+			if (p && zi >= 0)
+				r->standin_other_zone++;
+		}
+		if (!p) {
+			r->standin_failed++;
+			continue;
+		}
+		rc->page = p;
+		if (r->rev)
+			r->rev[za_page_to_pfn(r->za, p)] = op->rec + 1;
+		r->standin_ok++;
+		r->standin_pages += 1ull << op->order;
+	}
+	za_drain_all_pages(r->za);
+	restore_highs(r, zs, nz, high);
+	free(high);
+	return 0;
+}
+
+/* The recorded kernel's list of cpu in a zone at the start, or NULL. */
+static const struct machine_pcp *recorded_pcp(const struct machine_zone *z,
+                                              unsigned cpu)
+{
+	unsigned j;
+
+	for (j = 0; j < z->nr_pcp; j++)
+		if (z->pcp[j].cpu == (long)cpu)
+			return &z->pcp[j];
+	return NULL;
+}
+
+/* Every list of the recorded machine gets the kernel's high at the start
+ * of the recording (within its own high_min..high_max); count: how many
+ * did into r->warm_lists. */
+static void set_kernel_highs(struct run *r, int count)
+{
+	unsigned j, c;
+
+	for (j = 0; j < r->nr_bz; j++) {
+		const struct built_zone *b = &r->bz[j];
+		for (c = 0; c < r->ncpu; c++) {
+			const struct machine_pcp *kp = recorded_pcp(b->mz, c);
+			if (kp && kp->high >= 0 &&
+			    za_pcp_set_high(r->za, c, b->mz->nid,
+			                    (enum za_zone_type)b->mz->type,
+			                    (unsigned)kp->high) == 0 &&
+			    count)
+				r->warm_lists++;
+		}
+	}
+}
+
+/* One list to fill: its pages, split by mobility. */
+struct warm {
+	const struct built_zone *b;
+	unsigned cpu;
+	unsigned long want[3]; /* unmovable, movable, reclaimable */
+	struct za_page **page;
+	size_t nr;
+};
+
+/* How the trace's order-0 allocations on cpu in zone zi split by
+ * mobility: n pages shared out in that proportion (all movable when the
+ * trace shows none). */
+static void warm_split(struct run *r, const struct zspan *zs, unsigned nz,
+                       int zi, unsigned cpu, unsigned long n,
+                       unsigned long want[3])
+{
+	unsigned long long c[3] = { 0, 0, 0 }, total = 0;
+	size_t i;
+	unsigned m, big = 1;
+
+	for (i = 0; r->tr.ev && i < r->tr.nr; i++) {
+		const struct trace_event *e = &r->tr.ev[i];
+		if (e->type != TRACE_ALLOC || e->order || e->cpu % r->ncpu != cpu ||
+		    (e->flags & TRACE_EV_FAILED) || e->migratetype < 0 ||
+		    e->migratetype > 2 || pfn_zone(zs, nz, e->pfn) != zi)
+			continue;
+		c[e->migratetype]++;
+		total++;
+	}
+	want[0] = want[2] = 0;
+	want[1] = n;
+	if (!total)
+		return;
+	for (m = 0; m < 3; m++) {
+		want[m] = (unsigned long)((unsigned long long)n * c[m] / total);
+		if (c[m] > c[big])
+			big = m;
+	}
+	want[big] += n - want[0] - want[1] - want[2];
+}
+
+/*
+ * A recording's header has each CPU's list of each zone as the kernel's
+ * zoneinfo showed it when the recording began: its high, and the pages
+ * it held (count). The replay starts from there, before the counters are
+ * read: every list gets the kernel's high (za_pcp_set_high, within the
+ * list's own high_min..high_max), and the pages the kernel's held are put
+ * on it: allocated on its CPU from its zone, the lists drained (those
+ * allocations refilled them), the high set again (the refills grew it),
+ * and the pages freed on the CPU, where they stay (one page fewer than
+ * high at most: a free that brings a list to high flushes). Order 0, split
+ * by mobility as the trace's order-0 allocations on that CPU in that zone
+ * are. 0, or -1 with a message.
+ */
+static int warm_lists(struct run *r)
+{
+	const unsigned mt_gfp[3] = { 0, ZA___GFP_MOVABLE, ZA___GFP_RECLAIMABLE };
+	struct zspan zs[MAX_ZSPANS];
+	struct warm *w;
+	size_t nw = 0, k, i;
+	unsigned nz, c, j;
+	int rc = -1;
+
+	nz = zone_spans(r, zs);
+	w = calloc((size_t)r->nr_bz * r->ncpu + 1, sizeof(*w));
+	if (!w) {
+		tool_err(CMD, "out of memory");
+		return -1;
+	}
+	simcpu_thread_start(0, 1, 0);
+	set_kernel_highs(r, 1);
+	for (j = 0; j < r->nr_bz; j++) {
+		const struct built_zone *b = &r->bz[j];
+		int zi = -1;
+		for (k = 0; k < nz; k++)
+			if (zs[k].nid == b->mz->nid && (int)zs[k].zone == b->mz->type)
+				zi = (int)k;
+		for (c = 0; c < r->ncpu; c++) {
+			const struct machine_pcp *kp = recorded_pcp(b->mz, c);
+			struct za_pcp_info pi;
+			unsigned long n;
+			if (!kp || kp->high < 0 || kp->count < 0)
+				continue;
+			if (za_pcp_info(r->za, c, b->mz->nid,
+			                (enum za_zone_type)b->mz->type, &pi) ||
+			    !pi.usable || !kp->count)
+				continue;
+			n = (unsigned long)kp->count;
+			if (n > (pi.high ? pi.high - 1 : 0)) {
+				r->warm_short += n - (pi.high ? pi.high - 1 : 0);
+				n = pi.high ? pi.high - 1 : 0;
+			}
+			if (!n)
+				continue;
+			w[nw].b = b;
+			w[nw].cpu = c;
+			warm_split(r, zs, nz, zi, c, n, w[nw].want);
+			w[nw].page = calloc(n, sizeof(*w[nw].page));
+			if (!w[nw].page) {
+				tool_err(CMD, "out of memory");
+				goto out;
+			}
+			nw++;
+		}
+	}
+	for (k = 0; k < nw; k++) {
+		struct warm *x = &w[k];
+		int nid = x->b->mz->nid, type = x->b->mz->type;
+		unsigned m;
+		simcpu_move(x->cpu);
+		for (m = 0; m < 3; m++) {
+			unsigned long got;
+			for (got = 0; got < x->want[m]; got++) {
+				struct za_page *p = za_alloc_pages_node(r->za, nid,
+				                                        ZA_GFP_NOWARN |
+				                                            ZA_GFP_THISNODE |
+				                                            zone_gfp(type) |
+				                                            mt_gfp[m],
+				                                        0);
+				if (p && za_page_zone(r->za, p) != type) {
+					za_free_pages(r->za, p, 0);
+					p = NULL;
+				}
+				if (!p)
+					break; /* the zone is full: what fitted */
+				x->page[x->nr++] = p;
+			}
+			r->warm_short += x->want[m] - got;
+		}
+	}
+	za_drain_all_pages(r->za);
+	/* the refills grew some: the kernel's again */
+	set_kernel_highs(r, 0);
+	for (k = 0; k < nw; k++) {
+		struct warm *x = &w[k];
+		simcpu_move(x->cpu);
+		for (i = 0; i < x->nr; i++)
+			za_free_pages(r->za, x->page[i], 0);
+		r->warm_pages += x->nr;
+		x->nr = 0;
+	}
+	rc = 0;
+out:
+	for (k = 0; k < nw; k++) {
+		for (i = 0; i < w[k].nr; i++)
+			za_free_pages(r->za, w[k].page[i], 0);
+		free(w[k].page);
+	}
+	free(w);
+	return rc;
+}
+
+/* Det mode: the statistics worker's decay (za_pcp_decay), once for every
+ * second of the trace's time before the event at ts, as the kernel's
+ * vmstat worker decays its lists every second. The first event arms the
+ * clock; time that goes backwards is ignored, and a gap of more than
+ * DECAY_MAX_GAP passes runs that many (by then every list is at its
+ * smallest). */
+#define DECAY_NS 1000000000ull
+#define DECAY_MAX_GAP 256
+static void decay_until(struct run *r, uint64_t ts)
+{
+	unsigned n = 0;
+
+	if (r->o.no_decay || r->o.mode != MODE_DET)
+		return;
+	if (!r->decay_armed) {
+		r->decay_armed = 1;
+		r->decay_next_ns = ts + DECAY_NS;
+		return;
+	}
+	while (ts >= r->decay_next_ns) {
+		if (n++ < DECAY_MAX_GAP) {
+			za_pcp_decay(r->za);
+			r->decay_passes++;
+		}
+		if (n > DECAY_MAX_GAP) {
+			r->decay_next_ns = ts + DECAY_NS;
+			break;
+		}
+		r->decay_next_ns += DECAY_NS;
+	}
+}
+
 static const struct machine_pcp *first_pcp(const struct machine_zone *z)
 {
 	unsigned k;
@@ -1485,6 +1919,35 @@ static void text_replay(const struct run *r, const struct figures *fg, FILE *f)
 	        ull(ms->frees_partial));
 	fprintf(f, "  %-28s %10llu  (pages allocated before the trace began)\n",
 	        "unmatched frees", ull(ms->frees_unmatched));
+	if (r->o.stream || r->o.skip_unmatched)
+		fprintf(f, "  %-28s %10s  (%s)\n", "stand-in blocks", "none",
+		        r->o.stream ? "--stream skips the unmatched frees"
+		                    : "--skip-unmatched: skipped");
+	else
+		fprintf(f,
+		        "  %-28s %10llu  (%llu pages, for the unmatched frees: "
+		        "allocated before\n  %-28s %10s   the first event; %llu freed "
+		        "where the trace frees them)\n"
+		        "    %-26s %10llu  (the others movable); %llu in another "
+		        "zone, %llu failed\n",
+		        "stand-in blocks", r->standin_ok, r->standin_pages, "", "",
+		        ull(t->standin_frees), "mobility from the trace",
+		        ull(r->ops.standin_mt_known), r->standin_other_zone,
+		        r->standin_failed);
+	if (r->recorded && !r->o.empty_lists)
+		fprintf(f,
+		        "  %-28s %10llu  (pages on the per-CPU lists at the start, as "
+		        "the recorded\n  %-28s %10s   kernel's; %llu lists given its "
+		        "high; %llu pages did not fit)\n",
+		        "lists started warm", r->warm_pages, "", "", r->warm_lists,
+		        r->warm_short);
+	else if (r->recorded)
+		fprintf(f, "  %-28s %10s  (--empty-lists)\n", "lists started warm",
+		        "no");
+	if (r->o.mode == MODE_DET)
+		fprintf(f, "  %-28s %10llu  (%s)\n", "decay passes", r->decay_passes,
+		        r->o.no_decay ? "--no-decay"
+		                      : "one a second of the trace's time");
 	fprintf(f, "  %-28s %10llu  (%llu pages, still held at the end)\n",
 	        "never-freed allocations", ull(ms->never_freed),
 	        ull(ms->never_freed_pages));
@@ -1569,6 +2032,24 @@ static long kernel_high(const struct machine_zones *zs, int nid,
 		for (j = 0; j < z->nr_pcp; j++)
 			if (z->pcp[j].cpu == (long)cpu)
 				return z->pcp[j].high;
+	}
+	return -1;
+}
+
+/* The pages on cpu's list of a zone in a recorded zoneinfo, -1 when it
+ * does not say. */
+static long kernel_count(const struct machine_zones *zs, int nid,
+                         enum za_zone_type zone, unsigned cpu)
+{
+	unsigned k, j;
+
+	for (k = 0; k < zs->nr; k++) {
+		const struct machine_zone *z = &zs->z[k];
+		if (z->nid != nid || z->type != (int)zone)
+			continue;
+		for (j = 0; j < z->nr_pcp; j++)
+			if (z->pcp[j].cpu == (long)cpu)
+				return z->pcp[j].count;
 	}
 	return -1;
 }
@@ -1954,6 +2435,19 @@ static void json_replay(const struct run *r, const struct figures *fg,
 	jw_u(w, "frees_whole", ms->frees_exact);
 	jw_u(w, "frees_in_parts", ms->frees_partial);
 	jw_u(w, "frees_unmatched", ms->frees_unmatched);
+	jw_b(w, "standins_on", !r->o.skip_unmatched && !r->o.stream);
+	jw_u(w, "standins", r->standin_ok);
+	jw_u(w, "standin_frees", r->total.standin_frees);
+	jw_u(w, "standin_pages", r->standin_pages);
+	jw_u(w, "standin_mobility_known", r->ops.standin_mt_known);
+	jw_u(w, "standin_other_zone", r->standin_other_zone);
+	jw_u(w, "standin_failed", r->standin_failed);
+	jw_b(w, "warm_lists_on", r->recorded && !r->o.empty_lists);
+	jw_u(w, "warm_lists", r->warm_lists);
+	jw_u(w, "warm_pages", r->warm_pages);
+	jw_u(w, "warm_pages_short", r->warm_short);
+	jw_b(w, "decay_on", r->o.mode == MODE_DET && !r->o.no_decay);
+	jw_u(w, "decay_passes", r->decay_passes);
 	jw_u(w, "frees_of_failed_allocations", t->frees_of_failed);
 	jw_u(w, "implied_frees", ms->implicit_frees);
 	jw_u(w, "never_freed", ms->never_freed);
@@ -2121,8 +2615,14 @@ static void json_peak(const struct run *r, struct jw *w)
 			jw_u(w, "cpu", c);
 			jw_u(w, "pages", r->peak[at]);
 			jw_u(w, "high_then", r->peak_high[at]);
+			jw_u(w, "start_pages", r->start_count[at]);
+			jw_u(w, "start_high", r->start_high[at]);
 			if (ks >= 0)
 				jw_i(w, "kernel_high_start", ks);
+			if (r->recorded &&
+			    (ks = kernel_count(&r->mach->zones, r->peak_zone[k].nid,
+			                       r->peak_zone[k].zone, c)) >= 0)
+				jw_i(w, "kernel_count_start", ks);
 			if (ke >= 0)
 				jw_i(w, "kernel_high_end", ke);
 			jw_close(w, '}');
@@ -2230,6 +2730,8 @@ static void free_run(struct run *r)
 	free(r->buddyinfo);
 	free(r->peak);
 	free(r->peak_high);
+	free(r->start_count);
+	free(r->start_high);
 	free(r->check_live_msg);
 	free(r->check_after_msg);
 	free(r->o.sweep_buf);
@@ -2614,6 +3116,7 @@ static int replay_stream(struct run *r)
 			         r->o.path, ev.cpu, r->mach->cpus_possible);
 			goto out;
 		}
+		decay_until(r, ev.ts_ns);
 		if (stream_event(sm, &ev))
 			goto out;
 		if (ev.type == TRACE_ALLOC || ev.type == TRACE_FREE ||
@@ -2826,7 +3329,18 @@ static int build_machine(struct run *r)
 		if (!r->o.quiet)
 			machine_notes(r, stderr, "zonealloc replay: note: ");
 	}
+	/* The traced kernel's state at the start: the blocks its trace frees
+	 * without having allocated them (before --prefragment's fill, which
+	 * stands for the rest of a long-running machine's memory: the
+	 * stand-ins take whole blocks where the kernel's had them, and not
+	 * the few whole blocks that the fill leaves), then its per-CPU
+	 * lists. */
+	if (!r->o.skip_unmatched && place_standins(r))
+		return EXIT_FAIL;
 	if (r->o.prefragment && prefragment(r))
+		return EXIT_FAIL;
+	if (r->recorded && !r->o.empty_lists &&
+	    !(r->o.topo.cfg_flags & ZA_CFG_NO_PCP) && warm_lists(r))
 		return EXIT_FAIL;
 	return 0;
 }
@@ -3943,7 +4457,9 @@ int cmd_replay(int argc, char **argv)
 	rc = EXIT_FAIL;
 
 	/* 2. pair frees with allocations */
-	if (trace_match(&r->tr, r->tr.nr, &r->ops)) {
+	if (trace_match_flags(&r->tr, r->tr.nr,
+	                      r->o.skip_unmatched ? 0 : TRACE_MATCH_STANDINS,
+	                      &r->ops)) {
 		progress_end(r);
 		tool_err(CMD, "out of memory pairing %zu events", r->tr.nr);
 		goto out;

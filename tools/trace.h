@@ -293,6 +293,19 @@ struct trace_ops {
 	size_t nr;
 	uint32_t nr_recs;
 	struct trace_match_stats st;
+	/* With TRACE_MATCH_STANDINS: one allocation for each unmatched free
+	 * (a block the kernel allocated before the trace began), to run
+	 * before the first op: its record is freed by a free op in op[] at
+	 * the point, and on the CPU, of the trace's free. cpu and order are
+	 * the free's; gfp carries the block's mobility when a later event
+	 * shows it (ZA___GFP_MOVABLE, ZA___GFP_RECLAIMABLE, or none for
+	 * unmovable) and no zone: the caller adds the zone of the free's
+	 * pfn (trace.ev[ev].pfn). NULL and 0 without the flag. */
+	struct trace_op *standin;
+	size_t nr_standin;
+	uint64_t standin_pages;
+	uint64_t standin_mt_known; /* stand-ins whose mobility a later event
+	                            * of the same pfn showed */
 };
 
 /*
@@ -306,6 +319,18 @@ struct trace_ops {
  */
 int trace_match(const struct trace *t, size_t nr_events,
                 struct trace_ops *out);
+/*
+ * trace_match() with flags: TRACE_MATCH_STANDINS makes a record for each
+ * unmatched free (out->standin: allocate these first) and a free op for it
+ * where the trace frees it, so that a replayer can free, on the CPU and at
+ * the time the kernel did, the pages it allocated before the trace began.
+ * The mobility of such a block is the migratetype of the first later
+ * mm_page_alloc or mm_page_pcpu_drain of its first pfn (the per-CPU list
+ * the kernel put it on), when there is one.
+ */
+#define TRACE_MATCH_STANDINS 0x1u
+int trace_match_flags(const struct trace *t, size_t nr_events, unsigned flags,
+                      struct trace_ops *out);
 void trace_ops_free(struct trace_ops *ops);
 
 #endif

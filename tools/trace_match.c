@@ -166,29 +166,82 @@ static uint64_t release_range(struct matcher *mt, uint64_t pfn, unsigned order,
 	return released;
 }
 
+/* The gfp mobility bits of a kernel migratetype (0 unmovable, 1 movable,
+ * 2 reclaimable); -1 for anything else (highatomic, CMA, unknown). */
+static int mt_gfp(int kernel_mt, za_gfp_t *gfp)
+{
+	switch (kernel_mt) {
+	case 0:
+		*gfp = 0;
+		return 0;
+	case 1:
+		*gfp = ZA___GFP_MOVABLE;
+		return 0;
+	case 2:
+		*gfp = ZA___GFP_RECLAIMABLE;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* A later event at pfn shows the mobility of the stand-in waiting there
+ * (the list the kernel put its page on). */
+static void standin_learn(struct pmap *wait, struct trace_ops *out,
+                          const struct trace_event *e)
+{
+	long s;
+	za_gfp_t gfp;
+
+	if (!wait->n || (s = pmap_find(wait, e->pfn)) < 0)
+		return;
+	if (mt_gfp(e->migratetype, &gfp) == 0) {
+		out->standin[wait->val[s]].gfp = gfp;
+		out->standin_mt_known++;
+	}
+	pmap_del_slot(wait, (size_t)s);
+}
+
 int trace_match(const struct trace *t, size_t nr_events, struct trace_ops *out)
+{
+	return trace_match_flags(t, nr_events, 0, out);
+}
+
+int trace_match_flags(const struct trace *t, size_t nr_events, unsigned flags,
+                      struct trace_ops *out)
 {
 	struct matcher mt;
 	struct trace_match_stats *st = &out->st;
-	size_t i, nallocs = 0;
+	struct pmap wait; /* stand-ins whose mobility no event showed yet */
+	size_t i, nallocs = 0, nfrees = 0;
 	uint32_t r;
-	int rc = -1;
+	int rc = -1, standins = (flags & TRACE_MATCH_STANDINS) != 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&mt, 0, sizeof(mt));
+	memset(&wait, 0, sizeof(wait));
 	if (nr_events > t->nr)
 		nr_events = t->nr;
-	for (i = 0; i < nr_events; i++)
+	for (i = 0; i < nr_events; i++) {
 		nallocs += t->ev[i].type == TRACE_ALLOC;
-	if (nallocs >= UINT32_MAX)
+		nfrees += t->ev[i].type == TRACE_FREE ||
+		          t->ev[i].type == TRACE_FREE_BATCHED;
+	}
+	if (!standins)
+		nfrees = 0;
+	if (nallocs + nfrees >= UINT32_MAX)
 		return -1;
 	mt.out = out;
-	/* each record makes at most one alloc op and one free op */
-	out->op = malloc((2 * nallocs + 1) * sizeof(*out->op));
-	mt.rec_pfn = malloc((nallocs + 1) * sizeof(*mt.rec_pfn));
-	mt.rec_left = malloc((nallocs + 1) * sizeof(*mt.rec_left));
-	mt.rec_order = malloc(nallocs + 1);
+	/* each record makes at most one alloc op and one free op; a
+	 * stand-in one free op */
+	out->op = malloc((2 * nallocs + nfrees + 1) * sizeof(*out->op));
+	mt.rec_pfn = malloc((nallocs + nfrees + 1) * sizeof(*mt.rec_pfn));
+	mt.rec_left = malloc((nallocs + nfrees + 1) * sizeof(*mt.rec_left));
+	mt.rec_order = malloc(nallocs + nfrees + 1);
+	if (standins)
+		out->standin = malloc((nfrees + 1) * sizeof(*out->standin));
 	if (!out->op || !mt.rec_pfn || !mt.rec_left || !mt.rec_order ||
+	    (standins && (!out->standin || pmap_init(&wait, 1u << 12))) ||
 	    pmap_init(&mt.live, 1u << 16))
 		goto out;
 
@@ -198,6 +251,10 @@ int trace_match(const struct trace *t, size_t nr_events, struct trace_ops *out)
 		int several;
 		uint64_t released, completed = 0, p;
 
+		if (standins &&
+		    (e->type == TRACE_ALLOC || e->type == TRACE_PCPU_DRAIN) &&
+		    !(e->flags & TRACE_EV_FAILED))
+			standin_learn(&wait, out, e);
 		if (e->type == TRACE_ALLOC) {
 			st->alloc_events++;
 			if (e->flags & TRACE_EV_FAILED) {
@@ -225,12 +282,35 @@ int trace_match(const struct trace *t, size_t nr_events, struct trace_ops *out)
 			released = release_range(&mt, e->pfn, e->order, (uint32_t)i,
 			                         e->cpu, &first, &several, &completed);
 			st->free_ops += completed;
-			if (released == 0)
+			if (released == 0) {
 				st->frees_unmatched++;
-			else if (!several && completed == 1 &&
-			         mt.rec_pfn[first] == e->pfn &&
-			         mt.rec_order[first] == e->order &&
-			         released == 1ull << e->order)
+				if (standins) {
+					/* a record of its own, allocated before the
+					 * first op and freed here */
+					struct trace_op *so = &out->standin[out->nr_standin++];
+					long s;
+					r = out->nr_recs++;
+					mt.rec_pfn[r] = e->pfn;
+					mt.rec_order[r] = e->order;
+					mt.rec_left[r] = 0;
+					so->rec = r;
+					so->ev = (uint32_t)i;
+					so->gfp = ZA___GFP_MOVABLE; /* unless shown */
+					so->cpu = e->cpu;
+					so->kind = TRACE_OP_ALLOC;
+					so->order = e->order;
+					out->standin_pages += 1ull << e->order;
+					emit(&mt, r, (uint32_t)i, 0, e->cpu, TRACE_OP_FREE);
+					if ((s = pmap_find(&wait, e->pfn)) >= 0)
+						pmap_del_slot(&wait, (size_t)s);
+					if (pmap_put(&wait, e->pfn,
+					             (uint32_t)(out->nr_standin - 1)))
+						goto out;
+				}
+			} else if (!several && completed == 1 &&
+			           mt.rec_pfn[first] == e->pfn &&
+			           mt.rec_order[first] == e->order &&
+			           released == 1ull << e->order)
 				st->frees_exact++;
 			else
 				st->frees_partial++;
@@ -244,6 +324,8 @@ int trace_match(const struct trace *t, size_t nr_events, struct trace_ops *out)
 	}
 	rc = 0;
 out:
+	if (standins)
+		pmap_destroy(&wait);
 	pmap_destroy(&mt.live);
 	free(mt.rec_pfn);
 	free(mt.rec_left);
@@ -258,4 +340,7 @@ void trace_ops_free(struct trace_ops *ops)
 	free(ops->op);
 	ops->op = NULL;
 	ops->nr = 0;
+	free(ops->standin);
+	ops->standin = NULL;
+	ops->nr_standin = 0;
 }
