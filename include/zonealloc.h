@@ -443,7 +443,10 @@ ZA_API size_t za_page_meta_size(void);
 	X(REPORTED_BATCHES, "zonealloc_reported_batches")                         \
 	X(REPORT_RETRY, "zonealloc_report_retry")                                 \
 	/* hotplug blocks whose page metadata was initialised on first need */    \
-	X(LAZY_INIT, "zonealloc_lazy_init")
+	X(LAZY_INIT, "zonealloc_lazy_init")                                       \
+	/* allocations of orders 4..8 served by splitting a larger block of */    \
+	/* the CPU's own lists, without the zone lock */                          \
+	X(PCP_MID_SPLIT, "zonealloc_pcp_mid_split")
 
 #define ZA_X_ENUM(n, s) ZA_##n,
 enum za_zone_stat { ZA_ZONE_STAT_LIST(ZA_X_ENUM) ZA_NR_ZONE_STATS };

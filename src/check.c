@@ -368,12 +368,12 @@ static void check_page_set(struct ck *ck, struct za_zone *z, struct cover *cv,
 		fail(ck, "cpu %u node %d zone %s: pcp count %d, lists hold %lu", c,
 		     z->nid, za_zone_name(z->type), pcp->count, n);
 	if ((long)mid != pcp->mid_pages ||
-	    mid > (ZA_PCP_MID_BYTES >> za->page_shift))
+	    mid > (unsigned long)pcp_mid_budget(za, pcp))
 		fail(ck,
 		     "cpu %u node %d zone %s: orders 4..8 count %d pages, "
-		     "lists hold %lu (budget %lu)",
+		     "lists hold %lu (budget %d)",
 		     c, z->nid, za_zone_name(z->type), pcp->mid_pages, mid,
-		     ZA_PCP_MID_BYTES >> za->page_shift);
+		     pcp_mid_budget(za, pcp));
 	/* RESIZE may be set meanwhile by a recompute that does not
 	 * hold the set: an atomic read. */
 	unsigned flags = za_load_relaxed(&pcp->flags);

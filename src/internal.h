@@ -69,9 +69,8 @@ static const int za_debug = ZA_DEBUG;
 #define ZA_NIL UINT32_MAX    /* end of a list of pfns */
 #define ZA_PCP_SMALL_ORDER 3 /* orders 0..3 have pcp lists */
 /* Orders 4..8 below the pageblock order have lists too, holding at most
- * ZA_PCP_MID_BYTES worth of pages per page set: a free of such a block
- * that fits is kept for the next allocation of its order, the rest go
- * to the buddy lists (never refilled in batches). */
+ * pcp_mid_budget pages per page set (at least ZA_PCP_MID_BYTES worth):
+ * refilled, split and flushed as pcp.c says ("orders 4..8"). */
 #define ZA_PCP_MID_MAX_ORDER 8
 #define ZA_PCP_MID_BYTES (1ul << 20)
 #define ZA_NR_PCPTYPES 3 /* UNMOVABLE, MOVABLE, RECLAIMABLE */
@@ -847,6 +846,19 @@ static inline bool pcp_mid_order(const struct za *za, unsigned order)
 {
 	return order > ZA_PCP_SMALL_ORDER && order <= ZA_PCP_MID_MAX_ORDER &&
 	       order < za->pageblock_order;
+}
+/* The most pages a set keeps on its lists of orders 4..8: an eighth of
+ * its high_max, or its high when that is less (a set trimmed by pressure
+ * or decay keeps less), never under ZA_PCP_MID_BYTES worth. Reads the
+ * set's own sizes: held, or for a report. */
+static inline int pcp_mid_budget(const struct za *za, const struct za_pcp *pcp)
+{
+	int b = za_load_relaxed(&pcp->high_max) / 8,
+	    high = za_load_relaxed(&pcp->high);
+	int floor = (int)(ZA_PCP_MID_BYTES >> za->page_shift);
+	if (b > high)
+		b = high;
+	return b > floor ? b : floor;
 }
 static inline bool pcp_order(const struct za *za, unsigned order)
 {

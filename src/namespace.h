@@ -56,6 +56,7 @@
 #define pcp_flags_slow _za_pcp_flags_slow
 #define pcp_flush_locked _za_pcp_flush_locked
 #define pcp_free_over_high_locked _za_pcp_free_over_high_locked
+#define pcp_mid_room_locked _za_pcp_mid_room_locked
 #define pcp_lock _za_pcp_lock
 #define pcp_lock_nested _za_pcp_lock_nested
 #define pcp_pressure_trim_locked _za_pcp_pressure_trim_locked

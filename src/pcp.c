@@ -48,13 +48,25 @@ static unsigned refill_count(const struct za *za, const struct za_pcp *pcp,
 	return b < 1 ? 1 : b;
 }
 
-/* Fill list idx from the buddy lists. Keeps the order the buddy handed
- * the pages out in, so that a stream of allocations walks memory upward. */
+/* Whether the zone can spare a block of (order, mt) beyond the one an
+ * allocation needs: a block of that order is free there and another one
+ * stays, so that taking it splits nothing and leaves the buddy lists a
+ * block of the order for everyone else. Zone lock held. */
+static bool zone_spares_block_locked(struct za_zone *z, unsigned order, int mt)
+{
+	zone_assert_held(z);
+	return z->nr_free[order][mt] >= 2;
+}
+
+/* Fill list idx with up to `want` blocks from the buddy lists. Keeps the
+ * order the buddy handed the pages out in, so that a stream of
+ * allocations walks memory upward. */
 static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
                                   struct za_pcp *pcp, unsigned order, int mt,
-                                  unsigned alloc_flags, long floor)
+                                  unsigned alloc_flags, long floor,
+                                  unsigned want)
 {
-	unsigned want = refill_count(za, pcp, order), got = 0;
+	unsigned got = 0;
 	uint32_t head = ZA_NIL, tail = ZA_NIL;
 	pcp_assert_held(za, pcp);
 
@@ -69,8 +81,13 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 		want = n > 1 ? (unsigned)n : 1;
 	}
 
+	bool mid = pcp_mid_order(za, order);
 	zone_lock(z, pcp);
 	for (; got < want; got++) {
+		/* Orders 4..8: a block beyond the first only where the zone
+		 * can spare one (zone_spares_block_locked). */
+		if (mid && got && !zone_spares_block_locked(z, order, mt))
+			break;
 		struct za_page *page = buddy_alloc_locked(z, order, mt, alloc_flags);
 		if (!page)
 			break;
@@ -96,10 +113,17 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	pfn_page(za, tail)->next = pcp->lists[idx];
 	pcp->lists[idx] = head;
 	pcp_count_moved_locked(pcp, (int)(got << order));
+	if (pcp_mid_order(za, order))
+		za_store_relaxed(&pcp->mid_pages,
+		                 pcp->mid_pages + (int)(got << order));
 	/* After the pages left the buddy lists (seed 003). */
 	vmstat_mod_pcp_locked(z, pcp, ZA_NR_FREE_PAGES, -(long)(got << order));
 	event_pcp_locked(pcp, ZA_PCP_REFILL, 1);
 	event_pcp_locked(pcp, ZA_PCP_REFILL_PAGES, got << order);
+	/* Orders 4..8 live within their own budget: their refills leave
+	 * the sizing of the lists (high, the batch factors) alone. */
+	if (mid)
+		return got;
 	if (pcp->alloc_factor < 3)
 		pcp->alloc_factor++;
 	pcp->free_factor = 0;
@@ -265,6 +289,146 @@ void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
 	                  (unsigned long)pfn, (unsigned)pcp->cpu, owner);
 }
 
+/* --- orders 4..8 --------------------------------------------------------------
+ * The lists of orders 4..8 (below the pageblock order) hold at most
+ * pcp_mid_budget pages per set (mid_pages): an eighth of high_max, or
+ * high when that is less, at least ZA_PCP_MID_BYTES worth (1 MiB). They
+ * work as a small buddy allocator of the CPU's own:
+ * - an allocation whose list is empty splits the smallest larger block on
+ *   the set's lists of orders up to 8 (same migratetype), keeping the
+ *   pieces on their lists: no zone lock (mid_split_locked); only when the
+ *   zone has no free block of an order between, which the buddy lists'
+ *   best fit would take first;
+ * - when there is none, one zone-lock hold refills the list with at
+ *   least two blocks, a batch's worth for the small orders, within the
+ *   budget and above the watermark floor (pcp_mid_fill_locked); every
+ *   block beyond the first is one the zone can spare: a free block of
+ *   that very order, with another one left on the buddy lists
+ *   (zone_spares_block_locked), so that caching it splits nothing and
+ *   the smaller orders' refills still find it; these refills leave the
+ *   lists' sizing (high, the batch factors) alone;
+ * - a free that would take the lists past the budget first gives blocks
+ *   back until they hold half of it, in one zone-lock hold, instead of
+ *   sending this one block (and every later one) to the buddy lists
+ *   (pcp_mid_room_locked).
+ * What keeps fragmentation where it was: a freed block whose buddy is
+ * free on the buddy lists still goes there, to merge; the pieces of a
+ * split stay on the CPU that split them, next to each other; the
+ * periodic decay gives every block of these orders back at each tick;
+ * pcp_mid_order keeps the pageblock order (and above) out of it. */
+
+/* Give blocks of orders 4..8 back until the lists hold at most `keep`
+ * pages. One zone-lock hold. */
+static void mid_flush_to_locked(struct za *za, struct za_zone *z,
+                                struct za_pcp *pcp, int keep)
+{
+	if (pcp->mid_pages > keep)
+		flush_lists_locked(za, z, pcp, pcp->mid_pages - keep, ZA_PCP_FLUSH,
+		                   ZA_PCP_FLUSH_PAGES, ZA_PCP_MID_BASE,
+		                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
+}
+
+bool pcp_mid_room_locked(struct za *za, struct za_zone *z, struct za_pcp *pcp,
+                         unsigned long pfn, unsigned order)
+{
+	pcp_assert_held(za, pcp);
+	/* A block whose buddy is free merges at once on the buddy lists:
+	 * keeping it would cost a larger block (the buddy's state is read
+	 * without the zone lock: a hint). */
+	const struct za_page *b = pfn_page(za, pfn ^ (1ul << order));
+	if (page_state(b) == ZA_PS_BUDDY && page_order(b) == order)
+		return false;
+	int budget = pcp_mid_budget(za, pcp);
+	if (pcp->mid_pages + (1 << order) <= budget)
+		return true;
+	if ((1 << order) > budget / 2)
+		return false;
+	mid_flush_to_locked(za, z, pcp, budget / 2 - (1 << order));
+	return pcp->mid_pages + (1 << order) <= budget;
+}
+
+/* Put a piece of a block the set holds on its list (the set's pages and
+ * counts include it already, but for mid_pages). Set held. */
+static void mid_put_locked(struct za *za, struct za_pcp *pcp, uint32_t pfn,
+                           unsigned order, int mt)
+{
+	struct za_page *page = pfn_page(za, pfn);
+	int idx = pcp_list_index(za, order, mt);
+	za_store_relaxed(&page->order, (uint8_t)order);
+	za_store_relaxed(&page->mt, (uint8_t)mt);
+	page->pcp_cpu = pcp->cpu;
+	page->free_gen = page->gen;
+	page->next = pcp->lists[idx];
+	set_page_state(page, ZA_PS_PCP);
+	pcp->lists[idx] = pfn;
+	if (pcp_mid_order(za, order))
+		za_store_relaxed(&pcp->mid_pages, pcp->mid_pages + (1 << order));
+}
+
+/* List (order, mt) is empty: split the smallest larger block of the
+ * set's lists of orders up to 8 into it - but only a block that the
+ * buddy lists' best fit would split as well: while the zone has a free
+ * block of type mt of an order between, the refill takes that one, so
+ * that the CPU's blocks do not stay whole (and get split) while smaller
+ * free blocks wait on the buddy lists (nr_free read without the zone
+ * lock: a hint). 1 when the list has a block now, 0 when there was none
+ * to split, -1 when the larger list's head was not a free block
+ * (pcp_take_locked cut it). Set held. */
+static int mid_split_locked(struct za *za, struct za_zone *z,
+                            struct za_pcp *pcp, unsigned order, int mt)
+{
+	for (unsigned j = order + 1; pcp_mid_order(za, j); j++) {
+		int idx = pcp_list_index(za, j, mt);
+		if (za_load_relaxed(&z->nr_free[j - 1][mt]))
+			return 0;
+		if (pcp->lists[idx] == ZA_NIL)
+			continue;
+		struct za_page *page = pcp_take_locked(za, pcp, j, mt, idx);
+		if (unlikely(!page))
+			return -1;
+		uint32_t pfn = (uint32_t)page_pfn(za, page);
+		/* pcp_take_locked took 2^j pages off count, an allocation to
+		 * the statistics (alloc_base - count): the pieces stay, so
+		 * count goes back and nothing was allocated. */
+		za_store_relaxed(&pcp->count, pcp->count + (1 << j));
+		for (unsigned h = j; h-- > order;)
+			mid_put_locked(za, pcp, pfn + (1u << h), h, mt);
+		mid_put_locked(za, pcp, pfn, order, mt);
+		event_pcp_locked(pcp, ZA_PCP_MID_SPLIT, 1);
+		return 1;
+	}
+	return 0;
+}
+
+/* List (order, mt) of orders 4..8 is empty: split a larger block of the
+ * set's, or refill from the buddy lists in one zone-lock hold. False
+ * when neither gave a block (the caller goes to the buddy lists). */
+static bool pcp_mid_fill_locked(struct za *za, struct za_zone *z,
+                                struct za_pcp *pcp, unsigned order, int mt,
+                                unsigned alloc_flags, long floor)
+{
+	int r = mid_split_locked(za, z, pcp, order, mt);
+	if (r)
+		return r > 0;
+	int budget = pcp_mid_budget(za, pcp), size = 1 << order;
+	if (size > budget / 2)
+		return false;
+	/* At least two blocks a hold, more when a batch holds more. */
+	int want = (int)refill_count(za, pcp, order);
+	if (want < 2)
+		want = 2;
+	if (want > budget / 2 / size)
+		want = budget / 2 / size;
+	/* Blocks the set holds go back to make room for the one block the
+	 * allocation needs, never for the extra ones. */
+	if (pcp->mid_pages + size > budget)
+		mid_flush_to_locked(za, z, pcp, budget - size);
+	if (want > (budget - pcp->mid_pages) / size)
+		want = (budget - pcp->mid_pages) / size;
+	return pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor,
+	                         (unsigned)want) != 0;
+}
+
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
                           int mt, unsigned alloc_flags, long floor, int cpu,
                           bool *usable)
@@ -278,14 +442,18 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 		return NULL;
 	int idx = pcp_list_index(za, order, mt);
 	if (pcp->lists[idx] == ZA_NIL && pcp_mid_order(za, order)) {
-		/* Orders 4..8 are never refilled: straight to the buddy
-		 * lists, as if the set were busy. */
-		*usable = false;
-		pcp_own_release(za, pcp);
-		return NULL;
+		/* Split or refill (pcp_mid_fill_locked); else straight to
+		 * the buddy lists, as if the set were busy. */
+		if (!pcp_mid_fill_locked(za, z, pcp, order, mt, alloc_flags, floor)) {
+			*usable = false;
+			pcp_own_release(za, pcp);
+			pcp_report_corrupt(za, pcp);
+			return NULL;
+		}
 	}
 	if (pcp->lists[idx] != ZA_NIL ||
-	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor))
+	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor,
+	                      refill_count(za, pcp, order)))
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
 	pcp_own_release(za, pcp);
 	if (unlikely(!page))
@@ -310,7 +478,8 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 			                         ALLOC_WMARK_LOW) ||
 			    !pcp_refill_locked(za, z, pcp, 0, mt, ALLOC_WMARK_LOW,
 			                       wmark_floor(z, mark, highest_zoneidx,
-			                                   ALLOC_WMARK_LOW)))
+			                                   ALLOC_WMARK_LOW),
+			                       refill_count(za, pcp, 0)))
 				break;
 		}
 		struct za_page *page = pcp_take_locked(za, pcp, 0, mt, idx);
@@ -834,8 +1003,11 @@ static void pcp_pickup_sizes_locked(const struct za_zone *z,
 __attribute__((noinline, cold)) bool pcp_flags_slow(struct za_zone *z,
                                                     struct za_pcp *pcp)
 {
-	if (za_load_relaxed(&pcp->flags) & ZA_PCP_RESIZE)
+	if (za_load_relaxed(&pcp->flags) & ZA_PCP_RESIZE) {
 		pcp_pickup_sizes_locked(z, pcp);
+		/* Smaller sizes, a smaller budget for orders 4..8. */
+		mid_flush_to_locked(z->za, z, pcp, pcp_mid_budget(z->za, pcp));
+	}
 	return (za_load_relaxed(&pcp->flags) & ZA_PCP_OFF_MASK) != 0;
 }
 

@@ -15,6 +15,12 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
                                int ev_pages);
 
+/* A free of order 4..8 may go on the lists: true, having given blocks
+ * back to the buddy lists if the budget needed it; false when it goes to
+ * the buddy lists (pcp.c). pcp->lock held. */
+bool pcp_mid_room_locked(struct za *za, struct za_zone *z, struct za_pcp *pcp,
+                         unsigned long pfn, unsigned order);
+
 /* A free took the list to or above high: flush. pcp->lock held. */
 void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, int count);
@@ -289,18 +295,11 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 		pcp_own_release(za, pcp);
 		return -1;
 	}
-	/* Orders 4..8 are kept only within the set's byte budget, and only
-	 * when they would not merge at once: a block whose buddy is free goes
-	 * to the buddy lists, so that keeping it never costs a larger block
-	 * (the buddy's state is read without the zone lock: a hint). */
-	if (unlikely(pcp_mid_order(za, order))) {
-		const struct za_page *b = pfn_page(za, pfn ^ (1ul << order));
-		if (pcp->mid_pages + (1 << order) >
-		        (int)(ZA_PCP_MID_BYTES >> za->page_shift) ||
-		    (page_state(b) == ZA_PS_BUDDY && page_order(b) == order)) {
-			pcp_own_release(za, pcp);
-			return 0;
-		}
+	/* Orders 4..8: within the set's byte budget (pcp.c). */
+	if (unlikely(pcp_mid_order(za, order)) &&
+	    !pcp_mid_room_locked(za, z, pcp, pfn, order)) {
+		pcp_own_release(za, pcp);
+		return 0;
 	}
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);
 	pcp_count_alloc_locked(pcp, -(1l << order));

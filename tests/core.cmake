@@ -3,6 +3,8 @@
 za_add_test(NAME core_buddy SOURCES test_core_buddy.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_pcp SOURCES test_core_pcp.c LABELS core TIMEOUT 60)
 za_add_rseq_run(NAME core_pcp) # seed 001 drains, restartable on real CPUs
+za_add_test(NAME core_pcp_mid SOURCES test_core_pcp_mid.c LABELS core TIMEOUT 60)
+za_add_rseq_run(NAME core_pcp_mid) # orders 4..8 on the lists (issue 11 item 4)
 za_add_test(NAME core_pcp_decay SOURCES test_core_pcp_decay.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_zonelist SOURCES test_core_zonelist.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_watermark SOURCES test_core_watermark.c LABELS core TIMEOUT 120)

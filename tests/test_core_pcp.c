@@ -275,8 +275,9 @@ static void drain_local_vs_all(void)
 }
 
 /* Orders 1..3 use the lists with refills; orders 4..8 keep what is freed
- * within a byte budget (ZA_PCP_MID_BYTES: 256 pages of 4 KiB here) and are
- * never refilled. */
+ * within a budget (256 pages of 4 KiB here: ZA_PCP_MID_BYTES, more than
+ * an eighth of high) and are refilled with one block when the zone has
+ * none of their order to spare (test_core_pcp_mid.c has the rest). */
 static void orders(void)
 {
 	const unsigned H = 512, B = 16;
@@ -286,7 +287,7 @@ static void orders(void)
 	struct za_page *big = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
 	CHECK(big != NULL);
 	CHECK_EQ(pinfo(za, 0).count, 0);
-	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills + 1);
 	CHECK_EQ(zinfo(za).free, NPAGES - 32);
 	/* Its buddy in use, so that a freed block cannot merge. */
 	struct za_page *nb = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
@@ -297,7 +298,7 @@ static void orders(void)
 	struct za_page *again = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
 	CHECK(again == big);
 	CHECK_EQ(pinfo(za, 0).count, 0);
-	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills + 2);
 	za_free_pages(za, again, 5);
 	/* 32 + 256 pages would pass the budget: the order-8 block goes back
 	 * to the buddy lists. */
@@ -315,7 +316,8 @@ static void orders(void)
 	CHECK_EQ(pinfo(za, 0).count, 0); /* its buddy is free: merged */
 	CHECK_EQ(zinfo(za).free, NPAGES);
 	/* The budget: of 20 freed order-4 blocks whose buddies are in use,
-	 * 256 pages' worth (16 blocks) stay; the rest go to the buddy lists. */
+	 * never more than 256 pages' worth stay (past it, blocks go back to
+	 * the buddy lists). */
 	{
 		struct za_page *b4[40];
 		for (int i = 0; i < 40; i++)
@@ -329,7 +331,7 @@ static void orders(void)
 				kept_pairs++;
 			}
 		CHECK(kept_pairs > 16);
-		CHECK_EQ(pinfo(za, 0).count, 256);
+		CHECK(pinfo(za, 0).count <= 256);
 		CHECK_EQ(za_check(za, stderr), 0);
 		for (int i = 0; i < 40; i++)
 			if (b4[i])

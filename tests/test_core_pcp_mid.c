@@ -1,0 +1,409 @@
+/*
+ * test_core_pcp_mid.c - the per-CPU lists of orders 4..8 (issue 11 item
+ * 4; src/pcp.c "orders 4..8"): a small buddy allocator of each CPU's own,
+ * within a budget, that spares the zone lock and splits no pageblock the
+ * allocation did not need.
+ *
+ * Checks that:
+ *  - split: an allocation of order 4..8 whose list is empty splits a
+ *    larger block of the CPU's lists, without the zone lock
+ *    (zonealloc_zone_lock unchanged, zonealloc_pcp_mid_split + 1), and
+ *    the pieces serve the next allocations of orders 4..7 the same way;
+ *  - best fit: not while the zone has a free block of an order between
+ *    (the buddy lists' best fit would take that one): the refill takes
+ *    it and the CPU's larger block stays whole;
+ *  - spare: a refill takes a second block only when the zone has another
+ *    free block of that very order to leave behind: on a fresh zone (the
+ *    first block split from a larger one) one block, with free blocks of
+ *    the order about two;
+ *  - budget: frees of blocks whose buddies are in use never take the lists
+ *    past the budget (za_check checks it); the free that would gives
+ *    blocks back in one zone-lock hold and is kept, instead of going to
+ *    the buddy lists itself;
+ *  - sizing: refills of these orders leave high alone (self-sizing on);
+ *  - resize: sizes that lower the budget (a CPU online splits high_max
+ *    among more CPUs) give back what is over it when the set picks them
+ *    up, so that za_check finds the lists within the budget;
+ *  - pattern: a working set of blocks of orders 4..8 freed and allocated
+ *    at random (the benchmark's `mixed` without orders 0..3 and 9) takes
+ *    the zone lock on few operations: 125 per 1000 (printed), against
+ *    1027 when these orders were never refilled or split; the bound is
+ *    350; and a split serves at least one operation in 100;
+ *  - every check ends with za_check and, once the lists are drained, all
+ *    pages free.
+ *
+ * With --rseq (ctest: core_pcp_mid_rseq) the checks run again with
+ * restartable page sets on real CPU 0 (pcp_mode.h).
+ */
+#include "testutil.h"
+
+#include <string.h>
+#include <zonealloc.h>
+
+#include "internal.h"
+#include "pcp_mode.h"
+
+#define BLK 1024UL
+#define START (1UL << 20)
+#define NPAGES (16 * BLK) /* 64 MiB */
+
+static int cur_cpu;
+static int get_cpu(void *ctx)
+{
+	(void)ctx;
+	return cur_cpu;
+}
+
+static struct za *make(unsigned flags, unsigned high, unsigned batch)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	pm_config(&cfg, 2, get_cpu);
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + NPAGES + BLK;
+	cfg.min_free_kbytes = 1024;
+	cfg.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.pcp_high = high;
+	cfg.pcp_batch = batch;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	pm_check_mode(za, "core_pcp_mid");
+	pm_watch(za);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	pm_set_cpu(&cur_cpu, 0);
+	return za;
+}
+
+static struct za_zone_info zinfo(struct za *za)
+{
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	return zi;
+}
+
+static struct za_pcp_info pinfo(struct za *za)
+{
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	return pi;
+}
+
+static unsigned long long ev(struct za *za, enum za_event e)
+{
+	return za_event_count(za, e);
+}
+
+static unsigned long pfn(struct za *za, struct za_page *p)
+{
+	return za_page_to_pfn(za, p);
+}
+
+static void all_back(struct za *za)
+{
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_drain_all_pages(za);
+	CHECK_EQ(zinfo(za).free, NPAGES);
+	CHECK_EQ(za_check(za, stderr), 0);
+	pm_destroy(za);
+}
+
+/* Fixed sizes: high 2048 pages, so the budget is 256 pages (an eighth). */
+static void split(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
+	struct za_page *b8 = za_alloc_pages(za, ZA_GFP_KERNEL, 8);
+	struct za_page *nb8 = za_alloc_pages(za, ZA_GFP_KERNEL, 8);
+	CHECK(b8 && nb8);
+	CHECK_EQ(pfn(za, b8) ^ 256, pfn(za, nb8)); /* its buddy, in use */
+	CHECK_EQ(pinfo(za).count, 0);
+	za_free_pages(za, b8, 8);
+	CHECK_EQ(pinfo(za).count, 256); /* kept: its buddy is in use */
+
+	unsigned long long locks = ev(za, ZA_ZONE_LOCK);
+	unsigned long long splits = ev(za, ZA_PCP_MID_SPLIT);
+	struct za_page *p[5];
+	CHECK((p[0] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
+	CHECK_EQ(pfn(za, p[0]), pfn(za, b8)); /* the head piece */
+	CHECK_EQ(ev(za, ZA_PCP_MID_SPLIT), splits + 1);
+	CHECK_EQ(ev(za, ZA_ZONE_LOCK), locks);
+	CHECK_EQ(pinfo(za).count, 256 - 16); /* the pieces stay */
+	CHECK_EQ(za_check(za, stderr), 0);
+	locks = ev(za, ZA_ZONE_LOCK); /* za_check takes it */
+	/* The pieces: orders 4, 5, 6 and 7, no zone lock, no other split. */
+	for (unsigned o = 4; o <= 7; o++) {
+		p[o - 3] = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+		CHECK(p[o - 3] != NULL);
+		CHECK_EQ(pfn(za, p[o - 3]), pfn(za, b8) + (1ul << o));
+	}
+	CHECK_EQ(ev(za, ZA_PCP_MID_SPLIT), splits + 1);
+	CHECK_EQ(ev(za, ZA_ZONE_LOCK), locks);
+	CHECK_EQ(pinfo(za).count, 0);
+	for (unsigned o = 4; o <= 7; o++)
+		za_free_pages(za, p[o - 3], o);
+	za_free_pages(za, p[0], 4);
+	za_free_pages(za, nb8, 8);
+	all_back(za);
+}
+
+/* A free block of an order between on the buddy lists comes first, as
+ * the buddy lists' best fit would take it: the CPU's larger block stays
+ * whole. */
+static void best_fit(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 16); /* budget 512 */
+	struct za_page *a1 = za_alloc_pages(za, ZA_GFP_KERNEL, 4);
+	struct za_page *a2 = za_alloc_pages(za, ZA_GFP_KERNEL, 4);
+	CHECK(a1 && a2);
+	CHECK_EQ(pfn(za, a1) ^ 16, pfn(za, a2));
+	za_free_pages(za, a1, 4); /* kept, then to the buddy lists whole */
+	za_drain_all_pages(za);
+	CHECK_EQ(zinfo(za).nr_free[4], 1);
+	/* An order-8 block on the CPU's list, its buddy in use. */
+	struct za_page *e[4], *b8 = NULL;
+	for (int i = 0; i < 4; i++)
+		CHECK((e[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 8)) != NULL);
+	for (int i = 0; i < 4 && !b8; i++)
+		for (int j = 0; j < 4; j++)
+			if ((pfn(za, e[i]) ^ 256) == pfn(za, e[j])) {
+				b8 = e[i];
+				e[i] = NULL;
+				break;
+			}
+	CHECK(b8 != NULL);
+	za_drain_all_pages(za); /* a block a refill took to spare */
+	CHECK_EQ(zinfo(za).nr_free[4], 1);
+	za_free_pages(za, b8, 8);
+	CHECK_EQ(pinfo(za).count, 256);
+	unsigned long long splits = ev(za, ZA_PCP_MID_SPLIT);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 4);
+	CHECK(p != NULL);
+	CHECK_EQ(pfn(za, p), pfn(za, a1)); /* the free order-4 block */
+	CHECK_EQ(ev(za, ZA_PCP_MID_SPLIT), splits);
+	CHECK_EQ(pinfo(za).count, 256); /* the order-8 block, whole */
+	CHECK_EQ(zinfo(za).nr_free[4], 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_free_pages(za, p, 4);
+	za_free_pages(za, a2, 4);
+	for (int i = 0; i < 4; i++)
+		if (e[i])
+			za_free_pages(za, e[i], 8);
+	all_back(za);
+}
+
+static void spare(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
+	/* Fresh zone: the block is split from a larger one, which leaves one
+	 * block of order 5 free: none to spare. */
+	unsigned long long pages = ev(za, ZA_PCP_REFILL_PAGES);
+	struct za_page *first = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
+	CHECK(first != NULL);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL_PAGES), pages + 32);
+	CHECK_EQ(pinfo(za).count, 0);
+	CHECK_EQ(zinfo(za).nr_free[5], 1);
+
+	/* Free blocks of order 5 with their buddies in use: on the buddy
+	 * lists once drained. */
+	struct za_page *b[16];
+	for (int i = 0; i < 16; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 5)) != NULL);
+	int freed = 0;
+	for (int i = 0; i < 16; i++)
+		for (int j = 0; j < 16; j++)
+			if (b[i] && b[j] && (pfn(za, b[i]) ^ 32) == pfn(za, b[j])) {
+				za_free_pages(za, b[i], 5);
+				b[i] = NULL;
+				freed++;
+			}
+	CHECK(freed >= 4);
+	za_drain_all_pages(za);
+	unsigned long nfree = zinfo(za).nr_free[5];
+	CHECK(nfree >= 4);
+	pages = ev(za, ZA_PCP_REFILL_PAGES);
+	struct za_page *x = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
+	CHECK(x != NULL);
+	CHECK_EQ(ev(za, ZA_PCP_REFILL_PAGES), pages + 64); /* two blocks */
+	CHECK_EQ(pinfo(za).count, 32);
+	CHECK_EQ(zinfo(za).nr_free[5], nfree - 2);
+	za_free_pages(za, x, 5);
+	za_free_pages(za, first, 5);
+	for (int i = 0; i < 16; i++)
+		if (b[i])
+			za_free_pages(za, b[i], 5);
+	all_back(za);
+}
+
+static void budget(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
+	struct za_page *b[48];
+	for (int i = 0; i < 48; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
+	za_drain_all_pages(za);
+	CHECK_EQ(pinfo(za).count, 0);
+	unsigned long long locks = ev(za, ZA_ZONE_LOCK);
+	unsigned long long flushes = ev(za, ZA_PCP_FLUSH);
+	unsigned freed = 0;
+	for (int i = 0; i < 48; i++)
+		for (int j = 0; j < 48; j++)
+			if (b[i] && b[j] && (pfn(za, b[i]) ^ 16) == pfn(za, b[j])) {
+				za_free_pages(za, b[i], 4);
+				b[i] = NULL;
+				freed++;
+				CHECK(pinfo(za).count <= 256);
+			}
+	/* 16 blocks fill the budget; the 17th first gives 9 back (down to
+	 * half the budget less itself) and is kept. */
+	CHECK(freed >= 17 && freed <= 24);
+	printf("budget: %u frees of order 4, %llu zone locks, %u pages kept\n",
+	       freed, ev(za, ZA_ZONE_LOCK) - locks, pinfo(za).count);
+	CHECK_EQ(ev(za, ZA_PCP_FLUSH), flushes + 1);
+	CHECK_EQ(ev(za, ZA_ZONE_LOCK), locks + 1);
+	CHECK_EQ(pinfo(za).count, 16 * (freed - 9));
+	for (int i = 0; i < 48; i++)
+		if (b[i])
+			za_free_pages(za, b[i], 4);
+	all_back(za);
+}
+
+/* Self-sizing on: a list's high grows with refills of orders 0..3, not
+ * with those of orders 4..8, which have their own budget. */
+static void sizing(void)
+{
+	struct za *za = make(0, 0, 0);
+	unsigned high = pinfo(za).high;
+	unsigned long long refills = ev(za, ZA_PCP_REFILL);
+	struct za_page *b[24];
+	for (int i = 0; i < 24; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 6)) != NULL);
+	CHECK(ev(za, ZA_PCP_REFILL) > refills);
+	CHECK_EQ(pinfo(za).high, high);
+	for (int i = 0; i < 24; i++)
+		za_free_pages(za, b[i], 6);
+	all_back(za);
+}
+
+/* A resize that lowers the budget (a CPU comes online: high_max is split
+ * among more CPUs) gives back what is over it when the set picks the new
+ * sizes up: za_check finds the lists within the budget. A zone of 1 GiB
+ * (frames only), so that the budget is above its floor. */
+#define BIG (256 * BLK)
+static void resize(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	pm_config(&cfg, 2, get_cpu);
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + BIG + BLK;
+	cfg.min_free_kbytes = 1024;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	pm_watch(za);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, BIG, NULL), 0);
+	pm_set_cpu(&cur_cpu, 0);
+	CHECK_EQ(za_cpu_offline(za, 1), 0);
+	/* Grow CPU 0's high: rounds of order-0 allocations and frees. */
+	static struct za_page *pg[8192];
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < 8192; i++)
+			CHECK((pg[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+		for (int i = 0; i < 8192; i++)
+			za_free_pages(za, pg[i], 0);
+	}
+	unsigned high = pinfo(za).high;
+	CHECK(high >= 4096);
+	za_drain_local_pages(za); /* high stays */
+	/* Twelve order-8 blocks on the lists (3072 pages), their buddies in
+	 * use: within the budget of one CPU (high_max / 8 = 4096), over that
+	 * of two (2048). */
+	struct za_page *b[24];
+	for (int i = 0; i < 24; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 8)) != NULL);
+	unsigned kept = 0;
+	for (int i = 0; i < 24 && kept < 12; i++)
+		for (int j = 0; j < 24; j++)
+			if (b[i] && b[j] && (pfn(za, b[i]) ^ 256) == pfn(za, b[j])) {
+				za_free_pages(za, b[i], 8);
+				b[i] = NULL;
+				kept++;
+				break;
+			}
+	CHECK_EQ(kept, 12);
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(pinfo(za).count, 3072);
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+	/* CPU 0 picks the sizes up on its next use. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	for (int i = 0; i < 24; i++)
+		if (b[i])
+			za_free_pages(za, b[i], 8);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_drain_all_pages(za);
+	CHECK_EQ(zinfo(za).free, BIG);
+	CHECK_EQ(za_check(za, stderr), 0);
+	pm_destroy(za);
+}
+
+#define SLOTS 48
+static void pattern(void)
+{
+	/* high 16384: a budget of 2048 pages (8 MiB). */
+	struct za *za = make(ZA_CFG_PCP_FIXED, 16384, 63);
+	struct za_page *slot[SLOTS];
+	unsigned ord[SLOTS];
+	uint64_t s = 11;
+	for (int i = 0; i < SLOTS; i++) {
+		ord[i] = 4 + (unsigned)(tu_rand(&s) % 5);
+		CHECK((slot[i] = za_alloc_pages(za, ZA_GFP_KERNEL, ord[i])) != NULL);
+	}
+	unsigned long long locks = ev(za, ZA_ZONE_LOCK);
+	unsigned long long splits = ev(za, ZA_PCP_MID_SPLIT);
+	long ops = tu_scale(20000);
+	for (long i = 0; i < ops; i++) {
+		unsigned k = (unsigned)(tu_rand(&s) % SLOTS);
+		za_free_pages(za, slot[k], ord[k]);
+		ord[k] = 4 + (unsigned)(tu_rand(&s) % 5);
+		CHECK((slot[k] = za_alloc_pages(za, ZA_GFP_KERNEL, ord[k])) != NULL);
+	}
+	double per1k = 1000.0 * (double)(ev(za, ZA_ZONE_LOCK) - locks) /
+	               (double)ops;
+	printf("pattern: %ld ops on orders 4..8, %.1f zone locks per 1000, "
+	       "%llu splits, %u pages on the lists\n",
+	       ops, per1k, ev(za, ZA_PCP_MID_SPLIT) - splits, pinfo(za).count);
+	CHECK(ev(za, ZA_PCP_MID_SPLIT) - splits >= (unsigned long long)ops / 100);
+	CHECK(per1k < 350.0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	for (int i = 0; i < SLOTS; i++)
+		za_free_pages(za, slot[i], ord[i]);
+	all_back(za);
+}
+
+int main(int argc, char **argv)
+{
+	pm_init(argc, argv, "core_pcp_mid", 2);
+	tu_watchdog(60);
+	if (pm_rseq) {
+		pm_run("split", split);
+		pm_run("best_fit", best_fit);
+		pm_run("spare", spare);
+		pm_run("budget", budget);
+		pm_run("sizing", sizing);
+		pm_run("pattern", pattern);
+		pm_run("resize", resize);
+		printf("core_pcp_mid: ok\n");
+		return 0;
+	}
+	split();
+	best_fit();
+	spare();
+	budget();
+	sizing();
+	pattern();
+	resize();
+	printf("core_pcp_mid: ok\n");
+	return 0;
+}
