@@ -808,6 +808,9 @@ static void *worker_main(void *arg)
 	}
 	simcpu_thread_start(w->id % st->tp.o.cpus, st->seed + w->id * 7919, 1024);
 	w->next_hop = 1000 + rng_below(&w->rng, 4000);
+	/* --inject: after 5000 operations, or a quarter of the run on a
+	 * machine too slow (or too loaded, a sanitizer build) to get there */
+	double inject_at = now_seconds() + st->o->seconds / 4.0;
 
 	while (!__atomic_load_n(&st->stop_workers, __ATOMIC_ACQUIRE)) {
 		unsigned long target = st->base_target *
@@ -826,7 +829,7 @@ static void *worker_main(void *arg)
 			}
 			W_ADD(w, ops, 1);
 			if (st->o->inject && !w->injected && w->id == 0 &&
-			    w->s.ops >= 5000)
+			    (w->s.ops >= 5000 || now_seconds() >= inject_at))
 				inject_fault(w);
 			r = rng_below(&w->rng, 10000);
 			if (r < 20) {
