@@ -79,8 +79,6 @@ static const int za_debug = ZA_DEBUG;
 	(ZA_PCP_MID_BASE +                                                        \
 	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
-/* A flush keeps one bit per list (pcp.c). */
-_Static_assert(ZA_NR_PCP_LISTS <= 32, "a flush's mask of lists fits 32 bits");
 
 /* --- assertions ------------------------------------------------------------ */
 

@@ -146,41 +146,32 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 {
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
-	/* Bit i: list first + i has a block. Lists only lose blocks here
-	 * (the set is held), so the mask is built once. Each list is given
-	 * back whole before the next, as the kernel's flush does: one block
-	 * of each list in turn emptied the lists of large blocks (512 pages a
-	 * turn against one of order 0), which the next allocation of that
-	 * order then refilled, growing high by what it took back, while
-	 * order-0 pages stayed. */
-	uint32_t live = 0;
-	for (int i = 0; i < nlists; i++)
-		if (pcp->lists[first + i] != ZA_NIL)
-			live |= 1u << i;
-	int i = 0;
-	while ((long)done < nr && live) {
-		uint32_t ahead = live >> i;
-		i = ahead ? i + __builtin_ctz(ahead) : __builtin_ctz(live);
-		int idx = first + i;
-		uint32_t h = pcp->lists[idx];
-		struct za_page *page = pfn_page(za, h);
-		unsigned order = page_order(page);
-		ZA_ASSERT_PAGE(za, page,
-		               page_state(page) == ZA_PS_PCP &&
-		                   order == pcp_list_order(za, idx));
-		pcp->lists[idx] = page->next;
-		if (page->next == ZA_NIL)
-			live &= ~(1u << i);
-		page->next = ZA_NIL;
-		if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
-			za_store_relaxed(&pcp->mid_pages, pcp->mid_pages - (1 << order));
-		/* The pageblock's type is read under the zone lock: a block
-		 * isolated meanwhile lands on the isolate list. */
-		if (buddy_free_locked(z, page, h, order) == ZA_MT_ISOLATE)
-			niso += 1l << order;
-		else
-			nfree += 1l << order;
-		done += 1ul << order;
+	/* Each list is given back whole before the next, as the kernel's
+	 * flush does: one block of each list in turn emptied the lists of
+	 * large blocks (512 pages a turn against one of order 0), which the
+	 * next allocation of that order then refilled, growing high by what
+	 * it took back, while order-0 pages stayed. */
+	for (int idx = first; idx < first + nlists && (long)done < nr; idx++) {
+		while ((long)done < nr && pcp->lists[idx] != ZA_NIL) {
+			uint32_t h = pcp->lists[idx];
+			struct za_page *page = pfn_page(za, h);
+			unsigned order = page_order(page);
+			ZA_ASSERT_PAGE(za, page,
+			               page_state(page) == ZA_PS_PCP &&
+			                   order == pcp_list_order(za, idx));
+			pcp->lists[idx] = page->next;
+			page->next = ZA_NIL;
+			if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
+				za_store_relaxed(&pcp->mid_pages,
+				                 pcp->mid_pages - (1 << order));
+			/* The pageblock's type is read under the zone lock: a
+			 * block isolated meanwhile lands on the isolate list. */
+			if (buddy_free_locked(z, page, h, order) == ZA_MT_ISOLATE)
+				niso += 1l << order;
+			else
+				nfree += 1l << order;
+			done += 1ul << order;
+		}
 	}
 	zone_unlock(z);
 	pcp_count_moved_locked(pcp, -(int)done);
