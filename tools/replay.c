@@ -2018,40 +2018,35 @@ static void text_lists(const struct run *r, const struct figures *fg, FILE *f)
 	        b1);
 }
 
-/* The kernel's high for cpu's list of a zone in a recorded zoneinfo
- * (start or end), -1 when it does not say. */
+/* cpu's list of a zone in a recorded zoneinfo (start or end), or NULL
+ * when it does not say. */
+static const struct machine_pcp *kernel_pcp(const struct machine_zones *zs,
+                                            int nid, enum za_zone_type zone,
+                                            unsigned cpu)
+{
+	unsigned k;
+
+	for (k = 0; k < zs->nr; k++) {
+		const struct machine_zone *z = &zs->z[k];
+		if (z->nid == nid && z->type == (int)zone)
+			return recorded_pcp(z, cpu);
+	}
+	return NULL;
+}
+
+/* The kernel's high (or count) of that list, -1 when it does not say. */
 static long kernel_high(const struct machine_zones *zs, int nid,
                         enum za_zone_type zone, unsigned cpu)
 {
-	unsigned k, j;
-
-	for (k = 0; k < zs->nr; k++) {
-		const struct machine_zone *z = &zs->z[k];
-		if (z->nid != nid || z->type != (int)zone)
-			continue;
-		for (j = 0; j < z->nr_pcp; j++)
-			if (z->pcp[j].cpu == (long)cpu)
-				return z->pcp[j].high;
-	}
-	return -1;
+	const struct machine_pcp *p = kernel_pcp(zs, nid, zone, cpu);
+	return p ? p->high : -1;
 }
 
-/* The pages on cpu's list of a zone in a recorded zoneinfo, -1 when it
- * does not say. */
 static long kernel_count(const struct machine_zones *zs, int nid,
                          enum za_zone_type zone, unsigned cpu)
 {
-	unsigned k, j;
-
-	for (k = 0; k < zs->nr; k++) {
-		const struct machine_zone *z = &zs->z[k];
-		if (z->nid != nid || z->type != (int)zone)
-			continue;
-		for (j = 0; j < z->nr_pcp; j++)
-			if (z->pcp[j].cpu == (long)cpu)
-				return z->pcp[j].count;
-	}
-	return -1;
+	const struct machine_pcp *p = kernel_pcp(zs, nid, zone, cpu);
+	return p ? p->count : -1;
 }
 
 /* One row of the peak table: the kernel's highs of the recorded machine
