@@ -228,13 +228,23 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	int cpu = (int)za_load_relaxed(&rs->cpu_id);
 	if (unlikely((unsigned)cpu >= za->nr_cpus || order > ZA_PCP_SMALL_ORDER))
 		return false;
-	unsigned long pfn = page_ptr_pfn(za, page);
-	if (unlikely(pfn == ULONG_MAX || page_order(page) != order))
+	unsigned long pfn = page_ptr_index(za, page);
+	if (unlikely(pfn == ULONG_MAX))
 		return false;
+	/* The pageblock's type, before anything of the page is read: below
+	 * ZA_NR_PCPTYPES the metadata is readable (a pageblock never online
+	 * reads ISOLATE, memmap_init; once committed, metadata stays so,
+	 * memmap_offline_range), so that no test of the memory section is
+	 * needed here. An offline block's metadata reads as zero or as it was
+	 * left: nothing there is an allocated block's, and the claim below
+	 * fails. The acquire pairs with the memmap's commit before the type
+	 * is set (a plain load on x86). Isolated or reserved pageblocks:
+	 * pcp_free_mt's cases, for the slow path. */
+	unsigned mt = za_load_acquire(&za->pb_mt[pfn >> za->pageblock_order]);
+	if (unlikely(mt >= ZA_NR_PCPTYPES || page_order(page) != order))
+		return false;
+	ZA_YIELD_POINT(za); /* the block may go offline from here on */
 	struct za_pcp *pcp = za_pcp_of(za, page->zone_id, cpu);
-	unsigned mt = (unsigned)pageblock_mt(za, pfn);
-	if (unlikely(mt >= ZA_NR_PCPTYPES))
-		return false; /* isolated or reserved: pcp_free_mt's cases */
 	unsigned idx = order * ZA_NR_PCPTYPES + mt;
 	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
 		return false;

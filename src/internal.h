@@ -1085,17 +1085,26 @@ static inline bool pfn_online(const struct za *za, unsigned long pfn)
 {
 	return pfn < za->max_pfn && za_load_acquire(&pfn_section(za, pfn)->online);
 }
-/* The pfn of a pointer that claims to be the metadata of an online page,
- * or ULONG_MAX: how a free recognises a foreign pointer. */
-static inline unsigned long page_ptr_pfn(const struct za *za,
-                                         const struct za_page *p)
+/* The pfn of a pointer into the page metadata array, or ULONG_MAX: the
+ * page need not be online (its metadata may not even be readable). */
+static inline unsigned long page_ptr_index(const struct za *za,
+                                           const struct za_page *p)
 {
 	/* Below the array, the difference wraps past memmap_bytes. */
 	uintptr_t off = (uintptr_t)p - (uintptr_t)za->memmap;
 	if (unlikely(off >= za->memmap_bytes ||
 	             (off & (sizeof(struct za_page) - 1))))
 		return ULONG_MAX;
-	unsigned long pfn = (unsigned long)(off / sizeof(struct za_page));
+	return (unsigned long)(off / sizeof(struct za_page));
+}
+/* The pfn of a pointer that claims to be the metadata of an online page,
+ * or ULONG_MAX: how a free recognises a foreign pointer. */
+static inline unsigned long page_ptr_pfn(const struct za *za,
+                                         const struct za_page *p)
+{
+	unsigned long pfn = page_ptr_index(za, p);
+	if (unlikely(pfn == ULONG_MAX))
+		return ULONG_MAX;
 	if (unlikely(!za_load_acquire(&pfn_section(za, pfn)->online)))
 		return ULONG_MAX;
 	/* The block may go offline from here on: its metadata stays

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -512,6 +513,59 @@ static void test_claim_window(unsigned flags)
 	za_destroy(za);
 }
 
+/* A free of a pointer into the metadata of memory that was never online
+ * (its OS pages not even readable) or went offline: reported, and
+ * nothing read where nothing is mapped. The restartable free reads the
+ * pageblock's type before the page (a pageblock never online reads
+ * ISOLATE): a fault here is that rule broken. */
+static void segv_rule(int sig)
+{
+	(void)sig;
+	static const char msg[] = "RULE BROKEN: a free of a pointer into memory "
+	                          "never online reads no page metadata\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static void test_free_never_online(void)
+{
+	struct za_config cfg = {
+		.block_pages = BLOCK,
+		.max_pfn = 4 * BLOCK,
+		.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER,
+		.error = on_error,
+	};
+	struct za *za = za_create(&cfg);
+	CHECK(za);
+	/* Blocks 1 and 2 online; 0 and 3 never. */
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, BLOCK, 2 * BLOCK, NULL),
+	         0);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p);
+	struct za_page *base = p - za_page_to_pfn(za, p); /* pfn 0 */
+	struct sigaction sa = { .sa_handler = segv_rule }, old_segv, old_bus;
+	CHECK_EQ(sigaction(SIGSEGV, &sa, &old_segv), 0);
+	CHECK_EQ(sigaction(SIGBUS, &sa, &old_bus), 0);
+	long before = atomic_load(&reports);
+	const unsigned long never[] = { 5, BLOCK - 1, 3 * BLOCK, 4 * BLOCK - 7 };
+	for (unsigned i = 0; i < 4; i++)
+		za_free_pages(za, base + never[i], 0);
+	RULE(atomic_load(&reports) == before + 4,
+	     "a free of a page never online is reported");
+	/* Block 2 goes offline: a stale pointer into it is reported too. */
+	za_free_pages(za, p, 0);
+	CHECK_EQ(za_memory_offline(za, 2 * BLOCK, BLOCK), 0);
+	za_free_pages(za, base + 2 * BLOCK + 3, 0);
+	RULE(atomic_load(&reports) == before + 5,
+	     "a free of a page gone offline is reported");
+	CHECK_EQ(sigaction(SIGSEGV, &old_segv, NULL), 0);
+	CHECK_EQ(sigaction(SIGBUS, &old_bus, NULL), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	atomic_store(&reports, 0);
+}
+
 static void test_double_free_sequential(unsigned flags)
 {
 	struct za *za = make(flags, 1);
@@ -798,6 +852,7 @@ int main(int argc, char **argv)
 	test_owners_and_remotes();
 	test_double_free_sequential(0);
 	test_double_free_sequential(ZA_CFG_STRICT_FREE);
+	test_free_never_online();
 	if (za_debug) {
 		test_claim_window(0);
 		test_claim_window(ZA_CFG_STRICT_FREE);
