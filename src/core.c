@@ -438,7 +438,7 @@ struct za *za_create(const struct za_config *cfg)
 		za->pcp_all = za_meta_alloc(za, nr_sets * sizeof(struct za_pcp),
 		                            ZA_CACHELINE);
 		za->cpu_pcp = za_meta_alloc(za,
-		                            (size_t)za->nr_cpus * ZA_NR_ZONES *
+		                            (size_t)za->nr_cpus * ZA_CPU_PCP_STRIDE *
 		                                sizeof(struct za_pcp *),
 		                            0);
 		if (!za->nodes || !za->pcp_all || !za->cpu_pcp)

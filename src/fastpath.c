@@ -37,7 +37,7 @@ static inline __attribute__((always_inline)) struct za_pcp *
 fast_pcp(const struct za *za, int nid, za_gfp_t gfp, int cpu, int hz)
 {
 	if (likely(nid < 0 && !(gfp & ZA___GFP_THISNODE)))
-		return za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
+		return za_load_relaxed(&za->cpu_pcp[cpu * ZA_CPU_PCP_STRIDE + hz]);
 	if (unlikely((unsigned)nid >= za->nr_nodes))
 		return NULL;
 	struct za_zoneref *zl =
@@ -115,15 +115,16 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	struct rseq *rs = za_rseq_area_fast();
 	int cpu = (int)za_load_relaxed(&rs->cpu_id);
 	unsigned cls = gfp_class(gfp);
-	/* An order above max_order (at most ZA_PCP_SMALL_ORDER here) needs no
-	 * test: its list never has a block, so the slow path gets it and
-	 * reports it. */
-	if (unlikely((unsigned)cpu >= za->nr_cpus || cls == GFP_CLASS_BAD))
+	/* Neither an order above max_order (at most ZA_PCP_SMALL_ORDER here)
+	 * nor a bad class needs a test: the list of such an order never has a
+	 * block, and a bad class's zone is ZA_NR_ZONES, whose entry in
+	 * cpu_pcp is NULL; the slow path gets them and reports them. */
+	if (unlikely((unsigned)cpu >= za->nr_cpus))
 		return NULL;
-	unsigned hz = cls & 0xf;
+	size_t hz = cls & 0xf;
 	unsigned idx = order * ZA_NR_PCPTYPES + (cls >> 4);
 	struct za_pcp *pcp = za_load_relaxed(
-	    &za->cpu_pcp[(unsigned)cpu * ZA_NR_ZONES + hz]);
+	    &za->cpu_pcp[(size_t)(unsigned)cpu * ZA_CPU_PCP_STRIDE + hz]);
 	/* A zone on another node (the CPU's has no memory there) is left to
 	 * alloc_fast, whose NUMA count tells the cases apart: here every
 	 * allocation is a hit and local. */
@@ -297,7 +298,9 @@ static __attribute__((noinline)) void free_pages_strict(struct za *za,
 
 void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
-	if (likely(za && page)) {
+	/* A NULL page needs no test here: below the metadata array, it fails
+	 * the pointer check, and free_pages_slow ignores it. */
+	if (likely(za)) {
 		unsigned gate = za->rseq_free_gate;
 		if (likely(gate == ZA_RSEQ_FREE_PLAIN)) {
 			if (likely(free_fast_rseq(za, page, order, false)))

@@ -480,9 +480,10 @@ struct za {
 	/* For each CPU and highest zone type a request may use, the CPU's set
 	 * of the zone that the CPU's node's zonelist tries first (NULL: none):
 	 * the fast path's set, one load instead of walking node, zonelist and
-	 * zone. [nr_cpus * ZA_NR_ZONES]; rewritten with the zonelists
-	 * (relaxed; a stale entry names a set that exists, as a stale
-	 * zonelist entry names a zone that does). */
+	 * zone. [nr_cpus * ZA_CPU_PCP_STRIDE], the last entry of each CPU's
+	 * row always NULL (a bad request's zone, GFP_CLASS_BAD); rewritten
+	 * with the zonelists (relaxed; a stale entry names a set that exists,
+	 * as a stale zonelist entry names a zone that does). */
 	struct za_pcp **cpu_pcp;
 	uint8_t *pb_mt; /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
@@ -729,7 +730,15 @@ static inline struct za_zone *zonelist_next(struct za_zoneref *zl,
 	(((g)&ZA___GFP_MOVABLE)       ? ZA_MT_MOVABLE                             \
 	 : ((g)&ZA___GFP_RECLAIMABLE) ? ZA_MT_RECLAIMABLE                         \
 	                              : ZA_MT_UNMOVABLE)
-#define GFP_CLASS_BAD 0xff
+/* Entries of za.cpu_pcp per CPU: the zone types, then NULL up to a power
+ * of two (one scaled index on the fast path; a cache line a CPU). */
+#define ZA_CPU_PCP_STRIDE 8
+_Static_assert(ZA_NR_ZONES < ZA_CPU_PCP_STRIDE,
+               "a bad class's zone (ZA_NR_ZONES) has a NULL entry");
+/* The zone nibble of a bad class is ZA_NR_ZONES: in za.cpu_pcp that
+ * index is always NULL (ZA_CPU_PCP_STRIDE), so the restartable fast
+ * path needs no test of its own for it. */
+#define GFP_CLASS_BAD (0xf0 | ZA_NR_ZONES)
 #define GFP_CLASS(g)                                                          \
 	((((g)&ZA___GFP_DMA) && ((g)&ZA___GFP_DMA32))                             \
 	     ? GFP_CLASS_BAD                                                      \

@@ -47,7 +47,7 @@ static void write_cpu_zones(struct za *za)
 					break;
 				}
 			}
-			za_store_relaxed(&za->cpu_pcp[c * ZA_NR_ZONES + hz], pcp);
+			za_store_relaxed(&za->cpu_pcp[c * ZA_CPU_PCP_STRIDE + hz], pcp);
 		}
 	}
 }

@@ -493,21 +493,45 @@ static void no_pcp(void)
 }
 
 /* Requests that must fail whatever the lists hold: with every list of the
- * current CPU warm (orders 0..3, each migratetype), the fast path meets
- * them first and must refuse them as the general path does - it is not
- * allowed to hand out a block just because one is at hand. */
+ * current CPU warm (orders 0..3, each migratetype, and the unmovable list
+ * of order 5, where an order-0 request of a bad class would land if it
+ * were not refused first: GFP_CLASS_BAD), the fast path meets them
+ * first and must refuse them as the general path does - it is not allowed
+ * to hand out a block just because one is at hand. */
 static void bad_requests_warm(void)
 {
-	struct za *za = make(2, 0, 0, 0);
+	/* Fixed sizes with room for all of it: no flush empties a list. */
+	struct za *za = make(2, ZA_CFG_PCP_FIXED, 1024, 32);
 	static const za_gfp_t types[] = { ZA_GFP_KERNEL, ZA_GFP_MOVABLE,
 		                              ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE };
 	set_cpu(1);
+	/* Order 5: a freed block stays on the list when its buddy is in
+	 * use, so the test frees one of two buddies it holds and keeps the
+	 * rest until the end. */
+	enum { MID_HOLD = 16 };
+	struct za_page *held[MID_HOLD];
+	for (unsigned k = 0; k < MID_HOLD; k++)
+		CHECK((held[k] = za_alloc_pages(za, ZA_GFP_KERNEL, 5)) != NULL);
+	bool kept = false;
+	for (unsigned k = 0; k < MID_HOLD && !kept; k++)
+		for (unsigned j = 0; j < MID_HOLD && !kept; j++)
+			if (held[j] && held[k] &&
+			    za_page_to_pfn(za, held[j]) ==
+			        (za_page_to_pfn(za, held[k]) ^ (1ul << 5))) {
+				za_free_pages(za, held[k], 5);
+				held[k] = NULL;
+				kept = true;
+			}
+	CHECK(kept);
 	for (unsigned t = 0; t < 3; t++)
 		for (unsigned o = 0; o <= 3; o++) {
 			struct za_page *p = za_alloc_pages(za, types[t], o);
 			CHECK(p != NULL);
 			za_free_pages(za, p, o);
 		}
+	const struct za_pcp *pcp1 = zone_pcp(&za->nodes[0].zones[ZA_ZONE_NORMAL],
+	                                     1);
+	CHECK(pcp1->lists[pcp_list_index(za, 5, ZA_MT_UNMOVABLE)] != ZA_NIL);
 	struct za_pcp_info pi = pinfo(za, 1);
 	CHECK(pi.count > 0);
 	struct za_zone_info z0 = zinfo(za);
@@ -549,6 +573,9 @@ static void bad_requests_warm(void)
 		za_free_pages(za, p, 0);
 	}
 	CHECK_EQ(ev(za, ZA_PCP_REFILL), refills);
+	for (unsigned k = 0; k < MID_HOLD; k++)
+		if (held[k])
+			za_free_pages(za, held[k], 5);
 	za_drain_all_pages(za);
 	CHECK_EQ(za_check(za, stderr), 0);
 	pm_destroy(za);

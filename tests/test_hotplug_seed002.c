@@ -142,7 +142,7 @@ static void tear_cpu_zones(const struct za_zone *z)
 {
 	for (unsigned c = 0; c < za->nr_cpus; c++)
 		for (int hz = (int)z->type; hz < ZA_NR_ZONES; hz++)
-			za_store_relaxed(&za->cpu_pcp[c * ZA_NR_ZONES + hz],
+			za_store_relaxed(&za->cpu_pcp[c * ZA_CPU_PCP_STRIDE + hz],
 			                 zone_pcp(z, (int)c));
 }
 
