@@ -490,6 +490,7 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 		return false;
 	}
 	*genp = page->gen;
+	ZA_DEBUG_POINT(za, ZA_DP_FREE_CLAIM, page);
 	za_store_relaxed(&page->state, (uint8_t)ZA_PS_FREEING);
 	return true;
 }

@@ -461,6 +461,8 @@ struct za *za_create(const struct za_config *cfg)
 	if (!err)
 		err = _za_debug_init(za);
 	if (!err)
+		fast_gates_update(za);
+	if (!err)
 		err = reclaim_init(za);
 	if (!err)
 		err = _za_reporting_init(za);

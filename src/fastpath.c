@@ -115,21 +115,22 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	struct rseq *rs = za_rseq_area_fast();
 	int cpu = (int)za_load_relaxed(&rs->cpu_id);
 	unsigned cls = gfp_class(gfp);
-	if (unlikely((unsigned)cpu >= za->nr_cpus || order > za->max_order ||
-	             cls == GFP_CLASS_BAD || za->nofast))
+	/* An order above max_order (at most ZA_PCP_SMALL_ORDER here) needs no
+	 * test: its list never has a block, so the slow path gets it and
+	 * reports it. */
+	if (unlikely((unsigned)cpu >= za->nr_cpus || cls == GFP_CLASS_BAD))
 		return NULL;
-	int hz = (int)(cls & 0xf);
-	struct za_pcp *pcp = za_load_relaxed(&za->cpu_pcp[cpu * ZA_NR_ZONES + hz]);
+	unsigned hz = cls & 0xf;
+	unsigned idx = order * ZA_NR_PCPTYPES + (cls >> 4);
+	struct za_pcp *pcp = za_load_relaxed(
+	    &za->cpu_pcp[(unsigned)cpu * ZA_NR_ZONES + hz]);
 	/* A zone on another node (the CPU's has no memory there) is left to
 	 * alloc_fast, whose NUMA count tells the cases apart: here every
 	 * allocation is a hit and local. */
 	if (unlikely(!pcp || !pcp->numa_local))
 		return NULL;
-	struct za_zone *z = pcp->zone;
-	if (unlikely(!zone_fast_ok(z, hz)))
-		return NULL;
-	int mt = (int)(cls >> 4);
-	int idx = (int)order * ZA_NR_PCPTYPES + mt;
+	if (unlikely(!(za_load_relaxed(&pcp->zone->fast_ok) & (1u << hz))))
+		return NULL; /* zone_fast_ok, in the form that tests a bit */
 	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
 		return NULL;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
@@ -140,20 +141,22 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	 * empty lists (it was drained after the flag was set, and nothing is
 	 * pushed onto it since): the flag test costs nothing beside the
 	 * others and keeps that from being the only guard. */
+	ZA_ASSERT(pcp->cpu == cpu);
 	if (unlikely(za_load_relaxed(&pcp->flags) || h == ZA_NIL ||
-	             !pcp_head_ok(pcp, page))) {
+	             !pcp_head_ok_on(page, cpu))) {
 		pcp_own_release_rseq(pcp);
 		return NULL;
 	}
-	ZA_ASSERT(page_mt(page) == mt && page_order(page) == order);
+	ZA_ASSERT(page_mt(page) == (int)(idx % ZA_NR_PCPTYPES) &&
+	          page_order(page) == order);
 	page->gen++;
 	pcp->lists[idx] = page->next;
 	set_page_state(page, ZA_PS_ALLOC);
-	za_store_relaxed(&pcp->count, pcp->count - (1 << order));
-	pcp_count_alloc_locked(pcp, 1l << order);
-	/* A hit and local (count_numa's common case): the request prefers
-	 * the CPU's node, and the zone is on it (numa_local, above). */
-	za_inc_single_writer(&pcp->numa_hit_local, 1);
+	za_inc_single_writer(&pcp->count, -(1 << order));
+	/* PGALLOC, and a NUMA hit and local (count_numa's common case: the
+	 * request prefers the CPU's node, and the zone is on it, numa_local
+	 * above), in one count (struct za_pcp, fast_alloc). */
+	za_inc_single_writer(&pcp->fast_alloc[order], 1);
 	pcp_own_release_rseq(pcp);
 	return page;
 }
@@ -187,8 +190,9 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (nid < 0 && likely(za && za->pcp_rseq && order <= ZA_PCP_SMALL_ORDER &&
-	                      !(gfp & GFP_NOT_FAST))) {
+	if (nid < 0 &&
+	    likely(za && za->rseq_alloc_gate && order <= ZA_PCP_SMALL_ORDER &&
+	           !(gfp & GFP_NOT_FAST))) {
 		struct za_page *page = alloc_fast_rseq(za, gfp, order);
 		if (likely(page))
 			return page;
@@ -198,7 +202,7 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 
 struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 {
-	if (likely(za && za->pcp_rseq && order <= ZA_PCP_SMALL_ORDER &&
+	if (likely(za && za->rseq_alloc_gate && order <= ZA_PCP_SMALL_ORDER &&
 	           !(gfp & GFP_NOT_FAST))) {
 		struct za_page *page = alloc_fast_rseq(za, gfp, order);
 		if (likely(page))
@@ -210,26 +214,28 @@ struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 /* The restartable fast path of za_free_pages, a leaf as alloc_fast_rseq:
  * a small-order block of a pageblock that is not isolated, onto the
  * current CPU's list while it stays below high. The block is checked
- * (the pointer, its order, that it is allocated) and, with the set owned,
- * checked again and claimed: allocated to on-the-list in one step (by
- * compare-and-swap with strict frees). False, with nothing changed, for
- * everything else: free_pages_slow then does it, and reports misuse. */
+ * (the pointer, its order) and, with the set owned, checked and claimed:
+ * allocated to on-the-list in one step (by compare-and-swap when strict,
+ * a constant: za_free_pages inlines one copy for each kind of free, so
+ * that neither carries the other's registers). False, with nothing
+ * changed, for everything else: free_pages_slow then does it, and reports
+ * misuse. */
 static inline __attribute__((always_inline)) bool
-free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
+free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
+               bool strict)
 {
 	struct rseq *rs = za_rseq_area_fast();
 	int cpu = (int)za_load_relaxed(&rs->cpu_id);
-	if (unlikely((unsigned)cpu >= za->nr_cpus || order > ZA_PCP_SMALL_ORDER ||
-	             (za->nofast & ZA_NOFAST_FREE)))
+	if (unlikely((unsigned)cpu >= za->nr_cpus || order > ZA_PCP_SMALL_ORDER))
 		return false;
 	unsigned long pfn = page_ptr_pfn(za, page);
-	if (unlikely(pfn == ULONG_MAX || page_order(page) != order ||
-	             za_load_relaxed(&page->state) != ZA_PS_ALLOC))
+	if (unlikely(pfn == ULONG_MAX || page_order(page) != order))
 		return false;
-	int mt = pageblock_mt(za, pfn);
+	struct za_pcp *pcp = za_pcp_of(za, page->zone_id, cpu);
+	unsigned mt = (unsigned)pageblock_mt(za, pfn);
 	if (unlikely(mt >= ZA_NR_PCPTYPES))
 		return false; /* isolated or reserved: pcp_free_mt's cases */
-	struct za_pcp *pcp = za_pcp_of(za, page->zone_id, cpu);
+	unsigned idx = order * ZA_NR_PCPTYPES + mt;
 	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
 		return false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
@@ -241,23 +247,26 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order)
 	 * the block comes up a second time (pcp_take_locked), or at once by
 	 * the compare-and-swap of strict frees. */
 	uint8_t gen = page->gen;
-	if (unlikely(za->strict_free)) {
+	if (strict) {
 		uint8_t st = ZA_PS_ALLOC;
-		if (!za_cas_acqrel(&page->state, &st, ZA_PS_PCP))
+		if (unlikely(!za_cas_acqrel(&page->state, &st, ZA_PS_PCP)))
 			goto no;
 	} else if (unlikely(za_load_acquire(&page->state) != ZA_PS_ALLOC)) {
 		goto no;
+	} else {
+		ZA_DEBUG_POINT(za, ZA_DP_FREE_CLAIM, page);
 	}
-	int idx = (int)order * ZA_NR_PCPTYPES + mt;
-	if (page_mt(page) != mt)
-		za_store_relaxed(&page->mt, (uint8_t)mt);
-	page->pcp_cpu = pcp->cpu;
+	/* The list's type (an allocated block holds the type it was asked
+	 * for): a store, in a line written here anyway. */
+	za_store_relaxed(&page->mt, (uint8_t)mt);
+	ZA_ASSERT(pcp->cpu == cpu);
+	page->pcp_cpu = (uint16_t)cpu;
 	page->free_gen = gen;
 	page->next = pcp->lists[idx];
 	set_page_state(page, ZA_PS_PCP);
 	pcp->lists[idx] = (uint32_t)pfn;
 	za_store_relaxed(&pcp->count, count);
-	pcp_count_alloc_locked(pcp, -(1l << order));
+	za_inc_single_writer(&pcp->fast_free[order], 1); /* PGFREE */
 	pcp_own_release_rseq(pcp);
 	return true;
 no:
@@ -265,10 +274,28 @@ no:
 	return false;
 }
 
+/* za_free_pages with strict frees: out of line, so that the common one
+ * stays a leaf that saves no register. site as free_pages_slow's. */
+static __attribute__((noinline)) void free_pages_strict(struct za *za,
+                                                        struct za_page *page,
+                                                        unsigned order,
+                                                        const void *site)
+{
+	if (!free_fast_rseq(za, page, order, true))
+		free_pages_slow(za, page, order, SLOW_SITE(site));
+}
+
 void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
-	if (likely(za && page && za->pcp_rseq) &&
-	    likely(free_fast_rseq(za, page, order)))
-		return;
+	if (likely(za && page)) {
+		unsigned gate = za->rseq_free_gate;
+		if (likely(gate == ZA_RSEQ_FREE_PLAIN)) {
+			if (likely(free_fast_rseq(za, page, order, false)))
+				return;
+		} else if (gate == ZA_RSEQ_FREE_STRICT) {
+			free_pages_strict(za, page, order, ENTRY_SITE());
+			return;
+		}
+	}
 	free_pages_slow(za, page, order, ENTRY_SITE());
 }

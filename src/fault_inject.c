@@ -145,6 +145,7 @@ static void rearm_locked(struct za *za)
 		__atomic_fetch_or(&za->nofast, ZA_NOFAST_FAULT, __ATOMIC_RELAXED);
 	else
 		__atomic_fetch_and(&za->nofast, ~ZA_NOFAST_FAULT, __ATOMIC_RELAXED);
+	fast_gates_update(za);
 }
 
 int _za_fail_sysctl_set(struct za *za, const char *name, const char *value)

@@ -298,6 +298,12 @@ struct za_pcp {
 	 * counted once here instead of twice: part of numa_hit and of
 	 * numa_local (pcp_event). */
 	uint64_t numa_hit_local;
+	/* What the restartable fast paths hand out and take back, by order:
+	 * one increment each instead of the pages to PGALLOC or PGFREE and,
+	 * for an allocation (always a NUMA hit and local there), the one to
+	 * numa_hit_local; readers add them in (pcp_event). */
+	uint64_t fast_alloc[ZA_PCP_SMALL_ORDER + 1];
+	uint64_t fast_free[ZA_PCP_SMALL_ORDER + 1];
 	uint64_t events[ZA_NR_EVENTS];
 } __attribute__((aligned(ZA_CACHELINE)));
 
@@ -507,6 +513,13 @@ struct za {
 	 * from outside) rather than locked; why not, when they are locked. */
 	bool pcp_rseq;
 	bool strict_free; /* frees claim the page by CAS */
+	/* The restartable fast paths' entry tests, one byte each so that each
+	 * is one instruction (fast_gates_update keeps them): the allocation's
+	 * is pcp_rseq with nofast clear; the free's is ZA_RSEQ_FREE_PLAIN or
+	 * ZA_RSEQ_FREE_STRICT (strict frees) with pcp_rseq and none of
+	 * ZA_NOFAST_FREE, else 0. Read plainly, as nofast. */
+	uint8_t rseq_alloc_gate;
+	uint8_t rseq_free_gate;
 	const char *pcp_mode_why;
 	int (*cpu_id)(void *ctx);
 	void *cpu_ctx;
@@ -652,6 +665,21 @@ struct za {
 #define ZA_NOFAST_FAULT 0x4u  /* fault injection armed */
 /* The bits that keep frees off the fast path (fault injection does not). */
 #define ZA_NOFAST_FREE (ZA_NOFAST_NO_PCP | ZA_NOFAST_DEBUG)
+/* za.rseq_free_gate: which restartable free runs. */
+#define ZA_RSEQ_FREE_PLAIN 1
+#define ZA_RSEQ_FREE_STRICT 2
+/* Recompute the restartable fast paths' gates (struct za) after pcp_rseq
+ * or nofast changed: at create, and when fault injection arms
+ * or disarms (sysctl_lock held). */
+static inline void fast_gates_update(struct za *za)
+{
+	unsigned nofast = za_load_relaxed(&za->nofast);
+	za_store_relaxed(&za->rseq_alloc_gate, (uint8_t)(za->pcp_rseq && !nofast));
+	uint8_t free_gate = 0;
+	if (za->pcp_rseq && !(nofast & ZA_NOFAST_FREE))
+		free_gate = za->strict_free ? ZA_RSEQ_FREE_STRICT : ZA_RSEQ_FREE_PLAIN;
+	za_store_relaxed(&za->rseq_free_gate, free_gate);
+}
 /* Whether a debugging aid that sees every block is on (page owner,
  * poisoning, init-on-alloc): fixed at create. */
 static inline bool za_debug_aids_on(const struct za *za)
@@ -923,6 +951,12 @@ enum za_debug_point {
 	 * the CPU and not yet resized the others: cpu_hotplug_lock held.
 	 * arg: pointer to the CPU number (unsigned). */
 	ZA_DP_CPU_OFFLINE,
+	/* A free without compare-and-swap has found the block allocated and
+	 * not yet claimed it: the window in which a second free of it on
+	 * another CPU passes the same check (strict frees have none: they
+	 * claim by compare-and-swap). The page set owned or nothing held.
+	 * arg: the page. */
+	ZA_DP_FREE_CLAIM,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
@@ -1061,11 +1095,12 @@ static inline bool pfn_online(const struct za *za, unsigned long pfn)
 static inline unsigned long page_ptr_pfn(const struct za *za,
                                          const struct za_page *p)
 {
-	uintptr_t a = (uintptr_t)p, b = (uintptr_t)za->memmap;
-	if (unlikely(a < b || a >= b + za->memmap_bytes ||
-	             ((a - b) & (sizeof(struct za_page) - 1))))
+	/* Below the array, the difference wraps past memmap_bytes. */
+	uintptr_t off = (uintptr_t)p - (uintptr_t)za->memmap;
+	if (unlikely(off >= za->memmap_bytes ||
+	             (off & (sizeof(struct za_page) - 1))))
 		return ULONG_MAX;
-	unsigned long pfn = (unsigned long)((a - b) / sizeof(struct za_page));
+	unsigned long pfn = (unsigned long)(off / sizeof(struct za_page));
 	if (unlikely(!za_load_acquire(&pfn_section(za, pfn)->online)))
 		return ULONG_MAX;
 	/* The block may go offline from here on: its metadata stays
@@ -1252,8 +1287,17 @@ static inline void event_pcp_locked(struct za_pcp *pcp, int ev, uint64_t n)
 static inline uint64_t pcp_event(const struct za_pcp *pcp, int ev)
 {
 	uint64_t v = za_load_relaxed(&pcp->events[ev]);
-	if (ev == ZA_NUMA_HIT || ev == ZA_NUMA_LOCAL)
+	if (ev == ZA_NUMA_HIT || ev == ZA_NUMA_LOCAL) {
 		v += za_load_relaxed(&pcp->numa_hit_local);
+		for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
+			v += za_load_relaxed(&pcp->fast_alloc[o]);
+	} else if (ev == ZA_PGALLOC) {
+		for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
+			v += za_load_relaxed(&pcp->fast_alloc[o]) << o;
+	} else if (ev == ZA_PGFREE) {
+		for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
+			v += za_load_relaxed(&pcp->fast_free[o]) << o;
+	}
 	return v;
 }
 static inline void event_zone(struct za_zone *z, int ev, uint64_t n)

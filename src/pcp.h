@@ -191,11 +191,15 @@ static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
  * that two racing frees put on two lists is the head of both; only the
  * CPU that wrote pcp_cpu last may take it, and it cannot be taken again
  * after a hand-out elsewhere (gen moved on). */
+static inline bool pcp_head_ok_on(const struct za_page *page, int cpu)
+{
+	return page_state(page) == ZA_PS_PCP && page->pcp_cpu == cpu &&
+	       page->free_gen == page->gen;
+}
 static inline bool pcp_head_ok(const struct za_pcp *pcp,
                                const struct za_page *page)
 {
-	return page_state(page) == ZA_PS_PCP && page->pcp_cpu == pcp->cpu &&
-	       page->free_gen == page->gen;
+	return pcp_head_ok_on(page, pcp->cpu);
 }
 
 /* Take the first block off list idx, uncounted (pcp_count_alloc_locked).

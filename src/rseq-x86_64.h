@@ -52,11 +52,11 @@ za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 		"1:\n\t"
 		"cmpl %[cpu], 4(%[rs])\n\t"  /* still on the set's CPU? */
 		"jne %l[no]\n\t"
-		"cmpb $0, 1(%[own])\n\t"     /* not stopped */
+		"cmpb $0, %[stop]\n\t"       /* not stopped */
 		"jne %l[no]\n\t"
-		"cmpb $0, (%[own])\n\t"      /* not owned */
+		"cmpb $0, %[busy]\n\t"       /* not owned */
 		"jne %l[no]\n\t"
-		"movb $1, (%[own])\n"        /* commit: busy = 1 */
+		"movb $1, %[busy]\n"         /* commit: busy = 1 */
 		"2:\n\t"
 		".pushsection __za_rseq_abort, \"ax\"\n\t"
 		".long " ZA_RSEQ_STR(ZA_RSEQ_SIG) "\n"
@@ -64,7 +64,8 @@ za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 		"jmp %l[no]\n\t"
 		".popsection\n"
 		:
-		: [rs] "r"(rs), [cpu] "r"(cpu), [own] "r"(own)
+		: [rs] "r"(rs), [cpu] "r"(cpu), [busy] "m"(((uint8_t *)own)[0]),
+		  [stop] "m"(((uint8_t *)own)[1])
 		: "memory", "cc", "rax"
 		: no);
 	/* clang-format on */

@@ -180,8 +180,7 @@ void vmstat_fold_cpu(struct za *za, int cpu)
  * looked (the worker's own bookkeeping, read without the set). */
 static bool pcp_busy_since_tick(struct za_pcp *pcp)
 {
-	uint64_t ev = za_load_relaxed(&pcp->events[ZA_PGALLOC]) +
-	              za_load_relaxed(&pcp->events[ZA_PGFREE]);
+	uint64_t ev = pcp_event(pcp, ZA_PGALLOC) + pcp_event(pcp, ZA_PGFREE);
 	bool busy = ev != pcp->tick_events;
 	pcp->tick_events = ev;
 	return busy;

@@ -58,8 +58,12 @@ static struct za *dbg_make(unsigned flags, int backed)
 {
 	struct za_config c;
 	memset(&c, 0, sizeof(c));
+#ifdef ZA_TEST_PCP_MODE_H
+	pm_config(&c, 4, dbg_cpu_id); /* the run's mode (pcp_mode.h) */
+#else
 	c.nr_cpus = 4;
 	c.cpu_id = dbg_cpu_id;
+#endif
 	c.block_pages = DBG_BLOCK;
 	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
 	c.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;

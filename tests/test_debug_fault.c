@@ -5,8 +5,8 @@
  * while it can fail something (za.nofast: the fast path runs otherwise),
  * and an allocator that ends whole after failures.
  */
+#include "pcp_mode.h" /* first: dbg_make then takes the run's mode */
 #include "debug_common.h"
-#include "pcp_mode.h"
 
 #define P "fail_page_alloc."
 
@@ -97,12 +97,20 @@ static void test_tunables(void)
 	/* Armed only with a probability and times left. */
 	set(za, P "probability", "10");
 	CHECK_EQ(za->nofast, ZA_NOFAST_FAULT);
+	RULE(za->rseq_alloc_gate == 0,
+	     "armed fault injection closes the restartable allocation's gate");
+	CHECK_EQ(za->rseq_free_gate,
+	         za->pcp_rseq ? ZA_RSEQ_FREE_PLAIN + za->strict_free : 0);
 	set(za, P "times", "0");
 	CHECK_EQ(za->nofast, 0);
+	CHECK_EQ(za->rseq_alloc_gate, za->pcp_rseq);
 	set(za, P "times", "3");
 	CHECK_EQ(za->nofast, ZA_NOFAST_FAULT);
+	CHECK_EQ(za->rseq_alloc_gate, 0);
 	set(za, P "probability", "0");
 	CHECK_EQ(za->nofast, 0);
+	RULE(za->rseq_alloc_gate == za->pcp_rseq,
+	     "disarmed fault injection opens the restartable allocation's gate");
 	za_destroy(za);
 }
 
@@ -280,10 +288,8 @@ int main(int argc, char **argv)
 {
 	tu_watchdog(240);
 	pm_init(argc, argv, "debug_fault", 4);
-	if (!pm_rseq) {
-		test_tunables();
-		test_rules();
-	}
+	test_tunables();
+	test_rules();
 	test_threads();
 	printf("debug_fault: ok\n");
 	return 0;

@@ -32,15 +32,6 @@
 #include "testutil.h"
 #include "offline_util.h"
 
-#define RULE(cond, rule)                                                      \
-	do {                                                                      \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: rule broken: %s (%s)\n", __FILE__,        \
-			        __LINE__, rule, #cond);                                   \
-			exit(1);                                                          \
-		}                                                                     \
-	} while (0)
-
 #define BLOCK 1024ul /* pages per hotplug block */
 
 static int ncpus;
@@ -480,6 +471,47 @@ static void test_owners_and_remotes(void)
 
 /* --- frees without a compare-and-swap --------------------------------------- */
 
+/* The window between a free's check and its claim (ZA_DP_FREE_CLAIM,
+ * debug builds): frees without compare-and-swap pass through it, so that
+ * the test can fail; strict frees, restartable fast path or not, never. */
+static atomic_long claim_windows;
+static void count_claim_window(struct za *za, int point, void *arg)
+{
+	(void)za;
+	(void)arg;
+	if (point == ZA_DP_FREE_CLAIM)
+		atomic_fetch_add(&claim_windows, 1);
+}
+
+static void test_claim_window(unsigned flags)
+{
+	struct za *za = make(flags, 1);
+	if (!(flags & ZA_CFG_STRICT_FREE)) {
+		/* Debug builds make every free strict: undo it here, so that
+		 * the plain claim runs and the point is seen. */
+		za->strict_free = false;
+		fast_gates_update(za);
+	}
+	za_store_relaxed(&za->debug_hook, count_claim_window);
+	atomic_store(&claim_windows, 0);
+	for (unsigned order = 0; order <= 4; order++) {
+		for (int i = 0; i < 16; i++) {
+			struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, order);
+			CHECK(p);
+			za_free_pages(za, p, order);
+		}
+	}
+	za_store_relaxed(&za->debug_hook, NULL);
+	long windows = atomic_load(&claim_windows);
+	if (flags & ZA_CFG_STRICT_FREE)
+		RULE(windows == 0, "strict frees claim a block by compare-and-swap, "
+		                   "with no window between the check and the claim");
+	else
+		CHECK(windows == 5 * 16); /* the point is reached: the test can fail */
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 static void test_double_free_sequential(unsigned flags)
 {
 	struct za *za = make(flags, 1);
@@ -766,6 +798,10 @@ int main(int argc, char **argv)
 	test_owners_and_remotes();
 	test_double_free_sequential(0);
 	test_double_free_sequential(ZA_CFG_STRICT_FREE);
+	if (za_debug) {
+		test_claim_window(0);
+		test_claim_window(ZA_CFG_STRICT_FREE);
+	}
 	if (ncpus >= 2) {
 		test_offline_preempted_owner();
 		test_offline_held_locks();

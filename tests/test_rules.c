@@ -60,17 +60,6 @@
 #include "internal.h"
 #include "testutil.h"
 
-/* A broken rule: print the message (naming the rule) and fail. */
-#define RULE(cond, ...)                                                       \
-	do {                                                                      \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: RULE BROKEN: ", __FILE__, __LINE__);      \
-			fprintf(stderr, __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                              \
-			exit(1);                                                          \
-		}                                                                     \
-	} while (0)
-
 /* --- per-CPU disciplines -------------------------------------------------- */
 
 struct discipline {

@@ -31,6 +31,18 @@
 		}                                                                     \
 	} while (0)
 
+/* A broken rule: print the message (naming the rule, a printf format)
+ * and fail. scripts/mutants.sh counts "RULE BROKEN" as an assertion. */
+#define RULE(cond, ...)                                                       \
+	do {                                                                      \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: RULE BROKEN: ", __FILE__, __LINE__);      \
+			fprintf(stderr, __VA_ARGS__);                                     \
+			fputc('\n', stderr);                                              \
+			exit(1);                                                          \
+		}                                                                     \
+	} while (0)
+
 /* xorshift64*: deterministic per seed. */
 static inline uint64_t tu_rand(uint64_t *s)
 {
