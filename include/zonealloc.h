@@ -525,8 +525,10 @@ ZA_API int za_pcp_set_high(struct za *za, unsigned cpu, int nid,
 /* One pass of the periodic per-CPU list decay that the statistics worker
  * runs every interval (docs/RECLAIM.md, "Decaying"): each list that
  * neither refilled nor flushed since the last pass loses an eighth of its
- * high (at least a batch) down to its minimum and gives back the pages
- * over the new high; blocks of orders 4..8 go back. For a program that
+ * high (at least a batch) down to its minimum, a list still busy loses
+ * what its high grew by since the last pass (that much at most), and
+ * each gives back the pages over its new high (32 batches at most);
+ * blocks of orders 4..8 go back. For a program that
  * runs without the worker (ZA_CFG_NO_VMSTAT_WORKER) and keeps its own
  * clock, such as a replay of a trace at the trace's time. Any thread;
  * NULL does nothing. */

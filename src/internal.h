@@ -286,6 +286,11 @@ struct za_pcp {
 	/* Pages flushed over high that no refill has taken back yet: what a
 	 * refill takes back of them grows high (pcp.c). Holder only. */
 	int flushed_debt;
+	/* Pages high grew by since the last decay pass: that pass takes
+	 * back up to as much (at most its usual step) from a list that is
+	 * still busy (pcp.c, pcp_decay_all). Holder writes; the decay reads
+	 * it relaxed to decide whether to stop a busy set. */
+	int grown_since_decay;
 	/* Allocation and free events at the periodic worker's last look: it
 	 * leaves a set whose owner is busy alone. The worker's own. */
 	uint64_t tick_events;

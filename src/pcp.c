@@ -24,11 +24,17 @@
  * the whole run, where a batch per refill would take hundreds of trips to
  * the zone lock. A stream of allocations, or of frees, that never comes
  * back earns nothing more than a batch per refill. The periodic decay and
- * memory pressure shrink high again and forget the debt; a drain that
- * empties the list forgets it too.
+ * memory pressure shrink high again and forget the debt (the decay takes
+ * from a busy list what it grew since the last pass, an eighth at most);
+ * a drain that empties the list forgets it too.
  */
 #include "internal.h"
 #include "pcp.h"
+
+/* The largest flush moves batch << 5 pages (free_factor stops at 5, the
+ * kernel's CONFIG_PCP_BATCH_SCALE_MAX); a refill of huge-page blocks as
+ * many. */
+#define PCP_BATCH_SCALE_MAX 5
 
 static unsigned refill_count(const struct za *za, const struct za_pcp *pcp,
                              unsigned order)
@@ -42,6 +48,16 @@ static unsigned refill_count(const struct za *za, const struct za_pcp *pcp,
 		b = grown;
 	if (order == 0)
 		return b;
+	/* Huge-page blocks: as many as fit under high, up to 32 batches'
+	 * worth (what the largest flush gives back in one hold), at least
+	 * one. A program that maps and unmaps huge pages in runs longer
+	 * than its list so moves them in a third of the zone-lock holds. */
+	if (order == za->pageblock_order && !(za->flags & ZA_CFG_PCP_FIXED)) {
+		unsigned n = ((unsigned)pcp->batch << PCP_BATCH_SCALE_MAX) >> order;
+		while (n > 1 && pcp->count + (long)(n << order) > pcp->high)
+			n--;
+		return n < 1 ? 1 : n;
+	}
 	b >>= order;
 	if (order <= ZA_PCP_SMALL_ORDER)
 		return b < 2 ? 2 : b;
@@ -222,7 +238,8 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 	if (nr > count - pcp->batch)
 		nr = count - pcp->batch > pcp->batch ? count - pcp->batch : pcp->batch;
 	pcp->alloc_factor = 0;
-	if (pcp->free_factor < 5 && !(za->flags & ZA_CFG_PCP_FIXED))
+	if (pcp->free_factor < PCP_BATCH_SCALE_MAX &&
+	    !(za->flags & ZA_CFG_PCP_FIXED))
 		pcp->free_factor++;
 	za_inc_single_writer(&pcp->trips_since_decay, 1);
 	long done = (long)pcp_flush_locked(za, z, pcp, nr, ZA_PCP_FLUSH,
@@ -1054,6 +1071,7 @@ static void pcp_trim_locked(struct za *za, struct za_zone *z,
 	pcp->alloc_factor = 0;
 	pcp->free_factor = 0;
 	pcp->flushed_debt = 0;
+	za_store_relaxed(&pcp->grown_since_decay, 0);
 	if (pcp->count > pcp->high)
 		pcp_flush_locked(za, z, pcp, pcp->count - pcp->high, ZA_PCP_DRAIN,
 		                 ZA_PCP_DRAIN_PAGES);
@@ -1083,14 +1101,18 @@ void pcp_pressure_trim_locked(struct za *za)
 }
 
 /* One decay step of a list's high: an eighth of it (at least a batch)
- * less, but not below high_min, and not so low that the pass gives back
- * more than PCP_DECAY_MAX_BATCHES batches. */
+ * less, or for a list still busy (it refilled or flushed since the last
+ * pass) no more than high grew by meanwhile; but not below high_min, and
+ * not so low that the pass gives back more than PCP_DECAY_MAX_BATCHES
+ * batches. */
 #define PCP_DECAY_MAX_BATCHES 32
-static int decayed_high(const struct za_pcp *pcp)
+static int decayed_high(const struct za_pcp *pcp, bool busy)
 {
 	int step = pcp->high / 8;
 	if (step < pcp->batch)
 		step = pcp->batch;
+	if (busy && step > za_load_relaxed(&pcp->grown_since_decay))
+		step = za_load_relaxed(&pcp->grown_since_decay);
 	long high = (long)pcp->high - step;
 	long keep = (long)pcp->count - (long)pcp->batch * PCP_DECAY_MAX_BATCHES;
 	if (high < keep)
@@ -1103,6 +1125,11 @@ static int decayed_high(const struct za_pcp *pcp)
 /* Periodic: a list that did not refill or flush since the last call
  * shrinks by an eighth (at least a batch) towards high_min and gives back
  * what is over; an idle CPU so returns its pages within a few intervals.
+ * A list still busy shrinks by what its high grew since the last call,
+ * an eighth at most: growth has to be earned again each interval, so a
+ * busy list settles where an interval's growth meets an eighth of high,
+ * as the kernel's does, instead of keeping whatever it once grew to; a
+ * busy list that did not grow (its length fits its cycle) is left alone.
  * A pass gives back at most 32 batches (decayed_high), so that the decay
  * of a long list is not one zone-lock hold of thousands of pages while
  * its owner waits. Blocks of orders 4..8 go back at every call (with
@@ -1118,15 +1145,20 @@ void pcp_decay_all(struct za *za)
 			 * orders 4..8: no need to stop it (the trips count
 			 * is a heuristic; a reset that loses an owner's
 			 * increment costs nothing). */
-			if (!za_load_relaxed(&pcp->count))
+			if (!za_load_relaxed(&pcp->count)) {
+				za_store_relaxed(&pcp->grown_since_decay, 0);
 				continue;
-			bool shrink = trim && !za_load_relaxed(&pcp->trips_since_decay) &&
+			}
+			bool shrink = trim &&
+			              (!za_load_relaxed(&pcp->trips_since_decay) ||
+			               za_load_relaxed(&pcp->grown_since_decay) > 0) &&
 			              (za_load_relaxed(&pcp->high) >
 			                   za_load_relaxed(&pcp->high_min) ||
 			               za_load_relaxed(&pcp->count) >
 			                   za_load_relaxed(&pcp->high));
 			if (!shrink && !za_load_relaxed(&pcp->mid_pages)) {
 				za_store_relaxed(&pcp->trips_since_decay, 0);
+				za_store_relaxed(&pcp->grown_since_decay, 0);
 				continue;
 			}
 			if (!pcp_trylock(za, pcp))
@@ -1139,9 +1171,11 @@ void pcp_decay_all(struct za *za)
 				flush_lists_locked(za, z, pcp, pcp->mid_pages, ZA_PCP_DRAIN,
 				                   ZA_PCP_DRAIN_PAGES, ZA_PCP_MID_BASE,
 				                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
-			if (trim && !pcp->trips_since_decay)
-				pcp_trim_locked(za, z, pcp, decayed_high(pcp));
+			bool busy = pcp->trips_since_decay != 0;
+			if (trim && (!busy || pcp->grown_since_decay > 0))
+				pcp_trim_locked(za, z, pcp, decayed_high(pcp, busy));
 			za_store_relaxed(&pcp->trips_since_decay, 0);
+			za_store_relaxed(&pcp->grown_since_decay, 0);
 			pcp_unlock(za, pcp);
 		}
 	}

@@ -28,7 +28,9 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 /* A CPU that keeps refilling earns a longer list, up to high_max, unless
  * memory is short: a batch per refill, or what the refill took back of
  * the pages the list flushed over high (taken_back), when that is more.
- * pcp->lock held. */
+ * The growth is noted for the next decay pass (grown_since_decay), which
+ * takes up to as much back while the list is still busy. pcp->lock
+ * held. */
 static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp,
                                    int taken_back)
 {
@@ -37,8 +39,13 @@ static inline void pcp_grow_locked(struct za *za, struct za_pcp *pcp,
 	    !za_load_relaxed(&za->reclaim_active)) {
 		long high = (long)pcp->high +
 		            (taken_back > pcp->batch ? taken_back : pcp->batch);
-		za_store_relaxed(&pcp->high,
-		                 high < pcp->high_max ? (int)high : pcp->high_max);
+		if (high > pcp->high_max)
+			high = pcp->high_max;
+		long grown = za_load_relaxed(&pcp->grown_since_decay) + high -
+		             pcp->high;
+		za_store_relaxed(&pcp->grown_since_decay,
+		                 grown < pcp->high_max ? (int)grown : pcp->high_max);
+		za_store_relaxed(&pcp->high, (int)high);
 	}
 }
 

@@ -21,6 +21,11 @@
  *    the last pass
  *    keeps its high that pass; with ZA_CFG_PCP_FIXED nothing moves;
  *    za_pcp_decay(NULL) does nothing.
+ *  - a list still busy at a pass (it refilled or flushed since the last
+ *    one) loses what its high grew by since the last pass, at most
+ *    max(high / 8, batch): a few refills' growth exactly, a long
+ *    stream's an eighth; a busy list that did not grow (a CPU that only
+ *    frees, whose flushes grow nothing) keeps its high and its pages.
  *  - a flush gives each list back whole before the next, order 0 first.
  * Each part ends with za_check.
  */
@@ -228,6 +233,76 @@ static void decay(void)
 	za_destroy(za);
 }
 
+/* n order-0 pages allocated on CPU cpu and kept in pg. */
+static void take(struct za *za, unsigned cpu, struct za_page **pg, unsigned n)
+{
+	cur_cpu = (int)cpu;
+	for (unsigned k = 0; k < n; k++) {
+		pg[k] = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(pg[k] != NULL);
+	}
+}
+
+static void decay_busy(void)
+{
+	static struct za_page *pg[1000];
+	struct za *za = make(0);
+	unsigned set = 600;
+	CHECK(set + 16 * batch < high_max && set / 8 > 8 * batch);
+
+	/* A few refills (3, 6, 12, 24 pages: 30 allocations) grow high by a
+	 * batch each; the pass takes exactly that growth back. */
+	CHECK_EQ(za_pcp_set_high(za, 0, 0, ZA_ZONE_NORMAL, set), 0);
+	unsigned long long r0 = ev(za, ZA_PCP_REFILL);
+	take(za, 0, pg, 30);
+	unsigned long long refills = ev(za, ZA_PCP_REFILL) - r0;
+	struct za_pcp_info pi = info(za, 0);
+	CHECK_EQ(refills, 4ull);
+	CHECK_EQ(pi.high, set + 4 * batch);
+	unsigned had = pi.count;
+	za_pcp_decay(za);
+	pi = info(za, 0);
+	printf("decay_busy: %llu refills grew high %u -> %u, the pass took it "
+	       "back to %u\n",
+	       refills, set, set + 4 * batch, pi.high);
+	CHECK_EQ(pi.high, set);
+	CHECK_EQ(pi.count, had);
+
+	/* A long stream (another 970 allocations) grows it by more than an
+	 * eighth: the pass takes an eighth. */
+	take(za, 0, pg + 30, 970);
+	pi = info(za, 0);
+	unsigned grown = pi.high - set;
+	CHECK(grown > pi.high / 8);
+	unsigned want = pi.high - pi.high / 8;
+	za_pcp_decay(za);
+	printf("decay_busy: a stream grew high %u -> %u, the pass took it to "
+	       "%u\n",
+	       set, set + grown, info(za, 0).high);
+	CHECK_EQ(info(za, 0).high, want);
+
+	/* A CPU that only frees: its flushes grow nothing, and the pass
+	 * leaves its high and pages alone, busy as it is. */
+	CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, set), 0);
+	cur_cpu = 1;
+	unsigned long long f0 = ev(za, ZA_PCP_FLUSH);
+	for (unsigned k = 0; k < 1000; k++)
+		za_free_pages(za, pg[k], 0);
+	CHECK(ev(za, ZA_PCP_FLUSH) > f0);
+	pi = info(za, 1);
+	CHECK_EQ(pi.high, set);
+	unsigned long long d0 = ev(za, ZA_PCP_DRAIN_PAGES);
+	unsigned high0 = info(za, 0).high;
+	za_pcp_decay(za);
+	CHECK_EQ(info(za, 1).high, set);
+	CHECK_EQ(info(za, 1).count, pi.count);
+	/* and CPU 0, idle since the last pass, decays as usual */
+	CHECK_EQ(info(za, 0).high, high0 - high0 / 8);
+	CHECK_EQ(ev(za, ZA_PCP_DRAIN_PAGES), d0);
+	check_ok(za);
+	za_destroy(za);
+}
+
 /* A flush gives each list back whole before the next, order 0 first (as
  * the kernel's does): a list holding order-0 pages and order-2 blocks,
  * trimmed by less than its order-0 pages, keeps every order-2 block, so
@@ -269,6 +344,7 @@ int main(void)
 {
 	set_high();
 	decay();
+	decay_busy();
 	flush_whole_lists();
 	printf("core_pcp_decay: ok (high_min %u, high_max %u, batch %u)\n",
 	       high_min, high_max, batch);
