@@ -34,8 +34,8 @@ int memmap_init(struct za *za)
 	 * MOVABLE once the metadata is committed; it is never decommitted
 	 * after): a type below ZA_NR_PCPTYPES then says the block's metadata
 	 * may be read, which is the restartable free's whole test of a
-	 * pointer's memory (free_fast_rseq). A byte per 2 MiB: 512 KiB for a
-	 * terabyte. */
+	 * pointer's memory (free_fast_rseq). A byte per pageblock: 512 KiB
+	 * for a terabyte of 2 MiB pageblocks. */
 	__builtin_memset(za->pb_mt, ZA_MT_ISOLATE,
 	                 za->max_pfn >> za->pageblock_order);
 	/* The address index: at most one run per online block. */
