@@ -864,6 +864,7 @@ int main(int argc, char **argv)
 		test_double_free_race(0, za_debug != 0);
 		test_double_free_race(ZA_CFG_STRICT_FREE, true);
 	}
-	printf("%d passed, 0 failed\n", ncpus >= 2 ? 10 : 5);
+	printf("%d passed, 0 failed\n",
+	       (ncpus >= 2 ? 11 : 6) + (za_debug ? 2 : 0));
 	return 0;
 }
