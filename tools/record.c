@@ -350,7 +350,7 @@ static void chomp(char *s)
 
 struct saved {
 	char path[PATH_MAX];
-	char val[64];
+	char val[256]; /* as read_small reads it: restored whole */
 };
 
 struct tfs {
