@@ -1301,21 +1301,26 @@ static inline void event_pcp_locked(struct za_pcp *pcp, int ev, uint64_t n)
 	ZA_ASSERT(za_witness_held(ZA_RANK_PCP));
 	za_inc_single_writer(&pcp->events[ev], n);
 }
+/* The sum of a page set's per-order fast-path counts (fast_alloc,
+ * fast_free): the calls, or the pages they moved. */
+static inline uint64_t pcp_fast_sum(const uint64_t *by_order, bool pages)
+{
+	uint64_t v = 0;
+	for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
+		v += za_load_relaxed(&by_order[o]) << (pages ? o : 0);
+	return v;
+}
 /* A page set's count of event ev, as readers add it up. */
 static inline uint64_t pcp_event(const struct za_pcp *pcp, int ev)
 {
 	uint64_t v = za_load_relaxed(&pcp->events[ev]);
-	if (ev == ZA_NUMA_HIT || ev == ZA_NUMA_LOCAL) {
-		v += za_load_relaxed(&pcp->numa_hit_local);
-		for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
-			v += za_load_relaxed(&pcp->fast_alloc[o]);
-	} else if (ev == ZA_PGALLOC) {
-		for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
-			v += za_load_relaxed(&pcp->fast_alloc[o]) << o;
-	} else if (ev == ZA_PGFREE) {
-		for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
-			v += za_load_relaxed(&pcp->fast_free[o]) << o;
-	}
+	if (ev == ZA_NUMA_HIT || ev == ZA_NUMA_LOCAL)
+		v += za_load_relaxed(&pcp->numa_hit_local) +
+		     pcp_fast_sum(pcp->fast_alloc, false);
+	else if (ev == ZA_PGALLOC)
+		v += pcp_fast_sum(pcp->fast_alloc, true);
+	else if (ev == ZA_PGFREE)
+		v += pcp_fast_sum(pcp->fast_free, true);
 	return v;
 }
 static inline void event_zone(struct za_zone *z, int ev, uint64_t n)

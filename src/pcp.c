@@ -53,10 +53,11 @@ static unsigned refill_count(const struct za *za, const struct za_pcp *pcp,
 	 * one. A program that maps and unmaps huge pages in runs longer
 	 * than its list so moves them in a third of the zone-lock holds. */
 	if (order == za->pageblock_order && !(za->flags & ZA_CFG_PCP_FIXED)) {
-		unsigned n = ((unsigned)pcp->batch << PCP_BATCH_SCALE_MAX) >> order;
-		while (n > 1 && pcp->count + (long)(n << order) > pcp->high)
-			n--;
-		return n < 1 ? 1 : n;
+		long n = ((long)pcp->batch << PCP_BATCH_SCALE_MAX) >> order;
+		long room = ((long)pcp->high - pcp->count) >> order; /* may be < 0 */
+		if (n > room)
+			n = room;
+		return n < 1 ? 1 : (unsigned)n;
 	}
 	b >>= order;
 	if (order <= ZA_PCP_SMALL_ORDER)
@@ -1122,6 +1123,15 @@ static int decayed_high(const struct za_pcp *pcp, bool busy)
 	return (int)high;
 }
 
+/* Whether a decay pass shrinks the list's high: the list is idle (no
+ * refill or flush since the last pass) or its high grew meanwhile.
+ * Relaxed: read before the set is taken too, as a hint. */
+static bool decay_trims(const struct za_pcp *pcp)
+{
+	return !za_load_relaxed(&pcp->trips_since_decay) ||
+	       za_load_relaxed(&pcp->grown_since_decay) > 0;
+}
+
 /* Periodic: a list that did not refill or flush since the last call
  * shrinks by an eighth (at least a batch) towards high_min and gives back
  * what is over; an idle CPU so returns its pages within a few intervals.
@@ -1149,9 +1159,7 @@ void pcp_decay_all(struct za *za)
 				za_store_relaxed(&pcp->grown_since_decay, 0);
 				continue;
 			}
-			bool shrink = trim &&
-			              (!za_load_relaxed(&pcp->trips_since_decay) ||
-			               za_load_relaxed(&pcp->grown_since_decay) > 0) &&
+			bool shrink = trim && decay_trims(pcp) &&
 			              (za_load_relaxed(&pcp->high) >
 			                   za_load_relaxed(&pcp->high_min) ||
 			               za_load_relaxed(&pcp->count) >
@@ -1171,9 +1179,10 @@ void pcp_decay_all(struct za *za)
 				flush_lists_locked(za, z, pcp, pcp->mid_pages, ZA_PCP_DRAIN,
 				                   ZA_PCP_DRAIN_PAGES, ZA_PCP_MID_BASE,
 				                   ZA_PCP_PB_BASE - ZA_PCP_MID_BASE);
-			bool busy = pcp->trips_since_decay != 0;
-			if (trim && (!busy || pcp->grown_since_decay > 0))
-				pcp_trim_locked(za, z, pcp, decayed_high(pcp, busy));
+			if (trim && decay_trims(pcp))
+				pcp_trim_locked(za, z, pcp,
+				                decayed_high(pcp,
+				                             pcp->trips_since_decay != 0));
 			za_store_relaxed(&pcp->trips_since_decay, 0);
 			za_store_relaxed(&pcp->grown_since_decay, 0);
 			pcp_unlock(za, pcp);
