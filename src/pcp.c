@@ -1023,7 +1023,7 @@ __attribute__((noinline, cold)) bool pcp_flags_slow(struct za_zone *z,
 void pcp_sizes_now(const struct za_zone *z, const struct za_pcp *pcp,
                    int *high, int *batch, int *high_min, int *high_max)
 {
-	*high = za_load_relaxed(&pcp->high);
+	*high = za_load_acquire(&pcp->high); /* before count: pcp_trim_locked */
 	*batch = za_load_relaxed(&pcp->batch);
 	*high_min = za_load_relaxed(&pcp->high_min);
 	*high_max = za_load_relaxed(&pcp->high_max);
@@ -1068,14 +1068,17 @@ static void pcp_trim_locked(struct za *za, struct za_zone *z,
                             struct za_pcp *pcp, int high)
 {
 	pcp_assert_held(za, pcp);
-	za_store_relaxed(&pcp->high, high);
 	pcp->alloc_factor = 0;
 	pcp->free_factor = 0;
 	pcp->flushed_debt = 0;
 	za_store_relaxed(&pcp->grown_since_decay, 0);
-	if (pcp->count > pcp->high)
-		pcp_flush_locked(za, z, pcp, pcp->count - pcp->high, ZA_PCP_DRAIN,
+	/* Give back first, then publish the lower high: a reader outside
+	 * the set (za_pcp_info reads high, then count) never sees a count
+	 * above the high it read. */
+	if (pcp->count > high)
+		pcp_flush_locked(za, z, pcp, pcp->count - high, ZA_PCP_DRAIN,
 		                 ZA_PCP_DRAIN_PAGES);
+	za_store_release(&pcp->high, high);
 }
 
 /* Pressure began (the sizes with pressure published): every list takes
