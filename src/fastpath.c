@@ -162,6 +162,9 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	return page;
 }
 
+static struct za_page *alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp,
+                                      unsigned order);
+
 /* Everything but the restartable fast path: the locked fast path (for a
  * zeroing request too, which the restartable one leaves: the zeroing is
  * no leaf's work), then the general one. site: the return address of the
@@ -179,6 +182,11 @@ alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
 				zero_block(za, page, order);
 			return page;
 		}
+	}
+	if (za && order > ZA_PCP_SMALL_ORDER) { /* orders 4..9, at the end */
+		struct za_page *page = alloc_fast_mid(za, nid, gfp, order);
+		if (likely(page))
+			return page;
 	}
 	return alloc_general(za, nid, gfp, order, SLOW_SITE(site));
 }
@@ -311,4 +319,117 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 		}
 	}
 	free_pages_slow(za, page, order, ENTRY_SITE());
+}
+
+/* --- orders 4..9 -------------------------------------------------------------
+ * Blocks of orders 4..8 (pcp.c, "orders 4..8") and of the pageblock order
+ * sit on per-CPU lists too, but the restartable fast path takes orders
+ * 0..3 only. Before this path, every such allocation went through
+ * alloc_general: the request checked again, init_ctx, the zonelist walk,
+ * the full high-order watermark check (zone_watermark_ok, out of line),
+ * a try-lock of the set in rmqueue, and the NUMA counts on the zone's
+ * shared counters (two locked additions): about half of the `mixed`
+ * benchmark's time on one thread went there, for a sixth of its
+ * allocations (docs/PERFORMANCE.md, "A fast path for orders 4..9").
+ *
+ * alloc_fast_mid takes the common case the way alloc_fast takes that of
+ * orders 0..3, in either mode (pcp_fast_own): a plain request for the
+ * current CPU's set of the first zone it may use, whose list has a block,
+ * when the zone is safely above its low mark for the order. Anything
+ * else (an empty list, which the general path splits or refills; a
+ * stopped, busy or switched-off set; a debugging aid; a zone near its
+ * marks) goes on to alloc_general unchanged.
+ *
+ * The watermark. The general path's first try (get_page_from_freelist
+ * at ALLOC_WMARK_LOW, zone_watermark_ok) passes a zone for an order-k
+ * request when
+ *  (a) the free-page count, less 2^k - 1 and less the high-order atomic
+ *      reserve, is above the low mark plus the lowmem reserve against
+ *      the request's highest zone (the count is the global value, or the
+ *      snapshot below the drift mark), and
+ *  (b) the buddy lists hold a free block of order k or more of a type the
+ *      request may take (unmovable, movable, reclaimable: no atomic
+ *      reserve at that try).
+ * (a) is za_zone.fast_ok_pb: the zone clearly above low plus the reserve
+ * for a block of the pageblock order (at least 2^k), and at or above the
+ * drift mark, where the global value is what the general check reads.
+ * The count leaves out what the per-CPU lists hold (a refill takes the
+ * pages out of it), so taking the block off the list changes it no more
+ * on this path than on the general one.
+ * (b) is zone_has_block_of. The block handed out here is not on the
+ * buddy lists, so the test is not needed for this allocation to
+ * succeed; it is kept because it is what says that the zone's free
+ * memory is not all fragments too small for the order. Without it, a CPU
+ * would go on handing out its cached blocks of an order the zone can no
+ * longer form, where the general path refuses (WMARK_FAIL) and sends the
+ * request to the slow path, which wakes kswapd and compacts for that
+ * order: a zone fragmented for the order is noticed at the same request
+ * as before, and this path never takes a block the general path would
+ * refuse. It costs a load or three in the common case (read from the top
+ * order down: a zone with free memory almost always has a free block of
+ * the largest order).
+ *
+ * The statistics are the general path's: pcp_pop_locked counts PGALLOC
+ * (the pages) and mid_pages, the list's count moves the allocated pages
+ * (struct za_pcp, alloc_base), count_numa the NUMA events (on the owned
+ * set instead of the zone: readers add both, pcp_event). boost_wake,
+ * which the general path acts on after an allocation, sends the request
+ * there. */
+
+/* zone_watermark_ok's test (b) for an order-k request at the low mark:
+ * a free block of order k or more on the lists of the types the per-CPU
+ * lists serve. nr_free is read without the zone lock, as that check
+ * reads it. */
+static inline bool zone_has_block_of(const struct za *za,
+                                     const struct za_zone *z, unsigned order)
+{
+	for (unsigned o = za->max_order; o >= order; o--) /* order >= 4 */
+		for (int mt = 0; mt < ZA_NR_PCPTYPES; mt++)
+			if (za_load_relaxed(&z->nr_free[o][mt]))
+				return true;
+	return false;
+}
+
+/* An allocation of order 4..9 off the current CPU's list, as the comment
+ * above says; zeroed when asked. NULL, with nothing changed, for
+ * everything it leaves to alloc_general. */
+static __attribute__((noinline)) struct za_page *
+alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp, unsigned order)
+{
+	struct rseq *rs;
+	int cpu = pcp_fast_cpu(za, &rs);
+	unsigned cls = gfp_class(gfp);
+	if (unlikely(cpu < 0 || order > za->max_order || !pcp_order(za, order) ||
+	             cls == GFP_CLASS_BAD || (gfp & ~ZA_GFP_ALL_BITS) ||
+	             za->nofast))
+		return NULL;
+	int hz = (int)(cls & 0xf);
+	struct za_pcp *pcp = fast_pcp(za, nid, gfp, cpu, hz);
+	if (unlikely(!pcp))
+		return NULL;
+	struct za_zone *z = pcp->zone;
+	if (unlikely(!((za_load_relaxed(&z->fast_ok_pb) >> hz) & 1) ||
+	             za_load_relaxed(&z->boost_wake) ||
+	             !zone_has_block_of(za, z, order)))
+		return NULL;
+	if (nid < 0)
+		nid = za->cpu_node[cpu];
+	int mt = (int)(cls >> 4);
+	int idx = pcp_list_index(za, order, mt);
+	if (unlikely(!pcp_fast_own(za, pcp, cpu, rs)))
+		return NULL;
+	struct za_page *page = NULL;
+	if (likely(!za_load_relaxed(&pcp->flags) && pcp->lists[idx] != ZA_NIL)) {
+		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
+		if (likely(page))
+			count_numa(za, z, pcp, nid, cpu, 1);
+	}
+	pcp_own_release(za, pcp);
+	if (unlikely(!page)) {
+		pcp_report_corrupt(za, pcp);
+		return NULL;
+	}
+	if (gfp & ZA___GFP_ZERO)
+		zero_block(za, page, order);
+	return page;
 }

@@ -407,6 +407,14 @@ struct za_zone {
 	unsigned long watermark_boost;
 	unsigned long wmark_base[ZA_NR_WMARKS];
 	uint8_t boost_wake;
+
+	/* fast_ok for the fast paths of orders 4..9 (fastpath.c,
+	 * alloc_fast_mid): bit hz set when the zone is clearly above its low
+	 * mark for a block of the pageblock order, the largest a per-CPU
+	 * list holds (zone_fast_mask_pb). Kept with fast_ok by
+	 * zone_fast_refresh (atomic), beside boost_wake, which that path
+	 * reads too. */
+	uint8_t fast_ok_pb;
 };
 
 /* --- node ------------------------------------------------------------------- */
@@ -664,6 +672,10 @@ struct za {
 #define ZA_NOFAST_NO_PCP 0x1u /* ZA_CFG_NO_PCP */
 #define ZA_NOFAST_DEBUG 0x2u  /* page owner, poisoning or init-on-alloc */
 #define ZA_NOFAST_FAULT 0x4u  /* fault injection armed */
+/* The fast paths of orders 4..9 (alloc_fast_mid, free_fast_mid) off, and
+ * nothing else: set by tests only, to compare them with the general path
+ * (no configuration sets it; the gates are left as they are). */
+#define ZA_NOFAST_MID 0x8u
 /* The bits that keep frees off the fast path (fault injection does not). */
 #define ZA_NOFAST_FREE (ZA_NOFAST_NO_PCP | ZA_NOFAST_DEBUG)
 /* za.rseq_free_gate: which restartable free runs. */

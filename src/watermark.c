@@ -195,6 +195,22 @@ void tunables_update(struct za *za, enum tunables_event ev)
 	}
 }
 
+/* fast_ok_pb as it should be now: zone_fast_mask for a block of the
+ * pageblock order, the largest per-CPU order (the fast paths of orders
+ * 4..9 test it: one bit for all of them, a little stricter than each
+ * needs). Only the bits of fast_mask (the mask for a smaller block) can
+ * be set: the others need no look. */
+static uint8_t zone_fast_mask_pb(const struct za_zone *z, uint8_t fast_mask)
+{
+	unsigned long low = zone_wmark(z, ZA_WMARK_LOW);
+	unsigned order = z->za->pageblock_order;
+	uint8_t m = 0;
+	for (int hz = 0; hz < ZA_NR_ZONES; hz++)
+		if (((fast_mask >> hz) & 1) && zone_clearly_above(z, low, hz, order))
+			m |= (uint8_t)(1u << hz);
+	return m;
+}
+
 void zone_fast_refresh(struct za_zone *z)
 {
 	/* Two refreshes may race (two CPUs folding, a fold and a
@@ -208,6 +224,9 @@ void zone_fast_refresh(struct za_zone *z)
 		uint8_t m = zone_fast_mask(z);
 		if (za_load_relaxed(&z->fast_ok) != m)
 			za_store_relaxed(&z->fast_ok, m);
+		uint8_t mpb = zone_fast_mask_pb(z, m);
+		if (za_load_relaxed(&z->fast_ok_pb) != mpb)
+			za_store_relaxed(&z->fast_ok_pb, mpb);
 		za_fence_seq_cst();
 		if (za_load_relaxed(&zone_vm_stat(z, ZA_NR_FREE_PAGES)) == free &&
 		    za_load_relaxed(&z->fast_gen) == gen)

@@ -54,14 +54,22 @@ static int get_cpu(void *ctx)
 	return cur_cpu;
 }
 
+static struct za *make_mfk(unsigned flags, unsigned high, unsigned batch,
+                           unsigned long min_free_kbytes);
 static struct za *make(unsigned flags, unsigned high, unsigned batch)
+{
+	return make_mfk(flags, high, batch, 1024);
+}
+
+static struct za *make_mfk(unsigned flags, unsigned high, unsigned batch,
+                           unsigned long min_free_kbytes)
 {
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	pm_config(&cfg, 2, get_cpu);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = START + NPAGES + BLK;
-	cfg.min_free_kbytes = 1024;
+	cfg.min_free_kbytes = min_free_kbytes;
 	cfg.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	cfg.pcp_high = high;
 	cfg.pcp_batch = batch;
@@ -382,6 +390,370 @@ static void pattern(void)
 	all_back(za);
 }
 
+/* --- the fast paths of orders 4..9 (fastpath.c and alloc.c, "orders
+ * 4..9": alloc_fast_mid, free_fast_mid) -------------------------------- */
+
+static struct za_zone *normal(struct za *za)
+{
+	return &za->nodes[0].zones[ZA_ZONE_NORMAL];
+}
+
+/* NUMA hits counted on the zone's shared counters: by the general path
+ * only (the fast paths count on the owned set). */
+static unsigned long long shared_hits(struct za *za)
+{
+	return za_load_relaxed(&normal(za)->events[ZA_NUMA_HIT]);
+}
+
+/* A block of order o (4..9) allocated with its buddy, then freed: kept on
+ * CPU 0's list, since the buddy stays in use. *buddy gets the buddy. */
+static struct za_page *kept_block(struct za *za, unsigned o,
+                                  struct za_page **buddy)
+{
+	struct za_page *b[8];
+	struct za_page *kept = NULL;
+	for (int i = 0; i < 8; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, o)) != NULL);
+	for (int i = 0; i < 8 && !kept; i++)
+		for (int j = 0; j < 8; j++)
+			if (i != j && (pfn(za, b[i]) ^ (1ul << o)) == pfn(za, b[j])) {
+				kept = b[i];
+				*buddy = b[j];
+				b[i] = b[j] = NULL;
+				break;
+			}
+	CHECK(kept != NULL);
+	for (int i = 0; i < 8; i++)
+		if (b[i])
+			za_free_pages(za, b[i], o);
+	za_drain_all_pages(za);
+	unsigned before = pinfo(za).count;
+	za_free_pages(za, kept, o);
+	CHECK_EQ(pinfo(za).count, before + (1u << o));
+	return kept;
+}
+
+/* The common case takes the fast paths and counts what the general path
+ * counts: an allocation of each order 4..9 off a list with a block, and
+ * its free back on, take no zone lock, hand out the listed block, count
+ * pgalloc and pgfree in pages and one NUMA hit and local each on the set
+ * (not on the zone's shared counters, as the general path would), and
+ * move the allocated pages and the list's count by the block. */
+static void fast_common(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 16);
+	for (unsigned o = 4; o <= 9; o++) {
+		struct za_page *buddy;
+		struct za_page *k = kept_block(za, o, &buddy);
+		unsigned long long locks = ev(za, ZA_ZONE_LOCK);
+		unsigned long long pga = ev(za, ZA_PGALLOC), pgf = ev(za, ZA_PGFREE);
+		unsigned long long hit = ev(za, ZA_NUMA_HIT);
+		unsigned long long loc = ev(za, ZA_NUMA_LOCAL);
+		unsigned long long sh = shared_hits(za);
+		long alloc0 = za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+		                                    ZA_NR_ZONE_ALLOCATED);
+		long free0 = za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+		                                   ZA_NR_FREE_PAGES);
+		unsigned count = pinfo(za).count;
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+		CHECK(p == k);
+		CHECK_EQ(ev(za, ZA_ZONE_LOCK), locks);
+		CHECK_EQ(ev(za, ZA_PGALLOC), pga + (1ull << o));
+		CHECK_EQ(ev(za, ZA_NUMA_HIT), hit + 1);
+		CHECK_EQ(ev(za, ZA_NUMA_LOCAL), loc + 1);
+		CHECK_EQ(shared_hits(za), sh); /* the fast path, not the general */
+		CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+		                               ZA_NR_ZONE_ALLOCATED),
+		         alloc0 + (1l << o));
+		CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES),
+		         free0);
+		CHECK_EQ(pinfo(za).count, count - (1u << o));
+		za_free_pages(za, p, o);
+		CHECK_EQ(ev(za, ZA_ZONE_LOCK), locks);
+		CHECK_EQ(ev(za, ZA_PGFREE), pgf + (1ull << o));
+		CHECK_EQ(pinfo(za).count, count);
+		CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+		                               ZA_NR_ZONE_ALLOCATED),
+		         alloc0);
+		CHECK_EQ(za_check(za, stderr), 0);
+		/* Zeroing on the way out: the block comes from the list. */
+		p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_ZERO, o);
+		CHECK(p == k);
+		if (o < 9) {
+			/* A block whose buddy is free on the buddy lists goes
+			 * there, to merge (pcp_mid_room_locked's hint). */
+			za_free_pages(za, buddy, o); /* kept: k is in use */
+			za_drain_all_pages(za);
+			unsigned long merged = zinfo(za).nr_free[o + 1];
+			za_free_pages(za, p, o);
+			CHECK_EQ(pinfo(za).count, 0);
+			CHECK(zinfo(za).nr_free[o + 1] > merged ||
+			      zinfo(za).nr_free[o] == 0);
+		} else {
+			za_free_pages(za, p, o);
+			za_free_pages(za, buddy, o);
+		}
+	}
+	all_back(za);
+}
+
+/* The same random run of frees and allocations of orders 4..9 on two
+ * allocators, one with the fast paths of orders 4..9 and one without
+ * (ZA_NOFAST_MID: everything through the general path): the same blocks
+ * come out in the same order, and every event and statistic is the
+ * same, but for calls that found their set busy (an aborted sequence,
+ * restartable runs: pm_run repeats the check then). */
+#define MSLOTS 40
+static void mid_run(struct za *za, unsigned long *out, long ops)
+{
+	struct za_page *slot[MSLOTS];
+	unsigned ord[MSLOTS];
+	uint64_t s = 7;
+	for (int i = 0; i < MSLOTS; i++) {
+		ord[i] = 4 + (unsigned)(tu_rand(&s) % 6);
+		CHECK((slot[i] = za_alloc_pages(za, ZA_GFP_KERNEL, ord[i])) != NULL);
+	}
+	for (long i = 0; i < ops; i++) {
+		unsigned k = (unsigned)(tu_rand(&s) % MSLOTS);
+		za_free_pages(za, slot[k], ord[k]);
+		ord[k] = 4 + (unsigned)(tu_rand(&s) % 6);
+		CHECK((slot[k] = za_alloc_pages(za, ZA_GFP_KERNEL, ord[k])) != NULL);
+		out[i] = pfn(za, slot[k]);
+	}
+	for (int i = 0; i < MSLOTS; i++)
+		za_free_pages(za, slot[i], ord[i]);
+}
+
+static void stats_match(void)
+{
+	long ops = tu_scale(6000);
+	unsigned long *pf[2];
+	unsigned long long e[2][ZA_NR_EVENTS];
+	long st[2][ZA_NR_ZONE_STATS];
+	unsigned long long sh[2];
+	unsigned cnt[2];
+	struct za *za[2];
+	for (int slow = 0; slow < 2; slow++) {
+		CHECK((pf[slow] = calloc((size_t)ops, sizeof(*pf[slow]))) != NULL);
+		za[slow] = make(ZA_CFG_PCP_FIXED, 16384, 63);
+		if (slow)
+			za_store_relaxed(&za[slow]->nofast, (uint8_t)ZA_NOFAST_MID);
+		unsigned long long sh0 = shared_hits(za[slow]);
+		mid_run(za[slow], pf[slow], ops);
+		sh[slow] = shared_hits(za[slow]) - sh0;
+		for (int i = 0; i < ZA_NR_EVENTS; i++)
+			e[slow][i] = ev(za[slow], (enum za_event)i);
+		for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+			st[slow][i] = za_zone_stat_snapshot(za[slow], 0, ZA_ZONE_NORMAL,
+			                                    (enum za_zone_stat)i);
+		cnt[slow] = pinfo(za[slow]).count;
+	}
+	if (pm_rseq && (e[0][ZA_PCP_TRYLOCK_FAIL] || e[1][ZA_PCP_TRYLOCK_FAIL]) &&
+	    memcmp(pf[0], pf[1], (size_t)ops * sizeof(*pf[0]))) {
+		printf("stats_match: a sequence was aborted; again\n");
+		fflush(NULL);
+		_exit(PM_RETRY);
+	}
+	printf("stats_match: %ld ops, general-path NUMA hits %llu with the "
+	       "fast paths, %llu without\n",
+	       ops, sh[0], sh[1]);
+	/* The fast paths took most allocations: the general path only
+	 * refills and splits. */
+	CHECK(sh[0] < sh[1] / 2);
+	CHECK(sh[1] >= (unsigned long long)ops);
+	for (long i = 0; i < ops; i++)
+		CHECK_EQ(pf[0][i], pf[1][i]);
+	for (int i = 0; i < ZA_NR_EVENTS; i++) {
+		if (i == ZA_PCP_TRYLOCK_FAIL)
+			continue;
+		if (e[0][i] != e[1][i])
+			fprintf(stderr, "stats_match: %s %llu with the fast paths, %llu "
+			        "without\n",
+			        za_event_name((enum za_event)i), e[0][i], e[1][i]);
+		CHECK_EQ(e[0][i], e[1][i]);
+	}
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++)
+		CHECK_EQ(st[0][i], st[1][i]);
+	CHECK_EQ(cnt[0], cnt[1]);
+	for (int slow = 0; slow < 2; slow++) {
+		free(pf[slow]);
+		all_back(za[slow]);
+	}
+}
+
+/* The watermark: between min and low, an allocation of order 4..9 whose
+ * block sits on the CPU's list is first refused at low (watermark_fail,
+ * as the general path counts it) and then served at min by the slow
+ * path; below min, a request that may not reclaim gets nothing, though
+ * the list has a block. */
+static void fast_watermark(void)
+{
+	/* min 2048 pages, low 2560. */
+	struct za *za = make_mfk(ZA_CFG_PCP_FIXED, 2048, 16, 8192);
+	struct za_page *buddy;
+	struct za_page *k = kept_block(za, 5, &buddy);
+	struct za_zone_info zi = zinfo(za);
+	CHECK(zi.low > zi.min + 256);
+	/* Down to between min and low with order-0 blocks, taken in
+	 * lists' worth at a time. */
+	static struct za_page *fill[NPAGES];
+	unsigned long n = 0;
+	while (zinfo(za).free > (zi.min + zi.low) / 2) {
+		CHECK(n < NPAGES);
+		CHECK((fill[n] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+		n++;
+	}
+	CHECK(zinfo(za).free > zi.min + 64);
+	CHECK_EQ(pinfo(za).count >= 32, 1); /* the order-5 block */
+	unsigned long long fails = ev(za, ZA_WMARK_FAIL);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
+	CHECK(p == k);
+	CHECK(ev(za, ZA_WMARK_FAIL) > fails);
+	za_free_pages(za, p, 5);
+	CHECK(pinfo(za).count >= 32);
+	/* Below min: no block for a request that may not reclaim. */
+	while (zinfo(za).free > zi.min / 2) {
+		CHECK(n < NPAGES);
+		struct za_page *q = za_alloc_pages(za, ZA_GFP_ATOMIC, 0);
+		if (!q)
+			break;
+		fill[n++] = q;
+	}
+	CHECK(zinfo(za).free <= zi.min);
+	unsigned count = pinfo(za).count;
+	fails = ev(za, ZA_WMARK_FAIL);
+	CHECK(za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 5) == NULL);
+	CHECK(ev(za, ZA_WMARK_FAIL) > fails);
+	CHECK(pinfo(za).count == count); /* the block stays on the list */
+	CHECK_EQ(za_check(za, stderr), 0);
+	for (unsigned long i = 0; i < n; i++)
+		za_free_pages(za, fill[i], 0);
+	za_free_pages(za, buddy, 5);
+	all_back(za);
+}
+
+/* The buddy lists hold no free block of order 5 or more (the zone's free
+ * memory is all order-4 blocks), far above the watermarks, and the CPU's
+ * list holds an order-5 block: the general path refuses the order
+ * (zone_watermark_ok's test for a block of the order), and so does the
+ * fast path: a request that may not reclaim gets nothing. */
+static void fast_no_block(void)
+{
+	/* Low watermarks (min 32 pages): an allocation that fails for them
+	 * leaves under 24 pages free, no block of order 5. */
+	struct za *za = make_mfk(ZA_CFG_PCP_FIXED, 2048, 16, 128);
+	enum { NB = NPAGES / 16 };
+	static struct za_page *b[NB];
+	static unsigned long bp[NB];
+	unsigned long n = 0;
+	while (n < NB && (b[n] = za_alloc_pages(za, ZA_GFP_ATOMIC, 4)) != NULL) {
+		bp[n] = pfn(za, b[n]);
+		n++;
+	}
+	CHECK(n > NB / 2);
+	za_drain_all_pages(za);
+	/* Free the blocks at odd multiples of 16 pages: none can merge. */
+	for (unsigned long i = 0; i < n; i++)
+		if ((bp[i] >> 4) & 1) {
+			za_free_pages(za, b[i], 4);
+			b[i] = NULL;
+		}
+	za_drain_all_pages(za);
+	/* One order-5 block: an even block and its (free) odd buddy merge;
+	 * the pair's own buddy is in use. */
+	unsigned long e = 0;
+	while (e < n && !(b[e] && !((bp[e] >> 4) & 1)))
+		e++;
+	CHECK(e < n);
+	za_free_pages(za, b[e], 4);
+	b[e] = NULL;
+	za_drain_all_pages(za);
+	CHECK_EQ(zinfo(za).nr_free[5], 1);
+	struct za_page *k = za_alloc_pages(za, ZA_GFP_KERNEL, 5);
+	CHECK(k != NULL);
+	CHECK_EQ(zinfo(za).nr_free[5], 0);
+	za_free_pages(za, k, 5);
+	CHECK_EQ(pinfo(za).count, 32); /* kept: its buddy is in use */
+	struct za_zone_info zi = zinfo(za);
+	for (unsigned o = 5; o <= 10; o++)
+		CHECK_EQ(zi.nr_free[o], 0);
+	CHECK(zi.free > zi.high + 1024);
+	unsigned long long fails = ev(za, ZA_WMARK_FAIL);
+	CHECK(za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 5) == NULL);
+	CHECK(ev(za, ZA_WMARK_FAIL) > fails);
+	CHECK_EQ(pinfo(za).count, 32);
+	/* Order 4 still comes from the buddy lists' blocks of that order. */
+	struct za_page *q = za_alloc_pages(za, ZA_GFP_NOWAIT, 4);
+	CHECK(q != NULL);
+	za_free_pages(za, q, 4);
+	CHECK_EQ(za_check(za, stderr), 0);
+	for (unsigned long i = 0; i < n; i++)
+		if (b[i])
+			za_free_pages(za, b[i], 4);
+	all_back(za);
+}
+
+/* A switched-off set takes nothing: CPU 1 offline, blocks of orders 4..9
+ * allocated and freed on it go through the buddy lists. */
+static void fast_offline(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 16);
+	CHECK_EQ(za_cpu_offline(za, 1), 0);
+	pm_set_cpu(&cur_cpu, 1);
+	for (unsigned o = 4; o <= 9; o++) {
+		struct za_page *a = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+		struct za_page *b = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+		CHECK(a && b);
+		za_free_pages(za, a, o);
+		struct za_pcp_info pi;
+		CHECK_EQ(za_pcp_info(za, 1, 0, ZA_ZONE_NORMAL, &pi), 0);
+		CHECK_EQ(pi.count, 0);
+		za_free_pages(za, b, o);
+	}
+	pm_set_cpu(&cur_cpu, 0);
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+	all_back(za);
+}
+
+/* A second free of a block of order 4..9 is reported and changes
+ * nothing: the block is handed out once. */
+static int misuse_reports;
+static void count_misuse(void *ctx, int err, const char *msg)
+{
+	(void)ctx;
+	(void)err;
+	(void)msg;
+	misuse_reports++;
+}
+
+static void fast_double_free(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 16);
+	za_set_error_handler(za, count_misuse, NULL);
+	for (unsigned o = 4; o <= 9; o++) {
+		struct za_page *buddy;
+		struct za_page *k = kept_block(za, o, &buddy);
+		unsigned count = pinfo(za).count;
+		int reports = misuse_reports;
+		za_free_pages(za, k, o); /* again */
+		CHECK_EQ(misuse_reports, reports + 1);
+		CHECK_EQ(pinfo(za).count, count);
+		CHECK_EQ(za_check(za, stderr), 0);
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+		struct za_page *q = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+		CHECK(p == k);
+		CHECK(q != k);
+		za_free_pages(za, q, o);
+		za_free_pages(za, p, o);
+		za_free_pages(za, buddy, o);
+		/* A pointer that is no block's metadata: reported. */
+		reports = misuse_reports;
+		za_free_pages(za, (struct za_page *)((char *)k + 1), o);
+		CHECK_EQ(misuse_reports, reports + 1);
+	}
+	all_back(za);
+}
+
 int main(int argc, char **argv)
 {
 	pm_init(argc, argv, "core_pcp_mid", 2);
@@ -394,6 +766,12 @@ int main(int argc, char **argv)
 		pm_run("sizing", sizing);
 		pm_run("pattern", pattern);
 		pm_run("resize", resize);
+		pm_run("fast_common", fast_common);
+		pm_run("stats_match", stats_match);
+		pm_run("fast_watermark", fast_watermark);
+		pm_run("fast_no_block", fast_no_block);
+		pm_run("fast_offline", fast_offline);
+		pm_run("fast_double_free", fast_double_free);
 		printf("core_pcp_mid: ok\n");
 		return 0;
 	}
@@ -404,6 +782,12 @@ int main(int argc, char **argv)
 	sizing();
 	pattern();
 	resize();
+	fast_common();
+	stats_match();
+	fast_watermark();
+	fast_no_block();
+	fast_offline();
+	fast_double_free();
 	printf("core_pcp_mid: ok\n");
 	return 0;
 }
