@@ -257,9 +257,9 @@ struct za_pcp {
 	/* The zone is on the CPU's node (fixed): an allocation of the
 	 * restartable fast path from it is a NUMA hit and local. */
 	uint8_t numa_local;
-	struct za_zone *zone; /* the zone it belongs to (fixed) */
-	uint16_t cpu;         /* the CPU the set belongs to (fixed) */
-	uint8_t free_factor;  /* flush batches grow for streams of frees */
+	struct za_zone *zone;   /* the zone it belongs to (fixed) */
+	uint16_t cpu;           /* the CPU the set belongs to (fixed) */
+	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;              /* pages on the lists (relaxed for readers) */
 	int mid_pages;          /* of those, on the lists of orders 4..8 */

@@ -15,6 +15,7 @@
 
 /* The frame of both forms: descriptor, arming, CPU test; then the
  * form's tests of the ownership bytes, the commit and the abort stub. */
+/* clang-format off */
 #define ZA_RSEQ_A64_BEGIN                                                      \
 	".pushsection __za_rseq_cs, \"aw\"\n\t"                                 \
 	".balign 32\n"                                                         \
@@ -42,6 +43,7 @@
 	"4:\n\t"                                                               \
 	"b %l[no]\n\t"                                                         \
 	".popsection\n"
+/* clang-format on */
 
 static inline __attribute__((always_inline)) bool
 za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)

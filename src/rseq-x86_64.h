@@ -43,8 +43,8 @@
 
 /* The sequence's frame, shared by both forms below: the descriptor
  * (version, flags, start, length, abort), arming it, the CPU test, then
- * the form's own tests (ZA_RSEQ_X86_TESTS), the commit and the abort
- * stub. */
+ * the form's own tests, the commit and the abort stub. */
+/* clang-format off */
 #define ZA_RSEQ_X86_BEGIN                                                      \
 	".pushsection __za_rseq_cs, \"aw\"\n\t"                                 \
 	".balign 32\n"                                                         \
@@ -67,6 +67,7 @@
 	"4:\n\t"                                                               \
 	"jmp %l[no]\n\t"                                                       \
 	".popsection\n"
+/* clang-format on */
 
 static inline __attribute__((always_inline)) bool
 za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
