@@ -132,19 +132,19 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 		return NULL;
 	if (unlikely(!(za_load_relaxed(&pcp->zone->fast_ok) & (1u << hz))))
 		return NULL; /* zone_fast_ok, in the form that tests a bit */
-	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
+	/* Flagged (switched off, new sizes to pick up): the slow path's. A
+	 * set that is switched off has empty lists anyway (drained after the
+	 * flag was set, nothing pushed since); the test, in the sequence,
+	 * keeps that from being the only guard. */
+	if (unlikely(!za_rseq_own_clear(&pcp->own.word, cpu, rs)))
 		return NULL;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	uint32_t h = pcp->lists[idx];
 	struct za_page *page = pfn_page(za, h);
 	/* The checks of pcp_take_locked; a head that fails them is left for
-	 * the slow path to cut and report. A set that is switched off has
-	 * empty lists (it was drained after the flag was set, and nothing is
-	 * pushed onto it since): the flag test costs nothing beside the
-	 * others and keeps that from being the only guard. */
+	 * the slow path to cut and report. */
 	ZA_ASSERT(pcp->cpu == cpu);
-	if (unlikely(za_load_relaxed(&pcp->flags) || h == ZA_NIL ||
-	             !pcp_head_ok_on(page, cpu))) {
+	if (unlikely(h == ZA_NIL || !pcp_head_ok_on(page, cpu))) {
 		pcp_own_release_rseq(pcp);
 		return NULL;
 	}
@@ -255,11 +255,12 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	ZA_YIELD_POINT(za); /* the block may go offline from here on */
 	struct za_pcp *pcp = za_pcp_of(za, page->zone_id, cpu);
 	unsigned idx = order * ZA_NR_PCPTYPES + mt;
-	if (unlikely(!za_rseq_own(&pcp->own.word, cpu, rs)))
+	/* A flagged set (switched off, new sizes): the slow path's. */
+	if (unlikely(!za_rseq_own_clear(&pcp->own.word, cpu, rs)))
 		return false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	int count = pcp->count + (1 << order);
-	if (unlikely(za_load_relaxed(&pcp->flags) || count >= pcp->high))
+	if (unlikely(count >= pcp->high))
 		goto no;
 	/* Claim it where nobody on this CPU can come between the check and
 	 * the claim: a free of it racing ours on another CPU is caught when

@@ -246,18 +246,20 @@ struct za_pcp {
 	 * remotely without it are accessed with relaxed atomics. */
 	za_spinlock_t lock;   /* locked mode: the set; restartable: remote users */
 	union za_pcp_own own; /* restartable mode */
-	uint16_t cpu;         /* the CPU the set belongs to (fixed) */
-	struct za_zone *zone; /* the zone it belongs to (fixed) */
 	/* ZA_PCP_OFF_*: the lists take no pages; ZA_PCP_RESIZE;
 	 * ZA_PCP_DEFERRED. Atomic: remote users set and clear bits with
 	 * read-modify-writes (OFF_* set while holding the set, except by a
 	 * CPU offline that defers: then with DEFERRED, while an owner
-	 * finishes the one operation it started), the holder clears RESIZE. */
+	 * finishes the one operation it started), the holder clears RESIZE.
+	 * Right after own: the fast paths' sequence tests it with stop
+	 * (za_rseq_own_clear). */
 	uint8_t flags;
-	uint8_t free_factor; /* flush batches grow for streams of frees */
 	/* The zone is on the CPU's node (fixed): an allocation of the
 	 * restartable fast path from it is a NUMA hit and local. */
 	uint8_t numa_local;
+	struct za_zone *zone;   /* the zone it belongs to (fixed) */
+	uint16_t cpu;           /* the CPU the set belongs to (fixed) */
+	uint8_t free_factor;    /* flush batches grow for streams of frees */
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;              /* pages on the lists (relaxed for readers) */
 	int mid_pages;          /* of those, on the lists of orders 4..8 */
@@ -313,6 +315,9 @@ struct za_pcp {
 /* --- zone ------------------------------------------------------------------- */
 
 enum { ZA_WMARK_MIN, ZA_WMARK_LOW, ZA_WMARK_HIGH, ZA_NR_WMARKS };
+_Static_assert(offsetof(struct za_pcp, flags) ==
+                   offsetof(struct za_pcp, own) + sizeof(union za_pcp_own),
+               "a set's flags follow its ownership word (za_rseq_own_clear)");
 
 /* A zone's page-set sizes as the tunables recompute (watermark.c)
  * publishes them for every set of the zone; each set copies them when

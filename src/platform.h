@@ -170,8 +170,9 @@ static inline struct rseq *za_rseq_area_fast(void)
 /* Take a page set's ownership word (byte 0 busy, byte 1 stop) for the
  * calling thread in one restartable sequence: true when the thread runs on
  * cpu and neither byte was set; the caller then owns the set until it
- * stores busy = 0 (release). No locked instruction. One small file per
- * architecture. */
+ * stores busy = 0 (release). No locked instruction. za_rseq_own_clear
+ * also wants the byte after the word (the set's flags) clear. One small
+ * file per architecture. */
 #define ZA_RSEQ_STR_(x) #x
 #define ZA_RSEQ_STR(x) ZA_RSEQ_STR_(x)
 #if defined(__x86_64__)
@@ -203,6 +204,11 @@ static inline struct rseq *za_rseq_area_fast(void)
 	return &none;
 }
 static inline bool za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
+{
+	(void)own, (void)cpu, (void)rs;
+	return false;
+}
+static inline bool za_rseq_own_clear(uint16_t *own, int cpu, struct rseq *rs)
 {
 	(void)own, (void)cpu, (void)rs;
 	return false;

@@ -26,6 +26,12 @@
  * right after it cannot be forwarded from that store (a stall of a dozen
  * cycles, measured as a quarter of a free's time).
  *
+ * za_rseq_own_clear(own, cpu, rs): the same, but it also wants the byte
+ * after the word (the set's flags, struct za_pcp) clear, tested with stop
+ * as one 16-bit word (bytes 1-2, which the owner's byte store at 0 does
+ * not overlap): the fast-path leaves, which leave a flagged set to the
+ * slow path anyway, so test the flags inside the sequence for free.
+ *
  * Offsets in struct rseq (uapi): u32 cpu_id_start at 0, u32 cpu_id at 4,
  * u64 rseq_cs at 8.
  */
@@ -35,37 +41,69 @@
 /* glibc's x86 signature; ours when we register. */
 #define ZA_RSEQ_SIG 0x53053053
 
+/* The sequence's frame, shared by both forms below: the descriptor
+ * (version, flags, start, length, abort), arming it, the CPU test, then
+ * the form's own tests, the commit and the abort stub. */
+/* clang-format off */
+#define ZA_RSEQ_X86_BEGIN                                                      \
+	".pushsection __za_rseq_cs, \"aw\"\n\t"                                 \
+	".balign 32\n"                                                         \
+	"3:\n\t"                                                               \
+	".long 0, 0\n\t"                                                       \
+	".quad 1f, 2f - 1f, 4f\n\t"                                            \
+	".popsection\n\t"                                                      \
+	"leaq 3b(%%rip), %%rax\n\t"                                            \
+	"movq %%rax, 8(%[rs])\n" /* arm it */                                  \
+	"1:\n\t"                                                               \
+	"cmpl %[cpu], 4(%[rs])\n\t" /* still on the set's CPU? */              \
+	"jne %l[no]\n\t"
+#define ZA_RSEQ_X86_END                                                        \
+	"cmpb $0, %[busy]\n\t" /* not owned */                                 \
+	"jne %l[no]\n\t"                                                       \
+	"movb $1, %[busy]\n" /* commit: busy = 1 */                            \
+	"2:\n\t"                                                               \
+	".pushsection __za_rseq_abort, \"ax\"\n\t"                             \
+	".long " ZA_RSEQ_STR(ZA_RSEQ_SIG) "\n"                                 \
+	"4:\n\t"                                                               \
+	"jmp %l[no]\n\t"                                                       \
+	".popsection\n"
+/* clang-format on */
+
 static inline __attribute__((always_inline)) bool
 za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {
 	/* clang-format off */
 	__asm__ goto(
-		/* The descriptor: version, flags, start, length, abort. */
-		".pushsection __za_rseq_cs, \"aw\"\n\t"
-		".balign 32\n"
-		"3:\n\t"
-		".long 0, 0\n\t"
-		".quad 1f, 2f - 1f, 4f\n\t"
-		".popsection\n\t"
-		"leaq 3b(%%rip), %%rax\n\t"
-		"movq %%rax, 8(%[rs])\n"      /* arm it */
-		"1:\n\t"
-		"cmpl %[cpu], 4(%[rs])\n\t"  /* still on the set's CPU? */
-		"jne %l[no]\n\t"
+		ZA_RSEQ_X86_BEGIN
 		"cmpb $0, %[stop]\n\t"       /* not stopped */
 		"jne %l[no]\n\t"
-		"cmpb $0, %[busy]\n\t"       /* not owned */
-		"jne %l[no]\n\t"
-		"movb $1, %[busy]\n"         /* commit: busy = 1 */
-		"2:\n\t"
-		".pushsection __za_rseq_abort, \"ax\"\n\t"
-		".long " ZA_RSEQ_STR(ZA_RSEQ_SIG) "\n"
-		"4:\n\t"
-		"jmp %l[no]\n\t"
-		".popsection\n"
+		ZA_RSEQ_X86_END
 		:
 		: [rs] "r"(rs), [cpu] "r"(cpu), [busy] "m"(((uint8_t *)own)[0]),
 		  [stop] "m"(((uint8_t *)own)[1])
+		: "memory", "cc", "rax"
+		: no);
+	/* clang-format on */
+	return true;
+no:
+	return false;
+}
+
+/* za_rseq_own, taking the set only when the byte after the word (the
+ * set's flags) is clear too: stop and flags in one 16-bit test, which
+ * overlaps no byte the last owner stored. */
+static inline __attribute__((always_inline)) bool
+za_rseq_own_clear(uint16_t *own, int cpu, struct rseq *rs)
+{
+	/* clang-format off */
+	__asm__ goto(
+		ZA_RSEQ_X86_BEGIN
+		"cmpw $0, %[stop_flags]\n\t" /* not stopped, no flag */
+		"jne %l[no]\n\t"
+		ZA_RSEQ_X86_END
+		:
+		: [rs] "r"(rs), [cpu] "r"(cpu), [busy] "m"(((uint8_t *)own)[0]),
+		  [stop_flags] "m"(*(uint16_t *)((uint8_t *)own + 1))
 		: "memory", "cc", "rax"
 		: no);
 	/* clang-format on */

@@ -21,7 +21,7 @@ struct rseq { /* the uapi layout the sequences use */
 #include "../src/rseq-aarch64.h"
 #endif
 
-/* Two uses: two descriptors, two stubs. */
+/* Three uses: three descriptors, three stubs. */
 int rseq_arch_take(uint16_t *own, int cpu, struct rseq *rs)
 {
 	return za_rseq_own(own, cpu, rs) ? 1 : 0;
@@ -32,4 +32,8 @@ int rseq_arch_take_release(uint16_t *own, int cpu, struct rseq *rs)
 		return 0;
 	__atomic_store_n((uint8_t *)own, 0, __ATOMIC_RELEASE);
 	return 1;
+}
+int rseq_arch_take_clear(uint16_t *own, int cpu, struct rseq *rs)
+{
+	return za_rseq_own_clear(own, cpu, rs) ? 1 : 0;
 }

@@ -1,8 +1,8 @@
 #!/bin/sh
 # rseq_arch.sh CLANG SRCDIR
 # Assemble the restartable sequence of every architecture (tests/
-# rseq_arch.c) with clang's cross targets and check the result: two
-# descriptors of 32 bytes in __za_rseq_cs, two abort stubs in
+# rseq_arch.c) with clang's cross targets and check the result: three
+# descriptors of 32 bytes in __za_rseq_cs, three abort stubs in
 # __za_rseq_abort, each stub after the 4-byte signature.
 set -u
 CLANG=$1 SRC=$2
@@ -23,12 +23,12 @@ for t in x86_64-linux-gnu aarch64-linux-gnu; do
     fi
     cs=$(section_size "$o" __za_rseq_cs)
     ab=$(section_size "$o" __za_rseq_abort)
-    # Two descriptors (32 bytes each); two stubs (signature + a jump).
-    if [ "${cs:-0}" != 64 ] || [ "${ab:-0}" -lt 16 ]; then
-        echo "rseq_arch: $t: __za_rseq_cs is ${cs:-missing} bytes (want 64), __za_rseq_abort ${ab:-missing}"
+    # Three descriptors (32 bytes each); three stubs (signature + a jump).
+    if [ "${cs:-0}" != 96 ] || [ "${ab:-0}" -lt 24 ]; then
+        echo "rseq_arch: $t: __za_rseq_cs is ${cs:-missing} bytes (want 96), __za_rseq_abort ${ab:-missing}"
         fail=1
         continue
     fi
-    echo "rseq_arch: $t: 2 descriptors, abort stubs $ab bytes"
+    echo "rseq_arch: $t: 3 descriptors, abort stubs $ab bytes"
 done
 exit $fail
