@@ -525,78 +525,6 @@ free_general(struct za *za, struct za_zone *z, struct za_page *page,
 	free_one_page(za, z, page, pfn, order, cpu);
 }
 
-/* The free of a block of order 4..9 onto the current CPU's list, while
- * the list stays under its limits: the counterpart of alloc_fast_mid
- * (fastpath.c, "orders 4..9"), and of free_fast_rseq for orders 0..3,
- * whose checks it makes in the same way, in either mode (pcp_fast_own).
- * Before it, such a free claimed the block (ALLOC -> FREEING, after a
- * test of its memory section), found its zone, owned the set, checked
- * the claim again and pushed; here the set is owned first and the block
- * checked and claimed once, allocated to on-the-list (by compare-and-swap
- * when frees are strict), as free_fast_rseq does.
- * Under its limits: the set neither stopped nor switched off, the list
- * below high after the push, and for orders 4..8 room in their budget
- * and a buddy that is not free at the same order (pcp_mid_room_locked's
- * tests, without the flush it may do). False, with nothing changed, for
- * everything else - a flush to make room, a block whose buddy is free
- * (it goes to the buddy lists to merge), an isolated or reserved
- * pageblock, a busy set, misuse - which free_pages_slow then does, and
- * reports. */
-static __attribute__((noinline)) bool
-free_fast_mid(struct za *za, struct za_page *page, unsigned order)
-{
-	struct rseq *rs;
-	int cpu = pcp_fast_cpu(za, &rs);
-	if (unlikely(cpu < 0 || order > za->max_order || !pcp_order(za, order) ||
-	             (za->nofast & (ZA_NOFAST_FREE | ZA_NOFAST_MID))))
-		return false;
-	unsigned long pfn = page_ptr_index(za, page);
-	if (unlikely(pfn == ULONG_MAX))
-		return false;
-	/* The pageblock's type says the metadata is readable, as in
-	 * free_fast_rseq: below ZA_NR_PCPTYPES it was committed (memmap_init
-	 * sets ISOLATE on pageblocks never online) and stays so. Isolated
-	 * and reserved pageblocks are pcp_free_mt's cases, for the slow
-	 * path. The buddy read below lies in the same pageblock (orders 4..8
-	 * are below the pageblock order). */
-	unsigned mt = za_load_acquire(&za->pb_mt[pfn >> za->pageblock_order]);
-	if (unlikely(mt >= ZA_NR_PCPTYPES || page_order(page) != order))
-		return false;
-	ZA_YIELD_POINT(za); /* the block may go offline from here on */
-	struct za_pcp *pcp = za_pcp_of(za, page->zone_id, cpu);
-	if (unlikely(!pcp_fast_own(za, pcp, cpu, rs)))
-		return false;
-	int size = 1 << order;
-	if (unlikely(za_load_relaxed(&pcp->flags) ||
-	             pcp->count + size >= pcp->high))
-		goto no;
-	if (pcp_mid_order(za, order)) {
-		const struct za_page *b = pfn_page(za, pfn ^ (unsigned long)size);
-		if ((page_state(b) == ZA_PS_BUDDY && page_order(b) == order) ||
-		    pcp->mid_pages + size > pcp_mid_budget(za, pcp))
-			goto no;
-	}
-	/* The claim, with the set owned: nobody on this CPU comes between
-	 * the check and the push (free_fast_rseq). */
-	uint8_t gen = page->gen;
-	if (unlikely(za->strict_free)) {
-		uint8_t st = ZA_PS_ALLOC;
-		if (unlikely(!za_cas_acqrel(&page->state, &st, ZA_PS_PCP)))
-			goto no;
-	} else if (unlikely(za_load_acquire(&page->state) != ZA_PS_ALLOC)) {
-		goto no;
-	} else {
-		ZA_DEBUG_POINT(za, ZA_DP_FREE_CLAIM, page);
-	}
-	pcp_push_locked(za, pcp->zone, pcp, page, pfn, order, (int)mt, gen);
-	pcp_count_alloc_locked(pcp, -(long)size);
-	pcp_own_release(za, pcp);
-	return true;
-no:
-	pcp_own_release(za, pcp);
-	return false;
-}
-
 /* Everything but the restartable fast path of za_free_pages: claim the
  * block (reporting misuse), then the current CPU's list or the buddy
  * lists. site: the return address of the public call. */
@@ -607,8 +535,6 @@ __attribute__((noinline)) void free_pages_slow(struct za *za,
 {
 	if (unlikely(!page || !za))
 		return;
-	if (order > ZA_PCP_SMALL_ORDER && free_fast_mid(za, page, order))
-		return; /* orders 4..9 */
 	/* First, while little is live across the call. */
 	struct rseq *rs;
 	int cpu = pcp_fast_cpu(za, &rs);

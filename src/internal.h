@@ -677,9 +677,9 @@ struct za {
 #define ZA_NOFAST_NO_PCP 0x1u /* ZA_CFG_NO_PCP */
 #define ZA_NOFAST_DEBUG 0x2u  /* page owner, poisoning or init-on-alloc */
 #define ZA_NOFAST_FAULT 0x4u  /* fault injection armed */
-/* The fast paths of orders 4..9 (alloc_fast_mid, free_fast_mid) off, and
- * nothing else: set by tests only, to compare them with the general path
- * (no configuration sets it; the gates are left as they are). */
+/* The fast path of orders 4..9 (alloc_fast_mid) off: set by tests only,
+ * to compare it with the general path (no configuration sets it; the
+ * gates are left as they are). */
 #define ZA_NOFAST_MID 0x8u
 /* The bits that keep frees off the fast path (fault injection does not). */
 #define ZA_NOFAST_FREE (ZA_NOFAST_NO_PCP | ZA_NOFAST_DEBUG)

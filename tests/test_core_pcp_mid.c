@@ -29,6 +29,19 @@
  *    the zone lock on few operations: 125 per 1000 (printed), against
  *    1027 when these orders were never refilled or split; the bound is
  *    350; and a split serves at least one operation in 100;
+ *  - the fast path of orders 4..9 (alloc_fast_mid, fastpath.c "orders
+ *    4..9"): an allocation off a list with a block takes no zone lock
+ *    and counts what the general path counts (fast_common); the same
+ *    random run with and without it hands out the same blocks with the
+ *    same events and statistics (stats_match); it takes nothing the
+ *    general path refuses: between min and low the request is refused at
+ *    low first (watermark_fail), below min a request that may not reclaim
+ *    gets nothing (fast_watermark), nor does one whose order the buddy
+ *    lists hold no block of (fast_no_block), though the CPU's list has
+ *    one;
+ *  - frees of orders 4..9: a CPU that is offline keeps none of them
+ *    (mid_offline); a second free is reported and changes nothing
+ *    (mid_double_free);
  *  - every check ends with za_check and, once the lists are drained, all
  *    pages free.
  *
@@ -390,8 +403,8 @@ static void pattern(void)
 	all_back(za);
 }
 
-/* --- the fast paths of orders 4..9 (fastpath.c and alloc.c, "orders
- * 4..9": alloc_fast_mid, free_fast_mid) -------------------------------- */
+/* --- the fast path of orders 4..9 (fastpath.c, "orders 4..9":
+ * alloc_fast_mid), and the frees of those orders ------------------------ */
 
 static struct za_zone *normal(struct za *za)
 {
@@ -399,7 +412,7 @@ static struct za_zone *normal(struct za *za)
 }
 
 /* NUMA hits counted on the zone's shared counters: by the general path
- * only (the fast paths count on the owned set). */
+ * only (the fast path counts on the owned set). */
 static unsigned long long shared_hits(struct za *za)
 {
 	return za_load_relaxed(&normal(za)->events[ZA_NUMA_HIT]);
@@ -433,12 +446,13 @@ static struct za_page *kept_block(struct za *za, unsigned o,
 	return kept;
 }
 
-/* The common case takes the fast paths and counts what the general path
+/* The common case takes the fast path and counts what the general path
  * counts: an allocation of each order 4..9 off a list with a block, and
- * its free back on, take no zone lock, hand out the listed block, count
- * pgalloc and pgfree in pages and one NUMA hit and local each on the set
- * (not on the zone's shared counters, as the general path would), and
- * move the allocated pages and the list's count by the block. */
+ * its free back on (free_pages_slow), take no zone lock, hand out the
+ * listed block, count pgalloc and pgfree in pages and one NUMA hit and
+ * local each on the set (not on the zone's shared counters, as the
+ * general path would), and move the allocated pages and the list's count
+ * by the block. */
 static void fast_common(void)
 {
 	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 16);
@@ -498,8 +512,9 @@ static void fast_common(void)
 }
 
 /* The same random run of frees and allocations of orders 4..9 on two
- * allocators, one with the fast paths of orders 4..9 and one without
- * (ZA_NOFAST_MID: everything through the general path): the same blocks
+ * allocators, one with the fast path of orders 4..9 and one without
+ * (ZA_NOFAST_MID: every allocation through the general path): the same
+ * blocks
  * come out in the same order, and every event and statistic is the
  * same, but for calls that found their set busy (an aborted sequence,
  * restartable runs: pm_run repeats the check then). */
@@ -555,9 +570,9 @@ static void stats_match(void)
 		_exit(PM_RETRY);
 	}
 	printf("stats_match: %ld ops, general-path NUMA hits %llu with the "
-	       "fast paths, %llu without\n",
+	       "fast path, %llu without\n",
 	       ops, sh[0], sh[1]);
-	/* The fast paths took most allocations: the general path only
+	/* The fast path took most allocations: the general path only
 	 * refills and splits. */
 	CHECK(sh[0] < sh[1] / 2);
 	CHECK(sh[1] >= (unsigned long long)ops);
@@ -567,7 +582,7 @@ static void stats_match(void)
 		if (i == ZA_PCP_TRYLOCK_FAIL)
 			continue;
 		if (e[0][i] != e[1][i])
-			fprintf(stderr, "stats_match: %s %llu with the fast paths, %llu "
+			fprintf(stderr, "stats_match: %s %llu with the fast path, %llu "
 			        "without\n",
 			        za_event_name((enum za_event)i), e[0][i], e[1][i]);
 		CHECK_EQ(e[0][i], e[1][i]);
@@ -695,7 +710,7 @@ static void fast_no_block(void)
 
 /* A switched-off set takes nothing: CPU 1 offline, blocks of orders 4..9
  * allocated and freed on it go through the buddy lists. */
-static void fast_offline(void)
+static void mid_offline(void)
 {
 	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 16);
 	CHECK_EQ(za_cpu_offline(za, 1), 0);
@@ -726,7 +741,7 @@ static void count_misuse(void *ctx, int err, const char *msg)
 	misuse_reports++;
 }
 
-static void fast_double_free(void)
+static void mid_double_free(void)
 {
 	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 16);
 	za_set_error_handler(za, count_misuse, NULL);
@@ -770,8 +785,8 @@ int main(int argc, char **argv)
 		pm_run("stats_match", stats_match);
 		pm_run("fast_watermark", fast_watermark);
 		pm_run("fast_no_block", fast_no_block);
-		pm_run("fast_offline", fast_offline);
-		pm_run("fast_double_free", fast_double_free);
+		pm_run("mid_offline", mid_offline);
+		pm_run("mid_double_free", mid_double_free);
 		printf("core_pcp_mid: ok\n");
 		return 0;
 	}
@@ -786,8 +801,8 @@ int main(int argc, char **argv)
 	stats_match();
 	fast_watermark();
 	fast_no_block();
-	fast_offline();
-	fast_double_free();
+	mid_offline();
+	mid_double_free();
 	printf("core_pcp_mid: ok\n");
 	return 0;
 }
