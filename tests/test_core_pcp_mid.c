@@ -479,7 +479,8 @@ static void fast_common(void)
 		CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
 		                               ZA_NR_ZONE_ALLOCATED),
 		         alloc0 + (1l << o));
-		CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES),
+		CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+		                               ZA_NR_FREE_PAGES),
 		         free0);
 		CHECK_EQ(pinfo(za).count, count - (1u << o));
 		za_free_pages(za, p, o);
@@ -582,7 +583,8 @@ static void stats_match(void)
 		if (i == ZA_PCP_TRYLOCK_FAIL)
 			continue;
 		if (e[0][i] != e[1][i])
-			fprintf(stderr, "stats_match: %s %llu with the fast path, %llu "
+			fprintf(stderr,
+			        "stats_match: %s %llu with the fast path, %llu "
 			        "without\n",
 			        za_event_name((enum za_event)i), e[0][i], e[1][i]);
 		CHECK_EQ(e[0][i], e[1][i]);
