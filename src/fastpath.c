@@ -413,8 +413,8 @@ alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	             za_load_relaxed(&z->boost_wake) ||
 	             !zone_has_block_of(za, z, order)))
 		return NULL;
-	if (nid < 0)
-		nid = za->cpu_node[cpu];
+	/* The node the request prefers, for the NUMA counts. */
+	int pref_nid = nid < 0 ? za->cpu_node[cpu] : nid;
 	int mt = (int)(cls >> 4);
 	int idx = pcp_list_index(za, order, mt);
 	if (unlikely(!pcp_fast_own(za, pcp, cpu, rs)))
@@ -423,7 +423,7 @@ alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	if (likely(!za_load_relaxed(&pcp->flags) && pcp->lists[idx] != ZA_NIL)) {
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
 		if (likely(page))
-			count_numa(za, z, pcp, nid, cpu, 1);
+			count_numa(za, z, pcp, pref_nid, cpu, 1);
 	}
 	pcp_own_release(za, pcp);
 	if (unlikely(!page)) {
