@@ -133,6 +133,10 @@ static inline int za_os_current_cpu(void)
 }
 #endif
 unsigned za_os_nr_cpus(void);
+/* One more than the largest CPU number the kernel may ever report (its
+ * possible CPUs, Linux's /sys/devices/system/cpu/possible); 0 when that
+ * cannot be read. */
+unsigned za_os_possible_cpus(void);
 
 /* --- restartable sequences (Linux rseq + membarrier) ------------------- */
 /* ZA_HAVE_RSEQ_SEQ: the build has the sequence of src/platform/rseq-<arch>.h
