@@ -177,8 +177,6 @@ static inline struct rseq *za_rseq_area_fast(void)
  * stores busy = 0 (release). No locked instruction. za_rseq_own_clear
  * also wants the byte after the word (the set's flags) clear. One small
  * file per architecture. */
-#define ZA_RSEQ_STR_(x) #x
-#define ZA_RSEQ_STR(x) ZA_RSEQ_STR_(x)
 #if defined(__x86_64__)
 #include "rseq-x86_64.h"
 #elif defined(__aarch64__)
