@@ -503,10 +503,11 @@ struct za {
 	/* Restartable mode: the restartable allocation's set for each CPU
 	 * number the kernel may report and each value of a request's four
 	 * zone and type bits, with what the request needs of it in the low
-	 * bits: the zone type it may use (RSEQ_PCP_HZ) and the list's
-	 * migratetype (RSEQ_PCP_MT). 0 where that path takes nothing: a bad
-	 * combination of bits, no set, a set of another node's zone (the
-	 * NUMA count is alloc_fast's), a CPU number of no set. Sized for
+	 * bits: the list's migratetype (RSEQ_PCP_MT) and the zone's watermark
+	 * bit for the request (ZONE_FAST_OK_BIT). 0 where that path takes
+	 * nothing: a bad combination of bits, no set, a set of another
+	 * node's zone (the NUMA count is alloc_fast's), a CPU number of no
+	 * set. Sized for
 	 * every possible CPU number (rseq_pcp_cpus), so that the CPU the
 	 * kernel reports needs no bounds test. Rewritten with cpu_pcp. */
 	uintptr_t *rseq_pcp;
