@@ -393,6 +393,7 @@ static void free_all(struct za *za)
 	za_meta_free(za, za->nodes);
 	za_meta_free(za, za->pcp_all);
 	za_meta_free(za, za->cpu_pcp);
+	za_meta_free(za, za->rseq_pcp);
 	za_meta_free(za, za->node_distance);
 	za_meta_free(za, za->cpu_node);
 	za_meta_free(za, za->cpu_online);
@@ -441,7 +442,22 @@ struct za *za_create(const struct za_config *cfg)
 		                            (size_t)za->nr_cpus * ZA_CPU_PCP_STRIDE *
 		                                sizeof(struct za_pcp *),
 		                            0);
-		if (!za->nodes || !za->pcp_all || !za->cpu_pcp)
+		if (za->pcp_rseq) {
+			/* Every CPU number the kernel may report; where it
+			 * cannot be read, the most Linux supports. */
+			unsigned slots = za_os_possible_cpus();
+			if (!slots)
+				slots = ZA_RSEQ_MAX_CPU_IDS;
+			if (slots < za->nr_cpus)
+				slots = za->nr_cpus;
+			za->rseq_pcp_cpus = slots;
+			za->rseq_pcp = za_meta_alloc(za,
+			                             (size_t)slots * 16 *
+			                                 sizeof(uintptr_t),
+			                             ZA_CACHELINE);
+		}
+		if (!za->nodes || !za->pcp_all || !za->cpu_pcp ||
+		    (za->pcp_rseq && !za->rseq_pcp))
 			err = -ENOMEM;
 	}
 	for (unsigned n = 0; !err && n < za->nr_nodes; n++) {

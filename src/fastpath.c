@@ -113,30 +113,32 @@ static inline __attribute__((always_inline)) struct za_page *
 alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 {
 	struct rseq *rs = za_rseq_area_fast();
-	int cpu = (int)za_load_relaxed(&rs->cpu_id);
-	unsigned cls = gfp_class(gfp);
-	/* Neither an order above max_order (at most ZA_PCP_SMALL_ORDER here)
-	 * nor a bad class needs a test: the list of such an order never has a
-	 * block, and a bad class's zone is ZA_NR_ZONES, whose entry in
-	 * cpu_pcp is NULL; the slow path gets them and reports them. */
-	if (unlikely((unsigned)cpu >= za->nr_cpus))
+	/* cpu_id_start: always a possible CPU number (0 before the thread
+	 * registers), which za.rseq_pcp has a row for; the sequence then
+	 * checks that the thread still runs there (cpu_id). */
+	unsigned cpu = za_load_relaxed(&rs->cpu_id_start);
+	/* The set, the zone type and the list's type in one entry. Neither
+	 * an order above max_order (at most ZA_PCP_SMALL_ORDER here) nor a
+	 * bad request needs a test of its own: the list of such an order
+	 * never has a block, a bad request's entry is 0, and so are the
+	 * entries of a CPU with no set and of a zone on another node (left
+	 * to alloc_fast, whose NUMA count tells the cases apart: here every
+	 * allocation is a hit and local). The slow path reports the bad. */
+	uintptr_t e = za_load_relaxed(
+	    &za->rseq_pcp[(size_t)cpu * 16 + (gfp & 0xf)]);
+	if (unlikely(!e))
 		return NULL;
-	size_t hz = cls & 0xf;
-	unsigned idx = order * ZA_NR_PCPTYPES + (cls >> 4);
-	struct za_pcp *pcp = za_load_relaxed(
-	    &za->cpu_pcp[(size_t)(unsigned)cpu * ZA_CPU_PCP_STRIDE + hz]);
-	/* A zone on another node (the CPU's has no memory there) is left to
-	 * alloc_fast, whose NUMA count tells the cases apart: here every
-	 * allocation is a hit and local. */
-	if (unlikely(!pcp || !pcp->numa_local))
+	struct za_pcp *pcp = (struct za_pcp *)(e & ~(uintptr_t)RSEQ_PCP_TAGS);
+	unsigned idx = order * ZA_NR_PCPTYPES + (unsigned)(e & RSEQ_PCP_MT);
+	/* zone_fast_ok: the entry's fast_ok bit against the zone's byte (the
+	 * type bits below it are never set in fast_ok). */
+	if (unlikely(!(za_load_relaxed(&pcp->zone->fast_ok) & (uint8_t)e)))
 		return NULL;
-	if (unlikely(!(za_load_relaxed(&pcp->zone->fast_ok) & (1u << hz))))
-		return NULL; /* zone_fast_ok, in the form that tests a bit */
 	/* Flagged (switched off, new sizes to pick up): the slow path's. A
 	 * set that is switched off has empty lists anyway (drained after the
 	 * flag was set, nothing pushed since); the test, in the sequence,
 	 * keeps that from being the only guard. */
-	if (unlikely(!za_rseq_own_clear(&pcp->own.word, cpu, rs)))
+	if (unlikely(!za_rseq_own_clear(&pcp->own.word, (int)cpu, rs)))
 		return NULL;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	uint32_t h = pcp->lists[idx];
@@ -144,7 +146,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	/* The checks of pcp_take_locked; a head that fails them is left for
 	 * the slow path to cut and report. */
 	ZA_ASSERT(pcp->cpu == cpu);
-	if (unlikely(h == ZA_NIL || !pcp_head_ok_on(page, cpu))) {
+	if (unlikely(h == ZA_NIL || !pcp_head_ok_on(page, (int)cpu))) {
 		pcp_own_release_rseq(pcp);
 		return NULL;
 	}
@@ -155,8 +157,8 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	set_page_state(page, ZA_PS_ALLOC);
 	za_inc_single_writer(&pcp->count, -(1 << order));
 	/* PGALLOC, and a NUMA hit and local (count_numa's common case: the
-	 * request prefers the CPU's node, and the zone is on it, numa_local
-	 * above), in one count (struct za_pcp, fast_alloc). */
+	 * request prefers the CPU's node, and the zone is on it, as every
+	 * zone of rseq_pcp is), in one count (struct za_pcp, fast_alloc). */
 	za_inc_single_writer(&pcp->fast_alloc[order], 1);
 	pcp_own_release_rseq(pcp);
 	return page;
@@ -409,7 +411,7 @@ alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	if (unlikely(!pcp))
 		return NULL;
 	struct za_zone *z = pcp->zone;
-	if (unlikely(!((za_load_relaxed(&z->fast_ok_pb) >> hz) & 1) ||
+	if (unlikely(!(za_load_relaxed(&z->fast_ok_pb) & ZONE_FAST_OK_BIT(hz)) ||
 	             za_load_relaxed(&z->boost_wake) ||
 	             !zone_has_block_of(za, z, order)))
 		return NULL;

@@ -328,6 +328,11 @@ struct za_pcp_sizes {
 	int pressure; /* memory is short: high stays at high_min */
 };
 
+/* za_zone.fast_ok's bit for requests whose highest zone type is hz: bits
+ * 2-5, so that the low bits of za.rseq_pcp's entries can hold a list's
+ * type beside it. */
+#define ZONE_FAST_OK_BIT(hz) (1u << ((hz) + 2))
+
 struct za_zone {
 	/* Read-mostly: written under za->mem_hotplug_lock (and the zone lock
 	 * where the buddy code reads them), read locklessly with relaxed
@@ -343,7 +348,7 @@ struct za_zone {
 	 * is hz (zone_fast_mask). Kept by zone_fast_refresh (atomic); the
 	 * fast paths read this byte, in a line nobody writes often, instead
 	 * of the free-page count, which other CPUs fold into. */
-	uint8_t fast_ok;
+	uint8_t fast_ok; /* bit ZONE_FAST_OK_BIT(hz) */
 	/* Bumped (atomic) by whoever changes an input of fast_ok other than
 	 * the free-page count: the marks, the reserves, the drift mark, the
 	 * high-order atomic reserve (zone_fast_refresh). */
@@ -413,11 +418,11 @@ struct za_zone {
 	unsigned long wmark_base[ZA_NR_WMARKS];
 	uint8_t boost_wake;
 
-	/* fast_ok for the fast paths of orders 4..9 (fastpath.c,
-	 * alloc_fast_mid): bit hz set when the zone is clearly above its low
-	 * mark for a block of the pageblock order, the largest a per-CPU
-	 * list holds (zone_fast_mask_pb). Kept with fast_ok by
-	 * zone_fast_refresh (atomic), beside boost_wake, which that path
+	/* fast_ok for the fast path of orders 4..9 (fastpath.c,
+	 * alloc_fast_mid): bit ZONE_FAST_OK_BIT(hz) set when the zone is
+	 * clearly above its low mark for a block of the pageblock order, the
+	 * largest a per-CPU list holds (zone_fast_mask_pb). Kept with fast_ok
+	 * by zone_fast_refresh (atomic), beside boost_wake, which that path
 	 * reads too. */
 	uint8_t fast_ok_pb;
 };
@@ -503,6 +508,18 @@ struct za {
 	 * with the zonelists (relaxed; a stale entry names a set that exists,
 	 * as a stale zonelist entry names a zone that does). */
 	struct za_pcp **cpu_pcp;
+	/* Restartable mode: the restartable allocation's set for each CPU
+	 * number the kernel may report and each value of a request's four
+	 * zone and type bits, with what the request needs of it in the low
+	 * bits: the list's migratetype (RSEQ_PCP_MT) and the zone's watermark
+	 * bit for the request (ZONE_FAST_OK_BIT). 0 where that path takes
+	 * nothing: a bad combination of bits, no set, a set of another
+	 * node's zone (the NUMA count is alloc_fast's), a CPU number of no
+	 * set. Sized for
+	 * every possible CPU number (rseq_pcp_cpus), so that the CPU the
+	 * kernel reports needs no bounds test. Rewritten with cpu_pcp. */
+	uintptr_t *rseq_pcp;
+	unsigned rseq_pcp_cpus;
 	uint8_t *pb_mt; /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
 	unsigned long max_pfn;
@@ -757,6 +774,22 @@ static inline struct za_zone *zonelist_next(struct za_zoneref *zl,
 #define ZA_CPU_PCP_STRIDE 8
 _Static_assert(ZA_NR_ZONES < ZA_CPU_PCP_STRIDE,
                "a bad class's zone (ZA_NR_ZONES) has a NULL entry");
+/* za.rseq_pcp's entries: a set's address (sets are cache-line aligned)
+ * with the list's migratetype in bits 0-1 and, in bits 2-5, the bit of
+ * za_zone.fast_ok that the request's zone type reads (ZONE_FAST_OK_BIT):
+ * one test of the entry's low byte against fast_ok is the watermark
+ * check. */
+#define RSEQ_PCP_MT 0x3u
+#define RSEQ_PCP_TAGS 0x3fu
+_Static_assert(ZA_NR_PCPTYPES <= 4 &&
+                   ZONE_FAST_OK_BIT(ZA_NR_ZONES - 1) <= 0x20,
+               "a list type and a fast_ok bit fit rseq_pcp's tag bits");
+_Static_assert(sizeof(struct za_pcp) % (RSEQ_PCP_TAGS + 1) == 0 &&
+                   ZA_CACHELINE % (RSEQ_PCP_TAGS + 1) == 0,
+               "a set's address leaves rseq_pcp's tag bits clear");
+/* za.rseq_pcp's rows when the possible CPUs cannot be read: the most
+ * CPUs Linux is built for. */
+#define ZA_RSEQ_MAX_CPU_IDS 8192
 /* The zone nibble of a bad class is ZA_NR_ZONES: in za.cpu_pcp that
  * index is always NULL (ZA_CPU_PCP_STRIDE), so the restartable fast
  * path needs no test of its own for it. */
@@ -1417,7 +1450,7 @@ static inline uint8_t zone_fast_mask(const struct za_zone *z)
 	uint8_t m = 0;
 	for (int hz = 0; hz < ZA_NR_ZONES; hz++)
 		if (zone_clearly_above(z, low, hz, ZA_PCP_SMALL_ORDER))
-			m |= (uint8_t)(1u << hz);
+			m |= (uint8_t)ZONE_FAST_OK_BIT(hz);
 	return m;
 }
 static inline void zone_fast_input_changed(struct za_zone *z)
@@ -1429,7 +1462,7 @@ static inline void zone_fast_input_changed(struct za_zone *z)
  * a per-CPU order whose highest zone index is hz. */
 static inline bool zone_fast_ok(const struct za_zone *z, int hz)
 {
-	return (za_load_relaxed(&z->fast_ok) >> hz) & 1;
+	return (za_load_relaxed(&z->fast_ok) & ZONE_FAST_OK_BIT(hz)) != 0;
 }
 /* The common case of zone_watermark_ok, inline: an order-0 request at the
  * low (or high) mark with the zone clearly above it. Anything else takes
@@ -1449,6 +1482,9 @@ static inline bool zone_watermark_fast(struct za *za, struct za_zone *z,
 
 /* zonelist.c */
 void build_all_zonelists(struct za *za);
+/* Rewrite CPU c's row of za.rseq_pcp from its row of za.cpu_pcp (the
+ * rebuild does; tests that tear a rebuild by hand too). */
+void write_rseq_pcp(struct za *za, unsigned c);
 static inline unsigned zonelist_seq_begin(const struct za *za)
 {
 	return za_load_acquire(&za->zonelist_seq);

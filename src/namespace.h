@@ -97,6 +97,7 @@
 #define vrun_check _za_vrun_check
 #define vrun_remove _za_vrun_remove
 #define wakeup_kswapd _za_wakeup_kswapd
+#define write_rseq_pcp _za_write_rseq_pcp
 #define zero_block _za_zero_block
 #define zone_fast_refresh _za_zone_fast_refresh
 #define zone_free_estimate _za_zone_free_estimate

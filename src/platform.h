@@ -133,6 +133,10 @@ static inline int za_os_current_cpu(void)
 }
 #endif
 unsigned za_os_nr_cpus(void);
+/* One more than the largest CPU number the kernel may ever report (its
+ * possible CPUs, Linux's /sys/devices/system/cpu/possible); 0 when that
+ * cannot be read. */
+unsigned za_os_possible_cpus(void);
 
 /* --- restartable sequences (Linux rseq + membarrier) ------------------- */
 /* ZA_HAVE_RSEQ_SEQ: the build has the sequence of src/platform/rseq-<arch>.h
@@ -173,8 +177,6 @@ static inline struct rseq *za_rseq_area_fast(void)
  * stores busy = 0 (release). No locked instruction. za_rseq_own_clear
  * also wants the byte after the word (the set's flags) clear. One small
  * file per architecture. */
-#define ZA_RSEQ_STR_(x) #x
-#define ZA_RSEQ_STR(x) ZA_RSEQ_STR_(x)
 #if defined(__x86_64__)
 #include "rseq-x86_64.h"
 #elif defined(__aarch64__)

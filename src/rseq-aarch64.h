@@ -11,18 +11,15 @@
 #ifndef ZA_RSEQ_AARCH64_H
 #define ZA_RSEQ_AARCH64_H
 
+#include "rseq-common.h"
+
 #define ZA_RSEQ_SIG 0xd428bc00 /* glibc's AArch64 signature (a BRK) */
 
 /* The frame of both forms: descriptor, arming, CPU test; then the
  * form's tests of the ownership bytes, the commit and the abort stub. */
 /* clang-format off */
 #define ZA_RSEQ_A64_BEGIN                                                      \
-	".pushsection __za_rseq_cs, \"aw\"\n\t"                                 \
-	".balign 32\n"                                                         \
-	"3:\n\t"                                                               \
-	".long 0, 0\n\t"                                                       \
-	".quad 1f, 2f - 1f, 4f\n\t"                                            \
-	".popsection\n\t"                                                      \
+	ZA_RSEQ_DESCRIPTOR                                                     \
 	"adrp x17, 3b\n\t"                                                     \
 	"add x17, x17, :lo12:3b\n\t"                                           \
 	"str x17, [%[rs], #8]\n" /* arm the descriptor */                      \

@@ -38,6 +38,8 @@
 #ifndef ZA_RSEQ_X86_64_H
 #define ZA_RSEQ_X86_64_H
 
+#include "rseq-common.h"
+
 /* glibc's x86 signature; ours when we register. */
 #define ZA_RSEQ_SIG 0x53053053
 
@@ -46,12 +48,7 @@
  * the form's own tests, the commit and the abort stub. */
 /* clang-format off */
 #define ZA_RSEQ_X86_BEGIN                                                      \
-	".pushsection __za_rseq_cs, \"aw\"\n\t"                                 \
-	".balign 32\n"                                                         \
-	"3:\n\t"                                                               \
-	".long 0, 0\n\t"                                                       \
-	".quad 1f, 2f - 1f, 4f\n\t"                                            \
-	".popsection\n\t"                                                      \
+	ZA_RSEQ_DESCRIPTOR                                                     \
 	"leaq 3b(%%rip), %%rax\n\t"                                            \
 	"movq %%rax, 8(%[rs])\n" /* arm it */                                  \
 	"1:\n\t"                                                               \

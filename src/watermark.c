@@ -206,8 +206,9 @@ static uint8_t zone_fast_mask_pb(const struct za_zone *z, uint8_t fast_mask)
 	unsigned order = z->za->pageblock_order;
 	uint8_t m = 0;
 	for (int hz = 0; hz < ZA_NR_ZONES; hz++)
-		if (((fast_mask >> hz) & 1) && zone_clearly_above(z, low, hz, order))
-			m |= (uint8_t)(1u << hz);
+		if ((fast_mask & ZONE_FAST_OK_BIT(hz)) &&
+		    zone_clearly_above(z, low, hz, order))
+			m |= (uint8_t)ZONE_FAST_OK_BIT(hz);
 	return m;
 }
 

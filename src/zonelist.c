@@ -32,6 +32,22 @@ static void write_list(struct za *za, struct za_zoneref *zl, const int *nodes,
 		za_store_relaxed(&zl[j].zone, NULL);
 }
 
+/* za.rseq_pcp's row of CPU c, from its row of cpu_pcp. */
+void write_rseq_pcp(struct za *za, unsigned c)
+{
+	for (unsigned bits = 0; bits < 16; bits++) {
+		unsigned cls = gfp_class((za_gfp_t)bits);
+		unsigned hz = cls & 0xf, mt = cls >> 4;
+		struct za_pcp *pcp = NULL;
+		if (cls != GFP_CLASS_BAD)
+			pcp = za->cpu_pcp[c * ZA_CPU_PCP_STRIDE + hz];
+		uintptr_t e = 0;
+		if (pcp && pcp->numa_local)
+			e = (uintptr_t)pcp | mt | ZONE_FAST_OK_BIT(hz);
+		za_store_relaxed(&za->rseq_pcp[c * 16 + bits], e);
+	}
+}
+
 /* The fast path's page set for each CPU and highest zone type: the CPU's
  * set of the first zone of its node's zonelist [0] that the type allows
  * (za->cpu_pcp). */
@@ -49,6 +65,8 @@ static void write_cpu_zones(struct za *za)
 			}
 			za_store_relaxed(&za->cpu_pcp[c * ZA_CPU_PCP_STRIDE + hz], pcp);
 		}
+		if (za->rseq_pcp)
+			write_rseq_pcp(za, c);
 	}
 }
 

@@ -694,7 +694,7 @@ endif()
 
 find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_SETPRIV_PROGRAM setpriv)
-za_script_test(AREA record TIMEOUT 60
+za_script_test(AREA record TIMEOUT 120
                CHECKS usage no_tracefs no_root fake signal bad_header stream
                       shipped compaction
                DEFS -DTRACES=${PROJECT_SOURCE_DIR}/traces

@@ -13,8 +13,6 @@ struct rseq { /* the uapi layout the sequences use */
 	uint64_t rseq_cs;
 	uint32_t flags;
 };
-#define ZA_RSEQ_STR_(x) #x
-#define ZA_RSEQ_STR(x) ZA_RSEQ_STR_(x)
 #if defined(__x86_64__)
 #include "../src/rseq-x86_64.h"
 #elif defined(__aarch64__)

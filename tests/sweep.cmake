@@ -337,7 +337,7 @@ if(NOT TARGET zonealloc_tool)
 endif()
 find_program(ZA_PYTHON3_PROGRAM python3)
 find_program(ZA_GNUPLOT_PROGRAM gnuplot)
-za_script_test(AREA sweep LABEL replay TIMEOUT 60
+za_script_test(AREA sweep LABEL replay TIMEOUT 120
                CHECKS table equal json bad plot
                DEFS -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
                     "-DPYTHON=${ZA_PYTHON3_PROGRAM}"

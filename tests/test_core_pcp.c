@@ -35,6 +35,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <zonealloc.h>
 
@@ -227,6 +228,60 @@ static void fixed_refill_flush(void)
 }
 
 /* Two CPUs: drain_local drains only the caller's list. */
+/* A lower high is published after the pages over it went back (the
+ * decay, pressure, za_pcp_set_high: pcp_trim_locked), so that a reader
+ * outside the set - za_pcp_info reads high, then count - never sees more
+ * pages than high. Looked at from inside the trim's flush (the buddy
+ * lists' debug point, debug builds). */
+static atomic_int trim_seen, trim_over;
+static void trim_hook(struct za *za, int point, void *arg)
+{
+	(void)arg;
+	if (point != ZA_DP_BUDDY_FREE)
+		return;
+	struct za_pcp_info pi;
+	if (za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi) == 0) {
+		atomic_fetch_add(&trim_seen, 1);
+		if (pi.count > pi.high)
+			atomic_fetch_add(&trim_over, 1);
+	}
+}
+
+static void trim_publishes_after_flush(void)
+{
+	if (!za_debug)
+		return; /* the debug point is compiled in debug builds only */
+	enum { N = 1024 };
+	static struct za_page *pages[N];
+	struct za *za = make(2, 0, 0, 0);
+	set_cpu(0);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < N; i++)
+			CHECK((pages[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+		for (int i = 0; i < N; i++)
+			za_free_pages(za, pages[i], 0);
+	}
+	struct za_pcp_info before = pinfo(za, 0);
+	atomic_store(&trim_seen, 0);
+	atomic_store(&trim_over, 0);
+	za_store_relaxed(&za->debug_hook, trim_hook);
+	CHECK_EQ(za_pcp_set_high(za, 0, 0, ZA_ZONE_NORMAL, 0), 0); /* high_min */
+	za_store_relaxed(&za->debug_hook, NULL);
+	struct za_pcp_info after = pinfo(za, 0);
+	CHECK(after.high < before.count);   /* the trim gave pages back */
+	CHECK(atomic_load(&trim_seen) > 0); /* and was looked at meanwhile */
+	RULE(atomic_load(&trim_over) == 0,
+	     "a set gives its pages back before it publishes a lower high: "
+	     "za_pcp_info read a count above high %d times during the trim "
+	     "(%u pages down to high %u)",
+	     atomic_load(&trim_over), before.count, after.high);
+	printf("trim: %u pages down to high %u, looked at %d times from its "
+	       "flush\n",
+	       before.count, after.high, atomic_load(&trim_seen));
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 static void drain_local_vs_all(void)
 {
 	const unsigned H = 32, B = 8;
@@ -670,6 +725,7 @@ int main(int argc, char **argv)
 		pm_run("first_refill", first_refill);
 		pm_run("fixed_refill_flush", fixed_refill_flush_all);
 		pm_run("drain_local_vs_all", drain_local_vs_all);
+		pm_run("trim_publishes_after_flush", trim_publishes_after_flush);
 		pm_run("orders", orders);
 		pm_run("drain_before_fail", drain_before_fail);
 		pm_run("random_traffic", random_traffic);
@@ -681,6 +737,7 @@ int main(int argc, char **argv)
 	first_refill();
 	fixed_refill_flush();
 	drain_local_vs_all();
+	trim_publishes_after_flush();
 	orders();
 	drain_before_fail();
 	random_traffic();

@@ -136,14 +136,18 @@ static void *torn_alloc(void *arg)
 	return NULL;
 }
 
-/* A rebuild torn half-way also leaves the fast path's per-CPU zone table
- * (za->cpu_pcp, rewritten with the zonelists) naming zone z first. */
+/* A rebuild torn half-way also leaves the fast paths' per-CPU zone tables
+ * (za->cpu_pcp and, restartable, za->rseq_pcp, rewritten with the
+ * zonelists) naming zone z first. */
 static void tear_cpu_zones(const struct za_zone *z)
 {
-	for (unsigned c = 0; c < za->nr_cpus; c++)
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		for (int hz = (int)z->type; hz < ZA_NR_ZONES; hz++)
 			za_store_relaxed(&za->cpu_pcp[c * ZA_CPU_PCP_STRIDE + hz],
 			                 zone_pcp(z, (int)c));
+		if (za->rseq_pcp)
+			write_rseq_pcp(za, c);
+	}
 }
 
 static void torn_rebuild(za_gfp_t gfp)

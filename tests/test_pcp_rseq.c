@@ -134,6 +134,63 @@ static void test_mode(void)
 	printf("mode: ok\n");
 }
 
+/* --- a CPU number with no page set ------------------------------------- */
+
+/* Fewer page sets than the machine has CPUs (nr_cpus 1): a thread on CPU
+ * 1 reads a CPU number the allocator has no set for. The restartable
+ * paths must take nothing for it (za.rseq_pcp has a zero row for every
+ * possible CPU number past nr_cpus) and the general path serves it. */
+static void test_cpu_without_set(void)
+{
+	struct za_config cfg = {
+		.nr_cpus = 1,
+		.block_pages = BLOCK,
+		.max_pfn = BLOCK,
+		.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER,
+		.error = on_error,
+	};
+	struct za *za = za_create(&cfg);
+	CHECK(za);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, NULL), 0);
+	CHECK_EQ(restartable(za), 1);
+	static const za_gfp_t gfps[] = { ZA_GFP_KERNEL, ZA_GFP_MOVABLE,
+		                             ZA_GFP_KERNEL | ZA_GFP_RECLAIMABLE };
+	enum { N = 64 };
+	struct za_page *held[N];
+	/* CPU 0 fills its set (every list of orders 0..3 warm). */
+	pin(0);
+	for (int i = 0; i < N; i++)
+		CHECK((held[i] = za_alloc_pages(za, gfps[i % 3], (unsigned)i % 4)));
+	for (int i = 0; i < N; i++)
+		za_free_pages(za, held[i], (unsigned)i % 4);
+	struct za_pcp_info before, after;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &before), 0);
+	CHECK(before.count > 0);
+	/* CPU 1 has no set: its traffic leaves CPU 0's alone. */
+	pin(1);
+	for (int round = 0; round < 100; round++) {
+		for (int i = 0; i < N; i++) {
+			held[i] = za_alloc_pages(za, gfps[i % 3], (unsigned)i % 4);
+			CHECK(held[i] != NULL);
+		}
+		for (int i = 0; i < N; i++)
+			za_free_pages(za, held[i], (unsigned)i % 4);
+	}
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &after), 0);
+	RULE(after.count == before.count,
+	     "a CPU with no page set of its own (CPU 1 with nr_cpus 1) takes "
+	     "nothing from another CPU's set (CPU 0's held %u pages, then %u)",
+	     before.count, after.count);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	for (int c = 0; c < ncpus; c++)
+		CPU_SET(c, &all);
+	CHECK_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+	printf("cpu without a set: ok\n");
+}
+
 /* --- a CPU offline and an owner preempted while it holds a set ----------- */
 
 static struct za_pcp *normal_pcp(struct za *za, int cpu)
@@ -858,6 +915,7 @@ int main(int argc, char **argv)
 		test_claim_window(ZA_CFG_STRICT_FREE);
 	}
 	if (ncpus >= 2) {
+		test_cpu_without_set();
 		test_offline_preempted_owner();
 		test_offline_held_locks();
 		test_double_free_aftermath();
@@ -865,6 +923,6 @@ int main(int argc, char **argv)
 		test_double_free_race(ZA_CFG_STRICT_FREE, true);
 	}
 	printf("%d passed, 0 failed\n",
-	       (ncpus >= 2 ? 11 : 6) + (za_debug ? 2 : 0));
+	       (ncpus >= 2 ? 12 : 6) + (za_debug ? 2 : 0));
 	return 0;
 }

@@ -299,6 +299,29 @@ unsigned za_os_nr_cpus(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+unsigned za_os_possible_cpus(void)
+{
+	/* A list of ranges, "0-3" or "0,2-5,8": the number after the last
+	 * separator is the largest CPU number. */
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	if (!f)
+		return 0;
+	char buf[256];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n == sizeof(buf))
+		return 0; /* longer than we read: the end is not in buf */
+	buf[n] = 0;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	size_t i = n;
+	while (i && buf[i - 1] >= '0' && buf[i - 1] <= '9')
+		i--;
+	if (i == n || n - i > 7)
+		return 0;
+	return (unsigned)strtoul(buf + i, NULL, 10) + 1;
+}
+
 /* --- debugging aids ---------------------------------------------------------------- */
 
 int za_os_thread_id(void)
