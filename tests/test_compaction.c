@@ -520,6 +520,12 @@ static void part_kcompactd(void)
 			                       ZA_GFP_NOWARN,
 			                   9);
 	}
+	/* The block can come free, and be taken here, before the pass that
+	 * made it ends: the pass counts what it scanned at its end. Wait for
+	 * that count (the CI once read it between the two). */
+	for (int i = 0; i < 20000 && p && !ev("compact_daemon_migrate_scanned");
+	     i++)
+		hp_sleep_us(1000);
 	printf("kcompactd: wakes %lu, migrate scanned %lu\n",
 	       ev("compact_daemon_wake"), ev("compact_daemon_migrate_scanned"));
 	CHECK(p != NULL);
