@@ -9,7 +9,9 @@
 # machine their events show. The last two columns: the most pages one
 # CPU's list of a zone held at any time of the replay, and the kernel's
 # high for that list at the start and the end of the recording (a
-# recording's header has them; "-" otherwise).
+# recording's header has them; "-" otherwise); and the most pages that
+# kernel list held and its highest high, over record's looks at zoneinfo
+# while it recorded (recordings made with them; "-" otherwise).
 #
 # Usage: scripts/replay-table.sh [-z ZONEALLOC] [TRACE...]
 #   -z ZONEALLOC  the tool to run (default: build/tools/zonealloc)
@@ -31,8 +33,8 @@ if [ $# -eq 0 ]; then
 	set -- traces/*.trace.xz
 fi
 
-echo "| trace | machine | allocations | zone lock: zonealloc | kernel | buddy→pcp pages: zonealloc | kernel | pcp→buddy pages: zonealloc | kernel | most on one list: zonealloc | kernel's high, start / end |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| trace | machine | allocations | zone lock: zonealloc | kernel | buddy→pcp pages: zonealloc | kernel | pcp→buddy pages: zonealloc | kernel | most on one list: zonealloc | kernel's high, start / end | kernel, looked: most pages / top high |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 cmds=""
 for t in "$@"; do
 	out=$("$exe" replay --quiet --no-timing "$t") || {
@@ -49,14 +51,16 @@ for t in "$@"; do
 		/^  allocations +[0-9]+ +[0-9]+ *$/ { allocs = $NF }
 		/^Per-CPU lists, the most pages/ { peaks = 1; next }
 		peaks && /^$/ { peaks = 0 }
+		# node N ZONE CPU zonealloc its-high start end looked-most top-high
 		peaks && /^  node / && $5 + 0 > pz + 0 {
-			pz = $5; pk = $(NF-1) " / " $NF
+			pz = $5; pk = $7 " / " $8; pl = $9 " / " $10
 		}
 		END {
-			if (pz == "") { pz = "-"; pk = "-" }
+			if (pz == "") { pz = "-"; pk = "-"; pl = "-" }
 			if (pk == "- / -") pk = "-"
-			printf "| `%s` | %s | %s | %s | >= %s | %s | %s | %s | %s | %s | %s |\n",
-			       name, machine, allocs, lz, lk, rz, rk, fz, fk, pz, pk
+			if (pl == "- / -") pl = "-"
+			printf "| `%s` | %s | %s | %s | >= %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			       name, machine, allocs, lz, lk, rz, rk, fz, fk, pz, pk, pl
 		}'
 	cmds="$cmds
     $exe replay $t"

@@ -411,6 +411,97 @@ Node 0, zone  Movable
       fail("--topology ours: exit ${rc}, source '${v}'")
     endif()
 
+  elseif(CHECK STREQUAL "peaks")
+    # The looks at zoneinfo while recording (--sample-ms): a list that
+    # grows and shrinks back between the start and the end is seen only
+    # by them. The fake zoneinfo is swapped (by rename: a look never reads
+    # half a file) for one second to one whose Normal list on CPU 0 holds
+    # 9000 pages under a high of 9500, then back to the first.
+    make_fakes()
+    string(REPLACE "count:    300\n              high:     772"
+           "count:    9000\n              high:     9500" big "${ZONEINFO}")
+    if(big STREQUAL ZONEINFO)
+      fail("the fake zoneinfo lost its Normal list")
+    endif()
+    file(WRITE ${WORK}/zi-big "${big}")
+    file(WRITE ${WORK}/zi-small "${ZONEINFO}")
+    # (&& and not ;, which would split the CMake list)
+    set(swap "sleep 0.5 && cp \"$0/zi-big\" \"$0/zi.tmp\" && \
+mv \"$0/zi.tmp\" \"$0/proc/zoneinfo\" && sleep 1 && \
+cp \"$0/zi-small\" \"$0/zi.tmp\" && mv \"$0/zi.tmp\" \"$0/proc/zoneinfo\" && \
+sleep 0.5")
+    foreach(ms 20 0)
+      make_fakes()
+      expect(0 "" ${EXE} record --quiet --tracefs ${WORK}/tfs
+             --proc ${WORK}/proc -o ${WORK}/out.trace.xz --sample-ms ${ms}
+             -- sh -c "${swap}" ${WORK})
+      expect_restored()
+      run_ok(json --json --no-timing ${WORK}/out.trace.xz)
+      string(JSON npeak LENGTH "${json}" pcp_peak)
+      math(EXPR last "${npeak} - 1")
+      set(found 0)
+      foreach(i RANGE ${last})
+        jget(zname "${json}" pcp_peak ${i} zone)
+        jget(cpu "${json}" pcp_peak ${i} cpu)
+        if(NOT zname STREQUAL "Normal" OR NOT cpu EQUAL 0)
+          continue()
+        endif()
+        set(found 1)
+        jget(ks "${json}" pcp_peak ${i} kernel_high_start)
+        jget(ke "${json}" pcp_peak ${i} kernel_high_end)
+        jget(lc "${json}" pcp_peak ${i} kernel_looked_most_pages)
+        jget(lh "${json}" pcp_peak ${i} kernel_looked_top_high)
+        message("--sample-ms ${ms}: high ${ks} at the start, ${ke} at the "
+                "end; looked: ${lc} pages, high ${lh}")
+        if(NOT ks EQUAL 772 OR NOT ke EQUAL 772)
+          fail("the kernel's high at the start and end: ${ks}, ${ke}; "
+               "the fake machine's is 772 at both")
+        endif()
+        if(ms EQUAL 0)
+          set(want_c 300)
+          set(want_h 772)
+        else()
+          set(want_c 9000)
+          set(want_h 9500)
+        endif()
+        if(NOT lc EQUAL want_c OR NOT lh EQUAL want_h)
+          fail("--sample-ms ${ms}: the looks saw ${lc} pages under high "
+               "${lh}, expected ${want_c} under ${want_h}")
+        endif()
+      endforeach()
+      if(NOT found)
+        fail("no pcp_peak row for CPU 0's Normal list")
+      endif()
+      if(XZ)
+        execute_process(COMMAND ${XZ} -dc ${WORK}/out.trace.xz
+                        OUTPUT_VARIABLE text)
+        if(ms EQUAL 0 AND NOT text MATCHES "# pcp-peak-samples: 2 every 0 ms\n")
+          fail("--sample-ms 0: not exactly two looks (the start and the end)")
+        endif()
+        if(ms EQUAL 20 AND NOT text MATCHES
+           "# pcp-peak: Node 0, zone Normal, cpu 0, count 9000, high 9500\n")
+          fail("no pcp-peak line for the grown list")
+        endif()
+      endif()
+    endforeach()
+    expect(2 "--sample-ms" ${EXE} record --tracefs ${WORK}/tfs
+           --proc ${WORK}/proc -o ${WORK}/out.trace.xz --sample-ms 70000)
+    # A pcp-peak line that says nothing readable: the recording is
+    # refused, naming the line; a good one reaches the report.
+    set(T ${WORK}/hand.trace)
+    hand_trace(${T} "")
+    file(APPEND ${T} "# pcp-peak: Node 0, zone Normal, cpu 0, count lots\n")
+    expect(1 "a pcp-peak line that cannot be read: 'Node 0, zone Normal, cpu 0, count lots'"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "")
+    file(APPEND ${T} "# pcp-peak-samples: 5 every 100 ms\n"
+         "# pcp-peak: Node 0, zone Normal, cpu 0, count 4000, high 4100\n")
+    run_ok(out --no-timing ${T})
+    if(NOT out MATCHES "node 0 Normal +0 +[0-9]+ +[0-9]+ +772 +- +4000 +4100\n"
+       OR NOT out MATCHES "looked at 5 times, every 100 ms")
+      fail("the hand-made looks are not in the report:\n${out}")
+    endif()
+
   elseif(CHECK STREQUAL "signal")
     # SIGTERM while the command runs: the trace is finished and kept,
     # tracefs restored, the command stopped.
@@ -695,7 +786,8 @@ endif()
 find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_SETPRIV_PROGRAM setpriv)
 za_script_test(AREA record TIMEOUT 120
-               CHECKS usage no_tracefs no_root fake signal bad_header stream
+               CHECKS usage no_tracefs no_root fake peaks signal bad_header
+                      stream
                       shipped compaction
                DEFS -DTRACES=${PROJECT_SOURCE_DIR}/traces
                     "-DXZ=${ZA_XZ_PROGRAM}" "-DSETPRIV=${ZA_SETPRIV_PROGRAM}")

@@ -101,6 +101,110 @@ void machine_free(struct machine *m)
 {
 	machine_zones_free(&m->zones);
 	machine_zones_free(&m->end_zones);
+	machine_zones_free(&m->peak_zones);
+}
+
+/* The zone of zs called (nid, name), added (no lists, type from the
+ * name) when zs has none; NULL when zs is full. */
+static struct machine_zone *zone_named(struct machine_zones *zs, int nid,
+                                       const char *name)
+{
+	struct machine_zone *z;
+	unsigned k;
+	int t;
+
+	for (k = 0; k < zs->nr; k++)
+		if (zs->z[k].nid == nid && !strcmp(zs->z[k].name, name))
+			return &zs->z[k];
+	if (zs->nr == MACHINE_MAX_ZONES)
+		return NULL;
+	z = &zs->z[zs->nr++];
+	memset(z, 0, sizeof(*z));
+	z->nid = nid;
+	snprintf(z->name, sizeof(z->name), "%s", name);
+	z->type = -1;
+	for (t = 0; t < ZA_NR_ZONES; t++)
+		if (!strcmp(name, za_zone_names[t]))
+			z->type = t;
+	return z;
+}
+
+/* The list of z for cpu, added (every field -1) when z has none. */
+static struct machine_pcp *pcp_of_cpu(struct machine_zone *z, long cpu)
+{
+	unsigned i;
+
+	for (i = 0; i < z->nr_pcp; i++)
+		if (z->pcp[i].cpu == cpu)
+			return &z->pcp[i];
+	if (add_pcp(z, cpu))
+		return NULL;
+	return &z->pcp[z->nr_pcp - 1];
+}
+
+int machine_zones_max(struct machine_zones *peak,
+                      const struct machine_zones *sample)
+{
+	unsigned k, i;
+
+	for (k = 0; k < sample->nr; k++) {
+		const struct machine_zone *s = &sample->z[k];
+		struct machine_zone *z;
+		if (!s->nr_pcp)
+			continue;
+		z = zone_named(peak, s->nid, s->name);
+		if (!z)
+			continue; /* as many zones as the parser takes: none new */
+		for (i = 0; i < s->nr_pcp; i++) {
+			struct machine_pcp *p = pcp_of_cpu(z, s->pcp[i].cpu);
+			if (!p)
+				return -1;
+			if (s->pcp[i].count > p->count)
+				p->count = s->pcp[i].count;
+			if (s->pcp[i].high > p->high)
+				p->high = s->pcp[i].high;
+		}
+	}
+	return 0;
+}
+
+/* "Node N, zone NAME, cpu C, count K, high H" (a pcp-peak line) into
+ * m->peak_zones: 0, or -1 with the problem in err. */
+static int parse_peak_line(struct machine *m, const char *v, char *err,
+                           size_t errlen)
+{
+	struct machine_zone *z;
+	struct machine_pcp *p;
+	char name[16];
+	long cpu, count, high;
+	int nid, end = 0;
+
+	if (sscanf(v, "Node %d, zone %15[^,], cpu %ld, count %ld, high %ld%n",
+	           &nid, name, &cpu, &count, &high, &end) != 5 ||
+	    v[end] != '\0') {
+		snprintf(err, errlen, "a pcp-peak line that cannot be read: '%s'",
+		         v);
+		return -1;
+	}
+	if (nid < 0 || nid >= ZA_MAX_NODES || cpu < 0 || cpu >= ZA_MAX_CPUS ||
+	    count < 0 || high < 0) {
+		snprintf(err, errlen, "a pcp-peak line out of range: '%s'", v);
+		return -1;
+	}
+	z = zone_named(&m->peak_zones, nid, name);
+	if (!z) {
+		snprintf(err, errlen, "more than %d zones in the pcp-peak lines",
+		         MACHINE_MAX_ZONES);
+		return -1;
+	}
+	p = pcp_of_cpu(z, cpu);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->count = count;
+	p->high = high;
+	return 0;
 }
 
 int machine_parse_zoneinfo(const char *text, size_t len,
@@ -495,6 +599,24 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 		}
 		if ((v = hdr_value(line, "end-vmstat"))) {
 			add_vmstat(m, v, 1);
+			continue;
+		}
+		if ((v = hdr_value(line, "pcp-peak"))) {
+			if (parse_peak_line(m, v, err, errlen))
+				goto out;
+			continue;
+		}
+		if ((v = hdr_value(line, "pcp-peak-samples"))) {
+			unsigned looks = 0, ms = 0;
+			if (sscanf(v, "%u every %u ms", &looks, &ms) != 2) {
+				snprintf(err, errlen,
+				         "a pcp-peak-samples line that cannot be "
+				         "read: '%s'",
+				         v);
+				goto out;
+			}
+			m->peak_samples = looks;
+			m->peak_interval_ms = ms;
 			continue;
 		}
 		if (!in_header)

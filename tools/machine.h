@@ -19,6 +19,13 @@
  *   # zonealloc-trace-end: lines=N lost=M seconds=S stop=REASON
  *   # end-zoneinfo: ...               (/proc/zoneinfo when it stopped)
  *   # end-vmstat: compact_stall 15    (the same lines when it stopped)
+ *   # pcp-peak-samples: 183 every 100 ms
+ *   # pcp-peak: Node 0, zone Normal, cpu 0, count 34065, high 40127
+ *                                     (the most pages each kernel list
+ *                                      held, and its highest high, over
+ *                                      record's looks at zoneinfo during
+ *                                      the recording; recordings made
+ *                                      since they were added)
  *
  * A recording without its end line was cut short: replay refuses it.
  *
@@ -87,6 +94,12 @@ struct machine {
 	double end_seconds;
 	char end_stop[64];
 	struct machine_zones end_zones; /* may be empty */
+	/* The most pages each kernel list held (count) and the highest high
+	 * it had, over record's looks at zoneinfo while it recorded (the
+	 * start and the end among them): lower bounds of the true peaks,
+	 * which fall between looks. Empty when the recording has none. */
+	struct machine_zones peak_zones;
+	unsigned peak_samples, peak_interval_ms;
 	/* the kernel's compact_*, thp_*, pgmigrate_* counters, in the
 	 * order of the header (none in older recordings) */
 	struct machine_counter vmstat[MACHINE_MAX_VMSTAT];
@@ -113,6 +126,15 @@ int machine_parse_zoneinfo(const char *text, size_t len,
  */
 int machine_parse_header(const char *text, size_t len, struct machine *m,
                          char *err, size_t errlen);
+
+/*
+ * Fold sample into peak: each list's count and high in peak become the
+ * larger of the two (zones and lists that peak does not have yet are
+ * added, matched by node, zone name and CPU). 0, or -1 when out of memory
+ * (peak then holds what was folded so far).
+ */
+int machine_zones_max(struct machine_zones *peak,
+                      const struct machine_zones *sample);
 
 /* The zone of *m that zonealloc calls (nid, type), or NULL. */
 const struct machine_zone *machine_zone(const struct machine *m, int nid,

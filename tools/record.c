@@ -49,6 +49,7 @@ static const char *const CMD = "record";
 #define DEFAULT_TRACEFS "/sys/kernel/tracing"
 #define DEFAULT_BUFFER_KB 65536
 #define DEFAULT_XZ_LEVEL 0
+#define DEFAULT_SAMPLE_MS 100
 
 /* The events replay understands (tools/trace_parse.c), in its order. */
 static const char *const rec_events[] = {
@@ -65,6 +66,7 @@ struct ropts {
 	const char *proc;
 	unsigned long long buffer_kb;
 	unsigned level;
+	unsigned sample_ms; /* between looks at the kernel's lists; 0: none */
 	int quiet, keep_page, no_instance, command_only;
 	char **cmd; /* NULL-terminated, or NULL */
 };
@@ -102,6 +104,13 @@ static void usage(FILE *f)
 	        "  --xz-level N          xz preset 0..9 (default %d; recompress "
 	        "with xz -9e\n"
 	        "                        later for the smallest file)\n"
+	        "  --sample-ms N         look at /proc/zoneinfo every N ms "
+	        "while recording and\n"
+	        "                        keep the most pages each per-CPU list "
+	        "held and its\n"
+	        "                        highest high (default %d; 0: only at "
+	        "the start and\n"
+	        "                        the end)\n"
 	        "  --keep-page           keep the hashed page= field (default: "
 	        "dropped, the\n"
 	        "                        pfn says the same)\n"
@@ -131,7 +140,7 @@ static void usage(FILE *f)
 	        "2 a usage error.\n"
 	        "Example: %s record -o build.trace.xz -- make -j2\n",
 	        TOOL_NAME, TOOL_NAME, DEFAULT_BUFFER_KB, DEFAULT_XZ_LEVEL,
-	        DEFAULT_TRACEFS, TOOL_NAME);
+	        DEFAULT_SAMPLE_MS, DEFAULT_TRACEFS, TOOL_NAME);
 }
 
 static int parse_options(struct ropts *o, int argc, char **argv, int *done)
@@ -143,6 +152,7 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 	o->proc = "/proc";
 	o->buffer_kb = DEFAULT_BUFFER_KB;
 	o->level = DEFAULT_XZ_LEVEL;
+	o->sample_ms = DEFAULT_SAMPLE_MS;
 	*done = 0;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -183,6 +193,8 @@ static int parse_options(struct ropts *o, int argc, char **argv, int *done)
 		                 &o->buffer_kb)) ||
 		    (r = opt_uint(CMD, argc, argv, &i, "--xz-level", 0, 9,
 		                  &o->level)) ||
+		    (r = opt_uint(CMD, argc, argv, &i, "--sample-ms", 0, 60000,
+		                  &o->sample_ms)) ||
 		    (r = opt_value(CMD, argc, argv, &i, "--tracefs", &o->tracefs)) ||
 		    (r = opt_value(CMD, argc, argv, &i, "--proc", &o->proc)) ||
 		    (r = opt_set(CMD, argv, i, "--quiet", &o->quiet, 1)) ||
@@ -834,6 +846,69 @@ static void put_vmstat(struct xout *x, const struct ropts *o, const char *key)
 
 /* The machine as it is now: 0, or -1 when its zoneinfo cannot be read or
  * makes no sense (message printed). */
+/* The kernel's per-CPU lists as zoneinfo text shows them now, folded
+ * into peak (machine_zones_max); *looks counts the texts that could be
+ * read. One that cannot (a zoneinfo that changed its format mid-way) is
+ * skipped: the start and the end still bound the peak. -1 when out of
+ * memory. */
+static int fold_zoneinfo(const char *text, size_t len,
+                         struct machine_zones *peak, unsigned *looks)
+{
+	struct machine_zones *now = calloc(1, sizeof(*now));
+	char err[256];
+	int rc = 0;
+
+	if (!now)
+		return -1;
+	if (!machine_parse_zoneinfo(text, len, now, err, sizeof(err))) {
+		rc = machine_zones_max(peak, now);
+		if (!rc)
+			(*looks)++;
+	}
+	machine_zones_free(now);
+	free(now);
+	return rc;
+}
+
+/* One look at the running kernel's lists (--sample-ms). */
+static int look_at_lists(const struct ropts *o, struct machine_zones *peak,
+                         unsigned *looks)
+{
+	char path[PATH_MAX];
+	size_t len = 0;
+	char *zi;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/zoneinfo", o->proc);
+	zi = read_all(path, &len);
+	if (!zi)
+		return 0; /* not there this time: the next look may be */
+	rc = fold_zoneinfo(zi, len, peak, looks);
+	free(zi);
+	return rc;
+}
+
+/* The looks' result, after the end line: a pcp-peak line for each list
+ * (machine.h). */
+static void put_peaks(struct xout *x, const struct ropts *o,
+                      const struct machine_zones *peak, unsigned looks)
+{
+	unsigned k, i;
+
+	xout_printf(x, "# pcp-peak-samples: %u every %u ms\n", looks,
+	            o->sample_ms);
+	for (k = 0; k < peak->nr; k++) {
+		const struct machine_zone *z = &peak->z[k];
+		for (i = 0; i < z->nr_pcp; i++)
+			if (z->pcp[i].count >= 0 && z->pcp[i].high >= 0)
+				xout_printf(x,
+				            "# pcp-peak: Node %d, zone %s, cpu %ld, "
+				            "count %ld, high %ld\n",
+				            z->nid, z->name, z->pcp[i].cpu,
+				            z->pcp[i].count, z->pcp[i].high);
+	}
+}
+
 static int read_machine(const struct ropts *o, struct mach_text *mt)
 {
 	char path[PATH_MAX], err[256];
@@ -1145,6 +1220,9 @@ int cmd_record(int argc, char **argv)
 	unsigned long long lost = 0;
 	const char *stop = "end";
 	char stopbuf[64];
+	struct machine_zones *peak = NULL;
+	unsigned looks = 0;
+	double next_look = 0;
 
 	rc = parse_options(&o, argc, argv, &done);
 	if (rc || done)
@@ -1159,6 +1237,11 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	if (read_machine(&o, &mt))
 		goto out;
+	peak = calloc(1, sizeof(*peak));
+	if (!peak || fold_zoneinfo(mt.zoneinfo, mt.zlen, peak, &looks)) {
+		tool_err(CMD, "out of memory");
+		goto out;
+	}
 	if (xout_open(&x, o.out, o.level))
 		goto out;
 	ps.cap = 1u << 20;
@@ -1174,6 +1257,7 @@ int cmd_record(int argc, char **argv)
 	if (tracefs_start(&t, &o))
 		goto out;
 	t0 = last_t = now_seconds();
+	next_look = t0 + o.sample_ms / 1000.0;
 	if (o.seconds > 0)
 		deadline = t0 + o.seconds;
 	if (o.cmd) {
@@ -1232,6 +1316,13 @@ int cmd_record(int argc, char **argv)
 		}
 		lost = lost_now(&t) - t.lost_base;
 		progress(&o, t0, ps.lines, &last_lines, &last_t, lost, x.bytes_out, 0);
+		if (o.sample_ms && now >= next_look) {
+			if (look_at_lists(&o, peak, &looks)) {
+				tool_err(CMD, "out of memory");
+				goto out;
+			}
+			next_look = now + o.sample_ms / 1000.0;
+		}
 		if (got == 0 && ps.at_end)
 			usleep(100000); /* poll() would not wait on a plain file */
 		else if (got == 0)
@@ -1266,10 +1357,17 @@ int cmd_record(int argc, char **argv)
 		            (unsigned long long)ps.lines, lost, secs, stop);
 		snprintf(path, sizeof(path), "%s/zoneinfo", o.proc);
 		endzi = read_all(path, &zlen);
-		if (endzi)
+		if (endzi) {
 			put_prefixed(&x, "# end-zoneinfo: ", endzi, zlen);
+			if (fold_zoneinfo(endzi, zlen, peak, &looks)) {
+				free(endzi);
+				tool_err(CMD, "out of memory");
+				goto out;
+			}
+		}
 		free(endzi);
 		put_vmstat(&x, &o, "end-vmstat");
+		put_peaks(&x, &o, peak, looks);
 	}
 	tracefs_restore(&t);
 	if (xout_commit(&x, o.out))
@@ -1311,6 +1409,9 @@ out:
 	catch_signals(0);
 	free(ps.buf);
 	free(mt.zoneinfo);
+	if (peak)
+		machine_zones_free(peak);
+	free(peak);
 	return rc;
 }
 

@@ -2063,6 +2063,21 @@ static void peak_kernel(const struct run *r, unsigned k, unsigned cpu,
 	                   r->peak_zone[k].zone, cpu);
 }
 
+/* One row's kernel peaks, as record's looks at zoneinfo saw them: the
+ * most pages the list held and its highest high (-1 when the recording
+ * has no looks, or it is not the machine replayed). */
+static void peak_kernel_looked(const struct run *r, unsigned k, unsigned cpu,
+                               long *count, long *high)
+{
+	const struct machine_pcp *p = NULL;
+
+	if (r->recorded && r->mach->peak_zones.nr)
+		p = kernel_pcp(&r->mach->peak_zones, r->peak_zone[k].nid,
+		               r->peak_zone[k].zone, cpu);
+	*count = p ? p->count : -1;
+	*high = p ? p->high : -1;
+}
+
 static void text_peak(const struct run *r, FILE *f)
 {
 	unsigned k, c;
@@ -2071,24 +2086,33 @@ static void text_peak(const struct run *r, FILE *f)
 		return;
 	fprintf(f, "Per-CPU lists, the most pages each held between two "
 	           "operations:\n");
-	fprintf(f, "  %-18s %4s %10s %10s %15s %10s\n", "zone", "CPU", "zonealloc",
-	        "its high", "kernel's high:", "at end");
-	fprintf(f, "  %-18s %4s %10s %10s %15s %10s\n", "", "", "", "then",
-	        "at start", "");
+	fprintf(f, "  %-18s %4s %10s %10s %15s %10s %15s %10s\n", "zone", "CPU",
+	        "zonealloc", "its high", "kernel's high:", "at end",
+	        "kernel, looked:", "top high");
+	fprintf(f, "  %-18s %4s %10s %10s %15s %10s %15s %10s\n", "", "", "",
+	        "then", "at start", "", "most pages", "");
 	for (k = 0; k < r->nr_peak_zones; k++) {
 		for (c = 0; c < r->ncpu; c++) {
 			size_t at = (size_t)k * r->ncpu + c;
-			char name[32], b1[24], b2[24];
-			long ks, ke;
+			char name[32], b1[24], b2[24], b3[24], b4[24];
+			long ks, ke, lc, lh;
 			peak_kernel(r, k, c, &ks, &ke);
+			peak_kernel_looked(r, k, c, &lc, &lh);
 			snprintf(name, sizeof(name), "node %d %s", r->peak_zone[k].nid,
 			         topo_zone_name(r->peak_zone[k].zone));
 			snprintf(b1, sizeof(b1), ks < 0 ? "-" : "%ld", ks);
 			snprintf(b2, sizeof(b2), ke < 0 ? "-" : "%ld", ke);
-			fprintf(f, "  %-18s %4u %10u %10u %15s %10s\n", name, c,
-			        r->peak[at], r->peak_high[at], b1, b2);
+			snprintf(b3, sizeof(b3), lc < 0 ? "-" : "%ld", lc);
+			snprintf(b4, sizeof(b4), lh < 0 ? "-" : "%ld", lh);
+			fprintf(f, "  %-18s %4u %10u %10u %15s %10s %15s %10s\n", name,
+			        c, r->peak[at], r->peak_high[at], b1, b2, b3, b4);
 		}
 	}
+	if (r->recorded && r->mach->peak_zones.nr)
+		fprintf(f,
+		        "  (the kernel's lists looked at %u times, every %u ms: "
+		        "their true peaks fall between the looks)\n",
+		        r->mach->peak_samples, r->mach->peak_interval_ms);
 	fputc('\n', f);
 }
 
@@ -2620,6 +2644,11 @@ static void json_peak(const struct run *r, struct jw *w)
 				jw_i(w, "kernel_count_start", ks);
 			if (ke >= 0)
 				jw_i(w, "kernel_high_end", ke);
+			peak_kernel_looked(r, k, c, &ks, &ke);
+			if (ks >= 0)
+				jw_i(w, "kernel_looked_most_pages", ks);
+			if (ke >= 0)
+				jw_i(w, "kernel_looked_top_high", ke);
 			jw_close(w, '}');
 		}
 	}
@@ -3188,6 +3217,11 @@ static int replay_stream(struct run *r)
 			machine_zones_free(&r->mach->end_zones);
 			r->mach->end_zones = m->end_zones;
 			memset(&m->end_zones, 0, sizeof(m->end_zones));
+			machine_zones_free(&r->mach->peak_zones);
+			r->mach->peak_zones = m->peak_zones;
+			memset(&m->peak_zones, 0, sizeof(m->peak_zones));
+			r->mach->peak_samples = m->peak_samples;
+			r->mach->peak_interval_ms = m->peak_interval_ms;
 		}
 		if (m) {
 			machine_free(m);

@@ -406,6 +406,7 @@ static void keep_header_line(struct trace *t, const char *line, size_t len,
 	static const char end1[] = "# zonealloc-trace-end";
 	static const char end2[] = "# end-zoneinfo";
 	static const char end3[] = "# end-vmstat";
+	static const char end4[] = "# pcp-peak"; /* -samples too */
 
 	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
 		len--;
@@ -414,7 +415,8 @@ static void keep_header_line(struct trace *t, const char *line, size_t len,
 	if (t->nr &&
 	    !(len >= sizeof(end1) - 1 && !memcmp(line, end1, sizeof(end1) - 1)) &&
 	    !(len >= sizeof(end2) - 1 && !memcmp(line, end2, sizeof(end2) - 1)) &&
-	    !(len >= sizeof(end3) - 1 && !memcmp(line, end3, sizeof(end3) - 1)))
+	    !(len >= sizeof(end3) - 1 && !memcmp(line, end3, sizeof(end3) - 1)) &&
+	    !(len >= sizeof(end4) - 1 && !memcmp(line, end4, sizeof(end4) - 1)))
 		return;
 	if (t->header_len + len + 1 > TRACE_MAX_HEADER)
 		return;
