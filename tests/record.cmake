@@ -694,16 +694,17 @@ migratetype=0 gfp_flags=GFP_KERNEL\\n\", i % 2, i, 1048576 + i * 8 }"
 
   elseif(CHECK STREQUAL "shipped")
     # Every trace shipped in traces/ replays and passes its checks; a
-    # recorded one builds its machine. The large ones are cut with --limit
+    # recorded one builds its machine. The large ones (over 2 MB) are cut with --limit
     # to keep CI short.
     file(GLOB traces ${TRACES}/*.trace.xz)
     if(NOT traces)
       fail("no traces in ${TRACES}")
     endif()
+    set(have_looks 0)
     foreach(t ${traces})
       file(SIZE ${t} size)
       set(limit "")
-      if(size GREATER 1500000)
+      if(size GREATER 2000000)
         set(limit --limit 150000)
       endif()
       run_ok(json --json --no-timing ${limit} ${t})
@@ -741,6 +742,20 @@ migratetype=0 gfp_flags=GFP_KERNEL\\n\", i % 2, i, 1048576 + i * 8 }"
         if(NOT src STREQUAL "recorded")
           continue()
         endif()
+        # The looks at zoneinfo (build-thp) include the start and the end:
+        # their top high and most pages are at least those.
+        string(JSON lh ERROR_VARIABLE no GET "${json}" pcp_peak ${i}
+               kernel_looked_top_high)
+        if(NOT no)
+          set(have_looks 1)
+          jget(lc "${json}" pcp_peak ${i} kernel_looked_most_pages)
+          jget(ks "${json}" pcp_peak ${i} kernel_high_start)
+          jget(kc "${json}" pcp_peak ${i} kernel_count_start)
+          if(lh LESS ks OR lc LESS kc)
+            fail("${t}: CPU ${cpu}'s ${zname} list: the looks saw at most "
+                 "${lc} pages under ${lh}, the start alone ${kc} under ${ks}")
+          endif()
+        endif()
         math(EXPR nz "${n} - 1")
         foreach(j RANGE ${nz})
           jget(rz "${json}" topology recorded_machine zones ${j} zone)
@@ -769,6 +784,10 @@ migratetype=0 gfp_flags=GFP_KERNEL\\n\", i % 2, i, 1048576 + i * 8 }"
       message("ok: ${t} ${limit}: ${allocs} allocations, ${fails} failed, "
               "topology ${src}; at most ${most} pages on one list")
     endforeach()
+    if(NOT have_looks)
+      fail("no shipped trace has the looks at the kernel's lists "
+           "(kernel_looked_top_high): build-thp.trace.xz should")
+    endif()
 
   else()
     fail("unknown CHECK")
