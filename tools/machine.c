@@ -182,8 +182,7 @@ static int parse_peak_line(struct machine *m, const char *v, char *err,
 	if (sscanf(v, "Node %d, zone %15[^,], cpu %ld, count %ld, high %ld%n",
 	           &nid, name, &cpu, &count, &high, &end) != 5 ||
 	    v[end] != '\0') {
-		snprintf(err, errlen, "a pcp-peak line that cannot be read: '%s'",
-		         v);
+		snprintf(err, errlen, "a pcp-peak line that cannot be read: '%s'", v);
 		return -1;
 	}
 	if (nid < 0 || nid >= ZA_MAX_NODES || cpu < 0 || cpu >= ZA_MAX_CPUS ||

@@ -904,8 +904,8 @@ static void put_peaks(struct xout *x, const struct ropts *o,
 				xout_printf(x,
 				            "# pcp-peak: Node %d, zone %s, cpu %ld, "
 				            "count %ld, high %ld\n",
-				            z->nid, z->name, z->pcp[i].cpu,
-				            z->pcp[i].count, z->pcp[i].high);
+				            z->nid, z->name, z->pcp[i].cpu, z->pcp[i].count,
+				            z->pcp[i].high);
 	}
 }
 

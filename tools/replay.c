@@ -2104,8 +2104,8 @@ static void text_peak(const struct run *r, FILE *f)
 			snprintf(b2, sizeof(b2), ke < 0 ? "-" : "%ld", ke);
 			snprintf(b3, sizeof(b3), lc < 0 ? "-" : "%ld", lc);
 			snprintf(b4, sizeof(b4), lh < 0 ? "-" : "%ld", lh);
-			fprintf(f, "  %-18s %4u %10u %10u %15s %10s %15s %10s\n", name,
-			        c, r->peak[at], r->peak_high[at], b1, b2, b3, b4);
+			fprintf(f, "  %-18s %4u %10u %10u %15s %10s %15s %10s\n", name, c,
+			        r->peak[at], r->peak_high[at], b1, b2, b3, b4);
 		}
 	}
 	if (r->recorded && r->mach->peak_zones.nr)
