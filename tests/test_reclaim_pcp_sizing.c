@@ -291,6 +291,11 @@ static void part_pressure(void)
 	while (now_ms() - t0 < 20000 && za_load_relaxed(&zn->pcp_sizes.pressure))
 		sleep_ms(2);
 	CHECK_EQ(za_load_relaxed(&zn->pcp_sizes.pressure), 0);
+	/* The sets are flagged to pick up the new sizes just after pressure
+	 * reads 0: wait for cpu0's to show (bounded). */
+	while (now_ms() - t0 < 20000 &&
+	       (int)pcp_info(za, 0, ZA_ZONE_NORMAL).high != earned0)
+		sleep_ms(2);
 	printf("3: after reclaim: cpu0 high %u again (%d when reclaim began)\n",
 	       pcp_info(za, 0, ZA_ZONE_NORMAL).high, earned0);
 	CHECK_EQ((int)pcp_info(za, 0, ZA_ZONE_NORMAL).high, earned0);
