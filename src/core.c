@@ -394,6 +394,7 @@ static void free_all(struct za *za)
 	za_meta_free(za, za->pcp_all);
 	za_meta_free(za, za->cpu_pcp);
 	za_meta_free(za, za->rseq_pcp);
+	za_meta_free(za, za->rseq_free_row);
 	za_meta_free(za, za->node_distance);
 	za_meta_free(za, za->cpu_node);
 	za_meta_free(za, za->cpu_online);
@@ -455,10 +456,16 @@ struct za *za_create(const struct za_config *cfg)
 			                             (size_t)slots * 16 *
 			                                 sizeof(uintptr_t),
 			                             ZA_CACHELINE);
+			za->rseq_free_row = za_meta_alloc(za,
+			                                  (size_t)slots * sizeof(char *),
+			                                  ZA_CACHELINE);
 		}
 		if (!za->nodes || !za->pcp_all || !za->cpu_pcp ||
-		    (za->pcp_rseq && !za->rseq_pcp))
+		    (za->pcp_rseq && (!za->rseq_pcp || !za->rseq_free_row)))
 			err = -ENOMEM;
+		za->pcp_zone_bytes = (size_t)za->nr_cpus * sizeof(struct za_pcp);
+		for (unsigned c = 0; !err && za->rseq_free_row && c < za->nr_cpus; c++)
+			za->rseq_free_row[c] = (char *)&za->pcp_all[c];
 	}
 	for (unsigned n = 0; !err && n < za->nr_nodes; n++) {
 		struct za_node *node = &za->nodes[n];

@@ -236,8 +236,10 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
                bool strict)
 {
 	struct rseq *rs = za_rseq_area_fast();
-	int cpu = (int)za_load_relaxed(&rs->cpu_id);
-	if (unlikely((unsigned)cpu >= za->nr_cpus || order > ZA_PCP_SMALL_ORDER))
+	/* cpu_id_start, as the allocation: a possible CPU number, which
+	 * rseq_free_row has a row for; the sequence checks cpu_id. */
+	unsigned cpu = za_load_relaxed(&rs->cpu_id_start);
+	if (unlikely(order > ZA_PCP_SMALL_ORDER))
 		return false;
 	unsigned long pfn = page_ptr_index(za, page);
 	if (unlikely(pfn == ULONG_MAX))
@@ -255,10 +257,17 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	if (unlikely(mt >= ZA_NR_PCPTYPES || page_order(page) != order))
 		return false;
 	ZA_YIELD_POINT(za); /* the block may go offline from here on */
-	struct za_pcp *pcp = za_pcp_of(za, page->zone_id, cpu);
-	unsigned idx = order * ZA_NR_PCPTYPES + mt;
+	/* The set of the page's zone on this CPU: za_pcp_of without its
+	 * multiply by nr_cpus (NULL row: a CPU number with no set). */
+	char *row = za->rseq_free_row[cpu];
+	if (unlikely(!row))
+		return false;
+	struct za_pcp *pcp = (struct za_pcp *)(row +
+	                                       page->zone_id * za->pcp_zone_bytes);
+	ZA_ASSERT(pcp == za_pcp_of(za, page->zone_id, (int)cpu));
+	size_t idx = (size_t)order * ZA_NR_PCPTYPES + mt;
 	/* A flagged set (switched off, new sizes): the slow path's. */
-	if (unlikely(!za_rseq_own_clear(&pcp->own.word, cpu, rs)))
+	if (unlikely(!za_rseq_own_clear(&pcp->own.word, (int)cpu, rs)))
 		return false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	int count = pcp->count + (1 << order);
@@ -281,7 +290,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	/* The list's type (an allocated block holds the type it was asked
 	 * for): a store, in a line written here anyway. */
 	za_store_relaxed(&page->mt, (uint8_t)mt);
-	ZA_ASSERT(pcp->cpu == cpu);
+	ZA_ASSERT(pcp->cpu == (int)cpu);
 	page->pcp_cpu = (uint16_t)cpu;
 	page->free_gen = gen;
 	page->next = pcp->lists[idx];

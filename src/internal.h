@@ -520,7 +520,14 @@ struct za {
 	 * kernel reports needs no bounds test. Rewritten with cpu_pcp. */
 	uintptr_t *rseq_pcp;
 	unsigned rseq_pcp_cpus;
-	uint8_t *pb_mt; /* pageblock -> migratetype: zone lock */
+	/* Restartable mode: for each possible CPU number (rseq_pcp_cpus)
+	 * the CPU's set of zone id 0 (&pcp_all[c]; NULL for a CPU number of
+	 * no set), so that the restartable free finds the set of a page's
+	 * zone as row + zone id * pcp_zone_bytes with no bounds test. Fixed
+	 * at create, as pcp_all is. */
+	char **rseq_free_row;
+	size_t pcp_zone_bytes; /* nr_cpus sets: one zone id's */
+	uint8_t *pb_mt;        /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
 	unsigned long max_pfn;
 	unsigned page_shift;

@@ -14,56 +14,56 @@
 
 #include "debug_common.h"
 
-/* The sites. noinline, and not static: dladdr must find them. */
-__attribute__((noinline)) struct za_page *owner_site_a(struct za *za,
-                                                       unsigned order)
+/* The sites. Not static, and neither inlined nor cloned: dladdr must find
+ * them (-O3 clones a function called with a constant into a local
+ * symbol, owner_site_c.constprop.0, which dladdr cannot name). */
+#if defined(__clang__)
+#define SITE_FN __attribute__((noinline))
+#else
+#define SITE_FN __attribute__((noinline, noipa))
+#endif
+SITE_FN struct za_page *owner_site_a(struct za *za, unsigned order)
 {
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, order);
 	__asm__ volatile("" ::: "memory"); /* not a tail call */
 	return p;
 }
-__attribute__((noinline)) struct za_page *owner_site_c(struct za *za,
-                                                       unsigned order)
+SITE_FN struct za_page *owner_site_c(struct za *za, unsigned order)
 {
 	struct za_page *p = za_alloc_pages_node(za, 0, ZA_GFP_MOVABLE, order);
 	__asm__ volatile("" ::: "memory");
 	return p;
 }
-__attribute__((noinline)) unsigned owner_site_bulk(struct za *za, unsigned n,
-                                                   struct za_page **v)
+SITE_FN unsigned owner_site_bulk(struct za *za, unsigned n, struct za_page **v)
 {
 	unsigned got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL, n, v);
 	__asm__ volatile("" ::: "memory");
 	return got;
 }
-__attribute__((noinline)) void owner_free_b(struct za *za, struct za_page *p,
-                                            unsigned order)
+SITE_FN void owner_free_b(struct za *za, struct za_page *p, unsigned order)
 {
 	za_free_pages(za, p, order);
 	__asm__ volatile("" ::: "memory");
 }
-__attribute__((noinline)) void owner_free_d(struct za *za, struct za_page *p,
-                                            unsigned order)
+SITE_FN void owner_free_d(struct za *za, struct za_page *p, unsigned order)
 {
 	za_free_pages(za, p, order);
 	__asm__ volatile("" ::: "memory");
 }
-__attribute__((noinline)) void owner_free_bulk(struct za *za, unsigned n,
-                                               struct za_page **v)
+SITE_FN void owner_free_bulk(struct za *za, unsigned n, struct za_page **v)
 {
 	za_free_pages_bulk(za, n, v);
 	__asm__ volatile("" ::: "memory");
 }
 
-__attribute__((noinline)) struct za_page *owner_contig(struct za *za,
-                                                       unsigned long n)
+SITE_FN struct za_page *owner_contig(struct za *za, unsigned long n)
 {
 	struct za_page *p = za_alloc_contig_pages(za, n, ZA_GFP_MOVABLE);
 	__asm__ volatile("" ::: "memory");
 	return p;
 }
-__attribute__((noinline)) void
-owner_contig_free(struct za *za, struct za_page *p, unsigned long n)
+SITE_FN void owner_contig_free(struct za *za, struct za_page *p,
+                               unsigned long n)
 {
 	za_free_contig_pages(za, p, n);
 	__asm__ volatile("" ::: "memory");

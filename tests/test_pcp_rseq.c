@@ -139,7 +139,8 @@ static void test_mode(void)
 /* Fewer page sets than the machine has CPUs (nr_cpus 1): a thread on CPU
  * 1 reads a CPU number the allocator has no set for. The restartable
  * paths must take nothing for it (za.rseq_pcp has a zero row for every
- * possible CPU number past nr_cpus) and the general path serves it. */
+ * possible CPU number past nr_cpus, za.rseq_free_row a NULL one) and the
+ * general path serves it. */
 static void test_cpu_without_set(void)
 {
 	struct za_config cfg = {
@@ -179,7 +180,8 @@ static void test_cpu_without_set(void)
 	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &after), 0);
 	RULE(after.count == before.count,
 	     "a CPU with no page set of its own (CPU 1 with nr_cpus 1) takes "
-	     "nothing from another CPU's set (CPU 0's held %u pages, then %u)",
+	     "nothing from and frees nothing onto another CPU's set (CPU 0's "
+	     "held %u pages, then %u)",
 	     before.count, after.count);
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
