@@ -844,8 +844,6 @@ static void put_vmstat(struct xout *x, const struct ropts *o, const char *key)
 	free(text);
 }
 
-/* The machine as it is now: 0, or -1 when its zoneinfo cannot be read or
- * makes no sense (message printed). */
 /* The kernel's per-CPU lists as zoneinfo text shows them now, folded
  * into peak (machine_zones_max); *looks counts the texts that could be
  * read. One that cannot (a zoneinfo that changed its format mid-way) is
@@ -909,6 +907,8 @@ static void put_peaks(struct xout *x, const struct ropts *o,
 	}
 }
 
+/* The machine as it is now: 0, or -1 when its zoneinfo cannot be read or
+ * makes no sense (message printed). */
 static int read_machine(const struct ropts *o, struct mach_text *mt)
 {
 	char path[PATH_MAX], err[256];
