@@ -104,21 +104,14 @@ void machine_free(struct machine *m)
 	machine_zones_free(&m->peak_zones);
 }
 
-/* The zone of zs called (nid, name), added (no lists, type from the
- * name) when zs has none; NULL when zs is full. */
-static struct machine_zone *zone_named(struct machine_zones *zs, int nid,
-                                       const char *name)
+/* A new zone of zs (which has room) for node nid called name: no lists,
+ * its zonealloc type from the name (-1 for none). */
+static struct machine_zone *zone_add(struct machine_zones *zs, int nid,
+                                     const char *name)
 {
-	struct machine_zone *z;
-	unsigned k;
+	struct machine_zone *z = &zs->z[zs->nr++];
 	int t;
 
-	for (k = 0; k < zs->nr; k++)
-		if (zs->z[k].nid == nid && !strcmp(zs->z[k].name, name))
-			return &zs->z[k];
-	if (zs->nr == MACHINE_MAX_ZONES)
-		return NULL;
-	z = &zs->z[zs->nr++];
 	memset(z, 0, sizeof(*z));
 	z->nid = nid;
 	snprintf(z->name, sizeof(z->name), "%s", name);
@@ -127,6 +120,21 @@ static struct machine_zone *zone_named(struct machine_zones *zs, int nid,
 		if (!strcmp(name, za_zone_names[t]))
 			z->type = t;
 	return z;
+}
+
+/* The zone of zs called (nid, name), added when zs has none; NULL when
+ * zs is full. */
+static struct machine_zone *zone_named(struct machine_zones *zs, int nid,
+                                       const char *name)
+{
+	unsigned k;
+
+	for (k = 0; k < zs->nr; k++)
+		if (zs->z[k].nid == nid && !strcmp(zs->z[k].name, name))
+			return &zs->z[k];
+	if (zs->nr == MACHINE_MAX_ZONES)
+		return NULL;
+	return zone_add(zs, nid, name);
 }
 
 /* The list of z for cpu, added (every field -1) when z has none. */
@@ -226,7 +234,6 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 		copy_trim(line, sizeof(line), p, le);
 		p = nl ? nl + 1 : end;
 		if (sscanf(line, "Node %d, zone %15s", &nid, name) == 2) {
-			int t;
 			if (nid < 0 || nid >= ZA_MAX_NODES) {
 				snprintf(err, errlen,
 				         "zoneinfo line %u: node %d out of "
@@ -241,14 +248,7 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 				         lineno, MACHINE_MAX_ZONES);
 				return -1;
 			}
-			z = &out->z[out->nr++];
-			memset(z, 0, sizeof(*z));
-			z->nid = nid;
-			memcpy(z->name, name, sizeof(z->name));
-			z->type = -1;
-			for (t = 0; t < ZA_NR_ZONES; t++)
-				if (!strcmp(name, za_zone_names[t]))
-					z->type = t;
+			z = zone_add(out, nid, name);
 			continue;
 		}
 		if (!z)
