@@ -26,9 +26,11 @@
  *               allocates a new block into it
  *   replay      (with the trace reader, zatrace) the kernel trace replayed threaded,
  *               trace CPU c on thread c % threads (bench/replay.c)
- * and, only when named with --only, two calibrations of the machine with
- * no allocator at all: calib (1 and 2 threads of pure arithmetic: how far
- * this machine scales) and calib-ring (the xfree ring alone).
+ * and, only when named with --only: pair-mid (pair with order-5 blocks,
+ * 128 KiB: the orders 4..8 that zonealloc caches per CPU), and two
+ * calibrations of the machine with no allocator at all: calib (1 and 2
+ * threads of pure arithmetic: how far this machine scales) and
+ * calib-ring (the xfree ring alone).
  *
  * Each measurement: warm-up, then reps repetitions of at least --time
  * seconds (0.5 s; --quick 0.1 s), median reported. Worker threads persist
@@ -242,25 +244,38 @@ static inline void *ring_pop(struct ring *r)
 
 /* ---- pair ---------------------------------------------------------------- */
 
-static uint64_t run_pair(struct worker *w)
+static inline __attribute__((always_inline)) uint64_t
+run_pair_order(struct worker *w, unsigned order)
 {
 	uint64_t ops = 0, fails = 0;
 
 	do {
 		for (int i = 0; i < 64; i++) {
-			void *p = ba_alloc(0);
+			void *p = ba_alloc(order);
 
 			if (unlikely(!p)) {
 				fails++;
 				continue;
 			}
 			escape(p);
-			ba_free(p, 0);
+			ba_free(p, order);
 		}
 		ops += 64;
 	} while (!should_stop(w, ops));
 	w->fails += fails;
 	return ops - fails;
+}
+
+static uint64_t run_pair(struct worker *w)
+{
+	return run_pair_order(w, 0);
+}
+
+/* Order 5 (128 KiB): one of the orders 4..8 that zonealloc caches per
+ * CPU under a byte budget (named with --only). */
+static uint64_t run_pair_mid(struct worker *w)
+{
+	return run_pair_order(w, 5);
 }
 
 /* ---- batch of 1024 ------------------------------------------------------- */
@@ -730,7 +745,17 @@ static const struct workload workloads[] = {
 	  fini_replay,
 	  NULL },
 #endif
-	/* Only when named in --only (calibrations of the machine): */
+	/* Only when named in --only: */
+	{ "pair-mid",
+	  "order-5 (128 KiB) alloc+free pairs",
+	  { 1, 2 },
+	  NULL,
+	  NULL,
+	  NULL,
+	  run_pair_mid,
+	  NULL,
+	  NULL },
+	/* (calibrations of the machine) */
 	{ "calib",
 	  "no allocator: 20 dependent multiply-adds (machine scaling)",
 	  { 1, 2 },
@@ -1117,7 +1142,7 @@ static int selected(const char *name)
 	size_t n = strlen(name);
 
 	if (!p)
-		return strncmp(name, "calib", 5) != 0;
+		return strncmp(name, "calib", 5) != 0 && strcmp(name, "pair-mid");
 	while (*p) {
 		const char *e = strchr(p, ',');
 		size_t len = e ? (size_t)(e - p) : strlen(p);

@@ -102,15 +102,26 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
  * path's work). */
 #define GFP_NOT_FAST (~ZA_GFP_ALL_BITS | ZA___GFP_ZERO | ZA___GFP_THISNODE)
 
+/* zone_watermark_ok's test (b) for an order-k request at the low mark
+ * (alloc_fast_mid says why the fast paths of orders 4..9 keep it). */
+static inline bool zone_has_block_of(const struct za *za,
+                                     const struct za_zone *z, unsigned order);
+
 /* The restartable fast path of za_alloc_pages: a leaf function's worth of
  * code with no call on any path, so that it needs no registers saved and
  * no frame. It takes the common case only - the current CPU's node, a
- * small order, a list with a block whose head is clean, the zone clearly
- * above low - and leaves everything else, untouched, to alloc_pages_slow
- * (which also reports and cuts a list head that a racing double free
- * spoilt). The statistics are those of pcp_pop_locked and count_numa. */
+ * list with a block whose head is clean, the zone clearly above low - and
+ * leaves everything else, untouched, to alloc_pages_slow (which also
+ * reports and cuts a list head that a racing double free spoilt). The
+ * statistics are those of pcp_pop_locked and count_numa.
+ *
+ * big (a constant): orders 0..3 when false; when true, orders 4..9 (those
+ * with per-CPU lists), with the tests and counts of alloc_fast_mid: its
+ * watermark bit (fast_ok_pb), no boost to act on, a free block of the
+ * order somewhere in the zone, the pages of orders 4..8 (mid_pages), and
+ * PGALLOC in pages beside one NUMA hit and local. */
 static inline __attribute__((always_inline)) struct za_page *
-alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
+alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 {
 	struct rseq *rs = za_rseq_area_fast();
 	/* cpu_id_start: always a possible CPU number (0 before the thread
@@ -129,11 +140,29 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	if (unlikely(!e))
 		return NULL;
 	struct za_pcp *pcp = (struct za_pcp *)(e & ~(uintptr_t)RSEQ_PCP_TAGS);
-	unsigned idx = order * ZA_NR_PCPTYPES + (unsigned)(e & RSEQ_PCP_MT);
-	/* zone_fast_ok: the entry's fast_ok bit against the zone's byte (the
-	 * type bits below it are never set in fast_ok). */
-	if (unlikely(!(za_load_relaxed(&pcp->zone->fast_ok) & (uint8_t)e)))
-		return NULL;
+	unsigned idx;
+	if (big) {
+		/* An order with lists (pcp_order: none above the pageblock
+		 * order), the fast path of orders 4..9 not switched off (the
+		 * gate covers every other bit of nofast), and the zone's
+		 * state as alloc_fast_mid tests it: the entry's fast_ok bit
+		 * against fast_ok_pb. */
+		if (unlikely(order > za->max_order || !pcp_order(za, order) ||
+		             za_load_relaxed(&za->nofast)))
+			return NULL;
+		idx = (unsigned)pcp_list_index(za, order, (int)(e & RSEQ_PCP_MT));
+		const struct za_zone *z = pcp->zone;
+		if (unlikely(!(za_load_relaxed(&z->fast_ok_pb) & (uint8_t)e) ||
+		             za_load_relaxed(&z->boost_wake) ||
+		             !zone_has_block_of(za, z, order)))
+			return NULL;
+	} else {
+		idx = order * ZA_NR_PCPTYPES + (unsigned)(e & RSEQ_PCP_MT);
+		/* zone_fast_ok: the entry's fast_ok bit against the zone's
+		 * byte (the type bits below it are never set in fast_ok). */
+		if (unlikely(!(za_load_relaxed(&pcp->zone->fast_ok) & (uint8_t)e)))
+			return NULL;
+	}
 	/* Flagged (switched off, new sizes to pick up): the slow path's. A
 	 * set that is switched off has empty lists anyway (drained after the
 	 * flag was set, nothing pushed since); the test, in the sequence,
@@ -156,10 +185,21 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order)
 	pcp->lists[idx] = page->next;
 	set_page_state(page, ZA_PS_ALLOC);
 	za_inc_single_writer(&pcp->count, -(1 << order));
-	/* PGALLOC, and a NUMA hit and local (count_numa's common case: the
-	 * request prefers the CPU's node, and the zone is on it, as every
-	 * zone of rseq_pcp is), in one count (struct za_pcp, fast_alloc). */
-	za_inc_single_writer(&pcp->fast_alloc[order], 1);
+	if (big) {
+		/* pcp_take_locked's mid_pages, pcp_count_alloc_locked's
+		 * PGALLOC and count_numa's common case (the request prefers
+		 * the CPU's node; every zone of rseq_pcp is on it). */
+		if (pcp_mid_order(za, order))
+			za_store_relaxed(&pcp->mid_pages, pcp->mid_pages - (1 << order));
+		event_pcp_locked(pcp, ZA_PGALLOC, 1ul << order);
+		za_inc_single_writer(&pcp->numa_hit_local, 1);
+	} else {
+		/* PGALLOC, and a NUMA hit and local (count_numa's common
+		 * case: the request prefers the CPU's node, and the zone is
+		 * on it, as every zone of rseq_pcp is), in one count (struct
+		 * za_pcp, fast_alloc). */
+		za_inc_single_writer(&pcp->fast_alloc[order], 1);
+	}
 	pcp_own_release_rseq(pcp);
 	return page;
 }
@@ -193,6 +233,19 @@ alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
 	return alloc_general(za, nid, gfp, order, SLOW_SITE(site));
 }
 
+/* za_alloc_pages of orders above 3 for the CPU's own node: the
+ * restartable fast path of orders 4..9, then the general path (the
+ * locked fast paths would only repeat its tests). Out of line, so that
+ * the common allocation carries none of it; site as alloc_pages_slow's. */
+static __attribute__((noinline)) struct za_page *
+alloc_pages_big(struct za *za, za_gfp_t gfp, unsigned order, const void *site)
+{
+	struct za_page *page = alloc_fast_rseq(za, gfp, order, true);
+	if (likely(page))
+		return page;
+	return alloc_general(za, -1, gfp, order, SLOW_SITE(site));
+}
+
 struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
                                     unsigned order)
 {
@@ -202,9 +255,10 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 		return NULL;
 	}
 	if (nid < 0 &&
-	    likely(za && za->rseq_alloc_gate && order <= ZA_PCP_SMALL_ORDER &&
-	           !(gfp & GFP_NOT_FAST))) {
-		struct za_page *page = alloc_fast_rseq(za, gfp, order);
+	    likely(za && za->rseq_alloc_gate && !(gfp & GFP_NOT_FAST))) {
+		if (unlikely(order > ZA_PCP_SMALL_ORDER))
+			return alloc_pages_big(za, gfp, order, ENTRY_SITE());
+		struct za_page *page = alloc_fast_rseq(za, gfp, order, false);
 		if (likely(page))
 			return page;
 	}
@@ -213,9 +267,10 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 
 struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 {
-	if (likely(za && za->rseq_alloc_gate && order <= ZA_PCP_SMALL_ORDER &&
-	           !(gfp & GFP_NOT_FAST))) {
-		struct za_page *page = alloc_fast_rseq(za, gfp, order);
+	if (likely(za && za->rseq_alloc_gate && !(gfp & GFP_NOT_FAST))) {
+		if (unlikely(order > ZA_PCP_SMALL_ORDER))
+			return alloc_pages_big(za, gfp, order, ENTRY_SITE());
+		struct za_page *page = alloc_fast_rseq(za, gfp, order, false);
 		if (likely(page))
 			return page;
 	}
@@ -223,23 +278,31 @@ struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 }
 
 /* The restartable fast path of za_free_pages, a leaf as alloc_fast_rseq:
- * a small-order block of a pageblock that is not isolated, onto the
- * current CPU's list while it stays below high. The block is checked
- * (the pointer, its order) and, with the set owned, checked and claimed:
- * allocated to on-the-list in one step (by compare-and-swap when strict,
- * a constant: za_free_pages inlines one copy for each kind of free, so
- * that neither carries the other's registers). False, with nothing
- * changed, for everything else: free_pages_slow then does it, and reports
- * misuse. */
+ * a block of a pageblock that is not isolated, onto the current CPU's
+ * list while it stays below high. The block is checked (the pointer, its
+ * order) and, with the set owned, checked and claimed: allocated to
+ * on-the-list in one step (by compare-and-swap when strict, a constant:
+ * za_free_pages inlines one copy for each kind of free, so that neither
+ * carries the other's registers). False, with nothing changed, for
+ * everything else: free_pages_slow then does it, and reports misuse.
+ *
+ * big (a constant too): orders 0..3 when false; when true, the orders
+ * above with per-CPU lists (4..8 under the set's byte budget, and the
+ * pageblock order), which pcp_free would take: the same steps, plus
+ * pcp_mid_room_locked's two tests (a block whose buddy is free goes to
+ * the buddy lists to merge, unless its list is empty; a free past the
+ * budget goes to the slow path, which gives blocks back first) and the
+ * counts of pcp_push_locked and pcp_count_alloc_locked. */
 static inline __attribute__((always_inline)) bool
 free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
-               bool strict)
+               bool strict, bool big)
 {
 	struct rseq *rs = za_rseq_area_fast();
 	/* cpu_id_start, as the allocation: a possible CPU number, which
 	 * rseq_free_row has a row for; the sequence checks cpu_id. */
 	unsigned cpu = za_load_relaxed(&rs->cpu_id_start);
-	if (unlikely(order > ZA_PCP_SMALL_ORDER))
+	if (big ? unlikely(!pcp_order(za, order))
+	        : unlikely(order > ZA_PCP_SMALL_ORDER))
 		return false;
 	unsigned long pfn = page_ptr_index(za, page);
 	if (unlikely(pfn == ULONG_MAX))
@@ -257,6 +320,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	if (unlikely(mt >= ZA_NR_PCPTYPES || page_order(page) != order))
 		return false;
 	ZA_YIELD_POINT(za); /* the block may go offline from here on */
+	bool mid = big && pcp_mid_order(za, order);
 	/* The set of the page's zone on this CPU: za_pcp_of without its
 	 * multiply by nr_cpus (NULL row: a CPU number with no set). */
 	char *row = za->rseq_free_row[cpu];
@@ -265,13 +329,21 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	struct za_pcp *pcp = (struct za_pcp *)(row +
 	                                       page->zone_id * za->pcp_zone_bytes);
 	ZA_ASSERT(pcp == za_pcp_of(za, page->zone_id, (int)cpu));
-	size_t idx = (size_t)order * ZA_NR_PCPTYPES + mt;
+	size_t idx = big ? (size_t)pcp_list_index(za, order, (int)mt)
+	                 : (size_t)order * ZA_NR_PCPTYPES + mt;
 	/* A flagged set (switched off, new sizes): the slow path's. */
 	if (unlikely(!za_rseq_own_clear(&pcp->own.word, (int)cpu, rs)))
 		return false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	int count = pcp->count + (1 << order);
 	if (unlikely(count >= pcp->high))
+		goto no;
+	/* Orders 4..8: within the budget, or the slow path gives back; and
+	 * not a block that should merge with its free buddy (the buddy is
+	 * in the block's pageblock, whose metadata the type above says is
+	 * readable). pcp_mid_room_locked's two tests. */
+	if (mid && (pcp->mid_pages + (1 << order) > pcp_mid_budget(za, pcp) ||
+	            pcp_mid_merges(za, pcp, pfn, order)))
 		goto no;
 	/* Claim it where nobody on this CPU can come between the check and
 	 * the claim: a free of it racing ours on another CPU is caught when
@@ -297,7 +369,13 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	set_page_state(page, ZA_PS_PCP);
 	pcp->lists[idx] = (uint32_t)pfn;
 	za_store_relaxed(&pcp->count, count);
-	za_inc_single_writer(&pcp->fast_free[order], 1); /* PGFREE */
+	if (big) {
+		if (mid)
+			za_store_relaxed(&pcp->mid_pages, pcp->mid_pages + (1 << order));
+		event_pcp_locked(pcp, ZA_PGFREE, 1ul << order);
+	} else {
+		za_inc_single_writer(&pcp->fast_free[order], 1); /* PGFREE */
+	}
 	pcp_own_release_rseq(pcp);
 	return true;
 no:
@@ -312,7 +390,21 @@ static __attribute__((noinline)) void free_pages_strict(struct za *za,
                                                         unsigned order,
                                                         const void *site)
 {
-	if (!free_fast_rseq(za, page, order, true))
+	bool done = order > ZA_PCP_SMALL_ORDER
+	                ? free_fast_rseq(za, page, order, true, true)
+	                : free_fast_rseq(za, page, order, true, false);
+	if (!done)
+		free_pages_slow(za, page, order, SLOW_SITE(site));
+}
+
+/* za_free_pages of orders above 3: out of line, as free_pages_strict, so
+ * that the common free carries none of it. */
+static __attribute__((noinline)) void free_pages_big(struct za *za,
+                                                     struct za_page *page,
+                                                     unsigned order,
+                                                     const void *site)
+{
+	if (!free_fast_rseq(za, page, order, false, true))
 		free_pages_slow(za, page, order, SLOW_SITE(site));
 }
 
@@ -323,7 +415,11 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 	if (likely(za)) {
 		unsigned gate = za->rseq_free_gate;
 		if (likely(gate == ZA_RSEQ_FREE_PLAIN)) {
-			if (likely(free_fast_rseq(za, page, order, false)))
+			if (unlikely(order > ZA_PCP_SMALL_ORDER)) {
+				free_pages_big(za, page, order, ENTRY_SITE());
+				return;
+			}
+			if (likely(free_fast_rseq(za, page, order, false, false)))
 				return;
 		} else if (gate == ZA_RSEQ_FREE_STRICT) {
 			free_pages_strict(za, page, order, ENTRY_SITE());

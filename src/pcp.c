@@ -321,7 +321,10 @@ void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
  *   sending this one block (and every later one) to the buddy lists
  *   (pcp_mid_room_locked).
  * What keeps fragmentation where it was: a freed block whose buddy is
- * free on the buddy lists still goes there, to merge; the pieces of a
+ * free on the buddy lists still goes there, to merge, but for the first
+ * block of an empty list (pcp_mid_merges: else a loop of one allocation
+ * and one free of the order splits and merges a larger block each
+ * turn, under the zone lock twice); the pieces of a
  * split stay on the CPU that split them, next to each other; the
  * periodic decay gives every block of these orders back at each tick;
  * pcp_mid_order keeps the pageblock order (and above) out of it. */
@@ -343,9 +346,12 @@ bool pcp_mid_room_locked(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 	pcp_assert_held(za, pcp);
 	/* A block whose buddy is free merges at once on the buddy lists:
 	 * keeping it would cost a larger block (the buddy's state is read
-	 * without the zone lock: a hint). */
-	const struct za_page *b = pfn_page(za, pfn ^ (1ul << order));
-	if (page_state(b) == ZA_PS_BUDDY && page_order(b) == order)
+	 * without the zone lock: a hint) - unless its list is empty: then
+	 * the next allocation of the order would split a larger block
+	 * again, and a loop of one allocation and one free of an order
+	 * would take the zone lock twice a turn. One such block per list
+	 * keeps one larger block from forming, at most. */
+	if (pcp_mid_merges(za, pcp, pfn, order))
 		return false;
 	int budget = pcp_mid_budget(za, pcp);
 	if (pcp->mid_pages + (1 << order) <= budget)

@@ -254,6 +254,24 @@ static inline int pcp_free_mt(const struct za *za, unsigned long pfn)
 	return mt;
 }
 
+/* Whether a freed block of orders 4..8 (at pfn) should go to the buddy
+ * lists to merge rather than onto the set's list: its buddy is a free
+ * block of that order there (read without the zone lock: a hint), and
+ * the list of the block's order and type has a block already (pcp.c,
+ * pcp_mid_room_locked). The set owned. */
+static inline bool pcp_mid_merges(const struct za *za,
+                                  const struct za_pcp *pcp, unsigned long pfn,
+                                  unsigned order)
+{
+	/* The list first: the buddy's metadata may be in a line another
+	 * CPU writes all the time (its own block of the order). */
+	int mt = pcp_free_mt(za, pfn);
+	if (mt >= 0 && pcp->lists[pcp_list_index(za, order, mt)] == ZA_NIL)
+		return false;
+	const struct za_page *b = pfn_page(za, pfn ^ (1ul << order));
+	return page_state(b) == ZA_PS_BUDDY && page_order(b) == order;
+}
+
 /* Push a claimed block on list mt of a page set, flushing above high,
  * uncounted (pcp_count_alloc_locked). The set owned; gen is the hand-out
  * count the claim saw. */

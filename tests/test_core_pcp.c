@@ -367,8 +367,12 @@ static void orders(void)
 	 * buddies from merging. */
 	pcp_decay_all(za);
 	CHECK_EQ(pinfo(za, 0).count, 0);
+	/* Its buddy is free, but its list is empty: kept even so
+	 * (pcp_mid_merges), until a drain merges it. */
 	za_free_pages(za, nb, 5);
-	CHECK_EQ(pinfo(za, 0).count, 0); /* its buddy is free: merged */
+	CHECK_EQ(pinfo(za, 0).count, 32);
+	za_drain_all_pages(za);
+	CHECK_EQ(pinfo(za, 0).count, 0);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 	/* The budget: of 20 freed order-4 blocks whose buddies are in use,
 	 * never more than 256 pages' worth stay (past it, blocks go back to
@@ -394,7 +398,8 @@ static void orders(void)
 		za_drain_all_pages(za);
 		CHECK_EQ(zinfo(za).free, NPAGES);
 	}
-	/* A block whose buddy is free is not kept: it merges at once. */
+	/* A block whose buddy is free merges at once when its list has a
+	 * block (core_pcp_mid, mid_merge); onto an empty list it stays. */
 	struct za_page *pair[2];
 	CHECK((pair[0] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
 	CHECK((pair[1] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
@@ -403,6 +408,8 @@ static void orders(void)
 	CHECK_EQ(pinfo(za, 0).count, 16); /* its buddy is in use: kept */
 	pcp_decay_all(za);
 	za_free_pages(za, pair[1], 4);
+	CHECK_EQ(pinfo(za, 0).count, 16);
+	za_drain_all_pages(za);
 	CHECK_EQ(pinfo(za, 0).count, 0);
 	CHECK_EQ(zinfo(za).free, NPAGES);
 

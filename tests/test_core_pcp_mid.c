@@ -495,19 +495,107 @@ static void fast_common(void)
 		p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_ZERO, o);
 		CHECK(p == k);
 		if (o < 9) {
-			/* A block whose buddy is free on the buddy lists goes
-			 * there, to merge (pcp_mid_room_locked's hint). */
+			/* A block whose buddy is free on the buddy lists, freed
+			 * onto an empty list, is kept even so (mid_merge has
+			 * the other case). */
 			za_free_pages(za, buddy, o); /* kept: k is in use */
 			za_drain_all_pages(za);
 			unsigned long merged = zinfo(za).nr_free[o + 1];
 			za_free_pages(za, p, o);
-			CHECK_EQ(pinfo(za).count, 0);
-			CHECK(zinfo(za).nr_free[o + 1] > merged ||
-			      zinfo(za).nr_free[o] == 0);
+			CHECK_EQ(pinfo(za).count, 1u << o);
+			CHECK_EQ(zinfo(za).nr_free[o + 1], merged);
 		} else {
 			za_free_pages(za, p, o);
 			za_free_pages(za, buddy, o);
 		}
+	}
+	all_back(za);
+}
+
+/* Two pairs of buddies of order o, all four allocated, the lists empty. */
+static void two_pairs(struct za *za, unsigned o, struct za_page *pr[4])
+{
+	struct za_page *b[12];
+	int used[12] = { 0 }, n = 0;
+	for (int i = 0; i < 12; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, o)) != NULL);
+	for (int i = 0; i < 12 && n < 4; i++)
+		for (int j = 0; j < 12 && n < 4 && !used[i]; j++)
+			if (i != j && !used[j] &&
+			    (pfn(za, b[i]) ^ (1ul << o)) == pfn(za, b[j])) {
+				pr[n++] = b[i];
+				pr[n++] = b[j];
+				used[i] = used[j] = 1;
+			}
+	CHECK_EQ(n, 4);
+	for (int i = 0; i < 12; i++)
+		if (!used[i])
+			za_free_pages(za, b[i], o);
+	za_drain_all_pages(za);
+	CHECK_EQ(pinfo(za).count, 0);
+}
+
+/* A freed block of orders 4..8 whose buddy is a free block on the buddy
+ * lists goes there to merge when the CPU's list of its order has a block
+ * already (pcp_mid_merges): a, with its buddy a2 free, while b waits on
+ * the list. */
+static void mid_merge(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
+	for (unsigned o = 4; o <= 8; o++) {
+		struct za_page *pr[4];
+		two_pairs(za, o, pr);
+		struct za_page *a = pr[0], *a2 = pr[1], *b = pr[2], *b2 = pr[3];
+		za_free_pages(za, a2, o);
+		za_drain_all_pages(za);  /* a2 on the buddy lists */
+		za_free_pages(za, b, o); /* kept: b2 is in use */
+		CHECK_EQ(pinfo(za).count, 1u << o);
+		unsigned long merged = zinfo(za).nr_free[o + 1];
+		unsigned long long locks = ev(za, ZA_ZONE_LOCK);
+		za_free_pages(za, a, o);
+		RULE(pinfo(za).count == 1u << o && ev(za, ZA_ZONE_LOCK) > locks &&
+		         (zinfo(za).nr_free[o + 1] > merged ||
+		          zinfo(za).nr_free[o] == 0),
+		     "a freed block of order 4..8 whose buddy is free merges on "
+		     "the buddy lists when its per-CPU list has a block");
+		za_free_pages(za, b2, o);
+		CHECK_EQ(za_check(za, stderr), 0);
+	}
+	all_back(za);
+}
+
+/* A loop of one allocation and one free of an order 4..8 takes the zone
+ * lock for the first allocation only, though each freed block's buddy is
+ * free on the buddy lists: the block freed onto its empty list stays
+ * (else each turn would merge it and split it again, under the zone
+ * lock twice). */
+static void mid_loop(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
+	for (unsigned o = 4; o <= 8; o++) {
+		za_drain_all_pages(za);
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+		CHECK(p != NULL);
+		za_free_pages(za, p, o);
+		unsigned long long locks = ev(za, ZA_ZONE_LOCK);
+		unsigned long long busy = ev(za, ZA_PCP_TRYLOCK_FAIL);
+		for (int i = 0; i < 100; i++) {
+			p = za_alloc_pages(za, ZA_GFP_KERNEL, o);
+			CHECK(p != NULL);
+			za_free_pages(za, p, o);
+		}
+		/* An aborted sequence (restartable runs) may send one turn
+		 * to the general path: pm_run repeats the check then. */
+		if (pm_rseq && ev(za, ZA_PCP_TRYLOCK_FAIL) != busy &&
+		    ev(za, ZA_ZONE_LOCK) != locks) {
+			printf("mid_loop: a sequence was aborted; again\n");
+			fflush(NULL);
+			_exit(PM_RETRY);
+		}
+		RULE(ev(za, ZA_ZONE_LOCK) == locks,
+		     "a loop of one allocation and one free of an order 4..8 "
+		     "takes no zone lock after the first allocation");
+		CHECK_EQ(za_check(za, stderr), 0);
 	}
 	all_back(za);
 }
@@ -784,6 +872,8 @@ int main(int argc, char **argv)
 		pm_run("pattern", pattern);
 		pm_run("resize", resize);
 		pm_run("fast_common", fast_common);
+		pm_run("mid_merge", mid_merge);
+		pm_run("mid_loop", mid_loop);
 		pm_run("stats_match", stats_match);
 		pm_run("fast_watermark", fast_watermark);
 		pm_run("fast_no_block", fast_no_block);
@@ -800,6 +890,8 @@ int main(int argc, char **argv)
 	pattern();
 	resize();
 	fast_common();
+	mid_merge();
+	mid_loop();
 	stats_match();
 	fast_watermark();
 	fast_no_block();

@@ -309,13 +309,26 @@ static void buddy_path_deltas(void)
 		return;
 	}
 	cur_cpu = 9;
+	/* Two buddies in use first, b0 and b1 (the best fit for the second
+	 * allocation is the first one's buddy): b0 goes on CPU 9's list
+	 * below, so that the block measured, freed with its buddy free,
+	 * finds a block on the list of its order and goes to the buddy
+	 * lists (onto an empty list it would stay: pcp_mid_merges). */
+	struct za_page *b0 = za_alloc_pages(za, ZA_GFP_KERNEL, order);
+	struct za_page *b1 = za_alloc_pages(za, ZA_GFP_KERNEL, order);
+	CHECK(b0 != NULL && b1 != NULL);
+	CHECK_EQ(za_page_to_pfn(za, b0) ^ (1ul << order), za_page_to_pfn(za, b1));
+	za_vmstat_fold(za);
 	unsigned long long a0 = za_event_count(za, ZA_PGALLOC);
+	unsigned long long f0 = za_event_count(za, ZA_PGFREE);
+	unsigned long long r0 = za_event_count(za, ZA_PCP_REFILL);
+	unsigned long long rp0 = za_event_count(za, ZA_PCP_REFILL_PAGES);
 	long g0 = gstat(za);
 	long al0 = za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED);
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, order);
 	CHECK(p != NULL);
-	CHECK_EQ(za_event_count(za, ZA_PCP_REFILL), 1);
-	CHECK_EQ(za_event_count(za, ZA_PCP_REFILL_PAGES), 1ull << order);
+	CHECK_EQ(za_event_count(za, ZA_PCP_REFILL), r0 + 1);
+	CHECK_EQ(za_event_count(za, ZA_PCP_REFILL_PAGES), rp0 + (1ull << order));
 	CHECK_EQ(sstat(za), g0 - (1l << order));
 	CHECK_EQ(za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
 	                               ZA_NR_ZONE_ALLOCATED),
@@ -328,12 +341,13 @@ static void buddy_path_deltas(void)
 	CHECK_EQ(za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_ZONE_ALLOCATED),
 	         al0 + (1l << order));
 	CHECK_EQ(za_event_count(za, ZA_PGALLOC) - a0, 1ull << order);
+	za_free_pages(za, b0, order); /* kept: its buddy b1 is in use */
 	za_free_pages(za, p, order);
 	/* Its buddy is free, so it merges at once rather than wait on CPU
 	 * 9's list of its order. */
 	CHECK_EQ(sstat(za), g0);
 	CHECK_EQ(gstat(za), g0);
-	CHECK_EQ(za_event_count(za, ZA_PGFREE), 1ull << order);
+	CHECK_EQ(za_event_count(za, ZA_PGFREE), f0 + (2ull << order));
 	za_vmstat_fold(za);
 	CHECK_EQ(gstat(za), g0);
 	CHECK_EQ(za_check(za, stderr), 0);

@@ -655,6 +655,7 @@ struct racer {
 
 static struct za *race_za;
 static struct za_page *race_page;
+static unsigned race_order;
 static pthread_barrier_t bar;
 static atomic_bool race_done;
 
@@ -666,7 +667,7 @@ static void *racer(void *v)
 		pthread_barrier_wait(&bar); /* a round is set up (or we are done) */
 		if (atomic_load(&race_done))
 			return NULL;
-		za_free_pages(race_za, race_page, 0);
+		za_free_pages(race_za, race_page, race_order);
 		/* Both frees are over before either CPU allocates again: within
 		 * the few nanoseconds until the other CPU's stores are visible
 		 * only strict frees or a fence could tell (docs/ARCHITECTURE.md,
@@ -674,7 +675,8 @@ static void *racer(void *v)
 		pthread_barrier_wait(&bar);
 		r->ngot = 0;
 		for (int i = 0; i < TAKE; i++) {
-			struct za_page *p = za_alloc_pages(race_za, ZA_GFP_KERNEL, 0);
+			struct za_page *p = za_alloc_pages(race_za, ZA_GFP_KERNEL,
+			                                   race_order);
 			if (p)
 				r->got[r->ngot++] = p;
 		}
@@ -682,9 +684,35 @@ static void *racer(void *v)
 	}
 }
 
-static void test_double_free_race(unsigned flags, bool strict)
+/* The block the racers free: for order 0 any page; above, a block whose
+ * buddy stays allocated, so that the free keeps it on a per-CPU list
+ * (the restartable free of orders 4..8) instead of merging it. */
+static struct za_page *race_block(struct za *za, unsigned order)
 {
-	long rounds = tu_scale(3000);
+	if (order == 0)
+		return za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	struct za_page *got[16], *pick = NULL;
+	unsigned n = 0, keep = 0;
+	while (n < 16 && (got[n] = za_alloc_pages(za, ZA_GFP_KERNEL, order)))
+		n++;
+	for (unsigned i = 0; i < n && !pick; i++)
+		for (unsigned j = 0; j < n; j++)
+			if ((za_page_to_pfn(za, got[i]) ^ (1ul << order)) ==
+			    za_page_to_pfn(za, got[j])) {
+				pick = got[i];
+				keep = j;
+				break;
+			}
+	CHECK(pick);
+	for (unsigned i = 0; i < n; i++)
+		if (got[i] != pick && i != keep)
+			za_free_pages(za, got[i], order);
+	return pick;
+}
+
+static void test_double_free_race(unsigned flags, bool strict, unsigned order)
+{
+	long rounds = tu_scale(order ? 1500 : 3000);
 	long raced = 0, at_handout = 0, both_passed = 0;
 	struct racer rs[2] = { { .cpu = 0 }, { .cpu = 1 } };
 	CHECK_EQ(pthread_barrier_init(&bar, NULL, 3), 0);
@@ -692,8 +720,9 @@ static void test_double_free_race(unsigned flags, bool strict)
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(pthread_create(&rs[i].th, NULL, racer, &rs[i]), 0);
 	for (long round = 0; round < rounds; round++) {
-		race_za = make(flags, 1);
-		race_page = za_alloc_pages(race_za, ZA_GFP_KERNEL, 0);
+		race_za = make(flags, order ? 2 : 1);
+		race_order = order;
+		race_page = race_block(race_za, order);
 		CHECK(race_page);
 		atomic_store(&reports, 0);
 		pthread_barrier_wait(&bar); /* go */
@@ -741,10 +770,11 @@ static void test_double_free_race(unsigned flags, bool strict)
 	if (strict)
 		RULE(both_passed == 0, "strict frees report a racing double free "
 		                       "before either free returns");
-	printf("double free race (%s): %ld rounds, %ld passed the free-side "
-	       "check, %ld caught at hand-out, %ld with more than one report\n",
-	       strict ? "strict" : "default", rounds, both_passed, at_handout,
-	       raced);
+	printf("double free race (%s, order %u): %ld rounds, %ld passed the "
+	       "free-side check, %ld caught at hand-out, %ld with more than one "
+	       "report\n",
+	       strict ? "strict" : "default", order, rounds, both_passed,
+	       at_handout, raced);
 }
 
 /* The outcome of two frees that both passed the free-side check, made on
@@ -921,10 +951,13 @@ int main(int argc, char **argv)
 		test_offline_preempted_owner();
 		test_offline_held_locks();
 		test_double_free_aftermath();
-		test_double_free_race(0, za_debug != 0);
-		test_double_free_race(ZA_CFG_STRICT_FREE, true);
+		/* Order 0, and order 5: the restartable free of orders 4..8. */
+		for (unsigned order = 0; order <= 5; order += 5) {
+			test_double_free_race(0, za_debug != 0, order);
+			test_double_free_race(ZA_CFG_STRICT_FREE, true, order);
+		}
 	}
 	printf("%d passed, 0 failed\n",
-	       (ncpus >= 2 ? 12 : 6) + (za_debug ? 2 : 0));
+	       (ncpus >= 2 ? 14 : 6) + (za_debug ? 2 : 0));
 	return 0;
 }
