@@ -944,13 +944,13 @@ static inline bool pcp_mid_order(const struct za *za, unsigned order)
 	return order > ZA_PCP_SMALL_ORDER && order <= ZA_PCP_MID_MAX_ORDER &&
 	       order < za->pageblock_order;
 }
-/* The most pages a set keeps on its lists of orders 4..8: an eighth of
- * its high_max, or its high when that is less (a set trimmed by pressure
+/* The most pages a set keeps on its lists of orders 4..8: half of its
+ * high_max, or its high when that is less (a set trimmed by pressure
  * or decay keeps less), never under ZA_PCP_MID_BYTES worth. Reads the
  * set's own sizes: held, or for a report. */
 static inline int pcp_mid_budget(const struct za *za, const struct za_pcp *pcp)
 {
-	int b = za_load_relaxed(&pcp->high_max) / 8,
+	int b = za_load_relaxed(&pcp->high_max) / 2,
 	    high = za_load_relaxed(&pcp->high);
 	int floor = (int)(ZA_PCP_MID_BYTES >> za->page_shift);
 	if (b > high)

@@ -154,6 +154,18 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	return got;
 }
 
+/* The k-th list a flush of every list gives back: orders 0..3, the
+ * pageblock order, then orders 4..8. */
+static inline int flush_list_at(int k)
+{
+	const int npb = ZA_NR_PCP_LISTS - ZA_PCP_PB_BASE;
+	if (k < ZA_PCP_MID_BASE)
+		return k;
+	if (k < ZA_PCP_MID_BASE + npb)
+		return ZA_PCP_PB_BASE + (k - ZA_PCP_MID_BASE);
+	return k - npb;
+}
+
 /* flush_lists_locked with the zone lock already taken (nr > 0, pages on
  * the set), which it lets go. */
 static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
@@ -167,8 +179,17 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 	 * flush does: one block of each list in turn emptied the lists of
 	 * large blocks (512 pages a turn against one of order 0), which the
 	 * next allocation of that order then refilled, growing high by what
-	 * it took back, while order-0 pages stayed. */
-	for (int idx = first; idx < first + nlists && (long)done < nr; idx++) {
+	 * it took back, while order-0 pages stayed.
+	 * A flush of every list takes orders 0..3, then the pageblock order,
+	 * then orders 4..8 (flush_list_at): a list of orders 4..8 refills a
+	 * block a zone-lock hold (extra blocks only where the zone can spare
+	 * them), a pageblock-order list many blocks a hold; given back
+	 * before it, they were what a set whose huge-page list held most of
+	 * high lost at every flush (docs/PERFORMANCE.md, "Half of high_max
+	 * for orders 4..8"). */
+	for (int k = first; k < first + nlists && (long)done < nr; k++) {
+		int idx = first == 0 && nlists == ZA_NR_PCP_LISTS ? flush_list_at(k)
+		                                                  : k;
 		while ((long)done < nr && pcp->lists[idx] != ZA_NIL) {
 			uint32_t h = pcp->lists[idx];
 			struct za_page *page = pfn_page(za, h);
@@ -300,7 +321,7 @@ void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
 
 /* --- orders 4..8 --------------------------------------------------------------
  * The lists of orders 4..8 (below the pageblock order) hold at most
- * pcp_mid_budget pages per set (mid_pages): an eighth of high_max, or
+ * pcp_mid_budget pages per set (mid_pages): half of high_max, or
  * high when that is less, at least ZA_PCP_MID_BYTES worth (1 MiB). They
  * work as a small buddy allocator of the CPU's own:
  * - an allocation whose list is empty splits the smallest larger block on

@@ -109,6 +109,8 @@ static struct za_pcp_info pinfo(struct za *za)
 	return pi;
 }
 
+static struct za_zone *normal(struct za *za);
+
 static unsigned long long ev(struct za *za, enum za_event e)
 {
 	return za_event_count(za, e);
@@ -128,7 +130,7 @@ static void all_back(struct za *za)
 	pm_destroy(za);
 }
 
-/* Fixed sizes: high 2048 pages, so the budget is 256 pages (an eighth). */
+/* Fixed sizes: high 2048 pages, so the budget is 1024 pages (half). */
 static void split(void)
 {
 	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
@@ -254,9 +256,11 @@ static void spare(void)
 	all_back(za);
 }
 
+/* Fixed sizes: high 512 pages, so the budget is 256 (half of it, and
+ * the 1 MiB floor). */
 static void budget(void)
 {
-	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
+	struct za *za = make(ZA_CFG_PCP_FIXED, 512, 16);
 	struct za_page *b[48];
 	for (int i = 0; i < 48; i++)
 		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 4)) != NULL);
@@ -324,42 +328,39 @@ static void resize(void)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, BIG, NULL), 0);
 	pm_set_cpu(&cur_cpu, 0);
 	CHECK_EQ(za_cpu_offline(za, 1), 0);
-	/* Grow CPU 0's high: rounds of order-0 allocations and frees. */
-	static struct za_page *pg[8192];
-	for (int round = 0; round < 8; round++) {
-		for (int i = 0; i < 8192; i++)
-			CHECK((pg[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
-		for (int i = 0; i < 8192; i++)
-			za_free_pages(za, pg[i], 0);
-	}
-	unsigned high = pinfo(za).high;
-	CHECK(high >= 4096);
-	za_drain_local_pages(za); /* high stays */
-	/* Twelve order-8 blocks on the lists (3072 pages), their buddies in
-	 * use: within the budget of one CPU (high_max / 8 = 4096), over that
-	 * of two (2048). */
-	struct za_page *b[24];
-	for (int i = 0; i < 24; i++)
+	/* CPU 0's high at 14000: its budget is that (half its high_max,
+	 * 32768 / 2, is more); with CPU 1 online, high_max halves and the
+	 * budget is 16384 / 2 = 8192. */
+	CHECK_EQ(za_pcp_set_high(za, 0, 0, ZA_ZONE_NORMAL, 14000), 0);
+	CHECK_EQ(pinfo(za).high, 14000);
+	/* Forty order-8 blocks on the lists (10240 pages), their buddies in
+	 * use: within the budget of one CPU, over that of two. */
+	struct za_page *b[80];
+	for (int i = 0; i < 80; i++)
 		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 8)) != NULL);
+	za_drain_local_pages(za);
 	unsigned kept = 0;
-	for (int i = 0; i < 24 && kept < 12; i++)
-		for (int j = 0; j < 24; j++)
+	for (int i = 0; i < 80 && kept < 40; i++)
+		for (int j = 0; j < 80; j++)
 			if (b[i] && b[j] && (pfn(za, b[i]) ^ 256) == pfn(za, b[j])) {
 				za_free_pages(za, b[i], 8);
 				b[i] = NULL;
 				kept++;
 				break;
 			}
-	CHECK_EQ(kept, 12);
+	CHECK_EQ(kept, 40);
 	CHECK_EQ(za_check(za, stderr), 0);
-	CHECK_EQ(pinfo(za).count, 3072);
+	CHECK_EQ(pinfo(za).count, 10240);
 	CHECK_EQ(za_cpu_online(za, 1), 0);
 	/* CPU 0 picks the sizes up on its next use. */
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 	CHECK(p != NULL);
 	za_free_pages(za, p, 0);
 	CHECK_EQ(za_check(za, stderr), 0);
-	for (int i = 0; i < 24; i++)
+	/* What was over the new budget went back (count has the order-0
+	 * refill besides). */
+	CHECK(za_pcp_of(za, normal(za)->id, 0)->mid_pages <= 8192);
+	for (int i = 0; i < 80; i++)
 		if (b[i])
 			za_free_pages(za, b[i], 8);
 	CHECK_EQ(za_check(za, stderr), 0);
@@ -372,8 +373,8 @@ static void resize(void)
 #define SLOTS 48
 static void pattern(void)
 {
-	/* high 16384: a budget of 2048 pages (8 MiB). */
-	struct za *za = make(ZA_CFG_PCP_FIXED, 16384, 63);
+	/* high 4096: a budget of 2048 pages (8 MiB). */
+	struct za *za = make(ZA_CFG_PCP_FIXED, 4096, 63);
 	struct za_page *slot[SLOTS];
 	unsigned ord[SLOTS];
 	uint64_t s = 11;
@@ -561,6 +562,38 @@ static void mid_merge(void)
 		za_free_pages(za, b2, o);
 		CHECK_EQ(za_check(za, stderr), 0);
 	}
+	all_back(za);
+}
+
+/* A flush over high gives back the lists of orders 0..3, then the list
+ * of the pageblock order, and the lists of orders 4..8 last: those are
+ * refilled a block a zone-lock hold, a pageblock-order list many blocks
+ * a hold. Fixed high 2048: two order-8 blocks kept (512 pages), then
+ * three order-9 blocks freed; the third takes the set to high. */
+static void flush_order(void)
+{
+	struct za *za = make(ZA_CFG_PCP_FIXED, 2048, 16);
+	unsigned pb = za_pageblock_order(za);
+	struct za_page *q[3], *pr[4];
+	for (int i = 0; i < 3; i++)
+		CHECK((q[i] = za_alloc_pages(za, ZA_GFP_KERNEL, pb)) != NULL);
+	two_pairs(za, 8, pr); /* drains the lists */
+	za_free_pages(za, pr[0], 8);
+	za_free_pages(za, pr[2], 8);
+	CHECK_EQ(pinfo(za).count, 512);
+	za_free_pages(za, q[0], pb);
+	za_free_pages(za, q[1], pb);
+	CHECK_EQ(pinfo(za).count, 512 + (2u << pb));
+	unsigned long long flushes = ev(za, ZA_PCP_FLUSH);
+	za_free_pages(za, q[2], pb);
+	CHECK_EQ(ev(za, ZA_PCP_FLUSH), flushes + 1);
+	RULE(za_pcp_of(za, normal(za)->id, 0)->mid_pages == 512 &&
+	         pinfo(za).count == 512 + (2u << pb),
+	     "a flush over high gives back the pageblock-order list before "
+	     "the lists of orders 4..8");
+	za_free_pages(za, pr[1], 8);
+	za_free_pages(za, pr[3], 8);
+	CHECK_EQ(za_check(za, stderr), 0);
 	all_back(za);
 }
 
@@ -874,6 +907,7 @@ int main(int argc, char **argv)
 		pm_run("fast_common", fast_common);
 		pm_run("mid_merge", mid_merge);
 		pm_run("mid_loop", mid_loop);
+		pm_run("flush_order", flush_order);
 		pm_run("stats_match", stats_match);
 		pm_run("fast_watermark", fast_watermark);
 		pm_run("fast_no_block", fast_no_block);
@@ -892,6 +926,7 @@ int main(int argc, char **argv)
 	fast_common();
 	mid_merge();
 	mid_loop();
+	flush_order();
 	stats_match();
 	fast_watermark();
 	fast_no_block();
