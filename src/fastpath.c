@@ -143,12 +143,11 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 	unsigned idx;
 	if (big) {
 		/* An order with lists (pcp_order: none above the pageblock
-		 * order), the fast path of orders 4..9 not switched off (the
+		 * order, which za_create keeps within max_order), the fast path of orders 4..9 not switched off (the
 		 * gate covers every other bit of nofast), and the zone's
 		 * state as alloc_fast_mid tests it: the entry's fast_ok bit
 		 * against fast_ok_pb. */
-		if (unlikely(order > za->max_order || !pcp_order(za, order) ||
-		             za_load_relaxed(&za->nofast)))
+		if (unlikely(!pcp_order(za, order) || za_load_relaxed(&za->nofast)))
 			return NULL;
 		idx = (unsigned)pcp_list_index(za, order, (int)(e & RSEQ_PCP_MT));
 		const struct za_zone *z = pcp->zone;
@@ -343,7 +342,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	 * in the block's pageblock, whose metadata the type above says is
 	 * readable). pcp_mid_room_locked's two tests. */
 	if (mid && (pcp->mid_pages + (1 << order) > pcp_mid_budget(za, pcp) ||
-	            pcp_mid_merges(za, pcp, pfn, order)))
+	            pcp_mid_merges(za, pcp, pfn, order, idx)))
 		goto no;
 	/* Claim it where nobody on this CPU can come between the check and
 	 * the claim: a free of it racing ours on another CPU is caught when

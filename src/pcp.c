@@ -362,7 +362,7 @@ static void mid_flush_to_locked(struct za *za, struct za_zone *z,
 }
 
 bool pcp_mid_room_locked(struct za *za, struct za_zone *z, struct za_pcp *pcp,
-                         unsigned long pfn, unsigned order)
+                         unsigned long pfn, unsigned order, int mt)
 {
 	pcp_assert_held(za, pcp);
 	/* A block whose buddy is free merges at once on the buddy lists:
@@ -372,7 +372,8 @@ bool pcp_mid_room_locked(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 	 * again, and a loop of one allocation and one free of an order
 	 * would take the zone lock twice a turn. One such block per list
 	 * keeps one larger block from forming, at most. */
-	if (pcp_mid_merges(za, pcp, pfn, order))
+	if (pcp_mid_merges(za, pcp, pfn, order,
+	                   (size_t)pcp_list_index(za, order, mt)))
 		return false;
 	int budget = pcp_mid_budget(za, pcp);
 	if (pcp->mid_pages + (1 << order) <= budget)

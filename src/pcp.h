@@ -15,11 +15,11 @@ unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
                                int ev_pages);
 
-/* A free of order 4..8 may go on the lists: true, having given blocks
- * back to the buddy lists if the budget needed it; false when it goes to
- * the buddy lists (pcp.c). pcp->lock held. */
+/* A free of order 4..8 onto list mt may go on the lists: true, having
+ * given blocks back to the buddy lists if the budget needed it; false
+ * when it goes to the buddy lists (pcp.c). pcp->lock held. */
 bool pcp_mid_room_locked(struct za *za, struct za_zone *z, struct za_pcp *pcp,
-                         unsigned long pfn, unsigned order);
+                         unsigned long pfn, unsigned order, int mt);
 
 /* A free took the list to or above high: flush. pcp->lock held. */
 void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
@@ -254,19 +254,18 @@ static inline int pcp_free_mt(const struct za *za, unsigned long pfn)
 	return mt;
 }
 
-/* Whether a freed block of orders 4..8 (at pfn) should go to the buddy
- * lists to merge rather than onto the set's list: its buddy is a free
- * block of that order there (read without the zone lock: a hint), and
- * the list of the block's order and type has a block already (pcp.c,
- * pcp_mid_room_locked). The set owned. */
+/* Whether a freed block of orders 4..8 (at pfn, for list idx) should go
+ * to the buddy lists to merge rather than onto the set's list: its buddy
+ * is a free block of that order there (read without the zone lock: a
+ * hint), and list idx has a block already (pcp.c, pcp_mid_room_locked).
+ * The set owned. */
 static inline bool pcp_mid_merges(const struct za *za,
                                   const struct za_pcp *pcp, unsigned long pfn,
-                                  unsigned order)
+                                  unsigned order, size_t idx)
 {
 	/* The list first: the buddy's metadata may be in a line another
 	 * CPU writes all the time (its own block of the order). */
-	int mt = pcp_free_mt(za, pfn);
-	if (mt >= 0 && pcp->lists[pcp_list_index(za, order, mt)] == ZA_NIL)
+	if (pcp->lists[idx] == ZA_NIL)
 		return false;
 	const struct za_page *b = pfn_page(za, pfn ^ (1ul << order));
 	return page_state(b) == ZA_PS_BUDDY && page_order(b) == order;
@@ -326,7 +325,7 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 	}
 	/* Orders 4..8: within the set's byte budget (pcp.c). */
 	if (unlikely(pcp_mid_order(za, order)) &&
-	    !pcp_mid_room_locked(za, z, pcp, pfn, order)) {
+	    !pcp_mid_room_locked(za, z, pcp, pfn, order, mt)) {
 		pcp_own_release(za, pcp);
 		return 0;
 	}

@@ -419,32 +419,44 @@ static unsigned long long shared_hits(struct za *za)
 	return za_load_relaxed(&normal(za)->events[ZA_NUMA_HIT]);
 }
 
+/* npairs pairs of buddies of order o, from nalloc blocks allocated (at
+ * most 12): pair k in pr[2k] and pr[2k + 1], all in use; the other blocks
+ * freed and the lists drained. */
+static void buddy_pairs(struct za *za, unsigned o, int nalloc,
+                        struct za_page **pr, int npairs)
+{
+	struct za_page *b[12];
+	int used[12] = { 0 }, n = 0;
+	CHECK(nalloc <= 12);
+	for (int i = 0; i < nalloc; i++)
+		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, o)) != NULL);
+	for (int i = 0; i < nalloc && n < 2 * npairs; i++)
+		for (int j = 0; j < nalloc && n < 2 * npairs && !used[i]; j++)
+			if (i != j && !used[j] &&
+			    (pfn(za, b[i]) ^ (1ul << o)) == pfn(za, b[j])) {
+				pr[n++] = b[i];
+				pr[n++] = b[j];
+				used[i] = used[j] = 1;
+			}
+	CHECK_EQ(n, 2 * npairs);
+	for (int i = 0; i < nalloc; i++)
+		if (!used[i])
+			za_free_pages(za, b[i], o);
+	za_drain_all_pages(za);
+}
+
 /* A block of order o (4..9) allocated with its buddy, then freed: kept on
  * CPU 0's list, since the buddy stays in use. *buddy gets the buddy. */
 static struct za_page *kept_block(struct za *za, unsigned o,
                                   struct za_page **buddy)
 {
-	struct za_page *b[8];
-	struct za_page *kept = NULL;
-	for (int i = 0; i < 8; i++)
-		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, o)) != NULL);
-	for (int i = 0; i < 8 && !kept; i++)
-		for (int j = 0; j < 8; j++)
-			if (i != j && (pfn(za, b[i]) ^ (1ul << o)) == pfn(za, b[j])) {
-				kept = b[i];
-				*buddy = b[j];
-				b[i] = b[j] = NULL;
-				break;
-			}
-	CHECK(kept != NULL);
-	for (int i = 0; i < 8; i++)
-		if (b[i])
-			za_free_pages(za, b[i], o);
-	za_drain_all_pages(za);
+	struct za_page *pr[2];
+	buddy_pairs(za, o, 8, pr, 1);
+	*buddy = pr[1];
 	unsigned before = pinfo(za).count;
-	za_free_pages(za, kept, o);
+	za_free_pages(za, pr[0], o);
 	CHECK_EQ(pinfo(za).count, before + (1u << o));
-	return kept;
+	return pr[0];
 }
 
 /* The common case takes the fast path and counts what the general path
@@ -516,23 +528,7 @@ static void fast_common(void)
 /* Two pairs of buddies of order o, all four allocated, the lists empty. */
 static void two_pairs(struct za *za, unsigned o, struct za_page *pr[4])
 {
-	struct za_page *b[12];
-	int used[12] = { 0 }, n = 0;
-	for (int i = 0; i < 12; i++)
-		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, o)) != NULL);
-	for (int i = 0; i < 12 && n < 4; i++)
-		for (int j = 0; j < 12 && n < 4 && !used[i]; j++)
-			if (i != j && !used[j] &&
-			    (pfn(za, b[i]) ^ (1ul << o)) == pfn(za, b[j])) {
-				pr[n++] = b[i];
-				pr[n++] = b[j];
-				used[i] = used[j] = 1;
-			}
-	CHECK_EQ(n, 4);
-	for (int i = 0; i < 12; i++)
-		if (!used[i])
-			za_free_pages(za, b[i], o);
-	za_drain_all_pages(za);
+	buddy_pairs(za, o, 12, pr, 2);
 	CHECK_EQ(pinfo(za).count, 0);
 }
 
