@@ -157,9 +157,10 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 			return NULL;
 	} else {
 		idx = order * ZA_NR_PCPTYPES + (unsigned)(e & RSEQ_PCP_MT);
-		/* zone_fast_ok: the entry's fast_ok bit against the zone's
-		 * byte (the type bits below it are never set in fast_ok). */
-		if (unlikely(!(za_load_relaxed(&pcp->zone->fast_ok) & (uint8_t)e)))
+		/* zone_fast_ok: the entry's fast_ok bit against the set's
+		 * copy of the zone's byte (the type bits below it are never
+		 * set in fast_ok). */
+		if (unlikely(!(za_load_relaxed(&pcp->fast_ok) & (uint8_t)e)))
 			return NULL;
 	}
 	/* Flagged (switched off, new sizes to pick up): the slow path's. A

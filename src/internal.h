@@ -257,9 +257,14 @@ struct za_pcp {
 	/* The zone is on the CPU's node (fixed): an allocation of the
 	 * restartable fast path from it is a NUMA hit and local. */
 	uint8_t numa_local;
-	struct za_zone *zone;   /* the zone it belongs to (fixed) */
-	uint16_t cpu;           /* the CPU the set belongs to (fixed) */
-	uint8_t free_factor;    /* flush batches grow for streams of frees */
+	struct za_zone *zone; /* the zone it belongs to (fixed) */
+	uint16_t cpu;         /* the CPU the set belongs to (fixed) */
+	uint8_t free_factor;  /* flush batches grow for streams of frees */
+	/* The zone's fast_ok, copied into every set of the zone by
+	 * zone_fast_refresh: the restartable fast path tests it here, in the
+	 * line it owns the set in, one load after the set instead of two
+	 * (set, zone, byte). Relaxed; the refresh writes it. */
+	uint8_t fast_ok;
 	uint16_t alloc_factor;  /* refill batches grow for allocation streams */
 	int count;              /* pages on the lists (relaxed for readers) */
 	int mid_pages;          /* of those, on the lists of orders 4..8 */

@@ -212,19 +212,39 @@ static uint8_t zone_fast_mask_pb(const struct za_zone *z, uint8_t fast_mask)
 	return m;
 }
 
+/* Copy fast_ok into every set of the zone (za_pcp.fast_ok), writing
+ * only the lines that differ: the copies are other CPUs' hot lines. */
+static void zone_fast_copy(struct za_zone *z, uint8_t m)
+{
+	for (unsigned c = 0; c < z->za->nr_cpus; c++)
+		if (za_load_relaxed(&z->pcp[c].fast_ok) != m)
+			za_store_relaxed(&z->pcp[c].fast_ok, m);
+}
+
 void zone_fast_refresh(struct za_zone *z)
 {
 	/* Two refreshes may race (two CPUs folding, a fold and a
 	 * recompute): each stores what it computed, then looks again at what
 	 * it computed from. The last to store either saw every change before
 	 * its look, or a change after it, whose own refresh then stores
-	 * later (the full fence orders the store before the look). */
+	 * later (the full fence orders the store before the look).
+	 * The sets' copies follow fast_ok: whoever stores it copies it. A
+	 * refresh that computed from inputs that changed under it may copy
+	 * its value over the newer one in some sets after the newer refresh
+	 * has finished; it looks again, sees the change, and copies what it
+	 * computes then, whatever fast_ok holds, unless that is what it
+	 * copied before (its copies were right after all). */
+	int copied = -1;
 	for (;;) {
 		long free = za_load_relaxed(&zone_vm_stat(z, ZA_NR_FREE_PAGES));
 		unsigned gen = za_load_acquire(&z->fast_gen);
 		uint8_t m = zone_fast_mask(z);
-		if (za_load_relaxed(&z->fast_ok) != m)
+		if (za_load_relaxed(&z->fast_ok) != m ||
+		    (copied >= 0 && copied != m)) {
 			za_store_relaxed(&z->fast_ok, m);
+			zone_fast_copy(z, m);
+			copied = m;
+		}
 		uint8_t mpb = zone_fast_mask_pb(z, m);
 		if (za_load_relaxed(&z->fast_ok_pb) != mpb)
 			za_store_relaxed(&z->fast_ok_pb, mpb);

@@ -16,8 +16,12 @@
  *    from KERNEL requests falling back into it, but not from DMA32 ones;
  *  - an order above max_order and unknown gfp bits give NULL with EINVAL;
  *  - with per-CPU lists on, a CPU whose list is full still sees its zone
- *    fall below low (the fast paths' kept check follows the free count).
+ *    fall below low (the fast paths' kept check follows the free count);
+ *    with --rseq (ctest: core_watermark_rseq) only this check, on real
+ *    CPUs with the page sets restartable, where the restartable fast path
+ *    makes it (tests/pcp_mode.h).
  */
+#include "pcp_mode.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -302,8 +306,7 @@ static void fast_path_below_low(void)
 {
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = 2;
-	cfg.cpu_id = cpu_cur;
+	pm_config(&cfg, 2, cpu_cur);
 	cfg.block_pages = BLK;
 	cfg.max_pfn = NORM_START + 64 * BLK;
 	cfg.min_free_kbytes = 1024;
@@ -312,17 +315,19 @@ static void fast_path_below_low(void)
 	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
+	pm_check_mode(za, "core_watermark");
+	pm_watch(za);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORM_START, 4 * BLK,
 	                          NULL),
 	         0);
-	cur_cpu = 0;
+	pm_set_cpu(&cur_cpu, 0);
 	for (int i = 0; i < 200; i++)
 		hold(za_alloc_pages(za, ZA_GFP_KERNEL, 0), 0);
 	release(za);
 	struct za_pcp_info pi;
 	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
 	CHECK(pi.count >= 100);
-	cur_cpu = 1;
+	pm_set_cpu(&cur_cpu, 1);
 	for (struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL); zi.free >= zi.low;
 	     zi = zinfo(za, ZA_ZONE_NORMAL)) {
 		struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
@@ -331,7 +336,7 @@ static void fast_path_below_low(void)
 	}
 	struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
 	CHECK(zi.free < zi.low && zi.free > zi.min);
-	cur_cpu = 0;
+	pm_set_cpu(&cur_cpu, 0);
 	unsigned long long fails = za_event_count(za, ZA_WMARK_FAIL);
 	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
 	CHECK(p != NULL);
@@ -346,13 +351,19 @@ static void fast_path_below_low(void)
 	}
 	release(za);
 	CHECK_EQ(za_check(za, stderr), 0);
-	za_destroy(za);
+	pm_destroy(za);
 	printf("fast path below low: ok\n");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	tu_watchdog(120);
+	pm_init(argc, argv, "core_watermark", 2);
+	if (pm_rseq) {
+		pm_run("fast_path_below_low", fast_path_below_low);
+		printf("core_watermark (restartable): ok\n");
+		return 0;
+	}
 	per_gfp();
 	lowmem_reserve();
 	bad_requests();
