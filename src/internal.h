@@ -1166,12 +1166,15 @@ static inline bool pfn_online(const struct za *za, unsigned long pfn)
 static inline unsigned long page_ptr_index(const struct za *za,
                                            const struct za_page *p)
 {
-	/* Below the array, the difference wraps past memmap_bytes. */
+	/* Below the array, the difference wraps past the array's end. The
+	 * offset rotated right by 4 (16-byte metadata) is the index when the
+	 * pointer is on an entry's boundary; one that is not brings its low
+	 * bits to the top, far past max_pfn: one test for both. */
 	uintptr_t off = (uintptr_t)p - (uintptr_t)za->memmap;
-	if (unlikely(off >= za->memmap_bytes ||
-	             (off & (sizeof(struct za_page) - 1))))
+	uintptr_t idx = (off >> 4) | (off << (sizeof(off) * 8 - 4));
+	if (unlikely(idx >= za->max_pfn))
 		return ULONG_MAX;
-	return (unsigned long)(off / sizeof(struct za_page));
+	return (unsigned long)idx;
 }
 /* The pfn of a pointer that claims to be the metadata of an online page,
  * or ULONG_MAX: how a free recognises a foreign pointer. */

@@ -625,6 +625,43 @@ static void test_free_never_online(void)
 	atomic_store(&reports, 0);
 }
 
+/* Pointers that are not page metadata, freed on the restartable path
+ * (plain and strict): one inside a live page's metadata but not on its
+ * boundary, and ones just outside the array. Each is reported once and
+ * changes nothing; the live page is still freed properly afterwards. */
+static void test_free_bad_pointers(unsigned flags)
+{
+	struct za *za = make(flags, 1);
+	unsigned long managed = free_pages(za);
+	struct za_page *live = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(live);
+	struct za_page *base = live - za_page_to_pfn(za, live); /* pfn 0 */
+	unsigned long end = za_page_to_pfn(za, live) + 1;
+	while (za_pfn_to_page(za, end))
+		end++; /* the first pfn past the online memory (max_pfn) */
+	char *bad[] = {
+		(char *)live + 1,  (char *)live + 4,   (char *)live + 8,
+		(char *)live + 15, (char *)(base - 1), (char *)(base + end),
+		(char *)base - 8,
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		long before = atomic_load(&reports);
+		za_free_pages(za, (struct za_page *)bad[i], 0);
+		RULE(atomic_load(&reports) == before + 1,
+		     "a free of a pointer that is not page metadata (not on an "
+		     "entry's boundary, or outside the array) is reported");
+	}
+	CHECK_EQ(za_check(za, stderr), 0);
+	long before = atomic_load(&reports);
+	za_free_pages(za, live, 0);
+	RULE(atomic_load(&reports) == before,
+	     "a bad pointer's free leaves the page it points into as it was");
+	CHECK_EQ(za_check(za, stderr), 0);
+	RULE(free_pages(za) == managed, "a reported bad free loses no page");
+	za_destroy(za);
+	atomic_store(&reports, 0);
+}
+
 static void test_double_free_sequential(unsigned flags)
 {
 	struct za *za = make(flags, 1);
@@ -942,6 +979,8 @@ int main(int argc, char **argv)
 	test_double_free_sequential(0);
 	test_double_free_sequential(ZA_CFG_STRICT_FREE);
 	test_free_never_online();
+	test_free_bad_pointers(0);
+	test_free_bad_pointers(ZA_CFG_STRICT_FREE);
 	if (za_debug) {
 		test_claim_window(0);
 		test_claim_window(ZA_CFG_STRICT_FREE);
@@ -958,6 +997,6 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("%d passed, 0 failed\n",
-	       (ncpus >= 2 ? 14 : 6) + (za_debug ? 2 : 0));
+	       (ncpus >= 2 ? 16 : 8) + (za_debug ? 2 : 0));
 	return 0;
 }
