@@ -313,6 +313,7 @@ static void choose_pcp_mode(struct za *za)
 {
 	const char *why = NULL;
 	za->pcp_rseq = false;
+	za_os_rseq_default();
 	if (za->flags & ZA_CFG_PCP_LOCKED)
 		why = "ZA_CFG_PCP_LOCKED";
 	else if (za->cpu_id)
@@ -395,6 +396,7 @@ static void free_all(struct za *za)
 	za_meta_free(za, za->cpu_pcp);
 	za_meta_free(za, za->rseq_pcp);
 	za_meta_free(za, za->rseq_free_row);
+	za_os_release(za->rseq_none, za->rseq_none_bytes);
 	za_meta_free(za, za->node_distance);
 	za_meta_free(za, za->cpu_node);
 	za_meta_free(za, za->cpu_online);
@@ -443,15 +445,30 @@ struct za *za_create(const struct za_config *cfg)
 		                            (size_t)za->nr_cpus * ZA_CPU_PCP_STRIDE *
 		                                sizeof(struct za_pcp *),
 		                            0);
+		/* Every CPU number the kernel may report; where it cannot be
+		 * read, the most Linux supports. */
+		unsigned slots = za_os_possible_cpus();
+		if (!slots)
+			slots = ZA_RSEQ_MAX_CPU_IDS;
+		if (slots < za->nr_cpus)
+			slots = za->nr_cpus;
+		za->rseq_pcp_cpus = slots;
+		/* The zeros a closed gate's leaf reads (fast_gates_update):
+		 * reserved and committed, never written, so that they cost no
+		 * memory until read, and then only the OS's zero page. */
+		size_t ps = za_os_page_size();
+		za->rseq_none_bytes = ((size_t)slots * 16 * sizeof(uintptr_t) + ps -
+		                       1) &
+		                      ~(ps - 1);
+		if (!za_meta_inject_fail(za)) {
+			za->rseq_none = za_os_reserve(za->rseq_none_bytes);
+			if (za->rseq_none &&
+			    za_os_commit(za->rseq_none, za->rseq_none_bytes)) {
+				za_os_release(za->rseq_none, za->rseq_none_bytes);
+				za->rseq_none = NULL;
+			}
+		}
 		if (za->pcp_rseq) {
-			/* Every CPU number the kernel may report; where it
-			 * cannot be read, the most Linux supports. */
-			unsigned slots = za_os_possible_cpus();
-			if (!slots)
-				slots = ZA_RSEQ_MAX_CPU_IDS;
-			if (slots < za->nr_cpus)
-				slots = za->nr_cpus;
-			za->rseq_pcp_cpus = slots;
 			za->rseq_pcp = za_meta_alloc(za,
 			                             (size_t)slots * 16 *
 			                                 sizeof(uintptr_t),
@@ -460,7 +477,7 @@ struct za *za_create(const struct za_config *cfg)
 			                                  (size_t)slots * sizeof(char *),
 			                                  ZA_CACHELINE);
 		}
-		if (!za->nodes || !za->pcp_all || !za->cpu_pcp ||
+		if (!za->nodes || !za->pcp_all || !za->cpu_pcp || !za->rseq_none ||
 		    (za->pcp_rseq && (!za->rseq_pcp || !za->rseq_free_row)))
 			err = -ENOMEM;
 		za->pcp_zone_bytes = (size_t)za->nr_cpus * sizeof(struct za_pcp);

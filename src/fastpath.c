@@ -134,9 +134,13 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 	 * never has a block, a bad request's entry is 0, and so are the
 	 * entries of a CPU with no set and of a zone on another node (left
 	 * to alloc_fast, whose NUMA count tells the cases apart: here every
-	 * allocation is a hit and local). The slow path reports the bad. */
-	uintptr_t e = za_load_relaxed(
-	    &za->rseq_pcp[(size_t)cpu * 16 + (gfp & 0xf)]);
+	 * allocation is a hit and local). The slow path reports the bad.
+	 * Orders 0..3 read the table through rseq_pcp_gated: every entry is
+	 * 0 while the allocation's gate is closed (locked sets, a debugging
+	 * aid, fault injection armed), so the gate needs no test here. */
+	const uintptr_t *tab = big ? za->rseq_pcp
+	                           : za_load_relaxed(&za->rseq_pcp_gated);
+	uintptr_t e = za_load_relaxed(&tab[(size_t)cpu * 16 + (gfp & 0xf)]);
 	if (unlikely(!e))
 		return NULL;
 	struct za_pcp *pcp = (struct za_pcp *)(e & ~(uintptr_t)RSEQ_PCP_TAGS);
@@ -240,6 +244,8 @@ alloc_pages_slow(struct za *za, int nid, za_gfp_t gfp, unsigned order,
 static __attribute__((noinline)) struct za_page *
 alloc_pages_big(struct za *za, za_gfp_t gfp, unsigned order, const void *site)
 {
+	if (unlikely(!za_load_relaxed(&za->rseq_alloc_gate)))
+		return alloc_pages_slow(za, -1, gfp, order, SLOW_SITE(site));
 	struct za_page *page = alloc_fast_rseq(za, gfp, order, true);
 	if (likely(page))
 		return page;
@@ -254,8 +260,7 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (nid < 0 &&
-	    likely(za && za->rseq_alloc_gate && !(gfp & GFP_NOT_FAST))) {
+	if (nid < 0 && likely(za && !(gfp & GFP_NOT_FAST))) {
 		if (unlikely(order > ZA_PCP_SMALL_ORDER))
 			return alloc_pages_big(za, gfp, order, ENTRY_SITE());
 		struct za_page *page = alloc_fast_rseq(za, gfp, order, false);
@@ -267,7 +272,7 @@ struct za_page *za_alloc_pages_node(struct za *za, int nid, za_gfp_t gfp,
 
 struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp, unsigned order)
 {
-	if (likely(za && za->rseq_alloc_gate && !(gfp & GFP_NOT_FAST))) {
+	if (likely(za && !(gfp & GFP_NOT_FAST))) {
 		if (unlikely(order > ZA_PCP_SMALL_ORDER))
 			return alloc_pages_big(za, gfp, order, ENTRY_SITE());
 		struct za_page *page = alloc_fast_rseq(za, gfp, order, false);
@@ -304,6 +309,15 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	if (big ? unlikely(!pcp_order(za, order))
 	        : unlikely(order > ZA_PCP_SMALL_ORDER))
 		return false;
+	/* The CPU's row: its set of zone id 0, NULL for a CPU number with
+	 * no set - and for every CPU while the gate of orders 0..3 is not
+	 * ZA_RSEQ_FREE_PLAIN (rseq_free_row_gated), tested first so that a
+	 * closed gate costs the other modes little. */
+	char *row = (strict || big)
+	                ? za->rseq_free_row[cpu]
+	                : za_load_relaxed(&za->rseq_free_row_gated)[cpu];
+	if (unlikely(!row))
+		return false;
 	unsigned long pfn = page_ptr_index(za, page);
 	if (unlikely(pfn == ULONG_MAX))
 		return false;
@@ -322,10 +336,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	ZA_YIELD_POINT(za); /* the block may go offline from here on */
 	bool mid = big && pcp_mid_order(za, order);
 	/* The set of the page's zone on this CPU: za_pcp_of without its
-	 * multiply by nr_cpus (NULL row: a CPU number with no set). */
-	char *row = za->rseq_free_row[cpu];
-	if (unlikely(!row))
-		return false;
+	 * multiply by nr_cpus. */
 	struct za_pcp *pcp = (struct za_pcp *)(row +
 	                                       page->zone_id * za->pcp_zone_bytes);
 	ZA_ASSERT(pcp == za_pcp_of(za, page->zone_id, (int)cpu));
@@ -404,24 +415,31 @@ static __attribute__((noinline)) void free_pages_big(struct za *za,
                                                      unsigned order,
                                                      const void *site)
 {
-	if (!free_fast_rseq(za, page, order, false, true))
-		free_pages_slow(za, page, order, SLOW_SITE(site));
+	unsigned gate = za_load_relaxed(&za->rseq_free_gate);
+	if (likely(gate == ZA_RSEQ_FREE_PLAIN)) {
+		if (free_fast_rseq(za, page, order, false, true))
+			return;
+	} else if (gate == ZA_RSEQ_FREE_STRICT) {
+		free_pages_strict(za, page, order, SLOW_SITE(site));
+		return;
+	}
+	free_pages_slow(za, page, order, SLOW_SITE(site));
 }
 
 void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
 	/* A NULL page needs no test here: below the metadata array, it fails
-	 * the pointer check, and free_pages_slow ignores it. */
+	 * the pointer check, and free_pages_slow ignores it. The leaf needs
+	 * no test of the gate either: a closed one gives it rows with no set
+	 * (rseq_free_row_gated), and strict frees go their way after it. */
 	if (likely(za)) {
-		unsigned gate = za->rseq_free_gate;
-		if (likely(gate == ZA_RSEQ_FREE_PLAIN)) {
-			if (unlikely(order > ZA_PCP_SMALL_ORDER)) {
-				free_pages_big(za, page, order, ENTRY_SITE());
-				return;
-			}
-			if (likely(free_fast_rseq(za, page, order, false, false)))
-				return;
-		} else if (gate == ZA_RSEQ_FREE_STRICT) {
+		if (unlikely(order > ZA_PCP_SMALL_ORDER)) {
+			free_pages_big(za, page, order, ENTRY_SITE());
+			return;
+		}
+		if (likely(free_fast_rseq(za, page, order, false, false)))
+			return;
+		if (za_load_relaxed(&za->rseq_free_gate) == ZA_RSEQ_FREE_STRICT) {
 			free_pages_strict(za, page, order, ENTRY_SITE());
 			return;
 		}

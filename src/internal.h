@@ -531,6 +531,16 @@ struct za {
 	 * zone as row + zone id * pcp_zone_bytes with no bounds test. Fixed
 	 * at create, as pcp_all is. */
 	char **rseq_free_row;
+	/* What the restartable leaves of orders 0..3 read instead of testing
+	 * a gate (fast_gates_update keeps them): rseq_pcp while the
+	 * allocation's gate is open, rseq_free_row while the free's is
+	 * ZA_RSEQ_FREE_PLAIN; else rseq_none, whose zeros name no set for
+	 * any CPU number, so that the leaf takes nothing and the path after
+	 * it tests the gate. Any mode, any build: a leaf always runs. */
+	uintptr_t *rseq_pcp_gated;
+	char **rseq_free_row_gated;
+	void *rseq_none; /* zeros: rseq_none_bytes, a row for every CPU number */
+	size_t rseq_none_bytes;
 	size_t pcp_zone_bytes; /* nr_cpus sets: one zone id's */
 	uint8_t *pb_mt;        /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
@@ -556,11 +566,13 @@ struct za {
 	 * from outside) rather than locked; why not, when they are locked. */
 	bool pcp_rseq;
 	bool strict_free; /* frees claim the page by CAS */
-	/* The restartable fast paths' entry tests, one byte each so that each
-	 * is one instruction (fast_gates_update keeps them): the allocation's
-	 * is pcp_rseq with nofast clear; the free's is ZA_RSEQ_FREE_PLAIN or
-	 * ZA_RSEQ_FREE_STRICT (strict frees) with pcp_rseq and none of
-	 * ZA_NOFAST_FREE, else 0. Read plainly, as nofast. */
+	/* Whether the restartable fast paths may run (fast_gates_update
+	 * keeps them): the allocation's is pcp_rseq with nofast clear; the
+	 * free's is ZA_RSEQ_FREE_PLAIN or ZA_RSEQ_FREE_STRICT (strict frees)
+	 * with pcp_rseq and none of ZA_NOFAST_FREE, else 0. The leaves of
+	 * orders 0..3 do not test them: they read rseq_pcp_gated and
+	 * rseq_free_row_gated, which name no set while the gate is closed;
+	 * the paths after a leaf (orders above 3, strict frees) test them. */
 	uint8_t rseq_alloc_gate;
 	uint8_t rseq_free_gate;
 	const char *pcp_mode_why;
@@ -721,11 +733,17 @@ struct za {
 static inline void fast_gates_update(struct za *za)
 {
 	unsigned nofast = za_load_relaxed(&za->nofast);
-	za_store_relaxed(&za->rseq_alloc_gate, (uint8_t)(za->pcp_rseq && !nofast));
+	bool alloc_gate = za->pcp_rseq && !nofast;
+	za_store_relaxed(&za->rseq_alloc_gate, (uint8_t)alloc_gate);
 	uint8_t free_gate = 0;
 	if (za->pcp_rseq && !(nofast & ZA_NOFAST_FREE))
 		free_gate = za->strict_free ? ZA_RSEQ_FREE_STRICT : ZA_RSEQ_FREE_PLAIN;
 	za_store_relaxed(&za->rseq_free_gate, free_gate);
+	za_store_relaxed(&za->rseq_pcp_gated,
+	                 alloc_gate ? za->rseq_pcp : (uintptr_t *)za->rseq_none);
+	za_store_relaxed(&za->rseq_free_row_gated, free_gate == ZA_RSEQ_FREE_PLAIN
+	                                               ? za->rseq_free_row
+	                                               : (char **)za->rseq_none);
 }
 /* Whether a debugging aid that sees every block is on (page owner,
  * poisoning, init-on-alloc): fixed at create. */

@@ -169,8 +169,15 @@ extern long _za_rseq_off __attribute__((visibility("hidden")));
  * path. */
 static inline struct rseq *za_rseq_area_fast(void)
 {
-	return (struct rseq *)((char *)__builtin_thread_pointer() + _za_rseq_off);
+	return (struct rseq *)((char *)__builtin_thread_pointer() +
+	                       __atomic_load_n(&_za_rseq_off, __ATOMIC_RELAXED));
 }
+/* Point _za_rseq_off at the library's own area when nothing has set it
+ * yet (za_create, before any fast path can run): the leaves run in every
+ * mode (a closed gate gives them tables that name no set), so the area
+ * they read must be one, even in a process that never sets up rseq. Its
+ * cpu_id_start is 0 until the thread registers it. */
+void za_os_rseq_default(void);
 /* Take a page set's ownership word (byte 0 busy, byte 1 stop) for the
  * calling thread in one restartable sequence: true when the thread runs on
  * cpu and neither byte was set; the caller then owns the set until it
@@ -204,6 +211,9 @@ static inline struct rseq *za_rseq_area_fast(void)
 {
 	static struct rseq none = { .cpu_id = (uint32_t)-1 };
 	return &none;
+}
+static inline void za_os_rseq_default(void)
+{
 }
 static inline bool za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {

@@ -105,7 +105,19 @@ static void setup(void)
 		setup_why = "membarrier refused to register the rseq fence";
 		return;
 	}
-	_za_rseq_off = (long)((char *)rs - (char *)__builtin_thread_pointer());
+	__atomic_store_n(&_za_rseq_off,
+	                 (long)((char *)rs - (char *)__builtin_thread_pointer()),
+	                 __ATOMIC_RELAXED);
+}
+
+void za_os_rseq_default(void)
+{
+	long none = 0;
+	long self = (long)((char *)&self_area -
+	                   (char *)__builtin_thread_pointer());
+	/* Only over "not set": setup's offset, once stored, stays. */
+	__atomic_compare_exchange_n(&_za_rseq_off, &none, self, false,
+	                            __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 int za_os_rseq_setup(const char **why)
