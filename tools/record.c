@@ -908,8 +908,10 @@ static void put_peaks(struct xout *x, const struct ropts *o,
 }
 
 /* The machine as it is now: 0, or -1 when its zoneinfo cannot be read or
- * makes no sense (message printed). */
-static int read_machine(const struct ropts *o, struct mach_text *mt)
+ * makes no sense, or memory runs out (message printed). Its lists are the
+ * first look folded into peak (fold_zoneinfo's). */
+static int read_machine(const struct ropts *o, struct mach_text *mt,
+                        struct machine_zones *peak, unsigned *looks)
 {
 	char path[PATH_MAX], err[256];
 	struct machine_zones *zs;
@@ -931,13 +933,17 @@ static int read_machine(const struct ropts *o, struct mach_text *mt)
 		snprintf(err, sizeof(err), "no zone in it");
 		rc = -1;
 	}
-	machine_zones_free(zs);
-	free(zs);
 	if (rc) {
 		tool_err(CMD, "%s: %s", path, err);
-		return -1;
+	} else if (machine_zones_max(peak, zs)) {
+		tool_err(CMD, "out of memory");
+		rc = -1;
+	} else {
+		(*looks)++;
 	}
-	return 0;
+	machine_zones_free(zs);
+	free(zs);
+	return rc ? -1 : 0;
 }
 
 static void put_header(struct xout *x, const struct ropts *o,
@@ -1235,13 +1241,13 @@ int cmd_record(int argc, char **argv)
 
 	if (tracefs_find(&t, &o))
 		goto out;
-	if (read_machine(&o, &mt))
-		goto out;
 	peak = calloc(1, sizeof(*peak));
-	if (!peak || fold_zoneinfo(mt.zoneinfo, mt.zlen, peak, &looks)) {
+	if (!peak) {
 		tool_err(CMD, "out of memory");
 		goto out;
 	}
+	if (read_machine(&o, &mt, peak, &looks))
+		goto out;
 	if (xout_open(&x, o.out, o.level))
 		goto out;
 	ps.cap = 1u << 20;
