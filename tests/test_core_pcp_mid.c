@@ -54,6 +54,7 @@
 #include <zonealloc.h>
 
 #include "internal.h"
+#include "buddy_util.h"
 #include "pcp_mode.h"
 
 #define BLK 1024UL
@@ -425,23 +426,7 @@ static unsigned long long shared_hits(struct za *za)
 static void buddy_pairs(struct za *za, unsigned o, int nalloc,
                         struct za_page **pr, int npairs)
 {
-	struct za_page *b[12];
-	int used[12] = { 0 }, n = 0;
-	CHECK(nalloc <= 12);
-	for (int i = 0; i < nalloc; i++)
-		CHECK((b[i] = za_alloc_pages(za, ZA_GFP_KERNEL, o)) != NULL);
-	for (int i = 0; i < nalloc && n < 2 * npairs; i++)
-		for (int j = 0; j < nalloc && n < 2 * npairs && !used[i]; j++)
-			if (i != j && !used[j] &&
-			    (pfn(za, b[i]) ^ (1ul << o)) == pfn(za, b[j])) {
-				pr[n++] = b[i];
-				pr[n++] = b[j];
-				used[i] = used[j] = 1;
-			}
-	CHECK_EQ(n, 2 * npairs);
-	for (int i = 0; i < nalloc; i++)
-		if (!used[i])
-			za_free_pages(za, b[i], o);
+	bu_buddy_pairs(za, o, nalloc, pr, npairs);
 	za_drain_all_pages(za);
 }
 

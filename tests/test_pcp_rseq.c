@@ -31,6 +31,7 @@
 #include "internal.h"
 #include "pcp.h"
 #include "testutil.h"
+#include "buddy_util.h"
 #include "offline_util.h"
 
 #define BLOCK 1024ul /* pages per hotplug block */
@@ -728,23 +729,9 @@ static struct za_page *race_block(struct za *za, unsigned order)
 {
 	if (order == 0)
 		return za_alloc_pages(za, ZA_GFP_KERNEL, 0);
-	struct za_page *got[16], *pick = NULL;
-	unsigned n = 0, keep = 0;
-	while (n < 16 && (got[n] = za_alloc_pages(za, ZA_GFP_KERNEL, order)))
-		n++;
-	for (unsigned i = 0; i < n && !pick; i++)
-		for (unsigned j = 0; j < n; j++)
-			if ((za_page_to_pfn(za, got[i]) ^ (1ul << order)) ==
-			    za_page_to_pfn(za, got[j])) {
-				pick = got[i];
-				keep = j;
-				break;
-			}
-	CHECK(pick);
-	for (unsigned i = 0; i < n; i++)
-		if (got[i] != pick && i != keep)
-			za_free_pages(za, got[i], order);
-	return pick;
+	struct za_page *pr[2];
+	bu_buddy_pairs(za, order, 16, pr, 1);
+	return pr[0]; /* its buddy pr[1] stays allocated */
 }
 
 static void test_double_free_race(unsigned flags, bool strict, unsigned order)
