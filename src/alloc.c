@@ -547,7 +547,7 @@ __attribute__((noinline)) void free_pages_slow(struct za *za,
 	unsigned zid = page->zone_id;
 	struct za_zone *z = za->zone_by_id[zid];
 	if (likely(cpu >= 0 && pcp_order(za, order) &&
-	           !(za->nofast & ZA_NOFAST_FREE))) {
+	           !(za_load_relaxed(&za->nofast) & ZA_NOFAST_FREE))) {
 		int r = pcp_free(za, z, za_pcp_of(za, zid, cpu), page, pfn, order, cpu,
 		                 rs, gen);
 		if (likely(r > 0))

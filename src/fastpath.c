@@ -69,7 +69,8 @@ alloc_fast(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	int cpu = pcp_fast_cpu(za, &rs);
 	unsigned cls = gfp_class(gfp);
 	if (unlikely(cpu < 0 || order > ZA_PCP_SMALL_ORDER ||
-	             order > za->max_order || cls == GFP_CLASS_BAD || za->nofast))
+	             order > za->max_order || cls == GFP_CLASS_BAD ||
+	             za_load_relaxed(&za->nofast)))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	struct za_pcp *pcp = fast_pcp(za, nid, gfp, cpu, hz);
@@ -527,7 +528,7 @@ alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 	unsigned cls = gfp_class(gfp);
 	if (unlikely(cpu < 0 || order > za->max_order || !pcp_order(za, order) ||
 	             cls == GFP_CLASS_BAD || (gfp & ~ZA_GFP_ALL_BITS) ||
-	             za->nofast))
+	             za_load_relaxed(&za->nofast)))
 		return NULL;
 	int hz = (int)(cls & 0xf);
 	struct za_pcp *pcp = fast_pcp(za, nid, gfp, cpu, hz);

@@ -557,10 +557,9 @@ struct za {
 	 * bits, 0 when they may. The one byte they test, as they tested
 	 * ZA_CFG_NO_PCP in flags, so that the debugging aids cost nothing
 	 * there when off. Fault injection sets and clears its bit at run time
-	 * (atomic read-modify-write, under sysctl_lock); the fast paths read
-	 * the byte plainly, so that the test stays one instruction: a call
-	 * that races a change takes the route of the value it read (a byte
-	 * does not tear). Everything else reads it with relaxed loads. */
+	 * (atomic read-modify-write, under sysctl_lock); everything reads it
+	 * with relaxed loads (a plain byte load on x86-64 and aarch64): a
+	 * call that races a change takes the route of the value it read. */
 	uint8_t nofast;
 	/* Page sets are restartable (owned through rseq, stopped and fenced
 	 * from outside) rather than locked; why not, when they are locked. */
