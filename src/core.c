@@ -460,14 +460,11 @@ struct za *za_create(const struct za_config *cfg)
 		za->rseq_none_bytes = ((size_t)slots * 16 * sizeof(uintptr_t) + ps -
 		                       1) &
 		                      ~(ps - 1);
-		if (!za_meta_inject_fail(za)) {
-			za->rseq_none = za_os_reserve(za->rseq_none_bytes);
-			if (za->rseq_none &&
-			    za_os_commit(za->rseq_none, za->rseq_none_bytes)) {
-				za_os_release(za->rseq_none, za->rseq_none_bytes);
-				za->rseq_none = NULL;
-			}
-		}
+		za->rseq_none = za_os_reserve(za->rseq_none_bytes);
+		if (za->rseq_none &&
+		    (za_meta_inject_fail(za) ||
+		     za_os_commit(za->rseq_none, za->rseq_none_bytes)))
+			err = -ENOMEM; /* released with the rest (free_all) */
 		if (za->pcp_rseq) {
 			za->rseq_pcp = za_meta_alloc(za,
 			                             (size_t)slots * 16 *

@@ -216,9 +216,11 @@ static uint8_t zone_fast_mask_pb(const struct za_zone *z, uint8_t fast_mask)
  * only the lines that differ: the copies are other CPUs' hot lines. */
 static void zone_fast_copy(struct za_zone *z, uint8_t m)
 {
-	for (unsigned c = 0; c < z->za->nr_cpus; c++)
-		if (za_load_relaxed(&z->pcp[c].fast_ok) != m)
-			za_store_relaxed(&z->pcp[c].fast_ok, m);
+	for (unsigned c = 0; c < z->za->nr_cpus; c++) {
+		struct za_pcp *pcp = zone_pcp(z, (int)c);
+		if (za_load_relaxed(&pcp->fast_ok) != m)
+			za_store_relaxed(&pcp->fast_ok, m);
+	}
 }
 
 void zone_fast_refresh(struct za_zone *z)
