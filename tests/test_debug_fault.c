@@ -252,20 +252,10 @@ static void test_threads(void)
 {
 	/* Simulated CPUs (locked page sets), or with --rseq real ones: the
 	 * restartable fast paths must send every call to the aids too. */
-	struct za_config c;
-	memset(&c, 0, sizeof(c));
-	pm_config(&c, 4, dbg_cpu_id);
-	c.block_pages = DBG_BLOCK;
-	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
-	c.flags = ZA_CFG_PAGE_OWNER | ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC |
-	          ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	c.error = dbg_error;
-	struct za *za = za_create(&c);
-	CHECK(za != NULL);
+	struct za *za = dbg_make(ZA_CFG_PAGE_OWNER | ZA_CFG_POISON |
+	                             ZA_CFG_INIT_ON_ALLOC,
+	                         1);
 	pm_check_mode(za, "debug_fault");
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
-	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)),
-	         0);
 	unsigned long free0 = dbg_free_pages(za);
 	set(za, P "verbose", "0");
 	set(za, P "times", "-1");
@@ -328,19 +318,8 @@ static void *flip_work(void *arg)
 
 static void test_gate_flips(void)
 {
-	struct za_config c;
-	memset(&c, 0, sizeof(c));
-	pm_config(&c, 2, dbg_cpu_id);
-	c.block_pages = DBG_BLOCK;
-	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
-	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	c.error = dbg_error;
-	struct za *za = za_create(&c);
-	CHECK(za != NULL);
+	struct za *za = dbg_make(0, 0);
 	pm_check_mode(za, "debug_fault");
-	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
-	                          NULL),
-	         0);
 	unsigned long free0 = dbg_free_pages(za);
 	set(za, P "verbose", "0");
 	set(za, P "min-order", "0");
