@@ -148,10 +148,10 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 	unsigned idx;
 	if (big) {
 		/* An order with lists (pcp_order: none above the pageblock
-		 * order, which za_create keeps within max_order), the fast path of orders 4..9 not switched off (the
-		 * gate covers every other bit of nofast), and the zone's
-		 * state as alloc_fast_mid tests it: the entry's fast_ok bit
-		 * against fast_ok_pb. */
+		 * order, which za_create keeps within max_order), the fast
+		 * path of orders 4..9 not switched off (the gate covers every
+		 * other bit of nofast), and the zone's state as alloc_fast_mid
+		 * tests it: the entry's fast_ok bit against fast_ok_pb. */
 		if (unlikely(!pcp_order(za, order) || za_load_relaxed(&za->nofast)))
 			return NULL;
 		idx = (unsigned)pcp_list_index(za, order, (int)(e & RSEQ_PCP_MT));
