@@ -124,6 +124,10 @@ static inline bool zone_has_block_of(const struct za *za,
 static inline __attribute__((always_inline)) struct za_page *
 alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 {
+	/* Orders 0..3 are the small leaf's; alloc_pages_big calls this one
+	 * for the orders above only. */
+	if (big)
+		ZA_ASSUME(order > ZA_PCP_SMALL_ORDER);
 	struct rseq *rs = za_rseq_area_fast();
 	/* cpu_id_start: always a possible CPU number (0 before the thread
 	 * registers), which za.rseq_pcp has a row for; the sequence then
@@ -303,6 +307,10 @@ static inline __attribute__((always_inline)) bool
 free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
                bool strict, bool big)
 {
+	/* Orders 0..3 are the small leaf's (free_pages_big, free_pages_strict
+	 * call this one for the orders above only). */
+	if (big)
+		ZA_ASSUME(order > ZA_PCP_SMALL_ORDER);
 	struct rseq *rs = za_rseq_area_fast();
 	/* cpu_id_start, as the allocation: a possible CPU number, which
 	 * rseq_free_row has a row for; the sequence checks cpu_id. */

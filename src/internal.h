@@ -99,6 +99,15 @@ static const int za_debug = ZA_DEBUG;
 	} while (0)
 #define ZA_ASSERT(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_INTERNAL, cond)
 #define ZA_ASSERT_EXPENSIVE(cond) ZA_ASSERT_LEVEL(ZA_DEBUG_EXPENSIVE, cond)
+/* A fact the callers guarantee, for the compiler to drop the code that
+ * would handle the other case: checked as ZA_ASSERT where assertions are
+ * on, a promise to the optimiser where they are off. */
+#define ZA_ASSUME(cond)                                                       \
+	do {                                                                      \
+		ZA_ASSERT(cond);                                                      \
+		if (!za_debug && !(cond))                                             \
+			__builtin_unreachable();                                          \
+	} while (0)
 #define ZA_ASSERT_PAGE(za, page, cond)                                        \
 	do {                                                                      \
 		if (za_debug >= ZA_DEBUG_INTERNAL && unlikely(!(cond)))               \
