@@ -57,6 +57,7 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	           !(za->flags & ZA_CFG_NO_PCP))) {
 		bool usable;
 		page = pcp_alloc(za, z, order, mt, alloc_flags, floor, cpu, &usable);
+		buddy_report_corrupt(za, z); /* a refill's cut */
 		if (page || usable)
 			return page;
 	}
@@ -77,6 +78,7 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 		pcp_stat_event(z, spcp, ZA_PGALLOC, 1u << order);
 	}
 	pcp_stat_unlock(z, spcp);
+	buddy_report_corrupt(za, z);
 	return page;
 }
 
@@ -361,6 +363,7 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 				continue;
 			unsigned n = pcp_alloc_bulk(za, z, ac.cpu, ac.mt, nr - got,
 			                            pages + got, mark, ac.highest_zoneidx);
+			buddy_report_corrupt(za, z); /* a refill's cut */
 			if (n)
 				count_numa(za, z, NULL, ac.preferred_nid, ac.cpu, n);
 			got += n;
@@ -441,6 +444,13 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
 		free_misuse(za, page, pfn, order, st, NULL);
 		return;
 	}
+	/* A free of this page racing ours that passed its check before our
+	 * claim may still push it on its CPU's list, after it is here: that
+	 * free read gen before it checked the state (claim_free,
+	 * free_fast_rseq), so a new gen, published after our claim, voids
+	 * its entry (pcp_head_ok, at its pop or flush) even where the block
+	 * merges and its own state is gone. */
+	za_store_release(&page->gen, (uint8_t)(page->gen + 1));
 	int mt = buddy_free_locked(z, page, pfn, order);
 	zone_unlock(z);
 	/* Counters after the lists (seed 003). */
@@ -475,21 +485,20 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 		return false;
 	}
 	*stp = ZA_PS_ALLOC;
-	if (unlikely(za->strict_free)) {
-		bool ok = za_cas_acqrel(&page->state, stp, ZA_PS_FREEING);
-		*genp = page->gen;
-		return likely(ok);
-	}
+	/* The hand-out count first: a racing free that sends the page to the
+	 * buddy lists changes it after its claim (free_one_page). */
+	*genp = za_load_acquire(&page->gen);
+	if (unlikely(za->strict_free))
+		return likely(za_cas_acqrel(&page->state, stp, ZA_PS_FREEING));
 	/* Check, then claim with a plain store: a free of a page that is not
 	 * allocated is reported here; two frees racing on two CPUs may both
 	 * pass, and the allocation side catches the page when it comes up a
-	 * second time (pcp_take_locked, buddy_alloc_locked). */
+	 * second time (pcp_take_locked, the flush, buddy_alloc_locked). */
 	uint8_t st = za_load_acquire(&page->state);
 	if (unlikely(st != ZA_PS_ALLOC)) {
 		*stp = st;
 		return false;
 	}
-	*genp = page->gen;
 	ZA_DEBUG_POINT(za, ZA_DP_FREE_CLAIM, page);
 	za_store_relaxed(&page->state, (uint8_t)ZA_PS_FREEING);
 	return true;

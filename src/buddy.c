@@ -264,12 +264,62 @@ static void expand(struct za_zone *z, unsigned long pfn, unsigned low,
 	}
 }
 
+/* Whether the first block of list (o, mt), h, is a free block of that
+ * order: always, unless two frees of it raced on two CPUs and the one that
+ * lost pushed it on its per-CPU list after the other freed it here (frees
+ * are not strict): its state and link are then the per-CPU list's
+ * (DESIGN.md invariants: caught at the latest when the page would be
+ * handed out the second time). The list is then cut: its blocks are lost
+ * to the allocator, which za_check reports, and the cut is reported once
+ * the zone lock is let go (buddy_report_corrupt). False after a cut. */
+static bool free_list_head_ok(struct za_zone *z, unsigned o, int mt,
+                              uint32_t h)
+{
+	const struct za_page *page = pfn_page(z->za, h);
+	if (likely(page_state(page) == ZA_PS_BUDDY && page_order(page) == o))
+		return true;
+	z->free_head[o][mt] = ZA_NIL;
+	/* The lazy sections' blocks (counted in one list) are not cut. */
+	unsigned long lazy = o == z->za->max_order && mt == ZA_MT_MOVABLE
+	                         ? z->nr_lazy * lazy_blocks(z->za)
+	                         : 0;
+	za_store_relaxed(&z->nr_free[o][mt], lazy);
+	if (z->corrupt_pfn == ZA_NIL) {
+		z->corrupt_order = (uint8_t)o;
+		za_store_relaxed(&z->corrupt_pfn, h);
+	}
+	return false;
+}
+
+void buddy_report_corrupt_slow(struct za *za, struct za_zone *z)
+{
+	zone_lock(z, NULL);
+	uint32_t pfn = z->corrupt_pfn;
+	unsigned order = z->corrupt_order;
+	za_store_relaxed(&z->corrupt_pfn, ZA_NIL);
+	zone_unlock(z);
+	if (pfn == ZA_NIL)
+		return;
+	char owner[600]; /* page owner's sites, "" when it is off */
+	_za_debug_describe(za, pfn, owner, sizeof(owner));
+	_za_report_misuse(za, -EINVAL,
+	                  "pfn 0x%lx on the buddy lists is not a free block: two "
+	                  "frees of it raced on two CPUs (double free); node %d "
+	                  "zone %s's free list of order %u was cut and the pages "
+	                  "on it are lost%s",
+	                  (unsigned long)pfn, z->nid, za_zone_name(z->type), order,
+	                  owner);
+}
+
 static struct za_page *rmqueue_smallest(struct za_zone *z, unsigned order,
                                         int mt)
 {
 	struct za *za = z->za;
 	for (unsigned o = order; o <= za->max_order; o++) {
-		uint32_t h = free_list_first(z, o, mt);
+		uint32_t h;
+		while ((h = free_list_first(z, o, mt)) != ZA_NIL &&
+		       unlikely(!free_list_head_ok(z, o, mt, h)))
+			;
 		if (h == ZA_NIL)
 			continue;
 		struct za_page *page = pfn_page(za, h);
@@ -375,6 +425,8 @@ static struct za_page *rmqueue_fallback(struct za_zone *z, unsigned order,
 	event_zone(z, ZA_FALLBACK, 1);
 
 	uint32_t h = free_list_first(z, o, found_mt);
+	if (unlikely(!free_list_head_ok(z, o, found_mt, h)))
+		return rmqueue_fallback(z, order, start_mt); /* one list fewer */
 	struct za_page *page = pfn_page(za, h);
 	if (o >= za->pageblock_order) {
 		/* A whole free pageblock or more: claim it all (a reported

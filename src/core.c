@@ -353,6 +353,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 			z->free_head[o][mt] = ZA_NIL;
 	z->lazy_head = ZA_NIL;
+	z->corrupt_pfn = ZA_NIL;
 	z->pcp = za_pcp_of(za, z->id, 0);
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp *pcp = &z->pcp[c];

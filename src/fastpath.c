@@ -369,7 +369,8 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	 * the claim: a free of it racing ours on another CPU is caught when
 	 * the block comes up a second time (pcp_take_locked), or at once by
 	 * the compare-and-swap of strict frees. */
-	uint8_t gen = page->gen;
+	/* The hand-out count before the state (claim_free says why). */
+	uint8_t gen = za_load_acquire(&page->gen);
 	if (strict) {
 		uint8_t st = ZA_PS_ALLOC;
 		if (unlikely(!za_cas_acqrel(&page->state, &st, ZA_PS_PCP)))

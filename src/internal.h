@@ -386,6 +386,12 @@ struct za_zone {
 	/* Blocks per list; nr_free[max_order][MOVABLE] also counts the
 	 * max-order blocks of the lazy sections, which are on no list. */
 	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
+	/* A block found on a free list that is not a free block there (a
+	 * racing double free left it on a per-CPU list too): its pfn and
+	 * order to report, else ZA_NIL. Zone lock to write; reported once
+	 * the lock is let go (buddy_report_corrupt). */
+	uint32_t corrupt_pfn;
+	uint8_t corrupt_order;
 	uint32_t lazy_head;    /* first lazy section, or ZA_NIL */
 	unsigned long nr_lazy; /* sections on the lazy list */
 	unsigned long nr_isolate_pageblock;
@@ -1229,6 +1235,14 @@ int buddy_free_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn, unsigned order);
 struct za_page *buddy_alloc_locked(struct za_zone *z, unsigned order, int mt,
                                    unsigned alloc_flags);
+/* Report a free list cut by buddy_alloc_locked (z->corrupt_pfn), with no
+ * lock held. */
+void buddy_report_corrupt_slow(struct za *za, struct za_zone *z);
+static inline void buddy_report_corrupt(struct za *za, struct za_zone *z)
+{
+	if (unlikely(za_load_relaxed(&z->corrupt_pfn) != ZA_NIL))
+		buddy_report_corrupt_slow(za, z);
+}
 /* Set a pageblock's migratetype, moving its free blocks; returns the
  * number of free pages moved. */
 unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,

@@ -25,6 +25,7 @@
 #define buddy_del_locked _za_buddy_del_locked
 #define buddy_free_locked _za_buddy_free_locked
 #define buddy_free_range _za_buddy_free_range
+#define buddy_report_corrupt_slow _za_buddy_report_corrupt_slow
 #define buddy_materialize_range _za_buddy_materialize_range
 #define buddy_set_pageblock_mt_locked _za_buddy_set_pageblock_mt_locked
 #define buddy_take_lazy_range _za_buddy_take_lazy_range

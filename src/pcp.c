@@ -175,6 +175,8 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 {
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
+	int bad_idx = -1;
+	uint32_t bad = ZA_NIL;
 	/* Each list is given back whole before the next, as the kernel's
 	 * flush does: one block of each list in turn emptied the lists of
 	 * large blocks (512 pages a turn against one of order 0), which the
@@ -193,10 +195,23 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 		while ((long)done < nr && pcp->lists[idx] != ZA_NIL) {
 			uint32_t h = pcp->lists[idx];
 			struct za_page *page = pfn_page(za, h);
+			/* The pop's test (pcp_take_locked): a block that two
+			 * racing frees put on two lists, or on this one and the
+			 * buddy lists, is not this list's to give back - freed
+			 * into the buddy lists a second time it would corrupt
+			 * them. The list is cut here (the rest of it may be
+			 * another list's), the others still given back, and the
+			 * set recounted once the zone lock is let go. */
+			if (unlikely(!pcp_head_ok(pcp, page))) {
+				pcp->lists[idx] = ZA_NIL;
+				if (bad == ZA_NIL) {
+					bad_idx = idx;
+					bad = h;
+				}
+				break;
+			}
 			unsigned order = page_order(page);
-			ZA_ASSERT_PAGE(za, page,
-			               page_state(page) == ZA_PS_PCP &&
-			                   order == pcp_list_order(za, idx));
+			ZA_ASSERT_PAGE(za, page, order == pcp_list_order(za, idx));
 			pcp->lists[idx] = page->next;
 			page->next = ZA_NIL;
 			if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
@@ -213,6 +228,8 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 	}
 	zone_unlock(z);
 	pcp_count_moved_locked(pcp, -(int)done);
+	if (unlikely(bad != ZA_NIL))
+		pcp_cut_locked(za, pcp, bad_idx, bad); /* reported later */
 	/* A list drained empty (a CPU offline, a drain of every CPU when
 	 * memory is short) owes its high nothing any more. */
 	if (ev == ZA_PCP_DRAIN && !pcp->count)
@@ -313,9 +330,9 @@ void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
 	char owner[600]; /* page owner's sites, "" when it is off */
 	_za_debug_describe(za, pfn, owner, sizeof(owner));
 	_za_report_misuse(za, -EINVAL,
-	                  "pfn 0x%lx handed out twice: two frees of it raced on "
-	                  "two CPUs (double free); CPU %u's per-CPU list was cut "
-	                  "and the pages on it are lost%s",
+	                  "pfn 0x%lx would be handed out twice: two frees of it "
+	                  "raced on two CPUs (double free); CPU %u's per-CPU "
+	                  "list was cut and the pages on it are lost%s",
 	                  (unsigned long)pfn, (unsigned)pcp->cpu, owner);
 }
 
@@ -759,6 +776,7 @@ unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 		return 0;
 	n = pcp_drain_locked(za, z, pcp);
 	pcp_unlock(za, pcp);
+	pcp_report_corrupt(za, pcp); /* a list the drain cut */
 	return n;
 }
 
@@ -1217,6 +1235,7 @@ void pcp_decay_all(struct za *za)
 			za_store_relaxed(&pcp->trips_since_decay, 0);
 			za_store_relaxed(&pcp->grown_since_decay, 0);
 			pcp_unlock(za, pcp);
+			pcp_report_corrupt(za, pcp); /* a list the flush cut */
 		}
 	}
 }

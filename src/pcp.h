@@ -332,6 +332,7 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);
 	pcp_count_alloc_locked(pcp, -(1l << order));
 	pcp_own_release(za, pcp);
+	pcp_report_corrupt(za, pcp); /* a list the flush over high cut */
 	return 1;
 }
 

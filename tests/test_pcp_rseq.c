@@ -13,7 +13,8 @@
  *  - frees without a compare-and-swap: a sequential double free is
  *    reported at once, and one page freed on two CPUs at the same instant
  *    is never handed out twice unreported (strict frees: always reported
- *    at the free).
+ *    at the free), also when one of the two frees went to the buddy lists
+ *    (the interleaving made on purpose: test_double_free_buddy_race).
  *
  * "selfreg" as argv[1] runs the owner/remote part only; ctest runs it with
  * glibc's rseq registration switched off, so that the library registers
@@ -39,11 +40,18 @@
 static int ncpus;
 static atomic_long reports;
 static char last_report[256];
+/* Reports of a per-CPU list cut ("handed out twice") and of a buddy
+ * free list cut, counted apart. */
+static atomic_long pcp_cuts, buddy_cuts;
 
 static void on_error(void *ctx, int err, const char *msg)
 {
 	(void)ctx, (void)err;
 	snprintf(last_report, sizeof(last_report), "%s", msg);
+	if (strstr(msg, "handed out twice"))
+		atomic_fetch_add(&pcp_cuts, 1);
+	if (strstr(msg, "on the buddy lists is not a free block"))
+		atomic_fetch_add(&buddy_cuts, 1);
 	atomic_fetch_add(&reports, 1);
 }
 
@@ -897,6 +905,133 @@ static void test_double_free_aftermath(void)
 	printf("double free aftermath: ok\n");
 }
 
+/* Two frees of one page that both passed the free-side check, one of
+ * which sent the page to the buddy lists (its CPU's set was busy at that
+ * instant) before the other pushed it on its CPU's list: made on purpose,
+ * as test_double_free_aftermath does. CPU 1's free read the hand-out
+ * count and checked the state, CPU 0's freed the page into the buddy
+ * lists, then CPU 1's claim and push landed. The page is on the buddy
+ * lists (its state and link now the per-CPU list's) and on CPU 1's list.
+ * Whichever side comes to it first, it is handed out at most once, and
+ * each side that finds it reports it. */
+static struct za_page *buddy_race_push(struct za *za, struct za_page *x,
+                                       bool merge_first)
+{
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	unsigned long pfn = za_page_to_pfn(za, x);
+	pin(0);
+	if (merge_first) {
+		/* Its buddy on the buddy lists first: CPU 0's free merges the
+		 * page into a larger free block (x is its upper half). */
+		struct za_page *y = za_pfn_to_page(za, pfn ^ 1);
+		y->state = ZA_PS_FREEING;
+		free_one_page(za, z, y, pfn ^ 1, 0, 0);
+	}
+	uint8_t seen = za_load_relaxed(&x->gen); /* CPU 1's free, before */
+	x->state = ZA_PS_FREEING;                /* CPU 0's claim */
+	free_one_page(za, z, x, pfn, 0, 0);      /* and its buddy free */
+	if (merge_first)
+		CHECK(page_state(x) == ZA_PS_NONE); /* inside a free block */
+	else
+		CHECK(page_state(x) == ZA_PS_BUDDY);
+	pin(1);
+	x->state = ZA_PS_FREEING; /* CPU 1's claim lands now, then its push */
+	struct rseq *rs;
+	CHECK_EQ(pcp_fast_cpu(za, &rs), 1);
+	CHECK_EQ(pcp_free(za, z, za_pcp_of(za, z->id, 1), x, pfn, 0, 1, rs, seen),
+	         1);
+	CHECK_EQ(atomic_load(&reports), 0);
+	return x;
+}
+
+/* A pair of order-0 buddies, both allocated, on empty lists: the next
+ * allocation on either CPU refills from the buddy lists. */
+static struct za_page *buddy_race_page(struct za *za, bool upper)
+{
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	struct za_page *pr[2];
+	pin(0);
+	bu_buddy_pairs(za, 0, 16, pr, 1);
+	pcp_drain_cpu_zone(za, z, 0);
+	pcp_drain_cpu_zone(za, z, 1);
+	bool first_upper = za_page_to_pfn(za, pr[0]) > za_page_to_pfn(za, pr[1]);
+	return pr[first_upper == upper ? 0 : 1];
+}
+
+static int take_count(struct za *za, int cpu, struct za_page *x)
+{
+	int got = 0;
+	pin(cpu);
+	for (int i = 0; i < TAKE; i++)
+		got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
+	return got;
+}
+
+static void test_double_free_buddy_race(void)
+{
+	for (int first = 0; first < 2; first++) {
+		struct za *za = make(0, 1);
+		struct za_page *x = buddy_race_push(za, buddy_race_page(za, false),
+		                                    false);
+		atomic_store(&pcp_cuts, 0);
+		atomic_store(&buddy_cuts, 0);
+		int got = take_count(za, first, x) + take_count(za, first ^ 1, x);
+		RULE(got <= 1, "a page freed on two CPUs at once is never handed out "
+		               "twice");
+		RULE(got == 0 && atomic_load(&pcp_cuts) == 1,
+		     "a per-CPU list entry pushed after the page went to the buddy "
+		     "lists is never handed out, and is reported");
+		RULE(atomic_load(&buddy_cuts) == 1,
+		     "the buddy lists never hand out a block that a racing free "
+		     "pushed on a per-CPU list, and report it");
+		RULE(za_check(za, NULL) != 0,
+		     "za_check reports the pages of the lists cut after a racing "
+		     "double free");
+		za_destroy(za);
+		atomic_store(&reports, 0);
+	}
+
+	/* CPU 1's list given back before anyone allocates: the flush finds
+	 * the stale entry and cuts the list instead of freeing the page into
+	 * the buddy lists a second time. */
+	{
+		struct za *za = make(0, 1);
+		struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+		struct za_page *x = buddy_race_push(za, buddy_race_page(za, false),
+		                                    false);
+		pcp_drain_cpu_zone(za, z, 1);
+		RULE(atomic_load(&reports) == 1 &&
+		         strstr(last_report, "handed out twice"),
+		     "a flush or drain gives back no per-CPU list entry that is not "
+		     "its free block (a racing double free), and reports it");
+		int got = take_count(za, 0, x) + take_count(za, 1, x);
+		RULE(got <= 1, "a page freed on two CPUs at once is never handed out "
+		               "twice");
+		za_destroy(za);
+		atomic_store(&reports, 0);
+	}
+
+	/* CPU 0's free merged the page into a larger free block before CPU
+	 * 1's push: the page's own state is gone, the count it carries says
+	 * the push is stale. */
+	{
+		struct za *za = make(0, 1);
+		struct za_page *x = buddy_race_push(za, buddy_race_page(za, true),
+		                                    true);
+		atomic_store(&pcp_cuts, 0);
+		int got = take_count(za, 1, x) + take_count(za, 0, x);
+		RULE(atomic_load(&pcp_cuts) == 1,
+		     "a page that merged on the buddy lists is never handed out from "
+		     "the per-CPU list a racing free pushed it on, and is reported");
+		RULE(got <= 1, "a page freed on two CPUs at once is never handed out "
+		               "twice");
+		za_destroy(za);
+		atomic_store(&reports, 0);
+	}
+	pin(0);
+	printf("double free racing a buddy free: ok\n");
+}
+
 /* A thread whose rseq registration fails (here: the thread registered an
  * area of its own first, so the library's registration is refused) still
  * allocates and frees, through the buddy lists. */
@@ -977,6 +1112,7 @@ int main(int argc, char **argv)
 		test_offline_preempted_owner();
 		test_offline_held_locks();
 		test_double_free_aftermath();
+		test_double_free_buddy_race();
 		/* Order 0, and order 5: the restartable free of orders 4..8. */
 		for (unsigned order = 0; order <= 5; order += 5) {
 			test_double_free_race(0, za_debug != 0, order);
