@@ -275,9 +275,12 @@ static void expand(struct za_zone *z, unsigned long pfn, unsigned low,
 static bool free_list_head_ok(struct za_zone *z, unsigned o, int mt,
                               uint32_t h)
 {
-	const struct za_page *page = pfn_page(z->za, h);
+	struct za_page *page = pfn_page(z->za, h);
 	if (likely(page_state(page) == ZA_PS_BUDDY && page_order(page) == o))
 		return true;
+	/* Strict frees never leave a page here twice: the allocator's own
+	 * bug then, which debug builds stop at. */
+	ZA_ASSERT_PAGE(z->za, page, !z->za->strict_free);
 	z->free_head[o][mt] = ZA_NIL;
 	/* The lazy sections' blocks (counted in one list) are not cut. */
 	unsigned long lazy = o == z->za->max_order && mt == ZA_MT_MOVABLE

@@ -201,8 +201,12 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 			 * into the buddy lists a second time it would corrupt
 			 * them. The list is cut here (the rest of it may be
 			 * another list's), the others still given back, and the
-			 * set recounted once the zone lock is let go. */
+			 * set recounted once the zone lock is let go. Strict
+			 * frees never get a page here twice: with them, this is
+			 * the allocator's own bug (a remote user working beside
+			 * the owner, say), which debug builds stop at. */
 			if (unlikely(!pcp_head_ok(pcp, page))) {
+				ZA_ASSERT_PAGE(za, page, !za->strict_free);
 				pcp->lists[idx] = ZA_NIL;
 				if (bad == ZA_NIL) {
 					bad_idx = idx;
