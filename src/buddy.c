@@ -303,15 +303,10 @@ void buddy_report_corrupt_slow(struct za *za, struct za_zone *z)
 	zone_unlock(z);
 	if (pfn == ZA_NIL)
 		return;
-	char owner[600]; /* page owner's sites, "" when it is off */
-	_za_debug_describe(za, pfn, owner, sizeof(owner));
-	_za_report_misuse(za, -EINVAL,
-	                  "pfn 0x%lx on the buddy lists is not a free block: two "
-	                  "frees of it raced on two CPUs (double free); node %d "
-	                  "zone %s's free list of order %u was cut and the pages "
-	                  "on it are lost%s",
-	                  (unsigned long)pfn, z->nid, za_zone_name(z->type), order,
-	                  owner);
+	char list[96];
+	snprintf(list, sizeof(list), "node %d zone %s's free list of order %u",
+	         z->nid, za_zone_name(z->type), order);
+	_za_report_cut(za, pfn, "on the buddy lists is not a free block", list);
 }
 
 static struct za_page *rmqueue_smallest(struct za_zone *z, unsigned order,

@@ -106,6 +106,18 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 	in_error_handler--;
 }
 
+void _za_report_cut(struct za *za, unsigned long pfn, const char *what,
+                    const char *list)
+{
+	char owner[600]; /* page owner's sites, "" when it is off */
+	_za_debug_describe(za, pfn, owner, sizeof(owner));
+	_za_report_misuse(za, -EINVAL,
+	                  "pfn 0x%lx %s: two frees of it raced on two CPUs "
+	                  "(double free); %s was cut and the pages on it are "
+	                  "lost%s",
+	                  pfn, what, list, owner);
+}
+
 /* --- the memory-hotplug lock ------------------------------------------------------ */
 
 /* Which thread holds za->mem_hotplug_lock: the address of this

@@ -1150,6 +1150,11 @@ void *za_meta_alloc(struct za *za, size_t size, size_t align);
 void za_meta_free(struct za *za, void *p);
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A list cut after a racing double free (pcp_cut_locked, the buddy
+ * allocator's free_list_head_ok): what was found at pfn, and which list
+ * lost its pages. */
+void _za_report_cut(struct za *za, unsigned long pfn, const char *what,
+                    const char *list);
 /* The memory-hotplug lock, with a record of which thread holds it: a
  * client callback that runs under it (migrate, and whatever an allocation
  * made inside one calls) must not take it again. Entry points that take

@@ -331,13 +331,9 @@ void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
 	uint32_t pfn = za_xchg_acquire(&pcp->corrupt_pfn, ZA_NIL);
 	if (pfn == ZA_NIL)
 		return;
-	char owner[600]; /* page owner's sites, "" when it is off */
-	_za_debug_describe(za, pfn, owner, sizeof(owner));
-	_za_report_misuse(za, -EINVAL,
-	                  "pfn 0x%lx would be handed out twice: two frees of it "
-	                  "raced on two CPUs (double free); CPU %u's per-CPU "
-	                  "list was cut and the pages on it are lost%s",
-	                  (unsigned long)pfn, (unsigned)pcp->cpu, owner);
+	char list[64];
+	snprintf(list, sizeof(list), "CPU %u's per-CPU list", (unsigned)pcp->cpu);
+	_za_report_cut(za, pfn, "would be handed out twice", list);
 }
 
 /* --- orders 4..8 --------------------------------------------------------------
