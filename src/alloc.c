@@ -57,7 +57,6 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	           !(za->flags & ZA_CFG_NO_PCP))) {
 		bool usable;
 		page = pcp_alloc(za, z, order, mt, alloc_flags, floor, cpu, &usable);
-		buddy_report_corrupt(za, z); /* a refill's cut */
 		if (page || usable)
 			return page;
 	}
@@ -78,7 +77,6 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 		pcp_stat_event(z, spcp, ZA_PGALLOC, 1u << order);
 	}
 	pcp_stat_unlock(z, spcp);
-	buddy_report_corrupt(za, z);
 	return page;
 }
 
@@ -99,6 +97,7 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 		    rmqueue(za, z, order, ac->mt, alloc_flags,
 		            wmark_floor(z, mark, ac->highest_zoneidx, alloc_flags),
 		            ac->cpu);
+		buddy_report_corrupt(za, z); /* a free list rmqueue cut */
 		if (page) {
 			count_numa(za, z, NULL, ac->preferred_nid, ac->cpu, 1);
 			if (unlikely(za_load_relaxed(&z->boost_wake)))

@@ -809,6 +809,16 @@ static void test_double_free_race(unsigned flags, bool strict, unsigned order)
 	       at_handout, raced);
 }
 
+/* How many of TAKE order-0 allocations on cpu hand out x. */
+static int take_count(struct za *za, int cpu, struct za_page *x)
+{
+	int got = 0;
+	pin(cpu);
+	for (int i = 0; i < TAKE; i++)
+		got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
+	return got;
+}
+
 /* The outcome of two frees that both passed the free-side check, made on
  * purpose: CPU 0 frees the page; its state is put back to what CPU 1's
  * check saw at that same instant (allocated, same hand-out count); CPU 1
@@ -828,12 +838,7 @@ static void test_double_free_aftermath(void)
 		pin(1);
 		za_free_pages(za, x, 0);
 		CHECK_EQ(atomic_load(&reports), 0);
-		int got = 0;
-		for (int k = 0; k < 2; k++) {
-			pin(k ^ first);
-			for (int i = 0; i < TAKE; i++)
-				got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
-		}
+		int got = take_count(za, first, x) + take_count(za, first ^ 1, x);
 		RULE(got == 1, "a page on two per-CPU lists is handed out once");
 		RULE(atomic_load(&reports) == 1 &&
 		         strstr(last_report, "handed out twice"),
@@ -861,10 +866,7 @@ static void test_double_free_aftermath(void)
 		CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x);
 		za_free_pages(za, x, 0);
 		CHECK_EQ(atomic_load(&reports), 0);
-		pin(0);
-		int got = 0;
-		for (int i = 0; i < TAKE; i++)
-			got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
+		int got = take_count(za, 0, x);
 		RULE(got == 0, "a stale per-CPU list entry never hands out a page "
 		               "that is free on another CPU's list");
 		RULE(atomic_load(&reports) == 1, "the stale entry is reported");
@@ -892,9 +894,7 @@ static void test_double_free_aftermath(void)
 		int r = pcp_free(za, z, za_pcp_of(za, z->id, 1), x,
 		                 za_page_to_pfn(za, x), 0, 1, rs, seen);
 		CHECK_EQ(r, 1);
-		int got = 0;
-		for (int i = 0; i < TAKE; i++)
-			got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
+		int got = take_count(za, 1, x);
 		RULE(got == 0, "a page pushed by a free that saw an older hand-out "
 		               "count is never handed out while it is in use");
 		RULE(atomic_load(&reports) == 1, "the late push is reported");
@@ -960,15 +960,6 @@ static struct za_page *buddy_race_page(struct za *za, bool upper)
 	pcp_drain_cpu_zone(za, z, 1);
 	bool first_upper = za_page_to_pfn(za, pr[0]) > za_page_to_pfn(za, pr[1]);
 	return pr[first_upper == upper ? 0 : 1];
-}
-
-static int take_count(struct za *za, int cpu, struct za_page *x)
-{
-	int got = 0;
-	pin(cpu);
-	for (int i = 0; i < TAKE; i++)
-		got += za_alloc_pages(za, ZA_GFP_KERNEL, 0) == x;
-	return got;
 }
 
 static void test_double_free_buddy_race(void)
