@@ -51,14 +51,6 @@ static const char *const CMD = "record";
 #define DEFAULT_XZ_LEVEL 0
 #define DEFAULT_SAMPLE_MS 100
 
-/* The events replay understands (tools/trace_parse.c), in its order. */
-static const char *const rec_events[] = {
-	"mm_page_alloc",        "mm_page_free",
-	"mm_page_free_batched", "mm_page_alloc_zone_locked",
-	"mm_page_pcpu_drain",
-};
-#define NR_REC_EVENTS (sizeof(rec_events) / sizeof(rec_events[0]))
-
 struct ropts {
 	const char *out;
 	double seconds;      /* 0: until the command ends or a signal */
@@ -238,6 +230,14 @@ int cmd_record(int argc, char **argv)
 }
 
 #else
+
+/* The events replay understands (tools/trace_parse.c), in its order. */
+static const char *const rec_events[] = {
+	"mm_page_alloc",        "mm_page_free",
+	"mm_page_free_batched", "mm_page_alloc_zone_locked",
+	"mm_page_pcpu_drain",
+};
+#define NR_REC_EVENTS (sizeof(rec_events) / sizeof(rec_events[0]))
 
 /* ---------------------------------------------------------------- */
 /* Signals                                                           */
