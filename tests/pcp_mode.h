@@ -16,9 +16,11 @@
  * A restartable run uses CPUs 0 .. pm_ncpu - 1 (at most the test's own CPU
  * count), which must all be in the process's affinity mask. It exits 77
  * (ctest: skipped) when the build has no restartable sequence
- * (ThreadSanitizer builds, platforms without rseq) or when fewer than two
- * such CPUs exist; otherwise it asserts that the allocator really runs its
- * page sets restartable, and fails with the library's reason when not.
+ * (ThreadSanitizer builds, platforms without rseq), when the kernel lacks
+ * rseq or membarrier's rseq fence (rseq_kernel.h), or when fewer than
+ * two such CPUs exist; otherwise it asserts that the allocator really
+ * runs its page sets restartable, and fails with the library's reason
+ * when not.
  */
 #ifndef ZA_TEST_PCP_MODE_H
 #define ZA_TEST_PCP_MODE_H
@@ -33,6 +35,7 @@
 #include <zonealloc.h>
 
 #include "platform.h" /* ZA_HAVE_RSEQ_SEQ, as the library was built */
+#include "rseq_kernel.h"
 
 #define PM_SKIP 77
 #define PM_RETRY 3 /* a child's "a sequence was aborted" (pm_run) */
@@ -76,6 +79,13 @@ static inline void pm_init(int argc, char **argv, const char *name,
 	       "always run locked\n",
 	       name);
 	exit(PM_SKIP);
+#else
+	const char *lacks = tu_kernel_lacks_rseq();
+	if (lacks) {
+		printf("%s: skipped: this kernel %s; page sets run locked here\n",
+		       name, lacks);
+		exit(PM_SKIP);
+	}
 #endif
 	CPU_ZERO(&pm_all);
 	CHECK_EQ(sched_getaffinity(0, sizeof(pm_all), &pm_all), 0);

@@ -18,7 +18,8 @@
  *
  * "selfreg" as argv[1] runs the owner/remote part only; ctest runs it with
  * glibc's rseq registration switched off, so that the library registers
- * each thread itself. Skips (77) where the build has no sequence.
+ * each thread itself. Skips (77) where the build has no sequence or the
+ * kernel lacks rseq or its fence (rseq_kernel.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@
 
 #include "internal.h"
 #include "pcp.h"
+#include "rseq_kernel.h"
 #include "testutil.h"
 #include "buddy_util.h"
 #include "offline_util.h"
@@ -1071,15 +1073,23 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	{
-		struct za *za = make(0, 1);
-		int ok = restartable(za);
-		const char *why = za_pcp_mode_reason(za);
-		if (!ok) {
-			printf("this machine cannot run restartable page sets (%s): "
+		/* Skipped where the kernel lacks what the sets need (asked of
+		 * the kernel: rseq_kernel.h); where it has it, the allocator
+		 * must use it. */
+		const char *lacks = tu_kernel_lacks_rseq();
+		if (lacks) {
+			printf("this kernel %s: restartable page sets cannot run, "
 			       "skipped\n",
-			       why);
-			za_destroy(za);
+			       lacks);
 			return 77;
+		}
+		struct za *za = make(0, 1);
+		if (!restartable(za)) {
+			fprintf(stderr,
+			        "the kernel has rseq and its fence, yet the "
+			        "page sets run locked (%s)\n",
+			        za_pcp_mode_reason(za));
+			return 1;
 		}
 		za_destroy(za);
 	}

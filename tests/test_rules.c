@@ -58,6 +58,7 @@
 #include <zonealloc.h>
 
 #include "internal.h"
+#include "rseq_kernel.h"
 #include "testutil.h"
 
 /* --- per-CPU disciplines -------------------------------------------------- */
@@ -802,8 +803,15 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], tests[i].name))
 			continue;
 		for (size_t k = 0; k < sizeof(disciplines) / sizeof(disciplines[0]);
-		     k++)
+		     k++) {
+			const char *lacks = tu_kernel_lacks_rseq();
+			if (disciplines[k].restartable && lacks) {
+				printf("%s [%s]: skipped, this kernel %s\n", tests[i].name,
+				       disciplines[k].name, lacks);
+				continue;
+			}
 			tests[i].run(&disciplines[k]);
+		}
 		return 0;
 	}
 	fprintf(stderr, "test_rules: no test '%s'\n", argv[1]);
