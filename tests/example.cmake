@@ -35,12 +35,23 @@ if(ZA_PKG_CONFIG AND NOT ZA_SANITIZE)
                    ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
   set_tests_properties(install_pkgconfig PROPERTIES LABELS core)
 endif()
+# Both build their consumer with this build's compiler (and toolchain file,
+# when cross-compiling: scripts/cross-test.sh).
+set(ZA_INSTALL_TEST_ENV CC=${CMAKE_C_COMPILER})
+if(CMAKE_TOOLCHAIN_FILE)
+  list(APPEND ZA_INSTALL_TEST_ENV ZA_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE})
+endif()
 # The same for a CMake user: find_package(zonealloc) after an install.
 if(NOT ZA_SANITIZE)
   add_test(NAME install_cmake_package
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/install_cmake_check.sh
                    ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
-  set_tests_properties(install_cmake_package PROPERTIES LABELS core)
+  set_tests_properties(install_cmake_package PROPERTIES LABELS core
+                       ENVIRONMENT "${ZA_INSTALL_TEST_ENV}")
+endif()
+if(TEST install_pkgconfig)
+  set_tests_properties(install_pkgconfig PROPERTIES
+                       ENVIRONMENT "${ZA_INSTALL_TEST_ENV}")
 endif()
 
 # examples/balloon.c: free page reporting gives freed guest RAM back to the

@@ -4,7 +4,12 @@
 # user would: find_package(zonealloc) and the imported targets
 # zonealloc::zonealloc (shared) and zonealloc::zonealloc_static. The
 # version file must accept this version and refuse another minor one.
+# CC and ZA_TOOLCHAIN_FILE (both optional, set by ctest): the build's
+# compiler and, when cross-compiling, its toolchain file.
 set -eu
+cc=${CC:-cc}
+toolchain=""
+[ -n "${ZA_TOOLCHAIN_FILE:-}" ] && toolchain="-DCMAKE_TOOLCHAIN_FILE=$ZA_TOOLCHAIN_FILE"
 build=$1
 src=$2
 work=$(mktemp -d)
@@ -36,8 +41,9 @@ add_executable(hello_static hello.c)
 target_link_libraries(hello_static PRIVATE zonealloc::zonealloc_static)
 CMAKE
 want=$(echo "$version" | cut -d. -f1,2)
+# shellcheck disable=SC2086 # $toolchain: empty or one word
 if ! cmake -S "$work/consumer" -B "$work/cb" -DCMAKE_PREFIX_PATH="$prefix" \
-	-DWANT="$want" >"$work/log" 2>&1; then
+	-DCMAKE_C_COMPILER="$cc" $toolchain -DWANT="$want" >"$work/log" 2>&1; then
 	cat "$work/log"
 	echo "find_package(zonealloc $want) failed"
 	exit 1
@@ -47,11 +53,17 @@ cmake --build "$work/cb" >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
 # build tree's.
 LD_LIBRARY_PATH=$(dirname "$(find "$prefix" -name 'libzonealloc.so' | head -n1)") \
 	"$work/cb/hello_shared" | grep -q "hello from pfn"
-if ldd "$work/cb/hello_shared" | grep -q "$build"; then
+# What each program asks the loader for (readelf, not ldd: it reads the
+# file of any architecture): the shared one needs libzonealloc and has no
+# search path into the build tree, the static one needs no libzonealloc.
+dyn=$(readelf -d "$work/cb/hello_shared")
+echo "$dyn" | grep -q "NEEDED.*libzonealloc" ||
+	{ echo "hello_shared does not need libzonealloc"; exit 1; }
+if echo "$dyn" | grep -E "R(UN)?PATH" | grep -q "$build"; then
 	echo "hello_shared links the build tree's library"; exit 1
 fi
 "$work/cb/hello_static" | grep -q "hello from pfn"
-if ldd "$work/cb/hello_static" | grep -q libzonealloc; then
+if readelf -d "$work/cb/hello_static" | grep -q "NEEDED.*libzonealloc"; then
 	echo "hello_static links the shared library"; exit 1
 fi
 
@@ -62,8 +74,10 @@ minor=$(echo "$version" | cut -d. -f2)
 others="$major.$((minor + 1))"
 [ "$minor" -gt 0 ] && others="$others $major.$((minor - 1))"
 for other in $others; do
+	# shellcheck disable=SC2086
 	if cmake -S "$work/consumer" -B "$work/cb-$other" \
-		-DCMAKE_PREFIX_PATH="$prefix" -DWANT="$other" >"$work/log" 2>&1; then
+		-DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" $toolchain \
+		-DWANT="$other" >"$work/log" 2>&1; then
 		echo "find_package(zonealloc $other) accepted version $version"
 		exit 1
 	fi
