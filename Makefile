@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build run test test-release test-debug2 test-asan test-tsan check mutants bench install clean help deps
+.PHONY: all build run test test-release test-debug2 test-asan test-tsan test-aarch64 check mutants bench install clean help deps
 
 all: build
 
@@ -15,7 +15,8 @@ help:
 	@echo "make test-debug2 level-2 assertions (ZA_DEBUG=2) on the core, hotplug, reclaim, rules, compaction and reporting tests (build-debug2/)"
 	@echo "make test-asan   the suite under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make test-tsan   the suite under ThreadSanitizer (build-tsan/)"
-	@echo "make check       all four: what CI runs"
+	@echo "make test-aarch64 the suite built for 64-bit Arm and run under QEMU's user mode (build-aarch64/; installs the cross toolchain)"
+	@echo "make check       all five: what CI runs"
 	@echo "make mutants     undo each guarded rule in a scratch copy; every one must fail a test (docs/TESTING.md)"
 	@echo "make bench       the benchmarks (see docs/PERFORMANCE.md)"
 	@echo "make install     install library, header, pkg-config file and tool"
@@ -55,7 +56,13 @@ test-tsan:
 	cmake --build build-tsan -j$(JOBS)
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS)
 
-check: test-release test-debug2 test-asan test-tsan
+# The second architecture of the restartable page sets, cross-built and
+# run under QEMU's user-mode emulator (scripts/cross-test.sh says what it
+# covers and what it cannot).
+test-aarch64:
+	JOBS=$(JOBS) ./scripts/cross-test.sh
+
+check: test-release test-debug2 test-asan test-tsan test-aarch64
 
 # Not part of check (it takes minutes): run it before submitting a change
 # to src/. See docs/TESTING.md.
@@ -69,4 +76,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-debug2 build-asan build-tsan build-bench
+	rm -rf $(BUILD) build-debug2 build-asan build-tsan build-bench build-aarch64
