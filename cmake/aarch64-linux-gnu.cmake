@@ -7,8 +7,8 @@
 #   scripts/cross-test.sh            # install, build in build-aarch64/, ctest
 #
 # QEMU's user mode has no rseq system call: under it the page sets run
-# locked, and the restartable runs of the tests are skipped (what they
-# need is checked on real Arm hardware only). The sequence itself is
+# locked, and the restartable runs of the tests are skipped (they need
+# real Arm CPUs, which CI does not have). The sequence itself is
 # assembled for both architectures by the rseq_arch test.
 #
 # SPDX-License-Identifier: MIT

@@ -1089,6 +1089,7 @@ int main(int argc, char **argv)
 			        "the kernel has rseq and its fence, yet the "
 			        "page sets run locked (%s)\n",
 			        za_pcp_mode_reason(za));
+			za_destroy(za);
 			return 1;
 		}
 		za_destroy(za);
