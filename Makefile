@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build run test test-release test-debug2 test-asan test-tsan test-aarch64 check mutants bench install clean help deps
+.PHONY: all build run test test-release test-debug2 test-asan test-tsan test-aarch64 test-aarch64-vm check mutants bench install clean help deps
 
 all: build
 
@@ -16,7 +16,8 @@ help:
 	@echo "make test-asan   the suite under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make test-tsan   the suite under ThreadSanitizer (build-tsan/)"
 	@echo "make test-aarch64 the suite built for 64-bit Arm and run under QEMU's user mode (build-aarch64/; installs the cross toolchain)"
-	@echo "make check       all five: what CI runs"
+	@echo "make test-aarch64-vm the restartable tests in a virtual Arm machine with Debian's arm64 kernel (build-aarch64-vm/)"
+	@echo "make check       all six: what CI runs"
 	@echo "make mutants     undo each guarded rule in a scratch copy; every one must fail a test (docs/TESTING.md)"
 	@echo "make bench       the benchmarks (see docs/PERFORMANCE.md)"
 	@echo "make install     install library, header, pkg-config file and tool"
@@ -62,7 +63,13 @@ test-tsan:
 test-aarch64:
 	JOBS=$(JOBS) ./scripts/cross-test.sh
 
-check: test-release test-debug2 test-asan test-tsan test-aarch64
+# The restartable runs on aarch64 for real: a virtual Arm machine booting
+# Debian's arm64 kernel, whose rseq and membarrier run the sequence of
+# src/rseq-aarch64.h (scripts/aarch64-vm-test.sh).
+test-aarch64-vm:
+	JOBS=$(JOBS) ./scripts/aarch64-vm-test.sh
+
+check: test-release test-debug2 test-asan test-tsan test-aarch64 test-aarch64-vm
 
 # Not part of check (it takes minutes): run it before submitting a change
 # to src/. See docs/TESTING.md.
@@ -76,4 +83,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-debug2 build-asan build-tsan build-bench build-aarch64
+	rm -rf $(BUILD) build-debug2 build-asan build-tsan build-bench build-aarch64 build-aarch64-vm
