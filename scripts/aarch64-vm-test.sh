@@ -8,10 +8,9 @@
 #
 #   scripts/aarch64-vm-test.sh        # what `make test-aarch64-vm` runs
 #
-# Steps, each safe to repeat (run scripts/cross-test.sh first, or let this
-# script install the same cross toolchain itself):
+# Steps, each safe to repeat:
 #  1. installs qemu-system-arm and cpio, the cross compiler and the arm64
-#     -dev packages (as cross-test.sh), and downloads Debian's arm64 kernel
+#     -dev packages (scripts/arm64-packages.sh), and downloads Debian's arm64 kernel
 #     (linux-image-arm64) and busybox-static:arm64 into build-aarch64-vm/;
 #  2. builds the tests statically for aarch64 (ZA_DEBUG=1, as the cross
 #     build) in build-aarch64-vm/, and from ctest's own list takes every
@@ -35,33 +34,13 @@ cd "$(dirname "$0")/.."
 SRC=$(pwd)
 BUILD=${BUILD:-build-aarch64-vm}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-	SUDO="sudo"
-fi
 if [ "$(uname -m)" != x86_64 ]; then
 	echo "aarch64-vm-test: written for an x86-64 Debian machine, not $(uname -m)" >&2
 	exit 1
 fi
 
 # 1. Packages and the guest's kernel and shell.
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-	$SUDO dpkg --add-architecture arm64
-	$SUDO apt-get update -q
-fi
-PKGS="qemu-system-arm cpio perl gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-libc6:arm64 liblzma-dev:arm64 zlib1g-dev:arm64 libnuma-dev:arm64"
-missing=""
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	echo "aarch64-vm-test: installing$missing"
-	$SUDO apt-get update -q
-	# shellcheck disable=SC2086 # one word a package
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
-fi
+./scripts/arm64-packages.sh qemu-system-arm cpio perl
 mkdir -p "$BUILD/debs"
 kpkg=$(apt-cache depends linux-image-arm64:arm64 |
 	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-arm64\).*/\1/p' | head -n1)
@@ -74,7 +53,8 @@ done
 rm -rf "$BUILD/kernel" "$BUILD/busybox"
 dpkg -x "$BUILD/debs/${kpkg}_"*.deb "$BUILD/kernel"
 dpkg -x "$BUILD/debs/busybox-static_"*.deb "$BUILD/busybox"
-image=$(ls "$BUILD"/kernel/boot/vmlinuz-* | head -n1)
+for image in "$BUILD"/kernel/boot/vmlinuz-*; do break; done
+[ -f "$image" ] || { echo "aarch64-vm-test: no kernel image in $kpkg" >&2; exit 1; }
 
 # 2. The tests, static (the guest has no C library of its own); libnuma's
 # archive, since a static link cannot take its shared object.

@@ -13,7 +13,7 @@
 #  1. installs Debian's cross compiler (gcc-aarch64-linux-gnu), QEMU's user
 #     mode (qemu-user) and the arm64 -dev packages of the optional
 #     libraries (liblzma, zlib, libnuma), after adding arm64 as a dpkg
-#     architecture (multiarch);
+#     architecture (multiarch): scripts/arm64-packages.sh;
 #  2. lets the kernel run aarch64 programs through qemu-aarch64
 #     (binfmt_misc), for the tests that run a built program from a shell
 #     or CMake script; ctest itself runs test binaries through the
@@ -54,23 +54,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. Packages.
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-	$SUDO dpkg --add-architecture arm64
-	$SUDO apt-get update -q
-fi
-PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64 \
-liblzma-dev:arm64 zlib1g-dev:arm64 libnuma-dev:arm64"
-missing=""
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	echo "cross-test: installing$missing"
-	$SUDO apt-get update -q
-	# shellcheck disable=SC2086 # one word a package
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
-fi
+./scripts/arm64-packages.sh qemu-user
 
 # 2. binfmt_misc: aarch64 ELF programs (executables and PIEs) run through
 # qemu-aarch64. They load the arm64 C library of multiarch (libc6:arm64,
