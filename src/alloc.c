@@ -101,7 +101,8 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 		if (page) {
 			count_numa(za, z, NULL, ac->preferred_nid, ac->cpu, 1);
 			if (unlikely(za_load_relaxed(&z->boost_wake)))
-				_za_boost_wake(za, z, ac->highest_zoneidx);
+				_za_boost_wake(za, z, ac->highest_zoneidx,
+				               (ac->gfp & ZA___GFP_DIRECT_RECLAIM) != 0);
 			if (unlikely(order && (alloc_flags & ALLOC_HARDER)))
 				reserve_highatomic_pageblock(z, page);
 			return page;

@@ -1039,22 +1039,30 @@ void _za_boost_watermark_locked(struct za_zone *z)
 	za_store_relaxed(&z->boost_wake, (uint8_t)1);
 }
 
-void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx)
+void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx,
+                    bool may_sleep)
 {
 	za_store_relaxed(&z->boost_wake, (uint8_t)0);
-	if (!(za->flags & ZA_CFG_NO_KSWAPD))
-		wakeup_kswapd(za, z, 0, highest_zoneidx, false);
+	if (za->flags & ZA_CFG_NO_KSWAPD)
+		return;
+	/* Lost, the wake would leave the zone boosted with nobody to
+	 * reclaim towards the marks or take the boost back. */
+	if (!wakeup_kswapd(za, z, 0, highest_zoneidx, may_sleep))
+		za_store_relaxed(&z->boost_wake, (uint8_t)1);
 }
 
-void _za_boost_done(struct za *za, struct za_node *node)
+void _za_boost_done(struct za *za, struct za_node *node,
+                    const unsigned long *boost)
 {
 	bool any = false;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		struct za_zone *z = &node->zones[t];
-		if (!za_load_relaxed(&z->watermark_boost))
+		if (!boost[t])
 			continue;
 		zone_lock(z, NULL);
-		za_store_relaxed(&z->watermark_boost, 0ul);
+		unsigned long now = za_load_relaxed(&z->watermark_boost);
+		za_store_relaxed(&z->watermark_boost,
+		                 now > boost[t] ? now - boost[t] : 0ul);
 		set_marks_locked(z);
 		zone_unlock(z);
 		any = true;

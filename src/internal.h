@@ -1060,6 +1060,10 @@ enum za_debug_point {
 	 * claim by compare-and-swap). The page set owned or nothing held.
 	 * arg: the page. */
 	ZA_DP_FREE_CLAIM,
+	/* kswapd has finished a pass (balance_node) and not yet taken back
+	 * the boosts it saw when the pass began: no lock held. arg: the
+	 * node. */
+	ZA_DP_KSWAPD_BALANCED,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
@@ -1596,7 +1600,9 @@ int reclaim_init(struct za *za);
 int reclaim_start(struct za *za);
 void reclaim_stop(struct za *za);
 void reclaim_fini(struct za *za);
-void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
+/* False when the wake was not left: kswapd not started, or (may_sleep
+ * false) its lock busy. */
+bool wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
                    int highest_zoneidx, bool may_sleep);
 extern ZA_THREAD_LOCAL int za_in_reclaim;
 unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
@@ -1634,10 +1640,16 @@ unsigned _za_node_fragmentation_score(struct za *za, struct za_node *node);
 /* Watermark boosting. Zone lock held: a fallback took part of a pageblock
  * of another migratetype; raise the zone's marks. */
 void _za_boost_watermark_locked(struct za_zone *z);
-/* An allocation found boost_wake set: wake kswapd for the zone. */
-void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx);
-/* kswapd after a pass: drop the node's boosts, wake kcompactd. */
-void _za_boost_done(struct za *za, struct za_node *node);
+/* An allocation found boost_wake set: wake kswapd for the zone (waiting
+ * for its lock when the request may sleep). A wake that found the lock
+ * busy leaves boost_wake set, for the next allocation to try again. */
+void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx,
+                    bool may_sleep);
+/* kswapd after a pass: take back the boosts it saw when the pass began
+ * (boost[], by zone type; a boost raised during the pass stays, and its
+ * wake brings kswapd round again), wake kcompactd. */
+void _za_boost_done(struct za *za, struct za_node *node,
+                    const unsigned long *boost);
 /* Recompute: marks from new bases, keeping boosts. mem_hotplug_lock. */
 void _za_boost_apply(struct za_zone *z);
 

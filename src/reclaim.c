@@ -297,10 +297,19 @@ static void *kswapd_main(void *arg)
 		int order = node->kswapd_order;
 		node->kswapd_order = 0;
 		za_mutex_unlock(&node->kswapd_lock);
+		/* The boosts this pass reclaims towards, as the kernel's
+		 * balance_pgdat reads them before it starts. */
+		unsigned long boost[ZA_NR_ZONES];
+		for (int t = 0; t < ZA_NR_ZONES; t++)
+			boost[t] = za_load_relaxed(&node->zones[t].watermark_boost);
 		balance_node(za, node, hz);
 		/* Boosted marks have done their job once kswapd reclaimed to
-		 * them: drop them and let kcompactd undo the mixing. */
-		_za_boost_done(za, node);
+		 * them: take back what this pass saw and let kcompactd undo the
+		 * mixing. A boost raised since then stays for the next pass
+		 * (its wake is pending): dropped here, the zone would go back
+		 * to its marks without the reclaim the boost asked for. */
+		ZA_DEBUG_POINT(za, ZA_DP_KSWAPD_BALANCED, node);
+		_za_boost_done(za, node, boost);
 		/* A high-order request failed: memory is balanced now (or as
 		 * balanced as reclaim makes it), make the order (compaction.c). */
 		if (order > ZA_COSTLY_ORDER && !(za->flags & ZA_CFG_NO_COMPACTION))
@@ -317,16 +326,16 @@ static void *kswapd_main(void *arg)
  * waits for the (short, leaf) lock; an atomic one only tries it - if it is
  * busy, kswapd is being woken or is between passes, and the next
  * allocation below low wakes it again. */
-void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
+bool wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
                    int highest_zoneidx, bool may_sleep)
 {
 	struct za_node *node = z->node;
 	if (!node->kswapd_started)
-		return;
+		return false;
 	if (may_sleep)
 		za_mutex_lock(&node->kswapd_lock);
 	else if (!za_mutex_trylock(&node->kswapd_lock))
-		return;
+		return false;
 	if (highest_zoneidx > node->kswapd_highest_zoneidx) {
 		node->kswapd_highest_zoneidx = highest_zoneidx;
 		if (!node->kswapd_running)
@@ -336,6 +345,7 @@ void wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
 		node->kswapd_order = (int)order;
 	za_cond_broadcast(&node->kswapd_wait);
 	za_mutex_unlock(&node->kswapd_lock);
+	return true;
 }
 
 int reclaim_start(struct za *za)

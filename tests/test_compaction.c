@@ -640,6 +640,127 @@ static void part_boost(void)
 	teardown();
 }
 
+/* A boost's wake that finds kswapd's lock busy is not lost. An atomic
+ * request only tries the lock: then boost_wake stays set and the next
+ * allocation from the zone through the general path tries again (before,
+ * the wake was dropped and the zone stayed boosted with no kswapd pass to
+ * reclaim towards the marks or take the boost back). */
+static atomic_int busy_held, busy_release;
+static void *hold_kswapd_lock(void *arg)
+{
+	struct za_node *node = arg;
+	za_mutex_lock(&node->kswapd_lock);
+	atomic_store(&busy_held, 1);
+	while (!atomic_load(&busy_release))
+		hp_sleep_us(1000);
+	za_mutex_unlock(&node->kswapd_lock);
+	return NULL;
+}
+
+static void part_boost_wake_busy(void)
+{
+	setup(ZA_CFG_NO_KCOMPACTD, true);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	fragment(16);
+	struct za_node *node = &za->nodes[0];
+	struct za_zone *z = &node->zones[ZA_ZONE_NORMAL];
+	/* Another thread holds kswapd's lock, as a waker or kswapd between
+	 * passes does. */
+	atomic_store(&busy_held, 0);
+	atomic_store(&busy_release, 0);
+	pthread_t holder;
+	CHECK_EQ(pthread_create(&holder, NULL, hold_kswapd_lock, node), 0);
+	while (!atomic_load(&busy_held))
+		hp_sleep_us(100);
+	struct za_page *um = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0);
+	CHECK(um != NULL);
+	CHECK(za_load_relaxed(&z->watermark_boost) > 0); /* a fallback boosted */
+	RULE(za_load_relaxed(&z->boost_wake) == 1,
+	     "a boost's wake that found kswapd's lock busy is tried again by the "
+	     "next allocation (boost_wake stays set)");
+	atomic_store(&busy_release, 1);
+	CHECK_EQ(pthread_join(holder, NULL), 0);
+	za_free_pages(za, um, 0);
+	hp_free_all(&cl, "boost_wake_busy end");
+	teardown();
+}
+
+/* kswapd takes back only the boosts it saw when its pass began: a boost
+ * raised while it finishes a pass stays for the next one (the kernel's
+ * balance_pgdat subtracts what it read at its start). The hook stops
+ * kswapd after a pass, before it takes the boosts back; the test boosts
+ * the zone meanwhile and reads the boost the next pass ends with. */
+static atomic_int bal_calls, bal_go;
+static _Atomic unsigned long bal_boost_second;
+static void balanced_hook(struct za *z, enum za_debug_point dp, void *arg)
+{
+	(void)z;
+	if (dp != ZA_DP_KSWAPD_BALANCED)
+		return;
+	struct za_node *node = arg;
+	int n = atomic_fetch_add(&bal_calls, 1) + 1;
+	if (n == 1) {
+		while (!atomic_load(&bal_go))
+			hp_sleep_us(1000);
+	} else if (n == 2) {
+		atomic_store(&bal_boost_second,
+		             za_load_relaxed(
+		                 &node->zones[ZA_ZONE_NORMAL].watermark_boost));
+	}
+}
+
+static void part_boost_during_pass(void)
+{
+	if (!za_debug) {
+		printf("boost_during_pass: the test hooks are compiled out "
+		       "(ZA_DEBUG=0): skipped\n");
+		return;
+	}
+	setup(ZA_CFG_NO_KCOMPACTD, true);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	fragment(16);
+	struct za_node *node = &za->nodes[0];
+	struct za_zone *z = &node->zones[ZA_ZONE_NORMAL];
+	/* kswapd quiet, then one pass of its own, stopped at its end. */
+	for (int i = 0; i < 20000; i++) {
+		za_mutex_lock(&node->kswapd_lock);
+		bool idle = !node->kswapd_running && node->kswapd_highest_zoneidx < 0;
+		za_mutex_unlock(&node->kswapd_lock);
+		if (idle)
+			break;
+		hp_sleep_us(1000);
+	}
+	CHECK_EQ(za_load_relaxed(&z->watermark_boost), 0);
+	atomic_store(&bal_calls, 0);
+	atomic_store(&bal_go, 0);
+	atomic_store(&bal_boost_second, ~0ul);
+	za_store_relaxed(&za->debug_hook, balanced_hook);
+	CHECK(wakeup_kswapd(za, z, 0, ZA_ZONE_NORMAL, true));
+	for (int i = 0; i < 20000 && atomic_load(&bal_calls) < 1; i++)
+		hp_sleep_us(1000);
+	CHECK_EQ(atomic_load(&bal_calls), 1);
+	/* The pass is over; a fallback boosts the zone now. */
+	struct za_page *um = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+	CHECK(um != NULL);
+	unsigned long boost = za_load_relaxed(&z->watermark_boost);
+	CHECK(boost > 0);
+	atomic_store(&bal_go, 1);
+	/* The boost's wake brings kswapd round again. */
+	for (int i = 0; i < 20000 && atomic_load(&bal_calls) < 2; i++)
+		hp_sleep_us(1000);
+	CHECK(atomic_load(&bal_calls) >= 2);
+	printf("boost_during_pass: boost %lu raised after a pass, %lu when the "
+	       "next pass ended\n",
+	       boost, atomic_load(&bal_boost_second));
+	RULE(atomic_load(&bal_boost_second) == boost,
+	     "a boost raised while kswapd finishes a pass is not taken back by "
+	     "that pass (kswapd reclaims towards it in the next one)");
+	za_store_relaxed(&za->debug_hook, NULL);
+	za_free_pages(za, um, 0);
+	hp_free_all(&cl, "boost_during_pass end");
+	teardown();
+}
+
 static void part_badinput(void)
 {
 	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
@@ -682,6 +803,8 @@ int main(int argc, char **argv)
 	PART(frames)
 	PART(kcompactd)
 	PART(boost)
+	PART(boost_wake_busy)
+	PART(boost_during_pass)
 	PART(badinput)
 	printf("compaction: ok\n");
 	return 0;
