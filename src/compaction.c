@@ -1035,20 +1035,25 @@ void _za_boost_watermark_locked(struct za_zone *z)
 		max = pb;
 	unsigned long boost = za_load_relaxed(&z->watermark_boost) + pb;
 	za_store_relaxed(&z->watermark_boost, boost < max ? boost : max);
-	set_marks_locked(z);
+	/* Before the marks' refresh, which closes the fast paths for it. */
 	za_store_relaxed(&z->boost_wake, (uint8_t)1);
+	set_marks_locked(z);
 }
 
 void _za_boost_wake(struct za *za, struct za_zone *z, int highest_zoneidx,
                     bool may_sleep)
 {
-	za_store_relaxed(&z->boost_wake, (uint8_t)0);
-	if (za->flags & ZA_CFG_NO_KSWAPD)
+	/* Only one of the allocations that found it set delivers it. */
+	if (!za_xchg_acquire(&z->boost_wake, (uint8_t)0))
 		return;
 	/* Lost, the wake would leave the zone boosted with nobody to
-	 * reclaim towards the marks or take the boost back. */
-	if (!wakeup_kswapd(za, z, 0, highest_zoneidx, may_sleep))
+	 * reclaim towards the marks or take the boost back: kept for the
+	 * next allocation. Either way fast_ok follows (a refresh that ran
+	 * while the flag was clear may have opened the fast paths). */
+	if (!(za->flags & ZA_CFG_NO_KSWAPD) &&
+	    !wakeup_kswapd(za, z, 0, highest_zoneidx, may_sleep))
 		za_store_relaxed(&z->boost_wake, (uint8_t)1);
+	zone_fast_input_changed(z);
 }
 
 void _za_boost_done(struct za *za, struct za_node *node,

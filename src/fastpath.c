@@ -118,9 +118,9 @@ static inline bool zone_has_block_of(const struct za *za,
  *
  * big (a constant): orders 0..3 when false; when true, orders 4..9 (those
  * with per-CPU lists), with the tests and counts of alloc_fast_mid: its
- * watermark bit (fast_ok_pb), no boost to act on, a free block of the
- * order somewhere in the zone, the pages of orders 4..8 (mid_pages), and
- * PGALLOC in pages beside one NUMA hit and local. */
+ * watermark bit (fast_ok_pb, clear while a boost is owed), a free block
+ * of the order somewhere in the zone, the pages of orders 4..8
+ * (mid_pages), and PGALLOC in pages beside one NUMA hit and local. */
 static inline __attribute__((always_inline)) struct za_page *
 alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 {
@@ -161,7 +161,6 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 		idx = (unsigned)pcp_list_index(za, order, (int)(e & RSEQ_PCP_MT));
 		const struct za_zone *z = pcp->zone;
 		if (unlikely(!(za_load_relaxed(&z->fast_ok_pb) & (uint8_t)e) ||
-		             za_load_relaxed(&z->boost_wake) ||
 		             !zone_has_block_of(za, z, order)))
 			return NULL;
 	} else {
@@ -508,9 +507,10 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
  * The statistics are the general path's: pcp_pop_locked counts PGALLOC
  * (the pages) and mid_pages, the list's count moves the allocated pages
  * (struct za_pcp, alloc_base), count_numa the NUMA events (on the owned
- * set instead of the zone: readers add both, pcp_event). boost_wake,
- * which the general path acts on after an allocation, sends the request
- * there. */
+ * set instead of the zone: readers add both, pcp_event). A boost's wake
+ * owed to kswapd (boost_wake), which the general path delivers after an
+ * allocation, clears fast_ok_pb with fast_ok (zone_fast_mask): no test
+ * of its own here. */
 
 /* zone_watermark_ok's test (b) for an order-k request at the low mark:
  * a free block of order k or more on the lists of the types the per-CPU
@@ -545,7 +545,6 @@ alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp, unsigned order)
 		return NULL;
 	struct za_zone *z = pcp->zone;
 	if (unlikely(!(za_load_relaxed(&z->fast_ok_pb) & ZONE_FAST_OK_BIT(hz)) ||
-	             za_load_relaxed(&z->boost_wake) ||
 	             !zone_has_block_of(za, z, order)))
 		return NULL;
 	/* The node the request prefers, for the NUMA counts. */

@@ -433,7 +433,8 @@ struct za_zone {
 	 * been woken. Zone lock to write (tunables_update holds
 	 * tunables_lock and takes it too), relaxed reads. boost_wake:
 	 * kswapd has yet to be told (set under the zone lock, cleared by the
-	 * allocation that wakes it). */
+	 * allocation that wakes it); an input of fast_ok, which is 0 while
+	 * it is set (zone_fast_mask), so that no fast path passes it by. */
 	unsigned long watermark_boost;
 	unsigned long wmark_base[ZA_NR_WMARKS];
 	uint8_t boost_wake;
@@ -1507,9 +1508,15 @@ static inline bool zone_clearly_above(const struct za_zone *z,
 	return free > need && free >= (long)za_load_relaxed(&z->percpu_drift_mark);
 }
 /* fast_ok as it should be now: bit hz for zone_clearly_above at low
- * against hz, for a block of the largest per-CPU order. */
+ * against hz, for a block of the largest per-CPU order. None while a
+ * boost's wake of kswapd is owed (boost_wake): the fast paths never look
+ * at it, so the next allocation takes the general path, which delivers
+ * it (_za_boost_wake) and refreshes fast_ok - as the kernel's rmqueue
+ * tests its boosted flag after every allocation, pcp or not. */
 static inline uint8_t zone_fast_mask(const struct za_zone *z)
 {
+	if (za_load_relaxed(&z->boost_wake))
+		return 0;
 	unsigned long low = zone_wmark(z, ZA_WMARK_LOW);
 	uint8_t m = 0;
 	for (int hz = 0; hz < ZA_NR_ZONES; hz++)
@@ -1519,7 +1526,9 @@ static inline uint8_t zone_fast_mask(const struct za_zone *z)
 }
 static inline void zone_fast_input_changed(struct za_zone *z)
 {
-	za_add_relaxed(&z->fast_gen, 1);
+	/* Release: a refresh that reads the new count (acquire) reads the
+	 * input stored before it too. */
+	za_add_acqrel(&z->fast_gen, 1);
 	zone_fast_refresh(z);
 }
 /* The fast paths' check: the zone is clearly above low for a request of

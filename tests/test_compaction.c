@@ -581,11 +581,19 @@ static unsigned long gate_scan(void *ctx, int nid, unsigned long nr)
 	return 0;
 }
 
+/* The boost parts' zone: no proactive compaction, a sixteenth of it
+ * free in single pages, so that an unmovable request falls back to a
+ * movable pageblock without claiming it, and boosts. */
+static void boost_setup(unsigned flags)
+{
+	setup(flags, true);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	fragment(16);
+}
+
 static void part_boost(void)
 {
-	setup(0, true);
-	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
-	fragment(16); /* a sixteenth free: a fallback claims no pageblock */
+	boost_setup(0);
 	struct za_zone_info before, during;
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &before), 0);
 	struct za_shrinker sh = { gate_count, gate_scan, NULL, NULL };
@@ -642,9 +650,12 @@ static void part_boost(void)
 
 /* A boost's wake that finds kswapd's lock busy is not lost. An atomic
  * request only tries the lock: then boost_wake stays set and the next
- * allocation from the zone through the general path tries again (before,
- * the wake was dropped and the zone stayed boosted with no kswapd pass to
- * reclaim towards the marks or take the boost back). */
+ * allocation from the zone tries again (before, the wake was dropped and
+ * the zone stayed boosted with no kswapd pass to reclaim towards the
+ * marks or take the boost back) - also one that a per-CPU list could
+ * serve: the fast paths never look at boost_wake, so fast_ok is clear
+ * while it is set and the allocation takes the general path, which
+ * delivers the wake. */
 static atomic_int busy_held, busy_release;
 static void *hold_kswapd_lock(void *arg)
 {
@@ -659,9 +670,7 @@ static void *hold_kswapd_lock(void *arg)
 
 static void part_boost_wake_busy(void)
 {
-	setup(ZA_CFG_NO_KCOMPACTD, true);
-	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
-	fragment(16);
+	boost_setup(ZA_CFG_NO_KCOMPACTD);
 	struct za_node *node = &za->nodes[0];
 	struct za_zone *z = &node->zones[ZA_ZONE_NORMAL];
 	/* Another thread holds kswapd's lock, as a waker or kswapd between
@@ -680,6 +689,27 @@ static void part_boost_wake_busy(void)
 	     "next allocation (boost_wake stays set)");
 	atomic_store(&busy_release, 1);
 	CHECK_EQ(pthread_join(holder, NULL), 0);
+	/* Frees (which deliver nothing) bring the zone well above even its
+	 * boosted marks and leave blocks on CPU 0's movable list: the next
+	 * movable allocation is one a fast path would serve. */
+	hp_free_all(&cl, "boost_wake_busy frees");
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK(zi.free > 2 * zi.high);
+	struct za_pcp *pcp = za_pcp_of(za, z->id, 0);
+	CHECK(pcp->lists[pcp_list_index(za, 0, ZA_MT_MOVABLE)] != ZA_NIL);
+	CHECK(za_load_relaxed(&z->boost_wake) == 1);
+	struct za_page *next = za_alloc_pages(za,
+	                                      ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                          ZA_GFP_NOWARN,
+	                                      0);
+	CHECK(next != NULL);
+	RULE(za_load_relaxed(&z->boost_wake) == 0,
+	     "an owed boost's wake is delivered by the next allocation, also one "
+	     "a per-CPU list serves (no fast path passes boost_wake by)");
+	CHECK(zone_fast_ok(z, ZA_ZONE_NORMAL) ==
+	      ((zone_fast_mask(z) & ZONE_FAST_OK_BIT(ZA_ZONE_NORMAL)) != 0));
+	za_free_pages(za, next, 0);
 	za_free_pages(za, um, 0);
 	hp_free_all(&cl, "boost_wake_busy end");
 	teardown();
@@ -716,9 +746,7 @@ static void part_boost_during_pass(void)
 		       "(ZA_DEBUG=0): skipped\n");
 		return;
 	}
-	setup(ZA_CFG_NO_KCOMPACTD, true);
-	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
-	fragment(16);
+	boost_setup(ZA_CFG_NO_KCOMPACTD);
 	struct za_node *node = &za->nodes[0];
 	struct za_zone *z = &node->zones[ZA_ZONE_NORMAL];
 	/* kswapd quiet, then one pass of its own, stopped at its end. */
