@@ -128,11 +128,11 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 	 * for the orders above only. */
 	if (big)
 		ZA_ASSUME(order > ZA_PCP_SMALL_ORDER);
-	struct rseq *rs = za_rseq_area_fast();
+	za_rseq_leaf_t rs = za_rseq_leaf();
 	/* cpu_id_start: always a possible CPU number (0 before the thread
 	 * registers), which za.rseq_pcp has a row for; the sequence then
 	 * checks that the thread still runs there (cpu_id). */
-	unsigned cpu = za_load_relaxed(&rs->cpu_id_start);
+	unsigned cpu = za_rseq_leaf_cpu_start(rs);
 	/* The set, the zone type and the list's type in one entry. Neither
 	 * an order above max_order (at most ZA_PCP_SMALL_ORDER here) nor a
 	 * bad request needs a test of its own: the list of such an order
@@ -310,10 +310,10 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	 * call this one for the orders above only). */
 	if (big)
 		ZA_ASSUME(order > ZA_PCP_SMALL_ORDER);
-	struct rseq *rs = za_rseq_area_fast();
+	za_rseq_leaf_t rs = za_rseq_leaf();
 	/* cpu_id_start, as the allocation: a possible CPU number, which
 	 * rseq_free_row has a row for; the sequence checks cpu_id. */
-	unsigned cpu = za_load_relaxed(&rs->cpu_id_start);
+	unsigned cpu = za_rseq_leaf_cpu_start(rs);
 	if (big ? unlikely(!pcp_order(za, order))
 	        : unlikely(order > ZA_PCP_SMALL_ORDER))
 		return false;

@@ -226,6 +226,26 @@ static inline bool za_rseq_own_clear(uint16_t *own, int cpu, struct rseq *rs)
 	return false;
 }
 #endif
+/* The fast leaves' handle on the calling thread's area
+ * (za_rseq_own_clear's last argument): the area's address, unless the
+ * architecture's file reaches it through a segment (ZA_RSEQ_LEAF_SEG:
+ * then its offset from the thread pointer). */
+#ifdef ZA_RSEQ_LEAF_SEG
+static inline za_rseq_leaf_t za_rseq_leaf(void)
+{
+	return __atomic_load_n(&_za_rseq_off, __ATOMIC_RELAXED);
+}
+#else
+typedef struct rseq *za_rseq_leaf_t;
+static inline za_rseq_leaf_t za_rseq_leaf(void)
+{
+	return za_rseq_area_fast();
+}
+static inline uint32_t za_rseq_leaf_cpu_start(za_rseq_leaf_t rs)
+{
+	return za_load_relaxed(&rs->cpu_id_start);
+}
+#endif
 /* Once per process: check that this thread has an rseq area and register
  * membarrier's expedited rseq fence. 0, or a negative errno with *why
  * naming what is missing (no rseq, membarrier refused or too old). */

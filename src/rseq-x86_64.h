@@ -26,11 +26,14 @@
  * right after it cannot be forwarded from that store (a stall of a dozen
  * cycles, measured as a quarter of a free's time).
  *
- * za_rseq_own_clear(own, cpu, rs): the same, but it also wants the byte
- * after the word (the set's flags, struct za_pcp) clear, tested with stop
- * as one 16-bit word (bytes 1-2, which the owner's byte store at 0 does
- * not overlap): the fast-path leaves, which leave a flagged set to the
- * slow path anyway, so test the flags inside the sequence for free.
+ * za_rseq_own_clear(own, cpu, leaf): the same, but it also wants the
+ * byte after the word (the set's flags, struct za_pcp) clear, tested with
+ * stop as one 16-bit word (bytes 1-2, which the owner's byte store at 0
+ * does not overlap): the fast-path leaves, which leave a flagged set to
+ * the slow path anyway, so test the flags inside the sequence for free.
+ * The leaves reach the area through %fs (za_rseq_leaf_t is its offset
+ * from the thread pointer, the same in every thread): one instruction an
+ * operation less than forming its address first.
  *
  * Offsets in struct rseq (uapi): u32 cpu_id_start at 0, u32 cpu_id at 4,
  * u64 rseq_cs at 8.
@@ -47,12 +50,12 @@
  * (version, flags, start, length, abort), arming it, the CPU test, then
  * the form's own tests, the commit and the abort stub. */
 /* clang-format off */
-#define ZA_RSEQ_X86_BEGIN                                                      \
+#define ZA_RSEQ_X86_BEGIN(seg)                                                 \
 	ZA_RSEQ_DESCRIPTOR                                                     \
 	"leaq 3b(%%rip), %%rax\n\t"                                            \
-	"movq %%rax, 8(%[rs])\n" /* arm it */                                  \
+	"movq %%rax, " seg "8(%[rs])\n" /* arm it */                           \
 	"1:\n\t"                                                               \
-	"cmpl %[cpu], 4(%[rs])\n\t" /* still on the set's CPU? */              \
+	"cmpl %[cpu], " seg "4(%[rs])\n\t" /* still on the set's CPU? */       \
 	"jne %l[no]\n\t"
 #define ZA_RSEQ_X86_END                                                        \
 	"cmpb $0, %[busy]\n\t" /* not owned */                                 \
@@ -71,7 +74,7 @@ za_rseq_own(uint16_t *own, int cpu, struct rseq *rs)
 {
 	/* clang-format off */
 	__asm__ goto(
-		ZA_RSEQ_X86_BEGIN
+		ZA_RSEQ_X86_BEGIN("")
 		"cmpb $0, %[stop]\n\t"       /* not stopped */
 		"jne %l[no]\n\t"
 		ZA_RSEQ_X86_END
@@ -86,20 +89,35 @@ no:
 	return false;
 }
 
+/* The leaves' handle on the calling thread's area: its offset from the
+ * thread pointer (platform.h's za_rseq_leaf), read through %fs. */
+#define ZA_RSEQ_LEAF_SEG 1
+typedef long za_rseq_leaf_t;
+/* cpu_id_start. Written out rather than through GCC's __seg_fs, which
+ * the sanitizers would instrument as an ordinary address; volatile, as
+ * the kernel rewrites the field under us. */
+static inline __attribute__((always_inline)) uint32_t
+za_rseq_leaf_cpu_start(za_rseq_leaf_t off)
+{
+	uint32_t cpu;
+	__asm__ volatile("movl %%fs:(%1), %0" : "=r"(cpu) : "r"(off));
+	return cpu;
+}
+
 /* za_rseq_own, taking the set only when the byte after the word (the
  * set's flags) is clear too: stop and flags in one 16-bit test, which
  * overlaps no byte the last owner stored. */
 static inline __attribute__((always_inline)) bool
-za_rseq_own_clear(uint16_t *own, int cpu, struct rseq *rs)
+za_rseq_own_clear(uint16_t *own, int cpu, za_rseq_leaf_t off)
 {
 	/* clang-format off */
 	__asm__ goto(
-		ZA_RSEQ_X86_BEGIN
+		ZA_RSEQ_X86_BEGIN("%%fs:")
 		"cmpw $0, %[stop_flags]\n\t" /* not stopped, no flag */
 		"jne %l[no]\n\t"
 		ZA_RSEQ_X86_END
 		:
-		: [rs] "r"(rs), [cpu] "r"(cpu), [busy] "m"(((uint8_t *)own)[0]),
+		: [rs] "r"(off), [cpu] "r"(cpu), [busy] "m"(((uint8_t *)own)[0]),
 		  [stop_flags] "m"(*(uint16_t *)((uint8_t *)own + 1))
 		: "memory", "cc", "rax"
 		: no);

@@ -18,6 +18,9 @@ struct rseq { /* the uapi layout the sequences use */
 #elif defined(__aarch64__)
 #include "../src/rseq-aarch64.h"
 #endif
+#ifndef ZA_RSEQ_LEAF_SEG
+typedef struct rseq *za_rseq_leaf_t; /* the area itself (platform.h) */
+#endif
 
 /* Three uses: three descriptors, three stubs. */
 int rseq_arch_take(uint16_t *own, int cpu, struct rseq *rs)
@@ -31,7 +34,7 @@ int rseq_arch_take_release(uint16_t *own, int cpu, struct rseq *rs)
 	__atomic_store_n((uint8_t *)own, 0, __ATOMIC_RELEASE);
 	return 1;
 }
-int rseq_arch_take_clear(uint16_t *own, int cpu, struct rseq *rs)
+int rseq_arch_take_clear(uint16_t *own, int cpu, za_rseq_leaf_t leaf)
 {
-	return za_rseq_own_clear(own, cpu, rs) ? 1 : 0;
+	return za_rseq_own_clear(own, cpu, leaf) ? 1 : 0;
 }
