@@ -802,9 +802,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (strcmp(argv[1], tests[i].name))
 			continue;
+		const char *lacks = tu_kernel_lacks_rseq(); /* asked once */
 		for (size_t k = 0; k < sizeof(disciplines) / sizeof(disciplines[0]);
 		     k++) {
-			const char *lacks = tu_kernel_lacks_rseq();
 			if (disciplines[k].restartable && lacks) {
 				printf("%s [%s]: skipped, this kernel %s\n", tests[i].name,
 				       disciplines[k].name, lacks);
