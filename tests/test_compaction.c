@@ -129,6 +129,7 @@ static void setup(unsigned flags, bool with_base)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, ZPAGES,
 	                          with_base ? mem : NULL),
 	         0);
+	pm_check_mode(za, "compaction");
 }
 
 static void teardown(void)
