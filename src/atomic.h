@@ -54,6 +54,26 @@
 	za_store_relaxed((p), za_load_relaxed(p) + (v))
 #endif
 
+/* Whether idx < *bound, with *bound read relaxed. On x86-64 one compare
+ * with the field in memory (the compiler does not fold a relaxed load
+ * into the compare; the flag output lets it branch on the result as on
+ * its own compare); an aligned 64-bit read is single-copy atomic there. */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+static inline __attribute__((always_inline)) _Bool
+za_below_relaxed(unsigned long idx, const unsigned long *bound)
+{
+	_Bool below;
+	__asm__("cmpq %2, %1" : "=@ccb"(below) : "r"(idx), "m"(*bound));
+	return below;
+}
+#else
+static inline __attribute__((always_inline)) _Bool
+za_below_relaxed(unsigned long idx, const unsigned long *bound)
+{
+	return idx < za_load_relaxed(bound);
+}
+#endif
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -385,12 +385,31 @@ static void check_page_set(struct ck *ck, struct za_zone *z, struct cover *cv,
 	t->pcp += n;
 }
 
-/* Every CPU's page set of the zone. */
+/* Every CPU's page set of the zone, and the zone's dead set (struct za,
+ * dead_pcp): what a CPU number of no set and a closed gate lead the
+ * restartable leaves to, refused in their sequence by its flags. It must
+ * stay off, unowned and empty: a block pushed there would be on no list
+ * anyone else looks at. */
 static void check_page_sets(struct ck *ck, struct za_zone *z, struct cover *cv,
                             struct tally *t)
 {
-	for (unsigned c = 0; c < ck->za->nr_cpus; c++)
+	struct za *za = ck->za;
+	for (unsigned c = 0; c < za->nr_cpus; c++)
 		check_page_set(ck, z, cv, c, t);
+	const struct za_pcp *dead = za_pcp_dead(za, z->id);
+	unsigned flags = za_load_relaxed(&dead->flags);
+	if ((flags & ZA_PCP_OFF_MASK) != ZA_PCP_OFF_MASK ||
+	    za_load_relaxed(&dead->own.word) || za_load_relaxed(&dead->count))
+		fail(ck,
+		     "node %d zone %s: the dead set is not off and empty (flags "
+		     "%u, ownership word %u, count %d)",
+		     z->nid, za_zone_name(z->type), flags,
+		     (unsigned)za_load_relaxed(&dead->own.word),
+		     za_load_relaxed(&dead->count));
+	for (int i = 0; i < ZA_NR_PCP_LISTS; i++)
+		if (dead->lists[i] != ZA_NIL)
+			fail(ck, "node %d zone %s: the dead set's list %d holds pfn 0x%x",
+			     z->nid, za_zone_name(z->type), i, dead->lists[i]);
 }
 
 /* Only heads carry a state: a stale one inside the block [q, q+n) would

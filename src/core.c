@@ -378,6 +378,15 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		pcp->numa_local = za->cpu_node[c] == node->nid;
 		pcp->corrupt_pfn = ZA_NIL;
 	}
+	/* The dead set: off for good (the sequence of the leaves refuses
+	 * it), its lists empty; nothing else ever touches it. */
+	struct za_pcp *dead = za_pcp_dead(za, z->id);
+	for (int i = 0; i < ZA_NR_PCP_LISTS; i++)
+		dead->lists[i] = ZA_NIL;
+	dead->flags = ZA_PCP_OFF_MASK;
+	dead->cpu = (uint16_t)za->nr_cpus;
+	dead->zone = z;
+	dead->corrupt_pfn = ZA_NIL;
 	return 0;
 }
 
@@ -409,7 +418,7 @@ static void free_all(struct za *za)
 	za_meta_free(za, za->cpu_pcp);
 	za_meta_free(za, za->rseq_pcp);
 	za_meta_free(za, za->rseq_free_row);
-	za_os_release(za->rseq_none, za->rseq_none_bytes);
+	za_meta_free(za, za->rseq_none);
 	za_meta_free(za, za->node_distance);
 	za_meta_free(za, za->cpu_node);
 	za_meta_free(za, za->cpu_online);
@@ -451,7 +460,10 @@ struct za *za_create(const struct za_config *cfg)
 	if (!err) {
 		za->nodes = za_meta_alloc(za, za->nr_nodes * sizeof(struct za_node),
 		                          ZA_CACHELINE);
-		size_t nr_sets = (size_t)za->nr_nodes * ZA_NR_ZONES * za->nr_cpus;
+		/* A set for each zone id and CPU, and each zone id's dead set
+		 * (struct za, dead_pcp) in the column past the last CPU. */
+		size_t nr_sets = (size_t)za->nr_nodes * ZA_NR_ZONES *
+		                 (za->nr_cpus + 1);
 		za->pcp_all = za_meta_alloc(za, nr_sets * sizeof(struct za_pcp),
 		                            ZA_CACHELINE);
 		za->cpu_pcp = za_meta_alloc(za,
@@ -466,33 +478,36 @@ struct za *za_create(const struct za_config *cfg)
 		if (slots < za->nr_cpus)
 			slots = za->nr_cpus;
 		za->rseq_pcp_cpus = slots;
-		/* The zeros a closed gate's leaf reads (fast_gates_update):
-		 * reserved and committed, never written, so that they cost no
-		 * memory until read, and then only the OS's zero page. */
-		size_t ps = za_os_page_size();
-		za->rseq_none_bytes = ((size_t)slots * 16 * sizeof(uintptr_t) + ps -
-		                       1) &
-		                      ~(ps - 1);
-		za->rseq_none = za_os_reserve(za->rseq_none_bytes);
-		if (za->rseq_none &&
-		    (za_meta_inject_fail(za) ||
-		     za_os_commit(za->rseq_none, za->rseq_none_bytes)))
-			err = -ENOMEM; /* released with the rest (free_all) */
-		if (za->pcp_rseq) {
+		/* What a closed gate's allocation leaf reads
+		 * (fast_gates_update): dead_pcp for every CPU number. */
+		za->rseq_none = za_meta_alloc(za,
+		                              (size_t)slots * 16 * sizeof(uintptr_t),
+		                              ZA_CACHELINE);
+		if (za->pcp_rseq)
 			za->rseq_pcp = za_meta_alloc(za,
 			                             (size_t)slots * 16 *
 			                                 sizeof(uintptr_t),
 			                             ZA_CACHELINE);
-			za->rseq_free_row = za_meta_alloc(za,
-			                                  (size_t)slots * sizeof(char *),
-			                                  ZA_CACHELINE);
-		}
+		/* In every mode: the free leaf reads its row once the pointer
+		 * passed its bound, which a closed gate makes 0 anyway. */
+		za->rseq_free_row = za_meta_alloc(za, (size_t)slots * sizeof(char *),
+		                                  ZA_CACHELINE);
 		if (!za->nodes || !za->pcp_all || !za->cpu_pcp || !za->rseq_none ||
-		    (za->pcp_rseq && (!za->rseq_pcp || !za->rseq_free_row)))
+		    !za->rseq_free_row || (za->pcp_rseq && !za->rseq_pcp))
 			err = -ENOMEM;
-		za->pcp_zone_bytes = (size_t)za->nr_cpus * sizeof(struct za_pcp);
-		for (unsigned c = 0; !err && za->rseq_free_row && c < za->nr_cpus; c++)
-			za->rseq_free_row[c] = (char *)&za->pcp_all[c];
+		za->pcp_zone_bytes = (size_t)(za->nr_cpus + 1) * sizeof(struct za_pcp);
+		if (!err)
+			za->dead_pcp = za_pcp_dead(za, 0);
+		/* Every entry names dead_pcp until the zonelists name a set
+		 * (write_rseq_pcp); a CPU number of no set keeps it. */
+		for (size_t i = 0; !err && i < (size_t)slots * 16; i++) {
+			za->rseq_none[i] = (uintptr_t)za->dead_pcp;
+			if (za->rseq_pcp)
+				za->rseq_pcp[i] = (uintptr_t)za->dead_pcp;
+		}
+		for (unsigned c = 0; !err && za->rseq_free_row && c < slots; c++)
+			za->rseq_free_row[c] = c < za->nr_cpus ? (char *)&za->pcp_all[c]
+			                                       : (char *)za->dead_pcp;
 	}
 	for (unsigned n = 0; !err && n < za->nr_nodes; n++) {
 		struct za_node *node = &za->nodes[n];

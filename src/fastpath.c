@@ -136,18 +136,18 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 	/* The set, the zone type and the list's type in one entry. Neither
 	 * an order above max_order (at most ZA_PCP_SMALL_ORDER here) nor a
 	 * bad request needs a test of its own: the list of such an order
-	 * never has a block, a bad request's entry is 0, and so are the
+	 * never has a block, and a bad request's entry is dead_pcp with no
+	 * watermark bit, which the watermark test below refuses - as are the
 	 * entries of a CPU with no set and of a zone on another node (left
 	 * to alloc_fast, whose NUMA count tells the cases apart: here every
 	 * allocation is a hit and local). The slow path reports the bad.
 	 * Orders 0..3 read the table through rseq_pcp_gated: every entry is
-	 * 0 while the allocation's gate is closed (locked sets, a debugging
-	 * aid, fault injection armed), so the gate needs no test here. */
+	 * dead_pcp while the allocation's gate is closed (locked sets, a
+	 * debugging aid, fault injection armed), so the gate needs no test
+	 * here. */
 	const uintptr_t *tab = big ? za->rseq_pcp
 	                           : za_load_relaxed(&za->rseq_pcp_gated);
 	uintptr_t e = za_load_relaxed(&tab[(size_t)cpu * 16 + (gfp & 0xf)]);
-	if (unlikely(!e))
-		return NULL;
 	struct za_pcp *pcp = (struct za_pcp *)(e & ~(uintptr_t)RSEQ_PCP_TAGS);
 	unsigned idx;
 	if (big) {
@@ -155,7 +155,8 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 		 * order, which za_create keeps within max_order), the fast
 		 * path of orders 4..9 not switched off (the gate covers every
 		 * other bit of nofast), and the zone's state as alloc_fast_mid
-		 * tests it: the entry's fast_ok bit against fast_ok_pb. */
+		 * tests it: the entry's fast_ok bit against fast_ok_pb (a
+		 * dead set's zone is zone id 0's, and its entry has no bit). */
 		if (unlikely(!pcp_order(za, order) || za_load_relaxed(&za->nofast)))
 			return NULL;
 		idx = (unsigned)pcp_list_index(za, order, (int)(e & RSEQ_PCP_MT));
@@ -164,12 +165,12 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 		             !zone_has_block_of(za, z, order)))
 			return NULL;
 	} else {
-		idx = order * ZA_NR_PCPTYPES + (unsigned)(e & RSEQ_PCP_MT);
 		/* zone_fast_ok: the entry's fast_ok bit against the set's
 		 * copy of the zone's byte (the type bits below it are never
-		 * set in fast_ok). */
+		 * set in fast_ok); an entry of dead_pcp has no bit. */
 		if (unlikely(!(za_load_relaxed(&pcp->fast_ok) & (uint8_t)e)))
 			return NULL;
+		idx = order * ZA_NR_PCPTYPES + (unsigned)(e & RSEQ_PCP_MT);
 	}
 	/* Flagged (switched off, new sizes to pick up): the slow path's. A
 	 * set that is switched off has empty lists anyway (drained after the
@@ -317,18 +318,18 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	if (big ? unlikely(!pcp_order(za, order))
 	        : unlikely(order > ZA_PCP_SMALL_ORDER))
 		return false;
-	/* The CPU's row: its set of zone id 0, NULL for a CPU number with
-	 * no set - and for every CPU while the gate of orders 0..3 is not
-	 * ZA_RSEQ_FREE_PLAIN (rseq_free_row_gated), tested first so that a
-	 * closed gate costs the other modes little. */
-	char *row = (strict || big)
-	                ? za->rseq_free_row[cpu]
-	                : za_load_relaxed(&za->rseq_free_row_gated)[cpu];
-	if (unlikely(!row))
+	/* The pointer: the index of an entry of the metadata array, below
+	 * max_pfn - or below 0, which nothing passes, while the gate of
+	 * orders 0..3 is not ZA_RSEQ_FREE_PLAIN (rseq_free_pfns), tested
+	 * first so that a closed gate costs the other modes little. */
+	unsigned long pfn = page_ptr_rot(za, page);
+	if (unlikely(!za_below_relaxed(pfn, (strict || big)
+	                                        ? &za->max_pfn
+	                                        : &za->rseq_free_pfns)))
 		return false;
-	unsigned long pfn = page_ptr_index(za, page);
-	if (unlikely(pfn == ULONG_MAX))
-		return false;
+	/* The CPU's row: its set of zone id 0; dead_pcp for a CPU number
+	 * with no set, whose sets (one a zone) the sequence below refuses. */
+	char *row = za->rseq_free_row[cpu];
 	/* The pageblock's type, before anything of the page is read: below
 	 * ZA_NR_PCPTYPES the metadata is readable (a pageblock never online
 	 * reads ISOLATE, memmap_init; once committed, metadata stays so,
@@ -347,7 +348,9 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	 * multiply by nr_cpus. */
 	struct za_pcp *pcp = (struct za_pcp *)(row +
 	                                       page->zone_id * za->pcp_zone_bytes);
-	ZA_ASSERT(pcp == za_pcp_of(za, page->zone_id, (int)cpu));
+	ZA_ASSERT(pcp == (cpu < za->nr_cpus
+	                      ? za_pcp_of(za, page->zone_id, (int)cpu)
+	                      : za_pcp_dead(za, page->zone_id)));
 	size_t idx = big ? (size_t)pcp_list_index(za, order, (int)mt)
 	                 : (size_t)order * ZA_NR_PCPTYPES + mt;
 	/* A flagged set (switched off, new sizes): the slow path's. */
@@ -439,8 +442,9 @@ void za_free_pages(struct za *za, struct za_page *page, unsigned order)
 {
 	/* A NULL page needs no test here: below the metadata array, it fails
 	 * the pointer check, and free_pages_slow ignores it. The leaf needs
-	 * no test of the gate either: a closed one gives it rows with no set
-	 * (rseq_free_row_gated), and strict frees go their way after it. */
+	 * no test of the gate either: a closed one gives it a bound no
+	 * pointer passes (rseq_free_pfns), and strict frees go their way
+	 * after it. */
 	if (likely(za)) {
 		if (unlikely(order > ZA_PCP_SMALL_ORDER)) {
 			free_pages_big(za, page, order, ENTRY_SITE());

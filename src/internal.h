@@ -533,31 +533,40 @@ struct za {
 	 * number the kernel may report and each value of a request's four
 	 * zone and type bits, with what the request needs of it in the low
 	 * bits: the list's migratetype (RSEQ_PCP_MT) and the zone's watermark
-	 * bit for the request (ZONE_FAST_OK_BIT). 0 where that path takes
-	 * nothing: a bad combination of bits, no set, a set of another
+	 * bit for the request (ZONE_FAST_OK_BIT). Where that path takes
+	 * nothing - a bad combination of bits, no set, a set of another
 	 * node's zone (the NUMA count is alloc_fast's), a CPU number of no
-	 * set. Sized for
-	 * every possible CPU number (rseq_pcp_cpus), so that the CPU the
-	 * kernel reports needs no bounds test. Rewritten with cpu_pcp. */
+	 * set - the entry is dead_pcp with no tag bits: never 0, so that the
+	 * leaf reads the set's fast_ok without a test of the entry first, and
+	 * the missing watermark bit refuses it. Sized for every possible CPU
+	 * number (rseq_pcp_cpus), so that the CPU the kernel reports needs no
+	 * bounds test. Rewritten with cpu_pcp. */
 	uintptr_t *rseq_pcp;
 	unsigned rseq_pcp_cpus;
 	/* Restartable mode: for each possible CPU number (rseq_pcp_cpus)
-	 * the CPU's set of zone id 0 (&pcp_all[c]; NULL for a CPU number of
-	 * no set), so that the restartable free finds the set of a page's
-	 * zone as row + zone id * pcp_zone_bytes with no bounds test. Fixed
-	 * at create, as pcp_all is. */
+	 * the CPU's set of zone id 0 (&pcp_all[c]; dead_pcp for a CPU number
+	 * of no set), so that the restartable free finds the set of a page's
+	 * zone as row + zone id * pcp_zone_bytes with no bounds test and no
+	 * NULL test: the row of a CPU number of no set leads to the zone's
+	 * dead set, whose flags refuse it in the sequence. Fixed at create,
+	 * as pcp_all is. */
 	char **rseq_free_row;
 	/* What the restartable leaves of orders 0..3 read instead of testing
 	 * a gate (fast_gates_update keeps them): rseq_pcp while the
-	 * allocation's gate is open, rseq_free_row while the free's is
-	 * ZA_RSEQ_FREE_PLAIN; else rseq_none, whose zeros name no set for
-	 * any CPU number, so that the leaf takes nothing and the path after
-	 * it tests the gate. Any mode, any build: a leaf always runs. */
+	 * allocation's gate is open, else rseq_none, whose entries all name
+	 * dead_pcp with no tag bits; the free's bound on the metadata index,
+	 * max_pfn while its gate is ZA_RSEQ_FREE_PLAIN, else 0, which no
+	 * pointer passes. The leaf then takes nothing and the path after it
+	 * tests the gate. Any mode, any build: a leaf always runs. */
 	uintptr_t *rseq_pcp_gated;
-	char **rseq_free_row_gated;
-	void *rseq_none; /* zeros: rseq_none_bytes, a row for every CPU number */
-	size_t rseq_none_bytes;
-	size_t pcp_zone_bytes; /* nr_cpus sets: one zone id's */
+	unsigned long rseq_free_pfns;
+	uintptr_t *rseq_none; /* rseq_pcp's size, every entry dead_pcp */
+	/* The zones' dead sets (za_pcp_dead): a column of sets past the
+	 * last CPU in pcp_all, one per zone id, flagged off for good, never
+	 * owned, never on any list; the sets rseq_pcp and rseq_free_row give
+	 * to what has no set. dead_pcp is zone id 0's. */
+	struct za_pcp *dead_pcp;
+	size_t pcp_zone_bytes; /* nr_cpus + 1 sets: one zone id's */
 	uint8_t *pb_mt;        /* pageblock -> migratetype: zone lock */
 	size_t pb_mt_bytes;
 	unsigned long max_pfn;
@@ -585,9 +594,10 @@ struct za {
 	 * keeps them): the allocation's is pcp_rseq with nofast clear; the
 	 * free's is ZA_RSEQ_FREE_PLAIN or ZA_RSEQ_FREE_STRICT (strict frees)
 	 * with pcp_rseq and none of ZA_NOFAST_FREE, else 0. The leaves of
-	 * orders 0..3 do not test them: they read rseq_pcp_gated and
-	 * rseq_free_row_gated, which name no set while the gate is closed;
-	 * the paths after a leaf (orders above 3, strict frees) test them. */
+	 * orders 0..3 do not test them: they read rseq_pcp_gated, which
+	 * names no set while the gate is closed, and rseq_free_pfns, which
+	 * no pointer passes then; the paths after a leaf (orders above 3,
+	 * strict frees) test them. */
 	uint8_t rseq_alloc_gate;
 	uint8_t rseq_free_gate;
 	const char *pcp_mode_why;
@@ -755,10 +765,9 @@ static inline void fast_gates_update(struct za *za)
 		free_gate = za->strict_free ? ZA_RSEQ_FREE_STRICT : ZA_RSEQ_FREE_PLAIN;
 	za_store_relaxed(&za->rseq_free_gate, free_gate);
 	za_store_relaxed(&za->rseq_pcp_gated,
-	                 alloc_gate ? za->rseq_pcp : (uintptr_t *)za->rseq_none);
-	za_store_relaxed(&za->rseq_free_row_gated, free_gate == ZA_RSEQ_FREE_PLAIN
-	                                               ? za->rseq_free_row
-	                                               : (char **)za->rseq_none);
+	                 alloc_gate ? za->rseq_pcp : za->rseq_none);
+	za_store_relaxed(&za->rseq_free_pfns,
+	                 free_gate == ZA_RSEQ_FREE_PLAIN ? za->max_pfn : 0ul);
 }
 /* Whether a debugging aid that sees every block is on (page owner,
  * poisoning, init-on-alloc): fixed at create. */
@@ -973,7 +982,13 @@ static inline struct za_pcp *zone_pcp(const struct za_zone *z, int cpu)
 static inline struct za_pcp *za_pcp_of(const struct za *za, unsigned zid,
                                        int cpu)
 {
-	return &za->pcp_all[zid * za->nr_cpus + (unsigned)cpu];
+	return &za->pcp_all[zid * (za->nr_cpus + 1) + (unsigned)cpu];
+}
+/* Zone id zid's dead set: the column past the last CPU (struct za,
+ * dead_pcp). */
+static inline struct za_pcp *za_pcp_dead(const struct za *za, unsigned zid)
+{
+	return za_pcp_of(za, zid, (int)za->nr_cpus);
 }
 /* Orders between the small ones and the pageblock order (lists under a
  * byte budget, see ZA_PCP_MID_BYTES). */
@@ -1203,20 +1218,26 @@ static inline bool pfn_online(const struct za *za, unsigned long pfn)
 {
 	return pfn < za->max_pfn && za_load_acquire(&pfn_section(za, pfn)->online);
 }
+/* A pointer's offset from the metadata array, rotated right by four
+ * bits (16-byte metadata): the index of the entry when the pointer is on
+ * an entry's boundary; one that is not brings its low bits to the top,
+ * far past max_pfn, and one below the array wraps past its end: a single
+ * test against max_pfn (or less) refuses both. */
+static inline unsigned long page_ptr_rot(const struct za *za,
+                                         const struct za_page *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)za->memmap;
+	return (unsigned long)((off >> 4) | (off << (sizeof(off) * 8 - 4)));
+}
 /* The pfn of a pointer into the page metadata array, or ULONG_MAX: the
  * page need not be online (its metadata may not even be readable). */
 static inline unsigned long page_ptr_index(const struct za *za,
                                            const struct za_page *p)
 {
-	/* Below the array, the difference wraps past the array's end. The
-	 * offset rotated right by 4 (16-byte metadata) is the index when the
-	 * pointer is on an entry's boundary; one that is not brings its low
-	 * bits to the top, far past max_pfn: one test for both. */
-	uintptr_t off = (uintptr_t)p - (uintptr_t)za->memmap;
-	uintptr_t idx = (off >> 4) | (off << (sizeof(off) * 8 - 4));
+	unsigned long idx = page_ptr_rot(za, p);
 	if (unlikely(idx >= za->max_pfn))
 		return ULONG_MAX;
-	return (unsigned long)idx;
+	return idx;
 }
 /* The pfn of a pointer that claims to be the metadata of an online page,
  * or ULONG_MAX: how a free recognises a foreign pointer. */

@@ -41,7 +41,7 @@ void write_rseq_pcp(struct za *za, unsigned c)
 		struct za_pcp *pcp = NULL;
 		if (cls != GFP_CLASS_BAD)
 			pcp = za->cpu_pcp[c * ZA_CPU_PCP_STRIDE + hz];
-		uintptr_t e = 0;
+		uintptr_t e = (uintptr_t)za->dead_pcp; /* no tag: refused */
 		if (pcp && pcp->numa_local)
 			e = (uintptr_t)pcp | mt | ZONE_FAST_OK_BIT(hz);
 		za_store_relaxed(&za->rseq_pcp[c * 16 + bits], e);

@@ -129,6 +129,20 @@ int main(void)
 	zn->pcp[cpu].flags &= (uint8_t)~ZA_PCP_OFF_ZONE;
 	EXPECT_OK();
 
+	/* 6b. The zone's dead set (what a CPU number of no set reaches)
+	 * switched on, or holding a block: a block there is on no list that
+	 * anyone else looks at. */
+	struct za_pcp *dead = za_pcp_dead(za, zn->id);
+	uint8_t dead_flags = dead->flags;
+	dead->flags = 0;
+	EXPECT_BROKEN("the dead set switched on");
+	dead->flags = dead_flags;
+	EXPECT_OK();
+	dead->lists[0] = zn->pcp[cpu].lists[0];
+	EXPECT_BROKEN("the dead set holding a block");
+	dead->lists[0] = ZA_NIL;
+	EXPECT_OK();
+
 	/* 7. A free block on the list of the wrong migratetype. */
 	int mt = pageblock_mt(za, h);
 	int other = mt == ZA_MT_MOVABLE ? ZA_MT_UNMOVABLE : ZA_MT_MOVABLE;

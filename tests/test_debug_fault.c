@@ -106,14 +106,13 @@ static void test_tunables(void)
 	CHECK_EQ(za->rseq_free_gate, !za->pcp_rseq     ? 0
 	                             : za->strict_free ? ZA_RSEQ_FREE_STRICT
 	                                               : ZA_RSEQ_FREE_PLAIN);
-	RULE(za->rseq_pcp_gated == (uintptr_t *)za->rseq_none,
+	RULE(za->rseq_pcp_gated == za->rseq_none,
 	     "armed fault injection gives the restartable allocation's leaf "
-	     "no set (rseq_pcp_gated reads zeros)");
+	     "no set (rseq_pcp_gated names the dead set only)");
 	set(za, P "times", "0");
 	CHECK_EQ(za->nofast, 0);
 	CHECK_EQ(za->rseq_alloc_gate, za->pcp_rseq);
-	RULE(za->rseq_pcp_gated ==
-	         (za->pcp_rseq ? za->rseq_pcp : (uintptr_t *)za->rseq_none),
+	RULE(za->rseq_pcp_gated == (za->pcp_rseq ? za->rseq_pcp : za->rseq_none),
 	     "disarmed fault injection gives the restartable allocation's leaf "
 	     "its table back");
 	set(za, P "times", "3");
