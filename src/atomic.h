@@ -54,11 +54,14 @@
 	za_store_relaxed((p), za_load_relaxed(p) + (v))
 #endif
 
-/* Whether idx < *bound, with *bound read relaxed. On x86-64 one compare
- * with the field in memory (the compiler does not fold a relaxed load
- * into the compare; the flag output lets it branch on the result as on
- * its own compare); an aligned 64-bit read is single-copy atomic there. */
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+/* Whether idx < *bound, whether *p == v and whether *p & mask, with the
+ * field read relaxed. On x86-64 one compare with the field in memory
+ * (the compiler does not fold a relaxed load into a compare; the flag
+ * output lets it branch on the result as on its own compare); an aligned
+ * read is single-copy atomic there. The sanitizers see the C forms, whose
+ * loads they can instrument. */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__) &&                   \
+    !defined(__SANITIZE_ADDRESS__)
 static inline __attribute__((always_inline)) _Bool
 za_below_relaxed(unsigned long idx, const unsigned long *bound)
 {
@@ -66,11 +69,53 @@ za_below_relaxed(unsigned long idx, const unsigned long *bound)
 	__asm__("cmpq %2, %1" : "=@ccb"(below) : "r"(idx), "m"(*bound));
 	return below;
 }
+static inline __attribute__((always_inline)) _Bool
+za_eq8_relaxed(const unsigned char *p, unsigned char v)
+{
+	_Bool eq;
+	__asm__("cmpb %2, %1" : "=@ccz"(eq) : "m"(*p), "iq"(v));
+	return eq;
+}
+/* The same compare with acquire: on x86-64 every load acquires, and the
+ * "memory" clobber keeps the compiler from moving later accesses above
+ * it. */
+static inline __attribute__((always_inline)) _Bool
+za_eq8_acquire(const unsigned char *p, unsigned char v)
+{
+	_Bool eq;
+	__asm__ volatile("cmpb %2, %1"
+	                 : "=@ccz"(eq)
+	                 : "m"(*p), "iq"(v)
+	                 : "memory");
+	return eq;
+}
+static inline __attribute__((always_inline)) _Bool
+za_any8_relaxed(const unsigned char *p, unsigned char mask)
+{
+	_Bool any;
+	__asm__("testb %2, %1" : "=@ccnz"(any) : "m"(*p), "iq"(mask));
+	return any;
+}
 #else
 static inline __attribute__((always_inline)) _Bool
 za_below_relaxed(unsigned long idx, const unsigned long *bound)
 {
 	return idx < za_load_relaxed(bound);
+}
+static inline __attribute__((always_inline)) _Bool
+za_eq8_relaxed(const unsigned char *p, unsigned char v)
+{
+	return za_load_relaxed(p) == v;
+}
+static inline __attribute__((always_inline)) _Bool
+za_eq8_acquire(const unsigned char *p, unsigned char v)
+{
+	return za_load_acquire(p) == v;
+}
+static inline __attribute__((always_inline)) _Bool
+za_any8_relaxed(const unsigned char *p, unsigned char mask)
+{
+	return (za_load_relaxed(p) & mask) != 0;
 }
 #endif
 

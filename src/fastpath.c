@@ -168,7 +168,7 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 		/* zone_fast_ok: the entry's fast_ok bit against the set's
 		 * copy of the zone's byte (the type bits below it are never
 		 * set in fast_ok); an entry of dead_pcp has no bit. */
-		if (unlikely(!(za_load_relaxed(&pcp->fast_ok) & (uint8_t)e)))
+		if (unlikely(!za_any8_relaxed(&pcp->fast_ok, (uint8_t)e)))
 			return NULL;
 		idx = order * ZA_NR_PCPTYPES + (unsigned)(e & RSEQ_PCP_MT);
 	}
@@ -340,7 +340,8 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	 * is set (a plain load on x86). Isolated or reserved pageblocks:
 	 * pcp_free_mt's cases, for the slow path. */
 	unsigned mt = za_load_acquire(&za->pb_mt[pfn >> za->pageblock_order]);
-	if (unlikely(mt >= ZA_NR_PCPTYPES || page_order(page) != order))
+	if (unlikely(mt >= ZA_NR_PCPTYPES ||
+	             !za_eq8_relaxed(&page->order, (uint8_t)order)))
 		return false;
 	ZA_YIELD_POINT(za); /* the block may go offline from here on */
 	bool mid = big && pcp_mid_order(za, order);
@@ -377,7 +378,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 		uint8_t st = ZA_PS_ALLOC;
 		if (unlikely(!za_cas_acqrel(&page->state, &st, ZA_PS_PCP)))
 			goto no;
-	} else if (unlikely(za_load_acquire(&page->state) != ZA_PS_ALLOC)) {
+	} else if (unlikely(!za_eq8_acquire(&page->state, ZA_PS_ALLOC))) {
 		goto no;
 	} else {
 		ZA_DEBUG_POINT(za, ZA_DP_FREE_CLAIM, page);

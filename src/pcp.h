@@ -193,8 +193,10 @@ static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
  * after a hand-out elsewhere (gen moved on). */
 static inline bool pcp_head_ok_on(const struct za_page *page, int cpu)
 {
-	return page_state(page) == ZA_PS_PCP && page->pcp_cpu == cpu &&
-	       page->free_gen == page->gen;
+	/* CPU numbers are below ZA_RSEQ_MAX_CPU_IDS: pcp_cpu's 16 bits
+	 * compare with the number's own (one compare with memory). */
+	return za_eq8_acquire(&page->state, ZA_PS_PCP) &&
+	       page->pcp_cpu == (uint16_t)cpu && page->free_gen == page->gen;
 }
 static inline bool pcp_head_ok(const struct za_pcp *pcp,
                                const struct za_page *page)
