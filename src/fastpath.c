@@ -180,14 +180,16 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 		return NULL;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
 	uint32_t h = pcp->lists[idx];
-	struct za_page *page = pfn_page(za, h);
 	/* The checks of pcp_take_locked; a head that fails them is left for
 	 * the slow path to cut and report. */
 	ZA_ASSERT(pcp->cpu == cpu);
-	if (unlikely(h == ZA_NIL || !pcp_head_ok_on(page, (int)cpu))) {
-		pcp_own_release_rseq(pcp);
-		return NULL;
-	}
+	if (unlikely(h == ZA_NIL))
+		goto refuse;
+	/* The address after the test of h, so that the compiler tests h
+	 * where it loaded it (no copy kept for the test). */
+	struct za_page *page = pfn_page(za, h);
+	if (unlikely(!pcp_head_ok_on(page, (int)cpu)))
+		goto refuse;
 	ZA_ASSERT(page_mt(page) == (int)(idx % ZA_NR_PCPTYPES) &&
 	          page_order(page) == order);
 	page->gen++;
@@ -211,6 +213,9 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 	}
 	pcp_own_release_rseq(pcp);
 	return page;
+refuse:
+	pcp_own_release_rseq(pcp);
+	return NULL;
 }
 
 static struct za_page *alloc_fast_mid(struct za *za, int nid, za_gfp_t gfp,
