@@ -562,7 +562,8 @@ bool buddy_take_lazy_range(struct za_zone *z, unsigned long start,
 	return true;
 }
 
-void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
+void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page,
+                                  unsigned order)
 {
 	struct za *za = z->za;
 	unsigned long pb_pages = 1ul << za->pageblock_order;
@@ -576,9 +577,19 @@ void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
 	 * (the allocation came from this pageblock, so none is). */
 	if (mt_is_mergeable(mt) &&
 	    za_load_relaxed(&z->nr_reserved_highatomic) + pb_pages <= max) {
-		buddy_set_pageblock_mt_locked(z, pb, ZA_MT_HIGHATOMIC);
+		unsigned long n = pb_pages;
+		if (order <= za->pageblock_order) {
+			buddy_set_pageblock_mt_locked(z, pb, ZA_MT_HIGHATOMIC);
+		} else {
+			/* A block of several pageblocks, all in use (no free
+			 * block to move): reserve them all, since its free
+			 * gives the block one type throughout, its first
+			 * pageblock's (as the kernel does). */
+			n = 1ul << order;
+			set_block_pb_mt(za, pb, order, ZA_MT_HIGHATOMIC);
+		}
 		za_store_relaxed(&z->nr_reserved_highatomic,
-		                 z->nr_reserved_highatomic + pb_pages);
+		                 z->nr_reserved_highatomic + n);
 		zone_fast_input_changed(z);
 	}
 	zone_unlock(z);
@@ -597,10 +608,17 @@ bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac)
 			if (h == ZA_NIL)
 				continue;
 			unsigned long pb = pageblock_start(za, h);
+			/* A free block larger than a pageblock is HIGHATOMIC
+			 * throughout; freed again on its new list it takes the
+			 * new type throughout (free_block_locked). */
+			unsigned long n = 1ul << (o > za->pageblock_order
+			                              ? o
+			                              : za->pageblock_order);
+			if (n > z->nr_reserved_highatomic)
+				n = z->nr_reserved_highatomic;
 			buddy_set_pageblock_mt_locked(z, pb, ac->mt);
 			za_store_relaxed(&z->nr_reserved_highatomic,
-			                 z->nr_reserved_highatomic -
-			                     (1ul << za->pageblock_order));
+			                 z->nr_reserved_highatomic - n);
 			zone_fast_input_changed(z);
 			zone_unlock(z);
 			return true;

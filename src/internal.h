@@ -1258,9 +1258,11 @@ static inline void buddy_report_corrupt(struct za *za, struct za_zone *z)
 unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
                                             unsigned long pb_pfn, int mt);
 /* High-order atomic reserve: after an atomic high-order allocation, the
- * pageblock it came from may become HIGHATOMIC (up to 1% of the zone);
- * before the slow path gives up, reserved pageblocks go back. */
-void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page);
+ * pageblock it came from (every pageblock of a larger block) may become
+ * HIGHATOMIC (up to about 1% of the zone); before the slow path gives up,
+ * reserved pageblocks go back. nr_reserved_highatomic counts their pages. */
+void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page,
+                                  unsigned order);
 bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac);
 /* Free pages into a zone outside the fast paths (memory online, offline
  * undo, contig free): counts them. */
