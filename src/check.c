@@ -575,7 +575,9 @@ static void check_highatomic(struct ck *ck, struct za_zone *z)
 }
 
 /* Free page reporting's marks: only the heads of free blocks on this
- * zone's lists carry one (an allocation or a merge clears it). Sets
+ * zone's ordinary lists carry one (an allocation, or a merge with an
+ * unreported block, clears it; no block is isolated at a quiescent
+ * point). Sets
  * ck->reported to the pages they cover. Zone lock held. */
 static void check_reported(struct ck *ck, struct za_zone *z)
 {
