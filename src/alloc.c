@@ -104,7 +104,7 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
 				_za_boost_wake(za, z, ac->highest_zoneidx,
 				               (ac->gfp & ZA___GFP_DIRECT_RECLAIM) != 0);
 			if (unlikely(order && (alloc_flags & ALLOC_HARDER)))
-				reserve_highatomic_pageblock(z, page);
+				reserve_highatomic_pageblock(z, page, order);
 			return page;
 		}
 	}

@@ -185,8 +185,15 @@ static inline uint32_t free_list_first(struct za_zone *z, unsigned order,
 	return h;
 }
 
+/* Free a block into the lists, merging with its free buddies. reported:
+ * the block was reported (it comes back from the client or is refiled):
+ * it stays so if every buddy it merges with was reported too, since then
+ * no page of the merged block is new to the client; merged with an
+ * unreported buddy it is a new block, reported later. notify wakes the
+ * reporter for a block that is not marked. */
 static int free_block_locked(struct za_zone *z, struct za_page *page,
-                             unsigned long pfn, unsigned order, bool notify)
+                             unsigned long pfn, unsigned order, bool notify,
+                             bool reported)
 {
 	struct za *za = z->za;
 	zone_assert_held(z);
@@ -214,6 +221,7 @@ static int free_block_locked(struct za_zone *z, struct za_page *page,
 				set_block_pb_mt(za, buddy_pfn, order, mt);
 			}
 		}
+		reported = reported && page_reported(za, buddy_pfn);
 		buddy_del_locked(z, buddy, buddy_pfn);
 		set_page_state(buddy, ZA_PS_NONE);
 		set_page_state(page, ZA_PS_NONE);
@@ -222,7 +230,9 @@ static int free_block_locked(struct za_zone *z, struct za_page *page,
 		order++;
 	}
 	buddy_add_locked(z, page, pfn, order, mt);
-	if (notify)
+	if (reported)
+		set_page_reported_locked(z, pfn, order);
+	else if (notify)
 		page_reporting_notify_free(za, order);
 	return mt;
 }
@@ -230,21 +240,68 @@ static int free_block_locked(struct za_zone *z, struct za_page *page,
 int buddy_free_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn, unsigned order)
 {
-	return free_block_locked(z, page, pfn, order, true);
+	return free_block_locked(z, page, pfn, order, true, false);
 }
 
-/* Free page reporting hands its batch back (reporting.c): no new notice,
- * and the mark only when the block is still whole - merged with a free
- * buddy it is a new, larger block that is reported later. */
+/* Free page reporting hands its batch back (reporting.c): no new notice;
+ * marked when the client took it and it merged with reported blocks only
+ * (free_block_locked). */
 int _za_buddy_putback_reported_locked(struct za_zone *z, struct za_page *page,
                                       unsigned long pfn, unsigned order,
                                       bool reported)
 {
-	int mt = free_block_locked(z, page, pfn, order, false);
-	if (reported && page_state(page) == ZA_PS_BUDDY &&
-	    page_order(page) == order)
+	return free_block_locked(z, page, pfn, order, false, reported);
+}
+
+/* --- isolation --------------------------------------------------------------
+ * Isolating a pageblock only moves its free blocks to the isolate lists:
+ * they keep their order and their reported mark, and merge with nothing
+ * they were kept apart from (a HIGHATOMIC block and its ordinary buddy,
+ * both ISOLATE now). Un-isolating frees them again with the types their
+ * pageblocks get back. */
+
+void buddy_move_locked(struct za_zone *z, struct za_page *page,
+                       unsigned long pfn, int mt)
+{
+	unsigned order = page_order(page);
+	bool reported = page_reported(z->za, pfn);
+	buddy_del_locked(z, page, pfn);
+	buddy_add_locked(z, page, pfn, order, mt);
+	if (reported)
 		set_page_reported_locked(z, pfn, order);
-	return mt;
+}
+
+/* Whether every pageblock of the block [pfn, pfn + 2^order) has the type
+ * of its first. */
+static bool block_one_type(const struct za *za, unsigned long pfn,
+                           unsigned order)
+{
+	int mt = pageblock_mt(za, pfn);
+	for (unsigned long p = pfn; p < pfn + (1ul << order);
+	     p += 1ul << za->pageblock_order)
+		if (pageblock_mt(za, p) != mt)
+			return false;
+	return true;
+}
+
+void buddy_unisolate_locked(struct za_zone *z, struct za_page *page,
+                            unsigned long pfn)
+{
+	struct za *za = z->za;
+	unsigned order = page_order(page), piece = order;
+	bool reported = page_reported(za, pfn);
+	zone_assert_held(z);
+	ZA_ASSERT_PAGE(za, page, page_mt(page) == ZA_MT_ISOLATE);
+	buddy_del_locked(z, page, pfn);
+	/* A block that grew while isolated (pages freed into the range
+	 * merged) may span pageblocks whose types differ: freed whole it
+	 * would give them all its first pageblock's type. Freed a pageblock
+	 * at a time, each keeps its own, and those that may merge do. Its
+	 * pieces keep its mark, as the halves of a split do. */
+	if (order > za->pageblock_order && !block_one_type(za, pfn, order))
+		piece = za->pageblock_order;
+	for (unsigned long p = pfn; p < pfn + (1ul << order); p += 1ul << piece)
+		free_block_locked(z, pfn_page(za, p), p, piece, true, reported);
 }
 
 /* Put the upper halves of a block split from order high down to low back
@@ -562,7 +619,8 @@ bool buddy_take_lazy_range(struct za_zone *z, unsigned long start,
 	return true;
 }
 
-void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
+void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page,
+                                  unsigned order)
 {
 	struct za *za = z->za;
 	unsigned long pb_pages = 1ul << za->pageblock_order;
@@ -576,9 +634,19 @@ void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page)
 	 * (the allocation came from this pageblock, so none is). */
 	if (mt_is_mergeable(mt) &&
 	    za_load_relaxed(&z->nr_reserved_highatomic) + pb_pages <= max) {
-		buddy_set_pageblock_mt_locked(z, pb, ZA_MT_HIGHATOMIC);
+		unsigned long n = pb_pages;
+		if (order <= za->pageblock_order) {
+			buddy_set_pageblock_mt_locked(z, pb, ZA_MT_HIGHATOMIC);
+		} else {
+			/* A block of several pageblocks, all in use (no free
+			 * block to move): reserve them all, since its free
+			 * gives the block one type throughout, its first
+			 * pageblock's (as the kernel does). */
+			n = 1ul << order;
+			set_block_pb_mt(za, pb, order, ZA_MT_HIGHATOMIC);
+		}
 		za_store_relaxed(&z->nr_reserved_highatomic,
-		                 z->nr_reserved_highatomic + pb_pages);
+		                 z->nr_reserved_highatomic + n);
 		zone_fast_input_changed(z);
 	}
 	zone_unlock(z);
@@ -597,10 +665,17 @@ bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac)
 			if (h == ZA_NIL)
 				continue;
 			unsigned long pb = pageblock_start(za, h);
+			/* A free block larger than a pageblock is HIGHATOMIC
+			 * throughout; freed again on its new list it takes the
+			 * new type throughout (free_block_locked). */
+			unsigned long n = 1ul << (o > za->pageblock_order
+			                              ? o
+			                              : za->pageblock_order);
+			if (n > z->nr_reserved_highatomic)
+				n = z->nr_reserved_highatomic;
 			buddy_set_pageblock_mt_locked(z, pb, ac->mt);
 			za_store_relaxed(&z->nr_reserved_highatomic,
-			                 z->nr_reserved_highatomic -
-			                     (1ul << za->pageblock_order));
+			                 z->nr_reserved_highatomic - n);
 			zone_fast_input_changed(z);
 			zone_unlock(z);
 			return true;

@@ -16,6 +16,8 @@
  *  - the counters: before folding within the sum of the thresholds of the
  *    truth, after folding equal to it;
  *  - page sets of offline CPUs and disabled zones are empty;
+ *  - the high-order atomic reserve's count is the pages of the zone's
+ *    HIGHATOMIC pageblocks;
  *  - every populated zone is on every zonelist once, no other zone is.
  */
 #include <stdarg.h>
@@ -568,8 +570,33 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	za_meta_free(za, cv.bits);
 }
 
+/* The high-order atomic reserve: nr_reserved_highatomic counts the pages
+ * of the zone's pageblocks of type HIGHATOMIC; every path that gives a
+ * pageblock that type or takes it away moves the count with it. Zone lock
+ * held. */
+static void check_highatomic(struct ck *ck, struct za_zone *z)
+{
+	struct za *za = ck->za;
+	unsigned long pages = 0, pb = 1ul << za->pageblock_order;
+	for (unsigned long pfn = z->start_pfn; pfn < z->end_pfn;
+	     pfn += za->block_pages) {
+		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
+			continue;
+		for (unsigned long p = pfn; p < pfn + za->block_pages; p += pb)
+			if (pageblock_mt(za, p) == ZA_MT_HIGHATOMIC)
+				pages += pb;
+	}
+	if (pages != z->nr_reserved_highatomic)
+		fail(ck,
+		     "node %d zone %s: nr_reserved_highatomic is %lu, its "
+		     "HIGHATOMIC pageblocks hold %lu pages",
+		     z->nid, za_zone_name(z->type), z->nr_reserved_highatomic, pages);
+}
+
 /* Free page reporting's marks: only the heads of free blocks on this
- * zone's lists carry one (an allocation or a merge clears it). Sets
+ * zone's ordinary lists carry one (an allocation, or a merge with an
+ * unreported block, clears it; no block is isolated at a quiescent
+ * point). Sets
  * ck->reported to the pages they cover. Zone lock held. */
 static void check_reported(struct ck *ck, struct za_zone *z)
 {
@@ -690,6 +717,7 @@ static void check_zone_held(struct ck *ck, struct za_zone *z)
 	}
 	zone_lock(z, NULL);
 	check_zone(ck, z, &f, &i, &a);
+	check_highatomic(ck, z);
 	check_reported(ck, z);
 	check_counters(ck, z, f, i, a, false);
 	/* Fold this zone, then the counters must be exact. */

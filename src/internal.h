@@ -1274,14 +1274,25 @@ static inline void buddy_report_corrupt(struct za *za, struct za_zone *z)
 	if (unlikely(za_load_relaxed(&z->corrupt_pfn) != ZA_NIL))
 		buddy_report_corrupt_slow(za, z);
 }
+/* Isolation (isolate.c): move a free block to list mt as it is (its order
+ * and reported mark kept, no merging); take a free block off the isolate
+ * list and free it with the types its pageblocks have now, a pageblock at
+ * a time where they differ, keeping its reported mark unless it merges
+ * with an unreported block. */
+void buddy_move_locked(struct za_zone *z, struct za_page *page,
+                       unsigned long pfn, int mt);
+void buddy_unisolate_locked(struct za_zone *z, struct za_page *page,
+                            unsigned long pfn);
 /* Set a pageblock's migratetype, moving its free blocks; returns the
  * number of free pages moved. */
 unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
                                             unsigned long pb_pfn, int mt);
 /* High-order atomic reserve: after an atomic high-order allocation, the
- * pageblock it came from may become HIGHATOMIC (up to 1% of the zone);
- * before the slow path gives up, reserved pageblocks go back. */
-void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page);
+ * pageblock it came from (every pageblock of a larger block) may become
+ * HIGHATOMIC (up to about 1% of the zone); before the slow path gives up,
+ * reserved pageblocks go back. nr_reserved_highatomic counts their pages. */
+void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page,
+                                  unsigned order);
 bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac);
 /* Free pages into a zone outside the fast paths (memory online, offline
  * undo, contig free): counts them. */
@@ -1303,8 +1314,8 @@ bool buddy_take_lazy_range(struct za_zone *z, unsigned long start,
                            unsigned long nr);
 
 /* buddy.c: a block held by free page reporting goes back to the lists,
- * marked reported when `reported` and it did not merge. Returns the
- * migratetype of the list it landed on. */
+ * marked reported when `reported` and it merged with reported blocks
+ * only. Returns the migratetype of the list it landed on. */
 int _za_buddy_putback_reported_locked(struct za_zone *z, struct za_page *page,
                                       unsigned long pfn, unsigned order,
                                       bool reported);

@@ -4,18 +4,23 @@
  * is wholly free. Memory offline and contiguous allocation share it.
  *
  * Ranges are whole max-order blocks, so no free block straddles a range
- * boundary. Isolation pulls each free block of the range off its list and
- * frees it again with its pageblocks marked ISOLATE, so it lands on (and
- * merges within) the isolate lists; undoing it does the reverse, merging
- * with neighbours. Isolated free pages leave NR_FREE_PAGES for
- * NR_FREE_ISOLATED, so watermarks never count memory that is going away.
+ * boundary. Isolation moves each free block of the range to the isolate
+ * list as it is (order and reported mark kept, buddy.c); pages freed into
+ * the range meanwhile merge there. Undoing it frees each block again with
+ * the types its pageblocks get back - a pageblock at a time where a block
+ * that grew while isolated spans differing types - so that a failed
+ * operation leaves every pageblock's type, the high-order atomic reserve
+ * and every reported mark as they were. Isolated free pages leave
+ * NR_FREE_PAGES for NR_FREE_ISOLATED, so watermarks never count memory
+ * that is going away.
  *
  * The caller holds mem_hotplug_lock.
  */
 #include "internal.h"
 
-/* Re-free every free block in [start, end) whose list type is not what
- * its pageblock says now. */
+/* Refile every free block in [start, end) whose list type is not what
+ * its pageblock says now: onto the isolate list as it is, or off it and
+ * freed with its pageblocks' types. */
 static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
                                       unsigned long end, long *to_iso,
                                       long *from_iso)
@@ -26,16 +31,16 @@ static void refile_free_blocks_locked(struct za_zone *z, unsigned long start,
 		struct za_page *p = pfn_page(za, pfn);
 		int st = page_state(p);
 		unsigned long n = page_scan_span(p, st);
-		if (st == ZA_PS_BUDDY && page_mt(p) != pageblock_mt(za, pfn)) {
-			unsigned order = page_order(p);
-			bool was_iso = page_mt(p) == ZA_MT_ISOLATE;
-			buddy_del_locked(z, p, pfn);
-			int mt = buddy_free_locked(z, p, pfn, order);
-			bool now_iso = mt == ZA_MT_ISOLATE;
-			if (!was_iso && now_iso)
+		int mt = pageblock_mt(za, pfn);
+		if (st == ZA_PS_BUDDY && page_mt(p) != mt) {
+			if (mt == ZA_MT_ISOLATE) {
+				buddy_move_locked(z, p, pfn, ZA_MT_ISOLATE);
 				*to_iso += (long)n;
-			else if (was_iso && !now_iso)
+			} else {
+				ZA_ASSERT_PAGE(za, p, page_mt(p) == ZA_MT_ISOLATE);
+				buddy_unisolate_locked(z, p, pfn);
 				*from_iso += (long)n;
+			}
 		}
 		pfn += n;
 	}
@@ -294,8 +299,20 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 	}
 	if (!err) {
 		take_range_off_lists(za, z, start, nr);
+		/* The range's pageblocks reserved for high-order atomic requests
+		 * are gone from the zone (offline) or handed out (contig, whose
+		 * free makes them MOVABLE): no longer reserved. */
+		unsigned long reserved = 0;
+		for (unsigned long i = 0; i < nr >> za->pageblock_order; i++)
+			if (saved[i] == ZA_MT_HIGHATOMIC)
+				reserved += 1ul << za->pageblock_order;
 		zone_lock(z, NULL);
 		z->nr_isolate_pageblock -= nr >> za->pageblock_order;
+		if (reserved) {
+			za_store_relaxed(&z->nr_reserved_highatomic,
+			                 z->nr_reserved_highatomic - reserved);
+			zone_fast_input_changed(z);
+		}
 		zone_unlock(z);
 	} else {
 		unisolate_range(za, z, start, nr, saved);

@@ -27,8 +27,10 @@
 #define buddy_free_range _za_buddy_free_range
 #define buddy_report_corrupt_slow _za_buddy_report_corrupt_slow
 #define buddy_materialize_range _za_buddy_materialize_range
+#define buddy_move_locked _za_buddy_move_locked
 #define buddy_set_pageblock_mt_locked _za_buddy_set_pageblock_mt_locked
 #define buddy_take_lazy_range _za_buddy_take_lazy_range
+#define buddy_unisolate_locked _za_buddy_unisolate_locked
 #define build_all_zonelists _za_build_all_zonelists
 #define call_oom_handler _za_call_oom_handler
 #define direct_reclaim _za_direct_reclaim

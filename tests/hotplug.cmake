@@ -9,6 +9,7 @@ za_add_test(NAME hotplug_seed002 SOURCES test_hotplug_seed002.c LABELS hotplug T
 za_add_test(NAME hotplug_migrate SOURCES test_hotplug_migrate.c LABELS hotplug TIMEOUT 300)
 za_add_test(NAME hotplug_offline_fail SOURCES test_hotplug_offline_fail.c LABELS hotplug TIMEOUT 120)
 za_add_test(NAME hotplug_contig SOURCES test_hotplug_contig.c LABELS hotplug TIMEOUT 200)
+za_add_test(NAME hotplug_highatomic SOURCES test_hotplug_highatomic.c LABELS hotplug TIMEOUT 60)
 za_add_test(NAME hotplug_observe SOURCES test_hotplug_observe.c LABELS hotplug TIMEOUT 200)
 za_add_test(NAME hotplug_combined SOURCES test_hotplug_combined.c LABELS hotplug TIMEOUT 250)
 za_add_rseq_run(NAME hotplug_seed004)

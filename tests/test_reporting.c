@@ -11,7 +11,8 @@
  *    starts no thread and nothing is reported until the caller runs a
  *    pass (za_page_reporting_run); with the thread a run reports now;
  *  - memory offline never runs against a batch in flight (it waits, then
- *    succeeds with nothing lost); unregister waits for a batch out;
+ *    succeeds with nothing lost); a failed offline leaves the marks as
+ *    they were (nothing reported again); unregister waits for a batch out;
  *    offline, za_check and unregister from inside the callback: -EDEADLK;
  *  - stress: threads allocate, fill, verify and free while the callback
  *    scribbles over every block it is given (as MADV_DONTNEED zeroes it)
@@ -78,6 +79,7 @@ struct rec {
 	int overlap;     /* an allocation in the call got a held block */
 	int try_run;     /* call za_page_reporting_run from the callback */
 	long run_inside; /* ... and what it answered */
+	unsigned order;  /* the reporting order, if not PB */
 };
 
 static int rec_report(void *ctx, struct za_page *const *pages,
@@ -98,7 +100,8 @@ static int rec_report(void *ctx, struct za_page *const *pages,
 	for (unsigned i = 0; i < n; i++) {
 		unsigned long pfn = za_page_to_pfn(za, pages[i]);
 		CHECK(pfn != ULONG_MAX);
-		CHECK(orders[i] >= PB && orders[i] <= za_max_order(za));
+		CHECK(orders[i] >= (r->order ? r->order : PB) &&
+		      orders[i] <= za_max_order(za));
 		CHECK((pfn & ((1ul << orders[i]) - 1)) == 0); /* aligned */
 		/* Off the lists while we have it. */
 		CHECK_EQ(page_state(pages[i]), ZA_PS_REPORTING);
@@ -533,6 +536,57 @@ static void test_offline_waits(void)
 	free(h);
 }
 
+/* A failed memory offline leaves the marks as they were: the range's
+ * reported blocks are not reported again, and NR_FREE_REPORTED does not
+ * move. order: the client's reporting order (PB: whole pageblocks and
+ * larger; below PB: pieces of a pageblock too, as a split leaves them). */
+static void test_failed_offline_keeps_marks(unsigned order)
+{
+	struct za *za = mk(ZA_CFG_NO_PCP | ZA_CFG_NO_VMSTAT_WORKER, MAXO);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLOCK, NULL), 0);
+	cycle_all(za);
+	/* A movable page that nobody can migrate (no migrate callback): the
+	 * offline of its block times out. Smaller pieces of its pageblock
+	 * are free beside it. */
+	struct za_page *pin = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+	CHECK(pin != NULL);
+	unsigned long blk = za_page_to_pfn(za, pin) & ~(BLOCK - 1);
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	r->order = order;
+	pthread_mutex_init(&r->lock, NULL);
+	struct za_page_reporting pr = { rec_report, r, order, 10 };
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	/* The callback's first calls free blocks it took: passes until one
+	 * finds nothing new. */
+	long got = 1;
+	for (int i = 0; i < 10 && got > 0; i++)
+		got = za_page_reporting_run(za);
+	CHECK_EQ(got, 0);
+	long rep0 = reported_now(za, ZA_ZONE_NORMAL);
+	unsigned long long pages0 = ev(za, ZA_REPORTED_PAGES);
+	CHECK(rep0 > (long)BLOCK / 2);
+	CHECK_EQ(za_check(za, stderr), 0);
+
+	CHECK_EQ(za_memory_offline(za, blk, BLOCK), -EAGAIN);
+	RULE(reported_now(za, ZA_ZONE_NORMAL) == rep0,
+	     "a failed offline leaves the reported marks as they were: "
+	     "nr_free_reported %ld before, %ld after",
+	     rep0, reported_now(za, ZA_ZONE_NORMAL));
+	got = za_page_reporting_run(za);
+	RULE(got == 0,
+	     "a reported block is not reported again until allocated: %ld "
+	     "pages reported again after a failed offline (order %u)",
+	     got, order);
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), pages0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	za_free_pages(za, pin, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+}
+
 static atomic_int unregistered;
 
 static void *unregister_thread(void *arg)
@@ -696,6 +750,8 @@ int main(void)
 	test_no_threads();
 	test_run_with_thread();
 	test_offline_waits();
+	test_failed_offline_keeps_marks(PB);
+	test_failed_offline_keeps_marks(3);
 	test_unregister_waits();
 	test_stress();
 	puts("reporting: ok");
