@@ -1600,9 +1600,13 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
                                        unsigned order, unsigned alloc_flags);
 /* Free a claimed block straight to the buddy lists, counting it in the
  * deltas of cpu's page set when that can be try-locked (cpu -1: in the
- * zone's shared counters). Takes and drops the locks itself. */
+ * zone's shared counters). gen is the block's hand-out count as the claim
+ * read it, before it checked the state: a block handed out again since
+ * (a racing double free whose claim landed late) is reported and left to
+ * its new owner, no list or counter touched. Takes and drops the locks
+ * itself. */
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
-                   unsigned long pfn, unsigned order, int cpu);
+                   unsigned long pfn, unsigned order, int cpu, uint8_t gen);
 
 /* reclaim.c */
 int reclaim_init(struct za *za);
