@@ -683,7 +683,9 @@ struct za {
 	/* The worker is asked to finish deferred CPU-offline drains now
 	 * (under vmstat_lock). */
 	bool vmstat_kicked;
-	/* Some page set may carry ZA_PCP_DEFERRED (atomic). */
+	/* Some page set may carry ZA_PCP_DEFERRED (atomic). Cleared by the
+	 * worker when it starts its scan, not when it has drained: a hint
+	 * for the worker only (pcp_finish_deferred). */
 	unsigned pcp_deferred;
 
 	/* The kernel's debugging aids (docs/DEBUGGING.md). page_owner: one
@@ -1065,6 +1067,10 @@ enum za_debug_point {
 	 * the boosts it saw when the pass began: no lock held. arg: the
 	 * node. */
 	ZA_DP_KSWAPD_BALANCED,
+	/* The statistics worker has taken za.pcp_deferred (its claim of
+	 * every deferred CPU-offline drain) and not yet looked at any set
+	 * (pcp_finish_deferred): no lock held. arg NULL. */
+	ZA_DP_DEFERRED_TAKEN,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
@@ -1348,8 +1354,11 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
  * with nothing changed. */
 int pcp_cpu_off(struct za *za, int cpu);
 /* Drain and fold every page set that a CPU offline left to the worker
- * (ZA_PCP_DEFERRED), waiting for their owners to let go. */
-void pcp_finish_deferred(struct za *za);
+ * (ZA_PCP_DEFERRED), waiting for their owners to let go. every_set: look
+ * at every set whatever za.pcp_deferred says (za_check, which must find
+ * them all finished: the worker takes the flag before it drains); false:
+ * only when the flag is set, taking it (the worker). */
+void pcp_finish_deferred(struct za *za, bool every_set);
 /* The holder (owner or remote user) of a set whose flags are non-zero:
  * copies sizes published since it last looked; true when the lists are
  * switched off. */

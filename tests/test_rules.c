@@ -54,6 +54,13 @@
  *     set, a bulk free. The block must stay its new owner's, the late
  *     free be reported, nothing be counted or lost.
  *
+ *   test_rules deferred_drain_check
+ *     za_check is right at any quiescent point: a CPU offline leaves a
+ *     set's drain to the statistics worker (another remote user holds
+ *     the set's lock), the worker takes the work (za.pcp_deferred) and is
+ *     stopped before it drains (ZA_DP_DEFERRED_TAKEN); the lock is let
+ *     go, and za_check must pass, having drained the set itself.
+ *
  * Each test runs once per per-CPU discipline (disciplines[] below): the
  * checks look at observable state only (za_pcp_info, counters, za_check),
  * not at how a page set is protected.
@@ -932,6 +939,107 @@ static void double_free_late_claim(const struct discipline *d)
 	       d->name);
 }
 
+/* ============================================================================
+ * za_check right after a CPU offline whose drain the worker has taken.
+ */
+
+static struct {
+	pthread_t main;
+	atomic_int parked, go;
+} dd;
+
+/* The statistics worker stops after it took za.pcp_deferred, before it
+ * looks at any set. */
+static void dd_hook(struct za *za, int point, void *arg)
+{
+	(void)za;
+	(void)arg;
+	if (point != ZA_DP_DEFERRED_TAKEN ||
+	    pthread_equal(pthread_self(), dd.main))
+		return;
+	atomic_store(&dd.parked, 1);
+	wait_for(&dd.go, 1, 10.0);
+}
+
+/* Run on cpu: the simulated number, or pinned to the real CPU. */
+static void run_on(const struct discipline *d, int cpu)
+{
+	tl_cpu = cpu;
+	if (d->simulated)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	CHECK_EQ(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static void deferred_drain_check(const struct discipline *d)
+{
+	if (!d->simulated && sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("deferred_drain_check [%s]: skipped, one CPU\n", d->name);
+		return;
+	}
+	cpu_set_t all;
+	CHECK_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+	struct za_config cfg;
+	rules_config(&cfg, 4, 1024, 2048);
+	cfg.flags &= ~ZA_CFG_NO_VMSTAT_WORKER; /* it finishes deferred drains */
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2048, NULL), 0);
+	/* Pages on CPU 1's set. */
+	struct za_page *pg[32];
+	run_on(d, 1);
+	for (int i = 0; i < 32; i++)
+		CHECK((pg[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	for (int i = 0; i < 32; i++)
+		za_free_pages(za, pg[i], 0);
+	run_on(d, 0);
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	int held = za_load_relaxed(&pcp->count);
+	CHECK(held > 0);
+	memset(&dd, 0, sizeof(dd));
+	dd.main = pthread_self();
+	set_hook(za, dd_hook);
+	/* Another remote user holds the set's remote lock (preempted in a
+	 * drain, say): the offline switches the set off, leaves its drain to
+	 * the worker and kicks it; the worker takes the claim and stops. */
+	za_spin_lock_raw(&pcp->lock);
+	CHECK_EQ(za_cpu_offline(za, 1), 0);
+	CHECK(za_load_acquire(&pcp->flags) & ZA_PCP_DEFERRED);
+	bool parked = wait_for(&dd.parked, 1, 10.0);
+	za_spin_unlock_raw(&pcp->lock);
+	RULE(parked, "test setup: the statistics worker did not take the drain "
+	             "a CPU offline left it (ZA_DP_DEFERRED_TAKEN)");
+	CHECK_EQ(za_load_acquire(&za->pcp_deferred), 0u);
+	/* Quiescent now: no call of the program is in flight. */
+	int rc = za_check(za, stderr);
+	unsigned flags = za_load_acquire(&pcp->flags);
+	int left = za_load_relaxed(&pcp->count);
+	atomic_store(&dd.go, 1);
+	RULE(rc == 0,
+	     "za_check is right at any quiescent point [%s]: right after a CPU "
+	     "offline whose drain the statistics worker has taken but not yet "
+	     "done, it failed (%d)",
+	     d->name, rc);
+	RULE(left == 0 && !(flags & ZA_PCP_DEFERRED),
+	     "za_check finishes every drain a CPU offline deferred before it "
+	     "looks [%s]: CPU 1's set holds %d pages, flags %#x",
+	     d->name, left, flags);
+	set_hook(za, NULL);
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+	drain_fold_check(za);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.free, zi.managed);
+	za_destroy(za);
+	CHECK_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+	printf("deferred_drain_check [%s]: za_check finished the drain the "
+	       "worker had taken (%d pages)\n",
+	       d->name, held);
+}
+
 /* ============================================================================ */
 
 static const struct {
@@ -944,6 +1052,7 @@ static const struct {
 	{ "seed001_trylock_fallback", seed001_trylock_fallback },
 	{ "highatomic_before_oom", highatomic_before_oom },
 	{ "double_free_late_claim", double_free_late_claim },
+	{ "deferred_drain_check", deferred_drain_check },
 };
 
 int main(int argc, char **argv)
