@@ -187,8 +187,11 @@ struct za_page {
 	/* Per-CPU list bookkeeping that catches two frees of one block racing
 	 * on two CPUs (frees claim without a CAS unless strict): the CPU whose
 	 * list the block was put on, how many times it was handed out (mod
-	 * 256), and that count as the free that put it there saw it. A pop
-	 * hands the block out only when all three agree (pcp_take_locked). */
+	 * 256: a free stalled over 256 hand-outs is not caught, pcp.h
+	 * pcp_head_ok_on), and that count as the free that put it there saw
+	 * it. A pop hands the block out only when all three agree
+	 * (pcp_take_locked); a free to the buddy lists only when the count
+	 * is the one its claim read (free_one_page). */
 	uint16_t pcp_cpu; /* written by the owner that puts it on its list */
 	uint8_t gen;      /* hand-outs, by the owner that hands it out */
 	uint8_t free_gen; /* gen seen by the free that claimed it */
