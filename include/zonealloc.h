@@ -116,8 +116,11 @@ enum za_migratetype { ZA_MIGRATETYPE_LIST(ZA_X_MT_ENUM) ZA_NR_MIGRATETYPES };
 /* The free path claims the page with a compare-and-swap, so that two frees
  * of one page racing on two CPUs are caught at once. Without it (the
  * default outside debug builds) such a race is caught at the latest when
- * the page would be handed out the second time; a free of a page that is
- * not allocated is always reported at once. */
+ * the page would be handed out the second time - unless the late free
+ * stalled while the page was handed out a multiple of 256 times (an 8-bit
+ * count, docs/ARCHITECTURE.md "Racing double frees"): then it can be
+ * handed out twice unreported. A free of a page that is not allocated is
+ * always reported at once. */
 #define ZA_CFG_STRICT_FREE 0x20u
 /* The kernel's debugging aids (docs/DEBUGGING.md). Off by default; with
  * any of them on, every allocation and free takes the general path (the

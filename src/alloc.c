@@ -396,11 +396,15 @@ static const char *const state_names[] = {
 	[ZA_PS_REPORTING] = "free, held by free page reporting",
 };
 
+/* free_misuse's st for a free that found the block handed out again
+ * since it checked it (free_one_page): not a page state. */
+#define FREE_REUSED 0xff
+
 /* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
  * pointer that is not the metadata of an online page; st is the state the
- * claim found; site the return address of the public call. With page
- * owner on, the report names the site and what page owner knows of the
- * block (its allocation and last free). */
+ * claim found, or FREE_REUSED; site the return address of the public
+ * call. With page owner on, the report names the site and what page owner
+ * knows of the block (its allocation and last free). */
 static __attribute__((noinline)) void
 free_misuse(struct za *za, struct za_page *page, unsigned long pfn,
             unsigned order, uint8_t st, const void *site)
@@ -419,6 +423,12 @@ free_misuse(struct za *za, struct za_page *page, unsigned long pfn,
 		                  "free of %p: not the metadata of an online page "
 		                  "of this allocator%s",
 		                  (void *)page, sites);
+	else if (st == FREE_REUSED)
+		_za_report_misuse(za, -EINVAL,
+		                  "free of pfn 0x%lx order %u: handed out again "
+		                  "since this free checked it (racing double "
+		                  "free): not freed%s",
+		                  pfn, order, sites);
 	else if (st != ZA_PS_ALLOC)
 		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s%s", pfn,
 		                  order, st <= ZA_PS_REPORTING ? state_names[st] : "?",
@@ -431,17 +441,32 @@ free_misuse(struct za *za, struct za_page *page, unsigned long pfn,
 }
 
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
-                   unsigned long pfn, unsigned order, int cpu)
+                   unsigned long pfn, unsigned order, int cpu, uint8_t gen)
 {
 	struct za_pcp *spcp = pcp_stat_trylock(z, cpu);
 	zone_lock(z, spcp);
 	/* Claimed by plain stores, two frees of one page can both get here:
 	 * the second finds it no longer FREEING. */
-	if (unlikely(page_state(page) != ZA_PS_FREEING)) {
-		uint8_t st = (uint8_t)page_state(page);
+	uint8_t st = (uint8_t)page_state(page);
+	if (unlikely(st != ZA_PS_FREEING)) {
 		zone_unlock(z);
 		pcp_stat_unlock(z, spcp);
 		free_misuse(za, page, pfn, order, st, NULL);
+		return;
+	}
+	/* Or the second finds it FREEING by its own claim's store, which
+	 * landed after the other free was done and the page was handed out
+	 * again: the count it read before its check has moved on since. */
+	if (unlikely(za_load_relaxed(&page->gen) != gen)) {
+		/* The block is its new owner's: nothing moves but the state
+		 * our claim overwrote, given back as that owner holds it (by
+		 * compare-and-swap, so that a push by the owner's own free
+		 * since is kept). */
+		uint8_t freeing = ZA_PS_FREEING;
+		za_cas_acqrel(&page->state, &freeing, ZA_PS_ALLOC);
+		zone_unlock(z);
+		pcp_stat_unlock(z, spcp);
+		free_misuse(za, page, pfn, order, FREE_REUSED, NULL);
 		return;
 	}
 	/* A free of this page racing ours that passed its check before our
@@ -531,7 +556,7 @@ free_general(struct za *za, struct za_zone *z, struct za_page *page,
 			}
 		}
 	}
-	free_one_page(za, z, page, pfn, order, cpu);
+	free_one_page(za, z, page, pfn, order, cpu, gen);
 }
 
 /* Everything but the restartable fast path of za_free_pages: claim the

@@ -741,8 +741,9 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	mem_hotplug_lock(za);
 	/* A quiescent point: the drains a CPU offline left for owners that
 	 * were preempted mid-operation can be finished, and must be before
-	 * the offline CPUs' sets are seen empty. */
-	pcp_finish_deferred(za);
+	 * the offline CPUs' sets are seen empty. Every set is looked at: the
+	 * worker may have taken za.pcp_deferred and not drained yet. */
+	pcp_finish_deferred(za, true);
 	for_each_zone(za, z)
 		check_zone_held(&ck, z);
 	check_zonelists(&ck);

@@ -551,13 +551,17 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 	za_witness_assert_callback("migrate");
 	int r = za->migrate(za->migrate_ctx, dst, src, order);
 	if (r == 0) {
-		/* The client owns dst now; src is ours to free. */
+		/* The client owns dst now; src is ours to free. The hand-out
+		 * count before the claim, as a free reads it (claim_free), not
+		 * before the call: the callback answers for whoever holds src
+		 * when it runs. */
+		uint8_t gen = za_load_acquire(&src->gen);
 		uint8_t expect = ZA_PS_ALLOC;
 		if (za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING)) {
 			if (za_debug_aids_on(za))
 				_za_debug_free(za, pfn, 1ul << order,
 				               (const void *)migrate_block);
-			free_one_page(za, cc->z, src, pfn, order, -1);
+			free_one_page(za, cc->z, src, pfn, order, -1, gen);
 		} else
 			_za_report_misuse(za, -EINVAL,
 			                  "pfn 0x%lx freed by its owner after the "

@@ -187,8 +187,11 @@ struct za_page {
 	/* Per-CPU list bookkeeping that catches two frees of one block racing
 	 * on two CPUs (frees claim without a CAS unless strict): the CPU whose
 	 * list the block was put on, how many times it was handed out (mod
-	 * 256), and that count as the free that put it there saw it. A pop
-	 * hands the block out only when all three agree (pcp_take_locked). */
+	 * 256: a free stalled over 256 hand-outs is not caught, pcp.h
+	 * pcp_head_ok_on), and that count as the free that put it there saw
+	 * it. A pop hands the block out only when all three agree
+	 * (pcp_take_locked); a free to the buddy lists only when the count
+	 * is the one its claim read (free_one_page). */
 	uint16_t pcp_cpu; /* written by the owner that puts it on its list */
 	uint8_t gen;      /* hand-outs, by the owner that hands it out */
 	uint8_t free_gen; /* gen seen by the free that claimed it */
@@ -693,7 +696,9 @@ struct za {
 	/* The worker is asked to finish deferred CPU-offline drains now
 	 * (under vmstat_lock). */
 	bool vmstat_kicked;
-	/* Some page set may carry ZA_PCP_DEFERRED (atomic). */
+	/* Some page set may carry ZA_PCP_DEFERRED (atomic). Cleared by the
+	 * worker when it starts its scan, not when it has drained: a hint
+	 * for the worker only (pcp_finish_deferred). */
 	unsigned pcp_deferred;
 
 	/* The kernel's debugging aids (docs/DEBUGGING.md). page_owner: one
@@ -1080,6 +1085,10 @@ enum za_debug_point {
 	 * the boosts it saw when the pass began: no lock held. arg: the
 	 * node. */
 	ZA_DP_KSWAPD_BALANCED,
+	/* The statistics worker has taken za.pcp_deferred (its claim of
+	 * every deferred CPU-offline drain) and not yet looked at any set
+	 * (pcp_finish_deferred): no lock held. arg NULL. */
+	ZA_DP_DEFERRED_TAKEN,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
@@ -1380,8 +1389,11 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
  * with nothing changed. */
 int pcp_cpu_off(struct za *za, int cpu);
 /* Drain and fold every page set that a CPU offline left to the worker
- * (ZA_PCP_DEFERRED), waiting for their owners to let go. */
-void pcp_finish_deferred(struct za *za);
+ * (ZA_PCP_DEFERRED), waiting for their owners to let go. every_set: look
+ * at every set whatever za.pcp_deferred says (za_check, which must find
+ * them all finished: the worker takes the flag before it drains); false:
+ * only when the flag is set, taking it (the worker). */
+void pcp_finish_deferred(struct za *za, bool every_set);
 /* The holder (owner or remote user) of a set whose flags are non-zero:
  * copies sizes published since it last looked; true when the lists are
  * switched off. */
@@ -1632,9 +1644,13 @@ struct za_page *get_page_from_freelist(struct za *za, struct za_alloc_ctx *ac,
                                        unsigned order, unsigned alloc_flags);
 /* Free a claimed block straight to the buddy lists, counting it in the
  * deltas of cpu's page set when that can be try-locked (cpu -1: in the
- * zone's shared counters). Takes and drops the locks itself. */
+ * zone's shared counters). gen is the block's hand-out count as the claim
+ * read it, before it checked the state: a block handed out again since
+ * (a racing double free whose claim landed late) is reported and left to
+ * its new owner, no list or counter touched. Takes and drops the locks
+ * itself. */
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
-                   unsigned long pfn, unsigned order, int cpu);
+                   unsigned long pfn, unsigned order, int cpu, uint8_t gen);
 
 /* reclaim.c */
 int reclaim_init(struct za *za);

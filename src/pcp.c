@@ -885,14 +885,20 @@ int pcp_cpu_off(struct za *za, int cpu)
 	return err;
 }
 
-void pcp_finish_deferred(struct za *za)
+void pcp_finish_deferred(struct za *za, bool every_set)
 {
-	/* Taken before the look (an exchange reads the latest value and
-	 * sees the flags stored before it): an offline that defers after
-	 * this sets it again, after its flags. */
-	if (!za_load_relaxed(&za->pcp_deferred) ||
-	    !za_xchg_acquire(&za->pcp_deferred, 0))
-		return;
+	/* The worker: taken before the look (an exchange reads the latest
+	 * value and sees the flags stored before it): an offline that
+	 * defers after this sets it again, after its flags. So the flag is
+	 * clear while the worker still waits for an owner to drain a set;
+	 * za_check looks at every set instead, and pcp_lock serialises the
+	 * two (whoever comes second finds the set done). */
+	if (!every_set) {
+		if (!za_load_relaxed(&za->pcp_deferred) ||
+		    !za_xchg_acquire(&za->pcp_deferred, 0))
+			return;
+		ZA_DEBUG_POINT(za, ZA_DP_DEFERRED_TAKEN, NULL);
+	}
 	for_each_zone(za, z) {
 		for (unsigned c = 0; c < za->nr_cpus; c++) {
 			struct za_pcp *pcp = zone_pcp(z, (int)c);

@@ -190,7 +190,13 @@ static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
 /* Whether the head of one of the set's lists may be handed out: a block
  * that two racing frees put on two lists is the head of both; only the
  * CPU that wrote pcp_cpu last may take it, and it cannot be taken again
- * after a hand-out elsewhere (gen moved on). */
+ * after a hand-out elsewhere (gen moved on). gen and free_gen are 8 bits
+ * (za_page has no spare byte): a push by a free that stalled between its
+ * check and its claim for a multiple of 256 hand-outs of the block
+ * elsewhere passes this test, and the block is handed out twice
+ * unreported. Strict frees (ZA_CFG_STRICT_FREE, every debug build) claim
+ * by compare-and-swap and have no such window (docs/ARCHITECTURE.md,
+ * "Racing double frees"). */
 static inline bool pcp_head_ok_on(const struct za_page *page, int cpu)
 {
 	/* CPU numbers are below ZA_RSEQ_MAX_CPU_IDS: pcp_cpu's 16 bits

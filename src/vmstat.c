@@ -294,9 +294,9 @@ static void *vmstat_worker(void *arg)
 		za->vmstat_kicked = false;
 		za_mutex_unlock(&za->vmstat_lock);
 		if (kicked)
-			pcp_finish_deferred(za);
+			pcp_finish_deferred(za, false);
 		if (za_now_ns() >= next) {
-			pcp_finish_deferred(za); /* one whose fence failed */
+			pcp_finish_deferred(za, false); /* one whose fence failed */
 			vmstat_fold_all(za, true);
 			pcp_decay_all(za);
 			next = za_now_ns() + interval;

@@ -929,11 +929,11 @@ static struct za_page *buddy_race_push(struct za *za, struct za_page *x,
 		 * page into a larger free block (x is its upper half). */
 		struct za_page *y = za_pfn_to_page(za, pfn ^ 1);
 		y->state = ZA_PS_FREEING;
-		free_one_page(za, z, y, pfn ^ 1, 0, 0);
+		free_one_page(za, z, y, pfn ^ 1, 0, 0, y->gen);
 	}
-	uint8_t seen = za_load_relaxed(&x->gen); /* CPU 1's free, before */
-	x->state = ZA_PS_FREEING;                /* CPU 0's claim */
-	free_one_page(za, z, x, pfn, 0, 0);      /* and its buddy free */
+	uint8_t seen = za_load_relaxed(&x->gen);  /* CPU 1's free, before */
+	x->state = ZA_PS_FREEING;                 /* CPU 0's claim */
+	free_one_page(za, z, x, pfn, 0, 0, seen); /* and its buddy free */
 	if (merge_first)
 		CHECK(page_state(x) == ZA_PS_NONE); /* inside a free block */
 	else

@@ -44,6 +44,23 @@
  *     then drains every CPU and its own. All must finish, and the
  *     allocation must succeed.
  *
+ *   test_rules double_free_late_claim
+ *     DESIGN.md invariants: racing double frees are caught at the latest
+ *     when the page would be handed out a second time. A free (plain
+ *     claim, as outside debug builds) is stopped between its check and
+ *     its claim (ZA_DP_FREE_CLAIM); the other free of the block runs and
+ *     the block is handed out again; then the stopped free claims it and
+ *     goes to the buddy lists - an order without per-CPU lists, a busy
+ *     set, a bulk free. The block must stay its new owner's, the late
+ *     free be reported, nothing be counted or lost.
+ *
+ *   test_rules deferred_drain_check
+ *     za_check is right at any quiescent point: a CPU offline leaves a
+ *     set's drain to the statistics worker (another remote user holds
+ *     the set's lock), the worker takes the work (za.pcp_deferred) and is
+ *     stopped before it drains (ZA_DP_DEFERRED_TAKEN); the lock is let
+ *     go, and za_check must pass, having drained the set itself.
+ *
  * Each test runs once per per-CPU discipline (disciplines[] below): the
  * checks look at observable state only (za_pcp_info, counters, za_check),
  * not at how a page set is protected.
@@ -775,6 +792,254 @@ static void highatomic_before_oom(const struct discipline *d)
 	za_destroy(za);
 }
 
+/* ============================================================================
+ * A racing double free whose claim lands after the page was handed out
+ * again: never on the buddy lists.
+ */
+
+#define DF_BLK 1024ul
+#define DF_MAXGOT (4 * DF_BLK)
+
+static struct {
+	struct za_page *page;
+	unsigned order;
+	bool bulk;
+	atomic_int parked, go;
+	atomic_long reports;
+	char last[256];
+} df;
+static __thread int tl_stop_at_claim;
+
+static void df_error(void *ctx, int err, const char *msg)
+{
+	(void)ctx;
+	(void)err;
+	snprintf(df.last, sizeof(df.last), "%s", msg);
+	atomic_fetch_add(&df.reports, 1);
+}
+
+/* The late free stops between its check (the block allocated) and its
+ * claim, until the other free and a new hand-out are done. */
+static void df_hook(struct za *za, int point, void *arg)
+{
+	(void)za;
+	if (point != ZA_DP_FREE_CLAIM || !tl_stop_at_claim || arg != df.page)
+		return;
+	tl_stop_at_claim = 0;
+	atomic_store(&df.parked, 1);
+	wait_for(&df.go, 1, 10.0);
+}
+
+static void *df_late_free(void *arg)
+{
+	struct za *za = arg;
+	struct za_page *one[1] = { df.page };
+	tl_cpu = 1;
+	tl_stop_at_claim = 1;
+	if (df.bulk)
+		za_free_pages_bulk(za, 1, one);
+	else
+		za_free_pages(za, df.page, df.order);
+	return NULL;
+}
+
+/* One path from the claim to the buddy lists: an order without per-CPU
+ * lists, or a set the late free finds busy (held, as a remote user
+ * holds it: locked, or stopped and fenced), by za_free_pages or
+ * za_free_pages_bulk. */
+static void df_case(const struct discipline *d, const char *what,
+                    bool max_order, bool bulk, bool set_busy)
+{
+	struct za_config cfg;
+	rules_config(&cfg, 4, DF_BLK, 4 * DF_BLK);
+	cfg.error = df_error;
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * DF_BLK, NULL), 0);
+	/* Frees claim with a plain store, as outside debug builds (which
+	 * make every free strict). */
+	za->strict_free = false;
+	fast_gates_update(za);
+	memset(&df, 0, sizeof(df));
+	unsigned order = max_order ? za->max_order : 0;
+	df.order = order;
+	df.bulk = bulk;
+	df.page = za_alloc_pages(za, ZA_GFP_KERNEL, order);
+	CHECK(df.page != NULL);
+	struct za_page *p = df.page;
+	if (set_busy)
+		hold_page_sets(za, z, true);
+	set_hook(za, df_hook);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, df_late_free, za) == 0);
+	RULE(wait_for(&df.parked, 1, 10.0),
+	     "test setup: %s: the late free did not stop between its check "
+	     "and its claim (ZA_DP_FREE_CLAIM)",
+	     what);
+	/* Meanwhile the other free of the block runs whole, and the block
+	 * is handed out again, legitimately: U owns it now. */
+	za_free_pages(za, p, order);
+	static struct za_page *got[DF_MAXGOT];
+	unsigned n = 0;
+	struct za_page *q = NULL;
+	while (n < DF_MAXGOT &&
+	       (q = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, order)) &&
+	       q != p)
+		got[n++] = q;
+	CHECK(q == p);
+	CHECK_EQ(atomic_load(&df.reports), 0);
+	/* The late free claims it and goes on to the buddy lists. */
+	atomic_store(&df.go, 1);
+	CHECK(pthread_join(th, NULL) == 0);
+	set_hook(za, NULL);
+	if (set_busy)
+		hold_page_sets(za, z, false);
+	RULE(page_state(p) == ZA_PS_ALLOC,
+	     "invariant (racing double frees are caught at the latest when the "
+	     "page would be handed out a second time) [%s]: %s: a free that "
+	     "checked the block, then claimed it after the other free of it "
+	     "and a new hand-out, freed it to the buddy lists under its new "
+	     "owner (state %d): it would be handed out twice",
+	     d->name, what, page_state(p));
+	RULE(atomic_load(&df.reports) == 1 &&
+	         strstr(df.last, "racing double free"),
+	     "invariant (a double free is reported, never silently absorbed) "
+	     "[%s]: %s: the late free of a block handed out again since it "
+	     "checked it made %ld reports (last: %s)",
+	     d->name, what, atomic_load(&df.reports), df.last);
+	RULE(za_check(za, stderr) == 0,
+	     "invariant (conservation) [%s]: %s: a refused late free moved a "
+	     "counter or a list",
+	     d->name, what);
+	/* The new owner frees it as usual. */
+	za_free_pages(za, p, order);
+	while (n)
+		za_free_pages(za, got[--n], order);
+	RULE(atomic_load(&df.reports) == 1,
+	     "[%s] %s: the new owner's free of the block was refused (%s)",
+	     d->name, what, df.last);
+	drain_fold_check(za);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	RULE(zi.free == zi.managed,
+	     "[%s] %s: a page was lost to the refused late free (%lu free of "
+	     "%lu)",
+	     d->name, what, (unsigned long)zi.free, (unsigned long)zi.managed);
+	za_destroy(za);
+}
+
+static void double_free_late_claim(const struct discipline *d)
+{
+	df_case(d, "max order (no per-CPU list)", true, false, false);
+	df_case(d, "order 0, the late free's page set busy", false, false, true);
+	df_case(d, "bulk free, the late free's page set busy", false, true, true);
+	printf("double_free_late_claim [%s]: a late claim of a block handed "
+	       "out again was refused and reported (max order, busy set, bulk)\n",
+	       d->name);
+}
+
+/* ============================================================================
+ * za_check right after a CPU offline whose drain the worker has taken.
+ */
+
+static struct {
+	pthread_t main;
+	atomic_int parked, go;
+} dd;
+
+/* The statistics worker stops after it took za.pcp_deferred, before it
+ * looks at any set. */
+static void dd_hook(struct za *za, int point, void *arg)
+{
+	(void)za;
+	(void)arg;
+	if (point != ZA_DP_DEFERRED_TAKEN ||
+	    pthread_equal(pthread_self(), dd.main))
+		return;
+	atomic_store(&dd.parked, 1);
+	wait_for(&dd.go, 1, 10.0);
+}
+
+/* Run on cpu: the simulated number, or pinned to the real CPU. */
+static void run_on(const struct discipline *d, int cpu)
+{
+	tl_cpu = cpu;
+	if (d->simulated)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	CHECK_EQ(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static void deferred_drain_check(const struct discipline *d)
+{
+	if (!d->simulated && sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("deferred_drain_check [%s]: skipped, one CPU\n", d->name);
+		return;
+	}
+	cpu_set_t all;
+	CHECK_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+	struct za_config cfg;
+	rules_config(&cfg, 4, 1024, 2048);
+	cfg.flags &= ~ZA_CFG_NO_VMSTAT_WORKER; /* it finishes deferred drains */
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2048, NULL), 0);
+	/* Pages on CPU 1's set. */
+	struct za_page *pg[32];
+	run_on(d, 1);
+	for (int i = 0; i < 32; i++)
+		CHECK((pg[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0)) != NULL);
+	for (int i = 0; i < 32; i++)
+		za_free_pages(za, pg[i], 0);
+	run_on(d, 0);
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	int held = za_load_relaxed(&pcp->count);
+	CHECK(held > 0);
+	memset(&dd, 0, sizeof(dd));
+	dd.main = pthread_self();
+	set_hook(za, dd_hook);
+	/* Another remote user holds the set's remote lock (preempted in a
+	 * drain, say): the offline switches the set off, leaves its drain to
+	 * the worker and kicks it; the worker takes the claim and stops. */
+	za_spin_lock_raw(&pcp->lock);
+	CHECK_EQ(za_cpu_offline(za, 1), 0);
+	CHECK(za_load_acquire(&pcp->flags) & ZA_PCP_DEFERRED);
+	bool parked = wait_for(&dd.parked, 1, 10.0);
+	za_spin_unlock_raw(&pcp->lock);
+	RULE(parked, "test setup: the statistics worker did not take the drain "
+	             "a CPU offline left it (ZA_DP_DEFERRED_TAKEN)");
+	CHECK_EQ(za_load_acquire(&za->pcp_deferred), 0u);
+	/* Quiescent now: no call of the program is in flight. */
+	int rc = za_check(za, stderr);
+	unsigned flags = za_load_acquire(&pcp->flags);
+	int left = za_load_relaxed(&pcp->count);
+	atomic_store(&dd.go, 1);
+	RULE(rc == 0,
+	     "za_check is right at any quiescent point [%s]: right after a CPU "
+	     "offline whose drain the statistics worker has taken but not yet "
+	     "done, it failed (%d)",
+	     d->name, rc);
+	RULE(left == 0 && !(flags & ZA_PCP_DEFERRED),
+	     "za_check finishes every drain a CPU offline deferred before it "
+	     "looks [%s]: CPU 1's set holds %d pages, flags %#x",
+	     d->name, left, flags);
+	set_hook(za, NULL);
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+	drain_fold_check(za);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.free, zi.managed);
+	za_destroy(za);
+	CHECK_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+	printf("deferred_drain_check [%s]: za_check finished the drain the "
+	       "worker had taken (%d pages)\n",
+	       d->name, held);
+}
+
 /* ============================================================================ */
 
 static const struct {
@@ -786,6 +1051,8 @@ static const struct {
 	{ "seed000_cpu_offline_halfway", seed000_cpu_offline_halfway },
 	{ "seed001_trylock_fallback", seed001_trylock_fallback },
 	{ "highatomic_before_oom", highatomic_before_oom },
+	{ "double_free_late_claim", double_free_late_claim },
+	{ "deferred_drain_check", deferred_drain_check },
 };
 
 int main(int argc, char **argv)
