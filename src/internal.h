@@ -163,9 +163,12 @@ void za_err_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Page states (za_page.state). Only the head page of a block carries
  * BUDDY, PCP or ALLOC; every other page of a block is NONE. Transitions
- * to and from BUDDY happen under the zone lock; PCP <-> ALLOC under the
- * pcp lock; ALLOC -> FREEING by compare-and-swap in za_free_pages, which
- * is what turns a concurrent double free into a report. */
+ * to and from BUDDY happen under the zone lock; PCP <-> ALLOC with the
+ * page set owned; a free claims ALLOC -> FREEING (or ALLOC -> PCP on the
+ * restartable fast path) by compare-and-swap when frees are strict, which
+ * turns a concurrent double free into a report at once, and otherwise by
+ * a check and a store, with the hand-out counts (gen, free_gen) catching
+ * a racing one later (pcp_head_ok_on, free_one_page). */
 enum za_page_state {
 	ZA_PS_NONE = 0,  /* not the head of any block */
 	ZA_PS_BUDDY,     /* head of a free block on a buddy list */
