@@ -18,8 +18,8 @@
 # Exit 0 when every mutant was caught by a failed assertion (a check of a
 # test, za_check, a debug assertion or the lock-order witness); 1 when
 # one survived, no longer applies (its find text is gone: update the
-# mutant with the code), does not build, or was caught only by a timeout;
-# 2 when the harness itself could not run (the unmutated tree fails).
+# mutant with the code), does not build, or was caught only by a timeout
+# or a crash (a signal that is not an assertion's abort); 2 when the harness itself could not run (the unmutated tree fails).
 # Progress goes to stderr, the table to stdout.
 set -u
 cd "$(dirname "$0")/.."
@@ -215,8 +215,10 @@ for m in $MUTANTS; do
 					first=${failed%%,*}
 					how=$(classify "$log" "${first%% *}")
 				fi
+				# A timeout or a crash is not an assertion naming the
+				# rule: the mutant is not guarded.
 				case "$how" in
-				timeout*) bad=1 ;;
+				timeout* | crash) bad=1 ;;
 				esac
 				msg=$(message "$log")
 			fi
