@@ -877,18 +877,26 @@ static void *kcompactd_main(void *arg)
 	za_mutex_lock(&node->kcompactd_lock);
 	while (!node->kcompactd_stop) {
 		int order = node->kcompactd_max_order;
-		if (order < 0) {
+		if (order < 0 && !node->kcompactd_look) {
 			/* Asleep until woken, or until the next look at the
-			 * fragmentation score when proactive. */
+			 * fragmentation score when proactive. Woken, the top of
+			 * the loop finds what for (a stop, an order, a look);
+			 * a spurious wake sleeps again. */
 			bool pro = za_load_relaxed(&za->compaction_proactiveness) != 0;
 			bool woken = za_cond_wait(&node->kcompactd_wait,
 			                          &node->kcompactd_lock,
 			                          pro ? PROACTIVE_INTERVAL_MS *
 			                                    ZA_NSEC_PER_MSEC
 			                              : 0);
-			if (node->kcompactd_stop || node->kcompactd_max_order >= 0 ||
-			    !pro || woken)
-				continue;
+			if (!woken && pro && !node->kcompactd_stop &&
+			    node->kcompactd_max_order < 0)
+				node->kcompactd_look = true; /* the periodic look */
+			continue;
+		}
+		if (order < 0) {
+			/* A look at the score is owed: the interval ran out, or
+			 * compaction_proactiveness was written. */
+			node->kcompactd_look = false;
 			za_mutex_unlock(&node->kcompactd_lock);
 			if (should_proactive_compact(za, node) && za->migrate &&
 			    compaction_begin(za, true)) {
@@ -937,7 +945,10 @@ void _za_kcompactd_poke(struct za *za)
 		struct za_node *node = &za->nodes[n];
 		if (!za_load_relaxed(&node->kcompactd_started))
 			continue;
+		/* Under the lock kcompactd sleeps with: it is either asleep
+		 * and woken, or finds the look owed before it sleeps again. */
 		za_mutex_lock(&node->kcompactd_lock);
+		node->kcompactd_look = true;
 		za_cond_broadcast(&node->kcompactd_wait);
 		za_mutex_unlock(&node->kcompactd_lock);
 	}

@@ -484,6 +484,10 @@ struct za_node {
 	za_cond_t kcompactd_wait;
 	int kcompactd_max_order; /* what the waker asked for, -1: none */
 	int kcompactd_highest_zoneidx;
+	/* A look at the fragmentation score is owed (a write of
+	 * compaction_proactiveness, or the proactive interval ran out):
+	 * kcompactd looks before it sleeps again. */
+	bool kcompactd_look;
 	bool kcompactd_started;
 	bool kcompactd_stop;
 };
@@ -1685,8 +1689,8 @@ int _za_compaction_init(struct za *za);
 void _za_compaction_fini(struct za *za);
 int _za_kcompactd_start(struct za *za);
 void _za_kcompactd_stop(struct za *za);
-/* Wake every kcompactd to look at the fragmentation score (a write of
- * compaction_proactiveness). */
+/* Have every kcompactd look at the fragmentation score at once (a write
+ * of compaction_proactiveness): kcompactd_look, set under kcompactd_lock. */
 void _za_kcompactd_poke(struct za *za);
 /* kswapd's hand-off: a request of order failed on node nid. */
 void _za_wakeup_kcompactd(struct za *za, int nid, int order,

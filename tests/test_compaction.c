@@ -31,6 +31,11 @@
  *  kcompactd  a NOWAIT order-9 request that fails wakes kswapd, which
  *             wakes kcompactd, which makes the order; proactive
  *             compaction brings the fragmentation score down by itself.
+ *  proactive_write
+ *             a write of compaction_proactiveness makes kcompactd look at
+ *             the score at once (within 200 ms: the interval is 500),
+ *             also when writes come every 100 ms; without writes it
+ *             still looks every interval.
  *  boost      a fallback that mixes a pageblock boosts the zone's marks by
  *             a pageblock (zoneinfo's boost line), wakes kswapd, which
  *             drops the boost after its pass and wakes kcompactd;
@@ -563,6 +568,78 @@ static void part_kcompactd(void)
 	teardown();
 }
 
+/* kcompactd's proactive interval (PROACTIVE_INTERVAL_MS, compaction.c)
+ * and the bound on "at once": well under the interval, so that a look
+ * that comes only when the interval runs out is not taken for one. */
+#define INTERVAL_MS 500u
+#define AT_ONCE_MS 200u
+
+/* Whether compact_daemon_wake moves past `from` within ms. */
+static bool daemon_wakes_within(unsigned long from, unsigned ms)
+{
+	uint64_t end = hp_now_ns() + (uint64_t)ms * 1000000u;
+	while (ev("compact_daemon_wake") == from) {
+		if (hp_now_ns() >= end)
+			return false;
+		hp_sleep_us(1000);
+	}
+	return true;
+}
+
+/* A write of compaction_proactiveness makes kcompactd look at the score
+ * at once (the kernel's proactive_compact_trigger), however often it
+ * comes; without writes it looks every interval. The callback refuses
+ * every move, so the score stays high and every look starts a pass
+ * (compact_daemon_wake); no boost, so kswapd never wakes kcompactd. */
+static void part_proactive_write(void)
+{
+	setup(0, true);
+	/* Before any pass can call the callback (kcompactd reads it). */
+	cl.refuse = -EAGAIN;
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	CHECK_EQ(za_sysctl_set(za, "watermark_boost_factor", "0"), 0);
+	fragment(2);
+	CHECK(za_fragmentation_score(za, 0) > 90);
+	/* The timed sleep kcompactd began at za_create (proactiveness 20)
+	 * runs out; from then on it sleeps with no timeout. */
+	hp_sleep_us((INTERVAL_MS + 100) * 1000);
+	unsigned long w = ev("compact_daemon_wake");
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
+	RULE(daemon_wakes_within(w, AT_ONCE_MS),
+	     "proactive: a write of compaction_proactiveness makes kcompactd "
+	     "look at the score at once: no pass %u ms after a write of 100 "
+	     "(was 0)",
+	     AT_ONCE_MS);
+	/* A write every 100 ms for 2 s: each one is looked at, although the
+	 * interval never runs out between two. */
+	for (int i = 0; i < 20; i++) {
+		uint64_t next = hp_now_ns() + 100 * 1000000u;
+		w = ev("compact_daemon_wake");
+		CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
+		RULE(daemon_wakes_within(w, AT_ONCE_MS),
+		     "proactive: a write of compaction_proactiveness makes "
+		     "kcompactd look at the score at once, however often it "
+		     "comes: no pass %u ms after write %d of 20, one every 100 ms",
+		     AT_ONCE_MS, i + 1);
+		uint64_t now = hp_now_ns();
+		if (now < next)
+			hp_sleep_us((unsigned)((next - now) / 1000));
+	}
+	/* No more writes: the interval still brings the look. */
+	w = ev("compact_daemon_wake");
+	RULE(daemon_wakes_within(w, 3 * INTERVAL_MS),
+	     "proactive: kcompactd looks at the score every %u ms: no pass in "
+	     "%u ms without writes",
+	     INTERVAL_MS, 3 * INTERVAL_MS);
+	printf("proactive_write: daemon wakes %lu, score %d\n",
+	       ev("compact_daemon_wake"), za_fragmentation_score(za, 0));
+	CHECK_EQ(ev("pgmigrate_success"), 0);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
+	verify_client("proactive_write");
+	hp_free_all(&cl, "proactive_write end");
+	teardown();
+}
+
 /* A shrinker that holds kswapd inside it until the test lets it go. */
 static atomic_int gate_open, in_gate;
 static unsigned long gate_count(void *ctx, int nid)
@@ -831,6 +908,7 @@ int main(int argc, char **argv)
 	PART(defer)
 	PART(frames)
 	PART(kcompactd)
+	PART(proactive_write)
 	PART(boost)
 	PART(boost_wake_busy)
 	PART(boost_during_pass)
