@@ -659,7 +659,9 @@ struct za {
 	 * tunables_update): watermarks, lowmem reserves, page-set sizes,
 	 * statistics thresholds. Held for the whole recompute, so the last
 	 * one to run reads every input as it is now; its outputs are
-	 * written only under it. */
+	 * written only under it. Taken with tunables_enter, let go with
+	 * tunables_leave, which runs the recompute a CPU flip that found it
+	 * held left owed (tunables_dirty). */
 	za_mutex_t tunables_lock;
 	bool pressure_applied;         /* tunables_lock: pressure in effect */
 	unsigned tunables_dirty;       /* a flip's recompute is owed (atomic) */
@@ -1508,8 +1510,11 @@ void sysctl_init_defaults(struct za *za);
  * online and offline, pressure beginning and ending, a sysctl write.
  * Locking rule: it takes tunables_lock itself, and everything it writes
  * is written under that lock only (asserted); the caller holds no drain,
- * pcp, zone or leaf lock. A CPU flip's call does not wait: when another
- * recompute runs, that one recomputes again for it. It stops a page set
+ * pcp, zone or leaf lock. A CPU flip's call does not wait: when the lock
+ * is busy it leaves a mark (tunables_dirty), and the holder recomputes
+ * for it as it lets go. So everyone takes tunables_lock with
+ * tunables_enter() and lets go with tunables_leave(), which honours the
+ * marks, never with the bare mutex calls. It stops a page set
  * only to fold deltas when a threshold drops and to trim lists when
  * pressure begins, never for a CPU flip. */
 enum tunables_event {
@@ -1519,6 +1524,8 @@ enum tunables_event {
 	TUNABLES_CPU,      /* a CPU flip: does not wait for a running recompute */
 };
 void tunables_update(struct za *za, enum tunables_event ev);
+void tunables_enter(struct za *za);
+void tunables_leave(struct za *za);
 bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
                        unsigned long mark, int highest_zoneidx,
                        unsigned alloc_flags);

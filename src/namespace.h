@@ -82,6 +82,8 @@
 #define sysctl_init_defaults _za_sysctl_init_defaults
 #define take_range _za_take_range
 #define take_range_off_lists _za_take_range_off_lists
+#define tunables_enter _za_tunables_enter
+#define tunables_leave _za_tunables_leave
 #define tunables_update _za_tunables_update
 #define unisolate_range _za_unisolate_range
 #define unreserve_highatomic_pageblock _za_unreserve_highatomic_pageblock

@@ -11,7 +11,9 @@
  * so a rejected write changes nothing. It then stores the value under
  * tunables_lock, the lock every recompute holds, so that no recompute
  * reads half a write and every recompute reads the tunables without
- * further locking, and recomputes (tunables_update). The values are
+ * further locking, and recomputes (tunables_update). Like every holder
+ * of tunables_lock it lets go through tunables_leave, which runs the
+ * recompute a CPU flip left while the lock was busy. The values are
  * stored under sysctl_lock too, a leaf, which is all a read takes:
  * reading never waits for a recompute. Neither takes a hotplug lock, and
  * nobody holds tunables_lock while calling a client: a migrate callback
@@ -162,7 +164,7 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		return -ERANGE;
 
 	bool poke = false;
-	za_mutex_lock(&za->tunables_lock);
+	tunables_enter(za);
 	za_mutex_lock(&za->sysctl_lock);
 	switch (id) {
 	case SC_MIN_FREE_KBYTES:
@@ -194,7 +196,9 @@ int za_sysctl_set(struct za *za, const char *name, const char *value)
 		break;
 	}
 	za_mutex_unlock(&za->sysctl_lock);
-	za_mutex_unlock(&za->tunables_lock);
+	/* Also for a value no recompute reads: a CPU flip that found the
+	 * lock busy left its recompute to us. */
+	tunables_leave(za);
 	/* As the kernel: kcompactd looks at the score at once. */
 	if (poke)
 		_za_kcompactd_poke(za);

@@ -163,36 +163,49 @@ static void tunables_update_locked(struct za *za, bool pressure_event)
 	za->pressure_applied = pressure;
 }
 
-void tunables_update(struct za *za, enum tunables_event ev)
+void tunables_enter(struct za *za)
 {
-	/* A CPU flip must not wait for a recompute that is running (kswapd's
-	 * can take a while: it stops page sets): it leaves its mark and the
-	 * running one recomputes again before it lets go. The mark is
-	 * published before the lock is tried, and the holder looks for marks
-	 * after it let go (both with full fences), so no mark is missed: one
-	 * of the two sees the other. */
-	bool wait = ev != TUNABLES_CPU;
-	if (!wait) {
-		za_store_release(&za->tunables_dirty, 1);
-		za_fence_seq_cst();
-	}
+	za_mutex_lock(&za->tunables_lock);
+}
+
+/* A CPU flip must not wait for a holder of tunables_lock (kswapd's
+ * recompute can take a while: it stops page sets): it leaves its mark
+ * and the holder recomputes for it as it lets go, here. The mark is
+ * published before the lock is tried, and the holder looks for marks
+ * after it let go (both with full fences), so no mark is missed: one of
+ * the two sees the other. Every holder lets go here, whatever it held
+ * the lock for. */
+void tunables_leave(struct za *za)
+{
 	for (;;) {
-		if (wait)
-			za_mutex_lock(&za->tunables_lock);
-		else if (!za_mutex_trylock(&za->tunables_lock))
-			return;
-		/* One recompute covers every mark left so far. */
-		za_xchg_acquire(&za->tunables_dirty, 0);
-		tunables_update_locked(za, ev == TUNABLES_PRESSURE);
 		za_mutex_unlock(&za->tunables_lock);
 		za_fence_seq_cst();
 		if (!za_load_relaxed(&za->tunables_dirty))
 			return;
 		/* A flip left its mark while we held the lock: recompute for
-		 * it, unless somebody else has the lock by now. */
-		wait = false;
-		ev = TUNABLES_CPU;
+		 * it, unless somebody else has the lock by now (then it is
+		 * theirs to honour). */
+		if (!za_mutex_trylock(&za->tunables_lock))
+			return;
+		za_xchg_acquire(&za->tunables_dirty, 0);
+		tunables_update_locked(za, false);
 	}
+}
+
+void tunables_update(struct za *za, enum tunables_event ev)
+{
+	if (ev == TUNABLES_CPU) {
+		za_store_release(&za->tunables_dirty, 1);
+		za_fence_seq_cst();
+		if (!za_mutex_trylock(&za->tunables_lock))
+			return; /* the holder recomputes for us (tunables_leave) */
+	} else {
+		tunables_enter(za);
+	}
+	/* One recompute covers every mark left so far. */
+	za_xchg_acquire(&za->tunables_dirty, 0);
+	tunables_update_locked(za, ev == TUNABLES_PRESSURE);
+	tunables_leave(za);
 }
 
 /* fast_ok_pb as it should be now: zone_fast_mask for a block of the

@@ -14,14 +14,19 @@
  * Last, writers race CPU and memory hotplug and allocations (run under
  * TSan in the TSan build) and the allocator must stay consistent, every
  * page set with the sizes the final state gives (the one recompute, under
- * one lock, reads every input afresh).
+ * one lock, reads every input afresh). Before that, a CPU flip that finds
+ * a write of each tunable holding tunables_lock (the writer stopped
+ * there on purpose) must get its recompute when the writer lets go.
  */
 #include "testutil.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <zonealloc.h>
+
+#include "internal.h"
 
 #define BLK 1024UL
 
@@ -420,6 +425,102 @@ static void race(void)
 	za_destroy(rza);
 }
 
+/* A CPU flip beside a sysctl write. The flip only tries tunables_lock;
+ * finding it held, it leaves a mark (tunables_dirty) and returns, and
+ * whoever holds the lock recomputes for it as it lets go
+ * (tunables_leave). The writer is stopped inside its hold of
+ * tunables_lock: the test holds sysctl_lock, which the writer takes
+ * next (the raw mutex, outside the witness). Then a CPU goes offline
+ * (and, the second time, online), and the writer is let go. For every
+ * tunable, an input of the recompute or not, the published page-set
+ * sizes must then be those of the new number of online CPUs, as a fresh
+ * recompute gives them. */
+static struct za *fza;
+static const char *fname, *fvalue;
+
+static void *flip_writer(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(za_sysctl_set(fza, fname, fvalue), 0);
+	return NULL;
+}
+
+static struct za_pcp_sizes published(void)
+{
+	const struct za_zone *z = &fza->nodes[0].zones[ZA_ZONE_DMA32];
+	struct za_pcp_sizes s = {
+		za_load_relaxed(&z->pcp_sizes.batch),
+		za_load_relaxed(&z->pcp_sizes.high_min),
+		za_load_relaxed(&z->pcp_sizes.high_max),
+		0,
+	};
+	return s;
+}
+
+static void flip_beside_write(bool online)
+{
+	pthread_mutex_t *sysctl_lock = fza->sysctl_lock.impl;
+	pthread_mutex_t *tunables_lock = fza->tunables_lock.impl;
+	pthread_t t;
+	pthread_mutex_lock(sysctl_lock);
+	CHECK_EQ(pthread_create(&t, NULL, flip_writer, NULL), 0);
+	/* Until the writer holds tunables_lock (and waits for sysctl_lock
+	 * inside that hold). */
+	while (pthread_mutex_trylock(tunables_lock) == 0) {
+		pthread_mutex_unlock(tunables_lock);
+		sched_yield();
+	}
+	if (online)
+		CHECK_EQ(za_cpu_online(fza, 1), 0);
+	else
+		CHECK_EQ(za_cpu_offline(fza, 1), 0);
+	/* The flip found the lock held and left its mark. */
+	CHECK_EQ(za_load_relaxed(&fza->tunables_dirty), 1);
+	pthread_mutex_unlock(sysctl_lock);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	struct za_pcp_sizes got = published();
+	/* Any recompute now reads the CPUs as they are. */
+	CHECK_EQ(za_sysctl_set(fza, "watermark_scale_factor", "10"), 0);
+	struct za_pcp_sizes want = published();
+	RULE(got.batch == want.batch && got.high_min == want.high_min &&
+	         got.high_max == want.high_max,
+	     "tunables: a CPU flip that finds tunables_lock held gets its "
+	     "recompute when the holder lets go: after CPU 1 went %s beside a "
+	     "write of %s, DMA32's published high_min/high_max are %d/%d, "
+	     "%d/%d for %u online CPUs",
+	     online ? "online" : "offline", fname, got.high_min, got.high_max,
+	     want.high_min, want.high_max, za_load_relaxed(&fza->nr_online_cpus));
+}
+
+static void flips_beside_writes(void)
+{
+	/* Each tunable with the value it has (the defaults, and build's
+	 * min_free_kbytes): only the CPUs change the sizes. */
+	static const struct {
+		const char *name, *value;
+	} writes[] = {
+		{ "watermark_boost_factor", "15000" },
+		{ "compaction_proactiveness", "20" },
+		{ "extfrag_threshold", "500" },
+		{ "min_free_kbytes", "4096" },
+		{ "watermark_scale_factor", "10" },
+		{ "lowmem_reserve_ratio", "256 256 32 0" },
+		{ "percpu_pagelist_high_fraction", "0" },
+	};
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		fza = build(4096);
+		fname = writes[i].name;
+		fvalue = writes[i].value;
+		struct za_pcp_sizes two = published();
+		flip_beside_write(false);
+		CHECK(published().high_min != two.high_min);
+		flip_beside_write(true);
+		CHECK_EQ(published().high_min, two.high_min);
+		CHECK_EQ(za_check(fza, stderr), 0);
+		za_destroy(fza);
+	}
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -535,6 +636,7 @@ int main(void)
 	za_destroy(za);
 
 	check_ranges();
+	flips_beside_writes();
 	race();
 	printf("core_sysctl: ranges, parser, effects ok\n");
 	return 0;
