@@ -1530,6 +1530,14 @@ bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
                        unsigned long mark, int highest_zoneidx,
                        unsigned alloc_flags);
 unsigned long zone_free_estimate(struct za *za, struct za_zone *z);
+/* The free pages a request with alloc_flags counts against its floor
+ * (wmark_floor): exactly (the snapshot) at min, else zone_free_estimate;
+ * less the high-order atomic reserve unless the request may use it
+ * (ALLOC_HARDER). zone_watermark_ok tests it, and a per-CPU refill takes
+ * no more than what it has above the floor (pcp_refill_locked): one
+ * count, so that a refill never takes a zone below the floor its check
+ * kept. May be negative. */
+long zone_free_counted(struct za *za, struct za_zone *z, unsigned alloc_flags);
 static inline unsigned long zone_wmark(const struct za_zone *z, int which)
 {
 	return za_load_relaxed(&z->wmark[which]);

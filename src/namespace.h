@@ -105,6 +105,7 @@
 #define write_rseq_pcp _za_write_rseq_pcp
 #define zero_block _za_zero_block
 #define zone_fast_refresh _za_zone_fast_refresh
+#define zone_free_counted _za_zone_free_counted
 #define zone_free_estimate _za_zone_free_estimate
 #define zone_stat_global _za_zone_stat_global
 #define zone_stat_snapshot _za_zone_stat_snapshot

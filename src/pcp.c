@@ -88,11 +88,10 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 	pcp_assert_held(za, pcp);
 
 	/* The watermark check let one block through; a batch must not take
-	 * the zone below the floor that check kept (min for the slow path). */
-	long room = ((alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN
-	                 ? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
-	                 : (long)zone_free_estimate(za, z)) -
-	            floor;
+	 * the zone below the floor that check kept (min for the slow path),
+	 * counted as that check counts: less the high-order atomic reserve
+	 * unless the request may use it. */
+	long room = zone_free_counted(za, z, alloc_flags) - floor;
 	if ((long)(want << order) > room) {
 		long n = room >> order;
 		want = n > 1 ? (unsigned)n : 1;

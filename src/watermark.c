@@ -283,19 +283,24 @@ unsigned long zone_free_estimate(struct za *za, struct za_zone *z)
 	return v > 0 ? (unsigned long)v : 0;
 }
 
-bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
-                       unsigned long mark, int highest_zoneidx,
-                       unsigned alloc_flags)
+long zone_free_counted(struct za *za, struct za_zone *z, unsigned alloc_flags)
 {
 	/* At min (the slow path) the drift between the global counter and
 	 * the truth could carry a zone below min: count exactly there. */
 	long free = (alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN
 	                ? zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES)
 	                : (long)zone_free_estimate(za, z);
-	free -= (1l << order) - 1;
 	/* The high-order atomic reserve is not for anybody else. */
 	if (!(alloc_flags & ALLOC_HARDER))
 		free -= (long)za_load_relaxed(&z->nr_reserved_highatomic);
+	return free;
+}
+
+bool zone_watermark_ok(struct za *za, struct za_zone *z, unsigned order,
+                       unsigned long mark, int highest_zoneidx,
+                       unsigned alloc_flags)
+{
+	long free = zone_free_counted(za, z, alloc_flags) - ((1l << order) - 1);
 	/* Callers check ALLOC_NO_WATERMARKS before they ask. */
 	if (free <= wmark_floor(z, mark, highest_zoneidx,
 	                        alloc_flags & ~ALLOC_NO_WATERMARKS))

@@ -8,7 +8,7 @@ za_add_rseq_run(NAME core_pcp_mid) # orders 4..8 on the lists (issue 11 item 4)
 za_add_test(NAME core_pcp_decay SOURCES test_core_pcp_decay.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_zonelist SOURCES test_core_zonelist.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_watermark SOURCES test_core_watermark.c LABELS core TIMEOUT 120)
-za_add_rseq_run(NAME core_watermark) # the restartable fast path's watermark test
+za_add_rseq_run(NAME core_watermark) # the restartable fast path's watermark test, a refill's floor
 za_add_test(NAME core_vmstat SOURCES test_core_vmstat.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_report SOURCES test_core_report.c LABELS core TIMEOUT 60
             ARGS ${CMAKE_CURRENT_LIST_DIR}/golden)

@@ -17,9 +17,12 @@
  *  - an order above max_order and unknown gfp bits give NULL with EINVAL;
  *  - with per-CPU lists on, a CPU whose list is full still sees its zone
  *    fall below low (the fast paths' kept check follows the free count);
- *    with --rseq (ctest: core_watermark_rseq) only this check, on real
- *    CPUs with the page sets restartable, where the restartable fast path
- *    makes it (tests/pcp_mode.h).
+ *    with --rseq (ctest: core_watermark_rseq) this check, where the
+ *    restartable fast path makes it, and the next, on real CPUs with the
+ *    page sets restartable (tests/pcp_mode.h);
+ *  - a per-CPU refill, single or bulk, never takes the zone below the
+ *    floor of the request that made it, the high-order atomic reserve
+ *    left out of the count of a request that may not use it (both modes).
  */
 #include "pcp_mode.h"
 #include "testutil.h"
@@ -27,6 +30,8 @@
 #include <errno.h>
 #include <string.h>
 #include <zonealloc.h>
+
+#include "internal.h" /* nr_reserved_highatomic */
 
 #define BLK 1024UL
 #define D32_START 0x10000UL
@@ -297,12 +302,9 @@ static int cpu_cur(void *ctx)
 	return cur_cpu;
 }
 
-/* The fast paths check the zone against low before they take from a
- * per-CPU list (their check is kept when its inputs change, not made on
- * every call: za_zone.fast_ok). CPU 0's list is full when CPU 1 takes the
- * zone below low: CPU 0's next allocation must see the zone below low
- * (a watermark failure, then the slow path), its full list or not. */
-static void fast_path_below_low(void)
+/* Two CPUs with per-CPU lists in the run's mode (tests/pcp_mode.h), high
+ * 256 and batch 32 fixed, and one zone of 4 blocks with min 256. */
+static struct za *make_pcp(void)
 {
 	struct za_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
@@ -320,6 +322,17 @@ static void fast_path_below_low(void)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, NORM_START, 4 * BLK,
 	                          NULL),
 	         0);
+	return za;
+}
+
+/* The fast paths check the zone against low before they take from a
+ * per-CPU list (their check is kept when its inputs change, not made on
+ * every call: za_zone.fast_ok). CPU 0's list is full when CPU 1 takes the
+ * zone below low: CPU 0's next allocation must see the zone below low
+ * (a watermark failure, then the slow path), its full list or not. */
+static void fast_path_below_low(void)
+{
+	struct za *za = make_pcp();
 	pm_set_cpu(&cur_cpu, 0);
 	for (int i = 0; i < 200; i++)
 		hold(za_alloc_pages(za, ZA_GFP_KERNEL, 0), 0);
@@ -355,12 +368,125 @@ static void fast_path_below_low(void)
 	printf("fast path below low: ok\n");
 }
 
+/* Drain every CPU's lists and fold the counters: the free count is then
+ * the buddy lists' exactly, for the snapshot and the global value alike. */
+static void settle(struct za *za)
+{
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+}
+
+/* Free the last n pages held (all of order 0 here) and settle. */
+static void give_back(struct za *za, unsigned long n)
+{
+	CHECK(n <= nheld);
+	while (n--) {
+		nheld--;
+		CHECK_EQ(held_order[nheld], 0);
+		za_free_pages(za, held[nheld], 0);
+	}
+	settle(za);
+}
+
+/* Give pages back until a request that may not use the atomic reserve
+ * has 10 pages to spare over its mark (low, else min): free - reserve =
+ * mark + 10, the lists drained. The zone as it is then. */
+static struct za_zone_info ten_above(struct za *za, long reserve, bool at_low)
+{
+	settle(za);
+	struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
+	long mark = (long)(at_low ? zi.low : zi.min);
+	CHECK((long)zi.free - reserve < mark + 10);
+	give_back(za, (unsigned long)(mark + 10 + reserve - (long)zi.free));
+	zi = zinfo(za, ZA_ZONE_NORMAL);
+	CHECK_EQ((long)zi.free - reserve - mark, 10);
+	return zi;
+}
+
+/* After an allocation from the zone ten_above left (before): the zone is
+ * not below the mark for a request that may not use the reserve. */
+static void check_floor(struct za *za, const char *what,
+                        struct za_zone_info before, long reserve, bool at_low)
+{
+	const char *name = at_low ? "low" : "min";
+	long mark = (long)(at_low ? before.low : before.min);
+	struct za_zone_info after = zinfo(za, ZA_ZONE_NORMAL);
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	printf("%s: %s %ld, reserve %ld, free %lu -> %lu, CPU 0's list %u\n", what,
+	       name, mark, reserve, before.free, after.free, pi.count);
+	RULE((long)after.free - reserve >= mark,
+	     "a refill never takes the zone below the request's floor, the "
+	     "atomic reserve not counted for requests that may not use it: %s "
+	     "10 pages above %s (free %lu, reserve %ld, %s %ld) left free %lu, "
+	     "%ld pages below %s, CPU 0's list holding %u",
+	     what, name, before.free, reserve, name, mark, after.free,
+	     mark - ((long)after.free - reserve), name, pi.count);
+}
+
+/* A refill takes no more than the room above the floor of the request
+ * that made it, counted as its watermark check counts (RECLAIM.md section
+ * 5): a request that may not use the high-order atomic reserve
+ * (nr_reserved_highatomic) leaves it out. With a pageblock reserved and
+ * the zone 10 pages above min for a KERNEL request, a refill counted the
+ * reserve as room and took a whole batch (32), leaving the zone 22 pages
+ * below min, the pages stranded on CPU 0's list; a bulk allocation 10
+ * pages above low did the same at low. */
+static void refill_keeps_reserve(void)
+{
+	struct za *za = make_pcp();
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	pm_set_cpu(&cur_cpu, 0);
+
+	/* Down to min, the lists drained: below low. */
+	for (;;) {
+		struct za_page *p;
+		while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
+			hold(p, 0);
+		settle(za);
+		struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
+		if (zi.free <= zi.min)
+			break;
+	}
+	/* An ATOMIC order-1 request in the slow path reserves its
+	 * pageblock. */
+	struct za_page *a = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 1);
+	CHECK(a != NULL);
+	settle(za);
+	long reserve = (long)za_load_relaxed(&z->nr_reserved_highatomic);
+	CHECK(reserve > 0);
+
+	/* A KERNEL request, CPU 0's list empty: its refill may take 10
+	 * pages, not a batch. */
+	struct za_zone_info zi = ten_above(za, reserve, false);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0);
+	CHECK(p != NULL);
+	hold(p, 0);
+	check_floor(za, "a KERNEL allocation", zi, reserve, false);
+
+	/* A bulk allocation: its refills are trimmed at low. */
+	zi = ten_above(za, reserve, true);
+	struct za_page *bulk[5];
+	unsigned got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL, 5, bulk);
+	CHECK_EQ(got, 5);
+	for (unsigned i = 0; i < got; i++)
+		hold(bulk[i], 0);
+	check_floor(za, "a bulk KERNEL allocation", zi, reserve, true);
+
+	za_free_pages(za, a, 1);
+	release(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	pm_destroy(za);
+	printf("refill keeps the atomic reserve: ok\n");
+}
+
 int main(int argc, char **argv)
 {
 	tu_watchdog(120);
 	pm_init(argc, argv, "core_watermark", 2);
 	if (pm_rseq) {
 		pm_run("fast_path_below_low", fast_path_below_low);
+		pm_run("refill_keeps_reserve", refill_keeps_reserve);
 		printf("core_watermark (restartable): ok\n");
 		return 0;
 	}
@@ -368,6 +494,7 @@ int main(int argc, char **argv)
 	lowmem_reserve();
 	bad_requests();
 	fast_path_below_low();
+	refill_keeps_reserve();
 	printf("core_watermark: ok\n");
 	return 0;
 }
