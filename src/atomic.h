@@ -49,9 +49,18 @@
 		else                                                                  \
 			__asm__ volatile("addl %1, %0" : "+m"(*(p)) : "ir"((int)(v)));    \
 	} while (0)
+/* Its subtraction, for a 32-bit counter: v may then come from memory
+ * (a table of block sizes) with no negation first. */
+#define za_sub_single_writer(p, v)                                            \
+	do {                                                                      \
+		_Static_assert(sizeof(*(p)) == 4, "a 32-bit counter");                \
+		__asm__ volatile("subl %1, %0" : "+m"(*(p)) : "ir"((int)(v)));        \
+	} while (0)
 #else
 #define za_inc_single_writer(p, v)                                            \
 	za_store_relaxed((p), za_load_relaxed(p) + (v))
+#define za_sub_single_writer(p, v)                                            \
+	za_store_relaxed((p), za_load_relaxed(p) - (v))
 #endif
 
 /* Whether idx < *bound, whether *p == v and whether *p & mask, with the

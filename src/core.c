@@ -224,6 +224,8 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	                          : (za->max_order < DEFAULT_PAGEBLOCK_ORDER
 	                                 ? za->max_order
 	                                 : DEFAULT_PAGEBLOCK_ORDER);
+	for (unsigned o = 0; o <= ZA_PCP_SMALL_ORDER; o++)
+		za->order_pages[o] = 1 << o;
 
 	/* A block holds whole max-order blocks and whole pageblocks. */
 	unsigned long min_block = 1ul << za->max_order;

@@ -195,7 +195,9 @@ alloc_fast_rseq(struct za *za, za_gfp_t gfp, unsigned order, bool big)
 	page->gen++;
 	pcp->lists[idx] = page->next;
 	set_page_state(page, ZA_PS_ALLOC);
-	za_inc_single_writer(&pcp->count, -(1 << order));
+	/* za.order_pages: the block's pages in one load. */
+	za_sub_single_writer(&pcp->count,
+	                     big ? 1 << order : za->order_pages[order]);
 	if (big) {
 		/* pcp_take_locked's mid_pages, pcp_count_alloc_locked's
 		 * PGALLOC and count_numa's common case (the request prefers
@@ -363,7 +365,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	if (unlikely(!za_rseq_own_clear(&pcp->own.word, (int)cpu, rs)))
 		return false;
 	za_witness_acquire(ZA_RANK_PCP, "pcp (owner)");
-	int count = pcp->count + (1 << order);
+	int count = pcp->count + (big ? 1 << order : za->order_pages[order]);
 	if (unlikely(count >= pcp->high))
 		goto no;
 	/* Orders 4..8: within the budget, or the slow path gives back; and

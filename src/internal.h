@@ -583,6 +583,10 @@ struct za {
 	unsigned page_shift;
 	unsigned max_order;
 	unsigned pageblock_order;
+	/* 1 << order for the orders of the small leaves, in the line they
+	 * read anyway: a list count moves by one load from here rather than
+	 * a constant shifted by the order (fastpath.c). */
+	int order_pages[ZA_PCP_SMALL_ORDER + 1];
 	unsigned long block_pages;
 	unsigned block_shift;
 	unsigned nr_cpus, nr_nodes;
