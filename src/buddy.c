@@ -426,17 +426,21 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
 		int st = page_state(p);
 		unsigned long n = page_scan_span(p, st);
 		if (st == ZA_PS_BUDDY && page_mt(p) != mt) {
-			unsigned o = page_order(p);
-			buddy_del_locked(z, p, pfn);
 			moved += n;
 			if (remerge) {
+				unsigned o = page_order(p);
+				bool reported = page_reported(za, pfn);
+				buddy_del_locked(z, p, pfn);
 				/* May merge with the next block of this pageblock
 				 * (still on the old list: its own mt says which) or
 				 * with a buddy outside it; the walk goes on from
-				 * pfn + n, over pages that are interior by then. */
-				buddy_free_locked(z, p, pfn, o);
+				 * pfn + n, over pages that are interior by then.
+				 * It stays reported unless it merges with an
+				 * unreported block, as an un-isolated block does. */
+				free_block_locked(z, p, pfn, o, true, reported);
 			} else {
-				buddy_add_locked(z, p, pfn, o, mt);
+				/* Only the list changes: order and mark kept. */
+				buddy_move_locked(z, p, pfn, mt);
 			}
 		}
 		pfn += n;

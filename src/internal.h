@@ -1305,8 +1305,10 @@ void buddy_move_locked(struct za_zone *z, struct za_page *page,
                        unsigned long pfn, int mt);
 void buddy_unisolate_locked(struct za_zone *z, struct za_page *page,
                             unsigned long pfn);
-/* Set a pageblock's migratetype, moving its free blocks; returns the
- * number of free pages moved. */
+/* Set a pageblock's migratetype, moving its free blocks with their
+ * reported marks (as they are, or freed again to merge when the old type
+ * kept them apart: then as un-isolation frees them); returns the number
+ * of free pages moved. */
 unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
                                             unsigned long pb_pfn, int mt);
 /* High-order atomic reserve: after an atomic high-order allocation, the

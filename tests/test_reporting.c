@@ -12,8 +12,10 @@
  *    pass (za_page_reporting_run); with the thread a run reports now;
  *  - memory offline never runs against a batch in flight (it waits, then
  *    succeeds with nothing lost); a failed offline leaves the marks as
- *    they were (nothing reported again); unregister waits for a batch out;
- *    offline, za_check and unregister from inside the callback: -EDEADLK;
+ *    they were (nothing reported again), and so does a pageblock that
+ *    changes type (a steal, a high-order atomic reserve and its return);
+ *    unregister waits for a batch out; offline, za_check and unregister
+ *    from inside the callback: -EDEADLK;
  *  - stress: threads allocate, fill, verify and free while the callback
  *    scribbles over every block it is given (as MADV_DONTNEED zeroes it)
  *    and a block goes offline and online again; ends with za_check.
@@ -587,6 +589,197 @@ static void test_failed_offline_keeps_marks(unsigned order)
 	free(r);
 }
 
+/* --- a pageblock that changes type keeps its blocks' marks ------------------ */
+
+#define TC_ORDER 3 /* the client's reporting order: below the pageblock's */
+
+/* A zone of one memory block with every pageblock but one allocated at
+ * the pageblock order with gfp: the one left, whole, is the only free
+ * memory (of gfp's migratetype), and what comes next splits it. */
+static struct za *mk_one_free_pageblock(za_gfp_t gfp, struct za_page **all,
+                                        unsigned *n)
+{
+	struct za *za = mk(ZA_CFG_NO_PCP | ZA_CFG_NO_VMSTAT_WORKER, MAXO);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, NULL), 0);
+	*n = 0;
+	while ((all[*n] = za_alloc_pages(za, gfp | ZA_GFP_NOWARN, PB)))
+		(*n)++;
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.nr_free[PB], 1);
+	CHECK_EQ(zi.managed - ((unsigned long)*n << PB), 1ul << PB);
+	return za;
+}
+
+/* Register a client of reporting order TC_ORDER and run passes until one
+ * finds nothing new. */
+static struct rec *report_everything(struct za *za)
+{
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	r->order = TC_ORDER;
+	pthread_mutex_init(&r->lock, NULL);
+	struct za_page_reporting pr = { rec_report, r, TC_ORDER, 10 };
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	long got = 1;
+	for (int i = 0; i < 10 && got > 0; i++)
+		got = za_page_reporting_run(za);
+	CHECK_EQ(got, 0);
+	return r;
+}
+
+/* After a pageblock changed type (what says how): its reported blocks
+ * kept their marks, NR_FREE_REPORTED is still rep0 and a pass reports
+ * nothing. */
+static void rule_marks_kept(struct za *za, long rep0,
+                            unsigned long long pages0, const char *what)
+{
+	RULE(reported_now(za, ZA_ZONE_NORMAL) == rep0,
+	     "a reported block is not reported again until allocated: "
+	     "nr_free_reported %ld before, %ld after a pageblock changed type "
+	     "(%s)",
+	     rep0, reported_now(za, ZA_ZONE_NORMAL), what);
+	long got = za_page_reporting_run(za);
+	RULE(got == 0,
+	     "a reported block is not reported again until allocated: %ld "
+	     "pages reported again after a pageblock changed type (%s)",
+	     got, what);
+	CHECK_EQ(ev(za, ZA_REPORTED_PAGES), pages0);
+	CHECK_EQ(za_check(za, stderr), 0);
+}
+
+/* A steal (rmqueue_fallback): an unmovable allocation finds only the
+ * pieces of a movable pageblock, reported ones among them, and claims
+ * the pageblock (more than half of it is free): its free blocks move to
+ * the unmovable lists as they are (buddy_set_pageblock_mt_locked without
+ * the remerge) and stay reported. */
+static void test_steal_keeps_marks(void)
+{
+	static struct za_page *all[64];
+	unsigned n;
+	struct za *za = mk_one_free_pageblock(ZA_GFP_NOWAIT | ZA___GFP_MOVABLE,
+	                                      all, &n);
+	/* One page off the free pageblock: its other pieces are a block of
+	 * every order below the pageblock's. */
+	struct za_page *pin = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+	CHECK(pin != NULL);
+	unsigned long pb = pageblock_start(za, za_page_to_pfn(za, pin));
+	CHECK_EQ(pageblock_mt(za, pb), ZA_MT_MOVABLE);
+	struct rec *r = report_everything(za);
+	long rep0 = reported_now(za, ZA_ZONE_NORMAL);
+	unsigned long long pages0 = ev(za, ZA_REPORTED_PAGES);
+	CHECK_EQ(rep0, (1l << PB) - (1l << TC_ORDER));
+	CHECK_EQ(za_check(za, stderr), 0);
+
+	unsigned long long steals0 = ev(za, ZA_STEAL_PAGEBLOCK);
+	struct za_page *u = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(u != NULL);
+	CHECK_EQ(pageblock_start(za, za_page_to_pfn(za, u)), pb);
+	CHECK_EQ(pageblock_mt(za, pb), ZA_MT_UNMOVABLE);
+	CHECK_EQ(ev(za, ZA_STEAL_PAGEBLOCK), steals0 + 1);
+	/* u is the unreported order-0 piece: nothing reported was taken. */
+	rule_marks_kept(za, rep0, pages0, "steal");
+
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	za_free_pages(za, u, 0);
+	za_free_pages(za, pin, 0);
+	for (unsigned i = 0; i < n; i++)
+		za_free_pages(za, all[i], PB);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+}
+
+/* The high-order atomic reserve: an atomic order-1 allocation that only
+ * the slow path satisfies reserves the (unmovable) pageblock it came
+ * from: its reported pieces move to the HIGHATOMIC lists as they are.
+ * An unmovable allocation that finds nothing else gives the reserve back
+ * (unreserve_highatomic_pageblock): the pieces are freed again on the
+ * unmovable lists (the remerge: HIGHATOMIC does not merge, unmovable
+ * does) and stay reported, as nothing unreported joins them. */
+static void test_highatomic_keeps_marks(void)
+{
+	static struct za_page *all[64];
+	static struct za_page *small[1u << PB];
+	unsigned n, ns = 0;
+	struct za *za = mk_one_free_pageblock(ZA_GFP_NOWAIT, all, &n);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	/* Room between the marks: the atomic request fails the first try
+	 * (at low) and the unmovable one passes at min once the reserve is
+	 * back. */
+	CHECK(zi.low >= zi.min + 3 && zi.low + 1 < (1ul << PB));
+	/* Pages off the free pageblock until low + 1 are left, in pieces
+	 * of several orders, TC_ORDER and above among them. */
+	while (zi.free > zi.low + 1) {
+		small[ns] = za_alloc_pages(za, ZA_GFP_NOWAIT, 0);
+		CHECK(small[ns] != NULL);
+		ns++;
+		CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	}
+	unsigned long pb = pageblock_start(za, za_page_to_pfn(za, small[0]));
+	CHECK_EQ(pageblock_mt(za, pb), ZA_MT_UNMOVABLE);
+	/* Reporting keeps the zone above low: room for the passes (two
+	 * pageblocks given back), then taken again (their marks go with
+	 * the allocation), which leaves the reported pieces of pb. */
+	za_free_pages(za, all[--n], PB);
+	za_free_pages(za, all[--n], PB);
+	struct rec *r = report_everything(za);
+	all[n] = za_alloc_pages(za, ZA_GFP_NOWAIT, PB);
+	CHECK(all[n] != NULL &&
+	      pageblock_start(za, za_page_to_pfn(za, all[n])) != pb);
+	n++;
+	all[n] = za_alloc_pages(za, ZA_GFP_NOWAIT, PB);
+	CHECK(all[n] != NULL &&
+	      pageblock_start(za, za_page_to_pfn(za, all[n])) != pb);
+	n++;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.free, zi.low + 1);
+	long rep_pieces = reported_now(za, ZA_ZONE_NORMAL);
+	CHECK(rep_pieces > 2);
+
+	/* The split keeps the halves of a reported block reported (the two
+	 * pages taken may have been reported); the reserve moves them as
+	 * they are. */
+	struct za_page *at = za_alloc_pages(za, ZA_GFP_ATOMIC, 1);
+	CHECK(at != NULL);
+	CHECK_EQ(pageblock_start(za, za_page_to_pfn(za, at)), pb);
+	CHECK_EQ(pageblock_mt(za, pb), ZA_MT_HIGHATOMIC);
+	long rep0 = reported_now(za, ZA_ZONE_NORMAL);
+	unsigned long long pages0 = ev(za, ZA_REPORTED_PAGES);
+	RULE(rep0 >= rep_pieces - 2,
+	     "a reported block is not reported again until allocated: "
+	     "nr_free_reported %ld before, %ld after an order-1 allocation and "
+	     "a pageblock changed type (highatomic reserve)",
+	     rep_pieces, rep0);
+	long got = za_page_reporting_run(za);
+	RULE(got == 0,
+	     "a reported block is not reported again until allocated: %ld "
+	     "pages reported again after a pageblock changed type "
+	     "(highatomic reserve)",
+	     got);
+	CHECK_EQ(za_check(za, stderr), 0);
+
+	/* Nothing for it but the reserve: given back, the pageblock is
+	 * unmovable again and the request takes its unreported page. */
+	struct za_page *u = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(u != NULL);
+	CHECK_EQ(pageblock_start(za, za_page_to_pfn(za, u)), pb);
+	CHECK_EQ(pageblock_mt(za, pb), ZA_MT_UNMOVABLE);
+	rule_marks_kept(za, rep0, pages0, "highatomic reserve given back");
+
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	za_free_pages(za, u, 0);
+	za_free_pages(za, at, 1);
+	for (unsigned i = 0; i < ns; i++)
+		za_free_pages(za, small[i], 0);
+	for (unsigned i = 0; i < n; i++)
+		za_free_pages(za, all[i], PB);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+}
+
 static atomic_int unregistered;
 
 static void *unregister_thread(void *arg)
@@ -752,6 +945,8 @@ int main(void)
 	test_offline_waits();
 	test_failed_offline_keeps_marks(PB);
 	test_failed_offline_keeps_marks(3);
+	test_steal_keeps_marks();
+	test_highatomic_keeps_marks();
 	test_unregister_waits();
 	test_stress();
 	puts("reporting: ok");
