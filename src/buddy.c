@@ -490,12 +490,8 @@ static struct za_page *rmqueue_fallback(struct za_zone *z, unsigned order,
 	if (o >= za->pageblock_order) {
 		/* A whole free pageblock or more: claim it all (a reported
 		 * block stays reported: it only changes lists). */
-		bool reported = page_reported(za, h);
-		buddy_del_locked(z, page, h);
 		set_block_pb_mt(za, h, o, start_mt);
-		buddy_add_locked(z, page, h, o, start_mt);
-		if (unlikely(reported))
-			set_page_reported_locked(z, h, o);
+		buddy_move_locked(z, page, h, start_mt);
 		event_zone(z, ZA_STEAL_PAGEBLOCK, 1);
 		return rmqueue_smallest(z, order, start_mt);
 	}
