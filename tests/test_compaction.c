@@ -28,6 +28,11 @@
  *             callback) is not a failure.
  *  frames     frames-only memory (no base): the callback moves frame
  *             numbers only, and compaction works the same.
+ *  reuse      inside the migrate callback src is freed by its owner and
+ *             handed out again to a new block of the client's, which the
+ *             callback then moves: a good move, whose free of src must
+ *             go through (compaction reads src's hand-out count after
+ *             the callback, not before).
  *  kcompactd  a NOWAIT order-9 request that fails wakes kswapd, which
  *             wakes kcompactd, which makes the order; proactive
  *             compaction brings the fragmentation score down by itself.
@@ -57,13 +62,48 @@ static uint64_t rng = 42;
 static atomic_ulong unmovable_seen, calls;
 static unsigned char is_unmovable[ZPAGES];
 static int mode_enoent_every; /* free src and answer -ENOENT every nth call */
-static bool backed;           /* memory has addresses (else frames only) */
+/* Part reuse: the first call frees src and takes it back (reuse_src). */
+static bool mode_reuse;
+static unsigned long reuse_pfn = ULONG_MAX;
+static unsigned reuse_extra; /* blocks taken before src came back */
+static uint8_t reuse_gen_in, reuse_gen_out; /* src's gen at the call, after */
+static bool backed; /* memory has addresses (else frames only) */
 
 static unsigned long ev(const char *name)
 {
 	int e = za_event_lookup(name);
 	CHECK(e >= 0);
 	return (unsigned long)za_event_count(za, (enum za_event)e);
+}
+
+/* The owner of src lets it go (verified and freed, as the client frees),
+ * and the client allocates at once until the same page comes back (the
+ * head of this CPU's list: the first allocation), as a new block of its
+ * own with a new pattern. The blocks taken on the way go back. Then src
+ * is held by that new block: the callback goes on to move it. */
+static void reuse_src(struct za_page *src, unsigned order)
+{
+	unsigned long spfn = za_page_to_pfn(za, src);
+	uint32_t code = atomic_load(&cl.owner[spfn]);
+	unsigned s = (code - 1) & ((1u << HP_SLOT_BITS) - 1);
+	struct za_page *extra[256], *p;
+	unsigned nx = 0;
+	reuse_pfn = spfn;
+	reuse_gen_in = za_load_relaxed(&src->gen);
+	CHECK(hp_drop(za, &cl, 0, s));
+	while (
+	    (p = za_alloc_pages(za,
+	                        ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN,
+	                        order)) != src) {
+		CHECK(p != NULL);
+		CHECK(nx < sizeof(extra) / sizeof(extra[0]));
+		extra[nx++] = p;
+	}
+	hp_keep(za, &cl, 0, src, order, &rng);
+	reuse_extra = nx;
+	reuse_gen_out = za_load_relaxed(&src->gen);
+	for (unsigned i = 0; i < nx; i++)
+		za_free_pages(za, extra[i], order);
 }
 
 static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
@@ -73,6 +113,8 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 	unsigned long n = atomic_fetch_add(&calls, 1) + 1;
 	if (spfn < ZPAGES && is_unmovable[spfn])
 		atomic_fetch_add(&unmovable_seen, 1);
+	if (mode_reuse && reuse_pfn == ULONG_MAX && atomic_load(&cl.owner[spfn]))
+		reuse_src(src, order);
 	if (mode_enoent_every && n % (unsigned)mode_enoent_every == 0) {
 		uint32_t code = atomic_load(&cl.owner[spfn]);
 		if (code) {
@@ -504,6 +546,65 @@ static void part_frames(void)
 	teardown();
 }
 
+static atomic_ulong reuse_reports;
+static char reuse_msg[512];
+
+static void reuse_error(void *ctx, int err, const char *msg)
+{
+	(void)ctx;
+	(void)err;
+	if (atomic_fetch_add(&reuse_reports, 1) == 0)
+		snprintf(reuse_msg, sizeof(reuse_msg), "%s", msg);
+}
+
+static void part_reuse(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	fragment(2);
+	za_set_error_handler(za, reuse_error, NULL);
+	atomic_store(&reuse_reports, 0);
+	reuse_msg[0] = 0;
+	reuse_pfn = ULONG_MAX;
+	mode_reuse = true;
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	unsigned long managed = zi.managed;
+	CHECK_EQ(za_compact(za, 0), 0);
+	mode_reuse = false;
+	CHECK(reuse_pfn != ULONG_MAX);
+	struct za_page *src = za_pfn_to_page(za, reuse_pfn);
+	printf("reuse: src pfn %#lx handed out again inside the callback (gen "
+	       "%u -> %u, %u other blocks first), then moved; %lu moved in "
+	       "all, %lu reports\n",
+	       reuse_pfn, reuse_gen_in, reuse_gen_out, reuse_extra,
+	       atomic_load(&cl.migrated), atomic_load(&reuse_reports));
+	CHECK(reuse_gen_out != reuse_gen_in);
+	RULE(atomic_load(&reuse_reports) == 0,
+	     "compaction claims src with the hand-out count it reads after the "
+	     "migrate callback: the callback moved the block that held src "
+	     "when it ran (src freed and handed out again inside it), a good "
+	     "move, yet its free of src was reported: %s",
+	     reuse_msg);
+	RULE(page_state(src) != ZA_PS_ALLOC || atomic_load(&cl.owner[reuse_pfn]),
+	     "compaction frees src after a good move also when src was handed "
+	     "out again inside the migrate callback (pfn %#lx is allocated to "
+	     "nobody: lost)",
+	     reuse_pfn);
+	CHECK_EQ(ev("pgmigrate_success"), atomic_load(&cl.migrated));
+	CHECK_EQ(ev("zonealloc_misuse"), 0);
+	verify_client("reuse");
+	hp_free_all(&cl, "reuse end");
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	RULE(zi.free == managed,
+	     "every page comes back after a move of a block handed out again "
+	     "inside the migrate callback (%lu of %lu free)",
+	     zi.free, managed);
+	za_set_error_handler(za, NULL, NULL);
+	teardown();
+}
+
 static void part_kcompactd(void)
 {
 	setup(0, true);
@@ -907,6 +1008,7 @@ int main(int argc, char **argv)
 	PART(unmovable)
 	PART(defer)
 	PART(frames)
+	PART(reuse)
 	PART(kcompactd)
 	PART(proactive_write)
 	PART(boost)

@@ -21,6 +21,16 @@
  * new seeds (under their table lock, which the migrate callback also
  * takes, as API.md asks of a client) and verifying them, while A and B go
  * offline and online.
+ *
+ * Part 4: inside the migrate callback of an offline of A, src's owner
+ * frees it and the client then takes every block of src's order the
+ * allocator gives (ZA_GFP_ATOMIC): src is not among them, so it is not
+ * handed out again while the callback runs (its pageblock is isolated and
+ * the zone's page sets are off). That is why memory offline's migrate
+ * path finds the same hand-out count in src before and after the
+ * callback; compaction, which isolates nothing, must read it after
+ * (test_compaction.c, part reuse). The callback answers -ENOENT, the
+ * offline succeeds, nothing is reported.
  */
 #include "test_hotplug_common.c"
 
@@ -151,6 +161,97 @@ static void *rewriter(void *arg)
 	return NULL;
 }
 
+/* --- part 4 -------------------------------------------------------------- */
+
+static bool reuse_mode;                     /* the next call frees src first */
+static unsigned long reuse_pfn = ULONG_MAX; /* the src it freed */
+static unsigned long reuse_taken;           /* blocks the client got after */
+static bool reuse_came_back;                /* src among them */
+static atomic_ulong reports;
+static char report_msg[512];
+
+static void on_error(void *ctx, int err, const char *msg)
+{
+	(void)ctx;
+	(void)err;
+	if (atomic_fetch_add(&reports, 1) == 0)
+		snprintf(report_msg, sizeof(report_msg), "%s", msg);
+}
+
+static int migrate_cb(void *ctx, struct za_page *dst, struct za_page *src,
+                      unsigned order)
+{
+	unsigned long spfn = za_page_to_pfn(za, src);
+	uint32_t code = atomic_load(&cl.owner[spfn]);
+	if (!reuse_mode || reuse_pfn != ULONG_MAX || !code)
+		return hp_migrate(ctx, dst, src, order);
+	/* Its owner lets src go (the client's free, verified). */
+	reuse_pfn = spfn;
+	CHECK(hp_drop(za, &cl, (code - 1) >> HP_SLOT_BITS,
+	              (code - 1) & ((1u << HP_SLOT_BITS) - 1)));
+	/* Everything of that order the allocator will give, then back. */
+	struct za_page **got = malloc(MAX_PFN * sizeof(*got));
+	struct za_page *p;
+	unsigned long n = 0;
+	CHECK(got != NULL);
+	while (
+	    (p = za_alloc_pages(za,
+	                        ZA_GFP_ATOMIC | ZA___GFP_MOVABLE | ZA_GFP_NOWARN,
+	                        order))) {
+		CHECK(n < MAX_PFN);
+		if (p == src)
+			reuse_came_back = true;
+		got[n++] = p;
+	}
+	reuse_taken = n;
+	for (unsigned long i = 0; i < n; i++)
+		za_free_pages(za, got[i], order);
+	free(got);
+	/* The client no longer holds src. */
+	atomic_fetch_add(&cl.enoent, 1);
+	return -ENOENT;
+}
+
+static void part4(uint64_t *s)
+{
+	/* A block of the client's in A: movable requests prefer it. */
+	unsigned long in_a[5], n_a;
+	count_in(A_START, in_a, &n_a);
+	for (int i = 0; i < 10000 && !n_a; i++) {
+		fill_up(s, 0, false);
+		count_in(A_START, in_a, &n_a);
+	}
+	CHECK(n_a > 0);
+	za_set_error_handler(za, on_error, NULL);
+	unsigned long enoent0 = atomic_load(&cl.enoent);
+	reuse_mode = true;
+	CHECK_EQ(za_memory_offline(za, A_START, BLK), 0);
+	reuse_mode = false;
+	printf("migrate: part 4, src pfn %#lx freed inside the callback; %lu "
+	       "blocks of its order handed out after, src %s them; %lu "
+	       "reports\n",
+	       reuse_pfn, reuse_taken, reuse_came_back ? "among" : "not among",
+	       atomic_load(&reports));
+	CHECK(reuse_pfn >= A_START && reuse_pfn < A_START + BLK);
+	CHECK(reuse_taken > 0);
+	RULE(!reuse_came_back,
+	     "a page of a range going offline is not handed out again while "
+	     "its migrate callback runs (src pfn %#lx freed and handed out "
+	     "inside it): the offline's migrate path would then have to read "
+	     "the hand-out count after the callback, as compaction does",
+	     reuse_pfn);
+	RULE(atomic_load(&reports) == 0,
+	     "an offline whose migrate callback found src freed by its owner "
+	     "reports nothing: %s",
+	     report_msg);
+	CHECK_EQ(atomic_load(&cl.enoent), enoent0 + 1);
+	CHECK_EQ(atomic_load(&cl.corrupt), 0);
+	za_set_error_handler(za, NULL, NULL);
+	verify_everything("part 4");
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, A_START, BLK), 0);
+}
+
 int main(void)
 {
 	tu_watchdog(200);
@@ -164,7 +265,7 @@ int main(void)
 	cfg.max_pfn = MAX_PFN;
 	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	cfg.offline_timeout_ms = 20000; /* generous: the machine may be loaded */
-	cfg.migrate = hp_migrate;
+	cfg.migrate = migrate_cb;
 	cfg.migrate_ctx = &cl;
 	hp_client_init(&cl, NTHR, CAP, MAX_PFN);
 	za = za_create(&cfg);
@@ -269,6 +370,10 @@ int main(void)
 	CHECK_EQ(atomic_load(&cl.corrupt), 0);
 	CHECK_EQ(atomic_load(&cl.bad_order), 0);
 	verify_everything("end");
+
+	/* Part 4. */
+	hp_cpu = 0;
+	part4(&s);
 
 	hp_free_all(&cl, "end");
 	hp_all_pages_back(za);
