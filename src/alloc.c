@@ -397,7 +397,8 @@ static const char *const state_names[] = {
 };
 
 /* free_misuse's st for a free that found the block handed out again
- * since it checked it (free_one_page): not a page state. */
+ * since it read its hand-out count (free_one_page, or a compare-and-swap
+ * claim in claim_free): not a page state. */
 #define FREE_REUSED 0xff
 
 /* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
@@ -489,11 +490,14 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
 
 /* Check that page heads a block of `order` that was handed out, and claim
  * it (ALLOC -> FREEING) so that a second free of it is reported instead of
- * corrupting a list (a concurrent one at once only with strict frees).
- * False when it may not be freed: *pfnp is ULONG_MAX for a pointer that is
- * not the metadata of an online page, *stp the state found; the caller
- * reports it (free_misuse) once it holds no lock. *genp is the page's
- * hand-out count as the claim saw it (pcp_push_locked). */
+ * corrupting a list (a concurrent one at once only with a compare-and-swap
+ * claim: za.claim_cas, strict frees or a debugging aid on). False when it
+ * may not be freed: *pfnp is ULONG_MAX for a pointer that is not the
+ * metadata of an online page, *stp the state found, or FREE_REUSED for a
+ * block a compare-and-swap claim found handed out again since it read the
+ * count; the caller reports it (free_misuse) once it holds no lock. *genp
+ * is the page's hand-out count as the claim saw it (pcp_push_locked,
+ * free_one_page). */
 static inline bool claim_free(struct za *za, struct za_page *page,
                               unsigned order, unsigned long *pfnp,
                               uint8_t *stp, uint8_t *genp)
@@ -512,9 +516,29 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 	*stp = ZA_PS_ALLOC;
 	/* The hand-out count first: a racing free that sends the page to the
 	 * buddy lists changes it after its claim (free_one_page). */
-	*genp = za_load_acquire(&page->gen);
-	if (unlikely(za->strict_free))
-		return likely(za_cas_acqrel(&page->state, stp, ZA_PS_FREEING));
+	uint8_t gen = za_load_acquire(&page->gen);
+	*genp = gen;
+	ZA_DEBUG_POINT(za, ZA_DP_FREE_GEN, page);
+	if (unlikely(!za_eq8_relaxed(&za->claim_cas, 0))) {
+		if (unlikely(!za_cas_acqrel(&page->state, stp, ZA_PS_FREEING)))
+			return false;
+		/* The ALLOC the compare-and-swap found may be a new owner's:
+		 * another free of the block and a new hand-out between our
+		 * read of the count and the claim. That hand-out moved the
+		 * count before its release store of ALLOC, which our acquire
+		 * read. Refused here, before a debugging aid's hook
+		 * (free_general) writes the block or its record: the state
+		 * given back as its owner holds it, nothing else touched.
+		 * Unchanged, the block is ours alone: nobody hands out a
+		 * FREEING block, and every other free's compare-and-swap
+		 * fails. */
+		if (likely(za_load_relaxed(&page->gen) == gen))
+			return true;
+		uint8_t freeing = ZA_PS_FREEING;
+		za_cas_acqrel(&page->state, &freeing, ZA_PS_ALLOC);
+		*stp = FREE_REUSED;
+		return false;
+	}
 	/* Check, then claim with a plain store: a free of a page that is not
 	 * allocated is reported here; two frees racing on two CPUs may both
 	 * pass, and the allocation side catches the page when it comes up a
@@ -540,6 +564,11 @@ free_general(struct za *za, struct za_zone *z, struct za_page *page,
 {
 	unsigned nofast = za_load_relaxed(&za->nofast);
 	if (unlikely(nofast & ZA_NOFAST_DEBUG)) {
+		/* The hook writes the block (poisoning) or its record (page
+		 * owner): only after a claim that proved it ours, by
+		 * compare-and-swap and an unchanged count (claim_free). The
+		 * aids are chosen at create, and claim_cas with them. */
+		ZA_ASSERT(za_load_relaxed(&za->claim_cas) != 0);
 		_za_debug_free(za, pfn, 1ul << order, site);
 		/* rs NULL (the bulk free): the fast paths' CPU and area. */
 		if (!rs && za->pcp_rseq)

@@ -604,6 +604,14 @@ struct za {
 	 * from outside) rather than locked; why not, when they are locked. */
 	bool pcp_rseq;
 	bool strict_free; /* frees claim the page by CAS */
+	/* What claim_free does: claim by compare-and-swap and compare the
+	 * hand-out count after it (docs/ARCHITECTURE.md, "Racing double
+	 * frees"): strict frees, or a debugging aid on, whose hook must not
+	 * run on a block a late free claimed after it was handed out again
+	 * (free_general). fast_gates_update keeps it; the plain claim tests
+	 * this one byte (one compare with memory), as it tested
+	 * strict_free. */
+	uint8_t claim_cas;
 	/* Whether the restartable fast paths may run (fast_gates_update
 	 * keeps them): the allocation's is pcp_rseq with nofast clear; the
 	 * free's is ZA_RSEQ_FREE_PLAIN or ZA_RSEQ_FREE_STRICT (strict frees)
@@ -770,12 +778,15 @@ struct za {
 /* za.rseq_free_gate: which restartable free runs. */
 #define ZA_RSEQ_FREE_PLAIN 1
 #define ZA_RSEQ_FREE_STRICT 2
-/* Recompute the restartable fast paths' gates (struct za) after pcp_rseq
- * or nofast changed: at create, and when fault injection arms
- * or disarms (sysctl_lock held). */
+/* Recompute the restartable fast paths' gates (struct za), and how the
+ * slow path claims a free (claim_cas), after pcp_rseq, nofast or
+ * strict_free changed: at create, and when fault injection arms or
+ * disarms (sysctl_lock held). */
 static inline void fast_gates_update(struct za *za)
 {
 	unsigned nofast = za_load_relaxed(&za->nofast);
+	za_store_relaxed(&za->claim_cas,
+	                 (uint8_t)(za->strict_free || (nofast & ZA_NOFAST_DEBUG)));
 	bool alloc_gate = za->pcp_rseq && !nofast;
 	za_store_relaxed(&za->rseq_alloc_gate, (uint8_t)alloc_gate);
 	uint8_t free_gate = 0;
@@ -1094,6 +1105,13 @@ enum za_debug_point {
 	 * claim by compare-and-swap). The page set owned or nothing held.
 	 * arg: the page. */
 	ZA_DP_FREE_CLAIM,
+	/* A free has read the block's hand-out count (gen) and not yet
+	 * checked or claimed the block (claim_free: every free but the
+	 * restartable fast path's, strict or not): the window in which
+	 * another free of the block and a new hand-out of it leave it
+	 * allocated again, to its new owner, and only the count tells.
+	 * Nothing held, or a bulk free's page set owned. arg: the page. */
+	ZA_DP_FREE_GEN,
 	/* kswapd has finished a pass (balance_node) and not yet taken back
 	 * the boosts it saw when the pass began: no lock held. arg: the
 	 * node. */

@@ -54,6 +54,18 @@
  *     set, a bulk free. The block must stay its new owner's, the late
  *     free be reported, nothing be counted or lost.
  *
+ *   test_rules double_free_late_claim_debug
+ *     The same race with poisoning and page owner on, whose hook runs
+ *     after the claim and before any list: the late free is stopped
+ *     after it read the block's hand-out count (ZA_DP_FREE_GEN), with
+ *     strict frees off (as outside debug builds) and on; the other
+ *     free runs, the block is handed out again and its new owner writes
+ *     it; then the late free claims it - on its way to a per-CPU list
+ *     (order 0, and a bulk free) or to the buddy lists (max order). The
+ *     new owner's bytes must be as it wrote them (not poisoned), the
+ *     block still allocated with page owner's record of it untouched,
+ *     the late free reported once, nothing counted or lost.
+ *
  *   test_rules deferred_drain_check
  *     za_check is right at any quiescent point: a CPU offline leaves a
  *     set's drain to the statistics worker (another remote user holds
@@ -70,6 +82,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <zonealloc.h>
@@ -804,6 +817,7 @@ static struct {
 	struct za_page *page;
 	unsigned order;
 	bool bulk;
+	int point; /* where the late free stops: ZA_DP_FREE_CLAIM or _GEN */
 	atomic_int parked, go;
 	atomic_long reports;
 	char last[256];
@@ -819,11 +833,13 @@ static void df_error(void *ctx, int err, const char *msg)
 }
 
 /* The late free stops between its check (the block allocated) and its
- * claim, until the other free and a new hand-out are done. */
+ * claim (ZA_DP_FREE_CLAIM), or, strict or not, between its read of the
+ * block's hand-out count and its claim (ZA_DP_FREE_GEN), until the other
+ * free and a new hand-out are done. */
 static void df_hook(struct za *za, int point, void *arg)
 {
 	(void)za;
-	if (point != ZA_DP_FREE_CLAIM || !tl_stop_at_claim || arg != df.page)
+	if (point != df.point || !tl_stop_at_claim || arg != df.page)
 		return;
 	tl_stop_at_claim = 0;
 	atomic_store(&df.parked, 1);
@@ -862,6 +878,7 @@ static void df_case(const struct discipline *d, const char *what,
 	za->strict_free = false;
 	fast_gates_update(za);
 	memset(&df, 0, sizeof(df));
+	df.point = ZA_DP_FREE_CLAIM;
 	unsigned order = max_order ? za->max_order : 0;
 	df.order = order;
 	df.bulk = bulk;
@@ -936,6 +953,164 @@ static void double_free_late_claim(const struct discipline *d)
 	df_case(d, "bulk free, the late free's page set busy", false, true, true);
 	printf("double_free_late_claim [%s]: a late claim of a block handed "
 	       "out again was refused and reported (max order, busy set, bulk)\n",
+	       d->name);
+}
+
+/* ============================================================================
+ * A racing double free with debugging aids on: the late free is refused
+ * before its aids touch the block, which is its new owner's.
+ */
+
+#define DFD_FILL 0x5c /* the new owner's bytes; the poison is 0xaa */
+
+/* Real CPUs: the main thread stays on the first CPU it may run on, so
+ * that the block the other free puts on that CPU's list is what its next
+ * allocation pops. Returns the mask to restore at the end. */
+static cpu_set_t dfd_pin(const struct discipline *d)
+{
+	cpu_set_t all;
+	CHECK_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (!d->simulated) {
+		int c = 0;
+		while (c < CPU_SETSIZE && !CPU_ISSET(c, &all))
+			c++;
+		CHECK(c < CPU_SETSIZE);
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		CHECK_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+	}
+	return all;
+}
+
+/* One path of the late free after its claim: the per-CPU lists (order
+ * 0, as za_free_pages and za_free_pages_bulk take it) or the buddy lists
+ * (max order); strict frees on, as in every debug build and with
+ * ZA_CFG_STRICT_FREE, or off, as elsewhere (the aids must make the claim
+ * strict themselves). */
+static void dfd_case(const struct discipline *d, const char *what,
+                     bool max_order, bool bulk, bool strict)
+{
+	struct za_config cfg;
+	rules_config(&cfg, 4, DF_BLK, 4 * DF_BLK);
+	cfg.flags |= ZA_CFG_POISON | ZA_CFG_PAGE_OWNER;
+	cfg.error = df_error;
+	tl_cpu = 0;
+	cpu_set_t all = dfd_pin(d);
+	struct za *za = create_in(&cfg, d);
+	size_t psz = (size_t)1 << za_page_shift(za);
+	size_t mem_bytes = 4 * DF_BLK * psz;
+	void *mem = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * DF_BLK, mem), 0);
+	/* Debug builds make every free strict; off is how the others free
+	 * without ZA_CFG_STRICT_FREE. */
+	za->strict_free = strict;
+	fast_gates_update(za);
+	memset(&df, 0, sizeof(df));
+	df.point = ZA_DP_FREE_GEN;
+	unsigned order = max_order ? za->max_order : 0;
+	size_t len = psz << order;
+	df.order = order;
+	df.bulk = bulk;
+	df.page = za_alloc_pages(za, ZA_GFP_KERNEL, order);
+	CHECK(df.page != NULL);
+	struct za_page *p = df.page;
+	set_hook(za, df_hook);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, df_late_free, za) == 0);
+	RULE(wait_for(&df.parked, 1, 10.0),
+	     "test setup: %s: the late free did not stop between its read of "
+	     "the block's hand-out count and its claim (ZA_DP_FREE_GEN)",
+	     what);
+	/* The other free of the block runs whole (poisoning it, recording
+	 * it), and the block is handed out again: U owns it and writes it. */
+	za_free_pages(za, p, order);
+	static struct za_page *got[DF_MAXGOT];
+	unsigned n = 0;
+	struct za_page *q = NULL;
+	while (n < DF_MAXGOT &&
+	       (q = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, order)) &&
+	       q != p)
+		got[n++] = q;
+	CHECK(q == p);
+	unsigned char *a = za_page_address(za, p);
+	CHECK(a != NULL);
+	memset(a, DFD_FILL, len);
+	CHECK_EQ(atomic_load(&df.reports), 0);
+	/* The late free claims it. */
+	atomic_store(&df.go, 1);
+	CHECK(pthread_join(th, NULL) == 0);
+	set_hook(za, NULL);
+	size_t bad = 0;
+	while (bad < len && a[bad] == DFD_FILL)
+		bad++;
+	RULE(bad == len,
+	     "a racing double free is refused before the debugging aids see "
+	     "the block (ARCHITECTURE.md, racing double frees) [%s]: %s, "
+	     "strict frees %s: the late free of a block handed out again since "
+	     "it read its count wrote the new owner's data (byte %zu of %zu is "
+	     "0x%02x, written 0x%02x; the poison is 0x%02x)",
+	     d->name, what, strict ? "on" : "off", bad, len,
+	     bad < len ? a[bad] : 0, DFD_FILL, ZA_POISON_BYTE);
+	RULE(page_state(p) == ZA_PS_ALLOC,
+	     "invariant (racing double frees are caught at the latest when the "
+	     "page would be handed out a second time) [%s]: %s, strict frees "
+	     "%s: the late free took the new owner's block (state %d)",
+	     d->name, what, strict ? "on" : "off", page_state(p));
+	struct za_page_owner_info oi;
+	CHECK_EQ(za_page_owner(za, p, &oi), 0);
+	RULE(oi.allocated == 1 && oi.free_ns == 0,
+	     "a racing double free is refused before the debugging aids see "
+	     "the block [%s]: %s, strict frees %s: page owner recorded the "
+	     "refused late free as a free of the new owner's block (allocated "
+	     "%d)",
+	     d->name, what, strict ? "on" : "off", oi.allocated);
+	RULE(atomic_load(&df.reports) == 1 &&
+	         strstr(df.last, "racing double free"),
+	     "invariant (a double free is reported, never silently absorbed) "
+	     "[%s]: %s, strict frees %s: the late free of a block handed out "
+	     "again made %ld reports (last: %s)",
+	     d->name, what, strict ? "on" : "off", atomic_load(&df.reports),
+	     df.last);
+	RULE(za_check(za, stderr) == 0,
+	     "invariant (conservation) [%s]: %s, strict frees %s: a refused "
+	     "late free moved a counter or a list",
+	     d->name, what, strict ? "on" : "off");
+	/* The new owner frees it as usual: poisoned then, and no mismatch
+	 * anywhere. */
+	za_free_pages(za, p, order);
+	while (n)
+		za_free_pages(za, got[--n], order);
+	RULE(atomic_load(&df.reports) == 1,
+	     "[%s] %s, strict frees %s: a report after the refused late free "
+	     "(%s)",
+	     d->name, what, strict ? "on" : "off", df.last);
+	drain_fold_check(za);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	RULE(zi.free == zi.managed,
+	     "[%s] %s, strict frees %s: a page was lost to the refused late "
+	     "free (%lu free of %lu)",
+	     d->name, what, strict ? "on" : "off", (unsigned long)zi.free,
+	     (unsigned long)zi.managed);
+	za_destroy(za);
+	CHECK_EQ(munmap(mem, mem_bytes), 0);
+	CHECK_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
+static void double_free_late_claim_debug(const struct discipline *d)
+{
+	for (int strict = 0; strict < 2; strict++) {
+		dfd_case(d, "order 0 (per-CPU list)", false, false, strict);
+		dfd_case(d, "max order (buddy lists)", true, false, strict);
+		dfd_case(d, "bulk free (per-CPU list)", false, true, strict);
+	}
+	printf("double_free_late_claim_debug [%s]: with poisoning and page "
+	       "owner on, a late claim of a block handed out again was refused "
+	       "before either touched it (order 0, max order, bulk; strict "
+	       "frees off and on)\n",
 	       d->name);
 }
 
@@ -1052,6 +1227,7 @@ static const struct {
 	{ "seed001_trylock_fallback", seed001_trylock_fallback },
 	{ "highatomic_before_oom", highatomic_before_oom },
 	{ "double_free_late_claim", double_free_late_claim },
+	{ "double_free_late_claim_debug", double_free_late_claim_debug },
 	{ "deferred_drain_check", deferred_drain_check },
 };
 
