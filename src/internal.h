@@ -524,6 +524,10 @@ struct za_section {
 	uint8_t online; /* relaxed/acquire reads: the block's memmap is live */
 	uint8_t zone_id;
 	uint8_t lazy; /* on the lazy list: zone lock to write, relaxed reads */
+	/* Memory online gave the block's memory a preference for a host
+	 * NUMA node (memory_hotplug.c, backing_bind), which offline and
+	 * za_destroy take back: mem_hotplug_lock. */
+	uint8_t bound;
 };
 
 /* The most pages of lazy metadata one zone-lock hold initialises (one
@@ -1384,6 +1388,10 @@ void buddy_add_lazy_range(struct za_zone *z, unsigned long start,
  * the zone lock once per run (ZA_LAZY_RUN_PAGES). */
 void buddy_materialize_range(struct za_zone *z, unsigned long start,
                              unsigned long nr);
+/* memory_hotplug.c: give the memory of the blocks of a range that memory
+ * online gave a NUMA preference (za_section.bound) the default policy
+ * back. Caller holds mem_hotplug_lock, or is za_destroy. */
+void backing_unbind(struct za *za, unsigned long start, unsigned long nr);
 /* Memory offline of a range that is wholly lazy: take it off the lazy list
  * and out of the free counts in one step. false (and nothing changed)
  * when some block of the range is not lazy. Takes the zone lock. */
