@@ -217,7 +217,9 @@ struct za_config {       /* all-zero means sensible defaults */
  * a bad config, ENOMEM when its own metadata cannot be had. */
 ZA_API struct za *za_create(const struct za_config *cfg);
 /* Destroy: stops background threads, releases all metadata. No other call
- * may run concurrently or after. Pages still allocated are simply gone. */
+ * may run concurrently or after. Pages still allocated are simply gone.
+ * Memory still online given a NUMA preference (za_memory_online) gets the
+ * default policy back here: unmap it after, not before. */
 ZA_API void za_destroy(struct za *za);
 
 /* Memory hotplug. start_pfn and nr_pages must be multiples of the block
@@ -230,7 +232,12 @@ ZA_API void za_destroy(struct za *za);
  * an address names one page), -ENOMEM, -EDEADLK (from a migrate
  * callback). Online is cheap: a page's metadata is initialised when the
  * zone first needs the page's block, so a terabyte comes online in
- * milliseconds (docs/PERFORMANCE.md, "Scale").
+ * milliseconds (docs/PERFORMANCE.md, "Scale"). With libnuma and more than
+ * one node, base's memory is given a preference (MPOL_PREFERRED, never a
+ * strict bind) for the host NUMA node numbered nid, where the host has
+ * one; offline, and za_destroy for memory still online, give it the
+ * default policy back (docs/HOTPLUG.md, "NUMA policy"). A one-node
+ * allocator leaves the memory's policy alone.
  * offline: 0, -EINVAL (misaligned, or the range spans blocks of two
  * zones: one zone per call), -ENOENT (not wholly online), -EBUSY (an
  * unmovable page is in use), -EAGAIN (timed out migrating), -ENOMEM,

@@ -96,14 +96,40 @@ static void set_block_pb_mt(struct za *za, unsigned long pfn, unsigned order,
 }
 
 /* --- lazy sections ----------------------------------------------------------
- * A section that came online and was never needed yet: its blocks count
- * in nr_free[max_order][MOVABLE] but are on no list (internal.h, struct
- * za_section). Popped when the list runs dry, highest section first, as
- * the eagerly filled list would have handed out its blocks. */
+ * A section that came online and is not wholly needed yet: the max-order
+ * blocks of its lazy part (its lowest lazy_left) count in
+ * nr_free[max_order][MOVABLE] and nr_lazy_blocks but are on no list, and
+ * their metadata is not written (internal.h, struct za_section). When the
+ * list runs dry, one run of the first lazy section is initialised: its
+ * highest lazy blocks, ZA_LAZY_RUN_PAGES pages at most, so that the
+ * blocks are handed out highest first, as the eagerly filled list would
+ * have done, and a zone-lock hold writes one run of metadata whatever the
+ * block size (an allocation on another CPU waits for one run at most).
+ * The section leaves the lazy list with its last run.
+ *
+ * Why a run under the lock rather than a whole block written without it:
+ * the allocation that finds the list empty holds the zone lock (and maybe
+ * its CPU's page set) deep in buddy_alloc_locked, with no point at which
+ * to let it go. A run is the unit instead, and every reader keeps one
+ * rule, the lazy part of a block is its lowest lazy_left max-order blocks
+ * (pfn_lazy): a half-initialised block is an initialised part, whose
+ * blocks are ordinary free or allocated blocks, beside a lazy part, which
+ * no list reaches into. A max-order block never merges with another, so
+ * nothing crosses the boundary. za_check, compaction and the page owner's
+ * walk skip the lazy part only; memory offline of a wholly lazy range
+ * needs every block whole (lazy_left all there), and otherwise
+ * initialises the rest, a run per hold (buddy_materialize_range). */
 
 static unsigned long lazy_blocks(const struct za *za)
 {
 	return za->block_pages >> za->max_order;
+}
+
+/* Max-order blocks of one run: ZA_LAZY_RUN_PAGES, or one block. */
+static unsigned long lazy_run_blocks(const struct za *za)
+{
+	unsigned long n = ZA_LAZY_RUN_PAGES >> za->max_order;
+	return n ? n : 1;
 }
 
 static void lazy_push_locked(struct za_zone *z, unsigned long s)
@@ -112,17 +138,20 @@ static void lazy_push_locked(struct za_zone *z, unsigned long s)
 	struct za_section *sec = &za->sections[s];
 	zone_assert_held(z);
 	ZA_ASSERT(sec->zone_id == z->id);
+	/* Memory online marked it lazy whole (memmap_online_range). */
+	ZA_ASSERT(sec->lazy && sec->lazy_left == lazy_blocks(za));
 	sec->lazy_prev = ZA_NIL;
 	sec->lazy_next = z->lazy_head;
 	if (z->lazy_head != ZA_NIL)
 		za->sections[z->lazy_head].lazy_prev = (uint32_t)s;
 	z->lazy_head = (uint32_t)s;
-	za_store_relaxed(&sec->lazy, 1);
 	z->nr_lazy++;
+	z->nr_lazy_blocks += sec->lazy_left;
 	za_inc_single_writer(&z->nr_free[za->max_order][ZA_MT_MOVABLE],
-	                     lazy_blocks(za));
+	                     sec->lazy_left);
 }
 
+/* Off the lazy list, its lazy part (whatever is left) out of the counts. */
 static void lazy_unlink_locked(struct za_zone *z, unsigned long s)
 {
 	struct za *za = z->za;
@@ -136,30 +165,45 @@ static void lazy_unlink_locked(struct za_zone *z, unsigned long s)
 	if (sec->lazy_next != ZA_NIL)
 		za->sections[sec->lazy_next].lazy_prev = sec->lazy_prev;
 	sec->lazy_next = sec->lazy_prev = ZA_NIL;
-	za_store_relaxed(&sec->lazy, 0);
 	z->nr_lazy--;
+	z->nr_lazy_blocks -= sec->lazy_left;
 	za_inc_single_writer(&z->nr_free[za->max_order][ZA_MT_MOVABLE],
-	                     -lazy_blocks(za));
+	                     -(unsigned long)sec->lazy_left);
+	za_store_relaxed(&sec->lazy_left, 0);
+	za_store_relaxed(&sec->lazy, 0);
 }
 
-/* Initialise a lazy section's metadata and put its max-order blocks on
- * the free list (ascending, so the highest is handed out first). Its
- * pageblocks are all MOVABLE: nothing changes a lazy section's types
- * without initialising it first. */
-static void materialize_locked(struct za_zone *z, unsigned long s)
+/* Initialise the highest run of a lazy section's lazy part and put its
+ * max-order blocks on the free list (ascending, so the highest is handed
+ * out first). Its pageblocks are all MOVABLE: nothing changes the types
+ * of a lazy part without initialising it first. The counts move from the
+ * lazy part to the list within this hold: exact for every holder of the
+ * lock, and the same total for the relaxed readers of nr_free. */
+static void materialize_run_locked(struct za_zone *z, unsigned long s)
 {
 	struct za *za = z->za;
-	unsigned long start = section_pfn(za, s), chunk = 1ul << za->max_order;
+	struct za_section *sec = &za->sections[s];
+	unsigned long chunk = 1ul << za->max_order;
 	zone_assert_held(z);
-	lazy_unlink_locked(z, s);
-	memmap_init_pages(za, start, za->block_pages, z->id);
-	for (unsigned long pfn = start; pfn < start + za->block_pages;
+	ZA_ASSERT(sec->lazy && sec->lazy_left && sec->zone_id == z->id);
+	unsigned long left = sec->lazy_left, n = lazy_run_blocks(za);
+	if (n > left)
+		n = left;
+	unsigned long lo = section_pfn(za, s) + ((left - n) << za->max_order);
+	memmap_init_pages(za, lo, n << za->max_order, z->id);
+	za_store_relaxed(&sec->lazy_left, (uint32_t)(left - n));
+	z->nr_lazy_blocks -= n;
+	za_inc_single_writer(&z->nr_free[za->max_order][ZA_MT_MOVABLE], -n);
+	if (left == n) {
+		lazy_unlink_locked(z, s); /* nothing left to uncount */
+		event_zone(z, ZA_LAZY_INIT, 1);
+	}
+	for (unsigned long pfn = lo; pfn < lo + (n << za->max_order);
 	     pfn += chunk) {
 		ZA_ASSERT(pageblock_mt(za, pfn) == ZA_MT_MOVABLE);
 		buddy_add_locked(z, pfn_page(za, pfn), pfn, za->max_order,
 		                 ZA_MT_MOVABLE);
 	}
-	event_zone(z, ZA_LAZY_INIT, 1);
 }
 
 /* Whether list (order, mt) has a block, counting lazy ones. */
@@ -171,15 +215,15 @@ static inline bool free_list_any(const struct za_zone *z, unsigned order,
 	        z->lazy_head != ZA_NIL);
 }
 
-/* The first block of list (order, mt), initialising a lazy section when
- * that list holds nothing else; ZA_NIL when empty. */
+/* The first block of list (order, mt), initialising a run of a lazy
+ * section when that list holds nothing else; ZA_NIL when empty. */
 static inline uint32_t free_list_first(struct za_zone *z, unsigned order,
                                        int mt)
 {
 	uint32_t h = z->free_head[order][mt];
 	if (unlikely(h == ZA_NIL) && order == z->za->max_order &&
 	    mt == ZA_MT_MOVABLE && z->lazy_head != ZA_NIL) {
-		materialize_locked(z, z->lazy_head);
+		materialize_run_locked(z, z->lazy_head);
 		h = z->free_head[order][mt];
 	}
 	return h;
@@ -341,7 +385,7 @@ static bool free_list_head_ok(struct za_zone *z, unsigned o, int mt,
 	z->free_head[o][mt] = ZA_NIL;
 	/* The lazy sections' blocks (counted in one list) are not cut. */
 	unsigned long lazy = o == z->za->max_order && mt == ZA_MT_MOVABLE
-	                         ? z->nr_lazy * lazy_blocks(z->za)
+	                         ? z->nr_lazy_blocks
 	                         : 0;
 	za_store_relaxed(&z->nr_free[o][mt], lazy);
 	if (z->corrupt_pfn == ZA_NIL) {
@@ -585,13 +629,20 @@ void buddy_materialize_range(struct za_zone *z, unsigned long start,
 	struct za *za = z->za;
 	for (unsigned long pfn = start & ~(za->block_pages - 1); pfn < start + nr;
 	     pfn += za->block_pages) {
-		unsigned long s = pfn >> za->block_shift;
-		if (!za_load_relaxed(&za->sections[s].lazy))
-			continue;
-		zone_lock(z, NULL);
-		if (za->sections[s].lazy)
-			materialize_locked(z, s);
-		zone_unlock(z);
+		struct za_section *sec = pfn_section(za, pfn);
+		/* One run per hold, as an allocation initialises them: the
+		 * lock is let go between two runs, and an allocation on
+		 * another CPU may take the next run of this very block
+		 * meanwhile (the loop then finds fewer left). */
+		while (za_load_relaxed(&sec->lazy)) {
+			zone_lock(z, NULL);
+			if (sec->lazy)
+				materialize_run_locked(z, pfn >> za->block_shift);
+			bool more = sec->lazy;
+			zone_unlock(z);
+			if (more)
+				ZA_DEBUG_POINT(za, ZA_DP_LAZY_RUN, z);
+		}
 	}
 }
 
@@ -601,13 +652,15 @@ bool buddy_take_lazy_range(struct za_zone *z, unsigned long start,
 	struct za *za = z->za;
 	unsigned long s0 = start >> za->block_shift;
 	unsigned long s1 = (start + nr) >> za->block_shift;
-	/* A glance first, so that a range in use costs no lock hold. */
+	/* A glance first, so that a range in use costs no lock hold. Every
+	 * block must be lazy whole: one with a run initialised may have
+	 * blocks in use (and has blocks on the free list). */
 	for (unsigned long s = s0; s < s1; s++)
-		if (!za_load_relaxed(&za->sections[s].lazy))
+		if (za_load_relaxed(&za->sections[s].lazy_left) != lazy_blocks(za))
 			return false;
 	zone_lock(z, NULL);
 	for (unsigned long s = s0; s < s1; s++) {
-		if (!za->sections[s].lazy) {
+		if (za->sections[s].lazy_left != lazy_blocks(za)) {
 			zone_unlock(z);
 			return false;
 		}

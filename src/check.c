@@ -9,9 +9,10 @@
  *  - list links and per-order counts agree;
  *  - every page is covered by exactly one free, pcp, allocated or
  *    taken-out block, and no other page claims to head anything;
- *  - lazy blocks (online, metadata not yet initialised) are on their
- *    zone's lazy list once, on no free or pcp list, MOVABLE, their
- *    metadata still zero, and counted free;
+ *  - lazy blocks (online, metadata not yet wholly initialised) are on
+ *    their zone's lazy list once; their lazy parts (the max-order blocks
+ *    not initialised yet, the lowest of the block) are on no free or pcp
+ *    list, MOVABLE, their metadata still zero, and counted free;
  *  - conservation: managed = buddy + pcp + allocated (+ isolated);
  *  - the counters: before folding within the sum of the thresholds of the
  *    truth, after folding equal to it;
@@ -109,20 +110,19 @@ static bool meta_zero(const struct za_page *p)
 	return !(w[0] | w[1]);
 }
 
-static bool pfn_lazy(const struct za *za, unsigned long pfn)
-{
-	return pfn < za->max_pfn && za_load_relaxed(&pfn_section(za, pfn)->lazy);
-}
-
 /* The zone's lazy sections: a well-linked list of online sections of this
- * zone, as many as the sections flagged lazy, all pageblocks MOVABLE, and
- * their metadata still zero (nothing was handed out of them without
- * initialising them). Each covers its pages as one free area. */
+ * zone, as many as the sections flagged lazy, each with a lazy part of 1
+ * to all of its max-order blocks (and every other section none), whose
+ * pageblocks are all MOVABLE and whose metadata is still zero (nothing was
+ * handed out of it without initialising it). Each lazy part covers its
+ * pages as one free area; the part of the block initialised already is
+ * walked as any other (check_free_lists, check_page_walk). */
 static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
                                 struct cover *cv)
 {
 	struct za *za = ck->za;
-	unsigned long cnt = 0, pages = 0;
+	unsigned long cnt = 0, pages = 0, blocks = 0;
+	unsigned long whole = za->block_pages >> za->max_order;
 	uint32_t prev = ZA_NIL;
 	bool deep = za_debug || za->debug[ZA_DEBUG_CHECK_LAZY];
 	for (uint32_t s = z->lazy_head; s != ZA_NIL;) {
@@ -149,7 +149,17 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 		if (sec->lazy_prev != prev)
 			fail(ck, "lazy block pfn 0x%lx: back link %u, expected %u", pfn,
 			     sec->lazy_prev, prev);
-		for (unsigned long p = pfn; p < pfn + za->block_pages;
+		unsigned long left = sec->lazy_left;
+		if (!left || left > whole) {
+			fail(ck,
+			     "lazy block pfn 0x%lx: %lu max-order blocks left to "
+			     "initialise, of %lu",
+			     pfn, left, whole);
+			left = left ? whole : 0;
+		}
+		unsigned long n = left << za->max_order; /* its lazy part */
+		blocks += left;
+		for (unsigned long p = pfn; p < pfn + n;
 		     p += 1ul << za->pageblock_order)
 			if (pageblock_mt(za, p) != ZA_MT_MOVABLE) {
 				fail(ck, "lazy block pfn 0x%lx: pageblock 0x%lx is type %d",
@@ -161,7 +171,7 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 		 * always (where a block handed out uninitialised would start),
 		 * the rest in debug builds or when asked. A page handed out of
 		 * a lazy block also breaks the counters' agreement below. */
-		unsigned long last = deep ? pfn + za->block_pages : pfn + 1;
+		unsigned long last = deep ? pfn + n : pfn + (n ? 1 : 0);
 		for (unsigned long p = pfn; p < last; p++)
 			if (!meta_zero(pfn_page(za, p))) {
 				fail(ck,
@@ -170,20 +180,32 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 				     pfn, p, page_state(pfn_page(za, p)));
 				break;
 			}
-		if (cover_mark(ck, z, cv, pfn, za->block_pages, "lazy"))
-			pages += za->block_pages;
+		if (n && cover_mark(ck, z, cv, pfn, n, "lazy"))
+			pages += n;
 		prev = s;
 		s = sec->lazy_next;
 	}
 	if (cnt != z->nr_lazy)
 		fail(ck, "node %d zone %s: %lu lazy blocks counted, the list has %lu",
 		     z->nid, za_zone_name(z->type), z->nr_lazy, cnt);
+	if (blocks != z->nr_lazy_blocks)
+		fail(ck,
+		     "node %d zone %s: %lu max-order blocks counted lazy, the "
+		     "lazy blocks have %lu",
+		     z->nid, za_zone_name(z->type), z->nr_lazy_blocks, blocks);
 	unsigned long flagged = 0;
 	for (unsigned long pfn = z->start_pfn; pfn < z->end_pfn;
 	     pfn += za->block_pages) {
 		struct za_section *sec = pfn_section(za, pfn);
-		if (sec->online && sec->zone_id == z->id && sec->lazy)
+		if (!sec->online || sec->zone_id != z->id)
+			continue;
+		if (sec->lazy)
 			flagged++;
+		else if (sec->lazy_left)
+			fail(ck,
+			     "block pfn 0x%lx is not lazy but has %u max-order "
+			     "blocks left to initialise",
+			     pfn, sec->lazy_left);
 	}
 	if (flagged != cnt)
 		fail(ck,
@@ -208,7 +230,7 @@ static void check_empty_zone(struct ck *ck, struct za_zone *z)
 			if (z->free_head[o][mt] != ZA_NIL)
 				fail(ck, "node %d zone %s: empty zone has free blocks", z->nid,
 				     za_zone_name(z->type));
-	if (z->lazy_head != ZA_NIL || z->nr_lazy)
+	if (z->lazy_head != ZA_NIL || z->nr_lazy || z->nr_lazy_blocks)
 		fail(ck, "node %d zone %s: empty zone has lazy blocks", z->nid,
 		     za_zone_name(z->type));
 }
@@ -297,9 +319,9 @@ static void check_free_list(struct ck *ck, struct za_zone *z, struct cover *cv,
 		prev = h;
 		h = p->next;
 	}
-	/* The count includes the lazy blocks. */
+	/* The count includes the lazy blocks' lazy parts. */
 	unsigned long lazy = o == za->max_order && mt == ZA_MT_MOVABLE
-	                         ? z->nr_lazy * (za->block_pages >> o)
+	                         ? z->nr_lazy_blocks
 	                         : 0;
 	if (cnt + lazy != z->nr_free[o][mt])
 		fail(ck,
@@ -488,10 +510,18 @@ static void check_page_walk(struct ck *ck, struct za_zone *z, struct cover *cv,
 	struct za *za = ck->za;
 
 	for (unsigned long q = z->start_pfn; q < z->end_pfn;) {
-		if (!pfn_online(za, q) || pfn_section(za, q)->zone_id != z->id ||
-		    pfn_lazy(za, q)) {
-			/* Lazy blocks were checked whole (check_lazy). */
+		if (!pfn_online(za, q) || pfn_section(za, q)->zone_id != z->id) {
 			q = (q | (za->block_pages - 1)) + 1;
+			continue;
+		}
+		if (pfn_lazy(za, q)) {
+			/* A lazy part was checked whole (check_lazy): the
+			 * walk goes on after it, in the block's initialised
+			 * part, if it has one. */
+			unsigned long blk = q & ~(za->block_pages - 1);
+			unsigned long n = (unsigned long)pfn_section(za, q)->lazy_left
+			                  << za->max_order;
+			q = blk + (n < za->block_pages ? n : za->block_pages);
 			continue;
 		}
 		q += check_block(ck, z, cv, q, t);

@@ -362,15 +362,16 @@ static bool block_movable(const struct za *za, const struct za_page *p)
 	return page_order(p) < za->pageblock_order;
 }
 
-/* A pageblock of this zone, online and initialised. Hotplug waits for
- * the pass to end, which keeps the answer true for the pass (lazy
- * sections only become initialised). */
+/* A pageblock of this zone, online and initialised (not in the lazy part
+ * of its block: a block may be half initialised, buddy.c). Hotplug waits
+ * for the pass to end, which keeps the answer true for the pass (lazy
+ * parts only shrink). */
 static bool pageblock_in_zone(struct compact_control *cc, unsigned long pb)
 {
 	struct za *za = cc->za;
 	struct za_section *sec = pfn_section(za, pb);
 	return pfn_online(za, pb) && sec->zone_id == cc->z->id &&
-	       !za_load_relaxed(&sec->lazy);
+	       !pfn_lazy(za, pb);
 }
 
 /* Whether emptying the pageblock is worth it: MOVABLE, and every block in
@@ -422,7 +423,7 @@ static void isolate_free_pageblock(struct compact_control *cc,
 	long taken = 0;
 	cc->free_scanned += cc->pb_pages;
 	zone_lock(z, NULL);
-	if (pageblock_mt(za, pb) == ZA_MT_MOVABLE && !pfn_section(za, pb)->lazy) {
+	if (pageblock_mt(za, pb) == ZA_MT_MOVABLE && !pfn_lazy(za, pb)) {
 		for (unsigned long pfn = pb; pfn < pb + cc->pb_pages;) {
 			struct za_page *p = pfn_page(za, pfn);
 			int st = page_state(p);

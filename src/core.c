@@ -572,6 +572,10 @@ void za_destroy(struct za *za)
 	vmstat_stop(za);
 	reclaim_stop(za);
 	_za_kcompactd_stop(za);
+	/* Memory still online is the client's again: the NUMA preference
+	 * online gave it goes (memory_hotplug.c; only with several nodes). */
+	if (za->nr_nodes > 1)
+		backing_unbind(za, 0, za->max_pfn);
 	free_all(za);
 }
 

@@ -390,7 +390,8 @@ struct za_zone {
 	za_spinlock_t lock __attribute__((aligned(ZA_CACHELINE)));
 	uint32_t free_head[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
 	/* Blocks per list; nr_free[max_order][MOVABLE] also counts the
-	 * max-order blocks of the lazy sections, which are on no list. */
+	 * max-order blocks of the lazy sections not initialised yet
+	 * (nr_lazy_blocks), which are on no list. */
 	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
 	/* A block found on a free list that is not a free block there (a
 	 * racing double free left it on a per-CPU list too): its pfn and
@@ -400,6 +401,9 @@ struct za_zone {
 	uint8_t corrupt_order;
 	uint32_t lazy_head;    /* first lazy section, or ZA_NIL */
 	unsigned long nr_lazy; /* sections on the lazy list */
+	/* Their max-order blocks not initialised yet: the sum of their
+	 * lazy_left (struct za_section). */
+	unsigned long nr_lazy_blocks;
 	unsigned long nr_isolate_pageblock;
 	/* Pages in pageblocks reserved for high-order atomic requests
 	 * (relaxed reads by the watermark check). */
@@ -499,19 +503,39 @@ struct za_node {
  * nr_free[max_order][MOVABLE], but its page metadata is not initialised
  * (it reads as zero: interior pages that head nothing) and its max-order
  * blocks are not on the free list; the zone keeps the section on a list of
- * its own instead. When the zone's max-order MOVABLE list runs dry, one
- * lazy section is initialised and its blocks go on the list
- * (buddy.c: materialize). Bringing memory online therefore costs one step
- * per block, not one per page, and a page's metadata is first written when
- * the page is first needed (the kernel's deferred struct-page init, done on
- * demand). */
+ * its own instead. When the zone's max-order MOVABLE list runs dry, the
+ * highest run of the first lazy section's uninitialised max-order blocks,
+ * at most ZA_LAZY_RUN_PAGES pages, is initialised and goes on the list
+ * (buddy.c: materialize_run_locked); the section leaves the lazy list with
+ * its last run. Its lazy part is always its lowest lazy_left max-order
+ * blocks (pfn_lazy). Bringing memory online therefore costs one step per
+ * block, not one per page, a page's metadata is first written when the
+ * page is first needed (the kernel's deferred struct-page init, done on
+ * demand), and no zone-lock hold writes more than one run of it, however
+ * large the block. */
 struct za_section {
 	char *base; /* address of the block's first page, or NULL */
 	uint32_t lazy_next, lazy_prev; /* zone's lazy list (sections): zone lock */
+	/* Max-order blocks of the section not initialised yet, its lowest:
+	 * the block's whole when it comes online, 0 once it leaves the lazy
+	 * list. Zone lock to write (memory online before it is listed),
+	 * relaxed reads; it only shrinks while the block is online. */
+	uint32_t lazy_left;
 	uint8_t online; /* relaxed/acquire reads: the block's memmap is live */
 	uint8_t zone_id;
 	uint8_t lazy; /* on the lazy list: zone lock to write, relaxed reads */
+	/* Memory online gave the block's memory a preference for a host
+	 * NUMA node (memory_hotplug.c, backing_bind), which offline and
+	 * za_destroy take back: mem_hotplug_lock. */
+	uint8_t bound;
 };
+
+/* The most pages of lazy metadata one zone-lock hold initialises (one
+ * max-order block when that is larger): 512 KiB of metadata, a whole
+ * 128 MiB block of 4 KiB pages (the default block size), about 0.2 ms,
+ * most of it first-touch page faults. Memory online's holds are bounded
+ * alike (buddy_free_range, buddy_add_lazy_range). */
+#define ZA_LAZY_RUN_PAGES (1ul << 15)
 
 /* An address run: online blocks whose memory is contiguous at both ends,
  * [lo, hi) in the address space holding frames pfn, pfn+1, ...
@@ -1120,6 +1144,12 @@ enum za_debug_point {
 	 * every deferred CPU-offline drain) and not yet looked at any set
 	 * (pcp_finish_deferred): no lock held. arg NULL. */
 	ZA_DP_DEFERRED_TAKEN,
+	/* Initialising the lazy blocks of a range (buddy_materialize_range:
+	 * memory offline, contiguous allocation) has initialised and listed
+	 * one run of a block, more runs of it are left, and the zone lock is
+	 * let go until the next: mem_hotplug_lock held, no other lock.
+	 * arg: the zone. */
+	ZA_DP_LAZY_RUN,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
@@ -1258,6 +1288,15 @@ static inline bool pfn_online(const struct za *za, unsigned long pfn)
 {
 	return pfn < za->max_pfn && za_load_acquire(&pfn_section(za, pfn)->online);
 }
+/* Whether pfn (below max_pfn) lies in the lazy part of its block: its
+ * metadata not written yet, its max-order block on no list. A relaxed
+ * read without the zone lock is a hint that may be stale in one way only:
+ * the lazy part shrinks (a run initialised meanwhile reads as lazy). */
+static inline bool pfn_lazy(const struct za *za, unsigned long pfn)
+{
+	unsigned long left = za_load_relaxed(&pfn_section(za, pfn)->lazy_left);
+	return ((pfn & (za->block_pages - 1)) >> za->max_order) < left;
+}
 /* A pointer's offset from the metadata array, rotated right by four
  * bits (16-byte metadata): the index of the entry when the pointer is on
  * an entry's boundary; one that is not brings its low bits to the top,
@@ -1346,9 +1385,13 @@ void buddy_add_lazy_range(struct za_zone *z, unsigned long start,
                           unsigned long nr);
 /* Initialise every lazy section of a range and put its blocks on the free
  * lists (before isolation, which works on initialised metadata). Takes
- * the zone lock. */
+ * the zone lock once per run (ZA_LAZY_RUN_PAGES). */
 void buddy_materialize_range(struct za_zone *z, unsigned long start,
                              unsigned long nr);
+/* memory_hotplug.c: give the memory of the blocks of a range that memory
+ * online gave a NUMA preference (za_section.bound) the default policy
+ * back. Caller holds mem_hotplug_lock, or is za_destroy. */
+void backing_unbind(struct za *za, unsigned long start, unsigned long nr);
 /* Memory offline of a range that is wholly lazy: take it off the lazy list
  * and out of the free counts in one step. false (and nothing changed)
  * when some block of the range is not lazy. Takes the zone lock. */

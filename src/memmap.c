@@ -136,6 +136,8 @@ int memmap_online_range(struct za *za, unsigned long start, unsigned long nr,
 		                                : NULL);
 		za_store_relaxed(&s->zone_id, z->id);
 		s->lazy_next = s->lazy_prev = ZA_NIL;
+		za_store_relaxed(&s->lazy_left,
+		                 (uint32_t)(za->block_pages >> za->max_order));
 		za_store_relaxed(&s->lazy, 1);
 		za_store_release(&s->online, 1);
 	}
@@ -148,7 +150,8 @@ void memmap_init_pages(struct za *za, unsigned long start, unsigned long nr,
 	/* The metadata reads as zero (memmap_online_range), so order and mt
 	 * are 0 and the state is NONE already. The state is not written:
 	 * lockless scanners (contiguous allocation's candidate scan, a stray
-	 * free) may be reading it while the zone lock's holder gets here. */
+	 * free) may be reading it while the zone lock's holder gets here.
+	 * One run of a lazy block at a time (buddy.c, ZA_LAZY_RUN_PAGES). */
 	struct za_page *first = pfn_page(za, start);
 	zone_assert_held(za->zone_by_id[zone_id]);
 	for (unsigned long i = 0; i < nr; i++) {

@@ -14,8 +14,50 @@
  * it (-EAGAIN), and a failure leaves the range online and usable as it was.
  * One hotplug operation runs at a time (mem_hotplug_lock); allocations
  * never take that lock.
+ *
+ * NUMA (libnuma builds): the memory of a block with a base, on an
+ * allocator of more than one node, is given a preference for the host
+ * node numbered as its node, when the host has that node; offline (and
+ * za_destroy, for what is still online) gives it the default policy
+ * back. See backing_bind.
  */
 #include "internal.h"
+
+/* The memory stays the client's (DESIGN.md, "Backing"): the allocator
+ * only says where its pages should best come from, where that means
+ * something, and takes it back when the memory leaves it.
+ *  - Only with more than one node: a one-node allocator's node 0 names
+ *    no host node, and its memory keeps the policy the client gave it.
+ *  - Only where the host has that node (za_os_bind_node: -ENOENT else):
+ *    node ids are the allocator's topology, which may be simulated.
+ *  - A preference (MPOL_PREFERRED), never a strict bind: a fault in the
+ *    client's memory must not fail because one host node is full.
+ *  - Block by block, recorded in the section (bound), so that offline
+ *    and za_destroy undo exactly what online did. Caller holds
+ *    mem_hotplug_lock. */
+static void backing_bind(struct za *za, unsigned long start, unsigned long nr,
+                         int nid)
+{
+	size_t bytes = (size_t)za->block_pages << za->page_shift;
+	if (za->nr_nodes < 2)
+		return;
+	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
+		struct za_section *sec = pfn_section(za, pfn);
+		sec->bound = sec->base && !za_os_bind_node(sec->base, bytes, nid);
+	}
+}
+
+void backing_unbind(struct za *za, unsigned long start, unsigned long nr)
+{
+	size_t bytes = (size_t)za->block_pages << za->page_shift;
+	for (unsigned long pfn = start; pfn < start + nr; pfn += za->block_pages) {
+		struct za_section *sec = pfn_section(za, pfn);
+		if (!sec->bound)
+			continue;
+		(void)za_os_unbind_node(sec->base, bytes);
+		sec->bound = 0;
+	}
+}
 
 static void recompute_span_locked(struct za *za, struct za_zone *z)
 {
@@ -69,10 +111,10 @@ int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
 		mem_hotplug_unlock(za);
 		return err;
 	}
-	if (base)
+	if (base) {
 		vrun_add(za, start_pfn, nr_pages, base);
-	if (base)
-		(void)za_os_bind_node(base, nr_pages << za->page_shift, nid);
+		backing_bind(za, start_pfn, nr_pages, nid);
+	}
 	bool was_empty = !zone_populated(z);
 
 	zone_lock(z, NULL);
@@ -144,6 +186,8 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 
 	za_store_relaxed(&z->managed_pages, z->managed_pages - nr_pages);
 	vrun_remove(za, start_pfn, nr_pages);
+	/* The memory is the client's again, with the policy it came with. */
+	backing_unbind(za, start_pfn, nr_pages);
 	if (za_debug_aids_on(za))
 		_za_debug_forget(za, start_pfn, nr_pages);
 	memmap_offline_range(za, start_pfn, nr_pages);

@@ -19,6 +19,7 @@
 
 #define alloc_general _za_alloc_general
 #define alloc_pages_slow _za_alloc_pages_slow
+#define backing_unbind _za_backing_unbind
 #define buddy_add_lazy_range _za_buddy_add_lazy_range
 #define buddy_add_locked _za_buddy_add_locked
 #define buddy_alloc_locked _za_buddy_alloc_locked

@@ -312,7 +312,7 @@ static void print_block(struct za *za, struct za_out *out, unsigned long pfn,
 }
 
 /* Calls fn for every allocated block with its record, walking the online
- * blocks that are not lazy (lazy ones hold no allocation), under
+ * blocks but their lazy parts (which hold no allocation), under
  * mem_hotplug_lock (taken here unless this thread runs under it, in a
  * callback). */
 static void for_each_allocated(struct za *za,
@@ -325,9 +325,14 @@ static void for_each_allocated(struct za *za,
 		mem_hotplug_lock(za);
 	for (unsigned long s = 0; s < za->nr_sections; s++) {
 		struct za_section *sec = &za->sections[s];
-		if (!za_load_acquire(&sec->online) || za_load_relaxed(&sec->lazy))
+		if (!za_load_acquire(&sec->online))
 			continue;
-		unsigned long pfn = section_pfn(za, s), end = pfn + za->block_pages;
+		/* A block half initialised (buddy.c) has allocations above
+		 * its lazy part. */
+		unsigned long end = section_pfn(za, s) + za->block_pages;
+		unsigned long pfn = section_pfn(za, s) +
+		                    ((unsigned long)za_load_relaxed(&sec->lazy_left)
+		                     << za->max_order);
 		while (pfn < end) {
 			const struct za_page *p = pfn_page(za, pfn);
 			int st = page_state(p);

@@ -266,9 +266,18 @@ void za_os_decommit(void *p, size_t size);
 /* Zero-fills and returns the memory, which stays readable and writable
  * (a racing reader sees the old contents or zeros, never a fault). */
 void za_os_purge(void *p, size_t size);
-/* Bind [p, p+size) to a real NUMA node when libnuma is present; 0 or a
- * negative errno (-ENOSYS without libnuma). Best effort. */
+/* The client's memory and the host's NUMA nodes (libnuma). Both act on
+ * the OS pages wholly inside [p, p+size) only, never on memory beside it
+ * that shares an OS page. za_os_bind_node gives them a preference for
+ * host node `node` (MPOL_PREFERRED: pages fault in there while it has
+ * room and elsewhere when it has not, so a fault never fails for it;
+ * pages already there stay where they are): 0, -ENOSYS (no libnuma, or
+ * the kernel's NUMA calls unavailable), -ENOENT (the host has no such
+ * node with memory this process may use), or mbind's error.
+ * za_os_unbind_node gives them the default policy back (MPOL_DEFAULT):
+ * 0 or a negative errno. Best effort both. */
 int za_os_bind_node(void *p, size_t size, int node);
+int za_os_unbind_node(void *p, size_t size);
 
 /* --- small allocations (metadata) ------------------------------------- */
 void *za_os_alloc(size_t size, size_t align); /* zeroed */

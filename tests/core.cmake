@@ -27,4 +27,15 @@ set_tests_properties(pcp_rseq_selfreg PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
 za_add_test(NAME core_lazy SOURCES test_core_lazy.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_virt SOURCES test_core_virt.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_numa SOURCES test_core_numa.c LABELS core TIMEOUT 60)
+# The NUMA policy memory online gives the client's memory (libnuma builds;
+# skipped, exit 77, otherwise).
+if(ZA_HAVE_NUMA)
+  za_add_test(NAME core_numa_policy SOURCES test_core_numa_policy.c LABELS core
+              TIMEOUT 60 LIBS ${NUMA_LIBRARY})
+else()
+  za_add_test(NAME core_numa_policy SOURCES test_core_numa_policy.c LABELS core
+              TIMEOUT 60)
+endif()
+target_compile_definitions(core_numa_policy PRIVATE ZA_HAVE_NUMA=${ZA_HAVE_NUMA})
+set_tests_properties(core_numa_policy PROPERTIES SKIP_RETURN_CODE 77)
 za_add_test(NAME core_sysctl SOURCES test_core_sysctl.c LABELS core TIMEOUT 120)

@@ -17,6 +17,13 @@
  *  5. A block that shares an OS page of metadata with a neighbour comes
  *     back online clean after going offline (its old metadata is wiped).
  *  6. za_check catches every broken lazy invariant.
+ *  7. A block of several runs (ZA_LAZY_RUN_PAGES) is initialised one run
+ *     per zone-lock hold: an allocation that finds the list empty
+ *     initialises one run, highest first; a half-initialised block serves
+ *     allocations, frees, compaction, the page owner's walk and za_check;
+ *     memory offline initialises the rest a run per hold and lets the zone
+ *     lock go in between (a debug point there: the lock is free, and an
+ *     allocation and a free go through).
  */
 #include <string.h>
 
@@ -335,6 +342,242 @@ static void test_check_catches(void)
 	EXPECT_OK();
 }
 
+/* --- 7. runs ---------------------------------------------------------- */
+
+#define RMAX 10                                /* the default max order */
+#define RBLOCK (1ul << 17)                     /* 512 MiB of 4 KiB pages */
+#define RBLOCKS (RBLOCK >> RMAX)               /* max-order blocks: 128 */
+#define RUN_BLOCKS (ZA_LAZY_RUN_PAGES >> RMAX) /* of them in a run: 32 */
+#define NSMALL 4096
+
+/* The client's table of the order-0 pages it holds, which compaction's
+ * migrate callback keeps right. */
+static struct za_page *small[NSMALL];
+
+static int migrate_small(void *ctx, struct za_page *dst, struct za_page *src,
+                         unsigned order)
+{
+	(void)ctx;
+	if (order)
+		return -ENOENT;
+	for (unsigned i = 0; i < NSMALL; i++)
+		if (small[i] == src) {
+			small[i] = dst;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static unsigned long left_of(unsigned long pfn)
+{
+	return za_load_relaxed(&pfn_section(za, pfn)->lazy_left);
+}
+
+/* Pages of the block at pfn whose metadata was written (zone id). */
+static unsigned long written(unsigned long pfn)
+{
+	unsigned long n = 0;
+	for (unsigned long p = pfn; p < pfn + RBLOCK; p++)
+		n += pfn_page(za, p)->zone_id != 0;
+	return n;
+}
+
+static unsigned long owner_pages(void)
+{
+	struct za_page_owner_site sites[8];
+	long n = za_page_owner_summary(za, sites, 8);
+	CHECK(n >= 0 && n <= 8);
+	unsigned long pages = 0;
+	for (long i = 0; i < n; i++)
+		pages += sites[i].pages;
+	return pages;
+}
+
+static unsigned hook_calls;
+static unsigned long hook_left;
+
+/* Between two runs of memory offline's initialisation of block 0. */
+static void run_hook(struct za *a, int point, void *arg)
+{
+	if (point != ZA_DP_LAZY_RUN)
+		return;
+	struct za_zone *z = arg;
+	RULE(za_spin_trylock_raw(&z->lock),
+	     "initialising the lazy blocks of a range lets the zone lock go "
+	     "between two runs (hold %u)",
+	     hook_calls);
+	za_spin_unlock_raw(&z->lock);
+	unsigned long left = left_of(0);
+	RULE(left + RUN_BLOCKS == hook_left,
+	     "each zone-lock hold initialises one run of a lazy block: %lu "
+	     "max-order blocks left, %lu before",
+	     left, hook_left);
+	hook_left = left;
+	/* An allocation and a free against the half-initialised block. */
+	struct za_page *p = za_alloc_pages(a, ZA_GFP_MOVABLE, RMAX);
+	CHECK(p);
+	unsigned long pfn = za_page_to_pfn(a, p);
+	RULE(!pfn_lazy(a, pfn) && pfn < RBLOCK,
+	     "a block handed out between two runs lies in the initialised "
+	     "part (pfn 0x%lx, lazy part below 0x%lx)",
+	     pfn, left << RMAX);
+	za_free_pages(a, p, RMAX);
+	hook_calls++;
+}
+
+static void test_runs(void)
+{
+	struct za_config cfg = { 0 };
+	cfg.nr_cpus = 2;
+	cfg.block_pages = RBLOCK;
+	cfg.max_pfn = 2 * RBLOCK;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PAGE_OWNER;
+	cfg.migrate = migrate_small;
+	za = za_create(&cfg);
+	CHECK(za);
+	CHECK_EQ(za->max_order, RMAX);
+	CHECK(RBLOCKS / RUN_BLOCKS == 4);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, RBLOCK, NULL), 0);
+	CHECK_EQ(left_of(0), RBLOCKS);
+
+	/* The first allocation initialises the highest run, no more. */
+	struct za_page *big = za_alloc_pages(za, ZA_GFP_MOVABLE, RMAX);
+	CHECK(big);
+	unsigned long run0 = RBLOCK - ZA_LAZY_RUN_PAGES; /* the run's first pfn */
+	RULE(written(0) == ZA_LAZY_RUN_PAGES && left_of(0) == RBLOCKS - RUN_BLOCKS,
+	     "an allocation that finds the list empty initialises one run of a "
+	     "lazy block (%lu pages), not the whole block: %lu pages written, "
+	     "%lu max-order blocks left",
+	     ZA_LAZY_RUN_PAGES, written(0), left_of(0));
+	RULE(za_page_to_pfn(za, big) == RBLOCK - (1ul << RMAX),
+	     "a lazy block's max-order blocks are handed out highest first "
+	     "(pfn 0x%lx)",
+	     za_page_to_pfn(za, big));
+	CHECK(pfn_section(za, 0)->lazy);
+	CHECK_EQ(z->nr_lazy, 1);
+	CHECK_EQ(z->nr_lazy_blocks, RBLOCKS - RUN_BLOCKS);
+	CHECK_EQ(lazy_inits(), 0); /* counted when the block is done */
+	CHECK(pfn_lazy(za, run0 - 1) && !pfn_lazy(za, run0));
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.free, RBLOCK - (1ul << RMAX));
+	CHECK_EQ(zi.nr_free[RMAX], RBLOCKS - 1);
+	za_debug_set(za, ZA_DEBUG_CHECK_LAZY, 1);
+	EXPECT_OK();
+	/* za_check's view of a half-initialised block. */
+	pfn_page(za, run0 - 1)->next = 5;
+	EXPECT_BROKEN("metadata written in the lazy part of a block");
+	pfn_page(za, run0 - 1)->next = 0;
+	za_debug_set(za, ZA_DEBUG_CHECK_LAZY, 0);
+	z->nr_lazy_blocks++;
+	EXPECT_BROKEN("lazy max-order block count off by one");
+	z->nr_lazy_blocks--;
+	pfn_section(za, 0)->lazy_left++;
+	z->nr_lazy_blocks++;
+	EXPECT_BROKEN("initialised run counted in the lazy part");
+	pfn_section(za, 0)->lazy_left--;
+	z->nr_lazy_blocks--;
+	EXPECT_OK();
+
+	/* The lowest block of the run, beside the lazy part: allocated and
+	 * freed; it must not merge or be listed across the boundary. */
+	struct za_page *low[RUN_BLOCKS];
+	for (unsigned i = 0; i < RUN_BLOCKS - 1; i++) {
+		low[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, RMAX);
+		CHECK(low[i]);
+		CHECK(za_page_to_pfn(za, low[i]) >= run0);
+	}
+	CHECK_EQ(left_of(0), RBLOCKS - RUN_BLOCKS);
+	CHECK_EQ(za_page_to_pfn(za, low[RUN_BLOCKS - 2]), run0);
+	za_free_pages(za, low[RUN_BLOCKS - 2], RMAX);
+	EXPECT_OK();
+	low[RUN_BLOCKS - 2] = za_alloc_pages(za, ZA_GFP_MOVABLE, RMAX);
+	CHECK_EQ(za_page_to_pfn(za, low[RUN_BLOCKS - 2]), run0);
+	/* The run is all handed out: the next one is initialised. */
+	low[RUN_BLOCKS - 1] = za_alloc_pages(za, ZA_GFP_MOVABLE, RMAX);
+	CHECK(low[RUN_BLOCKS - 1]);
+	CHECK_EQ(za_page_to_pfn(za, low[RUN_BLOCKS - 1]), run0 - (1ul << RMAX));
+	RULE(left_of(0) == RBLOCKS - 2 * RUN_BLOCKS &&
+	         written(0) == 2 * ZA_LAZY_RUN_PAGES,
+	     "the next run is initialised when the list runs dry again: %lu "
+	     "max-order blocks left",
+	     left_of(0));
+	EXPECT_OK();
+	for (unsigned i = 0; i < RUN_BLOCKS; i++)
+		za_free_pages(za, low[i], RMAX);
+	EXPECT_OK();
+
+	/* Order-0 movable pages, every other one freed: fragmented pageblocks
+	 * in the initialised part, lazy memory below them. */
+	for (unsigned i = 0; i < NSMALL; i++) {
+		small[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+		CHECK(small[i]);
+		CHECK(!pfn_lazy(za, za_page_to_pfn(za, small[i])));
+	}
+	for (unsigned i = 0; i < NSMALL; i += 2) {
+		za_free_pages(za, small[i], 0);
+		small[i] = NULL;
+	}
+	za_drain_all_pages(za);
+	CHECK(pfn_section(za, 0)->lazy);
+	EXPECT_OK();
+	RULE(owner_pages() == (1ul << RMAX) + NSMALL / 2,
+	     "the page owner's walk sees the blocks in use in a "
+	     "half-initialised block (%lu pages)",
+	     owner_pages());
+	unsigned long left = left_of(0);
+	uint64_t moved = za_event_count(za, ZA_COMPACT_MIGRATE_SCANNED);
+	int rc = za_compact(za, 0);
+	RULE(rc == 0,
+	     "compaction works in the initialised part of a half-initialised "
+	     "block (za_compact %d, %llu pages scanned)",
+	     rc,
+	     (unsigned long long)(za_event_count(za, ZA_COMPACT_MIGRATE_SCANNED) -
+	                          moved));
+	CHECK_EQ(left_of(0), left);
+	for (unsigned i = 0; i < NSMALL; i++)
+		CHECK(!small[i] || !pfn_lazy(za, za_page_to_pfn(za, small[i])));
+	EXPECT_OK();
+	for (unsigned i = 0; i < NSMALL; i++)
+		if (small[i])
+			za_free_pages(za, small[i], 0);
+	za_free_pages(za, big, RMAX);
+	za_drain_all_pages(za);
+	EXPECT_OK();
+
+	/* A second block comes online (first on the lazy list now); memory
+	 * offline of the half-initialised one initialises its other runs,
+	 * one per hold, the lock let go in between. */
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, RBLOCK, RBLOCK, NULL), 0);
+	CHECK_EQ(z->lazy_head, 1);
+	hook_calls = 0;
+	hook_left = left_of(0);
+	unsigned long runs_left = (left_of(0) + RUN_BLOCKS - 1) / RUN_BLOCKS;
+	CHECK(runs_left >= 2);
+	za_store_relaxed(&za->debug_hook, run_hook);
+	CHECK_EQ(za_memory_offline(za, 0, RBLOCK), 0);
+	za_store_relaxed(&za->debug_hook, NULL);
+	if (za_debug)
+		RULE(hook_calls == runs_left - 1,
+		     "memory offline initialises a half-initialised block a run "
+		     "per zone-lock hold: %u points between %lu runs",
+		     hook_calls, runs_left);
+	else
+		printf("runs: no debug points (ZA_DEBUG=0): hold count not seen\n");
+	CHECK_EQ(left_of(RBLOCK), RBLOCKS); /* the other block untouched */
+	EXPECT_OK();
+	CHECK_EQ(za_memory_offline(za, RBLOCK, RBLOCK), 0); /* wholly lazy */
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.managed, 0);
+	EXPECT_OK();
+	printf("runs: %lu-page block, %lu pages a run, %u points between the "
+	       "runs of an offline\n",
+	       RBLOCK, ZA_LAZY_RUN_PAGES, hook_calls);
+	za_destroy(za);
+	za = NULL;
+}
+
 int main(void)
 {
 	tu_watchdog(60);
@@ -347,6 +590,7 @@ int main(void)
 	test_shared_meta_page();
 	test_check_catches();
 	za_destroy(za);
+	test_runs();
 	printf("lazy: ok\n");
 	return 0;
 }

@@ -428,19 +428,65 @@ void za_os_purge(void *p, size_t size)
 		ZA_DIE("mmap (purge)", errno);
 }
 
+#if ZA_HAVE_NUMA
+/* The OS pages wholly inside [p, p+size): false when there is none. */
+static bool os_pages_inside(void *p, size_t size, void **lo, size_t *len)
+{
+	uintptr_t ps = (uintptr_t)za_os_page_size();
+	uintptr_t a = ((uintptr_t)p + ps - 1) & ~(ps - 1);
+	uintptr_t b = ((uintptr_t)p + size) & ~(ps - 1);
+	if (b <= a)
+		return false;
+	*lo = (void *)a;
+	*len = (size_t)(b - a);
+	return true;
+}
+#endif
+
 int za_os_bind_node(void *p, size_t size, int node)
 {
 #if ZA_HAVE_NUMA
-	if (numa_available() < 0 || node > numa_max_node())
+	if (numa_available() < 0)
 		return -ENOSYS;
-	unsigned long mask = 1ul << node;
-	if (mbind(p, size, MPOL_BIND, &mask, sizeof(mask) * 8, 0))
+	/* A node mask as mbind reads it: a bit per node, in longs. */
+	enum { BITS = 8 * sizeof(unsigned long), NODES = 1024 };
+	unsigned long mask[NODES / BITS] = { 0 };
+	if (node < 0 || node >= NODES || node > numa_max_node() ||
+	    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node))
+		return -ENOENT;
+	void *lo;
+	size_t len;
+	if (!os_pages_inside(p, size, &lo, &len))
+		return 0;
+	mask[(unsigned)node / BITS] = 1ul << ((unsigned)node % BITS);
+	/* Preferred, not bound: a strict bind makes a fault fail (the
+	 * process killed) when that node is full, though others have room.
+	 * maxnode is one more than the mask's bits (the system call reads
+	 * one bit fewer than it is told, as libnuma's own calls allow for). */
+	if (mbind(lo, len, MPOL_PREFERRED, mask, NODES + 1, 0))
 		return -errno;
 	return 0;
 #else
 	(void)p;
 	(void)size;
 	(void)node;
+	return -ENOSYS;
+#endif
+}
+
+int za_os_unbind_node(void *p, size_t size)
+{
+#if ZA_HAVE_NUMA
+	void *lo;
+	size_t len;
+	if (!os_pages_inside(p, size, &lo, &len))
+		return 0;
+	if (mbind(lo, len, MPOL_DEFAULT, NULL, 0, 0))
+		return -errno;
+	return 0;
+#else
+	(void)p;
+	(void)size;
 	return -ENOSYS;
 #endif
 }

@@ -136,6 +136,11 @@ int za_os_bind_node(void *p, size_t size, int node)
 	(void)p, (void)size, (void)node;
 	return -ENOSYS;
 }
+int za_os_unbind_node(void *p, size_t size)
+{
+	(void)p, (void)size;
+	return -ENOSYS;
+}
 
 void *za_os_alloc(size_t size, size_t align)
 {
