@@ -622,11 +622,13 @@ __attribute__((noinline)) void free_pages_slow(struct za *za,
 }
 
 /* Let go of the page set a bulk free held for a run of `run` pages:
- * count them, let go. */
+ * count them, let go, report a list a flush over high cut in the run
+ * (as pcp_free does). */
 static void bulk_free_let_go(struct za *za, struct za_pcp *held, unsigned run)
 {
 	pcp_count_alloc_locked(held, -(long)run);
 	pcp_own_release(za, held);
+	pcp_report_corrupt(za, held);
 	ZA_DEBUG_POINT(za, ZA_DP_BULK_RUN, held);
 }
 
@@ -658,9 +660,14 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		}
 		struct za_zone *z = page_zone(za, page);
 		int mt = lists ? pcp_free_mt(za, pfn) : -1;
-		/* A run ends after PCP_BULK_RUN pages, and before a page of
-		 * another zone or for the buddy lists. */
-		if (held && (mt < 0 || z != held_zone || run == PCP_BULK_RUN)) {
+		/* A run ends after PCP_BULK_RUN pages, before a page of another
+		 * zone or for the buddy lists, and once a list of the set is
+		 * cut (a flush over high met a racing double free's entry):
+		 * that cut is reported before another one can come, which
+		 * would find it pending and go unreported (pcp_cut_locked). */
+		if (held &&
+		    (mt < 0 || z != held_zone || run == PCP_BULK_RUN ||
+		     unlikely(za_load_relaxed(&held->corrupt_pfn) != ZA_NIL))) {
 			bulk_free_let_go(za, held, run);
 			held = NULL;
 		}

@@ -322,7 +322,19 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 	za_store_relaxed(&pcp->mid_pages, (int)mid);
 	pcp_count_moved_locked(pcp, (int)(count < budget ? count : budget) -
 	                                pcp->count);
-	za_store_relaxed(&pcp->corrupt_pfn, pfn);
+	/* One cut waits for its report at a time, and a pending one is kept,
+	 * as the buddy lists keep theirs (free_list_head_ok): a report made
+	 * late still names the first double free. A pop that cut, pcp_free
+	 * after its flush, a drain, the decay and a bulk call after every
+	 * run report once they let go (pcp_report_corrupt); the remote users
+	 * that flush (za_pcp_set_high, pcp_set_flag, pcp_cpu_off, the
+	 * pressure trim) leave it to the next holder that looks. A cut made
+	 * while another is pending is not named, its pages lost with the list
+	 * (za_check counts them). A compare-and-swap, not a test and a store:
+	 * whoever let the set go last may be taking the pending one to report
+	 * it right now (pcp_report_corrupt_slow, with the set not held). */
+	uint32_t none = ZA_NIL;
+	za_cas_acqrel(&pcp->corrupt_pfn, &none, pfn);
 }
 
 void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
