@@ -349,7 +349,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	init_ctx(za, &ac, -1, gfp);
 	/* Not while a debugging aid must see each page (za.nofast). */
 	if (ac.cpu >= 0 && !za_load_relaxed(&za->nofast)) {
-		/* One lock hold on the first zone that is above low. */
+		/* The first zone that is above low, through the CPU's page
+		 * set, let go between runs (pcp_alloc_bulk). */
 		struct za_zone *z;
 		for (unsigned i = 0;
 		     got < nr &&
@@ -361,12 +362,8 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 			if (!zone_watermark_fast(za, z, 0, mark, ac.highest_zoneidx,
 			                         ALLOC_WMARK_LOW))
 				continue;
-			unsigned n = pcp_alloc_bulk(za, z, ac.cpu, ac.mt, nr - got,
-			                            pages + got, mark, ac.highest_zoneidx);
-			buddy_report_corrupt(za, z); /* a refill's cut */
-			if (n)
-				count_numa(za, z, NULL, ac.preferred_nid, ac.cpu, n);
-			got += n;
+			got += pcp_alloc_bulk(za, z, ac.cpu, ac.mt, nr - got, pages + got,
+			                      mark, ac.highest_zoneidx, ac.preferred_nid);
 			break;
 		}
 		if ((gfp & ZA___GFP_ZERO))
@@ -624,13 +621,20 @@ __attribute__((noinline)) void free_pages_slow(struct za *za,
 	free_general(za, z, page, pfn, order, cpu, rs, gen, SLOW_SITE(site));
 }
 
-/* Longest run of frees under one hold of a page-set lock, so that a
- * remote drain never waits for a whole long array. */
-#define BULK_FREE_RUN 64
+/* Let go of the page set a bulk free held for a run of `run` pages:
+ * count them, let go, report a list a flush over high cut in the run
+ * (as pcp_free does). */
+static void bulk_free_let_go(struct za *za, struct za_pcp *held, unsigned run)
+{
+	pcp_count_alloc_locked(held, -(long)run);
+	pcp_own_release(za, held);
+	pcp_report_corrupt(za, held);
+	ZA_DEBUG_POINT(za, ZA_DP_BULK_RUN, held);
+}
 
 /* Each page checked and claimed as za_free_pages does, but the current
- * CPU's page set is locked once for a run of pages instead of once per
- * page. Misuse is reported with the lock dropped. */
+ * CPU's page set is owned once for a run of up to PCP_BULK_RUN pages
+ * instead of once per page. Misuse is reported with the set let go. */
 void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 {
 	if (!za || !pages)
@@ -648,31 +652,38 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		if (!page)
 			continue;
 		if (unlikely(!claim_free(za, page, 0, &pfn, &st, &gen))) {
-			if (held) {
-				pcp_count_alloc_locked(held, -(long)run);
-				pcp_own_release(za, held);
-			}
+			if (held)
+				bulk_free_let_go(za, held, run);
 			held = NULL;
 			free_misuse(za, page, pfn, 0, st, __builtin_return_address(0));
 			continue;
 		}
 		struct za_zone *z = page_zone(za, page);
 		int mt = lists ? pcp_free_mt(za, pfn) : -1;
-		if (held && (mt < 0 || z != held_zone || run == BULK_FREE_RUN)) {
-			pcp_count_alloc_locked(held, -(long)run);
-			pcp_own_release(za, held);
+		/* A run ends after PCP_BULK_RUN pages, before a page of another
+		 * zone or for the buddy lists, and once a list of the set is
+		 * cut (a flush over high met a racing double free's entry):
+		 * that cut is reported before another one can come, which
+		 * would find it pending and go unreported (pcp_cut_locked). */
+		if (held &&
+		    (mt < 0 || z != held_zone || run == PCP_BULK_RUN ||
+		     unlikely(za_load_relaxed(&held->corrupt_pfn) != ZA_NIL))) {
+			bulk_free_let_go(za, held, run);
 			held = NULL;
 		}
 		if (mt >= 0 && !held) {
 			ZA_YIELD_POINT(za);
-			held = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
+			/* The thread may run on another CPU since the last run:
+			 * restartable, only that CPU's set can be owned. */
+			cpu = za_current_cpu(za);
+			held = cpu >= 0 ? pcp_trylock_usable(z, zone_pcp(z, cpu), true)
+			                : NULL;
 			held_zone = z;
 			run = 0;
 		}
 		if (held && unlikely(page_state(page) != ZA_PS_FREEING)) {
 			/* Another free of it raced ours (see pcp_free). */
-			pcp_count_alloc_locked(held, -(long)run);
-			pcp_own_release(za, held);
+			bulk_free_let_go(za, held, run);
 			held = NULL;
 			free_misuse(za, page, pfn, 0, (uint8_t)page_state(page),
 			            __builtin_return_address(0));
@@ -684,10 +695,8 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 			             __builtin_return_address(0));
 		}
 	}
-	if (held) {
-		pcp_count_alloc_locked(held, -(long)run);
-		pcp_own_release(za, held);
-	}
+	if (held)
+		bulk_free_let_go(za, held, run);
 }
 
 /* --- drains -------------------------------------------------------------------- */

@@ -1150,6 +1150,11 @@ enum za_debug_point {
 	 * let go until the next: mem_hotplug_lock held, no other lock.
 	 * arg: the zone. */
 	ZA_DP_LAZY_RUN,
+	/* A bulk call (za_alloc_pages_bulk, za_free_pages_bulk) has let go
+	 * of the page set it held for a run of pages (PCP_BULK_RUN at most)
+	 * and reported what the run cut; it takes a set again for its next
+	 * run, if any: no lock held. arg: the set let go. */
+	ZA_DP_BULK_RUN,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
@@ -1450,9 +1455,14 @@ static inline void page_reporting_notify_free(struct za *za, unsigned order)
 struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
                           int mt, unsigned alloc_flags, long floor, int cpu,
                           bool *usable);
+/* Up to nr order-0 pages of type mt from zone z through the page set of
+ * the CPU the thread runs on (cpu, at first), in runs of at most
+ * PCP_BULK_RUN pages a hold (pcp.h), counted as allocations for a
+ * request that preferred node pref_nid. Stops at a set it cannot take, an
+ * empty list it may not refill, or a cut list (reported). */
 unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
                         unsigned nr, struct za_page **pages,
-                        unsigned long mark, int highest_zoneidx);
+                        unsigned long mark, int highest_zoneidx, int pref_nid);
 /* Drain one pcp completely (takes its lock). Returns pages drained. */
 unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu);
 void pcp_drain_zone(struct za *za, struct za_zone *z);

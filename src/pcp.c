@@ -322,7 +322,19 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 	za_store_relaxed(&pcp->mid_pages, (int)mid);
 	pcp_count_moved_locked(pcp, (int)(count < budget ? count : budget) -
 	                                pcp->count);
-	za_store_relaxed(&pcp->corrupt_pfn, pfn);
+	/* One cut waits for its report at a time, and a pending one is kept,
+	 * as the buddy lists keep theirs (free_list_head_ok): a report made
+	 * late still names the first double free. A pop that cut, pcp_free
+	 * after its flush, a drain, the decay and a bulk call after every
+	 * run report once they let go (pcp_report_corrupt); the remote users
+	 * that flush (za_pcp_set_high, pcp_set_flag, pcp_cpu_off, the
+	 * pressure trim) leave it to the next holder that looks. A cut made
+	 * while another is pending is not named, its pages lost with the list
+	 * (za_check counts them). A compare-and-swap, not a test and a store:
+	 * whoever let the set go last may be taking the pending one to report
+	 * it right now (pcp_report_corrupt_slow, with the set not held). */
+	uint32_t none = ZA_NIL;
+	za_cas_acqrel(&pcp->corrupt_pfn, &none, pfn);
 }
 
 void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
@@ -516,35 +528,58 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 
 unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
                         unsigned nr, struct za_page **pages,
-                        unsigned long mark, int highest_zoneidx)
+                        unsigned long mark, int highest_zoneidx, int pref_nid)
 {
 	unsigned got = 0;
 	int idx = pcp_list_index(za, 0, mt);
-	struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
-	if (!pcp)
-		return 0;
-	while (got < nr) {
-		if (pcp->lists[idx] == ZA_NIL) {
+	/* One run of at most PCP_BULK_RUN pages per hold of the set: a remote
+	 * user (a drain, za_check, za_pcp_set_high, memory offline's
+	 * switch-off, a CPU offline) waits for one run, never for the whole
+	 * array. */
+	for (;;) {
+		struct za_pcp *pcp = pcp_trylock_usable(z, zone_pcp(z, cpu), true);
+		if (!pcp)
+			return got; /* busy or switched off: the caller's slow path */
+		unsigned run = 0;
+		bool more = true;
+		while (got < nr && run < PCP_BULK_RUN) {
 			/* Each refill re-checks the watermark, so a bulk
 			 * request cannot run a zone below it. */
-			if (!zone_watermark_fast(za, z, 0, mark, highest_zoneidx,
-			                         ALLOC_WMARK_LOW) ||
-			    !pcp_refill_locked(za, z, pcp, 0, mt, ALLOC_WMARK_LOW,
-			                       wmark_floor(z, mark, highest_zoneidx,
-			                                   ALLOC_WMARK_LOW),
-			                       refill_count(za, pcp, 0)))
+			if (pcp->lists[idx] == ZA_NIL &&
+			    (!zone_watermark_fast(za, z, 0, mark, highest_zoneidx,
+			                          ALLOC_WMARK_LOW) ||
+			     !pcp_refill_locked(za, z, pcp, 0, mt, ALLOC_WMARK_LOW,
+			                        wmark_floor(z, mark, highest_zoneidx,
+			                                    ALLOC_WMARK_LOW),
+			                        refill_count(za, pcp, 0)))) {
+				more = false;
 				break;
+			}
+			struct za_page *page = pcp_take_locked(za, pcp, 0, mt, idx);
+			if (unlikely(!page)) {
+				more = false; /* a cut list: reported below */
+				break;
+			}
+			pages[got++] = page;
+			run++;
 		}
-		struct za_page *page = pcp_take_locked(za, pcp, 0, mt, idx);
-		if (unlikely(!page))
-			break;
-		pages[got++] = page;
+		if (run) {
+			pcp_count_alloc_locked(pcp, run);
+			count_numa(za, z, pcp, pref_nid, cpu, run);
+		}
+		pcp_own_release(za, pcp);
+		pcp_report_corrupt(za, pcp); /* a list this run cut */
+		buddy_report_corrupt(za, z); /* a refill's cut */
+		ZA_DEBUG_POINT(za, ZA_DP_BULK_RUN, pcp);
+		if (!more || got == nr)
+			return got;
+		/* The thread may run on another CPU by now: restartable, only
+		 * the set of the CPU it runs on can be owned; locked, that
+		 * set is the one to use. */
+		cpu = za_current_cpu(za);
+		if (cpu < 0)
+			return got;
 	}
-	if (got)
-		pcp_count_alloc_locked(pcp, got);
-	pcp_own_release(za, pcp);
-	pcp_report_corrupt(za, pcp);
-	return got;
 }
 
 /* --- remote users ------------------------------------------------------------ */

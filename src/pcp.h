@@ -10,6 +10,13 @@
 
 #include "internal.h"
 
+/* The most pages a bulk call (za_alloc_pages_bulk, za_free_pages_bulk)
+ * takes from or gives to a page set in one hold of it: between runs it
+ * lets the set go and reports what the run cut, so that a remote user (a
+ * drain, za_check, za_pcp_set_high, memory offline's switch-off, a CPU
+ * offline) waits for one run, never for a whole long array. */
+#define PCP_BULK_RUN 64
+
 /* Give nr pages (at least) back to the buddy lists. pcp->lock held. */
 unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,

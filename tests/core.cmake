@@ -39,3 +39,8 @@ endif()
 target_compile_definitions(core_numa_policy PRIVATE ZA_HAVE_NUMA=${ZA_HAVE_NUMA})
 set_tests_properties(core_numa_policy PROPERTIES SKIP_RETURN_CODE 77)
 za_add_test(NAME core_sysctl SOURCES test_core_sysctl.c LABELS core TIMEOUT 120)
+# A bulk call's runs (one hold of a page set each) and the cuts it reports;
+# the debug points it looks from are in debug builds only (Release: 77).
+za_add_test(NAME core_bulk_runs SOURCES test_core_bulk_runs.c LABELS core TIMEOUT 120)
+set_tests_properties(core_bulk_runs PROPERTIES SKIP_RETURN_CODE 77)
+za_add_rseq_run(NAME core_bulk_runs) # the same on real CPUs, restartable

@@ -1,0 +1,583 @@
+/*
+ * test_core_bulk_runs.c - a bulk call owns a page set for one run of
+ * pages at a time (PCP_BULK_RUN, src/pcp.h), and reports the lists its
+ * runs cut. It looks from the library's debug points, which debug builds
+ * have: a Release build skips (77).
+ *
+ * Runs, seen where a bulk call lets its page set go (ZA_DP_BULK_RUN):
+ *  - za_alloc_pages_bulk and za_free_pages_bulk of NR pages take from or
+ *    give to a page set at most PCP_BULK_RUN pages per hold, and the set
+ *    is not held at the end of a run; between two runs a remote user (a
+ *    drain of every CPU's lists) takes the set, and, between the runs of
+ *    an allocation, za_check passes;
+ *  - the thread moves to the other CPU between two runs: the next run
+ *    owns that CPU's set (restartable, the only one it could own);
+ *  - the CPU is switched off between two runs (za_cpu_offline): no later
+ *    run goes through its set, and the call still does all of its pages.
+ *
+ * Cuts. Frees claim with a plain store here, as outside debug builds. A
+ * bulk free is the late one of two frees of a page that race: it is
+ * stopped between its check and its claim (ZA_DP_FREE_CLAIM) while a
+ * thread on the other CPU frees the page and is handed it again; it then
+ * pushes the page on its own CPU's list with an old hand-out count, and a
+ * flush over high later in the same call cuts that list (ARCHITECTURE.md,
+ * "Racing double frees"):
+ *  - one such page: its cut is reported before the call returns;
+ *  - two, the second pushed right after the first was cut, so that the
+ *    flush that cuts it is within PCP_BULK_RUN pages of the first cut:
+ *    two reports, in order;
+ *  - a cut that a remote user leaves to the set's next holder
+ *    (za_pcp_set_high's flush), and a second cut before anyone reports:
+ *    the first is kept, and the next bulk call reports it.
+ * A cut loses the pages of the list (docs/ARCHITECTURE.md): those checks
+ * end with za_check failing, as the other cut tests do.
+ *
+ * With --rseq (ctest: core_bulk_runs_rseq) every check runs again with
+ * restartable page sets on real CPUs 0 and 1 (pcp_mode.h), each in a child
+ * process that is repeated when a sequence the kernel aborted sent a page
+ * past the set it counts (pm_run).
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <zonealloc.h>
+
+#include "internal.h"
+#include "pcp.h"
+#include "pcp_mode.h"
+
+#define NAME "core_bulk_runs"
+#define BLK 1024ul
+#define NBLK 8
+#define NR 1000u /* pages of one bulk call: 16 runs */
+
+static __thread int cur_cpu;
+static int get_cpu(void *ctx)
+{
+	(void)ctx;
+	return cur_cpu;
+}
+
+/* The calling thread's CPU: simulated, or a real one it is pinned to. */
+static void set_cpu(int c)
+{
+	pm_set_cpu(&cur_cpu, c);
+}
+
+/* Misuse reports: how many, and the pfn each names. */
+#define MAXREP 8
+static atomic_int nrep;
+static unsigned long rep_pfn[MAXREP];
+static char rep_msg[MAXREP][200];
+
+static void on_error(void *ctx, int err, const char *msg)
+{
+	(void)ctx;
+	(void)err;
+	int i = atomic_fetch_add(&nrep, 1);
+	if (i >= MAXREP)
+		return;
+	snprintf(rep_msg[i], sizeof(rep_msg[i]), "%s", msg);
+	const char *p = strstr(msg, "pfn 0x");
+	rep_pfn[i] = ULONG_MAX;
+	if (!p || sscanf(p, "pfn 0x%lx", &rep_pfn[i]) != 1)
+		rep_pfn[i] = ULONG_MAX;
+}
+
+static void set_hook(struct za *za, void (*fn)(struct za *, int, void *))
+{
+	za_store_relaxed(&za->debug_hook, fn);
+}
+
+static struct za *make(unsigned flags, unsigned high, unsigned batch)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	pm_config(&cfg, 2, get_cpu);
+	cfg.block_pages = BLK;
+	cfg.max_pfn = NBLK * BLK;
+	cfg.min_free_kbytes = 64;
+	cfg.pageblock_order = 4; /* an unmovable request takes a block of its own */
+	cfg.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.pcp_high = high;
+	cfg.pcp_batch = batch;
+	cfg.error = on_error;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	pm_check_mode(za, NAME);
+	pm_watch(za);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, NBLK * BLK, NULL), 0);
+	atomic_store(&nrep, 0);
+	set_cpu(0);
+	return za;
+}
+
+static struct za_zone *normal(struct za *za)
+{
+	return &za->nodes[0].zones[ZA_ZONE_NORMAL];
+}
+
+static struct za_pcp_info pinfo(struct za *za, unsigned cpu)
+{
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, cpu, 0, ZA_ZONE_NORMAL, &pi), 0);
+	return pi;
+}
+
+/* Every page back, and the allocator whole. */
+static void end_whole(struct za *za)
+{
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.free, zi.managed);
+	CHECK_EQ(atomic_load(&nrep), 0);
+	set_hook(za, NULL);
+	set_cpu(0);
+	pm_destroy(za);
+}
+
+/* ============================================================================
+ * Runs: what a bulk call has done each time it lets its set go.
+ */
+
+static struct {
+	struct za_page **pages; /* the call's array */
+	unsigned n;
+	bool freeing;    /* za_free_pages_bulk, else za_alloc_pages_bulk */
+	unsigned done;   /* pages done at the last point */
+	unsigned points; /* runs ended */
+	int run_cpu[NR]; /* the CPU of the set each run let go */
+	int move_to;     /* after the first run: move the thread there */
+	bool offline;    /* after the first run: switch its CPU off */
+} ob;
+
+/* Pages of the call done: taken (allocation), or freed (on a list, or
+ * merged into a free block; not the page a free has claimed and not yet
+ * put anywhere). */
+static unsigned ob_done(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < ob.n; i++) {
+		if (!ob.freeing) {
+			n += ob.pages[i] != NULL;
+			continue;
+		}
+		int st = page_state(ob.pages[i]);
+		n += st != ZA_PS_ALLOC && st != ZA_PS_FREEING;
+	}
+	return n;
+}
+
+static const char *ob_what(void)
+{
+	return ob.freeing ? "za_free_pages_bulk" : "za_alloc_pages_bulk";
+}
+
+static void ob_hook(struct za *za, int point, void *arg)
+{
+	if (point != ZA_DP_BULK_RUN || !ob.pages)
+		return;
+	struct za_pcp *set = arg;
+	unsigned done = ob_done();
+	RULE(!pcp_held(za, set),
+	     "a bulk call lets its page set go between runs (ARCHITECTURE.md "
+	     "\"Locks\": pcp locks are held for a bounded list operation): %s "
+	     "ended run %u with CPU %d's set still held",
+	     ob_what(), ob.points + 1, set->cpu);
+	RULE(done - ob.done <= PCP_BULK_RUN,
+	     "a bulk call holds a page set for at most PCP_BULK_RUN (%d) pages, "
+	     "so that a remote user (a drain, za_check, za_pcp_set_high, memory "
+	     "offline's switch-off, a CPU offline) waits for one run, not for "
+	     "the whole array (ARCHITECTURE.md \"Locks\"): %s moved %u pages "
+	     "through CPU %d's set in one hold (%u of %u done)",
+	     PCP_BULK_RUN, ob_what(), done - ob.done, set->cpu, done, ob.n);
+	ob.run_cpu[ob.points++] = set->cpu;
+	ob.done = done;
+	/* A remote user takes every set between two runs. */
+	za_drain_all_pages(za);
+	if (!ob.freeing) {
+		/* (A free's next page is claimed already: not a quiescent
+		 * point for za_check.) */
+		int rc = za_check(za, stderr);
+		RULE(rc == 0,
+		     "between two runs of a bulk allocation everything is "
+		     "consistent: za_check failed (%d) after run %u",
+		     rc, ob.points);
+	}
+	if (ob.points == 1 && ob.move_to >= 0)
+		set_cpu(ob.move_to);
+	if (ob.points == 1 && ob.offline)
+		CHECK_EQ(za_cpu_offline(za, (unsigned)set->cpu), 0);
+}
+
+/* One bulk allocation of NR pages into pages[], then one bulk free of
+ * them, each watched by ob_hook; after the first run of each the thread
+ * moves to CPU move_to (-1: stays) or, with offline, switches its CPU
+ * off. The calls start on CPU 0. */
+static void runs_case(int move_to, bool offline)
+{
+	static struct za_page *pages[NR];
+	struct za *za = make(0, 0, 0);
+	struct za_zone *z = normal(za);
+	set_hook(za, ob_hook);
+	for (int pass = 0; pass < 2; pass++) {
+		bool freeing = pass == 1;
+		memset(&ob, 0, sizeof(ob));
+		ob.move_to = move_to;
+		ob.offline = offline;
+		ob.freeing = freeing;
+		ob.n = NR;
+		if (!freeing)
+			memset(pages, 0, sizeof(pages));
+		ob.pages = pages;
+		set_cpu(0);
+		unsigned got = NR;
+		if (freeing)
+			za_free_pages_bulk(za, NR, pages);
+		else
+			got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL, NR, pages);
+		CHECK_EQ(got, NR);
+		CHECK_EQ(ob_done(), NR);
+		ob.pages = NULL;
+		const char *what = ob_what();
+		if (move_to < 0 && !offline) {
+			RULE(ob.points >= (NR + PCP_BULK_RUN - 1) / PCP_BULK_RUN,
+			     "%s of %u pages lets its page set go after every "
+			     "PCP_BULK_RUN (%d) pages: it did %u times",
+			     what, NR, PCP_BULK_RUN, ob.points);
+		} else if (move_to >= 0) {
+			RULE(ob.points >= 2 && ob.run_cpu[1] == move_to,
+			     "a bulk call takes the set of the CPU it runs on for "
+			     "each run (restartable: the only one it can own): "
+			     "after the thread moved from CPU 0 to CPU %d between "
+			     "two runs of %s, %s",
+			     move_to, what,
+			     ob.points < 2 ? "no run followed"
+			                   : "the next one owned another CPU's set");
+			for (unsigned i = 1; i < ob.points; i++)
+				CHECK_EQ(ob.run_cpu[i], move_to);
+		} else {
+			RULE(ob.points == 1 && pinfo(za, 0).count == 0,
+			     "a page set switched off between two runs of a bulk "
+			     "call takes and gives no page any more (DESIGN.md, "
+			     "seeds 000 and 004): after CPU 0 went offline, %s ran "
+			     "%u more times through a set, and CPU 0's holds %u "
+			     "pages",
+			     what, ob.points - 1, pinfo(za, 0).count);
+			CHECK_EQ(za_cpu_online(za, 0), 0);
+		}
+		for (unsigned i = 0; i < NR; i++)
+			CHECK(freeing ? page_state(pages[i]) != ZA_PS_ALLOC
+			              : page_state(pages[i]) == ZA_PS_ALLOC);
+		(void)z;
+	}
+	end_whole(za);
+	printf("%s: bulk calls of %u pages let the set go every %d pages%s\n",
+	       NAME, NR, PCP_BULK_RUN,
+	       move_to >= 0 ? ", and took the new CPU's set after a move"
+	       : offline    ? ", and left a set switched off meanwhile alone"
+	                    : "");
+}
+
+static void runs_bounded(void)
+{
+	runs_case(-1, false);
+}
+
+static void runs_follow_cpu(void)
+{
+	runs_case(1, false);
+}
+
+static void runs_set_off(void)
+{
+	runs_case(-1, true);
+}
+
+/* ============================================================================
+ * Cuts: racing double frees whose late free is a bulk call's.
+ */
+
+#define EXTRA 4096
+
+static struct {
+	struct za *za;
+	struct za_page *target[2]; /* pages whose free by us comes late */
+	za_gfp_t gfp[2];
+	bool stopped[2];
+	atomic_int req, done, quit;   /* req/done: index + 1 of a target */
+	struct za_page *extra[EXTRA]; /* handed out to the other thread first */
+	unsigned nextra;
+} rc;
+static __thread bool tl_late; /* this thread's frees of a target come late */
+
+/* Wait until *v == want; false after 10 s. */
+static bool wait_eq(atomic_int *v, int want)
+{
+	for (long i = 0; atomic_load(v) != want; i++) {
+		if (i > 10l * 1000 * 1000)
+			return false;
+		if (i > 1000)
+			usleep(1);
+		else
+			sched_yield();
+	}
+	return true;
+}
+
+/* Our free of a target has checked it and not yet claimed it: the other
+ * free of it runs whole, and the page is handed out again, meanwhile. */
+static void rc_hook(struct za *za, int point, void *arg)
+{
+	(void)za;
+	if (point != ZA_DP_FREE_CLAIM || !tl_late)
+		return;
+	for (int k = 0; k < 2; k++) {
+		if (arg != rc.target[k] || rc.stopped[k])
+			continue;
+		rc.stopped[k] = true;
+		atomic_store(&rc.req, k + 1);
+		RULE(wait_eq(&rc.done, k + 1),
+		     "test setup: the other free of target %d did not finish", k);
+	}
+}
+
+/* The other thread, on CPU 0: frees a target when asked, then allocates
+ * until it is handed that page again. */
+static void *rc_other(void *arg)
+{
+	(void)arg;
+	set_cpu(0);
+	int handled = 0;
+	while (!atomic_load(&rc.quit)) {
+		int k = atomic_load(&rc.req);
+		if (k == handled) {
+			sched_yield();
+			continue;
+		}
+		struct za_page *p = rc.target[k - 1], *q = NULL;
+		za_free_pages(rc.za, p, 0);
+		while (rc.nextra < EXTRA &&
+		       (q = za_alloc_pages(rc.za, rc.gfp[k - 1] | ZA_GFP_NOWARN, 0)) &&
+		       q != p)
+			rc.extra[rc.nextra++] = q;
+		CHECK(q == p);
+		handled = k;
+		atomic_store(&rc.done, k);
+	}
+	return NULL;
+}
+
+/* A page of the given type, whose pageblock's type is mt (its list's). */
+static struct za_page *page_of(struct za *za, za_gfp_t gfp, int mt)
+{
+	struct za_page *p = za_alloc_pages(za, gfp, 0);
+	CHECK(p != NULL);
+	CHECK_EQ(pcp_free_mt(za, za_page_to_pfn(za, p)), mt);
+	return p;
+}
+
+/* An allocator with plain claims, and the other thread started. */
+static struct za *rc_start(unsigned flags, unsigned high, unsigned batch,
+                           pthread_t *th)
+{
+	struct za *za = make(flags, high, batch);
+	/* Debug builds make every free strict; these frees claim with a
+	 * plain store, as elsewhere without ZA_CFG_STRICT_FREE. */
+	za->strict_free = false;
+	fast_gates_update(za);
+	memset(&rc, 0, sizeof(rc));
+	rc.za = za;
+	CHECK(pthread_create(th, NULL, rc_other, NULL) == 0);
+	set_hook(za, rc_hook);
+	return za;
+}
+
+static void rc_stop(struct za *za, pthread_t th)
+{
+	atomic_store(&rc.quit, 1);
+	CHECK(pthread_join(th, NULL) == 0);
+	set_hook(za, NULL);
+	set_cpu(0);
+	while (rc.nextra)
+		za_free_pages(za, rc.extra[--rc.nextra], 0);
+	/* The cut lists' pages are lost to the allocator, as designed, and
+	 * za_check says so. */
+	RULE(za_check(za, NULL) != 0,
+	     "za_check reports the pages of a list cut after a racing double "
+	     "free");
+	pm_destroy(za);
+}
+
+static unsigned long pfn_of(struct za *za, struct za_page *p)
+{
+	return za_page_to_pfn(za, p);
+}
+
+/* high 16, batch 4: a flush over high gives back 4 pages, list 0 (order
+ * 0, unmovable: the targets) first. The array: target 0, 15 movable
+ * pages (the 16th page on CPU 1's list flushes, meeting target 0), then,
+ * with two, target 1 and more movable pages, whose 5th flushes again. */
+static void cut_case(int targets)
+{
+	pthread_t th;
+	struct za *za = rc_start(ZA_CFG_PCP_FIXED, 16, 4, &th);
+	struct za_page *m[24];
+	for (int k = 0; k < targets; k++) {
+		rc.gfp[k] = ZA_GFP_KERNEL;
+		rc.target[k] = page_of(za, rc.gfp[k], ZA_MT_UNMOVABLE);
+	}
+	for (int i = 0; i < 24; i++)
+		m[i] = page_of(za, ZA_GFP_MOVABLE, ZA_MT_MOVABLE);
+	za_drain_all_pages(za); /* both CPUs' lists empty */
+	struct za_page *v[26];
+	unsigned n = 0;
+	v[n++] = rc.target[0];
+	for (int i = 0; i < 15; i++)
+		v[n++] = m[i];
+	if (targets == 2)
+		v[n++] = rc.target[1];
+	for (int i = 15; i < 24; i++)
+		v[n++] = m[i];
+	set_cpu(1);
+	tl_late = true;
+	za_free_pages_bulk(za, n, v);
+	tl_late = false;
+	int reps = atomic_load(&nrep);
+	for (int k = 0; k < targets; k++)
+		CHECK(rc.stopped[k]);
+	if (targets == 1)
+		RULE(reps == 1 && rep_pfn[0] == pfn_of(za, rc.target[0]) &&
+		         strstr(rep_msg[0], "handed out twice"),
+		     "a racing double free whose list za_free_pages_bulk cut is "
+		     "reported before the call returns (DESIGN.md invariants: "
+		     "a double free is caught and reported, never silently "
+		     "absorbed): %d reports (first: %s)",
+		     reps, reps ? rep_msg[0] : "-");
+	else
+		RULE(reps == 2 && rep_pfn[0] == pfn_of(za, rc.target[0]) &&
+		         rep_pfn[1] == pfn_of(za, rc.target[1]),
+		     "two racing double frees whose lists one za_free_pages_bulk "
+		     "cut are two reports, made before it returns (DESIGN.md "
+		     "invariants: never silently absorbed; a run ends at a cut, "
+		     "which it reports before another can come): %d reports for "
+		     "pfn 0x%lx and 0x%lx (first: %s)",
+		     reps, pfn_of(za, rc.target[0]), pfn_of(za, rc.target[1]),
+		     reps ? rep_msg[0] : "-");
+	rc_stop(za, th);
+	printf("%s: %d racing double free%s cut by one bulk free, reported "
+	       "before it returned\n",
+	       NAME, targets, targets == 1 ? "" : "s");
+}
+
+static void cut_one(void)
+{
+	cut_case(1);
+}
+
+static void cut_two(void)
+{
+	cut_case(2);
+}
+
+/* Our free of page p, on CPU 1, comes late (rc_hook). */
+static void late_free(struct za *za, struct za_page *p)
+{
+	tl_late = true;
+	za_free_pages(za, p, 0);
+	tl_late = false;
+}
+
+/* Two cuts of CPU 1's lists by za_pcp_set_high, which leaves its report
+ * to the set's next holder: CPU 1's set holds list 0 [target 0] and list
+ * 1 [g, target 1, k...]. The first set_high gives back one page: it cuts
+ * list 0 and gives back g; the second gives back down to high_min and
+ * cuts list 1 at target 1 while target 0's cut still waits for its
+ * report. A bulk free on CPU 1 then reports: the first cut. */
+static void cut_pending_kept(void)
+{
+	pthread_t th;
+	struct za *za = rc_start(0, 0, 0, &th);
+	struct za_pcp *pcp = zone_pcp(normal(za), 1);
+	int high, batch, high_min, high_max;
+	pcp_sizes_now(normal(za), pcp, &high, &batch, &high_min, &high_max);
+	int nk = high_min + 2;
+	CHECK(nk + 3 < high_max && nk < 1000);
+	rc.gfp[0] = ZA_GFP_KERNEL;
+	rc.target[0] = page_of(za, rc.gfp[0], ZA_MT_UNMOVABLE);
+	rc.gfp[1] = ZA_GFP_MOVABLE;
+	rc.target[1] = page_of(za, rc.gfp[1], ZA_MT_MOVABLE);
+	struct za_page *g = page_of(za, ZA_GFP_MOVABLE, ZA_MT_MOVABLE);
+	struct za_page *last = page_of(za, ZA_GFP_MOVABLE, ZA_MT_MOVABLE);
+	static struct za_page *k[1000];
+	for (int i = 0; i < nk; i++)
+		k[i] = page_of(za, ZA_GFP_MOVABLE, ZA_MT_MOVABLE);
+	za_drain_all_pages(za);
+	/* Room for everything on CPU 1's lists, no flush meanwhile. */
+	CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, (unsigned)high_max), 0);
+	set_cpu(1);
+	for (int i = 0; i < nk; i++)
+		za_free_pages(za, k[i], 0);
+	late_free(za, rc.target[1]);
+	za_free_pages(za, g, 0);
+	late_free(za, rc.target[0]);
+	CHECK(rc.stopped[0] && rc.stopped[1]);
+	CHECK_EQ(atomic_load(&nrep), 0);
+	int count = (int)pinfo(za, 1).count;
+	CHECK_EQ(count, nk + 3);
+	CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, (unsigned)count - 1),
+	         0);
+	CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, 0), 0);
+	int before = atomic_load(&nrep);
+	struct za_page *one[1] = { last };
+	za_free_pages_bulk(za, 1, one);
+	int reps = atomic_load(&nrep);
+	RULE(reps >= 1 && rep_pfn[0] == pfn_of(za, rc.target[0]),
+	     "a cut waiting for its report is kept until reported, as the buddy "
+	     "lists keep theirs: after two cuts of CPU 1's lists by "
+	     "za_pcp_set_high (pfn 0x%lx, then 0x%lx) and a bulk free on CPU 1, "
+	     "%d reports (%d before the bulk free), the first naming pfn "
+	     "0x%lx (%s)",
+	     pfn_of(za, rc.target[0]), pfn_of(za, rc.target[1]), reps, before,
+	     reps ? rep_pfn[0] : 0ul, reps ? rep_msg[0] : "-");
+	rc_stop(za, th);
+	printf("%s: a cut waiting for its report was kept through a second "
+	       "cut and reported by the next bulk free\n",
+	       NAME);
+}
+
+/* ============================================================================ */
+
+int main(int argc, char **argv)
+{
+	pm_init(argc, argv, NAME, 2);
+	if (!za_debug) {
+		printf("%s: the debug points are compiled out (ZA_DEBUG=0): "
+		       "skipped\n",
+		       NAME);
+		return 77;
+	}
+	tu_watchdog(120);
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} checks[] = {
+		{ "runs_bounded", runs_bounded },
+		{ "runs_follow_cpu", runs_follow_cpu },
+		{ "runs_set_off", runs_set_off },
+		{ "cut_one", cut_one },
+		{ "cut_two", cut_two },
+		{ "cut_pending_kept", cut_pending_kept },
+	};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		pm_run(checks[i].name, checks[i].fn);
+	printf("%s: ok\n", NAME);
+	return 0;
+}
