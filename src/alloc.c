@@ -662,9 +662,12 @@ void za_free_pages_bulk(struct za *za, unsigned nr, struct za_page **pages)
 		int mt = lists ? pcp_free_mt(za, pfn) : -1;
 		/* A run ends after PCP_BULK_RUN pages, before a page of another
 		 * zone or for the buddy lists, and once a list of the set is
-		 * cut (a flush over high met a racing double free's entry):
-		 * that cut is reported before another one can come, which
-		 * would find it pending and go unreported (pcp_cut_locked). */
+		 * cut (a flush over high met a racing double free's entry, or
+		 * another holder left one for its report): the cut is reported
+		 * at once, not a run later. Cuts that come before (two in one
+		 * run, or one in the run's first flush beside another holder's)
+		 * are all kept, and all reported at the end of the run
+		 * (pcp_cut_locked). */
 		if (held &&
 		    (mt < 0 || z != held_zone || run == PCP_BULK_RUN ||
 		     unlikely(za_load_relaxed(&held->corrupt_pfn) != ZA_NIL))) {

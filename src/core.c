@@ -379,6 +379,8 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		pcp->zone = z;
 		pcp->numa_local = za->cpu_node[c] == node->nid;
 		pcp->corrupt_pfn = ZA_NIL;
+		for (int i = 0; i < ZA_PCP_CUTS_KEPT - 1; i++)
+			pcp->corrupt_next[i] = ZA_NIL;
 	}
 	/* The dead set: off for good (the sequence of the leaves refuses
 	 * it), its lists empty; nothing else ever touches it. */
@@ -389,6 +391,8 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 	dead->cpu = (uint16_t)za->nr_cpus;
 	dead->zone = z;
 	dead->corrupt_pfn = ZA_NIL;
+	for (int i = 0; i < ZA_PCP_CUTS_KEPT - 1; i++)
+		dead->corrupt_next[i] = ZA_NIL;
 	return 0;
 }
 

@@ -79,6 +79,9 @@ static const int za_debug = ZA_DEBUG;
 	(ZA_PCP_MID_BASE +                                                        \
 	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
+/* Cuts of one page set's lists (racing double frees) that wait for
+ * their report named by pfn; more are counted (struct za_pcp). */
+#define ZA_PCP_CUTS_KEPT 4
 
 /* --- assertions ------------------------------------------------------------ */
 
@@ -291,7 +294,10 @@ struct za_pcp {
 	int high_saved;
 	uint32_t lists[ZA_NR_PCP_LISTS]; /* LIFO heads, linked by page.next */
 	/* A list head found not free (racing double free): pfn to report,
-	 * else ZA_NIL. Owner writes; reported after the set is let go. */
+	 * else ZA_NIL - the first of the cuts waiting for their report
+	 * (corrupt_next has the others). Holder writes (pcp_cut_locked);
+	 * whoever lets the set go reports, taking them (pcp.h,
+	 * pcp_report_corrupt). */
 	uint32_t corrupt_pfn;
 	/* Statistics deltas and events of this CPU for this zone: lock. */
 	int32_t vm_diff[ZA_NR_ZONE_STATS];
@@ -327,6 +333,13 @@ struct za_pcp {
 	uint64_t fast_alloc[ZA_PCP_SMALL_ORDER + 1];
 	uint64_t fast_free[ZA_PCP_SMALL_ORDER + 1];
 	uint64_t events[ZA_NR_EVENTS];
+	/* Cuts made while corrupt_pfn was taken, waiting for their report
+	 * with it: their pfns (ZA_NIL: a free slot), and how many more were
+	 * cut once every slot was taken (reported by number). Never set
+	 * while corrupt_pfn is ZA_NIL but for a moment inside
+	 * pcp_cut_locked, so that the let-go paths test corrupt_pfn alone. */
+	uint32_t corrupt_next[ZA_PCP_CUTS_KEPT - 1];
+	uint32_t corrupt_unnamed;
 } __attribute__((aligned(ZA_CACHELINE)));
 
 /* A zone's global value of a statistics item (an lvalue). */

@@ -174,8 +174,11 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 {
 	long nfree = 0, niso = 0;
 	unsigned long done = 0;
-	int bad_idx = -1;
-	uint32_t bad = ZA_NIL;
+	/* The lists cut, and their heads: each is cut and kept for its
+	 * report (pcp_cut_locked), not the first alone. */
+	int nbad = 0;
+	int bad_idx[ZA_NR_PCP_LISTS];
+	uint32_t bad[ZA_NR_PCP_LISTS];
 	/* Each list is given back whole before the next, as the kernel's
 	 * flush does: one block of each list in turn emptied the lists of
 	 * large blocks (512 pages a turn against one of order 0), which the
@@ -207,10 +210,8 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 			if (unlikely(!pcp_head_ok(pcp, page))) {
 				ZA_ASSERT_PAGE(za, page, !za->strict_free);
 				pcp->lists[idx] = ZA_NIL;
-				if (bad == ZA_NIL) {
-					bad_idx = idx;
-					bad = h;
-				}
+				bad_idx[nbad] = idx;
+				bad[nbad++] = h;
 				break;
 			}
 			unsigned order = page_order(page);
@@ -231,8 +232,8 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 	}
 	zone_unlock(z);
 	pcp_count_moved_locked(pcp, -(int)done);
-	if (unlikely(bad != ZA_NIL))
-		pcp_cut_locked(za, pcp, bad_idx, bad); /* reported later */
+	for (int i = 0; unlikely(i < nbad); i++)
+		pcp_cut_locked(za, pcp, bad_idx[i], bad[i]); /* reported later */
 	/* A list drained empty (a CPU offline, a drain of every CPU when
 	 * memory is short) owes its high nothing any more. */
 	if (ev == ZA_PCP_DRAIN && !pcp->count)
@@ -294,12 +295,18 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 	}
 }
 
+static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn);
+
 /* The head of list idx is not a free block: two frees of one page raced
  * past the free-side check (frees are not strict) and put it on two lists,
  * or on one twice, and it was handed out from the other. What follows it
  * may be on another list too: cut the list here (its pages are lost to
  * the allocator, which za_check then reports) and recount the rest,
- * walking at most what the set held so that a cycle ends the walk. */
+ * walking at most what the set held so that a cycle ends the walk. The
+ * cut is kept for its report (pcp_cut_note), which whoever lets the set
+ * go makes, with no lock held (pcp_report_corrupt): every place that
+ * lets a set go outside the fast paths reports, and those never cut but
+ * where they report themselves (a pop that failed). */
 __attribute__((noinline, cold)) void
 pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 {
@@ -322,29 +329,80 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 	za_store_relaxed(&pcp->mid_pages, (int)mid);
 	pcp_count_moved_locked(pcp, (int)(count < budget ? count : budget) -
 	                                pcp->count);
-	/* One cut waits for its report at a time, and a pending one is kept,
-	 * as the buddy lists keep theirs (free_list_head_ok): a report made
-	 * late still names the first double free. A pop that cut, pcp_free
-	 * after its flush, a drain, the decay and a bulk call after every
-	 * run report once they let go (pcp_report_corrupt); the remote users
-	 * that flush (za_pcp_set_high, pcp_set_flag, pcp_cpu_off, the
-	 * pressure trim) leave it to the next holder that looks. A cut made
-	 * while another is pending is not named, its pages lost with the list
-	 * (za_check counts them). A compare-and-swap, not a test and a store:
-	 * whoever let the set go last may be taking the pending one to report
-	 * it right now (pcp_report_corrupt_slow, with the set not held). */
-	uint32_t none = ZA_NIL;
-	za_cas_acqrel(&pcp->corrupt_pfn, &none, pfn);
+	pcp_cut_note(pcp, pfn);
+}
+
+/* Keep a cut for its report: in corrupt_pfn when that is free, else in
+ * the first free slot of corrupt_next, else counted in corrupt_unnamed.
+ * Nothing pending is overwritten or dropped: every racing double free
+ * caught is reported, each once. The set is held, so one thread notes at a time;
+ * but whoever let it go last may be taking the pending cuts for their
+ * report right now, without it (pcp_report_corrupt_slow: corrupt_pfn
+ * first, then the others). A cut noted behind corrupt_pfn while that
+ * one is being taken could be left behind by that report, with
+ * corrupt_pfn free - a state the let-go paths do not look at: so after
+ * noting one there, corrupt_pfn is looked at again (a full fence
+ * between, as the report has), and when it is free the cut is taken
+ * back, if the report did not take it, and noted afresh. */
+static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn)
+{
+	for (;;) {
+		uint32_t none = ZA_NIL;
+		if (za_cas_acqrel(&pcp->corrupt_pfn, &none, pfn))
+			return;
+		int i = 0;
+		while (i < ZA_PCP_CUTS_KEPT - 1 &&
+		       !za_cas_acqrel(&pcp->corrupt_next[i], &none, pfn)) {
+			none = ZA_NIL;
+			i++;
+		}
+		if (i == ZA_PCP_CUTS_KEPT - 1)
+			za_add_acqrel(&pcp->corrupt_unnamed, 1);
+		za_fence_seq_cst();
+		if (za_load_relaxed(&pcp->corrupt_pfn) != ZA_NIL)
+			return; /* whoever takes it takes this one too */
+		if (i < ZA_PCP_CUTS_KEPT - 1) {
+			if (za_xchg_acquire(&pcp->corrupt_next[i], ZA_NIL) == ZA_NIL)
+				return; /* the report took it */
+			continue;
+		}
+		uint32_t n = za_load_relaxed(&pcp->corrupt_unnamed);
+		while (n && !za_cas_acqrel(&pcp->corrupt_unnamed, &n, n - 1))
+			;
+		if (!n)
+			return; /* the report counted it */
+	}
 }
 
 void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
 {
-	uint32_t pfn = za_xchg_acquire(&pcp->corrupt_pfn, ZA_NIL);
-	if (pfn == ZA_NIL)
+	uint32_t pfn[ZA_PCP_CUTS_KEPT];
+	pfn[0] = za_xchg_acquire(&pcp->corrupt_pfn, ZA_NIL);
+	if (pfn[0] == ZA_NIL)
 		return;
-	char list[64];
-	snprintf(list, sizeof(list), "CPU %u's per-CPU list", (unsigned)pcp->cpu);
-	_za_report_cut(za, pfn, "would be handed out twice", list);
+	/* The others after it (pcp_cut_note says why). */
+	za_fence_seq_cst();
+	int n = 1;
+	for (int i = 0; i < ZA_PCP_CUTS_KEPT - 1; i++) {
+		uint32_t p = za_xchg_acquire(&pcp->corrupt_next[i], ZA_NIL);
+		if (p != ZA_NIL)
+			pfn[n++] = p;
+	}
+	uint32_t unnamed = za_xchg_acquire(&pcp->corrupt_unnamed, 0);
+	/* One report per cut list, in the order they were cut; cuts past
+	 * the slots are counted in the last one. */
+	for (int i = 0; i < n; i++) {
+		char list[160];
+		if (i == n - 1 && unnamed)
+			snprintf(list, sizeof(list),
+			         "CPU %u's per-CPU list (and %u more of its lists, "
+			         "cut since, whose pfns were not kept)",
+			         (unsigned)pcp->cpu, (unsigned)unnamed);
+		else
+			snprintf(list, sizeof(list), "CPU %u's per-CPU list",
+			         (unsigned)pcp->cpu);
+		_za_report_cut(za, pfn[i], "would be handed out twice", list);
+	}
 }
 
 /* --- orders 4..8 --------------------------------------------------------------
@@ -521,8 +579,9 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 	                      refill_count(za, pcp, order)))
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
 	pcp_own_release(za, pcp);
-	if (unlikely(!page))
-		pcp_report_corrupt(za, pcp);
+	/* A list the pop cut, or a flush before it (the budget of orders
+	 * 4..8, new sizes picked up), though the pop then succeeded. */
+	pcp_report_corrupt(za, pcp);
 	return page;
 }
 
@@ -833,6 +892,7 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 		 * drain (seeds 000 and 004). */
 		pcp_drain_locked(za, z, pcp);
 		pcp_unlock(za, pcp);
+		pcp_report_corrupt(za, pcp); /* a list the drain cut */
 		return 0;
 	}
 	/* Clearing needs no hold: an owner that still sees the flag only
@@ -911,6 +971,11 @@ int pcp_cpu_off(struct za *za, int cpu)
 		za_spin_unlock_raw(&pcp->lock);
 	}
 	za_witness_release(ZA_RANK_PCP);
+	/* The lists the drains cut, every set let go. */
+	for_each_zone_index(za, i)
+	{
+		pcp_report_corrupt(za, zone_pcp(zone_at(za, i), cpu));
+	}
 	if (deferred) {
 		za_store_release(&za->pcp_deferred, 1);
 		event_zone(&za->nodes[0].zones[0], ZA_PCP_OFFLINE_DEFERRED, 1);
@@ -950,6 +1015,7 @@ void pcp_finish_deferred(struct za *za, bool every_set)
 				za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_DEFERRED);
 			}
 			pcp_unlock(za, pcp);
+			pcp_report_corrupt(za, pcp); /* a list the drain cut */
 		}
 	}
 }
@@ -1186,6 +1252,9 @@ void pcp_pressure_trim_locked(struct za *za)
 			pcp_flags_slow(z, pcp);
 			pcp_trim_locked(za, z, pcp, pcp->high);
 			pcp_unlock(za, pcp);
+			/* A list the trim cut (tunables_lock, a mutex, may be
+			 * held with a callback: DESIGN.md, lock order). */
+			pcp_report_corrupt(za, pcp);
 		}
 	}
 }
@@ -1306,6 +1375,7 @@ int za_pcp_set_high(struct za *za, unsigned cpu, int nid,
 		h = pcp->high_max;
 	pcp_trim_locked(za, z, pcp, (int)h);
 	pcp_unlock(za, pcp);
+	pcp_report_corrupt(za, pcp); /* a list the flush cut, before return */
 	return 0;
 }
 

@@ -17,6 +17,17 @@
  * offline) waits for one run, never for a whole long array. */
 #define PCP_BULK_RUN 64
 
+/* A list whose head is not a free block: cut it (pcp.c). */
+void pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn);
+/* Report what pcp_cut_locked kept, once the set is let go (no lock
+ * held): every cut waiting, each once. */
+void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp);
+static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
+{
+	if (unlikely(za_load_relaxed(&pcp->corrupt_pfn) != ZA_NIL))
+		pcp_report_corrupt_slow(za, pcp);
+}
+
 /* Give nr pages (at least) back to the buddy lists. pcp->lock held. */
 unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
@@ -69,6 +80,7 @@ pcp_trylock_usable(struct za_zone *z, struct za_pcp *pcp, bool count_busy)
 	}
 	if (unlikely(za_load_relaxed(&pcp->flags)) && pcp_flags_slow(z, pcp)) {
 		pcp_own_release(z->za, pcp);
+		pcp_report_corrupt(z->za, pcp); /* the resize flush cut */
 		return NULL;
 	}
 	return pcp;
@@ -135,8 +147,11 @@ static inline void pcp_stat_event(struct za_zone *z, struct za_pcp *pcp,
 }
 static inline void pcp_stat_unlock(struct za_zone *z, struct za_pcp *pcp)
 {
-	if (pcp)
+	if (pcp) {
 		pcp_own_release(z->za, pcp);
+		/* A list the resize flush of pcp_trylock_usable cut. */
+		pcp_report_corrupt(z->za, pcp);
+	}
 }
 
 /* The NUMA statistics of n allocations from zone z (the kernel's
@@ -182,16 +197,6 @@ static inline void pcp_count_alloc_locked(struct za_pcp *pcp, long pages)
 		event_pcp_locked(pcp, ZA_PGALLOC, (uint64_t)pages);
 	else
 		event_pcp_locked(pcp, ZA_PGFREE, (uint64_t)-pages);
-}
-
-/* A list whose head is not a free block: cut it (pcp.c). */
-void pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn);
-/* Report what pcp_cut_locked found, once the set is let go. */
-void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp);
-static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
-{
-	if (unlikely(za_load_relaxed(&pcp->corrupt_pfn) != ZA_NIL))
-		pcp_report_corrupt_slow(za, pcp);
 }
 
 /* Whether the head of one of the set's lists may be handed out: a block
@@ -332,6 +337,7 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 	}
 	if (unlikely(za_load_relaxed(&pcp->flags)) && pcp_flags_slow(z, pcp)) {
 		pcp_own_release(za, pcp);
+		pcp_report_corrupt(za, pcp); /* the resize flush cut */
 		return 0;
 	}
 	if (unlikely(page_state(page) != ZA_PS_FREEING)) {
@@ -342,6 +348,7 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 	if (unlikely(pcp_mid_order(za, order)) &&
 	    !pcp_mid_room_locked(za, z, pcp, pfn, order, mt)) {
 		pcp_own_release(za, pcp);
+		pcp_report_corrupt(za, pcp); /* the budget's flush cut */
 		return 0;
 	}
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);

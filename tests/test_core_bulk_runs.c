@@ -25,10 +25,13 @@
  *  - one such page: its cut is reported before the call returns;
  *  - two, the second pushed right after the first was cut, so that the
  *    flush that cuts it is within PCP_BULK_RUN pages of the first cut:
- *    two reports, in order;
- *  - a cut that a remote user leaves to the set's next holder
- *    (za_pcp_set_high's flush), and a second cut before anyone reports:
- *    the first is kept, and the next bulk call reports it.
+ *    two reports, in order, and
+ *    the run that cut the first ended at once and reported it;
+ * and cuts by a remote user that flushes the set (cut_remote):
+ *  - za_pcp_set_high that cuts a list reports it before it returns;
+ *  - one za_pcp_set_high, or a CPU offline's drain, that cuts two lists:
+ *    each cut is kept (the second is not dropped for the first, which
+ *    waits for its report), and both are reported before it returns.
  * A cut loses the pages of the list (docs/ARCHITECTURE.md): those checks
  * end with za_check failing, as the other cut tests do.
  *
@@ -315,6 +318,8 @@ static struct {
 	atomic_int req, done, quit;   /* req/done: index + 1 of a target */
 	struct za_page *extra[EXTRA]; /* handed out to the other thread first */
 	unsigned nextra;
+	int run_reps[8]; /* reports made when a late bulk free's run ended */
+	int runs;
 } rc;
 static __thread bool tl_late; /* this thread's frees of a target come late */
 
@@ -337,6 +342,8 @@ static bool wait_eq(atomic_int *v, int want)
 static void rc_hook(struct za *za, int point, void *arg)
 {
 	(void)za;
+	if (point == ZA_DP_BULK_RUN && tl_late && rc.runs < 8)
+		rc.run_reps[rc.runs++] = atomic_load(&nrep);
 	if (point != ZA_DP_FREE_CLAIM || !tl_late)
 		return;
 	for (int k = 0; k < 2; k++) {
@@ -471,6 +478,13 @@ static void cut_case(int targets)
 		     "pfn 0x%lx and 0x%lx (first: %s)",
 		     reps, pfn_of(za, rc.target[0]), pfn_of(za, rc.target[1]),
 		     reps ? rep_msg[0] : "-");
+	if (targets == 2)
+		RULE(rc.runs >= 2 && rc.run_reps[0] == 1,
+		     "a bulk free's run ends at the cut of a list and reports it "
+		     "then, before it pushes the next page (ARCHITECTURE.md "
+		     "\"Racing double frees\"): its first run ended with %d "
+		     "reports made (%d runs)",
+		     rc.runs ? rc.run_reps[0] : -1, rc.runs);
 	rc_stop(za, th);
 	printf("%s: %d racing double free%s cut by one bulk free, reported "
 	       "before it returned\n",
@@ -495,13 +509,27 @@ static void late_free(struct za *za, struct za_page *p)
 	tl_late = false;
 }
 
-/* Two cuts of CPU 1's lists by za_pcp_set_high, which leaves its report
- * to the set's next holder: CPU 1's set holds list 0 [target 0] and list
- * 1 [g, target 1, k...]. The first set_high gives back one page: it cuts
- * list 0 and gives back g; the second gives back down to high_min and
- * cuts list 1 at target 1 while target 0's cut still waits for its
- * report. A bulk free on CPU 1 then reports: the first cut. */
-static void cut_pending_kept(void)
+/* Whether report i names page p as a cut per-CPU list's. */
+static bool names(struct za *za, int i, struct za_page *p)
+{
+	return atomic_load(&nrep) > i && rep_pfn[i] == pfn_of(za, p) &&
+	       strstr(rep_msg[i], "handed out twice") != NULL;
+}
+
+enum cut_by { BY_SET_HIGH_EACH, BY_SET_HIGH_BOTH, BY_CPU_OFF };
+
+/* Cuts of CPU 1's lists by a remote user, who reports them before it
+ * returns: CPU 1's set holds list 0 [target 0] and list 1 [g, target 1,
+ * k...], both targets freed late (a racing double free each).
+ *  - BY_SET_HIGH_EACH: one za_pcp_set_high gives back one page: it cuts
+ *    list 0 and gives back g; a second gives back down to high_min and
+ *    cuts list 1. Each reports its cut before it returns.
+ *  - BY_SET_HIGH_BOTH: one za_pcp_set_high down to high_min: its one
+ *    flush cuts both lists, the second while the first waits for its
+ *    report; two reports, in order, before it returns.
+ *  - BY_CPU_OFF: za_cpu_offline of CPU 1 drains the set: the same two
+ *    cuts, reported before it returns. */
+static void cut_remote(enum cut_by by)
 {
 	pthread_t th;
 	struct za *za = rc_start(0, 0, 0, &th);
@@ -515,7 +543,6 @@ static void cut_pending_kept(void)
 	rc.gfp[1] = ZA_GFP_MOVABLE;
 	rc.target[1] = page_of(za, rc.gfp[1], ZA_MT_MOVABLE);
 	struct za_page *g = page_of(za, ZA_GFP_MOVABLE, ZA_MT_MOVABLE);
-	struct za_page *last = page_of(za, ZA_GFP_MOVABLE, ZA_MT_MOVABLE);
 	static struct za_page *k[1000];
 	for (int i = 0; i < nk; i++)
 		k[i] = page_of(za, ZA_GFP_MOVABLE, ZA_MT_MOVABLE);
@@ -528,29 +555,71 @@ static void cut_pending_kept(void)
 	late_free(za, rc.target[1]);
 	za_free_pages(za, g, 0);
 	late_free(za, rc.target[0]);
+	set_cpu(0);
 	CHECK(rc.stopped[0] && rc.stopped[1]);
 	CHECK_EQ(atomic_load(&nrep), 0);
 	int count = (int)pinfo(za, 1).count;
 	CHECK_EQ(count, nk + 3);
-	CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, (unsigned)count - 1),
-	         0);
-	CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, 0), 0);
-	int before = atomic_load(&nrep);
-	struct za_page *one[1] = { last };
-	za_free_pages_bulk(za, 1, one);
-	int reps = atomic_load(&nrep);
-	RULE(reps >= 1 && rep_pfn[0] == pfn_of(za, rc.target[0]),
-	     "a cut waiting for its report is kept until reported, as the buddy "
-	     "lists keep theirs: after two cuts of CPU 1's lists by "
-	     "za_pcp_set_high (pfn 0x%lx, then 0x%lx) and a bulk free on CPU 1, "
-	     "%d reports (%d before the bulk free), the first naming pfn "
-	     "0x%lx (%s)",
-	     pfn_of(za, rc.target[0]), pfn_of(za, rc.target[1]), reps, before,
-	     reps ? rep_pfn[0] : 0ul, reps ? rep_msg[0] : "-");
+	unsigned long p0 = pfn_of(za, rc.target[0]);
+	unsigned long p1 = pfn_of(za, rc.target[1]);
+	if (by == BY_SET_HIGH_EACH) {
+		CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL,
+		                         (unsigned)count - 1),
+		         0);
+		int reps = atomic_load(&nrep);
+		RULE(reps == 1 && names(za, 0, rc.target[0]),
+		     "za_pcp_set_high reports the list its flush cut (a racing "
+		     "double free) before it returns, not leaving it to the set's "
+		     "next holder (DESIGN.md invariants: a double free is caught "
+		     "and reported, never silently absorbed): %d reports for pfn "
+		     "0x%lx (first: %s)",
+		     reps, p0, reps ? rep_msg[0] : "-");
+		CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, 0), 0);
+		reps = atomic_load(&nrep);
+		RULE(reps == 2 && names(za, 1, rc.target[1]),
+		     "a second za_pcp_set_high that cuts another list reports "
+		     "it before it returns: %d reports, pfn 0x%lx second (%s)",
+		     reps, p1, reps > 1 ? rep_msg[1] : "-");
+	} else {
+		const char *who = by == BY_CPU_OFF ? "za_cpu_offline's drain"
+		                                   : "one za_pcp_set_high's flush";
+		if (by == BY_CPU_OFF)
+			CHECK_EQ(za_cpu_offline(za, 1), 0);
+		else
+			CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, 0), 0);
+		int reps = atomic_load(&nrep);
+		RULE(reps == 2 && names(za, 0, rc.target[0]) &&
+		         names(za, 1, rc.target[1]),
+		     "%s cut two lists of CPU 1's set (two racing double frees): "
+		     "each cut is kept for its report, never dropped for one "
+		     "already waiting, and both are reported, in order, before it "
+		     "returns (DESIGN.md invariants: never silently absorbed): %d "
+		     "reports for pfn 0x%lx and 0x%lx (first: %s; second: %s)",
+		     who, reps, p0, p1, reps ? rep_msg[0] : "-",
+		     reps > 1 ? rep_msg[1] : "-");
+	}
 	rc_stop(za, th);
-	printf("%s: a cut waiting for its report was kept through a second "
-	       "cut and reported by the next bulk free\n",
-	       NAME);
+	printf("%s: %s cut CPU 1's lists and reported each cut before it "
+	       "returned\n",
+	       NAME,
+	       by == BY_SET_HIGH_EACH   ? "two za_pcp_set_high calls"
+	       : by == BY_SET_HIGH_BOTH ? "one za_pcp_set_high"
+	                                : "za_cpu_offline");
+}
+
+static void cut_set_high_each(void)
+{
+	cut_remote(BY_SET_HIGH_EACH);
+}
+
+static void cut_set_high_both(void)
+{
+	cut_remote(BY_SET_HIGH_BOTH);
+}
+
+static void cut_cpu_off(void)
+{
+	cut_remote(BY_CPU_OFF);
 }
 
 /* ============================================================================ */
@@ -574,7 +643,9 @@ int main(int argc, char **argv)
 		{ "runs_set_off", runs_set_off },
 		{ "cut_one", cut_one },
 		{ "cut_two", cut_two },
-		{ "cut_pending_kept", cut_pending_kept },
+		{ "cut_set_high_each", cut_set_high_each },
+		{ "cut_set_high_both", cut_set_high_both },
+		{ "cut_cpu_off", cut_cpu_off },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		pm_run(checks[i].name, checks[i].fn);
