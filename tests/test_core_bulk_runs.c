@@ -31,7 +31,8 @@
  *  - za_pcp_set_high that cuts a list reports it before it returns;
  *  - one za_pcp_set_high, or a CPU offline's drain, that cuts two lists:
  *    each cut is kept (the second is not dropped for the first, which
- *    waits for its report), and both are reported before it returns.
+ *    waits for its report), and both are reported before it returns;
+ *    and so does memory offline's switch-off of the zone's sets.
  * A cut loses the pages of the list (docs/ARCHITECTURE.md): those checks
  * end with za_check failing, as the other cut tests do.
  *
@@ -516,7 +517,7 @@ static bool names(struct za *za, int i, struct za_page *p)
 	       strstr(rep_msg[i], "handed out twice") != NULL;
 }
 
-enum cut_by { BY_SET_HIGH_EACH, BY_SET_HIGH_BOTH, BY_CPU_OFF };
+enum cut_by { BY_SET_HIGH_EACH, BY_SET_HIGH_BOTH, BY_CPU_OFF, BY_MEM_OFFLINE };
 
 /* Cuts of CPU 1's lists by a remote user, who reports them before it
  * returns: CPU 1's set holds list 0 [target 0] and list 1 [g, target 1,
@@ -528,7 +529,9 @@ enum cut_by { BY_SET_HIGH_EACH, BY_SET_HIGH_BOTH, BY_CPU_OFF };
  *    flush cuts both lists, the second while the first waits for its
  *    report; two reports, in order, before it returns.
  *  - BY_CPU_OFF: za_cpu_offline of CPU 1 drains the set: the same two
- *    cuts, reported before it returns. */
+ *    cuts, reported before it returns;
+ *  - BY_MEM_OFFLINE: za_memory_offline of the zone's last block switches
+ *    every set of the zone off and drains it (pcp_set_flag): the same. */
 static void cut_remote(enum cut_by by)
 {
 	pthread_t th;
@@ -582,10 +585,20 @@ static void cut_remote(enum cut_by by)
 		     reps, p1, reps > 1 ? rep_msg[1] : "-");
 	} else {
 		const char *who = by == BY_CPU_OFF ? "za_cpu_offline's drain"
-		                                   : "one za_pcp_set_high's flush";
-		if (by == BY_CPU_OFF)
+		                  : by == BY_MEM_OFFLINE
+		                      ? "za_memory_offline's drain"
+		                      : "one za_pcp_set_high's flush";
+		if (by == BY_CPU_OFF) {
 			CHECK_EQ(za_cpu_offline(za, 1), 0);
-		else
+		} else if (by == BY_MEM_OFFLINE) {
+			/* Whether the block goes offline does not matter here:
+			 * the sets are switched off and drained first (and its
+			 * pages in use, which have no migrate callback, are not
+			 * waited for long). */
+			za->offline_timeout_ms = 1;
+			int err = za_memory_offline(za, (NBLK - 1) * BLK, BLK);
+			CHECK(err == 0 || err == -EBUSY || err == -EAGAIN);
+		} else
 			CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, 0), 0);
 		int reps = atomic_load(&nrep);
 		RULE(reps == 2 && names(za, 0, rc.target[0]) &&
@@ -604,7 +617,8 @@ static void cut_remote(enum cut_by by)
 	       NAME,
 	       by == BY_SET_HIGH_EACH   ? "two za_pcp_set_high calls"
 	       : by == BY_SET_HIGH_BOTH ? "one za_pcp_set_high"
-	                                : "za_cpu_offline");
+	       : by == BY_CPU_OFF       ? "za_cpu_offline"
+	                                : "za_memory_offline");
 }
 
 static void cut_set_high_each(void)
@@ -620,6 +634,11 @@ static void cut_set_high_both(void)
 static void cut_cpu_off(void)
 {
 	cut_remote(BY_CPU_OFF);
+}
+
+static void cut_mem_offline(void)
+{
+	cut_remote(BY_MEM_OFFLINE);
 }
 
 /* ============================================================================ */
@@ -646,6 +665,7 @@ int main(int argc, char **argv)
 		{ "cut_set_high_each", cut_set_high_each },
 		{ "cut_set_high_both", cut_set_high_both },
 		{ "cut_cpu_off", cut_cpu_off },
+		{ "cut_mem_offline", cut_mem_offline },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		pm_run(checks[i].name, checks[i].fn);
