@@ -712,8 +712,12 @@ struct za {
 	 * tunables_leave, which runs the recompute a CPU flip that found it
 	 * held left owed (tunables_dirty). */
 	za_mutex_t tunables_lock;
-	bool pressure_applied;         /* tunables_lock: pressure in effect */
-	unsigned tunables_dirty;       /* a flip's recompute is owed (atomic) */
+	bool pressure_applied;   /* tunables_lock: pressure in effect */
+	unsigned tunables_dirty; /* a flip's recompute is owed (atomic) */
+	/* The pressure trim cut a list (pcp_pressure_trim_locked): its
+	 * report is made once tunables_lock is let go (tunables_leave), as
+	 * a callback may want that lock. Atomic. */
+	unsigned pcp_cuts_waiting;
 	unsigned long min_free_kbytes; /* in effect: tunables_lock to write,
 	                                * relaxed reads */
 
@@ -1503,6 +1507,9 @@ void pcp_sizes_now(const struct za_zone *z, const struct za_pcp *pcp,
 /* tunables_update only (tunables_lock held): */
 void pcp_publish_sizes_locked(struct za *za, struct za_zone *z, bool pressure);
 void pcp_pressure_trim_locked(struct za *za);
+/* Report the lists cut in every page set (pcp_report_corrupt): after the
+ * pressure trim, once tunables_lock is let go. No lock held. */
+void pcp_report_corrupt_all(struct za *za);
 int pcp_zone_disable(struct za *za, struct za_zone *z);
 void pcp_zone_enable(struct za *za, struct za_zone *z);
 void pcp_decay_all(struct za *za);

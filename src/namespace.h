@@ -65,6 +65,7 @@
 #define pcp_lock_nested _za_pcp_lock_nested
 #define pcp_pressure_trim_locked _za_pcp_pressure_trim_locked
 #define pcp_publish_sizes_locked _za_pcp_publish_sizes_locked
+#define pcp_report_corrupt_all _za_pcp_report_corrupt_all
 #define pcp_report_corrupt_slow _za_pcp_report_corrupt_slow
 #define pcp_set_flag _za_pcp_set_flag
 #define pcp_sizes_now _za_pcp_sizes_now

@@ -1252,9 +1252,11 @@ void pcp_pressure_trim_locked(struct za *za)
 			pcp_flags_slow(z, pcp);
 			pcp_trim_locked(za, z, pcp, pcp->high);
 			pcp_unlock(za, pcp);
-			/* A list the trim cut (tunables_lock, a mutex, may be
-			 * held with a callback: DESIGN.md, lock order). */
-			pcp_report_corrupt(za, pcp);
+			/* A list the trim cut: reported once tunables_lock
+			 * is let go (tunables_leave), before the call that
+			 * took it returns. */
+			if (unlikely(za_load_relaxed(&pcp->corrupt_pfn) != ZA_NIL))
+				za_store_release(&za->pcp_cuts_waiting, 1);
 		}
 	}
 }
@@ -1302,6 +1304,14 @@ static bool decay_trims(const struct za_pcp *pcp)
  * of a long list is not one zone-lock hold of thousands of pages while
  * its owner waits. Blocks of orders 4..8 go back at every call (with
  * fixed sizes too). */
+void pcp_report_corrupt_all(struct za *za)
+{
+	for_each_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++)
+			pcp_report_corrupt(za, zone_pcp(z, (int)c));
+	}
+}
+
 void pcp_decay_all(struct za *za)
 {
 	bool trim = !(za->flags & ZA_CFG_PCP_FIXED);

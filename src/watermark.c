@@ -179,6 +179,10 @@ void tunables_leave(struct za *za)
 {
 	for (;;) {
 		za_mutex_unlock(&za->tunables_lock);
+		/* The lists a pressure trim cut, with the lock let go. */
+		if (unlikely(za_load_relaxed(&za->pcp_cuts_waiting)) &&
+		    za_xchg_acquire(&za->pcp_cuts_waiting, 0))
+			pcp_report_corrupt_all(za);
 		za_fence_seq_cst();
 		if (!za_load_relaxed(&za->tunables_dirty))
 			return;
