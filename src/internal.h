@@ -1323,6 +1323,19 @@ void buddy_move_locked(struct za_zone *z, struct za_page *page,
                        unsigned long pfn, int mt);
 void buddy_unisolate_locked(struct za_zone *z, struct za_page *page,
                             unsigned long pfn);
+/* Where a block lies whose state a racing double free's late claim
+ * overwrote (free_one_page's refusal, buddy.c): whether page heads a
+ * block on a buddy list (its links agree: O(1)); whether pfn lies inside
+ * a larger block that another page heads, whatever that block's state;
+ * and, for a block on a buddy list again, free it again where its
+ * pageblock's type says, merging, as it would have been while its state
+ * read FREEING - returns the pages it put on the isolate lists less those
+ * it took off them, for the caller's counters. */
+bool buddy_on_list_locked(struct za_zone *z, const struct za_page *page,
+                          unsigned long pfn);
+bool buddy_inside_block(const struct za *za, unsigned long pfn);
+long buddy_refile_locked(struct za_zone *z, struct za_page *page,
+                         unsigned long pfn);
 /* Set a pageblock's migratetype, moving its free blocks with their
  * reported marks (as they are, or freed again to merge when the old type
  * kept them apart: then as un-isolation frees them); returns the number
