@@ -593,6 +593,18 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 	*stp = ZA_PS_NONE;
 	if (unlikely(pfn == ULONG_MAX))
 		return false;
+	/* The hand-out count first, before the order and the state: whatever
+	 * the block becomes after this read - given back by another free
+	 * (free_one_page, a flush), merged, handed out again with another
+	 * order - moves the count on, and so the order and the state read
+	 * after it are refused by the count (below, free_one_page, a pop) if
+	 * they are not those of the block as it was at this read. Read after
+	 * the order, it would let a free that checked the order of its block,
+	 * and read the count only once the block had merged and been handed
+	 * out again as a larger one, claim and free that one with its own
+	 * order. */
+	uint8_t gen = za_load_acquire(&page->gen);
+	*genp = gen;
 	/* The order is read before the claim: a block that is not allocated
 	 * fails the claim (and is reported for its state) whatever it holds. */
 	if (unlikely(page_order(page) != order)) {
@@ -600,10 +612,6 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 		return false;
 	}
 	*stp = ZA_PS_ALLOC;
-	/* The hand-out count first: a racing free that sends the page to the
-	 * buddy lists changes it after its claim (free_one_page). */
-	uint8_t gen = za_load_acquire(&page->gen);
-	*genp = gen;
 	ZA_DEBUG_POINT(za, ZA_DP_FREE_GEN, page);
 	if (unlikely(!za_eq8_relaxed(&za->claim_cas, 0))) {
 		if (unlikely(!za_cas_acqrel(&page->state, stp, ZA_PS_FREEING)))

@@ -1105,12 +1105,13 @@ enum za_debug_point {
 	 * claim by compare-and-swap). The page set owned or nothing held.
 	 * arg: the page. */
 	ZA_DP_FREE_CLAIM,
-	/* A free has read the block's hand-out count (gen) and not yet
-	 * checked or claimed the block (claim_free: every free but the
-	 * restartable fast path's, strict or not): the window in which
-	 * another free of the block and a new hand-out of it leave it
-	 * allocated again, to its new owner, and only the count tells.
-	 * Nothing held, or a bulk free's page set owned. arg: the page. */
+	/* A free has read the block's hand-out count (gen) and checked its
+	 * order, and not yet checked its state or claimed it (claim_free:
+	 * every free but the restartable fast path's, strict or not): the
+	 * window in which another free of the block and a new hand-out of it
+	 * (of any order, the block merged first) leave it allocated again,
+	 * to its new owner, and only the count tells. Nothing held, or a
+	 * bulk free's page set owned. arg: the page. */
 	ZA_DP_FREE_GEN,
 	/* kswapd has finished a pass (balance_node) and not yet taken back
 	 * the boosts it saw when the pass began: no lock held. arg: the

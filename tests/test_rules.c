@@ -78,7 +78,11 @@
  *     counts' 8 bits meet again), or a contiguous range takes it (a
  *     piece, the head). free_one_page refuses the claim and must give
  *     the block back the state it has there: one report, the free pages
- *     as before, za_check clean, every page allocatable again.
+ *     as before, za_check clean, every page allocatable again. Also: a
+ *     free stopped after it read the count and the order (ZA_DP_FREE_GEN;
+ *     plain, strict) or, restartable, before either, while the block
+ *     merges and is handed out again as the larger block it heads. The
+ *     new owner's block must stay its own.
  *
  *   test_rules deferred_drain_check
  *     za_check is right at any quiescent point: a CPU offline leaves a
@@ -1148,6 +1152,12 @@ enum lf_kind {
 	                  * counts' 8 bits (gen, free_gen) meet again */
 	LF_CONTIG,       /* max order: then a piece of a contiguous range */
 	LF_CONTIG_HEAD,  /* max order: then the head of a contiguous range */
+	LF_ORDER,        /* order 0: merged, handed out again as the larger
+	                  * block it heads (the late free stopped after it
+	                  * read the count and the order: ZA_DP_FREE_GEN) */
+	LF_ORDER_STRICT, /* the same with strict frees */
+	LF_ORDER_LEAF,   /* the same, the late free in the restartable fast
+	                  * path (stopped before it reads either) */
 };
 
 static const char *const lf_what[] = {
@@ -1164,6 +1174,12 @@ static const char *const lf_what[] = {
 	               "after 127 round trips through the buddy lists",
 	[LF_CONTIG] = "max order, then a piece of a contiguous range",
 	[LF_CONTIG_HEAD] = "max order, then the head of a contiguous range",
+	[LF_ORDER] = "order 0, merged, handed out again as the larger block it "
+	             "heads",
+	[LF_ORDER_STRICT] = "order 0, merged, handed out again as the larger "
+	                    "block it heads, strict frees",
+	[LF_ORDER_LEAF] = "order 0, merged, handed out again as the larger "
+	                  "block it heads, the restartable fast path",
 };
 
 static const char *const lf_state_names[] = {
@@ -1304,13 +1320,25 @@ static void hold_sets_but(struct za *za, struct za_zone *z, int cpu, bool hold)
  * the other free of the block runs, and what `kind` says follows; then the
  * late free claims it with its plain store and goes to free_one_page (an
  * order without per-CPU lists, or its CPU's set held as a remote user
- * holds it), which refuses it: the count it read has moved on. */
+ * holds it), which refuses it: the count it read has moved on. The
+ * LF_ORDER kinds stop the late free earlier, where it has read the count
+ * and checked the order (ZA_DP_FREE_GEN), or, in the restartable fast
+ * path, neither (its first race point), and the block merges and is
+ * handed out again as the larger block it heads: the late free, which
+ * checked (or will check) order 0, must leave that block alone. */
 static void lf_case(const struct discipline *d, enum lf_kind kind)
 {
 	const char *what = lf_what[kind];
 	bool pcp = kind == LF_DRAINED || kind == LF_PCP_AGAIN ||
 	           kind == LF_WRAPPED;
 	bool small = kind != LF_MAX && kind != LF_CONTIG && kind != LF_CONTIG_HEAD;
+	bool reorder = kind >= LF_ORDER, leaf = kind == LF_ORDER_LEAF;
+	if (leaf && !d->restartable) {
+		printf("double_free_late_claim_freed [%s]: %s: skipped, no "
+		       "restartable fast path\n",
+		       d->name, what);
+		return;
+	}
 	cpu_set_t all;
 	CHECK_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
 	memset(&lf, 0, sizeof(lf));
@@ -1329,7 +1357,7 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 					lf.b = c;
 			}
 		CHECK(lf.a >= 0);
-		if (pcp && lf.b < 0) {
+		if ((pcp || leaf) && lf.b < 0) {
 			printf("double_free_late_claim_freed [%s]: %s: skipped, one "
 			       "CPU\n",
 			       d->name, what);
@@ -1348,8 +1376,9 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 	/* No watermark, so that lf_all_allocatable can take every page. */
 	CHECK_EQ(za_sysctl_set(za, "min_free_kbytes", "0"), 0);
 	CHECK_EQ(za_sysctl_set(za, "watermark_scale_factor", "1"), 0);
-	/* Frees claim with a plain store, as outside debug builds. */
-	za->strict_free = false;
+	/* Frees claim with a plain store, as outside debug builds (but for
+	 * LF_ORDER_STRICT). */
+	za->strict_free = kind == LF_ORDER_STRICT;
 	fast_gates_update(za);
 	memset(&df, 0, sizeof(df));
 	unsigned max = za->max_order, order = small ? 0 : max;
@@ -1360,14 +1389,28 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 	 * that every allocation and free goes through the buddy lists, and
 	 * two allocations give a pair of buddies (lower, upper). */
 	struct za_page *p = NULL, *other = NULL, *held = NULL;
+	if (leaf) {
+		/* The late free's set picks up the sizes the sysctl writes
+		 * published (ZA_PCP_RESIZE, which the restartable fast path
+		 * leaves to the slow path), and is left empty. */
+		lf_pin(lf.b);
+		za_free_pages(za, za_alloc_pages(za, gfp, 0), 0);
+		za_drain_local_pages(za);
+		CHECK_EQ(za_load_relaxed(&zone_pcp(z, lf.b)->flags), 0);
+		lf_pin(lf.a);
+	}
 	if (small && !pcp) {
-		hold_page_sets(za, z, true);
+		/* The restartable fast path needs the late free's set. */
+		if (leaf)
+			hold_sets_but(za, z, lf.b, true);
+		else
+			hold_page_sets(za, z, true);
 		struct za_page *lo = za_alloc_pages(za, gfp, 0);
 		struct za_page *up = za_alloc_pages(za, gfp, 0);
 		CHECK(lo && up);
 		CHECK_EQ(za_page_to_pfn(za, up), za_page_to_pfn(za, lo) + 1);
 		CHECK_EQ(za_page_to_pfn(za, lo) & 1, 0);
-		p = kind == LF_HEAD ? lo : up;
+		p = kind == LF_HEAD || reorder ? lo : up;
 		other = p == lo ? up : lo;
 	} else if (pcp) {
 		/* Through the main thread's CPU's list; the late free's set is
@@ -1386,16 +1429,21 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 	unsigned long pfn = za_page_to_pfn(za, p);
 
 	lf.park_after = kind == LF_MISSED_MERGE;
-	lf.stop = ZA_DP_FREE_CLAIM;
+	lf.stop = leaf ? ZA_DP_YIELD : reorder ? ZA_DP_FREE_GEN : ZA_DP_FREE_CLAIM;
+	if (leaf)
+		CHECK_EQ(za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1), 0);
 	df.page = p;
 	df.order = order;
 	set_hook(za, lf_hook);
 	pthread_t th;
 	CHECK(pthread_create(&th, NULL, lf_late_free, za) == 0);
 	RULE(wait_for(&df.parked, 1, 10.0),
-	     "test setup [%s]: %s: the late free did not stop between its check "
-	     "and its claim (ZA_DP_FREE_CLAIM)",
-	     d->name, what);
+	     "test setup [%s]: %s: the late free did not stop where the case "
+	     "stops it (ZA_DP_%s)",
+	     d->name, what,
+	     leaf      ? "YIELD"
+	     : reorder ? "FREE_GEN"
+	               : "FREE_CLAIM");
 
 	/* The other free of the block, and what follows it. */
 	int want = ZA_PS_BUDDY;
@@ -1460,6 +1508,15 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 		CHECK(page_state(p) == ZA_PS_PCP);
 		want = ZA_PS_PCP;
 		break;
+	case LF_ORDER:
+	case LF_ORDER_STRICT:
+	case LF_ORDER_LEAF:
+		za_free_pages(za, other, 0);
+		za_free_pages(za, p, 0);
+		again = za_alloc_pages(za, gfp, max);
+		CHECK(again == p);
+		want = ZA_PS_ALLOC;
+		break;
 	case LF_CONTIG:
 	case LF_CONTIG_HEAD:
 		za_free_pages(za, p, max);
@@ -1500,7 +1557,7 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 	set_hook(za, NULL);
 	CHECK_EQ(za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 0), 0);
 	/* The sets let go (za_check takes them all), nothing else moves. */
-	if (kind == LF_WRAPPED)
+	if ((small && !pcp && leaf) || kind == LF_WRAPPED)
 		hold_sets_but(za, z, lf.b, false);
 	else if (small && !pcp)
 		hold_page_sets(za, z, false);
@@ -1510,6 +1567,13 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 	}
 
 	int st = page_state(p);
+	RULE(!reorder || st == want,
+	     "invariant (racing double frees are caught at the latest when the "
+	     "page would be handed out a second time) [%s]: %s: a free that "
+	     "checked order 0 claimed the block once it was handed out again "
+	     "as a block of order %u: pfn %#lx is %s, must be %s (its owner's)",
+	     d->name, what, page_order(p), pfn, lf_state_name(st),
+	     lf_state_name(want));
 	RULE(st == want,
 	     "a late claim refused by free_one_page (racing double free) gives "
 	     "the block the state it has where it is (ARCHITECTURE.md, "
@@ -1519,8 +1583,10 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 	     "invariant (buddy structure, conservation: za_check) [%s]: %s: "
 	     "broken after a refused late claim",
 	     d->name, what);
-	RULE(atomic_load(&df.reports) == 1 &&
-	         strstr(df.last, "racing double free"),
+	/* The restartable fast path's late free finds the order changed
+	 * and is refused for it; the others by the count. */
+	const char *report = leaf ? "allocated with order" : "racing double free";
+	RULE(atomic_load(&df.reports) == 1 && strstr(df.last, report),
 	     "invariant (a double free is reported, never silently absorbed) "
 	     "[%s]: %s: the late free made %ld reports (last: %s)",
 	     d->name, what, atomic_load(&df.reports), df.last);
@@ -1544,7 +1610,7 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 		     atomic_load(&df.reports), df.last);
 		za_free_pages(za, q, 0);
 	}
-	if (again && kind == LF_INSIDE_ALLOC)
+	if (again && (kind == LF_INSIDE_ALLOC || reorder))
 		za_free_pages(za, again, max);
 	if (kind == LF_WRAPPED)
 		za_free_pages(za, again, 0);
@@ -1558,13 +1624,14 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 
 static void double_free_late_claim_freed(const struct discipline *d)
 {
-	for (int k = LF_MAX; k <= LF_CONTIG_HEAD; k++)
+	for (int k = LF_MAX; k <= LF_ORDER_LEAF; k++)
 		lf_case(d, (enum lf_kind)k);
 	printf("double_free_late_claim_freed [%s]: a late claim refused on a "
 	       "block the other free gave back left it as it was: on the buddy "
 	       "lists (max order, merged, head, handed out inside a larger "
 	       "block, a missed merge), on a per-CPU list (drained, freed "
-	       "again), in a contiguous range (piece, head)\n",
+	       "again), in a contiguous range (piece, head); and refused when "
+	       "the block was handed out again with another order\n",
 	       d->name);
 }
 
