@@ -1111,7 +1111,9 @@ enum za_debug_point {
 	 * window in which another free of the block and a new hand-out of it
 	 * (of any order, the block merged first) leave it allocated again,
 	 * to its new owner, and only the count tells. Nothing held, or a
-	 * bulk free's page set owned. arg: the page. */
+	 * bulk free's page set owned. Also compaction's free of a block it
+	 * moved (migrate_block), between the same read and its claim. arg:
+	 * the page. */
 	ZA_DP_FREE_GEN,
 	/* kswapd has finished a pass (balance_node) and not yet taken back
 	 * the boosts it saw when the pass began: no lock held. arg: the
