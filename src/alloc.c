@@ -472,8 +472,8 @@ free_misuse(struct za *za, struct za_page *page, unsigned long pfn,
  *  - Put on a per-CPU list and neither handed out nor given back to the
  *    buddy lists since: PCP. A push, a refill and a split store free_gen
  *    = gen; a pop, a flush and every hand-out move gen on, and a hand-out
- *    from the buddy lists (rmqueue, compaction's targets) sets free_gen
- *    one behind it, as a pop leaves it. So a block
+ *    from the buddy lists (rmqueue, compaction's targets, a contiguous
+ *    range) sets free_gen one behind it, as a pop leaves it. So a block
  *    in use never has free_gen == gen, and one given back to the buddy
  *    lists has it only if never handed out since memory online (which
  *    the late claim's block was): the test says exactly that, but for a

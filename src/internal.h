@@ -1112,8 +1112,9 @@ enum za_debug_point {
 	 * (of any order, the block merged first) leave it allocated again,
 	 * to its new owner, and only the count tells. Nothing held, or a
 	 * bulk free's page set owned. Also compaction's free of a block it
-	 * moved (migrate_block), between the same read and its claim. arg:
-	 * the page. */
+	 * moved (migrate_block), and a free of a contiguous range
+	 * (za_free_contig_pages, its checks passed), between the same read
+	 * and their claim. arg: the page (the range's head). */
 	ZA_DP_FREE_GEN,
 	/* kswapd has finished a pass (balance_node) and not yet taken back
 	 * the boosts it saw when the pass began: no lock held. arg: the

@@ -81,8 +81,10 @@
  *     as before, za_check clean, every page allocatable again. Also: a
  *     free stopped after it read the count and the order (ZA_DP_FREE_GEN;
  *     plain, strict) or, restartable, before either, while the block
- *     merges and is handed out again as the larger block it heads. The
- *     new owner's block must stay its own.
+ *     merges and is handed out again as the larger block it heads; and a
+ *     second free of a contiguous range stopped before its claim while
+ *     the range is freed and handed out again. The new owner's block must
+ *     stay its own.
  *
  *   test_rules deferred_drain_check
  *     za_check is right at any quiescent point: a CPU offline leaves a
@@ -1622,16 +1624,82 @@ static void lf_case(const struct discipline *d, enum lf_kind kind)
 		CHECK_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
 }
 
+static void *lf_late_contig_free(void *arg)
+{
+	struct za *za = arg;
+	tl_cpu = 1;
+	tl_lf_stage = 1;
+	za_free_contig_pages(za, df.page, 2ul << za->max_order);
+	tl_lf_stage = 0;
+	return NULL;
+}
+
+/* Two frees of one contiguous range: the late one checked the range and
+ * stops before its claim (ZA_DP_FREE_GEN); the other frees it, and the
+ * same range is handed out again as a new one. The late free must leave
+ * it to its new owner. */
+static void lf_contig_free(const struct discipline *d)
+{
+	const char *what = "a contiguous range, freed and handed out again";
+	struct za_config cfg;
+	rules_config(&cfg, 4, DF_BLK, 4 * DF_BLK);
+	cfg.error = df_error;
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * DF_BLK, NULL), 0);
+	CHECK_EQ(za_sysctl_set(za, "min_free_kbytes", "0"), 0);
+	CHECK_EQ(za_sysctl_set(za, "watermark_scale_factor", "1"), 0);
+	memset(&df, 0, sizeof(df));
+	memset(&lf, 0, sizeof(lf));
+	unsigned long nr = 2ul << za->max_order;
+	struct za_page *r = za_alloc_contig_pages(za, nr, ZA_GFP_MOVABLE);
+	CHECK(r != NULL);
+	df.page = r;
+	lf.stop = ZA_DP_FREE_GEN;
+	set_hook(za, lf_hook);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, lf_late_contig_free, za) == 0);
+	RULE(wait_for(&df.parked, 1, 10.0),
+	     "test setup [%s]: %s: the late free did not stop before its claim "
+	     "(ZA_DP_FREE_GEN)",
+	     d->name, what);
+	za_free_contig_pages(za, r, nr);
+	struct za_page *again = za_alloc_contig_pages(za, nr, ZA_GFP_MOVABLE);
+	CHECK(again == r);
+	CHECK_EQ(atomic_load(&df.reports), 0);
+	atomic_store(&df.go, 1);
+	CHECK(pthread_join(th, NULL) == 0);
+	set_hook(za, NULL);
+	RULE(page_state(r) == ZA_PS_ALLOC && page_order(r) == ZA_CONTIG_ORDER,
+	     "invariant (racing double frees are caught at the latest when the "
+	     "page would be handed out a second time) [%s]: %s: the late free "
+	     "claimed the new owner's range (head state %s, order %u)",
+	     d->name, what, lf_state_name(page_state(r)), page_order(r));
+	RULE(za_check(za, stderr) == 0,
+	     "invariant (za_check) [%s]: %s: broken after a refused late free",
+	     d->name, what);
+	RULE(atomic_load(&df.reports) == 1 &&
+	         strstr(df.last, "racing double free"),
+	     "invariant (a double free is reported, never silently absorbed) "
+	     "[%s]: %s: the late free made %ld reports (last: %s)",
+	     d->name, what, atomic_load(&df.reports), df.last);
+	za_free_contig_pages(za, again, nr);
+	lf_all_allocatable(d, what, za);
+	za_destroy(za);
+}
+
 static void double_free_late_claim_freed(const struct discipline *d)
 {
 	for (int k = LF_MAX; k <= LF_ORDER_LEAF; k++)
 		lf_case(d, (enum lf_kind)k);
+	lf_contig_free(d);
 	printf("double_free_late_claim_freed [%s]: a late claim refused on a "
 	       "block the other free gave back left it as it was: on the buddy "
 	       "lists (max order, merged, head, handed out inside a larger "
 	       "block, a missed merge), on a per-CPU list (drained, freed "
 	       "again), in a contiguous range (piece, head); and refused when "
-	       "the block was handed out again with another order\n",
+	       "the block was handed out again with another order, or a range "
+	       "freed and handed out again\n",
 	       d->name);
 }
 
