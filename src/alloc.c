@@ -66,7 +66,10 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	if (page) {
 		za_store_relaxed(&page->order, (uint8_t)order);
 		za_store_relaxed(&page->mt, (uint8_t)mt);
-		page->gen++; /* a stale per-CPU list entry for it is now void */
+		/* A stale per-CPU list entry for it is now void; and free_gen
+		 * one behind, as a pop leaves it, so that only a push makes
+		 * them equal again (late_claim_state_locked). */
+		page->free_gen = page->gen++;
 		set_page_state(page, ZA_PS_ALLOC);
 	}
 	zone_unlock(z);
@@ -395,8 +398,11 @@ static const char *const state_names[] = {
 
 /* free_misuse's st for a free that found the block handed out again
  * since it read its hand-out count (free_one_page, or a compare-and-swap
- * claim in claim_free): not a page state. */
+ * claim in claim_free), and for one that found it freed by another free
+ * since (free_one_page: free again, or taken out by now): not page
+ * states. */
 #define FREE_REUSED 0xff
+#define FREE_RACED 0xfe
 
 /* Why a free was refused, reported out of line. pfn is ULONG_MAX for a
  * pointer that is not the metadata of an online page; st is the state the
@@ -427,6 +433,12 @@ free_misuse(struct za *za, struct za_page *page, unsigned long pfn,
 		                  "since this free checked it (racing double "
 		                  "free): not freed%s",
 		                  pfn, order, sites);
+	else if (st == FREE_RACED)
+		_za_report_misuse(za, -EINVAL,
+		                  "free of pfn 0x%lx order %u: freed by another "
+		                  "free since this free checked it (racing double "
+		                  "free): not freed%s",
+		                  pfn, order, sites);
 	else if (st != ZA_PS_ALLOC)
 		_za_report_misuse(za, -EINVAL, "free of pfn 0x%lx order %u: %s%s", pfn,
 		                  order, st <= ZA_PS_REPORTING ? state_names[st] : "?",
@@ -436,6 +448,85 @@ free_misuse(struct za *za, struct za_page *page, unsigned long pfn,
 		                  "free of pfn 0x%lx with order %u, allocated with "
 		                  "order %u%s",
 		                  pfn, order, (unsigned)page_order(page), sites);
+}
+
+/* A late claim refused (free_one_page, zone lock held, the block in state
+ * FREEING by the claim's plain store, its hand-out count moved on since
+ * the claim read it): the state the block has where it lies now, which
+ * the store overwrote. The count moves on when the block leaves its
+ * owner's hands for the free lists as well as when it is handed out
+ * again (free_one_page, a flush or drain of a per-CPU list), so the other
+ * free of the block alone moves it: the block may be free now, or handed
+ * out again, and only its place tells.
+ *  - On a buddy list, heading a free block (its links agree; its order
+ *    may have grown by merging): BUDDY.
+ *  - Inside a larger block, whatever that block is (merged into a free
+ *    one, which may have been handed out, refilled to a per-CPU list or
+ *    taken out since): NONE, as every page but a block's head.
+ *  - Taken off an isolate list (its type says ISOLATE, which no block in
+ *    use or on a per-CPU list carries): a piece of a range taken out by
+ *    memory offline or a contiguous allocation, OFFLINE.
+ *  - Put on a per-CPU list and neither handed out nor given back to the
+ *    buddy lists since: PCP. A push, a refill and a split store free_gen
+ *    = gen; a pop, a flush and every hand-out move gen on, and a hand-out
+ *    from the buddy lists (rmqueue, compaction's targets, a contiguous
+ *    range) sets free_gen one behind it, as a pop leaves it. So a block
+ *    in use never has free_gen == gen, and one given back to the buddy
+ *    lists has it only if never handed out since memory online (which
+ *    the late claim's block was): the test says exactly that, but for a
+ *    stale push of another racing free, modulo 256 (the limit
+ *    ARCHITECTURE.md documents).
+ *  - Else it was handed out again (rmqueue, a pop, compaction, a
+ *    contiguous range's head): ALLOC, its new owner's. A free of it by
+ *    that owner whose claim came between ours and this check cannot be
+ *    told from ours (both stored FREEING): it is refused too, reported,
+ *    and the block stays allocated - lost, never handed out twice.
+ * Each answer holds until the page's state is written: whatever makes
+ * the page a head or no longer one (a merge, a split, a pop, a push, a
+ * refill, a take) writes its state, and free_one_page gives the state
+ * back by compare-and-swap from FREEING, so such a write before it wins
+ * and one after it overwrites it. The buddy lists and their free blocks
+ * change under the zone lock only, which this holds. */
+static uint8_t late_claim_state_locked(struct za *za, struct za_zone *z,
+                                       struct za_page *page, unsigned long pfn)
+{
+	if (buddy_on_list_locked(z, page, pfn))
+		return ZA_PS_BUDDY;
+	if (buddy_inside_block(za, pfn))
+		return ZA_PS_NONE;
+	if (za_load_relaxed(&page->mt) == ZA_MT_ISOLATE)
+		return ZA_PS_OFFLINE;
+	unsigned o = za_load_relaxed(&page->order);
+	if (o <= za->max_order && pcp_order(za, o) &&
+	    page->pcp_cpu < za->nr_cpus &&
+	    za_load_relaxed(&page->free_gen) == za_load_acquire(&page->gen))
+		return ZA_PS_PCP;
+	return ZA_PS_ALLOC;
+}
+
+/* free_one_page's refusal of a late claim: out of line, rare (only a
+ * racing double free gets here). Gives the block back the state it has
+ * (late_claim_state_locked) and reports the free. */
+static __attribute__((noinline, cold)) void
+late_claim_refuse(struct za *za, struct za_zone *z, struct za_pcp *spcp,
+                  struct za_page *page, unsigned long pfn, unsigned order)
+{
+	uint8_t back = late_claim_state_locked(za, z, page, pfn);
+	uint8_t freeing = ZA_PS_FREEING;
+	if (za_cas_acqrel(&page->state, &freeing, back) && back == ZA_PS_BUDDY) {
+		/* While it read FREEING it stayed on its list, but a free of
+		 * its buddy did not merge with it and a change of its
+		 * pageblock's type (isolation, a steal) did not move it. */
+		long iso = buddy_refile_locked(z, page, pfn);
+		if (iso) {
+			vmstat_mod(z, ZA_NR_FREE_ISOLATED, iso);
+			vmstat_mod(z, ZA_NR_FREE_PAGES, -iso);
+		}
+	}
+	zone_unlock(z);
+	pcp_stat_unlock(z, spcp);
+	free_misuse(za, page, pfn, order,
+	            back == ZA_PS_ALLOC ? FREE_REUSED : FREE_RACED, NULL);
 }
 
 void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
@@ -453,18 +544,13 @@ void free_one_page(struct za *za, struct za_zone *z, struct za_page *page,
 		return;
 	}
 	/* Or the second finds it FREEING by its own claim's store, which
-	 * landed after the other free was done and the page was handed out
-	 * again: the count it read before its check has moved on since. */
+	 * landed after the other free was done: the count it read before its
+	 * check has moved on since (the other free gave the block to the
+	 * buddy lists, and it may have been handed out again). Nothing moves
+	 * but the state our claim overwrote, given back as the block has it
+	 * where it lies now. */
 	if (unlikely(za_load_relaxed(&page->gen) != gen)) {
-		/* The block is its new owner's: nothing moves but the state
-		 * our claim overwrote, given back as that owner holds it (by
-		 * compare-and-swap, so that a push by the owner's own free
-		 * since is kept). */
-		uint8_t freeing = ZA_PS_FREEING;
-		za_cas_acqrel(&page->state, &freeing, ZA_PS_ALLOC);
-		zone_unlock(z);
-		pcp_stat_unlock(z, spcp);
-		free_misuse(za, page, pfn, order, FREE_REUSED, NULL);
+		late_claim_refuse(za, z, spcp, page, pfn, order);
 		return;
 	}
 	/* A free of this page racing ours that passed its check before our
@@ -504,6 +590,18 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 	*stp = ZA_PS_NONE;
 	if (unlikely(pfn == ULONG_MAX))
 		return false;
+	/* The hand-out count first, before the order and the state: whatever
+	 * the block becomes after this read - given back by another free
+	 * (free_one_page, a flush), merged, handed out again with another
+	 * order - moves the count on, and so the order and the state read
+	 * after it are refused by the count (below, free_one_page, a pop) if
+	 * they are not those of the block as it was at this read. Read after
+	 * the order, it would let a free that checked the order of its block,
+	 * and read the count only once the block had merged and been handed
+	 * out again as a larger one, claim and free that one with its own
+	 * order. */
+	uint8_t gen = za_load_acquire(&page->gen);
+	*genp = gen;
 	/* The order is read before the claim: a block that is not allocated
 	 * fails the claim (and is reported for its state) whatever it holds. */
 	if (unlikely(page_order(page) != order)) {
@@ -511,10 +609,6 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 		return false;
 	}
 	*stp = ZA_PS_ALLOC;
-	/* The hand-out count first: a racing free that sends the page to the
-	 * buddy lists changes it after its claim (free_one_page). */
-	uint8_t gen = za_load_acquire(&page->gen);
-	*genp = gen;
 	ZA_DEBUG_POINT(za, ZA_DP_FREE_GEN, page);
 	if (unlikely(!za_eq8_relaxed(&za->claim_cas, 0))) {
 		if (unlikely(!za_cas_acqrel(&page->state, stp, ZA_PS_FREEING)))

@@ -348,6 +348,96 @@ void buddy_unisolate_locked(struct za_zone *z, struct za_page *page,
 		free_block_locked(z, pfn_page(za, p), p, piece, true, reported);
 }
 
+/* --- where a block lies after a late claim ----------------------------------
+ * A free that claims with a plain store may store FREEING over a block the
+ * other free of it gave back meanwhile (a racing double free); its
+ * free_one_page then refuses it, the hand-out count having moved on, and
+ * gives the block the state it has where it lies now (alloc.c,
+ * late_claim_state_locked). These say where, with the zone lock held:
+ * the buddy lists and the free blocks on them hold still; a block on a
+ * per-CPU list or in use does not, but whatever makes the page a head or
+ * no longer one writes its state, which the refusal changes by
+ * compare-and-swap from FREEING only. */
+
+/* Whether a linked pfn names an online page whose link `back` (its next,
+ * or its prev) is pfn. */
+static bool links_back(const struct za *za, uint32_t to, unsigned long pfn,
+                       bool next)
+{
+	if (to >= za->max_pfn || !pfn_online(za, to))
+		return false;
+	const struct za_page *q = pfn_page(za, to);
+	return (next ? q->next : q->prev) == pfn;
+}
+
+bool buddy_on_list_locked(struct za_zone *z, const struct za_page *page,
+                          unsigned long pfn)
+{
+	struct za *za = z->za;
+	zone_assert_held(z);
+	unsigned o = za_load_relaxed(&page->order);
+	unsigned mt = za_load_relaxed(&page->mt);
+	if (o > za->max_order || mt >= ZA_NR_MIGRATETYPES ||
+	    (pfn & ((1ul << o) - 1)))
+		return false;
+	/* No back link: the head of list (o, mt) or on no list at all
+	 * (buddy_del_locked clears it, and nothing else writes one). */
+	if (page->prev == ZA_NIL ? z->free_head[o][mt] != pfn
+	                         : !links_back(za, page->prev, pfn, true))
+		return false;
+	return page->next == ZA_NIL || links_back(za, page->next, pfn, false);
+}
+
+bool buddy_inside_block(const struct za *za, unsigned long pfn)
+{
+	for (unsigned o = 1; o <= za->max_order; o++) {
+		unsigned long h = pfn & ~((1ul << o) - 1);
+		if (h == pfn)
+			continue;
+		const struct za_page *hp = pfn_page(za, h);
+		int st = page_state(hp);
+		if (st == ZA_PS_NONE)
+			continue;
+		unsigned ho = za_load_relaxed(&hp->order);
+		/* A contiguous range's head covers its first max-order block
+		 * (OFFLINE pages head the others). */
+		if (ho == ZA_CONTIG_ORDER
+		        ? st == ZA_PS_ALLOC
+		        : ho <= za->max_order && pfn < h + (1ul << ho))
+			return true;
+	}
+	return false;
+}
+
+long buddy_refile_locked(struct za_zone *z, struct za_page *page,
+                         unsigned long pfn)
+{
+	struct za *za = z->za;
+	zone_assert_held(z);
+	ZA_ASSERT_PAGE(za, page, page_state(page) == ZA_PS_BUDDY);
+	unsigned order = page_order(page);
+	int mt = page_mt(page);
+	bool merges = false;
+	if (order < za->max_order) {
+		const struct za_page *b = pfn_page(za, pfn ^ (1ul << order));
+		merges = page_state(b) == ZA_PS_BUDDY && page_order(b) == order;
+	}
+	bool one_type = block_one_type(za, pfn, order);
+	if (!merges && one_type && pageblock_mt(za, pfn) == mt)
+		return 0;
+	long iso = mt == ZA_MT_ISOLATE ? -(1l << order) : 0;
+	bool reported = page_reported(za, pfn);
+	buddy_del_locked(z, page, pfn);
+	/* As un-isolation frees a block: a pageblock at a time where their
+	 * types differ, keeping the reported mark. */
+	unsigned piece = one_type ? order : za->pageblock_order;
+	for (unsigned long p = pfn; p < pfn + (1ul << order); p += 1ul << piece)
+		if (free_block_locked(z, pfn_page(za, p), p, piece, true, reported) ==
+		    ZA_MT_ISOLATE)
+			iso += 1l << piece;
+	return iso;
+}
+
 /* Put the upper halves of a block split from order high down to low back
  * on the lists. */
 static void expand(struct za_zone *z, unsigned long pfn, unsigned low,

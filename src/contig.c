@@ -84,6 +84,10 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 			unsigned long migrated = 0;
 			if (take_range(za, z, s, nr, deadline, &migrated) == 0) {
 				struct za_page *head = pfn_page(za, s);
+				/* Handed out: its count moves on, as every hand-out
+				 * moves it (rmqueue), for a racing free of a range
+				 * that was here before (za_free_contig_pages). */
+				head->free_gen = head->gen++;
 				za_store_relaxed(&head->order, (uint8_t)(ZA_CONTIG_ORDER));
 				za_store_relaxed(&head->mt, (uint8_t)(ZA_MT_MOVABLE));
 				pfn_page(za, s + 1)->next = (uint32_t)nr;
@@ -141,13 +145,31 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 		                  pfn);
 		return;
 	}
+	/* The hand-out count before the checks, as claim_free reads it: a
+	 * free of this range racing another, whose checks passed before the
+	 * other free and whose claim comes after the range (or a block at
+	 * its head) was handed out again, finds it moved, and leaves the new
+	 * owner's range alone instead of freeing it whole. */
+	uint8_t gen = za_load_acquire(&page->gen);
+	bool range = page_order(page) == ZA_CONTIG_ORDER &&
+	             nr_pages <= za->max_pfn && pfn_page(za, pfn + 1)->next == nr;
+	if (range)
+		ZA_DEBUG_POINT(za, ZA_DP_FREE_GEN, page);
 	uint8_t expect = ZA_PS_ALLOC;
-	if (page_order(page) != ZA_CONTIG_ORDER || nr_pages > za->max_pfn ||
-	    pfn_page(za, pfn + 1)->next != nr ||
-	    !za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING)) {
+	if (!range || !za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING)) {
 		_za_report_misuse(za, -EINVAL,
 		                  "contig free of pfn 0x%lx (%lu pages): "
 		                  "not a contiguous range of that size in use",
+		                  pfn, nr_pages);
+		return;
+	}
+	if (za_load_relaxed(&page->gen) != gen) {
+		uint8_t freeing = ZA_PS_FREEING;
+		za_cas_acqrel(&page->state, &freeing, ZA_PS_ALLOC);
+		_za_report_misuse(za, -EINVAL,
+		                  "contig free of pfn 0x%lx (%lu pages): handed out "
+		                  "again since this free checked it (racing double "
+		                  "free): not freed",
 		                  pfn, nr_pages);
 		return;
 	}

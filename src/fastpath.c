@@ -347,8 +347,7 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	 * is set (a plain load on x86). Isolated or reserved pageblocks:
 	 * pcp_free_mt's cases, for the slow path. */
 	unsigned mt = za_load_acquire(&za->pb_mt[pfn >> za->pageblock_order]);
-	if (unlikely(mt >= ZA_NR_PCPTYPES ||
-	             !za_eq8_relaxed(&page->order, (uint8_t)order)))
+	if (unlikely(mt >= ZA_NR_PCPTYPES))
 		return false;
 	ZA_YIELD_POINT(za); /* the block may go offline from here on */
 	bool mid = big && pcp_mid_order(za, order);
@@ -379,8 +378,11 @@ free_fast_rseq(struct za *za, struct za_page *page, unsigned order,
 	 * the claim: a free of it racing ours on another CPU is caught when
 	 * the block comes up a second time (pcp_take_locked), or at once by
 	 * the compare-and-swap of strict frees. */
-	/* The hand-out count before the state (claim_free says why). */
+	/* The hand-out count before the order and the state (claim_free
+	 * says why). */
 	uint8_t gen = za_load_acquire(&page->gen);
+	if (unlikely(!za_eq8_relaxed(&page->order, (uint8_t)order)))
+		goto no;
 	if (strict) {
 		uint8_t st = ZA_PS_ALLOC;
 		if (unlikely(!za_cas_acqrel(&page->state, &st, ZA_PS_PCP)))

@@ -1146,12 +1146,16 @@ enum za_debug_point {
 	 * claim by compare-and-swap). The page set owned or nothing held.
 	 * arg: the page. */
 	ZA_DP_FREE_CLAIM,
-	/* A free has read the block's hand-out count (gen) and not yet
-	 * checked or claimed the block (claim_free: every free but the
-	 * restartable fast path's, strict or not): the window in which
-	 * another free of the block and a new hand-out of it leave it
-	 * allocated again, to its new owner, and only the count tells.
-	 * Nothing held, or a bulk free's page set owned. arg: the page. */
+	/* A free has read the block's hand-out count (gen) and checked its
+	 * order, and not yet checked its state or claimed it (claim_free:
+	 * every free but the restartable fast path's, strict or not): the
+	 * window in which another free of the block and a new hand-out of it
+	 * (of any order, the block merged first) leave it allocated again,
+	 * to its new owner, and only the count tells. Nothing held, or a
+	 * bulk free's page set owned. Also compaction's free of a block it
+	 * moved (migrate_block), and a free of a contiguous range
+	 * (za_free_contig_pages, its checks passed), between the same read
+	 * and their claim. arg: the page (the range's head). */
 	ZA_DP_FREE_GEN,
 	/* kswapd has finished a pass (balance_node) and not yet taken back
 	 * the boosts it saw when the pass began: no lock held. arg: the
@@ -1384,6 +1388,19 @@ void buddy_move_locked(struct za_zone *z, struct za_page *page,
                        unsigned long pfn, int mt);
 void buddy_unisolate_locked(struct za_zone *z, struct za_page *page,
                             unsigned long pfn);
+/* Where a block lies whose state a racing double free's late claim
+ * overwrote (free_one_page's refusal, buddy.c): whether page heads a
+ * block on a buddy list (its links agree: O(1)); whether pfn lies inside
+ * a larger block that another page heads, whatever that block's state;
+ * and, for a block on a buddy list again, free it again where its
+ * pageblock's type says, merging, as it would have been while its state
+ * read FREEING - returns the pages it put on the isolate lists less those
+ * it took off them, for the caller's counters. */
+bool buddy_on_list_locked(struct za_zone *z, const struct za_page *page,
+                          unsigned long pfn);
+bool buddy_inside_block(const struct za *za, unsigned long pfn);
+long buddy_refile_locked(struct za_zone *z, struct za_page *page,
+                         unsigned long pfn);
 /* Set a pageblock's migratetype, moving its free blocks with their
  * reported marks (as they are, or freed again to merge when the old type
  * kept them apart: then as un-isolation frees them); returns the number

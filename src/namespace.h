@@ -28,7 +28,10 @@
 #define buddy_free_range _za_buddy_free_range
 #define buddy_report_corrupt_slow _za_buddy_report_corrupt_slow
 #define buddy_materialize_range _za_buddy_materialize_range
+#define buddy_inside_block _za_buddy_inside_block
 #define buddy_move_locked _za_buddy_move_locked
+#define buddy_on_list_locked _za_buddy_on_list_locked
+#define buddy_refile_locked _za_buddy_refile_locked
 #define buddy_set_pageblock_mt_locked _za_buddy_set_pageblock_mt_locked
 #define buddy_take_lazy_range _za_buddy_take_lazy_range
 #define buddy_unisolate_locked _za_buddy_unisolate_locked

@@ -221,6 +221,14 @@ static unsigned long flush_lists_zone_locked(struct za *za, struct za_zone *z,
 			if (idx >= ZA_PCP_MID_BASE && idx < ZA_PCP_PB_BASE)
 				za_store_relaxed(&pcp->mid_pages,
 				                 pcp->mid_pages - (1 << order));
+			/* Off the per-CPU lists, as a hand-out takes it off: the
+			 * count moves on, as free_one_page moves it. A free of
+			 * the block racing the one that put it here read the
+			 * count the entry carries; its late push (another CPU's
+			 * list) or late claim (free_one_page) must find it old,
+			 * or the block, merged here into a larger free one, is
+			 * handed out from that list or freed here a second time. */
+			za_store_release(&page->gen, (uint8_t)(page->gen + 1));
 			/* The pageblock's type is read under the zone lock: a
 			 * block isolated meanwhile lands on the isolate list. */
 			if (buddy_free_locked(z, page, h, order) == ZA_MT_ISOLATE)

@@ -7,7 +7,8 @@
 # under a second.
 foreach(_r seed003_counter_order seed004_disable_drain seed000_cpu_offline_halfway
         seed001_trylock_fallback highatomic_before_oom double_free_late_claim
-        double_free_late_claim_debug deferred_drain_check)
+        double_free_late_claim_debug double_free_late_claim_freed
+        deferred_drain_check)
   za_add_test(NAME rules_${_r} SOURCES test_rules.c ARGS ${_r} LABELS rules TIMEOUT 60)
   set_tests_properties(rules_${_r} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()

@@ -33,6 +33,13 @@
  *             callback then moves: a good move, whose free of src must
  *             go through (compaction reads src's hand-out count after
  *             the callback, not before).
+ *  late       poisoning and page owner on: between compaction's read of
+ *             src's hand-out count (after the callback) and its claim
+ *             (ZA_DP_FREE_GEN), src is freed by a stale reference of its
+ *             old owner's and handed out again to a new block of the
+ *             client's: compaction's claim is refused before the aids'
+ *             hook, so the new block's data, state and page owner record
+ *             stay as they are, and the stale free is reported.
  *  kcompactd  a NOWAIT order-9 request that fails wakes kswapd, which
  *             wakes kcompactd, which makes the order; proactive
  *             compaction brings the fragmentation score down by itself.
@@ -605,6 +612,113 @@ static void part_reuse(void)
 	teardown();
 }
 
+/* Part late: the first time compaction has read a src's count and not
+ * claimed it, src's old owner frees it through a stale reference (the
+ * callback moved the client's block to dst) and the client allocates at
+ * once until src comes back, as a new block with a new pattern. */
+static bool mode_late;
+static struct za_page *late_src;
+static unsigned late_order, late_extra;
+static atomic_ulong late_reports;
+static char late_msg[512];
+
+static void late_error(void *ctx, int err, const char *msg)
+{
+	(void)ctx;
+	(void)err;
+	if (atomic_fetch_add(&late_reports, 1) == 0)
+		snprintf(late_msg, sizeof(late_msg), "%s", msg);
+}
+
+static void late_hook(struct za *z, int point, void *arg)
+{
+	(void)z;
+	if (!mode_late || point != ZA_DP_FREE_GEN || late_src)
+		return;
+	struct za_page *src = arg, *extra[256], *p;
+	unsigned order = page_order(src), nx = 0;
+	late_src = src;
+	late_order = order;
+	za_free_pages(za, src, order);
+	while (
+	    (p = za_alloc_pages(za,
+	                        ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN,
+	                        order)) != src) {
+		CHECK(p != NULL);
+		CHECK(nx < sizeof(extra) / sizeof(extra[0]));
+		extra[nx++] = p;
+	}
+	hp_keep(za, &cl, 0, src, order, &rng);
+	late_extra = nx;
+	for (unsigned i = 0; i < nx; i++)
+		za_free_pages(za, extra[i], order);
+}
+
+static void part_late(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD | ZA_CFG_POISON |
+	          ZA_CFG_PAGE_OWNER,
+	      true);
+	fragment(2);
+	za_set_error_handler(za, late_error, NULL);
+	atomic_store(&late_reports, 0);
+	late_msg[0] = 0;
+	late_src = NULL;
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	unsigned long managed = zi.managed;
+	mode_late = true;
+	za_store_relaxed(&za->debug_hook, late_hook);
+	CHECK_EQ(za_compact(za, 0), 0);
+	za_store_relaxed(&za->debug_hook, NULL);
+	mode_late = false;
+	CHECK(late_src != NULL);
+	unsigned long pfn = za_page_to_pfn(za, late_src);
+	uint32_t code = atomic_load(&cl.owner[pfn]);
+	CHECK(code != 0);
+	struct hp_ent *e = &cl.tab[0].e[(code - 1) & ((1u << HP_SLOT_BITS) - 1)];
+	CHECK(e->p == late_src);
+	printf("late: src pfn %#lx freed and handed out again between the "
+	       "count's read and the claim (%u other blocks first); %lu moved "
+	       "in all, %lu reports\n",
+	       pfn, late_extra, atomic_load(&cl.migrated),
+	       atomic_load(&late_reports));
+	RULE(hp_verify(za, late_src, late_order, e->seed, "late") == 0,
+	     "a racing double free is refused before the debugging aids see "
+	     "the block (ARCHITECTURE.md, racing double frees): compaction "
+	     "claimed src after it was freed and handed out again, and "
+	     "poisoned the new owner's block (pfn %#lx)",
+	     pfn);
+	RULE(page_state(late_src) == ZA_PS_ALLOC &&
+	         page_order(late_src) == late_order,
+	     "compaction's claim of a src handed out again leaves it to its "
+	     "new owner (pfn %#lx state %d order %u)",
+	     pfn, page_state(late_src), page_order(late_src));
+	struct za_page_owner_info oi;
+	CHECK_EQ(za_page_owner(za, late_src, &oi), 0);
+	RULE(oi.allocated == 1 && oi.free_ns == 0,
+	     "a racing double free is refused before the debugging aids see "
+	     "the block: page owner recorded compaction's refused free of src "
+	     "as a free of the new owner's block (pfn %#lx)",
+	     pfn);
+	RULE(atomic_load(&late_reports) == 1 &&
+	         strstr(late_msg, "freed by its owner after the migrate callback"),
+	     "the stale free of a moved src is reported once (%lu reports, "
+	     "first: %s)",
+	     atomic_load(&late_reports), late_msg);
+	verify_client("late");
+	hp_free_all(&cl, "late end");
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	RULE(zi.free == managed,
+	     "every page comes back after compaction's refused claim (%lu of "
+	     "%lu free)",
+	     zi.free, managed);
+	za_set_error_handler(za, NULL, NULL);
+	teardown();
+}
+
 static void part_kcompactd(void)
 {
 	setup(0, true);
@@ -1009,6 +1123,7 @@ int main(int argc, char **argv)
 	PART(defer)
 	PART(frames)
 	PART(reuse)
+	PART(late)
 	PART(kcompactd)
 	PART(proactive_write)
 	PART(boost)

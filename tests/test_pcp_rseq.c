@@ -1027,6 +1027,46 @@ static void test_double_free_buddy_race(void)
 		za_destroy(za);
 		atomic_store(&reports, 0);
 	}
+
+	/* CPU 0's free put the page on CPU 0's list, and a drain gave it to
+	 * the buddy lists (merged into a larger free block with its buddy)
+	 * before CPU 1's push: the drain moved the count on, as a buddy free
+	 * does, so the push is stale. Else CPU 1 hands the page out while it
+	 * lies inside a free block, which is handed out too. */
+	{
+		struct za *za = make(0, 1);
+		struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+		struct za_page *x = buddy_race_page(za, true);
+		unsigned long pfn = za_page_to_pfn(za, x);
+		pin(0);
+		za_free_pages(za, za_pfn_to_page(za, pfn ^ 1), 0);
+		uint8_t seen = za_load_relaxed(&x->gen); /* CPU 1's free, before */
+		za_free_pages(za, x, 0);                 /* CPU 0's */
+		CHECK(page_state(x) == ZA_PS_PCP);
+		pcp_drain_cpu_zone(za, z, 0);
+		CHECK(page_state(x) == ZA_PS_NONE); /* inside a free block */
+		pin(1);
+		x->state = ZA_PS_FREEING; /* CPU 1's claim lands now, then its push */
+		struct rseq *rs;
+		CHECK_EQ(pcp_fast_cpu(za, &rs), 1);
+		CHECK_EQ(pcp_free(za, z, za_pcp_of(za, z->id, 1), x, pfn, 0, 1, rs,
+		                  seen),
+		         1);
+		CHECK_EQ(atomic_load(&reports), 0);
+		atomic_store(&pcp_cuts, 0);
+		int got = take_count(za, 1, x) + take_count(za, 0, x);
+		RULE(atomic_load(&pcp_cuts) == 1,
+		     "a page that a flush or drain gave back to the buddy lists is "
+		     "never handed out from the per-CPU list a racing free pushed it "
+		     "on after, and is reported (%ld cuts)",
+		     atomic_load(&pcp_cuts));
+		RULE(got <= 1,
+		     "a page freed on two CPUs at once is never handed out "
+		     "twice (%d hand-outs)",
+		     got);
+		za_destroy(za);
+		atomic_store(&reports, 0);
+	}
 	pin(0);
 	printf("double free racing a buddy free: ok\n");
 }

@@ -66,6 +66,26 @@
  *     block still allocated with page owner's record of it untouched,
  *     the late free reported once, nothing counted or lost.
  *
+ *   test_rules double_free_late_claim_freed
+ *     The same race where the late claim's store lands on a block the
+ *     other free gave back (ARCHITECTURE.md, "Racing double frees"): the
+ *     late free (plain claim) stops between its check and its claim; the
+ *     other free puts the block on a buddy list (max order; merged inside
+ *     a larger block or heading it; that block handed out again; a buddy
+ *     freed while the late store was there), on a per-CPU list (drained
+ *     to the buddy lists, or handed out and freed there again, or handed
+ *     out after 127 round trips through the buddy lists, where the
+ *     counts' 8 bits meet again), or a contiguous range takes it (a
+ *     piece, the head). free_one_page refuses the claim and must give
+ *     the block back the state it has there: one report, the free pages
+ *     as before, za_check clean, every page allocatable again. Also: a
+ *     free stopped after it read the count and the order (ZA_DP_FREE_GEN;
+ *     plain, strict) or, restartable, before either, while the block
+ *     merges and is handed out again as the larger block it heads; and a
+ *     second free of a contiguous range stopped before its claim while
+ *     the range is freed and handed out again. The new owner's block must
+ *     stay its own.
+ *
  *   test_rules deferred_drain_check
  *     za_check is right at any quiescent point: a CPU offline leaves a
  *     set's drain to the statistics worker (another remote user holds
@@ -1115,6 +1135,575 @@ static void double_free_late_claim_debug(const struct discipline *d)
 }
 
 /* ============================================================================
+ * A racing double free whose late claim lands after the other free gave
+ * the block back: refused, the late free gives the block the state it has
+ * where it is (a buddy list, inside a larger block, a per-CPU list, a
+ * contiguous range), and nothing is lost.
+ */
+
+enum lf_kind {
+	LF_MAX,          /* max order: the other free puts it on a buddy list */
+	LF_INSIDE,       /* order 0: it merges into a larger free block */
+	LF_HEAD,         /* order 0: it heads the larger free block it made */
+	LF_INSIDE_ALLOC, /* order 0: merged, the larger block handed out */
+	LF_MISSED_MERGE, /* order 0: its buddy freed while the late store sat */
+	LF_DRAINED,      /* order 0: a per-CPU list, drained to the buddy lists */
+	LF_PCP_AGAIN,    /* order 0: handed out, freed to a per-CPU list again */
+	LF_WRAPPED,      /* order 0: a per-CPU list, drained, 127 round trips
+	                  * through the buddy lists, handed out again: its
+	                  * counts' 8 bits (gen, free_gen) meet again */
+	LF_CONTIG,       /* max order: then a piece of a contiguous range */
+	LF_CONTIG_HEAD,  /* max order: then the head of a contiguous range */
+	LF_ORDER,        /* order 0: merged, handed out again as the larger
+	                  * block it heads (the late free stopped after it
+	                  * read the count and the order: ZA_DP_FREE_GEN) */
+	LF_ORDER_STRICT, /* the same with strict frees */
+	LF_ORDER_LEAF,   /* the same, the late free in the restartable fast
+	                  * path (stopped before it reads either) */
+};
+
+static const char *const lf_what[] = {
+	[LF_MAX] = "max order, on the buddy lists",
+	[LF_INSIDE] = "order 0, merged into a larger free block",
+	[LF_HEAD] = "order 0, heading the larger free block it merged into",
+	[LF_INSIDE_ALLOC] = "order 0, merged, the larger block handed out again",
+	[LF_MISSED_MERGE] = "order 0, on the buddy lists, its buddy freed while "
+	                    "the late claim's store was there",
+	[LF_DRAINED] = "order 0, on a per-CPU list, drained to the buddy lists",
+	[LF_PCP_AGAIN] = "order 0, handed out again and freed by its new owner "
+	                 "to a per-CPU list",
+	[LF_WRAPPED] = "order 0, drained from a per-CPU list, handed out again "
+	               "after 127 round trips through the buddy lists",
+	[LF_CONTIG] = "max order, then a piece of a contiguous range",
+	[LF_CONTIG_HEAD] = "max order, then the head of a contiguous range",
+	[LF_ORDER] = "order 0, merged, handed out again as the larger block it "
+	             "heads",
+	[LF_ORDER_STRICT] = "order 0, merged, handed out again as the larger "
+	                    "block it heads, strict frees",
+	[LF_ORDER_LEAF] = "order 0, merged, handed out again as the larger "
+	                  "block it heads, the restartable fast path",
+};
+
+static const char *const lf_state_names[] = {
+	"NONE", "BUDDY", "PCP", "ALLOC", "FREEING", "OFFLINE", "REPORTING",
+};
+
+static const char *lf_state_name(int st)
+{
+	return st >= 0 && st <= ZA_PS_REPORTING ? lf_state_names[st] : "?";
+}
+
+static struct {
+	int a, b;        /* the CPU of the main thread and of the late free */
+	bool real;       /* real CPUs: both threads pinned (b < 0: not it) */
+	int stop;        /* where the late free stops first (ZA_DP_*) */
+	bool park_after; /* the late free stops once more after its claim */
+	atomic_int parked2, go2;
+	/* A third thread holds the late free's set, as a remote user does
+	 * (the main thread, which owns its own set meanwhile, may not). */
+	struct za *za;
+	struct za_pcp *held_set;
+	pthread_t holder;
+	atomic_int set_held, let_go;
+} lf;
+/* 1: the late free stops at lf.stop: before its claim (ZA_DP_FREE_CLAIM,
+ * ZA_DP_FREE_GEN) or at its first race point (ZA_DP_YIELD, its arg NULL:
+ * while the block is still allocated); 2: then at its first race point
+ * after the claim (ZA_DEBUG_RANDOM_YIELD on for both). */
+static __thread int tl_lf_stage;
+
+static void lf_hook(struct za *za, int point, void *arg)
+{
+	(void)za;
+	if (tl_lf_stage == 1 && point == lf.stop &&
+	    (point == ZA_DP_YIELD ? page_state(df.page) == ZA_PS_ALLOC
+	                          : arg == df.page)) {
+		tl_lf_stage = lf.park_after ? 2 : 0;
+		atomic_store(&df.parked, 1);
+		wait_for(&df.go, 1, 10.0);
+	} else if (tl_lf_stage == 2 && point == ZA_DP_YIELD &&
+	           page_state(df.page) == ZA_PS_FREEING) {
+		tl_lf_stage = 0;
+		atomic_store(&lf.parked2, 1);
+		wait_for(&lf.go2, 1, 10.0);
+	}
+}
+
+static void lf_pin(int cpu)
+{
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	CHECK_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+}
+
+static void *lf_late_free(void *arg)
+{
+	struct za *za = arg;
+	if (!lf.real)
+		tl_cpu = lf.b;
+	else if (lf.b >= 0)
+		lf_pin(lf.b);
+	tl_lf_stage = 1;
+	za_free_pages(za, df.page, df.order);
+	tl_lf_stage = 0;
+	return NULL;
+}
+
+static void *lf_holder(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(pcp_lock(lf.za, lf.held_set), 0);
+	atomic_store(&lf.set_held, 1);
+	wait_for(&lf.let_go, 1, 30.0);
+	pcp_unlock(lf.za, lf.held_set);
+	return NULL;
+}
+
+/* Pages free in the zone: on its buddy lists and its per-CPU lists. The
+ * zone quiescent (the late free stopped where it holds nothing). */
+static long lf_free_pages(struct za *za, struct za_zone *z)
+{
+	long free, iso;
+	buddy_pages(za, z, &free, &iso);
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		free += za_load_relaxed(&zone_pcp(z, (int)c)->count);
+	return free + iso;
+}
+
+/* Every page of the zone is free and can be handed out again: drained,
+ * folded, za_check clean, and every max-order block allocated at once (the
+ * watermarks are 0: lf_case), with no report beyond the late free's. */
+static void lf_all_allocatable(const struct discipline *d, const char *what,
+                               struct za *za)
+{
+	drain_fold_check(za);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	RULE(zi.free == zi.managed,
+	     "invariant (conservation) [%s]: %s: a page was lost to the refused "
+	     "late free (%lu free of %lu)",
+	     d->name, what, (unsigned long)zi.free, (unsigned long)zi.managed);
+	static struct za_page *blk[64];
+	unsigned n = 0;
+	struct za_page *q;
+	while (n < 64 && (q = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN,
+	                                     za->max_order)))
+		blk[n++] = q;
+	RULE(((unsigned long)n << za->max_order) == zi.managed &&
+	         atomic_load(&df.reports) == 1,
+	     "invariant (conservation; a free list is never cut without a "
+	     "second hand-out) [%s]: %s: after a refused late free %u blocks of "
+	     "order %u could be handed out of %lu pages, %ld reports (last: %s)",
+	     d->name, what, n, za->max_order, (unsigned long)zi.managed,
+	     atomic_load(&df.reports), df.last);
+	while (n)
+		za_free_pages(za, blk[--n], za->max_order);
+}
+
+/* Every set of the zone but cpu's held (or let go), as hold_page_sets
+ * holds them: the first taken, index 0, let go last. */
+static void hold_sets_but(struct za *za, struct za_zone *z, int cpu, bool hold)
+{
+	unsigned cpus[ZA_MAX_CPUS], n = 0;
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		if ((int)c != cpu)
+			cpus[n++] = c;
+	if (hold)
+		for (unsigned i = 0; i < n; i++)
+			CHECK_EQ(pcp_lock_nested(za, zone_pcp(z, (int)cpus[i]), i), 0);
+	else
+		for (unsigned i = n; i-- > 0;)
+			pcp_unlock_nested(za, zone_pcp(z, (int)cpus[i]), i);
+}
+
+/* One case: a block is allocated; a free of it (plain claim, as outside
+ * debug builds) checks it and stops before its claim (ZA_DP_FREE_CLAIM);
+ * the other free of the block runs, and what `kind` says follows; then the
+ * late free claims it with its plain store and goes to free_one_page (an
+ * order without per-CPU lists, or its CPU's set held as a remote user
+ * holds it), which refuses it: the count it read has moved on. The
+ * LF_ORDER kinds stop the late free earlier, where it has read the count
+ * and checked the order (ZA_DP_FREE_GEN), or, in the restartable fast
+ * path, neither (its first race point), and the block merges and is
+ * handed out again as the larger block it heads: the late free, which
+ * checked (or will check) order 0, must leave that block alone. */
+static void lf_case(const struct discipline *d, enum lf_kind kind)
+{
+	const char *what = lf_what[kind];
+	bool pcp = kind == LF_DRAINED || kind == LF_PCP_AGAIN ||
+	           kind == LF_WRAPPED;
+	bool small = kind != LF_MAX && kind != LF_CONTIG && kind != LF_CONTIG_HEAD;
+	bool reorder = kind >= LF_ORDER, leaf = kind == LF_ORDER_LEAF;
+	if (leaf && !d->restartable) {
+		printf("double_free_late_claim_freed [%s]: %s: skipped, no "
+		       "restartable fast path\n",
+		       d->name, what);
+		return;
+	}
+	cpu_set_t all;
+	CHECK_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+	memset(&lf, 0, sizeof(lf));
+	lf.real = !d->simulated;
+	lf.a = 0;
+	lf.b = 1;
+	if (lf.real) {
+		/* The first two CPUs this thread may run on. */
+		int c = 0;
+		lf.a = lf.b = -1;
+		for (; c < CPU_SETSIZE && lf.b < 0; c++)
+			if (CPU_ISSET(c, &all)) {
+				if (lf.a < 0)
+					lf.a = c;
+				else
+					lf.b = c;
+			}
+		CHECK(lf.a >= 0);
+		if ((pcp || leaf) && lf.b < 0) {
+			printf("double_free_late_claim_freed [%s]: %s: skipped, one "
+			       "CPU\n",
+			       d->name, what);
+			return;
+		}
+		lf_pin(lf.a);
+	}
+
+	struct za_config cfg;
+	rules_config(&cfg, 4, DF_BLK, 4 * DF_BLK);
+	cfg.error = df_error;
+	tl_cpu = lf.real ? 0 : lf.a;
+	struct za *za = create_in(&cfg, d);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * DF_BLK, NULL), 0);
+	/* No watermark, so that lf_all_allocatable can take every page. */
+	CHECK_EQ(za_sysctl_set(za, "min_free_kbytes", "0"), 0);
+	CHECK_EQ(za_sysctl_set(za, "watermark_scale_factor", "1"), 0);
+	/* Frees claim with a plain store, as outside debug builds (but for
+	 * LF_ORDER_STRICT). */
+	za->strict_free = kind == LF_ORDER_STRICT;
+	fast_gates_update(za);
+	memset(&df, 0, sizeof(df));
+	unsigned max = za->max_order, order = small ? 0 : max;
+	unsigned long chunk = 1ul << max;
+	za_gfp_t gfp = ZA_GFP_MOVABLE;
+
+	/* The blocks. Order 0 outside the per-CPU cases: every set held, so
+	 * that every allocation and free goes through the buddy lists, and
+	 * two allocations give a pair of buddies (lower, upper). */
+	struct za_page *p = NULL, *other = NULL, *held = NULL;
+	if (leaf) {
+		/* The late free's set picks up the sizes the sysctl writes
+		 * published (ZA_PCP_RESIZE, which the restartable fast path
+		 * leaves to the slow path), and is left empty. */
+		lf_pin(lf.b);
+		za_free_pages(za, za_alloc_pages(za, gfp, 0), 0);
+		za_drain_local_pages(za);
+		CHECK_EQ(za_load_relaxed(&zone_pcp(z, lf.b)->flags), 0);
+		lf_pin(lf.a);
+	}
+	if (small && !pcp) {
+		/* The restartable fast path needs the late free's set. */
+		if (leaf)
+			hold_sets_but(za, z, lf.b, true);
+		else
+			hold_page_sets(za, z, true);
+		struct za_page *lo = za_alloc_pages(za, gfp, 0);
+		struct za_page *up = za_alloc_pages(za, gfp, 0);
+		CHECK(lo && up);
+		CHECK_EQ(za_page_to_pfn(za, up), za_page_to_pfn(za, lo) + 1);
+		CHECK_EQ(za_page_to_pfn(za, lo) & 1, 0);
+		p = kind == LF_HEAD || reorder ? lo : up;
+		other = p == lo ? up : lo;
+	} else if (pcp) {
+		/* Through the main thread's CPU's list; the late free's set is
+		 * held from the start, so that it goes to free_one_page. */
+		lf.za = za;
+		lf.held_set = zone_pcp(z, lf.b);
+		CHECK(pthread_create(&lf.holder, NULL, lf_holder, NULL) == 0);
+		CHECK(wait_for(&lf.set_held, 1, 10.0));
+		p = za_alloc_pages(za, gfp, 0);
+	} else {
+		if (kind == LF_CONTIG_HEAD)
+			held = za_alloc_pages(za, gfp, max);
+		p = za_alloc_pages(za, gfp, max);
+	}
+	CHECK(p != NULL);
+	unsigned long pfn = za_page_to_pfn(za, p);
+
+	lf.park_after = kind == LF_MISSED_MERGE;
+	lf.stop = leaf ? ZA_DP_YIELD : reorder ? ZA_DP_FREE_GEN : ZA_DP_FREE_CLAIM;
+	if (leaf)
+		CHECK_EQ(za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1), 0);
+	df.page = p;
+	df.order = order;
+	set_hook(za, lf_hook);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, lf_late_free, za) == 0);
+	RULE(wait_for(&df.parked, 1, 10.0),
+	     "test setup [%s]: %s: the late free did not stop where the case "
+	     "stops it (ZA_DP_%s)",
+	     d->name, what,
+	     leaf      ? "YIELD"
+	     : reorder ? "FREE_GEN"
+	               : "FREE_CLAIM");
+
+	/* The other free of the block, and what follows it. */
+	int want = ZA_PS_BUDDY;
+	struct za_page *again = NULL, *range = NULL;
+	switch (kind) {
+	case LF_MAX:
+		za_free_pages(za, p, max);
+		break;
+	case LF_INSIDE:
+	case LF_HEAD:
+		za_free_pages(za, other, 0);
+		za_free_pages(za, p, 0);
+		CHECK(page_state(pfn_page(za, pfn & ~(chunk - 1))) == ZA_PS_BUDDY);
+		want = kind == LF_HEAD ? ZA_PS_BUDDY : ZA_PS_NONE;
+		break;
+	case LF_INSIDE_ALLOC:
+		za_free_pages(za, other, 0);
+		za_free_pages(za, p, 0);
+		again = za_alloc_pages(za, gfp, max);
+		CHECK(again != NULL);
+		CHECK_EQ(za_page_to_pfn(za, again), pfn & ~(chunk - 1));
+		want = ZA_PS_NONE;
+		break;
+	case LF_MISSED_MERGE:
+		za_free_pages(za, p, 0);
+		CHECK(page_state(p) == ZA_PS_BUDDY);
+		break;
+	case LF_DRAINED:
+		za_free_pages(za, p, 0);
+		CHECK(page_state(p) == ZA_PS_PCP);
+		za_drain_local_pages(za);
+		want = pfn & (chunk - 1) ? ZA_PS_NONE : ZA_PS_BUDDY;
+		CHECK(page_state(p) == want);
+		break;
+	case LF_WRAPPED:
+		/* Freed, handed out, freed again by its new owner: pushed with
+		 * a count one past the late free's (free_gen = gen), drained
+		 * (gen + 1), then through the buddy lists alone, two steps a
+		 * trip: handed out the 128th time, gen is 256 past the push's
+		 * free_gen (and 257 past the late free's count, which still
+		 * tells). A hand-out that left free_gen as it was would make
+		 * the block, in use, look pushed and never handed out since. */
+		za_free_pages(za, p, 0);
+		CHECK(za_alloc_pages(za, gfp, 0) == p);
+		za_free_pages(za, p, 0);
+		za_drain_local_pages(za);
+		hold_sets_but(za, z, lf.b, true);
+		for (int i = 0; i < 127; i++) {
+			struct za_page *q = za_alloc_pages(za, gfp, 0);
+			CHECK(q == p);
+			za_free_pages(za, q, 0);
+		}
+		again = za_alloc_pages(za, gfp, 0);
+		CHECK(again == p);
+		want = ZA_PS_ALLOC;
+		break;
+	case LF_PCP_AGAIN:
+		za_free_pages(za, p, 0);
+		again = za_alloc_pages(za, gfp, 0);
+		CHECK(again == p);
+		za_free_pages(za, p, 0);
+		CHECK(page_state(p) == ZA_PS_PCP);
+		want = ZA_PS_PCP;
+		break;
+	case LF_ORDER:
+	case LF_ORDER_STRICT:
+	case LF_ORDER_LEAF:
+		za_free_pages(za, other, 0);
+		za_free_pages(za, p, 0);
+		again = za_alloc_pages(za, gfp, max);
+		CHECK(again == p);
+		want = ZA_PS_ALLOC;
+		break;
+	case LF_CONTIG:
+	case LF_CONTIG_HEAD:
+		za_free_pages(za, p, max);
+		if (held)
+			za_free_pages(za, held, max);
+		range = za_alloc_contig_pages(za, 2 * chunk, gfp);
+		CHECK(range != NULL);
+		CHECK(pfn >= za_page_to_pfn(za, range) &&
+		      pfn < za_page_to_pfn(za, range) + 2 * chunk);
+		want = range == p ? ZA_PS_ALLOC : ZA_PS_OFFLINE;
+		CHECK(kind == LF_CONTIG_HEAD ? range == p : range != p);
+		break;
+	}
+	CHECK_EQ(atomic_load(&df.reports), 0);
+
+	long before = lf_free_pages(za, z);
+	if (lf.park_after) {
+		/* The late claim's store lands; the late free stops at its next
+		 * race point, and meanwhile the block's buddy is freed: it finds
+		 * the block's state FREEING and does not merge. */
+		CHECK_EQ(za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 1), 0);
+		atomic_store(&df.go, 1);
+		RULE(wait_for(&lf.parked2, 1, 10.0),
+		     "test setup [%s]: %s: the late free did not stop after its "
+		     "claim (ZA_DP_YIELD)",
+		     d->name, what);
+		za_free_pages(za, other, 0);
+		CHECK(page_state(other) == ZA_PS_BUDDY);
+		CHECK_EQ(za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 0), 0);
+		before = lf_free_pages(za, z);
+		/* Merged again, the pair is inside one larger free block. */
+		want = ZA_PS_NONE;
+		atomic_store(&lf.go2, 1);
+	}
+	/* The late free claims the block and goes to free_one_page. */
+	atomic_store(&df.go, 1);
+	CHECK(pthread_join(th, NULL) == 0);
+	set_hook(za, NULL);
+	CHECK_EQ(za_debug_set(za, ZA_DEBUG_RANDOM_YIELD, 0), 0);
+	/* The sets let go (za_check takes them all), nothing else moves. */
+	if ((small && !pcp && leaf) || kind == LF_WRAPPED)
+		hold_sets_but(za, z, lf.b, false);
+	else if (small && !pcp)
+		hold_page_sets(za, z, false);
+	if (pcp) {
+		atomic_store(&lf.let_go, 1);
+		CHECK(pthread_join(lf.holder, NULL) == 0);
+	}
+
+	int st = page_state(p);
+	RULE(!reorder || st == want,
+	     "invariant (racing double frees are caught at the latest when the "
+	     "page would be handed out a second time) [%s]: %s: a free that "
+	     "checked order 0 claimed the block once it was handed out again "
+	     "as a block of order %u: pfn %#lx is %s, must be %s (its owner's)",
+	     d->name, what, page_order(p), pfn, lf_state_name(st),
+	     lf_state_name(want));
+	RULE(st == want,
+	     "a late claim refused by free_one_page (racing double free) gives "
+	     "the block the state it has where it is (ARCHITECTURE.md, "
+	     "\"Racing double frees\") [%s]: %s: pfn %#lx is %s, must be %s",
+	     d->name, what, pfn, lf_state_name(st), lf_state_name(want));
+	RULE(za_check(za, stderr) == 0,
+	     "invariant (buddy structure, conservation: za_check) [%s]: %s: "
+	     "broken after a refused late claim",
+	     d->name, what);
+	/* The restartable fast path's late free finds the order changed
+	 * and is refused for it; the others by the count. */
+	const char *report = leaf ? "allocated with order" : "racing double free";
+	RULE(atomic_load(&df.reports) == 1 && strstr(df.last, report),
+	     "invariant (a double free is reported, never silently absorbed) "
+	     "[%s]: %s: the late free made %ld reports (last: %s)",
+	     d->name, what, atomic_load(&df.reports), df.last);
+	long after = lf_free_pages(za, z);
+	RULE(after == before,
+	     "invariant (conservation) [%s]: %s: %ld pages free before the late "
+	     "free was refused, %ld after",
+	     d->name, what, before, after);
+
+	/* The block's owners let go as usual; all is free, and every page
+	 * can be handed out. */
+	if (kind == LF_PCP_AGAIN) {
+		/* The new owner's free put it on this CPU's list: its next
+		 * allocation takes it, once. */
+		struct za_page *q = za_alloc_pages(za, gfp, 0);
+		RULE(q == p && atomic_load(&df.reports) == 1,
+		     "a block on a per-CPU list stays there when a late claim on "
+		     "it is refused [%s]: the next allocation on its CPU took "
+		     "pfn %#lx, not %#lx (%ld reports, last: %s)",
+		     d->name, q ? za_page_to_pfn(za, q) : 0ul, pfn,
+		     atomic_load(&df.reports), df.last);
+		za_free_pages(za, q, 0);
+	}
+	if (again && (kind == LF_INSIDE_ALLOC || reorder))
+		za_free_pages(za, again, max);
+	if (kind == LF_WRAPPED)
+		za_free_pages(za, again, 0);
+	if (range)
+		za_free_contig_pages(za, range, 2 * chunk);
+	lf_all_allocatable(d, what, za);
+	za_destroy(za);
+	if (lf.real)
+		CHECK_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
+static void *lf_late_contig_free(void *arg)
+{
+	struct za *za = arg;
+	tl_cpu = 1;
+	tl_lf_stage = 1;
+	za_free_contig_pages(za, df.page, 2ul << za->max_order);
+	tl_lf_stage = 0;
+	return NULL;
+}
+
+/* Two frees of one contiguous range: the late one checked the range and
+ * stops before its claim (ZA_DP_FREE_GEN); the other frees it, and the
+ * same range is handed out again as a new one. The late free must leave
+ * it to its new owner. */
+static void lf_contig_free(const struct discipline *d)
+{
+	const char *what = "a contiguous range, freed and handed out again";
+	struct za_config cfg;
+	rules_config(&cfg, 4, DF_BLK, 4 * DF_BLK);
+	cfg.error = df_error;
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 4 * DF_BLK, NULL), 0);
+	CHECK_EQ(za_sysctl_set(za, "min_free_kbytes", "0"), 0);
+	CHECK_EQ(za_sysctl_set(za, "watermark_scale_factor", "1"), 0);
+	memset(&df, 0, sizeof(df));
+	memset(&lf, 0, sizeof(lf));
+	unsigned long nr = 2ul << za->max_order;
+	struct za_page *r = za_alloc_contig_pages(za, nr, ZA_GFP_MOVABLE);
+	CHECK(r != NULL);
+	df.page = r;
+	lf.stop = ZA_DP_FREE_GEN;
+	set_hook(za, lf_hook);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, lf_late_contig_free, za) == 0);
+	RULE(wait_for(&df.parked, 1, 10.0),
+	     "test setup [%s]: %s: the late free did not stop before its claim "
+	     "(ZA_DP_FREE_GEN)",
+	     d->name, what);
+	za_free_contig_pages(za, r, nr);
+	struct za_page *again = za_alloc_contig_pages(za, nr, ZA_GFP_MOVABLE);
+	CHECK(again == r);
+	CHECK_EQ(atomic_load(&df.reports), 0);
+	atomic_store(&df.go, 1);
+	CHECK(pthread_join(th, NULL) == 0);
+	set_hook(za, NULL);
+	RULE(page_state(r) == ZA_PS_ALLOC && page_order(r) == ZA_CONTIG_ORDER,
+	     "invariant (racing double frees are caught at the latest when the "
+	     "page would be handed out a second time) [%s]: %s: the late free "
+	     "claimed the new owner's range (head state %s, order %u)",
+	     d->name, what, lf_state_name(page_state(r)), page_order(r));
+	RULE(za_check(za, stderr) == 0,
+	     "invariant (za_check) [%s]: %s: broken after a refused late free",
+	     d->name, what);
+	RULE(atomic_load(&df.reports) == 1 &&
+	         strstr(df.last, "racing double free"),
+	     "invariant (a double free is reported, never silently absorbed) "
+	     "[%s]: %s: the late free made %ld reports (last: %s)",
+	     d->name, what, atomic_load(&df.reports), df.last);
+	za_free_contig_pages(za, again, nr);
+	lf_all_allocatable(d, what, za);
+	za_destroy(za);
+}
+
+static void double_free_late_claim_freed(const struct discipline *d)
+{
+	for (int k = LF_MAX; k <= LF_ORDER_LEAF; k++)
+		lf_case(d, (enum lf_kind)k);
+	lf_contig_free(d);
+	printf("double_free_late_claim_freed [%s]: a late claim refused on a "
+	       "block the other free gave back left it as it was: on the buddy "
+	       "lists (max order, merged, head, handed out inside a larger "
+	       "block, a missed merge), on a per-CPU list (drained, freed "
+	       "again), in a contiguous range (piece, head); and refused when "
+	       "the block was handed out again with another order, or a range "
+	       "freed and handed out again\n",
+	       d->name);
+}
+
+/* ============================================================================
  * za_check right after a CPU offline whose drain the worker has taken.
  */
 
@@ -1228,6 +1817,7 @@ static const struct {
 	{ "highatomic_before_oom", highatomic_before_oom },
 	{ "double_free_late_claim", double_free_late_claim },
 	{ "double_free_late_claim_debug", double_free_late_claim_debug },
+	{ "double_free_late_claim_freed", double_free_late_claim_freed },
 	{ "deferred_drain_check", deferred_drain_check },
 };
 
