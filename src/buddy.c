@@ -461,8 +461,10 @@ static void expand(struct za_zone *z, unsigned long pfn, unsigned low,
  * are not strict): its state and link are then the per-CPU list's
  * (DESIGN.md invariants: caught at the latest when the page would be
  * handed out the second time). The list is then cut: its blocks are lost
- * to the allocator, which za_check reports, and the cut is reported once
- * the zone lock is let go (buddy_report_corrupt). False after a cut. */
+ * to the allocator, which za_check reports, and the cut is kept in the
+ * zone (z->cuts: every cut, none dropped for one already waiting) and
+ * reported once the zone lock is let go (buddy_report_corrupt). False
+ * after a cut. */
 static bool free_list_head_ok(struct za_zone *z, unsigned o, int mt,
                               uint32_t h)
 {
@@ -478,26 +480,28 @@ static bool free_list_head_ok(struct za_zone *z, unsigned o, int mt,
 	                         ? z->nr_lazy_blocks
 	                         : 0;
 	za_store_relaxed(&z->nr_free[o][mt], lazy);
-	if (z->corrupt_pfn == ZA_NIL) {
-		z->corrupt_order = (uint8_t)o;
-		za_store_relaxed(&z->corrupt_pfn, h);
-	}
+	za_cuts_note_locked(&z->cuts, h, o);
 	return false;
 }
 
+/* The cuts are noted and taken under the zone lock, so a cut made while
+ * a report is under way waits for the next one: the thread that made it
+ * finds it when it lets the lock go (buddy_report_corrupt), or another
+ * taker has taken it. */
 void buddy_report_corrupt_slow(struct za *za, struct za_zone *z)
 {
 	zone_lock(z, NULL);
-	uint32_t pfn = z->corrupt_pfn;
-	unsigned order = z->corrupt_order;
-	za_store_relaxed(&z->corrupt_pfn, ZA_NIL);
+	struct za_cuts cuts = z->cuts;
+	z->cuts.unnamed = 0;
+	za_store_relaxed(&z->cuts.n, 0);
 	zone_unlock(z);
-	if (pfn == ZA_NIL)
+	if (!cuts.n)
 		return;
-	char list[96];
-	snprintf(list, sizeof(list), "node %d zone %s's free list of order %u",
-	         z->nid, za_zone_name(z->type), order);
-	_za_report_cut(za, pfn, "on the buddy lists is not a free block", list);
+	char lists[96];
+	snprintf(lists, sizeof(lists), "node %d zone %s's free list", z->nid,
+	         za_zone_name(z->type));
+	_za_report_cuts(za, &cuts, "on the buddy lists is not a free block",
+	                lists);
 }
 
 static struct za_page *rmqueue_smallest(struct za_zone *z, unsigned order,

@@ -118,6 +118,26 @@ void _za_report_cut(struct za *za, unsigned long pfn, const char *what,
 	                  pfn, what, list, owner);
 }
 
+void _za_report_cuts(struct za *za, const struct za_cuts *c, const char *what,
+                     const char *lists)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		char list[200];
+		int len = snprintf(list, sizeof(list), "%s", lists);
+		if (c->order[i] != ZA_CUT_NO_ORDER && len >= 0 &&
+		    (size_t)len < sizeof(list))
+			len += snprintf(list + len, sizeof(list) - (size_t)len,
+			                " of order %u", (unsigned)c->order[i]);
+		if (i == c->n - 1u && c->unnamed && len >= 0 &&
+		    (size_t)len < sizeof(list))
+			snprintf(list + len, sizeof(list) - (size_t)len,
+			         " (and %u more of its lists, cut since, whose pfns "
+			         "were not kept)",
+			         (unsigned)c->unnamed);
+		_za_report_cut(za, c->pfn[i], what, list);
+	}
+}
+
 /* --- the memory-hotplug lock ------------------------------------------------------ */
 
 /* Which thread holds za->mem_hotplug_lock: the address of this
@@ -367,7 +387,7 @@ static int init_zone(struct za *za, struct za_node *node, int type)
 		for (int mt = 0; mt < ZA_NR_MIGRATETYPES; mt++)
 			z->free_head[o][mt] = ZA_NIL;
 	z->lazy_head = ZA_NIL;
-	z->corrupt_pfn = ZA_NIL;
+	memset(&z->cuts, 0, sizeof(z->cuts));
 	z->pcp = za_pcp_of(za, z->id, 0);
 	for (unsigned c = 0; c < za->nr_cpus; c++) {
 		struct za_pcp *pcp = &z->pcp[c];

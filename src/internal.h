@@ -79,9 +79,42 @@ static const int za_debug = ZA_DEBUG;
 	(ZA_PCP_MID_BASE +                                                        \
 	 ZA_NR_PCPTYPES * (ZA_PCP_MID_MAX_ORDER - ZA_PCP_SMALL_ORDER))
 #define ZA_NR_PCP_LISTS (ZA_PCP_PB_BASE + ZA_NR_PCPTYPES)
-/* Cuts of one page set's lists (racing double frees) that wait for
- * their report named by pfn; more are counted (struct za_pcp). */
-#define ZA_PCP_CUTS_KEPT 4
+/* Cuts of one owner's lists (racing double frees: a page set, a zone's
+ * buddy lists) that wait for their report named by pfn; more are counted
+ * (struct za_cuts, struct za_pcp). */
+#define ZA_CUTS_KEPT 4
+#define ZA_PCP_CUTS_KEPT ZA_CUTS_KEPT
+/* struct za_cuts.order of a cut whose list's order was not kept. */
+#define ZA_CUT_NO_ORDER 0xff
+
+/* Cuts of one owner's lists waiting for their report, in the order they
+ * were made: the first n by pfn and the order of the list cut, and how
+ * many more were cut once every slot was taken (named in the last report,
+ * by number). A zone keeps its buddy lists' cuts so, noted and taken
+ * under its lock (za_cuts_note_locked, buddy_report_corrupt_slow); a page
+ * set keeps its cuts in fields of its own, noted against a report that
+ * does not hold the set (pcp_cut_note), and fills one when it takes them.
+ * Both report them with _za_report_cuts. */
+struct za_cuts {
+	uint32_t pfn[ZA_CUTS_KEPT];
+	uint8_t order[ZA_CUTS_KEPT]; /* ZA_CUT_NO_ORDER: not kept */
+	uint8_t n;                   /* pfn[0..n): relaxed for readers */
+	uint32_t unnamed;
+};
+
+/* Keep a cut for its report, the owner's lock held (a zone's): named
+ * while a slot is free, else counted. Never overwrites or drops one. */
+static inline void za_cuts_note_locked(struct za_cuts *c, uint32_t pfn,
+                                       unsigned order)
+{
+	if (c->n < ZA_CUTS_KEPT) {
+		c->pfn[c->n] = pfn;
+		c->order[c->n] = (uint8_t)order;
+		za_store_relaxed(&c->n, (uint8_t)(c->n + 1));
+	} else {
+		c->unnamed++;
+	}
+}
 
 /* --- assertions ------------------------------------------------------------ */
 
@@ -406,12 +439,12 @@ struct za_zone {
 	 * max-order blocks of the lazy sections not initialised yet
 	 * (nr_lazy_blocks), which are on no list. */
 	unsigned long nr_free[ZA_MAX_ORDER_LIMIT + 1][ZA_NR_MIGRATETYPES];
-	/* A block found on a free list that is not a free block there (a
-	 * racing double free left it on a per-CPU list too): its pfn and
-	 * order to report, else ZA_NIL. Zone lock to write; reported once
-	 * the lock is let go (buddy_report_corrupt). */
-	uint32_t corrupt_pfn;
-	uint8_t corrupt_order;
+	/* Blocks found heading a free list that were not free blocks there
+	 * (a racing double free left them on a per-CPU list too): each cut
+	 * list's head and order, kept for its report (none dropped for one
+	 * already waiting). Zone lock to note and take; cuts.n relaxed for
+	 * readers; reported once the lock is let go (buddy_report_corrupt). */
+	struct za_cuts cuts;
 	uint32_t lazy_head;    /* first lazy section, or ZA_NIL */
 	unsigned long nr_lazy; /* sections on the lazy list */
 	/* Their max-order blocks not initialised yet: the sum of their
@@ -1271,6 +1304,11 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
  * lost its pages. */
 void _za_report_cut(struct za *za, unsigned long pfn, const char *what,
                     const char *list);
+/* One report per cut of c (_za_report_cut), in order: lists names the
+ * owner's lists ("CPU 1's per-CPU list"), " of order N" added where the
+ * order was kept; the last report also counts the cuts not named. */
+void _za_report_cuts(struct za *za, const struct za_cuts *c, const char *what,
+                     const char *lists);
 /* The memory-hotplug lock, with a record of which thread holds it: a
  * client callback that runs under it (migrate, and whatever an allocation
  * made inside one calls) must not take it again. Entry points that take
@@ -1371,12 +1409,12 @@ int buddy_free_locked(struct za_zone *z, struct za_page *page,
                       unsigned long pfn, unsigned order);
 struct za_page *buddy_alloc_locked(struct za_zone *z, unsigned order, int mt,
                                    unsigned alloc_flags);
-/* Report a free list cut by buddy_alloc_locked (z->corrupt_pfn), with no
- * lock held. */
+/* Report every free list cut by buddy_alloc_locked and waiting
+ * (z->cuts), with no lock held. */
 void buddy_report_corrupt_slow(struct za *za, struct za_zone *z);
 static inline void buddy_report_corrupt(struct za *za, struct za_zone *z)
 {
-	if (unlikely(za_load_relaxed(&z->corrupt_pfn) != ZA_NIL))
+	if (unlikely(za_load_relaxed(&z->cuts.n) != 0))
 		buddy_report_corrupt_slow(za, z);
 }
 /* Isolation (isolate.c): move a free block to list mt as it is (its order

@@ -384,33 +384,26 @@ static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn)
 
 void pcp_report_corrupt_slow(struct za *za, struct za_pcp *pcp)
 {
-	uint32_t pfn[ZA_PCP_CUTS_KEPT];
-	pfn[0] = za_xchg_acquire(&pcp->corrupt_pfn, ZA_NIL);
-	if (pfn[0] == ZA_NIL)
+	struct za_cuts cuts;
+	cuts.pfn[0] = za_xchg_acquire(&pcp->corrupt_pfn, ZA_NIL);
+	if (cuts.pfn[0] == ZA_NIL)
 		return;
 	/* The others after it (pcp_cut_note says why). */
 	za_fence_seq_cst();
-	int n = 1;
+	cuts.n = 1;
 	for (int i = 0; i < ZA_PCP_CUTS_KEPT - 1; i++) {
 		uint32_t p = za_xchg_acquire(&pcp->corrupt_next[i], ZA_NIL);
 		if (p != ZA_NIL)
-			pfn[n++] = p;
+			cuts.pfn[cuts.n++] = p;
 	}
-	uint32_t unnamed = za_xchg_acquire(&pcp->corrupt_unnamed, 0);
+	cuts.unnamed = za_xchg_acquire(&pcp->corrupt_unnamed, 0);
+	memset(cuts.order, ZA_CUT_NO_ORDER, sizeof(cuts.order));
 	/* One report per cut list, in the order they were cut; cuts past
 	 * the slots are counted in the last one. */
-	for (int i = 0; i < n; i++) {
-		char list[160];
-		if (i == n - 1 && unnamed)
-			snprintf(list, sizeof(list),
-			         "CPU %u's per-CPU list (and %u more of its lists, "
-			         "cut since, whose pfns were not kept)",
-			         (unsigned)pcp->cpu, (unsigned)unnamed);
-		else
-			snprintf(list, sizeof(list), "CPU %u's per-CPU list",
-			         (unsigned)pcp->cpu);
-		_za_report_cut(za, pfn[i], "would be handed out twice", list);
-	}
+	char lists[48];
+	snprintf(lists, sizeof(lists), "CPU %u's per-CPU list",
+	         (unsigned)pcp->cpu);
+	_za_report_cuts(za, &cuts, "would be handed out twice", lists);
 }
 
 /* --- orders 4..8 --------------------------------------------------------------

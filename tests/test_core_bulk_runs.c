@@ -33,6 +33,10 @@
  *    each cut is kept (the second is not dropped for the first, which
  *    waits for its report), and both are reported before it returns;
  *    and so does memory offline's switch-off of the zone's sets.
+ * A cut of a zone's buddy lists (cut_buddy_two): the other free takes
+ * the buddy lists and the late one pushes the block on its CPU's list;
+ * one allocation then cuts two buddy lists, and both are reported, in
+ * order, before it returns.
  * A cut loses the pages of the list (docs/ARCHITECTURE.md): those checks
  * end with za_check failing, as the other cut tests do.
  *
@@ -321,6 +325,10 @@ static struct {
 	unsigned nextra;
 	int run_reps[8]; /* reports made when a late bulk free's run ended */
 	int runs;
+	/* The other free goes to the buddy lists (CPU 0's set held), with
+	 * the target's order, and the page is not handed out again. */
+	bool to_buddy;
+	unsigned order[2];
 } rc;
 static __thread bool tl_late; /* this thread's frees of a target come late */
 
@@ -371,6 +379,15 @@ static void *rc_other(void *arg)
 			continue;
 		}
 		struct za_page *p = rc.target[k - 1], *q = NULL;
+		if (rc.to_buddy) {
+			struct za_pcp *own = zone_pcp(normal(rc.za), 0);
+			CHECK_EQ(pcp_lock(rc.za, own), 0);
+			za_free_pages(rc.za, p, rc.order[k - 1]);
+			pcp_unlock(rc.za, own);
+			handled = k;
+			atomic_store(&rc.done, k);
+			continue;
+		}
 		za_free_pages(rc.za, p, 0);
 		while (rc.nextra < EXTRA &&
 		       (q = za_alloc_pages(rc.za, rc.gfp[k - 1] | ZA_GFP_NOWARN, 0)) &&
@@ -641,6 +658,82 @@ static void cut_mem_offline(void)
 	cut_remote(BY_MEM_OFFLINE);
 }
 
+/* Two cuts of a zone's buddy lists before one report. Both sets held,
+ * order-0 pages a (pfn P) and b (P + 1, a's buddy) and an order-1 block c
+ * (P + 2) are handed out: split from one free block, and each freed
+ * alone stays where it is freed. Then a and c each get two racing frees:
+ * ours, on CPU 1, stops between its check and its claim while the other
+ * (CPU 0's set held, so it goes to the buddy lists) puts the block at the
+ * head of its buddy list (order 0 and order 1, movable), and ours then
+ * pushes it on CPU 1's list: its state is the per-CPU list's. One order-0
+ * movable allocation on CPU 0 refills from the buddy lists: it finds a
+ * heading the order-0 list and cuts it, and c heading the order-1 list
+ * and cuts that too, the first cut still waiting for its report (the
+ * zone lock is held throughout). Both cuts are reported, in order,
+ * before za_alloc_pages returns. */
+static void cut_buddy_two(void)
+{
+	pthread_t th;
+	struct za *za = rc_start(0, 0, 0, &th);
+	struct za_zone *z = normal(za);
+	rc.to_buddy = true;
+	za_drain_all_pages(za);
+	set_cpu(0);
+	CHECK_EQ(pcp_lock_nested(za, zone_pcp(z, 0), 0), 0);
+	CHECK_EQ(pcp_lock_nested(za, zone_pcp(z, 1), 1), 0);
+	struct za_page *a = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+	struct za_page *b = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+	struct za_page *c = za_alloc_pages(za, ZA_GFP_MOVABLE, 1);
+	pcp_unlock_nested(za, zone_pcp(z, 1), 1);
+	pcp_unlock_nested(za, zone_pcp(z, 0), 0);
+	CHECK(a && b && c);
+	unsigned long pa = pfn_of(za, a), pc = pfn_of(za, c);
+	CHECK_EQ(pa & 3, 0);
+	CHECK_EQ(pfn_of(za, b), pa + 1);
+	CHECK_EQ(pc, pa + 2);
+	rc.target[0] = a;
+	rc.order[0] = 0;
+	rc.target[1] = c;
+	rc.order[1] = 1;
+	set_cpu(1);
+	for (int k = 0; k < 2; k++) {
+		tl_late = true;
+		za_free_pages(za, rc.target[k], rc.order[k]);
+		tl_late = false;
+		CHECK(rc.stopped[k]);
+		CHECK_EQ(page_state(rc.target[k]), ZA_PS_PCP);
+		CHECK_EQ(z->free_head[rc.order[k]][ZA_MT_MOVABLE],
+		         pfn_of(za, rc.target[k]));
+	}
+	set_cpu(0);
+	CHECK_EQ(atomic_load(&nrep), 0);
+	CHECK_EQ(pinfo(za, 0).count, 0);
+	struct za_page *got = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+	CHECK(got != NULL);
+	int reps = atomic_load(&nrep);
+	bool named = reps == 2 && rep_pfn[0] == pa && rep_pfn[1] == pc &&
+	             strstr(rep_msg[0],
+	                    "on the buddy lists is not a free block") &&
+	             strstr(rep_msg[1],
+	                    "on the buddy lists is not a free block") &&
+	             strstr(rep_msg[0], "free list of order 0") &&
+	             strstr(rep_msg[1], "free list of order 1");
+	RULE(named,
+	     "two buddy free lists cut (two racing double frees) before one "
+	     "report are two reports, in order, each naming its pfn, before "
+	     "the call that cut them returns: a cut is kept for its report, "
+	     "never dropped for one already waiting (DESIGN.md invariants: a "
+	     "double free is caught and reported, never silently absorbed): "
+	     "%d reports for pfn 0x%lx and 0x%lx (first: %s; second: %s)",
+	     reps, pa, pc, reps ? rep_msg[0] : "-", reps > 1 ? rep_msg[1] : "-");
+	za_free_pages(za, got, 0);
+	za_free_pages(za, b, 0);
+	rc_stop(za, th);
+	printf("%s: two buddy free lists cut by one allocation, both reported "
+	       "before it returned\n",
+	       NAME);
+}
+
 /* ============================================================================ */
 
 int main(int argc, char **argv)
@@ -666,6 +759,7 @@ int main(int argc, char **argv)
 		{ "cut_set_high_both", cut_set_high_both },
 		{ "cut_cpu_off", cut_cpu_off },
 		{ "cut_mem_offline", cut_mem_offline },
+		{ "cut_buddy_two", cut_buddy_two },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		pm_run(checks[i].name, checks[i].fn);
