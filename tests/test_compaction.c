@@ -656,6 +656,11 @@ static void late_hook(struct za *z, int point, void *arg)
 
 static void part_late(void)
 {
+	if (!za_debug) {
+		printf("late: the test hooks are compiled out (ZA_DEBUG=0): "
+		       "skipped\n");
+		return;
+	}
 	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD | ZA_CFG_POISON |
 	          ZA_CFG_PAGE_OWNER,
 	      true);
