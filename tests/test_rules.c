@@ -833,6 +833,24 @@ static void highatomic_before_oom(const struct discipline *d)
 #define DF_BLK 1024ul
 #define DF_MAXGOT (4 * DF_BLK)
 
+/* The other free of the block, run whole, then allocations of its order
+ * until the block comes back (handed out again, legitimately, to the
+ * test as its new owner): the blocks taken before it go to got[], their
+ * number returned. */
+static unsigned df_free_take_back(struct za *za, struct za_page *p,
+                                  unsigned order, struct za_page **got)
+{
+	za_free_pages(za, p, order);
+	unsigned n = 0;
+	struct za_page *q = NULL;
+	while (n < DF_MAXGOT &&
+	       (q = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, order)) &&
+	       q != p)
+		got[n++] = q;
+	CHECK(q == p);
+	return n;
+}
+
 static struct {
 	struct za_page *page;
 	unsigned order;
@@ -916,15 +934,8 @@ static void df_case(const struct discipline *d, const char *what,
 	     what);
 	/* Meanwhile the other free of the block runs whole, and the block
 	 * is handed out again, legitimately: U owns it now. */
-	za_free_pages(za, p, order);
 	static struct za_page *got[DF_MAXGOT];
-	unsigned n = 0;
-	struct za_page *q = NULL;
-	while (n < DF_MAXGOT &&
-	       (q = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, order)) &&
-	       q != p)
-		got[n++] = q;
-	CHECK(q == p);
+	unsigned n = df_free_take_back(za, p, order, got);
 	CHECK_EQ(atomic_load(&df.reports), 0);
 	/* The late free claims it and goes on to the buddy lists. */
 	atomic_store(&df.go, 1);
@@ -1046,15 +1057,8 @@ static void dfd_case(const struct discipline *d, const char *what,
 	     what);
 	/* The other free of the block runs whole (poisoning it, recording
 	 * it), and the block is handed out again: U owns it and writes it. */
-	za_free_pages(za, p, order);
 	static struct za_page *got[DF_MAXGOT];
-	unsigned n = 0;
-	struct za_page *q = NULL;
-	while (n < DF_MAXGOT &&
-	       (q = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, order)) &&
-	       q != p)
-		got[n++] = q;
-	CHECK(q == p);
+	unsigned n = df_free_take_back(za, p, order, got);
 	unsigned char *a = za_page_address(za, p);
 	CHECK(a != NULL);
 	memset(a, DFD_FILL, len);
