@@ -1145,6 +1145,15 @@ int main(int argc, char **argv)
 	}
 	test_mode();
 	test_fence_failure();
+	/* The deterministic holds before the random races: a remote user
+	 * that stopped a set wrongly is caught by their checks, where the
+	 * races of test_owners_and_remotes could corrupt a list and crash
+	 * before any check looked (the mutant rseq-remote-no-wait). */
+	if (ncpus >= 2) {
+		test_cpu_without_set();
+		test_offline_preempted_owner();
+		test_offline_held_locks();
+	}
 	test_owners_and_remotes();
 	test_double_free_sequential(0);
 	test_double_free_sequential(ZA_CFG_STRICT_FREE);
@@ -1156,9 +1165,6 @@ int main(int argc, char **argv)
 		test_claim_window(ZA_CFG_STRICT_FREE);
 	}
 	if (ncpus >= 2) {
-		test_cpu_without_set();
-		test_offline_preempted_owner();
-		test_offline_held_locks();
 		test_double_free_aftermath();
 		test_double_free_buddy_race();
 		/* Order 0, and order 5: the restartable free of orders 4..8. */
