@@ -1293,6 +1293,16 @@ static bool decay_trims(const struct za_pcp *pcp)
 	       za_load_relaxed(&pcp->grown_since_decay) > 0;
 }
 
+/* The cuts every set keeps for its report (the pressure trim's, which it
+ * could not report with tunables_lock held: tunables_leave). */
+void pcp_report_corrupt_all(struct za *za)
+{
+	for_each_zone(za, z) {
+		for (unsigned c = 0; c < za->nr_cpus; c++)
+			pcp_report_corrupt(za, zone_pcp(z, (int)c));
+	}
+}
+
 /* Periodic: a list that did not refill or flush since the last call
  * shrinks by an eighth (at least a batch) towards high_min and gives back
  * what is over; an idle CPU so returns its pages within a few intervals.
@@ -1305,14 +1315,6 @@ static bool decay_trims(const struct za_pcp *pcp)
  * of a long list is not one zone-lock hold of thousands of pages while
  * its owner waits. Blocks of orders 4..8 go back at every call (with
  * fixed sizes too). */
-void pcp_report_corrupt_all(struct za *za)
-{
-	for_each_zone(za, z) {
-		for (unsigned c = 0; c < za->nr_cpus; c++)
-			pcp_report_corrupt(za, zone_pcp(z, (int)c));
-	}
-}
-
 void pcp_decay_all(struct za *za)
 {
 	bool trim = !(za->flags & ZA_CFG_PCP_FIXED);
