@@ -311,7 +311,9 @@ ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp,
 ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid,
                                            za_gfp_t gfp, unsigned order);
 /* Allocate up to nr order-0 pages into pages[]; returns how many. Fills
- * from the current CPU's list under one lock hold where it can. */
+ * from the current CPU's list under one lock hold where it can. NOFAIL
+ * applies to the first page only (as the kernel's bulk call): with pages
+ * in hand the call returns fewer than nr rather than wait for more. */
 ZA_API unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
                                     struct za_page **pages);
 /* Free a block allocated with the same order. A double free, a wrong
@@ -753,8 +755,8 @@ ZA_API long za_page_reporting_run(struct za *za);
  *                          zones above it over its ratio back from requests
  *                          that could have used them. A write may give
  *                          fewer values than zones (the rest keep theirs);
- *                          recomputes as above. Read back tab-separated, as
- *                          the kernel prints it.
+ *                          recomputes as above. Read back space-separated
+ *                          ("256 256 32 0"); a write takes spaces or tabs.
  *   percpu_pagelist_high_fraction 0, or 8..INT_MAX: each CPU's list of a
  *                          zone holds at most managed / fraction / (CPUs of
  *                          the node) pages (at least four batches), fixed

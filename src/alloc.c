@@ -373,9 +373,16 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 			for (unsigned i = 0; i < got; i++)
 				zero_block(za, pages[i], 0);
 	}
-	/* The rest one by one, through the slow path if need be. */
+	/* The rest one by one, through the slow path if need be. NOFAIL
+	 * holds for the first page only, as in the kernel: once the caller
+	 * has pages, it gets what is there ("up to nr"). Waiting for more
+	 * could wait forever, for pages nobody frees while the caller, who
+	 * holds the ones already taken, is blocked here. */
 	while (got < nr) {
-		struct za_page *p = alloc_pages_slow(za, -1, gfp | ZA___GFP_NOWARN, 0,
+		za_gfp_t g = gfp | ZA___GFP_NOWARN;
+		if (got)
+			g &= ~(za_gfp_t)ZA___GFP_NOFAIL;
+		struct za_page *p = alloc_pages_slow(za, -1, g, 0,
 		                                     __builtin_return_address(0));
 		if (!p)
 			break;

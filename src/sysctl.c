@@ -237,7 +237,7 @@ int za_sysctl_get(struct za *za, const char *name, char *buf, size_t len)
 	case SC_LOWMEM_RESERVE_RATIO:
 		for (int i = 0; i < ZA_NR_ZONES; i++)
 			k += snprintf(text + k, sizeof(text) - (size_t)k, "%s%u",
-			              i ? "\t" : "", za->lowmem_reserve_ratio[i]);
+			              i ? " " : "", za->lowmem_reserve_ratio[i]);
 		break;
 	case SC_PERCPU_PAGELIST_HIGH_FRACTION:
 		k = snprintf(text, sizeof(text), "%u",

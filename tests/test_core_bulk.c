@@ -7,7 +7,9 @@
  * it obeys the same watermark as single allocations; that nr == 0 and a
  * bad gfp return 0; that za_free_pages_bulk frees them all (NULL entries
  * skipped) so that everything merges back, with PGALLOC/PGFREE counting
- * every page. Runs with and without per-CPU lists, on several CPUs.
+ * every page; and that NOFAIL holds for the first page only (more asked
+ * than there is returns; nothing free at all waits for the first page).
+ * Runs with and without per-CPU lists, on several CPUs.
  */
 #include "testutil.h"
 
@@ -254,11 +256,93 @@ static void run(unsigned flags)
 	za_destroy(za);
 }
 
+/* NOFAIL holds for the first page only (the header; the kernel's bulk
+ * call is the same): a caller that asked for more than there is gets
+ * what there is. Waiting for more would be waiting for pages that only it
+ * could free, with itself blocked in the call. An allocation that gets no
+ * page calls the OOM handler at most 16 times, then fails, unless it is
+ * NOFAIL: then it dips into the reserves and calls the handler again,
+ * after a wait, until it gets one. */
+static unsigned oom_calls, oom_free_at;
+static unsigned held_n;
+static struct za *oom_za;
+static unsigned long on_oom(void *ctx, int nid, unsigned order)
+{
+	(void)ctx;
+	(void)nid;
+	(void)order;
+	oom_calls++;
+	if (oom_free_at) {
+		if (oom_calls < oom_free_at)
+			return 0;
+		unsigned long n = held_n;
+		za_free_pages_bulk(oom_za, held_n, pages);
+		held_n = 0;
+		return n;
+	}
+	/* 16 calls for the first page at most (NOFAIL: then the reserves),
+	 * 16 for the second (not NOFAIL: then the call returns). */
+	if (oom_calls > 32) {
+		fprintf(stderr,
+		        "rule: NOFAIL applies to a bulk allocation's first "
+		        "page only - the OOM handler was called %u times "
+		        "with pages already in the caller's array\n",
+		        oom_calls);
+		CHECK(oom_calls <= 32);
+	}
+	return 0;
+}
+
+static void nofail_first_page_only(unsigned flags)
+{
+	static struct za_page *more[NPAGES + 64];
+	struct za *za = make(flags);
+	oom_za = za;
+	za_set_oom_handler(za, on_oom, NULL);
+	/* More than there is: what there is, then a return. */
+	oom_calls = 0;
+	oom_free_at = 0;
+	unsigned got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL | ZA_GFP_NOFAIL,
+	                                   NPAGES + 64, more);
+	CHECK(got > 0 && got <= NPAGES);
+	za_free_pages_bulk(za, got, more);
+	/* Nothing free at all (no reserve: min_free_kbytes 0): the first page
+	 * is waited for. The handler frees everything on its third call; a
+	 * request without NOFAIL would have failed at its first. */
+	za_set_oom_handler(za, NULL, NULL);
+	CHECK_EQ(za_sysctl_set(za, "min_free_kbytes", "0"), 0);
+	held_n = 0;
+	for (int round = 0; round < 4; round++) {
+		/* Every page, of either type: what a drain brings back from
+		 * the lists of one type is taken by the next round. */
+		za_gfp_t g = ZA_GFP_ATOMIC | ZA_GFP_NOWARN |
+		             (round & 1 ? ZA_GFP_MOVABLE : 0);
+		za_drain_all_pages(za);
+		for (struct za_page *p;
+		     held_n < CAP && (p = za_alloc_pages(za, g, 0));)
+			pages[held_n++] = p;
+	}
+	CHECK_EQ(held_n, NPAGES);
+	za_set_oom_handler(za, on_oom, NULL);
+	oom_calls = 0;
+	oom_free_at = 3;
+	got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL | ZA_GFP_NOFAIL, 4, more);
+	CHECK_EQ(got, 4);
+	CHECK_EQ(oom_calls, 3);
+	CHECK_EQ(held_n, 0);
+	za_free_pages_bulk(za, got, more);
+	za_set_oom_handler(za, NULL, NULL);
+	all_back(za);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(60);
 	run(0);
 	run(ZA_CFG_NO_PCP);
+	nofail_first_page_only(0);
+	nofail_first_page_only(ZA_CFG_NO_PCP);
 	printf("core_bulk: ok\n");
 	return 0;
 }

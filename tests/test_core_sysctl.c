@@ -203,7 +203,7 @@ static const struct range ranges[] = {
 	{ "watermark_scale_factor", "10", "1", "0", "3000", "3001" },
 	{ "watermark_boost_factor", "15000", "0", "-1", "2147483647",
 	  "2147483648" },
-	{ "lowmem_reserve_ratio", "256\t256\t32\t0", "0", "-1", "2147483647",
+	{ "lowmem_reserve_ratio", "256 256 32 0", "0", "-1", "2147483647",
 	  "2147483648" },
 	{ "percpu_pagelist_high_fraction", "0", "8", "7", "2147483647",
 	  "2147483648" },
@@ -269,12 +269,12 @@ static void check_ranges(void)
 		/* Both ends are accepted and read back. */
 		expect_set(za, r->name, r->min, 0);
 		if (strcmp(r->name, "lowmem_reserve_ratio") == 0)
-			expect_value(za, r->name, "0\t256\t32\t0");
+			expect_value(za, r->name, "0 256 32 0");
 		else
 			expect_value(za, r->name, r->min);
 		expect_set(za, r->name, r->max, 0);
 		if (strcmp(r->name, "lowmem_reserve_ratio") == 0)
-			expect_value(za, r->name, "2147483647\t256\t32\t0");
+			expect_value(za, r->name, "2147483647 256 32 0");
 		else
 			expect_value(za, r->name, r->max);
 		/* White space around the value, as `echo` writes it. */
@@ -564,7 +564,7 @@ int main(void)
 	expect_set(za, "lowmem_reserve_ratio",
 	           "2147483647 2147483647 2147483647 2147483647", 0);
 	expect_value(za, "lowmem_reserve_ratio",
-	             "2147483647\t2147483647\t2147483647\t2147483647");
+	             "2147483647 2147483647 2147483647 2147483647");
 	expect_set(za, "lowmem_reserve_ratio", "256 256 32 0", 0);
 
 	/* Effects. */
@@ -588,7 +588,7 @@ int main(void)
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_DMA, &dma), 0);
 	CHECK_EQ(dma.lowmem_reserve[ZA_ZONE_DMA32], dma32.managed / 256);
 	expect_set(za, "lowmem_reserve_ratio", "64", 0);
-	expect_value(za, "lowmem_reserve_ratio", "64\t256\t32\t0");
+	expect_value(za, "lowmem_reserve_ratio", "64 256 32 0");
 	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_DMA, &dma), 0);
 	CHECK_EQ(dma.lowmem_reserve[ZA_ZONE_DMA32], dma32.managed / 64);
 	CHECK_EQ(dma.lowmem_reserve[ZA_ZONE_NORMAL], dma32.managed / 64);

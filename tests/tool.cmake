@@ -223,7 +223,7 @@ za_tool_test(tool_info_vmstat_v0 0 "^nr_free_pages 16384\nnr_zone_allocated 0\n.
 # 256 / 1792), a bad one is a usage error naming the problem.
 za_tool_test(tool_sysctl_effect 0 "zone +DMA\n.*\n +min +256\n.*zone +DMA32\n.*\n +min +1792\n"
              info --mem 128M --report zoneinfo --sysctl min_free_kbytes=8192)
-za_tool_test(tool_sysctl_report 0 "vm.watermark_scale_factor = 100\nvm.watermark_boost_factor = 15000\nvm.lowmem_reserve_ratio = 64\t128\t32\t0\n"
+za_tool_test(tool_sysctl_report 0 "vm.watermark_scale_factor = 100\nvm.watermark_boost_factor = 15000\nvm.lowmem_reserve_ratio = 64 128 32 0\n"
              info --mem 128M --report sysctl --sysctl watermark_scale_factor=100
              "--sysctl=lowmem_reserve_ratio=64 128")
 za_tool_test(tool_sysctl_range 2 "--sysctl watermark_scale_factor=0: value out of range"
