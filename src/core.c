@@ -263,9 +263,13 @@ static int resolve_config(struct za *za, const struct za_config *cfg)
 	za->block_shift = (unsigned)__builtin_ctzl(za->block_pages);
 
 	unsigned long max_pfn = cfg->max_pfn ? cfg->max_pfn : DEFAULT_MAX_PFN;
-	if (max_pfn > 0xfffffffful - za->block_pages)
+	/* Round up to whole blocks, then the limit: every frame number stays
+	 * below ZA_NIL (2^32 - 1, a list's end), so the last block ends at
+	 * 2^32 - block_pages at most. The test is of the rounded value: one
+	 * that rounds up to an allowed end is allowed, one that rounds past
+	 * it is not. */
+	if (max_pfn > (1ul << 32) - za->block_pages)
 		return -EINVAL;
-	/* Round up to whole blocks. */
 	za->max_pfn = (max_pfn + za->block_pages - 1) & ~(za->block_pages - 1);
 	za->nr_sections = za->max_pfn >> za->block_shift;
 

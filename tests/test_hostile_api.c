@@ -21,7 +21,9 @@
  *                   pcp high stays positive, and a KERNEL allocation
  *                   cannot take the zone's pages.
  *  sizes            other config sizes at their limits (block_pages
- *                   2^40 and 2^63, max_pfn ULONG_MAX) are EINVAL.
+ *                   2^40 and 2^63, max_pfn ULONG_MAX) are EINVAL;
+ *                   max_pfn up to 2^32 - block_pages once rounded up
+ *                   to whole blocks is fine, one block more is EINVAL.
  *  null_za          every entry point given a NULL za returns its
  *                   documented failure value (none crashes).
  *  page_to_pfn      za_page_to_pfn of NULL, a foreign pointer, a
@@ -33,6 +35,8 @@
  *                   error shows only when flushed).
  */
 #include "testutil.h"
+
+#include <stdbool.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -372,6 +376,49 @@ static void sizes(void)
 	errno = 0;
 	CHECK(za_create(&cfg) == NULL);
 	CHECK_EQ(errno, EINVAL);
+	/* max_pfn's limit is of the value rounded up to whole blocks: the
+	 * last block may end at 2^32 - BLK (frame 2^32 - 1 is taken); a
+	 * value that rounds up to that end is fine, one past it is not. */
+	const struct {
+		unsigned long max_pfn;
+		bool ok;
+	} ends[] = {
+		{ (1UL << 32) - BLK, true },
+		{ (1UL << 32) - BLK - 1, true },
+		{ (1UL << 32) - 2 * BLK + 1, true },
+		{ (1UL << 32) - BLK + 1, false },
+		{ (1UL << 32) - 1, false },
+		{ 1UL << 32, false },
+	};
+	for (unsigned i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		cfg = base_cfg();
+		cfg.max_pfn = ends[i].max_pfn;
+		errno = 0;
+		struct za *za = za_create(&cfg);
+		printf("max_pfn %#lx: %s (errno %d)\n", ends[i].max_pfn,
+		       za ? "created" : "refused", errno);
+		CHECK_EQ(za != NULL, ends[i].ok);
+		if (za && i == 0) {
+			/* The last block works: its last frame is 2^32 - 2. */
+			unsigned long top = (1UL << 32) - BLK;
+			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, top - BLK,
+			                          BLK, NULL),
+			         0);
+			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, top, BLK, NULL),
+			         -EINVAL);
+			struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+			CHECK(p != NULL);
+			unsigned long pfn = za_page_to_pfn(za, p);
+			CHECK(pfn >= top - BLK && pfn < top);
+			CHECK(za_pfn_to_page(za, top - 1) != NULL);
+			za_free_pages(za, p, 0);
+			CHECK_EQ(za_check(za, stderr), 0);
+		}
+		if (za)
+			za_destroy(za);
+		else
+			CHECK_EQ(errno, EINVAL);
+	}
 	/* Timeouts at their limits are fine values. */
 	cfg = base_cfg();
 	cfg.offline_timeout_ms = UINT_MAX;
