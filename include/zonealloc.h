@@ -198,8 +198,10 @@ struct za_config {       /* all-zero means sensible defaults */
 	 * two, at least one max-order block and one pageblock, at most 2^31. */
 	unsigned long block_pages;
 	/* Frame numbers must be below this; 0 -> 2^28 (1 TiB of 4 KiB pages).
-	 * At most 2^32 - 1. Page metadata address space (16 bytes a page) is
-	 * reserved for the whole range up front and committed per block. */
+	 * Rounded up to whole blocks (block_pages), it must be at most
+	 * 2^32 - block_pages (frame number 2^32 - 1 is taken). Page metadata
+	 * address space (16 bytes a page) is reserved for the whole range up
+	 * front and committed per block. */
 	unsigned long max_pfn;
 	unsigned flags;       /* ZA_CFG_* */
 	unsigned online_cpus; /* CPUs online at create; 0 -> all */
@@ -505,7 +507,7 @@ struct za_zone_info {
 	unsigned long isolated_free; /* free pages in isolated pageblocks */
 	unsigned stat_threshold;
 	int populated;
-	int pcp_disabled;
+	int pcp_disabled; /* lists switched off (an offline), or ZA_CFG_NO_PCP */
 };
 /* 0, or -EINVAL for a bad node or zone. */
 ZA_API int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
@@ -514,7 +516,11 @@ ZA_API int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
 struct za_pcp_info {
 	unsigned count; /* pages on the lists */
 	unsigned high, batch;
-	int usable;      /* 0 while the CPU is offline or the zone's lists off */
+	/* 0 while the CPU is offline or the zone's lists off; always 0 (and
+	 * high 0, batch 1, as the kernel shows a set switched off) with
+	 * ZA_CFG_NO_PCP, whose lists are never used (restartable then says
+	 * how the sets would be owned, for the drains that still look). */
+	int usable;
 	int restartable; /* 1: owned by restartable sequences; 0: locked */
 };
 /* Why the page sets of za run locked ("" when they are restartable):

@@ -239,6 +239,8 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
 				int high, batch, hmin, hmax;
 				pcp_sizes_now(z, pcp, &high, &batch, &hmin, &hmax);
+				if (za->flags & ZA_CFG_NO_PCP) /* as za_pcp_info */
+					high = hmin = hmax = 0, batch = 1;
 				za_out_printf(out,
 				              "\n    cpu: %u"
 				              "\n              count:    %d"
@@ -409,7 +411,9 @@ int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
 		out->nr_free[o] = nr_free_order(z, o);
 	out->stat_threshold = (unsigned)za_load_relaxed(&z->stat_threshold);
 	out->populated = zone_populated(z);
-	out->pcp_disabled = za_load_relaxed(&z->pcp_disabled) != 0;
+	/* ZA_CFG_NO_PCP: the lists exist but are never used. */
+	out->pcp_disabled = za_load_relaxed(&z->pcp_disabled) != 0 ||
+	                    (za->flags & ZA_CFG_NO_PCP);
 	return 0;
 }
 
@@ -429,6 +433,12 @@ int za_pcp_info(struct za *za, unsigned cpu, int nid, enum za_zone_type zone,
 	out->batch = (unsigned)batch;
 	out->usable = !(za_load_relaxed(&pcp->flags) & ZA_PCP_OFF_MASK);
 	out->restartable = za->pcp_rseq;
+	if (za->flags & ZA_CFG_NO_PCP) {
+		/* Never used: as the kernel shows a set switched off. */
+		out->high = 0;
+		out->batch = 1;
+		out->usable = 0;
+	}
 	return 0;
 }
 

@@ -547,6 +547,14 @@ static void no_pcp(void)
 	}
 	CHECK_EQ(ev(za, ZA_PCP_REFILL), 0);
 	CHECK_EQ(ev(za, ZA_PCP_FLUSH), 0);
+	/* And the reports say so: no list to use, in every view. */
+	for (unsigned c = 0; c < 2; c++) {
+		struct za_pcp_info pi = pinfo(za, c);
+		CHECK_EQ(pi.usable, 0);
+		CHECK_EQ(pi.high, 0);
+		CHECK_EQ(pi.batch, 1);
+	}
+	CHECK(zinfo(za).pcp_disabled);
 	while (n)
 		za_free_pages(za, pages[--n], 0);
 	CHECK_EQ(zinfo(za).free, NPAGES);

@@ -383,12 +383,9 @@ static void sizes(void)
 		unsigned long max_pfn;
 		bool ok;
 	} ends[] = {
-		{ (1UL << 32) - BLK, true },
-		{ (1UL << 32) - BLK - 1, true },
-		{ (1UL << 32) - 2 * BLK + 1, true },
-		{ (1UL << 32) - BLK + 1, false },
-		{ (1UL << 32) - 1, false },
-		{ 1UL << 32, false },
+		{ (1UL << 32) - BLK, true },         { (1UL << 32) - BLK - 1, true },
+		{ (1UL << 32) - 2 * BLK + 1, true }, { (1UL << 32) - BLK + 1, false },
+		{ (1UL << 32) - 1, false },          { 1UL << 32, false },
 	};
 	for (unsigned i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
 		cfg = base_cfg();
@@ -401,8 +398,8 @@ static void sizes(void)
 		if (za && i == 0) {
 			/* The last block works: its last frame is 2^32 - 2. */
 			unsigned long top = (1UL << 32) - BLK;
-			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, top - BLK,
-			                          BLK, NULL),
+			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, top - BLK, BLK,
+			                          NULL),
 			         0);
 			CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, top, BLK, NULL),
 			         -EINVAL);
