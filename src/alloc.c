@@ -66,10 +66,7 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	if (page) {
 		za_store_relaxed(&page->order, (uint8_t)order);
 		za_store_relaxed(&page->mt, (uint8_t)mt);
-		/* A stale per-CPU list entry for it is now void; and free_gen
-		 * one behind, as a pop leaves it, so that only a push makes
-		 * them equal again (late_claim_state_locked). */
-		page->free_gen = page->gen++;
+		page_hand_out_gen(page);
 		set_page_state(page, ZA_PS_ALLOC);
 	}
 	zone_unlock(z);

@@ -432,10 +432,8 @@ static void isolate_free_pageblock(struct compact_control *cc,
 			    page_mt(p) == ZA_MT_MOVABLE) {
 				unsigned order = page_order(p);
 				buddy_del_locked(z, p, pfn);
-				/* Handed out to us, as rmqueue hands out: a stale
-				 * per-CPU list entry is now void, free_gen one
-				 * behind. */
-				p->free_gen = p->gen++;
+				/* Handed out to us, as rmqueue hands out. */
+				page_hand_out_gen(p);
 				push_target(cc, pfn, order);
 				set_page_state(p, ZA_PS_ALLOC);
 				taken += (long)n;
@@ -473,7 +471,7 @@ static unsigned long take_target(struct compact_control *cc, unsigned order)
 				unsigned long b = pfn + (1ul << o);
 				struct za_page *h = pfn_page(za, b);
 				za_store_relaxed(&h->order, (uint8_t)o);
-				h->free_gen = h->gen++;
+				page_hand_out_gen(h);
 				push_target(cc, b, o);
 				set_page_state(h, ZA_PS_ALLOC);
 			}

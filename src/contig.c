@@ -85,9 +85,9 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 			if (take_range(za, z, s, nr, deadline, &migrated) == 0) {
 				struct za_page *head = pfn_page(za, s);
 				/* Handed out: its count moves on, as every hand-out
-				 * moves it (rmqueue), for a racing free of a range
-				 * that was here before (za_free_contig_pages). */
-				head->free_gen = head->gen++;
+				 * moves it, for a racing free of a range that was
+				 * here before (za_free_contig_pages). */
+				page_hand_out_gen(head);
 				za_store_relaxed(&head->order, (uint8_t)(ZA_CONTIG_ORDER));
 				za_store_relaxed(&head->mt, (uint8_t)(ZA_MT_MOVABLE));
 				pfn_page(za, s + 1)->next = (uint32_t)nr;

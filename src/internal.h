@@ -1025,6 +1025,18 @@ static inline int page_mt(const struct za_page *p)
 {
 	return za_load_relaxed(&p->mt);
 }
+/* A hand-out from the buddy lists (rmqueue, compaction's targets, a
+ * contiguous range's head), before the release store of ALLOC publishes
+ * the block: its count moves on, so that a free that read it before is
+ * refused (claim_free, free_one_page) and a stale per-CPU list entry
+ * for it is void; and free_gen is left one behind it, as a pop leaves it,
+ * so that only a push makes them equal again (late_claim_state_locked).
+ * A pop moves gen alone: the push that put the block there made the two
+ * equal, which the pop checked. */
+static inline void page_hand_out_gen(struct za_page *p)
+{
+	p->free_gen = p->gen++;
+}
 /* Pages a lockless scan steps over at this page, given its state: the
  * block it heads, or 1 for a page that heads nothing. A contiguous
  * range's head counts 1 (its pieces keep their own marks); scanners that
