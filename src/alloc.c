@@ -66,10 +66,7 @@ static struct za_page *rmqueue(struct za *za, struct za_zone *z,
 	if (page) {
 		za_store_relaxed(&page->order, (uint8_t)order);
 		za_store_relaxed(&page->mt, (uint8_t)mt);
-		/* A stale per-CPU list entry for it is now void; and free_gen
-		 * one behind, as a pop leaves it, so that only a push makes
-		 * them equal again (late_claim_state_locked). */
-		page->free_gen = page->gen++;
+		page_hand_out_gen(page);
 		set_page_state(page, ZA_PS_ALLOC);
 	}
 	zone_unlock(z);
@@ -618,23 +615,15 @@ static inline bool claim_free(struct za *za, struct za_page *page,
 	*stp = ZA_PS_ALLOC;
 	ZA_DEBUG_POINT(za, ZA_DP_FREE_GEN, page);
 	if (unlikely(!za_eq8_relaxed(&za->claim_cas, 0))) {
-		if (unlikely(!za_cas_acqrel(&page->state, stp, ZA_PS_FREEING)))
-			return false;
-		/* The ALLOC the compare-and-swap found may be a new owner's:
-		 * another free of the block and a new hand-out between our
-		 * read of the count and the claim. That hand-out moved the
-		 * count before its release store of ALLOC, which our acquire
-		 * read. Refused here, before a debugging aid's hook
-		 * (free_general) writes the block or its record: the state
-		 * given back as its owner holds it, nothing else touched.
-		 * Unchanged, the block is ours alone: nobody hands out a
-		 * FREEING block, and every other free's compare-and-swap
-		 * fails. */
-		if (likely(za_load_relaxed(&page->gen) == gen))
+		/* Compare-and-swap, then the count (page_claim_cas): a new
+		 * owner's ALLOC is refused before a debugging aid's hook
+		 * (free_general) sees the block. The order needs no second
+		 * look (-1): it was read after the count. */
+		enum page_claim c = page_claim_cas(page, gen, -1, stp);
+		if (likely(c == PAGE_CLAIMED))
 			return true;
-		uint8_t freeing = ZA_PS_FREEING;
-		za_cas_acqrel(&page->state, &freeing, ZA_PS_ALLOC);
-		*stp = FREE_REUSED;
+		if (c == PAGE_CLAIM_REUSED)
+			*stp = FREE_REUSED;
 		return false;
 	}
 	/* Check, then claim with a plain store: a free of a page that is not

@@ -432,10 +432,8 @@ static void isolate_free_pageblock(struct compact_control *cc,
 			    page_mt(p) == ZA_MT_MOVABLE) {
 				unsigned order = page_order(p);
 				buddy_del_locked(z, p, pfn);
-				/* Handed out to us, as rmqueue hands out: a stale
-				 * per-CPU list entry is now void, free_gen one
-				 * behind. */
-				p->free_gen = p->gen++;
+				/* Handed out to us, as rmqueue hands out. */
+				page_hand_out_gen(p);
 				push_target(cc, pfn, order);
 				set_page_state(p, ZA_PS_ALLOC);
 				taken += (long)n;
@@ -473,7 +471,7 @@ static unsigned long take_target(struct compact_control *cc, unsigned order)
 				unsigned long b = pfn + (1ul << o);
 				struct za_page *h = pfn_page(za, b);
 				za_store_relaxed(&h->order, (uint8_t)o);
-				h->free_gen = h->gen++;
+				page_hand_out_gen(h);
 				push_target(cc, b, o);
 				set_page_state(h, ZA_PS_ALLOC);
 			}
@@ -561,21 +559,13 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		 * when it runs. */
 		uint8_t gen = za_load_acquire(&src->gen);
 		ZA_DEBUG_POINT(za, ZA_DP_FREE_GEN, src);
-		uint8_t expect = ZA_PS_ALLOC;
-		bool ours = za_cas_acqrel(&src->state, &expect, ZA_PS_FREEING);
-		/* As claim_free's compare-and-swap claim: the ALLOC it took
-		 * may be a new owner's, src freed by its old owner and handed
-		 * out again between the read and the claim (of its order or,
-		 * merged first, of a larger one). Refused before the aids'
-		 * hook writes the block or its record: the state given back,
-		 * nothing else touched. */
-		if (ours &&
-		    (za_load_relaxed(&src->gen) != gen || page_order(src) != order)) {
-			uint8_t freeing = ZA_PS_FREEING;
-			za_cas_acqrel(&src->state, &freeing, ZA_PS_ALLOC);
-			ours = false;
-		}
-		if (ours) {
+		/* As claim_free's compare-and-swap claim (page_claim_cas): src
+		 * freed by its old owner and handed out again between the read
+		 * and the claim is refused before the aids' hook writes the
+		 * block or its record. Its order once more after the claim:
+		 * checked before the callback, it may have merged and been
+		 * handed out again as a larger block before the count's read. */
+		if (page_claim_cas(src, gen, (int)order, NULL) == PAGE_CLAIMED) {
 			if (za_debug_aids_on(za))
 				_za_debug_free(za, pfn, 1ul << order,
 				               (const void *)migrate_block);

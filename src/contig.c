@@ -85,9 +85,9 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 			if (take_range(za, z, s, nr, deadline, &migrated) == 0) {
 				struct za_page *head = pfn_page(za, s);
 				/* Handed out: its count moves on, as every hand-out
-				 * moves it (rmqueue), for a racing free of a range
-				 * that was here before (za_free_contig_pages). */
-				head->free_gen = head->gen++;
+				 * moves it, for a racing free of a range that was
+				 * here before (za_free_contig_pages). */
+				page_hand_out_gen(head);
 				za_store_relaxed(&head->order, (uint8_t)(ZA_CONTIG_ORDER));
 				za_store_relaxed(&head->mt, (uint8_t)(ZA_MT_MOVABLE));
 				pfn_page(za, s + 1)->next = (uint32_t)nr;
@@ -155,17 +155,18 @@ void za_free_contig_pages(struct za *za, struct za_page *page,
 	             nr_pages <= za->max_pfn && pfn_page(za, pfn + 1)->next == nr;
 	if (range)
 		ZA_DEBUG_POINT(za, ZA_DP_FREE_GEN, page);
-	uint8_t expect = ZA_PS_ALLOC;
-	if (!range || !za_cas_acqrel(&page->state, &expect, ZA_PS_FREEING)) {
+	/* The claim and the count compared (page_claim_cas); the range was
+	 * checked after the count's read (-1). */
+	enum page_claim c = range ? page_claim_cas(page, gen, -1, NULL)
+	                          : PAGE_CLAIM_STATE;
+	if (c == PAGE_CLAIM_STATE) {
 		_za_report_misuse(za, -EINVAL,
 		                  "contig free of pfn 0x%lx (%lu pages): "
 		                  "not a contiguous range of that size in use",
 		                  pfn, nr_pages);
 		return;
 	}
-	if (za_load_relaxed(&page->gen) != gen) {
-		uint8_t freeing = ZA_PS_FREEING;
-		za_cas_acqrel(&page->state, &freeing, ZA_PS_ALLOC);
+	if (c == PAGE_CLAIM_REUSED) {
 		_za_report_misuse(za, -EINVAL,
 		                  "contig free of pfn 0x%lx (%lu pages): handed out "
 		                  "again since this free checked it (racing double "

@@ -1025,6 +1025,66 @@ static inline int page_mt(const struct za_page *p)
 {
 	return za_load_relaxed(&p->mt);
 }
+/* A hand-out from the buddy lists (rmqueue, compaction's targets, a
+ * contiguous range's head), before the release store of ALLOC publishes
+ * the block: its count moves on, so that a free that read it before is
+ * refused (page_claim_cas, free_one_page) and a stale per-CPU list entry
+ * for it is void; and free_gen is left one behind it, as a pop leaves it,
+ * so that only a push makes them equal again (late_claim_state_locked).
+ * A pop moves gen alone: the push that put the block there made the two
+ * equal, which the pop checked. */
+static inline void page_hand_out_gen(struct za_page *p)
+{
+	p->free_gen = p->gen++;
+}
+
+/* What page_claim_cas found. */
+enum page_claim {
+	PAGE_CLAIMED,      /* ALLOC -> FREEING: the caller's to free */
+	PAGE_CLAIM_STATE,  /* not ALLOC: nothing changed (*stp the state) */
+	PAGE_CLAIM_REUSED, /* handed out again since gen was read: ALLOC back */
+};
+
+/* A free's claim of an allocated block by compare-and-swap (ALLOC ->
+ * FREEING): claim_free's when frees are strict or a debugging aid is on,
+ * compaction's of a moved block (migrate_block), a contiguous range's
+ * (za_free_contig_pages). gen is the block's hand-out count as the caller
+ * read it, with acquire, before this claim and before its checks of the
+ * block (but for migrate_block's order: below).
+ *
+ * The ALLOC the compare-and-swap finds may be a new owner's: another free
+ * of the block and a new hand-out between the caller's read of the count
+ * and the claim. That hand-out moved the count before its release store
+ * of ALLOC, which the claim's acquire read. Such a claim is refused here,
+ * before a debugging aid's hook (free_general's, or the caller's own)
+ * writes the block or its record: the state given back as its owner
+ * holds it, nothing else touched. Unchanged, the block is the caller's
+ * alone: nobody hands out a FREEING block, and every other free's
+ * compare-and-swap fails.
+ *
+ * order: the order the block must still have once claimed, for a caller
+ * that checked it before its read of the count (migrate_block: the block
+ * may have merged and been handed out again as a larger one in between,
+ * the count read after that); -1 for one that checked it after the read,
+ * where the count answers for it. stp (or NULL): the state found, when
+ * not ALLOC. */
+static inline enum page_claim page_claim_cas(struct za_page *p, uint8_t gen,
+                                             int order, uint8_t *stp)
+{
+	uint8_t st = ZA_PS_ALLOC;
+	if (unlikely(!za_cas_acqrel(&p->state, &st, ZA_PS_FREEING))) {
+		if (stp)
+			*stp = st;
+		return PAGE_CLAIM_STATE;
+	}
+	if (likely(za_load_relaxed(&p->gen) == gen &&
+	           (order < 0 || page_order(p) == (unsigned)order)))
+		return PAGE_CLAIMED;
+	uint8_t freeing = ZA_PS_FREEING;
+	za_cas_acqrel(&p->state, &freeing, ZA_PS_ALLOC);
+	return PAGE_CLAIM_REUSED;
+}
+
 /* Pages a lockless scan steps over at this page, given its state: the
  * block it heads, or 1 for a page that heads nothing. A contiguous
  * range's head counts 1 (its pieces keep their own marks); scanners that
