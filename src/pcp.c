@@ -358,6 +358,9 @@ static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn)
 		uint32_t none = ZA_NIL;
 		if (za_cas_acqrel(&pcp->corrupt_pfn, &none, pfn))
 			return;
+		/* The failed exchange left corrupt_pfn's value in none: the
+		 * first slot is tried against a free one too. */
+		none = ZA_NIL;
 		int i = 0;
 		while (i < ZA_PCP_CUTS_KEPT - 1 &&
 		       !za_cas_acqrel(&pcp->corrupt_next[i], &none, pfn)) {

@@ -37,6 +37,8 @@
  * the buddy lists and the late one pushes the block on its CPU's list;
  * one allocation then cuts two buddy lists, and both are reported, in
  * order, before it returns.
+ * More cuts before one report than a set keeps (cut_overflow): the kept
+ * ones reported by pfn, in order, the others counted in the last report.
  * A cut loses the pages of the list (docs/ARCHITECTURE.md): those checks
  * end with za_check failing, as the other cut tests do.
  *
@@ -734,6 +736,52 @@ static void cut_buddy_two(void)
 	       NAME);
 }
 
+/* More cuts before one report than a set keeps the pfns of
+ * (ZA_PCP_CUTS_KEPT): CUTS cuts of CPU 1's (empty) lists in one hold,
+ * then the set let go. The first ZA_PCP_CUTS_KEPT are reported by pfn,
+ * in order, and the last of those reports counts the others: every cut
+ * is reported or counted, none dropped. */
+#define CUTS (ZA_PCP_CUTS_KEPT + 2)
+static void cut_overflow(void)
+{
+	struct za *za = make(0, 0, 0);
+	struct za_zone *z = normal(za);
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	za_drain_all_pages(za);
+	unsigned long pfn0 = z->start_pfn + 64;
+	CHECK_EQ(pcp_lock(za, pcp), 0);
+	for (unsigned i = 0; i < CUTS; i++)
+		pcp_cut_locked(za, pcp, (int)(i % ZA_NR_PCP_LISTS),
+		               (uint32_t)(pfn0 + i));
+	CHECK_EQ(atomic_load(&nrep), 0);
+	pcp_unlock_report(za, pcp);
+	int reps = atomic_load(&nrep);
+	bool named = reps == ZA_PCP_CUTS_KEPT;
+	for (int i = 0; named && i < ZA_PCP_CUTS_KEPT; i++)
+		named = rep_pfn[i] == pfn0 + (unsigned)i &&
+		        strstr(rep_msg[i], "handed out twice") != NULL;
+	char more[64];
+	snprintf(more, sizeof(more), "and %d more of its lists",
+	         CUTS - ZA_PCP_CUTS_KEPT);
+	RULE(named && strstr(rep_msg[ZA_PCP_CUTS_KEPT - 1], more) &&
+	         !strstr(rep_msg[0], "more of its lists"),
+	     "%d cuts of a set's lists before its report: the first %d are "
+	     "reported by pfn, in order, and the last of those reports counts "
+	     "the %d others (\"%s\"; DESIGN.md invariants: a double free is "
+	     "caught and reported, never silently absorbed): %d reports "
+	     "(first: %s; last: %s)",
+	     CUTS, ZA_PCP_CUTS_KEPT, CUTS - ZA_PCP_CUTS_KEPT, more, reps,
+	     reps ? rep_msg[0] : "-",
+	     reps ? rep_msg[reps > MAXREP ? MAXREP - 1 : reps - 1] : "-");
+	/* Nothing left waiting. */
+	CHECK_EQ(za_load_relaxed(&pcp->corrupt_pfn), ZA_NIL);
+	CHECK_EQ(za_load_relaxed(&pcp->corrupt_unnamed), 0u);
+	atomic_store(&nrep, 0);
+	end_whole(za);
+	printf("%s: %d cuts before one report: %d reported by pfn, %d counted\n",
+	       NAME, CUTS, ZA_PCP_CUTS_KEPT, CUTS - ZA_PCP_CUTS_KEPT);
+}
+
 /* ============================================================================ */
 
 int main(int argc, char **argv)
@@ -760,6 +808,7 @@ int main(int argc, char **argv)
 		{ "cut_cpu_off", cut_cpu_off },
 		{ "cut_mem_offline", cut_mem_offline },
 		{ "cut_buddy_two", cut_buddy_two },
+		{ "cut_overflow", cut_overflow },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		pm_run(checks[i].name, checks[i].fn);
