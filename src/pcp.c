@@ -303,7 +303,7 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 	}
 }
 
-static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn);
+static void pcp_cut_note(struct za *za, struct za_pcp *pcp, uint32_t pfn);
 
 /* The head of list idx is not a free block: two frees of one page raced
  * past the free-side check (frees are not strict) and put it on two lists,
@@ -337,7 +337,7 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 	za_store_relaxed(&pcp->mid_pages, (int)mid);
 	pcp_count_moved_locked(pcp, (int)(count < budget ? count : budget) -
 	                                pcp->count);
-	pcp_cut_note(pcp, pfn);
+	pcp_cut_note(za, pcp, pfn);
 }
 
 /* Keep a cut for its report: in corrupt_pfn when that is free, else in
@@ -352,7 +352,7 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
  * noting one there, corrupt_pfn is looked at again (a full fence
  * between, as the report has), and when it is free the cut is taken
  * back, if the report did not take it, and noted afresh. */
-static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn)
+static void pcp_cut_note(struct za *za, struct za_pcp *pcp, uint32_t pfn)
 {
 	for (;;) {
 		uint32_t none = ZA_NIL;
@@ -361,6 +361,7 @@ static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn)
 		/* The failed exchange left corrupt_pfn's value in none: the
 		 * first slot is tried against a free one too. */
 		none = ZA_NIL;
+		ZA_DEBUG_POINT(za, ZA_DP_CUT_NOTE, pcp);
 		int i = 0;
 		while (i < ZA_PCP_CUTS_KEPT - 1 &&
 		       !za_cas_acqrel(&pcp->corrupt_next[i], &none, pfn)) {

@@ -46,6 +46,8 @@
  * order, before it returns.
  * More cuts before one report than a set keeps (cut_overflow): the kept
  * ones reported by pfn, in order, the others counted in the last report.
+ * A cut noted while a report takes the cuts waiting (cut_during_report,
+ * ZA_DP_CUT_NOTE): reported by the let-go after it, once.
  * A cut loses the pages of the list (docs/ARCHITECTURE.md): those checks
  * end with za_check failing, as the other cut tests do.
  *
@@ -1032,6 +1034,76 @@ static void cut_overflow(void)
 	       NAME, CUTS, ZA_PCP_CUTS_KEPT, CUTS - ZA_PCP_CUTS_KEPT);
 }
 
+/* A cut noted while a report takes the cuts waiting (pcp_cut_note's
+ * fence protocol). CPU 1's set held, a cut A waits in corrupt_pfn; a
+ * second cut B is about to be noted behind it (ZA_DP_CUT_NOTE) when the
+ * report of whoever let the set go last (another thread here, holding
+ * nothing) takes A, and with it every cut noted so far. B, noted after
+ * that behind a corrupt_pfn now free, where the let-go paths do not look,
+ * is taken back and noted in corrupt_pfn: the let-go reports it. Two
+ * reports, A's by the other thread, B's by the let-go, each once. */
+static struct {
+	struct za *za;
+	struct za_pcp *pcp;
+	int seen;
+} cn;
+
+static void *cn_report(void *arg)
+{
+	(void)arg;
+	pcp_report_corrupt(cn.za, cn.pcp);
+	return NULL;
+}
+
+static void cn_hook(struct za *za, int point, void *arg)
+{
+	(void)za;
+	if (point != ZA_DP_CUT_NOTE || arg != cn.pcp || cn.seen++)
+		return;
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, cn_report, NULL) == 0);
+	CHECK(pthread_join(th, NULL) == 0);
+}
+
+static void cut_during_report(void)
+{
+	struct za *za = make(0, 0, 0);
+	struct za_zone *z = normal(za);
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	za_drain_all_pages(za);
+	memset(&cn, 0, sizeof(cn));
+	cn.za = za;
+	cn.pcp = pcp;
+	unsigned long a = z->start_pfn + 64, b = a + 1;
+	set_hook(za, cn_hook);
+	CHECK_EQ(pcp_lock(za, pcp), 0);
+	pcp_cut_locked(za, pcp, 0, (uint32_t)a);
+	CHECK_EQ(cn.seen, 0);
+	pcp_cut_locked(za, pcp, 1, (uint32_t)b);
+	CHECK_EQ(cn.seen, 1);
+	int mid = atomic_load(&nrep);
+	pcp_unlock_report(za, pcp);
+	set_hook(za, NULL);
+	int reps = atomic_load(&nrep);
+	RULE(mid == 1 && rep_pfn[0] == a && reps == 2 && rep_pfn[1] == b,
+	     "a cut noted while a report takes the cuts waiting is reported, "
+	     "once, by that report or by the let-go after it - never left "
+	     "behind a free corrupt_pfn (pcp_cut_note; DESIGN.md invariants: "
+	     "a double free is caught and reported, never silently absorbed): "
+	     "%d reports while the set was held (pfn 0x%lx first), %d in all "
+	     "(pfn 0x%lx second; first: %s; second: %s)",
+	     mid, a, reps, b, reps ? rep_msg[0] : "-",
+	     reps > 1 ? rep_msg[1] : "-");
+	CHECK_EQ(za_load_relaxed(&pcp->corrupt_pfn), ZA_NIL);
+	for (int i = 0; i < ZA_PCP_CUTS_KEPT - 1; i++)
+		CHECK_EQ(za_load_relaxed(&pcp->corrupt_next[i]), ZA_NIL);
+	atomic_store(&nrep, 0);
+	end_whole(za);
+	printf("%s: a cut noted while a report took the one waiting was "
+	       "reported by the let-go\n",
+	       NAME);
+}
+
 /* ============================================================================ */
 
 int main(int argc, char **argv)
@@ -1067,6 +1139,7 @@ int main(int argc, char **argv)
 		{ "cut_resize_free_off", cut_resize_free_off },
 		{ "cut_buddy_two", cut_buddy_two },
 		{ "cut_overflow", cut_overflow },
+		{ "cut_during_report", cut_during_report },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		pm_run(checks[i].name, checks[i].fn);
