@@ -717,8 +717,7 @@ __attribute__((noinline)) void free_pages_slow(struct za *za,
 static void bulk_free_let_go(struct za *za, struct za_pcp *held, unsigned run)
 {
 	pcp_count_alloc_locked(held, -(long)run);
-	pcp_own_release(za, held);
-	pcp_report_corrupt(za, held);
+	pcp_own_release_report(za, held);
 	ZA_DEBUG_POINT(za, ZA_DP_BULK_RUN, held);
 }
 

@@ -1269,6 +1269,12 @@ enum za_debug_point {
 	 * and reported what the run cut; it takes a set again for its next
 	 * run, if any: no lock held. arg: the set let go. */
 	ZA_DP_BULK_RUN,
+	/* A cut of a page set's list is about to be noted behind the one
+	 * that waits for its report in corrupt_pfn (pcp_cut_note), in a
+	 * slot of corrupt_next: the set held. The report of whoever let the
+	 * set go last may be taking the cuts right now, without the set.
+	 * arg: the set. */
+	ZA_DP_CUT_NOTE,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \

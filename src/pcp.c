@@ -303,7 +303,7 @@ void pcp_free_over_high_locked(struct za *za, struct za_zone *z,
 	}
 }
 
-static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn);
+static void pcp_cut_note(struct za *za, struct za_pcp *pcp, uint32_t pfn);
 
 /* The head of list idx is not a free block: two frees of one page raced
  * past the free-side check (frees are not strict) and put it on two lists,
@@ -337,7 +337,7 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
 	za_store_relaxed(&pcp->mid_pages, (int)mid);
 	pcp_count_moved_locked(pcp, (int)(count < budget ? count : budget) -
 	                                pcp->count);
-	pcp_cut_note(pcp, pfn);
+	pcp_cut_note(za, pcp, pfn);
 }
 
 /* Keep a cut for its report: in corrupt_pfn when that is free, else in
@@ -352,12 +352,16 @@ pcp_cut_locked(struct za *za, struct za_pcp *pcp, int idx, uint32_t pfn)
  * noting one there, corrupt_pfn is looked at again (a full fence
  * between, as the report has), and when it is free the cut is taken
  * back, if the report did not take it, and noted afresh. */
-static void pcp_cut_note(struct za_pcp *pcp, uint32_t pfn)
+static void pcp_cut_note(struct za *za, struct za_pcp *pcp, uint32_t pfn)
 {
 	for (;;) {
 		uint32_t none = ZA_NIL;
 		if (za_cas_acqrel(&pcp->corrupt_pfn, &none, pfn))
 			return;
+		/* The failed exchange left corrupt_pfn's value in none: the
+		 * first slot is tried against a free one too. */
+		none = ZA_NIL;
+		ZA_DEBUG_POINT(za, ZA_DP_CUT_NOTE, pcp);
 		int i = 0;
 		while (i < ZA_PCP_CUTS_KEPT - 1 &&
 		       !za_cas_acqrel(&pcp->corrupt_next[i], &none, pfn)) {
@@ -570,8 +574,7 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 		 * the buddy lists, as if the set were busy. */
 		if (!pcp_mid_fill_locked(za, z, pcp, order, mt, alloc_flags, floor)) {
 			*usable = false;
-			pcp_own_release(za, pcp);
-			pcp_report_corrupt(za, pcp);
+			pcp_own_release_report(za, pcp); /* a flush's cut */
 			return NULL;
 		}
 	}
@@ -579,10 +582,9 @@ struct za_page *pcp_alloc(struct za *za, struct za_zone *z, unsigned order,
 	    pcp_refill_locked(za, z, pcp, order, mt, alloc_flags, floor,
 	                      refill_count(za, pcp, order)))
 		page = pcp_pop_locked(za, z, pcp, order, mt, idx);
-	pcp_own_release(za, pcp);
 	/* A list the pop cut, or a flush before it (the budget of orders
 	 * 4..8, new sizes picked up), though the pop then succeeded. */
-	pcp_report_corrupt(za, pcp);
+	pcp_own_release_report(za, pcp);
 	return page;
 }
 
@@ -627,9 +629,8 @@ unsigned pcp_alloc_bulk(struct za *za, struct za_zone *z, int cpu, int mt,
 			pcp_count_alloc_locked(pcp, run);
 			count_numa(za, z, pcp, pref_nid, cpu, run);
 		}
-		pcp_own_release(za, pcp);
-		pcp_report_corrupt(za, pcp); /* a list this run cut */
-		buddy_report_corrupt(za, z); /* a refill's cut */
+		pcp_own_release_report(za, pcp); /* a list this run cut */
+		buddy_report_corrupt(za, z);     /* a refill's cut */
 		ZA_DEBUG_POINT(za, ZA_DP_BULK_RUN, pcp);
 		if (!more || got == nr)
 			return got;
@@ -869,8 +870,7 @@ unsigned long pcp_drain_cpu_zone(struct za *za, struct za_zone *z, int cpu)
 	if (pcp_lock(za, pcp))
 		return 0;
 	n = pcp_drain_locked(za, z, pcp);
-	pcp_unlock(za, pcp);
-	pcp_report_corrupt(za, pcp); /* a list the drain cut */
+	pcp_unlock_report(za, pcp); /* a list the drain cut */
 	return n;
 }
 
@@ -892,8 +892,7 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
 		/* Same hold: nothing can slip in between the flag and the
 		 * drain (seeds 000 and 004). */
 		pcp_drain_locked(za, z, pcp);
-		pcp_unlock(za, pcp);
-		pcp_report_corrupt(za, pcp); /* a list the drain cut */
+		pcp_unlock_report(za, pcp); /* a list the drain cut */
 		return 0;
 	}
 	/* Clearing needs no hold: an owner that still sees the flag only
@@ -972,7 +971,9 @@ int pcp_cpu_off(struct za *za, int cpu)
 		za_spin_unlock_raw(&pcp->lock);
 	}
 	za_witness_release(ZA_RANK_PCP);
-	/* The lists the drains cut, every set let go. */
+	/* The lists the drains cut, every set let go: by hand, not with
+	 * pcp_unlock_report, as the sets are taken and let go together
+	 * (none is reported while another is still held). */
 	for_each_zone_index(za, i)
 	{
 		pcp_report_corrupt(za, zone_pcp(zone_at(za, i), cpu));
@@ -1015,8 +1016,7 @@ void pcp_finish_deferred(struct za *za, bool every_set)
 				pcp_offline_drain_locked(za, z, pcp);
 				za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_DEFERRED);
 			}
-			pcp_unlock(za, pcp);
-			pcp_report_corrupt(za, pcp); /* a list the drain cut */
+			pcp_unlock_report(za, pcp); /* a list the drain cut */
 		}
 	}
 }
@@ -1252,10 +1252,11 @@ void pcp_pressure_trim_locked(struct za *za)
 				continue;
 			pcp_flags_slow(z, pcp);
 			pcp_trim_locked(za, z, pcp, pcp->high);
+			/* Not pcp_unlock_report: a list the trim cut is
+			 * reported once tunables_lock is let go
+			 * (tunables_leave: an error callback may want that
+			 * lock), before the call that took it returns. */
 			pcp_unlock(za, pcp);
-			/* A list the trim cut: reported once tunables_lock
-			 * is let go (tunables_leave), before the call that
-			 * took it returns. */
 			if (unlikely(za_load_relaxed(&pcp->corrupt_pfn) != ZA_NIL))
 				za_store_release(&za->pcp_cuts_waiting, 1);
 		}
@@ -1356,8 +1357,7 @@ void pcp_decay_all(struct za *za)
 				                             pcp->trips_since_decay != 0));
 			za_store_relaxed(&pcp->trips_since_decay, 0);
 			za_store_relaxed(&pcp->grown_since_decay, 0);
-			pcp_unlock(za, pcp);
-			pcp_report_corrupt(za, pcp); /* a list the flush cut */
+			pcp_unlock_report(za, pcp); /* a list the flush cut */
 		}
 	}
 }
@@ -1387,8 +1387,7 @@ int za_pcp_set_high(struct za *za, unsigned cpu, int nid,
 	if (h > pcp->high_max)
 		h = pcp->high_max;
 	pcp_trim_locked(za, z, pcp, (int)h);
-	pcp_unlock(za, pcp);
-	pcp_report_corrupt(za, pcp); /* a list the flush cut, before return */
+	pcp_unlock_report(za, pcp); /* a list the flush cut, before return */
 	return 0;
 }
 

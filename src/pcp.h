@@ -28,6 +28,26 @@ static inline void pcp_report_corrupt(struct za *za, struct za_pcp *pcp)
 		pcp_report_corrupt_slow(za, pcp);
 }
 
+/* Let go of a set and report what was cut while it was held: how every
+ * slow path lets a set go, so that none forgets the report (a cut is
+ * reported before the call that made it returns). The owner's release
+ * (pcp_own_release_report) and a remote user's (pcp_unlock_report).
+ * Bare releases are left for the fast paths, which cut only where they
+ * report by hand (a failed pop), for remote users that never flush (the
+ * statistics folds, za_check), and for a let-go that must report later:
+ * several sets held at once (pcp_cpu_off), or a lock still held that an
+ * error callback may want (pcp_pressure_trim_locked). */
+static inline void pcp_own_release_report(struct za *za, struct za_pcp *pcp)
+{
+	pcp_own_release(za, pcp);
+	pcp_report_corrupt(za, pcp);
+}
+static inline void pcp_unlock_report(struct za *za, struct za_pcp *pcp)
+{
+	pcp_unlock(za, pcp);
+	pcp_report_corrupt(za, pcp);
+}
+
 /* Give nr pages (at least) back to the buddy lists. pcp->lock held. */
 unsigned long pcp_flush_locked(struct za *za, struct za_zone *z,
                                struct za_pcp *pcp, long nr, int ev,
@@ -79,8 +99,7 @@ pcp_trylock_usable(struct za_zone *z, struct za_pcp *pcp, bool count_busy)
 		return NULL;
 	}
 	if (unlikely(za_load_relaxed(&pcp->flags)) && pcp_flags_slow(z, pcp)) {
-		pcp_own_release(z->za, pcp);
-		pcp_report_corrupt(z->za, pcp); /* the resize flush cut */
+		pcp_own_release_report(z->za, pcp); /* the resize flush cut */
 		return NULL;
 	}
 	return pcp;
@@ -147,11 +166,9 @@ static inline void pcp_stat_event(struct za_zone *z, struct za_pcp *pcp,
 }
 static inline void pcp_stat_unlock(struct za_zone *z, struct za_pcp *pcp)
 {
-	if (pcp) {
-		pcp_own_release(z->za, pcp);
-		/* A list the resize flush of pcp_trylock_usable cut. */
-		pcp_report_corrupt(z->za, pcp);
-	}
+	/* A list the resize flush of pcp_trylock_usable cut. */
+	if (pcp)
+		pcp_own_release_report(z->za, pcp);
 }
 
 /* The NUMA statistics of n allocations from zone z (the kernel's
@@ -336,25 +353,23 @@ pcp_free(struct za *za, struct za_zone *z, struct za_pcp *pcp,
 		return 0;
 	}
 	if (unlikely(za_load_relaxed(&pcp->flags)) && pcp_flags_slow(z, pcp)) {
-		pcp_own_release(za, pcp);
-		pcp_report_corrupt(za, pcp); /* the resize flush cut */
+		pcp_own_release_report(za, pcp); /* the resize flush cut */
 		return 0;
 	}
 	if (unlikely(page_state(page) != ZA_PS_FREEING)) {
-		pcp_own_release(za, pcp);
+		/* The resize flush may have cut though the set is usable. */
+		pcp_own_release_report(za, pcp);
 		return -1;
 	}
 	/* Orders 4..8: within the set's byte budget (pcp.c). */
 	if (unlikely(pcp_mid_order(za, order)) &&
 	    !pcp_mid_room_locked(za, z, pcp, pfn, order, mt)) {
-		pcp_own_release(za, pcp);
-		pcp_report_corrupt(za, pcp); /* the budget's flush cut */
+		pcp_own_release_report(za, pcp); /* the budget's flush cut */
 		return 0;
 	}
 	pcp_push_locked(za, z, pcp, page, pfn, order, mt, gen);
 	pcp_count_alloc_locked(pcp, -(1l << order));
-	pcp_own_release(za, pcp);
-	pcp_report_corrupt(za, pcp); /* a list the flush over high cut */
+	pcp_own_release_report(za, pcp); /* a list the flush over high cut */
 	return 1;
 }
 

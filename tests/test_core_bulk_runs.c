@@ -32,11 +32,22 @@
  *  - one za_pcp_set_high, or a CPU offline's drain, that cuts two lists:
  *    each cut is kept (the second is not dropped for the first, which
  *    waits for its report), and both are reported before it returns;
- *    and so does memory offline's switch-off of the zone's sets.
+ *    and so do memory offline's switch-off of the zone's sets, the trim
+ *    when reclaim pressure begins (reported once tunables_lock is let
+ *    go) and the drain a CPU offline left to the statistics worker.
+ * Cuts by the flush that new sizes bring (cut_resize): whoever takes the
+ * set next picks them up - an allocation (pcp_alloc, whose pop then
+ * succeeds; pcp_trylock_usable, the set switched off), one of an order
+ * with no list (pcp_stat_unlock), a free (pcp_free: pushed, or sent to
+ * the buddy lists) - and reports the cut before it returns.
  * A cut of a zone's buddy lists (cut_buddy_two): the other free takes
  * the buddy lists and the late one pushes the block on its CPU's list;
  * one allocation then cuts two buddy lists, and both are reported, in
  * order, before it returns.
+ * More cuts before one report than a set keeps (cut_overflow): the kept
+ * ones reported by pfn, in order, the others counted in the last report.
+ * A cut noted while a report takes the cuts waiting (cut_during_report,
+ * ZA_DP_CUT_NOTE): reported by the let-go after it, once.
  * A cut loses the pages of the list (docs/ARCHITECTURE.md): those checks
  * end with za_check failing, as the other cut tests do.
  *
@@ -101,6 +112,9 @@ static void set_hook(struct za *za, void (*fn)(struct za *, int, void *))
 	za_store_relaxed(&za->debug_hook, fn);
 }
 
+/* make's page size and pageblock order when not 0 (cut_resize). */
+static unsigned mk_page_shift, mk_pb_order;
+
 static struct za *make(unsigned flags, unsigned high, unsigned batch)
 {
 	struct za_config cfg;
@@ -110,6 +124,9 @@ static struct za *make(unsigned flags, unsigned high, unsigned batch)
 	cfg.max_pfn = NBLK * BLK;
 	cfg.min_free_kbytes = 64;
 	cfg.pageblock_order = 4; /* an unmovable request takes a block of its own */
+	if (mk_pb_order)
+		cfg.pageblock_order = mk_pb_order;
+	cfg.page_shift = mk_page_shift;
 	cfg.flags = flags | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
 	cfg.pcp_high = high;
 	cfg.pcp_batch = batch;
@@ -534,7 +551,14 @@ static bool names(struct za *za, int i, struct za_page *p)
 	       strstr(rep_msg[i], "handed out twice") != NULL;
 }
 
-enum cut_by { BY_SET_HIGH_EACH, BY_SET_HIGH_BOTH, BY_CPU_OFF, BY_MEM_OFFLINE };
+enum cut_by {
+	BY_SET_HIGH_EACH,
+	BY_SET_HIGH_BOTH,
+	BY_CPU_OFF,
+	BY_MEM_OFFLINE,
+	BY_PRESSURE,
+	BY_DEFERRED,
+};
 
 /* Cuts of CPU 1's lists by a remote user, who reports them before it
  * returns: CPU 1's set holds list 0 [target 0] and list 1 [g, target 1,
@@ -548,7 +572,17 @@ enum cut_by { BY_SET_HIGH_EACH, BY_SET_HIGH_BOTH, BY_CPU_OFF, BY_MEM_OFFLINE };
  *  - BY_CPU_OFF: za_cpu_offline of CPU 1 drains the set: the same two
  *    cuts, reported before it returns;
  *  - BY_MEM_OFFLINE: za_memory_offline of the zone's last block switches
- *    every set of the zone off and drains it (pcp_set_flag): the same. */
+ *    every set of the zone off and drains it (pcp_set_flag): the same;
+ *  - BY_PRESSURE: reclaim pressure begins (kswapd's pressure_begin:
+ *    reclaim_active, tunables_update): every set is trimmed to its
+ *    minimum, with tunables_lock held, which the report waits for
+ *    (tunables_leave): the same two cuts, reported before
+ *    tunables_update returns;
+ *  - BY_DEFERRED: the drain a CPU offline left to the statistics worker
+ *    (the set switched off with its pages, ZA_PCP_DEFERRED, as
+ *    pcp_cpu_off leaves it when it cannot wait: rules'
+ *    deferred_drain_check makes that for real), done by the worker's
+ *    call (pcp_finish_deferred): the same. */
 static void cut_remote(enum cut_by by)
 {
 	pthread_t th;
@@ -601,12 +635,23 @@ static void cut_remote(enum cut_by by)
 		     "it before it returns: %d reports, pfn 0x%lx second (%s)",
 		     reps, p1, reps > 1 ? rep_msg[1] : "-");
 	} else {
-		const char *who = by == BY_CPU_OFF ? "za_cpu_offline's drain"
-		                  : by == BY_MEM_OFFLINE
-		                      ? "za_memory_offline's drain"
-		                      : "one za_pcp_set_high's flush";
+		const char *who = by == BY_CPU_OFF       ? "za_cpu_offline's drain"
+		                  : by == BY_MEM_OFFLINE ? "za_memory_offline's drain"
+		                  : by == BY_PRESSURE    ? "the pressure trim"
+		                  : by == BY_DEFERRED    ? "the deferred drain"
+		                                      : "one za_pcp_set_high's flush";
 		if (by == BY_CPU_OFF) {
 			CHECK_EQ(za_cpu_offline(za, 1), 0);
+		} else if (by == BY_PRESSURE) {
+			CHECK_EQ(za_add_acqrel(&za->reclaim_active, 1), 1u);
+			tunables_update(za, TUNABLES_PRESSURE);
+			CHECK(za->pressure_applied);
+		} else if (by == BY_DEFERRED) {
+			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED);
+			za_store_release(&za->pcp_deferred, 1);
+			pcp_finish_deferred(za, false);
+			CHECK_EQ(pinfo(za, 1).count, 0);
+			CHECK(!(za_load_acquire(&pcp->flags) & ZA_PCP_DEFERRED));
 		} else if (by == BY_MEM_OFFLINE) {
 			/* Whether the block goes offline does not matter here:
 			 * the sets are switched off and drained first (and its
@@ -627,6 +672,12 @@ static void cut_remote(enum cut_by by)
 		     "reports for pfn 0x%lx and 0x%lx (first: %s; second: %s)",
 		     who, reps, p0, p1, reps ? rep_msg[0] : "-",
 		     reps > 1 ? rep_msg[1] : "-");
+		if (by == BY_PRESSURE) {
+			CHECK_EQ(za_add_acqrel(&za->reclaim_active, -1u), 0u);
+			tunables_update(za, TUNABLES_PRESSURE);
+		} else if (by == BY_DEFERRED) {
+			za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_OFF_CPU);
+		}
 	}
 	rc_stop(za, th);
 	printf("%s: %s cut CPU 1's lists and reported each cut before it "
@@ -635,6 +686,8 @@ static void cut_remote(enum cut_by by)
 	       by == BY_SET_HIGH_EACH   ? "two za_pcp_set_high calls"
 	       : by == BY_SET_HIGH_BOTH ? "one za_pcp_set_high"
 	       : by == BY_CPU_OFF       ? "za_cpu_offline"
+	       : by == BY_PRESSURE      ? "the pressure trim"
+	       : by == BY_DEFERRED      ? "the deferred drain"
 	                                : "za_memory_offline");
 }
 
@@ -656,6 +709,16 @@ static void cut_cpu_off(void)
 static void cut_mem_offline(void)
 {
 	cut_remote(BY_MEM_OFFLINE);
+}
+
+static void cut_pressure(void)
+{
+	cut_remote(BY_PRESSURE);
+}
+
+static void cut_deferred(void)
+{
+	cut_remote(BY_DEFERRED);
 }
 
 /* Two cuts of a zone's buddy lists before one report. Both sets held,
@@ -734,6 +797,313 @@ static void cut_buddy_two(void)
 	       NAME);
 }
 
+/* Cuts by the flush of orders 4..8 that new sizes bring (pcp_flags_slow:
+ * the smaller budget of those orders), made by whoever takes CPU 1's set
+ * next. 64 KiB pages (so that the budget's floor, ZA_PCP_MID_BYTES, is
+ * 16 pages) and 512-page pageblocks: orders 4..8 have lists. CPU 1's
+ * order-4 movable list holds four blocks (64 pages) under a high whose
+ * budget is larger; the one on top is a racing double free's (ours on
+ * CPU 1 came late, the other went to the buddy lists: rc.to_buddy). Then
+ * percpu_pagelist_high_fraction publishes sizes whose budget is 16
+ * pages, and one call on CPU 1 picks them up, flushes and cuts the list;
+ * its report is made before the call returns:
+ *  - RESIZE_ALLOC: an order-0 allocation (the slow path, pcp_alloc: the
+ *    set's flags send the fast path there) whose pop then succeeds;
+ *  - RESIZE_ALLOC_OFF: the same with the set switched off too (its CPU's
+ *    offline deferred its drain: the pages still on it), so that
+ *    pcp_trylock_usable lets it go at once;
+ *  - RESIZE_STAT: an order-10 allocation (no list: the buddy lists,
+ *    counted in the set, pcp_stat_trylock / pcp_stat_unlock);
+ *  - RESIZE_FREE: an order-0 free, pushed on the set (pcp_free);
+ *  - RESIZE_FREE_BUDGET: an order-5 free, larger than half the new
+ *    budget: pcp_free sends it to the buddy lists;
+ *  - RESIZE_FREE_OFF: an order-0 free with the set switched off too:
+ *    pcp_free sends it to the buddy lists. */
+enum resize_by {
+	RESIZE_ALLOC,
+	RESIZE_ALLOC_OFF,
+	RESIZE_STAT,
+	RESIZE_FREE,
+	RESIZE_FREE_BUDGET,
+	RESIZE_FREE_OFF,
+};
+
+static void cut_resize(enum resize_by by)
+{
+	static const char *const what[] = {
+		[RESIZE_ALLOC] = "an order-0 allocation (pcp_alloc, the pop "
+		                 "succeeded)",
+		[RESIZE_ALLOC_OFF] = "an order-0 allocation that found the set "
+		                     "switched off (pcp_trylock_usable)",
+		[RESIZE_STAT] = "an order-10 allocation (pcp_stat_unlock)",
+		[RESIZE_FREE] = "an order-0 free onto the set (pcp_free)",
+		[RESIZE_FREE_BUDGET] = "an order-5 free over the budget "
+		                       "(pcp_free, to the buddy lists)",
+		[RESIZE_FREE_OFF] = "an order-0 free that found the set "
+		                    "switched off (pcp_free, to the buddy lists)",
+	};
+	pthread_t th;
+	mk_page_shift = 16;
+	mk_pb_order = 9;
+	struct za *za = rc_start(0, 0, 0, &th);
+	mk_page_shift = 0;
+	mk_pb_order = 0;
+	struct za_zone *z = normal(za);
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	CHECK(pcp_mid_order(za, 4) && pcp_mid_order(za, 5));
+	rc.to_buddy = true;
+	za_drain_all_pages(za);
+	/* From the buddy lists (both sets held): eight order-4 blocks in a
+	 * row, an order-5 block, and order-0 pages. Each even block's buddy
+	 * (the next) stays allocated, so none merges when freed. */
+	set_cpu(0);
+	CHECK_EQ(pcp_lock_nested(za, zone_pcp(z, 0), 0), 0);
+	CHECK_EQ(pcp_lock_nested(za, zone_pcp(z, 1), 1), 0);
+	struct za_page *b[8], *o[4], *c;
+	for (int i = 0; i < 8; i++)
+		b[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, 4);
+	c = za_alloc_pages(za, ZA_GFP_MOVABLE, 5);
+	for (int i = 0; i < 4; i++)
+		o[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+	pcp_unlock_nested(za, zone_pcp(z, 1), 1);
+	pcp_unlock_nested(za, zone_pcp(z, 0), 0);
+	for (int i = 0; i < 8; i++) {
+		CHECK(b[i] != NULL);
+		CHECK_EQ(pfn_of(za, b[i]), pfn_of(za, b[0]) + 16ul * (unsigned)i);
+	}
+	CHECK_EQ(pfn_of(za, b[0]) & 31, 0);
+	CHECK(c != NULL && o[0] && o[1] && o[2] && o[3]);
+	/* A high whose budget holds the four blocks. */
+	int high, batch, high_min, high_max;
+	pcp_sizes_now(z, pcp, &high, &batch, &high_min, &high_max);
+	CHECK_EQ(za_pcp_set_high(za, 1, 0, ZA_ZONE_NORMAL, (unsigned)high_max), 0);
+	CHECK(pcp_mid_budget(za, pcp) >= 64);
+	set_cpu(1);
+	for (int i = 0; i < 6; i += 2)
+		za_free_pages(za, b[i], 4);
+	for (int i = 0; i < 3; i++)
+		za_free_pages(za, o[i], 0);
+	rc.target[0] = b[6];
+	rc.order[0] = 4;
+	tl_late = true;
+	za_free_pages(za, b[6], 4);
+	tl_late = false;
+	int idx = pcp_list_index(za, 4, ZA_MT_MOVABLE);
+	CHECK(rc.stopped[0]);
+	CHECK_EQ(page_state(b[6]), ZA_PS_PCP);
+	CHECK_EQ(pcp->lists[idx], pfn_of(za, b[6]));
+	CHECK_EQ(pcp->mid_pages, 64);
+	CHECK_EQ(pcp->lists[pcp_list_index(za, 0, ZA_MT_MOVABLE)] != ZA_NIL, 1);
+	/* New sizes: high a 128th of the zone, split between the CPUs. */
+	set_cpu(0);
+	CHECK_EQ(za_sysctl_set(za, "percpu_pagelist_high_fraction", "128"), 0);
+	CHECK(za_load_relaxed(&pcp->flags) & ZA_PCP_RESIZE);
+	pcp_sizes_now(z, pcp, &high, &batch, &high_min, &high_max);
+	CHECK(high_max / 2 < 64 || high < 64);
+	bool off = by == RESIZE_ALLOC_OFF || by == RESIZE_FREE_OFF;
+	if (off)
+		za_or_release(&pcp->flags, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED);
+	CHECK_EQ(atomic_load(&nrep), 0);
+	set_cpu(1);
+	struct za_page *got = NULL;
+	switch (by) {
+	case RESIZE_ALLOC:
+	case RESIZE_ALLOC_OFF:
+		got = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+		CHECK(got != NULL);
+		break;
+	case RESIZE_STAT:
+		got = za_alloc_pages(za, ZA_GFP_MOVABLE, 10);
+		CHECK(got != NULL);
+		break;
+	case RESIZE_FREE:
+	case RESIZE_FREE_OFF:
+		za_free_pages(za, o[3], 0);
+		break;
+	case RESIZE_FREE_BUDGET:
+		za_free_pages(za, c, 5);
+		break;
+	}
+	int reps = atomic_load(&nrep);
+	set_cpu(0);
+	CHECK(!(za_load_relaxed(&pcp->flags) & ZA_PCP_RESIZE));
+	CHECK_EQ(pcp->lists[idx], ZA_NIL);
+	if (by == RESIZE_ALLOC)
+		CHECK(got == o[0] || got == o[1] || got == o[2]);
+	if (by == RESIZE_FREE)
+		CHECK_EQ(page_state(o[3]), ZA_PS_PCP);
+	if (by == RESIZE_FREE_BUDGET || by == RESIZE_FREE_OFF)
+		CHECK_EQ(page_state(by == RESIZE_FREE_OFF ? o[3] : c), ZA_PS_BUDDY);
+	RULE(reps == 1 && names(za, 0, b[6]),
+	     "%s picked up new sizes whose flush of orders 4..8 cut a list of "
+	     "CPU 1's set (a racing double free): the cut is reported before "
+	     "the call returns (DESIGN.md invariants: a double free is caught "
+	     "and reported, never silently absorbed): %d reports for pfn "
+	     "0x%lx (first: %s)",
+	     what[by], reps, pfn_of(za, b[6]), reps ? rep_msg[0] : "-");
+	if (off)
+		za_and_acquire(&pcp->flags,
+		               (uint8_t) ~(ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED));
+	if (got)
+		za_free_pages(za, got, by == RESIZE_STAT ? 10 : 0);
+	for (int i = 1; i < 8; i += 2)
+		za_free_pages(za, b[i], 4);
+	if (by != RESIZE_FREE_BUDGET)
+		za_free_pages(za, c, 5);
+	if (by != RESIZE_FREE && by != RESIZE_FREE_OFF)
+		za_free_pages(za, o[3], 0);
+	rc_stop(za, th);
+	printf("%s: %s cut CPU 1's list of order 4 for new sizes and reported "
+	       "it before it returned\n",
+	       NAME, what[by]);
+}
+
+static void cut_resize_alloc(void)
+{
+	cut_resize(RESIZE_ALLOC);
+}
+
+static void cut_resize_alloc_off(void)
+{
+	cut_resize(RESIZE_ALLOC_OFF);
+}
+
+static void cut_resize_stat(void)
+{
+	cut_resize(RESIZE_STAT);
+}
+
+static void cut_resize_free(void)
+{
+	cut_resize(RESIZE_FREE);
+}
+
+static void cut_resize_free_budget(void)
+{
+	cut_resize(RESIZE_FREE_BUDGET);
+}
+
+static void cut_resize_free_off(void)
+{
+	cut_resize(RESIZE_FREE_OFF);
+}
+
+/* More cuts before one report than a set keeps the pfns of
+ * (ZA_PCP_CUTS_KEPT): CUTS cuts of CPU 1's (empty) lists in one hold,
+ * then the set let go. The first ZA_PCP_CUTS_KEPT are reported by pfn,
+ * in order, and the last of those reports counts the others: every cut
+ * is reported or counted, none dropped. */
+#define CUTS (ZA_PCP_CUTS_KEPT + 2)
+static void cut_overflow(void)
+{
+	struct za *za = make(0, 0, 0);
+	struct za_zone *z = normal(za);
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	za_drain_all_pages(za);
+	unsigned long pfn0 = z->start_pfn + 64;
+	CHECK_EQ(pcp_lock(za, pcp), 0);
+	for (unsigned i = 0; i < CUTS; i++)
+		pcp_cut_locked(za, pcp, (int)(i % ZA_NR_PCP_LISTS),
+		               (uint32_t)(pfn0 + i));
+	CHECK_EQ(atomic_load(&nrep), 0);
+	pcp_unlock_report(za, pcp);
+	int reps = atomic_load(&nrep);
+	bool named = reps == ZA_PCP_CUTS_KEPT;
+	for (int i = 0; named && i < ZA_PCP_CUTS_KEPT; i++)
+		named = rep_pfn[i] == pfn0 + (unsigned)i &&
+		        strstr(rep_msg[i], "handed out twice") != NULL;
+	char more[64];
+	snprintf(more, sizeof(more), "and %d more of its lists",
+	         CUTS - ZA_PCP_CUTS_KEPT);
+	RULE(named && strstr(rep_msg[ZA_PCP_CUTS_KEPT - 1], more) &&
+	         !strstr(rep_msg[0], "more of its lists"),
+	     "%d cuts of a set's lists before its report: the first %d are "
+	     "reported by pfn, in order, and the last of those reports counts "
+	     "the %d others (\"%s\"; DESIGN.md invariants: a double free is "
+	     "caught and reported, never silently absorbed): %d reports "
+	     "(first: %s; last: %s)",
+	     CUTS, ZA_PCP_CUTS_KEPT, CUTS - ZA_PCP_CUTS_KEPT, more, reps,
+	     reps ? rep_msg[0] : "-",
+	     reps ? rep_msg[reps > MAXREP ? MAXREP - 1 : reps - 1] : "-");
+	/* Nothing left waiting. */
+	CHECK_EQ(za_load_relaxed(&pcp->corrupt_pfn), ZA_NIL);
+	CHECK_EQ(za_load_relaxed(&pcp->corrupt_unnamed), 0u);
+	atomic_store(&nrep, 0);
+	end_whole(za);
+	printf("%s: %d cuts before one report: %d reported by pfn, %d counted\n",
+	       NAME, CUTS, ZA_PCP_CUTS_KEPT, CUTS - ZA_PCP_CUTS_KEPT);
+}
+
+/* A cut noted while a report takes the cuts waiting (pcp_cut_note's
+ * fence protocol). CPU 1's set held, a cut A waits in corrupt_pfn; a
+ * second cut B is about to be noted behind it (ZA_DP_CUT_NOTE) when the
+ * report of whoever let the set go last (another thread here, holding
+ * nothing) takes A, and with it every cut noted so far. B, noted after
+ * that behind a corrupt_pfn now free, where the let-go paths do not look,
+ * is taken back and noted in corrupt_pfn: the let-go reports it. Two
+ * reports, A's by the other thread, B's by the let-go, each once. */
+static struct {
+	struct za *za;
+	struct za_pcp *pcp;
+	int seen;
+} cn;
+
+static void *cn_report(void *arg)
+{
+	(void)arg;
+	pcp_report_corrupt(cn.za, cn.pcp);
+	return NULL;
+}
+
+static void cn_hook(struct za *za, int point, void *arg)
+{
+	(void)za;
+	if (point != ZA_DP_CUT_NOTE || arg != cn.pcp || cn.seen++)
+		return;
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, cn_report, NULL) == 0);
+	CHECK(pthread_join(th, NULL) == 0);
+}
+
+static void cut_during_report(void)
+{
+	struct za *za = make(0, 0, 0);
+	struct za_zone *z = normal(za);
+	struct za_pcp *pcp = zone_pcp(z, 1);
+	za_drain_all_pages(za);
+	memset(&cn, 0, sizeof(cn));
+	cn.za = za;
+	cn.pcp = pcp;
+	unsigned long a = z->start_pfn + 64, b = a + 1;
+	set_hook(za, cn_hook);
+	CHECK_EQ(pcp_lock(za, pcp), 0);
+	pcp_cut_locked(za, pcp, 0, (uint32_t)a);
+	CHECK_EQ(cn.seen, 0);
+	pcp_cut_locked(za, pcp, 1, (uint32_t)b);
+	CHECK_EQ(cn.seen, 1);
+	int mid = atomic_load(&nrep);
+	pcp_unlock_report(za, pcp);
+	set_hook(za, NULL);
+	int reps = atomic_load(&nrep);
+	RULE(mid == 1 && rep_pfn[0] == a && reps == 2 && rep_pfn[1] == b,
+	     "a cut noted while a report takes the cuts waiting is reported, "
+	     "once, by that report or by the let-go after it - never left "
+	     "behind a free corrupt_pfn (pcp_cut_note; DESIGN.md invariants: "
+	     "a double free is caught and reported, never silently absorbed): "
+	     "%d reports while the set was held (pfn 0x%lx first), %d in all "
+	     "(pfn 0x%lx second; first: %s; second: %s)",
+	     mid, a, reps, b, reps ? rep_msg[0] : "-",
+	     reps > 1 ? rep_msg[1] : "-");
+	CHECK_EQ(za_load_relaxed(&pcp->corrupt_pfn), ZA_NIL);
+	for (int i = 0; i < ZA_PCP_CUTS_KEPT - 1; i++)
+		CHECK_EQ(za_load_relaxed(&pcp->corrupt_next[i]), ZA_NIL);
+	atomic_store(&nrep, 0);
+	end_whole(za);
+	printf("%s: a cut noted while a report took the one waiting was "
+	       "reported by the let-go\n",
+	       NAME);
+}
+
 /* ============================================================================ */
 
 int main(int argc, char **argv)
@@ -759,7 +1129,17 @@ int main(int argc, char **argv)
 		{ "cut_set_high_both", cut_set_high_both },
 		{ "cut_cpu_off", cut_cpu_off },
 		{ "cut_mem_offline", cut_mem_offline },
+		{ "cut_pressure", cut_pressure },
+		{ "cut_deferred", cut_deferred },
+		{ "cut_resize_alloc", cut_resize_alloc },
+		{ "cut_resize_alloc_off", cut_resize_alloc_off },
+		{ "cut_resize_stat", cut_resize_stat },
+		{ "cut_resize_free", cut_resize_free },
+		{ "cut_resize_free_budget", cut_resize_free_budget },
+		{ "cut_resize_free_off", cut_resize_free_off },
 		{ "cut_buddy_two", cut_buddy_two },
+		{ "cut_overflow", cut_overflow },
+		{ "cut_during_report", cut_during_report },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		pm_run(checks[i].name, checks[i].fn);
