@@ -473,7 +473,9 @@ ZA_API const char *za_zone_stat_name(enum za_zone_stat item);
 ZA_API const char *za_zone_name(enum za_zone_type zone);
 ZA_API const char *za_migratetype_name(enum za_migratetype mt);
 ZA_API const char *za_event_name(enum za_event item);
-/* The item a name denotes, or -ENOENT. Version 0.1's names, before the
+/* The item a name denotes, or -ENOENT (also for a per-zone name of the
+ * vmstat report, pgalloc_normal ...: its item is the stem's, pgalloc,
+ * counted over every zone). Version 0.1's names, before the
  * kernel's names and the zonealloc_ prefix (pgalloc_fail,
  * pgalloc_fallback, pgsteal_pageblock, kswapd_wake, nr_zone_allocated,
  * nr_free_isolated), are still accepted; they go in the next release. */
