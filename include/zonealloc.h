@@ -7,9 +7,11 @@
  *  - Everything public starts with za_ / ZA_.
  *  - Functions that can fail return 0 or a negative errno value, or NULL
  *    for pointers (with errno set where it says so). The values used are
- *    -EINVAL, -ENOMEM, -EBUSY, -EAGAIN, -EEXIST, -ENOENT, -EIO (reports)
- *    and -EDEADLK (a call from a callback that would wait for itself, see
- *    "Callbacks" below); each function lists the ones it returns.
+ *    -EINVAL, -ENOMEM, -EBUSY, -EAGAIN, -EEXIST, -ENOENT, -EIO (reports),
+ *    -ERANGE (the tunables), -EUCLEAN (za_check: an invariant broken),
+ *    -EPERM (a CPU fence refused; page-set sizes fixed) and -EDEADLK (a
+ *    call from a callback that would wait for itself, see "Callbacks"
+ *    below); each function lists the ones it returns.
  *  - A NULL za is never a crash. Every function given one returns its
  *    failure value and changes nothing: -EINVAL from functions returning
  *    int, NULL with errno = EINVAL from functions returning a pointer (but
@@ -642,11 +644,16 @@ struct za_page_owner_site {
 ZA_API long za_page_owner_summary(struct za *za,
                                   struct za_page_owner_site *sites, size_t n);
 
-/* Consistency: 0 when every invariant of DESIGN.md holds, else a negative
- * errno (-EUCLEAN... reported as -EINVAL), with what is wrong written to out
- * (may be NULL). Call it at a quiescent point: no allocation, free or
- * hotplug running. It folds the statistics first. -EDEADLK from a migrate
- * callback (memory hotplug is half done there). */
+/* Consistency: 0 when every invariant of DESIGN.md holds; -EUCLEAN when
+ * one is broken, with what is wrong written to out (may be NULL). When
+ * nothing was found broken but a part could not be looked at, the error
+ * that stopped it: a failed CPU fence's (restartable page sets, e.g.
+ * -EPERM) or -ENOMEM, also written to out. -EINVAL for a NULL za, and
+ * -EDEADLK from a migrate callback (memory hotplug is half done there).
+ * Call it at a quiescent point: no allocation, free or hotplug running;
+ * it takes the memory- and CPU-hotplug locks, so nothing may be isolated,
+ * taken out or switched off there but what a contiguous range in use or
+ * an offline CPU keeps. It folds the statistics first. */
 #if __STDC_HOSTED__
 ZA_API int za_check(struct za *za, FILE *out);
 #endif

@@ -13,13 +13,29 @@
  *    their zone's lazy list once; their lazy parts (the max-order blocks
  *    not initialised yet, the lowest of the block) are on no free or pcp
  *    list, MOVABLE, their metadata still zero, and counted free;
- *  - conservation: managed = buddy + pcp + allocated (+ isolated);
+ *  - conservation: managed = buddy + pcp + allocated;
+ *  - nothing is isolated or taken out at a quiescent point (za_check holds
+ *    the memory-hotplug lock, so no offline or contiguous allocation is
+ *    half done): no free block on an isolate list, no page taken out
+ *    (OFFLINE) but inside a contiguous range in use, and the isolated
+ *    pageblocks are exactly those of the contiguous ranges in use, as
+ *    many as nr_isolate_pageblock counts;
  *  - the counters: before folding within the sum of the thresholds of the
  *    truth, after folding equal to it;
- *  - page sets of offline CPUs and disabled zones are empty;
+ *  - page sets of offline CPUs and disabled zones are empty; a set is
+ *    flagged CPU-offline exactly when its CPU is offline, and no zone has
+ *    its page sets disabled;
  *  - the high-order atomic reserve's count is the pages of the zone's
  *    HIGHATOMIC pageblocks;
- *  - every populated zone is on every zonelist once, no other zone is.
+ *  - present_pages is the pages of the zone's online blocks and
+ *    [start_pfn, end_pfn) their exact span;
+ *  - every zonelist is the one the builder's rule gives, entry by entry:
+ *    the node's populated zones from the highest type down, then each
+ *    other node's the same way, nearest first (ties by node number).
+ *
+ * A broken invariant makes it return -EUCLEAN. A part it could not look
+ * at (a CPU fence that failed, no memory for its bitmap) is reported too,
+ * and, when nothing was found broken, its error is returned instead.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -30,7 +46,10 @@ struct ck {
 	struct za *za;
 	struct za_out out;
 	int errors;
+	int look_err;  /* the first error that kept a part from being checked */
 	long reported; /* free pages marked reported in the zone checked */
+	/* pageblocks of the contiguous ranges in use in the zone checked */
+	unsigned long contig_pb;
 };
 
 static void fail(struct ck *ck, const char *fmt, ...)
@@ -39,6 +58,24 @@ static void fail(struct ck *ck, const char *fmt, ...)
 {
 	ck->errors++;
 	if (!ck->out.write || ck->errors > 50)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	za_out_puts(&ck->out, "za_check: ");
+	za_out_vprintf(&ck->out, fmt, ap);
+	za_out_putc(&ck->out, '\n');
+	va_end(ap);
+}
+
+/* A part that could not be checked (err < 0): written as a problem is,
+ * but it is no broken invariant. */
+static void cannot_look(struct ck *ck, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void cannot_look(struct ck *ck, int err, const char *fmt, ...)
+{
+	if (!ck->look_err)
+		ck->look_err = err;
+	if (!ck->out.write)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -218,6 +255,7 @@ static unsigned long check_lazy(struct ck *ck, struct za_zone *z,
 /* What the walks of one zone found, in pages. */
 struct tally {
 	unsigned long buddy, iso, pcp, alloc, taken;
+	unsigned long iso_pfn, taken_pfn; /* the first of each, for the report */
 };
 
 /* An unpopulated zone: no free and no lazy blocks. */
@@ -312,9 +350,11 @@ static void check_free_list(struct ck *ck, struct za_zone *z, struct cover *cv,
 			     h, o, mt, pageblock_mt(za, h));
 		cover_mark(ck, z, cv, h, 1ul << o, "free");
 		check_merged(ck, h, o, mt);
-		if (mt == ZA_MT_ISOLATE)
+		if (mt == ZA_MT_ISOLATE) {
+			if (!t->iso || h < t->iso_pfn)
+				t->iso_pfn = h;
 			t->iso += 1ul << o;
-		else
+		} else
 			t->buddy += 1ul << o;
 		prev = h;
 		h = p->next;
@@ -409,6 +449,43 @@ static void check_page_set(struct ck *ck, struct za_zone *z, struct cover *cv,
 	t->pcp += n;
 }
 
+/* The switches of the zone's page sets, in every zone, populated or not
+ * (a CPU's offline and online flip its set of every zone): a set is
+ * flagged CPU-offline exactly when its CPU is offline, and no set is
+ * disabled for its zone - only a memory offline or a contiguous
+ * allocation disables them, and it enables them again before it lets the
+ * memory-hotplug lock go. The sets held. */
+static void check_page_set_flags(struct ck *ck, struct za_zone *z)
+{
+	struct za *za = ck->za;
+	unsigned disabled = za_load_relaxed(&z->pcp_disabled);
+
+	if (disabled)
+		fail(ck,
+		     "node %d zone %s: its page sets are disabled (pcp_disabled "
+		     "%u) at a quiescent point, with no memory offline or "
+		     "contiguous allocation in progress to enable them again",
+		     z->nid, za_zone_name(z->type), disabled);
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		unsigned flags = za_load_relaxed(&zone_pcp(z, (int)c)->flags);
+		bool online = za_load_relaxed(&za->cpu_online[c]) != 0;
+		if (online == !!(flags & ZA_PCP_OFF_CPU))
+			fail(ck,
+			     "cpu %u node %d zone %s: the CPU is %s but its page set "
+			     "is %s CPU-offline (flags %u)",
+			     c, z->nid, za_zone_name(z->type),
+			     online ? "online" : "offline",
+			     online ? "flagged" : "not flagged", flags);
+		if (!!(flags & ZA_PCP_OFF_ZONE) != !!disabled)
+			fail(ck,
+			     "cpu %u node %d zone %s: the page set is %s for the "
+			     "zone (flags %u), the zone's pcp_disabled is %u",
+			     c, z->nid, za_zone_name(z->type),
+			     (flags & ZA_PCP_OFF_ZONE) ? "disabled" : "not disabled",
+			     flags, disabled);
+	}
+}
+
 /* Every CPU's page set of the zone, and the zone's dead set (struct za,
  * dead_pcp): what a CPU number of no set and a closed gate lead the
  * restartable leaves to, refused in their sequence by its flags. It must
@@ -456,6 +533,27 @@ static void check_block_tails(struct ck *ck, unsigned long q, unsigned long n,
 	}
 }
 
+/* A contiguous range in use, [q, q+n): its pageblocks stay isolated
+ * until it is freed, so that nothing else allocates from them. Counts
+ * them for check_highatomic's census of isolated pageblocks. */
+static void check_contig_isolated(struct ck *ck, unsigned long q,
+                                  unsigned long n)
+{
+	struct za *za = ck->za;
+	unsigned long pb = 1ul << za->pageblock_order;
+
+	for (unsigned long p = q; p < q + n; p += pb) {
+		if (pageblock_mt(za, p) != ZA_MT_ISOLATE) {
+			fail(ck,
+			     "contiguous range pfn 0x%lx+%lu in use: its pageblock "
+			     "0x%lx is type %d, not isolated",
+			     q, n, p, pageblock_mt(za, p));
+			continue;
+		}
+		ck->contig_pb++;
+	}
+}
+
 /* The block headed by online page q: checks its head, covers it if it is
  * allocated or taken out, and returns its size in pages (1 for a page
  * that heads nothing). */
@@ -488,10 +586,17 @@ static unsigned long check_block(struct ck *ck, struct za_zone *z,
 			n = 1;
 		} else if (cover_mark(ck, z, cv, q, n, "allocated")) {
 			t->alloc += n;
+			if (contig)
+				check_contig_isolated(ck, q, n);
 		}
 	} else if (st == ZA_PS_OFFLINE) {
-		if (cover_mark(ck, z, cv, q, 1, "taken"))
+		/* Only a contiguous range's pieces keep this mark at a
+		 * quiescent point, and the range's walk steps over them. */
+		if (cover_mark(ck, z, cv, q, 1, "taken")) {
+			if (!t->taken)
+				t->taken_pfn = q;
 			t->taken++;
+		}
 	} else if (st == ZA_PS_FREEING) {
 		fail(ck, "pfn 0x%lx is still being freed", q);
 	} else if (st == ZA_PS_BUDDY || st == ZA_PS_PCP) {
@@ -550,42 +655,60 @@ static void check_coverage(struct ck *ck, struct za_zone *z,
 	}
 }
 
-/* Conservation: managed = buddy + isolated + pcp + allocated + taken. */
+/* Conservation: managed = buddy + pcp + allocated. DESIGN.md's
+ * "(+ pages isolated or being offlined)" is zero at a quiescent point:
+ * za_check holds the memory-hotplug lock, so no memory offline or
+ * contiguous allocation is half done, and each of them unisolates what it
+ * did not take before it lets go. Pages isolated or taken out are each a
+ * problem of their own. */
 static void check_conservation(struct ck *ck, struct za_zone *z,
                                const struct tally *t)
 {
 	unsigned long managed = z->managed_pages;
 
-	if (managed != t->buddy + t->iso + t->pcp + t->alloc + t->taken)
+	if (t->iso)
 		fail(ck,
-		     "node %d zone %s: managed %lu != buddy %lu + isolated %lu "
-		     "+ pcp %lu + allocated %lu + taken %lu",
-		     z->nid, za_zone_name(z->type), managed, t->buddy, t->iso, t->pcp,
-		     t->alloc, t->taken);
+		     "node %d zone %s: %lu free pages on isolate lists (the "
+		     "first at pfn 0x%lx) at a quiescent point: an isolation "
+		     "left behind, the pages lost to allocation",
+		     z->nid, za_zone_name(z->type), t->iso, t->iso_pfn);
+	if (t->taken)
+		fail(ck,
+		     "node %d zone %s: %lu pages taken out (state OFFLINE, the "
+		     "first at pfn 0x%lx) in online blocks, in no contiguous "
+		     "range in use, at a quiescent point: lost",
+		     z->nid, za_zone_name(z->type), t->taken, t->taken_pfn);
+	if (managed != t->buddy + t->pcp + t->alloc)
+		fail(ck,
+		     "node %d zone %s: managed %lu != buddy %lu + pcp %lu + "
+		     "allocated %lu (isolated %lu, taken out %lu)",
+		     z->nid, za_zone_name(z->type), managed, t->buddy, t->pcp,
+		     t->alloc, t->iso, t->taken);
 }
 
 /* The structure of one zone: its lazy blocks, buddy lists and page sets,
  * then every online page, each covered once, and the pages conserved.
- * Returns the free, isolated and allocated pages the lists hold, the
- * truth the counters are checked against. */
-static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
+ * Gives the free, isolated and allocated pages the lists hold, the truth
+ * the counters are checked against; false when it could not look (no
+ * memory for its bitmap): then there is no truth. */
+static bool check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
                        long *sum_iso, long *sum_alloc)
 {
 	struct za *za = ck->za;
 	struct cover cv = { z->start_pfn, z->end_pfn - z->start_pfn, NULL };
-	struct tally t = { 0, 0, 0, 0, 0 };
+	struct tally t = { 0, 0, 0, 0, 0, 0, 0 };
 
 	*sum_free = *sum_iso = *sum_alloc = 0;
 	if (!zone_populated(z)) {
 		check_empty_zone(ck, z);
-		return;
+		return true;
 	}
 	cv.bits = za_meta_alloc(za, ((cv.n + 63) / 64 + 1) * sizeof(uint64_t),
 	                        sizeof(uint64_t)); /* zeroed */
 	if (!cv.bits) {
-		fail(ck, "out of memory checking node %d zone %s", z->nid,
-		     za_zone_name(z->type));
-		return;
+		cannot_look(ck, -ENOMEM, "out of memory checking node %d zone %s",
+		            z->nid, za_zone_name(z->type));
+		return false;
 	}
 	/* Lazy sections: free, on no list, metadata not written yet. */
 	t.buddy += check_lazy(ck, z, &cv);
@@ -598,24 +721,42 @@ static void check_zone(struct ck *ck, struct za_zone *z, long *sum_free,
 	*sum_iso = (long)t.iso;
 	*sum_alloc = (long)t.alloc;
 	za_meta_free(za, cv.bits);
+	return true;
 }
 
 /* The high-order atomic reserve: nr_reserved_highatomic counts the pages
  * of the zone's pageblocks of type HIGHATOMIC; every path that gives a
- * pageblock that type or takes it away moves the count with it. Zone lock
- * held. */
+ * pageblock that type or takes it away moves the count with it. In the
+ * same census, the isolated pageblocks: nr_isolate_pageblock counts
+ * them, and at a quiescent point they are those of the contiguous ranges
+ * in use (ck->contig_pb, from the walk) and no others. Zone lock held. */
 static void check_highatomic(struct ck *ck, struct za_zone *z)
 {
 	struct za *za = ck->za;
-	unsigned long pages = 0, pb = 1ul << za->pageblock_order;
+	unsigned long pages = 0, iso = 0, pb = 1ul << za->pageblock_order;
 	for (unsigned long pfn = z->start_pfn; pfn < z->end_pfn;
 	     pfn += za->block_pages) {
 		if (!pfn_online(za, pfn) || pfn_section(za, pfn)->zone_id != z->id)
 			continue;
-		for (unsigned long p = pfn; p < pfn + za->block_pages; p += pb)
-			if (pageblock_mt(za, p) == ZA_MT_HIGHATOMIC)
+		for (unsigned long p = pfn; p < pfn + za->block_pages; p += pb) {
+			int mt = pageblock_mt(za, p);
+			if (mt == ZA_MT_HIGHATOMIC)
 				pages += pb;
+			else if (mt == ZA_MT_ISOLATE)
+				iso++;
+		}
 	}
+	if (iso != z->nr_isolate_pageblock)
+		fail(ck,
+		     "node %d zone %s: nr_isolate_pageblock is %lu, %lu of its "
+		     "pageblocks are isolated",
+		     z->nid, za_zone_name(z->type), z->nr_isolate_pageblock, iso);
+	if (iso != ck->contig_pb)
+		fail(ck,
+		     "node %d zone %s: %lu pageblocks are isolated, the "
+		     "contiguous ranges in use hold %lu: an isolation left "
+		     "behind at a quiescent point",
+		     z->nid, za_zone_name(z->type), iso, ck->contig_pb);
 	if (pages != z->nr_reserved_highatomic)
 		fail(ck,
 		     "node %d zone %s: nr_reserved_highatomic is %lu, its "
@@ -696,30 +837,113 @@ static void check_counters(struct ck *ck, struct za_zone *z, long truth_free,
 	}
 }
 
+/* The zones zonelist l of node n must hold, in order, made from scratch
+ * by the rule of DESIGN.md ("Zonelist"): node n's populated zones from
+ * the highest type down, then (list 0 only) each other node's the same
+ * way, nearest first, ties to the lower node number. Returns how many. */
+static unsigned expected_zonelist(struct za *za, unsigned n, int l,
+                                  struct za_zone **want)
+{
+	unsigned cnt = 0;
+	bool done[ZA_MAX_NODES] = { false };
+	for (unsigned k = 0; k < (l ? 1 : za->nr_nodes); k++) {
+		unsigned m = n;
+		if (k) { /* the nearest node not listed yet */
+			unsigned long best = ULONG_MAX;
+			for (unsigned c = 0; c < za->nr_nodes; c++) {
+				unsigned long d = za->node_distance[n * za->nr_nodes + c];
+				if (!done[c] && d < best) {
+					best = d;
+					m = c;
+				}
+			}
+		}
+		done[m] = true;
+		for (int t = ZA_NR_ZONES - 1; t >= 0; t--)
+			if (zone_populated(&za->nodes[m].zones[t]))
+				want[cnt++] = &za->nodes[m].zones[t];
+	}
+	return cnt;
+}
+
+/* "Normal of node 3", or "the list's end" for none: a zonelist entry
+ * named without stdio (freestanding builds have none). */
+static const char *zone_label(const struct za_zone *z, char buf[48])
+{
+	if (!z)
+		return "the list's end";
+	size_t k = strlen(za_zone_name(z->type));
+	memcpy(buf, za_zone_name(z->type), k);
+	memcpy(buf + k, " of node ", 9);
+	k += 9;
+	char digits[12];
+	int d = 0;
+	unsigned nid = (unsigned)z->nid;
+	do
+		digits[d++] = (char)('0' + nid % 10);
+	while ((nid /= 10) && d < 11);
+	while (d)
+		buf[k++] = digits[--d];
+	buf[k] = 0;
+	return buf;
+}
+
+/* Every zonelist, entry by entry, against the one the rule gives. */
 static void check_zonelists(struct ck *ck)
 {
 	struct za *za = ck->za;
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
 		for (int l = 0; l < 2; l++) {
-			unsigned seen[ZA_MAX_NODES * ZA_NR_ZONES] = { 0 };
+			struct za_zone *want[ZA_MAX_NODES * ZA_NR_ZONES + 1];
+			unsigned cnt = expected_zonelist(za, n, l, want);
 			struct za_zoneref *zl = za->nodes[n].zonelist[l];
-			for (unsigned i = 0; zl[i].zone; i++)
-				seen[zl[i].zone->id]++;
-			for (unsigned m = 0; m < za->nr_nodes; m++) {
-				if (l == 1 && m != n)
+			want[cnt] = NULL;
+			for (unsigned i = 0; i <= cnt; i++) {
+				if (zl[i].zone == want[i])
 					continue;
-				for (int t = 0; t < ZA_NR_ZONES; t++) {
-					struct za_zone *z = &za->nodes[m].zones[t];
-					unsigned want = zone_populated(z) ? 1 : 0;
-					if (seen[z->id] != want)
-						fail(ck,
-						     "node %u zonelist %d lists node %u zone %s "
-						     "%u times, expected %u",
-						     n, l, m, za_zone_name(t), seen[z->id], want);
-				}
+				char got[48], exp[48];
+				fail(ck,
+				     "node %u zonelist %d: entry %u is %s, the rule "
+				     "(this node's zones from the highest down, then "
+				     "the other nodes by distance) gives %s",
+				     n, l, i, zone_label(zl[i].zone, got),
+				     zone_label(want[i], exp));
+				break;
 			}
 		}
 	}
+}
+
+/* The zone's size as its online blocks give it, recomputed from the
+ * sections: present_pages their pages, [start_pfn, end_pfn) their exact
+ * span (0, 0 with none). */
+static void check_span(struct ck *ck, struct za_zone *z)
+{
+	struct za *za = ck->za;
+	unsigned long lo = 0, hi = 0, pages = 0;
+	for (unsigned long s = 0; s < za->nr_sections; s++) {
+		const struct za_section *sec = &za->sections[s];
+		if (!za_load_relaxed(&sec->online) || sec->zone_id != z->id)
+			continue;
+		unsigned long pfn = section_pfn(za, s);
+		if (!pages)
+			lo = pfn;
+		hi = pfn + za->block_pages;
+		pages += za->block_pages;
+	}
+	unsigned long present = za_load_relaxed(&z->present_pages);
+	unsigned long start = za_load_relaxed(&z->start_pfn);
+	unsigned long end = za_load_relaxed(&z->end_pfn);
+	if (present != pages)
+		fail(ck,
+		     "node %d zone %s: present_pages is %lu, its online blocks "
+		     "hold %lu pages",
+		     z->nid, za_zone_name(z->type), present, pages);
+	if (start != lo || end != hi)
+		fail(ck,
+		     "node %d zone %s: spans pfn 0x%lx-0x%lx, its online blocks "
+		     "span 0x%lx-0x%lx",
+		     z->nid, za_zone_name(z->type), start, end, lo, hi);
 }
 
 /* One zone, held still: every page set of the zone and the zone itself
@@ -737,23 +961,27 @@ static void check_zone_held(struct ck *ck, struct za_zone *z)
 	       !(err = pcp_lock_nested(za, zone_pcp(z, (int)held), held)))
 		held++;
 	if (err) {
-		fail(ck,
-		     "node %d zone %s: cannot stop CPU %u's page "
-		     "set to look at it (fence: %d)",
-		     z->nid, za_zone_name(z->type), held, err);
+		cannot_look(ck, err,
+		            "node %d zone %s: cannot stop CPU %u's page "
+		            "set to look at it (fence: %d)",
+		            z->nid, za_zone_name(z->type), held, err);
 		while (held-- > 0)
 			pcp_unlock_nested(za, zone_pcp(z, (int)held), held);
 		return;
 	}
 	zone_lock(z, NULL);
-	check_zone(ck, z, &f, &i, &a);
-	check_highatomic(ck, z);
-	check_reported(ck, z);
-	check_counters(ck, z, f, i, a, false);
-	/* Fold this zone, then the counters must be exact. */
-	for (unsigned c = 0; c < za->nr_cpus; c++)
-		vmstat_fold_cpu_zone(za, z, (int)c);
-	check_counters(ck, z, f, i, a, true);
+	check_page_set_flags(ck, z);
+	check_span(ck, z);
+	ck->contig_pb = 0;
+	if (check_zone(ck, z, &f, &i, &a)) {
+		check_highatomic(ck, z);
+		check_reported(ck, z);
+		check_counters(ck, z, f, i, a, false);
+		/* Fold this zone, then the counters must be exact. */
+		for (unsigned c = 0; c < za->nr_cpus; c++)
+			vmstat_fold_cpu_zone(za, z, (int)c);
+		check_counters(ck, z, f, i, a, true);
+	}
 	zone_unlock(z);
 	for (unsigned c = za->nr_cpus; c-- > 0;)
 		pcp_unlock_nested(za, zone_pcp(z, (int)c), c);
@@ -761,7 +989,7 @@ static void check_zone_held(struct ck *ck, struct za_zone *z)
 
 int za_check_write(struct za *za, za_write_fn write, void *ctx)
 {
-	struct ck ck = { za, { write, ctx }, 0, 0 };
+	struct ck ck = { za, { write, ctx }, 0, 0, 0, 0 };
 	if (!za)
 		return -EINVAL;
 	/* Inside a migrate callback the allocator is mid-offline: not a
@@ -769,6 +997,9 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	if (mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	mem_hotplug_lock(za);
+	/* No CPU flips while the sets' switches are compared with the CPUs'
+	 * states (the lock order: memory hotplug, then CPU hotplug). */
+	za_mutex_lock(&za->cpu_hotplug_lock);
 	/* A quiescent point: the drains a CPU offline left for owners that
 	 * were preempted mid-operation can be finished, and must be before
 	 * the offline CPUs' sets are seen empty. Every set is looked at: the
@@ -777,9 +1008,12 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	for_each_zone(za, z)
 		check_zone_held(&ck, z);
 	check_zonelists(&ck);
+	za_mutex_unlock(&za->cpu_hotplug_lock);
 	mem_hotplug_unlock(za);
 	if (ck.errors > 50)
 		za_out_printf(&ck.out, "za_check: ... %d problems in all\n",
 		              ck.errors);
-	return ck.errors ? -EUCLEAN : 0;
+	/* A broken invariant first; else what kept a part from being
+	 * checked (a failed fence's error, -ENOMEM). */
+	return ck.errors ? -EUCLEAN : ck.look_err;
 }

@@ -12,10 +12,12 @@
 static struct za *za;
 static struct za_zone *zn;
 
+static char check_out[8192];
+
 static int check_quiet(void)
 {
-	char buf[4096];
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	memset(check_out, 0, sizeof(check_out));
+	FILE *f = fmemopen(check_out, sizeof(check_out) - 1, "w");
 	int r = za_check(za, f);
 	fclose(f);
 	return r;
@@ -28,7 +30,19 @@ static int check_quiet(void)
 			fprintf(stderr, "za_check missed: %s\n", what);                   \
 			exit(1);                                                          \
 		}                                                                     \
+		CHECK_EQ(_r, -EUCLEAN);                                               \
 		printf("caught: %s\n", what);                                         \
+	} while (0)
+/* The same, and the report names the invariant: `says` is in it. */
+#define EXPECT_BROKEN_SAYING(what, says)                                      \
+	do {                                                                      \
+		EXPECT_BROKEN(what);                                                  \
+		if (!strstr(check_out, says)) {                                       \
+			fprintf(stderr, "za_check caught %s but did not say \"%s\":\n%s", \
+			        what, says, check_out);                                   \
+			exit(1);                                                          \
+		}                                                                     \
+		printf("  %.*s\n", (int)strcspn(check_out, "\n"), check_out);         \
 	} while (0)
 #define EXPECT_OK()                                                           \
 	do {                                                                      \
@@ -206,6 +220,163 @@ int main(void)
 	EXPECT_BROKEN("nr_reserved_highatomic counts a pageblock that is not "
 	              "HIGHATOMIC");
 	zn->nr_reserved_highatomic -= pb_pages;
+	EXPECT_OK();
+
+	/* 13. A range left isolated (an offline or a contiguous allocation
+	 * that failed and forgot to unisolate): za_check holds the
+	 * memory-hotplug lock, so at a quiescent point no pageblock is
+	 * isolated but those of contiguous ranges in use, and no free page is
+	 * on an isolate list (they are lost to every allocation). */
+	uint8_t saved[64];
+	CHECK((za->block_pages >> za->pageblock_order) < 64);
+	/* The block with none of the unmovable pages held above. */
+	unsigned long blk1 = 0;
+	int iso_err = -EBUSY;
+	mem_hotplug_lock(za);
+	for (; iso_err && blk1 < 2 * za->block_pages; blk1 += za->block_pages)
+		iso_err = isolate_range(za, zn, blk1, za->block_pages, saved);
+	blk1 -= za->block_pages;
+	mem_hotplug_unlock(za);
+	CHECK_EQ(iso_err, 0);
+	EXPECT_BROKEN_SAYING("a range left isolated", "on isolate lists");
+	CHECK(strstr(check_out, "an isolation left behind"));
+	mem_hotplug_lock(za);
+	unisolate_range(za, zn, blk1, za->block_pages, saved);
+	mem_hotplug_unlock(za);
+	EXPECT_OK();
+
+	/* 14. The count of isolated pageblocks off (a free decides by it
+	 * whether to look up its pageblock's type). */
+	zn->nr_isolate_pageblock += 1;
+	EXPECT_BROKEN_SAYING("nr_isolate_pageblock counts a pageblock not "
+	                     "isolated",
+	                     "nr_isolate_pageblock is 1, 0 of its pageblocks");
+	zn->nr_isolate_pageblock -= 1;
+	EXPECT_OK();
+
+	/* 15. A pageblock isolated and counted, in no contiguous range: the
+	 * census of isolated pageblocks against the contiguous ranges in use
+	 * says so (its free blocks, left on their lists, say so too). */
+	struct za_page *pbp = held[0];
+	unsigned long pbpfn = pageblock_start(za, za_page_to_pfn(za, pbp));
+	int pbmt = pageblock_mt(za, pbpfn);
+	zone_lock(zn, NULL);
+	set_pageblock_mt(za, pbpfn, ZA_MT_ISOLATE);
+	zn->nr_isolate_pageblock += 1;
+	zone_unlock(zn);
+	EXPECT_BROKEN_SAYING("a pageblock isolated outside any contiguous range",
+	                     "the contiguous ranges in use hold 0");
+	zone_lock(zn, NULL);
+	set_pageblock_mt(za, pbpfn, pbmt);
+	zn->nr_isolate_pageblock -= 1;
+	zone_unlock(zn);
+	EXPECT_OK();
+
+	/* 16. Pages left taken out (state OFFLINE) in an online block,
+	 * outside a contiguous range, every count adjusted: lost for good. */
+	h = free_block(za->max_order);
+	CHECK(h != ZA_NIL);
+	p = pfn_page(za, h);
+	mt = p->mt;
+	unsigned long chunk = 1ul << za->max_order;
+	zone_lock(zn, NULL);
+	buddy_del_locked(zn, p, h);
+	for (unsigned long i = 0; i < chunk; i++)
+		set_page_state(pfn_page(za, h + i), ZA_PS_OFFLINE);
+	zone_unlock(zn);
+	zone_vm_stat(zn, ZA_NR_FREE_PAGES) -= (long)chunk;
+	EXPECT_BROKEN_SAYING("pages taken out (OFFLINE) outside a contiguous "
+	                     "range",
+	                     "taken out (state OFFLINE");
+	zone_lock(zn, NULL);
+	for (unsigned long i = 0; i < chunk; i++)
+		set_page_state(pfn_page(za, h + i), ZA_PS_NONE);
+	buddy_add_locked(zn, p, h, za->max_order, mt);
+	zone_unlock(zn);
+	zone_vm_stat(zn, ZA_NR_FREE_PAGES) += (long)chunk;
+	EXPECT_OK();
+
+	/* 17. An online CPU's page set left disabled for the zone, empty (a
+	 * memory offline that forgot to enable the sets again), and the
+	 * zone's switch left on too. */
+	unsigned oc = 1;
+	za_drain_all_pages(za);
+	CHECK_EQ(zn->pcp[oc].count, 0);
+	zn->pcp[oc].flags |= ZA_PCP_OFF_ZONE;
+	EXPECT_BROKEN_SAYING("an online CPU's page set left disabled for the "
+	                     "zone",
+	                     "is disabled for the zone");
+	zn->pcp[oc].flags &= (uint8_t)~ZA_PCP_OFF_ZONE;
+	EXPECT_OK();
+	zn->pcp_disabled = 1;
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		zn->pcp[c].flags |= ZA_PCP_OFF_ZONE;
+	EXPECT_BROKEN_SAYING("a zone's page sets left disabled", "pcp_disabled 1");
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		zn->pcp[c].flags &= (uint8_t)~ZA_PCP_OFF_ZONE;
+	zn->pcp_disabled = 0;
+	EXPECT_OK();
+
+	/* 18. An online CPU's page set flagged CPU-offline: that CPU never
+	 * uses its lists again. */
+	zn->pcp[oc].flags |= ZA_PCP_OFF_CPU;
+	EXPECT_BROKEN_SAYING("an online CPU's page set flagged CPU-offline",
+	                     "the CPU is online but its page set is flagged");
+	zn->pcp[oc].flags &= (uint8_t)~ZA_PCP_OFF_CPU;
+	EXPECT_OK();
+
+	/* 19. An offline CPU's page set switched on: a free made for that
+	 * CPU (a stale CPU number) parks pages where no drain looks. Also in
+	 * a zone with no memory: a CPU's flip switches every zone's set. */
+	CHECK_EQ(za_cpu_offline(za, oc), 0);
+	EXPECT_OK();
+	uint8_t of = zn->pcp[oc].flags;
+	zn->pcp[oc].flags = 0;
+	EXPECT_BROKEN_SAYING("an offline CPU's page set switched on",
+	                     "the CPU is offline but its page set is not flagged");
+	zn->pcp[oc].flags = of;
+	EXPECT_OK();
+	struct za_zone *dma = &za->nodes[0].zones[ZA_ZONE_DMA];
+	CHECK(!zone_populated(dma));
+	of = dma->pcp[oc].flags;
+	dma->pcp[oc].flags = 0;
+	EXPECT_BROKEN_SAYING("an offline CPU's page set of an empty zone "
+	                     "switched on",
+	                     "zone DMA: the CPU is offline");
+	dma->pcp[oc].flags = of;
+	EXPECT_OK();
+	CHECK_EQ(za_cpu_online(za, oc), 0);
+	EXPECT_OK();
+
+	/* 20. present_pages not the pages of the zone's online blocks, and
+	 * a span that is not theirs exactly. */
+	zn->present_pages += za->block_pages;
+	EXPECT_BROKEN_SAYING("present_pages more than the online blocks hold",
+	                     "present_pages is");
+	zn->present_pages -= za->block_pages;
+	EXPECT_OK();
+	zn->end_pfn += za->block_pages;
+	EXPECT_BROKEN_SAYING("a span wider than the online blocks", "spans pfn");
+	zn->end_pfn -= za->block_pages;
+	EXPECT_OK();
+
+	/* 21. A zonelist with every zone once, in the wrong order: DMA32
+	 * before Normal, so that every ZA_GFP_KERNEL request drains DMA32
+	 * first. */
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA32, 2 * za->block_pages,
+	                          za->block_pages, NULL),
+	         0);
+	EXPECT_OK();
+	zl = za->nodes[0].zonelist[0];
+	CHECK(zl[0].zone == zn && zl[1].zone && !zl[2].zone);
+	zl[0].zone = zl[1].zone;
+	zl[1].zone = zn;
+	EXPECT_BROKEN_SAYING("a zonelist in the wrong order",
+	                     "entry 0 is DMA32 of node 0");
+	zl[1].zone = zl[0].zone;
+	zl[0].zone = zn;
+	EXPECT_OK();
+	CHECK_EQ(za_memory_offline(za, 2 * za->block_pages, za->block_pages), 0);
 	EXPECT_OK();
 
 	/* Undo the setup: everything free again, and still consistent. */

@@ -445,6 +445,17 @@ static void test_fence_failure(void)
 		RULE(free_pages(za) == 2 * BLOCK,
 		     "a failed memory offline keeps the range's pages in the zone");
 	}
+	/* za_check stops each CPU's set of a zone to look at it: a fence
+	 * that fails there is no broken invariant, and za_check returns the
+	 * fence's error, not -EUCLEAN; the next check passes. */
+	CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, 1), 0);
+	int rc = za_check(za, NULL);
+	CHECK_EQ(za_debug_set(za, ZA_DEBUG_FAIL_FENCE, 0), 0);
+	RULE(rc == -EPERM,
+	     "a fence that fails while za_check looks makes it return the "
+	     "fence's error (-EPERM), not -EUCLEAN: it returned %d",
+	     rc);
+	CHECK_EQ(za_check(za, stderr), 0);
 	/* And the range still goes offline once fences work. */
 	CHECK_EQ(za_memory_offline(za, BLOCK, BLOCK), 0);
 	CHECK_EQ(za_check(za, stderr), 0);
