@@ -546,6 +546,34 @@ sleep 0.5")
                "cpu: 0" "cpu: 1")
     expect(1 "a page set of CPU 1, and the header says 1 CPUs"
            ${EXE} replay --quiet ${T})
+    # values past what the field holds are refused, naming the field
+    # and the value as the file has it (not what it was cut to)
+    hand_trace(${T} "" "# cpus-possible: 2" "# cpus-possible: 99999999999")
+    expect(1 "bad machine header: cpus-possible: 99999999999 out of range \\(1\\.\\.4096\\)"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# cpus-possible: 2" "# cpus-possible: 0")
+    expect(1 "bad machine header: cpus-possible: 0 out of range"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# vm.min_free_kbytes: 8192" "# vm.min_free_kbytes: -1")
+    expect(1 "bad machine header: vm.min_free_kbytes: negative value -1"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# vm.min_free_kbytes: 8192"
+               "# vm.min_free_kbytes: 8192\n# vm.watermark_scale_factor: 2147483648")
+    expect(1 "bad machine header: vm.watermark_scale_factor: 2147483648 out of range"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# vm.min_free_kbytes: 8192"
+               "# vm.min_free_kbytes: 8192\n# vm.percpu_pagelist_high_fraction: lots")
+    expect(1 "bad machine header: vm.percpu_pagelist_high_fraction: 'lots' is not a number"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "count:    17" "count:    4294967297")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'count: +4294967297' out of range for a page set \\(0\\.\\.2147483647\\)"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "high:     766" "high:     99999999999")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'high: +99999999999' out of range for a page set"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "batch:    63" "batch:    4294967296")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'batch: +4294967296' out of range for a page set"
+           ${EXE} replay --quiet ${T})
     hand_trace(${T} "" "# header-end\n" "")
     expect(1 "no '# header-end' line: a truncated recording"
            ${EXE} replay --quiet ${T})
