@@ -593,7 +593,7 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 
 	memset(m, 0, sizeof(*m));
 	m->min_free_kbytes = m->watermark_scale_factor = -1;
-	m->percpu_pagelist_high_fraction = -1;
+	m->percpu_pagelist_high_fraction = m->watermark_boost_factor = -1;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -696,13 +696,17 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 				goto out;
 			m->cpus_online = (unsigned)c;
 		} else if ((v = hdr_value(line, "vm.min_free_kbytes"))) {
-			/* these three are ints in the kernel, never negative */
+			/* these are ints in the kernel, never negative */
 			if (hdr_num(v, "vm.min_free_kbytes", 0, INT_MAX,
 			            &m->min_free_kbytes, err, errlen))
 				goto out;
 		} else if ((v = hdr_value(line, "vm.watermark_scale_factor"))) {
 			if (hdr_num(v, "vm.watermark_scale_factor", 0, INT_MAX,
 			            &m->watermark_scale_factor, err, errlen))
+				goto out;
+		} else if ((v = hdr_value(line, "vm.watermark_boost_factor"))) {
+			if (hdr_num(v, "vm.watermark_boost_factor", 0, INT_MAX,
+			            &m->watermark_boost_factor, err, errlen))
 				goto out;
 		} else if ((v = hdr_value(line, "vm.percpu_pagelist_high_fraction"))) {
 			if (hdr_num(v, "vm.percpu_pagelist_high_fraction", 0, INT_MAX,

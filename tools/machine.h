@@ -82,7 +82,7 @@ struct machine {
 	unsigned long page_size;
 	unsigned cpus_possible, cpus_online;
 	long min_free_kbytes, watermark_scale_factor; /* -1: not recorded */
-	long percpu_pagelist_high_fraction;
+	long percpu_pagelist_high_fraction, watermark_boost_factor;
 	char lowmem_reserve_ratio[96];
 	char command[256];
 	char started[64];
