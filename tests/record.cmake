@@ -546,6 +546,34 @@ sleep 0.5")
                "cpu: 0" "cpu: 1")
     expect(1 "a page set of CPU 1, and the header says 1 CPUs"
            ${EXE} replay --quiet ${T})
+    # values past what the field holds are refused, naming the field
+    # and the value as the file has it (not what it was cut to)
+    hand_trace(${T} "" "# cpus-possible: 2" "# cpus-possible: 99999999999")
+    expect(1 "bad machine header: cpus-possible: 99999999999 out of range \\(1\\.\\.4096\\)"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# cpus-possible: 2" "# cpus-possible: 0")
+    expect(1 "bad machine header: cpus-possible: 0 out of range"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# vm.min_free_kbytes: 8192" "# vm.min_free_kbytes: -1")
+    expect(1 "bad machine header: vm.min_free_kbytes: negative value -1"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# vm.min_free_kbytes: 8192"
+               "# vm.min_free_kbytes: 8192\n# vm.watermark_scale_factor: 2147483648")
+    expect(1 "bad machine header: vm.watermark_scale_factor: 2147483648 out of range"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# vm.min_free_kbytes: 8192"
+               "# vm.min_free_kbytes: 8192\n# vm.percpu_pagelist_high_fraction: lots")
+    expect(1 "bad machine header: vm.percpu_pagelist_high_fraction: 'lots' is not a number"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "count:    17" "count:    4294967297")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'count: +4294967297' out of range for a page set \\(0\\.\\.2147483647\\)"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "high:     766" "high:     99999999999")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'high: +99999999999' out of range for a page set"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "batch:    63" "batch:    4294967296")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'batch: +4294967296' out of range for a page set"
+           ${EXE} replay --quiet ${T})
     hand_trace(${T} "" "# header-end\n" "")
     expect(1 "no '# header-end' line: a truncated recording"
            ${EXE} replay --quiet ${T})
@@ -569,6 +597,88 @@ sleep 0.5")
     file(WRITE ${WORK}/plain.trace "${ev}")
     expect(2 "has no machine header" ${EXE} replay --quiet
            --topology recorded ${WORK}/plain.trace)
+
+  elseif(CHECK STREQUAL "header_sysctl")
+    # The recorded machine's vm sysctls are the replay's: its
+    # watermark_scale_factor spaces the watermarks, its
+    # percpu_pagelist_high_fraction sizes the lists, its
+    # lowmem_reserve_ratio (one value per zone of the kernel: the hand
+    # zoneinfo lists DMA, DMA32, Normal, Movable) goes zone by zone.
+    set(T ${WORK}/hand.trace)
+    set(mfk "# vm.min_free_kbytes: 8192")
+    # the hand machine's Normal zone as the defaults build it (10, 0)
+    hand_trace(${T} "")
+    run_ok(json --json --no-timing ${T})
+    jget(low "${json}" topology recorded_machine zones 2 built low)
+    jget(hmax "${json}" topology recorded_machine zones 2 built pcp_high_max)
+    if(NOT low EQUAL 1544 OR NOT hmax EQUAL 32512)
+      fail("the hand machine's Normal zone: low ${low}, list high_max ${hmax}; expected 1544 and 32512 by default")
+    endif()
+    string(CONCAT h "${mfk}\n# vm.watermark_scale_factor: 200\n"
+           "# vm.percpu_pagelist_high_fraction: 16\n"
+           "# vm.lowmem_reserve_ratio: 100 200 30 7")
+    hand_trace(${T} "" "${mfk}" "${h}")
+    run_ok(json --json --no-timing ${T})
+    jget(zone "${json}" topology recorded_machine zones 2 zone)
+    jget(min "${json}" topology recorded_machine zones 2 built min)
+    jget(low "${json}" topology recorded_machine zones 2 built low)
+    jget(high "${json}" topology recorded_machine zones 2 built high)
+    jget(hmin "${json}" topology recorded_machine zones 2 built pcp_high_min)
+    jget(hmax "${json}" topology recorded_machine zones 2 built pcp_high_max)
+    message("recorded 200, 16: Normal min ${min}, low ${low}, high ${high}; "
+            "lists ${hmin}..${hmax}")
+    # 520192 managed pages: a step of 520192 * 200 / 10000 = 10403; each
+    # of 2 CPUs' lists 520192 / 16 / 2 = 16256, fixed
+    if(NOT zone STREQUAL "Normal" OR NOT min EQUAL 1024 OR
+       NOT low EQUAL 11427 OR NOT high EQUAL 21830 OR
+       NOT hmin EQUAL 16256 OR NOT hmax EQUAL 16256)
+      fail("the recorded sysctls are not the replay's: ${zone} min ${min}, low ${low}, high ${high}, lists ${hmin}..${hmax}; expected Normal 1024, 11427, 21830, 16256..16256")
+    endif()
+    foreach(k "watermark_scale_factor;200" "percpu_pagelist_high_fraction;16"
+              "lowmem_reserve_ratio;100 200 30 7" "min_free_kbytes;8192")
+      list(GET k 0 name)
+      list(GET k 1 want)
+      jget(v "${json}" topology recorded_machine replayed_sysctls ${name})
+      if(NOT v STREQUAL want)
+        fail("replayed ${name} '${v}', expected '${want}'")
+      endif()
+    endforeach()
+    run_ok(out --no-timing ${T})
+    if(NOT out MATCHES "# the recorded machine: [^\n]*min_free_kbytes 8192, watermark_scale_factor 200, percpu_pagelist_high_fraction 16, lowmem_reserve_ratio 100 200 30 7\n")
+      fail("the report does not give the recorded sysctls:\n${out}")
+    endif()
+    if(out MATCHES "note:")
+      fail("a note, and every sysctl was applied:\n${out}")
+    endif()
+    # an option wins over the recording, and a note says so
+    run_ok(json --json --no-timing --sysctl watermark_scale_factor=50 ${T})
+    jget(v "${json}" topology recorded_machine replayed_sysctls
+         watermark_scale_factor)
+    jget(low "${json}" topology recorded_machine zones 2 built low)
+    if(NOT v STREQUAL "50" OR NOT low EQUAL 3624)
+      fail("--sysctl watermark_scale_factor=50 over a recorded 200: replayed '${v}', Normal low ${low}; expected 50 and 3624")
+    endif()
+    run_ok(out --no-timing --sysctl watermark_scale_factor=50 ${T})
+    if(NOT out MATCHES "# note: vm.watermark_scale_factor was 200; the replay uses 50, as --sysctl or --sweep sets it\n")
+      fail("no note of --sysctl replacing the recorded value:\n${out}")
+    endif()
+    # a value the library refuses: a note naming it, zonealloc's kept
+    string(CONCAT h "${mfk}\n# vm.watermark_scale_factor: 5000\n"
+           "# vm.percpu_pagelist_high_fraction: 4\n"
+           "# vm.lowmem_reserve_ratio: 1 2")
+    hand_trace(${T} "" "${mfk}" "${h}")
+    run_ok(out --no-timing ${T})
+    foreach(want
+        "vm.watermark_scale_factor was 5000, which zonealloc refuses [(]out of range; it takes 1[.][.]3000[)]; the replay keeps its 10"
+        "vm.percpu_pagelist_high_fraction was 4, which zonealloc refuses [(]out of range; it takes 0, or 8[.][.]2147483647[)]; the replay keeps its 0"
+        "vm.lowmem_reserve_ratio was '1 2', which is not one number per zone of the header's zoneinfo; the replay keeps zonealloc's 256 256 32 0")
+      if(NOT out MATCHES "# note: ${want}\n")
+        fail("no note '${want}':\n${out}")
+      endif()
+    endforeach()
+    if(out MATCHES "fixed at 10")
+      fail("the old note:\n${out}")
+    endif()
 
   elseif(CHECK STREQUAL "stream")
     # --stream replays while reading: the same figures as reading the
@@ -806,7 +916,7 @@ find_program(ZA_XZ_PROGRAM xz)
 find_program(ZA_SETPRIV_PROGRAM setpriv)
 za_script_test(AREA record TIMEOUT 120
                CHECKS usage no_tracefs no_root fake peaks signal bad_header
-                      stream
+                      header_sysctl stream
                       shipped compaction
                DEFS -DTRACES=${PROJECT_SOURCE_DIR}/traces
                     "-DXZ=${ZA_XZ_PROGRAM}" "-DSETPRIV=${ZA_SETPRIV_PROGRAM}")

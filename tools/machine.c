@@ -14,6 +14,8 @@
  */
 #include "machine.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,7 +196,7 @@ static int parse_peak_line(struct machine *m, const char *v, char *err,
 		return -1;
 	}
 	if (nid < 0 || nid >= ZA_MAX_NODES || cpu < 0 || cpu >= ZA_MAX_CPUS ||
-	    count < 0 || high < 0) {
+	    count < 0 || high < 0 || count > INT_MAX || high > INT_MAX) {
 		snprintf(err, errlen, "a pcp-peak line out of range: '%s'", v);
 		return -1;
 	}
@@ -227,7 +229,7 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		long v = 0;
-		int nid;
+		int nid, pcp_field = 0;
 		char name[16];
 
 		lineno++;
@@ -261,10 +263,12 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 			z->low = (unsigned long)v;
 		} else if (key_num(line, "high", &v)) {
 			/* "high" in a pageset is the CPU's, else the watermark */
-			if (z->nr_pcp)
+			if (z->nr_pcp) {
 				z->pcp[z->nr_pcp - 1].high = v;
-			else
+				pcp_field = 1;
+			} else {
 				z->high = (unsigned long)v;
+			}
 		} else if (key_num(line, "spanned", &v)) {
 			z->spanned = (unsigned long)v;
 		} else if (key_num(line, "present", &v)) {
@@ -288,12 +292,26 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 			}
 		} else if (z->nr_pcp && key_num(line, "count", &v)) {
 			z->pcp[z->nr_pcp - 1].count = v;
+			pcp_field = 1;
 		} else if (z->nr_pcp && key_num(line, "batch", &v)) {
 			z->pcp[z->nr_pcp - 1].batch = v;
+			pcp_field = 1;
 		} else if (z->nr_pcp && key_num(line, "high_min", &v)) {
 			z->pcp[z->nr_pcp - 1].high_min = v;
+			pcp_field = 1;
 		} else if (z->nr_pcp && key_num(line, "high_max", &v)) {
 			z->pcp[z->nr_pcp - 1].high_max = v;
+			pcp_field = 1;
+		}
+		/* A page set's count, high, batch, high_min and high_max are
+		 * ints in the kernel (struct per_cpu_pages): a larger number
+		 * (strtol stops at LONG_MAX) is not one it printed. */
+		if (pcp_field && v > INT_MAX) {
+			snprintf(err, errlen,
+			         "zoneinfo line %u: '%s' out of range for a page "
+			         "set (0..%d)",
+			         lineno, line, INT_MAX);
+			return -1;
 		}
 		if (v < 0) {
 			snprintf(err, errlen,
@@ -334,6 +352,35 @@ static long parse_long(const char *s)
 	char *end;
 	long v = strtol(s, &end, 10);
 	return end == s ? -1 : v;
+}
+
+/* The number of a "# KEY: VALUE" line, which must be a decimal integer
+ * (blanks around it) between lo and hi: 0 and *out, or -1 with err
+ * naming the key and the text as the file has it (a value past what a
+ * long holds is out of range, not the long it would be cut to). */
+static int hdr_num(const char *v, const char *key, long lo, long hi, long *out,
+                   char *err, size_t errlen)
+{
+	char text[64], *end;
+	long n;
+
+	copy_trim(text, sizeof(text), v, v + strlen(v));
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (end == text || *end) {
+		snprintf(err, errlen, "%s: '%s' is not a number", key, text);
+		return -1;
+	}
+	if (errno == ERANGE || n < lo || n > hi) {
+		if (n < 0 && lo >= 0 && errno != ERANGE)
+			snprintf(err, errlen, "%s: negative value %s", key, text);
+		else
+			snprintf(err, errlen, "%s: %s out of range (%ld..%ld)", key, text,
+			         lo, hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
 }
 
 const struct machine_counter *machine_counter(const struct machine *m,
@@ -420,9 +467,9 @@ static int check_machine(struct machine *m, char *err, size_t errlen)
 		         m->page_size);
 		return -1;
 	}
-	if (m->cpus_possible == 0 || m->cpus_possible > ZA_MAX_CPUS) {
-		snprintf(err, errlen, "CPU count %u out of range (1..%d)",
-		         m->cpus_possible, ZA_MAX_CPUS);
+	if (m->cpus_possible == 0) {
+		/* (a value out of range is refused where it is read) */
+		snprintf(err, errlen, "no cpus-possible line (the CPU count)");
 		return -1;
 	}
 	for (i = 0; i < zs->nr; i++) {
@@ -546,7 +593,7 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 
 	memset(m, 0, sizeof(*m));
 	m->min_free_kbytes = m->watermark_scale_factor = -1;
-	m->percpu_pagelist_high_fraction = -1;
+	m->percpu_pagelist_high_fraction = m->watermark_boost_factor = -1;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -639,17 +686,32 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 			long ps = parse_long(v);
 			m->page_size = ps > 0 ? (unsigned long)ps : 0;
 		} else if ((v = hdr_value(line, "cpus-possible"))) {
-			long c = parse_long(v);
-			m->cpus_possible = c > 0 && c <= ZA_MAX_CPUS ? (unsigned)c : 0;
+			long c;
+			if (hdr_num(v, "cpus-possible", 1, ZA_MAX_CPUS, &c, err, errlen))
+				goto out;
+			m->cpus_possible = (unsigned)c;
 		} else if ((v = hdr_value(line, "cpus-online"))) {
-			long c = parse_long(v);
-			m->cpus_online = c > 0 && c <= ZA_MAX_CPUS ? (unsigned)c : 0;
+			long c;
+			if (hdr_num(v, "cpus-online", 1, ZA_MAX_CPUS, &c, err, errlen))
+				goto out;
+			m->cpus_online = (unsigned)c;
 		} else if ((v = hdr_value(line, "vm.min_free_kbytes"))) {
-			m->min_free_kbytes = parse_long(v);
+			/* these are ints in the kernel, never negative */
+			if (hdr_num(v, "vm.min_free_kbytes", 0, INT_MAX,
+			            &m->min_free_kbytes, err, errlen))
+				goto out;
 		} else if ((v = hdr_value(line, "vm.watermark_scale_factor"))) {
-			m->watermark_scale_factor = parse_long(v);
+			if (hdr_num(v, "vm.watermark_scale_factor", 0, INT_MAX,
+			            &m->watermark_scale_factor, err, errlen))
+				goto out;
+		} else if ((v = hdr_value(line, "vm.watermark_boost_factor"))) {
+			if (hdr_num(v, "vm.watermark_boost_factor", 0, INT_MAX,
+			            &m->watermark_boost_factor, err, errlen))
+				goto out;
 		} else if ((v = hdr_value(line, "vm.percpu_pagelist_high_fraction"))) {
-			m->percpu_pagelist_high_fraction = parse_long(v);
+			if (hdr_num(v, "vm.percpu_pagelist_high_fraction", 0, INT_MAX,
+			            &m->percpu_pagelist_high_fraction, err, errlen))
+				goto out;
 		} else if ((v = hdr_value(line, "vm.lowmem_reserve_ratio"))) {
 			copy_trim(m->lowmem_reserve_ratio, sizeof(m->lowmem_reserve_ratio),
 			          v, v + strlen(v));

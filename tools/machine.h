@@ -82,7 +82,7 @@ struct machine {
 	unsigned long page_size;
 	unsigned cpus_possible, cpus_online;
 	long min_free_kbytes, watermark_scale_factor; /* -1: not recorded */
-	long percpu_pagelist_high_fraction;
+	long percpu_pagelist_high_fraction, watermark_boost_factor;
 	char lowmem_reserve_ratio[96];
 	char command[256];
 	char started[64];
@@ -122,7 +122,10 @@ int machine_parse_zoneinfo(const char *text, size_t len,
  * problem in err when the header is there but cannot be true: spans that
  * overlap, watermarks above a zone's managed pages, more managed than
  * present pages, no zone, a page size that is not a power of two, a
- * header without its "# header-end", an unknown format.
+ * header without its "# header-end", an unknown format, a CPU count
+ * outside 1..ZA_MAX_CPUS, a vm sysctl that is negative or past an int, a
+ * page set's count, high, batch, high_min or high_max past an int (the
+ * kernel's types): err names the field and the value as the file has it.
  */
 int machine_parse_header(const char *text, size_t len, struct machine *m,
                          char *err, size_t errlen);

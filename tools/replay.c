@@ -140,6 +140,26 @@ struct zone_end {
 	struct za_zone_info zi;
 };
 
+/* A vm sysctl of the recorded machine (from its header) and what became
+ * of it when the replay's allocator was set up. */
+enum rt_state {
+	RT_ABSENT,   /* not in the header */
+	RT_APPLIED,  /* set: the replay runs with the machine's value */
+	RT_OPTION,   /* --sysctl or a --sweep combination sets it instead */
+	RT_REFUSED,  /* za_sysctl_set refused it (err): zonealloc's stays */
+	RT_UNMAPPED, /* lowmem_reserve_ratio: its values cannot be matched to
+	              * the zoneinfo's zones */
+};
+enum { RT_MIN_FREE, RT_WSF, RT_BOOST, RT_HIGH_FRACTION, RT_LOWMEM, RT_NR };
+struct rec_tunable {
+	const char *name;
+	const char *range; /* the library's, for the note of a refusal */
+	enum rt_state state;
+	int err;
+	char recorded[96]; /* as the header has it */
+	char now[96];      /* what the replay runs with (read back) */
+};
+
 struct run {
 	struct options o;
 	struct trace tr;
@@ -147,6 +167,8 @@ struct run {
 	struct trace_lock_batches kb;
 	struct machine *mach; /* the trace's header, or NULL */
 	int recorded;         /* the topology is the recorded machine's */
+	/* the recorded vm sysctls and what setup made of them */
+	struct rec_tunable rtun[RT_NR];
 	struct built_zone bz[MACHINE_MAX_ZONES];
 	unsigned nr_bz;
 	struct machine_zones *built;
@@ -1001,6 +1023,144 @@ static int plan_recorded(struct run *r)
 	return 0;
 }
 
+/* The value --sysctl NAME=VALUE gives name (a --sweep combination's
+ * setting is one too), the last one given; NULL when none does. */
+static const char *option_sysctl(const struct run *r, const char *name)
+{
+	const char *v = NULL;
+	size_t n = strlen(name);
+	unsigned k;
+
+	for (k = 0; k < r->o.topo.nr_sysctl; k++) {
+		const char *a = r->o.topo.sysctl[k];
+		if (!strncmp(a, name, n) && a[n] == '=')
+			v = a + n + 1;
+	}
+	return v;
+}
+
+/* The recorded lowmem_reserve_ratio, one value per zone of the recorded
+ * kernel in its order of zones (the order its zoneinfo lists them in,
+ * every zone of a node, populated or not), as zonealloc's "DMA DMA32
+ * Normal Movable": a zone the recorded kernel does not have keeps
+ * zonealloc's value (cur, as za_sysctl_get reads it). 0, or -1 when the
+ * values are not numbers or not one per zone of the zoneinfo's first
+ * node. */
+static int map_lowmem_ratio(const struct machine *m, const char *cur,
+                            char *out, size_t len)
+{
+	long rec[MACHINE_MAX_ZONES], now[ZA_NR_ZONES];
+	unsigned nrec = 0, nzones = 0, k, t;
+	const char *p = m->lowmem_reserve_ratio;
+	char *end;
+	size_t at = 0;
+
+	while (*p) {
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			return -1;
+		if (nrec == MACHINE_MAX_ZONES)
+			return -1;
+		rec[nrec++] = v;
+		p = end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	for (k = 0; k < m->zones.nr; k++)
+		if (m->zones.z[k].nid == m->zones.z[0].nid)
+			nzones++;
+	if (!nrec || nrec != nzones)
+		return -1;
+	p = cur;
+	for (t = 0; t < ZA_NR_ZONES; t++) {
+		now[t] = strtol(p, &end, 10);
+		p = end;
+	}
+	for (k = 0, nzones = 0; k < m->zones.nr; k++) {
+		const struct machine_zone *z = &m->zones.z[k];
+		if (z->nid != m->zones.z[0].nid)
+			continue;
+		if (z->type >= 0)
+			now[z->type] = rec[nzones];
+		nzones++;
+	}
+	out[0] = '\0';
+	for (t = 0; t < ZA_NR_ZONES && at < len; t++)
+		at += (size_t)snprintf(out + at, len - at, "%s%ld", t ? " " : "",
+		                       now[t]);
+	return 0;
+}
+
+/* The recorded machine's vm sysctls onto the replay's allocator, which
+ * topo_build has made (with min_free_kbytes through za_config unless it
+ * is 0, and the --sysctl settings applied): watermark_scale_factor,
+ * watermark_boost_factor, percpu_pagelist_high_fraction and
+ * lowmem_reserve_ratio, each unless an option sets it (the option's
+ * value wins, as it would on the recorded machine if written after
+ * boot). A value the library refuses leaves its own and is named in a
+ * note (machine_notes). */
+static void apply_recorded_sysctls(struct run *r)
+{
+	const struct machine *m = r->mach;
+	struct rec_tunable *t = r->rtun;
+	unsigned k;
+
+	memset(r->rtun, 0, sizeof(r->rtun));
+	t[RT_MIN_FREE].name = "min_free_kbytes";
+	t[RT_MIN_FREE].range = "0..2147483647";
+	t[RT_WSF].name = "watermark_scale_factor";
+	t[RT_WSF].range = "1..3000";
+	t[RT_BOOST].name = "watermark_boost_factor";
+	t[RT_BOOST].range = "0..2147483647";
+	t[RT_HIGH_FRACTION].name = "percpu_pagelist_high_fraction";
+	t[RT_HIGH_FRACTION].range = "0, or 8..2147483647";
+	t[RT_LOWMEM].name = "lowmem_reserve_ratio";
+	t[RT_LOWMEM].range = "0..2147483647 each";
+	if (m->min_free_kbytes >= 0)
+		snprintf(t[RT_MIN_FREE].recorded, sizeof(t[0].recorded), "%ld",
+		         m->min_free_kbytes);
+	if (m->watermark_scale_factor >= 0)
+		snprintf(t[RT_WSF].recorded, sizeof(t[0].recorded), "%ld",
+		         m->watermark_scale_factor);
+	if (m->watermark_boost_factor >= 0)
+		snprintf(t[RT_BOOST].recorded, sizeof(t[0].recorded), "%ld",
+		         m->watermark_boost_factor);
+	if (m->percpu_pagelist_high_fraction >= 0)
+		snprintf(t[RT_HIGH_FRACTION].recorded, sizeof(t[0].recorded), "%ld",
+		         m->percpu_pagelist_high_fraction);
+	snprintf(t[RT_LOWMEM].recorded, sizeof(t[0].recorded), "%s",
+	         m->lowmem_reserve_ratio);
+	for (k = 0; k < RT_NR; k++) {
+		char value[96];
+		int err;
+
+		if (!t[k].recorded[0])
+			continue;
+		if (option_sysctl(r, t[k].name)) {
+			t[k].state = RT_OPTION;
+		} else if (k == RT_MIN_FREE && m->min_free_kbytes > 0) {
+			t[k].state = RT_APPLIED; /* za_config's (plan_recorded) */
+		} else {
+			snprintf(value, sizeof(value), "%s", t[k].recorded);
+			if (k == RT_LOWMEM) {
+				char cur[ZA_SYSCTL_VALUE_MAX];
+				if (za_sysctl_get(r->za, t[k].name, cur, sizeof(cur)) ||
+				    map_lowmem_ratio(m, cur, value, sizeof(value))) {
+					t[k].state = RT_UNMAPPED;
+					continue;
+				}
+			}
+			err = za_sysctl_set(r->za, t[k].name, value);
+			t[k].state = err ? RT_REFUSED : RT_APPLIED;
+			t[k].err = err;
+		}
+	}
+	for (k = 0; k < RT_NR; k++)
+		if (t[k].state != RT_ABSENT &&
+		    za_sysctl_get(r->za, t[k].name, t[k].now, sizeof(t[k].now)))
+			snprintf(t[k].now, sizeof(t[k].now), "?");
+}
+
 /* zonealloc's zoneinfo report, parsed as the recorded one is, so that
  * both sides of the comparison come from the same lines. */
 static int read_built(struct run *r)
@@ -1578,16 +1738,27 @@ static void machine_notes(const struct run *r, FILE *f, const char *pfx)
 	const struct machine *m = r->mach;
 	unsigned k, j;
 
-	if (m->watermark_scale_factor >= 0 && m->watermark_scale_factor != 10)
-		fprintf(f,
-		        "%svm.watermark_scale_factor was %ld; zonealloc's is "
-		        "fixed at 10\n",
-		        pfx, m->watermark_scale_factor);
-	if (m->percpu_pagelist_high_fraction > 0)
-		fprintf(f,
-		        "%svm.percpu_pagelist_high_fraction was %ld; zonealloc "
-		        "sizes its lists as the kernel does with 0\n",
-		        pfx, m->percpu_pagelist_high_fraction);
+	for (k = 0; k < RT_NR; k++) {
+		const struct rec_tunable *t = &r->rtun[k];
+		if (t->state == RT_REFUSED)
+			fprintf(f,
+			        "%svm.%s was %s, which zonealloc refuses (%s; it takes "
+			        "%s); the replay keeps its %s\n",
+			        pfx, t->name, t->recorded,
+			        t->err == -ERANGE ? "out of range" : "not a value",
+			        t->range, t->now);
+		else if (t->state == RT_UNMAPPED)
+			fprintf(f,
+			        "%svm.%s was '%s', which is not one number per zone of "
+			        "the header's zoneinfo; the replay keeps zonealloc's "
+			        "%s\n",
+			        pfx, t->name, t->recorded, t->now);
+		else if (t->state == RT_OPTION)
+			fprintf(f,
+			        "%svm.%s was %s; the replay uses %s, as --sysctl or "
+			        "--sweep sets it\n",
+			        pfx, t->name, t->recorded, t->now);
+	}
 	for (k = 0; k < m->end_zones.nr; k++) {
 		const struct machine_zone *e = &m->end_zones.z[k];
 		for (j = 0; j < m->zones.nr; j++) {
@@ -1611,9 +1782,15 @@ static void describe_recorded(const struct run *r, FILE *f)
 
 	fprintf(f,
 	        "# the recorded machine: Linux %s %s, %u CPUs, %s pages, "
-	        "min_free_kbytes %ld\n",
+	        "min_free_kbytes %ld",
 	        m->kernel[0] ? m->kernel : "?", m->arch, m->cpus_possible,
 	        fmt_size(m->page_size, b1, sizeof(b1)), m->min_free_kbytes);
+	/* the other vm sysctls that shape the zones, as recorded (the
+	 * replay runs with them, but for the ones a note names) */
+	for (k = RT_WSF; k < RT_NR; k++)
+		if (r->rtun[k].state != RT_ABSENT)
+			fprintf(f, ", %s %s", r->rtun[k].name, r->rtun[k].recorded);
+	fputc('\n', f);
 	if (m->command[0])
 		fprintf(f, "# recorded running: %s\n", m->command);
 	fprintf(f,
@@ -2272,6 +2449,16 @@ static void json_machine(const struct run *r, struct jw *w)
 	jw_i(w, "min_free_kbytes", m->min_free_kbytes);
 	jw_i(w, "watermark_scale_factor", m->watermark_scale_factor);
 	jw_i(w, "percpu_pagelist_high_fraction", m->percpu_pagelist_high_fraction);
+	jw_i(w, "watermark_boost_factor", m->watermark_boost_factor);
+	jw_s(w, "lowmem_reserve_ratio",
+	     m->lowmem_reserve_ratio[0] ? m->lowmem_reserve_ratio : NULL);
+	/* what the replay ran with (read back from the allocator): the
+	 * recorded values, but for one an option set or the library refused */
+	jw_open(w, "replayed_sysctls", '{');
+	for (k = 0; k < RT_NR; k++)
+		if (r->rtun[k].state != RT_ABSENT)
+			jw_s(w, r->rtun[k].name, r->rtun[k].now);
+	jw_close(w, '}');
 	jw_s(w, "command", m->command[0] ? m->command : NULL);
 	jw_s(w, "started", m->started[0] ? m->started : NULL);
 	jw_d(w, "seconds", m->end_seconds);
@@ -3341,6 +3528,8 @@ static int build_machine(struct run *r)
 	if (topo_build(r->topo, &cfg, CMD))
 		return EXIT_FAIL;
 	r->za = r->topo->za;
+	if (r->recorded)
+		apply_recorded_sysctls(r);
 	if (r->o.compaction) {
 		/* Nothing is allocated yet: the callback cannot run before. */
 		r->rev = calloc(r->topo->max_pfn, sizeof(*r->rev));
