@@ -52,6 +52,15 @@ struct ck {
 	unsigned long contig_pb;
 };
 
+/* One line of the check's report. */
+static void say(struct ck *ck, const char *fmt, va_list ap)
+{
+	za_out_puts(&ck->out, "za_check: ");
+	za_out_vprintf(&ck->out, fmt, ap);
+	za_out_putc(&ck->out, '\n');
+}
+
+/* A broken invariant. */
 static void fail(struct ck *ck, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void fail(struct ck *ck, const char *fmt, ...)
@@ -61,9 +70,7 @@ static void fail(struct ck *ck, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	za_out_puts(&ck->out, "za_check: ");
-	za_out_vprintf(&ck->out, fmt, ap);
-	za_out_putc(&ck->out, '\n');
+	say(ck, fmt, ap);
 	va_end(ap);
 }
 
@@ -79,9 +86,7 @@ static void cannot_look(struct ck *ck, int err, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	za_out_puts(&ck->out, "za_check: ");
-	za_out_vprintf(&ck->out, fmt, ap);
-	za_out_putc(&ck->out, '\n');
+	say(ck, fmt, ap);
 	va_end(ap);
 }
 
