@@ -218,7 +218,10 @@ struct za_config {       /* all-zero means sensible defaults */
 
 /* Create an allocator with no memory (add it with za_memory_online).
  * cfg may be NULL for all defaults. Returns NULL with errno = EINVAL for
- * a bad config, ENOMEM when its own metadata cannot be had. */
+ * a bad config, ENOMEM when its own metadata cannot be had, EAGAIN when a
+ * background thread cannot be started (the system's thread or memory
+ * limits; ZA_CFG_NO_KSWAPD, ZA_CFG_NO_VMSTAT_WORKER and
+ * ZA_CFG_NO_KCOMPACTD each leave theirs out). */
 ZA_API struct za *za_create(const struct za_config *cfg);
 /* Destroy: stops background threads, releases all metadata. No other call
  * may run concurrently or after. Pages still allocated are simply gone.
@@ -556,8 +559,10 @@ ZA_API int za_pcp_set_high(struct za *za, unsigned cpu, int nid,
  * NULL does nothing. */
 ZA_API void za_pcp_decay(struct za *za);
 
-/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, or -EIO
- * when writing to out failed (out is flushed before the answer).
+/* Reports in the layouts of the kernel's /proc files. 0, -EINVAL, -EIO
+ * when writing to out failed (out is flushed before the answer), and for
+ * the page-owner reports -ENOENT without ZA_CFG_PAGE_OWNER and -ENOMEM
+ * when the summary's table cannot be had.
  * ZA_REPORT_VMSTAT_V0 is version 0.1's vmstat: its names and order
  * (allocstall as one line, the names za_event_lookup still accepts),
  * kept for one release for scripts that read them; it goes in the next. */
@@ -595,7 +600,8 @@ typedef void (*za_write_fn)(void *ctx, const char *text, size_t len);
 #if __STDC_HOSTED__
 ZA_API int za_report(struct za *za, enum za_report what, FILE *out);
 #endif
-/* The same report handed to write: 0 or -EINVAL (bad za, what or write). */
+/* The same report handed to write: 0, -EINVAL (bad za, what or write),
+ * or the page-owner reports' -ENOENT and -ENOMEM (as za_report). */
 ZA_API int za_report_write(struct za *za, enum za_report what,
                            za_write_fn write, void *ctx);
 

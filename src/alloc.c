@@ -376,7 +376,10 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 	 * could wait forever, for pages nobody frees while the caller, who
 	 * holds the ones already taken, is blocked here. */
 	while (got < nr) {
-		za_gfp_t g = gfp | ZA___GFP_NOWARN;
+		/* The caller's flags as they are (a NOWARN added here would
+		 * silence fault injection's line for a caller that did not ask
+		 * for it, and page owner would record it). */
+		za_gfp_t g = gfp;
 		if (got)
 			g &= ~(za_gfp_t)ZA___GFP_NOFAIL;
 		struct za_page *p = alloc_pages_slow(za, -1, g, 0,

@@ -4,12 +4,15 @@
  * defaults, bad input changes nothing), each knob's rule, armed only
  * while it can fail something (za.nofast: the fast path runs otherwise),
  * and an allocator that ends whole after failures, also while it is armed
- * and disarmed under running threads.
+ * and disarmed under running threads; verbose writes its line for every
+ * injected failure, a bulk call's too, but a NOWARN request's.
  */
 #include "pcp_mode.h" /* first: dbg_make then takes the run's mode */
 #include "debug_common.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #define P "fail_page_alloc."
 
@@ -351,12 +354,74 @@ static void test_gate_flips(void)
 	       w[0].failed + w[1].failed);
 }
 
+/* Bytes written to stderr (fd 2) while f runs. */
+static long stderr_bytes(void (*f)(struct za *), struct za *za)
+{
+	fflush(stderr);
+	FILE *tmp = tmpfile();
+	CHECK(tmp != NULL);
+	int saved = dup(2);
+	CHECK(saved >= 0);
+	CHECK(dup2(fileno(tmp), 2) == 2);
+	f(za);
+	fflush(stderr);
+	long n = lseek(2, 0, SEEK_END);
+	CHECK(dup2(saved, 2) == 2);
+	close(saved);
+	fclose(tmp);
+	return n;
+}
+
+static void one_kernel(struct za *za)
+{
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL, 0) == NULL);
+}
+static void one_nowarn(struct za *za)
+{
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0) == NULL);
+}
+static void bulk_kernel(struct za *za)
+{
+	struct za_page *v[8];
+	CHECK_EQ(za_alloc_pages_bulk(za, ZA_GFP_KERNEL, 8, v), 0);
+}
+
+/* verbose 1: a line on stderr for every failure injected, a bulk call's
+ * too (it passes the caller's flags on: review 6 finding 5); none for a
+ * request with NOWARN. */
+static void test_verbose(void)
+{
+	struct za *za = dbg_make(0, 1);
+	set(za, P "times", "-1");
+	set(za, P "probability", "100");
+	set(za, P "min-order", "0");
+	set(za, P "ignore-gfp-wait", "0");
+	set(za, P "verbose", "1");
+	long single = stderr_bytes(one_kernel, za);
+	long quiet = stderr_bytes(one_nowarn, za);
+	long bulk = stderr_bytes(bulk_kernel, za);
+	printf("verbose: single %ld bytes, NOWARN %ld, bulk %ld\n", single, quiet,
+	       bulk);
+	CHECK(single > 0);
+	CHECK_EQ(quiet, 0);
+	if (bulk == 0)
+		fprintf(stderr, "rule: fault injection's verbose line is written "
+		                "for a bulk allocation's injected failure too (the "
+		                "caller did not ask for NOWARN)\n");
+	CHECK(bulk > 0);
+	set(za, P "verbose", "0");
+	set(za, P "probability", "0");
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(int argc, char **argv)
 {
 	tu_watchdog(240);
 	pm_init(argc, argv, "debug_fault", 4);
 	test_tunables();
 	test_rules();
+	test_verbose();
 	test_threads();
 	test_gate_flips();
 	printf("debug_fault: ok\n");
