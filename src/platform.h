@@ -261,11 +261,15 @@ size_t za_os_page_size(void);
 void *za_os_reserve(size_t size);
 void za_os_release(void *p, size_t size);
 int za_os_commit(void *p, size_t size); /* keeps contents; 0 or -ENOMEM */
-/* Zero-fills and returns the memory; later accesses fault until commit. */
-void za_os_decommit(void *p, size_t size);
-/* Zero-fills and returns the memory, which stays readable and writable
- * (a racing reader sees the old contents or zeros, never a fault). */
+/* Zero-fills the memory, which stays readable and writable (a racing
+ * reader sees the old contents or zeros, never a fault), and gives it back
+ * to the OS when the OS agrees. It cannot fail: an OS refusal (the map
+ * count, locked pages) leaves the memory zeroed and kept. p and size are
+ * multiples of the OS page size. */
 void za_os_purge(void *p, size_t size);
+/* Tests only: non-zero makes za_os_purge take its fallback (zero the
+ * memory by hand, keep it), as when the OS refuses to take it back. */
+extern int _za_os_purge_refuse;
 /* The client's memory and the host's NUMA nodes (libnuma). Both act on
  * the OS pages wholly inside [p, p+size) only, never on memory beside it
  * that shares an OS page. za_os_bind_node gives them a preference for

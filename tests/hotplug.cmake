@@ -8,6 +8,8 @@ za_add_test(NAME hotplug_seed000 SOURCES test_hotplug_seed000.c LABELS hotplug T
 za_add_test(NAME hotplug_seed002 SOURCES test_hotplug_seed002.c LABELS hotplug TIMEOUT 300)
 za_add_test(NAME hotplug_migrate SOURCES test_hotplug_migrate.c LABELS hotplug TIMEOUT 300)
 za_add_test(NAME hotplug_offline_fail SOURCES test_hotplug_offline_fail.c LABELS hotplug TIMEOUT 120)
+za_add_test(NAME hotplug_map_count SOURCES test_hotplug_map_count.c LABELS hotplug TIMEOUT 60)
+set_tests_properties(hotplug_map_count PROPERTIES SKIP_RETURN_CODE 77)
 za_add_test(NAME hotplug_contig SOURCES test_hotplug_contig.c LABELS hotplug TIMEOUT 200)
 za_add_test(NAME hotplug_highatomic SOURCES test_hotplug_highatomic.c LABELS hotplug TIMEOUT 60)
 za_add_test(NAME hotplug_observe SOURCES test_hotplug_observe.c LABELS hotplug TIMEOUT 200)

@@ -404,28 +404,29 @@ void za_os_release(void *p, size_t size)
 
 int za_os_commit(void *p, size_t size)
 {
-	/* Contents are kept: zero where never used or decommitted. */
+	/* Contents are kept: zero where never used or purged. */
 	return mprotect(p, size, PROT_READ | PROT_WRITE) ? -ENOMEM : 0;
 }
 
-void za_os_decommit(void *p, size_t size)
-{
-	/* Give the memory back and make stray accesses fault. */
-	void *q = mmap(p, size, PROT_NONE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
-	               0);
-	if (q == MAP_FAILED)
-		ZA_DIE("mmap (decommit)", errno);
-}
+int _za_os_purge_refuse;
 
 void za_os_purge(void *p, size_t size)
 {
-	/* A fresh mapping in place, in one step: no moment without one. */
-	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
-	               0);
-	if (q == MAP_FAILED)
-		ZA_DIE("mmap (purge)", errno);
+	/* MADV_DONTNEED on private anonymous memory: the pages go back to the
+	 * OS and read as zeros at the next touch, and the mapping stays as it
+	 * is, readable and writable - a racing reader sees the old contents or
+	 * zeros, never a fault. It never splits a mapping, so the map count
+	 * (vm.max_map_count) cannot refuse it, as it does an mmap(MAP_FIXED)
+	 * over the middle of one. The caller is past its point of no return
+	 * (an offline), so if the OS refuses anyway (locked pages: mlockall)
+	 * the memory is zeroed here instead and kept: that costs memory, not
+	 * correctness. Word by word, each store atomic, so that a lockless
+	 * reader still sees each field old or zero. */
+	if (!_za_os_purge_refuse && !madvise(p, size, MADV_DONTNEED))
+		return;
+	uintptr_t *w = p;
+	for (size_t i = 0; i < size / sizeof(*w); i++)
+		__atomic_store_n(&w[i], 0, __ATOMIC_RELAXED);
 }
 
 #if ZA_HAVE_NUMA

@@ -11,6 +11,7 @@
 #include <errno.h>
 
 int _za_os_membarrier_refuse;
+int _za_os_purge_refuse;
 
 void za_spin_lock_slow(za_spinlock_t *l)
 {
@@ -123,13 +124,12 @@ int za_os_commit(void *p, size_t size)
 	(void)p, (void)size;
 	return -ENOMEM;
 }
-void za_os_decommit(void *p, size_t size)
-{
-	(void)p, (void)size;
-}
 void za_os_purge(void *p, size_t size)
 {
-	(void)p, (void)size;
+	/* Nothing to give back to: zero it, as the contract asks. */
+	volatile unsigned char *b = p;
+	for (size_t i = 0; i < size; i++)
+		b[i] = 0;
 }
 int za_os_bind_node(void *p, size_t size, int node)
 {
