@@ -487,6 +487,14 @@ struct za *za_create(const struct za_config *cfg)
 		err = za_mutex_init(&za->sysctl_lock, ZA_RANK_LEAF, "sysctl_lock");
 	if (!err)
 		err = za_cond_init(&za->vmstat_wait);
+	/* The locks a client callback may run under are this allocator's
+	 * (the witness orders locks per allocator; witness.c). The others
+	 * are never held across a callback: without a domain, each is
+	 * checked against every lock held. */
+	za_mutex_set_domain(&za->mem_hotplug_lock, za);
+	za_mutex_set_domain(&za->cpu_hotplug_lock, za);
+	za_mutex_set_domain(&za->tunables_lock, za);
+	za_mutex_set_domain(&za->drain_lock, za);
 	if (!err) {
 		za->nodes = za_meta_alloc(za, za->nr_nodes * sizeof(struct za_node),
 		                          ZA_CACHELINE);
