@@ -162,7 +162,7 @@ void mem_hotplug_unlock(struct za *za)
 bool mem_hotplug_held_by_me(const struct za *za)
 {
 	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token ||
-	       _za_in_compaction;
+	       _za_in_compaction(za);
 }
 
 void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
