@@ -79,10 +79,12 @@ static void default_error(void *ctx, int err, const char *msg)
 	za_err_printf("zonealloc: %s\n", msg);
 }
 
-/* Set while this thread runs an error handler: a misuse the handler
- * itself commits is reported on stderr instead of to the handler again, so
- * a handler that misuses the allocator cannot recurse without bound. */
-static ZA_THREAD_LOCAL int in_error_handler;
+/* The allocators whose error handler this thread runs: a misuse the
+ * handler itself commits is reported on stderr instead of to the handler
+ * again, so a handler that misuses the allocator cannot recurse without
+ * bound. Per allocator: a misuse of another allocator goes to that one's
+ * handler (the recursion is bounded by the number of allocators). */
+static ZA_THREAD_LOCAL struct za_nest in_error_handler;
 
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 {
@@ -97,13 +99,13 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 	za_error_fn fn = za->error_fn;
 	void *ctx = za->error_ctx;
 	za_spin_unlock_raw(&za->error_lock);
-	if (in_error_handler) {
+	if (za_nest_in(&in_error_handler, za)) {
 		default_error(NULL, err, msg);
 		return;
 	}
-	in_error_handler++;
+	za_nest_enter(&in_error_handler, za);
 	(fn ? fn : default_error)(ctx, err, msg);
-	in_error_handler--;
+	za_nest_leave(&in_error_handler);
 }
 
 void _za_report_cut(struct za *za, unsigned long pfn, const char *what,
