@@ -38,10 +38,16 @@
  * za_free_contig_pages reports -EDEADLK through the error handler and
  * frees nothing (za_report's block census, which would take it, reads
  * under the caller's hold instead). A shrinker may not unregister a
- * shrinker (it would wait for its own walk): za_unregister_shrinker from
- * inside one reports -EDEADLK and leaves it registered. A misuse that an
- * error handler commits itself is written to stderr, not handed to the
- * handler again.
+ * shrinker of its allocator (it would wait for its own walk):
+ * za_unregister_shrinker from inside one reports -EDEADLK and leaves it
+ * registered. A misuse that an error handler commits on its own
+ * allocator is written to stderr, not handed to the handler again.
+ * All of this is per allocator: a callback may call into another
+ * allocator freely - every function, memory hotplug, contiguous ranges,
+ * za_check and za_compact included - and that one's callbacks back into
+ * the first; only the calls into an allocator whose hold or pass the
+ * thread is inside refuse as above. Lock order between two allocators is
+ * the client's.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -686,7 +692,8 @@ struct za_shrinker {
 /* 0, -EINVAL (NULL or missing callbacks), -EEXIST (already registered). */
 ZA_API int za_register_shrinker(struct za *za, struct za_shrinker *s);
 /* Returns once no reclaim call into s is running. From inside a shrinker
- * it would wait for itself: it reports -EDEADLK and leaves s registered. */
+ * of the same allocator it would wait for itself: it reports -EDEADLK and
+ * leaves s registered. */
 ZA_API void za_unregister_shrinker(struct za *za, struct za_shrinker *s);
 
 /* Last resort when reclaim made no progress: free what it can, return the

@@ -28,7 +28,10 @@
 
 /* Set while this thread runs shrinkers or the OOM handler, and for good on
  * kswapd threads: an allocation from inside them must not recurse into
- * reclaim (the kernel's PF_MEMALLOC). */
+ * reclaim (the kernel's PF_MEMALLOC). Per thread, not per allocator, on
+ * purpose: it refuses nothing (the allocation still takes free pages),
+ * and an allocation of another allocator from a shrinker must not reclaim
+ * either - its shrinkers could allocate from the first, and so on. */
 ZA_THREAD_LOCAL int za_in_reclaim;
 
 static unsigned gfp_to_alloc_flags(za_gfp_t gfp)

@@ -304,7 +304,15 @@ static void advance_cached_free_back(struct compact_control *cc,
 
 /* --- passes and hotplug ---------------------------------------------------------- */
 
-ZA_THREAD_LOCAL unsigned _za_in_compaction;
+/* The allocators whose compaction passes this thread is inside: a
+ * migrate callback of one may call into another, even compact it, and
+ * that one's callback into the first (struct za_nest). */
+static ZA_THREAD_LOCAL struct za_nest in_compaction;
+
+bool _za_in_compaction(const struct za *za)
+{
+	return za_nest_in(&in_compaction, za);
+}
 
 /* Enter a pass: false when a hotplug operation keeps passes out and
  * wait is false (direct compaction never waits: the operation may be
@@ -321,13 +329,13 @@ static bool compaction_begin(struct za *za, bool wait)
 	}
 	za->compact_running++;
 	za_mutex_unlock(&za->compact_lock);
-	_za_in_compaction++;
+	za_nest_enter(&in_compaction, za);
 	return true;
 }
 
 static void compaction_end(struct za *za)
 {
-	_za_in_compaction--;
+	za_nest_leave(&in_compaction);
 	za_mutex_lock(&za->compact_lock);
 	if (--za->compact_running == 0)
 		za_cond_broadcast(&za->compact_idle);

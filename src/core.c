@@ -79,10 +79,12 @@ static void default_error(void *ctx, int err, const char *msg)
 	za_err_printf("zonealloc: %s\n", msg);
 }
 
-/* Set while this thread runs an error handler: a misuse the handler
- * itself commits is reported on stderr instead of to the handler again, so
- * a handler that misuses the allocator cannot recurse without bound. */
-static ZA_THREAD_LOCAL int in_error_handler;
+/* The allocators whose error handler this thread runs: a misuse the
+ * handler itself commits is reported on stderr instead of to the handler
+ * again, so a handler that misuses the allocator cannot recurse without
+ * bound. Per allocator: a misuse of another allocator goes to that one's
+ * handler (the recursion is bounded by the number of allocators). */
+static ZA_THREAD_LOCAL struct za_nest in_error_handler;
 
 void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 {
@@ -97,13 +99,13 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 	za_error_fn fn = za->error_fn;
 	void *ctx = za->error_ctx;
 	za_spin_unlock_raw(&za->error_lock);
-	if (in_error_handler) {
+	if (za_nest_in(&in_error_handler, za)) {
 		default_error(NULL, err, msg);
 		return;
 	}
-	in_error_handler++;
+	za_nest_enter(&in_error_handler, za);
 	(fn ? fn : default_error)(ctx, err, msg);
-	in_error_handler--;
+	za_nest_leave(&in_error_handler);
 }
 
 void _za_report_cut(struct za *za, unsigned long pfn, const char *what,
@@ -162,7 +164,7 @@ void mem_hotplug_unlock(struct za *za)
 bool mem_hotplug_held_by_me(const struct za *za)
 {
 	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token ||
-	       _za_in_compaction;
+	       _za_in_compaction(za);
 }
 
 void za_set_error_handler(struct za *za, za_error_fn fn, void *ctx)
@@ -487,6 +489,14 @@ struct za *za_create(const struct za_config *cfg)
 		err = za_mutex_init(&za->sysctl_lock, ZA_RANK_LEAF, "sysctl_lock");
 	if (!err)
 		err = za_cond_init(&za->vmstat_wait);
+	/* The locks a client callback may run under are this allocator's
+	 * (the witness orders locks per allocator; witness.c). The others
+	 * are never held across a callback: without a domain, each is
+	 * checked against every lock held. */
+	za_mutex_set_domain(&za->mem_hotplug_lock, za);
+	za_mutex_set_domain(&za->cpu_hotplug_lock, za);
+	za_mutex_set_domain(&za->tunables_lock, za);
+	za_mutex_set_domain(&za->drain_lock, za);
 	if (!err) {
 		za->nodes = za_meta_alloc(za, za->nr_nodes * sizeof(struct za_node),
 		                          ZA_CACHELINE);

@@ -1953,8 +1953,44 @@ void _za_boost_apply(struct za_zone *z);
 /* Keep compaction passes out (and wait for those running to end), or let
  * them in again: mem_hotplug_lock and mem_hotplug_unlock do it. */
 void _za_compaction_exclude(struct za *za, bool on);
-/* Compaction passes this thread is inside (its callbacks run there). */
-extern ZA_THREAD_LOCAL unsigned _za_in_compaction;
+/* Whether this thread is inside a compaction pass of za (its callbacks
+ * run there). A pass of another allocator does not count: its callback
+ * may call into za. */
+bool _za_in_compaction(const struct za *za);
+
+/* The allocators whose callback a thread is inside, for one kind of
+ * callback: a thread-local per kind. Per allocator, not per thread: a
+ * callback of one allocator may call into another (which may call back
+ * into the first), and only a call into the same allocator would wait
+ * for itself. Innermost last; deeper than the table, every allocator
+ * counts as inside (the callers then refuse, which is safe). */
+#define ZA_NEST_MAX 8
+struct za_nest {
+	const struct za *za[ZA_NEST_MAX];
+	unsigned depth;
+};
+
+static inline void za_nest_enter(struct za_nest *n, const struct za *za)
+{
+	if (n->depth < ZA_NEST_MAX)
+		n->za[n->depth] = za;
+	n->depth++;
+}
+
+static inline void za_nest_leave(struct za_nest *n)
+{
+	n->depth--;
+}
+
+static inline bool za_nest_in(const struct za_nest *n, const struct za *za)
+{
+	if (n->depth > ZA_NEST_MAX)
+		return true;
+	for (unsigned i = 0; i < n->depth; i++)
+		if (n->za[i] == za)
+			return true;
+	return false;
+}
 
 /* isolate.c: pageblock isolation and migration (memory offline, contig).
  * Ranges are whole max-order blocks of one zone; the caller holds

@@ -77,6 +77,9 @@ typedef struct za_mutex {
 	void *impl; /* pthread_mutex_t, allocated by za_mutex_init */
 	enum za_lock_rank rank;
 	const char *name;
+	/* The witness's lock domain: the allocator, set by its owner after
+	 * za_mutex_init (which sets none) - za_mutex_set_domain. */
+	const void *domain;
 } za_mutex_t;
 typedef struct za_cond {
 	void *impl;
@@ -90,6 +93,10 @@ void za_mutex_destroy(za_mutex_t *m);
 void za_mutex_lock(za_mutex_t *m);
 bool za_mutex_trylock(za_mutex_t *m);
 void za_mutex_unlock(za_mutex_t *m);
+static inline void za_mutex_set_domain(za_mutex_t *m, const void *domain)
+{
+	m->domain = domain;
+}
 int za_cond_init(za_cond_t *c);
 void za_cond_destroy(za_cond_t *c);
 /* Wait at most timeout_ns (0: forever). Returns false on timeout. */

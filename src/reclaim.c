@@ -65,15 +65,16 @@ int za_register_shrinker(struct za *za, struct za_shrinker *s)
 	return 0;
 }
 
-/* Shrinker walks this thread is inside: unregistering from inside one
- * would wait for itself. */
-static ZA_THREAD_LOCAL unsigned in_shrinker_walk;
+/* The allocators whose shrinker walk this thread is inside: unregistering
+ * from one of theirs would wait for itself. Another allocator's shrinker
+ * may be unregistered (struct za_nest). */
+static ZA_THREAD_LOCAL struct za_nest in_shrinker_walk;
 
 void za_unregister_shrinker(struct za *za, struct za_shrinker *s)
 {
 	if (!za || !s)
 		return;
-	if (in_shrinker_walk) {
+	if (za_nest_in(&in_shrinker_walk, za)) {
 		_za_report_misuse(za, -EDEADLK,
 		                  "za_unregister_shrinker called "
 		                  "from inside a shrinker: it would wait for "
@@ -125,7 +126,7 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
 		return 0;
 
 	za_witness_assert_callback("shrinker");
-	in_shrinker_walk++;
+	za_nest_enter(&in_shrinker_walk, za);
 	for (i = 0; i < cnt && freed < nr; i++) {
 		unsigned long can = snap[i]->count(snap[i]->ctx, nid);
 		if (!can)
@@ -137,7 +138,7 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
 		unsigned long got = snap[i]->scan(snap[i]->ctx, nid, ask);
 		freed = got > ULONG_MAX - freed ? ULONG_MAX : freed + got;
 	}
-	in_shrinker_walk--;
+	za_nest_leave(&in_shrinker_walk);
 
 	za_mutex_lock(&za->shrinker_lock);
 	if (--za->shrinkers_busy == 0)

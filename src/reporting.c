@@ -62,9 +62,10 @@ struct za_reporting {
 	unsigned long pfns[CAPACITY];
 };
 
-/* The thread that runs the client's callback (unregister from inside it
- * would wait for itself). */
-static ZA_THREAD_LOCAL struct za *in_report_callback;
+/* The allocators whose report callback this thread runs (unregister or
+ * a pass from inside it would wait for itself; another allocator's are
+ * fine: struct za_nest). */
+static ZA_THREAD_LOCAL struct za_nest in_report_callback;
 
 int _za_reporting_init(struct za *za)
 {
@@ -161,9 +162,9 @@ static int report_batch(struct za *za, struct za_zone *z,
 	if (za->poison_map)
 		for (unsigned i = 0; i < n; i++)
 			_za_poison_forget(za, rl->pfns[i], 1ul << rl->orders[i]);
-	in_report_callback = za;
+	za_nest_enter(&in_report_callback, za);
 	int r = rl->pr.report(rl->pr.ctx, rl->pages, rl->orders, n);
-	in_report_callback = NULL;
+	za_nest_leave(&in_report_callback);
 	if (r > 0)
 		r = 0; /* a positive answer is not an error */
 	/* Counted before the pages show as reported (on the lists, under
@@ -425,7 +426,7 @@ long za_page_reporting_run(struct za *za)
 		return -EINVAL;
 	/* From the report callback the pass would wait for itself; from a
 	 * migrate callback the memory-hotplug lock is this thread's. */
-	if (in_report_callback == za || mem_hotplug_held_by_me(za))
+	if (za_nest_in(&in_report_callback, za) || mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	struct za_reporting *rl = za->reporting;
 	za_mutex_lock(&rl->lock);
@@ -459,7 +460,7 @@ int za_page_reporting_unregister(struct za *za)
 {
 	if (!za)
 		return -EINVAL;
-	if (in_report_callback == za)
+	if (za_nest_in(&in_report_callback, za))
 		return -EDEADLK;
 	return reporting_stop(za);
 }

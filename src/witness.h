@@ -1,9 +1,12 @@
 /*
  * witness.h - the lock-order witness of debug builds.
  *
- * Every lock has a rank (enum za_lock_rank, outermost first). A thread
- * may take a lock only when it holds none of the same or a higher rank;
- * taking one out of order aborts and names both locks. Client callbacks
+ * Every lock has a rank (enum za_lock_rank, outermost first) and may
+ * have a domain: the allocator it belongs to. A thread may take a lock
+ * only when it holds none of the same or a higher rank in that domain (a
+ * lock without a domain counts as in every domain); taking one out of
+ * order aborts and names both locks. Locks of two allocators are not
+ * ordered against each other: a callback of one may call into another. Client callbacks
  * must run with no pcp, zone or leaf lock held. The witness also answers
  * "does this thread hold that lock", which the lock-held assertions of
  * internal.h use.
@@ -38,6 +41,9 @@ enum za_lock_rank {
  * locks of one rank apart; NULL when the caller does not say. */
 void _za_witness_acquire(enum za_lock_rank rank, const char *name,
                          const void *lock);
+/* The same, for a lock of domain (NULL: none). */
+void _za_witness_acquire_in(const void *domain, enum za_lock_rank rank,
+                            const char *name, const void *lock);
 void _za_witness_release(enum za_lock_rank rank);
 void _za_witness_assert_callback(const char *what);
 /* Whether this thread holds a lock of this rank. */
@@ -57,6 +63,13 @@ static inline void za_witness_acquire_lock(enum za_lock_rank rank,
 {
 	if (ZA_DEBUG)
 		_za_witness_acquire(rank, name, lock);
+}
+static inline void za_witness_acquire_in(const void *domain,
+                                         enum za_lock_rank rank,
+                                         const char *name, const void *lock)
+{
+	if (ZA_DEBUG)
+		_za_witness_acquire_in(domain, rank, name, lock);
 }
 static inline void za_witness_release(enum za_lock_rank rank)
 {

@@ -14,6 +14,8 @@ za_add_test(NAME hotplug_contig SOURCES test_hotplug_contig.c LABELS hotplug TIM
 za_add_test(NAME hotplug_highatomic SOURCES test_hotplug_highatomic.c LABELS hotplug TIMEOUT 60)
 za_add_test(NAME hotplug_observe SOURCES test_hotplug_observe.c LABELS hotplug TIMEOUT 200)
 za_add_test(NAME hotplug_combined SOURCES test_hotplug_combined.c LABELS hotplug TIMEOUT 250)
+# Two allocators: a callback of one calls into the other (review 6, finding 2).
+za_add_test(NAME hotplug_two_za SOURCES test_hotplug_two_za.c LABELS hotplug TIMEOUT 90)
 za_add_rseq_run(NAME hotplug_seed004)
 za_add_rseq_run(NAME hotplug_seed000)
 za_add_rseq_run(NAME hotplug_seed002)

@@ -152,6 +152,7 @@ int za_mutex_init(za_mutex_t *m, enum za_lock_rank rank, const char *name)
 	m->impl = pm;
 	m->rank = rank;
 	m->name = name;
+	m->domain = NULL;
 	return 0;
 }
 
@@ -166,7 +167,7 @@ void za_mutex_destroy(za_mutex_t *m)
 
 void za_mutex_lock(za_mutex_t *m)
 {
-	za_witness_acquire_lock(m->rank, m->name, m);
+	za_witness_acquire_in(m->domain, m->rank, m->name, m);
 	int err = pthread_mutex_lock(m->impl);
 	if (err)
 		ZA_DIE("pthread_mutex_lock", err);
@@ -179,7 +180,7 @@ bool za_mutex_trylock(za_mutex_t *m)
 		return false;
 	if (err)
 		ZA_DIE("pthread_mutex_trylock", err);
-	za_witness_acquire_lock(m->rank, m->name, m);
+	za_witness_acquire_in(m->domain, m->rank, m->name, m);
 	return true;
 }
 

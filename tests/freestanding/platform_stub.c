@@ -24,6 +24,7 @@ int za_mutex_init(za_mutex_t *m, enum za_lock_rank rank, const char *name)
 	m->impl = (void *)0;
 	m->rank = rank;
 	m->name = name;
+	m->domain = (void *)0;
 	return 0;
 }
 void za_mutex_destroy(za_mutex_t *m)
@@ -32,7 +33,7 @@ void za_mutex_destroy(za_mutex_t *m)
 }
 void za_mutex_lock(za_mutex_t *m)
 {
-	za_witness_acquire_lock(m->rank, m->name, m);
+	za_witness_acquire_in(m->domain, m->rank, m->name, m);
 }
 bool za_mutex_trylock(za_mutex_t *m)
 {
