@@ -20,11 +20,19 @@
 #include <stddef.h>
 
 #include "platform.h"
+#include "witness.h"
 
 /* Locks one thread may hold at once: ranks of one allocator, times a few
  * allocators nested through callbacks. Beyond, the extra locks are not
- * recorded and not checked (held_lost counts them). */
+ * recorded and not checked (held_lost counts them). Builds without
+ * ZA_DEBUG never call the witness (witness.h compiles the calls away) but
+ * keep its symbols: one slot, so that every thread of a client does not
+ * carry a kilobyte of thread-local storage for nothing. */
+#if ZA_DEBUG
 #define HELD_MAX 32
+#else
+#define HELD_MAX 1
+#endif
 
 struct held {
 	unsigned char rank;
