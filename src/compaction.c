@@ -579,7 +579,12 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		event_zone(cc->z, ZA_PGMIGRATE_SUCCESS, 1ul << order);
 		return 0;
 	}
-	/* dst is still ours: a target for the next block. */
+	/* dst is still ours: a target for the next block, free again for
+	 * the aids (poisoned, its record freed), so that every target that
+	 * went through the alloc hook above goes through the free hook
+	 * before it is a target again or reaches a free list. */
+	if (za_debug_aids_on(za))
+		_za_debug_free(za, tpfn, 1ul << order, (const void *)migrate_block);
 	push_target(cc, tpfn, order);
 	if (r != -ENOENT) {
 		cc->failed += 1ul << order;
