@@ -554,10 +554,19 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 	cc->isolated += 1ul << order;
 	/* The client's block to be: an ordinary movable allocation. */
 	za_store_relaxed(&dst->mt, (uint8_t)ZA_MT_MOVABLE);
-	/* Handed out: the debugging aids see it (poison check, page owner). */
-	if (za_debug_aids_on(za))
+	/* Handed out: the debugging aids see it (poison check, page owner).
+	 * Page owner then gives dst the client's record of src: here, as
+	 * the callback hands dst to the client, who may free it at once
+	 * (from another thread, before this one runs again), and src is the
+	 * block the callback is asked to move. */
+	bool aids = za_debug_aids_on(za);
+	if (aids) {
 		_za_debug_alloc(za, tpfn, 1ul << order, order, ZA_GFP_MOVABLE, -1,
 		                (const void *)migrate_block);
+		if (za->page_owner)
+			_za_page_owner_migrate(za, tpfn, pfn,
+			                       ZA_OWNER_MIGRATED_COMPACTION);
+	}
 	za_witness_assert_callback("migrate");
 	int r = za->migrate(za->migrate_ctx, dst, src, order);
 	if (r == 0) {
@@ -587,7 +596,18 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		event_zone(cc->z, ZA_PGMIGRATE_SUCCESS, 1ul << order);
 		return 0;
 	}
-	/* dst is still ours: a target for the next block. */
+	/* dst is still ours: a target for the next block, free again for
+	 * the aids (poisoned, its record freed), so that every target that
+	 * went through the alloc hook above goes through the free hook
+	 * before it is a target again or reaches a free list. The record is
+	 * the target's own again first: the client's was carried over for a
+	 * move that did not happen. */
+	if (aids) {
+		if (za->page_owner)
+			_za_page_owner_alloc(za, tpfn, 1ul << order, order, ZA_GFP_MOVABLE,
+			                     -1, (const void *)migrate_block);
+		_za_debug_free(za, tpfn, 1ul << order, (const void *)migrate_block);
+	}
 	push_target(cc, tpfn, order);
 	if (r != -ENOENT) {
 		cc->failed += 1ul << order;

@@ -2042,6 +2042,11 @@ void _za_page_owner_alloc(struct za *za, unsigned long pfn, unsigned long nr,
 void _za_page_owner_free(struct za *za, unsigned long pfn, unsigned long nr,
                          const void *site);
 void _za_page_owner_forget(struct za *za, unsigned long pfn, unsigned long nr);
+/* Why a record was carried over by a migration (page_owner.c). */
+#define ZA_OWNER_MIGRATED_COMPACTION 1u
+#define ZA_OWNER_MIGRATED_RANGE 2u /* memory offline, contiguous allocation */
+void _za_page_owner_migrate(struct za *za, unsigned long dst,
+                            unsigned long src, unsigned why);
 size_t _za_page_owner_describe(struct za *za, unsigned long pfn, char *buf,
                                size_t len);
 int _za_page_owner_report(struct za *za, struct za_out *out);

@@ -210,12 +210,10 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			pfn += n;
 			continue;
 		}
+		const za_gfp_t gfp = ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN;
 		struct za_page *dst = za_alloc_pages_node(za,
 		                                          zone_id_nid(src->zone_id),
-		                                          ZA_GFP_MOVABLE |
-		                                              ZA_GFP_NORETRY |
-		                                              ZA_GFP_NOWARN,
-		                                          order);
+		                                          gfp, order);
 		if (!dst) {
 			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],
 			               1ul << order);
@@ -223,6 +221,13 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			pfn += n;
 			continue;
 		}
+		/* Page owner: dst carries the client's record of src. Before
+		 * the call: once it returns the client may free dst at once
+		 * (its frees are serialised against the callback, not against
+		 * this thread afterwards), while src is still its block here. */
+		unsigned long dpfn = page_pfn(za, dst);
+		if (za->page_owner)
+			_za_page_owner_migrate(za, dpfn, pfn, ZA_OWNER_MIGRATED_RANGE);
 		za_witness_assert_callback("migrate");
 		int r = za->migrate(za->migrate_ctx, dst, src, order);
 		if (r == 0) {
@@ -249,6 +254,10 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_SUCCESS],
 			               1ul << order); /* pages, as the kernel */
 		} else {
+			/* Not moved: dst's record is ours again before its free. */
+			if (za->page_owner)
+				_za_page_owner_alloc(za, dpfn, 1ul << order, order, gfp, -1,
+				                     (const void *)migrate_range);
 			za_free_pages(za, dst, order);
 			if (r != -ENOENT) {
 				za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],

@@ -35,6 +35,10 @@ struct za_owner {
 	uint16_t gfp;
 	int16_t cpu;
 	uint8_t order; /* ZA_PAGE_OWNER_CONTIG for a contiguous range */
+	/* ZA_OWNER_MIGRATED_*: the block was moved here by a migration, which
+	 * carried its record over; 0 when it was allocated where it is. In
+	 * what was padding: the record stays 56 bytes. */
+	uint8_t migrated;
 };
 _Static_assert(sizeof(struct za_owner) == 56, "page owner record size");
 _Static_assert(ZA_GFP_ALL_BITS <= UINT16_MAX, "gfp fits the record");
@@ -75,6 +79,7 @@ static void put_record(struct za_owner *r, unsigned long head,
 	za_store_relaxed(&r->gfp, (uint16_t)gfp);
 	za_store_relaxed(&r->cpu, (int16_t)cpu);
 	za_store_relaxed(&r->order, (uint8_t)order);
+	za_store_relaxed(&r->migrated, (uint8_t)0);
 }
 
 /* Chunk heads of a contiguous range after its first page (see above). */
@@ -110,6 +115,30 @@ void _za_page_owner_free(struct za *za, unsigned long pfn, unsigned long nr,
 		}
 }
 
+/* A migration moves the block at src to dst: dst's record becomes the
+ * block's allocation record (site, gfp, order, CPU, thread, time), as the
+ * kernel's migration copies the owner to the new page, marked migrated
+ * (`why`, a ZA_OWNER_MIGRATED_* value). Called by the migrating thread
+ * before the migrate callback, while dst is not yet the client's (no free
+ * of it can run) and src is the block the callback is asked to move. A
+ * src without a record of its own block (memory that came online since,
+ * or a contiguous range's chunk) leaves dst's record as it is. */
+void _za_page_owner_migrate(struct za *za, unsigned long dst,
+                            unsigned long src, unsigned why)
+{
+	struct za_owner *s = &za->page_owner[src];
+	struct za_owner *d = &za->page_owner[dst];
+	uint64_t ns = za_load_relaxed(&s->alloc_ns);
+	uint8_t order = za_load_relaxed(&s->order);
+	if (!ns || za_load_relaxed(&s->head) != src ||
+	    order == ZA_PAGE_OWNER_CONTIG)
+		return;
+	put_record(d, dst, za_load_relaxed(&s->nr_pages), order,
+	           za_load_relaxed(&s->gfp), za_load_relaxed(&s->cpu),
+	           za_load_relaxed(&s->alloc_site), ns, za_load_relaxed(&s->tid));
+	za_store_relaxed(&d->migrated, (uint8_t)why);
+}
+
 /* Memory going offline: its records describe nothing any more. Whole
  * pages of the table are handed back; the ends are cleared. */
 void _za_page_owner_forget(struct za *za, unsigned long pfn, unsigned long nr)
@@ -143,11 +172,25 @@ static void get_record(const struct za *za, unsigned long pfn,
 	o->gfp = za_load_relaxed(&r->gfp);
 	o->cpu = za_load_relaxed(&r->cpu);
 	o->order = za_load_relaxed(&r->order);
+	o->migrated = za_load_relaxed(&r->migrated);
+}
+
+/* Whether record a was written after record b, of two that cover one
+ * pfn. The blocks that held a frame follow each other (each freed before
+ * the next is handed out), so one not freed is the latest, and of two
+ * freed ones the later freed. Not the allocation times: a migrated
+ * block keeps its allocation's time, older than the records of smaller
+ * blocks that its new frames held meanwhile. */
+static bool record_newer(const struct za_owner *a, const struct za_owner *b)
+{
+	if (!a->free_ns != !b->free_ns)
+		return !a->free_ns;
+	return a->free_ns ? a->free_ns > b->free_ns : a->alloc_ns > b->alloc_ns;
 }
 
 /* The record of the block that most recently held pfn: of the records at
- * pfn aligned down to each order, those that cover pfn, the latest
- * allocated. False when none does. */
+ * pfn aligned down to each order, those that cover pfn, the newest
+ * (record_newer). False when none does. */
 static bool find_record(const struct za *za, unsigned long pfn,
                         struct za_owner *best)
 {
@@ -158,7 +201,7 @@ static bool find_record(const struct za *za, unsigned long pfn,
 		get_record(za, q, &o);
 		if (!o.alloc_ns || o.head > pfn || pfn - o.head >= o.nr_pages)
 			continue;
-		if (!found || o.alloc_ns > best->alloc_ns) {
+		if (!found || record_newer(&o, best)) {
 			*best = o;
 			found = true;
 		}
@@ -304,6 +347,12 @@ static void print_block(struct za *za, struct za_out *out, unsigned long pfn,
 	    p->zone_id >> 2, p->zone_id & 3);
 	za_out_printf(out, " %s\n",
 	              za_os_symbolize(o->alloc_site, site, sizeof(site)));
+	/* The kernel's line for a migrated page, after the stack. */
+	if (o->migrated)
+		za_out_printf(out, "Page has been migrated, last_migrate_reason: %s\n",
+		              o->migrated == ZA_OWNER_MIGRATED_COMPACTION
+		                  ? "compaction"
+		                  : "offline_or_contig_range");
 	if (o->free_site)
 		za_out_printf(out, " last free before: %s, ts %llu ns\n",
 		              za_os_symbolize(o->free_site, site, sizeof(site)),

@@ -8,7 +8,10 @@
  * with -rdynamic), so dladdr names them.
  */
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
@@ -328,6 +331,236 @@ static void test_misuse(void)
 	za_destroy(za);
 }
 
+/* Migration (compaction, memory offline, a contiguous allocation) moves a
+ * client's block: the block's record goes with it, as the kernel copies
+ * the owner to the new page. The site, gfp, order, CPU, thread and time
+ * stay the client's allocation's, so the summary is the same before and
+ * after; the report says the page was migrated. The client keeps its
+ * blocks in mig_held, by pfn, with each one's allocation time; the
+ * keepers (mig_keeper) are blocks of another site that hold the target
+ * pageblocks apart. */
+#define MIG_PAGES (DBG_BLOCK * DBG_BLOCKS)
+static struct za_page *mig_held[MIG_PAGES];
+static unsigned long long mig_ns[MIG_PAGES];
+static unsigned mig_order[MIG_PAGES];
+static bool mig_keeper[MIG_PAGES];
+static int mig_copy(void *ctx, struct za_page *dst, struct za_page *src,
+                    unsigned order)
+{
+	struct za *za = ctx;
+	unsigned long s = za_page_to_pfn(za, src), d = za_page_to_pfn(za, dst);
+	if (mig_held[s] != src || mig_order[s] != order)
+		return -ENOENT;
+	memcpy(za_page_address(za, dst), za_page_address(za, src),
+	       4096ul << order);
+	mig_held[d] = dst;
+	mig_ns[d] = mig_ns[s];
+	mig_order[d] = order;
+	mig_keeper[d] = mig_keeper[s];
+	mig_held[s] = NULL;
+	return 0;
+}
+
+/* The summary, sorted by site then size, for comparing two of them. */
+static int cmp_site(const void *a, const void *b)
+{
+	const struct za_page_owner_site *x = a, *y = b;
+	if (x->site != y->site)
+		return (uintptr_t)x->site < (uintptr_t)y->site ? -1 : 1;
+	return x->pages < y->pages ? -1 : x->pages > y->pages;
+}
+static long mig_summary(struct za *za, struct za_page_owner_site *s, size_t n)
+{
+	memset(s, 0, n * sizeof(*s));
+	long k = za_page_owner_summary(za, s, n);
+	CHECK(k >= 0 && (size_t)k <= n);
+	qsort(s, (size_t)k, sizeof(*s), cmp_site);
+	return k;
+}
+
+/* Every block the client holds: its record names its allocation, from
+ * its head and from its other page (the frames it moved to held smaller
+ * blocks since, whose records are newer than its allocation). */
+static unsigned long mig_verify(struct za *za, const char *when)
+{
+	unsigned long n = 0;
+	for (unsigned long pfn = 0; pfn < MIG_PAGES; pfn++) {
+		if (!mig_held[pfn] || mig_keeper[pfn])
+			continue;
+		for (unsigned long i = 0; i < 1ul << mig_order[pfn]; i++) {
+			struct za_page_owner_info info;
+			CHECK_EQ(za_page_owner(za, za_pfn_to_page(za, pfn + i), &info), 0);
+			RULE(strcmp(site_name(info.alloc_site), "owner_site_c") == 0 &&
+			         info.alloc_ns == mig_ns[pfn] && info.cpu == 1 &&
+			         info.gfp == ZA_GFP_MOVABLE &&
+			         info.order == mig_order[pfn] && info.pfn == pfn &&
+			         info.nr_pages == 1ul << mig_order[pfn] &&
+			         info.tid == (int)syscall(SYS_gettid) &&
+			         info.allocated == 1 && info.free_site == NULL,
+			     "a migrated block keeps its allocation record (%s): pfn "
+			     "%#lx page %lu allocated by %s (owner_site_c), at %llu ns "
+			     "(%llu), cpu %d (1), gfp %#x, order %u (%u), pfn %#lx, %lu "
+			     "pages, allocated %d, free site %p",
+			     when, pfn, i, site_name(info.alloc_site), info.alloc_ns,
+			     mig_ns[pfn], info.cpu, (unsigned)info.gfp, info.order,
+			     mig_order[pfn], info.pfn, info.nr_pages, info.allocated,
+			     info.free_site);
+		}
+		n++;
+	}
+	return n;
+}
+
+static void test_migrate(void)
+{
+	struct za_config c;
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 4;
+	c.cpu_id = dbg_cpu_id;
+	c.block_pages = DBG_BLOCK;
+	c.max_pfn = MIG_PAGES;
+	c.flags = ZA_CFG_PAGE_OWNER | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD |
+	          ZA_CFG_NO_VMSTAT_WORKER;
+	c.error = dbg_error;
+	c.migrate = mig_copy;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	za->migrate_ctx = za; /* the callback needs the za */
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MIG_PAGES,
+	                          dbg_map(MIG_PAGES)),
+	         0);
+	unsigned before = dbg_msgs();
+	memset(mig_held, 0, sizeof(mig_held));
+	memset(mig_keeper, 0, sizeof(mig_keeper));
+	dbg_cpu = 1;
+	struct za_page_owner_info info;
+	/* The upper half taken first (the allocator hands out from the top),
+	 * so that the client's blocks land in the lower half. */
+	static struct za_page *up[MIG_PAGES / 2];
+	for (unsigned i = 0; i < MIG_PAGES / 2 / 8; i++)
+		CHECK((up[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, 3)) != NULL);
+	/* Orders 0 and 1 from one site, every other block freed again:
+	 * holes between the client's blocks. */
+	for (int i = 0; i < 1600; i++) {
+		unsigned order = i % 5 == 4;
+		struct za_page *p = owner_site_c(za, order);
+		CHECK(p != NULL);
+		unsigned long pfn = za_page_to_pfn(za, p);
+		CHECK(pfn < MIG_PAGES / 2);
+		CHECK_EQ(za_page_owner(za, p, &info), 0);
+		mig_held[pfn] = p;
+		mig_ns[pfn] = info.alloc_ns;
+		mig_order[pfn] = order;
+	}
+	unsigned long k = 0;
+	for (unsigned long pfn = 0; pfn < MIG_PAGES; pfn++)
+		if (mig_held[pfn] && k++ % 2 == 0) {
+			za_free_pages(za, mig_held[pfn], mig_order[pfn]);
+			mig_held[pfn] = NULL;
+		}
+	/* The upper half, where compaction moves the client's blocks, held
+	 * order-0 blocks since: records newer than the client's at every
+	 * frame there. A moved block's pages must still name the block.
+	 * Every 64th stays (a keeper, which the callback moves too), so
+	 * that the upper pageblocks do not merge whole: compaction's free
+	 * scanner passes over a whole free pageblock. */
+	for (unsigned i = 0; i < MIG_PAGES / 2 / 8; i++)
+		za_free_pages(za, up[i], 3);
+	for (unsigned i = 0; i < MIG_PAGES / 2; i++)
+		CHECK((up[i] = za_alloc_pages(za, ZA_GFP_MOVABLE, 0)) != NULL);
+	unsigned long nkeep = 0;
+	for (unsigned i = 0; i < MIG_PAGES / 2; i++) {
+		unsigned long pfn = za_page_to_pfn(za, up[i]);
+		if (pfn % 64 == 5) {
+			mig_held[pfn] = up[i];
+			mig_order[pfn] = 0;
+			mig_keeper[pfn] = true;
+			nkeep++;
+		} else {
+			za_free_pages(za, up[i], 0);
+		}
+	}
+	CHECK(nkeep > 16);
+	za_drain_all_pages(za);
+	struct za_page_owner_site s0[8], s1[8];
+	long n0 = mig_summary(za, s0, 8);
+	unsigned long held = mig_verify(za, "before");
+	CHECK_EQ(n0, 2);
+	for (long i = 0; i < n0; i++)
+		CHECK_EQ(s0[i].blocks,
+		         strcmp(site_name(s0[i].site), "owner_site_c") == 0 ? held
+		                                                            : nkeep);
+
+	/* Compaction. */
+	unsigned long long moved = za_event_count(za, ZA_PGMIGRATE_SUCCESS);
+	CHECK_EQ(za_compact(za, -1), 0);
+	CHECK(za_event_count(za, ZA_PGMIGRATE_SUCCESS) > moved);
+	CHECK_EQ(mig_verify(za, "after za_compact"), held);
+	long n1 = mig_summary(za, s1, 8);
+	RULE(n1 == n0 && memcmp(s0, s1, sizeof(s0)) == 0,
+	     "page owner's summary is the same after compaction moved blocks: "
+	     "%ld site(s), first %s (%lu blocks, %lu pages), before %ld site(s), "
+	     "%s (%lu blocks, %lu pages)",
+	     n1, site_name(s1[0].site), s1[0].blocks, s1[0].pages, n0,
+	     site_name(s0[0].site), s0[0].blocks, s0[0].pages);
+	int err;
+	char *rep = capture(za, ZA_REPORT_PAGE_OWNER, &err);
+	CHECK_EQ(err, 0);
+	RULE(count(rep, "Page has been migrated, last_migrate_reason: "
+	                "compaction\n") > 0 &&
+	         count(rep, " owner_site_c+0x") == held,
+	     "the report names the client's site for every block (%u of %lu) "
+	     "and says which were migrated",
+	     count(rep, " owner_site_c+0x"), held);
+	free(rep);
+
+	/* Memory offline of the block that holds the most client blocks. */
+	unsigned long blk = 0, in_blk = 0;
+	for (unsigned long b = 0; b < MIG_PAGES; b += DBG_BLOCK) {
+		unsigned long n = 0;
+		for (unsigned long pfn = b; pfn < b + DBG_BLOCK; pfn++)
+			n += mig_held[pfn] && !mig_keeper[pfn];
+		if (n > in_blk) {
+			in_blk = n;
+			blk = b;
+		}
+	}
+	CHECK(in_blk > 0);
+	moved = za_event_count(za, ZA_PGMIGRATE_SUCCESS);
+	CHECK_EQ(za_memory_offline(za, blk, DBG_BLOCK), 0);
+	CHECK(za_event_count(za, ZA_PGMIGRATE_SUCCESS) >= moved + in_blk);
+	CHECK_EQ(mig_verify(za, "after za_memory_offline"), held);
+	n1 = mig_summary(za, s1, 8);
+	RULE(n1 == n0 && memcmp(s0, s1, sizeof(s0)) == 0,
+	     "page owner's summary is the same after memory offline moved "
+	     "%lu blocks: %ld site(s), first %s (%lu blocks, %lu pages), "
+	     "before %ld site(s), %s (%lu blocks, %lu pages)",
+	     in_blk, n1, site_name(s1[0].site), s1[0].blocks, s1[0].pages, n0,
+	     site_name(s0[0].site), s0[0].blocks, s0[0].pages);
+	rep = capture(za, ZA_REPORT_PAGE_OWNER, &err);
+	CHECK_EQ(err, 0);
+	CHECK(count(rep, "Page has been migrated, last_migrate_reason: "
+	                 "offline_or_contig_range\n") >= in_blk);
+	free(rep);
+
+	/* The client frees its moved blocks: their records say so. */
+	for (unsigned long pfn = 0; pfn < MIG_PAGES; pfn++) {
+		if (!mig_held[pfn])
+			continue;
+		owner_free_b(za, mig_held[pfn], mig_order[pfn]);
+		CHECK_EQ(za_page_owner(za, mig_held[pfn], &info), 0);
+		if (!mig_keeper[pfn])
+			CHECK_SITE(info.alloc_site, owner_site_c);
+		CHECK_SITE(info.free_site, owner_free_b);
+		CHECK_EQ(info.allocated, 0);
+		mig_held[pfn] = NULL;
+	}
+	CHECK_EQ(za_page_owner_summary(za, s1, 8), 0);
+	CHECK_EQ(dbg_msgs(), before);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -335,6 +568,7 @@ int main(void)
 	test_records();
 	test_reports();
 	test_misuse();
+	test_migrate();
 	printf("debug_owner: ok\n");
 	return 0;
 }

@@ -273,6 +273,100 @@ static void test_compaction(void)
 	za_destroy(za);
 }
 
+/* A target whose migration the client refuses (-EBUSY) or finds gone
+ * (-ENOENT) goes back to the free lists through the free hook: poisoned
+ * again, its page owner record freed. A write after free into it is then
+ * reported when it is handed out again, as for any free page. */
+static unsigned long refused_dst[4096];
+static unsigned nr_refused;
+static int refused_answer;
+static int refuse_block(void *ctx, struct za_page *dst, struct za_page *src,
+                        unsigned order)
+{
+	struct za *za = ctx;
+	(void)src, (void)order;
+	if (nr_refused < 4096)
+		refused_dst[nr_refused++] = za_page_to_pfn(za, dst);
+	return refused_answer;
+}
+
+static void test_refused_target(int answer, unsigned owner)
+{
+	struct za_config c;
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 4;
+	c.cpu_id = dbg_cpu_id;
+	c.block_pages = DBG_BLOCK;
+	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
+	c.flags = ZA_CFG_POISON | owner | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD |
+	          ZA_CFG_NO_VMSTAT_WORKER;
+	c.error = dbg_error;
+	c.migrate = refuse_block;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	za->migrate_ctx = za;
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
+	                          dbg_map(DBG_BLOCK * DBG_BLOCKS)),
+	         0);
+	unsigned before = dbg_msgs();
+	dbg_cpu = 0;
+	struct za_page *p;
+	memset(held, 0, sizeof(held));
+	while ((p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0)))
+		held[za_page_to_pfn(za, p)] = p;
+	/* Free the odd frames: poisoned holes above the in-use even ones. */
+	for (unsigned long i = 1; i < DBG_BLOCK * DBG_BLOCKS; i += 2)
+		if (held[i]) {
+			za_free_pages(za, held[i], 0);
+			held[i] = NULL;
+		}
+	za_drain_all_pages(za);
+	nr_refused = 0;
+	refused_answer = answer;
+	za_compact(za, -1);
+	CHECK(nr_refused > 0);
+	unsigned long t = refused_dst[0];
+	struct za_page *tp = za_pfn_to_page(za, t);
+	CHECK(held[t] == NULL);
+	unsigned char *a = za_page_address(za, tp);
+	RULE(all_bytes(a, 4096, ZA_POISON_BYTE),
+	     "a refused target (answer %d) is free and poisoned: pfn %#lx", answer,
+	     t);
+	struct za_page_owner_info oi = { 0 };
+	CHECK_EQ(za_page_owner(za, tp, &oi), owner ? 0 : -ENOENT);
+	RULE(!owner || (oi.allocated == 0 && oi.free_site != NULL &&
+	                oi.free_ns >= oi.alloc_ns),
+	     "a refused target (answer %d) has a free record: pfn %#lx "
+	     "allocated %d, free site %p",
+	     answer, t, oi.allocated, oi.free_site);
+	CHECK_EQ(dbg_msgs(), before);
+	a[100] = 0x42; /* a write after free through a stale pointer */
+	/* Every free page handed out again: the write is reported. */
+	unsigned long n = 0;
+	static struct za_page *got[DBG_BLOCK * DBG_BLOCKS];
+	while ((p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0)))
+		got[n++] = p;
+	char want[96];
+	snprintf(want, sizeof(want),
+	         "poison mismatch (write after free) in pfn 0x%lx at offset 100",
+	         t);
+	RULE(dbg_msgs() == before + 1 && strstr(dbg_last_msg, want),
+	     "a write after free into a refused target (answer %d, pfn %#lx) "
+	     "is reported when the page is handed out again: %u report(s), "
+	     "last: %s",
+	     answer, t, dbg_msgs() - before,
+	     dbg_msgs() != before ? dbg_last_msg : "-");
+	while (n)
+		za_free_pages(za, got[--n], 0);
+	for (unsigned long i = 0; i < DBG_BLOCK * DBG_BLOCKS; i++)
+		if (held[i]) {
+			za_free_pages(za, held[i], 0);
+			held[i] = NULL;
+		}
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -281,6 +375,9 @@ int main(void)
 	test_write_after_free();
 	test_offline_forgets();
 	test_compaction();
+	/* Poisoning alone in one: its check is the only one there. */
+	test_refused_target(-EBUSY, ZA_CFG_PAGE_OWNER);
+	test_refused_target(-ENOENT, 0);
 	printf("debug_poison: ok\n");
 	return 0;
 }
