@@ -613,8 +613,9 @@ ZA_API int za_report_write(struct za *za, enum za_report what,
 
 /* Compaction: move movable in-use blocks (through the migrate callback)
  * to make free blocks of higher order. nid -1: every node. Returns 0, or
- * -EAGAIN when there was nothing it could do (nothing moved, or no
- * migrate callback), -EINVAL on a bad nid, -EDEADLK from a callback that
+ * -EAGAIN when there was nothing it could do (nothing moved, no migrate
+ * callback, or passes of several allocators' callbacks already nested 8
+ * deep on this thread), -EINVAL on a bad nid, -EDEADLK from a callback that
  * runs under the memory-hotplug lock. The same as writing 1 to the
  * kernel's /proc/sys/vm/compact_memory (or the node's compact file).
  * Waits for a memory-hotplug operation in progress; any thread. */
@@ -663,9 +664,9 @@ ZA_API long za_page_owner_summary(struct za *za,
  * -EPERM) or -ENOMEM, also written to out. -EINVAL for a NULL za, and
  * -EDEADLK from a migrate callback (memory hotplug is half done there).
  * Call it at a quiescent point: no allocation, free or hotplug running;
- * it takes the memory- and CPU-hotplug locks, so nothing may be isolated,
- * taken out or switched off there but what a contiguous range in use or
- * an offline CPU keeps. It folds the statistics first. */
+ * it takes the memory-hotplug lock, so nothing may be isolated, taken
+ * out or switched off there but what a contiguous range in use or an
+ * offline CPU keeps. It folds the statistics first. */
 #if __STDC_HOSTED__
 ZA_API int za_check(struct za *za, FILE *out);
 #endif

@@ -1002,9 +1002,10 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	if (mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	mem_hotplug_lock(za);
-	/* No CPU flips while the sets' switches are compared with the CPUs'
-	 * states (the lock order: memory hotplug, then CPU hotplug). */
-	za_mutex_lock(&za->cpu_hotplug_lock);
+	/* Not cpu_hotplug_lock: at a quiescent point no CPU flips (the
+	 * caller's promise, as for every other operation), and held here it
+	 * would be held while a finished drain reports a cut to the error
+	 * handler, which may flip a CPU itself. */
 	/* A quiescent point: the drains a CPU offline left for owners that
 	 * were preempted mid-operation can be finished, and must be before
 	 * the offline CPUs' sets are seen empty. Every set is looked at: the
@@ -1013,7 +1014,6 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	for_each_zone(za, z)
 		check_zone_held(&ck, z);
 	check_zonelists(&ck);
-	za_mutex_unlock(&za->cpu_hotplug_lock);
 	mem_hotplug_unlock(za);
 	if (ck.errors > 50)
 		za_out_printf(&ck.out, "za_check: ... %d problems in all\n",

@@ -329,8 +329,15 @@ static bool compaction_begin(struct za *za, bool wait)
 	}
 	za->compact_running++;
 	za_mutex_unlock(&za->compact_lock);
-	za_nest_enter(&in_compaction, za);
-	return true;
+	if (za_nest_enter(&in_compaction, za))
+		return true;
+	/* Passes nested deeper than the table on this thread (callbacks of
+	 * several allocators compacting each other): no pass here. */
+	za_mutex_lock(&za->compact_lock);
+	if (--za->compact_running == 0)
+		za_cond_broadcast(&za->compact_idle);
+	za_mutex_unlock(&za->compact_lock);
+	return false;
 }
 
 static void compaction_end(struct za *za)
@@ -564,7 +571,7 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		_za_debug_alloc(za, tpfn, 1ul << order, order, ZA_GFP_MOVABLE, -1,
 		                (const void *)migrate_block);
 		if (za->page_owner)
-			_za_page_owner_migrate(za, tpfn, pfn,
+			_za_page_owner_migrate(za, tpfn, pfn, order,
 			                       ZA_OWNER_MIGRATED_COMPACTION);
 	}
 	za_witness_assert_callback("migrate");
@@ -829,7 +836,8 @@ int za_compact(struct za *za, int nid)
 	if (!za->migrate)
 		return -EAGAIN;
 	unsigned long migrated = 0;
-	compaction_begin(za, true);
+	if (!compaction_begin(za, true))
+		return -EAGAIN; /* nested too deep: nothing it could do */
 	for (unsigned n = 0; n < za->nr_nodes; n++)
 		if (nid < 0 || (unsigned)nid == n)
 			migrated += compact_node(za, &za->nodes[n], false);

@@ -99,11 +99,12 @@ void _za_report_misuse(struct za *za, int err, const char *fmt, ...)
 	za_error_fn fn = za->error_fn;
 	void *ctx = za->error_ctx;
 	za_spin_unlock_raw(&za->error_lock);
-	if (za_nest_in(&in_error_handler, za)) {
+	/* Within its own handler (or nested too deep): stderr. */
+	if (za_nest_in(&in_error_handler, za) ||
+	    !za_nest_enter(&in_error_handler, za)) {
 		default_error(NULL, err, msg);
 		return;
 	}
-	za_nest_enter(&in_error_handler, za);
 	(fn ? fn : default_error)(ctx, err, msg);
 	za_nest_leave(&in_error_handler);
 }

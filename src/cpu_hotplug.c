@@ -47,6 +47,10 @@ int za_cpu_offline(struct za *za, unsigned cpu)
 	/* The low watermark is now shared by fewer CPUs of the node. */
 	tunables_update(za, TUNABLES_CPU);
 	za_mutex_unlock(&za->cpu_hotplug_lock);
+	/* The lists the drains cut, with no lock held: the error handler
+	 * may call what a callback may, za_report and its mem_hotplug_lock
+	 * too, which ranks before cpu_hotplug_lock. */
+	pcp_cpu_report(za, (int)cpu);
 	return 0;
 }
 

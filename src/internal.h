@@ -1610,8 +1610,14 @@ int pcp_set_flag(struct za *za, struct za_zone *z, int cpu, uint8_t flag,
                  bool on);
 /* Switch off and drain every page set of a CPU, folding its statistics,
  * in one hold with one fence (CPU offline). 0, or a failed fence's error
- * with nothing changed. */
+ * with nothing changed. The lists its drains cut are reported by
+ * pcp_cpu_report, which the caller runs with no lock held. */
 int pcp_cpu_off(struct za *za, int cpu);
+/* Report the lists cut in every page set of a CPU (pcp_cpu_off's): no
+ * lock held, cpu_hotplug_lock neither, so that the error handler may call
+ * anything a callback may (za_report takes mem_hotplug_lock, which ranks
+ * before cpu_hotplug_lock). */
+void pcp_cpu_report(struct za *za, int cpu);
 /* Drain and fold every page set that a CPU offline left to the worker
  * (ZA_PCP_DEFERRED), waiting for their owners to let go. every_set: look
  * at every set whatever za.pcp_deferred says (za_check, which must find
@@ -1962,21 +1968,26 @@ bool _za_in_compaction(const struct za *za);
  * callback: a thread-local per kind. Per allocator, not per thread: a
  * callback of one allocator may call into another (which may call back
  * into the first), and only a call into the same allocator would wait
- * for itself. Innermost last; deeper than the table, every allocator
- * counts as inside (the callers then refuse, which is safe). */
+ * for itself. Innermost last. A thread nested deeper than the table
+ * enters no more: za_nest_enter says so, and its caller does not run
+ * that callback (or pass), so that za_nest_in stays exact for every
+ * allocator - an answer of "inside" for one the thread holds nothing of
+ * would let a call skip a lock it needs. */
 #define ZA_NEST_MAX 8
 struct za_nest {
 	const struct za *za[ZA_NEST_MAX];
 	unsigned depth;
 };
 
-static inline void za_nest_enter(struct za_nest *n, const struct za *za)
+static inline bool za_nest_enter(struct za_nest *n, const struct za *za)
 {
-	if (n->depth < ZA_NEST_MAX)
-		n->za[n->depth] = za;
-	n->depth++;
+	if (n->depth == ZA_NEST_MAX)
+		return false;
+	n->za[n->depth++] = za;
+	return true;
 }
 
+/* Only after an enter that returned true. */
 static inline void za_nest_leave(struct za_nest *n)
 {
 	n->depth--;
@@ -1984,8 +1995,6 @@ static inline void za_nest_leave(struct za_nest *n)
 
 static inline bool za_nest_in(const struct za_nest *n, const struct za *za)
 {
-	if (n->depth > ZA_NEST_MAX)
-		return true;
 	for (unsigned i = 0; i < n->depth; i++)
 		if (n->za[i] == za)
 			return true;
@@ -2046,7 +2055,7 @@ void _za_page_owner_forget(struct za *za, unsigned long pfn, unsigned long nr);
 #define ZA_OWNER_MIGRATED_COMPACTION 1u
 #define ZA_OWNER_MIGRATED_RANGE 2u /* memory offline, contiguous allocation */
 void _za_page_owner_migrate(struct za *za, unsigned long dst,
-                            unsigned long src, unsigned why);
+                            unsigned long src, unsigned order, unsigned why);
 size_t _za_page_owner_describe(struct za *za, unsigned long pfn, char *buf,
                                size_t len);
 int _za_page_owner_report(struct za *za, struct za_out *out);

@@ -227,7 +227,8 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 		 * this thread afterwards), while src is still its block here. */
 		unsigned long dpfn = page_pfn(za, dst);
 		if (za->page_owner)
-			_za_page_owner_migrate(za, dpfn, pfn, ZA_OWNER_MIGRATED_RANGE);
+			_za_page_owner_migrate(za, dpfn, pfn, order,
+			                       ZA_OWNER_MIGRATED_RANGE);
 		za_witness_assert_callback("migrate");
 		int r = za->migrate(za->migrate_ctx, dst, src, order);
 		if (r == 0) {

@@ -55,6 +55,7 @@
 #define pcp_alloc _za_pcp_alloc
 #define pcp_alloc_bulk _za_pcp_alloc_bulk
 #define pcp_cpu_off _za_pcp_cpu_off
+#define pcp_cpu_report _za_pcp_cpu_report
 #define pcp_cut_locked _za_pcp_cut_locked
 #define pcp_decay_all _za_pcp_decay_all
 #define pcp_drain_cpu_zone _za_pcp_drain_cpu_zone

@@ -124,14 +124,16 @@ void _za_page_owner_free(struct za *za, unsigned long pfn, unsigned long nr,
  * src without a record of its own block (memory that came online since,
  * or a contiguous range's chunk) leaves dst's record as it is. */
 void _za_page_owner_migrate(struct za *za, unsigned long dst,
-                            unsigned long src, unsigned why)
+                            unsigned long src, unsigned order, unsigned why)
 {
 	struct za_owner *s = &za->page_owner[src];
 	struct za_owner *d = &za->page_owner[dst];
 	uint64_t ns = za_load_relaxed(&s->alloc_ns);
-	uint8_t order = za_load_relaxed(&s->order);
+	/* src's own record, of the block being moved: not one of a larger
+	 * block src was freed into and handed out again as meanwhile
+	 * (compaction isolates nothing), nor one freed since. */
 	if (!ns || za_load_relaxed(&s->head) != src ||
-	    order == ZA_PAGE_OWNER_CONTIG)
+	    za_load_relaxed(&s->order) != order || za_load_relaxed(&s->free_ns))
 		return;
 	put_record(d, dst, za_load_relaxed(&s->nr_pages), order,
 	           za_load_relaxed(&s->gfp), za_load_relaxed(&s->cpu),

@@ -971,19 +971,22 @@ int pcp_cpu_off(struct za *za, int cpu)
 		za_spin_unlock_raw(&pcp->lock);
 	}
 	za_witness_release(ZA_RANK_PCP);
-	/* The lists the drains cut, every set let go: by hand, not with
-	 * pcp_unlock_report, as the sets are taken and let go together
-	 * (none is reported while another is still held). */
-	for_each_zone_index(za, i)
-	{
-		pcp_report_corrupt(za, zone_pcp(zone_at(za, i), cpu));
-	}
+	/* The lists the drains cut are reported by the caller
+	 * (pcp_cpu_report), once it has let go of cpu_hotplug_lock too. */
 	if (deferred) {
 		za_store_release(&za->pcp_deferred, 1);
 		event_zone(&za->nodes[0].zones[0], ZA_PCP_OFFLINE_DEFERRED, 1);
 		vmstat_kick(za);
 	}
 	return err;
+}
+
+void pcp_cpu_report(struct za *za, int cpu)
+{
+	for_each_zone_index(za, i)
+	{
+		pcp_report_corrupt(za, zone_pcp(zone_at(za, i), cpu));
+	}
 }
 
 void pcp_finish_deferred(struct za *za, bool every_set)

@@ -126,8 +126,10 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
 		return 0;
 
 	za_witness_assert_callback("shrinker");
-	za_nest_enter(&in_shrinker_walk, za);
-	for (i = 0; i < cnt && freed < nr; i++) {
+	/* Nested deeper than the table (shrinkers of several allocators
+	 * reclaiming from each other): no walk here. */
+	bool entered = za_nest_enter(&in_shrinker_walk, za);
+	for (i = 0; entered && i < cnt && freed < nr; i++) {
 		unsigned long can = snap[i]->count(snap[i]->ctx, nid);
 		if (!can)
 			continue;
@@ -138,7 +140,8 @@ static unsigned long shrink_node(struct za *za, int nid, unsigned long nr,
 		unsigned long got = snap[i]->scan(snap[i]->ctx, nid, ask);
 		freed = got > ULONG_MAX - freed ? ULONG_MAX : freed + got;
 	}
-	za_nest_leave(&in_shrinker_walk);
+	if (entered)
+		za_nest_leave(&in_shrinker_walk);
 
 	za_mutex_lock(&za->shrinker_lock);
 	if (--za->shrinkers_busy == 0)

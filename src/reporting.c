@@ -162,9 +162,14 @@ static int report_batch(struct za *za, struct za_zone *z,
 	if (za->poison_map)
 		for (unsigned i = 0; i < n; i++)
 			_za_poison_forget(za, rl->pfns[i], 1ul << rl->orders[i]);
-	za_nest_enter(&in_report_callback, za);
-	int r = rl->pr.report(rl->pr.ctx, rl->pages, rl->orders, n);
-	za_nest_leave(&in_report_callback);
+	/* Nested deeper than the table (report callbacks of several
+	 * allocators running each other's passes): the batch goes back
+	 * unreported, as one the client refused. */
+	int r = -EAGAIN;
+	if (za_nest_enter(&in_report_callback, za)) {
+		r = rl->pr.report(rl->pr.ctx, rl->pages, rl->orders, n);
+		za_nest_leave(&in_report_callback);
+	}
 	if (r > 0)
 		r = 0; /* a positive answer is not an error */
 	/* Counted before the pages show as reported (on the lists, under

@@ -16,6 +16,7 @@ za_add_test(NAME hotplug_observe SOURCES test_hotplug_observe.c LABELS hotplug T
 za_add_test(NAME hotplug_combined SOURCES test_hotplug_combined.c LABELS hotplug TIMEOUT 250)
 # Two allocators: a callback of one calls into the other (review 6, finding 2).
 za_add_test(NAME hotplug_two_za SOURCES test_hotplug_two_za.c LABELS hotplug TIMEOUT 90)
+za_add_test(NAME hotplug_nest SOURCES test_hotplug_nest.c LABELS hotplug TIMEOUT 60)
 za_add_rseq_run(NAME hotplug_seed004)
 za_add_rseq_run(NAME hotplug_seed000)
 za_add_rseq_run(NAME hotplug_seed002)

@@ -97,6 +97,15 @@ static void on_error(void *ctx, int err, const char *msg)
 {
 	(void)ctx;
 	(void)err;
+	/* A callback may call CPU hotplug and za_report (the header): a
+	 * report made holding cpu_hotplug_lock would deadlock on the first
+	 * and invert the lock order with the second (mem_hotplug_lock ranks
+	 * first; review 7). */
+	RULE(!za_witness_held(ZA_RANK_CPU_HOTPLUG),
+	     "the error handler is called without cpu_hotplug_lock (a cut is "
+	     "reported once the CPU offline or za_check let it go): it may "
+	     "call za_cpu_offline or za_report: %s",
+	     msg);
 	int i = atomic_fetch_add(&nrep, 1);
 	if (i >= MAXREP)
 		return;
@@ -558,6 +567,7 @@ enum cut_by {
 	BY_MEM_OFFLINE,
 	BY_PRESSURE,
 	BY_DEFERRED,
+	BY_CHECK,
 };
 
 /* Cuts of CPU 1's lists by a remote user, who reports them before it
@@ -582,7 +592,10 @@ enum cut_by {
  *    (the set switched off with its pages, ZA_PCP_DEFERRED, as
  *    pcp_cpu_off leaves it when it cannot wait: rules'
  *    deferred_drain_check makes that for real), done by the worker's
- *    call (pcp_finish_deferred): the same. */
+ *    call (pcp_finish_deferred): the same;
+ *  - BY_CHECK: that drain done by za_check, which finishes them all
+ *    first: the same, and the reports made without cpu_hotplug_lock
+ *    (on_error). */
 static void cut_remote(enum cut_by by)
 {
 	pthread_t th;
@@ -639,17 +652,21 @@ static void cut_remote(enum cut_by by)
 		                  : by == BY_MEM_OFFLINE ? "za_memory_offline's drain"
 		                  : by == BY_PRESSURE    ? "the pressure trim"
 		                  : by == BY_DEFERRED    ? "the deferred drain"
-		                                      : "one za_pcp_set_high's flush";
+		                  : by == BY_CHECK       ? "za_check's deferred drain"
+		                                   : "one za_pcp_set_high's flush";
 		if (by == BY_CPU_OFF) {
 			CHECK_EQ(za_cpu_offline(za, 1), 0);
 		} else if (by == BY_PRESSURE) {
 			CHECK_EQ(za_add_acqrel(&za->reclaim_active, 1), 1u);
 			tunables_update(za, TUNABLES_PRESSURE);
 			CHECK(za->pressure_applied);
-		} else if (by == BY_DEFERRED) {
+		} else if (by == BY_DEFERRED || by == BY_CHECK) {
 			za_or_release(&pcp->flags, ZA_PCP_OFF_CPU | ZA_PCP_DEFERRED);
 			za_store_release(&za->pcp_deferred, 1);
-			pcp_finish_deferred(za, false);
+			if (by == BY_CHECK) /* its verdict: CPU 1 is online */
+				(void)za_check(za, NULL);
+			else
+				pcp_finish_deferred(za, false);
 			CHECK_EQ(pinfo(za, 1).count, 0);
 			CHECK(!(za_load_acquire(&pcp->flags) & ZA_PCP_DEFERRED));
 		} else if (by == BY_MEM_OFFLINE) {
@@ -675,7 +692,7 @@ static void cut_remote(enum cut_by by)
 		if (by == BY_PRESSURE) {
 			CHECK_EQ(za_add_acqrel(&za->reclaim_active, -1u), 0u);
 			tunables_update(za, TUNABLES_PRESSURE);
-		} else if (by == BY_DEFERRED) {
+		} else if (by == BY_DEFERRED || by == BY_CHECK) {
 			za_and_acquire(&pcp->flags, (uint8_t)~ZA_PCP_OFF_CPU);
 		}
 	}
@@ -688,6 +705,7 @@ static void cut_remote(enum cut_by by)
 	       : by == BY_CPU_OFF       ? "za_cpu_offline"
 	       : by == BY_PRESSURE      ? "the pressure trim"
 	       : by == BY_DEFERRED      ? "the deferred drain"
+	       : by == BY_CHECK         ? "za_check's deferred drain"
 	                                : "za_memory_offline");
 }
 
@@ -719,6 +737,11 @@ static void cut_pressure(void)
 static void cut_deferred(void)
 {
 	cut_remote(BY_DEFERRED);
+}
+
+static void cut_check(void)
+{
+	cut_remote(BY_CHECK);
 }
 
 /* Two cuts of a zone's buddy lists before one report. Both sets held,
@@ -1131,6 +1154,7 @@ int main(int argc, char **argv)
 		{ "cut_mem_offline", cut_mem_offline },
 		{ "cut_pressure", cut_pressure },
 		{ "cut_deferred", cut_deferred },
+		{ "cut_check", cut_check },
 		{ "cut_resize_alloc", cut_resize_alloc },
 		{ "cut_resize_alloc_off", cut_resize_alloc_off },
 		{ "cut_resize_stat", cut_resize_stat },
