@@ -379,6 +379,26 @@ int main(void)
 	CHECK_EQ(za_memory_offline(za, 2 * za->block_pages, za->block_pages), 0);
 	EXPECT_OK();
 
+	/* 22. A contiguous range in use with one of its pageblocks no longer
+	 * isolated (the census count adjusted to match): a free could hand
+	 * its pages to the buddy lists while the range still holds them. */
+	unsigned long cn = 1ul << za->max_order;
+	struct za_page *cr = za_alloc_contig_pages(za, cn, ZA_GFP_MOVABLE);
+	CHECK(cr);
+	EXPECT_OK();
+	unsigned long cq = page_pfn(za, cr);
+	CHECK_EQ(pageblock_mt(za, cq), ZA_MT_ISOLATE);
+	set_pageblock_mt(za, cq, ZA_MT_MOVABLE);
+	zn->nr_isolate_pageblock -= 1;
+	EXPECT_BROKEN_SAYING("a contiguous range in use with a pageblock not "
+	                     "isolated",
+	                     "not isolated");
+	set_pageblock_mt(za, cq, ZA_MT_ISOLATE);
+	zn->nr_isolate_pageblock += 1;
+	EXPECT_OK();
+	za_free_contig_pages(za, cr, cn);
+	EXPECT_OK();
+
 	/* Undo the setup: everything free again, and still consistent. */
 	for (int i = 0; i < 8; i++)
 		za_free_pages(za, held[i], (unsigned)(i % 3));

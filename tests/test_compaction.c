@@ -53,8 +53,14 @@
  *             drops the boost after its pass and wakes kcompactd;
  *             watermark_boost_factor 0 turns it off.
  *  badinput   za_compact's errors; tunables out of range.
+ *  exclude_wake
+ *             za_check (a memory-hotplug lock holder) that finds a pass
+ *             inside a migrate callback waits for it, and gets through
+ *             once the pass ends (the last pass out wakes compact_idle).
  * Every part ends with za_check.
  */
+#include <unistd.h>
+
 #include "test_hotplug_common.c"
 
 #define NCPU 2
@@ -69,6 +75,7 @@ static uint64_t rng = 42;
 static atomic_ulong unmovable_seen, calls;
 static unsigned char is_unmovable[ZPAGES];
 static int mode_enoent_every; /* free src and answer -ENOENT every nth call */
+static atomic_int gate_mode, gate_entered, gate_open; /* part_exclude_wake */
 /* Part reuse: the first call frees src and takes it back (reuse_src). */
 static bool mode_reuse;
 static unsigned long reuse_pfn = ULONG_MAX;
@@ -118,6 +125,10 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 {
 	unsigned long spfn = za_page_to_pfn(za, src);
 	unsigned long n = atomic_fetch_add(&calls, 1) + 1;
+	/* part_exclude_wake: the first call holds the pass until let go. */
+	if (atomic_load(&gate_mode) && !atomic_exchange(&gate_entered, 1))
+		while (!atomic_load(&gate_open))
+			usleep(1000);
 	if (spfn < ZPAGES && is_unmovable[spfn])
 		atomic_fetch_add(&unmovable_seen, 1);
 	if (mode_reuse && reuse_pfn == ULONG_MAX && atomic_load(&cl.owner[spfn]))
@@ -1110,6 +1121,62 @@ static void part_badinput(void)
 	teardown();
 }
 
+/* A memory-hotplug operation (here za_check, which takes the
+ * memory-hotplug lock) waits on compact_idle for the passes running to
+ * end: the last pass out must wake it, or it waits for good. */
+static atomic_int exclude_done;
+static void *exclude_checker(void *arg)
+{
+	(void)arg;
+	FILE *f = fopen("/dev/null", "w");
+	CHECK(f);
+	CHECK_EQ(za_check(za, f), 0);
+	fclose(f);
+	atomic_store(&exclude_done, 1);
+	return NULL;
+}
+
+static void *exclude_compactor(void *arg)
+{
+	(void)arg;
+	za_compact(za, 0);
+	return NULL;
+}
+
+static void part_exclude_wake(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	CHECK(fragment(2) > ZPAGES / 3);
+	atomic_store(&gate_entered, 0);
+	atomic_store(&gate_open, 0);
+	atomic_store(&exclude_done, 0);
+	atomic_store(&gate_mode, 1);
+	pthread_t ct, kt;
+	CHECK_EQ(pthread_create(&ct, NULL, exclude_compactor, NULL), 0);
+	/* The pass is inside its first migrate callback. */
+	for (int i = 0; i < 10000 && !atomic_load(&gate_entered); i++)
+		usleep(1000);
+	CHECK(atomic_load(&gate_entered));
+	CHECK_EQ(pthread_create(&kt, NULL, exclude_checker, NULL), 0);
+	usleep(50000); /* za_check waits for the pass by now */
+	CHECK(!atomic_load(&exclude_done));
+	atomic_store(&gate_open, 1);
+	CHECK_EQ(pthread_join(ct, NULL), 0);
+	/* The pass is over: za_check must get through promptly. */
+	for (int i = 0; i < 5000 && !atomic_load(&exclude_done); i++)
+		usleep(1000);
+	if (!atomic_load(&exclude_done)) {
+		fprintf(stderr, "za_check still waits for a compaction pass that "
+		                "ended (compact_idle not woken)\n");
+		exit(1);
+	}
+	CHECK_EQ(pthread_join(kt, NULL), 0);
+	atomic_store(&gate_mode, 0);
+	verify_client("after the excluded pass");
+	hp_free_all(&cl, "exclude_wake end");
+	teardown();
+}
+
 int main(int argc, char **argv)
 {
 	hp_mode(argc, argv, "compaction", NCPU);
@@ -1135,6 +1202,7 @@ int main(int argc, char **argv)
 	PART(boost_wake_busy)
 	PART(boost_during_pass)
 	PART(badinput)
+	PART(exclude_wake)
 	printf("compaction: ok\n");
 	return 0;
 }
