@@ -395,6 +395,16 @@ static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
 	fill_nowait(za, &cache, MANAGED);
 	wait_for(&cache.in_scan, 1);
 	check_drift_bound(za, ncpu, "reclaim running", false);
+	/* Under pressure the threshold is at most (low - min) / CPUs (at
+	 * least 1): every CPU's delta together stays within low - min. */
+	struct za_zone_info zp = zone_info(za, ZA_ZONE_NORMAL);
+	long pmax = (long)(zp.low - zp.min) / (long)ncpu;
+	if (pmax < 1)
+		pmax = 1;
+	printf("5: %u CPUs, reclaim running: threshold %u, (low - min) / CPUs "
+	       "%ld\n",
+	       ncpu, zp.stat_threshold, pmax);
+	EXPECT((long)zp.stat_threshold <= pmax);
 
 	/* Room above min (freed on no CPU: exact), then refills on CPU 1
 	 * (3 + 6 + 12 pages): its delta goes to -21 unless the threshold in
