@@ -185,6 +185,40 @@ static void *direct_reclaimer(void *arg)
 	return NULL;
 }
 
+/* za_unregister_shrinker in a thread of its own, so that one that never
+ * returns (nobody wakes it when the last walk ends) fails this test at
+ * once rather than at the watchdog. */
+struct unreg {
+	struct za *za;
+	struct za_shrinker *s;
+	atomic_int done;
+};
+
+static void *unregister_thread(void *arg)
+{
+	struct unreg *u = arg;
+	za_unregister_shrinker(u->za, u->s);
+	atomic_store(&u->done, 1);
+	return NULL;
+}
+
+static void unregister_in_time(struct za *za, struct za_shrinker *s)
+{
+	struct unreg u = { za, s, 0 };
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, unregister_thread, &u), 0);
+	uint64_t t0 = now_ms();
+	while (!atomic_load(&u.done) && now_ms() - t0 < 10000)
+		sleep_ms(1);
+	if (!atomic_load(&u.done)) {
+		fprintf(stderr, "za_unregister_shrinker still waits 10 s after "
+		                "the walk it waited for (shrinker_idle not "
+		                "woken)\n");
+		exit(1);
+	}
+	CHECK_EQ(pthread_join(t, NULL), 0);
+}
+
 static void part_unregister(void)
 {
 	struct za *za = make(50);
@@ -222,7 +256,7 @@ static void part_unregister(void)
 		int inside = atomic_load(&slow.in_scan);
 		if ((unsigned long)inside > max_inside)
 			max_inside = (unsigned long)inside;
-		za_unregister_shrinker(za, &s_slow);
+		unregister_in_time(za, &s_slow);
 		/* Returned: nobody is inside, and nobody will come. */
 		CHECK_EQ(atomic_load(&slow.in_scan), 0);
 		unsigned long calls = atomic_load(&slow.scan_calls) +
