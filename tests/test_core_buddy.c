@@ -16,7 +16,8 @@
  *    quiescent points;
  *  - anti-fragmentation: in a fresh zone (all pageblocks movable),
  *    interleaved unmovable and movable allocations fall back once, claim
- *    whole pageblocks for the unmovable ones, and never share a pageblock.
+ *    whole pageblocks for the unmovable ones, and never share a pageblock;
+ *    a pageblock exactly half free is claimed.
  * Runs with the default geometry (max_order 10) and a small one (max_order
  * 4, pageblock_order 3).
  */
@@ -338,11 +339,54 @@ static void run(unsigned max_order, unsigned pb_order)
 	za_destroy(za);
 }
 
+/* A pageblock exactly half free is claimed by the unmovable request that
+ * falls back into it (the kernel: free + alike >= half the pageblock). The
+ * zone full of movable pages but the first half of its first pageblock,
+ * merged into one block; the marks at 0, so that the zone can be filled. */
+static void claim_at_half(void)
+{
+	struct za *za = make(0, 0);
+	CHECK_EQ(za_sysctl_set(za, "min_free_kbytes", "0"), 0);
+	CHECK_EQ(za_sysctl_set(za, "watermark_scale_factor", "1"), 0);
+	unsigned long pb = 1UL << za_pageblock_order(za);
+	static struct za_page *pages[NPAGES];
+	unsigned long n = 0;
+	struct za_page *p;
+	while (n < NPAGES && (p = za_alloc_pages(za, ZA_GFP_MOVABLE, 0)))
+		pages[n++] = p;
+	CHECK_EQ(n, NPAGES);
+	unsigned long left = 0;
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long pfn = za_page_to_pfn(za, pages[i]);
+		if (pfn >= START && pfn < START + pb / 2)
+			za_free_pages(za, pages[i], 0);
+		else
+			pages[left++] = pages[i];
+	}
+	CHECK_EQ(left, NPAGES - pb / 2);
+	za_drain_all_pages(za);
+	unsigned long long st0 = za_event_count(za, ZA_STEAL_PAGEBLOCK);
+	p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	unsigned long pfn = za_page_to_pfn(za, p);
+	CHECK(pfn >= START && pfn < START + pb / 2);
+	printf("claim at half: unmovable page at pfn %#lx, steals %llu\n", pfn,
+	       za_event_count(za, ZA_STEAL_PAGEBLOCK) - st0);
+	CHECK_EQ(za_event_count(za, ZA_STEAL_PAGEBLOCK), st0 + 1);
+	za_free_pages(za, p, 0);
+	for (unsigned long i = 0; i < left; i++)
+		za_free_pages(za, pages[i], 0);
+	za_drain_all_pages(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
 	run(0, 0); /* defaults: max_order 10, pageblock_order 9 */
 	run(4, 3);
+	claim_at_half();
 	CHECK_EQ(below_min_by_refill, 0);
 	printf("core_buddy: ok\n");
 	return 0;
