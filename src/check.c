@@ -872,24 +872,12 @@ static unsigned expected_zonelist(struct za *za, unsigned n, int l,
 }
 
 /* "Normal of node 3", or "the list's end" for none: a zonelist entry
- * named without stdio (freestanding builds have none). */
+ * named for fail()'s one %s. */
 static const char *zone_label(const struct za_zone *z, char buf[48])
 {
 	if (!z)
 		return "the list's end";
-	size_t k = strlen(za_zone_name(z->type));
-	memcpy(buf, za_zone_name(z->type), k);
-	memcpy(buf + k, " of node ", 9);
-	k += 9;
-	char digits[12];
-	int d = 0;
-	unsigned nid = (unsigned)z->nid;
-	do
-		digits[d++] = (char)('0' + nid % 10);
-	while ((nid /= 10) && d < 11);
-	while (d)
-		buf[k++] = digits[--d];
-	buf[k] = 0;
+	snprintf(buf, 48, "%s of node %d", za_zone_name(z->type), z->nid);
 	return buf;
 }
 

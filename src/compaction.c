@@ -319,25 +319,22 @@ bool _za_in_compaction(const struct za *za)
  * waiting for a client callback that waits for this thread). */
 static bool compaction_begin(struct za *za, bool wait)
 {
+	/* Passes nested deeper than the table on this thread (callbacks of
+	 * several allocators compacting each other): no pass here. */
+	if (!za_nest_enter(&in_compaction, za))
+		return false;
 	za_mutex_lock(&za->compact_lock);
 	while (za->compact_excluded) {
 		if (!wait) {
 			za_mutex_unlock(&za->compact_lock);
+			za_nest_leave(&in_compaction);
 			return false;
 		}
 		za_cond_wait(&za->compact_idle, &za->compact_lock, 0);
 	}
 	za->compact_running++;
 	za_mutex_unlock(&za->compact_lock);
-	if (za_nest_enter(&in_compaction, za))
-		return true;
-	/* Passes nested deeper than the table on this thread (callbacks of
-	 * several allocators compacting each other): no pass here. */
-	za_mutex_lock(&za->compact_lock);
-	if (--za->compact_running == 0)
-		za_cond_broadcast(&za->compact_idle);
-	za_mutex_unlock(&za->compact_lock);
-	return false;
+	return true;
 }
 
 static void compaction_end(struct za *za)

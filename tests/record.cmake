@@ -542,6 +542,17 @@ sleep 0.5")
     expect(1 "999999 managed pages of 520192 present" ${EXE} replay --quiet ${T})
     hand_trace(${T} "" "# page-size: 4096" "# page-size: 5000")
     expect(1 "page size 5000 is not a power of two" ${EXE} replay --quiet ${T})
+    # Header numbers are read strictly: the page size and the format too.
+    hand_trace(${T} "" "# page-size: 4096" "# page-size: 4k")
+    expect(1 "page-size: '4k' is not a number" ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# page-size: 4096" "# page-size: 99999999999999999999")
+    expect(1 "page-size: 99999999999999999999 out of range"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# zonealloc-trace: 1" "# zonealloc-trace: 1.0")
+    expect(1 "zonealloc-trace: '1.0' is not a number" ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "# zonealloc-trace: 1" "# zonealloc-trace: 7")
+    expect(1 "header format '7' is not one this zonealloc reads"
+           ${EXE} replay --quiet ${T})
     hand_trace(${T} "" "# cpus-possible: 2" "# cpus-possible: 1"
                "cpu: 0" "cpu: 1")
     expect(1 "a page set of CPU 1, and the header says 1 CPUs"

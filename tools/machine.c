@@ -347,13 +347,6 @@ static const char *hdr_value(const char *line, const char *key)
 	return *line == ' ' ? line + 1 : line;
 }
 
-static long parse_long(const char *s)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	return end == s ? -1 : v;
-}
-
 /* The number of a "# KEY: VALUE" line, which must be a decimal integer
  * (blanks around it) between lo and hi: 0 and *out, or -1 with err
  * naming the key and the text as the file has it (a value past what a
@@ -610,14 +603,17 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 				snprintf(err, errlen, "two zonealloc headers");
 				goto out;
 			}
-			m->format = (int)parse_long(v);
-			if (m->format != MACHINE_FORMAT) {
+			long f;
+			if (hdr_num(v, "zonealloc-trace", 0, INT_MAX, &f, err, errlen))
+				goto out;
+			if (f != MACHINE_FORMAT) {
 				snprintf(err, errlen,
 				         "header format '%s' is not one this "
 				         "zonealloc reads (%d)",
 				         v, MACHINE_FORMAT);
 				goto out;
 			}
+			m->format = (int)f;
 			in_header = 1;
 			continue;
 		}
@@ -683,8 +679,10 @@ int machine_parse_header(const char *text, size_t len, struct machine *m,
 		} else if ((v = hdr_value(line, "arch"))) {
 			copy_trim(m->arch, sizeof(m->arch), v, v + strlen(v));
 		} else if ((v = hdr_value(line, "page-size"))) {
-			long ps = parse_long(v);
-			m->page_size = ps > 0 ? (unsigned long)ps : 0;
+			long ps;
+			if (hdr_num(v, "page-size", 512, 1l << 30, &ps, err, errlen))
+				goto out;
+			m->page_size = (unsigned long)ps;
 		} else if ((v = hdr_value(line, "cpus-possible"))) {
 			long c;
 			if (hdr_num(v, "cpus-possible", 1, ZA_MAX_CPUS, &c, err, errlen))
