@@ -399,6 +399,36 @@ int main(void)
 	za_free_contig_pages(za, cr, cn);
 	EXPECT_OK();
 
+	/* 23. A buddy list's count (nr_free) one block above what the list
+	 * holds, every count of pages agreeing: an allocation that trusts
+	 * the count looks for a block that is not there. Too high as well
+	 * as too low is a broken count. */
+	h = free_block(za->max_order);
+	CHECK(h != ZA_NIL);
+	mt = pageblock_mt(za, h);
+	zn->nr_free[za->max_order][mt] += 1;
+	EXPECT_BROKEN_SAYING("a buddy list's count above the blocks on it",
+	                     "free blocks, the list has");
+	zn->nr_free[za->max_order][mt] -= 1;
+	EXPECT_OK();
+	zn->nr_free[za->max_order][mt] -= 1;
+	EXPECT_BROKEN_SAYING("a buddy list's count below the blocks on it",
+	                     "free blocks, the list has");
+	zn->nr_free[za->max_order][mt] += 1;
+	EXPECT_OK();
+
+	/* 24. A buddy list's head whose back link names another block, not
+	 * none: a deletion that follows it would unlink that block's
+	 * neighbour. Every block of a list links back to the one before it,
+	 * the head to none. */
+	p = pfn_page(za, h);
+	CHECK_EQ(p->prev, ZA_NIL);
+	uint32_t other_pfn = h ^ (1u << za->max_order);
+	p->prev = other_pfn;
+	EXPECT_BROKEN_SAYING("a buddy list's head with a back link", "back link");
+	p->prev = ZA_NIL;
+	EXPECT_OK();
+
 	/* Undo the setup: everything free again, and still consistent. */
 	for (int i = 0; i < 8; i++)
 		za_free_pages(za, held[i], (unsigned)(i % 3));

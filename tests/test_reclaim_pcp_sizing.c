@@ -19,6 +19,11 @@
  *  4. ZA_CFG_PCP_FIXED at the initial size (high_min, batch of part 1):
  *     high and batch never move - not with a stream, not when idle, not
  *     under reclaim - and every refill is exactly one batch.
+ *  5. A CPU going offline recomputes the sizes for the CPUs left online:
+ *     high_min is the low watermark shared by the node's online CPUs (at
+ *     least four batches), high_max an eighth of the zone shared the same
+ *     way, so with one of the two CPUs offline both bounds are those of
+ *     one CPU, and CPU 0's list takes them up; online again, those of two.
  */
 #include "test_reclaim_common.c"
 
@@ -382,6 +387,69 @@ static void part_fixed(void)
 	free(held.pages);
 }
 
+/* --- 5 ------------------------------------------------------------------------- */
+
+/* The bounds tunables_update publishes for a node with `cpus` online CPUs
+ * (the kernel's zone_highsize: the low watermark shared by the CPUs, at
+ * least four batches; high_max an eighth of the zone likewise). */
+static void expected_bounds(struct za *za, unsigned cpus, int *hmin, int *hmax)
+{
+	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
+	long batch = za_load_relaxed(
+	    &za->nodes[0].zones[ZA_ZONE_NORMAL].pcp_sizes.batch);
+	long lo = (long)(zi.low / cpus), hi = (long)(zi.managed / 8 / cpus);
+	if (lo < 4 * batch)
+		lo = 4 * batch;
+	if (hi < lo)
+		hi = lo;
+	*hmin = (int)lo;
+	*hmax = (int)hi;
+}
+
+static void part_cpu_flip(void)
+{
+	struct za *za = make(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER, 0, 0);
+	tl_cpu = 0;
+	int want_min, want_max;
+	expected_bounds(za, 2, &want_min, &want_max);
+	int hmin2 = high_min_of(za, 0), hmax2 = high_max_of(za, 0);
+	CHECK_EQ(hmin2, want_min);
+	CHECK_EQ(hmax2, want_max);
+
+	CHECK_EQ(za_cpu_offline(za, 1), 0);
+	expected_bounds(za, 1, &want_min, &want_max);
+	int hmin1 = high_min_of(za, 0), hmax1 = high_max_of(za, 0);
+	printf("5: cpu1 offline: high_min %d -> %d, high_max %d -> %d (one "
+	       "CPU: %d, %d)\n",
+	       hmin2, hmin1, hmax2, hmax1, want_min, want_max);
+	/* The example's sizes must tell one CPU from two. */
+	CHECK(want_min > hmin2);
+	RULE(hmin1 == want_min && hmax1 == want_max,
+	     "cpu hotplug (an offline recomputes the page-set sizes for the "
+	     "CPUs left online): with cpu1 offline high_min/high_max are "
+	     "%d/%d, those of the two CPUs before; one CPU's are %d/%d",
+	     hmin1, hmax1, want_min, want_max);
+	/* CPU 0's list takes the new bounds up when it next runs. */
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 0);
+	struct za_pcp_info pi = pcp_info(za, 0, ZA_ZONE_NORMAL);
+	RULE(pi.high >= (unsigned)hmin1,
+	     "cpu hotplug (an offline recomputes the page-set sizes for the "
+	     "CPUs left online): cpu0's list has high %u, below the one-CPU "
+	     "high_min %d",
+	     pi.high, hmin1);
+
+	CHECK_EQ(za_cpu_online(za, 1), 0);
+	expected_bounds(za, 2, &want_min, &want_max);
+	RULE(high_min_of(za, 0) == want_min && high_max_of(za, 0) == want_max,
+	     "cpu hotplug (an online recomputes the page-set sizes): with cpu1 "
+	     "back high_min/high_max are %d/%d, two CPUs' are %d/%d",
+	     high_min_of(za, 0), high_max_of(za, 0), want_min, want_max);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -390,6 +458,7 @@ int main(void)
 	part_decay();
 	part_pressure();
 	part_fixed();
+	part_cpu_flip();
 	printf("refills per 1000 allocations in a stream: self-sizing %.1f, "
 	       "fixed at the initial size %.1f\n",
 	       sizing_refills_per_1000, fixed_refills_per_1000);

@@ -26,6 +26,11 @@
  *     the allocating thread.
  *  8. KERNEL | NOFAIL | NORETRY: NOFAIL wins (never NULL; a known library
  *     gap today).
+ *  9. The high-order atomic reserve goes back before the OOM handler runs,
+ *     in every build (rules_highatomic_before_oom opens no window here and
+ *     runs in debug builds only): an order-1 ATOMIC allocation in a zone
+ *     under min reserves its pageblock; KERNEL allocations until NULL call
+ *     the handler, and no page is reserved at any of its calls.
  * Checks on known library gaps use EXPECT: they fail the test but let the
  * parts after them run.
  */
@@ -408,6 +413,70 @@ static void part_kswapd(void)
 	free(pinned.pages);
 }
 
+/* --- 9 --------------------------------------------------------------------------- */
+
+static struct {
+	struct za_zone *zone;
+	unsigned calls;
+	unsigned long worst_reserved;
+} ha;
+
+static unsigned long ha_oom(void *ctx, int nid, unsigned order)
+{
+	(void)ctx;
+	(void)nid;
+	(void)order;
+	unsigned long r = za_load_relaxed(&ha.zone->nr_reserved_highatomic);
+	ha.calls++;
+	if (r > ha.worst_reserved)
+		ha.worst_reserved = r;
+	return 0;
+}
+
+static void part_highatomic_before_oom(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = BLK;
+	/* The whole zone under min: only atomic requests (which reserve a
+	 * pageblock when they reach the slow path) get pages. */
+	cfg.min_free_kbytes = 4096;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLK, NULL), 0);
+	memset(&ha, 0, sizeof(ha));
+	ha.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	za_set_oom_handler(za, ha_oom, NULL);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_ATOMIC, 1);
+	CHECK(p != NULL);
+	za_free_pages(za, p, 1);
+	unsigned long reserved = za_load_relaxed(&ha.zone->nr_reserved_highatomic);
+	CHECK(reserved > 0);
+	struct pinned held;
+	pinned_init(&held, BLK);
+	while (held.n < BLK &&
+	       (p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NOWARN, 0)))
+		pinned_add(&held, p);
+	printf("9: %lu pages reserved for high-order atomic requests; %lu "
+	       "KERNEL pages until NULL, %u OOM calls, at most %lu pages "
+	       "reserved at one\n",
+	       reserved, held.n, ha.calls, ha.worst_reserved);
+	CHECK(ha.calls > 0);
+	RULE(ha.worst_reserved == 0,
+	     "slow path (give the high-order atomic reserve back before OOM): "
+	     "the OOM handler was called while %lu pages stayed reserved for "
+	     "high-order atomic requests",
+	     ha.worst_reserved);
+	pinned_free(za, &held, held.n);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(held.pages);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -415,5 +484,6 @@ int main(void)
 	tl_cpu = 0;
 	part_kswapd();
 	part_main();
+	part_highatomic_before_oom();
 	return expect_failures("reclaim_shrinker");
 }
