@@ -28,7 +28,10 @@ static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
 		if (st == ZA_PS_OFFLINE || pageblock_mt(za, pfn) == ZA_MT_ISOLATE ||
 		    (n == 1 && st != ZA_PS_NONE && page_order(p) == ZA_CONTIG_ORDER))
 			return false;
-		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
+		/* Without a migrate callback nothing in use can move: only
+		 * its owner's free would clear it, and waiting for that took
+		 * the whole deadline from every candidate after this one. */
+		if (st == ZA_PS_ALLOC && (!za->migrate || page_alloc_unmovable(p)))
 			return false;
 		pfn += n;
 	}
