@@ -28,11 +28,61 @@ static bool candidate_ok(struct za *za, struct za_zone *z, unsigned long start,
 		if (st == ZA_PS_OFFLINE || pageblock_mt(za, pfn) == ZA_MT_ISOLATE ||
 		    (n == 1 && st != ZA_PS_NONE && page_order(p) == ZA_CONTIG_ORDER))
 			return false;
-		if (st == ZA_PS_ALLOC && page_alloc_unmovable(p))
+		/* Without a migrate callback nothing in use can move: only
+		 * its owner's free would clear it, and waiting for that took
+		 * the whole deadline from every candidate after this one. */
+		if (st == ZA_PS_ALLOC && (!za->migrate || page_alloc_unmovable(p)))
 			return false;
 		pfn += n;
 	}
 	return true;
+}
+
+/* Passes of a candidate's migration in a row that move nothing before
+ * the first round leaves it for the next candidate (the kernel's
+ * alloc_contig_range gives a range five tries). */
+#define CONTIG_IDLE_PASSES 5
+
+/* Take the first candidate of the allowed zones, highest first, that
+ * take_range takes (idle_passes as take_range's): its zone, its start in
+ * *start; NULL when none. *gave_up says that a candidate was left
+ * unfinished (-EAGAIN). */
+static struct za_zone *take_candidate(struct za *za, struct za_zoneref *zl,
+                                      int hz, unsigned long nr,
+                                      uint64_t deadline, unsigned idle_passes,
+                                      unsigned long *start, bool *gave_up)
+{
+	unsigned long chunk = 1ul << za->max_order;
+	struct za_zone *z;
+	for (unsigned i = 0; (z = zonelist_next(zl, hz, &i));) {
+		unsigned long zs = za_load_relaxed(&z->start_pfn);
+		unsigned long ze = za_load_relaxed(&z->end_pfn);
+		/* Highest candidates first: low memory is what DMA-limited
+		 * users need. */
+		for (unsigned long s = (ze >= nr ? (ze - nr) & ~(chunk - 1) : 0);
+		     s >= zs && s + nr <= ze; s -= chunk) {
+			/* Keep the zone above its high watermark afterwards. */
+			if (zone_free_estimate(za, z) < nr + zone_wmark(z, ZA_WMARK_HIGH))
+				break;
+			if (!candidate_ok(za, z, s, nr)) {
+				if (s < chunk)
+					break;
+				continue;
+			}
+			unsigned long migrated = 0;
+			int err = take_range(za, z, s, nr, deadline, &migrated,
+			                     idle_passes);
+			if (!err) {
+				*start = s;
+				return z;
+			}
+			if (err == -EAGAIN)
+				*gave_up = true;
+			if (za_now_ns() > deadline || s < chunk)
+				break;
+		}
+	}
+	return NULL;
 }
 
 struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
@@ -65,61 +115,51 @@ struct za_page *za_alloc_contig_pages(struct za *za, unsigned long nr_pages,
 	                    (uint64_t)za->offline_timeout_ms * ZA_NSEC_PER_MSEC;
 
 	mem_hotplug_lock(za);
-	struct za_zone *z;
-	for (unsigned i = 0; (z = zonelist_next(zl, hz, &i));) {
-		unsigned long zs = za_load_relaxed(&z->start_pfn);
-		unsigned long ze = za_load_relaxed(&z->end_pfn);
-		/* Highest candidates first: low memory is what DMA-limited
-		 * users need. */
-		for (unsigned long s = (ze >= nr ? (ze - nr) & ~(chunk - 1) : 0);
-		     s >= zs && s + nr <= ze; s -= chunk) {
-			/* Keep the zone above its high watermark afterwards. */
-			if (zone_free_estimate(za, z) < nr + zone_wmark(z, ZA_WMARK_HIGH))
-				break;
-			if (!candidate_ok(za, z, s, nr)) {
-				if (s < chunk)
-					break;
-				continue;
-			}
-			unsigned long migrated = 0;
-			if (take_range(za, z, s, nr, deadline, &migrated) == 0) {
-				struct za_page *head = pfn_page(za, s);
-				/* Handed out: its count moves on, as every hand-out
-				 * moves it, for a racing free of a range that was
-				 * here before (za_free_contig_pages). */
-				page_hand_out_gen(head);
-				za_store_relaxed(&head->order, (uint8_t)(ZA_CONTIG_ORDER));
-				za_store_relaxed(&head->mt, (uint8_t)(ZA_MT_MOVABLE));
-				pfn_page(za, s + 1)->next = (uint32_t)nr;
-				zone_lock(z, NULL);
-				z->nr_isolate_pageblock += nr >> za->pageblock_order;
-				zone_unlock(z);
-				set_page_state(head, ZA_PS_ALLOC);
-				vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, (long)nr);
-				event_zone(z, ZA_CONTIG_OK, 1);
-				mem_hotplug_unlock(za);
-				if (za_debug_aids_on(za))
-					_za_debug_alloc(za, s, nr, ZA_PAGE_OWNER_CONTIG, gfp, cpu,
-					                __builtin_return_address(0));
-				if (gfp & ZA___GFP_ZERO) {
-					/* Zero block by block: the range may span
-					 * hotplug blocks with separate bases. */
-					for (unsigned long p = s; p < s + nr; p += chunk) {
-						void *a = za_page_address(za, pfn_page(za, p));
-						if (a)
-							__builtin_memset(a, 0, chunk << za->page_shift);
-					}
-				}
-				return head;
-			}
-			if (za_now_ns() > deadline || s < chunk)
-				break;
+	/* Every candidate first with a short budget, so that one that cannot
+	 * be had soon (a block whose owner refuses to let it move for now)
+	 * does not take the whole deadline from the candidates after it;
+	 * then, if one was left unfinished, all again with what is left of
+	 * the deadline. */
+	bool gave_up = false;
+	unsigned long s = 0;
+	struct za_zone *z = take_candidate(za, zl, hz, nr, deadline,
+	                                   CONTIG_IDLE_PASSES, &s, &gave_up);
+	if (!z && gave_up && za_now_ns() <= deadline)
+		z = take_candidate(za, zl, hz, nr, deadline, 0, &s, &gave_up);
+	if (!z) {
+		event_zone(&za->nodes[nid].zones[0], ZA_CONTIG_FAIL, 1);
+		mem_hotplug_unlock(za);
+		errno = ENOMEM;
+		return NULL;
+	}
+	struct za_page *head = pfn_page(za, s);
+	/* Handed out: its count moves on, as every hand-out moves it, for a
+	 * racing free of a range that was here before
+	 * (za_free_contig_pages). */
+	page_hand_out_gen(head);
+	za_store_relaxed(&head->order, (uint8_t)(ZA_CONTIG_ORDER));
+	za_store_relaxed(&head->mt, (uint8_t)(ZA_MT_MOVABLE));
+	pfn_page(za, s + 1)->next = (uint32_t)nr;
+	zone_lock(z, NULL);
+	z->nr_isolate_pageblock += nr >> za->pageblock_order;
+	zone_unlock(z);
+	set_page_state(head, ZA_PS_ALLOC);
+	vmstat_mod(z, ZA_NR_ZONE_ALLOCATED, (long)nr);
+	event_zone(z, ZA_CONTIG_OK, 1);
+	mem_hotplug_unlock(za);
+	if (za_debug_aids_on(za))
+		_za_debug_alloc(za, s, nr, ZA_PAGE_OWNER_CONTIG, gfp, cpu,
+		                __builtin_return_address(0));
+	if (gfp & ZA___GFP_ZERO) {
+		/* Zero block by block: the range may span hotplug blocks with
+		 * separate bases. */
+		for (unsigned long p = s; p < s + nr; p += chunk) {
+			void *a = za_page_address(za, pfn_page(za, p));
+			if (a)
+				__builtin_memset(a, 0, chunk << za->page_shift);
 		}
 	}
-	event_zone(&za->nodes[nid].zones[0], ZA_CONTIG_FAIL, 1);
-	mem_hotplug_unlock(za);
-	errno = ENOMEM;
-	return NULL;
+	return head;
 }
 
 void za_free_contig_pages(struct za *za, struct za_page *page,

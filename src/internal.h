@@ -2015,12 +2015,13 @@ bool range_all_free_isolated(struct za *za, struct za_zone *z,
 void take_range_off_lists(struct za *za, struct za_zone *z,
                           unsigned long start, unsigned long nr);
 /* Isolate, disable pcp, migrate until free or the deadline: 0, -EBUSY,
- * -EAGAIN. On failure everything is as it was. On success the range is
- * off the lists (states OFFLINE) and the zone's pcp lists are enabled
- * again. */
+ * -EAGAIN. idle_passes (0: none) also ends it with -EAGAIN after that
+ * many migration passes in a row that moved nothing. On failure
+ * everything is as it was. On success the range is off the lists (states
+ * OFFLINE) and the zone's pcp lists are enabled again. */
 int take_range(struct za *za, struct za_zone *z, unsigned long start,
-               unsigned long nr, uint64_t deadline_ns,
-               unsigned long *migrated);
+               unsigned long nr, uint64_t deadline_ns, unsigned long *migrated,
+               unsigned idle_passes);
 
 /* The debugging aids (docs/DEBUGGING.md). page_debug.c: set up at create
  * (tables only for the aids configured), and the hooks of the general

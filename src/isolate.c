@@ -272,7 +272,8 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 }
 
 int take_range(struct za *za, struct za_zone *z, unsigned long start,
-               unsigned long nr, uint64_t deadline_ns, unsigned long *migrated)
+               unsigned long nr, uint64_t deadline_ns, unsigned long *migrated,
+               unsigned idle_passes)
 {
 	mem_hotplug_assert_held(za);
 	uint8_t *saved = za_meta_alloc(za, (nr >> za->pageblock_order) + 1, 1);
@@ -296,7 +297,8 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 		return err;
 	}
 	ZA_DEBUG_POINT(za, ZA_DP_OFFLINE_DRAINED, z);
-	for (;;) {
+	for (unsigned idle = 0;;) {
+		unsigned long moved = *migrated;
 		int r = migrate_range(za, start, nr, deadline_ns, migrated);
 		if (r == -EBUSY) {
 			err = -EBUSY;
@@ -307,6 +309,13 @@ int take_range(struct za *za, struct za_zone *z, unsigned long start,
 			break;
 		}
 		if (za_now_ns() > deadline_ns) {
+			err = -EAGAIN;
+			break;
+		}
+		/* idle_passes passes in a row that moved nothing: the
+		 * caller has other ranges to try first (contig.c). */
+		idle = *migrated != moved ? 0 : idle + 1;
+		if (idle_passes && idle >= idle_passes) {
 			err = -EAGAIN;
 			break;
 		}

@@ -176,8 +176,8 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	 * else through isolation and migration. */
 	int err = buddy_take_lazy_range(z, start_pfn, nr_pages)
 	              ? 0
-	              : take_range(za, z, start_pfn, nr_pages, deadline,
-	                           &migrated);
+	              : take_range(za, z, start_pfn, nr_pages, deadline, &migrated,
+	                           0);
 	if (err) {
 		event_zone(z, ZA_OFFLINE_FAIL, 1);
 		mem_hotplug_unlock(za);

@@ -104,7 +104,13 @@ static unsigned pcp_refill_locked(struct za *za, struct za_zone *z,
 		 * can spare one (zone_spares_block_locked). */
 		if (mid && got && !zone_spares_block_locked(z, order, mt))
 			break;
-		struct za_page *page = buddy_alloc_locked(z, order, mt, alloc_flags);
+		/* The high-order atomic reserve gives the request its own
+		 * block, never the batch's others: on the list they would go
+		 * to any request (the kernel's rmqueue_bulk takes none). */
+		struct za_page *page = buddy_alloc_locked(z, order, mt,
+		                                          got ? alloc_flags &
+		                                                    ~ALLOC_HARDER
+		                                              : alloc_flags);
 		if (!page)
 			break;
 		uint32_t pfn = (uint32_t)page_pfn(za, page);

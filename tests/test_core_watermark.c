@@ -22,7 +22,9 @@
  *    page sets restartable (tests/pcp_mode.h);
  *  - a per-CPU refill, single or bulk, never takes the zone below the
  *    floor of the request that made it, the high-order atomic reserve
- *    left out of the count of a request that may not use it (both modes).
+ *    left out of the count of a request that may not use it (both modes);
+ *  - an atomic request's per-CPU refill takes its own block from the
+ *    high-order atomic reserve, never a batch (both modes).
  */
 #include "pcp_mode.h"
 #include "testutil.h"
@@ -480,6 +482,67 @@ static void refill_keeps_reserve(void)
 	printf("refill keeps the atomic reserve: ok\n");
 }
 
+/* Free pages on the zone's HIGHATOMIC lists. */
+static unsigned long reserve_free(struct za *za, struct za_zone *z)
+{
+	unsigned long n = 0;
+	zone_lock(z, NULL);
+	for (unsigned o = 0; o <= za->max_order; o++)
+		n += z->nr_free[o][ZA_MT_HIGHATOMIC] << o;
+	zone_unlock(z);
+	return n;
+}
+
+/* The high-order atomic reserve gives an atomic request the one block it
+ * asked for, never a per-CPU batch: the batch's other blocks would wait
+ * on the list for any request, atomic or not (the kernel's per-CPU refill
+ * takes nothing from MIGRATE_HIGHATOMIC). Review 8: an ATOMIC order-1
+ * request in the slow path refilled its list with 16 blocks of the
+ * reserve (batch 32), which ordinary order-1 requests then took. */
+static void refill_takes_one_reserve_block(void)
+{
+	struct za *za = make_pcp();
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	pm_set_cpu(&cur_cpu, 0);
+	for (;;) {
+		struct za_page *p;
+		while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
+			hold(p, 0);
+		settle(za);
+		struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
+		if (zi.free <= zi.min)
+			break;
+	}
+	/* The first reserves its pageblock; the drain puts the rest of its
+	 * refill on the reserve's lists. */
+	struct za_page *a = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 1);
+	CHECK(a != NULL);
+	settle(za);
+	CHECK(za_load_relaxed(&z->nr_reserved_highatomic) > 0);
+	unsigned long before = reserve_free(za, z);
+	CHECK(before >= 8);
+	/* The second, CPU 0's order-1 list empty: one block of the reserve. */
+	struct za_page *b = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 1);
+	CHECK(b != NULL);
+	unsigned long after = reserve_free(za, z);
+	struct za_pcp_info pi;
+	CHECK_EQ(za_pcp_info(za, 0, 0, ZA_ZONE_NORMAL, &pi), 0);
+	printf("an atomic order-1 refill: reserve's free pages %lu -> %lu, CPU "
+	       "0's list %u\n",
+	       before, after, pi.count);
+	RULE(before - after <= 2,
+	     "the high-order atomic reserve gives an atomic request its own "
+	     "block only, never a per-CPU batch: an ATOMIC order-1 allocation "
+	     "took %lu pages off the reserve's lists (CPU 0's list now %u)",
+	     before - after, pi.count);
+	za_free_pages(za, a, 1);
+	za_free_pages(za, b, 1);
+	release(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	pm_destroy(za);
+	printf("refill takes one reserve block: ok\n");
+}
+
 int main(int argc, char **argv)
 {
 	tu_watchdog(120);
@@ -487,6 +550,8 @@ int main(int argc, char **argv)
 	if (pm_rseq) {
 		pm_run("fast_path_below_low", fast_path_below_low);
 		pm_run("refill_keeps_reserve", refill_keeps_reserve);
+		pm_run("refill_takes_one_reserve_block",
+		       refill_takes_one_reserve_block);
 		printf("core_watermark (restartable): ok\n");
 		return 0;
 	}
@@ -495,6 +560,7 @@ int main(int argc, char **argv)
 	bad_requests();
 	fast_path_below_low();
 	refill_keeps_reserve();
+	refill_takes_one_reserve_block();
 	printf("core_watermark: ok\n");
 	return 0;
 }

@@ -23,6 +23,18 @@
  * thread takes and gives back ranges of 2 or 3 blocks: every range is
  * contiguous, holds no client block, and keeps the pattern written into it
  * until it is freed; the client's data survives the migrations.
+ *
+ * Part 3, an allocator without a migrate callback: a movable block in use
+ * in the highest candidate cannot move, so the range comes from the free
+ * blocks below it at once, not after the offline timeout (review 8,
+ * finding 2: the candidate was taken, waited the whole deadline for the
+ * block to be freed, and the call failed with every other block free).
+ * With a movable page in use in every block, it fails at once: without
+ * a callback nothing can move them (not after 5 s of waiting for their
+ * owners to free them). The same with a migrate callback that refuses to
+ * move the first block for now (-EAGAIN): the candidate is left after a
+ * few passes that move nothing, and the range comes from below (review
+ * 8, finding 3).
  */
 #include "test_hotplug_common.c"
 
@@ -358,6 +370,106 @@ static void part2(void)
 	hp_all_pages_back(za);
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int cpu_zero(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int refuse_migrate(void *ctx, struct za_page *dst, struct za_page *src,
+                          unsigned order)
+{
+	(void)ctx;
+	(void)dst;
+	(void)src;
+	(void)order;
+	return -EAGAIN; /* pinned for now */
+}
+
+static void part3(bool refusing)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 1;
+	cfg.cpu_id = cpu_zero;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = 8 * BLK;
+	cfg.min_free_kbytes = 128;
+	cfg.offline_timeout_ms = 5000;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	if (refusing)
+		cfg.migrate = refuse_migrate;
+	struct za *z3 = za_create(&cfg);
+	CHECK(z3 != NULL);
+	CHECK_EQ(za_memory_online(z3, 0, ZA_ZONE_NORMAL, 0, 8 * BLK, NULL), 0);
+	/* The buddy lists hand out the highest max-order block first. */
+	struct za_page *p = za_alloc_pages(z3, ZA_GFP_MOVABLE, 0);
+	CHECK(p != NULL);
+	unsigned long pfn = za_page_to_pfn(z3, p);
+	CHECK(pfn >= 7 * BLK);
+	double t0 = now_s();
+	struct za_page *r = za_alloc_contig_pages(z3, 2 * BLK, ZA_GFP_KERNEL);
+	double dt = now_s() - t0;
+	const char *how = refusing ? "a migrate callback that refuses it"
+	                           : "no migrate callback";
+	printf("part 3: %s, a movable page in use at pfn %#lx: a 2-block range "
+	       "%s after %.3f s\n",
+	       how, pfn, r ? "taken" : "refused", dt);
+	RULE(r != NULL && dt < 2.5,
+	     "a contiguous candidate that cannot be had does not cost the "
+	     "others their chance: with %s, a movable page in use at pfn %#lx "
+	     "in the highest candidate gave %s after %.3f s with 7 of 8 blocks "
+	     "free",
+	     how, pfn, r ? "a range" : "NULL", dt);
+	unsigned long rp = za_page_to_pfn(z3, r);
+	CHECK(rp + 2 * BLK <= 7 * BLK);
+	za_free_contig_pages(z3, r, 2 * BLK);
+	if (!refusing) {
+		/* A movable page in use in every block: without a callback
+		 * no candidate can be had, and the call says so at once. */
+		static struct za_page *pg[8 * BLK];
+		struct za_page *one[8] = { NULL };
+		unsigned long n = 0;
+		while (n < 7 * BLK &&
+		       (pg[n] = za_alloc_pages(z3, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0)))
+			n++;
+		for (unsigned long i = 0; i < n; i++) {
+			unsigned long b = za_page_to_pfn(z3, pg[i]) / BLK;
+			if (!one[b] && b != pfn / BLK)
+				one[b] = pg[i];
+			else
+				za_free_pages(z3, pg[i], 0);
+		}
+		for (unsigned b = 0; b < 8; b++)
+			CHECK(one[b] != NULL || b == pfn / BLK);
+		t0 = now_s();
+		r = za_alloc_contig_pages(z3, 2 * BLK, ZA_GFP_KERNEL);
+		dt = now_s() - t0;
+		printf("part 3: no migrate callback, a movable page in use in every "
+		       "block: %s after %.3f s\n",
+		       r ? "a range" : "refused", dt);
+		RULE(r == NULL && dt < 2.5,
+		     "without a migrate callback no block in use can move: with a "
+		     "movable page in use in every block, a contiguous allocation "
+		     "gave %s after %.3f s (the offline timeout is 5 s)",
+		     r ? "a range" : "NULL", dt);
+		for (unsigned b = 0; b < 8; b++)
+			if (one[b])
+				za_free_pages(z3, one[b], 0);
+	}
+	za_free_pages(z3, p, 0);
+	za_drain_all_pages(z3);
+	CHECK_EQ(za_check(z3, stderr), 0);
+	za_destroy(z3);
+}
+
 int main(void)
 {
 	tu_watchdog(200);
@@ -382,6 +494,8 @@ int main(void)
 	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, MOV_START, MOV_PAGES), 0);
 	part1();
 	part2();
+	part3(false);
+	part3(true);
 	za_destroy(za);
 	hp_client_fini(&cl);
 	munmap(mem, MAX_PFN * HP_PAGE);
