@@ -465,7 +465,11 @@ int za_page_reporting_unregister(struct za *za)
 {
 	if (!za)
 		return -EINVAL;
-	if (za_nest_in(&in_report_callback, za))
+	/* From the report callback unregister would wait for itself; from a
+	 * migrate callback (or a compaction pass) a pass that has begun
+	 * waits for the memory-hotplug lock or the compaction pass this
+	 * thread is inside, and unregister would wait for that pass. */
+	if (za_nest_in(&in_report_callback, za) || mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	return reporting_stop(za);
 }

@@ -15,7 +15,8 @@
  *    they were (nothing reported again), and so does a pageblock that
  *    changes type (a steal, a high-order atomic reserve and its return);
  *    unregister waits for a batch out; offline, za_check and unregister
- *    from inside the callback: -EDEADLK;
+ *    from inside the callback: -EDEADLK; unregister from a migrate
+ *    callback while a pass waits for the memory-hotplug lock: -EDEADLK;
  *  - stress: threads allocate, fill, verify and free while the callback
  *    scribbles over every block it is given (as MADV_DONTNEED zeroes it)
  *    and a block goes offline and online again; ends with za_check.
@@ -821,6 +822,97 @@ static void test_unregister_waits(void)
 	free(h);
 }
 
+/* Unregister from a migrate callback (here memory offline's, which holds
+ * the memory-hotplug lock; a compaction pass's is the same) while the
+ * reporting thread has begun a pass and waits for that lock: unregister
+ * would join the thread, which waits for the caller. It must refuse
+ * with -EDEADLK, as za_page_reporting_run does there. */
+struct unreg_mig {
+	struct za *za;
+	atomic_int calls, done;
+	int unreg;
+};
+
+static int unreg_migrate(void *ctx, struct za_page *dst, struct za_page *src,
+                         unsigned order)
+{
+	struct unreg_mig *u = ctx;
+	(void)dst;
+	(void)src;
+	(void)order;
+	if (atomic_fetch_add(&u->calls, 1) == 0) {
+		/* Twenty delays: the thread has seen the flag register set
+		 * and begun its pass, which waits for our lock. */
+		usleep(200 * 1000);
+		u->unreg = za_page_reporting_unregister(u->za);
+	}
+	return 0; /* no contents (no base): moved */
+}
+
+static void *unreg_offline_thread(void *arg)
+{
+	struct unreg_mig *u = arg;
+	CHECK_EQ(za_memory_offline(u->za, BLOCK, BLOCK), 0);
+	atomic_store(&u->done, 1);
+	return NULL;
+}
+
+static void test_unregister_from_migrate(void)
+{
+	struct za_config c = { 0 };
+	struct unreg_mig *u = calloc(1, sizeof(*u));
+	c.nr_cpus = 2;
+	c.max_order = MAXO;
+	c.pageblock_order = PB;
+	c.block_pages = BLOCK;
+	c.max_pfn = 1ul << 20;
+	c.flags = ZA_CFG_NO_KSWAPD;
+	c.min_free_kbytes = 128;
+	c.migrate = unreg_migrate;
+	c.migrate_ctx = u;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	u->za = za;
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 0, 2 * BLOCK, NULL), 0);
+	/* One movable page in the second block, for the offline to move. */
+	static struct za_page *keep[2 * BLOCK];
+	unsigned nk = 0;
+	struct za_page *p;
+	while (
+	    (p = za_alloc_pages(za,
+	                        ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN,
+	                        0)) &&
+	    za_page_to_pfn(za, p) < BLOCK)
+		keep[nk++] = p;
+	CHECK(p != NULL);
+	for (unsigned i = 0; i < nk; i++)
+		za_free_pages(za, keep[i], 0);
+	struct za_page_reporting pr = { rec_report, NULL, 0, 10 };
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	pthread_mutex_init(&r->lock, NULL);
+	pr.ctx = r;
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, unreg_offline_thread, u), 0);
+	for (int i = 0; i < 1000 && !atomic_load(&u->done); i++)
+		usleep(10 * 1000);
+	RULE(atomic_load(&u->done),
+	     "za_page_reporting_unregister from a migrate callback answers "
+	     "-EDEADLK, never waits for a reporting pass that waits for the "
+	     "caller's memory-hotplug lock (memory offline still blocked "
+	     "after 10 s)");
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&u->calls) >= 1);
+	CHECK_EQ(u->unreg, -EDEADLK);
+	/* Still registered, and unregister works from outside. */
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+	free(u);
+}
+
 /* --- stress ---------------------------------------------------------------------- */
 
 #define FILL 0x5au
@@ -948,6 +1040,7 @@ int main(void)
 	test_steal_keeps_marks();
 	test_highatomic_keeps_marks();
 	test_unregister_waits();
+	test_unregister_from_migrate();
 	test_stress();
 	puts("reporting: ok");
 	return 0;
