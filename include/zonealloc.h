@@ -724,7 +724,8 @@ ZA_API void za_set_oom_handler(struct za *za,
  * reporting thread, with no pcp or zone lock held but with the
  * memory-hotplug lock held, as the migrate callback is (see "Callbacks";
  * memory offline waits for a batch in flight rather than lose it). It may
- * allocate and free, but not unregister reporting (-EDEADLK).
+ * allocate and free, but not unregister reporting (-EDEADLK; nor may a
+ * migrate callback).
  * Only blocks that went through the free lists are reported: memory that
  * came online and was never handed out is not (it was never touched).
  * The thread is started by register and stopped by unregister and
@@ -738,7 +739,8 @@ ZA_API void za_set_oom_handler(struct za *za,
  * delay_ms above 3600000), -EBUSY (registered already), -ENOMEM, or the
  * platform's error starting the thread.
  * unregister: 0, -ENOENT (none registered), -EDEADLK (from the report
- * callback); returns once no batch is out (the thread's or a
+ * or migrate callback: it would wait for a pass that waits for the
+ * caller); returns once no batch is out (the thread's or a
  * za_page_reporting_run's). */
 struct za_page_reporting {
 	int (*report)(void *ctx, struct za_page *const *pages,

@@ -162,6 +162,23 @@ void mem_hotplug_unlock(struct za *za)
 	za_mutex_unlock(&za->mem_hotplug_lock);
 }
 
+/* The lock for free page reporting's batch (reporting.c), which must keep
+ * memory offline and contiguous allocation out but not compaction: the
+ * batch's blocks are on no list and in no one's use, which the scanners
+ * skip, and a batch that kept compaction out for its callback made every
+ * direct compaction meanwhile skip (review 9 finding 3). */
+void mem_hotplug_lock_beside_compaction(struct za *za)
+{
+	za_mutex_lock(&za->mem_hotplug_lock);
+	za_store_relaxed(&za->mem_hotplug_owner, (void *)&hotplug_token);
+}
+
+void mem_hotplug_unlock_beside_compaction(struct za *za)
+{
+	za_store_relaxed(&za->mem_hotplug_owner, NULL);
+	za_mutex_unlock(&za->mem_hotplug_lock);
+}
+
 bool mem_hotplug_held_by_me(const struct za *za)
 {
 	return za_load_relaxed(&za->mem_hotplug_owner) == (void *)&hotplug_token ||

@@ -1383,6 +1383,9 @@ void _za_report_cuts(struct za *za, const struct za_cuts *c, const char *what,
  * takes the lock waits for the passes to end. */
 void mem_hotplug_lock(struct za *za);
 void mem_hotplug_unlock(struct za *za);
+/* The same lock, compaction left running (free page reporting's batch). */
+void mem_hotplug_lock_beside_compaction(struct za *za);
+void mem_hotplug_unlock_beside_compaction(struct za *za);
 bool mem_hotplug_held_by_me(const struct za *za);
 
 /* memmap.c: page metadata and hotplug blocks. */

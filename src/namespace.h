@@ -44,7 +44,11 @@
 #define isolate_range _za_isolate_range
 #define mem_hotplug_held_by_me _za_mem_hotplug_held_by_me
 #define mem_hotplug_lock _za_mem_hotplug_lock
+#define mem_hotplug_lock_beside_compaction                                    \
+	_za_mem_hotplug_lock_beside_compaction
 #define mem_hotplug_unlock _za_mem_hotplug_unlock
+#define mem_hotplug_unlock_beside_compaction                                  \
+	_za_mem_hotplug_unlock_beside_compaction
 #define memmap_fini _za_memmap_fini
 #define memmap_init _za_memmap_init
 #define memmap_init_pages _za_memmap_init_pages

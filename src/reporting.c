@@ -20,6 +20,9 @@
  * allocation holds throughout: an offline waits for the batch in flight
  * to come back, and a batch never holds a block of a range being taken
  * away. za_check holds that lock too, so it never sees a batch out.
+ * Compaction is not kept out (mem_hotplug_lock_beside_compaction): its
+ * scanners take only blocks on the lists or in use, never one held for
+ * reporting, and a costly allocation meanwhile still compacts.
  *
  * Watermarks. A block is taken only while the zone stays above its low
  * watermark without it, as the kernel does: reporting never makes an
@@ -217,7 +220,7 @@ static int report_zone(struct za *za, struct za_zone *z,
 			while (more && !za_load_relaxed(&rl->stop)) {
 				unsigned n = 0;
 				bool low = false;
-				mem_hotplug_lock(za);
+				mem_hotplug_lock_beside_compaction(za);
 				zone_lock(z, NULL);
 				if (!zone_populated(z) ||
 				    (cursor != ZA_NIL && !still_on_list(za, z, cursor, o, mt)))
@@ -236,7 +239,7 @@ static int report_zone(struct za *za, struct za_zone *z,
 					vmstat_mod(z, ZA_NR_FREE_PAGES, -(long)taken);
 					r = report_batch(za, z, rl, n);
 				}
-				mem_hotplug_unlock(za);
+				mem_hotplug_unlock_beside_compaction(za);
 				if (r)
 					return r;
 				if (low && !n)
@@ -465,7 +468,11 @@ int za_page_reporting_unregister(struct za *za)
 {
 	if (!za)
 		return -EINVAL;
-	if (za_nest_in(&in_report_callback, za))
+	/* From the report callback unregister would wait for itself; from a
+	 * migrate callback (or a compaction pass) a pass that has begun
+	 * waits for the memory-hotplug lock or the compaction pass this
+	 * thread is inside, and unregister would wait for that pass. */
+	if (za_nest_in(&in_report_callback, za) || mem_hotplug_held_by_me(za))
 		return -EDEADLK;
 	return reporting_stop(za);
 }

@@ -28,6 +28,8 @@
 #                                  barrier)
 #   model_rseq_tso_ok              the owner's commit store buffered
 #                                  (x86-TSO): spin proves it
+#   model_rseq_short_memory_not_proved  run.sh with 40 MB for pan: the
+#                                  search is cut short, which must fail
 # and of a CPU offline with bounded waits (tests/model/cpuoff.pml):
 #   model_cpuoff_ok                spin proves it (safety, end states)
 #   model_cpuoff_<what>_bug        defer_no_mark, worker_no_wait,
@@ -89,6 +91,14 @@ foreach(_v ok nofence_bug stop_outside_bug nowait_bug nocpucheck_bug
   endif()
   za_add_model_test(model_rseq_${_v} ${_arg} rseq_${_v})
 endforeach()
+
+# The harness itself: a search pan cut short (out of memory, PAN_MEM_MB)
+# proves nothing, so run.sh must fail it (review 9: it printed "the
+# protocol is proved" after 0 states stored).
+za_add_model_test(model_rseq_short_memory_not_proved rseq rseq_short_memory)
+set_tests_properties(model_rseq_short_memory_not_proved PROPERTIES
+  WILL_FAIL TRUE
+  ENVIRONMENT "SPIN=${_za_spin};CC=${CMAKE_C_COMPILER};PAN_MEM_MB=40")
 
 foreach(_v ok defer_no_mark_bug worker_no_wait_bug worker_no_drain_bug)
   if(_v STREQUAL "ok")

@@ -15,7 +15,9 @@
  *    they were (nothing reported again), and so does a pageblock that
  *    changes type (a steal, a high-order atomic reserve and its return);
  *    unregister waits for a batch out; offline, za_check and unregister
- *    from inside the callback: -EDEADLK;
+ *    from inside the callback: -EDEADLK; unregister from a migrate
+ *    callback while a pass waits for the memory-hotplug lock: -EDEADLK;
+ *    a costly allocation while a batch is out still compacts;
  *  - stress: threads allocate, fill, verify and free while the callback
  *    scribbles over every block it is given (as MADV_DONTNEED zeroes it)
  *    and a block goes offline and online again; ends with za_check.
@@ -821,6 +823,206 @@ static void test_unregister_waits(void)
 	free(h);
 }
 
+/* Unregister from a migrate callback (here memory offline's, which holds
+ * the memory-hotplug lock; a compaction pass's is the same) while the
+ * reporting thread has begun a pass and waits for that lock: unregister
+ * would join the thread, which waits for the caller. It must refuse
+ * with -EDEADLK, as za_page_reporting_run does there. */
+struct unreg_mig {
+	struct za *za;
+	atomic_int calls, done;
+	int unreg;
+};
+
+static int unreg_migrate(void *ctx, struct za_page *dst, struct za_page *src,
+                         unsigned order)
+{
+	struct unreg_mig *u = ctx;
+	(void)dst;
+	(void)src;
+	(void)order;
+	if (atomic_fetch_add(&u->calls, 1) == 0) {
+		/* Twenty delays: the thread has seen the flag register set
+		 * and begun its pass, which waits for our lock. */
+		usleep(200 * 1000);
+		u->unreg = za_page_reporting_unregister(u->za);
+	}
+	return 0; /* no contents (no base): moved */
+}
+
+static void *unreg_offline_thread(void *arg)
+{
+	struct unreg_mig *u = arg;
+	CHECK_EQ(za_memory_offline(u->za, BLOCK, BLOCK), 0);
+	atomic_store(&u->done, 1);
+	return NULL;
+}
+
+static void test_unregister_from_migrate(void)
+{
+	struct za_config c = { 0 };
+	struct unreg_mig *u = calloc(1, sizeof(*u));
+	c.nr_cpus = 2;
+	c.max_order = MAXO;
+	c.pageblock_order = PB;
+	c.block_pages = BLOCK;
+	c.max_pfn = 1ul << 20;
+	c.flags = ZA_CFG_NO_KSWAPD;
+	c.min_free_kbytes = 128;
+	c.migrate = unreg_migrate;
+	c.migrate_ctx = u;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	u->za = za;
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, 0, 2 * BLOCK, NULL), 0);
+	/* One movable page in the second block, for the offline to move. */
+	static struct za_page *keep[2 * BLOCK];
+	unsigned nk = 0;
+	struct za_page *p;
+	while (
+	    (p = za_alloc_pages(za,
+	                        ZA_GFP_NOWAIT | ZA___GFP_MOVABLE | ZA_GFP_NOWARN,
+	                        0)) &&
+	    za_page_to_pfn(za, p) < BLOCK)
+		keep[nk++] = p;
+	CHECK(p != NULL);
+	for (unsigned i = 0; i < nk; i++)
+		za_free_pages(za, keep[i], 0);
+	struct za_page_reporting pr = { rec_report, NULL, 0, 10 };
+	struct rec *r = calloc(1, sizeof(*r));
+	r->za = za;
+	pthread_mutex_init(&r->lock, NULL);
+	pr.ctx = r;
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, unreg_offline_thread, u), 0);
+	for (int i = 0; i < 1000 && !atomic_load(&u->done); i++)
+		usleep(10 * 1000);
+	RULE(atomic_load(&u->done),
+	     "za_page_reporting_unregister from a migrate callback answers "
+	     "-EDEADLK, never waits for a reporting pass that waits for the "
+	     "caller's memory-hotplug lock (memory offline still blocked "
+	     "after 10 s)");
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&u->calls) >= 1);
+	CHECK_EQ(u->unreg, -EDEADLK);
+	/* Still registered, and unregister works from outside. */
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(r);
+	free(u);
+}
+
+/* Compaction beside a batch in flight: the batch keeps memory offline and
+ * contiguous allocation out (the memory-hotplug lock), not compaction. A
+ * costly allocation made while the callback runs compacts as it would
+ * without reporting: here the zone's only free block of the order is the
+ * one out with the client, the rest is fragmented movable memory. */
+struct cb_hold {
+	atomic_int in_cb, release;
+};
+
+static int cb_hold_report(void *ctx, struct za_page *const *pages,
+                          const unsigned *orders, unsigned n)
+{
+	struct cb_hold *h = ctx;
+	(void)pages;
+	(void)orders;
+	(void)n;
+	atomic_store(&h->in_cb, 1);
+	for (int i = 0; i < 20000 && !atomic_load(&h->release); i++)
+		usleep(1000);
+	return 0;
+}
+
+static int moved_ok(void *ctx, struct za_page *dst, struct za_page *src,
+                    unsigned order)
+{
+	(void)ctx;
+	(void)dst;
+	(void)src;
+	(void)order;
+	return 0; /* no contents (no base): moved */
+}
+
+static void *run_pass_thread(void *arg)
+{
+	return (void *)(intptr_t)za_page_reporting_run(arg);
+}
+
+static void test_compaction_beside_batch(void)
+{
+	struct za_config c = { 0 };
+	c.nr_cpus = 1;
+	c.max_order = MAXO;
+	c.pageblock_order = PB;
+	c.block_pages = BLOCK;
+	c.max_pfn = 1ul << 20;
+	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_NO_KCOMPACTD;
+	c.min_free_kbytes = 128;
+	c.migrate = moved_ok;
+	struct za *za = za_create(&c);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLOCK, NULL), 0);
+	struct cb_hold *h = calloc(1, sizeof(*h));
+	struct za_page_reporting pr = { cb_hold_report, h, PB, 0 };
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	/* Every page as a movable order-0 block, the reserve as blocks we
+	 * keep; then every other page of pageblocks 0..14 back (fragments)
+	 * and all of the last pageblock (the one block for the batch). */
+	static struct za_page *pg[BLOCK], *res[64];
+	unsigned n = 0, nr = 0, ro[64];
+	struct za_page *p;
+	while (n < BLOCK &&
+	       (p = za_alloc_pages(za,
+	                           ZA_GFP_MOVABLE | ZA_GFP_NOWARN | ZA_GFP_NORETRY,
+	                           0)))
+		pg[n++] = p;
+	for (int o = MAXO; o >= 0; o--)
+		while (nr < 64 &&
+		       (res[nr] = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN,
+		                                 (unsigned)o)))
+			ro[nr++] = (unsigned)o;
+	unsigned long last_pb = (BLOCK >> PB) - 1;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned long pfn = za_page_to_pfn(za, pg[i]);
+		if ((pfn >> PB) == last_pb || (pfn & 1)) {
+			za_free_pages(za, pg[i], 0);
+			pg[i] = NULL;
+		}
+	}
+	za_drain_all_pages(za);
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, run_pass_thread, za), 0);
+	for (int i = 0; i < 10000 && !atomic_load(&h->in_cb); i++)
+		usleep(1000);
+	CHECK(atomic_load(&h->in_cb));
+	unsigned long long stall = ev(za, ZA_COMPACT_STALL);
+	struct za_page *big =
+	    za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NORETRY | ZA_GFP_NOWARN, 4);
+	unsigned long long stalls = ev(za, ZA_COMPACT_STALL) - stall;
+	atomic_store(&h->release, 1);
+	void *ret;
+	pthread_join(t, &ret);
+	CHECK_EQ((long)(intptr_t)ret, 1l << PB);
+	RULE(big && stalls == 1,
+	     "a report batch in flight keeps memory offline out, not compaction: "
+	     "a costly allocation meanwhile compacts (allocation %s, %llu direct "
+	     "compactions)",
+	     big ? "made" : "failed", stalls);
+	za_free_pages(za, big, 4);
+	for (unsigned i = 0; i < n; i++)
+		if (pg[i])
+			za_free_pages(za, pg[i], 0);
+	for (unsigned i = 0; i < nr; i++)
+		za_free_pages(za, res[i], ro[i]);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(h);
+}
+
 /* --- stress ---------------------------------------------------------------------- */
 
 #define FILL 0x5au
@@ -948,6 +1150,8 @@ int main(void)
 	test_steal_keeps_marks();
 	test_highatomic_keeps_marks();
 	test_unregister_waits();
+	test_unregister_from_migrate();
+	test_compaction_beside_batch();
 	test_stress();
 	puts("reporting: ok");
 	return 0;
