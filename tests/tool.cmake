@@ -206,6 +206,10 @@ set_property(TEST tool_info_hugepages_off APPEND PROPERTY
              ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
 za_tool_test(tool_info_hugepages_frames 2 "--hugepages needs backing memory"
              info --hugepages --frames-only --mem 64M)
+# A replay has frame numbers only: --hugepages has nothing to back.
+za_tool_test(tool_replay_hugepages 2
+             "--hugepages needs backing memory, and a replay has frame numbers only"
+             replay --hugepages ${CMAKE_CURRENT_LIST_DIR}/data/formats.trace)
 
 # vmstat in the kernel's names and order, the library's own after them;
 # version 0.1's names still printed by vmstat-v0.
