@@ -302,6 +302,10 @@ za_timeline_test(tool_timeline_all "${_za_tl}-all.csv" 1 3
 
 za_tool_test(tool_timeline_unwritable 2 "cannot write the timeline to '/nonexistent"
              stress --seconds 1 --quiet --timeline /nonexistent/dir/t.csv)
+# It is a usage error like any other: the reason, then where to look.
+za_tool_test(tool_timeline_unwritable_try 2
+             "cannot write the timeline to [^\n]*\nTry 'zonealloc stress --help'"
+             stress --seconds 1 --quiet --timeline /nonexistent/dir/t.csv)
 za_tool_test(tool_timeline_bad_interval 2 "--interval 5 is out of range"
              stress --seconds 1 --interval 5)
 
