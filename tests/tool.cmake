@@ -206,6 +206,13 @@ set_property(TEST tool_info_hugepages_off APPEND PROPERTY
              ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
 za_tool_test(tool_info_hugepages_frames 2 "--hugepages needs backing memory"
              info --hugepages --frames-only --mem 64M)
+# The offline scenario without ZONE_MOVABLE: the error says what to change.
+za_tool_test(tool_offline_small 2
+             "the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks"
+             stress --scenario offline --mem 16M --seconds 1)
+za_tool_test(tool_offline_zones_no_movable 2
+             "the offline scenario needs ZONE_MOVABLE memory: --zones leaves it out"
+             stress --scenario offline --zones dma,dma32,normal --seconds 1)
 # A replay has frame numbers only: --hugepages has nothing to back.
 za_tool_test(tool_replay_hugepages 2
              "--hugepages needs backing memory, and a replay has frame numbers only"

@@ -918,6 +918,11 @@ static int scenario_build(struct stress *st)
 	to.movable = movable_default(o, st->sc);
 	if (topo_plan(&st->tp, &to, cmd))
 		return EXIT_USAGE;
+	if (st->sc == SC_OFFLINE && !st->tp.o.movable && o->topo.zones_given &&
+	    !o->topo.movable_given)
+		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
+		                           "memory: --zones leaves it out; add "
+		                           "movable to it, or give --movable");
 	if (st->sc == SC_OFFLINE && !st->tp.o.movable)
 		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
 		                           "memory: give --movable, or --mem of at "
