@@ -206,6 +206,19 @@ set_property(TEST tool_info_hugepages_off APPEND PROPERTY
              ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
 za_tool_test(tool_info_hugepages_frames 2 "--hugepages needs backing memory"
              info --hugepages --frames-only --mem 64M)
+# stress says it too (on stderr, once a run; --quiet or not), the
+# fragment scenario as well, which builds its allocator itself.
+za_tool_test(tool_stress_hugepages 0
+             "result +PASS.*# backing: base pages[^\n]*transparent huge pages are off"
+             stress --hugepages --mem 64M --seconds 1 --quiet)
+za_tool_test(tool_stress_fragment_hugepages 0
+             "result +PASS.*# backing: base pages[^\n]*transparent huge pages are off"
+             stress --scenario fragment --compaction on --hugepages --mem 64M
+             --seconds 1 --quiet)
+set_property(TEST tool_stress_hugepages tool_stress_fragment_hugepages APPEND
+             PROPERTY ENVIRONMENT
+             HUGEMEM_MEMINFO=${CMAKE_CURRENT_SOURCE_DIR}/data/meminfo_no_hugetlb
+             HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
 # The offline scenario without ZONE_MOVABLE: the error says what to change.
 za_tool_test(tool_offline_small 2
              "the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks"

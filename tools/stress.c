@@ -1124,6 +1124,7 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 		goto out_destroy;
 	if (o->progress)
 		progress_banner(st);
+	topo_describe_backing(&st->tp, stderr);
 
 	st->tl = tl;
 	timeline_start(st);
