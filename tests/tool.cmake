@@ -206,6 +206,30 @@ set_property(TEST tool_info_hugepages_off APPEND PROPERTY
              ENVIRONMENT HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
 za_tool_test(tool_info_hugepages_frames 2 "--hugepages needs backing memory"
              info --hugepages --frames-only --mem 64M)
+# stress says it too (on stderr, once a run; --quiet or not), the
+# fragment scenario as well, which builds its allocator itself.
+za_tool_test(tool_stress_hugepages 0
+             "result +PASS.*# backing: base pages[^\n]*transparent huge pages are off"
+             stress --hugepages --mem 64M --seconds 1 --quiet)
+za_tool_test(tool_stress_fragment_hugepages 0
+             "result +PASS.*# backing: base pages[^\n]*transparent huge pages are off"
+             stress --scenario fragment --compaction on --hugepages --mem 64M
+             --seconds 1 --quiet)
+set_property(TEST tool_stress_hugepages tool_stress_fragment_hugepages APPEND
+             PROPERTY ENVIRONMENT
+             HUGEMEM_MEMINFO=${CMAKE_CURRENT_SOURCE_DIR}/data/meminfo_no_hugetlb
+             HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)
+# The offline scenario without ZONE_MOVABLE: the error says what to change.
+za_tool_test(tool_offline_small 2
+             "the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks"
+             stress --scenario offline --mem 16M --seconds 1)
+za_tool_test(tool_offline_zones_no_movable 2
+             "the offline scenario needs ZONE_MOVABLE memory: --zones leaves it out"
+             stress --scenario offline --zones dma,dma32,normal --seconds 1)
+# A replay has frame numbers only: --hugepages has nothing to back.
+za_tool_test(tool_replay_hugepages 2
+             "--hugepages needs backing memory, and a replay has frame numbers only"
+             replay --hugepages ${CMAKE_CURRENT_LIST_DIR}/data/formats.trace)
 
 # vmstat in the kernel's names and order, the library's own after them;
 # version 0.1's names still printed by vmstat-v0.
@@ -297,6 +321,10 @@ za_timeline_test(tool_timeline_all "${_za_tl}-all.csv" 1 3
                  --mem 128M --quiet --timeline "${_za_tl}-all.csv")
 
 za_tool_test(tool_timeline_unwritable 2 "cannot write the timeline to '/nonexistent"
+             stress --seconds 1 --quiet --timeline /nonexistent/dir/t.csv)
+# It is a usage error like any other: the reason, then where to look.
+za_tool_test(tool_timeline_unwritable_try 2
+             "cannot write the timeline to [^\n]*\nTry 'zonealloc stress --help'"
              stress --seconds 1 --quiet --timeline /nonexistent/dir/t.csv)
 za_tool_test(tool_timeline_bad_interval 2 "--interval 5 is out of range"
              stress --seconds 1 --interval 5)

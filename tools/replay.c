@@ -544,6 +544,9 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 		                      (o->topo.cfg_flags & ZA_CFG_POISON)
 		                          ? "--poison"
 		                          : "--init-on-alloc");
+	if (o->topo.hugepages)
+		return tool_usage_err(CMD, "--hugepages needs backing memory, and a "
+		                           "replay has frame numbers only");
 	o->topo.frames_only = 1;
 	if (o->mode == MODE_DET)
 		/* No background thread may change anything behind the replay's

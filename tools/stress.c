@@ -918,6 +918,11 @@ static int scenario_build(struct stress *st)
 	to.movable = movable_default(o, st->sc);
 	if (topo_plan(&st->tp, &to, cmd))
 		return EXIT_USAGE;
+	if (st->sc == SC_OFFLINE && !st->tp.o.movable && o->topo.zones_given &&
+	    !o->topo.movable_given)
+		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
+		                           "memory: --zones leaves it out; add "
+		                           "movable to it, or give --movable");
 	if (st->sc == SC_OFFLINE && !st->tp.o.movable)
 		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
 		                           "memory: give --movable, or --mem of at "
@@ -1119,6 +1124,7 @@ static int run_one(const struct stress_opts *o, enum scenario sc,
 		goto out_destroy;
 	if (o->progress)
 		progress_banner(st);
+	topo_describe_backing(&st->tp, stderr);
 
 	st->tl = tl;
 	timeline_start(st);

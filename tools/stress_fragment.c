@@ -395,6 +395,8 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 		return EXIT_FAIL;
 	}
 	fs->za = fs->tp.za;
+	if (!on || !(o->compaction & 1))
+		topo_describe_backing(&fs->tp, stderr); /* once a run */
 	fs->backed = !fs->tp.o.frames_only;
 	fs->page_size = fs->tp.page_size;
 	fs->max_pfn = fs->tp.max_pfn;

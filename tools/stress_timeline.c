@@ -68,8 +68,8 @@ int timeline_open(struct timeline *tl, const char *path, const char *cmd)
 	tl->path = path;
 	tl->f = fopen(path, "w");
 	if (!tl->f) {
-		tool_err(cmd, "cannot write the timeline to '%s': %s", path,
-		         strerror(errno));
+		tool_usage_err(cmd, "cannot write the timeline to '%s': %s", path,
+		               strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -197,6 +197,7 @@ void *topo_pfn_address(const struct topo *t, int nid, unsigned long pfn);
 const char *topo_zone_name(enum za_zone_type z);
 /* Prints the layout ("# node 0 DMA pfn ... ") as comment lines. */
 void topo_describe(const struct topo *t, FILE *f);
+void topo_describe_backing(const struct topo *t, FILE *f);
 /* Online CPUs of the machine running the tool (at least 1; options.c). */
 unsigned tool_nproc(void);
 

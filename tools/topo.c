@@ -747,6 +747,17 @@ int topo_build(struct topo *t, const struct za_config *cfg, const char *cmd)
 	return 0;
 }
 
+/* Which huge pages --hugepages got: a "# backing:" line (node 0 speaks
+ * for all unless they differ). Nothing without --hugepages. */
+void topo_describe_backing(const struct topo *t, FILE *f)
+{
+	unsigned k;
+
+	for (k = 0; t->o.hugepages && k < t->o.nodes && k < ZA_MAX_NODES; k++)
+		if (k == 0 || strcmp(t->huge[k].desc, t->huge[0].desc))
+			fprintf(f, "%s", t->huge[k].desc);
+}
+
 void topo_describe(const struct topo *t, FILE *f)
 {
 	char b1[32], b2[32], b3[32];
@@ -761,11 +772,7 @@ void topo_describe(const struct topo *t, FILE *f)
 	        fmt_size(t->o.block, b3, sizeof(b3)),
 	        t->za ? za_max_order(t->za) : t->o.max_order,
 	        t->o.frames_only ? "frames-only" : "backed");
-	/* Which huge pages --hugepages got (node 0 speaks for all unless
-	 * they differ). */
-	for (k = 0; t->o.hugepages && k < t->o.nodes && k < ZA_MAX_NODES; k++)
-		if (k == 0 || strcmp(t->huge[k].desc, t->huge[0].desc))
-			fprintf(f, "%s", t->huge[k].desc);
+	topo_describe_backing(t, f);
 	if (t->o.cfg_flags &
 	    (ZA_CFG_PAGE_OWNER | ZA_CFG_POISON | ZA_CFG_INIT_ON_ALLOC)) {
 		unsigned fl = t->o.cfg_flags;
