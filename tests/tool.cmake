@@ -328,6 +328,13 @@ za_tool_test(tool_timeline_unwritable_try 2
              stress --seconds 1 --quiet --timeline /nonexistent/dir/t.csv)
 za_tool_test(tool_timeline_bad_interval 2 "--interval 5 is out of range"
              stress --seconds 1 --interval 5)
+# The fragment scenario's own options do nothing elsewhere: refused.
+za_tool_test(tool_stress_compaction_not_fragment 2
+             "--compaction is an option of the fragment scenario \\(or all\\); --scenario mixed does not use it"
+             stress --seconds 1 --compaction off)
+za_tool_test(tool_stress_unmovable_not_fragment 2
+             "--unmovable is an option of the fragment scenario"
+             stress --scenario pressure --seconds 1 --unmovable 20)
 
 find_program(ZA_BASH bash)
 if(ZA_BASH)

@@ -209,6 +209,7 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 	o->compaction = 3;
 	o->unmovable_pct = 10;
 
+	const char *fragment_only = NULL; /* an option only fragment reads */
 	for (i = 1; i < argc; i++) {
 		const char *v;
 		unsigned long long x;
@@ -246,6 +247,7 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 		} else if (VALUE("--compaction")) {
 			if (r < 0)
 				return -1;
+			fragment_only = "--compaction";
 			if (!strcmp(v, "off"))
 				o->compaction = 1;
 			else if (!strcmp(v, "on"))
@@ -263,6 +265,7 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			if (r < 0 ||
 			    parse_uint(cmd, "--unmovable", v, 0, 100, &o->unmovable_pct))
 				return -1;
+			fragment_only = "--unmovable";
 		} else if ((r = opt_uint(cmd, argc, argv, &i, "--seconds", 1, 86400,
 		                         &o->seconds)) ||
 		           (r = opt_uint(cmd, argc, argv, &i, "--threads", 1, 1024,
@@ -306,6 +309,14 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			return -1;
 		}
 #undef VALUE
+	}
+	/* An option that would do nothing is a mistake, not a setting. */
+	if (fragment_only && o->scenario != SC_FRAGMENT && o->scenario != -1) {
+		tool_usage_err(cmd,
+		               "%s is an option of the fragment scenario (or all); "
+		               "--scenario %s does not use it",
+		               fragment_only, scenario_names[o->scenario]);
+		return -1;
 	}
 	/* A corruption nobody can see would pass: refuse the run. */
 	if (o->inject == INJECT_CORRUPT && o->topo.frames_only) {
