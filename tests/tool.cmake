@@ -215,7 +215,15 @@ za_tool_test(tool_stress_fragment_hugepages 0
              "result +PASS.*# backing: base pages[^\n]*transparent huge pages are off"
              stress --scenario fragment --compaction on --hugepages --mem 64M
              --seconds 1 --quiet)
-set_property(TEST tool_stress_hugepages tool_stress_fragment_hugepages APPEND
+# The JSON summary names the backing: asked for, none came.
+za_tool_test(tool_stress_hugepages_json 0
+             "\"backed\":true,\"hugepages\":\"base\""
+             stress --hugepages --mem 64M --seconds 1 --quiet --json)
+za_tool_test(tool_stress_json_no_hugepages 0
+             "\"backed\":true,\"hugepages\":\"off\""
+             stress --mem 64M --seconds 1 --quiet --json)
+set_property(TEST tool_stress_hugepages tool_stress_fragment_hugepages
+             tool_stress_hugepages_json APPEND
              PROPERTY ENVIRONMENT
              HUGEMEM_MEMINFO=${CMAKE_CURRENT_SOURCE_DIR}/data/meminfo_no_hugetlb
              HUGEMEM_THP_ENABLED=${CMAKE_CURRENT_SOURCE_DIR}/data/thp_never)

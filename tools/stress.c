@@ -755,6 +755,7 @@ static void print_json(struct stress *st, const struct final *f, FILE *o)
 	jw_u(&w, "page_size", st->page_size);
 	jw_u(&w, "seed", st->seed);
 	jw_b(&w, "backed", st->backed);
+	jw_s(&w, "hugepages", topo_backing_name(&st->tp));
 	jw_u(&w, "ops", t.ops);
 	jw_d(&w, "mops_per_second", (double)t.ops / f->wall / 1e6);
 	jw_open(&w, "allocs_by_order", '[');

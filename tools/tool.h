@@ -198,6 +198,9 @@ const char *topo_zone_name(enum za_zone_type z);
 /* Prints the layout ("# node 0 DMA pfn ... ") as comment lines. */
 void topo_describe(const struct topo *t, FILE *f);
 void topo_describe_backing(const struct topo *t, FILE *f);
+/* The huge pages node 0 got with --hugepages, as the JSON summaries say
+ * it: "hugetlb", "thp", "base" (none came) or "off" (not asked for). */
+const char *topo_backing_name(const struct topo *t);
 /* Online CPUs of the machine running the tool (at least 1; options.c). */
 unsigned tool_nproc(void);
 

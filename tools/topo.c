@@ -758,6 +758,20 @@ void topo_describe_backing(const struct topo *t, FILE *f)
 			fprintf(f, "%s", t->huge[k].desc);
 }
 
+const char *topo_backing_name(const struct topo *t)
+{
+	if (!t->o.hugepages || t->o.frames_only)
+		return "off";
+	switch (t->huge[0].kind) {
+	case HUGEMEM_HUGETLB:
+		return "hugetlb";
+	case HUGEMEM_THP:
+		return "thp";
+	default:
+		return "base"; /* asked for, none came */
+	}
+}
+
 void topo_describe(const struct topo *t, FILE *f)
 {
 	char b1[32], b2[32], b3[32];
