@@ -215,10 +215,18 @@ restart:
 			drained = false;
 
 		if (!drained) {
+			drained = true;
+			/* Reclaim freed something and still no page: the
+			 * high-order atomic reserve may hold what is missing.
+			 * Give a pageblock back, but leave each zone its last
+			 * one (unforced; the forced give-back before the OOM
+			 * handler takes that too). As in the kernel, not after
+			 * a round that freed nothing. */
+			if (progress)
+				unreserve_highatomic_pageblock(za, ac, false);
 			/* Free pages may sit on per-CPU lists: ours first, then
 			 * everybody's, by taking their locks - no IPI, no
 			 * hotplug lock (seeds 000 and 003). */
-			drained = true;
 			event_zone(&za->nodes[0].zones[0], ZA_DRAIN_RETRY, 1);
 			if (ac->cpu >= 0)
 				drain_cpu_all_zones(za, ac->cpu);
@@ -242,8 +250,9 @@ restart:
 			continue;
 
 		/* Pageblocks kept for high-order atomic requests are the last
-		 * free memory before the OOM handler. */
-		if (unreserve_highatomic_pageblock(za, ac)) {
+		 * free memory before the OOM handler: all of them go back, one
+		 * per pass (forced). */
+		if (unreserve_highatomic_pageblock(za, ac, true)) {
 			page = get_page_from_freelist(za, ac, order, alloc_flags);
 			if (page)
 				return page;

@@ -799,14 +799,22 @@ void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page,
 	zone_unlock(z);
 }
 
-bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac)
+bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac,
+                                    bool force)
 {
+	unsigned long pb_pages = 1ul << za->pageblock_order;
+	/* Unforced, a zone keeps its last reserved pageblock. */
+	unsigned long keep = force ? 0 : pb_pages;
 	struct za_zone *z;
 	for (unsigned i = 0;
 	     (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
-		if (!za_load_relaxed(&z->nr_reserved_highatomic))
+		if (za_load_relaxed(&z->nr_reserved_highatomic) <= keep)
 			continue;
 		zone_lock(z, NULL);
+		if (z->nr_reserved_highatomic <= keep) {
+			zone_unlock(z);
+			continue;
+		}
 		for (unsigned o = 0; o <= za->max_order; o++) {
 			uint32_t h = z->free_head[o][ZA_MT_HIGHATOMIC];
 			if (h == ZA_NIL)

@@ -1516,11 +1516,16 @@ unsigned long buddy_set_pageblock_mt_locked(struct za_zone *z,
                                             unsigned long pb_pfn, int mt);
 /* High-order atomic reserve: after an atomic high-order allocation, the
  * pageblock it came from (every pageblock of a larger block) may become
- * HIGHATOMIC (up to about 1% of the zone); before the slow path gives up,
- * reserved pageblocks go back. nr_reserved_highatomic counts their pages. */
+ * HIGHATOMIC (up to about 1% of the zone). Reserved pageblocks go back to
+ * ordinary use in the slow path: one per call, from the first zone of the
+ * zonelist that has a free HIGHATOMIC block. Unforced (after a reclaim
+ * round that freed something but found no page), a zone with at most one
+ * pageblock reserved is skipped; forced (before the OOM handler), none
+ * is. nr_reserved_highatomic counts their pages. */
 void reserve_highatomic_pageblock(struct za_zone *z, struct za_page *page,
                                   unsigned order);
-bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac);
+bool unreserve_highatomic_pageblock(struct za *za, struct za_alloc_ctx *ac,
+                                    bool force);
 /* Free pages into a zone outside the fast paths (memory online, offline
  * undo, contig free): counts them. */
 void buddy_free_range(struct za_zone *z, unsigned long start,
