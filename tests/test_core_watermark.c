@@ -426,6 +426,28 @@ static void check_floor(struct za *za, const char *what,
 	     mark - ((long)after.free - reserve), name, pi.count);
 }
 
+/* The zone down to min with every list drained (below low), then one
+ * ATOMIC order-1 request in the slow path, which reserves its pageblock
+ * for high-order atomic requests: that block, held. */
+static struct za_page *down_to_min_reserved(struct za *za)
+{
+	for (;;) {
+		struct za_page *p;
+		while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
+			hold(p, 0);
+		settle(za);
+		struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
+		if (zi.free <= zi.min)
+			break;
+	}
+	struct za_page *a = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 1);
+	CHECK(a != NULL);
+	settle(za);
+	CHECK(za_load_relaxed(
+	          &za->nodes[0].zones[ZA_ZONE_NORMAL].nr_reserved_highatomic) > 0);
+	return a;
+}
+
 /* A refill takes no more than the room above the floor of the request
  * that made it, counted as its watermark check counts (RECLAIM.md section
  * 5): a request that may not use the high-order atomic reserve
@@ -440,23 +462,8 @@ static void refill_keeps_reserve(void)
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
 	pm_set_cpu(&cur_cpu, 0);
 
-	/* Down to min, the lists drained: below low. */
-	for (;;) {
-		struct za_page *p;
-		while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
-			hold(p, 0);
-		settle(za);
-		struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
-		if (zi.free <= zi.min)
-			break;
-	}
-	/* An ATOMIC order-1 request in the slow path reserves its
-	 * pageblock. */
-	struct za_page *a = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 1);
-	CHECK(a != NULL);
-	settle(za);
+	struct za_page *a = down_to_min_reserved(za);
 	long reserve = (long)za_load_relaxed(&z->nr_reserved_highatomic);
-	CHECK(reserve > 0);
 
 	/* A KERNEL request, CPU 0's list empty: its refill may take 10
 	 * pages, not a batch. */
@@ -504,21 +511,9 @@ static void refill_takes_one_reserve_block(void)
 	struct za *za = make_pcp();
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
 	pm_set_cpu(&cur_cpu, 0);
-	for (;;) {
-		struct za_page *p;
-		while ((p = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
-			hold(p, 0);
-		settle(za);
-		struct za_zone_info zi = zinfo(za, ZA_ZONE_NORMAL);
-		if (zi.free <= zi.min)
-			break;
-	}
 	/* The first reserves its pageblock; the drain puts the rest of its
 	 * refill on the reserve's lists. */
-	struct za_page *a = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 1);
-	CHECK(a != NULL);
-	settle(za);
-	CHECK(za_load_relaxed(&z->nr_reserved_highatomic) > 0);
+	struct za_page *a = down_to_min_reserved(za);
 	unsigned long before = reserve_free(za, z);
 	CHECK(before >= 8);
 	/* The second, CPU 0's order-1 list empty: one block of the reserve. */

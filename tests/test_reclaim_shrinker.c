@@ -497,8 +497,8 @@ static struct {
 	struct za *za;
 	struct za_zone *zone;
 	struct pinned trickle;
-	unsigned scans, ooms;
-	unsigned long reserved_at_last_scan, reserved_at_oom;
+	unsigned scans;
+	unsigned long reserved_at_last_scan;
 } ur;
 
 static unsigned long ur_count(void *ctx, int nid)
@@ -521,19 +521,10 @@ static unsigned long ur_scan(void *ctx, int nid, unsigned long nr)
 	return pinned_free(ur.za, &ur.trickle, 1);
 }
 
-static unsigned long ur_oom(void *ctx, int nid, unsigned order)
-{
-	(void)ctx;
-	(void)nid;
-	(void)order;
-	ur.ooms++;
-	ur.reserved_at_oom = za_load_relaxed(&ur.zone->nr_reserved_highatomic);
-	return 0;
-}
-
 /* One allocation in a zone kept UR_GAP pages under min (for KERNEL, with
  * the reserve not counted), with `pbs` pageblocks reserved: whether it
- * got a page (freed again here); ur holds what the callbacks saw. */
+ * got a page (freed again here); ur holds what the shrinker saw, ha what
+ * the OOM handler saw (part 9's). */
 static bool ur_run(unsigned pbs, za_gfp_t gfp, unsigned long *reserved_after)
 {
 	struct za_config cfg;
@@ -551,6 +542,8 @@ static bool ur_run(unsigned pbs, za_gfp_t gfp, unsigned long *reserved_after)
 	memset(&ur, 0, sizeof(ur));
 	ur.za = za;
 	ur.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	memset(&ha, 0, sizeof(ha));
+	ha.zone = ur.zone;
 	pinned_init(&ur.trickle, UR_TRICKLE);
 	struct pinned held, atomic;
 	pinned_init(&held, UR_BLOCKS * BLK);
@@ -593,7 +586,7 @@ static bool ur_run(unsigned pbs, za_gfp_t gfp, unsigned long *reserved_after)
 
 	struct za_shrinker shr = { .count = ur_count, .scan = ur_scan };
 	CHECK_EQ(za_register_shrinker(za, &shr), 0);
-	za_set_oom_handler(za, ur_oom, NULL);
+	za_set_oom_handler(za, ha_oom, NULL);
 	p = za_alloc_pages(za, gfp | ZA_GFP_NOWARN, 0);
 	*reserved_after = za_load_relaxed(&ur.zone->nr_reserved_highatomic);
 	bool ok = p != NULL;
@@ -624,7 +617,7 @@ static void part_highatomic_after_reclaim(void)
 		bool ok = ur_run(2, modes[m].gfp, &after);
 		printf("10: %s, 2 pageblocks reserved: %s after %u reclaim "
 		       "rounds, %u OOM calls, %lu pages reserved after\n",
-		       modes[m].name, ok ? "page" : "NULL", ur.scans, ur.ooms, after);
+		       modes[m].name, ok ? "page" : "NULL", ur.scans, ha.calls, after);
 		RULE(ok && ur.scans == 1 && after == UR_PB,
 		     "slow path (after a reclaim round that freed something but "
 		     "found no page, a reserved high-order atomic pageblock goes "
@@ -632,25 +625,25 @@ static void part_highatomic_after_reclaim(void)
 		     "after %u rounds, %lu pages reserved after (want a page "
 		     "after 1 round, %lu reserved)",
 		     modes[m].name, ok ? "a page" : "NULL", ur.scans, after, UR_PB);
-		CHECK_EQ(ur.ooms, 0);
+		CHECK_EQ(ha.calls, 0);
 	}
 
 	bool ok = ur_run(1, ZA_GFP_KERNEL, &after);
 	printf("10: KERNEL, 1 pageblock reserved: %s after %u reclaim rounds "
 	       "(%lu pages reserved at the last), %u OOM calls, %lu pages "
 	       "reserved after\n",
-	       ok ? "page" : "NULL", ur.scans, ur.reserved_at_last_scan, ur.ooms,
+	       ok ? "page" : "NULL", ur.scans, ur.reserved_at_last_scan, ha.calls,
 	       after);
 	RULE(ur.scans > 1 && ur.reserved_at_last_scan == UR_PB,
 	     "slow path (the unforced give-back leaves a zone its last "
 	     "reserved pageblock): %u reclaim rounds, %lu pages reserved at "
 	     "the last (want more than 1 round, %lu reserved)",
 	     ur.scans, ur.reserved_at_last_scan, UR_PB);
-	RULE(ok && after == 0 && ur.ooms == 0,
+	RULE(ok && after == 0 && ha.calls == 0,
 	     "slow path (give the high-order atomic reserve back before OOM): "
 	     "with one pageblock reserved, %s, %lu pages reserved after, %u "
 	     "OOM calls",
-	     ok ? "a page" : "NULL", after, ur.ooms);
+	     ok ? "a page" : "NULL", after, ha.calls);
 }
 
 int main(void)
