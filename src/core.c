@@ -148,20 +148,6 @@ void _za_report_cuts(struct za *za, const struct za_cuts *c, const char *what,
  * that reads its own token knows it holds the lock. */
 static ZA_THREAD_LOCAL char hotplug_token;
 
-void mem_hotplug_lock(struct za *za)
-{
-	za_mutex_lock(&za->mem_hotplug_lock);
-	za_store_relaxed(&za->mem_hotplug_owner, (void *)&hotplug_token);
-	_za_compaction_exclude(za, true);
-}
-
-void mem_hotplug_unlock(struct za *za)
-{
-	_za_compaction_exclude(za, false);
-	za_store_relaxed(&za->mem_hotplug_owner, NULL);
-	za_mutex_unlock(&za->mem_hotplug_lock);
-}
-
 /* The lock for free page reporting's batch (reporting.c), which must keep
  * memory offline and contiguous allocation out but not compaction: the
  * batch's blocks are on no list and in no one's use, which the scanners
@@ -177,6 +163,19 @@ void mem_hotplug_unlock_beside_compaction(struct za *za)
 {
 	za_store_relaxed(&za->mem_hotplug_owner, NULL);
 	za_mutex_unlock(&za->mem_hotplug_lock);
+}
+
+/* Everyone else's hold: the same, with compaction passes kept out. */
+void mem_hotplug_lock(struct za *za)
+{
+	mem_hotplug_lock_beside_compaction(za);
+	_za_compaction_exclude(za, true);
+}
+
+void mem_hotplug_unlock(struct za *za)
+{
+	_za_compaction_exclude(za, false);
+	mem_hotplug_unlock_beside_compaction(za);
 }
 
 bool mem_hotplug_held_by_me(const struct za *za)
