@@ -27,6 +27,11 @@
  *     of the stat thresholds of the truth, and za_check agrees - although
  *     reclaim changes the thresholds (up on a small zone with few CPUs,
  *     down with many CPUs).
+ *  6. A stingy shrinker (at most 4 pages a call, asked for 32 or more):
+ *     pgscan_kswapd counts the pages kswapd asked for, pgsteal_kswapd those
+ *     freed, so scan is above steal and each is exactly what the shrinker
+ *     saw (a scan counted as the pages freed would pass part 1 whenever
+ *     the shrinker happened to free all it was asked for).
  * Checks on known library gaps use EXPECT (the test fails, later parts run).
  */
 #include "test_reclaim_common.c"
@@ -478,6 +483,56 @@ static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
 	free(held.pages);
 }
 
+/* --- 6 --------------------------------------------------------------------------- */
+
+static void part_scan_above_steal(void)
+{
+	struct za *za = make(50);
+	struct cache cache;
+	struct za_shrinker shr;
+	cache_init(&cache, za, MANAGED);
+	cache.scan_max = 4;
+	cache_shrinker(&shr, &cache);
+	CHECK_EQ(za_register_shrinker(za, &shr), 0);
+
+	/* NOWAIT only: every shrinker call is kswapd's. */
+	cache_gate(&cache, true);
+	fill_nowait(za, &cache, MANAGED);
+	cache_gate(&cache, false);
+	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
+	uint64_t t0 = now_ms();
+	while (now_ms() - t0 < 20000) {
+		zi = zone_info(za, ZA_ZONE_NORMAL);
+		if (zi.free >= zi.high && !kswapd_busy(za) &&
+		    !atomic_load(&cache.in_scan))
+			break;
+		sleep_ms(2);
+	}
+	CHECK(zi.free >= zi.high);
+	CHECK_EQ(atomic_load(&cache.scan_calls_main), 0);
+
+	unsigned long asked = atomic_load(&cache.scan_asked);
+	unsigned long freed = atomic_load(&cache.scan_freed_other);
+	unsigned long long scan = za_event_count(za, ZA_PGSCAN_KSWAPD);
+	unsigned long long steal = za_event_count(za, ZA_PGSTEAL_KSWAPD);
+	printf("6: stingy shrinker: asked %lu, freed %lu; pgscan_kswapd %llu, "
+	       "pgsteal_kswapd %llu\n",
+	       asked, freed, scan, steal);
+	CHECK(freed > 0 && asked > freed);
+	RULE(scan == asked && scan > steal,
+	     "vmstat (pgscan_kswapd counts the pages kswapd asked its "
+	     "shrinkers to scan, not those they freed): asked %lu, freed %lu, "
+	     "pgscan_kswapd %llu, pgsteal_kswapd %llu",
+	     asked, freed, scan, steal);
+	CHECK_EQ(steal, freed);
+
+	za_unregister_shrinker(za, &shr);
+	cache_free_all(&cache);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	cache_fini(&cache);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -489,6 +544,7 @@ int main(void)
 	part_shrinker_allocates();
 	part_threshold_change(2, 0);
 	part_threshold_change(64, 9);
+	part_scan_above_steal();
 	CHECK_EQ(atomic_load(&lock_violations), 0);
 	return expect_failures("reclaim_kswapd");
 }
