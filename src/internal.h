@@ -1275,6 +1275,11 @@ enum za_debug_point {
 	 * set go last may be taking the cuts right now, without the set.
 	 * arg: the set. */
 	ZA_DP_CUT_NOTE,
+	/* Memory offline has taken its range out of the zone and is working
+	 * out the zone's new span (shrunk_span), before it stores it under
+	 * the zone lock: mem_hotplug_lock held, no other lock. arg: the
+	 * zone. */
+	ZA_DP_SPAN_SHRINK,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
