@@ -138,16 +138,14 @@ int za_memory_online(struct za *za, int nid, enum za_zone_type zone,
 
 	zone_lock(z, NULL);
 	/* Growing: no need to look at every block of the allocator. */
-	if (was_empty || !z->end_pfn) {
-		za_store_relaxed(&z->start_pfn, start_pfn);
-		za_store_relaxed(&z->end_pfn, start_pfn + nr_pages);
-	} else {
-		if (start_pfn < z->start_pfn)
-			za_store_relaxed(&z->start_pfn, start_pfn);
-		if (start_pfn + nr_pages > z->end_pfn)
-			za_store_relaxed(&z->end_pfn, start_pfn + nr_pages);
+	unsigned long lo = start_pfn, hi = start_pfn + nr_pages;
+	if (!was_empty && z->end_pfn) {
+		if (z->start_pfn < lo)
+			lo = z->start_pfn;
+		if (z->end_pfn > hi)
+			hi = z->end_pfn;
 	}
-	za_store_relaxed(&z->present_pages, z->present_pages + nr_pages);
+	zone_span_write_locked(z, lo, hi, z->present_pages + nr_pages);
 	zone_unlock(z);
 	/* Free, but lazily: the metadata of a block is written when the zone
 	 * first needs one of its pages (buddy.c). */
@@ -213,9 +211,7 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	unsigned long lo, hi;
 	shrunk_span(za, z, start_pfn, start_pfn + nr_pages, &lo, &hi);
 	zone_lock(z, NULL);
-	za_store_relaxed(&z->present_pages, z->present_pages - nr_pages);
-	za_store_relaxed(&z->start_pfn, lo);
-	za_store_relaxed(&z->end_pfn, hi);
+	zone_span_write_locked(z, lo, hi, z->present_pages - nr_pages);
 	zone_unlock(z);
 	tunables_update(za, TUNABLES_MEMORY);
 	if (!zone_populated(z))
