@@ -427,9 +427,12 @@ struct za_zone {
 	unsigned pcp_sizes_seq;
 	struct za_pcp *pcp; /* [nr_cpus]; fixed for the za's life */
 
-	/* Span: zone lock to write (with mem_hotplug_lock), relaxed reads. */
+	/* Span: zone lock to write (with mem_hotplug_lock), relaxed reads.
+	 * start_pfn, end_pfn and present_pages change together, inside
+	 * span_seq (zone_span_write_locked, zone_span_read). */
 	unsigned long start_pfn, end_pfn; /* end exclusive; 0,0 when empty */
 	unsigned long present_pages, managed_pages;
+	unsigned span_seq; /* odd while the span changes */
 
 	/* The buddy allocator: zone lock. nr_free is read locklessly by the
 	 * watermark check (relaxed). */
@@ -1275,6 +1278,15 @@ enum za_debug_point {
 	 * set go last may be taking the cuts right now, without the set.
 	 * arg: the set. */
 	ZA_DP_CUT_NOTE,
+	/* Memory offline has taken its range out of the zone and is working
+	 * out the zone's new span (shrunk_span), before it stores it under
+	 * the zone lock: mem_hotplug_lock held, no other lock. arg: the
+	 * zone. */
+	ZA_DP_SPAN_SHRINK,
+	/* Memory online or offline is writing a zone's span and has stored
+	 * its new start but not its end (zone_span_write_locked): the zone
+	 * lock held, span_seq odd. arg: the zone. */
+	ZA_DP_SPAN_WRITE,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \
@@ -1299,6 +1311,44 @@ static inline void zone_unlock(struct za_zone *z)
 {
 	za_spin_unlock_raw(&z->lock);
 	za_witness_release(ZA_RANK_ZONE);
+}
+/* A zone's span and present pages, as the kernel's span_seqlock guards
+ * them: written together by memory online and offline (zone lock held)
+ * inside span_seq, and read together without a lock (za_zone_info, the
+ * zoneinfo report). Two relaxed loads could take the start of one span
+ * and the end of another - a zone filled or emptied meanwhile then
+ * spanned 2^64 - start pages (review 12, finding 3). */
+static inline void zone_span_write_locked(struct za_zone *z,
+                                          unsigned long start,
+                                          unsigned long end,
+                                          unsigned long present)
+{
+	zone_assert_held(z);
+	za_store_relaxed(&z->span_seq, z->span_seq + 1);
+	za_fence_release();
+	za_store_relaxed(&z->start_pfn, start);
+	ZA_DEBUG_POINT(z->za, ZA_DP_SPAN_WRITE, z);
+	za_store_relaxed(&z->end_pfn, end);
+	za_store_relaxed(&z->present_pages, present);
+	za_store_release(&z->span_seq, z->span_seq + 1);
+}
+static inline void zone_span_read(const struct za_zone *z,
+                                  unsigned long *start, unsigned long *end,
+                                  unsigned long *present)
+{
+	for (;;) {
+		unsigned seq = za_load_acquire(&z->span_seq);
+		if (seq & 1) {
+			za_cpu_relax();
+			continue;
+		}
+		*start = za_load_relaxed(&z->start_pfn);
+		*end = za_load_relaxed(&z->end_pfn);
+		*present = za_load_relaxed(&z->present_pages);
+		za_fence_acquire();
+		if (za_load_relaxed(&z->span_seq) == seq)
+			return;
+	}
 }
 /* Owning a page set. The owner is a thread that runs on the set's CPU
  * and takes it for a pop, a push, a refill or a flush: in locked mode with

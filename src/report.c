@@ -184,8 +184,10 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 				za_out_printf(out, "\n      %-12s %ld",
 				              "zonealloc_node_nr_allocated", na);
 			}
-			unsigned long spanned = za_load_relaxed(&z->end_pfn) -
-			                        za_load_relaxed(&z->start_pfn);
+			/* One span, not the start of one and the end of another
+			 * (zone_span_read). */
+			unsigned long start, end, present;
+			zone_span_read(z, &start, &end, &present);
 			za_out_printf(out,
 			              "\n  pages free     %lu"
 			              "\n        boost    %lu"
@@ -205,7 +207,7 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 			              /* promo: a step above high, as the kernel sets it */
 			              2 * zone_wmark(z, ZA_WMARK_HIGH) -
 			                  zone_wmark(z, ZA_WMARK_LOW),
-			              spanned, za_load_relaxed(&z->present_pages),
+			              end - start, present,
 			              za_load_relaxed(&z->managed_pages), 0ul);
 			za_out_printf(out, "\n        protection: (%ld",
 			              (long)za_load_relaxed(&z->lowmem_reserve[0]));
@@ -256,7 +258,7 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 			za_out_printf(out,
 			              "\n  node_unreclaimable:  %u"
 			              "\n  start_pfn:           %lu",
-			              0u, za_load_relaxed(&z->start_pfn));
+			              0u, start);
 			za_out_putc(out, '\n');
 		}
 	}
@@ -392,9 +394,9 @@ int za_zone_info(struct za *za, int nid, enum za_zone_type zone,
 		return -EINVAL;
 	struct za_zone *z = &za->nodes[nid].zones[zone];
 	memset(out, 0, sizeof(*out));
-	out->start_pfn = za_load_relaxed(&z->start_pfn);
-	out->spanned = za_load_relaxed(&z->end_pfn) - out->start_pfn;
-	out->present = za_load_relaxed(&z->present_pages);
+	unsigned long end;
+	zone_span_read(z, &out->start_pfn, &end, &out->present);
+	out->spanned = end - out->start_pfn;
 	out->managed = za_load_relaxed(&z->managed_pages);
 	long f = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES);
 	out->free = f > 0 ? (unsigned long)f : 0;

@@ -17,6 +17,8 @@ za_add_test(NAME hotplug_combined SOURCES test_hotplug_combined.c LABELS hotplug
 # Two allocators: a callback of one calls into the other (review 6, finding 2).
 za_add_test(NAME hotplug_two_za SOURCES test_hotplug_two_za.c LABELS hotplug TIMEOUT 90)
 za_add_test(NAME hotplug_nest SOURCES test_hotplug_nest.c LABELS hotplug TIMEOUT 60)
+# A zone's span as memory leaves it (review 12, finding 1).
+za_add_test(NAME hotplug_span SOURCES test_hotplug_span.c LABELS hotplug TIMEOUT 60)
 za_add_rseq_run(NAME hotplug_seed004)
 za_add_rseq_run(NAME hotplug_seed000)
 za_add_rseq_run(NAME hotplug_seed002)

@@ -231,6 +231,11 @@ set_property(TEST tool_stress_hugepages tool_stress_fragment_hugepages
 za_tool_test(tool_offline_small 2
              "the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks"
              stress --scenario offline --mem 16M --seconds 1)
+# --movable 0 alone: the error names it, not more --mem (review 12,
+# finding 2).
+za_tool_test(tool_offline_movable_zero 2
+             "the offline scenario needs ZONE_MOVABLE memory: --movable 0 leaves none"
+             stress --scenario offline --mem 64M --movable 0 --seconds 1)
 za_tool_test(tool_offline_zones_no_movable 2
              "the offline scenario needs ZONE_MOVABLE memory: --zones leaves it out"
              stress --scenario offline --zones dma,dma32,normal --seconds 1)

@@ -935,6 +935,13 @@ static int scenario_build(struct stress *st)
 		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
 		                           "memory: --zones leaves it out; add "
 		                           "movable to it, or give --movable");
+	/* --movable 0 asked for none: telling that user to "give --movable"
+	 * (or more --mem, which changes nothing then) names the wrong cause
+	 * (review 12, finding 2). */
+	if (st->sc == SC_OFFLINE && !st->tp.o.movable && o->topo.movable_given)
+		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
+		                           "memory: --movable 0 leaves none; give "
+		                           "--movable of at least one block");
 	if (st->sc == SC_OFFLINE && !st->tp.o.movable)
 		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
 		                           "memory: give --movable, or --mem of at "
