@@ -1910,9 +1910,13 @@ static inline unsigned zonelist_seq_begin(const struct za *za)
 {
 	return za_load_acquire(&za->zonelist_seq);
 }
+/* The fence orders the walk's relaxed loads of the entries before the
+ * count's second read: an acquire load orders only what follows it, so
+ * on a weakly ordered CPU the walk could read a torn entry after it. */
 static inline bool zonelist_seq_retry(const struct za *za, unsigned seq)
 {
-	return (seq & 1) || za_load_acquire(&za->zonelist_seq) != seq;
+	za_fence_acquire();
+	return (seq & 1) || za_load_relaxed(&za->zonelist_seq) != seq;
 }
 
 /* fastpath.c, alloc.c */
