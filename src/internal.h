@@ -1275,6 +1275,11 @@ enum za_debug_point {
 	 * set go last may be taking the cuts right now, without the set.
 	 * arg: the set. */
 	ZA_DP_CUT_NOTE,
+	/* Fault injection has read fail_page_alloc.space, found it larger
+	 * than the call's pages, and not yet taken them off it: the window
+	 * in which another call spends the same budget. No lock held.
+	 * arg NULL. */
+	ZA_DP_FAIL_SPACE,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \

@@ -415,6 +415,55 @@ static void test_verbose(void)
 	za_destroy(za);
 }
 
+/* The space budget spent by two calls at once (review 13, finding 2): a
+ * call stopped between its read of fail_page_alloc.space and taking its
+ * pages off it (ZA_DP_FAIL_SPACE) while another call (here from the
+ * debug hook, on the same thread) spends the budget. The two must end as
+ * they would one after the other: the first passes, the budget left is
+ * too small for the second, which fails; the budget never goes below
+ * zero (its range, what za_sysctl_set takes back). Debug builds only. */
+static int space_hook_calls;
+static void space_hook(struct za *za, int point, void *arg)
+{
+	(void)arg;
+	if (point != ZA_DP_FAIL_SPACE || space_hook_calls++)
+		return;
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 1);
+	CHECK(p != NULL); /* 3 > 2: passes, and leaves 1 */
+	za_free_pages(za, p, 1);
+}
+
+static void test_space_race(void)
+{
+	if (!za_debug)
+		return;
+	struct za *za = dbg_make(0, 1);
+	set(za, P "verbose", "0");
+	set(za, P "times", "-1");
+	set(za, P "min-order", "0");
+	set(za, P "ignore-gfp-wait", "N");
+	set(za, P "probability", "100");
+	set(za, P "space", "3");
+	space_hook_calls = 0;
+	za_store_relaxed(&za->debug_hook, space_hook);
+	errno = 0;
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 1);
+	za_store_relaxed(&za->debug_hook, NULL);
+	CHECK(space_hook_calls >= 1);
+	char v[32];
+	CHECK_EQ(za_sysctl_get(za, P "space", v, sizeof(v)), 0);
+	RULE(p == NULL && errno == ENOMEM && !strcmp(v, "1"),
+	     "two calls that spend fail_page_alloc.space at once end as one "
+	     "after the other: 3 pages, two order-1 calls, one passes, the "
+	     "other fails, 1 left (got %s, space %s)",
+	     p ? "a page" : "a failure", v);
+	if (p)
+		za_free_pages(za, p, 1);
+	set(za, P "probability", "0");
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(int argc, char **argv)
 {
 	tu_watchdog(240);
@@ -424,6 +473,7 @@ int main(int argc, char **argv)
 	test_verbose();
 	test_threads();
 	test_gate_flips();
+	test_space_race();
 	printf("debug_fault: ok\n");
 	return 0;
 }
