@@ -279,12 +279,18 @@ bool _za_should_fail_alloc(struct za *za, za_gfp_t gfp, unsigned order,
 		return false;
 	if (za_load_relaxed(&f->times) == 0)
 		return false;
-	/* The space budget first, as the kernel spends it. */
+	/* The space budget first, as the kernel spends it. Taken by
+	 * compare-and-swap: two calls that both read a budget larger than
+	 * their pages but not than both would otherwise both pass and leave
+	 * it below zero (out of its range, and more pages let through than
+	 * it held). */
 	long need = 1l << order;
 	long space = za_load_relaxed(&f->space);
-	if (space > need) {
-		za_add_relaxed(&f->space, -need);
-		return false;
+	while (space > need) {
+		ZA_DEBUG_POINT(za, ZA_DP_FAIL_SPACE, NULL);
+		if (__atomic_compare_exchange_n(&f->space, &space, space - need, 0,
+		                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return false;
 	}
 	int interval = za_load_relaxed(&f->interval);
 	if (interval > 1 && za_add_relaxed(&f->calls, 1) % (unsigned long)interval)

@@ -1287,6 +1287,11 @@ enum za_debug_point {
 	 * its new start but not its end (zone_span_write_locked): the zone
 	 * lock held, span_seq odd. arg: the zone. */
 	ZA_DP_SPAN_WRITE,
+	/* Fault injection has read fail_page_alloc.space, found it larger
+	 * than the call's pages, and not yet taken them off it: the window
+	 * in which another call spends the same budget. No lock held.
+	 * arg NULL. */
+	ZA_DP_FAIL_SPACE,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \

@@ -160,11 +160,6 @@ static int report_batch(struct za *za, struct za_zone *z,
 	for (unsigned i = 0; i < n; i++)
 		pages += 1ul << rl->orders[i];
 	za_witness_assert_callback("page reporting");
-	/* The host may hand reported memory back zero-filled: it no longer
-	 * holds the poison pattern (docs/DEBUGGING.md). */
-	if (za->poison_map)
-		for (unsigned i = 0; i < n; i++)
-			_za_poison_forget(za, rl->pfns[i], 1ul << rl->orders[i]);
 	/* Nested deeper than the table (report callbacks of several
 	 * allocators running each other's passes): the batch goes back
 	 * unreported, as one the client refused. */
@@ -175,6 +170,15 @@ static int report_batch(struct za *za, struct za_zone *z,
 	}
 	if (r > 0)
 		r = 0; /* a positive answer is not an error */
+	/* The host may hand reported memory back zero-filled: it no longer
+	 * holds the poison pattern (docs/DEBUGGING.md). Only once the client
+	 * took the batch: a refused one was never the host's, still holds
+	 * the pattern and keeps its marks, so that a write after free into
+	 * it is still caught. The blocks are ours (REPORTING) until they go
+	 * back below. */
+	if (r == 0 && za->poison_map)
+		for (unsigned i = 0; i < n; i++)
+			_za_poison_forget(za, rl->pfns[i], 1ul << rl->orders[i]);
 	/* Counted before the pages show as reported (on the lists, under
 	 * the zone lock below): whoever sees a page reported sees it
 	 * counted too. */

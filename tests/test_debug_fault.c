@@ -415,6 +415,135 @@ static void test_verbose(void)
 	za_destroy(za);
 }
 
+/* The space budget spent by two calls at once (review 13, finding 2): a
+ * call stopped between its read of fail_page_alloc.space and taking its
+ * pages off it (ZA_DP_FAIL_SPACE) while another call (here from the
+ * debug hook, on the same thread) spends the budget. The two must end as
+ * they would one after the other: the first passes, the budget left is
+ * too small for the second, which fails; the budget never goes below
+ * zero (its range, what za_sysctl_set takes back). Debug builds only. */
+static int space_hook_calls;
+static void space_hook(struct za *za, int point, void *arg)
+{
+	(void)arg;
+	if (point != ZA_DP_FAIL_SPACE || space_hook_calls++)
+		return;
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 1);
+	CHECK(p != NULL); /* 3 > 2: passes, and leaves 1 */
+	za_free_pages(za, p, 1);
+}
+
+static void test_space_race(void)
+{
+	if (!za_debug)
+		return;
+	struct za *za = dbg_make(0, 1);
+	set(za, P "verbose", "0");
+	set(za, P "times", "-1");
+	set(za, P "min-order", "0");
+	set(za, P "ignore-gfp-wait", "N");
+	set(za, P "probability", "100");
+	set(za, P "space", "3");
+	space_hook_calls = 0;
+	za_store_relaxed(&za->debug_hook, space_hook);
+	errno = 0;
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 1);
+	za_store_relaxed(&za->debug_hook, NULL);
+	CHECK(space_hook_calls >= 1);
+	char v[32];
+	CHECK_EQ(za_sysctl_get(za, P "space", v, sizeof(v)), 0);
+	RULE(p == NULL && errno == ENOMEM && !strcmp(v, "1"),
+	     "two calls that spend fail_page_alloc.space at once end as one "
+	     "after the other: 3 pages, two order-1 calls, one passes, the "
+	     "other fails, 1 left (got %s, space %s)",
+	     p ? "a page" : "a failure", v);
+	if (p)
+		za_free_pages(za, p, 1);
+	set(za, P "probability", "0");
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Which calls fault injection reaches beyond the client's own: a
+ * contiguous allocation is not asked itself, but the targets of the
+ * blocks it migrates out of its range are ordinary allocations
+ * (ZA_GFP_MOVABLE | NORETRY | NOWARN), failed as the kernel fails
+ * alloc_contig_range's: with ignore-gfp-wait N it fails, quietly, each
+ * target's failure spending one of times; with Y it is never touched
+ * (docs/DEBUGGING.md, review 13). */
+static struct za *reach_za;
+static struct za_page *reach_held[DBG_BLOCK * DBG_BLOCKS];
+static int reach_move(void *ctx, struct za_page *dst, struct za_page *src,
+                      unsigned order)
+{
+	(void)ctx;
+	unsigned long s = za_page_to_pfn(reach_za, src);
+	if (reach_held[s] != src)
+		return -ENOENT;
+	reach_held[s] = NULL;
+	reach_held[za_page_to_pfn(reach_za, dst)] = dst;
+	return 0;
+}
+
+static void test_contig_reach(void)
+{
+	struct za_config c;
+	memset(&c, 0, sizeof(c));
+	c.nr_cpus = 1;
+	c.cpu_id = dbg_cpu_id;
+	c.block_pages = DBG_BLOCK;
+	c.max_pfn = DBG_BLOCK * DBG_BLOCKS;
+	c.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_NO_KCOMPACTD;
+	c.error = dbg_error;
+	c.migrate = reach_move;
+	c.offline_timeout_ms = 200;
+	struct za *za = reach_za = za_create(&c);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, DBG_BLOCK * DBG_BLOCKS,
+	                          NULL),
+	         0);
+	dbg_cpu = 0;
+	unsigned long free0 = dbg_free_pages(za);
+	/* One movable page in every 64: every candidate range must migrate. */
+	memset(reach_held, 0, sizeof(reach_held));
+	struct za_page *p;
+	while ((p = za_alloc_pages(za, ZA_GFP_MOVABLE | ZA_GFP_NOWARN, 0)))
+		reach_held[za_page_to_pfn(za, p)] = p;
+	for (unsigned long i = 0; i < DBG_BLOCK * DBG_BLOCKS; i++)
+		if (reach_held[i] && i % 64) {
+			za_free_pages(za, reach_held[i], 0);
+			reach_held[i] = NULL;
+		}
+	za_drain_all_pages(za);
+	set(za, P "verbose", "0");
+	set(za, P "times", "-1");
+	set(za, P "min-order", "0");
+	set(za, P "probability", "100");
+	/* ignore-gfp-wait N: every target fails, and so does the range,
+	 * quietly. (With Y the targets, which may wait, are never failed:
+	 * test_rules' ZA_GFP_MOVABLE.) */
+	set(za, P "ignore-gfp-wait", "N");
+	unsigned msgs = dbg_msgs();
+	errno = 0;
+	struct za_page *r = za_alloc_contig_pages(za, DBG_BLOCK, ZA_GFP_MOVABLE);
+	CHECK(r == NULL && errno == ENOMEM);
+	CHECK_EQ(dbg_msgs(), msgs);
+	/* Each target's failure spends one of times: 2 left, then none, the
+	 * third target passes and the range is had. */
+	set(za, P "times", "2");
+	r = za_alloc_contig_pages(za, DBG_BLOCK, ZA_GFP_MOVABLE);
+	CHECK(r != NULL);
+	expect(za, P "times", "0");
+	za_free_contig_pages(za, r, DBG_BLOCK);
+	set(za, P "probability", "0");
+	for (unsigned long i = 0; i < DBG_BLOCK * DBG_BLOCKS; i++)
+		if (reach_held[i])
+			za_free_pages(za, reach_held[i], 0);
+	CHECK_EQ(dbg_free_pages(za), free0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(int argc, char **argv)
 {
 	tu_watchdog(240);
@@ -424,6 +553,8 @@ int main(int argc, char **argv)
 	test_verbose();
 	test_threads();
 	test_gate_flips();
+	test_space_race();
+	test_contig_reach();
 	printf("debug_fault: ok\n");
 	return 0;
 }

@@ -367,6 +367,61 @@ static void test_refused_target(int answer, unsigned owner)
 	za_destroy(za);
 }
 
+/* Free page reporting: the marks of a batch are forgotten only once the
+ * client took it (its host may give the memory back zero-filled). A
+ * batch the client refuses was never the host's: it still holds the
+ * pattern and keeps its marks, so that a write after free into it is
+ * reported when it is handed out again (review 13, finding 1). */
+static unsigned report_calls;
+static int report_answer;
+static int report_batch(void *ctx, struct za_page *const *pages,
+                        const unsigned *orders, unsigned n)
+{
+	(void)ctx, (void)pages, (void)orders, (void)n;
+	report_calls++;
+	return report_answer;
+}
+
+static void test_reporting(int answer)
+{
+	struct za *za = dbg_make(ZA_CFG_POISON, 1);
+	struct za_page_reporting pr = { report_batch, NULL, 9, 0 };
+	CHECK_EQ(za_page_reporting_register(za, &pr), 0);
+	dbg_cpu = 0;
+	/* One pageblock-sized block through the free lists: poisoned, the
+	 * only block a pass reports (the rest never was handed out). */
+	struct za_page *keep = za_alloc_pages(za, ZA_GFP_KERNEL, 9);
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 9);
+	CHECK(keep != NULL && p != NULL);
+	unsigned char *a = za_page_address(za, p);
+	za_free_pages(za, p, 9);
+	report_answer = answer;
+	report_calls = 0;
+	long r = za_page_reporting_run(za);
+	CHECK_EQ(report_calls, 1);
+	CHECK_EQ(r, answer ? answer : 512);
+	unsigned before = dbg_msgs();
+	a[3 * 4096 + 7] = 0x42; /* the client's bug, or its host's zeroes */
+	struct za_page *q = za_alloc_pages(za, ZA_GFP_KERNEL, 9);
+	CHECK(q == p);
+	if (answer)
+		RULE(dbg_msgs() == before + 1 &&
+		         strstr(dbg_last_msg, "poison mismatch (write after free)"),
+		     "a batch the client refused keeps its poison marks: a write "
+		     "after free into it is reported (%u report(s))",
+		     dbg_msgs() - before);
+	else
+		RULE(dbg_msgs() == before,
+		     "a reported batch's marks are forgotten: not checked "
+		     "(%u report(s))",
+		     dbg_msgs() - before);
+	za_free_pages(za, q, 9);
+	za_free_pages(za, keep, 9);
+	CHECK_EQ(za_page_reporting_unregister(za), 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -378,6 +433,8 @@ int main(void)
 	/* Poisoning alone in one: its check is the only one there. */
 	test_refused_target(-EBUSY, ZA_CFG_PAGE_OWNER);
 	test_refused_target(-ENOENT, 0);
+	test_reporting(-EAGAIN);
+	test_reporting(0);
 	printf("debug_poison: ok\n");
 	return 0;
 }
