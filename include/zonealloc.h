@@ -628,9 +628,12 @@ ZA_API int za_fragmentation_score(struct za *za, int nid);
 /* Page owner (ZA_CFG_PAGE_OWNER). za_page_owner: what is known of the
  * block that holds page (any page of it, not only its head): 0, -EINVAL
  * (NULL argument, or page is not the metadata of an online page), -ENOENT
- * (page owner is off, or no block holding page was allocated since the
- * memory came online). A block being allocated or freed at the same time
- * may read half old, half new. */
+ * (page owner is off, or no record covers page: no block holding it was
+ * allocated since the memory came online, or the record of a freed block
+ * that held it was replaced by that of a smaller block handed out since
+ * at the same first page - records are kept at block heads, not on every
+ * page as the kernel's). A block being allocated or freed at the same
+ * time may read half old, half new. */
 struct za_page_owner_info {
 	const void *alloc_site; /* return address of the allocating call */
 	const void *free_site;  /* of the last free; NULL: never freed */
