@@ -33,7 +33,8 @@
  *  - No pageblock is isolated: nothing to leak.
  *  - The callback's answers: 0 moved (src is freed here), -ENOENT the
  *    client freed src (dst stays a target), anything else - garbage
- *    included - a refusal counted in pgmigrate_fail.
+ *    included - a refusal counted in pgmigrate_fail. A dst the callback
+ *    freed before it refused is reported and not taken back.
  *
  * Deferral (the kernel's compaction_deferred / defer_compaction): after a
  * full pass that did not give the order, the zone is skipped by the next
@@ -571,6 +572,9 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 			_za_page_owner_migrate(za, tpfn, pfn, order,
 			                       ZA_OWNER_MIGRATED_COMPACTION);
 	}
+	/* dst's hand-out count as the pass handed it to itself: a refusal
+	 * checks dst is still that block (below). */
+	uint8_t dgen = za_load_relaxed(&dst->gen);
 	za_witness_assert_callback("migrate");
 	int r = za->migrate(za->migrate_ctx, dst, src, order);
 	if (r == 0) {
@@ -600,6 +604,25 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		event_zone(cc->z, ZA_PGMIGRATE_SUCCESS, 1ul << order);
 		return 0;
 	}
+	if (r != -ENOENT) {
+		cc->failed += 1ul << order;
+		event_zone(cc->z, ZA_PGMIGRATE_FAIL, 1ul << order);
+	} else {
+		cc->freed_by_client++;
+	}
+	/* Refused, dst was never the client's - but a callback that freed it
+	 * all the same (a client bug) put it on a free list, from which it
+	 * may be handed out again already. Taken back as a target it would
+	 * be handed out twice, to the next move and from the list, and freed
+	 * twice by release_targets: reported instead, and left where the
+	 * client's free put it (its free ran the aids' free hook). */
+	if (page_state(dst) != ZA_PS_ALLOC || za_load_acquire(&dst->gen) != dgen) {
+		_za_report_misuse(za, -EINVAL,
+		                  "pfn 0x%lx freed by the migrate callback that "
+		                  "refused to move into it",
+		                  tpfn);
+		return 0;
+	}
 	/* dst is still ours: a target for the next block, free again for
 	 * the aids (poisoned, its record freed), so that every target that
 	 * went through the alloc hook above goes through the free hook
@@ -613,12 +636,6 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		_za_debug_free(za, tpfn, 1ul << order, (const void *)migrate_block);
 	}
 	push_target(cc, tpfn, order);
-	if (r != -ENOENT) {
-		cc->failed += 1ul << order;
-		event_zone(cc->z, ZA_PGMIGRATE_FAIL, 1ul << order);
-	} else {
-		cc->freed_by_client++;
-	}
 	return 0;
 }
 

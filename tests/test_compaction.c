@@ -33,6 +33,11 @@
  *             callback then moves: a good move, whose free of src must
  *             go through (compaction reads src's hand-out count after
  *             the callback, not before).
+ *  refused_dst
+ *             the callback frees dst, takes the page back as a block of
+ *             its own and refuses (a client bug): reported, and the pass
+ *             does not take dst back as a target (the client's new block
+ *             is neither moved into nor freed).
  *  late       poisoning and page owner on: between compaction's read of
  *             src's hand-out count (after the callback) and its claim
  *             (ZA_DP_FREE_GEN), src is freed by a stale reference of its
@@ -82,6 +87,11 @@ static unsigned long reuse_pfn = ULONG_MAX;
 static unsigned reuse_extra; /* blocks taken before src came back */
 static uint8_t reuse_gen_in, reuse_gen_out; /* src's gen at the call, after */
 static bool backed; /* memory has addresses (else frames only) */
+/* Part refused_dst: the first call frees dst, takes the page back as a
+ * block of the client's and refuses (a client bug). */
+static bool mode_free_dst;
+static unsigned long freed_dst_pfn = ULONG_MAX;
+static struct za_page *freed_dst_again;
 
 static unsigned long ev(const char *name)
 {
@@ -133,6 +143,17 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 		atomic_fetch_add(&unmovable_seen, 1);
 	if (mode_reuse && reuse_pfn == ULONG_MAX && atomic_load(&cl.owner[spfn]))
 		reuse_src(src, order);
+	if (mode_free_dst && freed_dst_pfn == ULONG_MAX) {
+		freed_dst_pfn = za_page_to_pfn(za, dst);
+		za_free_pages(za, dst, order);
+		freed_dst_again = za_alloc_pages(za,
+		                                 ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+		                                     ZA_GFP_NOWARN,
+		                                 order);
+		CHECK(freed_dst_again != NULL);
+		hp_keep(za, &cl, 0, freed_dst_again, order, &rng);
+		return -EBUSY;
+	}
 	if (mode_enoent_every && n % (unsigned)mode_enoent_every == 0) {
 		uint32_t code = atomic_load(&cl.owner[spfn]);
 		if (code) {
@@ -618,6 +639,53 @@ static void part_reuse(void)
 	RULE(zi.free == managed,
 	     "every page comes back after a move of a block handed out again "
 	     "inside the migrate callback (%lu of %lu free)",
+	     zi.free, managed);
+	za_set_error_handler(za, NULL, NULL);
+	teardown();
+}
+
+/* Part refused_dst: the callback frees dst, allocates at once (the page
+ * comes back off this CPU's list, as a block of the client's with a
+ * pattern) and refuses. dst was never the client's, yet the pass must not
+ * take it back as a target: it would move another block into the
+ * client's new one, or free it at the end of the pass. */
+static void part_refused_dst(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	fragment(2);
+	za_set_error_handler(za, reuse_error, NULL);
+	atomic_store(&reuse_reports, 0);
+	reuse_msg[0] = 0;
+	freed_dst_pfn = ULONG_MAX;
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	unsigned long managed = zi.managed;
+	mode_free_dst = true;
+	CHECK_EQ(za_compact(za, 0), 0);
+	mode_free_dst = false;
+	CHECK(freed_dst_pfn != ULONG_MAX);
+	unsigned long again = za_page_to_pfn(za, freed_dst_again);
+	uint32_t code = atomic_load(&cl.owner[again]);
+	printf("refused_dst: the callback freed dst pfn %#lx, took pfn %#lx back "
+	       "and refused; %lu reports (%s)\n",
+	       freed_dst_pfn, again, atomic_load(&reuse_reports), reuse_msg);
+	RULE(atomic_load(&reuse_reports) == 1 && strstr(reuse_msg, "refused"),
+	     "a dst freed by the migrate callback that refused it is reported "
+	     "(%lu reports: %s)",
+	     atomic_load(&reuse_reports), reuse_msg);
+	RULE(code && page_state(freed_dst_again) == ZA_PS_ALLOC,
+	     "a dst freed by the migrate callback that refused it is not taken "
+	     "back as a target: the client's block at pfn %#lx (owner %u, "
+	     "state %d) was handed out or freed again",
+	     again, code, page_state(freed_dst_again));
+	verify_client("refused_dst");
+	hp_free_all(&cl, "refused_dst end");
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	RULE(zi.free == managed,
+	     "every page comes back after a dst freed by a refusing callback "
+	     "(%lu of %lu free)",
 	     zi.free, managed);
 	za_set_error_handler(za, NULL, NULL);
 	teardown();
@@ -1195,6 +1263,7 @@ int main(int argc, char **argv)
 	PART(defer)
 	PART(frames)
 	PART(reuse)
+	PART(refused_dst)
 	PART(late)
 	PART(kcompactd)
 	PART(proactive_write)
