@@ -92,6 +92,7 @@ static bool backed; /* memory has addresses (else frames only) */
 static bool mode_free_dst;
 static unsigned long freed_dst_pfn = ULONG_MAX;
 static struct za_page *freed_dst_again;
+static uint32_t freed_dst_code; /* the client's code for it */
 
 static unsigned long ev(const char *name)
 {
@@ -152,6 +153,8 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 		                                 order);
 		CHECK(freed_dst_again != NULL);
 		hp_keep(za, &cl, 0, freed_dst_again, order, &rng);
+		freed_dst_code = atomic_load(
+		    &cl.owner[za_page_to_pfn(za, freed_dst_again)]);
 		return -EBUSY;
 	}
 	if (mode_enoent_every && n % (unsigned)mode_enoent_every == 0) {
@@ -673,11 +676,11 @@ static void part_refused_dst(void)
 	     "a dst freed by the migrate callback that refused it is reported "
 	     "(%lu reports: %s)",
 	     atomic_load(&reuse_reports), reuse_msg);
-	RULE(code && page_state(freed_dst_again) == ZA_PS_ALLOC,
+	RULE(code == freed_dst_code && page_state(freed_dst_again) == ZA_PS_ALLOC,
 	     "a dst freed by the migrate callback that refused it is not taken "
-	     "back as a target: the client's block at pfn %#lx (owner %u, "
-	     "state %d) was handed out or freed again",
-	     again, code, page_state(freed_dst_again));
+	     "back as a target: the client's block at pfn %#lx (owner %u, not "
+	     "%u, state %d) was handed out or freed again",
+	     again, code, freed_dst_code, page_state(freed_dst_again));
 	verify_client("refused_dst");
 	hp_free_all(&cl, "refused_dst end");
 	za_drain_all_pages(za);
