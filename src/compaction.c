@@ -932,6 +932,16 @@ static void *kcompactd_main(void *arg)
 	/* Like kswapd: an allocation from inside a callback run from here
 	 * must not recurse into reclaim or compaction. */
 	za_in_reclaim = 1;
+	/* The proactive interval, shifted by this: 64 times as long after a
+	 * pass that did not lower the node's score (the kernel's kcompactd,
+	 * 1 << COMPACT_MAX_DEFER_SHIFT intervals). A pass over every zone
+	 * every interval, for as long as the allocator lives, when nothing
+	 * can be moved - the client refuses, or unmovable blocks pin the
+	 * free pages - is wasted work and a storm of callbacks. A write of
+	 * compaction_proactiveness still looks at once; a request's wake, a
+	 * pass that made progress or a look that found nothing to do brings
+	 * the plain interval back. */
+	unsigned defer_shift = 0;
 	za_mutex_lock(&node->kcompactd_lock);
 	while (!node->kcompactd_stop) {
 		int order = node->kcompactd_max_order;
@@ -941,11 +951,12 @@ static void *kcompactd_main(void *arg)
 			 * the loop finds what for (a stop, an order, a look);
 			 * a spurious wake sleeps again. */
 			bool pro = za_load_relaxed(&za->compaction_proactiveness) != 0;
+			uint64_t interval =
+			    (uint64_t)PROACTIVE_INTERVAL_MS * ZA_NSEC_PER_MSEC
+			    << defer_shift;
 			bool woken = za_cond_wait(&node->kcompactd_wait,
 			                          &node->kcompactd_lock,
-			                          pro ? PROACTIVE_INTERVAL_MS *
-			                                    ZA_NSEC_PER_MSEC
-			                              : 0);
+			                          pro ? interval : 0);
 			if (!woken && pro && !node->kcompactd_stop &&
 			    node->kcompactd_max_order < 0)
 				node->kcompactd_look = true; /* the periodic look */
@@ -956,11 +967,15 @@ static void *kcompactd_main(void *arg)
 			 * compaction_proactiveness was written. */
 			node->kcompactd_look = false;
 			za_mutex_unlock(&node->kcompactd_lock);
+			defer_shift = 0;
 			if (should_proactive_compact(za, node) && za->migrate &&
 			    compaction_begin(za, true)) {
 				event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
+				unsigned before = _za_node_fragmentation_score(za, node);
 				proactive_compact_node(za, node);
 				compaction_end(za);
+				if (_za_node_fragmentation_score(za, node) >= before)
+					defer_shift = COMPACT_MAX_DEFER_SHIFT;
 			}
 			za_mutex_lock(&node->kcompactd_lock);
 			continue;
@@ -968,6 +983,7 @@ static void *kcompactd_main(void *arg)
 		int hz = node->kcompactd_highest_zoneidx;
 		node->kcompactd_max_order = -1;
 		node->kcompactd_highest_zoneidx = -1;
+		defer_shift = 0;
 		za_mutex_unlock(&node->kcompactd_lock);
 		event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
 		/* Waits for a hotplug operation in progress: a background

@@ -51,8 +51,11 @@
  *  proactive_write
  *             a write of compaction_proactiveness makes kcompactd look at
  *             the score at once (within 200 ms: the interval is 500),
- *             also when writes come every 100 ms; without writes it
- *             still looks every interval.
+ *             also when writes come every 100 ms; without writes,
+ *             after passes that moved nothing (the callback refuses) the
+ *             next look waits 64 intervals, as the kernel's kcompactd
+ *             defers (a write still looks at once), and after a pass
+ *             that lowered the score it comes every interval.
  *  boost      a fallback that mixes a pageblock boosts the zone's marks by
  *             a pageblock (zoneinfo's boost line), wakes kswapd, which
  *             drops the boost after its pass and wakes kcompactd;
@@ -92,6 +95,20 @@ static bool backed; /* memory has addresses (else frames only) */
 static bool mode_free_dst;
 static unsigned long freed_dst_pfn = ULONG_MAX;
 static struct za_page *freed_dst_again;
+/* Part proactive_write: moves the callback makes before it refuses
+ * (-1: no limit). An atomic, not cl.refuse: kcompactd reads it while the
+ * test changes it. */
+static atomic_long move_budget = -1;
+
+static bool take_move_budget(void)
+{
+	long b = atomic_load(&move_budget);
+	if (b < 0)
+		return true;
+	while (b > 0 && !atomic_compare_exchange_weak(&move_budget, &b, b - 1))
+		;
+	return b > 0;
+}
 static uint32_t freed_dst_code; /* the client's code for it */
 
 static unsigned long ev(const char *name)
@@ -167,6 +184,8 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 			return -ENOENT;
 		}
 	}
+	if (!take_move_budget())
+		return -EAGAIN;
 	if (backed)
 		return hp_migrate(ctx, dst, src, order);
 	/* Frames only: the client's references are frame numbers. */
@@ -888,6 +907,16 @@ static bool daemon_wakes_within(unsigned long from, unsigned ms)
 	return true;
 }
 
+/* Until the kcompactd pass running after `scanned` was read has ended (a
+ * pass counts what it scanned at its end). */
+static void wait_pass_end(unsigned long scanned)
+{
+	for (int i = 0;
+	     i < 20000 && ev("compact_daemon_migrate_scanned") == scanned; i++)
+		hp_sleep_us(1000);
+	CHECK(ev("compact_daemon_migrate_scanned") != scanned);
+}
+
 /* A write of compaction_proactiveness makes kcompactd look at the score
  * at once (the kernel's proactive_compact_trigger), however often it
  * comes; without writes it looks every interval. The callback refuses
@@ -896,8 +925,8 @@ static bool daemon_wakes_within(unsigned long from, unsigned ms)
 static void part_proactive_write(void)
 {
 	setup(0, true);
-	/* Before any pass can call the callback (kcompactd reads it). */
-	cl.refuse = -EAGAIN;
+	/* Every move refused, until the last step. */
+	atomic_store(&move_budget, 0);
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
 	CHECK_EQ(za_sysctl_set(za, "watermark_boost_factor", "0"), 0);
 	fragment(2);
@@ -927,15 +956,45 @@ static void part_proactive_write(void)
 		if (now < next)
 			hp_sleep_us((unsigned)((next - now) / 1000));
 	}
-	/* No more writes: the interval still brings the look. */
+	/* No more writes: every pass moved nothing (the score stayed), so
+	 * the next look waits 64 intervals, as the kernel's kcompactd
+	 * defers, instead of walking the zone again every interval. */
+	w = ev("compact_daemon_wake");
+	unsigned long calls_then = atomic_load(&calls);
+	RULE(!daemon_wakes_within(w, 3 * INTERVAL_MS),
+	     "proactive: a pass that did not lower the score defers the next "
+	     "periodic look (64 intervals): a pass within %u ms without "
+	     "writes, the callback called %lu more times",
+	     3 * INTERVAL_MS, atomic_load(&calls) - calls_then);
+	/* A write still looks at once. */
+	unsigned long scanned = ev("compact_daemon_migrate_scanned");
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
+	RULE(daemon_wakes_within(w, AT_ONCE_MS),
+	     "proactive: a write of compaction_proactiveness makes kcompactd "
+	     "look at once also while the periodic look is deferred");
+	wait_pass_end(scanned);
+	CHECK_EQ(ev("pgmigrate_success"), 0);
+	/* A pass that makes progress (600 moves: a pageblock and more
+	 * emptied, the score lower) brings the plain interval back: without
+	 * writes the next pass comes within three. */
+	atomic_store(&move_budget, 600);
+	w = ev("compact_daemon_wake");
+	scanned = ev("compact_daemon_migrate_scanned");
+	int score_before = za_fragmentation_score(za, 0);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
+	CHECK(daemon_wakes_within(w, AT_ONCE_MS));
+	wait_pass_end(scanned);
+	CHECK(za_fragmentation_score(za, 0) < score_before);
+	atomic_store(&move_budget, 600);
 	w = ev("compact_daemon_wake");
 	RULE(daemon_wakes_within(w, 3 * INTERVAL_MS),
-	     "proactive: kcompactd looks at the score every %u ms: no pass in "
-	     "%u ms without writes",
-	     INTERVAL_MS, 3 * INTERVAL_MS);
-	printf("proactive_write: daemon wakes %lu, score %d\n",
-	       ev("compact_daemon_wake"), za_fragmentation_score(za, 0));
-	CHECK_EQ(ev("pgmigrate_success"), 0);
+	     "proactive: kcompactd looks at the score every %u ms after a pass "
+	     "that lowered it (%d before): no pass in %u ms without writes",
+	     INTERVAL_MS, score_before, 3 * INTERVAL_MS);
+	printf("proactive_write: daemon wakes %lu, moved %lu, score %d -> %d\n",
+	       ev("compact_daemon_wake"), ev("pgmigrate_success"), score_before,
+	       za_fragmentation_score(za, 0));
+	atomic_store(&move_budget, -1);
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
 	verify_client("proactive_write");
 	hp_free_all(&cl, "proactive_write end");
