@@ -23,8 +23,9 @@
  *    (block_movable).
  *  - No lock of the allocator is held across the callback. Passes run
  *    side by side (direct compactions, kcompactd, za_compact), never with
- *    a memory-hotplug operation: taking mem_hotplug_lock waits until the
- *    passes running end and keeps new ones out (compaction_begin), which
+ *    a memory-hotplug operation: taking mem_hotplug_lock stops the
+ *    passes running after the block each is moving (compact_yield),
+ *    waits until they end and keeps new ones out (compaction_begin), which
  *    keeps zone spans and pageblock isolation still during a pass. Direct
  *    compaction does not wait for a hotplug operation: it skips.
  *  - A target is allocated to the pass and reads as not movable
@@ -351,11 +352,13 @@ void _za_compaction_exclude(struct za *za, bool on)
 {
 	za_mutex_lock(&za->compact_lock);
 	if (on) {
-		za->compact_excluded = true;
+		/* Relaxed: the passes running read it without the lock, to
+		 * stop after the block they are moving (compact_yield). */
+		za_store_relaxed(&za->compact_excluded, true);
 		while (za->compact_running)
 			za_cond_wait(&za->compact_idle, &za->compact_lock, 0);
 	} else {
-		za->compact_excluded = false;
+		za_store_relaxed(&za->compact_excluded, false);
 		za_cond_broadcast(&za->compact_idle);
 	}
 	za_mutex_unlock(&za->compact_lock);
@@ -666,9 +669,21 @@ static bool order_free(struct compact_control *cc)
 	return false;
 }
 
+/* Whether the pass should stop now: za_destroy, or a memory-hotplug
+ * operation waits for it (the kernel's memory offline never waits for
+ * compaction: it isolates). A pass over a large zone with a slow client
+ * would otherwise hold za_memory_offline beyond its timeout, and
+ * za_check or a contiguous allocation as long - with the
+ * memory-hotplug lock held, which free page reporting waits for too. */
+static bool compact_yield(const struct za *za)
+{
+	return za_load_relaxed(&za->stopping) ||
+	       za_load_relaxed(&za->compact_excluded);
+}
+
 static enum compact_result compact_finished(struct compact_control *cc)
 {
-	if (za_load_relaxed(&cc->za->stopping))
+	if (compact_yield(cc->za))
 		return COMPACT_ABORTED;
 	if (cc->proactive)
 		return zone_score(cc->z) <= score_wmark(cc->za, true)
@@ -714,6 +729,12 @@ static enum compact_result compact_zone(struct compact_control *cc)
 				if (migrate_block(cc, pfn, order) == -ENOSPC)
 					goto out;
 				ZA_YIELD_POINT(za);
+				/* Not only between pageblocks: one holds hundreds
+				 * of blocks, each a callback. */
+				if (compact_yield(za)) {
+					ret = COMPACT_ABORTED;
+					goto out;
+				}
 			}
 			pfn += n;
 		}
@@ -818,24 +839,37 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
 
 /* --- za_compact ---------------------------------------------------------------------- */
 
+/* Every zone of the node, inside a pass (compaction_begin). A pass that a
+ * memory-hotplug operation stopped (compact_yield) lets it run and goes on
+ * with the zone once it is over: za_compact is one pass over everything.
+ * *inside is false when that could not enter again (nested too deep). */
 static unsigned long compact_node(struct za *za, struct za_node *node,
-                                  bool daemon)
+                                  bool daemon, bool *inside)
 {
 	unsigned long migrated = 0;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		struct za_zone *z = &node->zones[t];
 		if (!zone_populated(z))
 			continue;
-		drain_for_compaction(za, z);
-		struct compact_control cc = {
-			.za = za,
-			.z = z,
-			.order = -1,
-			.mt = ZA_MT_MOVABLE,
-			.daemon = daemon,
-		};
-		compact_zone(&cc);
-		migrated += cc.migrated;
+		for (;;) {
+			drain_for_compaction(za, z);
+			struct compact_control cc = {
+				.za = za,
+				.z = z,
+				.order = -1,
+				.mt = ZA_MT_MOVABLE,
+				.daemon = daemon,
+			};
+			enum compact_result r = compact_zone(&cc);
+			migrated += cc.migrated;
+			if (r != COMPACT_ABORTED || za_load_relaxed(&za->stopping))
+				break;
+			compaction_end(za);
+			if (!compaction_begin(za, true)) {
+				*inside = false;
+				return migrated;
+			}
+		}
 	}
 	return migrated;
 }
@@ -852,10 +886,12 @@ int za_compact(struct za *za, int nid)
 	unsigned long migrated = 0;
 	if (!compaction_begin(za, true))
 		return -EAGAIN; /* nested too deep: nothing it could do */
-	for (unsigned n = 0; n < za->nr_nodes; n++)
+	bool inside = true;
+	for (unsigned n = 0; inside && n < za->nr_nodes; n++)
 		if (nid < 0 || (unsigned)nid == n)
-			migrated += compact_node(za, &za->nodes[n], false);
-	compaction_end(za);
+			migrated += compact_node(za, &za->nodes[n], false, &inside);
+	if (inside)
+		compaction_end(za);
 	return migrated ? 0 : -EAGAIN;
 }
 
@@ -899,8 +935,10 @@ static void kcompactd_do_work(struct za *za, struct za_node *node, int order,
 	}
 }
 
-static void proactive_compact_node(struct za *za, struct za_node *node)
+/* Returns whether a pass was cut short (compact_yield). */
+static bool proactive_compact_node(struct za *za, struct za_node *node)
 {
+	bool aborted = false;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		struct za_zone *z = &node->zones[t];
 		if (!zone_populated(z) || zone_score(z) <= score_wmark(za, true))
@@ -914,8 +952,10 @@ static void proactive_compact_node(struct za *za, struct za_node *node)
 			.proactive = true,
 			.daemon = true,
 		};
-		compact_zone(&cc);
+		if (compact_zone(&cc) == COMPACT_ABORTED)
+			aborted = true;
 	}
+	return aborted;
 }
 
 static bool should_proactive_compact(struct za *za, struct za_node *node)
@@ -972,9 +1012,11 @@ static void *kcompactd_main(void *arg)
 			    compaction_begin(za, true)) {
 				event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
 				unsigned before = _za_node_fragmentation_score(za, node);
-				proactive_compact_node(za, node);
+				bool cut = proactive_compact_node(za, node);
 				compaction_end(za);
-				if (_za_node_fragmentation_score(za, node) >= before)
+				/* A pass cut short by a hotplug operation is no sign
+				 * that nothing can be moved. */
+				if (!cut && _za_node_fragmentation_score(za, node) >= before)
 					defer_shift = COMPACT_MAX_DEFER_SHIFT;
 			}
 			za_mutex_lock(&node->kcompactd_lock);

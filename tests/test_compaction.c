@@ -63,8 +63,10 @@
  *  badinput   za_compact's errors; tunables out of range.
  *  exclude_wake
  *             za_check (a memory-hotplug lock holder) that finds a pass
- *             inside a migrate callback waits for it, and gets through
- *             once the pass ends (the last pass out wakes compact_idle).
+ *             inside a migrate callback waits for it, the pass stops after
+ *             that block (no further callback), and za_check gets through
+ *             (the last pass out wakes compact_idle); za_compact then
+ *             goes on with the zone.
  * Every part ends with za_check.
  */
 #include <unistd.h>
@@ -84,6 +86,7 @@ static atomic_ulong unmovable_seen, calls;
 static unsigned char is_unmovable[ZPAGES];
 static int mode_enoent_every; /* free src and answer -ENOENT every nth call */
 static atomic_int gate_mode, gate_entered, gate_open; /* part_exclude_wake */
+static atomic_ulong calls_excluded; /* calls while a hotplug op waits */
 /* Part reuse: the first call frees src and takes it back (reuse_src). */
 static bool mode_reuse;
 static unsigned long reuse_pfn = ULONG_MAX;
@@ -157,6 +160,8 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 	if (atomic_load(&gate_mode) && !atomic_exchange(&gate_entered, 1))
 		while (!atomic_load(&gate_open))
 			usleep(1000);
+	else if (atomic_load(&gate_mode) && za_load_relaxed(&za->compact_excluded))
+		atomic_fetch_add(&calls_excluded, 1);
 	if (spfn < ZPAGES && is_unmovable[spfn])
 		atomic_fetch_add(&unmovable_seen, 1);
 	if (mode_reuse && reuse_pfn == ULONG_MAX && atomic_load(&cl.owner[spfn]))
@@ -1288,11 +1293,16 @@ static void part_exclude_wake(void)
 		usleep(1000);
 	CHECK(atomic_load(&gate_entered));
 	CHECK_EQ(pthread_create(&kt, NULL, exclude_checker, NULL), 0);
-	usleep(50000); /* za_check waits for the pass by now */
+	/* za_check waits for the pass. */
+	for (int i = 0; i < 10000 && !za_load_relaxed(&za->compact_excluded); i++)
+		usleep(1000);
+	CHECK(za_load_relaxed(&za->compact_excluded));
+	usleep(20000);
 	CHECK(!atomic_load(&exclude_done));
+	atomic_store(&calls_excluded, 0);
 	atomic_store(&gate_open, 1);
-	CHECK_EQ(pthread_join(ct, NULL), 0);
-	/* The pass is over: za_check must get through promptly. */
+	/* The pass stops after the block it is moving: za_check must get
+	 * through promptly, before the pass's next callback. */
 	for (int i = 0; i < 5000 && !atomic_load(&exclude_done); i++)
 		usleep(1000);
 	if (!atomic_load(&exclude_done)) {
@@ -1301,6 +1311,22 @@ static void part_exclude_wake(void)
 		exit(1);
 	}
 	CHECK_EQ(pthread_join(kt, NULL), 0);
+	printf("exclude_wake: %lu migrate calls while za_check waited\n",
+	       atomic_load(&calls_excluded));
+	RULE(atomic_load(&calls_excluded) == 0,
+	     "a compaction pass stops after the block it is moving when a "
+	     "memory-hotplug operation waits for it: %lu more migrate "
+	     "callbacks while za_check waited",
+	     atomic_load(&calls_excluded));
+	/* za_compact goes on with the zone once za_check is done, and ends:
+	 * one whole pass, as without za_check. */
+	CHECK_EQ(pthread_join(ct, NULL), 0);
+	za_drain_all_pages(za);
+	RULE(free_blocks_from(9) > 0,
+	     "za_compact whose pass a memory-hotplug operation stopped goes on "
+	     "with the zone once the operation is over: no order-9 block free "
+	     "after it (%lu moves)",
+	     atomic_load(&cl.migrated));
 	atomic_store(&gate_mode, 0);
 	verify_client("after the excluded pass");
 	hp_free_all(&cl, "exclude_wake end");
