@@ -23,8 +23,9 @@
  *    (block_movable).
  *  - No lock of the allocator is held across the callback. Passes run
  *    side by side (direct compactions, kcompactd, za_compact), never with
- *    a memory-hotplug operation: taking mem_hotplug_lock waits until the
- *    passes running end and keeps new ones out (compaction_begin), which
+ *    a memory-hotplug operation: taking mem_hotplug_lock stops the
+ *    passes running after the block each is moving (compact_yield),
+ *    waits until they end and keeps new ones out (compaction_begin), which
  *    keeps zone spans and pageblock isolation still during a pass. Direct
  *    compaction does not wait for a hotplug operation: it skips.
  *  - A target is allocated to the pass and reads as not movable
@@ -33,7 +34,8 @@
  *  - No pageblock is isolated: nothing to leak.
  *  - The callback's answers: 0 moved (src is freed here), -ENOENT the
  *    client freed src (dst stays a target), anything else - garbage
- *    included - a refusal counted in pgmigrate_fail.
+ *    included - a refusal counted in pgmigrate_fail. A dst the callback
+ *    freed before it refused is reported and not taken back.
  *
  * Deferral (the kernel's compaction_deferred / defer_compaction): after a
  * full pass that did not give the order, the zone is skipped by the next
@@ -350,11 +352,13 @@ void _za_compaction_exclude(struct za *za, bool on)
 {
 	za_mutex_lock(&za->compact_lock);
 	if (on) {
-		za->compact_excluded = true;
+		/* Relaxed: the passes running read it without the lock, to
+		 * stop after the block they are moving (compact_yield). */
+		za_store_relaxed(&za->compact_excluded, true);
 		while (za->compact_running)
 			za_cond_wait(&za->compact_idle, &za->compact_lock, 0);
 	} else {
-		za->compact_excluded = false;
+		za_store_relaxed(&za->compact_excluded, false);
 		za_cond_broadcast(&za->compact_idle);
 	}
 	za_mutex_unlock(&za->compact_lock);
@@ -571,6 +575,9 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 			_za_page_owner_migrate(za, tpfn, pfn, order,
 			                       ZA_OWNER_MIGRATED_COMPACTION);
 	}
+	/* dst's hand-out count as the pass handed it to itself: a refusal
+	 * checks dst is still that block (below). */
+	uint8_t dgen = za_load_relaxed(&dst->gen);
 	za_witness_assert_callback("migrate");
 	int r = za->migrate(za->migrate_ctx, dst, src, order);
 	if (r == 0) {
@@ -600,6 +607,25 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		event_zone(cc->z, ZA_PGMIGRATE_SUCCESS, 1ul << order);
 		return 0;
 	}
+	if (r != -ENOENT) {
+		cc->failed += 1ul << order;
+		event_zone(cc->z, ZA_PGMIGRATE_FAIL, 1ul << order);
+	} else {
+		cc->freed_by_client++;
+	}
+	/* Refused, dst was never the client's - but a callback that freed it
+	 * all the same (a client bug) put it on a free list, from which it
+	 * may be handed out again already. Taken back as a target it would
+	 * be handed out twice, to the next move and from the list, and freed
+	 * twice by release_targets: reported instead, and left where the
+	 * client's free put it (its free ran the aids' free hook). */
+	if (page_state(dst) != ZA_PS_ALLOC || za_load_acquire(&dst->gen) != dgen) {
+		_za_report_misuse(za, -EINVAL,
+		                  "pfn 0x%lx freed by the migrate callback that "
+		                  "refused to move into it",
+		                  tpfn);
+		return 0;
+	}
 	/* dst is still ours: a target for the next block, free again for
 	 * the aids (poisoned, its record freed), so that every target that
 	 * went through the alloc hook above goes through the free hook
@@ -613,12 +639,6 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 		_za_debug_free(za, tpfn, 1ul << order, (const void *)migrate_block);
 	}
 	push_target(cc, tpfn, order);
-	if (r != -ENOENT) {
-		cc->failed += 1ul << order;
-		event_zone(cc->z, ZA_PGMIGRATE_FAIL, 1ul << order);
-	} else {
-		cc->freed_by_client++;
-	}
 	return 0;
 }
 
@@ -649,9 +669,21 @@ static bool order_free(struct compact_control *cc)
 	return false;
 }
 
+/* Whether the pass should stop now: za_destroy, or a memory-hotplug
+ * operation waits for it (the kernel's memory offline never waits for
+ * compaction: it isolates). A pass over a large zone with a slow client
+ * would otherwise hold za_memory_offline beyond its timeout, and
+ * za_check or a contiguous allocation as long - with the
+ * memory-hotplug lock held, which free page reporting waits for too. */
+static bool compact_yield(const struct za *za)
+{
+	return za_load_relaxed(&za->stopping) ||
+	       za_load_relaxed(&za->compact_excluded);
+}
+
 static enum compact_result compact_finished(struct compact_control *cc)
 {
-	if (za_load_relaxed(&cc->za->stopping))
+	if (compact_yield(cc->za))
 		return COMPACT_ABORTED;
 	if (cc->proactive)
 		return zone_score(cc->z) <= score_wmark(cc->za, true)
@@ -697,6 +729,12 @@ static enum compact_result compact_zone(struct compact_control *cc)
 				if (migrate_block(cc, pfn, order) == -ENOSPC)
 					goto out;
 				ZA_YIELD_POINT(za);
+				/* Not only between pageblocks: one holds hundreds
+				 * of blocks, each a callback. */
+				if (compact_yield(za)) {
+					ret = COMPACT_ABORTED;
+					goto out;
+				}
 			}
 			pfn += n;
 		}
@@ -801,24 +839,37 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
 
 /* --- za_compact ---------------------------------------------------------------------- */
 
+/* Every zone of the node, inside a pass (compaction_begin). A pass that a
+ * memory-hotplug operation stopped (compact_yield) lets it run and goes on
+ * with the zone once it is over: za_compact is one pass over everything.
+ * *inside is false when that could not enter again (nested too deep). */
 static unsigned long compact_node(struct za *za, struct za_node *node,
-                                  bool daemon)
+                                  bool daemon, bool *inside)
 {
 	unsigned long migrated = 0;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		struct za_zone *z = &node->zones[t];
 		if (!zone_populated(z))
 			continue;
-		drain_for_compaction(za, z);
-		struct compact_control cc = {
-			.za = za,
-			.z = z,
-			.order = -1,
-			.mt = ZA_MT_MOVABLE,
-			.daemon = daemon,
-		};
-		compact_zone(&cc);
-		migrated += cc.migrated;
+		for (;;) {
+			drain_for_compaction(za, z);
+			struct compact_control cc = {
+				.za = za,
+				.z = z,
+				.order = -1,
+				.mt = ZA_MT_MOVABLE,
+				.daemon = daemon,
+			};
+			enum compact_result r = compact_zone(&cc);
+			migrated += cc.migrated;
+			if (r != COMPACT_ABORTED || za_load_relaxed(&za->stopping))
+				break;
+			compaction_end(za);
+			if (!compaction_begin(za, true)) {
+				*inside = false;
+				return migrated;
+			}
+		}
 	}
 	return migrated;
 }
@@ -835,10 +886,12 @@ int za_compact(struct za *za, int nid)
 	unsigned long migrated = 0;
 	if (!compaction_begin(za, true))
 		return -EAGAIN; /* nested too deep: nothing it could do */
-	for (unsigned n = 0; n < za->nr_nodes; n++)
+	bool inside = true;
+	for (unsigned n = 0; inside && n < za->nr_nodes; n++)
 		if (nid < 0 || (unsigned)nid == n)
-			migrated += compact_node(za, &za->nodes[n], false);
-	compaction_end(za);
+			migrated += compact_node(za, &za->nodes[n], false, &inside);
+	if (inside)
+		compaction_end(za);
 	return migrated ? 0 : -EAGAIN;
 }
 
@@ -882,8 +935,10 @@ static void kcompactd_do_work(struct za *za, struct za_node *node, int order,
 	}
 }
 
-static void proactive_compact_node(struct za *za, struct za_node *node)
+/* Returns whether a pass was cut short (compact_yield). */
+static bool proactive_compact_node(struct za *za, struct za_node *node)
 {
+	bool aborted = false;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
 		struct za_zone *z = &node->zones[t];
 		if (!zone_populated(z) || zone_score(z) <= score_wmark(za, true))
@@ -897,8 +952,10 @@ static void proactive_compact_node(struct za *za, struct za_node *node)
 			.proactive = true,
 			.daemon = true,
 		};
-		compact_zone(&cc);
+		if (compact_zone(&cc) == COMPACT_ABORTED)
+			aborted = true;
 	}
+	return aborted;
 }
 
 static bool should_proactive_compact(struct za *za, struct za_node *node)
@@ -915,6 +972,16 @@ static void *kcompactd_main(void *arg)
 	/* Like kswapd: an allocation from inside a callback run from here
 	 * must not recurse into reclaim or compaction. */
 	za_in_reclaim = 1;
+	/* The proactive interval, shifted by this: 64 times as long after a
+	 * pass that did not lower the node's score (the kernel's kcompactd,
+	 * 1 << COMPACT_MAX_DEFER_SHIFT intervals). A pass over every zone
+	 * every interval, for as long as the allocator lives, when nothing
+	 * can be moved - the client refuses, or unmovable blocks pin the
+	 * free pages - is wasted work and a storm of callbacks. A write of
+	 * compaction_proactiveness still looks at once; a request's wake, a
+	 * pass that made progress or a look that found nothing to do brings
+	 * the plain interval back. */
+	unsigned defer_shift = 0;
 	za_mutex_lock(&node->kcompactd_lock);
 	while (!node->kcompactd_stop) {
 		int order = node->kcompactd_max_order;
@@ -924,11 +991,12 @@ static void *kcompactd_main(void *arg)
 			 * the loop finds what for (a stop, an order, a look);
 			 * a spurious wake sleeps again. */
 			bool pro = za_load_relaxed(&za->compaction_proactiveness) != 0;
+			uint64_t interval =
+			    (uint64_t)PROACTIVE_INTERVAL_MS * ZA_NSEC_PER_MSEC
+			    << defer_shift;
 			bool woken = za_cond_wait(&node->kcompactd_wait,
 			                          &node->kcompactd_lock,
-			                          pro ? PROACTIVE_INTERVAL_MS *
-			                                    ZA_NSEC_PER_MSEC
-			                              : 0);
+			                          pro ? interval : 0);
 			if (!woken && pro && !node->kcompactd_stop &&
 			    node->kcompactd_max_order < 0)
 				node->kcompactd_look = true; /* the periodic look */
@@ -939,11 +1007,17 @@ static void *kcompactd_main(void *arg)
 			 * compaction_proactiveness was written. */
 			node->kcompactd_look = false;
 			za_mutex_unlock(&node->kcompactd_lock);
+			defer_shift = 0;
 			if (should_proactive_compact(za, node) && za->migrate &&
 			    compaction_begin(za, true)) {
 				event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
-				proactive_compact_node(za, node);
+				unsigned before = _za_node_fragmentation_score(za, node);
+				bool cut = proactive_compact_node(za, node);
 				compaction_end(za);
+				/* A pass cut short by a hotplug operation is no sign
+				 * that nothing can be moved. */
+				if (!cut && _za_node_fragmentation_score(za, node) >= before)
+					defer_shift = COMPACT_MAX_DEFER_SHIFT;
 			}
 			za_mutex_lock(&node->kcompactd_lock);
 			continue;
@@ -951,6 +1025,7 @@ static void *kcompactd_main(void *arg)
 		int hz = node->kcompactd_highest_zoneidx;
 		node->kcompactd_max_order = -1;
 		node->kcompactd_highest_zoneidx = -1;
+		defer_shift = 0;
 		za_mutex_unlock(&node->kcompactd_lock);
 		event_zone(&node->zones[0], ZA_COMPACT_DAEMON_WAKE, 1);
 		/* Waits for a hotplug operation in progress: a background

@@ -226,6 +226,8 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 		 * (its frees are serialised against the callback, not against
 		 * this thread afterwards), while src is still its block here. */
 		unsigned long dpfn = page_pfn(za, dst);
+		/* dst's hand-out count, ours: a refusal frees dst with it. */
+		uint8_t dgen = za_load_acquire(&dst->gen);
 		if (za->page_owner)
 			_za_page_owner_migrate(za, dpfn, pfn, order,
 			                       ZA_OWNER_MIGRATED_RANGE);
@@ -255,11 +257,28 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 			za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_SUCCESS],
 			               1ul << order); /* pages, as the kernel */
 		} else {
-			/* Not moved: dst's record is ours again before its free. */
-			if (za->page_owner)
-				_za_page_owner_alloc(za, dpfn, 1ul << order, order, gfp, -1,
-				                     (const void *)migrate_range);
-			za_free_pages(za, dst, order);
+			/* Not moved: dst is still ours, unless the callback freed
+			 * it (a client bug: dst is the client's only on 0), and
+			 * then it may be handed out again already - to the client
+			 * itself, as a new block. A free by the count read above
+			 * refuses that block instead of freeing it under its new
+			 * owner, as za_free_pages would; the claim comes first, so
+			 * that page owner's record is ours again only for a dst
+			 * that is ours. */
+			if (page_claim_cas(dst, dgen, (int)order, NULL) == PAGE_CLAIMED) {
+				if (za->page_owner)
+					_za_page_owner_alloc(za, dpfn, 1ul << order, order, gfp,
+					                     -1, (const void *)migrate_range);
+				if (za_debug_aids_on(za))
+					_za_debug_free(za, dpfn, 1ul << order,
+					               (const void *)migrate_range);
+				free_one_page(za, page_zone(za, dst), dst, dpfn, order, -1,
+				              dgen);
+			} else
+				_za_report_misuse(za, -EINVAL,
+				                  "pfn 0x%lx freed by the migrate callback "
+				                  "that refused to move into it",
+				                  dpfn);
 			if (r != -ENOENT) {
 				za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],
 				               1ul << order);

@@ -33,6 +33,11 @@
  *             callback then moves: a good move, whose free of src must
  *             go through (compaction reads src's hand-out count after
  *             the callback, not before).
+ *  refused_dst
+ *             the callback frees dst, takes the page back as a block of
+ *             its own and refuses (a client bug): reported, and the pass
+ *             does not take dst back as a target (the client's new block
+ *             is neither moved into nor freed).
  *  late       poisoning and page owner on: between compaction's read of
  *             src's hand-out count (after the callback) and its claim
  *             (ZA_DP_FREE_GEN), src is freed by a stale reference of its
@@ -46,8 +51,11 @@
  *  proactive_write
  *             a write of compaction_proactiveness makes kcompactd look at
  *             the score at once (within 200 ms: the interval is 500),
- *             also when writes come every 100 ms; without writes it
- *             still looks every interval.
+ *             also when writes come every 100 ms; without writes,
+ *             after passes that moved nothing (the callback refuses) the
+ *             next look waits 64 intervals, as the kernel's kcompactd
+ *             defers (a write still looks at once), and after a pass
+ *             that lowered the score it comes every interval.
  *  boost      a fallback that mixes a pageblock boosts the zone's marks by
  *             a pageblock (zoneinfo's boost line), wakes kswapd, which
  *             drops the boost after its pass and wakes kcompactd;
@@ -55,8 +63,10 @@
  *  badinput   za_compact's errors; tunables out of range.
  *  exclude_wake
  *             za_check (a memory-hotplug lock holder) that finds a pass
- *             inside a migrate callback waits for it, and gets through
- *             once the pass ends (the last pass out wakes compact_idle).
+ *             inside a migrate callback waits for it, the pass stops after
+ *             that block (no further callback), and za_check gets through
+ *             (the last pass out wakes compact_idle); za_compact then
+ *             goes on with the zone.
  * Every part ends with za_check.
  */
 #include <unistd.h>
@@ -76,12 +86,33 @@ static atomic_ulong unmovable_seen, calls;
 static unsigned char is_unmovable[ZPAGES];
 static int mode_enoent_every; /* free src and answer -ENOENT every nth call */
 static atomic_int gate_mode, gate_entered, gate_open; /* part_exclude_wake */
+static atomic_ulong calls_excluded; /* calls while a hotplug op waits */
 /* Part reuse: the first call frees src and takes it back (reuse_src). */
 static bool mode_reuse;
 static unsigned long reuse_pfn = ULONG_MAX;
 static unsigned reuse_extra; /* blocks taken before src came back */
 static uint8_t reuse_gen_in, reuse_gen_out; /* src's gen at the call, after */
 static bool backed; /* memory has addresses (else frames only) */
+/* Part refused_dst: the first call frees dst, takes the page back as a
+ * block of the client's and refuses (a client bug). */
+static bool mode_free_dst;
+static unsigned long freed_dst_pfn = ULONG_MAX;
+static struct za_page *freed_dst_again;
+/* Part proactive_write: moves the callback makes before it refuses
+ * (-1: no limit). An atomic, not cl.refuse: kcompactd reads it while the
+ * test changes it. */
+static atomic_long move_budget = -1;
+
+static bool take_move_budget(void)
+{
+	long b = atomic_load(&move_budget);
+	if (b < 0)
+		return true;
+	while (b > 0 && !atomic_compare_exchange_weak(&move_budget, &b, b - 1))
+		;
+	return b > 0;
+}
+static uint32_t freed_dst_code; /* the client's code for it */
 
 static unsigned long ev(const char *name)
 {
@@ -129,10 +160,25 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 	if (atomic_load(&gate_mode) && !atomic_exchange(&gate_entered, 1))
 		while (!atomic_load(&gate_open))
 			usleep(1000);
+	else if (atomic_load(&gate_mode) && za_load_relaxed(&za->compact_excluded))
+		atomic_fetch_add(&calls_excluded, 1);
 	if (spfn < ZPAGES && is_unmovable[spfn])
 		atomic_fetch_add(&unmovable_seen, 1);
 	if (mode_reuse && reuse_pfn == ULONG_MAX && atomic_load(&cl.owner[spfn]))
 		reuse_src(src, order);
+	if (mode_free_dst && freed_dst_pfn == ULONG_MAX) {
+		freed_dst_pfn = za_page_to_pfn(za, dst);
+		za_free_pages(za, dst, order);
+		freed_dst_again = za_alloc_pages(za,
+		                                 ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+		                                     ZA_GFP_NOWARN,
+		                                 order);
+		CHECK(freed_dst_again != NULL);
+		hp_keep(za, &cl, 0, freed_dst_again, order, &rng);
+		freed_dst_code = atomic_load(
+		    &cl.owner[za_page_to_pfn(za, freed_dst_again)]);
+		return -EBUSY;
+	}
 	if (mode_enoent_every && n % (unsigned)mode_enoent_every == 0) {
 		uint32_t code = atomic_load(&cl.owner[spfn]);
 		if (code) {
@@ -143,6 +189,8 @@ static int test_migrate(void *ctx, struct za_page *dst, struct za_page *src,
 			return -ENOENT;
 		}
 	}
+	if (!take_move_budget())
+		return -EAGAIN;
 	if (backed)
 		return hp_migrate(ctx, dst, src, order);
 	/* Frames only: the client's references are frame numbers. */
@@ -623,6 +671,53 @@ static void part_reuse(void)
 	teardown();
 }
 
+/* Part refused_dst: the callback frees dst, allocates at once (the page
+ * comes back off this CPU's list, as a block of the client's with a
+ * pattern) and refuses. dst was never the client's, yet the pass must not
+ * take it back as a target: it would move another block into the
+ * client's new one, or free it at the end of the pass. */
+static void part_refused_dst(void)
+{
+	setup(ZA_CFG_NO_KSWAPD | ZA_CFG_NO_KCOMPACTD, true);
+	fragment(2);
+	za_set_error_handler(za, reuse_error, NULL);
+	atomic_store(&reuse_reports, 0);
+	reuse_msg[0] = 0;
+	freed_dst_pfn = ULONG_MAX;
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	unsigned long managed = zi.managed;
+	mode_free_dst = true;
+	CHECK_EQ(za_compact(za, 0), 0);
+	mode_free_dst = false;
+	CHECK(freed_dst_pfn != ULONG_MAX);
+	unsigned long again = za_page_to_pfn(za, freed_dst_again);
+	uint32_t code = atomic_load(&cl.owner[again]);
+	printf("refused_dst: the callback freed dst pfn %#lx, took pfn %#lx back "
+	       "and refused; %lu reports (%s)\n",
+	       freed_dst_pfn, again, atomic_load(&reuse_reports), reuse_msg);
+	RULE(atomic_load(&reuse_reports) == 1 && strstr(reuse_msg, "refused"),
+	     "a dst freed by the migrate callback that refused it is reported "
+	     "(%lu reports: %s)",
+	     atomic_load(&reuse_reports), reuse_msg);
+	RULE(code == freed_dst_code && page_state(freed_dst_again) == ZA_PS_ALLOC,
+	     "a dst freed by the migrate callback that refused it is not taken "
+	     "back as a target: the client's block at pfn %#lx (owner %u, not "
+	     "%u, state %d) was handed out or freed again",
+	     again, code, freed_dst_code, page_state(freed_dst_again));
+	verify_client("refused_dst");
+	hp_free_all(&cl, "refused_dst end");
+	za_drain_all_pages(za);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	RULE(zi.free == managed,
+	     "every page comes back after a dst freed by a refusing callback "
+	     "(%lu of %lu free)",
+	     zi.free, managed);
+	za_set_error_handler(za, NULL, NULL);
+	teardown();
+}
+
 /* Part late: the first time compaction has read a src's count and not
  * claimed it, src's old owner frees it through a stale reference (the
  * callback moved the client's block to dst) and the client allocates at
@@ -817,6 +912,16 @@ static bool daemon_wakes_within(unsigned long from, unsigned ms)
 	return true;
 }
 
+/* Until the kcompactd pass running after `scanned` was read has ended (a
+ * pass counts what it scanned at its end). */
+static void wait_pass_end(unsigned long scanned)
+{
+	for (int i = 0;
+	     i < 20000 && ev("compact_daemon_migrate_scanned") == scanned; i++)
+		hp_sleep_us(1000);
+	CHECK(ev("compact_daemon_migrate_scanned") != scanned);
+}
+
 /* A write of compaction_proactiveness makes kcompactd look at the score
  * at once (the kernel's proactive_compact_trigger), however often it
  * comes; without writes it looks every interval. The callback refuses
@@ -825,8 +930,8 @@ static bool daemon_wakes_within(unsigned long from, unsigned ms)
 static void part_proactive_write(void)
 {
 	setup(0, true);
-	/* Before any pass can call the callback (kcompactd reads it). */
-	cl.refuse = -EAGAIN;
+	/* Every move refused, until the last step. */
+	atomic_store(&move_budget, 0);
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
 	CHECK_EQ(za_sysctl_set(za, "watermark_boost_factor", "0"), 0);
 	fragment(2);
@@ -856,15 +961,45 @@ static void part_proactive_write(void)
 		if (now < next)
 			hp_sleep_us((unsigned)((next - now) / 1000));
 	}
-	/* No more writes: the interval still brings the look. */
+	/* No more writes: every pass moved nothing (the score stayed), so
+	 * the next look waits 64 intervals, as the kernel's kcompactd
+	 * defers, instead of walking the zone again every interval. */
+	w = ev("compact_daemon_wake");
+	unsigned long calls_then = atomic_load(&calls);
+	RULE(!daemon_wakes_within(w, 3 * INTERVAL_MS),
+	     "proactive: a pass that did not lower the score defers the next "
+	     "periodic look (64 intervals): a pass within %u ms without "
+	     "writes, the callback called %lu more times",
+	     3 * INTERVAL_MS, atomic_load(&calls) - calls_then);
+	/* A write still looks at once. */
+	unsigned long scanned = ev("compact_daemon_migrate_scanned");
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
+	RULE(daemon_wakes_within(w, AT_ONCE_MS),
+	     "proactive: a write of compaction_proactiveness makes kcompactd "
+	     "look at once also while the periodic look is deferred");
+	wait_pass_end(scanned);
+	CHECK_EQ(ev("pgmigrate_success"), 0);
+	/* A pass that makes progress (600 moves: a pageblock and more
+	 * emptied, the score lower) brings the plain interval back: without
+	 * writes the next pass comes within three. */
+	atomic_store(&move_budget, 600);
+	w = ev("compact_daemon_wake");
+	scanned = ev("compact_daemon_migrate_scanned");
+	int score_before = za_fragmentation_score(za, 0);
+	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "100"), 0);
+	CHECK(daemon_wakes_within(w, AT_ONCE_MS));
+	wait_pass_end(scanned);
+	CHECK(za_fragmentation_score(za, 0) < score_before);
+	atomic_store(&move_budget, 600);
 	w = ev("compact_daemon_wake");
 	RULE(daemon_wakes_within(w, 3 * INTERVAL_MS),
-	     "proactive: kcompactd looks at the score every %u ms: no pass in "
-	     "%u ms without writes",
-	     INTERVAL_MS, 3 * INTERVAL_MS);
-	printf("proactive_write: daemon wakes %lu, score %d\n",
-	       ev("compact_daemon_wake"), za_fragmentation_score(za, 0));
-	CHECK_EQ(ev("pgmigrate_success"), 0);
+	     "proactive: kcompactd looks at the score every %u ms after a pass "
+	     "that lowered it (%d before): no pass in %u ms without writes",
+	     INTERVAL_MS, score_before, 3 * INTERVAL_MS);
+	printf("proactive_write: daemon wakes %lu, moved %lu, score %d -> %d\n",
+	       ev("compact_daemon_wake"), ev("pgmigrate_success"), score_before,
+	       za_fragmentation_score(za, 0));
+	atomic_store(&move_budget, -1);
 	CHECK_EQ(za_sysctl_set(za, "compaction_proactiveness", "0"), 0);
 	verify_client("proactive_write");
 	hp_free_all(&cl, "proactive_write end");
@@ -1158,11 +1293,16 @@ static void part_exclude_wake(void)
 		usleep(1000);
 	CHECK(atomic_load(&gate_entered));
 	CHECK_EQ(pthread_create(&kt, NULL, exclude_checker, NULL), 0);
-	usleep(50000); /* za_check waits for the pass by now */
+	/* za_check waits for the pass. */
+	for (int i = 0; i < 10000 && !za_load_relaxed(&za->compact_excluded); i++)
+		usleep(1000);
+	CHECK(za_load_relaxed(&za->compact_excluded));
+	usleep(20000);
 	CHECK(!atomic_load(&exclude_done));
+	atomic_store(&calls_excluded, 0);
 	atomic_store(&gate_open, 1);
-	CHECK_EQ(pthread_join(ct, NULL), 0);
-	/* The pass is over: za_check must get through promptly. */
+	/* The pass stops after the block it is moving: za_check must get
+	 * through promptly, before the pass's next callback. */
 	for (int i = 0; i < 5000 && !atomic_load(&exclude_done); i++)
 		usleep(1000);
 	if (!atomic_load(&exclude_done)) {
@@ -1171,6 +1311,22 @@ static void part_exclude_wake(void)
 		exit(1);
 	}
 	CHECK_EQ(pthread_join(kt, NULL), 0);
+	printf("exclude_wake: %lu migrate calls while za_check waited\n",
+	       atomic_load(&calls_excluded));
+	RULE(atomic_load(&calls_excluded) == 0,
+	     "a compaction pass stops after the block it is moving when a "
+	     "memory-hotplug operation waits for it: %lu more migrate "
+	     "callbacks while za_check waited",
+	     atomic_load(&calls_excluded));
+	/* za_compact goes on with the zone once za_check is done, and ends:
+	 * one whole pass, as without za_check. */
+	CHECK_EQ(pthread_join(ct, NULL), 0);
+	za_drain_all_pages(za);
+	RULE(free_blocks_from(9) > 0,
+	     "za_compact whose pass a memory-hotplug operation stopped goes on "
+	     "with the zone once the operation is over: no order-9 block free "
+	     "after it (%lu moves)",
+	     atomic_load(&cl.migrated));
 	atomic_store(&gate_mode, 0);
 	verify_client("after the excluded pass");
 	hp_free_all(&cl, "exclude_wake end");
@@ -1195,6 +1351,7 @@ int main(int argc, char **argv)
 	PART(defer)
 	PART(frames)
 	PART(reuse)
+	PART(refused_dst)
 	PART(late)
 	PART(kcompactd)
 	PART(proactive_write)

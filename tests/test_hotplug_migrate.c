@@ -31,6 +31,13 @@
  * callback; compaction, which isolates nothing, must read it after
  * (test_compaction.c, part reuse). The callback answers -ENOENT, the
  * offline succeeds, nothing is reported.
+ *
+ * Part 5: inside the migrate callback of an offline of A, the client
+ * frees dst (a client bug: dst is its own only on 0), gets the same page
+ * back at once as a block of its own, and refuses. The offline must not
+ * free that block under the client (its free of the refused dst claims
+ * it by the hand-out count it read when it allocated it): reported, and
+ * the client's block stays allocated.
  */
 #include "test_hotplug_common.c"
 
@@ -178,11 +185,32 @@ static void on_error(void *ctx, int err, const char *msg)
 		snprintf(report_msg, sizeof(report_msg), "%s", msg);
 }
 
+/* Part 5: the next call for an order-0 src frees dst, takes the page
+ * back as a block of the client's and refuses (a client bug). */
+static bool free_dst_mode;
+static unsigned long free_dst_pfn = ULONG_MAX;
+static struct za_page *free_dst_again;
+static uint32_t free_dst_code; /* the client's code for it */
+
 static int migrate_cb(void *ctx, struct za_page *dst, struct za_page *src,
                       unsigned order)
 {
 	unsigned long spfn = za_page_to_pfn(za, src);
 	uint32_t code = atomic_load(&cl.owner[spfn]);
+	if (free_dst_mode && free_dst_pfn == ULONG_MAX && order == 0) {
+		uint64_t seed = 5;
+		free_dst_pfn = za_page_to_pfn(za, dst);
+		za_free_pages(za, dst, 0);
+		free_dst_again = za_alloc_pages(za,
+		                                ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+		                                    ZA_GFP_NOWARN,
+		                                0);
+		CHECK(free_dst_again != NULL);
+		hp_keep(za, &cl, 0, free_dst_again, 0, &seed);
+		free_dst_code = atomic_load(
+		    &cl.owner[za_page_to_pfn(za, free_dst_again)]);
+		return -EBUSY;
+	}
 	if (!reuse_mode || reuse_pfn != ULONG_MAX || !code)
 		return hp_migrate(ctx, dst, src, order);
 	/* Its owner lets src go (the client's free, verified). */
@@ -248,6 +276,48 @@ static void part4(uint64_t *s)
 	CHECK_EQ(atomic_load(&cl.corrupt), 0);
 	za_set_error_handler(za, NULL, NULL);
 	verify_everything("part 4");
+	CHECK_EQ(za_check(za, stderr), 0);
+	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, A_START, BLK), 0);
+}
+
+/* Part 5: an offline whose callback frees dst, gets the same page back
+ * at once (the head of this CPU's list) as a block of its own, and
+ * refuses. The offline's free of the refused dst must not free that
+ * block under the client: it is reported instead. */
+static void part5(uint64_t *s)
+{
+	unsigned long in_a[5], n_a;
+	count_in(A_START, in_a, &n_a);
+	for (int i = 0; i < 10000 && !in_a[0]; i++) {
+		fill_up(s, 0, false);
+		count_in(A_START, in_a, &n_a);
+	}
+	CHECK(in_a[0] > 0);
+	za_set_error_handler(za, on_error, NULL);
+	atomic_store(&reports, 0);
+	report_msg[0] = 0;
+	free_dst_mode = true;
+	CHECK_EQ(za_memory_offline(za, A_START, BLK), 0);
+	free_dst_mode = false;
+	CHECK(free_dst_pfn != ULONG_MAX);
+	unsigned long again = za_page_to_pfn(za, free_dst_again);
+	uint32_t code = atomic_load(&cl.owner[again]);
+	printf("migrate: part 5, the callback freed dst pfn %#lx, took pfn %#lx "
+	       "back and refused; %lu reports (%s)\n",
+	       free_dst_pfn, again, atomic_load(&reports), report_msg);
+	/* The case this part is about: the same page came back. */
+	CHECK_EQ(again, free_dst_pfn);
+	RULE(code == free_dst_code && page_state(free_dst_again) == ZA_PS_ALLOC,
+	     "memory offline does not free a refused dst that the migrate "
+	     "callback freed and took back as a block of its own (pfn %#lx, "
+	     "owner %u, not %u, state %d: freed under the client)",
+	     again, code, free_dst_code, page_state(free_dst_again));
+	RULE(atomic_load(&reports) == 1 && strstr(report_msg, "refused"),
+	     "a refused dst freed by the migrate callback is reported (%lu "
+	     "reports: %s)",
+	     atomic_load(&reports), report_msg);
+	za_set_error_handler(za, NULL, NULL);
+	verify_everything("part 5");
 	CHECK_EQ(za_check(za, stderr), 0);
 	CHECK_EQ(hp_online(za, mem, ZA_ZONE_MOVABLE, A_START, BLK), 0);
 }
@@ -374,6 +444,7 @@ int main(void)
 	/* Part 4. */
 	hp_cpu = 0;
 	part4(&s);
+	part5(&s);
 
 	hp_free_all(&cl, "end");
 	hp_all_pages_back(za);
