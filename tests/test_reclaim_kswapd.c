@@ -32,6 +32,11 @@
  *     freed, so scan is above steal and each is exactly what the shrinker
  *     saw (a scan counted as the pages freed would pass part 1 whenever
  *     the shrinker happened to free all it was asked for).
+ *  7. A pass for zones up to DMA (a DMA request's wake) leaves NORMAL's
+ *     watermark boost alone: it never looked at NORMAL. The boost's own
+ *     wake, still owed, brings the pass that reclaims towards it and takes
+ *     it back (the kernel's balance_pgdat reads and resets the boosts of
+ *     zones 0..highest_zoneidx only).
  * Checks on known library gaps use EXPECT (the test fails, later parts run).
  */
 #include "test_reclaim_common.c"
@@ -533,6 +538,73 @@ static void part_scan_above_steal(void)
 	cache_fini(&cache);
 }
 
+/* --- 7 --------------------------------------------------------------------------- */
+
+/* Wait until kswapd has run a pass that began after since and is idle. */
+static void wait_pass_after(struct za *za, uint64_t since)
+{
+	struct za_node *node = &za->nodes[0];
+	for (int i = 0; i < 10000; i++) {
+		za_mutex_lock(&node->kswapd_lock);
+		bool done = !node->kswapd_running &&
+		            node->kswapd_highest_zoneidx < 0 &&
+		            node->kswapd_slept_ns > since;
+		za_mutex_unlock(&node->kswapd_lock);
+		if (done)
+			return;
+		sleep_ms(1);
+	}
+	CHECK(!"kswapd's pass ended");
+}
+
+static void part_boost_above_hz(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = (NBLK + 5) * BLK;
+	cfg.flags = ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA, 0, 4 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 4 * BLK, MANAGED, NULL),
+	         0);
+	struct za_node *node = &za->nodes[0];
+	struct za_zone *normal = &node->zones[ZA_ZONE_NORMAL];
+	/* A fallback in NORMAL boosts its marks; its wake is owed (an
+	 * atomic request that found kswapd's lock busy leaves it so). */
+	zone_lock(normal, NULL);
+	_za_boost_watermark_locked(normal);
+	zone_unlock(normal);
+	unsigned long boost = za_load_relaxed(&normal->watermark_boost);
+	CHECK(boost > 0);
+	CHECK_EQ(za_load_relaxed(&normal->boost_wake), 1);
+	/* A DMA request below DMA's low wakes kswapd for zones up to DMA. */
+	uint64_t t0 = za_now_ns();
+	CHECK(wakeup_kswapd(za, &node->zones[ZA_ZONE_DMA], 0, ZA_ZONE_DMA, true));
+	wait_pass_after(za, t0);
+	unsigned long left = za_load_relaxed(&normal->watermark_boost);
+	printf("boost_above_hz: NORMAL boost %lu, %lu after a pass for zones up "
+	       "to DMA\n",
+	       boost, left);
+	RULE(left == boost,
+	     "kswapd takes back only the boosts of the zones its pass balanced "
+	     "(0..highest_zoneidx): NORMAL's boost survives a pass for DMA");
+	/* The next NORMAL allocation delivers the owed wake: that pass looks
+	 * at NORMAL and takes the boost back. */
+	t0 = za_now_ns();
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	CHECK_EQ(za_load_relaxed(&normal->boost_wake), 0);
+	wait_pass_after(za, t0);
+	CHECK_EQ(za_load_relaxed(&normal->watermark_boost), 0);
+	za_free_pages(za, p, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -545,6 +617,7 @@ int main(void)
 	part_threshold_change(2, 0);
 	part_threshold_change(64, 9);
 	part_scan_above_steal();
+	part_boost_above_hz();
 	CHECK_EQ(atomic_load(&lock_violations), 0);
 	return expect_failures("reclaim_kswapd");
 }
