@@ -37,6 +37,11 @@
  *     wake, still owed, brings the pass that reclaims towards it and takes
  *     it back (the kernel's balance_pgdat reads and resets the boosts of
  *     zones 0..highest_zoneidx only).
+ *  8. A fallback in a zone of fewer than four pageblocks boosts nothing
+ *     (a boost of one pageblock took min from 64 to 576 of 1024 pages, and
+ *     NOWAIT allocations failed with 40% of the zone free while kswapd
+ *     ran); a zone of four pageblocks is boosted (the kernel's
+ *     boost_watermark, since 5.7).
  * Checks on known library gaps use EXPECT (the test fails, later parts run).
  */
 #include "test_reclaim_common.c"
@@ -605,6 +610,111 @@ static void part_boost_above_hz(void)
 	za_destroy(za);
 }
 
+/* --- 8 --------------------------------------------------------------------------- */
+
+/* Holds kswapd inside the shrinker until the test opens it. */
+static atomic_int gate_open, in_gate;
+static unsigned long gate_count(void *ctx, int nid)
+{
+	(void)ctx;
+	(void)nid;
+	return 1;
+}
+static unsigned long gate_scan(void *ctx, int nid, unsigned long nr)
+{
+	(void)ctx;
+	(void)nid;
+	(void)nr;
+	atomic_store(&in_gate, 1);
+	while (!atomic_load(&gate_open))
+		sleep_ms(1);
+	return 0;
+}
+
+/* A zone of `pages` (movable pageblocks of 512 pages) with movable pages
+ * in every pageblock, then one unmovable request: it falls back to part
+ * of a movable pageblock. Returns the boost that left, kswapd held in the
+ * shrinker meanwhile; *fails: NOWAIT allocations then refused out of 16. */
+static unsigned long boost_of_zone(unsigned long pages, int *fails)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = pages + BLK;
+	cfg.flags = ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, pages, NULL), 0);
+	CHECK_EQ(1ul << za->pageblock_order, 512);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	struct za_shrinker sh = { gate_count, gate_scan, NULL, NULL };
+	atomic_store(&gate_open, 0);
+	atomic_store(&in_gate, 0);
+	CHECK_EQ(za_register_shrinker(za, &sh), 0);
+	/* Movable pages in every pageblock, 40% of the zone left free in
+	 * small blocks (two pages of every five given back). */
+	struct za_page **movable = calloc(pages, sizeof(*movable));
+	CHECK(movable != NULL);
+	unsigned long n = 0;
+	while (n < pages &&
+	       (movable[n] = za_alloc_pages(za,
+	                                    ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                        ZA_GFP_NOWARN,
+	                                    0)))
+		n++;
+	for (unsigned long i = 0; i < n; i++)
+		if (i % 5 < 2) {
+			za_free_pages(za, movable[i], 0);
+			movable[i] = NULL;
+		}
+	za_drain_all_pages(za);
+	struct za_page *um = za_alloc_pages(za, ZA_GFP_NOWAIT, 0);
+	CHECK(um != NULL);
+	CHECK(za_event_count(za, ZA_FALLBACK) > 0);
+	unsigned long boost = za_load_relaxed(&z->watermark_boost);
+	/* Below its boosted high, the zone sends kswapd into the shrinker,
+	 * which holds it there: the marks stay while the test looks. */
+	bool unbalanced = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES) <
+	                  (long)zone_wmark(z, ZA_WMARK_HIGH);
+	for (int i = 0; i < 2000 && boost && unbalanced && !atomic_load(&in_gate);
+	     i++)
+		sleep_ms(1);
+	struct za_page *more[16];
+	*fails = 0;
+	for (int i = 0; i < 16; i++)
+		if (!(more[i] = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
+			(*fails)++;
+	atomic_store(&gate_open, 1);
+	za_unregister_shrinker(za, &sh);
+	for (int i = 0; i < 16; i++)
+		if (more[i])
+			za_free_pages(za, more[i], 0);
+	za_free_pages(za, um, 0);
+	for (unsigned long i = 0; i < n; i++)
+		if (movable[i])
+			za_free_pages(za, movable[i], 0);
+	free(movable);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	return boost;
+}
+
+static void part_boost_small_zone(void)
+{
+	int fails_small, fails_four;
+	unsigned long small = boost_of_zone(2 * 512, &fails_small);
+	unsigned long four = boost_of_zone(4 * 512, &fails_four);
+	printf("boost_small_zone: 2 pageblocks: boost %lu, %d of 16 NOWAIT "
+	       "refused; 4 pageblocks: boost %lu\n",
+	       small, fails_small, four);
+	RULE(small == 0 && fails_small == 0,
+	     "a zone of fewer than four pageblocks is not boosted (kernel "
+	     "boost_watermark): its allocations go on with 40%% of it free");
+	RULE(four == 512, "a zone of four pageblocks is boosted by one");
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -618,6 +728,7 @@ int main(void)
 	part_threshold_change(64, 9);
 	part_scan_above_steal();
 	part_boost_above_hz();
+	part_boost_small_zone();
 	CHECK_EQ(atomic_load(&lock_violations), 0);
 	return expect_failures("reclaim_kswapd");
 }
