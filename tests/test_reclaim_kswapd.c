@@ -401,6 +401,37 @@ static void check_drift_bound(struct za *za, unsigned ncpu, const char *when,
 		EXPECT(za_check(za, stderr) == 0);
 }
 
+/* At every threshold a recompute stores (ZA_DP_THRESHOLD_SET, debug
+ * builds), the drift mark already covers it: the deltas owners may build
+ * from then on (CPUs x threshold) fit within low - min, or the mark is at
+ * least high plus that much. A threshold that rises (pressure ends) and
+ * is stored before its mark leaves owners building deltas beyond low -
+ * min while the mark (0 under pressure) says no snapshot is needed. */
+static atomic_int th_seen, th_rise_seen;
+static _Atomic long th_last;
+static void threshold_hook(struct za *za, enum za_debug_point dp, void *arg)
+{
+	if (dp != ZA_DP_THRESHOLD_SET)
+		return;
+	struct za_zone *z = arg;
+	if (z != &za->nodes[0].zones[ZA_ZONE_NORMAL])
+		return;
+	long th = za_load_relaxed(&z->stat_threshold);
+	unsigned long drift = (unsigned long)th * za->nr_cpus;
+	unsigned long gap = za_load_relaxed(&z->wmark_base[ZA_WMARK_LOW]) -
+	                    za_load_relaxed(&z->wmark_base[ZA_WMARK_MIN]);
+	unsigned long mark = za_load_relaxed(&z->percpu_drift_mark);
+	atomic_fetch_add(&th_seen, 1);
+	if (th > atomic_exchange(&th_last, th))
+		atomic_fetch_add(&th_rise_seen, 1);
+	RULE(drift <= gap ||
+	         mark >= za_load_relaxed(&z->wmark_base[ZA_WMARK_HIGH]) + drift,
+	     "vmstat (the drift mark covers the threshold in effect: a threshold "
+	     "that rises is stored after its mark): threshold %ld on %u CPUs, "
+	     "low - min %lu, drift mark %lu",
+	     th, za->nr_cpus, gap, mark);
+}
+
 /* The per-CPU deltas stay within the stat thresholds (DESIGN.md: "before
  * folding it is within the sum of the stat thresholds") across the change
  * of threshold that reclaim makes, both ways:
@@ -422,6 +453,12 @@ static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MANAGED, NULL), 0);
+	atomic_store(&th_seen, 0);
+	atomic_store(&th_rise_seen, 0);
+	atomic_store(&th_last,
+	             za_load_relaxed(
+	                 &za->nodes[0].zones[ZA_ZONE_NORMAL].stat_threshold));
+	za_store_relaxed(&za->debug_hook, threshold_hook);
 	struct cache cache;
 	struct za_shrinker shr;
 	struct pinned held;
@@ -484,6 +521,12 @@ static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
 		sleep_ms(2);
 	CHECK_EQ(za_load_relaxed(&za->reclaim_active), 0);
 	check_drift_bound(za, ncpu, "after reclaim", true);
+	za_store_relaxed(&za->debug_hook, NULL);
+	/* The hook saw both recomputes (debug builds), and with 64 CPUs,
+	 * whose pressure threshold is below the normal one, the rise. */
+	if (za_debug)
+		CHECK(atomic_load(&th_seen) >= 2 &&
+		      (ncpu < 64 || atomic_load(&th_rise_seen) >= 1));
 
 	za_unregister_shrinker(za, &shr);
 	pinned_free(za, &held, held.n);
