@@ -1157,6 +1157,13 @@ void _za_boost_watermark_locked(struct za_zone *z)
 	/* Only kswapd takes a boost away again: without it, none. */
 	if (!factor || (za->flags & ZA_CFG_NO_KSWAPD))
 		return;
+	/* Nor in a zone of fewer than four pageblocks: one pageblock is a
+	 * quarter of it or more, and marks raised by that much fail
+	 * allocations with much of the zone free until kswapd has reclaimed
+	 * it all back (the kernel's boost_watermark leaves such zones alone
+	 * since 5.7). */
+	if (za_load_relaxed(&z->managed_pages) < 4 * pb)
+		return;
 	unsigned long max = (unsigned long)((unsigned __int128)za_load_relaxed(
 	                                        &z->wmark_base[ZA_WMARK_HIGH]) *
 	                                    factor / 10000);

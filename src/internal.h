@@ -1292,6 +1292,12 @@ enum za_debug_point {
 	 * in which another call spends the same budget. No lock held.
 	 * arg NULL. */
 	ZA_DP_FAIL_SPACE,
+	/* A recompute has stored a zone's new statistics threshold and has
+	 * not yet folded the deltas (a threshold that dropped) nor stored
+	 * the drift mark that goes with it (vmstat_update_thresholds_locked):
+	 * tunables_lock held, no other lock. Owners build deltas up to the
+	 * new threshold from here on. arg: the zone. */
+	ZA_DP_THRESHOLD_SET,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \

@@ -302,10 +302,15 @@ static void *kswapd_main(void *arg)
 		node->kswapd_order = 0;
 		za_mutex_unlock(&node->kswapd_lock);
 		/* The boosts this pass reclaims towards, as the kernel's
-		 * balance_pgdat reads them before it starts. */
+		 * balance_pgdat reads them before it starts: those of the
+		 * zones it balances (0..hz) only. A zone above hz is not
+		 * looked at; its boost stays for the pass its own wake (owed,
+		 * boost_wake) brings, which reclaims towards it. */
 		unsigned long boost[ZA_NR_ZONES];
 		for (int t = 0; t < ZA_NR_ZONES; t++)
-			boost[t] = za_load_relaxed(&node->zones[t].watermark_boost);
+			boost[t] = t <= hz
+			               ? za_load_relaxed(&node->zones[t].watermark_boost)
+			               : 0;
 		balance_node(za, node, hz);
 		/* Boosted marks have done their job once kswapd reclaimed to
 		 * them: take back what this pass saw and let kcompactd undo the

@@ -247,8 +247,21 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 			if (p < th)
 				th = p;
 		}
+		/* Below this mark the summed deltas could hide a
+		 * breach of min: check with the snapshot there. */
+		unsigned long drift = (unsigned long)th * cpus;
+		unsigned long mark = drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
+		                                 : 0;
 		long old = za_load_relaxed(&z->stat_threshold);
-		za_store_relaxed(&z->stat_threshold, (int)th);
+		/* A threshold that rises (pressure ends) lets owners build
+		 * larger deltas at once: the mark that covers them goes first,
+		 * or the checks at low trust a count up to CPUs x the new
+		 * threshold off while the old mark (0 under pressure) says
+		 * that the drift fits within low - min. */
+		if (th > old)
+			za_store_relaxed(&z->percpu_drift_mark, mark);
+		za_store_release(&z->stat_threshold, (int)th);
+		ZA_DEBUG_POINT(za, ZA_DP_THRESHOLD_SET, z);
 		/* Deltas built up under a larger threshold would exceed
 		 * the new one unseen: fold them now, so the drift stays
 		 * within nr_cpus * threshold at all times. */
@@ -260,12 +273,9 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 				vmstat_fold_cpu_zone(za, z, (int)c);
 				pcp_unlock(za, pcp);
 			}
-		/* Below this mark the summed deltas could hide a
-		 * breach of min: check with the snapshot there. */
-		unsigned long drift = (unsigned long)th * cpus;
-		za_store_relaxed(&z->percpu_drift_mark,
-		                 drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
-		                             : 0);
+		/* A threshold that dropped: the lower mark once the deltas
+		 * are folded. */
+		za_store_relaxed(&z->percpu_drift_mark, mark);
 		/* The drift mark, and the marks and reserves the recompute
 		 * set just before (tunables_update_locked), are inputs of the
 		 * fast paths' check. */

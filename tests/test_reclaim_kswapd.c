@@ -32,6 +32,16 @@
  *     freed, so scan is above steal and each is exactly what the shrinker
  *     saw (a scan counted as the pages freed would pass part 1 whenever
  *     the shrinker happened to free all it was asked for).
+ *  7. A pass for zones up to DMA (a DMA request's wake) leaves NORMAL's
+ *     watermark boost alone: it never looked at NORMAL. The boost's own
+ *     wake, still owed, brings the pass that reclaims towards it and takes
+ *     it back (the kernel's balance_pgdat reads and resets the boosts of
+ *     zones 0..highest_zoneidx only).
+ *  8. A fallback in a zone of fewer than four pageblocks boosts nothing
+ *     (a boost of one pageblock took min from 64 to 576 of 1024 pages, and
+ *     NOWAIT allocations failed with 40% of the zone free while kswapd
+ *     ran); a zone of four pageblocks is boosted (the kernel's
+ *     boost_watermark, since 5.7).
  * Checks on known library gaps use EXPECT (the test fails, later parts run).
  */
 #include "test_reclaim_common.c"
@@ -391,6 +401,37 @@ static void check_drift_bound(struct za *za, unsigned ncpu, const char *when,
 		EXPECT(za_check(za, stderr) == 0);
 }
 
+/* At every threshold a recompute stores (ZA_DP_THRESHOLD_SET, debug
+ * builds), the drift mark already covers it: the deltas owners may build
+ * from then on (CPUs x threshold) fit within low - min, or the mark is at
+ * least high plus that much. A threshold that rises (pressure ends) and
+ * is stored before its mark leaves owners building deltas beyond low -
+ * min while the mark (0 under pressure) says no snapshot is needed. */
+static atomic_int th_seen, th_rise_seen;
+static _Atomic long th_last;
+static void threshold_hook(struct za *za, enum za_debug_point dp, void *arg)
+{
+	if (dp != ZA_DP_THRESHOLD_SET)
+		return;
+	struct za_zone *z = arg;
+	if (z != &za->nodes[0].zones[ZA_ZONE_NORMAL])
+		return;
+	long th = za_load_relaxed(&z->stat_threshold);
+	unsigned long drift = (unsigned long)th * za->nr_cpus;
+	unsigned long gap = za_load_relaxed(&z->wmark_base[ZA_WMARK_LOW]) -
+	                    za_load_relaxed(&z->wmark_base[ZA_WMARK_MIN]);
+	unsigned long mark = za_load_relaxed(&z->percpu_drift_mark);
+	atomic_fetch_add(&th_seen, 1);
+	if (th > atomic_exchange(&th_last, th))
+		atomic_fetch_add(&th_rise_seen, 1);
+	RULE(drift <= gap ||
+	         mark >= za_load_relaxed(&z->wmark_base[ZA_WMARK_HIGH]) + drift,
+	     "vmstat (the drift mark covers the threshold in effect: a threshold "
+	     "that rises is stored after its mark): threshold %ld on %u CPUs, "
+	     "low - min %lu, drift mark %lu",
+	     th, za->nr_cpus, gap, mark);
+}
+
 /* The per-CPU deltas stay within the stat thresholds (DESIGN.md: "before
  * folding it is within the sum of the stat thresholds") across the change
  * of threshold that reclaim makes, both ways:
@@ -412,6 +453,12 @@ static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
 	struct za *za = za_create(&cfg);
 	CHECK(za != NULL);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, MANAGED, NULL), 0);
+	atomic_store(&th_seen, 0);
+	atomic_store(&th_rise_seen, 0);
+	atomic_store(&th_last,
+	             za_load_relaxed(
+	                 &za->nodes[0].zones[ZA_ZONE_NORMAL].stat_threshold));
+	za_store_relaxed(&za->debug_hook, threshold_hook);
 	struct cache cache;
 	struct za_shrinker shr;
 	struct pinned held;
@@ -474,6 +521,12 @@ static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
 		sleep_ms(2);
 	CHECK_EQ(za_load_relaxed(&za->reclaim_active), 0);
 	check_drift_bound(za, ncpu, "after reclaim", true);
+	za_store_relaxed(&za->debug_hook, NULL);
+	/* The hook saw both recomputes (debug builds), and with 64 CPUs,
+	 * whose pressure threshold is below the normal one, the rise. */
+	if (za_debug)
+		CHECK(atomic_load(&th_seen) >= 2 &&
+		      (ncpu < 64 || atomic_load(&th_rise_seen) >= 1));
 
 	za_unregister_shrinker(za, &shr);
 	pinned_free(za, &held, held.n);
@@ -533,6 +586,178 @@ static void part_scan_above_steal(void)
 	cache_fini(&cache);
 }
 
+/* --- 7 --------------------------------------------------------------------------- */
+
+/* Wait until kswapd has run a pass that began after since and is idle. */
+static void wait_pass_after(struct za *za, uint64_t since)
+{
+	struct za_node *node = &za->nodes[0];
+	for (int i = 0; i < 10000; i++) {
+		za_mutex_lock(&node->kswapd_lock);
+		bool done = !node->kswapd_running &&
+		            node->kswapd_highest_zoneidx < 0 &&
+		            node->kswapd_slept_ns > since;
+		za_mutex_unlock(&node->kswapd_lock);
+		if (done)
+			return;
+		sleep_ms(1);
+	}
+	CHECK(!"kswapd's pass ended");
+}
+
+static void part_boost_above_hz(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = (NBLK + 5) * BLK;
+	cfg.flags = ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA, 0, 4 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 4 * BLK, MANAGED, NULL),
+	         0);
+	struct za_node *node = &za->nodes[0];
+	struct za_zone *normal = &node->zones[ZA_ZONE_NORMAL];
+	/* A fallback in NORMAL boosts its marks; its wake is owed (an
+	 * atomic request that found kswapd's lock busy leaves it so). */
+	zone_lock(normal, NULL);
+	_za_boost_watermark_locked(normal);
+	zone_unlock(normal);
+	unsigned long boost = za_load_relaxed(&normal->watermark_boost);
+	CHECK(boost > 0);
+	CHECK_EQ(za_load_relaxed(&normal->boost_wake), 1);
+	/* A DMA request below DMA's low wakes kswapd for zones up to DMA. */
+	uint64_t t0 = za_now_ns();
+	CHECK(wakeup_kswapd(za, &node->zones[ZA_ZONE_DMA], 0, ZA_ZONE_DMA, true));
+	wait_pass_after(za, t0);
+	unsigned long left = za_load_relaxed(&normal->watermark_boost);
+	printf("boost_above_hz: NORMAL boost %lu, %lu after a pass for zones up "
+	       "to DMA\n",
+	       boost, left);
+	RULE(left == boost,
+	     "kswapd takes back only the boosts of the zones its pass balanced "
+	     "(0..highest_zoneidx): NORMAL's boost survives a pass for DMA");
+	/* The next NORMAL allocation delivers the owed wake: that pass looks
+	 * at NORMAL and takes the boost back. */
+	t0 = za_now_ns();
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+	CHECK(p != NULL);
+	CHECK_EQ(za_load_relaxed(&normal->boost_wake), 0);
+	wait_pass_after(za, t0);
+	CHECK_EQ(za_load_relaxed(&normal->watermark_boost), 0);
+	za_free_pages(za, p, 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* --- 8 --------------------------------------------------------------------------- */
+
+/* Holds kswapd inside the shrinker until the test opens it. */
+static atomic_int gate_open, in_gate;
+static unsigned long gate_count(void *ctx, int nid)
+{
+	(void)ctx;
+	(void)nid;
+	return 1;
+}
+static unsigned long gate_scan(void *ctx, int nid, unsigned long nr)
+{
+	(void)ctx;
+	(void)nid;
+	(void)nr;
+	atomic_store(&in_gate, 1);
+	while (!atomic_load(&gate_open))
+		sleep_ms(1);
+	return 0;
+}
+
+/* A zone of `pages` (movable pageblocks of 512 pages) with movable pages
+ * in every pageblock, then one unmovable request: it falls back to part
+ * of a movable pageblock. Returns the boost that left, kswapd held in the
+ * shrinker meanwhile; *fails: NOWAIT allocations then refused out of 16. */
+static unsigned long boost_of_zone(unsigned long pages, int *fails)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = pages + BLK;
+	cfg.flags = ZA_CFG_NO_KCOMPACTD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, pages, NULL), 0);
+	CHECK_EQ(1ul << za->pageblock_order, 512);
+	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	struct za_shrinker sh = { gate_count, gate_scan, NULL, NULL };
+	atomic_store(&gate_open, 0);
+	atomic_store(&in_gate, 0);
+	CHECK_EQ(za_register_shrinker(za, &sh), 0);
+	/* Movable pages in every pageblock, 40% of the zone left free in
+	 * small blocks (two pages of every five given back). */
+	struct za_page **movable = calloc(pages, sizeof(*movable));
+	CHECK(movable != NULL);
+	unsigned long n = 0;
+	while (n < pages &&
+	       (movable[n] = za_alloc_pages(za,
+	                                    ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
+	                                        ZA_GFP_NOWARN,
+	                                    0)))
+		n++;
+	for (unsigned long i = 0; i < n; i++)
+		if (i % 5 < 2) {
+			za_free_pages(za, movable[i], 0);
+			movable[i] = NULL;
+		}
+	za_drain_all_pages(za);
+	struct za_page *um = za_alloc_pages(za, ZA_GFP_NOWAIT, 0);
+	CHECK(um != NULL);
+	CHECK(za_event_count(za, ZA_FALLBACK) > 0);
+	unsigned long boost = za_load_relaxed(&z->watermark_boost);
+	/* Below its boosted high, the zone sends kswapd into the shrinker,
+	 * which holds it there: the marks stay while the test looks. */
+	bool unbalanced = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES) <
+	                  (long)zone_wmark(z, ZA_WMARK_HIGH);
+	for (int i = 0; i < 2000 && boost && unbalanced && !atomic_load(&in_gate);
+	     i++)
+		sleep_ms(1);
+	struct za_page *more[16];
+	*fails = 0;
+	for (int i = 0; i < 16; i++)
+		if (!(more[i] = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
+			(*fails)++;
+	atomic_store(&gate_open, 1);
+	za_unregister_shrinker(za, &sh);
+	for (int i = 0; i < 16; i++)
+		if (more[i])
+			za_free_pages(za, more[i], 0);
+	za_free_pages(za, um, 0);
+	for (unsigned long i = 0; i < n; i++)
+		if (movable[i])
+			za_free_pages(za, movable[i], 0);
+	free(movable);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	return boost;
+}
+
+static void part_boost_small_zone(void)
+{
+	int fails_small, fails_four;
+	unsigned long small = boost_of_zone(2 * 512, &fails_small);
+	unsigned long four = boost_of_zone(4 * 512, &fails_four);
+	printf("boost_small_zone: 2 pageblocks: boost %lu, %d of 16 NOWAIT "
+	       "refused; 4 pageblocks: boost %lu\n",
+	       small, fails_small, four);
+	RULE(small == 0 && fails_small == 0,
+	     "a zone of fewer than four pageblocks is not boosted (kernel "
+	     "boost_watermark): its allocations go on with 40%% of it free");
+	RULE(four == 512, "a zone of four pageblocks is boosted by one");
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -545,6 +770,8 @@ int main(void)
 	part_threshold_change(2, 0);
 	part_threshold_change(64, 9);
 	part_scan_above_steal();
+	part_boost_above_hz();
+	part_boost_small_zone();
 	CHECK_EQ(atomic_load(&lock_violations), 0);
 	return expect_failures("reclaim_kswapd");
 }
