@@ -529,6 +529,11 @@ struct za_node {
 	bool kswapd_running; /* a reclaim pass is under way */
 	bool kswapd_started;
 	uint64_t kswapd_slept_ns; /* when the last pass ended */
+	/* kswapd passes in a row that reclaimed nothing (the kernel's
+	 * kswapd_failures): from KSWAPD_MAX_FAILURES on the node is hopeless
+	 * and nothing wakes kswapd for it, until a reclaim of the node (a
+	 * direct one) frees something. Atomic, outside kswapd_lock. */
+	unsigned kswapd_failures;
 
 	/* Background compaction (compaction.c): kcompactd_lock guards the
 	 * request fields. */
@@ -544,6 +549,21 @@ struct za_node {
 	bool kcompactd_started;
 	bool kcompactd_stop;
 };
+
+/* kswapd passes in a row that reclaimed nothing after which it is no
+ * longer woken for a node (the kernel's MAX_RECLAIM_RETRIES). */
+#define KSWAPD_MAX_FAILURES 16
+/* Whether kswapd has given up on the node (zoneinfo's
+ * node_unreclaimable): KSWAPD_MAX_FAILURES passes in a row reclaimed
+ * nothing (no shrinker, or none with anything to give). Waking it again
+ * would run a pass that frees nothing and drains every CPU's lists of the
+ * node, as often as allocations cross low - tens of thousands of times a
+ * second. A direct reclaim that frees something on the node brings
+ * kswapd back (reclaim.c, direct_reclaim). */
+static inline bool kswapd_hopeless(const struct za_node *node)
+{
+	return za_load_relaxed(&node->kswapd_failures) >= KSWAPD_MAX_FAILURES;
+}
 
 /* --- memory sections (hotplug blocks) ------------------------------------ */
 

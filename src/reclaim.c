@@ -62,6 +62,12 @@ int za_register_shrinker(struct za *za, struct za_shrinker *s)
 	s->za_next = za->shrinkers;
 	za->shrinkers = s;
 	za_mutex_unlock(&za->shrinker_lock);
+	/* Something new to reclaim from: kswapd may be woken again for a
+	 * node it had given up on (kswapd_hopeless) - a client that only
+	 * allocates without direct reclaim would otherwise never see it
+	 * again. */
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		za_store_relaxed(&za->nodes[n].kswapd_failures, 0u);
 	return 0;
 }
 
@@ -172,7 +178,12 @@ unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
 		seen[z->nid] = true;
 		if (!first)
 			first = z;
-		freed += shrink_node(za, z->nid, nr - freed, &scanned);
+		unsigned long got = shrink_node(za, z->nid, nr - freed, &scanned);
+		/* Reclaim works on the node again: kswapd may be woken for it
+		 * (kswapd_hopeless). */
+		if (got && za_load_relaxed(&za->nodes[z->nid].kswapd_failures))
+			za_store_relaxed(&za->nodes[z->nid].kswapd_failures, 0u);
+		freed += got;
 	}
 	if (first) {
 		event_zone(first, ZA_PGSCAN_DIRECT, scanned);
@@ -259,6 +270,7 @@ static void balance_node(struct za *za, struct za_node *node, int hz)
 		return;
 	}
 	pressure_begin(za);
+	unsigned long total = 0;
 	for (int pass = 0; pass < KSWAPD_MAX_PASSES; pass++) {
 		if (za_load_relaxed(&za->stopping) || node_balanced(za, node, hz))
 			break;
@@ -266,6 +278,7 @@ static void balance_node(struct za *za, struct za_node *node, int hz)
 		unsigned long freed = shrink_node(za, node->nid, nr, &scanned);
 		event_zone(acct, ZA_PGSCAN_KSWAPD, scanned);
 		event_zone(acct, ZA_PGSTEAL_KSWAPD, freed);
+		total += freed;
 		if (!freed) {
 			/* Nothing more to give: what sits on per-CPU lists is
 			 * the last free memory kswapd can bring back. */
@@ -275,6 +288,13 @@ static void balance_node(struct za *za, struct za_node *node, int hz)
 		}
 	}
 	pressure_end(za);
+	/* A pass that reclaimed nothing counts towards a hopeless node; one
+	 * that did clears the count (the kernel's balance_pgdat). Not a pass
+	 * za_destroy cut short. */
+	if (total)
+		za_store_relaxed(&node->kswapd_failures, 0u);
+	else if (!za_load_relaxed(&za->stopping))
+		za_add_relaxed(&node->kswapd_failures, 1u);
 }
 
 static void *kswapd_main(void *arg)
@@ -341,6 +361,11 @@ bool wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
 	struct za_node *node = z->node;
 	if (!node->kswapd_started)
 		return false;
+	/* Nothing to do for a hopeless node: the wake counts as delivered
+	 * (a boost's wake is not owed any more, and the boost stays until
+	 * kswapd runs again, as the kernel's). */
+	if (kswapd_hopeless(node))
+		return true;
 	if (may_sleep)
 		za_mutex_lock(&node->kswapd_lock);
 	else if (!za_mutex_trylock(&node->kswapd_lock))

@@ -258,7 +258,7 @@ static void report_zoneinfo(struct za *za, struct za_out *out)
 			za_out_printf(out,
 			              "\n  node_unreclaimable:  %u"
 			              "\n  start_pfn:           %lu",
-			              0u, start);
+			              (unsigned)kswapd_hopeless(z->node), start);
 			za_out_putc(out, '\n');
 		}
 	}

@@ -42,6 +42,13 @@
  *     NOWAIT allocations failed with 40% of the zone free while kswapd
  *     ran); a zone of four pageblocks is boosted (the kernel's
  *     boost_watermark, since 5.7).
+ *  9. A node with nothing to reclaim (no shrinker) goes hopeless after
+ *     KSWAPD_MAX_FAILURES passes that freed nothing, and allocations below
+ *     low stop waking its kswapd (each wake ran a pass draining every
+ *     CPU's lists: 25,000 a second); zoneinfo says node_unreclaimable 1.
+ *     Registering a shrinker brings kswapd back, and so does a direct
+ *     reclaim that frees something on the node (the kernel's
+ *     kswapd_failures and MAX_RECLAIM_RETRIES).
  * Checks on known library gaps use EXPECT (the test fails, later parts run).
  */
 #include "test_reclaim_common.c"
@@ -758,6 +765,106 @@ static void part_boost_small_zone(void)
 	RULE(four == 512, "a zone of four pageblocks is boosted by one");
 }
 
+/* --- 9 --------------------------------------------------------------------------- */
+
+static bool zoneinfo_unreclaimable(struct za *za)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	CHECK(f != NULL);
+	CHECK_EQ(za_report(za, ZA_REPORT_ZONEINFO, f), 0);
+	fclose(f);
+	bool on = strstr(text, "node_unreclaimable:  1") != NULL;
+	free(text);
+	return on;
+}
+
+static void part_hopeless(void)
+{
+	struct za *za = make(50);
+	struct za_node *node = &za->nodes[0];
+	struct cache cache;
+	struct za_shrinker shr;
+	cache_init(&cache, za, MANAGED);
+	cache_shrinker(&shr, &cache);
+
+	/* No shrinker: NOWAIT down to min, then keep asking below low. Each
+	 * ask wakes kswapd until the node is hopeless. */
+	fill_nowait(za, &cache, MANAGED);
+	uint64_t t0 = now_ms();
+	while (now_ms() - t0 < 20000 && !kswapd_hopeless(node)) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_NOWAIT, 0);
+		if (p)
+			cache_add(&cache, p);
+		sleep_ms(1);
+	}
+	RULE(kswapd_hopeless(node),
+	     "a node whose kswapd passes reclaim nothing goes hopeless "
+	     "(failures %u after 20 s)",
+	     za_load_relaxed(&node->kswapd_failures));
+	t0 = now_ms();
+	while (now_ms() - t0 < 20000 && kswapd_busy(za))
+		sleep_ms(1);
+	CHECK(!kswapd_busy(za));
+	CHECK(zoneinfo_unreclaimable(za));
+	unsigned long long wakes = za_event_count(za, ZA_KSWAPD_WAKE);
+	for (int i = 0; i < 200; i++) {
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_NOWAIT, 0);
+		if (p)
+			cache_add(&cache, p);
+		sleep_ms(1);
+	}
+	RULE(za_event_count(za, ZA_KSWAPD_WAKE) == wakes && !kswapd_busy(za),
+	     "a hopeless node's kswapd is not woken (%llu wakes in 200 "
+	     "allocations below low)",
+	     za_event_count(za, ZA_KSWAPD_WAKE) - wakes);
+	printf("9: hopeless after %u passes that reclaimed nothing; 200 "
+	       "allocations below low, no wake\n",
+	       za_load_relaxed(&node->kswapd_failures));
+
+	/* A shrinker with pages: kswapd comes back and reclaims. */
+	CHECK_EQ(za_register_shrinker(za, &shr), 0);
+	RULE(!kswapd_hopeless(node) && !zoneinfo_unreclaimable(za),
+	     "registering a shrinker makes a hopeless node's kswapd wakeable "
+	     "again");
+	struct za_page *p = za_alloc_pages(za, ZA_GFP_NOWAIT, 0);
+	if (p)
+		cache_add(&cache, p);
+	t0 = now_ms();
+	while (now_ms() - t0 < 20000 && !atomic_load(&cache.scan_freed_other))
+		sleep_ms(1);
+	CHECK(atomic_load(&cache.scan_freed_other) > 0);
+	CHECK(za_event_count(za, ZA_KSWAPD_WAKE) > wakes);
+
+	/* Hopeless again (set by hand: the shrinker has pages), at min: a
+	 * direct reclaim that frees something brings kswapd back. */
+	t0 = now_ms();
+	while (now_ms() - t0 < 20000 &&
+	       (kswapd_busy(za) || atomic_load(&cache.in_scan)))
+		sleep_ms(1);
+	za_store_relaxed(&node->kswapd_failures, (unsigned)KSWAPD_MAX_FAILURES);
+	fill_nowait(za, &cache, MANAGED);
+	unsigned long direct = atomic_load(&cache.scan_freed_main);
+	for (int i = 0; i < 64 && atomic_load(&cache.scan_freed_main) == direct;
+	     i++) {
+		p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(p != NULL);
+		cache_add(&cache, p);
+	}
+	CHECK(atomic_load(&cache.scan_freed_main) > direct);
+	RULE(!kswapd_hopeless(node),
+	     "a direct reclaim that frees something makes a hopeless node's "
+	     "kswapd wakeable again (failures %u)",
+	     za_load_relaxed(&node->kswapd_failures));
+
+	za_unregister_shrinker(za, &shr);
+	cache_free_all(&cache);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	cache_fini(&cache);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -772,6 +879,7 @@ int main(void)
 	part_scan_above_steal();
 	part_boost_above_hz();
 	part_boost_small_zone();
+	part_hopeless();
 	CHECK_EQ(atomic_load(&lock_violations), 0);
 	return expect_failures("reclaim_kswapd");
 }
