@@ -1041,12 +1041,17 @@ static void *kcompactd_main(void *arg)
 }
 
 void _za_wakeup_kcompactd(struct za *za, int nid, int order,
-                          int highest_zoneidx)
+                          int highest_zoneidx, bool may_sleep)
 {
 	struct za_node *node = &za->nodes[nid];
 	if (order <= 0 || !za_load_relaxed(&node->kcompactd_started))
 		return;
-	za_mutex_lock(&node->kcompactd_lock);
+	/* An atomic caller never waits for the lock: a busy one drops the
+	 * wake, as wakeup_kswapd's. */
+	if (may_sleep)
+		za_mutex_lock(&node->kcompactd_lock);
+	else if (!za_mutex_trylock(&node->kcompactd_lock))
+		return;
 	if (order > node->kcompactd_max_order)
 		node->kcompactd_max_order = order;
 	if (highest_zoneidx > node->kcompactd_highest_zoneidx)
@@ -1212,5 +1217,5 @@ void _za_boost_done(struct za *za, struct za_node *node,
 	}
 	if (any && !(za->flags & ZA_CFG_NO_COMPACTION))
 		_za_wakeup_kcompactd(za, node->nid, (int)za->pageblock_order,
-		                     ZA_NR_ZONES - 1);
+		                     ZA_NR_ZONES - 1, true);
 }

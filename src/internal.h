@@ -2024,9 +2024,11 @@ void _za_kcompactd_stop(struct za *za);
 /* Have every kcompactd look at the fragmentation score at once (a write
  * of compaction_proactiveness): kcompactd_look, set under kcompactd_lock. */
 void _za_kcompactd_poke(struct za *za);
-/* kswapd's hand-off: a request of order failed on node nid. */
+/* kswapd's hand-off: a request of order failed on node nid (also a
+ * hopeless node's atomic request's, reclaim.c). may_sleep false: the lock
+ * is only tried, and a busy one drops the wake. */
 void _za_wakeup_kcompactd(struct za *za, int nid, int order,
-                          int highest_zoneidx);
+                          int highest_zoneidx, bool may_sleep);
 /* The kernel's fragmentation index of a zone for order (in thousandths,
  * -1000: a block of that order is free) and its unusable free index (in
  * thousandths), and the node's fragmentation score (0..100). */

@@ -342,7 +342,7 @@ static void *kswapd_main(void *arg)
 		/* A high-order request failed: memory is balanced now (or as
 		 * balanced as reclaim makes it), make the order (compaction.c). */
 		if (order > ZA_COSTLY_ORDER && !(za->flags & ZA_CFG_NO_COMPACTION))
-			_za_wakeup_kcompactd(za, node->nid, order, hz);
+			_za_wakeup_kcompactd(za, node->nid, order, hz, true);
 		za_mutex_lock(&node->kswapd_lock);
 		node->kswapd_running = false;
 		node->kswapd_slept_ns = za_now_ns();
@@ -363,9 +363,16 @@ bool wakeup_kswapd(struct za *za, struct za_zone *z, unsigned order,
 		return false;
 	/* Nothing to do for a hopeless node: the wake counts as delivered
 	 * (a boost's wake is not owed any more, and the boost stays until
-	 * kswapd runs again, as the kernel's). */
-	if (kswapd_hopeless(node))
+	 * kswapd runs again, as the kernel's). A costly request that cannot
+	 * compact by itself wakes kcompactd directly instead, which kswapd's
+	 * pass would have (the kernel's wakeup_kswapd does the same). */
+	if (kswapd_hopeless(node)) {
+		if (!may_sleep && order > ZA_COSTLY_ORDER &&
+		    !(za->flags & ZA_CFG_NO_COMPACTION))
+			_za_wakeup_kcompactd(za, node->nid, (int)order, highest_zoneidx,
+			                     false);
 		return true;
+	}
 	if (may_sleep)
 		za_mutex_lock(&node->kswapd_lock);
 	else if (!za_mutex_trylock(&node->kswapd_lock))

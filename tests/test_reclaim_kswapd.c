@@ -46,9 +46,10 @@
  *     KSWAPD_MAX_FAILURES passes that freed nothing, and allocations below
  *     low stop waking its kswapd (each wake ran a pass draining every
  *     CPU's lists: 25,000 a second); zoneinfo says node_unreclaimable 1.
- *     Registering a shrinker brings kswapd back, and so does a direct
- *     reclaim that frees something on the node (the kernel's
- *     kswapd_failures and MAX_RECLAIM_RETRIES).
+ *     A costly NOWAIT request wakes kcompactd directly. Registering a
+ *     shrinker brings kswapd back, and so does a direct reclaim that
+ *     frees something on the node (the kernel's kswapd_failures and
+ *     MAX_RECLAIM_RETRIES).
  * Checks on known library gaps use EXPECT (the test fails, later parts run).
  */
 #include "test_reclaim_common.c"
@@ -822,6 +823,18 @@ static void part_hopeless(void)
 	printf("9: hopeless after %u passes that reclaimed nothing; 200 "
 	       "allocations below low, no wake\n",
 	       za_load_relaxed(&node->kswapd_failures));
+	/* A costly NOWAIT request (it cannot compact by itself) wakes
+	 * kcompactd directly, as kswapd's pass would have. */
+	unsigned long long dwakes = za_event_count(za, ZA_COMPACT_DAEMON_WAKE);
+	CHECK(za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 9) == NULL);
+	t0 = now_ms();
+	while (now_ms() - t0 < 10000 &&
+	       za_event_count(za, ZA_COMPACT_DAEMON_WAKE) == dwakes)
+		sleep_ms(1);
+	RULE(za_event_count(za, ZA_COMPACT_DAEMON_WAKE) > dwakes &&
+	         za_event_count(za, ZA_KSWAPD_WAKE) == wakes,
+	     "a hopeless node's costly atomic request wakes kcompactd "
+	     "directly, not kswapd");
 
 	/* A shrinker with pages: kswapd comes back and reclaims. */
 	CHECK_EQ(za_register_shrinker(za, &shr), 0);
