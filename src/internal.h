@@ -1769,7 +1769,6 @@ extern const unsigned vmstat_v0_nr_zone_stats, vmstat_v0_nr_events;
 long zone_stat_global(struct za_zone *z, int item);
 long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
 void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);
-void vmstat_fold_cpu(struct za *za, int cpu);
 void vmstat_fold_all(struct za *za, bool trylock);
 /* Wake the statistics worker to finish deferred CPU-offline drains;
  * false when there is no worker. */

@@ -183,7 +183,10 @@ unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
 		 * (kswapd_hopeless). */
 		if (got && za_load_relaxed(&za->nodes[z->nid].kswapd_failures))
 			za_store_relaxed(&za->nodes[z->nid].kswapd_failures, 0u);
-		freed += got;
+		/* Saturating, as shrink_node sums its shrinkers: a node whose
+		 * shrinker claims ULONG_MAX after another freed one page would
+		 * otherwise wrap the round to 0 - no progress. */
+		freed = got > ULONG_MAX - freed ? ULONG_MAX : freed + got;
 	}
 	if (first) {
 		event_zone(first, ZA_PGSCAN_DIRECT, scanned);

@@ -165,17 +165,6 @@ static bool pcp_has_diff(const struct za_pcp *pcp)
 	return pcp_alloc_unfolded(pcp) != 0;
 }
 
-void vmstat_fold_cpu(struct za *za, int cpu)
-{
-	for_each_zone(za, z) {
-		struct za_pcp *pcp = zone_pcp(z, cpu);
-		if (pcp_lock(za, pcp))
-			continue; /* fence failed: the next fold gets it */
-		vmstat_fold_cpu_zone(za, z, cpu);
-		pcp_unlock(za, pcp);
-	}
-}
-
 /* Whether the set's owner allocated or freed since the worker last
  * looked (the worker's own bookkeeping, read without the set). */
 static bool pcp_busy_since_tick(struct za_pcp *pcp)

@@ -72,6 +72,7 @@ za_hostile_cases(hostile_api test_hostile_api.c
 
 za_hostile_cases(hostile_callbacks test_hostile_callbacks.c
   CASES migrate_reenter nested_reenter shrinker_self shrinker_liar
+        shrinker_liar_nodes
         error_recursion)
 
 za_hostile_cases(hostile_offline_race test_hostile_offline_race.c

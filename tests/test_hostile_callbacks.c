@@ -21,6 +21,11 @@
  *  shrinker_liar    shrinkers claiming ULONG_MAX pages: the allocation
  *                   still ends (ENOMEM), nothing lost (this one held
  *                   before the fix too: a guard, the sum now saturates).
+ *  shrinker_liar_nodes
+ *                   two nodes, a shrinker freeing 1 page on node 0 and
+ *                   claiming ULONG_MAX on node 1: a direct reclaim's sum
+ *                   over the nodes saturates (it wrapped to 0: no
+ *                   progress).
  *  error_recursion  an error handler that commits a misuse itself (a
  *                   double free) is called once per outside misuse: the
  *                   inner report goes to stderr, no unbounded recursion.
@@ -426,6 +431,53 @@ static void shrinker_liar(void)
 	za_destroy(za);
 }
 
+/* Two nodes: a shrinker that frees 1 page on node 0 and claims ULONG_MAX
+ * on node 1. direct_reclaim adds the nodes' answers up: without
+ * saturating, 1 + ULONG_MAX wraps to 0 and the round reads as no
+ * progress (pgsteal_direct 0), though a shrinker claimed everything. */
+static unsigned long liar1_scan(void *ctx, int nid, unsigned long nr)
+{
+	(void)ctx;
+	(void)nr;
+	return nid == 0 ? 1 : ULONG_MAX;
+}
+
+static void shrinker_liar_nodes(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = cpu0;
+	cfg.nr_nodes = 2;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = MAX_PFN;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.error = on_error;
+	za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 2 * BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 2 * BLK, 2 * BLK, NULL),
+	         0);
+	while ((hog[nhog] = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY, 0)))
+		nhog++;
+	static struct za_shrinker s = { liar_count, liar1_scan, NULL, NULL };
+	CHECK_EQ(za_register_shrinker(za, &s), 0);
+	unsigned long long steal = za_event_count(za, ZA_PGSTEAL_DIRECT);
+	CHECK(za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_NORETRY, 0) == NULL);
+	unsigned long long got = za_event_count(za, ZA_PGSTEAL_DIRECT) - steal;
+	RULE(got == ULONG_MAX,
+	     "reclaim (a direct reclaim's sum over nodes saturates): "
+	     "pgsteal_direct %llu after 1 + ULONG_MAX",
+	     got);
+	za_unregister_shrinker(za, &s);
+	for (unsigned i = 0; i < nhog; i++)
+		za_free_pages(za, hog[i], 0);
+	nhog = 0;
+	za_drain_all_pages(za);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 /* --- error_recursion ---------------------------------------------------------------- */
 
 static int handler_calls, handler_depth, handler_max_depth;
@@ -474,6 +526,7 @@ int main(int argc, char **argv)
 		{ "nested_reenter", nested_reenter },
 		{ "shrinker_self", shrinker_self },
 		{ "shrinker_liar", shrinker_liar },
+		{ "shrinker_liar_nodes", shrinker_liar_nodes },
 		{ "error_recursion", error_recursion },
 	};
 	tu_watchdog(60);
