@@ -620,10 +620,7 @@ static int migrate_block(struct compact_control *cc, unsigned long pfn,
 	 * twice by release_targets: reported instead, and left where the
 	 * client's free put it (its free ran the aids' free hook). */
 	if (page_state(dst) != ZA_PS_ALLOC || za_load_acquire(&dst->gen) != dgen) {
-		_za_report_misuse(za, -EINVAL,
-		                  "pfn 0x%lx freed by the migrate callback that "
-		                  "refused to move into it",
-		                  tpfn);
+		report_dst_freed_by_refuser(za, tpfn);
 		return 0;
 	}
 	/* dst is still ours: a target for the next block, free again for
@@ -700,6 +697,7 @@ static enum compact_result compact_zone(struct compact_control *cc)
 	struct za *za = cc->za;
 	struct za_zone *z = cc->z;
 	enum compact_result ret = COMPACT_COMPLETE;
+	drain_for_compaction(za, z);
 	unsigned long start = za_load_relaxed(&z->start_pfn);
 	cc->pb_pages = 1ul << za->pageblock_order;
 	cc->zone_end = za_load_relaxed(&z->end_pfn);
@@ -808,7 +806,6 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
 		if (compaction_restarting(z, (int)order))
 			reset_cached_positions(z);
 		ran = true;
-		drain_for_compaction(za, z);
 		struct compact_control cc = {
 			.za = za,
 			.z = z,
@@ -844,7 +841,7 @@ struct za_page *_za_direct_compact(struct za *za, struct za_alloc_ctx *ac,
  * with the zone once it is over: za_compact is one pass over everything.
  * *inside is false when that could not enter again (nested too deep). */
 static unsigned long compact_node(struct za *za, struct za_node *node,
-                                  bool daemon, bool *inside)
+                                  bool *inside)
 {
 	unsigned long migrated = 0;
 	for (int t = 0; t < ZA_NR_ZONES; t++) {
@@ -852,13 +849,11 @@ static unsigned long compact_node(struct za *za, struct za_node *node,
 		if (!zone_populated(z))
 			continue;
 		for (;;) {
-			drain_for_compaction(za, z);
 			struct compact_control cc = {
 				.za = za,
 				.z = z,
 				.order = -1,
 				.mt = ZA_MT_MOVABLE,
-				.daemon = daemon,
 			};
 			enum compact_result r = compact_zone(&cc);
 			migrated += cc.migrated;
@@ -889,7 +884,7 @@ int za_compact(struct za *za, int nid)
 	bool inside = true;
 	for (unsigned n = 0; inside && n < za->nr_nodes; n++)
 		if (nid < 0 || (unsigned)nid == n)
-			migrated += compact_node(za, &za->nodes[n], false, &inside);
+			migrated += compact_node(za, &za->nodes[n], &inside);
 	if (inside)
 		compaction_end(za);
 	return migrated ? 0 : -EAGAIN;
@@ -917,7 +912,6 @@ static void kcompactd_do_work(struct za *za, struct za_node *node, int order,
 			continue;
 		if (compaction_restarting(z, order))
 			reset_cached_positions(z);
-		drain_for_compaction(za, z);
 		struct compact_control cc = {
 			.za = za,
 			.z = z,
@@ -943,7 +937,6 @@ static bool proactive_compact_node(struct za *za, struct za_node *node)
 		struct za_zone *z = &node->zones[t];
 		if (!zone_populated(z) || zone_score(z) <= score_wmark(za, true))
 			continue;
-		drain_for_compaction(za, z);
 		struct compact_control cc = {
 			.za = za,
 			.z = z,

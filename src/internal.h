@@ -2104,6 +2104,18 @@ void unisolate_range(struct za *za, struct za_zone *z, unsigned long start,
                      unsigned long nr, const uint8_t *saved);
 int migrate_range(struct za *za, unsigned long start, unsigned long nr,
                   uint64_t deadline_ns, unsigned long *migrated);
+/* A migration target the migrate callback freed and then refused to move
+ * into (a client bug: dst is the client's only on 0): reported by the
+ * migration that finds it so (migrate_range, compaction's migrate_block),
+ * which then leaves it where the client's free put it. */
+static inline void report_dst_freed_by_refuser(struct za *za,
+                                               unsigned long pfn)
+{
+	_za_report_misuse(za, -EINVAL,
+	                  "pfn 0x%lx freed by the migrate callback that refused "
+	                  "to move into it",
+	                  pfn);
+}
 bool range_all_free_isolated(struct za *za, struct za_zone *z,
                              unsigned long start, unsigned long nr);
 void take_range_off_lists(struct za *za, struct za_zone *z,

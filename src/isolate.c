@@ -275,10 +275,7 @@ int migrate_range(struct za *za, unsigned long start, unsigned long nr,
 				free_one_page(za, page_zone(za, dst), dst, dpfn, order, -1,
 				              dgen);
 			} else {
-				_za_report_misuse(za, -EINVAL,
-				                  "pfn 0x%lx freed by the migrate callback "
-				                  "that refused to move into it",
-				                  dpfn);
+				report_dst_freed_by_refuser(za, dpfn);
 			}
 			if (r != -ENOENT) {
 				za_add_relaxed(&page_zone(za, src)->events[ZA_PGMIGRATE_FAIL],
