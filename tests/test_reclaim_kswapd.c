@@ -104,6 +104,22 @@ static void wait_for(atomic_int *v, int at_least)
 	CHECK(atomic_load(v) >= at_least);
 }
 
+/* Wait until the zone is over high and kswapd has gone back to sleep,
+ * out of the shrinker (a generous bound: a hang shows up as a failure).
+ * Returns the zone as it is then. */
+static struct za_zone_info wait_over_high(struct za *za, struct cache *c)
+{
+	uint64_t t0 = now_ms();
+	while (now_ms() - t0 < 20000) {
+		struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
+		if (zi.free >= zi.high && !kswapd_busy(za) &&
+		    !atomic_load(&c->in_scan))
+			break;
+		sleep_ms(2);
+	}
+	return zone_info(za, ZA_ZONE_NORMAL);
+}
+
 /* --- 1 --------------------------------------------------------------------------- */
 
 static void part_restore_high(void)
@@ -127,17 +143,7 @@ static void part_restore_high(void)
 	CHECK(za_event_count(za, ZA_KSWAPD_WAKE) >= 1);
 	cache_gate(&cache, false);
 
-	/* Wait until the zone is over high and kswapd has gone back to
-	 * sleep (a generous bound: a hang shows up as a failure). */
-	uint64_t t0 = now_ms();
-	while (now_ms() - t0 < 20000) {
-		zi = zone_info(za, ZA_ZONE_NORMAL);
-		if (zi.free >= zi.high && !kswapd_busy(za) &&
-		    !atomic_load(&cache.in_scan))
-			break;
-		sleep_ms(2);
-	}
-	zi = zone_info(za, ZA_ZONE_NORMAL);
+	zi = wait_over_high(za, &cache);
 	unsigned long scans = atomic_load(&cache.scan_calls);
 	printf("1: kswapd: free %lu (high %lu) after %lu scan calls freeing %lu; "
 	       "pcp pages %lu\n",
@@ -169,7 +175,7 @@ static void part_restore_high(void)
 	fill_nowait(za, &cache, MANAGED);
 	CHECK(zone_info(za, ZA_ZONE_NORMAL).free < zi.low);
 	cache_gate(&cache, false);
-	t0 = now_ms();
+	uint64_t t0 = now_ms();
 	while (now_ms() - t0 < 20000 &&
 	       (zone_info(za, ZA_ZONE_NORMAL).free < zi.high || kswapd_busy(za)))
 		sleep_ms(2);
@@ -560,15 +566,7 @@ static void part_scan_above_steal(void)
 	cache_gate(&cache, true);
 	fill_nowait(za, &cache, MANAGED);
 	cache_gate(&cache, false);
-	struct za_zone_info zi = zone_info(za, ZA_ZONE_NORMAL);
-	uint64_t t0 = now_ms();
-	while (now_ms() - t0 < 20000) {
-		zi = zone_info(za, ZA_ZONE_NORMAL);
-		if (zi.free >= zi.high && !kswapd_busy(za) &&
-		    !atomic_load(&cache.in_scan))
-			break;
-		sleep_ms(2);
-	}
+	struct za_zone_info zi = wait_over_high(za, &cache);
 	CHECK(zi.free >= zi.high);
 	CHECK_EQ(atomic_load(&cache.scan_calls_main), 0);
 
@@ -663,25 +661,6 @@ static void part_boost_above_hz(void)
 
 /* --- 8 --------------------------------------------------------------------------- */
 
-/* Holds kswapd inside the shrinker until the test opens it. */
-static atomic_int gate_open, in_gate;
-static unsigned long gate_count(void *ctx, int nid)
-{
-	(void)ctx;
-	(void)nid;
-	return 1;
-}
-static unsigned long gate_scan(void *ctx, int nid, unsigned long nr)
-{
-	(void)ctx;
-	(void)nid;
-	(void)nr;
-	atomic_store(&in_gate, 1);
-	while (!atomic_load(&gate_open))
-		sleep_ms(1);
-	return 0;
-}
-
 /* A zone of `pages` (movable pageblocks of 512 pages) with movable pages
  * in every pageblock, then one unmovable request: it falls back to part
  * of a movable pageblock. Returns the boost that left, kswapd held in the
@@ -700,9 +679,17 @@ static unsigned long boost_of_zone(unsigned long pages, int *fails)
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, pages, NULL), 0);
 	CHECK_EQ(1ul << za->pageblock_order, 512);
 	struct za_zone *z = &za->nodes[0].zones[ZA_ZONE_NORMAL];
-	struct za_shrinker sh = { gate_count, gate_scan, NULL, NULL };
-	atomic_store(&gate_open, 0);
-	atomic_store(&in_gate, 0);
+	/* A cache of one page behind a closed gate: kswapd, once in the
+	 * shrinker, stays there until the test opens it. */
+	struct cache gate;
+	struct za_shrinker sh;
+	cache_init(&gate, za, 1);
+	cache_shrinker(&sh, &gate);
+	cache_gate(&gate, true);
+	struct za_page *held = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA___GFP_MOVABLE,
+	                                      0);
+	CHECK(held != NULL);
+	cache_add(&gate, held);
 	CHECK_EQ(za_register_shrinker(za, &sh), 0);
 	/* Movable pages in every pageblock, 40% of the zone left free in
 	 * small blocks (two pages of every five given back). */
@@ -729,16 +716,17 @@ static unsigned long boost_of_zone(unsigned long pages, int *fails)
 	 * which holds it there: the marks stay while the test looks. */
 	bool unbalanced = zone_stat_snapshot(za, z, ZA_NR_FREE_PAGES) <
 	                  (long)zone_wmark(z, ZA_WMARK_HIGH);
-	for (int i = 0; i < 2000 && boost && unbalanced && !atomic_load(&in_gate);
-	     i++)
+	for (int i = 0;
+	     i < 2000 && boost && unbalanced && !atomic_load(&gate.in_scan); i++)
 		sleep_ms(1);
 	struct za_page *more[16];
 	*fails = 0;
 	for (int i = 0; i < 16; i++)
 		if (!(more[i] = za_alloc_pages(za, ZA_GFP_NOWAIT | ZA_GFP_NOWARN, 0)))
 			(*fails)++;
-	atomic_store(&gate_open, 1);
+	cache_gate(&gate, false);
 	za_unregister_shrinker(za, &sh);
+	cache_free_all(&gate);
 	for (int i = 0; i < 16; i++)
 		if (more[i])
 			za_free_pages(za, more[i], 0);
@@ -749,6 +737,7 @@ static unsigned long boost_of_zone(unsigned long pages, int *fails)
 	free(movable);
 	CHECK_EQ(za_check(za, stderr), 0);
 	za_destroy(za);
+	cache_fini(&gate);
 	return boost;
 }
 
