@@ -216,11 +216,18 @@ int main(int argc, char **argv)
 	pthread_t th[NTHR];
 	hp_start(th, NTHR, worker);
 
+	/* At most 2000 rounds, fewer once 150 s of the watchdog's 280 are
+	 * spent (a slow machine: tu_budget). */
 	long rounds = tu_scale(2000);
+	struct tu_budget budget = tu_budget(150);
 	unsigned long checks = 0;
 	uint64_t worst = 0;
 	hp_set_cpu((int)hp_ncpu - 1);
 	for (long it = 0; it < rounds; it++) {
+		if (tu_budget_spent(&budget, it, 100)) {
+			rounds = it;
+			break;
+		}
 		hp_sleep_us(hp_pace(100));
 		unsigned seq = za_load_acquire(&za->zonelist_seq);
 		uint64_t t0 = hp_now_ns();

@@ -121,11 +121,18 @@ int main(int argc, char **argv)
 	pthread_t th[NTHR];
 	hp_start(th, NTHR, worker);
 
+	/* At most 2500 offlines, fewer once 150 s of the watchdog's 280 are
+	 * spent (a slow machine: tu_budget). */
 	long iters = tu_scale(2500);
+	struct tu_budget budget = tu_budget(150);
 	uint64_t worst = 0, total = 0;
 	unsigned long checks = 0, migrated_before;
 	hp_set_cpu((int)hp_ncpu - 1);
 	for (long it = 0; it < iters; it++) {
+		if (tu_budget_spent(&budget, it, 100)) {
+			iters = it;
+			break;
+		}
 		/* Let the threads put some of their blocks into B. */
 		hp_sleep_us(hp_pace(100));
 		migrated_before = atomic_load(&cl.migrated);

@@ -759,14 +759,19 @@ static struct za_page *race_block(struct za *za, unsigned order)
 
 static void test_double_free_race(unsigned flags, bool strict, unsigned order)
 {
-	long rounds = tu_scale(order ? 1500 : 3000);
+	/* At most 1500 or 3000 rounds, fewer once 25 s are spent (four of
+	 * these run under the watchdog's 240 s; an emulated guest takes
+	 * 25 s for 1500: tu_budget). */
+	long rounds = tu_scale(order ? 1500 : 3000), round;
+	struct tu_budget budget = tu_budget(25);
 	long raced = 0, at_handout = 0, both_passed = 0;
 	struct racer rs[2] = { { .cpu = 0 }, { .cpu = 1 } };
 	CHECK_EQ(pthread_barrier_init(&bar, NULL, 3), 0);
 	atomic_store(&race_done, false);
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(pthread_create(&rs[i].th, NULL, racer, &rs[i]), 0);
-	for (long round = 0; round < rounds; round++) {
+	for (round = 0; round < rounds && !tu_budget_spent(&budget, round, 200);
+	     round++) {
 		race_za = make(flags, order ? 2 : 1);
 		race_order = order;
 		race_page = race_block(race_za, order);
@@ -820,7 +825,7 @@ static void test_double_free_race(unsigned flags, bool strict, unsigned order)
 	printf("double free race (%s, order %u): %ld rounds, %ld passed the "
 	       "free-side check, %ld caught at hand-out, %ld with more than one "
 	       "report\n",
-	       strict ? "strict" : "default", order, rounds, both_passed,
+	       strict ? "strict" : "default", order, round, both_passed,
 	       at_handout, raced);
 }
 

@@ -87,6 +87,37 @@ static inline void tu_watchdog(unsigned seconds)
 	alarm(seconds);
 }
 
+/* A time budget for a loop of fixed work in a long stress test. Such a
+ * loop runs its rounds, but stops early once the budget is spent and at
+ * least min rounds are done: on a slow machine (the emulated Arm guest of
+ * `make test-aarch64-vm`, a host busy with other builds) it does fewer
+ * rounds instead of letting the watchdog take slowness for a deadlock.
+ * A round that hangs still trips the watchdog. The test prints the rounds
+ * it ran. */
+#include <stdbool.h>
+#include <time.h>
+struct tu_budget {
+	struct timespec t0;
+	double seconds;
+};
+static inline struct tu_budget tu_budget(double seconds)
+{
+	struct tu_budget b = { .seconds = seconds };
+	clock_gettime(CLOCK_MONOTONIC, &b.t0);
+	return b;
+}
+static inline bool tu_budget_spent(const struct tu_budget *b, long done,
+                                   long min)
+{
+	if (done < min)
+		return false;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double dt = (double)(t.tv_sec - b->t0.tv_sec) +
+	            (double)(t.tv_nsec - b->t0.tv_nsec) / 1e9;
+	return dt >= b->seconds;
+}
+
 /* Death tests: run fn in a forked child; the signal that ended it, or 0
  * when it returned. */
 #include <sys/wait.h>
