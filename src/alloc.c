@@ -187,11 +187,17 @@ restart:
 	               !(za->flags & ZA_CFG_NO_COMPACTION);
 	if (compact) {
 		bool skipped;
+		ZA_DEBUG_POINT(za, ZA_DP_SLOW_COMPACT, ac);
 		page = _za_direct_compact(za, ac, order, alloc_flags, &skipped);
 		if (page)
 			return page;
-		if (skipped && (gfp & ZA___GFP_NORETRY) && !(gfp & ZA___GFP_NOFAIL))
+		if (skipped && (gfp & ZA___GFP_NORETRY) && !(gfp & ZA___GFP_NOFAIL)) {
+			/* Every zone skipped - unless a rebuild hid one from
+			 * the walk, which came after the look above. */
+			if (zonelist_changed(za, seq))
+				goto restart;
 			return NULL;
+		}
 	}
 
 	for (;;) {
@@ -252,12 +258,18 @@ restart:
 		/* Pageblocks kept for high-order atomic requests are the last
 		 * free memory before the OOM handler: all of them go back, one
 		 * per pass (forced). */
+		ZA_DEBUG_POINT(za, ZA_DP_SLOW_UNRESERVE, ac);
 		if (unreserve_highatomic_pageblock(za, ac, true)) {
 			page = get_page_from_freelist(za, ac, order, alloc_flags);
 			if (page)
 				return page;
 			continue;
 		}
+		/* That walk came after the last look at the count: a rebuild
+		 * may have hidden the zone that holds a reserve, and the
+		 * handler must not run (nor the request fail) for that. */
+		if (zonelist_changed(za, seq))
+			goto restart;
 		unsigned long freed = 0;
 		if (oom_calls < MAX_OOM_RETRIES) {
 			oom_calls++;

@@ -1318,6 +1318,16 @@ enum za_debug_point {
 	 * tunables_lock held, no other lock. Owners build deltas up to the
 	 * new threshold from here on. arg: the zone. */
 	ZA_DP_THRESHOLD_SET,
+	/* The slow path has looked at zonelist_seq after a walk that found
+	 * nothing and is about to compact directly (alloc_slowpath, orders
+	 * above 3): a NORETRY request gives up when that walk skips every
+	 * zone. No lock held. arg: the request's alloc context. */
+	ZA_DP_SLOW_COMPACT,
+	/* The slow path is about to give a pageblock of the high-order
+	 * atomic reserve back, forced, after its last look at zonelist_seq:
+	 * finding none, it calls the OOM handler. No lock held. arg: the
+	 * request's alloc context. */
+	ZA_DP_SLOW_UNRESERVE,
 };
 #define ZA_DEBUG_POINT(za, point, arg)                                        \
 	do {                                                                      \

@@ -167,12 +167,17 @@ unsigned long direct_reclaim(struct za *za, struct za_alloc_ctx *ac,
 	 * kernel's allocstall_<zone> is. */
 	event_zone(&za->nodes[ac->preferred_nid].zones[ac->highest_zoneidx],
 	           ZA_ALLOCSTALL, 1);
-	/* Nodes in zonelist order, the preferred one first. */
+	/* Nodes in zonelist order, the preferred one first: only those with
+	 * a zone the request may use, as the kernel's shrink_zones walks the
+	 * zonelist up to the request's highest zone. A node with none (a DMA
+	 * request, a node of NORMAL memory only) would give up its pages for
+	 * nothing, and fill each round's count so that the nodes that could
+	 * help were never asked. */
 	bool seen[ZA_MAX_NODES] = { false };
-	for (unsigned i = 0; freed < nr; i++) {
-		struct za_zone *z = za_load_relaxed(&ac->zonelist[i].zone);
-		if (!z)
-			break;
+	struct za_zone *z;
+	for (unsigned i = 0;
+	     freed < nr &&
+	     (z = zonelist_next(ac->zonelist, ac->highest_zoneidx, &i));) {
 		if (seen[z->nid])
 			continue;
 		seen[z->nid] = true;

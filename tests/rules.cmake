@@ -8,7 +8,7 @@
 foreach(_r seed003_counter_order seed004_disable_drain seed000_cpu_offline_halfway
         seed001_trylock_fallback highatomic_before_oom double_free_late_claim
         double_free_late_claim_debug double_free_late_claim_freed
-        deferred_drain_check)
+        deferred_drain_check zonelist_retry_late)
   za_add_test(NAME rules_${_r} SOURCES test_rules.c ARGS ${_r} LABELS rules TIMEOUT 60)
   set_tests_properties(rules_${_r} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()

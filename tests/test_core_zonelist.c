@@ -17,8 +17,9 @@
  * Topologies: 2 nodes with DMA32 and NORMAL (MOVABLE on node 0), default
  * distances; 3 nodes with a custom distance matrix and a custom cpu_node.
  * za_alloc_pages_node(nid) prefers nid. Zones onlined later join the
- * zonelists in their place. Per-CPU lists are off so that the buddy
- * counters are exact.
+ * zonelists in their place. Direct reclaim asks the shrinkers of the
+ * nodes with a zone the request may use, and of no other (reclaim_nodes).
+ * Per-CPU lists are off so that the buddy counters are exact.
  */
 #include "testutil.h"
 
@@ -380,12 +381,96 @@ static void late_online(void)
 	za_destroy(za);
 }
 
+/* The client's cache for reclaim_nodes: pages of each node, and the pages
+ * each node's shrinker call was asked for. */
+static struct za *rc_za;
+static struct za_page *rc_cache[2][2 * BLK];
+static unsigned rc_n[2];
+static unsigned long rc_asked[2];
+
+static unsigned long rc_count(void *ctx, int nid)
+{
+	(void)ctx;
+	return rc_n[nid];
+}
+
+static unsigned long rc_scan(void *ctx, int nid, unsigned long nr)
+{
+	(void)ctx;
+	unsigned long f = 0;
+	rc_asked[nid] += nr;
+	for (; f < nr && rc_n[nid]; f++)
+		za_free_pages(rc_za, rc_cache[nid][--rc_n[nid]], 0);
+	return f;
+}
+
+/* Direct reclaim asks only the nodes that have a zone the request may use
+ * (the kernel's shrink_zones walks the zonelist up to the request's highest
+ * zone). Node 0 has the only DMA zone, full of the client's cache; node 1
+ * has NORMAL memory only, and a larger cache. A KERNEL|DMA request from
+ * node 1's CPU must get its page from node 0's cache, and node 1's cache
+ * must stay whole: reclaiming node 1 first freed each round's 32 pages
+ * there, for nothing, until the rounds ran out and the request failed. */
+static void reclaim_nodes(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_nodes = 2;
+	cfg.nr_cpus = 2;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = 4 * BLK;
+	cfg.flags = ZA_CFG_NO_PCP | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	struct za *za = rc_za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_DMA, 0, BLK, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, 2 * BLK, BLK, NULL), 0);
+	struct za_shrinker s = { .count = rc_count, .scan = rc_scan };
+	CHECK_EQ(za_register_shrinker(za, &s), 0);
+	struct za_page *p;
+	cur_cpu = 0;
+	while (
+	    (p = za_alloc_pages_node(za, 0,
+	                             ZA_GFP_ATOMIC | ZA_GFP_DMA | ZA_GFP_THISNODE,
+	                             0)))
+		rc_cache[0][rc_n[0]++] = p;
+	cur_cpu = 1;
+	while (
+	    rc_n[1] < 900 &&
+	    (p = za_alloc_pages_node(za, 1, ZA_GFP_NOWAIT | ZA_GFP_THISNODE, 0)))
+		rc_cache[1][rc_n[1]++] = p;
+	CHECK_EQ(rc_n[1], 900);
+	unsigned cached1 = rc_n[1];
+
+	errno = 0;
+	p = za_alloc_pages(za, ZA_GFP_KERNEL | ZA_GFP_DMA, 0);
+	RULE(rc_asked[1] == 0 && rc_n[1] == cached1,
+	     "direct reclaim asks only nodes with a zone the request may use: "
+	     "a DMA request reclaimed node 1 (no DMA zone) for %lu pages",
+	     rc_asked[1]);
+	RULE(p != NULL && za_page_nid(za, p) == 0 &&
+	         za_page_zone(za, p) == ZA_ZONE_DMA,
+	     "direct reclaim asks only nodes with a zone the request may use: "
+	     "the DMA request failed (errno %d) with node 0's DMA cache at %u "
+	     "pages",
+	     errno, rc_n[0]);
+	CHECK(rc_asked[0] > 0);
+	za_free_pages(za, p, 0);
+	for (int n = 0; n < 2; n++)
+		while (rc_n[n])
+			za_free_pages(za, rc_cache[n][--rc_n[n]], 0);
+	za_unregister_shrinker(za, &s);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
 	two_nodes();
 	three_nodes();
 	late_online();
+	reclaim_nodes();
 	printf("core_zonelist: ok\n");
 	return 0;
 }

@@ -1808,6 +1808,143 @@ static void deferred_drain_check(const struct discipline *d)
 	       d->name, held);
 }
 
+/* ============================================================================
+ * A rebuild of the zonelists that a walk of the slow path races after the
+ * slow path's last look at their sequence count never makes the request
+ * give up or call the OOM handler (seed 002: the look is made again).
+ */
+
+static struct {
+	struct za *za;
+	struct za_zone *zone;
+	int point; /* the hook's point, ZA_DP_SLOW_UNRESERVE or _COMPACT */
+	atomic_int armed, torn, done;
+	unsigned seq;
+	unsigned oom_calls;
+	unsigned long reserved_at_oom;
+	za_gfp_t gfp;
+	unsigned order;
+	struct za_page *page;
+	int cpu;
+} zt;
+
+static unsigned long zt_oom(void *ctx, int nid, unsigned order)
+{
+	(void)ctx;
+	(void)nid;
+	(void)order;
+	zt.oom_calls++;
+	zt.reserved_at_oom = za_load_relaxed(&zt.zone->nr_reserved_highatomic);
+	return 0;
+}
+
+static int zt_migrate(void *ctx, struct za_page *dst, struct za_page *src,
+                      unsigned order)
+{
+	(void)ctx;
+	(void)dst;
+	(void)src;
+	(void)order;
+	return -EAGAIN;
+}
+
+/* A rebuild begins at the point (one that puts ZONE_MOVABLE first): the
+ * count odd, node 0's list as a reader may see it halfway, [MOVABLE,
+ * NULL] - the only zone with memory hidden. */
+static void zt_hook(struct za *za, int point, void *arg)
+{
+	(void)arg;
+	if (point != zt.point || !atomic_exchange(&zt.armed, 0))
+		return;
+	zt.seq = za_load_acquire(&za->zonelist_seq);
+	za_store_release(&za->zonelist_seq, zt.seq + 1);
+	za_store_relaxed(&za->nodes[0].zonelist[0][0].zone,
+	                 &za->nodes[0].zones[ZA_ZONE_MOVABLE]);
+	atomic_store(&zt.torn, 1);
+}
+
+static void *zt_alloc(void *arg)
+{
+	(void)arg;
+	tl_cpu = zt.cpu;
+	zt.page = za_alloc_pages(zt.za, zt.gfp, zt.order);
+	atomic_store(&zt.done, 1);
+	return NULL;
+}
+
+static void zt_case(const struct discipline *d, int point, const char *what)
+{
+	struct za_config cfg;
+	rules_config(&cfg, 2, 1024, 1024);
+	/* The whole zone under min: only atomic requests get pages. */
+	cfg.min_free_kbytes = 4096;
+	cfg.migrate = zt_migrate; /* direct compaction runs */
+	tl_cpu = 0;
+	struct za *za = create_in(&cfg, d);
+	memset(&zt, 0, sizeof(zt));
+	zt.za = za;
+	zt.zone = &za->nodes[0].zones[ZA_ZONE_NORMAL];
+	zt.point = point;
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, 1024, NULL), 0);
+	za_set_oom_handler(za, zt_oom, NULL);
+	if (point == ZA_DP_SLOW_UNRESERVE) {
+		/* A pageblock reserved: the forced give-back before the OOM
+		 * handler finds it, and the request gets its page. */
+		struct za_page *p = za_alloc_pages(za, ZA_GFP_ATOMIC, 1);
+		CHECK(p != NULL);
+		za_free_pages(za, p, 1);
+		CHECK(za_load_relaxed(&zt.zone->nr_reserved_highatomic) > 0);
+		zt.gfp = ZA_GFP_KERNEL | ZA_GFP_NOWARN;
+		zt.order = 0;
+	} else {
+		zt.gfp = ZA_GFP_KERNEL | ZA_GFP_NORETRY | ZA_GFP_NOWARN;
+		zt.order = 4;
+	}
+	unsigned long long retries = za_event_count(za, ZA_ZONELIST_RETRY);
+	set_hook(za, zt_hook);
+	atomic_store(&zt.armed, 1);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, zt_alloc, NULL) == 0);
+	uint64_t end = now_ns() + 10000000000ull;
+	while (!atomic_load(&zt.done) &&
+	       za_event_count(za, ZA_ZONELIST_RETRY) == retries && now_ns() < end)
+		sched_yield();
+	CHECK_EQ(atomic_load(&zt.torn), 1);
+	RULE(!atomic_load(&zt.done) && zt.oom_calls == 0,
+	     "slow path (seed 002: never give up or call the OOM handler because "
+	     "a rebuild hid a zone): %s with the rebuild under way: the request "
+	     "%s, %u OOM calls (%lu pages reserved at the call)",
+	     what, atomic_load(&zt.done) ? "returned" : "still runs", zt.oom_calls,
+	     zt.reserved_at_oom);
+	/* The rebuild ends: the list as it was. */
+	za_store_relaxed(&za->nodes[0].zonelist[0][0].zone, zt.zone);
+	za_store_release(&za->zonelist_seq, zt.seq + 2);
+	CHECK(pthread_join(th, NULL) == 0);
+	set_hook(za, NULL);
+	if (point == ZA_DP_SLOW_UNRESERVE) {
+		/* Looked again: the reserve went back before any OOM call
+		 * (the zone stays under min: the request may still fail). */
+		CHECK(zt.oom_calls == 0 || zt.reserved_at_oom == 0);
+		CHECK_EQ(za_load_relaxed(&zt.zone->nr_reserved_highatomic), 0);
+		if (zt.page)
+			za_free_pages(za, zt.page, 0);
+	} else if (zt.page) {
+		za_free_pages(za, zt.page, 4);
+	}
+	drain_fold_check(za);
+	printf("zonelist_retry_late [%s]: %s raced a rebuild, looked again "
+	       "(%llu retries)\n",
+	       d->name, what, za_event_count(za, ZA_ZONELIST_RETRY) - retries);
+	za_destroy(za);
+}
+
+static void zonelist_retry_late(const struct discipline *d)
+{
+	zt_case(d, ZA_DP_SLOW_UNRESERVE,
+	        "the forced give-back of the atomic reserve");
+	zt_case(d, ZA_DP_SLOW_COMPACT, "a NORETRY request's direct compaction");
+}
+
 /* ============================================================================ */
 
 static const struct {
@@ -1823,6 +1960,7 @@ static const struct {
 	{ "double_free_late_claim_debug", double_free_late_claim_debug },
 	{ "double_free_late_claim_freed", double_free_late_claim_freed },
 	{ "deferred_drain_check", deferred_drain_check },
+	{ "zonelist_retry_late", zonelist_retry_late },
 };
 
 int main(int argc, char **argv)
