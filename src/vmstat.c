@@ -197,6 +197,24 @@ void vmstat_fold_all(struct za *za, bool trylock)
 	}
 }
 
+/* Memory offline left the zone without memory: every CPU's delta goes
+ * into the global value now, as the kernel's zone_pcp_reset does. The
+ * deltas of an empty zone add up to minus its global value; left alone,
+ * that value - what za_zone_stat and the reports print - counts pages
+ * the zone no longer has (or goes below 0) until something folds the
+ * sets, which without the periodic worker is only za_vmstat_fold. A set
+ * whose fence fails keeps its deltas (best effort, as every fold). */
+void vmstat_fold_zone(struct za *za, struct za_zone *z)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp *pcp = zone_pcp(z, (int)c);
+		if (!pcp_has_diff(pcp) || pcp_lock(za, pcp))
+			continue;
+		vmstat_fold_cpu_zone(za, z, (int)c);
+		pcp_unlock(za, pcp);
+	}
+}
+
 static int fls_ul(unsigned long x)
 {
 	return x ? 64 - __builtin_clzl(x) : 0;

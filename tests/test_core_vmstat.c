@@ -18,7 +18,10 @@
  *    per-CPU deltas); with ZA_DEBUG_NO_SNAPSHOT they do not, which shows
  *    the scenario really drifts;
  *  - a block of an order without a per-CPU list is counted in the CPU's
- *    deltas too: the global counters stay put until a fold.
+ *    deltas too: the global counters stay put until a fold;
+ *  - memory offline that empties a zone folds its CPUs' deltas (the
+ *    kernel's zone_pcp_reset): the empty zone counts 0 free pages, in
+ *    za_zone_stat and in the vmstat report, not the drift (review 16).
  */
 #include "testutil.h"
 
@@ -87,11 +90,16 @@ static long sstat(struct za *za)
 	return za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES);
 }
 
-static struct za_zone_info zinfo(struct za *za)
+static struct za_zone_info zinfo_of(struct za *za, enum za_zone_type t)
 {
 	struct za_zone_info zi;
-	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(za_zone_info(za, 0, t, &zi), 0);
 	return zi;
+}
+
+static struct za_zone_info zinfo(struct za *za)
+{
+	return zinfo_of(za, ZA_ZONE_NORMAL);
 }
 
 /* PGALLOC/PGFREE deltas for three order-2 blocks; checked last. */
@@ -354,11 +362,91 @@ static void buddy_path_deltas(void)
 	za_destroy(za);
 }
 
+static long vmstat_report_value(struct za *za, const char *key)
+{
+	static char buf[1 << 16];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	CHECK(f != NULL);
+	CHECK_EQ(za_report(za, ZA_REPORT_VMSTAT, f), 0);
+	fclose(f);
+	size_t k = strlen(key);
+	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, key, k) == 0 && l[k] == ' ')
+			return atol(l + k + 1);
+	return -1;
+}
+
+/* Every CPU takes one page of MOVABLE (one refill of a 2-page batch: a
+ * delta of -2, within the threshold) and it goes back from no CPU,
+ * straight to the buddy lists and the global value. Then the zone's
+ * memory goes offline: the deltas add up to minus the global value,
+ * which claimed pages the empty zone does not have until a fold - and
+ * without the worker nothing but za_vmstat_fold folds. */
+static void offline_empty_zone_folds(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + 2 * NPAGES + BLK;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, START + NPAGES, NPAGES,
+	                          NULL),
+	         0);
+	za_vmstat_fold(za);
+	for (int c = 0; c < NCPU; c++) {
+		cur_cpu = c;
+		pages[c] = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+		CHECK(pages[c] != NULL);
+		CHECK_EQ(za_page_zone(za, pages[c]), ZA_ZONE_MOVABLE);
+	}
+	cur_cpu = -1;
+	for (int c = 0; c < NCPU; c++)
+		za_free_pages(za, pages[c], 0);
+	cur_cpu = 0;
+	long g = za_zone_stat(za, 0, ZA_ZONE_MOVABLE, ZA_NR_FREE_PAGES);
+	long s = za_zone_stat_snapshot(za, 0, ZA_ZONE_MOVABLE, ZA_NR_FREE_PAGES);
+	printf("MOVABLE before offline: global %ld, snapshot %ld\n", g, s);
+	CHECK(g != s); /* the deltas are there */
+	CHECK_EQ(za_memory_offline(za, START + NPAGES, NPAGES), 0);
+	CHECK_EQ(zinfo_of(za, ZA_ZONE_MOVABLE).managed, 0);
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
+		g = za_zone_stat(za, 0, ZA_ZONE_MOVABLE, (enum za_zone_stat)i);
+		s = za_zone_stat_snapshot(za, 0, ZA_ZONE_MOVABLE,
+		                          (enum za_zone_stat)i);
+		printf("empty MOVABLE: %s global %ld, snapshot %ld\n",
+		       za_zone_stat_name((enum za_zone_stat)i), g, s);
+		CHECK_EQ(s, 0);
+		RULE(g == 0,
+		     "memory offline that empties a zone folds its CPUs' deltas: "
+		     "the empty zone's %s reads %ld",
+		     za_zone_stat_name((enum za_zone_stat)i), g);
+	}
+	long rep = vmstat_report_value(za, "nr_free_pages");
+	long truth = za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+	                                   ZA_NR_FREE_PAGES);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES), truth);
+	RULE(rep == truth,
+	     "the vmstat report counts no free pages of an empty zone: "
+	     "nr_free_pages %ld, the zones have %ld",
+	     rep, truth);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
 	drift_and_fold();
 	buddy_path_deltas();
+	offline_empty_zone_folds();
 	long min;
 	/* a refill may take the buddy lists below min by at most what the
 	 * list can hold (high = 4B) */
