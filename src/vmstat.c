@@ -366,13 +366,23 @@ static struct za_zone *zone_of(struct za *za, int nid, enum za_zone_type t)
 	return &za->nodes[nid].zones[t];
 }
 
+/* The public readers, as the kernel's zone_page_state and
+ * zone_page_state_snapshot: a count that the per-CPU deltas carry below
+ * 0 reads 0 (the deltas hold frees whose pages allocations counted in
+ * the global value took again), as the reports print it (report.c,
+ * stat_clamped). The checks use the raw sums. */
+static long stat_read(long v)
+{
+	return v > 0 ? v : 0;
+}
+
 long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
                   enum za_zone_stat item)
 {
 	struct za_zone *z = zone_of(za, nid, zone);
 	if (!z || (unsigned)item >= ZA_NR_ZONE_STATS)
 		return 0;
-	return zone_stat_global(z, item);
+	return stat_read(zone_stat_global(z, item));
 }
 
 long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
@@ -381,14 +391,14 @@ long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
 	struct za_zone *z = zone_of(za, nid, zone);
 	if (!z || (unsigned)item >= ZA_NR_ZONE_STATS)
 		return 0;
-	return zone_stat_snapshot(za, z, item);
+	return stat_read(zone_stat_snapshot(za, z, item));
 }
 
 unsigned long za_zone_free_pages(struct za *za, int nid,
                                  enum za_zone_type zone)
 {
-	long v = za_zone_stat_snapshot(za, nid, zone, ZA_NR_FREE_PAGES);
-	return v > 0 ? (unsigned long)v : 0;
+	return (unsigned long)za_zone_stat_snapshot(za, nid, zone,
+	                                            ZA_NR_FREE_PAGES);
 }
 
 unsigned long long za_event_count(struct za *za, enum za_event item)

@@ -21,7 +21,9 @@
  *    deltas too: the global counters stay put until a fold;
  *  - memory offline that empties a zone folds its CPUs' deltas (the
  *    kernel's zone_pcp_reset): the empty zone counts 0 free pages, in
- *    za_zone_stat and in the vmstat report, not the drift (review 16).
+ *    za_zone_stat and in the vmstat report, not the drift (review 16);
+ *  - a free count the deltas carry below 0 reads 0 through za_zone_stat,
+ *    as the kernel's zone_page_state and the reports have it (review 16).
  */
 #include "testutil.h"
 
@@ -441,12 +443,67 @@ static void offline_empty_zone_folds(void)
 	za_destroy(za);
 }
 
+/* Allocations on no CPU (the global value) take the zone to min; every
+ * CPU then frees a threshold's worth (onto its list, then drained: a
+ * delta of +threshold, not folded) and no CPU takes them again. The
+ * global value is min - CPUs x threshold: -768 with 64 CPUs. */
+static void negative_reads_zero(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + 4 * BLK + BLK;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, 4 * BLK, NULL), 0);
+	struct za_zone_info zi = zinfo(za);
+	unsigned n = 0;
+	cur_cpu = -1;
+	while ((pages[n] = za_alloc_pages(za, ZA_GFP_NOWAIT, 0)))
+		n++;
+	for (int c = 0; c < NCPU; c++) {
+		cur_cpu = c;
+		for (unsigned k = 0; k < zi.stat_threshold && n > 0; k++)
+			za_free_pages(za, pages[--n], 0);
+	}
+	cur_cpu = 0;
+	za_drain_all_pages(za);
+	cur_cpu = -1;
+	while ((pages[n] = za_alloc_pages(za, ZA_GFP_NOWAIT, 0)))
+		n++;
+	cur_cpu = 0;
+	long g = gstat(za), s = sstat(za);
+	long rep = vmstat_report_value(za, "nr_free_pages");
+	printf("threshold %u, min %lu: za_zone_stat %ld, snapshot %ld, vmstat "
+	       "report %ld\n",
+	       zi.stat_threshold, zi.min, g, s, rep);
+	CHECK_EQ(s, (long)zi.min); /* the snapshot stopped them at min */
+	RULE(g >= 0,
+	     "vmstat: a free count the per-CPU deltas carry below 0 reads 0 "
+	     "(the kernel's zone_page_state, the reports): za_zone_stat "
+	     "read %ld",
+	     g);
+	CHECK_EQ(g, rep); /* the report and the API agree */
+	za_vmstat_fold(za);
+	CHECK_EQ(gstat(za), s);
+	while (n > 0)
+		za_free_pages(za, pages[--n], 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
 	drift_and_fold();
 	buddy_path_deltas();
 	offline_empty_zone_folds();
+	negative_reads_zero();
 	long min;
 	/* a refill may take the buddy lists below min by at most what the
 	 * list can hold (high = 4B) */
