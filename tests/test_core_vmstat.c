@@ -23,12 +23,15 @@
  *    kernel's zone_pcp_reset): the empty zone counts 0 free pages, in
  *    za_zone_stat and in the vmstat report, not the drift (review 16);
  *  - a free count the deltas carry below 0 reads 0 through za_zone_stat,
- *    as the kernel's zone_page_state and the reports have it (review 16).
+ *    as the kernel's zone_page_state and the reports have it (review 16);
+ *  - the periodic worker folds the deltas of a CPU that stopped allocating
+ *    within a few intervals (review 16: no test saw the worker fold).
  */
 #include "testutil.h"
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <zonealloc.h>
 
 #define NCPU 64
@@ -497,6 +500,53 @@ static void negative_reads_zero(void)
 	za_destroy(za);
 }
 
+/* CPU 3 takes three pages (two refills of a 2-page batch: a delta of -4,
+ * under the threshold) and stops. The worker (every 10 ms) leaves a set
+ * whose owner was busy since its last look alone, so its second look at
+ * the latest folds: wait up to 5 s (a loaded machine) for the global
+ * value to meet the snapshot. */
+static void worker_folds_idle(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + NPAGES + BLK;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	cfg.vmstat_interval_ms = 10;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	za_vmstat_fold(za);
+	cur_cpu = 3;
+	for (int i = 0; i < 3; i++) {
+		pages[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(pages[i] != NULL);
+	}
+	cur_cpu = 0;
+	long g = gstat(za), s = sstat(za);
+	printf("worker: CPU 3's delta %ld\n", s - g);
+	int waited = 0;
+	while (gstat(za) != sstat(za) && waited < 5000) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		waited++;
+	}
+	printf("worker: global %ld, snapshot %ld after %d ms\n", gstat(za),
+	       sstat(za), waited);
+	RULE(gstat(za) == sstat(za),
+	     "vmstat: the periodic worker folds an idle CPU's deltas: "
+	     "global %ld, snapshot %ld after %d ms of 10 ms intervals",
+	     gstat(za), sstat(za), waited);
+	for (int i = 0; i < 3; i++)
+		za_free_pages(za, pages[i], 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
@@ -504,6 +554,7 @@ int main(void)
 	buddy_path_deltas();
 	offline_empty_zone_folds();
 	negative_reads_zero();
+	worker_folds_idle();
 	long min;
 	/* a refill may take the buddy lists below min by at most what the
 	 * list can hold (high = 4B) */
