@@ -267,6 +267,19 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 		 * that the drift fits within low - min. */
 		if (th > old)
 			za_store_relaxed(&z->percpu_drift_mark, mark);
+		/* A threshold that drops leaves the deltas built up under the
+		 * old one out until the fold below, and the marks just stored
+		 * may have narrowed low - min meanwhile (memory offline shrank
+		 * the zone): until then the mark covers the old threshold under
+		 * the new gap. The mark it had was made for the old gap - 0
+		 * when that was wide - and the checks at low trusted a count
+		 * up to CPUs x the old threshold off (review 16). */
+		if (th < old) {
+			unsigned long out = (unsigned long)old * cpus;
+			za_store_relaxed(&z->percpu_drift_mark,
+			                 out > gap ? zone_wmark(z, ZA_WMARK_HIGH) + out
+			                           : 0);
+		}
 		za_store_release(&z->stat_threshold, (int)th);
 		ZA_DEBUG_POINT(za, ZA_DP_THRESHOLD_SET, z);
 		/* Deltas built up under a larger threshold would exceed
