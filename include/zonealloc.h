@@ -494,10 +494,13 @@ ZA_API int za_zone_stat_lookup(const char *name);
 ZA_API int za_event_lookup(const char *name);
 
 /* The global value of a zone counter (may drift from the truth by the
- * per-CPU deltas not yet folded). 0 for an unknown node or zone. */
+ * per-CPU deltas not yet folded; a value they carry below 0 reads 0, as
+ * the kernel's zone_page_state and the reports have it). 0 for an
+ * unknown node or zone. */
 ZA_API long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
                          enum za_zone_stat item);
-/* The same, plus every CPU's pending delta (a snapshot). */
+/* The same, plus every CPU's pending delta (a snapshot; never below 0
+ * either). */
 ZA_API long za_zone_stat_snapshot(struct za *za, int nid,
                                   enum za_zone_type zone,
                                   enum za_zone_stat item);

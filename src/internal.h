@@ -1780,6 +1780,8 @@ long zone_stat_global(struct za_zone *z, int item);
 long zone_stat_snapshot(struct za *za, struct za_zone *z, int item);
 void vmstat_fold_cpu_zone(struct za *za, struct za_zone *z, int cpu);
 void vmstat_fold_all(struct za *za, bool trylock);
+/* Memory offline emptied z: fold its CPUs' deltas (zone_pcp_reset). */
+void vmstat_fold_zone(struct za *za, struct za_zone *z);
 /* Wake the statistics worker to finish deferred CPU-offline drains;
  * false when there is no worker. */
 bool vmstat_kick(struct za *za);

@@ -214,8 +214,12 @@ int za_memory_offline(struct za *za, unsigned long start_pfn,
 	zone_span_write_locked(z, lo, hi, z->present_pages - nr_pages);
 	zone_unlock(z);
 	tunables_update(za, TUNABLES_MEMORY);
-	if (!zone_populated(z))
+	if (!zone_populated(z)) {
+		/* Nothing left to count: the CPUs' deltas, folded, leave
+		 * the zone's counters at the 0 it has. */
+		vmstat_fold_zone(za, z);
 		build_all_zonelists(za);
+	}
 	event_zone(z, ZA_OFFLINE_OK, 1);
 	mem_hotplug_unlock(za);
 	return 0;

@@ -99,6 +99,7 @@
 #define unreserve_highatomic_pageblock _za_unreserve_highatomic_pageblock
 #define vmstat_fold_all _za_vmstat_fold_all
 #define vmstat_fold_cpu_zone _za_vmstat_fold_cpu_zone
+#define vmstat_fold_zone _za_vmstat_fold_zone
 #define vmstat_kick _za_vmstat_kick
 #define vmstat_start _za_vmstat_start
 #define vmstat_stop _za_vmstat_stop

@@ -197,6 +197,24 @@ void vmstat_fold_all(struct za *za, bool trylock)
 	}
 }
 
+/* Memory offline left the zone without memory: every CPU's delta goes
+ * into the global value now, as the kernel's zone_pcp_reset does. The
+ * deltas of an empty zone add up to minus its global value; left alone,
+ * that value - what za_zone_stat and the reports print - counts pages
+ * the zone no longer has (or goes below 0) until something folds the
+ * sets, which without the periodic worker is only za_vmstat_fold. A set
+ * whose fence fails keeps its deltas (best effort, as every fold). */
+void vmstat_fold_zone(struct za *za, struct za_zone *z)
+{
+	for (unsigned c = 0; c < za->nr_cpus; c++) {
+		struct za_pcp *pcp = zone_pcp(z, (int)c);
+		if (!pcp_has_diff(pcp) || pcp_lock(za, pcp))
+			continue;
+		vmstat_fold_cpu_zone(za, z, (int)c);
+		pcp_unlock(za, pcp);
+	}
+}
+
 static int fls_ul(unsigned long x)
 {
 	return x ? 64 - __builtin_clzl(x) : 0;
@@ -249,6 +267,19 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 		 * that the drift fits within low - min. */
 		if (th > old)
 			za_store_relaxed(&z->percpu_drift_mark, mark);
+		/* A threshold that drops leaves the deltas built up under the
+		 * old one out until the fold below, and the marks just stored
+		 * may have narrowed low - min meanwhile (memory offline shrank
+		 * the zone): until then the mark covers the old threshold under
+		 * the new gap. The mark it had was made for the old gap - 0
+		 * when that was wide - and the checks at low trusted a count
+		 * up to CPUs x the old threshold off (review 16). */
+		if (th < old) {
+			unsigned long out = (unsigned long)old * cpus;
+			za_store_relaxed(&z->percpu_drift_mark,
+			                 out > gap ? zone_wmark(z, ZA_WMARK_HIGH) + out
+			                           : 0);
+		}
 		za_store_release(&z->stat_threshold, (int)th);
 		ZA_DEBUG_POINT(za, ZA_DP_THRESHOLD_SET, z);
 		/* Deltas built up under a larger threshold would exceed
@@ -348,13 +379,23 @@ static struct za_zone *zone_of(struct za *za, int nid, enum za_zone_type t)
 	return &za->nodes[nid].zones[t];
 }
 
+/* The public readers, as the kernel's zone_page_state and
+ * zone_page_state_snapshot: a count that the per-CPU deltas carry below
+ * 0 reads 0 (the deltas hold frees whose pages allocations counted in
+ * the global value took again), as the reports print it (report.c,
+ * stat_clamped). The checks use the raw sums. */
+static long stat_read(long v)
+{
+	return v > 0 ? v : 0;
+}
+
 long za_zone_stat(struct za *za, int nid, enum za_zone_type zone,
                   enum za_zone_stat item)
 {
 	struct za_zone *z = zone_of(za, nid, zone);
 	if (!z || (unsigned)item >= ZA_NR_ZONE_STATS)
 		return 0;
-	return zone_stat_global(z, item);
+	return stat_read(zone_stat_global(z, item));
 }
 
 long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
@@ -363,14 +404,14 @@ long za_zone_stat_snapshot(struct za *za, int nid, enum za_zone_type zone,
 	struct za_zone *z = zone_of(za, nid, zone);
 	if (!z || (unsigned)item >= ZA_NR_ZONE_STATS)
 		return 0;
-	return zone_stat_snapshot(za, z, item);
+	return stat_read(zone_stat_snapshot(za, z, item));
 }
 
 unsigned long za_zone_free_pages(struct za *za, int nid,
                                  enum za_zone_type zone)
 {
-	long v = za_zone_stat_snapshot(za, nid, zone, ZA_NR_FREE_PAGES);
-	return v > 0 ? (unsigned long)v : 0;
+	return (unsigned long)za_zone_stat_snapshot(za, nid, zone,
+	                                            ZA_NR_FREE_PAGES);
 }
 
 unsigned long long za_event_count(struct za *za, enum za_event item)

@@ -18,12 +18,20 @@
  *    per-CPU deltas); with ZA_DEBUG_NO_SNAPSHOT they do not, which shows
  *    the scenario really drifts;
  *  - a block of an order without a per-CPU list is counted in the CPU's
- *    deltas too: the global counters stay put until a fold.
+ *    deltas too: the global counters stay put until a fold;
+ *  - memory offline that empties a zone folds its CPUs' deltas (the
+ *    kernel's zone_pcp_reset): the empty zone counts 0 free pages, in
+ *    za_zone_stat and in the vmstat report, not the drift (review 16);
+ *  - a free count the deltas carry below 0 reads 0 through za_zone_stat,
+ *    as the kernel's zone_page_state and the reports have it (review 16);
+ *  - the periodic worker folds the deltas of a CPU that stopped allocating
+ *    within a few intervals (review 16: no test saw the worker fold).
  */
 #include "testutil.h"
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <zonealloc.h>
 
 #define NCPU 64
@@ -87,11 +95,16 @@ static long sstat(struct za *za)
 	return za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES);
 }
 
-static struct za_zone_info zinfo(struct za *za)
+static struct za_zone_info zinfo_of(struct za *za, enum za_zone_type t)
 {
 	struct za_zone_info zi;
-	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(za_zone_info(za, 0, t, &zi), 0);
 	return zi;
+}
+
+static struct za_zone_info zinfo(struct za *za)
+{
+	return zinfo_of(za, ZA_ZONE_NORMAL);
 }
 
 /* PGALLOC/PGFREE deltas for three order-2 blocks; checked last. */
@@ -354,11 +367,194 @@ static void buddy_path_deltas(void)
 	za_destroy(za);
 }
 
+static long vmstat_report_value(struct za *za, const char *key)
+{
+	static char buf[1 << 16];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	CHECK(f != NULL);
+	CHECK_EQ(za_report(za, ZA_REPORT_VMSTAT, f), 0);
+	fclose(f);
+	size_t k = strlen(key);
+	for (char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, key, k) == 0 && l[k] == ' ')
+			return atol(l + k + 1);
+	return -1;
+}
+
+/* Every CPU takes one page of MOVABLE (one refill of a 2-page batch: a
+ * delta of -2, within the threshold) and it goes back from no CPU,
+ * straight to the buddy lists and the global value. Then the zone's
+ * memory goes offline: the deltas add up to minus the global value,
+ * which claimed pages the empty zone does not have until a fold - and
+ * without the worker nothing but za_vmstat_fold folds. */
+static void offline_empty_zone_folds(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + 2 * NPAGES + BLK;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, START + NPAGES, NPAGES,
+	                          NULL),
+	         0);
+	za_vmstat_fold(za);
+	for (int c = 0; c < NCPU; c++) {
+		cur_cpu = c;
+		pages[c] = za_alloc_pages(za, ZA_GFP_MOVABLE, 0);
+		CHECK(pages[c] != NULL);
+		CHECK_EQ(za_page_zone(za, pages[c]), ZA_ZONE_MOVABLE);
+	}
+	cur_cpu = -1;
+	for (int c = 0; c < NCPU; c++)
+		za_free_pages(za, pages[c], 0);
+	cur_cpu = 0;
+	long g = za_zone_stat(za, 0, ZA_ZONE_MOVABLE, ZA_NR_FREE_PAGES);
+	long s = za_zone_stat_snapshot(za, 0, ZA_ZONE_MOVABLE, ZA_NR_FREE_PAGES);
+	printf("MOVABLE before offline: global %ld, snapshot %ld\n", g, s);
+	CHECK(g != s); /* the deltas are there */
+	CHECK_EQ(za_memory_offline(za, START + NPAGES, NPAGES), 0);
+	CHECK_EQ(zinfo_of(za, ZA_ZONE_MOVABLE).managed, 0);
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
+		g = za_zone_stat(za, 0, ZA_ZONE_MOVABLE, (enum za_zone_stat)i);
+		s = za_zone_stat_snapshot(za, 0, ZA_ZONE_MOVABLE,
+		                          (enum za_zone_stat)i);
+		printf("empty MOVABLE: %s global %ld, snapshot %ld\n",
+		       za_zone_stat_name((enum za_zone_stat)i), g, s);
+		CHECK_EQ(s, 0);
+		RULE(g == 0,
+		     "memory offline that empties a zone folds its CPUs' deltas: "
+		     "the empty zone's %s reads %ld",
+		     za_zone_stat_name((enum za_zone_stat)i), g);
+	}
+	long rep = vmstat_report_value(za, "nr_free_pages");
+	long truth = za_zone_stat_snapshot(za, 0, ZA_ZONE_NORMAL,
+	                                   ZA_NR_FREE_PAGES);
+	za_vmstat_fold(za);
+	CHECK_EQ(za_zone_stat(za, 0, ZA_ZONE_NORMAL, ZA_NR_FREE_PAGES), truth);
+	RULE(rep == truth,
+	     "the vmstat report counts no free pages of an empty zone: "
+	     "nr_free_pages %ld, the zones have %ld",
+	     rep, truth);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* Allocations on no CPU (the global value) take the zone to min; every
+ * CPU then frees a threshold's worth (onto its list, then drained: a
+ * delta of +threshold, not folded) and no CPU takes them again. The
+ * global value is min - CPUs x threshold: -768 with 64 CPUs. */
+static void negative_reads_zero(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + 4 * BLK + BLK;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, 4 * BLK, NULL), 0);
+	struct za_zone_info zi = zinfo(za);
+	unsigned n = 0;
+	cur_cpu = -1;
+	while ((pages[n] = za_alloc_pages(za, ZA_GFP_NOWAIT, 0)))
+		n++;
+	for (int c = 0; c < NCPU; c++) {
+		cur_cpu = c;
+		for (unsigned k = 0; k < zi.stat_threshold && n > 0; k++)
+			za_free_pages(za, pages[--n], 0);
+	}
+	cur_cpu = 0;
+	za_drain_all_pages(za);
+	cur_cpu = -1;
+	while ((pages[n] = za_alloc_pages(za, ZA_GFP_NOWAIT, 0)))
+		n++;
+	cur_cpu = 0;
+	long g = gstat(za), s = sstat(za);
+	long rep = vmstat_report_value(za, "nr_free_pages");
+	printf("threshold %u, min %lu: za_zone_stat %ld, snapshot %ld, vmstat "
+	       "report %ld\n",
+	       zi.stat_threshold, zi.min, g, s, rep);
+	CHECK_EQ(s, (long)zi.min); /* the snapshot stopped them at min */
+	RULE(g >= 0,
+	     "vmstat: a free count the per-CPU deltas carry below 0 reads 0 "
+	     "(the kernel's zone_page_state, the reports): za_zone_stat "
+	     "read %ld",
+	     g);
+	CHECK_EQ(g, rep); /* the report and the API agree */
+	za_vmstat_fold(za);
+	CHECK_EQ(gstat(za), s);
+	while (n > 0)
+		za_free_pages(za, pages[--n], 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
+/* CPU 3 takes three pages (two refills of a 2-page batch: a delta of -4,
+ * under the threshold) and stops. The worker (every 10 ms) leaves a set
+ * whose owner was busy since its last look alone, so its second look at
+ * the latest folds: wait up to 5 s (a loaded machine) for the global
+ * value to meet the snapshot. */
+static void worker_folds_idle(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = START + NPAGES + BLK;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	cfg.vmstat_interval_ms = 10;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
+	za_vmstat_fold(za);
+	cur_cpu = 3;
+	for (int i = 0; i < 3; i++) {
+		pages[i] = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+		CHECK(pages[i] != NULL);
+	}
+	cur_cpu = 0;
+	long g = gstat(za), s = sstat(za);
+	printf("worker: CPU 3's delta %ld\n", s - g);
+	int waited = 0;
+	while (gstat(za) != sstat(za) && waited < 5000) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		waited++;
+	}
+	printf("worker: global %ld, snapshot %ld after %d ms\n", gstat(za),
+	       sstat(za), waited);
+	RULE(gstat(za) == sstat(za),
+	     "vmstat: the periodic worker folds an idle CPU's deltas: "
+	     "global %ld, snapshot %ld after %d ms of 10 ms intervals",
+	     gstat(za), sstat(za), waited);
+	for (int i = 0; i < 3; i++)
+		za_free_pages(za, pages[i], 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 int main(void)
 {
 	tu_watchdog(120);
 	drift_and_fold();
 	buddy_path_deltas();
+	offline_empty_zone_folds();
+	negative_reads_zero();
+	worker_folds_idle();
 	long min;
 	/* a refill may take the buddy lists below min by at most what the
 	 * list can hold (high = 4B) */

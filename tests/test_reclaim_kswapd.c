@@ -27,6 +27,12 @@
  *     of the stat thresholds of the truth, and za_check agrees - although
  *     reclaim changes the thresholds (up on a small zone with few CPUs,
  *     down with many CPUs).
+ *     And a threshold that drops while low - min narrows (memory offline
+ *     shrinks a 32 GiB zone to 64 MiB with watermark_scale_factor 3000,
+ *     64 CPUs: 125 -> 14): until the fold, the drift mark covers the
+ *     deltas of the old threshold under the new marks (debug builds;
+ *     review 16: 6400 pages of deltas against a low - min of 4915 with a
+ *     drift mark of 0).
  *  6. A stingy shrinker (at most 4 pages a call, asked for 32 or more):
  *     pgscan_kswapd counts the pages kswapd asked for, pgsteal_kswapd those
  *     freed, so scan is above steal and each is exactly what the shrinker
@@ -550,6 +556,84 @@ static void part_threshold_change(unsigned ncpu, unsigned pre_allocs)
 	free(held.pages);
 }
 
+/* Memory offline shrinks a zone: its threshold drops and its low - min
+ * narrows in one recompute. At ZA_DP_THRESHOLD_SET (the new threshold
+ * stored, the deltas of the old one not folded yet) the drift mark must
+ * cover what is still out under the marks now in effect. */
+static int drop_hook_seen;
+static void drop_hook(struct za *za, int dp, void *arg)
+{
+	if (dp != ZA_DP_THRESHOLD_SET)
+		return;
+	struct za_zone *z = arg;
+	if (z != &za->nodes[0].zones[ZA_ZONE_NORMAL])
+		return;
+	unsigned long out = 0;
+	for (unsigned c = 0; c < za->nr_cpus; c++)
+		out += (unsigned long)labs(
+		    (long)za_load_relaxed(&z->pcp[c].vm_diff[ZA_NR_FREE_PAGES]));
+	unsigned long gap = za_load_relaxed(&z->wmark_base[ZA_WMARK_LOW]) -
+	                    za_load_relaxed(&z->wmark_base[ZA_WMARK_MIN]);
+	unsigned long mark = za_load_relaxed(&z->percpu_drift_mark);
+	unsigned long high = za_load_relaxed(&z->wmark_base[ZA_WMARK_HIGH]);
+	drop_hook_seen++;
+	printf("5: offline: threshold %d, deltas out %lu, low - min %lu, drift "
+	       "mark %lu\n",
+	       za_load_relaxed(&z->stat_threshold), out, gap, mark);
+	RULE(out <= gap || mark >= high + out,
+	     "vmstat (the drift mark covers the deltas a dropping threshold "
+	     "has not folded yet, under the new marks): %lu out, low - min "
+	     "%lu, drift mark %lu, high %lu",
+	     out, gap, mark, high);
+}
+
+static void part_threshold_drop_offline(void)
+{
+	if (!za_debug) {
+		printf("5: offline: no test hook in this build, skipped\n");
+		return;
+	}
+	const unsigned long nblk = 8192, keep = 16;
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 64;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = (nblk + 1) * BLK;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_sysctl_set(za, "watermark_scale_factor", "3000"), 0);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, nblk * BLK, NULL), 0);
+	CHECK_EQ(zone_info(za, ZA_ZONE_NORMAL).stat_threshold, 125);
+	/* 100 pages on every CPU (50 refills of 2: a delta of -100 each,
+	 * under 125), from the top of the zone, which the offline keeps. */
+	struct pinned held;
+	pinned_init(&held, 64 * 100);
+	for (int c = 0; c < 64; c++) {
+		tl_cpu = c;
+		for (int i = 0; i < 100; i++) {
+			struct za_page *p = za_alloc_pages(za, ZA_GFP_KERNEL, 0);
+			CHECK(p != NULL);
+			CHECK(za_page_to_pfn(za, p) >= (nblk - keep) * BLK);
+			pinned_add(&held, p);
+		}
+	}
+	tl_cpu = 0;
+	drop_hook_seen = 0;
+	za_store_relaxed(&za->debug_hook, drop_hook);
+	CHECK_EQ(za_memory_offline(za, 0, (nblk - keep) * BLK), 0);
+	za_store_relaxed(&za->debug_hook, NULL);
+	CHECK_EQ(drop_hook_seen, 1);
+	CHECK_EQ(zone_info(za, ZA_ZONE_NORMAL).stat_threshold, 14);
+	pinned_free(za, &held, held.n);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+	free(held.pages);
+}
+
 /* --- 6 --------------------------------------------------------------------------- */
 
 static void part_scan_above_steal(void)
@@ -881,6 +965,7 @@ int main(void)
 	part_shrinker_allocates();
 	part_threshold_change(2, 0);
 	part_threshold_change(64, 9);
+	part_threshold_drop_offline();
 	part_scan_above_steal();
 	part_boost_above_hz();
 	part_boost_small_zone();
