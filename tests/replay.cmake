@@ -263,6 +263,15 @@ END {
     expect_error("no kmem page-allocator event" ${EXE})
     file(WRITE ${WORK}/text.trace "hello\nworld\n# tracer: nop\n")
     expect_error("no kmem page-allocator event" ${WORK}/text.trace)
+    # events whose time would wrap the nanoseconds (review 14, finding 1):
+    # malformed, and the refusal names the first one's reason
+    file(WRITE ${WORK}/ts-wrap.trace
+         " a-1 [000] ..... 18446744072.0: mm_page_alloc: pfn=0x1000 order=0 "
+         "migratetype=0 gfp_flags=GFP_KERNEL\n"
+         " a-1 [000] ..... 18446744073.709551615: mm_page_free: pfn=0x1000 "
+         "order=0\n")
+    expect_error("2 malformed, the first at line 1: timestamp out of range"
+                 ${WORK}/ts-wrap.trace)
     # a cut .xz (no stream end) and a .xz of nothing
     execute_process(COMMAND head -c 40000 ${SLICE} OUTPUT_FILE ${WORK}/cut.xz)
     expect_error("truncated xz stream" ${WORK}/cut.xz)

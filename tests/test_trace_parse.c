@@ -265,6 +265,47 @@ static void test_skipped_and_unknown(void)
 	}
 }
 
+/* A timestamp is read only when its nanoseconds fit, with room for the
+ * replay's decay clock (a pass ahead of the time): a time of 11 or 12
+ * digits of seconds could pass 2^64 ns and wrap around, and a trace whose
+ * events all came in one second then read as 584 years apart (review 14,
+ * finding 1: 5 million decay passes for 20000 events of one time). */
+static void test_timestamps(void)
+{
+	static const char *const wraps[] = {
+		"a-1 [000] ..... 99999999999.5: mm_page_free: pfn=0x1 order=0",
+		"a-1 [000] ..... 18446744073.709551615: mm_page_free: pfn=0x1 "
+		"order=0",
+		"a-1 [000] ..... 18446744072.000000: mm_page_free: pfn=0x1 order=0",
+		"a-1 [000] ..... 999999999999.000000: mm_page_free: pfn=0x1 "
+		"order=0",
+		"perf 1 [000] 18446744074.0: kmem:mm_page_free: pfn=0x1 order=0",
+	};
+	struct trace_event ev;
+	size_t i;
+
+	for (i = 0; i < sizeof(wraps) / sizeof(wraps[0]); i++) {
+		const char *why = NULL;
+		enum trace_line_kind k = trace_parse_line(wraps[i], strlen(wraps[i]),
+		                                          &ev, NULL, &why, NULL);
+		RULE(k == TRACE_LINE_MALFORMED && why && strstr(why, "timestamp"),
+		     "a timestamp past what the nanoseconds (and the decay clock "
+		     "a pass ahead) hold is a malformed line that says so, not "
+		     "an event at a wrapped time: %s",
+		     wraps[i]);
+	}
+	/* another event's line with such a time is still another event's */
+	CHECK_EQ(parse("a-1 [000] ..... 99999999999.5: kmalloc: ptr=0", &ev),
+	         TRACE_LINE_OTHER);
+	/* ten digits, the most that is read, exactly */
+	CHECK_EQ(parse("a-1 [000] ..... 9999999999.999999999: mm_page_free: "
+	               "pfn=0x1 order=0",
+	               &ev),
+	         TRACE_LINE_EVENT);
+	CHECK_EQ(ev.ts_ns, 9999999999999999999ull);
+	CHECK(ev.ts_ns + 1000000000ull * 300 > ev.ts_ns);
+}
+
 static void expect_malformed(const char *line, const char *why_part)
 {
 	struct trace_event ev;
@@ -467,6 +508,7 @@ int main(void)
 	test_trace_cmd();
 	test_perf_script();
 	test_skipped_and_unknown();
+	test_timestamps();
 	test_malformed();
 	test_gfp();
 	test_mutations();

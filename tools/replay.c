@@ -3290,9 +3290,18 @@ static int replay_stream(struct run *r)
 		goto out;
 	}
 	if (got == 0 || nomem) {
-		tool_err(CMD, "%s: %s", r->o.path,
-		         nomem ? "out of memory"
-		               : "no kmem page-allocator event in it");
+		const struct trace_stats *st = &r->tr.st;
+		if (!nomem && st->malformed && st->malformed_why[0])
+			tool_err(CMD,
+			         "%s: no kmem page-allocator event in it (%llu "
+			         "malformed, the first at line %llu: %s)",
+			         r->o.path, (unsigned long long)st->malformed,
+			         (unsigned long long)st->malformed_line[0],
+			         st->malformed_why[0]);
+		else
+			tool_err(CMD, "%s: %s", r->o.path,
+			         nomem ? "out of memory"
+			               : "no kmem page-allocator event in it");
 		goto out;
 	}
 	if ((rc = read_machine(r, 0)) != 0)
