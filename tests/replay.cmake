@@ -294,6 +294,46 @@ END {
       fail("cut .xz on standard input: exit ${rc}, '${err}'")
     endif()
 
+  elseif(CHECK STREQUAL "stream_parts")
+    # A block freed in parts pairs the same with --stream as whole (review
+    # 14, finding 2: the stream found a block again for every order that
+    # rounds a pfn down to its start, released a piece up to twelve times,
+    # freed the block at its first piece and left the others unmatched).
+    # The whole replay skips the unmatched frees, as a stream does.
+    file(WRITE ${WORK}/parts.trace
+         " a-1 [000] ..... 1.0: mm_page_alloc: pfn=0x1000 order=2 "
+         "migratetype=0 gfp_flags=GFP_KERNEL\n"
+         " a-1 [001] ..... 1.1: mm_page_free: pfn=0x1001 order=0\n"
+         " a-1 [000] ..... 1.2: mm_page_free: pfn=0x1002 order=0\n"
+         " a-1 [001] ..... 1.3: mm_page_free: pfn=0x1003 order=0\n"
+         " a-1 [000] ..... 1.4: mm_page_free: pfn=0x1000 order=0\n"
+         " a-1 [000] ..... 1.5: mm_page_alloc: pfn=0x1200 order=9 "
+         "migratetype=1 gfp_flags=GFP_TRANSHUGE\n"
+         " a-1 [000] ..... 1.6: mm_page_free: pfn=0x1201 order=0\n"
+         " a-1 [000] ..... 1.7: mm_page_free: pfn=0x1202 order=1\n")
+    foreach(f ${WORK}/parts.trace ${DATA}/formats.trace)
+      run_ok(whole --json --no-timing --mem 64M --cpus 2 --skip-unmatched
+             ${f})
+      run_ok(stream --json --no-timing --mem 64M --cpus 2 --stream ${f})
+      foreach(k frees frees_whole frees_in_parts frees_unmatched never_freed
+                never_freed_pages)
+        string(JSON a GET "${whole}" replay ${k})
+        string(JSON b GET "${stream}" replay ${k})
+        if(NOT a STREQUAL b)
+          fail("${f}: replay ${k} is ${b} with --stream, ${a} whole")
+        endif()
+      endforeach()
+      message("ok: ${f}: --stream pairs as the whole replay")
+    endforeach()
+    jeq("${stream}" 4 replay frees_in_parts) # formats.trace's
+    # the order-2 block goes with its last piece, the THP stays
+    run_ok(stream --json --no-timing --mem 64M --cpus 2 --stream
+           ${WORK}/parts.trace)
+    jeq("${stream}" 1 replay frees)
+    jeq("${stream}" 6 replay frees_in_parts)
+    jeq("${stream}" 0 replay frees_unmatched)
+    jeq("${stream}" 1 replay never_freed)
+
   elseif(CHECK STREQUAL "formats")
     # tests/data/formats.trace: see its first lines
     run_ok(json --json --no-timing ${DATA}/formats.trace)
@@ -480,7 +520,7 @@ find_program(ZA_GZIP_PROGRAM gzip)
 # on 2 cores, and twice that when the suite runs -j2 beside stress tests.
 za_script_test(AREA replay TIMEOUT 120
                CHECKS counts threads repeat stdin limit bad_input formats usage
-                      warm decay
+                      warm decay stream_parts
                DEFS -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data
                     -DTRACES=${PROJECT_SOURCE_DIR}/traces
                     "-DXZ=${ZA_XZ_PROGRAM}" "-DGZIP=${ZA_GZIP_PROGRAM}")

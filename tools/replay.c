@@ -3105,19 +3105,24 @@ static uint64_t stream_range(struct streamer *sm, uint64_t pfn, unsigned order,
                              uint16_t cpu, uint64_t *completed,
                              unsigned *touched, int *exact)
 {
-	uint64_t end = pfn + (1ull << order), released = 0, p;
+	uint64_t end = pfn + (1ull << order), released = 0, p, last = pfn;
 	unsigned o;
 
 	*touched = 0;
 	*exact = 0;
 	if (!sm->live.n)
 		return 0;
-	/* blocks of higher order that begin before pfn and may cover it */
+	/* blocks of higher order that begin before pfn and may cover it: each
+	 * start once. Several orders round pfn down to the same start (every
+	 * order up to the start's alignment: pfn 0x1001 gives 0x1000 for
+	 * orders 1 to 12), and the block there must be released once, not
+	 * once for each. */
 	for (o = 1; o <= TRACE_MAX_ORDER; o++) {
 		uint64_t s0 = pfn & ~((1ull << o) - 1);
 		struct live_ent *x;
-		if (s0 == pfn)
+		if (s0 == last)
 			continue;
+		last = s0;
 		x = live_find(&sm->live, s0);
 		if (x && s0 + (1ull << x->order) > pfn) {
 			uint64_t e2 = s0 + (1ull << x->order);
