@@ -3099,10 +3099,15 @@ static void stream_release(struct streamer *sm, struct live_ent *x, uint64_t n,
 	live_del(&sm->live, x);
 }
 
-/* Release what live blocks cover of [pfn, pfn + 2^order). *touched counts
- * the blocks touched; *exact says the one block was exactly this one. */
+/* Release what live blocks cover of [pfn, pfn + 2^order); with lost
+ * (an allocation of those pages: their free events were lost), each block
+ * touched goes whole, as trace_match() frees it, not only the pages
+ * covered: a block kept with its other pages would share its pfn with the
+ * new one in the map, and a free of the new block would find the old.
+ * *touched counts the blocks touched; *exact says the one block was
+ * exactly this one. */
 static uint64_t stream_range(struct streamer *sm, uint64_t pfn, unsigned order,
-                             uint16_t cpu, uint64_t *completed,
+                             int lost, uint16_t cpu, uint64_t *completed,
                              unsigned *touched, int *exact)
 {
 	uint64_t end = pfn + (1ull << order), released = 0, p, last = pfn;
@@ -3127,8 +3132,8 @@ static uint64_t stream_range(struct streamer *sm, uint64_t pfn, unsigned order,
 		if (x && s0 + (1ull << x->order) > pfn) {
 			uint64_t e2 = s0 + (1ull << x->order);
 			(*touched)++;
-			stream_release(sm, x, (e2 < end ? e2 : end) - pfn, cpu, &released,
-			               completed);
+			stream_release(sm, x, lost ? x->left : (e2 < end ? e2 : end) - pfn,
+			               cpu, &released, completed);
 		}
 	}
 	/* blocks that begin inside it */
@@ -3144,7 +3149,7 @@ static uint64_t stream_range(struct streamer *sm, uint64_t pfn, unsigned order,
 		(*touched)++;
 		if (*touched == 1 && whole)
 			*exact = 1;
-		stream_release(sm, x, n, cpu, &released, completed);
+		stream_release(sm, x, lost ? x->left : n, cpu, &released, completed);
 		p = e2 - 1;
 	}
 	return released;
@@ -3185,7 +3190,7 @@ static int stream_event(struct streamer *sm, const struct trace_event *e)
 			st->kernel_failed++;
 			return 0;
 		}
-		stream_range(sm, e->pfn, e->order, e->cpu, &completed, &touched,
+		stream_range(sm, e->pfn, e->order, 1, e->cpu, &completed, &touched,
 		             &exact);
 		st->implicit_frees += completed;
 		gfp = trace_gfp_to_za(e->kgfp, &st->nofail_stripped);
@@ -3216,7 +3221,7 @@ static int stream_event(struct streamer *sm, const struct trace_event *e)
 		x->left = 1u << e->order;
 	} else if (e->type == TRACE_FREE || e->type == TRACE_FREE_BATCHED) {
 		st->free_events++;
-		released = stream_range(sm, e->pfn, e->order, e->cpu, &completed,
+		released = stream_range(sm, e->pfn, e->order, 0, e->cpu, &completed,
 		                        &touched, &exact);
 		st->free_ops += completed;
 		if (released == 0)
