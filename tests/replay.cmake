@@ -529,6 +529,12 @@ foreach(t parse read match)
               LABELS replay TIMEOUT 30)
 endforeach()
 
+# The command's JSON writer, built from its source alone.
+za_add_test(NAME tool_json
+            SOURCES test_tool_json.c ${PROJECT_SOURCE_DIR}/tools/json.c
+            LABELS tool TIMEOUT 30)
+target_include_directories(tool_json PRIVATE ${PROJECT_SOURCE_DIR}/tools)
+
 if(NOT TARGET zonealloc_tool)
   return()
 endif()
