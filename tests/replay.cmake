@@ -337,6 +337,24 @@ END {
          " a-1 [000] ..... 1.1: mm_page_alloc: pfn=0x1000 order=0 "
          "migratetype=0 gfp_flags=GFP_KERNEL\n"
          " a-1 [000] ..... 1.2: mm_page_free: pfn=0x1000 order=0\n")
+    # A block at a pfn that is no multiple of its size is malformed (review
+    # 14, finding 7: read, it paired page by page whole and not at all with
+    # --stream)
+    file(WRITE ${WORK}/unaligned.trace
+         " a-1 [000] ..... 1.0: mm_page_alloc: pfn=0x1001 order=1 "
+         "migratetype=0 gfp_flags=GFP_KERNEL\n"
+         " a-1 [000] ..... 1.1: mm_page_free: pfn=0x1002 order=0\n"
+         " a-1 [000] ..... 1.2: mm_page_alloc: pfn=0x1200 order=0 "
+         "migratetype=0 gfp_flags=GFP_KERNEL\n")
+    foreach(m --skip-unmatched --stream)
+      run_ok(json --json --no-timing --mem 64M --cpus 2 ${m}
+             ${WORK}/unaligned.trace)
+      jeq("${json}" 1 trace lines_malformed)
+      jeq("${json}" "pfn not aligned to its order"
+          trace lines_malformed_first 0 why)
+      jeq("${json}" 0 replay frees_in_parts)
+      jeq("${json}" 1 replay frees_unmatched)
+    endforeach()
     foreach(m --skip-unmatched --stream)
       run_ok(json --json --no-timing --mem 64M --cpus 2 ${m}
              ${WORK}/lost.trace)

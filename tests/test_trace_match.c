@@ -188,7 +188,7 @@ static void test_lock_batches(void)
 	struct trace_lock_batches b;
 	const char *refill = "mm_page_alloc_zone_locked: pfn=0x1 order=0 "
 	                     "migratetype=0 percpu_refill=1";
-	const char *direct = "mm_page_alloc_zone_locked: pfn=0x1 order=3 "
+	const char *direct = "mm_page_alloc_zone_locked: pfn=0x8 order=3 "
 	                     "migratetype=0 percpu_refill=0";
 	const char *drain = "mm_page_pcpu_drain: pfn=0x1 order=0 migratetype=0";
 
@@ -276,17 +276,17 @@ static void test_standins(void)
 
 	init(&t);
 	ALLOC(&t, 0, 0x100, 0); /* 0: rec 0 */
-	FREE(&t, 1, 0x999, 1);  /* 1: before the trace: stand-in rec 1 */
+	FREE(&t, 1, 0x998, 1);  /* 1: before the trace: stand-in rec 1 */
 	FREE(&t, 0, 0x100, 0);  /* 2: whole: rec 0 freed */
 	FREE(&t, 0, 0x500, 0);  /* 3: before the trace: stand-in rec 2 */
 	FREE(&t, 1, 0x600, 3);  /* 4: stand-in rec 3, mobility never shown */
-	add(&t, "t-1 [001] ..... 1.0: mm_page_pcpu_drain: pfn=0x999 order=1 "
+	add(&t, "t-1 [001] ..... 1.0: mm_page_pcpu_drain: pfn=0x998 order=1 "
 	        "migratetype=2"); /* 5: rec 1 was reclaimable */
 	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: pfn=0x500 order=0 "
 	        "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE"); /* 6: rec 4;
 	                                                          * rec 2
 	                                                          * movable */
-	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: pfn=0x999 order=1 "
+	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: pfn=0x998 order=1 "
 	        "migratetype=0 gfp_flags=GFP_KERNEL"); /* 7: rec 5; rec 1
 	                                                * learnt already */
 	CHECK_EQ(trace_match_flags(&t, t.nr, TRACE_MATCH_STANDINS, &o), 0);

@@ -611,6 +611,15 @@ enum trace_line_kind trace_parse_line(const char *line, size_t len,
 		*why = "no order";
 		return TRACE_LINE_MALFORMED;
 	}
+	/* The buddy allocator's blocks are aligned to their size: no kernel
+	 * prints a block of order n at a pfn that is not a multiple of 2^n.
+	 * Read, such a block paired page by page in a whole replay and not
+	 * at all in --stream, which looks for a live block at the aligned
+	 * starts that could cover a pfn. */
+	if (ev->pfn & ((1ull << ev->order) - 1)) {
+		*why = "pfn not aligned to its order";
+		return TRACE_LINE_MALFORMED;
+	}
 	if (type == TRACE_ALLOC) {
 		if (!have_gfp) {
 			*why = "no gfp_flags";
