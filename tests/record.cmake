@@ -585,6 +585,18 @@ sleep 0.5")
     hand_trace(${T} "" "batch:    63" "batch:    4294967296")
     expect(1 "bad machine header: header zoneinfo line [0-9]+: 'batch: +4294967296' out of range for a page set"
            ${EXE} replay --quiet ${T})
+    # a zone's or a page set's figure is the whole rest of its line, and
+    # fits a long (review 14, finding 4: '766abc' read as 766, a managed
+    # count past LONG_MAX as LONG_MAX)
+    hand_trace(${T} "" "high:     766" "high:     766abc")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'high: +766abc' is not a number"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "managed  516096" "managed  516096kB")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'managed +516096kB' is not a number"
+           ${EXE} replay --quiet ${T})
+    hand_trace(${T} "" "managed  516096" "managed  99999999999999999999")
+    expect(1 "bad machine header: header zoneinfo line [0-9]+: 'managed +99999999999999999999' is out of range"
+           ${EXE} replay --quiet ${T})
     hand_trace(${T} "" "# header-end\n" "")
     expect(1 "no '# header-end' line: a truncated recording"
            ${EXE} replay --quiet ${T})

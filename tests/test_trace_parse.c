@@ -52,11 +52,11 @@ static void test_trace_pipe(void)
 
 	/* with the page pointer, hashed as trace_pipe prints it */
 	CHECK_EQ(parse("bash-1234 [000] d..3. 100.000001: mm_page_alloc: "
-	               "page=000000006bd3d1a4 pfn=0x12345 order=2 migratetype=0 "
+	               "page=000000006bd3d1a4 pfn=0x12344 order=2 migratetype=0 "
 	               "gfp_flags=GFP_KERNEL",
 	               &ev),
 	         TRACE_LINE_EVENT);
-	CHECK_EQ(ev.pfn, 0x12345);
+	CHECK_EQ(ev.pfn, 0x12344);
 	CHECK_EQ(ev.order, 2);
 	CHECK_EQ(ev.kgfp, K_KERNEL);
 	CHECK_EQ(ev.flags & TRACE_EV_FAILED, 0);
@@ -119,7 +119,7 @@ static void test_trace_pipe(void)
 	CHECK_EQ(ev.type, TRACE_ZONE_LOCKED);
 	CHECK_EQ(ev.flags, TRACE_EV_REFILL | TRACE_EV_HAVE_REFILL);
 	CHECK_EQ(parse("cc1-2292    [000] d..3.  1937.598709: "
-	               "mm_page_alloc_zone_locked: pfn=0x11a41b order=3 "
+	               "mm_page_alloc_zone_locked: pfn=0x11a418 order=3 "
 	               "migratetype=0 percpu_refill=0",
 	               &ev),
 	         TRACE_LINE_EVENT);
@@ -265,6 +265,47 @@ static void test_skipped_and_unknown(void)
 	}
 }
 
+/* A timestamp is read only when its nanoseconds fit, with room for the
+ * replay's decay clock (a pass ahead of the time): a time of 11 or 12
+ * digits of seconds could pass 2^64 ns and wrap around, and a trace whose
+ * events all came in one second then read as 584 years apart (review 14,
+ * finding 1: 5 million decay passes for 20000 events of one time). */
+static void test_timestamps(void)
+{
+	static const char *const wraps[] = {
+		"a-1 [000] ..... 99999999999.5: mm_page_free: pfn=0x1 order=0",
+		"a-1 [000] ..... 18446744073.709551615: mm_page_free: pfn=0x1 "
+		"order=0",
+		"a-1 [000] ..... 18446744072.000000: mm_page_free: pfn=0x1 order=0",
+		"a-1 [000] ..... 999999999999.000000: mm_page_free: pfn=0x1 "
+		"order=0",
+		"perf 1 [000] 18446744074.0: kmem:mm_page_free: pfn=0x1 order=0",
+	};
+	struct trace_event ev;
+	size_t i;
+
+	for (i = 0; i < sizeof(wraps) / sizeof(wraps[0]); i++) {
+		const char *why = NULL;
+		enum trace_line_kind k = trace_parse_line(wraps[i], strlen(wraps[i]),
+		                                          &ev, NULL, &why, NULL);
+		RULE(k == TRACE_LINE_MALFORMED && why && strstr(why, "timestamp"),
+		     "a timestamp past what the nanoseconds (and the decay clock "
+		     "a pass ahead) hold is a malformed line that says so, not "
+		     "an event at a wrapped time: %s",
+		     wraps[i]);
+	}
+	/* another event's line with such a time is still another event's */
+	CHECK_EQ(parse("a-1 [000] ..... 99999999999.5: kmalloc: ptr=0", &ev),
+	         TRACE_LINE_OTHER);
+	/* ten digits, the most that is read, exactly */
+	CHECK_EQ(parse("a-1 [000] ..... 9999999999.999999999: mm_page_free: "
+	               "pfn=0x1 order=0",
+	               &ev),
+	         TRACE_LINE_EVENT);
+	CHECK_EQ(ev.ts_ns, 9999999999999999999ull);
+	CHECK(ev.ts_ns + 1000000000ull * 300 > ev.ts_ns);
+}
+
 static void expect_malformed(const char *line, const char *why_part)
 {
 	struct trace_event ev;
@@ -327,6 +368,28 @@ static void test_malformed(void)
 	                 "page");
 	expect_malformed("a-1 [99999] ..... 1.0: mm_page_free: pfn=0x1 order=0",
 	                 "cpu");
+	/* a block at a pfn that is no multiple of its size (review 14,
+	 * finding 7): the kernel prints none, and --stream could not pair it */
+	{
+		static const char *const unaligned[] = {
+			"a-1 [000] ..... 1.0: mm_page_alloc: pfn=0x11a500 order=9 "
+			"migratetype=1 gfp_flags=GFP_TRANSHUGE",
+			"a-1 [000] ..... 1.0: mm_page_free: pfn=0x1001 order=1",
+			"a-1 [000] ..... 1.0: mm_page_pcpu_drain: pfn=0x6 order=2 "
+			"migratetype=0",
+		};
+		size_t i;
+		for (i = 0; i < sizeof(unaligned) / sizeof(unaligned[0]); i++) {
+			struct trace_event ev;
+			const char *why = NULL;
+			RULE(trace_parse_line(unaligned[i], strlen(unaligned[i]), &ev,
+			                      NULL, &why, NULL) == TRACE_LINE_MALFORMED &&
+			         why && strstr(why, "aligned"),
+			     "a block at a pfn that is no multiple of 2^order is a "
+			     "malformed line that says so: %s",
+			     unaligned[i]);
+		}
+	}
 }
 
 static void test_gfp(void)
@@ -467,6 +530,7 @@ int main(void)
 	test_trace_cmd();
 	test_perf_script();
 	test_skipped_and_unknown();
+	test_timestamps();
 	test_malformed();
 	test_gfp();
 	test_mutations();

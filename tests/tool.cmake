@@ -181,6 +181,17 @@ za_tool_test(tool_bad_size 2 "not a multiple of the memory block" info --mem 100
 za_tool_test(tool_bad_number 2 "invalid value 'many' for --threads" stress --threads many)
 za_tool_test(tool_bad_scenario 2 "unknown scenario 'chaos'" stress --scenario chaos)
 za_tool_test(tool_missing_value 2 "needs a value" stress --seconds)
+# Numbers are decimal, or hex after 0x: a leading zero is no octal
+# (review 14, finding 6: '--cpus 010' built 8 CPUs, '--cpus 08' was
+# refused as no number).
+za_tool_test(tool_number_leading_zero 0 "# 1 node x 64 MiB, 10 CPUs"
+             info --mem 64M --cpus 010)
+za_tool_test(tool_number_leading_zero_8 0 "# 1 node x 64 MiB, 8 CPUs"
+             info --mem 64M --cpus 08)
+za_tool_test(tool_number_hex 0 "# 1 node x 64 MiB, 16 CPUs"
+             info --mem 64M --cpus 0x10)
+za_tool_test(tool_number_bad_hex 2 "invalid value '0x' for --cpus"
+             info --mem 64M --cpus 0x)
 
 # info on a two-node layout, and with ZONE_MOVABLE.
 za_tool_test(tool_info_2node 0 "Node 1, zone" info --nodes 2 --mem 128M)

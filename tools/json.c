@@ -26,12 +26,59 @@ static void sep(struct jw *w)
 		indent(w);
 }
 
+/* Bytes of the well-formed UTF-8 character at s (1..4), or 0 when s does
+ * not start one (a stray continuation byte, an overlong form, a
+ * surrogate, past U+10FFFF, or a sequence cut short: the NUL at the end
+ * is no continuation byte). */
+static unsigned utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	unsigned n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (c == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f; /* past U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A JSON string. Its text is the file's (a path, a recording's header
+ * lines: a command's arguments, the kernel's build string) and need not
+ * be UTF-8, or was cut in the middle of a character to fit its field:
+ * a byte that starts no well-formed character goes out as U+FFFD, so
+ * that the report stays JSON (RFC 8259 text is UTF-8) for every reader,
+ * not only the lenient ones. */
 static void str(struct jw *w, const char *s)
 {
 	fputc('"', w->f);
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
+		unsigned n = utf8_len((const unsigned char *)s);
+		if (n == 0) {
+			fputs("\\ufffd", w->f);
+		} else if (n > 1) {
+			fwrite(s, 1, n, w->f);
+			s += n - 1;
+		} else if (c == '"' || c == '\\')
 			fprintf(w->f, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", w->f);

@@ -49,8 +49,14 @@ static void copy_trim(char *buf, size_t len, const char *p, const char *end)
 }
 
 /* "KEY VALUE" or "KEY: VALUE" with a decimal value, as zoneinfo prints.
- * 1 and *v when line (trimmed) starts with key followed by blanks or ':'. */
-static int key_num(const char *line, const char *key, long *v)
+ * 1 and *v when line (trimmed) starts with key followed by blanks or ':'.
+ * The value must be the whole rest of the line and fit a long, or *bad
+ * says why not (1 is still returned: the line is key's, and wrong): a
+ * kernel prints no "high: 1716abc", and reading it as 1716, or a number
+ * past LONG_MAX as LONG_MAX, would build a machine the file does not
+ * describe. */
+static int key_num(const char *line, const char *key, long *v,
+                   const char **bad)
 {
 	size_t n = strlen(key);
 	char *end;
@@ -64,9 +70,15 @@ static int key_num(const char *line, const char *key, long *v)
 		line++;
 	if (!is_space(*line))
 		return 0;
+	errno = 0;
 	*v = strtol(line, &end, 10);
-	if (end == line)
-		return 0;
+	if (end == line || *end) {
+		*v = 0;
+		*bad = "is not a number";
+	} else if (errno == ERANGE) {
+		*v = 0;
+		*bad = "is out of range";
+	}
 	return 1;
 }
 
@@ -231,6 +243,7 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 		long v = 0;
 		int nid, pcp_field = 0;
 		char name[16];
+		const char *bad = NULL;
 
 		lineno++;
 		copy_trim(line, sizeof(line), p, le);
@@ -255,13 +268,13 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 		}
 		if (!z)
 			continue;
-		if (key_num(line, "pages free", &v)) {
+		if (key_num(line, "pages free", &v, &bad)) {
 			z->free = (unsigned long)v;
-		} else if (key_num(line, "min", &v)) {
+		} else if (key_num(line, "min", &v, &bad)) {
 			z->min = (unsigned long)v;
-		} else if (key_num(line, "low", &v)) {
+		} else if (key_num(line, "low", &v, &bad)) {
 			z->low = (unsigned long)v;
-		} else if (key_num(line, "high", &v)) {
+		} else if (key_num(line, "high", &v, &bad)) {
 			/* "high" in a pageset is the CPU's, else the watermark */
 			if (z->nr_pcp) {
 				z->pcp[z->nr_pcp - 1].high = v;
@@ -269,16 +282,16 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 			} else {
 				z->high = (unsigned long)v;
 			}
-		} else if (key_num(line, "spanned", &v)) {
+		} else if (key_num(line, "spanned", &v, &bad)) {
 			z->spanned = (unsigned long)v;
-		} else if (key_num(line, "present", &v)) {
+		} else if (key_num(line, "present", &v, &bad)) {
 			z->present = (unsigned long)v;
-		} else if (key_num(line, "managed", &v)) {
+		} else if (key_num(line, "managed", &v, &bad)) {
 			z->managed = (unsigned long)v;
-		} else if (key_num(line, "start_pfn", &v)) {
+		} else if (key_num(line, "start_pfn", &v, &bad)) {
 			z->start_pfn = (unsigned long)v;
 			z->have_start = 1;
-		} else if (key_num(line, "cpu", &v)) {
+		} else if (key_num(line, "cpu", &v, &bad)) {
 			if (v < 0 || v >= ZA_MAX_CPUS) {
 				snprintf(err, errlen,
 				         "zoneinfo line %u: cpu %ld out of "
@@ -290,18 +303,23 @@ int machine_parse_zoneinfo(const char *text, size_t len,
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
-		} else if (z->nr_pcp && key_num(line, "count", &v)) {
+		} else if (z->nr_pcp && key_num(line, "count", &v, &bad)) {
 			z->pcp[z->nr_pcp - 1].count = v;
 			pcp_field = 1;
-		} else if (z->nr_pcp && key_num(line, "batch", &v)) {
+		} else if (z->nr_pcp && key_num(line, "batch", &v, &bad)) {
 			z->pcp[z->nr_pcp - 1].batch = v;
 			pcp_field = 1;
-		} else if (z->nr_pcp && key_num(line, "high_min", &v)) {
+		} else if (z->nr_pcp && key_num(line, "high_min", &v, &bad)) {
 			z->pcp[z->nr_pcp - 1].high_min = v;
 			pcp_field = 1;
-		} else if (z->nr_pcp && key_num(line, "high_max", &v)) {
+		} else if (z->nr_pcp && key_num(line, "high_max", &v, &bad)) {
 			z->pcp[z->nr_pcp - 1].high_max = v;
 			pcp_field = 1;
+		}
+		if (bad) {
+			snprintf(err, errlen, "zoneinfo line %u: '%s' %s", lineno, line,
+			         bad);
+			return -1;
 		}
 		/* A page set's count, high, batch, high_min and high_max are
 		 * ints in the kernel (struct per_cpu_pages): a larger number

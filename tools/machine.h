@@ -124,6 +124,7 @@ int machine_parse_zoneinfo(const char *text, size_t len,
  * present pages, no zone, a page size that is not a power of two, a
  * header without its "# header-end", an unknown format, a CPU count
  * outside 1..ZA_MAX_CPUS, a vm sysctl that is negative or past an int, a
+ * zoneinfo figure that is not a whole decimal number or past a long, a
  * page set's count, high, batch, high_min or high_max past an int (the
  * kernel's types): err names the field and the value as the file has it.
  */

@@ -162,7 +162,11 @@ int parse_ull(const char *cmd, const char *opt, const char *s,
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
 		goto bad;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* Decimal, or hex after 0x (docs/TOOL.md). Not base 0: it reads a
+	 * leading zero as octal, so '--cpus 010' gave 8 CPUs and '--cpus 08'
+	 * was refused as no number. */
+	v = strtoull(s, &end,
+	             s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
 	if (errno || *end)
 		goto bad;
 	if (v < min || v > max) {

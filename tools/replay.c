@@ -3099,31 +3099,41 @@ static void stream_release(struct streamer *sm, struct live_ent *x, uint64_t n,
 	live_del(&sm->live, x);
 }
 
-/* Release what live blocks cover of [pfn, pfn + 2^order). *touched counts
- * the blocks touched; *exact says the one block was exactly this one. */
+/* Release what live blocks cover of [pfn, pfn + 2^order); with lost
+ * (an allocation of those pages: their free events were lost), each block
+ * touched goes whole, as trace_match() frees it, not only the pages
+ * covered: a block kept with its other pages would share its pfn with the
+ * new one in the map, and a free of the new block would find the old.
+ * *touched counts the blocks touched; *exact says the one block was
+ * exactly this one. */
 static uint64_t stream_range(struct streamer *sm, uint64_t pfn, unsigned order,
-                             uint16_t cpu, uint64_t *completed,
+                             int lost, uint16_t cpu, uint64_t *completed,
                              unsigned *touched, int *exact)
 {
-	uint64_t end = pfn + (1ull << order), released = 0, p;
+	uint64_t end = pfn + (1ull << order), released = 0, p, last = pfn;
 	unsigned o;
 
 	*touched = 0;
 	*exact = 0;
 	if (!sm->live.n)
 		return 0;
-	/* blocks of higher order that begin before pfn and may cover it */
+	/* blocks of higher order that begin before pfn and may cover it: each
+	 * start once. Several orders round pfn down to the same start (every
+	 * order up to the start's alignment: pfn 0x1001 gives 0x1000 for
+	 * orders 1 to 12), and the block there must be released once, not
+	 * once for each. */
 	for (o = 1; o <= TRACE_MAX_ORDER; o++) {
 		uint64_t s0 = pfn & ~((1ull << o) - 1);
 		struct live_ent *x;
-		if (s0 == pfn)
+		if (s0 == last)
 			continue;
+		last = s0;
 		x = live_find(&sm->live, s0);
 		if (x && s0 + (1ull << x->order) > pfn) {
 			uint64_t e2 = s0 + (1ull << x->order);
 			(*touched)++;
-			stream_release(sm, x, (e2 < end ? e2 : end) - pfn, cpu, &released,
-			               completed);
+			stream_release(sm, x, lost ? x->left : (e2 < end ? e2 : end) - pfn,
+			               cpu, &released, completed);
 		}
 	}
 	/* blocks that begin inside it */
@@ -3139,7 +3149,7 @@ static uint64_t stream_range(struct streamer *sm, uint64_t pfn, unsigned order,
 		(*touched)++;
 		if (*touched == 1 && whole)
 			*exact = 1;
-		stream_release(sm, x, n, cpu, &released, completed);
+		stream_release(sm, x, lost ? x->left : n, cpu, &released, completed);
 		p = e2 - 1;
 	}
 	return released;
@@ -3180,7 +3190,7 @@ static int stream_event(struct streamer *sm, const struct trace_event *e)
 			st->kernel_failed++;
 			return 0;
 		}
-		stream_range(sm, e->pfn, e->order, e->cpu, &completed, &touched,
+		stream_range(sm, e->pfn, e->order, 1, e->cpu, &completed, &touched,
 		             &exact);
 		st->implicit_frees += completed;
 		gfp = trace_gfp_to_za(e->kgfp, &st->nofail_stripped);
@@ -3211,7 +3221,7 @@ static int stream_event(struct streamer *sm, const struct trace_event *e)
 		x->left = 1u << e->order;
 	} else if (e->type == TRACE_FREE || e->type == TRACE_FREE_BATCHED) {
 		st->free_events++;
-		released = stream_range(sm, e->pfn, e->order, e->cpu, &completed,
+		released = stream_range(sm, e->pfn, e->order, 0, e->cpu, &completed,
 		                        &touched, &exact);
 		st->free_ops += completed;
 		if (released == 0)
@@ -3290,9 +3300,18 @@ static int replay_stream(struct run *r)
 		goto out;
 	}
 	if (got == 0 || nomem) {
-		tool_err(CMD, "%s: %s", r->o.path,
-		         nomem ? "out of memory"
-		               : "no kmem page-allocator event in it");
+		const struct trace_stats *st = &r->tr.st;
+		if (!nomem && st->malformed && st->malformed_why[0])
+			tool_err(CMD,
+			         "%s: no kmem page-allocator event in it (%llu "
+			         "malformed, the first at line %llu: %s)",
+			         r->o.path, (unsigned long long)st->malformed,
+			         (unsigned long long)st->malformed_line[0],
+			         st->malformed_why[0]);
+		else
+			tool_err(CMD, "%s: %s", r->o.path,
+			         nomem ? "out of memory"
+			               : "no kmem page-allocator event in it");
 		goto out;
 	}
 	if ((rc = read_machine(r, 0)) != 0)

@@ -280,9 +280,9 @@ struct trace_match_stats {
 	uint64_t frees_partial;   /* freed part of one or more allocations */
 	uint64_t frees_unmatched; /* no page of it allocated in the trace */
 	uint64_t free_ops;        /* records released by free events */
-	uint64_t implicit_frees;  /* records released because the kernel
-	                           * handed out one of their pages again (a free
-	                           * event was lost) */
+	uint64_t implicit_frees;  /* records released, whole, because the
+	                           * kernel handed out one of their pages again
+	                           * (a free event was lost) */
 	uint64_t never_freed;     /* records still allocated at the end */
 	uint64_t never_freed_pages;
 	uint64_t nofail_stripped;
@@ -313,7 +313,9 @@ struct trace_ops {
  * cover: a free releases every page of its block that an earlier
  * allocation in the trace holds, and an allocation's record is freed when
  * its last page is (so a high-order block that the kernel split and freed
- * page by page is freed once, whole, with its last page). A free that
+ * page by page is freed once, whole, with its last page). An allocation
+ * of a page a record still holds frees that record first, whole (its
+ * free event was lost). A free that
  * covers no such page freed memory allocated before the trace began: it is
  * counted and produces no op. Returns 0, or -1 when out of memory.
  */

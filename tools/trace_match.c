@@ -166,6 +166,42 @@ static uint64_t release_range(struct matcher *mt, uint64_t pfn, unsigned order,
 	return released;
 }
 
+/* The kernel hands out [pfn, pfn + 2^order) again: every record holding a
+ * page of it was freed, whatever the trace says (its free event was
+ * lost), and is freed here whole, with the pages of it that the new
+ * block does not cover: the kernel freed the block, not only the pages
+ * it hands out now. A record kept with its other pages would stay held
+ * to the end of the replay, and in --stream's map the new block's pfn
+ * would then name two blocks. Emits a free op for each; returns how many
+ * (each record's pages are walked once, when it goes). */
+static uint64_t release_records(struct matcher *mt, uint64_t pfn,
+                                unsigned order, uint32_t evi, uint16_t cpu)
+{
+	uint64_t p, q, qend, completed = 0;
+
+	if (mt->live.n == 0)
+		return 0;
+	for (p = pfn; p < pfn + (1ull << order); p++) {
+		long s = pmap_find(&mt->live, p);
+		uint32_t r;
+		if (s < 0)
+			continue;
+		r = mt->live.val[s];
+		qend = mt->rec_pfn[r] + (1ull << mt->rec_order[r]);
+		for (q = mt->rec_pfn[r]; q < qend && mt->rec_left[r]; q++) {
+			long t = pmap_find(&mt->live, q);
+			if (t >= 0 && mt->live.val[t] == r) {
+				pmap_del_slot(&mt->live, (size_t)t);
+				mt->rec_left[r]--;
+			}
+		}
+		mt->rec_left[r] = 0;
+		emit(mt, r, evi, 0, cpu, TRACE_OP_FREE);
+		completed++;
+	}
+	return completed;
+}
+
 /* The gfp mobility bits of a kernel migratetype (0 unmovable, 1 movable,
  * 2 reclaimable); -1 for anything else (highatomic, CMA, unknown). */
 static int mt_gfp(int kernel_mt, za_gfp_t *gfp)
@@ -263,9 +299,8 @@ int trace_match_flags(const struct trace *t, size_t nr_events, unsigned flags,
 			}
 			/* Pages the kernel hands out again were freed, whatever
 			 * the trace says: a free event was lost. */
-			release_range(&mt, e->pfn, e->order, (uint32_t)i, e->cpu, &first,
-			              &several, &completed);
-			st->implicit_frees += completed;
+			st->implicit_frees += release_records(&mt, e->pfn, e->order,
+			                                      (uint32_t)i, e->cpu);
 			r = out->nr_recs++;
 			mt.rec_pfn[r] = e->pfn;
 			mt.rec_order[r] = e->order;

@@ -114,20 +114,31 @@ static int parse_num(const char *p, const char *end, uint64_t *out)
 	return parse_dec(p, end, out);
 }
 
-/* "seconds[.fraction]:" -> nanoseconds. Returns 0 when [p, end) is one. */
+/* Most digits of a timestamp's seconds. The clocks ftrace and perf print
+ * count from boot, and ten digits are over 300 years. Eleven could already
+ * pass 2^64 nanoseconds (584 years) and wrap around to any small time; ten
+ * keep every time, and the replay's decay clock a pass ahead of it, far
+ * below the wrap. */
+#define TS_MAX_SEC_DIGITS 10
+
+/* "seconds[.fraction]:" -> nanoseconds. Returns 0 when [p, end) is one, 1
+ * when it has that shape but more seconds than TS_MAX_SEC_DIGITS (*ns 0:
+ * the caller calls the line malformed rather than not understood), -1
+ * when it is no timestamp. */
 static int parse_timestamp(const char *p, const char *end, uint64_t *ns)
 {
 	uint64_t sec = 0, frac = 0;
 	int nfrac = 0;
-	const char *q;
+	const char *q, *sec_end;
 
 	if (end - p < 2 || end[-1] != ':')
 		return -1;
 	end--;
 	for (q = p; q < end && is_digit(*q); q++)
 		;
-	if (q == p || q - p > 12 || parse_dec(p, q, &sec))
+	if (q == p)
 		return -1;
+	sec_end = q;
 	if (q < end) {
 		if (*q != '.')
 			return -1;
@@ -139,6 +150,10 @@ static int parse_timestamp(const char *p, const char *end, uint64_t *ns)
 				nfrac++;
 			}
 		}
+	}
+	if (sec_end - p > TS_MAX_SEC_DIGITS || parse_dec(p, sec_end, &sec)) {
+		*ns = 0;
+		return 1;
 	}
 	while (nfrac++ < 9)
 		frac *= 10;
@@ -373,6 +388,7 @@ struct prefix {
 	uint64_t ts_ns;
 	const char *ev, *ev_end; /* event name without "system:" and ':' */
 	const char *fields;
+	int bad_ts; /* a timestamp of too many seconds (parse_timestamp) */
 };
 
 /* Try to read "[CPU] [FLAGS] TIMESTAMP: [SYS:]EVENT:" from the '[' at p. */
@@ -380,6 +396,7 @@ static int parse_prefix_at(const char *p, const char *end, struct prefix *px)
 {
 	const char *q = p + 1, *w, *we;
 	uint64_t cpu;
+	int ts;
 
 	while (q < end && is_digit(*q))
 		q++;
@@ -391,15 +408,18 @@ static int parse_prefix_at(const char *p, const char *end, struct prefix *px)
 		return -1;
 	w = skip_space(q, end);
 	we = word_end(w, end);
-	if (parse_timestamp(w, we, &px->ts_ns)) {
+	ts = parse_timestamp(w, we, &px->ts_ns);
+	if (ts < 0) {
 		/* not the time: the irq/preempt flags word, then the time */
 		if (we == w)
 			return -1;
 		w = skip_space(we, end);
 		we = word_end(w, end);
-		if (parse_timestamp(w, we, &px->ts_ns))
+		ts = parse_timestamp(w, we, &px->ts_ns);
+		if (ts < 0)
 			return -1;
 	}
+	px->bad_ts = ts > 0;
 	w = skip_space(we, end);
 	we = word_end(w, end);
 	if (w < we && is_digit(*w) && we[-1] != ':') {
@@ -513,6 +533,10 @@ enum trace_line_kind trace_parse_line(const char *line, size_t len,
 		return TRACE_LINE_MALFORMED;
 	}
 	ev->cpu = (uint16_t)px.cpu;
+	if (px.bad_ts) {
+		*why = "timestamp out of range (over ten digits of seconds)";
+		return TRACE_LINE_MALFORMED;
+	}
 
 	for (p = px.fields; (p = skip_space(p, end)) < end;) {
 		const char *we = word_end(p, end);
@@ -585,6 +609,15 @@ enum trace_line_kind trace_parse_line(const char *line, size_t len,
 	/* batched frees are order 0 and old kernels did not print it */
 	if (!have_order && type != TRACE_FREE_BATCHED) {
 		*why = "no order";
+		return TRACE_LINE_MALFORMED;
+	}
+	/* The buddy allocator's blocks are aligned to their size: no kernel
+	 * prints a block of order n at a pfn that is not a multiple of 2^n.
+	 * Read, such a block paired page by page in a whole replay and not
+	 * at all in --stream, which looks for a live block at the aligned
+	 * starts that could cover a pfn. */
+	if (ev->pfn & ((1ull << ev->order) - 1)) {
+		*why = "pfn not aligned to its order";
 		return TRACE_LINE_MALFORMED;
 	}
 	if (type == TRACE_ALLOC) {

@@ -573,13 +573,19 @@ int trace_load(struct trace *t, const char *path,
 		return -1;
 	}
 	if (t->nr == 0) {
+		char first[160] = "";
+		/* lines of the five events, all malformed: say what is wrong */
+		if (t->st.malformed && t->st.malformed_why[0])
+			snprintf(first, sizeof(first), ", the first at line %llu: %s",
+			         (unsigned long long)t->st.malformed_line[0],
+			         t->st.malformed_why[0]);
 		snprintf(err, errlen,
 		         "%s: no kmem page-allocator event found in %llu lines "
-		         "(%llu not understood, %llu malformed); is this ftrace text "
-		         "of kmem:mm_page_alloc/mm_page_free?",
+		         "(%llu not understood, %llu malformed%s); is this ftrace "
+		         "text of kmem:mm_page_alloc/mm_page_free?",
 		         path, (unsigned long long)t->st.lines,
 		         (unsigned long long)t->st.unknown,
-		         (unsigned long long)t->st.malformed);
+		         (unsigned long long)t->st.malformed, first);
 		return -1;
 	}
 	return 0;
