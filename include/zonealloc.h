@@ -49,6 +49,22 @@
  * thread is inside refuse as above. Lock order between two allocators is
  * the client's.
  *
+ * Processes: an allocator belongs to the process that created it. A
+ * child of fork() gets a copy in which only the forking thread exists:
+ * none of the background threads (kswapd, kcompactd, the statistics
+ * worker, the reporting thread), and every page set, lock or wait that
+ * another thread held at the fork stays held for ever (a call that
+ * needs it hangs; one that finds a list half-changed reports or hands
+ * out what it should not). So a child may not call an allocator its
+ * parent created, with one exception: where the parent had no other
+ * thread inside a call at the fork and the allocator has no background
+ * threads (ZA_CFG_NO_KSWAPD, which leaves kcompactd out too, and
+ * ZA_CFG_NO_VMSTAT_WORKER), the copy is the child's own, to use and
+ * destroy. za_destroy in a child of an allocator with background threads
+ * reports the misuse (-EINVAL) and releases nothing: the copy goes with
+ * the child's exit or exec. A child may create allocators of its own
+ * freely.
+ *
  * SPDX-License-Identifier: MIT
  */
 #ifndef ZONEALLOC_H
@@ -231,6 +247,9 @@ struct za_config {       /* all-zero means sensible defaults */
 ZA_API struct za *za_create(const struct za_config *cfg);
 /* Destroy: stops background threads, releases all metadata. No other call
  * may run concurrently or after. Pages still allocated are simply gone.
+ * In a child of fork(), an allocator with background threads that the
+ * parent created is not destroyed: the misuse is reported (-EINVAL) and
+ * nothing released (see "Processes" above).
  * Memory still online given a NUMA preference (za_memory_online) gets the
  * default policy back here: unmap it after, not before. */
 ZA_API void za_destroy(struct za *za);
