@@ -22,8 +22,9 @@
  *    functions (frees, drains, setters, za_vmstat_fold, za_destroy) do
  *    nothing.
  *  - Every function may be called from any thread at any time unless its
- *    comment says otherwise. Allocation and free never wait for a hotplug
- *    operation.
+ *    comment says otherwise - but not from a signal handler, nor from a
+ *    child of fork() on its parent's allocator (both below). Allocation
+ *    and free never wait for a hotplug operation.
  *
  * Callbacks (migrate, shrinkers, the OOM handler, the error handler) are
  * called with no pcp or zone lock held, and may call allocation, free,
@@ -64,6 +65,16 @@
  * reports the misuse (-EINVAL) and releases nothing: the copy goes with
  * the child's exit or exec. A child may create allocators of its own
  * freely.
+ *
+ * Signal handlers: no function is async-signal-safe. A handler that
+ * calls into an allocator while the code it interrupted is inside a call
+ * of that allocator can wait for ever for a lock that code holds (a free
+ * whose page set the interrupted owner holds goes to the buddy lists,
+ * whose zone lock the owner may hold while it flushes): a handler may
+ * call in only where the signal is blocked around every call of the
+ * thread into any allocator. A signal that arrives inside the restartable
+ * sequence itself is harmless - the kernel sends the thread to the
+ * sequence's abort path before the handler runs.
  *
  * SPDX-License-Identifier: MIT
  */
