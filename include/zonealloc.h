@@ -50,6 +50,17 @@
  * thread is inside refuse as above. Lock order between two allocators is
  * the client's.
  *
+ * Threads: a thread that used an allocator may exit at any time outside
+ * a call; it leaves nothing behind (the per-CPU lists are the CPU's).
+ * A deferred pthread_cancel of a thread inside a call is acted on after
+ * the call: the library's own waits, sleeps and writes (reports and
+ * za_check to a FILE, the error output) hold cancellation off. A
+ * callback the library runs (migrate, shrinkers, the OOM and error
+ * handlers, page reporting) and a writer given to za_report_write or
+ * za_check_write run with the library's state held: they must not be
+ * left by cancellation, longjmp or pthread_exit. Asynchronous
+ * cancellation is never safe inside a call.
+ *
  * Processes: an allocator belongs to the process that created it. A
  * child of fork() gets a copy in which only the forking thread exists:
  * none of the background threads (kswapd, kcompactd, the statistics

@@ -17,6 +17,7 @@ za_add_test(NAME core_mt SOURCES test_core_mt.c LABELS core TIMEOUT 60)
 za_add_rseq_run(NAME core_mt) # owners against remote drains on real CPUs
 za_add_test(NAME core_create SOURCES test_core_create.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_fork SOURCES test_core_fork.c LABELS core TIMEOUT 120)
+za_add_test(NAME core_cancel SOURCES test_core_cancel.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_bulk SOURCES test_core_bulk.c LABELS core TIMEOUT 60)
 # Restartable page sets on the real CPUs; the second run makes the library
 # register rseq itself (glibc's registration switched off).
