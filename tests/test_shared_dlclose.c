@@ -13,14 +13,33 @@
 
 #include <dlfcn.h>
 #include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zonealloc.h>
 
 #include "platform.h" /* ZA_HAVE_RSEQ_SEQ, as the library was built */
 
+#if ZA_HAVE_RSEQ_SEQ
+/* glibc's rseq area of the calling thread (NULL without one). */
+static struct rseq *glibc_area(void)
+{
+	return __rseq_size ? (struct rseq *)((char *)__builtin_thread_pointer() +
+	                                     __rseq_offset)
+	                   : NULL;
+}
+#endif
+
 static void on_segv(int sig)
 {
 	(void)sig;
+#if ZA_HAVE_RSEQ_SEQ
+	/* The kernel would fail on the unmapped descriptor again at the
+	 * next chance and kill the process before the message is out. */
+	struct rseq *rs = glibc_area();
+	if (rs)
+		__atomic_store_n(&rs->rseq_cs, 0, __ATOMIC_RELAXED);
+#endif
 	static const char msg[] =
 	    "RULE BROKEN: a thread that ran the library's restartable "
 	    "sequence survives dlclose of the library (SIGSEGV: the kernel "
@@ -82,6 +101,22 @@ int main(int argc, char **argv)
 		}
 		destroy(za);
 		CHECK_EQ(dlclose(h), 0);
+#if ZA_HAVE_RSEQ_SEQ
+		/* Unless the kernel cleared it already (the thread was
+		 * preempted since), the area names the last sequence's
+		 * descriptor: it must still be mapped (msync fails with
+		 * ENOMEM on an address that is not). */
+		struct rseq *rs = glibc_area();
+		uint64_t cs = rs ? __atomic_load_n(&rs->rseq_cs, __ATOMIC_RELAXED) : 0;
+		if (cs) {
+			long pg = sysconf(_SC_PAGESIZE);
+			void *page = (void *)(uintptr_t)(cs & ~(uint64_t)(pg - 1));
+			int mapped = msync(page, (size_t)pg, MS_ASYNC) == 0;
+			__atomic_store_n(&rs->rseq_cs, 0, __ATOMIC_RELAXED);
+			RULE(mapped, "after dlclose, the rseq descriptor a thread's "
+			             "area names is still mapped (-z nodelete)");
+		}
+#endif
 		/* Preempted or signalled: the kernel reads the area's rseq_cs. */
 		raise(SIGUSR1);
 		usleep(1000);
