@@ -83,9 +83,12 @@
  * whose page set the interrupted owner holds goes to the buddy lists,
  * whose zone lock the owner may hold while it flushes): a handler may
  * call in only where the signal is blocked around every call of the
- * thread into any allocator. A signal that arrives inside the restartable
- * sequence itself is harmless - the kernel sends the thread to the
- * sequence's abort path before the handler runs.
+ * thread into any allocator. Nor may a handler leave the interrupted call
+ * by longjmp: the page set or lock the call held stays held, and the
+ * next drain, CPU offline or za_check that needs it waits for ever. A
+ * signal that arrives inside the restartable sequence itself is harmless
+ * - the kernel sends the thread to the sequence's abort path before the
+ * handler runs.
  *
  * SPDX-License-Identifier: MIT
  */
