@@ -22,8 +22,9 @@
  *    functions (frees, drains, setters, za_vmstat_fold, za_destroy) do
  *    nothing.
  *  - Every function may be called from any thread at any time unless its
- *    comment says otherwise. Allocation and free never wait for a hotplug
- *    operation.
+ *    comment says otherwise - but not from a signal handler, nor from a
+ *    child of fork() on its parent's allocator (both below). Allocation
+ *    and free never wait for a hotplug operation.
  *
  * Callbacks (migrate, shrinkers, the OOM handler, the error handler) are
  * called with no pcp or zone lock held, and may call allocation, free,
@@ -48,6 +49,46 @@
  * the first; only the calls into an allocator whose hold or pass the
  * thread is inside refuse as above. Lock order between two allocators is
  * the client's.
+ *
+ * Threads: a thread that used an allocator may exit at any time outside
+ * a call; it leaves nothing behind (the per-CPU lists are the CPU's).
+ * A deferred pthread_cancel of a thread inside a call is acted on after
+ * the call: the library's own waits, sleeps and writes (reports and
+ * za_check to a FILE, the error output) hold cancellation off. A
+ * callback the library runs (migrate, shrinkers, the OOM and error
+ * handlers, page reporting) and a writer given to za_report_write or
+ * za_check_write run with the library's state held: they must not be
+ * left by cancellation, longjmp or pthread_exit. Asynchronous
+ * cancellation is never safe inside a call.
+ *
+ * Processes: an allocator belongs to the process that created it. A
+ * child of fork() gets a copy in which only the forking thread exists:
+ * none of the background threads (kswapd, kcompactd, the statistics
+ * worker, the reporting thread), and every page set, lock or wait that
+ * another thread held at the fork stays held for ever (a call that
+ * needs it hangs; one that finds a list half-changed reports or hands
+ * out what it should not). So a child may not call an allocator its
+ * parent created, with one exception: where the parent had no other
+ * thread inside a call at the fork and the allocator has no background
+ * threads (ZA_CFG_NO_KSWAPD, which leaves kcompactd out too, and
+ * ZA_CFG_NO_VMSTAT_WORKER), the copy is the child's own, to use and
+ * destroy. za_destroy in a child of an allocator with background threads
+ * reports the misuse (-EINVAL) and releases nothing: the copy goes with
+ * the child's exit or exec. A child may create allocators of its own
+ * freely.
+ *
+ * Signal handlers: no function is async-signal-safe. A handler that
+ * calls into an allocator while the code it interrupted is inside a call
+ * of that allocator can wait for ever for a lock that code holds (a free
+ * whose page set the interrupted owner holds goes to the buddy lists,
+ * whose zone lock the owner may hold while it flushes): a handler may
+ * call in only where the signal is blocked around every call of the
+ * thread into any allocator. Nor may a handler leave the interrupted call
+ * by longjmp: the page set or lock the call held stays held, and the
+ * next drain, CPU offline or za_check that needs it waits for ever. A
+ * signal that arrives inside the restartable sequence itself is harmless
+ * - the kernel sends the thread to the sequence's abort path before the
+ * handler runs.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -231,6 +272,9 @@ struct za_config {       /* all-zero means sensible defaults */
 ZA_API struct za *za_create(const struct za_config *cfg);
 /* Destroy: stops background threads, releases all metadata. No other call
  * may run concurrently or after. Pages still allocated are simply gone.
+ * In a child of fork(), an allocator with background threads that the
+ * parent created is not destroyed: the misuse is reported (-EINVAL) and
+ * nothing released (see "Processes" above).
  * Memory still online given a NUMA preference (za_memory_online) gets the
  * default policy back here: unmap it after, not before. */
 ZA_API void za_destroy(struct za *za);

@@ -482,6 +482,7 @@ struct za *za_create(const struct za_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
+	za->pid = za_os_process_id();
 	err = resolve_config(za, cfg);
 	if (!err)
 		choose_pcp_mode(za);
@@ -617,10 +618,38 @@ struct za *za_create(const struct za_config *cfg)
 	return za;
 }
 
+/* Whether a background thread of za runs (kswapd, kcompactd, the
+ * statistics worker, the reporting thread). */
+static bool has_threads(const struct za *za)
+{
+	if (za->vmstat_started || _za_reporting_threaded(za))
+		return true;
+	for (unsigned n = 0; n < za->nr_nodes; n++)
+		if (za->nodes[n].kswapd_started ||
+		    za_load_relaxed(&za->nodes[n].kcompactd_started))
+			return true;
+	return false;
+}
+
 void za_destroy(struct za *za)
 {
 	if (!za)
 		return;
+	/* A child of fork() has none of its parent's threads: nothing there
+	 * can stop or join them (pthread_join reads a stack the child may
+	 * no longer have: SIGSEGV), and the waits and locks they were in at
+	 * the fork never end in the child (destroying a condition variable
+	 * kswapd waited on blocks for ever). The child's copy is left as it
+	 * is: it goes with the child's exit or exec. Without background
+	 * threads the copy is the child's own and goes normally. */
+	if (za->pid != za_os_process_id() && has_threads(za)) {
+		_za_report_misuse(za, -EINVAL,
+		                  "za_destroy in process %d of an allocator with "
+		                  "background threads that process %d created: a "
+		                  "child of fork() may not use it; nothing released",
+		                  za_os_process_id(), za->pid);
+		return;
+	}
 	/* Reporting first: its batch in flight goes back to the lists. */
 	_za_reporting_stop(za);
 	za_store_relaxed(&za->stopping, true);

@@ -805,6 +805,9 @@ struct za {
 	void *oom_ctx;
 	unsigned reclaim_active; /* nodes with kswapd running (relaxed) */
 	bool stopping;           /* background threads: exit */
+	/* The process that created the allocator (za_os_process_id): a
+	 * child of fork() has none of the threads it started (za_destroy). */
+	int pid;
 
 	/* Periodic statistics worker (vmstat.c). */
 	za_thread_t vmstat_thread;
@@ -1651,6 +1654,9 @@ int _za_buddy_putback_reported_locked(struct za_zone *z, struct za_page *page,
  * za_destroy before the others, everything released by free_all. */
 int _za_reporting_init(struct za *za);
 void _za_reporting_stop(struct za *za);
+/* Whether the reporting thread exists (a client is registered and the
+ * allocator has background threads). */
+bool _za_reporting_threaded(const struct za *za);
 void _za_reporting_fini(struct za *za);
 
 /* Free page reporting's marks (the kernel's PageReported): the head of a

@@ -315,6 +315,16 @@ _Noreturn void za_os_abort(void);
 /* A short text for a positive errno value (strerror). */
 const char *za_os_strerror(int err);
 _Noreturn void za_die(const char *file, int line, const char *what, int err);
+
+/* --- thread cancellation ------------------------------------------------- */
+/* Hold the calling thread's cancellation off (POSIX: a deferred
+ * pthread_cancel is acted on at a cancellation point) and give it back:
+ * around the platform's own waits, sleeps and writes, so that a thread
+ * is never unwound in the middle of a call with the allocator's locks
+ * held. za_os_cancel_hold returns what za_os_cancel_restore takes. Only
+ * the hosted front ends (stdio.c) call them from outside this layer. */
+int za_os_cancel_hold(void);
+void za_os_cancel_restore(int old);
 #define ZA_DIE(what, err) za_die(__FILE__, __LINE__, (what), (err))
 
 #endif

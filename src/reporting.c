@@ -481,6 +481,11 @@ int za_page_reporting_unregister(struct za *za)
 	return reporting_stop(za);
 }
 
+bool _za_reporting_threaded(const struct za *za)
+{
+	return za->reporting && za_load_relaxed(&za->reporting->threaded);
+}
+
 void _za_reporting_stop(struct za *za)
 {
 	if (za->reporting)

@@ -10,7 +10,11 @@
 
 static void file_write(void *ctx, const char *s, size_t n)
 {
+	/* A report is written as it is made, some of it under the
+	 * allocator's locks: fwrite may be a cancellation point. */
+	int c = za_os_cancel_hold();
 	fwrite(s, 1, n, (FILE *)ctx);
+	za_os_cancel_restore(c);
 }
 
 int za_report(struct za *za, enum za_report what, FILE *out)

@@ -16,6 +16,8 @@ za_add_test(NAME core_misuse SOURCES test_core_misuse.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_mt SOURCES test_core_mt.c LABELS core TIMEOUT 60)
 za_add_rseq_run(NAME core_mt) # owners against remote drains on real CPUs
 za_add_test(NAME core_create SOURCES test_core_create.c LABELS core TIMEOUT 60)
+za_add_test(NAME core_fork SOURCES test_core_fork.c LABELS core TIMEOUT 120)
+za_add_test(NAME core_cancel SOURCES test_core_cancel.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_bulk SOURCES test_core_bulk.c LABELS core TIMEOUT 60)
 # Restartable page sets on the real CPUs; the second run makes the library
 # register rseq itself (glibc's registration switched off).
@@ -24,6 +26,11 @@ set_tests_properties(pcp_rseq PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME pcp_rseq_selfreg COMMAND pcp_rseq selfreg)
 set_tests_properties(pcp_rseq_selfreg PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
                      LABELS core ENVIRONMENT "GLIBC_TUNABLES=glibc.pthread.rseq=0;${ZA_TEST_ENV}")
+# ... and the fallback when the kernel refuses that registration (a
+# seccomp filter): locked, one line naming the kernel's answer.
+za_add_test(NAME pcp_rseq_refused SOURCES test_pcp_rseq_refused.c LABELS core TIMEOUT 60)
+set_tests_properties(pcp_rseq_refused PROPERTIES SKIP_RETURN_CODE 77
+                     ENVIRONMENT "GLIBC_TUNABLES=glibc.pthread.rseq=0;${ZA_TEST_ENV}")
 za_add_test(NAME core_lazy SOURCES test_core_lazy.c LABELS core TIMEOUT 60)
 za_add_test(NAME core_virt SOURCES test_core_virt.c LABELS core TIMEOUT 120)
 za_add_test(NAME core_numa SOURCES test_core_numa.c LABELS core TIMEOUT 60)

@@ -13,6 +13,16 @@ add_executable(shared_lib test_shared_lib.c)
 target_link_libraries(shared_lib PRIVATE zonealloc_shared)
 add_test(NAME shared_lib COMMAND shared_lib)
 set_tests_properties(shared_lib PROPERTIES LABELS core)
+# ... loaded with dlopen, used and closed: dlclose leaves it mapped, as
+# the restartable sequences' descriptors must stay (-z nodelete).
+add_executable(shared_dlclose test_shared_dlclose.c)
+target_include_directories(shared_dlclose PRIVATE ${ZA_PUBLIC_INCLUDE_DIRS} ${PROJECT_SOURCE_DIR}/src
+                           ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_definitions(shared_dlclose PRIVATE ZA_DEBUG=${ZA_DEBUG} _GNU_SOURCE)
+target_link_libraries(shared_dlclose PRIVATE ${CMAKE_DL_LIBS})
+add_dependencies(shared_dlclose zonealloc_shared)
+add_test(NAME shared_dlclose COMMAND shared_dlclose $<TARGET_FILE:zonealloc_shared>)
+set_tests_properties(shared_dlclose PROPERTIES LABELS core TIMEOUT 60)
 
 # The private namespace: nm over both libraries (tests/symbols.sh).
 add_test(NAME symbols

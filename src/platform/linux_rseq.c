@@ -45,6 +45,7 @@ static _Thread_local struct rseq self_area
 	    .cpu_id = (uint32_t)-1, /* RSEQ_CPU_ID_UNINITIALIZED */
     };
 static _Thread_local int self_state; /* 0 untried, 1 registered, -1 failed */
+static _Thread_local int self_errno; /* the failed registration's errno */
 static int said_thread; /* the one line about a failed registration */
 long _za_rseq_off;
 
@@ -59,6 +60,7 @@ struct rseq *_za_os_rseq_area_self(void)
 	long r = syscall(__NR_rseq, &self_area, 32, 0, ZA_RSEQ_SIG);
 	self_state = r == 0 ? 1 : -1;
 	if (r != 0) {
+		self_errno = errno;
 		/* One line per process: this thread's page-set calls take the
 		 * buddy lists instead. */
 		if (!__atomic_exchange_n(&said_thread, 1, __ATOMIC_RELAXED))
@@ -84,8 +86,10 @@ static void setup(void)
 	if (quiet && rs)
 		__atomic_store_n(&said_thread, 0, __ATOMIC_RELAXED);
 	if (!rs) {
-		setup_err = -ENOSYS;
-		setup_why = "this thread has no rseq area";
+		/* The kernel's answer (ENOSYS: no rseq; EPERM: a seccomp
+		 * filter; EBUSY: another library registered the thread). */
+		setup_err = self_errno ? -self_errno : -ENOSYS;
+		setup_why = "the rseq registration of this thread failed";
 		return;
 	}
 	long cmds = sys_membarrier(MEMBARRIER_CMD_QUERY, 0, 0);

@@ -33,10 +33,33 @@ _Noreturn void za_die(const char *file, int line, const char *what, int err)
 	abort();
 }
 
+/* The library's blocking calls (its waits, sleeps, joins and error
+ * output) are POSIX cancellation points. A pthread_cancel acted on there
+ * would unwind the thread through the library with whatever it holds
+ * still held - memory offline sleeps between its passes holding the
+ * memory-hotplug lock, a compaction waits holding none but counted as
+ * running - and every later call that needs it would wait for ever. So
+ * they hold cancellation off, as malloc does: a cancel is acted on at
+ * the client's next cancellation point, after the call (stdio.c's
+ * writes too). */
+int za_os_cancel_hold(void)
+{
+	int old;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return old;
+}
+
+void za_os_cancel_restore(int old)
+{
+	pthread_setcancelstate(old, &old);
+}
+
 void za_os_error_write(const char *s, size_t n)
 {
+	int c = za_os_cancel_hold();
 	fwrite(s, 1, n, stderr);
 	fflush(stderr);
+	za_os_cancel_restore(c);
 }
 
 _Noreturn void za_os_abort(void)
@@ -222,6 +245,7 @@ void za_cond_destroy(za_cond_t *c)
 bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns)
 {
 	int err;
+	int cancel = za_os_cancel_hold();
 	if (!timeout_ns) {
 		err = pthread_cond_wait(c->impl, m->impl);
 	} else {
@@ -232,6 +256,7 @@ bool za_cond_wait(za_cond_t *c, za_mutex_t *m, uint64_t timeout_ns)
 		ts.tv_nsec = (long)(ns % ZA_NSEC_PER_SEC);
 		err = pthread_cond_timedwait(c->impl, m->impl, &ts);
 	}
+	za_os_cancel_restore(cancel);
 	if (err == ETIMEDOUT)
 		return false;
 	if (err)
@@ -267,7 +292,9 @@ void za_thread_join(za_thread_t *t)
 {
 	if (!t->impl)
 		return;
+	int cancel = za_os_cancel_hold();
 	pthread_join(*(pthread_t *)t->impl, NULL);
+	za_os_cancel_restore(cancel);
 	free(t->impl);
 	t->impl = NULL;
 }
@@ -285,8 +312,10 @@ void za_sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { (time_t)(ns / ZA_NSEC_PER_SEC),
 		                   (long)(ns % ZA_NSEC_PER_SEC) };
+	int cancel = za_os_cancel_hold();
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+	za_os_cancel_restore(cancel);
 }
 
 int za_os_current_cpu_slow(void)
