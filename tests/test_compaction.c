@@ -843,10 +843,15 @@ static void part_kcompactd(void)
 	                                       ZA_GFP_NOWARN,
 	                                   9);
 	/* kswapd wakes kcompactd, which compacts: wait for its work (no
-	 * bound on how long it takes, only on a hang). */
+	 * bound on how long it takes, only on a hang). A request that may
+	 * not wait only tries the wake's lock and drops the wake when it is
+	 * busy (wakeup_kswapd; on a node kswapd gave up on, kcompactd's
+	 * lock): the next request wakes again, so ask again every 20 ms
+	 * until the daemon has woken (the aarch64 guest once dropped the one
+	 * wake and waited 20 s for nothing). */
 	for (int i = 0; i < 20000 && !p; i++) {
 		hp_sleep_us(1000);
-		if (ev("compact_daemon_wake"))
+		if (ev("compact_daemon_wake") || i % 20 == 19)
 			p = za_alloc_pages(za,
 			                   ZA_GFP_NOWAIT | ZA___GFP_MOVABLE |
 			                       ZA_GFP_NOWARN,
