@@ -367,6 +367,27 @@ static void buddy_path_deltas(void)
 	za_destroy(za);
 }
 
+/* An allocator of NCPU simulated CPUs with small fixed page sets (a batch
+ * of 2, high 8) and room for max_pfn frames; the statistics worker every
+ * interval_ms, or none for 0. */
+static struct za *make_small_sets(unsigned long max_pfn, unsigned interval_ms)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = NCPU;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = max_pfn;
+	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD |
+	            (interval_ms ? 0 : ZA_CFG_NO_VMSTAT_WORKER);
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	cfg.vmstat_interval_ms = interval_ms;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	return za;
+}
+
 static long vmstat_report_value(struct za *za, const char *key)
 {
 	static char buf[1 << 16];
@@ -389,17 +410,7 @@ static long vmstat_report_value(struct za *za, const char *key)
  * without the worker nothing but za_vmstat_fold folds. */
 static void offline_empty_zone_folds(void)
 {
-	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = get_cpu;
-	cfg.block_pages = BLK;
-	cfg.max_pfn = START + 2 * NPAGES + BLK;
-	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	cfg.pcp_batch = 2;
-	cfg.pcp_high = 8;
-	struct za *za = za_create(&cfg);
-	CHECK(za != NULL);
+	struct za *za = make_small_sets(START + 2 * NPAGES + BLK, 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_MOVABLE, START + NPAGES, NPAGES,
 	                          NULL),
@@ -452,17 +463,7 @@ static void offline_empty_zone_folds(void)
  * global value is min - CPUs x threshold: -768 with 64 CPUs. */
 static void negative_reads_zero(void)
 {
-	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = get_cpu;
-	cfg.block_pages = BLK;
-	cfg.max_pfn = START + 4 * BLK + BLK;
-	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
-	cfg.pcp_batch = 2;
-	cfg.pcp_high = 8;
-	struct za *za = za_create(&cfg);
-	CHECK(za != NULL);
+	struct za *za = make_small_sets(START + 4 * BLK + BLK, 0);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, 4 * BLK, NULL), 0);
 	struct za_zone_info zi = zinfo(za);
 	unsigned n = 0;
@@ -507,18 +508,7 @@ static void negative_reads_zero(void)
  * value to meet the snapshot. */
 static void worker_folds_idle(void)
 {
-	struct za_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_cpus = NCPU;
-	cfg.cpu_id = get_cpu;
-	cfg.block_pages = BLK;
-	cfg.max_pfn = START + NPAGES + BLK;
-	cfg.flags = ZA_CFG_PCP_FIXED | ZA_CFG_NO_KSWAPD;
-	cfg.pcp_batch = 2;
-	cfg.pcp_high = 8;
-	cfg.vmstat_interval_ms = 10;
-	struct za *za = za_create(&cfg);
-	CHECK(za != NULL);
+	struct za *za = make_small_sets(START + NPAGES + BLK, 10);
 	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, NPAGES, NULL), 0);
 	za_vmstat_fold(za);
 	cur_cpu = 3;
