@@ -220,6 +220,15 @@ static int fls_ul(unsigned long x)
 	return x ? 64 - __builtin_clzl(x) : 0;
 }
 
+/* The level below which the zone's checks at low look at the snapshot:
+ * the deltas of all CPUs together (drift) could hide a breach of min
+ * only when they can exceed low - min (gap). */
+static unsigned long drift_mark(struct za_zone *z, unsigned long drift,
+                                unsigned long gap)
+{
+	return drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift : 0;
+}
+
 /* tunables_update only (tunables_lock held). The threshold grows with
  * CPUs and zone size (more CPUs: more contention
  * on the global value; bigger zone: drift matters less), capped at 125.
@@ -256,9 +265,7 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 		}
 		/* Below this mark the summed deltas could hide a
 		 * breach of min: check with the snapshot there. */
-		unsigned long drift = (unsigned long)th * cpus;
-		unsigned long mark = drift > gap ? zone_wmark(z, ZA_WMARK_HIGH) + drift
-		                                 : 0;
+		unsigned long mark = drift_mark(z, (unsigned long)th * cpus, gap);
 		long old = za_load_relaxed(&z->stat_threshold);
 		/* A threshold that rises (pressure ends) lets owners build
 		 * larger deltas at once: the mark that covers them goes first,
@@ -274,17 +281,17 @@ void vmstat_update_thresholds_locked(struct za *za, bool pressure)
 		 * the new gap. The mark it had was made for the old gap - 0
 		 * when that was wide - and the checks at low trusted a count
 		 * up to CPUs x the old threshold off (review 16). */
-		if (th < old) {
-			unsigned long out = (unsigned long)old * cpus;
+		if (th < old)
 			za_store_relaxed(&z->percpu_drift_mark,
-			                 out > gap ? zone_wmark(z, ZA_WMARK_HIGH) + out
-			                           : 0);
-		}
+			                 drift_mark(z, (unsigned long)old * cpus, gap));
 		za_store_release(&z->stat_threshold, (int)th);
 		ZA_DEBUG_POINT(za, ZA_DP_THRESHOLD_SET, z);
 		/* Deltas built up under a larger threshold would exceed
 		 * the new one unseen: fold them now, so the drift stays
-		 * within nr_cpus * threshold at all times. */
+		 * within nr_cpus * threshold at all times. Every set, not
+		 * only those that show a delta (vmstat_fold_zone's skip): an
+		 * owner that holds its set may be adding one under the old
+		 * threshold, and taking the set waits that out. */
 		if (th < old)
 			for (unsigned c = 0; c < za->nr_cpus; c++) {
 				struct za_pcp *pcp = zone_pcp(z, (int)c);
