@@ -272,6 +272,19 @@ END {
          "order=0\n")
     expect_error("2 malformed, the first at line 1: timestamp out of range"
                  ${WORK}/ts-wrap.trace)
+    # order-20 blocks at ever new pfns: 17 of them would hold 68 GiB at
+    # once, more than the 64 GiB the pairing allows without --mem (at 24
+    # bytes of map a page: review 14 saw 297 MB for 8 such lines, tens of
+    # GB for a 100 KB file); refused, naming the line
+    set(big "")
+    foreach(k RANGE 1 17)
+      math(EXPR pfn "${k} * 1048576" OUTPUT_FORMAT HEXADECIMAL)
+      string(APPEND big " a-1 [000] ..... 1.${k}: mm_page_alloc: pfn=${pfn} "
+                        "order=20 migratetype=0 gfp_flags=GFP_KERNEL\n")
+    endforeach()
+    file(WRITE ${WORK}/order20x17.trace "${big}")
+    expect_error("line 17: the trace's allocations would hold more than 16777216 pages [(]64 GiB[)] at once"
+                 ${WORK}/order20x17.trace)
     # a cut .xz (no stream end) and a .xz of nothing
     execute_process(COMMAND head -c 40000 ${SLICE} OUTPUT_FILE ${WORK}/cut.xz)
     expect_error("truncated xz stream" ${WORK}/cut.xz)

@@ -289,7 +289,7 @@ static void test_standins(void)
 	add(&t, "t-1 [000] ..... 1.0: mm_page_alloc: pfn=0x998 order=1 "
 	        "migratetype=0 gfp_flags=GFP_KERNEL"); /* 7: rec 5; rec 1
 	                                                * learnt already */
-	CHECK_EQ(trace_match_flags(&t, t.nr, TRACE_MATCH_STANDINS, &o), 0);
+	CHECK_EQ(trace_match_flags(&t, t.nr, TRACE_MATCH_STANDINS, 0, &o), 0);
 	CHECK_EQ(trace_match(&t, t.nr, &plain), 0);
 	/* the same pairing and statistics */
 	CHECK_EQ(o.st.frees_unmatched, 3);
@@ -330,6 +330,37 @@ static void test_standins(void)
 	trace_free(&t);
 }
 
+/* max_live bounds the pages records hold at once: an allocation that
+ * would pass it ends the pairing with its line; pages freed, or handed
+ * out again (a lost free), make room; the peak is reported. */
+static void test_max_live(void)
+{
+	struct trace t;
+	struct trace_ops o;
+
+	init(&t);
+	ALLOC(&t, 0, 0x100, 2); /* line 1: 4 held */
+	ALLOC(&t, 0, 0x100, 2); /* line 2: the same block again: still 4 */
+	FREE(&t, 0, 0x102, 1);  /* line 3: 2 held */
+	ALLOC(&t, 0, 0x200, 2); /* line 4: 6 held */
+	ALLOC(&t, 0, 0x300, 0); /* line 5: 7 held, one more than 6 */
+	CHECK_EQ(trace_match_flags(&t, 4, 0, 6, &o), 0);
+	CHECK_EQ(o.st.live_peak, 6);
+	CHECK_EQ(o.st.implicit_frees, 1);
+	trace_ops_free(&o);
+	CHECK_EQ(trace_match_flags(&t, t.nr, TRACE_MATCH_STANDINS, 6, &o), -2);
+	CHECK_EQ(o.st.over_line, 5);
+	CHECK(o.op == NULL && o.standin == NULL); /* nothing left to free */
+	CHECK_EQ(trace_match_flags(&t, t.nr, 0, 7, &o), 0);
+	CHECK_EQ(o.st.live_peak, 7);
+	trace_ops_free(&o);
+	/* 0: no bound */
+	CHECK_EQ(trace_match_flags(&t, t.nr, 0, 0, &o), 0);
+	CHECK_EQ(o.st.live_peak, 7);
+	trace_ops_free(&o);
+	trace_free(&t);
+}
+
 int main(void)
 {
 	test_cases();
@@ -337,6 +368,7 @@ int main(void)
 	test_lock_batches();
 	test_random();
 	test_standins();
+	test_max_live();
 	printf("test_trace_match: ok\n");
 	return 0;
 }

@@ -2916,6 +2916,32 @@ static void fit_topology(struct run *r)
 		o->cpus = st->max_cpu >= 0 ? (unsigned)st->max_cpu + 1 : 1;
 }
 
+/* The most pages the pairing lets the trace's allocations hold at once:
+ * MEM_CAP's worth (what memory sized from the trace's pfns stops at), or
+ * --mem's when more. A kernel holds no more pages than its machine has;
+ * the bound is for a trace that says otherwise (order-20 lines at ever
+ * new pfns), whose pairing would need 24 bytes a page. Runs before the
+ * machine is sized: o.topo.mem is --mem's or the 1 GiB default. */
+static uint64_t match_max_live(const struct run *r)
+{
+	unsigned long long mem = r->o.topo.mem > MEM_CAP ? r->o.topo.mem : MEM_CAP;
+	return mem >> r->o.topo.page_shift;
+}
+
+static void match_over_err(const struct run *r)
+{
+	char b1[32], b2[32];
+	uint64_t max = match_max_live(r);
+
+	tool_err(CMD,
+	         "line %u: the trace's allocations would hold more than %llu "
+	         "pages (%s) at once; pairing allows %s, or --mem when more "
+	         "(give --mem the traced machine's size)",
+	         (unsigned)r->ops.st.over_line, (unsigned long long)max,
+	         fmt_size(max << r->o.topo.page_shift, b1, sizeof(b1)),
+	         fmt_size(MEM_CAP, b2, sizeof(b2)));
+}
+
 static void free_run(struct run *r)
 {
 	unsigned k;
@@ -4642,7 +4668,7 @@ int cmd_replay(int argc, char **argv)
 	struct sweep *sw = NULL;
 	struct trace_load_opts lo;
 	char err[512];
-	int rc, done;
+	int rc, done, m;
 	unsigned k;
 	double t0;
 
@@ -4697,11 +4723,14 @@ int cmd_replay(int argc, char **argv)
 	rc = EXIT_FAIL;
 
 	/* 2. pair frees with allocations */
-	if (trace_match_flags(&r->tr, r->tr.nr,
-	                      r->o.skip_unmatched ? 0 : TRACE_MATCH_STANDINS,
-	                      &r->ops)) {
+	if ((m = trace_match_flags(&r->tr, r->tr.nr,
+	                           r->o.skip_unmatched ? 0 : TRACE_MATCH_STANDINS,
+	                           match_max_live(r), &r->ops)) != 0) {
 		progress_end(r);
-		tool_err(CMD, "out of memory pairing %zu events", r->tr.nr);
+		if (m == -2)
+			match_over_err(r);
+		else
+			tool_err(CMD, "out of memory pairing %zu events", r->tr.nr);
 		goto out;
 	}
 	trace_lock_batches(&r->tr, r->tr.nr, &r->kb);

@@ -286,6 +286,9 @@ struct trace_match_stats {
 	uint64_t never_freed;     /* records still allocated at the end */
 	uint64_t never_freed_pages;
 	uint64_t nofail_stripped;
+	uint64_t live_peak; /* most pages held by records at once */
+	uint32_t over_line; /* -2 from trace_match_flags: the input line
+	                       * of the allocation that passed max_live */
 };
 
 struct trace_ops {
@@ -331,8 +334,15 @@ int trace_match(const struct trace *t, size_t nr_events,
  * the kernel put it on), when there is one.
  */
 #define TRACE_MATCH_STANDINS 0x1u
+/*
+ * max_live bounds the pages the records may hold at once (0: no bound).
+ * The pairing keeps one map entry per held page, some 24 bytes each: a
+ * few hundred bytes of order-20 lines at distinct pfns would otherwise
+ * ask for gigabytes. An allocation that would pass it ends the pairing:
+ * -2, with out->st.over_line its input line.
+ */
 int trace_match_flags(const struct trace *t, size_t nr_events, unsigned flags,
-                      struct trace_ops *out);
+                      uint64_t max_live, struct trace_ops *out);
 void trace_ops_free(struct trace_ops *ops);
 
 #endif

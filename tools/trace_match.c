@@ -240,11 +240,11 @@ static void standin_learn(struct pmap *wait, struct trace_ops *out,
 
 int trace_match(const struct trace *t, size_t nr_events, struct trace_ops *out)
 {
-	return trace_match_flags(t, nr_events, 0, out);
+	return trace_match_flags(t, nr_events, 0, 0, out);
 }
 
 int trace_match_flags(const struct trace *t, size_t nr_events, unsigned flags,
-                      struct trace_ops *out)
+                      uint64_t max_live, struct trace_ops *out)
 {
 	struct matcher mt;
 	struct trace_match_stats *st = &out->st;
@@ -301,6 +301,13 @@ int trace_match_flags(const struct trace *t, size_t nr_events, unsigned flags,
 			 * the trace says: a free event was lost. */
 			st->implicit_frees += release_records(&mt, e->pfn, e->order,
 			                                      (uint32_t)i, e->cpu);
+			/* The pages the new block covers are free now: it
+			 * adds 2^order held pages. */
+			if (max_live && mt.live.n + (1ull << e->order) > max_live) {
+				st->over_line = e->line;
+				rc = -2;
+				goto out;
+			}
 			r = out->nr_recs++;
 			mt.rec_pfn[r] = e->pfn;
 			mt.rec_order[r] = e->order;
@@ -308,6 +315,8 @@ int trace_match_flags(const struct trace *t, size_t nr_events, unsigned flags,
 			for (p = e->pfn; p < e->pfn + (1ull << e->order); p++)
 				if (pmap_put(&mt.live, p, r))
 					goto out;
+			if (mt.live.n > st->live_peak)
+				st->live_peak = mt.live.n;
 			emit(&mt, r, (uint32_t)i,
 			     trace_gfp_to_za(e->kgfp, &st->nofail_stripped), e->cpu,
 			     TRACE_OP_ALLOC);
