@@ -2128,7 +2128,7 @@ static void text_replay(const struct run *r, const struct figures *fg, FILE *f)
 		fprintf(f, "  %-28s %10llu  (%s)\n", "decay passes", r->decay_passes,
 		        r->o.no_decay ? "--no-decay"
 		                      : "one a second of the trace's time");
-	fprintf(f, "  %-28s %10llu  (%llu pages, still held at the end)\n",
+	fprintf(f, "  %-28s %10llu  (%llu pages: the trace never frees them)\n",
 	        "never-freed allocations", ull(ms->never_freed),
 	        ull(ms->never_freed_pages));
 	if (ms->implicit_frees)
