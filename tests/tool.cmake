@@ -304,6 +304,19 @@ za_tool_test(tool_stress_fragment_frames 0 "compaction on .*result +PASS"
 za_tool_test(tool_stress_fragment_json 0 "\"on\":.*\"result\":\"pass\""
              stress --scenario fragment --seconds 1 --nodes 2 --cpus 4
              --mem 32M --json --quiet --unmovable 20)
+# Its client tracks at most 2^20 - 1 blocks per thread (a share of the
+# fill and an eighth of memory of slack): past that, a usage error before
+# anything is built, saying what helps (review 20, finding 1: the run
+# built the allocator first, advised more --threads when the slack alone
+# was past the limit, and freed uninitialised pointers on its way out).
+za_tool_test(tool_stress_fragment_too_large 2
+             "^zonealloc stress: the fragment scenario tracks at most 1048575 blocks per thread, and 16777216 pages need 2113600 with 1024 threads[^\n]*give less --mem\n"
+             stress --scenario fragment --frames-only --mem 64G --threads 1024
+             --seconds 1 --quiet)
+za_tool_test(tool_stress_fragment_more_threads 2
+             "^zonealloc stress: the fragment scenario tracks at most 1048575 blocks per thread, and 7340032 pages need 4587584 with 2 threads: give --threads 57 or more, or less --mem\n"
+             stress --scenario fragment --frames-only --mem 28G --threads 2
+             --seconds 1 --quiet)
 za_tool_test(tool_bad_compaction_mode 2 "unknown --compaction mode 'maybe'"
              stress --scenario fragment --compaction maybe)
 za_tool_test(tool_stress_json_2node 0 "\"result\":\"pass\""
