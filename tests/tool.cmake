@@ -242,6 +242,17 @@ set_property(TEST tool_stress_hugepages tool_stress_fragment_hugepages
 za_tool_test(tool_offline_small 2
              "the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks"
              stress --scenario offline --mem 16M --seconds 1)
+# With --scenario all every scenario is planned before the first runs:
+# one that refuses the topology is a usage error at once, with nothing
+# run and nothing printed on stdout (review 20, finding 2: mixed, hotplug
+# and pressure ran their --seconds first, and their reports were dropped
+# for the usage error).
+za_tool_test(tool_stress_all_plans_first 2
+             "^zonealloc stress: the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks\n"
+             stress --scenario all --mem 16M --seconds 1 --quiet)
+za_tool_test(tool_stress_all_plans_fragment_first 2
+             "^zonealloc stress: the fragment scenario tracks at most 1048575 blocks per thread"
+             stress --scenario all --frames-only --mem 64G --seconds 1 --quiet)
 # --movable 0 alone: the error names it, not more --mem (review 12,
 # finding 2).
 za_tool_test(tool_offline_movable_zero 2

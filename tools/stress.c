@@ -916,17 +916,16 @@ static void stress_free(struct stress *st)
 	free(st);
 }
 
-/* The allocator of the scenario, its memory online, and the workers'
- * share of it. 0, EXIT_USAGE (a topology that does not fit the scenario)
- * or EXIT_FAIL (said; nothing is left built). */
-static int scenario_build(struct stress *st)
+/* The topology of the scenario, planned into st->tp and not built, and
+ * checked against what the scenario needs. 0, or EXIT_USAGE (said). */
+static int scenario_plan(struct stress *st)
 {
 	const char *cmd = "stress";
 	const struct stress_opts *o = st->o;
 	struct topo_opts to = o->topo;
-	struct za_config cfg;
-	struct zone_sums z;
 
+	if (st->sc == SC_FRAGMENT)
+		return fragment_plan(o, &st->tp);
 	to.movable = movable_default(o, st->sc);
 	if (topo_plan(&st->tp, &to, cmd))
 		return EXIT_USAGE;
@@ -946,7 +945,22 @@ static int scenario_build(struct stress *st)
 		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
 		                           "memory: give --movable, or --mem of at "
 		                           "least two blocks");
+	return 0;
+}
 
+/* The allocator of the scenario, its memory online, and the workers'
+ * share of it. 0, EXIT_USAGE (a topology that does not fit the scenario)
+ * or EXIT_FAIL (said; nothing is left built). */
+static int scenario_build(struct stress *st)
+{
+	const char *cmd = "stress";
+	const struct stress_opts *o = st->o;
+	struct za_config cfg;
+	struct zone_sums z;
+	int rc = scenario_plan(st);
+
+	if (rc)
+		return rc;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.migrate = stress_migrate;
 	cfg.migrate_ctx = st;
@@ -1179,6 +1193,22 @@ int cmd_stress(int argc, char **argv)
 		return 0;
 	if (r < 0)
 		return EXIT_USAGE;
+	only = o.scenario >= 0;
+	/* Every scenario to run is planned before any of them runs: a
+	 * topology one of them refuses (offline without ZONE_MOVABLE, a
+	 * fragment run past what its client tracks) is a usage error now,
+	 * not after the others have run their --seconds and their reports
+	 * were dropped for it (review 20, finding 2). */
+	for (sc = only ? o.scenario : 0; sc < (only ? o.scenario + 1 : SC_NR);
+	     sc++) {
+		struct stress *st = stress_new(&o, (enum scenario)sc);
+		if (!st)
+			return EXIT_FAIL;
+		r = scenario_plan(st);
+		stress_free(st);
+		if (r)
+			return r;
+	}
 	/* Before anything runs: a path that cannot be written is the
 	 * user's to fix, and should not cost a whole run first. */
 	if (o.timeline && timeline_open(&tl, o.timeline, "stress"))
@@ -1204,7 +1234,6 @@ int cmd_stress(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 
-	only = o.scenario >= 0;
 	for (sc = only ? o.scenario : 0; sc < (only ? o.scenario + 1 : SC_NR);
 	     sc++) {
 		if (sc == SC_FRAGMENT)
