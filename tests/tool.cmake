@@ -335,6 +335,18 @@ za_tool_test(tool_stress_json_2node 0 "\"result\":\"pass\""
 za_tool_test(tool_stress_frames_only 0 "result +PASS"
              stress --seconds 1 --frames-only --mem 64M --quiet)
 
+# ... and the options only the other scenarios read are refused with
+# --scenario fragment, whose client is its own (review 20, finding 3: a
+# fragment run with --inject corrupt passed, exit 0, injecting nothing).
+za_tool_test(tool_stress_fragment_inject 2
+             "--inject is not an option of the fragment scenario"
+             stress --scenario fragment --inject corrupt --seconds 1 --mem 32M
+             --quiet --compaction on)
+za_tool_test(tool_stress_fragment_verify 2
+             "--verify is not an option of the fragment scenario"
+             stress --scenario fragment --verify=full --seconds 1 --mem 32M
+             --quiet --compaction on)
+
 # The checks themselves: a client bug injected on purpose must fail the
 # run (exit 1) and be named.
 za_tool_test(tool_stress_catches_corruption 1 "verify error before"

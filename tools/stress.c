@@ -189,9 +189,35 @@ static const struct opt_word verify_words[] = {
 	{ NULL, 0 },
 };
 
+/* Options the fragment scenario does not read: it runs a client of its
+ * own (stress_fragment.c), which injects no fault, checks two words of
+ * every page whatever --verify says, sets no debug knob, offlines no
+ * memory and writes no page owner report. */
+static const char *const not_fragment_opts[] = {
+	"--inject",
+	"--verify",
+	"--random-yield",
+	"--offline-timeout",
+	"--page-owner-report",
+	NULL,
+};
+
+/* The option of names that argv word a is ("--verify" or "--verify=..."),
+ * or NULL. */
+static const char *option_named(const char *a, const char *const *names)
+{
+	for (; *names; names++) {
+		size_t n = strlen(*names);
+		if (!strncmp(a, *names, n) && (a[n] == '\0' || a[n] == '='))
+			return *names;
+	}
+	return NULL;
+}
+
 static int parse_args(struct stress_opts *o, int argc, char **argv)
 {
 	const char *cmd = "stress";
+	const char *not_fragment = NULL; /* an option fragment does not read */
 	int i, r;
 
 	memset(o, 0, sizeof(*o));
@@ -218,6 +244,8 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			usage(stdout);
 			return 1;
 		}
+		if (option_named(argv[i], not_fragment_opts))
+			not_fragment = option_named(argv[i], not_fragment_opts);
 		r = topo_parse(&o->topo, cmd, argc, argv, &i);
 		if (r < 0)
 			return -1;
@@ -316,6 +344,16 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 		               "%s is an option of the fragment scenario (or all); "
 		               "--scenario %s does not use it",
 		               fragment_only, scenario_names[o->scenario]);
+		return -1;
+	}
+	/* The same the other way round: a fragment run given --inject
+	 * passed without injecting anything (review 20, finding 3). */
+	if (not_fragment && o->scenario == SC_FRAGMENT) {
+		tool_usage_err(cmd,
+		               "%s is not an option of the fragment scenario (it "
+		               "runs a client of its own, which does not read it); "
+		               "give it with another --scenario, or all",
+		               not_fragment);
 		return -1;
 	}
 	/* A corruption nobody can see would pass: refuse the run. */
