@@ -154,6 +154,18 @@ za_hostile_tool(hostile_tool_stress_sigint 130
                 VARS -DSIGINT_AFTER=2
                 ARGS stress --seconds 60 --mem 64M --threads 2)
 
+# ... the fragment scenario too: its result line says INTERRUPTED, its
+# JSON "interrupted" (review 20, finding 4: it said PASS).
+za_hostile_tool(hostile_tool_fragment_sigint 130
+                "result +INTERRUPTED [(]stopped early; checks held[)].*interrupted [(]SIGINT[)]"
+                VARS -DSIGINT_AFTER=2
+                ARGS stress --scenario fragment --seconds 60 --mem 64M --threads 2)
+za_hostile_tool(hostile_tool_fragment_sigint_json 130
+                "\"interrupted\":true,\"result\":\"pass\"}"
+                VARS -DSIGINT_AFTER=2
+                ARGS stress --scenario fragment --seconds 60 --mem 64M --threads 2
+                     --json --quiet)
+
 # 13. --zones without movable: no ZONE_MOVABLE, whatever the scenario.
 za_hostile_tool(hostile_tool_zones_no_movable 0 "result +PASS"
                 VARS "-DNOT_REGEX=with movable"
