@@ -101,6 +101,9 @@ endfunction()
 if(EXISTS /dev/full)
   za_hostile_tool(hostile_tool_info_full 1 "writing|Input/output|No space"
                   VARS -DSTDOUT=/dev/full ARGS info --mem 64M --report buddyinfo)
+  # 'help' alone too (review 20, finding 5: it exited 0).
+  za_hostile_tool(hostile_tool_help_full 1 "writing standard output failed"
+                  VARS -DSTDOUT=/dev/full ARGS help)
   za_hostile_tool(hostile_tool_stress_json_full 1 "writing standard output"
                   VARS -DSTDOUT=/dev/full
                   ARGS stress --seconds 1 --mem 64M --quiet --json)
