@@ -101,6 +101,9 @@ endfunction()
 if(EXISTS /dev/full)
   za_hostile_tool(hostile_tool_info_full 1 "writing|Input/output|No space"
                   VARS -DSTDOUT=/dev/full ARGS info --mem 64M --report buddyinfo)
+  # 'help' alone too (review 20, finding 5: it exited 0).
+  za_hostile_tool(hostile_tool_help_full 1 "writing standard output failed"
+                  VARS -DSTDOUT=/dev/full ARGS help)
   za_hostile_tool(hostile_tool_stress_json_full 1 "writing standard output"
                   VARS -DSTDOUT=/dev/full
                   ARGS stress --seconds 1 --mem 64M --quiet --json)
@@ -153,6 +156,18 @@ za_hostile_tool(hostile_tool_stress_sigint 130
                 "INTERRUPTED.*interrupted [(]SIGINT[)]"
                 VARS -DSIGINT_AFTER=2
                 ARGS stress --seconds 60 --mem 64M --threads 2)
+
+# ... the fragment scenario too: its result line says INTERRUPTED, its
+# JSON "interrupted" (review 20, finding 4: it said PASS).
+za_hostile_tool(hostile_tool_fragment_sigint 130
+                "result +INTERRUPTED [(]stopped early; checks held[)].*interrupted [(]SIGINT[)]"
+                VARS -DSIGINT_AFTER=2
+                ARGS stress --scenario fragment --seconds 60 --mem 64M --threads 2)
+za_hostile_tool(hostile_tool_fragment_sigint_json 130
+                "\"interrupted\":true,\"result\":\"pass\"}"
+                VARS -DSIGINT_AFTER=2
+                ARGS stress --scenario fragment --seconds 60 --mem 64M --threads 2
+                     --json --quiet)
 
 # 13. --zones without movable: no ZONE_MOVABLE, whatever the scenario.
 za_hostile_tool(hostile_tool_zones_no_movable 0 "result +PASS"

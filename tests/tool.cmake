@@ -242,6 +242,17 @@ set_property(TEST tool_stress_hugepages tool_stress_fragment_hugepages
 za_tool_test(tool_offline_small 2
              "the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks"
              stress --scenario offline --mem 16M --seconds 1)
+# With --scenario all every scenario is planned before the first runs:
+# one that refuses the topology is a usage error at once, with nothing
+# run and nothing printed on stdout (review 20, finding 2: mixed, hotplug
+# and pressure ran their --seconds first, and their reports were dropped
+# for the usage error).
+za_tool_test(tool_stress_all_plans_first 2
+             "^zonealloc stress: the offline scenario needs ZONE_MOVABLE memory: give --movable, or --mem of at least two blocks\n"
+             stress --scenario all --mem 16M --seconds 1 --quiet)
+za_tool_test(tool_stress_all_plans_fragment_first 2
+             "^zonealloc stress: the fragment scenario tracks at most 1048575 blocks per thread"
+             stress --scenario all --frames-only --mem 64G --seconds 1 --quiet)
 # --movable 0 alone: the error names it, not more --mem (review 12,
 # finding 2).
 za_tool_test(tool_offline_movable_zero 2
@@ -304,12 +315,37 @@ za_tool_test(tool_stress_fragment_frames 0 "compaction on .*result +PASS"
 za_tool_test(tool_stress_fragment_json 0 "\"on\":.*\"result\":\"pass\""
              stress --scenario fragment --seconds 1 --nodes 2 --cpus 4
              --mem 32M --json --quiet --unmovable 20)
+# Its client tracks at most 2^20 - 1 blocks per thread (a share of the
+# fill and an eighth of memory of slack): past that, a usage error before
+# anything is built, saying what helps (review 20, finding 1: the run
+# built the allocator first, advised more --threads when the slack alone
+# was past the limit, and freed uninitialised pointers on its way out).
+za_tool_test(tool_stress_fragment_too_large 2
+             "^zonealloc stress: the fragment scenario tracks at most 1048575 blocks per thread, and 16777216 pages need 2113600 with 1024 threads[^\n]*give less --mem\n"
+             stress --scenario fragment --frames-only --mem 64G --threads 1024
+             --seconds 1 --quiet)
+za_tool_test(tool_stress_fragment_more_threads 2
+             "^zonealloc stress: the fragment scenario tracks at most 1048575 blocks per thread, and 7340032 pages need 4587584 with 2 threads: give --threads 57 or more, or less --mem\n"
+             stress --scenario fragment --frames-only --mem 28G --threads 2
+             --seconds 1 --quiet)
 za_tool_test(tool_bad_compaction_mode 2 "unknown --compaction mode 'maybe'"
              stress --scenario fragment --compaction maybe)
 za_tool_test(tool_stress_json_2node 0 "\"result\":\"pass\""
              stress --seconds 1 --nodes 2 --cpus 8 --mem 64M --json --quiet)
 za_tool_test(tool_stress_frames_only 0 "result +PASS"
              stress --seconds 1 --frames-only --mem 64M --quiet)
+
+# ... and the options only the other scenarios read are refused with
+# --scenario fragment, whose client is its own (review 20, finding 3: a
+# fragment run with --inject corrupt passed, exit 0, injecting nothing).
+za_tool_test(tool_stress_fragment_inject 2
+             "--inject is not an option of the fragment scenario"
+             stress --scenario fragment --inject corrupt --seconds 1 --mem 32M
+             --quiet --compaction on)
+za_tool_test(tool_stress_fragment_verify 2
+             "--verify is not an option of the fragment scenario"
+             stress --scenario fragment --verify=full --seconds 1 --mem 32M
+             --quiet --compaction on)
 
 # The checks themselves: a client bug injected on purpose must fail the
 # run (exit 1) and be named.

@@ -114,8 +114,10 @@ int main(int argc, char **argv)
 		char *args[3];
 
 		if (argc < 3) {
+			/* The same check of standard output as every other
+			 * command's (review 20, finding 5: it exited 0). */
 			usage(stdout);
-			return 0;
+			return finish(0);
 		}
 		if (argc > 3)
 			return tool_usage_err(NULL, "'help' takes one command name");

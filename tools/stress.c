@@ -189,9 +189,35 @@ static const struct opt_word verify_words[] = {
 	{ NULL, 0 },
 };
 
+/* Options the fragment scenario does not read: it runs a client of its
+ * own (stress_fragment.c), which injects no fault, checks two words of
+ * every page whatever --verify says, sets no debug knob, offlines no
+ * memory and writes no page owner report. */
+static const char *const not_fragment_opts[] = {
+	"--inject",
+	"--verify",
+	"--random-yield",
+	"--offline-timeout",
+	"--page-owner-report",
+	NULL,
+};
+
+/* The option of names that argv word a is ("--verify" or "--verify=..."),
+ * or NULL. */
+static const char *option_named(const char *a, const char *const *names)
+{
+	for (; *names; names++) {
+		size_t n = strlen(*names);
+		if (!strncmp(a, *names, n) && (a[n] == '\0' || a[n] == '='))
+			return *names;
+	}
+	return NULL;
+}
+
 static int parse_args(struct stress_opts *o, int argc, char **argv)
 {
 	const char *cmd = "stress";
+	const char *not_fragment = NULL; /* an option fragment does not read */
 	int i, r;
 
 	memset(o, 0, sizeof(*o));
@@ -218,6 +244,8 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			usage(stdout);
 			return 1;
 		}
+		if (option_named(argv[i], not_fragment_opts))
+			not_fragment = option_named(argv[i], not_fragment_opts);
 		r = topo_parse(&o->topo, cmd, argc, argv, &i);
 		if (r < 0)
 			return -1;
@@ -316,6 +344,16 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 		               "%s is an option of the fragment scenario (or all); "
 		               "--scenario %s does not use it",
 		               fragment_only, scenario_names[o->scenario]);
+		return -1;
+	}
+	/* The same the other way round: a fragment run given --inject
+	 * passed without injecting anything (review 20, finding 3). */
+	if (not_fragment && o->scenario == SC_FRAGMENT) {
+		tool_usage_err(cmd,
+		               "%s is not an option of the fragment scenario (it "
+		               "runs a client of its own, which does not read it); "
+		               "give it with another --scenario, or all",
+		               not_fragment);
 		return -1;
 	}
 	/* A corruption nobody can see would pass: refuse the run. */
@@ -916,17 +954,16 @@ static void stress_free(struct stress *st)
 	free(st);
 }
 
-/* The allocator of the scenario, its memory online, and the workers'
- * share of it. 0, EXIT_USAGE (a topology that does not fit the scenario)
- * or EXIT_FAIL (said; nothing is left built). */
-static int scenario_build(struct stress *st)
+/* The topology of the scenario, planned into st->tp and not built, and
+ * checked against what the scenario needs. 0, or EXIT_USAGE (said). */
+static int scenario_plan(struct stress *st)
 {
 	const char *cmd = "stress";
 	const struct stress_opts *o = st->o;
 	struct topo_opts to = o->topo;
-	struct za_config cfg;
-	struct zone_sums z;
 
+	if (st->sc == SC_FRAGMENT)
+		return fragment_plan(o, &st->tp);
 	to.movable = movable_default(o, st->sc);
 	if (topo_plan(&st->tp, &to, cmd))
 		return EXIT_USAGE;
@@ -946,7 +983,22 @@ static int scenario_build(struct stress *st)
 		return tool_usage_err(cmd, "the offline scenario needs ZONE_MOVABLE "
 		                           "memory: give --movable, or --mem of at "
 		                           "least two blocks");
+	return 0;
+}
 
+/* The allocator of the scenario, its memory online, and the workers'
+ * share of it. 0, EXIT_USAGE (a topology that does not fit the scenario)
+ * or EXIT_FAIL (said; nothing is left built). */
+static int scenario_build(struct stress *st)
+{
+	const char *cmd = "stress";
+	const struct stress_opts *o = st->o;
+	struct za_config cfg;
+	struct zone_sums z;
+	int rc = scenario_plan(st);
+
+	if (rc)
+		return rc;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.migrate = stress_migrate;
 	cfg.migrate_ctx = st;
@@ -1179,6 +1231,22 @@ int cmd_stress(int argc, char **argv)
 		return 0;
 	if (r < 0)
 		return EXIT_USAGE;
+	only = o.scenario >= 0;
+	/* Every scenario to run is planned before any of them runs: a
+	 * topology one of them refuses (offline without ZONE_MOVABLE, a
+	 * fragment run past what its client tracks) is a usage error now,
+	 * not after the others have run their --seconds and their reports
+	 * were dropped for it (review 20, finding 2). */
+	for (sc = only ? o.scenario : 0; sc < (only ? o.scenario + 1 : SC_NR);
+	     sc++) {
+		struct stress *st = stress_new(&o, (enum scenario)sc);
+		if (!st)
+			return EXIT_FAIL;
+		r = scenario_plan(st);
+		stress_free(st);
+		if (r)
+			return r;
+	}
 	/* Before anything runs: a path that cannot be written is the
 	 * user's to fix, and should not cost a whole run first. */
 	if (o.timeline && timeline_open(&tl, o.timeline, "stress"))
@@ -1204,7 +1272,6 @@ int cmd_stress(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 
-	only = o.scenario >= 0;
 	for (sc = only ? o.scenario : 0; sc < (only ? o.scenario + 1 : SC_NR);
 	     sc++) {
 		if (sc == SC_FRAGMENT)

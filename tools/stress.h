@@ -275,6 +275,10 @@ void timeline_start(struct stress *st);
 void timeline_sample(struct stress *st, double t);
 int timeline_close(struct timeline *tl, const char *cmd);
 
+/* stress_fragment.c: the fragment scenario's topology, planned and not
+ * built (*tp), checked against what its client can track (at most 2^20
+ * blocks per thread): 0, or EXIT_USAGE with the reason printed. */
+int fragment_plan(const struct stress_opts *o, struct topo *tp);
 /* stress_fragment.c: the fragment scenario, run apart from the others
  * (its own allocator per mode). *stop ends it early. Returns an exit
  * code; with --json, the summary object in *json_out. */
