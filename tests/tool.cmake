@@ -305,6 +305,12 @@ foreach(sc mixed hotplug pressure offline)
   za_tool_test(tool_stress_${sc} 0 "result +PASS"
                stress --scenario ${sc} --seconds 2 --mem 128M --quiet)
 endforeach()
+# The fragment scenario's progress line (stderr is a file here: at most
+# once a second), a round at least between lines; review 20's
+# observation: a long run was silent until it ended.
+za_tool_test(tool_stress_fragment_progress 0
+             "\\[  1s\\] compaction off  round [0-9]+  order-9 requests [0-9]+, succeeded [0-9]+ [(][0-9.]+%[)]  moved [0-9]+\n"
+             stress --scenario fragment --seconds 2 --mem 64M --compaction off)
 # The fragment scenario, both modes, with unmovable blocks in the fill,
 # on frames only and on two nodes (docs/COMPACTION.md).
 za_tool_test(tool_stress_fragment 0 "compaction on .*result +PASS"

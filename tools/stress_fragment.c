@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stress.h"
 
@@ -408,6 +409,22 @@ struct frag_result {
 	unsigned long errors, left;
 };
 
+/* One progress line of a mode: the rounds so far, the pageblock-order
+ * requests and how many succeeded, the blocks the client moved. */
+static void frag_progress(struct frag *fs, int on, unsigned rounds,
+                          double secs, int tty)
+{
+	unsigned long asked = atomic_load(&fs->attempts);
+	unsigned long got = atomic_load(&fs->successes);
+	fprintf(stderr,
+	        "%s[%3.0fs] compaction %-3s  round %u  order-%u requests %lu, "
+	        "succeeded %lu (%.1f%%)  moved %lu%s",
+	        tty ? "\r" : "", secs, on ? "on" : "off", rounds, fs->order, asked,
+	        got, asked ? 100.0 * (double)got / (double)asked : 0.0,
+	        (unsigned long)atomic_load(&fs->migrated), tty ? "\033[K" : "\n");
+	fflush(stderr);
+}
+
 static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
                     const volatile sig_atomic_t *stop, struct frag_result *r)
 {
@@ -492,7 +509,16 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 		}
 	}
 	simcpu_thread_start(0, o->seed, 0);
-	double deadline = mono() + o->seconds;
+	double start = mono(), deadline = start + o->seconds;
+	/* The progress line: after a round, once per --interval (at most
+	 * once a second when stderr is no terminal, as the other scenarios'
+	 * lines); a round is the smallest step, so a long one shows later. */
+	int tty = o->progress && isatty(STDERR_FILENO);
+	double every = tty ? o->interval_ms / 1000.0
+	                   : (o->interval_ms < 1000 ? 1.0
+	                                            : o->interval_ms / 1000.0);
+	double next_line = start + every;
+	int shown = 0;
 	for (unsigned round = 0;; round++) {
 		pthread_barrier_wait(&fs->bar); /* round starts */
 		pthread_barrier_wait(&fs->bar); /* filled */
@@ -512,11 +538,20 @@ static int run_mode(const struct stress_opts *o, int on, unsigned unmovable,
 		pthread_barrier_wait(&fs->bar); /* ask */
 		pthread_barrier_wait(&fs->bar); /* asked; they give back */
 		r->rounds = round + 1;
-		if (mono() >= deadline || *stop) {
+		double now = mono();
+		if (o->progress && now >= next_line) {
+			frag_progress(fs, on, round + 1, now - start, tty);
+			shown = 1;
+			while (next_line <= now)
+				next_line += every;
+		}
+		if (now >= deadline || *stop) {
 			fs->done = 1;
 			break;
 		}
 	}
+	if (tty && shown)
+		fputc('\n', stderr);        /* keep the last line */
 	pthread_barrier_wait(&fs->bar); /* done */
 	for (unsigned t = 0; t < fs->nthreads; t++)
 		pthread_join(tid[t], NULL);
