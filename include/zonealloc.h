@@ -368,9 +368,11 @@ ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp,
 ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid,
                                            za_gfp_t gfp, unsigned order);
 /* Allocate up to nr order-0 pages into pages[]; returns how many. Fills
- * from the current CPU's list under one lock hold where it can. NOFAIL
- * applies to the first page only (as the kernel's bulk call): with pages
- * in hand the call returns fewer than nr rather than wait for more. */
+ * from the current CPU's list under one lock hold where it can. NOFAIL,
+ * direct reclaim and the OOM handler apply to the first page only (as
+ * the kernel's bulk call): with pages in hand the call takes what is free
+ * (down to the min watermark, waking kswapd) and returns fewer than nr
+ * rather than wait, shrink or call the handler for more. */
 ZA_API unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
                                     struct za_page **pages);
 /* Free a block allocated with the same order. A double free, a wrong
