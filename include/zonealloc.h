@@ -372,7 +372,9 @@ ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid,
  * direct reclaim and the OOM handler apply to the first page only (as
  * the kernel's bulk call): with pages in hand the call takes what is free
  * (down to the min watermark, waking kswapd) and returns fewer than nr
- * rather than wait, shrink or call the handler for more. */
+ * rather than wait, shrink or call the handler for more. The whole array
+ * prefers the node of the CPU the call began on (THISNODE: that node's
+ * pages only), wherever the thread runs later in the call. */
 ZA_API unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
                                     struct za_page **pages);
 /* Free a block allocated with the same order. A double free, a wrong

@@ -422,7 +422,10 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 			g &= ~(za_gfp_t)ZA___GFP_NOFAIL;
 			bulk_in_hand = 1;
 		}
-		struct za_page *p = alloc_pages_slow(za, -1, g, 0,
+		/* The node the call began on, not the one the thread may have
+		 * moved to since: one call prefers one node, and THISNODE keeps
+		 * every page of the array on it (as the runs above keep to z). */
+		struct za_page *p = alloc_pages_slow(za, ac.preferred_nid, g, 0,
 		                                     __builtin_return_address(0));
 		if (!p)
 			break;

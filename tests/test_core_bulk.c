@@ -10,12 +10,14 @@
  * every page; that NOFAIL holds for the first page only (more asked
  * than there is returns; nothing free at all waits for the first page);
  * and that reclaim and the OOM handler are for the first page only too
- * (with pages in hand the rest comes from what is free).
+ * (with pages in hand the rest comes from what is free); and that a
+ * THISNODE call keeps to the node it began on when its thread moves.
  * Runs with and without per-CPU lists, on several CPUs.
  */
 #include "testutil.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <zonealloc.h>
 
@@ -423,6 +425,59 @@ static void in_hand_no_reclaim(unsigned flags)
 	za_destroy(za);
 }
 
+/* One call, one node: the thread moves from CPU 0 (node 0) to CPU 2
+ * (node 1) during a THISNODE bulk call - the cpu_id callback says so
+ * after its first `mv_at` calls, wherever that falls (the runs, the
+ * pages one by one after them) - and every page of the array is still of
+ * node 0, the node the call began on (as the kernel's bulk call keeps the
+ * preferred node it was given). Node 0 holds fewer pages than asked, so
+ * the call always goes on one page at a time. */
+static int mv_calls, mv_at;
+static int mv_cpu(void *ctx)
+{
+	(void)ctx;
+	return ++mv_calls > mv_at ? 2 : 0;
+}
+
+static void thisnode_one_node(void)
+{
+	static struct za_page *arr[3000];
+	for (int at = 1; at <= 60; at++) {
+		struct za_config cfg;
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.nr_cpus = 4;
+		cfg.nr_nodes = 2; /* CPUs 0, 1: node 0; 2, 3: node 1 */
+		cfg.cpu_id = mv_cpu;
+		cfg.block_pages = BLK;
+		cfg.max_pfn = START + 6 * BLK;
+		cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER;
+		struct za *za = za_create(&cfg);
+		CHECK(za != NULL);
+		CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, START, BLK, NULL), 0);
+		CHECK_EQ(za_memory_online(za, 1, ZA_ZONE_NORMAL, START + BLK, 4 * BLK,
+		                          NULL),
+		         0);
+		mv_calls = 0;
+		mv_at = at;
+		unsigned got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL | ZA_GFP_THISNODE,
+		                                   3000, arr);
+		unsigned other = 0;
+		for (unsigned i = 0; i < got; i++)
+			other += za_page_to_pfn(za, arr[i]) >= START + BLK;
+		RULE(other == 0,
+		     "a THISNODE bulk call keeps to the node it began on: the "
+		     "thread moved to node 1 after %d CPU lookups, and %u of its "
+		     "%u pages are of node 1",
+		     at, other, got);
+		CHECK(got > 0 && got < BLK);
+		mv_at = INT_MAX; /* CPU 0 from here */
+		za_free_pages_bulk(za, got, arr);
+		za_drain_all_pages(za);
+		CHECK_EQ(za_check(za, stderr), 0);
+		za_destroy(za);
+	}
+}
+
 int main(void)
 {
 	tu_watchdog(60);
@@ -432,6 +487,7 @@ int main(void)
 	nofail_first_page_only(ZA_CFG_NO_PCP);
 	in_hand_no_reclaim(0);
 	in_hand_no_reclaim(ZA_CFG_NO_PCP);
+	thisnode_one_node();
 	printf("core_bulk: ok\n");
 	return 0;
 }
