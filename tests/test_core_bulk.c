@@ -2,7 +2,8 @@
  * test_core_bulk.c - za_alloc_pages_bulk and za_free_pages_bulk.
  *
  * Checks that za_alloc_pages_bulk returns exactly nr pages when memory is
- * there, fewer (never more, never past pages[nr - 1]) when it runs out,
+ * there, fewer (never more, never past pages[nr - 1], entries past the
+ * count untouched, entries already set overwritten) when it runs out,
  * every returned page distinct, online and of a zone the gfp allows; that
  * it obeys the same watermark as single allocations; that nr == 0 and a
  * bad gfp return 0; that za_free_pages_bulk frees them all (NULL entries
@@ -36,6 +37,7 @@ static int get_cpu(void *ctx)
 static struct za_page *pages[CAP + 16];
 static unsigned char seen[NPAGES];
 static struct za_page *const SENTINEL = (struct za_page *)0x5a5a5a5a;
+static struct za_page *const MARKER = (struct za_page *)0x3c3c3c3c;
 
 static struct za *make(unsigned flags)
 {
@@ -65,13 +67,16 @@ static struct za_zone_info zinfo(struct za *za)
 static unsigned bulk(struct za *za, unsigned off, unsigned nr)
 {
 	CHECK(off + nr + 8 <= CAP + 16);
+	/* Entries already set are overwritten, not skipped (the header: not
+	 * the kernel's array call), and those from the count on are left as
+	 * they were: a marker everywhere, the sentinel past the end. */
 	for (unsigned i = off; i < off + nr + 8; i++)
-		pages[i] = (i < off + nr) ? NULL : SENTINEL;
+		pages[i] = (i < off + nr) ? MARKER : SENTINEL;
 	unsigned long long a0 = za_event_count(za, ZA_PGALLOC);
 	unsigned got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL, nr, pages + off);
 	CHECK(got <= nr);
 	for (unsigned i = off; i < off + got; i++) {
-		CHECK(pages[i] != NULL && pages[i] != SENTINEL);
+		CHECK(pages[i] != NULL && pages[i] != SENTINEL && pages[i] != MARKER);
 		unsigned long pfn = za_page_to_pfn(za, pages[i]);
 		CHECK(pfn >= START && pfn < START + NPAGES);
 		CHECK(za_pfn_to_page(za, pfn) == pages[i]);
@@ -82,6 +87,8 @@ static unsigned bulk(struct za *za, unsigned off, unsigned nr)
 		}
 		seen[pfn - START] = 1;
 	}
+	for (unsigned i = off + got; i < off + nr; i++)
+		CHECK(pages[i] == MARKER); /* past the count: untouched */
 	for (unsigned i = off + nr; i < off + nr + 8; i++)
 		CHECK(pages[i] == SENTINEL); /* never past the end */
 	CHECK_EQ(za_event_count(za, ZA_PGALLOC) - a0, got);
