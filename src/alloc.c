@@ -418,10 +418,12 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 		 * silence fault injection's line for a caller that did not ask
 		 * for it, and page owner would record it). */
 		za_gfp_t g = gfp;
-		if (got) {
+		if (got)
 			g &= ~(za_gfp_t)ZA___GFP_NOFAIL;
-			bulk_in_hand = 1;
-		}
+		/* Set for each page, not once: a bulk call from a callback
+		 * that runs in the middle (the error handler, reporting a
+		 * poisoned page) starts with no page in hand. */
+		bulk_in_hand = got != 0;
 		/* The node the call began on, not the one the thread may have
 		 * moved to since: one call prefers one node, and THISNODE keeps
 		 * every page of the array on it (as the runs above keep to z). */

@@ -19,7 +19,10 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 #include <zonealloc.h>
 
 #define BLK 1024UL
@@ -304,17 +307,43 @@ static unsigned long on_oom(void *ctx, int nid, unsigned order)
 	return 0;
 }
 
+struct nofail_call {
+	struct za *za;
+	struct za_page **pages;
+	unsigned got;
+	atomic_int done;
+};
+static void *nofail_bulk(void *arg)
+{
+	struct nofail_call *c = arg;
+	c->got = za_alloc_pages_bulk(c->za, ZA_GFP_KERNEL | ZA_GFP_NOFAIL,
+	                             NPAGES + 64, c->pages);
+	atomic_store(&c->done, 1);
+	return NULL;
+}
+
 static void nofail_first_page_only(unsigned flags)
 {
 	static struct za_page *more[NPAGES + 64];
 	struct za *za = make(flags);
 	oom_za = za;
 	za_set_oom_handler(za, on_oom, NULL);
-	/* More than there is: what there is, then a return. */
+	/* More than there is: what there is, then a return - in a thread,
+	 * waited for 20 s at most: a NOFAIL passed on to the pages after the
+	 * first would wait for ever (no reclaim or handler runs for them,
+	 * in_hand_no_reclaim), and the test says so rather than time out. */
 	oom_calls = 0;
 	oom_free_at = 0;
-	unsigned got = za_alloc_pages_bulk(za, ZA_GFP_KERNEL | ZA_GFP_NOFAIL,
-	                                   NPAGES + 64, more);
+	struct nofail_call c = { za, more, 0, 0 };
+	pthread_t th;
+	CHECK_EQ(pthread_create(&th, NULL, nofail_bulk, &c), 0);
+	for (int i = 0; i < 2000 && !atomic_load(&c.done); i++)
+		usleep(10000);
+	RULE(atomic_load(&c.done),
+	     "NOFAIL applies to a bulk allocation's first page only - a "
+	     "call for more pages than there are has not returned in 20 s");
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	unsigned got = c.got;
 	CHECK(got > 0 && got <= NPAGES);
 	za_free_pages_bulk(za, got, more);
 	/* Nothing free at all (no reserve: min_free_kbytes 0): the first page
