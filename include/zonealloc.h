@@ -367,10 +367,19 @@ ZA_API struct za_page *za_alloc_pages(struct za *za, za_gfp_t gfp,
                                       unsigned order);
 ZA_API struct za_page *za_alloc_pages_node(struct za *za, int nid,
                                            za_gfp_t gfp, unsigned order);
-/* Allocate up to nr order-0 pages into pages[]; returns how many. Fills
- * from the current CPU's list under one lock hold where it can. NOFAIL
- * applies to the first page only (as the kernel's bulk call): with pages
- * in hand the call returns fewer than nr rather than wait for more. */
+/* Allocate up to nr order-0 pages into pages[]; returns how many, n:
+ * pages[0..n) are written, whatever they held (unlike the kernel's array
+ * call, entries already set are not skipped: they are overwritten), and
+ * pages[n..nr) are left as they were. 0 for a bad gfp or a NULL pages.
+ * Takes them from the current CPU's list where it can, in runs of up to
+ * 64 pages, one hold of the list a run (a drain or hotplug operation
+ * waits for one run, never for the whole array). NOFAIL,
+ * direct reclaim and the OOM handler apply to the first page only (as
+ * the kernel's bulk call): with pages in hand the call takes what is free
+ * (down to the min watermark, waking kswapd) and returns fewer than nr
+ * rather than wait, shrink or call the handler for more. The whole array
+ * prefers the node of the CPU the call began on (THISNODE: that node's
+ * pages only), wherever the thread runs later in the call. */
 ZA_API unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
                                     struct za_page **pages);
 /* Free a block allocated with the same order. A double free, a wrong

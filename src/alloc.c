@@ -34,6 +34,17 @@
  * either - its shrinkers could allocate from the first, and so on. */
 ZA_THREAD_LOCAL int za_in_reclaim;
 
+/* Set while za_alloc_pages_bulk takes the rest of its array one page at
+ * a time with pages already in the caller's hands: those pages come from
+ * what is free (down to min, as any request's second look) and kswapd is
+ * woken, but nothing reclaims, drains or calls the OOM handler for them.
+ * The kernel's bulk call goes to the slow path only for a first page;
+ * with pages in hand it returns them ("up to nr"), and a handler that
+ * frees memory (kills a client, in most programs) or shrinkers that drop
+ * the client's caches for a caller that already has pages would be paid
+ * for nothing it needs. Per thread: no callback runs while it is set. */
+static ZA_THREAD_LOCAL int bulk_in_hand;
+
 static unsigned gfp_to_alloc_flags(za_gfp_t gfp)
 {
 	unsigned f = ALLOC_WMARK_MIN;
@@ -154,7 +165,8 @@ static struct za_page *alloc_slowpath(struct za *za, struct za_alloc_ctx *ac,
 {
 	za_gfp_t gfp = ac->gfp;
 	unsigned alloc_flags = gfp_to_alloc_flags(gfp);
-	bool can_reclaim = (gfp & ZA___GFP_DIRECT_RECLAIM) && !za_in_reclaim;
+	bool can_reclaim = (gfp & ZA___GFP_DIRECT_RECLAIM) && !za_in_reclaim &&
+	                   !bulk_in_hand;
 	bool drained = false;
 	int retries = 0, oom_calls = 0;
 	uint64_t backoff = NOFAIL_BACKOFF_MIN_NS;
@@ -394,11 +406,13 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 			for (unsigned i = 0; i < got; i++)
 				zero_block(za, pages[i], 0);
 	}
-	/* The rest one by one, through the slow path if need be. NOFAIL
-	 * holds for the first page only, as in the kernel: once the caller
-	 * has pages, it gets what is there ("up to nr"). Waiting for more
-	 * could wait forever, for pages nobody frees while the caller, who
-	 * holds the ones already taken, is blocked here. */
+	/* The rest one by one, through the slow path for a first page only.
+	 * NOFAIL, reclaim and the OOM handler hold for the first page, as in
+	 * the kernel: once the caller has pages, it gets what is there ("up
+	 * to nr", bulk_in_hand). Waiting for more could wait forever, for
+	 * pages nobody frees while the caller, who holds the ones already
+	 * taken, is blocked here. */
+	int in_hand = bulk_in_hand;
 	while (got < nr) {
 		/* The caller's flags as they are (a NOWARN added here would
 		 * silence fault injection's line for a caller that did not ask
@@ -406,12 +420,20 @@ unsigned za_alloc_pages_bulk(struct za *za, za_gfp_t gfp, unsigned nr,
 		za_gfp_t g = gfp;
 		if (got)
 			g &= ~(za_gfp_t)ZA___GFP_NOFAIL;
-		struct za_page *p = alloc_pages_slow(za, -1, g, 0,
+		/* Set for each page, not once: a bulk call from a callback
+		 * that runs in the middle (the error handler, reporting a
+		 * poisoned page) starts with no page in hand. */
+		bulk_in_hand = got != 0;
+		/* The node the call began on, not the one the thread may have
+		 * moved to since: one call prefers one node, and THISNODE keeps
+		 * every page of the array on it (as the runs above keep to z). */
+		struct za_page *p = alloc_pages_slow(za, ac.preferred_nid, g, 0,
 		                                     __builtin_return_address(0));
 		if (!p)
 			break;
 		pages[got++] = p;
 	}
+	bulk_in_hand = in_hand;
 	return got;
 }
 
