@@ -429,6 +429,47 @@ int main(void)
 	p->prev = ZA_NIL;
 	EXPECT_OK();
 
+	/* 25. A statistics delta past the zone's threshold (a fold that was
+	 * lost), the sum of the deltas exact: two CPUs' deltas of opposite
+	 * signs, each three thresholds wide. The global value and the
+	 * snapshot both agree with the lists, yet the drift is unbounded the
+	 * moment one of them folds. Then one delta just past the threshold,
+	 * the global value moved the other way: the drift within the
+	 * thresholds' sum. za_check folds them itself, so it must look
+	 * before, per CPU (review 21, finding 1). */
+	long th = zn->stat_threshold;
+	CHECK(th > 0);
+	zn->pcp[0].vm_diff[ZA_NR_FREE_PAGES] += (int32_t)(3 * th);
+	zn->pcp[1].vm_diff[ZA_NR_FREE_PAGES] -= (int32_t)(3 * th);
+	EXPECT_BROKEN_SAYING("two deltas past the threshold, cancelling",
+	                     "nr_free_pages delta");
+	EXPECT_OK(); /* folded: exact again */
+	zn->pcp[1].vm_diff[ZA_NR_ZONE_ALLOCATED] += (int32_t)(th + 1);
+	zone_vm_stat(zn, ZA_NR_ZONE_ALLOCATED) -= th + 1;
+	EXPECT_BROKEN_SAYING("a delta one past the threshold",
+	                     "zonealloc_nr_allocated delta");
+	EXPECT_OK();
+
+	/* 26. An offline CPU's set still holding deltas (its offline did not
+	 * fold them): the global value and the snapshot agree with the
+	 * lists, and the drift is within any bound - only that CPU's set
+	 * shows it. Then allocated pages its set handed out and did not
+	 * fold (alloc_base - count). */
+	CHECK_EQ(za_cpu_offline(za, oc), 0);
+	EXPECT_OK();
+	zn->pcp[oc].vm_diff[ZA_NR_FREE_PAGES] += 1;
+	zone_vm_stat(zn, ZA_NR_FREE_PAGES) -= 1;
+	EXPECT_BROKEN_SAYING("an offline CPU holding a delta of 1",
+	                     "and the CPU is offline");
+	EXPECT_OK();
+	zn->pcp[oc].alloc_base += 2;
+	zone_vm_stat(zn, ZA_NR_ZONE_ALLOCATED) -= 2;
+	EXPECT_BROKEN_SAYING("an offline CPU holding allocated pages not folded",
+	                     "allocated pages not folded");
+	EXPECT_OK();
+	CHECK_EQ(za_cpu_online(za, oc), 0);
+	EXPECT_OK();
+
 	/* Undo the setup: everything free again, and still consistent. */
 	for (int i = 0; i < 8; i++)
 		za_free_pages(za, held[i], (unsigned)(i % 3));
