@@ -1035,8 +1035,17 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	 * the offline CPUs' sets are seen empty. Every set is looked at: the
 	 * worker may have taken za.pcp_deferred and not drained yet. */
 	pcp_finish_deferred(za, true);
-	for_each_zone(za, z)
+	/* Each zone under tunables_lock too: a threshold that drops (kswapd
+	 * beginning reclaim, a tunable written under pressure) is stored
+	 * before the fold of the deltas built up under the old one, and that
+	 * fold waits for the page sets held here - the counters would be
+	 * compared with the new threshold while the old deltas are still out
+	 * (review 21, finding 2). */
+	for_each_zone(za, z) {
+		tunables_enter(za);
 		check_zone_held(&ck, z);
+		tunables_leave(za);
+	}
 	check_zonelists(&ck);
 	mem_hotplug_unlock(za);
 	if (ck.errors > 50)
