@@ -725,7 +725,10 @@ ZA_API long za_page_owner_summary(struct za *za,
  * Call it at a quiescent point: no allocation, free or hotplug running;
  * it takes the memory-hotplug lock, so nothing may be isolated, taken
  * out or switched off there but what a contiguous range in use or an
- * offline CPU keeps. It folds the statistics first. */
+ * offline CPU keeps. Zone by zone it also holds the recompute of the
+ * watermarks and statistics thresholds still (a tunable's write and
+ * kswapd's switch to reclaim wait for that zone's look). It checks the
+ * statistics, folds them, and checks them again. */
 #if __STDC_HOSTED__
 ZA_API int za_check(struct za *za, FILE *out);
 #endif

@@ -21,7 +21,9 @@
  *    pageblocks are exactly those of the contiguous ranges in use, as
  *    many as nr_isolate_pageblock counts;
  *  - the counters: before folding within the sum of the thresholds of the
- *    truth, after folding equal to it;
+ *    truth, after folding equal to it; each CPU's delta within the
+ *    threshold, and none (nor allocated pages not folded) on an offline
+ *    CPU;
  *  - page sets of offline CPUs and disabled zones are empty; a set is
  *    flagged CPU-offline exactly when its CPU is offline, and no zone has
  *    its page sets disabled;
@@ -385,8 +387,41 @@ static void check_free_lists(struct ck *ck, struct za_zone *z,
 			check_free_list(ck, z, cv, o, mt, t);
 }
 
+/* CPU c's statistics deltas (vmstat.c), the set held. Each is within the
+ * zone's threshold: an update that passes it folds at once, and a
+ * threshold that drops folds every set. The bound on the global value's
+ * drift, CPUs x threshold, rests on that per CPU: the sum of the deltas
+ * alone misses a lost fold when deltas of opposite signs cancel, or
+ * when one is beyond the threshold but the sum is not (and za_check's
+ * own fold wipes the trace). An offline CPU's set holds none, nor any
+ * allocated pages not folded: its offline folded them. */
+static void check_page_set_deltas(struct ck *ck, struct za_zone *z,
+                                  const struct za_pcp *pcp, unsigned c)
+{
+	struct za *za = ck->za;
+	long t = za_load_relaxed(&z->stat_threshold);
+	bool online = za_load_relaxed(&za->cpu_online[c]) != 0;
+
+	for (int i = 0; i < ZA_NR_ZONE_STATS; i++) {
+		long d = za_load_relaxed(&pcp->vm_diff[i]);
+		if (d > t || d < -t || (!online && d))
+			fail(ck,
+			     "cpu %u node %d zone %s: %s delta %ld not folded (the "
+			     "threshold is %ld%s)",
+			     c, z->nid, za_zone_name(z->type), za_zone_stat_name(i), d, t,
+			     online ? "" : ", and the CPU is offline");
+	}
+	long a = za_load_relaxed(&pcp->alloc_base) - za_load_relaxed(&pcp->count);
+	if (!online && a)
+		fail(ck,
+		     "cpu %u node %d zone %s: the CPU is offline but its set has "
+		     "%ld allocated pages not folded",
+		     c, z->nid, za_zone_name(z->type), a);
+}
+
 /* CPU c's page set of the zone: links, states, owner, its counts and the
- * budget of the middle orders, empty when switched off. */
+ * budget of the middle orders, its statistics deltas, empty when switched
+ * off. */
 static void check_page_set(struct ck *ck, struct za_zone *z, struct cover *cv,
                            unsigned c, struct tally *t)
 {
@@ -443,6 +478,7 @@ static void check_page_set(struct ck *ck, struct za_zone *z, struct cover *cv,
 		     "lists hold %lu (budget %d)",
 		     c, z->nid, za_zone_name(z->type), pcp->mid_pages, mid,
 		     pcp_mid_budget(za, pcp));
+	check_page_set_deltas(ck, z, pcp, c);
 	/* RESIZE may be set meanwhile by a recompute that does not
 	 * hold the set: an atomic read. */
 	unsigned flags = za_load_relaxed(&pcp->flags);
@@ -999,8 +1035,17 @@ int za_check_write(struct za *za, za_write_fn write, void *ctx)
 	 * the offline CPUs' sets are seen empty. Every set is looked at: the
 	 * worker may have taken za.pcp_deferred and not drained yet. */
 	pcp_finish_deferred(za, true);
-	for_each_zone(za, z)
+	/* Each zone under tunables_lock too: a threshold that drops (kswapd
+	 * beginning reclaim, a tunable written under pressure) is stored
+	 * before the fold of the deltas built up under the old one, and that
+	 * fold waits for the page sets held here - the counters would be
+	 * compared with the new threshold while the old deltas are still out
+	 * (review 21, finding 2). */
+	for_each_zone(za, z) {
+		tunables_enter(za);
 		check_zone_held(&ck, z);
+		tunables_leave(za);
+	}
 	check_zonelists(&ck);
 	mem_hotplug_unlock(za);
 	if (ck.errors > 50)

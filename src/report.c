@@ -307,7 +307,12 @@ static void report_vmstat(struct za *za, struct za_out *out)
 
 /* The kernel's debugfs extfrag/extfrag_index and extfrag/unusable_index:
  * one row per populated zone, one value per order, in thousandths printed
- * as the kernel prints them ("%2d.%03d " and "%d.%03d "). */
+ * as the kernel prints them ("%2d.%03d " and "%d.%03d "). The kernel's
+ * formula gives -1000 when a block of the order is free, and between
+ * -999 and -1 when the zone's one free block is smaller than the order
+ * (-500: an order-1 block, order 2); those print "-0.500", with their
+ * sign - "%2d" of the whole part alone drops it, and the kernel's "%03d"
+ * of a negative remainder prints " 0.-500". */
 static void report_frag_index(struct za *za, struct za_out *out, bool unusable)
 {
 	for (unsigned n = 0; n < za->nr_nodes; n++) {
@@ -319,8 +324,11 @@ static void report_frag_index(struct za *za, struct za_out *out, bool unusable)
 			for (unsigned o = 0; o <= za->max_order; o++) {
 				int idx = unusable ? _za_unusable_index(z, o)
 				                   : _za_fragmentation_index(z, o);
-				za_out_printf(out, unusable ? "%d.%03d " : "%2d.%03d ",
-				              idx / 1000, (idx < 0 ? -idx : idx) % 1000);
+				if (idx < 0 && idx > -1000)
+					za_out_printf(out, "-0.%03d ", -idx);
+				else
+					za_out_printf(out, unusable ? "%d.%03d " : "%2d.%03d ",
+					              idx / 1000, (idx < 0 ? -idx : idx) % 1000);
 			}
 			za_out_putc(out, '\n');
 		}

@@ -4,7 +4,9 @@
  * once the damage is undone it must pass again. A checker that cannot fail
  * proves nothing.
  */
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -57,6 +59,107 @@ static uint32_t free_block(unsigned order)
 		if (zn->free_head[order][mt] != ZA_NIL)
 			return zn->free_head[order][mt];
 	return ZA_NIL;
+}
+
+/* --- a threshold that drops beside za_check --------------------------------- */
+
+/* Not a broken state: a quiescent point at which kswapd begins reclaim.
+ * Pressure drops the statistics thresholds; the recompute stores the new
+ * one, then folds every CPU's deltas built up under the old one - which
+ * waits for the page sets za_check holds. A za_check that holds them
+ * then must not compare those deltas with the new threshold: it takes
+ * tunables_lock per zone and runs before the drop or after the fold
+ * (review 21, finding 2). The hook at ZA_DP_THRESHOLD_SET (debug builds)
+ * starts za_check on another thread between the store and the fold. */
+static __thread int tl_cpu;
+static int sim_cpu(void *ctx)
+{
+	(void)ctx;
+	return tl_cpu;
+}
+
+static struct za *drop_za;
+static pthread_t drop_checker;
+static int drop_started;
+static _Atomic int drop_rc = 1;
+static char drop_out[8192];
+
+static void *drop_check(void *arg)
+{
+	(void)arg;
+	FILE *f = fmemopen(drop_out, sizeof(drop_out) - 1, "w");
+	int r = za_check(drop_za, f);
+	fclose(f);
+	drop_rc = r;
+	return NULL;
+}
+
+static void drop_hook(struct za *h, int dp, void *arg)
+{
+	if (dp != ZA_DP_THRESHOLD_SET || drop_started ||
+	    arg != &h->nodes[0].zones[ZA_ZONE_NORMAL])
+		return;
+	drop_started = 1;
+	CHECK_EQ(pthread_create(&drop_checker, NULL, drop_check, NULL), 0);
+	/* Until that za_check returns (it holds the sets, and would wait
+	 * for nothing here), or a second: it waits for this recompute. */
+	for (int i = 0; i < 100 && drop_rc == 1; i++)
+		usleep(10 * 1000);
+}
+
+static void part_threshold_drop(void)
+{
+	if (!za_debug) {
+		printf("threshold drop beside za_check: no test hook in this "
+		       "build, skipped\n");
+		return;
+	}
+	struct za_config cfg = { 0 };
+	cfg.nr_cpus = 4;
+	cfg.cpu_id = sim_cpu;
+	cfg.block_pages = 32768;
+	cfg.max_pfn = 32768;
+	cfg.min_free_kbytes = 128; /* low - min 32: 8 a CPU under pressure */
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_PCP_FIXED;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 8;
+	drop_za = za_create(&cfg);
+	CHECK(drop_za);
+	CHECK_EQ(za_memory_online(drop_za, 0, ZA_ZONE_NORMAL, 0, 32768, NULL), 0);
+	struct za_zone *z = &drop_za->nodes[0].zones[ZA_ZONE_NORMAL];
+	int old = z->stat_threshold;
+	/* Each CPU takes its threshold's worth of pages in refills of 2:
+	 * a delta of -old on every CPU, none folded. */
+	CHECK(old % 2 == 0);
+	struct za_page *held[4][64];
+	CHECK(old <= 64);
+	for (int c = 0; c < 4; c++) {
+		tl_cpu = c;
+		for (int i = 0; i < old; i++)
+			CHECK(held[c][i] = za_alloc_pages(drop_za, ZA_GFP_KERNEL, 0));
+		CHECK_EQ(z->pcp[c].vm_diff[ZA_NR_FREE_PAGES], -old);
+	}
+	/* What kswapd's pressure_begin does. */
+	za_store_relaxed(&drop_za->debug_hook, drop_hook);
+	za_add_acqrel(&drop_za->reclaim_active, 1);
+	tunables_update(drop_za, TUNABLES_PRESSURE);
+	za_store_relaxed(&drop_za->debug_hook, NULL);
+	CHECK_EQ(drop_started, 1);
+	CHECK_EQ(pthread_join(drop_checker, NULL), 0);
+	printf("threshold drop beside za_check: %d -> %d, za_check %d\n", old,
+	       z->stat_threshold, (int)drop_rc);
+	CHECK(z->stat_threshold < old);
+	RULE(drop_rc == 0,
+	     "za_check (a quiescent point while a threshold drops: the deltas "
+	     "of the old one are compared with it, or folded first): %d\n%s",
+	     (int)drop_rc, drop_out);
+	za_add_acqrel(&drop_za->reclaim_active, -1u);
+	tunables_update(drop_za, TUNABLES_PRESSURE);
+	for (int c = 0; c < 4; c++)
+		for (int i = 0; i < old; i++)
+			za_free_pages(drop_za, held[c][i], 0);
+	CHECK_EQ(za_check(drop_za, stderr), 0);
+	za_destroy(drop_za);
 }
 
 int main(void)
@@ -429,12 +532,54 @@ int main(void)
 	p->prev = ZA_NIL;
 	EXPECT_OK();
 
+	/* 25. A statistics delta past the zone's threshold (a fold that was
+	 * lost), the sum of the deltas exact: two CPUs' deltas of opposite
+	 * signs, each three thresholds wide. The global value and the
+	 * snapshot both agree with the lists, yet the drift is unbounded the
+	 * moment one of them folds. Then one delta just past the threshold,
+	 * the global value moved the other way: the drift within the
+	 * thresholds' sum. za_check folds them itself, so it must look
+	 * before, per CPU (review 21, finding 1). */
+	long th = zn->stat_threshold;
+	CHECK(th > 0);
+	zn->pcp[0].vm_diff[ZA_NR_FREE_PAGES] += (int32_t)(3 * th);
+	zn->pcp[1].vm_diff[ZA_NR_FREE_PAGES] -= (int32_t)(3 * th);
+	EXPECT_BROKEN_SAYING("two deltas past the threshold, cancelling",
+	                     "nr_free_pages delta");
+	EXPECT_OK(); /* folded: exact again */
+	zn->pcp[1].vm_diff[ZA_NR_ZONE_ALLOCATED] += (int32_t)(th + 1);
+	zone_vm_stat(zn, ZA_NR_ZONE_ALLOCATED) -= th + 1;
+	EXPECT_BROKEN_SAYING("a delta one past the threshold",
+	                     "zonealloc_nr_allocated delta");
+	EXPECT_OK();
+
+	/* 26. An offline CPU's set still holding deltas (its offline did not
+	 * fold them): the global value and the snapshot agree with the
+	 * lists, and the drift is within any bound - only that CPU's set
+	 * shows it. Then allocated pages its set handed out and did not
+	 * fold (alloc_base - count). */
+	CHECK_EQ(za_cpu_offline(za, oc), 0);
+	EXPECT_OK();
+	zn->pcp[oc].vm_diff[ZA_NR_FREE_PAGES] += 1;
+	zone_vm_stat(zn, ZA_NR_FREE_PAGES) -= 1;
+	EXPECT_BROKEN_SAYING("an offline CPU holding a delta of 1",
+	                     "and the CPU is offline");
+	EXPECT_OK();
+	zn->pcp[oc].alloc_base += 2;
+	zone_vm_stat(zn, ZA_NR_ZONE_ALLOCATED) -= 2;
+	EXPECT_BROKEN_SAYING("an offline CPU holding allocated pages not folded",
+	                     "allocated pages not folded");
+	EXPECT_OK();
+	CHECK_EQ(za_cpu_online(za, oc), 0);
+	EXPECT_OK();
+
 	/* Undo the setup: everything free again, and still consistent. */
 	for (int i = 0; i < 8; i++)
 		za_free_pages(za, held[i], (unsigned)(i % 3));
 	za_drain_all_pages(za);
 	EXPECT_OK();
 	za_destroy(za);
+	part_threshold_drop();
 	printf("1 passed, 0 failed\n");
 	return 0;
 }

@@ -14,7 +14,8 @@
  *     (ZA_UPDATE_GOLDEN=1 rewrites them; check them by eye when you do).
  * The layout check also runs on a 2-node instance with an offline CPU.
  * Also: a bad report enum or a NULL stream give -EINVAL, a stream that
- * cannot be written gives -EIO.
+ * cannot be written gives -EIO, and the extfrag_index report prints the
+ * kernel's index with its sign where it lies between -1 and 0.
  *
  * Usage: test_core_report GOLDEN_DIR
  */
@@ -890,6 +891,77 @@ static void workload(struct za *za)
 	za_vmstat_fold(za);
 }
 
+/* The fragmentation index the report prints is the kernel's formula of
+ * the zone's free blocks (za_zone_info's counts), sign included: a zone
+ * whose one free block is smaller than the order gives a value between
+ * -1 and 0 - an order-1 block for order 2 is -0.500, which was printed
+ * " 0.500", the moderate fragmentation it is not (review 21, finding 3). */
+static void check_frag_index_sign(void)
+{
+	struct za_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_cpus = 1;
+	cfg.cpu_id = get_cpu;
+	cfg.block_pages = BLK;
+	cfg.max_pfn = BLK;
+	cfg.min_free_kbytes = 4;
+	cfg.flags = ZA_CFG_NO_KSWAPD | ZA_CFG_NO_VMSTAT_WORKER | ZA_CFG_NO_PCP;
+	struct za *za = za_create(&cfg);
+	CHECK(za != NULL);
+	CHECK_EQ(za_memory_online(za, 0, ZA_ZONE_NORMAL, 0, BLK, NULL), 0);
+	cur_cpu = 0;
+	static struct za_page *held[BLK];
+	unsigned n = 0;
+	struct za_page *p;
+	while (n < BLK &&
+	       (p = za_alloc_pages(za, ZA_GFP_ATOMIC | ZA_GFP_NOWARN, 0)) != NULL)
+		held[n++] = p;
+	CHECK(n > 0);
+	za_free_pages(za, held[--n], 0);
+	struct za_zone_info zi;
+	CHECK_EQ(za_zone_info(za, 0, ZA_ZONE_NORMAL, &zi), 0);
+	CHECK_EQ(zi.isolated_free, 0);
+	char *text = capture(za, ZA_REPORT_EXTFRAG_INDEX);
+	const char *row = strstr(text, "Node 0, zone   Normal ");
+	CHECK(row != NULL);
+	row += strlen("Node 0, zone   Normal ");
+	unsigned max = za_max_order(za), between = 0;
+	for (unsigned o = 0; o <= max; o++) {
+		unsigned long total = 0, pages = 0, suitable = 0;
+		for (unsigned k = 0; k <= max; k++) {
+			total += zi.nr_free[k];
+			pages += zi.nr_free[k] << k;
+			if (k >= o)
+				suitable += zi.nr_free[k];
+		}
+		long want = !total ? 0
+		            : suitable
+		                ? -1000
+		                : 1000 - (long)((1000 + pages * 1000 / (1ul << o)) /
+		                                total);
+		between += want < 0 && want > -1000;
+		char *end;
+		double v = strtod(row, &end);
+		CHECK(end != row);
+		long got = (long)(v * 1000 + (v < 0 ? -0.5 : 0.5));
+		while (*row == ' ')
+			row++;
+		RULE(got == want && (*row == '-') == (want < 0),
+		     "reports (the extfrag_index report prints the kernel's "
+		     "fragmentation index, sign included): order %u printed "
+		     "'%.*s', the index is %ld",
+		     o, (int)(end - row), row, want);
+		row = end;
+	}
+	/* The state this is about: one free block, smaller than some order. */
+	CHECK(between > 0);
+	free(text);
+	while (n)
+		za_free_pages(za, held[--n], 0);
+	CHECK_EQ(za_check(za, stderr), 0);
+	za_destroy(za);
+}
+
 /* The names the library prints come from one list in the public header;
  * they must be the ones the kernel prints (this file's own copies). */
 static void check_names(void)
@@ -987,6 +1059,8 @@ int main(int argc, char **argv)
 		free(t);
 		za_destroy(z2);
 	}
+
+	check_frag_index_sign();
 
 	/* bad arguments */
 	FILE *nul = fopen("/dev/null", "w");
