@@ -15,9 +15,21 @@ src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
-cmake --install "$build" --prefix "$prefix" >/dev/null
+# Installed in one place and used from another: the package finds itself
+# relative to its files (a copied or staged tree, DESTDIR).
+cmake --install "$build" --prefix "$work/staged" >/dev/null
+mv "$work/staged" "$prefix"
 cfg=$(find "$prefix" -name zonealloc-config.cmake | head -n1)
 [ -n "$cfg" ] || { echo "no zonealloc-config.cmake installed"; exit 1; }
+# The imported targets name what they link by target or by library name,
+# never by a file of the build machine: an absolute path (the build's
+# libnuma.so, say) is a file the user's machine may not have there.
+if grep -h "INTERFACE_LINK_LIBRARIES" "$(dirname "$cfg")"/zonealloc-targets*.cmake |
+	grep -Eq '("|;|:)/'; then
+	grep -h "INTERFACE_LINK_LIBRARIES" "$(dirname "$cfg")"/zonealloc-targets*.cmake
+	echo "the installed targets link a file of the build machine by its absolute path"
+	exit 1
+fi
 [ -f "$(dirname "$cfg")/zonealloc-config-version.cmake" ] ||
 	{ echo "no zonealloc-config-version.cmake installed"; exit 1; }
 [ -f "$prefix/include/zonealloc_version.h" ] ||
