@@ -24,6 +24,22 @@ static_libs=$(pkg-config --libs --static zonealloc | sed 's/-lzonealloc//')
 "$cc" $cflags "$src/examples/hello.c" -o "$prefix/hello-static" \
 	"$libdir/libzonealloc.a" $static_libs
 "$prefix/hello-static" | grep -q "hello from pfn"
+# A plugin linking the archive, with what pkg-config --static adds (its
+# -z nodelete: the tree's shared_dlclose test loads it, runs restartable
+# sequences, closes it and must survive the kernel's next look).
+cat >"$prefix/plugin.c" <<'C'
+#include <zonealloc.h>
+struct za *(*plugin_create)(const struct za_config *) = za_create;
+int (*plugin_online)(struct za *, int, enum za_zone_type, unsigned long,
+                     unsigned long, void *) = za_memory_online;
+struct za_page *(*plugin_alloc)(struct za *, za_gfp_t, unsigned) = za_alloc_pages;
+void (*plugin_free)(struct za *, struct za_page *, unsigned) = za_free_pages;
+void (*plugin_destroy)(struct za *) = za_destroy;
+C
+"$cc" $cflags -shared -fPIC "$prefix/plugin.c" -o "$prefix/plugin.so" \
+	"$libdir/libzonealloc.a" $static_libs
+"$build/tests/shared_dlclose" "$prefix/plugin.so" >"$prefix/log" 2>&1 ||
+	{ cat "$prefix/log"; echo "a plugin linking libzonealloc.a does not survive dlclose"; exit 1; }
 [ -x "$prefix/bin/zonealloc" ] || { echo "no zonealloc tool installed"; exit 1; }
 "$prefix/bin/zonealloc" --version >/dev/null
-echo "install: header, libraries, pkg-config file and tool work; 1 passed, 0 failed"
+echo "install: header, libraries, pkg-config file and tool work, a plugin of the archive survives dlclose; 1 passed, 0 failed"

@@ -51,7 +51,21 @@ add_executable(hello_shared hello.c)
 target_link_libraries(hello_shared PRIVATE zonealloc::zonealloc)
 add_executable(hello_static hello.c)
 target_link_libraries(hello_static PRIVATE zonealloc::zonealloc_static)
+add_library(plugin MODULE plugin.c)
+target_link_libraries(plugin PRIVATE zonealloc::zonealloc_static)
+set_target_properties(plugin PROPERTIES PREFIX "")
 CMAKE
+# A plugin that links the archive and hands its caller the API (the
+# tree's shared_dlclose test loads it like libzonealloc.so).
+cat >"$work/consumer/plugin.c" <<'C'
+#include <zonealloc.h>
+struct za *(*plugin_create)(const struct za_config *) = za_create;
+int (*plugin_online)(struct za *, int, enum za_zone_type, unsigned long,
+                     unsigned long, void *) = za_memory_online;
+struct za_page *(*plugin_alloc)(struct za *, za_gfp_t, unsigned) = za_alloc_pages;
+void (*plugin_free)(struct za *, struct za_page *, unsigned) = za_free_pages;
+void (*plugin_destroy)(struct za *) = za_destroy;
+C
 want=$(echo "$version" | cut -d. -f1,2)
 # shellcheck disable=SC2086 # $toolchain: empty or one word
 if ! cmake -S "$work/consumer" -B "$work/cb" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -79,6 +93,13 @@ if readelf -d "$work/cb/hello_static" | grep -q "NEEDED.*libzonealloc"; then
 	echo "hello_static links the shared library"; exit 1
 fi
 
+# The plugin, loaded, used on this thread (restartable page sets where
+# the build has them) and closed with dlclose: the thread must survive
+# the kernel's next look at its rseq area, so the archive made the
+# plugin's link -z nodelete (CMakeLists.txt) as it does the shared one's.
+"$build/tests/shared_dlclose" "$work/cb/plugin.so" >"$work/log" 2>&1 ||
+	{ cat "$work/log"; echo "a plugin linking zonealloc::zonealloc_static does not survive dlclose"; exit 1; }
+
 # Another minor version, older or newer, is refused by the version file
 # (before 1.0 a minor release may change the API).
 major=$(echo "$version" | cut -d. -f1)
@@ -94,4 +115,4 @@ for other in $others; do
 		exit 1
 	fi
 done
-echo "install: find_package(zonealloc $want) finds $version; shared and static targets build and run; 1 passed, 0 failed"
+echo "install: find_package(zonealloc $want) finds $version; shared and static targets build and run, a plugin of the archive survives dlclose; 1 passed, 0 failed"
