@@ -19,6 +19,18 @@ libs=$(pkg-config --libs zonealloc)
 libdir=$(pkg-config --variable=libdir zonealloc)
 "$cc" $cflags "$src/examples/hello.c" -o "$prefix/hello" $libs -pthread
 LD_LIBRARY_PATH=$libdir "$prefix/hello" | grep -q "hello from pfn"
+# The SONAME a program records: before 1.0, major and minor (a minor
+# release may change the ABI, as the CMake package's version file says);
+# from 1.0, the major.
+version=$(pkg-config --modversion zonealloc)
+major=${version%%.*}
+minor=$(echo "$version" | cut -d. -f2)
+soname=libzonealloc.so.$major
+[ "$major" = 0 ] && soname=$soname.$minor
+readelf -d "$prefix/hello" | grep -q "NEEDED.*\[$soname\]" || {
+	readelf -d "$prefix/hello" | grep NEEDED
+	echo "hello does not need $soname (version $version)"; exit 1; }
+[ -e "$libdir/$soname" ] || { echo "no $libdir/$soname installed"; exit 1; }
 # Static: the archive plus what it needs (pkg-config --static adds it).
 static_libs=$(pkg-config --libs --static zonealloc | sed 's/-lzonealloc//')
 "$cc" $cflags "$src/examples/hello.c" -o "$prefix/hello-static" \
