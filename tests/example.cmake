@@ -58,8 +58,14 @@ if(NOT ZA_SANITIZE)
                        ENVIRONMENT "${ZA_INSTALL_TEST_ENV}")
 endif()
 if(TEST install_pkgconfig)
+  # The command is installed when it is built (ZA_BUILD_TOOLS).
+  if(TARGET zonealloc_tool)
+    set(_za_tool 1)
+  else()
+    set(_za_tool 0)
+  endif()
   set_tests_properties(install_pkgconfig PROPERTIES
-                       ENVIRONMENT "${ZA_INSTALL_TEST_ENV}")
+                       ENVIRONMENT "${ZA_INSTALL_TEST_ENV};ZA_INSTALL_TOOL=${_za_tool}")
 endif()
 
 # examples/balloon.c: free page reporting gives freed guest RAM back to the
