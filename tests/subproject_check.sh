@@ -5,7 +5,8 @@
 # install gives (zonealloc::zonealloc, zonealloc::zonealloc_static) and
 # gets the libraries only: no test, benchmark or command of zonealloc's
 # among its targets or in its ctest, and none of zonealloc's compile
-# options or C standard on its own targets. CC and ZA_TOOLCHAIN_FILE (both
+# options or C standard on its own targets. Its choice of zonealloc's
+# options holds (ZA_USE_NUMA=OFF: no libnuma). CC and ZA_TOOLCHAIN_FILE (both
 # optional, set by ctest): the build's compiler and toolchain file.
 set -eu
 cc=${CC:-cc}
@@ -21,6 +22,9 @@ cat >"$work/parent/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.25)
 project(parent C)
 enable_testing()
+# The parent chooses zonealloc's options with plain variables (CMP0077):
+# here a build without libnuma, even where it is installed.
+set(ZA_USE_NUMA OFF)
 add_subdirectory(${ZA_SRC} zonealloc)
 add_executable(hello_shared hello.c)
 target_link_libraries(hello_shared PRIVATE zonealloc::zonealloc)
@@ -52,6 +56,11 @@ if ! ctest --test-dir "$work/b" -N | grep -q "Total Tests: 0"; then
 	exit 1
 fi
 cmake --build "$work/b" >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+if readelf -d "$(find "$work/b/zonealloc" -name 'libzonealloc.so' | head -n1)" |
+	grep -q "NEEDED.*libnuma"; then
+	echo "subproject: ZA_USE_NUMA=OFF built a library that needs libnuma"
+	exit 1
+fi
 "$work/b/hello_shared" | grep -q "hello from pfn"
 "$work/b/hello_static" | grep -q "hello from pfn"
-echo "subproject: add_subdirectory gives zonealloc::zonealloc and zonealloc::zonealloc_static, the libraries only; 1 passed, 0 failed"
+echo "subproject: add_subdirectory gives zonealloc::zonealloc and zonealloc::zonealloc_static, the libraries only, without libnuma when asked; 1 passed, 0 failed"
