@@ -13,6 +13,9 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 pc=$(find "$prefix" -name zonealloc.pc | head -n1)
 [ -n "$pc" ] || { echo "no zonealloc.pc installed"; exit 1; }
 [ -f "$prefix/include/zonealloc.h" ] || { echo "no header installed"; exit 1; }
+# The license goes with the copy (MIT: the notice in all copies).
+cmp -s "$src/LICENSE" "$prefix/share/doc/zonealloc/LICENSE" ||
+	{ echo "no LICENSE installed in share/doc/zonealloc"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc")
 cflags=$(pkg-config --cflags zonealloc)
 libs=$(pkg-config --libs zonealloc)
