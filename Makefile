@@ -79,8 +79,14 @@ mutants:
 bench:
 	./bench/run.sh
 
+# The loader finds a library in /usr/local/lib through its cache
+# (/etc/ld.so.cache), which only ldconfig updates: without it a program
+# linked to the new libzonealloc.so does not start. Not for a staged
+# install (DESTDIR: a package's own scripts do it) nor as a user.
 install: build
 	cmake --install $(BUILD)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		echo ldconfig; ldconfig; fi
 
 clean:
 	rm -rf $(BUILD) build-debug2 build-asan build-tsan build-bench build-aarch64 build-aarch64-vm

@@ -144,7 +144,8 @@ static void rearm_locked(struct za *za)
 	if (za_load_relaxed(&f->probability) > 0 && za_load_relaxed(&f->times))
 		__atomic_fetch_or(&za->nofast, ZA_NOFAST_FAULT, __ATOMIC_RELAXED);
 	else
-		__atomic_fetch_and(&za->nofast, ~ZA_NOFAST_FAULT, __ATOMIC_RELAXED);
+		__atomic_fetch_and(&za->nofast, (uint8_t)~ZA_NOFAST_FAULT,
+		                   __ATOMIC_RELAXED);
 	fast_gates_update(za);
 }
 

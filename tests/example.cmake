@@ -49,9 +49,23 @@ if(NOT ZA_SANITIZE)
   set_tests_properties(install_cmake_package PROPERTIES LABELS core
                        ENVIRONMENT "${ZA_INSTALL_TEST_ENV}")
 endif()
-if(TEST install_pkgconfig)
-  set_tests_properties(install_pkgconfig PROPERTIES
+# ... and for one that builds zonealloc inside its own (add_subdirectory).
+if(NOT ZA_SANITIZE)
+  add_test(NAME subproject
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/subproject_check.sh
+                   ${PROJECT_SOURCE_DIR})
+  set_tests_properties(subproject PROPERTIES LABELS core TIMEOUT 600
                        ENVIRONMENT "${ZA_INSTALL_TEST_ENV}")
+endif()
+if(TEST install_pkgconfig)
+  # The command is installed when it is built (ZA_BUILD_TOOLS).
+  if(TARGET zonealloc_tool)
+    set(_za_tool 1)
+  else()
+    set(_za_tool 0)
+  endif()
+  set_tests_properties(install_pkgconfig PROPERTIES
+                       ENVIRONMENT "${ZA_INSTALL_TEST_ENV};ZA_INSTALL_TOOL=${_za_tool}")
 endif()
 
 # examples/balloon.c: free page reporting gives freed guest RAM back to the

@@ -15,9 +15,21 @@ src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
-cmake --install "$build" --prefix "$prefix" >/dev/null
+# Installed in one place and used from another: the package finds itself
+# relative to its files (a copied or staged tree, DESTDIR).
+cmake --install "$build" --prefix "$work/staged" >/dev/null
+mv "$work/staged" "$prefix"
 cfg=$(find "$prefix" -name zonealloc-config.cmake | head -n1)
 [ -n "$cfg" ] || { echo "no zonealloc-config.cmake installed"; exit 1; }
+# The imported targets name what they link by target or by library name,
+# never by a file of the build machine: an absolute path (the build's
+# libnuma.so, say) is a file the user's machine may not have there.
+if grep -h "INTERFACE_LINK_LIBRARIES" "$(dirname "$cfg")"/zonealloc-targets*.cmake |
+	grep -Eq '("|;|:)/'; then
+	grep -h "INTERFACE_LINK_LIBRARIES" "$(dirname "$cfg")"/zonealloc-targets*.cmake
+	echo "the installed targets link a file of the build machine by its absolute path"
+	exit 1
+fi
 [ -f "$(dirname "$cfg")/zonealloc-config-version.cmake" ] ||
 	{ echo "no zonealloc-config-version.cmake installed"; exit 1; }
 [ -f "$prefix/include/zonealloc_version.h" ] ||
@@ -39,7 +51,21 @@ add_executable(hello_shared hello.c)
 target_link_libraries(hello_shared PRIVATE zonealloc::zonealloc)
 add_executable(hello_static hello.c)
 target_link_libraries(hello_static PRIVATE zonealloc::zonealloc_static)
+add_library(plugin MODULE plugin.c)
+target_link_libraries(plugin PRIVATE zonealloc::zonealloc_static)
+set_target_properties(plugin PROPERTIES PREFIX "")
 CMAKE
+# A plugin that links the archive and hands its caller the API (the
+# tree's shared_dlclose test loads it like libzonealloc.so).
+cat >"$work/consumer/plugin.c" <<'C'
+#include <zonealloc.h>
+struct za *(*plugin_create)(const struct za_config *) = za_create;
+int (*plugin_online)(struct za *, int, enum za_zone_type, unsigned long,
+                     unsigned long, void *) = za_memory_online;
+struct za_page *(*plugin_alloc)(struct za *, za_gfp_t, unsigned) = za_alloc_pages;
+void (*plugin_free)(struct za *, struct za_page *, unsigned) = za_free_pages;
+void (*plugin_destroy)(struct za *) = za_destroy;
+C
 want=$(echo "$version" | cut -d. -f1,2)
 # shellcheck disable=SC2086 # $toolchain: empty or one word
 if ! cmake -S "$work/consumer" -B "$work/cb" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -67,6 +93,13 @@ if readelf -d "$work/cb/hello_static" | grep -q "NEEDED.*libzonealloc"; then
 	echo "hello_static links the shared library"; exit 1
 fi
 
+# The plugin, loaded, used on this thread (restartable page sets where
+# the build has them) and closed with dlclose: the thread must survive
+# the kernel's next look at its rseq area, so the archive made the
+# plugin's link -z nodelete (CMakeLists.txt) as it does the shared one's.
+"$build/tests/shared_dlclose" "$work/cb/plugin.so" >"$work/log" 2>&1 ||
+	{ cat "$work/log"; echo "a plugin linking zonealloc::zonealloc_static does not survive dlclose"; exit 1; }
+
 # Another minor version, older or newer, is refused by the version file
 # (before 1.0 a minor release may change the API).
 major=$(echo "$version" | cut -d. -f1)
@@ -82,4 +115,4 @@ for other in $others; do
 		exit 1
 	fi
 done
-echo "install: find_package(zonealloc $want) finds $version; shared and static targets build and run; 1 passed, 0 failed"
+echo "install: find_package(zonealloc $want) finds $version; shared and static targets build and run, a plugin of the archive survives dlclose; 1 passed, 0 failed"

@@ -39,4 +39,12 @@ if(ZA_CLANG_CROSS)
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/rseq_arch.sh ${ZA_CLANG_CROSS}
                    ${PROJECT_SOURCE_DIR})
   set_tests_properties(rseq_arch PROPERTIES LABELS core)
+  # The library compiles without a warning under clang too, with this
+  # build's definitions and -Werror (tests/clang_check.sh).
+  add_test(NAME clang_warnings
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/clang_check.sh ${ZA_CLANG_CROSS}
+                   ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}
+                   ZA_DEBUG=${ZA_DEBUG} ZA_BUILDING=1 ZA_HAVE_NUMA=${ZA_HAVE_NUMA}
+                   _GNU_SOURCE ZA_HAVE_RSEQ_SEQ=${ZA_HAVE_RSEQ_SEQ})
+  set_tests_properties(clang_warnings PROPERTIES LABELS core TIMEOUT 300)
 endif()

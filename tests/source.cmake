@@ -21,3 +21,14 @@ add_test(NAME api_names
                  ${PROJECT_SOURCE_DIR}/include/zonealloc_version.h.in
                  ${PROJECT_SOURCE_DIR}/docs/API.md)
 set_tests_properties(api_names PROPERTIES LABELS source TIMEOUT 60)
+
+# header: include/zonealloc.h compiles in a user's program as C11, C17,
+# C2x, freestanding and C++ (when there is a C++ compiler), with
+# -pedantic -Werror and stricter warnings (tests/header_check.sh).
+include(CheckLanguage)
+check_language(CXX)
+add_test(NAME header
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/header_check.sh
+                 ${CMAKE_C_COMPILER} "${CMAKE_CXX_COMPILER}" ${ZA_PUBLIC_INCLUDE_DIRS})
+set_tests_properties(header PROPERTIES LABELS source TIMEOUT 120
+                     ENVIRONMENT NM=${CMAKE_NM})

@@ -1,14 +1,17 @@
 /*
  * platform_stub.c - a platform layer with no operating system under it,
  * for the freestanding build check (tests/freestanding.cmake): every
- * function of src/platform.h, compiled with -ffreestanding -nostdinc
- * against the stub headers of include/, never linked. It shows what an
- * embedder writes (docs/ARCHITECTURE.md, "Embedding"): here the answers
- * of a single-CPU machine with one static arena and no threads.
+ * function of src/platform.h the core calls, compiled with -ffreestanding
+ * -nostdinc against the stub headers of include/ and linked with the core
+ * and libc_stub.c alone, so a platform function the core calls and this
+ * file lacks fails the build. It shows what an embedder writes
+ * (docs/ARCHITECTURE.md, "Embedding"): here the answers of a single-CPU
+ * machine with one static arena and no threads.
  */
 #include "platform.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 int _za_os_membarrier_refuse;
 int _za_os_purge_refuse;
@@ -96,6 +99,10 @@ unsigned za_os_nr_cpus(void)
 {
 	return 1;
 }
+unsigned za_os_possible_cpus(void)
+{
+	return 1;
+}
 int za_os_rseq_setup(const char **why)
 {
 	*why = "no restartable sequences";
@@ -151,6 +158,26 @@ void *za_os_alloc(size_t size, size_t align)
 void za_os_free(void *p)
 {
 	(void)p;
+}
+
+int za_os_thread_id(void)
+{
+	return 1;
+}
+int za_os_process_id(void)
+{
+	return 1;
+}
+const char *za_os_process_name(void)
+{
+	return "";
+}
+char *za_os_symbolize(const void *addr, char *buf, size_t len)
+{
+	/* No symbol table here: the bare address, as the contract allows. */
+	if (len)
+		snprintf(buf, len, "%p", addr);
+	return buf;
 }
 
 void za_os_error_write(const char *s, size_t n)
