@@ -19,7 +19,10 @@
  *   build/bench/bench_hotline floor      # the least a pair can cost with
  *                                        # the three locked instructions
  *                                        # the old rules needed, and
- *                                        # without them
+ *                                        # without them; and as an array
+ *                                        # stack (tcmalloc's shape), with
+ *                                        # and without the per-page state
+ *                                        # the double-free invariant needs
  *   build/bench/bench_hotline fence      # what one CPU fence of the
  *                                        # restartable page sets costs
  *                                        # (membarrier), and a remote
@@ -182,6 +185,69 @@ static __attribute__((noinline)) void model_free(struct model_page *p,
 	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
 }
 
+/* The same pair in tcmalloc's shape: the set holds an array of the free
+ * records' indices, popped and pushed by depth, so the list never goes
+ * through a record. With state (what DESIGN.md's double-free invariant
+ * needs: the free checks that the block is allocated, both sides write
+ * its state) and without (tcmalloc's: it keeps no state a free could
+ * check). Plain loads and stores, as the restartable sets' owner uses. */
+struct model_stack {
+	_Alignas(64) int busy;
+	int depth;
+	uint32_t slot[MODEL_PAGES];
+};
+static struct model_stack model_stack;
+
+static __attribute__((noinline)) struct model_page *model_pop(int state)
+{
+	struct model_stack *s = &model_stack;
+	if (__atomic_load_n(&s->busy, __ATOMIC_RELAXED) || !s->depth)
+		return NULL;
+	__atomic_store_n(&s->busy, 1, __ATOMIC_RELAXED);
+	struct model_page *p = &model_pages[s->slot[--s->depth]];
+	/* the allocation checks the state it takes: a racing double free
+	 * is caught there at the latest */
+	if (state && __atomic_load_n(&p->state, __ATOMIC_RELAXED) != 2)
+		abort();
+	if (state)
+		__atomic_store_n(&p->state, 3, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+	return p;
+}
+
+static __attribute__((noinline)) void model_push(struct model_page *p,
+                                                 int state)
+{
+	struct model_stack *s = &model_stack;
+	if (state && __atomic_load_n(&p->state, __ATOMIC_RELAXED) != 3)
+		abort();
+	if (__atomic_load_n(&s->busy, __ATOMIC_RELAXED) || s->depth == MODEL_PAGES)
+		abort();
+	__atomic_store_n(&s->busy, 1, __ATOMIC_RELAXED);
+	s->slot[s->depth++] = (uint32_t)(p - model_pages);
+	if (state)
+		__atomic_store_n(&p->state, 2, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+}
+
+static double floor_stack(int state, long n)
+{
+	for (unsigned i = 0; i < MODEL_PAGES; i++) {
+		model_pages[i].state = 2;
+		model_stack.slot[i] = i;
+	}
+	model_stack.depth = MODEL_PAGES;
+	for (long i = 0; i < n / 10; i++) /* warm-up */
+		model_push(model_pop(state), state);
+	double t = now();
+	for (long i = 0; i < n; i++) {
+		struct model_page *p = model_pop(state);
+		__asm__ volatile("" : : "r"(p) : "memory");
+		model_push(p, state);
+	}
+	return (now() - t) / n * 1e9;
+}
+
 static int floor_model(void)
 {
 	const long n = 50000000;
@@ -208,6 +274,10 @@ static int floor_model(void)
 	printf("pair, model with plain loads and stores:        %.2f ns\n", ns[0]);
 	printf("the three locked instructions in a pair:        %.2f ns\n",
 	       ns[1] - ns[0]);
+	double with = floor_stack(1, n), without = floor_stack(0, n);
+	printf("pair, model as an array stack with page state:  %.2f ns\n", with);
+	printf("pair, model as an array stack, no page state:   %.2f ns\n",
+	       without);
 	return 0;
 }
 
