@@ -188,6 +188,14 @@ za_tool_test(tool_number_leading_zero 0 "# 1 node x 64 MiB, 10 CPUs"
              info --mem 64M --cpus 010)
 za_tool_test(tool_number_leading_zero_8 0 "# 1 node x 64 MiB, 8 CPUs"
              info --mem 64M --cpus 08)
+# --min-free-kbytes takes the tunable's range, as --sysctl
+# min_free_kbytes= does (review 20's observation 1: 2147483648 was taken
+# and printed by --report sysctl, which --sysctl then refused).
+za_tool_test(tool_min_free_kbytes_range 2
+             "--min-free-kbytes 2147483648 is out of range [(]1[.][.]2147483647[)]"
+             info --mem 64M --min-free-kbytes 2147483648)
+za_tool_test(tool_min_free_kbytes_max 0 "vm.min_free_kbytes = 2147483647"
+             info --mem 64M --min-free-kbytes 2147483647 --report sysctl)
 za_tool_test(tool_number_hex 0 "# 1 node x 64 MiB, 16 CPUs"
              info --mem 64M --cpus 0x10)
 za_tool_test(tool_number_bad_hex 2 "invalid value '0x' for --cpus"
