@@ -42,15 +42,7 @@ static_libs=$(pkg-config --libs --static zonealloc | sed 's/-lzonealloc//')
 # A plugin linking the archive, with what pkg-config --static adds (its
 # -z nodelete: the tree's shared_dlclose test loads it, runs restartable
 # sequences, closes it and must survive the kernel's next look).
-cat >"$prefix/plugin.c" <<'C'
-#include <zonealloc.h>
-struct za *(*plugin_create)(const struct za_config *) = za_create;
-int (*plugin_online)(struct za *, int, enum za_zone_type, unsigned long,
-                     unsigned long, void *) = za_memory_online;
-struct za_page *(*plugin_alloc)(struct za *, za_gfp_t, unsigned) = za_alloc_pages;
-void (*plugin_free)(struct za *, struct za_page *, unsigned) = za_free_pages;
-void (*plugin_destroy)(struct za *) = za_destroy;
-C
+cp "$src/tests/install_plugin.c" "$prefix/plugin.c"
 "$cc" $cflags -shared -fPIC "$prefix/plugin.c" -o "$prefix/plugin.so" \
 	"$libdir/libzonealloc.a" $static_libs
 "$build/tests/shared_dlclose" "$prefix/plugin.so" >"$prefix/log" 2>&1 ||

@@ -57,15 +57,7 @@ set_target_properties(plugin PROPERTIES PREFIX "")
 CMAKE
 # A plugin that links the archive and hands its caller the API (the
 # tree's shared_dlclose test loads it like libzonealloc.so).
-cat >"$work/consumer/plugin.c" <<'C'
-#include <zonealloc.h>
-struct za *(*plugin_create)(const struct za_config *) = za_create;
-int (*plugin_online)(struct za *, int, enum za_zone_type, unsigned long,
-                     unsigned long, void *) = za_memory_online;
-struct za_page *(*plugin_alloc)(struct za *, za_gfp_t, unsigned) = za_alloc_pages;
-void (*plugin_free)(struct za *, struct za_page *, unsigned) = za_free_pages;
-void (*plugin_destroy)(struct za *) = za_destroy;
-C
+cp "$src/tests/install_plugin.c" "$work/consumer/plugin.c"
 want=$(echo "$version" | cut -d. -f1,2)
 # shellcheck disable=SC2086 # $toolchain: empty or one word
 if ! cmake -S "$work/consumer" -B "$work/cb" -DCMAKE_PREFIX_PATH="$prefix" \
