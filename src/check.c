@@ -411,7 +411,7 @@ static void check_page_set_deltas(struct ck *ck, struct za_zone *z,
 			     c, z->nid, za_zone_name(z->type), za_zone_stat_name(i), d, t,
 			     online ? "" : ", and the CPU is offline");
 	}
-	long a = za_load_relaxed(&pcp->alloc_base) - za_load_relaxed(&pcp->count);
+	long a = pcp_alloc_unfolded(pcp);
 	if (!online && a)
 		fail(ck,
 		     "cpu %u node %d zone %s: the CPU is offline but its set has "

@@ -1761,6 +1761,12 @@ static inline void vmstat_mod(struct za_zone *z, int item, long delta)
 }
 
 /* vmstat.c */
+/* A page set's pages handed out from its lists less those taken back,
+ * not yet folded (struct za_pcp, alloc_base). */
+static inline long pcp_alloc_unfolded(const struct za_pcp *pcp)
+{
+	return za_load_relaxed(&pcp->alloc_base) - za_load_relaxed(&pcp->count);
+}
 /* Change a counter through this CPU's delta; fold it into the global value
  * when it passes the zone's threshold. Caller holds pcp->lock. */
 static inline void vmstat_mod_pcp_locked(struct za_zone *z, struct za_pcp *pcp,

@@ -106,13 +106,6 @@ int za_event_lookup(const char *name)
 	              vmstat_v0_nr_events);
 }
 
-/* A page set's pages handed out from its lists less those taken back,
- * not yet folded (struct za_pcp, alloc_base). */
-static long pcp_alloc_unfolded(const struct za_pcp *pcp)
-{
-	return za_load_relaxed(&pcp->alloc_base) - za_load_relaxed(&pcp->count);
-}
-
 /* The global value. For NR_ZONE_ALLOCATED that includes what the page
  * sets handed out and took back since their last fold, which no
  * threshold folds (the fast paths count it by count alone): added here,
