@@ -83,6 +83,12 @@ int opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
 	return 1;
 }
 
+int opt_is(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
 int opt_flag(const char *cmd, char **argv, int i, const char *name)
 {
 	const char *a = argv[i];

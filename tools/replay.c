@@ -364,12 +364,6 @@ static void usage(FILE *f)
 	        TOOL_NAME);
 }
 
-static int starts_with_opt(const char *a, const char *name)
-{
-	size_t n = strlen(name);
-	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
-
 static const struct opt_word mode_words[] = {
 	{ "det", MODE_DET },
 	{ "threads", MODE_THREADS },
@@ -461,13 +455,13 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 				return EXIT_USAGE;
 			continue;
 		}
-		if (starts_with_opt(a, "--mem"))
+		if (opt_is(a, "--mem"))
 			o->mem_given = 1;
-		if (starts_with_opt(a, "--cpus"))
+		if (opt_is(a, "--cpus"))
 			o->cpus_given = 1;
-		if (starts_with_opt(a, "--max-order"))
+		if (opt_is(a, "--max-order"))
 			o->max_order_given = 1;
-		if (starts_with_opt(a, "--block"))
+		if (opt_is(a, "--block"))
 			o->block_given = 1;
 		if (!o->shape_opt) {
 			static const char *const shape[] = {
@@ -476,7 +470,7 @@ static int parse_options(struct options *o, int argc, char **argv, int *done)
 			};
 			size_t k;
 			for (k = 0; k < sizeof(shape) / sizeof(shape[0]); k++)
-				if (starts_with_opt(a, shape[k]))
+				if (opt_is(a, shape[k]))
 					o->shape_opt = shape[k];
 		}
 		r = topo_parse(&o->topo, CMD, argc, argv, &i);

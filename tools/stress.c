@@ -206,11 +206,9 @@ static const char *const not_fragment_opts[] = {
  * or NULL. */
 static const char *option_named(const char *a, const char *const *names)
 {
-	for (; *names; names++) {
-		size_t n = strlen(*names);
-		if (!strncmp(a, *names, n) && (a[n] == '\0' || a[n] == '='))
+	for (; *names; names++)
+		if (opt_is(a, *names))
 			return *names;
-	}
 	return NULL;
 }
 
@@ -244,8 +242,9 @@ static int parse_args(struct stress_opts *o, int argc, char **argv)
 			usage(stdout);
 			return 1;
 		}
-		if (option_named(argv[i], not_fragment_opts))
-			not_fragment = option_named(argv[i], not_fragment_opts);
+		const char *nf = option_named(argv[i], not_fragment_opts);
+		if (nf)
+			not_fragment = nf;
 		r = topo_parse(&o->topo, cmd, argc, argv, &i);
 		if (r < 0)
 			return -1;

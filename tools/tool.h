@@ -56,6 +56,10 @@ int tool_usage_err(const char *cmd, const char *fmt, ...)
  * option, -1 after printing an error when the value is missing. */
 int opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
               const char **val);
+/* 1 when the argv word a names the option `name`, alone ("--mem") or
+ * with its value ("--mem=1G"), without taking anything: which options
+ * a command line gave. */
+int opt_is(const char *a, const char *name);
 /* 1 when argv[i] is exactly the flag `name`; a flag given a value
  * ("--json=1") is an error (-1, message printed). */
 int opt_flag(const char *cmd, char **argv, int i, const char *name);
