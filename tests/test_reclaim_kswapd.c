@@ -786,6 +786,13 @@ static unsigned long boost_of_zone(unsigned long pages, int *fails)
 	                                        ZA_GFP_NOWARN,
 	                                    0)))
 		n++;
+	/* The fill took the zone to min and woke kswapd: let it reach the
+	 * shrinker and stay there, in a pass that began before the boost.
+	 * A pass that began after it could find the zone, 40% free below,
+	 * above its boosted high and take the boost back before the test
+	 * reads it (seen once under load: boost 0). */
+	for (int i = 0; i < 2000 && !atomic_load(&gate.in_scan); i++)
+		sleep_ms(1);
 	for (unsigned long i = 0; i < n; i++)
 		if (i % 5 < 2) {
 			za_free_pages(za, movable[i], 0);
